@@ -1,0 +1,21 @@
+/* ms_cli: the subcommands (git's builtin/ pattern: one cmd_* per command). */
+#ifndef MS_CLI_H
+#define MS_CLI_H
+
+#include "ms_config.h"
+
+/* Each returns an exit status: MS_EXIT_OK, MS_EXIT_FAIL or MS_EXIT_USAGE. */
+int cmd_train(int argc, char **argv);
+int cmd_gradcheck(int argc, char **argv);
+
+/* Shared option parsing helpers; print a one-line error and return -1. */
+int ms_parse_int(const char *opt, const char *s, long lo, long hi, int *out);
+int ms_parse_u64(const char *opt, const char *s, uint64_t *out);
+int ms_parse_double(const char *opt, const char *s, double *out);
+int ms_parse_hidden(const char *opt, const char *s, ms_config *c);
+/* Default thread count: the cores available to this process. */
+int ms_default_threads(void);
+/* The data folder when --data is not given: "data", which make data fills. */
+const char *ms_default_data_dir(void);
+
+#endif

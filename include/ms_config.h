@@ -1,0 +1,57 @@
+/* ms_config: the effective settings of one training run.
+ *
+ * A config is plain data: the `train` command fills it from options, the
+ * manifest module from YAML. Defaults are the course baseline (task 2c). */
+#ifndef MS_CONFIG_H
+#define MS_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MS_MAX_HIDDEN 64 /* hidden layers at most */
+#define MS_MAX_WIDTH 65536 /* units in one layer at most */
+#define MS_CLASSES 10
+
+typedef enum { MS_ACT_SIGMOID = 0, MS_ACT_IMPROVED_SIGMOID = 1 } ms_activation;
+typedef enum { MS_INIT_UNIFORM = 0, MS_INIT_FANIN_NORMAL = 1 } ms_init;
+
+typedef struct ms_config {
+    int nhidden;                /* number of hidden layers (>= 0) */
+    int hidden[MS_MAX_HIDDEN];  /* units per hidden layer */
+    ms_activation activation;
+    ms_init init;
+    double lr;                  /* learning rate (> 0) */
+    double momentum;            /* gamma in [0, 1); 0 = plain SGD */
+    int batch;                  /* mini-batch size */
+    int epochs;
+    int val_per_epoch;          /* validations per epoch (>= 1) */
+    int early_stop;             /* validations without improvement; 0 = off */
+    bool shuffle;               /* reshuffle the training order each epoch */
+    uint64_t seed;
+    int train_size;             /* first N training images */
+    int val_size;               /* first N validation images */
+} ms_config;
+
+/* The course baseline: [64] sigmoid, U(-1,1), lr 0.1, batch 32, 50 epochs. */
+void ms_config_default(ms_config *c);
+
+const char *ms_activation_name(ms_activation a);
+const char *ms_init_name(ms_init i);
+/* Parse a name; returns 0 or -1 (no message). */
+int ms_activation_parse(const char *s, ms_activation *out);
+int ms_init_parse(const char *s, ms_init *out);
+
+/* Number of weights: sum of fan_in * fan_out with input width 785. */
+int64_t ms_config_params(const ms_config *c, int input_width);
+
+/* Hidden sizes as "64,64" into buf. */
+void ms_config_hidden_str(const ms_config *c, char *buf, size_t n);
+
+/* Canonical JSON of every setting that affects results (stable key order). */
+char *ms_config_json(const ms_config *c); /* caller frees */
+
+/* One-line check of value ranges; prints the first problem and returns -1. */
+int ms_config_validate(const ms_config *c);
+
+#endif

@@ -1,0 +1,59 @@
+/* ms_data: the IDX file format and the preprocessed MNIST split.
+ *
+ * Images stay uint8 in memory (compact and shared read-only by every run);
+ * a 256-entry table maps a pixel to its normalised value, and ms_data_gather
+ * expands chosen rows into a float batch with the bias column appended. */
+#ifndef MS_DATA_H
+#define MS_DATA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MS_PIXELS 784
+#define MS_INPUT (MS_PIXELS + 1) /* pixels plus the constant bias input */
+
+/* One IDX file: magic 0x00000803 (images, 3 dims) or 0x00000801 (labels). */
+typedef struct ms_idx {
+    int ndims;
+    uint32_t dims[3];
+    uint8_t *data; /* dims[0] * item bytes, owned */
+} ms_idx;
+
+/* Read a whole IDX file, raw or gzip-compressed (detected by content). Checks
+ * the magic, the number of dimensions (expect_ndims), and that the payload is
+ * exactly as long as the dimensions say. Errors name the file. */
+int ms_idx_read(const char *path, int expect_ndims, ms_idx *out);
+void ms_idx_release(ms_idx *x);
+
+typedef struct ms_dataset {
+    int n;            /* images */
+    uint8_t *pixels;  /* (n, 784), owned */
+    uint8_t *labels;  /* (n), each < 10, owned */
+} ms_dataset;
+
+typedef struct ms_data {
+    ms_dataset train, val;
+    double mean, std;  /* over all training pixels (population std) */
+    float lut_f[256];  /* (p - mean) / std, rounded to float */
+    double lut_d[256];
+} ms_data;
+
+/* Find "<stem>" or "<stem>.gz" under dir; 0 and the path in buf, or -1. */
+int ms_data_find(const char *dir, const char *stem, char *buf, size_t n);
+
+/* Load the first ntrain training and nval validation images from dir and
+ * compute the normalisation. Everything is validated before use. */
+int ms_data_load(const char *dir, int ntrain, int nval, ms_data *d);
+void ms_data_release(ms_data *d);
+
+/* Set mean/std and the lookup tables from d->train. */
+void ms_data_normalise(ms_data *d);
+
+/* X (n, 785) = normalised rows idx[0..n) of s, then a 1 in the last column.
+ * idx NULL means rows first..first+n-1. */
+void ms_data_gather_f(const ms_data *d, const ms_dataset *s, const int32_t *idx, int first, int n,
+                      float *X);
+void ms_data_gather_d(const ms_data *d, const ms_dataset *s, const int32_t *idx, int first, int n,
+                      double *X);
+
+#endif

@@ -1,0 +1,57 @@
+/* ms_manifest: a study manifest (YAML) describing variants x seeds.
+ *
+ * Loading validates everything before anything runs: every problem is
+ * reported as one line "FILE:LINE:COLUMN: message" (1-based), so a typo in
+ * variant 9 is found before variant 1 trains for an hour. The format is
+ * documented in experiments/tdt4265_a2.yaml. Only manifest.c sees libyaml. */
+#ifndef MS_MANIFEST_H
+#define MS_MANIFEST_H
+
+#include "ms_config.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MS_MANIFEST_MAX_BYTES (1024 * 1024) /* larger files are refused unread */
+#define MS_MANIFEST_MAX_RUNS 100000         /* variants x seeds at most */
+#define MS_MANIFEST_MAX_TRAIN 60000         /* images in the MNIST training set */
+#define MS_MANIFEST_MAX_VAL 10000           /* images in the MNIST test set */
+
+typedef struct ms_variant {
+    char *name;      /* unique within the manifest */
+    char *task;      /* free text like "2c", may be "" */
+    ms_config cfg;   /* effective config: defaults overridden by the variant;
+                        train_size/val_size from data; cfg.seed unused */
+    int nseeds;
+    uint64_t *seeds; /* one run per seed */
+    int line, col;   /* 1-based position of the variant's mapping, for messages */
+} ms_variant;
+
+typedef struct ms_manifest {
+    char *path;     /* as given */
+    char *name;     /* the manifest's `name:` ([A-Za-z0-9_.-]+) */
+    char *data_dir; /* data.dir, default "data"; relative to the current directory */
+    int train, val; /* data.train (default 20000), data.val (default 10000) */
+    int nvariants;
+    ms_variant *variants;
+} ms_manifest;
+
+typedef struct ms_run_spec {
+    const char *variant; /* points into the manifest: keep it alive */
+    const char *task;
+    ms_config cfg;       /* cfg.seed set, cfg.train_size/val_size from data.train/val */
+} ms_run_spec;
+
+/* Parse and validate a file. On failure prints every error found, one line
+ * each, returns -1 and leaves m released (safe to release again).
+ * check_data_dir: when nonzero, data.dir must exist and be a directory. */
+int ms_manifest_load(const char *path, ms_manifest *m, int check_data_dir);
+/* Same, from an in-memory buffer; `path` is only used in messages. */
+int ms_manifest_parse(const char *path, const char *text, size_t len, ms_manifest *m,
+                      int check_data_dir);
+void ms_manifest_release(ms_manifest *m);
+/* Variants x seeds in manifest order (variant-major, seeds as listed).
+ * Returns the count; *out is malloc'd (caller frees) and points into m. */
+int ms_manifest_expand(const ms_manifest *m, ms_run_spec **out);
+
+#endif

@@ -1,0 +1,66 @@
+/* ms_mlp: the network, its forward and backward pass, and the SGD update.
+ *
+ * Weights of layer l (fan_in, fan_out) live at params + shape.off[l] in ONE
+ * block; gradients and velocity are blocks of the same layout, so the update
+ * is one loop and a checkpoint one write. The same code is compiled for float
+ * (_f, training) and double (_d, the gradient check).
+ *
+ * A workspace holds every activation of a batch of up to `cap` rows:
+ * act[0] is the input (cap, 785) the caller fills, act[L] the softmax output. */
+#ifndef MS_MLP_H
+#define MS_MLP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ms_config.h"
+#include "ms_rng.h"
+
+#define MS_MAX_LAYERS (MS_MAX_HIDDEN + 1)
+
+typedef struct ms_shape {
+    int nlayers;                      /* weight layers L = hidden + 1 */
+    int width[MS_MAX_LAYERS + 1];     /* width[0] = 785, width[L] = 10 */
+    size_t off[MS_MAX_LAYERS + 1];    /* off[l]: start of W_{l+1}; off[L] = nparams */
+    size_t nparams;
+    int maxw;                         /* widest layer after the input */
+} ms_shape;
+
+void ms_shape_init(ms_shape *s, const ms_config *c, int input_width);
+
+/* Draw all weights in layer order, row-major: U(-1,1) or N(0, 1/sqrt(fan_in)).
+ * Drawn in double; the float version rounds the same draws. */
+void ms_mlp_init_d(const ms_shape *s, ms_init init, ms_rng *rng, double *params);
+void ms_mlp_init_f(const ms_shape *s, ms_init init, ms_rng *rng, float *params);
+
+#define MS_MLP_DECLS(R, S)                                                                         \
+    typedef struct ms_work_##S {                                                                   \
+        int cap;                                                                                   \
+        R *act[MS_MAX_LAYERS + 1];  /* (cap, width[l]) */                                          \
+        R *dact[MS_MAX_LAYERS];     /* f'(Z_l) of hidden layers, training only */                  \
+        R *delta[2];                /* (cap, maxw) ping-pong */                                    \
+        R *wt;                      /* a transposed weight matrix */                               \
+        R *block;                                                                                  \
+    } ms_work_##S;                                                                                 \
+    void ms_work_init_##S(ms_work_##S *w, const ms_shape *s, int cap);                             \
+    void ms_work_release_##S(ms_work_##S *w);                                                      \
+    /* Forward n rows of w->act[0]. With labels: adds the summed cross-entropy                     \
+     * to *loss_sum and the correct argmax count to *correct (either may be NULL). */              \
+    void ms_mlp_forward_##S(const ms_shape *s, ms_activation act, const R *params, ms_work_##S *w,  \
+                            int n, int train, const uint8_t *labels, double *loss_sum,             \
+                            int64_t *correct, int nthreads);                                       \
+    /* After a training forward: grads (nparams) of the mean cross-entropy. */                     \
+    void ms_mlp_backward_##S(const ms_shape *s, const R *params, ms_work_##S *w, int n,            \
+                             const uint8_t *labels, R *grads, int nthreads);                       \
+    /* v = g + gamma v; p -= lr v  (gamma 0: p -= lr g, v untouched). */                           \
+    void ms_sgd_update_##S(R *params, R *velocity, const R *grads, size_t n, R lr, R gamma);
+
+MS_MLP_DECLS(float, f)
+MS_MLP_DECLS(double, d)
+
+/* Per-row cross-entropy of logits z (k) against class t, as log-sum-exp minus
+ * the target logit, in double: finite for any finite logits. */
+double ms_xent_f(const float *z, int k, int t);
+double ms_xent_d(const double *z, int k, int t);
+
+#endif

@@ -1,0 +1,92 @@
+/* ms_train: one training run with the course's exact semantics.
+ *
+ * The trainer owns parameters, gradients and velocity (one block of three
+ * equal parts), the RNG and the early-stopping window; an epoch is the unit of
+ * progress and of checkpointing. The state at an epoch boundary (weights,
+ * velocity, RNG, step counter, window) is all a resumed run needs, because
+ * every epoch reshuffles the identity order with the run's RNG. */
+#ifndef MS_TRAIN_H
+#define MS_TRAIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ms_config.h"
+#include "ms_data.h"
+#include "ms_mlp.h"
+#include "ms_rng.h"
+
+/* One validation: loss and accuracy over the whole training and validation sets. */
+typedef struct ms_eval {
+    int64_t step;      /* global step, counted from 0 after the first update */
+    int epoch;         /* 0-based epoch the step belongs to */
+    double batch_loss; /* mean loss of the batches since the previous validation */
+    double train_loss, train_acc, val_loss, val_acc;
+} ms_eval;
+
+/* One finished epoch: the metrics of its last validation. */
+typedef struct ms_epoch {
+    int epoch; /* 1-based */
+    double train_loss, train_acc, val_loss, val_acc;
+    double seconds;
+} ms_epoch;
+
+typedef enum {
+    MS_STOP_NONE = 0, /* still running */
+    MS_STOP_EPOCHS,   /* all epochs done */
+    MS_STOP_EARLY,    /* early stopping */
+    MS_STOP_DIVERGED  /* loss not finite */
+} ms_stop;
+
+const char *ms_stop_name(ms_stop s);
+
+/* Early-stopping window: the last `cap` validation losses, cap = patience + 1. */
+typedef struct ms_window {
+    int cap, count, pos;
+    double *loss;
+} ms_window;
+
+void ms_window_init(ms_window *w, int patience);
+void ms_window_release(ms_window *w);
+/* Add a validation loss; true when the oldest of a full window is the lowest
+ * (no strict improvement for `patience` validations). */
+bool ms_window_push(ms_window *w, double loss);
+
+typedef struct ms_trainer {
+    ms_config cfg;
+    const ms_data *data;
+    ms_shape shape;
+    float *block;      /* params | grads | velocity */
+    float *params, *grads, *velocity;
+    ms_rng rng;
+    int64_t step;      /* updates done */
+    int epoch;         /* epochs finished */
+    ms_stop stop;
+    ms_window window;
+    int nthreads;
+    int32_t *order;
+    ms_work_f work;    /* the training batch */
+    ms_work_f *ework;  /* one per thread, for validation chunks */
+    int nework;
+    double *chunk_loss;
+    int64_t *chunk_hits;
+    ms_eval *evals;    /* validations of the last epoch */
+    int nevals;
+} ms_trainer;
+
+/* Initialise weights from cfg->seed; data must outlive the trainer. */
+int ms_trainer_init(ms_trainer *t, const ms_config *cfg, const ms_data *data, int nthreads);
+void ms_trainer_release(ms_trainer *t);
+void ms_trainer_set_threads(ms_trainer *t, int nthreads);
+/* Run one epoch (stopping early inside it if the rule says so). Fills
+ * t->evals and *out; returns -1 when the loss diverged (t->stop set). */
+int ms_trainer_epoch(ms_trainer *t, ms_epoch *out);
+/* Loss and accuracy of the current weights over n rows of a dataset. */
+void ms_trainer_evaluate(ms_trainer *t, const ms_dataset *s, int n, double *loss, double *acc);
+
+/* Checkpoint of the state at an epoch boundary; *blob malloc'd. */
+size_t ms_trainer_save(const ms_trainer *t, void **blob);
+int ms_trainer_restore(ms_trainer *t, const void *blob, size_t n);
+
+#endif

@@ -1,0 +1,120 @@
+/* ms_config: defaults, names, parameter count, canonical JSON. */
+#include "ms_config.h"
+#include "ms_util.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void ms_config_default(ms_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->nhidden = 1;
+    c->hidden[0] = 64;
+    c->activation = MS_ACT_SIGMOID;
+    c->init = MS_INIT_UNIFORM;
+    c->lr = 0.1;
+    c->momentum = 0.0;
+    c->batch = 32;
+    c->epochs = 50;
+    c->val_per_epoch = 5;
+    c->early_stop = 50;
+    c->shuffle = true;
+    c->seed = 1;
+    c->train_size = 20000;
+    c->val_size = 10000;
+}
+
+const char *ms_activation_name(ms_activation a)
+{
+    return a == MS_ACT_IMPROVED_SIGMOID ? "improved_sigmoid" : "sigmoid";
+}
+
+const char *ms_init_name(ms_init i) { return i == MS_INIT_FANIN_NORMAL ? "fanin_normal" : "uniform"; }
+
+int ms_activation_parse(const char *s, ms_activation *out)
+{
+    if (!strcmp(s, "sigmoid"))
+        *out = MS_ACT_SIGMOID;
+    else if (!strcmp(s, "improved_sigmoid"))
+        *out = MS_ACT_IMPROVED_SIGMOID;
+    else
+        return -1;
+    return 0;
+}
+
+int ms_init_parse(const char *s, ms_init *out)
+{
+    if (!strcmp(s, "uniform"))
+        *out = MS_INIT_UNIFORM;
+    else if (!strcmp(s, "fanin_normal"))
+        *out = MS_INIT_FANIN_NORMAL;
+    else
+        return -1;
+    return 0;
+}
+
+int64_t ms_config_params(const ms_config *c, int input_width)
+{
+    int64_t n = 0, fan_in = input_width;
+    for (int l = 0; l < c->nhidden; l++) {
+        n += fan_in * c->hidden[l];
+        fan_in = c->hidden[l];
+    }
+    return n + fan_in * MS_CLASSES;
+}
+
+void ms_config_hidden_str(const ms_config *c, char *buf, size_t n)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int l = 0; l < c->nhidden && used < n; l++) {
+        int w = snprintf(buf + used, n - used, "%s%d", l ? "," : "", c->hidden[l]);
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+}
+
+char *ms_config_json(const ms_config *c)
+{
+    /* Stable key order and %.17g: the JSON text is hashed to identify a run. */
+    size_t cap = 512 + (size_t)c->nhidden * 12;
+    char *buf = ms_malloc(cap), hid[MS_MAX_HIDDEN * 12];
+    ms_config_hidden_str(c, hid, sizeof hid);
+    snprintf(buf, cap,
+             "{\"hidden\":[%s],\"activation\":\"%s\",\"init\":\"%s\",\"lr\":%.17g,"
+             "\"momentum\":%.17g,\"batch\":%d,\"epochs\":%d,\"val_per_epoch\":%d,"
+             "\"early_stop\":%d,\"shuffle\":%s,\"seed\":%llu,\"train\":%d,\"val\":%d}",
+             hid, ms_activation_name(c->activation), ms_init_name(c->init), c->lr, c->momentum,
+             c->batch, c->epochs, c->val_per_epoch, c->early_stop, c->shuffle ? "true" : "false",
+             (unsigned long long)c->seed, c->train_size, c->val_size);
+    return buf;
+}
+
+int ms_config_validate(const ms_config *c)
+{
+    if (c->nhidden < 0 || c->nhidden > MS_MAX_HIDDEN)
+        return ms_error("hidden: between 0 and %d layers allowed", MS_MAX_HIDDEN);
+    for (int l = 0; l < c->nhidden; l++)
+        if (c->hidden[l] < 1 || c->hidden[l] > MS_MAX_WIDTH)
+            return ms_error("hidden: layer size %d out of range 1..%d", c->hidden[l], MS_MAX_WIDTH);
+    if (!(c->lr > 0) || c->lr > 1e6)
+        return ms_error("lr: must be > 0 (got %g)", c->lr);
+    if (!(c->momentum >= 0 && c->momentum < 1))
+        return ms_error("momentum: must be in [0, 1) (got %g)", c->momentum);
+    if (c->train_size < 1)
+        return ms_error("train size must be >= 1 (got %d)", c->train_size);
+    if (c->val_size < 1)
+        return ms_error("val size must be >= 1 (got %d)", c->val_size);
+    if (c->batch < 1 || c->batch > c->train_size)
+        return ms_error("batch: must be in 1..%d, the training size (got %d)", c->train_size, c->batch);
+    if (c->epochs < 1)
+        return ms_error("epochs: must be >= 1 (got %d)", c->epochs);
+    int steps = c->train_size / c->batch;
+    if (c->val_per_epoch < 1 || c->val_per_epoch > steps)
+        return ms_error("val_per_epoch: must be in 1..%d, the steps per epoch (got %d)", steps,
+                        c->val_per_epoch);
+    if (c->early_stop < 0)
+        return ms_error("early_stop: must be >= 0 (got %d)", c->early_stop);
+    return 0;
+}

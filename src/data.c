@@ -1,0 +1,240 @@
+/* ms_data: IDX reading (raw or gzip) and MNIST preprocessing. */
+#define _POSIX_C_SOURCE 200809L
+#include "ms_data.h"
+#include "ms_util.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <zlib.h>
+
+#define IDX_MAX_BYTES ((size_t)1 << 31) /* far above MNIST; bounds a hostile header */
+
+static uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Read the whole (decompressed) content. gzread passes raw files through. */
+static int read_all(const char *path, uint8_t **out, size_t *outlen)
+{
+    gzFile g = gzopen(path, "rb");
+    if (!g)
+        return ms_error("cannot open '%s': %s", path, errno ? strerror(errno) : "gzopen failed");
+    size_t cap = 1 << 20, len = 0;
+    uint8_t *buf = ms_malloc(cap);
+    for (;;) {
+        if (cap - len < (1 << 16)) {
+            if (cap >= IDX_MAX_BYTES) {
+                gzclose(g);
+                free(buf);
+                return ms_error("'%s': file too large for an MNIST IDX file", path);
+            }
+            cap *= 2;
+            buf = ms_realloc(buf, cap);
+        }
+        int r = gzread(g, buf + len, (unsigned)(cap - len));
+        if (r < 0) {
+            int zerr;
+            const char *msg = gzerror(g, &zerr);
+            ms_error("'%s': corrupt gzip data: %s", path, msg);
+            gzclose(g);
+            free(buf);
+            return -1;
+        }
+        if (r == 0)
+            break;
+        len += (size_t)r;
+    }
+    /* A truncated gzip stream ends without error from gzread on some zlib
+     * versions; gzclose_r reports it. */
+    int zerr;
+    const char *msg = gzerror(g, &zerr);
+    if (zerr != Z_OK && zerr != Z_STREAM_END) {
+        ms_error("'%s': corrupt gzip data: %s", path, msg);
+        gzclose(g);
+        free(buf);
+        return -1;
+    }
+    int rc = gzclose(g);
+    if (rc != Z_OK) {
+        free(buf);
+        return ms_error("'%s': corrupt or truncated gzip data", path);
+    }
+    *out = buf;
+    *outlen = len;
+    return 0;
+}
+
+int ms_idx_read(const char *path, int expect_ndims, ms_idx *out)
+{
+    memset(out, 0, sizeof *out);
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (read_all(path, &buf, &len) < 0)
+        return -1;
+    if (len < 4) {
+        free(buf);
+        return ms_error("'%s': too short for an IDX header (%zu bytes)", path, len);
+    }
+    /* Magic: two zero bytes, type 0x08 (unsigned byte), number of dims. */
+    if (buf[0] != 0 || buf[1] != 0 || buf[2] != 0x08) {
+        ms_error("'%s': bad magic %02x%02x%02x%02x (not an unsigned-byte IDX file)", path, buf[0],
+                 buf[1], buf[2], buf[3]);
+        free(buf);
+        return -1;
+    }
+    int nd = buf[3];
+    if (nd != expect_ndims) {
+        free(buf);
+        return ms_error("'%s': has %d dimensions, expected %d (%s file)", path, nd, expect_ndims,
+                        expect_ndims == 3 ? "an image" : "a label");
+    }
+    size_t hdr = 4 + 4 * (size_t)nd;
+    if (len < hdr) {
+        free(buf);
+        return ms_error("'%s': truncated header", path);
+    }
+    uint64_t items = 1;
+    for (int i = 0; i < nd; i++) {
+        out->dims[i] = be32(buf + 4 + 4 * i);
+        items *= out->dims[i];
+        if (items > IDX_MAX_BYTES) {
+            free(buf);
+            return ms_error("'%s': dimensions too large", path);
+        }
+    }
+    if (nd == 3 && (out->dims[1] != 28 || out->dims[2] != 28)) {
+        free(buf);
+        return ms_error("'%s': images are %ux%u, expected 28x28", path, out->dims[1], out->dims[2]);
+    }
+    if (len - hdr != items) {
+        free(buf);
+        return ms_error("'%s': %s: header says %llu bytes of data, file has %zu", path,
+                        len - hdr < items ? "truncated" : "trailing bytes",
+                        (unsigned long long)items, len - hdr);
+    }
+    out->ndims = nd;
+    memmove(buf, buf + hdr, items);
+    out->data = buf;
+    return 0;
+}
+
+void ms_idx_release(ms_idx *x)
+{
+    free(x->data);
+    memset(x, 0, sizeof *x);
+}
+
+int ms_data_find(const char *dir, const char *stem, char *buf, size_t n)
+{
+    struct stat st;
+    if (ms_snprintf(buf, n, "%s/%s", dir, stem) >= 0 && stat(buf, &st) == 0)
+        return 0;
+    if (ms_snprintf(buf, n, "%s/%s.gz", dir, stem) >= 0 && stat(buf, &st) == 0)
+        return 0;
+    return ms_error("cannot find '%s/%s' or '%s/%s.gz' (run 'make data')", dir, stem, dir, stem);
+}
+
+/* Load images and labels of one split, keeping the first `want`. */
+static int load_split(const char *dir, const char *img_stem, const char *lab_stem, int want,
+                      ms_dataset *s)
+{
+    char ipath[4096], lpath[4096];
+    if (ms_data_find(dir, img_stem, ipath, sizeof ipath) < 0 ||
+        ms_data_find(dir, lab_stem, lpath, sizeof lpath) < 0)
+        return -1;
+    ms_idx im, lb;
+    if (ms_idx_read(ipath, 3, &im) < 0)
+        return -1;
+    if (ms_idx_read(lpath, 1, &lb) < 0) {
+        ms_idx_release(&im);
+        return -1;
+    }
+    int rc = -1;
+    if (im.dims[0] != lb.dims[0]) {
+        ms_error("'%s' has %u images but '%s' has %u labels", ipath, im.dims[0], lpath, lb.dims[0]);
+        goto out;
+    }
+    if ((uint32_t)want > im.dims[0]) {
+        ms_error("'%s': %d images requested, the file has %u", ipath, want, im.dims[0]);
+        goto out;
+    }
+    for (uint32_t i = 0; i < lb.dims[0]; i++)
+        if (lb.data[i] > 9) {
+            ms_error("'%s': label %u of item %u is out of range 0..9", lpath, lb.data[i], i);
+            goto out;
+        }
+    s->n = want;
+    s->pixels = ms_realloc(im.data, (size_t)want * MS_PIXELS); /* keep only what is used */
+    s->labels = ms_realloc(lb.data, (size_t)want);
+    im.data = lb.data = NULL;
+    rc = 0;
+out:
+    ms_idx_release(&im);
+    ms_idx_release(&lb);
+    return rc;
+}
+
+void ms_data_normalise(ms_data *d)
+{
+    /* Exact integer sums: the mean and variance do not depend on summation order. */
+    uint64_t sum = 0, sumsq = 0, n = (uint64_t)d->train.n * MS_PIXELS;
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t p = d->train.pixels[i];
+        sum += p;
+        sumsq += p * p;
+    }
+    d->mean = (double)sum / (double)n;
+    /* n * sumsq - sum^2 is exact in 128 bits; one rounding at the end. */
+    unsigned __int128 num = (unsigned __int128)n * sumsq - (unsigned __int128)sum * sum;
+    double var = (double)num / ((double)n * (double)n);
+    d->std = sqrt(var);
+    double sd = d->std > 0 ? d->std : 1.0; /* a constant image set: avoid 0/0 */
+    for (int p = 0; p < 256; p++) {
+        d->lut_d[p] = ((double)p - d->mean) / sd;
+        d->lut_f[p] = (float)d->lut_d[p];
+    }
+}
+
+int ms_data_load(const char *dir, int ntrain, int nval, ms_data *d)
+{
+    memset(d, 0, sizeof *d);
+    if (load_split(dir, "train-images-idx3-ubyte", "train-labels-idx1-ubyte", ntrain, &d->train) < 0)
+        return -1;
+    if (load_split(dir, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", nval, &d->val) < 0) {
+        ms_data_release(d);
+        return -1;
+    }
+    ms_data_normalise(d);
+    return 0;
+}
+
+static void dataset_release(ms_dataset *s)
+{
+    free(s->pixels);
+    free(s->labels);
+    memset(s, 0, sizeof *s);
+}
+
+void ms_data_release(ms_data *d)
+{
+    dataset_release(&d->train);
+    dataset_release(&d->val);
+}
+
+#define GATHER(NAME, T, LUT)                                                                       \
+    void NAME(const ms_data *d, const ms_dataset *s, const int32_t *idx, int first, int n, T *X)  \
+    {                                                                                              \
+        for (int r = 0; r < n; r++) {                                                              \
+            const uint8_t *p = s->pixels + (size_t)(idx ? idx[r] : first + r) * MS_PIXELS;        \
+            T *x = X + (size_t)r * MS_INPUT;                                                       \
+            for (int i = 0; i < MS_PIXELS; i++)                                                    \
+                x[i] = d->LUT[p[i]];                                                               \
+            x[MS_PIXELS] = 1;                                                                      \
+        }                                                                                          \
+    }
+GATHER(ms_data_gather_f, float, lut_f)
+GATHER(ms_data_gather_d, double, lut_d)

@@ -1,0 +1,42 @@
+/* mlpsweep: entry point and command table. */
+#include "ms_cli.h"
+#include "ms_util.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct cmd {
+    const char *name;
+    int (*fn)(int, char **);
+    const char *help;
+};
+
+static const struct cmd commands[] = {
+    {"train", cmd_train, "train one configuration, one CSV row per epoch on stdout"},
+    {"gradcheck", cmd_gradcheck, "compare analytic and numerical gradients (the assignment's check)"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: mlpsweep <command> [options]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+    fprintf(f, "\n'mlpsweep <command> --help' describes a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return MS_EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return MS_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].fn(argc - 1, argv + 1);
+    ms_error("unknown command '%s' (see 'mlpsweep --help')", argv[1]);
+    return MS_EXIT_USAGE;
+}

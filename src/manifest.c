@@ -1,0 +1,1017 @@
+/* ms_manifest: load and validate a study manifest.
+ *
+ * Two stages. compose() turns libyaml events into a small tree of nodes, each
+ * with its 1-based position; structural problems (syntax, aliases, tags,
+ * nesting) stop there. check_*() then walk the whole tree and report every
+ * semantic problem they find, so one run of the tool lists all typos.
+ * A value is checked once, where it is written: a bad `lr` in defaults is
+ * reported at defaults, not again for every variant that inherits it.
+ * This is the only file that includes <yaml.h>. */
+#define _POSIX_C_SOURCE 200809L
+#include "ms_manifest.h"
+#include "ms_util.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <yaml.h>
+
+#define MAX_DEPTH 64 /* the format needs 4; the limit keeps walks shallow */
+#define INPUT_WIDTH 785 /* 28*28 pixels + bias */
+
+/* ---- the node tree ---- */
+
+enum { N_SCALAR, N_SEQ, N_MAP };
+
+typedef struct node {
+    int type;
+    char *text; /* scalar value */
+    bool plain; /* unquoted: only plain scalars can be numbers or booleans */
+    int line, col;
+    int n, cap;
+    int *kids; /* indices into tree.nodes; a map alternates key, value */
+} node;
+
+typedef struct mctx {
+    const char *path;
+    int nerr;
+    node *nodes; /* indices, not pointers, while building: realloc moves them */
+    int nnodes, cap;
+} mctx;
+
+static const node *kid(const mctx *c, const node *n, int i) { return &c->nodes[n->kids[i]]; }
+
+static void tree_free(mctx *c)
+{
+    for (int i = 0; i < c->nnodes; i++) {
+        free(c->nodes[i].text);
+        free(c->nodes[i].kids);
+    }
+    free(c->nodes);
+    c->nodes = NULL;
+    c->nnodes = c->cap = 0;
+}
+
+/* ---- messages ---- */
+
+static int perr(mctx *c, int line, int col, const char *fmt, ...) MS_PRINTF(4, 5);
+static int perr(mctx *c, int line, int col, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    ms_error_raw("%s:%d:%d: %s", c->path, line, col, msg);
+    c->nerr++;
+    return -1;
+}
+
+#define AT(n) (n)->line, (n)->col
+
+/* User text inside a message: kept on one line and short, control bytes escaped. */
+static const char *show(char *buf, size_t n, const char *s)
+{
+    size_t o = 0, lim = n - 4;
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        char tmp[8];
+        size_t k = 1;
+        tmp[0] = (char)ch;
+        if (ch == '\n')
+            k = (size_t)snprintf(tmp, sizeof tmp, "\\n");
+        else if (ch == '\t')
+            k = (size_t)snprintf(tmp, sizeof tmp, "\\t");
+        else if (ch < 0x20 || ch == 0x7f)
+            k = (size_t)snprintf(tmp, sizeof tmp, "\\x%02x", ch);
+        if (o + k > lim) {
+            while (o > 0 && ((unsigned char)buf[o - 1] & 0x80)) /* no split UTF-8 */
+                o--;
+            memcpy(buf + o, "...", 4);
+            return buf;
+        }
+        memcpy(buf + o, tmp, k);
+        o += k;
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+/* What the user wrote, for "expected X, got Y". */
+static const char *got(char *buf, size_t n, const node *v)
+{
+    char q[72];
+    if (v->type == N_MAP)
+        return "a mapping";
+    if (v->type == N_SEQ)
+        return "a list";
+    if (v->plain && !v->text[0])
+        return "nothing";
+    snprintf(buf, n, "%s'%s'", v->plain ? "" : "a quoted string ", show(q, sizeof q, v->text));
+    return buf;
+}
+
+/* Optimal string alignment distance (Damerau-Levenshtein with adjacent swaps). */
+static int edit_distance(const char *a, const char *b)
+{
+    enum { MAXL = 64 };
+    int la = (int)strlen(a), lb = (int)strlen(b);
+    if (la > MAXL || lb > MAXL)
+        return INT_MAX;
+    int d[MAXL + 1][MAXL + 1];
+    for (int i = 0; i <= la; i++)
+        d[i][0] = i;
+    for (int j = 0; j <= lb; j++)
+        d[0][j] = j;
+    for (int i = 1; i <= la; i++)
+        for (int j = 1; j <= lb; j++) {
+            int cost = a[i - 1] != b[j - 1];
+            int v = d[i - 1][j - 1] + cost;
+            if (d[i - 1][j] + 1 < v)
+                v = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < v)
+                v = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
+                v = d[i - 2][j - 2] + 1;
+            d[i][j] = v;
+        }
+    return d[la][lb];
+}
+
+/* The closest candidate, or NULL. Distance <= 2 counts only when it is less
+ * than both lengths (else "x" would suggest "lr"); failing that, a prefix of
+ * at least 2 characters in either direction ("lrate" -> "lr"). */
+static const char *suggest(const char *s, const char *const *cand, int n)
+{
+    const char *best = NULL;
+    int bestd = 3;
+    size_t ls = strlen(s);
+    for (int i = 0; i < n; i++) {
+        size_t lc = strlen(cand[i]);
+        int d = edit_distance(s, cand[i]);
+        if (d < bestd && (size_t)d < ls && (size_t)d < lc) {
+            best = cand[i];
+            bestd = d;
+        }
+    }
+    for (int i = 0; !best && i < n; i++) {
+        size_t lc = strlen(cand[i]);
+        size_t k = ls < lc ? ls : lc;
+        if (k >= 2 && !strncmp(s, cand[i], k))
+            best = cand[i];
+    }
+    return best;
+}
+
+/* " (did you mean 'x'?)" or "". */
+static const char *hint(char *buf, size_t n, const char *s, const char *const *cand, int ncand)
+{
+    const char *b = suggest(s, cand, ncand);
+    if (!b)
+        return "";
+    snprintf(buf, n, " (did you mean '%s'?)", b);
+    return buf;
+}
+
+/* ---- stage 1: YAML events to a tree ---- */
+
+static void syntax_error(mctx *c, const yaml_parser_t *p, const char *text, size_t len)
+{
+    if (p->error == YAML_MEMORY_ERROR) {
+        perr(c, 1, 1, "out of memory while parsing");
+        return;
+    }
+    const char *problem = p->problem ? p->problem : "invalid YAML";
+    if (p->error == YAML_READER_ERROR) {
+        /* The reader reports a byte offset, not a mark: count lines ourselves. */
+        size_t off = p->problem_offset < len ? p->problem_offset : len;
+        int line = 1, col = 1;
+        for (size_t i = 0; i < off; i++) {
+            if (text[i] == '\n')
+                line++, col = 1;
+            else if (((unsigned char)text[i] & 0xC0) != 0x80)
+                col++;
+        }
+        if (p->problem_value != -1)
+            perr(c, line, col, "syntax error: %s (0x%X)", problem, (unsigned)p->problem_value);
+        else
+            perr(c, line, col, "syntax error: %s", problem);
+        return;
+    }
+    int line = (int)p->problem_mark.line + 1, col = (int)p->problem_mark.column + 1;
+    if (p->context)
+        perr(c, line, col, "syntax error: %s (%s at line %d)", problem, p->context,
+             (int)p->context_mark.line + 1);
+    else
+        perr(c, line, col, "syntax error: %s", problem);
+}
+
+static int add_node(mctx *c, int type, const yaml_event_t *ev, const int *stack, int depth, int *root)
+{
+    if (c->nnodes == c->cap) {
+        c->cap = c->cap ? 2 * c->cap : 64;
+        c->nodes = ms_realloc(c->nodes, (size_t)c->cap * sizeof *c->nodes);
+    }
+    int idx = c->nnodes++;
+    node *n = &c->nodes[idx];
+    memset(n, 0, sizeof *n);
+    n->type = type;
+    n->line = (int)ev->start_mark.line + 1;
+    n->col = (int)ev->start_mark.column + 1;
+    if (type == N_SCALAR) {
+        size_t len = ev->data.scalar.length;
+        n->text = ms_malloc(len + 1);
+        memcpy(n->text, ev->data.scalar.value, len);
+        n->text[len] = '\0';
+        n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+        if (memchr(n->text, '\0', len)) /* "\0" escapes would cut keys short */
+            return perr(c, AT(n), "NUL characters are not supported");
+    }
+    if (depth == 0) {
+        *root = idx;
+        return 0;
+    }
+    node *parent = &c->nodes[stack[depth - 1]];
+    if (parent->n == parent->cap) {
+        parent->cap = parent->cap ? 2 * parent->cap : 4;
+        parent->kids = ms_realloc(parent->kids, (size_t)parent->cap * sizeof *parent->kids);
+    }
+    parent->kids[parent->n++] = idx;
+    return 0;
+}
+
+/* Builds the tree; *root is -1 for a stream without a document. */
+static int compose(mctx *c, const char *text, size_t len, int *root)
+{
+    yaml_parser_t p;
+    yaml_event_t ev;
+    int stack[MAX_DEPTH], depth = 0, ndocs = 0, rc = 0, done = 0;
+
+    *root = -1;
+    if (!yaml_parser_initialize(&p))
+        return perr(c, 1, 1, "out of memory while parsing");
+    yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+    while (!done && rc == 0) {
+        if (!yaml_parser_parse(&p, &ev)) {
+            syntax_error(c, &p, text, len);
+            rc = -1;
+            break;
+        }
+        int line = (int)ev.start_mark.line + 1, col = (int)ev.start_mark.column + 1;
+        const yaml_char_t *tag = NULL;
+        int type = -1;
+        switch (ev.type) {
+        case YAML_STREAM_END_EVENT:
+            done = 1;
+            break;
+        case YAML_DOCUMENT_START_EVENT:
+            if (++ndocs > 1)
+                rc = perr(c, line, col, "only one document is allowed");
+            break;
+        case YAML_ALIAS_EVENT:
+            /* Aliases would make one value live in several places: refuse. */
+            rc = perr(c, line, col, "aliases are not supported");
+            break;
+        case YAML_SCALAR_EVENT:
+            tag = ev.data.scalar.tag;
+            type = N_SCALAR;
+            break;
+        case YAML_SEQUENCE_START_EVENT:
+            tag = ev.data.sequence_start.tag;
+            type = N_SEQ;
+            break;
+        case YAML_MAPPING_START_EVENT:
+            tag = ev.data.mapping_start.tag;
+            type = N_MAP;
+            break;
+        case YAML_SEQUENCE_END_EVENT:
+        case YAML_MAPPING_END_EVENT:
+            depth--;
+            break;
+        default:
+            break;
+        }
+        if (type >= 0 && rc == 0) {
+            if (tag)
+                rc = perr(c, line, col, "tags are not supported");
+            else if (type != N_SCALAR && depth == MAX_DEPTH)
+                rc = perr(c, line, col, "nesting deeper than %d levels", MAX_DEPTH);
+            else {
+                int idx = c->nnodes;
+                rc = add_node(c, type, &ev, stack, depth, root);
+                if (type != N_SCALAR)
+                    stack[depth++] = idx;
+            }
+        }
+        yaml_event_delete(&ev);
+    }
+    yaml_parser_delete(&p);
+    return rc;
+}
+
+/* ---- stage 2: checking values ---- */
+
+/* Keys a config scope (defaults or a variant) may set, in this order. */
+enum {
+    K_HIDDEN, K_ACTIVATION, K_INIT, K_LR, K_MOMENTUM, K_BATCH, K_EPOCHS,
+    K_VPE, K_EARLY_STOP, K_SHUFFLE, K_SEEDS, K_N
+};
+static const char *const top_keys[] = {"name", "data", "defaults", "variants", "plots"};
+static const char *const data_keys[] = {"dir", "train", "val"};
+/* A variant's keys: name, task, then the config keys (index 2 + K_*). */
+static const char *const variant_keys[] = {"name",   "task",          "hidden",     "activation",
+                                           "init",   "lr",            "momentum",   "batch",
+                                           "epochs", "val_per_epoch", "early_stop", "shuffle",
+                                           "seeds"};
+static const char *const *const cfg_keys = variant_keys + 2;
+static const char *const activations[] = {"sigmoid", "improved_sigmoid"};
+static const char *const inits[] = {"uniform", "fanin_normal"};
+#define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+/* Checks a mapping's keys (scalars, known, not repeated) and returns each
+ * known key's value in val[] (NULL when absent). `where` ends messages. */
+static void map_keys(mctx *c, const node *map, const char *const *keys, int nkeys,
+                     const node **val, const node **keyn, const char *where)
+{
+    char q[72], h[96], g[96];
+    for (int i = 0; i < nkeys; i++)
+        val[i] = keyn[i] = NULL;
+    for (int i = 0; i + 1 < map->n; i += 2) {
+        const node *k = kid(c, map, i);
+        if (k->type != N_SCALAR) {
+            perr(c, AT(k), "keys must be strings, got %s", got(g, sizeof g, k));
+            continue;
+        }
+        int j = 0;
+        while (j < nkeys && strcmp(k->text, keys[j]))
+            j++;
+        if (j == nkeys)
+            perr(c, AT(k), "unknown key '%s'%s%s", show(q, sizeof q, k->text), where,
+                 hint(h, sizeof h, k->text, keys, nkeys));
+        else if (keyn[j])
+            perr(c, AT(k), "duplicate key '%s' (first at line %d)", keys[j], keyn[j]->line);
+        else {
+            keyn[j] = k;
+            val[j] = kid(c, map, i + 1);
+        }
+    }
+}
+
+static bool is_int_text(const char *s)
+{
+    if (*s == '+' || *s == '-')
+        s++;
+    if (!*s)
+        return false;
+    for (; *s; s++)
+        if (*s < '0' || *s > '9')
+            return false;
+    return true;
+}
+
+/* YAML 1.2 core schema floats: [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? */
+static bool is_float_text(const char *s)
+{
+    int digits = 0;
+    if (*s == '+' || *s == '-')
+        s++;
+    for (; *s >= '0' && *s <= '9'; s++)
+        digits++;
+    if (*s == '.')
+        for (s++; *s >= '0' && *s <= '9'; s++)
+            digits++;
+    if (!digits)
+        return false;
+    if (*s == 'e' || *s == 'E') {
+        s++;
+        if (*s == '+' || *s == '-')
+            s++;
+        if (*s < '0' || *s > '9')
+            return false;
+        while (*s >= '0' && *s <= '9')
+            s++;
+    }
+    return *s == '\0';
+}
+
+static int get_int(mctx *c, const node *v, const char *key, long long lo, long long hi, int *out)
+{
+    char g[96];
+    if (v->type != N_SCALAR || !v->plain || !is_int_text(v->text))
+        return perr(c, AT(v), "%s: expected an integer, got %s", key, got(g, sizeof g, v));
+    long long x = strtoll(v->text, NULL, 10); /* saturates on overflow: then out of range */
+    if (x < lo || x > hi) {
+        if (hi < INT_MAX)
+            return perr(c, AT(v), "%s: must be in %lld..%lld (got %s)", key, lo, hi, v->text);
+        if (x < lo)
+            return perr(c, AT(v), "%s: must be >= %lld (got %s)", key, lo, v->text);
+        return perr(c, AT(v), "%s: must be <= %lld (got %s)", key, hi, v->text);
+    }
+    *out = (int)x;
+    return 0;
+}
+
+static int get_num(mctx *c, const node *v, const char *key, double *out)
+{
+    char g[96];
+    const char *t = v->type == N_SCALAR ? v->text : "";
+    double x;
+    if (v->type != N_SCALAR || !v->plain)
+        return perr(c, AT(v), "%s: expected a number, got %s", key, got(g, sizeof g, v));
+    const char *u = (*t == '+' || *t == '-') ? t + 1 : t;
+    if (!strcmp(u, ".inf") || !strcmp(u, ".Inf") || !strcmp(u, ".INF"))
+        x = *t == '-' ? -INFINITY : INFINITY;
+    else if (!strcmp(t, ".nan") || !strcmp(t, ".NaN") || !strcmp(t, ".NAN"))
+        x = NAN;
+    else if (is_float_text(t))
+        x = strtod(t, NULL); /* overflow gives inf, caught by the range checks */
+    else
+        return perr(c, AT(v), "%s: expected a number, got %s", key, got(g, sizeof g, v));
+    *out = x;
+    return 0;
+}
+
+static int get_bool(mctx *c, const node *v, const char *key, bool *out)
+{
+    char g[96];
+    /* Only true/false: YAML 1.1's yes/no/on/off surprise people (Norway). */
+    if (v->type == N_SCALAR && v->plain && !strcmp(v->text, "true"))
+        *out = true;
+    else if (v->type == N_SCALAR && v->plain && !strcmp(v->text, "false"))
+        *out = false;
+    else
+        return perr(c, AT(v), "%s: expected true or false, got %s", key, got(g, sizeof g, v));
+    return 0;
+}
+
+static int get_str(mctx *c, const node *v, const char *key, const char **out)
+{
+    char g[96];
+    if (v->type != N_SCALAR)
+        return perr(c, AT(v), "%s: expected a string, got %s", key, got(g, sizeof g, v));
+    *out = v->text;
+    return 0;
+}
+
+/* Names end up in file names and database keys: keep them plain. */
+static int get_name(mctx *c, const node *v, const char *key, const char **out)
+{
+    char q[72];
+    const char *s = "";
+    if (get_str(c, v, key, &s))
+        return -1;
+    if (!*s)
+        return perr(c, AT(v), "%s: must not be empty", key);
+    for (const char *p = s; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '_' || *p == '.' || *p == '-'))
+            return perr(c, AT(v), "%s: '%s' may only contain letters, digits, '_', '.' and '-'", key,
+                        show(q, sizeof q, s));
+    *out = s;
+    return 0;
+}
+
+static int get_choice(mctx *c, const node *v, const char *key, const char *const *names, int n,
+                      int *out)
+{
+    char q[72], h[96];
+    const char *s = "";
+    if (get_str(c, v, key, &s))
+        return -1;
+    for (int i = 0; i < n; i++)
+        if (!strcmp(s, names[i])) {
+            *out = i;
+            return 0;
+        }
+    if (suggest(s, names, n))
+        return perr(c, AT(v), "%s: unknown value '%s'%s", key, show(q, sizeof q, s),
+                    hint(h, sizeof h, s, names, n));
+    return perr(c, AT(v), "%s: unknown value '%s' (expected %s or %s)", key, show(q, sizeof q, s),
+                names[0], names[1]);
+}
+
+typedef struct pos_u64 {
+    uint64_t v;
+    int i;
+} pos_u64;
+
+static int cmp_pos_u64(const void *a, const void *b)
+{
+    const pos_u64 *x = a, *y = b;
+    if (x->v != y->v)
+        return x->v < y->v ? -1 : 1;
+    return x->i - y->i;
+}
+
+static int get_hidden(mctx *c, const node *v, ms_config *cfg)
+{
+    char g[96];
+    int bad = 0, h[MS_MAX_HIDDEN];
+    if (v->type != N_SEQ)
+        return perr(c, AT(v), "hidden: expected a list of positive integers, got %s", got(g, sizeof g, v));
+    if (v->n == 0)
+        return perr(c, AT(v), "hidden: must list at least one layer");
+    if (v->n > MS_MAX_HIDDEN)
+        return perr(c, AT(v), "hidden: at most %d layers allowed (got %d)", MS_MAX_HIDDEN, v->n);
+    for (int i = 0; i < v->n; i++) {
+        const node *e = kid(c, v, i);
+        if (e->type != N_SCALAR || !e->plain || !is_int_text(e->text))
+            bad |= perr(c, AT(e), "hidden: expected a list of positive integers, got %s",
+                        got(g, sizeof g, e));
+        else {
+            long long x = strtoll(e->text, NULL, 10);
+            if (x < 1 || x > MS_MAX_WIDTH)
+                bad |= perr(c, AT(e), "hidden: layer size must be in 1..%d (got %s)", MS_MAX_WIDTH,
+                            e->text);
+            else
+                h[i] = (int)x;
+        }
+    }
+    if (bad)
+        return -1;
+    cfg->nhidden = v->n;
+    memcpy(cfg->hidden, h, (size_t)v->n * sizeof *h);
+    return 0;
+}
+
+static int get_seeds(mctx *c, const node *v, uint64_t **out, int *nout)
+{
+    char g[96];
+    int bad = 0;
+    if (v->type != N_SEQ)
+        return perr(c, AT(v), "seeds: expected a list of non-negative integers, got %s",
+                    got(g, sizeof g, v));
+    if (v->n == 0)
+        return perr(c, AT(v), "seeds: must list at least one seed");
+    pos_u64 *s = ms_malloc((size_t)v->n * sizeof *s);
+    for (int i = 0; i < v->n; i++) {
+        const node *e = kid(c, v, i);
+        s[i].i = i;
+        s[i].v = 0;
+        if (e->type != N_SCALAR || !e->plain || !is_int_text(e->text)) {
+            bad |= perr(c, AT(e), "seeds: expected a list of non-negative integers, got %s",
+                        got(g, sizeof g, e));
+            continue;
+        }
+        const char *t = e->text + (e->text[0] == '+' || e->text[0] == '-');
+        errno = 0;
+        unsigned long long x = strtoull(t, NULL, 10);
+        if (e->text[0] == '-' && x != 0)
+            bad |= perr(c, AT(e), "seeds: seed must be >= 0 (got %s)", e->text);
+        else if (errno == ERANGE)
+            bad |= perr(c, AT(e), "seeds: seed must be <= %llu (got %s)",
+                        (unsigned long long)UINT64_MAX, e->text);
+        else
+            s[i].v = x;
+    }
+    if (!bad) {
+        /* Sorting finds repeats in n log n; they are reported in list order. */
+        int *first = ms_malloc((size_t)v->n * sizeof *first);
+        qsort(s, (size_t)v->n, sizeof *s, cmp_pos_u64);
+        for (int i = 0, run = 0; i < v->n; i++) {
+            if (s[i].v != s[run].v)
+                run = i; /* start of a run of equal seeds, the earliest in the list */
+            first[s[i].i] = i == run ? -1 : s[run].i;
+        }
+        for (int i = 0; i < v->n; i++)
+            if (first[i] >= 0)
+                bad |= perr(c, AT(kid(c, v, i)), "seeds: duplicate seed %s (first at line %d)",
+                            kid(c, v, i)->text, kid(c, v, first[i])->line);
+        free(first);
+    }
+    if (!bad) {
+        /* s is sorted now: read values back in list order from the nodes. */
+        uint64_t *seeds = ms_malloc((size_t)v->n * sizeof *seeds);
+        for (int i = 0; i < v->n; i++) {
+            const char *t = kid(c, v, i)->text;
+            seeds[i] = strtoull(t + (t[0] == '+' || t[0] == '-'), NULL, 10);
+        }
+        *out = seeds;
+        *nout = v->n;
+    }
+    free(s);
+    return bad ? -1 : 0;
+}
+
+/* Settings in effect at one place: defaults, or a variant on top of them. */
+typedef struct scope {
+    ms_config cfg;
+    uint64_t *seeds;
+    int nseeds;
+    bool own_seeds;
+    const node *set[K_N]; /* value node of each key given here and valid */
+    bool bad[K_N];        /* given here but invalid */
+} scope;
+
+static void apply_key(mctx *c, scope *s, int k, const node *v)
+{
+    ms_config *cfg = &s->cfg;
+    int rc = 0, x = 0;
+    double d = 0;
+    switch (k) {
+    case K_HIDDEN:
+        rc = get_hidden(c, v, cfg);
+        break;
+    case K_ACTIVATION:
+        if (!(rc = get_choice(c, v, "activation", activations, COUNT(activations), &x)))
+            cfg->activation = x ? MS_ACT_IMPROVED_SIGMOID : MS_ACT_SIGMOID;
+        break;
+    case K_INIT:
+        if (!(rc = get_choice(c, v, "init", inits, COUNT(inits), &x)))
+            cfg->init = x ? MS_INIT_FANIN_NORMAL : MS_INIT_UNIFORM;
+        break;
+    case K_LR:
+        if (!(rc = get_num(c, v, "lr", &d))) {
+            if (!isfinite(d) || !(d > 0) || d > 1e6) /* 1e6: ms_config_validate's bound */
+                rc = perr(c, AT(v), "lr: must be a finite number > 0 and <= 1e6 (got %s)", v->text);
+            else
+                cfg->lr = d;
+        }
+        break;
+    case K_MOMENTUM:
+        if (!(rc = get_num(c, v, "momentum", &d))) {
+            if (!(d >= 0 && d < 1))
+                rc = perr(c, AT(v), "momentum: must be in [0, 1) (got %s)", v->text);
+            else
+                cfg->momentum = d;
+        }
+        break;
+    case K_BATCH: /* the upper bound, data.train, is checked in cross_check() */
+        rc = get_int(c, v, "batch", 1, INT_MAX, &cfg->batch);
+        break;
+    case K_EPOCHS:
+        rc = get_int(c, v, "epochs", 1, INT_MAX, &cfg->epochs);
+        break;
+    case K_VPE:
+        rc = get_int(c, v, "val_per_epoch", 1, INT_MAX, &cfg->val_per_epoch);
+        break;
+    case K_EARLY_STOP:
+        rc = get_int(c, v, "early_stop", 0, INT_MAX, &cfg->early_stop);
+        break;
+    case K_SHUFFLE:
+        rc = get_bool(c, v, "shuffle", &cfg->shuffle);
+        break;
+    case K_SEEDS: {
+        uint64_t *seeds = NULL;
+        int n = 0;
+        if (!(rc = get_seeds(c, v, &seeds, &n))) {
+            s->seeds = seeds;
+            s->nseeds = n;
+            s->own_seeds = true;
+        }
+        break;
+    }
+    }
+    if (rc)
+        s->bad[k] = true;
+    else
+        s->set[k] = v;
+}
+
+typedef struct data_info {
+    int train, val;
+    const node *train_node; /* NULL when data.train is absent */
+    bool train_bad;
+} data_info;
+
+/* Checks that depend on data.train. Reported once, by the scope that wrote
+ * the value (defaults checks itself fully, a variant only what it overrides),
+ * at that value's position. */
+static void cross_check(mctx *c, const data_info *d, const scope *s, const scope *dflt)
+{
+    bool own_b = !dflt || s->set[K_BATCH], own_v = !dflt || s->set[K_VPE];
+    bool bad_b = s->bad[K_BATCH] || (dflt && !s->set[K_BATCH] && dflt->bad[K_BATCH]);
+    bool bad_v = s->bad[K_VPE] || (dflt && !s->set[K_VPE] && dflt->bad[K_VPE]);
+    const node *bn = s->set[K_BATCH], *vn = s->set[K_VPE], *tn = d->train_node;
+    int train = d->train, b = s->cfg.batch, vpe = s->cfg.val_per_epoch;
+
+    if (d->train_bad || bad_b)
+        return;
+    if (b > train) {
+        if (!own_b)
+            return;
+        if (bn)
+            perr(c, AT(bn), "batch: must be <= %d, the training size (got %d)", train, b);
+        else if (tn) /* the built-in batch size against a small data.train */
+            perr(c, AT(tn), "data.train: must be >= %d, the batch size (got %d)", b, train);
+        return;
+    }
+    if (bad_v || !(own_b || own_v))
+        return;
+    int steps = train / b;
+    if (vpe <= steps)
+        return;
+    if (vn)
+        perr(c, AT(vn), "val_per_epoch: must be <= %d, the steps per epoch (got %d)", steps, vpe);
+    else if (bn)
+        perr(c, AT(bn), "batch: %d leaves %d steps per epoch, fewer than val_per_epoch (%d)", b, steps,
+             vpe);
+    else if (tn)
+        perr(c, AT(tn), "data.train: %d leaves %d steps per epoch at batch %d, fewer than "
+             "val_per_epoch (%d)", train, steps, b, vpe);
+}
+
+static void check_data(mctx *c, const node *v, ms_manifest *m, data_info *d, const node **dir_node)
+{
+    char g[96];
+    const node *val[3], *keyn[3];
+    const char *s = "";
+    if (v->type != N_MAP) {
+        perr(c, AT(v), "data: expected a mapping, got %s", got(g, sizeof g, v));
+        return;
+    }
+    map_keys(c, v, data_keys, 3, val, keyn, " in data");
+    if (val[0] && !get_str(c, val[0], "data.dir", &s)) {
+        if (!*s)
+            perr(c, AT(val[0]), "data.dir: must not be empty");
+        else {
+            free(m->data_dir);
+            m->data_dir = ms_strdup(s);
+            *dir_node = val[0];
+        }
+    }
+    if (val[1]) {
+        d->train_node = val[1];
+        d->train_bad = get_int(c, val[1], "data.train", 1, MS_MANIFEST_MAX_TRAIN, &d->train) != 0;
+    }
+    if (val[2])
+        get_int(c, val[2], "data.val", 1, MS_MANIFEST_MAX_VAL, &d->val);
+}
+
+typedef struct name_pos {
+    const char *s;
+    int i;
+} name_pos;
+
+static int cmp_name_pos(const void *a, const void *b)
+{
+    const name_pos *x = a, *y = b;
+    int r = strcmp(x->s, y->s);
+    return r ? r : x->i - y->i;
+}
+
+/* Reports repeated variant names at the later occurrence. */
+static void check_unique_names(mctx *c, const ms_manifest *m, const node *const *name_node)
+{
+    int n = m->nvariants, k = 0;
+    name_pos *np = ms_malloc((size_t)(n ? n : 1) * sizeof *np);
+    int *first = ms_malloc((size_t)(n ? n : 1) * sizeof *first);
+    char q[72];
+    for (int i = 0; i < n; i++) {
+        first[i] = -1;
+        if (m->variants[i].name)
+            np[k++] = (name_pos){m->variants[i].name, i};
+    }
+    qsort(np, (size_t)k, sizeof *np, cmp_name_pos);
+    for (int i = 1; i < k; i++)
+        if (!strcmp(np[i].s, np[i - 1].s))
+            first[np[i].i] = first[np[i - 1].i] >= 0 ? first[np[i - 1].i] : np[i - 1].i;
+    for (int i = 0; i < n; i++)
+        if (first[i] >= 0)
+            perr(c, AT(name_node[i]), "duplicate variant name '%s' (first at line %d)",
+                 show(q, sizeof q, m->variants[i].name), name_node[first[i]]->line);
+    free(np);
+    free(first);
+}
+
+static void check_variants(mctx *c, const node *vs, ms_manifest *m, const data_info *d,
+                           const scope *dflt)
+{
+    char g[96], q[72], where[128];
+    enum { NV = COUNT(variant_keys) };
+    long long runs = 0;
+
+    if (vs->type != N_SEQ) {
+        perr(c, AT(vs), "variants: expected a list of variants, got %s", got(g, sizeof g, vs));
+        return;
+    }
+    if (vs->n == 0) {
+        perr(c, AT(vs), "variants: must list at least one variant");
+        return;
+    }
+    m->variants = ms_calloc((size_t)vs->n, sizeof *m->variants);
+    const node **name_node = ms_calloc((size_t)vs->n, sizeof *name_node);
+    for (int i = 0; i < vs->n; i++) {
+        const node *vn = kid(c, vs, i), *val[NV], *keyn[NV];
+        const char *s = "";
+        if (vn->type != N_MAP) {
+            perr(c, AT(vn), "variants: each variant must be a mapping, got %s", got(g, sizeof g, vn));
+            continue;
+        }
+        /* Name the variant in messages about keys that come before its name. */
+        snprintf(where, sizeof where, " in variant %d", i + 1);
+        for (int j = 0; j + 1 < vn->n; j += 2) {
+            const node *k = kid(c, vn, j), *v = kid(c, vn, j + 1);
+            if (k->type == N_SCALAR && !strcmp(k->text, "name") && v->type == N_SCALAR && v->text[0]) {
+                snprintf(where, sizeof where, " in variant '%s'", show(q, sizeof q, v->text));
+                break;
+            }
+        }
+        map_keys(c, vn, variant_keys, NV, val, keyn, where);
+
+        ms_variant *v = &m->variants[m->nvariants];
+        name_node[m->nvariants++] = val[0];
+        v->line = vn->line;
+        v->col = vn->col;
+        if (!val[0])
+            perr(c, AT(vn), "missing key 'name'%s", where);
+        else if (!get_name(c, val[0], "name", &s))
+            v->name = ms_strdup(s);
+        v->task = ms_strdup(val[1] && !get_str(c, val[1], "task", &s) ? s : "");
+
+        scope sc = *dflt;
+        memset(sc.set, 0, sizeof sc.set);
+        memset(sc.bad, 0, sizeof sc.bad);
+        sc.own_seeds = false;
+        for (int k = 0; k < K_N; k++)
+            if (val[2 + k])
+                apply_key(c, &sc, k, val[2 + k]);
+        cross_check(c, d, &sc, dflt);
+
+        v->cfg = sc.cfg;
+        v->cfg.train_size = d->train;
+        v->cfg.val_size = d->val;
+        v->nseeds = sc.nseeds;
+        v->seeds = ms_malloc((size_t)sc.nseeds * sizeof *v->seeds);
+        memcpy(v->seeds, sc.seeds, (size_t)sc.nseeds * sizeof *v->seeds);
+        runs += sc.nseeds;
+        if (sc.own_seeds)
+            free(sc.seeds);
+    }
+    check_unique_names(c, m, name_node);
+    free(name_node);
+    if (runs > MS_MANIFEST_MAX_RUNS)
+        perr(c, AT(vs), "variants: too many runs (%lld, limit %d)", runs, MS_MANIFEST_MAX_RUNS);
+}
+
+static bool is_null(const node *n)
+{
+    return n->type == N_SCALAR && n->plain &&
+           (!n->text[0] || !strcmp(n->text, "~") || !strcmp(n->text, "null"));
+}
+
+static void check_manifest(mctx *c, const node *root, ms_manifest *m, int check_data_dir)
+{
+    char g[96], q[72];
+    const node *val[COUNT(top_keys)], *keyn[COUNT(top_keys)], *dir_node = NULL;
+    data_info d = {0, 0, NULL, false};
+    scope dflt;
+    const char *s = "";
+
+    memset(&dflt, 0, sizeof dflt);
+    ms_config_default(&dflt.cfg);
+    m->data_dir = ms_strdup("data");
+    if (root->type != N_MAP) {
+        perr(c, AT(root), "manifest must be a mapping, got %s", got(g, sizeof g, root));
+        return;
+    }
+    map_keys(c, root, top_keys, COUNT(top_keys), val, keyn, "");
+    /* val[4], plots, is accepted unread: its format comes later. */
+    if (!val[0])
+        perr(c, AT(root), "missing key 'name'");
+    else if (!get_name(c, val[0], "name", &s))
+        m->name = ms_strdup(s);
+    d.train = dflt.cfg.train_size;
+    d.val = dflt.cfg.val_size;
+    if (val[1])
+        check_data(c, val[1], m, &d, &dir_node);
+    m->train = d.train;
+    m->val = d.val;
+
+    /* Built-in seeds are [ms_config_default().seed]. */
+    uint64_t seed1 = dflt.cfg.seed;
+    dflt.seeds = &seed1;
+    dflt.nseeds = 1;
+    if (val[2] && val[2]->type != N_MAP)
+        perr(c, AT(val[2]), "defaults: expected a mapping, got %s", got(g, sizeof g, val[2]));
+    else if (val[2]) {
+        const node *dv[K_N], *dk[K_N];
+        map_keys(c, val[2], cfg_keys, K_N, dv, dk, " in defaults");
+        for (int k = 0; k < K_N; k++)
+            if (dv[k])
+                apply_key(c, &dflt, k, dv[k]);
+    }
+    cross_check(c, &d, &dflt, NULL);
+
+    if (!val[3])
+        perr(c, AT(root), "missing key 'variants'");
+    else
+        check_variants(c, val[3], m, &d, &dflt);
+    if (dflt.own_seeds)
+        free(dflt.seeds);
+
+    if (check_data_dir && m->data_dir) {
+        struct stat st;
+        int line = dir_node ? dir_node->line : keyn[1] ? keyn[1]->line : 1;
+        int col = dir_node ? dir_node->col : keyn[1] ? keyn[1]->col : 1;
+        if (stat(m->data_dir, &st) != 0)
+            perr(c, line, col, "data.dir: cannot access '%s': %s", show(q, sizeof q, m->data_dir),
+                 strerror(errno));
+        else if (!S_ISDIR(st.st_mode))
+            perr(c, line, col, "data.dir: '%s' is not a directory", show(q, sizeof q, m->data_dir));
+    }
+
+    /* Safety net: the checks above should have caught everything. */
+    for (int i = 0; c->nerr == 0 && i < m->nvariants; i++)
+        if (ms_config_validate(&m->variants[i].cfg))
+            perr(c, m->variants[i].line, m->variants[i].col, "variant '%s': invalid configuration",
+                 m->variants[i].name);
+}
+
+/* ---- API ---- */
+
+void ms_manifest_release(ms_manifest *m)
+{
+    for (int i = 0; i < m->nvariants; i++) {
+        free(m->variants[i].name);
+        free(m->variants[i].task);
+        free(m->variants[i].seeds);
+    }
+    free(m->variants);
+    free(m->path);
+    free(m->name);
+    free(m->data_dir);
+    memset(m, 0, sizeof *m);
+}
+
+int ms_manifest_parse(const char *path, const char *text, size_t len, ms_manifest *m,
+                      int check_data_dir)
+{
+    mctx c = {path, 0, NULL, 0, 0};
+    int root = -1;
+
+    memset(m, 0, sizeof *m);
+    m->path = ms_strdup(path);
+    if (len > MS_MANIFEST_MAX_BYTES)
+        perr(&c, 1, 1, "file too large (%zu bytes, limit 1 MiB)", len);
+    else if (compose(&c, text ? text : "", text ? len : 0, &root) == 0) {
+        if (root < 0 || is_null(&c.nodes[root]))
+            perr(&c, 1, 1, "empty manifest");
+        else
+            check_manifest(&c, &c.nodes[root], m, check_data_dir);
+    }
+    tree_free(&c);
+    if (c.nerr) {
+        ms_manifest_release(m);
+        return -1;
+    }
+    return 0;
+}
+
+int ms_manifest_load(const char *path, ms_manifest *m, int check_data_dir)
+{
+    struct stat st;
+    memset(m, 0, sizeof *m);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return ms_error("cannot open '%s': %s", path, strerror(errno));
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        return ms_error("cannot read '%s': is a directory", path);
+    }
+    if (S_ISREG(st.st_mode) && st.st_size > MS_MANIFEST_MAX_BYTES) {
+        fclose(f);
+        return ms_error_raw("%s:1:1: file too large (%lld bytes, limit 1 MiB)", path,
+                            (long long)st.st_size);
+    }
+    /* Read one byte past the limit so pipes that are too large are caught too. */
+    char *buf = ms_malloc(MS_MANIFEST_MAX_BYTES + 1);
+    size_t n = fread(buf, 1, MS_MANIFEST_MAX_BYTES + 1, f);
+    if (ferror(f)) {
+        int e = errno;
+        fclose(f);
+        free(buf);
+        return ms_error("cannot read '%s': %s", path, strerror(e));
+    }
+    fclose(f);
+    int rc = ms_manifest_parse(path, buf, n, m, check_data_dir);
+    free(buf);
+    return rc;
+}
+
+int ms_manifest_expand(const ms_manifest *m, ms_run_spec **out)
+{
+    size_t total = 0, k = 0;
+    for (int i = 0; i < m->nvariants; i++)
+        total += (size_t)m->variants[i].nseeds;
+    ms_run_spec *r = ms_calloc(total, sizeof *r);
+    for (int i = 0; i < m->nvariants; i++) {
+        const ms_variant *v = &m->variants[i];
+        for (int j = 0; j < v->nseeds; j++, k++) {
+            r[k].variant = v->name;
+            r[k].task = v->task;
+            r[k].cfg = v->cfg;
+            r[k].cfg.seed = v->seeds[j];
+            r[k].cfg.train_size = m->train;
+            r[k].cfg.val_size = m->val;
+        }
+    }
+    *out = r;
+    return (int)total;
+}

@@ -1,0 +1,164 @@
+/* Template body of the network; included by mlp.c with R, S, EXP, TANH. */
+
+#define CAT_(a, b) a##_##b
+#define CAT(a, b) CAT_(a, b)
+#define NAME(x) CAT(x, S)
+#define WORK CAT(ms_work, S)
+
+void NAME(ms_work_init)(WORK *w, const ms_shape *s, int cap)
+{
+    size_t total = 0, off[2 * MS_MAX_LAYERS + 4];
+    int L = s->nlayers, n = 0;
+    /* One allocation, each buffer rounded to 64 bytes. */
+#define SLOT(count) (off[n++] = total, total += (((size_t)(count) * sizeof(R) + 63) & ~(size_t)63))
+    for (int l = 0; l <= L; l++)
+        SLOT((size_t)cap * s->width[l]);
+    for (int l = 1; l < L; l++)
+        SLOT((size_t)cap * s->width[l]);
+    SLOT((size_t)cap * s->maxw);
+    SLOT((size_t)cap * s->maxw);
+    size_t wt = 0;
+    for (int l = 1; l < L; l++) /* W_{l+1}, used for the input gradient of layer l+1 */
+        if ((size_t)s->width[l] * s->width[l + 1] > wt)
+            wt = (size_t)s->width[l] * s->width[l + 1];
+    SLOT(wt);
+#undef SLOT
+    memset(w, 0, sizeof *w);
+    w->cap = cap;
+    w->block = ms_alloc_aligned(total);
+    char *base = (char *)w->block;
+    n = 0;
+    for (int l = 0; l <= L; l++)
+        w->act[l] = (R *)(base + off[n++]);
+    for (int l = 1; l < L; l++)
+        w->dact[l] = (R *)(base + off[n++]);
+    w->delta[0] = (R *)(base + off[n++]);
+    w->delta[1] = (R *)(base + off[n++]);
+    w->wt = (R *)(base + off[n++]);
+}
+
+void NAME(ms_work_release)(WORK *w)
+{
+    ms_free_aligned(w->block);
+    memset(w, 0, sizeof *w);
+}
+
+double NAME(ms_xent)(const R *z, int k, int t)
+{
+    double m = z[0], s = 0;
+    for (int i = 1; i < k; i++)
+        if (z[i] > m)
+            m = z[i];
+    for (int i = 0; i < k; i++)
+        s += exp((double)z[i] - m);
+    return m + log(s) - (double)z[t];
+}
+
+/* Hidden activation in place on Z (n, m); with dz, also store f'(Z). */
+static void NAME(activate)(ms_activation act, R *z, R *dz, size_t count)
+{
+    if (act == MS_ACT_SIGMOID) {
+        for (size_t i = 0; i < count; i++) {
+            R a = (R)1 / ((R)1 + EXP(-z[i]));
+            z[i] = a;
+            if (dz)
+                dz[i] = a * ((R)1 - a);
+        }
+    } else {
+        /* f(z) = 1.7159 tanh(2z/3), f'(z) = 1.7159 * 2/3 * (1 - tanh^2(2z/3)) */
+        const R amp = (R)1.7159, slope = (R)(2.0 / 3.0);
+        for (size_t i = 0; i < count; i++) {
+            R t = TANH(slope * z[i]);
+            z[i] = amp * t;
+            if (dz)
+                dz[i] = amp * slope * ((R)1 - t * t);
+        }
+    }
+}
+
+void NAME(ms_mlp_forward)(const ms_shape *s, ms_activation act, const R *params, WORK *w, int n,
+                          int train, const uint8_t *labels, double *loss_sum, int64_t *correct,
+                          int nthreads)
+{
+    int L = s->nlayers;
+    for (int l = 1; l <= L; l++) {
+        int K = s->width[l - 1], N = s->width[l];
+        NAME(ms_mm_nn)(w->act[l], w->act[l - 1], params + s->off[l - 1], n, K, N, nthreads);
+        if (l < L)
+            NAME(activate)(act, w->act[l], train ? w->dact[l] : NULL, (size_t)n * N);
+    }
+    /* Softmax of the logits, row by row; loss and accuracy from the same row. */
+    int k = s->width[L];
+    double loss = 0;
+    int64_t hits = 0;
+    for (int i = 0; i < n; i++) {
+        R *z = w->act[L] + (size_t)i * k;
+        if (labels)
+            loss += NAME(ms_xent)(z, k, labels[i]);
+        R m = z[0];
+        for (int j = 1; j < k; j++)
+            if (z[j] > m)
+                m = z[j];
+        R sum = 0;
+        for (int j = 0; j < k; j++) {
+            z[j] = EXP(z[j] - m);
+            sum += z[j];
+        }
+        int best = 0;
+        for (int j = 0; j < k; j++) {
+            z[j] /= sum;
+            if (z[j] > z[best])
+                best = j;
+        }
+        if (labels && best == labels[i])
+            hits++;
+    }
+    if (loss_sum)
+        *loss_sum += loss;
+    if (correct)
+        *correct += hits;
+}
+
+void NAME(ms_mlp_backward)(const ms_shape *s, const R *params, WORK *w, int n,
+                           const uint8_t *labels, R *grads, int nthreads)
+{
+    int L = s->nlayers, k = s->width[L];
+    R *d = w->delta[0], *dn = w->delta[1];
+    /* delta_L = -(T - Y) */
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < k; j++)
+            d[(size_t)i * k + j] = w->act[L][(size_t)i * k + j] - (j == labels[i] ? (R)1 : (R)0);
+    for (int l = L; l >= 1; l--) {
+        int K = s->width[l - 1], N = s->width[l];
+        NAME(ms_mm_tn)(grads + s->off[l - 1], w->act[l - 1], d, n, K, N, nthreads);
+        if (l == 1)
+            break;
+        /* delta_{l-1} = f'(Z_{l-1}) * (delta_l W_l^T) */
+        NAME(ms_transpose)(w->wt, params + s->off[l - 1], K, N);
+        NAME(ms_mm_nn)(dn, d, w->wt, n, N, K, nthreads);
+        const R *dz = w->dact[l - 1];
+        for (size_t i = 0; i < (size_t)n * K; i++)
+            dn[i] *= dz[i];
+        R *t = d;
+        d = dn;
+        dn = t;
+    }
+}
+
+void NAME(ms_sgd_update)(R *params, R *velocity, const R *grads, size_t n, R lr, R gamma)
+{
+    if (gamma == 0) {
+        for (size_t i = 0; i < n; i++)
+            params[i] -= lr * grads[i];
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        velocity[i] = grads[i] + gamma * velocity[i];
+        params[i] -= lr * velocity[i];
+    }
+}
+
+#undef WORK
+#undef NAME
+#undef CAT
+#undef CAT_

@@ -1,0 +1,293 @@
+/* ms_train: the epoch loop, validation, early stopping, checkpoints. */
+#include "ms_train.h"
+#include "ms_kernels.h"
+#include "ms_util.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* Validation rows per chunk: fixed, so the loss sums do not depend on threads. */
+#define EVAL_CHUNK 256
+
+const char *ms_stop_name(ms_stop s)
+{
+    switch (s) {
+    case MS_STOP_EPOCHS: return "epochs";
+    case MS_STOP_EARLY: return "early_stop";
+    case MS_STOP_DIVERGED: return "diverged";
+    default: return "";
+    }
+}
+
+void ms_window_init(ms_window *w, int patience)
+{
+    memset(w, 0, sizeof *w);
+    w->cap = patience > 0 ? patience + 1 : 0;
+    w->loss = ms_calloc((size_t)(w->cap ? w->cap : 1), sizeof(double));
+}
+
+void ms_window_release(ms_window *w)
+{
+    free(w->loss);
+    memset(w, 0, sizeof *w);
+}
+
+bool ms_window_push(ms_window *w, double loss)
+{
+    if (!w->cap)
+        return false;
+    w->loss[w->pos] = loss;
+    w->pos = (w->pos + 1) % w->cap;
+    if (w->count < w->cap)
+        w->count++;
+    if (w->count < w->cap)
+        return false;
+    /* Full: pos now indexes the oldest entry. Stop unless a later one is strictly lower. */
+    double oldest = w->loss[w->pos];
+    for (int i = 1; i < w->cap; i++)
+        if (w->loss[(w->pos + i) % w->cap] < oldest)
+            return false;
+    return true;
+}
+
+static int max_threads(void)
+{
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
+int ms_trainer_init(ms_trainer *t, const ms_config *cfg, const ms_data *data, int nthreads)
+{
+    memset(t, 0, sizeof *t);
+    if (cfg->train_size > data->train.n || cfg->val_size > data->val.n)
+        return ms_error("the run needs %d/%d images, %d/%d are loaded", cfg->train_size,
+                        cfg->val_size, data->train.n, data->val.n);
+    t->cfg = *cfg;
+    t->data = data;
+    ms_shape_init(&t->shape, cfg, MS_INPUT);
+    size_t np = t->shape.nparams;
+    t->block = ms_alloc_aligned(3 * np * sizeof(float));
+    t->params = t->block;
+    t->grads = t->block + np;
+    t->velocity = t->block + 2 * np;
+    ms_rng_seed(&t->rng, cfg->seed);
+    ms_mlp_init_f(&t->shape, cfg->init, &t->rng, t->params);
+    ms_window_init(&t->window, cfg->early_stop);
+    t->order = ms_malloc((size_t)cfg->train_size * sizeof *t->order);
+    ms_work_init_f(&t->work, &t->shape, cfg->batch);
+    t->nework = max_threads() > 0 ? max_threads() : 1;
+    t->ework = ms_calloc((size_t)t->nework, sizeof *t->ework);
+    int maxn = cfg->train_size > cfg->val_size ? cfg->train_size : cfg->val_size;
+    int chunks = (maxn + EVAL_CHUNK - 1) / EVAL_CHUNK;
+    t->chunk_loss = ms_calloc((size_t)chunks, sizeof *t->chunk_loss);
+    t->chunk_hits = ms_calloc((size_t)chunks, sizeof *t->chunk_hits);
+    t->evals = ms_calloc((size_t)cfg->val_per_epoch, sizeof *t->evals);
+    ms_trainer_set_threads(t, nthreads);
+    return 0;
+}
+
+void ms_trainer_set_threads(ms_trainer *t, int nthreads)
+{
+    if (nthreads < 1)
+        nthreads = 1;
+    if (nthreads > t->nework) {
+        t->ework = ms_realloc(t->ework, (size_t)nthreads * sizeof *t->ework);
+        memset(t->ework + t->nework, 0, (size_t)(nthreads - t->nework) * sizeof *t->ework);
+        t->nework = nthreads;
+    }
+    t->nthreads = nthreads;
+}
+
+void ms_trainer_release(ms_trainer *t)
+{
+    ms_free_aligned(t->block);
+    ms_window_release(&t->window);
+    free(t->order);
+    ms_work_release_f(&t->work);
+    for (int i = 0; i < t->nework; i++)
+        if (t->ework[i].block)
+            ms_work_release_f(&t->ework[i]);
+    free(t->ework);
+    free(t->chunk_loss);
+    free(t->chunk_hits);
+    free(t->evals);
+    memset(t, 0, sizeof *t);
+}
+
+void ms_trainer_evaluate(ms_trainer *t, const ms_dataset *s, int n, double *loss, double *acc)
+{
+    int chunks = (n + EVAL_CHUNK - 1) / EVAL_CHUNK;
+    int nt = t->nthreads < chunks ? t->nthreads : chunks;
+#pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        int me = 0;
+#ifdef _OPENMP
+        me = omp_get_thread_num();
+#endif
+        ms_work_f *w = &t->ework[me];
+        if (!w->block)
+            ms_work_init_f(w, &t->shape, EVAL_CHUNK);
+#pragma omp for schedule(static)
+        for (int c = 0; c < chunks; c++) {
+            int first = c * EVAL_CHUNK, rows = n - first < EVAL_CHUNK ? n - first : EVAL_CHUNK;
+            ms_data_gather_f(t->data, s, NULL, first, rows, w->act[0]);
+            double l = 0;
+            int64_t h = 0;
+            ms_mlp_forward_f(&t->shape, t->cfg.activation, t->params, w, rows, 0,
+                             s->labels + first, &l, &h, 1);
+            t->chunk_loss[c] = l;
+            t->chunk_hits[c] = h;
+        }
+    }
+    double l = 0;
+    int64_t h = 0;
+    for (int c = 0; c < chunks; c++) {
+        l += t->chunk_loss[c];
+        h += t->chunk_hits[c];
+    }
+    *loss = l / n;
+    *acc = (double)h / n;
+}
+
+int ms_trainer_epoch(ms_trainer *t, ms_epoch *out)
+{
+    const ms_config *c = &t->cfg;
+    double t0 = ms_now();
+    int steps = c->train_size / c->batch; /* the last partial batch is dropped */
+    int per_val = steps / c->val_per_epoch;
+    for (int i = 0; i < c->train_size; i++)
+        t->order[i] = i;
+    if (c->shuffle)
+        ms_rng_shuffle(&t->rng, t->order, c->train_size);
+    t->nevals = 0;
+    double loss_acc = 0;
+    int loss_n = 0;
+    float lr = (float)c->lr, gamma = (float)c->momentum;
+    const uint8_t *all_labels = t->data->train.labels;
+    uint8_t labels[4096];
+    uint8_t *lab = c->batch <= (int)sizeof labels ? labels : ms_malloc((size_t)c->batch);
+    int rc = 0;
+    for (int s = 0; s < steps; s++) {
+        const int32_t *idx = t->order + (size_t)s * c->batch;
+        for (int i = 0; i < c->batch; i++)
+            lab[i] = all_labels[idx[i]];
+        ms_data_gather_f(t->data, &t->data->train, idx, 0, c->batch, t->work.act[0]);
+        double bl = 0;
+        ms_mlp_forward_f(&t->shape, c->activation, t->params, &t->work, c->batch, 1, lab, &bl,
+                         NULL, t->nthreads);
+        bl /= c->batch;
+        if (!isfinite(bl)) {
+            t->stop = MS_STOP_DIVERGED;
+            rc = ms_error("loss is not finite at step %lld", (long long)t->step);
+            goto done;
+        }
+        loss_acc += bl;
+        loss_n++;
+        ms_mlp_backward_f(&t->shape, t->params, &t->work, c->batch, lab, t->grads, t->nthreads);
+        ms_sgd_update_f(t->params, t->velocity, t->grads, t->shape.nparams, lr, gamma);
+        /* Validate after the update, counting that first step as step 0. */
+        if (t->step % per_val == 0 && t->nevals < c->val_per_epoch) {
+            ms_eval *e = &t->evals[t->nevals++];
+            e->step = t->step;
+            e->epoch = t->epoch;
+            e->batch_loss = loss_acc / loss_n;
+            loss_acc = 0;
+            loss_n = 0;
+            ms_trainer_evaluate(t, &t->data->train, c->train_size, &e->train_loss, &e->train_acc);
+            ms_trainer_evaluate(t, &t->data->val, c->val_size, &e->val_loss, &e->val_acc);
+            if (ms_window_push(&t->window, e->val_loss)) {
+                t->step++;
+                t->stop = MS_STOP_EARLY;
+                break;
+            }
+        }
+        t->step++;
+    }
+    t->epoch++;
+    if (!t->stop && t->epoch >= c->epochs)
+        t->stop = MS_STOP_EPOCHS;
+done:
+    if (lab != labels)
+        free(lab);
+    memset(out, 0, sizeof *out);
+    out->epoch = t->epoch;
+    out->seconds = ms_now() - t0;
+    if (t->nevals) {
+        const ms_eval *e = &t->evals[t->nevals - 1];
+        out->train_loss = e->train_loss;
+        out->train_acc = e->train_acc;
+        out->val_loss = e->val_loss;
+        out->val_acc = e->val_acc;
+    }
+    return rc;
+}
+
+/* Checkpoint layout (native byte order; a checkpoint is read back by the
+ * same build on the same machine): header, RNG, window, params, velocity. */
+#define CK_MAGIC 0x4b43534dU /* "MSCK" */
+#define CK_VERSION 1U
+
+typedef struct ck_header {
+    uint32_t magic, version;
+    uint64_t nparams;
+    int64_t step;
+    int32_t epoch, stop;
+    uint64_t rng[4];
+    int32_t wcap, wcount, wpos, pad;
+} ck_header;
+
+size_t ms_trainer_save(const ms_trainer *t, void **blob)
+{
+    size_t np = t->shape.nparams;
+    size_t n = sizeof(ck_header) + (size_t)t->window.cap * sizeof(double) + 2 * np * sizeof(float);
+    char *b = ms_malloc(n), *p = b;
+    ck_header h = {CK_MAGIC, CK_VERSION, np, t->step, t->epoch, (int32_t)t->stop, {0},
+                   t->window.cap, t->window.count, t->window.pos, 0};
+    memcpy(h.rng, t->rng.s, sizeof h.rng);
+    memcpy(p, &h, sizeof h);
+    p += sizeof h;
+    memcpy(p, t->window.loss, (size_t)t->window.cap * sizeof(double));
+    p += (size_t)t->window.cap * sizeof(double);
+    memcpy(p, t->params, np * sizeof(float));
+    p += np * sizeof(float);
+    memcpy(p, t->velocity, np * sizeof(float));
+    *blob = b;
+    return n;
+}
+
+int ms_trainer_restore(ms_trainer *t, const void *blob, size_t n)
+{
+    ck_header h;
+    size_t np = t->shape.nparams;
+    if (n < sizeof h)
+        return ms_error("checkpoint is truncated (%zu bytes)", n);
+    memcpy(&h, blob, sizeof h);
+    if (h.magic != CK_MAGIC || h.version != CK_VERSION)
+        return ms_error("checkpoint has an unknown format");
+    if (h.nparams != np || h.wcap != t->window.cap)
+        return ms_error("checkpoint does not match the run's network (%llu parameters, expected %zu)",
+                        (unsigned long long)h.nparams, np);
+    size_t want = sizeof h + (size_t)h.wcap * sizeof(double) + 2 * np * sizeof(float);
+    if (n != want || h.wcount < 0 || h.wcount > h.wcap || h.wpos < 0 || (h.wcap && h.wpos >= h.wcap))
+        return ms_error("checkpoint is corrupt (%zu bytes, expected %zu)", n, want);
+    const char *p = (const char *)blob + sizeof h;
+    memcpy(t->window.loss, p, (size_t)h.wcap * sizeof(double));
+    p += (size_t)h.wcap * sizeof(double);
+    memcpy(t->params, p, np * sizeof(float));
+    p += np * sizeof(float);
+    memcpy(t->velocity, p, np * sizeof(float));
+    memcpy(t->rng.s, h.rng, sizeof h.rng);
+    t->step = h.step;
+    t->epoch = h.epoch;
+    t->stop = (ms_stop)h.stop;
+    t->window.count = h.wcount;
+    t->window.pos = h.wpos;
+    return 0;
+}

@@ -1,0 +1,569 @@
+/* Tests for ms_manifest: the default study, valid files, and one exact
+ * message (with line and column) for each kind of invalid manifest. */
+#define _POSIX_C_SOURCE 200809L
+#include "ms_config.h"
+#include "ms_manifest.h"
+#include "ms_util.h"
+
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#ifndef MS_TEST_DIR
+#define MS_TEST_DIR "tests"
+#endif
+#ifndef MS_EXPERIMENTS_DIR
+#define MS_EXPERIMENTS_DIR "experiments"
+#endif
+#define MANIFESTS MS_TEST_DIR "/manifests/"
+
+/* Errors printed while running f, as one string (caller frees). */
+typedef struct capture {
+    char *buf;
+    size_t len;
+    FILE *f;
+} capture;
+
+static void capture_start(capture *c)
+{
+    c->buf = NULL;
+    c->len = 0;
+    c->f = open_memstream(&c->buf, &c->len);
+    assert_non_null(c->f);
+    ms_error_stream(c->f);
+}
+
+static char *capture_end(capture *c)
+{
+    ms_error_stream(NULL);
+    fclose(c->f);
+    return c->buf;
+}
+
+/* Parses text as "t.yaml"; returns the rc and the messages in *out. */
+static int parse_text(const char *text, size_t len, int check_dir, char **out)
+{
+    capture c;
+    ms_manifest m;
+    capture_start(&c);
+    int rc = ms_manifest_parse("t.yaml", text, len, &m, check_dir);
+    *out = capture_end(&c);
+    if (rc == 0)
+        ms_manifest_release(&m);
+    else
+        assert_null(m.variants); /* released on failure */
+    return rc;
+}
+
+static int load_file(const char *path, int check_dir, char **out)
+{
+    capture c;
+    ms_manifest m;
+    capture_start(&c);
+    int rc = ms_manifest_load(path, &m, check_dir);
+    *out = capture_end(&c);
+    if (rc == 0)
+        ms_manifest_release(&m);
+    return rc;
+}
+
+/* ---- the default study ---- */
+
+static void test_default_study(void **state)
+{
+    (void)state;
+    ms_manifest m;
+    ms_run_spec *r = NULL;
+    static const char *const names[] = {"baseline",   "improved_weights", "improved_sigmoid",
+                                        "momentum",   "hidden_32",        "hidden_128",
+                                        "two_layers", "two_layers_60",    "ten_layers"};
+    static const char *const tasks[] = {"2c", "3a", "3b", "3c", "4a", "4b", "4d", "4d", "4e"};
+    static const int64_t params[] = {50880, 50880, 50880, 50880, 25440,
+                                     101760, 54976, 60 * 785 + 60 * 60 + 600, 87744};
+
+    assert_int_equal(ms_manifest_load(MS_EXPERIMENTS_DIR "/tdt4265_a2.yaml", &m, 0), 0);
+    assert_string_equal(m.name, "tdt4265-a2");
+    assert_string_equal(m.data_dir, "data");
+    assert_int_equal(m.train, 20000);
+    assert_int_equal(m.val, 10000);
+    assert_int_equal(m.nvariants, 9);
+
+    int n = ms_manifest_expand(&m, &r);
+    assert_int_equal(n, 9);
+    for (int i = 0; i < n; i++) {
+        const ms_config *c = &r[i].cfg;
+        assert_string_equal(r[i].variant, names[i]);
+        assert_string_equal(r[i].task, tasks[i]);
+        assert_int_equal(ms_config_params(c, 785), params[i]);
+        assert_int_equal(c->seed, 1);
+        assert_int_equal(c->train_size, 20000);
+        assert_int_equal(c->val_size, 10000);
+        assert_int_equal(c->batch, 32);
+        assert_int_equal(c->epochs, 50);
+        assert_int_equal(c->val_per_epoch, 5);
+        assert_int_equal(c->early_stop, 50);
+        assert_true(c->shuffle);
+        assert_int_equal(c->init, i == 0 ? MS_INIT_UNIFORM : MS_INIT_FANIN_NORMAL);
+        assert_int_equal(c->activation, i <= 1 ? MS_ACT_SIGMOID : MS_ACT_IMPROVED_SIGMOID);
+        assert_true(c->lr == (i <= 2 ? 0.1 : 0.02));
+        assert_true(c->momentum == (i <= 2 ? 0.0 : 0.9));
+        assert_int_equal(ms_config_validate(c), 0);
+    }
+    /* baseline is exactly the built-in default (apart from the seed). */
+    ms_config d;
+    ms_config_default(&d);
+    char *a = ms_config_json(&d), *b = ms_config_json(&r[0].cfg);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    assert_int_equal(r[8].cfg.nhidden, 10);
+    assert_int_equal(m.variants[0].line, 28);
+    assert_int_equal(m.variants[0].col, 5);
+    free(r);
+    ms_manifest_release(&m);
+    ms_manifest_release(&m); /* releasing twice is harmless */
+}
+
+static void test_valid_full(void **state)
+{
+    (void)state;
+    ms_manifest m;
+    ms_run_spec *r = NULL;
+    assert_int_equal(ms_manifest_load(MANIFESTS "valid_full.yaml", &m, 1), 0);
+    assert_string_equal(m.path, MANIFESTS "valid_full.yaml");
+    assert_string_equal(m.name, "full.study-1");
+    assert_string_equal(m.data_dir, "tests");
+    assert_int_equal(m.train, 1000);
+    assert_int_equal(m.val, 500);
+    assert_int_equal(m.nvariants, 2);
+    assert_string_equal(m.variants[1].task, "free text: with colon");
+
+    int n = ms_manifest_expand(&m, &r);
+    assert_int_equal(n, 4);
+    /* Variant-major, seeds in listed order. */
+    assert_string_equal(r[0].variant, "a");
+    assert_string_equal(r[0].task, "");
+    assert_int_equal(r[0].cfg.seed, 7);
+    assert_int_equal(r[1].cfg.seed, 0);
+    assert_true(r[2].cfg.seed == UINT64_MAX);
+    assert_string_equal(r[3].variant, "b");
+    assert_int_equal(r[3].cfg.seed, 3);
+
+    const ms_config *a = &r[0].cfg, *b = &r[3].cfg;
+    assert_int_equal(a->nhidden, 2);
+    assert_int_equal(a->hidden[0], 16);
+    assert_int_equal(a->hidden[1], 8);
+    assert_int_equal(a->activation, MS_ACT_IMPROVED_SIGMOID);
+    assert_int_equal(a->init, MS_INIT_FANIN_NORMAL);
+    assert_true(a->lr == 0.05);
+    assert_true(a->momentum == 0.5);
+    assert_int_equal(a->batch, 10);
+    assert_int_equal(a->epochs, 3);
+    assert_int_equal(a->val_per_epoch, 2);
+    assert_int_equal(a->early_stop, 0);
+    assert_false(a->shuffle);
+    assert_int_equal(a->train_size, 1000);
+    assert_int_equal(a->val_size, 500);
+
+    assert_int_equal(b->nhidden, 1);
+    assert_int_equal(b->hidden[0], 4);
+    assert_int_equal(b->activation, MS_ACT_SIGMOID);
+    assert_int_equal(b->init, MS_INIT_UNIFORM);
+    assert_true(b->lr == 1.0);
+    assert_true(b->momentum == 0.0);
+    assert_int_equal(b->batch, 500);
+    assert_int_equal(b->epochs, 1);
+    assert_int_equal(b->early_stop, 3);
+    assert_true(b->shuffle);
+    free(r);
+    ms_manifest_release(&m);
+}
+
+/* Absent data and defaults: built-in values; in-memory text need not end in a newline. */
+static void test_valid_minimal(void **state)
+{
+    (void)state;
+    static const char text[] = "name: t\nvariants:\n  - name: a";
+    ms_manifest m;
+    ms_run_spec *r = NULL;
+    assert_int_equal(ms_manifest_parse("t.yaml", text, strlen(text), &m, 0), 0);
+    assert_string_equal(m.data_dir, "data");
+    assert_int_equal(m.train, 20000);
+    assert_int_equal(m.val, 10000);
+    assert_int_equal(ms_manifest_expand(&m, &r), 1);
+    ms_config d;
+    ms_config_default(&d);
+    char *a = ms_config_json(&d), *b = ms_config_json(&r[0].cfg);
+    assert_string_equal(a, b);
+    assert_string_equal(r[0].task, "");
+    free(a);
+    free(b);
+    free(r);
+    ms_manifest_release(&m);
+}
+
+/* ---- invalid manifests: one exact message each ---- */
+
+typedef struct bad_case {
+    const char *name;
+    const char *text; /* parsed as "t.yaml" */
+    const char *want; /* the whole output, without "t.yaml:" */
+} bad_case;
+
+static const bad_case bad_cases[] = {
+    {"syntax error", "name: t\nvariants:\n  - name: a\n    lr: 0.1: 2\n",
+     "4:12: syntax error: mapping values are not allowed in this context"},
+    {"syntax error with context", "name: t\ndefaults: {lr: 0.1\nvariants: []\n",
+     "3:9: syntax error: did not find expected ',' or '}' (while parsing a flow mapping at line 2)"},
+    {"unknown top-level key", "name: t\ndefault:\n  lr: 0.1\nvariants:\n  - name: a\n",
+     "2:1: unknown key 'default' (did you mean 'defaults'?)"},
+    {"unknown key in defaults", "name: t\ndefaults:\n  x: 1\nvariants:\n  - name: a\n",
+     "3:3: unknown key 'x' in defaults"},
+    {"unknown key in defaults with hint", "name: t\ndefaults:\n  epoch: 3\nvariants:\n  - name: a\n",
+     "3:3: unknown key 'epoch' in defaults (did you mean 'epochs'?)"},
+    {"unknown key in data", "name: t\ndata:\n  trian: 100\nvariants:\n  - name: a\n",
+     "3:3: unknown key 'trian' in data (did you mean 'train'?)"},
+    {"unknown key in variant", "name: t\nvariants:\n  - name: a\n    lrate: 0.5\n",
+     "4:5: unknown key 'lrate' in variant 'a' (did you mean 'lr'?)"},
+    {"unknown key in unnamed variant", "name: t\nvariants:\n  - name: a\n  - shufle: true\n    name: [x]\n",
+     "4:5: unknown key 'shufle' in variant 2 (did you mean 'shuffle'?)\n"
+     "t.yaml:5:11: name: expected a string, got a list"},
+    {"merge key", "name: t\nvariants:\n  - name: a\n    <<: {lr: 1}\n",
+     "4:5: unknown key '<<' in variant 'a'"},
+    {"string for number", "name: t\ndefaults:\n  lr: abc\nvariants:\n  - name: a\n",
+     "3:7: lr: expected a number, got 'abc'"},
+    {"quoted number", "name: t\nvariants:\n  - name: a\n    momentum: \"0.5\"\n",
+     "4:15: momentum: expected a number, got a quoted string '0.5'"},
+    {"float for int", "name: t\ndefaults:\n  batch: 3.5\nvariants:\n  - name: a\n",
+     "3:10: batch: expected an integer, got '3.5'"},
+    {"scalar for list", "name: t\ndefaults:\n  hidden: 64\nvariants:\n  - name: a\n",
+     "3:11: hidden: expected a list of positive integers, got '64'"},
+    {"list for scalar", "name: t\ndefaults:\n  lr: [0.1]\nvariants:\n  - name: a\n",
+     "3:7: lr: expected a number, got a list"},
+    {"mapping for scalar", "name: t\nvariants:\n  - name: a\n    epochs: {n: 3}\n",
+     "4:13: epochs: expected an integer, got a mapping"},
+    {"empty value", "name: t\ndefaults:\n  epochs:\nvariants:\n  - name: a\n",
+     "3:10: epochs: expected an integer, got nothing"},
+    {"yes is not a boolean", "name: t\ndefaults:\n  shuffle: yes\nvariants:\n  - name: a\n",
+     "3:12: shuffle: expected true or false, got 'yes'"},
+    {"lr zero", "name: t\ndefaults:\n  lr: 0\nvariants:\n  - name: a\n",
+     "3:7: lr: must be a finite number > 0 and <= 1e6 (got 0)"},
+    {"lr infinite", "name: t\nvariants:\n  - name: a\n    lr: .inf\n",
+     "4:9: lr: must be a finite number > 0 and <= 1e6 (got .inf)"},
+    {"momentum one", "name: t\ndefaults:\n  momentum: 1\nvariants:\n  - name: a\n",
+     "3:13: momentum: must be in [0, 1) (got 1)"},
+    {"momentum negative", "name: t\nvariants:\n  - name: a\n    momentum: -0.1\n",
+     "4:15: momentum: must be in [0, 1) (got -0.1)"},
+    {"batch zero", "name: t\ndefaults:\n  batch: 0\nvariants:\n  - name: a\n",
+     "3:10: batch: must be >= 1 (got 0)"},
+    {"batch above train in variant",
+     "name: t\ndata:\n  train: 1000\nvariants:\n  - name: a\n  - name: b\n    batch: 2000\n",
+     "7:12: batch: must be <= 1000, the training size (got 2000)"},
+    {"train leaves too few steps", "name: t\ndata:\n  train: 100\nvariants:\n  - name: a\n",
+     "3:10: data.train: 100 leaves 3 steps per epoch at batch 32, fewer than val_per_epoch (5)"},
+    {"train below built-in batch", "name: t\ndata:\n  train: 10\nvariants:\n  - name: a\n",
+     "3:10: data.train: must be >= 32, the batch size (got 10)"},
+    {"epochs zero", "name: t\nvariants:\n  - name: a\n    epochs: 0\n",
+     "4:13: epochs: must be >= 1 (got 0)"},
+    {"epochs beyond int", "name: t\nvariants:\n  - name: a\n    epochs: 99999999999999999999\n",
+     "4:13: epochs: must be <= 2147483647 (got 99999999999999999999)"},
+    {"val_per_epoch zero", "name: t\ndefaults:\n  val_per_epoch: 0\nvariants:\n  - name: a\n",
+     "3:18: val_per_epoch: must be >= 1 (got 0)"},
+    {"val_per_epoch above steps", "name: t\nvariants:\n  - name: a\n    val_per_epoch: 1000\n",
+     "4:20: val_per_epoch: must be <= 625, the steps per epoch (got 1000)"},
+    {"batch leaves too few steps", "name: t\nvariants:\n  - name: a\n    batch: 10000\n",
+     "4:12: batch: 10000 leaves 2 steps per epoch, fewer than val_per_epoch (5)"},
+    {"early_stop negative", "name: t\ndefaults:\n  early_stop: -1\nvariants:\n  - name: a\n",
+     "3:15: early_stop: must be >= 0 (got -1)"},
+    {"hidden empty", "name: t\ndefaults:\n  hidden: []\nvariants:\n  - name: a\n",
+     "3:11: hidden: must list at least one layer"},
+    {"hidden zero", "name: t\nvariants:\n  - name: a\n    hidden: [64, 0]\n",
+     "4:18: hidden: layer size must be in 1..65536 (got 0)"},
+    {"hidden too wide", "name: t\nvariants:\n  - name: a\n    hidden:\n      - 65537\n",
+     "5:9: hidden: layer size must be in 1..65536 (got 65537)"},
+    {"hidden not integers", "name: t\nvariants:\n  - name: a\n    hidden: [64, big]\n",
+     "4:18: hidden: expected a list of positive integers, got 'big'"},
+    {"bad activation with hint", "name: t\ndefaults:\n  activation: sigmod\nvariants:\n  - name: a\n",
+     "3:15: activation: unknown value 'sigmod' (did you mean 'sigmoid'?)"},
+    {"bad activation", "name: t\nvariants:\n  - name: a\n    activation: relu\n",
+     "4:17: activation: unknown value 'relu' (expected sigmoid or improved_sigmoid)"},
+    {"bad init with hint", "name: t\nvariants:\n  - name: a\n    init: fanin\n",
+     "4:11: init: unknown value 'fanin' (did you mean 'fanin_normal'?)"},
+    {"duplicate key", "name: t\ndefaults:\n  lr: 0.1\n  lr: 0.2\nvariants:\n  - name: a\n",
+     "4:3: duplicate key 'lr' (first at line 3)"},
+    {"duplicate variant name",
+     "name: t\nvariants:\n  - name: a\n  - name: b\n  - {name: a, lr: 1}\n",
+     "5:12: duplicate variant name 'a' (first at line 3)"},
+    {"empty variants", "name: t\nvariants: []\n", "2:11: variants: must list at least one variant"},
+    {"variants not a list", "name: t\nvariants:\n  name: a\n",
+     "3:3: variants: expected a list of variants, got a mapping"},
+    {"variant not a mapping", "name: t\nvariants:\n  - a\n",
+     "3:5: variants: each variant must be a mapping, got 'a'"},
+    {"missing name", "variants:\n  - name: a\n", "1:1: missing key 'name'"},
+    {"missing variants", "# just a name\nname: t\n", "2:1: missing key 'variants'"},
+    {"missing variant name", "name: t\nvariants:\n  - task: x\n", "3:5: missing key 'name' in variant 1"},
+    {"bad manifest name", "name: my study\nvariants:\n  - name: a\n",
+     "1:7: name: 'my study' may only contain letters, digits, '_', '.' and '-'"},
+    {"alias", "name: t\ndefaults: &d\n  lr: 0.1\nvariants:\n  - name: a\n    lr: *d\n",
+     "6:9: aliases are not supported"},
+    {"tag", "name: t\nvariants:\n  - name: a\n    lr: !!float 1\n", "4:9: tags are not supported"},
+    {"two documents", "name: t\nvariants:\n  - name: a\n---\nname: u\n",
+     "4:1: only one document is allowed"},
+    {"not a mapping", "- name: t\n", "1:1: manifest must be a mapping, got a list"},
+    {"empty", "", "1:1: empty manifest"},
+    {"comments only", "# nothing here\n\n", "1:1: empty manifest"},
+    {"seeds empty", "name: t\ndefaults:\n  seeds: []\nvariants:\n  - name: a\n",
+     "3:10: seeds: must list at least one seed"},
+    {"seeds duplicate", "name: t\nvariants:\n  - name: a\n    seeds: [1, 2, 1]\n",
+     "4:19: seeds: duplicate seed 1 (first at line 4)"},
+    {"seeds negative", "name: t\nvariants:\n  - name: a\n    seeds: [-3]\n",
+     "4:13: seeds: seed must be >= 0 (got -3)"},
+    {"seeds scalar", "name: t\nvariants:\n  - name: a\n    seeds: 3\n",
+     "4:12: seeds: expected a list of non-negative integers, got '3'"},
+    {"train too large", "name: t\ndata:\n  train: 60001\nvariants:\n  - name: a\n",
+     "3:10: data.train: must be in 1..60000 (got 60001)"},
+    {"val zero", "name: t\ndata:\n  val: 0\nvariants:\n  - name: a\n",
+     "3:8: data.val: must be in 1..10000 (got 0)"},
+    {"invalid utf-8", "name: t\xff\nvariants:\n  - name: a\n",
+     "1:8: syntax error: invalid leading UTF-8 octet (0xFF)"},
+    {"control character", "name: t\nvariants:\n  - name: a\x01\n",
+     "3:12: syntax error: control characters are not allowed (0x1)"},
+    {"NUL escape", "name: t\nvariants:\n  - name: a\n    \"lr\\0x\": 1\n",
+     "4:5: NUL characters are not supported"},
+    /* A bad default is reported once, not again by each variant inheriting it. */
+    {"bad default reported once",
+     "name: t\ndata:\n  train: 100\ndefaults:\n  batch: abc\nvariants:\n  - name: a\n    val_per_epoch: 5\n"
+     "  - name: b\n",
+     "5:10: batch: expected an integer, got 'abc'"},
+    /* Every error is reported, in order, not just the first. */
+    {"several errors",
+     "name: t\nvarients:\n  - name: a\ndefaults:\n  lr: -1\n  batch: 2.5\n",
+     "2:1: unknown key 'varients' (did you mean 'variants'?)\n"
+     "t.yaml:5:7: lr: must be a finite number > 0 and <= 1e6 (got -1)\n"
+     "t.yaml:6:10: batch: expected an integer, got '2.5'\n"
+     "t.yaml:1:1: missing key 'variants'"},
+};
+#define NBAD ((int)(sizeof bad_cases / sizeof bad_cases[0]))
+
+static void test_bad_case(void **state)
+{
+    const bad_case *bc = *state;
+    char *out, want[1024];
+    snprintf(want, sizeof want, "t.yaml:%s\n", bc->want);
+    int rc = parse_text(bc->text, strlen(bc->text), 0, &out);
+    bool same = !strcmp(out, want);
+    if (!same)
+        print_error("case '%s'\n   got: %s  want: %s", bc->name, out, want);
+    free(out); /* before asserting: a failure must not show up as a leak too */
+    assert_int_equal(rc, -1);
+    assert_true(same);
+}
+
+/* Files under tests/manifests/, with the path in the message. */
+typedef struct bad_file {
+    const char *file;
+    int check_dir;
+    const char *want; /* after "PATH:" */
+} bad_file;
+
+static const bad_file bad_files[] = {
+    {"syntax_error.yaml", 0, "3:12: syntax error: mapping values are not allowed in this context"},
+    {"unknown_variant_key.yaml", 0,
+     "9:5: unknown key 'lrate' in variant 'baseline' (did you mean 'lr'?)"},
+    {"duplicate_variant.yaml", 0, "6:11: duplicate variant name 'baseline' (first at line 3)"},
+    {"alias.yaml", 0, "6:9: aliases are not supported"},
+    {"empty.yaml", 0, "1:1: empty manifest"},
+    {"missing_data_dir.yaml", 1,
+     "3:8: data.dir: cannot access 'tests/manifests/no_such_dir': No such file or directory"},
+    {"data_dir_is_file.yaml", 1,
+     "3:8: data.dir: 'tests/manifests/data_dir_is_file.yaml' is not a directory"},
+};
+#define NBADFILES ((int)(sizeof bad_files / sizeof bad_files[0]))
+
+static void test_bad_file(void **state)
+{
+    const bad_file *bf = *state;
+    char path[512], want[1024], *out;
+    snprintf(path, sizeof path, MANIFESTS "%s", bf->file);
+    snprintf(want, sizeof want, "%s:%s\n", path, bf->want);
+    assert_int_equal(load_file(path, bf->check_dir, &out), -1);
+    assert_string_equal(out, want);
+    free(out);
+}
+
+/* The data directory is only checked when asked to. */
+static void test_data_dir_unchecked(void **state)
+{
+    (void)state;
+    char *out;
+    assert_int_equal(load_file(MANIFESTS "missing_data_dir.yaml", 0, &out), 0);
+    assert_string_equal(out, "");
+    free(out);
+}
+
+static void test_missing_file(void **state)
+{
+    (void)state;
+    char *out;
+    assert_int_equal(load_file(MANIFESTS "no_such_file.yaml", 0, &out), -1);
+    assert_string_equal(out, "mlpsweep: cannot open '" MANIFESTS
+                             "no_such_file.yaml': No such file or directory\n");
+    free(out);
+}
+
+static void test_too_large(void **state)
+{
+    (void)state;
+    char path[64], want[256], *out;
+    snprintf(path, sizeof path, "/tmp/ms_manifest_big_%ld.yaml", (long)getpid());
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    static const char head[] = "name: big\nvariants:\n", item[] = "  - name: x\n";
+    fputs(head, f);
+    long n = (long)strlen(head);
+    while (n <= MS_MANIFEST_MAX_BYTES) {
+        fputs(item, f); /* valid YAML: only the size is wrong */
+        n += (long)strlen(item);
+    }
+    fclose(f);
+    snprintf(want, sizeof want, "%s:1:1: file too large (%ld bytes, limit 1 MiB)\n", path, n);
+    assert_int_equal(load_file(path, 0, &out), -1);
+    assert_string_equal(out, want);
+    free(out);
+    unlink(path);
+
+    /* The same limit applies to a buffer. */
+    size_t len = MS_MANIFEST_MAX_BYTES + 1;
+    char *text = malloc(len);
+    assert_non_null(text);
+    memset(text, '#', len);
+    assert_int_equal(parse_text(text, len, 0, &out), -1);
+    assert_string_equal(out, "t.yaml:1:1: file too large (1048577 bytes, limit 1 MiB)\n");
+    free(out);
+    free(text);
+}
+
+static void test_binary_junk(void **state)
+{
+    (void)state;
+    static const char junk[] = "\x7f" "ELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00";
+    char *out;
+    assert_int_equal(parse_text(junk, sizeof junk - 1, 0, &out), -1);
+    assert_string_equal(out, "t.yaml:1:1: syntax error: control characters are not allowed (0x7F)\n");
+    free(out);
+}
+
+static void test_deep_nesting(void **state)
+{
+    (void)state;
+    char text[512], *out;
+    size_t n = 0;
+    n += (size_t)snprintf(text, sizeof text, "name: t\nx: ");
+    for (int i = 0; i < 100; i++)
+        text[n++] = '[';
+    for (int i = 0; i < 100; i++)
+        text[n++] = ']';
+    text[n] = '\0';
+    assert_int_equal(parse_text(text, n, 0, &out), -1);
+    assert_string_equal(out, "t.yaml:2:67: nesting deeper than 64 levels\n");
+    free(out);
+}
+
+/* xorshift64: a fixed stream, so a failure reproduces. */
+static uint64_t fuzz_next(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+/* Random bytes and mutations of the default study: never crash or leak
+ * (the sanitizers are the assertion), and a failure always says something. */
+static void test_fuzz(void **state)
+{
+    (void)state;
+    FILE *f = fopen(MS_EXPERIMENTS_DIR "/tdt4265_a2.yaml", "rb");
+    assert_non_null(f);
+    static char base[1 << 16];
+    size_t blen = fread(base, 1, sizeof base, f);
+    fclose(f);
+    assert_true(blen > 0 && blen < sizeof base);
+
+    static char buf[1 << 16];
+    static const char pieces[] = ":-[]{},&*!#'\"\n \t|>?%@`\\0123456789.e";
+    uint64_t s = 0x9E3779B97F4A7C15u;
+    for (int iter = 0; iter < 3000; iter++) {
+        size_t len;
+        if (iter % 4 == 0) {
+            len = fuzz_next(&s) % 256;
+            for (size_t i = 0; i < len; i++)
+                buf[i] = (char)fuzz_next(&s);
+        } else {
+            memcpy(buf, base, blen);
+            len = blen;
+            int k = 1 + (int)(fuzz_next(&s) % 8);
+            for (int j = 0; j < k && len > 0; j++) {
+                size_t at = fuzz_next(&s) % len;
+                uint64_t r = fuzz_next(&s);
+                if (r % 3 == 0)
+                    buf[at] = pieces[(r >> 8) % (sizeof pieces - 1)];
+                else if (r % 3 == 1)
+                    buf[at] = (char)(r >> 8);
+                else /* cut the text short */
+                    len = at;
+            }
+        }
+        char *out;
+        ms_manifest m;
+        capture c;
+        capture_start(&c);
+        int rc = ms_manifest_parse("fuzz.yaml", buf, len, &m, 0);
+        out = capture_end(&c);
+        if (rc == 0) {
+            ms_run_spec *r = NULL;
+            int n = ms_manifest_expand(&m, &r);
+            for (int i = 0; i < n; i++)
+                assert_int_equal(ms_config_validate(&r[i].cfg), 0);
+            free(r);
+            ms_manifest_release(&m);
+            assert_string_equal(out, "");
+        } else {
+            assert_true(out && !strncmp(out, "fuzz.yaml:", 10));
+            assert_null(m.name);
+        }
+        free(out);
+    }
+}
+
+int main(void)
+{
+    struct CMUnitTest tests[9 + NBAD + NBADFILES];
+    int n = 0;
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_default_study);
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_valid_full);
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_valid_minimal);
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_data_dir_unchecked);
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_missing_file);
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_too_large);
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_binary_junk);
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_deep_nesting);
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_fuzz);
+    for (int i = 0; i < NBAD; i++) {
+        tests[n] = (struct CMUnitTest)cmocka_unit_test_prestate(test_bad_case, (void *)&bad_cases[i]);
+        tests[n++].name = bad_cases[i].name;
+    }
+    for (int i = 0; i < NBADFILES; i++) {
+        tests[n] = (struct CMUnitTest)cmocka_unit_test_prestate(test_bad_file, (void *)&bad_files[i]);
+        tests[n++].name = bad_files[i].file;
+    }
+    return _cmocka_run_group_tests("manifest", tests, (size_t)n, NULL, NULL);
+}
