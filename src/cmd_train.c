@@ -140,7 +140,7 @@ static int parse_train_opts(int argc, char **argv, ms_config *c, const char **da
     opterr = 0;
     optind = 1;
     for (;;) {
-        int o = getopt_long(argc, argv, "", train_opts, NULL);
+        int o = getopt_long(argc, argv, ":", train_opts, NULL);
         if (o == -1)
             break;
         const char *a = optarg;

@@ -3,8 +3,8 @@
 
 #include <math.h>
 
-/* Tile: MR output rows by NR output columns, NR = two vector registers of
- * 512 bits (16 floats, 8 doubles each), MR * 2 accumulators in registers. */
+/* Tile: MR output rows by NR output columns, accumulated in registers. NR is
+ * chosen by measurement (make bench): GCC keeps these shapes vectorized. */
 #define MR 4
 
 #define R float
@@ -20,5 +20,5 @@
 #define R double
 #define S d
 #define FMA fma
-#define NR 16
+#define NR 32
 #include "kernels_impl.h"

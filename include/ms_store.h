@@ -1,0 +1,126 @@
+/* ms_store: the study database, one SQLite file per sweep (docs/schema.md).
+ *
+ * The schema is a public interface: users query the file with the plain
+ * `sqlite3` shell while the sweep runs (WAL mode, so readers never block the
+ * writer and the writer never blocks readers). An epoch is the unit of
+ * durability: its row, its validations, the checkpoint and the run's progress
+ * are committed in ONE transaction, so after a crash or `kill -9` the file
+ * holds every finished epoch and a checkpoint that matches the last one.
+ *
+ * One ms_store is shared by every worker thread of the process: each public
+ * function takes the store's mutex, so all of them are thread-safe. Every
+ * function returns 0 or -1 after printing one message with ms_error(). Only
+ * store.c includes <sqlite3.h>. */
+#ifndef MS_STORE_H
+#define MS_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ms_config.h"
+#include "ms_train.h"
+
+typedef struct sqlite3 sqlite3; /* same typedef as <sqlite3.h> */
+typedef struct ms_store ms_store;
+
+#define MS_STORE_SCHEMA_VERSION 1 /* PRAGMA user_version of the files we write */
+
+enum {
+    MS_STORE_CREATE = 1,  /* create the file if missing (its folder must exist, except `db`) */
+    MS_STORE_READONLY = 2 /* read only, never create (status, export) */
+};
+
+/* Open (and with MS_STORE_CREATE create) a study database. Checks that the
+ * file is an mlpsweep database of a version we understand; a new or empty
+ * file gets the schema. Flags 0 opens an existing file for writing. */
+int ms_store_open(const char *path, int flags, ms_store **out);
+void ms_store_close(ms_store *s); /* NULL is fine */
+const char *ms_store_path(const ms_store *s); /* as given to open; don't free */
+
+/* The connection, for read-only queries by export/status. Don't use it while
+ * another thread may call the store: take ms_store_lock() around the use. */
+sqlite3 *ms_store_db(ms_store *s);
+void ms_store_lock(ms_store *s);
+void ms_store_unlock(ms_store *s);
+
+/* PRAGMA integrity_check and foreign_key_check, and that every run's
+ * epochs_done matches its epoch rows and its checkpoint; error if not. */
+int ms_store_check(ms_store *s);
+
+/* FNV-1a 64 of a NUL-terminated string (config_hash is its 16 hex digits). */
+uint64_t ms_hash64(const char *text);
+
+/* Record the sweep: insert it, or update manifest path, text and updated_at. */
+int ms_store_sweep(ms_store *s, const char *name, const char *manifest_path,
+                   const char *manifest_text, int64_t *sweep_id);
+
+typedef struct ms_run_info {
+    int64_t id;
+    char status[16];   /* pending | running | done | failed */
+    int epochs_done;
+    int64_t steps_done;
+    int epochs_total;
+    char stop_reason[32]; /* "" when NULL */
+    int is_new;           /* inserted by this call */
+    int replaced;         /* a run of the same variant and seed with another config
+                             exists (it is now current = 0) */
+} ms_run_info;
+
+typedef struct ms_run_key {
+    const char *variant;
+    const char *task;     /* NULL is stored as "" */
+    const ms_config *cfg; /* cfg->seed is the run's seed */
+    int64_t params;
+} ms_run_key;
+
+/* Mark every run of the sweep current = 0, then register each key: insert it
+ * if its (variant, seed, config hash) is new, else keep its row (and its
+ * progress); mark it current = 1 and update its task. One transaction for all
+ * keys; out[i] describes keys[i]. */
+int ms_store_register(ms_store *s, int64_t sweep_id, const ms_run_key *keys, int n,
+                      ms_run_info *out);
+
+/* The run's row as ms_run_info (is_new and replaced are 0). */
+int ms_store_run(ms_store *s, int64_t run_id, ms_run_info *out);
+
+typedef struct ms_provenance {
+    const char *version, *compiler, *host;
+    long pid;
+    int threads;
+} ms_provenance;
+
+/* pending, running or failed -> running: sets started_at (if NULL) and the
+ * provenance, clears error, stop_reason and finished_at. A done run is an
+ * error (reset it first). */
+int ms_store_start_run(ms_store *s, int64_t run_id, const ms_provenance *p);
+
+/* The run's checkpoint: *blob malloc'd (caller frees), *epoch the epoch it
+ * was taken after. No checkpoint: *blob NULL, *n 0, *epoch 0. */
+int ms_store_load_checkpoint(ms_store *s, int64_t run_id, void **blob, size_t *n, int *epoch);
+
+/* Commit one finished epoch in ONE transaction: the epoch row (its step is
+ * the step of the last of evals, or step_at_end without evals), the evals
+ * (each must belong to epoch e->epoch, i.e. evals[i].epoch == e->epoch - 1),
+ * the checkpoint (replaced; ckpt NULL deletes it, so a checkpoint always
+ * matches epochs_done), and the run's epochs_done = e->epoch, steps_done =
+ * step_at_end (updates done), train_seconds += e->seconds, updated_at. With
+ * stop_reason ("epochs", "early_stop" or "diverged") the run becomes done with
+ * that reason and finished_at. The run must be running and e->epoch must be
+ * epochs_done + 1; an epoch already stored is an error and changes nothing.
+ * Doubles are stored bit for bit; a NaN loss is stored as NULL. */
+int ms_store_commit_epoch(ms_store *s, int64_t run_id, const ms_epoch *e, int64_t step_at_end,
+                          const ms_eval *evals, int nevals, const void *ckpt, size_t ckpt_n,
+                          const char *stop_reason);
+
+/* Set status (pending | running | done | failed), stop_reason (NULL or
+ * "epochs", "early_stop", "diverged", "interrupted") and error (NULL clears).
+ * done and failed set finished_at, the others clear it. E.g. failed with an
+ * error text, or pending with "interrupted" after SIGINT. */
+int ms_store_set_status(ms_store *s, int64_t run_id, const char *status, const char *stop_reason,
+                        const char *error);
+
+/* Delete the run's epochs, evals and checkpoint and reset it to pending with
+ * no progress (provenance is kept). */
+int ms_store_reset_run(ms_store *s, int64_t run_id);
+
+#endif

@@ -1,0 +1,1006 @@
+/* ms_store: the study database (schema version 1, see docs/schema.md).
+ *
+ * DESIGN
+ * - Threads: worker threads of one process share one ms_store. Each public
+ *   function holds s->mu for its whole duration, so the connection and the
+ *   prepared statements are used by one thread at a time, and transactions of
+ *   different threads never interleave. Nothing here calls back into the caller
+ *   while holding the mutex.
+ * - Other processes (the user's `sqlite3` shell, `mlpsweep status`) read the
+ *   file concurrently. WAL mode lets them read a consistent snapshot while we
+ *   write; busy_timeout (10 s) covers a second writer process.
+ * - Durability: every write is one `BEGIN IMMEDIATE` transaction (the write
+ *   lock is taken up front, so a transaction never fails half way for lack of
+ *   it) committed with synchronous=FULL. An epoch's row, its evals, the
+ *   checkpoint and the run's counters are one transaction, so a crash at any
+ *   moment leaves either all of the epoch or none of it.
+ * - Statements: the ones used per epoch or per run are prepared once at open
+ *   (SQLITE_PREPARE_PERSISTENT), then bound, stepped and reset. Every public
+ *   function ends at one cleanup label that resets every statement (clearing
+ *   bindings, which may point at caller memory) and rolls back an open
+ *   transaction. Nothing is built with printf: values are always bound. */
+#define _POSIX_C_SOURCE 200809L
+#include "ms_store.h"
+#include "ms_util.h"
+
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- schema ---- */
+
+#define NOW "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
+
+/* Losses may be NULL: SQLite has no NaN, and a diverging run evaluates to NaN. */
+static const char schema_sql[] =
+    "CREATE TABLE IF NOT EXISTS sweeps (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  name TEXT NOT NULL UNIQUE,\n"
+    "  manifest_path TEXT, manifest TEXT,\n"
+    "  created_at TEXT NOT NULL, updated_at TEXT NOT NULL\n"
+    ");\n"
+    "CREATE TABLE IF NOT EXISTS runs (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  sweep_id INTEGER NOT NULL REFERENCES sweeps(id),\n"
+    "  variant TEXT NOT NULL, task TEXT NOT NULL DEFAULT '', seed INTEGER NOT NULL,\n"
+    "  config TEXT NOT NULL,\n"
+    "  config_hash TEXT NOT NULL,\n"
+    "  hidden TEXT NOT NULL, activation TEXT NOT NULL, init TEXT NOT NULL,\n"
+    "  lr REAL NOT NULL, momentum REAL NOT NULL, batch INTEGER NOT NULL,\n"
+    "  params INTEGER NOT NULL,\n"
+    "  epochs_total INTEGER NOT NULL,\n"
+    "  status TEXT NOT NULL DEFAULT 'pending'\n"
+    "    CHECK (status IN ('pending','running','done','failed')),\n"
+    "  current INTEGER NOT NULL DEFAULT 1,\n"
+    "  epochs_done INTEGER NOT NULL DEFAULT 0, steps_done INTEGER NOT NULL DEFAULT 0,\n"
+    "  stop_reason TEXT,\n"
+    "  error TEXT,\n"
+    "  train_seconds REAL NOT NULL DEFAULT 0,\n"
+    "  created_at TEXT NOT NULL, started_at TEXT, finished_at TEXT, updated_at TEXT NOT NULL,\n"
+    "  pid INTEGER, host TEXT, version TEXT, compiler TEXT, threads INTEGER,\n"
+    "  UNIQUE (sweep_id, variant, seed, config_hash)\n"
+    ");\n"
+    "CREATE TABLE IF NOT EXISTS epochs (\n"
+    "  run_id INTEGER NOT NULL REFERENCES runs(id), epoch INTEGER NOT NULL,\n"
+    "  step INTEGER NOT NULL,\n"
+    "  train_loss REAL, train_acc REAL NOT NULL, val_loss REAL, val_acc REAL NOT NULL,\n"
+    "  seconds REAL NOT NULL,\n"
+    "  PRIMARY KEY (run_id, epoch)) WITHOUT ROWID;\n"
+    "CREATE TABLE IF NOT EXISTS evals (\n"
+    "  run_id INTEGER NOT NULL REFERENCES runs(id), step INTEGER NOT NULL,\n"
+    "  epoch INTEGER NOT NULL,\n"
+    "  batch_loss REAL, train_loss REAL, train_acc REAL NOT NULL, val_loss REAL,\n"
+    "  val_acc REAL NOT NULL,\n"
+    "  PRIMARY KEY (run_id, step)) WITHOUT ROWID;\n"
+    "CREATE TABLE IF NOT EXISTS checkpoints (\n"
+    "  run_id INTEGER PRIMARY KEY REFERENCES runs(id),\n"
+    "  epoch INTEGER NOT NULL, step INTEGER NOT NULL, state BLOB NOT NULL,\n"
+    "  updated_at TEXT NOT NULL);\n"
+    /* One row per current run. The last epoch row is the one numbered
+     * epochs_done (kept in the same transaction); best values over all evals. */
+    "CREATE VIEW IF NOT EXISTS run_summary AS\n"
+    "SELECT s.name AS sweep, r.id AS run_id, r.variant, r.task, r.seed,\n"
+    "       r.hidden, r.activation, r.init, r.momentum, r.lr, r.batch, r.params,\n"
+    "       r.status, r.epochs_done, r.epochs_total, r.stop_reason,\n"
+    "       e.val_acc AS final_val_acc, e.val_loss AS final_val_loss,\n"
+    "       e.train_acc AS final_train_acc, e.train_loss AS final_train_loss,\n"
+    "       (SELECT max(v.val_acc) FROM evals v WHERE v.run_id = r.id) AS best_val_acc,\n"
+    "       (SELECT min(v.val_loss) FROM evals v WHERE v.run_id = r.id) AS best_val_loss,\n"
+    "       r.train_seconds\n"
+    "FROM runs r JOIN sweeps s ON s.id = r.sweep_id\n"
+    "LEFT JOIN epochs e ON e.run_id = r.id AND e.epoch = r.epochs_done\n"
+    "WHERE r.current = 1;\n"
+    /* A finished run counts the epochs it ran (early stopping ends a run
+     * before epochs_total), so epochs_done = epochs_total once all are done. */
+    "CREATE VIEW IF NOT EXISTS sweep_status AS\n"
+    "SELECT s.name AS sweep, s.id AS sweep_id,\n"
+    "       count(r.id) AS runs,\n"
+    "       coalesce(sum(r.status = 'pending'), 0) AS pending,\n"
+    "       coalesce(sum(r.status = 'running'), 0) AS running,\n"
+    "       coalesce(sum(r.status = 'done'), 0) AS done,\n"
+    "       coalesce(sum(r.status = 'failed'), 0) AS failed,\n"
+    "       coalesce(sum(r.epochs_done), 0) AS epochs_done,\n"
+    "       coalesce(sum(CASE WHEN r.status = 'done' THEN r.epochs_done\n"
+    "                         ELSE r.epochs_total END), 0) AS epochs_total,\n"
+    "       coalesce(sum(r.train_seconds), 0) AS train_seconds,\n"
+    "       coalesce(max(r.updated_at), s.updated_at) AS updated_at\n"
+    "FROM sweeps s LEFT JOIN runs r ON r.sweep_id = s.id AND r.current = 1\n"
+    "GROUP BY s.id;\n"
+    "CREATE VIEW IF NOT EXISTS run_progress AS\n"
+    "SELECT s.name AS sweep, r.id AS run_id, r.variant, r.task, r.seed, r.status,\n"
+    "       r.epochs_done || '/' || r.epochs_total AS epochs,\n"
+    "       e.val_acc AS last_val_acc, r.stop_reason, r.error, r.host, r.pid,\n"
+    "       r.updated_at\n"
+    "FROM runs r JOIN sweeps s ON s.id = r.sweep_id\n"
+    "LEFT JOIN epochs e ON e.run_id = r.id AND e.epoch = r.epochs_done\n"
+    "WHERE r.current = 1;\n"
+    "PRAGMA user_version = 1;\n";
+
+static const char *const our_tables[] = {"sweeps", "runs", "epochs", "evals", "checkpoints"};
+#define NTABLES (int)(sizeof our_tables / sizeof our_tables[0])
+
+/* ---- prepared statements ---- */
+
+enum {
+    Q_BEGIN, Q_COMMIT, Q_ROLLBACK,
+    Q_SWEEP_PUT, Q_SWEEP_ID,
+    Q_RUNS_RETIRE, Q_RUN_FIND, Q_RUN_INSERT, Q_RUN_KEEP, Q_RUN_OTHERS, Q_RUN_GET,
+    Q_RUN_START, Q_RUN_PROGRESS, Q_RUN_STATUS, Q_RUN_RESET,
+    Q_EPOCH_HAS, Q_EPOCH_PUT, Q_EVAL_PUT, Q_CKPT_GET, Q_CKPT_PUT, Q_CKPT_DEL,
+    Q_EPOCHS_DEL, Q_EVALS_DEL,
+    Q_N
+};
+
+static const char *const q_sql[Q_N] = {
+    [Q_BEGIN] = "BEGIN IMMEDIATE",
+    [Q_COMMIT] = "COMMIT",
+    [Q_ROLLBACK] = "ROLLBACK",
+    [Q_SWEEP_PUT] = "INSERT INTO sweeps (name, manifest_path, manifest, created_at, updated_at)"
+                    " VALUES (?1, ?2, ?3, " NOW ", " NOW ")"
+                    " ON CONFLICT (name) DO UPDATE SET manifest_path = excluded.manifest_path,"
+                    " manifest = excluded.manifest, updated_at = excluded.updated_at",
+    [Q_SWEEP_ID] = "SELECT id FROM sweeps WHERE name = ?1",
+    [Q_RUNS_RETIRE] = "UPDATE runs SET current = 0 WHERE sweep_id = ?1 AND current <> 0",
+    [Q_RUN_FIND] = "SELECT id FROM runs WHERE sweep_id = ?1 AND variant = ?2 AND seed = ?3"
+                   " AND config_hash = ?4",
+    [Q_RUN_INSERT] = "INSERT INTO runs (sweep_id, variant, task, seed, config, config_hash, hidden,"
+                     " activation, init, lr, momentum, batch, params, epochs_total, created_at,"
+                     " updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+                     " ?14, " NOW ", " NOW ")",
+    [Q_RUN_KEEP] = "UPDATE runs SET current = 1, task = ?2 WHERE id = ?1",
+    [Q_RUN_OTHERS] = "SELECT EXISTS (SELECT 1 FROM runs WHERE sweep_id = ?1 AND variant = ?2"
+                     " AND seed = ?3 AND config_hash <> ?4)",
+    [Q_RUN_GET] = "SELECT status, epochs_done, steps_done, epochs_total, stop_reason"
+                  " FROM runs WHERE id = ?1",
+    [Q_RUN_START] = "UPDATE runs SET status = 'running', started_at = coalesce(started_at, " NOW "),"
+                    " pid = ?2, host = ?3, version = ?4, compiler = ?5, threads = ?6,"
+                    " error = NULL, stop_reason = NULL, finished_at = NULL, updated_at = " NOW
+                    " WHERE id = ?1",
+    [Q_RUN_PROGRESS] = "UPDATE runs SET epochs_done = ?2, steps_done = ?3,"
+                       " train_seconds = train_seconds + ?4, updated_at = " NOW ","
+                       " status = CASE WHEN ?5 IS NULL THEN status ELSE 'done' END,"
+                       " stop_reason = ?5,"
+                       " finished_at = CASE WHEN ?5 IS NULL THEN NULL ELSE " NOW " END"
+                       " WHERE id = ?1",
+    [Q_RUN_STATUS] = "UPDATE runs SET status = ?2, stop_reason = ?3, error = ?4,"
+                     " finished_at = CASE WHEN ?2 IN ('done', 'failed')"
+                     " THEN coalesce(finished_at, " NOW ") ELSE NULL END,"
+                     " updated_at = " NOW " WHERE id = ?1",
+    [Q_RUN_RESET] = "UPDATE runs SET status = 'pending', epochs_done = 0, steps_done = 0,"
+                    " train_seconds = 0, stop_reason = NULL, error = NULL, started_at = NULL,"
+                    " finished_at = NULL, updated_at = " NOW " WHERE id = ?1",
+    [Q_EPOCH_HAS] = "SELECT 1 FROM epochs WHERE run_id = ?1 AND epoch = ?2",
+    [Q_EPOCH_PUT] = "INSERT INTO epochs (run_id, epoch, step, train_loss, train_acc, val_loss,"
+                    " val_acc, seconds) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [Q_EVAL_PUT] = "INSERT INTO evals (run_id, step, epoch, batch_loss, train_loss, train_acc,"
+                   " val_loss, val_acc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [Q_CKPT_GET] = "SELECT epoch, state FROM checkpoints WHERE run_id = ?1",
+    [Q_CKPT_PUT] = "INSERT INTO checkpoints (run_id, epoch, step, state, updated_at)"
+                   " VALUES (?1, ?2, ?3, ?4, " NOW ")"
+                   " ON CONFLICT (run_id) DO UPDATE SET epoch = excluded.epoch,"
+                   " step = excluded.step, state = excluded.state,"
+                   " updated_at = excluded.updated_at",
+    [Q_CKPT_DEL] = "DELETE FROM checkpoints WHERE run_id = ?1",
+    [Q_EPOCHS_DEL] = "DELETE FROM epochs WHERE run_id = ?1",
+    [Q_EVALS_DEL] = "DELETE FROM evals WHERE run_id = ?1",
+};
+
+struct ms_store {
+    sqlite3 *db;
+    char *path;
+    int readonly;
+    pthread_mutex_t mu;
+    sqlite3_stmt *q[Q_N];
+};
+
+/* ---- helpers ---- */
+
+uint64_t ms_hash64(const char *text)
+{
+    uint64_t h = 14695981039346656037ULL;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        h ^= *p;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+/* "<what> in '<path>': <sqlite message>"; returns -1. Call before any reset
+ * or rollback, which would replace the message. */
+static int db_error(ms_store *s, const char *fmt, ...) MS_PRINTF(2, 3);
+static int db_error(ms_store *s, const char *fmt, ...)
+{
+    char what[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    return ms_error("%s in '%s': %s", what, s->path, sqlite3_errmsg(s->db));
+}
+
+static void copy_text(char *dst, size_t n, const unsigned char *src)
+{
+    snprintf(dst, n, "%s", src ? (const char *)src : "");
+}
+
+/* Bind a double; NaN binds NULL explicitly (SQLite would do so anyway). */
+static int bind_real(sqlite3_stmt *st, int i, double v)
+{
+    return isnan(v) ? sqlite3_bind_null(st, i) : sqlite3_bind_double(st, i, v);
+}
+
+static int bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    return v ? sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
+}
+
+/* Step a statement that returns no row, then reset it. Returns SQLITE_DONE,
+ * or the error code with the statement left as is (the message intact). */
+static int step_done(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        rc = SQLITE_MISUSE;
+    if (rc == SQLITE_DONE)
+        sqlite3_reset(st);
+    return rc;
+}
+
+/* End of every public function: reset all statements, roll back. */
+static void finish(ms_store *s)
+{
+    for (int i = 0; i < Q_N; i++) {
+        if (s->q[i]) {
+            sqlite3_reset(s->q[i]);
+            sqlite3_clear_bindings(s->q[i]);
+        }
+    }
+    if (!sqlite3_get_autocommit(s->db)) {
+        sqlite3_stmt *rb = s->q[Q_ROLLBACK];
+        sqlite3_step(rb);
+        sqlite3_reset(rb);
+    }
+}
+
+static int begin(ms_store *s, const char *what)
+{
+    if (s->readonly)
+        return ms_error("%s: '%s' is open read-only", what, s->path);
+    if (step_done(s->q[Q_BEGIN]) != SQLITE_DONE)
+        return db_error(s, "%s", what);
+    return 0;
+}
+
+static int commit(ms_store *s, const char *what)
+{
+    if (step_done(s->q[Q_COMMIT]) != SQLITE_DONE)
+        return db_error(s, "%s", what);
+    return 0;
+}
+
+/* Read the run's row into out; 1 when it exists, 0 when not, -1 on error. */
+static int get_run(ms_store *s, int64_t run_id, ms_run_info *out, const char *what)
+{
+    sqlite3_stmt *st = s->q[Q_RUN_GET];
+    sqlite3_bind_int64(st, 1, run_id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(st);
+        return 0;
+    }
+    if (rc != SQLITE_ROW)
+        return db_error(s, "%s", what);
+    memset(out, 0, sizeof *out);
+    out->id = run_id;
+    copy_text(out->status, sizeof out->status, sqlite3_column_text(st, 0));
+    out->epochs_done = sqlite3_column_int(st, 1);
+    out->steps_done = sqlite3_column_int64(st, 2);
+    out->epochs_total = sqlite3_column_int(st, 3);
+    copy_text(out->stop_reason, sizeof out->stop_reason, sqlite3_column_text(st, 4));
+    sqlite3_reset(st);
+    return 1;
+}
+
+/* ---- open and close ---- */
+
+/* The folder of a path ("." when none); caller frees. */
+static char *parent_dir(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return ms_strdup(".");
+    if (slash == path)
+        return ms_strdup("/");
+    char *d = ms_strdup(path);
+    d[slash - path] = '\0';
+    return d;
+}
+
+/* File-system checks before SQLite opens the file, for messages that name
+ * the actual problem (SQLite would only say "unable to open database file"). */
+static int check_path(const char *path, int readonly, int create)
+{
+    struct stat st;
+    char *dir = NULL;
+    int rc = -1;
+
+    if (stat(path, &st) == 0) {
+        if (S_ISDIR(st.st_mode)) {
+            rc = ms_error("cannot open '%s': %s", path, strerror(EISDIR));
+            goto out;
+        }
+        if (readonly) {
+            rc = 0;
+            goto out;
+        }
+        if (access(path, R_OK | W_OK) != 0) {
+            rc = ms_error("cannot open '%s' for writing: %s", path, strerror(errno));
+            goto out;
+        }
+        /* WAL mode creates '<path>-wal' and '<path>-shm' beside the file. */
+        dir = parent_dir(path);
+        if (access(dir, W_OK | X_OK) != 0) {
+            rc = ms_error("cannot open '%s' for writing: folder '%s' is not writable", path, dir);
+            goto out;
+        }
+        rc = 0;
+        goto out;
+    }
+    if (errno != ENOENT) {
+        rc = ms_error("cannot open '%s': %s", path, strerror(errno));
+        goto out;
+    }
+    if (!create) {
+        rc = ms_error("cannot open '%s': no such database", path);
+        goto out;
+    }
+    dir = parent_dir(path);
+    if (stat(dir, &st) != 0) {
+        if (errno == ENOENT && !strcmp(dir, "db")) {
+            /* The default folder of databases is created on demand. */
+            if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+                rc = ms_error("cannot create folder '%s': %s", dir, strerror(errno));
+                goto out;
+            }
+        } else if (errno == ENOENT) {
+            rc = ms_error("cannot create '%s': no such folder '%s'", path, dir);
+            goto out;
+        } else {
+            rc = ms_error("cannot create '%s': %s", path, strerror(errno));
+            goto out;
+        }
+    } else if (!S_ISDIR(st.st_mode)) {
+        rc = ms_error("cannot create '%s': '%s' is not a folder", path, dir);
+        goto out;
+    }
+    if (access(dir, W_OK | X_OK) != 0) {
+        rc = ms_error("cannot create '%s': folder '%s' is not writable", path, dir);
+        goto out;
+    }
+    rc = 0;
+out:
+    free(dir);
+    return rc;
+}
+
+/* Run a one-row integer query (schema reads at open). Reports NOTADB as
+ * "not an mlpsweep database". */
+static int query_int(ms_store *s, const char *sql, int *value)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *value = sqlite3_column_int(st, 0);
+        rc = 0;
+    } else if ((rc & 0xff) == SQLITE_NOTADB) {
+        rc = ms_error("'%s' is not an mlpsweep database (file is not a database)", s->path);
+    } else {
+        rc = ms_error("cannot read '%s': %s", s->path, sqlite3_errmsg(s->db));
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+#define FOREIGN_SQL "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite!_%' ESCAPE '!'"
+#define OURS_SQL                                                                                   \
+    "SELECT count(*) FROM sqlite_master WHERE type = 'table'"                                      \
+    " AND name IN ('sweeps', 'runs', 'epochs', 'evals', 'checkpoints')"
+
+/* Read the schema (the first read: SQLite notices a non-database only now)
+ * and check its version. *version: 0 for an empty file, else 1. */
+static int check_schema(ms_store *s, int *version)
+{
+    int objects = 0, ours = 0, v = 0;
+    if (query_int(s, FOREIGN_SQL, &objects) || query_int(s, "PRAGMA user_version", &v))
+        return -1;
+    if (v > MS_STORE_SCHEMA_VERSION)
+        return ms_error("'%s' has schema version %d, newer than this mlpsweep understands (%d)",
+                        s->path, v, MS_STORE_SCHEMA_VERSION);
+    if (v < 0)
+        return ms_error("'%s' is not an mlpsweep database (schema version %d)", s->path, v);
+    if (v == 0 && objects > 0)
+        return ms_error("'%s' is not an mlpsweep database (it has other tables)", s->path);
+    if (v > 0) {
+        if (query_int(s, OURS_SQL, &ours))
+            return -1;
+        if (ours != NTABLES)
+            return ms_error("'%s' is not an mlpsweep database (its tables are missing)", s->path);
+    }
+    *version = v;
+    return 0;
+}
+
+/* Create the schema in one transaction, unless another process just did. */
+static int create_schema(ms_store *s)
+{
+    char *msg = NULL;
+    int v = 0, objects = 0, rc = -1;
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+        rc = ms_error("cannot create the tables in '%s': %s", s->path, sqlite3_errmsg(s->db));
+        goto out;
+    }
+    if (query_int(s, "PRAGMA user_version", &v) || query_int(s, FOREIGN_SQL, &objects))
+        goto out;
+    if (v == 0 && objects > 0) {
+        rc = ms_error("'%s' is not an mlpsweep database (it has other tables)", s->path);
+        goto out;
+    }
+    if (v == 0 && sqlite3_exec(s->db, schema_sql, NULL, NULL, &msg) != SQLITE_OK) {
+        rc = ms_error("cannot create the tables in '%s': %s", s->path, msg ? msg : "?");
+        goto out;
+    }
+    if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        rc = ms_error("cannot create the tables in '%s': %s", s->path, sqlite3_errmsg(s->db));
+        goto out;
+    }
+    rc = 0;
+out:
+    sqlite3_free(msg);
+    if (!sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+/* WAL (readers and the writer never block each other), FULL sync (a
+ * committed epoch survives power loss), foreign keys enforced. */
+static int set_pragmas(ms_store *s)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        rc = ms_error("cannot use WAL mode in '%s': %s", s->path, sqlite3_errmsg(s->db));
+        goto out;
+    }
+    const char *mode = (const char *)sqlite3_column_text(st, 0);
+    if (!mode || strcmp(mode, "wal")) {
+        rc = ms_error("cannot use WAL mode in '%s' (journal mode is '%s')", s->path,
+                      mode ? mode : "?");
+        goto out;
+    }
+    if (sqlite3_exec(s->db, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON", NULL, NULL,
+                     NULL) != SQLITE_OK) {
+        rc = ms_error("cannot configure '%s': %s", s->path, sqlite3_errmsg(s->db));
+        goto out;
+    }
+    rc = 0;
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int ms_store_open(const char *path, int flags, ms_store **out)
+{
+    int readonly = (flags & MS_STORE_READONLY) != 0;
+    int create = (flags & MS_STORE_CREATE) && !readonly;
+    int version = 0;
+    *out = NULL;
+    if (check_path(path, readonly, create))
+        return -1;
+
+    ms_store *s = ms_calloc(1, sizeof *s);
+    s->path = ms_strdup(path);
+    s->readonly = readonly;
+    pthread_mutex_init(&s->mu, NULL);
+    int oflags = readonly ? SQLITE_OPEN_READONLY
+                          : SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
+    int rc = sqlite3_open_v2(path, &s->db, oflags, NULL);
+    if (rc != SQLITE_OK) {
+        if (rc == SQLITE_CANTOPEN && readonly && access(path, F_OK) != 0)
+            ms_error("cannot open '%s': no such database", path);
+        else
+            ms_error("cannot open '%s': %s", path, s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+        goto fail;
+    }
+    sqlite3_extended_result_codes(s->db, 1);
+    sqlite3_busy_timeout(s->db, 10000);
+    if (check_schema(s, &version))
+        goto fail;
+    if (!readonly && sqlite3_db_readonly(s->db, "main") == 1) {
+        ms_error("cannot open '%s' for writing: the file is read-only", path);
+        goto fail;
+    }
+    if (readonly && version == 0) {
+        ms_error("'%s' is not an mlpsweep database (it is empty)", path);
+        goto fail;
+    }
+    if (!readonly && (set_pragmas(s) || (version == 0 && create_schema(s))))
+        goto fail;
+    for (int i = 0; i < Q_N; i++) {
+        if (sqlite3_prepare_v3(s->db, q_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->q[i], NULL) !=
+            SQLITE_OK) {
+            ms_error("cannot read '%s': %s", path, sqlite3_errmsg(s->db));
+            goto fail;
+        }
+    }
+    *out = s;
+    return 0;
+fail:
+    ms_store_close(s);
+    return -1;
+}
+
+void ms_store_close(ms_store *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < Q_N; i++)
+        sqlite3_finalize(s->q[i]);
+    sqlite3_close(s->db);
+    pthread_mutex_destroy(&s->mu);
+    free(s->path);
+    free(s);
+}
+
+const char *ms_store_path(const ms_store *s) { return s->path; }
+sqlite3 *ms_store_db(ms_store *s) { return s->db; }
+void ms_store_lock(ms_store *s) { pthread_mutex_lock(&s->mu); }
+void ms_store_unlock(ms_store *s) { pthread_mutex_unlock(&s->mu); }
+
+/* ---- check ---- */
+
+static const char *const check_sql[] = {
+    "PRAGMA integrity_check",
+    "PRAGMA foreign_key_check",
+    "SELECT r.id, r.epochs_done, count(e.epoch) FROM runs r"
+    " LEFT JOIN epochs e ON e.run_id = r.id GROUP BY r.id"
+    " HAVING count(e.epoch) <> r.epochs_done OR coalesce(max(e.epoch), 0) <> r.epochs_done",
+    "SELECT r.id, r.epochs_done, c.epoch FROM runs r JOIN checkpoints c ON c.run_id = r.id"
+    " WHERE c.epoch <> r.epochs_done",
+};
+
+int ms_store_check(ms_store *s)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = -1;
+    pthread_mutex_lock(&s->mu);
+    for (int i = 0; i < (int)(sizeof check_sql / sizeof check_sql[0]); i++) {
+        if (sqlite3_prepare_v2(s->db, check_sql[i], -1, &st, NULL) != SQLITE_OK) {
+            db_error(s, "cannot check the database");
+            goto out;
+        }
+        int step = sqlite3_step(st);
+        if (step != SQLITE_ROW && step != SQLITE_DONE) {
+            db_error(s, "cannot check the database");
+            goto out;
+        }
+        if (i == 0 && strcmp((const char *)sqlite3_column_text(st, 0), "ok")) {
+            ms_error("'%s' is damaged: %s", s->path, (const char *)sqlite3_column_text(st, 0));
+            goto out;
+        }
+        if (i == 1 && step == SQLITE_ROW) {
+            ms_error("'%s' is damaged: a row of '%s' refers to a missing row of '%s'", s->path,
+                     (const char *)sqlite3_column_text(st, 0),
+                     (const char *)sqlite3_column_text(st, 2));
+            goto out;
+        }
+        if (i == 2 && step == SQLITE_ROW) {
+            ms_error("'%s' is damaged: run %lld has %d epoch rows, but epochs_done is %d",
+                     s->path, (long long)sqlite3_column_int64(st, 0), sqlite3_column_int(st, 2),
+                     sqlite3_column_int(st, 1));
+            goto out;
+        }
+        if (i == 3 && step == SQLITE_ROW) {
+            ms_error("'%s' is damaged: run %lld has a checkpoint of epoch %d, but epochs_done is %d",
+                     s->path, (long long)sqlite3_column_int64(st, 0), sqlite3_column_int(st, 2),
+                     sqlite3_column_int(st, 1));
+            goto out;
+        }
+        sqlite3_finalize(st);
+        st = NULL;
+    }
+    rc = 0;
+out:
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+/* ---- sweeps and runs ---- */
+
+int ms_store_sweep(ms_store *s, const char *name, const char *manifest_path,
+                   const char *manifest_text, int64_t *sweep_id)
+{
+    const char *what = "cannot record the sweep";
+    int rc = -1;
+    pthread_mutex_lock(&s->mu);
+    if (begin(s, what))
+        goto out;
+    sqlite3_stmt *put = s->q[Q_SWEEP_PUT], *get = s->q[Q_SWEEP_ID];
+    bind_text(put, 1, name);
+    bind_text(put, 2, manifest_path);
+    bind_text(put, 3, manifest_text);
+    if (step_done(put) != SQLITE_DONE) {
+        db_error(s, "cannot record sweep '%s'", name);
+        goto out;
+    }
+    bind_text(get, 1, name);
+    if (sqlite3_step(get) != SQLITE_ROW) {
+        db_error(s, "cannot record sweep '%s'", name);
+        goto out;
+    }
+    *sweep_id = sqlite3_column_int64(get, 0);
+    sqlite3_reset(get);
+    rc = commit(s, what);
+out:
+    finish(s);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+int ms_store_register(ms_store *s, int64_t sweep_id, const ms_run_key *keys, int n,
+                      ms_run_info *out)
+{
+    const char *what = "cannot register the runs";
+    char *json = NULL;
+    int rc = -1;
+    pthread_mutex_lock(&s->mu);
+    if (begin(s, what))
+        goto out;
+    sqlite3_stmt *retire = s->q[Q_RUNS_RETIRE];
+    sqlite3_bind_int64(retire, 1, sweep_id);
+    if (step_done(retire) != SQLITE_DONE) {
+        db_error(s, "%s", what);
+        goto out;
+    }
+    for (int i = 0; i < n; i++) {
+        const ms_run_key *k = &keys[i];
+        const ms_config *c = k->cfg;
+        const char *task = k->task ? k->task : "";
+        sqlite3_int64 seed = (sqlite3_int64)c->seed;
+        char hash[17], hidden[MS_MAX_HIDDEN * 12];
+        int64_t id;
+        int is_new = 0;
+
+        json = ms_config_json(c);
+        snprintf(hash, sizeof hash, "%016llx", (unsigned long long)ms_hash64(json));
+
+        sqlite3_stmt *find = s->q[Q_RUN_FIND];
+        sqlite3_bind_int64(find, 1, sweep_id);
+        bind_text(find, 2, k->variant);
+        sqlite3_bind_int64(find, 3, seed);
+        bind_text(find, 4, hash);
+        int step = sqlite3_step(find);
+        if (step == SQLITE_ROW) {
+            id = sqlite3_column_int64(find, 0);
+            sqlite3_reset(find);
+        } else if (step == SQLITE_DONE) {
+            sqlite3_reset(find);
+            sqlite3_stmt *ins = s->q[Q_RUN_INSERT];
+            ms_config_hidden_str(c, hidden, sizeof hidden);
+            sqlite3_bind_int64(ins, 1, sweep_id);
+            bind_text(ins, 2, k->variant);
+            bind_text(ins, 3, task);
+            sqlite3_bind_int64(ins, 4, seed);
+            bind_text(ins, 5, json);
+            bind_text(ins, 6, hash);
+            bind_text(ins, 7, hidden);
+            bind_text(ins, 8, ms_activation_name(c->activation));
+            bind_text(ins, 9, ms_init_name(c->init));
+            sqlite3_bind_double(ins, 10, c->lr);
+            sqlite3_bind_double(ins, 11, c->momentum);
+            sqlite3_bind_int(ins, 12, c->batch);
+            sqlite3_bind_int64(ins, 13, k->params);
+            sqlite3_bind_int(ins, 14, c->epochs);
+            if (step_done(ins) != SQLITE_DONE) {
+                db_error(s, "cannot register run '%s' seed %llu", k->variant,
+                         (unsigned long long)c->seed);
+                goto out;
+            }
+            id = sqlite3_last_insert_rowid(s->db);
+            is_new = 1;
+        } else {
+            db_error(s, "cannot register run '%s' seed %llu", k->variant,
+                     (unsigned long long)c->seed);
+            goto out;
+        }
+
+        sqlite3_stmt *keep = s->q[Q_RUN_KEEP];
+        sqlite3_bind_int64(keep, 1, id);
+        bind_text(keep, 2, task);
+        if (step_done(keep) != SQLITE_DONE) {
+            db_error(s, "cannot register run %lld", (long long)id);
+            goto out;
+        }
+
+        sqlite3_stmt *others = s->q[Q_RUN_OTHERS];
+        sqlite3_bind_int64(others, 1, sweep_id);
+        bind_text(others, 2, k->variant);
+        sqlite3_bind_int64(others, 3, seed);
+        bind_text(others, 4, hash);
+        if (sqlite3_step(others) != SQLITE_ROW) {
+            db_error(s, "cannot register run %lld", (long long)id);
+            goto out;
+        }
+        int replaced = sqlite3_column_int(others, 0);
+        sqlite3_reset(others);
+
+        if (get_run(s, id, &out[i], what) != 1)
+            goto out;
+        out[i].is_new = is_new;
+        out[i].replaced = replaced;
+        free(json);
+        json = NULL;
+    }
+    rc = commit(s, what);
+out:
+    free(json);
+    finish(s);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+int ms_store_run(ms_store *s, int64_t run_id, ms_run_info *out)
+{
+    int rc = -1;
+    pthread_mutex_lock(&s->mu);
+    int found = get_run(s, run_id, out, "cannot read the run");
+    if (found == 0)
+        ms_error("no run %lld in '%s'", (long long)run_id, s->path);
+    if (found == 1)
+        rc = 0;
+    finish(s);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+/* Inside a transaction: the run must exist; with `status`, have it. */
+static int expect_run(ms_store *s, int64_t run_id, ms_run_info *info, const char *what)
+{
+    int found = get_run(s, run_id, info, what);
+    if (found == 0)
+        return ms_error("%s: no run %lld in '%s'", what, (long long)run_id, s->path);
+    return found == 1 ? 0 : -1;
+}
+
+int ms_store_start_run(ms_store *s, int64_t run_id, const ms_provenance *p)
+{
+    char what[64];
+    ms_run_info info;
+    int rc = -1;
+    snprintf(what, sizeof what, "cannot start run %lld", (long long)run_id);
+    pthread_mutex_lock(&s->mu);
+    if (begin(s, what) || expect_run(s, run_id, &info, what))
+        goto out;
+    if (!strcmp(info.status, "done")) {
+        ms_error("%s: it is done", what);
+        goto out;
+    }
+    sqlite3_stmt *st = s->q[Q_RUN_START];
+    sqlite3_bind_int64(st, 1, run_id);
+    sqlite3_bind_int64(st, 2, p ? p->pid : 0);
+    bind_text(st, 3, p ? p->host : NULL);
+    bind_text(st, 4, p ? p->version : NULL);
+    bind_text(st, 5, p ? p->compiler : NULL);
+    sqlite3_bind_int(st, 6, p ? p->threads : 0);
+    if (step_done(st) != SQLITE_DONE) {
+        db_error(s, "%s", what);
+        goto out;
+    }
+    rc = commit(s, what);
+out:
+    finish(s);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+int ms_store_load_checkpoint(ms_store *s, int64_t run_id, void **blob, size_t *n, int *epoch)
+{
+    int rc = -1;
+    *blob = NULL;
+    *n = 0;
+    *epoch = 0;
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *st = s->q[Q_CKPT_GET];
+    sqlite3_bind_int64(st, 1, run_id);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        const void *p = sqlite3_column_blob(st, 1);
+        size_t len = (size_t)sqlite3_column_bytes(st, 1);
+        *epoch = sqlite3_column_int(st, 0);
+        *n = len;
+        *blob = ms_malloc(len);
+        if (len)
+            memcpy(*blob, p, len);
+        rc = 0;
+    } else if (step == SQLITE_DONE) {
+        rc = 0;
+    } else {
+        db_error(s, "cannot load the checkpoint of run %lld", (long long)run_id);
+    }
+    finish(s);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+static int valid_stop(const char *r, int allow_interrupted)
+{
+    return !strcmp(r, "epochs") || !strcmp(r, "early_stop") || !strcmp(r, "diverged") ||
+           (allow_interrupted && !strcmp(r, "interrupted"));
+}
+
+int ms_store_commit_epoch(ms_store *s, int64_t run_id, const ms_epoch *e, int64_t step_at_end,
+                          const ms_eval *evals, int nevals, const void *ckpt, size_t ckpt_n,
+                          const char *stop_reason)
+{
+    char what[96];
+    ms_run_info info;
+    int rc = -1;
+    snprintf(what, sizeof what, "cannot commit epoch %d of run %lld", e->epoch, (long long)run_id);
+    if (stop_reason && !valid_stop(stop_reason, 0))
+        return ms_error("%s: invalid stop reason '%s'", what, stop_reason);
+    if (nevals < 0)
+        return ms_error("%s: %d evals", what, nevals);
+    for (int i = 0; i < nevals; i++)
+        if (evals[i].epoch + 1 != e->epoch)
+            return ms_error("%s: the eval at step %lld belongs to epoch %d", what,
+                            (long long)evals[i].step, evals[i].epoch + 1);
+
+    pthread_mutex_lock(&s->mu);
+    if (begin(s, what) || expect_run(s, run_id, &info, what))
+        goto out;
+    sqlite3_stmt *has = s->q[Q_EPOCH_HAS];
+    sqlite3_bind_int64(has, 1, run_id);
+    sqlite3_bind_int(has, 2, e->epoch);
+    int step = sqlite3_step(has);
+    if (step == SQLITE_ROW) {
+        ms_error("%s: it is already stored in '%s'", what, s->path);
+        goto out;
+    }
+    if (step != SQLITE_DONE) {
+        db_error(s, "%s", what);
+        goto out;
+    }
+    sqlite3_reset(has);
+    if (strcmp(info.status, "running")) {
+        ms_error("%s: the run is %s, not running", what, info.status);
+        goto out;
+    }
+    if (e->epoch != info.epochs_done + 1) {
+        ms_error("%s: the next epoch is %d", what, info.epochs_done + 1);
+        goto out;
+    }
+
+    sqlite3_stmt *ep = s->q[Q_EPOCH_PUT];
+    sqlite3_bind_int64(ep, 1, run_id);
+    sqlite3_bind_int(ep, 2, e->epoch);
+    sqlite3_bind_int64(ep, 3, nevals ? evals[nevals - 1].step : step_at_end);
+    bind_real(ep, 4, e->train_loss);
+    bind_real(ep, 5, e->train_acc);
+    bind_real(ep, 6, e->val_loss);
+    bind_real(ep, 7, e->val_acc);
+    bind_real(ep, 8, e->seconds);
+    if (step_done(ep) != SQLITE_DONE) {
+        db_error(s, "%s", what);
+        goto out;
+    }
+
+    sqlite3_stmt *ev = s->q[Q_EVAL_PUT];
+    for (int i = 0; i < nevals; i++) {
+        const ms_eval *v = &evals[i];
+        sqlite3_bind_int64(ev, 1, run_id);
+        sqlite3_bind_int64(ev, 2, v->step);
+        sqlite3_bind_int(ev, 3, v->epoch + 1); /* 0-based in memory, 1-based stored */
+        bind_real(ev, 4, v->batch_loss);
+        bind_real(ev, 5, v->train_loss);
+        bind_real(ev, 6, v->train_acc);
+        bind_real(ev, 7, v->val_loss);
+        bind_real(ev, 8, v->val_acc);
+        if (step_done(ev) != SQLITE_DONE) {
+            db_error(s, "%s (eval at step %lld)", what, (long long)v->step);
+            goto out;
+        }
+    }
+
+    sqlite3_stmt *ck = s->q[ckpt ? Q_CKPT_PUT : Q_CKPT_DEL];
+    sqlite3_bind_int64(ck, 1, run_id);
+    if (ckpt) {
+        sqlite3_bind_int(ck, 2, e->epoch);
+        sqlite3_bind_int64(ck, 3, step_at_end);
+        sqlite3_bind_blob64(ck, 4, ckpt, (sqlite3_uint64)ckpt_n, SQLITE_STATIC);
+    }
+    if (step_done(ck) != SQLITE_DONE) {
+        db_error(s, "%s (checkpoint)", what);
+        goto out;
+    }
+
+    sqlite3_stmt *pr = s->q[Q_RUN_PROGRESS];
+    sqlite3_bind_int64(pr, 1, run_id);
+    sqlite3_bind_int(pr, 2, e->epoch);
+    sqlite3_bind_int64(pr, 3, step_at_end);
+    sqlite3_bind_double(pr, 4, isfinite(e->seconds) ? e->seconds : 0.0);
+    bind_text(pr, 5, stop_reason);
+    if (step_done(pr) != SQLITE_DONE) {
+        db_error(s, "%s", what);
+        goto out;
+    }
+    rc = commit(s, what);
+out:
+    finish(s);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+int ms_store_set_status(ms_store *s, int64_t run_id, const char *status, const char *stop_reason,
+                        const char *error)
+{
+    char what[64];
+    ms_run_info info;
+    int rc = -1;
+    snprintf(what, sizeof what, "cannot set the status of run %lld", (long long)run_id);
+    if (!status || (strcmp(status, "pending") && strcmp(status, "running") &&
+                    strcmp(status, "done") && strcmp(status, "failed")))
+        return ms_error("%s: invalid status '%s'", what, status ? status : "");
+    if (stop_reason && !valid_stop(stop_reason, 1))
+        return ms_error("%s: invalid stop reason '%s'", what, stop_reason);
+    pthread_mutex_lock(&s->mu);
+    if (begin(s, what) || expect_run(s, run_id, &info, what))
+        goto out;
+    sqlite3_stmt *st = s->q[Q_RUN_STATUS];
+    sqlite3_bind_int64(st, 1, run_id);
+    bind_text(st, 2, status);
+    bind_text(st, 3, stop_reason);
+    bind_text(st, 4, error);
+    if (step_done(st) != SQLITE_DONE) {
+        db_error(s, "%s", what);
+        goto out;
+    }
+    rc = commit(s, what);
+out:
+    finish(s);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+int ms_store_reset_run(ms_store *s, int64_t run_id)
+{
+    static const int q[] = {Q_EVALS_DEL, Q_EPOCHS_DEL, Q_CKPT_DEL, Q_RUN_RESET};
+    char what[64];
+    ms_run_info info;
+    int rc = -1;
+    snprintf(what, sizeof what, "cannot reset run %lld", (long long)run_id);
+    pthread_mutex_lock(&s->mu);
+    if (begin(s, what) || expect_run(s, run_id, &info, what))
+        goto out;
+    for (int i = 0; i < (int)(sizeof q / sizeof q[0]); i++) {
+        sqlite3_bind_int64(s->q[q[i]], 1, run_id);
+        if (step_done(s->q[q[i]]) != SQLITE_DONE) {
+            db_error(s, "%s", what);
+            goto out;
+        }
+    }
+    rc = commit(s, what);
+out:
+    finish(s);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}

@@ -1,0 +1,129 @@
+/* Shared helpers for the cmocka tests: error capture, temporary folders,
+ * small IDX files. Tests run from the repository root. */
+#ifndef MS_TEST_H
+#define MS_TEST_H
+
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cmocka.h>
+
+#include "ms_util.h"
+
+#ifndef MS_DATA_DIR
+#define MS_DATA_DIR "data" /* real MNIST, filled by make data */
+#endif
+
+typedef struct ms_capture {
+    char *buf;
+    size_t len;
+    FILE *f;
+} ms_capture;
+
+static inline void ms_capture_start(ms_capture *c)
+{
+    c->buf = NULL;
+    c->len = 0;
+    c->f = open_memstream(&c->buf, &c->len);
+    assert_non_null(c->f);
+    ms_error_stream(c->f);
+}
+
+/* Stop capturing; returns the messages (caller frees). */
+static inline char *ms_capture_end(ms_capture *c)
+{
+    ms_error_stream(NULL);
+    fclose(c->f);
+    return c->buf;
+}
+
+/* A fresh folder under $TMPDIR (or /tmp); caller removes it with ms_rmtree. */
+static inline char *ms_tmpdir(void)
+{
+    const char *base = getenv("TMPDIR");
+    char *p = NULL;
+    if (asprintf(&p, "%s/mlpsweep-test-XXXXXX", base ? base : "/tmp") < 0)
+        abort();
+    assert_non_null(mkdtemp(p));
+    return p;
+}
+
+static inline void ms_rmtree(const char *dir)
+{
+    char *cmd = NULL;
+    if (asprintf(&cmd, "rm -rf '%s'", dir) < 0)
+        abort();
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+}
+
+static inline void ms_put_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+/* Write bytes to path, gzip-compressed when gz. */
+static inline void ms_write_bytes(const char *path, const void *data, size_t n, int gz)
+{
+    if (gz) {
+        gzFile g = gzopen(path, "wb");
+        assert_non_null(g);
+        assert_int_equal(gzwrite(g, data, (unsigned)n), (int)n);
+        assert_int_equal(gzclose(g), Z_OK);
+        return;
+    }
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, n, f), n);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* An image IDX file of n 28x28 images with pixel (i, p) = (i * 7 + p) % 256,
+ * or a label file with label i = i % 10. Returns the byte count; buf malloc'd. */
+static inline size_t ms_make_idx(int images, uint32_t n, uint8_t **buf)
+{
+    size_t hdr = images ? 16 : 8, item = images ? 784 : 1, len = hdr + n * item;
+    uint8_t *b = calloc(1, len);
+    assert_non_null(b);
+    b[2] = 8;
+    b[3] = images ? 3 : 1;
+    ms_put_be32(b + 4, n);
+    if (images) {
+        ms_put_be32(b + 8, 28);
+        ms_put_be32(b + 12, 28);
+    }
+    for (uint32_t i = 0; i < n; i++)
+        for (size_t p = 0; p < item; p++)
+            b[hdr + i * item + p] = images ? (uint8_t)((i * 7 + p) % 256) : (uint8_t)(i % 10);
+    *buf = b;
+    return len;
+}
+
+/* Write a complete small MNIST-like data folder (ntrain/nval images). */
+static inline void ms_make_dataset(const char *dir, uint32_t ntrain, uint32_t nval, int gz)
+{
+    const char *names[4] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                            "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
+    for (int i = 0; i < 4; i++) {
+        uint8_t *b;
+        size_t n = ms_make_idx(i % 2 == 0, i < 2 ? ntrain : nval, &b);
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s%s", dir, names[i], gz ? ".gz" : "");
+        ms_write_bytes(path, b, n, gz);
+        free(b);
+    }
+}
+
+#endif

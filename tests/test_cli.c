@@ -1,0 +1,131 @@
+/* Tests of the command line as a user meets it: help, bad options (one line,
+ * exit status 2), and the train command's CSV. Runs the built binary. */
+#include "ms_test.h"
+
+#include <sys/wait.h>
+
+#ifndef MS_BIN
+#define MS_BIN "build/mlpsweep"
+#endif
+
+/* Run `mlpsweep ARGS`; stdout and stderr into *out and *err (caller frees). */
+static int run(const char *args, char **out, char **err)
+{
+    char *dir = ms_tmpdir(), *cmd = NULL;
+    if (asprintf(&cmd, "%s %s >%s/out 2>%s/err", MS_BIN, args, dir, dir) < 0)
+        abort();
+    int st = system(cmd);
+    free(cmd);
+    char path[4096];
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, i ? "err" : "out");
+        FILE *f = fopen(path, "rb");
+        assert_non_null(f);
+        char *buf = calloc(1, 1 << 20);
+        size_t n = fread(buf, 1, (1 << 20) - 1, f);
+        buf[n] = 0;
+        fclose(f);
+        if (i)
+            *err = buf;
+        else
+            *out = buf;
+    }
+    ms_rmtree(dir);
+    free(dir);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int count_lines(const char *s)
+{
+    int n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+static void expect_usage_error(const char *args, const char *message)
+{
+    char *out, *err;
+    assert_int_equal(run(args, &out, &err), 2);
+    if (strcmp(err, message))
+        fail_msg("'mlpsweep %s' said '%s', expected '%s'", args, err, message);
+    assert_int_equal(count_lines(err), 1);
+    assert_string_equal(out, "");
+    free(out);
+    free(err);
+}
+
+static void test_help(void **state)
+{
+    (void)state;
+    char *out, *err;
+    assert_int_equal(run("--help", &out, &err), 0);
+    assert_non_null(strstr(out, "train"));
+    free(out), free(err);
+    assert_int_equal(run("train --help", &out, &err), 0);
+    const char *opts[] = {"--hidden", "--activation", "--init", "--lr", "--momentum", "--batch",
+                          "--epochs", "--train-size", "--val-size", "--seed", "--data",
+                          "--threads", "--no-early-stop"};
+    for (size_t i = 0; i < sizeof opts / sizeof *opts; i++)
+        if (!strstr(out, opts[i]))
+            fail_msg("train --help does not mention %s", opts[i]);
+    free(out), free(err);
+    assert_int_equal(run("", &out, &err), 2);
+    free(out), free(err);
+}
+
+static void test_bad_options(void **state)
+{
+    (void)state;
+    expect_usage_error("frobnicate", "mlpsweep: unknown command 'frobnicate' (see 'mlpsweep --help')\n");
+    expect_usage_error("train --lr abc", "mlpsweep: --lr: expected a number, got 'abc'\n");
+    expect_usage_error("train --lr 0", "mlpsweep: lr: must be > 0 (got 0)\n");
+    expect_usage_error("train --hidden 64,,3",
+                       "mlpsweep: --hidden: expected sizes like 64 or 64,64, got '64,,3'\n");
+    expect_usage_error("train --hidden 0", "mlpsweep: --hidden: expected sizes like 64 or 64,64, got '0'\n");
+    expect_usage_error("train --activation relu",
+                       "mlpsweep: --activation: expected sigmoid or improved_sigmoid, got 'relu'\n");
+    expect_usage_error("train --init he", "mlpsweep: --init: expected uniform or fanin_normal, got 'he'\n");
+    expect_usage_error("train --batch 0", "mlpsweep: --batch: expected an integer in 1..1048576, got '0'\n");
+    expect_usage_error("train --momentum 1", "mlpsweep: momentum: must be in [0, 1) (got 1)\n");
+    expect_usage_error("train --bogus", "mlpsweep: unknown option '--bogus' (see --help)\n");
+    expect_usage_error("train --epochs", "mlpsweep: option '--epochs' needs a value\n");
+    expect_usage_error("train extra", "mlpsweep: unexpected argument 'extra' (see --help)\n");
+    expect_usage_error("train --train-size 100 --batch 200",
+                       "mlpsweep: batch: must be in 1..100, the training size (got 200)\n");
+}
+
+static void test_train_csv(void **state)
+{
+    (void)state;
+    char *out, *err;
+    int st = run("train --train-size 1000 --val-size 500 --epochs 3 --init fanin_normal --threads 2 "
+                 "--data " MS_DATA_DIR,
+                 &out, &err);
+    assert_int_equal(st, 0);
+    const char *hdr = "epoch,train_loss,train_acc,val_loss,val_acc,seconds\n";
+    assert_memory_equal(out, hdr, strlen(hdr));
+    assert_int_equal(count_lines(out), 4);
+    int ep;
+    double tl, ta, vl, va, secs;
+    const char *last = strstr(out, "\n3,") + 1;
+    assert_int_equal(sscanf(last, "%d,%lf,%lf,%lf,%lf,%lf", &ep, &tl, &ta, &vl, &va, &secs), 6);
+    assert_true(ta > 0.5 && ta <= 1 && va > 0.5 && va <= 1 && tl > 0 && vl > 0);
+    assert_non_null(strstr(err, "50880 parameters"));
+    assert_non_null(strstr(err, "stopped: epochs after 3 epochs"));
+    free(out), free(err);
+    /* missing data: a clear error, exit 1 */
+    assert_int_equal(run("train --data /nonexistent", &out, &err), 1);
+    assert_non_null(strstr(err, "cannot find '/nonexistent/train-images-idx3-ubyte'"));
+    free(out), free(err);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_help),
+        cmocka_unit_test(test_bad_options),
+        cmocka_unit_test(test_train_csv),
+    };
+    return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
+}

@@ -1,0 +1,270 @@
+/* Tests for ms_data: the IDX reader on good and broken files, and the real
+ * MNIST preprocessing. */
+#include "ms_test.h"
+
+#include "ms_data.h"
+
+#include <math.h>
+
+static char *tmp;
+
+static int setup(void **state)
+{
+    (void)state;
+    tmp = ms_tmpdir();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    ms_rmtree(tmp);
+    free(tmp);
+    return 0;
+}
+
+static char *path_of(const char *name)
+{
+    static char buf[4096];
+    snprintf(buf, sizeof buf, "%s/%s", tmp, name);
+    return buf;
+}
+
+/* Reads path expecting failure; returns the message (caller frees). */
+static char *read_fails(const char *path, int ndims)
+{
+    ms_capture c;
+    ms_idx x;
+    ms_capture_start(&c);
+    int rc = ms_idx_read(path, ndims, &x);
+    char *msg = ms_capture_end(&c);
+    assert_int_equal(rc, -1);
+    assert_null(x.data);
+    return msg;
+}
+
+static void expect_error(const char *path, int ndims, const char *fragment)
+{
+    char *msg = read_fails(path, ndims);
+    if (!strstr(msg, fragment) || !strstr(msg, path))
+        fail_msg("message '%s' lacks '%s' or the path", msg, fragment);
+    assert_non_null(strchr(msg, '\n'));
+    assert_ptr_equal(strchr(msg, '\n'), msg + strlen(msg) - 1); /* one line */
+    free(msg);
+}
+
+static void test_idx_raw_and_gz(void **state)
+{
+    (void)state;
+    for (int gz = 0; gz < 2; gz++) {
+        uint8_t *b;
+        size_t n = ms_make_idx(1, 5, &b);
+        char *p = path_of(gz ? "img.gz" : "img");
+        ms_write_bytes(p, b, n, gz);
+        ms_idx x;
+        assert_int_equal(ms_idx_read(p, 3, &x), 0);
+        assert_int_equal(x.ndims, 3);
+        assert_int_equal(x.dims[0], 5);
+        assert_int_equal(x.dims[1], 28);
+        assert_memory_equal(x.data, b + 16, 5 * 784);
+        ms_idx_release(&x);
+        free(b);
+    }
+}
+
+static void test_idx_bad_magic(void **state)
+{
+    (void)state;
+    uint8_t *b;
+    size_t n = ms_make_idx(0, 10, &b);
+    b[2] = 0x0d; /* float type */
+    ms_write_bytes(path_of("magic"), b, n, 0);
+    expect_error(path_of("magic"), 1, "bad magic 00000d01");
+    free(b);
+}
+
+static void test_idx_wrong_kind(void **state)
+{
+    (void)state;
+    uint8_t *b;
+    size_t n = ms_make_idx(0, 10, &b);
+    ms_write_bytes(path_of("labels-as-images"), b, n, 0);
+    expect_error(path_of("labels-as-images"), 3, "has 1 dimensions, expected 3 (an image file)");
+    free(b);
+}
+
+static void test_idx_truncated(void **state)
+{
+    (void)state;
+    uint8_t *b;
+    size_t n = ms_make_idx(1, 4, &b);
+    ms_write_bytes(path_of("trunc"), b, n - 100, 0);
+    expect_error(path_of("trunc"), 3, "truncated: header says 3136 bytes of data, file has 3036");
+    ms_write_bytes(path_of("trunc.gz"), b, n - 1, 1);
+    expect_error(path_of("trunc.gz"), 3, "truncated: header says 3136 bytes of data, file has 3135");
+    ms_write_bytes(path_of("hdr"), b, 10, 0);
+    expect_error(path_of("hdr"), 3, "truncated header");
+    ms_write_bytes(path_of("tiny"), b, 2, 0);
+    expect_error(path_of("tiny"), 3, "too short for an IDX header (2 bytes)");
+    free(b);
+}
+
+static void test_idx_trailing(void **state)
+{
+    (void)state;
+    uint8_t *b;
+    size_t n = ms_make_idx(0, 10, &b);
+    b = realloc(b, n + 3);
+    memset(b + n, 0, 3);
+    ms_write_bytes(path_of("trail"), b, n + 3, 0);
+    expect_error(path_of("trail"), 1, "trailing bytes: header says 10 bytes of data, file has 13");
+    free(b);
+}
+
+static void test_idx_corrupt_gzip(void **state)
+{
+    (void)state;
+    uint8_t *b;
+    size_t n = ms_make_idx(1, 50, &b);
+    ms_write_bytes(path_of("c.gz"), b, n, 1);
+    /* Cut the compressed stream in half: the data ends early. */
+    FILE *f = fopen(path_of("c.gz"), "rb");
+    uint8_t z[65536];
+    size_t zn = fread(z, 1, sizeof z, f);
+    fclose(f);
+    ms_write_bytes(path_of("half.gz"), z, zn / 2, 0);
+    char *msg = read_fails(path_of("half.gz"), 3);
+    assert_non_null(strstr(msg, "half.gz"));
+    free(msg);
+    /* Flip a byte inside the deflate data: CRC or stream error. */
+    z[zn / 2] ^= 0x55;
+    ms_write_bytes(path_of("flip.gz"), z, zn, 0);
+    msg = read_fails(path_of("flip.gz"), 3);
+    assert_non_null(strstr(msg, "flip.gz"));
+    free(msg);
+    free(b);
+}
+
+static void test_idx_missing(void **state)
+{
+    (void)state;
+    char *msg = read_fails(path_of("nope"), 1);
+    assert_non_null(strstr(msg, "cannot open"));
+    free(msg);
+}
+
+static void test_idx_not_28x28(void **state)
+{
+    (void)state;
+    uint8_t *b;
+    size_t n = ms_make_idx(1, 2, &b);
+    ms_put_be32(b + 8, 14);
+    ms_put_be32(b + 12, 56);
+    ms_write_bytes(path_of("shape"), b, n, 0);
+    expect_error(path_of("shape"), 3, "images are 14x56, expected 28x28");
+    free(b);
+}
+
+static void test_dataset_checks(void **state)
+{
+    (void)state;
+    char *dir = ms_tmpdir();
+    ms_make_dataset(dir, 100, 30, 0);
+    ms_data d;
+    assert_int_equal(ms_data_load(dir, 100, 30, &d), 0);
+    assert_int_equal(d.train.n, 100);
+    assert_int_equal(d.val.labels[13], 3);
+    ms_data_release(&d);
+
+    /* Fewer images than requested. */
+    ms_capture c;
+    ms_capture_start(&c);
+    assert_int_equal(ms_data_load(dir, 101, 30, &d), -1);
+    char *msg = ms_capture_end(&c);
+    assert_non_null(strstr(msg, "101 images requested, the file has 100"));
+    free(msg);
+
+    /* Labels disagree in count with images. */
+    uint8_t *b;
+    size_t n = ms_make_idx(0, 99, &b);
+    char p[4096];
+    snprintf(p, sizeof p, "%s/train-labels-idx1-ubyte", dir);
+    ms_write_bytes(p, b, n, 0);
+    free(b);
+    ms_capture_start(&c);
+    assert_int_equal(ms_data_load(dir, 50, 30, &d), -1);
+    msg = ms_capture_end(&c);
+    assert_non_null(strstr(msg, "has 100 images but"));
+    assert_non_null(strstr(msg, "has 99 labels"));
+    free(msg);
+
+    /* A label out of range. */
+    n = ms_make_idx(0, 100, &b);
+    b[8 + 42] = 10;
+    ms_write_bytes(p, b, n, 0);
+    free(b);
+    ms_capture_start(&c);
+    assert_int_equal(ms_data_load(dir, 50, 30, &d), -1);
+    msg = ms_capture_end(&c);
+    assert_non_null(strstr(msg, "label 10 of item 42 is out of range 0..9"));
+    free(msg);
+
+    /* A missing file names what to do. */
+    assert_int_equal(unlink(p), 0);
+    ms_capture_start(&c);
+    assert_int_equal(ms_data_load(dir, 50, 30, &d), -1);
+    msg = ms_capture_end(&c);
+    assert_non_null(strstr(msg, "run 'make data'"));
+    free(msg);
+    ms_rmtree(dir);
+    free(dir);
+}
+
+static void test_gather_bias(void **state)
+{
+    (void)state;
+    char *dir = ms_tmpdir();
+    ms_make_dataset(dir, 10, 10, 1);
+    ms_data d;
+    assert_int_equal(ms_data_load(dir, 10, 10, &d), 0);
+    float X[2 * MS_INPUT];
+    int32_t idx[2] = {3, 7};
+    ms_data_gather_f(&d, &d.train, idx, 0, 2, X);
+    for (int r = 0; r < 2; r++) {
+        assert_true(X[r * MS_INPUT + MS_PIXELS] == 1.0f);
+        for (int p = 0; p < MS_PIXELS; p++) {
+            uint8_t px = (uint8_t)((idx[r] * 7 + p) % 256);
+            assert_true(X[r * MS_INPUT + p] == (float)((px - d.mean) / d.std));
+        }
+    }
+    ms_data_release(&d);
+    ms_rmtree(dir);
+    free(dir);
+}
+
+/* The real files: first labels and the normalisation of the first 20,000. */
+static void test_real_mnist(void **state)
+{
+    (void)state;
+    ms_data d;
+    assert_int_equal(ms_data_load(MS_DATA_DIR, 20000, 10000, &d), 0);
+    const uint8_t train0[10] = {5, 0, 4, 1, 9, 2, 1, 3, 1, 4}, val0[5] = {7, 2, 1, 0, 4};
+    assert_memory_equal(d.train.labels, train0, 10);
+    assert_memory_equal(d.val.labels, val0, 5);
+    assert_true(fabs(d.mean - 33.55274553571429) < 1e-12);
+    assert_true(fabs(d.std - 78.87550070784701) < 1e-12);
+    ms_data_release(&d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_idx_raw_and_gz),   cmocka_unit_test(test_idx_bad_magic),
+        cmocka_unit_test(test_idx_wrong_kind),   cmocka_unit_test(test_idx_truncated),
+        cmocka_unit_test(test_idx_trailing),     cmocka_unit_test(test_idx_corrupt_gzip),
+        cmocka_unit_test(test_idx_missing),      cmocka_unit_test(test_idx_not_28x28),
+        cmocka_unit_test(test_dataset_checks),   cmocka_unit_test(test_gather_bias),
+        cmocka_unit_test(test_real_mnist),
+    };
+    return cmocka_run_group_tests_name("data", tests, setup, teardown);
+}

@@ -1,0 +1,251 @@
+/* Tests for ms_mlp and ms_gradcheck: shapes, loss edge cases, the update
+ * rules, the early-stopping rule, and the assignment's gradient check. */
+#include "ms_test.h"
+
+#include "ms_data.h"
+#include "ms_gradcheck.h"
+#include "ms_mlp.h"
+#include "ms_train.h"
+
+#include <math.h>
+
+static void test_param_counts(void **state)
+{
+    (void)state;
+    const struct {
+        int n, h[10];
+        int64_t params;
+    } cases[] = {
+        {1, {64}, 50880},  {2, {64, 64}, 54976}, {1, {32}, 25440}, {1, {128}, 101760},
+        {10, {64, 64, 64, 64, 64, 64, 64, 64, 64, 64}, 87744},     {0, {0}, 7850},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        ms_config c;
+        ms_config_default(&c);
+        c.nhidden = cases[i].n;
+        memcpy(c.hidden, cases[i].h, sizeof cases[i].h);
+        ms_shape s;
+        ms_shape_init(&s, &c, MS_INPUT);
+        assert_int_equal(s.nparams, cases[i].params);
+        assert_int_equal(ms_config_params(&c, MS_INPUT), cases[i].params);
+        assert_int_equal(s.off[s.nlayers], s.nparams);
+    }
+}
+
+static void test_xent_edges(void **state)
+{
+    (void)state;
+    /* Large logits: no overflow, loss exact. */
+    float z[3] = {1000.0f, 0.0f, -1000.0f};
+    assert_true(fabs(ms_xent_f(z, 3, 0)) < 1e-12);
+    assert_true(fabs(ms_xent_f(z, 3, 1) - 1000.0) < 1e-9);
+    assert_true(fabs(ms_xent_f(z, 3, 2) - 2000.0) < 1e-9);
+    /* Equal logits: log k. */
+    double e[10] = {0};
+    for (int i = 0; i < 10; i++)
+        e[i] = 88.5;
+    assert_true(fabs(ms_xent_d(e, 10, 4) - log(10.0)) < 1e-12);
+}
+
+/* A forward pass over extreme inputs gives a proper distribution, no NaN. */
+static void test_softmax_no_nan(void **state)
+{
+    (void)state;
+    ms_config c;
+    ms_config_default(&c);
+    c.nhidden = 0; /* logits = X W directly */
+    ms_shape s;
+    ms_shape_init(&s, &c, 2);
+    float W[2 * 10];
+    for (int i = 0; i < 20; i++)
+        W[i] = (float)((i % 10) * 400 - 1800) * (i < 10 ? 1 : -1);
+    ms_work_f w;
+    ms_work_init_f(&w, &s, 3);
+    float X[6] = {1, 0, 0, 1, 1e3f, -1e3f};
+    memcpy(w.act[0], X, sizeof X);
+    uint8_t labels[3] = {9, 0, 9};
+    double loss = 0;
+    int64_t hits = 0;
+    ms_mlp_forward_f(&s, c.activation, W, &w, 3, 0, labels, &loss, &hits, 1);
+    assert_true(isfinite(loss));
+    assert_int_equal(hits, 3);
+    for (int r = 0; r < 3; r++) {
+        double sum = 0;
+        for (int k = 0; k < 10; k++) {
+            float y = w.act[1][r * 10 + k];
+            assert_false(isnan(y));
+            assert_true(y >= 0 && y <= 1);
+            sum += y;
+        }
+        assert_true(fabs(sum - 1) < 1e-6);
+    }
+    ms_work_release_f(&w);
+}
+
+static void test_sgd_update(void **state)
+{
+    (void)state;
+    /* Values exact in binary so the hand computation is exact. */
+    double p[2] = {1.0, -2.0}, v[2] = {0.5, 0.25}, g[2] = {0.25, -1.0};
+    /* momentum: v = g + 0.5 v = {0.5, -0.875}; p -= 0.5 v = {0.75, -1.5625} */
+    ms_sgd_update_d(p, v, g, 2, 0.5, 0.5);
+    assert_true(v[0] == 0.5 && v[1] == -0.875);
+    assert_true(p[0] == 0.75 && p[1] == -1.5625);
+    /* second step: v = g + 0.5 v = {0.5, -1.4375}; p = {0.5, -0.84375} */
+    ms_sgd_update_d(p, v, g, 2, 0.5, 0.5);
+    assert_true(v[0] == 0.5 && v[1] == -1.4375);
+    assert_true(p[0] == 0.5 && p[1] == -0.84375);
+    /* plain SGD leaves the velocity alone */
+    float pf[1] = {1.0f}, vf[1] = {7.0f}, gf[1] = {0.5f};
+    ms_sgd_update_f(pf, vf, gf, 1, 0.25f, 0.0f);
+    assert_true(pf[0] == 0.875f && vf[0] == 7.0f);
+}
+
+/* Every branch of the rule: not yet full, improvement, tie, stagnation, off. */
+static void test_early_stop_window(void **state)
+{
+    (void)state;
+    ms_window w;
+    /* patience 3: a window of 4 validations */
+    ms_window_init(&w, 3);
+    assert_false(ms_window_push(&w, 1.0)); /* 1 value: not full */
+    assert_false(ms_window_push(&w, 2.0));
+    assert_false(ms_window_push(&w, 3.0));
+    assert_true(ms_window_push(&w, 4.0)); /* full, oldest (1.0) lowest: stop */
+    ms_window_release(&w);
+
+    ms_window_init(&w, 3);
+    assert_false(ms_window_push(&w, 1.0));
+    assert_false(ms_window_push(&w, 2.0));
+    assert_false(ms_window_push(&w, 0.5)); /* strict improvement */
+    assert_false(ms_window_push(&w, 3.0)); /* full, oldest 1.0 not lowest */
+    assert_false(ms_window_push(&w, 3.0)); /* window 2, .5, 3, 3: oldest 2 not lowest */
+    assert_true(ms_window_push(&w, 3.0));  /* .5, 3, 3, 3: no improvement on the oldest: stop */
+    ms_window_release(&w);
+
+    ms_window_init(&w, 2);
+    assert_false(ms_window_push(&w, 5.0));
+    assert_false(ms_window_push(&w, 4.0));
+    assert_false(ms_window_push(&w, 4.5)); /* 5, 4, 4.5: oldest not lowest */
+    assert_true(ms_window_push(&w, 4.0));  /* 4, 4.5, 4: a tie is no strict improvement: stop */
+    ms_window_release(&w);
+
+    ms_window_init(&w, 0); /* off */
+    for (int i = 0; i < 100; i++)
+        assert_false(ms_window_push(&w, 1.0));
+    ms_window_release(&w);
+}
+
+static size_t gradcheck_stride(void)
+{
+    const char *e = getenv("MS_GRADCHECK_STRIDE");
+    if (e)
+        return (size_t)atol(e);
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    return 23; /* instrumented builds are ~10x slower; the normal build checks all */
+#else
+    return 1;
+#endif
+}
+
+static void run_gradcheck(int nhidden, int width, ms_activation act)
+{
+    ms_data d;
+    assert_int_equal(ms_data_load(MS_DATA_DIR, 20000, 1, &d), 0);
+    double *X = malloc(sizeof(double) * 100 * MS_INPUT);
+    ms_data_gather_d(&d, &d.train, NULL, 0, 100, X);
+    ms_config c;
+    ms_config_default(&c);
+    c.nhidden = nhidden;
+    for (int l = 0; l < nhidden; l++)
+        c.hidden[l] = width;
+    c.activation = act;
+    ms_gradcheck_result r;
+    size_t stride = gradcheck_stride();
+    ms_gradcheck(&c, X, d.train.labels, 100, 1, stride, 1e-3, &r, 2);
+    print_message("gradcheck %d x %d %s: %zu weights (stride %zu), max error %.3g\n", nhidden,
+                  width, ms_activation_name(act), r.checked, stride, r.max_err);
+    ms_shape s;
+    ms_shape_init(&s, &c, MS_INPUT);
+    assert_int_equal(r.checked, (s.nparams + stride - 1) / stride);
+    assert_true(r.max_err <= 1e-6);
+    /* Not a vacuous pass: most gradients are far from zero. */
+    assert_true(r.nonzero > r.checked / 2);
+    assert_true(r.max_grad > 1e-2);
+    free(X);
+    ms_data_release(&d);
+}
+
+static void test_gradcheck_sigmoid(void **state)
+{
+    (void)state;
+    run_gradcheck(1, 64, MS_ACT_SIGMOID);
+}
+
+static void test_gradcheck_improved_two_layers(void **state)
+{
+    (void)state;
+    run_gradcheck(2, 64, MS_ACT_IMPROVED_SIGMOID);
+}
+
+/* The check must fail when the gradient is wrong: scale the analytic one by
+ * perturbing e (a check that cannot fail is no check). */
+static void test_gradcheck_detects_error(void **state)
+{
+    (void)state;
+    ms_data d;
+    assert_int_equal(ms_data_load(MS_DATA_DIR, 20000, 1, &d), 0);
+    double *X = malloc(sizeof(double) * 100 * MS_INPUT);
+    ms_data_gather_d(&d, &d.train, NULL, 0, 100, X);
+    ms_config c;
+    ms_config_default(&c);
+    ms_gradcheck_result r;
+    /* A huge e makes the central difference inaccurate: the check reports it. */
+    ms_gradcheck(&c, X, d.train.labels, 100, 1, 101, 0.5, &r, 2);
+    assert_true(r.max_err > 1e-6);
+    free(X);
+    ms_data_release(&d);
+}
+
+static void test_init_distributions(void **state)
+{
+    (void)state;
+    ms_config c;
+    ms_config_default(&c);
+    ms_shape s;
+    ms_shape_init(&s, &c, MS_INPUT);
+    float *p = malloc(sizeof(float) * s.nparams);
+    ms_rng r;
+    ms_rng_seed(&r, 7);
+    ms_mlp_init_f(&s, MS_INIT_UNIFORM, &r, p);
+    double mn = 1, mx = -1;
+    for (size_t i = 0; i < s.nparams; i++) {
+        mn = p[i] < mn ? p[i] : mn;
+        mx = p[i] > mx ? p[i] : mx;
+    }
+    assert_true(mn >= -1 && mx <= 1 && mn < -0.99 && mx > 0.99);
+    ms_rng_seed(&r, 7);
+    ms_mlp_init_f(&s, MS_INIT_FANIN_NORMAL, &r, p);
+    double ss = 0;
+    for (size_t i = 0; i < s.off[1]; i++)
+        ss += (double)p[i] * p[i];
+    double sd = sqrt(ss / s.off[1]); /* expect 1/sqrt(785) = 0.0357 */
+    assert_true(fabs(sd - 1 / sqrt(785.0)) < 0.001);
+    free(p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_param_counts),
+        cmocka_unit_test(test_xent_edges),
+        cmocka_unit_test(test_softmax_no_nan),
+        cmocka_unit_test(test_sgd_update),
+        cmocka_unit_test(test_early_stop_window),
+        cmocka_unit_test(test_init_distributions),
+        cmocka_unit_test(test_gradcheck_sigmoid),
+        cmocka_unit_test(test_gradcheck_improved_two_layers),
+        cmocka_unit_test(test_gradcheck_detects_error),
+    };
+    return cmocka_run_group_tests_name("mlp", tests, NULL, NULL);
+}

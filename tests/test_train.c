@@ -1,0 +1,191 @@
+/* Tests for ms_train on the real MNIST split: a sane first epoch, results
+ * independent of the thread count, and an exact resume from a checkpoint. */
+#include "ms_test.h"
+
+#include "ms_data.h"
+#include "ms_train.h"
+
+#include <math.h>
+
+static ms_data data;
+
+static int setup(void **state)
+{
+    (void)state;
+    return ms_data_load(MS_DATA_DIR, 20000, 10000, &data);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    ms_data_release(&data);
+    return 0;
+}
+
+static void test_baseline_one_epoch(void **state)
+{
+    (void)state;
+    ms_config c;
+    ms_config_default(&c);
+    ms_trainer t;
+    assert_int_equal(ms_trainer_init(&t, &c, &data, 2), 0);
+    ms_epoch e;
+    assert_int_equal(ms_trainer_epoch(&t, &e), 0);
+    print_message("baseline epoch 1: val acc %.4f, val loss %.4f, %.3f s\n", e.val_acc, e.val_loss,
+                  e.seconds);
+    assert_int_equal(t.step, 625);
+    assert_int_equal(t.nevals, 5);
+    /* validations at steps 0, 125, ..., 500 counted after each update */
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(t.evals[i].step, 125 * i);
+    assert_true(e.val_acc > 0.70 && e.val_acc < 1.0);
+    assert_true(e.train_acc > 0.70);
+    assert_true(e.val_loss > 0 && e.val_loss < 1.5);
+    /* the first validation, after one step, is far worse than the last */
+    assert_true(t.evals[0].val_acc < e.val_acc);
+    assert_int_equal(t.stop, MS_STOP_NONE);
+    ms_trainer_release(&t);
+}
+
+/* Two epochs of a network with every code path: two hidden layers, improved
+ * sigmoid, momentum. Returns the evals (10) in out. */
+static void train_two_epochs(int threads, ms_eval *out)
+{
+    ms_config c;
+    ms_config_default(&c);
+    c.nhidden = 2;
+    c.hidden[0] = 48;
+    c.hidden[1] = 33;
+    c.activation = MS_ACT_IMPROVED_SIGMOID;
+    c.init = MS_INIT_FANIN_NORMAL;
+    c.momentum = 0.9;
+    c.lr = 0.02;
+    c.train_size = 4000;
+    c.val_size = 2000;
+    ms_trainer t;
+    assert_int_equal(ms_trainer_init(&t, &c, &data, threads), 0);
+    for (int ep = 0; ep < 2; ep++) {
+        ms_epoch e;
+        assert_int_equal(ms_trainer_epoch(&t, &e), 0);
+        memcpy(out + ep * 5, t.evals, 5 * sizeof *out);
+    }
+    ms_trainer_release(&t);
+}
+
+static void test_threads_identical(void **state)
+{
+    (void)state;
+    ms_eval a[10], b[10];
+    train_two_epochs(1, a);
+    train_two_epochs(2, b);
+    assert_memory_equal(a, b, sizeof a);
+    assert_true(a[9].val_acc > 0.8);
+}
+
+static void test_checkpoint_resume_exact(void **state)
+{
+    (void)state;
+    ms_config c;
+    ms_config_default(&c);
+    c.momentum = 0.9;
+    c.lr = 0.02;
+    c.train_size = 3000;
+    c.val_size = 1000;
+    c.early_stop = 3;
+    ms_trainer a, b;
+    /* uninterrupted: three epochs */
+    assert_int_equal(ms_trainer_init(&a, &c, &data, 1), 0);
+    ms_epoch ea[3];
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(ms_trainer_epoch(&a, &ea[i]), 0);
+    /* interrupted after one epoch: save, throw away, restore into a new trainer
+     * with a different seed (the checkpoint must carry everything) */
+    ms_config c2 = c;
+    c2.seed = 999;
+    assert_int_equal(ms_trainer_init(&b, &c, &data, 1), 0);
+    ms_epoch eb;
+    assert_int_equal(ms_trainer_epoch(&b, &eb), 0);
+    void *blob;
+    size_t n = ms_trainer_save(&b, &blob);
+    ms_trainer_release(&b);
+    assert_int_equal(ms_trainer_init(&b, &c2, &data, 2), 0);
+    assert_int_equal(ms_trainer_restore(&b, blob, n), 0);
+    for (int i = 1; i < 3; i++) {
+        assert_int_equal(ms_trainer_epoch(&b, &eb), 0);
+        assert_true(eb.val_loss == ea[i].val_loss && eb.train_acc == ea[i].train_acc);
+        assert_int_equal(eb.epoch, ea[i].epoch);
+    }
+    assert_memory_equal(a.params, b.params, a.shape.nparams * sizeof(float));
+    assert_int_equal(a.step, b.step);
+    /* a corrupt checkpoint is refused */
+    ms_capture cap;
+    ms_capture_start(&cap);
+    assert_int_equal(ms_trainer_restore(&b, blob, n - 1), -1);
+    ((char *)blob)[0] ^= 1;
+    assert_int_equal(ms_trainer_restore(&b, blob, n), -1);
+    free(ms_capture_end(&cap));
+    free(blob);
+    ms_trainer_release(&a);
+    ms_trainer_release(&b);
+}
+
+static void test_early_stop_triggers(void **state)
+{
+    (void)state;
+    ms_config c;
+    ms_config_default(&c);
+    c.train_size = 640;
+    c.val_size = 200;
+    c.lr = 1e-9; /* nothing improves: the rule must stop after patience + 1 validations */
+    c.early_stop = 4;
+    c.epochs = 100;
+    ms_trainer t;
+    assert_int_equal(ms_trainer_init(&t, &c, &data, 1), 0);
+    int epochs = 0;
+    while (!t.stop) {
+        ms_epoch e;
+        assert_int_equal(ms_trainer_epoch(&t, &e), 0);
+        epochs++;
+    }
+    assert_int_equal(t.stop, MS_STOP_EARLY);
+    assert_true(epochs < 100);
+    ms_trainer_release(&t);
+}
+
+static void test_divergence_reported(void **state)
+{
+    (void)state;
+    ms_config c;
+    ms_config_default(&c);
+    c.train_size = 640;
+    c.val_size = 100;
+    c.lr = 1e37; /* weights overflow to inf at once */
+    c.nhidden = 0;
+    ms_trainer t;
+    assert_int_equal(ms_trainer_init(&t, &c, &data, 1), 0);
+    ms_capture cap;
+    ms_capture_start(&cap);
+    int rc = 0;
+    for (int i = 0; i < 5 && rc == 0; i++) {
+        ms_epoch e;
+        rc = ms_trainer_epoch(&t, &e);
+    }
+    char *msg = ms_capture_end(&cap);
+    assert_int_equal(rc, -1);
+    assert_int_equal(t.stop, MS_STOP_DIVERGED);
+    assert_non_null(strstr(msg, "loss is not finite at step"));
+    free(msg);
+    ms_trainer_release(&t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_baseline_one_epoch),
+        cmocka_unit_test(test_threads_identical),
+        cmocka_unit_test(test_checkpoint_resume_exact),
+        cmocka_unit_test(test_early_stop_triggers),
+        cmocka_unit_test(test_divergence_reported),
+    };
+    return cmocka_run_group_tests_name("train", tests, setup, teardown);
+}
