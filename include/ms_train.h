@@ -73,6 +73,9 @@ typedef struct ms_trainer {
     int64_t *chunk_hits;
     ms_eval *evals;    /* validations of the last epoch */
     int nevals;
+    /* When set and *cancel becomes nonzero, the epoch is abandoned at the next
+     * step; the trainer is then mid-epoch and must not be checkpointed. */
+    const volatile int *cancel;
 } ms_trainer;
 
 /* Initialise weights from cfg->seed; data must outlive the trainer. */
@@ -80,7 +83,8 @@ int ms_trainer_init(ms_trainer *t, const ms_config *cfg, const ms_data *data, in
 void ms_trainer_release(ms_trainer *t);
 void ms_trainer_set_threads(ms_trainer *t, int nthreads);
 /* Run one epoch (stopping early inside it if the rule says so). Fills
- * t->evals and *out; returns -1 when the loss diverged (t->stop set). */
+ * t->evals and *out; returns -1 when the loss diverged (t->stop set), 1 when
+ * cancelled through t->cancel, else 0. */
 int ms_trainer_epoch(ms_trainer *t, ms_epoch *out);
 /* Loss and accuracy of the current weights over n rows of a dataset. */
 void ms_trainer_evaluate(ms_trainer *t, const ms_dataset *s, int n, double *loss, double *acc);

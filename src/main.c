@@ -12,6 +12,9 @@ struct cmd {
 };
 
 static const struct cmd commands[] = {
+    {"run", cmd_run, "run a manifest's sweep in parallel into SQLite (resumes)"},
+    {"check", cmd_check, "validate a manifest and list its runs"},
+    {"status", cmd_status, "show a sweep's progress from its database"},
     {"train", cmd_train, "train one configuration, one CSV row per epoch on stdout"},
     {"gradcheck", cmd_gradcheck, "compare analytic and numerical gradients (the assignment's check)"},
 };

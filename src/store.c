@@ -122,9 +122,6 @@ static const char schema_sql[] =
     "WHERE r.current = 1;\n"
     "PRAGMA user_version = 1;\n";
 
-static const char *const our_tables[] = {"sweeps", "runs", "epochs", "evals", "checkpoints"};
-#define NTABLES (int)(sizeof our_tables / sizeof our_tables[0])
-
 /* ---- prepared statements ---- */
 
 enum {
@@ -336,7 +333,7 @@ static int check_path(const char *path, int readonly, int create)
             goto out;
         }
         if (readonly) {
-            rc = 0;
+            rc = access(path, R_OK) == 0 ? 0 : ms_error("cannot open '%s': %s", path, strerror(errno));
             goto out;
         }
         if (access(path, R_OK | W_OK) != 0) {
@@ -389,6 +386,41 @@ out:
     return rc;
 }
 
+/* A WAL database needs '<path>-shm' to be read. In a folder we cannot write,
+ * with neither '-wal' nor '-shm' beside the file, no writer can be active
+ * (it would have to create them), so the file is opened as immutable.
+ * Returns the URI to open (caller frees), or NULL to open the path as is. */
+static char *readonly_uri(const char *path)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t len = strlen(path);
+    char *dir = parent_dir(path), *side = ms_malloc(len + 8), *uri = NULL;
+    int quiet = access(dir, W_OK) != 0;
+    snprintf(side, len + 8, "%s-wal", path);
+    quiet = quiet && access(side, F_OK) != 0;
+    snprintf(side, len + 8, "%s-shm", path);
+    quiet = quiet && access(side, F_OK) != 0;
+    if (quiet) {
+        char *p = uri = ms_malloc(3 * len + 32);
+        memcpy(p, "file:", 5);
+        p += 5;
+        for (const unsigned char *c = (const unsigned char *)path; *c; c++) {
+            if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+                strchr("-._~/", *c)) {
+                *p++ = (char)*c;
+            } else {
+                *p++ = '%';
+                *p++ = hex[*c >> 4];
+                *p++ = hex[*c & 15];
+            }
+        }
+        memcpy(p, "?immutable=1", 13);
+    }
+    free(side);
+    free(dir);
+    return uri;
+}
+
 /* Run a one-row integer query (schema reads at open). Reports NOTADB as
  * "not an mlpsweep database". */
 static int query_int(ms_store *s, const char *sql, int *value)
@@ -413,6 +445,7 @@ static int query_int(ms_store *s, const char *sql, int *value)
 #define OURS_SQL                                                                                   \
     "SELECT count(*) FROM sqlite_master WHERE type = 'table'"                                      \
     " AND name IN ('sweeps', 'runs', 'epochs', 'evals', 'checkpoints')"
+#define NTABLES 5
 
 /* Read the schema (the first read: SQLite notices a non-database only now)
  * and check its version. *version: 0 for an empty file, else 1. */
@@ -513,7 +546,9 @@ int ms_store_open(const char *path, int flags, ms_store **out)
     pthread_mutex_init(&s->mu, NULL);
     int oflags = readonly ? SQLITE_OPEN_READONLY
                           : SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
-    int rc = sqlite3_open_v2(path, &s->db, oflags, NULL);
+    char *uri = readonly ? readonly_uri(path) : NULL;
+    int rc = sqlite3_open_v2(uri ? uri : path, &s->db, oflags | (uri ? SQLITE_OPEN_URI : 0), NULL);
+    free(uri);
     if (rc != SQLITE_OK) {
         if (rc == SQLITE_CANTOPEN && readonly && access(path, F_OK) != 0)
             ms_error("cannot open '%s': no such database", path);
@@ -571,11 +606,11 @@ void ms_store_unlock(ms_store *s) { pthread_mutex_unlock(&s->mu); }
 static const char *const check_sql[] = {
     "PRAGMA integrity_check",
     "PRAGMA foreign_key_check",
-    "SELECT r.id, r.epochs_done, count(e.epoch) FROM runs r"
-    " LEFT JOIN epochs e ON e.run_id = r.id GROUP BY r.id"
-    " HAVING count(e.epoch) <> r.epochs_done OR coalesce(max(e.epoch), 0) <> r.epochs_done",
-    "SELECT r.id, r.epochs_done, c.epoch FROM runs r JOIN checkpoints c ON c.run_id = r.id"
-    " WHERE c.epoch <> r.epochs_done",
+    ("SELECT r.id, r.epochs_done, count(e.epoch) FROM runs r"
+     " LEFT JOIN epochs e ON e.run_id = r.id GROUP BY r.id"
+     " HAVING count(e.epoch) <> r.epochs_done OR coalesce(max(e.epoch), 0) <> r.epochs_done"),
+    ("SELECT r.id, r.epochs_done, c.epoch FROM runs r JOIN checkpoints c ON c.run_id = r.id"
+     " WHERE c.epoch <> r.epochs_done"),
 };
 
 int ms_store_check(ms_store *s)

@@ -175,6 +175,10 @@ int ms_trainer_epoch(ms_trainer *t, ms_epoch *out)
     uint8_t *lab = c->batch <= (int)sizeof labels ? labels : ms_malloc((size_t)c->batch);
     int rc = 0;
     for (int s = 0; s < steps; s++) {
+        if (t->cancel && *t->cancel) {
+            rc = 1;
+            goto done;
+        }
         const int32_t *idx = t->order + (size_t)s * c->batch;
         for (int i = 0; i < c->batch; i++)
             lab[i] = all_labels[idx[i]];

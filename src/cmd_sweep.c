@@ -1,0 +1,429 @@
+/* cmd_run, cmd_check, cmd_status: a manifest's sweep and its database. */
+#define _GNU_SOURCE
+#include "ms_cli.h"
+#include "ms_data.h"
+#include "ms_manifest.h"
+#include "ms_sched.h"
+#include "ms_store.h"
+#include "ms_util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef MS_VERSION
+#define MS_VERSION "unknown"
+#endif
+
+/* db/<name>.db, creating db/ when it is the default place. */
+static char *default_db(const char *name, int create_dir)
+{
+    char *p = NULL;
+    if (asprintf(&p, "db/%s.db", name) < 0)
+        abort();
+    if (create_dir)
+        mkdir("db", 0755);
+    return p;
+}
+
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 1 << 16, n = 0;
+    char *b = ms_malloc(cap);
+    size_t r;
+    while ((r = fread(b + n, 1, cap - n - 1, f)) > 0) {
+        n += r;
+        if (cap - n < 2)
+            b = ms_realloc(b, cap *= 2);
+    }
+    fclose(f);
+    b[n] = 0;
+    return b;
+}
+
+/* Keep only the variants named in a comma list; -1 on an unknown name. */
+static int filter_only(const ms_manifest *m, const char *only, ms_run_spec *specs, int *n)
+{
+    char *list = ms_strdup(only), *save = NULL;
+    int rc = 0;
+    for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        int found = 0;
+        for (int v = 0; v < m->nvariants; v++)
+            found |= !strcmp(m->variants[v].name, tok);
+        if (!found) {
+            rc = ms_error("--only: no variant '%s' in '%s'", tok, m->path);
+            break;
+        }
+    }
+    if (!rc) {
+        int k = 0;
+        for (int i = 0; i < *n; i++) {
+            char *l2 = ms_strdup(only), *s2 = NULL;
+            int keep = 0;
+            for (char *tok = strtok_r(l2, ",", &s2); tok; tok = strtok_r(NULL, ",", &s2))
+                keep |= !strcmp(specs[i].variant, tok);
+            free(l2);
+            if (keep)
+                specs[k++] = specs[i];
+        }
+        *n = k;
+    }
+    free(list);
+    return rc;
+}
+
+/* One process per database: an advisory lock on "<db>.lock", released by
+ * the kernel when the process dies, so a 'running' row left by a dead
+ * process is known stale and is taken over. */
+static int lock_db(const char *db, int *fd_out)
+{
+    char *lp = NULL;
+    if (asprintf(&lp, "%s.lock", db) < 0)
+        abort();
+    int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        int e = errno;
+        ms_error("cannot create '%s': %s", lp, strerror(e));
+        free(lp);
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        ms_error("another mlpsweep is running a sweep on '%s'", db);
+        close(fd);
+        free(lp);
+        return -1;
+    }
+    free(lp);
+    *fd_out = fd;
+    return 0;
+}
+
+static const char run_usage[] =
+    "usage: mlpsweep run MANIFEST [--db FILE] [--jobs N] [--threads N] [--only NAME,...]\n"
+    "                    [--retry-failed] [--data DIR] [--quiet]\n"
+    "\n"
+    "Train every run of the manifest (variants x seeds) in parallel and store each\n"
+    "finished epoch in SQLite. Running the same command again resumes: finished\n"
+    "runs are skipped, unfinished ones continue from their last finished epoch.\n"
+    "\n"
+    "  --db FILE         database (db/<manifest name>.db)\n"
+    "  --threads N       total threads for the sweep (all cores)\n"
+    "  --jobs N          runs trained at once (as many as threads)\n"
+    "  --only A,B        only these variants\n"
+    "  --retry-failed    restart failed runs from scratch\n"
+    "  --data DIR        MNIST folder, overriding the manifest's data.dir\n"
+    "  --quiet           no progress lines\n";
+
+int cmd_run(int argc, char **argv)
+{
+    enum { O_DB = 256, O_JOBS, O_THREADS, O_ONLY, O_RETRY, O_DATA, O_QUIET, O_HELP };
+    static const struct option opts[] = {
+        {"db", required_argument, 0, O_DB},        {"jobs", required_argument, 0, O_JOBS},
+        {"threads", required_argument, 0, O_THREADS}, {"only", required_argument, 0, O_ONLY},
+        {"retry-failed", no_argument, 0, O_RETRY}, {"data", required_argument, 0, O_DATA},
+        {"quiet", no_argument, 0, O_QUIET},        {"help", no_argument, 0, O_HELP},
+        {0, 0, 0, 0},
+    };
+    const char *db = NULL, *only = NULL, *data_dir = NULL;
+    int threads = ms_default_threads(), jobs = 0, retry = 0, quiet = 0;
+    opterr = 0;
+    optind = 1;
+    for (;;) {
+        int o = getopt_long(argc, argv, ":", opts, NULL), rc = 0;
+        if (o == -1)
+            break;
+        switch (o) {
+        case O_DB: db = optarg; break;
+        case O_JOBS: rc = ms_parse_int("--jobs", optarg, 1, 1024, &jobs); break;
+        case O_THREADS: rc = ms_parse_int("--threads", optarg, 1, 1024, &threads); break;
+        case O_ONLY: only = optarg; break;
+        case O_RETRY: retry = 1; break;
+        case O_DATA: data_dir = optarg; break;
+        case O_QUIET: quiet = 1; break;
+        case O_HELP: fputs(run_usage, stdout); return MS_EXIT_OK;
+        case ':': rc = ms_error("option '%s' needs a value", argv[optind - 1]); break;
+        default: rc = ms_error("unknown option '%s' (see --help)", argv[optind - 1]); break;
+        }
+        if (rc)
+            return MS_EXIT_USAGE;
+    }
+    if (optind != argc - 1) {
+        ms_error(optind >= argc ? "missing MANIFEST (see --help)" : "unexpected argument '%s' (see --help)",
+                 argv[argc - 1]);
+        return MS_EXIT_USAGE;
+    }
+    if (!jobs || jobs > threads)
+        jobs = threads; /* never more runs than threads: no oversubscription */
+
+    const char *mpath = argv[optind];
+    ms_manifest m;
+    if (ms_manifest_load(mpath, &m, data_dir == NULL) < 0)
+        return MS_EXIT_USAGE;
+    ms_run_spec *specs = NULL;
+    int n = ms_manifest_expand(&m, &specs);
+    int status = MS_EXIT_FAIL, lockfd = -1;
+    char *dbpath = NULL, *text = NULL;
+    ms_store *st = NULL;
+    ms_data d;
+    int have_data = 0;
+    ms_job *runs = NULL;
+    ms_run_info *info = NULL;
+    ms_run_key *keys = NULL;
+    if (only && filter_only(&m, only, specs, &n) < 0) {
+        status = MS_EXIT_USAGE;
+        goto out;
+    }
+    dbpath = db ? ms_strdup(db) : default_db(m.name, 1);
+    if (lock_db(dbpath, &lockfd) < 0)
+        goto out;
+    if (ms_store_open(dbpath, MS_STORE_CREATE, &st) < 0)
+        goto out;
+    text = read_text(mpath);
+    int64_t sweep_id;
+    if (ms_store_sweep(st, m.name, mpath, text ? text : "", &sweep_id) < 0)
+        goto out;
+    keys = ms_calloc((size_t)(n ? n : 1), sizeof *keys);
+    info = ms_calloc((size_t)(n ? n : 1), sizeof *info);
+    for (int i = 0; i < n; i++) {
+        keys[i].variant = specs[i].variant;
+        keys[i].task = specs[i].task;
+        keys[i].cfg = &specs[i].cfg;
+        keys[i].params = ms_config_params(&specs[i].cfg, MS_INPUT);
+    }
+    if (ms_store_register(st, sweep_id, keys, n, info) < 0)
+        goto out;
+
+    runs = ms_calloc((size_t)(n ? n : 1), sizeof *runs);
+    int todo = 0, skipped = 0, failed_before = 0;
+    for (int i = 0; i < n; i++) {
+        if (info[i].replaced)
+            fprintf(stderr, "variant '%s' seed %llu changed in the manifest: starting it as a new run\n",
+                    specs[i].variant, (unsigned long long)specs[i].cfg.seed);
+        if (!strcmp(info[i].status, "done")) {
+            skipped++;
+            continue;
+        }
+        if (!strcmp(info[i].status, "failed")) {
+            if (!retry) {
+                failed_before++;
+                continue;
+            }
+            if (ms_store_reset_run(st, info[i].id) < 0)
+                goto out;
+            info[i].epochs_done = 0;
+        }
+        ms_job *r = &runs[todo++];
+        r->run_id = info[i].id;
+        r->variant = specs[i].variant;
+        r->cfg = specs[i].cfg;
+        r->epochs_done = info[i].epochs_done;
+    }
+    fprintf(stderr, "sweep '%s': %d runs, %d done already, %d to train%s; database '%s'\n", m.name,
+            n, skipped, todo, failed_before ? " (failed runs skipped: --retry-failed reruns them)" : "",
+            dbpath);
+    if (todo) {
+        if (ms_data_load(data_dir ? data_dir : m.data_dir, m.train, m.val, &d) < 0)
+            goto out;
+        have_data = 1;
+        char host[256] = "unknown";
+        gethostname(host, sizeof host - 1);
+        ms_sched_opts o = {threads, jobs, quiet, MS_VERSION, "gcc " __VERSION__, host};
+        ms_sched_install_signals();
+        double t0 = ms_now();
+        int rc = ms_sched_run(st, &d, runs, todo, &o);
+        double wall = ms_now() - t0;
+        if (rc < 0)
+            goto out;
+        if (rc == 2) {
+            ms_error("interrupted; finished epochs are saved: run the same command to resume");
+            status = 130;
+            goto out;
+        }
+        int nf = 0;
+        for (int i = 0; i < todo; i++)
+            nf += runs[i].failed;
+        fprintf(stderr, "sweep '%s': %d runs trained in %.1f s, %d failed\n", m.name, todo - nf,
+                wall, nf);
+        if (nf) {
+            for (int i = 0; i < todo; i++)
+                if (runs[i].failed)
+                    ms_error("run '%s' seed %llu failed (see 'mlpsweep status')", runs[i].variant,
+                             (unsigned long long)runs[i].cfg.seed);
+            goto out;
+        }
+    }
+    status = failed_before ? MS_EXIT_FAIL : MS_EXIT_OK;
+out:
+    if (have_data)
+        ms_data_release(&d);
+    ms_store_close(st);
+    if (lockfd >= 0)
+        close(lockfd);
+    free(runs);
+    free(info);
+    free(keys);
+    free(text);
+    free(dbpath);
+    free(specs);
+    ms_manifest_release(&m);
+    return status;
+}
+
+int cmd_check(int argc, char **argv)
+{
+    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        fputs("usage: mlpsweep check MANIFEST\n\nValidate a manifest and print its runs, one a line.\n",
+              stdout);
+        return MS_EXIT_OK;
+    }
+    if (argc != 2) {
+        ms_error("usage: mlpsweep check MANIFEST");
+        return MS_EXIT_USAGE;
+    }
+    ms_manifest m;
+    if (ms_manifest_load(argv[1], &m, 0) < 0)
+        return MS_EXIT_USAGE;
+    ms_run_spec *specs;
+    int n = ms_manifest_expand(&m, &specs);
+    printf("%-18s %-5s %6s  %-14s %-17s %-13s %7s %5s %6s %6s %8s\n", "variant", "task", "seed",
+           "hidden", "activation", "init", "lr", "mom", "batch", "epochs", "params");
+    for (int i = 0; i < n; i++) {
+        const ms_config *c = &specs[i].cfg;
+        char hid[MS_MAX_HIDDEN * 12];
+        ms_config_hidden_str(c, hid, sizeof hid);
+        printf("%-18s %-5s %6llu  %-14s %-17s %-13s %7g %5g %6d %6d %8lld\n", specs[i].variant,
+               specs[i].task, (unsigned long long)c->seed, hid, ms_activation_name(c->activation),
+               ms_init_name(c->init), c->lr, c->momentum, c->batch, c->epochs,
+               (long long)ms_config_params(c, MS_INPUT));
+    }
+    fprintf(stderr, "%s: %d variants, %d runs; data %s (%d train, %d val)\n", m.path, m.nvariants,
+            n, m.data_dir, m.train, m.val);
+    free(specs);
+    ms_manifest_release(&m);
+    return MS_EXIT_OK;
+}
+
+/* The one database under db/, for `status` without arguments. */
+static char *only_db_in_dbdir(void)
+{
+    FILE *p = popen("ls db/*.db 2>/dev/null", "r");
+    if (!p)
+        return NULL;
+    char line[4096], *found = NULL;
+    int n = 0;
+    while (fgets(line, sizeof line, p)) {
+        line[strcspn(line, "\n")] = 0;
+        if (n++ == 0)
+            found = ms_strdup(line);
+    }
+    pclose(p);
+    if (n != 1) {
+        free(found);
+        return NULL;
+    }
+    return found;
+}
+
+static const char *col_text(sqlite3_stmt *q, int i)
+{
+    const unsigned char *t = sqlite3_column_text(q, i);
+    return t ? (const char *)t : "";
+}
+
+int cmd_status(int argc, char **argv)
+{
+    const char *db = NULL, *manifest = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs("usage: mlpsweep status [MANIFEST] [--db FILE]\n\n"
+                  "Show each run's state and progress and the sweep's done/total, from the\n"
+                  "database alone (db/<manifest name>.db, or the only database in db/).\n",
+                  stdout);
+            return MS_EXIT_OK;
+        }
+        if (!strcmp(argv[i], "--db") && i + 1 < argc)
+            db = argv[++i];
+        else if (!strncmp(argv[i], "--db=", 5))
+            db = argv[i] + 5;
+        else if (argv[i][0] != '-' && !manifest)
+            manifest = argv[i];
+        else {
+            ms_error("unexpected argument '%s' (see --help)", argv[i]);
+            return MS_EXIT_USAGE;
+        }
+    }
+    char *path = NULL;
+    if (db)
+        path = ms_strdup(db);
+    else if (manifest) {
+        ms_manifest m;
+        if (ms_manifest_load(manifest, &m, 0) < 0)
+            return MS_EXIT_USAGE;
+        path = default_db(m.name, 0);
+        ms_manifest_release(&m);
+    } else if (!(path = only_db_in_dbdir())) {
+        ms_error("no single database in db/: name one with --db FILE or give the manifest");
+        return MS_EXIT_USAGE;
+    }
+    ms_store *st;
+    if (ms_store_open(path, MS_STORE_READONLY, &st) < 0) {
+        free(path);
+        return MS_EXIT_FAIL;
+    }
+    sqlite3 *h = ms_store_db(st);
+    sqlite3_stmt *q = NULL;
+    int rc = MS_EXIT_OK;
+    ms_store_lock(st);
+    if (sqlite3_prepare_v2(h,
+                           "SELECT variant, task, seed, status, epochs, last_val_acc, "
+                           "coalesce(stop_reason, ''), coalesce(error, '') "
+                           "FROM run_progress ORDER BY sweep, run_id",
+                           -1, &q, NULL) != SQLITE_OK) {
+        rc = MS_EXIT_FAIL;
+        ms_error("cannot read '%s': %s", path, sqlite3_errmsg(h));
+        goto out;
+    }
+    printf("%-18s %-5s %6s  %-8s %-9s %8s  %s\n", "variant", "task", "seed", "status", "epochs",
+           "val acc", "note");
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        char acc[32] = "-";
+        if (sqlite3_column_type(q, 5) != SQLITE_NULL)
+            snprintf(acc, sizeof acc, "%.2f%%", 100 * sqlite3_column_double(q, 5));
+        const char *err = col_text(q, 7);
+        printf("%-18s %-5s %6lld  %-8s %-9s %8s  %s%s%s\n", col_text(q, 0), col_text(q, 1),
+               (long long)sqlite3_column_int64(q, 2), col_text(q, 3), col_text(q, 4), acc,
+               col_text(q, 6), *err ? ": " : "", err);
+    }
+    sqlite3_finalize(q);
+    q = NULL;
+    if (sqlite3_prepare_v2(h,
+                           "SELECT sweep, runs, done, running, pending, failed, epochs_done, "
+                           "epochs_total, train_seconds FROM sweep_status ORDER BY sweep",
+                           -1, &q, NULL) != SQLITE_OK) {
+        rc = MS_EXIT_FAIL;
+        ms_error("cannot read '%s': %s", path, sqlite3_errmsg(h));
+        goto out;
+    }
+    while (sqlite3_step(q) == SQLITE_ROW)
+        printf("sweep '%s': %lld/%lld runs done (%lld running, %lld pending, %lld failed), "
+               "%lld/%lld epochs, %.1f s of training\n",
+               col_text(q, 0), sqlite3_column_int64(q, 2), sqlite3_column_int64(q, 1),
+               sqlite3_column_int64(q, 3), sqlite3_column_int64(q, 4), sqlite3_column_int64(q, 5),
+               sqlite3_column_int64(q, 6), sqlite3_column_int64(q, 7), sqlite3_column_double(q, 8));
+out:
+    sqlite3_finalize(q);
+    ms_store_unlock(st);
+    ms_store_close(st);
+    free(path);
+    return rc;
+}

@@ -1,0 +1,217 @@
+/* ms_sched: worker threads, the longest-first queue, thread shares. */
+#define _POSIX_C_SOURCE 200809L
+#include "ms_sched.h"
+#include "ms_train.h"
+#include "ms_util.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+volatile int ms_sched_cancel;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    ms_sched_cancel = 1;
+}
+
+void ms_sched_install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+double ms_sched_cost(const ms_config *c, int epochs_done)
+{
+    ms_shape s;
+    ms_shape_init(&s, c, MS_INPUT);
+    /* forward + two backward products per training row, forward per validated row */
+    double rows = 3.0 * c->train_size + (double)c->val_per_epoch * (c->train_size + c->val_size);
+    int left = c->epochs - epochs_done;
+    return (double)s.nparams * rows * (left > 0 ? left : 0);
+}
+
+typedef struct sched {
+    ms_store *st;
+    const ms_data *data;
+    const ms_sched_opts *o;
+    ms_job *runs;
+    int *order; /* queue: indices into runs, longest first */
+    int n, next;
+    int active; /* runs in progress */
+    int store_failed;
+    int nfailed, ndone;
+    pthread_mutex_t mu;
+} sched;
+
+/* This worker's share of the thread budget with `active` runs going. */
+static int share_of(sched *s)
+{
+    pthread_mutex_lock(&s->mu);
+    int a = s->active > 0 ? s->active : 1;
+    pthread_mutex_unlock(&s->mu);
+    int sh = s->o->threads / a;
+    return sh > 0 ? sh : 1;
+}
+
+static void progress(sched *s, const ms_job *r, const ms_epoch *e, int threads)
+{
+    if (s->o->quiet)
+        return;
+    fprintf(stderr, "%-18s seed %-4llu epoch %3d/%-3d  val acc %6.2f%%  val loss %.4f  %5.2fs  [%d thr]\n",
+            r->variant, (unsigned long long)r->cfg.seed, e->epoch, r->cfg.epochs, 100 * e->val_acc, e->val_loss, e->seconds, threads);
+}
+
+/* Train one run to its end; 0 done, 1 failed, 2 cancelled, -1 store error. */
+static int train_one(sched *s, ms_job *r)
+{
+    ms_trainer t;
+    ms_provenance p = {s->o->version, s->o->compiler, s->o->host, (long)getpid(), share_of(s)};
+    if (ms_store_start_run(s->st, r->run_id, &p) < 0)
+        return -1;
+    if (ms_trainer_init(&t, &r->cfg, s->data, share_of(s)) < 0) {
+        ms_store_set_status(s->st, r->run_id, "failed", NULL, "cannot start the run");
+        return 1;
+    }
+    t.cancel = &ms_sched_cancel;
+    void *blob = NULL;
+    size_t blen = 0;
+    int ck_epoch = 0, rc = 0;
+    if (ms_store_load_checkpoint(s->st, r->run_id, &blob, &blen, &ck_epoch) < 0) {
+        rc = -1;
+        goto out;
+    }
+    if (blob) {
+        if (ms_trainer_restore(&t, blob, blen) < 0 || t.epoch != ck_epoch) {
+            ms_store_set_status(s->st, r->run_id, "failed", NULL,
+                                "checkpoint does not match the run; use --retry-failed to restart it");
+            rc = 1;
+            goto out;
+        }
+        free(blob);
+        blob = NULL;
+    }
+    while (!t.stop) {
+        int threads = share_of(s);
+        ms_trainer_set_threads(&t, threads);
+        ms_epoch e;
+        int erc = ms_trainer_epoch(&t, &e);
+        if (erc == 1) { /* cancelled: the partial epoch is dropped */
+            ms_store_set_status(s->st, r->run_id, "pending", "interrupted", NULL);
+            rc = 2;
+            goto out;
+        }
+        if (erc < 0) {
+            ms_store_set_status(s->st, r->run_id, "failed", ms_stop_name(t.stop),
+                                "loss became NaN or infinite (diverged); lower the learning rate");
+            rc = 1;
+            goto out;
+        }
+        size_t n = ms_trainer_save(&t, &blob);
+        if (ms_store_commit_epoch(s->st, r->run_id, &e, t.step, t.evals, t.nevals, blob, n,
+                                  t.stop ? ms_stop_name(t.stop) : NULL) < 0) {
+            rc = -1;
+            goto out;
+        }
+        free(blob);
+        blob = NULL;
+        r->final_epoch = e.epoch;
+        r->final_val_acc = e.val_acc;
+        progress(s, r, &e, threads);
+    }
+    snprintf(r->stop_reason, sizeof r->stop_reason, "%s", ms_stop_name(t.stop));
+out:
+    free(blob);
+    ms_trainer_release(&t);
+    return rc;
+}
+
+static void *worker(void *arg)
+{
+    sched *s = arg;
+    for (;;) {
+        pthread_mutex_lock(&s->mu);
+        if (s->next >= s->n || s->store_failed || ms_sched_cancel) {
+            pthread_mutex_unlock(&s->mu);
+            return NULL;
+        }
+        ms_job *r = &s->runs[s->order[s->next++]];
+        s->active++;
+        pthread_mutex_unlock(&s->mu);
+
+        int rc = train_one(s, r);
+
+        pthread_mutex_lock(&s->mu);
+        s->active--;
+        if (rc < 0) {
+            s->store_failed = 1;
+            ms_sched_cancel = 1; /* the store is broken: stop everyone */
+        } else if (rc == 1) {
+            r->failed = 1;
+            s->nfailed++;
+        } else if (rc == 0) {
+            s->ndone++;
+        }
+        pthread_mutex_unlock(&s->mu);
+    }
+}
+
+static const ms_job *sort_base;
+
+static int by_cost(const void *a, const void *b)
+{
+    const ms_job *x = &sort_base[*(const int *)a], *y = &sort_base[*(const int *)b];
+    double cx = ms_sched_cost(&x->cfg, x->epochs_done), cy = ms_sched_cost(&y->cfg, y->epochs_done);
+    if (cx != cy)
+        return cx < cy ? 1 : -1;
+    return *(const int *)a - *(const int *)b; /* stable: manifest order */
+}
+
+int ms_sched_run(ms_store *st, const ms_data *data, ms_job *runs, int n,
+                 const ms_sched_opts *o)
+{
+    sched s;
+    memset(&s, 0, sizeof s);
+    s.st = st;
+    s.data = data;
+    s.o = o;
+    s.runs = runs;
+    s.n = n;
+    s.order = ms_malloc((size_t)(n ? n : 1) * sizeof *s.order);
+    for (int i = 0; i < n; i++)
+        s.order[i] = i;
+    sort_base = runs;
+    qsort(s.order, (size_t)n, sizeof *s.order, by_cost);
+    pthread_mutex_init(&s.mu, NULL);
+
+    int jobs = o->jobs < 1 ? 1 : o->jobs;
+    if (jobs > n)
+        jobs = n;
+    pthread_t *tids = ms_malloc((size_t)(jobs ? jobs : 1) * sizeof *tids);
+    int started = 0;
+    for (int i = 0; i < jobs; i++) {
+        if (pthread_create(&tids[i], NULL, worker, &s) != 0)
+            break;
+        started++;
+    }
+    if (!started && n)
+        worker(&s); /* no thread could start: run in this one */
+    for (int i = 0; i < started; i++)
+        pthread_join(tids[i], NULL);
+    free(tids);
+    free(s.order);
+    pthread_mutex_destroy(&s.mu);
+    if (s.store_failed)
+        return -1;
+    if (ms_sched_cancel)
+        return 2;
+    return s.nfailed ? 1 : 0;
+}

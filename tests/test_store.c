@@ -1,0 +1,1135 @@
+/* Tests for ms_store: schema and views, run registration, the epoch commit
+ * round trip (bit for bit), concurrent readers and writers, kill -9 in the
+ * middle of commits, and one exact message for each kind of bad file. Every
+ * test works in its own folder under /tmp; no network, no MNIST. */
+#define _XOPEN_SOURCE 700
+#include "ms_config.h"
+#include "ms_store.h"
+#include "ms_util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <float.h>
+#include <ftw.h>
+#include <math.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+/* ---- fixtures ---- */
+
+typedef struct tmp {
+    char dir[64];
+    char db[128];
+} tmp;
+
+static void tmp_make(tmp *t)
+{
+    snprintf(t->dir, sizeof t->dir, "/tmp/ms_store_XXXXXX");
+    assert_non_null(mkdtemp(t->dir));
+    snprintf(t->db, sizeof t->db, "%s/sweep.db", t->dir);
+}
+
+static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static void tmp_remove(tmp *t)
+{
+    chmod(t->dir, 0755);
+    nftw(t->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+typedef struct capture {
+    char *buf;
+    size_t len;
+    FILE *f;
+} capture;
+
+static void capture_start(capture *c)
+{
+    c->buf = NULL;
+    c->len = 0;
+    c->f = open_memstream(&c->buf, &c->len);
+    assert_non_null(c->f);
+    ms_error_stream(c->f);
+}
+
+static char *capture_end(capture *c)
+{
+    ms_error_stream(NULL);
+    fclose(c->f);
+    return c->buf;
+}
+
+/* Open expecting failure; returns the messages (caller frees). */
+static char *open_fails(const char *path, int flags)
+{
+    capture c;
+    ms_store *s = (ms_store *)1;
+    capture_start(&c);
+    int rc = ms_store_open(path, flags, &s);
+    char *msg = capture_end(&c);
+    assert_int_equal(rc, -1);
+    assert_null(s);
+    return msg;
+}
+
+static void assert_msg(const char *got, const char *fmt, ...)
+{
+    char want[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(want, sizeof want, fmt, ap);
+    va_end(ap);
+    assert_string_equal(got, want);
+}
+
+static sqlite3 *raw_open(const char *path)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    return db;
+}
+
+static void raw_exec(sqlite3 *db, const char *sql)
+{
+    char *err = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &err);
+    if (rc != SQLITE_OK)
+        fail_msg("%s: %s", sql, err ? err : "?");
+}
+
+/* First column of the first row as int64 (bound ?1 = a). */
+static int64_t raw_int(sqlite3 *db, const char *sql, int64_t a)
+{
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_bind_parameter_count(st) > 0)
+        sqlite3_bind_int64(st, 1, a);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static char *raw_text(sqlite3 *db, const char *sql, int64_t a)
+{
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_bind_parameter_count(st) > 0)
+        sqlite3_bind_int64(st, 1, a);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    const unsigned char *t = sqlite3_column_text(st, 0);
+    char *v = t ? ms_strdup((const char *)t) : NULL;
+    sqlite3_finalize(st);
+    return v;
+}
+
+static void cfg_make(ms_config *c, int hidden, double lr, uint64_t seed, int epochs)
+{
+    ms_config_default(c);
+    c->hidden[0] = hidden;
+    c->lr = lr;
+    c->seed = seed;
+    c->epochs = epochs;
+}
+
+/* A store with one sweep and one started run of `epochs` epochs. */
+typedef struct fixture {
+    tmp t;
+    ms_store *s;
+    int64_t sweep, run;
+    ms_config cfg;
+} fixture;
+
+static void fixture_open(fixture *f, int epochs)
+{
+    tmp_make(&f->t);
+    assert_int_equal(ms_store_open(f->t.db, MS_STORE_CREATE, &f->s), 0);
+    assert_int_equal(ms_store_sweep(f->s, "study", "m.yaml", "name: study\n", &f->sweep), 0);
+    cfg_make(&f->cfg, 64, 0.1, 7, epochs);
+    ms_run_key k = {"baseline", "2c", &f->cfg, ms_config_params(&f->cfg, 785)};
+    ms_run_info info;
+    assert_int_equal(ms_store_register(f->s, f->sweep, &k, 1, &info), 0);
+    f->run = info.id;
+    ms_provenance p = {"test", "gcc", "host", (long)getpid(), 2};
+    assert_int_equal(ms_store_start_run(f->s, f->run, &p), 0);
+}
+
+static void fixture_close(fixture *f)
+{
+    ms_store_close(f->s);
+    tmp_remove(&f->t);
+}
+
+/* Deterministic awkward doubles: full 53-bit mantissas over many exponents. */
+static double awkward(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    return ldexp((double)(x >> 11) * 0x1p-53, (int)(x % 40) - 20);
+}
+
+#define NEVALS 5
+
+/* Epoch e (1-based) of a run: metrics, evals and a checkpoint derived from e. */
+static void make_epoch(int e, ms_epoch *ep, ms_eval *ev, unsigned char *ck, size_t ckn)
+{
+    uint64_t base = (uint64_t)e * 100;
+    ep->epoch = e;
+    ep->train_loss = awkward(base + 1);
+    ep->train_acc = awkward(base + 2);
+    ep->val_loss = awkward(base + 3);
+    ep->val_acc = awkward(base + 4);
+    ep->seconds = awkward(base + 5);
+    for (int i = 0; i < NEVALS; i++) {
+        ev[i].step = (int64_t)(e - 1) * 625 + i * 125;
+        ev[i].epoch = e - 1;
+        ev[i].batch_loss = awkward(base + 10 + (uint64_t)i * 5);
+        ev[i].train_loss = awkward(base + 11 + (uint64_t)i * 5);
+        ev[i].train_acc = awkward(base + 12 + (uint64_t)i * 5);
+        ev[i].val_loss = awkward(base + 13 + (uint64_t)i * 5);
+        ev[i].val_acc = awkward(base + 14 + (uint64_t)i * 5);
+    }
+    for (size_t i = 0; i < ckn; i++)
+        ck[i] = (unsigned char)((uint64_t)e * 31 + i * 7 + (i >> 8));
+}
+
+static int commit(ms_store *s, int64_t run, int e, const char *stop)
+{
+    ms_epoch ep;
+    ms_eval ev[NEVALS];
+    unsigned char ck[4096];
+    make_epoch(e, &ep, ev, ck, sizeof ck);
+    return ms_store_commit_epoch(s, run, &ep, (int64_t)e * 625, ev, NEVALS, ck, sizeof ck, stop);
+}
+
+static void assert_same_double(double a, double b)
+{
+    if (memcmp(&a, &b, sizeof a))
+        fail_msg("%.17g != %.17g (bits differ)", a, b);
+}
+
+/* ---- tests ---- */
+
+static void test_hash(void **state)
+{
+    (void)state;
+    assert_true(ms_hash64("") == 0xcbf29ce484222325ULL);
+    assert_true(ms_hash64("a") == 0xaf63dc4c8601ec8cULL);
+    assert_true(ms_hash64("foobar") == 0x85944171f73967e8ULL);
+}
+
+static void test_create_reopen(void **state)
+{
+    (void)state;
+    tmp t;
+    ms_store *s = NULL;
+    tmp_make(&t);
+    assert_int_equal(ms_store_open(t.db, MS_STORE_CREATE, &s), 0);
+    assert_string_equal(ms_store_path(s), t.db);
+    ms_store_close(s);
+    /* Reopen for writing (no CREATE), then read-only, then CREATE again. */
+    assert_int_equal(ms_store_open(t.db, 0, &s), 0);
+    ms_store_close(s);
+    assert_int_equal(ms_store_open(t.db, MS_STORE_READONLY, &s), 0);
+    assert_int_equal(ms_store_check(s), 0);
+    ms_store_close(s);
+    assert_int_equal(ms_store_open(t.db, MS_STORE_CREATE, &s), 0);
+
+    sqlite3 *db = raw_open(t.db);
+    assert_int_equal(raw_int(db, "PRAGMA user_version", 0), 1);
+    char *mode = raw_text(db, "PRAGMA journal_mode", 0);
+    assert_string_equal(mode, "wal");
+    free(mode);
+    static const char *const tables[] = {"sweeps", "runs", "epochs", "evals", "checkpoints"};
+    static const char *const views[] = {"run_summary", "sweep_status", "run_progress"};
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE type = ?1 AND name = ?2",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    for (int i = 0; i < 5 + 3; i++) {
+        sqlite3_bind_text(st, 1, i < 5 ? "table" : "view", -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, i < 5 ? tables[i] : views[i - 5], -1, SQLITE_STATIC);
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        assert_int_equal(sqlite3_column_int(st, 0), 1);
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    /* The views compile and are empty. */
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM run_summary", 0), 0);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM sweep_status", 0), 0);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM run_progress", 0), 0);
+    sqlite3_close(db);
+    ms_store_close(s);
+    tmp_remove(&t);
+}
+
+static void test_default_db_folder(void **state)
+{
+    (void)state;
+    tmp t;
+    char cwd[4096];
+    struct stat st;
+    ms_store *s = NULL;
+    tmp_make(&t);
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    assert_int_equal(chdir(t.dir), 0);
+    int rc = ms_store_open("db/study.db", MS_STORE_CREATE, &s);
+    int made = stat("db/study.db", &st) == 0;
+    ms_store_close(s);
+    assert_int_equal(chdir(cwd), 0);
+    assert_int_equal(rc, 0);
+    assert_true(made);
+    tmp_remove(&t);
+}
+
+static void test_register(void **state)
+{
+    (void)state;
+    tmp t;
+    ms_store *s = NULL;
+    int64_t sweep = 0, sweep2 = 0;
+    tmp_make(&t);
+    assert_int_equal(ms_store_open(t.db, MS_STORE_CREATE, &s), 0);
+    assert_int_equal(ms_store_sweep(s, "study", "a.yaml", "v1", &sweep), 0);
+    assert_int_equal(ms_store_sweep(s, "study", "b.yaml", "v2", &sweep2), 0);
+    assert_int_equal(sweep, sweep2);
+
+    ms_config c[3];
+    cfg_make(&c[0], 64, 0.1, 1, 50);
+    cfg_make(&c[1], 64, 0.1, 2, 50);
+    cfg_make(&c[2], 128, 0.02, 1, 50);
+    ms_run_key k[3] = {{"baseline", "2c", &c[0], ms_config_params(&c[0], 785)},
+                       {"baseline", "2c", &c[1], ms_config_params(&c[1], 785)},
+                       {"wide", NULL, &c[2], ms_config_params(&c[2], 785)}};
+    ms_run_info a[3], b[3];
+    assert_int_equal(ms_store_register(s, sweep, k, 3, a), 0);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(a[i].is_new, 1);
+        assert_int_equal(a[i].replaced, 0);
+        assert_string_equal(a[i].status, "pending");
+        assert_int_equal(a[i].epochs_done, 0);
+        assert_int_equal(a[i].epochs_total, 50);
+        assert_string_equal(a[i].stop_reason, "");
+    }
+    /* Idempotent. */
+    assert_int_equal(ms_store_register(s, sweep, k, 3, b), 0);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(b[i].is_new, 0);
+        assert_int_equal(b[i].replaced, 0);
+        assert_int_equal(b[i].id, a[i].id);
+    }
+
+    sqlite3 *db = raw_open(t.db);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM runs", 0), 3);
+    char *hash = raw_text(db, "SELECT config_hash FROM runs WHERE id = ?1", a[2].id);
+    char *json = ms_config_json(&c[2]), want[17];
+    snprintf(want, sizeof want, "%016llx", (unsigned long long)ms_hash64(json));
+    assert_string_equal(hash, want);
+    free(hash);
+    char *cfg = raw_text(db, "SELECT config FROM runs WHERE id = ?1", a[2].id);
+    assert_string_equal(cfg, json);
+    free(cfg);
+    free(json);
+    char *hid = raw_text(db, "SELECT hidden || ' ' || activation || ' ' || init || ' ' || task"
+                             " || ' ' || lr || ' ' || batch || ' ' || params || ' ' || seed"
+                             " FROM runs WHERE id = ?1", a[2].id);
+    assert_string_equal(hid, "128 sigmoid uniform  0.02 32 101760 1");
+    free(hid);
+    char *name = raw_text(db, "SELECT manifest_path || ':' || manifest FROM sweeps WHERE id = ?1", sweep);
+    assert_string_equal(name, "b.yaml:v2");
+    free(name);
+
+    /* A changed config of baseline seed 2 makes a new run; the old one is retired. */
+    c[1].momentum = 0.9;
+    assert_int_equal(ms_store_register(s, sweep, k, 3, b), 0);
+    assert_int_equal(b[0].id, a[0].id);
+    assert_int_equal(b[0].replaced, 0);
+    assert_int_equal(b[1].is_new, 1);
+    assert_int_equal(b[1].replaced, 1);
+    assert_true(b[1].id != a[1].id);
+    assert_int_equal(raw_int(db, "SELECT current FROM runs WHERE id = ?1", a[1].id), 0);
+    assert_int_equal(raw_int(db, "SELECT current FROM runs WHERE id = ?1", b[1].id), 1);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM run_summary", 0), 3);
+    assert_int_equal(raw_int(db, "SELECT runs FROM sweep_status", 0), 3);
+
+    /* Changing it back finds the old row again. */
+    c[1].momentum = 0.0;
+    assert_int_equal(ms_store_register(s, sweep, k, 3, b), 0);
+    assert_int_equal(b[1].id, a[1].id);
+    assert_int_equal(b[1].is_new, 0);
+    assert_int_equal(b[1].replaced, 1);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM runs WHERE current = 1", 0), 3);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM runs", 0), 4);
+
+    /* A manifest without 'wide' retires it. */
+    assert_int_equal(ms_store_register(s, sweep, k, 2, b), 0);
+    assert_int_equal(raw_int(db, "SELECT current FROM runs WHERE id = ?1", a[2].id), 0);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM run_summary", 0), 2);
+    sqlite3_close(db);
+
+    /* An unknown sweep breaks the foreign key; nothing is written. */
+    capture cap;
+    capture_start(&cap);
+    int rc = ms_store_register(s, sweep + 100, k, 1, b);
+    char *msg = capture_end(&cap);
+    assert_int_equal(rc, -1);
+    assert_msg(msg, "mlpsweep: cannot register run 'baseline' seed 1 in '%s': FOREIGN KEY constraint failed\n",
+               t.db);
+    free(msg);
+    assert_int_equal(ms_store_check(s), 0);
+    ms_store_close(s);
+    tmp_remove(&t);
+}
+
+static void test_commit_roundtrip(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_open(&f, 10);
+    enum { CKN = 100000 };
+    unsigned char *ck = ms_malloc(CKN);
+    ms_epoch ep[3];
+    ms_eval ev[3][NEVALS];
+    /* Special values in epoch 1: infinity, a subnormal, an integral value, DBL_MAX. */
+    for (int e = 1; e <= 3; e++) {
+        make_epoch(e, &ep[e - 1], ev[e - 1], ck, CKN);
+        if (e == 1) {
+            ev[0][0].batch_loss = INFINITY;
+            ev[0][1].train_loss = 5e-324;
+            ev[0][2].val_loss = 2.0;
+            ev[0][3].val_loss = DBL_MAX;
+        }
+        const char *stop = e == 3 ? "early_stop" : NULL;
+        assert_int_equal(ms_store_commit_epoch(f.s, f.run, &ep[e - 1], (int64_t)e * 625,
+                                               ev[e - 1], NEVALS, ck, CKN, stop),
+                         0);
+    }
+
+    /* Epoch rows and evals, bit for bit. */
+    sqlite3 *db = raw_open(f.t.db);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT epoch, step, train_loss, train_acc, val_loss,"
+                                            " val_acc, seconds FROM epochs WHERE run_id = ?1 ORDER BY epoch",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_int64(st, 1, f.run);
+    for (int e = 1; e <= 3; e++) {
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        assert_int_equal(sqlite3_column_int(st, 0), e);
+        assert_int_equal(sqlite3_column_int64(st, 1), ev[e - 1][NEVALS - 1].step);
+        assert_same_double(sqlite3_column_double(st, 2), ep[e - 1].train_loss);
+        assert_same_double(sqlite3_column_double(st, 3), ep[e - 1].train_acc);
+        assert_same_double(sqlite3_column_double(st, 4), ep[e - 1].val_loss);
+        assert_same_double(sqlite3_column_double(st, 5), ep[e - 1].val_acc);
+        assert_same_double(sqlite3_column_double(st, 6), ep[e - 1].seconds);
+    }
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT step, epoch, batch_loss, train_loss, train_acc,"
+                                            " val_loss, val_acc FROM evals WHERE run_id = ?1 ORDER BY step",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_int64(st, 1, f.run);
+    for (int e = 1; e <= 3; e++) {
+        for (int i = 0; i < NEVALS; i++) {
+            const ms_eval *v = &ev[e - 1][i];
+            assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+            assert_int_equal(sqlite3_column_int64(st, 0), v->step);
+            assert_int_equal(sqlite3_column_int(st, 1), e); /* stored 1-based */
+            assert_same_double(sqlite3_column_double(st, 2), v->batch_loss);
+            assert_same_double(sqlite3_column_double(st, 3), v->train_loss);
+            assert_same_double(sqlite3_column_double(st, 4), v->train_acc);
+            assert_same_double(sqlite3_column_double(st, 5), v->val_loss);
+            assert_same_double(sqlite3_column_double(st, 6), v->val_acc);
+        }
+    }
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+
+    /* The run: done with its stop reason, counters, seconds summed. */
+    ms_run_info info;
+    assert_int_equal(ms_store_run(f.s, f.run, &info), 0);
+    assert_string_equal(info.status, "done");
+    assert_string_equal(info.stop_reason, "early_stop");
+    assert_int_equal(info.epochs_done, 3);
+    assert_int_equal(info.steps_done, 3 * 625);
+    assert_int_equal(raw_int(db, "SELECT finished_at IS NOT NULL AND started_at IS NOT NULL"
+                                 " AND pid IS NOT NULL FROM runs WHERE id = ?1", f.run), 1);
+    sqlite3_stmt *q = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT train_seconds FROM runs WHERE id = ?1", -1, &q, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_int64(q, 1, f.run);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_same_double(sqlite3_column_double(q, 0), ((0.0 + ep[0].seconds) + ep[1].seconds) + ep[2].seconds);
+    sqlite3_finalize(q);
+
+    /* The checkpoint, bit for bit. */
+    void *blob = NULL;
+    size_t n = 0;
+    int epoch = 0;
+    assert_int_equal(ms_store_load_checkpoint(f.s, f.run, &blob, &n, &epoch), 0);
+    assert_int_equal(n, CKN);
+    assert_int_equal(epoch, 3);
+    assert_memory_equal(blob, ck, CKN);
+    free(blob);
+
+    /* run_summary: final values from epoch 3, best over all evals. */
+    double best_acc = -1, best_loss = INFINITY;
+    for (int e = 0; e < 3; e++)
+        for (int i = 0; i < NEVALS; i++) {
+            best_acc = fmax(best_acc, ev[e][i].val_acc);
+            best_loss = fmin(best_loss, ev[e][i].val_loss);
+        }
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT final_val_acc, final_val_loss, final_train_acc,"
+                                            " final_train_loss, best_val_acc, best_val_loss, status,"
+                                            " epochs_done, epochs_total, stop_reason, variant, task,"
+                                            " hidden FROM run_summary WHERE run_id = ?1",
+                                        -1, &q, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_int64(q, 1, f.run);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_same_double(sqlite3_column_double(q, 0), ep[2].val_acc);
+    assert_same_double(sqlite3_column_double(q, 1), ep[2].val_loss);
+    assert_same_double(sqlite3_column_double(q, 2), ep[2].train_acc);
+    assert_same_double(sqlite3_column_double(q, 3), ep[2].train_loss);
+    assert_same_double(sqlite3_column_double(q, 4), best_acc);
+    assert_same_double(sqlite3_column_double(q, 5), best_loss);
+    assert_string_equal((const char *)sqlite3_column_text(q, 6), "done");
+    assert_int_equal(sqlite3_column_int(q, 7), 3);
+    assert_int_equal(sqlite3_column_int(q, 8), 10);
+    assert_string_equal((const char *)sqlite3_column_text(q, 9), "early_stop");
+    assert_string_equal((const char *)sqlite3_column_text(q, 10), "baseline");
+    assert_string_equal((const char *)sqlite3_column_text(q, 11), "2c");
+    assert_string_equal((const char *)sqlite3_column_text(q, 12), "64");
+    sqlite3_finalize(q);
+    char *prog = raw_text(db, "SELECT status || ' ' || epochs FROM run_progress WHERE run_id = ?1", f.run);
+    assert_string_equal(prog, "done 3/10");
+    free(prog);
+    char *sw = raw_text(db, "SELECT runs || ' ' || pending || ' ' || running || ' ' || done || ' '"
+                            " || failed || ' ' || epochs_done || ' ' || epochs_total FROM sweep_status", 0);
+    assert_string_equal(sw, "1 0 0 1 0 3 3"); /* an early-stopped run counts the epochs it ran */
+    free(sw);
+
+    /* The same epoch again: an error, and nothing changes. */
+    capture c;
+    capture_start(&c);
+    int rc = ms_store_commit_epoch(f.s, f.run, &ep[2], 9999, ev[2], NEVALS, "x", 1, NULL);
+    char *msg = capture_end(&c);
+    assert_int_equal(rc, -1);
+    assert_msg(msg, "mlpsweep: cannot commit epoch 3 of run %lld: it is already stored in '%s'\n",
+               (long long)f.run, f.t.db);
+    free(msg);
+    assert_int_equal(ms_store_load_checkpoint(f.s, f.run, &blob, &n, &epoch), 0);
+    assert_int_equal(n, CKN);
+    assert_memory_equal(blob, ck, CKN);
+    free(blob);
+    assert_int_equal(ms_store_run(f.s, f.run, &info), 0);
+    assert_int_equal(info.steps_done, 3 * 625);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM evals WHERE run_id = ?1", f.run), 3 * NEVALS);
+
+    /* A done run takes no further epoch. */
+    capture_start(&c);
+    rc = commit(f.s, f.run, 4, NULL);
+    msg = capture_end(&c);
+    assert_int_equal(rc, -1);
+    assert_msg(msg, "mlpsweep: cannot commit epoch 4 of run %lld: the run is done, not running\n",
+               (long long)f.run);
+    free(msg);
+    capture_start(&c);
+    rc = ms_store_start_run(f.s, f.run, NULL);
+    msg = capture_end(&c);
+    assert_int_equal(rc, -1);
+    assert_msg(msg, "mlpsweep: cannot start run %lld: it is done\n", (long long)f.run);
+    free(msg);
+    assert_int_equal(ms_store_check(f.s), 0);
+    sqlite3_close(db);
+    free(ck);
+    fixture_close(&f);
+}
+
+static void test_commit_guards(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_open(&f, 10);
+    capture c;
+    char *msg;
+
+    /* Out of order. */
+    capture_start(&c);
+    int rc = commit(f.s, f.run, 2, NULL);
+    msg = capture_end(&c);
+    assert_int_equal(rc, -1);
+    assert_msg(msg, "mlpsweep: cannot commit epoch 2 of run %lld: the next epoch is 1\n", (long long)f.run);
+    free(msg);
+
+    /* An eval of another epoch. */
+    ms_epoch ep;
+    ms_eval ev[NEVALS];
+    unsigned char ck[16];
+    make_epoch(1, &ep, ev, ck, sizeof ck);
+    ev[1].epoch = 1;
+    capture_start(&c);
+    rc = ms_store_commit_epoch(f.s, f.run, &ep, 625, ev, NEVALS, ck, sizeof ck, NULL);
+    msg = capture_end(&c);
+    assert_int_equal(rc, -1);
+    assert_msg(msg, "mlpsweep: cannot commit epoch 1 of run %lld: the eval at step 125 belongs to epoch 2\n",
+               (long long)f.run);
+    free(msg);
+
+    /* A bad stop reason. */
+    capture_start(&c);
+    rc = commit(f.s, f.run, 1, "interrupted");
+    msg = capture_end(&c);
+    assert_int_equal(rc, -1);
+    assert_msg(msg, "mlpsweep: cannot commit epoch 1 of run %lld: invalid stop reason 'interrupted'\n",
+               (long long)f.run);
+    free(msg);
+
+    /* Duplicate eval steps inside one epoch roll the whole epoch back. */
+    make_epoch(1, &ep, ev, ck, sizeof ck);
+    ev[2].step = ev[1].step;
+    capture_start(&c);
+    rc = ms_store_commit_epoch(f.s, f.run, &ep, 625, ev, NEVALS, ck, sizeof ck, NULL);
+    msg = capture_end(&c);
+    assert_int_equal(rc, -1);
+    assert_msg(msg, "mlpsweep: cannot commit epoch 1 of run %lld (eval at step 125) in '%s': "
+                    "UNIQUE constraint failed: evals.run_id, evals.step\n",
+               (long long)f.run, f.t.db);
+    free(msg);
+    sqlite3 *db = raw_open(f.t.db);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM epochs", 0), 0);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM evals", 0), 0);
+    assert_int_equal(raw_int(db, "SELECT epochs_done FROM runs WHERE id = ?1", f.run), 0);
+
+    /* A NaN loss is stored as NULL; a NULL checkpoint removes the old one. */
+    make_epoch(1, &ep, ev, ck, sizeof ck);
+    ep.val_loss = NAN;
+    ev[4].val_loss = NAN;
+    assert_int_equal(ms_store_commit_epoch(f.s, f.run, &ep, 625, ev, NEVALS, ck, sizeof ck, NULL), 0);
+    assert_int_equal(raw_int(db, "SELECT val_loss IS NULL FROM epochs WHERE run_id = ?1", f.run), 1);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM evals WHERE val_loss IS NULL", 0), 1);
+    make_epoch(2, &ep, ev, ck, sizeof ck);
+    assert_int_equal(ms_store_commit_epoch(f.s, f.run, &ep, 1250, ev, NEVALS, NULL, 0, "diverged"), 0);
+    void *blob = (void *)1;
+    size_t n = 1;
+    int epoch = 1;
+    assert_int_equal(ms_store_load_checkpoint(f.s, f.run, &blob, &n, &epoch), 0);
+    assert_null(blob);
+    assert_int_equal(n, 0);
+    assert_int_equal(epoch, 0);
+    char *st = raw_text(db, "SELECT status || ' ' || stop_reason FROM runs WHERE id = ?1", f.run);
+    assert_string_equal(st, "done diverged");
+    free(st);
+
+    /* A run that does not exist. */
+    capture_start(&c);
+    rc = commit(f.s, f.run + 1000, 1, NULL);
+    msg = capture_end(&c);
+    assert_int_equal(rc, -1);
+    assert_msg(msg, "mlpsweep: cannot commit epoch 1 of run %lld: no run %lld in '%s'\n",
+               (long long)f.run + 1000, (long long)f.run + 1000, f.t.db);
+    free(msg);
+    sqlite3_close(db);
+    assert_int_equal(ms_store_check(f.s), 0);
+    fixture_close(&f);
+}
+
+static void test_status_reset(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_open(&f, 10);
+    sqlite3 *db = raw_open(f.t.db);
+    assert_int_equal(commit(f.s, f.run, 1, NULL), 0);
+    assert_int_equal(commit(f.s, f.run, 2, NULL), 0);
+
+    assert_int_equal(ms_store_set_status(f.s, f.run, "failed", NULL, "out of memory"), 0);
+    char *t = raw_text(db, "SELECT status || ' ' || error || ' ' || (finished_at IS NOT NULL)"
+                           " FROM runs WHERE id = ?1", f.run);
+    assert_string_equal(t, "failed out of memory 1");
+    free(t);
+    assert_int_equal(raw_int(db, "SELECT failed FROM sweep_status", 0), 1);
+
+    /* Retrying a failed run clears the error and keeps the progress. */
+    ms_provenance p = {"v2", "clang", "other", 42, 8};
+    assert_int_equal(ms_store_start_run(f.s, f.run, &p), 0);
+    t = raw_text(db, "SELECT status || ' ' || (error IS NULL) || ' ' || (finished_at IS NULL) || ' '"
+                     " || host || ' ' || pid || ' ' || version || ' ' || compiler || ' ' || threads"
+                     " || ' ' || epochs_done FROM runs WHERE id = ?1", f.run);
+    assert_string_equal(t, "running 1 1 other 42 v2 clang 8 2");
+    free(t);
+
+    /* SIGINT: back to pending, interrupted. */
+    assert_int_equal(ms_store_set_status(f.s, f.run, "pending", "interrupted", NULL), 0);
+    t = raw_text(db, "SELECT status || ' ' || stop_reason FROM run_progress WHERE run_id = ?1", f.run);
+    assert_string_equal(t, "pending interrupted");
+    free(t);
+
+    capture c;
+    capture_start(&c);
+    int rc = ms_store_set_status(f.s, f.run, "paused", NULL, NULL);
+    char *msg = capture_end(&c);
+    assert_int_equal(rc, -1);
+    assert_msg(msg, "mlpsweep: cannot set the status of run %lld: invalid status 'paused'\n",
+               (long long)f.run);
+    free(msg);
+
+    /* Reset: no epochs, evals or checkpoint, pending with no progress. */
+    assert_int_equal(ms_store_reset_run(f.s, f.run), 0);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM epochs", 0), 0);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM evals", 0), 0);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM checkpoints", 0), 0);
+    t = raw_text(db, "SELECT status || ' ' || epochs_done || ' ' || steps_done || ' ' || train_seconds"
+                     " || ' ' || (stop_reason IS NULL) || ' ' || (started_at IS NULL) FROM runs WHERE id = ?1",
+                 f.run);
+    assert_string_equal(t, "pending 0 0 0.0 1 1");
+    free(t);
+    /* And it runs again from epoch 1. */
+    assert_int_equal(ms_store_start_run(f.s, f.run, &p), 0);
+    assert_int_equal(commit(f.s, f.run, 1, NULL), 0);
+    assert_int_equal(ms_store_check(f.s), 0);
+    sqlite3_close(db);
+    fixture_close(&f);
+}
+
+/* ---- concurrency ---- */
+
+typedef struct reader {
+    const char *path;
+    int64_t run;
+    atomic_int stop;
+    int reads, errors, inconsistent;
+    char first_error[256];
+} reader;
+
+/* A user's `sqlite3` shell: a plain connection, no busy timeout. Each query
+ * must see whole epochs only. */
+static void *reader_main(void *arg)
+{
+    reader *r = arg;
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_open(r->path, &db) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "SELECT r.epochs_done, (SELECT count(*) FROM epochs e WHERE e.run_id = r.id),"
+                               " (SELECT count(*) FROM evals v WHERE v.run_id = r.id),"
+                               " (SELECT epoch FROM checkpoints c WHERE c.run_id = r.id),"
+                               " (SELECT count(*) FROM run_summary)"
+                               " FROM runs r WHERE r.id = ?1",
+                           -1, &st, NULL) != SQLITE_OK) {
+        snprintf(r->first_error, sizeof r->first_error, "%s", sqlite3_errmsg(db));
+        r->errors++;
+        goto out;
+    }
+    sqlite3_bind_int64(st, 1, r->run);
+    while (!atomic_load(&r->stop)) {
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            int done = sqlite3_column_int(st, 0);
+            if (sqlite3_column_int(st, 1) != done || sqlite3_column_int(st, 2) != done * NEVALS ||
+                (done > 0 && sqlite3_column_int(st, 3) != done))
+                r->inconsistent++;
+            rc = sqlite3_step(st);
+        }
+        if (rc != SQLITE_DONE) {
+            if (!r->errors)
+                snprintf(r->first_error, sizeof r->first_error, "%s", sqlite3_errmsg(db));
+            r->errors++;
+        }
+        sqlite3_reset(st);
+        r->reads++;
+    }
+out:
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return NULL;
+}
+
+static void test_concurrent_reader(void **state)
+{
+    (void)state;
+    fixture f;
+    enum { EPOCHS = 150 };
+    fixture_open(&f, EPOCHS);
+    reader r = {.path = f.t.db, .run = f.run};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, reader_main, &r), 0);
+    int failed = 0;
+    for (int e = 1; e <= EPOCHS; e++)
+        failed += commit(f.s, f.run, e, e == EPOCHS ? "epochs" : NULL) != 0;
+    atomic_store(&r.stop, 1);
+    pthread_join(th, NULL);
+    if (r.errors)
+        fail_msg("reader: %d errors, first: %s", r.errors, r.first_error);
+    assert_int_equal(failed, 0);
+    assert_int_equal(r.inconsistent, 0);
+    assert_true(r.reads > 0);
+    ms_run_info info;
+    assert_int_equal(ms_store_run(f.s, f.run, &info), 0);
+    assert_int_equal(info.epochs_done, EPOCHS);
+    assert_int_equal(ms_store_check(f.s), 0);
+    fixture_close(&f);
+}
+
+static void test_open_read_transaction(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_open(&f, 10);
+    assert_int_equal(commit(f.s, f.run, 1, NULL), 0);
+    sqlite3 *db = raw_open(f.t.db);
+    raw_exec(db, "BEGIN");
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM epochs", 0), 1);
+    for (int e = 2; e <= 6; e++)
+        assert_int_equal(commit(f.s, f.run, e, NULL), 0);
+    /* The reader keeps its snapshot until it ends its transaction. */
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM epochs", 0), 1);
+    assert_int_equal(raw_int(db, "SELECT epochs_done FROM run_summary", 0), 1);
+    raw_exec(db, "COMMIT");
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM epochs", 0), 6);
+    assert_int_equal(raw_int(db, "SELECT epochs_done FROM run_summary", 0), 6);
+    sqlite3_close(db);
+    fixture_close(&f);
+}
+
+typedef struct worker {
+    ms_store *s;
+    int64_t run;
+    int epochs, failed;
+} worker;
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    if (ms_store_start_run(w->s, w->run, NULL))
+        w->failed++;
+    for (int e = 1; e <= w->epochs; e++)
+        if (commit(w->s, w->run, e, e == w->epochs ? "epochs" : NULL))
+            w->failed++;
+    return NULL;
+}
+
+static void test_threads_share_store(void **state)
+{
+    (void)state;
+    enum { NW = 4, EPOCHS = 40 };
+    tmp t;
+    ms_store *s = NULL;
+    int64_t sweep;
+    tmp_make(&t);
+    assert_int_equal(ms_store_open(t.db, MS_STORE_CREATE, &s), 0);
+    assert_int_equal(ms_store_sweep(s, "threads", NULL, NULL, &sweep), 0);
+    ms_config c[NW];
+    ms_run_key k[NW];
+    ms_run_info info[NW];
+    for (int i = 0; i < NW; i++) {
+        cfg_make(&c[i], 64, 0.1, (uint64_t)i + 1, EPOCHS);
+        k[i] = (ms_run_key){"v", "", &c[i], 1};
+    }
+    assert_int_equal(ms_store_register(s, sweep, k, NW, info), 0);
+    worker w[NW];
+    pthread_t th[NW];
+    for (int i = 0; i < NW; i++) {
+        w[i] = (worker){s, info[i].id, EPOCHS, 0};
+        assert_int_equal(pthread_create(&th[i], NULL, worker_main, &w[i]), 0);
+    }
+    for (int i = 0; i < NW; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(w[i].failed, 0);
+    }
+    sqlite3 *db = raw_open(t.db);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM epochs", 0), NW * EPOCHS);
+    assert_int_equal(raw_int(db, "SELECT done FROM sweep_status", 0), NW);
+    assert_int_equal(raw_int(db, "SELECT epochs_done FROM sweep_status", 0), NW * EPOCHS);
+    sqlite3_close(db);
+    assert_int_equal(ms_store_check(s), 0);
+    ms_store_close(s);
+    tmp_remove(&t);
+}
+
+/* kill -9 at a random moment of a stream of commits: every acknowledged
+ * epoch is in the file, with its evals and the matching checkpoint. */
+static void test_kill9(void **state)
+{
+    (void)state;
+    enum { CKN = 65536 };
+    fixture f;
+    fixture_open(&f, 100000);
+    ms_store_close(f.s);
+    f.s = NULL;
+    srand((unsigned)time(NULL));
+
+    for (int round = 0; round < 3; round++) {
+        int fds[2];
+        assert_int_equal(pipe(fds), 0);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            close(fds[0]);
+            ms_store *s = NULL;
+            ms_run_info info;
+            static unsigned char ck[CKN];
+            ms_epoch ep;
+            ms_eval ev[NEVALS];
+            if (ms_store_open(f.t.db, 0, &s) || ms_store_run(s, f.run, &info))
+                _exit(1);
+            for (int e = info.epochs_done + 1;; e++) {
+                make_epoch(e, &ep, ev, ck, CKN);
+                if (ms_store_commit_epoch(s, f.run, &ep, (int64_t)e * 625, ev, NEVALS, ck, CKN, NULL))
+                    _exit(1);
+                if (write(fds[1], &e, sizeof e) != (ssize_t)sizeof e)
+                    _exit(1);
+            }
+        }
+        close(fds[1]);
+        int acked = 0, e;
+        for (int i = 0; i < 10 && read(fds[0], &e, sizeof e) == (ssize_t)sizeof e; i++)
+            acked = e;
+        struct timespec nap = {0, (long)(rand() % 3000) * 1000L};
+        nanosleep(&nap, NULL);
+        kill(pid, SIGKILL);
+        int status;
+        waitpid(pid, &status, 0);
+        assert_true(WIFSIGNALED(status));
+        while (read(fds[0], &e, sizeof e) == (ssize_t)sizeof e)
+            acked = e;
+        close(fds[0]);
+        assert_true(acked >= 10);
+
+        ms_store *s = NULL;
+        ms_run_info info;
+        void *blob = NULL;
+        size_t n = 0;
+        int epoch = 0;
+        assert_int_equal(ms_store_open(f.t.db, 0, &s), 0);
+        assert_int_equal(ms_store_check(s), 0);
+        assert_int_equal(ms_store_run(s, f.run, &info), 0);
+        assert_true(info.epochs_done >= acked);
+        assert_true(info.epochs_done <= acked + 1);
+        assert_int_equal(ms_store_load_checkpoint(s, f.run, &blob, &n, &epoch), 0);
+        assert_int_equal(epoch, info.epochs_done);
+        assert_int_equal(n, CKN);
+        unsigned char *want = ms_malloc(CKN);
+        ms_epoch ep;
+        ms_eval ev[NEVALS];
+        make_epoch(epoch, &ep, ev, want, CKN);
+        assert_memory_equal(blob, want, CKN);
+        free(want);
+        free(blob);
+        ms_store_close(s);
+    }
+    tmp_remove(&f.t);
+}
+
+/* ---- bad files ---- */
+
+static void write_file(const char *path, const void *data, size_t n)
+{
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(data, 1, n, fp), n);
+    fclose(fp);
+}
+
+static void test_not_a_database(void **state)
+{
+    (void)state;
+    tmp t;
+    tmp_make(&t);
+    unsigned char junk[4096];
+    for (size_t i = 0; i < sizeof junk; i++)
+        junk[i] = (unsigned char)(i * 131 + 7);
+    static const int flags[] = {0, MS_STORE_CREATE, MS_STORE_READONLY};
+    for (int big = 0; big < 2; big++) {
+        if (big)
+            write_file(t.db, junk, sizeof junk);
+        else
+            write_file(t.db, "name: study\nvariants: []\n", 25);
+        for (int i = 0; i < 3; i++) {
+            char *msg = open_fails(t.db, flags[i]);
+            assert_msg(msg, "mlpsweep: '%s' is not an mlpsweep database (file is not a database)\n", t.db);
+            free(msg);
+        }
+    }
+    tmp_remove(&t);
+}
+
+static void test_newer_version(void **state)
+{
+    (void)state;
+    tmp t;
+    tmp_make(&t);
+    sqlite3 *db = raw_open(t.db);
+    raw_exec(db, "CREATE TABLE runs (id INTEGER PRIMARY KEY); PRAGMA user_version = 2");
+    sqlite3_close(db);
+    char *msg = open_fails(t.db, MS_STORE_CREATE);
+    assert_msg(msg, "mlpsweep: '%s' has schema version 2, newer than this mlpsweep understands (1)\n", t.db);
+    free(msg);
+    msg = open_fails(t.db, MS_STORE_READONLY);
+    assert_msg(msg, "mlpsweep: '%s' has schema version 2, newer than this mlpsweep understands (1)\n", t.db);
+    free(msg);
+    tmp_remove(&t);
+}
+
+static void test_foreign_tables(void **state)
+{
+    (void)state;
+    tmp t;
+    tmp_make(&t);
+    sqlite3 *db = raw_open(t.db);
+    raw_exec(db, "CREATE TABLE photos (id INTEGER PRIMARY KEY, path TEXT)");
+    sqlite3_close(db);
+    char *msg = open_fails(t.db, MS_STORE_CREATE);
+    assert_msg(msg, "mlpsweep: '%s' is not an mlpsweep database (it has other tables)\n", t.db);
+    free(msg);
+    /* Untouched. */
+    db = raw_open(t.db);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_master", 0), 1);
+    assert_int_equal(raw_int(db, "PRAGMA user_version", 0), 0);
+    sqlite3_close(db);
+    tmp_remove(&t);
+}
+
+static void test_missing(void **state)
+{
+    (void)state;
+    tmp t;
+    tmp_make(&t);
+    char *msg = open_fails(t.db, MS_STORE_READONLY);
+    assert_msg(msg, "mlpsweep: cannot open '%s': no such database\n", t.db);
+    free(msg);
+    msg = open_fails(t.db, 0);
+    assert_msg(msg, "mlpsweep: cannot open '%s': no such database\n", t.db);
+    free(msg);
+    assert_int_equal(access(t.db, F_OK), -1); /* nothing created */
+
+    char path[256];
+    snprintf(path, sizeof path, "%s/nope/sweep.db", t.dir);
+    msg = open_fails(path, MS_STORE_CREATE);
+    assert_msg(msg, "mlpsweep: cannot create '%s': no such folder '%s/nope'\n", path, t.dir);
+    free(msg);
+
+    msg = open_fails(t.dir, MS_STORE_CREATE);
+    assert_msg(msg, "mlpsweep: cannot open '%s': Is a directory\n", t.dir);
+    free(msg);
+    tmp_remove(&t);
+}
+
+static void test_read_only(void **state)
+{
+    (void)state;
+    tmp t;
+    ms_store *s = NULL;
+    tmp_make(&t);
+    assert_int_equal(ms_store_open(t.db, MS_STORE_CREATE, &s), 0);
+    ms_store_close(s);
+
+    /* Writing through a read-only store. */
+    int64_t id;
+    assert_int_equal(ms_store_open(t.db, MS_STORE_READONLY, &s), 0);
+    capture c;
+    capture_start(&c);
+    int rc = ms_store_sweep(s, "x", NULL, NULL, &id);
+    char *msg = capture_end(&c);
+    assert_int_equal(rc, -1);
+    assert_msg(msg, "mlpsweep: cannot record the sweep: '%s' is open read-only\n", t.db);
+    free(msg);
+    ms_store_close(s);
+
+    if (geteuid() == 0) {
+        print_message("(skipping read-only file and folder: running as root ignores permissions)\n");
+        tmp_remove(&t);
+        return;
+    }
+    assert_int_equal(chmod(t.db, 0444), 0);
+    msg = open_fails(t.db, 0);
+    assert_msg(msg, "mlpsweep: cannot open '%s' for writing: Permission denied\n", t.db);
+    free(msg);
+    assert_int_equal(chmod(t.db, 0644), 0);
+
+    assert_int_equal(chmod(t.dir, 0555), 0);
+    msg = open_fails(t.db, 0);
+    assert_msg(msg, "mlpsweep: cannot open '%s' for writing: folder '%s' is not writable\n", t.db, t.dir);
+    free(msg);
+    /* Reading still works (the file is opened as immutable). */
+    assert_int_equal(ms_store_open(t.db, MS_STORE_READONLY, &s), 0);
+    assert_int_equal(ms_store_check(s), 0);
+    ms_store_close(s);
+    char path[256];
+    snprintf(path, sizeof path, "%s/new.db", t.dir);
+    msg = open_fails(path, MS_STORE_CREATE);
+    assert_msg(msg, "mlpsweep: cannot create '%s': folder '%s' is not writable\n", path, t.dir);
+    free(msg);
+    assert_int_equal(chmod(t.dir, 0755), 0);
+    tmp_remove(&t);
+}
+
+static void test_check_detects(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_open(&f, 10);
+    assert_int_equal(commit(f.s, f.run, 1, NULL), 0);
+    assert_int_equal(commit(f.s, f.run, 2, NULL), 0);
+    assert_int_equal(ms_store_check(f.s), 0);
+    sqlite3 *db = raw_open(f.t.db);
+    raw_exec(db, "UPDATE runs SET epochs_done = 5");
+    sqlite3_close(db);
+    capture c;
+    capture_start(&c);
+    int rc = ms_store_check(f.s);
+    char *msg = capture_end(&c);
+    assert_int_equal(rc, -1);
+    assert_msg(msg, "mlpsweep: '%s' is damaged: run %lld has 2 epoch rows, but epochs_done is 5\n", f.t.db,
+               (long long)f.run);
+    free(msg);
+    fixture_close(&f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hash),
+        cmocka_unit_test(test_create_reopen),
+        cmocka_unit_test(test_default_db_folder),
+        cmocka_unit_test(test_register),
+        cmocka_unit_test(test_commit_roundtrip),
+        cmocka_unit_test(test_commit_guards),
+        cmocka_unit_test(test_status_reset),
+        cmocka_unit_test(test_concurrent_reader),
+        cmocka_unit_test(test_open_read_transaction),
+        cmocka_unit_test(test_threads_share_store),
+        cmocka_unit_test(test_kill9),
+        cmocka_unit_test(test_not_a_database),
+        cmocka_unit_test(test_newer_version),
+        cmocka_unit_test(test_foreign_tables),
+        cmocka_unit_test(test_missing),
+        cmocka_unit_test(test_read_only),
+        cmocka_unit_test(test_check_detects),
+    };
+    return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}
