@@ -91,7 +91,7 @@ test: deps data
 
 sweep: deps data
 	@$(MAKE) --no-print-directory all
-	./$(BIN) train --threads $$(nproc)
+	./$(BIN) run $(MANIFEST)
 
 bench: deps data
 	@$(MAKE) --no-print-directory all

@@ -27,6 +27,43 @@ typedef struct ms_variant {
     int line, col;   /* 1-based position of the variant's mapping, for messages */
 } ms_variant;
 
+/* The curves a figure can show, from the evals table (docs/schema.md). */
+typedef enum {
+    MS_METRIC_BATCH_LOSS, /* mean loss of the training batches since the last validation */
+    MS_METRIC_TRAIN_LOSS, /* loss over the whole training set */
+    MS_METRIC_VAL_LOSS,
+    MS_METRIC_TRAIN_ACC,  /* accuracy over the whole training set */
+    MS_METRIC_VAL_ACC,
+    MS_METRIC_N
+} ms_metric;
+
+#define MS_PLOT_MAX_PANELS 8
+
+/* One panel of a figure: its curves, all losses or all accuracies. */
+typedef struct ms_plot_panel {
+    int nmetrics;
+    ms_metric metrics[MS_METRIC_N];
+} ms_plot_panel;
+
+/* A figure of the manifest's `plots:` section (see experiments/tdt4265_a2.yaml). */
+typedef struct ms_plot {
+    char *name;      /* file names NAME.png and NAME.svg ([A-Za-z0-9_.-]+, unique) */
+    char *title;     /* defaults to the name */
+    int nvariants;
+    char **variants; /* in drawing order; the reference, if any, is one of them */
+    int reference;   /* index into variants of the reference curve, or -1 */
+    int x_epoch;     /* x axis: 0 = step, 1 = epoch (fractional: steps done / steps per epoch) */
+    int log_loss;    /* loss panels on a log scale */
+    int npanels;
+    ms_plot_panel panels[MS_PLOT_MAX_PANELS];
+    int line, col;   /* 1-based position of the plot's mapping */
+} ms_plot;
+
+/* Names as written in a manifest: "val_loss", ... */
+const char *ms_metric_name(ms_metric m);
+/* 1 for the two accuracies, 0 for the three losses. */
+int ms_metric_is_acc(ms_metric m);
+
 typedef struct ms_manifest {
     char *path;     /* as given */
     char *name;     /* the manifest's `name:` ([A-Za-z0-9_.-]+) */
@@ -34,6 +71,8 @@ typedef struct ms_manifest {
     int train, val; /* data.train (default 20000), data.val (default 10000) */
     int nvariants;
     ms_variant *variants;
+    int nplots;     /* the `plots:` section, in file order; 0 when absent */
+    ms_plot *plots;
 } ms_manifest;
 
 typedef struct ms_run_spec {

@@ -2,6 +2,7 @@
 #include "ms_config.h"
 #include "ms_util.h"
 
+#include <float.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -98,7 +99,7 @@ int ms_config_validate(const ms_config *c)
     for (int l = 0; l < c->nhidden; l++)
         if (c->hidden[l] < 1 || c->hidden[l] > MS_MAX_WIDTH)
             return ms_error("hidden: layer size %d out of range 1..%d", c->hidden[l], MS_MAX_WIDTH);
-    if (!(c->lr > 0) || c->lr > 1e6)
+    if (!(c->lr > 0) || c->lr > FLT_MAX)
         return ms_error("lr: must be > 0 (got %g)", c->lr);
     if (!(c->momentum >= 0 && c->momentum < 1))
         return ms_error("momentum: must be in [0, 1) (got %g)", c->momentum);

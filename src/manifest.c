@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -628,8 +629,8 @@ static void apply_key(mctx *c, scope *s, int k, const node *v)
         break;
     case K_LR:
         if (!(rc = get_num(c, v, "lr", &d))) {
-            if (!isfinite(d) || !(d > 0) || d > 1e6) /* 1e6: ms_config_validate's bound */
-                rc = perr(c, AT(v), "lr: must be a finite number > 0 and <= 1e6 (got %s)", v->text);
+            if (!isfinite(d) || !(d > 0) || d > FLT_MAX) /* training uses float32 */
+                rc = perr(c, AT(v), "lr: must be a finite number > 0 (got %s)", v->text);
             else
                 cfg->lr = d;
         }
@@ -856,6 +857,242 @@ static bool is_null(const node *n)
            (!n->text[0] || !strcmp(n->text, "~") || !strcmp(n->text, "null"));
 }
 
+/* ---- plots ---- */
+
+static const char *const plot_keys[] = {"name", "title", "variants", "reference", "metrics", "x",
+                                        "loss_scale"};
+/* Metric names in ms_metric order, then the two groups (a panel each). */
+static const char *const metric_names[] = {"batch_loss", "train_loss", "val_loss", "train_acc",
+                                           "val_acc",    "loss",       "accuracy"};
+enum { G_LOSS = MS_METRIC_N, G_ACCURACY };
+static const char *const x_names[] = {"step", "epoch"};
+static const char *const scale_names[] = {"linear", "log"};
+
+const char *ms_metric_name(ms_metric m)
+{
+    return (unsigned)m < MS_METRIC_N ? metric_names[m] : "?";
+}
+
+int ms_metric_is_acc(ms_metric m) { return m == MS_METRIC_TRAIN_ACC || m == MS_METRIC_VAL_ACC; }
+
+/* One metric name (a group only when groups is set); its index in metric_names or -1. */
+static int get_metric(mctx *c, const node *e, bool groups)
+{
+    char g[96], q[72], h[96];
+    int n = groups ? COUNT(metric_names) : MS_METRIC_N;
+    if (e->type != N_SCALAR || !e->text[0])
+        return perr(c, AT(e), "metrics: expected a metric name, got %s", got(g, sizeof g, e));
+    for (int i = 0; i < n; i++)
+        if (!strcmp(e->text, metric_names[i]))
+            return i;
+    if (!groups && (!strcmp(e->text, "loss") || !strcmp(e->text, "accuracy")))
+        return perr(c, AT(e), "metrics: '%s' is a panel of its own, not a metric inside a panel",
+                    e->text);
+    if (suggest(e->text, metric_names, n))
+        return perr(c, AT(e), "metrics: unknown metric '%s'%s", show(q, sizeof q, e->text),
+                    hint(h, sizeof h, e->text, metric_names, n));
+    return perr(c, AT(e), "metrics: unknown metric '%s' (expected %s)", show(q, sizeof q, e->text),
+                "loss, accuracy, batch_loss, train_loss, val_loss, train_acc or val_acc");
+}
+
+/* metrics: a list of panels, each a metric, a group (loss, accuracy) or a
+ * list of metrics of one kind. */
+static int get_panels(mctx *c, const node *v, ms_plot *p)
+{
+    char g[96];
+    int bad = 0;
+    if (v->type != N_SEQ)
+        return perr(c, AT(v), "metrics: expected a list of panels, got %s", got(g, sizeof g, v));
+    if (v->n == 0)
+        return perr(c, AT(v), "metrics: must list at least one panel");
+    if (v->n > MS_PLOT_MAX_PANELS)
+        return perr(c, AT(v), "metrics: at most %d panels allowed (got %d)", MS_PLOT_MAX_PANELS, v->n);
+    for (int i = 0; i < v->n; i++) {
+        const node *e = kid(c, v, i);
+        ms_plot_panel *pn = &p->panels[i];
+        pn->nmetrics = 0;
+        if (e->type != N_SEQ) {
+            int k = get_metric(c, e, true);
+            if (k < 0)
+                bad = -1;
+            else if (k == G_LOSS) {
+                pn->metrics[pn->nmetrics++] = MS_METRIC_TRAIN_LOSS;
+                pn->metrics[pn->nmetrics++] = MS_METRIC_VAL_LOSS;
+            } else if (k == G_ACCURACY) {
+                pn->metrics[pn->nmetrics++] = MS_METRIC_TRAIN_ACC;
+                pn->metrics[pn->nmetrics++] = MS_METRIC_VAL_ACC;
+            } else
+                pn->metrics[pn->nmetrics++] = (ms_metric)k;
+            continue;
+        }
+        if (e->n == 0) {
+            bad = perr(c, AT(e), "metrics: a panel must list at least one metric");
+            continue;
+        }
+        int seen[MS_METRIC_N] = {0}, kind = -1;
+        for (int j = 0; j < e->n; j++) {
+            const node *f = kid(c, e, j);
+            int k = get_metric(c, f, false);
+            if (k < 0) {
+                bad = -1;
+                continue;
+            }
+            if (seen[k]) {
+                bad = perr(c, AT(f), "metrics: duplicate metric '%s' in a panel", metric_names[k]);
+                continue;
+            }
+            if (kind >= 0 && kind != ms_metric_is_acc((ms_metric)k)) {
+                bad = perr(c, AT(f), "metrics: a panel cannot mix losses and accuracies ('%s')",
+                           metric_names[k]);
+                continue;
+            }
+            kind = ms_metric_is_acc((ms_metric)k);
+            seen[k] = 1;
+            pn->metrics[pn->nmetrics++] = (ms_metric)k;
+        }
+    }
+    if (!bad)
+        p->npanels = v->n;
+    return bad;
+}
+
+/* names: the manifest's variant names, or NULL when the variants section
+ * has errors (then names are not checked, to avoid a cascade of messages). */
+static int find_variant(mctx *c, const node *e, const char *key, const char *const *names, int n,
+                        const char **out)
+{
+    char q[72], h[96];
+    const char *s = "";
+    if (get_str(c, e, key, &s))
+        return -1;
+    if (!*s)
+        return perr(c, AT(e), "%s: must not be empty", key);
+    *out = s;
+    if (!names)
+        return 0;
+    for (int i = 0; i < n; i++)
+        if (!strcmp(s, names[i]))
+            return 0;
+    return perr(c, AT(e), "%s: unknown variant '%s'%s", key, show(q, sizeof q, s),
+                hint(h, sizeof h, s, names, n));
+}
+
+/* *name_node: the value node of the plot's valid name, or NULL. */
+static void check_plot(mctx *c, const node *pn, int index, ms_plot *p, const char *const *names,
+                       int nnames, const node **name_node)
+{
+    char g[96], q[72], where[128];
+    enum { NP = COUNT(plot_keys) };
+    const node *val[NP], *keyn[NP];
+    const char *s = "";
+    int x = 0;
+
+    p->line = pn->line;
+    p->col = pn->col;
+    p->reference = -1;
+    snprintf(where, sizeof where, " in plot %d", index + 1);
+    for (int j = 0; j + 1 < pn->n; j += 2) {
+        const node *k = kid(c, pn, j), *v = kid(c, pn, j + 1);
+        if (k->type == N_SCALAR && !strcmp(k->text, "name") && v->type == N_SCALAR && v->text[0]) {
+            snprintf(where, sizeof where, " in plot '%s'", show(q, sizeof q, v->text));
+            break;
+        }
+    }
+    map_keys(c, pn, plot_keys, NP, val, keyn, where);
+    if (!val[0])
+        perr(c, AT(pn), "missing key 'name'%s", where);
+    else if (!get_name(c, val[0], "name", &s)) {
+        p->name = ms_strdup(s);
+        *name_node = val[0];
+    }
+    if (val[1] && !get_str(c, val[1], "title", &s))
+        p->title = ms_strdup(s);
+    else if (p->name)
+        p->title = ms_strdup(p->name);
+
+    const node *vs = val[2];
+    if (!vs)
+        perr(c, AT(pn), "missing key 'variants'%s", where);
+    else if (vs->type != N_SEQ)
+        perr(c, AT(vs), "variants: expected a list of variant names, got %s", got(g, sizeof g, vs));
+    else if (vs->n == 0)
+        perr(c, AT(vs), "variants: must list at least one variant");
+    else {
+        /* One extra slot: a reference not listed is drawn too. */
+        p->variants = ms_calloc((size_t)vs->n + 1, sizeof *p->variants);
+        for (int i = 0; i < vs->n; i++) {
+            const node *e = kid(c, vs, i);
+            if (find_variant(c, e, "variants", names, nnames, &s))
+                continue;
+            int dup = -1;
+            for (int j = 0; j < p->nvariants && dup < 0; j++)
+                if (!strcmp(p->variants[j], s))
+                    dup = j;
+            if (dup >= 0) {
+                perr(c, AT(e), "variants: duplicate variant '%s'", show(q, sizeof q, s));
+                continue;
+            }
+            p->variants[p->nvariants++] = ms_strdup(s);
+        }
+    }
+    if (val[3] && !find_variant(c, val[3], "reference", names, nnames, &s) && p->variants) {
+        for (int j = 0; j < p->nvariants; j++)
+            if (!strcmp(p->variants[j], s))
+                p->reference = j;
+        if (p->reference < 0) {
+            p->reference = p->nvariants;
+            p->variants[p->nvariants++] = ms_strdup(s);
+        }
+    }
+    if (val[4])
+        get_panels(c, val[4], p);
+    else { /* default: train and val loss, train and val accuracy */
+        p->npanels = 2;
+        p->panels[0] = (ms_plot_panel){2, {MS_METRIC_TRAIN_LOSS, MS_METRIC_VAL_LOSS}};
+        p->panels[1] = (ms_plot_panel){2, {MS_METRIC_TRAIN_ACC, MS_METRIC_VAL_ACC}};
+    }
+    if (val[5] && !get_choice(c, val[5], "x", x_names, COUNT(x_names), &x))
+        p->x_epoch = x;
+    if (val[6] && !get_choice(c, val[6], "loss_scale", scale_names, COUNT(scale_names), &x))
+        p->log_loss = x;
+}
+
+static void check_plots(mctx *c, const node *ps, ms_manifest *m, bool names_ok)
+{
+    char g[96], q[72];
+    if (is_null(ps))
+        return; /* `plots:` with nothing: no figures */
+    if (ps->type != N_SEQ) {
+        perr(c, AT(ps), "plots: expected a list of plots, got %s", got(g, sizeof g, ps));
+        return;
+    }
+    const char **names = NULL;
+    if (names_ok) {
+        names = ms_calloc((size_t)m->nvariants + 1, sizeof *names);
+        for (int i = 0; i < m->nvariants; i++)
+            names[i] = m->variants[i].name;
+    }
+    m->plots = ms_calloc((size_t)ps->n + 1, sizeof *m->plots);
+    const node **name_node = ms_calloc((size_t)ps->n + 1, sizeof *name_node);
+    for (int i = 0; i < ps->n; i++) {
+        const node *pn = kid(c, ps, i);
+        if (pn->type != N_MAP) {
+            perr(c, AT(pn), "plots: each plot must be a mapping, got %s", got(g, sizeof g, pn));
+            continue;
+        }
+        int k = m->nplots++;
+        check_plot(c, pn, i, &m->plots[k], names, m->nvariants, &name_node[k]);
+        for (int j = 0; name_node[k] && j < k; j++)
+            if (name_node[j] && !strcmp(m->plots[j].name, m->plots[k].name)) {
+                perr(c, AT(name_node[k]), "duplicate plot name '%s' (first at line %d)",
+                     show(q, sizeof q, m->plots[k].name), name_node[j]->line);
+                break;
+            }
+    }
+    free(name_node);
+    free(names);
+}
+
 static void check_manifest(mctx *c, const node *root, ms_manifest *m, int check_data_dir)
 {
     char g[96], q[72];
@@ -872,7 +1109,6 @@ static void check_manifest(mctx *c, const node *root, ms_manifest *m, int check_
         return;
     }
     map_keys(c, root, top_keys, COUNT(top_keys), val, keyn, "");
-    /* val[4], plots, is accepted unread: its format comes later. */
     if (!val[0])
         perr(c, AT(root), "missing key 'name'");
     else if (!get_name(c, val[0], "name", &s))
@@ -903,6 +1139,13 @@ static void check_manifest(mctx *c, const node *root, ms_manifest *m, int check_
         perr(c, AT(root), "missing key 'variants'");
     else
         check_variants(c, val[3], m, &d, &dflt);
+    if (val[4]) {
+        /* Variant names are checked only when every variant has a valid one. */
+        bool names_ok = val[3] && val[3]->type == N_SEQ && m->nvariants == val[3]->n;
+        for (int i = 0; names_ok && i < m->nvariants; i++)
+            names_ok = m->variants[i].name != NULL;
+        check_plots(c, val[4], m, names_ok);
+    }
     if (dflt.own_seeds)
         free(dflt.seeds);
 
@@ -934,6 +1177,14 @@ void ms_manifest_release(ms_manifest *m)
         free(m->variants[i].seeds);
     }
     free(m->variants);
+    for (int i = 0; i < m->nplots; i++) {
+        for (int j = 0; j < m->plots[i].nvariants; j++)
+            free(m->plots[i].variants[j]);
+        free(m->plots[i].variants);
+        free(m->plots[i].name);
+        free(m->plots[i].title);
+    }
+    free(m->plots);
     free(m->path);
     free(m->name);
     free(m->data_dir);

@@ -590,6 +590,14 @@ void ms_store_close(ms_store *s)
         return;
     for (int i = 0; i < Q_N; i++)
         sqlite3_finalize(s->q[i]);
+    if (s->db && !s->readonly) {
+        /* Fold the log into the file now, then close without SQLite's own
+         * checkpoint-and-delete, which takes an exclusive lock that a reader
+         * opening at that moment would see as "database is locked". The empty
+         * -wal and -shm files stay beside the database. */
+        sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+        sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+    }
     sqlite3_close(s->db);
     pthread_mutex_destroy(&s->mu);
     free(s->path);

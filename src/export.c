@@ -1,0 +1,767 @@
+/* ms_report, tables: the summary per variant and the long per-epoch and
+ * per-validation tables, rendered as CSV, Markdown, LaTeX or JSON.
+ *
+ * A table is read once into memory (rows of typed cells, NULL kept as
+ * NULL), then one writer per format renders it. CSV and JSON carry every
+ * number at full precision (%.17g; a statistic becomes two columns, KEY_mean
+ * and KEY_std); Markdown and LaTeX are for reading (accuracy in % with two
+ * decimals, losses with four significant digits, "mean ± std"). */
+#define _POSIX_C_SOURCE 200809L
+#include "ms_report.h"
+#include "ms_util.h"
+
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- parsing names ---- */
+
+static const char *const table_names[] = {"summary", "epochs", "evals"};
+static const char *const format_names[] = {"csv", "md", "latex", "json"};
+
+int ms_table_parse(const char *s, ms_table *out)
+{
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(s, table_names[i])) {
+            *out = (ms_table)i;
+            return 0;
+        }
+    return -1;
+}
+
+int ms_format_parse(const char *s, ms_format *out)
+{
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(s, format_names[i])) {
+            *out = (ms_format)i;
+            return 0;
+        }
+    return -1;
+}
+
+/* ---- statistics ---- */
+
+ms_stat ms_stat_of(const double *x, int n)
+{
+    ms_stat s = {NAN, NAN, 0};
+    double sum = 0;
+    for (int i = 0; i < n; i++)
+        if (!isnan(x[i])) {
+            sum += x[i];
+            s.n++;
+        }
+    if (s.n == 0)
+        return s;
+    s.mean = sum / s.n;
+    if (s.n < 2)
+        return s;
+    double ss = 0; /* two passes: no cancellation */
+    for (int i = 0; i < n; i++)
+        if (!isnan(x[i]))
+            ss += (x[i] - s.mean) * (x[i] - s.mean);
+    s.std = sqrt(ss / (s.n - 1));
+    return s;
+}
+
+/* ---- reading ---- */
+
+static int db_fail(ms_store *st, const char *what)
+{
+    return ms_error("cannot read '%s': %s: %s", ms_store_path(st), what,
+                    sqlite3_errmsg(ms_store_db(st)));
+}
+
+static char *col_dup(sqlite3_stmt *q, int i)
+{
+    const unsigned char *t = sqlite3_column_text(q, i);
+    return ms_strdup(t ? (const char *)t : "");
+}
+
+static double col_real(sqlite3_stmt *q, int i)
+{
+    return sqlite3_column_type(q, i) == SQLITE_NULL ? NAN : sqlite3_column_double(q, i);
+}
+
+int ms_report_sweep(ms_store *st, const char *name, char **out)
+{
+    sqlite3 *db = ms_store_db(st);
+    sqlite3_stmt *q = NULL;
+    int rc = -1, n = 0;
+    char *first = NULL, *second = NULL;
+    *out = NULL;
+    ms_store_lock(st);
+    if (sqlite3_prepare_v2(db, "SELECT name FROM sweeps WHERE ?1 IS NULL OR name = ?1 ORDER BY id",
+                           -1, &q, NULL) != SQLITE_OK) {
+        db_fail(st, "sweeps");
+        goto out;
+    }
+    if (name)
+        sqlite3_bind_text(q, 1, name, -1, SQLITE_TRANSIENT);
+    int s;
+    while ((s = sqlite3_step(q)) == SQLITE_ROW) {
+        if (n == 0)
+            first = col_dup(q, 0);
+        else if (n == 1)
+            second = col_dup(q, 0);
+        n++;
+    }
+    if (s != SQLITE_DONE) {
+        db_fail(st, "sweeps");
+        goto out;
+    }
+    if (n == 0 && name)
+        ms_error("no sweep '%s' in '%s'", name, ms_store_path(st));
+    else if (n == 0)
+        ms_error("'%s' holds no sweep yet", ms_store_path(st));
+    else if (n > 1)
+        ms_error("'%s' holds several sweeps ('%s', '%s'%s): give the manifest", ms_store_path(st),
+                 first, second, n > 2 ? ", ..." : "");
+    else {
+        *out = first;
+        first = NULL;
+        rc = 0;
+    }
+out:
+    sqlite3_finalize(q);
+    ms_store_unlock(st);
+    free(first);
+    free(second);
+    return rc;
+}
+
+/* Variants in the order of their first current run: the manifest's order. */
+static const char summary_sql[] =
+    "SELECT variant, task, hidden, activation, init, momentum, lr, params, epochs_done,"
+    " coalesce(stop_reason, status), final_val_acc, best_val_acc, final_train_loss,"
+    " final_val_loss, final_train_acc, train_seconds"
+    " FROM run_summary WHERE sweep = ?1"
+    " ORDER BY (SELECT min(r2.id) FROM runs r2 JOIN sweeps s2 ON s2.id = r2.sweep_id"
+    " WHERE s2.name = ?1 AND r2.current = 1 AND r2.variant = run_summary.variant), run_id";
+
+enum { S_METRICS = 7 }; /* epochs, 5 results, train_seconds */
+
+void ms_summary_free(ms_summary_row *rows, int n)
+{
+    for (int i = 0; rows && i < n; i++) {
+        free(rows[i].variant);
+        free(rows[i].task);
+        free(rows[i].hidden);
+        free(rows[i].activation);
+        free(rows[i].init);
+        free(rows[i].stop);
+    }
+    free(rows);
+}
+
+/* Append a stop reason to a '/'-joined list unless it is there already. */
+static char *add_reason(char *list, const char *r)
+{
+    size_t n = strlen(list), k = strlen(r);
+    for (const char *p = list; *p;) {
+        size_t m = strcspn(p, "/");
+        if (m == k && !strncmp(p, r, k))
+            return list;
+        p += m + (p[m] == '/');
+    }
+    list = ms_realloc(list, n + k + 2);
+    if (n)
+        list[n++] = '/';
+    memcpy(list + n, r, k + 1);
+    return list;
+}
+
+static void finish_row(ms_summary_row *r, double *const *vals, int nruns)
+{
+    ms_stat *dst[S_METRICS] = {&r->epochs,         &r->final_val_acc,  &r->best_val_acc,
+                               &r->final_train_loss, &r->final_val_loss, &r->final_train_acc,
+                               &r->train_seconds};
+    for (int k = 0; k < S_METRICS; k++)
+        *dst[k] = ms_stat_of(vals[k], nruns);
+    r->seeds = nruns;
+}
+
+int ms_summary_read(ms_store *st, const char *sweep, ms_summary_row **rows_out, int *n_out)
+{
+    sqlite3 *db = ms_store_db(st);
+    sqlite3_stmt *q = NULL;
+    ms_summary_row *rows = NULL;
+    int n = 0, cap = 0, nruns = 0, vcap = 0, rc = -1;
+    double *vals[S_METRICS] = {0};
+    *rows_out = NULL;
+    *n_out = 0;
+    ms_store_lock(st);
+    if (sqlite3_prepare_v2(db, summary_sql, -1, &q, NULL) != SQLITE_OK) {
+        db_fail(st, "run_summary");
+        goto out;
+    }
+    sqlite3_bind_text(q, 1, sweep, -1, SQLITE_TRANSIENT);
+    int s;
+    while ((s = sqlite3_step(q)) == SQLITE_ROW) {
+        const char *variant = (const char *)sqlite3_column_text(q, 0);
+        if (!variant)
+            variant = "";
+        if (n == 0 || strcmp(rows[n - 1].variant, variant)) {
+            if (n)
+                finish_row(&rows[n - 1], vals, nruns);
+            if (n == cap)
+                rows = ms_realloc(rows, (size_t)(cap = cap ? 2 * cap : 16) * sizeof *rows);
+            ms_summary_row *r = &rows[n++];
+            memset(r, 0, sizeof *r);
+            r->variant = ms_strdup(variant);
+            r->task = col_dup(q, 1);
+            r->hidden = col_dup(q, 2);
+            r->activation = col_dup(q, 3);
+            r->init = col_dup(q, 4);
+            r->momentum = col_real(q, 5);
+            r->lr = col_real(q, 6);
+            r->params = sqlite3_column_int64(q, 7);
+            r->stop = ms_strdup("");
+            nruns = 0;
+        }
+        ms_summary_row *r = &rows[n - 1];
+        const unsigned char *reason = sqlite3_column_text(q, 9);
+        r->stop = add_reason(r->stop, reason ? (const char *)reason : "");
+        if (nruns == vcap) {
+            vcap = vcap ? 2 * vcap : 8;
+            for (int k = 0; k < S_METRICS; k++)
+                vals[k] = ms_realloc(vals[k], (size_t)vcap * sizeof *vals[k]);
+        }
+        vals[0][nruns] = (double)sqlite3_column_int64(q, 8);
+        for (int k = 1; k < S_METRICS; k++)
+            vals[k][nruns] = col_real(q, 9 + k);
+        nruns++;
+    }
+    if (s != SQLITE_DONE) {
+        db_fail(st, "run_summary");
+        goto out;
+    }
+    if (n)
+        finish_row(&rows[n - 1], vals, nruns);
+    *rows_out = rows;
+    *n_out = n;
+    rows = NULL;
+    rc = 0;
+out:
+    sqlite3_finalize(q);
+    ms_store_unlock(st);
+    if (rows) {
+        if (n)
+            finish_row(&rows[n - 1], vals, nruns); /* so every field is defined */
+        ms_summary_free(rows, n);
+    }
+    for (int k = 0; k < S_METRICS; k++)
+        free(vals[k]);
+    return rc;
+}
+
+/* ---- the generic table ---- */
+
+enum { T_TEXT, T_INT, T_UINT, T_REAL, T_STAT };
+/* How md/latex show a number: as is, accuracy in %, loss with 4 significant
+ * digits, seconds, a count (epochs). */
+enum { F_PLAIN, F_ACC, F_LOSS, F_SECONDS, F_COUNT };
+
+typedef struct column {
+    const char *key;  /* CSV header / JSON key (a statistic adds _mean and _std) */
+    const char *head; /* md/latex header */
+    int type, fmt;
+} column;
+
+typedef struct cell {
+    int null;
+    char *s;
+    int64_t i;
+    double x;
+    ms_stat st;
+} cell;
+
+typedef struct table {
+    const column *cols;
+    int ncols, nrows, cap;
+    cell *cells; /* row-major */
+} table;
+
+static cell *new_row(table *t)
+{
+    if (t->nrows == t->cap) {
+        t->cap = t->cap ? 2 * t->cap : 64;
+        t->cells = ms_realloc(t->cells, (size_t)t->cap * (size_t)t->ncols * sizeof *t->cells);
+    }
+    cell *r = &t->cells[(size_t)t->nrows++ * (size_t)t->ncols];
+    memset(r, 0, (size_t)t->ncols * sizeof *r);
+    return r;
+}
+
+static void table_release(table *t)
+{
+    for (size_t i = 0; i < (size_t)t->nrows * (size_t)t->ncols; i++)
+        free(t->cells[i].s);
+    free(t->cells);
+}
+
+static const column summary_cols[] = {
+    {"variant", "variant", T_TEXT, F_PLAIN},
+    {"task", "task", T_TEXT, F_PLAIN},
+    {"seeds", "seeds", T_INT, F_PLAIN},
+    {"hidden", "hidden", T_TEXT, F_PLAIN},
+    {"activation", "activation", T_TEXT, F_PLAIN},
+    {"init", "init", T_TEXT, F_PLAIN},
+    {"momentum", "momentum", T_REAL, F_PLAIN},
+    {"lr", "lr", T_REAL, F_PLAIN},
+    {"params", "params", T_INT, F_PLAIN},
+    {"epochs", "epochs", T_STAT, F_COUNT},
+    {"stop_reason", "stop", T_TEXT, F_PLAIN},
+    {"final_val_acc", "val acc (%)", T_STAT, F_ACC},
+    {"best_val_acc", "best val acc (%)", T_STAT, F_ACC},
+    {"final_train_loss", "train loss", T_STAT, F_LOSS},
+    {"final_val_loss", "val loss", T_STAT, F_LOSS},
+    {"final_train_acc", "train acc (%)", T_STAT, F_ACC},
+    {"train_seconds", "train s", T_STAT, F_SECONDS},
+};
+
+static const column epochs_cols[] = {
+    {"variant", "variant", T_TEXT, F_PLAIN},
+    {"seed", "seed", T_UINT, F_PLAIN},
+    {"epoch", "epoch", T_INT, F_PLAIN},
+    {"step", "step", T_INT, F_PLAIN},
+    {"train_loss", "train loss", T_REAL, F_LOSS},
+    {"train_acc", "train acc (%)", T_REAL, F_ACC},
+    {"val_loss", "val loss", T_REAL, F_LOSS},
+    {"val_acc", "val acc (%)", T_REAL, F_ACC},
+    {"seconds", "seconds", T_REAL, F_SECONDS},
+};
+
+static const column evals_cols[] = {
+    {"variant", "variant", T_TEXT, F_PLAIN},
+    {"seed", "seed", T_UINT, F_PLAIN},
+    {"step", "step", T_INT, F_PLAIN},
+    {"epoch", "epoch", T_INT, F_PLAIN},
+    {"batch_loss", "batch loss", T_REAL, F_LOSS},
+    {"train_loss", "train loss", T_REAL, F_LOSS},
+    {"train_acc", "train acc (%)", T_REAL, F_ACC},
+    {"val_loss", "val loss", T_REAL, F_LOSS},
+    {"val_acc", "val acc (%)", T_REAL, F_ACC},
+};
+
+#define NCOLS(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+static cell text_cell(const char *s) { return (cell){0, ms_strdup(s), 0, 0, {0, 0, 0}}; }
+static cell int_cell(int64_t i) { return (cell){0, NULL, i, 0, {0, 0, 0}}; }
+static cell real_cell(double x) { return (cell){isnan(x), NULL, 0, x, {0, 0, 0}}; }
+static cell stat_cell(ms_stat s) { return (cell){s.n == 0, NULL, 0, 0, s}; }
+
+static int read_summary(ms_store *st, const char *sweep, table *t)
+{
+    ms_summary_row *rows;
+    int n;
+    if (ms_summary_read(st, sweep, &rows, &n) < 0)
+        return -1;
+    t->cols = summary_cols;
+    t->ncols = NCOLS(summary_cols);
+    for (int i = 0; i < n; i++) {
+        const ms_summary_row *r = &rows[i];
+        cell *c = new_row(t);
+        int k = 0;
+        c[k++] = text_cell(r->variant);
+        c[k++] = text_cell(r->task);
+        c[k++] = int_cell(r->seeds);
+        c[k++] = text_cell(r->hidden);
+        c[k++] = text_cell(r->activation);
+        c[k++] = text_cell(r->init);
+        c[k++] = real_cell(r->momentum);
+        c[k++] = real_cell(r->lr);
+        c[k++] = int_cell(r->params);
+        c[k++] = stat_cell(r->epochs);
+        c[k++] = text_cell(r->stop);
+        c[k++] = stat_cell(r->final_val_acc);
+        c[k++] = stat_cell(r->best_val_acc);
+        c[k++] = stat_cell(r->final_train_loss);
+        c[k++] = stat_cell(r->final_val_loss);
+        c[k++] = stat_cell(r->final_train_acc);
+        c[k++] = stat_cell(r->train_seconds);
+    }
+    ms_summary_free(rows, n);
+    return 0;
+}
+
+static const char epochs_sql[] =
+    "SELECT r.variant, r.seed, e.epoch, e.step, e.train_loss, e.train_acc, e.val_loss, e.val_acc,"
+    " e.seconds FROM epochs e JOIN runs r ON r.id = e.run_id JOIN sweeps s ON s.id = r.sweep_id"
+    " WHERE s.name = ?1 AND r.current = 1"
+    " ORDER BY (SELECT min(r2.id) FROM runs r2 WHERE r2.sweep_id = r.sweep_id AND r2.current = 1"
+    " AND r2.variant = r.variant), r.id, e.epoch";
+
+static const char evals_sql[] =
+    "SELECT r.variant, r.seed, v.step, v.epoch, v.batch_loss, v.train_loss, v.train_acc,"
+    " v.val_loss, v.val_acc FROM evals v JOIN runs r ON r.id = v.run_id"
+    " JOIN sweeps s ON s.id = r.sweep_id"
+    " WHERE s.name = ?1 AND r.current = 1"
+    " ORDER BY (SELECT min(r2.id) FROM runs r2 WHERE r2.sweep_id = r.sweep_id AND r2.current = 1"
+    " AND r2.variant = r.variant), r.id, v.step";
+
+/* The long tables: every column after the seed is an integer or a real, in
+ * the order of the column list. */
+static int read_long(ms_store *st, const char *sweep, ms_table which, table *t)
+{
+    sqlite3 *db = ms_store_db(st);
+    sqlite3_stmt *q = NULL;
+    int rc = -1, s;
+    const char *sql = which == MS_TABLE_EPOCHS ? epochs_sql : evals_sql;
+    const char *name = which == MS_TABLE_EPOCHS ? "epochs" : "evals";
+    t->cols = which == MS_TABLE_EPOCHS ? epochs_cols : evals_cols;
+    t->ncols = which == MS_TABLE_EPOCHS ? NCOLS(epochs_cols) : NCOLS(evals_cols);
+    ms_store_lock(st);
+    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) {
+        db_fail(st, name);
+        goto out;
+    }
+    sqlite3_bind_text(q, 1, sweep, -1, SQLITE_TRANSIENT);
+    while ((s = sqlite3_step(q)) == SQLITE_ROW) {
+        cell *c = new_row(t);
+        const unsigned char *v = sqlite3_column_text(q, 0);
+        c[0] = text_cell(v ? (const char *)v : "");
+        for (int k = 1; k < t->ncols; k++) {
+            if (t->cols[k].type == T_REAL)
+                c[k] = real_cell(col_real(q, k));
+            else
+                c[k] = int_cell(sqlite3_column_int64(q, k));
+            if (sqlite3_column_type(q, k) == SQLITE_NULL)
+                c[k].null = 1;
+        }
+    }
+    if (s != SQLITE_DONE) {
+        db_fail(st, name);
+        goto out;
+    }
+    rc = 0;
+out:
+    sqlite3_finalize(q);
+    ms_store_unlock(st);
+    return rc;
+}
+
+/* ---- machine formats: full precision ---- */
+
+static void put_num(FILE *f, double x)
+{
+    if (isfinite(x))
+        fprintf(f, "%.17g", x);
+}
+
+static void csv_text(FILE *f, const char *s)
+{
+    if (!s[strcspn(s, ",\"\r\n")]) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+/* The CSV/JSON keys of a table: a statistic is two, KEY_mean and KEY_std. */
+static void each_key(const table *t, void (*fn)(FILE *, const char *, int), FILE *f)
+{
+    char k[64];
+    int first = 1;
+    for (int i = 0; i < t->ncols; i++) {
+        if (t->cols[i].type != T_STAT) {
+            fn(f, t->cols[i].key, first);
+            first = 0;
+            continue;
+        }
+        snprintf(k, sizeof k, "%s_mean", t->cols[i].key);
+        fn(f, k, first);
+        snprintf(k, sizeof k, "%s_std", t->cols[i].key);
+        fn(f, k, 0);
+        first = 0;
+    }
+}
+
+static void csv_key(FILE *f, const char *k, int first)
+{
+    if (!first)
+        fputc(',', f);
+    csv_text(f, k);
+}
+
+static void write_csv(FILE *f, const table *t)
+{
+    each_key(t, csv_key, f);
+    fputc('\n', f);
+    for (int r = 0; r < t->nrows; r++) {
+        const cell *c = &t->cells[(size_t)r * (size_t)t->ncols];
+        for (int i = 0; i < t->ncols; i++) {
+            if (i)
+                fputc(',', f);
+            int type = t->cols[i].type;
+            if (type == T_STAT) {
+                if (!c[i].null)
+                    put_num(f, c[i].st.mean);
+                fputc(',', f);
+                if (!c[i].null && c[i].st.n >= 2)
+                    put_num(f, c[i].st.std);
+            } else if (c[i].null)
+                continue;
+            else if (type == T_TEXT)
+                csv_text(f, c[i].s);
+            else if (type == T_INT)
+                fprintf(f, "%lld", (long long)c[i].i);
+            else if (type == T_UINT)
+                fprintf(f, "%llu", (unsigned long long)c[i].i);
+            else
+                put_num(f, c[i].x);
+        }
+        fputc('\n', f);
+    }
+}
+
+static void json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        switch (ch) {
+        case '"': fputs("\\\"", f); break;
+        case '\\': fputs("\\\\", f); break;
+        case '\n': fputs("\\n", f); break;
+        case '\r': fputs("\\r", f); break;
+        case '\t': fputs("\\t", f); break;
+        case '\b': fputs("\\b", f); break;
+        case '\f': fputs("\\f", f); break;
+        default:
+            if (ch < 0x20)
+                fprintf(f, "\\u%04x", ch);
+            else
+                fputc(ch, f);
+        }
+    }
+    fputc('"', f);
+}
+
+static void json_num(FILE *f, double x)
+{
+    if (isfinite(x))
+        fprintf(f, "%.17g", x);
+    else
+        fputs("null", f);
+}
+
+static void json_key(FILE *f, const char *k)
+{
+    json_string(f, k);
+    fputs(": ", f);
+}
+
+static void write_json(FILE *f, const table *t)
+{
+    char k[64];
+    fputc('[', f);
+    for (int r = 0; r < t->nrows; r++) {
+        const cell *c = &t->cells[(size_t)r * (size_t)t->ncols];
+        fputs(r ? ",\n  {" : "\n  {", f);
+        for (int i = 0; i < t->ncols; i++) {
+            const column *col = &t->cols[i];
+            if (i)
+                fputs(", ", f);
+            if (col->type == T_STAT) {
+                snprintf(k, sizeof k, "%s_mean", col->key);
+                json_key(f, k);
+                json_num(f, c[i].null ? NAN : c[i].st.mean);
+                fputs(", ", f);
+                snprintf(k, sizeof k, "%s_std", col->key);
+                json_key(f, k);
+                json_num(f, c[i].null || c[i].st.n < 2 ? NAN : c[i].st.std);
+                continue;
+            }
+            json_key(f, col->key);
+            if (c[i].null)
+                fputs("null", f);
+            else if (col->type == T_TEXT)
+                json_string(f, c[i].s);
+            else if (col->type == T_INT)
+                fprintf(f, "%lld", (long long)c[i].i);
+            else if (col->type == T_UINT)
+                fprintf(f, "%llu", (unsigned long long)c[i].i);
+            else
+                json_num(f, c[i].x);
+        }
+        fputc('}', f);
+    }
+    fputs(t->nrows ? "\n]\n" : "]\n", f);
+}
+
+/* ---- reading formats: Markdown and LaTeX ---- */
+
+/* Decimals that show x with 4 significant digits (at least 0, at most 12). */
+static int loss_decimals(double x)
+{
+    if (!(fabs(x) > 0) || !isfinite(x))
+        return 4;
+    int d = 3 - (int)floor(log10(fabs(x)));
+    return d < 0 ? 0 : d > 12 ? 12 : d;
+}
+
+/* A number for reading: the mean alone for one value, else "mean SEP std"
+ * (std with the same decimals as the mean). */
+static void human_num(char *buf, size_t n, double mean, double std, int has_std, int fmt,
+                      const char *pm)
+{
+    double scale = fmt == F_ACC ? 100 : 1;
+    int dec;
+    switch (fmt) {
+    case F_ACC: dec = 2; break;
+    case F_LOSS: dec = loss_decimals(mean); break;
+    case F_SECONDS: dec = 1; break;
+    case F_COUNT: dec = has_std ? 1 : 0; break;
+    default: dec = -1; break;
+    }
+    if (dec < 0) {
+        snprintf(buf, n, "%g", mean);
+        return;
+    }
+    if (has_std)
+        snprintf(buf, n, "%.*f%s%.*f", dec, mean * scale, pm, dec, std * scale);
+    else
+        snprintf(buf, n, "%.*f", dec, mean * scale);
+}
+
+/* Cell text for reading; a text cell is returned as is (the caller escapes). */
+static const char *human_cell(char *buf, size_t n, const column *col, const cell *c,
+                              const char *pm, const char *null)
+{
+    if (c->null)
+        return null;
+    switch (col->type) {
+    case T_TEXT: return c->s;
+    case T_INT: snprintf(buf, n, "%lld", (long long)c->i); return buf;
+    case T_UINT: snprintf(buf, n, "%llu", (unsigned long long)c->i); return buf;
+    case T_REAL: human_num(buf, n, c->x, 0, 0, col->fmt, pm); return buf;
+    default: human_num(buf, n, c->st.mean, c->st.std, c->st.n >= 2, col->fmt, pm); return buf;
+    }
+}
+
+static void md_text(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '|' || *s == '\\')
+            fputc('\\', f);
+        fputc(*s == '\n' || *s == '\r' ? ' ' : *s, f);
+    }
+}
+
+static void write_md(FILE *f, const table *t)
+{
+    char buf[128];
+    fputc('|', f);
+    for (int i = 0; i < t->ncols; i++) {
+        fputc(' ', f);
+        md_text(f, t->cols[i].head);
+        fputs(" |", f);
+    }
+    fputs("\n|", f);
+    for (int i = 0; i < t->ncols; i++)
+        fputs(t->cols[i].type == T_TEXT ? "---|" : "---:|", f);
+    fputc('\n', f);
+    for (int r = 0; r < t->nrows; r++) {
+        const cell *c = &t->cells[(size_t)r * (size_t)t->ncols];
+        fputc('|', f);
+        for (int i = 0; i < t->ncols; i++) {
+            fputc(' ', f);
+            md_text(f, human_cell(buf, sizeof buf, &t->cols[i], &c[i], " ± ", "–"));
+            fputs(" |", f);
+        }
+        fputc('\n', f);
+    }
+}
+
+static void latex_text(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '#': case '$': case '%': case '&': case '_': case '{': case '}':
+            fputc('\\', f);
+            fputc(*s, f);
+            break;
+        case '~': fputs("\\textasciitilde{}", f); break;
+        case '^': fputs("\\textasciicircum{}", f); break;
+        case '\\': fputs("\\textbackslash{}", f); break;
+        case '<': fputs("\\textless{}", f); break;
+        case '>': fputs("\\textgreater{}", f); break;
+        case '|': fputs("\\textbar{}", f); break;
+        case '\n': case '\r': fputc(' ', f); break;
+        default: fputc(*s, f);
+        }
+    }
+}
+
+static void write_latex(FILE *f, const table *t)
+{
+    char buf[128];
+    fputs("\\begin{tabular}{", f);
+    for (int i = 0; i < t->ncols; i++)
+        fputc(t->cols[i].type == T_TEXT ? 'l' : 'r', f);
+    fputs("}\n\\toprule\n", f);
+    for (int i = 0; i < t->ncols; i++) {
+        if (i)
+            fputs(" & ", f);
+        latex_text(f, t->cols[i].head);
+    }
+    fputs(" \\\\\n\\midrule\n", f);
+    for (int r = 0; r < t->nrows; r++) {
+        const cell *c = &t->cells[(size_t)r * (size_t)t->ncols];
+        for (int i = 0; i < t->ncols; i++) {
+            if (i)
+                fputs(" & ", f);
+            const char *s = human_cell(buf, sizeof buf, &t->cols[i], &c[i], " $\\pm$ ", "--");
+            if (t->cols[i].type == T_TEXT && !c[i].null)
+                latex_text(f, s);
+            else
+                fputs(s, f); /* numbers and our own markup */
+        }
+        fputs(" \\\\\n", f);
+    }
+    fputs("\\bottomrule\n\\end{tabular}\n", f);
+}
+
+/* ---- API ---- */
+
+int ms_export(ms_store *st, const char *sweep, ms_table which, ms_format fmt, char **out, size_t *len)
+{
+    table t = {0};
+    *out = NULL;
+    *len = 0;
+    int rc = which == MS_TABLE_SUMMARY ? read_summary(st, sweep, &t) : read_long(st, sweep, which, &t);
+    if (rc < 0) {
+        table_release(&t);
+        return -1;
+    }
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+    if (!f) {
+        table_release(&t);
+        return ms_error("out of memory");
+    }
+    switch (fmt) {
+    case MS_FORMAT_CSV: write_csv(f, &t); break;
+    case MS_FORMAT_MD: write_md(f, &t); break;
+    case MS_FORMAT_LATEX: write_latex(f, &t); break;
+    case MS_FORMAT_JSON: write_json(f, &t); break;
+    }
+    if (fclose(f) != 0) {
+        free(buf);
+        table_release(&t);
+        return ms_error("out of memory");
+    }
+    table_release(&t);
+    *out = buf;
+    *len = n;
+    return 0;
+}

@@ -1,0 +1,663 @@
+/* ms_report, figures: the manifest's `plots:` section drawn with gnuplot.
+ *
+ * For each figure: read the validation curves (the evals table) of every
+ * variant it names, average them over the variant's seeds (mean, min, max at
+ * each step), write ONE gnuplot script holding the data inline ($name << EOD
+ * blocks) that draws the figure twice, as PNG (pngcairo) and as SVG, into
+ * temporary files beside the final ones, run `gnuplot SCRIPT` as a child
+ * process, and rename the files into place only when gnuplot succeeded. So a
+ * reader never sees a half-written figure and a failed run leaves the
+ * previous figures as they were. */
+#define _GNU_SOURCE
+#include "ms_report.h"
+#include "ms_util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* ---- gnuplot ---- */
+
+int ms_plot_find_gnuplot(char **path)
+{
+    const char *env = getenv("PATH");
+    char *list = ms_strdup(env ? env : "/usr/local/bin:/usr/bin:/bin");
+    *path = NULL;
+    for (char *dir = list, *next; dir; dir = next) {
+        next = strchr(dir, ':');
+        if (next)
+            *next++ = '\0';
+        char *p = NULL;
+        if (asprintf(&p, "%s/gnuplot", *dir ? dir : ".") < 0)
+            abort();
+        struct stat st;
+        if (stat(p, &st) == 0 && S_ISREG(st.st_mode) && access(p, X_OK) == 0) {
+            *path = p;
+            break;
+        }
+        free(p);
+    }
+    free(list);
+    if (!*path)
+        return ms_error("gnuplot not found; install it with 'make deps' (Debian package gnuplot-nox)");
+    return 0;
+}
+
+/* ---- the manifest recorded in the database ---- */
+
+int ms_report_manifest(ms_store *st, const char *sweep, ms_manifest *m)
+{
+    sqlite3 *db = ms_store_db(st);
+    sqlite3_stmt *q = NULL;
+    char *path = NULL, *text = NULL;
+    size_t len = 0;
+    int rc = -1;
+    memset(m, 0, sizeof *m);
+    ms_store_lock(st);
+    if (sqlite3_prepare_v2(db, "SELECT manifest_path, manifest FROM sweeps WHERE name = ?1", -1, &q,
+                           NULL) != SQLITE_OK) {
+        ms_error("cannot read '%s': %s", ms_store_path(st), sqlite3_errmsg(db));
+        goto out;
+    }
+    sqlite3_bind_text(q, 1, sweep, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 1) != SQLITE_NULL) {
+        const unsigned char *p = sqlite3_column_text(q, 0);
+        path = ms_strdup(p ? (const char *)p : "manifest");
+        len = (size_t)sqlite3_column_bytes(q, 1);
+        text = ms_malloc(len + 1);
+        memcpy(text, sqlite3_column_text(q, 1), len);
+        text[len] = '\0';
+    }
+    sqlite3_finalize(q);
+    q = NULL;
+    ms_store_unlock(st);
+    if (!text || !len) {
+        ms_error("'%s' holds no manifest for sweep '%s': give the manifest", ms_store_path(st), sweep);
+        goto done;
+    }
+    rc = ms_manifest_parse(path, text, len, m, 0);
+    goto done;
+out:
+    sqlite3_finalize(q);
+    ms_store_unlock(st);
+done:
+    free(path);
+    free(text);
+    return rc;
+}
+
+/* ---- curves ---- */
+
+/* One variant's curves in a figure: at each x, for each metric, the mean,
+ * minimum and maximum over the seeds that have a value there. */
+typedef struct curves {
+    const char *variant;
+    int nseeds; /* runs with at least one validation */
+    int n;      /* points */
+    double *x;
+    double *mean[MS_METRIC_N], *lo[MS_METRIC_N], *hi[MS_METRIC_N];
+    int *cnt[MS_METRIC_N];
+} curves;
+
+typedef struct sample {
+    double x;
+    int64_t step;
+    double v[MS_METRIC_N];
+} sample;
+
+static void curves_release(curves *c)
+{
+    free(c->x);
+    for (int m = 0; m < MS_METRIC_N; m++) {
+        free(c->mean[m]);
+        free(c->lo[m]);
+        free(c->hi[m]);
+        free(c->cnt[m]);
+    }
+    memset(c, 0, sizeof *c);
+}
+
+static int cmp_sample(const void *a, const void *b)
+{
+    const sample *x = a, *y = b;
+    return x->x < y->x ? -1 : x->x > y->x;
+}
+
+static const char runs_sql[] =
+    "SELECT r.id, coalesce(json_extract(r.config, '$.train'), 0), r.batch"
+    " FROM runs r JOIN sweeps s ON s.id = r.sweep_id"
+    " WHERE s.name = ?1 AND r.variant = ?2 AND r.current = 1 ORDER BY r.id";
+/* Columns 1.. in ms_metric order. */
+static const char evals_sql[] =
+    "SELECT step, batch_loss, train_loss, val_loss, train_acc, val_acc FROM evals"
+    " WHERE run_id = ?1 ORDER BY step";
+
+static int read_curves(ms_store *st, const char *sweep, const char *variant, int x_epoch, curves *c)
+{
+    sqlite3 *db = ms_store_db(st);
+    sqlite3_stmt *qr = NULL, *qe = NULL;
+    sample *s = NULL;
+    size_t n = 0, cap = 0;
+    int rc = -1, step;
+    memset(c, 0, sizeof *c);
+    c->variant = variant;
+    ms_store_lock(st);
+    if (sqlite3_prepare_v2(db, runs_sql, -1, &qr, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, evals_sql, -1, &qe, NULL) != SQLITE_OK) {
+        ms_error("cannot read '%s': %s", ms_store_path(st), sqlite3_errmsg(db));
+        goto out;
+    }
+    sqlite3_bind_text(qr, 1, sweep, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(qr, 2, variant, -1, SQLITE_TRANSIENT);
+    while ((step = sqlite3_step(qr)) == SQLITE_ROW) {
+        int64_t run = sqlite3_column_int64(qr, 0), train = sqlite3_column_int64(qr, 1);
+        int64_t batch = sqlite3_column_int64(qr, 2);
+        double spe = batch > 0 ? (double)(train / batch) : 0; /* the last partial batch is dropped */
+        size_t before = n;
+        sqlite3_bind_int64(qe, 1, run);
+        while ((step = sqlite3_step(qe)) == SQLITE_ROW) {
+            if (n == cap)
+                s = ms_realloc(s, (cap = cap ? 2 * cap : 256) * sizeof *s);
+            sample *p = &s[n++];
+            p->step = sqlite3_column_int64(qe, 0);
+            /* epochs of training done when the validation ran */
+            p->x = x_epoch && spe > 0 ? (double)(p->step + 1) / spe : (double)p->step;
+            for (int m = 0; m < MS_METRIC_N; m++)
+                p->v[m] = sqlite3_column_type(qe, 1 + m) == SQLITE_NULL
+                              ? NAN
+                              : sqlite3_column_double(qe, 1 + m) * (ms_metric_is_acc((ms_metric)m) ? 100 : 1);
+        }
+        sqlite3_reset(qe);
+        if (step != SQLITE_DONE) {
+            ms_error("cannot read '%s': %s", ms_store_path(st), sqlite3_errmsg(db));
+            goto out;
+        }
+        c->nseeds += n > before;
+    }
+    if (step != SQLITE_DONE) {
+        ms_error("cannot read '%s': %s", ms_store_path(st), sqlite3_errmsg(db));
+        goto out;
+    }
+    rc = 0;
+out:
+    sqlite3_finalize(qr);
+    sqlite3_finalize(qe);
+    ms_store_unlock(st);
+    if (rc == 0 && n) {
+        /* Seeds of a variant validate at the same steps: group equal x. */
+        qsort(s, n, sizeof *s, cmp_sample);
+        c->x = ms_malloc(n * sizeof *c->x);
+        for (int m = 0; m < MS_METRIC_N; m++) {
+            c->mean[m] = ms_malloc(n * sizeof(double));
+            c->lo[m] = ms_malloc(n * sizeof(double));
+            c->hi[m] = ms_malloc(n * sizeof(double));
+            c->cnt[m] = ms_calloc(n, sizeof(int));
+        }
+        for (size_t i = 0; i < n;) {
+            size_t j = i;
+            while (j < n && s[j].x == s[i].x)
+                j++;
+            int k = c->n++;
+            c->x[k] = s[i].x;
+            for (int m = 0; m < MS_METRIC_N; m++) {
+                double sum = 0, lo = INFINITY, hi = -INFINITY;
+                int cnt = 0;
+                for (size_t t = i; t < j; t++) {
+                    double v = s[t].v[m];
+                    if (!isfinite(v))
+                        continue;
+                    sum += v;
+                    lo = v < lo ? v : lo;
+                    hi = v > hi ? v : hi;
+                    cnt++;
+                }
+                c->cnt[m][k] = cnt;
+                c->mean[m][k] = cnt ? sum / cnt : NAN;
+                c->lo[m][k] = lo;
+                c->hi[m][k] = hi;
+            }
+            i = j;
+        }
+    }
+    free(s);
+    if (rc)
+        curves_release(c);
+    return rc;
+}
+
+static int has_metric(const curves *c, int m)
+{
+    for (int k = 0; k < c->n; k++)
+        if (c->cnt[m][k])
+            return 1;
+    return 0;
+}
+
+/* ---- the script ---- */
+
+/* A gnuplot single-quoted string: only the quote itself is special. */
+static void gp_str(FILE *f, const char *s)
+{
+    fputc('\'', f);
+    for (; *s; s++) {
+        if (*s == '\'')
+            fputc('\'', f);
+        fputc(*s == '\n' ? ' ' : *s, f);
+    }
+    fputc('\'', f);
+}
+
+static const char *const palette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                                      "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"};
+#define NPALETTE ((int)(sizeof palette / sizeof palette[0]))
+static const char *const metric_label[MS_METRIC_N] = {"batch loss", "train loss", "val loss",
+                                                      "train acc", "val acc"};
+static const char *const metric_short[MS_METRIC_N] = {"batch", "train", "val", "train", "val"};
+
+/* Dash type by role: validation solid, training dashed, batch dotted. */
+static int dash_of(ms_metric m)
+{
+    return m == MS_METRIC_BATCH_LOSS ? 3 : (m == MS_METRIC_TRAIN_LOSS || m == MS_METRIC_TRAIN_ACC) ? 2 : 1;
+}
+
+typedef struct figure {
+    const ms_plot *p;
+    curves *cv; /* one per p->variants, n = 0 when skipped */
+    const char **color;
+} figure;
+
+/* y range of a panel, ignoring the first 5% of the x range (the start of
+ * training, where the loss is many times its later values): a loss axis
+ * from 0 to a little above the rest, an accuracy axis from a little below
+ * the rest to 100. Returns 0 when the panel has no data. */
+static int panel_range(const figure *fg, const ms_plot_panel *pn, int acc, int logy, double *y0,
+                       double *y1)
+{
+    double xmin = INFINITY, xmax = -INFINITY;
+    for (int v = 0; v < fg->p->nvariants; v++)
+        for (int k = 0; k < fg->cv[v].n; k++) {
+            xmin = fmin(xmin, fg->cv[v].x[k]);
+            xmax = fmax(xmax, fg->cv[v].x[k]);
+        }
+    if (!(xmin <= xmax))
+        return 0;
+    double cut = xmin + 0.05 * (xmax - xmin), lo = INFINITY, hi = -INFINITY;
+    for (int pass = 0; pass < 2 && !(lo <= hi); pass++) /* pass 1: everything */
+        for (int v = 0; v < fg->p->nvariants; v++)
+            for (int i = 0; i < pn->nmetrics; i++) {
+                const curves *c = &fg->cv[v];
+                int m = pn->metrics[i];
+                for (int k = 0; k < c->n; k++)
+                    if (c->cnt[m][k] && (pass || c->x[k] >= cut)) {
+                        lo = fmin(lo, c->lo[m][k]);
+                        hi = fmax(hi, c->hi[m][k]);
+                    }
+            }
+    if (!(lo <= hi))
+        return 0;
+    if (acc) {
+        double span = fmax(hi - lo, 1);
+        *y0 = fmax(0, lo - 0.08 * span);
+        *y1 = fmin(100, hi + 0.08 * span);
+        if (*y1 - *y0 < 1)
+            *y1 = *y0 + 1;
+    } else if (logy) {
+        *y0 = lo > 0 ? lo / 1.25 : 1e-3;
+        *y1 = hi > 0 ? hi * 1.25 : 1;
+    } else {
+        *y0 = 0;
+        *y1 = hi > 0 ? hi * 1.1 : 1;
+    }
+    return 1;
+}
+
+static void write_data(FILE *f, const figure *fg)
+{
+    const ms_plot *p = fg->p;
+    for (int v = 0; v < p->nvariants; v++)
+        for (int m = 0; m < MS_METRIC_N; m++) {
+            const curves *c = &fg->cv[v];
+            if (!c->n || !has_metric(c, m))
+                continue;
+            fprintf(f, "$d%d_%d << EOD\n", v, m);
+            for (int k = 0; k < c->n; k++)
+                if (c->cnt[m][k])
+                    fprintf(f, "%.17g %.17g %.17g %.17g\n", c->x[k], c->mean[m][k], c->lo[m][k],
+                            c->hi[m][k]);
+            fputs("EOD\n", f);
+        }
+}
+
+static void write_panel(FILE *f, const figure *fg, const ms_plot_panel *pn)
+{
+    const ms_plot *p = fg->p;
+    int acc = ms_metric_is_acc(pn->metrics[0]), logy = !acc && p->log_loss;
+    int nshown = 0;
+    for (int v = 0; v < p->nvariants; v++)
+        nshown += fg->cv[v].n > 0;
+    double y0, y1;
+    fprintf(f, "set xlabel '%s'\n", p->x_epoch ? "epoch" : "training step");
+    if (acc)
+        fputs("set ylabel 'accuracy (%)'\nset key bottom right\n", f);
+    else
+        fputs("set ylabel 'cross-entropy loss'\nset key top right\n", f);
+    fputs(logy ? "set logscale y\n" : "unset logscale y\n", f);
+    if (panel_range(fg, pn, acc, logy, &y0, &y1))
+        fprintf(f, "set yrange [%.17g:%.17g]\n", y0, y1);
+    else
+        fputs("set yrange [*:*]\n", f);
+    if (pn->nmetrics == 1)
+        fprintf(f, "set title '%s'\n", metric_label[pn->metrics[0]]);
+    else
+        fputs("set title ''\n", f);
+
+    int first = 1;
+    fputs("plot ", f);
+    /* Bands first, under every line. */
+    for (int v = 0; v < p->nvariants; v++)
+        for (int i = 0; i < pn->nmetrics; i++) {
+            int m = pn->metrics[i];
+            if (fg->cv[v].nseeds < 2 || !has_metric(&fg->cv[v], m))
+                continue;
+            fprintf(f, "%s$d%d_%d using 1:3:4 with filledcurves lc rgb '%s' fs transparent solid 0.18 "
+                    "noborder notitle", first ? "" : ", \\\n     ", v, m, fg->color[v]);
+            first = 0;
+        }
+    /* The reference first in the legend, then the others in manifest order. */
+    for (int pass = 0; pass < 2; pass++)
+        for (int v = 0; v < p->nvariants; v++) {
+            if ((v == p->reference) != (pass == 0))
+                continue;
+            const curves *c = &fg->cv[v];
+            for (int i = 0; i < pn->nmetrics; i++) {
+                int m = pn->metrics[i];
+                if (!c->n || !has_metric(c, m))
+                    continue;
+                char label[256];
+                const char *name = c->variant;
+                if (nshown == 1 && pn->nmetrics > 1)
+                    snprintf(label, sizeof label, "%s", metric_short[m]);
+                else if (pn->nmetrics == 1)
+                    snprintf(label, sizeof label, "%s", name);
+                else
+                    snprintf(label, sizeof label, "%s, %s", name, metric_short[m]);
+                if (v == p->reference && nshown > 1)
+                    snprintf(label + strlen(label), sizeof label - strlen(label), " (reference)");
+                if (c->nseeds > 1)
+                    snprintf(label + strlen(label), sizeof label - strlen(label), ", %d seeds",
+                             c->nseeds);
+                fprintf(f, "%s$d%d_%d using 1:2 with lines lc rgb '%s' dt %d lw %s title ",
+                        first ? "" : ", \\\n     ", v, m, fg->color[v], pn->nmetrics > 1 ? dash_of((ms_metric)m) : 1,
+                        v == p->reference ? "2.2" : "1.8");
+                gp_str(f, label);
+                first = 0;
+            }
+        }
+    fputc('\n', f);
+}
+
+static void write_figure(FILE *f, const figure *fg, const char *term, const char *out)
+{
+    const ms_plot *p = fg->p;
+    int w = p->npanels == 1 ? 800 : 600 * p->npanels;
+    fprintf(f, "set terminal %s size %d,500 noenhanced font 'Sans,11' background rgb 'white'\n",
+            term, w);
+    fputs("set output ", f);
+    gp_str(f, out);
+    fputc('\n', f);
+    int seeds = 0;
+    for (int v = 0; v < p->nvariants; v++)
+        seeds = fg->cv[v].nseeds > seeds ? fg->cv[v].nseeds : seeds;
+    fprintf(f, "set multiplot layout 1,%d title ", p->npanels);
+    if (seeds > 1) {
+        char *t = NULL;
+        if (asprintf(&t, "%s\n(mean over seeds; shaded: min to max)", p->title) < 0)
+            abort();
+        /* a real line break in the title: gnuplot's "\n" needs double quotes */
+        fputs("\"", f);
+        for (const char *s = t; *s; s++) {
+            if (*s == '"' || *s == '\\')
+                fputc('\\', f);
+            if (*s == '\n')
+                fputs("\\n", f);
+            else
+                fputc(*s, f);
+        }
+        fputs("\"", f);
+        free(t);
+    } else
+        gp_str(f, p->title);
+    fputs(" font 'Sans,14'\n", f);
+    for (int i = 0; i < p->npanels; i++)
+        write_panel(f, fg, &p->panels[i]);
+    fputs("unset multiplot\nset output\n", f);
+}
+
+/* ---- running gnuplot ---- */
+
+static char *tmp_in(const char *dir, const char *name, const char *ext)
+{
+    char *p = NULL;
+    if (asprintf(&p, "%s/.%s.%s.XXXXXX", dir, name, ext) < 0)
+        abort();
+    int fd = mkstemp(p);
+    if (fd < 0) {
+        int e = errno;
+        ms_error("cannot create a file in '%s': %s", dir, strerror(e));
+        free(p);
+        return NULL;
+    }
+    close(fd);
+    return p;
+}
+
+/* The last non-empty line of a file (gnuplot's error message), malloc'd. */
+static char *last_line(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char line[1024], *last = NULL;
+    if (!f)
+        return NULL;
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (line[strspn(line, " \t^")]) {
+            free(last);
+            last = ms_strdup(line);
+        }
+    }
+    fclose(f);
+    return last;
+}
+
+/* Run `gnuplot script`, its stdout and stderr into errpath; 0 on exit status 0. */
+static int run_gnuplot(const char *gnuplot, const char *script, const char *errpath,
+                       const char *plot)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        return ms_error("cannot start gnuplot: %s", strerror(errno));
+    if (pid == 0) {
+        int fd = open(errpath, O_WRONLY | O_TRUNC);
+        int in = open("/dev/null", O_RDONLY);
+        if (fd < 0 || in < 0 || dup2(in, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+            _exit(127);
+        execl(gnuplot, "gnuplot", script, (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return ms_error("cannot wait for gnuplot: %s", strerror(errno));
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return 0;
+    char *msg = last_line(errpath);
+    if (WIFEXITED(status))
+        ms_error("gnuplot failed on plot '%s' (exit status %d)%s%s", plot, WEXITSTATUS(status),
+                 msg ? ": " : "", msg ? msg : "");
+    else
+        ms_error("gnuplot failed on plot '%s' (signal %d)", plot, WTERMSIG(status));
+    free(msg);
+    return -1;
+}
+
+static int nonempty(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && st.st_size > 0;
+}
+
+/* fsync a file so the rename publishes complete data. */
+static int sync_file(const char *path)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+static int mkdir_p(const char *dir)
+{
+    char *p = ms_strdup(dir);
+    int rc = 0;
+    for (char *s = p + 1;; s++) {
+        if (*s != '/' && *s)
+            continue;
+        char c = *s;
+        *s = '\0';
+        if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+            rc = ms_error("cannot create '%s': %s", p, strerror(errno));
+            break;
+        }
+        *s = c;
+        if (!c)
+            break;
+    }
+    struct stat st;
+    if (!rc && (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)))
+        rc = ms_error("'%s' is not a directory", dir);
+    free(p);
+    return rc;
+}
+
+static int draw(ms_store *st, const char *sweep, const ms_plot *p, const char *gnuplot,
+                const char *outdir, int *drawn)
+{
+    figure fg = {p, ms_calloc((size_t)p->nvariants, sizeof(curves)),
+                 ms_calloc((size_t)p->nvariants, sizeof(char *))};
+    int rc = -1, nvar = 0, ncolor = 0;
+    char *script = NULL, *errf = NULL, *tpng = NULL, *tsvg = NULL, *png = NULL, *svg = NULL;
+    *drawn = 0;
+    for (int v = 0; v < p->nvariants; v++) {
+        if (read_curves(st, sweep, p->variants[v], p->x_epoch, &fg.cv[v]) < 0)
+            goto out;
+        if (!fg.cv[v].n) {
+            ms_error("warning: plot '%s': no results of variant '%s' in '%s', skipped", p->name,
+                     p->variants[v], ms_store_path(st));
+            continue;
+        }
+        fg.color[v] = v == p->reference ? "#000000" : palette[ncolor++ % NPALETTE];
+        nvar++;
+    }
+    /* Data for the figure's metrics at all? */
+    int any = 0;
+    for (int v = 0; v < p->nvariants; v++)
+        for (int i = 0; i < p->npanels; i++)
+            for (int j = 0; j < p->panels[i].nmetrics; j++)
+                any |= fg.cv[v].n && has_metric(&fg.cv[v], p->panels[i].metrics[j]);
+    if (!nvar || !any) {
+        ms_error("warning: plot '%s': no data in '%s', no figure written", p->name, ms_store_path(st));
+        rc = 0;
+        goto out;
+    }
+    if (!(tpng = tmp_in(outdir, p->name, "png")) || !(tsvg = tmp_in(outdir, p->name, "svg")) ||
+        !(script = tmp_in(outdir, p->name, "gp")) || !(errf = tmp_in(outdir, p->name, "log")))
+        goto out;
+    FILE *f = fopen(script, "w");
+    if (!f) {
+        ms_error("cannot write '%s': %s", script, strerror(errno));
+        goto out;
+    }
+    fprintf(f, "# mlpsweep plot '%s'\nset encoding utf8\nset grid lc rgb '#dddddd'\n"
+               "set key opaque box lc rgb '#cccccc' samplen 3 spacing 1.1\n"
+               "set border lc rgb '#444444'\nset tics nomirror\n",
+            p->name);
+    write_data(f, &fg);
+    write_figure(f, &fg, "pngcairo", tpng);
+    write_figure(f, &fg, "svg dynamic", tsvg);
+    if (fclose(f) != 0) {
+        ms_error("cannot write '%s': %s", script, strerror(errno));
+        goto out;
+    }
+    if (run_gnuplot(gnuplot, script, errf, p->name) < 0)
+        goto out;
+    if (!nonempty(tpng) || !nonempty(tsvg)) {
+        ms_error("gnuplot wrote no figure for plot '%s'", p->name);
+        goto out;
+    }
+    if (asprintf(&png, "%s/%s.png", outdir, p->name) < 0 ||
+        asprintf(&svg, "%s/%s.svg", outdir, p->name) < 0)
+        abort();
+    if (sync_file(tpng) || sync_file(tsvg) || rename(tpng, png) != 0) {
+        ms_error("cannot write '%s': %s", png, strerror(errno));
+        goto out;
+    }
+    free(tpng);
+    tpng = NULL;
+    if (rename(tsvg, svg) != 0) {
+        ms_error("cannot write '%s': %s", svg, strerror(errno));
+        goto out;
+    }
+    free(tsvg);
+    tsvg = NULL;
+    printf("%s\n%s\n", png, svg);
+    *drawn = 1;
+    rc = 0;
+out:
+    char *tmps[] = {tpng, tsvg, script, errf};
+    for (int i = 0; i < 4; i++)
+        if (tmps[i]) {
+            unlink(tmps[i]);
+            free(tmps[i]);
+        }
+    free(png);
+    free(svg);
+    for (int v = 0; v < p->nvariants; v++)
+        curves_release(&fg.cv[v]);
+    free(fg.cv);
+    free(fg.color);
+    return rc;
+}
+
+int ms_plot_all(ms_store *st, const char *sweep, const ms_manifest *m, const char *outdir,
+                int *written)
+{
+    char *gnuplot = NULL;
+    int rc = 0, n = 0;
+    if (written)
+        *written = 0;
+    if (ms_plot_find_gnuplot(&gnuplot) < 0)
+        return -1;
+    if (mkdir_p(outdir) < 0) {
+        free(gnuplot);
+        return -1;
+    }
+    for (int i = 0; i < m->nplots && rc == 0; i++) {
+        int d = 0;
+        rc = draw(st, sweep, &m->plots[i], gnuplot, outdir, &d);
+        n += d;
+    }
+    free(gnuplot);
+    if (written)
+        *written = n;
+    return rc;
+}

@@ -1,0 +1,393 @@
+/* End-to-end tests of `mlpsweep run`: validation before anything is touched,
+ * identical results whatever --jobs/--threads, exact resume after kill -9 and
+ * after SIGINT, a reader during a run, skipping finished runs, detecting a
+ * changed variant, failed runs, and the one-process lock. */
+#include "ms_test.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#ifndef MS_BIN
+#define MS_BIN "build/mlpsweep"
+#endif
+
+static char *tmp;
+
+static int setup(void **state)
+{
+    (void)state;
+    tmp = ms_tmpdir();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    ms_rmtree(tmp);
+    free(tmp);
+    return 0;
+}
+
+static char *tpath(const char *name)
+{
+    char *p = NULL;
+    if (asprintf(&p, "%s/%s", tmp, name) < 0)
+        abort();
+    return p;
+}
+
+/* A small study: 2 variants x 2 seeds on a few thousand images. */
+static const char *small_manifest(const char *lr_b, int epochs, int train)
+{
+    static char buf[2048];
+    snprintf(buf, sizeof buf,
+             "name: small\n"
+             "data:\n  dir: " MS_DATA_DIR "\n  train: %d\n  val: 1000\n"
+             "defaults:\n  hidden: [24]\n  init: fanin_normal\n  epochs: %d\n"
+             "  early_stop: 6\n  seeds: [1, 2]\n"
+             "variants:\n"
+             "  - name: plain\n    task: \"t1\"\n"
+             "  - name: deep\n    hidden: [20, 12]\n    activation: improved_sigmoid\n"
+             "    momentum: 0.9\n    lr: %s\n",
+             train, epochs, lr_b);
+    return buf;
+}
+
+static void write_text(const char *path, const char *text)
+{
+    ms_write_bytes(path, text, strlen(text), 0);
+}
+
+/* Run mlpsweep with args (a shell string); stderr into *err when non-NULL. */
+static int sh(const char *args, char **err)
+{
+    char *cmd = NULL, *ef = tpath("stderr");
+    if (asprintf(&cmd, "%s %s 2>%s >/dev/null", MS_BIN, args, ef) < 0)
+        abort();
+    int st = system(cmd);
+    free(cmd);
+    if (err) {
+        FILE *f = fopen(ef, "rb");
+        assert_non_null(f);
+        char *b = calloc(1, 1 << 20);
+        size_t n = fread(b, 1, (1 << 20) - 1, f);
+        b[n] = 0;
+        fclose(f);
+        *err = b;
+    }
+    free(ef);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Every metric of the current runs as text, doubles in hex (%a): exact. */
+static char *dump(const char *db)
+{
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    const char *sql[2] = {
+        "SELECT r.variant, r.seed, e.epoch, e.step, e.train_loss, e.train_acc, e.val_loss, "
+        "e.val_acc FROM epochs e JOIN runs r ON r.id = e.run_id WHERE r.current "
+        "ORDER BY r.variant, r.seed, e.epoch",
+        "SELECT r.variant, r.seed, v.step, v.epoch, v.batch_loss, v.train_loss, v.train_acc, "
+        "v.val_loss, v.val_acc FROM evals v JOIN runs r ON r.id = v.run_id WHERE r.current "
+        "ORDER BY r.variant, r.seed, v.step"};
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    for (int s = 0; s < 2; s++) {
+        sqlite3_stmt *q;
+        assert_int_equal(sqlite3_prepare_v2(h, sql[s], -1, &q, NULL), SQLITE_OK);
+        while (sqlite3_step(q) == SQLITE_ROW) {
+            int nc = sqlite3_column_count(q);
+            for (int c = 0; c < nc; c++) {
+                if (sqlite3_column_type(q, c) == SQLITE_FLOAT)
+                    fprintf(f, "%a ", sqlite3_column_double(q, c));
+                else
+                    fprintf(f, "%s ", (const char *)sqlite3_column_text(q, c));
+            }
+            fputc('\n', f);
+        }
+        sqlite3_finalize(q);
+    }
+    fclose(f);
+    sqlite3_close(h);
+    return out;
+}
+
+static long count(const char *db, const char *sql)
+{
+    sqlite3 *h;
+    if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_busy_timeout(h, 2000);
+    sqlite3_stmt *q;
+    long n = -1;
+    if (sqlite3_prepare_v2(h, sql, -1, &q, NULL) == SQLITE_OK) {
+        if (sqlite3_step(q) == SQLITE_ROW)
+            n = (long)sqlite3_column_int64(q, 0);
+        sqlite3_finalize(q);
+    }
+    sqlite3_close(h);
+    return n;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Start mlpsweep in the background; returns its pid. */
+static pid_t spawn(const char *manifest, const char *db, const char *extra)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fd = open("/dev/null", 1);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        execl(MS_BIN, MS_BIN, "run", manifest, "--db", db, "--quiet", extra, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+static int wait_exit(pid_t pid)
+{
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static char *reference; /* dump of an uninterrupted run of small_manifest("0.02", 6, 3000) */
+
+static void test_reference_and_threads(void **state)
+{
+    (void)state;
+    char *m = tpath("small.yaml"), *db1 = tpath("j1.db"), *db2 = tpath("j2.db"), *args = NULL;
+    write_text(m, small_manifest("0.02", 6, 3000));
+    assert_true(asprintf(&args, "run %s --db %s --jobs 1 --threads 1", m, db1) > 0);
+    assert_int_equal(sh(args, NULL), 0);
+    free(args);
+    assert_true(asprintf(&args, "run %s --db %s --jobs 2 --threads 2", m, db2) > 0);
+    assert_int_equal(sh(args, NULL), 0);
+    free(args);
+    char *a = dump(db1), *b = dump(db2);
+    assert_true(strlen(a) > 1000);
+    assert_string_equal(a, b);
+    assert_int_equal(count(db1, "SELECT count(*) FROM runs WHERE status = 'done'"), 4);
+    /* a view answers the common question */
+    assert_int_equal(count(db1, "SELECT done FROM sweep_status"), 4);
+    reference = a;
+    free(b);
+    /* one thread shared by two jobs is refused as oversubscription? no: jobs is capped */
+    char *db3 = tpath("j3.db");
+    assert_true(asprintf(&args, "run %s --db %s --jobs 2 --threads 1", m, db3) > 0);
+    assert_int_equal(sh(args, NULL), 0);
+    free(args);
+    char *c = dump(db3);
+    assert_string_equal(reference, c);
+    free(c);
+    free(m), free(db1), free(db2), free(db3);
+}
+
+static void test_invalid_manifest_touches_nothing(void **state)
+{
+    (void)state;
+    char *m = tpath("bad.yaml"), *db = tpath("bad.db"), *args = NULL, *err;
+    write_text(m, "name: bad\nvariants:\n  - name: a\n    lrr: 0.1\n");
+    assert_true(asprintf(&args, "run %s --db %s", m, db) > 0);
+    assert_int_equal(sh(args, &err), 2);
+    char *want = NULL;
+    assert_true(asprintf(&want, "%s:4:5: unknown key 'lrr' in variant 'a' (did you mean 'lr'?)\n", m) > 0);
+    assert_string_equal(err, want);
+    assert_int_equal(access(db, F_OK), -1); /* the database was not created */
+    free(want), free(err), free(args), free(m), free(db);
+}
+
+/* kill -9 at several moments, resume each time: the end result equals the
+ * uninterrupted run bit for bit, and no committed epoch is ever lost. */
+static void test_kill_and_resume(void **state)
+{
+    (void)state;
+    assert_non_null(reference);
+    char *m = tpath("small.yaml"), *db = tpath("killed.db");
+    long committed = 0;
+    srand(12345);
+    for (int round = 0; round < 5; round++) {
+        pid_t pid = spawn(m, db, "--threads=2");
+        /* wait until at least one more epoch is committed, then a random delay */
+        for (int i = 0; i < 2000; i++) {
+            long n = count(db, "SELECT count(*) FROM epochs");
+            if (n > committed)
+                break;
+            sleep_ms(2);
+        }
+        sleep_ms(rand() % 40);
+        kill(pid, SIGKILL);
+        int st = wait_exit(pid);
+        long n = count(db, "SELECT count(*) FROM epochs");
+        assert_true(n >= committed); /* nothing committed is lost */
+        committed = n;
+        if (st == 0)
+            break; /* finished before the kill landed */
+    }
+    pid_t pid = spawn(m, db, "--threads=2");
+    assert_int_equal(wait_exit(pid), 0);
+    char *d = dump(db);
+    assert_string_equal(reference, d);
+    assert_int_equal(count(db, "SELECT count(*) FROM runs WHERE status <> 'done'"), 0);
+    free(d), free(m), free(db);
+}
+
+static void test_sigint_stops_cleanly(void **state)
+{
+    (void)state;
+    char *m = tpath("small.yaml"), *db = tpath("int.db"), *args = NULL, *err;
+    pid_t pid = spawn(m, db, "--jobs=1");
+    for (int i = 0; i < 2000 && count(db, "SELECT count(*) FROM epochs") < 1; i++)
+        sleep_ms(2);
+    kill(pid, SIGINT);
+    int st = wait_exit(pid);
+    if (st == 0) { /* it finished first: nothing to check about interruption */
+        free(m), free(db);
+        return;
+    }
+    assert_int_equal(st, 130);
+    assert_true(count(db, "SELECT count(*) FROM runs WHERE stop_reason = 'interrupted'") >= 1);
+    assert_int_equal(count(db, "SELECT count(*) FROM runs WHERE status = 'running'"), 0);
+    assert_true(asprintf(&args, "run %s --db %s", m, db) > 0);
+    assert_int_equal(sh(args, &err), 0);
+    char *d = dump(db);
+    assert_string_equal(reference, d);
+    free(d), free(err), free(args), free(m), free(db);
+}
+
+static void test_reader_during_run(void **state)
+{
+    (void)state;
+    char *m = tpath("small.yaml"), *db = tpath("read.db");
+    pid_t pid = spawn(m, db, "--threads=2");
+    int reads = 0, errors = 0, done = 0;
+    while (!done) {
+        int st;
+        done = waitpid(pid, &st, WNOHANG) == pid;
+        if (done)
+            assert_int_equal(WIFEXITED(st) ? WEXITSTATUS(st) : -1, 0);
+        sqlite3 *h;
+        if (access(db, F_OK) != 0 || sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+            continue;
+        /* no busy timeout: a reader must never be blocked by the writer */
+        sqlite3_stmt *q;
+        int rc = sqlite3_prepare_v2(h, "SELECT count(*), sum(final_val_acc) FROM run_summary", -1, &q, NULL);
+        if (rc == SQLITE_OK) {
+            rc = sqlite3_step(q);
+            if (rc != SQLITE_ROW) {
+                print_message("reader: step: %s (%d reads before)\n", sqlite3_errmsg(h), reads);
+                errors++;
+            }
+            sqlite3_finalize(q);
+            reads++;
+        } else if (reads > 0) {
+            /* Only while the file is being created (schema and WAL switch, before
+             * the first successful read) may a reader see it locked. */
+            print_message("reader: prepare: %s (%d reads before)\n", sqlite3_errmsg(h), reads);
+            errors++;
+        }
+        sqlite3_close(h);
+    }
+    assert_int_equal(errors, 0);
+    assert_true(reads > 0);
+    free(m), free(db);
+}
+
+static void test_skip_done_and_changed_variant(void **state)
+{
+    (void)state;
+    char *m = tpath("small.yaml"), *db = tpath("j1.db"), *args = NULL, *err;
+    assert_true(asprintf(&args, "run %s --db %s", m, db) > 0);
+    assert_int_equal(sh(args, &err), 0);
+    assert_non_null(strstr(err, "4 runs, 4 done already, 0 to train"));
+    free(err);
+    /* change variant deep's learning rate: its two runs are new */
+    char *m2 = tpath("changed.yaml");
+    write_text(m2, small_manifest("0.03", 6, 3000));
+    free(args);
+    assert_true(asprintf(&args, "run %s --db %s", m2, db) > 0);
+    assert_int_equal(sh(args, &err), 0);
+    assert_non_null(strstr(err, "variant 'deep' seed 1 changed in the manifest: starting it as a new run"));
+    assert_non_null(strstr(err, "4 runs, 2 done already, 2 to train"));
+    free(err);
+    assert_int_equal(count(db, "SELECT count(*) FROM runs"), 6);
+    assert_int_equal(count(db, "SELECT count(*) FROM runs WHERE current"), 4);
+    /* status reads the database alone */
+    free(args);
+    assert_true(asprintf(&args, "status --db %s", db) > 0);
+    assert_int_equal(sh(args, &err), 0);
+    free(err), free(args), free(m), free(m2), free(db);
+}
+
+static void test_failed_run_and_retry(void **state)
+{
+    (void)state;
+    char *m = tpath("diverge.yaml"), *db = tpath("fail.db"), *args = NULL, *err;
+    const char *text = "name: div\ndata:\n  dir: " MS_DATA_DIR "\n  train: 1000\n  val: 200\n"
+                       "defaults:\n  hidden: [8]\n  epochs: 3\n"
+                       "variants:\n  - name: ok\n  - name: boom\n    lr: 3e38\n"
+                       "    hidden: [8, 8, 8]\n    activation: improved_sigmoid\n";
+    write_text(m, text);
+    assert_true(asprintf(&args, "run %s --db %s", m, db) > 0);
+    /* lr 3e38 overflows the float32 weights at the first update */
+    assert_int_equal(sh(args, &err), 1);
+    assert_int_equal(count(db, "SELECT count(*) FROM runs WHERE status = 'failed'"), 1);
+    assert_non_null(strstr(err, "run 'boom' seed 1 failed"));
+    assert_int_equal(count(db, "SELECT count(*) FROM runs WHERE variant = 'ok' AND status = 'done'"), 1);
+    assert_int_equal(count(db, "SELECT count(*) FROM runs WHERE error LIKE '%diverged%'"), 1);
+    free(err);
+    /* rerun: the failed run is skipped and reported */
+    assert_int_equal(sh(args, &err), 1);
+    assert_non_null(strstr(err, "--retry-failed"));
+    free(err), free(args);
+    assert_true(asprintf(&args, "run %s --db %s --retry-failed", m, db) > 0);
+    assert_int_equal(sh(args, &err), 1);
+    assert_non_null(strstr(err, "1 to train"));
+    free(err), free(args), free(m), free(db);
+}
+
+static void test_one_process_per_db(void **state)
+{
+    (void)state;
+    char *m = tpath("slow.yaml"), *db = tpath("lock.db"), *args = NULL, *err;
+    write_text(m, small_manifest("0.02", 40, 6000));
+    pid_t pid = spawn(m, db, "--jobs=1");
+    for (int i = 0; i < 2000 && count(db, "SELECT count(*) FROM epochs") < 1; i++)
+        sleep_ms(2);
+    assert_true(asprintf(&args, "run %s --db %s", m, db) > 0);
+    assert_int_equal(sh(args, &err), 1);
+    char *want = NULL;
+    assert_true(asprintf(&want, "mlpsweep: another mlpsweep is running a sweep on '%s'\n", db) > 0);
+    assert_string_equal(err, want);
+    kill(pid, SIGTERM);
+    assert_int_equal(wait_exit(pid), 130);
+    free(want), free(err), free(args), free(m), free(db);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reference_and_threads),
+        cmocka_unit_test(test_invalid_manifest_touches_nothing),
+        cmocka_unit_test(test_kill_and_resume),
+        cmocka_unit_test(test_sigint_stops_cleanly),
+        cmocka_unit_test(test_reader_during_run),
+        cmocka_unit_test(test_skip_done_and_changed_variant),
+        cmocka_unit_test(test_failed_run_and_retry),
+        cmocka_unit_test(test_one_process_per_db),
+    };
+    int rc = cmocka_run_group_tests_name("sweep", tests, setup, teardown);
+    free(reference);
+    return rc;
+}
