@@ -15,6 +15,8 @@ static const struct cmd commands[] = {
     {"run", cmd_run, "run a manifest's sweep in parallel into SQLite (resumes)"},
     {"check", cmd_check, "validate a manifest and list its runs"},
     {"status", cmd_status, "show a sweep's progress from its database"},
+    {"export", cmd_export, "write a sweep's results as CSV, Markdown, LaTeX or JSON"},
+    {"plot", cmd_plot, "draw the manifest's figures (PNG and SVG) with gnuplot"},
     {"train", cmd_train, "train one configuration, one CSV row per epoch on stdout"},
     {"gradcheck", cmd_gradcheck, "compare analytic and numerical gradients (the assignment's check)"},
 };

@@ -218,6 +218,10 @@ out:
                     hi = v > hi ? v : hi;
                     cnt++;
                 }
+                /* A point only where every seed has a value: seeds that stopped
+                 * early would otherwise make the mean jump where they end. */
+                if (cnt < c->nseeds)
+                    cnt = 0;
                 c->cnt[m][k] = cnt;
                 c->mean[m][k] = cnt ? sum / cnt : NAN;
                 c->lo[m][k] = lo;
@@ -257,9 +261,11 @@ static void gp_str(FILE *f, const char *s)
 static const char *const palette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                                       "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"};
 #define NPALETTE ((int)(sizeof palette / sizeof palette[0]))
-static const char *const metric_label[MS_METRIC_N] = {"batch loss", "train loss", "val loss",
-                                                      "train acc", "val acc"};
-static const char *const metric_short[MS_METRIC_N] = {"batch", "train", "val", "train", "val"};
+static const char *const metric_label[MS_METRIC_N] = {
+    "training batch loss", "training loss", "validation loss", "training accuracy",
+    "validation accuracy"};
+static const char *const metric_short[MS_METRIC_N] = {"train batches", "train", "val", "train",
+                                                      "val"};
 
 /* Dash type by role: validation solid, training dashed, batch dotted. */
 static int dash_of(ms_metric m)
@@ -271,12 +277,14 @@ typedef struct figure {
     const ms_plot *p;
     curves *cv; /* one per p->variants, n = 0 when skipped */
     const char **color;
+    int seeds;      /* the most seeds of any variant drawn */
+    int same_seeds; /* every variant drawn has `seeds` seeds */
 } figure;
 
-/* y range of a panel, ignoring the first 5% of the x range (the start of
- * training, where the loss is many times its later values): a loss axis
- * from 0 to a little above the rest, an accuracy axis from a little below
- * the rest to 100. Returns 0 when the panel has no data. */
+/* y range of a panel: the values (band included) with a margin, ignoring
+ * the first 5% of the x range, the start of training, where the loss is
+ * many times its later values and the accuracy far below them. Never below
+ * 0, accuracy never above 100. Returns 0 when the panel has no data. */
 static int panel_range(const figure *fg, const ms_plot_panel *pn, int acc, int logy, double *y0,
                        double *y1)
 {
@@ -302,19 +310,18 @@ static int panel_range(const figure *fg, const ms_plot_panel *pn, int acc, int l
             }
     if (!(lo <= hi))
         return 0;
-    if (acc) {
-        double span = fmax(hi - lo, 1);
-        *y0 = fmax(0, lo - 0.08 * span);
-        *y1 = fmin(100, hi + 0.08 * span);
-        if (*y1 - *y0 < 1)
-            *y1 = *y0 + 1;
-    } else if (logy) {
+    if (logy) {
         *y0 = lo > 0 ? lo / 1.25 : 1e-3;
         *y1 = hi > 0 ? hi * 1.25 : 1;
-    } else {
-        *y0 = 0;
-        *y1 = hi > 0 ? hi * 1.1 : 1;
+        return 1;
     }
+    double span = hi - lo, pad = acc ? 1 : 0.01;
+    if (span < pad)
+        span = pad;
+    *y0 = fmax(0, lo - 0.08 * span);
+    *y1 = hi + 0.08 * span;
+    if (acc && *y1 > 100)
+        *y1 = 100;
     return 1;
 }
 
@@ -335,6 +342,23 @@ static void write_data(FILE *f, const figure *fg)
         }
 }
 
+/* A curve's legend entry: the variant (or only `what` when the figure has
+ * one variant), "(reference)", and the seed count when variants differ. */
+static const char *curve_label(const figure *fg, int v, const char *what)
+{
+    static char label[256];
+    const curves *c = &fg->cv[v];
+    size_t k;
+    if (what)
+        k = (size_t)snprintf(label, sizeof label, "%s", what);
+    else
+        k = (size_t)snprintf(label, sizeof label, "%s%s", c->variant,
+                             v == fg->p->reference ? " (reference)" : "");
+    if (k < sizeof label && !fg->same_seeds && c->nseeds > 1)
+        snprintf(label + k, sizeof label - k, ", %d seeds", c->nseeds);
+    return label;
+}
+
 static void write_panel(FILE *f, const figure *fg, const ms_plot_panel *pn)
 {
     const ms_plot *p = fg->p;
@@ -344,6 +368,7 @@ static void write_panel(FILE *f, const figure *fg, const ms_plot_panel *pn)
         nshown += fg->cv[v].n > 0;
     double y0, y1;
     fprintf(f, "set xlabel '%s'\n", p->x_epoch ? "epoch" : "training step");
+    fputs("set xrange [0:*]\nset autoscale xfixmax\n", f); /* the axis ends with the data */
     if (acc)
         fputs("set ylabel 'accuracy (%)'\nset key bottom right\n", f);
     else
@@ -370,36 +395,39 @@ static void write_panel(FILE *f, const figure *fg, const ms_plot_panel *pn)
                     "noborder notitle", first ? "" : ", \\\n     ", v, m, fg->color[v]);
             first = 0;
         }
-    /* The reference first in the legend, then the others in manifest order. */
-    for (int pass = 0; pass < 2; pass++)
-        for (int v = 0; v < p->nvariants; v++) {
-            if ((v == p->reference) != (pass == 0))
+    /* Several variants with several metrics: colour tells the variants and
+     * dash the metrics apart, so the legend lists each once (entries drawn
+     * from NaN: no data, just a line in the key). */
+    int compact = nshown > 1 && pn->nmetrics > 1;
+    for (int v = 0; v < p->nvariants; v++) {
+        const curves *c = &fg->cv[v];
+        const char *lw = v == p->reference ? "2.2" : "1.8";
+        int drawn = 0;
+        for (int i = 0; i < pn->nmetrics; i++) {
+            int m = pn->metrics[i];
+            if (!c->n || !has_metric(c, m))
                 continue;
-            const curves *c = &fg->cv[v];
-            for (int i = 0; i < pn->nmetrics; i++) {
-                int m = pn->metrics[i];
-                if (!c->n || !has_metric(c, m))
-                    continue;
-                char label[256];
-                const char *name = c->variant;
-                if (nshown == 1 && pn->nmetrics > 1)
-                    snprintf(label, sizeof label, "%s", metric_short[m]);
-                else if (pn->nmetrics == 1)
-                    snprintf(label, sizeof label, "%s", name);
-                else
-                    snprintf(label, sizeof label, "%s, %s", name, metric_short[m]);
-                if (v == p->reference && nshown > 1)
-                    snprintf(label + strlen(label), sizeof label - strlen(label), " (reference)");
-                if (c->nseeds > 1)
-                    snprintf(label + strlen(label), sizeof label - strlen(label), ", %d seeds",
-                             c->nseeds);
-                fprintf(f, "%s$d%d_%d using 1:2 with lines lc rgb '%s' dt %d lw %s title ",
-                        first ? "" : ", \\\n     ", v, m, fg->color[v], pn->nmetrics > 1 ? dash_of((ms_metric)m) : 1,
-                        v == p->reference ? "2.2" : "1.8");
-                gp_str(f, label);
-                first = 0;
+            fprintf(f, "%s$d%d_%d using 1:2 with lines lc rgb '%s' dt %d lw %s ",
+                    first ? "" : ", \\\n     ", v, m, fg->color[v],
+                    pn->nmetrics > 1 ? dash_of((ms_metric)m) : 1, lw);
+            first = 0;
+            drawn = 1;
+            if (compact) {
+                fputs("notitle", f);
+                continue;
             }
+            fputs("title ", f);
+            gp_str(f, curve_label(fg, v, nshown == 1 && pn->nmetrics > 1 ? metric_short[m] : NULL));
         }
+        if (compact && drawn) {
+            fprintf(f, ", \\\n     NaN with lines lc rgb '%s' dt 1 lw %s title ", fg->color[v], lw);
+            gp_str(f, curve_label(fg, v, NULL));
+        }
+    }
+    for (int i = 0; compact && i < pn->nmetrics; i++) {
+        fprintf(f, ", \\\n     NaN with lines lc rgb '#555555' dt %d lw 1.8 title '%s'",
+                dash_of(pn->metrics[i]), metric_short[pn->metrics[i]]);
+    }
     fputc('\n', f);
 }
 
@@ -412,13 +440,12 @@ static void write_figure(FILE *f, const figure *fg, const char *term, const char
     fputs("set output ", f);
     gp_str(f, out);
     fputc('\n', f);
-    int seeds = 0;
-    for (int v = 0; v < p->nvariants; v++)
-        seeds = fg->cv[v].nseeds > seeds ? fg->cv[v].nseeds : seeds;
     fprintf(f, "set multiplot layout 1,%d title ", p->npanels);
-    if (seeds > 1) {
-        char *t = NULL;
-        if (asprintf(&t, "%s\n(mean over seeds; shaded: min to max)", p->title) < 0)
+    if (fg->seeds > 1) {
+        char *t = NULL, n[32] = "seeds";
+        if (fg->same_seeds)
+            snprintf(n, sizeof n, "%d seeds", fg->seeds);
+        if (asprintf(&t, "%s\n(mean of %s; shaded: min to max)", p->title, n) < 0)
             abort();
         /* a real line break in the title: gnuplot's "\n" needs double quotes */
         fputs("\"", f);
@@ -454,6 +481,7 @@ static char *tmp_in(const char *dir, const char *name, const char *ext)
         free(p);
         return NULL;
     }
+    fchmod(fd, 0644); /* mkstemp's 0600 would make the figures private */
     close(fd);
     return p;
 }
@@ -553,7 +581,7 @@ static int draw(ms_store *st, const char *sweep, const ms_plot *p, const char *g
                 const char *outdir, int *drawn)
 {
     figure fg = {p, ms_calloc((size_t)p->nvariants, sizeof(curves)),
-                 ms_calloc((size_t)p->nvariants, sizeof(char *))};
+                 ms_calloc((size_t)p->nvariants, sizeof(char *)), 0, 0};
     int rc = -1, nvar = 0, ncolor = 0;
     char *script = NULL, *errf = NULL, *tpng = NULL, *tsvg = NULL, *png = NULL, *svg = NULL;
     *drawn = 0;
@@ -574,6 +602,13 @@ static int draw(ms_store *st, const char *sweep, const ms_plot *p, const char *g
         for (int i = 0; i < p->npanels; i++)
             for (int j = 0; j < p->panels[i].nmetrics; j++)
                 any |= fg.cv[v].n && has_metric(&fg.cv[v], p->panels[i].metrics[j]);
+    fg.same_seeds = 1;
+    for (int v = 0; v < p->nvariants; v++)
+        if (fg.cv[v].n) {
+            if (fg.seeds && fg.cv[v].nseeds != fg.seeds)
+                fg.same_seeds = 0;
+            fg.seeds = fg.cv[v].nseeds > fg.seeds ? fg.cv[v].nseeds : fg.seeds;
+        }
     if (!nvar || !any) {
         ms_error("warning: plot '%s': no data in '%s', no figure written", p->name, ms_store_path(st));
         rc = 0;
@@ -587,7 +622,7 @@ static int draw(ms_store *st, const char *sweep, const ms_plot *p, const char *g
         ms_error("cannot write '%s': %s", script, strerror(errno));
         goto out;
     }
-    fprintf(f, "# mlpsweep plot '%s'\nset encoding utf8\nset grid lc rgb '#dddddd'\n"
+    fprintf(f, "# mlpsweep plot '%s'\nset encoding utf8\nset grid xtics ytics lt 1 lc rgb '#dddddd' lw 1\n"
                "set key opaque box lc rgb '#cccccc' samplen 3 spacing 1.1\n"
                "set border lc rgb '#444444'\nset tics nomirror\n",
             p->name);

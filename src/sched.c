@@ -1,6 +1,7 @@
 /* ms_sched: worker threads, the longest-first queue, thread shares. */
 #define _POSIX_C_SOURCE 200809L
 #include "ms_sched.h"
+#include "ms_progress.h"
 #include "ms_train.h"
 #include "ms_util.h"
 
@@ -49,6 +50,7 @@ typedef struct sched {
     int active; /* runs in progress */
     int store_failed;
     int nfailed, ndone;
+    ms_progress *prog;
     pthread_mutex_t mu;
 } sched;
 
@@ -62,23 +64,20 @@ static int share_of(sched *s)
     return sh > 0 ? sh : 1;
 }
 
-static void progress(sched *s, const ms_job *r, const ms_epoch *e, int threads)
-{
-    if (s->o->quiet)
-        return;
-    fprintf(stderr, "%-18s seed %-4llu epoch %3d/%-3d  val acc %6.2f%%  val loss %.4f  %5.2fs  [%d thr]\n",
-            r->variant, (unsigned long long)r->cfg.seed, e->epoch, r->cfg.epochs, 100 * e->val_acc, e->val_loss, e->seconds, threads);
-}
-
 /* Train one run to its end; 0 done, 1 failed, 2 cancelled, -1 store error. */
 static int train_one(sched *s, ms_job *r)
 {
     ms_trainer t;
+    int slot = ms_progress_start(s->prog, r->variant, r->cfg.seed, r->epochs_done, r->cfg.epochs);
+    const char *how = "failed";
     ms_provenance p = {s->o->version, s->o->compiler, s->o->host, (long)getpid(), share_of(s)};
-    if (ms_store_start_run(s->st, r->run_id, &p) < 0)
+    if (ms_store_start_run(s->st, r->run_id, &p) < 0) {
+        ms_progress_end(s->prog, slot, how);
         return -1;
+    }
     if (ms_trainer_init(&t, &r->cfg, s->data, share_of(s)) < 0) {
         ms_store_set_status(s->st, r->run_id, "failed", NULL, "cannot start the run");
+        ms_progress_end(s->prog, slot, how);
         return 1;
     }
     t.cancel = &ms_sched_cancel;
@@ -106,6 +105,7 @@ static int train_one(sched *s, ms_job *r)
         int erc = ms_trainer_epoch(&t, &e);
         if (erc == 1) { /* cancelled: the partial epoch is dropped */
             ms_store_set_status(s->st, r->run_id, "pending", "interrupted", NULL);
+            how = "interrupted";
             rc = 2;
             goto out;
         }
@@ -125,10 +125,12 @@ static int train_one(sched *s, ms_job *r)
         blob = NULL;
         r->final_epoch = e.epoch;
         r->final_val_acc = e.val_acc;
-        progress(s, r, &e, threads);
+        ms_progress_epoch(s->prog, slot, e.epoch, e.val_acc, e.val_loss, e.seconds, threads);
     }
     snprintf(r->stop_reason, sizeof r->stop_reason, "%s", ms_stop_name(t.stop));
+    how = t.stop == MS_STOP_EARLY ? "stopped early" : "done";
 out:
+    ms_progress_end(s->prog, slot, how);
     free(blob);
     ms_trainer_release(&t);
     return rc;
@@ -191,6 +193,10 @@ int ms_sched_run(ms_store *st, const ms_data *data, ms_job *runs, int n,
     sort_base = runs;
     qsort(s.order, (size_t)n, sizeof *s.order, by_cost);
     pthread_mutex_init(&s.mu, NULL);
+    int64_t epochs = 0;
+    for (int i = 0; i < n; i++)
+        epochs += runs[i].cfg.epochs - runs[i].epochs_done;
+    s.prog = ms_progress_new(stderr, n, epochs, o->quiet);
 
     int jobs = o->jobs < 1 ? 1 : o->jobs;
     if (jobs > n)
@@ -208,6 +214,7 @@ int ms_sched_run(ms_store *st, const ms_data *data, ms_job *runs, int n,
         pthread_join(tids[i], NULL);
     free(tids);
     free(s.order);
+    ms_progress_free(s.prog);
     pthread_mutex_destroy(&s.mu);
     if (s.store_failed)
         return -1;

@@ -1,0 +1,27 @@
+/* ms_progress: the sweep's progress on stderr.
+ *
+ * On a terminal: a live block, one line per active run (variant, seed,
+ * epoch/total, val acc, ETA) and an overall line, redrawn in place after each
+ * epoch. Elsewhere (a log file, CI): one plain line per finished epoch.
+ * Thread-safe: workers call it from their own threads. */
+#ifndef MS_PROGRESS_H
+#define MS_PROGRESS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+typedef struct ms_progress ms_progress;
+
+/* total_runs and total_epochs are what the sweep has to do; quiet prints nothing. */
+ms_progress *ms_progress_new(FILE *out, int total_runs, int64_t total_epochs, int quiet);
+/* A worker starts a run; returns its slot. */
+int ms_progress_start(ms_progress *p, const char *variant, uint64_t seed, int epochs_done,
+                      int epochs_total);
+/* An epoch finished (val acc in [0,1], seconds of the epoch). */
+void ms_progress_epoch(ms_progress *p, int slot, int epoch, double val_acc, double val_loss,
+                       double seconds, int threads);
+/* The run ended (done, failed or stopped early: what is left of it is dropped). */
+void ms_progress_end(ms_progress *p, int slot, const char *how);
+void ms_progress_free(ms_progress *p);
+
+#endif

@@ -1,0 +1,262 @@
+/* cmd_export, cmd_plot: tables and figures from a sweep's database. */
+#define _GNU_SOURCE
+#include "ms_cli.h"
+#include "ms_manifest.h"
+#include "ms_report.h"
+#include "ms_store.h"
+#include "ms_util.h"
+
+#include <getopt.h>
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The database and sweep a command reads, resolved like `status`: --db FILE,
+ * else db/<manifest name>.db, else the only database in db/. The sweep is
+ * the manifest's name, else the database's only sweep. */
+typedef struct target {
+    ms_manifest m;    /* loaded when a MANIFEST was given (have_m) */
+    int have_m;
+    char *db, *sweep;
+    ms_store *st;
+} target;
+
+static void target_release(target *t)
+{
+    ms_store_close(t->st);
+    if (t->have_m)
+        ms_manifest_release(&t->m);
+    free(t->db);
+    free(t->sweep);
+    memset(t, 0, sizeof *t);
+}
+
+/* Returns an exit status (MS_EXIT_OK when t is ready). */
+static int target_open(target *t, const char *manifest, const char *db)
+{
+    memset(t, 0, sizeof *t);
+    if (manifest) {
+        if (ms_manifest_load(manifest, &t->m, 0) < 0)
+            return MS_EXIT_USAGE;
+        t->have_m = 1;
+    }
+    if (db)
+        t->db = ms_strdup(db);
+    else if (t->have_m) {
+        if (asprintf(&t->db, "db/%s.db", t->m.name) < 0)
+            abort();
+    } else {
+        glob_t g;
+        int r = glob("db/*.db", 0, NULL, &g);
+        size_t n = r == 0 ? g.gl_pathc : 0;
+        if (n == 1)
+            t->db = ms_strdup(g.gl_pathv[0]);
+        if (r == 0)
+            globfree(&g);
+        if (n == 0) {
+            ms_error("no database in db/: run a sweep first, or name one with --db FILE");
+            return MS_EXIT_FAIL;
+        }
+        if (n > 1) {
+            ms_error("%zu databases in db/: name one with --db FILE or give the manifest", n);
+            return MS_EXIT_USAGE;
+        }
+    }
+    if (ms_store_open(t->db, MS_STORE_READONLY, &t->st) < 0)
+        return MS_EXIT_FAIL;
+    if (ms_report_sweep(t->st, t->have_m ? t->m.name : NULL, &t->sweep) < 0)
+        return MS_EXIT_FAIL;
+    return MS_EXIT_OK;
+}
+
+/* --format from -o's extension when not given. */
+static int format_from_path(const char *path, ms_format *f)
+{
+    static const struct {
+        const char *ext;
+        ms_format f;
+    } ext[] = {{".csv", MS_FORMAT_CSV}, {".md", MS_FORMAT_MD}, {".tex", MS_FORMAT_LATEX},
+               {".json", MS_FORMAT_JSON}};
+    size_t n = strlen(path);
+    for (size_t i = 0; i < sizeof ext / sizeof *ext; i++) {
+        size_t k = strlen(ext[i].ext);
+        if (n > k && !strcmp(path + n - k, ext[i].ext)) {
+            *f = ext[i].f;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static const char export_usage[] =
+    "usage: mlpsweep export [MANIFEST] [--db FILE] [--table summary|epochs|evals]\n"
+    "                       [--format csv|md|latex|json] [-o FILE]\n"
+    "\n"
+    "Write a table of a sweep's results (its current runs) to stdout or a file.\n"
+    "\n"
+    "  --db FILE        database (db/<manifest name>.db, or the only database in db/)\n"
+    "  --table NAME     summary: one row per variant, mean and std over its seeds (default)\n"
+    "                   epochs:  one row per run and epoch\n"
+    "                   evals:   one row per run and validation (the learning curves)\n"
+    "  --format NAME    csv (default), md (GitHub Markdown), latex (booktabs tabular), json;\n"
+    "                   with -o, the default follows the extension (.csv .md .tex .json)\n"
+    "  -o, --output FILE  write FILE atomically instead of stdout\n";
+
+int cmd_export(int argc, char **argv)
+{
+    enum { O_DB = 256, O_TABLE, O_FORMAT, O_HELP };
+    static const struct option opts[] = {
+        {"db", required_argument, 0, O_DB},       {"table", required_argument, 0, O_TABLE},
+        {"format", required_argument, 0, O_FORMAT}, {"output", required_argument, 0, 'o'},
+        {"help", no_argument, 0, O_HELP},         {0, 0, 0, 0},
+    };
+    const char *db = NULL, *out = NULL, *manifest = NULL;
+    ms_table table = MS_TABLE_SUMMARY;
+    ms_format format = MS_FORMAT_CSV;
+    int have_format = 0;
+    opterr = 0;
+    optind = 1;
+    for (;;) {
+        int o = getopt_long(argc, argv, ":o:h", opts, NULL), rc = 0;
+        if (o == -1)
+            break;
+        switch (o) {
+        case O_DB: db = optarg; break;
+        case 'o': out = optarg; break;
+        case O_TABLE:
+            if (ms_table_parse(optarg, &table) < 0)
+                rc = ms_error("unknown table '%s' (expected summary, epochs or evals)", optarg);
+            break;
+        case O_FORMAT:
+            if (ms_format_parse(optarg, &format) < 0)
+                rc = ms_error("unknown format '%s' (expected csv, md, latex or json)", optarg);
+            have_format = 1;
+            break;
+        case 'h':
+        case O_HELP: fputs(export_usage, stdout); return MS_EXIT_OK;
+        case ':': rc = ms_error("option '%s' needs a value", argv[optind - 1]); break;
+        default: rc = ms_error("unknown option '%s' (see --help)", argv[optind - 1]); break;
+        }
+        if (rc)
+            return MS_EXIT_USAGE;
+    }
+    if (optind < argc)
+        manifest = argv[optind++];
+    if (optind < argc) {
+        ms_error("unexpected argument '%s' (see --help)", argv[optind]);
+        return MS_EXIT_USAGE;
+    }
+    if (out && !*out) {
+        ms_error("-o needs a file name");
+        return MS_EXIT_USAGE;
+    }
+    if (out && !have_format)
+        format_from_path(out, &format);
+
+    target t;
+    int status = target_open(&t, manifest, db);
+    char *text = NULL;
+    size_t len = 0;
+    if (status != MS_EXIT_OK)
+        goto done;
+    status = MS_EXIT_FAIL;
+    if (ms_export(t.st, t.sweep, table, format, &text, &len) < 0)
+        goto done;
+    if (out) {
+        if (ms_write_file_atomic(out, text, len) < 0)
+            goto done;
+    } else if (fwrite(text, 1, len, stdout) != len || fflush(stdout) != 0) {
+        ms_error("cannot write to standard output");
+        goto done;
+    }
+    status = MS_EXIT_OK;
+done:
+    free(text);
+    target_release(&t);
+    return status;
+}
+
+static const char plot_usage[] =
+    "usage: mlpsweep plot [MANIFEST] [--db FILE] [--out DIR]\n"
+    "\n"
+    "Draw the figures of the manifest's 'plots:' section with gnuplot, as DIR/NAME.png\n"
+    "and DIR/NAME.svg, from the sweep's database. Without MANIFEST, the manifest\n"
+    "recorded in the database by the last 'mlpsweep run' is used.\n"
+    "\n"
+    "  --db FILE        database (db/<manifest name>.db, or the only database in db/)\n"
+    "  --out DIR        folder for the figures, created if missing (plots)\n";
+
+int cmd_plot(int argc, char **argv)
+{
+    enum { O_DB = 256, O_OUT, O_HELP };
+    static const struct option opts[] = {
+        {"db", required_argument, 0, O_DB},
+        {"out", required_argument, 0, O_OUT},
+        {"help", no_argument, 0, O_HELP},
+        {0, 0, 0, 0},
+    };
+    const char *db = NULL, *outdir = "plots", *manifest = NULL;
+    opterr = 0;
+    optind = 1;
+    for (;;) {
+        int o = getopt_long(argc, argv, ":h", opts, NULL), rc = 0;
+        if (o == -1)
+            break;
+        switch (o) {
+        case O_DB: db = optarg; break;
+        case O_OUT: outdir = optarg; break;
+        case 'h':
+        case O_HELP: fputs(plot_usage, stdout); return MS_EXIT_OK;
+        case ':': rc = ms_error("option '%s' needs a value", argv[optind - 1]); break;
+        default: rc = ms_error("unknown option '%s' (see --help)", argv[optind - 1]); break;
+        }
+        if (rc)
+            return MS_EXIT_USAGE;
+    }
+    if (optind < argc)
+        manifest = argv[optind++];
+    if (optind < argc) {
+        ms_error("unexpected argument '%s' (see --help)", argv[optind]);
+        return MS_EXIT_USAGE;
+    }
+    if (!*outdir) {
+        ms_error("--out needs a folder name");
+        return MS_EXIT_USAGE;
+    }
+    /* First, so a machine without gnuplot learns it before anything else. */
+    char *gnuplot = NULL;
+    if (ms_plot_find_gnuplot(&gnuplot) < 0)
+        return MS_EXIT_FAIL;
+    free(gnuplot);
+
+    target t;
+    ms_manifest recorded;
+    const ms_manifest *m = NULL;
+    int have_recorded = 0, n = 0;
+    int status = target_open(&t, manifest, db);
+    if (status != MS_EXIT_OK)
+        goto done;
+    status = MS_EXIT_FAIL;
+    if (t.have_m)
+        m = &t.m;
+    else {
+        if (ms_report_manifest(t.st, t.sweep, &recorded) < 0)
+            goto done;
+        have_recorded = 1;
+        m = &recorded;
+    }
+    if (m->nplots == 0) {
+        ms_error("'%s' declares no figures: add a 'plots:' section (see docs/report.md)", m->path);
+        goto done;
+    }
+    if (ms_plot_all(t.st, t.sweep, m, outdir, &n) < 0)
+        goto done;
+    fprintf(stderr, "%d of %d figures written to '%s'\n", n, m->nplots, outdir);
+    status = MS_EXIT_OK;
+done:
+    if (have_recorded)
+        ms_manifest_release(&recorded);
+    target_release(&t);
+    return status;
+}

@@ -1,0 +1,165 @@
+/* ms_progress: live block on a terminal, plain lines elsewhere. */
+#define _POSIX_C_SOURCE 200809L
+#include "ms_progress.h"
+#include "ms_util.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_SLOTS 256
+
+typedef struct slot {
+    int used;
+    char variant[48];
+    uint64_t seed;
+    int epoch, total, first_epoch;
+    double val_acc, seconds_sum;
+} slot;
+
+struct ms_progress {
+    FILE *out;
+    int tty, quiet;
+    int runs_total, runs_ended;
+    int64_t epochs_total, epochs_done;
+    int drawn; /* lines of the live block on screen */
+    double t0;
+    slot s[MAX_SLOTS];
+    pthread_mutex_t mu;
+};
+
+ms_progress *ms_progress_new(FILE *out, int total_runs, int64_t total_epochs, int quiet)
+{
+    ms_progress *p = ms_calloc(1, sizeof *p);
+    p->out = out;
+    p->quiet = quiet;
+    p->tty = isatty(fileno(out)) && getenv("TERM") && strcmp(getenv("TERM"), "dumb");
+    p->runs_total = total_runs;
+    p->epochs_total = total_epochs;
+    p->t0 = ms_now();
+    pthread_mutex_init(&p->mu, NULL);
+    return p;
+}
+
+static void fmt_eta(double secs, char *buf, size_t n)
+{
+    if (secs < 0 || secs > 1e7)
+        snprintf(buf, n, "?");
+    else if (secs < 60)
+        snprintf(buf, n, "%.0fs", secs);
+    else if (secs < 3600)
+        snprintf(buf, n, "%dm%02ds", (int)secs / 60, (int)secs % 60);
+    else
+        snprintf(buf, n, "%dh%02dm", (int)secs / 3600, (int)secs % 3600 / 60);
+}
+
+/* Redraw the live block: cursor up over the old one, each line cleared. */
+static void redraw(ms_progress *p)
+{
+    if (p->drawn)
+        fprintf(p->out, "\033[%dA", p->drawn);
+    int lines = 0;
+    for (int i = 0; i < MAX_SLOTS; i++) {
+        slot *s = &p->s[i];
+        if (!s->used)
+            continue;
+        char eta[32] = "?";
+        int ran = s->epoch - s->first_epoch;
+        if (ran > 0)
+            fmt_eta(s->seconds_sum / ran * (s->total - s->epoch), eta, sizeof eta);
+        fprintf(p->out, "\033[2K  %-18s seed %-4llu epoch %3d/%-3d  val acc %6.2f%%  eta %s\n",
+                s->variant, (unsigned long long)s->seed, s->epoch, s->total, 100 * s->val_acc, eta);
+        lines++;
+    }
+    double el = ms_now() - p->t0;
+    char eta[32] = "?";
+    if (p->epochs_done > 0)
+        fmt_eta(el / p->epochs_done * (double)(p->epochs_total - p->epochs_done), eta, sizeof eta);
+    fprintf(p->out, "\033[2K  %d/%d runs done, %lld/%lld epochs, %.0fs elapsed, at most %s left\n",
+            p->runs_ended, p->runs_total, (long long)p->epochs_done, (long long)p->epochs_total, el,
+            eta);
+    lines++;
+    /* A shorter block than before: clear the stale lines below it. */
+    for (int i = lines; i < p->drawn; i++)
+        fprintf(p->out, "\033[2K\n");
+    if (p->drawn > lines)
+        fprintf(p->out, "\033[%dA", p->drawn - lines);
+    p->drawn = lines;
+    fflush(p->out);
+}
+
+int ms_progress_start(ms_progress *p, const char *variant, uint64_t seed, int epochs_done,
+                      int epochs_total)
+{
+    pthread_mutex_lock(&p->mu);
+    int k = 0;
+    while (k < MAX_SLOTS - 1 && p->s[k].used)
+        k++;
+    slot *s = &p->s[k];
+    memset(s, 0, sizeof *s);
+    s->used = 1;
+    snprintf(s->variant, sizeof s->variant, "%s", variant);
+    s->seed = seed;
+    s->epoch = s->first_epoch = epochs_done;
+    s->total = epochs_total;
+    if (p->tty && !p->quiet)
+        redraw(p);
+    pthread_mutex_unlock(&p->mu);
+    return k;
+}
+
+void ms_progress_epoch(ms_progress *p, int k, int epoch, double val_acc, double val_loss,
+                       double seconds, int threads)
+{
+    pthread_mutex_lock(&p->mu);
+    slot *s = &p->s[k];
+    s->epoch = epoch;
+    s->val_acc = val_acc;
+    s->seconds_sum += seconds;
+    p->epochs_done++;
+    if (!p->quiet) {
+        if (p->tty)
+            redraw(p);
+        else
+            fprintf(p->out,
+                    "%-18s seed %-4llu epoch %3d/%-3d  val acc %6.2f%%  val loss %.4f  %5.2fs  "
+                    "[%d thr]\n",
+                    s->variant, (unsigned long long)s->seed, epoch, s->total, 100 * val_acc,
+                    val_loss, seconds, threads);
+    }
+    pthread_mutex_unlock(&p->mu);
+}
+
+void ms_progress_end(ms_progress *p, int k, const char *how)
+{
+    pthread_mutex_lock(&p->mu);
+    slot *s = &p->s[k];
+    p->runs_ended++;
+    p->epochs_total -= s->total - s->epoch; /* early stopping drops the rest */
+    if (!p->quiet) {
+        if (p->tty) {
+            /* Leave a permanent line above the live block. */
+            if (p->drawn)
+                fprintf(p->out, "\033[%dA\033[J", p->drawn);
+            p->drawn = 0;
+            fprintf(p->out, "%-18s seed %-4llu %s after %d epochs, val acc %.2f%%\n", s->variant,
+                    (unsigned long long)s->seed, how, s->epoch, 100 * s->val_acc);
+            s->used = 0;
+            redraw(p);
+        } else {
+            fprintf(p->out, "%-18s seed %-4llu %s after %d epochs\n", s->variant,
+                    (unsigned long long)s->seed, how, s->epoch);
+        }
+    }
+    s->used = 0;
+    pthread_mutex_unlock(&p->mu);
+}
+
+void ms_progress_free(ms_progress *p)
+{
+    if (!p)
+        return;
+    pthread_mutex_destroy(&p->mu);
+    free(p);
+}
