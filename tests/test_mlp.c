@@ -82,6 +82,30 @@ static void test_softmax_no_nan(void **state)
     ms_work_release_f(&w);
 }
 
+static void test_fast_exp_tanh(void **state)
+{
+    (void)state;
+    double max_exp = 0, max_tanh = 0;
+    for (float x = -87.0f; x < 88.0f; x += 0.00317f) {
+        double e = exp((double)x), t = tanh((double)x);
+        double re = fabs(ms_fast_expf(x) - e) / e;
+        double rt = t != 0 ? fabs(ms_fast_tanhf(x) - t) / fabs(t) : fabs(ms_fast_tanhf(x));
+        max_exp = re > max_exp ? re : max_exp;
+        max_tanh = rt > max_tanh ? rt : max_tanh;
+    }
+    for (float x = -1e-6f; x < 1e-6f; x += 1.3e-9f) { /* tiny inputs: relative accuracy kept */
+        double t = tanh((double)x);
+        if (t != 0 && fabs(ms_fast_tanhf(x) - t) / fabs(t) > max_tanh)
+            max_tanh = fabs(ms_fast_tanhf(x) - t) / fabs(t);
+    }
+    print_message("fast expf: max rel error %.3g; tanhf: %.3g\n", max_exp, max_tanh);
+    assert_true(max_exp < 1.2e-7);
+    assert_true(max_tanh < 4e-7);
+    /* saturation and clamping: no inf, no NaN */
+    assert_true(ms_fast_tanhf(100.0f) == 1.0f && ms_fast_tanhf(-100.0f) == -1.0f);
+    assert_true(isfinite(ms_fast_expf(1000.0f)) && ms_fast_expf(-1000.0f) > 0);
+}
+
 static void test_sgd_update(void **state)
 {
     (void)state;
@@ -240,6 +264,7 @@ int main(void)
         cmocka_unit_test(test_param_counts),
         cmocka_unit_test(test_xent_edges),
         cmocka_unit_test(test_softmax_no_nan),
+        cmocka_unit_test(test_fast_exp_tanh),
         cmocka_unit_test(test_sgd_update),
         cmocka_unit_test(test_early_stop_window),
         cmocka_unit_test(test_init_distributions),
