@@ -247,7 +247,8 @@ int cmd_plot(int argc, char **argv)
         m = &recorded;
     }
     if (m->nplots == 0) {
-        ms_error("'%s' declares no figures: add a 'plots:' section (see docs/report.md)", m->path);
+        ms_error("'%s' declares no figures: add a 'plots:' section "
+                 "(see experiments/tdt4265_a2.yaml)", m->path);
         goto done;
     }
     if (ms_plot_all(t.st, t.sweep, m, outdir, &n) < 0)

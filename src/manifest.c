@@ -906,7 +906,8 @@ static int get_panels(mctx *c, const node *v, ms_plot *p)
     if (v->n == 0)
         return perr(c, AT(v), "metrics: must list at least one panel");
     if (v->n > MS_PLOT_MAX_PANELS)
-        return perr(c, AT(v), "metrics: at most %d panels allowed (got %d)", MS_PLOT_MAX_PANELS, v->n);
+        return perr(c, AT(v), "metrics: at most %d panels allowed (got %d)", MS_PLOT_MAX_PANELS,
+                    v->n);
     for (int i = 0; i < v->n; i++) {
         const node *e = kid(c, v, i);
         ms_plot_panel *pn = &p->panels[i];

@@ -92,31 +92,38 @@ void NAME(ms_mlp_forward)(const ms_shape *s, ms_activation act, const R *params,
         if (l < L)
             NAME(activate)(act, w->act[l], train ? w->dact[l] : NULL, (size_t)n * N);
     }
-    /* Softmax of the logits, row by row; loss and accuracy from the same row. */
+    /* Softmax of the logits, row by row. The loss is log-sum-exp minus the
+     * target logit, finished in double: finite for any finite logits. The
+     * prediction is the first largest logit (argmax of the softmax output, up
+     * to its rounding). Validation needs no probabilities: only training
+     * normalises the row in place. */
     int k = s->width[L];
     double loss = 0;
     int64_t hits = 0;
     for (int i = 0; i < n; i++) {
         R *z = w->act[L] + (size_t)i * k;
-        if (labels)
-            loss += NAME(ms_xent)(z, k, labels[i]);
-        R m = z[0];
-        for (int j = 1; j < k; j++)
-            if (z[j] > m)
-                m = z[j];
-        R sum = 0;
-        for (int j = 0; j < k; j++) {
-            z[j] = EXP(z[j] - m);
-            sum += z[j];
-        }
         int best = 0;
-        for (int j = 0; j < k; j++) {
-            z[j] /= sum;
+        for (int j = 1; j < k; j++)
             if (z[j] > z[best])
                 best = j;
+        R m = z[best], sum = 0;
+        if (labels) {
+            if (best == labels[i])
+                hits++;
+            R zt = z[labels[i]];
+            for (int j = 0; j < k; j++)
+                sum += EXP(z[j] - m);
+            loss += (double)m + log((double)sum) - (double)zt;
         }
-        if (labels && best == labels[i])
-            hits++;
+        if (train) {
+            sum = 0;
+            for (int j = 0; j < k; j++) {
+                z[j] = EXP(z[j] - m);
+                sum += z[j];
+            }
+            for (int j = 0; j < k; j++)
+                z[j] /= sum;
+        }
     }
     if (loss_sum)
         *loss_sum += loss;

@@ -169,10 +169,12 @@ static int read_curves(ms_store *st, const char *sweep, const char *variant, int
             p->step = sqlite3_column_int64(qe, 0);
             /* epochs of training done when the validation ran */
             p->x = x_epoch && spe > 0 ? (double)(p->step + 1) / spe : (double)p->step;
-            for (int m = 0; m < MS_METRIC_N; m++)
+            for (int m = 0; m < MS_METRIC_N; m++) { /* accuracy in % */
+                double scale = ms_metric_is_acc((ms_metric)m) ? 100 : 1;
                 p->v[m] = sqlite3_column_type(qe, 1 + m) == SQLITE_NULL
                               ? NAN
-                              : sqlite3_column_double(qe, 1 + m) * (ms_metric_is_acc((ms_metric)m) ? 100 : 1);
+                              : sqlite3_column_double(qe, 1 + m) * scale;
+            }
         }
         sqlite3_reset(qe);
         if (step != SQLITE_DONE) {
@@ -270,7 +272,9 @@ static const char *const metric_short[MS_METRIC_N] = {"train batches", "train", 
 /* Dash type by role: validation solid, training dashed, batch dotted. */
 static int dash_of(ms_metric m)
 {
-    return m == MS_METRIC_BATCH_LOSS ? 3 : (m == MS_METRIC_TRAIN_LOSS || m == MS_METRIC_TRAIN_ACC) ? 2 : 1;
+    if (m == MS_METRIC_BATCH_LOSS)
+        return 3;
+    return m == MS_METRIC_TRAIN_LOSS || m == MS_METRIC_TRAIN_ACC ? 2 : 1;
 }
 
 typedef struct figure {
@@ -359,6 +363,88 @@ static const char *curve_label(const figure *fg, int v, const char *what)
     return label;
 }
 
+/* Entries of a panel's legend and the longest one, in characters. */
+static void legend_size(const figure *fg, const ms_plot_panel *pn, int nshown, int *count,
+                        int *maxlen)
+{
+    int compact = nshown > 1 && pn->nmetrics > 1;
+    *count = *maxlen = 0;
+    for (int v = 0; v < fg->p->nvariants; v++) {
+        const curves *c = &fg->cv[v];
+        int any = 0;
+        for (int i = 0; i < pn->nmetrics; i++) {
+            int m = pn->metrics[i];
+            if (!c->n || !has_metric(c, m))
+                continue;
+            any = 1;
+            if (compact)
+                continue;
+            const char *what = nshown == 1 && pn->nmetrics > 1 ? metric_short[m] : NULL;
+            int k = (int)strlen(curve_label(fg, v, what));
+            ++*count;
+            *maxlen = k > *maxlen ? k : *maxlen;
+        }
+        if (compact && any) {
+            int k = (int)strlen(curve_label(fg, v, NULL));
+            ++*count;
+            *maxlen = k > *maxlen ? k : *maxlen;
+        }
+    }
+    for (int i = 0; compact && i < pn->nmetrics; i++) {
+        int k = (int)strlen(metric_short[pn->metrics[i]]);
+        ++*count;
+        *maxlen = k > *maxlen ? k : *maxlen;
+    }
+}
+
+/* The legend goes into the corner of the panel where it hides the fewest
+ * points of the curves and bands (ties: the usual corner, top right for a
+ * loss and bottom right for an accuracy). Sizes are estimates in pixels of
+ * the 11 pt font. */
+static const char *key_corner(const figure *fg, const ms_plot_panel *pn, int nshown, int acc,
+                              int logy, double y0, double y1, int panel_w)
+{
+    static const char *const names[4] = {"top right", "bottom right", "top left", "bottom left"};
+    static const int order_loss[4] = {0, 3, 2, 1}, order_acc[4] = {1, 2, 3, 0};
+    const int *order = acc ? order_acc : order_loss;
+    int count, maxlen;
+    legend_size(fg, pn, nshown, &count, &maxlen);
+    double plot_w = panel_w - 110, plot_h = 320;
+    double kw = (maxlen * 7.5 + 75) / plot_w, kh = (count * 18 + 14) / plot_h;
+    double xmax = 0;
+    for (int v = 0; v < fg->p->nvariants; v++)
+        for (int k = 0; k < fg->cv[v].n; k++)
+            xmax = fmax(xmax, fg->cv[v].x[k]);
+    if (!(xmax > 0) || !(y1 > y0) || (logy && !(y0 > 0)))
+        return names[order[0]];
+    long cost[4] = {0};
+    for (int v = 0; v < fg->p->nvariants; v++)
+        for (int i = 0; i < pn->nmetrics; i++) {
+            const curves *c = &fg->cv[v];
+            int m = pn->metrics[i];
+            for (int k = 0; k < c->n; k++) {
+                if (!c->cnt[m][k])
+                    continue;
+                double ys[3] = {c->mean[m][k], c->lo[m][k], c->hi[m][k]};
+                double x = c->x[k] / xmax;
+                for (int j = 0; j < 3; j++) {
+                    double y = logy ? (ys[j] > 0 ? log(ys[j] / y0) / log(y1 / y0) : -1)
+                                    : (ys[j] - y0) / (y1 - y0);
+                    int right = x >= 1 - kw, left = x <= kw, top = y >= 1 - kh, bottom = y <= kh;
+                    cost[0] += right && top;
+                    cost[1] += right && bottom;
+                    cost[2] += left && top;
+                    cost[3] += left && bottom;
+                }
+            }
+        }
+    int best = order[0];
+    for (int i = 1; i < 4; i++)
+        if (cost[order[i]] < cost[best])
+            best = order[i];
+    return names[best];
+}
+
 static void write_panel(FILE *f, const figure *fg, const ms_plot_panel *pn)
 {
     const ms_plot *p = fg->p;
@@ -366,18 +452,32 @@ static void write_panel(FILE *f, const figure *fg, const ms_plot_panel *pn)
     int nshown = 0;
     for (int v = 0; v < p->nvariants; v++)
         nshown += fg->cv[v].n > 0;
-    double y0, y1;
+    double y0 = 0, y1 = 0;
+    int ranged = panel_range(fg, pn, acc, logy, &y0, &y1);
     fprintf(f, "set xlabel '%s'\n", p->x_epoch ? "epoch" : "training step");
     fputs("set xrange [0:*]\nset autoscale xfixmax\n", f); /* the axis ends with the data */
-    if (acc)
-        fputs("set ylabel 'accuracy (%)'\nset key bottom right\n", f);
-    else
-        fputs("set ylabel 'cross-entropy loss'\nset key top right\n", f);
+    fprintf(f, "set ylabel '%s'\n", acc ? "accuracy (%)" : "cross-entropy loss");
     fputs(logy ? "set logscale y\n" : "unset logscale y\n", f);
-    if (panel_range(fg, pn, acc, logy, &y0, &y1))
-        fprintf(f, "set yrange [%.17g:%.17g]\n", y0, y1);
+    if (ranged)
+        fprintf(f, "set yrange [%.17g:%.17g]\nset key %s\n", y0, y1,
+                key_corner(fg, pn, nshown, acc, logy, y0, y1,
+                           p->npanels == 1 ? 800 : 600));
     else
-        fputs("set yrange [*:*]\n", f);
+        fputs("set yrange [*:*]\nset key top right\n", f);
+    if (ranged && logy && y0 > 0) {
+        /* 1, 2 and 5 per decade: a loss axis often spans a decade or two,
+         * which gnuplot's default (one tic per decade) leaves nearly bare. */
+        int e0 = (int)floor(log10(y0)), e1 = (int)ceil(log10(y1)), n = 0;
+        fputs("set ytics (", f);
+        for (int e = e0; e <= e1; e++)
+            for (int i = 0; i < (log10(y1 / y0) > 3 ? 1 : 3); i++) {
+                double t = (i == 0 ? 1 : i == 1 ? 2 : 5) * pow(10, e);
+                if (t >= y0 && t <= y1)
+                    fprintf(f, "%s'%g' %.17g", n++ ? ", " : "", t, t);
+            }
+        fputs(")\n", f);
+    } else
+        fputs("set ytics autofreq\n", f);
     if (pn->nmetrics == 1)
         fprintf(f, "set title '%s'\n", metric_label[pn->metrics[0]]);
     else
@@ -424,10 +524,11 @@ static void write_panel(FILE *f, const figure *fg, const ms_plot_panel *pn)
             gp_str(f, curve_label(fg, v, NULL));
         }
     }
-    for (int i = 0; compact && i < pn->nmetrics; i++) {
+    for (int i = 0; compact && i < pn->nmetrics; i++)
         fprintf(f, ", \\\n     NaN with lines lc rgb '#555555' dt %d lw 1.8 title '%s'",
                 dash_of(pn->metrics[i]), metric_short[pn->metrics[i]]);
-    }
+    if (first) /* no data for this panel's metrics */
+        fputs("NaN notitle", f);
     fputc('\n', f);
 }
 
@@ -622,10 +723,11 @@ static int draw(ms_store *st, const char *sweep, const ms_plot *p, const char *g
         ms_error("cannot write '%s': %s", script, strerror(errno));
         goto out;
     }
-    fprintf(f, "# mlpsweep plot '%s'\nset encoding utf8\nset grid xtics ytics lt 1 lc rgb '#dddddd' lw 1\n"
-               "set key opaque box lc rgb '#cccccc' samplen 3 spacing 1.1\n"
-               "set border lc rgb '#444444'\nset tics nomirror\n",
-            p->name);
+    fprintf(f, "# mlpsweep plot '%s'\nreset\nset encoding utf8\n", p->name);
+    fputs("set grid xtics ytics lt 1 lc rgb '#dddddd' lw 1\n"
+          "set key opaque box lc rgb '#cccccc' samplen 3 spacing 1.1\n"
+          "set border lc rgb '#444444'\nset tics nomirror\n",
+          f);
     write_data(f, &fg);
     write_figure(f, &fg, "pngcairo", tpng);
     write_figure(f, &fg, "svg dynamic", tsvg);

@@ -127,6 +127,37 @@ static void test_default_study(void **state)
     assert_int_equal(r[8].cfg.nhidden, 10);
     assert_int_equal(m.variants[0].line, 28);
     assert_int_equal(m.variants[0].col, 5);
+
+    /* Its figures: every one against the task 3 momentum model. */
+    static const char *const plots[] = {"task2c", "task3", "task4a_4b", "task4d", "task4e"};
+    static const int nvar[] = {1, 4, 3, 3, 2};
+    assert_int_equal(m.nplots, 5);
+    for (int i = 0; i < 5; i++) {
+        const ms_plot *p = &m.plots[i];
+        assert_string_equal(p->name, plots[i]);
+        assert_int_equal(p->nvariants, nvar[i]);
+        assert_int_equal(p->npanels, 2);
+        assert_int_equal(p->x_epoch, 0);
+        assert_int_equal(p->log_loss, 0);
+        if (i == 0) {
+            assert_int_equal(p->reference, -1);
+            assert_string_equal(p->variants[0], "baseline");
+            assert_int_equal(p->panels[0].nmetrics, 2);
+            assert_int_equal(p->panels[0].metrics[0], MS_METRIC_TRAIN_LOSS);
+            assert_int_equal(p->panels[0].metrics[1], MS_METRIC_VAL_LOSS);
+            assert_int_equal(p->panels[1].metrics[0], MS_METRIC_TRAIN_ACC);
+            assert_int_equal(p->panels[1].metrics[1], MS_METRIC_VAL_ACC);
+        } else {
+            assert_true(p->reference >= 0);
+            assert_string_equal(p->variants[p->reference], "momentum");
+            assert_int_equal(p->panels[0].nmetrics, 1);
+            assert_int_equal(p->panels[0].metrics[0], MS_METRIC_VAL_LOSS);
+            assert_int_equal(p->panels[1].metrics[0], MS_METRIC_VAL_ACC);
+        }
+    }
+    assert_string_equal(m.plots[2].variants[0], "hidden_32");
+    assert_string_equal(m.plots[2].variants[1], "momentum");
+    assert_string_equal(m.plots[2].variants[2], "hidden_128");
     free(r);
     ms_manifest_release(&m);
     ms_manifest_release(&m); /* releasing twice is harmless */
@@ -183,6 +214,45 @@ static void test_valid_full(void **state)
     assert_int_equal(b->epochs, 1);
     assert_int_equal(b->early_stop, 3);
     assert_true(b->shuffle);
+
+    /* Plots: every key, every form of metrics, defaults, an added reference. */
+    assert_int_equal(m.nplots, 3);
+    const ms_plot *p = &m.plots[0];
+    assert_string_equal(p->name, "all.keys-1");
+    assert_string_equal(p->title, "Quoted: \"title\"");
+    assert_int_equal(p->nvariants, 2);
+    assert_string_equal(p->variants[0], "b");
+    assert_string_equal(p->variants[1], "a");
+    assert_int_equal(p->reference, 1);
+    assert_int_equal(p->x_epoch, 1);
+    assert_int_equal(p->log_loss, 1);
+    assert_int_equal(p->npanels, 5);
+    static const int counts[] = {2, 2, 1, 2, 1};
+    static const ms_metric first[] = {MS_METRIC_TRAIN_LOSS, MS_METRIC_TRAIN_ACC, MS_METRIC_BATCH_LOSS,
+                                      MS_METRIC_VAL_LOSS, MS_METRIC_VAL_ACC};
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(p->panels[i].nmetrics, counts[i]);
+        assert_int_equal(p->panels[i].metrics[0], first[i]);
+    }
+    assert_int_equal(p->panels[3].metrics[1], MS_METRIC_TRAIN_LOSS);
+    assert_string_equal(ms_metric_name(MS_METRIC_BATCH_LOSS), "batch_loss");
+    assert_true(ms_metric_is_acc(MS_METRIC_VAL_ACC) && !ms_metric_is_acc(MS_METRIC_VAL_LOSS));
+
+    p = &m.plots[1]; /* defaults: title = name, [loss, accuracy], step, linear */
+    assert_string_equal(p->title, "minimal");
+    assert_int_equal(p->nvariants, 1);
+    assert_int_equal(p->reference, 0);
+    assert_int_equal(p->npanels, 2);
+    assert_int_equal(p->panels[0].metrics[1], MS_METRIC_VAL_LOSS);
+    assert_int_equal(p->panels[1].metrics[1], MS_METRIC_VAL_ACC);
+    assert_int_equal(p->x_epoch, 0);
+    assert_int_equal(p->log_loss, 0);
+
+    p = &m.plots[2]; /* a reference not in variants is added after them */
+    assert_int_equal(p->nvariants, 2);
+    assert_string_equal(p->variants[1], "a");
+    assert_int_equal(p->reference, 1);
+    assert_int_equal(p->npanels, 1);
     free(r);
     ms_manifest_release(&m);
 }
@@ -204,9 +274,17 @@ static void test_valid_minimal(void **state)
     char *a = ms_config_json(&d), *b = ms_config_json(&r[0].cfg);
     assert_string_equal(a, b);
     assert_string_equal(r[0].task, "");
+    assert_int_equal(m.nplots, 0);
+    assert_null(m.plots);
     free(a);
     free(b);
     free(r);
+    ms_manifest_release(&m);
+
+    /* An empty plots section: no figures. */
+    static const char empty_plots[] = "name: t\nvariants:\n  - name: a\nplots:\n";
+    assert_int_equal(ms_manifest_parse("t.yaml", empty_plots, strlen(empty_plots), &m, 0), 0);
+    assert_int_equal(m.nplots, 0);
     ms_manifest_release(&m);
 }
 
@@ -350,6 +428,65 @@ static const bad_case bad_cases[] = {
      "t.yaml:5:7: lr: must be a finite number > 0 (got -1)\n"
      "t.yaml:6:10: batch: expected an integer, got '2.5'\n"
      "t.yaml:1:1: missing key 'variants'"},
+    /* The plots section. */
+    {"plots: plots not a list", "name: t\nvariants:\n  - name: a\nplots:\n  name: p\n",
+     "5:3: plots: expected a list of plots, got a mapping"},
+    {"plots: plot not a mapping", "name: t\nvariants:\n  - name: a\nplots:\n  - p\n",
+     "5:5: plots: each plot must be a mapping, got 'p'"},
+    {"plots: unknown key in plot", "name: t\nvariants:\n  - name: a\nplots:\n  - name: p\n    varaints: [a]\n",
+     "6:5: unknown key 'varaints' in plot 'p' (did you mean 'variants'?)\nt.yaml:5:5: missing key 'variants' in plot 'p'"},
+    {"plots: unknown key in unnamed plot", "name: t\nvariants:\n  - name: a\nplots:\n  - variants: [a]\n    colour: red\n",
+     "6:5: unknown key 'colour' in plot 1\nt.yaml:5:5: missing key 'name' in plot 1"},
+    {"plots: bad plot name", "name: t\nvariants:\n  - name: a\nplots:\n  - name: my plot\n    variants: [a]\n",
+     "5:11: name: 'my plot' may only contain letters, digits, '_', '.' and '-'"},
+    {"plots: plot name with slash", "name: t\nvariants:\n  - name: a\nplots:\n  - name: ../p\n    variants: [a]\n",
+     "5:11: name: '../p' may only contain letters, digits, '_', '.' and '-'"},
+    {"plots: duplicate plot name", "name: t\nvariants:\n  - name: a\nplots:\n  - name: p\n    variants: [a]\n  - {name: p, variants: [a]}\n",
+     "7:12: duplicate plot name 'p' (first at line 5)"},
+    {"plots: unknown variant with hint", "name: t\nvariants:\n  - name: baseline\nplots:\n  - name: p\n    variants: [baseline, basline]\n",
+     "6:26: variants: unknown variant 'basline' (did you mean 'baseline'?)"},
+    {"plots: unknown variant", "name: t\nvariants:\n  - name: a\nplots:\n  - name: p\n    variants: [zzz]\n",
+     "6:16: variants: unknown variant 'zzz'"},
+    {"plots: duplicate variant in plot", "name: t\nvariants:\n  - name: a\nplots:\n  - name: p\n    variants: [a, a]\n",
+     "6:19: variants: duplicate variant 'a'"},
+    {"plots: variants empty", "name: t\nvariants:\n  - name: a\nplots:\n  - name: p\n    variants: []\n",
+     "6:15: variants: must list at least one variant"},
+    {"plots: variants missing", "name: t\nvariants:\n  - name: a\nplots:\n  - name: p\n",
+     "5:5: missing key 'variants' in plot 'p'"},
+    {"plots: variants scalar", "name: t\nvariants:\n  - name: a\nplots:\n  - name: p\n    variants: a\n",
+     "6:15: variants: expected a list of variant names, got 'a'"},
+    {"plots: unknown reference", "name: t\nvariants:\n  - name: momentum\nplots:\n  - name: p\n    variants: [momentum]\n    reference: momentun\n",
+     "7:16: reference: unknown variant 'momentun' (did you mean 'momentum'?)"},
+    {"plots: unknown metric with hint", "name: t\nvariants:\n  - name: a\nplots:\n  - name: p\n    variants: [a]\n    metrics: [val_los]\n",
+     "7:15: metrics: unknown metric 'val_los' (did you mean 'val_loss'?)"},
+    {"plots: unknown metric", "name: t\nvariants:\n  - name: a\nplots:\n  - name: p\n    variants: [a]\n    metrics: [f1]\n",
+     "7:15: metrics: unknown metric 'f1' (expected loss, accuracy, batch_loss, train_loss, val_loss, train_acc or val_acc)"},
+    {"plots: metrics empty", "name: t\nvariants:\n  - name: a\nplots:\n  - name: p\n    variants: [a]\n    metrics: []\n",
+     "7:14: metrics: must list at least one panel"},
+    {"plots: metrics scalar", "name: t\nvariants:\n  - name: a\nplots:\n  - name: p\n    variants: [a]\n    metrics: loss\n",
+     "7:14: metrics: expected a list of panels, got 'loss'"},
+    {"plots: panel mixes kinds", "name: t\nvariants:\n  - name: a\nplots:\n  - name: p\n    variants: [a]\n    metrics: [[val_loss, val_acc]]\n",
+     "7:26: metrics: a panel cannot mix losses and accuracies ('val_acc')"},
+    {"plots: group inside a panel", "name: t\nvariants:\n  - name: a\nplots:\n  - name: p\n    variants: [a]\n    metrics: [[loss]]\n",
+     "7:16: metrics: 'loss' is a panel of its own, not a metric inside a panel"},
+    {"plots: duplicate metric in a panel", "name: t\nvariants:\n  - name: a\nplots:\n  - name: p\n    variants: [a]\n    metrics: [[val_loss, val_loss]]\n",
+     "7:26: metrics: duplicate metric 'val_loss' in a panel"},
+    {"plots: too many panels", "name: t\nvariants:\n  - name: a\nplots:\n  - name: p\n    variants: [a]\n    metrics: [loss, loss, loss, loss, loss, loss, loss, loss, loss]\n",
+     "7:14: metrics: at most 8 panels allowed (got 9)"},
+    {"plots: bad x with hint", "name: t\nvariants:\n  - name: a\nplots:\n  - name: p\n    variants: [a]\n    x: steps\n",
+     "7:8: x: unknown value 'steps' (did you mean 'step'?)"},
+    {"plots: bad x", "name: t\nvariants:\n  - name: a\nplots:\n  - name: p\n    variants: [a]\n    x: time\n",
+     "7:8: x: unknown value 'time' (expected step or epoch)"},
+    {"plots: bad loss_scale", "name: t\nvariants:\n  - name: a\nplots:\n  - name: p\n    variants: [a]\n    loss_scale: logarithmic\n",
+     "7:17: loss_scale: unknown value 'logarithmic' (did you mean 'log'?)"},
+    {"plots: title not a string", "name: t\nvariants:\n  - name: a\nplots:\n  - name: p\n    title: [x]\n    variants: [a]\n",
+     "6:12: title: expected a string, got a list"},
+    {"plots: missing plot name", "name: t\nvariants:\n  - name: a\nplots:\n  - variants: [a]\n",
+     "5:5: missing key 'name' in plot 1"},
+    {"plots: bad variants section: names unchecked", "name: t\nvariants:\n  - name: [a]\nplots:\n  - name: p\n    variants: [b]\n",
+     "3:11: name: expected a string, got a list"},
+    {"plots: empty panel", "name: t\nvariants:\n  - name: a\nplots:\n  - name: p\n    variants: [a]\n    metrics: [loss, []]\n",
+     "7:21: metrics: a panel must list at least one metric"},
 };
 #define NBAD ((int)(sizeof bad_cases / sizeof bad_cases[0]))
 

@@ -66,9 +66,24 @@ static void test_softmax_no_nan(void **state)
     uint8_t labels[3] = {9, 0, 9};
     double loss = 0;
     int64_t hits = 0;
+    /* validation mode: loss and accuracy only; the loss equals the double
+     * reference on the same logits */
     ms_mlp_forward_f(&s, c.activation, W, &w, 3, 0, labels, &loss, &hits, 1);
     assert_true(isfinite(loss));
     assert_int_equal(hits, 3);
+    double ref = 0;
+    for (int r = 0; r < 3; r++) {
+        double zd[10];
+        for (int k = 0; k < 10; k++)
+            zd[k] = w.act[1][r * 10 + k];
+        ref += ms_xent_d(zd, 10, labels[r]);
+    }
+    assert_true(fabs(loss - ref) <= 1e-6 * (1 + ref));
+    /* training mode: the output rows become probabilities */
+    memcpy(w.act[0], X, sizeof X);
+    double loss2 = 0;
+    ms_mlp_forward_f(&s, c.activation, W, &w, 3, 1, labels, &loss2, NULL, 1);
+    assert_true(loss2 == loss);
     for (int r = 0; r < 3; r++) {
         double sum = 0;
         for (int k = 0; k < 10; k++) {

@@ -1,0 +1,740 @@
+/* Tests for `mlpsweep export`: a hand-made database with known results, the
+ * summary statistics checked exactly, every format parsed back (CSV per RFC
+ * 4180, the Markdown table's shape, LaTeX's environments and escapes, JSON
+ * with a small recursive-descent validator), and the command line: -o
+ * writes atomically, bad names and a missing database are one-line errors. */
+#include "ms_test.h"
+
+#include "ms_config.h"
+#include "ms_report.h"
+#include "ms_store.h"
+
+#include <dirent.h>
+#include <math.h>
+#include <sys/wait.h>
+
+#ifndef MS_BIN
+#define MS_BIN "build/mlpsweep"
+#endif
+
+/* ---- the database ----
+ *
+ * Variant A (name with a comma and quotes) has three seeds whose last epochs
+ * hold values with exact means and sample standard deviations:
+ *
+ *   seed  epochs  stop        final val acc  best val acc  val loss  train acc  train loss  seconds
+ *   1     1       early_stop  0.5            0.75          1         0.25       0.5         2
+ *   2     2       early_stop  0.75           0.875         2         0.5        0.5         2+2
+ *   3     3       epochs      1.0            1.0           3         0.75       0.5         2+2+2
+ *   mean  2                   0.75           0.875         2         0.5        0.5         4
+ *   std   1                   0.25           0.125         1         0.25       0           2
+ *
+ * Variant B (LaTeX's special characters) has one seed; variant C (Markdown's
+ * pipe and a backslash) one run that never started (every result NULL). */
+static const char *const VA = "a,\"b\"", *const VB = "x_y&z%", *const VC = "p|q\\";
+
+typedef struct db {
+    char *dir, *path;
+} db;
+
+static void commit(ms_store *s, int64_t run, int e, double val_acc, double best, double val_loss,
+                   double train_acc, double train_loss, const char *stop)
+{
+    /* Two validations per epoch: the first holds the best accuracy of the
+     * run (on its first epoch), the second the epoch's final values. */
+    ms_epoch ep = {e, train_loss, train_acc, val_loss, val_acc, 2.0};
+    ms_eval ev[2];
+    for (int i = 0; i < 2; i++) {
+        ev[i].step = (int64_t)(e - 1) * 10 + 4 + 5 * i;
+        ev[i].epoch = e - 1;
+        ev[i].batch_loss = train_loss + 0.125;
+        ev[i].train_loss = train_loss;
+        ev[i].train_acc = train_acc;
+        ev[i].val_loss = val_loss;
+        ev[i].val_acc = i == 0 && e == 1 ? best : val_acc;
+    }
+    assert_int_equal(ms_store_commit_epoch(s, run, &ep, (int64_t)e * 10, ev, 2, NULL, 0, stop), 0);
+}
+
+static void db_make(db *d)
+{
+    d->dir = ms_tmpdir();
+    if (asprintf(&d->path, "%s/study.db", d->dir) < 0)
+        abort();
+    ms_store *s;
+    int64_t sweep;
+    assert_int_equal(ms_store_open(d->path, MS_STORE_CREATE, &s), 0);
+    assert_int_equal(ms_store_sweep(s, "study", "study.yaml", "name: study\n", &sweep), 0);
+    ms_config cfg[5];
+    ms_run_key keys[5];
+    const char *names[5] = {VA, VA, VA, VB, VC};
+    const uint64_t seeds[5] = {1, 2, 3, 7, 1};
+    for (int i = 0; i < 5; i++) {
+        ms_config_default(&cfg[i]);
+        cfg[i].seed = seeds[i];
+        cfg[i].epochs = 3;
+        if (i == 3) {
+            cfg[i].nhidden = 2;
+            cfg[i].hidden[1] = 32;
+            cfg[i].momentum = 0.9;
+            cfg[i].lr = 0.02;
+        }
+        keys[i] = (ms_run_key){names[i], i < 3 ? "3c" : "", &cfg[i], ms_config_params(&cfg[i], 785)};
+    }
+    ms_run_info info[5];
+    assert_int_equal(ms_store_register(s, sweep, keys, 5, info), 0);
+    ms_provenance p = {"test", "cc", "host", 1, 1};
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(ms_store_start_run(s, info[i].id, &p), 0);
+    /* A, seed 1: one epoch. */
+    commit(s, info[0].id, 1, 0.5, 0.75, 1, 0.25, 0.5, "early_stop");
+    /* A, seed 2: two epochs, the first with a worse final accuracy. */
+    commit(s, info[1].id, 1, 0.25, 0.875, 4, 0.125, 0.75, NULL);
+    commit(s, info[1].id, 2, 0.75, 0, 2, 0.5, 0.5, "early_stop");
+    /* A, seed 3: three epochs. */
+    commit(s, info[2].id, 1, 0.25, 0.5, 4, 0.125, 0.75, NULL);
+    commit(s, info[2].id, 2, 0.5, 0, 3.5, 0.25, 0.625, NULL);
+    commit(s, info[2].id, 3, 1.0, 0, 3, 0.75, 0.5, "epochs");
+    /* B: one seed, one epoch. */
+    commit(s, info[3].id, 1, 0.9, 0.9, 0.3, 0.95, 0.2, "epochs");
+    ms_store_close(s);
+}
+
+static void db_remove(db *d)
+{
+    ms_rmtree(d->dir);
+    free(d->dir);
+    free(d->path);
+}
+
+static char *export_str(const db *d, ms_table t, ms_format f)
+{
+    ms_store *s;
+    char *out;
+    size_t n;
+    assert_int_equal(ms_store_open(d->path, MS_STORE_READONLY, &s), 0);
+    assert_int_equal(ms_export(s, "study", t, f, &out, &n), 0);
+    assert_int_equal(strlen(out), n);
+    ms_store_close(s);
+    return out;
+}
+
+/* ---- statistics ---- */
+
+static void test_stat(void **state)
+{
+    (void)state;
+    double x[] = {0.5, NAN, 0.75, 1.0};
+    ms_stat s = ms_stat_of(x, 4);
+    assert_int_equal(s.n, 3);
+    assert_true(s.mean == 0.75 && s.std == 0.25);
+    s = ms_stat_of(x, 1);
+    assert_int_equal(s.n, 1);
+    assert_true(s.mean == 0.5 && isnan(s.std));
+    s = ms_stat_of(x + 1, 1);
+    assert_int_equal(s.n, 0);
+    assert_true(isnan(s.mean) && isnan(s.std));
+    /* Two passes: no cancellation on large, close values. */
+    double y[] = {1e9 + 1, 1e9 + 2, 1e9 + 3};
+    s = ms_stat_of(y, 3);
+    assert_true(s.mean == 1e9 + 2 && s.std == 1);
+}
+
+static void assert_stat(ms_stat s, int n, double mean, double std)
+{
+    if (s.n != n || !(n == 0 ? isnan(s.mean) : s.mean == mean) ||
+        !(n < 2 ? isnan(s.std) : s.std == std))
+        fail_msg("got n=%d mean=%.17g std=%.17g, want n=%d mean=%.17g std=%.17g", s.n, s.mean,
+                 s.std, n, mean, std);
+}
+
+static void test_summary(void **state)
+{
+    (void)state;
+    db d;
+    db_make(&d);
+    ms_store *s;
+    ms_summary_row *r;
+    int n;
+    assert_int_equal(ms_store_open(d.path, MS_STORE_READONLY, &s), 0);
+    assert_int_equal(ms_summary_read(s, "study", &r, &n), 0);
+    assert_int_equal(n, 3);
+    /* Manifest order, settings, and the exact statistics of the table above. */
+    assert_string_equal(r[0].variant, VA);
+    assert_string_equal(r[0].task, "3c");
+    assert_int_equal(r[0].seeds, 3);
+    assert_string_equal(r[0].hidden, "64");
+    assert_string_equal(r[0].activation, "sigmoid");
+    assert_string_equal(r[0].init, "uniform");
+    assert_true(r[0].lr == 0.1 && r[0].momentum == 0);
+    assert_int_equal(r[0].params, 50880);
+    assert_string_equal(r[0].stop, "early_stop/epochs");
+    assert_stat(r[0].epochs, 3, 2, 1);
+    assert_stat(r[0].final_val_acc, 3, 0.75, 0.25);
+    assert_stat(r[0].best_val_acc, 3, 0.875, 0.125);
+    assert_stat(r[0].final_val_loss, 3, 2, 1);
+    assert_stat(r[0].final_train_acc, 3, 0.5, 0.25);
+    assert_stat(r[0].final_train_loss, 3, 0.5, 0);
+    assert_stat(r[0].train_seconds, 3, 4, 2);
+
+    assert_string_equal(r[1].variant, VB);
+    assert_int_equal(r[1].seeds, 1);
+    assert_string_equal(r[1].hidden, "64,32");
+    assert_string_equal(r[1].stop, "epochs");
+    assert_true(r[1].momentum == 0.9 && r[1].lr == 0.02);
+    assert_stat(r[1].final_val_acc, 1, 0.9, 0);
+    assert_stat(r[1].best_val_acc, 1, 0.9, 0);
+    assert_stat(r[1].epochs, 1, 1, 0);
+
+    assert_string_equal(r[2].variant, VC);
+    assert_string_equal(r[2].stop, "pending");
+    assert_stat(r[2].final_val_acc, 0, NAN, 0); /* never ran: NULL results */
+    ms_summary_free(r, n);
+
+    /* The sweep: by name, or the only one. */
+    char *name;
+    assert_int_equal(ms_report_sweep(s, NULL, &name), 0);
+    assert_string_equal(name, "study");
+    free(name);
+    ms_capture c;
+    ms_capture_start(&c);
+    assert_int_equal(ms_report_sweep(s, "other", &name), -1);
+    char *msg = ms_capture_end(&c);
+    char want[512];
+    snprintf(want, sizeof want, "mlpsweep: no sweep 'other' in '%s'\n", d.path);
+    assert_string_equal(msg, want);
+    free(msg);
+    ms_store_close(s);
+    db_remove(&d);
+}
+
+/* ---- CSV ---- */
+
+typedef struct csv {
+    int nrows, ncols[64];
+    char *cell[64][64];
+} csv;
+
+/* RFC 4180: fields separated by commas, a quoted field may hold commas,
+ * line breaks and doubled quotes; records end with a line break. */
+static void csv_parse(const char *s, csv *t)
+{
+    memset(t, 0, sizeof *t);
+    while (*s) {
+        assert_true(t->nrows < 64);
+        int r = t->nrows++, k = 0;
+        for (;;) {
+            char *buf = malloc(strlen(s) + 1);
+            size_t n = 0;
+            if (*s == '"') {
+                for (s++;; s++) {
+                    assert_true(*s != '\0'); /* unterminated quotes */
+                    if (*s == '"' && s[1] == '"')
+                        buf[n++] = *s++;
+                    else if (*s == '"')
+                        break;
+                    else
+                        buf[n++] = *s;
+                }
+                s++;
+                assert_true(*s == ',' || *s == '\n'); /* nothing after a closing quote */
+            } else {
+                while (*s && *s != ',' && *s != '\n') {
+                    assert_true(*s != '"'); /* quotes only in quoted fields */
+                    buf[n++] = *s++;
+                }
+            }
+            buf[n] = '\0';
+            assert_true(k < 64);
+            t->cell[r][k++] = buf;
+            if (*s == ',') {
+                s++;
+                continue;
+            }
+            assert_int_equal(*s, '\n'); /* every record ends with a line break */
+            s++;
+            break;
+        }
+        t->ncols[r] = k;
+    }
+}
+
+static void csv_free(csv *t)
+{
+    for (int r = 0; r < t->nrows; r++)
+        for (int k = 0; k < t->ncols[r]; k++)
+            free(t->cell[r][k]);
+}
+
+static int csv_col(const csv *t, const char *key)
+{
+    for (int k = 0; k < t->ncols[0]; k++)
+        if (!strcmp(t->cell[0][k], key))
+            return k;
+    fail_msg("no column '%s'", key);
+    return -1;
+}
+
+static void test_csv(void **state)
+{
+    (void)state;
+    db d;
+    db_make(&d);
+    char *out = export_str(&d, MS_TABLE_SUMMARY, MS_FORMAT_CSV);
+    csv t;
+    csv_parse(out, &t);
+    static const char header[] =
+        "variant,task,seeds,hidden,activation,init,momentum,lr,params,epochs_mean,epochs_std,"
+        "stop_reason,final_val_acc_mean,final_val_acc_std,best_val_acc_mean,best_val_acc_std,"
+        "final_train_loss_mean,final_train_loss_std,final_val_loss_mean,final_val_loss_std,"
+        "final_train_acc_mean,final_train_acc_std,train_seconds_mean,train_seconds_std\n";
+    assert_memory_equal(out, header, strlen(header));
+    assert_int_equal(t.nrows, 4);
+    for (int r = 1; r < t.nrows; r++)
+        assert_int_equal(t.ncols[r], t.ncols[0]);
+    /* The names come back exactly, quotes and all. */
+    assert_string_equal(t.cell[1][0], VA);
+    assert_string_equal(t.cell[2][0], VB);
+    assert_string_equal(t.cell[3][0], VC);
+    assert_string_equal(t.cell[2][csv_col(&t, "hidden")], "64,32");
+    /* Full precision: the numbers parse back to the exact values. */
+    assert_true(strtod(t.cell[1][csv_col(&t, "final_val_acc_mean")], NULL) == 0.75);
+    assert_true(strtod(t.cell[1][csv_col(&t, "final_val_acc_std")], NULL) == 0.25);
+    assert_true(strtod(t.cell[1][csv_col(&t, "best_val_acc_std")], NULL) == 0.125);
+    assert_true(strtod(t.cell[1][csv_col(&t, "lr")], NULL) == 0.1);
+    assert_true(strtod(t.cell[2][csv_col(&t, "final_val_acc_mean")], NULL) == 0.9);
+    assert_string_equal(t.cell[2][csv_col(&t, "final_val_acc_std")], ""); /* one seed */
+    assert_string_equal(t.cell[3][csv_col(&t, "final_val_acc_mean")], ""); /* NULL */
+    assert_string_equal(t.cell[1][csv_col(&t, "stop_reason")], "early_stop/epochs");
+    assert_string_equal(t.cell[1][csv_col(&t, "seeds")], "3");
+    csv_free(&t);
+    free(out);
+
+    /* The long tables: one row per epoch, per validation. */
+    out = export_str(&d, MS_TABLE_EPOCHS, MS_FORMAT_CSV);
+    csv_parse(out, &t);
+    assert_int_equal(t.nrows, 1 + 7);
+    assert_string_equal(out, strstr(out, "variant,seed,epoch,step,train_loss,train_acc,val_loss,"
+                                         "val_acc,seconds\n"));
+    assert_string_equal(t.cell[1][0], VA);
+    assert_string_equal(t.cell[7][0], VB);
+    assert_string_equal(t.cell[7][1], "7");
+    assert_string_equal(t.cell[6][2], "3"); /* seed 3's last epoch */
+    assert_true(strtod(t.cell[6][7], NULL) == 1.0);
+    csv_free(&t);
+    free(out);
+    out = export_str(&d, MS_TABLE_EVALS, MS_FORMAT_CSV);
+    csv_parse(out, &t);
+    assert_int_equal(t.nrows, 1 + 14);
+    assert_string_equal(out, strstr(out, "variant,seed,step,epoch,batch_loss,train_loss,train_acc,"
+                                         "val_loss,val_acc\n"));
+    assert_true(strtod(t.cell[1][4], NULL) == 0.625); /* batch loss of seed 1 */
+    csv_free(&t);
+    free(out);
+    db_remove(&d);
+}
+
+/* ---- Markdown ---- */
+
+/* Pipes that separate cells: not the escaped ones. */
+static int md_pipes(const char *line, size_t n)
+{
+    int k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (line[i] == '\\') {
+            i++;
+            continue;
+        }
+        k += line[i] == '|';
+    }
+    return k;
+}
+
+static void check_md(const char *out, int want_rows)
+{
+    int rows = 0, pipes = -1;
+    for (const char *s = out; *s;) {
+        const char *e = strchr(s, '\n');
+        assert_non_null(e);
+        size_t n = (size_t)(e - s);
+        assert_true(n > 2 && s[0] == '|' && s[n - 1] == '|');
+        int k = md_pipes(s, n);
+        if (pipes < 0)
+            pipes = k;
+        assert_int_equal(k, pipes);
+        if (rows == 1) /* the separator row */
+            for (size_t i = 0; i < n; i++)
+                assert_non_null(strchr("|-:", s[i]));
+        rows++;
+        s = e + 1;
+    }
+    assert_int_equal(rows, 2 + want_rows);
+}
+
+static void test_markdown(void **state)
+{
+    (void)state;
+    db d;
+    db_make(&d);
+    char *out = export_str(&d, MS_TABLE_SUMMARY, MS_FORMAT_MD);
+    check_md(out, 3);
+    assert_non_null(strstr(out, "| a,\"b\" | 3c | 3 | 64 | sigmoid | uniform | 0 | 0.1 | 50880 | "
+                                "2.0 ± 1.0 | early_stop/epochs | 75.00 ± 25.00 | 87.50 ± 12.50 | "
+                                "0.5000 ± 0.0000 | 2.000 ± 1.000 | 50.00 ± 25.00 | 4.0 ± 2.0 |\n"));
+    assert_non_null(strstr(out, "| x_y&z% |  | 1 | 64,32 |"));
+    assert_non_null(strstr(out, "| 90.00 | 90.00 | 0.2000 | 0.3000 | 95.00 | 2.0 |\n"));
+    assert_non_null(strstr(out, "| p\\|q\\\\ |")); /* escaped pipe and backslash */
+    assert_non_null(strstr(out, "| pending | – | – |"));
+    free(out);
+    out = export_str(&d, MS_TABLE_EVALS, MS_FORMAT_MD);
+    check_md(out, 14);
+    free(out);
+    db_remove(&d);
+}
+
+/* ---- LaTeX ---- */
+
+static int count(const char *s, const char *what)
+{
+    int n = 0;
+    for (const char *p = s; (p = strstr(p, what)); p += strlen(what))
+        n++;
+    return n;
+}
+
+static void test_latex(void **state)
+{
+    (void)state;
+    db d;
+    db_make(&d);
+    char *out = export_str(&d, MS_TABLE_SUMMARY, MS_FORMAT_LATEX);
+    /* One tabular, nothing around it, booktabs rules in order. */
+    assert_int_equal(strncmp(out, "\\begin{tabular}{", 16), 0);
+    assert_int_equal(count(out, "\\begin{tabular}"), 1);
+    assert_int_equal(count(out, "\\end{tabular}"), 1);
+    assert_string_equal(strstr(out, "\\end{tabular}"), "\\end{tabular}\n");
+    const char *top = strstr(out, "\\toprule\n"), *mid = strstr(out, "\\midrule\n"),
+               *bottom = strstr(out, "\\bottomrule\n");
+    assert_true(top && mid && bottom && top < mid && mid < bottom);
+    /* Every row has as many cells as the column spec has columns. */
+    const char *spec = out + 16;
+    int ncols = (int)strcspn(spec, "}");
+    int rows = 0;
+    for (const char *s = strstr(out, "\\toprule\n") + 9; s < bottom;) {
+        const char *e = strchr(s, '\n');
+        if (strncmp(s, "\\midrule", 8)) {
+            int amp = 0;
+            for (const char *p = s; p < e; p++)
+                amp += *p == '&' && p[-1] != '\\';
+            assert_int_equal(amp, ncols - 1);
+            assert_true(e - s > 3 && !strncmp(e - 3, " \\\\", 3));
+            rows++;
+        }
+        s = e + 1;
+    }
+    assert_int_equal(rows, 1 + 3);
+    /* Special characters escaped; none left raw in the names. */
+    assert_non_null(strstr(out, "\nx\\_y\\&z\\% & "));
+    assert_non_null(strstr(out, "\np\\textbar{}q\\textbackslash{} & "));
+    assert_non_null(strstr(out, "\na,\"b\" & 3c & 3 & "));
+    assert_non_null(strstr(out, "75.00 $\\pm$ 25.00"));
+    assert_non_null(strstr(out, "val acc (\\%)"));
+    assert_non_null(strstr(out, "early\\_stop/epochs"));
+    free(out);
+    db_remove(&d);
+}
+
+/* ---- JSON ---- */
+
+typedef struct jp {
+    const char *s;
+    int objects, strings, nulls;
+} jp;
+
+static void ws(jp *p)
+{
+    while (*p->s == ' ' || *p->s == '\n' || *p->s == '\t' || *p->s == '\r')
+        p->s++;
+}
+
+static int value(jp *p);
+
+static int string(jp *p)
+{
+    if (*p->s != '"')
+        return -1;
+    for (p->s++; *p->s != '"'; p->s++) {
+        unsigned char c = (unsigned char)*p->s;
+        if (c < 0x20)
+            return -1;
+        if (c == '\\') {
+            p->s++;
+            if (*p->s == 'u') {
+                for (int i = 1; i <= 4; i++)
+                    if (!strchr("0123456789abcdefABCDEF", p->s[i]) || !p->s[i])
+                        return -1;
+                p->s += 4;
+            } else if (!*p->s || !strchr("\"\\/bfnrt", *p->s))
+                return -1;
+        }
+    }
+    p->s++;
+    p->strings++;
+    return 0;
+}
+
+static int number(jp *p)
+{
+    const char *s = p->s;
+    if (*s == '-')
+        s++;
+    if (*s == '0')
+        s++;
+    else if (*s >= '1' && *s <= '9')
+        while (*s >= '0' && *s <= '9')
+            s++;
+    else
+        return -1;
+    if (*s == '.') {
+        if (!(*++s >= '0' && *s <= '9'))
+            return -1;
+        while (*s >= '0' && *s <= '9')
+            s++;
+    }
+    if (*s == 'e' || *s == 'E') {
+        s++;
+        if (*s == '+' || *s == '-')
+            s++;
+        if (!(*s >= '0' && *s <= '9'))
+            return -1;
+        while (*s >= '0' && *s <= '9')
+            s++;
+    }
+    p->s = s;
+    return 0;
+}
+
+static int value(jp *p)
+{
+    ws(p);
+    if (*p->s == '{') {
+        p->s++;
+        ws(p);
+        if (*p->s != '}')
+            for (;;) {
+                ws(p);
+                if (string(p) < 0)
+                    return -1;
+                ws(p);
+                if (*p->s++ != ':' || value(p) < 0)
+                    return -1;
+                ws(p);
+                if (*p->s == ',') {
+                    p->s++;
+                    continue;
+                }
+                break;
+            }
+        if (*p->s++ != '}')
+            return -1;
+        p->objects++;
+    } else if (*p->s == '[') {
+        p->s++;
+        ws(p);
+        if (*p->s != ']')
+            for (;;) {
+                if (value(p) < 0)
+                    return -1;
+                ws(p);
+                if (*p->s == ',') {
+                    p->s++;
+                    continue;
+                }
+                break;
+            }
+        if (*p->s++ != ']')
+            return -1;
+    } else if (*p->s == '"')
+        return string(p);
+    else if (!strncmp(p->s, "null", 4))
+        p->s += 4, p->nulls++;
+    else if (!strncmp(p->s, "true", 4))
+        p->s += 4;
+    else if (!strncmp(p->s, "false", 5))
+        p->s += 5;
+    else
+        return number(p);
+    return 0;
+}
+
+/* Valid JSON and nothing after it; the counts in *p. */
+static int json_valid(const char *s, jp *p)
+{
+    memset(p, 0, sizeof *p);
+    p->s = s;
+    if (value(p) < 0)
+        return -1;
+    ws(p);
+    return *p->s ? -1 : 0;
+}
+
+static void test_json(void **state)
+{
+    (void)state;
+    db d;
+    db_make(&d);
+    jp p;
+    /* The validator itself refuses what it should. */
+    assert_int_equal(json_valid("[{\"a\": 1.5e-3, \"b\": [null, \"x\\u0041\"]}]", &p), 0);
+    static const char *const bad[] = {"[1,]", "{\"a\" 1}", "[01]", "\"a\\x\"", "[nan]", "[1] 2",
+                                      "{\"a\": 1", "[\"\n\"]", "[.5]", "[1.]"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        if (json_valid(bad[i], &p) == 0)
+            fail_msg("validator accepted '%s'", bad[i]);
+
+    char *out = export_str(&d, MS_TABLE_SUMMARY, MS_FORMAT_JSON);
+    if (json_valid(out, &p) < 0)
+        fail_msg("invalid JSON near '%.40s' in:\n%s", p.s, out);
+    assert_int_equal(p.objects, 3);
+    assert_non_null(strstr(out, "{\"variant\": \"a,\\\"b\\\"\", \"task\": \"3c\", \"seeds\": 3, "));
+    assert_non_null(strstr(out, "\"variant\": \"p|q\\\\\""));
+    assert_non_null(strstr(out, "\"final_val_acc_mean\": 0.75, \"final_val_acc_std\": 0.25, "));
+    assert_non_null(strstr(out, "\"final_val_acc_mean\": 0.90000000000000002, "
+                                "\"final_val_acc_std\": null, "));
+    assert_non_null(strstr(out, "\"lr\": 0.10000000000000001, "));
+    /* null: B's 7 stds (one seed); C never ran: its 5 results (mean and
+     * std), and the std of its epochs (0) and seconds (0). */
+    assert_int_equal(p.nulls, 7 + 10 + 2);
+    free(out);
+    for (int t = MS_TABLE_EPOCHS; t <= MS_TABLE_EVALS; t++) {
+        out = export_str(&d, (ms_table)t, MS_FORMAT_JSON);
+        assert_int_equal(json_valid(out, &p), 0);
+        assert_int_equal(p.objects, t == MS_TABLE_EPOCHS ? 7 : 14);
+        free(out);
+    }
+    db_remove(&d);
+}
+
+/* ---- the command line ---- */
+
+/* Run `mlpsweep ARGS` from the repository root; stdout and stderr into
+ * *out and *err (caller frees). */
+static int run(const char *args, char **out, char **err)
+{
+    char *dir = ms_tmpdir(), *cmd = NULL;
+    if (asprintf(&cmd, "%s %s >%s/out 2>%s/err", MS_BIN, args, dir, dir) < 0)
+        abort();
+    int st = system(cmd);
+    free(cmd);
+    char path[4096];
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, i ? "err" : "out");
+        FILE *f = fopen(path, "rb");
+        assert_non_null(f);
+        char *buf = calloc(1, 1 << 20);
+        size_t n = fread(buf, 1, (1 << 20) - 1, f);
+        buf[n] = 0;
+        fclose(f);
+        *(i ? err : out) = buf;
+    }
+    ms_rmtree(dir);
+    free(dir);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    char *buf = calloc(1, 1 << 20);
+    size_t n = fread(buf, 1, (1 << 20) - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    return buf;
+}
+
+static void test_cli(void **state)
+{
+    (void)state;
+    db d;
+    db_make(&d);
+    char args[4096], *out, *err, want[4096];
+
+    /* stdout: the same bytes as the library. */
+    snprintf(args, sizeof args, "export --db %s --format md", d.path);
+    assert_int_equal(run(args, &out, &err), 0);
+    char *lib = export_str(&d, MS_TABLE_SUMMARY, MS_FORMAT_MD);
+    assert_string_equal(out, lib);
+    assert_string_equal(err, "");
+    free(out), free(err), free(lib);
+
+    /* -o: the file, no temporary left, the format from the extension. */
+    char *dir = ms_tmpdir();
+    snprintf(args, sizeof args, "export --db %s --table evals -o %s/evals.json", d.path, dir);
+    assert_int_equal(run(args, &out, &err), 0);
+    assert_string_equal(out, "");
+    assert_string_equal(err, "");
+    free(out), free(err);
+    snprintf(want, sizeof want, "%s/evals.json", dir);
+    char *file = slurp(want);
+    lib = export_str(&d, MS_TABLE_EVALS, MS_FORMAT_JSON);
+    assert_string_equal(file, lib);
+    free(file), free(lib);
+    DIR *dh = opendir(dir);
+    assert_non_null(dh);
+    int entries = 0;
+    for (struct dirent *e; (e = readdir(dh));)
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            entries++, assert_string_equal(e->d_name, "evals.json");
+    closedir(dh);
+    assert_int_equal(entries, 1);
+    /* An explicit --format wins over the extension. */
+    snprintf(args, sizeof args, "export --db %s --format csv -o %s/evals.json", d.path, dir);
+    assert_int_equal(run(args, &out, &err), 0);
+    free(out), free(err);
+    file = slurp(want);
+    assert_int_equal(strncmp(file, "variant,task,seeds,", 19), 0);
+    free(file);
+    ms_rmtree(dir);
+    free(dir);
+
+    /* Errors: one line each; bad names exit 2, a missing database 1. */
+    static const struct {
+        const char *args, *msg;
+        int status;
+    } bad[] = {
+        {"--table nope", "mlpsweep: unknown table 'nope' (expected summary, epochs or evals)\n", 2},
+        {"--format xml", "mlpsweep: unknown format 'xml' (expected csv, md, latex or json)\n", 2},
+        {"--frobnicate", "mlpsweep: unknown option '--frobnicate' (see --help)\n", 2},
+        {"--table", "mlpsweep: option '--table' needs a value\n", 2},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        snprintf(args, sizeof args, "export --db %s %s", d.path, bad[i].args);
+        assert_int_equal(run(args, &out, &err), bad[i].status);
+        assert_string_equal(err, bad[i].msg);
+        assert_string_equal(out, "");
+        free(out), free(err);
+    }
+    snprintf(args, sizeof args, "export --db %s/missing.db", d.dir);
+    assert_int_equal(run(args, &out, &err), 1);
+    snprintf(want, sizeof want, "mlpsweep: cannot open '%s/missing.db': no such database\n", d.dir);
+    assert_string_equal(err, want);
+    assert_string_equal(out, "");
+    free(out), free(err);
+
+    assert_int_equal(run("export --help", &out, &err), 0);
+    assert_non_null(strstr(out, "--table"));
+    free(out), free(err);
+    db_remove(&d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_stat),     cmocka_unit_test(test_summary),
+        cmocka_unit_test(test_csv),      cmocka_unit_test(test_markdown),
+        cmocka_unit_test(test_latex),    cmocka_unit_test(test_json),
+        cmocka_unit_test(test_cli),
+    };
+    return cmocka_run_group_tests_name("export", tests, NULL, NULL);
+}
