@@ -92,6 +92,7 @@ test: deps data
 sweep: deps data
 	@$(MAKE) --no-print-directory all
 	./$(BIN) run $(MANIFEST)
+	@$(MAKE) --no-print-directory report
 
 # The study's figures and summary tables, from its database (after `make sweep`).
 report: all
@@ -139,19 +140,23 @@ FUZZ_OBJ := $(patsubst src/%.c,$(FUZZ_BUILD)/obj/%.o,$(FUZZ_LIB_SRC))
 # Largest input: manifests well past the study's 4 KB, IDX files of ~10 images.
 FUZZ_MAXLEN_manifest := 16384
 FUZZ_MAXLEN_idx := 8192
+# IDX inputs are slow (the reader allocates 1 MiB each time): try full lengths at once.
+FUZZ_OPTS_manifest :=
+FUZZ_OPTS_idx := -len_control=0
 
 .PHONY: fuzz fuzz-toolchain
 
 fuzz: deps fuzz-toolchain
 	@$(MAKE) --no-print-directory $(addprefix $(FUZZ_BUILD)/fuzz_,$(FUZZ_TARGETS))
 	@for t in $(FUZZ_TARGETS); do \
-	    case $$t in manifest) maxlen=$(FUZZ_MAXLEN_manifest);; *) maxlen=$(FUZZ_MAXLEN_idx);; esac; \
+	    case $$t in manifest) maxlen=$(FUZZ_MAXLEN_manifest) opts="$(FUZZ_OPTS_manifest)";; \
+	                *) maxlen=$(FUZZ_MAXLEN_idx) opts="$(FUZZ_OPTS_idx)";; esac; \
 	    corpus=$(FUZZ_BUILD)/corpus/$$t art=$(FUZZ_BUILD)/artifacts/$$t log=$(FUZZ_BUILD)/fuzz_$$t.log; \
 	    mkdir -p $$corpus $$art && cp tests/fuzz/corpus/$$t/* $$corpus/ || exit 1; \
 	    extra=""; [ -d tests/fuzz/regressions/$$t ] && extra=tests/fuzz/regressions/$$t; \
 	    echo "fuzz $$t: $(FUZZ_SECONDS) s, log in $$log"; \
 	    st=0; ./$(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=$$maxlen \
-	        -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=$$art/ \
+	        -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=$$art/ $$opts \
 	        $$corpus $$extra >$$log 2>&1 || st=$$?; \
 	    execs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $$log); \
 	    rate=$$(sed -n 's/^stat::average_exec_per_sec: *//p' $$log); \
