@@ -7,8 +7,9 @@ for t in "$BUILD"/tests/test_*; do
     name=$(basename "$t")
     log="$BUILD/tests/$name.log"
     if "$t" >"$log" 2>&1; then st=0; else st=$?; fi
-    n=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
-    f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
+    # a program may run several cmocka groups: add up their summaries
+    n=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | awk '{s += $1} END {print s + 0}')
+    f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | awk '{s += $1} END {print s + 0}')
     n=${n:-0} f=${f:-0}
     pass=$((pass + n))
     fail=$((fail + f))
