@@ -93,7 +93,17 @@ static int lock_db(const char *db, int *fd_out)
     int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
         int e = errno;
-        ms_error("cannot create '%s': %s", lp, strerror(e));
+        char *dir = ms_strdup(db), *slash = strrchr(dir, '/');
+        if (slash)
+            slash[slash == dir] = '\0';
+        else
+            strcpy(dir, ".");
+        if (e == ENOENT)
+            ms_error("cannot create '%s': folder '%s' does not exist", db, dir);
+        else
+            ms_error("cannot write in folder '%s' (the database '%s' and its lock file live "
+                     "there): %s", dir, db, strerror(e));
+        free(dir);
         free(lp);
         return -1;
     }
@@ -242,8 +252,11 @@ int cmd_run(int argc, char **argv)
         double t0 = ms_now();
         int rc = ms_sched_run(st, &d, runs, todo, &o);
         double wall = ms_now() - t0;
-        if (rc < 0)
+        if (rc < 0) {
+            ms_error("the sweep stopped on a database error; finished epochs are saved: fix the "
+                     "cause and run the same command to resume");
             goto out;
+        }
         if (rc == 2) {
             ms_error("interrupted; finished epochs are saved: run the same command to resume");
             status = 130;
