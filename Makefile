@@ -11,7 +11,7 @@ SANITIZE ?=
 NO_OMP  ?=
 
 # Build folders are per flavour so a sanitizer build never mixes with a normal one.
-BUILD := build$(if $(SANITIZE),-san)$(if $(NO_OMP),-noomp)
+BUILD := build$(if $(SANITIZE),-san$(if $(findstring thread,$(SANITIZE)),-thread))$(if $(NO_OMP),-noomp)
 
 # Debian packages the build, the tests and the plots need.
 DEPS_PKGS := gcc make pkg-config libyaml-dev libsqlite3-dev zlib1g-dev libcmocka-dev \
@@ -89,6 +89,13 @@ test: deps data
 	@$(MAKE) --no-print-directory check-build
 	@sh tests/run.sh $(BUILD)
 
+# The SLURM test: a one-node cluster from Debian's packages (installed when
+# missing; needs root), sweeps run as job arrays and checked against unsharded
+# runs (tests/slurm/run.sh). Ends with a line `slurm: N passed, N failed`.
+.PHONY: test-slurm
+test-slurm: all data
+	@bash tests/slurm/run.sh $(BIN)
+
 sweep: deps data
 	@$(MAKE) --no-print-directory all
 	./$(BIN) run $(MANIFEST)
@@ -108,7 +115,7 @@ $(BUILD)/bench: tests/bench/bench.c $(LIB_OBJ) | $(BUILD)
 	$(CC) $(CFLAGS_ALL) $< $(LIB_OBJ) -o $@ $(LDFLAGS_ALL) $(LDLIBS_ALL) -ldl
 
 clean:
-	rm -rf build build-san build-noomp build-san-noomp mlpsweep
+	rm -rf build build-san* build-noomp build-fuzz mlpsweep
 
 distclean: clean
 	rm -rf data

@@ -20,6 +20,7 @@ static double loss_at(const ms_shape *s, ms_activation act, const double *p, ms_
 void ms_gradcheck(const ms_config *c, const double *X, const uint8_t *labels, int n, uint64_t seed,
                   size_t stride, double eps, ms_gradcheck_result *res, int nthreads)
 {
+    (void)nthreads; /* unused without OpenMP */
     ms_shape s;
     ms_shape_init(&s, c, MS_INPUT);
     size_t np = s.nparams;

@@ -3,6 +3,7 @@
 #include "ms_util.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 /* Tile: MR output rows by NR output columns, accumulated in registers. NR is
  * chosen by measurement (make bench): GCC keeps these shapes vectorized. */

@@ -33,31 +33,36 @@ static inline void NAME(tile)(R *restrict acc, const R *restrict A, long rs, lon
             acc[r * NR + j] = a[r][j];
 }
 
-/* The last column strip of Bm (T rows, columns j0..j0+nr) copied into a
- * zero-padded (T, NR) buffer owned by the calling thread (reused, grown as
- * needed: no allocation once warm). */
-static const R *NAME(pad_strip)(const R *Bm, long ldb, int T, int j0, int nr)
+/* The last column strip of Bm (T rows, columns j0..j0+nr) copied into buf,
+ * a zero-padded (T, NR) array. */
+static const R *NAME(pad_strip)(R *buf, const R *Bm, long ldb, int T, int j0, int nr)
 {
-    static _Thread_local R *buf;
-    static _Thread_local size_t cap;
-    size_t need = (size_t)T * NR;
-    if (need > cap) {
-        ms_free_aligned(buf);
-        buf = ms_alloc_aligned(need * sizeof(R));
-        cap = need;
-    }
     for (int t = 0; t < T; t++)
         for (int j = 0; j < NR; j++)
             buf[(size_t)t * NR + j] = j < nr ? Bm[(long)t * ldb + j0 + j] : 0;
     return buf;
 }
 
+/* Scratch for pad_strip: on the stack up to 64 KiB (every output layer of
+ * the study), else from the heap; released by SCRATCH_END. */
+#define SCRATCH_BEGIN(T)                                                                           \
+    R stack_[(64 << 10) / sizeof(R)];                                                              \
+    size_t need_ = (size_t)(T) * NR;                                                               \
+    R *scratch_ = need_ <= sizeof stack_ / sizeof *stack_ ? stack_ : ms_malloc(need_ * sizeof(R))
+#define SCRATCH_END()                                                                              \
+    do {                                                                                           \
+        if (scratch_ != stack_)                                                                    \
+            free(scratch_);                                                                        \
+    } while (0)
+
 void NAME(ms_mm_nn)(R *Y, const R *X, const R *W, int B, int K, int N, int nthreads)
 {
     int mt = (B + MR - 1) / MR, nt = (N + NR - 1) / NR;
     int tiles = mt * nt, jt = (nt - 1) * NR;
-    const R *tail = N % NR ? NAME(pad_strip)(W, N, K, jt, N - jt) : NULL;
+    SCRATCH_BEGIN(N % NR ? K : 0);
+    const R *tail = N % NR ? NAME(pad_strip)(scratch_, W, N, K, jt, N - jt) : NULL;
     int par = nthreads > 1 && tiles > 1 && 2.0 * B * K * N >= MS_PAR_MIN_FLOPS;
+    (void)par; /* unused without OpenMP */
 #pragma omp parallel for schedule(static) num_threads(nthreads) if (par)
     for (int tix = 0; tix < tiles; tix++) {
         int i0 = (tix / nt) * MR, j0 = (tix % nt) * NR;
@@ -71,6 +76,7 @@ void NAME(ms_mm_nn)(R *Y, const R *X, const R *W, int B, int K, int N, int nthre
             for (int j = 0; j < nr; j++)
                 Y[(long)(i0 + r) * N + j0 + j] = acc[r * NR + j];
     }
+    SCRATCH_END();
 }
 
 void NAME(ms_mm_nn_ref)(R *Y, const R *X, const R *W, int B, int K, int N)
@@ -89,8 +95,10 @@ void NAME(ms_mm_tn)(R *G, const R *X, const R *D, int B, int K, int N, int nthre
     int mt = (K + MR - 1) / MR, nt = (N + NR - 1) / NR;
     int tiles = mt * nt, jt = (nt - 1) * NR;
     R inv_b = (R)B; /* divide, as the specification writes it */
-    const R *tail = N % NR ? NAME(pad_strip)(D, N, B, jt, N - jt) : NULL;
+    SCRATCH_BEGIN(N % NR ? B : 0);
+    const R *tail = N % NR ? NAME(pad_strip)(scratch_, D, N, B, jt, N - jt) : NULL;
     int par = nthreads > 1 && tiles > 1 && 2.0 * B * K * N >= MS_PAR_MIN_FLOPS;
+    (void)par; /* unused without OpenMP */
 #pragma omp parallel for schedule(static) num_threads(nthreads) if (par)
     for (int tix = 0; tix < tiles; tix++) {
         int k0 = (tix / nt) * MR, j0 = (tix % nt) * NR;
@@ -104,6 +112,7 @@ void NAME(ms_mm_tn)(R *G, const R *X, const R *D, int B, int K, int N, int nthre
             for (int j = 0; j < nr; j++)
                 G[(long)(k0 + r) * N + j0 + j] = acc[r * NR + j] / inv_b;
     }
+    SCRATCH_END();
 }
 
 void NAME(ms_mm_tn_ref)(R *G, const R *X, const R *D, int B, int K, int N)
@@ -124,6 +133,8 @@ void NAME(ms_transpose)(R *WT, const R *W, int K, int N)
             WT[(long)j * K + k] = W[(long)k * N + j];
 }
 
+#undef SCRATCH_BEGIN
+#undef SCRATCH_END
 #undef NAME
 #undef CAT
 #undef CAT_

@@ -125,6 +125,7 @@ void ms_trainer_evaluate(ms_trainer *t, const ms_dataset *s, int n, double *loss
 {
     int chunks = (n + EVAL_CHUNK - 1) / EVAL_CHUNK;
     int nt = t->nthreads < chunks ? t->nthreads : chunks;
+    (void)nt; /* unused without OpenMP */
 #pragma omp parallel num_threads(nt) if (nt > 1)
     {
         int me = 0;
