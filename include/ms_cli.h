@@ -12,6 +12,8 @@ int cmd_check(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
+int cmd_slurm(int argc, char **argv);
 
 /* Shared option parsing helpers; print a one-line error and return -1. */
 int ms_parse_int(const char *opt, const char *s, long lo, long hi, int *out);

@@ -4,6 +4,7 @@
 #include "ms_data.h"
 #include "ms_manifest.h"
 #include "ms_sched.h"
+#include "ms_shard.h"
 #include "ms_store.h"
 #include "ms_util.h"
 
@@ -120,7 +121,7 @@ static int lock_db(const char *db, int *fd_out)
 
 static const char run_usage[] =
     "usage: mlpsweep run MANIFEST [--db FILE] [--jobs N] [--threads N] [--only NAME,...]\n"
-    "                    [--retry-failed] [--data DIR] [--quiet]\n"
+    "                    [--shard I/N] [--retry-failed] [--data DIR] [--quiet]\n"
     "\n"
     "Train every run of the manifest (variants x seeds) in parallel and store each\n"
     "finished epoch in SQLite. Running the same command again resumes: finished\n"
@@ -130,22 +131,25 @@ static const char run_usage[] =
     "  --threads N       total threads for the sweep (all cores)\n"
     "  --jobs N          runs trained at once (as many as threads)\n"
     "  --only A,B        only these variants\n"
+    "  --shard I/N       only shard I (0 to N-1) of N: a fixed split of the runs,\n"
+    "                    balanced by expected cost (see 'mlpsweep slurm')\n"
     "  --retry-failed    restart failed runs from scratch\n"
     "  --data DIR        MNIST folder, overriding the manifest's data.dir\n"
     "  --quiet           no progress lines\n";
 
 int cmd_run(int argc, char **argv)
 {
-    enum { O_DB = 256, O_JOBS, O_THREADS, O_ONLY, O_RETRY, O_DATA, O_QUIET, O_HELP };
+    enum { O_DB = 256, O_JOBS, O_THREADS, O_ONLY, O_RETRY, O_DATA, O_QUIET, O_HELP, O_SHARD };
     static const struct option opts[] = {
         {"db", required_argument, 0, O_DB},        {"jobs", required_argument, 0, O_JOBS},
         {"threads", required_argument, 0, O_THREADS}, {"only", required_argument, 0, O_ONLY},
         {"retry-failed", no_argument, 0, O_RETRY}, {"data", required_argument, 0, O_DATA},
         {"quiet", no_argument, 0, O_QUIET},        {"help", no_argument, 0, O_HELP},
-        {0, 0, 0, 0},
+        {"shard", required_argument, 0, O_SHARD},  {0, 0, 0, 0},
     };
     const char *db = NULL, *only = NULL, *data_dir = NULL;
     int threads = ms_default_threads(), jobs = 0, retry = 0, quiet = 0;
+    int shard = 0, nshards = 0; /* nshards 0: no --shard */
     opterr = 0;
     optind = 1;
     for (;;) {
@@ -160,6 +164,7 @@ int cmd_run(int argc, char **argv)
         case O_RETRY: retry = 1; break;
         case O_DATA: data_dir = optarg; break;
         case O_QUIET: quiet = 1; break;
+        case O_SHARD: rc = ms_shard_parse("--shard", optarg, &shard, &nshards); break;
         case O_HELP: fputs(run_usage, stdout); return MS_EXIT_OK;
         case ':': rc = ms_error("option '%s' needs a value", argv[optind - 1]); break;
         default: rc = ms_error("unknown option '%s' (see --help)", argv[optind - 1]); break;
@@ -170,6 +175,10 @@ int cmd_run(int argc, char **argv)
     if (optind != argc - 1) {
         ms_error(optind >= argc ? "missing MANIFEST (see --help)" : "unexpected argument '%s' (see --help)",
                  argv[argc - 1]);
+        return MS_EXIT_USAGE;
+    }
+    if (nshards && !db) {
+        ms_error("--shard needs --db FILE: each shard writes its own database (see 'mlpsweep merge')");
         return MS_EXIT_USAGE;
     }
     if (!jobs || jobs > threads)
@@ -192,6 +201,18 @@ int cmd_run(int argc, char **argv)
     if (only && filter_only(&m, only, specs, &n) < 0) {
         status = MS_EXIT_USAGE;
         goto out;
+    }
+    if (nshards) {
+        int all = n;
+        n = ms_shard_filter(specs, n, shard, nshards);
+        if (!n) {
+            fprintf(stderr, "sweep '%s': shard %d/%d is empty (%d runs in %d shards): nothing to do\n",
+                    m.name, shard, nshards, all, nshards);
+            status = MS_EXIT_OK;
+            goto out;
+        }
+        fprintf(stderr, "sweep '%s': shard %d/%d holds %d of %d runs\n", m.name, shard, nshards, n,
+                all);
     }
     dbpath = db ? ms_strdup(db) : default_db(m.name, 1);
     if (lock_db(dbpath, &lockfd) < 0)

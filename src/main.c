@@ -17,6 +17,8 @@ static const struct cmd commands[] = {
     {"status", cmd_status, "show a sweep's progress from its database"},
     {"export", cmd_export, "write a sweep's results as CSV, Markdown, LaTeX or JSON"},
     {"plot", cmd_plot, "draw the manifest's figures (PNG and SVG) with gnuplot"},
+    {"merge", cmd_merge, "merge the databases of a sharded sweep into one"},
+    {"slurm", cmd_slurm, "write (and submit) SLURM batch scripts running a sweep as a job array"},
     {"train", cmd_train, "train one configuration, one CSV row per epoch on stdout"},
     {"gradcheck", cmd_gradcheck, "compare analytic and numerical gradients (the assignment's check)"},
 };

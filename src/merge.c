@@ -1,0 +1,788 @@
+/* ms_merge: shard databases into one study database (schema version 1).
+ *
+ * DESIGN
+ * - Connections: the output is opened through ms_store (which creates the
+ *   schema and sets WAL); each shard is opened through ms_store READONLY
+ *   (which refuses anything that is not an mlpsweep database we understand)
+ *   and read on its own connection inside one read transaction, so every
+ *   shard is read as one consistent snapshot even while a task still writes
+ *   it. Rows are copied value by value (sqlite3_bind_value of the column
+ *   value): doubles, NULL losses and checkpoint blobs arrive bit for bit.
+ * - One write transaction (BEGIN IMMEDIATE) covers the whole merge: a
+ *   conflict or any error rolls everything back.
+ * - Order, so that the result matches a single-machine sweep: (1) the sweeps
+ *   rows of all shards (the latest manifest wins), (2) every run of that
+ *   manifest registered in manifest order (pending until a shard fills it),
+ *   so run ids follow the manifest as `run` would number them, (3) the runs
+ *   of each shard, (4) current = 1 for the manifest's runs only.
+ * - Where each output run came from during this merge (a shard, or a
+ *   placeholder of step 2) is kept in a TEMP table, for the messages.
+ * - Statements are prepared once and bound; nothing is built with printf. */
+#define _POSIX_C_SOURCE 200809L
+#include "ms_merge.h"
+#include "ms_config.h"
+#include "ms_data.h"
+#include "ms_manifest.h"
+#include "ms_store.h"
+#include "ms_util.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define NOW "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
+
+/* Every column of `runs` but id and sweep_id, in this order (schema v1). */
+#define RUN_COLS                                                                                   \
+    "variant, task, seed, config, config_hash, hidden, activation, init, lr, momentum, batch,"     \
+    " params, epochs_total, status, current, epochs_done, steps_done, stop_reason, error,"         \
+    " train_seconds, created_at, started_at, finished_at, updated_at, pid, host, version,"         \
+    " compiler, threads"
+#define RUN_NCOLS 29
+#define RUN_QMARKS "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+/* Positions in RUN_COLS. */
+enum { C_VARIANT = 0, C_SEED = 2, C_HASH = 4, C_STATUS = 13, C_EPOCHS_DONE = 15, C_STARTED = 21 };
+
+#define EPOCH_METRICS "epoch, step, train_loss, train_acc, val_loss, val_acc"
+#define EVAL_METRICS "step, epoch, batch_loss, train_loss, train_acc, val_loss, val_acc"
+
+/* Where an output run came from during this merge (merge_src.src). */
+enum { SRC_OUT = -1, SRC_PLACEHOLDER = -2 };
+
+/* ---- statements on the output ---- */
+
+enum {
+    M_BEGIN, M_COMMIT, M_ROLLBACK,
+    M_SRC_CLEAR, M_SRC_PUT, M_SRC_GET, M_RUN_UNSTARTED,
+    M_SWEEP_GET, M_SWEEP_INSERT, M_SWEEP_UPDATE, M_SWEEP_TEXT,
+    M_RUN_FIND, M_RUN_INSERT, M_RUN_UPDATE, M_RUN_PLACEHOLDER,
+    M_EPOCHS_DEL, M_EVALS_DEL, M_CKPT_DEL, M_EPOCH_PUT, M_EVAL_PUT, M_CKPT_PUT,
+    M_EPOCHS_CMP, M_EVALS_CMP, M_CURRENT_CLEAR, M_CURRENT_SET,
+    M_N
+};
+
+static const char *const m_sql[M_N] = {
+    [M_BEGIN] = "BEGIN IMMEDIATE",
+    [M_COMMIT] = "COMMIT",
+    [M_ROLLBACK] = "ROLLBACK",
+    [M_SRC_CLEAR] = "DELETE FROM temp.merge_src",
+    [M_SRC_PUT] = "INSERT OR REPLACE INTO temp.merge_src (run_id, src) VALUES (?1, ?2)",
+    [M_SRC_GET] = "SELECT src FROM temp.merge_src WHERE run_id = ?1",
+    [M_RUN_UNSTARTED] = "SELECT epochs_done = 0 AND started_at IS NULL FROM runs WHERE id = ?1",
+    [M_SWEEP_GET] = "SELECT id FROM sweeps WHERE name = ?1",
+    [M_SWEEP_INSERT] = "INSERT INTO sweeps (name, manifest_path, manifest, created_at, updated_at)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5)",
+    /* The latest manifest wins; SET sees the old row in every expression. */
+    [M_SWEEP_UPDATE] = "UPDATE sweeps SET created_at = min(created_at, ?2),"
+                       " manifest_path = CASE WHEN ?5 > updated_at THEN ?3 ELSE manifest_path END,"
+                       " manifest = CASE WHEN ?5 > updated_at THEN ?4 ELSE manifest END,"
+                       " updated_at = max(updated_at, ?5) WHERE id = ?1",
+    [M_SWEEP_TEXT] = "SELECT name, manifest_path, manifest FROM sweeps WHERE id = ?1",
+    [M_RUN_FIND] = "SELECT id, epochs_done, status = 'done', started_at IS NOT NULL FROM runs"
+                   " WHERE sweep_id = ?1 AND variant = ?2 AND seed = ?3 AND config_hash = ?4",
+    [M_RUN_INSERT] = "INSERT INTO runs (" RUN_COLS ", sweep_id) VALUES (" RUN_QMARKS ", ?)",
+    [M_RUN_UPDATE] = "UPDATE runs SET (" RUN_COLS ") = (" RUN_QMARKS ") WHERE id = ?",
+    [M_RUN_PLACEHOLDER] = "INSERT INTO runs (sweep_id, variant, task, seed, config, config_hash,"
+                          " hidden, activation, init, lr, momentum, batch, params, epochs_total,"
+                          " created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+                          " ?10, ?11, ?12, ?13, ?14, " NOW ", " NOW ")",
+    [M_EPOCHS_DEL] = "DELETE FROM epochs WHERE run_id = ?1",
+    [M_EVALS_DEL] = "DELETE FROM evals WHERE run_id = ?1",
+    [M_CKPT_DEL] = "DELETE FROM checkpoints WHERE run_id = ?1",
+    [M_EPOCH_PUT] = "INSERT INTO epochs (run_id, " EPOCH_METRICS ", seconds)"
+                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [M_EVAL_PUT] = "INSERT INTO evals (run_id, " EVAL_METRICS ")"
+                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [M_CKPT_PUT] = "INSERT INTO checkpoints (run_id, epoch, step, state, updated_at)"
+                   " VALUES (?1, ?2, ?3, ?4, ?5)",
+    [M_EPOCHS_CMP] = "SELECT " EPOCH_METRICS " FROM epochs WHERE run_id = ?1 AND epoch <= ?2"
+                     " ORDER BY epoch",
+    [M_EVALS_CMP] = "SELECT " EVAL_METRICS " FROM evals WHERE run_id = ?1 AND epoch <= ?2"
+                    " ORDER BY step",
+    [M_CURRENT_CLEAR] = "UPDATE runs SET current = 0 WHERE sweep_id = ?1 AND current <> 0",
+    [M_CURRENT_SET] = "UPDATE runs SET current = 1 WHERE id = ?1",
+};
+
+/* ---- statements on a shard ---- */
+
+enum {
+    S_BEGIN, S_COMMIT, S_VERSION, S_SWEEPS, S_RUNS, S_EPOCHS, S_EVALS, S_CKPT,
+    S_EPOCHS_CMP, S_EVALS_CMP,
+    S_N
+};
+
+static const char *const s_sql[S_N] = {
+    [S_BEGIN] = "BEGIN",
+    [S_COMMIT] = "COMMIT",
+    [S_VERSION] = "PRAGMA user_version",
+    [S_SWEEPS] = "SELECT id, name, manifest_path, manifest, created_at, updated_at FROM sweeps"
+                 " ORDER BY id",
+    [S_RUNS] = "SELECT id, " RUN_COLS " FROM runs WHERE sweep_id = ?1 ORDER BY id",
+    [S_EPOCHS] = "SELECT " EPOCH_METRICS ", seconds FROM epochs WHERE run_id = ?1 ORDER BY epoch",
+    [S_EVALS] = "SELECT " EVAL_METRICS " FROM evals WHERE run_id = ?1 ORDER BY step",
+    [S_CKPT] = "SELECT epoch, step, state, updated_at FROM checkpoints WHERE run_id = ?1",
+    [S_EPOCHS_CMP] = "SELECT " EPOCH_METRICS " FROM epochs WHERE run_id = ?1 AND epoch <= ?2"
+                     " ORDER BY epoch",
+    [S_EVALS_CMP] = "SELECT " EVAL_METRICS " FROM evals WHERE run_id = ?1 AND epoch <= ?2"
+                    " ORDER BY step",
+};
+
+typedef struct shard {
+    const char *path;
+    ms_store *st;
+    sqlite3 *db;
+    sqlite3_stmt *q[S_N];
+    int in_txn;
+} shard;
+
+/* A sweep of the output that a shard holds: its manifest's runs, in order. */
+typedef struct sweep_ref {
+    int64_t id;
+    int nruns;        /* -1: the manifest could not be read */
+    int64_t *run_ids; /* output run ids in manifest order */
+} sweep_ref;
+
+typedef struct merge {
+    const char *out_path;
+    ms_store *st;
+    sqlite3 *db;
+    sqlite3_stmt *q[M_N];
+    shard *sh;
+    int nsh;
+    sweep_ref *sweeps;
+    int nsweeps;
+    ms_merge_stats stats;
+} merge;
+
+/* ---- helpers ---- */
+
+static int out_error(merge *g, const char *what)
+{
+    return ms_error("%s in '%s': %s", what, g->out_path, sqlite3_errmsg(g->db));
+}
+
+static int shard_error(const shard *s, const char *what)
+{
+    return ms_error("%s in '%s': %s", what, s->path, sqlite3_errmsg(s->db));
+}
+
+/* Step a statement that returns no row and reset it; SQLITE_DONE or the
+ * error code (the statement left as is, so the message stays intact). */
+static int step_done(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        rc = SQLITE_MISUSE;
+    if (rc == SQLITE_DONE)
+        sqlite3_reset(st);
+    return rc;
+}
+
+static void reset(sqlite3_stmt *st)
+{
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+}
+
+static int bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    return v ? sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
+}
+
+/* Bind columns [from, from + n) of `row` to parameters first..first+n-1. */
+static void bind_columns(sqlite3_stmt *dst, int first, sqlite3_stmt *row, int from, int n)
+{
+    for (int i = 0; i < n; i++)
+        sqlite3_bind_value(dst, first + i, sqlite3_column_value(row, from + i));
+}
+
+/* Exactly the same stored value: type, and bits for doubles. */
+static int same_value(sqlite3_stmt *a, sqlite3_stmt *b, int i)
+{
+    int t = sqlite3_column_type(a, i);
+    if (t != sqlite3_column_type(b, i))
+        return 0;
+    switch (t) {
+    case SQLITE_NULL: return 1;
+    case SQLITE_INTEGER: return sqlite3_column_int64(a, i) == sqlite3_column_int64(b, i);
+    case SQLITE_FLOAT: {
+        double x = sqlite3_column_double(a, i), y = sqlite3_column_double(b, i);
+        return memcmp(&x, &y, sizeof x) == 0;
+    }
+    default: {
+        const void *x = sqlite3_column_blob(a, i), *y = sqlite3_column_blob(b, i);
+        int n = sqlite3_column_bytes(a, i);
+        return n == sqlite3_column_bytes(b, i) && (n == 0 || memcmp(x, y, (size_t)n) == 0);
+    }
+    }
+}
+
+/* ---- provenance (temp.merge_src) ---- */
+
+static int src_put(merge *g, int64_t run_id, int src)
+{
+    sqlite3_stmt *q = g->q[M_SRC_PUT];
+    sqlite3_bind_int64(q, 1, run_id);
+    sqlite3_bind_int(q, 2, src);
+    if (step_done(q) != SQLITE_DONE)
+        return out_error(g, "cannot merge");
+    return 0;
+}
+
+/* The source of an output run: a shard index, SRC_PLACEHOLDER or SRC_OUT. */
+static int src_get(merge *g, int64_t run_id, int *src)
+{
+    sqlite3_stmt *q = g->q[M_SRC_GET];
+    sqlite3_bind_int64(q, 1, run_id);
+    int rc = sqlite3_step(q);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return out_error(g, "cannot merge");
+    *src = rc == SQLITE_ROW ? sqlite3_column_int(q, 0) : SRC_OUT;
+    sqlite3_reset(q);
+    return 0;
+}
+
+/* ---- opening ---- */
+
+static int same_file(const char *a, const char *b)
+{
+    struct stat x, y;
+    return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+}
+
+static int open_shard(shard *s, const char *out)
+{
+    if (access(out, F_OK) == 0 && same_file(s->path, out))
+        return ms_error("'%s' is the output database: it cannot be merged into itself", s->path);
+    if (ms_store_open(s->path, MS_STORE_READONLY, &s->st) < 0)
+        return -1;
+    s->db = ms_store_db(s->st);
+    for (int i = 0; i < S_N; i++)
+        if (sqlite3_prepare_v2(s->db, s_sql[i], -1, &s->q[i], NULL) != SQLITE_OK)
+            return shard_error(s, "cannot read the shard");
+    sqlite3_stmt *v = s->q[S_VERSION];
+    if (sqlite3_step(v) != SQLITE_ROW)
+        return shard_error(s, "cannot read the shard");
+    int version = sqlite3_column_int(v, 0);
+    sqlite3_reset(v);
+    if (version != MS_STORE_SCHEMA_VERSION)
+        return ms_error("'%s' has schema version %d, not %d: merge it with the mlpsweep that wrote it",
+                        s->path, version, MS_STORE_SCHEMA_VERSION);
+    /* one snapshot of the shard for the whole merge */
+    if (step_done(s->q[S_BEGIN]) != SQLITE_DONE)
+        return shard_error(s, "cannot read the shard");
+    s->in_txn = 1;
+    return 0;
+}
+
+static void close_shard(shard *s)
+{
+    for (int i = 0; i < S_N; i++) {
+        if (s->q[i])
+            sqlite3_reset(s->q[i]);
+    }
+    if (s->in_txn)
+        sqlite3_step(s->q[S_COMMIT]);
+    for (int i = 0; i < S_N; i++)
+        sqlite3_finalize(s->q[i]);
+    ms_store_close(s->st);
+}
+
+static int prepare_out(merge *g)
+{
+    sqlite3_stmt *t = NULL;
+    int rc = sqlite3_prepare_v2(g->db,
+                                "CREATE TEMP TABLE IF NOT EXISTS merge_src"
+                                " (run_id INTEGER PRIMARY KEY, src INTEGER NOT NULL)",
+                                -1, &t, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(t);
+    sqlite3_finalize(t);
+    if (rc != SQLITE_DONE)
+        return out_error(g, "cannot merge");
+    for (int i = 0; i < M_N; i++)
+        if (sqlite3_prepare_v2(g->db, m_sql[i], -1, &g->q[i], NULL) != SQLITE_OK)
+            return out_error(g, "cannot merge");
+    return 0;
+}
+
+/* ---- step 1: sweeps ---- */
+
+static int sweep_index(merge *g, int64_t id)
+{
+    for (int i = 0; i < g->nsweeps; i++)
+        if (g->sweeps[i].id == id)
+            return i;
+    return -1;
+}
+
+/* The output's id of sweep `name`; 0 when there is none. */
+static int find_sweep(merge *g, sqlite3_value *name, int64_t *id)
+{
+    sqlite3_stmt *q = g->q[M_SWEEP_GET];
+    sqlite3_bind_value(q, 1, name);
+    int rc = sqlite3_step(q);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return out_error(g, "cannot merge the sweeps");
+    *id = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+    reset(q);
+    return 0;
+}
+
+static int merge_sweeps(merge *g, shard *s)
+{
+    sqlite3_stmt *rows = s->q[S_SWEEPS];
+    int rc;
+    while ((rc = sqlite3_step(rows)) == SQLITE_ROW) {
+        int64_t id = 0;
+        if (find_sweep(g, sqlite3_column_value(rows, 1), &id))
+            return -1;
+        sqlite3_stmt *w;
+        if (!id) {
+            w = g->q[M_SWEEP_INSERT];
+            bind_columns(w, 1, rows, 1, 5);
+        } else {
+            w = g->q[M_SWEEP_UPDATE];
+            sqlite3_bind_int64(w, 1, id);
+            bind_columns(w, 2, rows, 4, 1); /* created_at */
+            bind_columns(w, 3, rows, 2, 2); /* manifest_path, manifest */
+            bind_columns(w, 5, rows, 5, 1); /* updated_at */
+        }
+        if (step_done(w) != SQLITE_DONE)
+            return out_error(g, "cannot merge the sweeps");
+        reset(w);
+        if (!id)
+            id = sqlite3_last_insert_rowid(g->db);
+        if (sweep_index(g, id) < 0) {
+            g->sweeps = ms_realloc(g->sweeps, (size_t)(g->nsweeps + 1) * sizeof *g->sweeps);
+            g->sweeps[g->nsweeps++] = (sweep_ref){id, -1, NULL};
+        }
+    }
+    if (rc != SQLITE_DONE)
+        return shard_error(s, "cannot read the sweeps");
+    sqlite3_reset(rows);
+    return 0;
+}
+
+/* ---- step 2: the manifest's runs, in order ---- */
+
+/* Find the output run (sweep, variant, seed, hash): 1 found, 0 not, -1 error.
+ * rank: epochs done, done, started (what makes a copy better). */
+static int find_run(merge *g, int64_t sweep_id, sqlite3_value *variant, sqlite3_value *seed,
+                    sqlite3_value *hash, int64_t *id, int rank[3])
+{
+    sqlite3_stmt *q = g->q[M_RUN_FIND];
+    sqlite3_bind_int64(q, 1, sweep_id);
+    sqlite3_bind_value(q, 2, variant);
+    sqlite3_bind_value(q, 3, seed);
+    sqlite3_bind_value(q, 4, hash);
+    int rc = sqlite3_step(q);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return out_error(g, "cannot merge the runs");
+    int found = rc == SQLITE_ROW;
+    if (found) {
+        *id = sqlite3_column_int64(q, 0);
+        for (int k = 0; k < 3; k++)
+            rank[k] = sqlite3_column_int(q, 1 + k);
+    }
+    reset(q);
+    return found;
+}
+
+/* Register one run of the manifest unless the output holds it; its id. */
+static int manifest_run(merge *g, int64_t sweep_id, const ms_run_spec *r, int64_t *id)
+{
+    const ms_config *c = &r->cfg;
+    char hash[17], hidden[MS_MAX_HIDDEN * 12];
+    char *json = ms_config_json(c);
+    int rc = -1;
+    snprintf(hash, sizeof hash, "%016llx", (unsigned long long)ms_hash64(json));
+    ms_config_hidden_str(c, hidden, sizeof hidden);
+
+    sqlite3_stmt *q = g->q[M_RUN_FIND];
+    sqlite3_bind_int64(q, 1, sweep_id);
+    bind_text(q, 2, r->variant);
+    sqlite3_bind_int64(q, 3, (sqlite3_int64)c->seed);
+    bind_text(q, 4, hash);
+    int step = sqlite3_step(q);
+    if (step == SQLITE_ROW) {
+        *id = sqlite3_column_int64(q, 0);
+        reset(q);
+        rc = 0;
+        goto out;
+    }
+    if (step != SQLITE_DONE) {
+        out_error(g, "cannot merge the runs");
+        goto out;
+    }
+    reset(q);
+    sqlite3_stmt *ins = g->q[M_RUN_PLACEHOLDER];
+    sqlite3_bind_int64(ins, 1, sweep_id);
+    bind_text(ins, 2, r->variant);
+    bind_text(ins, 3, r->task ? r->task : "");
+    sqlite3_bind_int64(ins, 4, (sqlite3_int64)c->seed);
+    bind_text(ins, 5, json);
+    bind_text(ins, 6, hash);
+    bind_text(ins, 7, hidden);
+    bind_text(ins, 8, ms_activation_name(c->activation));
+    bind_text(ins, 9, ms_init_name(c->init));
+    sqlite3_bind_double(ins, 10, c->lr);
+    sqlite3_bind_double(ins, 11, c->momentum);
+    sqlite3_bind_int(ins, 12, c->batch);
+    sqlite3_bind_int64(ins, 13, ms_config_params(c, MS_INPUT));
+    sqlite3_bind_int(ins, 14, c->epochs);
+    if (step_done(ins) != SQLITE_DONE) {
+        out_error(g, "cannot merge the runs");
+        goto out;
+    }
+    reset(ins);
+    *id = sqlite3_last_insert_rowid(g->db);
+    rc = src_put(g, *id, SRC_PLACEHOLDER);
+out:
+    free(json);
+    return rc;
+}
+
+/* Parse the sweep's stored manifest quietly; 0 when it could be read. */
+static int stored_manifest(merge *g, sweep_ref *w, ms_manifest *m, char **name)
+{
+    sqlite3_stmt *q = g->q[M_SWEEP_TEXT];
+    sqlite3_bind_int64(q, 1, w->id);
+    if (sqlite3_step(q) != SQLITE_ROW)
+        return out_error(g, "cannot merge the sweeps");
+    const char *path = (const char *)sqlite3_column_text(q, 1);
+    const char *text = (const char *)sqlite3_column_text(q, 2);
+    char *label = ms_strdup(path ? path : "manifest");
+    char *body = ms_strdup(text ? text : "");
+    *name = ms_strdup((const char *)sqlite3_column_text(q, 0));
+    reset(q);
+
+    /* its problems are not ours to report: keep them out of the error stream */
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *sink = open_memstream(&buf, &len);
+    FILE *prev = ms_error_file();
+    if (sink)
+        ms_error_stream(sink);
+    int rc = ms_manifest_parse(label, body, strlen(body), m, 0);
+    if (sink) {
+        ms_error_stream(prev == stderr ? NULL : prev);
+        fclose(sink);
+    }
+    free(buf);
+    free(body);
+    free(label);
+    return rc < 0 ? 1 : 0;
+}
+
+static int register_manifest(merge *g, sweep_ref *w)
+{
+    ms_manifest m;
+    char *name = NULL;
+    int rc = stored_manifest(g, w, &m, &name);
+    if (rc < 0) {
+        free(name);
+        return -1;
+    }
+    if (rc > 0) {
+        fprintf(ms_error_file(), "mlpsweep: the manifest stored for sweep '%s' cannot be read: runs keep "
+                        "their shards' current flags\n", name);
+        free(name);
+        return 0;
+    }
+    ms_run_spec *specs = NULL;
+    int n = ms_manifest_expand(&m, &specs);
+    w->run_ids = ms_malloc((size_t)(n > 0 ? n : 1) * sizeof *w->run_ids);
+    rc = 0;
+    for (int i = 0; i < n && !rc; i++)
+        rc = manifest_run(g, w->id, &specs[i], &w->run_ids[i]);
+    if (!rc)
+        w->nruns = n;
+    free(specs);
+    ms_manifest_release(&m);
+    free(name);
+    return rc;
+}
+
+/* ---- step 3: runs ---- */
+
+/* Same epochs and evals up to `epochs` in the output run and the shard's. */
+static int same_prefix(merge *g, int64_t out_id, shard *s, int64_t shard_id, int epochs, int *same)
+{
+    static const int pairs[2][2] = {{M_EPOCHS_CMP, S_EPOCHS_CMP}, {M_EVALS_CMP, S_EVALS_CMP}};
+    *same = 1;
+    for (int p = 0; p < 2 && *same; p++) {
+        sqlite3_stmt *a = g->q[pairs[p][0]], *b = s->q[pairs[p][1]];
+        sqlite3_bind_int64(a, 1, out_id);
+        sqlite3_bind_int(a, 2, epochs);
+        sqlite3_bind_int64(b, 1, shard_id);
+        sqlite3_bind_int(b, 2, epochs);
+        for (;;) {
+            int ra = sqlite3_step(a), rb = sqlite3_step(b);
+            if (ra != SQLITE_ROW && ra != SQLITE_DONE)
+                return out_error(g, "cannot compare the runs");
+            if (rb != SQLITE_ROW && rb != SQLITE_DONE)
+                return shard_error(s, "cannot compare the runs");
+            if (ra != rb) {
+                *same = 0;
+                break;
+            }
+            if (ra == SQLITE_DONE)
+                break;
+            for (int c = 0; c < sqlite3_column_count(a) && *same; c++)
+                *same = same_value(a, b, c);
+            if (!*same)
+                break;
+        }
+        reset(a);
+        reset(b);
+    }
+    return 0;
+}
+
+/* Copy the shard run's epochs, evals and checkpoint to output run `id`. */
+static int copy_children(merge *g, int64_t id, shard *s, int64_t shard_id)
+{
+    static const int pairs[3][3] = {{S_EPOCHS, M_EPOCH_PUT, 7},
+                                    {S_EVALS, M_EVAL_PUT, 7},
+                                    {S_CKPT, M_CKPT_PUT, 4}};
+    for (int p = 0; p < 3; p++) {
+        sqlite3_stmt *from = s->q[pairs[p][0]], *to = g->q[pairs[p][1]];
+        sqlite3_bind_int64(from, 1, shard_id);
+        int rc;
+        while ((rc = sqlite3_step(from)) == SQLITE_ROW) {
+            sqlite3_bind_int64(to, 1, id);
+            bind_columns(to, 2, from, 0, pairs[p][2]);
+            if (step_done(to) != SQLITE_DONE) {
+                out_error(g, "cannot copy the results");
+                reset(from);
+                return -1;
+            }
+        }
+        if (rc != SQLITE_DONE)
+            return shard_error(s, "cannot read the results");
+        reset(from);
+        reset(to);
+    }
+    return 0;
+}
+
+static int delete_children(merge *g, int64_t id)
+{
+    static const int q[] = {M_EVALS_DEL, M_EPOCHS_DEL, M_CKPT_DEL};
+    for (int i = 0; i < 3; i++) {
+        sqlite3_bind_int64(g->q[q[i]], 1, id);
+        if (step_done(g->q[q[i]]) != SQLITE_DONE)
+            return out_error(g, "cannot replace a run");
+    }
+    return 0;
+}
+
+static int better(const int a[3], const int b[3])
+{
+    for (int k = 0; k < 3; k++)
+        if (a[k] != b[k])
+            return a[k] > b[k];
+    return 0;
+}
+
+/* One run of shard `si` (the current row of S_RUNS: id, then RUN_COLS). */
+static int merge_run(merge *g, int si, int64_t sweep_id)
+{
+    shard *s = &g->sh[si];
+    sqlite3_stmt *r = s->q[S_RUNS];
+    int64_t shard_id = sqlite3_column_int64(r, 0), id = 0;
+    int mine[3] = {sqlite3_column_int(r, 1 + C_EPOCHS_DONE),
+                   !strcmp((const char *)sqlite3_column_text(r, 1 + C_STATUS), "done"),
+                   sqlite3_column_type(r, 1 + C_STARTED) != SQLITE_NULL};
+    int theirs[3] = {0, 0, 0}, src = SRC_OUT;
+    int found = find_run(g, sweep_id, sqlite3_column_value(r, 1 + C_VARIANT),
+                         sqlite3_column_value(r, 1 + C_SEED), sqlite3_column_value(r, 1 + C_HASH),
+                         &id, theirs);
+    if (found < 0)
+        return -1;
+    if (!found) {
+        sqlite3_stmt *ins = g->q[M_RUN_INSERT];
+        bind_columns(ins, 1, r, 1, RUN_NCOLS);
+        sqlite3_bind_int64(ins, RUN_NCOLS + 1, sweep_id);
+        if (step_done(ins) != SQLITE_DONE)
+            return out_error(g, "cannot copy a run");
+        reset(ins);
+        id = sqlite3_last_insert_rowid(g->db);
+        g->stats.added++;
+        return copy_children(g, id, s, shard_id) || src_put(g, id, si) ? -1 : 0;
+    }
+    if (src_get(g, id, &src))
+        return -1;
+    if (src == SRC_OUT && !theirs[0] && !theirs[1] && !theirs[2])
+        src = SRC_PLACEHOLDER; /* pending, never started: from an earlier merge */
+    if (src != SRC_PLACEHOLDER) {
+        int common = mine[0] < theirs[0] ? mine[0] : theirs[0], same;
+        if (same_prefix(g, id, s, shard_id, common, &same))
+            return -1;
+        if (!same)
+            return ms_error("run '%s' seed %llu differs between '%s' and '%s'",
+                            (const char *)sqlite3_column_text(r, 1 + C_VARIANT),
+                            (unsigned long long)sqlite3_column_int64(r, 1 + C_SEED),
+                            src == SRC_OUT ? g->out_path : g->sh[src].path, s->path);
+        if (!better(mine, theirs)) {
+            g->stats.same++;
+            return 0;
+        }
+    }
+    sqlite3_stmt *up = g->q[M_RUN_UPDATE];
+    bind_columns(up, 1, r, 1, RUN_NCOLS);
+    sqlite3_bind_int64(up, RUN_NCOLS + 1, id);
+    if (delete_children(g, id) || step_done(up) != SQLITE_DONE)
+        return out_error(g, "cannot replace a run");
+    reset(up);
+    if (src == SRC_PLACEHOLDER)
+        g->stats.added++;
+    else
+        g->stats.updated++;
+    return copy_children(g, id, s, shard_id) || src_put(g, id, si) ? -1 : 0;
+}
+
+static int merge_runs(merge *g, int si)
+{
+    shard *s = &g->sh[si];
+    sqlite3_stmt *sw = s->q[S_SWEEPS], *runs = s->q[S_RUNS];
+    int rc;
+    while ((rc = sqlite3_step(sw)) == SQLITE_ROW) {
+        int64_t sweep_id = 0;
+        if (find_sweep(g, sqlite3_column_value(sw, 1), &sweep_id))
+            return -1;
+        sqlite3_bind_int64(runs, 1, sqlite3_column_int64(sw, 0));
+        int rr;
+        while ((rr = sqlite3_step(runs)) == SQLITE_ROW)
+            if (merge_run(g, si, sweep_id)) {
+                reset(runs);
+                return -1;
+            }
+        if (rr != SQLITE_DONE)
+            return shard_error(s, "cannot read the runs");
+        reset(runs);
+    }
+    if (rc != SQLITE_DONE)
+        return shard_error(s, "cannot read the sweeps");
+    sqlite3_reset(sw);
+    return 0;
+}
+
+/* ---- step 4: current runs ---- */
+
+/* current = 1 for the manifest's runs only; count those never started. */
+static int mark_current(merge *g, const sweep_ref *w)
+{
+    if (w->nruns < 0)
+        return 0;
+    sqlite3_stmt *clear = g->q[M_CURRENT_CLEAR], *set = g->q[M_CURRENT_SET];
+    sqlite3_stmt *unstarted = g->q[M_RUN_UNSTARTED];
+    sqlite3_bind_int64(clear, 1, w->id);
+    if (step_done(clear) != SQLITE_DONE)
+        return out_error(g, "cannot mark the current runs");
+    for (int i = 0; i < w->nruns; i++) {
+        sqlite3_bind_int64(set, 1, w->run_ids[i]);
+        if (step_done(set) != SQLITE_DONE)
+            return out_error(g, "cannot mark the current runs");
+        sqlite3_bind_int64(unstarted, 1, w->run_ids[i]);
+        if (sqlite3_step(unstarted) != SQLITE_ROW)
+            return out_error(g, "cannot mark the current runs");
+        g->stats.missing += sqlite3_column_int(unstarted, 0);
+        sqlite3_reset(unstarted);
+    }
+    return 0;
+}
+
+/* ---- the merge ---- */
+
+static int run_merge(merge *g)
+{
+    if (step_done(g->q[M_SRC_CLEAR]) != SQLITE_DONE)
+        return out_error(g, "cannot merge");
+    for (int i = 0; i < g->nsh; i++)
+        if (merge_sweeps(g, &g->sh[i]))
+            return -1;
+    for (int i = 0; i < g->nsweeps; i++)
+        if (register_manifest(g, &g->sweeps[i]))
+            return -1;
+    for (int i = 0; i < g->nsh; i++)
+        if (merge_runs(g, i))
+            return -1;
+    for (int i = 0; i < g->nsweeps; i++)
+        if (mark_current(g, &g->sweeps[i]))
+            return -1;
+    g->stats.sweeps = g->nsweeps;
+    return 0;
+}
+
+static void remove_db(const char *path)
+{
+    static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
+    size_t n = strlen(path) + 16;
+    char *p = ms_malloc(n);
+    for (int i = 0; i < 4; i++) {
+        snprintf(p, n, "%s%s", path, suffix[i]);
+        unlink(p);
+    }
+    free(p);
+}
+
+int ms_merge(const char *out, const char *const *shards, int nshards, ms_merge_stats *stats)
+{
+    merge g;
+    int rc = -1, created = 0;
+    memset(&g, 0, sizeof g);
+    g.out_path = out;
+    g.nsh = nshards;
+    g.sh = ms_calloc((size_t)(nshards > 0 ? nshards : 1), sizeof *g.sh);
+    for (int i = 0; i < nshards; i++) {
+        g.sh[i].path = shards[i];
+        if (open_shard(&g.sh[i], out))
+            goto out;
+    }
+    created = access(out, F_OK) != 0;
+    if (ms_store_open(out, MS_STORE_CREATE, &g.st) < 0)
+        goto out;
+    g.db = ms_store_db(g.st);
+    ms_store_lock(g.st);
+    if (prepare_out(&g))
+        goto unlock;
+    if (step_done(g.q[M_BEGIN]) != SQLITE_DONE) {
+        out_error(&g, "cannot merge");
+        goto unlock;
+    }
+    if (run_merge(&g))
+        goto unlock;
+    if (step_done(g.q[M_COMMIT]) != SQLITE_DONE) {
+        out_error(&g, "cannot merge");
+        goto unlock;
+    }
+    rc = 0;
+    if (stats)
+        *stats = g.stats;
+unlock:
+    for (int i = 0; i < M_N; i++)
+        if (g.q[i])
+            reset(g.q[i]);
+    if (!sqlite3_get_autocommit(g.db))
+        sqlite3_step(g.q[M_ROLLBACK]);
+    for (int i = 0; i < M_N; i++)
+        sqlite3_finalize(g.q[i]);
+    ms_store_unlock(g.st);
+out:
+    for (int i = 0; i < nshards; i++)
+        close_shard(&g.sh[i]);
+    ms_store_close(g.st);
+    if (rc && created && g.st)
+        remove_db(out);
+    for (int i = 0; i < g.nsweeps; i++)
+        free(g.sweeps[i].run_ids);
+    free(g.sweeps);
+    free(g.sh);
+    return rc;
+}

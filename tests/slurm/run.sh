@@ -1,0 +1,349 @@
+#!/usr/bin/env bash
+# The SLURM test (make test-slurm): a real one-node SLURM cluster (munged,
+# slurmctld, slurmd from Debian's packages, installed when missing), started
+# in a private folder with its own slurm.conf, runs sweeps through
+# `mlpsweep slurm --submit` and checks them against unsharded `mlpsweep run`:
+#
+#   1. a 4-task array plus merge job: the merged database equals the
+#      unsharded one bit for bit (every metric, every run row but times);
+#   2. one task stopped by SIGTERM mid-run (as at a time limit) and another
+#      killed by SIGKILL: the merge job is cancelled, the stopped task has
+#      saved its finished epochs, and submitting again finishes the sweep
+#      with nothing lost (the stopped shard resumes; equal to the reference);
+#   3. one shard fails (its database is damaged): the task is reported
+#      FAILED with the error in its log, the merge job is cancelled
+#      (kill_invalid_depend) and nothing hangs.
+#
+# Needs root (or sudo) for apt-get and the daemons. Every wait is a poll with
+# a timeout. Ends with `slurm: N passed, N failed`; exit status 1 on failure.
+# Usage: tests/slurm/run.sh [MLPSWEEP_BINARY]   (KEEP=1 keeps the work folder)
+set -u
+
+cd "$(dirname "$0")/../.." || exit 1
+ROOT=$PWD
+BIN=${1:-build/mlpsweep}
+case $BIN in /*) ;; *) BIN=$ROOT/$BIN ;; esac
+CTLD_PORT=${MS_SLURM_PORT:-16817}
+SLURMD_PORT=$((CTLD_PORT + 1))
+T0=$(date +%s)
+pass=0 fail=0
+
+log() { printf 'slurm: %s\n' "$*" >&2; }
+ok() { pass=$((pass + 1)); log "ok: $*"; }
+bad() { fail=$((fail + 1)); log "FAILED: $*"; }
+die() {
+    bad "$*"
+    exit 1 # the EXIT trap stops everything and prints the total
+}
+
+# wait_for SECONDS CMD...: poll CMD every 0.2 s; 1 on timeout.
+wait_for() {
+    local limit=$(($(date +%s) + $1))
+    shift
+    until "$@"; do
+        [ "$(date +%s)" -lt "$limit" ] || return 1
+        sleep 0.2
+    done
+}
+
+[ -x "$BIN" ] || { log "no binary '$BIN': build it first (make)"; echo "slurm: 0 passed, 1 failed"; exit 1; }
+if [ "$(id -u)" -ne 0 ]; then
+    if sudo -n true 2>/dev/null; then
+        exec sudo -n -E bash "$0" "$BIN"
+    fi
+    log "needs root (apt-get, munged, slurmctld, slurmd): run as root or with passwordless sudo"
+    echo "slurm: 0 passed, 1 failed"
+    exit 1
+fi
+
+# ---- packages ----
+
+PKGS="slurmctld slurmd slurm-client munge sqlite3"
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    log "installing:$missing"
+    # No service may start from the packages' scripts: this test runs its own.
+    policy=""
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        policy=/usr/sbin/policy-rc.d
+        printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy"
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    # shellcheck disable=SC2086
+    apt-get install -y -qq --no-install-recommends $missing >/tmp/mlpsweep-slurm-apt.log 2>&1 ||
+        { apt-get update -qq >>/tmp/mlpsweep-slurm-apt.log 2>&1 &&
+          apt-get install -y -qq --no-install-recommends $missing >>/tmp/mlpsweep-slurm-apt.log 2>&1; }
+    st=$?
+    [ -z "$policy" ] || rm -f "$policy"
+    if [ "$st" -ne 0 ]; then
+        tail -n 20 /tmp/mlpsweep-slurm-apt.log >&2
+        log "cannot install:$missing"
+        echo "slurm: 0 passed, 1 failed"
+        exit 1
+    fi
+    rm -f /tmp/mlpsweep-slurm-apt.log
+fi
+
+# ---- the cluster ----
+
+W=$(mktemp -d /tmp/mlpsweep-slurm.XXXXXX) || exit 1
+chmod 0755 "$W" # munged wants every folder above its socket searchable
+mkdir -p "$W/munge/run" "$W/state" "$W/spool" "$W/tmp" "$W/m"
+chmod 0755 "$W/munge" "$W/munge/run"
+export SLURM_CONF=$W/slurm.conf
+export TMPDIR=$W/tmp # the jobs' node-local storage, inherited through sbatch
+
+stop_pidfile() { # stop_pidfile FILE: TERM, wait, then KILL
+    local f=$1 pid
+    [ -s "$f" ] || return 0
+    pid=$(cat "$f")
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+    kill -TERM "$pid" 2>/dev/null
+    wait_for 10 eval "! kill -0 $pid 2>/dev/null" || kill -KILL "$pid" 2>/dev/null
+}
+
+queue_empty() {
+    local q
+    q=$(squeue -h -o %i 2>/dev/null) || return 1
+    [ -z "$q" ]
+}
+
+cleanup() {
+    if [ -s "$W/slurmctld.pid" ] && scontrol ping >/dev/null 2>&1; then
+        ids=$(squeue -h -o %A 2>/dev/null | sort -u)
+        # shellcheck disable=SC2086
+        [ -z "$ids" ] || scancel $ids 2>/dev/null
+        wait_for 30 queue_empty || log "the queue did not empty"
+    fi
+    stop_pidfile "$W/slurmd.pid"
+    stop_pidfile "$W/slurmctld.pid"
+    stop_pidfile "$W/munge/munged.pid"
+    if [ "$fail" -ne 0 ] || [ -n "${KEEP:-}" ]; then
+        log "work folder kept: $W (slurmctld.log, slurmd.log, c*/logs/)"
+    else
+        rm -rf "$W"
+    fi
+    log "wall time $(($(date +%s) - T0)) s"
+    echo "slurm: $pass passed, $fail failed"
+    [ "$fail" -eq 0 ]
+}
+trap 'exit 1' INT TERM
+trap 'cleanup; exit $?' EXIT
+
+# munge, with a key of our own
+dd if=/dev/urandom of="$W/munge/munge.key" bs=1024 count=1 2>/dev/null
+chmod 0600 "$W/munge/munge.key"
+SOCK=$W/munge/run/munge.socket.2
+munged --socket="$SOCK" --key-file="$W/munge/munge.key" --pid-file="$W/munge/munged.pid" \
+    --log-file="$W/munge/munged.log" --seed-file="$W/munge/munged.seed" ||
+    { cat "$W/munge/munged.log" >&2; die "munged does not start"; }
+wait_for 10 eval "munge -n -S '$SOCK' 2>/dev/null | unmunge -S '$SOCK' >/dev/null 2>&1" ||
+    die "munge does not answer on '$SOCK'"
+
+# slurm.conf: the node as slurmd sees it
+NODE_LINE=$(slurmd -C 2>/dev/null | head -n 1)
+NODE=$(printf '%s\n' "$NODE_LINE" | sed -n 's/^NodeName=\([^ ]*\).*/\1/p')
+[ -n "$NODE" ] || die "slurmd -C printed no node line"
+CPUS=$(printf '%s\n' "$NODE_LINE" | sed -n 's/.* CPUs=\([0-9]*\).*/\1/p')
+sed -e "s|@HOST@|$(hostname -s)|" -e "s|@CTLD_PORT@|$CTLD_PORT|" -e "s|@SLURMD_PORT@|$SLURMD_PORT|" \
+    -e "s|@WORK@|$W|g" -e "s|@NODE_LINE@|$NODE_LINE|" -e "s|@NODE@|$NODE|" \
+    "$ROOT/tests/slurm/slurm.conf.in" >"$SLURM_CONF" || die "cannot write '$SLURM_CONF'"
+
+slurmctld || { tail -n 20 "$W/slurmctld.log" >&2; die "slurmctld does not start"; }
+slurmd -N "$NODE" || { tail -n 20 "$W/slurmd.log" >&2; die "slurmd does not start"; }
+wait_for 30 eval "scontrol ping 2>/dev/null | grep -q UP" ||
+    { tail -n 20 "$W/slurmctld.log" >&2; die "slurmctld does not answer"; }
+node_idle() { sinfo -h -n "$NODE" -o %T 2>/dev/null | grep -qx idle; }
+if ! wait_for 30 node_idle; then
+    sinfo -N -l >&2
+    tail -n 20 "$W/slurmd.log" >&2
+    die "node '$NODE' is not idle"
+fi
+ok "cluster up: node $NODE with $CPUS CPUs ($(($(date +%s) - T0)) s since start)"
+
+# ---- helpers ----
+
+# Every metric of the current runs (exact: 17 significant digits) and the run
+# rows without times and provenance.
+dump() {
+    sqlite3 -readonly "$1" "
+      SELECT r.variant, r.seed, e.epoch, e.step, printf('%!.17g %!.17g %!.17g %!.17g',
+             e.train_loss, e.train_acc, e.val_loss, e.val_acc)
+      FROM epochs e JOIN runs r ON r.id = e.run_id WHERE r.current ORDER BY r.variant, r.seed, e.epoch;
+      SELECT r.variant, r.seed, v.step, v.epoch, printf('%!.17g %!.17g %!.17g %!.17g %!.17g',
+             v.batch_loss, v.train_loss, v.train_acc, v.val_loss, v.val_acc)
+      FROM evals v JOIN runs r ON r.id = v.run_id WHERE r.current ORDER BY r.variant, r.seed, v.step;
+      SELECT id, variant, task, seed, config_hash, status, current, epochs_done, steps_done,
+             stop_reason, error, epochs_total, params FROM runs ORDER BY id;
+      SELECT count(*) FROM checkpoints;"
+}
+
+# submit MANIFEST OUT: mlpsweep slurm --submit; sets ARRAY and MERGE.
+submit() {
+    local o
+    o=$("$BIN" slurm "$1" --out "$2" --shards 4 --cpus-per-task 1 --submit 2>"$2.submit.err") || {
+        cat "$2.submit.err" >&2
+        return 1
+    }
+    ARRAY=$(printf '%s\n' "$o" | sed -n 's/^array job \([0-9]*\)$/\1/p')
+    MERGE=$(printf '%s\n' "$o" | sed -n 's/^merge job \([0-9]*\)$/\1/p')
+    [ -n "$ARRAY" ] && [ -n "$MERGE" ]
+}
+
+# states JOBID: "task state exitcode" per job (task - for a plain job).
+states() {
+    scontrol -o show job "$1" 2>/dev/null | while read -r line; do
+        t=$(printf '%s\n' "$line" | grep -o 'ArrayTaskId=[^ ]*' | cut -d= -f2)
+        s=$(printf '%s\n' "$line" | grep -o 'JobState=[^ ]*' | cut -d= -f2)
+        x=$(printf '%s\n' "$line" | grep -o 'ExitCode=[^ ]*' | cut -d= -f2)
+        echo "${t:--} $s $x"
+    done | sort
+}
+
+# all_ok JOBID N: N jobs (tasks), every one COMPLETED with exit code 0
+# (sbatch --wait would report 0 for a job cancelled before it ran).
+all_ok() {
+    local s
+    s=$(states "$1")
+    [ "$(printf '%s\n' "$s" | grep -c .)" -eq "$2" ] &&
+        [ -z "$(printf '%s\n' "$s" | grep -v ' COMPLETED 0:0$')" ]
+}
+
+# wait_jobs SECONDS: until the queue is empty.
+wait_jobs() {
+    wait_for "$1" queue_empty || {
+        squeue >&2
+        return 1
+    }
+}
+
+manifest() { # manifest FILE NAME EPOCHS HIDDEN VARIANTS...
+    local f=$1 name=$2 epochs=$3 hidden=$4
+    shift 4
+    {
+        printf 'name: %s\ndata:\n  dir: %s\n  train: 2000\n  val: 1000\n' "$name" "$ROOT/data"
+        printf 'defaults:\n  hidden: [%s]\n  init: fanin_normal\n  epochs: %s\n  seeds: [1, 2]\n' \
+            "$hidden" "$epochs"
+        printf 'variants:\n'
+        for v in "$@"; do
+            case $v in
+            plain) printf '  - name: plain\n    task: "2a"\n' ;;
+            improved) printf '  - name: improved\n    activation: improved_sigmoid\n' ;;
+            momentum) printf '  - name: momentum\n    activation: improved_sigmoid\n    momentum: 0.9\n    lr: 0.02\n' ;;
+            deep) printf '  - name: deep\n    hidden: [%s, %s]\n    activation: improved_sigmoid\n' "$hidden" "$hidden" ;;
+            esac
+        done
+    } >"$f"
+}
+
+# ---- 1: a 4-task array and the merge equal an unsharded sweep ----
+
+M1=$W/m/small.yaml
+manifest "$M1" small 3 32 plain improved momentum deep
+"$BIN" run "$M1" --db "$W/ref-small.db" --threads "${CPUS:-1}" --quiet 2>"$W/ref-small.err" ||
+    { cat "$W/ref-small.err" >&2; die "the unsharded reference sweep failed"; }
+t1=$(date +%s)
+if ! submit "$M1" "$W/c1"; then
+    bad "case 1: mlpsweep slurm --submit failed"
+elif ! wait_jobs 90; then
+    bad "case 1: the jobs did not end within 90 s"
+elif ! all_ok "$ARRAY" 4 || ! all_ok "$MERGE" 1; then
+    bad "case 1: not every job COMPLETED with exit code 0: $(states "$ARRAY" | tr '\n' ';') merge: $(states "$MERGE")"
+elif [ "$(dump "$W/c1/small.db")" != "$(dump "$W/ref-small.db")" ]; then
+    diff <(dump "$W/ref-small.db") <(dump "$W/c1/small.db") | head -n 10 >&2
+    bad "case 1: the merged database differs from the unsharded sweep"
+else
+    ok "case 1: 8 runs in a 4-task array + merge equal the unsharded sweep bit for bit ($(($(date +%s) - t1)) s)"
+    out=$("$BIN" status --db "$W/c1/small.db" 2>&1)
+    if printf '%s\n' "$out" | grep -q "sweep 'small': 8/8 runs done" &&
+        "$BIN" export --db "$W/c1/small.db" >/dev/null 2>&1; then
+        ok "case 1: status and export read the merged database"
+    else
+        bad "case 1: status/export on the merged database: $out"
+    fi
+fi
+
+# ---- 2: a task stopped mid-run (SIGTERM) and one killed (SIGKILL); resubmit ----
+
+M2=$W/m/long.yaml
+manifest "$M2" long 25 64 plain momentum
+# the reference trains while the array runs: the node has CPUs to spare
+"$BIN" run "$M2" --db "$W/ref-long.db" --threads 1 --quiet 2>"$W/ref-long.err" &
+ref_pid=$!
+t2=$(date +%s)
+# one epoch of task I committed: its progress line is in its log
+epoch_logged() { grep -q ' epoch ' "$W/c2/logs/shard-$1-$ARRAY.out" 2>/dev/null; }
+if ! submit "$M2" "$W/c2"; then
+    bad "case 2: mlpsweep slurm --submit failed"
+elif ! wait_for 60 epoch_logged 1; then
+    bad "case 2: task 1 did not finish an epoch within 60 s"
+else
+    # as SLURM does at a time limit: SIGTERM to the batch script and its children
+    scancel --full --signal=TERM "${ARRAY}_1" 2>/dev/null
+    wait_for 60 epoch_logged 2 && scancel --signal=KILL "${ARRAY}_2" 2>/dev/null
+    if ! wait_jobs 90; then
+        bad "case 2: the jobs did not end within 90 s"
+    else
+        s=$(states "$ARRAY")
+        m=$(states "$MERGE")
+        saved=$(sqlite3 -readonly "$W/c2/shard-1.db" \
+            "SELECT count(*) FROM epochs; SELECT count(*) FROM runs WHERE stop_reason = 'interrupted';
+             SELECT min(started_at) FROM runs" 2>/dev/null | tr '\n' ' ')
+        set -- $saved
+        if printf '%s\n' "$s" | grep -q '^1 FAILED 130:0$' && printf '%s\n' "$m" | grep -q ' CANCELLED ' &&
+            [ "${1:-0}" -gt 0 ] && [ "${2:-0}" -ge 1 ]; then
+            ok "case 2: task 1 stopped by SIGTERM saved $1 epochs (exit 130), task 2 killed, merge cancelled"
+        else
+            bad "case 2: after SIGTERM/SIGKILL: tasks $(printf '%s' "$s" | tr '\n' ';') merge $m; shard 1: $saved"
+        fi
+        started=${3:-}
+        if ! submit "$M2" "$W/c2"; then
+            bad "case 2: resubmitting failed"
+        elif ! wait_jobs 120; then
+            bad "case 2: the resubmitted jobs did not end within 120 s"
+        elif ! all_ok "$ARRAY" 4 || ! all_ok "$MERGE" 1; then
+            bad "case 2: resubmitted jobs failed: $(states "$ARRAY" | tr '\n' ';') merge: $(states "$MERGE")"
+        elif ! wait "$ref_pid"; then
+            cat "$W/ref-long.err" >&2
+            bad "case 2: the unsharded reference sweep failed"
+        elif [ "$(dump "$W/c2/long.db")" != "$(dump "$W/ref-long.db")" ]; then
+            diff <(dump "$W/ref-long.db") <(dump "$W/c2/long.db") | head -n 10 >&2
+            bad "case 2: after resubmitting, the merged database differs from the unsharded sweep"
+        elif [ -z "$started" ] || [ "$(sqlite3 -readonly "$W/c2/shard-1.db" 'SELECT min(started_at) FROM runs')" != "$started" ]; then
+            bad "case 2: shard 1 did not resume from its saved database (started $started)"
+        else
+            ok "case 2: resubmitted, the sweep finished equal to the unsharded one; shard 1 resumed ($(($(date +%s) - t2)) s)"
+        fi
+    fi
+fi
+kill "$ref_pid" 2>/dev/null
+wait "$ref_pid" 2>/dev/null
+
+# ---- 3: one shard fails: reported, the merge job cancelled, nothing hangs ----
+
+mkdir -p "$W/c3"
+echo "this is not a database, and long enough to show it plainly to SQLite" >"$W/c3/shard-2.db"
+t3=$(date +%s)
+if ! submit "$M1" "$W/c3"; then
+    bad "case 3: mlpsweep slurm --submit failed"
+elif ! wait_jobs 90; then
+    bad "case 3: the jobs did not end within 90 s (the merge job must be cancelled)"
+else
+    s=$(states "$ARRAY")
+    m=$(states "$MERGE")
+    ok_tasks=$(printf '%s\n' "$s" | grep -c ' COMPLETED 0:0$')
+    if printf '%s\n' "$s" | grep -q '^2 FAILED 1:0$' && [ "$ok_tasks" -eq 3 ] &&
+        printf '%s\n' "$m" | grep -q ' CANCELLED ' &&
+        grep -q "is not an mlpsweep database" "$W/c3/logs/shard-2-$ARRAY.out" &&
+        [ ! -e "$W/c3/small.db" ] &&
+        scontrol -o show job "$MERGE" | grep -q 'Reason=DependencyNeverSatisfied'; then
+        ok "case 3: the failed shard is reported (FAILED 1, error in its log), merge cancelled ($(($(date +%s) - t3)) s)"
+    else
+        bad "case 3: tasks $(printf '%s' "$s" | tr '\n' ';') merge $m"
+    fi
+fi
+
+exit 0

@@ -1,0 +1,725 @@
+/* Tests of sharding and merging: the split of a run list (deterministic,
+ * every run in exactly one shard, balanced), `run --shard I/N`, and
+ * `merge` on small real sweeps: the merged database equals an unsharded
+ * sweep's bit for bit, merging is idempotent, a partial copy of a run is
+ * replaced by a longer one, conflicting copies are an error naming the run
+ * and change nothing, foreign files are refused, status/export/plot read the
+ * merged database like any other, and the scripts of `mlpsweep slurm` work
+ * when run by hand (no SLURM needed; tests/slurm runs them under SLURM). */
+#include "ms_test.h"
+
+#include <math.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+
+#include "ms_manifest.h"
+#include "ms_sched.h"
+#include "ms_shard.h"
+#include "ms_store.h"
+
+#ifndef MS_BIN
+#define MS_BIN "build/mlpsweep"
+#endif
+
+static char *tmp;
+
+static int setup(void **state)
+{
+    (void)state;
+    tmp = ms_tmpdir();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    ms_rmtree(tmp);
+    free(tmp);
+    return 0;
+}
+
+static char *tpath(const char *name)
+{
+    char *p = NULL;
+    if (asprintf(&p, "%s/%s", tmp, name) < 0)
+        abort();
+    return p;
+}
+
+static void write_text(const char *path, const char *text)
+{
+    ms_write_bytes(path, text, strlen(text), 0);
+}
+
+static char *read_all(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *b = calloc(1, 1 << 20);
+    assert_non_null(b);
+    size_t n = fread(b, 1, (1 << 20) - 1, f);
+    b[n] = 0;
+    fclose(f);
+    return b;
+}
+
+/* Run a shell command line; its stdout and stderr into *out and *err when
+ * non-NULL. Returns the exit status (128 + signal when killed). */
+static int shell(const char *line, char **out, char **err)
+{
+    char *cmd = NULL, *of = tpath("stdout"), *ef = tpath("stderr");
+    if (asprintf(&cmd, "{ %s; } >%s 2>%s </dev/null", line, of, ef) < 0)
+        abort();
+    int st = system(cmd);
+    free(cmd);
+    if (out)
+        *out = read_all(of);
+    if (err)
+        *err = read_all(ef);
+    free(of);
+    free(ef);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Run mlpsweep with args (a shell string). */
+static int ms(const char *args, char **out, char **err)
+{
+    char *line = NULL;
+    if (asprintf(&line, "%s %s", MS_BIN, args) < 0)
+        abort();
+    int rc = shell(line, out, err);
+    free(line);
+    return rc;
+}
+
+static int msf(char **out, char **err, const char *fmt, ...) MS_PRINTF(3, 4);
+static int msf(char **out, char **err, const char *fmt, ...)
+{
+    char *args = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    if (vasprintf(&args, fmt, ap) < 0)
+        abort();
+    va_end(ap);
+    int rc = ms(args, out, err);
+    free(args);
+    return rc;
+}
+
+static void exec_sql(const char *db, const char *sql)
+{
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    char *msg = NULL;
+    int rc = sqlite3_exec(h, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK)
+        print_message("sql: %s\n", msg ? msg : "?");
+    sqlite3_free(msg);
+    assert_int_equal(rc, SQLITE_OK);
+    assert_int_equal(sqlite3_close(h), SQLITE_OK);
+}
+
+static long count(const char *db, const char *sql)
+{
+    sqlite3 *h;
+    if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_stmt *q;
+    long n = -1;
+    if (sqlite3_prepare_v2(h, sql, -1, &q, NULL) == SQLITE_OK) {
+        if (sqlite3_step(q) == SQLITE_ROW)
+            n = (long)sqlite3_column_int64(q, 0);
+        sqlite3_finalize(q);
+    }
+    sqlite3_close(h);
+    return n;
+}
+
+/* The rows of the queries as text: doubles in hex (%a, exact), blobs in hex. */
+static char *dump_sql(const char *db, const char *const *sql, int n)
+{
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    for (int s = 0; s < n; s++) {
+        sqlite3_stmt *q;
+        assert_int_equal(sqlite3_prepare_v2(h, sql[s], -1, &q, NULL), SQLITE_OK);
+        while (sqlite3_step(q) == SQLITE_ROW) {
+            for (int c = 0; c < sqlite3_column_count(q); c++) {
+                switch (sqlite3_column_type(q, c)) {
+                case SQLITE_FLOAT: fprintf(f, "%a|", sqlite3_column_double(q, c)); break;
+                case SQLITE_NULL: fputs("NULL|", f); break;
+                case SQLITE_BLOB: {
+                    const unsigned char *b = sqlite3_column_blob(q, c);
+                    for (int i = 0; i < sqlite3_column_bytes(q, c); i++)
+                        fprintf(f, "%02x", b[i]);
+                    fputc('|', f);
+                    break;
+                }
+                default: fprintf(f, "%s|", (const char *)sqlite3_column_text(q, c)); break;
+                }
+            }
+            fputc('\n', f);
+        }
+        sqlite3_finalize(q);
+    }
+    fclose(f);
+    sqlite3_close(h);
+    return out;
+}
+
+/* Every metric of the current runs (test_sweep.c's dump), and the runs rows
+ * without times and provenance, in id order: what a sweep computed. */
+static char *dump(const char *db)
+{
+    static const char *const sql[3] = {
+        "SELECT r.variant, r.seed, e.epoch, e.step, e.train_loss, e.train_acc, e.val_loss, "
+        "e.val_acc FROM epochs e JOIN runs r ON r.id = e.run_id WHERE r.current "
+        "ORDER BY r.variant, r.seed, e.epoch",
+        "SELECT r.variant, r.seed, v.step, v.epoch, v.batch_loss, v.train_loss, v.train_acc, "
+        "v.val_loss, v.val_acc FROM evals v JOIN runs r ON r.id = v.run_id WHERE r.current "
+        "ORDER BY r.variant, r.seed, v.step",
+        "SELECT r.id, s.name, s.manifest, r.variant, r.task, r.seed, r.config, r.config_hash, "
+        "r.hidden, r.activation, r.init, r.lr, r.momentum, r.batch, r.params, r.epochs_total, "
+        "r.status, r.current, r.epochs_done, r.steps_done, r.stop_reason, r.error, "
+        "(SELECT count(*) FROM checkpoints c WHERE c.run_id = r.id) "
+        "FROM runs r JOIN sweeps s ON s.id = r.sweep_id ORDER BY r.id"};
+    return dump_sql(db, sql, 3);
+}
+
+/* Everything in the file, times included. */
+static char *dump_all(const char *db)
+{
+    static const char *const sql[5] = {
+        "SELECT * FROM sweeps ORDER BY id", "SELECT * FROM runs ORDER BY id",
+        "SELECT * FROM epochs ORDER BY run_id, epoch", "SELECT * FROM evals ORDER BY run_id, step",
+        "SELECT * FROM checkpoints ORDER BY run_id"};
+    return dump_sql(db, sql, 5);
+}
+
+/* ms_store_check: integrity, foreign keys, epochs_done against the epoch
+ * rows and the checkpoints. */
+static void check_db(const char *db)
+{
+    ms_store *st;
+    assert_int_equal(ms_store_open(db, MS_STORE_READONLY, &st), 0);
+    assert_int_equal(ms_store_check(st), 0);
+    ms_store_close(st);
+}
+
+/* ---- the split ---- */
+
+static const char split_manifest[] =
+    "name: split\n"
+    "defaults:\n  epochs: 10\n  seeds: [1, 2, 3]\n"
+    "variants:\n"
+    "  - name: small\n    hidden: [8]\n"
+    "  - name: mid\n    hidden: [64]\n    seeds: [1, 2, 3, 4, 5]\n"
+    "  - name: big\n    hidden: [128, 64]\n"
+    "  - name: long\n    hidden: [32]\n    epochs: 40\n    seeds: [7]\n"
+    "  - name: same\n    hidden: [8]\n    seeds: [11, 12, 13, 14]\n";
+
+static void test_shard_parse(void **state)
+{
+    (void)state;
+    int i = -1, n = -1;
+    assert_int_equal(ms_shard_parse("--shard", "0/1", &i, &n), 0);
+    assert_int_equal(i, 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(ms_shard_parse("--shard", "15/16", &i, &n), 0);
+    assert_int_equal(i, 15);
+    assert_int_equal(n, 16);
+    static const char *const bad[] = {"", "1", "1/", "/4", "4/4", "5/4", "-1/4", "1/0", "1/-2",
+                                      "a/4", "1/4x", " 1/4", "1/ 4", "1.0/4", "+1/4", "1/4/2",
+                                      "0/100001"};
+    for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+        ms_capture c;
+        ms_capture_start(&c);
+        int rc = ms_shard_parse("--shard", bad[k], &i, &n);
+        char *msg = ms_capture_end(&c);
+        if (rc != -1)
+            print_message("accepted '%s'\n", bad[k]);
+        assert_int_equal(rc, -1);
+        assert_non_null(strstr(msg, "--shard: "));
+        free(msg);
+    }
+    ms_capture c;
+    ms_capture_start(&c);
+    ms_shard_parse("--shard", "4/4", &i, &n);
+    char *msg = ms_capture_end(&c);
+    assert_string_equal(msg, "mlpsweep: --shard: shard 4 does not exist in '4/4' (shards are 0 to 3)\n");
+    free(msg);
+}
+
+static void test_split(void **state)
+{
+    (void)state;
+    ms_manifest m;
+    assert_int_equal(ms_manifest_parse("split.yaml", split_manifest, strlen(split_manifest), &m, 0), 0);
+    ms_run_spec *specs;
+    int n = ms_manifest_expand(&m, &specs);
+    assert_int_equal(n, 3 + 5 + 3 + 1 + 4);
+    double maxcost = 0, total = 0;
+    for (int i = 0; i < n; i++) {
+        double c = ms_sched_cost(&specs[i].cfg, 0);
+        maxcost = c > maxcost ? c : maxcost;
+        total += c;
+    }
+    int *a = malloc((size_t)n * sizeof *a), *b = malloc((size_t)n * sizeof *b);
+    double *load = malloc((size_t)(n + 5) * sizeof *load);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_non_null(load);
+    for (int N = 1; N <= n + 4; N++) {
+        ms_shard_assign(specs, n, N, a, load);
+        ms_shard_assign(specs, n, N, b, NULL);
+        assert_memory_equal(a, b, (size_t)n * sizeof *a); /* deterministic */
+        double sum = 0, hi = 0, lo = 1e300;
+        for (int s = 0; s < N; s++) {
+            sum += load[s];
+            hi = load[s] > hi ? load[s] : hi;
+            lo = load[s] < lo ? load[s] : lo;
+        }
+        assert_true(fabs(sum - total) <= 1e-9 * total);
+        /* greedy: the fullest shard exceeds the emptiest by at most one run */
+        assert_true(hi - lo <= maxcost * (1 + 1e-12));
+        /* LPT: within 4/3 of the optimum, which is at least this bound */
+        double bound = total / N > maxcost ? total / N : maxcost;
+        assert_true(hi <= bound * 4.0 / 3.0 * (1 + 1e-12));
+        /* every run in exactly one shard, and filter keeps manifest order */
+        int *seen = calloc((size_t)n, sizeof *seen), kept = 0, empty = 0;
+        assert_non_null(seen);
+        for (int s = 0; s < N; s++) {
+            ms_run_spec *copy = malloc((size_t)n * sizeof *copy);
+            assert_non_null(copy);
+            memcpy(copy, specs, (size_t)n * sizeof *copy);
+            int k = ms_shard_filter(copy, n, s, N);
+            empty += k == 0;
+            int prev = -1;
+            for (int j = 0; j < k; j++) {
+                int idx = -1;
+                for (int i = 0; i < n; i++)
+                    if (specs[i].variant == copy[j].variant && specs[i].cfg.seed == copy[j].cfg.seed)
+                        idx = i;
+                assert_true(idx > prev);
+                assert_int_equal(a[idx], s);
+                seen[idx]++;
+                prev = idx;
+            }
+            kept += k;
+            free(copy);
+        }
+        assert_int_equal(kept, n);
+        for (int i = 0; i < n; i++)
+            assert_int_equal(seen[i], 1);
+        assert_int_equal(empty, N > n ? N - n : 0);
+        free(seen);
+    }
+    /* equal costs spread evenly, ties to the lower shard and the earlier run */
+    int same = 0;
+    while (strcmp(specs[same].variant, "same"))
+        same++;
+    ms_shard_assign(specs + same, 4, 3, a, NULL);
+    assert_int_equal(a[0], 0);
+    assert_int_equal(a[1], 1);
+    assert_int_equal(a[2], 2);
+    assert_int_equal(a[3], 0);
+    /* the longest run goes first, to shard 0 */
+    ms_shard_assign(specs, n, 2, a, NULL);
+    int longest = 0;
+    for (int i = 1; i < n; i++)
+        if (ms_sched_cost(&specs[i].cfg, 0) > ms_sched_cost(&specs[longest].cfg, 0))
+            longest = i;
+    assert_int_equal(a[longest], 0);
+    free(a), free(b), free(load), free(specs);
+    ms_manifest_release(&m);
+}
+
+/* ---- sweeps ---- */
+
+/* 3 variants x 2 seeds on a few thousand images, with a figure. */
+static const char sweep_manifest[] =
+    "name: shardy\n"
+    "data:\n  dir: " MS_DATA_DIR "\n  train: 600\n  val: 300\n"
+    "defaults:\n  hidden: [16]\n  init: fanin_normal\n  epochs: 3\n  seeds: [1, 2]\n"
+    "variants:\n"
+    "  - name: plain\n    task: \"a\"\n"
+    "  - name: momentum\n    activation: improved_sigmoid\n    momentum: 0.9\n    lr: 0.02\n"
+    "  - name: deep\n    hidden: [16, 12]\n    activation: improved_sigmoid\n"
+    "plots:\n  - name: curves\n    variants: [plain, momentum, deep]\n";
+
+static char *yaml, *ref_db, *ref; /* the manifest, the unsharded sweep and its dump() */
+static char *shard_db[3];
+
+static void test_reference_and_shards(void **state)
+{
+    (void)state;
+    yaml = tpath("shardy.yaml");
+    write_text(yaml, sweep_manifest);
+    ref_db = tpath("ref.db");
+    char *err;
+    assert_int_equal(msf(NULL, &err, "run %s --db %s --threads 1 --quiet", yaml, ref_db), 0);
+    free(err);
+    ref = dump(ref_db);
+    assert_true(strlen(ref) > 2000);
+    int total = 0;
+    for (int i = 0; i < 3; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "shard-%d.db", i);
+        shard_db[i] = tpath(name);
+        assert_int_equal(msf(NULL, &err, "run %s --shard %d/3 --db %s --threads 1 --quiet", yaml, i,
+                             shard_db[i]), 0);
+        char want[96];
+        snprintf(want, sizeof want, "sweep 'shardy': shard %d/3 holds 2 of 6 runs", i);
+        assert_non_null(strstr(err, want));
+        free(err);
+        total += (int)count(shard_db[i], "SELECT count(*) FROM runs WHERE status = 'done'");
+        assert_int_equal(count(shard_db[i], "SELECT count(*) FROM runs"), 2);
+    }
+    assert_int_equal(total, 6);
+    /* a rerun of a finished shard resumes: nothing to train */
+    assert_int_equal(msf(NULL, &err, "run %s --shard 1/3 --db %s --quiet", yaml, shard_db[1]), 0);
+    assert_non_null(strstr(err, "2 runs, 2 done already, 0 to train"));
+    free(err);
+}
+
+static void test_run_shard_options(void **state)
+{
+    (void)state;
+    char *err, *db = tpath("empty.db");
+    /* more shards than runs: an empty shard says so, exits 0, creates nothing */
+    assert_int_equal(msf(NULL, &err, "run %s --shard 7/8 --db %s", yaml, db), 0);
+    assert_string_equal(err, "sweep 'shardy': shard 7/8 is empty (6 runs in 8 shards): nothing to do\n");
+    assert_int_equal(access(db, F_OK), -1);
+    free(err);
+    assert_int_equal(msf(NULL, &err, "run %s --shard 3/3 --db %s", yaml, db), 2);
+    assert_string_equal(err, "mlpsweep: --shard: shard 3 does not exist in '3/3' (shards are 0 to 2)\n");
+    free(err);
+    assert_int_equal(msf(NULL, &err, "run %s --shard 1/3", yaml), 2);
+    assert_non_null(strstr(err, "--shard needs --db FILE"));
+    free(err);
+    /* --only first, then the split of what is left */
+    assert_int_equal(msf(NULL, &err, "run %s --only deep --shard 1/2 --db %s --quiet", yaml, db), 0);
+    assert_non_null(strstr(err, "shard 1/2 holds 1 of 2 runs"));
+    free(err);
+    assert_int_equal(count(db, "SELECT count(*) FROM runs WHERE variant = 'deep' AND seed = 2"), 1);
+    free(db);
+}
+
+static void test_merge_equals_unsharded(void **state)
+{
+    (void)state;
+    char *out = tpath("merged.db"), *err;
+    /* shards in any order: the runs are numbered in manifest order */
+    assert_int_equal(msf(NULL, &err, "merge --db %s %s %s %s", out, shard_db[2], shard_db[0],
+                         shard_db[1]), 0);
+    assert_non_null(strstr(err, "6 runs added, 0 updated, 0 unchanged"));
+    free(err);
+    char *d = dump(out);
+    assert_string_equal(ref, d);
+    free(d);
+    check_db(out);
+    /* the sweeps row is the shards' (same manifest text and path) */
+    assert_int_equal(count(out, "SELECT count(*) FROM sweeps"), 1);
+    /* checkpoints and views as in the unsharded file */
+    assert_int_equal(count(out, "SELECT count(*) FROM checkpoints"),
+                     count(ref_db, "SELECT count(*) FROM checkpoints"));
+    assert_int_equal(count(out, "SELECT done FROM sweep_status"), 6);
+    assert_int_equal(count(out, "SELECT epochs_done = epochs_total FROM sweep_status"), 1);
+    assert_int_equal(count(out, "SELECT count(*) FROM run_summary WHERE final_val_acc > 0"), 6);
+    /* the times are the shards': train_seconds add up */
+    assert_int_equal(count(out, "SELECT count(*) FROM runs WHERE started_at IS NULL OR host IS NULL"), 0);
+    free(out);
+}
+
+static void test_merge_idempotent(void **state)
+{
+    (void)state;
+    char *out = tpath("merged.db"), *err;
+    char *before = dump_all(out);
+    assert_int_equal(msf(NULL, &err, "merge --db %s %s %s %s %s", out, shard_db[0], shard_db[1],
+                         shard_db[2], shard_db[0]), 0);
+    assert_non_null(strstr(err, "0 runs added, 0 updated, 8 unchanged"));
+    free(err);
+    char *after = dump_all(out);
+    assert_string_equal(before, after);
+    free(after);
+    /* merging the merged file into a copy of itself changes nothing either */
+    char *copy = tpath("copy.db"), *line = NULL;
+    assert_true(asprintf(&line, "cp %s %s", out, copy) > 0);
+    assert_int_equal(shell(line, NULL, NULL), 0);
+    assert_int_equal(msf(NULL, &err, "merge --db %s %s", out, copy), 0);
+    free(err);
+    after = dump_all(out);
+    assert_string_equal(before, after);
+    /* ... but not into itself */
+    assert_int_equal(msf(NULL, &err, "merge --db %s %s", out, out), 1);
+    assert_non_null(strstr(err, "is the output database"));
+    free(err);
+    free(after), free(before), free(line), free(copy), free(out);
+}
+
+/* A copy of shard 0 whose first run stops after `epochs` epochs, as if
+ * interrupted: its later epochs, evals and checkpoint removed. */
+static char *partial_copy(const char *name, int epochs, const char *extra_sql)
+{
+    char *p = tpath(name), *line = NULL, *sql = NULL;
+    assert_true(asprintf(&line, "rm -f %s*; sqlite3 %s \".backup '%s'\"", p, shard_db[0], p) > 0);
+    assert_int_equal(shell(line, NULL, NULL), 0);
+    assert_true(asprintf(&sql,
+                         "DELETE FROM evals WHERE run_id = 1 AND epoch > %d;"
+                         "DELETE FROM epochs WHERE run_id = 1 AND epoch > %d;"
+                         "DELETE FROM checkpoints WHERE run_id = 1;"
+                         "UPDATE runs SET epochs_done = %d, status = 'pending', stop_reason = "
+                         "'interrupted', finished_at = NULL WHERE id = 1; %s",
+                         epochs, epochs, epochs, extra_sql) > 0);
+    exec_sql(p, sql);
+    free(sql), free(line);
+    return p;
+}
+
+static void test_merge_partial_then_full(void **state)
+{
+    (void)state;
+    char *part = partial_copy("partial.db", 1, ""), *out = tpath("p.db"), *err;
+    /* partial first: then the full copy replaces it */
+    assert_int_equal(msf(NULL, &err, "merge --db %s %s %s", out, part, shard_db[1]), 0);
+    assert_non_null(strstr(err, "\n2 runs of the manifest are not started in any shard yet (pending)\n"));
+    free(err);
+    assert_int_equal(count(out, "SELECT count(*) FROM runs WHERE status = 'done'"), 3);
+    assert_int_equal(count(out, "SELECT count(*) FROM runs WHERE status = 'pending' AND "
+                                "epochs_done = 0"), 2); /* shard 2: not merged yet */
+    assert_int_equal(count(out, "SELECT count(*) FROM runs WHERE current"), 6);
+    assert_int_equal(msf(NULL, &err, "status --db %s", out), 0);
+    free(err);
+    assert_int_equal(msf(NULL, &err, "merge --db %s %s %s", out, shard_db[0], shard_db[2]), 0);
+    assert_non_null(strstr(err, "2 runs added, 1 updated, 1 unchanged"));
+    free(err);
+    char *d = dump(out);
+    assert_string_equal(ref, d);
+    free(d);
+    check_db(out);
+    /* full first: the partial copy changes nothing */
+    char *before = dump_all(out);
+    assert_int_equal(msf(NULL, &err, "merge --db %s %s", out, part), 0);
+    assert_non_null(strstr(err, "0 runs added, 0 updated, 2 unchanged"));
+    free(err);
+    d = dump_all(out);
+    assert_string_equal(before, d);
+    free(d), free(before), free(part), free(out);
+}
+
+static void test_merge_conflict(void **state)
+{
+    (void)state;
+    char *bad = partial_copy("bad.db", 2, "UPDATE evals SET val_acc = val_acc + 0.001 "
+                                          "WHERE run_id = 1 AND step = (SELECT max(step) FROM "
+                                          "evals WHERE run_id = 1);");
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open_v2(bad, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_prepare_v2(h, "SELECT variant, seed FROM runs WHERE id = 1", -1, &q, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    char run[128];
+    snprintf(run, sizeof run, "run '%s' seed %lld", (const char *)sqlite3_column_text(q, 0),
+             (long long)sqlite3_column_int64(q, 1));
+    sqlite3_finalize(q);
+    sqlite3_close(h);
+
+    /* into an existing database: error naming the run and both files, nothing changed */
+    char *out = tpath("merged.db"), *err, *want = NULL;
+    char *before = dump_all(out);
+    assert_int_equal(msf(NULL, &err, "merge --db %s %s %s", out, shard_db[2], bad), 1);
+    assert_true(asprintf(&want, "mlpsweep: %s differs between '%s' and '%s'\n", run, out, bad) > 0);
+    assert_string_equal(err, want);
+    free(err), free(want);
+    char *after = dump_all(out);
+    assert_string_equal(before, after);
+    free(after);
+    /* between two shards into a new database: it is not created */
+    char *fresh = tpath("fresh.db");
+    assert_int_equal(msf(NULL, &err, "merge --db %s %s %s", fresh, shard_db[0], bad), 1);
+    assert_true(asprintf(&want, "mlpsweep: %s differs between '%s' and '%s'\n", run, shard_db[0],
+                         bad) > 0);
+    assert_string_equal(err, want);
+    assert_int_equal(access(fresh, F_OK), -1);
+    free(err), free(want), free(before), free(fresh), free(out), free(bad);
+}
+
+static void test_merge_refuses_foreign_files(void **state)
+{
+    (void)state;
+    char *out = tpath("none.db"), *err, *want = NULL;
+    char *text = tpath("notes.txt"), *other = tpath("other.db"), *newer = tpath("newer.db");
+    write_text(text, "hello, this is not a database at all, and it is long enough to be read\n");
+    exec_sql(other, "CREATE TABLE t (x)");
+    char *line = NULL;
+    assert_true(asprintf(&line, "cp %s %s", shard_db[1], newer) > 0);
+    assert_int_equal(shell(line, NULL, NULL), 0);
+    exec_sql(newer, "PRAGMA user_version = 2");
+    struct {
+        const char *file, *msg;
+    } cases[] = {
+        {text, "'%s' is not an mlpsweep database (file is not a database)"},
+        {other, "'%s' is not an mlpsweep database (it has other tables)"},
+        {newer, "'%s' has schema version 2, newer than this mlpsweep understands (1)"},
+    };
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(msf(NULL, &err, "merge --db %s %s %s", out, shard_db[0], cases[i].file), 1);
+        char msg[512];
+        snprintf(msg, sizeof msg, cases[i].msg, cases[i].file);
+        assert_true(asprintf(&want, "mlpsweep: %s\n", msg) > 0);
+        assert_string_equal(err, want);
+        assert_int_equal(access(out, F_OK), -1);
+        free(err), free(want);
+    }
+    assert_int_equal(msf(NULL, &err, "merge --db %s %s/missing.db", out, tmp), 1);
+    assert_non_null(strstr(err, "no such database"));
+    free(err);
+    assert_int_equal(msf(NULL, &err, "merge %s", shard_db[0]), 2);
+    assert_string_equal(err, "mlpsweep: missing --db OUT (see --help)\n");
+    free(err);
+    assert_int_equal(msf(NULL, &err, "merge --db %s", out), 2);
+    free(err);
+    free(line), free(text), free(other), free(newer), free(out);
+}
+
+/* Times differ between any two sweeps: zero them in a copy. */
+static char *timeless_copy(const char *db, const char *name)
+{
+    char *p = tpath(name), *line = NULL;
+    assert_true(asprintf(&line, "rm -f %s*; sqlite3 %s \".backup '%s'\"", p, db, p) > 0);
+    assert_int_equal(shell(line, NULL, NULL), 0);
+    exec_sql(p, "UPDATE runs SET train_seconds = 0, created_at = '', started_at = '', "
+                "finished_at = '', updated_at = '', pid = 0; UPDATE epochs SET seconds = 0;"
+                "UPDATE sweeps SET created_at = '', updated_at = ''; UPDATE checkpoints SET updated_at = ''");
+    free(line);
+    return p;
+}
+
+static void test_status_export_plot_on_merged(void **state)
+{
+    (void)state;
+    char *merged = tpath("merged.db");
+    char *a = timeless_copy(merged, "tm.db"), *b = timeless_copy(ref_db, "tr.db");
+    char *oa, *ob, *err;
+    assert_int_equal(msf(&oa, &err, "status --db %s", merged), 0);
+    assert_non_null(strstr(oa, "sweep 'shardy': 6/6 runs done"));
+    free(oa), free(err);
+    assert_int_equal(msf(&oa, &err, "status --db %s", a), 0);
+    free(err);
+    assert_int_equal(msf(&ob, &err, "status --db %s", b), 0);
+    free(err);
+    assert_string_equal(oa, ob);
+    free(oa), free(ob);
+    static const char *const how[] = {"--table summary", "--table epochs", "--table evals",
+                                      "--format json", "--format md", "--format latex"};
+    for (size_t i = 0; i < sizeof how / sizeof *how; i++) {
+        assert_int_equal(msf(&oa, &err, "export --db %s %s", a, how[i]), 0);
+        free(err);
+        assert_int_equal(msf(&ob, &err, "export --db %s %s", b, how[i]), 0);
+        free(err);
+        assert_true(strlen(oa) > 50);
+        assert_string_equal(oa, ob);
+        free(oa), free(ob);
+    }
+    /* the figures: gnuplot's SVG of the same data is the same file */
+    char *pa = tpath("plots-a"), *pb = tpath("plots-b");
+    assert_int_equal(msf(NULL, &err, "plot %s --db %s --out %s", yaml, a, pa), 0);
+    free(err);
+    assert_int_equal(msf(NULL, &err, "plot %s --db %s --out %s", yaml, b, pb), 0);
+    free(err);
+    char *fa = NULL, *fb = NULL;
+    assert_true(asprintf(&fa, "%s/curves.svg", pa) > 0 && asprintf(&fb, "%s/curves.svg", pb) > 0);
+    char *sa = read_all(fa), *sb = read_all(fb);
+    assert_non_null(sa);
+    assert_non_null(sb);
+    assert_string_equal(sa, sb);
+    free(sa), free(sb), free(fa), free(fb), free(pa), free(pb);
+    free(a), free(b), free(merged);
+}
+
+/* The scripts of `mlpsweep slurm`, run by hand as SLURM would run them. */
+static void test_slurm_scripts_by_hand(void **state)
+{
+    (void)state;
+    char *dir = tpath("cluster"), *out, *err, *line = NULL;
+    assert_int_equal(msf(&out, &err, "slurm %s --out %s --shards 4 --cpus-per-task 1 "
+                                    "--array-parallelism 2 --partition debug --time 0:10:00",
+                         yaml, dir), 0);
+    assert_non_null(strstr(err, "6 runs in 4 shards of 1 to 2 runs"));
+    free(out), free(err);
+    char *p = NULL;
+    assert_true(asprintf(&p, "%s/sweep.sbatch", dir) > 0);
+    char *s = read_all(p);
+    assert_non_null(s);
+    assert_non_null(strstr(s, "#SBATCH --array=0-3%2\n"));
+    assert_non_null(strstr(s, "#SBATCH --cpus-per-task=1\n"));
+    assert_non_null(strstr(s, "#SBATCH --partition=debug\n"));
+    assert_non_null(strstr(s, "#SBATCH --time=0:10:00\n"));
+    assert_non_null(strstr(s, "--shard \"$id/$shards\" --threads \"$threads\""));
+    assert_non_null(strstr(s, "shards=4\n"));
+    assert_non_null(strstr(s, "mlpsweep='/")); /* absolute paths */
+    assert_non_null(strstr(s, "manifest='/"));
+    free(s), free(p);
+    assert_true(asprintf(&line, "bash -n %s/sweep.sbatch && bash -n %s/merge.sbatch", dir, dir) > 0);
+    assert_int_equal(shell(line, NULL, NULL), 0);
+    free(line);
+    /* each task, then the merge, with SLURM's variables */
+    for (int i = 0; i < 4; i++) {
+        assert_true(asprintf(&line, "SLURM_ARRAY_TASK_ID=%d SLURM_CPUS_PER_TASK=1 bash %s/sweep.sbatch",
+                             i, dir) > 0);
+        assert_int_equal(shell(line, NULL, NULL), 0);
+        free(line);
+    }
+    assert_true(asprintf(&line, "bash %s/merge.sbatch", dir) > 0);
+    assert_int_equal(shell(line, &out, &err), 0);
+    assert_non_null(strstr(out, "6/6 runs done"));
+    free(out), free(err), free(line);
+    assert_true(asprintf(&p, "%s/shardy.db", dir) > 0);
+    char *d = dump(p);
+    assert_string_equal(ref, d);
+    free(d);
+    check_db(p);
+    /* the published copies are single files: no log beside them */
+    assert_true(asprintf(&line, "ls -A %s | tr '\\n' ' '", dir) > 0);
+    assert_int_equal(shell(line, &out, NULL), 0);
+    assert_string_equal(out, "logs merge.sbatch shard-0.db shard-1.db shard-2.db shard-3.db "
+                             "shardy.db sweep.sbatch ");
+    free(out), free(line), free(p);
+    /* an unknown option, a bad value */
+    assert_int_equal(msf(NULL, &err, "slurm %s --out %s --time '1 day'", yaml, dir), 2);
+    assert_non_null(strstr(err, "--time: unexpected character"));
+    free(err);
+    assert_int_equal(msf(NULL, &err, "slurm %s", yaml), 2);
+    assert_string_equal(err, "mlpsweep: missing --out DIR (see --help)\n");
+    free(err), free(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_shard_parse),
+        cmocka_unit_test(test_split),
+        cmocka_unit_test(test_reference_and_shards),
+        cmocka_unit_test(test_run_shard_options),
+        cmocka_unit_test(test_merge_equals_unsharded),
+        cmocka_unit_test(test_merge_idempotent),
+        cmocka_unit_test(test_merge_partial_then_full),
+        cmocka_unit_test(test_merge_conflict),
+        cmocka_unit_test(test_merge_refuses_foreign_files),
+        cmocka_unit_test(test_status_export_plot_on_merged),
+        cmocka_unit_test(test_slurm_scripts_by_hand),
+    };
+    int rc = cmocka_run_group_tests_name("shard", tests, setup, teardown);
+    free(yaml);
+    free(ref_db);
+    free(ref);
+    for (int i = 0; i < 3; i++)
+        free(shard_db[i]);
+    return rc;
+}
