@@ -89,6 +89,12 @@ test: deps data
 	@$(MAKE) --no-print-directory check-build
 	@sh tests/run.sh $(BUILD)
 
+# Crash soak: 20 kill -9 at random moments, resumed each time, then SIGINT and
+# SIGTERM; the result must equal an uninterrupted run bit for bit.
+.PHONY: soak
+soak: all data
+	@bash tests/soak.sh $(BIN) $${SOAK_KILLS:-20}
+
 # The SLURM test: a one-node cluster from Debian's packages (installed when
 # missing; needs root), sweeps run as job arrays and checked against unsharded
 # runs (tests/slurm/run.sh). Ends with a line `slurm: N passed, N failed`.

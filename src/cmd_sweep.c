@@ -135,7 +135,7 @@ static const char run_usage[] =
     "                    balanced by expected cost (see 'mlpsweep slurm')\n"
     "  --retry-failed    restart failed runs from scratch\n"
     "  --data DIR        MNIST folder, overriding the manifest's data.dir\n"
-    "  --quiet           no progress lines\n";
+    "  --quiet           only errors and warnings on stderr\n";
 
 int cmd_run(int argc, char **argv)
 {
@@ -211,7 +211,8 @@ int cmd_run(int argc, char **argv)
             status = MS_EXIT_OK;
             goto out;
         }
-        fprintf(stderr, "sweep '%s': shard %d/%d holds %d of %d runs\n", m.name, shard, nshards, n,
+        if (!quiet)
+            fprintf(stderr, "sweep '%s': shard %d/%d holds %d of %d runs\n", m.name, shard, nshards, n,
                 all);
     }
     dbpath = db ? ms_strdup(db) : default_db(m.name, 1);
@@ -259,7 +260,8 @@ int cmd_run(int argc, char **argv)
         r->cfg = specs[i].cfg;
         r->epochs_done = info[i].epochs_done;
     }
-    fprintf(stderr, "sweep '%s': %d runs, %d done already, %d to train%s; database '%s'\n", m.name,
+    if (!quiet)
+        fprintf(stderr, "sweep '%s': %d runs, %d done already, %d to train%s; database '%s'\n", m.name,
             n, skipped, todo, failed_before ? " (failed runs skipped: --retry-failed reruns them)" : "",
             dbpath);
     if (todo) {
@@ -286,7 +288,8 @@ int cmd_run(int argc, char **argv)
         int nf = 0;
         for (int i = 0; i < todo; i++)
             nf += runs[i].failed;
-        fprintf(stderr, "sweep '%s': %d runs trained in %.1f s, %d failed\n", m.name, todo - nf,
+        if (!quiet)
+            fprintf(stderr, "sweep '%s': %d runs trained in %.1f s, %d failed\n", m.name, todo - nf,
                 wall, nf);
         if (nf) {
             for (int i = 0; i < todo; i++)

@@ -381,7 +381,7 @@ static void test_reference_and_shards(void **state)
     }
     assert_int_equal(total, 6);
     /* a rerun of a finished shard resumes: nothing to train */
-    assert_int_equal(msf(NULL, &err, "run %s --shard 1/3 --db %s --quiet", yaml, shard_db[1]), 0);
+    assert_int_equal(msf(NULL, &err, "run %s --shard 1/3 --db %s", yaml, shard_db[1]), 0);
     assert_non_null(strstr(err, "2 runs, 2 done already, 0 to train"));
     free(err);
 }
@@ -402,7 +402,7 @@ static void test_run_shard_options(void **state)
     assert_non_null(strstr(err, "--shard needs --db FILE"));
     free(err);
     /* --only first, then the split of what is left */
-    assert_int_equal(msf(NULL, &err, "run %s --only deep --shard 1/2 --db %s --quiet", yaml, db), 0);
+    assert_int_equal(msf(NULL, &err, "run %s --only deep --shard 1/2 --db %s", yaml, db), 0);
     assert_non_null(strstr(err, "shard 1/2 holds 1 of 2 runs"));
     free(err);
     assert_int_equal(count(db, "SELECT count(*) FROM runs WHERE variant = 'deep' AND seed = 2"), 1);
