@@ -19,6 +19,7 @@
 #ifndef MS_SCHED_H
 #define MS_SCHED_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "ms_config.h"
@@ -45,7 +46,7 @@ typedef struct ms_sched_opts {
 } ms_sched_opts;
 
 /* Set by the SIGINT/SIGTERM handler: workers stop at the next step. */
-extern volatile int ms_sched_cancel;
+extern atomic_int ms_sched_cancel;
 void ms_sched_install_signals(void);
 
 /* Train every run; returns 0 when all finished, 1 when some failed, 2 when

@@ -8,6 +8,7 @@
 #ifndef MS_TRAIN_H
 #define MS_TRAIN_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -75,7 +76,7 @@ typedef struct ms_trainer {
     int nevals;
     /* When set and *cancel becomes nonzero, the epoch is abandoned at the next
      * step; the trainer is then mid-epoch and must not be checkpointed. */
-    const volatile int *cancel;
+    const atomic_int *cancel;
 } ms_trainer;
 
 /* Initialise weights from cfg->seed; data must outlive the trainer. */

@@ -5,6 +5,7 @@
 #include "ms_train.h"
 #include "ms_util.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -12,12 +13,15 @@
 #include <string.h>
 #include <unistd.h>
 
-volatile int ms_sched_cancel;
+atomic_int ms_sched_cancel;
 
+/* Async-signal-safe: a lock-free atomic store, errno preserved. */
 static void on_signal(int sig)
 {
     (void)sig;
-    ms_sched_cancel = 1;
+    int saved = errno;
+    atomic_store_explicit(&ms_sched_cancel, 1, memory_order_relaxed);
+    errno = saved;
 }
 
 void ms_sched_install_signals(void)
@@ -141,7 +145,7 @@ static void *worker(void *arg)
     sched *s = arg;
     for (;;) {
         pthread_mutex_lock(&s->mu);
-        if (s->next >= s->n || s->store_failed || ms_sched_cancel) {
+        if (s->next >= s->n || s->store_failed || atomic_load(&ms_sched_cancel)) {
             pthread_mutex_unlock(&s->mu);
             return NULL;
         }
@@ -155,7 +159,7 @@ static void *worker(void *arg)
         s->active--;
         if (rc < 0) {
             s->store_failed = 1;
-            ms_sched_cancel = 1; /* the store is broken: stop everyone */
+            atomic_store(&ms_sched_cancel, 1); /* the store is broken: stop everyone */
         } else if (rc == 1) {
             r->failed = 1;
             s->nfailed++;
@@ -218,7 +222,7 @@ int ms_sched_run(ms_store *st, const ms_data *data, ms_job *runs, int n,
     pthread_mutex_destroy(&s.mu);
     if (s.store_failed)
         return -1;
-    if (ms_sched_cancel)
+    if (atomic_load(&ms_sched_cancel))
         return 2;
     return s.nfailed ? 1 : 0;
 }

@@ -176,7 +176,7 @@ int ms_trainer_epoch(ms_trainer *t, ms_epoch *out)
     uint8_t *lab = c->batch <= (int)sizeof labels ? labels : ms_malloc((size_t)c->batch);
     int rc = 0;
     for (int s = 0; s < steps; s++) {
-        if (t->cancel && *t->cancel) {
+        if (t->cancel && atomic_load_explicit(t->cancel, memory_order_relaxed)) {
             rc = 1;
             goto done;
         }

@@ -19,6 +19,10 @@
 
 #include "ms_util.h"
 
+#ifndef MS_BIN
+#define MS_BIN "build/mlpsweep" /* the binary under test; the Makefile sets it per build */
+#endif
+
 #ifndef MS_DATA_DIR
 #define MS_DATA_DIR "data" /* real MNIST, filled by make data */
 #endif
@@ -66,6 +70,48 @@ static inline void ms_rmtree(const char *dir)
     free(cmd);
 }
 
+/* A whole text file (NUL-terminated, up to 1 MiB), or NULL when it cannot be
+ * opened; caller frees. */
+static inline char *ms_read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *b = calloc(1, 1 << 20);
+    assert_non_null(b);
+    size_t n = fread(b, 1, (1 << 20) - 1, f);
+    b[n] = 0;
+    fclose(f);
+    return b;
+}
+
+/* A test group's temporary folder: pass ms_group_tmp_setup/teardown to
+ * cmocka_run_group_tests_name; ms_tpath names a file in it (caller frees). */
+static char *ms_group_tmp __attribute__((unused));
+
+static inline int ms_group_tmp_setup(void **state)
+{
+    (void)state;
+    ms_group_tmp = ms_tmpdir();
+    return 0;
+}
+
+static inline int ms_group_tmp_teardown(void **state)
+{
+    (void)state;
+    ms_rmtree(ms_group_tmp);
+    free(ms_group_tmp);
+    return 0;
+}
+
+static inline char *ms_tpath(const char *name)
+{
+    char *p = NULL;
+    if (asprintf(&p, "%s/%s", ms_group_tmp, name) < 0)
+        abort();
+    return p;
+}
+
 static inline void ms_put_be32(uint8_t *p, uint32_t v)
 {
     p[0] = (uint8_t)(v >> 24);
@@ -88,6 +134,11 @@ static inline void ms_write_bytes(const char *path, const void *data, size_t n, 
     assert_non_null(f);
     assert_int_equal(fwrite(data, 1, n, f), n);
     assert_int_equal(fclose(f), 0);
+}
+
+static inline void ms_write_text(const char *path, const char *text)
+{
+    ms_write_bytes(path, text, strlen(text), 0);
 }
 
 /* An image IDX file of n 28x28 images with pixel (i, p) = (i * 7 + p) % 256,

@@ -9,10 +9,6 @@
 
 #include <sys/wait.h>
 
-#ifndef MS_BIN
-#define MS_BIN "build/mlpsweep"
-#endif
-
 typedef struct bad_case {
     const char *name;
     const char *prep;   /* shell, run in %T; NULL for none */
@@ -148,17 +144,6 @@ static char *expand(const char *s, const char *tmp)
     return out;
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    char *b = calloc(1, 1 << 16);
-    size_t n = fread(b, 1, (1 << 16) - 1, f);
-    b[n] = 0;
-    fclose(f);
-    return b;
-}
-
 static void run_case(const bad_case *c)
 {
     char *tmp = ms_tmpdir(), *cwd = getcwd(NULL, 0), *cmd = NULL;
@@ -180,7 +165,7 @@ static void run_case(const bad_case *c)
     st = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
     char path[4096];
     snprintf(path, sizeof path, "%s/stderr", tmp);
-    char *err = slurp(path);
+    char *err = ms_read_file(path);
     if (st != c->status)
         fail_msg("case '%s': exit %d, expected %d; stderr: %s", c->name, st, c->status, err);
     if (c->message) {
@@ -252,7 +237,7 @@ static void test_disk_full(void **state)
     assert_int_equal(WEXITSTATUS(st), 1);
     char path[4096];
     snprintf(path, sizeof path, "%s/err", tmp);
-    char *err = slurp(path);
+    char *err = ms_read_file(path);
     if (!strstr(err, "mlpsweep: cannot commit epoch") ||
         !strstr(err, "mlpsweep: the sweep stopped on a database error; finished epochs are saved"))
         fail_msg("unexpected message: %s", err);
@@ -301,7 +286,7 @@ static void test_read_only(void **state)
     assert_int_equal(WEXITSTATUS(st), 1);
     char path[4096], *want = NULL;
     snprintf(path, sizeof path, "%s/err1", tmp);
-    char *err = slurp(path);
+    char *err = ms_read_file(path);
     assert_true(asprintf(&want, "mlpsweep: cannot write in folder '%s/ro' (the database '%s/ro/x.db' and "
                          "its lock file live there): Permission denied\n", tmp, tmp) > 0);
     assert_string_equal(err, want);

@@ -4,10 +4,6 @@
 
 #include <sys/wait.h>
 
-#ifndef MS_BIN
-#define MS_BIN "build/mlpsweep"
-#endif
-
 /* Run `mlpsweep ARGS`; stdout and stderr into *out and *err (caller frees). */
 static int run(const char *args, char **out, char **err)
 {

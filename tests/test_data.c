@@ -6,27 +6,10 @@
 
 #include <math.h>
 
-static char *tmp;
-
-static int setup(void **state)
-{
-    (void)state;
-    tmp = ms_tmpdir();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    ms_rmtree(tmp);
-    free(tmp);
-    return 0;
-}
-
 static char *path_of(const char *name)
 {
     static char buf[4096];
-    snprintf(buf, sizeof buf, "%s/%s", tmp, name);
+    snprintf(buf, sizeof buf, "%s/%s", ms_group_tmp, name);
     return buf;
 }
 
@@ -266,5 +249,5 @@ int main(void)
         cmocka_unit_test(test_dataset_checks),   cmocka_unit_test(test_gather_bias),
         cmocka_unit_test(test_real_mnist),
     };
-    return cmocka_run_group_tests_name("data", tests, setup, teardown);
+    return cmocka_run_group_tests_name("data", tests, ms_group_tmp_setup, ms_group_tmp_teardown);
 }

@@ -13,10 +13,6 @@
 #include <math.h>
 #include <sys/wait.h>
 
-#ifndef MS_BIN
-#define MS_BIN "build/mlpsweep"
-#endif
-
 /* ---- the database ----
  *
  * Variant A (name with a comma and quotes) has three seeds whose last epochs
@@ -642,17 +638,6 @@ static int run(const char *args, char **out, char **err)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    char *buf = calloc(1, 1 << 20);
-    size_t n = fread(buf, 1, (1 << 20) - 1, f);
-    buf[n] = 0;
-    fclose(f);
-    return buf;
-}
-
 static void test_cli(void **state)
 {
     (void)state;
@@ -676,7 +661,7 @@ static void test_cli(void **state)
     assert_string_equal(err, "");
     free(out), free(err);
     snprintf(want, sizeof want, "%s/evals.json", dir);
-    char *file = slurp(want);
+    char *file = ms_read_file(want);
     lib = export_str(&d, MS_TABLE_EVALS, MS_FORMAT_JSON);
     assert_string_equal(file, lib);
     free(file), free(lib);
@@ -692,7 +677,7 @@ static void test_cli(void **state)
     snprintf(args, sizeof args, "export --db %s --format csv -o %s/evals.json", d.path, dir);
     assert_int_equal(run(args, &out, &err), 0);
     free(out), free(err);
-    file = slurp(want);
+    file = ms_read_file(want);
     assert_int_equal(strncmp(file, "variant,task,seeds,", 19), 0);
     free(file);
     ms_rmtree(dir);

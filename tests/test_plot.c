@@ -13,10 +13,6 @@
 #include <math.h>
 #include <sys/wait.h>
 
-#ifndef MS_BIN
-#define MS_BIN "build/mlpsweep"
-#endif
-
 static const char manifest[] =
     "name: study\n"
     "variants:\n"

@@ -17,66 +17,19 @@
 #include "ms_shard.h"
 #include "ms_store.h"
 
-#ifndef MS_BIN
-#define MS_BIN "build/mlpsweep"
-#endif
-
-static char *tmp;
-
-static int setup(void **state)
-{
-    (void)state;
-    tmp = ms_tmpdir();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    ms_rmtree(tmp);
-    free(tmp);
-    return 0;
-}
-
-static char *tpath(const char *name)
-{
-    char *p = NULL;
-    if (asprintf(&p, "%s/%s", tmp, name) < 0)
-        abort();
-    return p;
-}
-
-static void write_text(const char *path, const char *text)
-{
-    ms_write_bytes(path, text, strlen(text), 0);
-}
-
-static char *read_all(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *b = calloc(1, 1 << 20);
-    assert_non_null(b);
-    size_t n = fread(b, 1, (1 << 20) - 1, f);
-    b[n] = 0;
-    fclose(f);
-    return b;
-}
-
 /* Run a shell command line; its stdout and stderr into *out and *err when
  * non-NULL. Returns the exit status (128 + signal when killed). */
 static int shell(const char *line, char **out, char **err)
 {
-    char *cmd = NULL, *of = tpath("stdout"), *ef = tpath("stderr");
+    char *cmd = NULL, *of = ms_tpath("stdout"), *ef = ms_tpath("stderr");
     if (asprintf(&cmd, "{ %s; } >%s 2>%s </dev/null", line, of, ef) < 0)
         abort();
     int st = system(cmd);
     free(cmd);
     if (out)
-        *out = read_all(of);
+        *out = ms_read_file(of);
     if (err)
-        *err = read_all(ef);
+        *err = ms_read_file(ef);
     free(of);
     free(ef);
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
@@ -357,9 +310,9 @@ static char *shard_db[3];
 static void test_reference_and_shards(void **state)
 {
     (void)state;
-    yaml = tpath("shardy.yaml");
-    write_text(yaml, sweep_manifest);
-    ref_db = tpath("ref.db");
+    yaml = ms_tpath("shardy.yaml");
+    ms_write_text(yaml, sweep_manifest);
+    ref_db = ms_tpath("ref.db");
     char *err;
     assert_int_equal(msf(NULL, &err, "run %s --db %s --threads 1 --quiet", yaml, ref_db), 0);
     free(err);
@@ -369,8 +322,8 @@ static void test_reference_and_shards(void **state)
     for (int i = 0; i < 3; i++) {
         char name[32];
         snprintf(name, sizeof name, "shard-%d.db", i);
-        shard_db[i] = tpath(name);
-        assert_int_equal(msf(NULL, &err, "run %s --shard %d/3 --db %s --threads 1 --quiet", yaml, i,
+        shard_db[i] = ms_tpath(name);
+        assert_int_equal(msf(NULL, &err, "run %s --shard %d/3 --db %s --threads 1", yaml, i,
                              shard_db[i]), 0);
         char want[96];
         snprintf(want, sizeof want, "sweep 'shardy': shard %d/3 holds 2 of 6 runs", i);
@@ -389,7 +342,7 @@ static void test_reference_and_shards(void **state)
 static void test_run_shard_options(void **state)
 {
     (void)state;
-    char *err, *db = tpath("empty.db");
+    char *err, *db = ms_tpath("empty.db");
     /* more shards than runs: an empty shard says so, exits 0, creates nothing */
     assert_int_equal(msf(NULL, &err, "run %s --shard 7/8 --db %s", yaml, db), 0);
     assert_string_equal(err, "sweep 'shardy': shard 7/8 is empty (6 runs in 8 shards): nothing to do\n");
@@ -412,7 +365,7 @@ static void test_run_shard_options(void **state)
 static void test_merge_equals_unsharded(void **state)
 {
     (void)state;
-    char *out = tpath("merged.db"), *err;
+    char *out = ms_tpath("merged.db"), *err;
     /* shards in any order: the runs are numbered in manifest order */
     assert_int_equal(msf(NULL, &err, "merge --db %s %s %s %s", out, shard_db[2], shard_db[0],
                          shard_db[1]), 0);
@@ -438,7 +391,7 @@ static void test_merge_equals_unsharded(void **state)
 static void test_merge_idempotent(void **state)
 {
     (void)state;
-    char *out = tpath("merged.db"), *err;
+    char *out = ms_tpath("merged.db"), *err;
     char *before = dump_all(out);
     assert_int_equal(msf(NULL, &err, "merge --db %s %s %s %s %s", out, shard_db[0], shard_db[1],
                          shard_db[2], shard_db[0]), 0);
@@ -448,7 +401,7 @@ static void test_merge_idempotent(void **state)
     assert_string_equal(before, after);
     free(after);
     /* merging the merged file into a copy of itself changes nothing either */
-    char *copy = tpath("copy.db"), *line = NULL;
+    char *copy = ms_tpath("copy.db"), *line = NULL;
     assert_true(asprintf(&line, "cp %s %s", out, copy) > 0);
     assert_int_equal(shell(line, NULL, NULL), 0);
     assert_int_equal(msf(NULL, &err, "merge --db %s %s", out, copy), 0);
@@ -466,7 +419,7 @@ static void test_merge_idempotent(void **state)
  * interrupted: its later epochs, evals and checkpoint removed. */
 static char *partial_copy(const char *name, int epochs, const char *extra_sql)
 {
-    char *p = tpath(name), *line = NULL, *sql = NULL;
+    char *p = ms_tpath(name), *line = NULL, *sql = NULL;
     assert_true(asprintf(&line, "rm -f %s*; sqlite3 %s \".backup '%s'\"", p, shard_db[0], p) > 0);
     assert_int_equal(shell(line, NULL, NULL), 0);
     assert_true(asprintf(&sql,
@@ -484,7 +437,7 @@ static char *partial_copy(const char *name, int epochs, const char *extra_sql)
 static void test_merge_partial_then_full(void **state)
 {
     (void)state;
-    char *part = partial_copy("partial.db", 1, ""), *out = tpath("p.db"), *err;
+    char *part = partial_copy("partial.db", 1, ""), *out = ms_tpath("p.db"), *err;
     /* partial first: then the full copy replaces it */
     assert_int_equal(msf(NULL, &err, "merge --db %s %s %s", out, part, shard_db[1]), 0);
     assert_non_null(strstr(err, "\n2 runs of the manifest are not started in any shard yet (pending)\n"));
@@ -531,7 +484,7 @@ static void test_merge_conflict(void **state)
     sqlite3_close(h);
 
     /* into an existing database: error naming the run and both files, nothing changed */
-    char *out = tpath("merged.db"), *err, *want = NULL;
+    char *out = ms_tpath("merged.db"), *err, *want = NULL;
     char *before = dump_all(out);
     assert_int_equal(msf(NULL, &err, "merge --db %s %s %s", out, shard_db[2], bad), 1);
     assert_true(asprintf(&want, "mlpsweep: %s differs between '%s' and '%s'\n", run, out, bad) > 0);
@@ -541,7 +494,7 @@ static void test_merge_conflict(void **state)
     assert_string_equal(before, after);
     free(after);
     /* between two shards into a new database: it is not created */
-    char *fresh = tpath("fresh.db");
+    char *fresh = ms_tpath("fresh.db");
     assert_int_equal(msf(NULL, &err, "merge --db %s %s %s", fresh, shard_db[0], bad), 1);
     assert_true(asprintf(&want, "mlpsweep: %s differs between '%s' and '%s'\n", run, shard_db[0],
                          bad) > 0);
@@ -553,9 +506,9 @@ static void test_merge_conflict(void **state)
 static void test_merge_refuses_foreign_files(void **state)
 {
     (void)state;
-    char *out = tpath("none.db"), *err, *want = NULL;
-    char *text = tpath("notes.txt"), *other = tpath("other.db"), *newer = tpath("newer.db");
-    write_text(text, "hello, this is not a database at all, and it is long enough to be read\n");
+    char *out = ms_tpath("none.db"), *err, *want = NULL;
+    char *text = ms_tpath("notes.txt"), *other = ms_tpath("other.db"), *newer = ms_tpath("newer.db");
+    ms_write_text(text, "hello, this is not a database at all, and it is long enough to be read\n");
     exec_sql(other, "CREATE TABLE t (x)");
     char *line = NULL;
     assert_true(asprintf(&line, "cp %s %s", shard_db[1], newer) > 0);
@@ -577,7 +530,7 @@ static void test_merge_refuses_foreign_files(void **state)
         assert_int_equal(access(out, F_OK), -1);
         free(err), free(want);
     }
-    assert_int_equal(msf(NULL, &err, "merge --db %s %s/missing.db", out, tmp), 1);
+    assert_int_equal(msf(NULL, &err, "merge --db %s %s/missing.db", out, ms_group_tmp), 1);
     assert_non_null(strstr(err, "no such database"));
     free(err);
     assert_int_equal(msf(NULL, &err, "merge %s", shard_db[0]), 2);
@@ -591,7 +544,7 @@ static void test_merge_refuses_foreign_files(void **state)
 /* Times differ between any two sweeps: zero them in a copy. */
 static char *timeless_copy(const char *db, const char *name)
 {
-    char *p = tpath(name), *line = NULL;
+    char *p = ms_tpath(name), *line = NULL;
     assert_true(asprintf(&line, "rm -f %s*; sqlite3 %s \".backup '%s'\"", p, db, p) > 0);
     assert_int_equal(shell(line, NULL, NULL), 0);
     exec_sql(p, "UPDATE runs SET train_seconds = 0, created_at = '', started_at = '', "
@@ -604,7 +557,7 @@ static char *timeless_copy(const char *db, const char *name)
 static void test_status_export_plot_on_merged(void **state)
 {
     (void)state;
-    char *merged = tpath("merged.db");
+    char *merged = ms_tpath("merged.db");
     char *a = timeless_copy(merged, "tm.db"), *b = timeless_copy(ref_db, "tr.db");
     char *oa, *ob, *err;
     assert_int_equal(msf(&oa, &err, "status --db %s", merged), 0);
@@ -628,14 +581,14 @@ static void test_status_export_plot_on_merged(void **state)
         free(oa), free(ob);
     }
     /* the figures: gnuplot's SVG of the same data is the same file */
-    char *pa = tpath("plots-a"), *pb = tpath("plots-b");
+    char *pa = ms_tpath("plots-a"), *pb = ms_tpath("plots-b");
     assert_int_equal(msf(NULL, &err, "plot %s --db %s --out %s", yaml, a, pa), 0);
     free(err);
     assert_int_equal(msf(NULL, &err, "plot %s --db %s --out %s", yaml, b, pb), 0);
     free(err);
     char *fa = NULL, *fb = NULL;
     assert_true(asprintf(&fa, "%s/curves.svg", pa) > 0 && asprintf(&fb, "%s/curves.svg", pb) > 0);
-    char *sa = read_all(fa), *sb = read_all(fb);
+    char *sa = ms_read_file(fa), *sb = ms_read_file(fb);
     assert_non_null(sa);
     assert_non_null(sb);
     assert_string_equal(sa, sb);
@@ -647,7 +600,7 @@ static void test_status_export_plot_on_merged(void **state)
 static void test_slurm_scripts_by_hand(void **state)
 {
     (void)state;
-    char *dir = tpath("cluster"), *out, *err, *line = NULL;
+    char *dir = ms_tpath("cluster"), *out, *err, *line = NULL;
     assert_int_equal(msf(&out, &err, "slurm %s --out %s --shards 4 --cpus-per-task 1 "
                                     "--array-parallelism 2 --partition debug --time 0:10:00",
                          yaml, dir), 0);
@@ -655,7 +608,7 @@ static void test_slurm_scripts_by_hand(void **state)
     free(out), free(err);
     char *p = NULL;
     assert_true(asprintf(&p, "%s/sweep.sbatch", dir) > 0);
-    char *s = read_all(p);
+    char *s = ms_read_file(p);
     assert_non_null(s);
     assert_non_null(strstr(s, "#SBATCH --array=0-3%2\n"));
     assert_non_null(strstr(s, "#SBATCH --cpus-per-task=1\n"));
@@ -715,7 +668,7 @@ int main(void)
         cmocka_unit_test(test_status_export_plot_on_merged),
         cmocka_unit_test(test_slurm_scripts_by_hand),
     };
-    int rc = cmocka_run_group_tests_name("shard", tests, setup, teardown);
+    int rc = cmocka_run_group_tests_name("shard", tests, ms_group_tmp_setup, ms_group_tmp_teardown);
     free(yaml);
     free(ref_db);
     free(ref);

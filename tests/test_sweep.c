@@ -10,35 +10,6 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#ifndef MS_BIN
-#define MS_BIN "build/mlpsweep"
-#endif
-
-static char *tmp;
-
-static int setup(void **state)
-{
-    (void)state;
-    tmp = ms_tmpdir();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    ms_rmtree(tmp);
-    free(tmp);
-    return 0;
-}
-
-static char *tpath(const char *name)
-{
-    char *p = NULL;
-    if (asprintf(&p, "%s/%s", tmp, name) < 0)
-        abort();
-    return p;
-}
-
 /* A small study: 2 variants x 2 seeds on a few thousand images. */
 static const char *small_manifest(const char *lr_b, int epochs, int train)
 {
@@ -56,15 +27,10 @@ static const char *small_manifest(const char *lr_b, int epochs, int train)
     return buf;
 }
 
-static void write_text(const char *path, const char *text)
-{
-    ms_write_bytes(path, text, strlen(text), 0);
-}
-
 /* Run mlpsweep with args (a shell string); stderr into *err when non-NULL. */
 static int sh(const char *args, char **err)
 {
-    char *cmd = NULL, *ef = tpath("stderr");
+    char *cmd = NULL, *ef = ms_tpath("stderr");
     if (asprintf(&cmd, "%s %s 2>%s >/dev/null", MS_BIN, args, ef) < 0)
         abort();
     int st = system(cmd);
@@ -167,8 +133,8 @@ static char *reference; /* dump of an uninterrupted run of small_manifest("0.02"
 static void test_reference_and_threads(void **state)
 {
     (void)state;
-    char *m = tpath("small.yaml"), *db1 = tpath("j1.db"), *db2 = tpath("j2.db"), *args = NULL;
-    write_text(m, small_manifest("0.02", 6, 3000));
+    char *m = ms_tpath("small.yaml"), *db1 = ms_tpath("j1.db"), *db2 = ms_tpath("j2.db"), *args = NULL;
+    ms_write_text(m, small_manifest("0.02", 6, 3000));
     assert_true(asprintf(&args, "run %s --db %s --jobs 1 --threads 1", m, db1) > 0);
     assert_int_equal(sh(args, NULL), 0);
     free(args);
@@ -184,7 +150,7 @@ static void test_reference_and_threads(void **state)
     reference = a;
     free(b);
     /* one thread shared by two jobs is refused as oversubscription? no: jobs is capped */
-    char *db3 = tpath("j3.db");
+    char *db3 = ms_tpath("j3.db");
     assert_true(asprintf(&args, "run %s --db %s --jobs 2 --threads 1", m, db3) > 0);
     assert_int_equal(sh(args, NULL), 0);
     free(args);
@@ -197,8 +163,8 @@ static void test_reference_and_threads(void **state)
 static void test_invalid_manifest_touches_nothing(void **state)
 {
     (void)state;
-    char *m = tpath("bad.yaml"), *db = tpath("bad.db"), *args = NULL, *err;
-    write_text(m, "name: bad\nvariants:\n  - name: a\n    lrr: 0.1\n");
+    char *m = ms_tpath("bad.yaml"), *db = ms_tpath("bad.db"), *args = NULL, *err;
+    ms_write_text(m, "name: bad\nvariants:\n  - name: a\n    lrr: 0.1\n");
     assert_true(asprintf(&args, "run %s --db %s", m, db) > 0);
     assert_int_equal(sh(args, &err), 2);
     char *want = NULL;
@@ -214,7 +180,7 @@ static void test_kill_and_resume(void **state)
 {
     (void)state;
     assert_non_null(reference);
-    char *m = tpath("small.yaml"), *db = tpath("killed.db");
+    char *m = ms_tpath("small.yaml"), *db = ms_tpath("killed.db");
     long committed = 0;
     srand(12345);
     for (int round = 0; round < 5; round++) {
@@ -246,7 +212,7 @@ static void test_kill_and_resume(void **state)
 static void test_sigint_stops_cleanly(void **state)
 {
     (void)state;
-    char *m = tpath("small.yaml"), *db = tpath("int.db"), *args = NULL, *err;
+    char *m = ms_tpath("small.yaml"), *db = ms_tpath("int.db"), *args = NULL, *err;
     pid_t pid = spawn(m, db, "--jobs=1");
     for (int i = 0; i < 2000 && count(db, "SELECT count(*) FROM epochs") < 1; i++)
         sleep_ms(2);
@@ -269,7 +235,7 @@ static void test_sigint_stops_cleanly(void **state)
 static void test_reader_during_run(void **state)
 {
     (void)state;
-    char *m = tpath("small.yaml"), *db = tpath("read.db");
+    char *m = ms_tpath("small.yaml"), *db = ms_tpath("read.db");
     pid_t pid = spawn(m, db, "--threads=2");
     int reads = 0, errors = 0, done = 0;
     while (!done) {
@@ -307,14 +273,14 @@ static void test_reader_during_run(void **state)
 static void test_skip_done_and_changed_variant(void **state)
 {
     (void)state;
-    char *m = tpath("small.yaml"), *db = tpath("j1.db"), *args = NULL, *err;
+    char *m = ms_tpath("small.yaml"), *db = ms_tpath("j1.db"), *args = NULL, *err;
     assert_true(asprintf(&args, "run %s --db %s", m, db) > 0);
     assert_int_equal(sh(args, &err), 0);
     assert_non_null(strstr(err, "4 runs, 4 done already, 0 to train"));
     free(err);
     /* change variant deep's learning rate: its two runs are new */
-    char *m2 = tpath("changed.yaml");
-    write_text(m2, small_manifest("0.03", 6, 3000));
+    char *m2 = ms_tpath("changed.yaml");
+    ms_write_text(m2, small_manifest("0.03", 6, 3000));
     free(args);
     assert_true(asprintf(&args, "run %s --db %s", m2, db) > 0);
     assert_int_equal(sh(args, &err), 0);
@@ -333,12 +299,12 @@ static void test_skip_done_and_changed_variant(void **state)
 static void test_failed_run_and_retry(void **state)
 {
     (void)state;
-    char *m = tpath("diverge.yaml"), *db = tpath("fail.db"), *args = NULL, *err;
+    char *m = ms_tpath("diverge.yaml"), *db = ms_tpath("fail.db"), *args = NULL, *err;
     const char *text = "name: div\ndata:\n  dir: " MS_DATA_DIR "\n  train: 1000\n  val: 200\n"
                        "defaults:\n  hidden: [8]\n  epochs: 3\n"
                        "variants:\n  - name: ok\n  - name: boom\n    lr: 3e38\n"
                        "    hidden: [8, 8, 8]\n    activation: improved_sigmoid\n";
-    write_text(m, text);
+    ms_write_text(m, text);
     assert_true(asprintf(&args, "run %s --db %s", m, db) > 0);
     /* lr 3e38 overflows the float32 weights at the first update */
     assert_int_equal(sh(args, &err), 1);
@@ -360,8 +326,8 @@ static void test_failed_run_and_retry(void **state)
 static void test_one_process_per_db(void **state)
 {
     (void)state;
-    char *m = tpath("slow.yaml"), *db = tpath("lock.db"), *args = NULL, *err;
-    write_text(m, small_manifest("0.02", 40, 6000));
+    char *m = ms_tpath("slow.yaml"), *db = ms_tpath("lock.db"), *args = NULL, *err;
+    ms_write_text(m, small_manifest("0.02", 40, 6000));
     pid_t pid = spawn(m, db, "--jobs=1");
     for (int i = 0; i < 2000 && count(db, "SELECT count(*) FROM epochs") < 1; i++)
         sleep_ms(2);
@@ -387,7 +353,7 @@ int main(void)
         cmocka_unit_test(test_failed_run_and_retry),
         cmocka_unit_test(test_one_process_per_db),
     };
-    int rc = cmocka_run_group_tests_name("sweep", tests, setup, teardown);
+    int rc = cmocka_run_group_tests_name("sweep", tests, ms_group_tmp_setup, ms_group_tmp_teardown);
     free(reference);
     return rc;
 }
