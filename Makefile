@@ -59,7 +59,7 @@ $(BUILD)/%.o: src/%.c $(wildcard include/*.h) $(wildcard src/*_impl.h) | $(BUILD
 $(BIN): $(OBJ)
 	$(CC) $(LDFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL)
 
-$(BUILD)/tests/%: tests/%.c $(LIB_OBJ) $(wildcard tests/*.h) | $(BUILD)
+$(BUILD)/tests/%: tests/%.c $(LIB_OBJ) $(wildcard tests/*.h tests/fuzz/*.h) | $(BUILD)
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(CFLAGS_ALL) -DMS_BIN='"$(BIN)"' $< $(LIB_OBJ) -o $@ $(LDFLAGS_ALL) \
 	    $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka) $(LDLIBS_ALL)
@@ -175,7 +175,10 @@ fuzz: deps fuzz-toolchain
 	    rate=$$(sed -n 's/^stat::average_exec_per_sec: *//p' $$log); \
 	    last=$$(grep -E '^#[0-9]+' $$log | tail -n 1 | grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9]+/[^ ]+'); \
 	    echo "fuzz $$t: $${execs:-?} execs ($${rate:-?}/s), $$last"; \
-	    if [ $$st -ne 0 ]; then tail -n 60 $$log; echo "fuzz $$t: FAILED (exit $$st), input saved in $$art/"; exit 1; fi; \
+	    if [ $$st -ne 0 ]; then \
+	        tail -n 60 $$log; found=$$(ls $$art); \
+	        echo "fuzz $$t: FAILED (exit $$st)$${found:+; saved in $$art/: $$found}"; exit 1; \
+	    fi; \
 	done
 
 # Probe that clang links a libFuzzer program; install the toolchain if not.

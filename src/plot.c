@@ -759,7 +759,7 @@ static int draw(ms_store *st, const char *sweep, const ms_plot *p, const char *g
     printf("%s\n%s\n", png, svg);
     *drawn = 1;
     rc = 0;
-out:
+out:;
     char *tmps[] = {tpng, tsvg, script, errf};
     for (int i = 0; i < 4; i++)
         if (tmps[i]) {

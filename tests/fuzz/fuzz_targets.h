@@ -1,0 +1,324 @@
+/* The bodies of the fuzz targets, shared by the libFuzzer harnesses
+ * (fuzz_manifest.c, fuzz_idx.c) and the replay test (test_fuzz_regressions.c),
+ * so a saved input runs through exactly the code that found it.
+ *
+ * Each fuzz_*_one() feeds one input to the product code and checks what the
+ * headers promise: a success yields a consistent result, a failure prints
+ * at least one well-formed message and leaves the output released. It returns
+ * 0, or -1 with the broken promise in fuzz_why. Memory errors and leaks are
+ * for the sanitizers to catch.
+ *
+ * Errors printed by the product go into an in-memory log (fuzz_log) instead
+ * of stderr: cheap, and it lets the message format be checked.
+ *
+ * Input formats:
+ *   manifest  the bytes of a YAML manifest, parsed as "fuzz.yaml" (no NUL
+ *             terminator: the parser must respect the length)
+ *   idx       one mode byte, then the file's bytes. Mode bit 0: gzip-compress
+ *             the rest before writing it (0 writes it as is, so raw gzip data
+ *             in the input exercises corrupt streams); bit 1: read it as an
+ *             image file (3 dimensions) rather than a label file (1). Other
+ *             bits are ignored. The file goes to /dev/shm (or $TMPDIR, /tmp)
+ *             under a per-process name and is removed after each input. */
+#ifndef FUZZ_TARGETS_H
+#define FUZZ_TARGETS_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* fopencookie */
+#endif
+#include "ms_config.h"
+#include "ms_data.h"
+#include "ms_manifest.h"
+#include "ms_util.h"
+
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+#include <zlib.h>
+
+/* ---- the error log ---- */
+
+typedef struct fuzz_log_buf {
+    char *buf;
+    size_t len, cap;
+} fuzz_log_buf;
+
+static fuzz_log_buf fuzz_log;
+static char fuzz_why[512]; /* the broken promise, after a -1 */
+
+static ssize_t fuzz_log_write(void *cookie, const char *b, size_t n)
+{
+    fuzz_log_buf *l = cookie;
+    if (l->len + n + 1 > l->cap) {
+        size_t cap = l->cap ? l->cap : 4096;
+        while (l->len + n + 1 > cap)
+            cap *= 2;
+        l->buf = ms_realloc(l->buf, cap);
+        l->cap = cap;
+    }
+    memcpy(l->buf + l->len, b, n);
+    l->len += n;
+    l->buf[l->len] = '\0';
+    return (ssize_t)n;
+}
+
+/* Empties the log and sends the product's errors to it. */
+static inline void fuzz_log_start(void)
+{
+    static FILE *f;
+    if (!f) {
+        cookie_io_functions_t io = {NULL, fuzz_log_write, NULL, NULL};
+        f = fopencookie(&fuzz_log, "w", io);
+        if (!f)
+            abort();
+    }
+    fflush(f);
+    fuzz_log.len = 0;
+    if (fuzz_log.buf)
+        fuzz_log.buf[0] = '\0';
+    ms_error_stream(f);
+}
+
+/* Errors back to stderr; returns the log (NUL-terminated, owned here). */
+static inline const char *fuzz_log_end(void)
+{
+    fflush(ms_error_file());
+    ms_error_stream(NULL);
+    return fuzz_log.buf ? fuzz_log.buf : "";
+}
+
+static int fuzz_fail(const char *fmt, ...) MS_PRINTF(1, 2);
+static int fuzz_fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(fuzz_why, sizeof fuzz_why, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* ---- manifest ---- */
+
+#define FUZZ_MANIFEST_PATH "fuzz.yaml"
+
+/* "fuzz.yaml:LINE:COL: message\n" with LINE, COL >= 1; returns the next line or NULL. */
+static inline const char *fuzz_manifest_line_ok(const char *s)
+{
+    size_t k = strlen(FUZZ_MANIFEST_PATH);
+    if (strncmp(s, FUZZ_MANIFEST_PATH ":", k + 1))
+        return NULL;
+    s += k + 1;
+    for (int field = 0; field < 2; field++) {
+        if (*s < '1' || *s > '9')
+            return NULL;
+        while (*s >= '0' && *s <= '9')
+            s++;
+        if (*s++ != ':')
+            return NULL;
+    }
+    if (*s++ != ' ' || *s == '\n' || !*s)
+        return NULL;
+    const char *nl = strchr(s, '\n');
+    return nl ? nl + 1 : NULL;
+}
+
+static inline int fuzz_manifest_check(const ms_manifest *m)
+{
+    if (!m->path || strcmp(m->path, FUZZ_MANIFEST_PATH) || !m->name || !m->name[0] || !m->data_dir ||
+        !m->data_dir[0])
+        return fuzz_fail("manifest: success without path, name or data_dir");
+    if (m->train < 1 || m->train > MS_MANIFEST_MAX_TRAIN || m->val < 1 || m->val > MS_MANIFEST_MAX_VAL)
+        return fuzz_fail("manifest: data.train %d or data.val %d out of range", m->train, m->val);
+    if (m->nvariants < 1 || !m->variants)
+        return fuzz_fail("manifest: success without variants");
+    long long runs = 0;
+    for (int i = 0; i < m->nvariants; i++) {
+        const ms_variant *v = &m->variants[i];
+        if (!v->name || !v->name[0] || !v->task || v->nseeds < 1 || !v->seeds || v->line < 1 ||
+            v->col < 1)
+            return fuzz_fail("manifest: variant %d incomplete", i);
+        for (int j = 0; j < i; j++)
+            if (!strcmp(m->variants[j].name, v->name))
+                return fuzz_fail("manifest: duplicate variant name '%s' accepted", v->name);
+        runs += v->nseeds;
+    }
+    if (runs > MS_MANIFEST_MAX_RUNS)
+        return fuzz_fail("manifest: %lld runs accepted", runs);
+    if (m->nplots < 0 || (m->nplots > 0 && !m->plots))
+        return fuzz_fail("manifest: bad plot count %d", m->nplots);
+    for (int i = 0; i < m->nplots; i++) {
+        const ms_plot *p = &m->plots[i];
+        if (!p->name || !p->title || p->nvariants < 1 || !p->variants || p->reference < -1 ||
+            p->reference >= p->nvariants || p->npanels < 1 || p->npanels > MS_PLOT_MAX_PANELS)
+            return fuzz_fail("manifest: plot %d inconsistent", i);
+        for (int j = 0; j < p->nvariants; j++) {
+            int found = 0;
+            for (int k = 0; k < m->nvariants && !found; k++)
+                found = p->variants[j] && !strcmp(p->variants[j], m->variants[k].name);
+            if (!found)
+                return fuzz_fail("manifest: plot %d names an unknown variant", i);
+        }
+        for (int j = 0; j < p->npanels; j++) {
+            const ms_plot_panel *pn = &p->panels[j];
+            if (pn->nmetrics < 1 || pn->nmetrics > MS_METRIC_N)
+                return fuzz_fail("manifest: plot %d panel %d has %d metrics", i, j, pn->nmetrics);
+            for (int k = 0; k < pn->nmetrics; k++)
+                if ((unsigned)pn->metrics[k] >= MS_METRIC_N ||
+                    ms_metric_is_acc(pn->metrics[k]) != ms_metric_is_acc(pn->metrics[0]))
+                    return fuzz_fail("manifest: plot %d panel %d: bad metric", i, j);
+        }
+    }
+    ms_run_spec *r = NULL;
+    int n = ms_manifest_expand(m, &r);
+    int rc = 0;
+    if (n != runs)
+        rc = fuzz_fail("manifest: expand gave %d runs, expected %lld", n, runs);
+    for (int i = 0; rc == 0 && i < n; i++)
+        if (ms_config_validate(&r[i].cfg))
+            rc = fuzz_fail("manifest: run %d has an invalid configuration", i);
+    free(r);
+    return rc;
+}
+
+/* Parse one manifest; see the top of the file. */
+static inline int fuzz_manifest_one(const uint8_t *data, size_t size)
+{
+    ms_manifest m;
+    fuzz_why[0] = '\0';
+    fuzz_log_start();
+    int rc = ms_manifest_parse(FUZZ_MANIFEST_PATH, (const char *)data, size, &m, 0);
+    const char *log = fuzz_log_end();
+    if (rc == 0) {
+        int bad = *log ? fuzz_fail("manifest: success, but printed: %.200s", log)
+                       : fuzz_manifest_check(&m);
+        ms_manifest_release(&m);
+        return bad;
+    }
+    if (rc != -1)
+        return fuzz_fail("manifest: returned %d", rc);
+    if (m.path || m.name || m.data_dir || m.variants || m.nvariants || m.plots || m.nplots)
+        return fuzz_fail("manifest: failure left the manifest unreleased");
+    ms_manifest_release(&m); /* documented as safe */
+    if (!*log)
+        return fuzz_fail("manifest: failed without a message");
+    for (const char *s = log; *s;)
+        if (!(s = fuzz_manifest_line_ok(s)))
+            return fuzz_fail("manifest: malformed message in: %.300s", log);
+    return 0;
+}
+
+/* ---- IDX ---- */
+
+/* A per-process file name, in memory when /dev/shm is there. */
+static inline const char *fuzz_idx_path(void)
+{
+    static char path[512];
+    if (!path[0]) {
+        const char *dir = "/dev/shm";
+        if (access(dir, W_OK) != 0)
+            dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+        snprintf(path, sizeof path, "%s/mlpsweep-fuzz-%ld.idx", dir, (long)getpid());
+    }
+    return path;
+}
+
+static inline int fuzz_write_file(const char *path, const uint8_t *p, size_t n, int gz)
+{
+    if (gz) {
+        gzFile g = gzopen(path, "wb1");
+        if (!g)
+            return fuzz_fail("idx: cannot create '%s'", path);
+        int w = n ? gzwrite(g, p, (unsigned)n) : 0;
+        if (gzclose(g) != Z_OK || w != (int)n)
+            return fuzz_fail("idx: cannot write '%s'", path);
+        return 0;
+    }
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0)
+        return fuzz_fail("idx: cannot create '%s'", path);
+    size_t off = 0;
+    while (off < n) {
+        ssize_t w = write(fd, p + off, n - off);
+        if (w <= 0) {
+            close(fd);
+            return fuzz_fail("idx: cannot write '%s'", path);
+        }
+        off += (size_t)w;
+    }
+    return close(fd) == 0 ? 0 : fuzz_fail("idx: cannot write '%s'", path);
+}
+
+static inline uint32_t fuzz_be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* A successful read: checked against the bytes when we know them (plain
+ * content), otherwise every byte is touched so ASan checks the length. */
+static inline int fuzz_idx_check(const ms_idx *x, int ndims, const uint8_t *p, size_t n, int known)
+{
+    if (x->ndims != ndims || !x->data)
+        return fuzz_fail("idx: success with ndims %d (expected %d) or no data", x->ndims, ndims);
+    if (ndims == 3 && (x->dims[1] != 28 || x->dims[2] != 28))
+        return fuzz_fail("idx: success with %ux%u images", x->dims[1], x->dims[2]);
+    size_t items = x->dims[0] * (size_t)(ndims == 3 ? 784 : 1), hdr = 4 + 4 * (size_t)ndims;
+    if (known) {
+        if (n != hdr + items || p[2] != 8 || p[3] != ndims || fuzz_be32(p + 4) != x->dims[0])
+            return fuzz_fail("idx: success on %zu bytes, header says %zu", n, hdr + items);
+        if (memcmp(x->data, p + hdr, items))
+            return fuzz_fail("idx: data differ from the file");
+        return 0;
+    }
+    volatile unsigned sum = 0;
+    for (size_t i = 0; i < items; i++)
+        sum += x->data[i];
+    (void)sum;
+    return 0;
+}
+
+/* Read one IDX file; see the top of the file. */
+static inline int fuzz_idx_one(const uint8_t *data, size_t size)
+{
+    fuzz_why[0] = '\0';
+    if (size == 0)
+        return 0;
+    int gz = data[0] & 1, ndims = data[0] & 2 ? 3 : 1;
+    const uint8_t *p = data + 1;
+    size_t n = size - 1;
+    const char *path = fuzz_idx_path();
+    if (fuzz_write_file(path, p, n, gz)) {
+        unlink(path);
+        return -1;
+    }
+    ms_idx x;
+    memset(&x, 0xA5, sizeof x);
+    fuzz_log_start();
+    int rc = ms_idx_read(path, ndims, &x);
+    const char *log = fuzz_log_end();
+    unlink(path);
+    if (rc == 0) {
+        /* Content starting with 0x1f is gzip (or half of its magic) to zlib. */
+        int known = gz || n == 0 || p[0] != 0x1f;
+        int bad = *log ? fuzz_fail("idx: success, but printed: %.200s", log)
+                       : fuzz_idx_check(&x, ndims, p, n, known);
+        ms_idx_release(&x);
+        return bad;
+    }
+    if (rc != -1)
+        return fuzz_fail("idx: returned %d", rc);
+    if (x.data)
+        return fuzz_fail("idx: failure left data behind");
+    /* Exactly one line, "mlpsweep: ...", naming the file. */
+    const char *nl = strchr(log, '\n');
+    if (strncmp(log, "mlpsweep: ", 10) || !nl || nl[1] || !strstr(log, path))
+        return fuzz_fail("idx: malformed message: %.300s", log);
+    return 0;
+}
+
+#endif
