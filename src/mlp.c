@@ -52,11 +52,15 @@ void ms_mlp_init_f(const ms_shape *s, ms_init init, ms_rng *rng, float *params)
  * depend on how a loop is split. Range reduction x = k ln2 + r with ln2 in
  * two parts (Cody-Waite), |r| <= ln2/2, then a degree-7 Taylor polynomial
  * (truncation error below 1e-8 relative) and the exponent built in the bits.
- * Inputs are clamped to [-87, 88], where the result is a normal float. */
+ * Finite inputs are clamped to [-87, 88], where the result is a normal float;
+ * a NaN or infinite input gives NaN, so a diverging run is seen as one. */
 float ms_fast_expf(float x)
 {
-    x = x < -87.0f ? -87.0f : x; /* not fminf/fmaxf: those stay library calls */
-    x = x > 88.0f ? 88.0f : x;
+    float nan_if_not_finite = x - x; /* 0, or NaN for NaN and +-inf */
+    /* Clamp (NaN goes to -87, so the integer steps below stay defined); not
+     * fminf/fmaxf: those stay library calls. */
+    x = x > -87.0f ? x : -87.0f;
+    x = x < 88.0f ? x : 88.0f;
     /* k = round(x / ln2): floor of a positive value by truncation (floorf
      * would not vectorize without -fno-trapping-math); k may be one off at a
      * tie, which only widens |r| a little: the polynomial stays accurate. */
@@ -71,10 +75,10 @@ float ms_fast_expf(float x)
     p = fmaf(p, r, 0.5f);
     p = fmaf(p, r, 1.0f);
     p = fmaf(p, r, 1.0f);
-    int32_t bits = ((int32_t)k + 127) << 23;
+    uint32_t bits = (uint32_t)((int32_t)k + 127) << 23; /* 2^k: k in [-126, 127] */
     float scale;
     memcpy(&scale, &bits, sizeof scale);
-    return p * scale;
+    return p * scale + nan_if_not_finite;
 }
 
 /* tanh: 1 - 2 / (exp(2y) + 1) for |y| >= 0.5, saturating to +-1; below, where

@@ -119,6 +119,9 @@ static void test_fast_exp_tanh(void **state)
     /* saturation and clamping: no inf, no NaN */
     assert_true(ms_fast_tanhf(100.0f) == 1.0f && ms_fast_tanhf(-100.0f) == -1.0f);
     assert_true(isfinite(ms_fast_expf(1000.0f)) && ms_fast_expf(-1000.0f) > 0);
+    /* non-finite inputs: NaN, so a diverging run cannot hide behind a clamp */
+    assert_true(isnan(ms_fast_expf(NAN)) && isnan(ms_fast_expf(INFINITY)));
+    assert_true(isnan(ms_fast_tanhf(NAN)));
 }
 
 static void test_sgd_update(void **state)
