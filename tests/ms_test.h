@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -83,6 +84,33 @@ static inline char *ms_read_file(const char *path)
     b[n] = 0;
     fclose(f);
     return b;
+}
+
+/* Run `ENV mlpsweep ARGS` (env may be "" or a prefix such as "PATH=/x");
+ * stdout and stderr into *out and *err (caller frees). Returns the exit
+ * status, -1 when killed. */
+static inline int ms_run_env(const char *env, const char *args, char **out, char **err)
+{
+    char *dir = ms_tmpdir(), *cmd = NULL;
+    if (asprintf(&cmd, "%s %s %s >%s/out 2>%s/err", env, MS_BIN, args, dir, dir) < 0)
+        abort();
+    int st = system(cmd);
+    free(cmd);
+    char path[4096];
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, i ? "err" : "out");
+        char *buf = ms_read_file(path);
+        assert_non_null(buf);
+        *(i ? err : out) = buf;
+    }
+    ms_rmtree(dir);
+    free(dir);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static inline int ms_run(const char *args, char **out, char **err)
+{
+    return ms_run_env("", args, out, err);
 }
 
 /* A test group's temporary folder: pass ms_group_tmp_setup/teardown to

@@ -4,33 +4,6 @@
 
 #include <sys/wait.h>
 
-/* Run `mlpsweep ARGS`; stdout and stderr into *out and *err (caller frees). */
-static int run(const char *args, char **out, char **err)
-{
-    char *dir = ms_tmpdir(), *cmd = NULL;
-    if (asprintf(&cmd, "%s %s >%s/out 2>%s/err", MS_BIN, args, dir, dir) < 0)
-        abort();
-    int st = system(cmd);
-    free(cmd);
-    char path[4096];
-    for (int i = 0; i < 2; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, i ? "err" : "out");
-        FILE *f = fopen(path, "rb");
-        assert_non_null(f);
-        char *buf = calloc(1, 1 << 20);
-        size_t n = fread(buf, 1, (1 << 20) - 1, f);
-        buf[n] = 0;
-        fclose(f);
-        if (i)
-            *err = buf;
-        else
-            *out = buf;
-    }
-    ms_rmtree(dir);
-    free(dir);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static int count_lines(const char *s)
 {
     int n = 0;
@@ -42,7 +15,7 @@ static int count_lines(const char *s)
 static void expect_usage_error(const char *args, const char *message)
 {
     char *out, *err;
-    assert_int_equal(run(args, &out, &err), 2);
+    assert_int_equal(ms_run(args, &out, &err), 2);
     if (strcmp(err, message))
         fail_msg("'mlpsweep %s' said '%s', expected '%s'", args, err, message);
     assert_int_equal(count_lines(err), 1);
@@ -55,10 +28,10 @@ static void test_help(void **state)
 {
     (void)state;
     char *out, *err;
-    assert_int_equal(run("--help", &out, &err), 0);
+    assert_int_equal(ms_run("--help", &out, &err), 0);
     assert_non_null(strstr(out, "train"));
     free(out), free(err);
-    assert_int_equal(run("train --help", &out, &err), 0);
+    assert_int_equal(ms_run("train --help", &out, &err), 0);
     const char *opts[] = {"--hidden", "--activation", "--init", "--lr", "--momentum", "--batch",
                           "--epochs", "--train-size", "--val-size", "--seed", "--data",
                           "--threads", "--no-early-stop"};
@@ -66,7 +39,7 @@ static void test_help(void **state)
         if (!strstr(out, opts[i]))
             fail_msg("train --help does not mention %s", opts[i]);
     free(out), free(err);
-    assert_int_equal(run("", &out, &err), 2);
+    assert_int_equal(ms_run("", &out, &err), 2);
     free(out), free(err);
 }
 
@@ -95,7 +68,7 @@ static void test_train_csv(void **state)
 {
     (void)state;
     char *out, *err;
-    int st = run("train --train-size 1000 --val-size 500 --epochs 3 --init fanin_normal --threads 2 "
+    int st = ms_run("train --train-size 1000 --val-size 500 --epochs 3 --init fanin_normal --threads 2 "
                  "--data " MS_DATA_DIR,
                  &out, &err);
     assert_int_equal(st, 0);
@@ -111,7 +84,7 @@ static void test_train_csv(void **state)
     assert_non_null(strstr(err, "stopped: epochs after 3 epochs"));
     free(out), free(err);
     /* missing data: a clear error, exit 1 */
-    assert_int_equal(run("train --data /nonexistent", &out, &err), 1);
+    assert_int_equal(ms_run("train --data /nonexistent", &out, &err), 1);
     assert_non_null(strstr(err, "cannot find '/nonexistent/train-images-idx3-ubyte'"));
     free(out), free(err);
 }

@@ -613,31 +613,6 @@ static void test_json(void **state)
 
 /* ---- the command line ---- */
 
-/* Run `mlpsweep ARGS` from the repository root; stdout and stderr into
- * *out and *err (caller frees). */
-static int run(const char *args, char **out, char **err)
-{
-    char *dir = ms_tmpdir(), *cmd = NULL;
-    if (asprintf(&cmd, "%s %s >%s/out 2>%s/err", MS_BIN, args, dir, dir) < 0)
-        abort();
-    int st = system(cmd);
-    free(cmd);
-    char path[4096];
-    for (int i = 0; i < 2; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, i ? "err" : "out");
-        FILE *f = fopen(path, "rb");
-        assert_non_null(f);
-        char *buf = calloc(1, 1 << 20);
-        size_t n = fread(buf, 1, (1 << 20) - 1, f);
-        buf[n] = 0;
-        fclose(f);
-        *(i ? err : out) = buf;
-    }
-    ms_rmtree(dir);
-    free(dir);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static void test_cli(void **state)
 {
     (void)state;
@@ -647,7 +622,7 @@ static void test_cli(void **state)
 
     /* stdout: the same bytes as the library. */
     snprintf(args, sizeof args, "export --db %s --format md", d.path);
-    assert_int_equal(run(args, &out, &err), 0);
+    assert_int_equal(ms_run(args, &out, &err), 0);
     char *lib = export_str(&d, MS_TABLE_SUMMARY, MS_FORMAT_MD);
     assert_string_equal(out, lib);
     assert_string_equal(err, "");
@@ -656,7 +631,7 @@ static void test_cli(void **state)
     /* -o: the file, no temporary left, the format from the extension. */
     char *dir = ms_tmpdir();
     snprintf(args, sizeof args, "export --db %s --table evals -o %s/evals.json", d.path, dir);
-    assert_int_equal(run(args, &out, &err), 0);
+    assert_int_equal(ms_run(args, &out, &err), 0);
     assert_string_equal(out, "");
     assert_string_equal(err, "");
     free(out), free(err);
@@ -675,7 +650,7 @@ static void test_cli(void **state)
     assert_int_equal(entries, 1);
     /* An explicit --format wins over the extension. */
     snprintf(args, sizeof args, "export --db %s --format csv -o %s/evals.json", d.path, dir);
-    assert_int_equal(run(args, &out, &err), 0);
+    assert_int_equal(ms_run(args, &out, &err), 0);
     free(out), free(err);
     file = ms_read_file(want);
     assert_int_equal(strncmp(file, "variant,task,seeds,", 19), 0);
@@ -695,19 +670,19 @@ static void test_cli(void **state)
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         snprintf(args, sizeof args, "export --db %s %s", d.path, bad[i].args);
-        assert_int_equal(run(args, &out, &err), bad[i].status);
+        assert_int_equal(ms_run(args, &out, &err), bad[i].status);
         assert_string_equal(err, bad[i].msg);
         assert_string_equal(out, "");
         free(out), free(err);
     }
     snprintf(args, sizeof args, "export --db %s/missing.db", d.dir);
-    assert_int_equal(run(args, &out, &err), 1);
+    assert_int_equal(ms_run(args, &out, &err), 1);
     snprintf(want, sizeof want, "mlpsweep: cannot open '%s/missing.db': no such database\n", d.dir);
     assert_string_equal(err, want);
     assert_string_equal(out, "");
     free(out), free(err);
 
-    assert_int_equal(run("export --help", &out, &err), 0);
+    assert_int_equal(ms_run("export --help", &out, &err), 0);
     assert_non_null(strstr(out, "--table"));
     free(out), free(err);
     db_remove(&d);

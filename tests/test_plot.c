@@ -96,30 +96,6 @@ static void fx_remove(fx *f)
     free(f->yaml);
 }
 
-/* Run `ENV mlpsweep ARGS`; stdout and stderr into *out and *err (caller frees). */
-static int run(const char *env, const char *args, char **out, char **err)
-{
-    char *dir = ms_tmpdir(), *cmd = NULL;
-    if (asprintf(&cmd, "%s %s %s >%s/out 2>%s/err", env, MS_BIN, args, dir, dir) < 0)
-        abort();
-    int st = system(cmd);
-    free(cmd);
-    char path[4096];
-    for (int i = 0; i < 2; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, i ? "err" : "out");
-        FILE *f = fopen(path, "rb");
-        assert_non_null(f);
-        char *buf = calloc(1, 1 << 20);
-        size_t n = fread(buf, 1, (1 << 20) - 1, f);
-        buf[n] = 0;
-        fclose(f);
-        *(i ? err : out) = buf;
-    }
-    ms_rmtree(dir);
-    free(dir);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 /* The file's bytes (caller frees), *n its size. */
 static char *slurp(const char *path, size_t *n)
 {
@@ -198,7 +174,7 @@ static void test_plot_files(void **state)
     fx_make(&f);
     char args[4096], want[4096], *out, *err;
     snprintf(args, sizeof args, "plot %s --db %s --out %s/figs/new", f.yaml, f.db, f.dir);
-    int rc = run("", args, &out, &err);
+    int rc = ms_run_env("", args, &out, &err);
     if (rc != 0)
         fail_msg("exit %d: %s", rc, err);
     snprintf(want, sizeof want,
@@ -216,7 +192,7 @@ static void test_plot_files(void **state)
     check_figures(want);
 
     /* Again: the figures are replaced, still nothing else in the folder. */
-    assert_int_equal(run("", args, &out, &err), 0);
+    assert_int_equal(ms_run_env("", args, &out, &err), 0);
     free(out), free(err);
     check_figures(want);
     fx_remove(&f);
@@ -268,7 +244,7 @@ static void test_no_gnuplot(void **state)
     assert_int_equal(mkdir(path, 0755), 0);
     snprintf(env, sizeof env, "PATH=%s", path);
     snprintf(args, sizeof args, "plot %s --db %s --out %s/figs", f.yaml, f.db, f.dir);
-    assert_int_equal(run(env, args, &out, &err), 1);
+    assert_int_equal(ms_run_env(env, args, &out, &err), 1);
     assert_string_equal(err, "mlpsweep: gnuplot not found; install it with 'make deps' "
                              "(Debian package gnuplot-nox)\n");
     assert_string_equal(out, "");
@@ -291,7 +267,7 @@ static void test_errors(void **state)
     static const char text[] = "name: study\nvariants:\n  - name: base\n";
     ms_write_bytes(yaml, text, strlen(text), 0);
     snprintf(args, sizeof args, "plot %s --db %s --out %s/figs", yaml, f.db, f.dir);
-    assert_int_equal(run("", args, &out, &err), 1);
+    assert_int_equal(ms_run_env("", args, &out, &err), 1);
     snprintf(want, sizeof want,
              "mlpsweep: '%s' declares no figures: add a 'plots:' section "
              "(see experiments/tdt4265_a2.yaml)\n", yaml);
@@ -299,7 +275,7 @@ static void test_errors(void **state)
     free(out), free(err);
     /* A missing database. */
     snprintf(args, sizeof args, "plot %s --db %s/none.db", f.yaml, f.dir);
-    assert_int_equal(run("", args, &out, &err), 1);
+    assert_int_equal(ms_run_env("", args, &out, &err), 1);
     snprintf(want, sizeof want, "mlpsweep: cannot open '%s/none.db': no such database\n", f.dir);
     assert_string_equal(err, want);
     free(out), free(err);
@@ -308,7 +284,7 @@ static void test_errors(void **state)
     static const char other[] = "name: other\nvariants:\n  - name: base\n";
     ms_write_bytes(yaml, other, strlen(other), 0);
     snprintf(args, sizeof args, "plot %s --db %s", yaml, f.db);
-    assert_int_equal(run("", args, &out, &err), 1);
+    assert_int_equal(ms_run_env("", args, &out, &err), 1);
     snprintf(want, sizeof want, "mlpsweep: no sweep 'other' in '%s'\n", f.db);
     assert_string_equal(err, want);
     free(out), free(err);
