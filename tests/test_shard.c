@@ -76,8 +76,10 @@ static void exec_sql(const char *db, const char *sql)
 static long count(const char *db, const char *sql)
 {
     sqlite3 *h;
-    if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+    if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        sqlite3_close(h); /* a failed open still allocates a handle */
         return -1;
+    }
     sqlite3_stmt *q;
     long n = -1;
     if (sqlite3_prepare_v2(h, sql, -1, &q, NULL) == SQLITE_OK) {
