@@ -34,6 +34,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sql_util.h" /* after <sqlite3.h> */
+
 #define NOW "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
 
 /* Every column of `runs` but id and sweep_id, in this order (schema v1). */
@@ -170,27 +172,10 @@ static int shard_error(const shard *s, const char *what)
     return ms_error("%s in '%s': %s", what, s->path, sqlite3_errmsg(s->db));
 }
 
-/* Step a statement that returns no row and reset it; SQLITE_DONE or the
- * error code (the statement left as is, so the message stays intact). */
-static int step_done(sqlite3_stmt *st)
-{
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        rc = SQLITE_MISUSE;
-    if (rc == SQLITE_DONE)
-        sqlite3_reset(st);
-    return rc;
-}
-
 static void reset(sqlite3_stmt *st)
 {
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-}
-
-static int bind_text(sqlite3_stmt *st, int i, const char *v)
-{
-    return v ? sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
 }
 
 /* Bind columns [from, from + n) of `row` to parameters first..first+n-1. */
@@ -228,7 +213,7 @@ static int src_put(merge *g, int64_t run_id, int src)
     sqlite3_stmt *q = g->q[M_SRC_PUT];
     sqlite3_bind_int64(q, 1, run_id);
     sqlite3_bind_int(q, 2, src);
-    if (step_done(q) != SQLITE_DONE)
+    if (ms_sql_step_done(q) != SQLITE_DONE)
         return out_error(g, "cannot merge");
     return 0;
 }
@@ -273,7 +258,7 @@ static int open_shard(shard *s, const char *out)
         return ms_error("'%s' has schema version %d, not %d: merge it with the mlpsweep that wrote it",
                         s->path, version, MS_STORE_SCHEMA_VERSION);
     /* one snapshot of the shard for the whole merge */
-    if (step_done(s->q[S_BEGIN]) != SQLITE_DONE)
+    if (ms_sql_step_done(s->q[S_BEGIN]) != SQLITE_DONE)
         return shard_error(s, "cannot read the shard");
     s->in_txn = 1;
     return 0;
@@ -352,7 +337,7 @@ static int merge_sweeps(merge *g, shard *s)
             bind_columns(w, 3, rows, 2, 2); /* manifest_path, manifest */
             bind_columns(w, 5, rows, 5, 1); /* updated_at */
         }
-        if (step_done(w) != SQLITE_DONE)
+        if (ms_sql_step_done(w) != SQLITE_DONE)
             return out_error(g, "cannot merge the sweeps");
         reset(w);
         if (!id)
@@ -405,9 +390,9 @@ static int manifest_run(merge *g, int64_t sweep_id, const ms_run_spec *r, int64_
 
     sqlite3_stmt *q = g->q[M_RUN_FIND];
     sqlite3_bind_int64(q, 1, sweep_id);
-    bind_text(q, 2, r->variant);
+    ms_sql_bind_text(q, 2, r->variant);
     sqlite3_bind_int64(q, 3, (sqlite3_int64)c->seed);
-    bind_text(q, 4, hash);
+    ms_sql_bind_text(q, 4, hash);
     int step = sqlite3_step(q);
     if (step == SQLITE_ROW) {
         *id = sqlite3_column_int64(q, 0);
@@ -422,20 +407,20 @@ static int manifest_run(merge *g, int64_t sweep_id, const ms_run_spec *r, int64_
     reset(q);
     sqlite3_stmt *ins = g->q[M_RUN_PLACEHOLDER];
     sqlite3_bind_int64(ins, 1, sweep_id);
-    bind_text(ins, 2, r->variant);
-    bind_text(ins, 3, r->task ? r->task : "");
+    ms_sql_bind_text(ins, 2, r->variant);
+    ms_sql_bind_text(ins, 3, r->task ? r->task : "");
     sqlite3_bind_int64(ins, 4, (sqlite3_int64)c->seed);
-    bind_text(ins, 5, json);
-    bind_text(ins, 6, hash);
-    bind_text(ins, 7, hidden);
-    bind_text(ins, 8, ms_activation_name(c->activation));
-    bind_text(ins, 9, ms_init_name(c->init));
+    ms_sql_bind_text(ins, 5, json);
+    ms_sql_bind_text(ins, 6, hash);
+    ms_sql_bind_text(ins, 7, hidden);
+    ms_sql_bind_text(ins, 8, ms_activation_name(c->activation));
+    ms_sql_bind_text(ins, 9, ms_init_name(c->init));
     sqlite3_bind_double(ins, 10, c->lr);
     sqlite3_bind_double(ins, 11, c->momentum);
     sqlite3_bind_int(ins, 12, c->batch);
     sqlite3_bind_int64(ins, 13, ms_config_params(c, MS_INPUT));
     sqlite3_bind_int(ins, 14, c->epochs);
-    if (step_done(ins) != SQLITE_DONE) {
+    if (ms_sql_step_done(ins) != SQLITE_DONE) {
         out_error(g, "cannot merge the runs");
         goto out;
     }
@@ -557,7 +542,7 @@ static int copy_children(merge *g, int64_t id, shard *s, int64_t shard_id)
         while ((rc = sqlite3_step(from)) == SQLITE_ROW) {
             sqlite3_bind_int64(to, 1, id);
             bind_columns(to, 2, from, 0, pairs[p][2]);
-            if (step_done(to) != SQLITE_DONE) {
+            if (ms_sql_step_done(to) != SQLITE_DONE) {
                 out_error(g, "cannot copy the results");
                 reset(from);
                 return -1;
@@ -576,7 +561,7 @@ static int delete_children(merge *g, int64_t id)
     static const int q[] = {M_EVALS_DEL, M_EPOCHS_DEL, M_CKPT_DEL};
     for (int i = 0; i < 3; i++) {
         sqlite3_bind_int64(g->q[q[i]], 1, id);
-        if (step_done(g->q[q[i]]) != SQLITE_DONE)
+        if (ms_sql_step_done(g->q[q[i]]) != SQLITE_DONE)
             return out_error(g, "cannot replace a run");
     }
     return 0;
@@ -609,7 +594,7 @@ static int merge_run(merge *g, int si, int64_t sweep_id)
         sqlite3_stmt *ins = g->q[M_RUN_INSERT];
         bind_columns(ins, 1, r, 1, RUN_NCOLS);
         sqlite3_bind_int64(ins, RUN_NCOLS + 1, sweep_id);
-        if (step_done(ins) != SQLITE_DONE)
+        if (ms_sql_step_done(ins) != SQLITE_DONE)
             return out_error(g, "cannot copy a run");
         reset(ins);
         id = sqlite3_last_insert_rowid(g->db);
@@ -637,7 +622,7 @@ static int merge_run(merge *g, int si, int64_t sweep_id)
     sqlite3_stmt *up = g->q[M_RUN_UPDATE];
     bind_columns(up, 1, r, 1, RUN_NCOLS);
     sqlite3_bind_int64(up, RUN_NCOLS + 1, id);
-    if (delete_children(g, id) || step_done(up) != SQLITE_DONE)
+    if (delete_children(g, id) || ms_sql_step_done(up) != SQLITE_DONE)
         return out_error(g, "cannot replace a run");
     reset(up);
     if (src == SRC_PLACEHOLDER)
@@ -683,11 +668,11 @@ static int mark_current(merge *g, const sweep_ref *w)
     sqlite3_stmt *clear = g->q[M_CURRENT_CLEAR], *set = g->q[M_CURRENT_SET];
     sqlite3_stmt *unstarted = g->q[M_RUN_UNSTARTED];
     sqlite3_bind_int64(clear, 1, w->id);
-    if (step_done(clear) != SQLITE_DONE)
+    if (ms_sql_step_done(clear) != SQLITE_DONE)
         return out_error(g, "cannot mark the current runs");
     for (int i = 0; i < w->nruns; i++) {
         sqlite3_bind_int64(set, 1, w->run_ids[i]);
-        if (step_done(set) != SQLITE_DONE)
+        if (ms_sql_step_done(set) != SQLITE_DONE)
             return out_error(g, "cannot mark the current runs");
         sqlite3_bind_int64(unstarted, 1, w->run_ids[i]);
         if (sqlite3_step(unstarted) != SQLITE_ROW)
@@ -702,7 +687,7 @@ static int mark_current(merge *g, const sweep_ref *w)
 
 static int run_merge(merge *g)
 {
-    if (step_done(g->q[M_SRC_CLEAR]) != SQLITE_DONE)
+    if (ms_sql_step_done(g->q[M_SRC_CLEAR]) != SQLITE_DONE)
         return out_error(g, "cannot merge");
     for (int i = 0; i < g->nsh; i++)
         if (merge_sweeps(g, &g->sh[i]))
@@ -752,13 +737,13 @@ int ms_merge(const char *out, const char *const *shards, int nshards, ms_merge_s
     ms_store_lock(g.st);
     if (prepare_out(&g))
         goto unlock;
-    if (step_done(g.q[M_BEGIN]) != SQLITE_DONE) {
+    if (ms_sql_step_done(g.q[M_BEGIN]) != SQLITE_DONE) {
         out_error(&g, "cannot merge");
         goto unlock;
     }
     if (run_merge(&g))
         goto unlock;
-    if (step_done(g.q[M_COMMIT]) != SQLITE_DONE) {
+    if (ms_sql_step_done(g.q[M_COMMIT]) != SQLITE_DONE) {
         out_error(&g, "cannot merge");
         goto unlock;
     }

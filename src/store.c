@@ -33,6 +33,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sql_util.h" /* after <sqlite3.h> */
+
 /* ---- schema ---- */
 
 #define NOW "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
@@ -232,23 +234,6 @@ static int bind_real(sqlite3_stmt *st, int i, double v)
     return isnan(v) ? sqlite3_bind_null(st, i) : sqlite3_bind_double(st, i, v);
 }
 
-static int bind_text(sqlite3_stmt *st, int i, const char *v)
-{
-    return v ? sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
-}
-
-/* Step a statement that returns no row, then reset it. Returns SQLITE_DONE,
- * or the error code with the statement left as is (the message intact). */
-static int step_done(sqlite3_stmt *st)
-{
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        rc = SQLITE_MISUSE;
-    if (rc == SQLITE_DONE)
-        sqlite3_reset(st);
-    return rc;
-}
-
 /* End of every public function: reset all statements, roll back. */
 static void finish(ms_store *s)
 {
@@ -269,14 +254,14 @@ static int begin(ms_store *s, const char *what)
 {
     if (s->readonly)
         return ms_error("%s: '%s' is open read-only", what, s->path);
-    if (step_done(s->q[Q_BEGIN]) != SQLITE_DONE)
+    if (ms_sql_step_done(s->q[Q_BEGIN]) != SQLITE_DONE)
         return db_error(s, "%s", what);
     return 0;
 }
 
 static int commit(ms_store *s, const char *what)
 {
-    if (step_done(s->q[Q_COMMIT]) != SQLITE_DONE)
+    if (ms_sql_step_done(s->q[Q_COMMIT]) != SQLITE_DONE)
         return db_error(s, "%s", what);
     return 0;
 }
@@ -679,14 +664,14 @@ int ms_store_sweep(ms_store *s, const char *name, const char *manifest_path,
     if (begin(s, what))
         goto out;
     sqlite3_stmt *put = s->q[Q_SWEEP_PUT], *get = s->q[Q_SWEEP_ID];
-    bind_text(put, 1, name);
-    bind_text(put, 2, manifest_path);
-    bind_text(put, 3, manifest_text);
-    if (step_done(put) != SQLITE_DONE) {
+    ms_sql_bind_text(put, 1, name);
+    ms_sql_bind_text(put, 2, manifest_path);
+    ms_sql_bind_text(put, 3, manifest_text);
+    if (ms_sql_step_done(put) != SQLITE_DONE) {
         db_error(s, "cannot record sweep '%s'", name);
         goto out;
     }
-    bind_text(get, 1, name);
+    ms_sql_bind_text(get, 1, name);
     if (sqlite3_step(get) != SQLITE_ROW) {
         db_error(s, "cannot record sweep '%s'", name);
         goto out;
@@ -711,7 +696,7 @@ int ms_store_register(ms_store *s, int64_t sweep_id, const ms_run_key *keys, int
         goto out;
     sqlite3_stmt *retire = s->q[Q_RUNS_RETIRE];
     sqlite3_bind_int64(retire, 1, sweep_id);
-    if (step_done(retire) != SQLITE_DONE) {
+    if (ms_sql_step_done(retire) != SQLITE_DONE) {
         db_error(s, "%s", what);
         goto out;
     }
@@ -729,9 +714,9 @@ int ms_store_register(ms_store *s, int64_t sweep_id, const ms_run_key *keys, int
 
         sqlite3_stmt *find = s->q[Q_RUN_FIND];
         sqlite3_bind_int64(find, 1, sweep_id);
-        bind_text(find, 2, k->variant);
+        ms_sql_bind_text(find, 2, k->variant);
         sqlite3_bind_int64(find, 3, seed);
-        bind_text(find, 4, hash);
+        ms_sql_bind_text(find, 4, hash);
         int step = sqlite3_step(find);
         if (step == SQLITE_ROW) {
             id = sqlite3_column_int64(find, 0);
@@ -741,20 +726,20 @@ int ms_store_register(ms_store *s, int64_t sweep_id, const ms_run_key *keys, int
             sqlite3_stmt *ins = s->q[Q_RUN_INSERT];
             ms_config_hidden_str(c, hidden, sizeof hidden);
             sqlite3_bind_int64(ins, 1, sweep_id);
-            bind_text(ins, 2, k->variant);
-            bind_text(ins, 3, task);
+            ms_sql_bind_text(ins, 2, k->variant);
+            ms_sql_bind_text(ins, 3, task);
             sqlite3_bind_int64(ins, 4, seed);
-            bind_text(ins, 5, json);
-            bind_text(ins, 6, hash);
-            bind_text(ins, 7, hidden);
-            bind_text(ins, 8, ms_activation_name(c->activation));
-            bind_text(ins, 9, ms_init_name(c->init));
+            ms_sql_bind_text(ins, 5, json);
+            ms_sql_bind_text(ins, 6, hash);
+            ms_sql_bind_text(ins, 7, hidden);
+            ms_sql_bind_text(ins, 8, ms_activation_name(c->activation));
+            ms_sql_bind_text(ins, 9, ms_init_name(c->init));
             sqlite3_bind_double(ins, 10, c->lr);
             sqlite3_bind_double(ins, 11, c->momentum);
             sqlite3_bind_int(ins, 12, c->batch);
             sqlite3_bind_int64(ins, 13, k->params);
             sqlite3_bind_int(ins, 14, c->epochs);
-            if (step_done(ins) != SQLITE_DONE) {
+            if (ms_sql_step_done(ins) != SQLITE_DONE) {
                 db_error(s, "cannot register run '%s' seed %llu", k->variant,
                          (unsigned long long)c->seed);
                 goto out;
@@ -769,17 +754,17 @@ int ms_store_register(ms_store *s, int64_t sweep_id, const ms_run_key *keys, int
 
         sqlite3_stmt *keep = s->q[Q_RUN_KEEP];
         sqlite3_bind_int64(keep, 1, id);
-        bind_text(keep, 2, task);
-        if (step_done(keep) != SQLITE_DONE) {
+        ms_sql_bind_text(keep, 2, task);
+        if (ms_sql_step_done(keep) != SQLITE_DONE) {
             db_error(s, "cannot register run %lld", (long long)id);
             goto out;
         }
 
         sqlite3_stmt *others = s->q[Q_RUN_OTHERS];
         sqlite3_bind_int64(others, 1, sweep_id);
-        bind_text(others, 2, k->variant);
+        ms_sql_bind_text(others, 2, k->variant);
         sqlite3_bind_int64(others, 3, seed);
-        bind_text(others, 4, hash);
+        ms_sql_bind_text(others, 4, hash);
         if (sqlite3_step(others) != SQLITE_ROW) {
             db_error(s, "cannot register run %lld", (long long)id);
             goto out;
@@ -841,11 +826,11 @@ int ms_store_start_run(ms_store *s, int64_t run_id, const ms_provenance *p)
     sqlite3_stmt *st = s->q[Q_RUN_START];
     sqlite3_bind_int64(st, 1, run_id);
     sqlite3_bind_int64(st, 2, p ? p->pid : 0);
-    bind_text(st, 3, p ? p->host : NULL);
-    bind_text(st, 4, p ? p->version : NULL);
-    bind_text(st, 5, p ? p->compiler : NULL);
+    ms_sql_bind_text(st, 3, p ? p->host : NULL);
+    ms_sql_bind_text(st, 4, p ? p->version : NULL);
+    ms_sql_bind_text(st, 5, p ? p->compiler : NULL);
     sqlite3_bind_int(st, 6, p ? p->threads : 0);
-    if (step_done(st) != SQLITE_DONE) {
+    if (ms_sql_step_done(st) != SQLITE_DONE) {
         db_error(s, "%s", what);
         goto out;
     }
@@ -942,7 +927,7 @@ int ms_store_commit_epoch(ms_store *s, int64_t run_id, const ms_epoch *e, int64_
     bind_real(ep, 6, e->val_loss);
     bind_real(ep, 7, e->val_acc);
     bind_real(ep, 8, e->seconds);
-    if (step_done(ep) != SQLITE_DONE) {
+    if (ms_sql_step_done(ep) != SQLITE_DONE) {
         db_error(s, "%s", what);
         goto out;
     }
@@ -958,7 +943,7 @@ int ms_store_commit_epoch(ms_store *s, int64_t run_id, const ms_epoch *e, int64_
         bind_real(ev, 6, v->train_acc);
         bind_real(ev, 7, v->val_loss);
         bind_real(ev, 8, v->val_acc);
-        if (step_done(ev) != SQLITE_DONE) {
+        if (ms_sql_step_done(ev) != SQLITE_DONE) {
             db_error(s, "%s (eval at step %lld)", what, (long long)v->step);
             goto out;
         }
@@ -971,7 +956,7 @@ int ms_store_commit_epoch(ms_store *s, int64_t run_id, const ms_epoch *e, int64_
         sqlite3_bind_int64(ck, 3, step_at_end);
         sqlite3_bind_blob64(ck, 4, ckpt, (sqlite3_uint64)ckpt_n, SQLITE_STATIC);
     }
-    if (step_done(ck) != SQLITE_DONE) {
+    if (ms_sql_step_done(ck) != SQLITE_DONE) {
         db_error(s, "%s (checkpoint)", what);
         goto out;
     }
@@ -981,8 +966,8 @@ int ms_store_commit_epoch(ms_store *s, int64_t run_id, const ms_epoch *e, int64_
     sqlite3_bind_int(pr, 2, e->epoch);
     sqlite3_bind_int64(pr, 3, step_at_end);
     sqlite3_bind_double(pr, 4, isfinite(e->seconds) ? e->seconds : 0.0);
-    bind_text(pr, 5, stop_reason);
-    if (step_done(pr) != SQLITE_DONE) {
+    ms_sql_bind_text(pr, 5, stop_reason);
+    if (ms_sql_step_done(pr) != SQLITE_DONE) {
         db_error(s, "%s", what);
         goto out;
     }
@@ -1010,10 +995,10 @@ int ms_store_set_status(ms_store *s, int64_t run_id, const char *status, const c
         goto out;
     sqlite3_stmt *st = s->q[Q_RUN_STATUS];
     sqlite3_bind_int64(st, 1, run_id);
-    bind_text(st, 2, status);
-    bind_text(st, 3, stop_reason);
-    bind_text(st, 4, error);
-    if (step_done(st) != SQLITE_DONE) {
+    ms_sql_bind_text(st, 2, status);
+    ms_sql_bind_text(st, 3, stop_reason);
+    ms_sql_bind_text(st, 4, error);
+    if (ms_sql_step_done(st) != SQLITE_DONE) {
         db_error(s, "%s", what);
         goto out;
     }
@@ -1036,7 +1021,7 @@ int ms_store_reset_run(ms_store *s, int64_t run_id)
         goto out;
     for (int i = 0; i < (int)(sizeof q / sizeof q[0]); i++) {
         sqlite3_bind_int64(s->q[q[i]], 1, run_id);
-        if (step_done(s->q[q[i]]) != SQLITE_DONE) {
+        if (ms_sql_step_done(s->q[q[i]]) != SQLITE_DONE) {
             db_error(s, "%s", what);
             goto out;
         }
