@@ -20,6 +20,12 @@ int ms_parse_int(const char *opt, const char *s, long lo, long hi, int *out);
 int ms_parse_u64(const char *opt, const char *s, uint64_t *out);
 int ms_parse_double(const char *opt, const char *s, double *out);
 int ms_parse_hidden(const char *opt, const char *s, ms_config *c);
+/* getopt_long (optstring starting with ':') returned ':' or '?': say which
+ * option is wrong; returns -1. */
+int ms_option_error(int o, char **argv);
+/* Exactly one positional argument (the manifest) left at argv[optind]; else
+ * a one-line error and -1. */
+int ms_one_manifest(int argc, char **argv);
 /* Default thread count: the cores available to this process. */
 int ms_default_threads(void);
 /* The data folder when --data is not given: "data", which make data fills. */

@@ -135,8 +135,7 @@ int cmd_export(int argc, char **argv)
             break;
         case 'h':
         case O_HELP: fputs(export_usage, stdout); return MS_EXIT_OK;
-        case ':': rc = ms_error("option '%s' needs a value", argv[optind - 1]); break;
-        default: rc = ms_error("unknown option '%s' (see --help)", argv[optind - 1]); break;
+        default: rc = ms_option_error(o, argv); break;
         }
         if (rc)
             return MS_EXIT_USAGE;
@@ -208,8 +207,7 @@ int cmd_plot(int argc, char **argv)
         case O_OUT: outdir = optarg; break;
         case 'h':
         case O_HELP: fputs(plot_usage, stdout); return MS_EXIT_OK;
-        case ':': rc = ms_error("option '%s' needs a value", argv[optind - 1]); break;
-        default: rc = ms_error("unknown option '%s' (see --help)", argv[optind - 1]); break;
+        default: rc = ms_option_error(o, argv); break;
         }
         if (rc)
             return MS_EXIT_USAGE;

@@ -59,8 +59,7 @@ int cmd_merge(int argc, char **argv)
         case O_DB: out = optarg; break;
         case O_QUIET: quiet = 1; break;
         case O_HELP: fputs(merge_usage, stdout); return MS_EXIT_OK;
-        case ':': rc = ms_error("option '%s' needs a value", argv[optind - 1]); break;
-        default: rc = ms_error("unknown option '%s' (see --help)", argv[optind - 1]); break;
+        default: rc = ms_option_error(o, argv); break;
         }
         if (rc)
             return MS_EXIT_USAGE;
@@ -406,17 +405,13 @@ int cmd_slurm(int argc, char **argv)
         case O_TIME: rc = check_word("--time", o.time = optarg); break;
         case O_SUBMIT: submit = 1; break;
         case O_HELP: fputs(slurm_usage, stdout); return MS_EXIT_OK;
-        case ':': rc = ms_error("option '%s' needs a value", argv[optind - 1]); break;
-        default: rc = ms_error("unknown option '%s' (see --help)", argv[optind - 1]); break;
+        default: rc = ms_option_error(c, argv); break;
         }
         if (rc)
             return MS_EXIT_USAGE;
     }
-    if (optind != argc - 1) {
-        ms_error(optind >= argc ? "missing MANIFEST (see --help)" : "unexpected argument '%s' (see --help)",
-                 argv[argc - 1]);
+    if (ms_one_manifest(argc, argv) < 0)
         return MS_EXIT_USAGE;
-    }
     if (!out || !*out) {
         ms_error("missing --out DIR (see --help)");
         return MS_EXIT_USAGE;

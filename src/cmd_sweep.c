@@ -166,17 +166,13 @@ int cmd_run(int argc, char **argv)
         case O_QUIET: quiet = 1; break;
         case O_SHARD: rc = ms_shard_parse("--shard", optarg, &shard, &nshards); break;
         case O_HELP: fputs(run_usage, stdout); return MS_EXIT_OK;
-        case ':': rc = ms_error("option '%s' needs a value", argv[optind - 1]); break;
-        default: rc = ms_error("unknown option '%s' (see --help)", argv[optind - 1]); break;
+        default: rc = ms_option_error(o, argv); break;
         }
         if (rc)
             return MS_EXIT_USAGE;
     }
-    if (optind != argc - 1) {
-        ms_error(optind >= argc ? "missing MANIFEST (see --help)" : "unexpected argument '%s' (see --help)",
-                 argv[argc - 1]);
+    if (ms_one_manifest(argc, argv) < 0)
         return MS_EXIT_USAGE;
-    }
     if (nshards && !db) {
         ms_error("--shard needs --db FILE: each shard writes its own database (see 'mlpsweep merge')");
         return MS_EXIT_USAGE;

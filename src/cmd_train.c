@@ -73,6 +73,22 @@ int ms_parse_hidden(const char *opt, const char *s, ms_config *c)
     return 0;
 }
 
+int ms_option_error(int o, char **argv)
+{
+    if (o == ':')
+        return ms_error("option '%s' needs a value", argv[optind - 1]);
+    return ms_error("unknown option '%s' (see --help)", argv[optind - 1]);
+}
+
+int ms_one_manifest(int argc, char **argv)
+{
+    if (optind >= argc)
+        return ms_error("missing MANIFEST (see --help)");
+    if (optind != argc - 1)
+        return ms_error("unexpected argument '%s' (see --help)", argv[argc - 1]);
+    return 0;
+}
+
 int ms_default_threads(void)
 {
     cpu_set_t set;
@@ -178,8 +194,7 @@ static int parse_train_opts(int argc, char **argv, ms_config *c, const char **da
             }
             break;
         case O_HELP: return 1;
-        case ':': rc = ms_error("option '%s' needs a value", argv[optind - 1]); break;
-        default: rc = ms_error("unknown option '%s' (see --help)", argv[optind - 1]); break;
+        default: rc = ms_option_error(o, argv); break;
         }
         if (rc)
             return -1;
