@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <sqlite3.h>
 #include <zlib.h>
 
 #include <cmocka.h>
@@ -111,6 +112,27 @@ static inline int ms_run_env(const char *env, const char *args, char **out, char
 static inline int ms_run(const char *args, char **out, char **err)
 {
     return ms_run_env("", args, out, err);
+}
+
+/* The first column of the first row of a query on a database opened
+ * read-only, or -1 when it cannot be read. */
+static inline long ms_db_count(const char *db, const char *sql)
+{
+    sqlite3 *h;
+    if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        sqlite3_close(h); /* a failed open still allocates a handle */
+        return -1;
+    }
+    sqlite3_busy_timeout(h, 2000);
+    sqlite3_stmt *q;
+    long n = -1;
+    if (sqlite3_prepare_v2(h, sql, -1, &q, NULL) == SQLITE_OK) {
+        if (sqlite3_step(q) == SQLITE_ROW)
+            n = (long)sqlite3_column_int64(q, 0);
+        sqlite3_finalize(q);
+    }
+    sqlite3_close(h);
+    return n;
 }
 
 /* A test group's temporary folder: pass ms_group_tmp_setup/teardown to

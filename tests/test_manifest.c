@@ -1,6 +1,6 @@
 /* Tests for ms_manifest: the default study, valid files, and one exact
  * message (with line and column) for each kind of invalid manifest. */
-#define _POSIX_C_SOURCE 200809L
+#include "ms_test.h"
 #include "ms_config.h"
 #include "ms_manifest.h"
 #include "ms_util.h"
@@ -25,37 +25,14 @@
 #endif
 #define MANIFESTS MS_TEST_DIR "/manifests/"
 
-/* Errors printed while running f, as one string (caller frees). */
-typedef struct capture {
-    char *buf;
-    size_t len;
-    FILE *f;
-} capture;
-
-static void capture_start(capture *c)
-{
-    c->buf = NULL;
-    c->len = 0;
-    c->f = open_memstream(&c->buf, &c->len);
-    assert_non_null(c->f);
-    ms_error_stream(c->f);
-}
-
-static char *capture_end(capture *c)
-{
-    ms_error_stream(NULL);
-    fclose(c->f);
-    return c->buf;
-}
-
 /* Parses text as "t.yaml"; returns the rc and the messages in *out. */
 static int parse_text(const char *text, size_t len, int check_dir, char **out)
 {
-    capture c;
+    ms_capture c;
     ms_manifest m;
-    capture_start(&c);
+    ms_capture_start(&c);
     int rc = ms_manifest_parse("t.yaml", text, len, &m, check_dir);
-    *out = capture_end(&c);
+    *out = ms_capture_end(&c);
     if (rc == 0)
         ms_manifest_release(&m);
     else
@@ -65,11 +42,11 @@ static int parse_text(const char *text, size_t len, int check_dir, char **out)
 
 static int load_file(const char *path, int check_dir, char **out)
 {
-    capture c;
+    ms_capture c;
     ms_manifest m;
-    capture_start(&c);
+    ms_capture_start(&c);
     int rc = ms_manifest_load(path, &m, check_dir);
-    *out = capture_end(&c);
+    *out = ms_capture_end(&c);
     if (rc == 0)
         ms_manifest_release(&m);
     return rc;
@@ -661,10 +638,10 @@ static void test_fuzz(void **state)
         }
         char *out;
         ms_manifest m;
-        capture c;
-        capture_start(&c);
+        ms_capture c;
+        ms_capture_start(&c);
         int rc = ms_manifest_parse("fuzz.yaml", buf, len, &m, 0);
-        out = capture_end(&c);
+        out = ms_capture_end(&c);
         if (rc == 0) {
             ms_run_spec *r = NULL;
             int n = ms_manifest_expand(&m, &r);

@@ -73,24 +73,6 @@ static void exec_sql(const char *db, const char *sql)
     assert_int_equal(sqlite3_close(h), SQLITE_OK);
 }
 
-static long count(const char *db, const char *sql)
-{
-    sqlite3 *h;
-    if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        sqlite3_close(h); /* a failed open still allocates a handle */
-        return -1;
-    }
-    sqlite3_stmt *q;
-    long n = -1;
-    if (sqlite3_prepare_v2(h, sql, -1, &q, NULL) == SQLITE_OK) {
-        if (sqlite3_step(q) == SQLITE_ROW)
-            n = (long)sqlite3_column_int64(q, 0);
-        sqlite3_finalize(q);
-    }
-    sqlite3_close(h);
-    return n;
-}
-
 /* The rows of the queries as text: doubles in hex (%a, exact), blobs in hex. */
 static char *dump_sql(const char *db, const char *const *sql, int n)
 {
@@ -331,8 +313,8 @@ static void test_reference_and_shards(void **state)
         snprintf(want, sizeof want, "sweep 'shardy': shard %d/3 holds 2 of 6 runs", i);
         assert_non_null(strstr(err, want));
         free(err);
-        total += (int)count(shard_db[i], "SELECT count(*) FROM runs WHERE status = 'done'");
-        assert_int_equal(count(shard_db[i], "SELECT count(*) FROM runs"), 2);
+        total += (int)ms_db_count(shard_db[i], "SELECT count(*) FROM runs WHERE status = 'done'");
+        assert_int_equal(ms_db_count(shard_db[i], "SELECT count(*) FROM runs"), 2);
     }
     assert_int_equal(total, 6);
     /* a rerun of a finished shard resumes: nothing to train */
@@ -360,7 +342,7 @@ static void test_run_shard_options(void **state)
     assert_int_equal(msf(NULL, &err, "run %s --only deep --shard 1/2 --db %s", yaml, db), 0);
     assert_non_null(strstr(err, "shard 1/2 holds 1 of 2 runs"));
     free(err);
-    assert_int_equal(count(db, "SELECT count(*) FROM runs WHERE variant = 'deep' AND seed = 2"), 1);
+    assert_int_equal(ms_db_count(db, "SELECT count(*) FROM runs WHERE variant = 'deep' AND seed = 2"), 1);
     free(db);
 }
 
@@ -378,15 +360,15 @@ static void test_merge_equals_unsharded(void **state)
     free(d);
     check_db(out);
     /* the sweeps row is the shards' (same manifest text and path) */
-    assert_int_equal(count(out, "SELECT count(*) FROM sweeps"), 1);
+    assert_int_equal(ms_db_count(out, "SELECT count(*) FROM sweeps"), 1);
     /* checkpoints and views as in the unsharded file */
-    assert_int_equal(count(out, "SELECT count(*) FROM checkpoints"),
-                     count(ref_db, "SELECT count(*) FROM checkpoints"));
-    assert_int_equal(count(out, "SELECT done FROM sweep_status"), 6);
-    assert_int_equal(count(out, "SELECT epochs_done = epochs_total FROM sweep_status"), 1);
-    assert_int_equal(count(out, "SELECT count(*) FROM run_summary WHERE final_val_acc > 0"), 6);
+    assert_int_equal(ms_db_count(out, "SELECT count(*) FROM checkpoints"),
+                     ms_db_count(ref_db, "SELECT count(*) FROM checkpoints"));
+    assert_int_equal(ms_db_count(out, "SELECT done FROM sweep_status"), 6);
+    assert_int_equal(ms_db_count(out, "SELECT epochs_done = epochs_total FROM sweep_status"), 1);
+    assert_int_equal(ms_db_count(out, "SELECT count(*) FROM run_summary WHERE final_val_acc > 0"), 6);
     /* the times are the shards': train_seconds add up */
-    assert_int_equal(count(out, "SELECT count(*) FROM runs WHERE started_at IS NULL OR host IS NULL"), 0);
+    assert_int_equal(ms_db_count(out, "SELECT count(*) FROM runs WHERE started_at IS NULL OR host IS NULL"), 0);
     free(out);
 }
 
@@ -444,10 +426,10 @@ static void test_merge_partial_then_full(void **state)
     assert_int_equal(msf(NULL, &err, "merge --db %s %s %s", out, part, shard_db[1]), 0);
     assert_non_null(strstr(err, "\n2 runs of the manifest are not started in any shard yet (pending)\n"));
     free(err);
-    assert_int_equal(count(out, "SELECT count(*) FROM runs WHERE status = 'done'"), 3);
-    assert_int_equal(count(out, "SELECT count(*) FROM runs WHERE status = 'pending' AND "
+    assert_int_equal(ms_db_count(out, "SELECT count(*) FROM runs WHERE status = 'done'"), 3);
+    assert_int_equal(ms_db_count(out, "SELECT count(*) FROM runs WHERE status = 'pending' AND "
                                 "epochs_done = 0"), 2); /* shard 2: not merged yet */
-    assert_int_equal(count(out, "SELECT count(*) FROM runs WHERE current"), 6);
+    assert_int_equal(ms_db_count(out, "SELECT count(*) FROM runs WHERE current"), 6);
     assert_int_equal(msf(NULL, &err, "status --db %s", out), 0);
     free(err);
     assert_int_equal(msf(NULL, &err, "merge --db %s %s %s", out, shard_db[0], shard_db[2]), 0);

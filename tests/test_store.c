@@ -2,7 +2,7 @@
  * round trip (bit for bit), concurrent readers and writers, kill -9 in the
  * middle of commits, and one exact message for each kind of bad file. Every
  * test works in its own folder under /tmp; no network, no MNIST. */
-#define _XOPEN_SOURCE 700
+#include "ms_test.h"
 #include "ms_config.h"
 #include "ms_store.h"
 #include "ms_util.h"
@@ -59,36 +59,14 @@ static void tmp_remove(tmp *t)
     nftw(t->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-typedef struct capture {
-    char *buf;
-    size_t len;
-    FILE *f;
-} capture;
-
-static void capture_start(capture *c)
-{
-    c->buf = NULL;
-    c->len = 0;
-    c->f = open_memstream(&c->buf, &c->len);
-    assert_non_null(c->f);
-    ms_error_stream(c->f);
-}
-
-static char *capture_end(capture *c)
-{
-    ms_error_stream(NULL);
-    fclose(c->f);
-    return c->buf;
-}
-
 /* Open expecting failure; returns the messages (caller frees). */
 static char *open_fails(const char *path, int flags)
 {
-    capture c;
+    ms_capture c;
     ms_store *s = (ms_store *)1;
-    capture_start(&c);
+    ms_capture_start(&c);
     int rc = ms_store_open(path, flags, &s);
-    char *msg = capture_end(&c);
+    char *msg = ms_capture_end(&c);
     assert_int_equal(rc, -1);
     assert_null(s);
     return msg;
@@ -392,10 +370,10 @@ static void test_register(void **state)
     sqlite3_close(db);
 
     /* An unknown sweep breaks the foreign key; nothing is written. */
-    capture cap;
-    capture_start(&cap);
+    ms_capture cap;
+    ms_capture_start(&cap);
     int rc = ms_store_register(s, sweep + 100, k, 1, b);
-    char *msg = capture_end(&cap);
+    char *msg = ms_capture_end(&cap);
     assert_int_equal(rc, -1);
     assert_msg(msg, "mlpsweep: cannot register run 'baseline' seed 1 in '%s': FOREIGN KEY constraint failed\n",
                t.db);
@@ -535,10 +513,10 @@ static void test_commit_roundtrip(void **state)
     free(sw);
 
     /* The same epoch again: an error, and nothing changes. */
-    capture c;
-    capture_start(&c);
+    ms_capture c;
+    ms_capture_start(&c);
     int rc = ms_store_commit_epoch(f.s, f.run, &ep[2], 9999, ev[2], NEVALS, "x", 1, NULL);
-    char *msg = capture_end(&c);
+    char *msg = ms_capture_end(&c);
     assert_int_equal(rc, -1);
     assert_msg(msg, "mlpsweep: cannot commit epoch 3 of run %lld: it is already stored in '%s'\n",
                (long long)f.run, f.t.db);
@@ -552,16 +530,16 @@ static void test_commit_roundtrip(void **state)
     assert_int_equal(raw_int(db, "SELECT count(*) FROM evals WHERE run_id = ?1", f.run), 3 * NEVALS);
 
     /* A done run takes no further epoch. */
-    capture_start(&c);
+    ms_capture_start(&c);
     rc = commit(f.s, f.run, 4, NULL);
-    msg = capture_end(&c);
+    msg = ms_capture_end(&c);
     assert_int_equal(rc, -1);
     assert_msg(msg, "mlpsweep: cannot commit epoch 4 of run %lld: the run is done, not running\n",
                (long long)f.run);
     free(msg);
-    capture_start(&c);
+    ms_capture_start(&c);
     rc = ms_store_start_run(f.s, f.run, NULL);
-    msg = capture_end(&c);
+    msg = ms_capture_end(&c);
     assert_int_equal(rc, -1);
     assert_msg(msg, "mlpsweep: cannot start run %lld: it is done\n", (long long)f.run);
     free(msg);
@@ -576,13 +554,13 @@ static void test_commit_guards(void **state)
     (void)state;
     fixture f;
     fixture_open(&f, 10);
-    capture c;
+    ms_capture c;
     char *msg;
 
     /* Out of order. */
-    capture_start(&c);
+    ms_capture_start(&c);
     int rc = commit(f.s, f.run, 2, NULL);
-    msg = capture_end(&c);
+    msg = ms_capture_end(&c);
     assert_int_equal(rc, -1);
     assert_msg(msg, "mlpsweep: cannot commit epoch 2 of run %lld: the next epoch is 1\n", (long long)f.run);
     free(msg);
@@ -593,18 +571,18 @@ static void test_commit_guards(void **state)
     unsigned char ck[16];
     make_epoch(1, &ep, ev, ck, sizeof ck);
     ev[1].epoch = 1;
-    capture_start(&c);
+    ms_capture_start(&c);
     rc = ms_store_commit_epoch(f.s, f.run, &ep, 625, ev, NEVALS, ck, sizeof ck, NULL);
-    msg = capture_end(&c);
+    msg = ms_capture_end(&c);
     assert_int_equal(rc, -1);
     assert_msg(msg, "mlpsweep: cannot commit epoch 1 of run %lld: the eval at step 125 belongs to epoch 2\n",
                (long long)f.run);
     free(msg);
 
     /* A bad stop reason. */
-    capture_start(&c);
+    ms_capture_start(&c);
     rc = commit(f.s, f.run, 1, "interrupted");
-    msg = capture_end(&c);
+    msg = ms_capture_end(&c);
     assert_int_equal(rc, -1);
     assert_msg(msg, "mlpsweep: cannot commit epoch 1 of run %lld: invalid stop reason 'interrupted'\n",
                (long long)f.run);
@@ -613,9 +591,9 @@ static void test_commit_guards(void **state)
     /* Duplicate eval steps inside one epoch roll the whole epoch back. */
     make_epoch(1, &ep, ev, ck, sizeof ck);
     ev[2].step = ev[1].step;
-    capture_start(&c);
+    ms_capture_start(&c);
     rc = ms_store_commit_epoch(f.s, f.run, &ep, 625, ev, NEVALS, ck, sizeof ck, NULL);
-    msg = capture_end(&c);
+    msg = ms_capture_end(&c);
     assert_int_equal(rc, -1);
     assert_msg(msg, "mlpsweep: cannot commit epoch 1 of run %lld (eval at step 125) in '%s': "
                     "UNIQUE constraint failed: evals.run_id, evals.step\n",
@@ -647,9 +625,9 @@ static void test_commit_guards(void **state)
     free(st);
 
     /* A run that does not exist. */
-    capture_start(&c);
+    ms_capture_start(&c);
     rc = commit(f.s, f.run + 1000, 1, NULL);
-    msg = capture_end(&c);
+    msg = ms_capture_end(&c);
     assert_int_equal(rc, -1);
     assert_msg(msg, "mlpsweep: cannot commit epoch 1 of run %lld: no run %lld in '%s'\n",
                (long long)f.run + 1000, (long long)f.run + 1000, f.t.db);
@@ -690,10 +668,10 @@ static void test_status_reset(void **state)
     assert_string_equal(t, "pending interrupted");
     free(t);
 
-    capture c;
-    capture_start(&c);
+    ms_capture c;
+    ms_capture_start(&c);
     int rc = ms_store_set_status(f.s, f.run, "paused", NULL, NULL);
-    char *msg = capture_end(&c);
+    char *msg = ms_capture_end(&c);
     assert_int_equal(rc, -1);
     assert_msg(msg, "mlpsweep: cannot set the status of run %lld: invalid status 'paused'\n",
                (long long)f.run);
@@ -1051,10 +1029,10 @@ static void test_read_only(void **state)
     /* Writing through a read-only store. */
     int64_t id;
     assert_int_equal(ms_store_open(t.db, MS_STORE_READONLY, &s), 0);
-    capture c;
-    capture_start(&c);
+    ms_capture c;
+    ms_capture_start(&c);
     int rc = ms_store_sweep(s, "x", NULL, NULL, &id);
-    char *msg = capture_end(&c);
+    char *msg = ms_capture_end(&c);
     assert_int_equal(rc, -1);
     assert_msg(msg, "mlpsweep: cannot record the sweep: '%s' is open read-only\n", t.db);
     free(msg);
@@ -1099,10 +1077,10 @@ static void test_check_detects(void **state)
     sqlite3 *db = raw_open(f.t.db);
     raw_exec(db, "UPDATE runs SET epochs_done = 5");
     sqlite3_close(db);
-    capture c;
-    capture_start(&c);
+    ms_capture c;
+    ms_capture_start(&c);
     int rc = ms_store_check(f.s);
-    char *msg = capture_end(&c);
+    char *msg = ms_capture_end(&c);
     assert_int_equal(rc, -1);
     assert_msg(msg, "mlpsweep: '%s' is damaged: run %lld has 2 epoch rows, but epochs_done is 5\n", f.t.db,
                (long long)f.run);

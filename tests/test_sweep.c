@@ -83,25 +83,6 @@ static char *dump(const char *db)
     return out;
 }
 
-static long count(const char *db, const char *sql)
-{
-    sqlite3 *h;
-    if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        sqlite3_close(h); /* a failed open still allocates a handle */
-        return -1;
-    }
-    sqlite3_busy_timeout(h, 2000);
-    sqlite3_stmt *q;
-    long n = -1;
-    if (sqlite3_prepare_v2(h, sql, -1, &q, NULL) == SQLITE_OK) {
-        if (sqlite3_step(q) == SQLITE_ROW)
-            n = (long)sqlite3_column_int64(q, 0);
-        sqlite3_finalize(q);
-    }
-    sqlite3_close(h);
-    return n;
-}
-
 static void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -146,9 +127,9 @@ static void test_reference_and_threads(void **state)
     char *a = dump(db1), *b = dump(db2);
     assert_true(strlen(a) > 1000);
     assert_string_equal(a, b);
-    assert_int_equal(count(db1, "SELECT count(*) FROM runs WHERE status = 'done'"), 4);
+    assert_int_equal(ms_db_count(db1, "SELECT count(*) FROM runs WHERE status = 'done'"), 4);
     /* a view answers the common question */
-    assert_int_equal(count(db1, "SELECT done FROM sweep_status"), 4);
+    assert_int_equal(ms_db_count(db1, "SELECT done FROM sweep_status"), 4);
     reference = a;
     free(b);
     /* one thread shared by two jobs is refused as oversubscription? no: jobs is capped */
@@ -189,7 +170,7 @@ static void test_kill_and_resume(void **state)
         pid_t pid = spawn(m, db, "--threads=2");
         /* wait until at least one more epoch is committed, then a random delay */
         for (int i = 0; i < 2000; i++) {
-            long n = count(db, "SELECT count(*) FROM epochs");
+            long n = ms_db_count(db, "SELECT count(*) FROM epochs");
             if (n > committed)
                 break;
             sleep_ms(2);
@@ -197,7 +178,7 @@ static void test_kill_and_resume(void **state)
         sleep_ms(rand() % 40);
         kill(pid, SIGKILL);
         int st = wait_exit(pid);
-        long n = count(db, "SELECT count(*) FROM epochs");
+        long n = ms_db_count(db, "SELECT count(*) FROM epochs");
         assert_true(n >= committed); /* nothing committed is lost */
         committed = n;
         if (st == 0)
@@ -207,7 +188,7 @@ static void test_kill_and_resume(void **state)
     assert_int_equal(wait_exit(pid), 0);
     char *d = dump(db);
     assert_string_equal(reference, d);
-    assert_int_equal(count(db, "SELECT count(*) FROM runs WHERE status <> 'done'"), 0);
+    assert_int_equal(ms_db_count(db, "SELECT count(*) FROM runs WHERE status <> 'done'"), 0);
     free(d), free(m), free(db);
 }
 
@@ -216,7 +197,7 @@ static void test_sigint_stops_cleanly(void **state)
     (void)state;
     char *m = ms_tpath("small.yaml"), *db = ms_tpath("int.db"), *args = NULL, *err;
     pid_t pid = spawn(m, db, "--jobs=1");
-    for (int i = 0; i < 2000 && count(db, "SELECT count(*) FROM epochs") < 1; i++)
+    for (int i = 0; i < 2000 && ms_db_count(db, "SELECT count(*) FROM epochs") < 1; i++)
         sleep_ms(2);
     kill(pid, SIGINT);
     int st = wait_exit(pid);
@@ -225,8 +206,8 @@ static void test_sigint_stops_cleanly(void **state)
         return;
     }
     assert_int_equal(st, 130);
-    assert_true(count(db, "SELECT count(*) FROM runs WHERE stop_reason = 'interrupted'") >= 1);
-    assert_int_equal(count(db, "SELECT count(*) FROM runs WHERE status = 'running'"), 0);
+    assert_true(ms_db_count(db, "SELECT count(*) FROM runs WHERE stop_reason = 'interrupted'") >= 1);
+    assert_int_equal(ms_db_count(db, "SELECT count(*) FROM runs WHERE status = 'running'"), 0);
     assert_true(asprintf(&args, "run %s --db %s", m, db) > 0);
     assert_int_equal(sh(args, &err), 0);
     char *d = dump(db);
@@ -293,8 +274,8 @@ static void test_skip_done_and_changed_variant(void **state)
     assert_non_null(strstr(err, "variant 'deep' seed 1 changed in the manifest: starting it as a new run"));
     assert_non_null(strstr(err, "4 runs, 2 done already, 2 to train"));
     free(err);
-    assert_int_equal(count(db, "SELECT count(*) FROM runs"), 6);
-    assert_int_equal(count(db, "SELECT count(*) FROM runs WHERE current"), 4);
+    assert_int_equal(ms_db_count(db, "SELECT count(*) FROM runs"), 6);
+    assert_int_equal(ms_db_count(db, "SELECT count(*) FROM runs WHERE current"), 4);
     /* status reads the database alone */
     free(args);
     assert_true(asprintf(&args, "status --db %s", db) > 0);
@@ -314,10 +295,10 @@ static void test_failed_run_and_retry(void **state)
     assert_true(asprintf(&args, "run %s --db %s", m, db) > 0);
     /* lr 3e38 overflows the float32 weights at the first update */
     assert_int_equal(sh(args, &err), 1);
-    assert_int_equal(count(db, "SELECT count(*) FROM runs WHERE status = 'failed'"), 1);
+    assert_int_equal(ms_db_count(db, "SELECT count(*) FROM runs WHERE status = 'failed'"), 1);
     assert_non_null(strstr(err, "run 'boom' seed 1 failed"));
-    assert_int_equal(count(db, "SELECT count(*) FROM runs WHERE variant = 'ok' AND status = 'done'"), 1);
-    assert_int_equal(count(db, "SELECT count(*) FROM runs WHERE error LIKE '%diverged%'"), 1);
+    assert_int_equal(ms_db_count(db, "SELECT count(*) FROM runs WHERE variant = 'ok' AND status = 'done'"), 1);
+    assert_int_equal(ms_db_count(db, "SELECT count(*) FROM runs WHERE error LIKE '%diverged%'"), 1);
     free(err);
     /* rerun: the failed run is skipped and reported */
     assert_int_equal(sh(args, &err), 1);
@@ -335,7 +316,7 @@ static void test_one_process_per_db(void **state)
     char *m = ms_tpath("slow.yaml"), *db = ms_tpath("lock.db"), *args = NULL, *err;
     ms_write_text(m, small_manifest("0.02", 40, 6000));
     pid_t pid = spawn(m, db, "--jobs=1");
-    for (int i = 0; i < 2000 && count(db, "SELECT count(*) FROM epochs") < 1; i++)
+    for (int i = 0; i < 2000 && ms_db_count(db, "SELECT count(*) FROM epochs") < 1; i++)
         sleep_ms(2);
     assert_true(asprintf(&args, "run %s --db %s", m, db) > 0);
     assert_int_equal(sh(args, &err), 1);
