@@ -33,9 +33,6 @@ typedef struct ms_job {
     int epochs_done;   /* from the store: where to resume */
     /* filled by the scheduler */
     int failed;
-    int final_epoch;
-    double final_val_acc;
-    char stop_reason[32];
 } ms_job;
 
 typedef struct ms_sched_opts {

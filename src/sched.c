@@ -127,11 +127,8 @@ static int train_one(sched *s, ms_job *r)
         }
         free(blob);
         blob = NULL;
-        r->final_epoch = e.epoch;
-        r->final_val_acc = e.val_acc;
         ms_progress_epoch(s->prog, slot, e.epoch, e.val_acc, e.val_loss, e.seconds, threads);
     }
-    snprintf(r->stop_reason, sizeof r->stop_reason, "%s", ms_stop_name(t.stop));
     how = t.stop == MS_STOP_EARLY ? "stopped early" : "done";
 out:
     ms_progress_end(s->prog, slot, how);
@@ -170,15 +167,17 @@ static void *worker(void *arg)
     }
 }
 
-static const ms_job *sort_base;
+typedef struct costed {
+    double cost;
+    int index;
+} costed;
 
 static int by_cost(const void *a, const void *b)
 {
-    const ms_job *x = &sort_base[*(const int *)a], *y = &sort_base[*(const int *)b];
-    double cx = ms_sched_cost(&x->cfg, x->epochs_done), cy = ms_sched_cost(&y->cfg, y->epochs_done);
-    if (cx != cy)
-        return cx < cy ? 1 : -1;
-    return *(const int *)a - *(const int *)b; /* stable: manifest order */
+    const costed *x = a, *y = b;
+    if (x->cost != y->cost)
+        return x->cost < y->cost ? 1 : -1;
+    return x->index - y->index; /* stable: manifest order */
 }
 
 int ms_sched_run(ms_store *st, const ms_data *data, ms_job *runs, int n,
@@ -191,11 +190,15 @@ int ms_sched_run(ms_store *st, const ms_data *data, ms_job *runs, int n,
     s.o = o;
     s.runs = runs;
     s.n = n;
+    /* The queue, longest first: each cost computed once, not per comparison. */
+    costed *c = ms_malloc((size_t)(n ? n : 1) * sizeof *c);
+    for (int i = 0; i < n; i++)
+        c[i] = (costed){ms_sched_cost(&runs[i].cfg, runs[i].epochs_done), i};
+    qsort(c, (size_t)n, sizeof *c, by_cost);
     s.order = ms_malloc((size_t)(n ? n : 1) * sizeof *s.order);
     for (int i = 0; i < n; i++)
-        s.order[i] = i;
-    sort_base = runs;
-    qsort(s.order, (size_t)n, sizeof *s.order, by_cost);
+        s.order[i] = c[i].index;
+    free(c);
     pthread_mutex_init(&s.mu, NULL);
     int64_t epochs = 0;
     for (int i = 0; i < n; i++)
