@@ -44,7 +44,24 @@ double ms_now(void);
 /* Bounded formatting into a fixed buffer; returns -1 on truncation. */
 int ms_snprintf(char *buf, size_t n, const char *fmt, ...) MS_PRINTF(3, 4);
 
-/* Write a whole file atomically: to a temporary name beside it, fsync, rename. */
+/* Output files. Only a regular file is ever replaced (never a symlink,
+ * device, FIFO or folder); temporaries are new files (mkstemp) beside the
+ * target, synced before they are renamed into place. */
+
+/* Before anything is written: path may be created or replaced, and is none
+ * of the inputs (same device and inode). */
+int ms_output_check(const char *path, const char *const *inputs, int ninputs);
+/* A new temporary file ".NAME.XXXXXX" in path's folder, mode 0644; its
+ * name (malloc'd) and an open descriptor in *fd, or NULL after an error. */
+char *ms_temp_beside(const char *path, int *fd);
+/* Rename a finished temporary over path (refused unless path is absent or
+ * a regular file), then sync the folder. */
+int ms_publish(const char *tmp, const char *path);
+/* Write a whole file atomically through ms_temp_beside and ms_publish. */
 int ms_write_file_atomic(const char *path, const void *data, size_t n);
+
+/* The writer lock of a database: flock on "<real path of db>.lock", held
+ * until *fd is closed or the process dies. */
+int ms_db_lock(const char *db, int *fd);
 
 #endif

@@ -160,6 +160,11 @@ int cmd_export(int argc, char **argv)
     if (status != MS_EXIT_OK)
         goto done;
     status = MS_EXIT_FAIL;
+    if (out) {
+        const char *in[] = {t.db};
+        if (ms_output_check(out, in, 1) < 0)
+            goto done;
+    }
     if (ms_export(t.st, t.sweep, table, format, &text, &len) < 0)
         goto done;
     if (out) {

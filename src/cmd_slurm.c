@@ -72,9 +72,14 @@ int cmd_merge(int argc, char **argv)
         ms_error("no shard databases to merge (see --help)");
         return MS_EXIT_USAGE;
     }
-    int n = argc - optind;
+    int n = argc - optind, lockfd = -1;
     ms_merge_stats s;
-    if (ms_merge(out, (const char *const *)(argv + optind), n, &s) < 0)
+    /* The same writer lock as `run`: a merge never writes under a live run. */
+    if (ms_db_lock(out, &lockfd) < 0)
+        return MS_EXIT_FAIL;
+    int rc = ms_merge(out, (const char *const *)(argv + optind), n, &s);
+    close(lockfd);
+    if (rc < 0)
         return MS_EXIT_FAIL;
     if (!quiet)
         fprintf(stderr,

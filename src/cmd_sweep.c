@@ -83,42 +83,6 @@ static int filter_only(const ms_manifest *m, const char *only, ms_run_spec *spec
     return rc;
 }
 
-/* One process per database: an advisory lock on "<db>.lock", released by
- * the kernel when the process dies, so a 'running' row left by a dead
- * process is known stale and is taken over. */
-static int lock_db(const char *db, int *fd_out)
-{
-    char *lp = NULL;
-    if (asprintf(&lp, "%s.lock", db) < 0)
-        abort();
-    int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        int e = errno;
-        char *dir = ms_strdup(db), *slash = strrchr(dir, '/');
-        if (slash)
-            slash[slash == dir] = '\0';
-        else
-            strcpy(dir, ".");
-        if (e == ENOENT)
-            ms_error("cannot create '%s': folder '%s' does not exist", db, dir);
-        else
-            ms_error("cannot write in folder '%s' (the database '%s' and its lock file live "
-                     "there): %s", dir, db, strerror(e));
-        free(dir);
-        free(lp);
-        return -1;
-    }
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        ms_error("another mlpsweep is running a sweep on '%s'", db);
-        close(fd);
-        free(lp);
-        return -1;
-    }
-    free(lp);
-    *fd_out = fd;
-    return 0;
-}
-
 static const char run_usage[] =
     "usage: mlpsweep run MANIFEST [--db FILE] [--jobs N] [--threads N] [--only NAME,...]\n"
     "                    [--shard I/N] [--retry-failed] [--data DIR] [--quiet]\n"
@@ -212,7 +176,7 @@ int cmd_run(int argc, char **argv)
                 all);
     }
     dbpath = db ? ms_strdup(db) : default_db(m.name, 1);
-    if (lock_db(dbpath, &lockfd) < 0)
+    if (ms_db_lock(dbpath, &lockfd) < 0)
         goto out;
     if (ms_store_open(dbpath, MS_STORE_CREATE, &st) < 0)
         goto out;

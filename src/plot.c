@@ -248,16 +248,43 @@ static int has_metric(const curves *c, int m)
 
 /* ---- the script ---- */
 
-/* A gnuplot single-quoted string: only the quote itself is special. */
+/* A string as a gnuplot string expression of single-quoted parts: gnuplot
+ * expands nothing inside single quotes (no backquotes, no escapes). A quote
+ * in the text ends the part and is added as the constant "'" (the doubled ''
+ * form fails at the start of a string). Every string from a manifest or a
+ * database reaches the script through here, so user text stays data gnuplot
+ * cannot evaluate. A control byte (a line break would end the command)
+ * becomes a space. Only where gnuplot takes an expression: titles, output. */
 static void gp_str(FILE *f, const char *s)
 {
     fputc('\'', f);
     for (; *s; s++) {
-        if (*s == '\'')
-            fputc('\'', f);
-        fputc(*s == '\n' ? ' ' : *s, f);
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '\'')
+            fputs("' . \"'\" . '", f);
+        else
+            fputc(ch < 0x20 || ch == 0x7f ? ' ' : ch, f);
     }
     fputc('\'', f);
+}
+
+/* Text with real line breaks, as single-quoted lines joined by the string
+ * operator: 'line 1' . "\n" . 'line 2' (only the constant "\n" is double-quoted). */
+static void gp_lines(FILE *f, const char *s)
+{
+    for (;;) {
+        const char *nl = strchr(s, '\n');
+        size_t n = nl ? (size_t)(nl - s) : strlen(s);
+        char *line = strndup(s, n);
+        if (!line)
+            abort();
+        gp_str(f, line);
+        free(line);
+        if (!nl)
+            break;
+        fputs(" . \"\\n\" . ", f);
+        s = nl + 1;
+    }
 }
 
 static const char *const palette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -548,20 +575,10 @@ static void write_figure(FILE *f, const figure *fg, const char *term, const char
             snprintf(n, sizeof n, "%d seeds", fg->seeds);
         if (asprintf(&t, "%s\n(mean of %s; shaded: min to max)", p->title, n) < 0)
             abort();
-        /* a real line break in the title: gnuplot's "\n" needs double quotes */
-        fputs("\"", f);
-        for (const char *s = t; *s; s++) {
-            if (*s == '"' || *s == '\\')
-                fputc('\\', f);
-            if (*s == '\n')
-                fputs("\\n", f);
-            else
-                fputc(*s, f);
-        }
-        fputs("\"", f);
+        gp_lines(f, t);
         free(t);
     } else
-        gp_str(f, p->title);
+        gp_lines(f, p->title);
     fputs(" font 'Sans,14'\n", f);
     for (int i = 0; i < p->npanels; i++)
         write_panel(f, fg, &p->panels[i]);
@@ -715,6 +732,12 @@ static int draw(ms_store *st, const char *sweep, const ms_plot *p, const char *g
         rc = 0;
         goto out;
     }
+    if (asprintf(&png, "%s/%s.png", outdir, p->name) < 0 ||
+        asprintf(&svg, "%s/%s.svg", outdir, p->name) < 0)
+        abort();
+    const char *in[] = {ms_store_path(st)};
+    if (ms_output_check(png, in, 1) < 0 || ms_output_check(svg, in, 1) < 0)
+        goto out;
     if (!(tpng = tmp_in(outdir, p->name, "png")) || !(tsvg = tmp_in(outdir, p->name, "svg")) ||
         !(script = tmp_in(outdir, p->name, "gp")) || !(errf = tmp_in(outdir, p->name, "log")))
         goto out;
@@ -723,7 +746,9 @@ static int draw(ms_store *st, const char *sweep, const ms_plot *p, const char *g
         ms_error("cannot write '%s': %s", script, strerror(errno));
         goto out;
     }
-    fprintf(f, "# mlpsweep plot '%s'\nreset\nset encoding utf8\n", p->name);
+    /* The name is checked plain (letters, digits, _ . -); a comment line
+     * ending in a backslash would continue onto the next. */
+    fprintf(f, "# mlpsweep plot %s\nreset\nset encoding utf8\n", p->name);
     fputs("set grid xtics ytics lt 1 lc rgb '#dddddd' lw 1\n"
           "set key opaque box lc rgb '#cccccc' samplen 3 spacing 1.1\n"
           "set border lc rgb '#444444'\nset tics nomirror\n",
@@ -741,19 +766,16 @@ static int draw(ms_store *st, const char *sweep, const ms_plot *p, const char *g
         ms_error("gnuplot wrote no figure for plot '%s'", p->name);
         goto out;
     }
-    if (asprintf(&png, "%s/%s.png", outdir, p->name) < 0 ||
-        asprintf(&svg, "%s/%s.svg", outdir, p->name) < 0)
-        abort();
-    if (sync_file(tpng) || sync_file(tsvg) || rename(tpng, png) != 0) {
+    if (sync_file(tpng) || sync_file(tsvg)) {
         ms_error("cannot write '%s': %s", png, strerror(errno));
         goto out;
     }
+    if (ms_publish(tpng, png) < 0)
+        goto out;
     free(tpng);
     tpng = NULL;
-    if (rename(tsvg, svg) != 0) {
-        ms_error("cannot write '%s': %s", svg, strerror(errno));
+    if (ms_publish(tsvg, svg) < 0)
         goto out;
-    }
     free(tsvg);
     tsvg = NULL;
     printf("%s\n%s\n", png, svg);

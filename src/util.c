@@ -1,9 +1,11 @@
 /* ms_util: errors, allocation, time, atomic file writes. */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE
 #include "ms_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,39 +108,158 @@ int ms_snprintf(char *buf, size_t n, const char *fmt, ...)
     return (r < 0 || (size_t)r >= n) ? -1 : r;
 }
 
+/* ---- safe output files ---- */
+
+/* The folder part of a path ("." when it has none), malloc'd. */
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return ms_strdup(".");
+    if (slash == path)
+        return ms_strdup("/");
+    return strndup(path, (size_t)(slash - path));
+}
+
+/* An output may replace a regular file, never a symlink, device, FIFO or
+ * folder: a planted symlink would send the write elsewhere, and replacing a
+ * device node (as root) breaks the system. */
+static int replaceable(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return errno == ENOENT ? 0 : ms_error("cannot write '%s': %s", path, strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return ms_error("'%s' exists and is not a regular file%s: refusing to replace it", path,
+                        S_ISLNK(st.st_mode) ? " (a symbolic link)" : "");
+    return 0;
+}
+
+int ms_output_check(const char *path, const char *const *inputs, int ninputs)
+{
+    if (replaceable(path) < 0)
+        return -1;
+    struct stat out, in;
+    if (stat(path, &out) != 0)
+        return 0;
+    for (int i = 0; i < ninputs; i++)
+        if (inputs[i] && stat(inputs[i], &in) == 0 && in.st_dev == out.st_dev &&
+            in.st_ino == out.st_ino)
+            return ms_error("'%s' is the input '%s': refusing to overwrite it", path, inputs[i]);
+    return 0;
+}
+
+char *ms_temp_beside(const char *path, int *fd_out)
+{
+    char *dir = dir_of(path), *tmp = NULL;
+    const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+    if (asprintf(&tmp, "%s/.%s.XXXXXX", dir, base) < 0)
+        abort();
+    free(dir);
+    /* mkstemp: a new file (O_EXCL), so nothing planted under the name is opened. */
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        ms_error("cannot write '%s': %s", path, strerror(errno));
+        free(tmp);
+        return NULL;
+    }
+    fchmod(fd, 0644); /* mkstemp's 0600 would make results private */
+    *fd_out = fd;
+    return tmp;
+}
+
+int ms_publish(const char *tmp, const char *path)
+{
+    if (replaceable(path) < 0)
+        return -1;
+    if (rename(tmp, path) != 0)
+        return ms_error("cannot write '%s': %s", path, strerror(errno));
+    /* The rename itself is durable only once the folder is synced. */
+    char *dir = dir_of(path);
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    free(dir);
+    return 0;
+}
+
 int ms_write_file_atomic(const char *path, const void *data, size_t n)
 {
-    size_t len = strlen(path);
-    char *tmp = ms_malloc(len + 32);
-    snprintf(tmp, len + 32, "%s.tmp.%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0) {
-        int e = errno;
-        free(tmp);
-        return ms_error("cannot write '%s': %s", path, strerror(e));
-    }
+    if (replaceable(path) < 0)
+        return -1;
+    int fd;
+    char *tmp = ms_temp_beside(path, &fd);
+    if (!tmp)
+        return -1;
     const char *p = data;
     size_t left = n;
-    while (left) {
+    int e = 0;
+    while (left && !e) {
         ssize_t w = write(fd, p, left);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0) {
-            int e = errno;
-            close(fd);
-            unlink(tmp);
-            free(tmp);
-            return ms_error("cannot write '%s': %s", path, strerror(e));
+        if (w < 0 && errno != EINTR)
+            e = errno;
+        else if (w > 0) {
+            p += w;
+            left -= (size_t)w;
         }
-        p += w;
-        left -= (size_t)w;
     }
-    if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
-        int e = errno;
+    if (!e && fsync(fd) != 0)
+        e = errno;
+    if (close(fd) != 0 && !e)
+        e = errno;
+    int rc = e ? ms_error("cannot write '%s': %s", path, strerror(e)) : ms_publish(tmp, path);
+    if (rc < 0)
         unlink(tmp);
-        free(tmp);
-        return ms_error("cannot write '%s': %s", path, strerror(e));
-    }
     free(tmp);
+    return rc;
+}
+
+int ms_db_lock(const char *db, int *fd_out)
+{
+    /* Keyed by the database's real file, so every path to one database (a
+     * symlink, ../x/db) meets the same lock. */
+    char *real = realpath(db, NULL), *lp = NULL;
+    if (!real) {
+        char *dir = dir_of(db), *rdir = realpath(dir, NULL);
+        const char *slash = strrchr(db, '/');
+        if (!rdir) {
+            int e = errno;
+            if (e == ENOENT)
+                ms_error("cannot create '%s': folder '%s' does not exist", db, dir);
+            else
+                ms_error("cannot use folder '%s': %s", dir, strerror(e));
+            free(dir);
+            return -1;
+        }
+        if (asprintf(&real, "%s/%s", rdir, slash ? slash + 1 : db) < 0)
+            abort();
+        free(dir);
+        free(rdir);
+    }
+    if (asprintf(&lp, "%s.lock", real) < 0)
+        abort();
+    free(real);
+    int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) {
+        int e = errno;
+        char *dir = dir_of(lp);
+        if (e == ELOOP)
+            ms_error("'%s' is a symbolic link: refusing to use it as the lock of '%s'", lp, db);
+        else
+            ms_error("cannot write in folder '%s' (the database '%s' and its lock file live "
+                     "there): %s", dir, db, strerror(e));
+        free(dir);
+        free(lp);
+        return -1;
+    }
+    free(lp);
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        ms_error("another mlpsweep is writing to '%s'", db);
+        close(fd);
+        return -1;
+    }
+    *fd_out = fd;
     return 0;
 }

@@ -321,7 +321,7 @@ static void test_one_process_per_db(void **state)
     assert_true(asprintf(&args, "run %s --db %s", m, db) > 0);
     assert_int_equal(sh(args, &err), 1);
     char *want = NULL;
-    assert_true(asprintf(&want, "mlpsweep: another mlpsweep is running a sweep on '%s'\n", db) > 0);
+    assert_true(asprintf(&want, "mlpsweep: another mlpsweep is writing to '%s'\n", db) > 0);
     assert_string_equal(err, want);
     kill(pid, SIGTERM);
     assert_int_equal(wait_exit(pid), 130);

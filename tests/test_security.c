@@ -1,0 +1,402 @@
+/* Security and integrity of what mlpsweep writes (issue 15):
+ *
+ * - No user text reaches gnuplot as code: hostile titles, tasks and paths
+ *   (backquotes, $(), system(), ;, quotes, line breaks, backslashes) in a
+ *   manifest, in the database alone, and in a merged shard, with one seed and
+ *   several, run nothing and come out as literal text.
+ * - Outputs never clobber: a symlink, a device node or the database being
+ *   read is refused as an output, and nothing behind it changes.
+ * - The writer lock is one per database file, whatever path reaches it, and
+ *   merge takes it too. */
+#include "ms_test.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/sysmacros.h>
+
+static char *g_data; /* a tiny MNIST-like data folder */
+
+/* Run a shell command line (stdout and stderr into *err when non-NULL). */
+static int shell(const char *line, char **err)
+{
+    char *cmd = NULL, *ef = ms_tpath("stderr");
+    if (asprintf(&cmd, "{ %s; } >/dev/null 2>%s </dev/null", line, ef) < 0)
+        abort();
+    int st = system(cmd);
+    free(cmd);
+    if (err)
+        *err = ms_read_file(ef);
+    free(ef);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static int msf(char **err, const char *fmt, ...) MS_PRINTF(2, 3);
+static int msf(char **err, const char *fmt, ...)
+{
+    char *args = NULL, *line = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    if (vasprintf(&args, fmt, ap) < 0)
+        abort();
+    va_end(ap);
+    if (asprintf(&line, "%s %s", MS_BIN, args) < 0)
+        abort();
+    int rc = shell(line, err);
+    if (rc && err && *err)
+        fprintf(stderr, "%s -> exit %d: %s\n", line, rc, *err);
+    free(args);
+    free(line);
+    return rc;
+}
+
+static int exists(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0;
+}
+
+/* Every way a string could become code in gnuplot (or a shell behind it),
+ * each trying to create a file named PWNED-<n> in the group folder. The
+ * title is a YAML double-quoted string, so \n is a real line break. */
+static char *hostile(int n)
+{
+    char *s = NULL;
+    const char *d = ms_group_tmp;
+    if (asprintf(&s,
+                 "A `touch %s/PWNED-%da` B $(touch %s/PWNED-%db) C\\n"
+                 "' . system('touch %s/PWNED-%dc') . ' D \\\" ; ! touch %s/PWNED-%dd \\\\",
+                 d, n, d, n, d, n, d, n) < 0)
+        abort();
+    return s;
+}
+
+static void assert_no_pwned(void)
+{
+    char *err = NULL;
+    char *cmd = NULL;
+    if (asprintf(&cmd, "ls %s | grep -c PWNED", ms_group_tmp) < 0)
+        abort();
+    int found = shell(cmd, &err) == 0; /* grep -c exits 0 when it matched */
+    if (found)
+        fprintf(stderr, "a hostile string ran a command: %s\n", err);
+    assert_false(found);
+    free(cmd);
+    free(err);
+}
+
+/* A manifest whose every free-text field is hostile; `seeds` as given. */
+static char *write_manifest(const char *name, const char *seeds, int n)
+{
+    char *path = NULL, *text = NULL, *h = hostile(n);
+    if (asprintf(&path, "%s/%s.yaml", ms_group_tmp, name) < 0 ||
+        asprintf(&text,
+                 "name: %s\n"
+                 "data:\n  dir: %s\n  train: 320\n  val: 40\n"
+                 "defaults:\n  hidden: [8]\n  epochs: 1\n  seeds: %s\n"
+                 "variants:\n"
+                 "  - name: a\n    task: \"%s\"\n"
+                 "  - name: b\n    hidden: [6]\n    task: \"%s\"\n"
+                 "plots:\n"
+                 "  - name: fig\n    title: \"%s\"\n    variants: [a]\n    reference: b\n"
+                 "  - name: fig2\n    title: \"%s\"\n    variants: [a, b]\n"
+                 "    metrics: [[batch_loss, val_loss], accuracy]\n    x: epoch\n",
+                 name, g_data, seeds, h, h, h, h) < 0)
+        abort();
+    ms_write_text(path, text);
+    free(text);
+    free(h);
+    return path;
+}
+
+/* The figures exist and hold the title's text literally. */
+static void assert_figures(const char *outdir)
+{
+    char path[4096];
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/%s.svg", outdir, i ? "fig2" : "fig");
+        char *svg = ms_read_file(path);
+        assert_non_null(svg);
+        assert_non_null(strstr(svg, "`touch "));
+        assert_non_null(strstr(svg, "$(touch "));
+        assert_non_null(strstr(svg, "system("));
+        free(svg);
+        snprintf(path, sizeof path, "%s/%s.png", outdir, i ? "fig2" : "fig");
+        assert_true(exists(path));
+    }
+}
+
+static void injection(const char *name, const char *seeds, int n)
+{
+    char *m = write_manifest(name, seeds, n), *err = NULL;
+    char db[4096], out[4096];
+    snprintf(db, sizeof db, "%s/%s.db", ms_group_tmp, name);
+    snprintf(out, sizeof out, "%s/%s-plots", ms_group_tmp, name);
+    assert_int_equal(msf(&err, "run '%s' --db '%s' --quiet", m, db), 0);
+    free(err);
+    /* From the manifest, then from the database alone (its recorded manifest). */
+    assert_int_equal(msf(&err, "plot '%s' --db '%s' --out '%s'", m, db, out), 0);
+    free(err);
+    assert_no_pwned();
+    assert_figures(out);
+    snprintf(out, sizeof out, "%s/%s-plots-db", ms_group_tmp, name);
+    assert_int_equal(msf(&err, "plot --db '%s' --out '%s'", db, out), 0);
+    free(err);
+    assert_no_pwned();
+    assert_figures(out);
+    /* Every table format carries the text, and nothing runs. */
+    const char *fmts[] = {"csv", "md", "latex", "json"};
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(msf(&err, "export --db '%s' --format %s", db, fmts[i]), 0);
+        free(err);
+    }
+    assert_no_pwned();
+    free(m);
+}
+
+static void test_injection_one_seed(void **state)
+{
+    (void)state;
+    injection("one", "[1]", 1);
+}
+
+static void test_injection_several_seeds(void **state)
+{
+    (void)state;
+    injection("several", "[1, 2]", 2);
+}
+
+/* Two shards merged, then plotted from the merged database alone. */
+static void test_injection_merged_shards(void **state)
+{
+    (void)state;
+    char *m = write_manifest("merged", "[1, 2]", 3), *err = NULL;
+    char db[4096], s1[4096], s2[4096], out[4096];
+    snprintf(db, sizeof db, "%s/merged.db", ms_group_tmp);
+    snprintf(s1, sizeof s1, "%s/shard-1.db", ms_group_tmp);
+    snprintf(s2, sizeof s2, "%s/shard-2.db", ms_group_tmp);
+    snprintf(out, sizeof out, "%s/merged-plots", ms_group_tmp);
+    assert_int_equal(msf(&err, "run '%s' --db '%s' --shard 0/2 --quiet", m, s1), 0);
+    free(err);
+    assert_int_equal(msf(&err, "run '%s' --db '%s' --shard 1/2 --quiet", m, s2), 0);
+    free(err);
+    assert_int_equal(msf(&err, "merge --db '%s' '%s' '%s' --quiet", db, s1, s2), 0);
+    free(err);
+    assert_int_equal(msf(&err, "plot --db '%s' --out '%s'", db, out), 0);
+    free(err);
+    assert_no_pwned();
+    assert_figures(out);
+    free(m);
+}
+
+/* A hostile output folder name goes to gnuplot as a path: still data. */
+static void test_injection_output_path(void **state)
+{
+    (void)state;
+    char *m = write_manifest("paths", "[1, 2]", 4), *err = NULL;
+    char db[4096], out[4096];
+    snprintf(db, sizeof db, "%s/paths.db", ms_group_tmp);
+    snprintf(out, sizeof out, "%s/o`touch pwn-path`'x", ms_group_tmp);
+    assert_int_equal(msf(&err, "run '%s' --db '%s' --quiet", m, db), 0);
+    free(err);
+    /* Run through the environment so no shell parses the name. */
+    setenv("MS_OUTDIR", out, 1);
+    assert_int_equal(msf(&err, "plot --db '%s' --out \"$MS_OUTDIR\"", db), 0);
+    free(err);
+    unsetenv("MS_OUTDIR");
+    assert_figures(out);
+    assert_false(exists("pwn-path"));
+    assert_no_pwned();
+    free(m);
+}
+
+/* ---- safe writes ---- */
+
+/* A finished one-run sweep database for the write tests. */
+static char *small_db(const char *name)
+{
+    char *m = write_manifest(name, "[1]", 9), *err = NULL, *db = NULL;
+    if (asprintf(&db, "%s/%s.db", ms_group_tmp, name) < 0)
+        abort();
+    assert_int_equal(msf(&err, "run '%s' --db '%s' --quiet --only a", m, db), 0);
+    free(err);
+    free(m);
+    return db;
+}
+
+static void test_export_refuses_symlink(void **state)
+{
+    (void)state;
+    char *db = small_db("sym"), *err = NULL;
+    char victim[4096], link[4096];
+    snprintf(victim, sizeof victim, "%s/victim.txt", ms_group_tmp);
+    snprintf(link, sizeof link, "%s/out.csv", ms_group_tmp);
+    ms_write_text(victim, "precious\n");
+    assert_int_equal(symlink(victim, link), 0);
+    assert_int_equal(msf(&err, "export --db '%s' -o '%s'", db, link), 1);
+    assert_non_null(strstr(err, "is not a regular file"));
+    free(err);
+    char *v = ms_read_file(victim);
+    assert_string_equal(v, "precious\n");
+    free(v);
+    struct stat st;
+    assert_int_equal(lstat(link, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    /* A regular file is replaced, and no temporary is left beside it. */
+    unlink(link);
+    ms_write_text(link, "old\n");
+    assert_int_equal(msf(&err, "export --db '%s' -o '%s'", db, link), 0);
+    free(err);
+    v = ms_read_file(link);
+    assert_non_null(strstr(v, "variant"));
+    free(v);
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "ls -a %s | grep -c '^\\.out\\.csv\\.'", ms_group_tmp);
+    assert_int_not_equal(shell(cmd, NULL), 0); /* grep found none */
+    free(db);
+}
+
+/* Special files made here, never the system's own: a regression must not
+ * be able to replace /dev/null. A FIFO always; a character device (the null
+ * device's numbers) where mknod is allowed (root, as in CI). */
+static void test_export_refuses_device(void **state)
+{
+    (void)state;
+    char *db = small_db("dev"), *err = NULL;
+    char fifo[4096], dev[4096];
+    snprintf(fifo, sizeof fifo, "%s/fifo.csv", ms_group_tmp);
+    snprintf(dev, sizeof dev, "%s/null.csv", ms_group_tmp);
+    assert_int_equal(mkfifo(fifo, 0644), 0);
+    assert_int_equal(msf(&err, "export --db '%s' -o '%s'", db, fifo), 1);
+    assert_non_null(strstr(err, "exists and is not a regular file"));
+    free(err);
+    struct stat st;
+    assert_int_equal(lstat(fifo, &st), 0);
+    assert_true(S_ISFIFO(st.st_mode));
+    if (mknod(dev, S_IFCHR | 0666, makedev(1, 3)) == 0) {
+        assert_int_equal(msf(&err, "export --db '%s' -o '%s'", db, dev), 1);
+        assert_non_null(strstr(err, "exists and is not a regular file"));
+        free(err);
+        assert_int_equal(lstat(dev, &st), 0);
+        assert_true(S_ISCHR(st.st_mode));
+    } else
+        fprintf(stderr, "(no mknod here: the device-node case is not run)\n");
+    free(db);
+}
+
+static void test_export_refuses_own_database(void **state)
+{
+    (void)state;
+    char *db = small_db("self"), *err = NULL;
+    long before = ms_db_count(db, "SELECT count(*) FROM epochs");
+    assert_true(before > 0);
+    assert_int_equal(msf(&err, "export --db '%s' -o '%s'", db, db), 1);
+    assert_non_null(strstr(err, "refusing to overwrite it"));
+    free(err);
+    /* The same file through another path (a hard link) is the same input. */
+    char other[4096];
+    snprintf(other, sizeof other, "%s/self-link.db", ms_group_tmp);
+    assert_int_equal(link(db, other), 0);
+    assert_int_equal(msf(&err, "export --db '%s' -o '%s'", db, other), 1);
+    assert_non_null(strstr(err, "refusing to overwrite it"));
+    free(err);
+    assert_int_equal(ms_db_count(db, "SELECT count(*) FROM epochs"), before);
+    free(db);
+}
+
+static void test_plot_refuses_symlinked_figure(void **state)
+{
+    (void)state;
+    char *db = small_db("plotsym"), *err = NULL;
+    char out[4096], victim[4096], link[4096];
+    snprintf(out, sizeof out, "%s/plotsym-out", ms_group_tmp);
+    snprintf(victim, sizeof victim, "%s/plot-victim", ms_group_tmp);
+    snprintf(link, sizeof link, "%.4000s/fig.svg", out);
+    assert_int_equal(mkdir(out, 0755), 0);
+    ms_write_text(victim, "precious\n");
+    assert_int_equal(symlink(victim, link), 0);
+    assert_int_equal(msf(&err, "plot --db '%s' --out '%s'", db, out), 1);
+    assert_non_null(strstr(err, "is not a regular file"));
+    free(err);
+    char *v = ms_read_file(victim);
+    assert_string_equal(v, "precious\n");
+    free(v);
+    free(db);
+}
+
+/* ---- the writer lock ---- */
+
+static void test_lock_is_per_file(void **state)
+{
+    (void)state;
+    char db[4096], link[4096], dotted[4096];
+    snprintf(db, sizeof db, "%s/locked.db", ms_group_tmp);
+    snprintf(link, sizeof link, "%s/locked-link.db", ms_group_tmp);
+    ms_write_text(db, "");
+    assert_int_equal(symlink(db, link), 0);
+    snprintf(dotted, sizeof dotted, "%s/../%s/locked.db", ms_group_tmp,
+             strrchr(ms_group_tmp, '/') + 1);
+    int fd = -1, fd2 = -1;
+    assert_int_equal(ms_db_lock(db, &fd), 0);
+    ms_capture c;
+    ms_capture_start(&c);
+    int r1 = ms_db_lock(link, &fd2), r2 = ms_db_lock(dotted, &fd2);
+    char *msg = ms_capture_end(&c);
+    assert_int_equal(r1, -1);
+    assert_int_equal(r2, -1);
+    assert_non_null(strstr(msg, "another mlpsweep is writing to"));
+    free(msg);
+    close(fd);
+    assert_int_equal(ms_db_lock(link, &fd2), 0); /* free again */
+    close(fd2);
+}
+
+static void test_merge_takes_the_lock(void **state)
+{
+    (void)state;
+    char *db = small_db("mergelock"), *err = NULL;
+    char out[4096];
+    snprintf(out, sizeof out, "%s/mergelock-out.db", ms_group_tmp);
+    int fd = -1;
+    assert_int_equal(ms_db_lock(out, &fd), 0);
+    assert_int_equal(msf(&err, "merge --db '%s' '%s' --quiet", out, db), 1);
+    assert_non_null(strstr(err, "another mlpsweep is writing to"));
+    free(err);
+    assert_false(exists(out));
+    close(fd);
+    assert_int_equal(msf(&err, "merge --db '%s' '%s' --quiet", out, db), 0);
+    free(err);
+    free(db);
+}
+
+static int setup(void **state)
+{
+    ms_group_tmp_setup(state);
+    if (asprintf(&g_data, "%s/data", ms_group_tmp) < 0)
+        abort();
+    mkdir(g_data, 0755);
+    ms_make_dataset(g_data, 320, 40, 0);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    free(g_data);
+    return ms_group_tmp_teardown(state);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_injection_one_seed),
+        cmocka_unit_test(test_injection_several_seeds),
+        cmocka_unit_test(test_injection_merged_shards),
+        cmocka_unit_test(test_injection_output_path),
+        cmocka_unit_test(test_export_refuses_symlink),
+        cmocka_unit_test(test_export_refuses_device),
+        cmocka_unit_test(test_export_refuses_own_database),
+        cmocka_unit_test(test_plot_refuses_symlinked_figure),
+        cmocka_unit_test(test_lock_is_per_file),
+        cmocka_unit_test(test_merge_takes_the_lock),
+    };
+    return cmocka_run_group_tests_name("security", tests, setup, teardown);
+}
