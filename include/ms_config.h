@@ -13,6 +13,13 @@
 #define MS_MAX_WIDTH 65536 /* units in one layer at most */
 #define MS_CLASSES 10
 
+/* The arithmetic of training, as a version. A run's configuration (and so
+ * its identity, config_hash) includes it, so a database never mixes results
+ * of two: a newer mlpsweep trains such a run afresh instead of resuming it.
+ *   1  dense float32 products (mlpsweep before the sparse first layer)
+ *   2  the first layer over the nonzero pixels (ms_sp_* in ms_kernels.h) */
+#define MS_NUMERICS 2
+
 typedef enum { MS_ACT_SIGMOID = 0, MS_ACT_IMPROVED_SIGMOID = 1 } ms_activation;
 typedef enum { MS_INIT_UNIFORM = 0, MS_INIT_FANIN_NORMAL = 1 } ms_init;
 
@@ -48,7 +55,8 @@ int64_t ms_config_params(const ms_config *c, int input_width);
 /* Hidden sizes as "64,64" into buf. */
 void ms_config_hidden_str(const ms_config *c, char *buf, size_t n);
 
-/* Canonical JSON of every setting that affects results (stable key order). */
+/* Canonical JSON of every setting that affects results (stable key order),
+ * MS_NUMERICS included. */
 char *ms_config_json(const ms_config *c); /* caller frees */
 
 /* One-line check of value ranges; prints the first problem and returns -1. */

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ms_kernels.h"
+
 #define MS_PIXELS 784
 #define MS_INPUT (MS_PIXELS + 1) /* pixels plus the constant bias input */
 
@@ -29,6 +31,11 @@ typedef struct ms_dataset {
     int n;            /* images */
     uint8_t *pixels;  /* (n, 784), owned */
     uint8_t *labels;  /* (n), each < 10, owned */
+    /* The nonzero pixels of each image (MNIST: about 19%), for the first
+     * layer: image i's are nz_col/nz_val[nz_start[i] .. nz_start[i+1]). */
+    uint32_t *nz_start; /* (n + 1) */
+    uint16_t *nz_col;   /* pixel index, increasing within an image */
+    uint8_t *nz_val;    /* its value, never 0 */
 } ms_dataset;
 
 typedef struct ms_data {
@@ -36,6 +43,9 @@ typedef struct ms_data {
     double mean, std;  /* over all training pixels (population std) */
     float lut_f[256];  /* (p - mean) / std, rounded to float */
     double lut_d[256];
+    /* The same values as zero + delta[p], zero the value of a 0 pixel. */
+    float zero_f, delta_f[256];
+    double zero_d, delta_d[256];
 } ms_data;
 
 /* Find "<stem>" or "<stem>.gz" under dir; 0 and the path in buf, or -1. */
@@ -46,7 +56,8 @@ int ms_data_find(const char *dir, const char *stem, char *buf, size_t n);
 int ms_data_load(const char *dir, int ntrain, int nval, ms_data *d);
 void ms_data_release(ms_data *d);
 
-/* Set mean/std and the lookup tables from d->train. */
+/* Set mean/std and the lookup tables from d->train, and index the nonzero
+ * pixels of both splits. */
 void ms_data_normalise(ms_data *d);
 
 /* X (n, 785) = normalised rows idx[0..n) of s, then a 1 in the last column.
@@ -55,5 +66,13 @@ void ms_data_gather_f(const ms_data *d, const ms_dataset *s, const int32_t *idx,
                       float *X);
 void ms_data_gather_d(const ms_data *d, const ms_dataset *s, const int32_t *idx, int first, int n,
                       double *X);
+
+/* Views of rows idx[0..n) (or first..first+n-1 when idx is NULL) as sparse
+ * rows for the first layer: fills col/val/count (each n long); the view
+ * points into s and d. */
+void ms_data_sparse_f(const ms_data *d, const ms_dataset *s, const int32_t *idx, int first, int n,
+                      const uint16_t **col, const uint8_t **val, int *count, ms_sparse_f *out);
+void ms_data_sparse_d(const ms_data *d, const ms_dataset *s, const int32_t *idx, int first, int n,
+                      const uint16_t **col, const uint8_t **val, int *count, ms_sparse_d *out);
 
 #endif

@@ -2,27 +2,66 @@
  *
  * Every fast kernel has a naive reference beside it (the test oracle). Both
  * compute each output element as ONE fused multiply-add chain over the
- * reduction index in increasing order, starting from zero, so fast and naive
- * agree bit for bit, and so does any split of the outputs over threads: work is
- * divided into fixed tiles of outputs, never across the reduction. Results do
- * not depend on the thread count.
+ * reduction index in increasing order, starting from a fixed value, so fast
+ * and naive agree bit for bit, whatever the ISA, the register tile or the
+ * split of the outputs over threads: work is divided into tiles of outputs,
+ * never across the reduction. Results do not depend on the thread count.
  *
  * _f is float32 (training), _d is float64 (the gradient check runs the same
- * code in double). nthreads <= 1 runs without an OpenMP parallel region. */
+ * code in double). The float kernels use AVX-512 or AVX2+FMA intrinsics when
+ * the build targets them (ms_kernels_isa() says which), else the generic C
+ * that the double instance uses. nthreads <= 1 runs without an OpenMP
+ * parallel region; inside one, the kernels share the work of the team. */
 #ifndef MS_KERNELS_H
 #define MS_KERNELS_H
 
+#include <stdint.h>
+
+/* The first layer reads MNIST rows as their nonzero pixels: a pixel of value
+ * 0 has the normalised value `zero` (about -0.425), the others zero + d[p].
+ * Row r has count[r] nonzero pixels, columns col[r][i] (increasing) and
+ * values val[r][i] (the raw byte p); the input's last column is the constant
+ * bias input 1. */
+#define MS_SPARSE_DECL(R, S)                                                                       \
+    typedef struct ms_sparse_##S {                                                                 \
+        int rows;                                                                                  \
+        const uint16_t *const *col;                                                                \
+        const uint8_t *const *val;                                                                 \
+        const int *count;                                                                          \
+        R zero;         /* normalised value of a 0 pixel */                                        \
+        const R *delta; /* (256) normalised value of p minus zero */                               \
+    } ms_sparse_##S;
+
 #define MS_KERNEL_DECLS(R, S)                                                                      \
+    MS_SPARSE_DECL(R, S)                                                                           \
     /* Y (B,N) = X (B,K) W (K,N) */                                                                \
     void ms_mm_nn_##S(R *Y, const R *X, const R *W, int B, int K, int N, int nthreads);            \
     void ms_mm_nn_ref_##S(R *Y, const R *X, const R *W, int B, int K, int N);                      \
     /* G (K,N) = X^T (K,B) D (B,N) / B: the batch-mean weight gradient */                         \
-    void ms_mm_tn_##S(R *G, const R *X, const R *D, int B, int K, int N, int nthreads);            \
+    void ms_mm_tn_##S(R *G, const R *X, const R *D, int B, int K, int N, int nthreads); \
     void ms_mm_tn_ref_##S(R *G, const R *X, const R *D, int B, int K, int N);                      \
     /* WT (N,K) = W (K,N)^T */                                                                     \
-    void ms_transpose_##S(R *WT, const R *W, int K, int N);
+    void ms_transpose_##S(R *WT, const R *W, int K, int N);                                        \
+    /* The first layer on sparse rows, W (K,N) with K = pixels + 1 (bias last).                    \
+     * base (N): W[K-1][j], then one FMA chain of zero * W[k][j], k = 0..K-2.                       \
+     * Y (B,N): row r = base, then one FMA chain of delta[val] * W[col][j] over                     \
+     * the row's nonzero pixels in order: the product of the full input rows.  */                  \
+    void ms_sp_base_##S(R *base, const R *W, int K, int N, R zero);                                \
+    void ms_sp_base_ref_##S(R *base, const R *W, int K, int N, R zero);                            \
+    void ms_sp_nn_##S(R *Y, const ms_sparse_##S *X, const R *base, const R *W, int N,              \
+                      int nthreads);                                                               \
+    void ms_sp_nn_ref_##S(R *Y, const ms_sparse_##S *X, const R *base, const R *W, int N);         \
+    /* G (K,N) = X^T D / B for the sparse rows: s_j = sum_b D[b][j] (plain adds,                   \
+     * b increasing); G[k][j] = (zero * s_j, then one FMA chain of delta * D[b][j]                  \
+     * over the rows b whose pixel k is nonzero, b increasing) / B; bias row                        \
+     * G[K-1][j] = s_j / B. */                                                                     \
+    void ms_sp_tn_##S(R *G, const ms_sparse_##S *X, const R *D, int K, int N, int nthreads);       \
+    void ms_sp_tn_ref_##S(R *G, const ms_sparse_##S *X, const R *D, int K, int N);
 
 MS_KERNEL_DECLS(float, f)
 MS_KERNEL_DECLS(double, d)
+
+/* The instruction set of the float kernels: "avx512", "avx2" or "generic". */
+const char *ms_kernels_isa(void);
 
 #endif

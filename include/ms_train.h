@@ -68,6 +68,10 @@ typedef struct ms_trainer {
     int nthreads;
     int32_t *order;
     ms_work_f work;    /* the training batch */
+    const uint16_t **sp_col; /* its rows as sparse input (batch each) */
+    const uint8_t **sp_val;
+    int *sp_count;
+    ms_sparse_f sp_in;
     ms_work_f *ework;  /* one per thread, for validation chunks */
     int nework;
     double *chunk_loss;

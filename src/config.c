@@ -85,10 +85,11 @@ char *ms_config_json(const ms_config *c)
     snprintf(buf, cap,
              "{\"hidden\":[%s],\"activation\":\"%s\",\"init\":\"%s\",\"lr\":%.17g,"
              "\"momentum\":%.17g,\"batch\":%d,\"epochs\":%d,\"val_per_epoch\":%d,"
-             "\"early_stop\":%d,\"shuffle\":%s,\"seed\":%llu,\"train\":%d,\"val\":%d}",
+             "\"early_stop\":%d,\"shuffle\":%s,\"seed\":%llu,\"train\":%d,\"val\":%d,"
+             "\"numerics\":%d}",
              hid, ms_activation_name(c->activation), ms_init_name(c->init), c->lr, c->momentum,
              c->batch, c->epochs, c->val_per_epoch, c->early_stop, c->shuffle ? "true" : "false",
-             (unsigned long long)c->seed, c->train_size, c->val_size);
+             (unsigned long long)c->seed, c->train_size, c->val_size, MS_NUMERICS);
     return buf;
 }
 

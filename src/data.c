@@ -178,6 +178,30 @@ out:
     return rc;
 }
 
+static void index_nonzero(ms_dataset *s)
+{
+    free(s->nz_start);
+    free(s->nz_col);
+    free(s->nz_val);
+    size_t nnz = 0, n = (size_t)s->n;
+    for (size_t i = 0; i < n * MS_PIXELS; i++)
+        nnz += s->pixels[i] != 0;
+    s->nz_start = ms_malloc((n + 1) * sizeof *s->nz_start);
+    s->nz_col = ms_malloc((nnz ? nnz : 1) * sizeof *s->nz_col);
+    s->nz_val = ms_malloc(nnz ? nnz : 1);
+    size_t e = 0;
+    for (size_t i = 0; i < n; i++) {
+        s->nz_start[i] = (uint32_t)e;
+        const uint8_t *p = s->pixels + i * MS_PIXELS;
+        for (int k = 0; k < MS_PIXELS; k++)
+            if (p[k]) {
+                s->nz_col[e] = (uint16_t)k;
+                s->nz_val[e++] = p[k];
+            }
+    }
+    s->nz_start[n] = (uint32_t)e;
+}
+
 void ms_data_normalise(ms_data *d)
 {
     /* Exact integer sums: the mean and variance do not depend on summation order. */
@@ -197,6 +221,14 @@ void ms_data_normalise(ms_data *d)
         d->lut_d[p] = ((double)p - d->mean) / sd;
         d->lut_f[p] = (float)d->lut_d[p];
     }
+    d->zero_d = d->lut_d[0];
+    d->zero_f = (float)d->zero_d;
+    for (int p = 0; p < 256; p++) {
+        d->delta_d[p] = d->lut_d[p] - d->lut_d[0];
+        d->delta_f[p] = (float)d->delta_d[p];
+    }
+    index_nonzero(&d->train);
+    index_nonzero(&d->val);
 }
 
 int ms_data_load(const char *dir, int ntrain, int nval, ms_data *d)
@@ -216,6 +248,9 @@ static void dataset_release(ms_dataset *s)
 {
     free(s->pixels);
     free(s->labels);
+    free(s->nz_start);
+    free(s->nz_col);
+    free(s->nz_val);
     memset(s, 0, sizeof *s);
 }
 
@@ -241,3 +276,23 @@ void ms_data_release(ms_data *d)
     }
 GATHER(ms_data_gather_f, float, lut_f)
 GATHER(ms_data_gather_d, double, lut_d)
+
+#define SPARSE(NAME, T, SUF)                                                                       \
+    void NAME(const ms_data *d, const ms_dataset *s, const int32_t *idx, int first, int n,        \
+              const uint16_t **col, const uint8_t **val, int *count, ms_sparse_##SUF *out)         \
+    {                                                                                              \
+        for (int r = 0; r < n; r++) {                                                              \
+            size_t i = (size_t)(idx ? idx[r] : first + r);                                         \
+            col[r] = s->nz_col + s->nz_start[i];                                                   \
+            val[r] = s->nz_val + s->nz_start[i];                                                   \
+            count[r] = (int)(s->nz_start[i + 1] - s->nz_start[i]);                                 \
+        }                                                                                          \
+        out->rows = n;                                                                             \
+        out->col = col;                                                                            \
+        out->val = val;                                                                            \
+        out->count = count;                                                                        \
+        out->zero = d->zero_##SUF;                                                                 \
+        out->delta = d->delta_##SUF;                                                               \
+    }
+SPARSE(ms_data_sparse_f, float, f)
+SPARSE(ms_data_sparse_d, double, d)

@@ -1,5 +1,7 @@
 /* Template body of the kernels; included by kernels.c with R (the real type),
- * S (the name suffix) and FMA (fmaf or fma) defined. */
+ * S (the name suffix) and FMA (fmaf or fma) defined. Defines the references,
+ * the generic (plain C) kernels gen_*, and the transpose; kernels.c decides
+ * which kernel each public name runs. */
 
 #define CAT_(a, b) a##_##b
 #define CAT(a, b) CAT_(a, b)
@@ -55,7 +57,7 @@ static const R *NAME(pad_strip)(R *buf, const R *Bm, long ldb, int T, int j0, in
             free(scratch_);                                                                        \
     } while (0)
 
-void NAME(ms_mm_nn)(R *Y, const R *X, const R *W, int B, int K, int N, int nthreads)
+MS_UNUSED static void NAME(gen_nn)(R *Y, const R *X, const R *W, int B, int K, int N, int nthreads)
 {
     int mt = (B + MR - 1) / MR, nt = (N + NR - 1) / NR;
     int tiles = mt * nt, jt = (nt - 1) * NR;
@@ -90,7 +92,7 @@ void NAME(ms_mm_nn_ref)(R *Y, const R *X, const R *W, int B, int K, int N)
         }
 }
 
-void NAME(ms_mm_tn)(R *G, const R *X, const R *D, int B, int K, int N, int nthreads)
+MS_UNUSED static void NAME(gen_tn)(R *G, const R *X, const R *D, int B, int K, int N, int nthreads)
 {
     int mt = (K + MR - 1) / MR, nt = (N + NR - 1) / NR;
     int tiles = mt * nt, jt = (nt - 1) * NR;
@@ -131,6 +133,152 @@ void NAME(ms_transpose)(R *WT, const R *W, int K, int N)
     for (int k = 0; k < K; k++)
         for (int j = 0; j < N; j++)
             WT[(long)j * K + k] = W[(long)k * N + j];
+}
+
+
+/* ---- the first layer on sparse rows ---- */
+
+void NAME(ms_sp_base_ref)(R *base, const R *W, int K, int N, R zero)
+{
+    for (int j = 0; j < N; j++) {
+        R c = W[(long)(K - 1) * N + j];
+        for (int k = 0; k < K - 1; k++)
+            c = FMA(zero, W[(long)k * N + j], c);
+        base[j] = c;
+    }
+}
+
+void NAME(ms_sp_nn_ref)(R *Y, const NAME(ms_sparse) *X, const R *base, const R *W, int N)
+{
+    for (int r = 0; r < X->rows; r++)
+        for (int j = 0; j < N; j++) {
+            R c = base[j];
+            for (int i = 0; i < X->count[r]; i++)
+                c = FMA(X->delta[X->val[r][i]], W[(long)X->col[r][i] * N + j], c);
+            Y[(long)r * N + j] = c;
+        }
+}
+
+void NAME(ms_sp_tn_ref)(R *G, const NAME(ms_sparse) *X, const R *D, int K, int N)
+{
+    int B = X->rows;
+    for (int j = 0; j < N; j++) {
+        R sum = 0;
+        for (int b = 0; b < B; b++)
+            sum += D[(long)b * N + j];
+        for (int k = 0; k < K - 1; k++) {
+            R c = X->zero * sum;
+            for (int b = 0; b < B; b++)
+                for (int i = 0; i < X->count[b]; i++) /* a linear search: the oracle stays plain */
+                    if (X->col[b][i] == k)
+                        c = FMA(X->delta[X->val[b][i]], D[(long)b * N + j], c);
+            G[(long)k * N + j] = c / (R)B;
+        }
+        G[(long)(K - 1) * N + j] = sum / (R)B;
+    }
+}
+
+/* Generic: the same chains, with j innermost so plain C vectorizes. */
+MS_UNUSED static void NAME(gen_sp_base)(R *base, const R *W, int K, int N, R zero)
+{
+    for (int j = 0; j < N; j++)
+        base[j] = W[(long)(K - 1) * N + j];
+    for (int k = 0; k < K - 1; k++)
+        for (int j = 0; j < N; j++)
+            base[j] = FMA(zero, W[(long)k * N + j], base[j]);
+}
+
+MS_UNUSED static void NAME(gen_sp_nn)(R *Y, const NAME(ms_sparse) *X, const R *base, const R *W, int N,
+                            int nthreads)
+{
+    int par = nthreads > 1 && (double)X->rows * N * 150 >= MS_PAR_MIN_FLOPS;
+    (void)par;
+#pragma omp parallel for schedule(static) num_threads(nthreads) if (par)
+    for (int r = 0; r < X->rows; r++) {
+        R *y = Y + (long)r * N;
+        for (int j = 0; j < N; j++)
+            y[j] = base[j];
+        for (int i = 0; i < X->count[r]; i++) {
+            R d = X->delta[X->val[r][i]];
+            const R *w = W + (long)X->col[r][i] * N;
+            for (int j = 0; j < N; j++)
+                y[j] = FMA(d, w[j], y[j]);
+        }
+    }
+}
+
+/* The pixels of the batch by column: rows b (increasing) and deltas of each
+ * nonzero pixel k at e = start[k] .. start[k+1]-1. Caller frees the three. */
+static void NAME(by_column)(const NAME(ms_sparse) *X, int P, int **start_out, int **eb_out,
+                            R **ed_out)
+{
+    long nnz = 0;
+    for (int b = 0; b < X->rows; b++)
+        nnz += X->count[b];
+    int *start = ms_calloc((size_t)P + 2, sizeof(int));
+    int *eb = ms_malloc((size_t)(nnz ? nnz : 1) * sizeof(int));
+    R *ed = ms_malloc((size_t)(nnz ? nnz : 1) * sizeof(R));
+    /* locals: the stores below could alias X's arrays as far as C knows */
+    for (int b = 0; b < X->rows; b++) {
+        const uint16_t *col = X->col[b];
+        for (int i = 0, n = X->count[b]; i < n; i++)
+            start[col[i] + 2]++;
+    }
+    for (int k = 0; k < P; k++)
+        start[k + 2] += start[k + 1];
+    /* start[k + 1] is now the fill position of column k */
+    const R *delta = X->delta;
+    for (int b = 0; b < X->rows; b++) {
+        const uint16_t *col = X->col[b];
+        const uint8_t *val = X->val[b];
+        for (int i = 0, n = X->count[b]; i < n; i++) {
+            int e = start[col[i] + 1]++;
+            eb[e] = b;
+            ed[e] = delta[val[i]];
+        }
+    }
+    *start_out = start;
+    *eb_out = eb;
+    *ed_out = ed;
+}
+
+/* sum (N) = column sums of D (B,N), each over b in increasing order. */
+static void NAME(col_sums)(R *restrict sum, const R *restrict D, int B, int N)
+{
+    for (int j = 0; j < N; j++)
+        sum[j] = 0;
+    for (int b = 0; b < B; b++)
+        for (int j = 0; j < N; j++)
+            sum[j] += D[(long)b * N + j];
+}
+
+MS_UNUSED static void NAME(gen_sp_tn)(R *G, const NAME(ms_sparse) *X, const R *D, int K, int N, int nthreads)
+{
+    int B = X->rows, P = K - 1, *start, *eb;
+    R *ed, *sum = ms_malloc((size_t)N * sizeof(R));
+    NAME(by_column)(X, P, &start, &eb, &ed);
+    NAME(col_sums)(sum, D, B, N);
+    int par = nthreads > 1 && 2.0 * B * K * N >= MS_PAR_MIN_FLOPS;
+    (void)par;
+#pragma omp parallel for schedule(static) num_threads(nthreads) if (par)
+    for (int k = 0; k < P; k++) {
+        R *g = G + (long)k * N;
+        for (int j = 0; j < N; j++)
+            g[j] = X->zero * sum[j];
+        for (int e = start[k]; e < start[k + 1]; e++) {
+            const R *d = D + (long)eb[e] * N;
+            for (int j = 0; j < N; j++)
+                g[j] = FMA(ed[e], d[j], g[j]);
+        }
+        for (int j = 0; j < N; j++)
+            g[j] /= (R)B;
+    }
+    for (int j = 0; j < N; j++)
+        G[(long)P * N + j] = sum[j] / (R)B;
+    free(start);
+    free(eb);
+    free(ed);
+    free(sum);
 }
 
 #undef SCRATCH_BEGIN

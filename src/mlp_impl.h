@@ -22,6 +22,7 @@ void NAME(ms_work_init)(WORK *w, const ms_shape *s, int cap)
         if ((size_t)s->width[l] * s->width[l + 1] > wt)
             wt = (size_t)s->width[l] * s->width[l + 1];
     SLOT(wt);
+    SLOT(s->width[1]);
 #undef SLOT
     memset(w, 0, sizeof *w);
     w->cap = cap;
@@ -35,6 +36,7 @@ void NAME(ms_work_init)(WORK *w, const ms_shape *s, int cap)
     w->delta[0] = (R *)(base + off[n++]);
     w->delta[1] = (R *)(base + off[n++]);
     w->wt = (R *)(base + off[n++]);
+    w->base = (R *)(base + off[n++]);
 }
 
 void NAME(ms_work_release)(WORK *w)
@@ -88,7 +90,12 @@ void NAME(ms_mlp_forward)(const ms_shape *s, ms_activation act, const R *params,
     int L = s->nlayers;
     for (int l = 1; l <= L; l++) {
         int K = s->width[l - 1], N = s->width[l];
-        NAME(ms_mm_nn)(w->act[l], w->act[l - 1], params + s->off[l - 1], n, K, N, nthreads);
+        const R *W = params + s->off[l - 1];
+        if (l == 1 && w->in) {
+            NAME(ms_sp_base)(w->base, W, K, N, w->in->zero);
+            NAME(ms_sp_nn)(w->act[1], w->in, w->base, W, N, nthreads);
+        } else
+            NAME(ms_mm_nn)(w->act[l], w->act[l - 1], W, n, K, N, nthreads);
         if (l < L)
             NAME(activate)(act, w->act[l], train ? w->dact[l] : NULL, (size_t)n * N);
     }
@@ -142,7 +149,10 @@ void NAME(ms_mlp_backward)(const ms_shape *s, const R *params, WORK *w, int n,
             d[(size_t)i * k + j] = w->act[L][(size_t)i * k + j] - (j == labels[i] ? (R)1 : (R)0);
     for (int l = L; l >= 1; l--) {
         int K = s->width[l - 1], N = s->width[l];
-        NAME(ms_mm_tn)(grads + s->off[l - 1], w->act[l - 1], d, n, K, N, nthreads);
+        if (l == 1 && w->in)
+            NAME(ms_sp_tn)(grads, w->in, d, K, N, nthreads);
+        else
+            NAME(ms_mm_tn)(grads + s->off[l - 1], w->act[l - 1], d, n, K, N, nthreads);
         if (l == 1)
             break;
         /* delta_{l-1} = f'(Z_{l-1}) * (delta_l W_l^T) */

@@ -82,6 +82,9 @@ int ms_trainer_init(ms_trainer *t, const ms_config *cfg, const ms_data *data, in
     ms_window_init(&t->window, cfg->early_stop);
     t->order = ms_malloc((size_t)cfg->train_size * sizeof *t->order);
     ms_work_init_f(&t->work, &t->shape, cfg->batch);
+    t->sp_col = ms_malloc((size_t)cfg->batch * sizeof *t->sp_col);
+    t->sp_val = ms_malloc((size_t)cfg->batch * sizeof *t->sp_val);
+    t->sp_count = ms_malloc((size_t)cfg->batch * sizeof *t->sp_count);
     t->nework = max_threads() > 0 ? max_threads() : 1;
     t->ework = ms_calloc((size_t)t->nework, sizeof *t->ework);
     int maxn = cfg->train_size > cfg->val_size ? cfg->train_size : cfg->val_size;
@@ -111,6 +114,9 @@ void ms_trainer_release(ms_trainer *t)
     ms_window_release(&t->window);
     free(t->order);
     ms_work_release_f(&t->work);
+    free(t->sp_col);
+    free(t->sp_val);
+    free(t->sp_count);
     for (int i = 0; i < t->nework; i++)
         if (t->ework[i].block)
             ms_work_release_f(&t->ework[i]);
@@ -138,11 +144,17 @@ void ms_trainer_evaluate(ms_trainer *t, const ms_dataset *s, int n, double *loss
 #pragma omp for schedule(static)
         for (int c = 0; c < chunks; c++) {
             int first = c * EVAL_CHUNK, rows = n - first < EVAL_CHUNK ? n - first : EVAL_CHUNK;
-            ms_data_gather_f(t->data, s, NULL, first, rows, w->act[0]);
+            const uint16_t *col[EVAL_CHUNK];
+            const uint8_t *val[EVAL_CHUNK];
+            int count[EVAL_CHUNK];
+            ms_sparse_f in;
+            ms_data_sparse_f(t->data, s, NULL, first, rows, col, val, count, &in);
+            w->in = &in;
             double l = 0;
             int64_t h = 0;
             ms_mlp_forward_f(&t->shape, t->cfg.activation, t->params, w, rows, 0,
                              s->labels + first, &l, &h, 1);
+            w->in = NULL;
             t->chunk_loss[c] = l;
             t->chunk_hits[c] = h;
         }
@@ -183,7 +195,9 @@ int ms_trainer_epoch(ms_trainer *t, ms_epoch *out)
         const int32_t *idx = t->order + (size_t)s * c->batch;
         for (int i = 0; i < c->batch; i++)
             lab[i] = all_labels[idx[i]];
-        ms_data_gather_f(t->data, &t->data->train, idx, 0, c->batch, t->work.act[0]);
+        ms_data_sparse_f(t->data, &t->data->train, idx, 0, c->batch, t->sp_col, t->sp_val,
+                         t->sp_count, &t->sp_in);
+        t->work.in = &t->sp_in;
         double bl = 0;
         ms_mlp_forward_f(&t->shape, c->activation, t->params, &t->work, c->batch, 1, lab, &bl,
                          NULL, t->nthreads);

@@ -1,5 +1,8 @@
 /* Tests for ms_kernels: every fast kernel equals its naive reference bit for
- * bit, for shapes with and without partial tiles, with 1 and 2 threads. */
+ * bit, for shapes with and without partial tiles (1-row batches, tails in
+ * every dimension, N = 10 outputs), with 1 and 2 threads, on the ISA the
+ * build targets (ms_kernels_isa). The sparse first-layer kernels also equal
+ * the dense product of the same rows up to rounding. */
 #include "ms_test.h"
 
 #include "ms_kernels.h"
@@ -9,6 +12,7 @@ static const int shapes[][3] = {
     /* B, K, N: training batch, validation chunk, tails in every dimension */
     {32, 785, 64}, {32, 64, 10}, {32, 785, 128}, {32, 785, 32}, {256, 785, 64},
     {1, 1, 1},     {3, 5, 7},    {5, 785, 33},   {37, 60, 60},  {100, 64, 10},
+    {1, 785, 64},  {13, 64, 17}, {7, 9, 200},    {256, 64, 10}, {31, 128, 48},
 };
 
 #define SHAPE_TEST(S, R)                                                                           \
@@ -63,11 +67,119 @@ static const int shapes[][3] = {
 SHAPE_TEST(f, float)
 SHAPE_TEST(d, double)
 
+
+/* Sparse rows over P pixels: row r has a pattern of its own (empty, full,
+ * every pixel, random density), values 1..255. */
+static const int sp_shapes[][3] = {
+    /* B, P (pixels; K = P + 1), N */
+    {32, 784, 64}, {32, 784, 128}, {32, 784, 32}, {1, 784, 64}, {7, 784, 10}, {64, 784, 64},
+    {5, 20, 1},    {9, 33, 65},    {3, 1, 16},    {64, 100, 60}, {2, 784, 300},
+};
+
+#define SPARSE_TEST(S, R)                                                                          \
+    static void test_sparse_##S(void **state)                                                      \
+    {                                                                                              \
+        (void)state;                                                                               \
+        ms_rng rng;                                                                                \
+        ms_rng_seed(&rng, 7);                                                                      \
+        R delta[256];                                                                              \
+        for (int p = 0; p < 256; p++)                                                              \
+            delta[p] = (R)(p / 78.9);                                                              \
+        for (size_t s = 0; s < sizeof sp_shapes / sizeof *sp_shapes; s++) {                        \
+            int B = sp_shapes[s][0], P = sp_shapes[s][1], K = P + 1, N = sp_shapes[s][2];          \
+            uint16_t *cols = malloc(sizeof(uint16_t) * B * P);                                     \
+            uint8_t *vals = malloc((size_t)B * P);                                                 \
+            const uint16_t **col = malloc(sizeof(*col) * B);                                       \
+            const uint8_t **val = malloc(sizeof(*val) * B);                                        \
+            int *count = malloc(sizeof(int) * B);                                                  \
+            R *X = calloc((size_t)B * K, sizeof(R)), *W = malloc(sizeof(R) * K * N);               \
+            R *D = malloc(sizeof(R) * B * N), *base1 = malloc(sizeof(R) * N);                      \
+            R *base2 = malloc(sizeof(R) * N), *Y1 = malloc(sizeof(R) * B * N);                     \
+            R *Y2 = malloc(sizeof(R) * B * N), *Yd = malloc(sizeof(R) * B * N);                    \
+            R *G1 = malloc(sizeof(R) * K * N), *G2 = malloc(sizeof(R) * K * N);                    \
+            R *Gd = malloc(sizeof(R) * K * N);                                                     \
+            R zero = (R)-0.4253;                                                                   \
+            for (int b = 0; b < B; b++) {                                                          \
+                double dens = b % 5 == 0 ? 0 : b % 5 == 1 ? 1 : ms_rng_uniform(&rng);              \
+                int n = 0;                                                                         \
+                for (int k = 0; k < P; k++)                                                        \
+                    if (ms_rng_uniform(&rng) < dens) {                                             \
+                        cols[b * P + n] = (uint16_t)k;                                             \
+                        vals[b * P + n++] = (uint8_t)(1 + ms_rng_uniform(&rng) * 254.99);          \
+                    }                                                                              \
+                col[b] = cols + b * P;                                                             \
+                val[b] = vals + b * P;                                                             \
+                count[b] = n;                                                                      \
+                for (int k = 0; k < P; k++)                                                        \
+                    X[(long)b * K + k] = zero;                                                     \
+                for (int i = 0; i < n; i++)                                                        \
+                    X[(long)b * K + col[b][i]] = zero + delta[val[b][i]];                          \
+                X[(long)b * K + P] = 1;                                                            \
+            }                                                                                      \
+            for (long i = 0; i < (long)K * N; i++)                                                 \
+                W[i] = (R)(2 * ms_rng_uniform(&rng) - 1);                                          \
+            for (long i = 0; i < (long)B * N; i++)                                                 \
+                D[i] = (R)(2 * ms_rng_uniform(&rng) - 1);                                          \
+            ms_sparse_##S in = {B, col, val, count, zero, delta};                                  \
+            ms_sp_base_ref_##S(base1, W, K, N, zero);                                              \
+            ms_sp_base_##S(base2, W, K, N, zero);                                                  \
+            if (memcmp(base1, base2, sizeof(R) * N))                                               \
+                fail_msg("sp_base differs from the reference at P=%d N=%d", P, N);                 \
+            ms_sp_nn_ref_##S(Y1, &in, base1, W, N);                                                \
+            ms_sp_tn_ref_##S(G1, &in, D, K, N);                                                    \
+            for (int threads = 1; threads <= 2; threads++) {                                       \
+                memset(Y2, 0xff, sizeof(R) * B * N);                                               \
+                memset(G2, 0xff, sizeof(R) * K * N);                                               \
+                ms_sp_nn_##S(Y2, &in, base1, W, N, threads);                                       \
+                ms_sp_tn_##S(G2, &in, D, K, N, threads);                                           \
+                if (memcmp(Y1, Y2, sizeof(R) * B * N))                                             \
+                    fail_msg("sp_nn differs from the reference at %dx%dx%d, %d threads", B, K, N,  \
+                             threads);                                                             \
+                if (memcmp(G1, G2, sizeof(R) * K * N))                                             \
+                    fail_msg("sp_tn differs from the reference at %dx%dx%d, %d threads", B, K, N,  \
+                             threads);                                                             \
+            }                                                                                      \
+            /* The same numbers as the dense product of the full rows, up to rounding. */          \
+            ms_mm_nn_ref_##S(Yd, X, W, B, K, N);                                                   \
+            ms_mm_tn_ref_##S(Gd, X, D, B, K, N);                                                   \
+            double tol = sizeof(R) == 4 ? 2e-4 : 1e-11;                                            \
+            for (long i = 0; i < (long)B * N; i++)                                                 \
+                if (!(fabs((double)Y1[i] - Yd[i]) <= tol * (1 + fabs((double)Yd[i]))))             \
+                    fail_msg("sp_nn is not the dense product at %ld: %g vs %g", i, (double)Y1[i],  \
+                             (double)Yd[i]);                                                       \
+            for (long i = 0; i < (long)K * N; i++)                                                 \
+                if (!(fabs((double)G1[i] - Gd[i]) <= tol * (1 + fabs((double)Gd[i]))))             \
+                    fail_msg("sp_tn is not the dense gradient at %ld: %g vs %g", i, (double)G1[i], \
+                             (double)Gd[i]);                                                       \
+            free(cols), free(vals), free(col), free(val), free(count), free(X), free(W), free(D);  \
+            free(base1), free(base2), free(Y1), free(Y2), free(Yd), free(G1), free(G2), free(Gd);  \
+        }                                                                                          \
+    }
+SPARSE_TEST(f, float)
+SPARSE_TEST(d, double)
+
+static void test_isa(void **state)
+{
+    (void)state;
+    const char *isa = ms_kernels_isa();
+#if defined(__AVX512F__)
+    assert_string_equal(isa, "avx512");
+#elif defined(__AVX2__) && defined(__FMA__)
+    assert_string_equal(isa, "avx2");
+#else
+    assert_string_equal(isa, "generic");
+#endif
+    print_message("float kernels: %s\n", isa);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kernels_f),
         cmocka_unit_test(test_kernels_d),
+        cmocka_unit_test(test_sparse_f),
+        cmocka_unit_test(test_sparse_d),
+        cmocka_unit_test(test_isa),
     };
     return cmocka_run_group_tests_name("kernels", tests, NULL, NULL);
 }
