@@ -45,8 +45,12 @@ void ms_mlp_init_f(const ms_shape *s, ms_init init, ms_rng *rng, float *params);
         R *delta[2];                /* (cap, maxw) ping-pong */                                    \
         R *wt;                      /* a transposed weight matrix */                               \
         R *base;                    /* (width[1]) first layer on a 0 input: ms_sp_base */          \
+        R *smax;                    /* (cap, width[L] + 2) softmax scratch */                      \
         /* When set, the first layer reads these sparse rows, not act[0]. */                       \
         const ms_sparse_##S *in;                                                                   \
+        /* With in: the first layer's ms_sp_base when the caller has it (one                      \
+         * per evaluation, not per chunk), else NULL. */                                          \
+        const R *in_base;                                                                          \
         R *block;                                                                                  \
     } ms_work_##S;                                                                                 \
     void ms_work_init_##S(ms_work_##S *w, const ms_shape *s, int cap);                             \

@@ -72,6 +72,7 @@ typedef struct ms_trainer {
     const uint8_t **sp_val;
     int *sp_count;
     ms_sparse_f sp_in;
+    float *ebase;      /* ms_sp_base of the weights being evaluated */
     ms_work_f *ework;  /* one per thread, for validation chunks */
     int nework;
     double *chunk_loss;

@@ -7,7 +7,7 @@
 
 void NAME(ms_work_init)(WORK *w, const ms_shape *s, int cap)
 {
-    size_t total = 0, off[2 * MS_MAX_LAYERS + 4];
+    size_t total = 0, off[2 * MS_MAX_LAYERS + 5];
     int L = s->nlayers, n = 0;
     /* One allocation, each buffer rounded to 64 bytes. */
 #define SLOT(count) (off[n++] = total, total += (((size_t)(count) * sizeof(R) + 63) & ~(size_t)63))
@@ -23,6 +23,7 @@ void NAME(ms_work_init)(WORK *w, const ms_shape *s, int cap)
             wt = (size_t)s->width[l] * s->width[l + 1];
     SLOT(wt);
     SLOT(s->width[1]);
+    SLOT((size_t)cap * (s->width[L] + 2));
 #undef SLOT
     memset(w, 0, sizeof *w);
     w->cap = cap;
@@ -37,6 +38,7 @@ void NAME(ms_work_init)(WORK *w, const ms_shape *s, int cap)
     w->delta[1] = (R *)(base + off[n++]);
     w->wt = (R *)(base + off[n++]);
     w->base = (R *)(base + off[n++]);
+    w->smax = (R *)(base + off[n++]);
 }
 
 void NAME(ms_work_release)(WORK *w)
@@ -92,8 +94,12 @@ void NAME(ms_mlp_forward)(const ms_shape *s, ms_activation act, const R *params,
         int K = s->width[l - 1], N = s->width[l];
         const R *W = params + s->off[l - 1];
         if (l == 1 && w->in) {
-            NAME(ms_sp_base)(w->base, W, K, N, w->in->zero);
-            NAME(ms_sp_nn)(w->act[1], w->in, w->base, W, N, nthreads);
+            const R *base = w->in_base;
+            if (!base) {
+                NAME(ms_sp_base)(w->base, W, K, N, w->in->zero);
+                base = w->base;
+            }
+            NAME(ms_sp_nn)(w->act[1], w->in, base, W, N, nthreads);
         } else
             NAME(ms_mm_nn)(w->act[l], w->act[l - 1], W, n, K, N, nthreads);
         if (l < L)
@@ -107,30 +113,40 @@ void NAME(ms_mlp_forward)(const ms_shape *s, ms_activation act, const R *params,
     int k = s->width[L];
     double loss = 0;
     int64_t hits = 0;
+    if (!labels && !train)
+        return;
+    /* Three passes, so the exponentials (the costly part) run as one
+     * vectorized loop over the batch; every value, and each row's sum in
+     * column order, is what a row-by-row loop computes. Training turns the
+     * logits into probabilities in place; validation keeps them (the
+     * exponentials go to scratch). */
+    R *z = w->act[L], *mx = w->smax, *m = mx + (size_t)n * k, *zt = m + n;
     for (int i = 0; i < n; i++) {
-        R *z = w->act[L] + (size_t)i * k;
+        const R *zi = z + (size_t)i * k;
         int best = 0;
         for (int j = 1; j < k; j++)
-            if (z[j] > z[best])
+            if (zi[j] > zi[best])
                 best = j;
-        R m = z[best], sum = 0;
         if (labels) {
-            if (best == labels[i])
-                hits++;
-            R zt = z[labels[i]];
-            for (int j = 0; j < k; j++)
-                sum += EXP(z[j] - m);
-            loss += (double)m + log((double)sum) - (double)zt;
+            hits += best == labels[i];
+            zt[i] = zi[labels[i]];
         }
-        if (train) {
-            sum = 0;
-            for (int j = 0; j < k; j++) {
-                z[j] = EXP(z[j] - m);
-                sum += z[j];
-            }
+        m[i] = zi[best];
+        for (int j = 0; j < k; j++)
+            mx[(size_t)i * k + j] = zi[best];
+    }
+    R *e = train ? z : mx;
+    for (size_t x = 0; x < (size_t)n * k; x++)
+        e[x] = EXP(z[x] - mx[x]);
+    for (int i = 0; i < n; i++) {
+        R *ei = e + (size_t)i * k, sum = 0;
+        for (int j = 0; j < k; j++)
+            sum += ei[j];
+        if (labels)
+            loss += (double)m[i] + log((double)sum) - (double)zt[i];
+        if (train)
             for (int j = 0; j < k; j++)
-                z[j] /= sum;
-        }
+                ei[j] /= sum;
     }
     if (loss_sum)
         *loss_sum += loss;

@@ -85,6 +85,7 @@ int ms_trainer_init(ms_trainer *t, const ms_config *cfg, const ms_data *data, in
     t->sp_col = ms_malloc((size_t)cfg->batch * sizeof *t->sp_col);
     t->sp_val = ms_malloc((size_t)cfg->batch * sizeof *t->sp_val);
     t->sp_count = ms_malloc((size_t)cfg->batch * sizeof *t->sp_count);
+    t->ebase = ms_alloc_aligned((size_t)t->shape.width[1] * sizeof(float));
     t->nework = max_threads() > 0 ? max_threads() : 1;
     t->ework = ms_calloc((size_t)t->nework, sizeof *t->ework);
     int maxn = cfg->train_size > cfg->val_size ? cfg->train_size : cfg->val_size;
@@ -117,6 +118,7 @@ void ms_trainer_release(ms_trainer *t)
     free(t->sp_col);
     free(t->sp_val);
     free(t->sp_count);
+    ms_free_aligned(t->ebase);
     for (int i = 0; i < t->nework; i++)
         if (t->ework[i].block)
             ms_work_release_f(&t->ework[i]);
@@ -131,6 +133,8 @@ void ms_trainer_evaluate(ms_trainer *t, const ms_dataset *s, int n, double *loss
 {
     int chunks = (n + EVAL_CHUNK - 1) / EVAL_CHUNK;
     int nt = t->nthreads < chunks ? t->nthreads : chunks;
+    /* the first layer's response to an all-zero image, shared by the chunks */
+    ms_sp_base_f(t->ebase, t->params, MS_INPUT, t->shape.width[1], t->data->zero_f);
     (void)nt; /* unused without OpenMP */
 #pragma omp parallel num_threads(nt) if (nt > 1)
     {
@@ -150,11 +154,13 @@ void ms_trainer_evaluate(ms_trainer *t, const ms_dataset *s, int n, double *loss
             ms_sparse_f in;
             ms_data_sparse_f(t->data, s, NULL, first, rows, col, val, count, &in);
             w->in = &in;
+            w->in_base = t->ebase;
             double l = 0;
             int64_t h = 0;
             ms_mlp_forward_f(&t->shape, t->cfg.activation, t->params, w, rows, 0,
                              s->labels + first, &l, &h, 1);
             w->in = NULL;
+            w->in_base = NULL;
             t->chunk_loss[c] = l;
             t->chunk_hits[c] = h;
         }
