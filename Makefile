@@ -113,7 +113,14 @@ report: all
 	./$(BIN) export $(MANIFEST) --format md -o plots/summary.md
 	./$(BIN) export $(MANIFEST) --format csv -o plots/summary.csv
 
+# What `make bench` needs beyond the build: the NumPy peer (tests/bench/
+# peer_numpy.py) and OpenBLAS, which NumPy uses and bench dlopen()s.
+BENCH_PKGS := python3-numpy libopenblas0-pthread
+
+# The benchmark as Markdown on stdout (1-2 minutes here; BENCH_ARGS=--quick:
+# 2 epochs a figure and no study, under a minute).
 bench: deps data
+	@$(MAKE) --no-print-directory deps DEPS_PKGS="$(BENCH_PKGS)"
 	@$(MAKE) --no-print-directory all $(BUILD)/bench
 	@$(BUILD)/bench $(BIN) $(BENCH_ARGS)
 

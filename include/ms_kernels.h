@@ -10,8 +10,8 @@
  * _f is float32 (training), _d is float64 (the gradient check runs the same
  * code in double). The float kernels use AVX-512 or AVX2+FMA intrinsics when
  * the build targets them (ms_kernels_isa() says which), else the generic C
- * that the double instance uses. nthreads <= 1 runs without an OpenMP
- * parallel region; inside one, the kernels share the work of the team. */
+ * that the double instance uses. nthreads <= 1 runs on the caller; more
+ * starts a team of that many when the product is big enough (src/par.h). */
 #ifndef MS_KERNELS_H
 #define MS_KERNELS_H
 

@@ -8,6 +8,7 @@
  * (AVX-512: 32 registers, AVX2: 16) so no accumulator spills. */
 #include "ms_kernels.h"
 #include "ms_util.h"
+#include "par.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -203,8 +204,7 @@ static void product_f(float *Out, const float *A, long rs, long ts, int T, const
     int tiles = (nstrips - 1) * mt_main + mt_tail;
     int par = nthreads > 1 && tiles > 1 && 2.0 * M * T * N >= MS_PAR_MIN_FLOPS;
     (void)par;
-#pragma omp parallel for schedule(static) num_threads(nthreads) if (par)
-    for (int x = 0; x < tiles; x++) {
+    MS_PAR_FOR(x, tiles, {
         int s = x / mt_main, last = s >= nstrips - 1;
         if (last)
             s = nstrips - 1;
@@ -220,7 +220,7 @@ static void product_f(float *Out, const float *A, long rs, long ts, int T, const
         case 2: simd_tile(MR_OF(2), 2, o, N, a, rs, ts, T, b, N, mr, nr, div); break;
         default: simd_tile(MR_OF(1), 1, o, N, a, rs, ts, T, b, N, mr, nr, div); break;
         }
-    }
+        });
 }
 
 void ms_mm_nn_f(float *Y, const float *X, const float *W, int B, int K, int N, int nthreads)
@@ -306,14 +306,13 @@ void ms_sp_nn_f(float *Y, const ms_sparse_f *X, const float *base, const float *
     int pairs = (X->rows + 1) / 2;
     int par = nthreads > 1 && pairs > 1 && (double)X->rows * N * 150 >= MS_PAR_MIN_FLOPS;
     (void)par;
-#pragma omp parallel for schedule(static) num_threads(nthreads) if (par)
-    for (int q = 0; q < pairs; q++) {
+    MS_PAR_FOR(q, pairs, {
         int r0 = 2 * q, two = r0 + 1 < X->rows;
         float *y0 = Y + (long)r0 * N, *y1 = two ? y0 + N : y0;
         for (int j0 = 0; j0 < N; j0 += NV_MAX * VW)
             sp_rows_f(y0, y1, X, r0, two, base, W, N, j0,
                       N - j0 < NV_MAX * VW ? N - j0 : NV_MAX * VW);
-    }
+        });
 }
 
 void ms_sp_tn_f(float *G, const ms_sparse_f *X, const float *D, int K, int N, int nthreads)
@@ -336,8 +335,7 @@ void ms_sp_tn_f(float *G, const ms_sparse_f *X, const float *D, int K, int N, in
             /* a column without nonzero pixels: zero * s / B, computed once */
             none[v] = div_by(zs[v], (float)B, bv, inv);
         }
-#pragma omp parallel for schedule(static) num_threads(nthreads) if (par)
-        for (int k = 0; k < P; k++) {
+        MS_PAR_FOR(k, P, {
             float *g = G + (long)k * N + j0;
             vf acc[NV_MAX];
             for (int v = 0; v < NV_MAX; v++)
@@ -366,7 +364,7 @@ void ms_sp_tn_f(float *G, const ms_sparse_f *X, const float *D, int K, int N, in
             }
             for (int v = 0; v < NV_MAX; v++)
                 v_storem(g + v * VW, m[v], div_by(acc[v], (float)B, bv, inv));
-        }
+                });
     }
     for (int j = 0; j < N; j++)
         G[(long)P * N + j] = sum[j] / (float)B;

@@ -65,8 +65,7 @@ MS_UNUSED static void NAME(gen_nn)(R *Y, const R *X, const R *W, int B, int K, i
     const R *tail = N % NR ? NAME(pad_strip)(scratch_, W, N, K, jt, N - jt) : NULL;
     int par = nthreads > 1 && tiles > 1 && 2.0 * B * K * N >= MS_PAR_MIN_FLOPS;
     (void)par; /* unused without OpenMP */
-#pragma omp parallel for schedule(static) num_threads(nthreads) if (par)
-    for (int tix = 0; tix < tiles; tix++) {
+    MS_PAR_FOR(tix, tiles, {
         int i0 = (tix / nt) * MR, j0 = (tix % nt) * NR;
         int mr = B - i0 < MR ? B - i0 : MR, nr = N - j0 < NR ? N - j0 : NR;
         R acc[MR * NR];
@@ -77,7 +76,7 @@ MS_UNUSED static void NAME(gen_nn)(R *Y, const R *X, const R *W, int B, int K, i
         for (int r = 0; r < mr; r++)
             for (int j = 0; j < nr; j++)
                 Y[(long)(i0 + r) * N + j0 + j] = acc[r * NR + j];
-    }
+        });
     SCRATCH_END();
 }
 
@@ -101,8 +100,7 @@ MS_UNUSED static void NAME(gen_tn)(R *G, const R *X, const R *D, int B, int K, i
     const R *tail = N % NR ? NAME(pad_strip)(scratch_, D, N, B, jt, N - jt) : NULL;
     int par = nthreads > 1 && tiles > 1 && 2.0 * B * K * N >= MS_PAR_MIN_FLOPS;
     (void)par; /* unused without OpenMP */
-#pragma omp parallel for schedule(static) num_threads(nthreads) if (par)
-    for (int tix = 0; tix < tiles; tix++) {
+    MS_PAR_FOR(tix, tiles, {
         int k0 = (tix / nt) * MR, j0 = (tix % nt) * NR;
         int mr = K - k0 < MR ? K - k0 : MR, nr = N - j0 < NR ? N - j0 : NR;
         R acc[MR * NR];
@@ -113,7 +111,7 @@ MS_UNUSED static void NAME(gen_tn)(R *G, const R *X, const R *D, int B, int K, i
         for (int r = 0; r < mr; r++)
             for (int j = 0; j < nr; j++)
                 G[(long)(k0 + r) * N + j0 + j] = acc[r * NR + j] / inv_b;
-    }
+        });
     SCRATCH_END();
 }
 
@@ -193,8 +191,7 @@ MS_UNUSED static void NAME(gen_sp_nn)(R *Y, const NAME(ms_sparse) *X, const R *b
 {
     int par = nthreads > 1 && (double)X->rows * N * 150 >= MS_PAR_MIN_FLOPS;
     (void)par;
-#pragma omp parallel for schedule(static) num_threads(nthreads) if (par)
-    for (int r = 0; r < X->rows; r++) {
+    MS_PAR_FOR(r, X->rows, {
         R *y = Y + (long)r * N;
         for (int j = 0; j < N; j++)
             y[j] = base[j];
@@ -204,7 +201,7 @@ MS_UNUSED static void NAME(gen_sp_nn)(R *Y, const NAME(ms_sparse) *X, const R *b
             for (int j = 0; j < N; j++)
                 y[j] = FMA(d, w[j], y[j]);
         }
-    }
+        });
 }
 
 /* The pixels of the batch by column: rows b (increasing) and deltas of each
@@ -260,8 +257,7 @@ MS_UNUSED static void NAME(gen_sp_tn)(R *G, const NAME(ms_sparse) *X, const R *D
     NAME(col_sums)(sum, D, B, N);
     int par = nthreads > 1 && 2.0 * B * K * N >= MS_PAR_MIN_FLOPS;
     (void)par;
-#pragma omp parallel for schedule(static) num_threads(nthreads) if (par)
-    for (int k = 0; k < P; k++) {
+    MS_PAR_FOR(k, P, {
         R *g = G + (long)k * N;
         for (int j = 0; j < N; j++)
             g[j] = X->zero * sum[j];
@@ -272,7 +268,7 @@ MS_UNUSED static void NAME(gen_sp_tn)(R *G, const NAME(ms_sparse) *X, const R *D
         }
         for (int j = 0; j < N; j++)
             g[j] /= (R)B;
-    }
+        });
     for (int j = 0; j < N; j++)
         G[(long)P * N + j] = sum[j] / (R)B;
     free(start);

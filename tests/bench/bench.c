@@ -1,110 +1,234 @@
-/* make bench: figures a reader can compare, as Markdown tables.
+/* make bench: figures a reader can compare, as Markdown on stdout (progress
+ * goes to stderr).
  *
- *   1. the machine's single-precision peak: a tight FMA loop (and OpenBLAS
- *      sgemm on a large square product, when libopenblas is installed);
- *   2. our kernels against OpenBLAS cblas_sgemm on the study's shapes;
- *   3. per network: ms per training step, ms per validation, s per epoch,
- *      GFLOP/s and fraction of peak, with 1 and 2 threads;
- *   4. the full default sweep (8 variants x 50 epochs, early stopping off):
- *      wall time and peak resident memory.
+ *   1. the machine: CPU, cores, the kernels' ISA, compiler, the peers' BLAS;
+ *   2. the single-precision peak of an FMA loop written for the build's ISA,
+ *      on 1 thread and on all cores, repeated 3 times;
+ *   3. our kernels against OpenBLAS cblas_sgemm on the study's shapes;
+ *   4. per network of the study, at 1 and 2 threads, interleaved: our epoch
+ *      time (in process), then the NumPy peer in float32 and float64 (child
+ *      processes), so load from other jobs hits all three alike;
+ *   5. the default study run as a user runs it (early stopping on): wall and
+ *      CPU time, peak RSS, and what NumPy would need for the same epochs;
+ *   6. the targets of issue 10, PASS or FAIL.
  *
- * Usage: bench MLPSWEEP_BINARY [--quick] */
+ * Usage (from the repository root): bench MLPSWEEP_BINARY [--quick] [--epochs N]
+ *   --quick   2 epochs per measurement instead of 4, no study */
 #define _GNU_SOURCE
+#include "ms_config.h"
 #include "ms_data.h"
 #include "ms_kernels.h"
 #include "ms_train.h"
 #include "ms_util.h"
 
 #include <dlfcn.h>
-#include <omp.h>
+#include <immintrin.h>
+#include <sqlite3.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
-typedef float v16 __attribute__((vector_size(64)));
+#define PEER "tests/bench/peer_numpy.py"
+#define PYTHON "/usr/bin/python3"
+#define MANIFEST "experiments/tdt4265_a2.yaml"
+/* The peers must pick their own OpenBLAS kernel and cache sizes: a forced
+ * core type or L2 size (as some environments set) would skew them. */
+#define PEER_ENV "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE"
 
-/* FLOP/s of independent FMA chains: 12 accumulators hide the FMA latency. */
-static double fma_peak(int threads)
+static int cmp_double(const void *a, const void *b)
 {
-    const long iters = 20000000;
-    double best = 0;
-    for (int rep = 0; rep < 3; rep++) {
-        double t0 = ms_now();
-        float sink = 0;
-#pragma omp parallel num_threads(threads) reduction(+ : sink)
-        {
-            v16 a[12], x = {0}, y = {0};
-            for (int i = 0; i < 16; i++)
-                x[i] = 1.0f + 1e-7f * i, y[i] = 1e-8f;
-            for (int k = 0; k < 12; k++)
-                a[k] = x * (float)k;
-            for (long i = 0; i < iters; i++)
-                for (int k = 0; k < 12; k++)
-                    a[k] = a[k] * x + y;
-            for (int k = 0; k < 12; k++)
-                for (int i = 0; i < 16; i++)
-                    sink += a[k][i];
-        }
-        double t = ms_now() - t0;
-        double f = 2.0 * 16 * 12 * iters * threads / t / 1e9;
-        if (f > best)
-            best = f;
-        if (sink == 42.0f)
-            puts("");
-    }
-    return best;
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
 }
+
+/* Median of n values (sorts them in place). */
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static void read_line(const char *path, char *buf, size_t n)
+{
+    FILE *f = fopen(path, "r");
+    snprintf(buf, n, "?");
+    if (f) {
+        if (!fgets(buf, (int)n, f))
+            snprintf(buf, n, "?");
+        fclose(f);
+    }
+    buf[strcspn(buf, "\n")] = 0;
+}
+
+/* The first three fields of /proc/loadavg: 1, 5 and 15 minute averages. */
+static void loadavg(char *buf, size_t n)
+{
+    read_line("/proc/loadavg", buf, n);
+    char *p = buf;
+    for (int i = 0; i < 3 && p; i++)
+        p = strchr(p + 1, ' ');
+    if (p)
+        *p = 0;
+}
+
+static void cpu_model(char *buf, size_t n)
+{
+    snprintf(buf, n, "?");
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f)
+        return;
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        char *colon = strchr(line, ':');
+        if (!strncmp(line, "model name", 10) && colon) {
+            colon += 1 + strspn(colon + 1, " \t");
+            colon[strcspn(colon, "\n")] = 0;
+            snprintf(buf, n, "%s", colon);
+            break;
+        }
+    }
+    fclose(f);
+}
+
+/* ---- the FMA-loop peak, for the ISA this file is compiled for ---------- */
+
+/* Independent accumulators hide the FMA latency (4 cycles, 2 pipes: at least
+ * 8 in flight); all must stay in registers, with x and y: AVX-512 has 32
+ * vector registers, AVX2 16, so 12 accumulators there. */
+#if defined(__AVX512F__)
+#define PEAK_DESC "16 accumulators of __m512, _mm512_fmadd_ps"
+enum { LANES = 16, NACC = 16 };
+typedef __m512 vreg;
+#define VSET1(v) _mm512_set1_ps(v)
+#define VFMA(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define VADD(a, b) _mm512_add_ps(a, b)
+static float vsum(vreg v) { return _mm512_reduce_add_ps(v); }
+#elif defined(__AVX2__) && defined(__FMA__)
+#define PEAK_DESC "12 accumulators of __m256, _mm256_fmadd_ps"
+enum { LANES = 8, NACC = 12 };
+typedef __m256 vreg;
+#define VSET1(v) _mm256_set1_ps(v)
+#define VFMA(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define VADD(a, b) _mm256_add_ps(a, b)
+static float vsum(vreg v)
+{
+    float f[8], s = 0;
+    _mm256_storeu_ps(f, v);
+    for (int i = 0; i < 8; i++)
+        s += f[i];
+    return s;
+}
+#else
+/* Portable fallback: a*b+c (an FMA where the target has one, else 2 ops). */
+#define PEAK_DESC "12 scalar float accumulators (no AVX2+FMA in this build)"
+enum { LANES = 1, NACC = 12 };
+typedef float vreg;
+#define VSET1(v) (v)
+#define VFMA(a, b, c) ((a) * (b) + (c))
+#define VADD(a, b) ((a) + (b))
+static float vsum(vreg v) { return v; }
+#endif
+
+/* noinline: one loop to check in `objdump -d build/bench` (no stack traffic
+ * between the FMAs). x and y are run-time values and the sum is returned, so
+ * the chains can be neither folded nor dropped. */
+__attribute__((noinline)) static float fma_chains(long iters, float xv, float yv)
+{
+    vreg x = VSET1(xv), y = VSET1(yv), a[NACC];
+    for (int k = 0; k < NACC; k++)
+        a[k] = VSET1(1.0f + 0.001f * (float)k);
+    for (long i = 0; i < iters; i++)
+        for (int k = 0; k < NACC; k++)
+            a[k] = VFMA(a[k], x, y);
+    vreg s = a[0];
+    for (int k = 1; k < NACC; k++)
+        s = VADD(s, a[k]);
+    return vsum(s);
+}
+
+static volatile float peak_sink;
+static volatile float peak_x = 0.9999999f, peak_y = 1e-7f; /* a stays near 1: no denormals */
+
+/* GFLOP/s of `threads` copies of the loop, one per OpenMP thread. */
+static double fma_gflops(int threads, long iters)
+{
+    float x = peak_x, y = peak_y;
+    double t0 = ms_now();
+#pragma omp parallel num_threads(threads)
+    {
+        float s = fma_chains(iters, x, y);
+#pragma omp atomic
+        peak_sink += s;
+    }
+    double t = ms_now() - t0;
+    return 2.0 * LANES * NACC * (double)iters * threads / t / 1e9;
+}
+
+typedef struct peak {
+    int threads;
+    double best, med, worst; /* GFLOP/s over 3 repetitions */
+} peak;
+
+static peak fma_peak(int threads, long iters)
+{
+    double g[3];
+    for (int r = 0; r < 3; r++)
+        g[r] = fma_gflops(threads, iters);
+    peak p = {threads, 0, median(g, 3), 0};
+    p.worst = g[0], p.best = g[2];
+    return p;
+}
+
+/* ---- OpenBLAS, loaded at run time so the build does not need it -------- */
 
 typedef void (*sgemm_fn)(int, int, int, int, int, int, float, const float *, int, const float *,
                          int, float, float *, int);
 static sgemm_fn blas_sgemm;
 static void (*blas_threads)(int);
+static char blas_core[64] = "-", blas_config[256] = "not installed";
 
 static void load_openblas(void)
 {
+    /* Read when the library loads: unset them first (see PEER_ENV). */
+    unsetenv("OPENBLAS_CORETYPE");
+    unsetenv("OPENBLAS_L2_SIZE");
     const char *names[] = {"libopenblas.so.0", "libopenblas.so", NULL};
     for (int i = 0; names[i] && !blas_sgemm; i++) {
         void *h = dlopen(names[i], RTLD_NOW);
-        if (h) {
-            blas_sgemm = (sgemm_fn)dlsym(h, "cblas_sgemm");
-            blas_threads = (void (*)(int))dlsym(h, "openblas_set_num_threads");
-        }
+        if (!h)
+            continue;
+        blas_sgemm = (sgemm_fn)dlsym(h, "cblas_sgemm");
+        blas_threads = (void (*)(int))dlsym(h, "openblas_set_num_threads");
+        char *(*core)(void) = (char *(*)(void))dlsym(h, "openblas_get_corename");
+        char *(*config)(void) = (char *(*)(void))dlsym(h, "openblas_get_config");
+        if (core)
+            snprintf(blas_core, sizeof blas_core, "%s", core());
+        if (config)
+            snprintf(blas_config, sizeof blas_config, "%s", config());
     }
+    if (blas_threads)
+        blas_threads(1); /* the kernel table is single-threaded */
 }
 
 enum { RowMajor = 101, NoTrans = 111, Trans = 112 };
 
-static double time_best(void (*fn)(void *), void *arg, double min_seconds)
-{
-    double best = 1e30;
-    double start = ms_now();
-    int reps = 0;
-    while (reps < 3 || ms_now() - start < min_seconds) {
-        double t0 = ms_now();
-        fn(arg);
-        double t = ms_now() - t0;
-        best = t < best ? t : best;
-        reps++;
-    }
-    return best;
-}
-
 typedef struct kcase {
-    int B, K, N, threads, which; /* which: 0 ours nn, 1 ours tn, 2 blas nn, 3 blas tn */
+    int B, K, N, which; /* which: 0 ours nn, 1 ours tn, 2 blas nn, 3 blas tn */
     float *X, *W, *Y;
     int reps;
 } kcase;
 
-static void run_kernel(void *p)
+static void run_kernel(const kcase *c)
 {
-    kcase *c = p;
     for (int r = 0; r < c->reps; r++) {
         switch (c->which) {
-        case 0: ms_mm_nn_f(c->Y, c->X, c->W, c->B, c->K, c->N, c->threads); break;
-        case 1: ms_mm_tn_f(c->W, c->X, c->Y, c->B, c->K, c->N, c->threads); break;
+        case 0: ms_mm_nn_f(c->Y, c->X, c->W, c->B, c->K, c->N, 1); break;
+        case 1: ms_mm_tn_f(c->W, c->X, c->Y, c->B, c->K, c->N, 1); break;
         case 2:
             blas_sgemm(RowMajor, NoTrans, NoTrans, c->B, c->N, c->K, 1.0f, c->X, c->K, c->W, c->N,
                        0.0f, c->Y, c->N);
@@ -117,18 +241,32 @@ static void run_kernel(void *p)
     }
 }
 
+/* Best time of a batch of reps: at least 3 batches and 0.2 s. */
+static double kernel_gflops(const kcase *c)
+{
+    double best = 1e30, start = ms_now();
+    for (int n = 0; n < 3 || ms_now() - start < 0.2; n++) {
+        double t0 = ms_now();
+        run_kernel(c);
+        double t = ms_now() - t0;
+        best = t < best ? t : best;
+    }
+    return 2.0 * c->B * c->K * c->N * c->reps / best / 1e9;
+}
+
 static void kernels_table(double peak1)
 {
     static const int shapes[][3] = {{32, 785, 64}, {32, 785, 128}, {32, 785, 32}, {32, 64, 64},
                                     {256, 785, 64}, {256, 64, 64}, {256, 64, 10}};
-    printf("\n### Kernels, 1 thread (GFLOP/s; %% of the FMA-loop peak)\n\n");
-    printf("| product | shape B x K x N | ours | %s |\n|---|---|---|---|\n",
-           blas_sgemm ? "OpenBLAS" : "OpenBLAS (not installed)");
-    if (blas_threads)
-        blas_threads(1);
+    printf("\n### Kernels, 1 thread (GFLOP/s, %% of the 1-core FMA peak)\n\n");
+    printf("Dense float32 products; OpenBLAS is `cblas_sgemm` from libopenblas.so.0 "
+           "(core %s). The training itself runs the first layer over the nonzero pixels "
+           "only (`ms_sp_*`), not timed here.\n\n",
+           blas_core);
+    printf("| product | B x K x N | ours | OpenBLAS |\n|---|---|---|---|\n");
     for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
         for (int tn = 0; tn < 2; tn++) {
-            kcase c = {shapes[s][0], shapes[s][1], shapes[s][2], 1, tn, NULL, NULL, NULL, 0};
+            kcase c = {shapes[s][0], shapes[s][1], shapes[s][2], tn, NULL, NULL, NULL, 0};
             if (tn && c.B != 32)
                 continue; /* weight gradients are batch-sized */
             c.X = ms_alloc_aligned(sizeof(float) * c.B * c.K);
@@ -140,139 +278,469 @@ static void kernels_table(double peak1)
                 c.W[i] = (float)(i % 7) * 0.01f;
             for (int i = 0; i < c.B * c.N; i++)
                 c.Y[i] = (float)(i % 5) * 0.01f;
-            double flops = 2.0 * c.B * c.K * c.N;
-            c.reps = (int)(2e8 / flops) + 1;
-            double ours = flops * c.reps / time_best(run_kernel, &c, 0.2) / 1e9, blas = 0;
+            c.reps = (int)(2e8 / (2.0 * c.B * c.K * c.N)) + 1; /* ~0.2 GFLOP a batch */
+            double ours = kernel_gflops(&c);
+            char b[64] = "-";
             if (blas_sgemm) {
                 c.which = tn ? 3 : 2;
-                blas = flops * c.reps / time_best(run_kernel, &c, 0.2) / 1e9;
+                double blas = kernel_gflops(&c);
+                snprintf(b, sizeof b, "%.1f (%.0f %%)", blas, 100 * blas / peak1);
             }
-            char b[64] = "-";
-            if (blas_sgemm)
-                snprintf(b, sizeof b, "%.1f (%.0f%%)", blas, 100 * blas / peak1);
-            printf("| %s | %d x %d x %d | %.1f (%.0f%%) | %s |\n",
-                   tn ? "A^T D (weight gradient)" : "A W (forward)", c.B, c.K, c.N, ours,
+            printf("| %s | %d x %d x %d | %.1f (%.0f %%) | %s |\n",
+                   tn ? "A^T D, weight gradient" : "A W, forward", c.B, c.K, c.N, ours,
                    100 * ours / peak1, b);
+            fflush(stdout);
             ms_free_aligned(c.X), ms_free_aligned(c.W), ms_free_aligned(c.Y);
         }
     }
 }
 
+/* ---- the NumPy peer ----------------------------------------------------- */
+
+typedef struct peer {
+    int ok;
+    double min, median;
+    char core[64];
+} peer;
+
+/* A number or string field of the peer's one-line JSON (flat, known keys). */
+static int json_field(const char *line, const char *key, char *out, size_t n)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\": ", key);
+    const char *p = strstr(line, pat);
+    if (!p)
+        return -1;
+    p += strlen(pat);
+    size_t len = *p == '"' ? strcspn(++p, "\"") : strcspn(p, ",}");
+    snprintf(out, n, "%.*s", (int)len, p);
+    return 0;
+}
+
+/* Run the peer with `args` and OPENBLAS_NUM_THREADS=threads; parse the last
+ * JSON line of its stdout (the other lines are progress, echoed to stderr). */
+static peer run_peer(const char *args, int threads)
+{
+    peer r = {0, 0, 0, "?"};
+    char cmd[512], *line = NULL, *last = NULL;
+    size_t cap = 0;
+    snprintf(cmd, sizeof cmd, PEER_ENV " OPENBLAS_NUM_THREADS=%d " PYTHON " " PEER " %s", threads,
+             args);
+    fflush(NULL);
+    FILE *f = popen(cmd, "r");
+    if (!f)
+        return r;
+    while (getline(&line, &cap, f) > 0) {
+        if (line[0] == '{') {
+            free(last);
+            last = strdup(line);
+        } else {
+            fprintf(stderr, "  numpy: %s", line);
+        }
+    }
+    free(line);
+    int st = pclose(f);
+    char v[64];
+    if (last && st == 0 && !json_field(last, "openblas_core", r.core, sizeof r.core)) {
+        r.ok = 1;
+        if (!json_field(last, "min", v, sizeof v))
+            r.min = strtod(v, NULL);
+        if (!json_field(last, "median", v, sizeof v))
+            r.median = strtod(v, NULL);
+    } else {
+        fprintf(stderr, "bench: peer failed (status %d): %s\n", st, cmd);
+    }
+    free(last);
+    return r;
+}
+
+/* ---- the study's networks ----------------------------------------------- */
+
 typedef struct net {
-    const char *name;
+    const char *name, *variant, *peer_hidden;
     int nhidden, width;
 } net;
 
-static void networks_table(const ms_data *d, const double peak[3], int quick)
+static const net nets[] = {
+    {"[32]", "hidden_32", "32", 1, 32},
+    {"[64]", "momentum", "64", 1, 64},
+    {"[128]", "hidden_128", "128", 1, 128},
+    {"[64,64]", "two_layers", "64,64", 2, 64},
+    {"[60,60]", "two_layers_60", "60,60", 2, 60},
+    {"10 x [64]", "ten_layers", "10x64", 10, 64},
+};
+enum { NNETS = sizeof nets / sizeof *nets };
+
+typedef struct row {
+    double ours_min, ours_med, gflops, pct;
+    peer f32, f64;
+} row;
+
+static ms_config net_config(const net *n)
 {
-    static const net nets[] = {{"[64,10]", 1, 64}, {"[32,10]", 1, 32}, {"[128,10]", 1, 128},
-                               {"[64,64,10]", 2, 64}, {"ten hidden layers of 64", 10, 64}};
-    printf("\n### Training, per network (one epoch: 625 steps of batch 32, 5 validations over "
-           "30,000 images)\n\n");
-    printf("| network | params | threads | ms/step | ms/validation | s/epoch | GFLOP/s | %% of peak |\n");
-    printf("|---|---|---|---|---|---|---|---|\n");
-    for (size_t i = 0; i < sizeof nets / sizeof *nets; i++) {
-        for (int th = 1; th <= 2; th++) {
-            ms_config c;
-            ms_config_default(&c);
-            c.nhidden = nets[i].nhidden;
-            for (int l = 0; l < c.nhidden; l++)
-                c.hidden[l] = nets[i].width;
-            c.activation = MS_ACT_IMPROVED_SIGMOID;
-            c.init = MS_INIT_FANIN_NORMAL;
-            c.momentum = 0.9;
-            c.lr = 0.02;
-            c.early_stop = 0;
-            ms_trainer t;
-            if (ms_trainer_init(&t, &c, d, th) < 0)
-                exit(1);
-            double best_epoch = 1e30, best_val = 1e30;
-            int epochs = quick ? 1 : 3;
-            for (int e = 0; e < epochs; e++) {
-                ms_epoch ep;
-                ms_trainer_epoch(&t, &ep);
-                best_epoch = ep.seconds < best_epoch ? ep.seconds : best_epoch;
-                double t0 = ms_now(), l, a;
-                ms_trainer_evaluate(&t, &d->train, c.train_size, &l, &a);
-                ms_trainer_evaluate(&t, &d->val, c.val_size, &l, &a);
-                double tv = ms_now() - t0;
-                best_val = tv < best_val ? tv : best_val;
-            }
-            double step_ms = (best_epoch - 5 * best_val) / 625 * 1e3;
-            double np = (double)t.shape.nparams;
-            double flops = np * 2 * (3.0 * 20000 + 5.0 * 30000);
-            double gf = flops / best_epoch / 1e9;
-            printf("| %s | %.0f | %d | %.3f | %.1f | %.3f | %.1f | %.0f%% |\n", nets[i].name, np, th,
-                   step_ms, best_val * 1e3, best_epoch, gf, 100 * gf / peak[th]);
-            fflush(stdout);
-            ms_trainer_release(&t);
-        }
-    }
+    ms_config c;
+    ms_config_default(&c);
+    c.nhidden = n->nhidden;
+    for (int l = 0; l < c.nhidden; l++)
+        c.hidden[l] = n->width;
+    c.activation = MS_ACT_IMPROVED_SIGMOID;
+    c.init = MS_INIT_FANIN_NORMAL;
+    c.momentum = 0.9;
+    c.lr = 0.02;
+    c.early_stop = 0;
+    return c;
 }
 
-/* The full default sweep without early stopping, as a user runs it. */
-static void sweep_table(const char *bin)
+/* Dense flops of one epoch. A K x N layer costs 2KN per row for each of the
+ * forward, the weight gradient and the input gradient; an epoch trains on
+ * 625 x 32 = 20000 rows and validates 5 times over 20000 + 10000 rows
+ * (forward only). The first layer has no input gradient. */
+static double epoch_flops(const ms_config *c)
 {
-    char dir[] = "/tmp/mlpsweep-bench-XXXXXX";
-    if (!mkdtemp(dir))
+    const double train = 20000, val = 5 * 30000.0;
+    double f = 0;
+    int k = MS_INPUT;
+    for (int l = 0; l <= c->nhidden; l++) {
+        int n = l < c->nhidden ? c->hidden[l] : MS_CLASSES;
+        f += 2.0 * k * n * ((l == 0 ? 2 : 3) * train + val);
+        k = n;
+    }
+    return f;
+}
+
+/* Our epoch times: min and median over `epochs` epochs of a fresh run. */
+static void ours(const ms_data *d, const ms_config *c, int threads, int epochs, row *r)
+{
+    ms_trainer t;
+    if (ms_trainer_init(&t, c, d, threads) < 0)
+        exit(1);
+    double s[16];
+    for (int e = 0; e < epochs; e++) {
+        ms_epoch ep;
+        double t0 = ms_now();
+        ms_trainer_epoch(&t, &ep);
+        s[e] = ms_now() - t0;
+    }
+    ms_trainer_release(&t);
+    r->ours_med = median(s, epochs); /* sorts s */
+    r->ours_min = s[0];
+}
+
+static void networks_table(const ms_data *d, const peak *pk, int epochs, row rows[][3],
+                           const char *core)
+{
+    printf("\n### Training, per network (s per epoch; %d epochs each, min and median)\n\n",
+           epochs);
+    printf("All improved sigmoid, fan-in normal init, momentum 0.9, lr 0.02, batch 32; an epoch "
+           "is 625 steps and 5 validations over 20000 + 10000 images. Ours runs in process "
+           "(early stopping off); NumPy is `" PEER "` (the course code's structure) with "
+           "OPENBLAS_NUM_THREADS = threads. Measured interleaved: ours, NumPy f32, NumPy f64 "
+           "for each row.\n\n");
+    printf("| network | threads | ours min | ours median | NumPy f32 median | NumPy f64 median "
+           "| speed-up vs NumPy f32 | speed-up vs NumPy f64 | ours GFLOP/s (dense eq.) | %% of peak |\n");
+    printf("|---|---|---|---|---|---|---|---|---|---|\n");
+    fflush(stdout);
+    for (int i = 0; i < NNETS; i++) {
+        ms_config c = net_config(&nets[i]);
+        for (int th = 1; th <= 2; th++) {
+            row *r = &rows[i][th];
+            char args[128];
+            fprintf(stderr, "bench: %s, %d thread%s: ours, NumPy f32, NumPy f64\n", nets[i].name,
+                    th, th > 1 ? "s" : "");
+            ours(d, &c, th, epochs, r);
+            snprintf(args, sizeof args, "--hidden %s --dtype float32 --epochs %d",
+                     nets[i].peer_hidden, epochs);
+            r->f32 = run_peer(args, th);
+            snprintf(args, sizeof args, "--hidden %s --dtype float64 --epochs %d",
+                     nets[i].peer_hidden, epochs);
+            r->f64 = run_peer(args, th);
+            r->gflops = epoch_flops(&c) / r->ours_med / 1e9;
+            r->pct = 100 * r->gflops / pk[th].best;
+            char f32[32] = "n/a", f64[32] = "n/a", s32[32] = "n/a", s64[32] = "n/a";
+            if (r->f32.ok) {
+                snprintf(f32, sizeof f32, "%.3f", r->f32.median);
+                snprintf(s32, sizeof s32, "%.1f x", r->f32.median / r->ours_med);
+            }
+            if (r->f64.ok) {
+                snprintf(f64, sizeof f64, "%.3f", r->f64.median);
+                snprintf(s64, sizeof s64, "%.1f x", r->f64.median / r->ours_med);
+            }
+            printf("| %s | %d | %.3f | %.3f | %s | %s | %s | %s | %.0f | %.0f %% |\n",
+                   nets[i].name, th, r->ours_min, r->ours_med, f32, f64, s32, s64, r->gflops,
+                   r->pct);
+            fflush(stdout);
+            for (int p = 0; p < 2; p++) {
+                const peer *q = p ? &r->f64 : &r->f32;
+                if (q->ok && strcmp(q->core, core))
+                    printf("\n(NumPy %s used OpenBLAS core %s, not %s)\n\n", p ? "f64" : "f32",
+                           q->core, core);
+            }
+        }
+    }
+    printf("\nDense-equivalent flops of an epoch: sum over the weight matrices (K x N, output "
+           "layer included) of 2KN x (3 x 20000 + 5 x 30000), except the first layer: "
+           "2KN x (2 x 20000 + 5 x 30000), as it has no input gradient (forward, weight "
+           "gradient and input gradient over the 625 x 32 training rows; forward only over "
+           "5 validations of 30000 rows). Our first layer skips the zero pixels (about 81 %% "
+           "of MNIST), so it does fewer flops than this count: the figure can exceed what "
+           "dense products reach. %% of peak is against the best FMA-loop figure for that "
+           "thread count.\n");
+}
+
+/* ---- the default study --------------------------------------------------- */
+
+typedef struct study {
+    int ran, exit_code;
+    double wall, cpu, rss_mib, numpy_equiv; /* numpy_equiv < 0: unknown */
+    int runs, epochs, unmatched;
+} study;
+
+/* NumPy f32 seconds for the study's epochs: each current run's epochs times
+ * the 1-thread median of its network, spread over all cores. */
+static void numpy_equivalent(const char *db, row rows[][3], int ncores, study *s)
+{
+    sqlite3 *h;
+    sqlite3_stmt *q;
+    s->numpy_equiv = -1;
+    if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(h, "SELECT hidden, epochs_done FROM runs WHERE current = 1", -1, &q,
+                           NULL) != SQLITE_OK) {
+        fprintf(stderr, "bench: %s: %s\n", db, sqlite3_errmsg(h));
+        sqlite3_close(h);
         return;
-    char man[512], db[512], cmd[2048];
-    snprintf(man, sizeof man, "%s/bench.yaml", dir);
-    snprintf(db, sizeof db, "%s/bench.db", dir);
-    /* the default study, early stopping off, the eight variants of the assignment */
-    snprintf(cmd, sizeof cmd,
-             "sed -e 's/^  early_stop: .*/  early_stop: 0/' experiments/tdt4265_a2.yaml | "
-             "awk '/- name: two_layers_60/{skip=1; next} /- name:/{skip=0} !skip' > %s",
-             man);
-    if (system(cmd) != 0)
+    }
+    double sum = 0;
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        const char *hidden = (const char *)sqlite3_column_text(q, 0);
+        int ep = sqlite3_column_int(q, 1), found = 0;
+        for (int i = 0; i < NNETS && hidden && !found; i++) {
+            ms_config c = net_config(&nets[i]);
+            char hs[512];
+            ms_config_hidden_str(&c, hs, sizeof hs);
+            if (!strcmp(hs, hidden) && rows[i][1].f32.ok) {
+                sum += ep * rows[i][1].f32.median;
+                found = 1;
+            }
+        }
+        s->runs++;
+        s->epochs += ep;
+        if (!found) {
+            fprintf(stderr, "bench: no NumPy figure for hidden %s\n", hidden ? hidden : "?");
+            s->unmatched++;
+        }
+    }
+    sqlite3_finalize(q);
+    sqlite3_close(h);
+    if (!s->unmatched && s->runs)
+        s->numpy_equiv = sum / ncores;
+}
+
+static void study_table(const char *bin, row rows[][3], int ncores, study *s)
+{
+    char dir[] = "/tmp/mlpsweep-bench-XXXXXX", db[64], cmd[128];
+    if (!mkdtemp(dir)) {
+        perror("bench: mkdtemp");
         return;
+    }
+    snprintf(db, sizeof db, "%s/study.db", dir);
+    fprintf(stderr, "bench: the default study: %s run " MANIFEST " --db %s --quiet\n", bin, db);
+    fflush(NULL);
     double t0 = ms_now();
     pid_t pid = fork();
     if (pid == 0) {
-        execl(bin, bin, "run", man, "--db", db, "--quiet", (char *)NULL);
+        execl(bin, bin, "run", MANIFEST, "--db", db, "--quiet", (char *)NULL);
+        perror(bin);
         _exit(127);
     }
-    int st;
+    int st = 0;
     struct rusage ru;
-    wait4(pid, &st, 0, &ru);
-    double wall = ms_now() - t0;
-    printf("\n### The full default sweep (8 variants x 50 epochs, early stopping off, all cores)\n\n");
-    printf("| wall time | CPU time | peak resident memory | exit |\n|---|---|---|---|\n");
-    printf("| %.1f s | %.1f s | %.1f MiB | %d |\n", wall,
-           ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 + ru.ru_stime.tv_sec,
-           ru.ru_maxrss / 1024.0, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    if (pid < 0 || wait4(pid, &st, 0, &ru) < 0) {
+        perror("bench: fork/wait4");
+        return;
+    }
+    s->ran = 1;
+    s->wall = ms_now() - t0;
+    s->cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 + ru.ru_stime.tv_sec +
+             ru.ru_stime.tv_usec * 1e-6;
+    s->rss_mib = ru.ru_maxrss / 1024.0; /* KiB on Linux */
+    s->exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    numpy_equivalent(db, rows, ncores, s);
+
+    printf("\n### The default study, as a user runs it\n\n");
+    printf("`mlpsweep run " MANIFEST " --db <tmp>/study.db --quiet`: the real manifest, "
+           "%d runs, early stopping on, %d epochs trained in all. NumPy equivalent: for each "
+           "run, its epochs x the 1-thread NumPy f32 median of its network (the [64] figure "
+           "for the four task-2/3 variants, whatever their activation and init), summed and "
+           "divided by %d cores.\n\n",
+           s->runs, s->epochs, ncores);
+    printf("| wall | CPU (user + sys) | peak RSS | exit | NumPy f32 equivalent | speed-up |\n");
+    printf("|---|---|---|---|---|---|\n");
+    char eq[32] = "n/a", sp[32] = "n/a";
+    if (s->numpy_equiv >= 0) {
+        snprintf(eq, sizeof eq, "%.1f s", s->numpy_equiv);
+        snprintf(sp, sizeof sp, "%.1f x", s->numpy_equiv / s->wall);
+    }
+    printf("| %.1f s | %.1f s | %.1f MiB | %d | %s | %s |\n", s->wall, s->cpu, s->rss_mib,
+           s->exit_code, eq, sp);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", dir);
+        fprintf(stderr, "bench: cannot remove %s\n", dir);
+}
+
+/* ---- targets ------------------------------------------------------------- */
+
+static int npass, nfail;
+
+static void target(int ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void target(int ok, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    printf("- %s: ", ok ? "PASS" : "FAIL");
+    vprintf(fmt, ap);
+    printf("\n");
+    va_end(ap);
+    ok ? npass++ : nfail++;
+}
+
+static void targets(row rows[][3], const peak *pk, const study *s)
+{
+    printf("\n### Targets (issue 10)\n\n");
+    for (int i = 0; i < NNETS; i++)
+        for (int th = 1; th <= 2; th++) {
+            const row *r = &rows[i][th];
+            double sp = r->f32.ok ? r->f32.median / r->ours_med : 0;
+            target(r->f32.ok && sp >= 4, "%s, %d thread%s: speed-up vs NumPy f32 %.1f x (>= 4)",
+                   nets[i].name, th, th > 1 ? "s" : "", sp);
+        }
+    for (int i = 1; i <= 2; i++) /* [64] and [128] */
+        target(rows[i][1].pct >= 75,
+               "%s, 1 thread: %.0f dense-equivalent GFLOP/s = %.0f %% of the 1-core peak %.0f "
+               "(>= 75 %%)",
+               nets[i].name, rows[i][1].gflops, rows[i][1].pct, pk[1].best);
+    for (int i = 0; i < NNETS; i++)
+        target(rows[i][2].ours_med < rows[i][1].ours_med,
+               "%s: 2 threads faster than 1 (median %.3f s vs %.3f s)", nets[i].name,
+               rows[i][2].ours_med, rows[i][1].ours_med);
+    if (!s->ran) {
+        printf("- SKIP: the default study (not run: --quick or error)\n");
+    } else {
+        double sp = s->numpy_equiv > 0 ? s->numpy_equiv / s->wall : 0;
+        target(s->exit_code == 0 && sp >= 4,
+               "default study: %.1f x faster than its NumPy f32 equivalent (>= 4; exit %d)", sp,
+               s->exit_code);
+        target(s->rss_mib <= 128, "default study: peak RSS %.1f MiB (<= 128)", s->rss_mib);
+    }
+    printf("\n%d PASS, %d FAIL\n", npass, nfail);
 }
 
 int main(int argc, char **argv)
 {
-    const char *bin = argc > 1 ? argv[1] : "build/mlpsweep";
-    int quick = argc > 2 && !strcmp(argv[2], "--quick");
-    char host[256] = "?";
-    gethostname(host, sizeof host);
-    FILE *f = popen("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2", "r");
-    char cpu[256] = "?";
-    if (f) {
-        if (fgets(cpu, sizeof cpu, f))
-            cpu[strcspn(cpu, "\n")] = 0;
-        pclose(f);
+    const char *bin = "build/mlpsweep";
+    int quick = 0, epochs = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--quick"))
+            quick = 1;
+        else if (!strcmp(argv[i], "--epochs") && i + 1 < argc)
+            epochs = atoi(argv[++i]);
+        else if (argv[i][0] != '-')
+            bin = argv[i];
+        else {
+            fprintf(stderr, "usage: bench [MLPSWEEP_BINARY] [--quick] [--epochs N]\n");
+            return 2;
+        }
     }
-    printf("## mlpsweep benchmark\n\nmachine:%s, %ld cores; compiler: gcc %s\n", cpu,
-           sysconf(_SC_NPROCESSORS_ONLN), __VERSION__);
+    if (epochs < 1 || epochs > 16)
+        epochs = quick ? 2 : 4;
+    int ncores = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    char load0[64], cpu[256], date[64];
+    loadavg(load0, sizeof load0);
+    cpu_model(cpu, sizeof cpu);
+    time_t now = time(NULL);
+    strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S %Z", localtime(&now));
+
     load_openblas();
-    double peak[3] = {0, fma_peak(1), fma_peak(2)};
-    printf("\n### Single-precision peak (FMA loop)\n\n| threads | GFLOP/s |\n|---|---|\n"
-           "| 1 | %.1f |\n| 2 | %.1f |\n",
-           peak[1], peak[2]);
-    kernels_table(peak[1]);
+    /* The peers' BLAS, for the header: the same environment as their runs. */
+    peer info = {0, 0, 0, "?"};
+    {
+        char line[1024] = "";
+        FILE *f = popen(PEER_ENV " OPENBLAS_NUM_THREADS=1 " PYTHON " " PEER " --info", "r");
+        if (f) {
+            if (!fgets(line, sizeof line, f))
+                line[0] = 0;
+            if (pclose(f) == 0 && !json_field(line, "openblas_core", info.core, sizeof info.core))
+                info.ok = 1;
+        }
+        char cfg[256] = "?", np[32] = "?";
+        json_field(line, "openblas_config", cfg, sizeof cfg);
+        json_field(line, "numpy", np, sizeof np);
+        printf("## mlpsweep benchmark\n\n");
+        printf("- CPU: %s, %d cores\n", cpu, ncores);
+        printf("- float kernels built for: %s\n", ms_kernels_isa());
+#if defined(__clang__)
+        printf("- compiler: clang %s\n", __clang_version__);
+#elif defined(__GNUC__)
+        printf("- compiler: gcc %s\n", __VERSION__);
+#else
+        printf("- compiler: %s\n", __VERSION__);
+#endif
+        printf("- date: %s\n", date);
+        printf("- NumPy peer: NumPy %s, OpenBLAS core **%s** (%s)\n", np, info.core, cfg);
+        printf("- OpenBLAS in the kernel table: core %s (%s)\n", blas_core, blas_config);
+        printf("- load average (1, 5, 15 min) at start: %s\n", load0);
+        fflush(stdout);
+    }
+
+    /* ~0.25 s a repetition: calibrate on runs of at least 20 ms. The result
+     * is stored, else gcc may drop the call (it sees a pure function). */
+    long iters = 1L << 16;
+    for (;;) {
+        double t0 = ms_now();
+        peak_sink = fma_chains(iters, peak_x, peak_y);
+        double dt = ms_now() - t0;
+        if (dt >= 0.02) {
+            iters = (long)(iters * 0.25 / dt) + 1;
+            break;
+        }
+        iters *= 2;
+    }
+    peak pk[3] = {{0, 0, 0, 0}, fma_peak(1, iters), fma_peak(2, iters)};
+    printf("\n### Single-precision peak (FMA loop: %s)\n\n", PEAK_DESC);
+    printf("3 repetitions of %.2f s each; the best is the peak the %% columns use.\n\n", 0.25);
+    printf("| threads | best GFLOP/s | median | worst |\n|---|---|---|---|\n");
+    printf("| 1 | %.1f | %.1f | %.1f |\n", pk[1].best, pk[1].med, pk[1].worst);
+    printf("| 2 | %.1f | %.1f | %.1f |\n", pk[2].best, pk[2].med, pk[2].worst);
+    if (ncores != 2) {
+        peak all = fma_peak(ncores, iters);
+        printf("| %d (all cores) | %.1f | %.1f | %.1f |\n", ncores, all.best, all.med,
+               all.worst);
+    }
+    fflush(stdout);
+
+    kernels_table(pk[1].best);
+
     ms_data d;
     if (ms_data_load("data", 20000, 10000, &d) < 0)
         return 1;
-    networks_table(&d, peak, quick);
+    row rows[NNETS][3];
+    memset(rows, 0, sizeof rows);
+    networks_table(&d, pk, epochs, rows, info.core);
     ms_data_release(&d);
+
+    if (system(PYTHON " -c 'import torch' >/dev/null 2>&1") == 0)
+        printf("\nPyTorch is importable, but no PyTorch peer is written yet.\n");
+    else
+        printf("\nPyTorch: not installed for " PYTHON ", no PyTorch figures.\n");
+
+    study s = {0, 0, 0, 0, 0, -1, 0, 0, 0};
     if (!quick)
-        sweep_table(bin);
-    return 0;
+        study_table(bin, rows, ncores, &s);
+
+    targets(rows, pk, &s);
+    char load1[64];
+    loadavg(load1, sizeof load1);
+    printf("\nLoad average (1, 5, 15 min) at start: %s; at end: %s. The machine's other "
+           "jobs share these cores, so times are upper bounds.\n",
+           load0, load1);
+    return 0; /* a FAIL is a finding to read, not a broken benchmark */
 }

@@ -12,7 +12,8 @@ it runs a fixed number of epochs and times each one, so `make bench` can put the
 C tool's epoch time next to the course's NumPy one.
 
 Threads: set OPENBLAS_NUM_THREADS in the environment (this script never sets it).
-The last line of stdout is one JSON object with the timings and the BLAS in use.
+The last line of stdout is one JSON object with the timings and the BLAS in use
+(with --info, only that line's "openblas_core", "openblas_config" and "numpy").
 """
 import os
 import sys
@@ -143,7 +144,14 @@ def main():
     ap.add_argument("--dtype", choices=("float32", "float64"), default="float32")
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--info", action="store_true",
+                    help="print only the JSON line of the NumPy and BLAS in use, then exit")
     args = ap.parse_args()
+    if args.info:
+        core, config = blas_info()
+        print(json.dumps({"openblas_core": core, "openblas_config": config,
+                          "numpy": np.__version__}))
+        return
     if args.epochs < 1:
         ap.error("--epochs must be at least 1")
     dtype = np.dtype(args.dtype)
