@@ -296,3 +296,14 @@ GATHER(ms_data_gather_d, double, lut_d)
     }
 SPARSE(ms_data_sparse_f, float, f)
 SPARSE(ms_data_sparse_d, double, d)
+
+void ms_data_prefetch(const ms_dataset *s, const int32_t *idx, int n)
+{
+    for (int r = 0; r < n; r++) {
+        uint32_t a = s->nz_start[idx[r]], b = s->nz_start[idx[r] + 1];
+        for (uint32_t e = a; e < b; e += 32) /* 64-byte lines of 2-byte columns */
+            __builtin_prefetch(s->nz_col + e);
+        for (uint32_t e = a; e < b; e += 64)
+            __builtin_prefetch(s->nz_val + e);
+    }
+}

@@ -147,32 +147,18 @@ static inline __attribute__((always_inline)) void simd_tile(const int MRC, const
         for (int v = 0; v < NVC; v++)
             acc[r][v] = v_zero();
     }
-    if (nr == NVC * VW) {
-        for (int t = 0; t < T; t++) {
-            const float *b = Bm + (long)t * ldb;
-            vf bv[NV_MAX];
-            for (int v = 0; v < NVC; v++)
-                bv[v] = v_load(b + v * VW);
-            for (int r = 0; r < MRC; r++) {
-                vf a = v_set1(ar[r][(long)t * ts]);
-                for (int v = 0; v < NVC; v++)
-                    acc[r][v] = v_fma(a, bv[v], acc[r][v]);
-            }
-        }
-    } else {
-        vmask m[NV_MAX];
+    /* Bm always holds NVC full vectors (product_f pads a partial strip):
+     * one branch-free loop, so the accumulators stay in registers (a masked
+     * variant of this loop made GCC spill all of them). */
+    for (int t = 0; t < T; t++) {
+        const float *b = Bm + (long)t * ldb;
+        vf bv[NV_MAX];
         for (int v = 0; v < NVC; v++)
-            m[v] = v_mask(nr - v * VW);
-        for (int t = 0; t < T; t++) {
-            const float *b = Bm + (long)t * ldb;
-            vf bv[NV_MAX];
+            bv[v] = v_load(b + v * VW);
+        for (int r = 0; r < MRC; r++) {
+            vf a = v_set1(ar[r][(long)t * ts]);
             for (int v = 0; v < NVC; v++)
-                bv[v] = v_loadm(b + v * VW, m[v]);
-            for (int r = 0; r < MRC; r++) {
-                vf a = v_set1(ar[r][(long)t * ts]);
-                for (int v = 0; v < NVC; v++)
-                    acc[r][v] = v_fma(a, bv[v], acc[r][v]);
-            }
+                acc[r][v] = v_fma(a, bv[v], acc[r][v]);
         }
     }
     vf dv = v_set1(div), inv = v_set1(div != 0 ? 1.0f / div : 0);
@@ -198,6 +184,17 @@ static void product_f(float *Out, const float *A, long rs, long ts, int T, const
 {
     int strip = NV_MAX * VW, nstrips = (N + strip - 1) / strip;
     int tail_nv = (N - (nstrips - 1) * strip + VW - 1) / VW;
+    /* When N is not a multiple of the vector width (10 outputs, 60 units),
+     * the last strip's columns are copied into whole, zero-padded vectors. */
+    int jt = (nstrips - 1) * strip, pw = N % VW ? tail_nv * VW : 0;
+    float stack_[8192], *pad = NULL;
+    if (pw) {
+        pad = (size_t)T * pw <= sizeof stack_ / sizeof *stack_ ? stack_
+                                                               : ms_malloc((size_t)T * pw * sizeof(float));
+        for (int t = 0; t < T; t++)
+            for (int j = 0; j < pw; j++)
+                pad[(long)t * pw + j] = jt + j < N ? Bm[(long)t * N + jt + j] : 0;
+    }
     int mr_main = MR_OF(NV_MAX), mr_tail = MR_OF(tail_nv);
     int mt_main = (M + mr_main - 1) / mr_main, mt_tail = (M + mr_tail - 1) / mr_tail;
     /* tiles: the full strips first, then the last strip */
@@ -214,13 +211,20 @@ static void product_f(float *Out, const float *A, long rs, long ts, int T, const
         int mr = M - i0 < mrc ? M - i0 : mrc;
         float *o = Out + (long)i0 * N + j0;
         const float *a = A + (long)i0 * rs, *b = Bm + j0;
-        switch (nv) {
-        case 4: simd_tile(MR_OF(4), 4, o, N, a, rs, ts, T, b, N, mr, nr, div); break;
-        case 3: simd_tile(MR_OF(3), 3, o, N, a, rs, ts, T, b, N, mr, nr, div); break;
-        case 2: simd_tile(MR_OF(2), 2, o, N, a, rs, ts, T, b, N, mr, nr, div); break;
-        default: simd_tile(MR_OF(1), 1, o, N, a, rs, ts, T, b, N, mr, nr, div); break;
+        long ldb = N;
+        if (last && pw) {
+            b = pad;
+            ldb = pw;
         }
-        });
+        switch (nv) {
+        case 4: simd_tile(MR_OF(4), 4, o, N, a, rs, ts, T, b, ldb, mr, nr, div); break;
+        case 3: simd_tile(MR_OF(3), 3, o, N, a, rs, ts, T, b, ldb, mr, nr, div); break;
+        case 2: simd_tile(MR_OF(2), 2, o, N, a, rs, ts, T, b, ldb, mr, nr, div); break;
+        default: simd_tile(MR_OF(1), 1, o, N, a, rs, ts, T, b, ldb, mr, nr, div); break;
+        }
+    });
+    if (pad && pad != stack_)
+        free(pad);
 }
 
 void ms_mm_nn_f(float *Y, const float *X, const float *W, int B, int K, int N, int nthreads)
@@ -252,119 +256,196 @@ void ms_sp_base_f(float *base, const float *W, int K, int N, float zero)
     }
 }
 
-/* Two rows at a time, so two independent chains per output vector are in
- * flight (one row's chain waits on the FMA latency); each row is still one
- * chain over its own pixels in order. */
-static inline __attribute__((always_inline)) void sp_rows_f(float *y0, float *y1,
-                                                            const ms_sparse_f *X, int r0, int two,
-                                                            const float *base, const float *W,
-                                                            int N, int j0, int nr)
+/* RR rows at a time (2, or 4 for strips of at most 2 vectors), so at least
+ * eight independent chains are in flight while one waits on the FMA latency;
+ * each row is still one chain over its own pixels in order. NVC vectors of
+ * outputs, the last one partial when TAIL: base is read and Y written
+ * masked, but W rows whole: the lanes past N read the start of the next W
+ * row (there always is one: the bias row follows the last pixel's), and are
+ * never stored. RR, NVC and TAIL are constants at every call: the
+ * accumulators live in registers. */
+static inline __attribute__((always_inline)) void sp_rows(const int RR, const int NVC,
+                                                          const int TAIL, float *const *y,
+                                                          const uint16_t *const *c,
+                                                          const uint8_t *const *p, const int *n,
+                                                          int nrows, const float *base,
+                                                          const float *dl, const float *w0, int N,
+                                                          vmask mt)
 {
-    vmask m[NV_MAX];
-    vf a0[NV_MAX], a1[NV_MAX];
-    for (int v = 0; v < NV_MAX; v++) {
-        m[v] = v_mask(nr - v * VW);
-        a0[v] = a1[v] = v_loadm(base + j0 + v * VW, m[v]);
+#define SP_LOAD(q, v) (TAIL && (v) == NVC - 1 ? v_loadm((q) + (v) * VW, mt) : v_load((q) + (v) * VW))
+    vf a[4][NV_MAX];
+    int both = n[0];
+    for (int r = 0; r < RR; r++) {
+        for (int v = 0; v < NVC; v++)
+            a[r][v] = SP_LOAD(base, v);
+        int nr = r < nrows ? n[r] : 0;
+        both = nr < both ? nr : both;
     }
-    const uint16_t *c0 = X->col[r0], *c1 = two ? X->col[r0 + 1] : NULL;
-    const uint8_t *p0 = X->val[r0], *p1 = two ? X->val[r0 + 1] : NULL;
-    int n0 = X->count[r0], n1 = two ? X->count[r0 + 1] : 0, both = n0 < n1 ? n0 : n1;
-    const float *dl = X->delta, *w0 = W + j0;
-    int i = 0;
-    if (nr == NV_MAX * VW) {
-        for (; i < both; i++) {
-            vf d0 = v_set1(dl[p0[i]]), d1 = v_set1(dl[p1[i]]);
-            const float *u0 = w0 + (long)c0[i] * N, *u1 = w0 + (long)c1[i] * N;
-            for (int v = 0; v < NV_MAX; v++) {
-                a0[v] = v_fma(d0, v_load(u0 + v * VW), a0[v]);
-                a1[v] = v_fma(d1, v_load(u1 + v * VW), a1[v]);
-            }
+    for (int i = 0; i < both; i++)
+        for (int r = 0; r < RR; r++) {
+            vf d = v_set1(dl[p[r][i]]);
+            const float *u = w0 + (long)c[r][i] * N;
+            for (int v = 0; v < NVC; v++)
+                a[r][v] = v_fma(d, v_load(u + v * VW), a[r][v]);
+        }
+    for (int r = 0; r < RR; r++) {
+        if (r >= nrows)
+            break;
+        for (int i = both; i < n[r]; i++) {
+            vf d = v_set1(dl[p[r][i]]);
+            const float *u = w0 + (long)c[r][i] * N;
+            for (int v = 0; v < NVC; v++)
+                a[r][v] = v_fma(d, v_load(u + v * VW), a[r][v]);
+        }
+        for (int v = 0; v < NVC; v++) {
+            if (TAIL && v == NVC - 1)
+                v_storem(y[r] + v * VW, mt, a[r][v]);
+            else
+                v_store(y[r] + v * VW, a[r][v]);
         }
     }
-    for (int k = i; k < n0; k++) {
-        vf d0 = v_set1(dl[p0[k]]);
-        const float *u0 = w0 + (long)c0[k] * N;
-        for (int v = 0; v < NV_MAX; v++)
-            a0[v] = v_fma(d0, v_loadm(u0 + v * VW, m[v]), a0[v]);
+#undef SP_LOAD
+}
+
+/* Rows r0 .. r0+nrows-1 (at most 4), the strip of columns j0 .. j0+nr-1. */
+static void sp_strip(float *Y, const ms_sparse_f *X, int r0, int nrows, const float *base,
+                     const float *W, int N, int j0, int nr)
+{
+    float *y[4];
+    const uint16_t *c[4];
+    const uint8_t *p[4];
+    int n[4];
+    for (int r = 0; r < 4; r++) {
+        int q = r0 + (r < nrows ? r : 0);
+        y[r] = Y + (long)q * N + j0;
+        c[r] = X->col[q];
+        p[r] = X->val[q];
+        n[r] = r < nrows ? X->count[q] : 0;
     }
-    for (int k = i; k < n1; k++) {
-        vf d1 = v_set1(dl[p1[k]]);
-        const float *u1 = w0 + (long)c1[k] * N;
-        for (int v = 0; v < NV_MAX; v++)
-            a1[v] = v_fma(d1, v_loadm(u1 + v * VW, m[v]), a1[v]);
-    }
-    for (int v = 0; v < NV_MAX; v++) {
-        v_storem(y0 + j0 + v * VW, m[v], a0[v]);
-        if (two)
-            v_storem(y1 + j0 + v * VW, m[v], a1[v]);
+    int nvc = (nr + VW - 1) / VW, tail = nr % VW != 0;
+    vmask mt = v_mask(nr - (nvc - 1) * VW);
+    const float *b = base + j0, *w0 = W + j0, *dl = X->delta;
+    switch (nvc * 2 + tail) {
+#define SP_CASE(NVC, TAIL)                                                                         \
+    case NVC * 2 + TAIL:                                                                           \
+        if (NVC <= 2)                                                                              \
+            sp_rows(4, NVC, TAIL, y, c, p, n, nrows, b, dl, w0, N, mt);                            \
+        else {                                                                                     \
+            sp_rows(2, NVC, TAIL, y, c, p, n, nrows < 2 ? nrows : 2, b, dl, w0, N, mt);            \
+            if (nrows > 2)                                                                         \
+                sp_rows(2, NVC, TAIL, y + 2, c + 2, p + 2, n + 2, nrows - 2, b, dl, w0, N, mt);    \
+        }                                                                                          \
+        break;
+        SP_CASE(1, 0) SP_CASE(1, 1) SP_CASE(2, 0) SP_CASE(2, 1)
+        SP_CASE(3, 0) SP_CASE(3, 1) SP_CASE(4, 0) SP_CASE(4, 1)
+#undef SP_CASE
+    default: break;
     }
 }
 
 void ms_sp_nn_f(float *Y, const ms_sparse_f *X, const float *base, const float *W, int N,
                 int nthreads)
 {
-    int pairs = (X->rows + 1) / 2;
-    int par = nthreads > 1 && pairs > 1 && (double)X->rows * N * 150 >= MS_PAR_MIN_FLOPS;
+    int groups = (X->rows + 3) / 4;
+    int par = nthreads > 1 && groups > 1 && (double)X->rows * N * 150 >= MS_PAR_MIN_FLOPS;
     (void)par;
-    MS_PAR_FOR(q, pairs, {
-        int r0 = 2 * q, two = r0 + 1 < X->rows;
-        float *y0 = Y + (long)r0 * N, *y1 = two ? y0 + N : y0;
+    MS_PAR_FOR(g, groups, {
+        int r0 = 4 * g, nrows = X->rows - r0 < 4 ? X->rows - r0 : 4;
         for (int j0 = 0; j0 < N; j0 += NV_MAX * VW)
-            sp_rows_f(y0, y1, X, r0, two, base, W, N, j0,
-                      N - j0 < NV_MAX * VW ? N - j0 : NV_MAX * VW);
-        });
+            sp_strip(Y, X, r0, nrows, base, W, N, j0, N - j0 < NV_MAX * VW ? N - j0 : NV_MAX * VW);
+    });
 }
+
+/* KK gradient rows k0.. at a time (2, or 4 for strips of at most 2 vectors),
+ * the strip's NVC vectors (the last partial when TAIL: masked loads and
+ * stores). Each row: zs, then its chain over the column's entries, / B.
+ * Chains of the KK rows run side by side as far as the shortest goes, then
+ * each finishes alone: no masked-out work, and every chain is unchanged. */
+static inline __attribute__((always_inline)) void tn_rows(const int KK, const int NVC,
+                                                          const int TAIL, float *G, int k0, int nk,
+                                                          const int *start, const int *eb,
+                                                          const float *ed, const float *D, int N,
+                                                          int j0, const vf *zs, vmask mt, float B,
+                                                          vf bv, vf inv)
+{
+#define TN_LOAD(q, v) (TAIL && (v) == NVC - 1 ? v_loadm((q) + (v) * VW, mt) : v_load((q) + (v) * VW))
+    vf a[4][NV_MAX];
+    int e[4], n[4], both = start[k0 + 1] - start[k0];
+    for (int u = 0; u < KK; u++) {
+        int k = k0 + (u < nk ? u : 0);
+        e[u] = start[k];
+        n[u] = u < nk ? start[k + 1] - start[k] : 0;
+        both = n[u] < both ? n[u] : both;
+        for (int v = 0; v < NVC; v++)
+            a[u][v] = zs[v];
+    }
+    for (int i = 0; i < both; i++)
+        for (int u = 0; u < KK; u++) {
+            vf d = v_set1(ed[e[u] + i]);
+            const float *dr = D + (long)eb[e[u] + i] * N + j0;
+            for (int v = 0; v < NVC; v++)
+                a[u][v] = v_fma(d, TN_LOAD(dr, v), a[u][v]);
+        }
+    for (int u = 0; u < KK; u++) {
+        if (u >= nk)
+            break;
+        for (int i = both; i < n[u]; i++) {
+            vf d = v_set1(ed[e[u] + i]);
+            const float *dr = D + (long)eb[e[u] + i] * N + j0;
+            for (int v = 0; v < NVC; v++)
+                a[u][v] = v_fma(d, TN_LOAD(dr, v), a[u][v]);
+        }
+        float *g = G + (long)(k0 + u) * N + j0;
+        for (int v = 0; v < NVC; v++) {
+            vf x = div_by(a[u][v], B, bv, inv);
+            if (TAIL && v == NVC - 1)
+                v_storem(g + v * VW, mt, x);
+            else
+                v_store(g + v * VW, x);
+        }
+    }
+#undef TN_LOAD
+}
+
+#define TN_CASE(NVC, TAIL)                                                                         \
+    case NVC * 2 + TAIL:                                                                           \
+        if (NVC <= 2)                                                                              \
+            tn_rows(4, NVC, TAIL, G, k0, nk, start, eb, ed, D, N, j0, zs, mt, (float)B, bv, inv);  \
+        else {                                                                                     \
+            tn_rows(2, NVC, TAIL, G, k0, nk < 2 ? nk : 2, start, eb, ed, D, N, j0, zs, mt,         \
+                    (float)B, bv, inv);                                                            \
+            if (nk > 2)                                                                            \
+                tn_rows(2, NVC, TAIL, G, k0 + 2, nk - 2, start, eb, ed, D, N, j0, zs, mt,          \
+                        (float)B, bv, inv);                                                        \
+        }                                                                                          \
+        break;
 
 void ms_sp_tn_f(float *G, const ms_sparse_f *X, const float *D, int K, int N, int nthreads)
 {
     int B = X->rows, P = K - 1, *start, *eb;
     float *ed;
     by_column_f(X, P, &start, &eb, &ed);
-    float *sum = ms_alloc_aligned((size_t)N * sizeof(float));
+    float *sum = ms_alloc_aligned((size_t)(N + VW) * sizeof(float));
     col_sums_f(sum, D, B, N);
     vf z = v_set1(X->zero), bv = v_set1((float)B), inv = v_set1(1.0f / (float)B);
     int par = nthreads > 1 && 2.0 * B * K * N >= MS_PAR_MIN_FLOPS;
     (void)par;
+    int groups = (P + 3) / 4;
     for (int j0 = 0; j0 < N; j0 += NV_MAX * VW) {
-        int nr = N - j0 < NV_MAX * VW ? N - j0 : NV_MAX * VW, full = nr == NV_MAX * VW;
-        vmask m[NV_MAX];
-        vf zs[NV_MAX], none[NV_MAX];
-        for (int v = 0; v < NV_MAX; v++) {
-            m[v] = v_mask(nr - v * VW);
-            zs[v] = v_mul(z, v_loadm(sum + j0 + v * VW, m[v]));
-            /* a column without nonzero pixels: zero * s / B, computed once */
-            none[v] = div_by(zs[v], (float)B, bv, inv);
-        }
-        MS_PAR_FOR(k, P, {
-            float *g = G + (long)k * N + j0;
-            vf acc[NV_MAX];
-            for (int v = 0; v < NV_MAX; v++)
-                acc[v] = zs[v];
-            if (full) {
-                if (start[k] == start[k + 1]) {
-                    for (int v = 0; v < NV_MAX; v++)
-                        v_store(g + v * VW, none[v]);
-                    continue;
-                }
-                for (int e = start[k]; e < start[k + 1]; e++) {
-                    vf d = v_set1(ed[e]);
-                    const float *dr = D + (long)eb[e] * N + j0;
-                    for (int v = 0; v < NV_MAX; v++)
-                        acc[v] = v_fma(d, v_load(dr + v * VW), acc[v]);
-                }
-                for (int v = 0; v < NV_MAX; v++)
-                    v_store(g + v * VW, div_by(acc[v], (float)B, bv, inv));
-                continue;
+        int nr = N - j0 < NV_MAX * VW ? N - j0 : NV_MAX * VW;
+        int nvc = (nr + VW - 1) / VW, tail = nr % VW != 0;
+        vmask mt = v_mask(nr - (nvc - 1) * VW);
+        vf zs[NV_MAX];
+        for (int v = 0; v < NV_MAX; v++)
+            zs[v] = v_mul(z, v_load(sum + j0 + v * VW)); /* sum is padded */
+        MS_PAR_FOR(q, groups, {
+            int k0 = 4 * q, nk = P - k0 < 4 ? P - k0 : 4;
+            switch (nvc * 2 + tail) {
+                TN_CASE(1, 0) TN_CASE(1, 1) TN_CASE(2, 0) TN_CASE(2, 1)
+                TN_CASE(3, 0) TN_CASE(3, 1) TN_CASE(4, 0) TN_CASE(4, 1)
+            default: break;
             }
-            for (int e = start[k]; e < start[k + 1]; e++) {
-                vf d = v_set1(ed[e]);
-                const float *dr = D + (long)eb[e] * N + j0;
-                for (int v = 0; v < NV_MAX; v++)
-                    acc[v] = v_fma(d, v_loadm(dr + v * VW, m[v]), acc[v]);
-            }
-            for (int v = 0; v < NV_MAX; v++)
-                v_storem(g + v * VW, m[v], div_by(acc[v], (float)B, bv, inv));
-                });
+        });
     }
     for (int j = 0; j < N; j++)
         G[(long)P * N + j] = sum[j] / (float)B;

@@ -199,6 +199,8 @@ int ms_trainer_epoch(ms_trainer *t, ms_epoch *out)
             goto done;
         }
         const int32_t *idx = t->order + (size_t)s * c->batch;
+        if (s + 1 < steps)
+            ms_data_prefetch(&t->data->train, idx + c->batch, c->batch);
         for (int i = 0; i < c->batch; i++)
             lab[i] = all_labels[idx[i]];
         ms_data_sparse_f(t->data, &t->data->train, idx, 0, c->batch, t->sp_col, t->sp_val,
