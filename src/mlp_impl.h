@@ -123,17 +123,21 @@ void NAME(ms_mlp_forward)(const ms_shape *s, ms_activation act, const R *params,
     R *z = w->act[L], *mx = w->smax, *m = mx + (size_t)n * k, *zt = m + n;
     for (int i = 0; i < n; i++) {
         const R *zi = z + (size_t)i * k;
+        /* the first largest, without branches (they mispredicted on every row) */
         int best = 0;
-        for (int j = 1; j < k; j++)
-            if (zi[j] > zi[best])
-                best = j;
+        R mv = zi[0];
+        for (int j = 1; j < k; j++) {
+            int gt = zi[j] > mv;
+            best = gt ? j : best;
+            mv = gt ? zi[j] : mv;
+        }
         if (labels) {
             hits += best == labels[i];
             zt[i] = zi[labels[i]];
         }
-        m[i] = zi[best];
+        m[i] = mv;
         for (int j = 0; j < k; j++)
-            mx[(size_t)i * k + j] = zi[best];
+            mx[(size_t)i * k + j] = mv;
     }
     R *e = train ? z : mx;
     for (size_t x = 0; x < (size_t)n * k; x++)
