@@ -29,7 +29,17 @@
         const uint8_t *const *val;                                                                 \
         const int *count;                                                                          \
         R zero;         /* normalised value of a 0 pixel */                                        \
-        const R *delta; /* (256) normalised value of p minus zero */                               \
+        const R *delta; /* (256) normalised value of p minus zero (delta[0] = 0) */                \
+        /* Optional, the same rows as pairs (NULL: none): pair q is rows                           \
+         * prow[2q] and prow[2q+1] (-1: no second row); its pcount[q] entries                      \
+         * are the union of their pixels, pcol increasing, with both rows'                         \
+         * values in pval[2i], pval[2i+1] (0 where a row's pixel is 0). A kernel                   \
+         * may read a W row once for both rows; the sums are the same. */                          \
+        int npairs;                                                                                \
+        const int *prow;                                                                           \
+        const uint16_t *pcol;                                                                      \
+        const uint8_t *pval;                                                                       \
+        const uint32_t *pstart; /* (npairs + 1) into pcol/pval */                                  \
     } ms_sparse_##S;
 
 #define MS_KERNEL_DECLS(R, S)                                                                      \

@@ -262,7 +262,7 @@ void ms_sp_base_f(float *base, const float *W, int K, int N, float zero)
  * outputs, the last one partial when TAIL: base is read and Y written
  * masked, but W rows whole: the lanes past N read the start of the next W
  * row (there always is one: the bias row follows the last pixel's), and are
- * never stored. RR, NVC and TAIL are constants at every call: the
+ * never stored. TAIL 2 (N below one vector): W masked too. RR, NVC and TAIL are constants at every call: the
  * accumulators live in registers. */
 static inline __attribute__((always_inline)) void sp_rows(const int RR, const int NVC,
                                                           const int TAIL, float *const *y,
@@ -273,6 +273,8 @@ static inline __attribute__((always_inline)) void sp_rows(const int RR, const in
                                                           vmask mt)
 {
 #define SP_LOAD(q, v) (TAIL && (v) == NVC - 1 ? v_loadm((q) + (v) * VW, mt) : v_load((q) + (v) * VW))
+/* TAIL 2: N < VW, the rows after the last pixel's may not hold a vector */
+#define W_LOAD(q, v) (TAIL == 2 && (v) == NVC - 1 ? v_loadm((q) + (v) * VW, mt) : v_load((q) + (v) * VW))
     vf a[4][NV_MAX];
     int both = n[0];
     for (int r = 0; r < RR; r++) {
@@ -286,7 +288,7 @@ static inline __attribute__((always_inline)) void sp_rows(const int RR, const in
             vf d = v_set1(dl[p[r][i]]);
             const float *u = w0 + (long)c[r][i] * N;
             for (int v = 0; v < NVC; v++)
-                a[r][v] = v_fma(d, v_load(u + v * VW), a[r][v]);
+                a[r][v] = v_fma(d, W_LOAD(u, v), a[r][v]);
         }
     for (int r = 0; r < RR; r++) {
         if (r >= nrows)
@@ -295,7 +297,7 @@ static inline __attribute__((always_inline)) void sp_rows(const int RR, const in
             vf d = v_set1(dl[p[r][i]]);
             const float *u = w0 + (long)c[r][i] * N;
             for (int v = 0; v < NVC; v++)
-                a[r][v] = v_fma(d, v_load(u + v * VW), a[r][v]);
+                a[r][v] = v_fma(d, W_LOAD(u, v), a[r][v]);
         }
         for (int v = 0; v < NVC; v++) {
             if (TAIL && v == NVC - 1)
@@ -305,6 +307,7 @@ static inline __attribute__((always_inline)) void sp_rows(const int RR, const in
         }
     }
 #undef SP_LOAD
+#undef W_LOAD
 }
 
 /* Rows r0 .. r0+nrows-1 (at most 4), the strip of columns j0 .. j0+nr-1. */
@@ -322,12 +325,12 @@ static void sp_strip(float *Y, const ms_sparse_f *X, int r0, int nrows, const fl
         p[r] = X->val[q];
         n[r] = r < nrows ? X->count[q] : 0;
     }
-    int nvc = (nr + VW - 1) / VW, tail = nr % VW != 0;
+    int nvc = (nr + VW - 1) / VW, tail = nr % VW == 0 ? 0 : N < VW ? 2 : 1;
     vmask mt = v_mask(nr - (nvc - 1) * VW);
     const float *b = base + j0, *w0 = W + j0, *dl = X->delta;
-    switch (nvc * 2 + tail) {
+    switch (nvc * 3 + tail) {
 #define SP_CASE(NVC, TAIL)                                                                         \
-    case NVC * 2 + TAIL:                                                                           \
+    case NVC * 3 + TAIL:                                                                           \
         if (NVC <= 2)                                                                              \
             sp_rows(4, NVC, TAIL, y, c, p, n, nrows, b, dl, w0, N, mt);                            \
         else {                                                                                     \
@@ -336,16 +339,91 @@ static void sp_strip(float *Y, const ms_sparse_f *X, int r0, int nrows, const fl
                 sp_rows(2, NVC, TAIL, y + 2, c + 2, p + 2, n + 2, nrows - 2, b, dl, w0, N, mt);    \
         }                                                                                          \
         break;
-        SP_CASE(1, 0) SP_CASE(1, 1) SP_CASE(2, 0) SP_CASE(2, 1)
+        SP_CASE(1, 0) SP_CASE(1, 1) SP_CASE(1, 2) SP_CASE(2, 0) SP_CASE(2, 1)
         SP_CASE(3, 0) SP_CASE(3, 1) SP_CASE(4, 0) SP_CASE(4, 1)
 #undef SP_CASE
     default: break;
     }
 }
 
+#if defined(__AVX512F__)
+/* A pair of rows (y1 NULL: one row) over the union of their pixels: each W
+ * row is read once for both, the traffic that bounds this product (L2 to
+ * L1). A row without the pixel skips it by a zero mask (merge masking
+ * leaves the sum untouched, not even rounded): each row's chain is the one
+ * sp_rows computes. */
+static inline __attribute__((always_inline)) void sp_pair(const int NVC, const int TAIL, float *y0,
+                                                          float *y1, const uint16_t *col,
+                                                          const uint8_t *val, int n,
+                                                          const float *base, const float *dl,
+                                                          const float *w0, int N, vmask mt)
+{
+    vf a0[NV_MAX], a1[NV_MAX];
+    for (int v = 0; v < NVC; v++)
+        a0[v] = a1[v] = TAIL && v == NVC - 1 ? v_loadm(base + v * VW, mt) : v_load(base + v * VW);
+    for (int i = 0; i < n; i++) {
+        unsigned p0 = val[2 * i], p1 = val[2 * i + 1];
+        __mmask16 k0 = (__mmask16) - (p0 != 0), k1 = (__mmask16) - (p1 != 0);
+        vf d0 = v_set1(dl[p0]), d1 = v_set1(dl[p1]);
+        const float *u = w0 + (long)col[i] * N;
+        for (int v = 0; v < NVC; v++) {
+            vf w = TAIL == 2 && v == NVC - 1 ? v_loadm(u + v * VW, mt) : v_load(u + v * VW);
+            a0[v] = _mm512_mask3_fmadd_ps(d0, w, a0[v], k0);
+            a1[v] = _mm512_mask3_fmadd_ps(d1, w, a1[v], k1);
+        }
+    }
+    for (int v = 0; v < NVC; v++) {
+        if (TAIL && v == NVC - 1) {
+            v_storem(y0 + v * VW, mt, a0[v]);
+            if (y1)
+                v_storem(y1 + v * VW, mt, a1[v]);
+        } else {
+            v_store(y0 + v * VW, a0[v]);
+            if (y1)
+                v_store(y1 + v * VW, a1[v]);
+        }
+    }
+}
+
+static void sp_pair_strip(float *Y, const ms_sparse_f *X, int q, const float *base, const float *W,
+                          int N, int j0, int nr)
+{
+    int r0 = X->prow[2 * q], r1 = X->prow[2 * q + 1];
+    float *y0 = Y + (long)r0 * N + j0, *y1 = r1 < 0 ? NULL : Y + (long)r1 * N + j0;
+    uint32_t e = X->pstart[q];
+    int n = (int)(X->pstart[q + 1] - e);
+    const uint16_t *col = X->pcol + e;
+    const uint8_t *val = X->pval + 2 * (size_t)e;
+    int nvc = (nr + VW - 1) / VW, tail = nr % VW == 0 ? 0 : N < VW ? 2 : 1;
+    vmask mt = v_mask(nr - (nvc - 1) * VW);
+    const float *b = base + j0, *w0 = W + j0, *dl = X->delta;
+    switch (nvc * 3 + tail) {
+#define PAIR_CASE(NVC, TAIL)                                                                       \
+    case NVC * 3 + TAIL: sp_pair(NVC, TAIL, y0, y1, col, val, n, b, dl, w0, N, mt); break;
+        PAIR_CASE(1, 0) PAIR_CASE(1, 1) PAIR_CASE(1, 2) PAIR_CASE(2, 0) PAIR_CASE(2, 1)
+        PAIR_CASE(3, 0) PAIR_CASE(3, 1) PAIR_CASE(4, 0) PAIR_CASE(4, 1)
+#undef PAIR_CASE
+    default: break;
+    }
+}
+#endif
+
 void ms_sp_nn_f(float *Y, const ms_sparse_f *X, const float *base, const float *W, int N,
                 int nthreads)
 {
+#if defined(__AVX512F__)
+    if (X->npairs) {
+        int pairs = X->npairs;
+        int par = nthreads > 1 && pairs > 1 && (double)X->rows * N * 150 >= MS_PAR_MIN_FLOPS;
+        (void)par;
+        MS_PAR_FOR(q, pairs, {
+            for (int j0 = 0; j0 < N; j0 += NV_MAX * VW)
+                sp_pair_strip(Y, X, q, base, W, N, j0,
+                              N - j0 < NV_MAX * VW ? N - j0 : NV_MAX * VW);
+        });
+        return;
+    }
+#endif
     int groups = (X->rows + 3) / 4;
     int par = nthreads > 1 && groups > 1 && (double)X->rows * N * 150 >= MS_PAR_MIN_FLOPS;
     (void)par;
@@ -425,7 +503,8 @@ void ms_sp_tn_f(float *G, const ms_sparse_f *X, const float *D, int K, int N, in
     int B = X->rows, P = K - 1, *start, *eb;
     float *ed;
     by_column_f(X, P, &start, &eb, &ed);
-    float *sum = ms_alloc_aligned((size_t)(N + VW) * sizeof(float));
+    /* zeroed past N: a strip's vectors are read whole */
+    float *sum = ms_alloc_aligned((size_t)(N + NV_MAX * VW) * sizeof(float));
     col_sums_f(sum, D, B, N);
     vf z = v_set1(X->zero), bv = v_set1((float)B), inv = v_set1(1.0f / (float)B);
     int par = nthreads > 1 && 2.0 * B * K * N >= MS_PAR_MIN_FLOPS;

@@ -11,7 +11,7 @@
 #endif
 
 /* Validation rows per chunk: fixed, so the loss sums do not depend on threads. */
-#define EVAL_CHUNK 256
+#define EVAL_CHUNK MS_BLOCK
 
 const char *ms_stop_name(ms_stop s)
 {
@@ -153,6 +153,8 @@ void ms_trainer_evaluate(ms_trainer *t, const ms_dataset *s, int n, double *loss
             int count[EVAL_CHUNK];
             ms_sparse_f in;
             ms_data_sparse_f(t->data, s, NULL, first, rows, col, val, count, &in);
+            if (first + rows <= s->n && (rows == MS_BLOCK || first + rows == s->n))
+                ms_data_pairs_f(s, c, &in); /* the chunk is the whole block c */
             w->in = &in;
             w->in_base = t->ebase;
             double l = 0;

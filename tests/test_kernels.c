@@ -120,7 +120,7 @@ static const int sp_shapes[][3] = {
                 W[i] = (R)(2 * ms_rng_uniform(&rng) - 1);                                          \
             for (long i = 0; i < (long)B * N; i++)                                                 \
                 D[i] = (R)(2 * ms_rng_uniform(&rng) - 1);                                          \
-            ms_sparse_##S in = {B, col, val, count, zero, delta};                                  \
+            ms_sparse_##S in = {B, col, val, count, zero, delta, 0, NULL, NULL, NULL, NULL};       \
             ms_sp_base_ref_##S(base1, W, K, N, zero);                                              \
             ms_sp_base_##S(base2, W, K, N, zero);                                                  \
             if (memcmp(base1, base2, sizeof(R) * N))                                               \
@@ -138,6 +138,39 @@ static const int sp_shapes[][3] = {
                 if (memcmp(G1, G2, sizeof(R) * K * N))                                             \
                     fail_msg("sp_tn differs from the reference at %dx%dx%d, %d threads", B, K, N,  \
                              threads);                                                             \
+            }                                                                                      \
+            /* The pair view (rows b and B-1-b, the middle row alone): the same sums. */           \
+            {                                                                                      \
+                int np = (B + 1) / 2, *prow = malloc(sizeof(int) * 2 * np);                        \
+                uint32_t *pst = malloc(sizeof(uint32_t) * (np + 1));                               \
+                uint16_t *pcol = malloc(sizeof(uint16_t) * (B * P + 1));                           \
+                uint8_t *pval = malloc((size_t)2 * (B * P + 1));                                   \
+                uint32_t e = 0;                                                                    \
+                for (int q = 0; q < np; q++) {                                                     \
+                    int r0 = q, r1 = B - 1 - q == q ? -1 : B - 1 - q, a = 0, c = 0;                \
+                    int na = count[r0], nc = r1 < 0 ? 0 : count[r1];                               \
+                    prow[2 * q] = r0, prow[2 * q + 1] = r1, pst[q] = e;                            \
+                    while (a < na || c < nc) {                                                     \
+                        int ka = a < na ? col[r0][a] : P, kc = c < nc ? col[r1][c] : P;            \
+                        int kk = ka < kc ? ka : kc;                                                \
+                        pcol[e] = (uint16_t)kk;                                                    \
+                        pval[2 * e] = ka == kk ? val[r0][a++] : 0;                                 \
+                        pval[2 * e + 1] = kc == kk ? val[r1][c++] : 0;                             \
+                        e++;                                                                       \
+                    }                                                                              \
+                }                                                                                  \
+                pst[np] = e;                                                                       \
+                ms_sparse_##S pin = in;                                                            \
+                pin.npairs = np, pin.prow = prow, pin.pstart = pst, pin.pcol = pcol;               \
+                pin.pval = pval;                                                                   \
+                for (int threads = 1; threads <= 2; threads++) {                                   \
+                    memset(Y2, 0xff, sizeof(R) * B * N);                                           \
+                    ms_sp_nn_##S(Y2, &pin, base1, W, N, threads);                                  \
+                    if (memcmp(Y1, Y2, sizeof(R) * B * N))                                         \
+                        fail_msg("sp_nn on pairs differs from the reference at %dx%dx%d", B, K,    \
+                                 N);                                                               \
+                }                                                                                  \
+                free(prow), free(pst), free(pcol), free(pval);                                     \
             }                                                                                      \
             /* The same numbers as the dense product of the full rows, up to rounding. */          \
             ms_mm_nn_ref_##S(Yd, X, W, B, K, N);                                                   \
