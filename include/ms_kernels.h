@@ -66,6 +66,11 @@
      * over the rows b whose pixel k is nonzero, b increasing) / B; bias row                        \
      * G[K-1][j] = s_j / B. */                                                                     \
     void ms_sp_tn_##S(R *G, const ms_sparse_##S *X, const R *D, int K, int N, int nthreads);       \
+    /* The same gradient applied as it is made, never stored: per element                         \
+     * g = G[k][j]; v = fma(gamma, v, g); W = fma(-lr, v, W) (gamma 0: W = fma(-lr,                \
+     * g, W), V untouched): ms_sgd_update's arithmetic. */                                        \
+    void ms_sp_tn_sgd_##S(R *W, R *V, const ms_sparse_##S *X, const R *D, int K, int N, R lr,     \
+                          R gamma, int nthreads);                                                  \
     void ms_sp_tn_ref_##S(R *G, const ms_sparse_##S *X, const R *D, int K, int N);
 
 MS_KERNEL_DECLS(float, f)

@@ -51,6 +51,8 @@ void ms_mlp_init_f(const ms_shape *s, ms_init init, ms_rng *rng, float *params);
         /* With in: the first layer's ms_sp_base when the caller has it (one                      \
          * per evaluation, not per chunk), else NULL. */                                          \
         const R *in_base;                                                                          \
+        /* Set by ms_mlp_backward_update for its backward pass. */                                 \
+        R *update_v, update_lr, update_gamma;                                                      \
         R *block;                                                                                  \
     } ms_work_##S;                                                                                 \
     void ms_work_init_##S(ms_work_##S *w, const ms_shape *s, int cap);                             \
@@ -63,7 +65,15 @@ void ms_mlp_init_f(const ms_shape *s, ms_init init, ms_rng *rng, float *params);
     /* After a training forward: grads (nparams) of the mean cross-entropy. */                     \
     void ms_mlp_backward_##S(const ms_shape *s, const R *params, ms_work_##S *w, int n,            \
                              const uint8_t *labels, R *grads, int nthreads);                       \
-    /* v = g + gamma v; p -= lr v  (gamma 0: p -= lr g, v untouched). */                           \
+    /* Backward, then the SGD update of every weight; with sparse input (w->in)                   \
+     * the first layer's gradient is applied as it is made (ms_sp_tn_sgd), never                  \
+     * stored: grads then holds only the other layers'. Same results as                           \
+     * ms_mlp_backward followed by ms_sgd_update. */                                              \
+    void ms_mlp_backward_update_##S(const ms_shape *s, R *params, R *velocity, ms_work_##S *w,     \
+                                    int n, const uint8_t *labels, R *grads, R lr, R gamma,         \
+                                    int nthreads);                                                 \
+    /* v = g + gamma v; p -= lr v  (gamma 0: p -= lr g, v untouched), each one fused              \
+     * multiply-add. */                                                                           \
     void ms_sgd_update_##S(R *params, R *velocity, const R *grads, size_t n, R lr, R gamma);
 
 MS_MLP_DECLS(float, f)

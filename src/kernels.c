@@ -73,6 +73,12 @@ void ms_sp_tn_d(double *G, const ms_sparse_d *X, const double *D, int K, int N, 
     gen_sp_tn_d(G, X, D, K, N, nthreads);
 }
 
+void ms_sp_tn_sgd_d(double *W, double *V, const ms_sparse_d *X, const double *D, int K, int N,
+                    double lr, double gamma, int nthreads)
+{
+    gen_sp_tn_sgd_d(W, V, X, D, K, N, lr, gamma, nthreads);
+}
+
 /* ---- float: SIMD ---- */
 
 #if defined(__AVX512F__)
@@ -416,11 +422,12 @@ void ms_sp_nn_f(float *Y, const ms_sparse_f *X, const float *base, const float *
         int pairs = X->npairs;
         int par = nthreads > 1 && pairs > 1 && (double)X->rows * N * 150 >= MS_PAR_MIN_FLOPS;
         (void)par;
-        MS_PAR_FOR(q, pairs, {
-            for (int j0 = 0; j0 < N; j0 += NV_MAX * VW)
+        /* strip by strip: a strip's part of W stays in cache across the pairs */
+        for (int j0 = 0; j0 < N; j0 += NV_MAX * VW)
+            MS_PAR_FOR(q, pairs, {
                 sp_pair_strip(Y, X, q, base, W, N, j0,
                               N - j0 < NV_MAX * VW ? N - j0 : NV_MAX * VW);
-        });
+            });
         return;
     }
 #endif
@@ -439,12 +446,18 @@ void ms_sp_nn_f(float *Y, const ms_sparse_f *X, const float *base, const float *
  * stores). Each row: zs, then its chain over the column's entries, / B.
  * Chains of the KK rows run side by side as far as the shortest goes, then
  * each finishes alone: no masked-out work, and every chain is unchanged. */
+typedef struct tn_update {
+    float *V;  /* velocity, same layout as G (= the weights when updating) */
+    vf nlr, gamma;
+} tn_update;
+
 static inline __attribute__((always_inline)) void tn_rows(const int KK, const int NVC,
-                                                          const int TAIL, float *G, int k0, int nk,
-                                                          const int *start, const int *eb,
-                                                          const float *ed, const float *D, int N,
-                                                          int j0, const vf *zs, vmask mt, float B,
-                                                          vf bv, vf inv)
+                                                          const int TAIL, const int UPD, float *G,
+                                                          int k0, int nk, const int *start,
+                                                          const int *eb, const float *ed,
+                                                          const float *D, int N, int j0,
+                                                          const vf *zs, vmask mt, float B, vf bv,
+                                                          vf inv, const tn_update *up)
 {
 #define TN_LOAD(q, v) (TAIL && (v) == NVC - 1 ? v_loadm((q) + (v) * VW, mt) : v_load((q) + (v) * VW))
     vf a[4][NV_MAX];
@@ -473,13 +486,27 @@ static inline __attribute__((always_inline)) void tn_rows(const int KK, const in
             for (int v = 0; v < NVC; v++)
                 a[u][v] = v_fma(d, TN_LOAD(dr, v), a[u][v]);
         }
-        float *g = G + (long)(k0 + u) * N + j0;
+        long o = (long)(k0 + u) * N + j0;
         for (int v = 0; v < NVC; v++) {
+            int m = TAIL && v == NVC - 1;
             vf x = div_by(a[u][v], B, bv, inv);
-            if (TAIL && v == NVC - 1)
-                v_storem(g + v * VW, mt, x);
+            if (UPD) { /* G is the weights: update them with the gradient x */
+                float *wp = G + o + v * VW, *vp = up->V + o + v * VW;
+                vf w = m ? v_loadm(wp, mt) : v_load(wp);
+                if (UPD == 1) {
+                    vf vel = v_fma(up->gamma, m ? v_loadm(vp, mt) : v_load(vp), x);
+                    if (m)
+                        v_storem(vp, mt, vel);
+                    else
+                        v_store(vp, vel);
+                    x = vel;
+                }
+                x = v_fma(up->nlr, x, w);
+            }
+            if (m)
+                v_storem(G + o + v * VW, mt, x);
             else
-                v_store(g + v * VW, x);
+                v_store(G + o + v * VW, x);
         }
     }
 #undef TN_LOAD
@@ -487,19 +514,33 @@ static inline __attribute__((always_inline)) void tn_rows(const int KK, const in
 
 #define TN_CASE(NVC, TAIL)                                                                         \
     case NVC * 2 + TAIL:                                                                           \
-        if (NVC <= 2)                                                                              \
-            tn_rows(4, NVC, TAIL, G, k0, nk, start, eb, ed, D, N, j0, zs, mt, (float)B, bv, inv);  \
-        else {                                                                                     \
-            tn_rows(2, NVC, TAIL, G, k0, nk < 2 ? nk : 2, start, eb, ed, D, N, j0, zs, mt,         \
-                    (float)B, bv, inv);                                                            \
-            if (nk > 2)                                                                            \
-                tn_rows(2, NVC, TAIL, G, k0 + 2, nk - 2, start, eb, ed, D, N, j0, zs, mt,          \
-                        (float)B, bv, inv);                                                        \
-        }                                                                                          \
+        if (upd == 1)                                                                              \
+            TN_CALL(NVC, TAIL, 1);                                                                 \
+        else if (upd == 2)                                                                         \
+            TN_CALL(NVC, TAIL, 2);                                                                 \
+        else                                                                                       \
+            TN_CALL(NVC, TAIL, 0);                                                                 \
         break;
+#define TN_CALL(NVC, TAIL, UPD)                                                                    \
+    do {                                                                                           \
+        if (NVC <= 2)                                                                              \
+            tn_rows(4, NVC, TAIL, UPD, G, k0, nk, start, eb, ed, D, N, j0, zs, mt, (float)B, bv,   \
+                    inv, up);                                                                      \
+        else {                                                                                     \
+            tn_rows(2, NVC, TAIL, UPD, G, k0, nk < 2 ? nk : 2, start, eb, ed, D, N, j0, zs, mt,    \
+                    (float)B, bv, inv, up);                                                        \
+            if (nk > 2)                                                                            \
+                tn_rows(2, NVC, TAIL, UPD, G, k0 + 2, nk - 2, start, eb, ed, D, N, j0, zs, mt,     \
+                        (float)B, bv, inv, up);                                                    \
+        }                                                                                          \
+    } while (0)
 
-void ms_sp_tn_f(float *G, const ms_sparse_f *X, const float *D, int K, int N, int nthreads)
+/* G = the gradient (upd 0), or G = the weights updated by it in place with
+ * velocity V (upd 1: momentum; 2: plain SGD). */
+static void tn_apply(float *G, float *V, const ms_sparse_f *X, const float *D, int K, int N,
+                     float lr, float gamma, int upd, int nthreads)
 {
+    tn_update upv = {V, v_set1(-lr), v_set1(gamma)}, *up = &upv;
     int B = X->rows, P = K - 1, *start, *eb;
     float *ed;
     by_column_f(X, P, &start, &eb, &ed);
@@ -526,12 +567,29 @@ void ms_sp_tn_f(float *G, const ms_sparse_f *X, const float *D, int K, int N, in
             }
         });
     }
-    for (int j = 0; j < N; j++)
-        G[(long)P * N + j] = sum[j] / (float)B;
+    for (int j = 0; j < N; j++) {
+        float g = sum[j] / (float)B, *w = G + (long)P * N + j;
+        if (upd == 1) {
+            V[(long)P * N + j] = fmaf(gamma, V[(long)P * N + j], g);
+            g = V[(long)P * N + j];
+        }
+        *w = upd ? fmaf(-lr, g, *w) : g;
+    }
     free(start);
     free(eb);
     free(ed);
     ms_free_aligned(sum);
+}
+
+void ms_sp_tn_f(float *G, const ms_sparse_f *X, const float *D, int K, int N, int nthreads)
+{
+    tn_apply(G, NULL, X, D, K, N, 0, 0, 0, nthreads);
+}
+
+void ms_sp_tn_sgd_f(float *W, float *V, const ms_sparse_f *X, const float *D, int K, int N,
+                    float lr, float gamma, int nthreads)
+{
+    tn_apply(W, V, X, D, K, N, lr, gamma, gamma == 0 ? 2 : 1, nthreads);
 }
 
 #else /* no SIMD: the generic kernels */
@@ -562,6 +620,12 @@ void ms_sp_nn_f(float *Y, const ms_sparse_f *X, const float *base, const float *
 void ms_sp_tn_f(float *G, const ms_sparse_f *X, const float *D, int K, int N, int nthreads)
 {
     gen_sp_tn_f(G, X, D, K, N, nthreads);
+}
+
+void ms_sp_tn_sgd_f(float *W, float *V, const ms_sparse_f *X, const float *D, int K, int N,
+                    float lr, float gamma, int nthreads)
+{
+    gen_sp_tn_sgd_f(W, V, X, D, K, N, lr, gamma, nthreads);
 }
 
 #endif

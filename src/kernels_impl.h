@@ -277,6 +277,24 @@ MS_UNUSED static void NAME(gen_sp_tn)(R *G, const NAME(ms_sparse) *X, const R *D
     free(sum);
 }
 
+/* Generic: the gradient into scratch, then the update. */
+MS_UNUSED static void NAME(gen_sp_tn_sgd)(R *W, R *V, const NAME(ms_sparse) *X, const R *D, int K,
+                                          int N, R lr, R gamma, int nthreads)
+{
+    size_t n = (size_t)K * N;
+    R *G = ms_malloc(n * sizeof(R));
+    NAME(gen_sp_tn)(G, X, D, K, N, nthreads);
+    for (size_t i = 0; i < n; i++) {
+        R g = G[i];
+        if (gamma != 0) {
+            V[i] = FMA(gamma, V[i], g);
+            g = V[i];
+        }
+        W[i] = FMA(-lr, g, W[i]);
+    }
+    free(G);
+}
+
 #undef SCRATCH_BEGIN
 #undef SCRATCH_END
 #undef NAME

@@ -55,15 +55,18 @@ float ms_fast_tanhf(float y) { return fast_tanhf(y); }
 #define S f
 #define EXP fast_expf
 #define TANH fast_tanhf
+#define FMA fmaf
 #include "mlp_impl.h"
 #undef R
 #undef S
 #undef EXP
 #undef TANH
+#undef FMA
 
 /* The double instance (the gradient check) keeps libm's accurate functions. */
 #define R double
 #define S d
 #define EXP exp
 #define TANH tanh
+#define FMA fma
 #include "mlp_impl.h"

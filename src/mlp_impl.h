@@ -169,7 +169,10 @@ void NAME(ms_mlp_backward)(const ms_shape *s, const R *params, WORK *w, int n,
             d[(size_t)i * k + j] = w->act[L][(size_t)i * k + j] - (j == labels[i] ? (R)1 : (R)0);
     for (int l = L; l >= 1; l--) {
         int K = s->width[l - 1], N = s->width[l];
-        if (l == 1 && w->in)
+        if (l == 1 && w->in && w->update_v) /* gradient applied as it is made */
+            NAME(ms_sp_tn_sgd)((R *)params, w->update_v, w->in, d, K, N, w->update_lr,
+                               w->update_gamma, nthreads);
+        else if (l == 1 && w->in)
             NAME(ms_sp_tn)(grads, w->in, d, K, N, nthreads);
         else
             NAME(ms_mm_tn)(grads + s->off[l - 1], w->act[l - 1], d, n, K, N, nthreads);
@@ -189,15 +192,35 @@ void NAME(ms_mlp_backward)(const ms_shape *s, const R *params, WORK *w, int n,
 
 void NAME(ms_sgd_update)(R *params, R *velocity, const R *grads, size_t n, R lr, R gamma)
 {
+    /* Explicit fused multiply-adds, the arithmetic the fused first-layer
+     * update (ms_sp_tn_sgd) repeats, whatever the compiler's contraction. */
     if (gamma == 0) {
         for (size_t i = 0; i < n; i++)
-            params[i] -= lr * grads[i];
+            params[i] = FMA(-lr, grads[i], params[i]);
         return;
     }
     for (size_t i = 0; i < n; i++) {
-        velocity[i] = grads[i] + gamma * velocity[i];
-        params[i] -= lr * velocity[i];
+        velocity[i] = FMA(gamma, velocity[i], grads[i]);
+        params[i] = FMA(-lr, velocity[i], params[i]);
     }
+}
+
+void NAME(ms_mlp_backward_update)(const ms_shape *s, R *params, R *velocity, WORK *w, int n,
+                                  const uint8_t *labels, R *grads, R lr, R gamma, int nthreads)
+{
+    size_t first = s->off[1]; /* the first layer's weights end here */
+    if (w->in) {
+        w->update_lr = lr;
+        w->update_gamma = gamma;
+        w->update_v = velocity;
+    }
+    NAME(ms_mlp_backward)(s, params, w, n, labels, grads, nthreads);
+    w->update_v = NULL;
+    if (w->in) /* the first layer was updated in place by ms_sp_tn_sgd */
+        NAME(ms_sgd_update)(params + first, velocity + first, grads + first, s->nparams - first, lr,
+                            gamma);
+    else
+        NAME(ms_sgd_update)(params, velocity, grads, s->nparams, lr, gamma);
 }
 
 #undef WORK

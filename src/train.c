@@ -219,8 +219,8 @@ int ms_trainer_epoch(ms_trainer *t, ms_epoch *out)
         }
         loss_acc += bl;
         loss_n++;
-        ms_mlp_backward_f(&t->shape, t->params, &t->work, c->batch, lab, t->grads, t->nthreads);
-        ms_sgd_update_f(t->params, t->velocity, t->grads, t->shape.nparams, lr, gamma);
+        ms_mlp_backward_update_f(&t->shape, t->params, t->velocity, &t->work, c->batch, lab,
+                                 t->grads, lr, gamma, t->nthreads);
         /* Validate after the update, counting that first step as step 0. */
         if (t->step % per_val == 0 && t->nevals < c->val_per_epoch) {
             ms_eval *e = &t->evals[t->nevals++];

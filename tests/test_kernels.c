@@ -139,6 +139,34 @@ static const int sp_shapes[][3] = {
                     fail_msg("sp_tn differs from the reference at %dx%dx%d, %d threads", B, K, N,  \
                              threads);                                                             \
             }                                                                                      \
+            /* The gradient applied in place: the reference gradient, then the update. */        \
+            for (int mom = 0; mom < 2; mom++) {                                                    \
+                R lr = (R)0.02, gamma = mom ? (R)0.9 : 0;                                          \
+                R *W2 = malloc(sizeof(R) * K * N), *V1 = malloc(sizeof(R) * K * N);                \
+                R *V2 = malloc(sizeof(R) * K * N), *Wr = malloc(sizeof(R) * K * N);                \
+                for (long i = 0; i < (long)K * N; i++) {                                           \
+                    V1[i] = V2[i] = (R)(0.1 * (i % 7) - 0.3);                                      \
+                    Wr[i] = W[i];                                                                  \
+                }                                                                                  \
+                for (long i = 0; i < (long)K * N; i++) {                                           \
+                    R g = G1[i];                                                                   \
+                    if (mom) {                                                                     \
+                        V1[i] = (R)fma(gamma, V1[i], g);                                           \
+                        g = V1[i];                                                                 \
+                    }                                                                              \
+                    Wr[i] = (R)fma(-lr, g, Wr[i]);                                                 \
+                }                                                                                  \
+                for (int threads = 1; threads <= 2; threads++) {                                   \
+                    memcpy(W2, W, sizeof(R) * K * N);                                              \
+                    for (long i = 0; i < (long)K * N; i++)                                         \
+                        V2[i] = (R)(0.1 * (i % 7) - 0.3);                                          \
+                    ms_sp_tn_sgd_##S(W2, V2, &in, D, K, N, lr, gamma, threads);                    \
+                    if (memcmp(W2, Wr, sizeof(R) * K * N) || memcmp(V1, V2, sizeof(R) * K * N))    \
+                        fail_msg("sp_tn_sgd differs from gradient + update at %dx%dx%d, mom %d",   \
+                                 B, K, N, mom);                                                    \
+                }                                                                                  \
+                free(W2), free(V1), free(V2), free(Wr);                                            \
+            }                                                                                      \
             /* The pair view (rows b and B-1-b, the middle row alone): the same sums. */           \
             {                                                                                      \
                 int np = (B + 1) / 2, *prow = malloc(sizeof(int) * 2 * np);                        \
