@@ -26,6 +26,11 @@
  * measured with make bench, an OpenMP team costs more than it saves on a
  * batch-32 training step. */
 #define MS_PAR_MIN_FLOPS 8.0e6
+/* The same for the sparse first layer, in multiply-adds actually done (about
+ * 150 nonzero pixels an image): its work is memory-bound and splits well. */
+#ifndef MS_PAR_MIN_SPARSE
+#define MS_PAR_MIN_SPARSE 2.5e5
+#endif
 
 #define R float
 #define S f
@@ -420,7 +425,7 @@ void ms_sp_nn_f(float *Y, const ms_sparse_f *X, const float *base, const float *
 #if defined(__AVX512F__)
     if (X->npairs) {
         int pairs = X->npairs;
-        int par = nthreads > 1 && pairs > 1 && (double)X->rows * N * 150 >= MS_PAR_MIN_FLOPS;
+        int par = nthreads > 1 && pairs > 1 && (double)X->rows * N * 150 >= MS_PAR_MIN_SPARSE;
         (void)par;
         /* strip by strip: a strip's part of W stays in cache across the pairs */
         for (int j0 = 0; j0 < N; j0 += NV_MAX * VW)
@@ -432,7 +437,7 @@ void ms_sp_nn_f(float *Y, const ms_sparse_f *X, const float *base, const float *
     }
 #endif
     int groups = (X->rows + 3) / 4;
-    int par = nthreads > 1 && groups > 1 && (double)X->rows * N * 150 >= MS_PAR_MIN_FLOPS;
+    int par = nthreads > 1 && groups > 1 && (double)X->rows * N * 150 >= MS_PAR_MIN_SPARSE;
     (void)par;
     MS_PAR_FOR(g, groups, {
         int r0 = 4 * g, nrows = X->rows - r0 < 4 ? X->rows - r0 : 4;
@@ -548,7 +553,7 @@ static void tn_apply(float *G, float *V, const ms_sparse_f *X, const float *D, i
     float *sum = ms_alloc_aligned((size_t)(N + NV_MAX * VW) * sizeof(float));
     col_sums_f(sum, D, B, N);
     vf z = v_set1(X->zero), bv = v_set1((float)B), inv = v_set1(1.0f / (float)B);
-    int par = nthreads > 1 && 2.0 * B * K * N >= MS_PAR_MIN_FLOPS;
+    int par = nthreads > 1 && (double)B * N * 150 >= MS_PAR_MIN_SPARSE;
     (void)par;
     int groups = (P + 3) / 4;
     for (int j0 = 0; j0 < N; j0 += NV_MAX * VW) {
