@@ -58,7 +58,9 @@
      * the row's nonzero pixels in order: the product of the full input rows.  */                  \
     void ms_sp_base_##S(R *base, const R *W, int K, int N, R zero);                                \
     void ms_sp_base_ref_##S(R *base, const R *W, int K, int N, R zero);                            \
-    void ms_sp_nn_##S(R *Y, const ms_sparse_##S *X, const R *base, const R *W, int N,              \
+    /* W's rows may be padded: row k at W + k * ldw, ldw >= N (an evaluation                      \
+     * aligns them when N is not a multiple of the vector width). */                              \
+    void ms_sp_nn_##S(R *Y, const ms_sparse_##S *X, const R *base, const R *W, int ldw, int N,     \
                       int nthreads);                                                               \
     void ms_sp_nn_ref_##S(R *Y, const ms_sparse_##S *X, const R *base, const R *W, int N);         \
     /* G (K,N) = X^T D / B for the sparse rows: s_j = sum_b D[b][j] (plain adds,                   \

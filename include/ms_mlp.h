@@ -51,6 +51,9 @@ void ms_mlp_init_f(const ms_shape *s, ms_init init, ms_rng *rng, float *params);
         /* With in: the first layer's ms_sp_base when the caller has it (one                      \
          * per evaluation, not per chunk), else NULL. */                                          \
         const R *in_base;                                                                          \
+        /* With in: the first layer's weights with rows in_ldw apart, or NULL. */                  \
+        const R *in_w;                                                                             \
+        int in_ldw;                                                                                \
         /* Set by ms_mlp_backward_update for its backward pass. */                                 \
         R *update_v, update_lr, update_gamma;                                                      \
         R *block;                                                                                  \

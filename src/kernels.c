@@ -67,10 +67,10 @@ void ms_sp_base_d(double *base, const double *W, int K, int N, double zero)
     gen_sp_base_d(base, W, K, N, zero);
 }
 
-void ms_sp_nn_d(double *Y, const ms_sparse_d *X, const double *base, const double *W, int N,
-                int nthreads)
+void ms_sp_nn_d(double *Y, const ms_sparse_d *X, const double *base, const double *W, int ldw,
+                int N, int nthreads)
 {
-    gen_sp_nn_d(Y, X, base, W, N, nthreads);
+    gen_sp_nn_d(Y, X, base, W, ldw, N, nthreads);
 }
 
 void ms_sp_tn_d(double *G, const ms_sparse_d *X, const double *D, int K, int N, int nthreads)
@@ -280,7 +280,7 @@ static inline __attribute__((always_inline)) void sp_rows(const int RR, const in
                                                           const uint16_t *const *c,
                                                           const uint8_t *const *p, const int *n,
                                                           int nrows, const float *base,
-                                                          const float *dl, const float *w0, int N,
+                                                          const float *dl, const float *w0, int ldw,
                                                           vmask mt)
 {
 #define SP_LOAD(q, v) (TAIL && (v) == NVC - 1 ? v_loadm((q) + (v) * VW, mt) : v_load((q) + (v) * VW))
@@ -297,7 +297,7 @@ static inline __attribute__((always_inline)) void sp_rows(const int RR, const in
     for (int i = 0; i < both; i++)
         for (int r = 0; r < RR; r++) {
             vf d = v_set1(dl[p[r][i]]);
-            const float *u = w0 + (long)c[r][i] * N;
+            const float *u = w0 + (long)c[r][i] * ldw;
             for (int v = 0; v < NVC; v++)
                 a[r][v] = v_fma(d, W_LOAD(u, v), a[r][v]);
         }
@@ -306,7 +306,7 @@ static inline __attribute__((always_inline)) void sp_rows(const int RR, const in
             break;
         for (int i = both; i < n[r]; i++) {
             vf d = v_set1(dl[p[r][i]]);
-            const float *u = w0 + (long)c[r][i] * N;
+            const float *u = w0 + (long)c[r][i] * ldw;
             for (int v = 0; v < NVC; v++)
                 a[r][v] = v_fma(d, W_LOAD(u, v), a[r][v]);
         }
@@ -323,7 +323,7 @@ static inline __attribute__((always_inline)) void sp_rows(const int RR, const in
 
 /* Rows r0 .. r0+nrows-1 (at most 4), the strip of columns j0 .. j0+nr-1. */
 static void sp_strip(float *Y, const ms_sparse_f *X, int r0, int nrows, const float *base,
-                     const float *W, int N, int j0, int nr)
+                     const float *W, int ldw, int N, int j0, int nr)
 {
     float *y[4];
     const uint16_t *c[4];
@@ -343,11 +343,11 @@ static void sp_strip(float *Y, const ms_sparse_f *X, int r0, int nrows, const fl
 #define SP_CASE(NVC, TAIL)                                                                         \
     case NVC * 3 + TAIL:                                                                           \
         if (NVC <= 2)                                                                              \
-            sp_rows(4, NVC, TAIL, y, c, p, n, nrows, b, dl, w0, N, mt);                            \
+            sp_rows(4, NVC, TAIL, y, c, p, n, nrows, b, dl, w0, ldw, mt);                          \
         else {                                                                                     \
-            sp_rows(2, NVC, TAIL, y, c, p, n, nrows < 2 ? nrows : 2, b, dl, w0, N, mt);            \
+            sp_rows(2, NVC, TAIL, y, c, p, n, nrows < 2 ? nrows : 2, b, dl, w0, ldw, mt);          \
             if (nrows > 2)                                                                         \
-                sp_rows(2, NVC, TAIL, y + 2, c + 2, p + 2, n + 2, nrows - 2, b, dl, w0, N, mt);    \
+                sp_rows(2, NVC, TAIL, y + 2, c + 2, p + 2, n + 2, nrows - 2, b, dl, w0, ldw, mt);  \
         }                                                                                          \
         break;
         SP_CASE(1, 0) SP_CASE(1, 1) SP_CASE(1, 2) SP_CASE(2, 0) SP_CASE(2, 1)
@@ -367,7 +367,7 @@ static inline __attribute__((always_inline)) void sp_pair(const int NVC, const i
                                                           float *y1, const uint16_t *col,
                                                           const uint8_t *val, int n,
                                                           const float *base, const float *dl,
-                                                          const float *w0, int N, vmask mt)
+                                                          const float *w0, int ldw, vmask mt)
 {
     vf a0[NV_MAX], a1[NV_MAX];
     for (int v = 0; v < NVC; v++)
@@ -376,7 +376,7 @@ static inline __attribute__((always_inline)) void sp_pair(const int NVC, const i
         unsigned p0 = val[2 * i], p1 = val[2 * i + 1];
         __mmask16 k0 = (__mmask16) - (p0 != 0), k1 = (__mmask16) - (p1 != 0);
         vf d0 = v_set1(dl[p0]), d1 = v_set1(dl[p1]);
-        const float *u = w0 + (long)col[i] * N;
+        const float *u = w0 + (long)col[i] * ldw;
         for (int v = 0; v < NVC; v++) {
             vf w = TAIL == 2 && v == NVC - 1 ? v_loadm(u + v * VW, mt) : v_load(u + v * VW);
             a0[v] = _mm512_mask3_fmadd_ps(d0, w, a0[v], k0);
@@ -397,7 +397,7 @@ static inline __attribute__((always_inline)) void sp_pair(const int NVC, const i
 }
 
 static void sp_pair_strip(float *Y, const ms_sparse_f *X, int q, const float *base, const float *W,
-                          int N, int j0, int nr)
+                          int ldw, int N, int j0, int nr)
 {
     int r0 = X->prow[2 * q], r1 = X->prow[2 * q + 1];
     float *y0 = Y + (long)r0 * N + j0, *y1 = r1 < 0 ? NULL : Y + (long)r1 * N + j0;
@@ -410,7 +410,7 @@ static void sp_pair_strip(float *Y, const ms_sparse_f *X, int q, const float *ba
     const float *b = base + j0, *w0 = W + j0, *dl = X->delta;
     switch (nvc * 3 + tail) {
 #define PAIR_CASE(NVC, TAIL)                                                                       \
-    case NVC * 3 + TAIL: sp_pair(NVC, TAIL, y0, y1, col, val, n, b, dl, w0, N, mt); break;
+    case NVC * 3 + TAIL: sp_pair(NVC, TAIL, y0, y1, col, val, n, b, dl, w0, ldw, mt); break;
         PAIR_CASE(1, 0) PAIR_CASE(1, 1) PAIR_CASE(1, 2) PAIR_CASE(2, 0) PAIR_CASE(2, 1)
         PAIR_CASE(3, 0) PAIR_CASE(3, 1) PAIR_CASE(4, 0) PAIR_CASE(4, 1)
 #undef PAIR_CASE
@@ -419,8 +419,8 @@ static void sp_pair_strip(float *Y, const ms_sparse_f *X, int q, const float *ba
 }
 #endif
 
-void ms_sp_nn_f(float *Y, const ms_sparse_f *X, const float *base, const float *W, int N,
-                int nthreads)
+void ms_sp_nn_f(float *Y, const ms_sparse_f *X, const float *base, const float *W, int ldw,
+                int N, int nthreads)
 {
 #if defined(__AVX512F__)
     if (X->npairs) {
@@ -430,7 +430,7 @@ void ms_sp_nn_f(float *Y, const ms_sparse_f *X, const float *base, const float *
         /* strip by strip: a strip's part of W stays in cache across the pairs */
         for (int j0 = 0; j0 < N; j0 += NV_MAX * VW)
             MS_PAR_FOR(q, pairs, {
-                sp_pair_strip(Y, X, q, base, W, N, j0,
+                sp_pair_strip(Y, X, q, base, W, ldw, N, j0,
                               N - j0 < NV_MAX * VW ? N - j0 : NV_MAX * VW);
             });
         return;
@@ -442,7 +442,8 @@ void ms_sp_nn_f(float *Y, const ms_sparse_f *X, const float *base, const float *
     MS_PAR_FOR(g, groups, {
         int r0 = 4 * g, nrows = X->rows - r0 < 4 ? X->rows - r0 : 4;
         for (int j0 = 0; j0 < N; j0 += NV_MAX * VW)
-            sp_strip(Y, X, r0, nrows, base, W, N, j0, N - j0 < NV_MAX * VW ? N - j0 : NV_MAX * VW);
+            sp_strip(Y, X, r0, nrows, base, W, ldw, N, j0,
+                     N - j0 < NV_MAX * VW ? N - j0 : NV_MAX * VW);
     });
 }
 
@@ -616,10 +617,10 @@ void ms_sp_base_f(float *base, const float *W, int K, int N, float zero)
     gen_sp_base_f(base, W, K, N, zero);
 }
 
-void ms_sp_nn_f(float *Y, const ms_sparse_f *X, const float *base, const float *W, int N,
-                int nthreads)
+void ms_sp_nn_f(float *Y, const ms_sparse_f *X, const float *base, const float *W, int ldw,
+                int N, int nthreads)
 {
-    gen_sp_nn_f(Y, X, base, W, N, nthreads);
+    gen_sp_nn_f(Y, X, base, W, ldw, N, nthreads);
 }
 
 void ms_sp_tn_f(float *G, const ms_sparse_f *X, const float *D, int K, int N, int nthreads)

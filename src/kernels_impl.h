@@ -186,8 +186,8 @@ MS_UNUSED static void NAME(gen_sp_base)(R *base, const R *W, int K, int N, R zer
             base[j] = FMA(zero, W[(long)k * N + j], base[j]);
 }
 
-MS_UNUSED static void NAME(gen_sp_nn)(R *Y, const NAME(ms_sparse) *X, const R *base, const R *W, int N,
-                            int nthreads)
+MS_UNUSED static void NAME(gen_sp_nn)(R *Y, const NAME(ms_sparse) *X, const R *base, const R *W,
+                                      int ldw, int N, int nthreads)
 {
     int par = nthreads > 1 && (double)X->rows * N * 150 >= MS_PAR_MIN_FLOPS;
     (void)par;
@@ -197,7 +197,7 @@ MS_UNUSED static void NAME(gen_sp_nn)(R *Y, const NAME(ms_sparse) *X, const R *b
             y[j] = base[j];
         for (int i = 0; i < X->count[r]; i++) {
             R d = X->delta[X->val[r][i]];
-            const R *w = W + (long)X->col[r][i] * N;
+            const R *w = W + (long)X->col[r][i] * ldw;
             for (int j = 0; j < N; j++)
                 y[j] = FMA(d, w[j], y[j]);
         }

@@ -99,7 +99,10 @@ void NAME(ms_mlp_forward)(const ms_shape *s, ms_activation act, const R *params,
                 NAME(ms_sp_base)(w->base, W, K, N, w->in->zero);
                 base = w->base;
             }
-            NAME(ms_sp_nn)(w->act[1], w->in, base, W, N, nthreads);
+            if (w->in_w) /* the caller's copy of W with aligned rows */
+                NAME(ms_sp_nn)(w->act[1], w->in, base, w->in_w, w->in_ldw, N, nthreads);
+            else
+                NAME(ms_sp_nn)(w->act[1], w->in, base, W, N, N, nthreads);
         } else
             NAME(ms_mm_nn)(w->act[l], w->act[l - 1], W, n, K, N, nthreads);
         if (l < L)

@@ -130,7 +130,7 @@ static const int sp_shapes[][3] = {
             for (int threads = 1; threads <= 2; threads++) {                                       \
                 memset(Y2, 0xff, sizeof(R) * B * N);                                               \
                 memset(G2, 0xff, sizeof(R) * K * N);                                               \
-                ms_sp_nn_##S(Y2, &in, base1, W, N, threads);                                       \
+                ms_sp_nn_##S(Y2, &in, base1, W, N, N, threads);                                    \
                 ms_sp_tn_##S(G2, &in, D, K, N, threads);                                           \
                 if (memcmp(Y1, Y2, sizeof(R) * B * N))                                             \
                     fail_msg("sp_nn differs from the reference at %dx%dx%d, %d threads", B, K, N,  \
@@ -193,7 +193,18 @@ static const int sp_shapes[][3] = {
                 pin.pval = pval;                                                                   \
                 for (int threads = 1; threads <= 2; threads++) {                                   \
                     memset(Y2, 0xff, sizeof(R) * B * N);                                           \
-                    ms_sp_nn_##S(Y2, &pin, base1, W, N, threads);                                  \
+                    ms_sp_nn_##S(Y2, &pin, base1, W, N, N, threads);                               \
+                    if (memcmp(Y1, Y2, sizeof(R) * B * N))                                         \
+                        fail_msg("sp_nn on pairs differs from the reference at %dx%dx%d", B, K,    \
+                                 N);                                                               \
+                    /* W with padded rows (ldw a multiple of 16, plus one) */                      \
+                    int ldw = (N + 15) / 16 * 16 + (threads == 2);                                 \
+                    R *Wp = calloc((size_t)K * ldw, sizeof(R));                                    \
+                    for (int k = 0; k < K; k++)                                                    \
+                        memcpy(Wp + (long)k * ldw, W + (long)k * N, sizeof(R) * N);                \
+                    memset(Y2, 0xff, sizeof(R) * B * N);                                           \
+                    ms_sp_nn_##S(Y2, &pin, base1, Wp, ldw, N, threads);                            \
+                    free(Wp);                                                                      \
                     if (memcmp(Y1, Y2, sizeof(R) * B * N))                                         \
                         fail_msg("sp_nn on pairs differs from the reference at %dx%dx%d", B, K,    \
                                  N);                                                               \
