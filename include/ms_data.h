@@ -37,16 +37,16 @@ typedef struct ms_dataset {
     uint32_t *nz_start; /* (n + 1) */
     uint16_t *nz_col;   /* pixel index, increasing within an image */
     uint8_t *nz_val;    /* its value, never 0 */
-    /* Each block of MS_BLOCK images (the unit of evaluation) as pairs of
-     * images of the same label, with the union of their pixels
-     * (ms_sparse_f's pair view): block b's pairs are pb_start[b] ..
-     * pb_start[b+1]-1, pair q's rows pr_row[2q], pr_row[2q+1] (block-relative,
-     * -1: none) and entries pr_start[q] .. pr_start[q+1]-1. */
-    uint32_t *pb_start;
-    int *pr_row;
-    uint32_t *pr_start;
-    uint16_t *pr_col;
-    uint8_t *pr_val; /* 2 per entry */
+    /* Each block of MS_BLOCK images (the unit of evaluation) in groups of
+     * MS_GROUP images of one label, with the union of their pixels
+     * (ms_sparse_f's group view): block b's groups are gb_start[b] ..
+     * gb_start[b+1]-1, group q's rows gr_row[G q + u] (block-relative, -1:
+     * none), entries gr_start[q] .. gr_start[q+1]-1, values G per entry. */
+    uint32_t *gb_start;
+    int *gr_row;
+    uint32_t *gr_start;
+    uint16_t *gr_col;
+    uint8_t *gr_val;
 } ms_dataset;
 
 typedef struct ms_data {
@@ -83,8 +83,8 @@ void ms_data_gather_d(const ms_data *d, const ms_dataset *s, const int32_t *idx,
  * points into s and d. */
 void ms_data_sparse_f(const ms_data *d, const ms_dataset *s, const int32_t *idx, int first, int n,
                       const uint16_t **col, const uint8_t **val, int *count, ms_sparse_f *out);
-/* Attach block b's pair view to a sparse view of that whole block. */
-void ms_data_pairs_f(const ms_dataset *s, int block, ms_sparse_f *out);
+/* Attach block b's group view to a sparse view of that whole block. */
+void ms_data_groups_f(const ms_dataset *s, int block, ms_sparse_f *out);
 
 /* Ask the cache for the nonzero pixels of rows idx[0..n) (the next batch:
  * shuffled rows come from memory, which doubled the training step). */

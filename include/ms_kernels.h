@@ -17,6 +17,9 @@
 
 #include <stdint.h>
 
+/* Rows per group in ms_sparse's group view. */
+#define MS_GROUP 4
+
 /* The first layer reads MNIST rows as their nonzero pixels: a pixel of value
  * 0 has the normalised value `zero` (about -0.425), the others zero + d[p].
  * Row r has count[r] nonzero pixels, columns col[r][i] (increasing) and
@@ -30,16 +33,16 @@
         const int *count;                                                                          \
         R zero;         /* normalised value of a 0 pixel */                                        \
         const R *delta; /* (256) normalised value of p minus zero (delta[0] = 0) */                \
-        /* Optional, the same rows as pairs (NULL: none): pair q is rows                           \
-         * prow[2q] and prow[2q+1] (-1: no second row); its pcount[q] entries                      \
-         * are the union of their pixels, pcol increasing, with both rows'                         \
-         * values in pval[2i], pval[2i+1] (0 where a row's pixel is 0). A kernel                   \
-         * may read a W row once for both rows; the sums are the same. */                          \
-        int npairs;                                                                                \
-        const int *prow;                                                                           \
-        const uint16_t *pcol;                                                                      \
-        const uint8_t *pval;                                                                       \
-        const uint32_t *pstart; /* (npairs + 1) into pcol/pval */                                  \
+        /* Optional, the same rows in groups of MS_GROUP (ngroups 0: none):                       \
+         * group q is rows grow[G q + u] (-1: none), its entries                                   \
+         * gstart[q] .. gstart[q+1]-1 the union of their pixels, gcol                              \
+         * increasing, row u's value in gval[G e + u] (0 where its pixel is 0).                    \
+         * A kernel may read a W row once for the whole group; sums unchanged. */                  \
+        int ngroups;                                                                                \
+        const int *grow;                                                                           \
+        const uint16_t *gcol;                                                                      \
+        const uint8_t *gval;                                                                       \
+        const uint32_t *gstart; /* (ngroups + 1) */                                                \
     } ms_sparse_##S;
 
 #define MS_KERNEL_DECLS(R, S)                                                                      \

@@ -358,62 +358,70 @@ static void sp_strip(float *Y, const ms_sparse_f *X, int r0, int nrows, const fl
 }
 
 #if defined(__AVX512F__)
-/* A pair of rows (y1 NULL: one row) over the union of their pixels: each W
- * row is read once for both, the traffic that bounds this product (L2 to
- * L1). A row without the pixel skips it by a zero mask (merge masking
- * leaves the sum untouched, not even rounded): each row's chain is the one
- * sp_rows computes. */
-static inline __attribute__((always_inline)) void sp_pair(const int NVC, const int TAIL, float *y0,
-                                                          float *y1, const uint16_t *col,
-                                                          const uint8_t *val, int n,
-                                                          const float *base, const float *dl,
-                                                          const float *w0, int ldw, vmask mt)
+/* A group of MS_GROUP rows (y[u] NULL: none) over the union of their
+ * pixels: each W row is read once for the group, and that traffic (L2 to
+ * L1) is what bounds this product. A row without the pixel skips it by a
+ * zero mask (merge masking leaves the sum untouched, not even rounded), so
+ * each row's chain is the one sp_rows computes. */
+static inline __attribute__((always_inline)) void sp_group(const int NVC, const int TAIL,
+                                                           float *const *y, const uint16_t *col,
+                                                           const uint8_t *val, int n,
+                                                           const float *base, const float *dl,
+                                                           const float *w0, int ldw, vmask mt)
 {
-    vf a0[NV_MAX], a1[NV_MAX];
-    for (int v = 0; v < NVC; v++)
-        a0[v] = a1[v] = TAIL && v == NVC - 1 ? v_loadm(base + v * VW, mt) : v_load(base + v * VW);
+    enum { G = MS_GROUP };
+    vf a[G][NV_MAX];
+    for (int v = 0; v < NVC; v++) {
+        vf b = TAIL && v == NVC - 1 ? v_loadm(base + v * VW, mt) : v_load(base + v * VW);
+        for (int u = 0; u < G; u++)
+            a[u][v] = b;
+    }
     for (int i = 0; i < n; i++) {
-        unsigned p0 = val[2 * i], p1 = val[2 * i + 1];
-        __mmask16 k0 = (__mmask16) - (p0 != 0), k1 = (__mmask16) - (p1 != 0);
-        vf d0 = v_set1(dl[p0]), d1 = v_set1(dl[p1]);
-        const float *u = w0 + (long)col[i] * ldw;
-        for (int v = 0; v < NVC; v++) {
-            vf w = TAIL == 2 && v == NVC - 1 ? v_loadm(u + v * VW, mt) : v_load(u + v * VW);
-            a0[v] = _mm512_mask3_fmadd_ps(d0, w, a0[v], k0);
-            a1[v] = _mm512_mask3_fmadd_ps(d1, w, a1[v], k1);
+        const uint8_t *pv = val + (size_t)G * i;
+        const float *wr = w0 + (long)col[i] * ldw;
+        vf w[NV_MAX];
+        for (int v = 0; v < NVC; v++)
+            w[v] = TAIL == 2 && v == NVC - 1 ? v_loadm(wr + v * VW, mt) : v_load(wr + v * VW);
+        for (int u = 0; u < G; u++) {
+            __mmask16 k = (__mmask16) - (pv[u] != 0);
+            vf d = v_set1(dl[pv[u]]);
+            for (int v = 0; v < NVC; v++)
+                a[u][v] = _mm512_mask3_fmadd_ps(d, w[v], a[u][v], k);
         }
     }
-    for (int v = 0; v < NVC; v++) {
-        if (TAIL && v == NVC - 1) {
-            v_storem(y0 + v * VW, mt, a0[v]);
-            if (y1)
-                v_storem(y1 + v * VW, mt, a1[v]);
-        } else {
-            v_store(y0 + v * VW, a0[v]);
-            if (y1)
-                v_store(y1 + v * VW, a1[v]);
+    for (int u = 0; u < G; u++) {
+        if (!y[u])
+            continue;
+        for (int v = 0; v < NVC; v++) {
+            if (TAIL && v == NVC - 1)
+                v_storem(y[u] + v * VW, mt, a[u][v]);
+            else
+                v_store(y[u] + v * VW, a[u][v]);
         }
     }
 }
 
-static void sp_pair_strip(float *Y, const ms_sparse_f *X, int q, const float *base, const float *W,
-                          int ldw, int N, int j0, int nr)
+static void sp_group_strip(float *Y, const ms_sparse_f *X, int q, const float *base, const float *W,
+                           int ldw, int N, int j0, int nr)
 {
-    int r0 = X->prow[2 * q], r1 = X->prow[2 * q + 1];
-    float *y0 = Y + (long)r0 * N + j0, *y1 = r1 < 0 ? NULL : Y + (long)r1 * N + j0;
-    uint32_t e = X->pstart[q];
-    int n = (int)(X->pstart[q + 1] - e);
-    const uint16_t *col = X->pcol + e;
-    const uint8_t *val = X->pval + 2 * (size_t)e;
+    float *y[MS_GROUP];
+    for (int u = 0; u < MS_GROUP; u++) {
+        int r = X->grow[MS_GROUP * q + u];
+        y[u] = r < 0 ? NULL : Y + (long)r * N + j0;
+    }
+    uint32_t e = X->gstart[q];
+    int n = (int)(X->gstart[q + 1] - e);
+    const uint16_t *col = X->gcol + e;
+    const uint8_t *val = X->gval + (size_t)MS_GROUP * e;
     int nvc = (nr + VW - 1) / VW, tail = nr % VW == 0 ? 0 : N < VW ? 2 : 1;
     vmask mt = v_mask(nr - (nvc - 1) * VW);
     const float *b = base + j0, *w0 = W + j0, *dl = X->delta;
     switch (nvc * 3 + tail) {
-#define PAIR_CASE(NVC, TAIL)                                                                       \
-    case NVC * 3 + TAIL: sp_pair(NVC, TAIL, y0, y1, col, val, n, b, dl, w0, ldw, mt); break;
-        PAIR_CASE(1, 0) PAIR_CASE(1, 1) PAIR_CASE(1, 2) PAIR_CASE(2, 0) PAIR_CASE(2, 1)
-        PAIR_CASE(3, 0) PAIR_CASE(3, 1) PAIR_CASE(4, 0) PAIR_CASE(4, 1)
-#undef PAIR_CASE
+#define GROUP_CASE(NVC, TAIL)                                                                      \
+    case NVC * 3 + TAIL: sp_group(NVC, TAIL, y, col, val, n, b, dl, w0, ldw, mt); break;
+        GROUP_CASE(1, 0) GROUP_CASE(1, 1) GROUP_CASE(1, 2) GROUP_CASE(2, 0) GROUP_CASE(2, 1)
+        GROUP_CASE(3, 0) GROUP_CASE(3, 1) GROUP_CASE(4, 0) GROUP_CASE(4, 1)
+#undef GROUP_CASE
     default: break;
     }
 }
@@ -423,15 +431,15 @@ void ms_sp_nn_f(float *Y, const ms_sparse_f *X, const float *base, const float *
                 int N, int nthreads)
 {
 #if defined(__AVX512F__)
-    if (X->npairs) {
-        int pairs = X->npairs;
-        int par = nthreads > 1 && pairs > 1 && (double)X->rows * N * 150 >= MS_PAR_MIN_SPARSE;
+    if (X->ngroups) {
+        int groups = X->ngroups;
+        int par = nthreads > 1 && groups > 1 && (double)X->rows * N * 150 >= MS_PAR_MIN_SPARSE;
         (void)par;
-        /* strip by strip: a strip's part of W stays in cache across the pairs */
+        /* strip by strip: a strip's part of W stays in cache across the groups */
         for (int j0 = 0; j0 < N; j0 += NV_MAX * VW)
-            MS_PAR_FOR(q, pairs, {
-                sp_pair_strip(Y, X, q, base, W, ldw, N, j0,
-                              N - j0 < NV_MAX * VW ? N - j0 : NV_MAX * VW);
+            MS_PAR_FOR(q, groups, {
+                sp_group_strip(Y, X, q, base, W, ldw, N, j0,
+                               N - j0 < NV_MAX * VW ? N - j0 : NV_MAX * VW);
             });
         return;
     }

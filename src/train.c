@@ -165,7 +165,7 @@ void ms_trainer_evaluate(ms_trainer *t, const ms_dataset *s, int n, double *loss
             ms_sparse_f in;
             ms_data_sparse_f(t->data, s, NULL, first, rows, col, val, count, &in);
             if (first + rows <= s->n && (rows == MS_BLOCK || first + rows == s->n))
-                ms_data_pairs_f(s, c, &in); /* the chunk is the whole block c */
+                ms_data_groups_f(s, c, &in); /* the chunk is the whole block c */
             w->in = &in;
             w->in_base = t->ebase;
             w->in_w = t->epad;

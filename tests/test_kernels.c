@@ -167,35 +167,50 @@ static const int sp_shapes[][3] = {
                 }                                                                                  \
                 free(W2), free(V1), free(V2), free(Wr);                                            \
             }                                                                                      \
-            /* The pair view (rows b and B-1-b, the middle row alone): the same sums. */           \
+            /* The group view (rows b, B-1-b, b+1, B-2-b..., a short last group): the same sums. */\
             {                                                                                      \
-                int np = (B + 1) / 2, *prow = malloc(sizeof(int) * 2 * np);                        \
+                enum { G = MS_GROUP };                                                             \
+                int np = (B + G - 1) / G, *grow = malloc(sizeof(int) * G * np), *ord = malloc(sizeof(int) * B); \
                 uint32_t *pst = malloc(sizeof(uint32_t) * (np + 1));                               \
-                uint16_t *pcol = malloc(sizeof(uint16_t) * (B * P + 1));                           \
-                uint8_t *pval = malloc((size_t)2 * (B * P + 1));                                   \
+                uint16_t *gcol = malloc(sizeof(uint16_t) * (B * P + 1));                           \
+                uint8_t *gval = malloc((size_t)G * (B * P + 1));                                   \
                 uint32_t e = 0;                                                                    \
+                for (int i = 0; i < B; i++) /* rows from both ends, so groups are not in order */  \
+                    ord[i] = i % 2 ? B - 1 - i / 2 : i / 2;                                        \
                 for (int q = 0; q < np; q++) {                                                     \
-                    int r0 = q, r1 = B - 1 - q == q ? -1 : B - 1 - q, a = 0, c = 0;                \
-                    int na = count[r0], nc = r1 < 0 ? 0 : count[r1];                               \
-                    prow[2 * q] = r0, prow[2 * q + 1] = r1, pst[q] = e;                            \
-                    while (a < na || c < nc) {                                                     \
-                        int ka = a < na ? col[r0][a] : P, kc = c < nc ? col[r1][c] : P;            \
-                        int kk = ka < kc ? ka : kc;                                                \
-                        pcol[e] = (uint16_t)kk;                                                    \
-                        pval[2 * e] = ka == kk ? val[r0][a++] : 0;                                 \
-                        pval[2 * e + 1] = kc == kk ? val[r1][c++] : 0;                             \
+                    int at[G], rr[G];                                                              \
+                    for (int u = 0; u < G; u++) {                                                  \
+                        rr[u] = q * G + u < B ? ord[q * G + u] : -1;                               \
+                        grow[q * G + u] = rr[u];                                                   \
+                        at[u] = 0;                                                                 \
+                    }                                                                              \
+                    pst[q] = e;                                                                    \
+                    for (;;) {                                                                     \
+                        int kk = P;                                                                \
+                        for (int u = 0; u < G; u++)                                                \
+                            if (rr[u] >= 0 && at[u] < count[rr[u]] && col[rr[u]][at[u]] < kk)     \
+                                kk = col[rr[u]][at[u]];                                            \
+                        if (kk == P)                                                               \
+                            break;                                                                 \
+                        gcol[e] = (uint16_t)kk;                                                    \
+                        for (int u = 0; u < G; u++)                                                \
+                            gval[(size_t)G * e + u] = rr[u] >= 0 && at[u] < count[rr[u]] &&       \
+                                                      col[rr[u]][at[u]] == kk                      \
+                                                          ? val[rr[u]][at[u]++]                    \
+                                                          : 0;                                     \
                         e++;                                                                       \
                     }                                                                              \
                 }                                                                                  \
                 pst[np] = e;                                                                       \
+                free(ord);                                                                         \
                 ms_sparse_##S pin = in;                                                            \
-                pin.npairs = np, pin.prow = prow, pin.pstart = pst, pin.pcol = pcol;               \
-                pin.pval = pval;                                                                   \
+                pin.ngroups = np, pin.grow = grow, pin.gstart = pst, pin.gcol = gcol;               \
+                pin.gval = gval;                                                                   \
                 for (int threads = 1; threads <= 2; threads++) {                                   \
                     memset(Y2, 0xff, sizeof(R) * B * N);                                           \
                     ms_sp_nn_##S(Y2, &pin, base1, W, N, N, threads);                               \
                     if (memcmp(Y1, Y2, sizeof(R) * B * N))                                         \
-                        fail_msg("sp_nn on pairs differs from the reference at %dx%dx%d", B, K,    \
+                        fail_msg("sp_nn on groups differs from the reference at %dx%dx%d", B, K,    \
                                  N);                                                               \
                     /* W with padded rows (ldw a multiple of 16, plus one) */                      \
                     int ldw = (N + 15) / 16 * 16 + (threads == 2);                                 \
@@ -206,10 +221,10 @@ static const int sp_shapes[][3] = {
                     ms_sp_nn_##S(Y2, &pin, base1, Wp, ldw, N, threads);                            \
                     free(Wp);                                                                      \
                     if (memcmp(Y1, Y2, sizeof(R) * B * N))                                         \
-                        fail_msg("sp_nn on pairs differs from the reference at %dx%dx%d", B, K,    \
+                        fail_msg("sp_nn on groups differs from the reference at %dx%dx%d", B, K,    \
                                  N);                                                               \
                 }                                                                                  \
-                free(prow), free(pst), free(pcol), free(pval);                                     \
+                free(grow), free(pst), free(gcol), free(gval);                                     \
             }                                                                                      \
             /* The same numbers as the dense product of the full rows, up to rounding. */          \
             ms_mm_nn_ref_##S(Yd, X, W, B, K, N);                                                   \
