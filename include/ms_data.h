@@ -38,7 +38,7 @@ typedef struct ms_dataset {
     uint16_t *nz_col;   /* pixel index, increasing within an image */
     uint8_t *nz_val;    /* its value, never 0 */
     /* Each block of MS_BLOCK images (the unit of evaluation) in groups of
-     * MS_GROUP images of one label, with the union of their pixels
+     * MS_GROUP images that share many pixels, with the union of their pixels
      * (ms_sparse_f's group view): block b's groups are gb_start[b] ..
      * gb_start[b+1]-1, group q's rows gr_row[G q + u] (block-relative, -1:
      * none), entries gr_start[q] .. gr_start[q+1]-1, values G per entry. */

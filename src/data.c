@@ -202,9 +202,51 @@ static void index_nonzero(ms_dataset *s)
     s->nz_start[n] = (uint32_t)e;
 }
 
-/* Groups of MS_GROUP images for the first layer: within each block, images
- * of the same label side by side (they share pixels: on MNIST the union of
- * four is 264 pixels against 600 separately), each group's pixels merged. */
+/* order[0..rows) = the rows of a block, grouped: each group starts from the
+ * first row not yet taken and adds, one at a time, the row that brings the
+ * fewest new pixels (pixel sets as 784-bit masks). On MNIST a group of four
+ * covers 240 pixels against 600 separately (264 grouping by label). */
+static void group_greedy(const ms_dataset *s, int b0, int rows, int *order)
+{
+    enum { WORDS = (MS_PIXELS + 63) / 64 };
+    uint64_t (*m)[WORDS] = ms_calloc((size_t)rows, sizeof *m);
+    char *used = ms_calloc((size_t)rows, 1);
+    for (int r = 0; r < rows; r++)
+        for (uint32_t e = s->nz_start[b0 + r]; e < s->nz_start[b0 + r + 1]; e++)
+            m[r][s->nz_col[e] / 64] |= 1ull << (s->nz_col[e] % 64);
+    int k = 0, next = 0;
+    while (k < rows) {
+        while (used[next])
+            next++;
+        uint64_t u[WORDS];
+        memcpy(u, m[next], sizeof u);
+        used[next] = 1;
+        order[k++] = next;
+        for (int t = 1; t < MS_GROUP && k < rows; t++) {
+            int best = -1, fewest = MS_PIXELS + 1;
+            for (int r = 0; r < rows; r++) {
+                if (used[r])
+                    continue;
+                int add = 0;
+                for (int w = 0; w < WORDS; w++)
+                    add += __builtin_popcountll(m[r][w] & ~u[w]);
+                if (add < fewest) {
+                    fewest = add;
+                    best = r;
+                }
+            }
+            used[best] = 1;
+            order[k++] = best;
+            for (int w = 0; w < WORDS; w++)
+                u[w] |= m[best][w];
+        }
+    }
+    free(m);
+    free(used);
+}
+
+/* Groups of MS_GROUP images for the first layer (group_greedy), each
+ * group's pixels merged. */
 static void index_groups(ms_dataset *s)
 {
     enum { G = MS_GROUP };
@@ -223,12 +265,9 @@ static void index_groups(ms_dataset *s)
     size_t e = 0;
     int q = 0;
     for (int b = 0; b < blocks; b++) {
-        int b0 = b * MS_BLOCK, rows = n - b0 < MS_BLOCK ? n - b0 : MS_BLOCK, order[MS_BLOCK], k = 0;
+        int b0 = b * MS_BLOCK, rows = n - b0 < MS_BLOCK ? n - b0 : MS_BLOCK, order[MS_BLOCK];
         s->gb_start[b] = (uint32_t)q;
-        for (int lab = 0; lab < 10; lab++) /* by label, in image order within a label */
-            for (int r = 0; r < rows; r++)
-                if (s->labels[b0 + r] == lab)
-                    order[k++] = r;
+        group_greedy(s, b0, rows, order);
         for (int i = 0; i < rows; i += G, q++) {
             uint32_t at[G], end[G];
             for (int u = 0; u < G; u++) {
