@@ -27,9 +27,12 @@
  * batch-32 training step. */
 #define MS_PAR_MIN_FLOPS 8.0e6
 /* The same for the sparse first layer, in multiply-adds actually done (about
- * 150 nonzero pixels an image): its work is memory-bound and splits well. */
+ * 150 nonzero pixels an image). Not lower: a training step's products at
+ * batch 32 (0.3 to 0.6 M) measured 1.3x faster on two threads with
+ * OMP_WAIT_POLICY=active but 1.3 to 1.5x SLOWER with libgomp's default
+ * policy, whose idle worker sleeps between the step's short regions. */
 #ifndef MS_PAR_MIN_SPARSE
-#define MS_PAR_MIN_SPARSE 2.5e5
+#define MS_PAR_MIN_SPARSE 2.0e6
 #endif
 
 #define R float
