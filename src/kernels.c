@@ -55,37 +55,37 @@
 #undef FMA
 #undef NR
 
-void ms_mm_nn_d(double *Y, const double *X, const double *W, int B, int K, int N, int nthreads)
-{
-    gen_nn_d(Y, X, W, B, K, N, nthreads);
-}
+/* The public names over the generic kernels: always for double, for float
+ * when the build targets no SIMD instruction set. */
+#define GENERIC_KERNELS(R, S)                                                                      \
+    void ms_mm_nn_##S(R *Y, const R *X, const R *W, int B, int K, int N, int nthreads)             \
+    {                                                                                              \
+        gen_nn_##S(Y, X, W, B, K, N, nthreads);                                                    \
+    }                                                                                              \
+    void ms_mm_tn_##S(R *G, const R *X, const R *D, int B, int K, int N, int nthreads)             \
+    {                                                                                              \
+        gen_tn_##S(G, X, D, B, K, N, nthreads);                                                    \
+    }                                                                                              \
+    void ms_sp_base_##S(R *base, const R *W, int K, int N, R zero)                                 \
+    {                                                                                              \
+        gen_sp_base_##S(base, W, K, N, zero);                                                      \
+    }                                                                                              \
+    void ms_sp_nn_##S(R *Y, const ms_sparse_##S *X, const R *base, const R *W, int ldw, int N,     \
+                      int nthreads)                                                                \
+    {                                                                                              \
+        gen_sp_nn_##S(Y, X, base, W, ldw, N, nthreads);                                            \
+    }                                                                                              \
+    void ms_sp_tn_##S(R *G, const ms_sparse_##S *X, const R *D, int K, int N, int nthreads)        \
+    {                                                                                              \
+        gen_sp_tn_##S(G, X, D, K, N, nthreads);                                                    \
+    }                                                                                              \
+    void ms_sp_tn_sgd_##S(R *W, R *V, const ms_sparse_##S *X, const R *D, int K, int N, R lr,      \
+                          R gamma, int nthreads)                                                   \
+    {                                                                                              \
+        gen_sp_tn_sgd_##S(W, V, X, D, K, N, lr, gamma, nthreads);                                  \
+    }
 
-void ms_mm_tn_d(double *G, const double *X, const double *D, int B, int K, int N, int nthreads)
-{
-    gen_tn_d(G, X, D, B, K, N, nthreads);
-}
-
-void ms_sp_base_d(double *base, const double *W, int K, int N, double zero)
-{
-    gen_sp_base_d(base, W, K, N, zero);
-}
-
-void ms_sp_nn_d(double *Y, const ms_sparse_d *X, const double *base, const double *W, int ldw,
-                int N, int nthreads)
-{
-    gen_sp_nn_d(Y, X, base, W, ldw, N, nthreads);
-}
-
-void ms_sp_tn_d(double *G, const ms_sparse_d *X, const double *D, int K, int N, int nthreads)
-{
-    gen_sp_tn_d(G, X, D, K, N, nthreads);
-}
-
-void ms_sp_tn_sgd_d(double *W, double *V, const ms_sparse_d *X, const double *D, int K, int N,
-                    double lr, double gamma, int nthreads)
-{
-    gen_sp_tn_sgd_d(W, V, X, D, K, N, lr, gamma, nthreads);
-}
+GENERIC_KERNELS(double, d)
 
 /* ---- float: SIMD ---- */
 
@@ -613,36 +613,6 @@ void ms_sp_tn_sgd_f(float *W, float *V, const ms_sparse_f *X, const float *D, in
 
 const char *ms_kernels_isa(void) { return "generic"; }
 
-void ms_mm_nn_f(float *Y, const float *X, const float *W, int B, int K, int N, int nthreads)
-{
-    gen_nn_f(Y, X, W, B, K, N, nthreads);
-}
-
-void ms_mm_tn_f(float *G, const float *X, const float *D, int B, int K, int N, int nthreads)
-{
-    gen_tn_f(G, X, D, B, K, N, nthreads);
-}
-
-void ms_sp_base_f(float *base, const float *W, int K, int N, float zero)
-{
-    gen_sp_base_f(base, W, K, N, zero);
-}
-
-void ms_sp_nn_f(float *Y, const ms_sparse_f *X, const float *base, const float *W, int ldw,
-                int N, int nthreads)
-{
-    gen_sp_nn_f(Y, X, base, W, ldw, N, nthreads);
-}
-
-void ms_sp_tn_f(float *G, const ms_sparse_f *X, const float *D, int K, int N, int nthreads)
-{
-    gen_sp_tn_f(G, X, D, K, N, nthreads);
-}
-
-void ms_sp_tn_sgd_f(float *W, float *V, const ms_sparse_f *X, const float *D, int K, int N,
-                    float lr, float gamma, int nthreads)
-{
-    gen_sp_tn_sgd_f(W, V, X, D, K, N, lr, gamma, nthreads);
-}
+GENERIC_KERNELS(float, f)
 
 #endif
