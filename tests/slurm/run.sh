@@ -220,11 +220,12 @@ wait_jobs() {
     }
 }
 
-manifest() { # manifest FILE NAME EPOCHS HIDDEN VARIANTS...
+manifest() { # [TRAIN=N VAL=N] manifest FILE NAME EPOCHS HIDDEN VARIANTS...
     local f=$1 name=$2 epochs=$3 hidden=$4
     shift 4
     {
-        printf 'name: %s\ndata:\n  dir: %s\n  train: 2000\n  val: 1000\n' "$name" "$ROOT/data"
+        printf 'name: %s\ndata:\n  dir: %s\n  train: %s\n  val: %s\n' "$name" "$ROOT/data" \
+            "${TRAIN:-2000}" "${VAL:-1000}"
         printf 'defaults:\n  hidden: [%s]\n  init: fanin_normal\n  epochs: %s\n  seeds: [1, 2]\n' \
             "$hidden" "$epochs"
         printf 'variants:\n'
@@ -269,7 +270,9 @@ fi
 # ---- 2: a task stopped mid-run (SIGTERM) and one killed (SIGKILL); resubmit ----
 
 M2=$W/m/long.yaml
-manifest "$M2" long 25 64 plain momentum
+# runs of a few seconds each (full data, 128 units), so the signals land
+# mid-run: with 2,000 images the whole run ended before the first SIGTERM
+TRAIN=20000 VAL=10000 manifest "$M2" long 40 128 plain momentum
 # the reference trains while the array runs: the node has CPUs to spare
 "$BIN" run "$M2" --db "$W/ref-long.db" --threads 1 --quiet 2>"$W/ref-long.err" &
 ref_pid=$!
