@@ -12,6 +12,9 @@
 
 typedef struct ms_progress ms_progress;
 
+/* Runs at once, at most: the bound of `run --jobs`, and the live block's slots. */
+#define MS_MAX_JOBS 1024
+
 /* total_runs and total_epochs are what the sweep has to do; quiet prints nothing. */
 ms_progress *ms_progress_new(FILE *out, int total_runs, int64_t total_epochs, int quiet);
 /* A worker starts a run; returns its slot. */

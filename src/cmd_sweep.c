@@ -3,6 +3,7 @@
 #include "ms_cli.h"
 #include "ms_data.h"
 #include "ms_manifest.h"
+#include "ms_progress.h"
 #include "ms_sched.h"
 #include "ms_shard.h"
 #include "ms_store.h"
@@ -122,7 +123,7 @@ int cmd_run(int argc, char **argv)
             break;
         switch (o) {
         case O_DB: db = optarg; break;
-        case O_JOBS: rc = ms_parse_int("--jobs", optarg, 1, 1024, &jobs); break;
+        case O_JOBS: rc = ms_parse_int("--jobs", optarg, 1, MS_MAX_JOBS, &jobs); break;
         case O_THREADS: rc = ms_parse_int("--threads", optarg, 1, 1024, &threads); break;
         case O_ONLY: only = optarg; break;
         case O_RETRY: retry = 1; break;

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MAX_SLOTS 256
+#define MAX_SLOTS MS_MAX_JOBS /* one per run at once: never shared */
 
 typedef struct slot {
     int used;

@@ -4,6 +4,8 @@
 
 #include <sys/wait.h>
 
+#include "ms_progress.h"
+
 static int count_lines(const char *s)
 {
     int n = 0;
@@ -89,9 +91,31 @@ static void test_train_csv(void **state)
     free(out), free(err);
 }
 
+/* As many runs at once as --jobs allows each get a slot of their own (a
+ * fixed 256 slots once made run 257 and later share slot 255). */
+static void test_progress_slots(void **state)
+{
+    (void)state;
+    FILE *devnull = fopen("/dev/null", "w");
+    assert_non_null(devnull);
+    ms_progress *p = ms_progress_new(devnull, MS_MAX_JOBS, MS_MAX_JOBS, 0);
+    static char seen[MS_MAX_JOBS];
+    memset(seen, 0, sizeof seen);
+    for (int i = 0; i < MS_MAX_JOBS; i++) {
+        int k = ms_progress_start(p, "v", (uint64_t)i, 0, 1);
+        assert_true(k >= 0 && k < MS_MAX_JOBS);
+        if (seen[k])
+            fail_msg("run %d got slot %d, already in use", i, k);
+        seen[k] = 1;
+    }
+    ms_progress_free(p);
+    fclose(devnull);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_progress_slots),
         cmocka_unit_test(test_help),
         cmocka_unit_test(test_bad_options),
         cmocka_unit_test(test_train_csv),
