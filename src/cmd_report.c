@@ -122,7 +122,7 @@ int cmd_export(int argc, char **argv)
         if (o == -1)
             break;
         switch (o) {
-        case O_DB: db = optarg; break;
+        case O_DB: rc = ms_parse_path("--db", optarg, &db); break;
         case 'o': out = optarg; break;
         case O_TABLE:
             if (ms_table_parse(optarg, &table) < 0)
@@ -208,7 +208,7 @@ int cmd_plot(int argc, char **argv)
         if (o == -1)
             break;
         switch (o) {
-        case O_DB: db = optarg; break;
+        case O_DB: rc = ms_parse_path("--db", optarg, &db); break;
         case O_OUT: outdir = optarg; break;
         case 'h':
         case O_HELP: fputs(plot_usage, stdout); return MS_EXIT_OK;

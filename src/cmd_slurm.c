@@ -56,7 +56,7 @@ int cmd_merge(int argc, char **argv)
         if (o == -1)
             break;
         switch (o) {
-        case O_DB: out = optarg; break;
+        case O_DB: rc = ms_parse_path("--db", optarg, &out); break;
         case O_QUIET: quiet = 1; break;
         case O_HELP: fputs(merge_usage, stdout); return MS_EXIT_OK;
         default: rc = ms_option_error(o, argv); break;

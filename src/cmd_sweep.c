@@ -122,7 +122,7 @@ int cmd_run(int argc, char **argv)
         if (o == -1)
             break;
         switch (o) {
-        case O_DB: db = optarg; break;
+        case O_DB: rc = ms_parse_path("--db", optarg, &db); break;
         case O_JOBS: rc = ms_parse_int("--jobs", optarg, 1, MS_MAX_JOBS, &jobs); break;
         case O_THREADS: rc = ms_parse_int("--threads", optarg, 1, 1024, &threads); break;
         case O_ONLY: only = optarg; break;
@@ -354,10 +354,11 @@ int cmd_status(int argc, char **argv)
                   stdout);
             return MS_EXIT_OK;
         }
-        if (!strcmp(argv[i], "--db") && i + 1 < argc)
-            db = argv[++i];
-        else if (!strncmp(argv[i], "--db=", 5))
-            db = argv[i] + 5;
+        if ((!strcmp(argv[i], "--db") && i + 1 < argc) || !strncmp(argv[i], "--db=", 5)) {
+            const char *v = argv[i][4] == '=' ? argv[i] + 5 : argv[++i];
+            if (ms_parse_path("--db", v, &db) < 0)
+                return MS_EXIT_USAGE;
+        }
         else if (argv[i][0] != '-' && !manifest)
             manifest = argv[i];
         else {

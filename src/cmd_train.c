@@ -15,6 +15,14 @@
 #include <string.h>
 #include <unistd.h>
 
+int ms_parse_path(const char *opt, const char *s, const char **out)
+{
+    if (!*s)
+        return ms_error("%s needs a file name", opt);
+    *out = s;
+    return 0;
+}
+
 int ms_parse_int(const char *opt, const char *s, long lo, long hi, int *out)
 {
     char *end;

@@ -112,10 +112,23 @@ static void test_progress_slots(void **state)
     fclose(devnull);
 }
 
+/* An empty --db is a usage error, and leaves no lock file behind (it once
+ * created '.lock' in the current folder). */
+static void test_empty_db_path(void **state)
+{
+    (void)state;
+    const char *cmds[] = {"run experiments/tdt4265_a2.yaml --db ''", "status --db=", "export --db ''",
+                          "plot --db ''", "merge --db '' x.db"};
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
+        expect_usage_error(cmds[i], "mlpsweep: --db needs a file name\n");
+    assert_int_equal(access(".lock", F_OK), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_progress_slots),
+        cmocka_unit_test(test_empty_db_path),
         cmocka_unit_test(test_help),
         cmocka_unit_test(test_bad_options),
         cmocka_unit_test(test_train_csv),
