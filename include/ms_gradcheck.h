@@ -22,4 +22,14 @@ typedef struct ms_gradcheck_result {
 void ms_gradcheck(const ms_config *c, const double *X, const uint8_t *labels, int n, uint64_t seed,
                   size_t stride, double eps, ms_gradcheck_result *res, int nthreads);
 
+/* Its three parts, so a test can hand the check a gradient of its own (a
+ * wrong one must fail): the weights, the analytic gradient, and the
+ * comparison of a given gradient with central differences at params. */
+void ms_gradcheck_weights(const ms_config *c, uint64_t seed, double *params);
+void ms_gradcheck_analytic(const ms_config *c, const double *X, const uint8_t *labels, int n,
+                           const double *params, double *grads);
+void ms_gradcheck_against(const ms_config *c, const double *X, const uint8_t *labels, int n,
+                          const double *params, const double *grads, size_t stride, double eps,
+                          ms_gradcheck_result *res, int nthreads);
+
 #endif

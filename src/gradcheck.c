@@ -17,25 +17,50 @@ static double loss_at(const ms_shape *s, ms_activation act, const double *p, ms_
     return l / n;
 }
 
-void ms_gradcheck(const ms_config *c, const double *X, const uint8_t *labels, int n, uint64_t seed,
-                  size_t stride, double eps, ms_gradcheck_result *res, int nthreads)
+void ms_gradcheck_weights(const ms_config *c, uint64_t seed, double *params)
 {
-    (void)nthreads; /* unused without OpenMP */
     ms_shape s;
     ms_shape_init(&s, c, MS_INPUT);
-    size_t np = s.nparams;
-    double *params = ms_malloc(np * sizeof(double)), *grads = ms_malloc(np * sizeof(double));
     ms_rng rng;
     ms_rng_seed(&rng, seed);
     ms_mlp_init_d(&s, MS_INIT_UNIFORM, &rng, params);
+}
 
+void ms_gradcheck_analytic(const ms_config *c, const double *X, const uint8_t *labels, int n,
+                           const double *params, double *grads)
+{
+    ms_shape s;
+    ms_shape_init(&s, c, MS_INPUT);
     ms_work_d w;
     ms_work_init_d(&w, &s, n);
     memcpy(w.act[0], X, (size_t)n * MS_INPUT * sizeof(double));
     ms_mlp_forward_d(&s, c->activation, params, &w, n, 1, labels, NULL, NULL, 1);
     ms_mlp_backward_d(&s, params, &w, n, labels, grads, 1);
     ms_work_release_d(&w);
+}
 
+void ms_gradcheck(const ms_config *c, const double *X, const uint8_t *labels, int n, uint64_t seed,
+                  size_t stride, double eps, ms_gradcheck_result *res, int nthreads)
+{
+    ms_shape s;
+    ms_shape_init(&s, c, MS_INPUT);
+    size_t np = s.nparams;
+    double *params = ms_malloc(np * sizeof(double)), *grads = ms_malloc(np * sizeof(double));
+    ms_gradcheck_weights(c, seed, params);
+    ms_gradcheck_analytic(c, X, labels, n, params, grads);
+    ms_gradcheck_against(c, X, labels, n, params, grads, stride, eps, res, nthreads);
+    free(params);
+    free(grads);
+}
+
+void ms_gradcheck_against(const ms_config *c, const double *X, const uint8_t *labels, int n,
+                          const double *params, const double *grads, size_t stride, double eps,
+                          ms_gradcheck_result *res, int nthreads)
+{
+    (void)nthreads; /* unused without OpenMP */
+    ms_shape s;
+    ms_shape_init(&s, c, MS_INPUT);
+    size_t np = s.nparams;
     if (stride < 1)
         stride = 1;
     size_t count = (np + stride - 1) / stride;
@@ -74,6 +99,4 @@ void ms_gradcheck(const ms_config *c, const double *X, const uint8_t *labels, in
     }
     res->checked = count;
     free(err);
-    free(params);
-    free(grads);
 }

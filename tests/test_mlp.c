@@ -230,8 +230,9 @@ static void test_gradcheck_improved_two_layers(void **state)
     run_gradcheck(2, 64, MS_ACT_IMPROVED_SIGMOID);
 }
 
-/* The check must fail when the gradient is wrong: scale the analytic one by
- * perturbing e (a check that cannot fail is no check). */
+/* The check must fail when the gradient is wrong (a check that cannot fail
+ * is no check): the analytic gradient with one weight of each layer off by
+ * 1e-4 is caught, at that weight; the true one passes on the same weights. */
 static void test_gradcheck_detects_error(void **state)
 {
     (void)state;
@@ -241,11 +242,27 @@ static void test_gradcheck_detects_error(void **state)
     ms_data_gather_d(&d, &d.train, NULL, 0, 100, X);
     ms_config c;
     ms_config_default(&c);
+    c.nhidden = 2;
+    c.hidden[0] = c.hidden[1] = 16;
+    ms_shape s;
+    ms_shape_init(&s, &c, MS_INPUT);
+    double *p = malloc(sizeof(double) * s.nparams), *g = malloc(sizeof(double) * s.nparams);
+    ms_gradcheck_weights(&c, 1, p);
+    ms_gradcheck_analytic(&c, X, d.train.labels, 100, p, g);
+    size_t stride = 7; /* every 7th weight: the perturbed ones are among them */
     ms_gradcheck_result r;
-    /* A huge e makes the central difference inaccurate: the check reports it. */
-    ms_gradcheck(&c, X, d.train.labels, 100, 1, 101, 0.5, &r, 2);
-    assert_true(r.max_err > 1e-6);
-    free(X);
+    ms_gradcheck_against(&c, X, d.train.labels, 100, p, g, stride, 1e-3, &r, 2);
+    assert_true(r.max_err <= 1e-6 && r.nonzero > 0);
+    for (int l = 0; l < s.nlayers; l++) {
+        size_t i = (s.off[l] + 3) / stride * stride; /* a checked weight of layer l */
+        g[i] += 1e-4;
+        ms_gradcheck_against(&c, X, d.train.labels, 100, p, g, stride, 1e-3, &r, 2);
+        if (!(r.max_err > 5e-5) || r.worst != i)
+            fail_msg("a wrong gradient at weight %zu (layer %d) passed: max err %g at %zu", i,
+                     l + 1, r.max_err, r.worst);
+        g[i] -= 1e-4;
+    }
+    free(p), free(g), free(X);
     ms_data_release(&d);
 }
 
