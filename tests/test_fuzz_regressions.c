@@ -71,6 +71,8 @@ static void test_replay(void **state)
         names[n++] = strdup(e->d_name);
     }
     closedir(d);
+    if (n == 0 && r->min_files == 0)
+        skip(); /* nothing saved there yet: reported as skipped, not as a pass */
     if (n)
         qsort(names, (size_t)n, sizeof *names, cmp_str);
     int failed = 0;
