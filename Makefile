@@ -89,6 +89,14 @@ test: deps data
 	@$(MAKE) --no-print-directory check-build
 	@sh tests/run.sh $(BUILD)
 
+# ThreadSanitizer on the tests whose code runs threads of its own (the
+# scheduler's workers, the store's lock, progress), built without OpenMP:
+# ThreadSanitizer cannot see into libgomp and reports its barriers as races.
+.PHONY: test-tsan
+test-tsan: deps data
+	@$(MAKE) --no-print-directory SANITIZE=thread NO_OMP=1 check-build
+	@sh tests/run.sh build-san-thread-noomp test_store test_sweep test_shard
+
 # Crash soak: 20 kill -9 at random moments, resumed each time, then SIGINT and
 # SIGTERM; the result must equal an uninterrupted run bit for bit.
 .PHONY: soak

@@ -1,10 +1,15 @@
 #!/bin/sh
-# Run every test binary of a build folder; print a total line and fail if any failed.
+# Run every test binary of a build folder (or only the named ones: run.sh
+# BUILD test_store test_sweep); print a total line and fail if any failed.
 BUILD=${1:-build}
+[ $# -gt 0 ] && shift
 pass=0 fail=0 failed=""
 for t in "$BUILD"/tests/test_*; do
     [ -x "$t" ] || continue
     name=$(basename "$t")
+    if [ $# -gt 0 ]; then
+        case " $* " in *" $name "*) ;; *) continue ;; esac
+    fi
     log="$BUILD/tests/$name.log"
     if "$t" >"$log" 2>&1; then st=0; else st=$?; fi
     # a program may run several cmocka groups: add up their summaries
