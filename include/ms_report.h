@@ -2,7 +2,7 @@
  * figures (plot.c). Both only read the database, through the views and
  * tables of docs/schema.md, with prepared statements under ms_store_lock();
  * they report the current runs of one sweep. The formats and columns are
- * documented in docs/report.md. Every function returns 0 or -1 after
+ * documented in docs/reports.md. Every function returns 0 or -1 after
  * printing one message with ms_error(). */
 #ifndef MS_REPORT_H
 #define MS_REPORT_H

@@ -1,6 +1,6 @@
 /* (printf in these snippets is dash's: octal escapes only.)
  *
- * The catalogue of bad input (README, "Troubleshooting"): every case runs the
+ * The catalogue of bad input (docs/troubleshooting.md): every case runs the
  * real binary as a user would and checks its exact one-line message and exit
  * status. %T in a command or message stands for the case's temporary folder,
  * %B for the binary. Cases needing a file set it up with a `prep` shell
