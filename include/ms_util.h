@@ -34,6 +34,10 @@ void *ms_malloc(size_t n);
 void *ms_calloc(size_t n, size_t size);
 void *ms_realloc(void *p, size_t n);
 char *ms_strdup(const char *s);
+/* A formatted string, malloc'd (out of memory: the message above, then abort). */
+char *ms_xstrfmt(const char *fmt, ...) MS_PRINTF(1, 2);
+/* open_memstream, or the message and abort. */
+FILE *ms_memstream(char **buf, size_t *len);
 /* 64-byte aligned, zeroed; free with ms_free_aligned(). */
 void *ms_alloc_aligned(size_t n);
 void ms_free_aligned(void *p);

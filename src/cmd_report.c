@@ -44,8 +44,7 @@ static int target_open(target *t, const char *manifest, const char *db)
     if (db)
         t->db = ms_strdup(db);
     else if (t->have_m) {
-        if (asprintf(&t->db, "db/%s.db", t->m.name) < 0)
-            abort();
+        t->db = ms_xstrfmt("db/%s.db", t->m.name);
     } else {
         glob_t g;
         int r = glob("db/*.db", 0, NULL, &g);

@@ -197,9 +197,7 @@ static char *array_script(const slurm_opts *o)
 {
     char *buf = NULL;
     size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f)
-        abort();
+    FILE *f = ms_memstream(&buf, &len);
     fprintf(f, "#!/bin/bash\n#SBATCH --job-name=mlpsweep-%s\n", o->name);
     if (o->parallel)
         fprintf(f, "#SBATCH --array=0-%d%%%d\n", o->shards - 1, o->parallel);
@@ -261,9 +259,7 @@ static char *merge_script(const slurm_opts *o)
 {
     char *buf = NULL;
     size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f)
-        abort();
+    FILE *f = ms_memstream(&buf, &len);
     fprintf(f, "#!/bin/bash\n#SBATCH --job-name=mlpsweep-%s-merge\n", o->name);
     fprintf(f, "#SBATCH --ntasks=1\n#SBATCH --cpus-per-task=1\n");
     sbatch_common(f, o);
@@ -303,9 +299,7 @@ static char *merge_script(const slurm_opts *o)
 
 static int write_script(const char *dir, const char *file, const char *text)
 {
-    char *path = NULL;
-    if (asprintf(&path, "%s/%s", dir, file) < 0)
-        abort();
+    char *path = ms_xstrfmt("%s/%s", dir, file);
     int rc = ms_write_file_atomic(path, text, strlen(text));
     if (!rc && chmod(path, 0755) != 0)
         rc = ms_error("cannot make '%s' executable: %s", path, strerror(errno));
@@ -466,8 +460,7 @@ int cmd_slurm(int argc, char **argv)
         status = MS_EXIT_USAGE;
         goto out;
     }
-    if (asprintf(&logs, "%s/logs", o.out) < 0)
-        abort();
+    logs = ms_xstrfmt("%s/logs", o.out);
     if (make_dir(logs))
         goto out;
 
@@ -512,15 +505,13 @@ int cmd_slurm(int argc, char **argv)
 
     char *sweep_path = NULL, *merge_path = NULL, *dep = NULL;
     long array_job = 0, merge_job = 0;
-    if (asprintf(&sweep_path, "%s/sweep.sbatch", o.out) < 0 ||
-        asprintf(&merge_path, "%s/merge.sbatch", o.out) < 0)
-        abort();
+    sweep_path = ms_xstrfmt("%s/sweep.sbatch", o.out);
+    merge_path = ms_xstrfmt("%s/merge.sbatch", o.out);
     char *args1[] = {"sbatch", "--parsable", sweep_path, NULL};
     if (sbatch(args1, &array_job) == 0) {
         printf("array job %ld\n", array_job);
         fflush(stdout);
-        if (asprintf(&dep, "--dependency=afterok:%ld", array_job) < 0)
-            abort();
+        dep = ms_xstrfmt("--dependency=afterok:%ld", array_job);
         char *args2[] = {"sbatch", "--parsable", dep, merge_path, NULL};
         if (sbatch(args2, &merge_job) == 0) {
             printf("merge job %ld\n", merge_job);

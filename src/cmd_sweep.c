@@ -27,9 +27,7 @@
 /* db/<name>.db, creating db/ when it is the default place. */
 static char *default_db(const char *name, int create_dir)
 {
-    char *p = NULL;
-    if (asprintf(&p, "db/%s.db", name) < 0)
-        abort();
+    char *p = ms_xstrfmt("db/%s.db", name);
     if (create_dir)
         mkdir("db", 0755);
     return p;

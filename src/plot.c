@@ -34,9 +34,7 @@ int ms_plot_find_gnuplot(char **path)
         next = strchr(dir, ':');
         if (next)
             *next++ = '\0';
-        char *p = NULL;
-        if (asprintf(&p, "%s/gnuplot", *dir ? dir : ".") < 0)
-            abort();
+        char *p = ms_xstrfmt("%s/gnuplot", *dir ? dir : ".");
         struct stat st;
         if (stat(p, &st) == 0 && S_ISREG(st.st_mode) && access(p, X_OK) == 0) {
             *path = p;
@@ -275,9 +273,7 @@ static void gp_lines(FILE *f, const char *s)
     for (;;) {
         const char *nl = strchr(s, '\n');
         size_t n = nl ? (size_t)(nl - s) : strlen(s);
-        char *line = strndup(s, n);
-        if (!line)
-            abort();
+        char *line = ms_xstrfmt("%.*s", (int)n, s);
         gp_str(f, line);
         free(line);
         if (!nl)
@@ -573,8 +569,7 @@ static void write_figure(FILE *f, const figure *fg, const char *term, const char
         char *t = NULL, n[32] = "seeds";
         if (fg->same_seeds)
             snprintf(n, sizeof n, "%d seeds", fg->seeds);
-        if (asprintf(&t, "%s\n(mean of %s; shaded: min to max)", p->title, n) < 0)
-            abort();
+        t = ms_xstrfmt("%s\n(mean of %s; shaded: min to max)", p->title, n);
         gp_lines(f, t);
         free(t);
     } else
@@ -589,9 +584,7 @@ static void write_figure(FILE *f, const figure *fg, const char *term, const char
 
 static char *tmp_in(const char *dir, const char *name, const char *ext)
 {
-    char *p = NULL;
-    if (asprintf(&p, "%s/.%s.%s.XXXXXX", dir, name, ext) < 0)
-        abort();
+    char *p = ms_xstrfmt("%s/.%s.%s.XXXXXX", dir, name, ext);
     int fd = mkstemp(p);
     if (fd < 0) {
         int e = errno;
@@ -732,9 +725,8 @@ static int draw(ms_store *st, const char *sweep, const ms_plot *p, const char *g
         rc = 0;
         goto out;
     }
-    if (asprintf(&png, "%s/%s.png", outdir, p->name) < 0 ||
-        asprintf(&svg, "%s/%s.svg", outdir, p->name) < 0)
-        abort();
+    png = ms_xstrfmt("%s/%s.png", outdir, p->name);
+    svg = ms_xstrfmt("%s/%s.svg", outdir, p->name);
     const char *in[] = {ms_store_path(st)};
     if (ms_output_check(png, in, 1) < 0 || ms_output_check(svg, in, 1) < 0)
         goto out;

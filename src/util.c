@@ -45,7 +45,7 @@ int ms_error_raw(const char *fmt, ...)
 static void oom(size_t n)
 {
     fprintf(stderr, "mlpsweep: out of memory allocating %zu bytes\n", n);
-    abort();
+    abort(); /* the one abort: after saying why */
 }
 
 void *ms_malloc(size_t n)
@@ -70,6 +70,26 @@ void *ms_realloc(void *p, size_t n)
     if (!q)
         oom(n);
     return q;
+}
+
+char *ms_xstrfmt(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *p = NULL;
+    int n = vasprintf(&p, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        oom(strlen(fmt));
+    return p;
+}
+
+FILE *ms_memstream(char **buf, size_t *len)
+{
+    FILE *f = open_memstream(buf, len);
+    if (!f)
+        oom(BUFSIZ);
+    return f;
 }
 
 char *ms_strdup(const char *s)
@@ -153,8 +173,7 @@ char *ms_temp_beside(const char *path, int *fd_out)
 {
     char *dir = dir_of(path), *tmp = NULL;
     const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
-    if (asprintf(&tmp, "%s/.%s.XXXXXX", dir, base) < 0)
-        abort();
+    tmp = ms_xstrfmt("%s/.%s.XXXXXX", dir, base);
     free(dir);
     /* mkstemp: a new file (O_EXCL), so nothing planted under the name is opened. */
     int fd = mkstemp(tmp);
@@ -233,13 +252,11 @@ int ms_db_lock(const char *db, int *fd_out)
             free(dir);
             return -1;
         }
-        if (asprintf(&real, "%s/%s", rdir, slash ? slash + 1 : db) < 0)
-            abort();
+        real = ms_xstrfmt("%s/%s", rdir, slash ? slash + 1 : db);
         free(dir);
         free(rdir);
     }
-    if (asprintf(&lp, "%s.lock", real) < 0)
-        abort();
+    lp = ms_xstrfmt("%s.lock", real);
     free(real);
     int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0) {
