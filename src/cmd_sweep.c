@@ -275,19 +275,26 @@ out:
     return status;
 }
 
+static const char check_usage[] =
+    "usage: mlpsweep check MANIFEST\n\nValidate a manifest and print its runs, one a line.\n";
+
 int cmd_check(int argc, char **argv)
 {
-    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        fputs("usage: mlpsweep check MANIFEST\n\nValidate a manifest and print its runs, one a line.\n",
-              stdout);
-        return MS_EXIT_OK;
-    }
-    if (argc != 2) {
-        ms_error("usage: mlpsweep check MANIFEST");
+    static const struct option opts[] = {{"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    opterr = 0;
+    optind = 1;
+    for (int o; (o = getopt_long(argc, argv, ":h", opts, NULL)) != -1;) {
+        if (o == 'h') {
+            fputs(check_usage, stdout);
+            return MS_EXIT_OK;
+        }
+        ms_option_error(o, argv);
         return MS_EXIT_USAGE;
     }
+    if (ms_one_manifest(argc, argv) < 0)
+        return MS_EXIT_USAGE;
     ms_manifest m;
-    if (ms_manifest_load(argv[1], &m, 0) < 0)
+    if (ms_manifest_load(argv[optind], &m, 0) < 0)
         return MS_EXIT_USAGE;
     ms_run_spec *specs;
     int n = ms_manifest_expand(&m, &specs);
@@ -341,28 +348,34 @@ static const char *col_text(sqlite3_stmt *q, int i)
     return t ? (const char *)t : "";
 }
 
+static const char status_usage[] =
+    "usage: mlpsweep status [MANIFEST] [--db FILE]\n\n"
+    "Show each run's state and progress and the sweep's done/total, from the\n"
+    "database alone (db/<manifest name>.db, or the only database in db/).\n";
+
 int cmd_status(int argc, char **argv)
 {
+    enum { O_DB = 256 };
+    static const struct option opts[] = {
+        {"db", required_argument, 0, O_DB}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *db = NULL, *manifest = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs("usage: mlpsweep status [MANIFEST] [--db FILE]\n\n"
-                  "Show each run's state and progress and the sweep's done/total, from the\n"
-                  "database alone (db/<manifest name>.db, or the only database in db/).\n",
-                  stdout);
-            return MS_EXIT_OK;
+    opterr = 0;
+    optind = 1;
+    for (int o; (o = getopt_long(argc, argv, ":h", opts, NULL)) != -1;) {
+        int rc = 0;
+        switch (o) {
+        case O_DB: rc = ms_parse_path("--db", optarg, &db); break;
+        case 'h': fputs(status_usage, stdout); return MS_EXIT_OK;
+        default: rc = ms_option_error(o, argv); break;
         }
-        if ((!strcmp(argv[i], "--db") && i + 1 < argc) || !strncmp(argv[i], "--db=", 5)) {
-            const char *v = argv[i][4] == '=' ? argv[i] + 5 : argv[++i];
-            if (ms_parse_path("--db", v, &db) < 0)
-                return MS_EXIT_USAGE;
-        }
-        else if (argv[i][0] != '-' && !manifest)
-            manifest = argv[i];
-        else {
-            ms_error("unexpected argument '%s' (see --help)", argv[i]);
+        if (rc)
             return MS_EXIT_USAGE;
-        }
+    }
+    if (optind < argc)
+        manifest = argv[optind++];
+    if (optind < argc) {
+        ms_error("unexpected argument '%s' (see --help)", argv[optind]);
+        return MS_EXIT_USAGE;
     }
     char *path = NULL;
     if (db)
