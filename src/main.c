@@ -31,6 +31,17 @@ static void usage(FILE *f)
     fprintf(f, "\n'mlpsweep <command> --help' describes a command's options.\n");
 }
 
+/* What a command printed must have reached its destination: a full disk or
+ * /dev/full behind stdout is an error (exit 1), not a silent success. */
+static int finish(int status)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        ms_error("cannot write to standard output");
+        return status == MS_EXIT_OK ? MS_EXIT_FAIL : status;
+    }
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -39,11 +50,11 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(stdout);
-        return MS_EXIT_OK;
+        return finish(MS_EXIT_OK);
     }
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         if (!strcmp(argv[1], commands[i].name))
-            return commands[i].fn(argc - 1, argv + 1);
+            return finish(commands[i].fn(argc - 1, argv + 1));
     ms_error("unknown command '%s' (see 'mlpsweep --help')", argv[1]);
     return MS_EXIT_USAGE;
 }

@@ -124,11 +124,33 @@ static void test_empty_db_path(void **state)
     assert_int_equal(access(".lock", F_OK), -1);
 }
 
+/* Output that cannot be written is an error, not a silent success (/dev/full
+ * stands for a full disk behind a redirection). */
+static void test_stdout_full(void **state)
+{
+    (void)state;
+    const char *cmds[] = {"check experiments/tdt4265_a2.yaml", "--help", "train --help"};
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+        char *cmd = NULL, *err = ms_tmpdir(), *errf = NULL;
+        assert_true(asprintf(&errf, "%s/err", err) > 0);
+        assert_true(asprintf(&cmd, "%s %s >/dev/full 2>%s", MS_BIN, cmds[i], errf) > 0);
+        int st = system(cmd);
+        char *msg = ms_read_file(errf);
+        if (!(WIFEXITED(st) && WEXITSTATUS(st) == 1) ||
+            !strstr(msg, "mlpsweep: cannot write to standard output"))
+            fail_msg("'mlpsweep %s >/dev/full': status %d, said '%s'", cmds[i], st, msg);
+        free(msg), free(cmd), free(errf);
+        ms_rmtree(err);
+        free(err);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_progress_slots),
         cmocka_unit_test(test_empty_db_path),
+        cmocka_unit_test(test_stdout_full),
         cmocka_unit_test(test_help),
         cmocka_unit_test(test_bad_options),
         cmocka_unit_test(test_train_csv),
