@@ -469,6 +469,8 @@ static int get_name(mctx *c, const node *v, const char *key, const char **out)
         return -1;
     if (!*s)
         return perr(c, AT(v), "%s: must not be empty", key);
+    if (strlen(s) > MS_NAME_MAX) /* it becomes part of file names, temporaries included */
+        return perr(c, AT(v), "%s: at most %d characters (got %zu)", key, MS_NAME_MAX, strlen(s));
     for (const char *p = s; *p; p++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
               *p == '_' || *p == '.' || *p == '-'))

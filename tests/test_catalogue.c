@@ -33,6 +33,9 @@ static const bad_case cases[] = {
     /* ---- manifests ---- */
     {"syntax error", "printf 'name: x\\nvariants: [\\n' > m.yaml", "check %T/m.yaml", 2,
      "%T/m.yaml:3:1: syntax error: did not find expected node content (while parsing a flow node at line 3)\n"},
+    {"a 300-character variant name",
+     "{ printf 'name: x\\nvariants:\\n  - name: '; head -c 300 /dev/zero | tr '\\0' v; echo; } > m.yaml",
+     "check %T/m.yaml", 2, "%T/m.yaml:3:11: name: at most 64 characters (got 300)\n"},
     {"unknown top-level key", "printf 'name: x\\nvarients:\\n  - name: a\\n' > m.yaml", "check %T/m.yaml", 2,
      "%T/m.yaml:2:1: unknown key 'varients' (did you mean 'variants'?)\n%T/m.yaml:1:1: missing key 'variants'\n"},
     {"unknown variant key", "printf 'name: x\\nvariants:\\n  - name: a\\n    lrate: 0.1\\n' > m.yaml",
