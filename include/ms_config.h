@@ -12,6 +12,9 @@
 #define MS_MAX_HIDDEN 64 /* hidden layers at most */
 #define MS_MAX_WIDTH 65536 /* units in one layer at most */
 #define MS_CLASSES 10
+/* Weights a run may have: its checkpoint (weights and velocity, 8 bytes a
+ * weight) is one SQLite value, at most 1,000,000,000 bytes by default. */
+#define MS_MAX_PARAMS 124000000LL
 
 /* The arithmetic of training, as a version. A run's configuration (and so
  * its identity, config_hash) includes it, so a database never mixes results

@@ -1,5 +1,6 @@
 /* ms_config: defaults, names, parameter count, canonical JSON. */
 #include "ms_config.h"
+#include "ms_data.h" /* MS_INPUT */
 #include "ms_util.h"
 
 #include <float.h>
@@ -100,6 +101,9 @@ int ms_config_validate(const ms_config *c)
     for (int l = 0; l < c->nhidden; l++)
         if (c->hidden[l] < 1 || c->hidden[l] > MS_MAX_WIDTH)
             return ms_error("hidden: layer size %d out of range 1..%d", c->hidden[l], MS_MAX_WIDTH);
+    if (c->nhidden >= 1 && ms_config_params(c, MS_INPUT) > MS_MAX_PARAMS)
+        return ms_error("hidden: %lld weights, more than the %lld whose checkpoint fits in the "
+                        "database", (long long)ms_config_params(c, MS_INPUT), (long long)MS_MAX_PARAMS);
     if (!(c->lr > 0) || c->lr > FLT_MAX)
         return ms_error("lr: must be > 0 (got %g)", c->lr);
     if (!(c->momentum >= 0 && c->momentum < 1))

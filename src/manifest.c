@@ -8,6 +8,7 @@
  * reported at defaults, not again for every variant that inherits it.
  * This is the only file that includes <yaml.h>. */
 #define _POSIX_C_SOURCE 200809L
+#include "ms_data.h" /* MS_INPUT */
 #include "ms_manifest.h"
 #include "ms_util.h"
 
@@ -538,6 +539,13 @@ static int get_hidden(mctx *c, const node *v, ms_config *cfg)
     }
     if (bad)
         return -1;
+    ms_config t = *cfg;
+    t.nhidden = v->n;
+    memcpy(t.hidden, h, (size_t)v->n * sizeof *h);
+    long long np = (long long)ms_config_params(&t, MS_INPUT);
+    if (np > MS_MAX_PARAMS)
+        return perr(c, AT(v), "hidden: %lld weights, more than the %lld whose checkpoint fits in the "
+                    "database", np, (long long)MS_MAX_PARAMS);
     cfg->nhidden = v->n;
     memcpy(cfg->hidden, h, (size_t)v->n * sizeof *h);
     return 0;

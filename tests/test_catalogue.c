@@ -36,6 +36,11 @@ static const bad_case cases[] = {
     {"a 300-character variant name",
      "{ printf 'name: x\\nvariants:\\n  - name: '; head -c 300 /dev/zero | tr '\\0' v; echo; } > m.yaml",
      "check %T/m.yaml", 2, "%T/m.yaml:3:11: name: at most 64 characters (got 300)\n"},
+    {"a network too big for its checkpoint",
+     "printf 'name: x\\nvariants:\\n  - name: a\\n    hidden: [11000, 11000]\\n' > m.yaml",
+     "check %T/m.yaml", 2,
+     "%T/m.yaml:4:13: hidden: 129745000 weights, more than the 124000000 whose checkpoint fits in "
+     "the database\n"},
     {"unknown top-level key", "printf 'name: x\\nvarients:\\n  - name: a\\n' > m.yaml", "check %T/m.yaml", 2,
      "%T/m.yaml:2:1: unknown key 'varients' (did you mean 'variants'?)\n%T/m.yaml:1:1: missing key 'variants'\n"},
     {"unknown variant key", "printf 'name: x\\nvariants:\\n  - name: a\\n    lrate: 0.1\\n' > m.yaml",
