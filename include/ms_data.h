@@ -1,8 +1,10 @@
 /* ms_data: the IDX file format and the preprocessed MNIST split.
  *
- * Images stay uint8 in memory (compact and shared read-only by every run);
- * a 256-entry table maps a pixel to its normalised value, and ms_data_gather
- * expands chosen rows into a float batch with the bias column appended. */
+ * Images stay uint8 in memory (compact and shared read-only by every run),
+ * indexed by their nonzero pixels: training reads rows as sparse views
+ * (ms_data_sparse_f) of a zero value plus one delta per pixel value;
+ * ms_data_gather_d expands rows into a dense double batch (the gradient
+ * check) with the bias column appended. */
 #ifndef MS_DATA_H
 #define MS_DATA_H
 
@@ -52,8 +54,7 @@ typedef struct ms_dataset {
 typedef struct ms_data {
     ms_dataset train, val;
     double mean, std;  /* over all training pixels (population std) */
-    float lut_f[256];  /* (p - mean) / std, rounded to float */
-    double lut_d[256];
+    double lut_d[256]; /* (p - mean) / std */
     /* The same values as zero + delta[p], zero the value of a 0 pixel. */
     float zero_f, delta_f[256];
     double zero_d, delta_d[256];
@@ -73,8 +74,6 @@ void ms_data_normalise(ms_data *d);
 
 /* X (n, 785) = normalised rows idx[0..n) of s, then a 1 in the last column.
  * idx NULL means rows first..first+n-1. */
-void ms_data_gather_f(const ms_data *d, const ms_dataset *s, const int32_t *idx, int first, int n,
-                      float *X);
 void ms_data_gather_d(const ms_data *d, const ms_dataset *s, const int32_t *idx, int first, int n,
                       double *X);
 
@@ -89,7 +88,5 @@ void ms_data_groups_f(const ms_dataset *s, int block, ms_sparse_f *out);
 /* Ask the cache for the nonzero pixels of rows idx[0..n) (the next batch:
  * shuffled rows come from memory, which doubled the training step). */
 void ms_data_prefetch(const ms_dataset *s, const int32_t *idx, int n);
-void ms_data_sparse_d(const ms_data *d, const ms_dataset *s, const int32_t *idx, int first, int n,
-                      const uint16_t **col, const uint8_t **val, int *count, ms_sparse_d *out);
 
 #endif

@@ -48,6 +48,9 @@ double ms_now(void);
 /* Bounded formatting into a fixed buffer; returns -1 on truncation. */
 int ms_snprintf(char *buf, size_t n, const char *fmt, ...) MS_PRINTF(3, 4);
 
+/* The folder part of a path ("." when it has none, "/" for the root), malloc'd. */
+char *ms_dir_of(const char *path);
+
 /* Output files. Only a regular file is ever replaced (never a symlink,
  * device, FIFO or folder); temporaries are new files (mkstemp) beside the
  * target, synced before they are renamed into place. */

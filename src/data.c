@@ -323,7 +323,6 @@ void ms_data_normalise(ms_data *d)
     double sd = d->std > 0 ? d->std : 1.0; /* a constant image set: avoid 0/0 */
     for (int p = 0; p < 256; p++) {
         d->lut_d[p] = ((double)p - d->mean) / sd;
-        d->lut_f[p] = (float)d->lut_d[p];
     }
     d->zero_d = d->lut_d[0];
     d->zero_f = (float)d->zero_d;
@@ -385,7 +384,6 @@ void ms_data_release(ms_data *d)
             x[MS_PIXELS] = 1;                                                                      \
         }                                                                                          \
     }
-GATHER(ms_data_gather_f, float, lut_f)
 GATHER(ms_data_gather_d, double, lut_d)
 
 #define SPARSE(NAME, T, SUF)                                                                       \
@@ -411,7 +409,6 @@ GATHER(ms_data_gather_d, double, lut_d)
         out->gstart = NULL;                                                                        \
     }
 SPARSE(ms_data_sparse_f, float, f)
-SPARSE(ms_data_sparse_d, double, d)
 
 void ms_data_prefetch(const ms_dataset *s, const int32_t *idx, int n)
 {

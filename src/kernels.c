@@ -31,9 +31,7 @@
  * batch 32 (0.3 to 0.6 M) measured 1.3x faster on two threads with
  * OMP_WAIT_POLICY=active but 1.3 to 1.5x SLOWER with libgomp's default
  * policy, whose idle worker sleeps between the step's short regions. */
-#ifndef MS_PAR_MIN_SPARSE
 #define MS_PAR_MIN_SPARSE 2.0e6
-#endif
 
 #define R float
 #define S f

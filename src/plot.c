@@ -727,9 +727,6 @@ static int draw(ms_store *st, const char *sweep, const ms_plot *p, const char *g
     }
     png = ms_xstrfmt("%s/%s.png", outdir, p->name);
     svg = ms_xstrfmt("%s/%s.svg", outdir, p->name);
-    const char *in[] = {ms_store_path(st)};
-    if (ms_output_check(png, in, 1) < 0 || ms_output_check(svg, in, 1) < 0)
-        goto out;
     if (!(tpng = tmp_in(outdir, p->name, "png")) || !(tsvg = tmp_in(outdir, p->name, "svg")) ||
         !(script = tmp_in(outdir, p->name, "gp")) || !(errf = tmp_in(outdir, p->name, "log")))
         goto out;
@@ -798,6 +795,19 @@ int ms_plot_all(ms_store *st, const char *sweep, const ms_manifest *m, const cha
         *written = 0;
     if (ms_plot_find_gnuplot(&gnuplot) < 0)
         return -1;
+    /* Every figure's place first, so a refused one stops the command before
+     * any figure is written (ms_publish checks again when renaming). */
+    const char *in[] = {ms_store_path(st)};
+    for (int i = 0; i < m->nplots && rc == 0; i++)
+        for (int e = 0; e < 2 && rc == 0; e++) {
+            char *path = ms_xstrfmt("%s/%s.%s", outdir, m->plots[i].name, e ? "svg" : "png");
+            rc = ms_output_check(path, in, 1);
+            free(path);
+        }
+    if (rc < 0) {
+        free(gnuplot);
+        return -1;
+    }
     if (mkdir_p(outdir) < 0) {
         free(gnuplot);
         return -1;

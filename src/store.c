@@ -291,19 +291,6 @@ static int get_run(ms_store *s, int64_t run_id, ms_run_info *out, const char *wh
 
 /* ---- open and close ---- */
 
-/* The folder of a path ("." when none); caller frees. */
-static char *parent_dir(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        return ms_strdup(".");
-    if (slash == path)
-        return ms_strdup("/");
-    char *d = ms_strdup(path);
-    d[slash - path] = '\0';
-    return d;
-}
-
 /* File-system checks before SQLite opens the file, for messages that name
  * the actual problem (SQLite would only say "unable to open database file"). */
 static int check_path(const char *path, int readonly, int create)
@@ -326,7 +313,7 @@ static int check_path(const char *path, int readonly, int create)
             goto out;
         }
         /* WAL mode creates '<path>-wal' and '<path>-shm' beside the file. */
-        dir = parent_dir(path);
+        dir = ms_dir_of(path);
         if (access(dir, W_OK | X_OK) != 0) {
             rc = ms_error("cannot open '%s' for writing: folder '%s' is not writable", path, dir);
             goto out;
@@ -342,7 +329,7 @@ static int check_path(const char *path, int readonly, int create)
         rc = ms_error("cannot open '%s': no such database", path);
         goto out;
     }
-    dir = parent_dir(path);
+    dir = ms_dir_of(path);
     if (stat(dir, &st) != 0) {
         if (errno == ENOENT && !strcmp(dir, "db")) {
             /* The default folder of databases is created on demand. */
@@ -379,7 +366,7 @@ static char *readonly_uri(const char *path)
 {
     static const char hex[] = "0123456789abcdef";
     size_t len = strlen(path);
-    char *dir = parent_dir(path), *side = ms_malloc(len + 8), *uri = NULL;
+    char *dir = ms_dir_of(path), *side = ms_malloc(len + 8), *uri = NULL;
     int quiet = access(dir, W_OK) != 0;
     snprintf(side, len + 8, "%s-wal", path);
     quiet = quiet && access(side, F_OK) != 0;

@@ -130,8 +130,7 @@ int ms_snprintf(char *buf, size_t n, const char *fmt, ...)
 
 /* ---- safe output files ---- */
 
-/* The folder part of a path ("." when it has none), malloc'd. */
-static char *dir_of(const char *path)
+char *ms_dir_of(const char *path)
 {
     const char *slash = strrchr(path, '/');
     if (!slash)
@@ -169,11 +168,17 @@ int ms_output_check(const char *path, const char *const *inputs, int ninputs)
     return 0;
 }
 
+/* The last component of a path. */
+static const char *base_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
 char *ms_temp_beside(const char *path, int *fd_out)
 {
-    char *dir = dir_of(path), *tmp = NULL;
-    const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
-    tmp = ms_xstrfmt("%s/.%s.XXXXXX", dir, base);
+    char *dir = ms_dir_of(path);
+    char *tmp = ms_xstrfmt("%s/.%s.XXXXXX", dir, base_of(path));
     free(dir);
     /* mkstemp: a new file (O_EXCL), so nothing planted under the name is opened. */
     int fd = mkstemp(tmp);
@@ -194,7 +199,7 @@ int ms_publish(const char *tmp, const char *path)
     if (rename(tmp, path) != 0)
         return ms_error("cannot write '%s': %s", path, strerror(errno));
     /* The rename itself is durable only once the folder is synced. */
-    char *dir = dir_of(path);
+    char *dir = ms_dir_of(path);
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {
         fsync(dfd);
@@ -241,8 +246,7 @@ int ms_db_lock(const char *db, int *fd_out)
      * symlink, ../x/db) meets the same lock. */
     char *real = realpath(db, NULL), *lp = NULL;
     if (!real) {
-        char *dir = dir_of(db), *rdir = realpath(dir, NULL);
-        const char *slash = strrchr(db, '/');
+        char *dir = ms_dir_of(db), *rdir = realpath(dir, NULL);
         if (!rdir) {
             int e = errno;
             if (e == ENOENT)
@@ -252,7 +256,7 @@ int ms_db_lock(const char *db, int *fd_out)
             free(dir);
             return -1;
         }
-        real = ms_xstrfmt("%s/%s", rdir, slash ? slash + 1 : db);
+        real = ms_xstrfmt("%s/%s", rdir, base_of(db));
         free(dir);
         free(rdir);
     }
@@ -261,7 +265,7 @@ int ms_db_lock(const char *db, int *fd_out)
     int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0) {
         int e = errno;
-        char *dir = dir_of(lp);
+        char *dir = ms_dir_of(lp);
         if (e == ELOOP)
             ms_error("'%s' is a symbolic link: refusing to use it as the lock of '%s'", lp, db);
         else

@@ -210,14 +210,14 @@ static void test_gather_bias(void **state)
     ms_make_dataset(dir, 10, 10, 1);
     ms_data d;
     assert_int_equal(ms_data_load(dir, 10, 10, &d), 0);
-    float X[2 * MS_INPUT];
+    double X[2 * MS_INPUT];
     int32_t idx[2] = {3, 7};
-    ms_data_gather_f(&d, &d.train, idx, 0, 2, X);
+    ms_data_gather_d(&d, &d.train, idx, 0, 2, X);
     for (int r = 0; r < 2; r++) {
-        assert_true(X[r * MS_INPUT + MS_PIXELS] == 1.0f);
+        assert_true(X[r * MS_INPUT + MS_PIXELS] == 1.0);
         for (int p = 0; p < MS_PIXELS; p++) {
             uint8_t px = (uint8_t)((idx[r] * 7 + p) % 256);
-            assert_true(X[r * MS_INPUT + p] == (float)((px - d.mean) / d.std));
+            assert_true(X[r * MS_INPUT + p] == (px - d.mean) / d.std);
         }
     }
     ms_data_release(&d);
