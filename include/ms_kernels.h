@@ -17,6 +17,11 @@
 
 #include <stdint.h>
 
+/* Floats in a row of whole vectors on every ISA (one AVX-512 register, two
+ * AVX2): a row stride that is a multiple of it keeps rows on vector and
+ * cache-line boundaries. */
+#define MS_ROW_ALIGN 16
+
 /* Rows per group in ms_sparse's group view. */
 #define MS_GROUP 4
 

@@ -54,8 +54,6 @@ void ms_mlp_init_f(const ms_shape *s, ms_init init, ms_rng *rng, float *params);
         /* With in: the first layer's weights with rows in_ldw apart, or NULL. */                  \
         const R *in_w;                                                                             \
         int in_ldw;                                                                                \
-        /* Set by ms_mlp_backward_update for its backward pass. */                                 \
-        R *update_v, update_lr, update_gamma;                                                      \
         R *block;                                                                                  \
     } ms_work_##S;                                                                                 \
     void ms_work_init_##S(ms_work_##S *w, const ms_shape *s, int cap);                             \

@@ -73,7 +73,7 @@ typedef struct ms_trainer {
     int *sp_count;
     ms_sparse_f sp_in;
     float *ebase;      /* ms_sp_base of the weights being evaluated */
-    float *epad;       /* their first layer with rows eldw apart, when width % 16 */
+    float *epad;       /* their first layer with rows eldw apart, when width % MS_ROW_ALIGN */
     int eldw;
     ms_work_f *ework;  /* one per thread, for validation chunks */
     int nework;

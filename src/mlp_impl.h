@@ -161,8 +161,11 @@ void NAME(ms_mlp_forward)(const ms_shape *s, ms_activation act, const R *params,
         *correct += hits;
 }
 
-void NAME(ms_mlp_backward)(const ms_shape *s, const R *params, WORK *w, int n,
-                           const uint8_t *labels, R *grads, int nthreads)
+/* Backward; with upd (params itself, writable) the first layer's gradient
+ * is applied to upd and velocity as it is made instead of stored. */
+static void NAME(backward)(const ms_shape *s, const R *params, WORK *w, int n,
+                           const uint8_t *labels, R *grads, R *upd, R *velocity, R lr, R gamma,
+                           int nthreads)
 {
     int L = s->nlayers, k = s->width[L];
     R *d = w->delta[0], *dn = w->delta[1];
@@ -172,9 +175,8 @@ void NAME(ms_mlp_backward)(const ms_shape *s, const R *params, WORK *w, int n,
             d[(size_t)i * k + j] = w->act[L][(size_t)i * k + j] - (j == labels[i] ? (R)1 : (R)0);
     for (int l = L; l >= 1; l--) {
         int K = s->width[l - 1], N = s->width[l];
-        if (l == 1 && w->in && w->update_v) /* gradient applied as it is made */
-            NAME(ms_sp_tn_sgd)((R *)params, w->update_v, w->in, d, K, N, w->update_lr,
-                               w->update_gamma, nthreads);
+        if (l == 1 && w->in && upd) /* gradient applied as it is made */
+            NAME(ms_sp_tn_sgd)(upd, velocity, w->in, d, K, N, lr, gamma, nthreads);
         else if (l == 1 && w->in)
             NAME(ms_sp_tn)(grads, w->in, d, K, N, nthreads);
         else
@@ -191,6 +193,12 @@ void NAME(ms_mlp_backward)(const ms_shape *s, const R *params, WORK *w, int n,
         d = dn;
         dn = t;
     }
+}
+
+void NAME(ms_mlp_backward)(const ms_shape *s, const R *params, WORK *w, int n,
+                           const uint8_t *labels, R *grads, int nthreads)
+{
+    NAME(backward)(s, params, w, n, labels, grads, NULL, NULL, 0, 0, nthreads);
 }
 
 void NAME(ms_sgd_update)(R *params, R *velocity, const R *grads, size_t n, R lr, R gamma)
@@ -212,13 +220,8 @@ void NAME(ms_mlp_backward_update)(const ms_shape *s, R *params, R *velocity, WOR
                                   const uint8_t *labels, R *grads, R lr, R gamma, int nthreads)
 {
     size_t first = s->off[1]; /* the first layer's weights end here */
-    if (w->in) {
-        w->update_lr = lr;
-        w->update_gamma = gamma;
-        w->update_v = velocity;
-    }
-    NAME(ms_mlp_backward)(s, params, w, n, labels, grads, nthreads);
-    w->update_v = NULL;
+    NAME(backward)(s, params, w, n, labels, grads, w->in ? params : NULL, velocity, lr, gamma,
+                   nthreads);
     if (w->in) /* the first layer was updated in place by ms_sp_tn_sgd */
         NAME(ms_sgd_update)(params + first, velocity + first, grads + first, s->nparams - first, lr,
                             gamma);

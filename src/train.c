@@ -86,8 +86,8 @@ int ms_trainer_init(ms_trainer *t, const ms_config *cfg, const ms_data *data, in
     t->sp_val = ms_malloc((size_t)cfg->batch * sizeof *t->sp_val);
     t->sp_count = ms_malloc((size_t)cfg->batch * sizeof *t->sp_count);
     t->ebase = ms_alloc_aligned((size_t)t->shape.width[1] * sizeof(float));
-    if (t->shape.width[1] % 16) { /* padding zeroed once, rows copied per evaluation */
-        t->eldw = (t->shape.width[1] + 15) / 16 * 16;
+    if (t->shape.width[1] % MS_ROW_ALIGN) { /* padding zeroed once, rows copied per evaluation */
+        t->eldw = (t->shape.width[1] + MS_ROW_ALIGN - 1) / MS_ROW_ALIGN * MS_ROW_ALIGN;
         t->epad = ms_alloc_aligned((size_t)MS_INPUT * t->eldw * sizeof(float));
     }
     t->nework = max_threads() > 0 ? max_threads() : 1;
