@@ -456,74 +456,102 @@ void ms_sp_nn_f(float *Y, const ms_sparse_f *X, const float *base, const float *
     });
 }
 
-/* KK gradient rows k0.. at a time (2, or 4 for strips of at most 2 vectors),
- * the strip's NVC vectors (the last partial when TAIL: masked loads and
- * stores). Each row: zs, then its chain over the column's entries, / B.
- * Chains of the KK rows run side by side as far as the shortest goes, then
- * each finishes alone: no masked-out work, and every chain is unchanged. */
-typedef struct tn_update {
-    float *V;  /* velocity, same layout as G (= the weights when updating) */
-    vf nlr, gamma;
-} tn_update;
+/* The weight gradient of the sparse first layer reads the batch by pixel:
+ * 64 rows at a time as bit masks, bit b of mask[k] set when row b0 + b has
+ * pixel k, whose byte is vb[P b + k] (by row: written in order as the mask
+ * is built, in one pass over the rows' pixels). A pixel's rows come out
+ * lowest bit first, the order of its chain. */
+enum { TN_ROWS = 64 };
 
+typedef struct tn_batch {
+    const uint64_t *mask; /* (P) */
+    const uint8_t *vb;    /* (TN_ROWS, P) */
+    int P;
+    const float *dl;      /* the delta table */
+    const float *D;       /* (rows, N): D's rows b0.. */
+} tn_batch;
+
+/* Where a chunk's sums go: partial sums (part, every chunk but the last,
+ * and read back by the next), or the gradient / B into G, or (upd 1 and 2)
+ * the weights G updated in place with velocity V. */
+typedef struct tn_out {
+    float *G, *V, *part;
+    int first, last;
+    int pow2; /* B is a power of two: / B is * (1 / B) (div_by) */
+    vf nlr, gamma, bv, inv;
+} tn_out;
+
+/* KK gradient rows k0.. (nk of them valid) over the strip's NVC vectors (the
+ * last partial when TAIL: masked loads and stores). Each row: zs (or its
+ * partial sum), then its chain over the chunk's rows that have the pixel,
+ * in order. The KK chains run side by side as far as the shortest goes,
+ * then each finishes alone: no masked-out work, every chain unchanged. KK,
+ * NVC, TAIL and UPD are constants at every call: the accumulators live in
+ * registers. */
 static inline __attribute__((always_inline)) void tn_rows(const int KK, const int NVC,
-                                                          const int TAIL, const int UPD, float *G,
-                                                          int k0, int nk, const int *start,
-                                                          const int *eb, const float *ed,
-                                                          const float *D, int N, int j0,
-                                                          const vf *zs, vmask mt, float B, vf bv,
-                                                          vf inv, const tn_update *up)
+                                                          const int TAIL, const int UPD,
+                                                          const tn_batch *tb, const tn_out *o,
+                                                          int k0, int nk, int N, int j0,
+                                                          const vf *zs, vmask mt)
 {
 #define TN_LOAD(q, v) (TAIL && (v) == NVC - 1 ? v_loadm((q) + (v) * VW, mt) : v_load((q) + (v) * VW))
+#define TN_STORE(q, v, x)                                                                          \
+    do {                                                                                           \
+        if (TAIL && (v) == NVC - 1)                                                                \
+            v_storem((q) + (v) * VW, mt, x);                                                       \
+        else                                                                                       \
+            v_store((q) + (v) * VW, x);                                                            \
+    } while (0)
+#define TN_STEP(u)                                                                                 \
+    do {                                                                                           \
+        int b_ = __builtin_ctzll(m[u]);                                                            \
+        m[u] &= m[u] - 1;                                                                          \
+        vf d_ = v_set1(tb->dl[tb->vb[(long)tb->P * b_ + k0 + (u)]]);                           \
+        const float *dr_ = tb->D + (long)b_ * N + j0;                                              \
+        for (int v = 0; v < NVC; v++)                                                              \
+            a[u][v] = v_fma(d_, TN_LOAD(dr_, v), a[u][v]);                                         \
+    } while (0)
     vf a[4][NV_MAX];
-    int e[4], n[4], both = start[k0 + 1] - start[k0];
+    uint64_t m[4];
+    int both = TN_ROWS;
     for (int u = 0; u < KK; u++) {
-        int k = k0 + (u < nk ? u : 0);
-        e[u] = start[k];
-        n[u] = u < nk ? start[k + 1] - start[k] : 0;
-        both = n[u] < both ? n[u] : both;
+        m[u] = u < nk ? tb->mask[k0 + u] : 0;
+        int c = __builtin_popcountll(m[u]);
+        both = c < both ? c : both;
         for (int v = 0; v < NVC; v++)
             a[u][v] = zs[v];
+        if (!o->first)
+            for (int v = 0; v < NVC; v++)
+                a[u][v] = TN_LOAD(o->part + (long)(k0 + (u < nk ? u : 0)) * N + j0, v);
     }
     for (int i = 0; i < both; i++)
-        for (int u = 0; u < KK; u++) {
-            vf d = v_set1(ed[e[u] + i]);
-            const float *dr = D + (long)eb[e[u] + i] * N + j0;
-            for (int v = 0; v < NVC; v++)
-                a[u][v] = v_fma(d, TN_LOAD(dr, v), a[u][v]);
-        }
+        for (int u = 0; u < KK; u++)
+            TN_STEP(u);
     for (int u = 0; u < KK; u++) {
         if (u >= nk)
             break;
-        for (int i = both; i < n[u]; i++) {
-            vf d = v_set1(ed[e[u] + i]);
-            const float *dr = D + (long)eb[e[u] + i] * N + j0;
-            for (int v = 0; v < NVC; v++)
-                a[u][v] = v_fma(d, TN_LOAD(dr, v), a[u][v]);
-        }
-        long o = (long)(k0 + u) * N + j0;
+        while (m[u])
+            TN_STEP(u);
+        long at = (long)(k0 + u) * N + j0;
         for (int v = 0; v < NVC; v++) {
-            int m = TAIL && v == NVC - 1;
-            vf x = div_by(a[u][v], B, bv, inv);
-            if (UPD) { /* G is the weights: update them with the gradient x */
-                float *wp = G + o + v * VW, *vp = up->V + o + v * VW;
-                vf w = m ? v_loadm(wp, mt) : v_load(wp);
-                if (UPD == 1) {
-                    vf vel = v_fma(up->gamma, m ? v_loadm(vp, mt) : v_load(vp), x);
-                    if (m)
-                        v_storem(vp, mt, vel);
-                    else
-                        v_store(vp, vel);
-                    x = vel;
-                }
-                x = v_fma(up->nlr, x, w);
+            if (!o->last) {
+                TN_STORE(o->part + at, v, a[u][v]);
+                continue;
             }
-            if (m)
-                v_storem(G + o + v * VW, mt, x);
-            else
-                v_store(G + o + v * VW, x);
+            vf x = o->pow2 ? v_mul(a[u][v], o->inv) : v_div(a[u][v], o->bv);
+            if (UPD) { /* G is the weights: update them with the gradient x */
+                vf w = TN_LOAD(o->G + at, v);
+                if (UPD == 1) {
+                    x = v_fma(o->gamma, TN_LOAD(o->V + at, v), x);
+                    TN_STORE(o->V + at, v, x);
+                }
+                x = v_fma(o->nlr, x, w);
+            }
+            TN_STORE(o->G + at, v, x);
         }
     }
+#undef TN_STEP
+#undef TN_STORE
 #undef TN_LOAD
 }
 
@@ -539,14 +567,11 @@ static inline __attribute__((always_inline)) void tn_rows(const int KK, const in
 #define TN_CALL(NVC, TAIL, UPD)                                                                    \
     do {                                                                                           \
         if (NVC <= 2)                                                                              \
-            tn_rows(4, NVC, TAIL, UPD, G, k0, nk, start, eb, ed, D, N, j0, zs, mt, (float)B, bv,   \
-                    inv, up);                                                                      \
+            tn_rows(4, NVC, TAIL, UPD, &tb, &out, k0, nk, N, j0, zs, mt);                          \
         else {                                                                                     \
-            tn_rows(2, NVC, TAIL, UPD, G, k0, nk < 2 ? nk : 2, start, eb, ed, D, N, j0, zs, mt,    \
-                    (float)B, bv, inv, up);                                                        \
+            tn_rows(2, NVC, TAIL, UPD, &tb, &out, k0, nk < 2 ? nk : 2, N, j0, zs, mt);             \
             if (nk > 2)                                                                            \
-                tn_rows(2, NVC, TAIL, UPD, G, k0 + 2, nk - 2, start, eb, ed, D, N, j0, zs, mt,     \
-                        (float)B, bv, inv, up);                                                    \
+                tn_rows(2, NVC, TAIL, UPD, &tb, &out, k0 + 2, nk - 2, N, j0, zs, mt);              \
         }                                                                                          \
     } while (0)
 
@@ -555,32 +580,50 @@ static inline __attribute__((always_inline)) void tn_rows(const int KK, const in
 static void tn_apply(float *G, float *V, const ms_sparse_f *X, const float *D, int K, int N,
                      float lr, float gamma, int upd, int nthreads)
 {
-    tn_update upv = {V, v_set1(-lr), v_set1(gamma)}, *up = &upv;
-    int B = X->rows, P = K - 1, *start, *eb;
-    float *ed;
-    by_column_f(X, P, &start, &eb, &ed);
+    int B = X->rows, P = K - 1, chunks = (B + TN_ROWS - 1) / TN_ROWS;
+    uint64_t *mask = ms_calloc((size_t)P + 1, sizeof *mask);
+    uint8_t *vb = ms_malloc((size_t)(P + 1) * TN_ROWS);
+    tn_out out = {G, V, NULL, 1, 1, (B & (B - 1)) == 0, v_set1(-lr), v_set1(gamma),
+                  v_set1((float)B), v_set1(1.0f / (float)B)};
+    if (chunks > 1) /* the chains go on from one chunk of rows to the next */
+        out.part = ms_alloc_aligned((size_t)P * N * sizeof(float));
     /* zeroed past N: a strip's vectors are read whole */
     float *sum = ms_alloc_aligned((size_t)(N + NV_MAX * VW) * sizeof(float));
     col_sums_f(sum, D, B, N);
-    vf z = v_set1(X->zero), bv = v_set1((float)B), inv = v_set1(1.0f / (float)B);
+    vf z = v_set1(X->zero);
     int par = nthreads > 1 && (double)B * N * 150 >= MS_PAR_MIN_SPARSE;
     (void)par;
     int groups = (P + 3) / 4;
-    for (int j0 = 0; j0 < N; j0 += NV_MAX * VW) {
-        int nr = N - j0 < NV_MAX * VW ? N - j0 : NV_MAX * VW;
-        int nvc = (nr + VW - 1) / VW, tail = nr % VW != 0;
-        vmask mt = v_mask(nr - (nvc - 1) * VW);
-        vf zs[NV_MAX];
-        for (int v = 0; v < NV_MAX; v++)
-            zs[v] = v_mul(z, v_load(sum + j0 + v * VW)); /* sum is padded */
-        MS_PAR_FOR(q, groups, {
-            int k0 = 4 * q, nk = P - k0 < 4 ? P - k0 : 4;
-            switch (nvc * 2 + tail) {
-                TN_CASE(1, 0) TN_CASE(1, 1) TN_CASE(2, 0) TN_CASE(2, 1)
-                TN_CASE(3, 0) TN_CASE(3, 1) TN_CASE(4, 0) TN_CASE(4, 1)
-            default: break;
+    for (int c = 0; c < chunks; c++) {
+        int b0 = c * TN_ROWS, rows = B - b0 < TN_ROWS ? B - b0 : TN_ROWS;
+        for (int b = 0; b < rows; b++) {
+            const uint16_t *col = X->col[b0 + b];
+            const uint8_t *val = X->val[b0 + b];
+            for (int i = 0, n = X->count[b0 + b]; i < n; i++) {
+                mask[col[i]] |= (uint64_t)1 << b;
+                vb[(long)P * b + col[i]] = val[i];
             }
-        });
+        }
+        tn_batch tb = {mask, vb, P, X->delta, D + (long)b0 * N};
+        out.first = c == 0;
+        out.last = c == chunks - 1;
+        for (int j0 = 0; j0 < N; j0 += NV_MAX * VW) {
+            int nr = N - j0 < NV_MAX * VW ? N - j0 : NV_MAX * VW;
+            int nvc = (nr + VW - 1) / VW, tail = nr % VW != 0;
+            vmask mt = v_mask(nr - (nvc - 1) * VW);
+            vf zs[NV_MAX];
+            for (int v = 0; v < NV_MAX; v++)
+                zs[v] = v_mul(z, v_load(sum + j0 + v * VW)); /* sum is padded */
+            MS_PAR_FOR(q, groups, {
+                int k0 = 4 * q, nk = P - k0 < 4 ? P - k0 : 4;
+                switch (nvc * 2 + tail) {
+                    TN_CASE(1, 0) TN_CASE(1, 1) TN_CASE(2, 0) TN_CASE(2, 1)
+                    TN_CASE(3, 0) TN_CASE(3, 1) TN_CASE(4, 0) TN_CASE(4, 1)
+                default: break;
+                }
+            });
+        }
+        memset(mask, 0, (size_t)P * sizeof *mask);
     }
     for (int j = 0; j < N; j++) {
         float g = sum[j] / (float)B, *w = G + (long)P * N + j;
@@ -590,9 +633,9 @@ static void tn_apply(float *G, float *V, const ms_sparse_f *X, const float *D, i
         }
         *w = upd ? fmaf(-lr, g, *w) : g;
     }
-    free(start);
-    free(eb);
-    free(ed);
+    free(mask);
+    free(vb);
+    ms_free_aligned(out.part);
     ms_free_aligned(sum);
 }
 

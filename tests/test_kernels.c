@@ -74,6 +74,8 @@ static const int sp_shapes[][3] = {
     /* B, P (pixels; K = P + 1), N */
     {32, 784, 64}, {32, 784, 128}, {32, 784, 32}, {1, 784, 64}, {7, 784, 10}, {64, 784, 64},
     {5, 20, 1},    {9, 33, 65},    {3, 1, 16},    {64, 100, 60}, {2, 784, 300},
+    /* more rows than one chunk of the gradient's bit masks (64) */
+    {65, 784, 64}, {130, 200, 20}, {200, 50, 128},
 };
 
 #define SPARSE_TEST(S, R)                                                                          \
