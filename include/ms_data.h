@@ -39,11 +39,15 @@ typedef struct ms_dataset {
     uint32_t *nz_start; /* (n + 1) */
     uint16_t *nz_col;   /* pixel index, increasing within an image */
     uint8_t *nz_val;    /* its value, never 0 */
-    /* Each block of MS_BLOCK images (the unit of evaluation) in groups of
-     * MS_GROUP images that share many pixels, with the union of their pixels
-     * (ms_sparse_f's group view): block b's groups are gb_start[b] ..
+    /* Evaluation of the whole set goes through the images in the order
+     * eorder (by label; elabels their labels), in blocks of MS_BLOCK (the
+     * unit of evaluation: block b is eorder[MS_BLOCK b ..]), each in groups
+     * of MS_GROUP images that share many pixels, with the union of their
+     * pixels (ms_sparse_f's group view): block b's groups are gb_start[b] ..
      * gb_start[b+1]-1, group q's rows gr_row[G q + u] (block-relative, -1:
      * none), entries gr_start[q] .. gr_start[q+1]-1, values G per entry. */
+    int32_t *eorder;
+    uint8_t *elabels;
     uint32_t *gb_start;
     int *gr_row;
     uint32_t *gr_start;

@@ -136,7 +136,7 @@ void ms_trainer_release(ms_trainer *t)
 
 void ms_trainer_evaluate(ms_trainer *t, const ms_dataset *s, int n, double *loss, double *acc)
 {
-    int chunks = (n + EVAL_CHUNK - 1) / EVAL_CHUNK;
+    int chunks = (n + EVAL_CHUNK - 1) / EVAL_CHUNK, whole = n == s->n;
     int nt = t->nthreads < chunks ? t->nthreads : chunks;
     /* the first layer's response to an all-zero image, shared by the chunks,
      * and its weights with rows aligned to whole vectors (a row of 60
@@ -163,9 +163,12 @@ void ms_trainer_evaluate(ms_trainer *t, const ms_dataset *s, int n, double *loss
             const uint8_t *val[EVAL_CHUNK];
             int count[EVAL_CHUNK];
             ms_sparse_f in;
-            ms_data_sparse_f(t->data, s, NULL, first, rows, col, val, count, &in);
-            if (first + rows <= s->n && (rows == MS_BLOCK || first + rows == s->n))
-                ms_data_groups_f(s, c, &in); /* the chunk is the whole block c */
+            /* The whole set goes in the grouped order (its chunks are the
+             * blocks of ms_dataset's eorder), a part of it in file order. */
+            ms_data_sparse_f(t->data, s, whole ? s->eorder + first : NULL, first, rows, col, val,
+                             count, &in);
+            if (whole)
+                ms_data_groups_f(s, c, &in);
             w->in = &in;
             w->in_base = t->ebase;
             w->in_w = t->epad;
@@ -173,7 +176,7 @@ void ms_trainer_evaluate(ms_trainer *t, const ms_dataset *s, int n, double *loss
             double l = 0;
             int64_t h = 0;
             ms_mlp_forward_f(&t->shape, t->cfg.activation, t->params, w, rows, 0,
-                             s->labels + first, &l, &h, 1);
+                             (whole ? s->elabels : s->labels) + first, &l, &h, 1);
             w->in = NULL;
             w->in_base = NULL;
             w->in_w = NULL;

@@ -82,6 +82,41 @@ static void test_threads_identical(void **state)
     assert_true(a[9].val_acc > 0.8);
 }
 
+/* The whole set is evaluated in its grouped order (by label, groups of
+ * images sharing pixels), a part of it image by image in file order: the
+ * same images give the same correct count and the same loss up to the
+ * order of its sum. */
+static void test_grouped_evaluation(void **state)
+{
+    (void)state;
+    ms_config c;
+    ms_config_default(&c);
+    c.nhidden = 1;
+    c.hidden[0] = 60; /* padded rows in the grouped first layer */
+    c.activation = MS_ACT_IMPROVED_SIGMOID;
+    c.init = MS_INIT_FANIN_NORMAL;
+    ms_trainer t;
+    assert_int_equal(ms_trainer_init(&t, &c, &data, 2), 0);
+    ms_epoch e;
+    assert_int_equal(ms_trainer_epoch(&t, &e), 0);
+    for (int set = 0; set < 2; set++) {
+        const ms_dataset *s = set ? &data.val : &data.train;
+        /* a view with one image more than evaluated: not the whole set, so
+         * the plain file order */
+        ms_dataset part = *s;
+        part.n = s->n + 1;
+        double lg, ag, lp, ap;
+        ms_trainer_evaluate(&t, s, s->n, &lg, &ag);
+        ms_trainer_evaluate(&t, &part, s->n, &lp, &ap);
+        print_message("%s: grouped loss %.17g acc %.6f, file order loss %.17g acc %.6f\n",
+                      set ? "val" : "train", lg, ag, lp, ap);
+        assert_true(ag == ap);
+        assert_true(fabs(lg - lp) <= 1e-12 * lp);
+        assert_true(ag > 0.8);
+    }
+    ms_trainer_release(&t);
+}
+
 static void test_checkpoint_resume_exact(void **state)
 {
     (void)state;
@@ -183,6 +218,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_baseline_one_epoch),
         cmocka_unit_test(test_threads_identical),
+        cmocka_unit_test(test_grouped_evaluation),
         cmocka_unit_test(test_checkpoint_resume_exact),
         cmocka_unit_test(test_early_stop_triggers),
         cmocka_unit_test(test_divergence_reported),
