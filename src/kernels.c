@@ -81,7 +81,8 @@
                           R gamma, int nthreads)                                                   \
     {                                                                                              \
         gen_sp_tn_sgd_##S(W, V, X, D, K, N, lr, gamma, nthreads);                                  \
-    }
+    }                                                                                              \
+    void ms_transpose_##S(R *WT, const R *W, int K, int N) { gen_transpose_##S(WT, W, K, N); }
 
 GENERIC_KERNELS(double, d)
 
@@ -637,6 +638,44 @@ static void tn_apply(float *G, float *V, const ms_sparse_f *X, const float *D, i
     free(vb);
     ms_free_aligned(out.part);
     ms_free_aligned(sum);
+}
+
+/* 8 x 8 blocks through AVX registers (every SIMD build has AVX), the
+ * edges element by element: the deep networks transpose each weight matrix
+ * every step, and the plain loop, scattering one float at a time, was 4 %
+ * of a ten-layer epoch. */
+static inline void transpose8(float *dst, long ldd, const float *src, long lds)
+{
+    __m256 r[8], t[8];
+    for (int i = 0; i < 8; i++)
+        r[i] = _mm256_loadu_ps(src + i * lds);
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 8; i += 4)
+        for (int h = 0; h < 2; h++) {
+            r[i + h] = _mm256_shuffle_ps(t[i + h], t[i + h + 2], _MM_SHUFFLE(1, 0, 1, 0));
+            r[i + h + 2] = _mm256_shuffle_ps(t[i + h], t[i + h + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        }
+    /* r[0..3] hold columns 0, 2, 1, 3 of rows 0-3 (low half) and 4-7 of
+     * the same rows (high half); r[4..7] the same for rows 4-7. */
+    static const int col[4] = {0, 2, 1, 3};
+    for (int c = 0; c < 4; c++) {
+        _mm256_storeu_ps(dst + col[c] * ldd, _mm256_permute2f128_ps(r[c], r[c + 4], 0x20));
+        _mm256_storeu_ps(dst + (col[c] + 4) * ldd, _mm256_permute2f128_ps(r[c], r[c + 4], 0x31));
+    }
+}
+
+void ms_transpose_f(float *WT, const float *W, int K, int N)
+{
+    int K8 = K / 8 * 8, N8 = N / 8 * 8;
+    for (int k = 0; k < K8; k += 8)
+        for (int j = 0; j < N8; j += 8)
+            transpose8(WT + (long)j * K + k, K, W + (long)k * N + j, N);
+    for (int k = 0; k < K; k++)
+        for (int j = k < K8 ? N8 : 0; j < N; j++)
+            WT[(long)j * K + k] = W[(long)k * N + j];
 }
 
 void ms_sp_tn_f(float *G, const ms_sparse_f *X, const float *D, int K, int N, int nthreads)

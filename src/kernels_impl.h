@@ -126,7 +126,7 @@ void NAME(ms_mm_tn_ref)(R *G, const R *X, const R *D, int B, int K, int N)
         }
 }
 
-void NAME(ms_transpose)(R *WT, const R *W, int K, int N)
+MS_UNUSED static void NAME(gen_transpose)(R *WT, const R *W, int K, int N)
 {
     for (int k = 0; k < K; k++)
         for (int j = 0; j < N; j++)
