@@ -21,8 +21,10 @@
  * of two: a newer mlpsweep trains such a run afresh instead of resuming it.
  *   1  dense float32 products (mlpsweep before the sparse first layer)
  *   2  the first layer over the nonzero pixels (ms_sp_* in ms_kernels.h)
- *   3  tanh as expm1(2|y|) / (expm1(2|y|) + 2) (src/mlp_fastmath.h) */
-#define MS_NUMERICS 3
+ *   3  tanh as expm1(2|y|) / (expm1(2|y|) + 2) (src/mlp_fastmath.h), and
+ *      evaluation in label order (ms_dataset's eorder)
+ *   4  the same tanh with a degree-4 fitted polynomial in expm1 */
+#define MS_NUMERICS 4
 
 typedef enum { MS_ACT_SIGMOID = 0, MS_ACT_IMPROVED_SIGMOID = 1 } ms_activation;
 typedef enum { MS_INIT_UNIFORM = 0, MS_INIT_FANIN_NORMAL = 1 } ms_init;
