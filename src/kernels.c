@@ -507,11 +507,14 @@ static inline __attribute__((always_inline)) void tn_rows(const int KK, const in
     do {                                                                                           \
         int b_ = __builtin_ctzll(m[u]);                                                            \
         m[u] &= m[u] - 1;                                                                          \
-        vf d_ = v_set1(tb->dl[tb->vb[(long)tb->P * b_ + k0 + (u)]]);                           \
-        const float *dr_ = tb->D + (long)b_ * N + j0;                                              \
+        vf d_ = v_set1(dl[vb[(long)P * b_ + k0 + (u)]]);                                           \
+        const float *dr_ = D + (long)b_ * N;                                                       \
         for (int v = 0; v < NVC; v++)                                                              \
             a[u][v] = v_fma(d_, TN_LOAD(dr_, v), a[u][v]);                                         \
     } while (0)
+    const float *dl = tb->dl, *D = tb->D + j0;
+    const uint8_t *vb = tb->vb;
+    long P = tb->P;
     vf a[4][NV_MAX];
     uint64_t m[4];
     int both = TN_ROWS;
