@@ -512,9 +512,13 @@ static inline __attribute__((always_inline)) void tn_rows(const int KK, const in
         for (int v = 0; v < NVC; v++)                                                              \
             a[u][v] = v_fma(d_, TN_LOAD(dr_, v), a[u][v]);                                         \
     } while (0)
+    /* locals: a float store may alias a vector field as far as C knows */
     const float *dl = tb->dl, *D = tb->D + j0;
     const uint8_t *vb = tb->vb;
     long P = tb->P;
+    float *G = o->G, *V = o->V, *part = o->part;
+    const int first = o->first, last = o->last, pow2 = o->pow2;
+    const vf nlr = o->nlr, gamma = o->gamma, bv = o->bv, inv = o->inv;
     vf a[4][NV_MAX];
     uint64_t m[4];
     int both = TN_ROWS;
@@ -524,9 +528,9 @@ static inline __attribute__((always_inline)) void tn_rows(const int KK, const in
         both = c < both ? c : both;
         for (int v = 0; v < NVC; v++)
             a[u][v] = zs[v];
-        if (!o->first)
+        if (!first)
             for (int v = 0; v < NVC; v++)
-                a[u][v] = TN_LOAD(o->part + (long)(k0 + (u < nk ? u : 0)) * N + j0, v);
+                a[u][v] = TN_LOAD(part + (long)(k0 + (u < nk ? u : 0)) * N + j0, v);
     }
     for (int i = 0; i < both; i++)
         for (int u = 0; u < KK; u++)
@@ -538,20 +542,20 @@ static inline __attribute__((always_inline)) void tn_rows(const int KK, const in
             TN_STEP(u);
         long at = (long)(k0 + u) * N + j0;
         for (int v = 0; v < NVC; v++) {
-            if (!o->last) {
-                TN_STORE(o->part + at, v, a[u][v]);
+            if (!last) {
+                TN_STORE(part + at, v, a[u][v]);
                 continue;
             }
-            vf x = o->pow2 ? v_mul(a[u][v], o->inv) : v_div(a[u][v], o->bv);
+            vf x = pow2 ? v_mul(a[u][v], inv) : v_div(a[u][v], bv);
             if (UPD) { /* G is the weights: update them with the gradient x */
-                vf w = TN_LOAD(o->G + at, v);
+                vf w = TN_LOAD(G + at, v);
                 if (UPD == 1) {
-                    x = v_fma(o->gamma, TN_LOAD(o->V + at, v), x);
-                    TN_STORE(o->V + at, v, x);
+                    x = v_fma(gamma, TN_LOAD(V + at, v), x);
+                    TN_STORE(V + at, v, x);
                 }
-                x = v_fma(o->nlr, x, w);
+                x = v_fma(nlr, x, w);
             }
-            TN_STORE(o->G + at, v, x);
+            TN_STORE(G + at, v, x);
         }
     }
 #undef TN_STEP
