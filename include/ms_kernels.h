@@ -58,6 +58,11 @@
     /* G (K,N) = X^T (K,B) D (B,N) / B: the batch-mean weight gradient */                         \
     void ms_mm_tn_##S(R *G, const R *X, const R *D, int B, int K, int N, int nthreads); \
     void ms_mm_tn_ref_##S(R *G, const R *X, const R *D, int B, int K, int N);                      \
+    /* The same gradient applied as it is made, never stored: per element                         \
+     * g = G[k][j]; v = fma(gamma, v, g); W = fma(-lr, v, W) (gamma 0: W = fma(-lr,                \
+     * g, W), V untouched): ms_sgd_update's arithmetic. */                                        \
+    void ms_mm_tn_sgd_##S(R *W, R *V, const R *X, const R *D, int B, int K, int N, R lr, R gamma,  \
+                          int nthreads);                                                           \
     /* WT (N,K) = W (K,N)^T */                                                                     \
     void ms_transpose_##S(R *WT, const R *W, int K, int N);                                        \
     /* The first layer on sparse rows, W (K,N) with K = pixels + 1 (bias last).                    \

@@ -66,13 +66,11 @@ void ms_mlp_init_f(const ms_shape *s, ms_init init, ms_rng *rng, float *params);
     /* After a training forward: grads (nparams) of the mean cross-entropy. */                     \
     void ms_mlp_backward_##S(const ms_shape *s, const R *params, ms_work_##S *w, int n,            \
                              const uint8_t *labels, R *grads, int nthreads);                       \
-    /* Backward, then the SGD update of every weight; with sparse input (w->in)                   \
-     * the first layer's gradient is applied as it is made (ms_sp_tn_sgd), never                  \
-     * stored: grads then holds only the other layers'. Same results as                           \
-     * ms_mlp_backward followed by ms_sgd_update. */                                              \
+    /* Backward with the SGD update of every weight, each layer's gradient                        \
+     * applied as it is made (ms_mm_tn_sgd, ms_sp_tn_sgd), never stored. Same                     \
+     * results as ms_mlp_backward followed by ms_sgd_update. */                                   \
     void ms_mlp_backward_update_##S(const ms_shape *s, R *params, R *velocity, ms_work_##S *w,     \
-                                    int n, const uint8_t *labels, R *grads, R lr, R gamma,         \
-                                    int nthreads);                                                 \
+                                    int n, const uint8_t *labels, R lr, R gamma, int nthreads);    \
     /* v = g + gamma v; p -= lr v  (gamma 0: p -= lr g, v untouched), each one fused              \
      * multiply-add. */                                                                           \
     void ms_sgd_update_##S(R *params, R *velocity, const R *grads, size_t n, R lr, R gamma);

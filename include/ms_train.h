@@ -1,8 +1,8 @@
 /* ms_train: one training run with the course's exact semantics.
  *
- * The trainer owns parameters, gradients and velocity (one block of three
- * equal parts), the RNG and the early-stopping window; an epoch is the unit of
- * progress and of checkpointing. The state at an epoch boundary (weights,
+ * The trainer owns parameters and velocity (one block of two equal parts;
+ * gradients are applied as they are made), the RNG and the early-stopping
+ * window; an epoch is the unit of progress and of checkpointing. The state at an epoch boundary (weights,
  * velocity, RNG, step counter, window) is all a resumed run needs, because
  * every epoch reshuffles the identity order with the run's RNG. */
 #ifndef MS_TRAIN_H
@@ -58,8 +58,8 @@ typedef struct ms_trainer {
     ms_config cfg;
     const ms_data *data;
     ms_shape shape;
-    float *block;      /* params | grads | velocity */
-    float *params, *grads, *velocity;
+    float *block;      /* params | velocity */
+    float *params, *velocity;
     ms_rng rng;
     int64_t step;      /* updates done */
     int epoch;         /* epochs finished */

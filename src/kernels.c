@@ -64,6 +64,11 @@
     {                                                                                              \
         gen_tn_##S(G, X, D, B, K, N, nthreads);                                                    \
     }                                                                                              \
+    void ms_mm_tn_sgd_##S(R *W, R *V, const R *X, const R *D, int B, int K, int N, R lr, R gamma,  \
+                          int nthreads)                                                            \
+    {                                                                                              \
+        gen_tn_sgd_##S(W, V, X, D, B, K, N, lr, gamma, nthreads);                                  \
+    }                                                                                              \
     void ms_sp_base_##S(R *base, const R *W, int K, int N, R zero)                                 \
     {                                                                                              \
         gen_sp_base_##S(base, W, K, N, zero);                                                      \
@@ -148,10 +153,21 @@ static inline vf div_by(vf x, float b, vf bv, vf inv)
  * Out[r][j] = chain over t of A(r, t) * Bm[t][j], A(r, t) = A[r * rs + t * ts],
  * stored divided by div when div != 0. MRC and NVC are constants at every
  * call, so the accumulators live in registers. */
+/* An update applied in a tile's epilogue instead of storing the product:
+ * Out holds the weights, the tile's value x is their gradient;
+ * mode 1: v = fma(gamma, v, x), Out = fma(-lr, v, Out); mode 2: Out =
+ * fma(-lr, x, Out) (ms_sgd_update's arithmetic). */
+typedef struct tile_upd {
+    float *V; /* velocity, laid out as Out */
+    float nlr, gamma;
+    int mode;
+} tile_upd;
+
 static inline __attribute__((always_inline)) void simd_tile(const int MRC, const int NVC, float *Out,
                                                          long ldo, const float *A, long rs, long ts,
                                                          int T, const float *Bm, long ldb, int mr,
-                                                         int nr, float div)
+                                                         int nr, float div, int mode, float *vt,
+                                                         float nlr_s, float gamma_s)
 {
     vf acc[12][NV_MAX];
     const float *ar[12];
@@ -175,16 +191,28 @@ static inline __attribute__((always_inline)) void simd_tile(const int MRC, const
         }
     }
     vf dv = v_set1(div), inv = v_set1(div != 0 ? 1.0f / div : 0);
+    const vf nlr = v_set1(nlr_s), gamma = v_set1(gamma_s);
     for (int r = 0; r < MRC; r++) {
         if (r >= mr)
             break;
         float *o = Out + (long)r * ldo;
         for (int v = 0; v < NVC; v++) {
+            if (nr <= v * VW)
+                break;
+            vmask m = v_mask(nr >= (v + 1) * VW ? VW : nr - v * VW);
             vf x = div != 0 ? div_by(acc[r][v], div, dv, inv) : acc[r][v];
+            if (mode) {
+                float *vp = vt + (long)r * ldo + v * VW; /* V's tile, laid out as Out's */
+                if (mode == 1) {
+                    x = v_fma(gamma, v_loadm(vp, m), x);
+                    v_storem(vp, m, x);
+                }
+                x = v_fma(nlr, x, v_loadm(o + v * VW, m));
+            }
             if (nr >= (v + 1) * VW)
                 v_store(o + v * VW, x);
-            else if (nr > v * VW)
-                v_storem(o + v * VW, v_mask(nr - v * VW), x);
+            else
+                v_storem(o + v * VW, m, x);
         }
     }
 }
@@ -193,8 +221,10 @@ static inline __attribute__((always_inline)) void simd_tile(const int MRC, const
  * of MR_OF(nv) rows by strips of NV_MAX vectors; the last strip uses as few
  * vectors as its columns need. */
 static void product_f(float *Out, const float *A, long rs, long ts, int T, const float *Bm, int M,
-                      int N, float div, int nthreads)
+                      int N, float div, const tile_upd *up, int nthreads)
 {
+    int mode = up ? up->mode : 0;
+    float *V = up ? up->V : NULL, nlr = up ? up->nlr : 0, gamma = up ? up->gamma : 0;
     int strip = NV_MAX * VW, nstrips = (N + strip - 1) / strip;
     int tail_nv = (N - (nstrips - 1) * strip + VW - 1) / VW;
     /* When N is not a multiple of the vector width (10 outputs, 60 units),
@@ -222,7 +252,7 @@ static void product_f(float *Out, const float *A, long rs, long ts, int T, const
         int mrc = last ? mr_tail : mr_main, nv = last ? tail_nv : NV_MAX;
         int i0 = mt * mrc, j0 = s * strip, nr = N - j0 < nv * VW ? N - j0 : nv * VW;
         int mr = M - i0 < mrc ? M - i0 : mrc;
-        float *o = Out + (long)i0 * N + j0;
+        float *o = Out + (long)i0 * N + j0, *vt = mode == 1 ? V + (long)i0 * N + j0 : NULL;
         const float *a = A + (long)i0 * rs, *b = Bm + j0;
         long ldb = N;
         if (last && pw) {
@@ -230,10 +260,10 @@ static void product_f(float *Out, const float *A, long rs, long ts, int T, const
             ldb = pw;
         }
         switch (nv) {
-        case 4: simd_tile(MR_OF(4), 4, o, N, a, rs, ts, T, b, ldb, mr, nr, div); break;
-        case 3: simd_tile(MR_OF(3), 3, o, N, a, rs, ts, T, b, ldb, mr, nr, div); break;
-        case 2: simd_tile(MR_OF(2), 2, o, N, a, rs, ts, T, b, ldb, mr, nr, div); break;
-        default: simd_tile(MR_OF(1), 1, o, N, a, rs, ts, T, b, ldb, mr, nr, div); break;
+        case 4: simd_tile(MR_OF(4), 4, o, N, a, rs, ts, T, b, ldb, mr, nr, div, mode, vt, nlr, gamma); break;
+        case 3: simd_tile(MR_OF(3), 3, o, N, a, rs, ts, T, b, ldb, mr, nr, div, mode, vt, nlr, gamma); break;
+        case 2: simd_tile(MR_OF(2), 2, o, N, a, rs, ts, T, b, ldb, mr, nr, div, mode, vt, nlr, gamma); break;
+        default: simd_tile(MR_OF(1), 1, o, N, a, rs, ts, T, b, ldb, mr, nr, div, mode, vt, nlr, gamma); break;
         }
     });
     if (pad && pad != stack_)
@@ -242,12 +272,19 @@ static void product_f(float *Out, const float *A, long rs, long ts, int T, const
 
 void ms_mm_nn_f(float *Y, const float *X, const float *W, int B, int K, int N, int nthreads)
 {
-    product_f(Y, X, K, 1, K, W, B, N, 0, nthreads);
+    product_f(Y, X, K, 1, K, W, B, N, 0, NULL, nthreads);
 }
 
 void ms_mm_tn_f(float *G, const float *X, const float *D, int B, int K, int N, int nthreads)
 {
-    product_f(G, X, 1, K, B, D, K, N, (float)B, nthreads);
+    product_f(G, X, 1, K, B, D, K, N, (float)B, NULL, nthreads);
+}
+
+void ms_mm_tn_sgd_f(float *W, float *V, const float *X, const float *D, int B, int K, int N,
+                    float lr, float gamma, int nthreads)
+{
+    tile_upd up = {V, -lr, gamma, gamma == 0 ? 2 : 1};
+    product_f(W, X, 1, K, B, D, K, N, (float)B, &up, nthreads);
 }
 
 void ms_sp_base_f(float *base, const float *W, int K, int N, float zero)

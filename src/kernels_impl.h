@@ -277,13 +277,9 @@ MS_UNUSED static void NAME(gen_sp_tn)(R *G, const NAME(ms_sparse) *X, const R *D
     free(sum);
 }
 
-/* Generic: the gradient into scratch, then the update. */
-MS_UNUSED static void NAME(gen_sp_tn_sgd)(R *W, R *V, const NAME(ms_sparse) *X, const R *D, int K,
-                                          int N, R lr, R gamma, int nthreads)
+/* W and V updated by the gradient G (n), ms_sgd_update's arithmetic. */
+MS_UNUSED static void NAME(apply_sgd)(R *W, R *V, const R *G, size_t n, R lr, R gamma)
 {
-    size_t n = (size_t)K * N;
-    R *G = ms_malloc(n * sizeof(R));
-    NAME(gen_sp_tn)(G, X, D, K, N, nthreads);
     for (size_t i = 0; i < n; i++) {
         R g = G[i];
         if (gamma != 0) {
@@ -292,6 +288,26 @@ MS_UNUSED static void NAME(gen_sp_tn_sgd)(R *W, R *V, const NAME(ms_sparse) *X, 
         }
         W[i] = FMA(-lr, g, W[i]);
     }
+}
+
+/* Generic: the gradient into scratch, then the update. */
+MS_UNUSED static void NAME(gen_sp_tn_sgd)(R *W, R *V, const NAME(ms_sparse) *X, const R *D, int K,
+                                          int N, R lr, R gamma, int nthreads)
+{
+    size_t n = (size_t)K * N;
+    R *G = ms_malloc(n * sizeof(R));
+    NAME(gen_sp_tn)(G, X, D, K, N, nthreads);
+    NAME(apply_sgd)(W, V, G, n, lr, gamma);
+    free(G);
+}
+
+MS_UNUSED static void NAME(gen_tn_sgd)(R *W, R *V, const R *X, const R *D, int B, int K, int N,
+                                       R lr, R gamma, int nthreads)
+{
+    size_t n = (size_t)K * N;
+    R *G = ms_malloc(n * sizeof(R));
+    NAME(gen_tn)(G, X, D, B, K, N, nthreads);
+    NAME(apply_sgd)(W, V, G, n, lr, gamma);
     free(G);
 }
 

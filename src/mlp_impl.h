@@ -161,8 +161,8 @@ void NAME(ms_mlp_forward)(const ms_shape *s, ms_activation act, const R *params,
         *correct += hits;
 }
 
-/* Backward; with upd (params itself, writable) the first layer's gradient
- * is applied to upd and velocity as it is made instead of stored. */
+/* Backward; with upd (params itself, writable) every layer's gradient is
+ * applied to upd and velocity as it is made instead of stored in grads. */
 static void NAME(backward)(const ms_shape *s, const R *params, WORK *w, int n,
                            const uint8_t *labels, R *grads, R *upd, R *velocity, R lr, R gamma,
                            int nthreads)
@@ -175,16 +175,22 @@ static void NAME(backward)(const ms_shape *s, const R *params, WORK *w, int n,
             d[(size_t)i * k + j] = w->act[L][(size_t)i * k + j] - (j == labels[i] ? (R)1 : (R)0);
     for (int l = L; l >= 1; l--) {
         int K = s->width[l - 1], N = s->width[l];
-        if (l == 1 && w->in && upd) /* gradient applied as it is made */
+        size_t off = s->off[l - 1];
+        /* W_l^T for the input gradient, taken before an update changes W_l */
+        if (l > 1)
+            NAME(ms_transpose)(w->wt, params + off, K, N);
+        if (l == 1 && w->in && upd)
             NAME(ms_sp_tn_sgd)(upd, velocity, w->in, d, K, N, lr, gamma, nthreads);
         else if (l == 1 && w->in)
             NAME(ms_sp_tn)(grads, w->in, d, K, N, nthreads);
+        else if (upd)
+            NAME(ms_mm_tn_sgd)(upd + off, velocity + off, w->act[l - 1], d, n, K, N, lr, gamma,
+                               nthreads);
         else
-            NAME(ms_mm_tn)(grads + s->off[l - 1], w->act[l - 1], d, n, K, N, nthreads);
+            NAME(ms_mm_tn)(grads + off, w->act[l - 1], d, n, K, N, nthreads);
         if (l == 1)
             break;
         /* delta_{l-1} = f'(Z_{l-1}) * (delta_l W_l^T) */
-        NAME(ms_transpose)(w->wt, params + s->off[l - 1], K, N);
         NAME(ms_mm_nn)(dn, d, w->wt, n, N, K, nthreads);
         const R *dz = w->dact[l - 1];
         for (size_t i = 0; i < (size_t)n * K; i++)
@@ -217,16 +223,9 @@ void NAME(ms_sgd_update)(R *params, R *velocity, const R *grads, size_t n, R lr,
 }
 
 void NAME(ms_mlp_backward_update)(const ms_shape *s, R *params, R *velocity, WORK *w, int n,
-                                  const uint8_t *labels, R *grads, R lr, R gamma, int nthreads)
+                                  const uint8_t *labels, R lr, R gamma, int nthreads)
 {
-    size_t first = s->off[1]; /* the first layer's weights end here */
-    NAME(backward)(s, params, w, n, labels, grads, w->in ? params : NULL, velocity, lr, gamma,
-                   nthreads);
-    if (w->in) /* the first layer was updated in place by ms_sp_tn_sgd */
-        NAME(ms_sgd_update)(params + first, velocity + first, grads + first, s->nparams - first, lr,
-                            gamma);
-    else
-        NAME(ms_sgd_update)(params, velocity, grads, s->nparams, lr, gamma);
+    NAME(backward)(s, params, w, n, labels, NULL, params, velocity, lr, gamma, nthreads);
 }
 
 #undef WORK

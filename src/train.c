@@ -73,10 +73,10 @@ int ms_trainer_init(ms_trainer *t, const ms_config *cfg, const ms_data *data, in
     t->data = data;
     ms_shape_init(&t->shape, cfg, MS_INPUT);
     size_t np = t->shape.nparams;
-    t->block = ms_alloc_aligned(3 * np * sizeof(float));
+    /* no gradient buffer: each layer's gradient is applied as it is made */
+    t->block = ms_alloc_aligned(2 * np * sizeof(float));
     t->params = t->block;
-    t->grads = t->block + np;
-    t->velocity = t->block + 2 * np;
+    t->velocity = t->block + np;
     ms_rng_seed(&t->rng, cfg->seed);
     ms_mlp_init_f(&t->shape, cfg->init, &t->rng, t->params);
     ms_window_init(&t->window, cfg->early_stop);
@@ -236,8 +236,8 @@ int ms_trainer_epoch(ms_trainer *t, ms_epoch *out)
         }
         loss_acc += bl;
         loss_n++;
-        ms_mlp_backward_update_f(&t->shape, t->params, t->velocity, &t->work, c->batch, lab,
-                                 t->grads, lr, gamma, t->nthreads);
+        ms_mlp_backward_update_f(&t->shape, t->params, t->velocity, &t->work, c->batch, lab, lr,
+                                 gamma, t->nthreads);
         /* Validate after the update, counting that first step as step 0. */
         if (t->step % per_val == 0 && t->nevals < c->val_per_epoch) {
             ms_eval *e = &t->evals[t->nevals++];

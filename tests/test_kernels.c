@@ -16,6 +16,47 @@ static const int shapes[][3] = {
     {32, 64, 64},  {8, 16, 8},   {5, 23, 41},
 };
 
+/* The update the fused kernels (ms_*_tn_sgd) must make: from the reference
+ * gradient G, W (n) and the velocity pattern v0(i), the expected weights Wr
+ * and velocity Vr. */
+#define V0(i) (0.1 * ((i) % 7) - 0.3)
+#define EXPECT_SGD(S, R)                                                                           \
+    static void expect_sgd_##S(R *Wr, R *Vr, const R *G, const R *W, long n, R lr, R gamma)        \
+    {                                                                                              \
+        for (long i = 0; i < n; i++) {                                                             \
+            R g = G[i];                                                                            \
+            Vr[i] = (R)V0(i);                                                                      \
+            if (gamma != 0) {                                                                      \
+                Vr[i] = (R)fma(gamma, Vr[i], g);                                                   \
+                g = Vr[i];                                                                         \
+            }                                                                                      \
+            Wr[i] = (R)fma(-lr, g, W[i]);                                                          \
+        }                                                                                          \
+    }
+#include <math.h>
+EXPECT_SGD(f, float)
+EXPECT_SGD(d, double)
+
+/* Runs CALL (a fused update of W2, V2 with lr and gamma, threads) for
+ * momentum and plain SGD on 1 and 2 threads against expect_sgd. */
+#define CHECK_SGD(S, R, G1, W, n, what, CALL)                                                      \
+    for (int mom = 0; mom < 2; mom++) {                                                            \
+        R lr = (R)0.02, gamma = mom ? (R)0.9 : 0;                                                  \
+        R *W2 = malloc(sizeof(R) * (n)), *V2 = malloc(sizeof(R) * (n));                            \
+        R *Wr = malloc(sizeof(R) * (n)), *Vr = malloc(sizeof(R) * (n));                            \
+        expect_sgd_##S(Wr, Vr, G1, W, n, lr, gamma);                                               \
+        for (int threads = 1; threads <= 2; threads++) {                                           \
+            memcpy(W2, W, sizeof(R) * (n));                                                        \
+            for (long i = 0; i < (n); i++)                                                         \
+                V2[i] = (R)V0(i);                                                                  \
+            CALL;                                                                                  \
+            if (memcmp(W2, Wr, sizeof(R) * (n)) || memcmp(V2, Vr, sizeof(R) * (n)))                \
+                fail_msg("%s differs from gradient + update at %dx%dx%d, mom %d, %d threads",      \
+                         what, B, K, N, mom, threads);                                             \
+        }                                                                                          \
+        free(W2), free(V2), free(Wr), free(Vr);                                                    \
+    }
+
 #define SHAPE_TEST(S, R)                                                                           \
     static void test_kernels_##S(void **state)                                                     \
     {                                                                                              \
@@ -56,6 +97,8 @@ static const int shapes[][3] = {
                         c += (double)X[i * K + k] * W[k * N + j];                                  \
                     assert_true(fabs(c - Y1[i * N + j]) <= 1e-4 * (1 + fabs(c)));                  \
                 }                                                                                  \
+            CHECK_SGD(S, R, G1, W, (long)K * N, "mm_tn_sgd",                                       \
+                      ms_mm_tn_sgd_##S(W2, V2, X, D, B, K, N, lr, gamma, threads));                \
             ms_transpose_##S(WT, W, K, N);                                                         \
             for (int k = 0; k < K; k++)                                                            \
                 for (int j = 0; j < N; j++)                                                        \
@@ -64,7 +107,6 @@ static const int shapes[][3] = {
         }                                                                                          \
     }
 
-#include <math.h>
 SHAPE_TEST(f, float)
 SHAPE_TEST(d, double)
 
@@ -143,33 +185,8 @@ static const int sp_shapes[][3] = {
                              threads);                                                             \
             }                                                                                      \
             /* The gradient applied in place: the reference gradient, then the update. */        \
-            for (int mom = 0; mom < 2; mom++) {                                                    \
-                R lr = (R)0.02, gamma = mom ? (R)0.9 : 0;                                          \
-                R *W2 = malloc(sizeof(R) * K * N), *V1 = malloc(sizeof(R) * K * N);                \
-                R *V2 = malloc(sizeof(R) * K * N), *Wr = malloc(sizeof(R) * K * N);                \
-                for (long i = 0; i < (long)K * N; i++) {                                           \
-                    V1[i] = V2[i] = (R)(0.1 * (i % 7) - 0.3);                                      \
-                    Wr[i] = W[i];                                                                  \
-                }                                                                                  \
-                for (long i = 0; i < (long)K * N; i++) {                                           \
-                    R g = G1[i];                                                                   \
-                    if (mom) {                                                                     \
-                        V1[i] = (R)fma(gamma, V1[i], g);                                           \
-                        g = V1[i];                                                                 \
-                    }                                                                              \
-                    Wr[i] = (R)fma(-lr, g, Wr[i]);                                                 \
-                }                                                                                  \
-                for (int threads = 1; threads <= 2; threads++) {                                   \
-                    memcpy(W2, W, sizeof(R) * K * N);                                              \
-                    for (long i = 0; i < (long)K * N; i++)                                         \
-                        V2[i] = (R)(0.1 * (i % 7) - 0.3);                                          \
-                    ms_sp_tn_sgd_##S(W2, V2, &in, D, K, N, lr, gamma, threads);                    \
-                    if (memcmp(W2, Wr, sizeof(R) * K * N) || memcmp(V1, V2, sizeof(R) * K * N))    \
-                        fail_msg("sp_tn_sgd differs from gradient + update at %dx%dx%d, mom %d",   \
-                                 B, K, N, mom);                                                    \
-                }                                                                                  \
-                free(W2), free(V1), free(V2), free(Wr);                                            \
-            }                                                                                      \
+            CHECK_SGD(S, R, G1, W, (long)K * N, "sp_tn_sgd",                                       \
+                      ms_sp_tn_sgd_##S(W2, V2, &in, D, K, N, lr, gamma, threads));                 \
             /* The group view (rows b, B-1-b, b+1, B-2-b..., a short last group): the same sums. */\
             {                                                                                      \
                 enum { G = MS_GROUP };                                                             \

@@ -5,6 +5,7 @@
 #include "ms_data.h"
 #include "ms_gradcheck.h"
 #include "ms_mlp.h"
+#include "ms_rng.h"
 #include "ms_train.h"
 
 #include <math.h>
@@ -149,6 +150,85 @@ static void test_sgd_update(void **state)
 }
 
 /* Every branch of the rule: not yet full, improvement, tie, stagnation, off. */
+/* The training step's fused backward (every layer's gradient applied as it is
+ * made) gives the weights and velocity of the plain backward followed by
+ * ms_sgd_update, bit for bit: dense and sparse input, momentum and plain. */
+static void test_backward_update_fused(void **state)
+{
+    (void)state;
+    enum { B = 7, P = MS_INPUT - 1 };
+    ms_config c;
+    ms_config_default(&c);
+    c.nhidden = 2;
+    c.hidden[0] = 60;
+    c.hidden[1] = 33;
+    c.activation = MS_ACT_IMPROVED_SIGMOID;
+    ms_shape s;
+    ms_shape_init(&s, &c, MS_INPUT);
+    ms_rng rng;
+    ms_rng_seed(&rng, 5);
+    float delta[256], zero = -0.42f;
+    for (int p = 0; p < 256; p++)
+        delta[p] = p / 80.0f;
+    static uint16_t cols[B][P];
+    static uint8_t vals[B][P];
+    const uint16_t *col[B];
+    const uint8_t *val[B];
+    int count[B];
+    uint8_t labels[B];
+    for (int b = 0; b < B; b++) {
+        count[b] = 0;
+        for (int k = 0; k < P; k++)
+            if (ms_rng_uniform(&rng) < 0.2) {
+                cols[b][count[b]] = (uint16_t)k;
+                vals[b][count[b]++] = (uint8_t)(1 + ms_rng_uniform(&rng) * 254.99);
+            }
+        col[b] = cols[b];
+        val[b] = vals[b];
+        labels[b] = (uint8_t)(b % 10);
+    }
+    ms_sparse_f in = {B, col, val, count, zero, delta, 0, NULL, NULL, NULL, NULL};
+    size_t np = s.nparams;
+    float *p0 = malloc(np * sizeof *p0), *p1 = malloc(np * sizeof *p1);
+    float *p2 = malloc(np * sizeof *p2), *v1 = malloc(np * sizeof *v1);
+    float *v2 = malloc(np * sizeof *v2), *g = malloc(np * sizeof *g);
+    ms_mlp_init_f(&s, MS_INIT_FANIN_NORMAL, &rng, p0);
+    for (int sparse = 0; sparse < 2; sparse++)
+        for (int mom = 0; mom < 2; mom++) {
+            float lr = 0.1f, gamma = mom ? 0.9f : 0;
+            ms_work_f w1, w2;
+            ms_work_init_f(&w1, &s, B);
+            ms_work_init_f(&w2, &s, B);
+            for (size_t i = 0; i < np; i++) {
+                p1[i] = p2[i] = p0[i];
+                v1[i] = v2[i] = 0.01f * (float)(i % 13) - 0.05f;
+            }
+            for (int b = 0; b < B; b++) { /* the same rows, dense */
+                for (int k = 0; k < P; k++)
+                    w1.act[0][b * MS_INPUT + k] = w2.act[0][b * MS_INPUT + k] = zero;
+                for (int i = 0; i < count[b]; i++)
+                    w1.act[0][b * MS_INPUT + col[b][i]] = w2.act[0][b * MS_INPUT + col[b][i]] =
+                        zero + delta[val[b][i]];
+                w1.act[0][b * MS_INPUT + P] = w2.act[0][b * MS_INPUT + P] = 1;
+            }
+            if (sparse)
+                w1.in = w2.in = &in;
+            double l1 = 0, l2 = 0;
+            ms_mlp_forward_f(&s, c.activation, p1, &w1, B, 1, labels, &l1, NULL, 1);
+            ms_mlp_backward_f(&s, p1, &w1, B, labels, g, 1);
+            ms_sgd_update_f(p1, v1, g, np, lr, gamma);
+            ms_mlp_forward_f(&s, c.activation, p2, &w2, B, 1, labels, &l2, NULL, 1);
+            ms_mlp_backward_update_f(&s, p2, v2, &w2, B, labels, lr, gamma, 1);
+            assert_true(l1 == l2);
+            if (memcmp(p1, p2, np * sizeof *p1) || memcmp(v1, v2, np * sizeof *v1))
+                fail_msg("fused update differs (sparse %d, momentum %d)", sparse, mom);
+            assert_true(memcmp(p1, p0, np * sizeof *p1) != 0); /* it did update */
+            ms_work_release_f(&w1);
+            ms_work_release_f(&w2);
+        }
+    free(p0), free(p1), free(p2), free(v1), free(v2), free(g);
+}
+
 static void test_early_stop_window(void **state)
 {
     (void)state;
@@ -306,6 +386,7 @@ int main(void)
         cmocka_unit_test(test_softmax_no_nan),
         cmocka_unit_test(test_fast_exp_tanh),
         cmocka_unit_test(test_sgd_update),
+        cmocka_unit_test(test_backward_update_fused),
         cmocka_unit_test(test_early_stop_window),
         cmocka_unit_test(test_init_distributions),
         cmocka_unit_test(test_gradcheck_sigmoid),
