@@ -23,8 +23,9 @@
  *   2  the first layer over the nonzero pixels (ms_sp_* in ms_kernels.h)
  *   3  tanh as expm1(2|y|) / (expm1(2|y|) + 2) (src/mlp_fastmath.h), and
  *      evaluation in label order (ms_dataset's eorder)
- *   4  the same tanh with a degree-4 fitted polynomial in expm1 */
-#define MS_NUMERICS 4
+ *   4  the same tanh with a degree-4 fitted polynomial in expm1
+ *   5  the same tanh, its k = round(x / ln2) by the shifter (ties to even) */
+#define MS_NUMERICS 5
 
 typedef enum { MS_ACT_SIGMOID = 0, MS_ACT_IMPROVED_SIGMOID = 1 } ms_activation;
 typedef enum { MS_INIT_UNIFORM = 0, MS_INIT_FANIN_NORMAL = 1 } ms_init;

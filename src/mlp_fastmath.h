@@ -43,23 +43,27 @@ static inline float fast_expf(float x)
     return p * scale + nan_if_not_finite;
 }
 
-/* tanh(y) = sign(y) e / (e + 2) with e = expm1(2|y|) >= 0: no cancellation
- * anywhere, so one formula serves every |y| (the earlier version evaluated
- * both an exp form and a series and picked one: 1.5x the work). |y| is
- * clamped to 9, where tanh is 1 in float. expm1(x) = 2^k (1 + p) - 1 with
- * x = k ln2 + r, |r| <= ln2/2 and p = expm1(r) by a polynomial (below);
- * 2^k - 1 is exact, so for k = 0 the
- * result is p itself and tiny inputs keep full relative accuracy. Measured
- * against double tanh: at most 1.7e-7 relative error. A NaN or infinite
- * input gives NaN, as fast_expf does. */
-static inline float fast_tanhf(float y)
+/* amp * tanh(b z) = amp sign(z) e / (e + 2) with e = expm1(x), x = 2b|z|
+ * (b2 = 2b: the improved sigmoid's 4/3 is exactly twice its 2/3, so x is
+ * 2 |(2/3) z| exactly): no cancellation anywhere, so one formula serves
+ * every z. x is clamped to 18, where tanh is 1 in float. expm1(x) =
+ * 2^k (1 + p) - 1 with x = k ln2 + r, |r| <= ln2/2 and p = expm1(r) by a
+ * polynomial (below); 2^k - 1 is exact, so for k = 0 the result is p itself
+ * and tiny inputs keep full relative accuracy. Measured against double tanh:
+ * at most 1.7e-7 relative error. A NaN or infinite z gives NaN, as
+ * fast_expf does. */
+static inline float fast_scaled_tanhf(float z, float b2, float amp)
 {
-    float a = fabsf(y);
-    a = a < 9.0f ? a : 9.0f; /* not fminf: that stays a library call */
-    float x = a + a;
-    /* x >= 0: truncation is floor, so k = round(x / ln2) in [0, 26] */
-    int32_t ki = (int32_t)fmaf(x, 1.44269504088896341f, 0.5f);
-    float k = (float)ki;
+    float x = fabsf(b2 * z);
+    x = x < 18.0f ? x : 18.0f; /* not fminf: that stays a library call */
+    /* k = round(x / ln2) by the shifter: x / ln2 + 1.5 * 2^23 rounds to an
+     * integer, whose value is in the low bits of the float (x >= 0, k <= 26;
+     * two conversions cost more) */
+    float sh = fmaf(x, 1.44269504088896341f, 12582912.0f);
+    float k = sh - 12582912.0f;
+    int32_t ki;
+    memcpy(&ki, &sh, sizeof ki);
+    ki -= 0x4B400000; /* the bits of 1.5 * 2^23 */
     float r = fmaf(k, -0.693359375f, x); /* ln2 high part: exact in k * hi */
     r = fmaf(k, 2.12194440e-4f, r);      /* ln2 low part */
     /* q(r) ~ (expm1(r) - r) / r^2: degree 4, fitted for the least largest
@@ -71,16 +75,18 @@ static inline float fast_tanhf(float y)
     q = fmaf(q, r, 1.66665435e-1f);
     q = fmaf(q, r, 4.99999970e-1f);
     float p = fmaf(q, r * r, r); /* expm1(r) */
-    uint32_t bits = (uint32_t)(ki + 127) << 23, tb, yb;
+    uint32_t bits = (uint32_t)(ki + 127) << 23, tb, zb;
     float s;
     memcpy(&s, &bits, sizeof s);
-    float e = fmaf(s, p, s - 1.0f);           /* expm1(2|y|) */
-    float t = e / (e + 2.0f) + (y - y);       /* NaN for a NaN or infinite y */
+    float e = fmaf(s, p, s - 1.0f);               /* expm1(x) */
+    float t = amp * (e / (e + 2.0f)) + (z - z);   /* NaN for a NaN or infinite z */
     memcpy(&tb, &t, sizeof tb);
-    memcpy(&yb, &y, sizeof yb);
-    tb |= yb & 0x80000000u; /* the sign of y (tanh is odd; -0 stays -0) */
+    memcpy(&zb, &z, sizeof zb);
+    tb |= zb & 0x80000000u; /* the sign of z (tanh is odd; -0 stays -0) */
     memcpy(&t, &tb, sizeof t);
     return t;
 }
+
+static inline float fast_tanhf(float y) { return fast_scaled_tanhf(y, 2.0f, 1.0f); }
 
 #endif

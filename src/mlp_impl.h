@@ -1,4 +1,5 @@
-/* Template body of the network; included by mlp.c with R, S, EXP, TANH. */
+/* Template body of the network; included by mlp.c with R, S, EXP, FMA and
+ * TANHS (amp * tanh(b z) as TANHS(z, 2b, amp)). */
 
 #define CAT_(a, b) a##_##b
 #define CAT(a, b) CAT_(a, b)
@@ -75,13 +76,13 @@ static void NAME(activate)(ms_activation act, R *restrict z, R *restrict dz, siz
             z[i] = (R)1 / ((R)1 + EXP(-z[i]));
     } else if (dz) {
         for (size_t i = 0; i < count; i++) {
-            R t = TANH(slope * z[i]);
+            R t = TANHS(z[i], 2 * slope, (R)1);
             z[i] = amp * t;
             dz[i] = amp * slope * ((R)1 - t * t);
         }
-    } else {
+    } else { /* amp * tanh(slope z), the same value as amp * t above */
         for (size_t i = 0; i < count; i++)
-            z[i] = amp * TANH(slope * z[i]);
+            z[i] = TANHS(z[i], 2 * slope, amp);
     }
 }
 

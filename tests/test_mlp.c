@@ -213,8 +213,11 @@ static void test_backward_update_fused(void **state)
             }
             if (sparse)
                 w1.in = w2.in = &in;
-            double l1 = 0, l2 = 0;
+            double l0 = 0, l1 = 0, l2 = 0;
+            /* evaluation (no derivatives kept) computes the same activations */
+            ms_mlp_forward_f(&s, c.activation, p1, &w1, B, 0, labels, &l0, NULL, 1);
             ms_mlp_forward_f(&s, c.activation, p1, &w1, B, 1, labels, &l1, NULL, 1);
+            assert_true(l0 == l1);
             ms_mlp_backward_f(&s, p1, &w1, B, labels, g, 1);
             ms_sgd_update_f(p1, v1, g, np, lr, gamma);
             ms_mlp_forward_f(&s, c.activation, p2, &w2, B, 1, labels, &l2, NULL, 1);
