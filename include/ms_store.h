@@ -47,9 +47,6 @@ void ms_store_unlock(ms_store *s);
  * epochs_done matches its epoch rows and its checkpoint; error if not. */
 int ms_store_check(ms_store *s);
 
-/* FNV-1a 64 of a NUL-terminated string (config_hash is its 16 hex digits). */
-uint64_t ms_hash64(const char *text);
-
 /* Record the sweep: insert it, or update manifest path, text and updated_at. */
 int ms_store_sweep(ms_store *s, const char *name, const char *manifest_path,
                    const char *manifest_text, int64_t *sweep_id);

@@ -97,8 +97,31 @@ int ms_trainer_epoch(ms_trainer *t, ms_epoch *out);
 /* Loss and accuracy of the current weights over n rows of a dataset. */
 void ms_trainer_evaluate(ms_trainer *t, const ms_dataset *s, int n, double *loss, double *acc);
 
-/* Checkpoint of the state at an epoch boundary; *blob malloc'd. */
+/* Checkpoint of the state at an epoch boundary, in native byte order (read
+ * back by the same build on the same machine): this header, the window's
+ * losses (wcap doubles), the parameters and the velocity (nparams floats
+ * each). `identity` is ms_hash64 of the run's configuration (its
+ * config_hash), `checksum` the FNV-1a 64 of the whole checkpoint with
+ * `checksum` itself taken as 0. */
+#define MS_CK_MAGIC 0x4b43534dU /* "MSCK" */
+#define MS_CK_VERSION 2U
+typedef struct ms_ck_header {
+    uint32_t magic, version;
+    uint64_t nparams;
+    int64_t step;
+    int32_t epoch, stop;
+    uint64_t rng[4];
+    int32_t wcap, wcount, wpos, pad;
+    uint64_t identity, checksum;
+} ms_ck_header;
+
+/* *blob malloc'd. */
 size_t ms_trainer_save(const ms_trainer *t, void **blob);
-int ms_trainer_restore(ms_trainer *t, const void *blob, size_t n);
+/* The checksum a checkpoint of n bytes must carry. */
+uint64_t ms_checkpoint_checksum(const void *blob, size_t n);
+/* Restore a checkpoint of this run, all of it checked first: format,
+ * checksum, identity, sizes and every field's range. -1 with the reason in
+ * why (nothing printed, t unchanged) when it cannot be used. */
+int ms_trainer_restore(ms_trainer *t, const void *blob, size_t n, char *why, size_t whylen);
 
 #endif

@@ -71,4 +71,10 @@ int ms_write_file_atomic(const char *path, const void *data, size_t n);
  * until *fd is closed or the process dies. */
 int ms_db_lock(const char *db, int *fd);
 
+/* FNV-1a 64: of n bytes, continuing from h (start from MS_HASH64_INIT); of a
+ * NUL-terminated string (a run's config_hash is its 16 hex digits). */
+#define MS_HASH64_INIT 14695981039346656037ULL
+uint64_t ms_hash64_bytes(const void *p, size_t n, uint64_t h);
+uint64_t ms_hash64(const char *text);
+
 #endif

@@ -93,9 +93,17 @@ static int train_one(sched *s, ms_job *r)
         goto out;
     }
     if (blob) {
-        if (ms_trainer_restore(&t, blob, blen) < 0 || t.epoch != ck_epoch) {
-            ms_store_set_status(s->st, r->run_id, "failed", NULL,
-                                "checkpoint does not match the run; use --retry-failed to restart it");
+        char why[160] = "";
+        if (ms_trainer_restore(&t, blob, blen, why, sizeof why) == 0 && t.epoch != ck_epoch)
+            snprintf(why, sizeof why, "is of epoch %d, the run's last epoch row is %d", t.epoch,
+                     ck_epoch);
+        else if (!why[0] && t.stop)
+            snprintf(why, sizeof why, "says the run ended (%s) but it is not done",
+                     ms_stop_name(t.stop));
+        if (why[0]) {
+            char *msg = ms_xstrfmt("checkpoint %s; --retry-failed starts the run again", why);
+            ms_store_set_status(s->st, r->run_id, "failed", NULL, msg);
+            free(msg);
             rc = 1;
             goto out;
         }

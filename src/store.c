@@ -200,16 +200,6 @@ struct ms_store {
 
 /* ---- helpers ---- */
 
-uint64_t ms_hash64(const char *text)
-{
-    uint64_t h = 14695981039346656037ULL;
-    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
-        h ^= *p;
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
 /* "<what> in '<path>': <sqlite message>"; returns -1. Call before any reset
  * or rollback, which would replace the message. */
 static int db_error(ms_store *s, const char *fmt, ...) MS_PRINTF(2, 3);

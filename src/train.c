@@ -275,28 +275,43 @@ done:
     return rc;
 }
 
-/* Checkpoint layout (native byte order; a checkpoint is read back by the
- * same build on the same machine): header, RNG, window, params, velocity. */
-#define CK_MAGIC 0x4b43534dU /* "MSCK" */
-#define CK_VERSION 1U
+static uint64_t identity_of(const ms_config *c)
+{
+    char *json = ms_config_json(c);
+    uint64_t h = ms_hash64(json);
+    free(json);
+    return h;
+}
 
-typedef struct ck_header {
-    uint32_t magic, version;
-    uint64_t nparams;
-    int64_t step;
-    int32_t epoch, stop;
-    uint64_t rng[4];
-    int32_t wcap, wcount, wpos, pad;
-} ck_header;
+uint64_t ms_checkpoint_checksum(const void *blob, size_t n)
+{
+    ms_ck_header h;
+    if (n < sizeof h)
+        return ms_hash64_bytes(blob, n, MS_HASH64_INIT);
+    memcpy(&h, blob, sizeof h);
+    h.checksum = 0;
+    uint64_t x = ms_hash64_bytes(&h, sizeof h, MS_HASH64_INIT);
+    return ms_hash64_bytes((const char *)blob + sizeof h, n - sizeof h, x);
+}
 
 size_t ms_trainer_save(const ms_trainer *t, void **blob)
 {
     size_t np = t->shape.nparams;
-    size_t n = sizeof(ck_header) + (size_t)t->window.cap * sizeof(double) + 2 * np * sizeof(float);
+    size_t n = sizeof(ms_ck_header) + (size_t)t->window.cap * sizeof(double) + 2 * np * sizeof(float);
     char *b = ms_malloc(n), *p = b;
-    ck_header h = {CK_MAGIC, CK_VERSION, np, t->step, t->epoch, (int32_t)t->stop, {0},
-                   t->window.cap, t->window.count, t->window.pos, 0};
+    ms_ck_header h;
+    memset(&h, 0, sizeof h); /* padding bytes too: they are checksummed */
+    h.magic = MS_CK_MAGIC;
+    h.version = MS_CK_VERSION;
+    h.nparams = np;
+    h.step = t->step;
+    h.epoch = t->epoch;
+    h.stop = (int32_t)t->stop;
     memcpy(h.rng, t->rng.s, sizeof h.rng);
+    h.wcap = t->window.cap;
+    h.wcount = t->window.count;
+    h.wpos = t->window.pos;
+    h.identity = identity_of(&t->cfg);
     memcpy(p, &h, sizeof h);
     p += sizeof h;
     memcpy(p, t->window.loss, (size_t)t->window.cap * sizeof(double));
@@ -304,25 +319,46 @@ size_t ms_trainer_save(const ms_trainer *t, void **blob)
     memcpy(p, t->params, np * sizeof(float));
     p += np * sizeof(float);
     memcpy(p, t->velocity, np * sizeof(float));
+    h.checksum = ms_checkpoint_checksum(b, n);
+    memcpy(b, &h, sizeof h);
     *blob = b;
     return n;
 }
 
-int ms_trainer_restore(ms_trainer *t, const void *blob, size_t n)
+#define WHY(...) (snprintf(why, whylen, __VA_ARGS__), -1)
+
+int ms_trainer_restore(ms_trainer *t, const void *blob, size_t n, char *why, size_t whylen)
 {
-    ck_header h;
+    ms_ck_header h;
     size_t np = t->shape.nparams;
+    const ms_config *c = &t->cfg;
     if (n < sizeof h)
-        return ms_error("checkpoint is truncated (%zu bytes)", n);
+        return WHY("truncated (%zu bytes)", n);
     memcpy(&h, blob, sizeof h);
-    if (h.magic != CK_MAGIC || h.version != CK_VERSION)
-        return ms_error("checkpoint has an unknown format");
+    if (h.magic != MS_CK_MAGIC)
+        return WHY("not a checkpoint (no MSCK mark)");
+    if (h.version != MS_CK_VERSION)
+        return WHY("format %u, this mlpsweep reads format %u", h.version, MS_CK_VERSION);
+    if (h.checksum != ms_checkpoint_checksum(blob, n))
+        return WHY("damaged (checksum mismatch)");
+    if (h.identity != identity_of(c))
+        return WHY("belongs to another configuration");
     if (h.nparams != np || h.wcap != t->window.cap)
-        return ms_error("checkpoint does not match the run's network (%llu parameters, expected %zu)",
-                        (unsigned long long)h.nparams, np);
+        return WHY("does not match the network (%llu parameters, expected %zu)",
+                   (unsigned long long)h.nparams, np);
     size_t want = sizeof h + (size_t)h.wcap * sizeof(double) + 2 * np * sizeof(float);
-    if (n != want || h.wcount < 0 || h.wcount > h.wcap || h.wpos < 0 || (h.wcap && h.wpos >= h.wcap))
-        return ms_error("checkpoint is corrupt (%zu bytes, expected %zu)", n, want);
+    if (n != want)
+        return WHY("has %zu bytes, expected %zu", n, want);
+    int64_t per_epoch = c->train_size / c->batch;
+    if (h.epoch < 0 || h.epoch > c->epochs || h.step < 0 || h.step > (int64_t)h.epoch * per_epoch)
+        return WHY("has an impossible position (epoch %d, step %lld)", h.epoch,
+                   (long long)h.step);
+    if (h.stop < MS_STOP_NONE || h.stop > MS_STOP_DIVERGED)
+        return WHY("has an unknown stop reason (%d)", h.stop);
+    if (h.wcount < 0 || h.wcount > h.wcap || h.wpos < 0 || (h.wcap && h.wpos >= h.wcap))
+        return WHY("has an impossible early-stopping window");
+    if (!(h.rng[0] | h.rng[1] | h.rng[2] | h.rng[3])) /* xoshiro never leaves all zero */
+        return WHY("has an all-zero random state");
     const char *p = (const char *)blob + sizeof h;
     memcpy(t->window.loss, p, (size_t)h.wcap * sizeof(double));
     p += (size_t)h.wcap * sizeof(double);
@@ -337,3 +373,5 @@ int ms_trainer_restore(ms_trainer *t, const void *blob, size_t n)
     t->window.pos = h.wpos;
     return 0;
 }
+
+#undef WHY

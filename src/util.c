@@ -112,6 +112,18 @@ void *ms_alloc_aligned(size_t n)
 
 void ms_free_aligned(void *p) { free(p); }
 
+uint64_t ms_hash64_bytes(const void *p, size_t n, uint64_t h)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) {
+        h ^= b[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+uint64_t ms_hash64(const char *text) { return ms_hash64_bytes(text, strlen(text), MS_HASH64_INIT); }
+
 double ms_now(void)
 {
     struct timespec ts;

@@ -228,6 +228,74 @@ static void test_sigint_stops_cleanly(void **state)
     free(d), free(r), free(err), free(args), free(m), free(ref), free(db);
 }
 
+/* Flip one bit of every checkpoint in db, `at` bytes into each. */
+static void damage_checkpoints(const char *db, int at)
+{
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    sqlite3_stmt *q, *u;
+    assert_int_equal(sqlite3_prepare_v2(h, "SELECT run_id, state FROM checkpoints", -1, &q, NULL),
+                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(h, "UPDATE checkpoints SET state = ?2 WHERE run_id = ?1", -1, &u, NULL),
+        SQLITE_OK);
+    int n = 0;
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        int len = sqlite3_column_bytes(q, 1);
+        assert_true(len > at);
+        char *b = malloc((size_t)len);
+        memcpy(b, sqlite3_column_blob(q, 1), (size_t)len);
+        b[at] ^= 0x04;
+        sqlite3_bind_int64(u, 1, sqlite3_column_int64(q, 0));
+        sqlite3_bind_blob(u, 2, b, len, free);
+        assert_int_equal(sqlite3_step(u), SQLITE_DONE);
+        sqlite3_reset(u);
+        n++;
+    }
+    assert_true(n >= 1);
+    sqlite3_finalize(q);
+    sqlite3_finalize(u);
+    sqlite3_close(h);
+}
+
+/* An interrupted run whose checkpoint was damaged on disk (a weight's bit
+ * flipped) is not resumed into wrong numbers: it fails with the reason,
+ * the others go on, and --retry-failed trains it again from scratch to the
+ * numbers of an undisturbed sweep. */
+static void test_damaged_checkpoint(void **state)
+{
+    (void)state;
+    char *m = ms_tpath("ck.yaml"), *ref = ms_tpath("ck-ref.db"), *db = ms_tpath("ck.db");
+    char *args = NULL, *err;
+    ms_write_text(m, "name: ck\ndata:\n  dir: " MS_DATA_DIR "\n  train: 3000\n  val: 1000\n"
+                     "defaults:\n  hidden: [24]\n  epochs: 60\n  early_stop: 0\n"
+                     "variants:\n  - name: only\n");
+    assert_true(asprintf(&args, "run %s --db %s", m, ref) > 0);
+    assert_int_equal(sh(args, NULL), 0);
+    free(args);
+    pid_t pid = spawn(m, db, "--jobs=1");
+    for (int i = 0; i < 2000 && ms_db_count(db, "SELECT count(*) FROM epochs") < 1; i++)
+        sleep_ms(2);
+    kill(pid, SIGINT);
+    if (wait_exit(pid) == 0)
+        fail_msg("the sweep finished before SIGINT landed: nothing was interrupted");
+    damage_checkpoints(db, 4000); /* inside the weights */
+    assert_true(asprintf(&args, "run %s --db %s", m, db) > 0);
+    assert_int_equal(sh(args, &err), 1);
+    if (!strstr(err, "failed"))
+        fail_msg("no failure reported: %s", err);
+    assert_int_equal(
+        ms_db_count(db, "SELECT count(*) FROM runs WHERE status = 'failed' AND error LIKE "
+                        "'checkpoint damaged (checksum mismatch); --retry-failed%'"),
+        1);
+    free(err), free(args);
+    assert_true(asprintf(&args, "run %s --db %s --retry-failed", m, db) > 0);
+    assert_int_equal(sh(args, &err), 0);
+    char *d = dump(db), *r = dump(ref);
+    assert_string_equal(r, d);
+    free(d), free(r), free(err), free(args), free(m), free(ref), free(db);
+}
+
 static void test_reader_during_run(void **state)
 {
     (void)state;
@@ -348,6 +416,7 @@ int main(void)
         cmocka_unit_test(test_invalid_manifest_touches_nothing),
         cmocka_unit_test(test_kill_and_resume),
         cmocka_unit_test(test_sigint_stops_cleanly),
+        cmocka_unit_test(test_damaged_checkpoint),
         cmocka_unit_test(test_reader_during_run),
         cmocka_unit_test(test_skip_done_and_changed_variant),
         cmocka_unit_test(test_failed_run_and_retry),
