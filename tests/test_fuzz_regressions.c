@@ -20,6 +20,8 @@ static const replay replays[] = {
     {"tests/fuzz/regressions/idx", fuzz_idx_one, 0},
     {"tests/fuzz/corpus/manifest", fuzz_manifest_one, 10},
     {"tests/fuzz/corpus/idx", fuzz_idx_one, 10},
+    {"tests/fuzz/regressions/checkpoint", fuzz_checkpoint_one, 0},
+    {"tests/fuzz/corpus/checkpoint", fuzz_checkpoint_one, 4},
 };
 #define NREPLAYS ((int)(sizeof replays / sizeof replays[0]))
 

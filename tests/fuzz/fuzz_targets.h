@@ -19,7 +19,11 @@
  *             in the input exercises corrupt streams); bit 1: read it as an
  *             image file (3 dimensions) rather than a label file (1). Other
  *             bits are ignored. The file goes to /dev/shm (or $TMPDIR, /tmp)
- *             under a per-process name and is removed after each input. */
+ *             under a per-process name and is removed after each input.
+ *   checkpoint  one mode byte, then a checkpoint blob, restored into a fresh
+ *             trainer of a small network (fuzz_ck_config). Mode bit 0: give
+ *             the blob its right checksum first, so the checks behind the
+ *             checksum (identity, sizes, ranges) are what is fuzzed. */
 #ifndef FUZZ_TARGETS_H
 #define FUZZ_TARGETS_H
 
@@ -29,6 +33,7 @@
 #include "ms_config.h"
 #include "ms_data.h"
 #include "ms_manifest.h"
+#include "ms_train.h"
 #include "ms_util.h"
 
 #include <fcntl.h>
@@ -319,6 +324,79 @@ static inline int fuzz_idx_one(const uint8_t *data, size_t size)
     if (strncmp(log, "mlpsweep: ", 10) || !nl || nl[1] || !strstr(log, path))
         return fuzz_fail("idx: malformed message: %.300s", log);
     return 0;
+}
+
+/* ---- checkpoint ---- */
+
+/* The run whose checkpoints are fuzzed: one hidden layer of 4 (3180
+ * weights), 64 images, 2 steps an epoch. The trainer is built, never
+ * trained: restore needs no data. */
+static ms_config fuzz_ck_config(void)
+{
+    ms_config c;
+    ms_config_default(&c);
+    c.hidden[0] = 4;
+    c.train_size = c.val_size = 64;
+    c.epochs = 5;
+    c.early_stop = 3;
+    return c;
+}
+
+static int fuzz_checkpoint_one(const uint8_t *data, size_t size)
+{
+    if (size < 1)
+        return 0;
+    size_t n = size - 1;
+    uint8_t *blob = ms_malloc(n ? n : 1);
+    memcpy(blob, data + 1, n);
+    ms_ck_header h;
+    if ((data[0] & 1) && n >= sizeof h) {
+        memcpy(&h, blob, sizeof h);
+        h.checksum = ms_checkpoint_checksum(blob, n);
+        memcpy(blob, &h, sizeof h);
+    }
+    static ms_data none; /* 64 images that are never read */
+    none.train.n = none.val.n = 64;
+    ms_config c = fuzz_ck_config();
+    ms_trainer t;
+    if (ms_trainer_init(&t, &c, &none, 1) < 0)
+        abort();
+    size_t np = t.shape.nparams;
+    float *before = ms_malloc(2 * np * sizeof *before);
+    memcpy(before, t.params, np * sizeof *before);
+    memcpy(before + np, t.velocity, np * sizeof *before);
+    char why[200];
+    memset(why, 0, sizeof why);
+    int rc = ms_trainer_restore(&t, blob, n, why, sizeof why), bad = 0;
+    if (rc == 0) { /* what restore promises of an accepted checkpoint */
+        memcpy(&h, blob, sizeof h);
+        int64_t per_epoch = c.train_size / c.batch;
+        if (why[0])
+            bad = fuzz_fail("checkpoint: accepted, with a reason: %.100s", why);
+        else if (h.checksum != ms_checkpoint_checksum(blob, n))
+            bad = fuzz_fail("checkpoint: accepted with a wrong checksum");
+        else if (t.epoch < 0 || t.epoch > c.epochs || t.step < 0 ||
+                 t.step > (int64_t)t.epoch * per_epoch)
+            bad = fuzz_fail("checkpoint: accepted epoch %d step %lld", t.epoch, (long long)t.step);
+        else if ((int)t.stop < MS_STOP_NONE || (int)t.stop > MS_STOP_DIVERGED)
+            bad = fuzz_fail("checkpoint: accepted stop %d", (int)t.stop);
+        else if (t.window.count < 0 || t.window.count > t.window.cap || t.window.pos < 0 ||
+                 (t.window.cap && t.window.pos >= t.window.cap))
+            bad = fuzz_fail("checkpoint: accepted a broken window");
+        else if (!(t.rng.s[0] | t.rng.s[1] | t.rng.s[2] | t.rng.s[3]))
+            bad = fuzz_fail("checkpoint: accepted an all-zero random state");
+    } else if (rc != -1) {
+        bad = fuzz_fail("checkpoint: returned %d", rc);
+    } else if (!why[0] || memchr(why, '\n', sizeof why)) {
+        bad = fuzz_fail("checkpoint: refused without a one-line reason");
+    } else if (memcmp(before, t.params, np * sizeof *before) ||
+               memcmp(before + np, t.velocity, np * sizeof *before) || t.step || t.epoch) {
+        bad = fuzz_fail("checkpoint: refused (%.100s) but the trainer changed", why);
+    }
+    free(before);
+    free(blob);
+    ms_trainer_release(&t);
+    return bad;
 }
 
 #endif
