@@ -27,7 +27,8 @@ typedef struct ms_store ms_store;
 
 enum {
     MS_STORE_CREATE = 1,  /* create the file if missing (its folder must exist, except `db`) */
-    MS_STORE_READONLY = 2 /* read only, never create (status, export) */
+    MS_STORE_READONLY = 2, /* read only, never create (status, export) */
+    MS_STORE_NOCHECK = 4   /* no quick check at open (check --db runs the full one) */
 };
 
 /* Open (and with MS_STORE_CREATE create) a study database. Checks that the

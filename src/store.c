@@ -194,6 +194,7 @@ struct ms_store {
     sqlite3 *db;
     char *path;
     int readonly;
+    int quick; /* run PRAGMA quick_check when opening */
     pthread_mutex_t mu;
     sqlite3_stmt *q[Q_N];
 };
@@ -409,6 +410,47 @@ static int query_int(ms_store *s, const char *sql, int *value)
     " AND name IN ('sweeps', 'runs', 'epochs', 'evals', 'checkpoints')"
 #define NTABLES 5
 
+/* SQLite's check report on one line: without its "*** in database main ***"
+ * banner, line breaks as "; " (a static buffer: one report at a time). */
+static const char *one_line(const char *report)
+{
+    static char buf[512];
+    const char *banner = "*** in database main ***";
+    if (!strncmp(report, banner, strlen(banner)))
+        report += strlen(banner);
+    size_t n = 0;
+    for (const char *p = report; *p && n + 3 < sizeof buf; p++) {
+        if (*p == '\n') {
+            if (n && p[1])
+                buf[n++] = ';', buf[n++] = ' ';
+        } else
+            buf[n++] = *p;
+    }
+    buf[n] = 0;
+    return buf;
+}
+
+/* PRAGMA quick_check on every open of an existing database (2 ms on the
+ * study's 4.5 MB file): a damaged page is reported before anything reads
+ * half of a table. The full check is `mlpsweep check --db`. */
+static int quick_check(ms_store *s)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "PRAGMA quick_check(1)", -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && !strcmp((const char *)sqlite3_column_text(st, 0), "ok"))
+        rc = 0;
+    else if (rc == SQLITE_ROW)
+        rc = ms_error("'%s' is damaged: %s (see 'mlpsweep check --db %s')", s->path,
+                      one_line((const char *)sqlite3_column_text(st, 0)), s->path);
+    else
+        rc = ms_error("'%s' is damaged: %s (see 'mlpsweep check --db %s')", s->path,
+                      sqlite3_errmsg(s->db), s->path);
+    sqlite3_finalize(st);
+    return rc;
+}
+
 /* Read the schema (the first read: SQLite notices a non-database only now)
  * and check its version. *version: 0 for an empty file, else 1. */
 static int check_schema(ms_store *s, int *version)
@@ -428,6 +470,8 @@ static int check_schema(ms_store *s, int *version)
             return -1;
         if (ours != NTABLES)
             return ms_error("'%s' is not an mlpsweep database (its tables are missing)", s->path);
+        if (s->quick && quick_check(s))
+            return -1;
     }
     *version = v;
     return 0;
@@ -505,6 +549,7 @@ int ms_store_open(const char *path, int flags, ms_store **out)
     ms_store *s = ms_calloc(1, sizeof *s);
     s->path = ms_strdup(path);
     s->readonly = readonly;
+    s->quick = !(flags & MS_STORE_NOCHECK);
     pthread_mutex_init(&s->mu, NULL);
     int oflags = readonly ? SQLITE_OPEN_READONLY
                           : SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
@@ -599,7 +644,8 @@ int ms_store_check(ms_store *s)
             goto out;
         }
         if (i == 0 && strcmp((const char *)sqlite3_column_text(st, 0), "ok")) {
-            ms_error("'%s' is damaged: %s", s->path, (const char *)sqlite3_column_text(st, 0));
+            ms_error("'%s' is damaged: %s", s->path,
+                     one_line((const char *)sqlite3_column_text(st, 0)));
             goto out;
         }
         if (i == 1 && step == SQLITE_ROW) {

@@ -11,6 +11,7 @@
 #include "ms_test.h"
 
 #include <fcntl.h>
+#include <sqlite3.h>
 #include <sys/file.h>
 #include <sys/sysmacros.h>
 
@@ -373,6 +374,86 @@ static void test_merge_takes_the_lock(void **state)
     free(db);
 }
 
+/* ---- damaged databases ---- */
+
+/* Scramble the b-tree header (cell count, content start) of the root page
+ * of `table` in db, as a bad sector or a torn write would. */
+static void damage_table(const char *db, const char *table)
+{
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *q;
+    assert_int_equal(
+        sqlite3_prepare_v2(h, "SELECT rootpage, (SELECT page_size FROM pragma_page_size) "
+                              "FROM sqlite_master WHERE name = ?1", -1, &q, NULL),
+        SQLITE_OK);
+    sqlite3_bind_text(q, 1, table, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    long page = sqlite3_column_int64(q, 0), size = sqlite3_column_int64(q, 1);
+    sqlite3_finalize(q);
+    sqlite3_close(h);
+    int fd = open(db, O_RDWR);
+    assert_true(fd >= 0);
+    unsigned char b[4];
+    off_t at = (off_t)((page - 1) * size + 3);
+    assert_int_equal(pread(fd, b, 4, at), 4);
+    for (int i = 0; i < 4; i++)
+        b[i] ^= 0x5a;
+    assert_int_equal(pwrite(fd, b, 4, at), 4);
+    close(fd);
+}
+
+/* A database with a damaged page is refused by every command that opens it
+ * (exit 1, "is damaged", the file untouched), before any of it is read or
+ * written; `check --db` names the damage, and passes an intact copy. */
+static void test_damaged_database(void **state)
+{
+    (void)state;
+    char *db = small_db("damaged"), *m = NULL, *err = NULL, *out = NULL;
+    assert_true(asprintf(&m, "%s/damaged.yaml", ms_group_tmp) > 0);
+    assert_true(asprintf(&out, "%s/damaged-out", ms_group_tmp) > 0);
+    assert_int_equal(msf(&err, "check --db '%s'", db), 0);
+    free(err);
+    for (int t = 0; t < 2; t++) {
+        const char *table = t ? "runs" : "epochs";
+        damage_table(db, table);
+        char *before = ms_read_file(db);
+        struct stat st0;
+        assert_int_equal(stat(db, &st0), 0);
+        const char *cmds[] = {"status --db '%s'", "export --db '%s' -o '%s.csv'",
+                              "plot --db '%s' --out '%s'", "merge --db '%s.merged' '%s' --quiet"};
+        for (int i = 0; i < 4; i++) {
+            char *fmt = NULL;
+            assert_true(asprintf(&fmt, cmds[i], db, out) > 0);
+            if (i == 3) { /* merge: the damaged file is the input */
+                free(fmt);
+                assert_true(asprintf(&fmt, cmds[i], out, db) > 0);
+            }
+            if (msf(&err, "%s", fmt) != 1 || !strstr(err, "is damaged"))
+                fail_msg("damaged %s: '%s' did not refuse it: %s", table, fmt, err);
+            free(err), free(fmt);
+        }
+        assert_int_equal(msf(&err, "run '%s' --db '%s' --quiet", m, db), 1);
+        assert_non_null(strstr(err, "is damaged"));
+        free(err);
+        assert_int_equal(msf(&err, "check --db '%s'", db), 1);
+        assert_non_null(strstr(err, "is damaged: "));
+        free(err);
+        char *after = ms_read_file(db);
+        struct stat st1;
+        assert_int_equal(stat(db, &st1), 0);
+        assert_true(st0.st_size == st1.st_size && !memcmp(before, after, (size_t)st0.st_size));
+        free(before), free(after);
+        char *csv = NULL;
+        assert_true(asprintf(&csv, "%s.csv", out) > 0);
+        assert_false(exists(csv));
+        free(csv);
+        free(db);
+        db = small_db(t ? "damaged3" : "damaged2"); /* a fresh one for the next table */
+    }
+    free(db), free(m), free(out);
+}
+
 static int setup(void **state)
 {
     ms_group_tmp_setup(state);
@@ -402,6 +483,7 @@ int main(void)
         cmocka_unit_test(test_plot_refuses_symlinked_figure),
         cmocka_unit_test(test_lock_is_per_file),
         cmocka_unit_test(test_merge_takes_the_lock),
+        cmocka_unit_test(test_damaged_database),
     };
     return cmocka_run_group_tests_name("security", tests, setup, teardown);
 }
