@@ -95,6 +95,9 @@ int ms_store_start_run(ms_store *s, int64_t run_id, const ms_provenance *p);
 /* The run's checkpoint: *blob malloc'd (caller frees), *epoch the epoch it
  * was taken after. No checkpoint: *blob NULL, *n 0, *epoch 0. */
 int ms_store_load_checkpoint(ms_store *s, int64_t run_id, void **blob, size_t *n, int *epoch);
+/* The run's count of finished epochs and its number of epoch rows (they
+ * agree, and with its checkpoint's epoch, unless the file was edited). */
+int ms_store_run_rows(ms_store *s, int64_t run_id, int *epochs_done, int *rows);
 
 /* Commit one finished epoch in ONE transaction: the epoch row (its step is
  * the step of the last of evals, or step_at_end without evals), the evals

@@ -92,6 +92,24 @@ static int train_one(sched *s, ms_job *r)
         rc = -1;
         goto out;
     }
+    int done_n = 0, rows = 0;
+    if (ms_store_run_rows(s->st, r->run_id, &done_n, &rows) < 0) {
+        rc = -1;
+        goto out;
+    }
+    if (done_n != rows || (blob ? ck_epoch : 0) != done_n) {
+        /* a resume would train again epochs it already stored, or skip some */
+        const char *ck = !blob                 ? ", no checkpoint"
+                         : ck_epoch != done_n ? ", a checkpoint of another epoch"
+                                               : "";
+        char *msg = ms_xstrfmt("inconsistent: %d epochs finished, %d epoch rows%s; --retry-failed "
+                               "starts the run again",
+                               done_n, rows, ck);
+        ms_store_set_status(s->st, r->run_id, "failed", NULL, msg);
+        free(msg);
+        rc = 1;
+        goto out;
+    }
     if (blob) {
         char why[160] = "";
         if (ms_trainer_restore(&t, blob, blen, why, sizeof why) == 0 && t.epoch != ck_epoch)

@@ -131,7 +131,7 @@ enum {
     Q_SWEEP_PUT, Q_SWEEP_ID,
     Q_RUNS_RETIRE, Q_RUN_FIND, Q_RUN_INSERT, Q_RUN_KEEP, Q_RUN_OTHERS, Q_RUN_GET,
     Q_RUN_START, Q_RUN_PROGRESS, Q_RUN_STATUS, Q_RUN_RESET,
-    Q_EPOCH_HAS, Q_EPOCH_PUT, Q_EVAL_PUT, Q_CKPT_GET, Q_CKPT_PUT, Q_CKPT_DEL,
+    Q_EPOCH_HAS, Q_EPOCH_PUT, Q_EVAL_PUT, Q_CKPT_GET, Q_CKPT_PUT, Q_CKPT_DEL, Q_RUN_ROWS,
     Q_EPOCHS_DEL, Q_EVALS_DEL,
     Q_N
 };
@@ -186,6 +186,8 @@ static const char *const q_sql[Q_N] = {
                    " step = excluded.step, state = excluded.state,"
                    " updated_at = excluded.updated_at",
     [Q_CKPT_DEL] = "DELETE FROM checkpoints WHERE run_id = ?1",
+    [Q_RUN_ROWS] = "SELECT epochs_done, (SELECT count(*) FROM epochs WHERE run_id = ?1)"
+                   " FROM runs WHERE id = ?1",
     [Q_EPOCHS_DEL] = "DELETE FROM epochs WHERE run_id = ?1",
     [Q_EVALS_DEL] = "DELETE FROM evals WHERE run_id = ?1",
 };
@@ -887,6 +889,24 @@ int ms_store_load_checkpoint(ms_store *s, int64_t run_id, void **blob, size_t *n
         rc = 0;
     } else {
         db_error(s, "cannot load the checkpoint of run %lld", (long long)run_id);
+    }
+    finish(s);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+int ms_store_run_rows(ms_store *s, int64_t run_id, int *epochs_done, int *rows)
+{
+    int rc = -1;
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *st = s->q[Q_RUN_ROWS];
+    sqlite3_bind_int64(st, 1, run_id);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *epochs_done = sqlite3_column_int(st, 0);
+        *rows = sqlite3_column_int(st, 1);
+        rc = 0;
+    } else {
+        db_error(s, "cannot read run %lld", (long long)run_id);
     }
     finish(s);
     pthread_mutex_unlock(&s->mu);

@@ -135,6 +135,17 @@ static inline long ms_db_count(const char *db, const char *sql)
     return n;
 }
 
+/* Run SQL (one or more statements) on a database, failing the test if it
+ * cannot: for tests that break a file on purpose. */
+static inline void ms_db_exec(const char *db, const char *sql)
+{
+    sqlite3 *h;
+    char *msg = NULL;
+    if (sqlite3_open(db, &h) != SQLITE_OK || sqlite3_exec(h, sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("cannot run '%s' on '%s': %s", sql, db, msg ? msg : sqlite3_errmsg(h));
+    sqlite3_close(h);
+}
+
 /* A test group's temporary folder: pass ms_group_tmp_setup/teardown to
  * cmocka_run_group_tests_name; ms_tpath names a file in it (caller frees). */
 static char *ms_group_tmp __attribute__((unused));
