@@ -31,7 +31,7 @@ OPT := $(if $(SANITIZE),-O1 -g,-O3 -g)
 CFLAGS_ALL = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes $(OPT) -march=$(ARCH) \
              -ffp-contract=fast $(OMP_FLAGS) $(SAN_FLAGS) -Iinclude $(PKG_CFLAGS) \
              -DMS_VERSION='"$(shell git describe --always --dirty 2>/dev/null || echo unknown)"' \
-             $(CFLAGS)
+             -DMS_BUILD='"$(firstword $(OPT))"' $(CFLAGS)
 LDLIBS_ALL = $(PKG_LIBS) -lm -lpthread $(LDLIBS)
 LDFLAGS_ALL = $(OMP_FLAGS) $(SAN_FLAGS) $(LDFLAGS)
 

@@ -62,6 +62,9 @@ typedef struct ms_data {
     /* The same values as zero + delta[p], zero the value of a 0 pixel. */
     float zero_f, delta_f[256];
     double zero_d, delta_d[256];
+    /* FNV-1a 64 of the images and labels loaded (both sets): a run's
+     * checkpoints carry it, so a run never resumes on other data. */
+    uint64_t digest;
 } ms_data;
 
 /* Find "<stem>" or "<stem>.gz" under dir; 0 and the path in buf, or -1. */

@@ -101,10 +101,12 @@ void ms_trainer_evaluate(ms_trainer *t, const ms_dataset *s, int n, double *loss
  * back by the same build on the same machine): this header, the window's
  * losses (wcap doubles), the parameters and the velocity (nparams floats
  * each). `identity` is ms_hash64 of the run's configuration (its
- * config_hash), `checksum` the FNV-1a 64 of the whole checkpoint with
- * `checksum` itself taken as 0. */
+ * config_hash), `data` the digest of the data it trains on (ms_data),
+ * `build` the build's optimisation level (MS_BUILD: an -O1 sanitizer build
+ * rounds differently), `checksum` the FNV-1a 64 of the whole checkpoint
+ * with `checksum` itself taken as 0. */
 #define MS_CK_MAGIC 0x4b43534dU /* "MSCK" */
-#define MS_CK_VERSION 2U
+#define MS_CK_VERSION 3U
 typedef struct ms_ck_header {
     uint32_t magic, version;
     uint64_t nparams;
@@ -112,7 +114,8 @@ typedef struct ms_ck_header {
     int32_t epoch, stop;
     uint64_t rng[4];
     int32_t wcap, wcount, wpos, pad;
-    uint64_t identity, checksum;
+    char build[8]; /* NUL-padded */
+    uint64_t identity, data, checksum;
 } ms_ck_header;
 
 /* *blob malloc'd. */

@@ -174,6 +174,11 @@ int cmd_run(int argc, char **argv)
             fprintf(stderr, "sweep '%s': shard %d/%d holds %d of %d runs\n", m.name, shard, nshards, n,
                 all);
     }
+    /* The data before the database: a missing or broken file must leave no
+     * database behind (and the runs' checkpoints carry its digest). */
+    if (ms_data_load(data_dir ? data_dir : m.data_dir, m.train, m.val, &d) < 0)
+        goto out;
+    have_data = 1;
     dbpath = db ? ms_strdup(db) : default_db(m.name, 1);
     if (ms_db_lock(dbpath, &lockfd) < 0)
         goto out;
@@ -224,9 +229,6 @@ int cmd_run(int argc, char **argv)
             n, skipped, todo, failed_before ? " (failed runs skipped: --retry-failed reruns them)" : "",
             dbpath);
     if (todo) {
-        if (ms_data_load(data_dir ? data_dir : m.data_dir, m.train, m.val, &d) < 0)
-            goto out;
-        have_data = 1;
         char host[256] = "unknown";
         gethostname(host, sizeof host - 1);
         ms_sched_opts o = {threads, jobs, quiet, MS_VERSION, "gcc " __VERSION__, host};

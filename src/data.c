@@ -355,6 +355,14 @@ void ms_data_normalise(ms_data *d)
         d->delta_d[p] = d->lut_d[p] - d->lut_d[0];
         d->delta_f[p] = (float)d->delta_d[p];
     }
+    uint64_t h = MS_HASH64_INIT;
+    const ms_dataset *sets[2] = {&d->train, &d->val};
+    for (int i = 0; i < 2; i++) {
+        h = ms_hash64_bytes(&sets[i]->n, sizeof sets[i]->n, h);
+        h = ms_hash64_bytes(sets[i]->pixels, (size_t)sets[i]->n * MS_PIXELS, h);
+        h = ms_hash64_bytes(sets[i]->labels, (size_t)sets[i]->n, h);
+    }
+    d->digest = h;
     index_nonzero(&d->train);
     index_nonzero(&d->val);
     index_groups(&d->train);

@@ -10,6 +10,10 @@
 #include <omp.h>
 #endif
 
+#ifndef MS_BUILD
+#define MS_BUILD "-O?" /* the Makefile passes its optimisation level */
+#endif
+
 /* Validation rows per chunk: fixed, so the loss sums do not depend on threads. */
 #define EVAL_CHUNK MS_BLOCK
 
@@ -312,6 +316,8 @@ size_t ms_trainer_save(const ms_trainer *t, void **blob)
     h.wcount = t->window.count;
     h.wpos = t->window.pos;
     h.identity = identity_of(&t->cfg);
+    h.data = t->data->digest;
+    strncpy(h.build, MS_BUILD, sizeof h.build - 1);
     memcpy(p, &h, sizeof h);
     p += sizeof h;
     memcpy(p, t->window.loss, (size_t)t->window.cap * sizeof(double));
@@ -343,6 +349,14 @@ int ms_trainer_restore(ms_trainer *t, const void *blob, size_t n, char *why, siz
         return WHY("damaged (checksum mismatch)");
     if (h.identity != identity_of(c))
         return WHY("belongs to another configuration");
+    h.build[sizeof h.build - 1] = 0;
+    if (strcmp(h.build, MS_BUILD))
+        return WHY("was made by a %.7s build, this one is %s (they round differently): resume "
+                   "with a %.7s build",
+                   h.build, MS_BUILD, h.build);
+    if (h.data != t->data->digest)
+        return WHY("was made on other data (other files or sizes): resume with the data the run "
+                   "started with");
     if (h.nparams != np || h.wcap != t->window.cap)
         return WHY("does not match the network (%llu parameters, expected %zu)",
                    (unsigned long long)h.nparams, np);

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -154,7 +155,17 @@ static void test_invalid_manifest_touches_nothing(void **state)
     assert_true(asprintf(&want, "%s:4:5: unknown key 'lrr' in variant 'a' (did you mean 'lr'?)\n", m) > 0);
     assert_string_equal(err, want);
     assert_int_equal(access(db, F_OK), -1); /* the database was not created */
-    free(want), free(err), free(args), free(m), free(db);
+    free(want), free(err), free(args);
+    /* a valid manifest with data that is not there: no database, no lock */
+    ms_write_text(m, small_manifest("0.02", 1, 1000));
+    assert_true(asprintf(&args, "run %s --db %s --data %s/nonexistent", m, db, ms_group_tmp) > 0);
+    assert_int_equal(sh(args, &err), 1);
+    assert_non_null(strstr(err, "cannot find"));
+    assert_int_equal(access(db, F_OK), -1);
+    char *lock = NULL;
+    assert_true(asprintf(&lock, "%s.lock", db) > 0);
+    assert_int_equal(access(lock, F_OK), -1);
+    free(lock), free(err), free(args), free(m), free(db);
 }
 
 /* kill -9 at several moments, resume each time: the end result equals the
@@ -325,6 +336,43 @@ static void test_inconsistent_run_recovered(void **state)
                   "inconsistent: % epochs finished, % epoch rows, a checkpoint of another epoch;%");
 }
 
+/* A run interrupted on one data folder is not resumed on another whose
+ * images differ (one pixel): it fails, saying so. */
+static void test_resume_on_other_data(void **state)
+{
+    (void)state;
+    char *a = ms_tpath("data-a"), *b = ms_tpath("data-b"), *m = ms_tpath("od.yaml");
+    char *db = ms_tpath("od.db"), *args = NULL, *err = NULL, *img = NULL, *text = NULL;
+    assert_int_equal(mkdir(a, 0755), 0);
+    assert_int_equal(mkdir(b, 0755), 0);
+    ms_make_dataset(a, 320, 40, 0);
+    ms_make_dataset(b, 320, 40, 0);
+    assert_true(asprintf(&img, "%s/train-images-idx3-ubyte", b) > 0);
+    int fd = open(img, O_RDWR);
+    assert_true(fd >= 0);
+    unsigned char px;
+    assert_int_equal(pread(fd, &px, 1, 16 + 5000), 1);
+    px ^= 0xff;
+    assert_int_equal(pwrite(fd, &px, 1, 16 + 5000), 1);
+    close(fd);
+    assert_true(asprintf(&text, "name: od\ndata:\n  dir: %s\n  train: 320\n  val: 40\n"
+                                "defaults:\n  hidden: [8]\n  epochs: 5000\n  early_stop: 0\n"
+                                "variants:\n  - name: only\n", a) > 0);
+    ms_write_text(m, text);
+    pid_t pid = spawn(m, db, "--jobs=1");
+    for (int i = 0; i < 2000 && ms_db_count(db, "SELECT count(*) FROM epochs") < 1; i++)
+        sleep_ms(2);
+    kill(pid, SIGINT);
+    if (wait_exit(pid) == 0)
+        fail_msg("the sweep finished before SIGINT landed: nothing was interrupted");
+    assert_true(asprintf(&args, "run %s --db %s --data %s", m, db, b) > 0);
+    assert_int_equal(sh(args, &err), 1);
+    assert_int_equal(ms_db_count(db, "SELECT count(*) FROM runs WHERE status = 'failed' AND error "
+                                     "LIKE 'checkpoint was made on other data%'"),
+                     1);
+    free(err), free(args), free(text), free(img), free(a), free(b), free(m), free(db);
+}
+
 static void test_reader_during_run(void **state)
 {
     (void)state;
@@ -447,6 +495,7 @@ int main(void)
         cmocka_unit_test(test_sigint_stops_cleanly),
         cmocka_unit_test(test_damaged_checkpoint),
         cmocka_unit_test(test_inconsistent_run_recovered),
+        cmocka_unit_test(test_resume_on_other_data),
         cmocka_unit_test(test_reader_during_run),
         cmocka_unit_test(test_skip_done_and_changed_variant),
         cmocka_unit_test(test_failed_run_and_retry),

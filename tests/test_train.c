@@ -164,8 +164,8 @@ static void test_checkpoint_resume_exact(void **state)
  * expects refusal with `want` in the reason and the trainer untouched.
  * reseal: give the edited checkpoint a valid checksum, so the field's own
  * check is what refuses it. */
-static void expect_refused(const ms_config *c, const void *blob, size_t n, int reseal,
-                           void (*edit)(ms_ck_header *), const char *want)
+static void expect_refused(const ms_config *c, const ms_data *dd, const void *blob, size_t n,
+                           int reseal, void (*edit)(ms_ck_header *), const char *want)
 {
     char *b = malloc(n);
     memcpy(b, blob, n);
@@ -182,7 +182,7 @@ static void expect_refused(const ms_config *c, const void *blob, size_t n, int r
         memcpy(b, &h, sizeof h);
     }
     ms_trainer t;
-    assert_int_equal(ms_trainer_init(&t, c, &data, 1), 0);
+    assert_int_equal(ms_trainer_init(&t, c, dd, 1), 0);
     float first = t.params[0];
     int64_t step = t.step;
     char why[160] = "";
@@ -203,6 +203,11 @@ static void set_rng_zero(ms_ck_header *h) { memset(h->rng, 0, sizeof h->rng); }
 static void set_window_bad(ms_ck_header *h) { h->wcount = h->wcap + 1; }
 static void set_version_old(ms_ck_header *h) { h->version = 1; }
 static void set_magic(ms_ck_header *h) { h->magic = 0; }
+static void set_build_o1(ms_ck_header *h)
+{
+    memset(h->build, 0, sizeof h->build);
+    memcpy(h->build, "-O1", 3);
+}
 
 /* Damaged or foreign checkpoints are refused with a reason, before any of
  * the trainer's state changes: truncated, not a checkpoint, an older
@@ -228,26 +233,31 @@ static void test_checkpoint_refused(void **state)
     assert_int_equal(ms_trainer_restore(&t, blob, n, why, sizeof why), 0); /* the good one */
     ms_trainer_release(&t);
 
-    expect_refused(&c, blob, sizeof(ms_ck_header) - 1, 0, NULL, "truncated");
-    expect_refused(&c, blob, n - 1, 1, NULL, "bytes, expected");
-    expect_refused(&c, blob, n, 1, set_magic, "not a checkpoint");
-    expect_refused(&c, blob, n, 1, set_version_old, "format 1");
+    expect_refused(&c, &data, blob, sizeof(ms_ck_header) - 1, 0, NULL, "truncated");
+    expect_refused(&c, &data, blob, n - 1, 1, NULL, "bytes, expected");
+    expect_refused(&c, &data, blob, n, 1, set_magic, "not a checkpoint");
+    expect_refused(&c, &data, blob, n, 1, set_version_old, "format 1");
     for (size_t at = 8; at < n; at += n / 7) { /* a bit flipped in the header, window, weights */
         char *b = malloc(n);
         memcpy(b, blob, n);
         b[at] ^= 0x10;
-        expect_refused(&c, b, n, 0, NULL, "checksum");
+        expect_refused(&c, &data, b, n, 0, NULL, "checksum");
         free(b);
     }
     ms_config other = c;
     other.seed = 2;
-    expect_refused(&other, blob, n, 0, NULL, "another configuration");
-    expect_refused(&c, blob, n, 1, set_step_negative, "impossible position");
-    expect_refused(&c, blob, n, 1, set_step_huge, "impossible position");
-    expect_refused(&c, blob, n, 1, set_epoch_past, "impossible position");
-    expect_refused(&c, blob, n, 1, set_stop_unknown, "unknown stop");
-    expect_refused(&c, blob, n, 1, set_rng_zero, "all-zero random state");
-    expect_refused(&c, blob, n, 1, set_window_bad, "early-stopping window");
+    expect_refused(&other, &data, blob, n, 0, NULL, "another configuration");
+    expect_refused(&c, &data, blob, n, 1, set_step_negative, "impossible position");
+    expect_refused(&c, &data, blob, n, 1, set_step_huge, "impossible position");
+    expect_refused(&c, &data, blob, n, 1, set_epoch_past, "impossible position");
+    expect_refused(&c, &data, blob, n, 1, set_stop_unknown, "unknown stop");
+    expect_refused(&c, &data, blob, n, 1, set_rng_zero, "all-zero random state");
+    expect_refused(&c, &data, blob, n, 1, set_window_bad, "early-stopping window");
+    if (strcmp(MS_BUILD, "-O1")) /* a checkpoint of another build's arithmetic */
+        expect_refused(&c, &data, blob, n, 1, set_build_o1, "was made by a -O1 build");
+    ms_data other_data = data; /* the same run on other images */
+    other_data.digest ^= 1;
+    expect_refused(&c, &other_data, blob, n, 0, NULL, "was made on other data");
     free(blob);
 }
 
