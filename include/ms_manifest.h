@@ -67,6 +67,7 @@ int ms_metric_is_acc(ms_metric m);
 
 typedef struct ms_manifest {
     char *path;     /* as given */
+    char *text;     /* the bytes parsed, NUL-terminated (what a sweep stores) */
     char *name;     /* the manifest's `name:` ([A-Za-z0-9_.-]+) */
     char *data_dir; /* data.dir, default "data"; relative to the current directory */
     int train, val; /* data.train (default 20000), data.val (default 10000) */

@@ -33,24 +33,6 @@ static char *default_db(const char *name, int create_dir)
     return p;
 }
 
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *b = ms_malloc(cap);
-    size_t r;
-    while ((r = fread(b + n, 1, cap - n - 1, f)) > 0) {
-        n += r;
-        if (cap - n < 2)
-            b = ms_realloc(b, cap *= 2);
-    }
-    fclose(f);
-    b[n] = 0;
-    return b;
-}
-
 /* Keep only the variants named in a comma list; -1 on an unknown name. */
 static int filter_only(const ms_manifest *m, const char *only, ms_run_spec *specs, int *n)
 {
@@ -150,7 +132,7 @@ int cmd_run(int argc, char **argv)
     ms_run_spec *specs = NULL;
     int n = ms_manifest_expand(&m, &specs);
     int status = MS_EXIT_FAIL, lockfd = -1;
-    char *dbpath = NULL, *text = NULL;
+    char *dbpath = NULL;
     ms_store *st = NULL;
     ms_data d;
     int have_data = 0;
@@ -184,9 +166,8 @@ int cmd_run(int argc, char **argv)
         goto out;
     if (ms_store_open(dbpath, MS_STORE_CREATE, &st) < 0)
         goto out;
-    text = read_text(mpath);
     int64_t sweep_id;
-    if (ms_store_sweep(st, m.name, mpath, text ? text : "", &sweep_id) < 0)
+    if (ms_store_sweep(st, m.name, mpath, m.text, &sweep_id) < 0)
         goto out;
     keys = ms_calloc((size_t)(n ? n : 1), sizeof *keys);
     info = ms_calloc((size_t)(n ? n : 1), sizeof *info);
@@ -270,7 +251,6 @@ out:
     free(runs);
     free(info);
     free(keys);
-    free(text);
     free(dbpath);
     free(specs);
     ms_manifest_release(&m);

@@ -1182,6 +1182,7 @@ static void check_manifest(mctx *c, const node *root, ms_manifest *m, int check_
 
 void ms_manifest_release(ms_manifest *m)
 {
+    free(m->text);
     for (int i = 0; i < m->nvariants; i++) {
         free(m->variants[i].name);
         free(m->variants[i].task);
@@ -1210,6 +1211,12 @@ int ms_manifest_parse(const char *path, const char *text, size_t len, ms_manifes
 
     memset(m, 0, sizeof *m);
     m->path = ms_strdup(path);
+    if (len <= MS_MANIFEST_MAX_BYTES) { /* kept: a pipe cannot be read twice */
+        m->text = ms_malloc(len + 1);
+        if (len)
+            memcpy(m->text, text, len);
+        m->text[len] = 0;
+    }
     if (len > MS_MANIFEST_MAX_BYTES)
         perr(&c, 1, 1, "file too large (%zu bytes, limit 1 MiB)", len);
     else if (compose(&c, text ? text : "", text ? len : 0, &root) == 0) {

@@ -373,6 +373,26 @@ static void test_resume_on_other_data(void **state)
     free(err), free(args), free(text), free(img), free(a), free(b), free(m), free(db);
 }
 
+/* A manifest read from a pipe is stored as it was read (it used to be read
+ * a second time for storage: empty from a pipe). */
+static void test_manifest_from_pipe(void **state)
+{
+    (void)state;
+    char *m = ms_tpath("pipe.yaml"), *db = ms_tpath("pipe.db"), *args = NULL;
+    const char *text = "name: pipe\ndata:\n  dir: " MS_DATA_DIR "\n  train: 1000\n  val: 200\n"
+                       "defaults:\n  hidden: [8]\n  epochs: 1\nvariants:\n  - name: only\n";
+    ms_write_text(m, text);
+    assert_true(asprintf(&args, "cat %s | %s run /dev/stdin --db %s --quiet 2>/dev/null", m, MS_BIN,
+                         db) > 0);
+    int st = system(args);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    char *sql = NULL;
+    assert_true(asprintf(&sql, "SELECT count(*) FROM sweeps WHERE length(manifest) = %zu AND "
+                               "manifest_path = '/dev/stdin'", strlen(text)) > 0);
+    assert_int_equal(ms_db_count(db, sql), 1);
+    free(sql), free(args), free(m), free(db);
+}
+
 static void test_reader_during_run(void **state)
 {
     (void)state;
@@ -496,6 +516,7 @@ int main(void)
         cmocka_unit_test(test_damaged_checkpoint),
         cmocka_unit_test(test_inconsistent_run_recovered),
         cmocka_unit_test(test_resume_on_other_data),
+        cmocka_unit_test(test_manifest_from_pipe),
         cmocka_unit_test(test_reader_during_run),
         cmocka_unit_test(test_skip_done_and_changed_variant),
         cmocka_unit_test(test_failed_run_and_retry),
