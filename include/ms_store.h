@@ -35,6 +35,10 @@ enum {
  * file is an mlpsweep database of a version we understand; a new or empty
  * file gets the schema. Flags 0 opens an existing file for writing. */
 int ms_store_open(const char *path, int flags, ms_store **out);
+/* Before taking a database's writer lock: 0 when path is missing or empty
+ * (to be created) or is a sound mlpsweep database; else -1 with the reason
+ * printed, so no lock file is left beside a file that cannot be used. */
+int ms_store_probe(const char *path);
 void ms_store_close(ms_store *s); /* NULL is fine */
 const char *ms_store_path(const ms_store *s); /* as given to open; don't free */
 

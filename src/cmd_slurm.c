@@ -12,6 +12,7 @@
 #include "ms_cli.h"
 #include "ms_manifest.h"
 #include "ms_merge.h"
+#include "ms_store.h"
 #include "ms_shard.h"
 #include "ms_util.h"
 
@@ -75,7 +76,7 @@ int cmd_merge(int argc, char **argv)
     int n = argc - optind, lockfd = -1;
     ms_merge_stats s;
     /* The same writer lock as `run`: a merge never writes under a live run. */
-    if (ms_db_lock(out, &lockfd) < 0)
+    if (ms_store_probe(out) < 0 || ms_db_lock(out, &lockfd) < 0)
         return MS_EXIT_FAIL;
     int rc = ms_merge(out, (const char *const *)(argv + optind), n, &s);
     close(lockfd);

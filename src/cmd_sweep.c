@@ -162,7 +162,7 @@ int cmd_run(int argc, char **argv)
         goto out;
     have_data = 1;
     dbpath = db ? ms_strdup(db) : default_db(m.name, 1);
-    if (ms_db_lock(dbpath, &lockfd) < 0)
+    if (ms_store_probe(dbpath) < 0 || ms_db_lock(dbpath, &lockfd) < 0)
         goto out;
     if (ms_store_open(dbpath, MS_STORE_CREATE, &st) < 0)
         goto out;

@@ -593,6 +593,18 @@ fail:
     return -1;
 }
 
+int ms_store_probe(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || (S_ISREG(st.st_mode) && st.st_size == 0))
+        return 0; /* to be created, or just created */
+    ms_store *s;
+    if (ms_store_open(path, MS_STORE_READONLY, &s) < 0)
+        return -1;
+    ms_store_close(s);
+    return 0;
+}
+
 void ms_store_close(ms_store *s)
 {
     if (!s)

@@ -374,6 +374,28 @@ static void test_merge_takes_the_lock(void **state)
     free(db);
 }
 
+/* A --db that names a file run or merge cannot use (not a database) is
+ * refused before the writer lock is taken: no stray lock file beside it. */
+static void test_no_stray_lock(void **state)
+{
+    (void)state;
+    char *m = write_manifest("stray", "[1]", 0), *db = small_db("stray-src"), *err = NULL;
+    char *bad = NULL, *lock = NULL;
+    assert_true(asprintf(&bad, "%s/notes.txt", ms_group_tmp) > 0);
+    assert_true(asprintf(&lock, "%s.lock", bad) > 0);
+    ms_write_text(bad, "my notes\n");
+    assert_int_equal(msf(&err, "run '%s' --db '%s' --quiet", m, bad), 1);
+    assert_non_null(strstr(err, "is not an mlpsweep database"));
+    free(err);
+    assert_int_equal(msf(&err, "merge --db '%s' '%s' --quiet", bad, db), 1);
+    assert_non_null(strstr(err, "is not an mlpsweep database"));
+    free(err);
+    assert_false(exists(lock));
+    char *v = ms_read_file(bad);
+    assert_string_equal(v, "my notes\n");
+    free(v), free(bad), free(lock), free(db), free(m);
+}
+
 /* ---- damaged databases ---- */
 
 /* Scramble the b-tree header (cell count, content start) of the root page
@@ -484,6 +506,7 @@ int main(void)
         cmocka_unit_test(test_lock_is_per_file),
         cmocka_unit_test(test_merge_takes_the_lock),
         cmocka_unit_test(test_damaged_database),
+        cmocka_unit_test(test_no_stray_lock),
     };
     return cmocka_run_group_tests_name("security", tests, setup, teardown);
 }
