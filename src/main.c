@@ -2,6 +2,7 @@
 #include "ms_cli.h"
 #include "ms_util.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -44,6 +45,9 @@ static int finish(int status)
 
 int main(int argc, char **argv)
 {
+    /* Past a file-size limit (ulimit -f) a write fails with EFBIG, which
+     * every write path reports, instead of the signal killing us silently. */
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2) {
         usage(stderr);
         return MS_EXIT_USAGE;

@@ -45,7 +45,7 @@ int ms_error_raw(const char *fmt, ...)
 static void oom(size_t n)
 {
     fprintf(stderr, "mlpsweep: out of memory allocating %zu bytes\n", n);
-    abort(); /* the one abort: after saying why */
+    exit(1); /* a failed run, as a kill would leave it: every commit is atomic */
 }
 
 void *ms_malloc(size_t n)

@@ -11,6 +11,8 @@
 #include "ms_test.h"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sqlite3.h>
 #include <sys/file.h>
 #include <sys/sysmacros.h>
@@ -396,6 +398,60 @@ static void test_no_stray_lock(void **state)
     free(v), free(bad), free(lock), free(db), free(m);
 }
 
+/* Runs msf(err, fmt, a, b) with one resource limit lowered for the child. */
+static int limited(int resource, rlim_t to, char **err, const char *fmt, const char *a,
+                   const char *b)
+{
+    struct rlimit old, lim;
+    assert_int_equal(getrlimit(resource, &old), 0);
+    lim = old;
+    lim.rlim_cur = to;
+    assert_int_equal(setrlimit(resource, &lim), 0);
+    int rc = msf(err, fmt, a, b);
+    assert_int_equal(setrlimit(resource, &old), 0);
+    return rc;
+}
+
+/* Past a file-size limit a command says so and exits 1, leaving no partial
+ * output (it was killed by SIGXFSZ, silently); out of memory is a message
+ * and exit 1 (it was abort(), 134). */
+static void test_resource_limits(void **state)
+{
+    (void)state;
+    char *m = NULL, *db = NULL, *out = NULL, *err = NULL, *text = NULL;
+    assert_true(asprintf(&m, "%s/limits.yaml", ms_group_tmp) > 0);
+    assert_true(asprintf(&db, "%s/limits.db", ms_group_tmp) > 0);
+    assert_true(asprintf(&out, "%s/limits.csv", ms_group_tmp) > 0);
+    assert_true(asprintf(&text, "name: limits\ndata:\n  dir: %s\n  train: 320\n  val: 40\n"
+                                "defaults:\n  hidden: [8]\n  epochs: 100\n  early_stop: 0\n"
+                                "variants:\n  - name: a\n", g_data) > 0);
+    ms_write_text(m, text);
+    assert_int_equal(msf(&err, "run '%s' --db '%s' --quiet", m, db), 0);
+    free(err);
+    signal(SIGXFSZ, SIG_IGN); /* for this process, while the limit is down */
+    /* 40 KB: the database's 32 KB shared-memory file fits, the 500-row CSV not */
+    assert_int_equal(limited(RLIMIT_FSIZE, 40 << 10, &err, "export --db '%s' --table evals -o '%s'",
+                             db, out),
+                     1);
+    assert_non_null(strstr(err, "File too large"));
+    free(err);
+    assert_false(exists(out));
+    assert_int_equal(msf(&err, "export --db '%s' --table evals -o '%s'", db, out), 0);
+    free(err);
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    /* a sanitizer's shadow memory needs terabytes of address space */
+    print_message("out-of-memory case skipped under a sanitizer\n");
+#else
+    assert_true(limited(RLIMIT_AS, 400ul << 20, &err,
+                        "train --data '%s' --train-size 320 --val-size 40 --hidden %s --epochs 1 "
+                        "--threads 1",
+                        g_data, "40000,2000") == 1);
+    assert_non_null(strstr(err, "mlpsweep: out of memory allocating"));
+    free(err);
+#endif
+    free(text), free(m), free(db), free(out);
+}
+
 /* ---- damaged databases ---- */
 
 /* Scramble the b-tree header (cell count, content start) of the root page
@@ -507,6 +563,7 @@ int main(void)
         cmocka_unit_test(test_merge_takes_the_lock),
         cmocka_unit_test(test_damaged_database),
         cmocka_unit_test(test_no_stray_lock),
+        cmocka_unit_test(test_resource_limits),
     };
     return cmocka_run_group_tests_name("security", tests, setup, teardown);
 }
