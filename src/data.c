@@ -18,109 +18,192 @@ static uint32_t be32(const uint8_t *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* Read the whole (decompressed) content. gzread passes raw files through. */
-static int read_all(const char *path, uint8_t **out, size_t *outlen)
+/* An IDX file's bytes, raw or gzip (by its magic, 1f 8b), read in order:
+ * the header is checked before the data is read, and exactly as much data
+ * as it announces is kept. */
+typedef struct idx_src {
+    const char *path;
+    FILE *f;
+    off_t size;      /* of the file */
+    int gz, ended;   /* a gzip stream; its end was reached */
+    z_stream z;
+    uint8_t in[1 << 16];
+} idx_src;
+
+static int src_open(idx_src *s, const char *path)
 {
-    gzFile g = gzopen(path, "rb");
-    if (!g)
-        return ms_error("cannot open '%s': %s", path, errno ? strerror(errno) : "gzopen failed");
-    size_t cap = 1 << 20, len = 0;
-    uint8_t *buf = ms_malloc(cap);
-    for (;;) {
-        if (cap - len < (1 << 16)) {
-            if (cap >= IDX_MAX_BYTES) {
-                gzclose(g);
-                free(buf);
-                return ms_error("'%s': file too large for an MNIST IDX file", path);
-            }
-            cap *= 2;
-            buf = ms_realloc(buf, cap);
-        }
-        int r = gzread(g, buf + len, (unsigned)(cap - len));
-        if (r < 0) {
-            int zerr;
-            const char *msg = gzerror(g, &zerr);
-            ms_error("'%s': corrupt gzip data: %s", path, msg);
-            gzclose(g);
-            free(buf);
-            return -1;
-        }
-        if (r == 0)
-            break;
-        len += (size_t)r;
+    memset(s, 0, sizeof *s);
+    s->path = path;
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return ms_error("cannot open '%s': %s", path, strerror(errno));
+    if (!S_ISREG(st.st_mode)) /* a FIFO would block, a device never end */
+        return ms_error("'%s' is not a regular file", path);
+    s->size = st.st_size;
+    s->f = fopen(path, "rb");
+    if (!s->f)
+        return ms_error("cannot open '%s': %s", path, strerror(errno));
+    int c0 = getc(s->f), c1 = getc(s->f);
+    s->gz = c0 == 0x1f && c1 == 0x8b;
+    rewind(s->f);
+    if (s->gz && inflateInit2(&s->z, 16 + MAX_WBITS) != Z_OK) {
+        fclose(s->f);
+        return ms_error("'%s': cannot start gzip decompression", path);
     }
-    /* A truncated gzip stream ends without error from gzread on some zlib
-     * versions; gzclose_r reports it. */
-    int zerr;
-    const char *msg = gzerror(g, &zerr);
-    if (zerr != Z_OK && zerr != Z_STREAM_END) {
-        ms_error("'%s': corrupt gzip data: %s", path, msg);
-        gzclose(g);
-        free(buf);
-        return -1;
-    }
-    int rc = gzclose(g);
-    if (rc != Z_OK) {
-        free(buf);
-        return ms_error("'%s': corrupt or truncated gzip data", path);
-    }
-    *out = buf;
-    *outlen = len;
     return 0;
+}
+
+static void src_close(idx_src *s)
+{
+    if (s->gz)
+        inflateEnd(&s->z);
+    if (s->f)
+        fclose(s->f);
+}
+
+/* Up to n bytes into buf (NULL: count them only); the count read (less than
+ * n at the end), or -1 on corrupt data or a read error (printed). */
+static long src_read(idx_src *s, uint8_t *buf, size_t n)
+{
+    uint8_t scratch[1 << 14];
+    size_t got = 0;
+    while (got < n) {
+        size_t want = n - got;
+        uint8_t *to = buf ? buf + got : scratch;
+        if (!buf && want > sizeof scratch)
+            want = sizeof scratch;
+        if (!s->gz) {
+            size_t r = fread(to, 1, want, s->f);
+            got += r;
+            if (r < want)
+                break;
+            continue;
+        }
+        if (s->ended)
+            break;
+        if (s->z.avail_in == 0) {
+            s->z.next_in = s->in;
+            s->z.avail_in = (uInt)fread(s->in, 1, sizeof s->in, s->f);
+            if (s->z.avail_in == 0) {
+                if (ferror(s->f))
+                    break;
+                return ms_error("'%s': corrupt or truncated gzip data (it ends early)", s->path);
+            }
+        }
+        s->z.next_out = to;
+        s->z.avail_out = (uInt)(want < (1u << 30) ? want : 1u << 30);
+        uInt before = s->z.avail_out;
+        int rc = inflate(&s->z, Z_NO_FLUSH);
+        got += before - s->z.avail_out;
+        if (rc == Z_STREAM_END) {
+            s->ended = 1;
+            /* MNIST files are one gzip member: anything after it is junk */
+            if (s->z.avail_in > 0 || getc(s->f) != EOF)
+                return ms_error("'%s': unexpected data after the gzip stream", s->path);
+        } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+            return ms_error("'%s': corrupt gzip data: %s", s->path,
+                            s->z.msg ? s->z.msg : "inflate failed");
+        }
+    }
+    if (ferror(s->f))
+        return ms_error("cannot read '%s': %s", s->path, strerror(errno));
+    return (long)got;
 }
 
 int ms_idx_read(const char *path, int expect_ndims, ms_idx *out)
 {
     memset(out, 0, sizeof *out);
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    if (read_all(path, &buf, &len) < 0)
+    idx_src s;
+    if (src_open(&s, path) < 0)
         return -1;
-    if (len < 4) {
-        free(buf);
-        return ms_error("'%s': too short for an IDX header (%zu bytes)", path, len);
+    uint8_t hdr[4 + 4 * 3];
+    uint8_t *data = NULL;
+    int rc = -1;
+    long r = src_read(&s, hdr, 4);
+    if (r < 0)
+        goto out;
+    if (r < 4) {
+        ms_error("'%s': too short for an IDX header (%ld bytes)", path, r);
+        goto out;
     }
     /* Magic: two zero bytes, type 0x08 (unsigned byte), number of dims. */
-    if (buf[0] != 0 || buf[1] != 0 || buf[2] != 0x08) {
-        ms_error("'%s': bad magic %02x%02x%02x%02x (not an unsigned-byte IDX file)", path, buf[0],
-                 buf[1], buf[2], buf[3]);
-        free(buf);
-        return -1;
+    if (hdr[0] != 0 || hdr[1] != 0 || hdr[2] != 0x08) {
+        ms_error("'%s': bad magic %02x%02x%02x%02x (not an unsigned-byte IDX file)", path, hdr[0],
+                 hdr[1], hdr[2], hdr[3]);
+        goto out;
     }
-    int nd = buf[3];
+    int nd = hdr[3];
     if (nd != expect_ndims) {
-        free(buf);
-        return ms_error("'%s': has %d dimensions, expected %d (%s file)", path, nd, expect_ndims,
-                        expect_ndims == 3 ? "an image" : "a label");
+        ms_error("'%s': has %d dimensions, expected %d (%s file)", path, nd, expect_ndims,
+                 expect_ndims == 3 ? "an image" : "a label");
+        goto out;
     }
-    size_t hdr = 4 + 4 * (size_t)nd;
-    if (len < hdr) {
-        free(buf);
-        return ms_error("'%s': truncated header", path);
+    r = src_read(&s, hdr + 4, 4 * (size_t)nd);
+    if (r < 0)
+        goto out;
+    if (r < 4 * nd) {
+        ms_error("'%s': truncated header", path);
+        goto out;
     }
     uint64_t items = 1;
     for (int i = 0; i < nd; i++) {
-        out->dims[i] = be32(buf + 4 + 4 * i);
+        out->dims[i] = be32(hdr + 4 + 4 * i);
         items *= out->dims[i];
         if (items > IDX_MAX_BYTES) {
-            free(buf);
-            return ms_error("'%s': dimensions too large", path);
+            ms_error("'%s': dimensions too large", path);
+            goto out;
         }
     }
     if (nd == 3 && (out->dims[1] != 28 || out->dims[2] != 28)) {
-        free(buf);
-        return ms_error("'%s': images are %ux%u, expected 28x28", path, out->dims[1], out->dims[2]);
+        ms_error("'%s': images are %ux%u, expected 28x28", path, out->dims[1], out->dims[2]);
+        goto out;
     }
-    if (len - hdr != items) {
-        free(buf);
-        return ms_error("'%s': %s: header says %llu bytes of data, file has %zu", path,
-                        len - hdr < items ? "truncated" : "trailing bytes",
-                        (unsigned long long)items, len - hdr);
+    size_t hlen = 4 + 4 * (size_t)nd;
+    if (!s.gz && (uint64_t)s.size - hlen != items) { /* known before reading a byte of it */
+        ms_error("'%s': %s: header says %llu bytes of data, file has %llu", path,
+                 (uint64_t)s.size - hlen < items ? "truncated" : "trailing bytes",
+                 (unsigned long long)items, (unsigned long long)((uint64_t)s.size - hlen));
+        goto out;
+    }
+    /* A raw file's size was checked; a gzip stream's is known only as it
+     * is read: the buffer grows with the data, so a header that promises
+     * gigabytes costs nothing until they come. */
+    size_t cap = s.gz && items > (1u << 20) ? 1u << 20 : (items ? items : 1), have = 0;
+    data = ms_malloc(cap);
+    for (;;) {
+        r = src_read(&s, data + have, (cap < items ? cap : items) - have);
+        if (r < 0)
+            goto out;
+        have += (size_t)r;
+        if (have < cap || cap >= items)
+            break;
+        cap = cap * 2 < items ? cap * 2 : items;
+        data = ms_realloc(data, cap);
+    }
+    r = (long)have;
+    long extra = (size_t)r == items ? src_read(&s, NULL, (size_t)-1 / 2) : 0;
+    if (extra < 0)
+        goto out;
+    if ((size_t)r != items || extra) {
+        ms_error("'%s': %s: header says %llu bytes of data, file has %llu", path,
+                 (size_t)r < items ? "truncated" : "trailing bytes", (unsigned long long)items,
+                 (unsigned long long)r + (unsigned long long)extra);
+        goto out;
+    }
+    if (s.gz && !s.ended) { /* the data is all there, the stream's end is not */
+        ms_error("'%s': corrupt or truncated gzip data (it ends early)", path);
+        goto out;
     }
     out->ndims = nd;
-    memmove(buf, buf + hdr, items);
-    out->data = buf;
-    return 0;
+    out->data = data;
+    data = NULL;
+    rc = 0;
+out:
+    free(data);
+    src_close(&s);
+    if (rc)
+        memset(out, 0, sizeof *out);
+    return rc;
 }
 
 void ms_idx_release(ms_idx *x)

@@ -2,6 +2,8 @@
  * MNIST preprocessing. */
 #include "ms_test.h"
 
+#include <sys/stat.h>
+
 #include "ms_data.h"
 
 #include <math.h>
@@ -128,6 +130,39 @@ static void test_idx_corrupt_gzip(void **state)
     free(b);
 }
 
+/* Junk after the gzip stream (zlib's gzread ignored it), a FIFO (reading
+ * it blocked for ever) and a device: refused with a message. A header that
+ * promises more than a raw file holds is refused before any allocation. */
+static void test_idx_junk_fifo_device(void **state)
+{
+    (void)state;
+    uint8_t *b;
+    size_t n = ms_make_idx(0, 10, &b);
+    ms_write_bytes(path_of("j.gz"), b, n, 1);
+    FILE *f = fopen(path_of("j.gz"), "ab");
+    fputs("junk", f);
+    fclose(f);
+    expect_error(path_of("j.gz"), 1, "unexpected data after the gzip stream");
+    /* the same bytes without the junk read fine */
+    ms_write_bytes(path_of("ok.gz"), b, n, 1);
+    ms_idx x;
+    assert_int_equal(ms_idx_read(path_of("ok.gz"), 1, &x), 0);
+    assert_int_equal(x.dims[0], 10);
+    ms_idx_release(&x);
+    free(b);
+    assert_int_equal(mkfifo(path_of("fifo"), 0644), 0);
+    expect_error(path_of("fifo"), 1, "is not a regular file");
+    expect_error("/dev/zero", 3, "is not a regular file");
+    /* 2^30 images announced by a 16-byte file */
+    uint8_t big[16] = {0, 0, 8, 3, 0x40, 0, 0, 0, 0, 0, 0, 28, 0, 0, 0, 28};
+    ms_write_bytes(path_of("big"), big, sizeof big, 0);
+    expect_error(path_of("big"), 3, "dimensions too large");
+    big[4] = 0;
+    big[5] = 1; /* 65536 images: 51 MB promised, none there */
+    ms_write_bytes(path_of("promise"), big, sizeof big, 0);
+    expect_error(path_of("promise"), 3, "truncated: header says 51380224 bytes of data, file has 0");
+}
+
 static void test_idx_missing(void **state)
 {
     (void)state;
@@ -245,6 +280,7 @@ int main(void)
         cmocka_unit_test(test_idx_raw_and_gz),   cmocka_unit_test(test_idx_bad_magic),
         cmocka_unit_test(test_idx_wrong_kind),   cmocka_unit_test(test_idx_truncated),
         cmocka_unit_test(test_idx_trailing),     cmocka_unit_test(test_idx_corrupt_gzip),
+        cmocka_unit_test(test_idx_junk_fifo_device),
         cmocka_unit_test(test_idx_missing),      cmocka_unit_test(test_idx_not_28x28),
         cmocka_unit_test(test_dataset_checks),   cmocka_unit_test(test_gather_bias),
         cmocka_unit_test(test_real_mnist),
