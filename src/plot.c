@@ -653,6 +653,48 @@ static int nonempty(const char *path)
     return stat(path, &st) == 0 && st.st_size > 0;
 }
 
+/* gnuplot escapes < and & in an SVG's text but not the "]]>" that XML
+ * forbids there (a title holding it made an invalid SVG); its SVG has no
+ * CDATA section, so every occurrence is text: rewrite it as "]]&gt;". */
+static int fix_svg_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    size_t len = 0, cap = 1 << 16;
+    char *buf = ms_malloc(cap);
+    for (size_t r; (r = fread(buf + len, 1, cap - len, f)) > 0;) {
+        len += r;
+        if (len == cap)
+            buf = ms_realloc(buf, cap *= 2);
+    }
+    int err = ferror(f);
+    fclose(f);
+    if (err) {
+        free(buf);
+        return -1;
+    }
+    int rc = 0;
+    if (memmem(buf, len, "]]>", 3)) {
+        f = fopen(path, "wb");
+        if (!f) {
+            free(buf);
+            return -1;
+        }
+        for (size_t i = 0; i < len; i++) {
+            if (i + 2 < len && !memcmp(buf + i, "]]>", 3)) {
+                fputs("]]&gt;", f);
+                i += 2;
+            } else {
+                putc(buf[i], f);
+            }
+        }
+        rc = fclose(f) != 0 ? -1 : 0;
+    }
+    free(buf);
+    return rc;
+}
+
 /* fsync a file so the rename publishes complete data. */
 static int sync_file(const char *path)
 {
@@ -755,7 +797,7 @@ static int draw(ms_store *st, const char *sweep, const ms_plot *p, const char *g
         ms_error("gnuplot wrote no figure for plot '%s'", p->name);
         goto out;
     }
-    if (sync_file(tpng) || sync_file(tsvg)) {
+    if (fix_svg_text(tsvg) || sync_file(tpng) || sync_file(tsvg)) {
         ms_error("cannot write '%s': %s", png, strerror(errno));
         goto out;
     }

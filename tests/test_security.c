@@ -67,7 +67,7 @@ static char *hostile(int n)
     const char *d = ms_group_tmp;
     if (asprintf(&s,
                  "A `touch %s/PWNED-%da` B $(touch %s/PWNED-%db) C\\n"
-                 "' . system('touch %s/PWNED-%dc') . ' D \\\" ; ! touch %s/PWNED-%dd \\\\",
+                 "' . system('touch %s/PWNED-%dc') . ' D \\\" ; ! touch %s/PWNED-%dd \\\\ ]]> <x> &amp;",
                  d, n, d, n, d, n, d, n) < 0)
         abort();
     return s;
@@ -122,7 +122,17 @@ static void assert_figures(const char *outdir)
         assert_non_null(strstr(svg, "`touch "));
         assert_non_null(strstr(svg, "$(touch "));
         assert_non_null(strstr(svg, "system("));
+        /* well-formed XML ("]]>" and "<x>" in the title included); a copy
+         * under a plain name, as the output folder's name is hostile too */
+        char *copy = ms_tpath("xml-check.svg"), *cmd = NULL, *err = NULL;
+        ms_write_text(copy, svg);
         free(svg);
+        if (asprintf(&cmd, "python3 -c 'import sys, xml.dom.minidom as m; m.parse(sys.argv[1])' %s",
+                     copy) < 0)
+            abort();
+        if (shell(cmd, &err) != 0)
+            fail_msg("'%s' is not well-formed XML: %s", path, err);
+        free(err), free(cmd), free(copy);
         snprintf(path, sizeof path, "%s/%s.png", outdir, i ? "fig2" : "fig");
         assert_true(exists(path));
     }
