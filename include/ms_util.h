@@ -77,4 +77,9 @@ int ms_db_lock(const char *db, int *fd);
 uint64_t ms_hash64_bytes(const void *p, size_t n, uint64_t h);
 uint64_t ms_hash64(const char *text);
 
+/* s for a terminal or a document: a malloc'd copy with every control
+ * character (C0 and DEL) shown as '?', so text from a manifest or a database
+ * cannot move the cursor, clear the screen or break a table. */
+char *ms_printable(const char *s);
+
 #endif

@@ -327,10 +327,12 @@ int cmd_check(int argc, char **argv)
             same &= c->hidden[l] == c->hidden[0];
         if (same) /* ten layers of 64 reads better as 10x64 */
             snprintf(hid, sizeof hid, "%dx%d", c->nhidden, c->hidden[0]);
+        char *task = ms_printable(specs[i].task);
         printf("%-18s %-5s %6llu  %-14s %-17s %-13s %7g %5g %6d %6d %8lld\n", specs[i].variant,
-               specs[i].task, (unsigned long long)c->seed, hid, ms_activation_name(c->activation),
+               task, (unsigned long long)c->seed, hid, ms_activation_name(c->activation),
                ms_init_name(c->init), c->lr, c->momentum, c->batch, c->epochs,
                (long long)ms_config_params(c, MS_INPUT));
+        free(task);
     }
     fprintf(stderr, "%s: %d variants, %d runs; data %s (%d train, %d val)\n", m.path, m.nvariants,
             n, m.data_dir, m.train, m.val);
@@ -432,10 +434,15 @@ int cmd_status(int argc, char **argv)
         char acc[32] = "-";
         if (sqlite3_column_type(q, 5) != SQLITE_NULL)
             snprintf(acc, sizeof acc, "%.2f%%", 100 * sqlite3_column_double(q, 5));
-        const char *err = col_text(q, 7);
-        printf("%-18s %-5s %6lld  %-8s %-9s %8s  %s%s%s\n", col_text(q, 0), col_text(q, 1),
-               (long long)sqlite3_column_int64(q, 2), col_text(q, 3), col_text(q, 4), acc,
-               col_text(q, 6), *err ? ": " : "", err);
+        /* the database's text as printable characters: it may not be ours */
+        char *t[8];
+        for (int i = 0; i < 8; i++)
+            t[i] = i == 2 || i == 5 ? NULL : ms_printable(col_text(q, i));
+        printf("%-18s %-5s %6lld  %-8s %-9s %8s  %s%s%s\n", t[0], t[1],
+               (long long)sqlite3_column_int64(q, 2), t[3], t[4], acc, t[6], *t[7] ? ": " : "",
+               t[7]);
+        for (int i = 0; i < 8; i++)
+            free(t[i]);
     }
     sqlite3_finalize(q);
     q = NULL;
@@ -447,12 +454,15 @@ int cmd_status(int argc, char **argv)
         ms_error("cannot read '%s': %s", path, sqlite3_errmsg(h));
         goto out;
     }
-    while (sqlite3_step(q) == SQLITE_ROW)
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        char *name = ms_printable(col_text(q, 0));
         printf("sweep '%s': %lld/%lld runs done (%lld running, %lld pending, %lld failed), "
                "%lld/%lld epochs, %.1f s of training\n",
-               col_text(q, 0), sqlite3_column_int64(q, 2), sqlite3_column_int64(q, 1),
+               name, sqlite3_column_int64(q, 2), sqlite3_column_int64(q, 1),
                sqlite3_column_int64(q, 3), sqlite3_column_int64(q, 4), sqlite3_column_int64(q, 5),
                sqlite3_column_int64(q, 6), sqlite3_column_int64(q, 7), sqlite3_column_double(q, 8));
+        free(name);
+    }
 out:
     sqlite3_finalize(q);
     ms_store_unlock(st);

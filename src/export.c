@@ -647,12 +647,19 @@ static const char *human_cell(char *buf, size_t n, const column *col, const cell
     }
 }
 
+/* A control character in a document cell: a line break reads as a space,
+ * the others (escape sequences, bells) as '?' (ms_printable's rule). */
+static char doc_char(char ch)
+{
+    return ch == '\n' || ch == '\r' ? ' ' : (unsigned char)ch < 0x20 || ch == 0x7f ? '?' : ch;
+}
+
 static void md_text(FILE *f, const char *s)
 {
     for (; *s; s++) {
         if (*s == '|' || *s == '\\')
             fputc('\\', f);
-        fputc(*s == '\n' || *s == '\r' ? ' ' : *s, f);
+        fputc(doc_char(*s), f);
     }
 }
 
@@ -695,8 +702,7 @@ static void latex_text(FILE *f, const char *s)
         case '<': fputs("\\textless{}", f); break;
         case '>': fputs("\\textgreater{}", f); break;
         case '|': fputs("\\textbar{}", f); break;
-        case '\n': case '\r': fputc(' ', f); break;
-        default: fputc(*s, f);
+        default: fputc(doc_char(*s), f);
         }
     }
 }

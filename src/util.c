@@ -112,6 +112,15 @@ void *ms_alloc_aligned(size_t n)
 
 void ms_free_aligned(void *p) { free(p); }
 
+char *ms_printable(const char *s)
+{
+    char *c = ms_strdup(s);
+    for (char *p = c; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+    return c;
+}
+
 uint64_t ms_hash64_bytes(const void *p, size_t n, uint64_t h)
 {
     const unsigned char *b = p;

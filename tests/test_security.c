@@ -408,6 +408,50 @@ static void test_no_stray_lock(void **state)
     free(v), free(bad), free(lock), free(db), free(m);
 }
 
+/* 1 when the file holds a control byte other than line breaks. */
+static int has_control(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    int c, found = 0;
+    while ((c = getc(f)) != EOF)
+        found |= (c < 0x20 && c != '\n') || c == 0x7f;
+    fclose(f);
+    return found;
+}
+
+/* Escape sequences and bells in a manifest's tasks, or in a database's
+ * text, never reach the terminal or a document raw: check, status and the
+ * Markdown and LaTeX exports show them as '?'. */
+static void test_control_characters(void **state)
+{
+    (void)state;
+    char *m = NULL, *db = NULL, *text = NULL, *err = NULL, *line = NULL;
+    assert_true(asprintf(&m, "%s/ctl.yaml", ms_group_tmp) > 0);
+    assert_true(asprintf(&db, "%s/ctl.db", ms_group_tmp) > 0);
+    assert_true(asprintf(&text, "name: ctl\ndata:\n  dir: %s\n  train: 320\n  val: 40\n"
+                                "defaults:\n  hidden: [8]\n  epochs: 1\n"
+                                "variants:\n  - name: a\n    task: \"\\e[2J\\a|\\x7f\"\n", g_data) > 0);
+    ms_write_text(m, text);
+    assert_int_equal(msf(&err, "run '%s' --db '%s' --quiet", m, db), 0);
+    free(err);
+    ms_db_exec(db, "UPDATE runs SET error = 'boom' || char(27) || '[31m red'");
+    const char *cmds[] = {"check '%s' > '%s'", "status --db '%s' > '%s'",
+                          "export --db '%s' --format md -o '%s'",
+                          "export --db '%s' --format latex -o '%s'"};
+    char *out = ms_tpath("ctl.out");
+    for (int i = 0; i < 4; i++) {
+        assert_true(asprintf(&line, cmds[i], i ? db : m, out) > 0);
+        assert_int_equal(msf(&err, "%s", line), 0);
+        if (has_control(out))
+            fail_msg("'%s' printed a control character", line);
+        char *o = ms_read_file(out);
+        assert_non_null(strstr(o, i == 3 ? "?[2J?\\textbar{}?" : "?[2J?"));
+        free(o), free(err), free(line);
+    }
+    free(out), free(text), free(db), free(m);
+}
+
 /* Runs msf(err, fmt, a, b) with one resource limit lowered for the child. */
 static int limited(int resource, rlim_t to, char **err, const char *fmt, const char *a,
                    const char *b)
@@ -574,6 +618,7 @@ int main(void)
         cmocka_unit_test(test_damaged_database),
         cmocka_unit_test(test_no_stray_lock),
         cmocka_unit_test(test_resource_limits),
+        cmocka_unit_test(test_control_characters),
     };
     return cmocka_run_group_tests_name("security", tests, setup, teardown);
 }
