@@ -143,7 +143,7 @@ distclean: clean
 
 # ---- fuzzing: libFuzzer harnesses in tests/fuzz/ (issue 6) ----
 #
-#   make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS="manifest idx checkpoint"]
+#   make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS="manifest idx checkpoint db"]
 #
 # Builds with clang into build-fuzz/ (installing clang and its fuzzer runtime
 # if -fsanitize=fuzzer does not link), then runs each harness in turn, one
@@ -154,7 +154,7 @@ distclean: clean
 # fix it, and add it to tests/fuzz/regressions/<target>/ (make test replays it).
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= manifest idx checkpoint
+FUZZ_TARGETS ?= manifest idx checkpoint db
 FUZZ_BUILD := build-fuzz
 FUZZ_PKGS := clang libclang-rt-dev
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -164,16 +164,18 @@ FUZZ_CFLAGS = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unknown-p
 # reachable from the harnesses, and a file elsewhere that clang rejects
 # should not stop the fuzzers.
 FUZZ_LIB_SRC := src/util.c src/config.c src/manifest.c src/data.c src/train.c src/mlp.c \
-                src/kernels.c src/rng.c
+                src/kernels.c src/rng.c src/store.c src/export.c
 FUZZ_OBJ := $(patsubst src/%.c,$(FUZZ_BUILD)/obj/%.o,$(FUZZ_LIB_SRC))
 # Largest input: manifests well past the study's 4 KB, IDX files of ~10 images.
 FUZZ_MAXLEN_manifest := 16384
 FUZZ_MAXLEN_idx := 8192
 FUZZ_MAXLEN_checkpoint := 32768
+FUZZ_MAXLEN_db := 81920
 # IDX inputs are slow (the reader allocates 1 MiB each time): try full lengths at once.
 FUZZ_OPTS_manifest :=
 FUZZ_OPTS_idx := -len_control=0
 FUZZ_OPTS_checkpoint := -len_control=0
+FUZZ_OPTS_db := -len_control=0
 
 .PHONY: fuzz fuzz-toolchain
 
@@ -182,6 +184,7 @@ fuzz: deps fuzz-toolchain
 	@for t in $(FUZZ_TARGETS); do \
 	    case $$t in manifest) maxlen=$(FUZZ_MAXLEN_manifest) opts="$(FUZZ_OPTS_manifest)";; \
 	                checkpoint) maxlen=$(FUZZ_MAXLEN_checkpoint) opts="$(FUZZ_OPTS_checkpoint)";; \
+	                db) maxlen=$(FUZZ_MAXLEN_db) opts="$(FUZZ_OPTS_db)";; \
 	                *) maxlen=$(FUZZ_MAXLEN_idx) opts="$(FUZZ_OPTS_idx)";; esac; \
 	    corpus=$(FUZZ_BUILD)/corpus/$$t art=$(FUZZ_BUILD)/artifacts/$$t log=$(FUZZ_BUILD)/fuzz_$$t.log; \
 	    mkdir -p $$corpus $$art && cp tests/fuzz/corpus/$$t/* $$corpus/ || exit 1; \

@@ -17,28 +17,46 @@ static FILE *err_stream;
 FILE *ms_error_file(void) { return err_stream ? err_stream : stderr; }
 void ms_error_stream(FILE *f) { err_stream = f; }
 
+/* Control characters (C0 and DEL) shown as '?', in place. */
+static void to_printable(char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            *s = '?';
+}
+
+/* One line, whatever the message holds: a path or a library's text (SQLite
+ * quotes schema text with its line breaks) may carry control characters. */
+static void put_line(FILE *f, const char *prefix, const char *fmt, va_list ap)
+{
+    char *msg = NULL;
+    if (vasprintf(&msg, fmt, ap) < 0)
+        msg = NULL;
+    fputs(prefix, f);
+    if (msg) {
+        to_printable(msg);
+        fputs(msg, f);
+        free(msg);
+    }
+    fputc('\n', f);
+    fflush(f);
+}
+
 int ms_error(const char *fmt, ...)
 {
-    FILE *f = ms_error_file();
     va_list ap;
     va_start(ap, fmt);
-    fputs("mlpsweep: ", f);
-    vfprintf(f, fmt, ap);
-    fputc('\n', f);
+    put_line(ms_error_file(), "mlpsweep: ", fmt, ap);
     va_end(ap);
-    fflush(f);
     return -1;
 }
 
 int ms_error_raw(const char *fmt, ...)
 {
-    FILE *f = ms_error_file();
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(f, fmt, ap);
-    fputc('\n', f);
+    put_line(ms_error_file(), "", fmt, ap);
     va_end(ap);
-    fflush(f);
     return -1;
 }
 
@@ -115,9 +133,7 @@ void ms_free_aligned(void *p) { free(p); }
 char *ms_printable(const char *s)
 {
     char *c = ms_strdup(s);
-    for (char *p = c; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            *p = '?';
+    to_printable(c);
     return c;
 }
 

@@ -22,6 +22,8 @@ static const replay replays[] = {
     {"tests/fuzz/corpus/idx", fuzz_idx_one, 10},
     {"tests/fuzz/regressions/checkpoint", fuzz_checkpoint_one, 0},
     {"tests/fuzz/corpus/checkpoint", fuzz_checkpoint_one, 4},
+    {"tests/fuzz/regressions/db", fuzz_db_one, 0},
+    {"tests/fuzz/corpus/db", fuzz_db_one, 2},
 };
 #define NREPLAYS ((int)(sizeof replays / sizeof replays[0]))
 
