@@ -430,7 +430,8 @@ int cmd_status(int argc, char **argv)
     }
     printf("%-18s %-5s %6s  %-8s %-9s %8s  %s\n", "variant", "task", "seed", "status", "epochs",
            "val acc", "note");
-    while (sqlite3_step(q) == SQLITE_ROW) {
+    int step;
+    while ((step = sqlite3_step(q)) == SQLITE_ROW) {
         char acc[32] = "-";
         if (sqlite3_column_type(q, 5) != SQLITE_NULL)
             snprintf(acc, sizeof acc, "%.2f%%", 100 * sqlite3_column_double(q, 5));
@@ -444,6 +445,11 @@ int cmd_status(int argc, char **argv)
         for (int i = 0; i < 8; i++)
             free(t[i]);
     }
+    if (step != SQLITE_DONE) { /* a read that stops early is an error, not the end */
+        rc = MS_EXIT_FAIL;
+        ms_error("cannot read '%s': %s", path, sqlite3_errmsg(h));
+        goto out;
+    }
     sqlite3_finalize(q);
     q = NULL;
     if (sqlite3_prepare_v2(h,
@@ -454,7 +460,7 @@ int cmd_status(int argc, char **argv)
         ms_error("cannot read '%s': %s", path, sqlite3_errmsg(h));
         goto out;
     }
-    while (sqlite3_step(q) == SQLITE_ROW) {
+    while ((step = sqlite3_step(q)) == SQLITE_ROW) {
         char *name = ms_printable(col_text(q, 0));
         printf("sweep '%s': %lld/%lld runs done (%lld running, %lld pending, %lld failed), "
                "%lld/%lld epochs, %.1f s of training\n",
@@ -462,6 +468,10 @@ int cmd_status(int argc, char **argv)
                sqlite3_column_int64(q, 3), sqlite3_column_int64(q, 4), sqlite3_column_int64(q, 5),
                sqlite3_column_int64(q, 6), sqlite3_column_int64(q, 7), sqlite3_column_double(q, 8));
         free(name);
+    }
+    if (step != SQLITE_DONE) {
+        rc = MS_EXIT_FAIL;
+        ms_error("cannot read '%s': %s", path, sqlite3_errmsg(h));
     }
 out:
     sqlite3_finalize(q);
