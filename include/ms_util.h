@@ -81,5 +81,7 @@ uint64_t ms_hash64(const char *text);
  * character (C0 and DEL) shown as '?', so text from a manifest or a database
  * cannot move the cursor, clear the screen or break a table. */
 char *ms_printable(const char *s);
+/* The same rule for one character. */
+char ms_printable_char(char c);
 
 #endif

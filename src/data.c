@@ -342,9 +342,8 @@ static void group_greedy(const ms_dataset *s, int b0, int rows, int *order)
 /* The evaluation order (images by label, stable: similar images share
  * blocks, and so pixels) and each block's groups of MS_GROUP images with
  * their pixels merged. */
-static void index_groups(ms_dataset *s)
+static void free_groups(ms_dataset *s)
 {
-    enum { G = MS_GROUP };
     free(s->eorder);
     free(s->elabels);
     free(s->gb_start);
@@ -352,6 +351,12 @@ static void index_groups(ms_dataset *s)
     free(s->gr_start);
     free(s->gr_col);
     free(s->gr_val);
+}
+
+static void index_groups(ms_dataset *s)
+{
+    enum { G = MS_GROUP };
+    free_groups(s);
     int n = s->n, blocks = (n + MS_BLOCK - 1) / MS_BLOCK, maxg = blocks * (MS_BLOCK / G + 1);
     s->eorder = ms_malloc(((size_t)n + 1) * sizeof *s->eorder);
     s->elabels = ms_malloc((size_t)n + 1);
@@ -472,13 +477,7 @@ static void dataset_release(ms_dataset *s)
     free(s->nz_start);
     free(s->nz_col);
     free(s->nz_val);
-    free(s->eorder);
-    free(s->elabels);
-    free(s->gb_start);
-    free(s->gr_row);
-    free(s->gr_start);
-    free(s->gr_col);
-    free(s->gr_val);
+    free_groups(s);
     memset(s, 0, sizeof *s);
 }
 

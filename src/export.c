@@ -651,7 +651,7 @@ static const char *human_cell(char *buf, size_t n, const column *col, const cell
  * the others (escape sequences, bells) as '?' (ms_printable's rule). */
 static char doc_char(char ch)
 {
-    return ch == '\n' || ch == '\r' ? ' ' : (unsigned char)ch < 0x20 || ch == 0x7f ? '?' : ch;
+    return ch == '\n' || ch == '\r' ? ' ' : ms_printable_char(ch);
 }
 
 static void md_text(FILE *f, const char *s)

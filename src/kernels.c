@@ -148,11 +148,13 @@ const char *ms_kernels_isa(void) { return MS_SIMD; }
 
 /* x / b as the references divide: when b is a power of two, x * (1/b) is the
  * same correctly rounded number (scaling by 2^-n), and a multiply costs a
- * fraction of a divide. */
-static inline vf div_by(vf x, float b, vf bv, vf inv)
+ * fraction of a divide. pow2 = is_pow2(b), worked out once per product. */
+static inline int is_pow2(float b)
 {
-    return (b > 0 && (int)b == b && ((int)b & ((int)b - 1)) == 0) ? v_mul(x, inv) : v_div(x, bv);
+    return b > 0 && (int)b == b && ((int)b & ((int)b - 1)) == 0;
 }
+
+static inline vf div_by(vf x, int pow2, vf bv, vf inv) { return pow2 ? v_mul(x, inv) : v_div(x, bv); }
 
 /* One tile: rows i0.. (mr valid of MRC; rows past mr repeat the last one, so
  * the loop has no branch) by columns j0.. (nr valid of NVC * VW, masked).
@@ -197,6 +199,7 @@ static inline __attribute__((always_inline)) void simd_tile(const int MRC, const
         }
     }
     vf dv = v_set1(div), inv = v_set1(div != 0 ? 1.0f / div : 0);
+    const int pow2 = is_pow2(div);
     const vf nlr = v_set1(nlr_s), gamma = v_set1(gamma_s);
     for (int r = 0; r < MRC; r++) {
         if (r >= mr)
@@ -206,7 +209,7 @@ static inline __attribute__((always_inline)) void simd_tile(const int MRC, const
             if (nr <= v * VW)
                 break;
             vmask m = v_mask(nr >= (v + 1) * VW ? VW : nr - v * VW);
-            vf x = div != 0 ? div_by(acc[r][v], div, dv, inv) : acc[r][v];
+            vf x = div != 0 ? div_by(acc[r][v], pow2, dv, inv) : acc[r][v];
             if (mode) {
                 float *vp = vt + (long)r * ldo + v * VW; /* V's tile, laid out as Out's */
                 if (mode == 1) {
@@ -589,7 +592,7 @@ static inline __attribute__((always_inline)) void tn_rows(const int KK, const in
                 TN_STORE(part + at, v, a[u][v]);
                 continue;
             }
-            vf x = pow2 ? v_mul(a[u][v], inv) : v_div(a[u][v], bv);
+            vf x = div_by(a[u][v], pow2, bv, inv);
             if (UPD) { /* G is the weights: update them with the gradient x */
                 vf w = TN_LOAD(G + at, v);
                 if (UPD == 1) {
@@ -634,7 +637,7 @@ static void tn_apply(float *G, float *V, const ms_sparse_f *X, const float *D, i
     int B = X->rows, P = K - 1, chunks = (B + TN_ROWS - 1) / TN_ROWS;
     uint64_t *mask = ms_calloc((size_t)P + 1, sizeof *mask);
     uint8_t *vb = ms_malloc((size_t)(P + 1) * TN_ROWS);
-    tn_out out = {G, V, NULL, 1, 1, (B & (B - 1)) == 0, v_set1(-lr), v_set1(gamma),
+    tn_out out = {G, V, NULL, 1, 1, is_pow2((float)B), v_set1(-lr), v_set1(gamma),
                   v_set1((float)B), v_set1(1.0f / (float)B)};
     if (chunks > 1) /* the chains go on from one chunk of rows to the next */
         out.part = ms_alloc_aligned((size_t)P * N * sizeof(float));

@@ -17,12 +17,13 @@ static FILE *err_stream;
 FILE *ms_error_file(void) { return err_stream ? err_stream : stderr; }
 void ms_error_stream(FILE *f) { err_stream = f; }
 
-/* Control characters (C0 and DEL) shown as '?', in place. */
+char ms_printable_char(char c) { return (unsigned char)c < 0x20 || c == 0x7f ? '?' : c; }
+
+/* Control characters shown as '?', in place. */
 static void to_printable(char *s)
 {
     for (; *s; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f)
-            *s = '?';
+        *s = ms_printable_char(*s);
 }
 
 /* One line, whatever the message holds: a path or a library's text (SQLite

@@ -4,13 +4,4 @@
 #define _GNU_SOURCE
 #include "fuzz_targets.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-    if (fuzz_manifest_one(data, size)) {
-        fprintf(stderr, "fuzz_manifest: %s\n", fuzz_why);
-        abort();
-    }
-    return 0;
-}
+FUZZ_HARNESS(manifest)

@@ -469,4 +469,17 @@ static int fuzz_db_one(const uint8_t *data, size_t size)
     return bad;
 }
 
+/* ---- the libFuzzer entry point of a harness: fuzz_<name>_one on each input,
+ * abort (libFuzzer's finding) on a broken promise. ---- */
+#define FUZZ_HARNESS(name)                                                                         \
+    int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);                                  \
+    int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)                                   \
+    {                                                                                              \
+        if (fuzz_##name##_one(data, size)) {                                                       \
+            fprintf(stderr, "fuzz_" #name ": %s\n", fuzz_why);                                     \
+            abort();                                                                               \
+        }                                                                                          \
+        return 0;                                                                                  \
+    }
+
 #endif
