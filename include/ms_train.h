@@ -102,11 +102,12 @@ void ms_trainer_evaluate(ms_trainer *t, const ms_dataset *s, int n, double *loss
  * losses (wcap doubles), the parameters and the velocity (nparams floats
  * each). `identity` is ms_hash64 of the run's configuration (its
  * config_hash), `data` the digest of the data it trains on (ms_data),
- * `build` the build's optimisation level (MS_BUILD: an -O1 sanitizer build
- * rounds differently), `checksum` the FNV-1a 64 of the whole checkpoint
+ * `build` the build's arithmetic: its optimisation level and kernel ISA
+ * ("-O3 avx512": MS_BUILD and ms_kernels_isa(); an -O1 sanitizer build or another ISA's
+ * kernels may round differently), `checksum` the FNV-1a 64 of the whole checkpoint
  * with `checksum` itself taken as 0. */
 #define MS_CK_MAGIC 0x4b43534dU /* "MSCK" */
-#define MS_CK_VERSION 3U
+#define MS_CK_VERSION 4U
 typedef struct ms_ck_header {
     uint32_t magic, version;
     uint64_t nparams;
@@ -114,7 +115,7 @@ typedef struct ms_ck_header {
     int32_t epoch, stop;
     uint64_t rng[4];
     int32_t wcap, wcount, wpos, pad;
-    char build[8]; /* NUL-padded */
+    char build[16]; /* NUL-padded */
     uint64_t identity, data, checksum;
 } ms_ck_header;
 

@@ -298,6 +298,13 @@ uint64_t ms_checkpoint_checksum(const void *blob, size_t n)
     return ms_hash64_bytes((const char *)blob + sizeof h, n - sizeof h, x);
 }
 
+/* The build's arithmetic as a checkpoint records it, e.g. "-O3 avx512". */
+static void build_id(char id[16])
+{
+    memset(id, 0, 16); /* NUL-padded: the header is checksummed whole */
+    snprintf(id, 16, "%s %s", MS_BUILD, ms_kernels_isa());
+}
+
 size_t ms_trainer_save(const ms_trainer *t, void **blob)
 {
     size_t np = t->shape.nparams;
@@ -317,7 +324,7 @@ size_t ms_trainer_save(const ms_trainer *t, void **blob)
     h.wpos = t->window.pos;
     h.identity = identity_of(&t->cfg);
     h.data = t->data->digest;
-    strncpy(h.build, MS_BUILD, sizeof h.build - 1);
+    build_id(h.build);
     memcpy(p, &h, sizeof h);
     p += sizeof h;
     memcpy(p, t->window.loss, (size_t)t->window.cap * sizeof(double));
@@ -349,11 +356,15 @@ int ms_trainer_restore(ms_trainer *t, const void *blob, size_t n, char *why, siz
         return WHY("damaged (checksum mismatch)");
     if (h.identity != identity_of(c))
         return WHY("belongs to another configuration");
+    char here[16];
+    build_id(here);
     h.build[sizeof h.build - 1] = 0;
-    if (strcmp(h.build, MS_BUILD))
-        return WHY("was made by a %.7s build, this one is %s (they round differently): resume "
-                   "with a %.7s build",
-                   h.build, MS_BUILD, h.build);
+    for (char *q = h.build; *q; q++)
+        *q = ms_printable_char(*q);
+    if (strcmp(h.build, here))
+        return WHY("was made by a '%s' build, this one is '%s' (they may round differently): "
+                   "resume with a '%s' build",
+                   h.build, here, h.build);
     if (h.data != t->data->digest)
         return WHY("was made on other data (other files or sizes): resume with the data the run "
                    "started with");

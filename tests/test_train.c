@@ -206,7 +206,15 @@ static void set_magic(ms_ck_header *h) { h->magic = 0; }
 static void set_build_o1(ms_ck_header *h)
 {
     memset(h->build, 0, sizeof h->build);
-    memcpy(h->build, "-O1", 3);
+    snprintf(h->build, sizeof h->build, "-O1 %s", ms_kernels_isa());
+}
+
+/* the same optimisation level, other kernels (an AVX2 machine's) */
+static void set_build_isa(ms_ck_header *h)
+{
+    memset(h->build, 0, sizeof h->build);
+    snprintf(h->build, sizeof h->build, "%s %s", MS_BUILD,
+             strcmp(ms_kernels_isa(), "avx2") ? "avx2" : "avx512");
 }
 
 /* Damaged or foreign checkpoints are refused with a reason, before any of
@@ -254,7 +262,8 @@ static void test_checkpoint_refused(void **state)
     expect_refused(&c, &data, blob, n, 1, set_rng_zero, "all-zero random state");
     expect_refused(&c, &data, blob, n, 1, set_window_bad, "early-stopping window");
     if (strcmp(MS_BUILD, "-O1")) /* a checkpoint of another build's arithmetic */
-        expect_refused(&c, &data, blob, n, 1, set_build_o1, "was made by a -O1 build");
+        expect_refused(&c, &data, blob, n, 1, set_build_o1, "was made by a '-O1 ");
+    expect_refused(&c, &data, blob, n, 1, set_build_isa, "round differently");
     ms_data other_data = data; /* the same run on other images */
     other_data.digest ^= 1;
     expect_refused(&c, &other_data, blob, n, 0, NULL, "was made on other data");
