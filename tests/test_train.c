@@ -240,6 +240,11 @@ static void test_checkpoint_refused(void **state)
     assert_int_equal(ms_trainer_init(&t, &c, &data, 1), 0);
     assert_int_equal(ms_trainer_restore(&t, blob, n, why, sizeof why), 0); /* the good one */
     ms_trainer_release(&t);
+    ms_ck_header h; /* the build's arithmetic is recorded: level and kernels */
+    memcpy(&h, blob, sizeof h);
+    char want[32];
+    snprintf(want, sizeof want, "%s %s", MS_BUILD, ms_kernels_isa());
+    assert_string_equal(h.build, want);
 
     expect_refused(&c, &data, blob, sizeof(ms_ck_header) - 1, 0, NULL, "truncated");
     expect_refused(&c, &data, blob, n - 1, 1, NULL, "bytes, expected");
