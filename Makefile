@@ -177,7 +177,7 @@ FUZZ_OPTS_idx := -len_control=0
 FUZZ_OPTS_checkpoint := -len_control=0
 FUZZ_OPTS_db := -len_control=0
 
-.PHONY: fuzz fuzz-toolchain
+.PHONY: fuzz fuzz-toolchain fuzz-seeds
 
 fuzz: deps fuzz-toolchain
 	@$(MAKE) --no-print-directory $(addprefix $(FUZZ_BUILD)/fuzz_,$(FUZZ_TARGETS))
@@ -231,3 +231,11 @@ $(FUZZ_BUILD)/libms.a: $(FUZZ_OBJ)
 
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_targets.h $(FUZZ_BUILD)/libms.a
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_BUILD)/libms.a -o $@ $(PKG_LIBS) -lm -lpthread
+
+# The checkpoint seeds are checkpoints of the fuzz build: rewrite them when the
+# checkpoint format changes.
+fuzz-seeds: fuzz-toolchain $(FUZZ_BUILD)/gen_checkpoint_seeds
+	./$(FUZZ_BUILD)/gen_checkpoint_seeds
+
+$(FUZZ_BUILD)/gen_checkpoint_seeds: tests/fuzz/gen_checkpoint_seeds.c tests/fuzz/fuzz_targets.h $(FUZZ_BUILD)/libms.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $< $(FUZZ_BUILD)/libms.a -o $@ $(PKG_LIBS) -lm -lpthread
