@@ -187,6 +187,7 @@ static inline __attribute__((always_inline)) void simd_tile(const int MRC, const
     /* Bm always holds NVC full vectors (product_f pads a partial strip):
      * one branch-free loop, so the accumulators stay in registers (a masked
      * variant of this loop made GCC spill all of them). */
+#pragma GCC unroll 4
     for (int t = 0; t < T; t++) {
         const float *b = Bm + (long)t * ldb;
         vf bv[NV_MAX];
