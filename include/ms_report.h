@@ -1,7 +1,6 @@
 /* ms_report: results out of a study database, as tables (export.c) and
- * figures (plot.c). Both only read the database, through the views and
- * tables of docs/schema.md, with prepared statements under ms_store_lock();
- * they report the current runs of one sweep. The formats and columns are
+ * figures (plot.c). Both read it through ms_query (the current runs of one
+ * sweep) and never see SQL. The formats and columns are
  * documented in docs/reports.md. Every function returns 0 or -1 after
  * printing one message with ms_error(). */
 #ifndef MS_REPORT_H
@@ -11,6 +10,7 @@
 #include <stdint.h>
 
 #include "ms_manifest.h"
+#include "ms_query.h"
 #include "ms_store.h"
 
 typedef enum { MS_TABLE_SUMMARY, MS_TABLE_EPOCHS, MS_TABLE_EVALS } ms_table;
@@ -20,38 +20,6 @@ typedef enum { MS_FORMAT_CSV, MS_FORMAT_MD, MS_FORMAT_LATEX, MS_FORMAT_JSON } ms
  * -1 (no message) for anything else. */
 int ms_table_parse(const char *s, ms_table *out);
 int ms_format_parse(const char *s, ms_format *out);
-
-/* Mean and sample standard deviation (n - 1) of n values; NaNs are skipped
- * (n counts the others). mean is NAN when n = 0, std is NAN when n < 2. */
-typedef struct ms_stat {
-    double mean, std;
-    int n;
-} ms_stat;
-ms_stat ms_stat_of(const double *x, int n);
-
-/* One variant of the summary table: its settings and, over its runs
- * (seeds), the statistics of each result. */
-typedef struct ms_summary_row {
-    char *variant, *task, *hidden, *activation, *init;
-    char *stop;          /* distinct stop reasons in run order, joined by '/'; a run that
-                            has not stopped shows its status (running, pending, failed) */
-    double momentum, lr;
-    int64_t params;
-    int seeds;           /* current runs of the variant */
-    ms_stat epochs;      /* epochs run */
-    ms_stat final_val_acc, best_val_acc, final_train_loss, final_val_loss, final_train_acc;
-    ms_stat train_seconds;
-} ms_summary_row;
-
-/* The sweep to report on: `name` when given (it must be in the database),
- * else the database's only sweep. *out is malloc'd (caller frees). */
-int ms_report_sweep(ms_store *st, const char *name, char **out);
-
-/* The summary of a sweep, one row per variant in the order of each
- * variant's first run (runs.id), i.e. manifest order. *rows is malloc'd:
- * free it with ms_summary_free(). */
-int ms_summary_read(ms_store *st, const char *sweep, ms_summary_row **rows, int *n);
-void ms_summary_free(ms_summary_row *rows, int n);
 
 /* A whole table of a sweep rendered in a format, as one NUL-terminated
  * malloc'd string (*len bytes without the NUL; caller frees *out). */

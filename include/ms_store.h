@@ -9,8 +9,9 @@
  *
  * One ms_store is shared by every worker thread of the process: each public
  * function takes the store's mutex, so all of them are thread-safe. Every
- * function returns 0 or -1 after printing one message with ms_error(). Only
- * store.c includes <sqlite3.h>. */
+ * function returns 0 or -1 after printing one message with ms_error(). The
+ * reads for status, export and plot are in ms_query.h; <sqlite3.h> is
+ * included by store.c, query.c and merge.c only. */
 #ifndef MS_STORE_H
 #define MS_STORE_H
 
@@ -20,7 +21,6 @@
 #include "ms_config.h"
 #include "ms_train.h"
 
-typedef struct sqlite3 sqlite3; /* same typedef as <sqlite3.h> */
 typedef struct ms_store ms_store;
 
 #define MS_STORE_SCHEMA_VERSION 1 /* PRAGMA user_version of the files we write */
@@ -42,9 +42,8 @@ int ms_store_probe(const char *path);
 void ms_store_close(ms_store *s); /* NULL is fine */
 const char *ms_store_path(const ms_store *s); /* as given to open; don't free */
 
-/* The connection, for read-only queries by export/status. Don't use it while
- * another thread may call the store: take ms_store_lock() around the use. */
-sqlite3 *ms_store_db(ms_store *s);
+/* The store's mutex, for a sequence of calls that must not interleave with
+ * another thread's (ms_query takes it around each of its reads). */
 void ms_store_lock(ms_store *s);
 void ms_store_unlock(ms_store *s);
 

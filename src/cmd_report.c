@@ -64,7 +64,7 @@ static int target_open(target *t, const char *manifest, const char *db)
     }
     if (ms_store_open(t->db, MS_STORE_READONLY, &t->st) < 0)
         return MS_EXIT_FAIL;
-    if (ms_report_sweep(t->st, t->have_m ? t->m.name : NULL, &t->sweep) < 0)
+    if (ms_query_sweep(t->st, t->have_m ? t->m.name : NULL, &t->sweep) < 0)
         return MS_EXIT_FAIL;
     return MS_EXIT_OK;
 }

@@ -4,6 +4,7 @@
 #include "ms_data.h"
 #include "ms_manifest.h"
 #include "ms_progress.h"
+#include "ms_query.h"
 #include "ms_sched.h"
 #include "ms_shard.h"
 #include "ms_store.h"
@@ -12,7 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <sqlite3.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -362,10 +363,35 @@ static char *only_db_in_dbdir(void)
     return found;
 }
 
-static const char *col_text(sqlite3_stmt *q, int i)
+/* The database's text as printable characters: it may not be ours. */
+static void print_progress(const ms_progress *p)
 {
-    const unsigned char *t = sqlite3_column_text(q, i);
-    return t ? (const char *)t : "";
+    printf("%-18s %-5s %6s  %-8s %-9s %8s  %s\n", "variant", "task", "seed", "status", "epochs",
+           "val acc", "note");
+    for (int i = 0; i < p->nruns; i++) {
+        const ms_run_progress *r = &p->runs[i];
+        char acc[32] = "-";
+        if (!isnan(r->last_val_acc))
+            snprintf(acc, sizeof acc, "%.2f%%", 100 * r->last_val_acc);
+        const char *in[6] = {r->variant, r->task, r->status, r->epochs, r->stop_reason, r->error};
+        char *t[6];
+        for (int k = 0; k < 6; k++)
+            t[k] = ms_printable(in[k]);
+        printf("%-18s %-5s %6lld  %-8s %-9s %8s  %s%s%s\n", t[0], t[1], (long long)r->seed, t[2],
+               t[3], acc, t[4], *t[5] ? ": " : "", t[5]);
+        for (int k = 0; k < 6; k++)
+            free(t[k]);
+    }
+    for (int i = 0; i < p->nsweeps; i++) {
+        const ms_sweep_progress *w = &p->sweeps[i];
+        char *name = ms_printable(w->sweep);
+        printf("sweep '%s': %lld/%lld runs done (%lld running, %lld pending, %lld failed), "
+               "%lld/%lld epochs, %.1f s of training\n",
+               name, (long long)w->done, (long long)w->runs, (long long)w->running,
+               (long long)w->pending, (long long)w->failed, (long long)w->epochs_done,
+               (long long)w->epochs_total, w->train_seconds);
+        free(name);
+    }
 }
 
 static const char status_usage[] =
@@ -415,68 +441,12 @@ int cmd_status(int argc, char **argv)
         free(path);
         return MS_EXIT_FAIL;
     }
-    sqlite3 *h = ms_store_db(st);
-    sqlite3_stmt *q = NULL;
-    int rc = MS_EXIT_OK;
-    ms_store_lock(st);
-    if (sqlite3_prepare_v2(h,
-                           "SELECT variant, task, seed, status, epochs, last_val_acc, "
-                           "coalesce(stop_reason, ''), coalesce(error, '') "
-                           "FROM run_progress ORDER BY sweep, run_id",
-                           -1, &q, NULL) != SQLITE_OK) {
-        rc = MS_EXIT_FAIL;
-        ms_error("cannot read '%s': %s", path, sqlite3_errmsg(h));
-        goto out;
-    }
-    printf("%-18s %-5s %6s  %-8s %-9s %8s  %s\n", "variant", "task", "seed", "status", "epochs",
-           "val acc", "note");
-    int step;
-    while ((step = sqlite3_step(q)) == SQLITE_ROW) {
-        char acc[32] = "-";
-        if (sqlite3_column_type(q, 5) != SQLITE_NULL)
-            snprintf(acc, sizeof acc, "%.2f%%", 100 * sqlite3_column_double(q, 5));
-        /* the database's text as printable characters: it may not be ours */
-        char *t[8];
-        for (int i = 0; i < 8; i++)
-            t[i] = i == 2 || i == 5 ? NULL : ms_printable(col_text(q, i));
-        printf("%-18s %-5s %6lld  %-8s %-9s %8s  %s%s%s\n", t[0], t[1],
-               (long long)sqlite3_column_int64(q, 2), t[3], t[4], acc, t[6], *t[7] ? ": " : "",
-               t[7]);
-        for (int i = 0; i < 8; i++)
-            free(t[i]);
-    }
-    if (step != SQLITE_DONE) { /* a read that stops early is an error, not the end */
-        rc = MS_EXIT_FAIL;
-        ms_error("cannot read '%s': %s", path, sqlite3_errmsg(h));
-        goto out;
-    }
-    sqlite3_finalize(q);
-    q = NULL;
-    if (sqlite3_prepare_v2(h,
-                           "SELECT sweep, runs, done, running, pending, failed, epochs_done, "
-                           "epochs_total, train_seconds FROM sweep_status ORDER BY sweep",
-                           -1, &q, NULL) != SQLITE_OK) {
-        rc = MS_EXIT_FAIL;
-        ms_error("cannot read '%s': %s", path, sqlite3_errmsg(h));
-        goto out;
-    }
-    while ((step = sqlite3_step(q)) == SQLITE_ROW) {
-        char *name = ms_printable(col_text(q, 0));
-        printf("sweep '%s': %lld/%lld runs done (%lld running, %lld pending, %lld failed), "
-               "%lld/%lld epochs, %.1f s of training\n",
-               name, sqlite3_column_int64(q, 2), sqlite3_column_int64(q, 1),
-               sqlite3_column_int64(q, 3), sqlite3_column_int64(q, 4), sqlite3_column_int64(q, 5),
-               sqlite3_column_int64(q, 6), sqlite3_column_int64(q, 7), sqlite3_column_double(q, 8));
-        free(name);
-    }
-    if (step != SQLITE_DONE) {
-        rc = MS_EXIT_FAIL;
-        ms_error("cannot read '%s': %s", path, sqlite3_errmsg(h));
-    }
-out:
-    sqlite3_finalize(q);
-    ms_store_unlock(st);
+    ms_progress p;
+    int rc = ms_query_progress(st, &p) < 0 ? MS_EXIT_FAIL : MS_EXIT_OK;
     ms_store_close(st);
     free(path);
+    if (rc == MS_EXIT_OK)
+        print_progress(&p);
+    ms_progress_release(&p);
     return rc;
 }

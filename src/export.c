@@ -8,10 +8,10 @@
  * decimals, losses with four significant digits, "mean ± std"). */
 #define _POSIX_C_SOURCE 200809L
 #include "ms_report.h"
+#include "ms_query.h"
 #include "ms_util.h"
 
 #include <math.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,221 +39,6 @@ int ms_format_parse(const char *s, ms_format *out)
             return 0;
         }
     return -1;
-}
-
-/* ---- statistics ---- */
-
-ms_stat ms_stat_of(const double *x, int n)
-{
-    ms_stat s = {NAN, NAN, 0};
-    double sum = 0;
-    for (int i = 0; i < n; i++)
-        if (!isnan(x[i])) {
-            sum += x[i];
-            s.n++;
-        }
-    if (s.n == 0)
-        return s;
-    s.mean = sum / s.n;
-    if (s.n < 2)
-        return s;
-    double ss = 0; /* two passes: no cancellation */
-    for (int i = 0; i < n; i++)
-        if (!isnan(x[i]))
-            ss += (x[i] - s.mean) * (x[i] - s.mean);
-    s.std = sqrt(ss / (s.n - 1));
-    return s;
-}
-
-/* ---- reading ---- */
-
-static int db_fail(ms_store *st, const char *what)
-{
-    return ms_error("cannot read '%s': %s: %s", ms_store_path(st), what,
-                    sqlite3_errmsg(ms_store_db(st)));
-}
-
-static char *col_dup(sqlite3_stmt *q, int i)
-{
-    const unsigned char *t = sqlite3_column_text(q, i);
-    return ms_strdup(t ? (const char *)t : "");
-}
-
-static double col_real(sqlite3_stmt *q, int i)
-{
-    return sqlite3_column_type(q, i) == SQLITE_NULL ? NAN : sqlite3_column_double(q, i);
-}
-
-int ms_report_sweep(ms_store *st, const char *name, char **out)
-{
-    sqlite3 *db = ms_store_db(st);
-    sqlite3_stmt *q = NULL;
-    int rc = -1, n = 0;
-    char *first = NULL, *second = NULL;
-    *out = NULL;
-    ms_store_lock(st);
-    if (sqlite3_prepare_v2(db, "SELECT name FROM sweeps WHERE ?1 IS NULL OR name = ?1 ORDER BY id",
-                           -1, &q, NULL) != SQLITE_OK) {
-        db_fail(st, "sweeps");
-        goto out;
-    }
-    if (name)
-        sqlite3_bind_text(q, 1, name, -1, SQLITE_TRANSIENT);
-    int s;
-    while ((s = sqlite3_step(q)) == SQLITE_ROW) {
-        if (n == 0)
-            first = col_dup(q, 0);
-        else if (n == 1)
-            second = col_dup(q, 0);
-        n++;
-    }
-    if (s != SQLITE_DONE) {
-        db_fail(st, "sweeps");
-        goto out;
-    }
-    if (n == 0 && name)
-        ms_error("no sweep '%s' in '%s'", name, ms_store_path(st));
-    else if (n == 0)
-        ms_error("'%s' holds no sweep yet", ms_store_path(st));
-    else if (n > 1)
-        ms_error("'%s' holds several sweeps ('%s', '%s'%s): give the manifest", ms_store_path(st),
-                 first, second, n > 2 ? ", ..." : "");
-    else {
-        *out = first;
-        first = NULL;
-        rc = 0;
-    }
-out:
-    sqlite3_finalize(q);
-    ms_store_unlock(st);
-    free(first);
-    free(second);
-    return rc;
-}
-
-/* Variants in the order of their first current run: the manifest's order. */
-static const char summary_sql[] =
-    "SELECT variant, task, hidden, activation, init, momentum, lr, params, epochs_done,"
-    " coalesce(stop_reason, status), final_val_acc, best_val_acc, final_train_loss,"
-    " final_val_loss, final_train_acc, train_seconds"
-    " FROM run_summary WHERE sweep = ?1"
-    " ORDER BY (SELECT min(r2.id) FROM runs r2 JOIN sweeps s2 ON s2.id = r2.sweep_id"
-    " WHERE s2.name = ?1 AND r2.current = 1 AND r2.variant = run_summary.variant), run_id";
-
-enum { S_METRICS = 7 }; /* epochs, 5 results, train_seconds */
-
-void ms_summary_free(ms_summary_row *rows, int n)
-{
-    for (int i = 0; rows && i < n; i++) {
-        free(rows[i].variant);
-        free(rows[i].task);
-        free(rows[i].hidden);
-        free(rows[i].activation);
-        free(rows[i].init);
-        free(rows[i].stop);
-    }
-    free(rows);
-}
-
-/* Append a stop reason to a '/'-joined list unless it is there already. */
-static char *add_reason(char *list, const char *r)
-{
-    size_t n = strlen(list), k = strlen(r);
-    for (const char *p = list; *p;) {
-        size_t m = strcspn(p, "/");
-        if (m == k && !strncmp(p, r, k))
-            return list;
-        p += m + (p[m] == '/');
-    }
-    list = ms_realloc(list, n + k + 2);
-    if (n)
-        list[n++] = '/';
-    memcpy(list + n, r, k + 1);
-    return list;
-}
-
-static void finish_row(ms_summary_row *r, double *const *vals, int nruns)
-{
-    ms_stat *dst[S_METRICS] = {&r->epochs,         &r->final_val_acc,  &r->best_val_acc,
-                               &r->final_train_loss, &r->final_val_loss, &r->final_train_acc,
-                               &r->train_seconds};
-    for (int k = 0; k < S_METRICS; k++)
-        *dst[k] = ms_stat_of(vals[k], nruns);
-    r->seeds = nruns;
-}
-
-int ms_summary_read(ms_store *st, const char *sweep, ms_summary_row **rows_out, int *n_out)
-{
-    sqlite3 *db = ms_store_db(st);
-    sqlite3_stmt *q = NULL;
-    ms_summary_row *rows = NULL;
-    int n = 0, cap = 0, nruns = 0, vcap = 0, rc = -1;
-    double *vals[S_METRICS] = {0};
-    *rows_out = NULL;
-    *n_out = 0;
-    ms_store_lock(st);
-    if (sqlite3_prepare_v2(db, summary_sql, -1, &q, NULL) != SQLITE_OK) {
-        db_fail(st, "run_summary");
-        goto out;
-    }
-    sqlite3_bind_text(q, 1, sweep, -1, SQLITE_TRANSIENT);
-    int s;
-    while ((s = sqlite3_step(q)) == SQLITE_ROW) {
-        const char *variant = (const char *)sqlite3_column_text(q, 0);
-        if (!variant)
-            variant = "";
-        if (n == 0 || strcmp(rows[n - 1].variant, variant)) {
-            if (n)
-                finish_row(&rows[n - 1], vals, nruns);
-            if (n == cap)
-                rows = ms_realloc(rows, (size_t)(cap = cap ? 2 * cap : 16) * sizeof *rows);
-            ms_summary_row *r = &rows[n++];
-            memset(r, 0, sizeof *r);
-            r->variant = ms_strdup(variant);
-            r->task = col_dup(q, 1);
-            r->hidden = col_dup(q, 2);
-            r->activation = col_dup(q, 3);
-            r->init = col_dup(q, 4);
-            r->momentum = col_real(q, 5);
-            r->lr = col_real(q, 6);
-            r->params = sqlite3_column_int64(q, 7);
-            r->stop = ms_strdup("");
-            nruns = 0;
-        }
-        ms_summary_row *r = &rows[n - 1];
-        const unsigned char *reason = sqlite3_column_text(q, 9);
-        r->stop = add_reason(r->stop, reason ? (const char *)reason : "");
-        if (nruns == vcap) {
-            vcap = vcap ? 2 * vcap : 8;
-            for (int k = 0; k < S_METRICS; k++)
-                vals[k] = ms_realloc(vals[k], (size_t)vcap * sizeof *vals[k]);
-        }
-        vals[0][nruns] = (double)sqlite3_column_int64(q, 8);
-        for (int k = 1; k < S_METRICS; k++)
-            vals[k][nruns] = col_real(q, 9 + k);
-        nruns++;
-    }
-    if (s != SQLITE_DONE) {
-        db_fail(st, "run_summary");
-        goto out;
-    }
-    if (n)
-        finish_row(&rows[n - 1], vals, nruns);
-    *rows_out = rows;
-    *n_out = n;
-    rows = NULL;
-    rc = 0;
-out:
-    sqlite3_finalize(q);
-    ms_store_unlock(st);
-    if (rows) {
-        if (n)
-            finish_row(&rows[n - 1], vals, nruns); /* so every field is defined */
-        ms_summary_free(rows, n);
-    }
-    for (int k = 0; k < S_METRICS; k++)
-        free(vals[k]);
-    return rc;
 }
 
 /* ---- the generic table ---- */
@@ -386,60 +171,27 @@ static int read_summary(ms_store *st, const char *sweep, table *t)
     return 0;
 }
 
-static const char epochs_sql[] =
-    "SELECT r.variant, r.seed, e.epoch, e.step, e.train_loss, e.train_acc, e.val_loss, e.val_acc,"
-    " e.seconds FROM epochs e JOIN runs r ON r.id = e.run_id JOIN sweeps s ON s.id = r.sweep_id"
-    " WHERE s.name = ?1 AND r.current = 1"
-    " ORDER BY (SELECT min(r2.id) FROM runs r2 WHERE r2.sweep_id = r.sweep_id AND r2.current = 1"
-    " AND r2.variant = r.variant), r.id, e.epoch";
-
-static const char evals_sql[] =
-    "SELECT r.variant, r.seed, v.step, v.epoch, v.batch_loss, v.train_loss, v.train_acc,"
-    " v.val_loss, v.val_acc FROM evals v JOIN runs r ON r.id = v.run_id"
-    " JOIN sweeps s ON s.id = r.sweep_id"
-    " WHERE s.name = ?1 AND r.current = 1"
-    " ORDER BY (SELECT min(r2.id) FROM runs r2 WHERE r2.sweep_id = r.sweep_id AND r2.current = 1"
-    " AND r2.variant = r.variant), r.id, v.step";
-
 /* The long tables: every column after the seed is an integer or a real, in
- * the order of the column list. */
+ * the order of the column list (ms_query_long's). */
 static int read_long(ms_store *st, const char *sweep, ms_table which, table *t)
 {
-    sqlite3 *db = ms_store_db(st);
-    sqlite3_stmt *q = NULL;
-    int rc = -1, s;
-    const char *sql = which == MS_TABLE_EPOCHS ? epochs_sql : evals_sql;
-    const char *name = which == MS_TABLE_EPOCHS ? "epochs" : "evals";
-    t->cols = which == MS_TABLE_EPOCHS ? epochs_cols : evals_cols;
-    t->ncols = which == MS_TABLE_EPOCHS ? NCOLS(epochs_cols) : NCOLS(evals_cols);
-    ms_store_lock(st);
-    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) {
-        db_fail(st, name);
-        goto out;
-    }
-    sqlite3_bind_text(q, 1, sweep, -1, SQLITE_TRANSIENT);
-    while ((s = sqlite3_step(q)) == SQLITE_ROW) {
+    ms_qtable q;
+    int epochs = which == MS_TABLE_EPOCHS;
+    if (ms_query_long(st, sweep, epochs ? MS_QUERY_EPOCHS : MS_QUERY_EVALS, &q) < 0)
+        return -1;
+    t->cols = epochs ? epochs_cols : evals_cols;
+    t->ncols = epochs ? NCOLS(epochs_cols) : NCOLS(evals_cols);
+    for (int r = 0; r < q.nrows; r++) {
+        const ms_qcell *in = &q.cells[(size_t)r * MS_QUERY_LONG_COLS];
         cell *c = new_row(t);
-        const unsigned char *v = sqlite3_column_text(q, 0);
-        c[0] = text_cell(v ? (const char *)v : "");
+        c[0] = text_cell(in[0].s);
         for (int k = 1; k < t->ncols; k++) {
-            if (t->cols[k].type == T_REAL)
-                c[k] = real_cell(col_real(q, k));
-            else
-                c[k] = int_cell(sqlite3_column_int64(q, k));
-            if (sqlite3_column_type(q, k) == SQLITE_NULL)
-                c[k].null = 1;
+            c[k] = t->cols[k].type == T_REAL ? real_cell(in[k].x) : int_cell(in[k].i);
+            c[k].null = in[k].null;
         }
     }
-    if (s != SQLITE_DONE) {
-        db_fail(st, name);
-        goto out;
-    }
-    rc = 0;
-out:
-    sqlite3_finalize(q);
-    ms_store_unlock(st);
-    return rc;
+    ms_qtable_release(&q);
+    return 0;
 }
 
 /* ---- machine formats: full precision ---- */

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "sql_util.h" /* after <sqlite3.h> */
+#include "store_db.h"
 
 #define NOW "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
 
@@ -245,7 +246,7 @@ static int open_shard(shard *s, const char *out)
         return ms_error("'%s' is the output database: it cannot be merged into itself", s->path);
     if (ms_store_open(s->path, MS_STORE_READONLY, &s->st) < 0)
         return -1;
-    s->db = ms_store_db(s->st);
+    s->db = ms_store_handle(s->st);
     for (int i = 0; i < S_N; i++)
         if (sqlite3_prepare_v2(s->db, s_sql[i], -1, &s->q[i], NULL) != SQLITE_OK)
             return shard_error(s, "cannot read the shard");
@@ -733,7 +734,7 @@ int ms_merge(const char *out, const char *const *shards, int nshards, ms_merge_s
     created = access(out, F_OK) != 0;
     if (ms_store_open(out, MS_STORE_CREATE, &g.st) < 0)
         goto out;
-    g.db = ms_store_db(g.st);
+    g.db = ms_store_handle(g.st);
     ms_store_lock(g.st);
     if (prepare_out(&g))
         goto unlock;

@@ -15,7 +15,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,40 +51,16 @@ int ms_plot_find_gnuplot(char **path)
 
 int ms_report_manifest(ms_store *st, const char *sweep, ms_manifest *m)
 {
-    sqlite3 *db = ms_store_db(st);
-    sqlite3_stmt *q = NULL;
-    char *path = NULL, *text = NULL;
-    size_t len = 0;
+    char *path, *text;
+    size_t len;
     int rc = -1;
     memset(m, 0, sizeof *m);
-    ms_store_lock(st);
-    if (sqlite3_prepare_v2(db, "SELECT manifest_path, manifest FROM sweeps WHERE name = ?1", -1, &q,
-                           NULL) != SQLITE_OK) {
-        ms_error("cannot read '%s': %s", ms_store_path(st), sqlite3_errmsg(db));
-        goto out;
-    }
-    sqlite3_bind_text(q, 1, sweep, -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 1) != SQLITE_NULL) {
-        const unsigned char *p = sqlite3_column_text(q, 0);
-        path = ms_strdup(p ? (const char *)p : "manifest");
-        len = (size_t)sqlite3_column_bytes(q, 1);
-        text = ms_malloc(len + 1);
-        memcpy(text, sqlite3_column_text(q, 1), len);
-        text[len] = '\0';
-    }
-    sqlite3_finalize(q);
-    q = NULL;
-    ms_store_unlock(st);
-    if (!text || !len) {
+    if (ms_query_manifest(st, sweep, &path, &text, &len) < 0)
+        return -1;
+    if (!text || !len)
         ms_error("'%s' holds no manifest for sweep '%s': give the manifest", ms_store_path(st), sweep);
-        goto done;
-    }
-    rc = ms_manifest_parse(path, text, len, m, 0);
-    goto done;
-out:
-    sqlite3_finalize(q);
-    ms_store_unlock(st);
-done:
+    else
+        rc = ms_manifest_parse(path, text, len, m, 0);
     free(path);
     free(text);
     return rc;
@@ -128,69 +103,35 @@ static int cmp_sample(const void *a, const void *b)
     return x->x < y->x ? -1 : x->x > y->x;
 }
 
-static const char runs_sql[] =
-    "SELECT r.id, coalesce(json_extract(r.config, '$.train'), 0), r.batch"
-    " FROM runs r JOIN sweeps s ON s.id = r.sweep_id"
-    " WHERE s.name = ?1 AND r.variant = ?2 AND r.current = 1 ORDER BY r.id";
-/* Columns 1.. in ms_metric order. */
-static const char evals_sql[] =
-    "SELECT step, batch_loss, train_loss, val_loss, train_acc, val_acc FROM evals"
-    " WHERE run_id = ?1 ORDER BY step";
-
 static int read_curves(ms_store *st, const char *sweep, const char *variant, int x_epoch, curves *c)
 {
-    sqlite3 *db = ms_store_db(st);
-    sqlite3_stmt *qr = NULL, *qe = NULL;
-    sample *s = NULL;
-    size_t n = 0, cap = 0;
-    int rc = -1, step;
+    ms_query_run *runs;
+    int nruns;
     memset(c, 0, sizeof *c);
     c->variant = variant;
-    ms_store_lock(st);
-    if (sqlite3_prepare_v2(db, runs_sql, -1, &qr, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db, evals_sql, -1, &qe, NULL) != SQLITE_OK) {
-        ms_error("cannot read '%s': %s", ms_store_path(st), sqlite3_errmsg(db));
-        goto out;
-    }
-    sqlite3_bind_text(qr, 1, sweep, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(qr, 2, variant, -1, SQLITE_TRANSIENT);
-    while ((step = sqlite3_step(qr)) == SQLITE_ROW) {
-        int64_t run = sqlite3_column_int64(qr, 0), train = sqlite3_column_int64(qr, 1);
-        int64_t batch = sqlite3_column_int64(qr, 2);
-        double spe = batch > 0 ? (double)(train / batch) : 0; /* the last partial batch is dropped */
-        size_t before = n;
-        sqlite3_bind_int64(qe, 1, run);
-        while ((step = sqlite3_step(qe)) == SQLITE_ROW) {
-            if (n == cap)
-                s = ms_realloc(s, (cap = cap ? 2 * cap : 256) * sizeof *s);
+    if (ms_query_curves(st, sweep, variant, &runs, &nruns) < 0)
+        return -1;
+    size_t n = 0;
+    for (int r = 0; r < nruns; r++)
+        n += (size_t)runs[r].n;
+    sample *s = n ? ms_malloc(n * sizeof *s) : NULL;
+    n = 0;
+    for (int r = 0; r < nruns; r++) {
+        const ms_query_run *q = &runs[r];
+        /* the last partial batch is dropped */
+        double spe = q->batch > 0 ? (double)(q->train / q->batch) : 0;
+        for (int i = 0; i < q->n; i++) {
             sample *p = &s[n++];
-            p->step = sqlite3_column_int64(qe, 0);
+            p->step = q->evals[i].step;
             /* epochs of training done when the validation ran */
             p->x = x_epoch && spe > 0 ? (double)(p->step + 1) / spe : (double)p->step;
-            for (int m = 0; m < MS_METRIC_N; m++) { /* accuracy in % */
-                double scale = ms_metric_is_acc((ms_metric)m) ? 100 : 1;
-                p->v[m] = sqlite3_column_type(qe, 1 + m) == SQLITE_NULL
-                              ? NAN
-                              : sqlite3_column_double(qe, 1 + m) * scale;
-            }
+            for (int m = 0; m < MS_METRIC_N; m++) /* accuracy in % */
+                p->v[m] = q->evals[i].v[m] * (ms_metric_is_acc((ms_metric)m) ? 100 : 1);
         }
-        sqlite3_reset(qe);
-        if (step != SQLITE_DONE) {
-            ms_error("cannot read '%s': %s", ms_store_path(st), sqlite3_errmsg(db));
-            goto out;
-        }
-        c->nseeds += n > before;
+        c->nseeds += q->n > 0;
     }
-    if (step != SQLITE_DONE) {
-        ms_error("cannot read '%s': %s", ms_store_path(st), sqlite3_errmsg(db));
-        goto out;
-    }
-    rc = 0;
-out:
-    sqlite3_finalize(qr);
-    sqlite3_finalize(qe);
-    ms_store_unlock(st);
-    if (rc == 0 && n) {
+    ms_query_runs_free(runs, nruns);
+    if (n) {
         /* Seeds of a variant validate at the same steps: group equal x. */
         qsort(s, n, sizeof *s, cmp_sample);
         c->x = ms_malloc(n * sizeof *c->x);
@@ -231,9 +172,7 @@ out:
         }
     }
     free(s);
-    if (rc)
-        curves_release(c);
-    return rc;
+    return 0;
 }
 
 static int has_metric(const curves *c, int m)

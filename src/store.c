@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "sql_util.h" /* after <sqlite3.h> */
+#include "store_db.h"
 
 /* ---- schema ---- */
 
@@ -626,7 +627,7 @@ void ms_store_close(ms_store *s)
 }
 
 const char *ms_store_path(const ms_store *s) { return s->path; }
-sqlite3 *ms_store_db(ms_store *s) { return s->db; }
+sqlite3 *ms_store_handle(ms_store *s) { return s->db; }
 void ms_store_lock(ms_store *s) { pthread_mutex_lock(&s->mu); }
 void ms_store_unlock(ms_store *s) { pthread_mutex_unlock(&s->mu); }
 

@@ -189,12 +189,12 @@ static void test_summary(void **state)
 
     /* The sweep: by name, or the only one. */
     char *name;
-    assert_int_equal(ms_report_sweep(s, NULL, &name), 0);
+    assert_int_equal(ms_query_sweep(s, NULL, &name), 0);
     assert_string_equal(name, "study");
     free(name);
     ms_capture c;
     ms_capture_start(&c);
-    assert_int_equal(ms_report_sweep(s, "other", &name), -1);
+    assert_int_equal(ms_query_sweep(s, "other", &name), -1);
     char *msg = ms_capture_end(&c);
     char want[512];
     snprintf(want, sizeof want, "mlpsweep: no sweep 'other' in '%s'\n", d.path);

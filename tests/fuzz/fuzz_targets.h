@@ -448,7 +448,7 @@ static int fuzz_db_one(const uint8_t *data, size_t size)
                 free(out);
             }
         char *name = NULL;
-        if (ms_report_sweep(st, NULL, &name) == 0) {
+        if (ms_query_sweep(st, NULL, &name) == 0) {
             ms_summary_row *rows = NULL;
             int n = 0;
             if (ms_summary_read(st, name, &rows, &n) == 0)

@@ -1,0 +1,112 @@
+/* ms_query: what `status`, `export`, `plot` and `report` read from a study
+ * database, returned as plain structs. With store.c (the writer) and merge.c,
+ * query.c is one of the three modules that speak SQL: the others never see a
+ * statement or <sqlite3.h>. Every read runs under ms_store_lock(), checks
+ * each step's result (a read that stops early is an error, never a shorter
+ * answer) and reports the current runs of one sweep through the views and
+ * tables of docs/schema.md. Every function returns 0, or -1 after one
+ * message with ms_error() naming the database. */
+#ifndef MS_QUERY_H
+#define MS_QUERY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ms_manifest.h" /* ms_metric */
+#include "ms_store.h"
+
+/* The sweep to report on: `name` when given (it must be in the database),
+ * else the database's only sweep. *out is malloc'd (caller frees). */
+int ms_query_sweep(ms_store *st, const char *name, char **out);
+
+/* The manifest the sweep last ran with (sweeps.manifest) and the path it was
+ * read from, both malloc'd; *text is NULL when none was recorded. */
+int ms_query_manifest(ms_store *st, const char *sweep, char **path, char **text, size_t *len);
+
+/* Mean and sample standard deviation (n - 1) of n values; NaNs are skipped
+ * (n counts the others). mean is NAN when n = 0, std is NAN when n < 2. */
+typedef struct ms_stat {
+    double mean, std;
+    int n;
+} ms_stat;
+ms_stat ms_stat_of(const double *x, int n);
+
+/* One variant of the summary table: its settings and, over its runs
+ * (seeds), the statistics of each result. */
+typedef struct ms_summary_row {
+    char *variant, *task, *hidden, *activation, *init;
+    char *stop;          /* distinct stop reasons in run order, joined by '/'; a run that
+                            has not stopped shows its status (running, pending, failed) */
+    double momentum, lr;
+    int64_t params;
+    int seeds;           /* current runs of the variant */
+    ms_stat epochs;      /* epochs run */
+    ms_stat final_val_acc, best_val_acc, final_train_loss, final_val_loss, final_train_acc;
+    ms_stat train_seconds;
+} ms_summary_row;
+
+/* The summary of a sweep, one row per variant in the order of each
+ * variant's first run (runs.id), i.e. manifest order. *rows is malloc'd:
+ * free it with ms_summary_free(). */
+int ms_summary_read(ms_store *st, const char *sweep, ms_summary_row **rows, int *n);
+void ms_summary_free(ms_summary_row *rows, int n);
+
+/* A long table of a sweep's current runs, in variant (manifest) order, then
+ * run, then epoch or step. Column 0 is the variant (text); the others hold
+ * each value both as an integer and as a real, `null` when SQL NULL.
+ *   epochs: variant, seed, epoch, step, train_loss, train_acc, val_loss,
+ *           val_acc, seconds
+ *   evals:  variant, seed, step, epoch, batch_loss, train_loss, train_acc,
+ *           val_loss, val_acc */
+typedef enum { MS_QUERY_EPOCHS, MS_QUERY_EVALS } ms_query_long_table;
+enum { MS_QUERY_LONG_COLS = 9 };
+typedef struct ms_qcell {
+    int null;
+    int64_t i;
+    double x;
+    char *s; /* column 0 only */
+} ms_qcell;
+typedef struct ms_qtable {
+    int nrows;
+    ms_qcell *cells; /* nrows x MS_QUERY_LONG_COLS, row-major */
+} ms_qtable;
+int ms_query_long(ms_store *st, const char *sweep, ms_query_long_table which, ms_qtable *out);
+void ms_qtable_release(ms_qtable *t);
+
+/* The validations of one variant's current runs (one per seed), for the
+ * figures: each run's training-set size and batch (its steps per epoch), and
+ * its evals in step order, metrics in ms_metric order (NAN for NULL). */
+typedef struct ms_query_eval {
+    int64_t step;
+    double v[MS_METRIC_N];
+} ms_query_eval;
+typedef struct ms_query_run {
+    int64_t train, batch;
+    int n;
+    ms_query_eval *evals;
+} ms_query_run;
+int ms_query_curves(ms_store *st, const char *sweep, const char *variant, ms_query_run **runs,
+                    int *n);
+void ms_query_runs_free(ms_query_run *runs, int n);
+
+/* What `status` shows: each current run (run_progress), then each sweep
+ * (sweep_status). Text fields are the database's, as stored. */
+typedef struct ms_run_progress {
+    char *variant, *task, *status, *epochs, *stop_reason, *error;
+    int64_t seed;
+    double last_val_acc; /* NAN: no epoch yet */
+} ms_run_progress;
+typedef struct ms_sweep_progress {
+    char *sweep;
+    int64_t runs, done, running, pending, failed, epochs_done, epochs_total;
+    double train_seconds;
+} ms_sweep_progress;
+typedef struct ms_progress {
+    int nruns, nsweeps;
+    ms_run_progress *runs;
+    ms_sweep_progress *sweeps;
+} ms_progress;
+int ms_query_progress(ms_store *st, ms_progress *out);
+void ms_progress_release(ms_progress *p);
+
+#endif

@@ -1,0 +1,495 @@
+/* ms_query: the reads of a study database for status, export, plot and
+ * report, as plain structs (ms_query.h). One of the three modules that
+ * include <sqlite3.h> (with store.c and merge.c). */
+#define _POSIX_C_SOURCE 200809L
+#include "ms_query.h"
+#include "ms_util.h"
+
+#include <math.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_db.h" /* after <sqlite3.h> */
+
+/* ---- statistics ---- */
+
+ms_stat ms_stat_of(const double *x, int n)
+{
+    ms_stat s = {NAN, NAN, 0};
+    double sum = 0;
+    for (int i = 0; i < n; i++)
+        if (!isnan(x[i])) {
+            sum += x[i];
+            s.n++;
+        }
+    if (s.n == 0)
+        return s;
+    s.mean = sum / s.n;
+    if (s.n < 2)
+        return s;
+    double ss = 0; /* two passes: no cancellation */
+    for (int i = 0; i < n; i++)
+        if (!isnan(x[i]))
+            ss += (x[i] - s.mean) * (x[i] - s.mean);
+    s.std = sqrt(ss / (s.n - 1));
+    return s;
+}
+
+/* ---- helpers ---- */
+
+static int db_fail(ms_store *st, const char *what)
+{
+    return ms_error("cannot read '%s': %s: %s", ms_store_path(st), what,
+                    sqlite3_errmsg(ms_store_handle(st)));
+}
+
+static char *col_dup(sqlite3_stmt *q, int i)
+{
+    const unsigned char *t = sqlite3_column_text(q, i);
+    return ms_strdup(t ? (const char *)t : "");
+}
+
+static double col_real(sqlite3_stmt *q, int i)
+{
+    return sqlite3_column_type(q, i) == SQLITE_NULL ? NAN : sqlite3_column_double(q, i);
+}
+
+int ms_query_sweep(ms_store *st, const char *name, char **out)
+{
+    sqlite3 *db = ms_store_handle(st);
+    sqlite3_stmt *q = NULL;
+    int rc = -1, n = 0;
+    char *first = NULL, *second = NULL;
+    *out = NULL;
+    ms_store_lock(st);
+    if (sqlite3_prepare_v2(db, "SELECT name FROM sweeps WHERE ?1 IS NULL OR name = ?1 ORDER BY id",
+                           -1, &q, NULL) != SQLITE_OK) {
+        db_fail(st, "sweeps");
+        goto out;
+    }
+    if (name)
+        sqlite3_bind_text(q, 1, name, -1, SQLITE_TRANSIENT);
+    int s;
+    while ((s = sqlite3_step(q)) == SQLITE_ROW) {
+        if (n == 0)
+            first = col_dup(q, 0);
+        else if (n == 1)
+            second = col_dup(q, 0);
+        n++;
+    }
+    if (s != SQLITE_DONE) {
+        db_fail(st, "sweeps");
+        goto out;
+    }
+    if (n == 0 && name)
+        ms_error("no sweep '%s' in '%s'", name, ms_store_path(st));
+    else if (n == 0)
+        ms_error("'%s' holds no sweep yet", ms_store_path(st));
+    else if (n > 1)
+        ms_error("'%s' holds several sweeps ('%s', '%s'%s): give the manifest", ms_store_path(st),
+                 first, second, n > 2 ? ", ..." : "");
+    else {
+        *out = first;
+        first = NULL;
+        rc = 0;
+    }
+out:
+    sqlite3_finalize(q);
+    ms_store_unlock(st);
+    free(first);
+    free(second);
+    return rc;
+}
+
+/* ---- the manifest ---- */
+
+int ms_query_manifest(ms_store *st, const char *sweep, char **path, char **text, size_t *len)
+{
+    sqlite3 *db = ms_store_handle(st);
+    sqlite3_stmt *q = NULL;
+    int rc = -1, s;
+    *path = *text = NULL;
+    *len = 0;
+    ms_store_lock(st);
+    if (sqlite3_prepare_v2(db, "SELECT manifest_path, manifest FROM sweeps WHERE name = ?1", -1, &q,
+                           NULL) != SQLITE_OK) {
+        db_fail(st, "sweeps");
+        goto out;
+    }
+    sqlite3_bind_text(q, 1, sweep, -1, SQLITE_TRANSIENT);
+    if ((s = sqlite3_step(q)) == SQLITE_ROW && sqlite3_column_type(q, 1) != SQLITE_NULL) {
+        const unsigned char *p = sqlite3_column_text(q, 0);
+        *path = ms_strdup(p ? (const char *)p : "manifest");
+        const unsigned char *t = sqlite3_column_text(q, 1);
+        *len = (size_t)sqlite3_column_bytes(q, 1);
+        *text = ms_malloc(*len + 1);
+        if (*len)
+            memcpy(*text, t, *len);
+        (*text)[*len] = '\0';
+    } else if (s != SQLITE_ROW && s != SQLITE_DONE) {
+        db_fail(st, "sweeps");
+        goto out;
+    }
+    rc = 0;
+out:
+    sqlite3_finalize(q);
+    ms_store_unlock(st);
+    return rc;
+}
+
+/* Variants in the order of their first current run: the manifest's order. */
+static const char summary_sql[] =
+    "SELECT variant, task, hidden, activation, init, momentum, lr, params, epochs_done,"
+    " coalesce(stop_reason, status), final_val_acc, best_val_acc, final_train_loss,"
+    " final_val_loss, final_train_acc, train_seconds"
+    " FROM run_summary WHERE sweep = ?1"
+    " ORDER BY (SELECT min(r2.id) FROM runs r2 JOIN sweeps s2 ON s2.id = r2.sweep_id"
+    " WHERE s2.name = ?1 AND r2.current = 1 AND r2.variant = run_summary.variant), run_id";
+
+enum { S_METRICS = 7 }; /* epochs, 5 results, train_seconds */
+
+void ms_summary_free(ms_summary_row *rows, int n)
+{
+    for (int i = 0; rows && i < n; i++) {
+        free(rows[i].variant);
+        free(rows[i].task);
+        free(rows[i].hidden);
+        free(rows[i].activation);
+        free(rows[i].init);
+        free(rows[i].stop);
+    }
+    free(rows);
+}
+
+/* Append a stop reason to a '/'-joined list unless it is there already. */
+static char *add_reason(char *list, const char *r)
+{
+    size_t n = strlen(list), k = strlen(r);
+    for (const char *p = list; *p;) {
+        size_t m = strcspn(p, "/");
+        if (m == k && !strncmp(p, r, k))
+            return list;
+        p += m + (p[m] == '/');
+    }
+    list = ms_realloc(list, n + k + 2);
+    if (n)
+        list[n++] = '/';
+    memcpy(list + n, r, k + 1);
+    return list;
+}
+
+static void finish_row(ms_summary_row *r, double *const *vals, int nruns)
+{
+    ms_stat *dst[S_METRICS] = {&r->epochs,         &r->final_val_acc,  &r->best_val_acc,
+                               &r->final_train_loss, &r->final_val_loss, &r->final_train_acc,
+                               &r->train_seconds};
+    for (int k = 0; k < S_METRICS; k++)
+        *dst[k] = ms_stat_of(vals[k], nruns);
+    r->seeds = nruns;
+}
+
+int ms_summary_read(ms_store *st, const char *sweep, ms_summary_row **rows_out, int *n_out)
+{
+    sqlite3 *db = ms_store_handle(st);
+    sqlite3_stmt *q = NULL;
+    ms_summary_row *rows = NULL;
+    int n = 0, cap = 0, nruns = 0, vcap = 0, rc = -1;
+    double *vals[S_METRICS] = {0};
+    *rows_out = NULL;
+    *n_out = 0;
+    ms_store_lock(st);
+    if (sqlite3_prepare_v2(db, summary_sql, -1, &q, NULL) != SQLITE_OK) {
+        db_fail(st, "run_summary");
+        goto out;
+    }
+    sqlite3_bind_text(q, 1, sweep, -1, SQLITE_TRANSIENT);
+    int s;
+    while ((s = sqlite3_step(q)) == SQLITE_ROW) {
+        const char *variant = (const char *)sqlite3_column_text(q, 0);
+        if (!variant)
+            variant = "";
+        if (n == 0 || strcmp(rows[n - 1].variant, variant)) {
+            if (n)
+                finish_row(&rows[n - 1], vals, nruns);
+            if (n == cap)
+                rows = ms_realloc(rows, (size_t)(cap = cap ? 2 * cap : 16) * sizeof *rows);
+            ms_summary_row *r = &rows[n++];
+            memset(r, 0, sizeof *r);
+            r->variant = ms_strdup(variant);
+            r->task = col_dup(q, 1);
+            r->hidden = col_dup(q, 2);
+            r->activation = col_dup(q, 3);
+            r->init = col_dup(q, 4);
+            r->momentum = col_real(q, 5);
+            r->lr = col_real(q, 6);
+            r->params = sqlite3_column_int64(q, 7);
+            r->stop = ms_strdup("");
+            nruns = 0;
+        }
+        ms_summary_row *r = &rows[n - 1];
+        const unsigned char *reason = sqlite3_column_text(q, 9);
+        r->stop = add_reason(r->stop, reason ? (const char *)reason : "");
+        if (nruns == vcap) {
+            vcap = vcap ? 2 * vcap : 8;
+            for (int k = 0; k < S_METRICS; k++)
+                vals[k] = ms_realloc(vals[k], (size_t)vcap * sizeof *vals[k]);
+        }
+        vals[0][nruns] = (double)sqlite3_column_int64(q, 8);
+        for (int k = 1; k < S_METRICS; k++)
+            vals[k][nruns] = col_real(q, 9 + k);
+        nruns++;
+    }
+    if (s != SQLITE_DONE) {
+        db_fail(st, "run_summary");
+        goto out;
+    }
+    if (n)
+        finish_row(&rows[n - 1], vals, nruns);
+    *rows_out = rows;
+    *n_out = n;
+    rows = NULL;
+    rc = 0;
+out:
+    sqlite3_finalize(q);
+    ms_store_unlock(st);
+    if (rows) {
+        if (n)
+            finish_row(&rows[n - 1], vals, nruns); /* so every field is defined */
+        ms_summary_free(rows, n);
+    }
+    for (int k = 0; k < S_METRICS; k++)
+        free(vals[k]);
+    return rc;
+}
+
+/* ---- the long tables ---- */
+
+static const char epochs_sql[] =
+    "SELECT r.variant, r.seed, e.epoch, e.step, e.train_loss, e.train_acc, e.val_loss, e.val_acc,"
+    " e.seconds FROM epochs e JOIN runs r ON r.id = e.run_id JOIN sweeps s ON s.id = r.sweep_id"
+    " WHERE s.name = ?1 AND r.current = 1"
+    " ORDER BY (SELECT min(r2.id) FROM runs r2 WHERE r2.sweep_id = r.sweep_id AND r2.current = 1"
+    " AND r2.variant = r.variant), r.id, e.epoch";
+
+static const char evals_sql[] =
+    "SELECT r.variant, r.seed, v.step, v.epoch, v.batch_loss, v.train_loss, v.train_acc,"
+    " v.val_loss, v.val_acc FROM evals v JOIN runs r ON r.id = v.run_id"
+    " JOIN sweeps s ON s.id = r.sweep_id"
+    " WHERE s.name = ?1 AND r.current = 1"
+    " ORDER BY (SELECT min(r2.id) FROM runs r2 WHERE r2.sweep_id = r.sweep_id AND r2.current = 1"
+    " AND r2.variant = r.variant), r.id, v.step";
+
+void ms_qtable_release(ms_qtable *t)
+{
+    for (int r = 0; r < t->nrows; r++)
+        free(t->cells[(size_t)r * MS_QUERY_LONG_COLS].s);
+    free(t->cells);
+    memset(t, 0, sizeof *t);
+}
+
+int ms_query_long(ms_store *st, const char *sweep, ms_query_long_table which, ms_qtable *out)
+{
+    sqlite3 *db = ms_store_handle(st);
+    sqlite3_stmt *q = NULL;
+    int rc = -1, s, cap = 0;
+    const char *sql = which == MS_QUERY_EPOCHS ? epochs_sql : evals_sql;
+    const char *name = which == MS_QUERY_EPOCHS ? "epochs" : "evals";
+    memset(out, 0, sizeof *out);
+    ms_store_lock(st);
+    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) {
+        db_fail(st, name);
+        goto out;
+    }
+    sqlite3_bind_text(q, 1, sweep, -1, SQLITE_TRANSIENT);
+    while ((s = sqlite3_step(q)) == SQLITE_ROW) {
+        if (out->nrows == cap) {
+            cap = cap ? 2 * cap : 64;
+            out->cells = ms_realloc(out->cells, (size_t)cap * MS_QUERY_LONG_COLS * sizeof *out->cells);
+        }
+        ms_qcell *c = &out->cells[(size_t)out->nrows++ * MS_QUERY_LONG_COLS];
+        memset(c, 0, MS_QUERY_LONG_COLS * sizeof *c);
+        c[0].s = col_dup(q, 0);
+        for (int k = 1; k < MS_QUERY_LONG_COLS; k++) {
+            c[k].null = sqlite3_column_type(q, k) == SQLITE_NULL;
+            c[k].i = sqlite3_column_int64(q, k);
+            c[k].x = col_real(q, k);
+        }
+    }
+    if (s != SQLITE_DONE) {
+        db_fail(st, name);
+        goto out;
+    }
+    rc = 0;
+out:
+    sqlite3_finalize(q);
+    ms_store_unlock(st);
+    if (rc)
+        ms_qtable_release(out);
+    return rc;
+}
+
+/* ---- the curves of a figure ---- */
+
+static const char curve_runs_sql[] =
+    "SELECT r.id, coalesce(json_extract(r.config, '$.train'), 0), r.batch"
+    " FROM runs r JOIN sweeps s ON s.id = r.sweep_id"
+    " WHERE s.name = ?1 AND r.variant = ?2 AND r.current = 1 ORDER BY r.id";
+/* Columns 1.. in ms_metric order. */
+static const char curve_evals_sql[] =
+    "SELECT step, batch_loss, train_loss, val_loss, train_acc, val_acc FROM evals"
+    " WHERE run_id = ?1 ORDER BY step";
+
+void ms_query_runs_free(ms_query_run *runs, int n)
+{
+    for (int i = 0; runs && i < n; i++)
+        free(runs[i].evals);
+    free(runs);
+}
+
+int ms_query_curves(ms_store *st, const char *sweep, const char *variant, ms_query_run **runs_out,
+                    int *n_out)
+{
+    sqlite3 *db = ms_store_handle(st);
+    sqlite3_stmt *qr = NULL, *qe = NULL;
+    ms_query_run *runs = NULL;
+    int n = 0, cap = 0, rc = -1, step;
+    *runs_out = NULL;
+    *n_out = 0;
+    ms_store_lock(st);
+    if (sqlite3_prepare_v2(db, curve_runs_sql, -1, &qr, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, curve_evals_sql, -1, &qe, NULL) != SQLITE_OK) {
+        db_fail(st, "evals");
+        goto out;
+    }
+    sqlite3_bind_text(qr, 1, sweep, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(qr, 2, variant, -1, SQLITE_TRANSIENT);
+    while ((step = sqlite3_step(qr)) == SQLITE_ROW) {
+        if (n == cap)
+            runs = ms_realloc(runs, (size_t)(cap = cap ? 2 * cap : 8) * sizeof *runs);
+        ms_query_run *r = &runs[n++];
+        memset(r, 0, sizeof *r);
+        r->train = sqlite3_column_int64(qr, 1);
+        r->batch = sqlite3_column_int64(qr, 2);
+        int ecap = 0;
+        sqlite3_bind_int64(qe, 1, sqlite3_column_int64(qr, 0));
+        while ((step = sqlite3_step(qe)) == SQLITE_ROW) {
+            if (r->n == ecap)
+                r->evals = ms_realloc(r->evals, (size_t)(ecap = ecap ? 2 * ecap : 64) *
+                                                    sizeof *r->evals);
+            ms_query_eval *e = &r->evals[r->n++];
+            e->step = sqlite3_column_int64(qe, 0);
+            for (int m = 0; m < MS_METRIC_N; m++)
+                e->v[m] = col_real(qe, 1 + m);
+        }
+        sqlite3_reset(qe);
+        if (step != SQLITE_DONE) {
+            db_fail(st, "evals");
+            goto out;
+        }
+    }
+    if (step != SQLITE_DONE) {
+        db_fail(st, "runs");
+        goto out;
+    }
+    *runs_out = runs;
+    *n_out = n;
+    runs = NULL;
+    rc = 0;
+out:
+    sqlite3_finalize(qr);
+    sqlite3_finalize(qe);
+    ms_store_unlock(st);
+    ms_query_runs_free(runs, n);
+    return rc;
+}
+
+/* ---- progress (status) ---- */
+
+void ms_progress_release(ms_progress *p)
+{
+    for (int i = 0; i < p->nruns; i++) {
+        ms_run_progress *r = &p->runs[i];
+        free(r->variant);
+        free(r->task);
+        free(r->status);
+        free(r->epochs);
+        free(r->stop_reason);
+        free(r->error);
+    }
+    for (int i = 0; i < p->nsweeps; i++)
+        free(p->sweeps[i].sweep);
+    free(p->runs);
+    free(p->sweeps);
+    memset(p, 0, sizeof *p);
+}
+
+int ms_query_progress(ms_store *st, ms_progress *out)
+{
+    sqlite3 *db = ms_store_handle(st);
+    sqlite3_stmt *q = NULL;
+    int rc = -1, s, cap = 0;
+    memset(out, 0, sizeof *out);
+    ms_store_lock(st);
+    if (sqlite3_prepare_v2(db,
+                           "SELECT variant, task, seed, status, epochs, last_val_acc, "
+                           "coalesce(stop_reason, ''), coalesce(error, '') "
+                           "FROM run_progress ORDER BY sweep, run_id",
+                           -1, &q, NULL) != SQLITE_OK) {
+        db_fail(st, "run_progress");
+        goto out;
+    }
+    while ((s = sqlite3_step(q)) == SQLITE_ROW) {
+        if (out->nruns == cap)
+            out->runs = ms_realloc(out->runs, (size_t)(cap = cap ? 2 * cap : 32) * sizeof *out->runs);
+        ms_run_progress *r = &out->runs[out->nruns++];
+        r->variant = col_dup(q, 0);
+        r->task = col_dup(q, 1);
+        r->seed = sqlite3_column_int64(q, 2);
+        r->status = col_dup(q, 3);
+        r->epochs = col_dup(q, 4);
+        r->last_val_acc = col_real(q, 5);
+        r->stop_reason = col_dup(q, 6);
+        r->error = col_dup(q, 7);
+    }
+    if (s != SQLITE_DONE) { /* a read that stops early is an error, not the end */
+        db_fail(st, "run_progress");
+        goto out;
+    }
+    sqlite3_finalize(q);
+    q = NULL;
+    cap = 0;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT sweep, runs, done, running, pending, failed, epochs_done, "
+                           "epochs_total, train_seconds FROM sweep_status ORDER BY sweep",
+                           -1, &q, NULL) != SQLITE_OK) {
+        db_fail(st, "sweep_status");
+        goto out;
+    }
+    while ((s = sqlite3_step(q)) == SQLITE_ROW) {
+        if (out->nsweeps == cap)
+            out->sweeps =
+                ms_realloc(out->sweeps, (size_t)(cap = cap ? 2 * cap : 4) * sizeof *out->sweeps);
+        ms_sweep_progress *w = &out->sweeps[out->nsweeps++];
+        w->sweep = col_dup(q, 0);
+        w->runs = sqlite3_column_int64(q, 1);
+        w->done = sqlite3_column_int64(q, 2);
+        w->running = sqlite3_column_int64(q, 3);
+        w->pending = sqlite3_column_int64(q, 4);
+        w->failed = sqlite3_column_int64(q, 5);
+        w->epochs_done = sqlite3_column_int64(q, 6);
+        w->epochs_total = sqlite3_column_int64(q, 7);
+        w->train_seconds = sqlite3_column_double(q, 8);
+    }
+    if (s != SQLITE_DONE) {
+        db_fail(st, "sweep_status");
+        goto out;
+    }
+    rc = 0;
+out:
+    sqlite3_finalize(q);
+    ms_store_unlock(st);
+    if (rc)
+        ms_progress_release(out);
+    return rc;
+}
