@@ -53,7 +53,7 @@ all: $(BIN) mlpsweep
 mlpsweep: $(BUILD)/mlpsweep
 	@if [ -z "$(SANITIZE)$(NO_OMP)" ]; then ln -sf $(BUILD)/mlpsweep mlpsweep; fi
 
-$(BUILD)/%.o: src/%.c $(wildcard include/*.h) $(wildcard src/*_impl.h) | $(BUILD)
+$(BUILD)/%.o: src/%.c $(wildcard include/*.h) $(wildcard src/*.h) | $(BUILD)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
 $(BIN): $(OBJ)
@@ -220,7 +220,7 @@ fuzz-toolchain:
 	    { echo "$(FUZZ_CC) cannot link -fsanitize=fuzzer"; exit 1; }; \
 	fi
 
-$(FUZZ_BUILD)/obj/%.o: src/%.c $(wildcard include/*.h) $(wildcard src/*_impl.h)
+$(FUZZ_BUILD)/obj/%.o: src/%.c $(wildcard include/*.h) $(wildcard src/*.h)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 

@@ -37,7 +37,7 @@
 #include "sql_util.h" /* after <sqlite3.h> */
 #include "store_db.h"
 
-#define NOW "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
+#define NOW MS_SQL_NOW
 
 /* Every column of `runs` but id and sweep_id, in this order (schema v1). */
 #define RUN_COLS                                                                                   \
@@ -89,10 +89,7 @@ static const char *const m_sql[M_N] = {
                    " WHERE sweep_id = ?1 AND variant = ?2 AND seed = ?3 AND config_hash = ?4",
     [M_RUN_INSERT] = "INSERT INTO runs (" RUN_COLS ", sweep_id) VALUES (" RUN_QMARKS ", ?)",
     [M_RUN_UPDATE] = "UPDATE runs SET (" RUN_COLS ") = (" RUN_QMARKS ") WHERE id = ?",
-    [M_RUN_PLACEHOLDER] = "INSERT INTO runs (sweep_id, variant, task, seed, config, config_hash,"
-                          " hidden, activation, init, lr, momentum, batch, params, epochs_total,"
-                          " created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-                          " ?10, ?11, ?12, ?13, ?14, " NOW ", " NOW ")",
+    [M_RUN_PLACEHOLDER] = MS_SQL_RUN_REGISTER,
     [M_EPOCHS_DEL] = "DELETE FROM epochs WHERE run_id = ?1",
     [M_EVALS_DEL] = "DELETE FROM evals WHERE run_id = ?1",
     [M_CKPT_DEL] = "DELETE FROM checkpoints WHERE run_id = ?1",
@@ -383,11 +380,10 @@ static int find_run(merge *g, int64_t sweep_id, sqlite3_value *variant, sqlite3_
 static int manifest_run(merge *g, int64_t sweep_id, const ms_run_spec *r, int64_t *id)
 {
     const ms_config *c = &r->cfg;
-    char hash[17], hidden[MS_MAX_HIDDEN * 12];
+    char hash[17];
     char *json = ms_config_json(c);
     int rc = -1;
-    snprintf(hash, sizeof hash, "%016llx", (unsigned long long)ms_hash64(json));
-    ms_config_hidden_str(c, hidden, sizeof hidden);
+    ms_sql_config_hash(json, hash);
 
     sqlite3_stmt *q = g->q[M_RUN_FIND];
     sqlite3_bind_int64(q, 1, sweep_id);
@@ -407,20 +403,7 @@ static int manifest_run(merge *g, int64_t sweep_id, const ms_run_spec *r, int64_
     }
     reset(q);
     sqlite3_stmt *ins = g->q[M_RUN_PLACEHOLDER];
-    sqlite3_bind_int64(ins, 1, sweep_id);
-    ms_sql_bind_text(ins, 2, r->variant);
-    ms_sql_bind_text(ins, 3, r->task ? r->task : "");
-    sqlite3_bind_int64(ins, 4, (sqlite3_int64)c->seed);
-    ms_sql_bind_text(ins, 5, json);
-    ms_sql_bind_text(ins, 6, hash);
-    ms_sql_bind_text(ins, 7, hidden);
-    ms_sql_bind_text(ins, 8, ms_activation_name(c->activation));
-    ms_sql_bind_text(ins, 9, ms_init_name(c->init));
-    sqlite3_bind_double(ins, 10, c->lr);
-    sqlite3_bind_double(ins, 11, c->momentum);
-    sqlite3_bind_int(ins, 12, c->batch);
-    sqlite3_bind_int64(ins, 13, ms_config_params(c, MS_INPUT));
-    sqlite3_bind_int(ins, 14, c->epochs);
+    ms_sql_bind_run(ins, sweep_id, r->variant, r->task, c, json, hash, ms_config_params(c, MS_INPUT));
     if (ms_sql_step_done(ins) != SQLITE_DONE) {
         out_error(g, "cannot merge the runs");
         goto out;

@@ -1,7 +1,16 @@
-/* ms_sql: small helpers over SQLite statements shared by the modules that
- * talk to SQLite (store.c, merge.c). Private to src/: include after <sqlite3.h>. */
+/* ms_sql: what the modules that speak SQL (store.c, query.c, merge.c) share:
+ * small statement helpers and the run's registration. Private to src/:
+ * include after <sqlite3.h>. */
 #ifndef MS_SQL_UTIL_H
 #define MS_SQL_UTIL_H
+
+#include <stdio.h>
+
+#include "ms_config.h"
+#include "ms_util.h"
+
+/* The time as every *_at column holds it (UTC, ISO 8601, milliseconds). */
+#define MS_SQL_NOW "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
 
 /* Text or NULL. The text must outlive the step (SQLITE_STATIC). */
 static inline int ms_sql_bind_text(sqlite3_stmt *st, int i, const char *v)
@@ -19,6 +28,45 @@ static inline int ms_sql_step_done(sqlite3_stmt *st)
     if (rc == SQLITE_DONE)
         sqlite3_reset(st);
     return rc;
+}
+
+/* A run's row as it is first registered, pending (the parameters of
+ * ms_sql_bind_run): by `run` for the manifest's runs, by `merge` for a
+ * manifest's run that no shard holds yet. */
+#define MS_SQL_RUN_REGISTER                                                                        \
+    "INSERT INTO runs (sweep_id, variant, task, seed, config, config_hash, hidden, activation,"    \
+    " init, lr, momentum, batch, params, epochs_total, created_at, updated_at) VALUES (?1, ?2,"    \
+    " ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, " MS_SQL_NOW ", " MS_SQL_NOW ")"
+
+/* A run's config_hash: the 16 hex digits of ms_hash64 of its configuration's
+ * JSON (ms_config_json). */
+static inline void ms_sql_config_hash(const char *json, char hash[17])
+{
+    snprintf(hash, 17, "%016llx", (unsigned long long)ms_hash64(json));
+}
+
+/* Bind MS_SQL_RUN_REGISTER's parameters (json and hash as above); the
+ * texts given must outlive the step. */
+static inline void ms_sql_bind_run(sqlite3_stmt *st, int64_t sweep_id, const char *variant,
+                                   const char *task, const ms_config *c, const char *json,
+                                   const char *hash, int64_t params)
+{
+    char hidden[MS_MAX_HIDDEN * 12];
+    ms_config_hidden_str(c, hidden, sizeof hidden);
+    sqlite3_bind_int64(st, 1, sweep_id);
+    ms_sql_bind_text(st, 2, variant);
+    ms_sql_bind_text(st, 3, task ? task : "");
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)c->seed);
+    ms_sql_bind_text(st, 5, json);
+    ms_sql_bind_text(st, 6, hash);
+    sqlite3_bind_text(st, 7, hidden, -1, SQLITE_TRANSIENT); /* a local: copied */
+    ms_sql_bind_text(st, 8, ms_activation_name(c->activation));
+    ms_sql_bind_text(st, 9, ms_init_name(c->init));
+    sqlite3_bind_double(st, 10, c->lr);
+    sqlite3_bind_double(st, 11, c->momentum);
+    sqlite3_bind_int(st, 12, c->batch);
+    sqlite3_bind_int64(st, 13, params);
+    sqlite3_bind_int(st, 14, c->epochs);
 }
 
 #endif

@@ -38,7 +38,7 @@
 
 /* ---- schema ---- */
 
-#define NOW "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
+#define NOW MS_SQL_NOW
 
 /* Losses may be NULL: SQLite has no NaN, and a diverging run evaluates to NaN. */
 static const char schema_sql[] =
@@ -149,10 +149,7 @@ static const char *const q_sql[Q_N] = {
     [Q_RUNS_RETIRE] = "UPDATE runs SET current = 0 WHERE sweep_id = ?1 AND current <> 0",
     [Q_RUN_FIND] = "SELECT id FROM runs WHERE sweep_id = ?1 AND variant = ?2 AND seed = ?3"
                    " AND config_hash = ?4",
-    [Q_RUN_INSERT] = "INSERT INTO runs (sweep_id, variant, task, seed, config, config_hash, hidden,"
-                     " activation, init, lr, momentum, batch, params, epochs_total, created_at,"
-                     " updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-                     " ?14, " NOW ", " NOW ")",
+    [Q_RUN_INSERT] = MS_SQL_RUN_REGISTER,
     [Q_RUN_KEEP] = "UPDATE runs SET current = 1, task = ?2 WHERE id = ?1",
     [Q_RUN_OTHERS] = "SELECT EXISTS (SELECT 1 FROM runs WHERE sweep_id = ?1 AND variant = ?2"
                      " AND seed = ?3 AND config_hash <> ?4)",
@@ -743,12 +740,12 @@ int ms_store_register(ms_store *s, int64_t sweep_id, const ms_run_key *keys, int
         const ms_config *c = k->cfg;
         const char *task = k->task ? k->task : "";
         sqlite3_int64 seed = (sqlite3_int64)c->seed;
-        char hash[17], hidden[MS_MAX_HIDDEN * 12];
+        char hash[17];
         int64_t id;
         int is_new = 0;
 
         json = ms_config_json(c);
-        snprintf(hash, sizeof hash, "%016llx", (unsigned long long)ms_hash64(json));
+        ms_sql_config_hash(json, hash);
 
         sqlite3_stmt *find = s->q[Q_RUN_FIND];
         sqlite3_bind_int64(find, 1, sweep_id);
@@ -762,21 +759,7 @@ int ms_store_register(ms_store *s, int64_t sweep_id, const ms_run_key *keys, int
         } else if (step == SQLITE_DONE) {
             sqlite3_reset(find);
             sqlite3_stmt *ins = s->q[Q_RUN_INSERT];
-            ms_config_hidden_str(c, hidden, sizeof hidden);
-            sqlite3_bind_int64(ins, 1, sweep_id);
-            ms_sql_bind_text(ins, 2, k->variant);
-            ms_sql_bind_text(ins, 3, task);
-            sqlite3_bind_int64(ins, 4, seed);
-            ms_sql_bind_text(ins, 5, json);
-            ms_sql_bind_text(ins, 6, hash);
-            ms_sql_bind_text(ins, 7, hidden);
-            ms_sql_bind_text(ins, 8, ms_activation_name(c->activation));
-            ms_sql_bind_text(ins, 9, ms_init_name(c->init));
-            sqlite3_bind_double(ins, 10, c->lr);
-            sqlite3_bind_double(ins, 11, c->momentum);
-            sqlite3_bind_int(ins, 12, c->batch);
-            sqlite3_bind_int64(ins, 13, k->params);
-            sqlite3_bind_int(ins, 14, c->epochs);
+            ms_sql_bind_run(ins, sweep_id, k->variant, task, c, json, hash, k->params);
             if (ms_sql_step_done(ins) != SQLITE_DONE) {
                 db_error(s, "cannot register run '%s' seed %llu", k->variant,
                          (unsigned long long)c->seed);
