@@ -55,9 +55,14 @@ int ms_store_check(ms_store *s);
 int ms_store_sweep(ms_store *s, const char *name, const char *manifest_path,
                    const char *manifest_text, int64_t *sweep_id);
 
+/* A run's state, runs.status in the database ("pending", ...). */
+typedef enum { MS_RUN_PENDING, MS_RUN_RUNNING, MS_RUN_DONE, MS_RUN_FAILED, MS_RUN_NSTATUS } ms_run_status;
+/* Its name in the database; "?" for a value out of range. */
+const char *ms_run_status_name(ms_run_status st);
+
 typedef struct ms_run_info {
     int64_t id;
-    char status[16];   /* pending | running | done | failed */
+    ms_run_status status;
     int epochs_done;
     int64_t steps_done;
     int epochs_total;
@@ -116,11 +121,11 @@ int ms_store_commit_epoch(ms_store *s, int64_t run_id, const ms_epoch *e, int64_
                           const ms_eval *evals, int nevals, const void *ckpt, size_t ckpt_n,
                           const char *stop_reason);
 
-/* Set status (pending | running | done | failed), stop_reason (NULL or
- * "epochs", "early_stop", "diverged", "interrupted") and error (NULL clears).
- * done and failed set finished_at, the others clear it. E.g. failed with an
- * error text, or pending with "interrupted" after SIGINT. */
-int ms_store_set_status(ms_store *s, int64_t run_id, const char *status, const char *stop_reason,
+/* Set status, stop_reason (NULL or "epochs", "early_stop", "diverged",
+ * "interrupted") and error (NULL clears). done and failed set finished_at,
+ * the others clear it. E.g. failed with an error text, or pending with
+ * "interrupted" after SIGINT. */
+int ms_store_set_status(ms_store *s, int64_t run_id, ms_run_status status, const char *stop_reason,
                         const char *error);
 
 /* Delete the run's epochs, evals and checkpoint and reset it to pending with

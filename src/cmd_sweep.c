@@ -187,11 +187,11 @@ int cmd_run(int argc, char **argv)
         if (info[i].replaced)
             fprintf(stderr, "variant '%s' seed %llu changed in the manifest: starting it as a new run\n",
                     specs[i].variant, (unsigned long long)specs[i].cfg.seed);
-        if (!strcmp(info[i].status, "done")) {
+        if (info[i].status == MS_RUN_DONE) {
             skipped++;
             continue;
         }
-        if (!strcmp(info[i].status, "failed")) {
+        if (info[i].status == MS_RUN_FAILED) {
             if (!retry) {
                 failed_before++;
                 continue;

@@ -565,8 +565,9 @@ static int merge_run(merge *g, int si, int64_t sweep_id)
     shard *s = &g->sh[si];
     sqlite3_stmt *r = s->q[S_RUNS];
     int64_t shard_id = sqlite3_column_int64(r, 0), id = 0;
+    const unsigned char *status = sqlite3_column_text(r, 1 + C_STATUS);
     int mine[3] = {sqlite3_column_int(r, 1 + C_EPOCHS_DONE),
-                   !strcmp((const char *)sqlite3_column_text(r, 1 + C_STATUS), "done"),
+                   status && !strcmp((const char *)status, ms_run_status_name(MS_RUN_DONE)),
                    sqlite3_column_type(r, 1 + C_STARTED) != SQLITE_NULL};
     int theirs[3] = {0, 0, 0}, src = SRC_OUT;
     int found = find_run(g, sweep_id, sqlite3_column_value(r, 1 + C_VARIANT),

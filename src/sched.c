@@ -80,7 +80,7 @@ static int train_one(sched *s, ms_job *r)
         return -1;
     }
     if (ms_trainer_init(&t, &r->cfg, s->data, share_of(s)) < 0) {
-        ms_store_set_status(s->st, r->run_id, "failed", NULL, "cannot start the run");
+        ms_store_set_status(s->st, r->run_id, MS_RUN_FAILED, NULL, "cannot start the run");
         ms_progress_end(s->prog, slot, how);
         return 1;
     }
@@ -105,7 +105,7 @@ static int train_one(sched *s, ms_job *r)
         char *msg = ms_xstrfmt("inconsistent: %d epochs finished, %d epoch rows%s; --retry-failed "
                                "starts the run again",
                                done_n, rows, ck);
-        ms_store_set_status(s->st, r->run_id, "failed", NULL, msg);
+        ms_store_set_status(s->st, r->run_id, MS_RUN_FAILED, NULL, msg);
         free(msg);
         rc = 1;
         goto out;
@@ -120,7 +120,7 @@ static int train_one(sched *s, ms_job *r)
                      ms_stop_name(t.stop));
         if (why[0]) {
             char *msg = ms_xstrfmt("checkpoint %s; --retry-failed starts the run again", why);
-            ms_store_set_status(s->st, r->run_id, "failed", NULL, msg);
+            ms_store_set_status(s->st, r->run_id, MS_RUN_FAILED, NULL, msg);
             free(msg);
             rc = 1;
             goto out;
@@ -134,13 +134,13 @@ static int train_one(sched *s, ms_job *r)
         ms_epoch e;
         int erc = ms_trainer_epoch(&t, &e);
         if (erc == 1) { /* cancelled: the partial epoch is dropped */
-            ms_store_set_status(s->st, r->run_id, "pending", "interrupted", NULL);
+            ms_store_set_status(s->st, r->run_id, MS_RUN_PENDING, "interrupted", NULL);
             how = "interrupted";
             rc = 2;
             goto out;
         }
         if (erc < 0) {
-            ms_store_set_status(s->st, r->run_id, "failed", ms_stop_name(t.stop),
+            ms_store_set_status(s->st, r->run_id, MS_RUN_FAILED, ms_stop_name(t.stop),
                                 "loss became NaN or infinite (diverged); lower the learning rate");
             rc = 1;
             goto out;

@@ -38,6 +38,14 @@
 
 /* ---- schema ---- */
 
+/* runs.status, in ms_run_status order (the schema's CHECK lists the same) */
+static const char *const status_names[MS_RUN_NSTATUS] = {"pending", "running", "done", "failed"};
+
+const char *ms_run_status_name(ms_run_status st)
+{
+    return st >= 0 && st < MS_RUN_NSTATUS ? status_names[st] : "?";
+}
+
 #define NOW MS_SQL_NOW
 
 /* Losses may be NULL: SQLite has no NaN, and a diverging run evaluates to NaN. */
@@ -271,12 +279,19 @@ static int get_run(ms_store *s, int64_t run_id, ms_run_info *out, const char *wh
         return db_error(s, "%s", what);
     memset(out, 0, sizeof *out);
     out->id = run_id;
-    copy_text(out->status, sizeof out->status, sqlite3_column_text(st, 0));
+    const unsigned char *status = sqlite3_column_text(st, 0);
+    out->status = MS_RUN_NSTATUS;
+    for (int k = 0; k < MS_RUN_NSTATUS; k++)
+        if (status && !strcmp((const char *)status, status_names[k]))
+            out->status = (ms_run_status)k;
     out->epochs_done = sqlite3_column_int(st, 1);
     out->steps_done = sqlite3_column_int64(st, 2);
     out->epochs_total = sqlite3_column_int(st, 3);
     copy_text(out->stop_reason, sizeof out->stop_reason, sqlite3_column_text(st, 4));
     sqlite3_reset(st);
+    if (out->status == MS_RUN_NSTATUS) /* the schema's CHECK keeps it out of our files */
+        return ms_error("%s: run %lld has an unknown status in '%s'", what, (long long)run_id,
+                        s->path);
     return 1;
 }
 
@@ -840,7 +855,7 @@ int ms_store_start_run(ms_store *s, int64_t run_id, const ms_provenance *p)
     pthread_mutex_lock(&s->mu);
     if (begin(s, what) || expect_run(s, run_id, &info, what))
         goto out;
-    if (!strcmp(info.status, "done")) {
+    if (info.status == MS_RUN_DONE) {
         ms_error("%s: it is done", what);
         goto out;
     }
@@ -948,8 +963,8 @@ int ms_store_commit_epoch(ms_store *s, int64_t run_id, const ms_epoch *e, int64_
         goto out;
     }
     sqlite3_reset(has);
-    if (strcmp(info.status, "running")) {
-        ms_error("%s: the run is %s, not running", what, info.status);
+    if (info.status != MS_RUN_RUNNING) {
+        ms_error("%s: the run is %s, not running", what, ms_run_status_name(info.status));
         goto out;
     }
     if (e->epoch != info.epochs_done + 1) {
@@ -1017,16 +1032,15 @@ out:
     return rc;
 }
 
-int ms_store_set_status(ms_store *s, int64_t run_id, const char *status, const char *stop_reason,
+int ms_store_set_status(ms_store *s, int64_t run_id, ms_run_status status, const char *stop_reason,
                         const char *error)
 {
     char what[64];
     ms_run_info info;
     int rc = -1;
     snprintf(what, sizeof what, "cannot set the status of run %lld", (long long)run_id);
-    if (!status || (strcmp(status, "pending") && strcmp(status, "running") &&
-                    strcmp(status, "done") && strcmp(status, "failed")))
-        return ms_error("%s: invalid status '%s'", what, status ? status : "");
+    if (status < 0 || status >= MS_RUN_NSTATUS)
+        return ms_error("%s: invalid status %d", what, (int)status);
     if (stop_reason && !valid_stop(stop_reason, 1))
         return ms_error("%s: invalid stop reason '%s'", what, stop_reason);
     pthread_mutex_lock(&s->mu);
@@ -1034,7 +1048,7 @@ int ms_store_set_status(ms_store *s, int64_t run_id, const char *status, const c
         goto out;
     sqlite3_stmt *st = s->q[Q_RUN_STATUS];
     sqlite3_bind_int64(st, 1, run_id);
-    ms_sql_bind_text(st, 2, status);
+    ms_sql_bind_text(st, 2, status_names[status]);
     ms_sql_bind_text(st, 3, stop_reason);
     ms_sql_bind_text(st, 4, error);
     if (ms_sql_step_done(st) != SQLITE_DONE) {
