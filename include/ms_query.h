@@ -91,22 +91,22 @@ void ms_query_runs_free(ms_query_run *runs, int n);
 
 /* What `status` shows: each current run (run_progress), then each sweep
  * (sweep_status). Text fields are the database's, as stored. */
-typedef struct ms_run_progress {
+typedef struct ms_query_run_row {
     char *variant, *task, *status, *epochs, *stop_reason, *error;
     int64_t seed;
     double last_val_acc; /* NAN: no epoch yet */
-} ms_run_progress;
-typedef struct ms_sweep_progress {
+} ms_query_run_row;
+typedef struct ms_query_sweep_row {
     char *sweep;
     int64_t runs, done, running, pending, failed, epochs_done, epochs_total;
     double train_seconds;
-} ms_sweep_progress;
-typedef struct ms_progress {
+} ms_query_sweep_row;
+typedef struct ms_query_status {
     int nruns, nsweeps;
-    ms_run_progress *runs;
-    ms_sweep_progress *sweeps;
-} ms_progress;
-int ms_query_progress(ms_store *st, ms_progress *out);
-void ms_progress_release(ms_progress *p);
+    ms_query_run_row *runs;
+    ms_query_sweep_row *sweeps;
+} ms_query_status;
+int ms_query_status_read(ms_store *st, ms_query_status *out);
+void ms_query_status_release(ms_query_status *p);
 
 #endif

@@ -4,10 +4,10 @@
 #include "ms_manifest.h"
 #include "ms_report.h"
 #include "ms_store.h"
+#include "ms_sweep.h"
 #include "ms_util.h"
 
 #include <getopt.h>
-#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,27 +41,11 @@ static int target_open(target *t, const char *manifest, const char *db)
             return MS_EXIT_USAGE;
         t->have_m = 1;
     }
+    int several;
     if (db)
         t->db = ms_strdup(db);
-    else if (t->have_m) {
-        t->db = ms_xstrfmt("db/%s.db", t->m.name);
-    } else {
-        glob_t g;
-        int r = glob("db/*.db", 0, NULL, &g);
-        size_t n = r == 0 ? g.gl_pathc : 0;
-        if (n == 1)
-            t->db = ms_strdup(g.gl_pathv[0]);
-        if (r == 0)
-            globfree(&g);
-        if (n == 0) {
-            ms_error("no database in db/: run a sweep first, or name one with --db FILE");
-            return MS_EXIT_FAIL;
-        }
-        if (n > 1) {
-            ms_error("%zu databases in db/: name one with --db FILE or give the manifest", n);
-            return MS_EXIT_USAGE;
-        }
-    }
+    else if (ms_sweep_find_db(t->have_m ? t->m.name : NULL, &t->db, &several) < 0)
+        return several ? MS_EXIT_USAGE : MS_EXIT_FAIL;
     if (ms_store_open(t->db, MS_STORE_READONLY, &t->st) < 0)
         return MS_EXIT_FAIL;
     if (ms_query_sweep(t->st, t->have_m ? t->m.name : NULL, &t->sweep) < 0)

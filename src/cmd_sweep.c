@@ -5,65 +5,20 @@
 #include "ms_manifest.h"
 #include "ms_progress.h"
 #include "ms_query.h"
-#include "ms_sched.h"
 #include "ms_shard.h"
 #include "ms_store.h"
+#include "ms_sweep.h"
 #include "ms_util.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #ifndef MS_VERSION
 #define MS_VERSION "unknown"
 #endif
-
-/* db/<name>.db, creating db/ when it is the default place. */
-static char *default_db(const char *name, int create_dir)
-{
-    char *p = ms_xstrfmt("db/%s.db", name);
-    if (create_dir)
-        mkdir("db", 0755);
-    return p;
-}
-
-/* Keep only the variants named in a comma list; -1 on an unknown name. */
-static int filter_only(const ms_manifest *m, const char *only, ms_run_spec *specs, int *n)
-{
-    char *list = ms_strdup(only), *save = NULL;
-    int rc = 0;
-    for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        int found = 0;
-        for (int v = 0; v < m->nvariants; v++)
-            found |= !strcmp(m->variants[v].name, tok);
-        if (!found) {
-            rc = ms_error("--only: no variant '%s' in '%s'", tok, m->path);
-            break;
-        }
-    }
-    if (!rc) {
-        int k = 0;
-        for (int i = 0; i < *n; i++) {
-            char *l2 = ms_strdup(only), *s2 = NULL;
-            int keep = 0;
-            for (char *tok = strtok_r(l2, ",", &s2); tok; tok = strtok_r(NULL, ",", &s2))
-                keep |= !strcmp(specs[i].variant, tok);
-            free(l2);
-            if (keep)
-                specs[k++] = specs[i];
-        }
-        *n = k;
-    }
-    free(list);
-    return rc;
-}
 
 static const char run_usage[] =
     "usage: mlpsweep run MANIFEST [--db FILE] [--jobs N] [--threads N] [--only NAME,...]\n"
@@ -123,139 +78,8 @@ int cmd_run(int argc, char **argv)
         ms_error("--shard needs --db FILE: each shard writes its own database (see 'mlpsweep merge')");
         return MS_EXIT_USAGE;
     }
-    if (!jobs || jobs > threads)
-        jobs = threads; /* never more runs than threads: no oversubscription */
-
-    const char *mpath = argv[optind];
-    ms_manifest m;
-    if (ms_manifest_load(mpath, &m, data_dir == NULL) < 0)
-        return MS_EXIT_USAGE;
-    ms_run_spec *specs = NULL;
-    int n = ms_manifest_expand(&m, &specs);
-    int status = MS_EXIT_FAIL, lockfd = -1;
-    char *dbpath = NULL;
-    ms_store *st = NULL;
-    ms_data d;
-    int have_data = 0;
-    ms_job *runs = NULL;
-    ms_run_info *info = NULL;
-    ms_run_key *keys = NULL;
-    if (only && filter_only(&m, only, specs, &n) < 0) {
-        status = MS_EXIT_USAGE;
-        goto out;
-    }
-    if (nshards) {
-        int all = n;
-        n = ms_shard_filter(specs, n, shard, nshards);
-        if (!n) {
-            fprintf(stderr, "sweep '%s': shard %d/%d is empty (%d runs in %d shards): nothing to do\n",
-                    m.name, shard, nshards, all, nshards);
-            status = MS_EXIT_OK;
-            goto out;
-        }
-        if (!quiet)
-            fprintf(stderr, "sweep '%s': shard %d/%d holds %d of %d runs\n", m.name, shard, nshards, n,
-                all);
-    }
-    /* The data before the database: a missing or broken file must leave no
-     * database behind (and the runs' checkpoints carry its digest). */
-    if (ms_data_load(data_dir ? data_dir : m.data_dir, m.train, m.val, &d) < 0)
-        goto out;
-    have_data = 1;
-    dbpath = db ? ms_strdup(db) : default_db(m.name, 1);
-    if (ms_store_probe(dbpath) < 0 || ms_db_lock(dbpath, &lockfd) < 0)
-        goto out;
-    if (ms_store_open(dbpath, MS_STORE_CREATE, &st) < 0)
-        goto out;
-    int64_t sweep_id;
-    if (ms_store_sweep(st, m.name, mpath, m.text, &sweep_id) < 0)
-        goto out;
-    keys = ms_calloc((size_t)(n ? n : 1), sizeof *keys);
-    info = ms_calloc((size_t)(n ? n : 1), sizeof *info);
-    for (int i = 0; i < n; i++) {
-        keys[i].variant = specs[i].variant;
-        keys[i].task = specs[i].task;
-        keys[i].cfg = &specs[i].cfg;
-        keys[i].params = ms_config_params(&specs[i].cfg, MS_INPUT);
-    }
-    if (ms_store_register(st, sweep_id, keys, n, info) < 0)
-        goto out;
-
-    runs = ms_calloc((size_t)(n ? n : 1), sizeof *runs);
-    int todo = 0, skipped = 0, failed_before = 0;
-    for (int i = 0; i < n; i++) {
-        if (info[i].replaced)
-            fprintf(stderr, "variant '%s' seed %llu changed in the manifest: starting it as a new run\n",
-                    specs[i].variant, (unsigned long long)specs[i].cfg.seed);
-        if (info[i].status == MS_RUN_DONE) {
-            skipped++;
-            continue;
-        }
-        if (info[i].status == MS_RUN_FAILED) {
-            if (!retry) {
-                failed_before++;
-                continue;
-            }
-            if (ms_store_reset_run(st, info[i].id) < 0)
-                goto out;
-            info[i].epochs_done = 0;
-        }
-        ms_job *r = &runs[todo++];
-        r->run_id = info[i].id;
-        r->variant = specs[i].variant;
-        r->cfg = specs[i].cfg;
-        r->epochs_done = info[i].epochs_done;
-    }
-    if (!quiet)
-        fprintf(stderr, "sweep '%s': %d runs, %d done already, %d to train%s; database '%s'\n", m.name,
-            n, skipped, todo, failed_before ? " (failed runs skipped: --retry-failed reruns them)" : "",
-            dbpath);
-    if (todo) {
-        char host[256] = "unknown";
-        gethostname(host, sizeof host - 1);
-        ms_sched_opts o = {threads, jobs, quiet, MS_VERSION, "gcc " __VERSION__, host};
-        ms_sched_install_signals();
-        double t0 = ms_now();
-        int rc = ms_sched_run(st, &d, runs, todo, &o);
-        double wall = ms_now() - t0;
-        if (rc < 0) {
-            ms_error("the sweep stopped on a database error; finished epochs are saved: fix the "
-                     "cause and run the same command to resume");
-            goto out;
-        }
-        if (rc == 2) {
-            ms_error("interrupted; finished epochs are saved: run the same command to resume");
-            status = 130;
-            goto out;
-        }
-        int nf = 0;
-        for (int i = 0; i < todo; i++)
-            nf += runs[i].failed;
-        if (!quiet)
-            fprintf(stderr, "sweep '%s': %d runs trained in %.1f s, %d failed\n", m.name, todo - nf,
-                wall, nf);
-        if (nf) {
-            for (int i = 0; i < todo; i++)
-                if (runs[i].failed)
-                    ms_error("run '%s' seed %llu failed (see 'mlpsweep status')", runs[i].variant,
-                             (unsigned long long)runs[i].cfg.seed);
-            goto out;
-        }
-    }
-    status = failed_before ? MS_EXIT_FAIL : MS_EXIT_OK;
-out:
-    if (have_data)
-        ms_data_release(&d);
-    ms_store_close(st);
-    if (lockfd >= 0)
-        close(lockfd);
-    free(runs);
-    free(info);
-    free(keys);
-    free(dbpath);
-    free(specs);
-    ms_manifest_release(&m);
-    return status;
+    ms_sweep_opts so = {db, only, data_dir, threads, jobs, shard, nshards, retry, quiet};
+    return ms_sweep_run(argv[optind], &so);
 }
 
 static const char check_usage[] =
@@ -342,34 +166,13 @@ int cmd_check(int argc, char **argv)
     return MS_EXIT_OK;
 }
 
-/* The one database under db/, for `status` without arguments. */
-static char *only_db_in_dbdir(void)
-{
-    FILE *p = popen("ls db/*.db 2>/dev/null", "r");
-    if (!p)
-        return NULL;
-    char line[4096], *found = NULL;
-    int n = 0;
-    while (fgets(line, sizeof line, p)) {
-        line[strcspn(line, "\n")] = 0;
-        if (n++ == 0)
-            found = ms_strdup(line);
-    }
-    pclose(p);
-    if (n != 1) {
-        free(found);
-        return NULL;
-    }
-    return found;
-}
-
 /* The database's text as printable characters: it may not be ours. */
-static void print_progress(const ms_progress *p)
+static void print_progress(const ms_query_status *p)
 {
     printf("%-18s %-5s %6s  %-8s %-9s %8s  %s\n", "variant", "task", "seed", "status", "epochs",
            "val acc", "note");
     for (int i = 0; i < p->nruns; i++) {
-        const ms_run_progress *r = &p->runs[i];
+        const ms_query_run_row *r = &p->runs[i];
         char acc[32] = "-";
         if (!isnan(r->last_val_acc))
             snprintf(acc, sizeof acc, "%.2f%%", 100 * r->last_val_acc);
@@ -383,7 +186,7 @@ static void print_progress(const ms_progress *p)
             free(t[k]);
     }
     for (int i = 0; i < p->nsweeps; i++) {
-        const ms_sweep_progress *w = &p->sweeps[i];
+        const ms_query_sweep_row *w = &p->sweeps[i];
         char *name = ms_printable(w->sweep);
         printf("sweep '%s': %lld/%lld runs done (%lld running, %lld pending, %lld failed), "
                "%lld/%lld epochs, %.1f s of training\n",
@@ -426,27 +229,28 @@ int cmd_status(int argc, char **argv)
     char *path = NULL;
     if (db)
         path = ms_strdup(db);
-    else if (manifest) {
+    else {
         ms_manifest m;
-        if (ms_manifest_load(manifest, &m, 0) < 0)
+        int several, rc;
+        if (manifest && ms_manifest_load(manifest, &m, 0) < 0)
             return MS_EXIT_USAGE;
-        path = default_db(m.name, 0);
-        ms_manifest_release(&m);
-    } else if (!(path = only_db_in_dbdir())) {
-        ms_error("no single database in db/: name one with --db FILE or give the manifest");
-        return MS_EXIT_USAGE;
+        rc = ms_sweep_find_db(manifest ? m.name : NULL, &path, &several);
+        if (manifest)
+            ms_manifest_release(&m);
+        if (rc < 0)
+            return several ? MS_EXIT_USAGE : MS_EXIT_FAIL;
     }
     ms_store *st;
     if (ms_store_open(path, MS_STORE_READONLY, &st) < 0) {
         free(path);
         return MS_EXIT_FAIL;
     }
-    ms_progress p;
-    int rc = ms_query_progress(st, &p) < 0 ? MS_EXIT_FAIL : MS_EXIT_OK;
+    ms_query_status p;
+    int rc = ms_query_status_read(st, &p) < 0 ? MS_EXIT_FAIL : MS_EXIT_OK;
     ms_store_close(st);
     free(path);
     if (rc == MS_EXIT_OK)
         print_progress(&p);
-    ms_progress_release(&p);
+    ms_query_status_release(&p);
     return rc;
 }

@@ -406,10 +406,10 @@ out:
 
 /* ---- progress (status) ---- */
 
-void ms_progress_release(ms_progress *p)
+void ms_query_status_release(ms_query_status *p)
 {
     for (int i = 0; i < p->nruns; i++) {
-        ms_run_progress *r = &p->runs[i];
+        ms_query_run_row *r = &p->runs[i];
         free(r->variant);
         free(r->task);
         free(r->status);
@@ -424,7 +424,7 @@ void ms_progress_release(ms_progress *p)
     memset(p, 0, sizeof *p);
 }
 
-int ms_query_progress(ms_store *st, ms_progress *out)
+int ms_query_status_read(ms_store *st, ms_query_status *out)
 {
     sqlite3 *db = ms_store_handle(st);
     sqlite3_stmt *q = NULL;
@@ -442,7 +442,7 @@ int ms_query_progress(ms_store *st, ms_progress *out)
     while ((s = sqlite3_step(q)) == SQLITE_ROW) {
         if (out->nruns == cap)
             out->runs = ms_realloc(out->runs, (size_t)(cap = cap ? 2 * cap : 32) * sizeof *out->runs);
-        ms_run_progress *r = &out->runs[out->nruns++];
+        ms_query_run_row *r = &out->runs[out->nruns++];
         r->variant = col_dup(q, 0);
         r->task = col_dup(q, 1);
         r->seed = sqlite3_column_int64(q, 2);
@@ -470,7 +470,7 @@ int ms_query_progress(ms_store *st, ms_progress *out)
         if (out->nsweeps == cap)
             out->sweeps =
                 ms_realloc(out->sweeps, (size_t)(cap = cap ? 2 * cap : 4) * sizeof *out->sweeps);
-        ms_sweep_progress *w = &out->sweeps[out->nsweeps++];
+        ms_query_sweep_row *w = &out->sweeps[out->nsweeps++];
         w->sweep = col_dup(q, 0);
         w->runs = sqlite3_column_int64(q, 1);
         w->done = sqlite3_column_int64(q, 2);
@@ -490,6 +490,6 @@ out:
     sqlite3_finalize(q);
     ms_store_unlock(st);
     if (rc)
-        ms_progress_release(out);
+        ms_query_status_release(out);
     return rc;
 }

@@ -124,6 +124,54 @@ static void test_empty_db_path(void **state)
     assert_int_equal(access(".lock", F_OK), -1);
 }
 
+/* The folder part of a relative path ("build" for "build/mlpsweep"). */
+static const char *dirname_of(const char *path)
+{
+    static char d[256];
+    snprintf(d, sizeof d, "%s", path);
+    char *slash = strrchr(d, '/');
+    if (slash)
+        *slash = 0;
+    else
+        snprintf(d, sizeof d, ".");
+    return d;
+}
+
+/* Without --db or a manifest, every reading command finds "the only
+ * database in db/" the same way and fails the same way: none is exit 1
+ * (nothing to read), several exit 2 (the user must choose). status once
+ * used `ls` and exit 2 for both. */
+static void test_find_db(void **state)
+{
+    (void)state;
+    char *dir = ms_tmpdir(), *cwd = getcwd(NULL, 0), *env, *out, *err;
+    /* MS_BIN is relative to the repository: a link to it in the empty folder */
+    assert_true(asprintf(&env, "mkdir -p '%s/%s' && ln -sf '%s/" MS_BIN "' '%s/" MS_BIN "' && cd '%s' &&",
+                         dir, dirname_of(MS_BIN), cwd, dir, dir) > 0);
+    const char *cmds[] = {"status", "export", "plot --out p"};
+    for (int several = 0; several < 2; several++) {
+        if (several) {
+            char *mk;
+            assert_true(asprintf(&mk, "mkdir %s/db && touch %s/db/a.db %s/db/b.db", dir, dir, dir) > 0);
+            assert_int_equal(system(mk), 0);
+            free(mk);
+        }
+        for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+            int st = ms_run_env(env, cmds[i], &out, &err);
+            print_message("%s: exit %d, %s", cmds[i], st, err);
+            assert_int_equal(st, several ? 2 : 1);
+            assert_string_equal(err, several ? "mlpsweep: 2 databases in db/: name one with --db FILE or give the manifest\n"
+                                             : "mlpsweep: no database in db/: run a sweep first, or name one with --db FILE\n");
+            free(out);
+            free(err);
+        }
+    }
+    ms_rmtree(dir);
+    free(dir);
+    free(cwd);
+    free(env);
+}
+
 /* Output that cannot be written is an error, not a silent success (/dev/full
  * stands for a full disk behind a redirection). */
 static void test_stdout_full(void **state)
@@ -150,6 +198,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_progress_slots),
         cmocka_unit_test(test_empty_db_path),
+        cmocka_unit_test(test_find_db),
         cmocka_unit_test(test_stdout_full),
         cmocka_unit_test(test_help),
         cmocka_unit_test(test_bad_options),

@@ -1,0 +1,264 @@
+/* ms_sweep: the planner from a manifest to the scheduler (ms_sweep.h). */
+#define _GNU_SOURCE
+#include "ms_sweep.h"
+#include "ms_data.h"
+#include "ms_manifest.h"
+#include "ms_sched.h"
+#include "ms_shard.h"
+#include "ms_store.h"
+#include "ms_util.h"
+
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef MS_VERSION
+#define MS_VERSION "unknown"
+#endif
+
+/* ---- where the database is ---- */
+
+char *ms_sweep_default_db(const char *name, int create_dir)
+{
+    char *p = ms_xstrfmt("db/%s.db", name);
+    if (create_dir)
+        mkdir("db", 0755);
+    return p;
+}
+
+int ms_sweep_find_db(const char *name, char **out, int *several)
+{
+    *out = NULL;
+    *several = 0;
+    if (name) {
+        *out = ms_sweep_default_db(name, 0);
+        return 0;
+    }
+    glob_t g;
+    int r = glob("db/*.db", 0, NULL, &g);
+    size_t n = r == 0 ? g.gl_pathc : 0;
+    if (n == 1)
+        *out = ms_strdup(g.gl_pathv[0]);
+    if (r == 0)
+        globfree(&g);
+    if (n == 0)
+        return ms_error("no database in db/: run a sweep first, or name one with --db FILE");
+    if (n > 1) {
+        *several = 1;
+        return ms_error("%zu databases in db/: name one with --db FILE or give the manifest", n);
+    }
+    return 0;
+}
+
+/* ---- run ---- */
+
+/* Everything `run` holds between its steps; released by plan_release. */
+typedef struct plan {
+    ms_manifest m;
+    int have_m;
+    ms_run_spec *specs;
+    int n; /* runs selected */
+    ms_data d;
+    int have_data;
+    char *dbpath;
+    int lockfd;
+    ms_store *st;
+    ms_run_info *info; /* (n) */
+    ms_job *jobs;
+    int todo, skipped, failed_before;
+} plan;
+
+enum { CONTINUE = -1 }; /* a step's result when the next one should run */
+
+static void plan_release(plan *p)
+{
+    if (p->have_data)
+        ms_data_release(&p->d);
+    ms_store_close(p->st);
+    if (p->lockfd >= 0)
+        close(p->lockfd);
+    free(p->jobs);
+    free(p->info);
+    free(p->dbpath);
+    free(p->specs);
+    if (p->have_m)
+        ms_manifest_release(&p->m);
+}
+
+static int listed(const char *list, const char *name)
+{
+    size_t k = strlen(name);
+    for (const char *t = list; *t;) {
+        size_t m = strcspn(t, ",");
+        if (m == k && !strncmp(t, name, k))
+            return 1;
+        t += m + (t[m] == ',');
+    }
+    return 0;
+}
+
+/* Keep only the variants named in a comma list; -1 on an unknown name. */
+static int filter_only(const ms_manifest *m, const char *only, ms_run_spec *specs, int *n)
+{
+    for (const char *t = only; *t;) {
+        size_t len = strcspn(t, ",");
+        int found = len == 0; /* "a,,b": nothing between the commas */
+        for (int v = 0; v < m->nvariants && !found; v++)
+            found = strlen(m->variants[v].name) == len && !strncmp(m->variants[v].name, t, len);
+        if (!found)
+            return ms_error("--only: no variant '%.*s' in '%s'", (int)len, t, m->path);
+        t += len + (t[len] == ',');
+    }
+    int k = 0;
+    for (int i = 0; i < *n; i++)
+        if (listed(only, specs[i].variant))
+            specs[k++] = specs[i];
+    *n = k;
+    return 0;
+}
+
+/* The manifest's runs that this invocation trains: --only, then --shard. */
+static int select_runs(plan *p, const char *manifest, const ms_sweep_opts *o)
+{
+    if (ms_manifest_load(manifest, &p->m, o->data_dir == NULL) < 0)
+        return MS_EXIT_USAGE;
+    p->have_m = 1;
+    p->n = ms_manifest_expand(&p->m, &p->specs);
+    if (o->only && filter_only(&p->m, o->only, p->specs, &p->n) < 0)
+        return MS_EXIT_USAGE;
+    if (!o->nshards)
+        return CONTINUE;
+    int all = p->n;
+    p->n = ms_shard_filter(p->specs, p->n, o->shard, o->nshards);
+    if (!p->n) {
+        fprintf(stderr, "sweep '%s': shard %d/%d is empty (%d runs in %d shards): nothing to do\n",
+                p->m.name, o->shard, o->nshards, all, o->nshards);
+        return MS_EXIT_OK;
+    }
+    if (!o->quiet)
+        fprintf(stderr, "sweep '%s': shard %d/%d holds %d of %d runs\n", p->m.name, o->shard,
+                o->nshards, p->n, all);
+    return CONTINUE;
+}
+
+/* The data, then the database (locked), the sweep and its runs registered. */
+static int open_db(plan *p, const char *manifest, const ms_sweep_opts *o)
+{
+    /* The data before the database: a missing or broken file must leave no
+     * database behind (and the runs' checkpoints carry its digest). */
+    if (ms_data_load(o->data_dir ? o->data_dir : p->m.data_dir, p->m.train, p->m.val, &p->d) < 0)
+        return MS_EXIT_FAIL;
+    p->have_data = 1;
+    p->dbpath = o->db ? ms_strdup(o->db) : ms_sweep_default_db(p->m.name, 1);
+    int64_t sweep_id;
+    if (ms_store_probe(p->dbpath) < 0 || ms_db_lock(p->dbpath, &p->lockfd) < 0 ||
+        ms_store_open(p->dbpath, MS_STORE_CREATE, &p->st) < 0 ||
+        ms_store_sweep(p->st, p->m.name, manifest, p->m.text, &sweep_id) < 0)
+        return MS_EXIT_FAIL;
+    int n = p->n;
+    ms_run_key *keys = ms_calloc((size_t)(n ? n : 1), sizeof *keys);
+    p->info = ms_calloc((size_t)(n ? n : 1), sizeof *p->info);
+    for (int i = 0; i < n; i++) {
+        keys[i].variant = p->specs[i].variant;
+        keys[i].task = p->specs[i].task;
+        keys[i].cfg = &p->specs[i].cfg;
+        keys[i].params = ms_config_params(&p->specs[i].cfg, MS_INPUT);
+    }
+    int rc = ms_store_register(p->st, sweep_id, keys, n, p->info);
+    free(keys);
+    return rc < 0 ? MS_EXIT_FAIL : CONTINUE;
+}
+
+/* The runs left to train: done ones skipped, failed ones skipped or (with
+ * --retry-failed) reset to start again. */
+static int pick_jobs(plan *p, const ms_sweep_opts *o)
+{
+    p->jobs = ms_calloc((size_t)(p->n ? p->n : 1), sizeof *p->jobs);
+    for (int i = 0; i < p->n; i++) {
+        const ms_run_spec *s = &p->specs[i];
+        ms_run_info *in = &p->info[i];
+        if (in->replaced)
+            fprintf(stderr, "variant '%s' seed %llu changed in the manifest: starting it as a new run\n",
+                    s->variant, (unsigned long long)s->cfg.seed);
+        if (in->status == MS_RUN_DONE) {
+            p->skipped++;
+            continue;
+        }
+        if (in->status == MS_RUN_FAILED) {
+            if (!o->retry_failed) {
+                p->failed_before++;
+                continue;
+            }
+            if (ms_store_reset_run(p->st, in->id) < 0)
+                return MS_EXIT_FAIL;
+            in->epochs_done = 0;
+        }
+        ms_job *j = &p->jobs[p->todo++];
+        j->run_id = in->id;
+        j->variant = s->variant;
+        j->cfg = s->cfg;
+        j->epochs_done = in->epochs_done;
+    }
+    if (!o->quiet)
+        fprintf(stderr, "sweep '%s': %d runs, %d done already, %d to train%s; database '%s'\n",
+                p->m.name, p->n, p->skipped, p->todo,
+                p->failed_before ? " (failed runs skipped: --retry-failed reruns them)" : "",
+                p->dbpath);
+    return CONTINUE;
+}
+
+/* The scheduler over the jobs, and what came of them. */
+static int train(plan *p, const ms_sweep_opts *o)
+{
+    int done_status = p->failed_before ? MS_EXIT_FAIL : MS_EXIT_OK;
+    if (!p->todo)
+        return done_status;
+    char host[256] = "unknown";
+    gethostname(host, sizeof host - 1);
+    /* never more runs at once than threads: no oversubscription */
+    int jobs = !o->jobs || o->jobs > o->threads ? o->threads : o->jobs;
+    ms_sched_opts so = {o->threads, jobs, o->quiet, MS_VERSION, "gcc " __VERSION__, host};
+    ms_sched_install_signals();
+    double t0 = ms_now();
+    int rc = ms_sched_run(p->st, &p->d, p->jobs, p->todo, &so);
+    double wall = ms_now() - t0;
+    if (rc < 0) {
+        ms_error("the sweep stopped on a database error; finished epochs are saved: fix the "
+                 "cause and run the same command to resume");
+        return MS_EXIT_FAIL;
+    }
+    if (rc == 2) {
+        ms_error("interrupted; finished epochs are saved: run the same command to resume");
+        return 130;
+    }
+    int nf = 0;
+    for (int i = 0; i < p->todo; i++)
+        nf += p->jobs[i].failed;
+    if (!o->quiet)
+        fprintf(stderr, "sweep '%s': %d runs trained in %.1f s, %d failed\n", p->m.name,
+                p->todo - nf, wall, nf);
+    for (int i = 0; i < p->todo; i++)
+        if (p->jobs[i].failed)
+            ms_error("run '%s' seed %llu failed (see 'mlpsweep status')", p->jobs[i].variant,
+                     (unsigned long long)p->jobs[i].cfg.seed);
+    return nf ? MS_EXIT_FAIL : done_status;
+}
+
+int ms_sweep_run(const char *manifest, const ms_sweep_opts *o)
+{
+    plan p;
+    memset(&p, 0, sizeof p);
+    p.lockfd = -1;
+    int status = select_runs(&p, manifest, o);
+    if (status == CONTINUE)
+        status = open_db(&p, manifest, o);
+    if (status == CONTINUE)
+        status = pick_jobs(&p, o);
+    if (status == CONTINUE)
+        status = train(&p, o);
+    plan_release(&p);
+    return status;
+}
