@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #include "ms_config.h"
-#include "ms_train.h"
+#include "ms_metrics.h"
 
 typedef struct ms_store ms_store;
 

@@ -15,23 +15,10 @@
 
 #include "ms_config.h"
 #include "ms_data.h"
+#include "ms_metrics.h"
 #include "ms_mlp.h"
 #include "ms_rng.h"
 
-/* One validation: loss and accuracy over the whole training and validation sets. */
-typedef struct ms_eval {
-    int64_t step;      /* global step, counted from 0 after the first update */
-    int epoch;         /* 0-based epoch the step belongs to */
-    double batch_loss; /* mean loss of the batches since the previous validation */
-    double train_loss, train_acc, val_loss, val_acc;
-} ms_eval;
-
-/* One finished epoch: the metrics of its last validation. */
-typedef struct ms_epoch {
-    int epoch; /* 1-based */
-    double train_loss, train_acc, val_loss, val_acc;
-    double seconds;
-} ms_epoch;
 
 typedef enum {
     MS_STOP_NONE = 0, /* still running */

@@ -2,7 +2,8 @@
 #define _GNU_SOURCE
 #include "ms_cli.h"
 #include "ms_manifest.h"
-#include "ms_report.h"
+#include "ms_export.h"
+#include "ms_plot.h"
 #include "ms_store.h"
 #include "ms_sweep.h"
 #include "ms_util.h"

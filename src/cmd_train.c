@@ -1,112 +1,15 @@
 /* cmd_train, cmd_gradcheck: one configuration from the command line. */
-#define _GNU_SOURCE /* getopt_long, sched_getaffinity */
+#define _GNU_SOURCE /* getopt_long */
 #include "ms_cli.h"
 #include "ms_data.h"
 #include "ms_gradcheck.h"
 #include "ms_train.h"
 #include "ms_util.h"
 
-#include <errno.h>
 #include <getopt.h>
-#include <math.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-int ms_parse_path(const char *opt, const char *s, const char **out)
-{
-    if (!*s)
-        return ms_error("%s needs a file name", opt);
-    *out = s;
-    return 0;
-}
-
-int ms_parse_int(const char *opt, const char *s, long lo, long hi, int *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi)
-        return ms_error("%s: expected an integer in %ld..%ld, got '%s'", opt, lo, hi, s);
-    *out = (int)v;
-    return 0;
-}
-
-int ms_parse_u64(const char *opt, const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    if (*s == '-')
-        return ms_error("%s: expected a non-negative integer, got '%s'", opt, s);
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s || *end)
-        return ms_error("%s: expected a non-negative integer, got '%s'", opt, s);
-    *out = v;
-    return 0;
-}
-
-int ms_parse_double(const char *opt, const char *s, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !isfinite(v))
-        return ms_error("%s: expected a number, got '%s'", opt, s);
-    *out = v;
-    return 0;
-}
-
-int ms_parse_hidden(const char *opt, const char *s, ms_config *c)
-{
-    int n = 0;
-    const char *p = s;
-    while (*p) {
-        char *end;
-        errno = 0;
-        long v = strtol(p, &end, 10);
-        if (errno || end == p || v < 1 || v > MS_MAX_WIDTH || (*end && *end != ','))
-            return ms_error("%s: expected sizes like 64 or 64,64, got '%s'", opt, s);
-        if (n == MS_MAX_HIDDEN)
-            return ms_error("%s: at most %d hidden layers", opt, MS_MAX_HIDDEN);
-        c->hidden[n++] = (int)v;
-        p = *end ? end + 1 : end;
-        if (*end && !*p)
-            return ms_error("%s: expected sizes like 64 or 64,64, got '%s'", opt, s);
-    }
-    if (!n)
-        return ms_error("%s: expected sizes like 64 or 64,64, got '%s'", opt, s);
-    c->nhidden = n;
-    return 0;
-}
-
-int ms_option_error(int o, char **argv)
-{
-    if (o == ':')
-        return ms_error("option '%s' needs a value", argv[optind - 1]);
-    return ms_error("unknown option '%s' (see --help)", argv[optind - 1]);
-}
-
-int ms_one_manifest(int argc, char **argv)
-{
-    if (optind >= argc)
-        return ms_error("missing MANIFEST (see --help)");
-    if (optind != argc - 1)
-        return ms_error("unexpected argument '%s' (see --help)", argv[argc - 1]);
-    return 0;
-}
-
-int ms_default_threads(void)
-{
-    cpu_set_t set;
-    if (sched_getaffinity(0, sizeof set, &set) == 0)
-        return CPU_COUNT(&set) > 0 ? CPU_COUNT(&set) : 1;
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 ? (int)n : 1;
-}
-
-const char *ms_default_data_dir(void) { return "data"; }
 
 static const char train_usage[] =
     "usage: mlpsweep train [options]\n"

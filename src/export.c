@@ -7,7 +7,7 @@
  * and KEY_std); Markdown and LaTeX are for reading (accuracy in % with two
  * decimals, losses with four significant digits, "mean ± std"). */
 #define _POSIX_C_SOURCE 200809L
-#include "ms_report.h"
+#include "ms_export.h"
 #include "ms_query.h"
 #include "ms_util.h"
 

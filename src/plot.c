@@ -9,7 +9,8 @@
  * reader never sees a half-written figure and a failed run leaves the
  * previous figures as they were. */
 #define _GNU_SOURCE
-#include "ms_report.h"
+#include "ms_plot.h"
+#include "ms_query.h"
 #include "ms_util.h"
 
 #include <errno.h>

@@ -6,7 +6,7 @@
 #include "ms_test.h"
 
 #include "ms_config.h"
-#include "ms_report.h"
+#include "ms_plot.h"
 #include "ms_store.h"
 
 #include <dirent.h>

@@ -37,7 +37,7 @@
 #include "ms_config.h"
 #include "ms_data.h"
 #include "ms_manifest.h"
-#include "ms_report.h"
+#include "ms_export.h"
 #include "ms_store.h"
 #include "ms_train.h"
 #include "ms_util.h"

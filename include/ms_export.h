@@ -1,0 +1,26 @@
+/* ms_export: a sweep's results as tables (export.c): the summary per variant
+ * and the long per-epoch and per-validation tables, as CSV, Markdown, LaTeX
+ * or JSON. Reads through ms_query (the current runs of one sweep) and never
+ * sees SQL. The formats and columns are documented in docs/reports.md.
+ * Every function returns 0 or -1 after printing one message with ms_error(). */
+#ifndef MS_EXPORT_H
+#define MS_EXPORT_H
+
+#include <stddef.h>
+
+#include "ms_query.h"
+#include "ms_store.h"
+
+typedef enum { MS_TABLE_SUMMARY, MS_TABLE_EPOCHS, MS_TABLE_EVALS } ms_table;
+typedef enum { MS_FORMAT_CSV, MS_FORMAT_MD, MS_FORMAT_LATEX, MS_FORMAT_JSON } ms_format;
+
+/* "summary" | "epochs" | "evals", and "csv" | "md" | "latex" | "json";
+ * -1 (no message) for anything else. */
+int ms_table_parse(const char *s, ms_table *out);
+int ms_format_parse(const char *s, ms_format *out);
+
+/* A whole table of a sweep rendered in a format, as one NUL-terminated
+ * malloc'd string (*len bytes without the NUL; caller frees *out). */
+int ms_export(ms_store *st, const char *sweep, ms_table t, ms_format f, char **out, size_t *len);
+
+#endif

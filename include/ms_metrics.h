@@ -1,0 +1,24 @@
+/* ms_metrics: the records a run produces, as the trainer makes them and the
+ * store keeps them (the evals and epochs tables of docs/schema.md). Their
+ * own header, so the store does not depend on the trainer. */
+#ifndef MS_METRICS_H
+#define MS_METRICS_H
+
+#include <stdint.h>
+
+/* One validation: loss and accuracy over the whole training and validation sets. */
+typedef struct ms_eval {
+    int64_t step;      /* global step, counted from 0 after the first update */
+    int epoch;         /* 0-based epoch the step belongs to */
+    double batch_loss; /* mean loss of the batches since the previous validation */
+    double train_loss, train_acc, val_loss, val_acc;
+} ms_eval;
+
+/* One finished epoch: the metrics of its last validation. */
+typedef struct ms_epoch {
+    int epoch; /* 1-based */
+    double train_loss, train_acc, val_loss, val_acc;
+    double seconds;
+} ms_epoch;
+
+#endif

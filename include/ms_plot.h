@@ -1,0 +1,26 @@
+/* ms_plot: a sweep's figures with gnuplot (plot.c), as the manifest's plots:
+ * section describes them. Reads through ms_query and never sees SQL; user
+ * text reaches gnuplot only as data it cannot evaluate. Every function
+ * returns 0 or -1 after printing one message with ms_error(). */
+#ifndef MS_PLOT_H
+#define MS_PLOT_H
+
+#include "ms_manifest.h"
+#include "ms_store.h"
+
+/* The manifest the sweep last ran with, from the database (sweeps.manifest),
+ * for `plot` without a MANIFEST argument. Messages name the recorded path. */
+int ms_report_manifest(ms_store *st, const char *sweep, ms_manifest *m);
+
+/* gnuplot's path from $PATH (malloc'd), or -1 with the message
+ * "gnuplot not found; install it with 'make deps' (Debian package gnuplot-nox)". */
+int ms_plot_find_gnuplot(char **path);
+
+/* Draw every figure of m->plots into outdir (created if missing) as
+ * NAME.png and NAME.svg, each written atomically. A variant without runs is
+ * skipped with a warning, a figure without any data is skipped with a
+ * warning and no file. *written counts the figures drawn (may be NULL). */
+int ms_plot_all(ms_store *st, const char *sweep, const ms_manifest *m, const char *outdir,
+                int *written);
+
+#endif
