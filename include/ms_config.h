@@ -27,8 +27,11 @@
  *   5  the same tanh, its k = round(x / ln2) by the shifter (ties to even) */
 #define MS_NUMERICS 5
 
-typedef enum { MS_ACT_SIGMOID = 0, MS_ACT_IMPROVED_SIGMOID = 1 } ms_activation;
-typedef enum { MS_INIT_UNIFORM = 0, MS_INIT_FANIN_NORMAL = 1 } ms_init;
+typedef enum { MS_ACT_SIGMOID = 0, MS_ACT_IMPROVED_SIGMOID = 1, MS_ACT_N } ms_activation;
+typedef enum { MS_INIT_UNIFORM = 0, MS_INIT_FANIN_NORMAL = 1, MS_INIT_N } ms_init;
+
+#define MS_MAX_TRAIN 60000 /* images in the MNIST training set */
+#define MS_MAX_VAL 10000   /* images in the MNIST test set (our validation set) */
 
 typedef struct ms_config {
     int nhidden;                /* number of hidden layers (>= 0) */
@@ -50,11 +53,21 @@ typedef struct ms_config {
 /* The course baseline: [64] sigmoid, U(-1,1), lr 0.1, batch 32, 50 epochs. */
 void ms_config_default(ms_config *c);
 
+/* The names of the choices, indexed by their enums: the manifest, `train`'s
+ * options, the database and the exports all spell them from here. */
+extern const char *const ms_activation_names[MS_ACT_N];
+extern const char *const ms_init_names[MS_INIT_N];
 const char *ms_activation_name(ms_activation a);
 const char *ms_init_name(ms_init i);
 /* Parse a name; returns 0 or -1 (no message). */
 int ms_activation_parse(const char *s, ms_activation *out);
 int ms_init_parse(const char *s, ms_init *out);
+
+/* The rule a value breaks, as messages state it ("must be in [0, 1)"), or
+ * NULL when it follows it: the one place for these ranges, which manifest
+ * values, `train`'s options and ms_config_validate all check. */
+const char *ms_lr_rule(double lr);
+const char *ms_momentum_rule(double momentum);
 
 /* Number of weights: sum of fan_in * fan_out with input width 785. */
 int64_t ms_config_params(const ms_config *c, int input_width);

@@ -15,8 +15,6 @@
 #define MS_MANIFEST_MAX_BYTES (1024 * 1024) /* larger files are refused unread */
 #define MS_NAME_MAX 64 /* characters in a sweep, variant or figure name */
 #define MS_MANIFEST_MAX_RUNS 100000         /* variants x seeds at most */
-#define MS_MANIFEST_MAX_TRAIN 60000         /* images in the MNIST training set */
-#define MS_MANIFEST_MAX_VAL 10000           /* images in the MNIST test set */
 
 typedef struct ms_variant {
     char *name;      /* unique within the manifest */

@@ -76,11 +76,13 @@ static int parse_train_opts(int argc, char **argv, ms_config *c, const char **da
         case O_HIDDEN: rc = ms_parse_hidden("--hidden", a, c); break;
         case O_ACT:
             if (ms_activation_parse(a, &c->activation))
-                rc = ms_error("--activation: expected sigmoid or improved_sigmoid, got '%s'", a);
+                rc = ms_error("--activation: expected %s or %s, got '%s'", ms_activation_names[0],
+                              ms_activation_names[1], a);
             break;
         case O_INIT:
             if (ms_init_parse(a, &c->init))
-                rc = ms_error("--init: expected uniform or fanin_normal, got '%s'", a);
+                rc = ms_error("--init: expected %s or %s, got '%s'", ms_init_names[0], ms_init_names[1],
+                              a);
             break;
         case O_LR: rc = ms_parse_double("--lr", a, &c->lr); break;
         case O_MOM: rc = ms_parse_double("--momentum", a, &c->momentum); break;
@@ -90,8 +92,8 @@ static int parse_train_opts(int argc, char **argv, ms_config *c, const char **da
         case O_ES: rc = ms_parse_int("--early-stop", a, 0, 1 << 20, &c->early_stop); break;
         case O_NOES: c->early_stop = 0; break;
         case O_NOSHUF: c->shuffle = false; break;
-        case O_TRAIN: rc = ms_parse_int("--train-size", a, 1, 60000, &c->train_size); break;
-        case O_VAL: rc = ms_parse_int("--val-size", a, 1, 10000, &c->val_size); break;
+        case O_TRAIN: rc = ms_parse_int("--train-size", a, 1, MS_MAX_TRAIN, &c->train_size); break;
+        case O_VAL: rc = ms_parse_int("--val-size", a, 1, MS_MAX_VAL, &c->val_size); break;
         case O_SEED: rc = ms_parse_u64("--seed", a, &c->seed); break;
         case O_DATA: *data = a; break;
         case O_THREADS: rc = ms_parse_int("--threads", a, 1, 1024, threads); break;

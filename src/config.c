@@ -4,6 +4,7 @@
 #include "ms_util.h"
 
 #include <float.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,34 +27,43 @@ void ms_config_default(ms_config *c)
     c->val_size = 10000;
 }
 
+const char *const ms_activation_names[MS_ACT_N] = {"sigmoid", "improved_sigmoid"};
+const char *const ms_init_names[MS_INIT_N] = {"uniform", "fanin_normal"};
+
 const char *ms_activation_name(ms_activation a)
 {
-    return a == MS_ACT_IMPROVED_SIGMOID ? "improved_sigmoid" : "sigmoid";
+    return a >= 0 && a < MS_ACT_N ? ms_activation_names[a] : "?";
 }
 
-const char *ms_init_name(ms_init i) { return i == MS_INIT_FANIN_NORMAL ? "fanin_normal" : "uniform"; }
+const char *ms_init_name(ms_init i) { return i >= 0 && i < MS_INIT_N ? ms_init_names[i] : "?"; }
 
 int ms_activation_parse(const char *s, ms_activation *out)
 {
-    if (!strcmp(s, "sigmoid"))
-        *out = MS_ACT_SIGMOID;
-    else if (!strcmp(s, "improved_sigmoid"))
-        *out = MS_ACT_IMPROVED_SIGMOID;
-    else
-        return -1;
-    return 0;
+    for (int k = 0; k < MS_ACT_N; k++)
+        if (!strcmp(s, ms_activation_names[k])) {
+            *out = (ms_activation)k;
+            return 0;
+        }
+    return -1;
 }
 
 int ms_init_parse(const char *s, ms_init *out)
 {
-    if (!strcmp(s, "uniform"))
-        *out = MS_INIT_UNIFORM;
-    else if (!strcmp(s, "fanin_normal"))
-        *out = MS_INIT_FANIN_NORMAL;
-    else
-        return -1;
-    return 0;
+    for (int k = 0; k < MS_INIT_N; k++)
+        if (!strcmp(s, ms_init_names[k])) {
+            *out = (ms_init)k;
+            return 0;
+        }
+    return -1;
 }
+
+const char *ms_lr_rule(double lr)
+{
+    /* training runs in float32: a rate past FLT_MAX would be infinite there */
+    return isfinite(lr) && lr > 0 && lr <= FLT_MAX ? NULL : "must be a finite number > 0";
+}
+
+const char *ms_momentum_rule(double m) { return m >= 0 && m < 1 ? NULL : "must be in [0, 1)"; }
 
 int64_t ms_config_params(const ms_config *c, int input_width)
 {
@@ -104,10 +114,11 @@ int ms_config_validate(const ms_config *c)
     if (c->nhidden >= 1 && ms_config_params(c, MS_INPUT) > MS_MAX_PARAMS)
         return ms_error("hidden: %lld weights, more than the %lld whose checkpoint fits in the "
                         "database", (long long)ms_config_params(c, MS_INPUT), (long long)MS_MAX_PARAMS);
-    if (!(c->lr > 0) || c->lr > FLT_MAX)
-        return ms_error("lr: must be > 0 (got %g)", c->lr);
-    if (!(c->momentum >= 0 && c->momentum < 1))
-        return ms_error("momentum: must be in [0, 1) (got %g)", c->momentum);
+    const char *why;
+    if ((why = ms_lr_rule(c->lr)))
+        return ms_error("lr: %s (got %g)", why, c->lr);
+    if ((why = ms_momentum_rule(c->momentum)))
+        return ms_error("momentum: %s (got %g)", why, c->momentum);
     if (c->train_size < 1)
         return ms_error("train size must be >= 1 (got %d)", c->train_size);
     if (c->val_size < 1)

@@ -14,7 +14,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -332,8 +331,6 @@ static const char *const variant_keys[] = {"name",   "task",          "hidden", 
                                            "epochs", "val_per_epoch", "early_stop", "shuffle",
                                            "seeds"};
 static const char *const *const cfg_keys = variant_keys + 2;
-static const char *const activations[] = {"sigmoid", "improved_sigmoid"};
-static const char *const inits[] = {"uniform", "fanin_normal"};
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 /* Checks a mapping's keys (scalars, known, not repeated) and returns each
@@ -625,30 +622,31 @@ static void apply_key(mctx *c, scope *s, int k, const node *v)
     ms_config *cfg = &s->cfg;
     int rc = 0, x = 0;
     double d = 0;
+    const char *why;
     switch (k) {
     case K_HIDDEN:
         rc = get_hidden(c, v, cfg);
         break;
     case K_ACTIVATION:
-        if (!(rc = get_choice(c, v, "activation", activations, COUNT(activations), &x)))
-            cfg->activation = x ? MS_ACT_IMPROVED_SIGMOID : MS_ACT_SIGMOID;
+        if (!(rc = get_choice(c, v, "activation", ms_activation_names, MS_ACT_N, &x)))
+            cfg->activation = (ms_activation)x;
         break;
     case K_INIT:
-        if (!(rc = get_choice(c, v, "init", inits, COUNT(inits), &x)))
-            cfg->init = x ? MS_INIT_FANIN_NORMAL : MS_INIT_UNIFORM;
+        if (!(rc = get_choice(c, v, "init", ms_init_names, MS_INIT_N, &x)))
+            cfg->init = (ms_init)x;
         break;
     case K_LR:
         if (!(rc = get_num(c, v, "lr", &d))) {
-            if (!isfinite(d) || !(d > 0) || d > FLT_MAX) /* training uses float32 */
-                rc = perr(c, AT(v), "lr: must be a finite number > 0 (got %s)", v->text);
+            if ((why = ms_lr_rule(d)))
+                rc = perr(c, AT(v), "lr: %s (got %s)", why, v->text);
             else
                 cfg->lr = d;
         }
         break;
     case K_MOMENTUM:
         if (!(rc = get_num(c, v, "momentum", &d))) {
-            if (!(d >= 0 && d < 1))
-                rc = perr(c, AT(v), "momentum: must be in [0, 1) (got %s)", v->text);
+            if ((why = ms_momentum_rule(d)))
+                rc = perr(c, AT(v), "momentum: %s (got %s)", why, v->text);
             else
                 cfg->momentum = d;
         }
@@ -749,10 +747,10 @@ static void check_data(mctx *c, const node *v, ms_manifest *m, data_info *d, con
     }
     if (val[1]) {
         d->train_node = val[1];
-        d->train_bad = get_int(c, val[1], "data.train", 1, MS_MANIFEST_MAX_TRAIN, &d->train) != 0;
+        d->train_bad = get_int(c, val[1], "data.train", 1, MS_MAX_TRAIN, &d->train) != 0;
     }
     if (val[2])
-        get_int(c, val[2], "data.val", 1, MS_MANIFEST_MAX_VAL, &d->val);
+        get_int(c, val[2], "data.val", 1, MS_MAX_VAL, &d->val);
 }
 
 typedef struct name_pos {

@@ -50,7 +50,7 @@ static void test_bad_options(void **state)
     (void)state;
     expect_usage_error("frobnicate", "mlpsweep: unknown command 'frobnicate' (see 'mlpsweep --help')\n");
     expect_usage_error("train --lr abc", "mlpsweep: --lr: expected a number, got 'abc'\n");
-    expect_usage_error("train --lr 0", "mlpsweep: lr: must be > 0 (got 0)\n");
+    expect_usage_error("train --lr 0", "mlpsweep: lr: must be a finite number > 0 (got 0)\n");
     expect_usage_error("train --hidden 64,,3",
                        "mlpsweep: --hidden: expected sizes like 64 or 64,64, got '64,,3'\n");
     expect_usage_error("train --hidden 0", "mlpsweep: --hidden: expected sizes like 64 or 64,64, got '0'\n");

@@ -144,7 +144,7 @@ static inline int fuzz_manifest_check(const ms_manifest *m)
     if (!m->path || strcmp(m->path, FUZZ_MANIFEST_PATH) || !m->name || !m->name[0] || !m->data_dir ||
         !m->data_dir[0])
         return fuzz_fail("manifest: success without path, name or data_dir");
-    if (m->train < 1 || m->train > MS_MANIFEST_MAX_TRAIN || m->val < 1 || m->val > MS_MANIFEST_MAX_VAL)
+    if (m->train < 1 || m->train > MS_MAX_TRAIN || m->val < 1 || m->val > MS_MAX_VAL)
         return fuzz_fail("manifest: data.train %d or data.val %d out of range", m->train, m->val);
     if (m->nvariants < 1 || !m->variants)
         return fuzz_fail("manifest: success without variants");
