@@ -4,7 +4,15 @@
 
 #include "ms_config.h"
 
-/* Each returns an exit status: MS_EXIT_OK, MS_EXIT_FAIL or MS_EXIT_USAGE. */
+/* Each returns an exit status: MS_EXIT_OK, MS_EXIT_FAIL or MS_EXIT_USAGE
+ * (and `run` 130 when interrupted), which every --help ends with. */
+#define MS_HELP_EXIT                                                                               \
+    "\nExit status: 0 success; 1 failure (the message says what failed); 2 a bad\n"               \
+    "option, argument or manifest (nothing was touched).\n"
+#define MS_HELP_EXIT_RUN                                                                           \
+    MS_HELP_EXIT "130 interrupted (SIGINT or SIGTERM): finished epochs are saved, the same\n"      \
+                 "command resumes.\n"
+
 int cmd_train(int argc, char **argv);
 int cmd_gradcheck(int argc, char **argv);
 int cmd_run(int argc, char **argv);
@@ -24,8 +32,10 @@ int ms_parse_u64(const char *opt, const char *s, uint64_t *out);
 int ms_parse_double(const char *opt, const char *s, double *out);
 int ms_parse_hidden(const char *opt, const char *s, ms_config *c);
 /* getopt_long (optstring starting with ':') returned ':' or '?': say which
- * option is wrong; returns -1. */
-int ms_option_error(int o, char **argv);
+ * option is wrong, and for a mistyped long option which of opts was likely
+ * meant; returns -1. */
+struct option;
+int ms_option_error(int o, char **argv, const struct option *opts);
 /* Exactly one positional argument (the manifest) left at argv[optind]; else
  * a one-line error and -1. */
 int ms_one_manifest(int argc, char **argv);

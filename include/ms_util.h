@@ -15,6 +15,14 @@
 #define MS_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
 #define MS_PRINTF(a, b)
+/* The name among cand[0..n) a mistyped s most likely meant, or NULL: the
+ * nearest by edit distance (at most 2, and less than both lengths), else one
+ * sharing a prefix of at least 2 characters. ms_hint writes " (did you mean
+ * 'x'?)" into buf and returns it, or returns "". Manifest keys, commands and
+ * options all use it. */
+const char *ms_suggest(const char *s, const char *const *cand, int n);
+const char *ms_hint(char *buf, size_t n, const char *s, const char *const *cand, int ncand);
+
 #endif
 
 /* Exit statuses of the command line. */
@@ -83,5 +91,13 @@ uint64_t ms_hash64(const char *text);
 char *ms_printable(const char *s);
 /* The same rule for one character. */
 char ms_printable_char(char c);
+
+/* The name among cand[0..n) a mistyped s most likely meant, or NULL: the
+ * nearest by edit distance (at most 2, and less than both lengths), else one
+ * sharing a prefix of at least 2 characters. ms_hint writes " (did you mean
+ * 'x'?)" into buf and returns it, or returns "". Manifest keys, commands and
+ * options all use it. */
+const char *ms_suggest(const char *s, const char *const *cand, int n);
+const char *ms_hint(char *buf, size_t n, const char *s, const char *const *cand, int ncand);
 
 #endif

@@ -9,7 +9,9 @@
 #include <getopt.h>
 #include <math.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 int ms_parse_path(const char *opt, const char *s, const char **out)
@@ -78,11 +80,23 @@ int ms_parse_hidden(const char *opt, const char *s, ms_config *c)
     return 0;
 }
 
-int ms_option_error(int o, char **argv)
+int ms_option_error(int o, char **argv, const struct option *opts)
 {
+    const char *arg = argv[optind - 1];
     if (o == ':')
-        return ms_error("option '%s' needs a value", argv[optind - 1]);
-    return ms_error("unknown option '%s' (see --help)", argv[optind - 1]);
+        return ms_error("option '%s' needs a value", arg);
+    /* a long option's name, without its dashes and any =VALUE */
+    char word[64] = "", h[96];
+    const char *names[64];
+    int n = 0;
+    if (!strncmp(arg, "--", 2))
+        snprintf(word, sizeof word, "%.*s", (int)strcspn(arg + 2, "="), arg + 2);
+    for (; opts && opts[n].name && n < 64; n++)
+        names[n] = opts[n].name;
+    const char *near = word[0] ? ms_suggest(word, names, n) : NULL;
+    if (near)
+        snprintf(h, sizeof h, " (did you mean '--%s'?)", near);
+    return ms_error("unknown option '%s'%s (see --help)", arg, near ? h : "");
 }
 
 int ms_one_manifest(int argc, char **argv)

@@ -85,7 +85,8 @@ static const char export_usage[] =
     "                   evals:   one row per run and validation (the learning curves)\n"
     "  --format NAME    csv (default), md (GitHub Markdown), latex (booktabs tabular), json;\n"
     "                   with -o, the default follows the extension (.csv .md .tex .json)\n"
-    "  -o, --output FILE  write FILE atomically instead of stdout\n";
+    "  -o, --output FILE  write FILE atomically instead of stdout\n"
+    MS_HELP_EXIT;
 
 int cmd_export(int argc, char **argv)
 {
@@ -119,7 +120,7 @@ int cmd_export(int argc, char **argv)
             break;
         case 'h':
         case O_HELP: fputs(export_usage, stdout); return MS_EXIT_OK;
-        default: rc = ms_option_error(o, argv); break;
+        default: rc = ms_option_error(o, argv, opts); break;
         }
         if (rc)
             return MS_EXIT_USAGE;
@@ -173,7 +174,8 @@ static const char plot_usage[] =
     "recorded in the database by the last 'mlpsweep run' is used.\n"
     "\n"
     "  --db FILE        database (db/<manifest name>.db, or the only database in db/)\n"
-    "  --out DIR        folder for the figures, created if missing (plots)\n";
+    "  --out DIR        folder for the figures, created if missing (plots)\n"
+    MS_HELP_EXIT;
 
 int cmd_plot(int argc, char **argv)
 {
@@ -196,7 +198,7 @@ int cmd_plot(int argc, char **argv)
         case O_OUT: outdir = optarg; break;
         case 'h':
         case O_HELP: fputs(plot_usage, stdout); return MS_EXIT_OK;
-        default: rc = ms_option_error(o, argv); break;
+        default: rc = ms_option_error(o, argv, opts); break;
         }
         if (rc)
             return MS_EXIT_USAGE;

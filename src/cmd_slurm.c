@@ -26,7 +26,8 @@ static const char merge_usage[] =
     "with different results are an error and OUT is left unchanged.\n"
     "\n"
     "  --db OUT          the merged database\n"
-    "  --quiet           no summary line\n";
+    "  --quiet           no summary line\n"
+    MS_HELP_EXIT;
 
 int cmd_merge(int argc, char **argv)
 {
@@ -49,7 +50,7 @@ int cmd_merge(int argc, char **argv)
         case O_DB: rc = ms_parse_path("--db", optarg, &out); break;
         case O_QUIET: quiet = 1; break;
         case O_HELP: fputs(merge_usage, stdout); return MS_EXIT_OK;
-        default: rc = ms_option_error(o, argv); break;
+        default: rc = ms_option_error(o, argv, opts); break;
         }
         if (rc)
             return MS_EXIT_USAGE;
@@ -100,7 +101,8 @@ static const char slurm_usage[] =
     "  --partition P           the partition of both jobs (the cluster's default)\n"
     "  --time T                time limit of each job, e.g. 2:00:00 (the partition's)\n"
     "  --submit                submit both with sbatch (the merge with afterok on the\n"
-    "                          array) and print their job ids\n";
+    "                          array) and print their job ids\n"
+    MS_HELP_EXIT;
 
 int cmd_slurm(int argc, char **argv)
 {
@@ -136,7 +138,7 @@ int cmd_slurm(int argc, char **argv)
         case O_TIME: rc = ms_slurm_check_word("--time", o.time = optarg); break;
         case O_SUBMIT: submit = 1; break;
         case O_HELP: fputs(slurm_usage, stdout); return MS_EXIT_OK;
-        default: rc = ms_option_error(c, argv); break;
+        default: rc = ms_option_error(c, argv, opts); break;
         }
         if (rc)
             return MS_EXIT_USAGE;

@@ -36,7 +36,8 @@ static const char run_usage[] =
     "                    balanced by expected cost (see 'mlpsweep slurm')\n"
     "  --retry-failed    restart failed runs from scratch\n"
     "  --data DIR        MNIST folder, overriding the manifest's data.dir\n"
-    "  --quiet           only errors and warnings on stderr\n";
+    "  --quiet           only errors and warnings on stderr\n"
+    MS_HELP_EXIT_RUN;
 
 int cmd_run(int argc, char **argv)
 {
@@ -67,7 +68,7 @@ int cmd_run(int argc, char **argv)
         case O_QUIET: quiet = 1; break;
         case O_SHARD: rc = ms_shard_parse("--shard", optarg, &shard, &nshards); break;
         case O_HELP: fputs(run_usage, stdout); return MS_EXIT_OK;
-        default: rc = ms_option_error(o, argv); break;
+        default: rc = ms_option_error(o, argv, opts); break;
         }
         if (rc)
             return MS_EXIT_USAGE;
@@ -87,7 +88,8 @@ static const char check_usage[] =
     "       mlpsweep check --db DB\n\n"
     "Validate a manifest and print its runs, one a line; or check a database:\n"
     "SQLite's full integrity check, foreign keys, and that every run's epoch\n"
-    "rows and checkpoint agree with its epoch count (exit 1 if not).\n";
+    "rows and checkpoint agree with its epoch count (exit 1 if not).\n"
+    MS_HELP_EXIT;
 
 /* check --db: the full check of a database, even one too damaged to open
  * for the other commands. */
@@ -125,7 +127,7 @@ int cmd_check(int argc, char **argv)
             db = optarg;
             continue;
         }
-        ms_option_error(o, argv);
+        ms_option_error(o, argv, opts);
         return MS_EXIT_USAGE;
     }
     if (db && optind < argc) {
@@ -200,7 +202,8 @@ static void print_progress(const ms_query_status *p)
 static const char status_usage[] =
     "usage: mlpsweep status [MANIFEST] [--db FILE]\n\n"
     "Show each run's state and progress and the sweep's done/total, from the\n"
-    "database alone (db/<manifest name>.db, or the only database in db/).\n";
+    "database alone (db/<manifest name>.db, or the only database in db/).\n"
+    MS_HELP_EXIT;
 
 int cmd_status(int argc, char **argv)
 {
@@ -215,7 +218,7 @@ int cmd_status(int argc, char **argv)
         switch (o) {
         case O_DB: rc = ms_parse_path("--db", optarg, &db); break;
         case 'h': fputs(status_usage, stdout); return MS_EXIT_OK;
-        default: rc = ms_option_error(o, argv); break;
+        default: rc = ms_option_error(o, argv, opts); break;
         }
         if (rc)
             return MS_EXIT_USAGE;

@@ -33,7 +33,8 @@ static const char train_usage[] =
     "  --val-size N           first N validation images (10000)\n"
     "  --seed N               random seed (1)\n"
     "  --data DIR             folder with the MNIST IDX files (data)\n"
-    "  --threads N            OpenMP threads (all cores)\n";
+    "  --threads N            OpenMP threads (all cores)\n"
+    MS_HELP_EXIT;
 
 enum { O_HIDDEN = 256, O_ACT, O_INIT, O_LR, O_MOM, O_BATCH, O_EPOCHS, O_VPE, O_ES, O_NOES,
        O_NOSHUF, O_TRAIN, O_VAL, O_SEED, O_DATA, O_THREADS, O_STRIDE, O_HELP };
@@ -107,7 +108,7 @@ static int parse_train_opts(int argc, char **argv, ms_config *c, const char **da
             }
             break;
         case O_HELP: return 1;
-        default: rc = ms_option_error(o, argv); break;
+        default: rc = ms_option_error(o, argv, train_opts); break;
         }
         if (rc)
             return -1;
@@ -170,7 +171,8 @@ static const char gradcheck_usage[] =
     "\n"
     "The assignment's gradient check: the first 100 training images, weights\n"
     "U(-1,1), central differences with e = 1e-3 against the analytic gradient,\n"
-    "which must agree within 1e-6. --stride K checks every K-th weight (1 = all).\n";
+    "which must agree within 1e-6. --stride K checks every K-th weight (1 = all).\n"
+    MS_HELP_EXIT;
 
 int cmd_gradcheck(int argc, char **argv)
 {

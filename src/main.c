@@ -1,10 +1,14 @@
 /* mlpsweep: entry point and command table. */
 #include "ms_cli.h"
+#include "ms_kernels.h"
 #include "ms_util.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+
+#define MS_STR_(x) #x
+#define MS_STR(x) MS_STR_(x)
 
 struct cmd {
     const char *name;
@@ -24,12 +28,50 @@ static const struct cmd commands[] = {
     {"gradcheck", cmd_gradcheck, "compare analytic and numerical gradients (the assignment's check)"},
 };
 
+enum { NCMD = sizeof commands / sizeof *commands };
+
+#ifndef MS_VERSION
+#define MS_VERSION "unknown"
+#endif
+
 static void usage(FILE *f)
 {
     fprintf(f, "usage: mlpsweep <command> [options]\n\ncommands:\n");
-    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+    for (size_t i = 0; i < NCMD; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
-    fprintf(f, "\n'mlpsweep <command> --help' describes a command's options.\n");
+    fprintf(f, "\n'mlpsweep help <command>' or 'mlpsweep <command> --help' describes a\n"
+               "command's options; 'mlpsweep --version' the build.\n" MS_HELP_EXIT);
+}
+
+/* What a bug report needs: the version (the commit it was built from), the
+ * compiler, OpenMP, and the kernels' instruction set. */
+static void version(void)
+{
+#ifdef _OPENMP
+    const char *omp = "OpenMP " MS_STR(_OPENMP);
+#else
+    const char *omp = "no OpenMP";
+#endif
+    printf("mlpsweep %s\ncompiler: gcc %s\nthreads: %s\nkernels: %s\n", MS_VERSION, __VERSION__,
+           omp, ms_kernels_isa());
+}
+
+static const struct cmd *find(const char *name)
+{
+    for (size_t i = 0; i < NCMD; i++)
+        if (!strcmp(name, commands[i].name))
+            return &commands[i];
+    return NULL;
+}
+
+static int unknown(const char *name)
+{
+    const char *names[NCMD];
+    char h[96];
+    for (size_t i = 0; i < NCMD; i++)
+        names[i] = commands[i].name;
+    ms_error("unknown command '%s'%s (see 'mlpsweep --help')", name, ms_hint(h, sizeof h, name, names, NCMD));
+    return MS_EXIT_USAGE;
 }
 
 /* What a command printed must have reached its destination: a full disk or
@@ -52,13 +94,22 @@ int main(int argc, char **argv)
         usage(stderr);
         return MS_EXIT_USAGE;
     }
-    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+    const char *a = argv[1];
+    if (!strcmp(a, "--version") || !strcmp(a, "version")) {
+        version();
+        return finish(MS_EXIT_OK);
+    }
+    if (!strcmp(a, "help") && argc > 2) { /* help CMD: CMD --help */
+        const struct cmd *c = find(argv[2]);
+        if (!c)
+            return unknown(argv[2]);
+        char *args[] = {argv[2], "--help", NULL};
+        return finish(c->fn(2, args));
+    }
+    if (!strcmp(a, "--help") || !strcmp(a, "-h") || !strcmp(a, "help")) {
         usage(stdout);
         return finish(MS_EXIT_OK);
     }
-    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-        if (!strcmp(argv[1], commands[i].name))
-            return finish(commands[i].fn(argc - 1, argv + 1));
-    ms_error("unknown command '%s' (see 'mlpsweep --help')", argv[1]);
-    return MS_EXIT_USAGE;
+    const struct cmd *c = find(a);
+    return c ? finish(c->fn(argc - 1, argv + 1)) : unknown(a);
 }

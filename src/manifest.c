@@ -118,68 +118,6 @@ static const char *got(char *buf, size_t n, const node *v)
     return buf;
 }
 
-/* Optimal string alignment distance (Damerau-Levenshtein with adjacent swaps). */
-static int edit_distance(const char *a, const char *b)
-{
-    enum { MAXL = 64 };
-    int la = (int)strlen(a), lb = (int)strlen(b);
-    if (la > MAXL || lb > MAXL)
-        return INT_MAX;
-    int d[MAXL + 1][MAXL + 1];
-    for (int i = 0; i <= la; i++)
-        d[i][0] = i;
-    for (int j = 0; j <= lb; j++)
-        d[0][j] = j;
-    for (int i = 1; i <= la; i++)
-        for (int j = 1; j <= lb; j++) {
-            int cost = a[i - 1] != b[j - 1];
-            int v = d[i - 1][j - 1] + cost;
-            if (d[i - 1][j] + 1 < v)
-                v = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < v)
-                v = d[i][j - 1] + 1;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
-                v = d[i - 2][j - 2] + 1;
-            d[i][j] = v;
-        }
-    return d[la][lb];
-}
-
-/* The closest candidate, or NULL. Distance <= 2 counts only when it is less
- * than both lengths (else "x" would suggest "lr"); failing that, a prefix of
- * at least 2 characters in either direction ("lrate" -> "lr"). */
-static const char *suggest(const char *s, const char *const *cand, int n)
-{
-    const char *best = NULL;
-    int bestd = 3;
-    size_t ls = strlen(s);
-    for (int i = 0; i < n; i++) {
-        size_t lc = strlen(cand[i]);
-        int d = edit_distance(s, cand[i]);
-        if (d < bestd && (size_t)d < ls && (size_t)d < lc) {
-            best = cand[i];
-            bestd = d;
-        }
-    }
-    for (int i = 0; !best && i < n; i++) {
-        size_t lc = strlen(cand[i]);
-        size_t k = ls < lc ? ls : lc;
-        if (k >= 2 && !strncmp(s, cand[i], k))
-            best = cand[i];
-    }
-    return best;
-}
-
-/* " (did you mean 'x'?)" or "". */
-static const char *hint(char *buf, size_t n, const char *s, const char *const *cand, int ncand)
-{
-    const char *b = suggest(s, cand, ncand);
-    if (!b)
-        return "";
-    snprintf(buf, n, " (did you mean '%s'?)", b);
-    return buf;
-}
-
 /* ---- stage 1: YAML events to a tree ---- */
 
 static void syntax_error(mctx *c, const yaml_parser_t *p, const char *text, size_t len)
@@ -352,7 +290,7 @@ static void map_keys(mctx *c, const node *map, const char *const *keys, int nkey
             j++;
         if (j == nkeys)
             perr(c, AT(k), "unknown key '%s'%s%s", show(q, sizeof q, k->text), where,
-                 hint(h, sizeof h, k->text, keys, nkeys));
+                 ms_hint(h, sizeof h, k->text, keys, nkeys));
         else if (keyn[j])
             perr(c, AT(k), "duplicate key '%s' (first at line %d)", keys[j], keyn[j]->line);
         else {
@@ -490,9 +428,9 @@ static int get_choice(mctx *c, const node *v, const char *key, const char *const
             *out = i;
             return 0;
         }
-    if (suggest(s, names, n))
+    if (ms_suggest(s, names, n))
         return perr(c, AT(v), "%s: unknown value '%s'%s", key, show(q, sizeof q, s),
-                    hint(h, sizeof h, s, names, n));
+                    ms_hint(h, sizeof h, s, names, n));
     return perr(c, AT(v), "%s: unknown value '%s' (expected %s or %s)", key, show(q, sizeof q, s),
                 names[0], names[1]);
 }
@@ -896,9 +834,9 @@ static int get_metric(mctx *c, const node *e, bool groups)
     if (!groups && (!strcmp(e->text, "loss") || !strcmp(e->text, "accuracy")))
         return perr(c, AT(e), "metrics: '%s' is a panel of its own, not a metric inside a panel",
                     e->text);
-    if (suggest(e->text, metric_names, n))
+    if (ms_suggest(e->text, metric_names, n))
         return perr(c, AT(e), "metrics: unknown metric '%s'%s", show(q, sizeof q, e->text),
-                    hint(h, sizeof h, e->text, metric_names, n));
+                    ms_hint(h, sizeof h, e->text, metric_names, n));
     return perr(c, AT(e), "metrics: unknown metric '%s' (expected %s)", show(q, sizeof q, e->text),
                 "loss, accuracy, batch_loss, train_loss, val_loss, train_acc or val_acc");
 }
@@ -983,7 +921,7 @@ static int find_variant(mctx *c, const node *e, const char *key, const char *con
         if (!strcmp(s, names[i]))
             return 0;
     return perr(c, AT(e), "%s: unknown variant '%s'%s", key, show(q, sizeof q, s),
-                hint(h, sizeof h, s, names, n));
+                ms_hint(h, sizeof h, s, names, n));
 }
 
 /* *name_node: the value node of the plot's valid name, or NULL. */

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <stdarg.h>
@@ -321,4 +322,68 @@ int ms_db_lock(const char *db, int *fd_out)
     }
     *fd_out = fd;
     return 0;
+}
+
+/* Optimal string alignment distance (Damerau-Levenshtein with adjacent swaps). */
+static int edit_distance(const char *a, const char *b)
+{
+    enum { MAXL = 64 };
+    int la = (int)strlen(a), lb = (int)strlen(b);
+    if (la > MAXL || lb > MAXL)
+        return INT_MAX;
+    int d[MAXL + 1][MAXL + 1];
+    for (int i = 0; i <= la; i++)
+        d[i][0] = i;
+    for (int j = 0; j <= lb; j++)
+        d[0][j] = j;
+    for (int i = 1; i <= la; i++)
+        for (int j = 1; j <= lb; j++) {
+            int cost = a[i - 1] != b[j - 1];
+            int v = d[i - 1][j - 1] + cost;
+            if (d[i - 1][j] + 1 < v)
+                v = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < v)
+                v = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
+                v = d[i - 2][j - 2] + 1;
+            d[i][j] = v;
+        }
+    return d[la][lb];
+}
+
+/* ---- suggestions (ms_util.h) ---- */
+
+/* The closest candidate, or NULL. Distance <= 2 counts only when it is less
+ * than both lengths (else "x" would suggest "lr"); failing that, a prefix of
+ * at least 2 characters in either direction ("lrate" -> "lr"). */
+const char *ms_suggest(const char *s, const char *const *cand, int n)
+{
+    const char *best = NULL;
+    int bestd = 3;
+    size_t ls = strlen(s);
+    for (int i = 0; i < n; i++) {
+        size_t lc = strlen(cand[i]);
+        int d = edit_distance(s, cand[i]);
+        if (d < bestd && (size_t)d < ls && (size_t)d < lc) {
+            best = cand[i];
+            bestd = d;
+        }
+    }
+    for (int i = 0; !best && i < n; i++) {
+        size_t lc = strlen(cand[i]);
+        size_t k = ls < lc ? ls : lc;
+        if (k >= 2 && !strncmp(s, cand[i], k))
+            best = cand[i];
+    }
+    return best;
+}
+
+/* " (did you mean 'x'?)" or "". */
+const char *ms_hint(char *buf, size_t n, const char *s, const char *const *cand, int ncand)
+{
+    const char *b = ms_suggest(s, cand, ncand);
+    if (!b)
+        return "";
+    snprintf(buf, n, " (did you mean '%s'?)", b);
+    return buf;
 }

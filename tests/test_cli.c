@@ -4,6 +4,7 @@
 
 #include <sys/wait.h>
 
+#include "ms_kernels.h"
 #include "ms_progress.h"
 
 static int count_lines(const char *s)
@@ -43,12 +44,36 @@ static void test_help(void **state)
     free(out), free(err);
     assert_int_equal(ms_run("", &out, &err), 2);
     free(out), free(err);
+    /* help CMD is CMD --help; every --help ends with the exit statuses */
+    char *direct;
+    assert_int_equal(ms_run("status --help", &direct, &err), 0);
+    free(err);
+    assert_int_equal(ms_run("help status", &out, &err), 0);
+    assert_string_equal(out, direct);
+    assert_non_null(strstr(out, "Exit status: 0 success"));
+    free(out), free(err), free(direct);
+    assert_int_equal(ms_run("run --help", &out, &err), 0);
+    assert_non_null(strstr(out, "130 interrupted"));
+    free(out), free(err);
+    /* --version: the build a bug report needs */
+    assert_int_equal(ms_run("--version", &out, &err), 0);
+    assert_true(!strncmp(out, "mlpsweep ", 9));
+    assert_non_null(strstr(out, "compiler: gcc"));
+    char kernels[64];
+    snprintf(kernels, sizeof kernels, "kernels: %s\n", ms_kernels_isa());
+    assert_non_null(strstr(out, kernels));
+    free(out), free(err);
 }
 
 static void test_bad_options(void **state)
 {
     (void)state;
     expect_usage_error("frobnicate", "mlpsweep: unknown command 'frobnicate' (see 'mlpsweep --help')\n");
+    /* a mistyped command or long option names the likely one */
+    expect_usage_error("stauts", "mlpsweep: unknown command 'stauts' (did you mean 'status'?) (see 'mlpsweep --help')\n");
+    expect_usage_error("help rnu", "mlpsweep: unknown command 'rnu' (did you mean 'run'?) (see 'mlpsweep --help')\n");
+    expect_usage_error("run --thrads 2 m.yaml", "mlpsweep: unknown option '--thrads' (did you mean '--threads'?) (see --help)\n");
+    expect_usage_error("train --momentm=0.5", "mlpsweep: unknown option '--momentm=0.5' (did you mean '--momentum'?) (see --help)\n");
     expect_usage_error("train --lr abc", "mlpsweep: --lr: expected a number, got 'abc'\n");
     expect_usage_error("train --lr 0", "mlpsweep: lr: must be a finite number > 0 (got 0)\n");
     expect_usage_error("train --hidden 64,,3",
