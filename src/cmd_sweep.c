@@ -183,7 +183,7 @@ static void print_progress(const ms_query_status *p)
         for (int k = 0; k < 6; k++)
             t[k] = ms_printable(in[k]);
         printf("%-18s %-5s %6lld  %-8s %-9s %8s  %s%s%s\n", t[0], t[1], (long long)r->seed, t[2],
-               t[3], acc, t[4], *t[5] ? ": " : "", t[5]);
+               t[3], acc, t[4], *t[4] && *t[5] ? ": " : "", t[5]);
         for (int k = 0; k < 6; k++)
             free(t[k]);
     }
