@@ -8,7 +8,8 @@
 # build-fuzz/corpus/ (it grows from run to run; tests/fuzz/ is only read).
 # A finding stops the run and is saved in build-fuzz/artifacts/<target>/:
 # minimize it with ./build-fuzz/fuzz_<target> -minimize_crash=1 -runs=10000 FILE,
-# fix it, and add it to tests/fuzz/regressions/<target>/ (make test replays it).
+# fix it, and add it to tests/fuzz/regressions/<target>/ (make test replays it;
+# a new folder gets its line in tests/test_fuzz_regressions.c).
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?= manifest idx checkpoint db
