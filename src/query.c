@@ -44,6 +44,36 @@ static int db_fail(ms_store *st, const char *what)
                     sqlite3_errmsg(ms_store_handle(st)));
 }
 
+/* A read's statement, prepared under the store's lock (held until end_read)
+ * with the sweep bound to ?1 when given. 0, or -1 after the message with
+ * the lock released. */
+static int begin_read(ms_store *st, const char *sql, const char *sweep, sqlite3_stmt **q,
+                      const char *what)
+{
+    ms_store_lock(st);
+    if (sqlite3_prepare_v2(ms_store_handle(st), sql, -1, q, NULL) != SQLITE_OK) {
+        db_fail(st, what);
+        sqlite3_finalize(*q);
+        *q = NULL;
+        ms_store_unlock(st);
+        return -1;
+    }
+    if (sweep)
+        sqlite3_bind_text(*q, 1, sweep, -1, SQLITE_TRANSIENT);
+    return 0;
+}
+
+/* The end of a read whose last step returned `step`: SQLITE_DONE is 0, any
+ * other an error (a read that stops early is never a shorter answer). The
+ * statement is finalized and the lock released either way. */
+static int end_read(ms_store *st, sqlite3_stmt *q, int step, const char *what)
+{
+    int rc = step == SQLITE_DONE ? 0 : db_fail(st, what);
+    sqlite3_finalize(q);
+    ms_store_unlock(st);
+    return rc;
+}
+
 static char *col_dup(sqlite3_stmt *q, int i)
 {
     const unsigned char *t = sqlite3_column_text(q, i);
@@ -57,20 +87,13 @@ static double col_real(sqlite3_stmt *q, int i)
 
 int ms_query_sweep(ms_store *st, const char *name, char **out)
 {
-    sqlite3 *db = ms_store_handle(st);
-    sqlite3_stmt *q = NULL;
-    int rc = -1, n = 0;
+    sqlite3_stmt *q;
+    int n = 0, s;
     char *first = NULL, *second = NULL;
     *out = NULL;
-    ms_store_lock(st);
-    if (sqlite3_prepare_v2(db, "SELECT name FROM sweeps WHERE ?1 IS NULL OR name = ?1 ORDER BY id",
-                           -1, &q, NULL) != SQLITE_OK) {
-        db_fail(st, "sweeps");
-        goto out;
-    }
-    if (name)
-        sqlite3_bind_text(q, 1, name, -1, SQLITE_TRANSIENT);
-    int s;
+    if (begin_read(st, "SELECT name FROM sweeps WHERE ?1 IS NULL OR name = ?1 ORDER BY id", name,
+                   &q, "sweeps") < 0)
+        return -1;
     while ((s = sqlite3_step(q)) == SQLITE_ROW) {
         if (n == 0)
             first = col_dup(q, 0);
@@ -78,25 +101,18 @@ int ms_query_sweep(ms_store *st, const char *name, char **out)
             second = col_dup(q, 0);
         n++;
     }
-    if (s != SQLITE_DONE) {
-        db_fail(st, "sweeps");
-        goto out;
-    }
-    if (n == 0 && name)
-        ms_error("no sweep '%s' in '%s'", name, ms_store_path(st));
-    else if (n == 0)
-        ms_error("'%s' holds no sweep yet", ms_store_path(st));
-    else if (n > 1)
-        ms_error("'%s' holds several sweeps ('%s', '%s'%s): give the manifest", ms_store_path(st),
-                 first, second, n > 2 ? ", ..." : "");
-    else {
+    int rc = end_read(st, q, s, "sweeps");
+    if (rc == 0 && n == 0 && name)
+        rc = ms_error("no sweep '%s' in '%s'", name, ms_store_path(st));
+    else if (rc == 0 && n == 0)
+        rc = ms_error("'%s' holds no sweep yet", ms_store_path(st));
+    else if (rc == 0 && n > 1)
+        rc = ms_error("'%s' holds several sweeps ('%s', '%s'%s): give the manifest",
+                      ms_store_path(st), first, second, n > 2 ? ", ..." : "");
+    if (rc == 0) {
         *out = first;
         first = NULL;
-        rc = 0;
     }
-out:
-    sqlite3_finalize(q);
-    ms_store_unlock(st);
     free(first);
     free(second);
     return rc;
@@ -106,19 +122,14 @@ out:
 
 int ms_query_manifest(ms_store *st, const char *sweep, char **path, char **text, size_t *len)
 {
-    sqlite3 *db = ms_store_handle(st);
-    sqlite3_stmt *q = NULL;
-    int rc = -1, s;
+    sqlite3_stmt *q;
     *path = *text = NULL;
     *len = 0;
-    ms_store_lock(st);
-    if (sqlite3_prepare_v2(db, "SELECT manifest_path, manifest FROM sweeps WHERE name = ?1", -1, &q,
-                           NULL) != SQLITE_OK) {
-        db_fail(st, "sweeps");
-        goto out;
-    }
-    sqlite3_bind_text(q, 1, sweep, -1, SQLITE_TRANSIENT);
-    if ((s = sqlite3_step(q)) == SQLITE_ROW && sqlite3_column_type(q, 1) != SQLITE_NULL) {
+    if (begin_read(st, "SELECT manifest_path, manifest FROM sweeps WHERE name = ?1", sweep, &q,
+                   "sweeps") < 0)
+        return -1;
+    int s = sqlite3_step(q);
+    if (s == SQLITE_ROW && sqlite3_column_type(q, 1) != SQLITE_NULL) {
         const unsigned char *p = sqlite3_column_text(q, 0);
         *path = ms_strdup(p ? (const char *)p : "manifest");
         const unsigned char *t = sqlite3_column_text(q, 1);
@@ -127,15 +138,8 @@ int ms_query_manifest(ms_store *st, const char *sweep, char **path, char **text,
         if (*len)
             memcpy(*text, t, *len);
         (*text)[*len] = '\0';
-    } else if (s != SQLITE_ROW && s != SQLITE_DONE) {
-        db_fail(st, "sweeps");
-        goto out;
     }
-    rc = 0;
-out:
-    sqlite3_finalize(q);
-    ms_store_unlock(st);
-    return rc;
+    return end_read(st, q, s == SQLITE_ROW ? SQLITE_DONE : s, "sweeps"); /* one row at most */
 }
 
 /* Variants in the order of their first current run: the manifest's order. */
@@ -191,20 +195,14 @@ static void finish_row(ms_summary_row *r, double *const *vals, int nruns)
 
 int ms_summary_read(ms_store *st, const char *sweep, ms_summary_row **rows_out, int *n_out)
 {
-    sqlite3 *db = ms_store_handle(st);
-    sqlite3_stmt *q = NULL;
+    sqlite3_stmt *q;
     ms_summary_row *rows = NULL;
-    int n = 0, cap = 0, nruns = 0, vcap = 0, rc = -1;
+    int n = 0, cap = 0, nruns = 0, vcap = 0, s;
     double *vals[S_METRICS] = {0};
     *rows_out = NULL;
     *n_out = 0;
-    ms_store_lock(st);
-    if (sqlite3_prepare_v2(db, summary_sql, -1, &q, NULL) != SQLITE_OK) {
-        db_fail(st, "run_summary");
-        goto out;
-    }
-    sqlite3_bind_text(q, 1, sweep, -1, SQLITE_TRANSIENT);
-    int s;
+    if (begin_read(st, summary_sql, sweep, &q, "run_summary") < 0)
+        return -1;
     while ((s = sqlite3_step(q)) == SQLITE_ROW) {
         const char *variant = (const char *)sqlite3_column_text(q, 0);
         if (!variant)
@@ -240,27 +238,18 @@ int ms_summary_read(ms_store *st, const char *sweep, ms_summary_row **rows_out, 
             vals[k][nruns] = col_real(q, 9 + k);
         nruns++;
     }
-    if (s != SQLITE_DONE) {
-        db_fail(st, "run_summary");
-        goto out;
-    }
+    int rc = end_read(st, q, s, "run_summary");
     if (n)
-        finish_row(&rows[n - 1], vals, nruns);
-    *rows_out = rows;
-    *n_out = n;
-    rows = NULL;
-    rc = 0;
-out:
-    sqlite3_finalize(q);
-    ms_store_unlock(st);
-    if (rows) {
-        if (n)
-            finish_row(&rows[n - 1], vals, nruns); /* so every field is defined */
-        ms_summary_free(rows, n);
-    }
+        finish_row(&rows[n - 1], vals, nruns); /* so every field is defined */
     for (int k = 0; k < S_METRICS; k++)
         free(vals[k]);
-    return rc;
+    if (rc) {
+        ms_summary_free(rows, n);
+        return -1;
+    }
+    *rows_out = rows;
+    *n_out = n;
+    return 0;
 }
 
 /* ---- the long tables ---- */
@@ -290,18 +279,13 @@ void ms_qtable_release(ms_qtable *t)
 
 int ms_query_long(ms_store *st, const char *sweep, ms_query_long_table which, ms_qtable *out)
 {
-    sqlite3 *db = ms_store_handle(st);
-    sqlite3_stmt *q = NULL;
-    int rc = -1, s, cap = 0;
+    sqlite3_stmt *q;
+    int s, cap = 0;
     const char *sql = which == MS_QUERY_EPOCHS ? epochs_sql : evals_sql;
     const char *name = which == MS_QUERY_EPOCHS ? "epochs" : "evals";
     memset(out, 0, sizeof *out);
-    ms_store_lock(st);
-    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) {
-        db_fail(st, name);
-        goto out;
-    }
-    sqlite3_bind_text(q, 1, sweep, -1, SQLITE_TRANSIENT);
+    if (begin_read(st, sql, sweep, &q, name) < 0)
+        return -1;
     while ((s = sqlite3_step(q)) == SQLITE_ROW) {
         if (out->nrows == cap) {
             cap = cap ? 2 * cap : 64;
@@ -316,17 +300,11 @@ int ms_query_long(ms_store *st, const char *sweep, ms_query_long_table which, ms
             c[k].x = col_real(q, k);
         }
     }
-    if (s != SQLITE_DONE) {
-        db_fail(st, name);
-        goto out;
-    }
-    rc = 0;
-out:
-    sqlite3_finalize(q);
-    ms_store_unlock(st);
-    if (rc)
+    if (end_read(st, q, s, name) < 0) {
         ms_qtable_release(out);
-    return rc;
+        return -1;
+    }
+    return 0;
 }
 
 /* ---- the curves of a figure ---- */
@@ -350,58 +328,54 @@ void ms_query_runs_free(ms_query_run *runs, int n)
 int ms_query_curves(ms_store *st, const char *sweep, const char *variant, ms_query_run **runs_out,
                     int *n_out)
 {
-    sqlite3 *db = ms_store_handle(st);
-    sqlite3_stmt *qr = NULL, *qe = NULL;
+    sqlite3_stmt *qr, *qe = NULL;
     ms_query_run *runs = NULL;
-    int n = 0, cap = 0, rc = -1, step;
+    int n = 0, cap = 0, step = SQLITE_ERROR;
+    const char *what = "evals";
     *runs_out = NULL;
     *n_out = 0;
-    ms_store_lock(st);
-    if (sqlite3_prepare_v2(db, curve_runs_sql, -1, &qr, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db, curve_evals_sql, -1, &qe, NULL) != SQLITE_OK) {
-        db_fail(st, "evals");
-        goto out;
-    }
-    sqlite3_bind_text(qr, 1, sweep, -1, SQLITE_TRANSIENT);
+    if (begin_read(st, curve_runs_sql, sweep, &qr, "runs") < 0)
+        return -1;
     sqlite3_bind_text(qr, 2, variant, -1, SQLITE_TRANSIENT);
-    while ((step = sqlite3_step(qr)) == SQLITE_ROW) {
-        if (n == cap)
-            runs = ms_realloc(runs, (size_t)(cap = cap ? 2 * cap : 8) * sizeof *runs);
-        ms_query_run *r = &runs[n++];
-        memset(r, 0, sizeof *r);
-        r->train = sqlite3_column_int64(qr, 1);
-        r->batch = sqlite3_column_int64(qr, 2);
-        int ecap = 0;
-        sqlite3_bind_int64(qe, 1, sqlite3_column_int64(qr, 0));
-        while ((step = sqlite3_step(qe)) == SQLITE_ROW) {
-            if (r->n == ecap)
-                r->evals = ms_realloc(r->evals, (size_t)(ecap = ecap ? 2 * ecap : 64) *
-                                                    sizeof *r->evals);
-            ms_query_eval *e = &r->evals[r->n++];
-            e->step = sqlite3_column_int64(qe, 0);
-            for (int m = 0; m < MS_METRIC_N; m++)
-                e->v[m] = col_real(qe, 1 + m);
+    if (sqlite3_prepare_v2(ms_store_handle(st), curve_evals_sql, -1, &qe, NULL) == SQLITE_OK)
+        for (;;) { /* each run, then its evals */
+            what = "runs";
+            if ((step = sqlite3_step(qr)) != SQLITE_ROW)
+                break;
+            if (n == cap)
+                runs = ms_realloc(runs, (size_t)(cap = cap ? 2 * cap : 8) * sizeof *runs);
+            ms_query_run *r = &runs[n++];
+            memset(r, 0, sizeof *r);
+            r->train = sqlite3_column_int64(qr, 1);
+            r->batch = sqlite3_column_int64(qr, 2);
+            int ecap = 0;
+            what = "evals";
+            sqlite3_bind_int64(qe, 1, sqlite3_column_int64(qr, 0));
+            while ((step = sqlite3_step(qe)) == SQLITE_ROW) {
+                if (r->n == ecap)
+                    r->evals = ms_realloc(r->evals, (size_t)(ecap = ecap ? 2 * ecap : 64) *
+                                                        sizeof *r->evals);
+                ms_query_eval *e = &r->evals[r->n++];
+                e->step = sqlite3_column_int64(qe, 0);
+                for (int m = 0; m < MS_METRIC_N; m++)
+                    e->v[m] = col_real(qe, 1 + m);
+            }
+            sqlite3_reset(qe);
+            if (step != SQLITE_DONE)
+                break;
         }
-        sqlite3_reset(qe);
-        if (step != SQLITE_DONE) {
-            db_fail(st, "evals");
-            goto out;
-        }
-    }
-    if (step != SQLITE_DONE) {
-        db_fail(st, "runs");
-        goto out;
+    /* the message first: it is the connection's, while the statements live */
+    int rc = step == SQLITE_DONE ? 0 : db_fail(st, what);
+    sqlite3_finalize(qe);
+    sqlite3_finalize(qr);
+    ms_store_unlock(st);
+    if (rc) {
+        ms_query_runs_free(runs, n);
+        return -1;
     }
     *runs_out = runs;
     *n_out = n;
-    runs = NULL;
-    rc = 0;
-out:
-    sqlite3_finalize(qr);
-    sqlite3_finalize(qe);
-    ms_store_unlock(st);
-    ms_query_runs_free(runs, n);
-    return rc;
+    return 0;
 }
 
 /* ---- progress (status) ---- */
@@ -424,21 +398,19 @@ void ms_query_status_release(ms_query_status *p)
     memset(p, 0, sizeof *p);
 }
 
-int ms_query_status_read(ms_store *st, ms_query_status *out)
+static const char runs_progress_sql[] =
+    "SELECT variant, task, seed, status, epochs, last_val_acc, coalesce(stop_reason, ''),"
+    " coalesce(error, '') FROM run_progress ORDER BY sweep, run_id";
+static const char sweeps_progress_sql[] =
+    "SELECT sweep, runs, done, running, pending, failed, epochs_done, epochs_total, train_seconds"
+    " FROM sweep_status ORDER BY sweep";
+
+static int read_runs_progress(ms_store *st, ms_query_status *out)
 {
-    sqlite3 *db = ms_store_handle(st);
-    sqlite3_stmt *q = NULL;
-    int rc = -1, s, cap = 0;
-    memset(out, 0, sizeof *out);
-    ms_store_lock(st);
-    if (sqlite3_prepare_v2(db,
-                           "SELECT variant, task, seed, status, epochs, last_val_acc, "
-                           "coalesce(stop_reason, ''), coalesce(error, '') "
-                           "FROM run_progress ORDER BY sweep, run_id",
-                           -1, &q, NULL) != SQLITE_OK) {
-        db_fail(st, "run_progress");
-        goto out;
-    }
+    sqlite3_stmt *q;
+    int s, cap = 0;
+    if (begin_read(st, runs_progress_sql, NULL, &q, "run_progress") < 0)
+        return -1;
     while ((s = sqlite3_step(q)) == SQLITE_ROW) {
         if (out->nruns == cap)
             out->runs = ms_realloc(out->runs, (size_t)(cap = cap ? 2 * cap : 32) * sizeof *out->runs);
@@ -452,20 +424,15 @@ int ms_query_status_read(ms_store *st, ms_query_status *out)
         r->stop_reason = col_dup(q, 6);
         r->error = col_dup(q, 7);
     }
-    if (s != SQLITE_DONE) { /* a read that stops early is an error, not the end */
-        db_fail(st, "run_progress");
-        goto out;
-    }
-    sqlite3_finalize(q);
-    q = NULL;
-    cap = 0;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT sweep, runs, done, running, pending, failed, epochs_done, "
-                           "epochs_total, train_seconds FROM sweep_status ORDER BY sweep",
-                           -1, &q, NULL) != SQLITE_OK) {
-        db_fail(st, "sweep_status");
-        goto out;
-    }
+    return end_read(st, q, s, "run_progress");
+}
+
+static int read_sweeps_progress(ms_store *st, ms_query_status *out)
+{
+    sqlite3_stmt *q;
+    int s, cap = 0;
+    if (begin_read(st, sweeps_progress_sql, NULL, &q, "sweep_status") < 0)
+        return -1;
     while ((s = sqlite3_step(q)) == SQLITE_ROW) {
         if (out->nsweeps == cap)
             out->sweeps =
@@ -481,15 +448,15 @@ int ms_query_status_read(ms_store *st, ms_query_status *out)
         w->epochs_total = sqlite3_column_int64(q, 7);
         w->train_seconds = sqlite3_column_double(q, 8);
     }
-    if (s != SQLITE_DONE) {
-        db_fail(st, "sweep_status");
-        goto out;
-    }
-    rc = 0;
-out:
-    sqlite3_finalize(q);
-    ms_store_unlock(st);
-    if (rc)
+    return end_read(st, q, s, "sweep_status");
+}
+
+int ms_query_status_read(ms_store *st, ms_query_status *out)
+{
+    memset(out, 0, sizeof *out);
+    if (read_runs_progress(st, out) < 0 || read_sweeps_progress(st, out) < 0) {
         ms_query_status_release(out);
-    return rc;
+        return -1;
+    }
+    return 0;
 }
