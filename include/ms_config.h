@@ -50,6 +50,16 @@ typedef struct ms_config {
     int val_size;               /* first N validation images */
 } ms_config;
 
+/* One run of a sweep: the variant's name and task with its effective
+ * configuration (cfg.seed the run's seed, train_size/val_size from the
+ * data). The type a run keeps from plan to store to scheduler: the manifest
+ * expands into these, the store registers them, the scheduler trains them. */
+typedef struct ms_run_spec {
+    const char *variant; /* points into the manifest: keep it alive */
+    const char *task;    /* NULL is stored as "" */
+    ms_config cfg;
+} ms_run_spec;
+
 /* The course baseline: [64] sigmoid, U(-1,1), lr 0.1, batch 32, 50 epochs. */
 void ms_config_default(ms_config *c);
 

@@ -75,11 +75,6 @@ typedef struct ms_manifest {
     ms_plot *plots;
 } ms_manifest;
 
-typedef struct ms_run_spec {
-    const char *variant; /* points into the manifest: keep it alive */
-    const char *task;
-    ms_config cfg;       /* cfg.seed set, cfg.train_size/val_size from data.train/val */
-} ms_run_spec;
 
 /* Parse and validate a file. On failure prints every error found, one line
  * each, returns -1 and leaves m released (safe to release again).

@@ -21,4 +21,17 @@ typedef struct ms_epoch {
     double seconds;
 } ms_epoch;
 
+/* Why a run stopped (runs.stop_reason): the trainer's three, and
+ * interrupted, which the scheduler records when a signal stops a run. */
+typedef enum {
+    MS_STOP_NONE = 0,   /* still running (NULL in the database) */
+    MS_STOP_EPOCHS,     /* all epochs done */
+    MS_STOP_EARLY,      /* early stopping */
+    MS_STOP_DIVERGED,   /* loss not finite */
+    MS_STOP_INTERRUPTED /* SIGINT or SIGTERM: the run is pending again */
+} ms_stop;
+/* The name in the database ("epochs", "early_stop", "diverged",
+ * "interrupted"); "" for MS_STOP_NONE or a value out of range. */
+const char *ms_stop_name(ms_stop s);
+
 #endif

@@ -28,8 +28,7 @@
 
 typedef struct ms_job {
     int64_t run_id;
-    const char *variant;
-    ms_config cfg;
+    const ms_run_spec *run; /* the caller's: keep it alive */
     int epochs_done;   /* from the store: where to resume */
     /* filled by the scheduler */
     int failed;

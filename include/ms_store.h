@@ -66,24 +66,18 @@ typedef struct ms_run_info {
     int epochs_done;
     int64_t steps_done;
     int epochs_total;
-    char stop_reason[32]; /* "" when NULL */
+    ms_stop stop_reason;  /* MS_STOP_NONE when NULL */
     int is_new;           /* inserted by this call */
     int replaced;         /* a run of the same variant and seed with another config
                              exists (it is now current = 0) */
 } ms_run_info;
 
-typedef struct ms_run_key {
-    const char *variant;
-    const char *task;     /* NULL is stored as "" */
-    const ms_config *cfg; /* cfg->seed is the run's seed */
-    int64_t params;
-} ms_run_key;
 
 /* Mark every run of the sweep current = 0, then register each key: insert it
  * if its (variant, seed, config hash) is new, else keep its row (and its
  * progress); mark it current = 1 and update its task. One transaction for all
  * keys; out[i] describes keys[i]. */
-int ms_store_register(ms_store *s, int64_t sweep_id, const ms_run_key *keys, int n,
+int ms_store_register(ms_store *s, int64_t sweep_id, const ms_run_spec *runs, int n,
                       ms_run_info *out);
 
 /* The run's row as ms_run_info (is_new and replaced are 0). */
@@ -113,19 +107,19 @@ int ms_store_run_rows(ms_store *s, int64_t run_id, int *epochs_done, int *rows);
  * the checkpoint (replaced; ckpt NULL deletes it, so a checkpoint always
  * matches epochs_done), and the run's epochs_done = e->epoch, steps_done =
  * step_at_end (updates done), train_seconds += e->seconds, updated_at. With
- * stop_reason ("epochs", "early_stop" or "diverged") the run becomes done with
+ * stop_reason (MS_STOP_EPOCHS, _EARLY or _DIVERGED) the run becomes done with
  * that reason and finished_at. The run must be running and e->epoch must be
  * epochs_done + 1; an epoch already stored is an error and changes nothing.
  * Doubles are stored bit for bit; a NaN loss is stored as NULL. */
 int ms_store_commit_epoch(ms_store *s, int64_t run_id, const ms_epoch *e, int64_t step_at_end,
                           const ms_eval *evals, int nevals, const void *ckpt, size_t ckpt_n,
-                          const char *stop_reason);
+                          ms_stop stop_reason);
 
-/* Set status, stop_reason (NULL or "epochs", "early_stop", "diverged",
- * "interrupted") and error (NULL clears). done and failed set finished_at,
+/* Set status, stop_reason (MS_STOP_NONE for NULL, or any ms_stop
+ * including MS_STOP_INTERRUPTED) and error (NULL clears). done and failed set finished_at,
  * the others clear it. E.g. failed with an error text, or pending with
  * "interrupted" after SIGINT. */
-int ms_store_set_status(ms_store *s, int64_t run_id, ms_run_status status, const char *stop_reason,
+int ms_store_set_status(ms_store *s, int64_t run_id, ms_run_status status, ms_stop stop_reason,
                         const char *error);
 
 /* Delete the run's epochs, evals and checkpoint and reset it to pending with

@@ -20,14 +20,6 @@
 #include "ms_rng.h"
 
 
-typedef enum {
-    MS_STOP_NONE = 0, /* still running */
-    MS_STOP_EPOCHS,   /* all epochs done */
-    MS_STOP_EARLY,    /* early stopping */
-    MS_STOP_DIVERGED  /* loss not finite */
-} ms_stop;
-
-const char *ms_stop_name(ms_stop s);
 
 /* Early-stopping window: the last `cap` validation losses, cap = patience + 1. */
 typedef struct ms_window {

@@ -72,15 +72,15 @@ static int share_of(sched *s)
 static int train_one(sched *s, ms_job *r)
 {
     ms_trainer t;
-    int slot = ms_progress_start(s->prog, r->variant, r->cfg.seed, r->epochs_done, r->cfg.epochs);
+    int slot = ms_progress_start(s->prog, r->run->variant, r->run->cfg.seed, r->epochs_done, r->run->cfg.epochs);
     const char *how = "failed";
     ms_provenance p = {s->o->version, s->o->compiler, s->o->host, (long)getpid(), share_of(s)};
     if (ms_store_start_run(s->st, r->run_id, &p) < 0) {
         ms_progress_end(s->prog, slot, how);
         return -1;
     }
-    if (ms_trainer_init(&t, &r->cfg, s->data, share_of(s)) < 0) {
-        ms_store_set_status(s->st, r->run_id, MS_RUN_FAILED, NULL, "cannot start the run");
+    if (ms_trainer_init(&t, &r->run->cfg, s->data, share_of(s)) < 0) {
+        ms_store_set_status(s->st, r->run_id, MS_RUN_FAILED, MS_STOP_NONE, "cannot start the run");
         ms_progress_end(s->prog, slot, how);
         return 1;
     }
@@ -105,7 +105,7 @@ static int train_one(sched *s, ms_job *r)
         char *msg = ms_xstrfmt("inconsistent: %d epochs finished, %d epoch rows%s; --retry-failed "
                                "starts the run again",
                                done_n, rows, ck);
-        ms_store_set_status(s->st, r->run_id, MS_RUN_FAILED, NULL, msg);
+        ms_store_set_status(s->st, r->run_id, MS_RUN_FAILED, MS_STOP_NONE, msg);
         free(msg);
         rc = 1;
         goto out;
@@ -120,7 +120,7 @@ static int train_one(sched *s, ms_job *r)
                      ms_stop_name(t.stop));
         if (why[0]) {
             char *msg = ms_xstrfmt("checkpoint %s; --retry-failed starts the run again", why);
-            ms_store_set_status(s->st, r->run_id, MS_RUN_FAILED, NULL, msg);
+            ms_store_set_status(s->st, r->run_id, MS_RUN_FAILED, MS_STOP_NONE, msg);
             free(msg);
             rc = 1;
             goto out;
@@ -134,20 +134,20 @@ static int train_one(sched *s, ms_job *r)
         ms_epoch e;
         int erc = ms_trainer_epoch(&t, &e);
         if (erc == 1) { /* cancelled: the partial epoch is dropped */
-            ms_store_set_status(s->st, r->run_id, MS_RUN_PENDING, "interrupted", NULL);
+            ms_store_set_status(s->st, r->run_id, MS_RUN_PENDING, MS_STOP_INTERRUPTED, NULL);
             how = "interrupted";
             rc = 2;
             goto out;
         }
         if (erc < 0) {
-            ms_store_set_status(s->st, r->run_id, MS_RUN_FAILED, ms_stop_name(t.stop),
+            ms_store_set_status(s->st, r->run_id, MS_RUN_FAILED, t.stop,
                                 "loss became NaN or infinite (diverged); lower the learning rate");
             rc = 1;
             goto out;
         }
         size_t n = ms_trainer_save(&t, &blob);
         if (ms_store_commit_epoch(s->st, r->run_id, &e, t.step, t.evals, t.nevals, blob, n,
-                                  t.stop ? ms_stop_name(t.stop) : NULL) < 0) {
+                                  t.stop) < 0) {
             rc = -1;
             goto out;
         }
@@ -219,7 +219,7 @@ int ms_sched_run(ms_store *st, const ms_data *data, ms_job *runs, int n,
     /* The queue, longest first: each cost computed once, not per comparison. */
     costed *c = ms_malloc((size_t)(n ? n : 1) * sizeof *c);
     for (int i = 0; i < n; i++)
-        c[i] = (costed){ms_sched_cost(&runs[i].cfg, runs[i].epochs_done), i};
+        c[i] = (costed){ms_sched_cost(&runs[i].run->cfg, runs[i].epochs_done), i};
     qsort(c, (size_t)n, sizeof *c, by_cost);
     s.order = ms_malloc((size_t)(n ? n : 1) * sizeof *s.order);
     for (int i = 0; i < n; i++)
@@ -228,7 +228,7 @@ int ms_sched_run(ms_store *st, const ms_data *data, ms_job *runs, int n,
     pthread_mutex_init(&s.mu, NULL);
     int64_t epochs = 0;
     for (int i = 0; i < n; i++)
-        epochs += runs[i].cfg.epochs - runs[i].epochs_done;
+        epochs += runs[i].run->cfg.epochs - runs[i].epochs_done;
     s.prog = ms_progress_new(stderr, n, epochs, o->quiet);
 
     int jobs = o->jobs < 1 ? 1 : o->jobs;

@@ -21,6 +21,7 @@
  *   transaction. Nothing is built with printf: values are always bound. */
 #define _POSIX_C_SOURCE 200809L
 #include "ms_store.h"
+#include "ms_data.h" /* MS_INPUT: a run's parameter count */
 #include "ms_util.h"
 
 #include <errno.h>
@@ -45,6 +46,12 @@ const char *ms_run_status_name(ms_run_status st)
 {
     return st >= 0 && st < MS_RUN_NSTATUS ? status_names[st] : "?";
 }
+
+/* runs.stop_reason, in ms_stop order (MS_STOP_NONE is NULL) */
+static const char *const stop_names[] = {"", "epochs", "early_stop", "diverged", "interrupted"};
+enum { NSTOP = sizeof stop_names / sizeof *stop_names };
+
+const char *ms_stop_name(ms_stop s) { return (int)s > 0 && (int)s < NSTOP ? stop_names[s] : ""; }
 
 #define NOW MS_SQL_NOW
 
@@ -222,11 +229,6 @@ static int db_error(ms_store *s, const char *fmt, ...)
     return ms_error("%s in '%s': %s", what, s->path, sqlite3_errmsg(s->db));
 }
 
-static void copy_text(char *dst, size_t n, const unsigned char *src)
-{
-    snprintf(dst, n, "%s", src ? (const char *)src : "");
-}
-
 /* Bind a double; NaN binds NULL explicitly (SQLite would do so anyway). */
 static int bind_real(sqlite3_stmt *st, int i, double v)
 {
@@ -287,10 +289,17 @@ static int get_run(ms_store *s, int64_t run_id, ms_run_info *out, const char *wh
     out->epochs_done = sqlite3_column_int(st, 1);
     out->steps_done = sqlite3_column_int64(st, 2);
     out->epochs_total = sqlite3_column_int(st, 3);
-    copy_text(out->stop_reason, sizeof out->stop_reason, sqlite3_column_text(st, 4));
+    const unsigned char *stop = sqlite3_column_text(st, 4);
+    out->stop_reason = stop ? (ms_stop)NSTOP : MS_STOP_NONE;
+    for (int k = 1; stop && k < NSTOP; k++)
+        if (!strcmp((const char *)stop, stop_names[k]))
+            out->stop_reason = (ms_stop)k;
     sqlite3_reset(st);
     if (out->status == MS_RUN_NSTATUS) /* the schema's CHECK keeps it out of our files */
         return ms_error("%s: run %lld has an unknown status in '%s'", what, (long long)run_id,
+                        s->path);
+    if (out->stop_reason == (ms_stop)NSTOP)
+        return ms_error("%s: run %lld has an unknown stop reason in '%s'", what, (long long)run_id,
                         s->path);
     return 1;
 }
@@ -735,7 +744,7 @@ out:
     return rc;
 }
 
-int ms_store_register(ms_store *s, int64_t sweep_id, const ms_run_key *keys, int n,
+int ms_store_register(ms_store *s, int64_t sweep_id, const ms_run_spec *runs, int n,
                       ms_run_info *out)
 {
     const char *what = "cannot register the runs";
@@ -751,8 +760,8 @@ int ms_store_register(ms_store *s, int64_t sweep_id, const ms_run_key *keys, int
         goto out;
     }
     for (int i = 0; i < n; i++) {
-        const ms_run_key *k = &keys[i];
-        const ms_config *c = k->cfg;
+        const ms_run_spec *k = &runs[i];
+        const ms_config *c = &k->cfg;
         const char *task = k->task ? k->task : "";
         sqlite3_int64 seed = (sqlite3_int64)c->seed;
         char hash[17];
@@ -774,7 +783,7 @@ int ms_store_register(ms_store *s, int64_t sweep_id, const ms_run_key *keys, int
         } else if (step == SQLITE_DONE) {
             sqlite3_reset(find);
             sqlite3_stmt *ins = s->q[Q_RUN_INSERT];
-            ms_sql_bind_run(ins, sweep_id, k->variant, task, c, json, hash, k->params);
+            ms_sql_bind_run(ins, sweep_id, k->variant, task, c, json, hash, ms_config_params(c, MS_INPUT));
             if (ms_sql_step_done(ins) != SQLITE_DONE) {
                 db_error(s, "cannot register run '%s' seed %llu", k->variant,
                          (unsigned long long)c->seed);
@@ -924,22 +933,24 @@ int ms_store_run_rows(ms_store *s, int64_t run_id, int *epochs_done, int *rows)
     return rc;
 }
 
-static int valid_stop(const char *r, int allow_interrupted)
+/* A stop reason a caller may record: an epoch ends a run by epochs, early
+ * stopping or divergence; a status may also say interrupted. */
+static int valid_stop(ms_stop r, int allow_interrupted)
 {
-    return !strcmp(r, "epochs") || !strcmp(r, "early_stop") || !strcmp(r, "diverged") ||
-           (allow_interrupted && !strcmp(r, "interrupted"));
+    return (r >= MS_STOP_NONE && r <= MS_STOP_DIVERGED) ||
+           (allow_interrupted && r == MS_STOP_INTERRUPTED);
 }
 
 int ms_store_commit_epoch(ms_store *s, int64_t run_id, const ms_epoch *e, int64_t step_at_end,
                           const ms_eval *evals, int nevals, const void *ckpt, size_t ckpt_n,
-                          const char *stop_reason)
+                          ms_stop stop_reason)
 {
     char what[96];
     ms_run_info info;
     int rc = -1;
     snprintf(what, sizeof what, "cannot commit epoch %d of run %lld", e->epoch, (long long)run_id);
-    if (stop_reason && !valid_stop(stop_reason, 0))
-        return ms_error("%s: invalid stop reason '%s'", what, stop_reason);
+    if (!valid_stop(stop_reason, 0))
+        return ms_error("%s: invalid stop reason %d", what, (int)stop_reason);
     if (nevals < 0)
         return ms_error("%s: %d evals", what, nevals);
     for (int i = 0; i < nevals; i++)
@@ -1020,7 +1031,7 @@ int ms_store_commit_epoch(ms_store *s, int64_t run_id, const ms_epoch *e, int64_
     sqlite3_bind_int(pr, 2, e->epoch);
     sqlite3_bind_int64(pr, 3, step_at_end);
     sqlite3_bind_double(pr, 4, isfinite(e->seconds) ? e->seconds : 0.0);
-    ms_sql_bind_text(pr, 5, stop_reason);
+    ms_sql_bind_text(pr, 5, stop_reason ? ms_stop_name(stop_reason) : NULL);
     if (ms_sql_step_done(pr) != SQLITE_DONE) {
         db_error(s, "%s", what);
         goto out;
@@ -1032,7 +1043,7 @@ out:
     return rc;
 }
 
-int ms_store_set_status(ms_store *s, int64_t run_id, ms_run_status status, const char *stop_reason,
+int ms_store_set_status(ms_store *s, int64_t run_id, ms_run_status status, ms_stop stop_reason,
                         const char *error)
 {
     char what[64];
@@ -1041,15 +1052,15 @@ int ms_store_set_status(ms_store *s, int64_t run_id, ms_run_status status, const
     snprintf(what, sizeof what, "cannot set the status of run %lld", (long long)run_id);
     if (status < 0 || status >= MS_RUN_NSTATUS)
         return ms_error("%s: invalid status %d", what, (int)status);
-    if (stop_reason && !valid_stop(stop_reason, 1))
-        return ms_error("%s: invalid stop reason '%s'", what, stop_reason);
+    if (!valid_stop(stop_reason, 1))
+        return ms_error("%s: invalid stop reason %d", what, (int)stop_reason);
     pthread_mutex_lock(&s->mu);
     if (begin(s, what) || expect_run(s, run_id, &info, what))
         goto out;
     sqlite3_stmt *st = s->q[Q_RUN_STATUS];
     sqlite3_bind_int64(st, 1, run_id);
     ms_sql_bind_text(st, 2, status_names[status]);
-    ms_sql_bind_text(st, 3, stop_reason);
+    ms_sql_bind_text(st, 3, stop_reason ? ms_stop_name(stop_reason) : NULL);
     ms_sql_bind_text(st, 4, error);
     if (ms_sql_step_done(st) != SQLITE_DONE) {
         db_error(s, "%s", what);

@@ -158,18 +158,8 @@ static int open_db(plan *p, const char *manifest, const ms_sweep_opts *o)
         ms_store_open(p->dbpath, MS_STORE_CREATE, &p->st) < 0 ||
         ms_store_sweep(p->st, p->m.name, manifest, p->m.text, &sweep_id) < 0)
         return MS_EXIT_FAIL;
-    int n = p->n;
-    ms_run_key *keys = ms_calloc((size_t)(n ? n : 1), sizeof *keys);
-    p->info = ms_calloc((size_t)(n ? n : 1), sizeof *p->info);
-    for (int i = 0; i < n; i++) {
-        keys[i].variant = p->specs[i].variant;
-        keys[i].task = p->specs[i].task;
-        keys[i].cfg = &p->specs[i].cfg;
-        keys[i].params = ms_config_params(&p->specs[i].cfg, MS_INPUT);
-    }
-    int rc = ms_store_register(p->st, sweep_id, keys, n, p->info);
-    free(keys);
-    return rc < 0 ? MS_EXIT_FAIL : CONTINUE;
+    p->info = ms_calloc((size_t)(p->n ? p->n : 1), sizeof *p->info);
+    return ms_store_register(p->st, sweep_id, p->specs, p->n, p->info) < 0 ? MS_EXIT_FAIL : CONTINUE;
 }
 
 /* The runs left to train: done ones skipped, failed ones skipped or (with
@@ -198,8 +188,7 @@ static int pick_jobs(plan *p, const ms_sweep_opts *o)
         }
         ms_job *j = &p->jobs[p->todo++];
         j->run_id = in->id;
-        j->variant = s->variant;
-        j->cfg = s->cfg;
+        j->run = s;
         j->epochs_done = in->epochs_done;
     }
     if (!o->quiet)
@@ -242,8 +231,8 @@ static int train(plan *p, const ms_sweep_opts *o)
                 p->todo - nf, wall, nf);
     for (int i = 0; i < p->todo; i++)
         if (p->jobs[i].failed)
-            ms_error("run '%s' seed %llu failed (see 'mlpsweep status')", p->jobs[i].variant,
-                     (unsigned long long)p->jobs[i].cfg.seed);
+            ms_error("run '%s' seed %llu failed (see 'mlpsweep status')", p->jobs[i].run->variant,
+                     (unsigned long long)p->jobs[i].run->cfg.seed);
     return nf ? MS_EXIT_FAIL : done_status;
 }
 

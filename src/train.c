@@ -17,16 +17,6 @@
 /* Validation rows per chunk: fixed, so the loss sums do not depend on threads. */
 #define EVAL_CHUNK MS_BLOCK
 
-const char *ms_stop_name(ms_stop s)
-{
-    switch (s) {
-    case MS_STOP_EPOCHS: return "epochs";
-    case MS_STOP_EARLY: return "early_stop";
-    case MS_STOP_DIVERGED: return "diverged";
-    default: return "";
-    }
-}
-
 void ms_window_init(ms_window *w, int patience)
 {
     memset(w, 0, sizeof *w);

@@ -34,7 +34,7 @@ typedef struct db {
 } db;
 
 static void commit(ms_store *s, int64_t run, int e, double val_acc, double best, double val_loss,
-                   double train_acc, double train_loss, const char *stop)
+                   double train_acc, double train_loss, ms_stop stop)
 {
     /* Two validations per epoch: the first holds the best accuracy of the
      * run (on its first epoch), the second the epoch's final values. */
@@ -62,7 +62,7 @@ static void db_make(db *d)
     assert_int_equal(ms_store_open(d->path, MS_STORE_CREATE, &s), 0);
     assert_int_equal(ms_store_sweep(s, "study", "study.yaml", "name: study\n", &sweep), 0);
     ms_config cfg[5];
-    ms_run_key keys[5];
+    ms_run_spec keys[5];
     const char *names[5] = {VA, VA, VA, VB, VC};
     const uint64_t seeds[5] = {1, 2, 3, 7, 1};
     for (int i = 0; i < 5; i++) {
@@ -75,7 +75,7 @@ static void db_make(db *d)
             cfg[i].momentum = 0.9;
             cfg[i].lr = 0.02;
         }
-        keys[i] = (ms_run_key){names[i], i < 3 ? "3c" : "", &cfg[i], ms_config_params(&cfg[i], 785)};
+        keys[i] = (ms_run_spec){names[i], i < 3 ? "3c" : "", cfg[i]};
     }
     ms_run_info info[5];
     assert_int_equal(ms_store_register(s, sweep, keys, 5, info), 0);
@@ -83,16 +83,16 @@ static void db_make(db *d)
     for (int i = 0; i < 4; i++)
         assert_int_equal(ms_store_start_run(s, info[i].id, &p), 0);
     /* A, seed 1: one epoch. */
-    commit(s, info[0].id, 1, 0.5, 0.75, 1, 0.25, 0.5, "early_stop");
+    commit(s, info[0].id, 1, 0.5, 0.75, 1, 0.25, 0.5, MS_STOP_EARLY);
     /* A, seed 2: two epochs, the first with a worse final accuracy. */
-    commit(s, info[1].id, 1, 0.25, 0.875, 4, 0.125, 0.75, NULL);
-    commit(s, info[1].id, 2, 0.75, 0, 2, 0.5, 0.5, "early_stop");
+    commit(s, info[1].id, 1, 0.25, 0.875, 4, 0.125, 0.75, MS_STOP_NONE);
+    commit(s, info[1].id, 2, 0.75, 0, 2, 0.5, 0.5, MS_STOP_EARLY);
     /* A, seed 3: three epochs. */
-    commit(s, info[2].id, 1, 0.25, 0.5, 4, 0.125, 0.75, NULL);
-    commit(s, info[2].id, 2, 0.5, 0, 3.5, 0.25, 0.625, NULL);
-    commit(s, info[2].id, 3, 1.0, 0, 3, 0.75, 0.5, "epochs");
+    commit(s, info[2].id, 1, 0.25, 0.5, 4, 0.125, 0.75, MS_STOP_NONE);
+    commit(s, info[2].id, 2, 0.5, 0, 3.5, 0.25, 0.625, MS_STOP_NONE);
+    commit(s, info[2].id, 3, 1.0, 0, 3, 0.75, 0.5, MS_STOP_EPOCHS);
     /* B: one seed, one epoch. */
-    commit(s, info[3].id, 1, 0.9, 0.9, 0.3, 0.95, 0.2, "epochs");
+    commit(s, info[3].id, 1, 0.9, 0.9, 0.3, 0.95, 0.2, MS_STOP_EPOCHS);
     ms_store_close(s);
 }
 

@@ -52,7 +52,7 @@ static void fx_make(fx *f)
     assert_int_equal(ms_store_open(f->db, MS_STORE_CREATE, &s), 0);
     assert_int_equal(ms_store_sweep(s, "study", f->yaml, manifest, &sweep), 0);
     ms_config cfg[3];
-    ms_run_key keys[3];
+    ms_run_spec keys[3];
     const char *names[3] = {"base", "base", "other"};
     for (int i = 0; i < 3; i++) {
         ms_config_default(&cfg[i]);
@@ -60,7 +60,7 @@ static void fx_make(fx *f)
         cfg[i].epochs = 3;
         if (i == 2)
             cfg[i].hidden[0] = 32;
-        keys[i] = (ms_run_key){names[i], "", &cfg[i], ms_config_params(&cfg[i], 785)};
+        keys[i] = (ms_run_spec){names[i], "", cfg[i]};
     }
     ms_run_info info[3];
     assert_int_equal(ms_store_register(s, sweep, keys, 3, info), 0);
@@ -81,7 +81,7 @@ static void fx_make(fx *f)
             }
             ms_epoch ep = {e, ev[4].train_loss, ev[4].train_acc, ev[4].val_loss, ev[4].val_acc, 1.0};
             assert_int_equal(ms_store_commit_epoch(s, info[r].id, &ep, (int64_t)e * 625, ev, 5, NULL,
-                                                   0, e == 3 ? "epochs" : NULL),
+                                                   0, e == 3 ? MS_STOP_EPOCHS : MS_STOP_NONE),
                              0);
         }
     }

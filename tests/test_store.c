@@ -146,7 +146,7 @@ static void fixture_open(fixture *f, int epochs)
     assert_int_equal(ms_store_open(f->t.db, MS_STORE_CREATE, &f->s), 0);
     assert_int_equal(ms_store_sweep(f->s, "study", "m.yaml", "name: study\n", &f->sweep), 0);
     cfg_make(&f->cfg, 64, 0.1, 7, epochs);
-    ms_run_key k = {"baseline", "2c", &f->cfg, ms_config_params(&f->cfg, 785)};
+    ms_run_spec k = {"baseline", "2c", f->cfg};
     ms_run_info info;
     assert_int_equal(ms_store_register(f->s, f->sweep, &k, 1, &info), 0);
     f->run = info.id;
@@ -195,7 +195,7 @@ static void make_epoch(int e, ms_epoch *ep, ms_eval *ev, unsigned char *ck, size
         ck[i] = (unsigned char)((uint64_t)e * 31 + i * 7 + (i >> 8));
 }
 
-static int commit(ms_store *s, int64_t run, int e, const char *stop)
+static int commit(ms_store *s, int64_t run, int e, ms_stop stop)
 {
     ms_epoch ep;
     ms_eval ev[NEVALS];
@@ -300,9 +300,7 @@ static void test_register(void **state)
     cfg_make(&c[0], 64, 0.1, 1, 50);
     cfg_make(&c[1], 64, 0.1, 2, 50);
     cfg_make(&c[2], 128, 0.02, 1, 50);
-    ms_run_key k[3] = {{"baseline", "2c", &c[0], ms_config_params(&c[0], 785)},
-                       {"baseline", "2c", &c[1], ms_config_params(&c[1], 785)},
-                       {"wide", NULL, &c[2], ms_config_params(&c[2], 785)}};
+    ms_run_spec k[3] = {{"baseline", "2c", c[0]}, {"baseline", "2c", c[1]}, {"wide", NULL, c[2]}};
     ms_run_info a[3], b[3];
     assert_int_equal(ms_store_register(s, sweep, k, 3, a), 0);
     for (int i = 0; i < 3; i++) {
@@ -311,7 +309,7 @@ static void test_register(void **state)
         assert_int_equal(a[i].status, MS_RUN_PENDING);
         assert_int_equal(a[i].epochs_done, 0);
         assert_int_equal(a[i].epochs_total, 50);
-        assert_string_equal(a[i].stop_reason, "");
+        assert_int_equal(a[i].stop_reason, MS_STOP_NONE);
     }
     /* Idempotent. */
     assert_int_equal(ms_store_register(s, sweep, k, 3, b), 0);
@@ -342,7 +340,7 @@ static void test_register(void **state)
     free(name);
 
     /* A changed config of baseline seed 2 makes a new run; the old one is retired. */
-    c[1].momentum = 0.9;
+    k[1].cfg.momentum = 0.9;
     assert_int_equal(ms_store_register(s, sweep, k, 3, b), 0);
     assert_int_equal(b[0].id, a[0].id);
     assert_int_equal(b[0].replaced, 0);
@@ -355,7 +353,7 @@ static void test_register(void **state)
     assert_int_equal(raw_int(db, "SELECT runs FROM sweep_status", 0), 3);
 
     /* Changing it back finds the old row again. */
-    c[1].momentum = 0.0;
+    k[1].cfg.momentum = 0.0;
     assert_int_equal(ms_store_register(s, sweep, k, 3, b), 0);
     assert_int_equal(b[1].id, a[1].id);
     assert_int_equal(b[1].is_new, 0);
@@ -401,7 +399,7 @@ static void test_commit_roundtrip(void **state)
             ev[0][2].val_loss = 2.0;
             ev[0][3].val_loss = DBL_MAX;
         }
-        const char *stop = e == 3 ? "early_stop" : NULL;
+        ms_stop stop = e == 3 ? MS_STOP_EARLY : MS_STOP_NONE;
         assert_int_equal(ms_store_commit_epoch(f.s, f.run, &ep[e - 1], (int64_t)e * 625,
                                                ev[e - 1], NEVALS, ck, CKN, stop),
                          0);
@@ -452,7 +450,7 @@ static void test_commit_roundtrip(void **state)
     ms_run_info info;
     assert_int_equal(ms_store_run(f.s, f.run, &info), 0);
     assert_int_equal(info.status, MS_RUN_DONE);
-    assert_string_equal(info.stop_reason, "early_stop");
+    assert_int_equal(info.stop_reason, MS_STOP_EARLY);
     assert_int_equal(info.epochs_done, 3);
     assert_int_equal(info.steps_done, 3 * 625);
     assert_int_equal(raw_int(db, "SELECT finished_at IS NOT NULL AND started_at IS NOT NULL"
@@ -515,7 +513,7 @@ static void test_commit_roundtrip(void **state)
     /* The same epoch again: an error, and nothing changes. */
     ms_capture c;
     ms_capture_start(&c);
-    int rc = ms_store_commit_epoch(f.s, f.run, &ep[2], 9999, ev[2], NEVALS, "x", 1, NULL);
+    int rc = ms_store_commit_epoch(f.s, f.run, &ep[2], 9999, ev[2], NEVALS, "x", 1, MS_STOP_NONE);
     char *msg = ms_capture_end(&c);
     assert_int_equal(rc, -1);
     assert_msg(msg, "mlpsweep: cannot commit epoch 3 of run %lld: it is already stored in '%s'\n",
@@ -531,7 +529,7 @@ static void test_commit_roundtrip(void **state)
 
     /* A done run takes no further epoch. */
     ms_capture_start(&c);
-    rc = commit(f.s, f.run, 4, NULL);
+    rc = commit(f.s, f.run, 4, MS_STOP_NONE);
     msg = ms_capture_end(&c);
     assert_int_equal(rc, -1);
     assert_msg(msg, "mlpsweep: cannot commit epoch 4 of run %lld: the run is done, not running\n",
@@ -559,7 +557,7 @@ static void test_commit_guards(void **state)
 
     /* Out of order. */
     ms_capture_start(&c);
-    int rc = commit(f.s, f.run, 2, NULL);
+    int rc = commit(f.s, f.run, 2, MS_STOP_NONE);
     msg = ms_capture_end(&c);
     assert_int_equal(rc, -1);
     assert_msg(msg, "mlpsweep: cannot commit epoch 2 of run %lld: the next epoch is 1\n", (long long)f.run);
@@ -572,7 +570,7 @@ static void test_commit_guards(void **state)
     make_epoch(1, &ep, ev, ck, sizeof ck);
     ev[1].epoch = 1;
     ms_capture_start(&c);
-    rc = ms_store_commit_epoch(f.s, f.run, &ep, 625, ev, NEVALS, ck, sizeof ck, NULL);
+    rc = ms_store_commit_epoch(f.s, f.run, &ep, 625, ev, NEVALS, ck, sizeof ck, MS_STOP_NONE);
     msg = ms_capture_end(&c);
     assert_int_equal(rc, -1);
     assert_msg(msg, "mlpsweep: cannot commit epoch 1 of run %lld: the eval at step 125 belongs to epoch 2\n",
@@ -581,10 +579,10 @@ static void test_commit_guards(void **state)
 
     /* A bad stop reason. */
     ms_capture_start(&c);
-    rc = commit(f.s, f.run, 1, "interrupted");
+    rc = commit(f.s, f.run, 1, MS_STOP_INTERRUPTED);
     msg = ms_capture_end(&c);
     assert_int_equal(rc, -1);
-    assert_msg(msg, "mlpsweep: cannot commit epoch 1 of run %lld: invalid stop reason 'interrupted'\n",
+    assert_msg(msg, "mlpsweep: cannot commit epoch 1 of run %lld: invalid stop reason 4\n",
                (long long)f.run);
     free(msg);
 
@@ -592,7 +590,7 @@ static void test_commit_guards(void **state)
     make_epoch(1, &ep, ev, ck, sizeof ck);
     ev[2].step = ev[1].step;
     ms_capture_start(&c);
-    rc = ms_store_commit_epoch(f.s, f.run, &ep, 625, ev, NEVALS, ck, sizeof ck, NULL);
+    rc = ms_store_commit_epoch(f.s, f.run, &ep, 625, ev, NEVALS, ck, sizeof ck, MS_STOP_NONE);
     msg = ms_capture_end(&c);
     assert_int_equal(rc, -1);
     assert_msg(msg, "mlpsweep: cannot commit epoch 1 of run %lld (eval at step 125) in '%s': "
@@ -608,11 +606,11 @@ static void test_commit_guards(void **state)
     make_epoch(1, &ep, ev, ck, sizeof ck);
     ep.val_loss = NAN;
     ev[4].val_loss = NAN;
-    assert_int_equal(ms_store_commit_epoch(f.s, f.run, &ep, 625, ev, NEVALS, ck, sizeof ck, NULL), 0);
+    assert_int_equal(ms_store_commit_epoch(f.s, f.run, &ep, 625, ev, NEVALS, ck, sizeof ck, MS_STOP_NONE), 0);
     assert_int_equal(raw_int(db, "SELECT val_loss IS NULL FROM epochs WHERE run_id = ?1", f.run), 1);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM evals WHERE val_loss IS NULL", 0), 1);
     make_epoch(2, &ep, ev, ck, sizeof ck);
-    assert_int_equal(ms_store_commit_epoch(f.s, f.run, &ep, 1250, ev, NEVALS, NULL, 0, "diverged"), 0);
+    assert_int_equal(ms_store_commit_epoch(f.s, f.run, &ep, 1250, ev, NEVALS, NULL, 0, MS_STOP_DIVERGED), 0);
     void *blob = (void *)1;
     size_t n = 1;
     int epoch = 1;
@@ -626,7 +624,7 @@ static void test_commit_guards(void **state)
 
     /* A run that does not exist. */
     ms_capture_start(&c);
-    rc = commit(f.s, f.run + 1000, 1, NULL);
+    rc = commit(f.s, f.run + 1000, 1, MS_STOP_NONE);
     msg = ms_capture_end(&c);
     assert_int_equal(rc, -1);
     assert_msg(msg, "mlpsweep: cannot commit epoch 1 of run %lld: no run %lld in '%s'\n",
@@ -643,10 +641,10 @@ static void test_status_reset(void **state)
     fixture f;
     fixture_open(&f, 10);
     sqlite3 *db = raw_open(f.t.db);
-    assert_int_equal(commit(f.s, f.run, 1, NULL), 0);
-    assert_int_equal(commit(f.s, f.run, 2, NULL), 0);
+    assert_int_equal(commit(f.s, f.run, 1, MS_STOP_NONE), 0);
+    assert_int_equal(commit(f.s, f.run, 2, MS_STOP_NONE), 0);
 
-    assert_int_equal(ms_store_set_status(f.s, f.run, MS_RUN_FAILED, NULL, "out of memory"), 0);
+    assert_int_equal(ms_store_set_status(f.s, f.run, MS_RUN_FAILED, MS_STOP_NONE, "out of memory"), 0);
     char *t = raw_text(db, "SELECT status || ' ' || error || ' ' || (finished_at IS NOT NULL)"
                            " FROM runs WHERE id = ?1", f.run);
     assert_string_equal(t, "failed out of memory 1");
@@ -663,14 +661,14 @@ static void test_status_reset(void **state)
     free(t);
 
     /* SIGINT: back to pending, interrupted. */
-    assert_int_equal(ms_store_set_status(f.s, f.run, MS_RUN_PENDING, "interrupted", NULL), 0);
+    assert_int_equal(ms_store_set_status(f.s, f.run, MS_RUN_PENDING, MS_STOP_INTERRUPTED, NULL), 0);
     t = raw_text(db, "SELECT status || ' ' || stop_reason FROM run_progress WHERE run_id = ?1", f.run);
     assert_string_equal(t, "pending interrupted");
     free(t);
 
     ms_capture c;
     ms_capture_start(&c);
-    int rc = ms_store_set_status(f.s, f.run, MS_RUN_NSTATUS, NULL, NULL);
+    int rc = ms_store_set_status(f.s, f.run, MS_RUN_NSTATUS, MS_STOP_NONE, NULL);
     char *msg = ms_capture_end(&c);
     assert_int_equal(rc, -1);
     assert_msg(msg, "mlpsweep: cannot set the status of run %lld: invalid status 4\n",
@@ -691,6 +689,19 @@ static void test_status_reset(void **state)
     free(msg);
     assert_int_equal(sqlite3_exec(db, "UPDATE runs SET status = 'pending'", NULL, NULL, NULL),
                      SQLITE_OK);
+    /* the same for a stop reason no mlpsweep writes */
+    assert_int_equal(sqlite3_exec(db, "UPDATE runs SET stop_reason = 'bored'", NULL, NULL, NULL),
+                     SQLITE_OK);
+    ms_capture_start(&c);
+    rc = ms_store_run(f.s, f.run, &info);
+    msg = ms_capture_end(&c);
+    assert_int_equal(rc, -1);
+    assert_non_null(strstr(msg, "has an unknown stop reason"));
+    free(msg);
+    assert_int_equal(sqlite3_exec(db, "UPDATE runs SET stop_reason = 'interrupted'", NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(ms_store_run(f.s, f.run, &info), 0);
+    assert_int_equal(info.stop_reason, MS_STOP_INTERRUPTED);
 
     /* Reset: no epochs, evals or checkpoint, pending with no progress. */
     assert_int_equal(ms_store_reset_run(f.s, f.run), 0);
@@ -704,7 +715,7 @@ static void test_status_reset(void **state)
     free(t);
     /* And it runs again from epoch 1. */
     assert_int_equal(ms_store_start_run(f.s, f.run, &p), 0);
-    assert_int_equal(commit(f.s, f.run, 1, NULL), 0);
+    assert_int_equal(commit(f.s, f.run, 1, MS_STOP_NONE), 0);
     assert_int_equal(ms_store_check(f.s), 0);
     sqlite3_close(db);
     fixture_close(&f);
@@ -773,7 +784,7 @@ static void test_concurrent_reader(void **state)
     assert_int_equal(pthread_create(&th, NULL, reader_main, &r), 0);
     int failed = 0;
     for (int e = 1; e <= EPOCHS; e++)
-        failed += commit(f.s, f.run, e, e == EPOCHS ? "epochs" : NULL) != 0;
+        failed += commit(f.s, f.run, e, e == EPOCHS ? MS_STOP_EPOCHS : MS_STOP_NONE) != 0;
     atomic_store(&r.stop, 1);
     pthread_join(th, NULL);
     if (r.errors)
@@ -793,12 +804,12 @@ static void test_open_read_transaction(void **state)
     (void)state;
     fixture f;
     fixture_open(&f, 10);
-    assert_int_equal(commit(f.s, f.run, 1, NULL), 0);
+    assert_int_equal(commit(f.s, f.run, 1, MS_STOP_NONE), 0);
     sqlite3 *db = raw_open(f.t.db);
     raw_exec(db, "BEGIN");
     assert_int_equal(raw_int(db, "SELECT count(*) FROM epochs", 0), 1);
     for (int e = 2; e <= 6; e++)
-        assert_int_equal(commit(f.s, f.run, e, NULL), 0);
+        assert_int_equal(commit(f.s, f.run, e, MS_STOP_NONE), 0);
     /* The reader keeps its snapshot until it ends its transaction. */
     assert_int_equal(raw_int(db, "SELECT count(*) FROM epochs", 0), 1);
     assert_int_equal(raw_int(db, "SELECT epochs_done FROM run_summary", 0), 1);
@@ -821,7 +832,7 @@ static void *worker_main(void *arg)
     if (ms_store_start_run(w->s, w->run, NULL))
         w->failed++;
     for (int e = 1; e <= w->epochs; e++)
-        if (commit(w->s, w->run, e, e == w->epochs ? "epochs" : NULL))
+        if (commit(w->s, w->run, e, e == w->epochs ? MS_STOP_EPOCHS : MS_STOP_NONE))
             w->failed++;
     return NULL;
 }
@@ -837,11 +848,11 @@ static void test_threads_share_store(void **state)
     assert_int_equal(ms_store_open(t.db, MS_STORE_CREATE, &s), 0);
     assert_int_equal(ms_store_sweep(s, "threads", NULL, NULL, &sweep), 0);
     ms_config c[NW];
-    ms_run_key k[NW];
+    ms_run_spec k[NW];
     ms_run_info info[NW];
     for (int i = 0; i < NW; i++) {
         cfg_make(&c[i], 64, 0.1, (uint64_t)i + 1, EPOCHS);
-        k[i] = (ms_run_key){"v", "", &c[i], 1};
+        k[i] = (ms_run_spec){"v", "", c[i]};
     }
     assert_int_equal(ms_store_register(s, sweep, k, NW, info), 0);
     worker w[NW];
@@ -898,7 +909,7 @@ static void test_kill9(void **state)
                 _exit(1);
             for (int e = info.epochs_done + 1;; e++) {
                 make_epoch(e, &ep, ev, ck, CKN);
-                if (ms_store_commit_epoch(s, f.run, &ep, (int64_t)e * 625, ev, NEVALS, ck, CKN, NULL))
+                if (ms_store_commit_epoch(s, f.run, &ep, (int64_t)e * 625, ev, NEVALS, ck, CKN, MS_STOP_NONE))
                     _exit(1);
                 if (write(fds[1], &e, sizeof e) != (ssize_t)sizeof e)
                     _exit(1);
@@ -1092,8 +1103,8 @@ static void test_check_detects(void **state)
     (void)state;
     fixture f;
     fixture_open(&f, 10);
-    assert_int_equal(commit(f.s, f.run, 1, NULL), 0);
-    assert_int_equal(commit(f.s, f.run, 2, NULL), 0);
+    assert_int_equal(commit(f.s, f.run, 1, MS_STOP_NONE), 0);
+    assert_int_equal(commit(f.s, f.run, 2, MS_STOP_NONE), 0);
     assert_int_equal(ms_store_check(f.s), 0);
     sqlite3 *db = raw_open(f.t.db);
     raw_exec(db, "UPDATE runs SET epochs_done = 5");
