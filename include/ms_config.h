@@ -31,6 +31,7 @@ typedef enum { MS_ACT_SIGMOID = 0, MS_ACT_IMPROVED_SIGMOID = 1, MS_ACT_N } ms_ac
 typedef enum { MS_INIT_UNIFORM = 0, MS_INIT_FANIN_NORMAL = 1, MS_INIT_N } ms_init;
 
 #define MS_MAX_TRAIN 60000 /* images in the MNIST training set */
+#define MS_MAX_COUNT (1 << 20) /* batch, epochs, val_per_epoch, early_stop at most */
 #define MS_MAX_VAL 10000   /* images in the MNIST test set (our validation set) */
 
 typedef struct ms_config {

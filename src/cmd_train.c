@@ -87,10 +87,10 @@ static int parse_train_opts(int argc, char **argv, ms_config *c, const char **da
             break;
         case O_LR: rc = ms_parse_double("--lr", a, &c->lr); break;
         case O_MOM: rc = ms_parse_double("--momentum", a, &c->momentum); break;
-        case O_BATCH: rc = ms_parse_int("--batch", a, 1, 1 << 20, &c->batch); break;
-        case O_EPOCHS: rc = ms_parse_int("--epochs", a, 1, 1 << 20, &c->epochs); break;
-        case O_VPE: rc = ms_parse_int("--val-per-epoch", a, 1, 1 << 20, &c->val_per_epoch); break;
-        case O_ES: rc = ms_parse_int("--early-stop", a, 0, 1 << 20, &c->early_stop); break;
+        case O_BATCH: rc = ms_parse_int("--batch", a, 1, MS_MAX_COUNT, &c->batch); break;
+        case O_EPOCHS: rc = ms_parse_int("--epochs", a, 1, MS_MAX_COUNT, &c->epochs); break;
+        case O_VPE: rc = ms_parse_int("--val-per-epoch", a, 1, MS_MAX_COUNT, &c->val_per_epoch); break;
+        case O_ES: rc = ms_parse_int("--early-stop", a, 0, MS_MAX_COUNT, &c->early_stop); break;
         case O_NOES: c->early_stop = 0; break;
         case O_NOSHUF: c->shuffle = false; break;
         case O_TRAIN: rc = ms_parse_int("--train-size", a, 1, MS_MAX_TRAIN, &c->train_size); break;

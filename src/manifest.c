@@ -590,16 +590,16 @@ static void apply_key(mctx *c, scope *s, int k, const node *v)
         }
         break;
     case K_BATCH: /* the upper bound, data.train, is checked in cross_check() */
-        rc = get_int(c, v, "batch", 1, INT_MAX, &cfg->batch);
+        rc = get_int(c, v, "batch", 1, MS_MAX_COUNT, &cfg->batch);
         break;
     case K_EPOCHS:
-        rc = get_int(c, v, "epochs", 1, INT_MAX, &cfg->epochs);
+        rc = get_int(c, v, "epochs", 1, MS_MAX_COUNT, &cfg->epochs);
         break;
     case K_VPE:
-        rc = get_int(c, v, "val_per_epoch", 1, INT_MAX, &cfg->val_per_epoch);
+        rc = get_int(c, v, "val_per_epoch", 1, MS_MAX_COUNT, &cfg->val_per_epoch);
         break;
     case K_EARLY_STOP:
-        rc = get_int(c, v, "early_stop", 0, INT_MAX, &cfg->early_stop);
+        rc = get_int(c, v, "early_stop", 0, MS_MAX_COUNT, &cfg->early_stop);
         break;
     case K_SHUFFLE:
         rc = get_bool(c, v, "shuffle", &cfg->shuffle);
