@@ -635,6 +635,21 @@ static void test_commit_guards(void **state)
     fixture_close(&f);
 }
 
+/* After `sql` on the raw file, reading the run fails with `want`. */
+static void expect_unreadable_run(fixture *f, sqlite3 *db, const char *sql, const char *want)
+{
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    ms_run_info info;
+    ms_capture c;
+    ms_capture_start(&c);
+    int rc = ms_store_run(f->s, f->run, &info);
+    char *msg = ms_capture_end(&c);
+    assert_int_equal(rc, -1);
+    if (!strstr(msg, want))
+        fail_msg("'%s' lacks '%s'", msg, want);
+    free(msg);
+}
+
 static void test_status_reset(void **state)
 {
     (void)state;
@@ -676,30 +691,17 @@ static void test_status_reset(void **state)
     free(msg);
 
     /* A status the schema's CHECK would refuse, in a file that skipped it
-     * (another tool's, or a damaged one): an error, never a guess. */
-    assert_int_equal(sqlite3_exec(db, "PRAGMA ignore_check_constraints = ON;"
-                                      "UPDATE runs SET status = 'paused'", NULL, NULL, NULL),
-                     SQLITE_OK);
-    ms_run_info info;
-    ms_capture_start(&c);
-    rc = ms_store_run(f.s, f.run, &info);
-    msg = ms_capture_end(&c);
-    assert_int_equal(rc, -1);
-    assert_non_null(strstr(msg, "has an unknown status"));
-    free(msg);
+     * (another tool's, or a damaged one), or a stop reason no mlpsweep
+     * writes: an error, never a guess. */
+    expect_unreadable_run(&f, db, "PRAGMA ignore_check_constraints = ON;"
+                                  "UPDATE runs SET status = 'paused'", "has an unknown status");
     assert_int_equal(sqlite3_exec(db, "UPDATE runs SET status = 'pending'", NULL, NULL, NULL),
                      SQLITE_OK);
-    /* the same for a stop reason no mlpsweep writes */
-    assert_int_equal(sqlite3_exec(db, "UPDATE runs SET stop_reason = 'bored'", NULL, NULL, NULL),
-                     SQLITE_OK);
-    ms_capture_start(&c);
-    rc = ms_store_run(f.s, f.run, &info);
-    msg = ms_capture_end(&c);
-    assert_int_equal(rc, -1);
-    assert_non_null(strstr(msg, "has an unknown stop reason"));
-    free(msg);
+    expect_unreadable_run(&f, db, "UPDATE runs SET stop_reason = 'bored'",
+                          "has an unknown stop reason");
     assert_int_equal(sqlite3_exec(db, "UPDATE runs SET stop_reason = 'interrupted'", NULL, NULL, NULL),
                      SQLITE_OK);
+    ms_run_info info;
     assert_int_equal(ms_store_run(f.s, f.run, &info), 0);
     assert_int_equal(info.stop_reason, MS_STOP_INTERRUPTED);
 
