@@ -30,7 +30,7 @@ OPT := $(if $(SANITIZE),-O1 -g,-O3 -g)
 # The kernels call fma() explicitly, so results never depend on this flag.
 CFLAGS_ALL = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes $(OPT) -march=$(ARCH) \
              -ffp-contract=fast $(OMP_FLAGS) $(SAN_FLAGS) -Iinclude $(PKG_CFLAGS) \
-             -DMS_VERSION='"$(shell git describe --always --dirty 2>/dev/null || echo unknown)"' \
+             -DMS_VERSION='"$(VERSION)"' \
              -DMS_BUILD='"$(firstword $(OPT))"' $(CFLAGS)
 LDLIBS_ALL = $(PKG_LIBS) -lm -lpthread $(LDLIBS)
 LDFLAGS_ALL = $(OMP_FLAGS) $(SAN_FLAGS) $(LDFLAGS)
@@ -42,9 +42,12 @@ TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
 BIN := $(BUILD)/mlpsweep
+# The commit a build is made from, for --version and each run's provenance;
+# the objects that print it are rebuilt when it changes.
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 MANIFEST ?= experiments/tdt4265_a2.yaml
 
-.PHONY: all deps data test check-build sweep report bench clean distclean
+.PHONY: all deps data test check-build sweep report bench clean distclean install uninstall
 .DEFAULT_GOAL := all
 
 all: $(BIN) mlpsweep
@@ -55,6 +58,12 @@ mlpsweep: $(BUILD)/mlpsweep
 
 $(BUILD)/%.o: src/%.c $(wildcard include/*.h) $(wildcard src/*.h) | $(BUILD)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(BUILD)/version.stamp: FORCE | $(BUILD)
+	@echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' > $@
+$(BUILD)/main.o $(BUILD)/sweep.o: $(BUILD)/version.stamp
+.PHONY: FORCE
+FORCE:
 
 $(BIN): $(OBJ)
 	$(CC) $(LDFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL)
@@ -134,6 +143,26 @@ bench: deps data
 
 $(BUILD)/bench: tests/bench/bench.c $(LIB_OBJ) | $(BUILD)
 	$(CC) $(CFLAGS_ALL) $< $(LIB_OBJ) -o $@ $(LDFLAGS_ALL) $(LDLIBS_ALL) -ldl
+
+# Install like any Unix tool: the binary, its man page, the study manifests
+# and the data fetcher (sh PREFIX/share/mlpsweep/fetch_mnist.sh DIR).
+# PREFIX (/usr/local) and DESTDIR (staging, for packages) as usual.
+PREFIX ?= /usr/local
+SHARE = $(DESTDIR)$(PREFIX)/share/mlpsweep
+INSTALLED = $(DESTDIR)$(PREFIX)/bin/mlpsweep $(DESTDIR)$(PREFIX)/share/man/man1/mlpsweep.1 \
+            $(addprefix $(SHARE)/experiments/,$(notdir $(wildcard experiments/*.yaml))) \
+            $(SHARE)/fetch_mnist.sh
+
+install: all
+	install -D -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/mlpsweep
+	install -D -m 644 docs/mlpsweep.1 $(DESTDIR)$(PREFIX)/share/man/man1/mlpsweep.1
+	install -d $(SHARE)/experiments
+	install -m 644 experiments/*.yaml $(SHARE)/experiments/
+	install -m 755 scripts/fetch_mnist.sh $(SHARE)/fetch_mnist.sh
+
+uninstall:
+	rm -f $(INSTALLED)
+	-rmdir $(SHARE)/experiments $(SHARE) 2>/dev/null
 
 clean:
 	rm -rf build build-san* build-noomp build-fuzz mlpsweep

@@ -16,10 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifndef MS_VERSION
-#define MS_VERSION "unknown"
-#endif
-
 static const char run_usage[] =
     "usage: mlpsweep run MANIFEST [--db FILE] [--jobs N] [--threads N] [--only NAME,...]\n"
     "                    [--shard I/N] [--retry-failed] [--data DIR] [--quiet]\n"

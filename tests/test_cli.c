@@ -197,6 +197,46 @@ static void test_find_db(void **state)
     free(env);
 }
 
+/* make install puts the binary, the man page, the manifests and the data
+ * fetcher under PREFIX (staged in DESTDIR); make uninstall takes them away. */
+static void test_install(void **state)
+{
+    (void)state;
+    char *dir = ms_tmpdir(), *cmd;
+    const char *files[] = {"usr/bin/mlpsweep", "usr/share/man/man1/mlpsweep.1",
+                           "usr/share/mlpsweep/experiments/tdt4265_a2.yaml",
+                           "usr/share/mlpsweep/fetch_mnist.sh"};
+    assert_true(asprintf(&cmd, "make -s install DESTDIR='%s' PREFIX=/usr >/dev/null", dir) > 0);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        if (access(path, F_OK) != 0)
+            fail_msg("make install did not write %s", files[i]);
+    }
+    /* the installed binary runs on its own */
+    assert_true(asprintf(&cmd, "'%s/usr/bin/mlpsweep' --version", dir) > 0);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    char line[256] = "";
+    assert_non_null(fgets(line, sizeof line, p));
+    assert_int_equal(pclose(p), 0);
+    assert_true(!strncmp(line, "mlpsweep ", 9));
+    free(cmd);
+    assert_true(asprintf(&cmd, "make -s uninstall DESTDIR='%s' PREFIX=/usr >/dev/null", dir) > 0);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        if (access(path, F_OK) == 0)
+            fail_msg("make uninstall left %s", files[i]);
+    }
+    ms_rmtree(dir);
+    free(dir);
+}
+
 /* Output that cannot be written is an error, not a silent success (/dev/full
  * stands for a full disk behind a redirection). */
 static void test_stdout_full(void **state)
@@ -224,6 +264,7 @@ int main(void)
         cmocka_unit_test(test_progress_slots),
         cmocka_unit_test(test_empty_db_path),
         cmocka_unit_test(test_find_db),
+        cmocka_unit_test(test_install),
         cmocka_unit_test(test_stdout_full),
         cmocka_unit_test(test_help),
         cmocka_unit_test(test_bad_options),
