@@ -85,6 +85,9 @@ int64_t ms_config_params(const ms_config *c, int input_width);
 
 /* Hidden sizes as "64,64" into buf. */
 void ms_config_hidden_str(const ms_config *c, char *buf, size_t n);
+/* The same list for reading: "10x64" for more than two layers of one width,
+ * else the list as is ("64,64"); list is ms_config_hidden_str's form. */
+void ms_hidden_short(const char *list, char *buf, size_t n);
 
 /* Canonical JSON of every setting that affects results (stable key order),
  * MS_NUMERICS included. */

@@ -15,6 +15,10 @@
 #define MS_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
 #define MS_PRINTF(a, b)
+/* A finite x in the fewest significant digits that read back as exactly x
+ * (0.1, not 0.10000000000000001): CSV, JSON and train's output. */
+const char *ms_shortest(char buf[32], double x);
+
 /* The name among cand[0..n) a mistyped s most likely meant, or NULL: the
  * nearest by edit distance (at most 2, and less than both lengths), else one
  * sharing a prefix of at least 2 characters. ms_hint writes " (did you mean
@@ -91,6 +95,10 @@ uint64_t ms_hash64(const char *text);
 char *ms_printable(const char *s);
 /* The same rule for one character. */
 char ms_printable_char(char c);
+
+/* A finite x in the fewest significant digits that read back as exactly x
+ * (0.1, not 0.10000000000000001): CSV, JSON and train's output. */
+const char *ms_shortest(char buf[32], double x);
 
 /* The name among cand[0..n) a mistyped s most likely meant, or NULL: the
  * nearest by edit distance (at most 2, and less than both lengths), else one

@@ -84,8 +84,9 @@ static const char export_usage[] =
     "                   epochs:  one row per run and epoch\n"
     "                   evals:   one row per run and validation (the learning curves)\n"
     "  --format NAME    csv (default), md (GitHub Markdown), latex (booktabs tabular), json;\n"
-    "                   with -o, the default follows the extension (.csv .md .tex .json)\n"
-    "  -o, --output FILE  write FILE atomically instead of stdout\n"
+    "                   with -o, the extension says which (.csv .md .tex .json; another\n"
+    "                   extension needs --format)\n"
+    "  -o, --output FILE  write FILE atomically instead of stdout ('-': stdout)\n"
     MS_HELP_EXIT;
 
 int cmd_export(int argc, char **argv)
@@ -135,8 +136,14 @@ int cmd_export(int argc, char **argv)
         ms_error("-o needs a file name");
         return MS_EXIT_USAGE;
     }
-    if (out && !have_format)
-        format_from_path(out, &format);
+    if (out && !strcmp(out, "-"))
+        out = NULL; /* -o - is standard output, as usual */
+    if (out && !have_format && format_from_path(out, &format) < 0) {
+        ms_error("-o: cannot tell a format from the name '%s' (.csv, .md, .tex or .json): give "
+                 "--format",
+                 out);
+        return MS_EXIT_USAGE;
+    }
 
     target t;
     int status = target_open(&t, manifest, db);

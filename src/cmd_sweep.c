@@ -143,13 +143,9 @@ int cmd_check(int argc, char **argv)
            "hidden", "activation", "init", "lr", "mom", "batch", "epochs", "params");
     for (int i = 0; i < n; i++) {
         const ms_config *c = &specs[i].cfg;
-        char hid[MS_MAX_HIDDEN * 12];
-        ms_config_hidden_str(c, hid, sizeof hid);
-        int same = c->nhidden > 2;
-        for (int l = 1; l < c->nhidden; l++)
-            same &= c->hidden[l] == c->hidden[0];
-        if (same) /* ten layers of 64 reads better as 10x64 */
-            snprintf(hid, sizeof hid, "%dx%d", c->nhidden, c->hidden[0]);
+        char list[MS_MAX_HIDDEN * 12], hid[MS_MAX_HIDDEN * 12];
+        ms_config_hidden_str(c, list, sizeof list);
+        ms_hidden_short(list, hid, sizeof hid);
         char *task = ms_printable(specs[i].task);
         printf("%-18s %-5s %6llu  %-14s %-17s %-13s %7g %5g %6d %6d %8lld\n", specs[i].variant,
                task, (unsigned long long)c->seed, hid, ms_activation_name(c->activation),

@@ -118,6 +118,15 @@ static int parse_train_opts(int argc, char **argv, ms_config *c, const char **da
     return ms_config_validate(c);
 }
 
+/* One epoch as a CSV row: the numbers exactly, in their shortest form. */
+static void print_row(const ms_epoch *e)
+{
+    char a[32], b[32], c[32], d[32];
+    printf("%d,%s,%s,%s,%s,%.3f\n", e->epoch, ms_shortest(a, e->train_loss),
+           ms_shortest(b, e->train_acc), ms_shortest(c, e->val_loss), ms_shortest(d, e->val_acc),
+           e->seconds);
+}
+
 int cmd_train(int argc, char **argv)
 {
     ms_config c;
@@ -154,8 +163,7 @@ int cmd_train(int argc, char **argv)
             status = MS_EXIT_FAIL;
             break;
         }
-        printf("%d,%.17g,%.17g,%.17g,%.17g,%.3f\n", e.epoch, e.train_loss, e.train_acc, e.val_loss,
-               e.val_acc, e.seconds);
+        print_row(&e);
         fflush(stdout);
     }
     fprintf(stderr, "stopped: %s after %d epochs (%lld steps)\n", ms_stop_name(t.stop), t.epoch,

@@ -87,6 +87,22 @@ void ms_config_hidden_str(const ms_config *c, char *buf, size_t n)
     }
 }
 
+void ms_hidden_short(const char *list, char *buf, size_t n)
+{
+    int layers = 0, same = 1;
+    size_t w = strcspn(list, ",");
+    for (const char *p = list; *p; p += *p == ',') {
+        size_t k = strcspn(p, ",");
+        same &= k == w && !strncmp(p, list, w);
+        layers++;
+        p += k;
+    }
+    if (layers > 2 && same) /* ten layers of 64 reads better as 10x64 */
+        snprintf(buf, n, "%dx%.*s", layers, (int)w, list);
+    else
+        snprintf(buf, n, "%s", list);
+}
+
 char *ms_config_json(const ms_config *c)
 {
     /* Stable key order and %.17g: the JSON text is hashed to identify a run. */

@@ -3,7 +3,8 @@
  *
  * A table is read once into memory (rows of typed cells, NULL kept as
  * NULL), then one writer per format renders it. CSV and JSON carry every
- * number at full precision (%.17g; a statistic becomes two columns, KEY_mean
+ * number exactly (the shortest text that reads back as the same double:
+ * ms_shortest; a statistic becomes two columns, KEY_mean
  * and KEY_std); Markdown and LaTeX are for reading (accuracy in % with two
  * decimals, losses with four significant digits, "mean ± std"). */
 #define _POSIX_C_SOURCE 200809L
@@ -46,7 +47,7 @@ int ms_format_parse(const char *s, ms_format *out)
 enum { T_TEXT, T_INT, T_UINT, T_REAL, T_STAT };
 /* How md/latex show a number: as is, accuracy in %, loss with 4 significant
  * digits, seconds, a count (epochs). */
-enum { F_PLAIN, F_ACC, F_LOSS, F_SECONDS, F_COUNT };
+enum { F_PLAIN, F_ACC, F_LOSS, F_SECONDS, F_COUNT, F_HIDDEN };
 
 typedef struct column {
     const char *key;  /* CSV header / JSON key (a statistic adds _mean and _std) */
@@ -90,7 +91,7 @@ static const column summary_cols[] = {
     {"variant", "variant", T_TEXT, F_PLAIN},
     {"task", "task", T_TEXT, F_PLAIN},
     {"seeds", "seeds", T_INT, F_PLAIN},
-    {"hidden", "hidden", T_TEXT, F_PLAIN},
+    {"hidden", "hidden", T_TEXT, F_HIDDEN},
     {"activation", "activation", T_TEXT, F_PLAIN},
     {"init", "init", T_TEXT, F_PLAIN},
     {"momentum", "momentum", T_REAL, F_PLAIN},
@@ -198,8 +199,9 @@ static int read_long(ms_store *st, const char *sweep, ms_table which, table *t)
 
 static void put_num(FILE *f, double x)
 {
+    char b[32];
     if (isfinite(x))
-        fprintf(f, "%.17g", x);
+        fputs(ms_shortest(b, x), f);
 }
 
 static void csv_text(FILE *f, const char *s)
@@ -299,10 +301,8 @@ static void json_string(FILE *f, const char *s)
 
 static void json_num(FILE *f, double x)
 {
-    if (isfinite(x))
-        fprintf(f, "%.17g", x);
-    else
-        fputs("null", f);
+    char b[32];
+    fputs(isfinite(x) ? ms_shortest(b, x) : "null", f);
 }
 
 static void json_key(FILE *f, const char *k)
@@ -371,7 +371,9 @@ static void human_num(char *buf, size_t n, double mean, double std, int has_std,
     case F_ACC: dec = 2; break;
     case F_LOSS: dec = loss_decimals(mean); break;
     case F_SECONDS: dec = 1; break;
-    case F_COUNT: dec = has_std ? 1 : 0; break;
+    case F_COUNT: /* epochs: whole numbers as such (30 ± 0), else one decimal */
+        dec = has_std && (mean != floor(mean) || std != floor(std)) ? 1 : 0;
+        break;
     default: dec = -1; break;
     }
     if (dec < 0) {
@@ -391,7 +393,11 @@ static const char *human_cell(char *buf, size_t n, const column *col, const cell
     if (c->null)
         return null;
     switch (col->type) {
-    case T_TEXT: return c->s;
+    case T_TEXT:
+        if (col->fmt != F_HIDDEN)
+            return c->s;
+        ms_hidden_short(c->s, buf, n); /* as check shows it: 10x64 */
+        return buf;
     case T_INT: snprintf(buf, n, "%lld", (long long)c->i); return buf;
     case T_UINT: snprintf(buf, n, "%llu", (unsigned long long)c->i); return buf;
     case T_REAL: human_num(buf, n, c->x, 0, 0, col->fmt, pm); return buf;
@@ -417,7 +423,7 @@ static void md_text(FILE *f, const char *s)
 
 static void write_md(FILE *f, const table *t)
 {
-    char buf[128];
+    char buf[MS_MAX_HIDDEN * 12]; /* a hidden list is the longest cell */
     fputc('|', f);
     for (int i = 0; i < t->ncols; i++) {
         fputc(' ', f);
@@ -461,7 +467,7 @@ static void latex_text(FILE *f, const char *s)
 
 static void write_latex(FILE *f, const table *t)
 {
-    char buf[128];
+    char buf[MS_MAX_HIDDEN * 12];
     fputs("\\begin{tabular}{", f);
     for (int i = 0; i < t->ncols; i++)
         fputc(t->cols[i].type == T_TEXT ? 'l' : 'r', f);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <stdarg.h>
@@ -385,5 +386,21 @@ const char *ms_hint(char *buf, size_t n, const char *s, const char *const *cand,
     if (!b)
         return "";
     snprintf(buf, n, " (did you mean '%s'?)", b);
+    return buf;
+}
+
+const char *ms_shortest(char buf[32], double x)
+{
+    /* an integer as one (30, not the 3e+01 that %.1g gives) */
+    if (x == floor(x) && fabs(x) < 1e17) {
+        snprintf(buf, 32, "%.0f", x);
+        return buf;
+    }
+    for (int p = 1; p < 17; p++) { /* 17 digits always read back */
+        snprintf(buf, 32, "%.*g", p, x);
+        if (strtod(buf, NULL) == x)
+            return buf;
+    }
+    snprintf(buf, 32, "%.17g", x);
     return buf;
 }

@@ -375,7 +375,7 @@ static void test_markdown(void **state)
     char *out = export_str(&d, MS_TABLE_SUMMARY, MS_FORMAT_MD);
     check_md(out, 3);
     assert_non_null(strstr(out, "| a,\"b\" | 3c | 3 | 64 | sigmoid | uniform | 0 | 0.1 | 50880 | "
-                                "2.0 ± 1.0 | early_stop/epochs | 75.00 ± 25.00 | 87.50 ± 12.50 | "
+                                "2 ± 1 | early_stop/epochs | 75.00 ± 25.00 | 87.50 ± 12.50 | "
                                 "0.5000 ± 0.0000 | 2.000 ± 1.000 | 50.00 ± 25.00 | 4.0 ± 2.0 |\n"));
     assert_non_null(strstr(out, "| x_y&z% |  | 1 | 64,32 |"));
     assert_non_null(strstr(out, "| 90.00 | 90.00 | 0.2000 | 0.3000 | 95.00 | 2.0 |\n"));
@@ -595,9 +595,9 @@ static void test_json(void **state)
     assert_non_null(strstr(out, "{\"variant\": \"a,\\\"b\\\"\", \"task\": \"3c\", \"seeds\": 3, "));
     assert_non_null(strstr(out, "\"variant\": \"p|q\\\\\""));
     assert_non_null(strstr(out, "\"final_val_acc_mean\": 0.75, \"final_val_acc_std\": 0.25, "));
-    assert_non_null(strstr(out, "\"final_val_acc_mean\": 0.90000000000000002, "
+    assert_non_null(strstr(out, "\"final_val_acc_mean\": 0.9, "
                                 "\"final_val_acc_std\": null, "));
-    assert_non_null(strstr(out, "\"lr\": 0.10000000000000001, "));
+    assert_non_null(strstr(out, "\"lr\": 0.1, "));
     /* null: B's 7 stds (one seed); C never ran: its 5 results (mean and
      * std), and the std of its epochs (0) and seconds (0). */
     assert_int_equal(p.nulls, 7 + 10 + 2);
@@ -655,6 +655,24 @@ static void test_cli(void **state)
     file = ms_read_file(want);
     assert_int_equal(strncmp(file, "variant,task,seeds,", 19), 0);
     free(file);
+    /* -o - is standard output; a name whose format cannot be told is a
+     * usage error that writes nothing */
+    snprintf(args, sizeof args, "export --db %s --format md -o -", d.path);
+    assert_int_equal(ms_run(args, &out, &err), 0);
+    lib = export_str(&d, MS_TABLE_SUMMARY, MS_FORMAT_MD);
+    assert_string_equal(out, lib);
+    assert_int_equal(access("-", F_OK), -1);
+    free(out), free(err), free(lib);
+    snprintf(args, sizeof args, "export --db %s -o %s/out.xlsx", d.path, dir);
+    assert_int_equal(ms_run(args, &out, &err), 2);
+    snprintf(want, sizeof want,
+             "mlpsweep: -o: cannot tell a format from the name '%s/out.xlsx' (.csv, .md, .tex or "
+             ".json): give --format\n",
+             dir);
+    assert_string_equal(err, want);
+    snprintf(want, sizeof want, "%s/out.xlsx", dir);
+    assert_int_equal(access(want, F_OK), -1);
+    free(out), free(err);
     ms_rmtree(dir);
     free(dir);
 
@@ -688,13 +706,43 @@ static void test_cli(void **state)
     db_remove(&d);
 }
 
+/* Numbers in their shortest exact text, hidden lists as check shows them. */
+static void test_number_text(void **state)
+{
+    (void)state;
+    static const struct {
+        double x;
+        const char *text;
+    } cases[] = {{0.1, "0.1"}, {30, "30"}, {-0.0, "-0"}, {1.0 / 3, "0.3333333333333333"},
+                 {1e-5, "1e-05"}, {5e-324, "5e-324"}, {0.91265, "0.91265"},
+                 {123456789012.5, "123456789012.5"}, {1e300, "1e+300"}};
+    char buf[32];
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        assert_string_equal(ms_shortest(buf, cases[i].x), cases[i].text);
+        assert_true(strtod(buf, NULL) == cases[i].x);
+    }
+    for (int i = 0; i < 100000; i++) { /* reads back, and no shorter text would */
+        double x = (double)rand() / RAND_MAX * pow(10, rand() % 40 - 20);
+        ms_shortest(buf, x);
+        assert_true(strtod(buf, NULL) == x);
+    }
+    static const char *const hidden[][2] = {{"64", "64"},         {"64,64", "64,64"},
+                                            {"64,64,64", "3x64"}, {"64,32,64", "64,32,64"},
+                                            {"8,8,8,8,8,8,8,8,8,8", "10x8"}};
+    char h[64];
+    for (size_t i = 0; i < sizeof hidden / sizeof *hidden; i++) {
+        ms_hidden_short(hidden[i][0], h, sizeof h);
+        assert_string_equal(h, hidden[i][1]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stat),     cmocka_unit_test(test_summary),
         cmocka_unit_test(test_csv),      cmocka_unit_test(test_markdown),
         cmocka_unit_test(test_latex),    cmocka_unit_test(test_json),
-        cmocka_unit_test(test_cli),
+        cmocka_unit_test(test_cli),      cmocka_unit_test(test_number_text),
     };
     return cmocka_run_group_tests_name("export", tests, NULL, NULL);
 }
