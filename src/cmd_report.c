@@ -73,6 +73,21 @@ static int format_from_path(const char *path, ms_format *f)
     return -1;
 }
 
+/* -o's file (NULL: stdout, also for "-") and, unless --format gave it, the
+ * format its extension names; -1 after a message for a name that says none. */
+static int output_target(const char **out, int have_format, ms_format *format)
+{
+    if (*out && !**out)
+        return ms_error("-o needs a file name");
+    if (*out && !strcmp(*out, "-"))
+        *out = NULL; /* -o - is standard output, as usual */
+    if (*out && !have_format && format_from_path(*out, format) < 0)
+        return ms_error("-o: cannot tell a format from the name '%s' (.csv, .md, .tex or .json): "
+                        "give --format",
+                        *out);
+    return 0;
+}
+
 static const char export_usage[] =
     "usage: mlpsweep export [MANIFEST] [--db FILE] [--table summary|epochs|evals]\n"
     "                       [--format csv|md|latex|json] [-o FILE]\n"
@@ -132,18 +147,8 @@ int cmd_export(int argc, char **argv)
         ms_error("unexpected argument '%s' (see --help)", argv[optind]);
         return MS_EXIT_USAGE;
     }
-    if (out && !*out) {
-        ms_error("-o needs a file name");
+    if (output_target(&out, have_format, &format) < 0)
         return MS_EXIT_USAGE;
-    }
-    if (out && !strcmp(out, "-"))
-        out = NULL; /* -o - is standard output, as usual */
-    if (out && !have_format && format_from_path(out, &format) < 0) {
-        ms_error("-o: cannot tell a format from the name '%s' (.csv, .md, .tex or .json): give "
-                 "--format",
-                 out);
-        return MS_EXIT_USAGE;
-    }
 
     target t;
     int status = target_open(&t, manifest, db);
