@@ -19,8 +19,16 @@ typedef enum { MS_FORMAT_CSV, MS_FORMAT_MD, MS_FORMAT_LATEX, MS_FORMAT_JSON } ms
 int ms_table_parse(const char *s, ms_table *out);
 int ms_format_parse(const char *s, ms_format *out);
 
-/* A whole table of a sweep rendered in a format, as one NUL-terminated
- * malloc'd string (*len bytes without the NUL; caller frees *out). */
-int ms_export(ms_store *st, const char *sweep, ms_table t, ms_format f, char **out, size_t *len);
+/* A table of a sweep rendered in a format, as one NUL-terminated malloc'd
+ * string (*len bytes without the NUL; caller frees *out). `columns` is a
+ * comma list of column keys in the order wanted, "all", or NULL for the
+ * default: every column, except a summary in Markdown or LaTeX, which shows
+ * the ten that fit a page (docs/reports.md). */
+int ms_export(ms_store *st, const char *sweep, ms_table t, ms_format f, const char *columns,
+              char **out, size_t *len);
+/* 0 when every column of the list is one of the table's (NULL is fine), else
+ * -1 after a message naming the first that is not: for checking the command
+ * line before anything is opened. */
+int ms_export_columns_check(ms_table t, const char *columns);
 
 #endif

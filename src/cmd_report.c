@@ -90,7 +90,7 @@ static int output_target(const char **out, int have_format, ms_format *format)
 
 static const char export_usage[] =
     "usage: mlpsweep export [MANIFEST] [--db FILE] [--table summary|epochs|evals]\n"
-    "                       [--format csv|md|latex|json] [-o FILE]\n"
+    "                       [--format csv|md|latex|json] [--columns A,B,...] [-o FILE]\n"
     "\n"
     "Write a table of a sweep's results (its current runs) to stdout or a file.\n"
     "\n"
@@ -101,18 +101,23 @@ static const char export_usage[] =
     "  --format NAME    csv (default), md (GitHub Markdown), latex (booktabs tabular), json;\n"
     "                   with -o, the extension says which (.csv .md .tex .json; another\n"
     "                   extension needs --format)\n"
+    "  --columns A,B     these columns, in this order ('all': every one); by default\n"
+    "                   all, but a summary in md or latex shows the ten that fit a\n"
+    "                   page: variant,task,seeds,hidden,params,epochs,final_val_acc,\n"
+    "                   best_val_acc,final_val_loss,train_seconds\n"
     "  -o, --output FILE  write FILE atomically instead of stdout ('-': stdout)\n"
     MS_HELP_EXIT;
 
 int cmd_export(int argc, char **argv)
 {
-    enum { O_DB = 256, O_TABLE, O_FORMAT, O_HELP };
+    enum { O_DB = 256, O_TABLE, O_FORMAT, O_COLUMNS, O_HELP };
     static const struct option opts[] = {
         {"db", required_argument, 0, O_DB},       {"table", required_argument, 0, O_TABLE},
         {"format", required_argument, 0, O_FORMAT}, {"output", required_argument, 0, 'o'},
-        {"help", no_argument, 0, O_HELP},         {0, 0, 0, 0},
+        {"columns", required_argument, 0, O_COLUMNS}, {"help", no_argument, 0, O_HELP},
+        {0, 0, 0, 0},
     };
-    const char *db = NULL, *out = NULL, *manifest = NULL;
+    const char *db = NULL, *out = NULL, *manifest = NULL, *columns = NULL;
     ms_table table = MS_TABLE_SUMMARY;
     ms_format format = MS_FORMAT_CSV;
     int have_format = 0;
@@ -134,6 +139,7 @@ int cmd_export(int argc, char **argv)
                 rc = ms_error("unknown format '%s' (expected csv, md, latex or json)", optarg);
             have_format = 1;
             break;
+        case O_COLUMNS: columns = optarg; break;
         case 'h':
         case O_HELP: fputs(export_usage, stdout); return MS_EXIT_OK;
         default: rc = ms_option_error(o, argv, opts); break;
@@ -147,7 +153,8 @@ int cmd_export(int argc, char **argv)
         ms_error("unexpected argument '%s' (see --help)", argv[optind]);
         return MS_EXIT_USAGE;
     }
-    if (output_target(&out, have_format, &format) < 0)
+    if (output_target(&out, have_format, &format) < 0 ||
+        ms_export_columns_check(table, columns) < 0)
         return MS_EXIT_USAGE;
 
     target t;
@@ -162,7 +169,7 @@ int cmd_export(int argc, char **argv)
         if (ms_output_check(out, in, 1) < 0)
             goto done;
     }
-    if (ms_export(t.st, t.sweep, table, format, &text, &len) < 0)
+    if (ms_export(t.st, t.sweep, table, format, columns, &text, &len) < 0)
         goto done;
     if (out) {
         if (ms_write_file_atomic(out, text, len) < 0)

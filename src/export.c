@@ -65,6 +65,7 @@ typedef struct cell {
 
 typedef struct table {
     const column *cols;
+    column *owned_cols; /* after project(): cols, to free */
     int ncols, nrows, cap;
     cell *cells; /* row-major */
 } table;
@@ -85,6 +86,9 @@ static void table_release(table *t)
     for (size_t i = 0; i < (size_t)t->nrows * (size_t)t->ncols; i++)
         free(t->cells[i].s);
     free(t->cells);
+    free(t->owned_cols);
+    t->cells = NULL;
+    t->owned_cols = NULL;
 }
 
 static const column summary_cols[] = {
@@ -132,6 +136,93 @@ static const column evals_cols[] = {
 };
 
 #define NCOLS(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+/* The summary columns Markdown and LaTeX show unless --columns says
+ * otherwise: what fits a page (CSV and JSON, for programs, carry all). */
+static const char page_summary[] =
+    "variant,task,seeds,hidden,params,epochs,final_val_acc,best_val_acc,final_val_loss,"
+    "train_seconds";
+
+static const column *table_cols(ms_table which, int *n)
+{
+    switch (which) {
+    case MS_TABLE_EPOCHS: *n = NCOLS(epochs_cols); return epochs_cols;
+    case MS_TABLE_EVALS: *n = NCOLS(evals_cols); return evals_cols;
+    default: *n = NCOLS(summary_cols); return summary_cols;
+    }
+}
+
+/* The column list a table is written with: the caller's, "all", or the
+ * default for the format. */
+static const char *column_list(ms_table which, ms_format fmt, const char *columns)
+{
+    if (columns)
+        return columns;
+    int page = which == MS_TABLE_SUMMARY && (fmt == MS_FORMAT_MD || fmt == MS_FORMAT_LATEX);
+    return page ? page_summary : "all";
+}
+
+/* Indexes of the listed columns in ncols (sel: ncols at most); -1 after a
+ * message naming an unknown or repeated one. */
+static int select_columns(ms_table which, const char *list, int *sel, int *nsel)
+{
+    int ncols;
+    const column *cols = table_cols(which, &ncols);
+    *nsel = 0;
+    if (!strcmp(list, "all")) {
+        for (int i = 0; i < ncols; i++)
+            sel[(*nsel)++] = i;
+        return 0;
+    }
+    const char *names[32];
+    for (int i = 0; i < ncols; i++)
+        names[i] = cols[i].key;
+    for (const char *p = list;;) {
+        size_t k = strcspn(p, ",");
+        char name[64], h[96];
+        snprintf(name, sizeof name, "%.*s", (int)(k < 63 ? k : 63), p);
+        int found = -1;
+        for (int i = 0; i < ncols; i++)
+            if (!strcmp(name, cols[i].key))
+                found = i;
+        if (found < 0)
+            return ms_error("--columns: no column '%s' in the %s table%s", name,
+                            table_names[which], ms_hint(h, sizeof h, name, names, ncols));
+        for (int i = 0; i < *nsel; i++)
+            if (sel[i] == found)
+                return ms_error("--columns: '%s' twice", name);
+        sel[(*nsel)++] = found;
+        if (!p[k])
+            return 0;
+        p += k + 1;
+    }
+}
+
+int ms_export_columns_check(ms_table which, const char *columns)
+{
+    int sel[32], n;
+    return columns ? select_columns(which, columns, sel, &n) : 0;
+}
+
+/* t with only the selected columns, in their order (cells moved, not copied). */
+static void project(table *t, const int *sel, int nsel)
+{
+    cell *cells = ms_calloc((size_t)(t->nrows ? t->nrows : 1) * (size_t)nsel, sizeof *cells);
+    column *cols = ms_malloc((size_t)nsel * sizeof *cols);
+    for (int j = 0; j < nsel; j++)
+        cols[j] = t->cols[sel[j]];
+    for (int r = 0; r < t->nrows; r++)
+        for (int j = 0; j < nsel; j++) {
+            cell *from = &t->cells[(size_t)r * (size_t)t->ncols + (size_t)sel[j]];
+            cells[(size_t)r * (size_t)nsel + (size_t)j] = *from;
+            from->s = NULL;
+        }
+    table_release(t);
+    t->cells = cells;
+    t->cols = t->owned_cols = cols;
+    t->ncols = nsel;
+    t->cap = t->nrows;
+}
 
 static cell text_cell(const char *s) { return (cell){0, ms_strdup(s), 0, 0, {0, 0, 0}}; }
 static cell int_cell(int64_t i) { return (cell){0, NULL, i, 0, {0, 0, 0}}; }
@@ -496,16 +587,21 @@ static void write_latex(FILE *f, const table *t)
 
 /* ---- API ---- */
 
-int ms_export(ms_store *st, const char *sweep, ms_table which, ms_format fmt, char **out, size_t *len)
+int ms_export(ms_store *st, const char *sweep, ms_table which, ms_format fmt, const char *columns,
+              char **out, size_t *len)
 {
     table t = {0};
+    int sel[32], nsel;
     *out = NULL;
     *len = 0;
+    if (select_columns(which, column_list(which, fmt, columns), sel, &nsel) < 0)
+        return -1;
     int rc = which == MS_TABLE_SUMMARY ? read_summary(st, sweep, &t) : read_long(st, sweep, which, &t);
     if (rc < 0) {
         table_release(&t);
         return -1;
     }
+    project(&t, sel, nsel);
     char *buf = NULL;
     size_t n = 0;
     FILE *f = open_memstream(&buf, &n);

@@ -109,7 +109,7 @@ static char *export_str(const db *d, ms_table t, ms_format f)
     char *out;
     size_t n;
     assert_int_equal(ms_store_open(d->path, MS_STORE_READONLY, &s), 0);
-    assert_int_equal(ms_export(s, "study", t, f, &out, &n), 0);
+    assert_int_equal(ms_export(s, "study", t, f, "all", &out, &n), 0);
     assert_int_equal(strlen(out), n);
     ms_store_close(s);
     return out;
@@ -621,7 +621,7 @@ static void test_cli(void **state)
     char args[4096], *out, *err, want[4096];
 
     /* stdout: the same bytes as the library. */
-    snprintf(args, sizeof args, "export --db %s --format md", d.path);
+    snprintf(args, sizeof args, "export --db %s --format md --columns all", d.path);
     assert_int_equal(ms_run(args, &out, &err), 0);
     char *lib = export_str(&d, MS_TABLE_SUMMARY, MS_FORMAT_MD);
     assert_string_equal(out, lib);
@@ -657,7 +657,7 @@ static void test_cli(void **state)
     free(file);
     /* -o - is standard output; a name whose format cannot be told is a
      * usage error that writes nothing */
-    snprintf(args, sizeof args, "export --db %s --format md -o -", d.path);
+    snprintf(args, sizeof args, "export --db %s --format md --columns all -o -", d.path);
     assert_int_equal(ms_run(args, &out, &err), 0);
     lib = export_str(&d, MS_TABLE_SUMMARY, MS_FORMAT_MD);
     assert_string_equal(out, lib);
@@ -676,6 +676,23 @@ static void test_cli(void **state)
     ms_rmtree(dir);
     free(dir);
 
+    /* Columns: a summary in Markdown shows the ten that fit a page, in CSV
+     * all 17 keys (24 fields); --columns picks and orders them */
+    snprintf(args, sizeof args, "export --db %s --format md", d.path);
+    assert_int_equal(ms_run(args, &out, &err), 0);
+    assert_int_equal(strncmp(out, "| variant | task | seeds | hidden | params | epochs | val acc (%) "
+                                  "| best val acc (%) | val loss | train s |\n", 99), 0);
+    free(out), free(err);
+    snprintf(args, sizeof args, "export --db %s --columns params,variant,final_val_acc", d.path);
+    assert_int_equal(ms_run(args, &out, &err), 0);
+    assert_int_equal(strncmp(out, "params,variant,final_val_acc_mean,final_val_acc_std\n", 51), 0);
+    free(out), free(err);
+    snprintf(args, sizeof args, "export --db %s --format md --columns all", d.path);
+    assert_int_equal(ms_run(args, &out, &err), 0);
+    lib = export_str(&d, MS_TABLE_SUMMARY, MS_FORMAT_MD); /* the library with "all" */
+    assert_string_equal(out, lib);
+    free(out), free(err), free(lib);
+
     /* Errors: one line each; bad names exit 2, a missing database 1. */
     static const struct {
         const char *args, *msg;
@@ -685,6 +702,9 @@ static void test_cli(void **state)
         {"--format xml", "mlpsweep: unknown format 'xml' (expected csv, md, latex or json)\n", 2},
         {"--frobnicate", "mlpsweep: unknown option '--frobnicate' (see --help)\n", 2},
         {"--table", "mlpsweep: option '--table' needs a value\n", 2},
+        {"--columns variant,parms",
+         "mlpsweep: --columns: no column 'parms' in the summary table (did you mean 'params'?)\n", 2},
+        {"--table evals --columns step,step", "mlpsweep: --columns: 'step' twice\n", 2},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         snprintf(args, sizeof args, "export --db %s %s", d.path, bad[i].args);
