@@ -88,4 +88,11 @@ void ms_manifest_release(ms_manifest *m);
  * Returns the count; *out is malloc'd (caller frees) and points into m. */
 int ms_manifest_expand(const ms_manifest *m, ms_run_spec **out);
 
+/* For a manifest without a `plots:` section: the figures `plot` draws by
+ * default, one per task (in order of first appearance; "task_4a", titled
+ * "Task 4a") when variants have tasks, else one ("curves") of every
+ * variant; each with a loss panel (training and validation loss) and a
+ * validation accuracy panel. Does nothing when m has figures. */
+void ms_manifest_default_plots(ms_manifest *m);
+
 #endif

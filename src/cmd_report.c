@@ -240,7 +240,7 @@ int cmd_plot(int argc, char **argv)
 
     target t;
     ms_manifest recorded;
-    const ms_manifest *m = NULL;
+    ms_manifest *m = NULL;
     int have_recorded = 0, n = 0;
     int status = target_open(&t, manifest, db);
     if (status != MS_EXIT_OK)
@@ -254,11 +254,8 @@ int cmd_plot(int argc, char **argv)
         have_recorded = 1;
         m = &recorded;
     }
-    if (m->nplots == 0) {
-        ms_error("'%s' declares no figures: add a 'plots:' section "
-                 "(see experiments/tdt4265_a2.yaml)", m->path);
-        goto done;
-    }
+    if (m->nplots == 0) /* no plots: section: the default figures */
+        ms_manifest_default_plots(m);
     if (ms_plot_all(t.st, t.sweep, m, outdir, &n) < 0)
         goto done;
     fprintf(stderr, "%d of %d figures written to '%s'\n", n, m->nplots, outdir);

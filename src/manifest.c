@@ -1200,6 +1200,58 @@ int ms_manifest_load(const char *path, ms_manifest *m, int check_data_dir)
     return rc;
 }
 
+/* One default figure of the variants whose task is `task` (NULL: all). */
+static void default_plot(ms_manifest *m, const char *task)
+{
+    ms_plot *p = &m->plots[m->nplots++];
+    memset(p, 0, sizeof *p);
+    if (task && !task[0]) { /* the variants without a task, beside those with one */
+        p->name = ms_strdup("other");
+        p->title = ms_strdup("Variants without a task");
+    } else if (task) {
+        p->name = ms_xstrfmt("task_%s", task);
+        for (char *c = p->name; *c; c++) /* a task is free text; a name is a file name */
+            if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-", *c))
+                *c = '_';
+        p->title = ms_xstrfmt("Task %s", task);
+    } else {
+        p->name = ms_strdup("curves");
+        p->title = ms_strdup(m->name);
+    }
+    p->variants = ms_malloc((size_t)m->nvariants * sizeof *p->variants);
+    for (int v = 0; v < m->nvariants; v++)
+        if (!task || !strcmp(m->variants[v].task, task))
+            p->variants[p->nvariants++] = ms_strdup(m->variants[v].name);
+    p->reference = -1;
+    p->npanels = 2;
+    p->panels[0].nmetrics = 2;
+    p->panels[0].metrics[0] = MS_METRIC_TRAIN_LOSS;
+    p->panels[0].metrics[1] = MS_METRIC_VAL_LOSS;
+    p->panels[1].nmetrics = 1;
+    p->panels[1].metrics[0] = MS_METRIC_VAL_ACC;
+}
+
+void ms_manifest_default_plots(ms_manifest *m)
+{
+    if (m->nplots)
+        return;
+    int tasks = 0;
+    for (int v = 0; v < m->nvariants; v++)
+        tasks |= m->variants[v].task[0] != 0;
+    m->plots = ms_calloc((size_t)(m->nvariants ? m->nvariants : 1) + 1, sizeof *m->plots);
+    if (!tasks) {
+        default_plot(m, NULL);
+        return;
+    }
+    for (int v = 0; v < m->nvariants; v++) { /* each task once, at its first variant */
+        int seen = 0;
+        for (int u = 0; u < v; u++)
+            seen |= !strcmp(m->variants[u].task, m->variants[v].task);
+        if (!seen)
+            default_plot(m, m->variants[v].task);
+    }
+}
+
 int ms_manifest_expand(const ms_manifest *m, ms_run_spec **out)
 {
     size_t total = 0, k = 0;

@@ -261,18 +261,30 @@ static void test_errors(void **state)
     fx f;
     fx_make(&f);
     char args[8192], want[8192], *out, *err;
-    /* A manifest without plots. */
+    /* A manifest without plots: the default figures, one per task (and one
+     * for the variants without a task), each with a loss and an accuracy
+     * panel. */
     char yaml[1024];
     snprintf(yaml, sizeof yaml, "%s/noplots.yaml", f.dir);
-    static const char text[] = "name: study\nvariants:\n  - name: base\n";
+    static const char text[] = "name: study\nvariants:\n  - name: base\n    task: 2c\n"
+                               "  - name: other\n    hidden: [32]\n";
     ms_write_bytes(yaml, text, strlen(text), 0);
     snprintf(args, sizeof args, "plot %s --db %s --out %s/figs", yaml, f.db, f.dir);
-    assert_int_equal(ms_run_env("", args, &out, &err), 1);
-    snprintf(want, sizeof want,
-             "mlpsweep: '%s' declares no figures: add a 'plots:' section "
-             "(see experiments/tdt4265_a2.yaml)\n", yaml);
+    assert_int_equal(ms_run_env("", args, &out, &err), 0);
+    snprintf(want, sizeof want, "2 of 2 figures written to '%s/figs'\n", f.dir);
     assert_string_equal(err, want);
     free(out), free(err);
+    const char *files[] = {"task_2c.png", "task_2c.svg", "other.png", "other.svg"};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        snprintf(want, sizeof want, "%s/figs/%s", f.dir, files[i]);
+        if (access(want, F_OK) != 0)
+            fail_msg("no default figure %s", files[i]);
+    }
+    snprintf(want, sizeof want, "%s/figs/task_2c.svg", f.dir);
+    char *svg = ms_read_file(want);
+    assert_non_null(strstr(svg, "Task 2c"));
+    assert_non_null(strstr(svg, "validation accuracy"));
+    free(svg);
     /* A missing database. */
     snprintf(args, sizeof args, "plot %s --db %s/none.db", f.yaml, f.dir);
     assert_int_equal(ms_run_env("", args, &out, &err), 1);
