@@ -46,7 +46,7 @@ typedef struct ms_plot_panel {
 
 /* A figure of the manifest's `plots:` section (see experiments/tdt4265_a2.yaml). */
 typedef struct ms_plot {
-    char *name;      /* file names NAME.png and NAME.svg ([A-Za-z0-9_.-]+, unique) */
+    char *name;      /* file names NAME.png, .svg, .pdf ([A-Za-z0-9_.-]+, unique) */
     char *title;     /* defaults to the name */
     int nvariants;
     char **variants; /* in drawing order; the reference, if any, is one of them */

@@ -17,7 +17,7 @@ int ms_report_manifest(ms_store *st, const char *sweep, ms_manifest *m);
 int ms_plot_find_gnuplot(char **path);
 
 /* Draw every figure of m->plots into outdir (created if missing) as
- * NAME.png and NAME.svg, each written atomically. A variant without runs is
+ * NAME.png, NAME.svg and NAME.pdf, each written atomically. A variant without runs is
  * skipped with a warning, a figure without any data is skipped with a
  * warning and no file. *written counts the figures drawn (may be NULL). */
 int ms_plot_all(ms_store *st, const char *sweep, const ms_manifest *m, const char *outdir,

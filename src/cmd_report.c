@@ -188,9 +188,10 @@ done:
 static const char plot_usage[] =
     "usage: mlpsweep plot [MANIFEST] [--db FILE] [--out DIR]\n"
     "\n"
-    "Draw the figures of the manifest's 'plots:' section with gnuplot, as DIR/NAME.png\n"
-    "and DIR/NAME.svg, from the sweep's database. Without MANIFEST, the manifest\n"
-    "recorded in the database by the last 'mlpsweep run' is used.\n"
+    "Draw the figures of the manifest's 'plots:' section with gnuplot, as DIR/NAME.png,\n"
+    "DIR/NAME.svg and DIR/NAME.pdf, from the sweep's database (without a plots:\n"
+    "section: one figure per task, or one of every variant). Without MANIFEST, the\n"
+    "manifest recorded in the database by the last 'mlpsweep run' is used.\n"
     "\n"
     "  --db FILE        database (db/<manifest name>.db, or the only database in db/)\n"
     "  --out DIR        folder for the figures, created if missing (plots)\n"

@@ -21,7 +21,7 @@ static const struct cmd commands[] = {
     {"check", cmd_check, "validate a manifest and list its runs"},
     {"status", cmd_status, "show a sweep's progress from its database"},
     {"export", cmd_export, "write a sweep's results as CSV, Markdown, LaTeX or JSON"},
-    {"plot", cmd_plot, "draw the manifest's figures (PNG and SVG) with gnuplot"},
+    {"plot", cmd_plot, "draw the manifest's figures (PNG, SVG and PDF) with gnuplot"},
     {"merge", cmd_merge, "merge the databases of a sharded sweep into one"},
     {"slurm", cmd_slurm, "write (and submit) SLURM batch scripts running a sweep as a job array"},
     {"train", cmd_train, "train one configuration, one CSV row per epoch on stdout"},

@@ -3,7 +3,8 @@
  * For each figure: read the validation curves (the evals table) of every
  * variant it names, average them over the variant's seeds (mean, min, max at
  * each step), write ONE gnuplot script holding the data inline ($name << EOD
- * blocks) that draws the figure twice, as PNG (pngcairo) and as SVG, into
+ * blocks) that draws the figure three times, as PNG (pngcairo), SVG and PDF
+ * (pdfcairo), into
  * temporary files beside the final ones, run `gnuplot SCRIPT` as a child
  * process, and rename the files into place only when gnuplot succeeded. So a
  * reader never sees a half-written figure and a failed run leaves the
@@ -495,12 +496,25 @@ static void write_panel(FILE *f, const figure *fg, const ms_plot_panel *pn)
     fputc('\n', f);
 }
 
-static void write_figure(FILE *f, const figure *fg, const char *term, const char *out)
+/* The files a figure is drawn into, and gnuplot's terminal for each. */
+enum { FIG_PNG, FIG_SVG, FIG_PDF };
+static const struct {
+    const char *ext, *term;
+    int inches; /* pdfcairo sizes a page in inches, the others in pixels */
+} formats[] = {{"png", "pngcairo", 0}, {"svg", "svg dynamic", 0}, {"pdf", "pdfcairo", 1}};
+enum { NFORMATS = sizeof formats / sizeof *formats };
+
+static void write_figure(FILE *f, const figure *fg, int fmt, const char *out)
 {
     const ms_plot *p = fg->p;
     int w = p->npanels == 1 ? 800 : 600 * p->npanels;
-    fprintf(f, "set terminal %s size %d,500 noenhanced font 'Sans,11' background rgb 'white'\n",
-            term, w);
+    if (formats[fmt].inches) /* the same shape at 100 pixels an inch */
+        fprintf(f, "set terminal %s size %.1fin,5in noenhanced font 'Sans,11' background rgb "
+                   "'white'\n",
+                formats[fmt].term, w / 100.0);
+    else
+        fprintf(f, "set terminal %s size %d,500 noenhanced font 'Sans,11' background rgb 'white'\n",
+                formats[fmt].term, w);
     fputs("set output ", f);
     gp_str(f, out);
     fputc('\n', f);
@@ -676,7 +690,7 @@ static int draw(ms_store *st, const char *sweep, const ms_plot *p, const char *g
     figure fg = {p, ms_calloc((size_t)p->nvariants, sizeof(curves)),
                  ms_calloc((size_t)p->nvariants, sizeof(char *)), 0, 0};
     int rc = -1, nvar = 0, ncolor = 0;
-    char *script = NULL, *errf = NULL, *tpng = NULL, *tsvg = NULL, *png = NULL, *svg = NULL;
+    char *script = NULL, *errf = NULL, *tmp[NFORMATS] = {0}, *dest[NFORMATS] = {0};
     *drawn = 0;
     for (int v = 0; v < p->nvariants; v++) {
         if (read_curves(st, sweep, p->variants[v], p->x_epoch, &fg.cv[v]) < 0)
@@ -707,10 +721,12 @@ static int draw(ms_store *st, const char *sweep, const ms_plot *p, const char *g
         rc = 0;
         goto out;
     }
-    png = ms_xstrfmt("%s/%s.png", outdir, p->name);
-    svg = ms_xstrfmt("%s/%s.svg", outdir, p->name);
-    if (!(tpng = tmp_in(outdir, p->name, "png")) || !(tsvg = tmp_in(outdir, p->name, "svg")) ||
-        !(script = tmp_in(outdir, p->name, "gp")) || !(errf = tmp_in(outdir, p->name, "log")))
+    for (int k = 0; k < NFORMATS; k++) {
+        dest[k] = ms_xstrfmt("%s/%s.%s", outdir, p->name, formats[k].ext);
+        if (!(tmp[k] = tmp_in(outdir, p->name, formats[k].ext)))
+            goto out;
+    }
+    if (!(script = tmp_in(outdir, p->name, "gp")) || !(errf = tmp_in(outdir, p->name, "log")))
         goto out;
     FILE *f = fopen(script, "w");
     if (!f) {
@@ -725,42 +741,47 @@ static int draw(ms_store *st, const char *sweep, const ms_plot *p, const char *g
           "set border lc rgb '#444444'\nset tics nomirror\n",
           f);
     write_data(f, &fg);
-    write_figure(f, &fg, "pngcairo", tpng);
-    write_figure(f, &fg, "svg dynamic", tsvg);
+    for (int k = 0; k < NFORMATS; k++)
+        write_figure(f, &fg, k, tmp[k]);
     if (fclose(f) != 0) {
         ms_error("cannot write '%s': %s", script, strerror(errno));
         goto out;
     }
     if (run_gnuplot(gnuplot, script, errf, p->name) < 0)
         goto out;
-    if (!nonempty(tpng) || !nonempty(tsvg)) {
-        ms_error("gnuplot wrote no figure for plot '%s'", p->name);
+    for (int k = 0; k < NFORMATS; k++)
+        if (!nonempty(tmp[k])) {
+            ms_error("gnuplot wrote no figure for plot '%s'", p->name);
+            goto out;
+        }
+    if (fix_svg_text(tmp[FIG_SVG])) {
+        ms_error("cannot write '%s': %s", dest[FIG_SVG], strerror(errno));
         goto out;
     }
-    if (fix_svg_text(tsvg) || sync_file(tpng) || sync_file(tsvg)) {
-        ms_error("cannot write '%s': %s", png, strerror(errno));
-        goto out;
+    for (int k = 0; k < NFORMATS; k++) {
+        if (sync_file(tmp[k])) {
+            ms_error("cannot write '%s': %s", dest[k], strerror(errno));
+            goto out;
+        }
+        if (ms_publish(tmp[k], dest[k]) < 0)
+            goto out;
+        free(tmp[k]);
+        tmp[k] = NULL;
+        printf("%s\n", dest[k]);
     }
-    if (ms_publish(tpng, png) < 0)
-        goto out;
-    free(tpng);
-    tpng = NULL;
-    if (ms_publish(tsvg, svg) < 0)
-        goto out;
-    free(tsvg);
-    tsvg = NULL;
-    printf("%s\n%s\n", png, svg);
     *drawn = 1;
     rc = 0;
 out:;
-    char *tmps[] = {tpng, tsvg, script, errf};
-    for (int i = 0; i < 4; i++)
+    char *tmps[NFORMATS + 2] = {script, errf};
+    for (int k = 0; k < NFORMATS; k++) {
+        tmps[2 + k] = tmp[k];
+        free(dest[k]);
+    }
+    for (int i = 0; i < NFORMATS + 2; i++)
         if (tmps[i]) {
             unlink(tmps[i]);
             free(tmps[i]);
         }
-    free(png);
-    free(svg);
     for (int v = 0; v < p->nvariants; v++)
         curves_release(&fg.cv[v]);
     free(fg.cv);
@@ -781,8 +802,8 @@ int ms_plot_all(ms_store *st, const char *sweep, const ms_manifest *m, const cha
      * any figure is written (ms_publish checks again when renaming). */
     const char *in[] = {ms_store_path(st)};
     for (int i = 0; i < m->nplots && rc == 0; i++)
-        for (int e = 0; e < 2 && rc == 0; e++) {
-            char *path = ms_xstrfmt("%s/%s.%s", outdir, m->plots[i].name, e ? "svg" : "png");
+        for (int e = 0; e < NFORMATS && rc == 0; e++) {
+            char *path = ms_xstrfmt("%s/%s.%s", outdir, m->plots[i].name, formats[e].ext);
             rc = ms_output_check(path, in, 1);
             free(path);
         }

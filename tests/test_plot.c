@@ -125,7 +125,9 @@ static void skip_without_gnuplot(void)
 /* The folder holds exactly fig1 and fig3 as PNG and SVG, nothing else. */
 static void check_figures(const char *dir)
 {
-    static const char *const want[] = {"fig1.png", "fig1.svg", "fig3.png", "fig3.svg"};
+    static const char *const want[] = {"fig1.png", "fig1.svg", "fig1.pdf",
+                                       "fig3.png", "fig3.svg", "fig3.pdf"};
+    enum { NWANT = sizeof want / sizeof *want };
     DIR *d = opendir(dir);
     assert_non_null(d);
     int n = 0;
@@ -133,15 +135,15 @@ static void check_figures(const char *dir)
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
             continue;
         int known = 0;
-        for (int i = 0; i < 4; i++)
+        for (int i = 0; i < NWANT; i++)
             known |= !strcmp(e->d_name, want[i]);
         if (!known)
             fail_msg("unexpected file '%s' in '%s'", e->d_name, dir);
         n++;
     }
     closedir(d);
-    assert_int_equal(n, 4);
-    for (int i = 0; i < 4; i++) {
+    assert_int_equal(n, NWANT);
+    for (int i = 0; i < NWANT; i++) {
         char path[4096];
         size_t len;
         snprintf(path, sizeof path, "%s/%s", dir, want[i]);
@@ -149,6 +151,9 @@ static void check_figures(const char *dir)
         if (strstr(want[i], ".png")) {
             assert_true(len > 1000);
             assert_memory_equal(b, "\x89PNG\r\n\x1a\n", 8);
+        } else if (strstr(want[i], ".pdf")) {
+            assert_true(len > 1000);
+            assert_memory_equal(b, "%PDF-", 5);
         } else {
             assert_true(len > 1000);
             assert_non_null(strstr(b, "<svg"));
@@ -184,8 +189,10 @@ static void test_plot_files(void **state)
              "2 of 3 figures written to '%s/figs/new'\n",
              f.db, f.db, f.db, f.dir);
     assert_string_equal(err, want);
-    snprintf(want, sizeof want, "%s/figs/new/fig1.png\n%s/figs/new/fig1.svg\n%s/figs/new/fig3.png\n"
-             "%s/figs/new/fig3.svg\n", f.dir, f.dir, f.dir, f.dir);
+    snprintf(want, sizeof want,
+             "%s/figs/new/fig1.png\n%s/figs/new/fig1.svg\n%s/figs/new/fig1.pdf\n"
+             "%s/figs/new/fig3.png\n%s/figs/new/fig3.svg\n%s/figs/new/fig3.pdf\n",
+             f.dir, f.dir, f.dir, f.dir, f.dir, f.dir);
     assert_string_equal(out, want);
     free(out), free(err);
     snprintf(want, sizeof want, "%s/figs/new", f.dir);
@@ -227,7 +234,8 @@ static void test_recorded_manifest(void **state)
     free(err);
     snprintf(want, sizeof want, "%s/out", f.dir);
     out = slurp(want, &n);
-    assert_string_equal(out, "plots/fig1.png\nplots/fig1.svg\nplots/fig3.png\nplots/fig3.svg\n");
+    assert_string_equal(out, "plots/fig1.png\nplots/fig1.svg\nplots/fig1.pdf\nplots/fig3.png\n"
+                             "plots/fig3.svg\nplots/fig3.pdf\n");
     free(out);
     snprintf(want, sizeof want, "%s/plots", f.dir);
     check_figures(want);
