@@ -19,6 +19,11 @@
  * (0.1, not 0.10000000000000001): CSV, JSON and train's output. */
 const char *ms_shortest(char buf[32], double x);
 
+/* s as a JSON string (quoted, escaped); x as a JSON number, null when not
+ * finite: export's JSON and status --json. */
+void ms_json_string(FILE *f, const char *s);
+void ms_json_num(FILE *f, double x);
+
 /* The name among cand[0..n) a mistyped s most likely meant, or NULL: the
  * nearest by edit distance (at most 2, and less than both lengths), else one
  * sharing a prefix of at least 2 characters. ms_hint writes " (did you mean
@@ -99,6 +104,11 @@ char ms_printable_char(char c);
 /* A finite x in the fewest significant digits that read back as exactly x
  * (0.1, not 0.10000000000000001): CSV, JSON and train's output. */
 const char *ms_shortest(char buf[32], double x);
+
+/* s as a JSON string (quoted, escaped); x as a JSON number, null when not
+ * finite: export's JSON and status --json. */
+void ms_json_string(FILE *f, const char *s);
+void ms_json_num(FILE *f, double x);
 
 /* The name among cand[0..n) a mistyped s most likely meant, or NULL: the
  * nearest by edit distance (at most 2, and less than both lengths), else one

@@ -192,23 +192,65 @@ static void print_progress(const ms_query_status *p)
 }
 
 static const char status_usage[] =
-    "usage: mlpsweep status [MANIFEST] [--db FILE]\n\n"
+    "usage: mlpsweep status [MANIFEST] [--db FILE] [--json]\n\n"
     "Show each run's state and progress and the sweep's done/total, from the\n"
     "database alone (db/<manifest name>.db, or the only database in db/).\n"
+    "\n"
+    "  --json           the same as one JSON object, for scripts: {\"runs\": [...],\n"
+    "                   \"sweeps\": [...]} (docs/commands.md)\n"
     MS_HELP_EXIT;
+
+/* The same as JSON: the texts as stored, numbers exact, no accuracy: null. */
+static void print_progress_json(const ms_query_status *p)
+{
+    fputs("{\"runs\": [", stdout);
+    for (int i = 0; i < p->nruns; i++) {
+        const ms_query_run_row *r = &p->runs[i];
+        const char *key[] = {"variant", "task", "status", "epochs", "stop_reason", "error"};
+        const char *val[] = {r->variant, r->task, r->status, r->epochs, r->stop_reason, r->error};
+        fputs(i ? ",\n  {" : "\n  {", stdout);
+        for (int k = 0; k < 6; k++) {
+            printf("\"%s\": ", key[k]);
+            ms_json_string(stdout, val[k]);
+            fputs(", ", stdout);
+        }
+        printf("\"seed\": %lld, \"val_acc\": ", (long long)r->seed);
+        ms_json_num(stdout, r->last_val_acc);
+        fputc('}', stdout);
+    }
+    fputs("],\n\"sweeps\": [", stdout);
+    for (int i = 0; i < p->nsweeps; i++) {
+        const ms_query_sweep_row *w = &p->sweeps[i];
+        fputs(i ? ",\n  {\"sweep\": " : "\n  {\"sweep\": ", stdout);
+        ms_json_string(stdout, w->sweep);
+        printf(", \"runs\": %lld, \"done\": %lld, \"running\": %lld, \"pending\": %lld, "
+               "\"failed\": %lld, \"epochs_done\": %lld, \"epochs_total\": %lld, "
+               "\"train_seconds\": ",
+               (long long)w->runs, (long long)w->done, (long long)w->running,
+               (long long)w->pending, (long long)w->failed, (long long)w->epochs_done,
+               (long long)w->epochs_total);
+        ms_json_num(stdout, w->train_seconds);
+        fputc('}', stdout);
+    }
+    fputs("]}\n", stdout);
+}
 
 int cmd_status(int argc, char **argv)
 {
-    enum { O_DB = 256 };
-    static const struct option opts[] = {
-        {"db", required_argument, 0, O_DB}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    enum { O_DB = 256, O_JSON };
+    static const struct option opts[] = {{"db", required_argument, 0, O_DB},
+                                         {"json", no_argument, 0, O_JSON},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     const char *db = NULL, *manifest = NULL;
+    int json = 0;
     opterr = 0;
     optind = 1;
     for (int o; (o = getopt_long(argc, argv, ":h", opts, NULL)) != -1;) {
         int rc = 0;
         switch (o) {
         case O_DB: rc = ms_parse_path("--db", optarg, &db); break;
+        case O_JSON: json = 1; break;
         case 'h': fputs(status_usage, stdout); return MS_EXIT_OK;
         default: rc = ms_option_error(o, argv, opts); break;
         }
@@ -245,7 +287,7 @@ int cmd_status(int argc, char **argv)
     ms_store_close(st);
     free(path);
     if (rc == MS_EXIT_OK)
-        print_progress(&p);
+        (json ? print_progress_json : print_progress)(&p);
     ms_query_status_release(&p);
     return rc;
 }

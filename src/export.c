@@ -367,38 +367,10 @@ static void write_csv(FILE *f, const table *t)
     }
 }
 
-static void json_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        switch (ch) {
-        case '"': fputs("\\\"", f); break;
-        case '\\': fputs("\\\\", f); break;
-        case '\n': fputs("\\n", f); break;
-        case '\r': fputs("\\r", f); break;
-        case '\t': fputs("\\t", f); break;
-        case '\b': fputs("\\b", f); break;
-        case '\f': fputs("\\f", f); break;
-        default:
-            if (ch < 0x20)
-                fprintf(f, "\\u%04x", ch);
-            else
-                fputc(ch, f);
-        }
-    }
-    fputc('"', f);
-}
-
-static void json_num(FILE *f, double x)
-{
-    char b[32];
-    fputs(isfinite(x) ? ms_shortest(b, x) : "null", f);
-}
 
 static void json_key(FILE *f, const char *k)
 {
-    json_string(f, k);
+    ms_json_string(f, k);
     fputs(": ", f);
 }
 
@@ -416,24 +388,24 @@ static void write_json(FILE *f, const table *t)
             if (col->type == T_STAT) {
                 snprintf(k, sizeof k, "%s_mean", col->key);
                 json_key(f, k);
-                json_num(f, c[i].null ? NAN : c[i].st.mean);
+                ms_json_num(f, c[i].null ? NAN : c[i].st.mean);
                 fputs(", ", f);
                 snprintf(k, sizeof k, "%s_std", col->key);
                 json_key(f, k);
-                json_num(f, c[i].null || c[i].st.n < 2 ? NAN : c[i].st.std);
+                ms_json_num(f, c[i].null || c[i].st.n < 2 ? NAN : c[i].st.std);
                 continue;
             }
             json_key(f, col->key);
             if (c[i].null)
                 fputs("null", f);
             else if (col->type == T_TEXT)
-                json_string(f, c[i].s);
+                ms_json_string(f, c[i].s);
             else if (col->type == T_INT)
                 fprintf(f, "%lld", (long long)c[i].i);
             else if (col->type == T_UINT)
                 fprintf(f, "%llu", (unsigned long long)c[i].i);
             else
-                json_num(f, c[i].x);
+                ms_json_num(f, c[i].x);
         }
         fputc('}', f);
     }

@@ -404,3 +404,32 @@ const char *ms_shortest(char buf[32], double x)
     snprintf(buf, 32, "%.17g", x);
     return buf;
 }
+
+void ms_json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        switch (ch) {
+        case '"': fputs("\\\"", f); break;
+        case '\\': fputs("\\\\", f); break;
+        case '\n': fputs("\\n", f); break;
+        case '\r': fputs("\\r", f); break;
+        case '\t': fputs("\\t", f); break;
+        case '\b': fputs("\\b", f); break;
+        case '\f': fputs("\\f", f); break;
+        default:
+            if (ch < 0x20)
+                fprintf(f, "\\u%04x", ch);
+            else
+                fputc(ch, f);
+        }
+    }
+    fputc('"', f);
+}
+
+void ms_json_num(FILE *f, double x)
+{
+    char b[32];
+    fputs(isfinite(x) ? ms_shortest(b, x) : "null", f);
+}

@@ -720,6 +720,22 @@ static void test_cli(void **state)
     assert_string_equal(out, "");
     free(out), free(err);
 
+    /* status --json: one object that a JSON parser reads, the same runs */
+    snprintf(args, sizeof args, "status --db %s --json", d.path);
+    assert_int_equal(ms_run(args, &out, &err), 0);
+    static const char head[] = "{\"runs\": [\n  {\"variant\": ";
+    assert_int_equal(strncmp(out, head, sizeof head - 1), 0);
+    assert_non_null(strstr(out, "\"sweeps\": [\n  {\"sweep\": \"study\", \"runs\": 5, "));
+    char json[2048];
+    snprintf(json, sizeof json, "%s/status.json", d.dir);
+    ms_write_text(json, out);
+    snprintf(args, sizeof args,
+             "python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); "
+             "sys.exit(len(d[\"runs\"]) != 5 or d[\"sweeps\"][0][\"done\"] != 4)' %s",
+             json);
+    assert_int_equal(system(args), 0);
+    free(out), free(err);
+
     assert_int_equal(ms_run("export --help", &out, &err), 0);
     assert_non_null(strstr(out, "--table"));
     free(out), free(err);
