@@ -2,7 +2,10 @@
  *
  * On a terminal: a live block, one line per active run (variant, seed,
  * epoch/total, val acc, ETA) and an overall line, redrawn in place after each
- * epoch. Elsewhere (a log file, CI): one plain line per finished epoch.
+ * epoch, each line cut to the terminal's width (a wrapped line would break
+ * the redraw). Elsewhere (a log file, SLURM, CI): one plain line per finished
+ * epoch and per ended run, each with the time of day, the run endings with
+ * the sweep's totals.
  * Thread-safe: workers call it from their own threads. */
 #ifndef MS_PROGRESS_H
 #define MS_PROGRESS_H
@@ -23,8 +26,10 @@ int ms_progress_start(ms_progress *p, const char *variant, uint64_t seed, int ep
 /* An epoch finished (val acc in [0,1], seconds of the epoch). */
 void ms_progress_epoch(ms_progress *p, int slot, int epoch, double val_acc, double val_loss,
                        double seconds, int threads);
-/* The run ended (done, failed or stopped early: what is left of it is dropped). */
-void ms_progress_end(ms_progress *p, int slot, const char *how);
+/* The run ended: `how` says why ("done", "failed", ...); `final` 0 when it
+ * was interrupted and will resume later (not counted as done, its epochs
+ * kept in the total), else 1 (what is left of it is dropped). */
+void ms_progress_end(ms_progress *p, int slot, const char *how, int final);
 void ms_progress_free(ms_progress *p);
 
 #endif

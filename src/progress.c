@@ -4,8 +4,11 @@
 #include "ms_util.h"
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_SLOTS MS_MAX_JOBS /* one per run at once: never shared */
@@ -54,9 +57,54 @@ static void fmt_eta(double secs, char *buf, size_t n)
         snprintf(buf, n, "%dh%02dm", (int)secs / 3600, (int)secs % 3600 / 60);
 }
 
+/* The terminal's width now (it may have been resized), 80 when unknown. */
+static int columns(FILE *out)
+{
+    struct winsize w;
+    if (ioctl(fileno(out), TIOCGWINSZ, &w) == 0 && w.ws_col > 0)
+        return w.ws_col;
+    return 80;
+}
+
+/* One line of the live block, cleared first and cut to width - 1 characters
+ * (a line that wraps takes two rows, and the next redraw moves up one too
+ * few). The text is ASCII apart from the variant name, cut by bytes. */
+static void live_line(ms_progress *p, int width, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (width > 1 && strlen(line) > (size_t)width - 1)
+        line[width - 1] = '\0';
+    fprintf(p->out, "\033[2K%s\n", line);
+}
+
+/* "12:34:56 " for plain lines, so a log says when each thing happened. */
+static void stamp(ms_progress *p)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    char b[16];
+    localtime_r(&now, &tm);
+    strftime(b, sizeof b, "%H:%M:%S ", &tm);
+    fputs(b, p->out);
+}
+
+/* val acc as shown: "-" before the run's first epoch in this sweep. */
+static const char *acc_text(const slot *s, char *buf, size_t n)
+{
+    if (s->epoch == s->first_epoch)
+        return "-";
+    snprintf(buf, n, "%.2f%%", 100 * s->val_acc);
+    return buf;
+}
+
 /* Redraw the live block: cursor up over the old one, each line cleared. */
 static void redraw(ms_progress *p)
 {
+    int width = columns(p->out);
     if (p->drawn)
         fprintf(p->out, "\033[%dA", p->drawn);
     int lines = 0;
@@ -68,17 +116,19 @@ static void redraw(ms_progress *p)
         int ran = s->epoch - s->first_epoch;
         if (ran > 0)
             fmt_eta(s->seconds_sum / ran * (s->total - s->epoch), eta, sizeof eta);
-        fprintf(p->out, "\033[2K  %-18s seed %-4llu epoch %3d/%-3d  val acc %6.2f%%  eta %s\n",
-                s->variant, (unsigned long long)s->seed, s->epoch, s->total, 100 * s->val_acc, eta);
+        char acc[16];
+        live_line(p, width, "  %-18s seed %-4llu epoch %3d/%-3d  val acc %7s  eta %s", s->variant,
+                  (unsigned long long)s->seed, s->epoch, s->total, acc_text(s, acc, sizeof acc),
+                  eta);
         lines++;
     }
     double el = ms_now() - p->t0;
     char eta[32] = "?";
     if (p->epochs_done > 0)
         fmt_eta(el / p->epochs_done * (double)(p->epochs_total - p->epochs_done), eta, sizeof eta);
-    fprintf(p->out, "\033[2K  %d/%d runs done, %lld/%lld epochs, %.0fs elapsed, at most %s left\n",
-            p->runs_ended, p->runs_total, (long long)p->epochs_done, (long long)p->epochs_total, el,
-            eta);
+    live_line(p, width, "  %d/%d runs done, %lld/%lld epochs, %.0fs elapsed, at most %s left",
+              p->runs_ended, p->runs_total, (long long)p->epochs_done, (long long)p->epochs_total,
+              el, eta);
     lines++;
     /* A shorter block than before: clear the stale lines below it. */
     for (int i = lines; i < p->drawn; i++)
@@ -121,35 +171,42 @@ void ms_progress_epoch(ms_progress *p, int k, int epoch, double val_acc, double 
     if (!p->quiet) {
         if (p->tty)
             redraw(p);
-        else
+        else {
+            stamp(p);
             fprintf(p->out,
                     "%-18s seed %-4llu epoch %3d/%-3d  val acc %6.2f%%  val loss %.4f  %5.2fs  "
                     "[%d thr]\n",
                     s->variant, (unsigned long long)s->seed, epoch, s->total, 100 * val_acc,
                     val_loss, seconds, threads);
+        }
     }
     pthread_mutex_unlock(&p->mu);
 }
 
-void ms_progress_end(ms_progress *p, int k, const char *how)
+void ms_progress_end(ms_progress *p, int k, const char *how, int final)
 {
     pthread_mutex_lock(&p->mu);
     slot *s = &p->s[k];
-    p->runs_ended++;
-    p->epochs_total -= s->total - s->epoch; /* early stopping drops the rest */
+    if (final) {
+        p->runs_ended++;
+        p->epochs_total -= s->total - s->epoch; /* early stopping drops the rest */
+    }
+    char acc[16];
     if (!p->quiet) {
         if (p->tty) {
             /* Leave a permanent line above the live block. */
             if (p->drawn)
                 fprintf(p->out, "\033[%dA\033[J", p->drawn);
             p->drawn = 0;
-            fprintf(p->out, "%-18s seed %-4llu %s after %d epochs, val acc %.2f%%\n", s->variant,
-                    (unsigned long long)s->seed, how, s->epoch, 100 * s->val_acc);
+            fprintf(p->out, "%-18s seed %-4llu %s after %d epochs, val acc %s\n", s->variant,
+                    (unsigned long long)s->seed, how, s->epoch, acc_text(s, acc, sizeof acc));
             s->used = 0;
             redraw(p);
         } else {
-            fprintf(p->out, "%-18s seed %-4llu %s after %d epochs\n", s->variant,
-                    (unsigned long long)s->seed, how, s->epoch);
+            stamp(p);
+            fprintf(p->out, "%-18s seed %-4llu %s after %d epochs; %d/%d runs done, %lld/%lld epochs\n",
+                    s->variant, (unsigned long long)s->seed, how, s->epoch, p->runs_ended,
+                    p->runs_total, (long long)p->epochs_done, (long long)p->epochs_total);
         }
     }
     s->used = 0;

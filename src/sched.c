@@ -76,12 +76,12 @@ static int train_one(sched *s, ms_job *r)
     const char *how = "failed";
     ms_provenance p = {s->o->version, s->o->compiler, s->o->host, (long)getpid(), share_of(s)};
     if (ms_store_start_run(s->st, r->run_id, &p) < 0) {
-        ms_progress_end(s->prog, slot, how);
+        ms_progress_end(s->prog, slot, how, strcmp(how, "interrupted") != 0);
         return -1;
     }
     if (ms_trainer_init(&t, &r->run->cfg, s->data, share_of(s)) < 0) {
         ms_store_set_status(s->st, r->run_id, MS_RUN_FAILED, MS_STOP_NONE, "cannot start the run");
-        ms_progress_end(s->prog, slot, how);
+        ms_progress_end(s->prog, slot, how, strcmp(how, "interrupted") != 0);
         return 1;
     }
     t.cancel = &ms_sched_cancel;
@@ -157,7 +157,7 @@ static int train_one(sched *s, ms_job *r)
     }
     how = t.stop == MS_STOP_EARLY ? "stopped early" : "done";
 out:
-    ms_progress_end(s->prog, slot, how);
+    ms_progress_end(s->prog, slot, how, strcmp(how, "interrupted") != 0);
     free(blob);
     ms_trainer_release(&t);
     return rc;

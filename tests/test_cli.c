@@ -2,6 +2,8 @@
  * exit status 2), and the train command's CSV. Runs the built binary. */
 #include "ms_test.h"
 
+#include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 
 #include "ms_kernels.h"
@@ -137,6 +139,81 @@ static void test_progress_slots(void **state)
     fclose(devnull);
 }
 
+/* The live block on a 40-column terminal (a pseudo-terminal here): no line
+ * reaches the width (a wrapped line breaks the redraw), and a run shows no
+ * accuracy before its first epoch. Plain output (a log): the time of day on
+ * each line, the totals on each run's end, an interrupted run not counted
+ * as done. */
+/* A run's progress on a pseudo-terminal `cols` wide; what was drawn in buf. */
+static void progress_on_pty(int cols, char *buf, size_t size)
+{
+    int master = posix_openpt(O_RDWR | O_NOCTTY);
+    assert_true(master >= 0);
+    assert_int_equal(grantpt(master), 0);
+    assert_int_equal(unlockpt(master), 0);
+    int slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+    assert_true(slave >= 0);
+    struct winsize ws = {.ws_row = 24, .ws_col = (unsigned short)cols};
+    assert_int_equal(ioctl(slave, TIOCSWINSZ, &ws), 0);
+    setenv("TERM", "xterm", 1);
+    FILE *tty = fdopen(slave, "w");
+    ms_progress *p = ms_progress_new(tty, 2, 10, 0);
+    int k = ms_progress_start(p, "a_variant_with_a_long_name", 123456, 0, 5);
+    ms_progress_epoch(p, k, 1, 0.5, 1.0, 0.1, 1);
+    ms_progress_end(p, k, "done", 1);
+    ms_progress_free(p);
+    fclose(tty);
+    ssize_t n = 0, r;
+    fcntl(master, F_SETFL, O_NONBLOCK);
+    while ((r = read(master, buf + n, size - 1 - (size_t)n)) > 0)
+        n += r;
+    close(master);
+    buf[n] = 0;
+}
+
+static void test_progress_lines(void **state)
+{
+    (void)state;
+    char buf[8192];
+    progress_on_pty(100, buf, sizeof buf);
+    assert_non_null(strstr(buf, "val acc       -")); /* before the first epoch */
+    assert_non_null(strstr(buf, "val acc  50.00%"));
+    progress_on_pty(40, buf, sizeof buf);
+    /* every live line (each starts by clearing its row) fits in 39 columns;
+     * the permanent line a run leaves above the block may wrap */
+    int lines = 0;
+    for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+        if (!strstr(line, "\033[2K"))
+            continue;
+        int len = 0;
+        for (char *c = line; *c; c++) {
+            if (*c == '\033') { /* an escape sequence: to its final letter */
+                while (c[1] && !((c[1] >= 'A' && c[1] <= 'Z') || (c[1] >= 'a' && c[1] <= 'z')))
+                    c++;
+                c++;
+            } else if (*c != '\r' && ++len > 39)
+                fail_msg("a live line reaches the 40-column width: '%s'", line);
+        }
+        lines++;
+    }
+    assert_true(lines >= 4);
+
+    FILE *log = tmpfile();
+    ms_progress *p = ms_progress_new(log, 2, 10, 0);
+    int k = ms_progress_start(p, "a", 1, 0, 5);
+    ms_progress_epoch(p, k, 1, 0.5, 1.0, 0.1, 1);
+    ms_progress_end(p, k, "interrupted", 0);
+    ms_progress_free(p);
+    rewind(log);
+    char l1[256], l2[256];
+    assert_non_null(fgets(l1, sizeof l1, log));
+    assert_non_null(fgets(l2, sizeof l2, log));
+    fclose(log);
+    for (int i = 0; i < 8; i++) /* HH:MM:SS */
+        assert_true(i % 3 == 2 ? l1[i] == ':' : l1[i] >= '0' && l1[i] <= '9');
+    assert_non_null(strstr(l2, "interrupted after 1 epochs; 0/2 runs done, 1/10 epochs"));
+}
+
 /* An empty --db is a usage error, and leaves no lock file behind (it once
  * created '.lock' in the current folder). */
 static void test_empty_db_path(void **state)
@@ -262,6 +339,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_progress_slots),
+        cmocka_unit_test(test_progress_lines),
         cmocka_unit_test(test_empty_db_path),
         cmocka_unit_test(test_find_db),
         cmocka_unit_test(test_install),
