@@ -14,11 +14,13 @@
 
 #define MS_MANIFEST_MAX_BYTES (1024 * 1024) /* larger files are refused unread */
 #define MS_NAME_MAX 64 /* characters in a sweep, variant or figure name */
+#define MS_LABEL_MAX 256 /* characters in a variant's label (legends) */
 #define MS_MANIFEST_MAX_RUNS 100000         /* variants x seeds at most */
 
 typedef struct ms_variant {
     char *name;      /* unique within the manifest */
     char *task;      /* free text like "2c", may be "" */
+    char *label;     /* what legends call it (`label:`); NULL: the name */
     ms_config cfg;   /* effective config: defaults overridden by the variant;
                         train_size/val_size from data; cfg.seed unused */
     int nseeds;

@@ -263,12 +263,14 @@ enum {
 };
 static const char *const top_keys[] = {"name", "data", "defaults", "variants", "plots"};
 static const char *const data_keys[] = {"dir", "train", "val"};
-/* A variant's keys: name, task, then the config keys (index 2 + K_*). */
-static const char *const variant_keys[] = {"name",   "task",          "hidden",     "activation",
-                                           "init",   "lr",            "momentum",   "batch",
-                                           "epochs", "val_per_epoch", "early_stop", "shuffle",
-                                           "seeds"};
-static const char *const *const cfg_keys = variant_keys + 2;
+/* A variant's keys: name, task, label, then the config keys (index
+ * V_CFG + K_*). */
+static const char *const variant_keys[] = {"name",          "task",       "label",   "hidden",
+                                           "activation",    "init",       "lr",      "momentum",
+                                           "batch",         "epochs",     "val_per_epoch",
+                                           "early_stop",    "shuffle",    "seeds"};
+enum { V_CFG = 3 };
+static const char *const *const cfg_keys = variant_keys + V_CFG;
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 /* Checks a mapping's keys (scalars, known, not repeated) and returns each
@@ -771,14 +773,20 @@ static void check_variants(mctx *c, const node *vs, ms_manifest *m, const data_i
         else if (!get_name(c, val[0], "name", &s))
             v->name = ms_strdup(s);
         v->task = ms_strdup(val[1] && !get_str(c, val[1], "task", &s) ? s : "");
+        if (val[2] && !get_str(c, val[2], "label", &s)) {
+            if (!*s || strlen(s) > MS_LABEL_MAX)
+                perr(c, AT(val[2]), "label: 1 to %d characters (got %zu)", MS_LABEL_MAX, strlen(s));
+            else
+                v->label = ms_strdup(s);
+        }
 
         scope sc = *dflt;
         memset(sc.set, 0, sizeof sc.set);
         memset(sc.bad, 0, sizeof sc.bad);
         sc.own_seeds = false;
         for (int k = 0; k < K_N; k++)
-            if (val[2 + k])
-                apply_key(c, &sc, k, val[2 + k]);
+            if (val[V_CFG + k])
+                apply_key(c, &sc, k, val[V_CFG + k]);
         cross_check(c, d, &sc, dflt);
 
         v->cfg = sc.cfg;
@@ -1122,6 +1130,7 @@ void ms_manifest_release(ms_manifest *m)
     for (int i = 0; i < m->nvariants; i++) {
         free(m->variants[i].name);
         free(m->variants[i].task);
+        free(m->variants[i].label);
         free(m->variants[i].seeds);
     }
     free(m->variants);

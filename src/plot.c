@@ -73,7 +73,7 @@ int ms_report_manifest(ms_store *st, const char *sweep, ms_manifest *m)
 /* One variant's curves in a figure: at each x, for each metric, the mean,
  * minimum and maximum over the seeds that have a value there. */
 typedef struct curves {
-    const char *variant;
+    const char *variant; /* the name, then (draw) the label legends show */
     int nseeds; /* runs with at least one validation */
     int n;      /* points */
     double *x;
@@ -684,7 +684,17 @@ static int mkdir_p(const char *dir)
     return rc;
 }
 
-static int draw(ms_store *st, const char *sweep, const ms_plot *p, const char *gnuplot,
+/* What a legend calls a variant: its `label:`, else its name. */
+static const char *label_of(const ms_manifest *m, const char *variant)
+{
+    for (int i = 0; i < m->nvariants; i++)
+        if (!strcmp(m->variants[i].name, variant) && m->variants[i].label)
+            return m->variants[i].label;
+    return variant;
+}
+
+static int draw(ms_store *st, const char *sweep, const ms_manifest *m, const ms_plot *p,
+                const char *gnuplot,
                 const char *outdir, int *drawn)
 {
     figure fg = {p, ms_calloc((size_t)p->nvariants, sizeof(curves)),
@@ -695,6 +705,7 @@ static int draw(ms_store *st, const char *sweep, const ms_plot *p, const char *g
     for (int v = 0; v < p->nvariants; v++) {
         if (read_curves(st, sweep, p->variants[v], p->x_epoch, &fg.cv[v]) < 0)
             goto out;
+        fg.cv[v].variant = label_of(m, p->variants[v]); /* from here on, the legend's text */
         if (!fg.cv[v].n) {
             ms_error("warning: plot '%s': no results of variant '%s' in '%s', skipped", p->name,
                      p->variants[v], ms_store_path(st));
@@ -817,7 +828,7 @@ int ms_plot_all(ms_store *st, const char *sweep, const ms_manifest *m, const cha
     }
     for (int i = 0; i < m->nplots && rc == 0; i++) {
         int d = 0;
-        rc = draw(st, sweep, &m->plots[i], gnuplot, outdir, &d);
+        rc = draw(st, sweep, m, &m->plots[i], gnuplot, outdir, &d);
         n += d;
     }
     free(gnuplot);

@@ -102,7 +102,7 @@ static void test_default_study(void **state)
     free(a);
     free(b);
     assert_int_equal(r[8].cfg.nhidden, 10);
-    assert_int_equal(m.variants[0].line, 28);
+    assert_int_equal(m.variants[0].line, 29);
     assert_int_equal(m.variants[0].col, 5);
 
     /* Its figures: every one against the task 3 momentum model. */
@@ -410,6 +410,12 @@ static const bad_case bad_cases[] = {
      "5:3: plots: expected a list of plots, got a mapping"},
     {"plots: plot not a mapping", "name: t\nvariants:\n  - name: a\nplots:\n  - p\n",
      "5:5: plots: each plot must be a mapping, got 'p'"},
+    {"label empty", "name: t\nvariants:\n  - name: a\n    label: ''\n",
+     "4:12: label: 1 to 256 characters (got 0)"},
+    {"label misspelt", "name: t\nvariants:\n  - name: a\n    lable: x\n",
+     "4:5: unknown key 'lable' in variant 'a' (did you mean 'label'?)"},
+    {"label in defaults", "name: t\ndefaults:\n  label: x\nvariants:\n  - name: a\n",
+     "3:3: unknown key 'label' in defaults"},
     {"plots: unknown key in plot", "name: t\nvariants:\n  - name: a\nplots:\n  - name: p\n    varaints: [a]\n",
      "6:5: unknown key 'varaints' in plot 'p' (did you mean 'variants'?)\nt.yaml:5:5: missing key 'variants' in plot 'p'"},
     {"plots: unknown key in unnamed plot", "name: t\nvariants:\n  - name: a\nplots:\n  - variants: [a]\n    colour: red\n",

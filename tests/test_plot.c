@@ -275,7 +275,7 @@ static void test_errors(void **state)
     char yaml[1024];
     snprintf(yaml, sizeof yaml, "%s/noplots.yaml", f.dir);
     static const char text[] = "name: study\nvariants:\n  - name: base\n    task: 2c\n"
-                               "  - name: other\n    hidden: [32]\n";
+                               "    label: The baseline\n  - name: other\n    hidden: [32]\n";
     ms_write_bytes(yaml, text, strlen(text), 0);
     snprintf(args, sizeof args, "plot %s --db %s --out %s/figs", yaml, f.db, f.dir);
     assert_int_equal(ms_run_env("", args, &out, &err), 0);
@@ -291,6 +291,7 @@ static void test_errors(void **state)
     snprintf(want, sizeof want, "%s/figs/task_2c.svg", f.dir);
     char *svg = ms_read_file(want);
     assert_non_null(strstr(svg, "Task 2c"));
+    assert_non_null(strstr(svg, "The baseline")); /* label: in the legend */
     assert_non_null(strstr(svg, "validation accuracy"));
     free(svg);
     /* A missing database. */

@@ -87,7 +87,8 @@ static void assert_no_pwned(void)
     free(err);
 }
 
-/* A manifest whose every free-text field is hostile; `seeds` as given. */
+/* A manifest whose every free-text field is hostile (tasks, a label,
+ * titles); `seeds` as given. */
 static char *write_manifest(const char *name, const char *seeds, int n)
 {
     char *path = NULL, *text = NULL, *h = hostile(n);
@@ -97,13 +98,13 @@ static char *write_manifest(const char *name, const char *seeds, int n)
                  "data:\n  dir: %s\n  train: 320\n  val: 40\n"
                  "defaults:\n  hidden: [8]\n  epochs: 1\n  seeds: %s\n"
                  "variants:\n"
-                 "  - name: a\n    task: \"%s\"\n"
+                 "  - name: a\n    task: \"%s\"\n    label: \"%s\"\n"
                  "  - name: b\n    hidden: [6]\n    task: \"%s\"\n"
                  "plots:\n"
                  "  - name: fig\n    title: \"%s\"\n    variants: [a]\n    reference: b\n"
                  "  - name: fig2\n    title: \"%s\"\n    variants: [a, b]\n"
                  "    metrics: [[batch_loss, val_loss], accuracy]\n    x: epoch\n",
-                 name, g_data, seeds, h, h, h, h) < 0)
+                 name, g_data, seeds, h, h, h, h, h) < 0)
         abort();
     ms_write_text(path, text);
     free(text);
