@@ -209,6 +209,9 @@ static int train(plan *p, const ms_sweep_opts *o)
     gethostname(host, sizeof host - 1);
     /* never more runs at once than threads: no oversubscription */
     int jobs = !o->jobs || o->jobs > o->threads ? o->threads : o->jobs;
+    if (o->jobs > o->threads && !o->quiet) /* said, not done silently */
+        fprintf(stderr, "--jobs %d: runs at once: %d (each needs a thread; --threads %d)\n",
+                o->jobs, o->threads, o->threads);
     ms_sched_opts so = {o->threads, jobs, o->quiet, MS_VERSION, "gcc " __VERSION__, host};
     ms_sched_install_signals();
     double t0 = ms_now();

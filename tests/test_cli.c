@@ -214,6 +214,26 @@ static void test_progress_lines(void **state)
     assert_non_null(strstr(l2, "interrupted after 1 epochs; 0/2 runs done, 1/10 epochs"));
 }
 
+/* --jobs beyond --threads runs as many runs at once as threads, and says so. */
+static void test_jobs_beyond_threads(void **state)
+{
+    (void)state;
+    char *dir = ms_tmpdir(), *yaml, *args, *out, *err;
+    assert_true(asprintf(&yaml, "%s/m.yaml", dir) > 0);
+    char text[1024];
+    snprintf(text, sizeof text,
+             "name: j\ndata:\n  dir: %s\n  train: 320\n  val: 40\ndefaults:\n  hidden: [8]\n"
+             "  epochs: 1\nvariants:\n  - name: a\n",
+             MS_DATA_DIR);
+    ms_write_text(yaml, text);
+    assert_true(asprintf(&args, "run %s --db %s/j.db --jobs 8 --threads 1", yaml, dir) > 0);
+    assert_int_equal(ms_run(args, &out, &err), 0);
+    assert_non_null(strstr(err, "--jobs 8: runs at once: 1 (each needs a thread; --threads 1)\n"));
+    free(out), free(err), free(args), free(yaml);
+    ms_rmtree(dir);
+    free(dir);
+}
+
 /* An empty --db is a usage error, and leaves no lock file behind (it once
  * created '.lock' in the current folder). */
 static void test_empty_db_path(void **state)
@@ -340,6 +360,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_progress_slots),
         cmocka_unit_test(test_progress_lines),
+        cmocka_unit_test(test_jobs_beyond_threads),
         cmocka_unit_test(test_empty_db_path),
         cmocka_unit_test(test_find_db),
         cmocka_unit_test(test_install),
