@@ -97,4 +97,9 @@ int ms_manifest_expand(const ms_manifest *m, ms_run_spec **out);
  * validation accuracy panel. Does nothing when m has figures. */
 void ms_manifest_default_plots(ms_manifest *m);
 
+/* plot --variants: keep in every figure only the variants of a comma list
+ * (a reference not listed is dropped; a figure left with none is removed).
+ * 0, or -1 after one message naming a variant the manifest lacks. */
+int ms_manifest_keep_variants(ms_manifest *m, const char *list);
+
 #endif

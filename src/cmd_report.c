@@ -186,7 +186,7 @@ done:
 }
 
 static const char plot_usage[] =
-    "usage: mlpsweep plot [MANIFEST] [--db FILE] [--out DIR]\n"
+    "usage: mlpsweep plot [MANIFEST] [--db FILE] [--out DIR] [--variants A,B,...]\n"
     "\n"
     "Draw the figures of the manifest's 'plots:' section with gnuplot, as DIR/NAME.png,\n"
     "DIR/NAME.svg and DIR/NAME.pdf, from the sweep's database (without a plots:\n"
@@ -195,18 +195,19 @@ static const char plot_usage[] =
     "\n"
     "  --db FILE        database (db/<manifest name>.db, or the only database in db/)\n"
     "  --out DIR        folder for the figures, created if missing (plots)\n"
+    "  --variants A,B   only these variants in every figure (a figure left with\n"
+    "                   none is not drawn)\n"
     MS_HELP_EXIT;
 
 int cmd_plot(int argc, char **argv)
 {
-    enum { O_DB = 256, O_OUT, O_HELP };
+    enum { O_DB = 256, O_OUT, O_VARIANTS, O_HELP };
     static const struct option opts[] = {
-        {"db", required_argument, 0, O_DB},
-        {"out", required_argument, 0, O_OUT},
-        {"help", no_argument, 0, O_HELP},
+        {"db", required_argument, 0, O_DB},       {"out", required_argument, 0, O_OUT},
+        {"variants", required_argument, 0, O_VARIANTS}, {"help", no_argument, 0, O_HELP},
         {0, 0, 0, 0},
     };
-    const char *db = NULL, *outdir = "plots", *manifest = NULL;
+    const char *db = NULL, *outdir = "plots", *manifest = NULL, *variants = NULL;
     opterr = 0;
     optind = 1;
     for (;;) {
@@ -216,6 +217,7 @@ int cmd_plot(int argc, char **argv)
         switch (o) {
         case O_DB: rc = ms_parse_path("--db", optarg, &db); break;
         case O_OUT: outdir = optarg; break;
+        case O_VARIANTS: variants = optarg; break;
         case 'h':
         case O_HELP: fputs(plot_usage, stdout); return MS_EXIT_OK;
         default: rc = ms_option_error(o, argv, opts); break;
@@ -257,6 +259,10 @@ int cmd_plot(int argc, char **argv)
     }
     if (m->nplots == 0) /* no plots: section: the default figures */
         ms_manifest_default_plots(m);
+    if (variants && ms_manifest_keep_variants(m, variants) < 0) {
+        status = MS_EXIT_USAGE;
+        goto done;
+    }
     if (ms_plot_all(t.st, t.sweep, m, outdir, &n) < 0)
         goto done;
     fprintf(stderr, "%d of %d figures written to '%s'\n", n, m->nplots, outdir);

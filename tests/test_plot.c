@@ -288,6 +288,21 @@ static void test_errors(void **state)
         if (access(want, F_OK) != 0)
             fail_msg("no default figure %s", files[i]);
     }
+    /* --variants: only those, a figure left without any not drawn; an
+     * unknown name is a usage error with the likely one */
+    snprintf(args, sizeof args, "plot %s --db %s --out %s/only --variants other", yaml, f.db, f.dir);
+    assert_int_equal(ms_run_env("", args, &out, &err), 0);
+    snprintf(want, sizeof want, "1 of 1 figures written to '%s/only'\n", f.dir);
+    assert_string_equal(err, want);
+    free(out), free(err);
+    snprintf(want, sizeof want, "%s/only/task_2c.png", f.dir);
+    assert_int_equal(access(want, F_OK), -1);
+    snprintf(args, sizeof args, "plot %s --db %s --out %s/none --variants bsae", yaml, f.db, f.dir);
+    assert_int_equal(ms_run_env("", args, &out, &err), 2);
+    snprintf(want, sizeof want,
+             "mlpsweep: --variants: no variant 'bsae' in '%s' (did you mean 'base'?)\n", yaml);
+    assert_string_equal(err, want);
+    free(out), free(err);
     snprintf(want, sizeof want, "%s/figs/task_2c.svg", f.dir);
     char *svg = ms_read_file(want);
     assert_non_null(strstr(svg, "Task 2c"));
