@@ -97,6 +97,10 @@ int ms_manifest_expand(const ms_manifest *m, ms_run_spec **out);
  * validation accuracy panel. Does nothing when m has figures. */
 void ms_manifest_default_plots(ms_manifest *m);
 
+/* Every item of a comma list (run --only, plot --variants) names a variant
+ * of m; else -1 after "OPT: no variant 'x' in 'm.yaml'" and the likely name. */
+int ms_manifest_check_variants(const ms_manifest *m, const char *list, const char *opt);
+
 /* plot --variants: keep in every figure only the variants of a comma list
  * (a reference not listed is dropped; a figure left with none is removed).
  * 0, or -1 after one message naming a variant the manifest lacks. */

@@ -24,6 +24,9 @@ const char *ms_shortest(char buf[32], double x);
 void ms_json_string(FILE *f, const char *s);
 void ms_json_num(FILE *f, double x);
 
+/* name is an item of a comma list ("a,b,c"). */
+int ms_list_has(const char *list, const char *name);
+
 /* The name among cand[0..n) a mistyped s most likely meant, or NULL: the
  * nearest by edit distance (at most 2, and less than both lengths), else one
  * sharing a prefix of at least 2 characters. ms_hint writes " (did you mean
@@ -109,6 +112,9 @@ const char *ms_shortest(char buf[32], double x);
  * finite: export's JSON and status --json. */
 void ms_json_string(FILE *f, const char *s);
 void ms_json_num(FILE *f, double x);
+
+/* name is an item of a comma list ("a,b,c"). */
+int ms_list_has(const char *list, const char *name);
 
 /* The name among cand[0..n) a mistyped s most likely meant, or NULL: the
  * nearest by edit distance (at most 2, and less than both lengths), else one

@@ -1261,49 +1261,38 @@ void ms_manifest_default_plots(ms_manifest *m)
     }
 }
 
-/* name is one of the comma list's items. */
-static int in_list(const char *list, const char *name)
-{
-    size_t k = strlen(name);
-    for (const char *p = list;; p++) {
-        size_t m = strcspn(p, ",");
-        if (m == k && !strncmp(p, name, k))
-            return 1;
-        p += m;
-        if (!*p)
-            return 0;
-    }
-}
-
-int ms_manifest_keep_variants(ms_manifest *m, const char *list)
+int ms_manifest_check_variants(const ms_manifest *m, const char *list, const char *opt)
 {
     const char **names = ms_malloc((size_t)(m->nvariants ? m->nvariants : 1) * sizeof *names);
     for (int v = 0; v < m->nvariants; v++)
         names[v] = m->variants[v].name;
-    for (const char *p = list;; p++) { /* every item is a variant */
+    int rc = 0;
+    for (const char *p = list; *p && !rc;) {
         size_t k = strcspn(p, ",");
         char item[MS_NAME_MAX + 1], h[96];
         snprintf(item, sizeof item, "%.*s", (int)(k < MS_NAME_MAX ? k : MS_NAME_MAX), p);
-        int found = 0;
-        for (int v = 0; v < m->nvariants; v++)
-            found |= !strcmp(item, names[v]);
-        if (!found) {
-            ms_error("--variants: no variant '%s' in '%s'%s", item, m->path,
-                     ms_hint(h, sizeof h, item, names, m->nvariants));
-            free(names);
-            return -1;
-        }
-        p += k;
-        if (!*p)
-            break;
+        int found = k == 0; /* "a,,b": nothing between the commas */
+        for (int v = 0; v < m->nvariants && !found; v++)
+            found = strlen(names[v]) == k && !strncmp(names[v], p, k);
+        if (!found)
+            rc = ms_error("%s: no variant '%s' in '%s'%s", opt, item, m->path,
+                          ms_hint(h, sizeof h, item, names, m->nvariants));
+        p += k + (p[k] == ',');
     }
     free(names);
+    return rc;
+}
+
+int ms_manifest_keep_variants(ms_manifest *m, const char *list)
+{
+    if (ms_manifest_check_variants(m, list, "--variants") < 0)
+        return -1;
     int kept = 0;
     for (int i = 0; i < m->nplots; i++) {
         ms_plot *pl = &m->plots[i];
         int n = 0, ref = -1;
         for (int v = 0; v < pl->nvariants; v++) {
-            if (!in_list(list, pl->variants[v])) {
+            if (!ms_list_has(list, pl->variants[v])) {
                 free(pl->variants[v]);
                 continue;
             }

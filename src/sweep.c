@@ -88,33 +88,14 @@ static void plan_release(plan *p)
         ms_manifest_release(&p->m);
 }
 
-static int listed(const char *list, const char *name)
-{
-    size_t k = strlen(name);
-    for (const char *t = list; *t;) {
-        size_t m = strcspn(t, ",");
-        if (m == k && !strncmp(t, name, k))
-            return 1;
-        t += m + (t[m] == ',');
-    }
-    return 0;
-}
-
 /* Keep only the variants named in a comma list; -1 on an unknown name. */
 static int filter_only(const ms_manifest *m, const char *only, ms_run_spec *specs, int *n)
 {
-    for (const char *t = only; *t;) {
-        size_t len = strcspn(t, ",");
-        int found = len == 0; /* "a,,b": nothing between the commas */
-        for (int v = 0; v < m->nvariants && !found; v++)
-            found = strlen(m->variants[v].name) == len && !strncmp(m->variants[v].name, t, len);
-        if (!found)
-            return ms_error("--only: no variant '%.*s' in '%s'", (int)len, t, m->path);
-        t += len + (t[len] == ',');
-    }
+    if (ms_manifest_check_variants(m, only, "--only") < 0)
+        return -1;
     int k = 0;
     for (int i = 0; i < *n; i++)
-        if (listed(only, specs[i].variant))
+        if (ms_list_has(only, specs[i].variant))
             specs[k++] = specs[i];
     *n = k;
     return 0;

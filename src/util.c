@@ -396,12 +396,19 @@ const char *ms_shortest(char buf[32], double x)
         snprintf(buf, 32, "%.0f", x);
         return buf;
     }
-    for (int p = 1; p < 17; p++) { /* 17 digits always read back */
-        snprintf(buf, 32, "%.*g", p, x);
+    /* The fewest digits that read back: reading back is monotone in the
+     * digit count (more digits are never further from x), so bisect 1..17
+     * (17 always reads back) instead of trying each. */
+    int lo = 1, hi = 17;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        snprintf(buf, 32, "%.*g", mid, x);
         if (strtod(buf, NULL) == x)
-            return buf;
+            hi = mid;
+        else
+            lo = mid + 1;
     }
-    snprintf(buf, 32, "%.17g", x);
+    snprintf(buf, 32, "%.*g", lo, x);
     return buf;
 }
 
@@ -432,4 +439,16 @@ void ms_json_num(FILE *f, double x)
 {
     char b[32];
     fputs(isfinite(x) ? ms_shortest(b, x) : "null", f);
+}
+
+int ms_list_has(const char *list, const char *name)
+{
+    size_t k = strlen(name);
+    for (const char *t = list; *t;) {
+        size_t m = strcspn(t, ",");
+        if (m == k && !strncmp(t, name, k))
+            return 1;
+        t += m + (t[m] == ',');
+    }
+    return 0;
 }

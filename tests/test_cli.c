@@ -144,6 +144,17 @@ static void test_progress_slots(void **state)
  * accuracy before its first epoch. Plain output (a log): the time of day on
  * each line, the totals on each run's end, an interrupted run not counted
  * as done. */
+/* The progress of a sweep of 2 runs and 10 epochs with one run of 5
+ * epochs, seed 123456: started, one epoch (val acc 0.5), ended as `how`. */
+static void one_run(FILE *out, const char *variant, const char *how, int final)
+{
+    ms_progress *p = ms_progress_new(out, 2, 10, 0);
+    int k = ms_progress_start(p, variant, 123456, 0, 5);
+    ms_progress_epoch(p, k, 1, 0.5, 1.0, 0.1, 1);
+    ms_progress_end(p, k, how, final);
+    ms_progress_free(p);
+}
+
 /* A run's progress on a pseudo-terminal `cols` wide; what was drawn in buf. */
 static void progress_on_pty(int cols, char *buf, size_t size)
 {
@@ -157,11 +168,7 @@ static void progress_on_pty(int cols, char *buf, size_t size)
     assert_int_equal(ioctl(slave, TIOCSWINSZ, &ws), 0);
     setenv("TERM", "xterm", 1);
     FILE *tty = fdopen(slave, "w");
-    ms_progress *p = ms_progress_new(tty, 2, 10, 0);
-    int k = ms_progress_start(p, "a_variant_with_a_long_name", 123456, 0, 5);
-    ms_progress_epoch(p, k, 1, 0.5, 1.0, 0.1, 1);
-    ms_progress_end(p, k, "done", 1);
-    ms_progress_free(p);
+    one_run(tty, "a_variant_with_a_long_name", "done", 1);
     fclose(tty);
     ssize_t n = 0, r;
     fcntl(master, F_SETFL, O_NONBLOCK);
@@ -199,11 +206,7 @@ static void test_progress_lines(void **state)
     assert_true(lines >= 4);
 
     FILE *log = tmpfile();
-    ms_progress *p = ms_progress_new(log, 2, 10, 0);
-    int k = ms_progress_start(p, "a", 1, 0, 5);
-    ms_progress_epoch(p, k, 1, 0.5, 1.0, 0.1, 1);
-    ms_progress_end(p, k, "interrupted", 0);
-    ms_progress_free(p);
+    one_run(log, "a", "interrupted", 0);
     rewind(log);
     char l1[256], l2[256];
     assert_non_null(fgets(l1, sizeof l1, log));
