@@ -4,6 +4,7 @@
 #include "ms_util.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #ifdef _OPENMP
@@ -277,23 +278,95 @@ static uint64_t identity_of(const ms_config *c)
     return h;
 }
 
-uint64_t ms_checkpoint_checksum(const void *blob, size_t n)
-{
-    ms_ck_header h;
-    if (n < sizeof h)
-        return ms_hash64_bytes(blob, n, MS_HASH64_INIT);
-    memcpy(&h, blob, sizeof h);
-    h.checksum = 0;
-    uint64_t x = ms_hash64_bytes(&h, sizeof h, MS_HASH64_INIT);
-    return ms_hash64_bytes((const char *)blob + sizeof h, n - sizeof h, x);
-}
-
 /* The build's arithmetic as a checkpoint records it, e.g. "-O3 avx512". */
 static void build_id(char id[16])
 {
     memset(id, 0, 16); /* NUL-padded: the header is checksummed whole */
     snprintf(id, 16, "%s %s", MS_BUILD, ms_kernels_isa());
 }
+
+/* Format 3, the checkpoints before format 4 added the kernels' ISA: the
+ * same fields with an 8-byte `build` holding the optimisation level only.
+ * Still read, with its own meaning (the level must match; the ISA was not
+ * recorded then), so an interrupted run of an older build resumes. */
+typedef struct ck_header_v3 {
+    uint32_t magic, version;
+    uint64_t nparams;
+    int64_t step;
+    int32_t epoch, stop;
+    uint64_t rng[4];
+    int32_t wcap, wcount, wpos, pad;
+    char build[8];
+    uint64_t identity, data, checksum;
+} ck_header_v3;
+
+/* FNV-1a 64 of a blob whose header (hsize bytes) holds the checksum at
+ * offset `at`, taken as 0. */
+static uint64_t checksum_of(const void *blob, size_t n, size_t hsize, size_t at)
+{
+    unsigned char head[sizeof(ms_ck_header)];
+    if (n < hsize)
+        return ms_hash64_bytes(blob, n, MS_HASH64_INIT);
+    memcpy(head, blob, hsize);
+    memset(head + at, 0, sizeof(uint64_t));
+    uint64_t x = ms_hash64_bytes(head, hsize, MS_HASH64_INIT);
+    return ms_hash64_bytes((const char *)blob + hsize, n - hsize, x);
+}
+
+uint64_t ms_checkpoint_checksum(const void *blob, size_t n)
+{
+    return checksum_of(blob, n, sizeof(ms_ck_header), offsetof(ms_ck_header, checksum));
+}
+
+/* The header of a format 3 or 4 checkpoint as format 4's, its size in
+ * *hsize and in `build` what the build check compares with ("-O3 avx512",
+ * or for format 3 the level alone); NULL and the reason otherwise. */
+static const char *read_header(const void *blob, size_t n, ms_ck_header *h, size_t *hsize,
+                               char build[16])
+{
+    uint32_t mv[2];
+    if (n < sizeof mv)
+        return "truncated";
+    memcpy(mv, blob, sizeof mv);
+    if (mv[0] != MS_CK_MAGIC)
+        return "not a checkpoint (no MSCK mark)";
+    build_id(build);
+    if (mv[1] == MS_CK_VERSION) {
+        *hsize = sizeof *h;
+        if (n < *hsize)
+            return "truncated";
+        memcpy(h, blob, sizeof *h);
+        return h->checksum != ms_checkpoint_checksum(blob, n) ? "damaged (checksum mismatch)" : NULL;
+    }
+    if (mv[1] != 3)
+        return "format";
+    ck_header_v3 o;
+    *hsize = sizeof o;
+    if (n < *hsize)
+        return "truncated";
+    memcpy(&o, blob, sizeof o);
+    if (o.checksum != checksum_of(blob, n, sizeof o, offsetof(ck_header_v3, checksum)))
+        return "damaged (checksum mismatch)";
+    memset(h, 0, sizeof *h);
+    h->magic = o.magic;
+    h->version = o.version;
+    h->nparams = o.nparams;
+    h->step = o.step;
+    h->epoch = o.epoch;
+    h->stop = o.stop;
+    memcpy(h->rng, o.rng, sizeof h->rng);
+    h->wcap = o.wcap;
+    h->wcount = o.wcount;
+    h->wpos = o.wpos;
+    memcpy(h->build, o.build, sizeof o.build); /* NUL-padded within the 16 */
+    h->identity = o.identity;
+    h->data = o.data;
+    h->checksum = o.checksum;
+    memset(build, 0, 16);
+    snprintf(build, 16, "%s", MS_BUILD);
+    return NULL;
+}
+
 
 size_t ms_trainer_save(const ms_trainer *t, void **blob)
 {
@@ -333,21 +406,21 @@ size_t ms_trainer_save(const ms_trainer *t, void **blob)
 int ms_trainer_restore(ms_trainer *t, const void *blob, size_t n, char *why, size_t whylen)
 {
     ms_ck_header h;
-    size_t np = t->shape.nparams;
+    size_t np = t->shape.nparams, hsize = 0;
     const ms_config *c = &t->cfg;
-    if (n < sizeof h)
+    char here[16];
+    const char *bad = read_header(blob, n, &h, &hsize, here);
+    if (bad && !strcmp(bad, "truncated"))
         return WHY("truncated (%zu bytes)", n);
-    memcpy(&h, blob, sizeof h);
-    if (h.magic != MS_CK_MAGIC)
-        return WHY("not a checkpoint (no MSCK mark)");
-    if (h.version != MS_CK_VERSION)
-        return WHY("format %u, this mlpsweep reads format %u", h.version, MS_CK_VERSION);
-    if (h.checksum != ms_checkpoint_checksum(blob, n))
-        return WHY("damaged (checksum mismatch)");
+    if (bad && !strcmp(bad, "format")) {
+        uint32_t mv[2];
+        memcpy(mv, blob, sizeof mv);
+        return WHY("format %u, this mlpsweep reads formats 3 and %u", mv[1], MS_CK_VERSION);
+    }
+    if (bad)
+        return WHY("%s", bad);
     if (h.identity != identity_of(c))
         return WHY("belongs to another configuration");
-    char here[16];
-    build_id(here);
     h.build[sizeof h.build - 1] = 0;
     for (char *q = h.build; *q; q++)
         *q = ms_printable_char(*q);
@@ -361,7 +434,7 @@ int ms_trainer_restore(ms_trainer *t, const void *blob, size_t n, char *why, siz
     if (h.nparams != np || h.wcap != t->window.cap)
         return WHY("does not match the network (%llu parameters, expected %zu)",
                    (unsigned long long)h.nparams, np);
-    size_t want = sizeof h + (size_t)h.wcap * sizeof(double) + 2 * np * sizeof(float);
+    size_t want = hsize + (size_t)h.wcap * sizeof(double) + 2 * np * sizeof(float);
     if (n != want)
         return WHY("has %zu bytes, expected %zu", n, want);
     int64_t per_epoch = c->train_size / c->batch;
@@ -374,7 +447,7 @@ int ms_trainer_restore(ms_trainer *t, const void *blob, size_t n, char *why, siz
         return WHY("has an impossible early-stopping window");
     if (!(h.rng[0] | h.rng[1] | h.rng[2] | h.rng[3])) /* xoshiro never leaves all zero */
         return WHY("has an all-zero random state");
-    const char *p = (const char *)blob + sizeof h;
+    const char *p = (const char *)blob + hsize;
     memcpy(t->window.loss, p, (size_t)h.wcap * sizeof(double));
     p += (size_t)h.wcap * sizeof(double);
     memcpy(t->params, p, np * sizeof(float));

@@ -217,6 +217,49 @@ static void set_build_isa(ms_ck_header *h)
              strcmp(ms_kernels_isa(), "avx2") ? "avx2" : "avx512");
 }
 
+/* Format 3, the layout of checkpoints before format 4 added the kernels'
+ * ISA (an 8-byte build holding the optimisation level). */
+typedef struct ck_header_v3 {
+    uint32_t magic, version;
+    uint64_t nparams;
+    int64_t step;
+    int32_t epoch, stop;
+    uint64_t rng[4];
+    int32_t wcap, wcount, wpos, pad;
+    char build[8];
+    uint64_t identity, data, checksum;
+} ck_header_v3;
+
+/* The format 3 checkpoint of the same state as a format 4 blob, as a build
+ * of level `level` wrote it; *n3 its size. */
+static void *as_format3(const void *blob, size_t n, const char *level, size_t *n3)
+{
+    ms_ck_header h;
+    ck_header_v3 o;
+    memcpy(&h, blob, sizeof h);
+    memset(&o, 0, sizeof o);
+    o.magic = h.magic;
+    o.version = 3;
+    o.nparams = h.nparams;
+    o.step = h.step;
+    o.epoch = h.epoch;
+    o.stop = h.stop;
+    memcpy(o.rng, h.rng, sizeof o.rng);
+    o.wcap = h.wcap;
+    o.wcount = h.wcount;
+    o.wpos = h.wpos;
+    snprintf(o.build, sizeof o.build, "%s", level);
+    o.identity = h.identity;
+    o.data = h.data;
+    *n3 = n - sizeof h + sizeof o;
+    char *b = malloc(*n3);
+    memcpy(b + sizeof o, (const char *)blob + sizeof h, n - sizeof h);
+    uint64_t x = ms_hash64_bytes(&o, sizeof o, MS_HASH64_INIT); /* checksum 0 */
+    o.checksum = ms_hash64_bytes(b + sizeof o, *n3 - sizeof o, x);
+    memcpy(b, &o, sizeof o);
+    return b;
+}
+
 /* Damaged or foreign checkpoints are refused with a reason, before any of
  * the trainer's state changes: truncated, not a checkpoint, an older
  * format, a flipped bit anywhere, another run's, and (with a valid
@@ -245,6 +288,28 @@ static void test_checkpoint_refused(void **state)
     char want[32];
     snprintf(want, sizeof want, "%s %s", MS_BUILD, ms_kernels_isa());
     assert_string_equal(h.build, want);
+
+    /* A checkpoint of format 3 (an older build of the same level) is still
+     * read: an interrupted run of a database made before format 4 resumes
+     * where it stopped, with the same state. Another level is refused. */
+    size_t n3;
+    char *old = as_format3(blob, n, MS_BUILD, &n3);
+    assert_int_equal(ms_trainer_init(&t, &c, &data, 1), 0);
+    assert_int_equal(ms_trainer_restore(&t, old, n3, why, sizeof why), 0);
+    assert_int_equal(t.epoch, 1);
+    void *again;
+    size_t n2 = ms_trainer_save(&t, &again); /* resaved as format 4: the same bytes */
+    assert_int_equal(n2, n);
+    assert_memory_equal(again, blob, n);
+    free(again);
+    ms_trainer_release(&t);
+    free(old);
+    old = as_format3(blob, n, strcmp(MS_BUILD, "-O1") ? "-O1" : "-O3", &n3);
+    assert_int_equal(ms_trainer_init(&t, &c, &data, 1), 0);
+    assert_int_equal(ms_trainer_restore(&t, old, n3, why, sizeof why), -1);
+    assert_non_null(strstr(why, "round differently"));
+    ms_trainer_release(&t);
+    free(old);
 
     expect_refused(&c, &data, blob, sizeof(ms_ck_header) - 1, 0, NULL, "truncated");
     expect_refused(&c, &data, blob, n - 1, 1, NULL, "bytes, expected");
