@@ -41,6 +41,13 @@ LIB_OBJ := $(filter-out $(BUILD)/main.o,$(OBJ))
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
+# The kernel tests once more for each other instruction-set class this CPU
+# runs (AVX2+FMA, and the generic C kernels of any x86-64), so every class
+# is checked on any machine, not only the one -march=native picks.
+KERNEL_ARCHS := $(if $(SANITIZE)$(NO_OMP),,$(if $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && \
+                  grep -qw fma /proc/cpuinfo && echo y),x86-64-v3) x86-64)
+TEST_BIN += $(patsubst %,$(BUILD)/tests/test_kernels_%,$(KERNEL_ARCHS))
+
 BIN := $(BUILD)/mlpsweep
 # The commit a build is made from, for --version and each run's provenance;
 # the objects that print it are rebuilt when it changes.
@@ -71,6 +78,13 @@ $(BIN): $(OBJ)
 $(BUILD)/tests/%: tests/%.c $(LIB_OBJ) $(wildcard tests/*.h tests/fuzz/*.h) | $(BUILD)
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(CFLAGS_ALL) -DMS_BIN='"$(BIN)"' $< $(LIB_OBJ) -o $@ $(LDFLAGS_ALL) \
+	    $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka) $(LDLIBS_ALL)
+
+$(BUILD)/tests/test_kernels_%: tests/test_kernels.c src/kernels.c $(LIB_OBJ) \
+                                $(wildcard include/*.h src/*.h tests/*.h) | $(BUILD)
+	@mkdir -p $(BUILD)/tests
+	$(CC) $(CFLAGS_ALL) -march=$* tests/test_kernels.c src/kernels.c \
+	    $(filter-out $(BUILD)/kernels.o,$(LIB_OBJ)) -o $@ $(LDFLAGS_ALL) \
 	    $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka) $(LDLIBS_ALL)
 
 $(BUILD):

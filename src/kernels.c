@@ -115,8 +115,9 @@ static inline vmask v_mask(int n) { return (vmask)(n >= VW ? 0xffffu : (1u << (n
  * 250, 64x64x64 254 vs 240; 256x785x64 261 vs 263. */
 #define PNV 2
 #define MR_OF(nv) ((nv) == 2 ? 8 : 12)
-/* Vectors per strip of the sparse kernels. */
+/* Vectors per strip of the sparse kernels, and of the grouped first layer. */
 #define NV_MAX 4
+#define GROUP_NV 4
 #elif defined(__AVX2__) && defined(__FMA__)
 #define MS_SIMD "avx2"
 #define VW 8
@@ -136,10 +137,17 @@ static inline vmask v_mask(int n)
 {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
-/* 12 accumulators, the vectors of B and a broadcast fit AVX2's 16 registers. */
-#define PNV 4
-#define MR_OF(nv) ((nv) == 4 ? 3 : (nv) == 3 ? 4 : (nv) == 2 ? 6 : 8)
+/* 6 x 2: 12 accumulators, the 2 vectors of B and a broadcast fit AVX2's 16
+ * registers. The 3 x 4 tile used before needs 17 and spilled: GFLOP/s on one
+ * Zen 5 core built for x86-64-v3, 3 x 4 against 6 x 2: 32x785x64 60 vs 118,
+ * 32x64x64 72 vs 118, 256x64x64 74 vs 130, the weight gradient 57 vs 107. */
+#define PNV 2
+#define MR_OF(nv) ((nv) == 2 ? 6 : 8)
 #define NV_MAX 4
+/* 4 rows x 3 vectors: 12 accumulators, 3 of W and a broadcast. Evaluation
+ * of [128] (s an epoch, Zen 5 built for x86-64-v3): rows one by one 0.122,
+ * groups of 2 vectors 0.096, 3 vectors 0.084, 4 vectors (spilling) 0.119. */
+#define GROUP_NV 3
 #endif
 
 #ifdef MS_SIMD
@@ -406,12 +414,17 @@ static void sp_strip(float *Y, const ms_sparse_f *X, int r0, int nrows, const fl
     }
 }
 
-#if defined(__AVX512F__)
 /* A group of MS_GROUP rows (y[u] NULL: none) over the union of their
  * pixels: each W row is read once for the group, and that traffic (L2 to
- * L1) is what bounds this product. A row without the pixel skips it by a
- * zero mask (merge masking leaves the sum untouched, not even rounded), so
- * each row's chain is the one sp_rows computes. */
+ * L1) is what bounds this product.
+ * AVX-512: a row without the pixel skips it by a zero mask (merge masking
+ * leaves the sum untouched, not even rounded), so each row's chain is the one
+ * sp_rows computes.
+ * AVX2 has no masked multiply-add (a blend after each one measured 1.9x
+ * slower): a row without the pixel adds delta[0] x W = 0 x W. That leaves the
+ * sum bit for bit as it was (x + 0 = x) unless the sum is -0 (-0 + +0 = +0) or
+ * the weight is infinite or NaN (0 x inf = NaN): only for weights a run has
+ * already lost, or sums no test of real data meets. */
 static inline __attribute__((always_inline)) void sp_group(const int NVC, const int TAIL,
                                                            float *const *y, const uint16_t *col,
                                                            const uint8_t *val, int n,
@@ -432,10 +445,15 @@ static inline __attribute__((always_inline)) void sp_group(const int NVC, const 
         for (int v = 0; v < NVC; v++)
             w[v] = TAIL == 2 && v == NVC - 1 ? v_loadm(wr + v * VW, mt) : v_load(wr + v * VW);
         for (int u = 0; u < G; u++) {
-            __mmask16 k = (__mmask16) - (pv[u] != 0);
             vf d = v_set1(dl[pv[u]]);
+#if defined(__AVX512F__)
+            __mmask16 k = (__mmask16) - (pv[u] != 0);
             for (int v = 0; v < NVC; v++)
                 a[u][v] = _mm512_mask3_fmadd_ps(d, w[v], a[u][v], k);
+#else
+            for (int v = 0; v < NVC; v++)
+                a[u][v] = v_fma(d, w[v], a[u][v]);
+#endif
         }
     }
     for (int u = 0; u < G; u++) {
@@ -467,32 +485,32 @@ static void sp_group_strip(float *Y, const ms_sparse_f *X, int q, const float *b
     const float *b = base + j0, *w0 = W + j0, *dl = X->delta;
     switch (nvc * 3 + tail) {
 #define GROUP_CASE(NVC, TAIL)                                                                      \
-    case NVC * 3 + TAIL: sp_group(NVC, TAIL, y, col, val, n, b, dl, w0, ldw, mt); break;
+    case NVC * 3 + TAIL:                                                                           \
+        if (NVC <= GROUP_NV)                                                                       \
+            sp_group(NVC, TAIL, y, col, val, n, b, dl, w0, ldw, mt);                               \
+        break;
         GROUP_CASE(1, 0) GROUP_CASE(1, 1) GROUP_CASE(1, 2) GROUP_CASE(2, 0) GROUP_CASE(2, 1)
         GROUP_CASE(3, 0) GROUP_CASE(3, 1) GROUP_CASE(4, 0) GROUP_CASE(4, 1)
 #undef GROUP_CASE
     default: break;
     }
 }
-#endif
 
 void ms_sp_nn_f(float *Y, const ms_sparse_f *X, const float *base, const float *W, int ldw,
                 int N, int nthreads)
 {
-#if defined(__AVX512F__)
     if (X->ngroups) {
         int groups = X->ngroups;
         int par = nthreads > 1 && groups > 1 && (double)X->rows * N * 150 >= MS_PAR_MIN_SPARSE;
         (void)par;
         /* strip by strip: a strip's part of W stays in cache across the groups */
-        for (int j0 = 0; j0 < N; j0 += NV_MAX * VW)
+        for (int j0 = 0; j0 < N; j0 += GROUP_NV * VW)
             MS_PAR_FOR(q, groups, {
                 sp_group_strip(Y, X, q, base, W, ldw, N, j0,
-                               N - j0 < NV_MAX * VW ? N - j0 : NV_MAX * VW);
+                               N - j0 < GROUP_NV * VW ? N - j0 : GROUP_NV * VW);
             });
         return;
     }
-#endif
     int groups = (X->rows + 3) / 4;
     int par = nthreads > 1 && groups > 1 && (double)X->rows * N * 150 >= MS_PAR_MIN_SPARSE;
     (void)par;

@@ -39,6 +39,14 @@
 /* The peers must pick their own OpenBLAS kernel and cache sizes: a forced
  * core type or L2 size (as some environments set) would skew them. */
 #define PEER_ENV "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE"
+/* --peer-avx2, to stand in for an AVX2 machine on an AVX-512 one (with a
+ * build for ARCH=x86-64-v3): OpenBLAS's Haswell kernels and NumPy's own
+ * loops without AVX-512, as an AVX2 CPU would run them. Never the default. */
+#define PEER_ENV_AVX2                                                                              \
+    "env -u OPENBLAS_L2_SIZE OPENBLAS_CORETYPE=Haswell "                                           \
+    "NPY_DISABLE_CPU_FEATURES='AVX512F AVX512CD AVX512_SKX AVX512_CLX AVX512_CNL AVX512_ICL'"
+static const char *peer_env = PEER_ENV;
+static int peer_avx2;
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -195,7 +203,10 @@ static char blas_core[64] = "-", blas_config[256] = "not installed";
 static void load_openblas(void)
 {
     /* Read when the library loads: unset them first (see PEER_ENV). */
-    unsetenv("OPENBLAS_CORETYPE");
+    if (peer_avx2)
+        setenv("OPENBLAS_CORETYPE", "Haswell", 1);
+    else
+        unsetenv("OPENBLAS_CORETYPE");
     unsetenv("OPENBLAS_L2_SIZE");
     const char *names[] = {"libopenblas.so.0", "libopenblas.so", NULL};
     for (int i = 0; names[i] && !blas_sgemm; i++) {
@@ -324,8 +335,8 @@ static peer run_peer(const char *args, int threads)
     peer r = {0, 0, 0, "?"};
     char cmd[512], *line = NULL, *last = NULL;
     size_t cap = 0;
-    snprintf(cmd, sizeof cmd, PEER_ENV " OPENBLAS_NUM_THREADS=%d " PYTHON " " PEER " %s", threads,
-             args);
+    snprintf(cmd, sizeof cmd, "%s OPENBLAS_NUM_THREADS=%d " PYTHON " " PEER " %s", peer_env,
+             threads, args);
     fflush(NULL);
     FILE *f = popen(cmd, "r");
     if (!f)
@@ -641,12 +652,14 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick"))
             quick = 1;
+        else if (!strcmp(argv[i], "--peer-avx2"))
+            peer_avx2 = 1, peer_env = PEER_ENV_AVX2;
         else if (!strcmp(argv[i], "--epochs") && i + 1 < argc)
             epochs = atoi(argv[++i]);
         else if (argv[i][0] != '-')
             bin = argv[i];
         else {
-            fprintf(stderr, "usage: bench [MLPSWEEP_BINARY] [--quick] [--epochs N]\n");
+            fprintf(stderr, "usage: bench [MLPSWEEP_BINARY] [--quick] [--epochs N] [--peer-avx2]\n");
             return 2;
         }
     }
@@ -664,7 +677,9 @@ int main(int argc, char **argv)
     peer info = {0, 0, 0, "?"};
     {
         char line[1024] = "";
-        FILE *f = popen(PEER_ENV " OPENBLAS_NUM_THREADS=1 " PYTHON " " PEER " --info", "r");
+        char cmd[512];
+        snprintf(cmd, sizeof cmd, "%s OPENBLAS_NUM_THREADS=1 " PYTHON " " PEER " --info", peer_env);
+        FILE *f = popen(cmd, "r");
         if (f) {
             if (!fgets(line, sizeof line, f))
                 line[0] = 0;
@@ -686,6 +701,10 @@ int main(int argc, char **argv)
 #endif
         printf("- date: %s\n", date);
         printf("- NumPy peer: NumPy %s, OpenBLAS core **%s** (%s)\n", np, info.core, cfg);
+        if (peer_avx2)
+            printf("- --peer-avx2: the peers run as on an AVX2 CPU (`%s`), to stand in for an "
+                   "AVX2 machine; their figures are not this CPU's best\n",
+                   PEER_ENV_AVX2);
         printf("- OpenBLAS in the kernel table: core %s (%s)\n", blas_core, blas_config);
         printf("- load average (1, 5, 15 min) at start: %s\n", load0);
         fflush(stdout);
