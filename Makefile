@@ -108,7 +108,11 @@ data:
 
 check-build: $(BIN) $(TEST_BIN)
 
+# What only the tests need: Chromium, to render the HTML report as a reader would.
+TEST_PKGS := chromium
+
 test: deps data
+	@$(MAKE) --no-print-directory deps DEPS_PKGS="$(TEST_PKGS)"
 	@$(MAKE) --no-print-directory check-build
 	@sh tests/run.sh $(BUILD)
 
@@ -138,11 +142,13 @@ sweep: deps data
 	./$(BIN) run $(MANIFEST)
 	@$(MAKE) --no-print-directory report
 
-# The study's figures and summary tables, from its database (after `make sweep`).
+# The study's figures, summary tables and HTML report (plots/report.html),
+# from its database (after `make sweep`).
 report: all
 	./$(BIN) plot $(MANIFEST) --out plots
 	./$(BIN) export $(MANIFEST) --format md -o plots/summary.md
 	./$(BIN) export $(MANIFEST) --format csv -o plots/summary.csv
+	./$(BIN) report $(MANIFEST) -o plots/report.html
 
 # What `make bench` needs beyond the build: the NumPy peer (tests/bench/
 # peer_numpy.py) and OpenBLAS, which NumPy uses and bench dlopen()s.

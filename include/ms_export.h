@@ -12,9 +12,10 @@
 #include "ms_store.h"
 
 typedef enum { MS_TABLE_SUMMARY, MS_TABLE_EPOCHS, MS_TABLE_EVALS } ms_table;
-typedef enum { MS_FORMAT_CSV, MS_FORMAT_MD, MS_FORMAT_LATEX, MS_FORMAT_JSON } ms_format;
+typedef enum { MS_FORMAT_CSV, MS_FORMAT_MD, MS_FORMAT_LATEX, MS_FORMAT_JSON, MS_FORMAT_HTML } ms_format;
 
-/* "summary" | "epochs" | "evals", and "csv" | "md" | "latex" | "json";
+/* "summary" | "epochs" | "evals", and "csv" | "md" | "latex" | "json" | "html"
+ * (a <table> element, for a page of one's own or the report);
  * -1 (no message) for anything else. */
 int ms_table_parse(const char *s, ms_table *out);
 int ms_format_parse(const char *s, ms_format *out);
@@ -22,8 +23,8 @@ int ms_format_parse(const char *s, ms_format *out);
 /* A table of a sweep rendered in a format, as one NUL-terminated malloc'd
  * string (*len bytes without the NUL; caller frees *out). `columns` is a
  * comma list of column keys in the order wanted, "all", or NULL for the
- * default: every column, except a summary in Markdown or LaTeX, which shows
- * the ten that fit a page (docs/reports.md). */
+ * default: every column, except a summary in Markdown, LaTeX or HTML, which
+ * shows the ten that fit a page (docs/reports.md). */
 int ms_export(ms_store *st, const char *sweep, ms_table t, ms_format f, const char *columns,
               char **out, size_t *len);
 /* 0 when every column of the list is one of the table's (NULL is fine), else

@@ -23,4 +23,17 @@ int ms_plot_find_gnuplot(char **path);
 int ms_plot_all(ms_store *st, const char *sweep, const ms_manifest *m, const char *outdir,
                 int *written);
 
+/* The figures of m->plots as SVG text, for a page that embeds them, drawn
+ * in a private temporary folder ($TMPDIR, else /tmp) removed afterwards.
+ * *out has one entry per plot (svg NULL: no data, skipped with a warning as
+ * by ms_plot_all); name and title point into m. Free with ms_plot_svgs_free. */
+typedef struct ms_plot_svg {
+    const char *name, *title;
+    char *svg;
+    size_t len;
+} ms_plot_svg;
+int ms_plot_svgs(ms_store *st, const char *sweep, const ms_manifest *m, ms_plot_svg **out,
+                 int *n);
+void ms_plot_svgs_free(ms_plot_svg *figs, int n);
+
 #endif

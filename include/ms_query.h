@@ -109,4 +109,19 @@ typedef struct ms_query_status {
 int ms_query_status_read(ms_store *st, ms_query_status *out);
 void ms_query_status_release(ms_query_status *p);
 
+/* Each current run of a sweep with what a report shows of it, in run order
+ * (manifest order): results (NAN: none yet) and where and how it ran. Text
+ * fields are "" when the database has none. */
+typedef struct ms_query_run_detail {
+    char *variant, *task, *status, *stop_reason, *error;
+    char *host, *version, *compiler, *started_at, *finished_at;
+    int64_t seed, epochs_done, epochs_total, threads; /* threads 0: not recorded */
+    double final_val_acc, best_val_acc, final_val_loss, train_seconds;
+} ms_query_run_detail;
+int ms_query_run_details(ms_store *st, const char *sweep, ms_query_run_detail **rows, int *n);
+void ms_query_run_details_free(ms_query_run_detail *rows, int n);
+
+/* When the sweep was first recorded and last updated (malloc'd). */
+int ms_query_sweep_times(ms_store *st, const char *sweep, char **created, char **updated);
+
 #endif

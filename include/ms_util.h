@@ -15,26 +15,6 @@
 #define MS_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
 #define MS_PRINTF(a, b)
-/* A finite x in the fewest significant digits that read back as exactly x
- * (0.1, not 0.10000000000000001): CSV, JSON and train's output. */
-const char *ms_shortest(char buf[32], double x);
-
-/* s as a JSON string (quoted, escaped); x as a JSON number, null when not
- * finite: export's JSON and status --json. */
-void ms_json_string(FILE *f, const char *s);
-void ms_json_num(FILE *f, double x);
-
-/* name is an item of a comma list ("a,b,c"). */
-int ms_list_has(const char *list, const char *name);
-
-/* The name among cand[0..n) a mistyped s most likely meant, or NULL: the
- * nearest by edit distance (at most 2, and less than both lengths), else one
- * sharing a prefix of at least 2 characters. ms_hint writes " (did you mean
- * 'x'?)" into buf and returns it, or returns "". Manifest keys, commands and
- * options all use it. */
-const char *ms_suggest(const char *s, const char *const *cand, int n);
-const char *ms_hint(char *buf, size_t n, const char *s, const char *const *cand, int ncand);
-
 #endif
 
 /* Exit statuses of the command line. */
@@ -70,6 +50,9 @@ int ms_snprintf(char *buf, size_t n, const char *fmt, ...) MS_PRINTF(3, 4);
 
 /* The folder part of a path ("." when it has none, "/" for the root), malloc'd. */
 char *ms_dir_of(const char *path);
+/* Create a folder and its missing parents (mode 0755); -1 after a message
+ * when one cannot be made or the path is not a folder. */
+int ms_mkdir_p(const char *dir);
 
 /* Output files. Only a regular file is ever replaced (never a symlink,
  * device, FIFO or folder); temporaries are new files (mkstemp) beside the
@@ -84,6 +67,9 @@ char *ms_temp_beside(const char *path, int *fd);
 /* Rename a finished temporary over path (refused unless path is absent or
  * a regular file), then sync the folder. */
 int ms_publish(const char *tmp, const char *path);
+/* A whole file into memory (malloc'd, NUL-terminated; *len without the NUL),
+ * or -1 after "cannot read 'PATH': ...". */
+int ms_load_file(const char *path, char **out, size_t *len);
 /* Write a whole file atomically through ms_temp_beside and ms_publish. */
 int ms_write_file_atomic(const char *path, const void *data, size_t n);
 
@@ -112,6 +98,10 @@ const char *ms_shortest(char buf[32], double x);
  * finite: export's JSON and status --json. */
 void ms_json_string(FILE *f, const char *s);
 void ms_json_num(FILE *f, double x);
+
+/* s as HTML text or attribute value: & < > " ' as entities, other control
+ * characters than line break and tab as '?' (export's html, the report). */
+void ms_html_text(FILE *f, const char *s);
 
 /* name is an item of a comma list ("a,b,c"). */
 int ms_list_has(const char *list, const char *name);

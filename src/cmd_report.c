@@ -1,9 +1,12 @@
-/* cmd_export, cmd_plot: tables and figures from a sweep's database. */
+/* cmd_export, cmd_plot, cmd_report: tables, figures and the HTML report
+ * from a sweep's database. */
 #define _GNU_SOURCE
 #include "ms_cli.h"
 #include "ms_manifest.h"
 #include "ms_export.h"
+#include "ms_kernels.h"
 #include "ms_plot.h"
+#include "ms_report.h"
 #include "ms_store.h"
 #include "ms_sweep.h"
 #include "ms_util.h"
@@ -12,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 /* The database and sweep a command reads, resolved like `status`: --db FILE,
  * else db/<manifest name>.db, else the only database in db/. The sweep is
@@ -19,6 +24,8 @@
 typedef struct target {
     ms_manifest m;    /* loaded when a MANIFEST was given (have_m) */
     int have_m;
+    ms_manifest recorded; /* else, for figures: the one the sweep ran with (have_rec) */
+    int have_rec;
     char *db, *sweep;
     ms_store *st;
 } target;
@@ -28,6 +35,8 @@ static void target_release(target *t)
     ms_store_close(t->st);
     if (t->have_m)
         ms_manifest_release(&t->m);
+    if (t->have_rec)
+        ms_manifest_release(&t->recorded);
     free(t->db);
     free(t->sweep);
     memset(t, 0, sizeof *t);
@@ -54,14 +63,34 @@ static int target_open(target *t, const char *manifest, const char *db)
     return MS_EXIT_OK;
 }
 
+/* The manifest whose figures are drawn: the one given, else the one the
+ * sweep last ran with; without a plots: section, the default figures; with
+ * --variants, only those. An exit status (MS_EXIT_OK: *m is set). */
+static int target_figures(target *t, const char *variants, ms_manifest **m)
+{
+    if (t->have_m)
+        *m = &t->m;
+    else {
+        if (ms_report_manifest(t->st, t->sweep, &t->recorded) < 0)
+            return MS_EXIT_FAIL;
+        t->have_rec = 1;
+        *m = &t->recorded;
+    }
+    if ((*m)->nplots == 0)
+        ms_manifest_default_plots(*m);
+    if (variants && ms_manifest_keep_variants(*m, variants) < 0)
+        return MS_EXIT_USAGE;
+    return MS_EXIT_OK;
+}
+
 /* --format from -o's extension when not given. */
 static int format_from_path(const char *path, ms_format *f)
 {
     static const struct {
         const char *ext;
         ms_format f;
-    } ext[] = {{".csv", MS_FORMAT_CSV}, {".md", MS_FORMAT_MD}, {".tex", MS_FORMAT_LATEX},
-               {".json", MS_FORMAT_JSON}};
+    } ext[] = {{".csv", MS_FORMAT_CSV},   {".md", MS_FORMAT_MD},     {".tex", MS_FORMAT_LATEX},
+               {".json", MS_FORMAT_JSON}, {".html", MS_FORMAT_HTML}, {".htm", MS_FORMAT_HTML}};
     size_t n = strlen(path);
     for (size_t i = 0; i < sizeof ext / sizeof *ext; i++) {
         size_t k = strlen(ext[i].ext);
@@ -82,7 +111,7 @@ static int output_target(const char **out, int have_format, ms_format *format)
     if (*out && !strcmp(*out, "-"))
         *out = NULL; /* -o - is standard output, as usual */
     if (*out && !have_format && format_from_path(*out, format) < 0)
-        return ms_error("-o: cannot tell a format from the name '%s' (.csv, .md, .tex or .json): "
+        return ms_error("-o: cannot tell a format from the name '%s' (.csv, .md, .tex, .json or .html): "
                         "give --format",
                         *out);
     return 0;
@@ -98,11 +127,11 @@ static const char export_usage[] =
     "  --table NAME     summary: one row per variant, mean and std over its seeds (default)\n"
     "                   epochs:  one row per run and epoch\n"
     "                   evals:   one row per run and validation (the learning curves)\n"
-    "  --format NAME    csv (default), md (GitHub Markdown), latex (booktabs tabular), json;\n"
-    "                   with -o, the extension says which (.csv .md .tex .json; another\n"
-    "                   extension needs --format)\n"
+    "  --format NAME    csv (default), md (GitHub Markdown), latex (booktabs tabular), json,\n"
+    "                   html (a <table>); with -o, the extension says which (.csv .md\n"
+    "                   .tex .json .html; another extension needs --format)\n"
     "  --columns A,B     these columns, in this order ('all': every one); by default\n"
-    "                   all, but a summary in md or latex shows the ten that fit a\n"
+    "                   all, but a summary in md, latex or html shows the ten that fit a\n"
     "                   page: variant,task,seeds,hidden,params,epochs,final_val_acc,\n"
     "                   best_val_acc,final_val_loss,train_seconds\n"
     "  -o, --output FILE  write FILE atomically instead of stdout ('-': stdout)\n"
@@ -136,7 +165,7 @@ int cmd_export(int argc, char **argv)
             break;
         case O_FORMAT:
             if (ms_format_parse(optarg, &format) < 0)
-                rc = ms_error("unknown format '%s' (expected csv, md, latex or json)", optarg);
+                rc = ms_error("unknown format '%s' (expected csv, md, latex, json or html)", optarg);
             have_format = 1;
             break;
         case O_COLUMNS: columns = optarg; break;
@@ -242,34 +271,128 @@ int cmd_plot(int argc, char **argv)
     free(gnuplot);
 
     target t;
-    ms_manifest recorded;
     ms_manifest *m = NULL;
-    int have_recorded = 0, n = 0;
+    int n = 0;
     int status = target_open(&t, manifest, db);
+    if (status == MS_EXIT_OK)
+        status = target_figures(&t, variants, &m);
     if (status != MS_EXIT_OK)
         goto done;
     status = MS_EXIT_FAIL;
-    if (t.have_m)
-        m = &t.m;
-    else {
-        if (ms_report_manifest(t.st, t.sweep, &recorded) < 0)
-            goto done;
-        have_recorded = 1;
-        m = &recorded;
-    }
-    if (m->nplots == 0) /* no plots: section: the default figures */
-        ms_manifest_default_plots(m);
-    if (variants && ms_manifest_keep_variants(m, variants) < 0) {
-        status = MS_EXIT_USAGE;
-        goto done;
-    }
     if (ms_plot_all(t.st, t.sweep, m, outdir, &n) < 0)
         goto done;
     fprintf(stderr, "%d of %d figures written to '%s'\n", n, m->nplots, outdir);
     status = MS_EXIT_OK;
 done:
-    if (have_recorded)
-        ms_manifest_release(&recorded);
+    target_release(&t);
+    return status;
+}
+
+static const char report_usage[] =
+    "usage: mlpsweep report [MANIFEST] [--db FILE] [-o FILE] [--variants A,B,...]\n"
+    "\n"
+    "Write one self-contained HTML page of a sweep: the summary table (mean and\n"
+    "standard deviation over seeds), the figures (inline SVG, drawn with gnuplot as\n"
+    "'plot' draws them), each variant's runs, the manifest and provenance. It needs\n"
+    "no network to be read, and reads on a phone and in print. Without MANIFEST, the\n"
+    "manifest recorded in the database by the last 'mlpsweep run' is used.\n"
+    "\n"
+    "  --db FILE        database (db/<manifest name>.db, or the only database in db/)\n"
+    "  -o, --output FILE  the page, written atomically (plots/report.html; its folder\n"
+    "                   is created if missing; '-': stdout)\n"
+    "  --variants A,B   only these variants in the figures\n"
+    MS_HELP_EXIT;
+
+/* Who writes the report, for its provenance. */
+static void report_info(ms_report_info *info, const char *manifest, char *host, size_t nhost,
+                        char *when, size_t nwhen)
+{
+    if (gethostname(host, nhost) != 0)
+        snprintf(host, nhost, "?");
+    host[nhost - 1] = '\0';
+    time_t now = time(NULL);
+    struct tm tm;
+    strftime(when, nwhen, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+    info->version = MS_VERSION;
+    info->compiler = __VERSION__;
+    info->isa = ms_kernels_isa();
+    info->host = host;
+    info->time = when;
+    info->manifest_path = manifest;
+}
+
+int cmd_report(int argc, char **argv)
+{
+    enum { O_DB = 256, O_VARIANTS, O_HELP };
+    static const struct option opts[] = {
+        {"db", required_argument, 0, O_DB},       {"output", required_argument, 0, 'o'},
+        {"variants", required_argument, 0, O_VARIANTS}, {"help", no_argument, 0, O_HELP},
+        {0, 0, 0, 0},
+    };
+    const char *db = NULL, *out = "plots/report.html", *manifest = NULL, *variants = NULL;
+    opterr = 0;
+    optind = 1;
+    for (;;) {
+        int o = getopt_long(argc, argv, ":o:h", opts, NULL), rc = 0;
+        if (o == -1)
+            break;
+        switch (o) {
+        case O_DB: rc = ms_parse_path("--db", optarg, &db); break;
+        case 'o': out = optarg; break;
+        case O_VARIANTS: variants = optarg; break;
+        case 'h':
+        case O_HELP: fputs(report_usage, stdout); return MS_EXIT_OK;
+        default: rc = ms_option_error(o, argv, opts); break;
+        }
+        if (rc)
+            return MS_EXIT_USAGE;
+    }
+    if (optind < argc)
+        manifest = argv[optind++];
+    if (optind < argc) {
+        ms_error("unexpected argument '%s' (see --help)", argv[optind]);
+        return MS_EXIT_USAGE;
+    }
+    ms_format html = MS_FORMAT_HTML;
+    if (output_target(&out, 1, &html) < 0)
+        return MS_EXIT_USAGE;
+    char *gnuplot = NULL; /* first, as for plot */
+    if (ms_plot_find_gnuplot(&gnuplot) < 0)
+        return MS_EXIT_FAIL;
+    free(gnuplot);
+
+    target t;
+    ms_manifest *m = NULL;
+    char *page = NULL, *dir = NULL, host[256], when[32];
+    size_t len = 0;
+    int status = target_open(&t, manifest, db);
+    if (status == MS_EXIT_OK)
+        status = target_figures(&t, variants, &m);
+    if (status != MS_EXIT_OK)
+        goto done;
+    status = MS_EXIT_FAIL;
+    if (out) {
+        const char *in[] = {t.db};
+        if (ms_output_check(out, in, 1) < 0)
+            goto done;
+    }
+    ms_report_info info;
+    report_info(&info, manifest, host, sizeof host, when, sizeof when);
+    if (ms_report_html(t.st, t.sweep, m, &info, &page, &len) < 0)
+        goto done;
+    if (out) {
+        dir = ms_dir_of(out);
+        if (ms_mkdir_p(dir) < 0 || ms_write_file_atomic(out, page, len) < 0)
+            goto done;
+        fprintf(stderr, "report written to '%s'\n", out);
+    } else if (fwrite(page, 1, len, stdout) != len || fflush(stdout) != 0) {
+        ms_error("cannot write to standard output");
+        goto done;
+    }
+    status = MS_EXIT_OK;
+done:
+    free(page);
+    free(dir);
     target_release(&t);
     return status;
 }

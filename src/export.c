@@ -20,7 +20,7 @@
 /* ---- parsing names ---- */
 
 static const char *const table_names[] = {"summary", "epochs", "evals"};
-static const char *const format_names[] = {"csv", "md", "latex", "json"};
+static const char *const format_names[] = {"csv", "md", "latex", "json", "html"};
 
 int ms_table_parse(const char *s, ms_table *out)
 {
@@ -158,7 +158,8 @@ static const char *column_list(ms_table which, ms_format fmt, const char *column
 {
     if (columns)
         return columns;
-    int page = which == MS_TABLE_SUMMARY && (fmt == MS_FORMAT_MD || fmt == MS_FORMAT_LATEX);
+    int page = which == MS_TABLE_SUMMARY &&
+               (fmt == MS_FORMAT_MD || fmt == MS_FORMAT_LATEX || fmt == MS_FORMAT_HTML);
     return page ? page_summary : "all";
 }
 
@@ -557,6 +558,29 @@ static void write_latex(FILE *f, const table *t)
     fputs("\\bottomrule\n\\end{tabular}\n", f);
 }
 
+static void write_html(FILE *f, const table *t)
+{
+    char buf[MS_MAX_HIDDEN * 12];
+    fputs("<table>\n<thead><tr>", f);
+    for (int i = 0; i < t->ncols; i++) {
+        fputs(t->cols[i].type == T_TEXT ? "<th>" : "<th class=\"num\">", f);
+        ms_html_text(f, t->cols[i].head);
+        fputs("</th>", f);
+    }
+    fputs("</tr></thead>\n<tbody>\n", f);
+    for (int r = 0; r < t->nrows; r++) {
+        const cell *c = &t->cells[(size_t)r * (size_t)t->ncols];
+        fputs("<tr>", f);
+        for (int i = 0; i < t->ncols; i++) {
+            fputs(t->cols[i].type == T_TEXT ? "<td>" : "<td class=\"num\">", f);
+            ms_html_text(f, human_cell(buf, sizeof buf, &t->cols[i], &c[i], " ± ", "–"));
+            fputs("</td>", f);
+        }
+        fputs("</tr>\n", f);
+    }
+    fputs("</tbody>\n</table>\n", f);
+}
+
 /* ---- API ---- */
 
 int ms_export(ms_store *st, const char *sweep, ms_table which, ms_format fmt, const char *columns,
@@ -586,6 +610,7 @@ int ms_export(ms_store *st, const char *sweep, ms_table which, ms_format fmt, co
     case MS_FORMAT_MD: write_md(f, &t); break;
     case MS_FORMAT_LATEX: write_latex(f, &t); break;
     case MS_FORMAT_JSON: write_json(f, &t); break;
+    case MS_FORMAT_HTML: write_html(f, &t); break;
     }
     if (fclose(f) != 0) {
         free(buf);

@@ -612,28 +612,16 @@ static int nonempty(const char *path)
  * CDATA section, so every occurrence is text: rewrite it as "]]&gt;". */
 static int fix_svg_text(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    char *buf;
+    size_t len;
+    if (ms_load_file(path, &buf, &len) < 0)
         return -1;
-    size_t len = 0, cap = 1 << 16;
-    char *buf = ms_malloc(cap);
-    for (size_t r; (r = fread(buf + len, 1, cap - len, f)) > 0;) {
-        len += r;
-        if (len == cap)
-            buf = ms_realloc(buf, cap *= 2);
-    }
-    int err = ferror(f);
-    fclose(f);
-    if (err) {
-        free(buf);
-        return -1;
-    }
     int rc = 0;
     if (memmem(buf, len, "]]>", 3)) {
-        f = fopen(path, "wb");
+        FILE *f = fopen(path, "wb");
         if (!f) {
             free(buf);
-            return -1;
+            return ms_error("cannot write '%s': %s", path, strerror(errno));
         }
         for (size_t i = 0; i < len; i++) {
             if (i + 2 < len && !memcmp(buf + i, "]]>", 3)) {
@@ -643,7 +631,8 @@ static int fix_svg_text(const char *path)
                 putc(buf[i], f);
             }
         }
-        rc = fclose(f) != 0 ? -1 : 0;
+        if (fclose(f) != 0)
+            rc = ms_error("cannot write '%s': %s", path, strerror(errno));
     }
     free(buf);
     return rc;
@@ -660,30 +649,6 @@ static int sync_file(const char *path)
     return rc;
 }
 
-static int mkdir_p(const char *dir)
-{
-    char *p = ms_strdup(dir);
-    int rc = 0;
-    for (char *s = p + 1;; s++) {
-        if (*s != '/' && *s)
-            continue;
-        char c = *s;
-        *s = '\0';
-        if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-            rc = ms_error("cannot create '%s': %s", p, strerror(errno));
-            break;
-        }
-        *s = c;
-        if (!c)
-            break;
-    }
-    struct stat st;
-    if (!rc && (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)))
-        rc = ms_error("'%s' is not a directory", dir);
-    free(p);
-    return rc;
-}
-
 /* What a legend calls a variant: its `label:`, else its name. */
 static const char *label_of(const ms_manifest *m, const char *variant)
 {
@@ -693,9 +658,12 @@ static const char *label_of(const ms_manifest *m, const char *variant)
     return variant;
 }
 
+/* Draw one figure into outdir in the formats of fmask (bit k: formats[k]).
+ * With svg (fmask holding FIG_SVG only), the SVG's text is returned there
+ * and no file is published; else each format is published as NAME.EXT. */
 static int draw(ms_store *st, const char *sweep, const ms_manifest *m, const ms_plot *p,
-                const char *gnuplot,
-                const char *outdir, int *drawn)
+                const char *gnuplot, const char *outdir, unsigned fmask, char **svg, size_t *svglen,
+                int *drawn)
 {
     figure fg = {p, ms_calloc((size_t)p->nvariants, sizeof(curves)),
                  ms_calloc((size_t)p->nvariants, sizeof(char *)), 0, 0};
@@ -733,6 +701,8 @@ static int draw(ms_store *st, const char *sweep, const ms_manifest *m, const ms_
         goto out;
     }
     for (int k = 0; k < NFORMATS; k++) {
+        if (!(fmask >> k & 1))
+            continue;
         dest[k] = ms_xstrfmt("%s/%s.%s", outdir, p->name, formats[k].ext);
         if (!(tmp[k] = tmp_in(outdir, p->name, formats[k].ext)))
             goto out;
@@ -753,7 +723,8 @@ static int draw(ms_store *st, const char *sweep, const ms_manifest *m, const ms_
           f);
     write_data(f, &fg);
     for (int k = 0; k < NFORMATS; k++)
-        write_figure(f, &fg, k, tmp[k]);
+        if (tmp[k])
+            write_figure(f, &fg, k, tmp[k]);
     if (fclose(f) != 0) {
         ms_error("cannot write '%s': %s", script, strerror(errno));
         goto out;
@@ -761,15 +732,22 @@ static int draw(ms_store *st, const char *sweep, const ms_manifest *m, const ms_
     if (run_gnuplot(gnuplot, script, errf, p->name) < 0)
         goto out;
     for (int k = 0; k < NFORMATS; k++)
-        if (!nonempty(tmp[k])) {
+        if (tmp[k] && !nonempty(tmp[k])) {
             ms_error("gnuplot wrote no figure for plot '%s'", p->name);
             goto out;
         }
-    if (fix_svg_text(tmp[FIG_SVG])) {
-        ms_error("cannot write '%s': %s", dest[FIG_SVG], strerror(errno));
+    if (tmp[FIG_SVG] && fix_svg_text(tmp[FIG_SVG]))
+        goto out;
+    if (svg) {
+        if (ms_load_file(tmp[FIG_SVG], svg, svglen) < 0)
+            goto out;
+        *drawn = 1;
+        rc = 0;
         goto out;
     }
     for (int k = 0; k < NFORMATS; k++) {
+        if (!tmp[k])
+            continue;
         if (sync_file(tmp[k])) {
             ms_error("cannot write '%s': %s", dest[k], strerror(errno));
             goto out;
@@ -822,17 +800,63 @@ int ms_plot_all(ms_store *st, const char *sweep, const ms_manifest *m, const cha
         free(gnuplot);
         return -1;
     }
-    if (mkdir_p(outdir) < 0) {
+    if (ms_mkdir_p(outdir) < 0) {
         free(gnuplot);
         return -1;
     }
     for (int i = 0; i < m->nplots && rc == 0; i++) {
         int d = 0;
-        rc = draw(st, sweep, m, &m->plots[i], gnuplot, outdir, &d);
+        rc = draw(st, sweep, m, &m->plots[i], gnuplot, outdir, (1u << NFORMATS) - 1, NULL, NULL,
+                  &d);
         n += d;
     }
     free(gnuplot);
     if (written)
         *written = n;
     return rc;
+}
+
+void ms_plot_svgs_free(ms_plot_svg *figs, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(figs[i].svg);
+    free(figs);
+}
+
+int ms_plot_svgs(ms_store *st, const char *sweep, const ms_manifest *m, ms_plot_svg **out,
+                 int *n)
+{
+    *out = NULL;
+    *n = 0;
+    char *gnuplot = NULL;
+    if (ms_plot_find_gnuplot(&gnuplot) < 0)
+        return -1;
+    const char *base = getenv("TMPDIR");
+    char *dir = ms_xstrfmt("%s/mlpsweep-figures.XXXXXX", base && *base ? base : "/tmp");
+    if (!mkdtemp(dir)) {
+        int e = errno;
+        free(gnuplot);
+        ms_error("cannot create a temporary folder '%s': %s", dir, strerror(e));
+        free(dir);
+        return -1;
+    }
+    ms_plot_svg *figs = ms_calloc((size_t)(m->nplots ? m->nplots : 1), sizeof *figs);
+    int rc = 0;
+    for (int i = 0; i < m->nplots && rc == 0; i++) {
+        int d = 0;
+        figs[i].name = m->plots[i].name;
+        figs[i].title = m->plots[i].title;
+        rc = draw(st, sweep, m, &m->plots[i], gnuplot, dir, 1u << FIG_SVG, &figs[i].svg,
+                  &figs[i].len, &d);
+    }
+    rmdir(dir); /* draw removed its own files */
+    free(dir);
+    free(gnuplot);
+    if (rc < 0) {
+        ms_plot_svgs_free(figs, m->nplots);
+        return -1;
+    }
+    *out = figs;
+    *n = m->nplots;
+    return 0;
 }

@@ -460,3 +460,75 @@ int ms_query_status_read(ms_store *st, ms_query_status *out)
     }
     return 0;
 }
+
+/* ---- run details (report) ---- */
+
+static const char run_details_sql[] =
+    "SELECT rs.variant, rs.task, rs.status, coalesce(rs.stop_reason, ''),"
+    " coalesce(r.error, ''), coalesce(r.host, ''), coalesce(r.version, ''),"
+    " coalesce(r.compiler, ''), coalesce(r.started_at, ''), coalesce(r.finished_at, ''),"
+    " rs.seed, rs.epochs_done, rs.epochs_total, coalesce(r.threads, 0), rs.final_val_acc,"
+    " rs.best_val_acc, rs.final_val_loss, rs.train_seconds"
+    " FROM run_summary rs JOIN runs r ON r.id = rs.run_id WHERE rs.sweep = ?1 ORDER BY rs.run_id";
+
+void ms_query_run_details_free(ms_query_run_detail *rows, int n)
+{
+    for (int i = 0; i < n; i++) {
+        ms_query_run_detail *r = &rows[i];
+        char *text[] = {r->variant, r->task,    r->status,   r->stop_reason, r->error,
+                        r->host,    r->version, r->compiler, r->started_at,  r->finished_at};
+        for (size_t k = 0; k < sizeof text / sizeof *text; k++)
+            free(text[k]);
+    }
+    free(rows);
+}
+
+int ms_query_run_details(ms_store *st, const char *sweep, ms_query_run_detail **rows, int *n)
+{
+    sqlite3_stmt *q;
+    int s, cap = 0;
+    *rows = NULL;
+    *n = 0;
+    if (begin_read(st, run_details_sql, sweep, &q, "run_summary") < 0)
+        return -1;
+    while ((s = sqlite3_step(q)) == SQLITE_ROW) {
+        if (*n == cap)
+            *rows = ms_realloc(*rows, (size_t)(cap = cap ? 2 * cap : 32) * sizeof **rows);
+        ms_query_run_detail *r = &(*rows)[(*n)++];
+        char **text[] = {&r->variant, &r->task,    &r->status,   &r->stop_reason, &r->error,
+                         &r->host,    &r->version, &r->compiler, &r->started_at,  &r->finished_at};
+        for (int k = 0; k < 10; k++)
+            *text[k] = col_dup(q, k);
+        r->seed = sqlite3_column_int64(q, 10);
+        r->epochs_done = sqlite3_column_int64(q, 11);
+        r->epochs_total = sqlite3_column_int64(q, 12);
+        r->threads = sqlite3_column_int64(q, 13);
+        r->final_val_acc = col_real(q, 14);
+        r->best_val_acc = col_real(q, 15);
+        r->final_val_loss = col_real(q, 16);
+        r->train_seconds = col_real(q, 17);
+    }
+    if (end_read(st, q, s, "run_summary") < 0) {
+        ms_query_run_details_free(*rows, *n);
+        *rows = NULL;
+        *n = 0;
+        return -1;
+    }
+    return 0;
+}
+
+int ms_query_sweep_times(ms_store *st, const char *sweep, char **created, char **updated)
+{
+    sqlite3_stmt *q;
+    *created = *updated = NULL;
+    if (begin_read(st, "SELECT s.created_at, coalesce(w.updated_at, s.updated_at) FROM sweeps s"
+                       " LEFT JOIN sweep_status w ON w.sweep_id = s.id WHERE s.name = ?1",
+                   sweep, &q, "sweeps") < 0)
+        return -1;
+    int s = sqlite3_step(q);
+    if (s == SQLITE_ROW) {
+        *created = col_dup(q, 0);
+        *updated = col_dup(q, 1);
+    }
+    return end_read(st, q, s == SQLITE_ROW ? SQLITE_DONE : s, "sweeps");
+}

@@ -170,6 +170,30 @@ int ms_snprintf(char *buf, size_t n, const char *fmt, ...)
 
 /* ---- safe output files ---- */
 
+int ms_mkdir_p(const char *dir)
+{
+    char *p = ms_strdup(dir);
+    int rc = 0;
+    for (char *s = p + 1;; s++) {
+        if (*s != '/' && *s)
+            continue;
+        char c = *s;
+        *s = '\0';
+        if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+            rc = ms_error("cannot create '%s': %s", p, strerror(errno));
+            break;
+        }
+        *s = c;
+        if (!c)
+            break;
+    }
+    struct stat st;
+    if (!rc && (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)))
+        rc = ms_error("'%s' is not a directory", dir);
+    free(p);
+    return rc;
+}
+
 char *ms_dir_of(const char *path)
 {
     const char *slash = strrchr(path, '/');
@@ -246,6 +270,32 @@ int ms_publish(const char *tmp, const char *path)
         close(dfd);
     }
     free(dir);
+    return 0;
+}
+
+int ms_load_file(const char *path, char **out, size_t *len)
+{
+    *out = NULL;
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return ms_error("cannot read '%s': %s", path, strerror(errno));
+    size_t n = 0, cap = 1 << 16;
+    char *buf = ms_malloc(cap + 1);
+    for (size_t r; (r = fread(buf + n, 1, cap - n, f)) > 0;) {
+        n += r;
+        if (n == cap)
+            buf = ms_realloc(buf, (cap *= 2) + 1);
+    }
+    int e = ferror(f) ? errno : 0;
+    fclose(f);
+    if (e) {
+        free(buf);
+        return ms_error("cannot read '%s': %s", path, strerror(e));
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *len = n;
     return 0;
 }
 
@@ -439,6 +489,21 @@ void ms_json_num(FILE *f, double x)
 {
     char b[32];
     fputs(isfinite(x) ? ms_shortest(b, x) : "null", f);
+}
+
+void ms_html_text(FILE *f, const char *s)
+{
+    for (; *s; s++)
+        switch (*s) {
+        case '&': fputs("&amp;", f); break;
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '"': fputs("&quot;", f); break;
+        case '\'': fputs("&#39;", f); break;
+        case '\n':
+        case '\t': fputc(*s, f); break;
+        default: fputc(ms_printable_char(*s), f);
+        }
 }
 
 int ms_list_has(const char *list, const char *name)

@@ -116,7 +116,7 @@ static const bad_case cases[] = {
     {"status of a missing database", NULL, "status --db %T/x.db", 1,
      "mlpsweep: cannot open '%T/x.db': no such database\n"},
     {"export in an unknown format", NULL, "export --db %T/x.db --format xls", 2,
-     "mlpsweep: unknown format 'xls' (expected csv, md, latex or json)\n"},
+     "mlpsweep: unknown format 'xls' (expected csv, md, latex, json or html)\n"},
     /* ---- options ---- */
     {"--only names no variant", OK_MANIFEST, "run %T/ok.yaml --db %T/x.db --only b", 2,
      "mlpsweep: --only: no variant 'b' in '%T/ok.yaml'\n"},

@@ -388,6 +388,40 @@ static void test_markdown(void **state)
     db_remove(&d);
 }
 
+/* ---- HTML ---- */
+
+static int count(const char *s, const char *what);
+
+static void test_html(void **state)
+{
+    (void)state;
+    db d;
+    db_make(&d);
+    char *out = export_str(&d, MS_TABLE_SUMMARY, MS_FORMAT_HTML);
+    /* One table, nothing around it; numbers right-aligned. */
+    assert_int_equal(strncmp(out, "<table>\n<thead><tr><th>variant</th><th>task</th>"
+                                  "<th class=\"num\">seeds</th>", 58), 0);
+    assert_string_equal(strstr(out, "</tbody>"), "</tbody>\n</table>\n");
+    assert_int_equal(count(out, "</th>"), 17); /* all */
+    {
+        ms_store *s;
+        char *page;
+        size_t n;
+        assert_int_equal(ms_store_open(d.path, MS_STORE_READONLY, &s), 0);
+        assert_int_equal(ms_export(s, "study", MS_TABLE_SUMMARY, MS_FORMAT_HTML, NULL, &page, &n), 0);
+        ms_store_close(s);
+        assert_int_equal(count(page, "</th>"), 10); /* by default, the ten of a page */
+        free(page);
+    }
+    /* Text escaped, never markup: a name with & and a quote. */
+    assert_non_null(strstr(out, "<tr><td>a,&quot;b&quot;</td><td>3c</td>"));
+    assert_non_null(strstr(out, "<tr><td>x_y&amp;z%</td>"));
+    assert_non_null(strstr(out, "<td class=\"num\">75.00 ± 25.00</td>"));
+    assert_non_null(strstr(out, "<td class=\"num\">–</td>")); /* a pending run's blank */
+    free(out);
+    db_remove(&d);
+}
+
 /* ---- LaTeX ---- */
 
 static int count(const char *s, const char *what)
@@ -666,8 +700,8 @@ static void test_cli(void **state)
     snprintf(args, sizeof args, "export --db %s -o %s/out.xlsx", d.path, dir);
     assert_int_equal(ms_run(args, &out, &err), 2);
     snprintf(want, sizeof want,
-             "mlpsweep: -o: cannot tell a format from the name '%s/out.xlsx' (.csv, .md, .tex or "
-             ".json): give --format\n",
+             "mlpsweep: -o: cannot tell a format from the name '%s/out.xlsx' (.csv, .md, .tex, "
+             ".json or .html): give --format\n",
              dir);
     assert_string_equal(err, want);
     snprintf(want, sizeof want, "%s/out.xlsx", dir);
@@ -699,7 +733,8 @@ static void test_cli(void **state)
         int status;
     } bad[] = {
         {"--table nope", "mlpsweep: unknown table 'nope' (expected summary, epochs or evals)\n", 2},
-        {"--format xml", "mlpsweep: unknown format 'xml' (expected csv, md, latex or json)\n", 2},
+        {"--format xml", "mlpsweep: unknown format 'xml' (expected csv, md, latex, json or html)\n",
+         2},
         {"--frobnicate", "mlpsweep: unknown option '--frobnicate' (see --help)\n", 2},
         {"--table", "mlpsweep: option '--table' needs a value\n", 2},
         {"--columns variant,parms",
@@ -778,6 +813,7 @@ int main(void)
         cmocka_unit_test(test_stat),     cmocka_unit_test(test_summary),
         cmocka_unit_test(test_csv),      cmocka_unit_test(test_markdown),
         cmocka_unit_test(test_latex),    cmocka_unit_test(test_json),
+        cmocka_unit_test(test_html),
         cmocka_unit_test(test_cli),      cmocka_unit_test(test_number_text),
     };
     return cmocka_run_group_tests_name("export", tests, NULL, NULL);

@@ -1,8 +1,11 @@
-/* Tests for `mlpsweep plot`: a hand-made database and manifest give PNG and
- * SVG files of the declared names (no temporary files left), a variant
- * without runs is skipped with a warning, a figure without data is not
- * written, the manifest recorded in the database serves when none is given,
- * and without gnuplot the command fails with one exact line. */
+/* Tests for `mlpsweep plot` and `report`: a hand-made database and manifest
+ * give PNG and SVG files of the declared names (no temporary files left), a
+ * variant without runs is skipped with a warning, a figure without data is
+ * not written, the manifest recorded in the database serves when none is
+ * given, and without gnuplot the command fails with one exact line. The HTML
+ * report holds the table, the figures, the runs, the manifest and
+ * provenance, escapes what a manifest says, loads nothing from the network,
+ * and renders in headless Chromium with its table and figures on screen. */
 #include "ms_test.h"
 
 #include "ms_config.h"
@@ -12,6 +15,7 @@
 #include <dirent.h>
 #include <math.h>
 #include <sys/wait.h>
+#include <zlib.h>
 
 static const char manifest[] =
     "name: study\n"
@@ -327,6 +331,288 @@ static void test_errors(void **state)
     fx_remove(&f);
 }
 
+
+/* ---- the HTML report ---- */
+
+/* The fixture's sweep with a label that HTML must escape, and two figures
+ * with data (fig1, fig3) and one without (fig2). */
+static const char report_manifest[] =
+    "name: study\n"
+    "variants:\n"
+    "  - name: base\n"
+    "    seeds: [1, 2]\n"
+    "    label: \"<b>base</b> & co\"\n"
+    "  - name: other\n"
+    "    hidden: [32]\n"
+    "plots:\n"
+    "  - name: fig1\n"
+    "    title: \"Figure 1: base against other\"\n"
+    "    variants: [other]\n"
+    "    reference: base\n"
+    "  - name: fig2\n"
+    "    variants: [base]\n"
+    "    metrics: [[val_loss]]\n"
+    "    x: epoch\n"
+    "    loss_scale: log\n"
+    "  - name: fig3\n"
+    "    variants: [other]\n";
+
+static int count_of(const char *s, const char *needle)
+{
+    int n = 0;
+    for (const char *p = s; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* Decode base64 up to the first character outside its alphabet. */
+static size_t unbase64(const char *s, unsigned char *out)
+{
+    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t n = 0;
+    unsigned v = 0;
+    int bits = 0;
+    for (; *s && *s != '"'; s++) {
+        if (*s == '=')
+            continue;
+        const char *c = strchr(abc, *s);
+        assert_non_null(c);
+        v = v << 6 | (unsigned)(c - abc);
+        if ((bits += 6) >= 8) {
+            out[n++] = (unsigned char)(v >> (bits - 8));
+            bits -= 8;
+        }
+    }
+    out[n] = 0;
+    return n;
+}
+
+/* The report of the fixture, written with `report ARGS`; returns the page. */
+static char *report_of(fx *f, const char *args_fmt, char **yaml)
+{
+    if (asprintf(yaml, "%s/report.yaml", f->dir) < 0)
+        abort();
+    ms_write_bytes(*yaml, report_manifest, strlen(report_manifest), 0);
+    char args[8192], path[4096], *out, *err;
+    snprintf(args, sizeof args, args_fmt, *yaml, f->db, f->dir);
+    int rc = ms_run_env("", args, &out, &err);
+    if (rc != 0)
+        fail_msg("report: exit %d: %s", rc, err);
+    snprintf(path, sizeof path, "%s/sub/r.html", f->dir);
+    size_t n;
+    char *page = slurp(path, &n);
+    char want[4096];
+    snprintf(want, sizeof want, "report written to '%s/sub/r.html'\n", f->dir);
+    assert_non_null(strstr(err, want));
+    free(out), free(err);
+    return page;
+}
+
+static void test_report_page(void **state)
+{
+    (void)state;
+    skip_without_gnuplot();
+    fx f;
+    fx_make(&f);
+    char *yaml, args[8192], *out, *err;
+    /* -o into a folder that does not exist yet: created */
+    char *page = report_of(&f, "report %s --db %s -o %s/sub/r.html", &yaml);
+    assert_memory_equal(page, "<!DOCTYPE html>\n", 16);
+    assert_non_null(strstr(page, "<title>study: mlpsweep report</title>"));
+    assert_non_null(strstr(page, "</html>\n"));
+    /* the summary: one row per variant, base's two seeds as mean ± std */
+    assert_non_null(strstr(page, "<th>variant</th>"));
+    char *base = strstr(page, "<tr><td>base</td>"), *other = strstr(page, "<tr><td>other</td>");
+    assert_non_null(base);
+    assert_non_null(other);
+    assert_true(strstr(base, " ± ") < other); /* in base's row */
+    /* the three figures as base64 SVG images, the first one fig1 */
+    assert_int_equal(count_of(page, "<figure"), 3);
+    assert_int_equal(count_of(page, "src=\"data:image/svg+xml;base64,"), 3);
+    const char *b64 = strstr(page, "base64,") + 7;
+    unsigned char *svg = malloc(strlen(b64) + 1);
+    unbase64(b64, svg);
+    assert_non_null(strstr((char *)svg, "<svg"));
+    assert_non_null(strstr((char *)svg, "Figure 1: base against other"));
+    free(svg);
+    /* the label, escaped wherever it appears; never as markup */
+    assert_non_null(strstr(page, "(&lt;b&gt;base&lt;/b&gt; &amp; co)"));
+    assert_null(strstr(page, "<b>base</b>"));
+    /* each variant's runs, the manifest, provenance (the fixture's runs were
+     * made by version "test" on host "host") */
+    assert_non_null(strstr(page, "<h3 id=\"v-base\">"));
+    assert_int_equal(count_of(page, "<td>done</td>"), 3);
+    assert_non_null(strstr(page, "label: &quot;&lt;b&gt;base&lt;/b&gt; &amp; co&quot;"));
+    assert_non_null(strstr(page, "<th>hosts</th><td>host (3 runs)</td>"));
+    assert_non_null(strstr(page, "<th>trained by</th><td>test (3 runs)</td>"));
+    /* self-contained: no address to load, no script */
+    assert_null(strstr(page, "://"));
+    assert_null(strstr(page, "<script"));
+    /* -o -: the same page on stdout (but for the time it was written) */
+    snprintf(args, sizeof args, "report %s --db %s -o -", yaml, f.db);
+    assert_int_equal(ms_run_env("", args, &out, &err), 0);
+    assert_memory_equal(out, page, 200);
+    assert_int_equal(strlen(out), strlen(page));
+    free(out), free(err);
+    /* -o naming the database: refused, nothing touched */
+    snprintf(args, sizeof args, "report %s --db %s -o %s", yaml, f.db, f.db);
+    assert_int_equal(ms_run_env("", args, &out, &err), 1);
+    assert_non_null(strstr(err, "refusing to overwrite it"));
+    free(out), free(err);
+    free(page);
+    free(yaml);
+    fx_remove(&f);
+}
+
+/* ---- headless Chromium ---- */
+
+static const char *chromium(void)
+{
+    static const char *const paths[] = {"/usr/bin/chromium", "/usr/bin/chromium-browser"};
+    for (size_t i = 0; i < sizeof paths / sizeof *paths; i++)
+        if (access(paths[i], X_OK) == 0)
+            return paths[i];
+    return NULL;
+}
+
+/* Run Chromium headless on a file with extra flags (as root it needs
+ * --no-sandbox; the others keep it off a network it does not have). */
+static void chromium_run(const char *dir, const char *flags, const char *file, const char *out)
+{
+    char *cmd = NULL;
+    if (asprintf(&cmd,
+                 "%s --headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
+                 "--disable-background-networking --disable-component-update --disable-sync "
+                 "--user-data-dir=%s/chromium --hide-scrollbars %s file://%s >%s 2>%s/chromium.log",
+                 chromium(), dir, flags, file, out, dir) < 0)
+        abort();
+    int st = system(cmd);
+    free(cmd);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        fail_msg("chromium failed (see %s/chromium.log)", dir);
+}
+
+/* An 8-bit RGB or RGBA PNG (as Chromium writes screenshots) decoded into
+ * *rgb (w x h x 3); 0, or -1 when the file is not one. */
+static int png_rgb(const unsigned char *p, size_t n, int *w, int *h, unsigned char **rgb)
+{
+    if (n < 33 || memcmp(p, "\x89PNG\r\n\x1a\n", 8))
+        return -1;
+    size_t at = 8, zn = 0;
+    unsigned char *z = malloc(n);
+    int ch = 0;
+    while (at + 12 <= n) {
+        uint32_t len = (uint32_t)p[at] << 24 | p[at + 1] << 16 | p[at + 2] << 8 | p[at + 3];
+        const unsigned char *type = p + at + 4, *d = p + at + 8;
+        if (at + 12 + len > n)
+            break;
+        if (!memcmp(type, "IHDR", 4)) {
+            *w = d[0] << 24 | d[1] << 16 | d[2] << 8 | d[3];
+            *h = d[4] << 24 | d[5] << 16 | d[6] << 8 | d[7];
+            if (d[8] != 8 || (d[9] != 2 && d[9] != 6) || d[12] != 0) {
+                free(z);
+                return -1;
+            }
+            ch = d[9] == 6 ? 4 : 3;
+        } else if (!memcmp(type, "IDAT", 4)) {
+            memcpy(z + zn, d, len);
+            zn += len;
+        }
+        at += 12 + len;
+    }
+    size_t stride = (size_t)*w * ch, raw_n = (stride + 1) * (size_t)*h;
+    unsigned char *raw = malloc(raw_n);
+    uLongf got = raw_n;
+    int zrc = ch ? uncompress(raw, &got, z, zn) : Z_DATA_ERROR;
+    free(z);
+    if (zrc != Z_OK || got != raw_n) {
+        free(raw);
+        return -1;
+    }
+    unsigned char *img = calloc(stride * (size_t)*h, 1);
+    *rgb = malloc((size_t)*w * *h * 3);
+    for (int y = 0; y < *h; y++) {
+        const unsigned char *f = raw + (stride + 1) * y + 1;
+        unsigned char *o = img + stride * y, *up = y ? o - stride : NULL;
+        for (size_t x = 0; x < stride; x++) {
+            int a = x >= (size_t)ch ? o[x - ch] : 0, b = up ? up[x] : 0,
+                c = up && x >= (size_t)ch ? up[x - ch] : 0, v = f[x];
+            switch (f[-1]) {
+            case 1: v += a; break;
+            case 2: v += b; break;
+            case 3: v += (a + b) / 2; break;
+            case 4: {
+                int q = a + b - c, pa = abs(q - a), pb = abs(q - b), pc = abs(q - c);
+                v += pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+                break;
+            }
+            default: break;
+            }
+            o[x] = (unsigned char)v;
+        }
+        for (int x = 0; x < *w; x++)
+            memcpy(*rgb + ((size_t)y * *w + x) * 3, o + (size_t)x * ch, 3);
+    }
+    free(raw);
+    free(img);
+    return 0;
+}
+
+static void test_report_browser(void **state)
+{
+    (void)state;
+    skip_without_gnuplot();
+    if (!chromium()) {
+        if (getenv("CI"))
+            fail_msg("chromium is not installed ('make test' installs it)");
+        print_message("chromium is not installed ('make test' installs it): skipped\n");
+        skip();
+    }
+    fx f;
+    fx_make(&f);
+    char *yaml, path[4096], out[4096];
+    free(report_of(&f, "report %s --db %s -o %s/sub/r.html", &yaml));
+    snprintf(path, sizeof path, "%s/sub/r.html", f.dir);
+    /* the DOM as the browser built it */
+    snprintf(out, sizeof out, "%s/dom.html", f.dir);
+    chromium_run(f.dir, "--dump-dom", path, out);
+    size_t n;
+    char *dom = slurp(out, &n);
+    assert_non_null(strstr(dom, "<h1>study</h1>"));
+    assert_int_equal(count_of(dom, "<figure"), 3);
+    assert_int_equal(count_of(dom, "<table>"), 1 + 2 + 1); /* summary, 2 variants, provenance */
+    assert_non_null(strstr(dom, "<td>other</td>"));
+    free(dom);
+    /* what a reader sees: a page with text and, from the figures alone (the
+     * page's own colours are greys), coloured curves */
+    char flags[8192];
+    snprintf(out, sizeof out, "%s/shot.png", f.dir);
+    snprintf(flags, sizeof flags, "--window-size=1000,2400 --screenshot=%s", out);
+    chromium_run(f.dir, flags, path, "/dev/null");
+    unsigned char *png = (unsigned char *)slurp(out, &n), *rgb = NULL;
+    int w = 0, h = 0;
+    assert_int_equal(png_rgb(png, n, &w, &h, &rgb), 0);
+    assert_int_equal(w, 1000);
+    assert_int_equal(h, 2400);
+    long dark = 0, colour = 0;
+    for (long i = 0; i < (long)w * h; i++) {
+        const unsigned char *q = rgb + 3 * i;
+        int lo = q[0] < q[1] ? q[0] : q[1], hi = q[0] > q[1] ? q[0] : q[1];
+        lo = q[2] < lo ? q[2] : lo;
+        hi = q[2] > hi ? q[2] : hi;
+        dark += hi < 128;
+        colour += hi - lo > 80;
+    }
+    print_message("screenshot: %ld dark pixels (text, lines), %ld coloured (curves)\n", dark,
+                  colour);
+    assert_true(dark > 5000);
+    assert_true(colour > 500);
+    free(png);
+    free(rgb);
+    free(yaml);
+    fx_remove(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -334,6 +620,8 @@ int main(void)
         cmocka_unit_test(test_recorded_manifest),
         cmocka_unit_test(test_no_gnuplot),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_report_page),
+        cmocka_unit_test(test_report_browser),
     };
     return cmocka_run_group_tests_name("plot", tests, NULL, NULL);
 }

@@ -43,7 +43,7 @@
  * build for ARCH=x86-64-v3): OpenBLAS's Haswell kernels and NumPy's own
  * loops without AVX-512, as an AVX2 CPU would run them. Never the default. */
 #define PEER_ENV_AVX2                                                                              \
-    "env -u OPENBLAS_L2_SIZE OPENBLAS_CORETYPE=Haswell "                                           \
+    "env -u OPENBLAS_L2_SIZE OPENBLAS_CORETYPE=Haswell MLPSWEEP_PEER_AVX2=1 "                      \
     "NPY_DISABLE_CPU_FEATURES='AVX512F AVX512CD AVX512_SKX AVX512_CLX AVX512_CNL AVX512_ICL'"
 static const char *peer_env = PEER_ENV;
 static int peer_avx2;

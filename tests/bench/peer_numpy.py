@@ -19,7 +19,11 @@ import os
 import sys
 
 # Let OpenBLAS detect the CPU itself: a forced kernel or cache size would skew the peer.
+# The one exception is asked for by name: `bench --peer-avx2` sets
+# MLPSWEEP_PEER_AVX2=1 with OPENBLAS_CORETYPE=Haswell to stand in for an AVX2 CPU.
 for _var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+    if _var == "OPENBLAS_CORETYPE" and os.environ.get("MLPSWEEP_PEER_AVX2") == "1":
+        continue
     if _var in os.environ:
         print(f"peer_numpy: unsetting {_var}={os.environ.pop(_var)}", file=sys.stderr)
 

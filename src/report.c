@@ -1,0 +1,370 @@
+/* ms_report: the HTML report of a sweep (ms_report.h). The page is written
+ * into a memory stream section by section; every text that comes from a
+ * manifest or a database goes through ms_html_text(). */
+#define _GNU_SOURCE
+#include "ms_report.h"
+#include "ms_config.h"
+#include "ms_export.h"
+#include "ms_plot.h"
+#include "ms_query.h"
+#include "ms_util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* An SVG as an <img> source: a data URL in base64, so the figures' own ids
+ * and styles stay inside each figure and no text of theirs is parsed as the
+ * page's HTML. */
+static void base64(FILE *f, const unsigned char *p, size_t n)
+{
+    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) |
+                     (i + 2 < n ? p[i + 2] : 0);
+        fputc(abc[v >> 18 & 63], f);
+        fputc(abc[v >> 12 & 63], f);
+        fputc(i + 1 < n ? abc[v >> 6 & 63] : '=', f);
+        fputc(i + 2 < n ? abc[v & 63] : '=', f);
+    }
+}
+
+/* Readable on a phone (one column, tables scroll sideways) and in print
+ * (A4, no scrolling, figures not split across pages). */
+static const char style[] =
+    "body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;"
+    "color:#1d1d1d;background:#fff;max-width:1100px;margin:0 auto;padding:1rem}\n"
+    "h1{font-size:1.6rem;margin:.3rem 0}h2{font-size:1.25rem;margin:2rem 0 .6rem;"
+    "border-bottom:1px solid #ddd;padding-bottom:.2rem}h3{font-size:1.05rem;margin:1.4rem 0 .3rem}\n"
+    ".meta,.note{color:#555}.label{color:#555;font-weight:normal}\n"
+    ".scroll{overflow-x:auto}table{border-collapse:collapse;font-variant-numeric:tabular-nums;"
+    "margin:.4rem 0}\n"
+    "th,td{padding:.25rem .6rem;border-bottom:1px solid #e4e4e4;text-align:left;"
+    "white-space:nowrap;vertical-align:top}\n"
+    "thead th{border-bottom:2px solid #999}td.num,th.num{text-align:right}\n"
+    "td.err{white-space:normal;color:#a00}\n"
+    "figure{margin:1rem 0;break-inside:avoid}figure img{width:100%;height:auto;"
+    "border:1px solid #eee}figcaption{color:#555;font-size:.9rem}\n"
+    "pre{background:#f6f6f6;padding:.8rem;overflow-x:auto;font-size:13px;line-height:1.35}\n"
+    "nav a{margin-right:1rem;color:#333}\n"
+    "@media print{body{max-width:none;font-size:10pt;padding:0}.scroll{overflow:visible}"
+    "nav{display:none}h2,h3{break-after:avoid}table{break-inside:auto}"
+    "pre{white-space:pre-wrap}@page{size:A4;margin:15mm}}\n";
+
+/* A variant's label, or NULL. */
+static const char *label_of(const ms_manifest *m, const char *variant)
+{
+    for (int i = 0; i < m->nvariants; i++)
+        if (!strcmp(m->variants[i].name, variant))
+            return m->variants[i].label;
+    return NULL;
+}
+
+static void put_pct(FILE *f, double x)
+{
+    if (isnan(x))
+        fputs("–", f);
+    else
+        fprintf(f, "%.2f", 100 * x);
+}
+
+static void put_loss(FILE *f, double x)
+{
+    if (isnan(x))
+        fputs("–", f);
+    else
+        fprintf(f, "%.4g", x);
+}
+
+static void header(FILE *f, const char *sweep, const ms_query_run_detail *runs, int nruns,
+                   const ms_report_info *info)
+{
+    int done = 0, nvariants = 0;
+    long epochs = 0;
+    for (int i = 0; i < nruns; i++) {
+        done += !strcmp(runs[i].status, "done");
+        epochs += (long)runs[i].epochs_done;
+        nvariants += i == 0 || strcmp(runs[i].variant, runs[i - 1].variant) != 0;
+    }
+    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+          "<meta name=\"generator\" content=\"mlpsweep ",
+          f);
+    ms_html_text(f, info->version);
+    fputs("\">\n<title>", f);
+    ms_html_text(f, sweep);
+    fputs(": mlpsweep report</title>\n<style>\n", f);
+    fputs(style, f);
+    fputs("</style>\n</head>\n<body>\n<header>\n<h1>", f);
+    ms_html_text(f, sweep);
+    fprintf(f, "</h1>\n<p class=\"meta\">%d runs of %d variants, %d done, %ld epochs trained. "
+               "Report written ",
+            nruns, nvariants, done, epochs);
+    ms_html_text(f, info->time);
+    fputs(" by mlpsweep ", f);
+    ms_html_text(f, info->version);
+    fputs(".</p>\n</header>\n<nav><a href=\"#results\">Results</a><a href=\"#figures\">Figures</a>"
+          "<a href=\"#variants\">Variants</a><a href=\"#manifest\">Manifest</a>"
+          "<a href=\"#provenance\">Provenance</a></nav>\n",
+          f);
+}
+
+static int results(FILE *f, ms_store *st, const char *sweep)
+{
+    char *table = NULL;
+    size_t n = 0;
+    if (ms_export(st, sweep, MS_TABLE_SUMMARY, MS_FORMAT_HTML, NULL, &table, &n) < 0)
+        return -1;
+    fputs("<section id=\"results\">\n<h2>Results</h2>\n<p class=\"note\">One row per variant: "
+          "mean ± sample standard deviation over its seeds, at the last epoch each run "
+          "recorded (best: the best validation of the run). The same table: "
+          "<code>mlpsweep export --format html</code>; every column: "
+          "<code>--columns all</code>.</p>\n<div class=\"scroll\">\n",
+          f);
+    fwrite(table, 1, n, f);
+    fputs("</div>\n</section>\n", f);
+    free(table);
+    return 0;
+}
+
+static void figures(FILE *f, const ms_plot_svg *figs, int n)
+{
+    fputs("<section id=\"figures\">\n<h2>Figures</h2>\n", f);
+    int any = 0;
+    for (int i = 0; i < n; i++) {
+        if (!figs[i].svg)
+            continue;
+        any = 1;
+        fputs("<figure id=\"fig-", f);
+        ms_html_text(f, figs[i].name);
+        fputs("\">\n<img alt=\"", f);
+        ms_html_text(f, figs[i].title);
+        fputs("\" src=\"data:image/svg+xml;base64,", f);
+        base64(f, (const unsigned char *)figs[i].svg, figs[i].len);
+        fputs("\">\n<figcaption>", f);
+        ms_html_text(f, figs[i].title);
+        fputs(" (<code>", f);
+        ms_html_text(f, figs[i].name);
+        fputs("</code>)</figcaption>\n</figure>\n", f);
+    }
+    if (!any)
+        fputs("<p class=\"note\">No figure has data yet.</p>\n", f);
+    fputs("</section>\n", f);
+}
+
+/* The variant's settings as its summary row holds them. */
+static void settings(FILE *f, const ms_summary_row *r)
+{
+    char hidden[256];
+    ms_hidden_short(r->hidden, hidden, sizeof hidden);
+    fputs("<p>hidden ", f);
+    ms_html_text(f, hidden);
+    fputs(", ", f);
+    ms_html_text(f, r->activation);
+    fputs(" activation, ", f);
+    ms_html_text(f, r->init);
+    fprintf(f, " init, lr %g, momentum %g, %lld parameters", r->lr, r->momentum,
+            (long long)r->params);
+    if (*r->task) {
+        fputs(", task ", f);
+        ms_html_text(f, r->task);
+    }
+    fputs("</p>\n", f);
+}
+
+static void variants(FILE *f, const ms_manifest *m, const ms_summary_row *sum, int nsum,
+                     const ms_query_run_detail *runs, int nruns)
+{
+    fputs("<section id=\"variants\">\n<h2>Variants</h2>\n", f);
+    for (int v = 0; v < nsum; v++) {
+        const char *label = label_of(m, sum[v].variant);
+        fputs("<h3 id=\"v-", f);
+        ms_html_text(f, sum[v].variant);
+        fputs("\">", f);
+        ms_html_text(f, sum[v].variant);
+        if (label) {
+            fputs(" <span class=\"label\">(", f);
+            ms_html_text(f, label);
+            fputs(")</span>", f);
+        }
+        fputs("</h3>\n", f);
+        settings(f, &sum[v]);
+        fputs("<div class=\"scroll\"><table>\n<thead><tr><th class=\"num\">seed</th><th>status"
+              "</th><th class=\"num\">epochs</th><th>stop</th><th class=\"num\">val acc (%)</th>"
+              "<th class=\"num\">best val acc (%)</th><th class=\"num\">val loss</th>"
+              "<th class=\"num\">train s</th><th>host</th><th class=\"num\">threads</th>"
+              "</tr></thead>\n<tbody>\n",
+              f);
+        for (int i = 0; i < nruns; i++) {
+            const ms_query_run_detail *r = &runs[i];
+            if (strcmp(r->variant, sum[v].variant) != 0)
+                continue;
+            fprintf(f, "<tr><td class=\"num\">%llu</td><td>", (unsigned long long)r->seed);
+            ms_html_text(f, r->status);
+            fprintf(f, "</td><td class=\"num\">%lld/%lld</td><td>", (long long)r->epochs_done,
+                    (long long)r->epochs_total);
+            ms_html_text(f, r->stop_reason);
+            fputs("</td><td class=\"num\">", f);
+            put_pct(f, r->final_val_acc);
+            fputs("</td><td class=\"num\">", f);
+            put_pct(f, r->best_val_acc);
+            fputs("</td><td class=\"num\">", f);
+            put_loss(f, r->final_val_loss);
+            fprintf(f, "</td><td class=\"num\">%.1f</td><td>", isnan(r->train_seconds) ? 0 : r->train_seconds);
+            ms_html_text(f, r->host);
+            fputs("</td><td class=\"num\">", f);
+            if (r->threads > 0)
+                fprintf(f, "%lld", (long long)r->threads);
+            fputs("</td></tr>\n", f);
+            if (*r->error) {
+                fputs("<tr><td></td><td class=\"err\" colspan=\"9\">", f);
+                ms_html_text(f, r->error);
+                fputs("</td></tr>\n", f);
+            }
+        }
+        fputs("</tbody>\n</table></div>\n", f);
+    }
+    fputs("</section>\n", f);
+}
+
+static void manifest(FILE *f, const ms_manifest *m, const char *path)
+{
+    fputs("<section id=\"manifest\">\n<h2>Manifest</h2>\n<p class=\"note\">As the sweep ran it "
+          "(<code>",
+          f);
+    ms_html_text(f, path);
+    fputs("</code>).</p>\n<pre>", f);
+    ms_html_text(f, m->text ? m->text : "");
+    fputs("</pre>\n</section>\n", f);
+}
+
+/* One row of the provenance table. */
+static void prov_row(FILE *f, const char *key, const char *value)
+{
+    fputs("<tr><th>", f);
+    ms_html_text(f, key);
+    fputs("</th><td>", f);
+    ms_html_text(f, value);
+    fputs("</td></tr>\n", f);
+}
+
+/* The distinct values of one field of the runs, comma-separated, with the
+ * number of runs of each when there are several (malloc'd). */
+static char *distinct(const ms_query_run_detail *runs, int n, size_t off)
+{
+    char *out = ms_strdup("");
+    int groups = 0;
+    for (int i = 0; i < n; i++) {
+        const char *v = *(char *const *)((const char *)&runs[i] + off);
+        int seen = 0, count = 0;
+        for (int j = 0; j < n; j++) {
+            const char *w = *(char *const *)((const char *)&runs[j] + off);
+            if (!strcmp(v, w)) {
+                seen |= j < i;
+                count++;
+            }
+        }
+        if (seen || !*v)
+            continue;
+        char *next = ms_xstrfmt("%s%s%s (%d run%s)", out, groups ? ", " : "", v, count,
+                                count == 1 ? "" : "s");
+        free(out);
+        out = next;
+        groups++;
+    }
+    return out;
+}
+
+static void provenance(FILE *f, ms_store *st, const char *sweep, const ms_query_run_detail *runs,
+                       int nruns, const ms_report_info *info, const char *created,
+                       const char *updated)
+{
+    fputs("<section id=\"provenance\">\n<h2>Provenance</h2>\n<div class=\"scroll\"><table>\n"
+          "<tbody>\n",
+          f);
+    prov_row(f, "database", ms_store_path(st));
+    prov_row(f, "sweep", sweep);
+    prov_row(f, "sweep recorded", created);
+    prov_row(f, "last update", updated);
+    static const struct {
+        const char *key;
+        size_t off;
+    } fields[] = {
+        {"trained by", offsetof(ms_query_run_detail, version)},
+        {"compiler", offsetof(ms_query_run_detail, compiler)},
+        {"hosts", offsetof(ms_query_run_detail, host)},
+    };
+    for (size_t k = 0; k < sizeof fields / sizeof *fields; k++) {
+        char *v = distinct(runs, nruns, fields[k].off);
+        prov_row(f, fields[k].key, *v ? v : "–");
+        free(v);
+    }
+    long lo = 0, hi = 0;
+    for (int i = 0; i < nruns; i++)
+        if (runs[i].threads > 0) {
+            lo = lo == 0 || runs[i].threads < lo ? (long)runs[i].threads : lo;
+            hi = runs[i].threads > hi ? (long)runs[i].threads : hi;
+        }
+    char threads[64] = "–";
+    if (hi)
+        snprintf(threads, sizeof threads, lo == hi ? "%ld per run" : "%ld to %ld per run", lo, hi);
+    prov_row(f, "threads", threads);
+    char *me = ms_xstrfmt("mlpsweep %s (gcc %s, %s kernels) on %s, %s", info->version,
+                          info->compiler, info->isa, info->host, info->time);
+    prov_row(f, "report written by", me);
+    free(me);
+    fputs("</tbody>\n</table></div>\n</section>\n", f);
+}
+
+int ms_report_html(ms_store *st, const char *sweep, const ms_manifest *m,
+                   const ms_report_info *info, char **out, size_t *len)
+{
+    ms_query_run_detail *runs = NULL;
+    ms_summary_row *sum = NULL;
+    ms_plot_svg *figs = NULL;
+    int nruns = 0, nsum = 0, nfigs = 0, rc = -1;
+    char *created = NULL, *updated = NULL, *mpath = NULL, *mtext = NULL, *buf = NULL;
+    size_t mlen = 0, n = 0;
+    *out = NULL;
+    *len = 0;
+    if (ms_query_run_details(st, sweep, &runs, &nruns) < 0 ||
+        ms_summary_read(st, sweep, &sum, &nsum) < 0 ||
+        ms_query_sweep_times(st, sweep, &created, &updated) < 0 ||
+        ms_query_manifest(st, sweep, &mpath, &mtext, &mlen) < 0)
+        goto done;
+    if (ms_plot_svgs(st, sweep, m, &figs, &nfigs) < 0)
+        goto done;
+    FILE *f = open_memstream(&buf, &n);
+    if (!f) {
+        ms_error("out of memory");
+        goto done;
+    }
+    header(f, sweep, runs, nruns, info);
+    int bad = results(f, st, sweep);
+    figures(f, figs, nfigs);
+    variants(f, m, sum, nsum, runs, nruns);
+    manifest(f, m, info->manifest_path ? info->manifest_path : mpath ? mpath : m->path);
+    provenance(f, st, sweep, runs, nruns, info, created ? created : "", updated ? updated : "");
+    fputs("</body>\n</html>\n", f);
+    if (fclose(f) != 0) {
+        ms_error("out of memory");
+        goto done;
+    }
+    if (bad < 0)
+        goto done;
+    *out = buf;
+    *len = n;
+    buf = NULL;
+    rc = 0;
+done:
+    free(buf);
+    ms_query_run_details_free(runs, nruns);
+    ms_summary_free(sum, nsum);
+    ms_plot_svgs_free(figs, nfigs);
+    free(created);
+    free(updated);
+    free(mpath);
+    free(mtext);
+    return rc;
+}
