@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 static const char run_usage[] =
     "usage: mlpsweep run MANIFEST [--db FILE] [--jobs N] [--threads N] [--only NAME,...]\n"
@@ -192,12 +194,15 @@ static void print_progress(const ms_query_status *p)
 }
 
 static const char status_usage[] =
-    "usage: mlpsweep status [MANIFEST] [--db FILE] [--json]\n\n"
+    "usage: mlpsweep status [MANIFEST] [--db FILE] [--json] [--watch[=SECONDS]]\n\n"
     "Show each run's state and progress and the sweep's done/total, from the\n"
     "database alone (db/<manifest name>.db, or the only database in db/).\n"
     "\n"
     "  --json           the same as one JSON object, for scripts: {\"runs\": [...],\n"
     "                   \"sweeps\": [...]} (docs/commands.md)\n"
+    "  --watch[=S]      show it again every S seconds (2) until no run is running or\n"
+    "                   pending; on a terminal the screen is redrawn, elsewhere each\n"
+    "                   snapshot follows the last (with --json: one object each)\n"
     MS_HELP_EXIT;
 
 /* The same as JSON: the texts as stored, numbers exact, no accuracy: null. */
@@ -237,13 +242,14 @@ static void print_progress_json(const ms_query_status *p)
 
 int cmd_status(int argc, char **argv)
 {
-    enum { O_DB = 256, O_JSON };
+    enum { O_DB = 256, O_JSON, O_WATCH };
     static const struct option opts[] = {{"db", required_argument, 0, O_DB},
                                          {"json", no_argument, 0, O_JSON},
+                                         {"watch", optional_argument, 0, O_WATCH},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     const char *db = NULL, *manifest = NULL;
-    int json = 0;
+    int json = 0, watch = 0; /* watch: seconds between snapshots, 0: once */
     opterr = 0;
     optind = 1;
     for (int o; (o = getopt_long(argc, argv, ":h", opts, NULL)) != -1;) {
@@ -251,6 +257,11 @@ int cmd_status(int argc, char **argv)
         switch (o) {
         case O_DB: rc = ms_parse_path("--db", optarg, &db); break;
         case O_JSON: json = 1; break;
+        case O_WATCH:
+            watch = 2;
+            if (optarg)
+                rc = ms_parse_int("--watch", optarg, 1, 3600, &watch);
+            break;
         case 'h': fputs(status_usage, stdout); return MS_EXIT_OK;
         default: rc = ms_option_error(o, argv, opts); break;
         }
@@ -277,17 +288,40 @@ int cmd_status(int argc, char **argv)
         if (rc < 0)
             return several ? MS_EXIT_USAGE : MS_EXIT_FAIL;
     }
-    ms_store *st;
-    if (ms_store_open(path, MS_STORE_READONLY, &st) < 0) {
-        free(path);
-        return MS_EXIT_FAIL;
-    }
-    ms_query_status p;
-    int rc = ms_query_status_read(st, &p) < 0 ? MS_EXIT_FAIL : MS_EXIT_OK;
-    ms_store_close(st);
-    free(path);
-    if (rc == MS_EXIT_OK)
+    int tty = watch && isatty(STDOUT_FILENO) && !json, rc;
+    for (int shot = 0;; shot++) {
+        ms_store *st;
+        ms_query_status p;
+        if (ms_store_open(path, MS_STORE_READONLY, &st) < 0) {
+            rc = MS_EXIT_FAIL;
+            break;
+        }
+        rc = ms_query_status_read(st, &p) < 0 ? MS_EXIT_FAIL : MS_EXIT_OK;
+        ms_store_close(st);
+        if (rc != MS_EXIT_OK)
+            break;
+        int busy = 0;
+        for (int i = 0; i < p.nsweeps; i++)
+            busy |= p.sweeps[i].running > 0 || p.sweeps[i].pending > 0;
+        if (tty)
+            fputs("\033[H\033[2J", stdout); /* home, clear: redraw in place */
+        else if (watch && shot && !json)
+            putchar('\n');
+        if (watch && !json) {
+            char when[32];
+            time_t now = time(NULL);
+            struct tm tm;
+            strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", localtime_r(&now, &tm));
+            printf("%s, every %d s until no run is running or pending%s\n", when, watch,
+                   tty ? " (Ctrl-C stops)" : "");
+        }
         (json ? print_progress_json : print_progress)(&p);
-    ms_query_status_release(&p);
+        ms_query_status_release(&p);
+        fflush(stdout);
+        if (!watch || !busy)
+            break;
+        sleep((unsigned)watch);
+    }
+    free(path);
     return rc;
 }

@@ -56,6 +56,18 @@ const char *ms_stop_name(ms_stop s) { return (int)s > 0 && (int)s < NSTOP ? stop
 #define NOW MS_SQL_NOW
 
 /* Losses may be NULL: SQLite has no NaN, and a diverging run evaluates to NaN. */
+/* One row per validation of the current runs with the run's settings: a
+ * learning curve is one SELECT (docs/schema.md). Added after schema version
+ * 1 first shipped: a database without it gets it when opened for writing
+ * (add_views); readers do not rely on it. */
+#define CURVES_VIEW_SQL                                                                            \
+    "CREATE VIEW IF NOT EXISTS curves AS\n"                                                         \
+    "SELECT s.name AS sweep, r.id AS run_id, r.variant, r.task, r.seed, r.hidden,\n"                 \
+    "       r.activation, r.init, r.lr, r.momentum, r.batch, v.step, v.epoch,\n"                     \
+    "       v.batch_loss, v.train_loss, v.train_acc, v.val_loss, v.val_acc\n"                        \
+    "FROM evals v JOIN runs r ON r.id = v.run_id JOIN sweeps s ON s.id = r.sweep_id\n"               \
+    "WHERE r.current = 1;\n"
+
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS sweeps (\n"
     "  id INTEGER PRIMARY KEY,\n"
@@ -138,6 +150,7 @@ static const char schema_sql[] =
     "FROM runs r JOIN sweeps s ON s.id = r.sweep_id\n"
     "LEFT JOIN epochs e ON e.run_id = r.id AND e.epoch = r.epochs_done\n"
     "WHERE r.current = 1;\n"
+    CURVES_VIEW_SQL
     "PRAGMA user_version = 1;\n";
 
 /* ---- prepared statements ---- */
@@ -501,6 +514,23 @@ static int check_schema(ms_store *s, int *version)
     return 0;
 }
 
+/* The views added to schema version 1 since it first shipped, for a
+ * database made before them (idempotent; a write only when one is missing). */
+static int add_views(ms_store *s)
+{
+    int have = 0;
+    if (query_int(s, "SELECT count(*) FROM sqlite_master WHERE type = 'view' AND name = 'curves'",
+                  &have))
+        return -1;
+    char *msg = NULL;
+    if (!have && sqlite3_exec(s->db, CURVES_VIEW_SQL, NULL, NULL, &msg) != SQLITE_OK) {
+        int rc = ms_error("cannot add the curves view to '%s': %s", s->path, msg ? msg : "?");
+        sqlite3_free(msg);
+        return rc;
+    }
+    return 0;
+}
+
 /* Create the schema in one transaction, unless another process just did. */
 static int create_schema(ms_store *s)
 {
@@ -599,7 +629,7 @@ int ms_store_open(const char *path, int flags, ms_store **out)
         ms_error("'%s' is not an mlpsweep database (it is empty)", path);
         goto fail;
     }
-    if (!readonly && (set_pragmas(s) || (version == 0 && create_schema(s))))
+    if (!readonly && (set_pragmas(s) || (version == 0 ? create_schema(s) : add_views(s))))
         goto fail;
     for (int i = 0; i < Q_N; i++) {
         if (sqlite3_prepare_v3(s->db, q_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->q[i], NULL) !=

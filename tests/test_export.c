@@ -10,8 +10,12 @@
 #include "ms_store.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <math.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 /* ---- the database ----
  *
@@ -777,6 +781,59 @@ static void test_cli(void **state)
     db_remove(&d);
 }
 
+/* status --watch: a snapshot, then others until no run is running or
+ * pending (here: once the test marks the pending run done), then exit 0. */
+static void test_status_watch(void **state)
+{
+    (void)state;
+    db d;
+    db_make(&d);
+    for (int json = 0; json <= 1; json++) {
+        char out[4096];
+        snprintf(out, sizeof out, "%s/watch%d.out", d.dir, json);
+        ms_db_exec(d.path, "UPDATE runs SET status = 'pending' WHERE id = (SELECT max(id) FROM runs)");
+        fflush(NULL);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            if (fd < 0 || dup2(fd, 1) < 0)
+                _exit(127);
+            execl(MS_BIN, MS_BIN, "status", "--db", d.path, "--watch=1", json ? "--json" : NULL,
+                  (char *)NULL);
+            _exit(127);
+        }
+        struct stat st;
+        for (int i = 0; i < 300 && (stat(out, &st) != 0 || st.st_size == 0); i++)
+            usleep(100000); /* the first snapshot */
+        assert_true(st.st_size > 0);
+        ms_db_exec(d.path, "UPDATE runs SET status = 'done' WHERE status = 'pending'");
+        int status = -1;
+        for (int i = 0; i < 300; i++) {
+            if (waitpid(pid, &status, WNOHANG) == pid)
+                break;
+            usleep(100000);
+        }
+        if (!WIFEXITED(status)) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            fail_msg("status --watch did not end once every run was done");
+        }
+        assert_int_equal(WEXITSTATUS(status), 0);
+        char *text = ms_read_file(out);
+        const char *first = json ? "\"done\": 4," : "4/5 runs done",
+                   *last = json ? "\"done\": 5," : "5/5 runs done";
+        assert_non_null(strstr(text, first));
+        assert_true(strstr(text, first) < strstr(text, last));
+        assert_null(strstr(strstr(text, last) + strlen(last), json ? "\"done\": " : "runs done"));
+        if (!json) /* a time and the period head each snapshot; no screen codes in a file */
+            assert_non_null(strstr(text, ", every 1 s until no run is running or pending\n"));
+        assert_null(strchr(text, '\033'));
+        free(text);
+    }
+    db_remove(&d);
+}
+
 /* Numbers in their shortest exact text, hidden lists as check shows them. */
 static void test_number_text(void **state)
 {
@@ -813,7 +870,7 @@ int main(void)
         cmocka_unit_test(test_stat),     cmocka_unit_test(test_summary),
         cmocka_unit_test(test_csv),      cmocka_unit_test(test_markdown),
         cmocka_unit_test(test_latex),    cmocka_unit_test(test_json),
-        cmocka_unit_test(test_html),
+        cmocka_unit_test(test_html),     cmocka_unit_test(test_status_watch),
         cmocka_unit_test(test_cli),      cmocka_unit_test(test_number_text),
     };
     return cmocka_run_group_tests_name("export", tests, NULL, NULL);

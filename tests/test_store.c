@@ -243,12 +243,12 @@ static void test_create_reopen(void **state)
     assert_string_equal(mode, "wal");
     free(mode);
     static const char *const tables[] = {"sweeps", "runs", "epochs", "evals", "checkpoints"};
-    static const char *const views[] = {"run_summary", "sweep_status", "run_progress"};
+    static const char *const views[] = {"run_summary", "sweep_status", "run_progress", "curves"};
     sqlite3_stmt *st = NULL;
     assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE type = ?1 AND name = ?2",
                                         -1, &st, NULL),
                      SQLITE_OK);
-    for (int i = 0; i < 5 + 3; i++) {
+    for (int i = 0; i < 5 + 4; i++) {
         sqlite3_bind_text(st, 1, i < 5 ? "table" : "view", -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, i < 5 ? tables[i] : views[i - 5], -1, SQLITE_STATIC);
         assert_int_equal(sqlite3_step(st), SQLITE_ROW);
@@ -260,6 +260,17 @@ static void test_create_reopen(void **state)
     assert_int_equal(raw_int(db, "SELECT count(*) FROM run_summary", 0), 0);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM sweep_status", 0), 0);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM run_progress", 0), 0);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM curves", 0), 0);
+    /* A database made before the curves view: a read-only open leaves it
+     * as it is, the next open for writing adds the view. */
+    ms_store_close(s);
+    assert_int_equal(sqlite3_exec(db, "DROP VIEW curves", NULL, NULL, NULL), SQLITE_OK);
+    const char *has = "SELECT count(*) FROM sqlite_master WHERE name = 'curves'";
+    assert_int_equal(ms_store_open(t.db, MS_STORE_READONLY, &s), 0);
+    ms_store_close(s);
+    assert_int_equal(raw_int(db, has, 0), 0);
+    assert_int_equal(ms_store_open(t.db, 0, &s), 0);
+    assert_int_equal(raw_int(db, has, 0), 1);
     sqlite3_close(db);
     ms_store_close(s);
     tmp_remove(&t);
@@ -473,6 +484,13 @@ static void test_commit_roundtrip(void **state)
     assert_memory_equal(blob, ck, CKN);
     free(blob);
 
+    /* curves: one row per validation of the current run, as stored. */
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM curves", 0), 3 * NEVALS);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM curves c JOIN evals v ON v.run_id = c.run_id"
+                                 " AND v.step = c.step AND v.val_acc IS c.val_acc AND v.epoch = c.epoch"
+                                 " AND v.batch_loss IS c.batch_loss",
+                             0),
+                     3 * NEVALS);
     /* run_summary: final values from epoch 3, best over all evals. */
     double best_acc = -1, best_loss = INFINITY;
     for (int e = 0; e < 3; e++)
