@@ -263,13 +263,13 @@ enum {
 };
 static const char *const top_keys[] = {"name", "data", "defaults", "variants", "plots"};
 static const char *const data_keys[] = {"dir", "train", "val"};
-/* A variant's keys: name, task, label, then the config keys (index
+/* A variant's keys: name, task, label, extends, then the config keys (index
  * V_CFG + K_*). */
-static const char *const variant_keys[] = {"name",          "task",       "label",   "hidden",
-                                           "activation",    "init",       "lr",      "momentum",
-                                           "batch",         "epochs",     "val_per_epoch",
-                                           "early_stop",    "shuffle",    "seeds"};
-enum { V_CFG = 3 };
+static const char *const variant_keys[] = {"name",       "task",          "label",      "extends",
+                                           "hidden",     "activation",    "init",       "lr",
+                                           "momentum",   "batch",         "epochs",     "val_per_epoch",
+                                           "early_stop", "shuffle",       "seeds"};
+enum { V_NAME, V_TASK, V_LABEL, V_EXTENDS, V_CFG };
 static const char *const *const cfg_keys = variant_keys + V_CFG;
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -729,11 +729,68 @@ static void check_unique_names(mctx *c, const ms_manifest *m, const node *const 
     free(first);
 }
 
+/* What check_variants knows of one variant while it resolves `extends`. */
+enum { NV = COUNT(variant_keys) };
+typedef struct vinfo {
+    const node *val[NV], *keyn[NV];
+    int parent;  /* the variant it extends, -1: the defaults */
+    int state;   /* 0: not resolved, 1: resolving (on the chain), 2: resolved */
+    scope sc;    /* its settings, once resolved */
+} vinfo;
+
+typedef struct vctx {
+    mctx *c;
+    const data_info *d;
+    const scope *dflt;
+    vinfo *vi;
+    const ms_manifest *m;
+} vctx;
+
+/* Variant i's settings: its parent's (the defaults, or the variant it
+ * extends, resolved first), then its own keys. A chain that comes back to a
+ * variant on it is reported once, at the `extends` that closes it. */
+static const scope *resolve(vctx *x, int i)
+{
+    vinfo *v = &x->vi[i];
+    if (v->state == 2)
+        return &v->sc;
+    if (v->state == 1) {
+        char chain[512] = "", q[72];
+        size_t o = 0;
+        int k = i;
+        do { /* walk the chain from i back to i */
+            o += (size_t)snprintf(chain + o, o < sizeof chain ? sizeof chain - o : 0, "'%s' -> ",
+                                  show(q, sizeof q, x->m->variants[k].name));
+            k = x->vi[k].parent;
+        } while (k != i && o < sizeof chain);
+        snprintf(chain + (o < sizeof chain ? o : sizeof chain - 1),
+                 o < sizeof chain ? sizeof chain - o : 1, "'%s'", show(q, sizeof q, x->m->variants[i].name));
+        perr(x->c, AT(v->val[V_EXTENDS]), "extends: a cycle: %s", chain);
+        v->parent = -1; /* break it: this variant starts from the defaults */
+        return x->dflt;
+    }
+    v->state = 1;
+    const scope *up = v->parent >= 0 ? resolve(x, v->parent) : x->dflt;
+    scope sc = *up;
+    memset(sc.set, 0, sizeof sc.set);
+    memset(sc.bad, 0, sizeof sc.bad);
+    sc.own_seeds = false;
+    for (int k = 0; k < K_N; k++)
+        if (v->val[V_CFG + k])
+            apply_key(x->c, &sc, k, v->val[V_CFG + k]);
+    cross_check(x->c, x->d, &sc, up);
+    for (int k = 0; k < K_N; k++) /* an inherited bad value stays bad: no second message */
+        if (!sc.set[k] && !sc.bad[k])
+            sc.bad[k] = up->bad[k];
+    v->sc = sc;
+    v->state = 2;
+    return &v->sc;
+}
+
 static void check_variants(mctx *c, const node *vs, ms_manifest *m, const data_info *d,
                            const scope *dflt)
 {
-    char g[96], q[72], where[128];
-    enum { NV = COUNT(variant_keys) };
+    char g[96], q[72], h[96], where[128];
     long long runs = 0;
 
     if (vs->type != N_SEQ) {
@@ -745,9 +802,10 @@ static void check_variants(mctx *c, const node *vs, ms_manifest *m, const data_i
         return;
     }
     m->variants = ms_calloc((size_t)vs->n, sizeof *m->variants);
+    vinfo *vi = ms_calloc((size_t)vs->n, sizeof *vi);
     const node **name_node = ms_calloc((size_t)vs->n, sizeof *name_node);
     for (int i = 0; i < vs->n; i++) {
-        const node *vn = kid(c, vs, i), *val[NV], *keyn[NV];
+        const node *vn = kid(c, vs, i);
         const char *s = "";
         if (vn->type != N_MAP) {
             perr(c, AT(vn), "variants: each variant must be a mapping, got %s", got(g, sizeof g, vn));
@@ -762,45 +820,66 @@ static void check_variants(mctx *c, const node *vs, ms_manifest *m, const data_i
                 break;
             }
         }
-        map_keys(c, vn, variant_keys, NV, val, keyn, where);
+        vinfo *x = &vi[m->nvariants];
+        map_keys(c, vn, variant_keys, NV, x->val, x->keyn, where);
+        x->parent = -1;
 
         ms_variant *v = &m->variants[m->nvariants];
-        name_node[m->nvariants++] = val[0];
+        name_node[m->nvariants++] = x->val[V_NAME];
         v->line = vn->line;
         v->col = vn->col;
-        if (!val[0])
+        if (!x->val[V_NAME])
             perr(c, AT(vn), "missing key 'name'%s", where);
-        else if (!get_name(c, val[0], "name", &s))
+        else if (!get_name(c, x->val[V_NAME], "name", &s))
             v->name = ms_strdup(s);
-        v->task = ms_strdup(val[1] && !get_str(c, val[1], "task", &s) ? s : "");
-        if (val[2] && !get_str(c, val[2], "label", &s)) {
+        v->task = ms_strdup(x->val[V_TASK] && !get_str(c, x->val[V_TASK], "task", &s) ? s : "");
+        if (x->val[V_LABEL] && !get_str(c, x->val[V_LABEL], "label", &s)) {
             if (!*s || strlen(s) > MS_LABEL_MAX)
-                perr(c, AT(val[2]), "label: 1 to %d characters (got %zu)", MS_LABEL_MAX, strlen(s));
+                perr(c, AT(x->val[V_LABEL]), "label: 1 to %d characters (got %zu)", MS_LABEL_MAX,
+                     strlen(s));
             else
                 v->label = ms_strdup(s);
         }
-
-        scope sc = *dflt;
-        memset(sc.set, 0, sizeof sc.set);
-        memset(sc.bad, 0, sizeof sc.bad);
-        sc.own_seeds = false;
-        for (int k = 0; k < K_N; k++)
-            if (val[V_CFG + k])
-                apply_key(c, &sc, k, val[V_CFG + k]);
-        cross_check(c, d, &sc, dflt);
-
-        v->cfg = sc.cfg;
-        v->cfg.train_size = d->train;
-        v->cfg.val_size = d->val;
-        v->nseeds = sc.nseeds;
-        v->seeds = ms_malloc((size_t)sc.nseeds * sizeof *v->seeds);
-        memcpy(v->seeds, sc.seeds, (size_t)sc.nseeds * sizeof *v->seeds);
-        runs += sc.nseeds;
-        if (sc.own_seeds)
-            free(sc.seeds);
     }
     check_unique_names(c, m, name_node);
     free(name_node);
+
+    /* extends: the name of another variant, anywhere in the list */
+    const char **names = ms_calloc((size_t)m->nvariants, sizeof *names);
+    int nnames = 0;
+    for (int i = 0; i < m->nvariants; i++)
+        if (m->variants[i].name)
+            names[nnames++] = m->variants[i].name;
+    for (int i = 0; i < m->nvariants; i++) {
+        const node *e = vi[i].val[V_EXTENDS];
+        const char *s = "";
+        if (!e || get_name(c, e, "extends", &s))
+            continue;
+        for (int j = 0; j < m->nvariants && vi[i].parent < 0; j++)
+            if (m->variants[j].name && !strcmp(m->variants[j].name, s))
+                vi[i].parent = j;
+        if (vi[i].parent < 0)
+            perr(c, AT(e), "extends: no variant '%s'%s", show(q, sizeof q, s),
+                 ms_hint(h, sizeof h, s, names, nnames));
+    }
+    free(names);
+
+    vctx x = {c, d, dflt, vi, m};
+    for (int i = 0; i < m->nvariants; i++) {
+        const scope *sc = resolve(&x, i);
+        ms_variant *v = &m->variants[i];
+        v->cfg = sc->cfg;
+        v->cfg.train_size = d->train;
+        v->cfg.val_size = d->val;
+        v->nseeds = sc->nseeds;
+        v->seeds = ms_malloc((size_t)sc->nseeds * sizeof *v->seeds);
+        memcpy(v->seeds, sc->seeds, (size_t)sc->nseeds * sizeof *v->seeds);
+        runs += sc->nseeds;
+    }
+    for (int i = 0; i < m->nvariants; i++)
+        if (vi[i].state == 2 && vi[i].sc.own_seeds)
+            free(vi[i].sc.seeds);
+    free(vi);
     if (runs > MS_MANIFEST_MAX_RUNS)
         perr(c, AT(vs), "variants: too many runs (%lld, limit %d)", runs, MS_MANIFEST_MAX_RUNS);
 }

@@ -102,7 +102,7 @@ static void test_default_study(void **state)
     free(a);
     free(b);
     assert_int_equal(r[8].cfg.nhidden, 10);
-    assert_int_equal(m.variants[0].line, 29);
+    assert_int_equal(m.variants[0].line, 30);
     assert_int_equal(m.variants[0].col, 5);
 
     /* Its figures: every one against the task 3 momentum model. */
@@ -138,6 +138,53 @@ static void test_default_study(void **state)
     free(r);
     ms_manifest_release(&m);
     ms_manifest_release(&m); /* releasing twice is harmless */
+}
+
+/* extends: a variant starts from another's settings (a chain, in any
+ * order), its own keys on top; name, task and label are its own. The same
+ * configurations as writing every key out. */
+static void test_extends(void **state)
+{
+    (void)state;
+    static const char chain[] = "name: t\n"
+                                "defaults:\n  lr: 0.3\n"
+                                "variants:\n"
+                                "  - name: c\n    extends: b\n    hidden: [32]\n"
+                                "  - name: a\n    task: 3a\n    label: A\n    seeds: [4, 5]\n"
+                                "    init: fanin_normal\n"
+                                "  - name: b\n    extends: a\n    momentum: 0.5\n    batch: 16\n";
+    static const char spelled[] = "name: t\n"
+                                  "variants:\n"
+                                  "  - name: c\n    hidden: [32]\n    lr: 0.3\n    seeds: [4, 5]\n"
+                                  "    init: fanin_normal\n    momentum: 0.5\n    batch: 16\n"
+                                  "  - name: a\n    lr: 0.3\n    seeds: [4, 5]\n    init: fanin_normal\n"
+                                  "  - name: b\n    lr: 0.3\n    seeds: [4, 5]\n    init: fanin_normal\n"
+                                  "    momentum: 0.5\n    batch: 16\n";
+    ms_manifest m1, m2;
+    assert_int_equal(ms_manifest_parse("t.yaml", chain, strlen(chain), &m1, 0), 0);
+    assert_int_equal(ms_manifest_parse("u.yaml", spelled, strlen(spelled), &m2, 0), 0);
+    ms_run_spec *r1 = NULL, *r2 = NULL;
+    assert_int_equal(ms_manifest_expand(&m1, &r1), 6);
+    assert_int_equal(ms_manifest_expand(&m2, &r2), 6);
+    for (int i = 0; i < 6; i++) {
+        char *a = ms_config_json(&r1[i].cfg), *b = ms_config_json(&r2[i].cfg);
+        assert_string_equal(r1[i].variant, r2[i].variant);
+        assert_string_equal(a, b);
+        free(a);
+        free(b);
+    }
+    assert_int_equal(r1[0].cfg.hidden[0], 32);
+    assert_int_equal((int)r1[1].cfg.seed, 5);
+    assert_true(r1[0].cfg.momentum == 0.5);
+    /* task and label are not inherited */
+    assert_string_equal(m1.variants[1].task, "3a");
+    assert_string_equal(m1.variants[1].label, "A");
+    assert_string_equal(m1.variants[2].task, "");
+    assert_null(m1.variants[2].label);
+    free(r1);
+    free(r2);
+    ms_manifest_release(&m1);
+    ms_manifest_release(&m2);
 }
 
 static void test_valid_full(void **state)
@@ -291,6 +338,18 @@ static const bad_case bad_cases[] = {
     {"unknown key in unnamed variant", "name: t\nvariants:\n  - name: a\n  - shufle: true\n    name: [x]\n",
      "4:5: unknown key 'shufle' in variant 2 (did you mean 'shuffle'?)\n"
      "t.yaml:5:11: name: expected a string, got a list"},
+    {"extends: unknown variant", "name: t\nvariants:\n  - name: momentum\n  - name: b\n    extends: momentm\n",
+     "5:14: extends: no variant 'momentm' (did you mean 'momentum'?)"},
+    {"extends: itself", "name: t\nvariants:\n  - name: a\n    extends: a\n",
+     "4:14: extends: a cycle: 'a' -> 'a'"},
+    {"extends: a cycle", "name: t\nvariants:\n  - name: a\n    extends: c\n  - name: b\n    extends: a\n"
+     "  - name: c\n    extends: b\n",
+     "4:14: extends: a cycle: 'a' -> 'c' -> 'b' -> 'a'"},
+    {"extends: not a name", "name: t\nvariants:\n  - name: a\n  - name: b\n    extends: [a]\n",
+     "5:14: extends: expected a string, got a list"},
+    {"extends: a bad inherited value reported once", "name: t\nvariants:\n  - name: a\n    batch: 0\n"
+     "  - name: b\n    extends: a\n    lr: 0.5\n",
+     "4:12: batch: must be in 1..1048576 (got 0)"},
     {"merge key", "name: t\nvariants:\n  - name: a\n    <<: {lr: 1}\n",
      "4:5: unknown key '<<' in variant 'a'"},
     {"string for number", "name: t\ndefaults:\n  lr: abc\nvariants:\n  - name: a\n",
@@ -666,10 +725,11 @@ static void test_fuzz(void **state)
 
 int main(void)
 {
-    struct CMUnitTest tests[9 + NBAD + NBADFILES];
+    struct CMUnitTest tests[10 + NBAD + NBADFILES];
     int n = 0;
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_default_study);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_valid_full);
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_extends);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_valid_minimal);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_data_dir_unchecked);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_missing_file);
