@@ -40,6 +40,9 @@ int ms_option_error(int o, char **argv, const struct option *opts);
 /* Exactly one positional argument (the manifest) left at argv[optind]; else
  * a one-line error and -1. */
 int ms_one_manifest(int argc, char **argv);
+/* MANIFEST [KEY=VALUE ...] after the options: -1 after a message when the
+ * manifest is missing; else *settings points at the arguments after it. */
+int ms_manifest_and_settings(int argc, char **argv, char *const **settings, int *n);
 /* Default thread count: the cores available to this process. */
 int ms_default_threads(void);
 /* The data folder when --data is not given: "data", which make data fills. */

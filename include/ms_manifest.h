@@ -85,6 +85,18 @@ int ms_manifest_load(const char *path, ms_manifest *m, int check_data_dir);
 /* Same, from an in-memory buffer; `path` is only used in messages. */
 int ms_manifest_parse(const char *path, const char *text, size_t len, ms_manifest *m,
                       int check_data_dir);
+/* The same with settings from the command line, each "KEY=VALUE" (every
+ * variant) or "VARIANT.KEY=VALUE" (one), applied after the manifest's own
+ * values; "KEY=V1,V2" (commas outside [] and quotes) is a grid: the variant
+ * becomes one variant per value, named VARIANT.KEY-V1, ... Values are YAML
+ * flow text (hidden=[128,128]) checked by the manifest's rules; a message
+ * names the argument: "argument 'lr=-1': lr: ...". m->text then holds the
+ * manifest with the settings added as its `settings:` list, which parsed
+ * alone gives the same variants (what a sweep records). */
+int ms_manifest_parse_args(const char *path, const char *text, size_t len, char *const *args,
+                           int nargs, ms_manifest *m, int check_data_dir);
+int ms_manifest_load_args(const char *path, char *const *args, int nargs, ms_manifest *m,
+                          int check_data_dir);
 void ms_manifest_release(ms_manifest *m);
 /* Variants x seeds in manifest order (variant-major, seeds as listed).
  * Returns the count; *out is malloc'd (caller frees) and points into m. */

@@ -24,6 +24,8 @@ typedef struct ms_sweep_opts {
     int threads, jobs;    /* jobs 0: as many as threads */
     int shard, nshards;   /* nshards 0: the whole sweep */
     int retry_failed, quiet;
+    char *const *settings; /* KEY=VALUE arguments after the manifest (ms_manifest_load_args) */
+    int nsettings;
 } ms_sweep_opts;
 
 /* Train every run of the manifest that is not done, resuming unfinished

@@ -108,6 +108,15 @@ int ms_one_manifest(int argc, char **argv)
     return 0;
 }
 
+int ms_manifest_and_settings(int argc, char **argv, char *const **settings, int *n)
+{
+    if (optind >= argc)
+        return ms_error("missing MANIFEST (see --help)");
+    *settings = argv + optind + 1;
+    *n = argc - optind - 1;
+    return 0;
+}
+
 int ms_default_threads(void)
 {
     cpu_set_t set;

@@ -19,8 +19,8 @@
 #include <unistd.h>
 
 static const char run_usage[] =
-    "usage: mlpsweep run MANIFEST [--db FILE] [--jobs N] [--threads N] [--only NAME,...]\n"
-    "                    [--shard I/N] [--retry-failed] [--data DIR] [--quiet]\n"
+    "usage: mlpsweep run MANIFEST [KEY=VALUE ...] [--db FILE] [--jobs N] [--threads N]\n"
+    "                    [--only NAME,...] [--shard I/N] [--retry-failed] [--data DIR] [--quiet]\n"
     "\n"
     "Train every run of the manifest (variants x seeds) in parallel and store each\n"
     "finished epoch in SQLite. Running the same command again resumes: finished\n"
@@ -35,6 +35,14 @@ static const char run_usage[] =
     "  --retry-failed    restart failed runs from scratch\n"
     "  --data DIR        MNIST folder, overriding the manifest's data.dir\n"
     "  --quiet           only errors and warnings on stderr\n"
+    "\n"
+    "Settings after the manifest change it for this sweep, after its own values:\n"
+    "  KEY=VALUE          in every variant (lr=0.05, hidden=[128,128])\n"
+    "  VARIANT.KEY=VALUE  in one variant (momentum.lr=0.01)\n"
+    "  KEY=V1,V2          a grid: each variant becomes one per value, named\n"
+    "                     VARIANT.KEY-V1, ... (several keys: every combination)\n"
+    "Runs are known by their settings: the same command again resumes, other\n"
+    "values are new runs in the same database.\n"
     MS_HELP_EXIT_RUN;
 
 int cmd_run(int argc, char **argv)
@@ -71,22 +79,26 @@ int cmd_run(int argc, char **argv)
         if (rc)
             return MS_EXIT_USAGE;
     }
-    if (ms_one_manifest(argc, argv) < 0)
+    char *const *settings;
+    int nsettings;
+    if (ms_manifest_and_settings(argc, argv, &settings, &nsettings) < 0)
         return MS_EXIT_USAGE;
     if (nshards && !db) {
         ms_error("--shard needs --db FILE: each shard writes its own database (see 'mlpsweep merge')");
         return MS_EXIT_USAGE;
     }
-    ms_sweep_opts so = {db, only, data_dir, threads, jobs, shard, nshards, retry, quiet};
+    ms_sweep_opts so = {db,     only,  data_dir, threads,  jobs,     shard,
+                        nshards, retry, quiet,    settings, nsettings};
     return ms_sweep_run(argv[optind], &so);
 }
 
 static const char check_usage[] =
-    "usage: mlpsweep check MANIFEST\n"
+    "usage: mlpsweep check MANIFEST [KEY=VALUE ...]\n"
     "       mlpsweep check --db DB\n\n"
     "Validate a manifest and print its runs, one a line; or check a database:\n"
     "SQLite's full integrity check, foreign keys, and that every run's epoch\n"
     "rows and checkpoint agree with its epoch count (exit 1 if not).\n"
+    "KEY=VALUE settings and grids as for 'mlpsweep run' (see 'mlpsweep help run').\n"
     MS_HELP_EXIT;
 
 /* check --db: the full check of a database, even one too damaged to open
@@ -134,14 +146,19 @@ int cmd_check(int argc, char **argv)
     }
     if (db)
         return check_db(db);
-    if (ms_one_manifest(argc, argv) < 0)
+    char *const *settings;
+    int nsettings;
+    if (ms_manifest_and_settings(argc, argv, &settings, &nsettings) < 0)
         return MS_EXIT_USAGE;
     ms_manifest m;
-    if (ms_manifest_load(argv[optind], &m, 0) < 0)
+    if (ms_manifest_load_args(argv[optind], settings, nsettings, &m, 0) < 0)
         return MS_EXIT_USAGE;
     ms_run_spec *specs;
     int n = ms_manifest_expand(&m, &specs);
-    printf("%-18s %-5s %6s  %-14s %-17s %-13s %7s %5s %6s %6s %8s\n", "variant", "task", "seed",
+    int w = 18; /* grid variants have longer names: widen the column */
+    for (int i = 0; i < n; i++)
+        w = (int)strlen(specs[i].variant) > w ? (int)strlen(specs[i].variant) : w;
+    printf("%-*s %-5s %6s  %-14s %-17s %-13s %7s %5s %6s %6s %8s\n", w, "variant", "task", "seed",
            "hidden", "activation", "init", "lr", "mom", "batch", "epochs", "params");
     for (int i = 0; i < n; i++) {
         const ms_config *c = &specs[i].cfg;
@@ -149,7 +166,7 @@ int cmd_check(int argc, char **argv)
         ms_config_hidden_str(c, list, sizeof list);
         ms_hidden_short(list, hid, sizeof hid);
         char *task = ms_printable(specs[i].task);
-        printf("%-18s %-5s %6llu  %-14s %-17s %-13s %7g %5g %6d %6d %8lld\n", specs[i].variant,
+        printf("%-*s %-5s %6llu  %-14s %-17s %-13s %7g %5g %6d %6d %8lld\n", w, specs[i].variant,
                task, (unsigned long long)c->seed, hid, ms_activation_name(c->activation),
                ms_init_name(c->init), c->lr, c->momentum, c->batch, c->epochs,
                (long long)ms_config_params(c, MS_INPUT));

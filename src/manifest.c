@@ -44,6 +44,16 @@ typedef struct mctx {
     int nerr;
     node *nodes; /* indices, not pointers, while building: realloc moves them */
     int nnodes, cap;
+    /* Settings from the command line (KEY=VALUE). A node parsed from
+     * args[i] has line -(i + 1): perr names the argument instead of a line.
+     * While a setting's value is composed, every position is at_line:at_col
+     * (at_line 0: positions as parsed). */
+    char *const *args;
+    int nargs, at_line, at_col;
+    /* Messages already printed (their hashes): a value that several grid
+     * combinations or variants share is reported once. */
+    uint64_t *said;
+    int nsaid;
 } mctx;
 
 static const node *kid(const mctx *c, const node *n, int i) { return &c->nodes[n->kids[i]]; }
@@ -62,15 +72,31 @@ static void tree_free(mctx *c)
 /* ---- messages ---- */
 
 static int perr(mctx *c, int line, int col, const char *fmt, ...) MS_PRINTF(4, 5);
+static const char *show(char *buf, size_t n, const char *s);
+
 static int perr(mctx *c, int line, int col, const char *fmt, ...)
 {
-    char msg[1024];
+    char msg[1024], where[160], q[96];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    ms_error_raw("%s:%d:%d: %s", c->path, line, col, msg);
+    if (c->at_line)
+        line = c->at_line, col = c->at_col;
+    if (line < 0 && -line <= c->nargs)
+        snprintf(where, sizeof where, "argument '%s'", show(q, sizeof q, c->args[-line - 1]));
+    else
+        snprintf(where, sizeof where, "%s:%d:%d", c->path, line, col);
     c->nerr++;
+    char full[1200];
+    snprintf(full, sizeof full, "%s: %s", where, msg);
+    uint64_t h = ms_hash64(full);
+    for (int i = 0; i < c->nsaid; i++)
+        if (c->said[i] == h)
+            return -1;
+    c->said = ms_realloc(c->said, (size_t)(c->nsaid + 1) * sizeof *c->said);
+    c->said[c->nsaid++] = h;
+    ms_error_raw("%s", full);
     return -1;
 }
 
@@ -161,8 +187,8 @@ static int add_node(mctx *c, int type, const yaml_event_t *ev, const int *stack,
     node *n = &c->nodes[idx];
     memset(n, 0, sizeof *n);
     n->type = type;
-    n->line = (int)ev->start_mark.line + 1;
-    n->col = (int)ev->start_mark.column + 1;
+    n->line = c->at_line ? c->at_line : (int)ev->start_mark.line + 1;
+    n->col = c->at_line ? c->at_col : (int)ev->start_mark.column + 1;
     if (type == N_SCALAR) {
         size_t len = ev->data.scalar.length;
         n->text = ms_malloc(len + 1);
@@ -261,17 +287,197 @@ enum {
     K_HIDDEN, K_ACTIVATION, K_INIT, K_LR, K_MOMENTUM, K_BATCH, K_EPOCHS,
     K_VPE, K_EARLY_STOP, K_SHUFFLE, K_SEEDS, K_N
 };
-static const char *const top_keys[] = {"name", "data", "defaults", "variants", "plots"};
+static const char *const top_keys[] = {"name", "data", "defaults", "variants", "plots",
+                                       "settings"};
 static const char *const data_keys[] = {"dir", "train", "val"};
 /* A variant's keys: name, task, label, extends, then the config keys (index
  * V_CFG + K_*). */
-static const char *const variant_keys[] = {"name",       "task",          "label",      "extends",
-                                           "hidden",     "activation",    "init",       "lr",
-                                           "momentum",   "batch",         "epochs",     "val_per_epoch",
-                                           "early_stop", "shuffle",       "seeds"};
-enum { V_NAME, V_TASK, V_LABEL, V_EXTENDS, V_CFG };
+static const char *const variant_keys[] = {"name",          "task",       "label",   "extends",
+                                           "grid",          "hidden",     "activation",
+                                           "init",          "lr",         "momentum", "batch",
+                                           "epochs",        "val_per_epoch", "early_stop",
+                                           "shuffle",       "seeds"};
+enum { V_NAME, V_TASK, V_LABEL, V_EXTENDS, V_GRID, V_CFG };
 static const char *const *const cfg_keys = variant_keys + V_CFG;
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+/* ---- settings (KEY=VALUE), composed before stage 2 takes pointers ---- */
+
+/* One setting, from the command line or the manifest's `settings:` list:
+ * KEY (a config key) in one variant or all, to one value or, with several
+ * (KEY=V1,V2), a grid over them. Value nodes are kept as indices until
+ * every text is composed (composing moves the node array). */
+typedef struct setting {
+    char *variant;   /* NULL: every variant */
+    int vindex;      /* the variant, once names are known; -1: every variant or unknown */
+    int key;         /* K_* */
+    int line, col;   /* where the whole setting is (an argument: line -(i + 1)) */
+    int nvals;
+    int *vals;       /* node indices, then cast to const node * by settings_bind */
+    const node **v;
+} setting;
+
+static void settings_free(setting *st, int n)
+{
+    for (int i = 0; i < n; i++) {
+        free(st[i].variant);
+        free(st[i].vals);
+        free(st[i].v);
+    }
+    free(st);
+}
+
+/* The top-level commas of a value: not inside [], {} or quotes. */
+static int split_values(const char *s, size_t *start, size_t *len, int max)
+{
+    int depth = 0, n = 0;
+    char quote = 0;
+    size_t at = 0, i = 0;
+    for (;; i++) {
+        char ch = s[i];
+        if (quote) {
+            if (ch == quote)
+                quote = 0;
+            else if (!ch)
+                break;
+            continue;
+        }
+        if (ch == '\'' || ch == '"')
+            quote = ch;
+        else if (ch == '[' || ch == '{')
+            depth++;
+        else if ((ch == ']' || ch == '}') && depth > 0)
+            depth--;
+        else if ((ch == ',' && depth == 0) || !ch) {
+            if (n == max)
+                return -1;
+            start[n] = at;
+            len[n++] = i - at;
+            at = i + 1;
+            if (!ch)
+                break;
+        }
+    }
+    return n;
+}
+
+enum { MAX_GRID_VALUES = 64 };
+
+/* Parse one "KEY=VALUE" / "VARIANT.KEY=VALUE" text at line:col (a manifest
+ * position, or -(i + 1) for argument i). Appends to *st on success. */
+static void setting_parse(mctx *c, const char *text, int line, int col, setting **st, int *n)
+{
+    char q[72], h[96];
+    for (const char *p = text; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+            perr(c, line, col, "control characters are not allowed in a setting");
+            return;
+        }
+    const char *eq = strchr(text, '=');
+    if (!eq || eq == text) {
+        perr(c, line, col, "expected KEY=VALUE or VARIANT.KEY=VALUE (KEY one of the "
+                           "variant keys: lr, momentum, hidden, ...)");
+        return;
+    }
+    size_t klen = (size_t)(eq - text);
+    char *left = ms_malloc(klen + 1);
+    memcpy(left, text, klen);
+    left[klen] = '\0';
+    char *dot = strrchr(left, '.'), *key = left, *variant = NULL;
+    if (dot) {
+        *dot = '\0';
+        variant = left;
+        key = dot + 1;
+    }
+    int k = 0;
+    while (k < K_N && strcmp(key, cfg_keys[k]))
+        k++;
+    if (variant && !*variant) {
+        perr(c, line, col, "expected VARIANT.KEY=VALUE, got no variant before '.'");
+        free(left);
+        return;
+    }
+    if (k == K_N) {
+        perr(c, line, col, "unknown key '%s'%s", show(q, sizeof q, key),
+             ms_hint(h, sizeof h, key, cfg_keys, K_N));
+        free(left);
+        return;
+    }
+    size_t start[MAX_GRID_VALUES], len[MAX_GRID_VALUES];
+    const char *value = eq + 1;
+    int nv = split_values(value, start, len, MAX_GRID_VALUES);
+    if (nv < 0) {
+        perr(c, line, col, "%s: more than %d values", cfg_keys[k], MAX_GRID_VALUES);
+        free(left);
+        return;
+    }
+    setting x = {variant ? ms_strdup(variant) : NULL, -1, k, line, col, 0,
+                 ms_malloc((size_t)nv * sizeof(int)), NULL};
+    free(left);
+    int bad = 0;
+    c->at_line = line;
+    c->at_col = col;
+    for (int i = 0; i < nv; i++) {
+        int root = -1;
+        if (compose(c, value + start[i], len[i], &root) < 0) {
+            bad = 1;
+            break;
+        }
+        if (root < 0 || (c->nodes[root].type == N_SCALAR && c->nodes[root].plain &&
+                         !c->nodes[root].text[0])) {
+            perr(c, line, col, "%s: a value is missing", cfg_keys[k]);
+            bad = 1;
+            break;
+        }
+        x.vals[x.nvals++] = root;
+    }
+    c->at_line = c->at_col = 0;
+    if (bad) {
+        free(x.variant);
+        free(x.vals);
+        return;
+    }
+    *st = ms_realloc(*st, (size_t)(*n + 1) * sizeof **st);
+    (*st)[(*n)++] = x;
+}
+
+/* Every setting: the manifest's `settings:` list (strings, in order), then
+ * the command line's. root is an index: composing moves nodes. */
+static void settings_read(mctx *c, int root, setting **st, int *n)
+{
+    char g[96];
+    *st = NULL;
+    *n = 0;
+    if (root >= 0 && c->nodes[root].type == N_MAP) {
+        int list = -1;
+        for (int i = 0; i + 1 < c->nodes[root].n; i += 2) {
+            const node *k = &c->nodes[c->nodes[root].kids[i]];
+            if (k->type == N_SCALAR && !strcmp(k->text, "settings"))
+                list = c->nodes[root].kids[i + 1];
+        }
+        if (list >= 0 && c->nodes[list].type != N_SEQ && !(c->nodes[list].type == N_SCALAR &&
+                                                           c->nodes[list].plain &&
+                                                           !c->nodes[list].text[0]))
+            perr(c, c->nodes[list].line, c->nodes[list].col,
+                 "settings: expected a list of KEY=VALUE strings, got %s",
+                 got(g, sizeof g, &c->nodes[list]));
+        else if (list >= 0 && c->nodes[list].type == N_SEQ)
+            for (int i = 0; i < c->nodes[list].n; i++) {
+                int e = c->nodes[list].kids[i];
+                if (c->nodes[e].type != N_SCALAR) {
+                    perr(c, c->nodes[e].line, c->nodes[e].col,
+                         "settings: expected a KEY=VALUE string, got %s", got(g, sizeof g, &c->nodes[e]));
+                    continue;
+                }
+                char *text = ms_strdup(c->nodes[e].text); /* compose may move the node */
+                setting_parse(c, text, c->nodes[e].line, c->nodes[e].col, st, n);
+                free(text);
+            }
+    }
+    for (int i = 0; i < c->nargs; i++)
+        setting_parse(c, c->args[i], -(i + 1), 0, st, n);
+}
+
 
 /* Checks a mapping's keys (scalars, known, not repeated) and returns each
  * known key's value in val[] (NULL when absent). `where` ends messages. */
@@ -735,7 +941,8 @@ typedef struct vinfo {
     const node *val[NV], *keyn[NV];
     int parent;  /* the variant it extends, -1: the defaults */
     int state;   /* 0: not resolved, 1: resolving (on the chain), 2: resolved */
-    scope sc;    /* its settings, once resolved */
+    scope base;  /* once resolved: its manifest settings (what a variant extending it starts from) */
+    scope sc;    /* and with the KEY=VALUE settings: what it runs */
 } vinfo;
 
 typedef struct vctx {
@@ -744,6 +951,8 @@ typedef struct vctx {
     const scope *dflt;
     vinfo *vi;
     const ms_manifest *m;
+    const setting *st; /* settings, applied after a variant's own keys */
+    int nst;
 } vctx;
 
 /* Variant i's settings: its parent's (the defaults, or the variant it
@@ -753,7 +962,7 @@ static const scope *resolve(vctx *x, int i)
 {
     vinfo *v = &x->vi[i];
     if (v->state == 2)
-        return &v->sc;
+        return &v->base;
     if (v->state == 1) {
         char chain[512] = "", q[72];
         size_t o = 0;
@@ -782,16 +991,55 @@ static const scope *resolve(vctx *x, int i)
     for (int k = 0; k < K_N; k++) /* an inherited bad value stays bad: no second message */
         if (!sc.set[k] && !sc.bad[k])
             sc.bad[k] = up->bad[k];
-    v->sc = sc;
+    v->base = sc;
+    /* KEY=VALUE settings: after the manifest's own values, in this variant
+     * only (a variant extending it starts from base) */
+    scope fin = sc;
+    memset(fin.set, 0, sizeof fin.set);
+    fin.own_seeds = false;
+    for (int j = 0; j < x->nst; j++) {
+        const setting *t = &x->st[j];
+        if (t->nvals == 1 && t->v && (!t->variant || t->vindex == i)) {
+            if (fin.own_seeds && t->key == K_SEEDS) /* replaced: no leak */
+                free(fin.seeds), fin.own_seeds = false;
+            fin.bad[t->key] = false;
+            apply_key(x->c, &fin, t->key, t->v[0]);
+        }
+    }
+    cross_check(x->c, x->d, &fin, &v->base);
+    v->sc = fin;
     v->state = 2;
-    return &v->sc;
+    return &v->base;
+}
+
+/* Settings' value nodes as pointers (nothing is composed any more) and
+ * their variants by name: an unknown one is reported with the likely one. */
+static void settings_bind(mctx *c, setting *st, int nst, const ms_manifest *m,
+                          const char *const *names, int nnames)
+{
+    char q[72], h[96];
+    for (int j = 0; j < nst; j++) {
+        setting *t = &st[j];
+        t->v = ms_malloc((size_t)t->nvals * sizeof *t->v);
+        for (int i = 0; i < t->nvals; i++)
+            t->v[i] = &c->nodes[t->vals[i]];
+        if (!t->variant)
+            continue;
+        for (int i = 0; i < m->nvariants && t->vindex < 0; i++)
+            if (m->variants[i].name && !strcmp(m->variants[i].name, t->variant))
+                t->vindex = i;
+        if (t->vindex < 0)
+            perr(c, t->line, t->col, "no variant '%s'%s", show(q, sizeof q, t->variant),
+                 ms_hint(h, sizeof h, t->variant, names, nnames));
+    }
 }
 
 static void check_variants(mctx *c, const node *vs, ms_manifest *m, const data_info *d,
-                           const scope *dflt)
+                           const scope *dflt, setting *st, int nst, vinfo **vi_out)
 {
     char g[96], q[72], h[96], where[128];
     long long runs = 0;
+    *vi_out = NULL;
 
     if (vs->type != N_SEQ) {
         perr(c, AT(vs), "variants: expected a list of variants, got %s", got(g, sizeof g, vs));
@@ -862,11 +1110,13 @@ static void check_variants(mctx *c, const node *vs, ms_manifest *m, const data_i
             perr(c, AT(e), "extends: no variant '%s'%s", show(q, sizeof q, s),
                  ms_hint(h, sizeof h, s, names, nnames));
     }
+    settings_bind(c, st, nst, m, names, nnames);
     free(names);
 
-    vctx x = {c, d, dflt, vi, m};
+    vctx x = {c, d, dflt, vi, m, st, nst};
     for (int i = 0; i < m->nvariants; i++) {
-        const scope *sc = resolve(&x, i);
+        resolve(&x, i);
+        const scope *sc = vi[i].state == 2 ? &vi[i].sc : dflt;
         ms_variant *v = &m->variants[i];
         v->cfg = sc->cfg;
         v->cfg.train_size = d->train;
@@ -876,13 +1126,266 @@ static void check_variants(mctx *c, const node *vs, ms_manifest *m, const data_i
         memcpy(v->seeds, sc->seeds, (size_t)sc->nseeds * sizeof *v->seeds);
         runs += sc->nseeds;
     }
-    for (int i = 0; i < m->nvariants; i++)
-        if (vi[i].state == 2 && vi[i].sc.own_seeds)
-            free(vi[i].sc.seeds);
-    free(vi);
+    *vi_out = vi; /* for the grids, after the figures */
     if (runs > MS_MANIFEST_MAX_RUNS)
         perr(c, AT(vs), "variants: too many runs (%lld, limit %d)", runs, MS_MANIFEST_MAX_RUNS);
 }
+
+static void vinfo_free(vinfo *vi, int n)
+{
+    for (int i = 0; vi && i < n; i++)
+        if (vi[i].state == 2) {
+            if (vi[i].base.own_seeds)
+                free(vi[i].base.seeds);
+            if (vi[i].sc.own_seeds)
+                free(vi[i].sc.seeds);
+        }
+    free(vi);
+}
+
+/* ---- grids ---- */
+
+/* One axis of a variant's grid: KEY over n values. */
+typedef struct axis {
+    int key, n;
+    const node *const *vals;
+    const node *at; /* for messages about the whole axis */
+} axis;
+
+/* A value as part of a variant name: letters, digits, '_', '.', '-' (other
+ * characters as '_'); a list's items joined by 'x' ([128, 128]: 128x128). */
+static void name_part(const mctx *c, char *buf, size_t n, size_t *o, const node *v)
+{
+    if (v->type != N_SCALAR) {
+        for (int i = 0; i < v->n; i++) {
+            if (i && *o + 1 < n)
+                buf[(*o)++] = 'x';
+            name_part(c, buf, n, o, kid(c, v, i));
+        }
+        return;
+    }
+    for (const char *p = v->text; *p && *o + 1 < n; p++) {
+        char ch = *p;
+        buf[(*o)++] = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                              (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '_'
+                          ? ch
+                          : '_';
+    }
+}
+
+/* Variant i's grid: its `grid:` mapping, then the settings with several
+ * values; a setting with one value for a key ends that key's grid (it was
+ * applied already). *ax is malloc'd (NULL: no grid). */
+static int grid_axes(mctx *c, const vinfo *v, int i, const setting *st, int nst, axis **ax)
+{
+    char g[96], q[72], h[96];
+    int n = 0;
+    *ax = NULL;
+    const node *gm = v->val[V_GRID];
+    if (gm && gm->type != N_MAP)
+        perr(c, AT(gm), "grid: expected a mapping of keys to lists of values, got %s",
+             got(g, sizeof g, gm));
+    else if (gm) {
+        *ax = ms_calloc((size_t)gm->n / 2 + (size_t)nst + 1, sizeof **ax);
+        for (int j = 0; j + 1 < gm->n; j += 2) {
+            const node *k = kid(c, gm, j), *vals = kid(c, gm, j + 1);
+            int key = 0;
+            while (k->type == N_SCALAR && key < K_N && strcmp(k->text, cfg_keys[key]))
+                key++;
+            if (k->type != N_SCALAR || key == K_N) {
+                perr(c, AT(k), "grid: unknown key '%s'%s", k->type == N_SCALAR ? show(q, sizeof q, k->text) : "?",
+                     k->type == N_SCALAR ? ms_hint(h, sizeof h, k->text, cfg_keys, K_N) : "");
+                continue;
+            }
+            if (vals->type != N_SEQ || vals->n == 0) {
+                perr(c, AT(vals), "grid: %s: expected a list of values, got %s", cfg_keys[key],
+                     got(g, sizeof g, vals));
+                continue;
+            }
+            int dup = 0;
+            for (int a = 0; a < n; a++)
+                dup |= (*ax)[a].key == key;
+            if (dup) {
+                perr(c, AT(k), "grid: duplicate key '%s'", cfg_keys[key]);
+                continue;
+            }
+            const node **list = ms_malloc((size_t)vals->n * sizeof *list);
+            for (int e = 0; e < vals->n; e++)
+                list[e] = kid(c, vals, e);
+            (*ax)[n++] = (axis){key, vals->n, list, vals};
+        }
+    }
+    for (int j = 0; j < nst; j++) {
+        const setting *t = &st[j];
+        if (!t->v || (t->variant && t->vindex != i))
+            continue;
+        if (!*ax)
+            *ax = ms_calloc((size_t)nst + 1, sizeof **ax);
+        int a = 0;
+        while (a < n && (*ax)[a].key != t->key)
+            a++;
+        if (a < n) { /* this setting replaces the key's grid (or ends it) */
+            free((void *)(*ax)[a].vals);
+            memmove(&(*ax)[a], &(*ax)[a + 1], (size_t)(n - a - 1) * sizeof **ax);
+            n--;
+        }
+        if (t->nvals > 1) {
+            const node **list = ms_malloc((size_t)t->nvals * sizeof *list);
+            memcpy(list, t->v, (size_t)t->nvals * sizeof *list);
+            (*ax)[n++] = (axis){t->key, t->nvals, list, t->v[0]};
+        }
+    }
+    return n;
+}
+
+/* Replace each variant that has a grid by one variant per combination of
+ * its values (the first key slowest), named PARENT.KEY-VALUE[.KEY-VALUE...];
+ * then each figure lists the combinations where it listed the parent. */
+static void expand_grids(mctx *c, ms_manifest *m, vinfo *vi, const setting *st, int nst,
+                         const data_info *d)
+{
+    char q[72];
+    int cap = m->nvariants, n = 0;
+    ms_variant *out = ms_calloc((size_t)cap, sizeof *out);
+    int *first = ms_calloc((size_t)m->nvariants + 1, sizeof *first);
+    int *count = ms_calloc((size_t)m->nvariants + 1, sizeof *count);
+    long long runs = 0;
+    const char **pname = ms_calloc((size_t)m->nvariants + 1, sizeof *pname);
+    for (int i = 0; i < m->nvariants; i++)
+        pname[i] = m->variants[i].name; /* stays valid: moved into out, or freed last */
+    for (int i = 0; i < m->nvariants; i++) {
+        ms_variant *pv = &m->variants[i];
+        axis *ax = NULL;
+        int na = grid_axes(c, &vi[i], i, st, nst, &ax);
+        first[i] = n;
+        if (na == 0 || !pv->name || vi[i].state != 2) {
+            if (n == cap)
+                out = ms_realloc(out, (size_t)(cap *= 2) * sizeof *out);
+            out[n++] = *pv;
+            memset(pv, 0, sizeof *pv);
+            count[i] = 1;
+            runs += out[n - 1].nseeds;
+            free(ax);
+            continue;
+        }
+        long long combos = 1;
+        for (int a = 0; a < na; a++)
+            combos = combos * ax[a].n > MS_MANIFEST_MAX_RUNS ? MS_MANIFEST_MAX_RUNS + 1
+                                                             : combos * ax[a].n;
+        if (combos > MS_MANIFEST_MAX_RUNS) {
+            perr(c, AT(ax[0].at), "grid: too many combinations (limit %d)", MS_MANIFEST_MAX_RUNS);
+            combos = 0;
+        }
+        for (long long x = 0; x < combos; x++) {
+            scope sc = vi[i].sc;
+            memset(sc.set, 0, sizeof sc.set);
+            memset(sc.bad, 0, sizeof sc.bad);
+            sc.own_seeds = false;
+            char name[256];
+            size_t o = (size_t)snprintf(name, sizeof name, "%s", pv->name);
+            long long r = x, div = combos;
+            int bad = 0;
+            for (int a = 0; a < na; a++) {
+                div /= ax[a].n;
+                const node *val = ax[a].vals[r / div];
+                r %= div;
+                if (sc.own_seeds && ax[a].key == K_SEEDS)
+                    free(sc.seeds), sc.own_seeds = false;
+                apply_key(c, &sc, ax[a].key, val);
+                bad |= sc.bad[ax[a].key];
+                o += (size_t)snprintf(name + o, o < sizeof name ? sizeof name - o : 0, ".%s-",
+                                      cfg_keys[ax[a].key]);
+                if (o < sizeof name)
+                    name_part(c, name, sizeof name, &o, val);
+                if (o >= sizeof name)
+                    o = sizeof name - 1;
+                name[o] = '\0';
+            }
+            cross_check(c, d, &sc, &vi[i].sc);
+            if (!bad && strlen(name) > MS_NAME_MAX)
+                perr(c, AT(ax[0].at), "grid: the variant name '%s' is longer than %d characters",
+                     show(q, sizeof q, name), MS_NAME_MAX);
+            if (n == cap)
+                out = ms_realloc(out, (size_t)(cap *= 2) * sizeof *out);
+            ms_variant *cv = &out[n++];
+            memset(cv, 0, sizeof *cv);
+            cv->name = ms_strdup(name);
+            cv->task = ms_strdup(pv->task ? pv->task : "");
+            cv->label = pv->label ? ms_xstrfmt("%s (%s)", pv->label, name + strlen(pv->name) + 1)
+                                  : NULL;
+            cv->cfg = sc.cfg;
+            cv->cfg.train_size = d->train;
+            cv->cfg.val_size = d->val;
+            cv->nseeds = sc.nseeds;
+            cv->seeds = ms_malloc((size_t)sc.nseeds * sizeof *cv->seeds);
+            memcpy(cv->seeds, sc.seeds, (size_t)sc.nseeds * sizeof *cv->seeds);
+            cv->line = pv->line;
+            cv->col = pv->col;
+            runs += sc.nseeds;
+            if (sc.own_seeds)
+                free(sc.seeds);
+        }
+        count[i] = n - first[i];
+        for (int a = 0; a < na; a++)
+            free((void *)ax[a].vals);
+        free(ax);
+    }
+    /* names unique after expansion (a grid value may repeat another variant's name) */
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < i; j++)
+            if (out[i].name && out[j].name && !strcmp(out[i].name, out[j].name)) {
+                perr(c, out[i].line, out[i].col, "grid: the variant name '%s' is made twice",
+                     show(q, sizeof q, out[i].name));
+                break;
+            }
+    if (runs > MS_MANIFEST_MAX_RUNS)
+        perr(c, 1, 1, "variants: too many runs after the grids (%lld, limit %d)", runs,
+             MS_MANIFEST_MAX_RUNS);
+    /* figures: a parent's place taken by its combinations */
+    for (int f = 0; f < m->nplots; f++) {
+        ms_plot *p = &m->plots[f];
+        int nn = 0, ref = -1;
+        char **vs = NULL;
+        for (int j = 0; j < p->nvariants; j++) {
+            int i = 0;
+            while (i < m->nvariants && (!pname[i] || strcmp(pname[i], p->variants[j])))
+                i++;
+            int from = i < m->nvariants ? first[i] : 0, k = i < m->nvariants ? count[i] : 0;
+            if (i == m->nvariants || (k == 1 && !strcmp(out[from].name, p->variants[j]))) {
+                vs = ms_realloc(vs, (size_t)(nn + 1) * sizeof *vs);
+                if (j == p->reference)
+                    ref = nn;
+                vs[nn++] = ms_strdup(p->variants[j]);
+                continue;
+            }
+            for (int e = 0; e < k; e++) {
+                vs = ms_realloc(vs, (size_t)(nn + 1) * sizeof *vs);
+                if (j == p->reference && e == 0)
+                    ref = nn;
+                vs[nn++] = ms_strdup(out[from + e].name);
+            }
+        }
+        for (int j = 0; j < p->nvariants; j++)
+            free(p->variants[j]);
+        free(p->variants);
+        p->variants = vs;
+        p->nvariants = nn;
+        p->reference = ref;
+    }
+    free(pname);
+    for (int i = 0; i < m->nvariants; i++) { /* the parents replaced */
+        free(m->variants[i].name);
+        free(m->variants[i].task);
+        free(m->variants[i].label);
+        free(m->variants[i].seeds);
+    }
+    free(m->variants);
+    m->variants = out;
+    m->nvariants = n;
+    free(first);
+    free(count);
+}
+
 
 static bool is_null(const node *n)
 {
@@ -1127,7 +1630,8 @@ static void check_plots(mctx *c, const node *ps, ms_manifest *m, bool names_ok)
     free(names);
 }
 
-static void check_manifest(mctx *c, const node *root, ms_manifest *m, int check_data_dir)
+static void check_manifest(mctx *c, const node *root, ms_manifest *m, int check_data_dir,
+                           setting *st, int nst)
 {
     char g[96], q[72];
     const node *val[COUNT(top_keys)], *keyn[COUNT(top_keys)], *dir_node = NULL;
@@ -1169,10 +1673,11 @@ static void check_manifest(mctx *c, const node *root, ms_manifest *m, int check_
     }
     cross_check(c, &d, &dflt, NULL);
 
+    vinfo *vi = NULL;
     if (!val[3])
         perr(c, AT(root), "missing key 'variants'");
     else
-        check_variants(c, val[3], m, &d, &dflt);
+        check_variants(c, val[3], m, &d, &dflt, st, nst, &vi);
     if (val[4]) {
         /* Variant names are checked only when every variant has a valid one. */
         bool names_ok = val[3] && val[3]->type == N_SEQ && m->nvariants == val[3]->n;
@@ -1180,17 +1685,21 @@ static void check_manifest(mctx *c, const node *root, ms_manifest *m, int check_
             names_ok = m->variants[i].name != NULL;
         check_plots(c, val[4], m, names_ok);
     }
+    int nvi = m->nvariants;
+    if (vi && c->nerr == 0)
+        expand_grids(c, m, vi, st, nst, &d);
+    vinfo_free(vi, nvi);
     if (dflt.own_seeds)
         free(dflt.seeds);
 
     if (check_data_dir && m->data_dir) {
-        struct stat st;
+        struct stat sb;
         int line = dir_node ? dir_node->line : keyn[1] ? keyn[1]->line : 1;
         int col = dir_node ? dir_node->col : keyn[1] ? keyn[1]->col : 1;
-        if (stat(m->data_dir, &st) != 0)
+        if (stat(m->data_dir, &sb) != 0)
             perr(c, line, col, "data.dir: cannot access '%s': %s", show(q, sizeof q, m->data_dir),
                  strerror(errno));
-        else if (!S_ISDIR(st.st_mode))
+        else if (!S_ISDIR(sb.st_mode))
             perr(c, line, col, "data.dir: '%s' is not a directory", show(q, sizeof q, m->data_dir));
     }
 
@@ -1227,11 +1736,45 @@ void ms_manifest_release(ms_manifest *m)
     memset(m, 0, sizeof *m);
 }
 
+/* The manifest's text with the command line's settings added as its
+ * `settings:` list (what a sweep records: parsed alone, it gives the same
+ * variants). */
+static char *with_settings(const char *text, size_t len, char *const *args, int nargs)
+{
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+    if (!f)
+        return NULL;
+    fwrite(text, 1, len, f);
+    if (len && text[len - 1] != '\n')
+        fputc('\n', f);
+    fputs("\n# Settings given on the command line (mlpsweep run MANIFEST KEY=VALUE ...):\n"
+          "settings:\n",
+          f);
+    for (int i = 0; i < nargs; i++) {
+        fputs("  - '", f);
+        for (const char *p = args[i]; *p; p++)
+            fputs(*p == '\'' ? "''" : (char[2]){*p, 0}, f);
+        fputs("'\n", f);
+    }
+    fclose(f);
+    return buf;
+}
+
 int ms_manifest_parse(const char *path, const char *text, size_t len, ms_manifest *m,
                       int check_data_dir)
 {
-    mctx c = {path, 0, NULL, 0, 0};
+    return ms_manifest_parse_args(path, text, len, NULL, 0, m, check_data_dir);
+}
+
+int ms_manifest_parse_args(const char *path, const char *text, size_t len, char *const *args,
+                           int nargs, ms_manifest *m, int check_data_dir)
+{
+    mctx c = {path, 0, NULL, 0, 0, args, nargs, 0, 0, NULL, 0};
     int root = -1;
+    setting *st = NULL;
+    int nst = 0;
 
     memset(m, 0, sizeof *m);
     m->path = ms_strdup(path);
@@ -1246,18 +1789,42 @@ int ms_manifest_parse(const char *path, const char *text, size_t len, ms_manifes
     else if (compose(&c, text ? text : "", text ? len : 0, &root) == 0) {
         if (root < 0 || is_null(&c.nodes[root]))
             perr(&c, 1, 1, "empty manifest");
-        else
-            check_manifest(&c, &c.nodes[root], m, check_data_dir);
+        else {
+            int had = 0;
+            for (int i = 0; c.nodes[root].type == N_MAP && i + 1 < c.nodes[root].n; i += 2)
+                had |= !strcmp(c.nodes[c.nodes[root].kids[i]].text ? c.nodes[c.nodes[root].kids[i]].text : "",
+                               "settings");
+            if (had && nargs)
+                perr(&c, -1, 0, "the manifest has a settings: list already: give settings in "
+                                "one place, the manifest or the command line");
+            settings_read(&c, root, &st, &nst); /* composes: nodes move */
+            check_manifest(&c, &c.nodes[root], m, check_data_dir, st, nst);
+        }
     }
+    settings_free(st, nst);
     tree_free(&c);
+    free(c.said);
     if (c.nerr) {
         ms_manifest_release(m);
         return -1;
+    }
+    if (nargs && m->text) { /* what the sweep records: the settings inside */
+        char *t = with_settings(m->text, strlen(m->text), args, nargs);
+        if (!t)
+            return ms_error("out of memory");
+        free(m->text);
+        m->text = t;
     }
     return 0;
 }
 
 int ms_manifest_load(const char *path, ms_manifest *m, int check_data_dir)
+{
+    return ms_manifest_load_args(path, NULL, 0, m, check_data_dir);
+}
+
+int ms_manifest_load_args(const char *path, char *const *args, int nargs, ms_manifest *m,
+                          int check_data_dir)
 {
     struct stat st;
     memset(m, 0, sizeof *m);
@@ -1283,7 +1850,7 @@ int ms_manifest_load(const char *path, ms_manifest *m, int check_data_dir)
         return ms_error("cannot read '%s': %s", path, strerror(e));
     }
     fclose(f);
-    int rc = ms_manifest_parse(path, buf, n, m, check_data_dir);
+    int rc = ms_manifest_parse_args(path, buf, n, args, nargs, m, check_data_dir);
     free(buf);
     return rc;
 }

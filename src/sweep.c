@@ -104,7 +104,7 @@ static int filter_only(const ms_manifest *m, const char *only, ms_run_spec *spec
 /* The manifest's runs that this invocation trains: --only, then --shard. */
 static int select_runs(plan *p, const char *manifest, const ms_sweep_opts *o)
 {
-    if (ms_manifest_load(manifest, &p->m, o->data_dir == NULL) < 0)
+    if (ms_manifest_load_args(manifest, o->settings, o->nsettings, &p->m, o->data_dir == NULL) < 0)
         return MS_EXIT_USAGE;
     p->have_m = 1;
     p->n = ms_manifest_expand(&p->m, &p->specs);

@@ -187,6 +187,72 @@ static void test_extends(void **state)
     ms_manifest_release(&m2);
 }
 
+/* Settings (KEY=VALUE) and grids, in the parser: values, names, the
+ * figures that listed a grid's parent, and the recorded text. */
+static void test_settings_parse(void **state)
+{
+    (void)state;
+    static const char text[] =
+        "name: t\n"
+        "variants:\n"
+        "  - name: a\n    label: A\n"
+        "  - name: b\n    extends: a\n    grid: {batch: [16, 64], hidden: [[8], [16, 16]]}\n"
+        "  - name: c\n    extends: a\n"
+        "plots:\n  - name: p\n    variants: [b, c]\n    reference: a\n";
+    char *args[] = {"a.lr=0.5", "momentum=0.5", "c.lr=0.1,0.2", "b.hidden=[32]"};
+    ms_manifest m, r;
+    assert_int_equal(ms_manifest_parse_args("t.yaml", text, strlen(text), args, 4, &m, 0), 0);
+    static const char *const names[] = {"a", "b.batch-16", "b.batch-64", "c.lr-0.1", "c.lr-0.2"};
+    assert_int_equal(m.nvariants, 5);
+    for (int i = 0; i < 5; i++) {
+        assert_string_equal(m.variants[i].name, names[i]);
+        assert_true(m.variants[i].cfg.momentum == 0.5); /* every variant */
+    }
+    assert_true(m.variants[0].cfg.lr == 0.5);
+    assert_true(m.variants[1].cfg.lr == 0.1); /* a.lr= is a's alone, b extends a's manifest values */
+    assert_true(m.variants[3].cfg.lr == 0.1 && m.variants[4].cfg.lr == 0.2);
+    assert_int_equal(m.variants[2].cfg.batch, 64);
+    assert_int_equal(m.variants[2].cfg.hidden[0], 32); /* b.hidden= ends b's hidden grid */
+    assert_null(m.variants[3].label); /* c has no label of its own */
+    /* the figure lists the combinations in place of b and c */
+    assert_int_equal(m.plots[0].nvariants, 5);
+    assert_string_equal(m.plots[0].variants[0], "b.batch-16");
+    assert_string_equal(m.plots[0].variants[3], "c.lr-0.2");
+    assert_string_equal(m.plots[0].variants[m.plots[0].reference], "a");
+    /* the recorded text holds the settings: alone it gives the same runs */
+    assert_non_null(strstr(m.text, "settings:\n  - 'a.lr=0.5'\n"));
+    assert_int_equal(ms_manifest_parse("r.yaml", m.text, strlen(m.text), &r, 0), 0);
+    assert_int_equal(r.nvariants, m.nvariants);
+    for (int i = 0; i < m.nvariants; i++) {
+        char *x = ms_config_json(&m.variants[i].cfg), *y = ms_config_json(&r.variants[i].cfg);
+        assert_string_equal(m.variants[i].name, r.variants[i].name);
+        assert_string_equal(x, y);
+        free(x), free(y);
+    }
+    ms_manifest_release(&r);
+    ms_manifest_release(&m);
+    /* a manifest grid's names, its label carried with the values */
+    char *none[] = {NULL};
+    assert_int_equal(ms_manifest_parse_args("t.yaml", text, strlen(text), none, 0, &m, 0), 0);
+    assert_int_equal(m.nvariants, 6);
+    assert_string_equal(m.variants[4].name, "b.batch-64.hidden-16x16");
+    assert_int_equal(m.variants[4].cfg.nhidden, 2);
+    ms_manifest_release(&m);
+    /* errors name the argument; a grid value that repeats a name */
+    ms_capture cap;
+    char *bad[] = {"a.lr=0.1,0.1", "b.grid=1"};
+    ms_capture_start(&cap);
+    assert_int_equal(ms_manifest_parse_args("t.yaml", text, strlen(text), bad, 1, &m, 0), -1);
+    char *out = ms_capture_end(&cap);
+    assert_string_equal(out, "t.yaml:3:5: grid: the variant name 'a.lr-0.1' is made twice\n");
+    free(out);
+    ms_capture_start(&cap);
+    assert_int_equal(ms_manifest_parse_args("t.yaml", text, strlen(text), bad + 1, 1, &m, 0), -1);
+    out = ms_capture_end(&cap);
+    assert_string_equal(out, "argument 'b.grid=1': unknown key 'grid'\n");
+    free(out);
+}
+
 static void test_valid_full(void **state)
 {
     (void)state;
@@ -350,6 +416,18 @@ static const bad_case bad_cases[] = {
     {"extends: a bad inherited value reported once", "name: t\nvariants:\n  - name: a\n    batch: 0\n"
      "  - name: b\n    extends: a\n    lr: 0.5\n",
      "4:12: batch: must be in 1..1048576 (got 0)"},
+    {"grid: not a mapping", "name: t\nvariants:\n  - name: a\n    grid: [lr]\n",
+     "4:11: grid: expected a mapping of keys to lists of values, got a list"},
+    {"grid: unknown key", "name: t\nvariants:\n  - name: a\n    grid: {lrate: [0.1]}\n",
+     "4:12: grid: unknown key 'lrate' (did you mean 'lr'?)"},
+    {"grid: not a list", "name: t\nvariants:\n  - name: a\n    grid: {lr: 0.1}\n",
+     "4:16: grid: lr: expected a list of values, got '0.1'"},
+    {"grid: a bad value", "name: t\nvariants:\n  - name: a\n    grid: {lr: [0.1, -2]}\n",
+     "4:22: lr: must be a finite number > 0 (got -2)"},
+    {"settings: not a list", "name: t\nsettings: lr=0.1\nvariants:\n  - name: a\n",
+     "2:11: settings: expected a list of KEY=VALUE strings, got 'lr=0.1'"},
+    {"settings: a bad one", "name: t\nsettings: ['lr=0']\nvariants:\n  - name: a\n",
+     "2:12: lr: must be a finite number > 0 (got 0)"},
     {"merge key", "name: t\nvariants:\n  - name: a\n    <<: {lr: 1}\n",
      "4:5: unknown key '<<' in variant 'a'"},
     {"string for number", "name: t\ndefaults:\n  lr: abc\nvariants:\n  - name: a\n",
@@ -725,11 +803,12 @@ static void test_fuzz(void **state)
 
 int main(void)
 {
-    struct CMUnitTest tests[10 + NBAD + NBADFILES];
+    struct CMUnitTest tests[11 + NBAD + NBADFILES];
     int n = 0;
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_default_study);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_valid_full);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_extends);
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_settings_parse);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_valid_minimal);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_data_dir_unchecked);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_missing_file);

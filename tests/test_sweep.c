@@ -506,6 +506,66 @@ static void test_one_process_per_db(void **state)
     free(want), free(err), free(args), free(m), free(db);
 }
 
+/* KEY=VALUE settings and grids on the command line: validated like the
+ * manifest (a bad one exits 2 naming the argument, nothing created); runs
+ * are known by their settings, so the same call again trains nothing and
+ * other values are new runs in the same database. */
+static void test_settings(void **state)
+{
+    (void)state;
+    char *m = ms_tpath("set.yaml"), *db = ms_tpath("set.db"), *args = NULL, *err;
+    char text[2048];
+    snprintf(text, sizeof text, "%s", small_manifest("0.02", 1, 1000));
+    memcpy(strstr(text, "seeds: [1, 2]"), "seeds: [1]   ", 13); /* one run per variant */
+    ms_write_text(m, text);
+    static const struct {
+        const char *arg, *msg;
+    } bad[] = {
+        {"lr=-1", "argument 'lr=-1': lr: must be a finite number > 0 (got -1)\n"},
+        {"deep.lrr=1", "argument 'deep.lrr=1': unknown key 'lrr' (did you mean 'lr'?)\n"},
+        {"dep.lr=0.1,0.2", "argument 'dep.lr=0.1,0.2': no variant 'dep' (did you mean 'deep'?)\n"},
+        {"hidden=[8", "argument 'hidden=[8': syntax error: did not find expected ',' or ']' "
+                      "(while parsing a flow sequence at line 1)\n"},
+        {"lr", "argument 'lr': expected KEY=VALUE or VARIANT.KEY=VALUE (KEY one of the variant "
+               "keys: lr, momentum, hidden, ...)\n"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        assert_true(asprintf(&args, "run %s '%s' --db %s", m, bad[i].arg, db) > 0);
+        assert_int_equal(sh(args, &err), 2);
+        assert_string_equal(err, bad[i].msg);
+        assert_int_equal(access(db, F_OK), -1); /* nothing created */
+        free(err), free(args);
+    }
+    assert_true(asprintf(&args, "run %s --db %s", m, db) > 0);
+    assert_int_equal(sh(args, NULL), 0);
+    free(args);
+    /* a grid on one variant: exactly two runs more, named by their values */
+    assert_true(asprintf(&args, "run %s deep.lr=0.1,0.02 --db %s", m, db) > 0);
+    assert_int_equal(sh(args, &err), 0);
+    assert_non_null(strstr(err, "3 runs, 1 done already, 2 to train"));
+    free(err);
+    assert_int_equal(ms_db_count(db, "SELECT count(*) FROM runs"), 4);
+    assert_int_equal(ms_db_count(db, "SELECT count(*) FROM runs WHERE current AND "
+                                     "((variant = 'deep.lr-0.1' AND lr = 0.1) OR "
+                                     "(variant = 'deep.lr-0.02' AND lr = 0.02))"),
+                     2);
+    /* the same call again trains nothing */
+    assert_int_equal(sh(args, &err), 0);
+    assert_non_null(strstr(err, "3 runs, 3 done already, 0 to train"));
+    free(err), free(args);
+    /* one value for every variant: stored in every run */
+    assert_true(asprintf(&args, "run %s lr=0.05 --db %s", m, db) > 0);
+    assert_int_equal(sh(args, &err), 0);
+    free(err), free(args);
+    assert_int_equal(ms_db_count(db, "SELECT count(*) FROM runs WHERE current"), 2);
+    assert_int_equal(ms_db_count(db, "SELECT count(*) FROM runs WHERE current AND lr = 0.05"), 2);
+    /* the sweep records its settings: plot and report read the same variants */
+    assert_int_equal(ms_db_count(db, "SELECT count(*) FROM sweeps WHERE manifest LIKE "
+                                     "'%settings:' || char(10) || '  - ''lr=0.05''%'"),
+                     1);
+    free(m), free(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -521,6 +581,7 @@ int main(void)
         cmocka_unit_test(test_skip_done_and_changed_variant),
         cmocka_unit_test(test_failed_run_and_retry),
         cmocka_unit_test(test_one_process_per_db),
+        cmocka_unit_test(test_settings),
     };
     int rc = cmocka_run_group_tests_name("sweep", tests, ms_group_tmp_setup, ms_group_tmp_teardown);
     free(reference);
