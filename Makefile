@@ -77,7 +77,7 @@ $(BIN): $(OBJ)
 
 $(BUILD)/tests/%: tests/%.c $(LIB_OBJ) $(wildcard tests/*.h tests/fuzz/*.h) | $(BUILD)
 	@mkdir -p $(BUILD)/tests
-	$(CC) $(CFLAGS_ALL) -DMS_BIN='"$(BIN)"' $< $(LIB_OBJ) -o $@ $(LDFLAGS_ALL) \
+	$(CC) $(CFLAGS_ALL) -DMS_BIN='"$(BIN)"' -DMS_DATA_DIR='"$(CURDIR)/data"' $< $(LIB_OBJ) -o $@ $(LDFLAGS_ALL) \
 	    $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka) $(LDLIBS_ALL)
 
 $(BUILD)/tests/test_kernels_%: tests/test_kernels.c src/kernels.c $(LIB_OBJ) \

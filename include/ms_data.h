@@ -67,6 +67,12 @@ typedef struct ms_data {
     uint64_t digest;
 } ms_data;
 
+/* 1 when dir holds the four MNIST files (each raw or .gz), else 0. */
+int ms_data_present(const char *dir);
+/* The per-user data cache, $XDG_CACHE_HOME/mlpsweep/mnist or
+ * $HOME/.cache/mlpsweep/mnist (malloc'd; NULL when neither is set). */
+char *ms_data_cache_dir(void);
+
 /* Find "<stem>" or "<stem>.gz" under dir; 0 and the path in buf, or -1. */
 int ms_data_find(const char *dir, const char *stem, char *buf, size_t n);
 

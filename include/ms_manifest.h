@@ -69,7 +69,9 @@ typedef struct ms_manifest {
     char *path;     /* as given */
     char *text;     /* the bytes parsed, NUL-terminated (what a sweep stores) */
     char *name;     /* the manifest's `name:` ([A-Za-z0-9_.-]+) */
-    char *data_dir; /* data.dir, default "data"; relative to the current directory */
+    char *data_dir; /* data.dir, relative to the manifest's folder; default "data" (the
+                       current folder's), data_line 0 */
+    int data_line, data_col; /* where data.dir is written */
     int train, val; /* data.train (default 20000), data.val (default 10000) */
     int nvariants;
     ms_variant *variants;

@@ -212,6 +212,35 @@ void ms_idx_release(ms_idx *x)
     memset(x, 0, sizeof *x);
 }
 
+/* The four files of a dataset, by stem (NAME or NAME.gz). */
+static const char *const stems[] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                                    "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
+
+int ms_data_present(const char *dir)
+{
+    char path[4096];
+    struct stat st;
+    for (size_t i = 0; i < sizeof stems / sizeof *stems; i++) {
+        int found = 0;
+        for (int gz = 0; gz < 2 && !found; gz++)
+            found = ms_snprintf(path, sizeof path, "%s/%s%s", dir, stems[i], gz ? ".gz" : "") >= 0 &&
+                    stat(path, &st) == 0 && S_ISREG(st.st_mode);
+        if (!found)
+            return 0;
+    }
+    return 1;
+}
+
+char *ms_data_cache_dir(void)
+{
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    if (xdg && xdg[0] == '/') /* the XDG rule: a relative value is ignored */
+        return ms_xstrfmt("%s/mlpsweep/mnist", xdg);
+    if (home && *home)
+        return ms_xstrfmt("%s/.cache/mlpsweep/mnist", home);
+    return NULL;
+}
+
 int ms_data_find(const char *dir, const char *stem, char *buf, size_t n)
 {
     struct stat st;
@@ -460,9 +489,9 @@ void ms_data_normalise(ms_data *d)
 int ms_data_load(const char *dir, int ntrain, int nval, ms_data *d)
 {
     memset(d, 0, sizeof *d);
-    if (load_split(dir, "train-images-idx3-ubyte", "train-labels-idx1-ubyte", ntrain, &d->train) < 0)
+    if (load_split(dir, stems[0], stems[1], ntrain, &d->train) < 0)
         return -1;
-    if (load_split(dir, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", nval, &d->val) < 0) {
+    if (load_split(dir, stems[2], stems[3], nval, &d->val) < 0) {
         ms_data_release(d);
         return -1;
     }

@@ -25,6 +25,7 @@ static const struct cmd commands[] = {
     {"report", cmd_report, "write one self-contained HTML page of a sweep's results"},
     {"merge", cmd_merge, "merge the databases of a sharded sweep into one"},
     {"slurm", cmd_slurm, "write (and submit) SLURM batch scripts running a sweep as a job array"},
+    {"fetch", cmd_fetch, "put MNIST, verified, into the per-user data cache"},
     {"train", cmd_train, "train one configuration, one CSV row per epoch on stdout"},
     {"gradcheck", cmd_gradcheck, "compare analytic and numerical gradients (the assignment's check)"},
 };

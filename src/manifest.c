@@ -872,6 +872,17 @@ static void cross_check(mctx *c, const data_info *d, const scope *s, const scope
              "val_per_epoch (%d)", train, steps, b, vpe);
 }
 
+/* A path written in the manifest: a relative one is relative to the
+ * manifest's folder (a manifest read from a pipe: to the current folder). */
+static char *relative_to_manifest(const char *manifest, const char *path)
+{
+    const char *slash = strrchr(manifest, '/');
+    if (path[0] == '/' || !slash || !strcmp(manifest, "-") || !strncmp(manifest, "/dev/", 5) ||
+        !strncmp(manifest, "/proc/", 6))
+        return ms_strdup(path);
+    return ms_xstrfmt("%.*s/%s", (int)(slash - manifest), manifest, path);
+}
+
 static void check_data(mctx *c, const node *v, ms_manifest *m, data_info *d, const node **dir_node)
 {
     char g[96];
@@ -887,7 +898,9 @@ static void check_data(mctx *c, const node *v, ms_manifest *m, data_info *d, con
             perr(c, AT(val[0]), "data.dir: must not be empty");
         else {
             free(m->data_dir);
-            m->data_dir = ms_strdup(s);
+            m->data_dir = relative_to_manifest(c->path, s);
+            m->data_line = val[0]->line;
+            m->data_col = val[0]->col;
             *dir_node = val[0];
         }
     }

@@ -63,6 +63,7 @@ typedef struct plan {
     int n; /* runs selected */
     ms_data d;
     int have_data;
+    char *datadir; /* where the data was found */
     char *dbpath;
     int lockfd;
     ms_store *st;
@@ -77,6 +78,7 @@ static void plan_release(plan *p)
 {
     if (p->have_data)
         ms_data_release(&p->d);
+    free(p->datadir);
     ms_store_close(p->st);
     if (p->lockfd >= 0)
         close(p->lockfd);
@@ -104,7 +106,7 @@ static int filter_only(const ms_manifest *m, const char *only, ms_run_spec *spec
 /* The manifest's runs that this invocation trains: --only, then --shard. */
 static int select_runs(plan *p, const char *manifest, const ms_sweep_opts *o)
 {
-    if (ms_manifest_load_args(manifest, o->settings, o->nsettings, &p->m, o->data_dir == NULL) < 0)
+    if (ms_manifest_load_args(manifest, o->settings, o->nsettings, &p->m, 0) < 0)
         return MS_EXIT_USAGE;
     p->have_m = 1;
     p->n = ms_manifest_expand(&p->m, &p->specs);
@@ -125,12 +127,55 @@ static int select_runs(plan *p, const char *manifest, const ms_sweep_opts *o)
     return CONTINUE;
 }
 
+/* Where the data is: --data (it must hold the files), else the first of
+ * the manifest's data.dir, $MLPSWEEP_DATA and the per-user cache that does.
+ * *dir is malloc'd. */
+static int locate_data(const plan *p, const ms_sweep_opts *o, char **dir)
+{
+    if (o->data_dir) {
+        if (ms_data_present(o->data_dir)) {
+            *dir = ms_strdup(o->data_dir);
+            return CONTINUE;
+        }
+        ms_error("--data: '%s' does not hold the four MNIST files (train-images-idx3-ubyte "
+                 "and the others, raw or .gz)",
+                 o->data_dir);
+        return MS_EXIT_USAGE;
+    }
+    const char *env = getenv("MLPSWEEP_DATA");
+    char *cache = ms_data_cache_dir();
+    const char *cand[] = {p->m.data_dir, env && *env ? env : NULL, cache};
+    for (size_t i = 0; i < sizeof cand / sizeof *cand; i++)
+        if (cand[i] && ms_data_present(cand[i])) {
+            *dir = ms_strdup(cand[i]);
+            free(cache);
+            return CONTINUE;
+        }
+    char at[512] = "";
+    if (p->m.data_line)
+        snprintf(at, sizeof at, " (%s:%d:%d)", p->m.path, p->m.data_line, p->m.data_col);
+    char *envs = env && *env ? ms_xstrfmt("nor in $MLPSWEEP_DATA '%s'", env)
+                             : ms_strdup("$MLPSWEEP_DATA is not set");
+    ms_error("no MNIST data: not in data.dir '%s'%s, %s, nor in the cache '%s': run "
+             "'mlpsweep fetch' to fill the cache (or 'make data' in the source tree)",
+             p->m.data_dir, at, envs, cache ? cache : "(no $HOME)");
+    free(envs);
+    free(cache);
+    return MS_EXIT_FAIL;
+}
+
 /* The data, then the database (locked), the sweep and its runs registered. */
 static int open_db(plan *p, const char *manifest, const ms_sweep_opts *o)
 {
     /* The data before the database: a missing or broken file must leave no
      * database behind (and the runs' checkpoints carry its digest). */
-    if (ms_data_load(o->data_dir ? o->data_dir : p->m.data_dir, p->m.train, p->m.val, &p->d) < 0)
+    char *dir = NULL;
+    int found = locate_data(p, o, &dir);
+    if (found != CONTINUE)
+        return found;
+    int rc = ms_data_load(dir, p->m.train, p->m.val, &p->d);
+    p->datadir = dir;
+    if (rc < 0)
         return MS_EXIT_FAIL;
     p->have_data = 1;
     p->dbpath = o->db ? ms_strdup(o->db) : ms_sweep_default_db(p->m.name, 1);
@@ -173,10 +218,11 @@ static int pick_jobs(plan *p, const ms_sweep_opts *o)
         j->epochs_done = in->epochs_done;
     }
     if (!o->quiet)
-        fprintf(stderr, "sweep '%s': %d runs, %d done already, %d to train%s; database '%s'\n",
+        fprintf(stderr, "sweep '%s': %d runs, %d done already, %d to train%s; data '%s'; "
+                        "database '%s'\n",
                 p->m.name, p->n, p->skipped, p->todo,
                 p->failed_before ? " (failed runs skipped: --retry-failed reruns them)" : "",
-                p->dbpath);
+                p->datadir, p->dbpath);
     return CONTINUE;
 }
 

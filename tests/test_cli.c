@@ -324,6 +324,43 @@ static void test_install(void **state)
     assert_int_equal(pclose(p), 0);
     assert_true(!strncmp(line, "mlpsweep ", 9));
     free(cmd);
+
+    /* From an empty folder outside the repository: data relative to the
+     * manifest (which lives elsewhere), then the per-user cache filled by
+     * `fetch`; the database under the current folder. */
+    char *bin = NULL, *sh = NULL, *data = realpath(MS_DATA_DIR, NULL);
+    assert_non_null(data);
+    assert_true(asprintf(&bin, "%s/usr/bin/mlpsweep", dir) > 0);
+    assert_true(asprintf(&sh,
+                         "set -e; cd '%s'; mkdir -p where/d empty cache; "
+                         "for f in '%s'/*; do ln -s \"$f\" where/d/; done; "
+                         "printf 'name: far\\ndata: {dir: d, train: 1000, val: 200}\\n"
+                         "defaults: {epochs: 1, hidden: [8]}\\nvariants:\\n  - name: a\\n' "
+                         "> where/m.yaml; "
+                         "printf 'name: cached\\ndata: {train: 1000, val: 200}\\n"
+                         "defaults: {epochs: 1, hidden: [8]}\\nvariants:\\n  - name: a\\n' "
+                         "> where/c.yaml; "
+                         "cd empty; export XDG_CACHE_HOME='%s/cache'; unset MLPSWEEP_DATA; "
+                         "'%s' run ../where/m.yaml --quiet; test -f db/far.db; "
+                         "! '%s' run ../where/c.yaml --quiet 2>../nodata.err; "
+                         "MNIST_DIR='%s' '%s' fetch >../fetch.out; "
+                         "'%s' run ../where/c.yaml 2>../cached.err; test -f db/cached.db",
+                         dir, data, dir, bin, bin, data, bin, bin) > 0);
+    if (system(sh) != 0)
+        fail_msg("running the installed binary from another folder failed: %s", sh);
+    char out[4096];
+    snprintf(out, sizeof out, "%s/nodata.err", dir);
+    char *err = ms_read_file(out);
+    assert_non_null(strstr(err, "no MNIST data: "));
+    assert_non_null(strstr(err, "run 'mlpsweep fetch' to fill the cache"));
+    free(err);
+    snprintf(out, sizeof out, "%s/cached.err", dir);
+    err = ms_read_file(out);
+    snprintf(out, sizeof out, "data '%s/cache/mlpsweep/mnist'; database 'db/cached.db'", dir);
+    if (!strstr(err, out))
+        fail_msg("the run did not say it used the cache: %s", err);
+    free(err), free(sh), free(bin), free(data);
+
     assert_true(asprintf(&cmd, "make -s uninstall DESTDIR='%s' PREFIX=/usr >/dev/null", dir) > 0);
     assert_int_equal(system(cmd), 0);
     free(cmd);

@@ -68,7 +68,7 @@ static void test_default_study(void **state)
 
     assert_int_equal(ms_manifest_load(MS_EXPERIMENTS_DIR "/tdt4265_a2.yaml", &m, 0), 0);
     assert_string_equal(m.name, "tdt4265-a2");
-    assert_string_equal(m.data_dir, "data");
+    assert_string_equal(m.data_dir, MS_EXPERIMENTS_DIR "/../data");
     assert_int_equal(m.train, 20000);
     assert_int_equal(m.val, 10000);
     assert_int_equal(m.nvariants, 9);
@@ -102,7 +102,7 @@ static void test_default_study(void **state)
     free(a);
     free(b);
     assert_int_equal(r[8].cfg.nhidden, 10);
-    assert_int_equal(m.variants[0].line, 30);
+    assert_int_equal(m.variants[0].line, 31);
     assert_int_equal(m.variants[0].col, 5);
 
     /* Its figures: every one against the task 3 momentum model. */
@@ -261,7 +261,7 @@ static void test_valid_full(void **state)
     assert_int_equal(ms_manifest_load(MANIFESTS "valid_full.yaml", &m, 1), 0);
     assert_string_equal(m.path, MANIFESTS "valid_full.yaml");
     assert_string_equal(m.name, "full.study-1");
-    assert_string_equal(m.data_dir, "tests");
+    assert_string_equal(m.data_dir, MANIFESTS "../../tests"); /* relative to the manifest */
     assert_int_equal(m.train, 1000);
     assert_int_equal(m.val, 500);
     assert_int_equal(m.nvariants, 2);
