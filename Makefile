@@ -108,8 +108,9 @@ data:
 
 check-build: $(BIN) $(TEST_BIN)
 
-# What only the tests need: Chromium, to render the HTML report as a reader would.
-TEST_PKGS := chromium
+# What only the tests need: Chromium, to render the HTML report as a reader
+# would; Debian's Fashion-MNIST, for the second dataset's sweep.
+TEST_PKGS := chromium dataset-fashion-mnist
 
 test: deps data
 	@$(MAKE) --no-print-directory deps DEPS_PKGS="$(TEST_PKGS)"
@@ -165,20 +166,20 @@ $(BUILD)/bench: tests/bench/bench.c $(LIB_OBJ) | $(BUILD)
 	$(CC) $(CFLAGS_ALL) $< $(LIB_OBJ) -o $@ $(LDFLAGS_ALL) $(LDLIBS_ALL) -ldl
 
 # Install like any Unix tool: the binary, its man page, the study manifests
-# and the data fetcher (sh PREFIX/share/mlpsweep/fetch_mnist.sh DIR).
+# and the data fetchers that `mlpsweep fetch` runs (PREFIX/share/mlpsweep/).
 # PREFIX (/usr/local) and DESTDIR (staging, for packages) as usual.
 PREFIX ?= /usr/local
 SHARE = $(DESTDIR)$(PREFIX)/share/mlpsweep
 INSTALLED = $(DESTDIR)$(PREFIX)/bin/mlpsweep $(DESTDIR)$(PREFIX)/share/man/man1/mlpsweep.1 \
             $(addprefix $(SHARE)/experiments/,$(notdir $(wildcard experiments/*.yaml))) \
-            $(SHARE)/fetch_mnist.sh
+            $(SHARE)/fetch_mnist.sh $(SHARE)/fetch_fashion_mnist.sh
 
 install: all
 	install -D -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/mlpsweep
 	install -D -m 644 docs/mlpsweep.1 $(DESTDIR)$(PREFIX)/share/man/man1/mlpsweep.1
 	install -d $(SHARE)/experiments
 	install -m 644 experiments/*.yaml $(SHARE)/experiments/
-	install -m 755 scripts/fetch_mnist.sh $(SHARE)/fetch_mnist.sh
+	install -m 755 scripts/fetch_mnist.sh scripts/fetch_fashion_mnist.sh $(SHARE)/
 
 uninstall:
 	rm -f $(INSTALLED)

@@ -49,7 +49,13 @@ typedef struct ms_config {
     uint64_t seed;
     int train_size;             /* first N training images */
     int val_size;               /* first N validation images */
+    int dataset;                /* MS_DATASET_*: the manifest's data.dataset */
 } ms_config;
+
+/* The datasets a manifest may name (data.dataset); MNIST is the default,
+ * and a run's configuration names the dataset only when it is another. */
+enum { MS_DATASET_MNIST, MS_DATASET_FASHION, MS_DATASET_N };
+extern const char *const ms_dataset_names[MS_DATASET_N];
 
 /* One run of a sweep: the variant's name and task with its effective
  * configuration (cfg.seed the run's seed, train_size/val_size from the

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ms_config.h" /* MS_DATASET_* */
+
 #include "ms_kernels.h"
 
 #define MS_PIXELS 784
@@ -67,11 +69,13 @@ typedef struct ms_data {
     uint64_t digest;
 } ms_data;
 
-/* 1 when dir holds the four MNIST files (each raw or .gz), else 0. */
-int ms_data_present(const char *dir);
-/* The per-user data cache, $XDG_CACHE_HOME/mlpsweep/mnist or
- * $HOME/.cache/mlpsweep/mnist (malloc'd; NULL when neither is set). */
-char *ms_data_cache_dir(void);
+/* 1 when dir holds the four files of a dataset (each raw or .gz), else 0;
+ * with dataset >= 0 (MS_DATASET_*), also that they are that dataset's (its
+ * first training labels: MNIST and Fashion-MNIST files share their names). */
+int ms_data_present(const char *dir, int dataset);
+/* The per-user data cache of a dataset, $XDG_CACHE_HOME/mlpsweep/NAME or
+ * $HOME/.cache/mlpsweep/NAME (malloc'd; NULL when neither is set). */
+char *ms_data_cache_dir(int dataset);
 
 /* Find "<stem>" or "<stem>.gz" under dir; 0 and the path in buf, or -1. */
 int ms_data_find(const char *dir, const char *stem, char *buf, size_t n);

@@ -72,6 +72,8 @@ typedef struct ms_manifest {
     char *data_dir; /* data.dir, relative to the manifest's folder; default "data" (the
                        current folder's), data_line 0 */
     int data_line, data_col; /* where data.dir is written */
+    int dataset;             /* data.dataset: MS_DATASET_*, MNIST by default */
+    int dataset_stated;      /* written in the manifest: the data's identity is checked */
     int train, val; /* data.train (default 20000), data.val (default 10000) */
     int nvariants;
     ms_variant *variants;

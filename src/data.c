@@ -216,9 +216,14 @@ void ms_idx_release(ms_idx *x)
 static const char *const stems[] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
                                     "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
 
-int ms_data_present(const char *dir)
+/* The first ten training labels of each dataset (MS_DATASET_* order): the
+ * files have the same names and shapes, this tells them apart. */
+static const uint8_t first_labels[MS_DATASET_N][10] = {{5, 0, 4, 1, 9, 2, 1, 3, 1, 4},
+                                                       {9, 0, 0, 3, 0, 2, 7, 2, 5, 5}};
+
+int ms_data_present(const char *dir, int dataset)
 {
-    char path[4096];
+    char path[4096], train_labels[4096] = "";
     struct stat st;
     for (size_t i = 0; i < sizeof stems / sizeof *stems; i++) {
         int found = 0;
@@ -227,17 +232,27 @@ int ms_data_present(const char *dir)
                     stat(path, &st) == 0 && S_ISREG(st.st_mode);
         if (!found)
             return 0;
+        if (i == 1)
+            snprintf(train_labels, sizeof train_labels, "%s", path);
     }
-    return 1;
+    if (dataset < 0)
+        return 1;
+    /* gzread reads a raw file as it is */
+    uint8_t head[18];
+    gzFile f = gzopen(train_labels, "rb");
+    int n = f ? gzread(f, head, sizeof head) : -1;
+    if (f)
+        gzclose(f);
+    return n == (int)sizeof head && !memcmp(head + 8, first_labels[dataset], 10);
 }
 
-char *ms_data_cache_dir(void)
+char *ms_data_cache_dir(int dataset)
 {
     const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
     if (xdg && xdg[0] == '/') /* the XDG rule: a relative value is ignored */
-        return ms_xstrfmt("%s/mlpsweep/mnist", xdg);
+        return ms_xstrfmt("%s/mlpsweep/%s", xdg, ms_dataset_names[dataset]);
     if (home && *home)
-        return ms_xstrfmt("%s/.cache/mlpsweep/mnist", home);
+        return ms_xstrfmt("%s/.cache/mlpsweep/%s", home, ms_dataset_names[dataset]);
     return NULL;
 }
 

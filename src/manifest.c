@@ -289,7 +289,7 @@ enum {
 };
 static const char *const top_keys[] = {"name", "data", "defaults", "variants", "plots",
                                        "settings"};
-static const char *const data_keys[] = {"dir", "train", "val"};
+static const char *const data_keys[] = {"dir", "train", "val", "dataset"};
 /* A variant's keys: name, task, label, extends, then the config keys (index
  * V_CFG + K_*). */
 static const char *const variant_keys[] = {"name",          "task",       "label",   "extends",
@@ -886,13 +886,14 @@ static char *relative_to_manifest(const char *manifest, const char *path)
 static void check_data(mctx *c, const node *v, ms_manifest *m, data_info *d, const node **dir_node)
 {
     char g[96];
-    const node *val[3], *keyn[3];
+    const node *val[COUNT(data_keys)], *keyn[COUNT(data_keys)];
     const char *s = "";
+    int x = 0;
     if (v->type != N_MAP) {
         perr(c, AT(v), "data: expected a mapping, got %s", got(g, sizeof g, v));
         return;
     }
-    map_keys(c, v, data_keys, 3, val, keyn, " in data");
+    map_keys(c, v, data_keys, COUNT(data_keys), val, keyn, " in data");
     if (val[0] && !get_str(c, val[0], "data.dir", &s)) {
         if (!*s)
             perr(c, AT(val[0]), "data.dir: must not be empty");
@@ -910,6 +911,10 @@ static void check_data(mctx *c, const node *v, ms_manifest *m, data_info *d, con
     }
     if (val[2])
         get_int(c, val[2], "data.val", 1, MS_MAX_VAL, &d->val);
+    if (val[3] && !get_choice(c, val[3], "data.dataset", ms_dataset_names, MS_DATASET_N, &x)) {
+        m->dataset = x;
+        m->dataset_stated = 1;
+    }
 }
 
 typedef struct name_pos {
@@ -1134,6 +1139,7 @@ static void check_variants(mctx *c, const node *vs, ms_manifest *m, const data_i
         v->cfg = sc->cfg;
         v->cfg.train_size = d->train;
         v->cfg.val_size = d->val;
+        v->cfg.dataset = m->dataset;
         v->nseeds = sc->nseeds;
         v->seeds = ms_malloc((size_t)sc->nseeds * sizeof *v->seeds);
         memcpy(v->seeds, sc->seeds, (size_t)sc->nseeds * sizeof *v->seeds);
@@ -1329,6 +1335,7 @@ static void expand_grids(mctx *c, ms_manifest *m, vinfo *vi, const setting *st, 
             cv->cfg = sc.cfg;
             cv->cfg.train_size = d->train;
             cv->cfg.val_size = d->val;
+            cv->cfg.dataset = m->dataset;
             cv->nseeds = sc.nseeds;
             cv->seeds = ms_malloc((size_t)sc.nseeds * sizeof *cv->seeds);
             memcpy(cv->seeds, sc.seeds, (size_t)sc.nseeds * sizeof *cv->seeds);

@@ -128,25 +128,31 @@ static int select_runs(plan *p, const char *manifest, const ms_sweep_opts *o)
 }
 
 /* Where the data is: --data (it must hold the files), else the first of
- * the manifest's data.dir, $MLPSWEEP_DATA and the per-user cache that does.
- * *dir is malloc'd. */
+ * the manifest's data.dir, $MLPSWEEP_DATA, the per-user cache and (for a
+ * dataset Debian packages) its system folder that does. A manifest that
+ * names its dataset gets that dataset's files only (their first labels
+ * tell them apart). *dir is malloc'd. */
+static const char *const system_dirs[MS_DATASET_N] = {NULL, "/usr/share/datasets/fashion-mnist"};
+
 static int locate_data(const plan *p, const ms_sweep_opts *o, char **dir)
 {
+    int ds = p->m.dataset, check = p->m.dataset_stated ? ds : -1;
+    const char *name = ms_dataset_names[ds];
     if (o->data_dir) {
-        if (ms_data_present(o->data_dir)) {
+        if (ms_data_present(o->data_dir, check)) {
             *dir = ms_strdup(o->data_dir);
             return CONTINUE;
         }
-        ms_error("--data: '%s' does not hold the four MNIST files (train-images-idx3-ubyte "
+        ms_error("--data: '%s' does not hold the four %s files (train-images-idx3-ubyte "
                  "and the others, raw or .gz)",
-                 o->data_dir);
+                 o->data_dir, name);
         return MS_EXIT_USAGE;
     }
     const char *env = getenv("MLPSWEEP_DATA");
-    char *cache = ms_data_cache_dir();
-    const char *cand[] = {p->m.data_dir, env && *env ? env : NULL, cache};
+    char *cache = ms_data_cache_dir(ds);
+    const char *cand[] = {p->m.data_dir, env && *env ? env : NULL, cache, system_dirs[ds]};
     for (size_t i = 0; i < sizeof cand / sizeof *cand; i++)
-        if (cand[i] && ms_data_present(cand[i])) {
+        if (cand[i] && ms_data_present(cand[i], check)) {
             *dir = ms_strdup(cand[i]);
             free(cache);
             return CONTINUE;
@@ -156,9 +162,12 @@ static int locate_data(const plan *p, const ms_sweep_opts *o, char **dir)
         snprintf(at, sizeof at, " (%s:%d:%d)", p->m.path, p->m.data_line, p->m.data_col);
     char *envs = env && *env ? ms_xstrfmt("nor in $MLPSWEEP_DATA '%s'", env)
                              : ms_strdup("$MLPSWEEP_DATA is not set");
-    ms_error("no MNIST data: not in data.dir '%s'%s, %s, nor in the cache '%s': run "
-             "'mlpsweep fetch' to fill the cache (or 'make data' in the source tree)",
-             p->m.data_dir, at, envs, cache ? cache : "(no $HOME)");
+    ms_error("no %s data: not in data.dir '%s'%s, %s, nor in the cache '%s'%s%s: run "
+             "'mlpsweep fetch%s%s' to fill the cache%s",
+             ds == MS_DATASET_MNIST ? "MNIST" : name, p->m.data_dir, at, envs,
+             cache ? cache : "(no $HOME)", system_dirs[ds] ? " or " : "",
+             system_dirs[ds] ? system_dirs[ds] : "", ds ? " " : "", ds ? name : "",
+             ds ? "" : " (or 'make data' in the source tree)");
     free(envs);
     free(cache);
     return MS_EXIT_FAIL;

@@ -566,6 +566,48 @@ static void test_settings(void **state)
     free(m), free(db);
 }
 
+/* The second dataset: the example manifest runs end to end on Fashion-MNIST
+ * from Debian's package (make test installs it), recorded as such, and MNIST's
+ * files are refused for it. */
+static void test_fashion(void **state)
+{
+    (void)state;
+    if (access("/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz", R_OK) != 0) {
+        if (getenv("CI"))
+            fail_msg("dataset-fashion-mnist is not installed ('make test' installs it)");
+        print_message("dataset-fashion-mnist is not installed: skipped\n");
+        skip();
+    }
+    char *db = ms_tpath("fashion.db"), *args = NULL, *err;
+    assert_true(asprintf(&args, "run experiments/fashion_mnist.yaml epochs=1 --db %s", db) > 0);
+    char *cmd = NULL;
+    assert_true(asprintf(&cmd, "env -u MLPSWEEP_DATA XDG_CACHE_HOME=%s/nocache %s %s 2>%s.err",
+                         ms_group_tmp, MS_BIN, args, db) > 0);
+    assert_int_equal(system(cmd), 0);
+    char *errpath = NULL;
+    assert_true(asprintf(&errpath, "%s.err", db) > 0);
+    err = ms_read_file(errpath);
+    assert_non_null(strstr(err, "data '/usr/share/datasets/fashion-mnist'"));
+    free(err);
+    assert_int_equal(ms_db_count(db, "SELECT count(*) FROM runs WHERE status = 'done' AND "
+                                     "config LIKE '%\"dataset\":\"fashion-mnist\"%'"),
+                     3);
+    /* a harder task than MNIST: after one epoch well above chance (10 %) and
+     * below what MNIST gives the same network (about 94 %) */
+    assert_int_equal(ms_db_count(db, "SELECT count(*) FROM run_summary WHERE final_val_acc > 0.6 "
+                                     "AND final_val_acc < 0.9"),
+                     3);
+    free(cmd), free(args), free(errpath);
+    /* MNIST's files are not Fashion-MNIST's */
+    char *db2 = ms_tpath("fashion2.db");
+    assert_true(asprintf(&args, "run experiments/fashion_mnist.yaml --data %s --db %s",
+                         MS_DATA_DIR, db2) > 0);
+    assert_int_equal(sh(args, &err), 2);
+    assert_non_null(strstr(err, "does not hold the four fashion-mnist files"));
+    assert_int_equal(access(db2, F_OK), -1);
+    free(err), free(args), free(db2), free(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -582,6 +624,7 @@ int main(void)
         cmocka_unit_test(test_failed_run_and_retry),
         cmocka_unit_test(test_one_process_per_db),
         cmocka_unit_test(test_settings),
+        cmocka_unit_test(test_fashion),
     };
     int rc = cmocka_run_group_tests_name("sweep", tests, ms_group_tmp_setup, ms_group_tmp_teardown);
     free(reference);
