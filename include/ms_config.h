@@ -55,7 +55,8 @@ typedef struct ms_config {
 /* The datasets a manifest may name (data.dataset); MNIST is the default,
  * and a run's configuration names the dataset only when it is another. */
 enum { MS_DATASET_MNIST, MS_DATASET_FASHION, MS_DATASET_N };
-extern const char *const ms_dataset_names[MS_DATASET_N];
+extern const char *const ms_dataset_names[MS_DATASET_N];  /* as written: mnist */
+extern const char *const ms_dataset_titles[MS_DATASET_N]; /* in messages: MNIST */
 
 /* One run of a sweep: the variant's name and task with its effective
  * configuration (cfg.seed the run's seed, train_size/val_size from the

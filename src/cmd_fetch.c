@@ -121,7 +121,7 @@ int cmd_fetch(int argc, char **argv)
             status = MS_EXIT_OK;
         else
             ms_error("fetching %s into '%s' failed (see the fetcher's message above)",
-                     ms_dataset_names[ds], cache);
+                     ms_dataset_titles[ds], cache);
     }
     free(script);
     free(cache);

@@ -30,6 +30,7 @@ void ms_config_default(ms_config *c)
 const char *const ms_activation_names[MS_ACT_N] = {"sigmoid", "improved_sigmoid"};
 const char *const ms_init_names[MS_INIT_N] = {"uniform", "fanin_normal"};
 const char *const ms_dataset_names[MS_DATASET_N] = {"mnist", "fashion-mnist"};
+const char *const ms_dataset_titles[MS_DATASET_N] = {"MNIST", "Fashion-MNIST"};
 
 const char *ms_activation_name(ms_activation a)
 {

@@ -137,7 +137,7 @@ static const char *const system_dirs[MS_DATASET_N] = {NULL, "/usr/share/datasets
 static int locate_data(const plan *p, const ms_sweep_opts *o, char **dir)
 {
     int ds = p->m.dataset, check = p->m.dataset_stated ? ds : -1;
-    const char *name = ms_dataset_names[ds];
+    const char *name = ms_dataset_titles[ds];
     if (o->data_dir) {
         if (ms_data_present(o->data_dir, check)) {
             *dir = ms_strdup(o->data_dir);
@@ -164,10 +164,9 @@ static int locate_data(const plan *p, const ms_sweep_opts *o, char **dir)
                              : ms_strdup("$MLPSWEEP_DATA is not set");
     ms_error("no %s data: not in data.dir '%s'%s, %s, nor in the cache '%s'%s%s: run "
              "'mlpsweep fetch%s%s' to fill the cache%s",
-             ds == MS_DATASET_MNIST ? "MNIST" : name, p->m.data_dir, at, envs,
-             cache ? cache : "(no $HOME)", system_dirs[ds] ? " or " : "",
-             system_dirs[ds] ? system_dirs[ds] : "", ds ? " " : "", ds ? name : "",
-             ds ? "" : " (or 'make data' in the source tree)");
+             name, p->m.data_dir, at, envs, cache ? cache : "(no $HOME)",
+             system_dirs[ds] ? " or " : "", system_dirs[ds] ? system_dirs[ds] : "", ds ? " " : "",
+             ds ? ms_dataset_names[ds] : "", ds ? "" : " (or 'make data' in the source tree)");
     free(envs);
     free(cache);
     return MS_EXIT_FAIL;

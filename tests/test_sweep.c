@@ -603,7 +603,7 @@ static void test_fashion(void **state)
     assert_true(asprintf(&args, "run experiments/fashion_mnist.yaml --data %s --db %s",
                          MS_DATA_DIR, db2) > 0);
     assert_int_equal(sh(args, &err), 2);
-    assert_non_null(strstr(err, "does not hold the four fashion-mnist files"));
+    assert_non_null(strstr(err, "does not hold the four Fashion-MNIST files"));
     assert_int_equal(access(db2, F_OK), -1);
     free(err), free(args), free(db2), free(db);
 }
