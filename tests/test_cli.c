@@ -344,8 +344,12 @@ static void test_install(void **state)
                          "'%s' run ../where/m.yaml --quiet; test -f db/far.db; "
                          "! '%s' run ../where/c.yaml --quiet 2>../nodata.err; "
                          "MNIST_DIR='%s' '%s' fetch >../fetch.out; "
-                         "'%s' run ../where/c.yaml 2>../cached.err; test -f db/cached.db",
-                         dir, data, dir, bin, bin, data, bin, bin) > 0);
+                         "'%s' run ../where/c.yaml 2>../cached.err; test -f db/cached.db; "
+                         /* settings: one value everywhere, then a grid adding two runs */
+                         "'%s' run ../where/m.yaml lr=0.05 --quiet; "
+                         "'%s' run ../where/m.yaml a.lr=0.1,0.02 --quiet; "
+                         "'%s' run ../where/m.yaml a.lr=0.1,0.02 2>../again.err",
+                         dir, data, dir, bin, bin, data, bin, bin, bin, bin, bin) > 0);
     if (system(sh) != 0)
         fail_msg("running the installed binary from another folder failed: %s", sh);
     char out[4096];
@@ -359,6 +363,15 @@ static void test_install(void **state)
     snprintf(out, sizeof out, "data '%s/cache/mlpsweep/mnist'; database 'db/cached.db'", dir);
     if (!strstr(err, out))
         fail_msg("the run did not say it used the cache: %s", err);
+    free(err);
+    snprintf(out, sizeof out, "%s/empty/db/far.db", dir);
+    assert_int_equal(ms_db_count(out, "SELECT count(*) FROM runs"), 4); /* a; a at 0.05; 2 of the grid */
+    assert_int_equal(ms_db_count(out, "SELECT count(*) FROM runs WHERE variant = 'a' AND lr = 0.05"), 1);
+    assert_int_equal(ms_db_count(out, "SELECT count(*) FROM runs WHERE current AND variant LIKE 'a.lr-%'"),
+                     2);
+    snprintf(out, sizeof out, "%s/again.err", dir);
+    err = ms_read_file(out);
+    assert_non_null(strstr(err, "2 runs, 2 done already, 0 to train"));
     free(err), free(sh), free(bin), free(data);
 
     assert_true(asprintf(&cmd, "make -s uninstall DESTDIR='%s' PREFIX=/usr >/dev/null", dir) > 0);
