@@ -204,9 +204,13 @@ static int pick_jobs(plan *p, const ms_sweep_opts *o)
     for (int i = 0; i < p->n; i++) {
         const ms_run_spec *s = &p->specs[i];
         ms_run_info *in = &p->info[i];
-        if (in->replaced)
+        if (in->replaced && in->is_new)
             fprintf(stderr, "variant '%s' seed %llu changed in the manifest: starting it as a new run\n",
                     s->variant, (unsigned long long)s->cfg.seed);
+        else if (in->replaced) /* settings back to ones it ran with before */
+            fprintf(stderr, "variant '%s' seed %llu is back to settings it ran with before: "
+                            "that run is current again (%d epochs done)\n",
+                    s->variant, (unsigned long long)s->cfg.seed, in->epochs_done);
         if (in->status == MS_RUN_DONE) {
             p->skipped++;
             continue;

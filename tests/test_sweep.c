@@ -559,6 +559,16 @@ static void test_settings(void **state)
     free(err), free(args);
     assert_int_equal(ms_db_count(db, "SELECT count(*) FROM runs WHERE current"), 2);
     assert_int_equal(ms_db_count(db, "SELECT count(*) FROM runs WHERE current AND lr = 0.05"), 2);
+    /* back to the manifest's own values: the runs made with them are current again */
+    assert_true(asprintf(&args, "run %s --db %s", m, db) > 0);
+    assert_int_equal(sh(args, &err), 0);
+    assert_non_null(strstr(err, "variant 'plain' seed 1 is back to settings it ran with before: "
+                                "that run is current again (1 epochs done)"));
+    assert_non_null(strstr(err, "2 runs, 2 done already, 0 to train"));
+    free(err), free(args);
+    assert_true(asprintf(&args, "run %s lr=0.05 --db %s", m, db) > 0);
+    assert_int_equal(sh(args, &err), 0);
+    free(err), free(args);
     /* the sweep records its settings: plot and report read the same variants */
     assert_int_equal(ms_db_count(db, "SELECT count(*) FROM sweeps WHERE manifest LIKE "
                                      "'%settings:' || char(10) || '  - ''lr=0.05''%'"),
