@@ -503,12 +503,16 @@ void ms_sp_nn_f(float *Y, const ms_sparse_f *X, const float *base, const float *
         int groups = X->ngroups;
         int par = nthreads > 1 && groups > 1 && (double)X->rows * N * 150 >= MS_PAR_MIN_SPARSE;
         (void)par;
-        /* strip by strip: a strip's part of W stays in cache across the groups */
-        for (int j0 = 0; j0 < N; j0 += GROUP_NV * VW)
-            MS_PAR_FOR(q, groups, {
-                sp_group_strip(Y, X, q, base, W, ldw, N, j0,
-                               N - j0 < GROUP_NV * VW ? N - j0 : GROUP_NV * VW);
-            });
+        /* strip by strip: a strip's part of W stays in cache across the groups.
+         * The vectors are spread evenly over the strips (AVX2, 16 vectors:
+         * 3,3,3,3,2,2, not 3,3,3,3,3,1): a thin strip pays a group's
+         * per-pixel loads for few multiply-adds. */
+        int nv = (N + VW - 1) / VW, ns = (nv + GROUP_NV - 1) / GROUP_NV;
+        for (int k = 0, j0 = 0; k < ns; k++) {
+            int w = (nv / ns + (k < nv % ns)) * VW, nr = N - j0 < w ? N - j0 : w;
+            MS_PAR_FOR(q, groups, { sp_group_strip(Y, X, q, base, W, ldw, N, j0, nr); });
+            j0 += w;
+        }
         return;
     }
     int groups = (X->rows + 3) / 4;
