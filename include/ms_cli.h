@@ -41,6 +41,9 @@ int ms_option_error(int o, char **argv, const struct option *opts);
 /* Exactly one positional argument (the manifest) left at argv[optind]; else
  * a one-line error and -1. */
 int ms_one_manifest(int argc, char **argv);
+/* [MANIFEST] after the options (status, export, plot, report): *manifest
+ * stays as it is without one; -1 after a message for a second argument. */
+int ms_optional_manifest(int argc, char **argv, const char **manifest);
 /* MANIFEST [KEY=VALUE ...] after the options: -1 after a message when the
  * manifest is missing; else *settings points at the arguments after it. */
 int ms_manifest_and_settings(int argc, char **argv, char *const **settings, int *n);

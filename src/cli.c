@@ -108,6 +108,15 @@ int ms_one_manifest(int argc, char **argv)
     return 0;
 }
 
+int ms_optional_manifest(int argc, char **argv, const char **manifest)
+{
+    if (optind < argc)
+        *manifest = argv[optind++];
+    if (optind < argc)
+        return ms_error("unexpected argument '%s' (see --help)", argv[optind]);
+    return 0;
+}
+
 int ms_manifest_and_settings(int argc, char **argv, char *const **settings, int *n)
 {
     if (optind >= argc)

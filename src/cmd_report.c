@@ -176,12 +176,8 @@ int cmd_export(int argc, char **argv)
         if (rc)
             return MS_EXIT_USAGE;
     }
-    if (optind < argc)
-        manifest = argv[optind++];
-    if (optind < argc) {
-        ms_error("unexpected argument '%s' (see --help)", argv[optind]);
+    if (ms_optional_manifest(argc, argv, &manifest) < 0)
         return MS_EXIT_USAGE;
-    }
     if (output_target(&out, have_format, &format) < 0 ||
         ms_export_columns_check(table, columns) < 0)
         return MS_EXIT_USAGE;
@@ -254,12 +250,8 @@ int cmd_plot(int argc, char **argv)
         if (rc)
             return MS_EXIT_USAGE;
     }
-    if (optind < argc)
-        manifest = argv[optind++];
-    if (optind < argc) {
-        ms_error("unexpected argument '%s' (see --help)", argv[optind]);
+    if (ms_optional_manifest(argc, argv, &manifest) < 0)
         return MS_EXIT_USAGE;
-    }
     if (!*outdir) {
         ms_error("--out needs a folder name");
         return MS_EXIT_USAGE;
@@ -347,12 +339,8 @@ int cmd_report(int argc, char **argv)
         if (rc)
             return MS_EXIT_USAGE;
     }
-    if (optind < argc)
-        manifest = argv[optind++];
-    if (optind < argc) {
-        ms_error("unexpected argument '%s' (see --help)", argv[optind]);
+    if (ms_optional_manifest(argc, argv, &manifest) < 0)
         return MS_EXIT_USAGE;
-    }
     ms_format html = MS_FORMAT_HTML;
     if (output_target(&out, 1, &html) < 0)
         return MS_EXIT_USAGE;

@@ -285,12 +285,8 @@ int cmd_status(int argc, char **argv)
         if (rc)
             return MS_EXIT_USAGE;
     }
-    if (optind < argc)
-        manifest = argv[optind++];
-    if (optind < argc) {
-        ms_error("unexpected argument '%s' (see --help)", argv[optind]);
+    if (ms_optional_manifest(argc, argv, &manifest) < 0)
         return MS_EXIT_USAGE;
-    }
     char *path = NULL;
     if (db)
         path = ms_strdup(db);

@@ -72,7 +72,9 @@ static void shell_vars(FILE *f, const slurm_opts *o)
     fputs("\nout=", f);
     sh_quote(f, o->out);
     fprintf(f, "\nname='%s'\nshards=%d\n\n", o->name, o->shards);
-    fputs("# the manifest's data.dir is relative to the folder 'mlpsweep slurm' ran in\ncd ", f);
+    fputs("# relative paths (the manifest, the databases) are relative to the folder\n"
+          "# 'mlpsweep slurm' ran in\ncd ",
+          f);
     sh_quote(f, o->cwd);
     fputs(" || exit 1\n", f);
 }
