@@ -65,6 +65,15 @@ const char *ms_metric_name(ms_metric m);
 /* 1 for the two accuracies, 0 for the three losses. */
 int ms_metric_is_acc(ms_metric m);
 
+/* One claim of the `claims:` section: variant a's metric is higher (sign
+ * +1) or lower (-1) than variant b's, over the seeds both ran. */
+typedef struct ms_claim {
+    char *a, *b, *text; /* text: what the claim says in words, may be NULL */
+    int metric;         /* index into ms_compare_metrics */
+    int sign;
+    int line, col;
+} ms_claim;
+
 typedef struct ms_manifest {
     char *path;     /* as given */
     char *text;     /* the bytes parsed, NUL-terminated (what a sweep stores) */
@@ -79,6 +88,8 @@ typedef struct ms_manifest {
     ms_variant *variants;
     int nplots;     /* the `plots:` section, in file order; 0 when absent */
     ms_plot *plots;
+    int nclaims;    /* the `claims:` section, in file order */
+    ms_claim *claims;
 } ms_manifest;
 
 

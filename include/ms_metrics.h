@@ -34,4 +34,9 @@ typedef enum {
  * "interrupted"); "" for MS_STOP_NONE or a value out of range. */
 const char *ms_stop_name(ms_stop s);
 
+/* The per-run results two variants can be compared on (compare, claims:):
+ * columns of the run_summary view (docs/schema.md). */
+enum { MS_COMPARE_NMETRICS = 7 };
+extern const char *const ms_compare_metrics[MS_COMPARE_NMETRICS];
+
 #endif

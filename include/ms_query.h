@@ -124,4 +124,12 @@ void ms_query_run_details_free(ms_query_run_detail *rows, int n);
 /* When the sweep was first recorded and last updated (malloc'd). */
 int ms_query_sweep_times(ms_store *st, const char *sweep, char **created, char **updated);
 
+#include "ms_metrics.h" /* ms_compare_metrics */
+
+/* One value per finished (done) current run of a variant, by seed in
+ * increasing order: the metric (one of ms_compare_metrics) of each. *seeds
+ * and *vals are malloc'd (n may be 0). */
+int ms_query_seed_values(ms_store *st, const char *sweep, const char *variant, int metric,
+                         uint64_t **seeds, double **vals, int *n);
+
 #endif

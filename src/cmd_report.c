@@ -7,11 +7,13 @@
 #include "ms_kernels.h"
 #include "ms_plot.h"
 #include "ms_report.h"
+#include "ms_stats.h"
 #include "ms_store.h"
 #include "ms_sweep.h"
 #include "ms_util.h"
 
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -381,6 +383,236 @@ int cmd_report(int argc, char **argv)
 done:
     free(page);
     free(dir);
+    target_release(&t);
+    return status;
+}
+
+/* ---- compare ---- */
+
+/* The values of variants a and b, aligned by seed over the union of their
+ * seeds (NAN where one did not run that seed); *n the union's size. */
+static int seed_pairs(target *t, const char *a, const char *b, int metric, double **va,
+                      double **vb, int *n)
+{
+    uint64_t *sa = NULL, *sb = NULL;
+    double *xa = NULL, *xb = NULL;
+    int na = 0, nb = 0, k = 0;
+    *va = *vb = NULL;
+    *n = 0;
+    if (ms_query_seed_values(t->st, t->sweep, a, metric, &sa, &xa, &na) < 0 ||
+        ms_query_seed_values(t->st, t->sweep, b, metric, &sb, &xb, &nb) < 0) {
+        free(sa), free(sb), free(xa), free(xb);
+        return -1;
+    }
+    *va = ms_malloc((size_t)(na + nb + 1) * sizeof **va);
+    *vb = ms_malloc((size_t)(na + nb + 1) * sizeof **vb);
+    for (int i = 0, j = 0; i < na || j < nb; k++) { /* merge two sorted seed lists */
+        if (j >= nb || (i < na && sa[i] < sb[j]))
+            (*va)[k] = xa[i++], (*vb)[k] = NAN;
+        else if (i >= na || sb[j] < sa[i])
+            (*va)[k] = NAN, (*vb)[k] = xb[j++];
+        else
+            (*va)[k] = xa[i++], (*vb)[k] = xb[j++];
+    }
+    *n = k;
+    free(sa), free(sb), free(xa), free(xb);
+    return 0;
+}
+
+static void compare_head(int claims)
+{
+    printf("%-16s %-18s %-18s %3s %3s %-7s %10s %10s %10s  %-25s %7s %6s %9s%s\n", "metric", "A",
+           "B", "nA", "nB", "test", "mean A", "mean B", "A - B", "95% CI", "t", "df", "p",
+           claims ? "  claim      verdict" : "");
+}
+
+/* One comparison as a row (the level in the head is the one used). */
+static void compare_row(const char *metric, const char *a, const char *b, const ms_comparison *c)
+{
+    static const char *const kinds[] = {"-", "paired", "Welch"};
+    char ci[64] = "-", t[16] = "-", df[16] = "-", p[16] = "-";
+    if (c->kind != MS_TEST_NONE) {
+        snprintf(ci, sizeof ci, "[%.6g, %.6g]", c->lo, c->hi);
+        snprintf(t, sizeof t, "%.3g", c->t);
+        snprintf(df, sizeof df, "%.3g", c->df);
+        snprintf(p, sizeof p, "%.3g", c->p);
+    }
+    char *pa = ms_printable(a), *pb = ms_printable(b);
+    printf("%-16s %-18s %-18s %3d %3d %-7s %10.6g %10.6g %10.6g  %-25s %7s %6s %9s", metric, pa, pb,
+           c->na, c->nb, kinds[c->kind], c->mean_a, c->mean_b, c->diff, ci, t, df, p);
+    free(pa), free(pb);
+}
+
+static int metric_parse(const char *s, int *out)
+{
+    for (int i = 0; i < MS_COMPARE_NMETRICS; i++)
+        if (!strcmp(s, ms_compare_metrics[i])) {
+            *out = i;
+            return 0;
+        }
+    char h[96];
+    return ms_error("unknown metric '%s'%s (one of final_val_acc, best_val_acc, final_val_loss, "
+                    "best_val_loss, final_train_acc, final_train_loss, epochs_done)",
+                    s, ms_hint(h, sizeof h, s, ms_compare_metrics, MS_COMPARE_NMETRICS));
+}
+
+static const char compare_usage[] =
+    "usage: mlpsweep compare A B [MANIFEST] [--db FILE] [--metric M] [--level L]\n"
+    "\n"
+    "Compare two variants of a sweep over their seeds (finished runs): the mean of\n"
+    "each, their difference A - B with its confidence interval, t, degrees of\n"
+    "freedom and two-sided p. Paired by seed over the seeds both ran (at least 2),\n"
+    "else Welch's test over every run of each. Student's t from our own\n"
+    "incomplete beta function, tested against published tables (docs/reports.md).\n"
+    "\n"
+    "  --db FILE        database (db/<manifest name>.db, or the only database in db/)\n"
+    "  --metric M       final_val_acc (default), best_val_acc, final_val_loss,\n"
+    "                   best_val_loss, final_train_acc, final_train_loss, epochs_done\n"
+    "  --level L        confidence level of the interval, in (0, 1) (0.95)\n"
+    MS_HELP_EXIT;
+
+int cmd_compare(int argc, char **argv)
+{
+    enum { O_DB = 256, O_METRIC, O_LEVEL, O_HELP };
+    static const struct option opts[] = {
+        {"db", required_argument, 0, O_DB},       {"metric", required_argument, 0, O_METRIC},
+        {"level", required_argument, 0, O_LEVEL}, {"help", no_argument, 0, O_HELP},
+        {0, 0, 0, 0},
+    };
+    const char *db = NULL, *manifest = NULL;
+    int metric = 0;
+    double level = 0.95;
+    opterr = 0;
+    optind = 1;
+    for (;;) {
+        int o = getopt_long(argc, argv, ":h", opts, NULL), rc = 0;
+        if (o == -1)
+            break;
+        switch (o) {
+        case O_DB: rc = ms_parse_path("--db", optarg, &db); break;
+        case O_METRIC: rc = metric_parse(optarg, &metric); break;
+        case O_LEVEL:
+            rc = ms_parse_double("--level", optarg, &level);
+            if (!rc && !(level > 0 && level < 1))
+                rc = ms_error("--level: must be in (0, 1) (got %s)", optarg);
+            break;
+        case 'h':
+        case O_HELP: fputs(compare_usage, stdout); return MS_EXIT_OK;
+        default: rc = ms_option_error(o, argv, opts); break;
+        }
+        if (rc)
+            return MS_EXIT_USAGE;
+    }
+    if (argc - optind < 2) {
+        ms_error("compare needs two variants, A and B (see --help)");
+        return MS_EXIT_USAGE;
+    }
+    const char *a = argv[optind], *b = argv[optind + 1];
+    optind += 2;
+    if (ms_optional_manifest(argc, argv, &manifest) < 0)
+        return MS_EXIT_USAGE;
+    target t;
+    double *va = NULL, *vb = NULL;
+    int n = 0, status = target_open(&t, manifest, db);
+    if (status != MS_EXIT_OK)
+        goto done;
+    status = MS_EXIT_FAIL;
+    if (seed_pairs(&t, a, b, metric, &va, &vb, &n) < 0)
+        goto done;
+    ms_comparison c = ms_compare(va, vb, n, level);
+    if (c.na == 0 || c.nb == 0) {
+        ms_error("no finished run of variant '%s' in sweep '%s'", c.na == 0 ? a : b, t.sweep);
+        goto done;
+    }
+    printf("sweep '%s', %g %% confidence\n", t.sweep, 100 * level);
+    compare_head(0);
+    compare_row(ms_compare_metrics[metric], a, b, &c);
+    putchar('\n');
+    status = MS_EXIT_OK;
+done:
+    free(va), free(vb);
+    target_release(&t);
+    return status;
+}
+
+/* ---- claims ---- */
+
+static const char claims_usage[] =
+    "usage: mlpsweep claims [MANIFEST] [--db FILE] [--level L]\n"
+    "\n"
+    "Check each claim of the manifest's 'claims:' section (variant a's metric is\n"
+    "higher or lower than variant b's) against the sweep's finished runs, as\n"
+    "'compare' does, with a verdict: supported (the interval for a - b lies on the\n"
+    "claimed side of 0), contradicted (on the other side) or not established.\n"
+    "Without MANIFEST, the manifest recorded in the database by the last run.\n"
+    "\n"
+    "  --db FILE        database (db/<manifest name>.db, or the only database in db/)\n"
+    "  --level L        confidence level, in (0, 1) (0.95)\n"
+    MS_HELP_EXIT;
+
+int cmd_claims(int argc, char **argv)
+{
+    enum { O_DB = 256, O_LEVEL, O_HELP };
+    static const struct option opts[] = {
+        {"db", required_argument, 0, O_DB}, {"level", required_argument, 0, O_LEVEL},
+        {"help", no_argument, 0, O_HELP},   {0, 0, 0, 0},
+    };
+    const char *db = NULL, *manifest = NULL;
+    double level = 0.95;
+    opterr = 0;
+    optind = 1;
+    for (;;) {
+        int o = getopt_long(argc, argv, ":h", opts, NULL), rc = 0;
+        if (o == -1)
+            break;
+        switch (o) {
+        case O_DB: rc = ms_parse_path("--db", optarg, &db); break;
+        case O_LEVEL:
+            rc = ms_parse_double("--level", optarg, &level);
+            if (!rc && !(level > 0 && level < 1))
+                rc = ms_error("--level: must be in (0, 1) (got %s)", optarg);
+            break;
+        case 'h':
+        case O_HELP: fputs(claims_usage, stdout); return MS_EXIT_OK;
+        default: rc = ms_option_error(o, argv, opts); break;
+        }
+        if (rc)
+            return MS_EXIT_USAGE;
+    }
+    if (ms_optional_manifest(argc, argv, &manifest) < 0)
+        return MS_EXIT_USAGE;
+    target t;
+    ms_manifest *m = NULL;
+    int status = target_open(&t, manifest, db);
+    if (status == MS_EXIT_OK)
+        status = target_figures(&t, NULL, &m); /* the manifest: given or recorded */
+    if (status != MS_EXIT_OK)
+        goto done;
+    status = MS_EXIT_FAIL;
+    if (m->nclaims == 0) {
+        ms_error("'%s' states no claims: add a 'claims:' section (docs/reports.md)", m->path);
+        goto done;
+    }
+    printf("sweep '%s', %g %% confidence\n", t.sweep, 100 * level);
+    compare_head(1);
+    for (int i = 0; i < m->nclaims; i++) {
+        const ms_claim *cl = &m->claims[i];
+        double *va = NULL, *vb = NULL;
+        int n = 0;
+        if (seed_pairs(&t, cl->a, cl->b, cl->metric, &va, &vb, &n) < 0)
+            goto done;
+        ms_comparison c = ms_compare(va, vb, n, level);
+        free(va), free(vb);
+        compare_row(ms_compare_metrics[cl->metric], cl->a, cl->b, &c);
+        printf("  %-10s %s\n", cl->sign > 0 ? "A higher" : "A lower", ms_verdict(&c, cl->sign));
+        if (cl->text) {
+            char *txt = ms_printable(cl->text);
+            printf("    %s\n", txt);
+            free(txt);
+        }
+    }
+    status = MS_EXIT_OK;
+done:
     target_release(&t);
     return status;
 }

@@ -23,6 +23,8 @@ static const struct cmd commands[] = {
     {"export", cmd_export, "write a sweep's results as CSV, Markdown, LaTeX, JSON or HTML"},
     {"plot", cmd_plot, "draw the manifest's figures (PNG, SVG and PDF) with gnuplot"},
     {"report", cmd_report, "write one self-contained HTML page of a sweep's results"},
+    {"compare", cmd_compare, "compare two variants over seeds: difference, interval, paired test"},
+    {"claims", cmd_claims, "check the manifest's claims against the runs: supported or not"},
     {"merge", cmd_merge, "merge the databases of a sharded sweep into one"},
     {"slurm", cmd_slurm, "write (and submit) SLURM batch scripts running a sweep as a job array"},
     {"fetch", cmd_fetch, "put MNIST, verified, into the per-user data cache"},

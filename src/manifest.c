@@ -10,6 +10,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "ms_data.h" /* MS_INPUT */
 #include "ms_manifest.h"
+#include "ms_metrics.h" /* ms_compare_metrics */
 #include "ms_util.h"
 
 #include <errno.h>
@@ -288,7 +289,7 @@ enum {
     K_VPE, K_EARLY_STOP, K_SHUFFLE, K_SEEDS, K_N
 };
 static const char *const top_keys[] = {"name", "data", "defaults", "variants", "plots",
-                                       "settings"};
+                                       "settings", "claims"};
 static const char *const data_keys[] = {"dir", "train", "val", "dataset"};
 /* A variant's keys: name, task, label, extends, then the config keys (index
  * V_CFG + K_*). */
@@ -1650,6 +1651,56 @@ static void check_plots(mctx *c, const node *ps, ms_manifest *m, bool names_ok)
     free(names);
 }
 
+/* claims: a list of {a: V, b: W, expect: higher | lower, metric: M, text: T};
+ * a and b name variants (as written, before grids). */
+static void check_claims(mctx *c, const node *cs, ms_manifest *m)
+{
+    static const char *const claim_keys[] = {"a", "b", "expect", "metric", "text"};
+    static const char *const expect_names[] = {"higher", "lower"};
+    enum { NK = COUNT(claim_keys) };
+    char g[96], where[64];
+    if (is_null(cs))
+        return;
+    if (cs->type != N_SEQ) {
+        perr(c, AT(cs), "claims: expected a list of claims, got %s", got(g, sizeof g, cs));
+        return;
+    }
+    const char **names = ms_calloc((size_t)m->nvariants + 1, sizeof *names);
+    for (int i = 0; i < m->nvariants; i++)
+        names[i] = m->variants[i].name;
+    m->claims = ms_calloc((size_t)cs->n + 1, sizeof *m->claims);
+    for (int i = 0; i < cs->n; i++) {
+        const node *cn = kid(c, cs, i), *val[NK], *keyn[NK];
+        const char *s = "";
+        int x = 0;
+        if (cn->type != N_MAP) {
+            perr(c, AT(cn), "claims: each claim must be a mapping, got %s", got(g, sizeof g, cn));
+            continue;
+        }
+        snprintf(where, sizeof where, " in claim %d", i + 1);
+        map_keys(c, cn, claim_keys, NK, val, keyn, where);
+        ms_claim *cl = &m->claims[m->nclaims++];
+        cl->line = cn->line;
+        cl->col = cn->col;
+        cl->sign = 1;
+        for (int k = 0; k < 2; k++) {
+            if (!val[k])
+                perr(c, AT(cn), "missing key '%s'%s", claim_keys[k], where);
+            else if (!find_variant(c, val[k], claim_keys[k], names, m->nvariants, &s))
+                *(k ? &cl->b : &cl->a) = ms_strdup(s);
+        }
+        if (!val[2])
+            perr(c, AT(cn), "missing key 'expect'%s (higher or lower)", where);
+        else if (!get_choice(c, val[2], "expect", expect_names, 2, &x))
+            cl->sign = x ? -1 : 1;
+        if (val[3] && !get_choice(c, val[3], "metric", ms_compare_metrics, MS_COMPARE_NMETRICS, &x))
+            cl->metric = x;
+        if (val[4] && !get_str(c, val[4], "text", &s))
+            cl->text = ms_strdup(s);
+    }
+    free(names);
+}
+
 static void check_manifest(mctx *c, const node *root, ms_manifest *m, int check_data_dir,
                            setting *st, int nst)
 {
@@ -1705,6 +1756,8 @@ static void check_manifest(mctx *c, const node *root, ms_manifest *m, int check_
             names_ok = m->variants[i].name != NULL;
         check_plots(c, val[4], m, names_ok);
     }
+    if (val[6]) /* claims name the variants as written, before the grids */
+        check_claims(c, val[6], m);
     int nvi = m->nvariants;
     if (vi && c->nerr == 0)
         expand_grids(c, m, vi, st, nst, &d);
@@ -1750,6 +1803,12 @@ void ms_manifest_release(ms_manifest *m)
         free(m->plots[i].title);
     }
     free(m->plots);
+    for (int i = 0; i < m->nclaims; i++) {
+        free(m->claims[i].a);
+        free(m->claims[i].b);
+        free(m->claims[i].text);
+    }
+    free(m->claims);
     free(m->path);
     free(m->name);
     free(m->data_dir);

@@ -532,3 +532,45 @@ int ms_query_sweep_times(ms_store *st, const char *sweep, char **created, char *
     }
     return end_read(st, q, s == SQLITE_ROW ? SQLITE_DONE : s, "sweeps");
 }
+
+/* ---- per-seed values (compare, claims) ---- */
+
+const char *const ms_compare_metrics[MS_COMPARE_NMETRICS] = {
+    "final_val_acc", "best_val_acc", "final_val_loss", "best_val_loss",
+    "final_train_acc", "final_train_loss", "epochs_done"};
+
+int ms_query_seed_values(ms_store *st, const char *sweep, const char *variant, int metric,
+                         uint64_t **seeds, double **vals, int *n)
+{
+    *seeds = NULL;
+    *vals = NULL;
+    *n = 0;
+    if (metric < 0 || metric >= MS_COMPARE_NMETRICS)
+        return ms_error("unknown metric %d", metric);
+    /* the column is one of ours, never user text */
+    char *sql = ms_xstrfmt("SELECT seed, %s FROM run_summary WHERE sweep = ?1 AND variant = ?2"
+                           " AND status = 'done' ORDER BY seed",
+                           ms_compare_metrics[metric]);
+    sqlite3_stmt *q;
+    int s, cap = 0;
+    int rc = begin_read(st, sql, sweep, &q, "run_summary");
+    free(sql);
+    if (rc < 0)
+        return -1;
+    sqlite3_bind_text(q, 2, variant, -1, SQLITE_TRANSIENT);
+    while ((s = sqlite3_step(q)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 16;
+            *seeds = ms_realloc(*seeds, (size_t)cap * sizeof **seeds);
+            *vals = ms_realloc(*vals, (size_t)cap * sizeof **vals);
+        }
+        (*seeds)[*n] = (uint64_t)sqlite3_column_int64(q, 0);
+        (*vals)[(*n)++] = col_real(q, 1);
+    }
+    if (end_read(st, q, s, "run_summary") < 0) {
+        free(*seeds), free(*vals);
+        *seeds = NULL, *vals = NULL, *n = 0;
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,36 @@
+/* ms_stats: comparing two variants over seeds (stats.c): Student's t
+ * distribution (its CDF from the regularized incomplete beta function, its
+ * quantile by bisection; tested against published tables), a paired t-test
+ * by seed, and Welch's test when the seeds do not pair. Pure functions. */
+#ifndef MS_STATS_H
+#define MS_STATS_H
+
+/* P(T <= t) for Student's t with df > 0 degrees of freedom. */
+double ms_t_cdf(double t, double df);
+/* The t with P(T <= t) = p, 0 < p < 1. */
+double ms_t_quantile(double p, double df);
+
+typedef enum { MS_TEST_NONE, MS_TEST_PAIRED, MS_TEST_WELCH } ms_test_kind;
+
+/* A - B over seeds: the mean difference, its confidence interval at
+ * `level` (0.95), t, degrees of freedom and the two-sided p-value. kind
+ * NONE when there are too few values (a paired test needs 2 pairs, Welch 2
+ * values on each side): then only n and the means are set. */
+typedef struct ms_comparison {
+    ms_test_kind kind;
+    int n;             /* pairs (paired), else values of A + B */
+    int na, nb;        /* values of A and B */
+    double mean_a, mean_b, diff, lo, hi, t, df, p;
+} ms_comparison;
+
+/* Paired over the seeds both have (a[i] and b[i] for seed i, NAN: that
+ * seed did not run on that side) when at least 2 pair, else Welch over
+ * every value of each side. */
+ms_comparison ms_compare(const double *a, const double *b, int n, double level);
+
+/* What the comparison says of the claim "A is higher than B" (sign +1) or
+ * "lower" (-1): "supported" when the interval lies on the claimed side of 0,
+ * "contradicted" when it lies on the other, else "not established". */
+const char *ms_verdict(const ms_comparison *c, int sign);
+
+#endif

@@ -1,0 +1,161 @@
+/* ms_stats: Student's t and the two tests of `compare` and `claims`. */
+#include "ms_stats.h"
+
+#include <math.h>
+
+/* The continued fraction of the regularized incomplete beta function
+ * I_x(a, b), by the modified Lentz method; converges for x < (a+1)/(a+b+2). */
+static double beta_cf(double a, double b, double x)
+{
+    const double tiny = 1e-300, eps = 1e-15;
+    double c = 1, d = 1 - (a + b) * x / (a + 1);
+    d = fabs(d) < tiny ? tiny : d;
+    d = 1 / d;
+    double h = d;
+    for (int m = 1; m <= 1000; m++) {
+        double m2 = 2.0 * m;
+        double num = m * (b - m) * x / ((a + m2 - 1) * (a + m2)); /* even step */
+        d = 1 + num * d;
+        d = fabs(d) < tiny ? tiny : d;
+        c = 1 + num / c;
+        c = fabs(c) < tiny ? tiny : c;
+        d = 1 / d;
+        h *= d * c;
+        num = -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1)); /* odd step */
+        d = 1 + num * d;
+        d = fabs(d) < tiny ? tiny : d;
+        c = 1 + num / c;
+        c = fabs(c) < tiny ? tiny : c;
+        d = 1 / d;
+        double del = d * c;
+        h *= del;
+        if (fabs(del - 1) < eps)
+            break;
+    }
+    return h;
+}
+
+/* I_x(a, b), 0 <= x <= 1. */
+static double beta_inc(double a, double b, double x)
+{
+    if (x <= 0)
+        return 0;
+    if (x >= 1)
+        return 1;
+    double lf = lgamma(a + b) - lgamma(a) - lgamma(b) + a * log(x) + b * log1p(-x);
+    if (x < (a + 1) / (a + b + 2))
+        return exp(lf) * beta_cf(a, b, x) / a;
+    return 1 - exp(lf) * beta_cf(b, a, 1 - x) / b; /* the symmetry I_x(a,b) = 1 - I_1-x(b,a) */
+}
+
+double ms_t_cdf(double t, double df)
+{
+    if (isnan(t) || !(df > 0))
+        return NAN;
+    if (isinf(t))
+        return t > 0 ? 1 : 0;
+    double tail = 0.5 * beta_inc(df / 2, 0.5, df / (df + t * t)); /* P(T > |t|) */
+    return t > 0 ? 1 - tail : tail;
+}
+
+double ms_t_quantile(double p, double df)
+{
+    if (!(p > 0 && p < 1) || !(df > 0))
+        return NAN;
+    if (p < 0.5)
+        return -ms_t_quantile(1 - p, df);
+    double lo = 0, hi = 1;
+    while (ms_t_cdf(hi, df) < p && hi < 1e300)
+        hi *= 2;
+    for (int i = 0; i < 200 && hi - lo > 1e-14 * hi; i++) {
+        double mid = 0.5 * (lo + hi);
+        if (ms_t_cdf(mid, df) < p)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return 0.5 * (lo + hi);
+}
+
+/* Mean and sample variance of the non-NaN values of x. */
+static int moments(const double *x, int n, double *mean, double *var)
+{
+    int k = 0;
+    double s = 0, ss = 0;
+    for (int i = 0; i < n; i++)
+        if (!isnan(x[i])) {
+            s += x[i];
+            k++;
+        }
+    *mean = k ? s / k : NAN;
+    for (int i = 0; i < n; i++)
+        if (!isnan(x[i]))
+            ss += (x[i] - *mean) * (x[i] - *mean);
+    *var = k > 1 ? ss / (k - 1) : NAN;
+    return k;
+}
+
+/* The interval, t and p of a difference with standard error se and df. */
+static void finish(ms_comparison *c, double se, double level)
+{
+    if (se == 0) { /* no spread: a tie, or a difference the data leave no doubt about */
+        c->lo = c->hi = c->diff;
+        c->t = c->diff == 0 ? 0 : copysign(INFINITY, c->diff);
+        c->p = c->diff == 0 ? 1 : 0;
+        return;
+    }
+    double q = ms_t_quantile(0.5 + level / 2, c->df);
+    c->lo = c->diff - q * se;
+    c->hi = c->diff + q * se;
+    c->t = c->diff / se;
+    c->p = 2 * ms_t_cdf(-fabs(c->t), c->df);
+}
+
+ms_comparison ms_compare(const double *a, const double *b, int n, double level)
+{
+    ms_comparison c = {MS_TEST_NONE, 0, 0, 0, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
+    double va, vb;
+    c.na = moments(a, n, &c.mean_a, &va);
+    c.nb = moments(b, n, &c.mean_b, &vb);
+    c.diff = c.mean_a - c.mean_b;
+    int pairs = 0;
+    for (int i = 0; i < n; i++)
+        pairs += !isnan(a[i]) && !isnan(b[i]);
+    if (pairs >= 2) {
+        double sum = 0, ss = 0;
+        for (int i = 0; i < n; i++)
+            if (!isnan(a[i]) && !isnan(b[i]))
+                sum += a[i] - b[i];
+        double md = sum / pairs;
+        for (int i = 0; i < n; i++)
+            if (!isnan(a[i]) && !isnan(b[i]))
+                ss += (a[i] - b[i] - md) * (a[i] - b[i] - md);
+        c.kind = MS_TEST_PAIRED;
+        c.n = pairs;
+        c.diff = md;
+        c.df = pairs - 1;
+        finish(&c, sqrt(ss / (pairs - 1) / pairs), level);
+        return c;
+    }
+    c.n = c.na + c.nb;
+    if (c.na < 2 || c.nb < 2)
+        return c;
+    double sa = va / c.na, sb = vb / c.nb, se = sqrt(sa + sb);
+    c.kind = MS_TEST_WELCH;
+    c.df = se > 0 ? (sa + sb) * (sa + sb) / (sa * sa / (c.na - 1) + sb * sb / (c.nb - 1))
+                  : c.na + c.nb - 2;
+    finish(&c, se, level);
+    return c;
+}
+
+const char *ms_verdict(const ms_comparison *c, int sign)
+{
+    if (c->kind == MS_TEST_NONE || isnan(c->lo))
+        return "not established";
+    double lo = sign > 0 ? c->lo : -c->hi, hi = sign > 0 ? c->hi : -c->lo;
+    if (lo > 0)
+        return "supported";
+    if (hi < 0)
+        return "contradicted";
+    return "not established";
+}
