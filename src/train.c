@@ -91,7 +91,8 @@ int ms_trainer_init(ms_trainer *t, const ms_config *cfg, const ms_data *data, in
     int chunks = (maxn + EVAL_CHUNK - 1) / EVAL_CHUNK;
     t->chunk_loss = ms_calloc((size_t)chunks, sizeof *t->chunk_loss);
     t->chunk_hits = ms_calloc((size_t)chunks, sizeof *t->chunk_hits);
-    t->evals = ms_calloc((size_t)cfg->val_per_epoch, sizeof *t->evals);
+    /* one more for the final weights of a run's last epoch */
+    t->evals = ms_calloc((size_t)cfg->val_per_epoch + 1, sizeof *t->evals);
     ms_trainer_set_threads(t, nthreads);
     return 0;
 }
@@ -252,8 +253,21 @@ int ms_trainer_epoch(ms_trainer *t, ms_epoch *out)
         t->step++;
     }
     t->epoch++;
-    if (!t->stop && t->epoch >= c->epochs)
+    if (!t->stop && t->epoch >= c->epochs) {
         t->stop = MS_STOP_EPOCHS;
+        /* The run ends here: validate its final weights too, unless the
+         * epoch's last validation came after its last step already, so the
+         * epoch row and the summary are of the weights the run ends with.
+         * batch_loss: the batches since the previous validation. */
+        if (loss_n > 0) {
+            ms_eval *e = &t->evals[t->nevals++];
+            e->step = t->step - 1;
+            e->epoch = t->epoch - 1;
+            e->batch_loss = loss_acc / loss_n;
+            ms_trainer_evaluate(t, &t->data->train, c->train_size, &e->train_loss, &e->train_acc);
+            ms_trainer_evaluate(t, &t->data->val, c->val_size, &e->val_loss, &e->val_acc);
+        }
+    }
 done:
     if (lab != labels)
         free(lab);

@@ -73,6 +73,37 @@ static void train_two_epochs(int threads, ms_eval *out)
     ms_trainer_release(&t);
 }
 
+/* A run that reaches its epoch limit is validated once more, after its
+ * last step: its epoch row is of the weights it ends with, and that last
+ * batch_loss covers the 124 batches since the epoch's last validation. */
+static void test_final_weights_validated(void **state)
+{
+    (void)state;
+    ms_config c;
+    ms_config_default(&c);
+    c.epochs = 2;
+    c.train_size = 2000; /* 62 steps an epoch: validations at 12 x k */
+    c.val_size = 1000;
+    ms_trainer t;
+    assert_int_equal(ms_trainer_init(&t, &c, &data, 1), 0);
+    ms_epoch e;
+    assert_int_equal(ms_trainer_epoch(&t, &e), 0);
+    assert_int_equal(t.nevals, 5); /* not the last epoch: as before */
+    assert_int_equal(ms_trainer_epoch(&t, &e), 0);
+    assert_int_equal(t.stop, MS_STOP_EPOCHS);
+    assert_int_equal(t.nevals, 6);
+    assert_int_equal(t.evals[5].step, 2 * 62 - 1); /* the last update */
+    assert_int_equal(t.evals[5].epoch, 1);
+    assert_true(t.evals[5].step > t.evals[4].step);
+    assert_true(e.val_acc == t.evals[5].val_acc && e.val_loss == t.evals[5].val_loss);
+    assert_true(isfinite(t.evals[5].batch_loss) && t.evals[5].batch_loss > 0);
+    /* the same weights evaluated directly give the same numbers */
+    double l, a;
+    ms_trainer_evaluate(&t, &data.val, c.val_size, &l, &a);
+    assert_true(l == e.val_loss && a == e.val_acc);
+    ms_trainer_release(&t);
+}
+
 static void test_threads_identical(void **state)
 {
     (void)state;
@@ -393,6 +424,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_baseline_one_epoch),
+        cmocka_unit_test(test_final_weights_validated),
         cmocka_unit_test(test_threads_identical),
         cmocka_unit_test(test_grouped_evaluation),
         cmocka_unit_test(test_checkpoint_resume_exact),
