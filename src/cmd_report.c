@@ -456,6 +456,16 @@ static int metric_parse(const char *s, int *out)
                     s, ms_hint(h, sizeof h, s, ms_compare_metrics, MS_COMPARE_NMETRICS));
 }
 
+/* --level: a confidence level, in (0, 1). */
+static int level_parse(const char *s, double *out)
+{
+    if (ms_parse_double("--level", s, out) < 0)
+        return -1;
+    if (!(*out > 0 && *out < 1))
+        return ms_error("--level: must be in (0, 1) (got %s)", s);
+    return 0;
+}
+
 static const char compare_usage[] =
     "usage: mlpsweep compare A B [MANIFEST] [--db FILE] [--metric M] [--level L]\n"
     "\n"
@@ -491,11 +501,7 @@ int cmd_compare(int argc, char **argv)
         switch (o) {
         case O_DB: rc = ms_parse_path("--db", optarg, &db); break;
         case O_METRIC: rc = metric_parse(optarg, &metric); break;
-        case O_LEVEL:
-            rc = ms_parse_double("--level", optarg, &level);
-            if (!rc && !(level > 0 && level < 1))
-                rc = ms_error("--level: must be in (0, 1) (got %s)", optarg);
-            break;
+        case O_LEVEL: rc = level_parse(optarg, &level); break;
         case 'h':
         case O_HELP: fputs(compare_usage, stdout); return MS_EXIT_OK;
         default: rc = ms_option_error(o, argv, opts); break;
@@ -567,11 +573,7 @@ int cmd_claims(int argc, char **argv)
             break;
         switch (o) {
         case O_DB: rc = ms_parse_path("--db", optarg, &db); break;
-        case O_LEVEL:
-            rc = ms_parse_double("--level", optarg, &level);
-            if (!rc && !(level > 0 && level < 1))
-                rc = ms_error("--level: must be in (0, 1) (got %s)", optarg);
-            break;
+        case O_LEVEL: rc = level_parse(optarg, &level); break;
         case 'h':
         case O_HELP: fputs(claims_usage, stdout); return MS_EXIT_OK;
         default: rc = ms_option_error(o, argv, opts); break;
