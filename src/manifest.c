@@ -1665,9 +1665,12 @@ static void check_claims(mctx *c, const node *cs, ms_manifest *m)
         perr(c, AT(cs), "claims: expected a list of claims, got %s", got(g, sizeof g, cs));
         return;
     }
+    /* the valid names only: a variant whose name is bad has none */
     const char **names = ms_calloc((size_t)m->nvariants + 1, sizeof *names);
+    int nnames = 0;
     for (int i = 0; i < m->nvariants; i++)
-        names[i] = m->variants[i].name;
+        if (m->variants[i].name)
+            names[nnames++] = m->variants[i].name;
     m->claims = ms_calloc((size_t)cs->n + 1, sizeof *m->claims);
     for (int i = 0; i < cs->n; i++) {
         const node *cn = kid(c, cs, i), *val[NK], *keyn[NK];
@@ -1686,7 +1689,7 @@ static void check_claims(mctx *c, const node *cs, ms_manifest *m)
         for (int k = 0; k < 2; k++) {
             if (!val[k])
                 perr(c, AT(cn), "missing key '%s'%s", claim_keys[k], where);
-            else if (!find_variant(c, val[k], claim_keys[k], names, m->nvariants, &s))
+            else if (!find_variant(c, val[k], claim_keys[k], names, nnames, &s))
                 *(k ? &cl->b : &cl->a) = ms_strdup(s);
         }
         if (!val[2])

@@ -17,9 +17,10 @@ typedef struct replay {
 
 static const replay replays[] = {
     /* A folder of saved findings is listed here once it holds one (none yet
-     * for manifests and checkpoints): a replay of an empty folder would pass
-     * without testing anything. */
+     * for checkpoints): a replay of an empty folder would pass without
+     * testing anything. */
     {"tests/fuzz/regressions/idx", fuzz_idx_one, 1},
+    {"tests/fuzz/regressions/manifest", fuzz_manifest_one, 1},
     {"tests/fuzz/corpus/manifest", fuzz_manifest_one, 10},
     {"tests/fuzz/corpus/idx", fuzz_idx_one, 10},
     {"tests/fuzz/corpus/checkpoint", fuzz_checkpoint_one, 4},
