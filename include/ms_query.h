@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "ms_manifest.h" /* ms_metric */
+#include "ms_stats.h"    /* ms_stat */
 #include "ms_store.h"
 
 /* The sweep to report on: `name` when given (it must be in the database),
@@ -23,13 +24,6 @@ int ms_query_sweep(ms_store *st, const char *name, char **out);
  * read from, both malloc'd; *text is NULL when none was recorded. */
 int ms_query_manifest(ms_store *st, const char *sweep, char **path, char **text, size_t *len);
 
-/* Mean and sample standard deviation (n - 1) of n values; NaNs are skipped
- * (n counts the others). mean is NAN when n = 0, std is NAN when n < 2. */
-typedef struct ms_stat {
-    double mean, std;
-    int n;
-} ms_stat;
-ms_stat ms_stat_of(const double *x, int n);
 
 /* One variant of the summary table: its settings and, over its runs
  * (seeds), the statistics of each result. */

@@ -1,9 +1,18 @@
 /* ms_stats: comparing two variants over seeds (stats.c): Student's t
  * distribution (its CDF from the regularized incomplete beta function, its
  * quantile by bisection; tested against published tables), a paired t-test
- * by seed, and Welch's test when the seeds do not pair. Pure functions. */
+ * by seed, and Welch's test when the seeds do not pair; the mean and standard
+ * deviation every table of results shows. Pure functions. */
 #ifndef MS_STATS_H
 #define MS_STATS_H
+
+/* Mean and sample standard deviation (n - 1) of n values; NaNs are skipped
+ * (n counts the others). mean is NAN when n = 0, std is NAN when n < 2. */
+typedef struct ms_stat {
+    double mean, std;
+    int n;
+} ms_stat;
+ms_stat ms_stat_of(const double *x, int n);
 
 /* P(T <= t) for Student's t with df > 0 degrees of freedom. */
 double ms_t_cdf(double t, double df);

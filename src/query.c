@@ -12,30 +12,6 @@
 
 #include "store_db.h" /* after <sqlite3.h> */
 
-/* ---- statistics ---- */
-
-ms_stat ms_stat_of(const double *x, int n)
-{
-    ms_stat s = {NAN, NAN, 0};
-    double sum = 0;
-    for (int i = 0; i < n; i++)
-        if (!isnan(x[i])) {
-            sum += x[i];
-            s.n++;
-        }
-    if (s.n == 0)
-        return s;
-    s.mean = sum / s.n;
-    if (s.n < 2)
-        return s;
-    double ss = 0; /* two passes: no cancellation */
-    for (int i = 0; i < n; i++)
-        if (!isnan(x[i]))
-            ss += (x[i] - s.mean) * (x[i] - s.mean);
-    s.std = sqrt(ss / (s.n - 1));
-    return s;
-}
-
 /* ---- helpers ---- */
 
 static int db_fail(ms_store *st, const char *what)

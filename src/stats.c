@@ -1,7 +1,9 @@
 /* ms_stats: Student's t and the two tests of `compare` and `claims`. */
 #include "ms_stats.h"
+#include "ms_util.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 /* The continued fraction of the regularized incomplete beta function
  * I_x(a, b), by the modified Lentz method; converges for x < (a+1)/(a+b+2). */
@@ -77,22 +79,26 @@ double ms_t_quantile(double p, double df)
     return 0.5 * (lo + hi);
 }
 
-/* Mean and sample variance of the non-NaN values of x. */
-static int moments(const double *x, int n, double *mean, double *var)
+ms_stat ms_stat_of(const double *x, int n)
 {
-    int k = 0;
-    double s = 0, ss = 0;
+    ms_stat s = {NAN, NAN, 0};
+    double sum = 0;
     for (int i = 0; i < n; i++)
         if (!isnan(x[i])) {
-            s += x[i];
-            k++;
+            sum += x[i];
+            s.n++;
         }
-    *mean = k ? s / k : NAN;
+    if (s.n == 0)
+        return s;
+    s.mean = sum / s.n;
+    if (s.n < 2)
+        return s;
+    double ss = 0; /* two passes: no cancellation */
     for (int i = 0; i < n; i++)
         if (!isnan(x[i]))
-            ss += (x[i] - *mean) * (x[i] - *mean);
-    *var = k > 1 ? ss / (k - 1) : NAN;
-    return k;
+            ss += (x[i] - s.mean) * (x[i] - s.mean);
+    s.std = sqrt(ss / (s.n - 1));
+    return s;
 }
 
 /* The interval, t and p of a difference with standard error se and df. */
@@ -114,35 +120,32 @@ static void finish(ms_comparison *c, double se, double level)
 ms_comparison ms_compare(const double *a, const double *b, int n, double level)
 {
     ms_comparison c = {MS_TEST_NONE, 0, 0, 0, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
-    double va, vb;
-    c.na = moments(a, n, &c.mean_a, &va);
-    c.nb = moments(b, n, &c.mean_b, &vb);
+    ms_stat sa = ms_stat_of(a, n), sb = ms_stat_of(b, n);
+    c.na = sa.n;
+    c.nb = sb.n;
+    c.mean_a = sa.mean;
+    c.mean_b = sb.mean;
     c.diff = c.mean_a - c.mean_b;
-    int pairs = 0;
+    /* each seed's difference, NAN where one side lacks the seed */
+    double *d = ms_malloc(((size_t)n + 1) * sizeof *d);
     for (int i = 0; i < n; i++)
-        pairs += !isnan(a[i]) && !isnan(b[i]);
-    if (pairs >= 2) {
-        double sum = 0, ss = 0;
-        for (int i = 0; i < n; i++)
-            if (!isnan(a[i]) && !isnan(b[i]))
-                sum += a[i] - b[i];
-        double md = sum / pairs;
-        for (int i = 0; i < n; i++)
-            if (!isnan(a[i]) && !isnan(b[i]))
-                ss += (a[i] - b[i] - md) * (a[i] - b[i] - md);
+        d[i] = a[i] - b[i];
+    ms_stat sd = ms_stat_of(d, n);
+    free(d);
+    if (sd.n >= 2) {
         c.kind = MS_TEST_PAIRED;
-        c.n = pairs;
-        c.diff = md;
-        c.df = pairs - 1;
-        finish(&c, sqrt(ss / (pairs - 1) / pairs), level);
+        c.n = sd.n;
+        c.diff = sd.mean;
+        c.df = sd.n - 1;
+        finish(&c, sd.std / sqrt(sd.n), level);
         return c;
     }
     c.n = c.na + c.nb;
     if (c.na < 2 || c.nb < 2)
         return c;
-    double sa = va / c.na, sb = vb / c.nb, se = sqrt(sa + sb);
+    double va = sa.std * sa.std / c.na, vb = sb.std * sb.std / c.nb, se = sqrt(va + vb);
     c.kind = MS_TEST_WELCH;
-    c.df = se > 0 ? (sa + sb) * (sa + sb) / (sa * sa / (c.na - 1) + sb * sb / (c.nb - 1))
+    c.df = se > 0 ? (va + vb) * (va + vb) / (va * va / (c.na - 1) + vb * vb / (c.nb - 1))
                   : c.na + c.nb - 2;
     finish(&c, se, level);
     return c;
