@@ -15,7 +15,6 @@
 /* Who writes the page: shown under provenance beside the runs' own. */
 typedef struct ms_report_info {
     const char *version, *compiler, *isa, *host, *time; /* time: UTC, ISO 8601 */
-    const char *manifest_path; /* NULL: the path the sweep recorded */
 } ms_report_info;
 
 /* The page for the current runs of `sweep`, drawing m's figures (m->plots,

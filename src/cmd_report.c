@@ -298,7 +298,7 @@ static const char report_usage[] =
     MS_HELP_EXIT;
 
 /* Who writes the report, for its provenance. */
-static void report_info(ms_report_info *info, const char *manifest, char *host, size_t nhost,
+static void report_info(ms_report_info *info, char *host, size_t nhost,
                         char *when, size_t nwhen)
 {
     if (gethostname(host, nhost) != 0)
@@ -312,7 +312,6 @@ static void report_info(ms_report_info *info, const char *manifest, char *host, 
     info->isa = ms_kernels_isa();
     info->host = host;
     info->time = when;
-    info->manifest_path = manifest;
 }
 
 int cmd_report(int argc, char **argv)
@@ -367,7 +366,7 @@ int cmd_report(int argc, char **argv)
             goto done;
     }
     ms_report_info info;
-    report_info(&info, manifest, host, sizeof host, when, sizeof when);
+    report_info(&info, host, sizeof host, when, sizeof when);
     if (ms_report_html(t.st, t.sweep, m, &info, &page, &len) < 0)
         goto done;
     if (out) {

@@ -609,8 +609,10 @@ static int nonempty(const char *path)
 
 /* gnuplot escapes < and & in an SVG's text but not the "]]>" that XML
  * forbids there (a title holding it made an invalid SVG); its SVG has no
- * CDATA section, so every occurrence is text: rewrite it as "]]&gt;". */
-static int fix_svg_text(const char *path)
+ * CDATA section, so every occurrence is text: rewrite it as "]]&gt;". With
+ * keep, the (fixed) text is also returned there, so a caller that wants it
+ * does not read the file again. */
+static int fix_svg_text(const char *path, char **keep, size_t *keeplen)
 {
     char *buf;
     size_t len;
@@ -618,23 +620,36 @@ static int fix_svg_text(const char *path)
         return -1;
     int rc = 0;
     if (memmem(buf, len, "]]>", 3)) {
-        FILE *f = fopen(path, "wb");
-        if (!f) {
+        char *fixed = NULL;
+        size_t n = 0;
+        FILE *m = open_memstream(&fixed, &n);
+        if (!m) {
             free(buf);
-            return ms_error("cannot write '%s': %s", path, strerror(errno));
+            return ms_error("out of memory");
         }
         for (size_t i = 0; i < len; i++) {
             if (i + 2 < len && !memcmp(buf + i, "]]>", 3)) {
-                fputs("]]&gt;", f);
+                fputs("]]&gt;", m);
                 i += 2;
             } else {
-                putc(buf[i], f);
+                putc(buf[i], m);
             }
         }
-        if (fclose(f) != 0)
+        fclose(m);
+        free(buf);
+        buf = fixed;
+        len = n;
+        FILE *f = fopen(path, "wb");
+        if (!f || fwrite(buf, 1, len, f) != len)
+            rc = ms_error("cannot write '%s': %s", path, strerror(errno));
+        if (f && fclose(f) != 0 && rc == 0)
             rc = ms_error("cannot write '%s': %s", path, strerror(errno));
     }
-    free(buf);
+    if (rc == 0 && keep) {
+        *keep = buf;
+        *keeplen = len;
+    } else
+        free(buf);
     return rc;
 }
 
@@ -736,11 +751,9 @@ static int draw(ms_store *st, const char *sweep, const ms_manifest *m, const ms_
             ms_error("gnuplot wrote no figure for plot '%s'", p->name);
             goto out;
         }
-    if (tmp[FIG_SVG] && fix_svg_text(tmp[FIG_SVG]))
+    if (tmp[FIG_SVG] && fix_svg_text(tmp[FIG_SVG], svg, svglen))
         goto out;
     if (svg) {
-        if (ms_load_file(tmp[FIG_SVG], svg, svglen) < 0)
-            goto out;
         *drawn = 1;
         rc = 0;
         goto out;

@@ -324,14 +324,13 @@ int ms_report_html(ms_store *st, const char *sweep, const ms_manifest *m,
     ms_summary_row *sum = NULL;
     ms_plot_svg *figs = NULL;
     int nruns = 0, nsum = 0, nfigs = 0, rc = -1;
-    char *created = NULL, *updated = NULL, *mpath = NULL, *mtext = NULL, *buf = NULL;
-    size_t mlen = 0, n = 0;
+    char *created = NULL, *updated = NULL, *buf = NULL;
+    size_t n = 0;
     *out = NULL;
     *len = 0;
     if (ms_query_run_details(st, sweep, &runs, &nruns) < 0 ||
         ms_summary_read(st, sweep, &sum, &nsum) < 0 ||
-        ms_query_sweep_times(st, sweep, &created, &updated) < 0 ||
-        ms_query_manifest(st, sweep, &mpath, &mtext, &mlen) < 0)
+        ms_query_sweep_times(st, sweep, &created, &updated) < 0)
         goto done;
     if (ms_plot_svgs(st, sweep, m, &figs, &nfigs) < 0)
         goto done;
@@ -344,7 +343,7 @@ int ms_report_html(ms_store *st, const char *sweep, const ms_manifest *m,
     int bad = results(f, st, sweep);
     figures(f, figs, nfigs);
     variants(f, m, sum, nsum, runs, nruns);
-    manifest(f, m, info->manifest_path ? info->manifest_path : mpath ? mpath : m->path);
+    manifest(f, m, m->path); /* the file given, or the path the sweep recorded */
     provenance(f, st, sweep, runs, nruns, info, created ? created : "", updated ? updated : "");
     fputs("</body>\n</html>\n", f);
     if (fclose(f) != 0) {
@@ -364,7 +363,5 @@ done:
     ms_plot_svgs_free(figs, nfigs);
     free(created);
     free(updated);
-    free(mpath);
-    free(mtext);
     return rc;
 }
