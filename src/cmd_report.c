@@ -65,10 +65,9 @@ static int target_open(target *t, const char *manifest, const char *db)
     return MS_EXIT_OK;
 }
 
-/* The manifest whose figures are drawn: the one given, else the one the
- * sweep last ran with; without a plots: section, the default figures; with
- * --variants, only those. An exit status (MS_EXIT_OK: *m is set). */
-static int target_figures(target *t, const char *variants, ms_manifest **m)
+/* The manifest: the one given, else the one the sweep last ran with. An
+ * exit status (MS_EXIT_OK: *m is set). */
+static int target_manifest(target *t, ms_manifest **m)
 {
     if (t->have_m)
         *m = &t->m;
@@ -78,6 +77,16 @@ static int target_figures(target *t, const char *variants, ms_manifest **m)
         t->have_rec = 1;
         *m = &t->recorded;
     }
+    return MS_EXIT_OK;
+}
+
+/* The manifest whose figures are drawn: without a plots: section, the
+ * default figures; with --variants, only those. */
+static int target_figures(target *t, const char *variants, ms_manifest **m)
+{
+    int status = target_manifest(t, m);
+    if (status != MS_EXIT_OK)
+        return status;
     if ((*m)->nplots == 0)
         ms_manifest_default_plots(*m);
     if (variants && ms_manifest_keep_variants(*m, variants) < 0)
@@ -586,7 +595,7 @@ int cmd_claims(int argc, char **argv)
     ms_manifest *m = NULL;
     int status = target_open(&t, manifest, db);
     if (status == MS_EXIT_OK)
-        status = target_figures(&t, NULL, &m); /* the manifest: given or recorded */
+        status = target_manifest(&t, &m);
     if (status != MS_EXIT_OK)
         goto done;
     status = MS_EXIT_FAIL;

@@ -302,6 +302,18 @@ enum { V_NAME, V_TASK, V_LABEL, V_EXTENDS, V_GRID, V_CFG };
 static const char *const *const cfg_keys = variant_keys + V_CFG;
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
+/* The valid variant names of m (a variant whose name was refused has
+ * none), for lookups and hints: malloc'd, *n of them. */
+static const char **valid_names(const ms_manifest *m, int *n)
+{
+    const char **names = ms_calloc((size_t)m->nvariants + 1, sizeof *names);
+    *n = 0;
+    for (int i = 0; i < m->nvariants; i++)
+        if (m->variants[i].name)
+            names[(*n)++] = m->variants[i].name;
+    return names;
+}
+
 /* ---- settings (KEY=VALUE), composed before stage 2 takes pointers ---- */
 
 /* One setting, from the command line or the manifest's `settings:` list:
@@ -456,6 +468,9 @@ static void settings_read(mctx *c, int root, setting **st, int *n)
             if (k->type == N_SCALAR && !strcmp(k->text, "settings"))
                 list = c->nodes[root].kids[i + 1];
         }
+        if (list >= 0 && c->nargs) /* the recorded text appends the command line's as the list */
+            perr(c, -1, 0, "the manifest has a settings: list already: give settings in one "
+                           "place, the manifest or the command line");
         if (list >= 0 && c->nodes[list].type != N_SEQ && !(c->nodes[list].type == N_SCALAR &&
                                                            c->nodes[list].plain &&
                                                            !c->nodes[list].text[0]))
@@ -1112,11 +1127,8 @@ static void check_variants(mctx *c, const node *vs, ms_manifest *m, const data_i
     free(name_node);
 
     /* extends: the name of another variant, anywhere in the list */
-    const char **names = ms_calloc((size_t)m->nvariants, sizeof *names);
-    int nnames = 0;
-    for (int i = 0; i < m->nvariants; i++)
-        if (m->variants[i].name)
-            names[nnames++] = m->variants[i].name;
+    int nnames;
+    const char **names = valid_names(m, &nnames);
     for (int i = 0; i < m->nvariants; i++) {
         const node *e = vi[i].val[V_EXTENDS];
         const char *s = "";
@@ -1624,12 +1636,8 @@ static void check_plots(mctx *c, const node *ps, ms_manifest *m, bool names_ok)
         perr(c, AT(ps), "plots: expected a list of plots, got %s", got(g, sizeof g, ps));
         return;
     }
-    const char **names = NULL;
-    if (names_ok) {
-        names = ms_calloc((size_t)m->nvariants + 1, sizeof *names);
-        for (int i = 0; i < m->nvariants; i++)
-            names[i] = m->variants[i].name;
-    }
+    int nnames = 0; /* names unchecked unless every variant has a valid one */
+    const char **names = names_ok ? valid_names(m, &nnames) : NULL;
     m->plots = ms_calloc((size_t)ps->n + 1, sizeof *m->plots);
     const node **name_node = ms_calloc((size_t)ps->n + 1, sizeof *name_node);
     for (int i = 0; i < ps->n; i++) {
@@ -1639,7 +1647,7 @@ static void check_plots(mctx *c, const node *ps, ms_manifest *m, bool names_ok)
             continue;
         }
         int k = m->nplots++;
-        check_plot(c, pn, i, &m->plots[k], names, m->nvariants, &name_node[k]);
+        check_plot(c, pn, i, &m->plots[k], names, nnames, &name_node[k]);
         for (int j = 0; name_node[k] && j < k; j++)
             if (name_node[j] && !strcmp(m->plots[j].name, m->plots[k].name)) {
                 perr(c, AT(name_node[k]), "duplicate plot name '%s' (first at line %d)",
@@ -1665,12 +1673,8 @@ static void check_claims(mctx *c, const node *cs, ms_manifest *m)
         perr(c, AT(cs), "claims: expected a list of claims, got %s", got(g, sizeof g, cs));
         return;
     }
-    /* the valid names only: a variant whose name is bad has none */
-    const char **names = ms_calloc((size_t)m->nvariants + 1, sizeof *names);
-    int nnames = 0;
-    for (int i = 0; i < m->nvariants; i++)
-        if (m->variants[i].name)
-            names[nnames++] = m->variants[i].name;
+    int nnames;
+    const char **names = valid_names(m, &nnames);
     m->claims = ms_calloc((size_t)cs->n + 1, sizeof *m->claims);
     for (int i = 0; i < cs->n; i++) {
         const node *cn = kid(c, cs, i), *val[NK], *keyn[NK];
@@ -1872,13 +1876,6 @@ int ms_manifest_parse_args(const char *path, const char *text, size_t len, char 
         if (root < 0 || is_null(&c.nodes[root]))
             perr(&c, 1, 1, "empty manifest");
         else {
-            int had = 0;
-            for (int i = 0; c.nodes[root].type == N_MAP && i + 1 < c.nodes[root].n; i += 2)
-                had |= !strcmp(c.nodes[c.nodes[root].kids[i]].text ? c.nodes[c.nodes[root].kids[i]].text : "",
-                               "settings");
-            if (had && nargs)
-                perr(&c, -1, 0, "the manifest has a settings: list already: give settings in "
-                                "one place, the manifest or the command line");
             settings_read(&c, root, &st, &nst); /* composes: nodes move */
             check_manifest(&c, &c.nodes[root], m, check_data_dir, st, nst);
         }

@@ -297,24 +297,34 @@ static void test_find_db(void **state)
     free(env);
 }
 
+/* Each of files (relative to dir) there, or (present 0) not. */
+static void expect_files(const char *dir, const char *const *files, size_t n, int present)
+{
+    for (size_t i = 0; i < n; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        int there = access(path, F_OK) == 0;
+        if (present && !there)
+            fail_msg("make install did not write %s", files[i]);
+        if (!present && there)
+            fail_msg("make uninstall left %s", files[i]);
+    }
+}
+
 /* make install puts the binary, the man page, the manifests and the data
- * fetcher under PREFIX (staged in DESTDIR); make uninstall takes them away. */
+ * fetchers under PREFIX (staged in DESTDIR); make uninstall takes them away. */
 static void test_install(void **state)
 {
     (void)state;
     char *dir = ms_tmpdir(), *cmd;
     const char *files[] = {"usr/bin/mlpsweep", "usr/share/man/man1/mlpsweep.1",
                            "usr/share/mlpsweep/experiments/tdt4265_a2.yaml",
-                           "usr/share/mlpsweep/fetch_mnist.sh"};
+                           "usr/share/mlpsweep/fetch_mnist.sh",
+                           "usr/share/mlpsweep/fetch_fashion_mnist.sh"};
     assert_true(asprintf(&cmd, "make -s install DESTDIR='%s' PREFIX=/usr >/dev/null", dir) > 0);
     assert_int_equal(system(cmd), 0);
     free(cmd);
-    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
-        if (access(path, F_OK) != 0)
-            fail_msg("make install did not write %s", files[i]);
-    }
+    expect_files(dir, files, sizeof files / sizeof *files, 1);
     /* the installed binary runs on its own */
     assert_true(asprintf(&cmd, "'%s/usr/bin/mlpsweep' --version", dir) > 0);
     FILE *p = popen(cmd, "r");
@@ -377,12 +387,7 @@ static void test_install(void **state)
     assert_true(asprintf(&cmd, "make -s uninstall DESTDIR='%s' PREFIX=/usr >/dev/null", dir) > 0);
     assert_int_equal(system(cmd), 0);
     free(cmd);
-    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
-        if (access(path, F_OK) == 0)
-            fail_msg("make uninstall left %s", files[i]);
-    }
+    expect_files(dir, files, sizeof files / sizeof *files, 0);
     ms_rmtree(dir);
     free(dir);
 }
