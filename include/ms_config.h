@@ -29,6 +29,10 @@
 
 typedef enum { MS_ACT_SIGMOID = 0, MS_ACT_IMPROVED_SIGMOID = 1, MS_ACT_N } ms_activation;
 typedef enum { MS_INIT_UNIFORM = 0, MS_INIT_FANIN_NORMAL = 1, MS_INIT_N } ms_init;
+/* The arithmetic a run trains in: float32 (our fast kernels, polynomial
+ * exp/tanh) or float64 (every value a double, the C library's exp and tanh:
+ * the course's NumPy arithmetic). */
+typedef enum { MS_PREC_F32 = 0, MS_PREC_F64 = 1, MS_PREC_N } ms_precision;
 
 #define MS_MAX_TRAIN 60000 /* images in the MNIST training set */
 #define MS_MAX_COUNT (1 << 20) /* batch, epochs, val_per_epoch, early_stop at most */
@@ -50,6 +54,7 @@ typedef struct ms_config {
     int train_size;             /* first N training images */
     int val_size;               /* first N validation images */
     int dataset;                /* MS_DATASET_*: the manifest's data.dataset */
+    ms_precision precision;
 } ms_config;
 
 /* The datasets a manifest may name (data.dataset); MNIST is the default,
@@ -75,6 +80,7 @@ void ms_config_default(ms_config *c);
  * options, the database and the exports all spell them from here. */
 extern const char *const ms_activation_names[MS_ACT_N];
 extern const char *const ms_init_names[MS_INIT_N];
+extern const char *const ms_precision_names[MS_PREC_N]; /* float32, float64 */
 const char *ms_activation_name(ms_activation a);
 const char *ms_init_name(ms_init i);
 /* Parse a name; returns 0 or -1 (no message). */

@@ -99,6 +99,8 @@ void ms_data_gather_d(const ms_data *d, const ms_dataset *s, const int32_t *idx,
  * points into s and d. */
 void ms_data_sparse_f(const ms_data *d, const ms_dataset *s, const int32_t *idx, int first, int n,
                       const uint16_t **col, const uint8_t **val, int *count, ms_sparse_f *out);
+void ms_data_sparse_d(const ms_data *d, const ms_dataset *s, const int32_t *idx, int first, int n,
+                      const uint16_t **col, const uint8_t **val, int *count, ms_sparse_d *out);
 /* Attach block b's group view to a sparse view of that whole block. */
 void ms_data_groups_f(const ms_dataset *s, int block, ms_sparse_f *out);
 

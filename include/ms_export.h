@@ -11,7 +11,7 @@
 #include "ms_query.h"
 #include "ms_store.h"
 
-typedef enum { MS_TABLE_SUMMARY, MS_TABLE_EPOCHS, MS_TABLE_EVALS } ms_table;
+typedef enum { MS_TABLE_SUMMARY, MS_TABLE_EPOCHS, MS_TABLE_EVALS, MS_TABLE_STEPS } ms_table;
 typedef enum { MS_FORMAT_CSV, MS_FORMAT_MD, MS_FORMAT_LATEX, MS_FORMAT_JSON, MS_FORMAT_HTML } ms_format;
 
 /* "summary" | "epochs" | "evals", and "csv" | "md" | "latex" | "json" | "html"

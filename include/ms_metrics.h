@@ -10,15 +10,19 @@
 typedef struct ms_eval {
     int64_t step;      /* global step, counted from 0 after the first update */
     int epoch;         /* 0-based epoch the step belongs to */
-    double batch_loss; /* mean loss of the batches since the previous validation */
+    double batch_loss; /* mean loss of the batches since the previous validation (across epochs) */
     double train_loss, train_acc, val_loss, val_acc;
 } ms_eval;
 
-/* One finished epoch: the metrics of its last validation. */
+/* One finished epoch: the metrics of its last validation, and each of
+ * its steps' batch loss (the steps table; nsteps 0: none). */
 typedef struct ms_epoch {
     int epoch; /* 1-based */
     double train_loss, train_acc, val_loss, val_acc;
     double seconds;
+    int64_t first_step;      /* global step of step_loss[0] */
+    int nsteps;
+    const double *step_loss; /* (nsteps), owned by the trainer */
 } ms_epoch;
 
 /* Why a run stopped (runs.stop_reason): the trainer's three, and

@@ -29,6 +29,7 @@ int ms_query_manifest(ms_store *st, const char *sweep, char **path, char **text,
  * (seeds), the statistics of each result. */
 typedef struct ms_summary_row {
     char *variant, *task, *hidden, *activation, *init;
+    char *precision;     /* float32 | float64 */
     char *stop;          /* distinct stop reasons in run order, joined by '/'; a run that
                             has not stopped shows its status (running, pending, failed) */
     double momentum, lr;
@@ -51,8 +52,9 @@ void ms_summary_free(ms_summary_row *rows, int n);
  *   epochs: variant, seed, epoch, step, train_loss, train_acc, val_loss,
  *           val_acc, seconds
  *   evals:  variant, seed, step, epoch, batch_loss, train_loss, train_acc,
- *           val_loss, val_acc */
-typedef enum { MS_QUERY_EPOCHS, MS_QUERY_EVALS } ms_query_long_table;
+ *           val_loss, val_acc
+ *   steps:  variant, seed, step, epoch, batch_loss */
+typedef enum { MS_QUERY_EPOCHS, MS_QUERY_EVALS, MS_QUERY_STEPS } ms_query_long_table;
 enum { MS_QUERY_LONG_COLS = 9 };
 typedef struct ms_qcell {
     int null;

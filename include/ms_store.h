@@ -23,7 +23,7 @@
 
 typedef struct ms_store ms_store;
 
-#define MS_STORE_SCHEMA_VERSION 1 /* PRAGMA user_version of the files we write */
+#define MS_STORE_SCHEMA_VERSION 2 /* PRAGMA user_version of the files we write */
 
 enum {
     MS_STORE_CREATE = 1,  /* create the file if missing (its folder must exist, except `db`) */

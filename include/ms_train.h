@@ -37,8 +37,10 @@ typedef struct ms_trainer {
     ms_config cfg;
     const ms_data *data;
     ms_shape shape;
-    float *block;      /* params | velocity */
-    float *params, *velocity;
+    bool f64;          /* cfg.precision is float64: the _d instances */
+    size_t esize;      /* bytes of a weight: 4 or 8 */
+    void *block;       /* params | velocity, float or double */
+    void *params, *velocity;
     ms_rng rng;
     int64_t step;      /* updates done */
     int epoch;         /* epochs finished */
@@ -46,20 +48,27 @@ typedef struct ms_trainer {
     ms_window window;
     int nthreads;
     int32_t *order;
-    ms_work_f work;    /* the training batch */
+    union { ms_work_f f; ms_work_d d; } work; /* the training batch */
     const uint16_t **sp_col; /* its rows as sparse input (batch each) */
     const uint8_t **sp_val;
     int *sp_count;
-    ms_sparse_f sp_in;
-    float *ebase;      /* ms_sp_base of the weights being evaluated */
-    float *epad;       /* their first layer with rows eldw apart, when width % MS_ROW_ALIGN */
+    union { ms_sparse_f f; ms_sparse_d d; } sp_in;
+    void *ebase;       /* ms_sp_base of the weights being evaluated */
+    void *epad;        /* their first layer with rows eldw apart, when width % MS_ROW_ALIGN */
     int eldw;
-    ms_work_f *ework;  /* one per thread, for validation chunks */
+    void *ework;       /* ms_work_f or _d, one per thread, for validation chunks */
     int nework;
     double *chunk_loss;
     int64_t *chunk_hits;
     ms_eval *evals;    /* validations of the last epoch */
     int nevals;
+    double *step_loss; /* the last epoch's batch losses, one per step, before its update */
+    int64_t first_step; /* the global step of step_loss[0] */
+    int nsteps;
+    /* Batch losses since the previous validation, across epochs (and in the
+     * checkpoint): the next validation's batch_loss is their mean. */
+    double loss_acc;
+    int64_t loss_n;
     /* When set and *cancel becomes nonzero, the epoch is abandoned at the next
      * step; the trainer is then mid-epoch and must not be checkpointed. */
     const atomic_int *cancel;
@@ -79,14 +88,14 @@ void ms_trainer_evaluate(ms_trainer *t, const ms_dataset *s, int n, double *loss
 /* Checkpoint of the state at an epoch boundary, in native byte order (read
  * back by the same build on the same machine): this header, the window's
  * losses (wcap doubles), the parameters and the velocity (nparams floats
- * each). `identity` is ms_hash64 of the run's configuration (its
+ * each, or doubles for a float64 run). `identity` is ms_hash64 of the run's configuration (its
  * config_hash), `data` the digest of the data it trains on (ms_data),
  * `build` the build's arithmetic: its optimisation level and kernel ISA
  * ("-O3 avx512": MS_BUILD and ms_kernels_isa(); an -O1 sanitizer build or another ISA's
  * kernels may round differently), `checksum` the FNV-1a 64 of the whole checkpoint
  * with `checksum` itself taken as 0. */
 #define MS_CK_MAGIC 0x4b43534dU /* "MSCK" */
-#define MS_CK_VERSION 4U
+#define MS_CK_VERSION 5U
 typedef struct ms_ck_header {
     uint32_t magic, version;
     uint64_t nparams;
@@ -96,6 +105,9 @@ typedef struct ms_ck_header {
     int32_t wcap, wcount, wpos, pad;
     char build[16]; /* NUL-padded */
     uint64_t identity, data, checksum;
+    /* format 5: the trainer's loss_acc and loss_n (format 4 ends before) */
+    double loss_acc;
+    int64_t loss_n;
 } ms_ck_header;
 
 /* *blob malloc'd. */

@@ -129,7 +129,7 @@ static int output_target(const char **out, int have_format, ms_format *format)
 }
 
 static const char export_usage[] =
-    "usage: mlpsweep export [MANIFEST] [--db FILE] [--table summary|epochs|evals]\n"
+    "usage: mlpsweep export [MANIFEST] [--db FILE] [--table summary|epochs|evals|steps]\n"
     "                       [--format csv|md|latex|json] [--columns A,B,...] [-o FILE]\n"
     "\n"
     "Write a table of a sweep's results (its current runs) to stdout or a file.\n"
@@ -138,6 +138,7 @@ static const char export_usage[] =
     "  --table NAME     summary: one row per variant, mean and std over its seeds (default)\n"
     "                   epochs:  one row per run and epoch\n"
     "                   evals:   one row per run and validation (the learning curves)\n"
+    "                   steps:   one row per run and training step (its batch loss)\n"
     "  --format NAME    csv (default), md (GitHub Markdown), latex (booktabs tabular), json,\n"
     "                   html (a <table>); with -o, the extension says which (.csv .md\n"
     "                   .tex .json .html; another extension needs --format)\n"
@@ -172,7 +173,7 @@ int cmd_export(int argc, char **argv)
         case 'o': out = optarg; break;
         case O_TABLE:
             if (ms_table_parse(optarg, &table) < 0)
-                rc = ms_error("unknown table '%s' (expected summary, epochs or evals)", optarg);
+                rc = ms_error("unknown table '%s' (expected summary, epochs, evals or steps)", optarg);
             break;
         case O_FORMAT:
             if (ms_format_parse(optarg, &format) < 0)

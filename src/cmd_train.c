@@ -32,12 +32,14 @@ static const char train_usage[] =
     "  --train-size N         first N training images (20000)\n"
     "  --val-size N           first N validation images (10000)\n"
     "  --seed N               random seed (1)\n"
+    "  --precision NAME       float32 | float64: the arithmetic (float32); float64 is the\n"
+    "                         course's NumPy arithmetic, several times slower\n"
     "  --data DIR             folder with the MNIST IDX files (data)\n"
     "  --threads N            OpenMP threads (all cores)\n"
     MS_HELP_EXIT;
 
 enum { O_HIDDEN = 256, O_ACT, O_INIT, O_LR, O_MOM, O_BATCH, O_EPOCHS, O_VPE, O_ES, O_NOES,
-       O_NOSHUF, O_TRAIN, O_VAL, O_SEED, O_DATA, O_THREADS, O_STRIDE, O_HELP };
+       O_NOSHUF, O_TRAIN, O_VAL, O_SEED, O_PREC, O_DATA, O_THREADS, O_STRIDE, O_HELP };
 
 static const struct option train_opts[] = {
     {"hidden", required_argument, 0, O_HIDDEN},
@@ -54,6 +56,7 @@ static const struct option train_opts[] = {
     {"train-size", required_argument, 0, O_TRAIN},
     {"val-size", required_argument, 0, O_VAL},
     {"seed", required_argument, 0, O_SEED},
+    {"precision", required_argument, 0, O_PREC},
     {"data", required_argument, 0, O_DATA},
     {"threads", required_argument, 0, O_THREADS},
     {"stride", required_argument, 0, O_STRIDE},
@@ -96,6 +99,19 @@ static int parse_train_opts(int argc, char **argv, ms_config *c, const char **da
         case O_TRAIN: rc = ms_parse_int("--train-size", a, 1, MS_MAX_TRAIN, &c->train_size); break;
         case O_VAL: rc = ms_parse_int("--val-size", a, 1, MS_MAX_VAL, &c->val_size); break;
         case O_SEED: rc = ms_parse_u64("--seed", a, &c->seed); break;
+        case O_PREC:
+            if (stride) /* gradcheck: always double */
+                rc = ms_error("unknown option '--precision' (see --help)");
+            else {
+                int k = 0;
+                while (k < MS_PREC_N && strcmp(a, ms_precision_names[k]))
+                    k++;
+                if (k == MS_PREC_N)
+                    rc = ms_error("--precision: expected %s or %s, got '%s'", ms_precision_names[0],
+                                  ms_precision_names[1], a);
+                c->precision = (ms_precision)k;
+            }
+            break;
         case O_DATA: *data = a; break;
         case O_THREADS: rc = ms_parse_int("--threads", a, 1, 1024, threads); break;
         case O_STRIDE:
@@ -151,8 +167,9 @@ int cmd_train(int argc, char **argv)
     }
     char hid[MS_MAX_HIDDEN * 12];
     ms_config_hidden_str(&c, hid, sizeof hid);
-    fprintf(stderr, "network [%s,10] %s, %s init: %zu parameters\n", hid,
-            ms_activation_name(c.activation), ms_init_name(c.init), t.shape.nparams);
+    fprintf(stderr, "network [%s,10] %s, %s init: %zu parameters, %s\n", hid,
+            ms_activation_name(c.activation), ms_init_name(c.init), t.shape.nparams,
+            ms_precision_names[c.precision]);
     fprintf(stderr, "data: %d train, %d val images; mean %.14g, std %.14g\n", c.train_size,
             c.val_size, d.mean, d.std);
     printf("epoch,train_loss,train_acc,val_loss,val_acc,seconds\n");

@@ -29,6 +29,7 @@ void ms_config_default(ms_config *c)
 
 const char *const ms_activation_names[MS_ACT_N] = {"sigmoid", "improved_sigmoid"};
 const char *const ms_init_names[MS_INIT_N] = {"uniform", "fanin_normal"};
+const char *const ms_precision_names[MS_PREC_N] = {"float32", "float64"};
 const char *const ms_dataset_names[MS_DATASET_N] = {"mnist", "fashion-mnist"};
 const char *const ms_dataset_titles[MS_DATASET_N] = {"MNIST", "Fashion-MNIST"};
 
@@ -115,13 +116,15 @@ char *ms_config_json(const ms_config *c)
              "{\"hidden\":[%s],\"activation\":\"%s\",\"init\":\"%s\",\"lr\":%.17g,"
              "\"momentum\":%.17g,\"batch\":%d,\"epochs\":%d,\"val_per_epoch\":%d,"
              "\"early_stop\":%d,\"shuffle\":%s,\"seed\":%llu,\"train\":%d,\"val\":%d,"
-             "\"numerics\":%d%s%s%s}",
+             "\"numerics\":%d%s%s%s%s}",
              hid, ms_activation_name(c->activation), ms_init_name(c->init), c->lr, c->momentum,
              c->batch, c->epochs, c->val_per_epoch, c->early_stop, c->shuffle ? "true" : "false",
              (unsigned long long)c->seed, c->train_size, c->val_size, MS_NUMERICS,
              /* only another dataset than MNIST: MNIST runs keep their hashes */
              c->dataset ? ",\"dataset\":\"" : "", c->dataset ? ms_dataset_names[c->dataset] : "",
-             c->dataset ? "\"" : "");
+             c->dataset ? "\"" : "",
+             /* likewise only float64: float32 runs keep their hashes */
+             c->precision == MS_PREC_F64 ? ",\"precision\":\"float64\"" : "");
     return buf;
 }
 
@@ -140,6 +143,8 @@ int ms_config_validate(const ms_config *c)
         return ms_error("lr: %s (got %g)", why, c->lr);
     if ((why = ms_momentum_rule(c->momentum)))
         return ms_error("momentum: %s (got %g)", why, c->momentum);
+    if (c->precision < 0 || c->precision >= MS_PREC_N)
+        return ms_error("unknown precision %d", c->precision);
     if (c->dataset < 0 || c->dataset >= MS_DATASET_N)
         return ms_error("unknown dataset %d", c->dataset);
     if (c->train_size < 1)

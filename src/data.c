@@ -570,6 +570,7 @@ GATHER(ms_data_gather_d, double, lut_d)
         out->gstart = NULL;                                                                        \
     }
 SPARSE(ms_data_sparse_f, float, f)
+SPARSE(ms_data_sparse_d, double, d)
 
 void ms_data_prefetch(const ms_dataset *s, const int32_t *idx, int n)
 {

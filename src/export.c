@@ -19,12 +19,12 @@
 
 /* ---- parsing names ---- */
 
-static const char *const table_names[] = {"summary", "epochs", "evals"};
+static const char *const table_names[] = {"summary", "epochs", "evals", "steps"};
 static const char *const format_names[] = {"csv", "md", "latex", "json", "html"};
 
 int ms_table_parse(const char *s, ms_table *out)
 {
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < (int)(sizeof table_names / sizeof *table_names); i++)
         if (!strcmp(s, table_names[i])) {
             *out = (ms_table)i;
             return 0;
@@ -100,6 +100,7 @@ static const column summary_cols[] = {
     {"init", "init", T_TEXT, F_PLAIN},
     {"momentum", "momentum", T_REAL, F_PLAIN},
     {"lr", "lr", T_REAL, F_PLAIN},
+    {"precision", "precision", T_TEXT, F_PLAIN},
     {"params", "params", T_INT, F_PLAIN},
     {"epochs", "epochs", T_STAT, F_COUNT},
     {"stop_reason", "stop", T_TEXT, F_PLAIN},
@@ -135,6 +136,14 @@ static const column evals_cols[] = {
     {"val_acc", "val acc (%)", T_REAL, F_ACC},
 };
 
+static const column steps_cols[] = {
+    {"variant", "variant", T_TEXT, F_PLAIN},
+    {"seed", "seed", T_UINT, F_PLAIN},
+    {"step", "step", T_INT, F_PLAIN},
+    {"epoch", "epoch", T_INT, F_PLAIN},
+    {"batch_loss", "batch loss", T_REAL, F_LOSS},
+};
+
 #define NCOLS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 /* The summary columns Markdown and LaTeX show unless --columns says
@@ -148,6 +157,7 @@ static const column *table_cols(ms_table which, int *n)
     switch (which) {
     case MS_TABLE_EPOCHS: *n = NCOLS(epochs_cols); return epochs_cols;
     case MS_TABLE_EVALS: *n = NCOLS(evals_cols); return evals_cols;
+    case MS_TABLE_STEPS: *n = NCOLS(steps_cols); return steps_cols;
     default: *n = NCOLS(summary_cols); return summary_cols;
     }
 }
@@ -250,6 +260,7 @@ static int read_summary(ms_store *st, const char *sweep, table *t)
         c[k++] = text_cell(r->init);
         c[k++] = real_cell(r->momentum);
         c[k++] = real_cell(r->lr);
+        c[k++] = text_cell(r->precision);
         c[k++] = int_cell(r->params);
         c[k++] = stat_cell(r->epochs);
         c[k++] = text_cell(r->stop);
@@ -269,11 +280,12 @@ static int read_summary(ms_store *st, const char *sweep, table *t)
 static int read_long(ms_store *st, const char *sweep, ms_table which, table *t)
 {
     ms_qtable q;
-    int epochs = which == MS_TABLE_EPOCHS;
-    if (ms_query_long(st, sweep, epochs ? MS_QUERY_EPOCHS : MS_QUERY_EVALS, &q) < 0)
+    ms_query_long_table qt = which == MS_TABLE_EPOCHS  ? MS_QUERY_EPOCHS
+                             : which == MS_TABLE_EVALS ? MS_QUERY_EVALS
+                                                       : MS_QUERY_STEPS;
+    if (ms_query_long(st, sweep, qt, &q) < 0)
         return -1;
-    t->cols = epochs ? epochs_cols : evals_cols;
-    t->ncols = epochs ? NCOLS(epochs_cols) : NCOLS(evals_cols);
+    t->cols = table_cols(which, &t->ncols);
     for (int r = 0; r < q.nrows; r++) {
         const ms_qcell *in = &q.cells[(size_t)r * MS_QUERY_LONG_COLS];
         cell *c = new_row(t);

@@ -286,7 +286,7 @@ static int compose(mctx *c, const char *text, size_t len, int *root)
 /* Keys a config scope (defaults or a variant) may set, in this order. */
 enum {
     K_HIDDEN, K_ACTIVATION, K_INIT, K_LR, K_MOMENTUM, K_BATCH, K_EPOCHS,
-    K_VPE, K_EARLY_STOP, K_SHUFFLE, K_SEEDS, K_N
+    K_VPE, K_EARLY_STOP, K_SHUFFLE, K_SEEDS, K_PRECISION, K_N
 };
 static const char *const top_keys[] = {"name", "data", "defaults", "variants", "plots",
                                        "settings", "claims"};
@@ -297,7 +297,7 @@ static const char *const variant_keys[] = {"name",          "task",       "label
                                            "grid",          "hidden",     "activation",
                                            "init",          "lr",         "momentum", "batch",
                                            "epochs",        "val_per_epoch", "early_stop",
-                                           "shuffle",       "seeds"};
+                                           "shuffle",       "seeds",      "precision"};
 enum { V_NAME, V_TASK, V_LABEL, V_EXTENDS, V_GRID, V_CFG };
 static const char *const *const cfg_keys = variant_keys + V_CFG;
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -827,6 +827,10 @@ static void apply_key(mctx *c, scope *s, int k, const node *v)
         break;
     case K_SHUFFLE:
         rc = get_bool(c, v, "shuffle", &cfg->shuffle);
+        break;
+    case K_PRECISION:
+        if (!(rc = get_choice(c, v, "precision", ms_precision_names, MS_PREC_N, &x)))
+            cfg->precision = (ms_precision)x;
         break;
     case K_SEEDS: {
         uint64_t *seeds = NULL;

@@ -39,19 +39,21 @@
 
 #define NOW MS_SQL_NOW
 
-/* Every column of `runs` but id and sweep_id, in this order (schema v1). */
+/* Every column of `runs` but id and sweep_id, in this order (schema v2). */
 #define RUN_COLS                                                                                   \
     "variant, task, seed, config, config_hash, hidden, activation, init, lr, momentum, batch,"     \
     " params, epochs_total, status, current, epochs_done, steps_done, stop_reason, error,"         \
     " train_seconds, created_at, started_at, finished_at, updated_at, pid, host, version,"         \
-    " compiler, threads"
-#define RUN_NCOLS 29
-#define RUN_QMARKS "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+    " compiler, threads, precision"
+#define RUN_NCOLS 30
+#define RUN_QMARKS                                                                                 \
+    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
 /* Positions in RUN_COLS. */
 enum { C_VARIANT = 0, C_SEED = 2, C_HASH = 4, C_STATUS = 13, C_EPOCHS_DONE = 15, C_STARTED = 21 };
 
 #define EPOCH_METRICS "epoch, step, train_loss, train_acc, val_loss, val_acc"
 #define EVAL_METRICS "step, epoch, batch_loss, train_loss, train_acc, val_loss, val_acc"
+#define STEP_METRICS "step, epoch, batch_loss"
 
 /* Where an output run came from during this merge (merge_src.src). */
 enum { SRC_OUT = -1, SRC_PLACEHOLDER = -2 };
@@ -63,7 +65,8 @@ enum {
     M_SRC_CLEAR, M_SRC_PUT, M_SRC_GET, M_RUN_UNSTARTED,
     M_SWEEP_GET, M_SWEEP_INSERT, M_SWEEP_UPDATE, M_SWEEP_TEXT,
     M_RUN_FIND, M_RUN_INSERT, M_RUN_UPDATE, M_RUN_PLACEHOLDER,
-    M_EPOCHS_DEL, M_EVALS_DEL, M_CKPT_DEL, M_EPOCH_PUT, M_EVAL_PUT, M_CKPT_PUT,
+    M_EPOCHS_DEL, M_EVALS_DEL, M_STEPS_DEL, M_CKPT_DEL, M_EPOCH_PUT, M_EVAL_PUT, M_STEP_PUT,
+    M_CKPT_PUT,
     M_EPOCHS_CMP, M_EVALS_CMP, M_CURRENT_CLEAR, M_CURRENT_SET,
     M_N
 };
@@ -92,11 +95,13 @@ static const char *const m_sql[M_N] = {
     [M_RUN_PLACEHOLDER] = MS_SQL_RUN_REGISTER,
     [M_EPOCHS_DEL] = "DELETE FROM epochs WHERE run_id = ?1",
     [M_EVALS_DEL] = "DELETE FROM evals WHERE run_id = ?1",
+    [M_STEPS_DEL] = "DELETE FROM steps WHERE run_id = ?1",
     [M_CKPT_DEL] = "DELETE FROM checkpoints WHERE run_id = ?1",
     [M_EPOCH_PUT] = "INSERT INTO epochs (run_id, " EPOCH_METRICS ", seconds)"
                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [M_EVAL_PUT] = "INSERT INTO evals (run_id, " EVAL_METRICS ")"
                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [M_STEP_PUT] = "INSERT INTO steps (run_id, " STEP_METRICS ") VALUES (?1, ?2, ?3, ?4)",
     [M_CKPT_PUT] = "INSERT INTO checkpoints (run_id, epoch, step, state, updated_at)"
                    " VALUES (?1, ?2, ?3, ?4, ?5)",
     [M_EPOCHS_CMP] = "SELECT " EPOCH_METRICS " FROM epochs WHERE run_id = ?1 AND epoch <= ?2"
@@ -110,7 +115,7 @@ static const char *const m_sql[M_N] = {
 /* ---- statements on a shard ---- */
 
 enum {
-    S_BEGIN, S_COMMIT, S_VERSION, S_SWEEPS, S_RUNS, S_EPOCHS, S_EVALS, S_CKPT,
+    S_BEGIN, S_COMMIT, S_VERSION, S_SWEEPS, S_RUNS, S_EPOCHS, S_EVALS, S_STEPS, S_CKPT,
     S_EPOCHS_CMP, S_EVALS_CMP,
     S_N
 };
@@ -124,6 +129,7 @@ static const char *const s_sql[S_N] = {
     [S_RUNS] = "SELECT id, " RUN_COLS " FROM runs WHERE sweep_id = ?1 ORDER BY id",
     [S_EPOCHS] = "SELECT " EPOCH_METRICS ", seconds FROM epochs WHERE run_id = ?1 ORDER BY epoch",
     [S_EVALS] = "SELECT " EVAL_METRICS " FROM evals WHERE run_id = ?1 ORDER BY step",
+    [S_STEPS] = "SELECT " STEP_METRICS " FROM steps WHERE run_id = ?1 ORDER BY step",
     [S_CKPT] = "SELECT epoch, step, state, updated_at FROM checkpoints WHERE run_id = ?1",
     [S_EPOCHS_CMP] = "SELECT " EPOCH_METRICS " FROM epochs WHERE run_id = ?1 AND epoch <= ?2"
                      " ORDER BY epoch",
@@ -513,13 +519,14 @@ static int same_prefix(merge *g, int64_t out_id, shard *s, int64_t shard_id, int
     return 0;
 }
 
-/* Copy the shard run's epochs, evals and checkpoint to output run `id`. */
+/* Copy the shard run's epochs, evals, steps and checkpoint to output run `id`. */
 static int copy_children(merge *g, int64_t id, shard *s, int64_t shard_id)
 {
-    static const int pairs[3][3] = {{S_EPOCHS, M_EPOCH_PUT, 7},
-                                    {S_EVALS, M_EVAL_PUT, 7},
-                                    {S_CKPT, M_CKPT_PUT, 4}};
-    for (int p = 0; p < 3; p++) {
+    static const int pairs[][3] = {{S_EPOCHS, M_EPOCH_PUT, 7},
+                                   {S_EVALS, M_EVAL_PUT, 7},
+                                   {S_STEPS, M_STEP_PUT, 3},
+                                   {S_CKPT, M_CKPT_PUT, 4}};
+    for (int p = 0; p < (int)(sizeof pairs / sizeof pairs[0]); p++) {
         sqlite3_stmt *from = s->q[pairs[p][0]], *to = g->q[pairs[p][1]];
         sqlite3_bind_int64(from, 1, shard_id);
         int rc;
@@ -542,8 +549,8 @@ static int copy_children(merge *g, int64_t id, shard *s, int64_t shard_id)
 
 static int delete_children(merge *g, int64_t id)
 {
-    static const int q[] = {M_EVALS_DEL, M_EPOCHS_DEL, M_CKPT_DEL};
-    for (int i = 0; i < 3; i++) {
+    static const int q[] = {M_STEPS_DEL, M_EVALS_DEL, M_EPOCHS_DEL, M_CKPT_DEL};
+    for (int i = 0; i < (int)(sizeof q / sizeof q[0]); i++) {
         sqlite3_bind_int64(g->q[q[i]], 1, id);
         if (ms_sql_step_done(g->q[q[i]]) != SQLITE_DONE)
             return out_error(g, "cannot replace a run");

@@ -122,7 +122,7 @@ int ms_query_manifest(ms_store *st, const char *sweep, char **path, char **text,
 static const char summary_sql[] =
     "SELECT variant, task, hidden, activation, init, momentum, lr, params, epochs_done,"
     " coalesce(stop_reason, status), final_val_acc, best_val_acc, final_train_loss,"
-    " final_val_loss, final_train_acc, train_seconds"
+    " final_val_loss, final_train_acc, train_seconds, precision"
     " FROM run_summary WHERE sweep = ?1"
     " ORDER BY (SELECT min(r2.id) FROM runs r2 JOIN sweeps s2 ON s2.id = r2.sweep_id"
     " WHERE s2.name = ?1 AND r2.current = 1 AND r2.variant = run_summary.variant), run_id";
@@ -137,6 +137,7 @@ void ms_summary_free(ms_summary_row *rows, int n)
         free(rows[i].hidden);
         free(rows[i].activation);
         free(rows[i].init);
+        free(rows[i].precision);
         free(rows[i].stop);
     }
     free(rows);
@@ -198,6 +199,7 @@ int ms_summary_read(ms_store *st, const char *sweep, ms_summary_row **rows_out, 
             r->momentum = col_real(q, 5);
             r->lr = col_real(q, 6);
             r->params = sqlite3_column_int64(q, 7);
+            r->precision = col_dup(q, 16);
             r->stop = ms_strdup("");
             nruns = 0;
         }
@@ -245,6 +247,13 @@ static const char evals_sql[] =
     " ORDER BY (SELECT min(r2.id) FROM runs r2 WHERE r2.sweep_id = r.sweep_id AND r2.current = 1"
     " AND r2.variant = r.variant), r.id, v.step";
 
+static const char steps_sql[] =
+    "SELECT r.variant, r.seed, t.step, t.epoch, t.batch_loss FROM steps t"
+    " JOIN runs r ON r.id = t.run_id JOIN sweeps s ON s.id = r.sweep_id"
+    " WHERE s.name = ?1 AND r.current = 1"
+    " ORDER BY (SELECT min(r2.id) FROM runs r2 WHERE r2.sweep_id = r.sweep_id AND r2.current = 1"
+    " AND r2.variant = r.variant), r.id, t.step";
+
 void ms_qtable_release(ms_qtable *t)
 {
     for (int r = 0; r < t->nrows; r++)
@@ -257,8 +266,9 @@ int ms_query_long(ms_store *st, const char *sweep, ms_query_long_table which, ms
 {
     sqlite3_stmt *q;
     int s, cap = 0;
-    const char *sql = which == MS_QUERY_EPOCHS ? epochs_sql : evals_sql;
-    const char *name = which == MS_QUERY_EPOCHS ? "epochs" : "evals";
+    static const char *const sqls[] = {epochs_sql, evals_sql, steps_sql};
+    static const char *const names[] = {"epochs", "evals", "steps"};
+    const char *sql = sqls[which], *name = names[which];
     memset(out, 0, sizeof *out);
     if (begin_read(st, sql, sweep, &q, name) < 0)
         return -1;
@@ -270,7 +280,7 @@ int ms_query_long(ms_store *st, const char *sweep, ms_query_long_table which, ms
         ms_qcell *c = &out->cells[(size_t)out->nrows++ * MS_QUERY_LONG_COLS];
         memset(c, 0, MS_QUERY_LONG_COLS * sizeof *c);
         c[0].s = col_dup(q, 0);
-        for (int k = 1; k < MS_QUERY_LONG_COLS; k++) {
+        for (int k = 1; k < MS_QUERY_LONG_COLS && k < sqlite3_column_count(q); k++) {
             c[k].null = sqlite3_column_type(q, k) == SQLITE_NULL;
             c[k].i = sqlite3_column_int64(q, k);
             c[k].x = col_real(q, k);

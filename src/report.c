@@ -166,6 +166,10 @@ static void settings(FILE *f, const ms_summary_row *r)
     ms_html_text(f, r->init);
     fprintf(f, " init, lr %g, momentum %g, %lld parameters", r->lr, r->momentum,
             (long long)r->params);
+    if (r->precision && strcmp(r->precision, "float32")) {
+        fputs(", trained in ", f);
+        ms_html_text(f, r->precision);
+    }
     if (*r->task) {
         fputs(", task ", f);
         ms_html_text(f, r->task);

@@ -35,8 +35,9 @@ static inline int ms_sql_step_done(sqlite3_stmt *st)
  * manifest's run that no shard holds yet. */
 #define MS_SQL_RUN_REGISTER                                                                        \
     "INSERT INTO runs (sweep_id, variant, task, seed, config, config_hash, hidden, activation,"    \
-    " init, lr, momentum, batch, params, epochs_total, created_at, updated_at) VALUES (?1, ?2,"    \
-    " ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, " MS_SQL_NOW ", " MS_SQL_NOW ")"
+    " init, lr, momentum, batch, params, epochs_total, precision, created_at, updated_at)"        \
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, " MS_SQL_NOW ","  \
+    " " MS_SQL_NOW ")"
 
 /* A run's config_hash: the 16 hex digits of ms_hash64 of its configuration's
  * JSON (ms_config_json). */
@@ -67,6 +68,7 @@ static inline void ms_sql_bind_run(sqlite3_stmt *st, int64_t sweep_id, const cha
     sqlite3_bind_int(st, 12, c->batch);
     sqlite3_bind_int64(st, 13, params);
     sqlite3_bind_int(st, 14, c->epochs);
+    ms_sql_bind_text(st, 15, ms_precision_names[c->precision]);
 }
 
 #endif

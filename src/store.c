@@ -56,17 +56,46 @@ const char *ms_stop_name(ms_stop s) { return (int)s > 0 && (int)s < NSTOP ? stop
 #define NOW MS_SQL_NOW
 
 /* Losses may be NULL: SQLite has no NaN, and a diverging run evaluates to NaN. */
+
+/* Schema version 2 added runs.precision, the steps table and precision in
+ * the two views below; a version 1 database is upgraded when opened for
+ * writing (upgrade()), and read through temporary stand-ins when opened
+ * read-only (compat_v1()). */
+
 /* One row per validation of the current runs with the run's settings: a
- * learning curve is one SELECT (docs/schema.md). Added after schema version
- * 1 first shipped: a database without it gets it when opened for writing
- * (add_views); readers do not rely on it. */
+ * learning curve is one SELECT (docs/schema.md). The view definitions
+ * follow CREATE or CREATE TEMP. */
 #define CURVES_VIEW_SQL                                                                            \
-    "CREATE VIEW IF NOT EXISTS curves AS\n"                                                         \
+    "VIEW curves AS\n"                                                                      \
     "SELECT s.name AS sweep, r.id AS run_id, r.variant, r.task, r.seed, r.hidden,\n"                 \
-    "       r.activation, r.init, r.lr, r.momentum, r.batch, v.step, v.epoch,\n"                     \
+    "       r.activation, r.init, r.lr, r.momentum, r.batch, r.precision, v.step, v.epoch,\n"        \
     "       v.batch_loss, v.train_loss, v.train_acc, v.val_loss, v.val_acc\n"                        \
     "FROM evals v JOIN runs r ON r.id = v.run_id JOIN sweeps s ON s.id = r.sweep_id\n"               \
     "WHERE r.current = 1;\n"
+
+/* One row per current run. The last epoch row is the one numbered
+ * epochs_done (kept in the same transaction); best values over all evals. */
+#define RUN_SUMMARY_VIEW_SQL                                                                       \
+    "VIEW run_summary AS\n"                                                                 \
+    "SELECT s.name AS sweep, r.id AS run_id, r.variant, r.task, r.seed,\n"                          \
+    "       r.hidden, r.activation, r.init, r.momentum, r.lr, r.batch, r.params,\n"                 \
+    "       r.status, r.epochs_done, r.epochs_total, r.stop_reason,\n"                             \
+    "       e.val_acc AS final_val_acc, e.val_loss AS final_val_loss,\n"                           \
+    "       e.train_acc AS final_train_acc, e.train_loss AS final_train_loss,\n"                   \
+    "       (SELECT max(v.val_acc) FROM evals v WHERE v.run_id = r.id) AS best_val_acc,\n"        \
+    "       (SELECT min(v.val_loss) FROM evals v WHERE v.run_id = r.id) AS best_val_loss,\n"      \
+    "       r.train_seconds, r.precision\n"                                                      \
+    "FROM runs r JOIN sweeps s ON s.id = r.sweep_id\n"                                             \
+    "LEFT JOIN epochs e ON e.run_id = r.id AND e.epoch = r.epochs_done\n"                          \
+    "WHERE r.current = 1;\n"
+
+/* Every training step's batch loss, before its update (the course's
+ * record); committed with its epoch. */
+#define STEPS_TABLE_SQL                                                                            \
+    "CREATE TABLE steps (\n"                                                                       \
+    "  run_id INTEGER NOT NULL REFERENCES runs(id), step INTEGER NOT NULL,\n"                      \
+    "  epoch INTEGER NOT NULL, batch_loss REAL,\n"                                                 \
+    "  PRIMARY KEY (run_id, step)) WITHOUT ROWID;\n"
 
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS sweeps (\n"
@@ -94,6 +123,7 @@ static const char schema_sql[] =
     "  train_seconds REAL NOT NULL DEFAULT 0,\n"
     "  created_at TEXT NOT NULL, started_at TEXT, finished_at TEXT, updated_at TEXT NOT NULL,\n"
     "  pid INTEGER, host TEXT, version TEXT, compiler TEXT, threads INTEGER,\n"
+    "  precision TEXT NOT NULL DEFAULT 'float32',\n"
     "  UNIQUE (sweep_id, variant, seed, config_hash)\n"
     ");\n"
     "CREATE TABLE IF NOT EXISTS epochs (\n"
@@ -112,20 +142,8 @@ static const char schema_sql[] =
     "  run_id INTEGER PRIMARY KEY REFERENCES runs(id),\n"
     "  epoch INTEGER NOT NULL, step INTEGER NOT NULL, state BLOB NOT NULL,\n"
     "  updated_at TEXT NOT NULL);\n"
-    /* One row per current run. The last epoch row is the one numbered
-     * epochs_done (kept in the same transaction); best values over all evals. */
-    "CREATE VIEW IF NOT EXISTS run_summary AS\n"
-    "SELECT s.name AS sweep, r.id AS run_id, r.variant, r.task, r.seed,\n"
-    "       r.hidden, r.activation, r.init, r.momentum, r.lr, r.batch, r.params,\n"
-    "       r.status, r.epochs_done, r.epochs_total, r.stop_reason,\n"
-    "       e.val_acc AS final_val_acc, e.val_loss AS final_val_loss,\n"
-    "       e.train_acc AS final_train_acc, e.train_loss AS final_train_loss,\n"
-    "       (SELECT max(v.val_acc) FROM evals v WHERE v.run_id = r.id) AS best_val_acc,\n"
-    "       (SELECT min(v.val_loss) FROM evals v WHERE v.run_id = r.id) AS best_val_loss,\n"
-    "       r.train_seconds\n"
-    "FROM runs r JOIN sweeps s ON s.id = r.sweep_id\n"
-    "LEFT JOIN epochs e ON e.run_id = r.id AND e.epoch = r.epochs_done\n"
-    "WHERE r.current = 1;\n"
+    STEPS_TABLE_SQL
+    "CREATE " RUN_SUMMARY_VIEW_SQL
     /* A finished run counts the epochs it ran (early stopping ends a run
      * before epochs_total), so epochs_done = epochs_total once all are done. */
     "CREATE VIEW IF NOT EXISTS sweep_status AS\n"
@@ -150,8 +168,8 @@ static const char schema_sql[] =
     "FROM runs r JOIN sweeps s ON s.id = r.sweep_id\n"
     "LEFT JOIN epochs e ON e.run_id = r.id AND e.epoch = r.epochs_done\n"
     "WHERE r.current = 1;\n"
-    CURVES_VIEW_SQL
-    "PRAGMA user_version = 1;\n";
+    "CREATE " CURVES_VIEW_SQL
+    "PRAGMA user_version = 2;\n";
 
 /* ---- prepared statements ---- */
 
@@ -161,7 +179,7 @@ enum {
     Q_RUNS_RETIRE, Q_RUN_FIND, Q_RUN_INSERT, Q_RUN_KEEP, Q_RUN_OTHERS, Q_RUN_GET,
     Q_RUN_START, Q_RUN_PROGRESS, Q_RUN_STATUS, Q_RUN_RESET,
     Q_EPOCH_HAS, Q_EPOCH_PUT, Q_EVAL_PUT, Q_CKPT_GET, Q_CKPT_PUT, Q_CKPT_DEL, Q_RUN_ROWS,
-    Q_EPOCHS_DEL, Q_EVALS_DEL,
+    Q_EPOCHS_DEL, Q_EVALS_DEL, Q_STEP_PUT, Q_STEPS_DEL,
     Q_N
 };
 
@@ -216,6 +234,8 @@ static const char *const q_sql[Q_N] = {
                    " FROM runs WHERE id = ?1",
     [Q_EPOCHS_DEL] = "DELETE FROM epochs WHERE run_id = ?1",
     [Q_EVALS_DEL] = "DELETE FROM evals WHERE run_id = ?1",
+    [Q_STEP_PUT] = "INSERT INTO steps (run_id, step, epoch, batch_loss) VALUES (?1, ?2, ?3, ?4)",
+    [Q_STEPS_DEL] = "DELETE FROM steps WHERE run_id = ?1",
 };
 
 struct ms_store {
@@ -514,17 +534,57 @@ static int check_schema(ms_store *s, int *version)
     return 0;
 }
 
-/* The views added to schema version 1 since it first shipped, for a
- * database made before them (idempotent; a write only when one is missing). */
-static int add_views(ms_store *s)
+/* A version 1 database made version 2 in one transaction (unless another
+ * process just did): runs.precision (every run so far trained in float32),
+ * the steps table (empty: those runs did not record their steps), and the
+ * two views with precision. A version 1 file made before the curves view
+ * gets it here too. */
+static int upgrade(ms_store *s)
 {
-    int have = 0;
-    if (query_int(s, "SELECT count(*) FROM sqlite_master WHERE type = 'view' AND name = 'curves'",
-                  &have))
-        return -1;
+    static const char sql[] = "ALTER TABLE runs ADD COLUMN precision TEXT NOT NULL DEFAULT 'float32';\n"
+                              STEPS_TABLE_SQL
+                              "DROP VIEW IF EXISTS run_summary;\n"
+                              "CREATE " RUN_SUMMARY_VIEW_SQL
+                              "DROP VIEW IF EXISTS curves;\n"
+                              "CREATE " CURVES_VIEW_SQL
+                              "PRAGMA user_version = 2;\n";
     char *msg = NULL;
-    if (!have && sqlite3_exec(s->db, CURVES_VIEW_SQL, NULL, NULL, &msg) != SQLITE_OK) {
-        int rc = ms_error("cannot add the curves view to '%s': %s", s->path, msg ? msg : "?");
+    int v = 0, rc = -1;
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+        rc = ms_error("cannot upgrade '%s': %s", s->path, sqlite3_errmsg(s->db));
+        goto out;
+    }
+    if (query_int(s, "PRAGMA user_version", &v))
+        goto out;
+    if (v == 1 && sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        rc = ms_error("cannot upgrade '%s' to schema version 2: %s", s->path, msg ? msg : "?");
+        goto out;
+    }
+    if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        rc = ms_error("cannot upgrade '%s': %s", s->path, sqlite3_errmsg(s->db));
+        goto out;
+    }
+    rc = 0;
+out:
+    sqlite3_free(msg);
+    if (!sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+/* A version 1 database opened read-only, read as version 2: temporary
+ * objects (this connection only; the file is not touched) that shadow
+ * the old ones, as the upgrade would make them. */
+static int compat_v1(ms_store *s)
+{
+    static const char sql[] = "CREATE TEMP VIEW runs AS SELECT *, 'float32' AS precision FROM main.runs;\n"
+                              "CREATE TEMP TABLE steps (run_id INTEGER, step INTEGER, epoch INTEGER,"
+                              " batch_loss REAL);\n"
+                              "CREATE TEMP " RUN_SUMMARY_VIEW_SQL
+                              "CREATE TEMP " CURVES_VIEW_SQL;
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        int rc = ms_error("cannot read '%s' (schema version 1): %s", s->path, msg ? msg : "?");
         sqlite3_free(msg);
         return rc;
     }
@@ -629,15 +689,24 @@ int ms_store_open(const char *path, int flags, ms_store **out)
         ms_error("'%s' is not an mlpsweep database (it is empty)", path);
         goto fail;
     }
-    if (!readonly && (set_pragmas(s) || (version == 0 ? create_schema(s) : add_views(s))))
+    if (!readonly && (set_pragmas(s) || (version == 0 ? create_schema(s)
+                                         : version == 1 ? upgrade(s) : 0)))
         goto fail;
+    /* A version 1 file opened read-only: the writes of version 2's columns
+     * and table do not compile (nor run: the store is read-only), the reads
+     * go through compat_v1's stand-ins, made after the writes compiled
+     * against main's tables. */
+    int v1 = readonly && version == 1;
     for (int i = 0; i < Q_N; i++) {
         if (sqlite3_prepare_v3(s->db, q_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->q[i], NULL) !=
-            SQLITE_OK) {
+                SQLITE_OK &&
+            !v1) {
             ms_error("cannot read '%s': %s", path, sqlite3_errmsg(s->db));
             goto fail;
         }
     }
+    if (v1 && compat_v1(s))
+        goto fail;
     *out = s;
     return 0;
 fail:
@@ -1044,6 +1113,18 @@ int ms_store_commit_epoch(ms_store *s, int64_t run_id, const ms_epoch *e, int64_
         }
     }
 
+    sqlite3_stmt *sp = s->q[Q_STEP_PUT];
+    for (int i = 0; i < e->nsteps; i++) {
+        sqlite3_bind_int64(sp, 1, run_id);
+        sqlite3_bind_int64(sp, 2, e->first_step + i);
+        sqlite3_bind_int(sp, 3, e->epoch);
+        bind_real(sp, 4, e->step_loss[i]);
+        if (ms_sql_step_done(sp) != SQLITE_DONE) {
+            db_error(s, "%s (step %lld)", what, (long long)(e->first_step + i));
+            goto out;
+        }
+    }
+
     sqlite3_stmt *ck = s->q[ckpt ? Q_CKPT_PUT : Q_CKPT_DEL];
     sqlite3_bind_int64(ck, 1, run_id);
     if (ckpt) {
@@ -1105,7 +1186,7 @@ out:
 
 int ms_store_reset_run(ms_store *s, int64_t run_id)
 {
-    static const int q[] = {Q_EVALS_DEL, Q_EPOCHS_DEL, Q_CKPT_DEL, Q_RUN_RESET};
+    static const int q[] = {Q_STEPS_DEL, Q_EVALS_DEL, Q_EPOCHS_DEL, Q_CKPT_DEL, Q_RUN_RESET};
     char what[64];
     ms_run_info info;
     int rc = -1;

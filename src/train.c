@@ -58,6 +58,23 @@ static int max_threads(void)
 #endif
 }
 
+#define R float
+#define S f
+#define ATTACH_GROUPS(s, c, in) ms_data_groups_f(s, c, in)
+#include "train_impl.h"
+#undef R
+#undef S
+#undef ATTACH_GROUPS
+
+/* The double kernels read sparse rows one by one: no group view. */
+#define R double
+#define S d
+#define ATTACH_GROUPS(s, c, in) ((void)0)
+#include "train_impl.h"
+#undef R
+#undef S
+#undef ATTACH_GROUPS
+
 int ms_trainer_init(ms_trainer *t, const ms_config *cfg, const ms_data *data, int nthreads)
 {
     memset(t, 0, sizeof *t);
@@ -66,27 +83,21 @@ int ms_trainer_init(ms_trainer *t, const ms_config *cfg, const ms_data *data, in
                         cfg->val_size, data->train.n, data->val.n);
     t->cfg = *cfg;
     t->data = data;
+    t->f64 = cfg->precision == MS_PREC_F64;
+    t->esize = t->f64 ? sizeof(double) : sizeof(float);
     ms_shape_init(&t->shape, cfg, MS_INPUT);
-    size_t np = t->shape.nparams;
-    /* no gradient buffer: each layer's gradient is applied as it is made */
-    t->block = ms_alloc_aligned(2 * np * sizeof(float));
-    t->params = t->block;
-    t->velocity = t->block + np;
     ms_rng_seed(&t->rng, cfg->seed);
-    ms_mlp_init_f(&t->shape, cfg->init, &t->rng, t->params);
     ms_window_init(&t->window, cfg->early_stop);
     t->order = ms_malloc((size_t)cfg->train_size * sizeof *t->order);
-    ms_work_init_f(&t->work, &t->shape, cfg->batch);
     t->sp_col = ms_malloc((size_t)cfg->batch * sizeof *t->sp_col);
     t->sp_val = ms_malloc((size_t)cfg->batch * sizeof *t->sp_val);
     t->sp_count = ms_malloc((size_t)cfg->batch * sizeof *t->sp_count);
-    t->ebase = ms_alloc_aligned((size_t)t->shape.width[1] * sizeof(float));
-    if (t->shape.width[1] % MS_ROW_ALIGN) { /* padding zeroed once, rows copied per evaluation */
-        t->eldw = (t->shape.width[1] + MS_ROW_ALIGN - 1) / MS_ROW_ALIGN * MS_ROW_ALIGN;
-        t->epad = ms_alloc_aligned((size_t)MS_INPUT * t->eldw * sizeof(float));
-    }
+    t->step_loss = ms_malloc((size_t)(cfg->train_size / cfg->batch) * sizeof *t->step_loss);
     t->nework = max_threads() > 0 ? max_threads() : 1;
-    t->ework = ms_calloc((size_t)t->nework, sizeof *t->ework);
+    if (t->f64)
+        setup_d(t);
+    else
+        setup_f(t);
     int maxn = cfg->train_size > cfg->val_size ? cfg->train_size : cfg->val_size;
     int chunks = (maxn + EVAL_CHUNK - 1) / EVAL_CHUNK;
     t->chunk_loss = ms_calloc((size_t)chunks, sizeof *t->chunk_loss);
@@ -102,8 +113,9 @@ void ms_trainer_set_threads(ms_trainer *t, int nthreads)
     if (nthreads < 1)
         nthreads = 1;
     if (nthreads > t->nework) {
-        t->ework = ms_realloc(t->ework, (size_t)nthreads * sizeof *t->ework);
-        memset(t->ework + t->nework, 0, (size_t)(nthreads - t->nework) * sizeof *t->ework);
+        size_t w = t->f64 ? sizeof(ms_work_d) : sizeof(ms_work_f);
+        t->ework = ms_realloc(t->ework, (size_t)nthreads * w);
+        memset((char *)t->ework + (size_t)t->nework * w, 0, (size_t)(nthreads - t->nework) * w);
         t->nework = nthreads;
     }
     t->nthreads = nthreads;
@@ -111,18 +123,19 @@ void ms_trainer_set_threads(ms_trainer *t, int nthreads)
 
 void ms_trainer_release(ms_trainer *t)
 {
+    if (t->f64)
+        teardown_d(t);
+    else
+        teardown_f(t);
     ms_free_aligned(t->block);
     ms_window_release(&t->window);
     free(t->order);
-    ms_work_release_f(&t->work);
     free(t->sp_col);
     free(t->sp_val);
     free(t->sp_count);
+    free(t->step_loss);
     ms_free_aligned(t->ebase);
     ms_free_aligned(t->epad);
-    for (int i = 0; i < t->nework; i++)
-        if (t->ework[i].block)
-            ms_work_release_f(&t->ework[i]);
     free(t->ework);
     free(t->chunk_loss);
     free(t->chunk_hits);
@@ -132,54 +145,12 @@ void ms_trainer_release(ms_trainer *t)
 
 void ms_trainer_evaluate(ms_trainer *t, const ms_dataset *s, int n, double *loss, double *acc)
 {
-    int chunks = (n + EVAL_CHUNK - 1) / EVAL_CHUNK, whole = n == s->n;
-    int nt = t->nthreads < chunks ? t->nthreads : chunks;
-    /* the first layer's response to an all-zero image, shared by the chunks,
-     * and its weights with rows aligned to whole vectors (a row of 60
-     * floats straddles cache lines: 1.2x slower) */
-    int N1 = t->shape.width[1];
-    ms_sp_base_f(t->ebase, t->params, MS_INPUT, N1, t->data->zero_f);
-    if (t->epad)
-        for (int k = 0; k < MS_INPUT; k++)
-            memcpy(t->epad + (size_t)k * t->eldw, t->params + (size_t)k * N1, (size_t)N1 * sizeof(float));
-    (void)nt; /* unused without OpenMP */
-#pragma omp parallel num_threads(nt) if (nt > 1)
-    {
-        int me = 0;
-#ifdef _OPENMP
-        me = omp_get_thread_num();
-#endif
-        ms_work_f *w = &t->ework[me];
-        if (!w->block)
-            ms_work_init_f(w, &t->shape, EVAL_CHUNK);
-#pragma omp for schedule(static)
-        for (int c = 0; c < chunks; c++) {
-            int first = c * EVAL_CHUNK, rows = n - first < EVAL_CHUNK ? n - first : EVAL_CHUNK;
-            const uint16_t *col[EVAL_CHUNK];
-            const uint8_t *val[EVAL_CHUNK];
-            int count[EVAL_CHUNK];
-            ms_sparse_f in;
-            /* The whole set goes in the grouped order (its chunks are the
-             * blocks of ms_dataset's eorder), a part of it in file order. */
-            ms_data_sparse_f(t->data, s, whole ? s->eorder + first : NULL, first, rows, col, val,
-                             count, &in);
-            if (whole)
-                ms_data_groups_f(s, c, &in);
-            w->in = &in;
-            w->in_base = t->ebase;
-            w->in_w = t->epad;
-            w->in_ldw = t->eldw;
-            double l = 0;
-            int64_t h = 0;
-            ms_mlp_forward_f(&t->shape, t->cfg.activation, t->params, w, rows, 0,
-                             (whole ? s->elabels : s->labels) + first, &l, &h, 1);
-            w->in = NULL;
-            w->in_base = NULL;
-            w->in_w = NULL;
-            t->chunk_loss[c] = l;
-            t->chunk_hits[c] = h;
-        }
-    }
+    if (t->f64)
+        evaluate_d(t, s, n);
+    else
+        evaluate_f(t, s, n);
+    /* chunk by chunk in order: the sums do not depend on the threads */
+    int chunks = (n + EVAL_CHUNK - 1) / EVAL_CHUNK;
     double l = 0;
     int64_t h = 0;
     for (int c = 0; c < chunks; c++) {
@@ -188,6 +159,20 @@ void ms_trainer_evaluate(ms_trainer *t, const ms_dataset *s, int n, double *loss
     }
     *loss = l / n;
     *acc = (double)h / n;
+}
+
+/* One validation of the current weights, after step t->step: batch_loss is
+ * the mean of the steps since the previous validation (across epochs). */
+static void validate(ms_trainer *t, ms_eval *e, int64_t step, int epoch)
+{
+    const ms_config *c = &t->cfg;
+    e->step = step;
+    e->epoch = epoch;
+    e->batch_loss = t->loss_n ? t->loss_acc / (double)t->loss_n : NAN;
+    t->loss_acc = 0;
+    t->loss_n = 0;
+    ms_trainer_evaluate(t, &t->data->train, c->train_size, &e->train_loss, &e->train_acc);
+    ms_trainer_evaluate(t, &t->data->val, c->val_size, &e->val_loss, &e->val_acc);
 }
 
 int ms_trainer_epoch(ms_trainer *t, ms_epoch *out)
@@ -201,9 +186,8 @@ int ms_trainer_epoch(ms_trainer *t, ms_epoch *out)
     if (c->shuffle)
         ms_rng_shuffle(&t->rng, t->order, c->train_size);
     t->nevals = 0;
-    double loss_acc = 0;
-    int loss_n = 0;
-    float lr = (float)c->lr, gamma = (float)c->momentum;
+    t->first_step = t->step;
+    t->nsteps = 0;
     const uint8_t *all_labels = t->data->train.labels;
     uint8_t labels[4096];
     uint8_t *lab = c->batch <= (int)sizeof labels ? labels : ms_malloc((size_t)c->batch);
@@ -218,33 +202,20 @@ int ms_trainer_epoch(ms_trainer *t, ms_epoch *out)
             ms_data_prefetch(&t->data->train, idx + c->batch, c->batch);
         for (int i = 0; i < c->batch; i++)
             lab[i] = all_labels[idx[i]];
-        ms_data_sparse_f(t->data, &t->data->train, idx, 0, c->batch, t->sp_col, t->sp_val,
-                         t->sp_count, &t->sp_in);
-        t->work.in = &t->sp_in;
-        double bl = 0;
-        ms_mlp_forward_f(&t->shape, c->activation, t->params, &t->work, c->batch, 1, lab, &bl,
-                         NULL, t->nthreads);
-        bl /= c->batch;
+        double bl = t->f64 ? step_d(t, idx, lab) : step_f(t, idx, lab);
         if (!isfinite(bl)) {
             t->stop = MS_STOP_DIVERGED;
             rc = ms_error("loss is not finite at step %lld", (long long)t->step);
             goto done;
         }
-        loss_acc += bl;
-        loss_n++;
-        ms_mlp_backward_update_f(&t->shape, t->params, t->velocity, &t->work, c->batch, lab, lr,
-                                 gamma, t->nthreads);
+        /* the course's record: each step's batch loss, before its update */
+        t->step_loss[t->nsteps++] = bl;
+        t->loss_acc += bl;
+        t->loss_n++;
         /* Validate after the update, counting that first step as step 0. */
         if (t->step % per_val == 0 && t->nevals < c->val_per_epoch) {
-            ms_eval *e = &t->evals[t->nevals++];
-            e->step = t->step;
-            e->epoch = t->epoch;
-            e->batch_loss = loss_acc / loss_n;
-            loss_acc = 0;
-            loss_n = 0;
-            ms_trainer_evaluate(t, &t->data->train, c->train_size, &e->train_loss, &e->train_acc);
-            ms_trainer_evaluate(t, &t->data->val, c->val_size, &e->val_loss, &e->val_acc);
-            if (ms_window_push(&t->window, e->val_loss)) {
+            validate(t, &t->evals[t->nevals++], t->step, t->epoch);
+            if (ms_window_push(&t->window, t->evals[t->nevals - 1].val_loss)) {
                 t->step++;
                 t->stop = MS_STOP_EARLY;
                 break;
@@ -257,16 +228,9 @@ int ms_trainer_epoch(ms_trainer *t, ms_epoch *out)
         t->stop = MS_STOP_EPOCHS;
         /* The run ends here: validate its final weights too, unless the
          * epoch's last validation came after its last step already, so the
-         * epoch row and the summary are of the weights the run ends with.
-         * batch_loss: the batches since the previous validation. */
-        if (loss_n > 0) {
-            ms_eval *e = &t->evals[t->nevals++];
-            e->step = t->step - 1;
-            e->epoch = t->epoch - 1;
-            e->batch_loss = loss_acc / loss_n;
-            ms_trainer_evaluate(t, &t->data->train, c->train_size, &e->train_loss, &e->train_acc);
-            ms_trainer_evaluate(t, &t->data->val, c->val_size, &e->val_loss, &e->val_acc);
-        }
+         * epoch row and the summary are of the weights the run ends with. */
+        if (t->loss_n > 0)
+            validate(t, &t->evals[t->nevals++], t->step - 1, t->epoch - 1);
     }
 done:
     if (lab != labels)
@@ -274,6 +238,9 @@ done:
     memset(out, 0, sizeof *out);
     out->epoch = t->epoch;
     out->seconds = ms_now() - t0;
+    out->first_step = t->first_step;
+    out->nsteps = t->nsteps;
+    out->step_loss = t->step_loss;
     if (t->nevals) {
         const ms_eval *e = &t->evals[t->nevals - 1];
         out->train_loss = e->train_loss;
@@ -332,7 +299,7 @@ uint64_t ms_checkpoint_checksum(const void *blob, size_t n)
     return checksum_of(blob, n, sizeof(ms_ck_header), offsetof(ms_ck_header, checksum));
 }
 
-/* The header of a format 3 or 4 checkpoint as format 4's, its size in
+/* The header of a format 3, 4 or 5 checkpoint as format 5's, its size in
  * *hsize and in `build` what the build check compares with ("-O3 avx512",
  * or for format 3 the level alone); NULL and the reason otherwise. */
 static const char *read_header(const void *blob, size_t n, ms_ck_header *h, size_t *hsize,
@@ -345,12 +312,18 @@ static const char *read_header(const void *blob, size_t n, ms_ck_header *h, size
     if (mv[0] != MS_CK_MAGIC)
         return "not a checkpoint (no MSCK mark)";
     build_id(build);
-    if (mv[1] == MS_CK_VERSION) {
-        *hsize = sizeof *h;
+    if (mv[1] == MS_CK_VERSION || mv[1] == 4) {
+        /* format 4 is format 5's header without the loss since the last
+         * validation: that run's next batch_loss covers the steps since
+         * its resume only */
+        *hsize = mv[1] == 4 ? offsetof(ms_ck_header, loss_acc) : sizeof *h;
         if (n < *hsize)
             return "truncated";
-        memcpy(h, blob, sizeof *h);
-        return h->checksum != ms_checkpoint_checksum(blob, n) ? "damaged (checksum mismatch)" : NULL;
+        memset(h, 0, sizeof *h);
+        memcpy(h, blob, *hsize);
+        return h->checksum != checksum_of(blob, n, *hsize, offsetof(ms_ck_header, checksum))
+                   ? "damaged (checksum mismatch)"
+                   : NULL;
     }
     if (mv[1] != 3)
         return "format";
@@ -385,7 +358,7 @@ static const char *read_header(const void *blob, size_t n, ms_ck_header *h, size
 size_t ms_trainer_save(const ms_trainer *t, void **blob)
 {
     size_t np = t->shape.nparams;
-    size_t n = sizeof(ms_ck_header) + (size_t)t->window.cap * sizeof(double) + 2 * np * sizeof(float);
+    size_t n = sizeof(ms_ck_header) + (size_t)t->window.cap * sizeof(double) + 2 * np * t->esize;
     char *b = ms_malloc(n), *p = b;
     ms_ck_header h;
     memset(&h, 0, sizeof h); /* padding bytes too: they are checksummed */
@@ -401,14 +374,16 @@ size_t ms_trainer_save(const ms_trainer *t, void **blob)
     h.wpos = t->window.pos;
     h.identity = identity_of(&t->cfg);
     h.data = t->data->digest;
+    h.loss_acc = t->loss_acc;
+    h.loss_n = t->loss_n;
     build_id(h.build);
     memcpy(p, &h, sizeof h);
     p += sizeof h;
     memcpy(p, t->window.loss, (size_t)t->window.cap * sizeof(double));
     p += (size_t)t->window.cap * sizeof(double);
-    memcpy(p, t->params, np * sizeof(float));
-    p += np * sizeof(float);
-    memcpy(p, t->velocity, np * sizeof(float));
+    memcpy(p, t->params, np * t->esize);
+    p += np * t->esize;
+    memcpy(p, t->velocity, np * t->esize);
     h.checksum = ms_checkpoint_checksum(b, n);
     memcpy(b, &h, sizeof h);
     *blob = b;
@@ -429,7 +404,7 @@ int ms_trainer_restore(ms_trainer *t, const void *blob, size_t n, char *why, siz
     if (bad && !strcmp(bad, "format")) {
         uint32_t mv[2];
         memcpy(mv, blob, sizeof mv);
-        return WHY("format %u, this mlpsweep reads formats 3 and %u", mv[1], MS_CK_VERSION);
+        return WHY("format %u, this mlpsweep reads formats 3 to %u", mv[1], MS_CK_VERSION);
     }
     if (bad)
         return WHY("%s", bad);
@@ -448,7 +423,7 @@ int ms_trainer_restore(ms_trainer *t, const void *blob, size_t n, char *why, siz
     if (h.nparams != np || h.wcap != t->window.cap)
         return WHY("does not match the network (%llu parameters, expected %zu)",
                    (unsigned long long)h.nparams, np);
-    size_t want = hsize + (size_t)h.wcap * sizeof(double) + 2 * np * sizeof(float);
+    size_t want = hsize + (size_t)h.wcap * sizeof(double) + 2 * np * t->esize;
     if (n != want)
         return WHY("has %zu bytes, expected %zu", n, want);
     int64_t per_epoch = c->train_size / c->batch;
@@ -461,18 +436,22 @@ int ms_trainer_restore(ms_trainer *t, const void *blob, size_t n, char *why, siz
         return WHY("has an impossible early-stopping window");
     if (!(h.rng[0] | h.rng[1] | h.rng[2] | h.rng[3])) /* xoshiro never leaves all zero */
         return WHY("has an all-zero random state");
+    if (h.loss_n < 0 || h.loss_n > per_epoch || !isfinite(h.loss_acc) || (!h.loss_n && h.loss_acc))
+        return WHY("has an impossible training-loss sum");
     const char *p = (const char *)blob + hsize;
     memcpy(t->window.loss, p, (size_t)h.wcap * sizeof(double));
     p += (size_t)h.wcap * sizeof(double);
-    memcpy(t->params, p, np * sizeof(float));
-    p += np * sizeof(float);
-    memcpy(t->velocity, p, np * sizeof(float));
+    memcpy(t->params, p, np * t->esize);
+    p += np * t->esize;
+    memcpy(t->velocity, p, np * t->esize);
     memcpy(t->rng.s, h.rng, sizeof h.rng);
     t->step = h.step;
     t->epoch = h.epoch;
     t->stop = (ms_stop)h.stop;
     t->window.count = h.wcount;
     t->window.pos = h.wpos;
+    t->loss_acc = h.loss_acc;
+    t->loss_n = h.loss_n;
     return 0;
 }
 

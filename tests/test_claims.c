@@ -52,7 +52,7 @@ static void make_db(void)
     for (int i = 0; i < N; i++) {
         assert_int_equal(ms_store_start_run(s, info[i].id, &p), 0);
         ms_eval ev = {624, 0, 0.5, 0.4, runs[i].acc + 0.01, 0.45, runs[i].acc};
-        ms_epoch ep = {1, 0.4, runs[i].acc + 0.01, 0.45, runs[i].acc, 1.0};
+        ms_epoch ep = {1, 0.4, runs[i].acc + 0.01, 0.45, runs[i].acc, 1.0, 0, 0, NULL};
         assert_int_equal(ms_store_commit_epoch(s, info[i].id, &ep, 625, &ev, 1, NULL, 0,
                                                MS_STOP_EPOCHS),
                          0);

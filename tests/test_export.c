@@ -42,7 +42,7 @@ static void commit(ms_store *s, int64_t run, int e, double val_acc, double best,
 {
     /* Two validations per epoch: the first holds the best accuracy of the
      * run (on its first epoch), the second the epoch's final values. */
-    ms_epoch ep = {e, train_loss, train_acc, val_loss, val_acc, 2.0};
+    ms_epoch ep = {e, train_loss, train_acc, val_loss, val_acc, 2.0, 0, 0, NULL};
     ms_eval ev[2];
     for (int i = 0; i < 2; i++) {
         ev[i].step = (int64_t)(e - 1) * 10 + 4 + 5 * i;
@@ -284,7 +284,7 @@ static void test_csv(void **state)
     csv t;
     csv_parse(out, &t);
     static const char header[] =
-        "variant,task,seeds,hidden,activation,init,momentum,lr,params,epochs_mean,epochs_std,"
+        "variant,task,seeds,hidden,activation,init,momentum,lr,precision,params,epochs_mean,epochs_std,"
         "stop_reason,final_val_acc_mean,final_val_acc_std,best_val_acc_mean,best_val_acc_std,"
         "final_train_loss_mean,final_train_loss_std,final_val_loss_mean,final_val_loss_std,"
         "final_train_acc_mean,final_train_acc_std,train_seconds_mean,train_seconds_std\n";
@@ -378,7 +378,7 @@ static void test_markdown(void **state)
     db_make(&d);
     char *out = export_str(&d, MS_TABLE_SUMMARY, MS_FORMAT_MD);
     check_md(out, 3);
-    assert_non_null(strstr(out, "| a,\"b\" | 3c | 3 | 64 | sigmoid | uniform | 0 | 0.1 | 50880 | "
+    assert_non_null(strstr(out, "| a,\"b\" | 3c | 3 | 64 | sigmoid | uniform | 0 | 0.1 | float32 | 50880 | "
                                 "2 ± 1 | early_stop/epochs | 75.00 ± 25.00 | 87.50 ± 12.50 | "
                                 "0.5000 ± 0.0000 | 2.000 ± 1.000 | 50.00 ± 25.00 | 4.0 ± 2.0 |\n"));
     assert_non_null(strstr(out, "| x_y&z% |  | 1 | 64,32 |"));
@@ -406,7 +406,7 @@ static void test_html(void **state)
     assert_int_equal(strncmp(out, "<table>\n<thead><tr><th>variant</th><th>task</th>"
                                   "<th class=\"num\">seeds</th>", 58), 0);
     assert_string_equal(strstr(out, "</tbody>"), "</tbody>\n</table>\n");
-    assert_int_equal(count(out, "</th>"), 17); /* all */
+    assert_int_equal(count(out, "</th>"), 18); /* all */
     {
         ms_store *s;
         char *page;
@@ -736,7 +736,7 @@ static void test_cli(void **state)
         const char *args, *msg;
         int status;
     } bad[] = {
-        {"--table nope", "mlpsweep: unknown table 'nope' (expected summary, epochs or evals)\n", 2},
+        {"--table nope", "mlpsweep: unknown table 'nope' (expected summary, epochs, evals or steps)\n", 2},
         {"--format xml", "mlpsweep: unknown format 'xml' (expected csv, md, latex, json or html)\n",
          2},
         {"--frobnicate", "mlpsweep: unknown option '--frobnicate' (see --help)\n", 2},

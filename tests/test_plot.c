@@ -83,7 +83,7 @@ static void fx_make(fx *f)
                 ev[i].train_acc = 1 - 0.5 / (k * t);
                 ev[i].val_acc = 1 - 0.5 / (k * t) - 0.05;
             }
-            ms_epoch ep = {e, ev[4].train_loss, ev[4].train_acc, ev[4].val_loss, ev[4].val_acc, 1.0};
+            ms_epoch ep = {e, ev[4].train_loss, ev[4].train_acc, ev[4].val_loss, ev[4].val_acc, 1.0, 0, 0, NULL};
             assert_int_equal(ms_store_commit_epoch(s, info[r].id, &ep, (int64_t)e * 625, ev, 5, NULL,
                                                    0, e == 3 ? MS_STOP_EPOCHS : MS_STOP_NONE),
                              0);

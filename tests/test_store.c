@@ -4,6 +4,7 @@
  * test works in its own folder under /tmp; no network, no MNIST. */
 #include "ms_test.h"
 #include "ms_config.h"
+#include "ms_query.h"
 #include "ms_store.h"
 #include "ms_util.h"
 
@@ -171,12 +172,21 @@ static double awkward(uint64_t x)
 }
 
 #define NEVALS 5
+#define NSTEPS 7
 
-/* Epoch e (1-based) of a run: metrics, evals and a checkpoint derived from e. */
+/* Epoch e (1-based) of a run: metrics, evals, step losses and a checkpoint
+ * derived from e. The step losses live in a static buffer per e % 4. */
 static void make_epoch(int e, ms_epoch *ep, ms_eval *ev, unsigned char *ck, size_t ckn)
 {
+    static double steps[4][NSTEPS];
     uint64_t base = (uint64_t)e * 100;
+    memset(ep, 0, sizeof *ep);
     ep->epoch = e;
+    ep->first_step = (int64_t)(e - 1) * 625;
+    ep->nsteps = NSTEPS;
+    for (int i = 0; i < NSTEPS; i++)
+        steps[e % 4][i] = awkward(base + 50 + (uint64_t)i);
+    ep->step_loss = steps[e % 4];
     ep->train_loss = awkward(base + 1);
     ep->train_acc = awkward(base + 2);
     ep->val_loss = awkward(base + 3);
@@ -238,19 +248,19 @@ static void test_create_reopen(void **state)
     assert_int_equal(ms_store_open(t.db, MS_STORE_CREATE, &s), 0);
 
     sqlite3 *db = raw_open(t.db);
-    assert_int_equal(raw_int(db, "PRAGMA user_version", 0), 1);
+    assert_int_equal(raw_int(db, "PRAGMA user_version", 0), 2);
     char *mode = raw_text(db, "PRAGMA journal_mode", 0);
     assert_string_equal(mode, "wal");
     free(mode);
-    static const char *const tables[] = {"sweeps", "runs", "epochs", "evals", "checkpoints"};
+    static const char *const tables[] = {"sweeps", "runs", "epochs", "evals", "checkpoints", "steps"};
     static const char *const views[] = {"run_summary", "sweep_status", "run_progress", "curves"};
     sqlite3_stmt *st = NULL;
     assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE type = ?1 AND name = ?2",
                                         -1, &st, NULL),
                      SQLITE_OK);
-    for (int i = 0; i < 5 + 4; i++) {
-        sqlite3_bind_text(st, 1, i < 5 ? "table" : "view", -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, i < 5 ? tables[i] : views[i - 5], -1, SQLITE_STATIC);
+    for (int i = 0; i < 6 + 4; i++) {
+        sqlite3_bind_text(st, 1, i < 6 ? "table" : "view", -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, i < 6 ? tables[i] : views[i - 6], -1, SQLITE_STATIC);
         assert_int_equal(sqlite3_step(st), SQLITE_ROW);
         assert_int_equal(sqlite3_column_int(st, 0), 1);
         sqlite3_reset(st);
@@ -261,19 +271,77 @@ static void test_create_reopen(void **state)
     assert_int_equal(raw_int(db, "SELECT count(*) FROM sweep_status", 0), 0);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM run_progress", 0), 0);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM curves", 0), 0);
-    /* A database made before the curves view: a read-only open leaves it
-     * as it is, the next open for writing adds the view. */
-    ms_store_close(s);
-    assert_int_equal(sqlite3_exec(db, "DROP VIEW curves", NULL, NULL, NULL), SQLITE_OK);
-    const char *has = "SELECT count(*) FROM sqlite_master WHERE name = 'curves'";
-    assert_int_equal(ms_store_open(t.db, MS_STORE_READONLY, &s), 0);
-    ms_store_close(s);
-    assert_int_equal(raw_int(db, has, 0), 0);
-    assert_int_equal(ms_store_open(t.db, 0, &s), 0);
-    assert_int_equal(raw_int(db, has, 0), 1);
     sqlite3_close(db);
     ms_store_close(s);
     tmp_remove(&t);
+}
+
+/* A database of schema version 1 (mlpsweep before runs.precision and the
+ * steps table, made here from a version 2 file by taking them out again):
+ * a read-only open reads it as version 2 without touching the file (every
+ * run float32, no steps); the next open for writing upgrades it in place. */
+static void test_upgrade_v1(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_open(&f, 10);
+    enum { CKN = 64 };
+    unsigned char ck[CKN];
+    ms_epoch ep;
+    ms_eval ev[NEVALS];
+    make_epoch(1, &ep, ev, ck, CKN);
+    ep.nsteps = 0; /* version 1 had no steps */
+    assert_int_equal(ms_store_commit_epoch(f.s, f.run, &ep, 625, ev, NEVALS, ck, CKN, MS_STOP_NONE), 0);
+    ms_store_close(f.s);
+    sqlite3 *db = raw_open(f.t.db);
+    raw_exec(db, "DROP VIEW run_summary; DROP VIEW curves; DROP TABLE steps;"
+                 " ALTER TABLE runs DROP COLUMN precision;"
+                 "CREATE VIEW run_summary AS\n"
+                 "SELECT s.name AS sweep, r.id AS run_id, r.variant, r.task, r.seed,\n"
+                 "       r.hidden, r.activation, r.init, r.momentum, r.lr, r.batch, r.params,\n"
+                 "       r.status, r.epochs_done, r.epochs_total, r.stop_reason,\n"
+                 "       e.val_acc AS final_val_acc, e.val_loss AS final_val_loss,\n"
+                 "       e.train_acc AS final_train_acc, e.train_loss AS final_train_loss,\n"
+                 "       (SELECT max(v.val_acc) FROM evals v WHERE v.run_id = r.id) AS best_val_acc,\n"
+                 "       (SELECT min(v.val_loss) FROM evals v WHERE v.run_id = r.id) AS best_val_loss,\n"
+                 "       r.train_seconds\n"
+                 "FROM runs r JOIN sweeps s ON s.id = r.sweep_id\n"
+                 "LEFT JOIN epochs e ON e.run_id = r.id AND e.epoch = r.epochs_done\n"
+                 "WHERE r.current = 1;\n"
+                 "PRAGMA user_version = 1");
+    const char *has_steps = "SELECT count(*) FROM sqlite_master WHERE name = 'steps'";
+    /* read-only: version 2's columns and tables, the file as it was */
+    ms_store *s = NULL;
+    assert_int_equal(ms_store_open(f.t.db, MS_STORE_READONLY, &s), 0);
+    ms_summary_row *rows;
+    int n;
+    assert_int_equal(ms_summary_read(s, "study", &rows, &n), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(rows[0].precision, "float32");
+    assert_true(rows[0].final_val_acc.mean == ep.val_acc);
+    ms_summary_free(rows, n);
+    ms_qtable q;
+    assert_int_equal(ms_query_long(s, "study", MS_QUERY_STEPS, &q), 0);
+    assert_int_equal(q.nrows, 0);
+    ms_qtable_release(&q);
+    ms_store_close(s);
+    assert_int_equal(raw_int(db, "PRAGMA user_version", 0), 1);
+    assert_int_equal(raw_int(db, has_steps, 0), 0);
+    /* for writing: upgraded, the run kept, float32 */
+    assert_int_equal(ms_store_open(f.t.db, 0, &s), 0);
+    assert_int_equal(raw_int(db, "PRAGMA user_version", 0), 2);
+    assert_int_equal(raw_int(db, has_steps, 0), 1);
+    char *prec = raw_text(db, "SELECT precision FROM run_summary", 0);
+    assert_string_equal(prec, "float32");
+    free(prec);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM curves WHERE precision = 'float32'", 0), NEVALS);
+    /* and it goes on: epoch 2 with its steps */
+    make_epoch(2, &ep, ev, ck, CKN);
+    assert_int_equal(ms_store_commit_epoch(s, f.run, &ep, 1250, ev, NEVALS, ck, CKN, MS_STOP_NONE), 0);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM steps", 0), NSTEPS);
+    sqlite3_close(db);
+    f.s = s;
+    fixture_close(&f);
 }
 
 static void test_default_db_folder(void **state)
@@ -452,6 +520,24 @@ static void test_commit_roundtrip(void **state)
             assert_same_double(sqlite3_column_double(st, 4), v->train_acc);
             assert_same_double(sqlite3_column_double(st, 5), v->val_loss);
             assert_same_double(sqlite3_column_double(st, 6), v->val_acc);
+        }
+    }
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT step, epoch, batch_loss FROM steps"
+                                            " WHERE run_id = ?1 ORDER BY step",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_int64(st, 1, f.run);
+    for (int e = 1; e <= 3; e++) {
+        ms_epoch again; /* the step losses of epoch e, made again */
+        ms_eval evs[NEVALS];
+        make_epoch(e, &again, evs, ck, 0);
+        for (int i = 0; i < NSTEPS; i++) {
+            assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+            assert_int_equal(sqlite3_column_int64(st, 0), (int64_t)(e - 1) * 625 + i);
+            assert_int_equal(sqlite3_column_int(st, 1), e);
+            assert_same_double(sqlite3_column_double(st, 2), again.step_loss[i]);
         }
     }
     assert_int_equal(sqlite3_step(st), SQLITE_DONE);
@@ -1014,13 +1100,13 @@ static void test_newer_version(void **state)
     tmp t;
     tmp_make(&t);
     sqlite3 *db = raw_open(t.db);
-    raw_exec(db, "CREATE TABLE runs (id INTEGER PRIMARY KEY); PRAGMA user_version = 2");
+    raw_exec(db, "CREATE TABLE runs (id INTEGER PRIMARY KEY); PRAGMA user_version = 3");
     sqlite3_close(db);
     char *msg = open_fails(t.db, MS_STORE_CREATE);
-    assert_msg(msg, "mlpsweep: '%s' has schema version 2, newer than this mlpsweep understands (1)\n", t.db);
+    assert_msg(msg, "mlpsweep: '%s' has schema version 3, newer than this mlpsweep understands (2)\n", t.db);
     free(msg);
     msg = open_fails(t.db, MS_STORE_READONLY);
-    assert_msg(msg, "mlpsweep: '%s' has schema version 2, newer than this mlpsweep understands (1)\n", t.db);
+    assert_msg(msg, "mlpsweep: '%s' has schema version 3, newer than this mlpsweep understands (2)\n", t.db);
     free(msg);
     tmp_remove(&t);
 }
@@ -1156,6 +1242,7 @@ int main(void)
         cmocka_unit_test(test_kill9),
         cmocka_unit_test(test_not_a_database),
         cmocka_unit_test(test_newer_version),
+        cmocka_unit_test(test_upgrade_v1),
         cmocka_unit_test(test_foreign_tables),
         cmocka_unit_test(test_missing),
         cmocka_unit_test(test_read_only),

@@ -50,10 +50,11 @@ static void test_baseline_one_epoch(void **state)
 
 /* Two epochs of a network with every code path: two hidden layers, improved
  * sigmoid, momentum. Returns the evals (10) in out. */
-static void train_two_epochs(int threads, ms_eval *out)
+static void train_two_epochs(int threads, ms_precision prec, ms_eval *out)
 {
     ms_config c;
     ms_config_default(&c);
+    c.precision = prec;
     c.nhidden = 2;
     c.hidden[0] = 48;
     c.hidden[1] = 33;
@@ -61,7 +62,7 @@ static void train_two_epochs(int threads, ms_eval *out)
     c.init = MS_INIT_FANIN_NORMAL;
     c.momentum = 0.9;
     c.lr = 0.02;
-    c.train_size = 4000;
+    c.train_size = prec == MS_PREC_F64 ? 2000 : 4000;
     c.val_size = 2000;
     ms_trainer t;
     assert_int_equal(ms_trainer_init(&t, &c, &data, threads), 0);
@@ -107,11 +108,13 @@ static void test_final_weights_validated(void **state)
 static void test_threads_identical(void **state)
 {
     (void)state;
-    ms_eval a[10], b[10];
-    train_two_epochs(1, a);
-    train_two_epochs(2, b);
-    assert_memory_equal(a, b, sizeof a);
-    assert_true(a[9].val_acc > 0.8);
+    for (int p = 0; p < MS_PREC_N; p++) {
+        ms_eval a[10], b[10];
+        train_two_epochs(1, (ms_precision)p, a);
+        train_two_epochs(2, (ms_precision)p, b);
+        assert_memory_equal(a, b, sizeof a);
+        assert_true(a[9].val_acc > 0.8);
+    }
 }
 
 /* The whole set is evaluated in its grouped order (by label, groups of
@@ -149,11 +152,14 @@ static void test_grouped_evaluation(void **state)
     ms_trainer_release(&t);
 }
 
-static void test_checkpoint_resume_exact(void **state)
+/* Three epochs straight, or one, a checkpoint, and two more in a trainer
+ * scrambled first: the same evals (batch_loss across the resume included),
+ * weights and step. */
+static void resume_exact(ms_precision prec)
 {
-    (void)state;
     ms_config c;
     ms_config_default(&c);
+    c.precision = prec;
     c.momentum = 0.9;
     c.lr = 0.02;
     c.train_size = 3000;
@@ -163,8 +169,12 @@ static void test_checkpoint_resume_exact(void **state)
     /* uninterrupted: three epochs */
     assert_int_equal(ms_trainer_init(&a, &c, &data, 1), 0);
     ms_epoch ea[3];
-    for (int i = 0; i < 3; i++)
+    ms_eval va[3][5];
+    for (int i = 0; i < 3; i++) {
         assert_int_equal(ms_trainer_epoch(&a, &ea[i]), 0);
+        assert_int_equal(a.nevals, 5);
+        memcpy(va[i], a.evals, sizeof va[i]);
+    }
     /* interrupted after one epoch: save, throw away, restore into a new trainer
      * whose state is scrambled (the checkpoint must carry everything) */
     assert_int_equal(ms_trainer_init(&b, &c, &data, 1), 0);
@@ -175,20 +185,242 @@ static void test_checkpoint_resume_exact(void **state)
     ms_trainer_release(&b);
     assert_int_equal(ms_trainer_init(&b, &c, &data, 2), 0);
     ms_rng_seed(&b.rng, 999);
-    for (size_t i = 0; i < b.shape.nparams; i++)
-        b.params[i] = b.velocity[i] = 0.5f;
+    memset(b.params, 0x3f, 2 * b.shape.nparams * b.esize); /* params and velocity */
+    b.loss_acc = 7;
+    b.loss_n = 3;
     char why[160];
     assert_int_equal(ms_trainer_restore(&b, blob, n, why, sizeof why), 0);
     for (int i = 1; i < 3; i++) {
         assert_int_equal(ms_trainer_epoch(&b, &eb), 0);
         assert_true(eb.val_loss == ea[i].val_loss && eb.train_acc == ea[i].train_acc);
         assert_int_equal(eb.epoch, ea[i].epoch);
+        assert_memory_equal(b.evals, va[i], sizeof va[i]);
     }
-    assert_memory_equal(a.params, b.params, a.shape.nparams * sizeof(float));
+    assert_memory_equal(a.params, b.params, a.shape.nparams * a.esize);
     assert_int_equal(a.step, b.step);
     free(blob);
     ms_trainer_release(&a);
     ms_trainer_release(&b);
+}
+
+static void test_checkpoint_resume_exact(void **state)
+{
+    (void)state;
+    resume_exact(MS_PREC_F32);
+    resume_exact(MS_PREC_F64);
+}
+
+/* The course's training-loss record: every step's batch loss (before its
+ * update) in order, and each validation's batch_loss the mean of exactly the
+ * steps since the previous one, across the epoch boundary. */
+static void test_step_losses(void **state)
+{
+    (void)state;
+    ms_config c;
+    ms_config_default(&c);
+    c.train_size = 2000; /* 62 steps an epoch, validations at global steps 12 k */
+    c.val_size = 500;
+    c.epochs = 3;
+    ms_trainer t;
+    assert_int_equal(ms_trainer_init(&t, &c, &data, 1), 0);
+    double all[3 * 62];
+    ms_eval ev[3 * 6];
+    int nev = 0;
+    for (int ep = 0; ep < 3; ep++) {
+        ms_epoch e;
+        assert_int_equal(ms_trainer_epoch(&t, &e), 0);
+        assert_int_equal(e.first_step, 62 * ep);
+        assert_int_equal(e.nsteps, 62);
+        memcpy(all + 62 * ep, e.step_loss, 62 * sizeof *all);
+        memcpy(ev + nev, t.evals, (size_t)t.nevals * sizeof *ev);
+        nev += t.nevals;
+    }
+    assert_int_equal(nev, 5 + 5 + 6); /* the last epoch's final weights too */
+    for (int i = 0; i < 3 * 62; i++)
+        assert_true(isfinite(all[i]) && all[i] > 0);
+    /* the first step's loss is the untrained network's: about ln 10 or worse */
+    assert_true(all[0] > 1.5);
+    int64_t prev = -1;
+    for (int k = 0; k < nev; k++) {
+        double sum = 0;
+        for (int64_t s = prev + 1; s <= ev[k].step; s++)
+            sum += all[s];
+        double mean = sum / (double)(ev[k].step - prev);
+        if (ev[k].batch_loss != mean)
+            fail_msg("eval %d (step %lld): batch_loss %.17g, steps %lld..%lld average %.17g", k,
+                     (long long)ev[k].step, ev[k].batch_loss, (long long)prev + 1,
+                     (long long)ev[k].step, mean);
+        prev = ev[k].step;
+    }
+    /* validations at global steps 12 k (the course's rule): epoch 2's first
+     * (step 72) covers steps 49..72, 14 of epoch 1 and 10 of epoch 2 */
+    assert_int_equal(ev[4].step, 48);
+    assert_int_equal(ev[5].step, 72);
+    ms_trainer_release(&t);
+}
+
+/* ---- float64 against an independent reference ----
+ * The course's arithmetic written out plainly in double: dense rows
+ * (p - mean) / std with a bias 1, Z = X W, the activation with libm,
+ * softmax, delta = Y - T, gradients X^T delta / B, v = g + gamma v, W -= lr v.
+ * Nothing of mlp.c or the kernels is used; only the first weights are the
+ * trainer's (its RNG draws them). */
+typedef struct ref_net {
+    int L, w[4];
+    double *W[3], *V[3];
+} ref_net;
+
+static double ref_act(int improved, double z)
+{
+    return improved ? 1.7159 * tanh(2.0 / 3.0 * z) : 1.0 / (1.0 + exp(-z));
+}
+
+static double ref_dact(int improved, double a)
+{
+    /* from the activation value: sigmoid a (1 - a); 1.7159 tanh(2z/3) gives
+     * 1.7159 * 2/3 * (1 - (a / 1.7159)^2) */
+    return improved ? 1.7159 * (2.0 / 3.0) * (1.0 - (a / 1.7159) * (a / 1.7159)) : a * (1.0 - a);
+}
+
+/* One SGD step on rows idx[0..B) of the training set; returns the mean loss. */
+static double ref_step(ref_net *r, int improved, const int32_t *idx, int B, double lr,
+                       double gamma)
+{
+    double *A[4];
+    int L = r->L;
+    for (int l = 0; l <= L; l++)
+        A[l] = calloc((size_t)B * r->w[l], sizeof(double));
+    for (int b = 0; b < B; b++) {
+        const uint8_t *px = data.train.pixels + (size_t)idx[b] * MS_PIXELS;
+        for (int k = 0; k < MS_PIXELS; k++)
+            A[0][b * r->w[0] + k] = ((double)px[k] - data.mean) / data.std;
+        A[0][b * r->w[0] + MS_PIXELS] = 1.0;
+    }
+    double loss = 0;
+    for (int l = 1; l <= L; l++)
+        for (int b = 0; b < B; b++)
+            for (int j = 0; j < r->w[l]; j++) {
+                double z = 0;
+                for (int k = 0; k < r->w[l - 1]; k++)
+                    z += A[l - 1][b * r->w[l - 1] + k] * r->W[l - 1][k * r->w[l] + j];
+                A[l][b * r->w[l] + j] = l < L ? ref_act(improved, z) : z;
+            }
+    double *D = calloc((size_t)B * r->w[L], sizeof(double));
+    for (int b = 0; b < B; b++) {
+        double *z = A[L] + b * r->w[L], m = z[0], sum = 0;
+        for (int j = 1; j < r->w[L]; j++)
+            m = z[j] > m ? z[j] : m;
+        for (int j = 0; j < r->w[L]; j++)
+            sum += exp(z[j] - m);
+        int t = data.train.labels[idx[b]];
+        loss += -log(exp(z[t] - m) / sum);
+        for (int j = 0; j < r->w[L]; j++)
+            D[b * r->w[L] + j] = exp(z[j] - m) / sum - (j == t);
+    }
+    for (int l = L; l >= 1; l--) {
+        int K = r->w[l - 1], N = r->w[l];
+        double *Dn = calloc((size_t)B * K, sizeof(double));
+        for (int b = 0; b < B && l > 1; b++)
+            for (int k = 0; k < K; k++) {
+                double s = 0;
+                for (int j = 0; j < N; j++)
+                    s += D[b * N + j] * r->W[l - 1][k * N + j];
+                Dn[b * K + k] = s * ref_dact(improved, A[l - 1][b * K + k]);
+            }
+        for (int k = 0; k < K; k++)
+            for (int j = 0; j < N; j++) {
+                double g = 0;
+                for (int b = 0; b < B; b++)
+                    g += A[l - 1][b * K + k] * D[b * N + j];
+                g /= B;
+                double *v = &r->V[l - 1][k * N + j];
+                *v = g + gamma * *v;
+                r->W[l - 1][k * N + j] -= lr * *v;
+            }
+        free(D);
+        D = Dn;
+    }
+    free(D);
+    for (int l = 0; l <= L; l++)
+        free(A[l]);
+    return loss / B;
+}
+
+/* precision: float64 trains what the reference computes, to summation
+ * order (1e-10 relative after 20 steps); float32 is measurably further. */
+static void test_float64_reference(void **state)
+{
+    (void)state;
+    for (int improved = 0; improved < 2; improved++) {
+        ms_config c;
+        ms_config_default(&c);
+        c.nhidden = 2;
+        c.hidden[0] = 12;
+        c.hidden[1] = 7;
+        c.activation = improved ? MS_ACT_IMPROVED_SIGMOID : MS_ACT_SIGMOID;
+        c.init = improved ? MS_INIT_FANIN_NORMAL : MS_INIT_UNIFORM;
+        c.momentum = 0.9;
+        c.lr = 0.05;
+        c.batch = 10;
+        c.train_size = 200; /* 20 steps */
+        c.val_size = 100;
+        c.epochs = 1;
+        c.val_per_epoch = 1;
+        double err[MS_PREC_N] = {0};
+        for (int p = 0; p < MS_PREC_N; p++) {
+            c.precision = (ms_precision)p;
+            ms_trainer t;
+            assert_int_equal(ms_trainer_init(&t, &c, &data, 1), 0);
+            ref_net r = {3, {MS_INPUT, 12, 7, 10}, {0}, {0}};
+            for (int l = 0; l < 3; l++) {
+                size_t n = (size_t)r.w[l] * r.w[l + 1];
+                r.W[l] = malloc(n * sizeof(double));
+                r.V[l] = calloc(n, sizeof(double));
+                for (size_t i = 0; i < n; i++)
+                    r.W[l][i] = p ? ((const double *)t.params)[t.shape.off[l] + i]
+                                  : ((const float *)t.params)[t.shape.off[l] + i];
+            }
+            ms_epoch e;
+            assert_int_equal(ms_trainer_epoch(&t, &e), 0);
+            assert_int_equal(e.nsteps, 20);
+            /* the trainer's shuffle, replayed from the seed: the order is not
+             * what is tested here */
+            ms_rng rng;
+            ms_rng_seed(&rng, c.seed);
+            ms_shape sh;
+            ms_shape_init(&sh, &c, MS_INPUT);
+            double *skip = malloc(sh.nparams * sizeof(double));
+            ms_mlp_init_d(&sh, c.init, &rng, skip);
+            free(skip);
+            int32_t order[200];
+            for (int i = 0; i < 200; i++)
+                order[i] = i;
+            ms_rng_shuffle(&rng, order, 200);
+            for (int s = 0; s < 20; s++) {
+                double bl = ref_step(&r, improved, order + 10 * s, 10, c.lr, c.momentum);
+                double d = fabs(bl - e.step_loss[s]) / bl;
+                err[p] = d > err[p] ? d : err[p];
+            }
+            for (int l = 0; l < 3; l++)
+                for (size_t i = 0; i < (size_t)r.w[l] * r.w[l + 1]; i++) {
+                    double got = p ? ((const double *)t.params)[t.shape.off[l] + i]
+                                   : ((const float *)t.params)[t.shape.off[l] + i];
+                    double d = fabs(got - r.W[l][i]) / (fabs(r.W[l][i]) + 1e-3);
+                    err[p] = d > err[p] ? d : err[p];
+                }
+            for (int l = 0; l < 3; l++) {
+                free(r.W[l]);
+                free(r.V[l]);
+            }
+            ms_trainer_release(&t);
+        }
+        print_message("%s: largest relative difference from the double reference after 20 "
+                      "steps: float64 %.3g, float32 %.3g\n",
+                      improved ? "improved sigmoid" : "sigmoid", err[MS_PREC_F64],
+                      err[MS_PREC_F32]);
+        assert_true(err[MS_PREC_F64] < 1e-10);
+        assert_true(err[MS_PREC_F32] > 1e-8); /* it did train in float32 before */
+    }
 }
 
 /* Restores blob (n bytes) after edit() into a fresh trainer of config c:
@@ -214,14 +446,14 @@ static void expect_refused(const ms_config *c, const ms_data *dd, const void *bl
     }
     ms_trainer t;
     assert_int_equal(ms_trainer_init(&t, c, dd, 1), 0);
-    float first = t.params[0];
+    float first = ((const float *)t.params)[0];
     int64_t step = t.step;
     char why[160] = "";
     assert_int_equal(ms_trainer_restore(&t, b, n, why, sizeof why), -1);
     print_message("refused: %s\n", why);
     if (!strstr(why, want))
         fail_msg("reason '%s' lacks '%s'", why, want);
-    assert_true(t.params[0] == first && t.step == step); /* untouched */
+    assert_true(((const float *)t.params)[0] == first && t.step == step); /* untouched */
     ms_trainer_release(&t);
     free(b);
 }
@@ -233,6 +465,8 @@ static void set_stop_unknown(ms_ck_header *h) { h->stop = 99; }
 static void set_rng_zero(ms_ck_header *h) { memset(h->rng, 0, sizeof h->rng); }
 static void set_window_bad(ms_ck_header *h) { h->wcount = h->wcap + 1; }
 static void set_version_old(ms_ck_header *h) { h->version = 1; }
+static void set_loss_n_bad(ms_ck_header *h) { h->loss_n = -1; }
+static void set_loss_nan(ms_ck_header *h) { h->loss_acc = NAN; }
 static void set_magic(ms_ck_header *h) { h->magic = 0; }
 static void set_build_o1(ms_ck_header *h)
 {
@@ -291,6 +525,40 @@ static void *as_format3(const void *blob, size_t n, const char *level, size_t *n
     return b;
 }
 
+/* blob (format 5) as format 4 wrote it: the header without the training
+ * loss since the last validation. */
+static void *as_format4(const void *blob, size_t n, size_t *n4)
+{
+    size_t h4 = offsetof(ms_ck_header, loss_acc);
+    ms_ck_header h;
+    memcpy(&h, blob, sizeof h);
+    h.version = 4;
+    h.checksum = 0;
+    *n4 = n - sizeof h + h4;
+    char *b = malloc(*n4);
+    memcpy(b + h4, (const char *)blob + sizeof h, n - sizeof h);
+    uint64_t x = ms_hash64_bytes(&h, h4, MS_HASH64_INIT);
+    h.checksum = ms_hash64_bytes(b + h4, *n4 - h4, x);
+    memcpy(b, &h, h4);
+    return b;
+}
+
+/* blob with its loss since the last validation set to none: what an older
+ * format restores to, saved again. */
+static void *without_loss_sum(const void *blob, size_t n)
+{
+    char *b = malloc(n);
+    memcpy(b, blob, n);
+    ms_ck_header h;
+    memcpy(&h, b, sizeof h);
+    h.loss_acc = 0;
+    h.loss_n = 0;
+    memcpy(b, &h, sizeof h);
+    h.checksum = ms_checkpoint_checksum(b, n);
+    memcpy(b, &h, sizeof h);
+    return b;
+}
+
 /* Damaged or foreign checkpoints are refused with a reason, before any of
  * the trainer's state changes: truncated, not a checkpoint, an older
  * format, a flipped bit anywhere, another run's, and (with a valid
@@ -323,18 +591,33 @@ static void test_checkpoint_refused(void **state)
     /* A checkpoint of format 3 (an older build of the same level) is still
      * read: an interrupted run of a database made before format 4 resumes
      * where it stopped, with the same state. Another level is refused. */
+    ms_ck_header h5;
+    memcpy(&h5, blob, sizeof h5);
+    assert_true(h5.loss_n > 0 && h5.loss_acc > 0); /* 31 steps, the last validation at 24 */
+    char *expect = without_loss_sum(blob, n);
     size_t n3;
     char *old = as_format3(blob, n, MS_BUILD, &n3);
     assert_int_equal(ms_trainer_init(&t, &c, &data, 1), 0);
     assert_int_equal(ms_trainer_restore(&t, old, n3, why, sizeof why), 0);
     assert_int_equal(t.epoch, 1);
     void *again;
-    size_t n2 = ms_trainer_save(&t, &again); /* resaved as format 4: the same bytes */
+    size_t n2 = ms_trainer_save(&t, &again); /* resaved as format 5: the same bytes, no loss sum */
     assert_int_equal(n2, n);
-    assert_memory_equal(again, blob, n);
+    assert_memory_equal(again, expect, n);
     free(again);
     ms_trainer_release(&t);
     free(old);
+    /* format 4 likewise */
+    old = as_format4(blob, n, &n3);
+    assert_int_equal(ms_trainer_init(&t, &c, &data, 1), 0);
+    assert_int_equal(ms_trainer_restore(&t, old, n3, why, sizeof why), 0);
+    n2 = ms_trainer_save(&t, &again);
+    assert_int_equal(n2, n);
+    assert_memory_equal(again, expect, n);
+    free(again);
+    ms_trainer_release(&t);
+    free(old);
+    free(expect);
     old = as_format3(blob, n, strcmp(MS_BUILD, "-O1") ? "-O1" : "-O3", &n3);
     assert_int_equal(ms_trainer_init(&t, &c, &data, 1), 0);
     assert_int_equal(ms_trainer_restore(&t, old, n3, why, sizeof why), -1);
@@ -362,6 +645,8 @@ static void test_checkpoint_refused(void **state)
     expect_refused(&c, &data, blob, n, 1, set_stop_unknown, "unknown stop");
     expect_refused(&c, &data, blob, n, 1, set_rng_zero, "all-zero random state");
     expect_refused(&c, &data, blob, n, 1, set_window_bad, "early-stopping window");
+    expect_refused(&c, &data, blob, n, 1, set_loss_n_bad, "training-loss sum");
+    expect_refused(&c, &data, blob, n, 1, set_loss_nan, "training-loss sum");
     if (strcmp(MS_BUILD, "-O1")) /* a checkpoint of another build's arithmetic */
         expect_refused(&c, &data, blob, n, 1, set_build_o1, "was made by a '-O1 ");
     expect_refused(&c, &data, blob, n, 1, set_build_isa, "round differently");
@@ -428,6 +713,8 @@ int main(void)
         cmocka_unit_test(test_threads_identical),
         cmocka_unit_test(test_grouped_evaluation),
         cmocka_unit_test(test_checkpoint_resume_exact),
+        cmocka_unit_test(test_step_losses),
+        cmocka_unit_test(test_float64_reference),
         cmocka_unit_test(test_checkpoint_refused),
         cmocka_unit_test(test_early_stop_triggers),
         cmocka_unit_test(test_divergence_reported),
