@@ -44,7 +44,9 @@ dump() {
       FROM epochs e JOIN runs r ON r.id = e.run_id ORDER BY r.variant, r.seed, e.epoch;
       SELECT printf('v %s %d %d %.17g %.17g %.17g %.17g %.17g', r.variant, r.seed, v.step,
                     v.batch_loss, v.train_loss, v.train_acc, v.val_loss, v.val_acc)
-      FROM evals v JOIN runs r ON r.id = v.run_id ORDER BY r.variant, r.seed, v.step;"
+      FROM evals v JOIN runs r ON r.id = v.run_id ORDER BY r.variant, r.seed, v.step;
+      SELECT printf('s %s %d %d %.17g', r.variant, r.seed, t.step, t.batch_loss)
+      FROM steps t JOIN runs r ON r.id = t.run_id ORDER BY r.variant, r.seed, t.step;"
 }
 
 "$BIN" run "$work/soak.yaml" --db "$work/ref.db" --quiet 2>/dev/null || { echo "reference run failed"; exit 1; }

@@ -99,6 +99,14 @@ static void test_default_study(void **state)
     ms_config_default(&d);
     char *a = ms_config_json(&d), *b = ms_config_json(&r[0].cfg);
     assert_string_equal(a, b);
+    /* float32, the default, is not written: the study's hashes predate the
+     * key; float64 is */
+    assert_null(strstr(a, "precision"));
+    free(b);
+    d.precision = MS_PREC_F64;
+    b = ms_config_json(&d);
+    assert_non_null(strstr(b, ",\"precision\":\"float64\"}"));
+    assert_int_equal(strncmp(a, b, strlen(a) - 1), 0); /* the same settings before it */
     free(a);
     free(b);
     assert_int_equal(r[8].cfg.nhidden, 10);
@@ -291,6 +299,7 @@ static void test_valid_full(void **state)
     assert_int_equal(a->val_per_epoch, 2);
     assert_int_equal(a->early_stop, 0);
     assert_false(a->shuffle);
+    assert_int_equal(a->precision, MS_PREC_F64);
     assert_int_equal(a->train_size, 1000);
     assert_int_equal(a->val_size, 500);
 
@@ -304,6 +313,7 @@ static void test_valid_full(void **state)
     assert_int_equal(b->epochs, 1);
     assert_int_equal(b->early_stop, 3);
     assert_true(b->shuffle);
+    assert_int_equal(b->precision, MS_PREC_F32);
 
     /* Plots: every key, every form of metrics, defaults, an added reference. */
     assert_int_equal(m.nplots, 3);
@@ -487,6 +497,10 @@ static const bad_case bad_cases[] = {
      "3:15: activation: unknown value 'sigmod' (did you mean 'sigmoid'?)"},
     {"bad activation", "name: t\nvariants:\n  - name: a\n    activation: relu\n",
      "4:17: activation: unknown value 'relu' (expected sigmoid or improved_sigmoid)"},
+    {"bad precision", "name: t\nvariants:\n  - name: a\n    precision: double\n",
+     "4:16: precision: unknown value 'double' (expected float32 or float64)"},
+    {"bad precision with hint", "name: t\ndefaults:\n  precision: float46\nvariants:\n  - name: a\n",
+     "3:14: precision: unknown value 'float46' (did you mean 'float64'?)"},
     {"bad init with hint", "name: t\nvariants:\n  - name: a\n    init: fanin\n",
      "4:11: init: unknown value 'fanin' (did you mean 'fanin_normal'?)"},
     {"duplicate key", "name: t\ndefaults:\n  lr: 0.1\n  lr: 0.2\nvariants:\n  - name: a\n",

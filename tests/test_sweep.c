@@ -54,17 +54,19 @@ static char *dump(const char *db)
 {
     sqlite3 *h;
     assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    const char *sql[2] = {
+    const char *sql[] = {
         "SELECT r.variant, r.seed, e.epoch, e.step, e.train_loss, e.train_acc, e.val_loss, "
         "e.val_acc FROM epochs e JOIN runs r ON r.id = e.run_id WHERE r.current "
         "ORDER BY r.variant, r.seed, e.epoch",
         "SELECT r.variant, r.seed, v.step, v.epoch, v.batch_loss, v.train_loss, v.train_acc, "
         "v.val_loss, v.val_acc FROM evals v JOIN runs r ON r.id = v.run_id WHERE r.current "
-        "ORDER BY r.variant, r.seed, v.step"};
+        "ORDER BY r.variant, r.seed, v.step",
+        "SELECT r.variant, r.seed, t.step, t.epoch, t.batch_loss FROM steps t"
+        " JOIN runs r ON r.id = t.run_id WHERE r.current ORDER BY r.variant, r.seed, t.step"};
     char *out = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&out, &len);
-    for (int s = 0; s < 2; s++) {
+    for (int s = 0; s < (int)(sizeof sql / sizeof *sql); s++) {
         sqlite3_stmt *q;
         assert_int_equal(sqlite3_prepare_v2(h, sql[s], -1, &q, NULL), SQLITE_OK);
         while (sqlite3_step(q) == SQLITE_ROW) {
@@ -576,6 +578,103 @@ static void test_settings(void **state)
     free(m), free(db);
 }
 
+/* ms_db_count on db with the database `other` attached as ref. */
+static long count_with(const char *db, const char *other, const char *sql)
+{
+    sqlite3 *h;
+    long n = -1;
+    char *att = sqlite3_mprintf("ATTACH %Q AS ref", other);
+    sqlite3_stmt *q;
+    if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_exec(h, att, NULL, NULL, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(h, sql, -1, &q, NULL) == SQLITE_OK) {
+        if (sqlite3_step(q) == SQLITE_ROW)
+            n = (long)sqlite3_column_int64(q, 0);
+        sqlite3_finalize(q);
+    }
+    sqlite3_free(att);
+    sqlite3_close(h);
+    return n;
+}
+
+/* precision: float64 end to end, as a grid beside float32: each run
+ * recorded with its precision (the float32 one with the hash it always had),
+ * every step's loss in the steps table, and each
+ * validation's batch_loss the mean of the steps since the one before,
+ * across epochs. */
+static void test_precision_and_steps(void **state)
+{
+    (void)state;
+    char *m = ms_tpath("prec.yaml"), *db = ms_tpath("prec.db"), *ref = ms_tpath("prec-ref.db");
+    char *args = NULL, text[2048];
+    snprintf(text, sizeof text, "%s", small_manifest("0.02", 3, 1000));
+    memcpy(strstr(text, "seeds: [1, 2]"), "seeds: [1]   ", 13);
+    ms_write_text(m, text);
+    assert_true(asprintf(&args, "run %s --db %s --quiet", m, ref) > 0);
+    assert_int_equal(sh(args, NULL), 0);
+    free(args);
+    assert_true(asprintf(&args, "run %s deep.precision=float32,float64 --db %s --quiet", m, db) > 0);
+    assert_int_equal(sh(args, NULL), 0);
+    free(args);
+    assert_int_equal(ms_db_count(db, "SELECT count(*) FROM runs WHERE status = 'done' AND ("
+                                     "(variant = 'deep.precision-float32' AND precision = 'float32'"
+                                     " AND json_extract(config, '$.precision') IS NULL) OR"
+                                     "(variant = 'deep.precision-float64' AND precision = 'float64'"
+                                     " AND json_extract(config, '$.precision') = 'float64'))"),
+                     2);
+    /* float32 is the run the manifest alone makes: same hash, same numbers */
+    assert_int_equal(count_with(db, ref, "SELECT count(*) FROM runs a JOIN ref.runs b"
+                                         " ON b.variant = 'deep' AND a.variant = 'deep.precision-float32'"
+                                         " AND a.config_hash = b.config_hash"),
+                     1);
+    assert_int_equal(count_with(db, ref, "SELECT count(*) FROM evals a JOIN ref.evals b"
+                                         " ON a.step = b.step AND a.val_loss = b.val_loss AND"
+                                         " a.batch_loss = b.batch_loss"
+                                         " WHERE a.run_id = (SELECT id FROM runs WHERE variant ="
+                                         " 'deep.precision-float32') AND b.run_id = (SELECT id FROM"
+                                         " ref.runs WHERE variant = 'deep')"),
+                     3 * 5 + 1);
+    /* float64 trains something else: close, not equal */
+    assert_int_equal(ms_db_count(db, "SELECT count(*) FROM evals a JOIN evals b ON a.step = b.step"
+                                     " WHERE a.run_id = (SELECT id FROM runs WHERE variant ="
+                                     " 'deep.precision-float32') AND b.run_id = (SELECT id FROM runs"
+                                     " WHERE variant = 'deep.precision-float64')"
+                                     " AND a.val_loss <> b.val_loss AND abs(a.val_loss - b.val_loss)"
+                                     " < 1e-3 * a.val_loss"),
+                     3 * 5 + 1);
+    /* every step, in order, 31 an epoch; no gap, no repeat */
+    assert_int_equal(ms_db_count(db, "SELECT count(*) FROM steps"), 3 * 3 * 31);
+    assert_int_equal(ms_db_count(db, "SELECT count(*) FROM (SELECT run_id, count(*) AS n,"
+                                     " min(step) AS lo, max(step) AS hi FROM steps GROUP BY run_id)"
+                                     " WHERE n = 93 AND lo = 0 AND hi = 92"),
+                     3);
+    assert_int_equal(ms_db_count(db, "SELECT count(*) FROM steps WHERE batch_loss IS NULL"
+                                     " OR batch_loss <= 0 OR epoch <> step / 31 + 1"),
+                     0);
+    /* batch_loss of each validation: the mean of the steps after the
+     * previous validation up to its own (the sum in step order, as the
+     * trainer adds them) */
+    assert_int_equal(ms_db_count(db, "SELECT count(*) FROM evals v WHERE abs(v.batch_loss - ("
+                                     " SELECT avg(t.batch_loss) FROM steps t WHERE t.run_id = v.run_id"
+                                     " AND t.step <= v.step AND t.step > coalesce((SELECT max(p.step)"
+                                     " FROM evals p WHERE p.run_id = v.run_id AND p.step < v.step), -1)"
+                                     ")) > 1e-12 * v.batch_loss"),
+                     0);
+    assert_int_equal(ms_db_count(db, "SELECT count(*) FROM evals"), 3 * 16);
+    /* and the summary export names the precision of each variant */
+    char *out = ms_tpath("prec.csv");
+    assert_true(asprintf(&args, "export --db %s -o %s", db, out) > 0);
+    assert_int_equal(sh(args, NULL), 0);
+    free(args);
+    char *csv = NULL;
+    size_t len = 0;
+    assert_int_equal(ms_load_file(out, &csv, &len), 0);
+    assert_non_null(strstr(csv, ",precision,"));
+    assert_non_null(strstr(csv, ",0.02,float64,"));
+    assert_non_null(strstr(csv, ",0.02,float32,"));
+    free(csv), free(out), free(m), free(db), free(ref);
+}
+
 /* The second dataset: the example manifest runs end to end on Fashion-MNIST
  * from Debian's package (make test installs it), recorded as such, and MNIST's
  * files are refused for it. */
@@ -634,6 +733,7 @@ int main(void)
         cmocka_unit_test(test_failed_run_and_retry),
         cmocka_unit_test(test_one_process_per_db),
         cmocka_unit_test(test_settings),
+        cmocka_unit_test(test_precision_and_steps),
         cmocka_unit_test(test_fashion),
     };
     int rc = cmocka_run_group_tests_name("sweep", tests, ms_group_tmp_setup, ms_group_tmp_teardown);

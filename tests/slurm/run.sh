@@ -176,8 +176,10 @@ dump() {
       SELECT r.variant, r.seed, v.step, v.epoch, printf('%!.17g %!.17g %!.17g %!.17g %!.17g',
              v.batch_loss, v.train_loss, v.train_acc, v.val_loss, v.val_acc)
       FROM evals v JOIN runs r ON r.id = v.run_id WHERE r.current ORDER BY r.variant, r.seed, v.step;
+      SELECT r.variant, r.seed, t.step, t.epoch, printf('%!.17g', t.batch_loss)
+      FROM steps t JOIN runs r ON r.id = t.run_id WHERE r.current ORDER BY r.variant, r.seed, t.step;
       SELECT id, variant, task, seed, config_hash, status, current, epochs_done, steps_done,
-             stop_reason, error, epochs_total, params FROM runs ORDER BY id;
+             stop_reason, error, epochs_total, params, precision FROM runs ORDER BY id;
       SELECT count(*) FROM checkpoints;"
 }
 
