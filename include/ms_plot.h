@@ -16,6 +16,12 @@ int ms_report_manifest(ms_store *st, const char *sweep, ms_manifest *m);
  * "gnuplot not found; install it with 'make deps' (Debian package gnuplot-nox)". */
 int ms_plot_find_gnuplot(char **path);
 
+/* A step_loss curve as the course's plot_loss draws it: v (n values, one
+ * per step) in consecutive chunks of `chunk`, a trailing partial chunk
+ * dropped; mean[i] and sd[i] (population standard deviation) of chunk i.
+ * Returns the number of chunks, n / chunk. */
+size_t ms_plot_chunks(const double *v, size_t n, int chunk, double *mean, double *sd);
+
 /* Draw every figure of m->plots into outdir (created if missing) as
  * NAME.png, NAME.svg and NAME.pdf, each written atomically. A variant without runs is
  * skipped with a warning, a figure without any data is skipped with a

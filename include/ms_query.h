@@ -79,10 +79,13 @@ typedef struct ms_query_eval {
 typedef struct ms_query_run {
     int64_t train, batch;
     int n;
-    ms_query_eval *evals;
+    ms_query_eval *evals; /* v[MS_METRIC_STEP_LOSS] is NaN */
+    int nsteps;           /* with steps: the steps table's rows, by step */
+    int64_t *step;
+    double *step_loss;
 } ms_query_run;
-int ms_query_curves(ms_store *st, const char *sweep, const char *variant, ms_query_run **runs,
-                    int *n);
+int ms_query_curves(ms_store *st, const char *sweep, const char *variant, int steps,
+                    ms_query_run **runs, int *n);
 void ms_query_runs_free(ms_query_run *runs, int n);
 
 /* What `status` shows: each current run (run_progress), then each sweep

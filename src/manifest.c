@@ -1436,7 +1436,7 @@ static const char *const plot_keys[] = {"name", "title", "variants", "reference"
                                         "loss_scale"};
 /* Metric names in ms_metric order, then the two groups (a panel each). */
 static const char *const metric_names[] = {"batch_loss", "train_loss", "val_loss", "train_acc",
-                                           "val_acc",    "loss",       "accuracy"};
+                                           "val_acc",    "step_loss",  "loss",     "accuracy"};
 enum { G_LOSS = MS_METRIC_N, G_ACCURACY };
 static const char *const x_names[] = {"step", "epoch"};
 static const char *const scale_names[] = {"linear", "log"};
@@ -1465,7 +1465,7 @@ static int get_metric(mctx *c, const node *e, bool groups)
         return perr(c, AT(e), "metrics: unknown metric '%s'%s", show(q, sizeof q, e->text),
                     ms_hint(h, sizeof h, e->text, metric_names, n));
     return perr(c, AT(e), "metrics: unknown metric '%s' (expected %s)", show(q, sizeof q, e->text),
-                "loss, accuracy, batch_loss, train_loss, val_loss, train_acc or val_acc");
+                "loss, accuracy, batch_loss, step_loss, train_loss, val_loss, train_acc or val_acc");
 }
 
 /* metrics: a list of panels, each a metric, a group (loss, accuracy) or a

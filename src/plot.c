@@ -85,7 +85,101 @@ typedef struct sample {
     double x;
     int64_t step;
     double v[MS_METRIC_N];
+    double slo, shi; /* step_loss: the band of its chunk (mean -/+ one std) */
 } sample;
+
+/* Steps per point of a step_loss curve: the course's plot_loss averages
+ * chunks of 10 steps (npoints_to_average=10) and shades one standard
+ * deviation around each mean. */
+#define STEP_CHUNK 10
+#define STEP_WIDTH "1.0" /* its line width: thinner than the validation curves' */
+
+static int cmp_step(const void *a, const void *b)
+{
+    const sample *x = a, *y = b;
+    return x->step < y->step ? -1 : x->step > y->step;
+}
+
+/* The step_loss points of a variant's runs, appended to s at *n (room for
+ * the runs' steps in all): each step's loss averaged over the seeds (a step
+ * only where every seed has one), then chunks of STEP_CHUNK consecutive
+ * steps: x at the chunk's middle step, the mean, and mean -/+ the standard
+ * deviation (population) as the band. Other metrics NaN. */
+static void step_points(const ms_query_run *runs, int nruns, int x_epoch, sample *s, size_t *n)
+{
+    size_t total = 0;
+    int seeds = 0;
+    double spe = 0;
+    for (int r = 0; r < nruns; r++) {
+        total += (size_t)runs[r].nsteps;
+        seeds += runs[r].nsteps > 0;
+        if (runs[r].batch > 0)
+            spe = (double)(runs[r].train / runs[r].batch);
+    }
+    if (!total)
+        return;
+    sample *all = ms_malloc(total * sizeof *all);
+    size_t k = 0;
+    for (int r = 0; r < nruns; r++)
+        for (int i = 0; i < runs[r].nsteps; i++) {
+            all[k].step = runs[r].step[i];
+            all[k++].x = runs[r].step_loss[i];
+        }
+    qsort(all, total, sizeof *all, cmp_step);
+    /* per step over the seeds, in place: all[0..m) holds (step, mean) */
+    size_t m = 0;
+    for (size_t i = 0; i < total;) {
+        size_t j = i;
+        double sum = 0;
+        int cnt = 0;
+        for (; j < total && all[j].step == all[i].step; j++)
+            if (isfinite(all[j].x)) {
+                sum += all[j].x;
+                cnt++;
+            }
+        if (cnt == seeds) {
+            all[m].step = all[i].step;
+            all[m++].x = sum / cnt;
+        }
+        i = j;
+    }
+    double *v = ms_malloc((m + 1) * sizeof *v), *mean = ms_malloc((m / STEP_CHUNK + 1) * sizeof *mean),
+           *sd = ms_malloc((m / STEP_CHUNK + 1) * sizeof *sd);
+    for (size_t i = 0; i < m; i++)
+        v[i] = all[i].x;
+    size_t nc = ms_plot_chunks(v, m, STEP_CHUNK, mean, sd);
+    for (size_t c = 0; c < nc; c++) {
+        sample *p = &s[(*n)++];
+        p->step = all[c * STEP_CHUNK + STEP_CHUNK / 2].step; /* the chunk's middle step */
+        p->x = x_epoch && spe > 0 ? (double)(p->step + 1) / spe : (double)p->step;
+        for (int q = 0; q < MS_METRIC_N; q++)
+            p->v[q] = NAN;
+        p->v[MS_METRIC_STEP_LOSS] = mean[c];
+        p->slo = mean[c] - sd[c];
+        p->shi = mean[c] + sd[c];
+    }
+    free(v);
+    free(mean);
+    free(sd);
+    free(all);
+}
+
+size_t ms_plot_chunks(const double *v, size_t n, int chunk, double *mean, double *sd)
+{
+    size_t nc = chunk > 0 ? n / (size_t)chunk : 0;
+    for (size_t c = 0; c < nc; c++) {
+        const double *x = v + c * (size_t)chunk;
+        double sum = 0, var = 0;
+        for (int t = 0; t < chunk; t++)
+            sum += x[t];
+        double mu = sum / chunk;
+        for (int t = 0; t < chunk; t++)
+            var += (x[t] - mu) * (x[t] - mu);
+        mean[c] = mu;
+        sd[c] = sqrt(var / chunk);
+    }
+    return nc;
+}
 
 static void curves_release(curves *c)
 {
@@ -105,17 +199,18 @@ static int cmp_sample(const void *a, const void *b)
     return x->x < y->x ? -1 : x->x > y->x;
 }
 
-static int read_curves(ms_store *st, const char *sweep, const char *variant, int x_epoch, curves *c)
+static int read_curves(ms_store *st, const char *sweep, const char *variant, int x_epoch,
+                       int steps, curves *c)
 {
     ms_query_run *runs;
     int nruns;
     memset(c, 0, sizeof *c);
     c->variant = variant;
-    if (ms_query_curves(st, sweep, variant, &runs, &nruns) < 0)
+    if (ms_query_curves(st, sweep, variant, steps, &runs, &nruns) < 0)
         return -1;
     size_t n = 0;
     for (int r = 0; r < nruns; r++)
-        n += (size_t)runs[r].n;
+        n += (size_t)runs[r].n + (size_t)runs[r].nsteps / STEP_CHUNK + 1;
     sample *s = n ? ms_malloc(n * sizeof *s) : NULL;
     n = 0;
     for (int r = 0; r < nruns; r++) {
@@ -132,6 +227,8 @@ static int read_curves(ms_store *st, const char *sweep, const char *variant, int
         }
         c->nseeds += q->n > 0;
     }
+    if (steps)
+        step_points(runs, nruns, x_epoch, s, &n);
     ms_query_runs_free(runs, nruns);
     if (n) {
         /* Seeds of a variant validate at the same steps: group equal x. */
@@ -157,12 +254,17 @@ static int read_curves(ms_store *st, const char *sweep, const char *variant, int
                     if (!isfinite(v))
                         continue;
                     sum += v;
-                    lo = v < lo ? v : lo;
-                    hi = v > hi ? v : hi;
+                    double vlo = m == MS_METRIC_STEP_LOSS ? s[t].slo : v;
+                    double vhi = m == MS_METRIC_STEP_LOSS ? s[t].shi : v;
+                    lo = vlo < lo ? vlo : lo;
+                    hi = vhi > hi ? vhi : hi;
                     cnt++;
                 }
                 /* A point only where every seed has a value: seeds that stopped
-                 * early would otherwise make the mean jump where they end. */
+                 * early would otherwise make the mean jump where they end.
+                 * (step_loss points are over the seeds already.) */
+                if (m == MS_METRIC_STEP_LOSS)
+                    cnt = cnt ? c->nseeds : 0;
                 if (cnt < c->nseeds)
                     cnt = 0;
                 c->cnt[m][k] = cnt;
@@ -229,15 +331,18 @@ static const char *const palette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"
 #define NPALETTE ((int)(sizeof palette / sizeof palette[0]))
 static const char *const metric_label[MS_METRIC_N] = {
     "training batch loss", "training loss", "validation loss", "training accuracy",
-    "validation accuracy"};
+    "validation accuracy", "training loss per step (mean and std of 10 steps)"};
 static const char *const metric_short[MS_METRIC_N] = {"train batches", "train", "val", "train",
-                                                      "val"};
+                                                      "val", "train, 10-step mean"};
 
-/* Dash type by role: validation solid, training dashed, batch dotted. */
+/* Dash type by role: validation solid, training dashed, batch dotted;
+ * the noisy per-step loss thin and solid over its band (step_width). */
 static int dash_of(ms_metric m)
 {
     if (m == MS_METRIC_BATCH_LOSS)
         return 3;
+    if (m == MS_METRIC_STEP_LOSS)
+        return 1;
     return m == MS_METRIC_TRAIN_LOSS || m == MS_METRIC_TRAIN_ACC ? 2 : 1;
 }
 
@@ -453,7 +558,8 @@ static void write_panel(FILE *f, const figure *fg, const ms_plot_panel *pn)
     for (int v = 0; v < p->nvariants; v++)
         for (int i = 0; i < pn->nmetrics; i++) {
             int m = pn->metrics[i];
-            if (fg->cv[v].nseeds < 2 || !has_metric(&fg->cv[v], m))
+            /* a step_loss band is its chunks' spread: there with one seed too */
+            if ((fg->cv[v].nseeds < 2 && m != MS_METRIC_STEP_LOSS) || !has_metric(&fg->cv[v], m))
                 continue;
             fprintf(f, "%s$d%d_%d using 1:3:4 with filledcurves lc rgb '%s' fs transparent solid 0.18 "
                     "noborder notitle", first ? "" : ", \\\n     ", v, m, fg->color[v]);
@@ -473,7 +579,8 @@ static void write_panel(FILE *f, const figure *fg, const ms_plot_panel *pn)
                 continue;
             fprintf(f, "%s$d%d_%d using 1:2 with lines lc rgb '%s' dt %d lw %s ",
                     first ? "" : ", \\\n     ", v, m, fg->color[v],
-                    pn->nmetrics > 1 ? dash_of((ms_metric)m) : 1, lw);
+                    pn->nmetrics > 1 ? dash_of((ms_metric)m) : 1,
+                    m == MS_METRIC_STEP_LOSS ? STEP_WIDTH : lw);
             first = 0;
             drawn = 1;
             if (compact) {
@@ -489,8 +596,9 @@ static void write_panel(FILE *f, const figure *fg, const ms_plot_panel *pn)
         }
     }
     for (int i = 0; compact && i < pn->nmetrics; i++)
-        fprintf(f, ", \\\n     NaN with lines lc rgb '#555555' dt %d lw 1.8 title '%s'",
-                dash_of(pn->metrics[i]), metric_short[pn->metrics[i]]);
+        fprintf(f, ", \\\n     NaN with lines lc rgb '#555555' dt %d lw %s title '%s'",
+                dash_of(pn->metrics[i]), pn->metrics[i] == MS_METRIC_STEP_LOSS ? STEP_WIDTH : "1.8",
+                metric_short[pn->metrics[i]]);
     if (first) /* no data for this panel's metrics */
         fputs("NaN notitle", f);
     fputc('\n', f);
@@ -673,6 +781,16 @@ static const char *label_of(const ms_manifest *m, const char *variant)
     return variant;
 }
 
+/* 1 when a panel of p shows step_loss (the steps table is read only then). */
+static int uses_steps(const ms_plot *p)
+{
+    for (int i = 0; i < p->npanels; i++)
+        for (int j = 0; j < p->panels[i].nmetrics; j++)
+            if (p->panels[i].metrics[j] == MS_METRIC_STEP_LOSS)
+                return 1;
+    return 0;
+}
+
 /* Draw one figure into outdir in the formats of fmask (bit k: formats[k]).
  * With svg (fmask holding FIG_SVG only), the SVG's text is returned there
  * and no file is published; else each format is published as NAME.EXT. */
@@ -686,7 +804,7 @@ static int draw(ms_store *st, const char *sweep, const ms_manifest *m, const ms_
     char *script = NULL, *errf = NULL, *tmp[NFORMATS] = {0}, *dest[NFORMATS] = {0};
     *drawn = 0;
     for (int v = 0; v < p->nvariants; v++) {
-        if (read_curves(st, sweep, p->variants[v], p->x_epoch, &fg.cv[v]) < 0)
+        if (read_curves(st, sweep, p->variants[v], p->x_epoch, uses_steps(p), &fg.cv[v]) < 0)
             goto out;
         fg.cv[v].variant = label_of(m, p->variants[v]); /* from here on, the legend's text */
         if (!fg.cv[v].n) {

@@ -303,18 +303,22 @@ static const char curve_runs_sql[] =
 static const char curve_evals_sql[] =
     "SELECT step, batch_loss, train_loss, val_loss, train_acc, val_acc FROM evals"
     " WHERE run_id = ?1 ORDER BY step";
+static const char curve_steps_sql[] = "SELECT step, batch_loss FROM steps WHERE run_id = ?1 ORDER BY step";
 
 void ms_query_runs_free(ms_query_run *runs, int n)
 {
-    for (int i = 0; runs && i < n; i++)
+    for (int i = 0; runs && i < n; i++) {
         free(runs[i].evals);
+        free(runs[i].step);
+        free(runs[i].step_loss);
+    }
     free(runs);
 }
 
-int ms_query_curves(ms_store *st, const char *sweep, const char *variant, ms_query_run **runs_out,
-                    int *n_out)
+int ms_query_curves(ms_store *st, const char *sweep, const char *variant, int steps,
+                    ms_query_run **runs_out, int *n_out)
 {
-    sqlite3_stmt *qr, *qe = NULL;
+    sqlite3_stmt *qr, *qe = NULL, *qs = NULL;
     ms_query_run *runs = NULL;
     int n = 0, cap = 0, step = SQLITE_ERROR;
     const char *what = "evals";
@@ -323,8 +327,9 @@ int ms_query_curves(ms_store *st, const char *sweep, const char *variant, ms_que
     if (begin_read(st, curve_runs_sql, sweep, &qr, "runs") < 0)
         return -1;
     sqlite3_bind_text(qr, 2, variant, -1, SQLITE_TRANSIENT);
-    if (sqlite3_prepare_v2(ms_store_handle(st), curve_evals_sql, -1, &qe, NULL) == SQLITE_OK)
-        for (;;) { /* each run, then its evals */
+    if (sqlite3_prepare_v2(ms_store_handle(st), curve_evals_sql, -1, &qe, NULL) == SQLITE_OK &&
+        (!steps || sqlite3_prepare_v2(ms_store_handle(st), curve_steps_sql, -1, &qs, NULL) == SQLITE_OK))
+        for (;;) { /* each run, then its evals and steps */
             what = "runs";
             if ((step = sqlite3_step(qr)) != SQLITE_ROW)
                 break;
@@ -343,16 +348,34 @@ int ms_query_curves(ms_store *st, const char *sweep, const char *variant, ms_que
                                                         sizeof *r->evals);
                 ms_query_eval *e = &r->evals[r->n++];
                 e->step = sqlite3_column_int64(qe, 0);
-                for (int m = 0; m < MS_METRIC_N; m++)
+                for (int m = 0; m < MS_METRIC_EVALS; m++)
                     e->v[m] = col_real(qe, 1 + m);
+                for (int m = MS_METRIC_EVALS; m < MS_METRIC_N; m++)
+                    e->v[m] = NAN;
             }
             sqlite3_reset(qe);
+            if (step != SQLITE_DONE || !qs)
+                break;
+            what = "steps";
+            sqlite3_bind_int64(qs, 1, sqlite3_column_int64(qr, 0));
+            int scap = 0;
+            while ((step = sqlite3_step(qs)) == SQLITE_ROW) {
+                if (r->nsteps == scap) {
+                    scap = scap ? 2 * scap : 1024;
+                    r->step = ms_realloc(r->step, (size_t)scap * sizeof *r->step);
+                    r->step_loss = ms_realloc(r->step_loss, (size_t)scap * sizeof *r->step_loss);
+                }
+                r->step[r->nsteps] = sqlite3_column_int64(qs, 0);
+                r->step_loss[r->nsteps++] = col_real(qs, 1);
+            }
+            sqlite3_reset(qs);
             if (step != SQLITE_DONE)
                 break;
         }
     /* the message first: it is the connection's, while the statements live */
     int rc = step == SQLITE_DONE ? 0 : db_fail(st, what);
     sqlite3_finalize(qe);
+    sqlite3_finalize(qs);
     sqlite3_finalize(qr);
     ms_store_unlock(st);
     if (rc) {

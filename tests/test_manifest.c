@@ -128,7 +128,9 @@ static void test_default_study(void **state)
             assert_int_equal(p->reference, -1);
             assert_string_equal(p->variants[0], "baseline");
             assert_int_equal(p->panels[0].nmetrics, 2);
-            assert_int_equal(p->panels[0].metrics[0], MS_METRIC_TRAIN_LOSS);
+            /* the course's figure: the per-step training loss beside the
+             * validation loss, then the accuracies */
+            assert_int_equal(p->panels[0].metrics[0], MS_METRIC_STEP_LOSS);
             assert_int_equal(p->panels[0].metrics[1], MS_METRIC_VAL_LOSS);
             assert_int_equal(p->panels[1].metrics[0], MS_METRIC_TRAIN_ACC);
             assert_int_equal(p->panels[1].metrics[1], MS_METRIC_VAL_ACC);
@@ -594,7 +596,7 @@ static const bad_case bad_cases[] = {
     {"plots: unknown metric with hint", "name: t\nvariants:\n  - name: a\nplots:\n  - name: p\n    variants: [a]\n    metrics: [val_los]\n",
      "7:15: metrics: unknown metric 'val_los' (did you mean 'val_loss'?)"},
     {"plots: unknown metric", "name: t\nvariants:\n  - name: a\nplots:\n  - name: p\n    variants: [a]\n    metrics: [f1]\n",
-     "7:15: metrics: unknown metric 'f1' (expected loss, accuracy, batch_loss, train_loss, val_loss, train_acc or val_acc)"},
+     "7:15: metrics: unknown metric 'f1' (expected loss, accuracy, batch_loss, step_loss, train_loss, val_loss, train_acc or val_acc)"},
     {"plots: metrics empty", "name: t\nvariants:\n  - name: a\nplots:\n  - name: p\n    variants: [a]\n    metrics: []\n",
      "7:14: metrics: must list at least one panel"},
     {"plots: metrics scalar", "name: t\nvariants:\n  - name: a\nplots:\n  - name: p\n    variants: [a]\n    metrics: loss\n",

@@ -35,7 +35,7 @@ static const char manifest[] =
     "    variants: [ghost]\n"
     "  - name: fig3\n"
     "    variants: [other]\n"
-    "    metrics: [[batch_loss, val_loss]]\n"
+    "    metrics: [[batch_loss, val_loss, step_loss]]\n"
     "    x: epoch\n"
     "    loss_scale: log\n";
 
@@ -83,7 +83,13 @@ static void fx_make(fx *f)
                 ev[i].train_acc = 1 - 0.5 / (k * t);
                 ev[i].val_acc = 1 - 0.5 / (k * t) - 0.05;
             }
-            ms_epoch ep = {e, ev[4].train_loss, ev[4].train_acc, ev[4].val_loss, ev[4].val_acc, 1.0, 0, 0, NULL};
+            static double steps[625]; /* each step's loss: noise about a falling curve */
+            for (int i = 0; i < 625; i++) {
+                double at = (e - 1) * 625 + i, k = 1 + 0.1 * r;
+                steps[i] = 2.0 / (k * (1 + at / 125)) + 0.05 * ((int)at % 7 - 3) / 3;
+            }
+            ms_epoch ep = {e, ev[4].train_loss, ev[4].train_acc, ev[4].val_loss, ev[4].val_acc, 1.0,
+                           (int64_t)(e - 1) * 625, 625, steps};
             assert_int_equal(ms_store_commit_epoch(s, info[r].id, &ep, (int64_t)e * 625, ev, 5, NULL,
                                                    0, e == 3 ? MS_STOP_EPOCHS : MS_STOP_NONE),
                              0);
@@ -171,8 +177,28 @@ static void check_figures(const char *dir)
             assert_non_null(strstr(b, ">val<"));
             assert_non_null(strstr(b, "accuracy (%)"));
         }
+        if (!strcmp(want[i], "fig3.svg")) /* one variant: the legend names the metrics */
+            assert_non_null(strstr(b, "train, 10-step mean"));
         free(b);
     }
+}
+
+/* The course's plot_loss chunks: means and population standard deviations
+ * of consecutive chunks, a partial last chunk dropped. */
+static void test_chunks(void **state)
+{
+    (void)state;
+    double v[25], mean[3], sd[3];
+    for (int i = 0; i < 25; i++)
+        v[i] = i + 1;
+    assert_int_equal(ms_plot_chunks(v, 25, 10, mean, sd), 2);
+    assert_true(mean[0] == 5.5 && mean[1] == 15.5);
+    /* 1..10 about 5.5: squares 2 (0.25 + 2.25 + 6.25 + 12.25 + 20.25) = 82.5, / 10 */
+    assert_true(fabs(sd[0] - sqrt(8.25)) < 1e-15 && fabs(sd[1] - sqrt(8.25)) < 1e-15);
+    double c[4] = {3, 3, 3, 3};
+    assert_int_equal(ms_plot_chunks(c, 4, 2, mean, sd), 2);
+    assert_true(mean[1] == 3 && sd[1] == 0);
+    assert_int_equal(ms_plot_chunks(v, 9, 10, mean, sd), 0);
 }
 
 static void test_plot_files(void **state)
@@ -616,6 +642,7 @@ static void test_report_browser(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_chunks),
         cmocka_unit_test(test_plot_files),
         cmocka_unit_test(test_recorded_manifest),
         cmocka_unit_test(test_no_gnuplot),
