@@ -32,7 +32,7 @@ CFLAGS_ALL = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes $(OPT) -march=$
              -ffp-contract=fast $(OMP_FLAGS) $(SAN_FLAGS) -Iinclude $(PKG_CFLAGS) \
              -DMS_VERSION='"$(VERSION)"' \
              -DMS_BUILD='"$(firstword $(OPT))"' $(CFLAGS)
-LDLIBS_ALL = $(PKG_LIBS) -lm -lpthread $(LDLIBS)
+LDLIBS_ALL = $(PKG_LIBS) -lmvec -lm -lpthread $(LDLIBS)
 LDFLAGS_ALL = $(OMP_FLAGS) $(SAN_FLAGS) $(LDFLAGS)
 
 SRC := $(wildcard src/*.c)

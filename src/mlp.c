@@ -66,10 +66,70 @@ static inline double scaled_tanh(double z, double b2, double amp) { return amp *
 #undef TANHS
 #undef FMA
 
-/* The double instance (the gradient check) keeps libm's accurate functions. */
+/* The double instance (precision: float64, and the gradient check): the C
+ * library's exp and tanh, through glibc's vector math library (libmvec, a
+ * few ulp at most) where the build targets AVX-512 or AVX2, else libm's
+ * scalar functions. Every element goes through the same function (the tail
+ * of an array through a padded vector), so a value does not depend on where
+ * it lies. */
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#define MVEC_W 8
+typedef __m512d mvec;
+__m512d _ZGVeN8v_exp(__m512d x);
+__m512d _ZGVeN8v_tanh(__m512d x);
+#define MVEC_EXP _ZGVeN8v_exp
+#define MVEC_TANH _ZGVeN8v_tanh
+#define MVEC_LOAD _mm512_loadu_pd
+#define MVEC_STORE _mm512_storeu_pd
+#define MVEC_SCALE(s, v) _mm512_mul_pd(_mm512_set1_pd(s), v)
+#elif defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#define MVEC_W 4
+typedef __m256d mvec;
+__m256d _ZGVdN4v_exp(__m256d x);
+__m256d _ZGVdN4v_tanh(__m256d x);
+#define MVEC_EXP _ZGVdN4v_exp
+#define MVEC_TANH _ZGVdN4v_tanh
+#define MVEC_LOAD _mm256_loadu_pd
+#define MVEC_STORE _mm256_storeu_pd
+#define MVEC_SCALE(s, v) _mm256_mul_pd(_mm256_set1_pd(s), v)
+#endif
+
+#ifdef MVEC_W
+/* t[i] = f(s z[i]), i < n (t may be z) */
+#define MVEC_MAP(name, fn)                                                                         \
+    static void name(double *t, const double *z, double s, size_t n)                               \
+    {                                                                                              \
+        double buf[MVEC_W];                                                                        \
+        size_t i = 0;                                                                              \
+        for (; i + MVEC_W <= n; i += MVEC_W)                                                       \
+            MVEC_STORE(t + i, fn(MVEC_SCALE(s, MVEC_LOAD(z + i))));                                \
+        if (i < n) { /* the tail, padded */                                                        \
+            for (size_t k = 0; k < MVEC_W; k++)                                                    \
+                buf[k] = i + k < n ? s * z[i + k] : 0;                                             \
+            MVEC_STORE(buf, fn(MVEC_LOAD(buf)));                                                   \
+            memcpy(t + i, buf, (n - i) * sizeof *t);                                               \
+        }                                                                                          \
+    }
+#else
+#define MVEC_MAP(name, fn)                                                                         \
+    static void name(double *t, const double *z, double s, size_t n)                               \
+    {                                                                                              \
+        for (size_t i = 0; i < n; i++)                                                             \
+            t[i] = fn(s * z[i]);                                                                   \
+    }
+#define MVEC_EXP exp
+#define MVEC_TANH tanh
+#endif
+MVEC_MAP(vec_exp, MVEC_EXP)
+MVEC_MAP(vec_tanh, MVEC_TANH)
+
 #define R double
 #define S d
 #define EXP exp
 #define TANHS scaled_tanh
+#define VEC_EXP vec_exp
+#define VEC_TANH vec_tanh
 #define FMA fma
 #include "mlp_impl.h"

@@ -1,5 +1,7 @@
 /* Template body of the network; included by mlp.c with R, S, EXP, FMA and
- * TANHS (amp * tanh(b z) as TANHS(z, 2b, amp)). */
+ * TANHS (amp * tanh(b z) as TANHS(z, 2b, amp)); or with VEC_EXP and
+ * VEC_TANH, array forms (VEC_EXP(t, z, s, n): t[i] = exp(s z[i]), VEC_TANH
+ * likewise), which then compute every exponential and tanh. */
 
 #define CAT_(a, b) a##_##b
 #define CAT(a, b) CAT_(a, b)
@@ -65,6 +67,28 @@ static void NAME(activate)(ms_activation act, R *restrict z, R *restrict dz, siz
 {
     /* improved sigmoid: f(z) = 1.7159 tanh(2z/3), f'(z) = 1.7159 * 2/3 * (1 - tanh^2(2z/3)) */
     const R amp = (R)1.7159, slope = (R)(2.0 / 3.0);
+#ifdef VEC_TANH
+    /* exp(-z) or tanh(2z/3) first, into dz (or z itself), then the rest */
+    R *v = dz ? dz : z;
+    if (act == MS_ACT_SIGMOID) {
+        VEC_EXP(v, z, (R)-1, count);
+        for (size_t i = 0; i < count; i++) {
+            R a = (R)1 / ((R)1 + v[i]);
+            z[i] = a;
+            if (dz)
+                dz[i] = a * ((R)1 - a);
+        }
+    } else {
+        VEC_TANH(v, z, slope, count);
+        for (size_t i = 0; i < count; i++) {
+            R th = v[i];
+            z[i] = amp * th;
+            if (dz)
+                dz[i] = amp * slope * ((R)1 - th * th);
+        }
+    }
+    return;
+#endif
     if (act == MS_ACT_SIGMOID && dz) {
         for (size_t i = 0; i < count; i++) {
             R a = (R)1 / ((R)1 + EXP(-z[i]));
@@ -144,8 +168,14 @@ void NAME(ms_mlp_forward)(const ms_shape *s, ms_activation act, const R *params,
             mx[(size_t)i * k + j] = mv;
     }
     R *e = train ? z : mx;
+#ifdef VEC_EXP
+    for (size_t x = 0; x < (size_t)n * k; x++)
+        e[x] = z[x] - mx[x];
+    VEC_EXP(e, e, (R)1, (size_t)n * k);
+#else
     for (size_t x = 0; x < (size_t)n * k; x++)
         e[x] = EXP(z[x] - mx[x]);
+#endif
     for (int i = 0; i < n; i++) {
         R *ei = e + (size_t)i * k, sum = 0;
         for (int j = 0; j < k; j++)

@@ -384,6 +384,7 @@ enum { NNETS = sizeof nets / sizeof *nets };
 
 typedef struct row {
     double ours_min, ours_med, gflops, pct;
+    double d_min, d_med; /* ours with precision: float64 */
     peer f32, f64;
 } row;
 
@@ -496,6 +497,40 @@ static void networks_table(const ms_data *d, const peak *pk, int epochs, row row
            "of MNIST), so it does fewer flops than this count: the figure can exceed what "
            "dense products reach. %% of peak is against the best FMA-loop figure for that "
            "thread count.\n");
+}
+
+/* precision: float64, the course's arithmetic, against NumPy float64 (its
+ * figures from the table above, measured in this run). */
+static void float64_table(const ms_data *d, int epochs, row rows[][3])
+{
+    printf("\n### Training in float64 (`precision: float64`; s per epoch, %d epochs each)\n\n",
+           epochs);
+    printf("The same networks with every value a double and the C library's exp and tanh. "
+           "NumPy f64 is the median of the table above (this run).\n\n");
+    printf("| network | threads | ours f64 min | ours f64 median | NumPy f64 median "
+           "| speed-up vs NumPy f64 | ours f32 median | f64 / f32 time |\n");
+    printf("|---|---|---|---|---|---|---|---|\n");
+    fflush(stdout);
+    for (int i = 0; i < NNETS; i++) {
+        ms_config c = net_config(&nets[i]);
+        c.precision = MS_PREC_F64;
+        for (int th = 1; th <= 2; th++) {
+            row *r = &rows[i][th], t;
+            fprintf(stderr, "bench: %s, %d thread%s: ours float64\n", nets[i].name, th,
+                    th > 1 ? "s" : "");
+            ours(d, &c, th, epochs, &t);
+            r->d_min = t.ours_min;
+            r->d_med = t.ours_med;
+            char f64[32] = "n/a", s64[32] = "n/a";
+            if (r->f64.ok) {
+                snprintf(f64, sizeof f64, "%.3f", r->f64.median);
+                snprintf(s64, sizeof s64, "%.1f x", r->f64.median / r->d_med);
+            }
+            printf("| %s | %d | %.3f | %.3f | %s | %s | %.3f | %.1f x |\n", nets[i].name, th,
+                   r->d_min, r->d_med, f64, s64, r->ours_med, r->d_med / r->ours_med);
+            fflush(stdout);
+        }
+    }
 }
 
 /* ---- the default study --------------------------------------------------- */
@@ -744,6 +779,7 @@ int main(int argc, char **argv)
     row rows[NNETS][3];
     memset(rows, 0, sizeof rows);
     networks_table(&d, pk, epochs, rows, info.core);
+    float64_table(&d, epochs, rows);
     ms_data_release(&d);
 
     if (system(PYTHON " -c 'import torch' >/dev/null 2>&1") == 0)
