@@ -158,18 +158,20 @@ int cmd_check(int argc, char **argv)
     int w = 18; /* grid variants have longer names: widen the column */
     for (int i = 0; i < n; i++)
         w = (int)strlen(specs[i].variant) > w ? (int)strlen(specs[i].variant) : w;
-    printf("%-*s %-5s %6s  %-14s %-17s %-13s %7s %5s %6s %6s %8s\n", w, "variant", "task", "seed",
-           "hidden", "activation", "init", "lr", "mom", "batch", "epochs", "params");
+    printf("%-*s %-5s %6s  %-14s %-17s %-13s %7s %5s %6s %6s %8s  %s\n", w, "variant", "task",
+           "seed", "hidden", "activation", "init", "lr", "mom", "batch", "epochs", "params",
+           "precision");
     for (int i = 0; i < n; i++) {
         const ms_config *c = &specs[i].cfg;
         char list[MS_MAX_HIDDEN * 12], hid[MS_MAX_HIDDEN * 12];
         ms_config_hidden_str(c, list, sizeof list);
         ms_hidden_short(list, hid, sizeof hid);
         char *task = ms_printable(specs[i].task);
-        printf("%-*s %-5s %6llu  %-14s %-17s %-13s %7g %5g %6d %6d %8lld\n", w, specs[i].variant,
-               task, (unsigned long long)c->seed, hid, ms_activation_name(c->activation),
-               ms_init_name(c->init), c->lr, c->momentum, c->batch, c->epochs,
-               (long long)ms_config_params(c, MS_INPUT));
+        printf("%-*s %-5s %6llu  %-14s %-17s %-13s %7g %5g %6d %6d %8lld  %s\n", w,
+               specs[i].variant, task, (unsigned long long)c->seed, hid,
+               ms_activation_name(c->activation), ms_init_name(c->init), c->lr, c->momentum,
+               c->batch, c->epochs, (long long)ms_config_params(c, MS_INPUT),
+               ms_precision_names[c->precision]);
         free(task);
     }
     fprintf(stderr, "%s: %d variants, %d runs; data %s (%d train, %d val)\n", m.path, m.nvariants,
