@@ -263,12 +263,13 @@ static int read_curves(ms_store *st, const char *sweep, const char *variant, int
                 /* A point only where every seed has a value: seeds that stopped
                  * early would otherwise make the mean jump where they end.
                  * (step_loss points are over the seeds already.) */
+                int have = cnt;
                 if (m == MS_METRIC_STEP_LOSS)
                     cnt = cnt ? c->nseeds : 0;
                 if (cnt < c->nseeds)
                     cnt = 0;
                 c->cnt[m][k] = cnt;
-                c->mean[m][k] = cnt ? sum / cnt : NAN;
+                c->mean[m][k] = cnt ? sum / have : NAN;
                 c->lo[m][k] = lo;
                 c->hi[m][k] = hi;
             }
@@ -276,6 +277,30 @@ static int read_curves(ms_store *st, const char *sweep, const char *variant, int
         }
     }
     free(s);
+    return 0;
+}
+
+int ms_plot_curve(ms_store *st, const char *sweep, const char *variant, ms_metric metric,
+                  int x_epoch, double **x, double **mean, double **lo, double **hi, int *n)
+{
+    curves c;
+    if (read_curves(st, sweep, variant, x_epoch, metric == MS_METRIC_STEP_LOSS, &c) < 0)
+        return -1;
+    size_t cap = (size_t)c.n + 1;
+    *x = ms_malloc(cap * sizeof **x);
+    *mean = ms_malloc(cap * sizeof **mean);
+    *lo = ms_malloc(cap * sizeof **lo);
+    *hi = ms_malloc(cap * sizeof **hi);
+    *n = 0;
+    for (int k = 0; k < c.n; k++)
+        if (c.cnt[metric][k]) {
+            (*x)[*n] = c.x[k];
+            (*mean)[*n] = c.mean[metric][k];
+            (*lo)[*n] = c.lo[metric][k];
+            (*hi)[*n] = c.hi[metric][k];
+            ++*n;
+        }
+    curves_release(&c);
     return 0;
 }
 

@@ -354,8 +354,10 @@ int ms_query_curves(ms_store *st, const char *sweep, const char *variant, int st
                     e->v[m] = NAN;
             }
             sqlite3_reset(qe);
-            if (step != SQLITE_DONE || !qs)
+            if (step != SQLITE_DONE)
                 break;
+            if (!qs)
+                continue;
             what = "steps";
             sqlite3_bind_int64(qs, 1, sqlite3_column_int64(qr, 0));
             int scap = 0;

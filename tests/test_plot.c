@@ -201,6 +201,52 @@ static void test_chunks(void **state)
     assert_int_equal(ms_plot_chunks(v, 9, 10, mean, sd), 0);
 }
 
+/* step_loss of a variant with two seeds: each step's loss averaged over the
+ * seeds, then chunks of 10 steps, x at the chunk's middle step, the band one
+ * standard deviation (the fixture's losses, computed again here). */
+static void test_step_curve(void **state)
+{
+    (void)state;
+    fx f;
+    fx_make(&f);
+    ms_store *s;
+    assert_int_equal(ms_store_open(f.db, MS_STORE_READONLY, &s), 0);
+    double *x, *mean, *lo, *hi;
+    int n;
+    assert_int_equal(ms_plot_curve(s, "study", "base", MS_METRIC_STEP_LOSS, 0, &x, &mean, &lo,
+                                   &hi, &n),
+                     0);
+    assert_int_equal(n, 3 * 625 / 10); /* 1875 steps: 187 whole chunks */
+    for (int c = 0; c < n; c += 61) {
+        double v[10], m = 0, var = 0;
+        for (int t = 0; t < 10; t++) {
+            double at = 10.0 * c + t, sum = 0;
+            for (int r = 0; r < 2; r++) /* the fixture's two 'base' runs, k = 1 and 1.1 */
+                sum += 2.0 / ((1 + 0.1 * r) * (1 + at / 125)) + 0.05 * ((int)at % 7 - 3) / 3;
+            v[t] = sum / 2;
+            m += v[t];
+        }
+        m /= 10;
+        for (int t = 0; t < 10; t++)
+            var += (v[t] - m) * (v[t] - m);
+        double sd = sqrt(var / 10);
+        assert_true(x[c] == 10.0 * c + 5);
+        if (fabs(mean[c] - m) > 1e-12 || fabs(hi[c] - (m + sd)) > 1e-12 || fabs(lo[c] - (m - sd)) > 1e-12)
+            fail_msg("chunk %d: mean %.17g band [%.17g, %.17g], expected %.17g +- %.17g", c, mean[c],
+                     lo[c], hi[c], m, sd);
+    }
+    free(x), free(mean), free(lo), free(hi);
+    /* an evals metric: the mean of the seeds, the band their range */
+    assert_int_equal(ms_plot_curve(s, "study", "base", MS_METRIC_VAL_LOSS, 0, &x, &mean, &lo, &hi, &n),
+                     0);
+    assert_int_equal(n, 15);
+    double a = 1.5 / 1.0 + 0.1, b = 1.5 / 1.1 + 0.1; /* first validation, t = 1 */
+    assert_true(x[0] == 124 && fabs(mean[0] - (a + b) / 2) < 1e-15 && lo[0] == b && hi[0] == a);
+    free(x), free(mean), free(lo), free(hi);
+    ms_store_close(s);
+    fx_remove(&f);
+}
+
 static void test_plot_files(void **state)
 {
     (void)state;
@@ -643,6 +689,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_chunks),
+        cmocka_unit_test(test_step_curve),
         cmocka_unit_test(test_plot_files),
         cmocka_unit_test(test_recorded_manifest),
         cmocka_unit_test(test_no_gnuplot),
