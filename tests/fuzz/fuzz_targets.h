@@ -43,6 +43,7 @@
 #include "ms_util.h"
 
 #include <fcntl.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -379,8 +380,11 @@ static int fuzz_checkpoint_one(const uint8_t *data, size_t size)
         int64_t per_epoch = c.train_size / c.batch;
         if (why[0])
             bad = fuzz_fail("checkpoint: accepted, with a reason: %.100s", why);
-        else if (h.checksum != ms_checkpoint_checksum(blob, n))
+        else if (h.version == MS_CK_VERSION && h.checksum != ms_checkpoint_checksum(blob, n))
             bad = fuzz_fail("checkpoint: accepted with a wrong checksum");
+        else if (t.loss_n < 0 || t.loss_n > per_epoch || !isfinite(t.loss_acc))
+            bad = fuzz_fail("checkpoint: accepted a training-loss sum of %lld steps",
+                            (long long)t.loss_n);
         else if (t.epoch < 0 || t.epoch > c.epochs || t.step < 0 ||
                  t.step > (int64_t)t.epoch * per_epoch)
             bad = fuzz_fail("checkpoint: accepted epoch %d step %lld", t.epoch, (long long)t.step);
