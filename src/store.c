@@ -59,7 +59,7 @@ const char *ms_stop_name(ms_stop s) { return (int)s > 0 && (int)s < NSTOP ? stop
 
 /* Schema version 2 added runs.precision, the steps table and precision in
  * the two views below; a version 1 database is upgraded when opened for
- * writing (upgrade()), and read through temporary stand-ins when opened
+ * writing (upgrade_v1_sql), and read through temporary stand-ins when opened
  * read-only (compat_v1()). */
 
 /* One row per validation of the current runs with the run's settings: a
@@ -534,34 +534,30 @@ static int check_schema(ms_store *s, int *version)
     return 0;
 }
 
-/* A version 1 database made version 2 in one transaction (unless another
- * process just did): runs.precision (every run so far trained in float32),
- * the steps table (empty: those runs did not record their steps), and the
- * two views with precision. A version 1 file made before the curves view
- * gets it here too. */
-static int upgrade(ms_store *s)
+/* Run sql in one transaction if the file is still at schema version
+ * `from` (another process may have just done it): creating the schema
+ * (from 0, refused when the file has other tables) or upgrading it.
+ * Messages "cannot <what> '<path>': ...". */
+static int schema_step(ms_store *s, int from, const char *sql, const char *what)
 {
-    static const char sql[] = "ALTER TABLE runs ADD COLUMN precision TEXT NOT NULL DEFAULT 'float32';\n"
-                              STEPS_TABLE_SQL
-                              "DROP VIEW IF EXISTS run_summary;\n"
-                              "CREATE " RUN_SUMMARY_VIEW_SQL
-                              "DROP VIEW IF EXISTS curves;\n"
-                              "CREATE " CURVES_VIEW_SQL
-                              "PRAGMA user_version = 2;\n";
     char *msg = NULL;
-    int v = 0, rc = -1;
+    int v = 0, objects = 0, rc = -1;
     if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-        rc = ms_error("cannot upgrade '%s': %s", s->path, sqlite3_errmsg(s->db));
+        rc = ms_error("cannot %s '%s': %s", what, s->path, sqlite3_errmsg(s->db));
         goto out;
     }
-    if (query_int(s, "PRAGMA user_version", &v))
+    if (query_int(s, "PRAGMA user_version", &v) || query_int(s, FOREIGN_SQL, &objects))
         goto out;
-    if (v == 1 && sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        rc = ms_error("cannot upgrade '%s' to schema version 2: %s", s->path, msg ? msg : "?");
+    if (from == 0 && v == 0 && objects > 0) {
+        rc = ms_error("'%s' is not an mlpsweep database (it has other tables)", s->path);
+        goto out;
+    }
+    if (v == from && sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        rc = ms_error("cannot %s '%s': %s", what, s->path, msg ? msg : "?");
         goto out;
     }
     if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        rc = ms_error("cannot upgrade '%s': %s", s->path, sqlite3_errmsg(s->db));
+        rc = ms_error("cannot %s '%s': %s", what, s->path, sqlite3_errmsg(s->db));
         goto out;
     }
     rc = 0;
@@ -571,6 +567,18 @@ out:
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     return rc;
 }
+
+/* A version 1 database made version 2: runs.precision (every run so far
+ * trained in float32), the steps table (empty: those runs did not record
+ * their steps), and the two views with precision. A version 1 file made
+ * before the curves view gets it here too. */
+static const char upgrade_v1_sql[] = "ALTER TABLE runs ADD COLUMN precision TEXT NOT NULL DEFAULT 'float32';\n"
+                                     STEPS_TABLE_SQL
+                                     "DROP VIEW IF EXISTS run_summary;\n"
+                                     "CREATE " RUN_SUMMARY_VIEW_SQL
+                                     "DROP VIEW IF EXISTS curves;\n"
+                                     "CREATE " CURVES_VIEW_SQL
+                                     "PRAGMA user_version = 2;\n";
 
 /* A version 1 database opened read-only, read as version 2: temporary
  * objects (this connection only; the file is not touched) that shadow
@@ -589,37 +597,6 @@ static int compat_v1(ms_store *s)
         return rc;
     }
     return 0;
-}
-
-/* Create the schema in one transaction, unless another process just did. */
-static int create_schema(ms_store *s)
-{
-    char *msg = NULL;
-    int v = 0, objects = 0, rc = -1;
-    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-        rc = ms_error("cannot create the tables in '%s': %s", s->path, sqlite3_errmsg(s->db));
-        goto out;
-    }
-    if (query_int(s, "PRAGMA user_version", &v) || query_int(s, FOREIGN_SQL, &objects))
-        goto out;
-    if (v == 0 && objects > 0) {
-        rc = ms_error("'%s' is not an mlpsweep database (it has other tables)", s->path);
-        goto out;
-    }
-    if (v == 0 && sqlite3_exec(s->db, schema_sql, NULL, NULL, &msg) != SQLITE_OK) {
-        rc = ms_error("cannot create the tables in '%s': %s", s->path, msg ? msg : "?");
-        goto out;
-    }
-    if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        rc = ms_error("cannot create the tables in '%s': %s", s->path, sqlite3_errmsg(s->db));
-        goto out;
-    }
-    rc = 0;
-out:
-    sqlite3_free(msg);
-    if (!sqlite3_get_autocommit(s->db))
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-    return rc;
 }
 
 /* WAL (readers and the writer never block each other), FULL sync (a
@@ -689,8 +666,9 @@ int ms_store_open(const char *path, int flags, ms_store **out)
         ms_error("'%s' is not an mlpsweep database (it is empty)", path);
         goto fail;
     }
-    if (!readonly && (set_pragmas(s) || (version == 0 ? create_schema(s)
-                                         : version == 1 ? upgrade(s) : 0)))
+    if (!readonly && (set_pragmas(s) ||
+                      (version == 0 && schema_step(s, 0, schema_sql, "create the tables in")) ||
+                      (version == 1 && schema_step(s, 1, upgrade_v1_sql, "upgrade"))))
         goto fail;
     /* A version 1 file opened read-only: the writes of version 2's columns
      * and table do not compile (nor run: the store is read-only), the reads
