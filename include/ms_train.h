@@ -1,10 +1,12 @@
 /* ms_train: one training run with the course's exact semantics.
  *
- * The trainer owns parameters and velocity (one block of two equal parts;
- * gradients are applied as they are made), the RNG and the early-stopping
- * window; an epoch is the unit of progress and of checkpointing. The state at an epoch boundary (weights,
- * velocity, RNG, step counter, window) is all a resumed run needs, because
- * every epoch reshuffles the identity order with the run's RNG. */
+ * The trainer owns parameters and velocity (one block of two equal parts,
+ * floats or, for precision float64, doubles; gradients are applied as they
+ * are made), the RNG and the early-stopping window; an epoch is the unit of
+ * progress and of checkpointing. The state at an epoch boundary (weights,
+ * velocity, RNG, step counter, window, the loss sum since the last
+ * validation) is all a resumed run needs, because every epoch reshuffles
+ * the identity order with the run's RNG. */
 #ifndef MS_TRAIN_H
 #define MS_TRAIN_H
 
