@@ -175,10 +175,11 @@ static double awkward(uint64_t x)
 #define NSTEPS 7
 
 /* Epoch e (1-based) of a run: metrics, evals, step losses and a checkpoint
- * derived from e. The step losses live in a static buffer per e % 4. */
+ * derived from e. The step losses live in a buffer per e % 4 of the
+ * calling thread (threads commit epochs side by side). */
 static void make_epoch(int e, ms_epoch *ep, ms_eval *ev, unsigned char *ck, size_t ckn)
 {
-    static double steps[4][NSTEPS];
+    static _Thread_local double steps[4][NSTEPS];
     uint64_t base = (uint64_t)e * 100;
     memset(ep, 0, sizeof *ep);
     ep->epoch = e;
