@@ -174,20 +174,20 @@ static double awkward(uint64_t x)
 #define NEVALS 5
 #define NSTEPS 7
 
+/* Step losses for make_epoch, by e % 4: filled once by main() before any
+ * test runs, read only after (threads commit epochs side by side). */
+static double step_losses[4][NSTEPS];
+
 /* Epoch e (1-based) of a run: metrics, evals, step losses and a checkpoint
- * derived from e. The step losses live in a buffer per e % 4 of the
- * calling thread (threads commit epochs side by side). */
+ * derived from e. */
 static void make_epoch(int e, ms_epoch *ep, ms_eval *ev, unsigned char *ck, size_t ckn)
 {
-    static _Thread_local double steps[4][NSTEPS];
     uint64_t base = (uint64_t)e * 100;
     memset(ep, 0, sizeof *ep);
     ep->epoch = e;
     ep->first_step = (int64_t)(e - 1) * 625;
     ep->nsteps = NSTEPS;
-    for (int i = 0; i < NSTEPS; i++)
-        steps[e % 4][i] = awkward(base + 50 + (uint64_t)i);
-    ep->step_loss = steps[e % 4];
+    ep->step_loss = step_losses[e % 4];
     ep->train_loss = awkward(base + 1);
     ep->train_acc = awkward(base + 2);
     ep->val_loss = awkward(base + 3);
@@ -1229,6 +1229,9 @@ static void test_check_detects(void **state)
 
 int main(void)
 {
+    for (int k = 0; k < 4; k++)
+        for (int i = 0; i < NSTEPS; i++)
+            step_losses[k][i] = awkward(1000 + 10 * (uint64_t)k + (uint64_t)i);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hash),
         cmocka_unit_test(test_create_reopen),
