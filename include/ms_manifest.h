@@ -21,6 +21,7 @@ typedef struct ms_variant {
     char *name;      /* unique within the manifest */
     char *task;      /* free text like "2c", may be "" */
     char *label;     /* what legends call it (`label:`); NULL: the name */
+    char *grid_of;   /* the variant whose grid made this one (NAME.KEY-VALUE), or NULL */
     ms_config cfg;   /* effective config: defaults overridden by the variant;
                         train_size/val_size from data; cfg.seed unused */
     int nseeds;
@@ -128,8 +129,11 @@ int ms_manifest_expand(const ms_manifest *m, ms_run_spec **out);
 void ms_manifest_default_plots(ms_manifest *m);
 
 /* Every item of a comma list (run --only, plot --variants) names a variant
- * of m; else -1 after "OPT: no variant 'x' in 'm.yaml'" and the likely name. */
+ * of m, or a variant with a grid (all it made); else -1 after "OPT: no
+ * variant 'x' in 'm.yaml'" and the likely name. */
 int ms_manifest_check_variants(const ms_manifest *m, const char *list, const char *opt);
+/* 1 when the variant called `name` is in such a list, by its name or its grid's. */
+int ms_manifest_listed(const ms_manifest *m, const char *name, const char *list);
 
 /* plot --variants: keep in every figure only the variants of a comma list
  * (a reference not listed is dropped; a figure left with none is removed).

@@ -1346,6 +1346,7 @@ static void expand_grids(mctx *c, ms_manifest *m, vinfo *vi, const setting *st, 
             ms_variant *cv = &out[n++];
             memset(cv, 0, sizeof *cv);
             cv->name = ms_strdup(name);
+            cv->grid_of = ms_strdup(pv->name);
             cv->task = ms_strdup(pv->task ? pv->task : "");
             cv->label = pv->label ? ms_xstrfmt("%s (%s)", pv->label, name + strlen(pv->name) + 1)
                                   : NULL;
@@ -1414,6 +1415,7 @@ static void expand_grids(mctx *c, ms_manifest *m, vinfo *vi, const setting *st, 
         free(m->variants[i].name);
         free(m->variants[i].task);
         free(m->variants[i].label);
+        free(m->variants[i].grid_of);
         free(m->variants[i].seeds);
     }
     free(m->variants);
@@ -1803,6 +1805,7 @@ void ms_manifest_release(ms_manifest *m)
         free(m->variants[i].name);
         free(m->variants[i].task);
         free(m->variants[i].label);
+        free(m->variants[i].grid_of);
         free(m->variants[i].seeds);
     }
     free(m->variants);
@@ -2001,8 +2004,11 @@ int ms_manifest_check_variants(const ms_manifest *m, const char *list, const cha
         char item[MS_NAME_MAX + 1], h[96];
         snprintf(item, sizeof item, "%.*s", (int)(k < MS_NAME_MAX ? k : MS_NAME_MAX), p);
         int found = k == 0; /* "a,,b": nothing between the commas */
-        for (int v = 0; v < m->nvariants && !found; v++)
-            found = strlen(names[v]) == k && !strncmp(names[v], p, k);
+        for (int v = 0; v < m->nvariants && !found; v++) {
+            const char *g = m->variants[v].grid_of;
+            found = (strlen(names[v]) == k && !strncmp(names[v], p, k)) ||
+                    (g && strlen(g) == k && !strncmp(g, p, k));
+        }
         if (!found)
             rc = ms_error("%s: no variant '%s' in '%s'%s", opt, item, m->path,
                           ms_hint(h, sizeof h, item, names, m->nvariants));
@@ -2010,6 +2016,16 @@ int ms_manifest_check_variants(const ms_manifest *m, const char *list, const cha
     }
     free(names);
     return rc;
+}
+
+int ms_manifest_listed(const ms_manifest *m, const char *name, const char *list)
+{
+    if (ms_list_has(list, name))
+        return 1;
+    for (int v = 0; v < m->nvariants; v++)
+        if (!strcmp(m->variants[v].name, name))
+            return m->variants[v].grid_of && ms_list_has(list, m->variants[v].grid_of);
+    return 0;
 }
 
 int ms_manifest_keep_variants(ms_manifest *m, const char *list)
@@ -2021,7 +2037,7 @@ int ms_manifest_keep_variants(ms_manifest *m, const char *list)
         ms_plot *pl = &m->plots[i];
         int n = 0, ref = -1;
         for (int v = 0; v < pl->nvariants; v++) {
-            if (!ms_list_has(list, pl->variants[v])) {
+            if (!ms_manifest_listed(m, pl->variants[v], list)) {
                 free(pl->variants[v]);
                 continue;
             }

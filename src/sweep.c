@@ -97,7 +97,7 @@ static int filter_only(const ms_manifest *m, const char *only, ms_run_spec *spec
         return -1;
     int k = 0;
     for (int i = 0; i < *n; i++)
-        if (ms_list_has(only, specs[i].variant))
+        if (ms_manifest_listed(m, specs[i].variant, only))
             specs[k++] = specs[i];
     *n = k;
     return 0;

@@ -247,6 +247,16 @@ static void test_settings_parse(void **state)
     assert_int_equal(m.nvariants, 6);
     assert_string_equal(m.variants[4].name, "b.batch-64.hidden-16x16");
     assert_int_equal(m.variants[4].cfg.nhidden, 2);
+    /* a variant with a grid names all it made (run --only, plot --variants) */
+    assert_string_equal(m.variants[4].grid_of, "b");
+    assert_null(m.variants[0].grid_of);
+    assert_int_equal(ms_manifest_check_variants(&m, "b,c", "--only"), 0);
+    assert_true(ms_manifest_listed(&m, "b.batch-16.hidden-8", "b"));
+    assert_false(ms_manifest_listed(&m, "c", "b"));
+    assert_int_equal(ms_manifest_keep_variants(&m, "b"), 0);
+    assert_int_equal(m.nplots, 1);
+    assert_int_equal(m.plots[0].nvariants, 4); /* b's four, not c nor the reference a */
+    assert_int_equal(m.plots[0].reference, -1);
     ms_manifest_release(&m);
     /* errors name the argument; a grid value that repeats a name */
     ms_capture cap;

@@ -555,6 +555,11 @@ static void test_settings(void **state)
     assert_int_equal(sh(args, &err), 0);
     assert_non_null(strstr(err, "3 runs, 3 done already, 0 to train"));
     free(err), free(args);
+    /* --only names the variant with the grid: every run its grid made */
+    assert_true(asprintf(&args, "run %s deep.lr=0.1,0.02 --only deep --db %s", m, db) > 0);
+    assert_int_equal(sh(args, &err), 0);
+    assert_non_null(strstr(err, "2 runs, 2 done already, 0 to train"));
+    free(err), free(args);
     /* one value for every variant: stored in every run */
     assert_true(asprintf(&args, "run %s lr=0.05 --db %s", m, db) > 0);
     assert_int_equal(sh(args, &err), 0);
