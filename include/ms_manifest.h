@@ -43,6 +43,9 @@ typedef enum {
 enum { MS_METRIC_EVALS = MS_METRIC_STEP_LOSS };
 
 #define MS_PLOT_MAX_PANELS 8
+/* step_loss points average this many steps unless a figure says otherwise:
+ * the course's plot_loss(..., npoints_to_average=10). */
+#define MS_STEP_AVERAGE 10
 
 /* One panel of a figure: its curves, all losses or all accuracies. */
 typedef struct ms_plot_panel {
@@ -59,6 +62,7 @@ typedef struct ms_plot {
     int reference;   /* index into variants of the reference curve, or -1 */
     int x_epoch;     /* x axis: 0 = step, 1 = epoch (fractional: steps done / steps per epoch) */
     int log_loss;    /* loss panels on a log scale */
+    int step_average; /* step_loss: steps per point (1: every step), MS_STEP_AVERAGE by default */
     int npanels;
     ms_plot_panel panels[MS_PLOT_MAX_PANELS];
     int line, col;   /* 1-based position of the plot's mapping */

@@ -23,10 +23,12 @@ int ms_plot_find_gnuplot(char **path);
 size_t ms_plot_chunks(const double *v, size_t n, int chunk, double *mean, double *sd);
 
 /* The points a figure draws for one variant's metric (x in steps, or in
- * epochs with x_epoch): the mean over its seeds and the band (lo, hi),
- * where every seed has a value. *x, *mean, *lo, *hi malloc'd (n of each). */
+ * epochs with x_epoch; step_loss averaging step_average steps a point): the
+ * mean over its seeds and the band (lo, hi), where every seed has a value.
+ * *x, *mean, *lo, *hi malloc'd (n of each). */
 int ms_plot_curve(ms_store *st, const char *sweep, const char *variant, ms_metric metric,
-                  int x_epoch, double **x, double **mean, double **lo, double **hi, int *n);
+                  int x_epoch, int step_average, double **x, double **mean, double **lo,
+                  double **hi, int *n);
 
 /* Draw every figure of m->plots into outdir (created if missing) as
  * NAME.png, NAME.svg and NAME.pdf, each written atomically. A variant without runs is

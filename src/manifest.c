@@ -1435,7 +1435,7 @@ static bool is_null(const node *n)
 /* ---- plots ---- */
 
 static const char *const plot_keys[] = {"name", "title", "variants", "reference", "metrics", "x",
-                                        "loss_scale"};
+                                        "loss_scale", "step_average"};
 /* Metric names in ms_metric order, then the two groups (a panel each). */
 static const char *const metric_names[] = {"batch_loss", "train_loss", "val_loss", "train_acc",
                                            "val_acc",    "step_loss",  "loss",     "accuracy"};
@@ -1566,6 +1566,7 @@ static void check_plot(mctx *c, const node *pn, int index, ms_plot *p, const cha
     p->line = pn->line;
     p->col = pn->col;
     p->reference = -1;
+    p->step_average = MS_STEP_AVERAGE;
     snprintf(where, sizeof where, " in plot %d", index + 1);
     for (int j = 0; j + 1 < pn->n; j += 2) {
         const node *k = kid(c, pn, j), *v = kid(c, pn, j + 1);
@@ -1631,6 +1632,8 @@ static void check_plot(mctx *c, const node *pn, int index, ms_plot *p, const cha
         p->x_epoch = x;
     if (val[6] && !get_choice(c, val[6], "loss_scale", scale_names, COUNT(scale_names), &x))
         p->log_loss = x;
+    if (val[7])
+        get_int(c, val[7], "step_average", 1, MS_MAX_COUNT, &p->step_average);
 }
 
 static void check_plots(mctx *c, const node *ps, ms_manifest *m, bool names_ok)
@@ -1964,6 +1967,7 @@ static void default_plot(ms_manifest *m, const char *task)
         if (!task || !strcmp(m->variants[v].task, task))
             p->variants[p->nvariants++] = ms_strdup(m->variants[v].name);
     p->reference = -1;
+    p->step_average = MS_STEP_AVERAGE;
     p->npanels = 2;
     p->panels[0].nmetrics = 2;
     p->panels[0].metrics[0] = MS_METRIC_TRAIN_LOSS;

@@ -88,10 +88,9 @@ typedef struct sample {
     double slo, shi; /* step_loss: the band of its chunk (mean -/+ one std) */
 } sample;
 
-/* Steps per point of a step_loss curve: the course's plot_loss averages
- * chunks of 10 steps (npoints_to_average=10) and shades one standard
- * deviation around each mean. */
-#define STEP_CHUNK 10
+/* A step_loss curve: the course's plot_loss averages chunks of
+ * npoints_to_average steps (a figure's step_average, 10 by default) and
+ * shades one standard deviation around each mean. */
 #define STEP_WIDTH "1.0" /* its line width: thinner than the validation curves' */
 
 static int cmp_step(const void *a, const void *b)
@@ -102,10 +101,11 @@ static int cmp_step(const void *a, const void *b)
 
 /* The step_loss points of a variant's runs, appended to s at *n (room for
  * the runs' steps in all): each step's loss averaged over the seeds (a step
- * only where every seed has one), then chunks of STEP_CHUNK consecutive
+ * only where every seed has one), then chunks of `chunk` consecutive
  * steps: x at the chunk's middle step, the mean, and mean -/+ the standard
  * deviation (population) as the band. Other metrics NaN. */
-static void step_points(const ms_query_run *runs, int nruns, int x_epoch, sample *s, size_t *n)
+static void step_points(const ms_query_run *runs, int nruns, int x_epoch, int chunk, sample *s,
+                        size_t *n)
 {
     size_t total = 0;
     int seeds = 0;
@@ -143,14 +143,14 @@ static void step_points(const ms_query_run *runs, int nruns, int x_epoch, sample
         }
         i = j;
     }
-    double *v = ms_malloc((m + 1) * sizeof *v), *mean = ms_malloc((m / STEP_CHUNK + 1) * sizeof *mean),
-           *sd = ms_malloc((m / STEP_CHUNK + 1) * sizeof *sd);
+    double *v = ms_malloc((m + 1) * sizeof *v), *mean = ms_malloc((m / chunk + 1) * sizeof *mean),
+           *sd = ms_malloc((m / chunk + 1) * sizeof *sd);
     for (size_t i = 0; i < m; i++)
         v[i] = all[i].x;
-    size_t nc = ms_plot_chunks(v, m, STEP_CHUNK, mean, sd);
+    size_t nc = ms_plot_chunks(v, m, chunk, mean, sd);
     for (size_t c = 0; c < nc; c++) {
         sample *p = &s[(*n)++];
-        p->step = all[c * STEP_CHUNK + STEP_CHUNK / 2].step; /* the chunk's middle step */
+        p->step = all[c * chunk + chunk / 2].step; /* the chunk's middle step */
         p->x = x_epoch && spe > 0 ? (double)(p->step + 1) / spe : (double)p->step;
         for (int q = 0; q < MS_METRIC_N; q++)
             p->v[q] = NAN;
@@ -199,6 +199,7 @@ static int cmp_sample(const void *a, const void *b)
     return x->x < y->x ? -1 : x->x > y->x;
 }
 
+/* A variant's curves; with steps > 0 its step_loss too, `steps` steps a point. */
 static int read_curves(ms_store *st, const char *sweep, const char *variant, int x_epoch,
                        int steps, curves *c)
 {
@@ -206,11 +207,11 @@ static int read_curves(ms_store *st, const char *sweep, const char *variant, int
     int nruns;
     memset(c, 0, sizeof *c);
     c->variant = variant;
-    if (ms_query_curves(st, sweep, variant, steps, &runs, &nruns) < 0)
+    if (ms_query_curves(st, sweep, variant, steps > 0, &runs, &nruns) < 0)
         return -1;
     size_t n = 0;
     for (int r = 0; r < nruns; r++)
-        n += (size_t)runs[r].n + (size_t)runs[r].nsteps / STEP_CHUNK + 1;
+        n += (size_t)runs[r].n + (steps > 0 ? (size_t)runs[r].nsteps / (size_t)steps : 0) + 1;
     sample *s = n ? ms_malloc(n * sizeof *s) : NULL;
     n = 0;
     for (int r = 0; r < nruns; r++) {
@@ -227,8 +228,8 @@ static int read_curves(ms_store *st, const char *sweep, const char *variant, int
         }
         c->nseeds += q->n > 0;
     }
-    if (steps)
-        step_points(runs, nruns, x_epoch, s, &n);
+    if (steps > 0)
+        step_points(runs, nruns, x_epoch, steps, s, &n);
     ms_query_runs_free(runs, nruns);
     if (n) {
         /* Seeds of a variant validate at the same steps: group equal x. */
@@ -281,10 +282,12 @@ static int read_curves(ms_store *st, const char *sweep, const char *variant, int
 }
 
 int ms_plot_curve(ms_store *st, const char *sweep, const char *variant, ms_metric metric,
-                  int x_epoch, double **x, double **mean, double **lo, double **hi, int *n)
+                  int x_epoch, int step_average, double **x, double **mean, double **lo,
+                  double **hi, int *n)
 {
     curves c;
-    if (read_curves(st, sweep, variant, x_epoch, metric == MS_METRIC_STEP_LOSS, &c) < 0)
+    if (read_curves(st, sweep, variant, x_epoch, metric == MS_METRIC_STEP_LOSS ? step_average : 0, &c) <
+        0)
         return -1;
     size_t cap = (size_t)c.n + 1;
     *x = ms_malloc(cap * sizeof **x);
@@ -356,9 +359,31 @@ static const char *const palette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"
 #define NPALETTE ((int)(sizeof palette / sizeof palette[0]))
 static const char *const metric_label[MS_METRIC_N] = {
     "training batch loss", "training loss", "validation loss", "training accuracy",
-    "validation accuracy", "training loss per step (mean and std of 10 steps)"};
+    "validation accuracy", "training loss per step"};
 static const char *const metric_short[MS_METRIC_N] = {"train batches", "train", "val", "train",
-                                                      "val", "train, 10-step mean"};
+                                                      "val", "train"};
+
+/* A panel's title for metric m, and its legend entry (step_loss says how
+ * many steps a point averages). Static buffers: use before the next call. */
+static const char *title_of(const ms_plot *p, int m)
+{
+    static char buf[96];
+    if (m != MS_METRIC_STEP_LOSS || p->step_average == 1)
+        return metric_label[m];
+    snprintf(buf, sizeof buf, "%s (mean and std of %d steps)", metric_label[m], p->step_average);
+    return buf;
+}
+
+static const char *short_of(const ms_plot *p, int m)
+{
+    static char buf[64];
+    if (m != MS_METRIC_STEP_LOSS)
+        return metric_short[m];
+    if (p->step_average == 1)
+        return "train, each step";
+    snprintf(buf, sizeof buf, "train, %d-step mean", p->step_average);
+    return buf;
+}
 
 /* Dash type by role: validation solid, training dashed, batch dotted;
  * the noisy per-step loss thin and solid over its band (step_width). */
@@ -473,7 +498,7 @@ static void legend_size(const figure *fg, const ms_plot_panel *pn, int nshown, i
             any = 1;
             if (compact)
                 continue;
-            const char *what = nshown == 1 && pn->nmetrics > 1 ? metric_short[m] : NULL;
+            const char *what = nshown == 1 && pn->nmetrics > 1 ? short_of(fg->p, m) : NULL;
             int k = (int)strlen(curve_label(fg, v, what));
             ++*count;
             *maxlen = k > *maxlen ? k : *maxlen;
@@ -485,7 +510,7 @@ static void legend_size(const figure *fg, const ms_plot_panel *pn, int nshown, i
         }
     }
     for (int i = 0; compact && i < pn->nmetrics; i++) {
-        int k = (int)strlen(metric_short[pn->metrics[i]]);
+        int k = (int)strlen(short_of(fg->p, pn->metrics[i]));
         ++*count;
         *maxlen = k > *maxlen ? k : *maxlen;
     }
@@ -573,7 +598,7 @@ static void write_panel(FILE *f, const figure *fg, const ms_plot_panel *pn)
     } else
         fputs("set ytics autofreq\n", f);
     if (pn->nmetrics == 1)
-        fprintf(f, "set title '%s'\n", metric_label[pn->metrics[0]]);
+        fprintf(f, "set title '%s'\n", title_of(p, pn->metrics[0]));
     else
         fputs("set title ''\n", f);
 
@@ -583,8 +608,10 @@ static void write_panel(FILE *f, const figure *fg, const ms_plot_panel *pn)
     for (int v = 0; v < p->nvariants; v++)
         for (int i = 0; i < pn->nmetrics; i++) {
             int m = pn->metrics[i];
-            /* a step_loss band is its chunks' spread: there with one seed too */
-            if ((fg->cv[v].nseeds < 2 && m != MS_METRIC_STEP_LOSS) || !has_metric(&fg->cv[v], m))
+            /* a step_loss band is its chunks' spread: there with one seed too,
+             * none for single steps */
+            int band = m == MS_METRIC_STEP_LOSS ? p->step_average > 1 : fg->cv[v].nseeds > 1;
+            if (!band || !has_metric(&fg->cv[v], m))
                 continue;
             fprintf(f, "%s$d%d_%d using 1:3:4 with filledcurves lc rgb '%s' fs transparent solid 0.18 "
                     "noborder notitle", first ? "" : ", \\\n     ", v, m, fg->color[v]);
@@ -613,7 +640,7 @@ static void write_panel(FILE *f, const figure *fg, const ms_plot_panel *pn)
                 continue;
             }
             fputs("title ", f);
-            gp_str(f, curve_label(fg, v, nshown == 1 && pn->nmetrics > 1 ? metric_short[m] : NULL));
+            gp_str(f, curve_label(fg, v, nshown == 1 && pn->nmetrics > 1 ? short_of(p, m) : NULL));
         }
         if (compact && drawn) {
             fprintf(f, ", \\\n     NaN with lines lc rgb '%s' dt 1 lw %s title ", fg->color[v], lw);
@@ -623,7 +650,7 @@ static void write_panel(FILE *f, const figure *fg, const ms_plot_panel *pn)
     for (int i = 0; compact && i < pn->nmetrics; i++)
         fprintf(f, ", \\\n     NaN with lines lc rgb '#555555' dt %d lw %s title '%s'",
                 dash_of(pn->metrics[i]), pn->metrics[i] == MS_METRIC_STEP_LOSS ? STEP_WIDTH : "1.8",
-                metric_short[pn->metrics[i]]);
+                short_of(p, pn->metrics[i]));
     if (first) /* no data for this panel's metrics */
         fputs("NaN notitle", f);
     fputc('\n', f);
@@ -829,7 +856,8 @@ static int draw(ms_store *st, const char *sweep, const ms_manifest *m, const ms_
     char *script = NULL, *errf = NULL, *tmp[NFORMATS] = {0}, *dest[NFORMATS] = {0};
     *drawn = 0;
     for (int v = 0; v < p->nvariants; v++) {
-        if (read_curves(st, sweep, p->variants[v], p->x_epoch, uses_steps(p), &fg.cv[v]) < 0)
+        if (read_curves(st, sweep, p->variants[v], p->x_epoch, uses_steps(p) ? p->step_average : 0,
+                        &fg.cv[v]) < 0)
             goto out;
         fg.cv[v].variant = label_of(m, p->variants[v]); /* from here on, the legend's text */
         if (!fg.cv[v].n) {

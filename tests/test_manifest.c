@@ -338,6 +338,7 @@ static void test_valid_full(void **state)
     assert_int_equal(p->reference, 1);
     assert_int_equal(p->x_epoch, 1);
     assert_int_equal(p->log_loss, 1);
+    assert_int_equal(p->step_average, 1);
     assert_int_equal(p->npanels, 5);
     static const int counts[] = {2, 2, 1, 2, 1};
     static const ms_metric first[] = {MS_METRIC_TRAIN_LOSS, MS_METRIC_TRAIN_ACC, MS_METRIC_BATCH_LOSS,
@@ -359,6 +360,7 @@ static void test_valid_full(void **state)
     assert_int_equal(p->panels[1].metrics[1], MS_METRIC_VAL_ACC);
     assert_int_equal(p->x_epoch, 0);
     assert_int_equal(p->log_loss, 0);
+    assert_int_equal(p->step_average, 10); /* the course's */
 
     p = &m.plots[2]; /* a reference not in variants is added after them */
     assert_int_equal(p->nvariants, 2);
@@ -607,6 +609,8 @@ static const bad_case bad_cases[] = {
      "7:15: metrics: unknown metric 'val_los' (did you mean 'val_loss'?)"},
     {"plots: unknown metric", "name: t\nvariants:\n  - name: a\nplots:\n  - name: p\n    variants: [a]\n    metrics: [f1]\n",
      "7:15: metrics: unknown metric 'f1' (expected loss, accuracy, batch_loss, step_loss, train_loss, val_loss, train_acc or val_acc)"},
+    {"plots: step_average 0", "name: t\nvariants:\n  - name: a\nplots:\n  - name: p\n    variants: [a]\n    step_average: 0\n",
+     "7:19: step_average: must be in 1..1048576 (got 0)"},
     {"plots: metrics empty", "name: t\nvariants:\n  - name: a\nplots:\n  - name: p\n    variants: [a]\n    metrics: []\n",
      "7:14: metrics: must list at least one panel"},
     {"plots: metrics scalar", "name: t\nvariants:\n  - name: a\nplots:\n  - name: p\n    variants: [a]\n    metrics: loss\n",

@@ -213,7 +213,7 @@ static void test_step_curve(void **state)
     assert_int_equal(ms_store_open(f.db, MS_STORE_READONLY, &s), 0);
     double *x, *mean, *lo, *hi;
     int n;
-    assert_int_equal(ms_plot_curve(s, "study", "base", MS_METRIC_STEP_LOSS, 0, &x, &mean, &lo,
+    assert_int_equal(ms_plot_curve(s, "study", "base", MS_METRIC_STEP_LOSS, 0, 10, &x, &mean, &lo,
                                    &hi, &n),
                      0);
     assert_int_equal(n, 3 * 625 / 10); /* 1875 steps: 187 whole chunks */
@@ -236,8 +236,20 @@ static void test_step_curve(void **state)
                      lo[c], hi[c], m, sd);
     }
     free(x), free(mean), free(lo), free(hi);
+    /* step_average 1: every step, the mean of the seeds, no band */
+    assert_int_equal(ms_plot_curve(s, "study", "base", MS_METRIC_STEP_LOSS, 0, 1, &x, &mean, &lo,
+                                   &hi, &n),
+                     0);
+    assert_int_equal(n, 3 * 625);
+    for (int i = 0; i < n; i += 97) {
+        double sum = 0;
+        for (int r = 0; r < 2; r++)
+            sum += 2.0 / ((1 + 0.1 * r) * (1 + (double)i / 125)) + 0.05 * (i % 7 - 3) / 3.0;
+        assert_true(x[i] == i && fabs(mean[i] - sum / 2) < 1e-15 && lo[i] == mean[i] && hi[i] == mean[i]);
+    }
+    free(x), free(mean), free(lo), free(hi);
     /* an evals metric: the mean of the seeds, the band their range */
-    assert_int_equal(ms_plot_curve(s, "study", "base", MS_METRIC_VAL_LOSS, 0, &x, &mean, &lo, &hi, &n),
+    assert_int_equal(ms_plot_curve(s, "study", "base", MS_METRIC_VAL_LOSS, 0, 10, &x, &mean, &lo, &hi, &n),
                      0);
     assert_int_equal(n, 15);
     double a = 1.5 / 1.0 + 0.1, b = 1.5 / 1.1 + 0.1; /* first validation, t = 1 */
