@@ -12,8 +12,9 @@
 #define MS_MAX_HIDDEN 64 /* hidden layers at most */
 #define MS_MAX_WIDTH 65536 /* units in one layer at most */
 #define MS_CLASSES 10
-/* Weights a run may have: its checkpoint (weights and velocity, 8 bytes a
- * weight) is one SQLite value, at most 1,000,000,000 bytes by default. */
+/* Weights a float32 run may have: its checkpoint (weights and velocity, 8
+ * bytes a weight) is one SQLite value, at most 1,000,000,000 bytes by
+ * default. A float64 run, 16 bytes a weight, half as many: ms_max_params. */
 #define MS_MAX_PARAMS 124000000LL
 
 /* The arithmetic of training, as a version. A run's configuration (and so
@@ -92,6 +93,9 @@ int ms_init_parse(const char *s, ms_init *out);
  * values, `train`'s options and ms_config_validate all check. */
 const char *ms_lr_rule(double lr);
 const char *ms_momentum_rule(double momentum);
+
+/* The most weights a run of that precision may have. */
+int64_t ms_max_params(ms_precision p);
 
 /* Number of weights: sum of fan_in * fan_out with input width 785. */
 int64_t ms_config_params(const ms_config *c, int input_width);

@@ -68,6 +68,8 @@ const char *ms_lr_rule(double lr)
 
 const char *ms_momentum_rule(double m) { return m >= 0 && m < 1 ? NULL : "must be in [0, 1)"; }
 
+int64_t ms_max_params(ms_precision p) { return p == MS_PREC_F64 ? MS_MAX_PARAMS / 2 : MS_MAX_PARAMS; }
+
 int64_t ms_config_params(const ms_config *c, int input_width)
 {
     int64_t n = 0, fan_in = input_width;
@@ -135,9 +137,10 @@ int ms_config_validate(const ms_config *c)
     for (int l = 0; l < c->nhidden; l++)
         if (c->hidden[l] < 1 || c->hidden[l] > MS_MAX_WIDTH)
             return ms_error("hidden: layer size %d out of range 1..%d", c->hidden[l], MS_MAX_WIDTH);
-    if (c->nhidden >= 1 && ms_config_params(c, MS_INPUT) > MS_MAX_PARAMS)
-        return ms_error("hidden: %lld weights, more than the %lld whose checkpoint fits in the "
-                        "database", (long long)ms_config_params(c, MS_INPUT), (long long)MS_MAX_PARAMS);
+    if (c->nhidden >= 1 && ms_config_params(c, MS_INPUT) > ms_max_params(c->precision))
+        return ms_error("hidden: %lld weights, more than the %lld whose %s checkpoint fits in the "
+                        "database", (long long)ms_config_params(c, MS_INPUT),
+                        (long long)ms_max_params(c->precision), ms_precision_names[c->precision]);
     const char *why;
     if ((why = ms_lr_rule(c->lr)))
         return ms_error("lr: %s (got %g)", why, c->lr);

@@ -702,7 +702,7 @@ static int get_hidden(mctx *c, const node *v, ms_config *cfg)
     t.nhidden = v->n;
     memcpy(t.hidden, h, (size_t)v->n * sizeof *h);
     long long np = (long long)ms_config_params(&t, MS_INPUT);
-    if (np > MS_MAX_PARAMS)
+    if (np > MS_MAX_PARAMS) /* float64's lower limit: size_check() */
         return perr(c, AT(v), "hidden: %lld weights, more than the %lld whose checkpoint fits in the "
                     "database", np, (long long)MS_MAX_PARAMS);
     cfg->nhidden = v->n;
@@ -858,8 +858,23 @@ typedef struct data_info {
 /* Checks that depend on data.train. Reported once, by the scope that wrote
  * the value (defaults checks itself fully, a variant only what it overrides),
  * at that value's position. */
+/* A float64 run's checkpoint takes 16 bytes a weight, twice float32's: its
+ * network may have half as many weights (get_hidden checks float32's
+ * limit). Reported by the scope that set hidden or precision, at that value. */
+static void size_check(mctx *c, const scope *s, const scope *dflt)
+{
+    int k = s->set[K_HIDDEN] ? K_HIDDEN : K_PRECISION;
+    long long max = ms_max_params(s->cfg.precision), np = ms_config_params(&s->cfg, MS_INPUT);
+    if (s->bad[K_HIDDEN] || s->bad[K_PRECISION] || (dflt && dflt->bad[K_HIDDEN]) || np <= max ||
+        !s->set[k])
+        return;
+    perr(c, AT(s->set[k]), "%s: %lld weights, more than the %lld whose %s checkpoint fits in the "
+         "database", cfg_keys[k], np, max, ms_precision_names[s->cfg.precision]);
+}
+
 static void cross_check(mctx *c, const data_info *d, const scope *s, const scope *dflt)
 {
+    size_check(c, s, dflt);
     bool own_b = !dflt || s->set[K_BATCH], own_v = !dflt || s->set[K_VPE];
     bool bad_b = s->bad[K_BATCH] || (dflt && !s->set[K_BATCH] && dflt->bad[K_BATCH]);
     bool bad_v = s->bad[K_VPE] || (dflt && !s->set[K_VPE] && dflt->bad[K_VPE]);

@@ -513,6 +513,13 @@ static const bad_case bad_cases[] = {
      "4:17: activation: unknown value 'relu' (expected sigmoid or improved_sigmoid)"},
     {"bad precision", "name: t\nvariants:\n  - name: a\n    precision: double\n",
      "4:16: precision: unknown value 'double' (expected float32 or float64)"},
+    {"float64 network too large for its checkpoint",
+     "name: t\ndefaults:\n  precision: float64\nvariants:\n  - name: a\n    hidden: [8000, 8000]\n"
+     "  - name: b\n    hidden: [8000, 8000]\n    precision: float32\n",
+     "6:13: hidden: 70360000 weights, more than the 62000000 whose float64 checkpoint fits in the database"},
+    {"float64 made too large by precision",
+     "name: t\ndefaults:\n  hidden: [8000, 8000]\nvariants:\n  - name: a\n    precision: float64\n",
+     "6:16: precision: 70360000 weights, more than the 62000000 whose float64 checkpoint fits in the database"},
     {"bad precision with hint", "name: t\ndefaults:\n  precision: float46\nvariants:\n  - name: a\n",
      "3:14: precision: unknown value 'float46' (did you mean 'float64'?)"},
     {"bad init with hint", "name: t\nvariants:\n  - name: a\n    init: fanin\n",
