@@ -100,7 +100,6 @@ static const column summary_cols[] = {
     {"init", "init", T_TEXT, F_PLAIN},
     {"momentum", "momentum", T_REAL, F_PLAIN},
     {"lr", "lr", T_REAL, F_PLAIN},
-    {"precision", "precision", T_TEXT, F_PLAIN},
     {"params", "params", T_INT, F_PLAIN},
     {"epochs", "epochs", T_STAT, F_COUNT},
     {"stop_reason", "stop", T_TEXT, F_PLAIN},
@@ -110,6 +109,7 @@ static const column summary_cols[] = {
     {"final_val_loss", "val loss", T_STAT, F_LOSS},
     {"final_train_acc", "train acc (%)", T_STAT, F_ACC},
     {"train_seconds", "train s", T_STAT, F_SECONDS},
+    {"precision", "precision", T_TEXT, F_PLAIN}, /* added 2026-11-29: columns only ever join at the end */
 };
 
 static const column epochs_cols[] = {
@@ -260,7 +260,6 @@ static int read_summary(ms_store *st, const char *sweep, table *t)
         c[k++] = text_cell(r->init);
         c[k++] = real_cell(r->momentum);
         c[k++] = real_cell(r->lr);
-        c[k++] = text_cell(r->precision);
         c[k++] = int_cell(r->params);
         c[k++] = stat_cell(r->epochs);
         c[k++] = text_cell(r->stop);
@@ -270,6 +269,7 @@ static int read_summary(ms_store *st, const char *sweep, table *t)
         c[k++] = stat_cell(r->final_val_loss);
         c[k++] = stat_cell(r->final_train_acc);
         c[k++] = stat_cell(r->train_seconds);
+        c[k++] = text_cell(r->precision);
     }
     ms_summary_free(rows, n);
     return 0;

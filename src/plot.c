@@ -664,6 +664,16 @@ static const struct {
 } formats[] = {{"png", "pngcairo", 0}, {"svg", "svg dynamic", 0}, {"pdf", "pdfcairo", 1}};
 enum { NFORMATS = sizeof formats / sizeof *formats };
 
+/* 1 when a panel of p shows step_loss (the steps table is read only then). */
+static int uses_steps(const ms_plot *p)
+{
+    for (int i = 0; i < p->npanels; i++)
+        for (int j = 0; j < p->panels[i].nmetrics; j++)
+            if (p->panels[i].metrics[j] == MS_METRIC_STEP_LOSS)
+                return 1;
+    return 0;
+}
+
 static void write_figure(FILE *f, const figure *fg, int fmt, const char *out)
 {
     const ms_plot *p = fg->p;
@@ -683,7 +693,9 @@ static void write_figure(FILE *f, const figure *fg, int fmt, const char *out)
         char *t = NULL, n[32] = "seeds";
         if (fg->same_seeds)
             snprintf(n, sizeof n, "%d seeds", fg->seeds);
-        t = ms_xstrfmt("%s\n(mean of %s; shaded: min to max)", p->title, n);
+        /* a step_loss band is its chunks' standard deviation instead */
+        t = ms_xstrfmt("%s\n(mean of %s; shaded: min to max%s)", p->title, n,
+                       uses_steps(p) && p->step_average > 1 ? ", for steps: one std" : "");
         gp_lines(f, t);
         free(t);
     } else
@@ -833,15 +845,6 @@ static const char *label_of(const ms_manifest *m, const char *variant)
     return variant;
 }
 
-/* 1 when a panel of p shows step_loss (the steps table is read only then). */
-static int uses_steps(const ms_plot *p)
-{
-    for (int i = 0; i < p->npanels; i++)
-        for (int j = 0; j < p->panels[i].nmetrics; j++)
-            if (p->panels[i].metrics[j] == MS_METRIC_STEP_LOSS)
-                return 1;
-    return 0;
-}
 
 /* Draw one figure into outdir in the formats of fmask (bit k: formats[k]).
  * With svg (fmask holding FIG_SVG only), the SVG's text is returned there

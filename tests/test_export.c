@@ -284,10 +284,10 @@ static void test_csv(void **state)
     csv t;
     csv_parse(out, &t);
     static const char header[] =
-        "variant,task,seeds,hidden,activation,init,momentum,lr,precision,params,epochs_mean,epochs_std,"
+        "variant,task,seeds,hidden,activation,init,momentum,lr,params,epochs_mean,epochs_std,"
         "stop_reason,final_val_acc_mean,final_val_acc_std,best_val_acc_mean,best_val_acc_std,"
         "final_train_loss_mean,final_train_loss_std,final_val_loss_mean,final_val_loss_std,"
-        "final_train_acc_mean,final_train_acc_std,train_seconds_mean,train_seconds_std\n";
+        "final_train_acc_mean,final_train_acc_std,train_seconds_mean,train_seconds_std,precision\n";
     assert_memory_equal(out, header, strlen(header));
     assert_int_equal(t.nrows, 4);
     for (int r = 1; r < t.nrows; r++)
@@ -378,11 +378,11 @@ static void test_markdown(void **state)
     db_make(&d);
     char *out = export_str(&d, MS_TABLE_SUMMARY, MS_FORMAT_MD);
     check_md(out, 3);
-    assert_non_null(strstr(out, "| a,\"b\" | 3c | 3 | 64 | sigmoid | uniform | 0 | 0.1 | float32 | 50880 | "
+    assert_non_null(strstr(out, "| a,\"b\" | 3c | 3 | 64 | sigmoid | uniform | 0 | 0.1 | 50880 | "
                                 "2 ± 1 | early_stop/epochs | 75.00 ± 25.00 | 87.50 ± 12.50 | "
-                                "0.5000 ± 0.0000 | 2.000 ± 1.000 | 50.00 ± 25.00 | 4.0 ± 2.0 |\n"));
+                                "0.5000 ± 0.0000 | 2.000 ± 1.000 | 50.00 ± 25.00 | 4.0 ± 2.0 | float32 |\n"));
     assert_non_null(strstr(out, "| x_y&z% |  | 1 | 64,32 |"));
-    assert_non_null(strstr(out, "| 90.00 | 90.00 | 0.2000 | 0.3000 | 95.00 | 2.0 |\n"));
+    assert_non_null(strstr(out, "| 90.00 | 90.00 | 0.2000 | 0.3000 | 95.00 | 2.0 | float32 |\n"));
     assert_non_null(strstr(out, "| p\\|q\\\\ |")); /* escaped pipe and backslash */
     assert_non_null(strstr(out, "| pending | – | – |"));
     free(out);
