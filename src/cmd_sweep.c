@@ -29,7 +29,7 @@ static const char run_usage[] =
     "  --db FILE         database (db/<manifest name>.db)\n"
     "  --threads N       total threads for the sweep (all cores)\n"
     "  --jobs N          runs trained at once (as many as threads)\n"
-    "  --only A,B        only these variants\n"
+    "  --only A,B        only these variants (a variant with a grid: all it makes)\n"
     "  --shard I/N       only shard I (0 to N-1) of N: a fixed split of the runs,\n"
     "                    balanced by expected cost (see 'mlpsweep slurm')\n"
     "  --retry-failed    restart failed runs from scratch\n"

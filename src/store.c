@@ -1,4 +1,4 @@
-/* ms_store: the study database (schema version 1, see docs/schema.md).
+/* ms_store: the study database (schema version 2, see docs/schema.md).
  *
  * DESIGN
  * - Threads: worker threads of one process share one ms_store. Each public
@@ -11,8 +11,8 @@
  *   write; busy_timeout (10 s) covers a second writer process.
  * - Durability: every write is one `BEGIN IMMEDIATE` transaction (the write
  *   lock is taken up front, so a transaction never fails half way for lack of
- *   it) committed with synchronous=FULL. An epoch's row, its evals, the
- *   checkpoint and the run's counters are one transaction, so a crash at any
+ *   it) committed with synchronous=FULL. An epoch's row, its evals and steps,
+ *   the checkpoint and the run's counters are one transaction, so a crash at any
  *   moment leaves either all of the epoch or none of it.
  * - Statements: the ones used per epoch or per run are prepared once at open
  *   (SQLITE_PREPARE_PERSISTENT), then bound, stepped and reset. Every public
@@ -509,7 +509,7 @@ static int quick_check(ms_store *s)
 }
 
 /* Read the schema (the first read: SQLite notices a non-database only now)
- * and check its version. *version: 0 for an empty file, else 1. */
+ * and check its version. *version: 0 for an empty file, else 1 or 2. */
 static int check_schema(ms_store *s, int *version)
 {
     int objects = 0, ours = 0, v = 0;

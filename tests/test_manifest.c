@@ -110,7 +110,7 @@ static void test_default_study(void **state)
     free(a);
     free(b);
     assert_int_equal(r[8].cfg.nhidden, 10);
-    assert_int_equal(m.variants[0].line, 31);
+    assert_int_equal(m.variants[0].line, 32);
     assert_int_equal(m.variants[0].col, 5);
 
     /* Its figures: every one against the task 3 momentum model. */

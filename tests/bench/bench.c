@@ -506,7 +506,8 @@ static void float64_table(const ms_data *d, int epochs, row rows[][3])
     printf("\n### Training in float64 (`precision: float64`; s per epoch, %d epochs each)\n\n",
            epochs);
     printf("The same networks with every value a double and the C library's exp and tanh. "
-           "NumPy f64 is the median of the table above (this run).\n\n");
+           "NumPy f64 and ours f32 are the medians of the table above (this run); ratios are "
+           "of unrounded medians.\n\n");
     printf("| network | threads | ours f64 min | ours f64 median | NumPy f64 median "
            "| speed-up vs NumPy f64 | ours f32 median | f64 / f32 time |\n");
     printf("|---|---|---|---|---|---|---|---|\n");
