@@ -84,9 +84,8 @@ extern const char *const ms_init_names[MS_INIT_N];
 extern const char *const ms_precision_names[MS_PREC_N]; /* float32, float64 */
 const char *ms_activation_name(ms_activation a);
 const char *ms_init_name(ms_init i);
-/* Parse a name; returns 0 or -1 (no message). */
-int ms_activation_parse(const char *s, ms_activation *out);
-int ms_init_parse(const char *s, ms_init *out);
+/* The index of s among n names (one of the lists above), or -1. */
+int ms_name_index(const char *const *names, int n, const char *s);
 
 /* The rule a value breaks, as messages state it ("must be in [0, 1)"), or
  * NULL when it follows it: the one place for these ranges, which manifest

@@ -64,6 +64,14 @@ static const struct option train_opts[] = {
     {0, 0, 0, 0},
 };
 
+/* An option naming one of n choices (each list has two): its index in *out. */
+static int choice(const char *opt, const char *const *names, int n, const char *a, int *out)
+{
+    if ((*out = ms_name_index(names, n, a)) < 0)
+        return ms_error("%s: expected %s or %s, got '%s'", opt, names[0], names[1], a);
+    return 0;
+}
+
 /* Parse the options shared by train and gradcheck; returns 1 for --help. */
 static int parse_train_opts(int argc, char **argv, ms_config *c, const char **data, int *threads,
                             long *stride)
@@ -75,18 +83,16 @@ static int parse_train_opts(int argc, char **argv, ms_config *c, const char **da
         if (o == -1)
             break;
         const char *a = optarg;
-        int rc = 0;
+        int rc = 0, x = 0;
         switch (o) {
         case O_HIDDEN: rc = ms_parse_hidden("--hidden", a, c); break;
         case O_ACT:
-            if (ms_activation_parse(a, &c->activation))
-                rc = ms_error("--activation: expected %s or %s, got '%s'", ms_activation_names[0],
-                              ms_activation_names[1], a);
+            if (!(rc = choice("--activation", ms_activation_names, MS_ACT_N, a, &x)))
+                c->activation = (ms_activation)x;
             break;
         case O_INIT:
-            if (ms_init_parse(a, &c->init))
-                rc = ms_error("--init: expected %s or %s, got '%s'", ms_init_names[0], ms_init_names[1],
-                              a);
+            if (!(rc = choice("--init", ms_init_names, MS_INIT_N, a, &x)))
+                c->init = (ms_init)x;
             break;
         case O_LR: rc = ms_parse_double("--lr", a, &c->lr); break;
         case O_MOM: rc = ms_parse_double("--momentum", a, &c->momentum); break;
@@ -102,15 +108,8 @@ static int parse_train_opts(int argc, char **argv, ms_config *c, const char **da
         case O_PREC:
             if (stride) /* gradcheck: always double */
                 rc = ms_error("unknown option '--precision' (see --help)");
-            else {
-                int k = 0;
-                while (k < MS_PREC_N && strcmp(a, ms_precision_names[k]))
-                    k++;
-                if (k == MS_PREC_N)
-                    rc = ms_error("--precision: expected %s or %s, got '%s'", ms_precision_names[0],
-                                  ms_precision_names[1], a);
-                c->precision = (ms_precision)k;
-            }
+            else if (!(rc = choice("--precision", ms_precision_names, MS_PREC_N, a, &x)))
+                c->precision = (ms_precision)x;
             break;
         case O_DATA: *data = a; break;
         case O_THREADS: rc = ms_parse_int("--threads", a, 1, 1024, threads); break;

@@ -40,23 +40,11 @@ const char *ms_activation_name(ms_activation a)
 
 const char *ms_init_name(ms_init i) { return i >= 0 && i < MS_INIT_N ? ms_init_names[i] : "?"; }
 
-int ms_activation_parse(const char *s, ms_activation *out)
+int ms_name_index(const char *const *names, int n, const char *s)
 {
-    for (int k = 0; k < MS_ACT_N; k++)
-        if (!strcmp(s, ms_activation_names[k])) {
-            *out = (ms_activation)k;
-            return 0;
-        }
-    return -1;
-}
-
-int ms_init_parse(const char *s, ms_init *out)
-{
-    for (int k = 0; k < MS_INIT_N; k++)
-        if (!strcmp(s, ms_init_names[k])) {
-            *out = (ms_init)k;
-            return 0;
-        }
+    for (int k = 0; k < n; k++)
+        if (!strcmp(s, names[k]))
+            return k;
     return -1;
 }
 
@@ -138,9 +126,10 @@ int ms_config_validate(const ms_config *c)
         if (c->hidden[l] < 1 || c->hidden[l] > MS_MAX_WIDTH)
             return ms_error("hidden: layer size %d out of range 1..%d", c->hidden[l], MS_MAX_WIDTH);
     if (c->nhidden >= 1 && ms_config_params(c, MS_INPUT) > ms_max_params(c->precision))
-        return ms_error("hidden: %lld weights, more than the %lld whose %s checkpoint fits in the "
+        return ms_error("hidden: %lld weights, more than the %lld whose %scheckpoint fits in the "
                         "database", (long long)ms_config_params(c, MS_INPUT),
-                        (long long)ms_max_params(c->precision), ms_precision_names[c->precision]);
+                        (long long)ms_max_params(c->precision),
+                        c->precision == MS_PREC_F64 ? "float64 " : "");
     const char *why;
     if ((why = ms_lr_rule(c->lr)))
         return ms_error("lr: %s (got %g)", why, c->lr);

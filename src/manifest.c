@@ -302,6 +302,15 @@ enum { V_NAME, V_TASK, V_LABEL, V_EXTENDS, V_GRID, V_CFG };
 static const char *const *const cfg_keys = variant_keys + V_CFG;
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
+static void variant_release(ms_variant *v)
+{
+    free(v->name);
+    free(v->task);
+    free(v->label);
+    free(v->grid_of);
+    free(v->seeds);
+}
+
 /* The valid variant names of m (a variant whose name was refused has
  * none), for lookups and hints: malloc'd, *n of them. */
 static const char **valid_names(const ms_manifest *m, int *n)
@@ -647,11 +656,8 @@ static int get_choice(mctx *c, const node *v, const char *key, const char *const
     const char *s = "";
     if (get_str(c, v, key, &s))
         return -1;
-    for (int i = 0; i < n; i++)
-        if (!strcmp(s, names[i])) {
-            *out = i;
-            return 0;
-        }
+    if ((*out = ms_name_index(names, n, s)) >= 0)
+        return 0;
     if (ms_suggest(s, names, n))
         return perr(c, AT(v), "%s: unknown value '%s'%s", key, show(q, sizeof q, s),
                     ms_hint(h, sizeof h, s, names, n));
@@ -698,13 +704,7 @@ static int get_hidden(mctx *c, const node *v, ms_config *cfg)
     }
     if (bad)
         return -1;
-    ms_config t = *cfg;
-    t.nhidden = v->n;
-    memcpy(t.hidden, h, (size_t)v->n * sizeof *h);
-    long long np = (long long)ms_config_params(&t, MS_INPUT);
-    if (np > MS_MAX_PARAMS) /* float64's lower limit: size_check() */
-        return perr(c, AT(v), "hidden: %lld weights, more than the %lld whose checkpoint fits in the "
-                    "database", np, (long long)MS_MAX_PARAMS);
+    /* the network's size against its checkpoint's: size_check() */
     cfg->nhidden = v->n;
     memcpy(cfg->hidden, h, (size_t)v->n * sizeof *h);
     return 0;
@@ -858,18 +858,19 @@ typedef struct data_info {
 /* Checks that depend on data.train. Reported once, by the scope that wrote
  * the value (defaults checks itself fully, a variant only what it overrides),
  * at that value's position. */
-/* A float64 run's checkpoint takes 16 bytes a weight, twice float32's: its
- * network may have half as many weights (get_hidden checks float32's
- * limit). Reported by the scope that set hidden or precision, at that value. */
+/* The network's checkpoint must fit in one SQLite value: ms_max_params
+ * weights (a float64 run, 16 bytes a weight, half as many as float32).
+ * Reported by the scope that set hidden, at that value; or at precision
+ * when float64 is what made it too large. */
 static void size_check(mctx *c, const scope *s, const scope *dflt)
 {
     int k = s->set[K_HIDDEN] ? K_HIDDEN : K_PRECISION;
     long long max = ms_max_params(s->cfg.precision), np = ms_config_params(&s->cfg, MS_INPUT);
     if (s->bad[K_HIDDEN] || s->bad[K_PRECISION] || (dflt && dflt->bad[K_HIDDEN]) || np <= max ||
-        !s->set[k])
+        !s->set[k] || (k == K_PRECISION && np > MS_MAX_PARAMS))
         return;
-    perr(c, AT(s->set[k]), "%s: %lld weights, more than the %lld whose %s checkpoint fits in the "
-         "database", cfg_keys[k], np, max, ms_precision_names[s->cfg.precision]);
+    perr(c, AT(s->set[k]), "%s: %lld weights, more than the %lld whose %scheckpoint fits in the "
+         "database", cfg_keys[k], np, max, s->cfg.precision == MS_PREC_F64 ? "float64 " : "");
 }
 
 static void cross_check(mctx *c, const data_info *d, const scope *s, const scope *dflt)
@@ -1426,13 +1427,8 @@ static void expand_grids(mctx *c, ms_manifest *m, vinfo *vi, const setting *st, 
         p->reference = ref;
     }
     free(pname);
-    for (int i = 0; i < m->nvariants; i++) { /* the parents replaced */
-        free(m->variants[i].name);
-        free(m->variants[i].task);
-        free(m->variants[i].label);
-        free(m->variants[i].grid_of);
-        free(m->variants[i].seeds);
-    }
+    for (int i = 0; i < m->nvariants; i++) /* the parents replaced */
+        variant_release(&m->variants[i]);
     free(m->variants);
     m->variants = out;
     m->nvariants = n;
@@ -1819,13 +1815,8 @@ static void check_manifest(mctx *c, const node *root, ms_manifest *m, int check_
 void ms_manifest_release(ms_manifest *m)
 {
     free(m->text);
-    for (int i = 0; i < m->nvariants; i++) {
-        free(m->variants[i].name);
-        free(m->variants[i].task);
-        free(m->variants[i].label);
-        free(m->variants[i].grid_of);
-        free(m->variants[i].seeds);
-    }
+    for (int i = 0; i < m->nvariants; i++)
+        variant_release(&m->variants[i]);
     free(m->variants);
     for (int i = 0; i < m->nplots; i++) {
         for (int j = 0; j < m->plots[i].nvariants; j++)

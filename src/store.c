@@ -63,8 +63,8 @@ const char *ms_stop_name(ms_stop s) { return (int)s > 0 && (int)s < NSTOP ? stop
  * read-only (compat_v1()). */
 
 /* One row per validation of the current runs with the run's settings: a
- * learning curve is one SELECT (docs/schema.md). The view definitions
- * follow CREATE or CREATE TEMP. */
+ * learning curve is one SELECT (docs/schema.md). These definitions (and
+ * STEPS_TABLE_SQL) follow CREATE or CREATE TEMP. */
 #define CURVES_VIEW_SQL                                                                            \
     "VIEW curves AS\n"                                                                      \
     "SELECT s.name AS sweep, r.id AS run_id, r.variant, r.task, r.seed, r.hidden,\n"                 \
@@ -92,7 +92,7 @@ const char *ms_stop_name(ms_stop s) { return (int)s > 0 && (int)s < NSTOP ? stop
 /* Every training step's batch loss, before its update (the course's
  * record); committed with its epoch. */
 #define STEPS_TABLE_SQL                                                                            \
-    "CREATE TABLE steps (\n"                                                                       \
+    "TABLE steps (\n"                                                                       \
     "  run_id INTEGER NOT NULL REFERENCES runs(id), step INTEGER NOT NULL,\n"                      \
     "  epoch INTEGER NOT NULL, batch_loss REAL,\n"                                                 \
     "  PRIMARY KEY (run_id, step)) WITHOUT ROWID;\n"
@@ -142,7 +142,7 @@ static const char schema_sql[] =
     "  run_id INTEGER PRIMARY KEY REFERENCES runs(id),\n"
     "  epoch INTEGER NOT NULL, step INTEGER NOT NULL, state BLOB NOT NULL,\n"
     "  updated_at TEXT NOT NULL);\n"
-    STEPS_TABLE_SQL
+    "CREATE " STEPS_TABLE_SQL
     "CREATE " RUN_SUMMARY_VIEW_SQL
     /* A finished run counts the epochs it ran (early stopping ends a run
      * before epochs_total), so epochs_done = epochs_total once all are done. */
@@ -573,7 +573,7 @@ out:
  * their steps), and the two views with precision. A version 1 file made
  * before the curves view gets it here too. */
 static const char upgrade_v1_sql[] = "ALTER TABLE runs ADD COLUMN precision TEXT NOT NULL DEFAULT 'float32';\n"
-                                     STEPS_TABLE_SQL
+                                     "CREATE " STEPS_TABLE_SQL
                                      "DROP VIEW IF EXISTS run_summary;\n"
                                      "CREATE " RUN_SUMMARY_VIEW_SQL
                                      "DROP VIEW IF EXISTS curves;\n"
@@ -586,8 +586,7 @@ static const char upgrade_v1_sql[] = "ALTER TABLE runs ADD COLUMN precision TEXT
 static int compat_v1(ms_store *s)
 {
     static const char sql[] = "CREATE TEMP VIEW runs AS SELECT *, 'float32' AS precision FROM main.runs;\n"
-                              "CREATE TEMP TABLE steps (run_id INTEGER, step INTEGER, epoch INTEGER,"
-                              " batch_loss REAL);\n"
+                              "CREATE TEMP " STEPS_TABLE_SQL
                               "CREATE TEMP " RUN_SUMMARY_VIEW_SQL
                               "CREATE TEMP " CURVES_VIEW_SQL;
     char *msg = NULL;

@@ -115,8 +115,9 @@ static inline int ms_run(const char *args, char **out, char **err)
 }
 
 /* The first column of the first row of a query on a database opened
- * read-only, or -1 when it cannot be read. */
-static inline long ms_db_count(const char *db, const char *sql)
+ * read-only (with the database `other` attached as ref, when given), or -1
+ * when it cannot be read. */
+static inline long ms_db_count_with(const char *db, const char *other, const char *sql)
 {
     sqlite3 *h;
     if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
@@ -126,13 +127,21 @@ static inline long ms_db_count(const char *db, const char *sql)
     sqlite3_busy_timeout(h, 2000);
     sqlite3_stmt *q;
     long n = -1;
-    if (sqlite3_prepare_v2(h, sql, -1, &q, NULL) == SQLITE_OK) {
+    char *att = other ? sqlite3_mprintf("ATTACH %Q AS ref", other) : NULL;
+    if ((!att || sqlite3_exec(h, att, NULL, NULL, NULL) == SQLITE_OK) &&
+        sqlite3_prepare_v2(h, sql, -1, &q, NULL) == SQLITE_OK) {
         if (sqlite3_step(q) == SQLITE_ROW)
             n = (long)sqlite3_column_int64(q, 0);
         sqlite3_finalize(q);
     }
+    sqlite3_free(att);
     sqlite3_close(h);
     return n;
+}
+
+static inline long ms_db_count(const char *db, const char *sql)
+{
+    return ms_db_count_with(db, NULL, sql);
 }
 
 /* Run SQL (one or more statements) on a database, failing the test if it

@@ -583,25 +583,6 @@ static void test_settings(void **state)
     free(m), free(db);
 }
 
-/* ms_db_count on db with the database `other` attached as ref. */
-static long count_with(const char *db, const char *other, const char *sql)
-{
-    sqlite3 *h;
-    long n = -1;
-    char *att = sqlite3_mprintf("ATTACH %Q AS ref", other);
-    sqlite3_stmt *q;
-    if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-        sqlite3_exec(h, att, NULL, NULL, NULL) == SQLITE_OK &&
-        sqlite3_prepare_v2(h, sql, -1, &q, NULL) == SQLITE_OK) {
-        if (sqlite3_step(q) == SQLITE_ROW)
-            n = (long)sqlite3_column_int64(q, 0);
-        sqlite3_finalize(q);
-    }
-    sqlite3_free(att);
-    sqlite3_close(h);
-    return n;
-}
-
 /* precision: float64 end to end, as a grid beside float32: each run
  * recorded with its precision (the float32 one with the hash it always had),
  * every step's loss in the steps table, and each
@@ -628,11 +609,11 @@ static void test_precision_and_steps(void **state)
                                      " AND json_extract(config, '$.precision') = 'float64'))"),
                      2);
     /* float32 is the run the manifest alone makes: same hash, same numbers */
-    assert_int_equal(count_with(db, ref, "SELECT count(*) FROM runs a JOIN ref.runs b"
+    assert_int_equal(ms_db_count_with(db, ref, "SELECT count(*) FROM runs a JOIN ref.runs b"
                                          " ON b.variant = 'deep' AND a.variant = 'deep.precision-float32'"
                                          " AND a.config_hash = b.config_hash"),
                      1);
-    assert_int_equal(count_with(db, ref, "SELECT count(*) FROM evals a JOIN ref.evals b"
+    assert_int_equal(ms_db_count_with(db, ref, "SELECT count(*) FROM evals a JOIN ref.evals b"
                                          " ON a.step = b.step AND a.val_loss = b.val_loss AND"
                                          " a.batch_loss = b.batch_loss"
                                          " WHERE a.run_id = (SELECT id FROM runs WHERE variant ="
