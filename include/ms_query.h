@@ -89,19 +89,27 @@ int ms_query_curves(ms_store *st, const char *sweep, const char *variant, int st
 void ms_query_runs_free(ms_query_run *runs, int n);
 
 /* What `status` shows: each current run (run_progress), then each sweep
- * (sweep_status). Text fields are the database's, as stored. */
+ * (sweep_status). Text fields are the database's, as stored, except that a
+ * run marked running whose process is gone shows status "interrupted" (and
+ * counts as interrupted, not running): when the store was opened with
+ * MS_STORE_LIVENESS and no process holds the writer lock, or the run's pid
+ * on this host no longer exists. */
 typedef struct ms_query_run_row {
     char *variant, *task, *status, *epochs, *stop_reason, *error;
     int64_t seed;
     double last_val_acc; /* NAN: no epoch yet */
+    int sweep;           /* its row in sweeps */
 } ms_query_run_row;
 typedef struct ms_query_sweep_row {
     char *sweep;
-    int64_t runs, done, running, pending, failed, epochs_done, epochs_total;
+    int64_t runs, done, running, pending, failed, interrupted, epochs_done, epochs_total;
     double train_seconds;
+    int stalled; /* no live writer, and a run of it was interrupted (killed, or
+                    stopped by a signal): its pending runs wait for a new `run` */
 } ms_query_sweep_row;
 typedef struct ms_query_status {
     int nruns, nsweeps;
+    int writer_live; /* ms_store_writer_live() */
     ms_query_run_row *runs;
     ms_query_sweep_row *sweeps;
 } ms_query_status;

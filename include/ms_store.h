@@ -28,19 +28,31 @@ typedef struct ms_store ms_store;
 enum {
     MS_STORE_CREATE = 1,  /* create the file if missing (its folder must exist, except `db`) */
     MS_STORE_READONLY = 2, /* read only, never create (status, export) */
-    MS_STORE_NOCHECK = 4   /* no quick check at open (check --db runs the full one) */
+    MS_STORE_NOCHECK = 4,  /* no quick check at open (check --db runs the full one) */
+    MS_STORE_LIVENESS = 8  /* note whether another process is writing (ms_store_writer_live);
+                              never while this process has the file open elsewhere */
 };
 
 /* Open (and with MS_STORE_CREATE create) a study database. Checks that the
  * file is an mlpsweep database of a version we understand; a new or empty
- * file gets the schema. Flags 0 opens an existing file for writing. */
+ * file gets the schema. Flags 0 opens an existing file for writing. A
+ * writer holds the database's writer lock (ms_db_lock) until it is closed:
+ * "another mlpsweep is writing to 'PATH'" when a live process has it. */
 int ms_store_open(const char *path, int flags, ms_store **out);
 /* Before taking a database's writer lock: 0 when path is missing or empty
  * (to be created) or is a sound mlpsweep database; else -1 with the reason
  * printed, so no lock file is left beside a file that cannot be used. */
 int ms_store_probe(const char *path);
 void ms_store_close(ms_store *s); /* NULL is fine */
+/* Close a writer and remove its file (with -wal, -shm, -journal) while
+ * still holding the lock: for a database this process created and then
+ * failed to fill (merge). NULL is fine. */
+void ms_store_discard(ms_store *s);
 const char *ms_store_path(const ms_store *s); /* as given to open; don't free */
+/* Opened with MS_STORE_LIVENESS: 1 when another process held the writer
+ * lock at that moment (its runs marked running are live), else 0; -1 when
+ * opened without that flag. */
+int ms_store_writer_live(const ms_store *s);
 
 /* The store's mutex, for a sequence of calls that must not interleave with
  * another thread's (ms_query takes it around each of its reads). */

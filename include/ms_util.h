@@ -59,10 +59,16 @@ int ms_mkdir_p(const char *dir);
  * target, synced before they are renamed into place. */
 
 /* Before anything is written: path may be created or replaced, and is none
- * of the inputs (same device and inode). */
+ * of the input databases nor of the files beside them (-wal, -shm, -journal,
+ * .lock): the same device and inode where they exist, the same name where
+ * not. */
 int ms_output_check(const char *path, const char *const *inputs, int ninputs);
-/* A new temporary file ".NAME.XXXXXX" in path's folder, mode 0644; its
- * name (malloc'd) and an open descriptor in *fd, or NULL after an error. */
+/* A new temporary file ".NAME.mlpsweep-HOST-PID-XXXXXX" in dir, mode 0644;
+ * its name (malloc'd) and an open descriptor in *fd, or NULL after an
+ * error. The first call for a folder removes the temporary files that
+ * processes of this host left there when they died mid-write. */
+char *ms_temp_in(const char *dir, const char *name, int *fd);
+/* The same in path's folder, named after path's last component. */
 char *ms_temp_beside(const char *path, int *fd);
 /* Rename a finished temporary over path (refused unless path is absent or
  * a regular file), then sync the folder. */
@@ -73,9 +79,22 @@ int ms_load_file(const char *path, char **out, size_t *len);
 /* Write a whole file atomically through ms_temp_beside and ms_publish. */
 int ms_write_file_atomic(const char *path, const void *data, size_t n);
 
-/* The writer lock of a database: flock on "<real path of db>.lock", held
- * until *fd is closed or the process dies. */
-int ms_db_lock(const char *db, int *fd);
+/* The writer lock of a database: a lock on the database file itself (so
+ * every path to it meets the same lock), held until *fd is closed or the
+ * process dies. A missing file is created empty (*created 1; NULL is fine)
+ * and removed again if the lock fails. Only regular files are accepted.
+ * Close *fd only after the SQLite connection to the file is closed: closing
+ * any descriptor of a file drops the process's POSIX locks on it, SQLite's
+ * included. */
+int ms_db_lock(const char *db, int *fd, int *created);
+/* 1 when another open of the file holds its writer lock (a live writer),
+ * else 0. It opens and closes the file: call it before this process opens
+ * the database with SQLite (see above). */
+int ms_db_writer_live(const char *db);
+struct stat;
+/* 0 when st is a regular file, else -1 after "'DB' is a FIFO, not a
+ * database file" (a folder, a device, a socket). */
+int ms_db_regular(const char *db, const struct stat *st);
 
 /* FNV-1a 64: of n bytes, continuing from h (start from MS_HASH64_INIT); of a
  * NUL-terminated string (a run's config_hash is its 16 hex digits). */

@@ -63,13 +63,13 @@ int cmd_merge(int argc, char **argv)
         ms_error("no shard databases to merge (see --help)");
         return MS_EXIT_USAGE;
     }
-    int n = argc - optind, lockfd = -1;
+    int n = argc - optind;
     ms_merge_stats s;
-    /* The same writer lock as `run`: a merge never writes under a live run. */
-    if (ms_store_probe(out) < 0 || ms_db_lock(out, &lockfd) < 0)
+    /* The output is checked before its writer lock (the same as `run`'s,
+     * taken by the store) touches it. */
+    if (ms_store_probe(out) < 0)
         return MS_EXIT_FAIL;
     int rc = ms_merge(out, (const char *const *)(argv + optind), n, &s);
-    close(lockfd);
     if (rc < 0)
         return MS_EXIT_FAIL;
     if (!quiet)

@@ -184,7 +184,7 @@ int cmd_check(int argc, char **argv)
 /* The database's text as printable characters: it may not be ours. */
 static void print_progress(const ms_query_status *p)
 {
-    printf("%-18s %-5s %6s  %-8s %-9s %8s  %s\n", "variant", "task", "seed", "status", "epochs",
+    printf("%-18s %-5s %6s  %-11s %-9s %8s  %s\n", "variant", "task", "seed", "status", "epochs",
            "val acc", "note");
     for (int i = 0; i < p->nruns; i++) {
         const ms_query_run_row *r = &p->runs[i];
@@ -195,7 +195,7 @@ static void print_progress(const ms_query_status *p)
         char *t[6];
         for (int k = 0; k < 6; k++)
             t[k] = ms_printable(in[k]);
-        printf("%-18s %-5s %6lld  %-8s %-9s %8s  %s%s%s\n", t[0], t[1], (long long)r->seed, t[2],
+        printf("%-18s %-5s %6lld  %-11s %-9s %8s  %s%s%s\n", t[0], t[1], (long long)r->seed, t[2],
                t[3], acc, t[4], *t[4] && *t[5] ? ": " : "", t[5]);
         for (int k = 0; k < 6; k++)
             free(t[k]);
@@ -203,11 +203,17 @@ static void print_progress(const ms_query_status *p)
     for (int i = 0; i < p->nsweeps; i++) {
         const ms_query_sweep_row *w = &p->sweeps[i];
         char *name = ms_printable(w->sweep);
-        printf("sweep '%s': %lld/%lld runs done (%lld running, %lld pending, %lld failed), "
+        char dead[64] = "";
+        if (w->interrupted)
+            snprintf(dead, sizeof dead, ", %lld interrupted", (long long)w->interrupted);
+        printf("sweep '%s': %lld/%lld runs done (%lld running, %lld pending, %lld failed%s), "
                "%lld/%lld epochs, %.1f s of training\n",
                name, (long long)w->done, (long long)w->runs, (long long)w->running,
-               (long long)w->pending, (long long)w->failed, (long long)w->epochs_done,
+               (long long)w->pending, (long long)w->failed, dead, (long long)w->epochs_done,
                (long long)w->epochs_total, w->train_seconds);
+        if (w->interrupted)
+            printf("sweep '%s': interrupted runs have no live process: run the sweep's command "
+                   "again to resume them from their last finished epoch\n", name);
         free(name);
     }
 }
@@ -220,8 +226,10 @@ static const char status_usage[] =
     "  --json           the same as one JSON object, for scripts: {\"runs\": [...],\n"
     "                   \"sweeps\": [...]} (docs/commands.md)\n"
     "  --watch[=S]      show it again every S seconds (2) until no run is running or\n"
-    "                   pending; on a terminal the screen is redrawn, elsewhere each\n"
-    "                   snapshot follows the last (with --json: one object each)\n"
+    "                   pending (or the sweep was interrupted and no mlpsweep writes\n"
+    "                   the database any more); on a terminal the screen is redrawn,\n"
+    "                   elsewhere each snapshot follows the last (with --json: one\n"
+    "                   object each)\n"
     MS_HELP_EXIT;
 
 /* The same as JSON: the texts as stored, numbers exact, no accuracy: null. */
@@ -248,11 +256,11 @@ static void print_progress_json(const ms_query_status *p)
         fputs(i ? ",\n  {\"sweep\": " : "\n  {\"sweep\": ", stdout);
         ms_json_string(stdout, w->sweep);
         printf(", \"runs\": %lld, \"done\": %lld, \"running\": %lld, \"pending\": %lld, "
-               "\"failed\": %lld, \"epochs_done\": %lld, \"epochs_total\": %lld, "
-               "\"train_seconds\": ",
+               "\"failed\": %lld, \"interrupted\": %lld, \"epochs_done\": %lld, "
+               "\"epochs_total\": %lld, \"train_seconds\": ",
                (long long)w->runs, (long long)w->done, (long long)w->running,
-               (long long)w->pending, (long long)w->failed, (long long)w->epochs_done,
-               (long long)w->epochs_total);
+               (long long)w->pending, (long long)w->failed, (long long)w->interrupted,
+               (long long)w->epochs_done, (long long)w->epochs_total);
         ms_json_num(stdout, w->train_seconds);
         fputc('}', stdout);
     }
@@ -307,7 +315,7 @@ int cmd_status(int argc, char **argv)
     for (int shot = 0;; shot++) {
         ms_store *st;
         ms_query_status p;
-        if (ms_store_open(path, MS_STORE_READONLY, &st) < 0) {
+        if (ms_store_open(path, MS_STORE_READONLY | MS_STORE_LIVENESS, &st) < 0) {
             rc = MS_EXIT_FAIL;
             break;
         }
@@ -315,9 +323,10 @@ int cmd_status(int argc, char **argv)
         ms_store_close(st);
         if (rc != MS_EXIT_OK)
             break;
+        /* pending runs of a stalled sweep wait for a `run` nobody started */
         int busy = 0;
         for (int i = 0; i < p.nsweeps; i++)
-            busy |= p.sweeps[i].running > 0 || p.sweeps[i].pending > 0;
+            busy |= p.sweeps[i].running > 0 || (p.sweeps[i].pending > 0 && !p.sweeps[i].stalled);
         if (tty)
             fputs("\033[H\033[2J", stdout); /* home, clear: redraw in place */
         else if (watch && shot && !json)

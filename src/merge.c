@@ -697,18 +697,6 @@ static int run_merge(merge *g)
     return 0;
 }
 
-static void remove_db(const char *path)
-{
-    static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
-    size_t n = strlen(path) + 16;
-    char *p = ms_malloc(n);
-    for (int i = 0; i < 4; i++) {
-        snprintf(p, n, "%s%s", path, suffix[i]);
-        unlink(p);
-    }
-    free(p);
-}
-
 int ms_merge(const char *out, const char *const *shards, int nshards, ms_merge_stats *stats)
 {
     merge g;
@@ -754,9 +742,10 @@ unlock:
 out:
     for (int i = 0; i < nshards; i++)
         close_shard(&g.sh[i]);
-    ms_store_close(g.st);
-    if (rc && created && g.st)
-        remove_db(out);
+    if (rc && created)
+        ms_store_discard(g.st);
+    else
+        ms_store_close(g.st);
     for (int i = 0; i < g.nsweeps; i++)
         free(g.sweeps[i].run_ids);
     free(g.sweeps);

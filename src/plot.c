@@ -710,16 +710,12 @@ static void write_figure(FILE *f, const figure *fg, int fmt, const char *out)
 
 static char *tmp_in(const char *dir, const char *name, const char *ext)
 {
-    char *p = ms_xstrfmt("%s/.%s.%s.XXXXXX", dir, name, ext);
-    int fd = mkstemp(p);
-    if (fd < 0) {
-        int e = errno;
-        ms_error("cannot create a file in '%s': %s", dir, strerror(e));
-        free(p);
-        return NULL;
-    }
-    fchmod(fd, 0644); /* mkstemp's 0600 would make the figures private */
-    close(fd);
+    char *base = ms_xstrfmt("%s.%s", name, ext);
+    int fd;
+    char *p = ms_temp_in(dir, base, &fd);
+    free(base);
+    if (p)
+        close(fd); /* gnuplot opens it by name */
     return p;
 }
 

@@ -5,10 +5,14 @@
 #include "ms_query.h"
 #include "ms_util.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "store_db.h" /* after <sqlite3.h> */
 
@@ -411,10 +415,25 @@ void ms_query_status_release(ms_query_status *p)
 
 static const char runs_progress_sql[] =
     "SELECT variant, task, seed, status, epochs, last_val_acc, coalesce(stop_reason, ''),"
-    " coalesce(error, '') FROM run_progress ORDER BY sweep, run_id";
+    " coalesce(error, ''), sweep, coalesce(host, ''), coalesce(pid, 0)"
+    " FROM run_progress ORDER BY sweep, run_id";
 static const char sweeps_progress_sql[] =
     "SELECT sweep, runs, done, running, pending, failed, epochs_done, epochs_total, train_seconds"
     " FROM sweep_status ORDER BY sweep";
+
+/* Whether a run marked running still has its process: not when no process
+ * holds the database's writer lock; else by its pid when it ran on this
+ * host (the lock cannot tell one writer's runs from a dead one's). */
+static int run_alive(int writer_live, const char *host, int64_t pid)
+{
+    if (writer_live == 0)
+        return 0;
+    char me[256] = "";
+    gethostname(me, sizeof me - 1);
+    if (pid <= 0 || pid > INT_MAX || strcmp(host, me))
+        return 1;
+    return kill((pid_t)pid, 0) == 0 || errno != ESRCH;
+}
 
 static int read_runs_progress(ms_store *st, ms_query_status *out)
 {
@@ -434,6 +453,25 @@ static int read_runs_progress(ms_store *st, ms_query_status *out)
         r->last_val_acc = col_real(q, 5);
         r->stop_reason = col_dup(q, 6);
         r->error = col_dup(q, 7);
+        r->sweep = -1;
+        const char *sweep = (const char *)sqlite3_column_text(q, 8);
+        for (int i = 0; sweep && i < out->nsweeps; i++)
+            if (!strcmp(out->sweeps[i].sweep, sweep))
+                r->sweep = i;
+        int dead = !strcmp(r->status, "running") &&
+                   !run_alive(out->writer_live, (const char *)sqlite3_column_text(q, 9),
+                              sqlite3_column_int64(q, 10));
+        if (dead) {
+            free(r->status);
+            r->status = ms_strdup("interrupted");
+        }
+        if (r->sweep >= 0) {
+            ms_query_sweep_row *w = &out->sweeps[r->sweep];
+            w->running -= dead;
+            w->interrupted += dead;
+            w->stalled |= out->writer_live == 0 &&
+                          (dead || !strcmp(r->stop_reason, ms_stop_name(MS_STOP_INTERRUPTED)));
+        }
     }
     return end_read(st, q, s, "run_progress");
 }
@@ -449,6 +487,7 @@ static int read_sweeps_progress(ms_store *st, ms_query_status *out)
             out->sweeps =
                 ms_realloc(out->sweeps, (size_t)(cap = cap ? 2 * cap : 4) * sizeof *out->sweeps);
         ms_query_sweep_row *w = &out->sweeps[out->nsweeps++];
+        memset(w, 0, sizeof *w);
         w->sweep = col_dup(q, 0);
         w->runs = sqlite3_column_int64(q, 1);
         w->done = sqlite3_column_int64(q, 2);
@@ -465,7 +504,9 @@ static int read_sweeps_progress(ms_store *st, ms_query_status *out)
 int ms_query_status_read(ms_store *st, ms_query_status *out)
 {
     memset(out, 0, sizeof *out);
-    if (read_runs_progress(st, out) < 0 || read_sweeps_progress(st, out) < 0) {
+    out->writer_live = ms_store_writer_live(st);
+    /* the sweeps first: a dead run moves from their running to interrupted */
+    if (read_sweeps_progress(st, out) < 0 || read_runs_progress(st, out) < 0) {
         ms_query_status_release(out);
         return -1;
     }

@@ -243,6 +243,9 @@ struct ms_store {
     char *path;
     int readonly;
     int quick; /* run PRAGMA quick_check when opening */
+    int lockfd; /* a writer's lock on the file (ms_db_lock), -1 for a reader */
+    int writer_live; /* MS_STORE_LIVENESS: another process held the writer lock at open
+                        (1) or not (0); -1: not asked */
     pthread_mutex_t mu;
     sqlite3_stmt *q[Q_N];
 };
@@ -352,6 +355,8 @@ static int check_path(const char *path, int readonly, int create)
             rc = ms_error("cannot open '%s': %s", path, strerror(EISDIR));
             goto out;
         }
+        if (ms_db_regular(path, &st))
+            goto out;
         if (readonly) {
             rc = access(path, R_OK) == 0 ? 0 : ms_error("cannot open '%s': %s", path, strerror(errno));
             goto out;
@@ -640,7 +645,17 @@ int ms_store_open(const char *path, int flags, ms_store **out)
     s->path = ms_strdup(path);
     s->readonly = readonly;
     s->quick = !(flags & MS_STORE_NOCHECK);
+    s->lockfd = -1;
+    s->writer_live = -1;
     pthread_mutex_init(&s->mu, NULL);
+    /* Both before SQLite opens the file (ms_util.h says why). A writer holds
+     * the lock from here to ms_store_close: a schema upgrade, a sweep and a
+     * merge all write under it. */
+    int created = 0;
+    if (flags & MS_STORE_LIVENESS)
+        s->writer_live = ms_db_writer_live(path);
+    if (!readonly && ms_db_lock(path, &s->lockfd, &created) < 0)
+        goto fail;
     int oflags = readonly ? SQLITE_OPEN_READONLY
                           : SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
     char *uri = readonly ? readonly_uri(path) : NULL;
@@ -687,7 +702,10 @@ int ms_store_open(const char *path, int flags, ms_store **out)
     *out = s;
     return 0;
 fail:
-    ms_store_close(s);
+    if (created)
+        ms_store_discard(s); /* it never became a database */
+    else
+        ms_store_close(s);
     return -1;
 }
 
@@ -703,7 +721,18 @@ int ms_store_probe(const char *path)
     return 0;
 }
 
-void ms_store_close(ms_store *s)
+/* Remove path and SQLite's companions of it. */
+static void remove_files(const char *path)
+{
+    static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
+    for (int i = 0; i < 4; i++) {
+        char *p = ms_xstrfmt("%s%s", path, suffix[i]);
+        unlink(p);
+        free(p);
+    }
+}
+
+static void store_free(ms_store *s, int remove)
 {
     if (!s)
         return;
@@ -718,12 +747,22 @@ void ms_store_close(ms_store *s)
         sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
     }
     sqlite3_close(s->db);
+    /* Removed while the lock is held: a writer waiting for it finds the
+     * path gone when it gets the lock, and opens it again (ms_db_lock). */
+    if (remove && !s->readonly)
+        remove_files(s->path);
+    if (s->lockfd >= 0)
+        close(s->lockfd); /* after SQLite's own descriptors are closed */
     pthread_mutex_destroy(&s->mu);
     free(s->path);
     free(s);
 }
 
+void ms_store_close(ms_store *s) { store_free(s, 0); }
+void ms_store_discard(ms_store *s) { store_free(s, 1); }
+
 const char *ms_store_path(const ms_store *s) { return s->path; }
+int ms_store_writer_live(const ms_store *s) { return s->writer_live; }
 sqlite3 *ms_store_handle(ms_store *s) { return s->db; }
 void ms_store_lock(ms_store *s) { pthread_mutex_lock(&s->mu); }
 void ms_store_unlock(ms_store *s) { pthread_mutex_unlock(&s->mu); }

@@ -65,7 +65,6 @@ typedef struct plan {
     int have_data;
     char *datadir; /* where the data was found */
     char *dbpath;
-    int lockfd;
     ms_store *st;
     ms_run_info *info; /* (n) */
     ms_job *jobs;
@@ -80,8 +79,6 @@ static void plan_release(plan *p)
         ms_data_release(&p->d);
     free(p->datadir);
     ms_store_close(p->st);
-    if (p->lockfd >= 0)
-        close(p->lockfd);
     free(p->jobs);
     free(p->info);
     free(p->dbpath);
@@ -188,8 +185,7 @@ static int open_db(plan *p, const char *manifest, const ms_sweep_opts *o)
     p->have_data = 1;
     p->dbpath = o->db ? ms_strdup(o->db) : ms_sweep_default_db(p->m.name, 1);
     int64_t sweep_id;
-    if (ms_store_probe(p->dbpath) < 0 || ms_db_lock(p->dbpath, &p->lockfd) < 0 ||
-        ms_store_open(p->dbpath, MS_STORE_CREATE, &p->st) < 0 ||
+    if (ms_store_probe(p->dbpath) < 0 || ms_store_open(p->dbpath, MS_STORE_CREATE, &p->st) < 0 ||
         ms_store_sweep(p->st, p->m.name, manifest, p->m.text, &sweep_id) < 0)
         return MS_EXIT_FAIL;
     p->info = ms_calloc((size_t)(p->n ? p->n : 1), sizeof *p->info);
@@ -282,7 +278,6 @@ int ms_sweep_run(const char *manifest, const ms_sweep_opts *o)
 {
     plan p;
     memset(&p, 0, sizeof p);
-    p.lockfd = -1;
     int status = select_runs(&p, manifest, o);
     if (status == CONTINUE)
         status = open_db(&p, manifest, o);

@@ -2,10 +2,13 @@
 #define _GNU_SOURCE
 #include "ms_util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <stdarg.h>
@@ -218,17 +221,63 @@ static int replaceable(const char *path)
     return 0;
 }
 
+/* A path with its folder resolved (the last component kept as written):
+ * two names of one place compare equal even before the file exists. NULL
+ * when the folder does not exist. */
+static char *place_of(const char *path)
+{
+    char *dir = ms_dir_of(path), *real = realpath(dir, NULL), *p = NULL;
+    const char *slash = strrchr(path, '/');
+    if (real)
+        p = ms_xstrfmt("%s/%s", strcmp(real, "/") ? real : "", slash ? slash + 1 : path);
+    free(dir);
+    free(real);
+    return p;
+}
+
+/* The files SQLite (and older mlpsweep, the lock) keep beside a database:
+ * writing one of them is writing the database. */
+static const char *const db_companions[] = {"", "-wal", "-shm", "-journal", ".lock"};
+
+/* Which part of the database db out is (stat'ed into *st when it exists,
+ * have_st): 1 + its index in db_companions, or 0 for none. By inode where
+ * the parts exist, by name where not (through the link too, as SQLite puts
+ * them beside the file a symlink names). */
+static int database_part(const char *out, const struct stat *st, int have_st, const char *db)
+{
+    char *names[2] = {place_of(db), realpath(db, NULL)}, *where = place_of(out);
+    int hit = 0;
+    for (int i = 0; i < (int)(sizeof db_companions / sizeof *db_companions) && !hit; i++)
+        for (int k = 0; k < 2 && !hit; k++) {
+            if (!names[k])
+                continue;
+            char *c = ms_xstrfmt("%s%s", names[k], db_companions[i]);
+            struct stat cs;
+            if ((where && !strcmp(where, c)) ||
+                (have_st && stat(c, &cs) == 0 && cs.st_dev == st->st_dev && cs.st_ino == st->st_ino))
+                hit = i + 1;
+            free(c);
+        }
+    free(names[0]);
+    free(names[1]);
+    free(where);
+    return hit;
+}
+
 int ms_output_check(const char *path, const char *const *inputs, int ninputs)
 {
     if (replaceable(path) < 0)
         return -1;
-    struct stat out, in;
-    if (stat(path, &out) != 0)
-        return 0;
-    for (int i = 0; i < ninputs; i++)
-        if (inputs[i] && stat(inputs[i], &in) == 0 && in.st_dev == out.st_dev &&
-            in.st_ino == out.st_ino)
-            return ms_error("'%s' is the input '%s': refusing to overwrite it", path, inputs[i]);
+    struct stat out;
+    int have = stat(path, &out) == 0;
+    for (int i = 0; i < ninputs; i++) {
+        int part = inputs[i] ? database_part(path, &out, have, inputs[i]) : 0;
+        if (part == 1)
+            return ms_error("'%s' is the database '%s': refusing to overwrite it", path, inputs[i]);
+        if (part > 1)
+            return ms_error("'%s' is the '%s' file of the database '%s': refusing to overwrite it",
+                            path, db_companions[part - 1], inputs[i]);
+    }
     return 0;
 }
 
@@ -239,20 +288,87 @@ static const char *base_of(const char *path)
     return slash ? slash + 1 : path;
 }
 
-char *ms_temp_beside(const char *path, int *fd_out)
+/* Temporary files are ".NAME.mlpsweep-HOST-PID-XXXXXX" (HOST 8 hex digits of
+ * the host name's hash): a write killed before its rename leaves one, and
+ * the next write to the same folder from this host removes those whose
+ * process is gone. Nothing else in the folder matches the pattern, and a
+ * live process's (or another host's) file is never touched. */
+#define TEMP_MARK ".mlpsweep-"
+
+static uint32_t host_tag(void)
 {
-    char *dir = ms_dir_of(path);
-    char *tmp = ms_xstrfmt("%s/.%s.XXXXXX", dir, base_of(path));
-    free(dir);
+    char host[256] = "";
+    gethostname(host, sizeof host - 1);
+    return (uint32_t)ms_hash64(host);
+}
+
+/* The pid of one of our temporary names made on this host, or 0. */
+static long temp_owner(const char *name, uint32_t tag)
+{
+    const char *m = strstr(name, TEMP_MARK);
+    if (name[0] != '.' || !m)
+        return 0;
+    while (strstr(m + 1, TEMP_MARK)) /* the last one: NAME may hold the mark */
+        m = strstr(m + 1, TEMP_MARK);
+    char hex[9];
+    long pid = 0;
+    int used = 0;
+    if (sscanf(m + strlen(TEMP_MARK), "%8[0-9a-f]-%ld-%n", hex, &pid, &used) != 2 || used == 0 ||
+        strlen(hex) != 8 || strtoul(hex, NULL, 16) != tag || pid <= 0 ||
+        strlen(m + strlen(TEMP_MARK) + used) != 6)
+        return 0;
+    return pid;
+}
+
+static void clean_stale_temps(const char *dir)
+{
+    /* once per folder and process: a folder of many figures is read once */
+    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    static char *last;
+    pthread_mutex_lock(&mu);
+    int seen = last && !strcmp(last, dir);
+    if (!seen) {
+        free(last);
+        last = ms_strdup(dir);
+    }
+    pthread_mutex_unlock(&mu);
+    DIR *d = seen ? NULL : opendir(dir);
+    if (!d)
+        return;
+    uint32_t tag = host_tag();
+    for (struct dirent *e; (e = readdir(d));) {
+        long pid = temp_owner(e->d_name, tag);
+        struct stat st;
+        if (pid > 0 && pid <= INT_MAX && pid != (long)getpid() && kill((pid_t)pid, 0) != 0 &&
+            errno == ESRCH && fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISREG(st.st_mode) && st.st_uid == geteuid())
+            unlinkat(dirfd(d), e->d_name, 0);
+    }
+    closedir(d);
+}
+
+char *ms_temp_in(const char *dir, const char *name, int *fd_out)
+{
+    clean_stale_temps(dir);
+    char *tmp = ms_xstrfmt("%s/.%s" TEMP_MARK "%08x-%ld-XXXXXX", dir, name, host_tag(),
+                           (long)getpid());
     /* mkstemp: a new file (O_EXCL), so nothing planted under the name is opened. */
     int fd = mkstemp(tmp);
     if (fd < 0) {
-        ms_error("cannot write '%s': %s", path, strerror(errno));
+        ms_error("cannot create a file in '%s': %s", dir, strerror(errno));
         free(tmp);
         return NULL;
     }
     fchmod(fd, 0644); /* mkstemp's 0600 would make results private */
     *fd_out = fd;
+    return tmp;
+}
+
+char *ms_temp_beside(const char *path, int *fd_out)
+{
+    char *dir = ms_dir_of(path);
+    char *tmp = ms_temp_in(dir, base_of(path), fd_out);
+    free(dir);
     return tmp;
 }
 
@@ -330,49 +446,119 @@ int ms_write_file_atomic(const char *path, const void *data, size_t n)
     return rc;
 }
 
-int ms_db_lock(const char *db, int *fd_out)
+/* The writer lock is an open-file-description lock on one byte of the
+ * database file itself, so every path to the file (a symlink, a hard link,
+ * a bind mount, ./x/../x.db) meets the same lock. The byte lies far past
+ * SQLite's own lock bytes (from 1 GiB on), so SQLite's locking is untouched,
+ * and an OFD lock (unlike flock, which NFS emulates over the whole file) is
+ * a byte-range lock everywhere. The kernel drops it when the process dies. */
+#define DB_LOCK_BYTE ((off_t)1 << 40)
+
+static struct flock lock_byte(short type)
 {
-    /* Keyed by the database's real file, so every path to one database (a
-     * symlink, ../x/db) meets the same lock. */
-    char *real = realpath(db, NULL), *lp = NULL;
-    if (!real) {
-        char *dir = ms_dir_of(db), *rdir = realpath(dir, NULL);
-        if (!rdir) {
-            int e = errno;
-            if (e == ENOENT)
-                ms_error("cannot create '%s': folder '%s' does not exist", db, dir);
-            else
-                ms_error("cannot use folder '%s': %s", dir, strerror(e));
-            free(dir);
-            return -1;
-        }
-        real = ms_xstrfmt("%s/%s", rdir, base_of(db));
-        free(dir);
-        free(rdir);
+    struct flock fl;
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = type;
+    fl.l_whence = SEEK_SET;
+    fl.l_start = DB_LOCK_BYTE;
+    fl.l_len = 1;
+    return fl;
+}
+
+/* Only regular files are databases: a FIFO would block the open, a device
+ * or socket is never ours. */
+int ms_db_regular(const char *db, const struct stat *st)
+{
+    if (S_ISREG(st->st_mode))
+        return 0;
+    const char *kind = S_ISDIR(st->st_mode)    ? "a folder"
+                       : S_ISFIFO(st->st_mode) ? "a FIFO"
+                       : S_ISSOCK(st->st_mode) ? "a socket"
+                       : S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode) ? "a device"
+                                                                       : "not a regular file";
+    return ms_error("'%s' is %s, not a database file", db, kind);
+}
+
+/* Open db for writing, creating it (O_EXCL) when missing; -1 after a message. */
+static int open_db_file(const char *db, int *made)
+{
+    *made = 0;
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+    int fd = open(db, O_RDWR | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0 && errno == ENOENT) {
+        struct stat ls;
+        if (lstat(db, &ls) == 0 && S_ISLNK(ls.st_mode))
+            return ms_error("'%s' is a symbolic link to a missing file: refusing to create "
+                            "a database through it", db);
+        fd = open(db, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+        *made = fd >= 0;
+        if (fd < 0 && errno == EEXIST)
+            return -2; /* another process created it: open it again */
     }
-    lp = ms_xstrfmt("%s.lock", real);
-    free(real);
-    int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0) {
         int e = errno;
-        char *dir = ms_dir_of(lp);
-        if (e == ELOOP)
-            ms_error("'%s' is a symbolic link: refusing to use it as the lock of '%s'", lp, db);
+        char *dir = ms_dir_of(db);
+        if (e == ENOENT)
+            ms_error("cannot create '%s': folder '%s' does not exist", db, dir);
         else
-            ms_error("cannot write in folder '%s' (the database '%s' and its lock file live "
-                     "there): %s", dir, db, strerror(e));
+            ms_error("cannot open '%s' for writing: %s", db, strerror(e));
         free(dir);
-        free(lp);
         return -1;
     }
-    free(lp);
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        ms_error("another mlpsweep is writing to '%s'", db);
-        close(fd);
-        return -1;
+    return fd;
+}
+
+int ms_db_lock(const char *db, int *fd_out, int *created)
+{
+    /* A file removed or replaced between our open and our lock (a writer
+     * that created it and failed removes it while holding the lock) is
+     * opened again: the lock must be on the file the path names. */
+    for (int tries = 0; tries < 16; tries++) {
+        int made, fd = open_db_file(db, &made);
+        if (fd == -2)
+            continue;
+        if (fd < 0)
+            return -1;
+        struct stat st, now;
+        int rc = fstat(fd, &st) != 0 ? ms_error("cannot open '%s': %s", db, strerror(errno))
+                                     : ms_db_regular(db, &st);
+        struct flock fl = lock_byte(F_WRLCK);
+        if (!rc && fcntl(fd, F_OFD_SETLK, &fl) != 0) {
+            /* contended: a file we just made is the other writer's now */
+            rc = errno == EAGAIN || errno == EACCES
+                     ? ms_error("another mlpsweep is writing to '%s'", db)
+                     : ms_error("cannot lock '%s': %s", db, strerror(errno));
+            made = 0;
+        }
+        if (rc) {
+            if (made)
+                unlink(db);
+            close(fd);
+            return -1;
+        }
+        if (stat(db, &now) != 0 || now.st_dev != st.st_dev || now.st_ino != st.st_ino) {
+            close(fd);
+            continue;
+        }
+        *fd_out = fd;
+        if (created)
+            *created = made;
+        return 0;
     }
-    *fd_out = fd;
-    return 0;
+    return ms_error("cannot lock '%s': the file keeps being replaced", db);
+}
+
+int ms_db_writer_live(const char *db)
+{
+    int fd = open(db, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0)
+        return 0; /* no file, no writer */
+    struct stat st;
+    struct flock fl = lock_byte(F_WRLCK);
+    int live = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && fcntl(fd, F_OFD_GETLK, &fl) == 0 &&
+               fl.l_type != F_UNLCK;
+    close(fd);
+    return live;
 }
 
 /* Optimal string alignment distance (Damerau-Levenshtein with adjacent swaps). */

@@ -355,18 +355,23 @@ static void test_lock_is_per_file(void **state)
     assert_int_equal(symlink(db, link), 0);
     snprintf(dotted, sizeof dotted, "%s/../%s/locked.db", ms_group_tmp,
              strrchr(ms_group_tmp, '/') + 1);
+    char hard[4096];
+    snprintf(hard, sizeof hard, "%s/locked-hard.db", ms_group_tmp);
+    assert_int_equal(linkat(AT_FDCWD, db, AT_FDCWD, hard, 0), 0); /* a hard link */
     int fd = -1, fd2 = -1;
-    assert_int_equal(ms_db_lock(db, &fd), 0);
+    assert_int_equal(ms_db_lock(db, &fd, NULL), 0);
     ms_capture c;
     ms_capture_start(&c);
-    int r1 = ms_db_lock(link, &fd2), r2 = ms_db_lock(dotted, &fd2);
+    int r1 = ms_db_lock(link, &fd2, NULL), r2 = ms_db_lock(dotted, &fd2, NULL),
+        r3 = ms_db_lock(hard, &fd2, NULL);
     char *msg = ms_capture_end(&c);
     assert_int_equal(r1, -1);
     assert_int_equal(r2, -1);
+    assert_int_equal(r3, -1);
     assert_non_null(strstr(msg, "another mlpsweep is writing to"));
     free(msg);
     close(fd);
-    assert_int_equal(ms_db_lock(link, &fd2), 0); /* free again */
+    assert_int_equal(ms_db_lock(hard, &fd2, NULL), 0); /* free again */
     close(fd2);
 }
 
@@ -376,12 +381,15 @@ static void test_merge_takes_the_lock(void **state)
     char *db = small_db("mergelock"), *err = NULL;
     char out[4096];
     snprintf(out, sizeof out, "%s/mergelock-out.db", ms_group_tmp);
-    int fd = -1;
-    assert_int_equal(ms_db_lock(out, &fd), 0);
+    int fd = -1, created = 0;
+    assert_int_equal(ms_db_lock(out, &fd, &created), 0);
+    assert_int_equal(created, 1); /* the lock is on the file: made empty */
     assert_int_equal(msf(&err, "merge --db '%s' '%s' --quiet", out, db), 1);
     assert_non_null(strstr(err, "another mlpsweep is writing to"));
     free(err);
-    assert_false(exists(out));
+    struct stat st;
+    assert_int_equal(stat(out, &st), 0);
+    assert_int_equal(st.st_size, 0); /* untouched by the refused merge */
     close(fd);
     assert_int_equal(msf(&err, "merge --db '%s' '%s' --quiet", out, db), 0);
     free(err);
