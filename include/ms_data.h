@@ -67,6 +67,10 @@ typedef struct ms_data {
     /* FNV-1a 64 of the images and labels loaded (both sets): a run's
      * checkpoints carry it, so a run never resumes on other data. */
     uint64_t digest;
+    /* The four files as read, whole (shapes, CRC-32 and Adler-32 of their
+     * items), whatever part of them is used: a sweep's runs share it
+     * (sweeps.data_digest), so one sweep never mixes two datasets. */
+    uint64_t identity;
 } ms_data;
 
 /* 1 when dir holds the four files of a dataset (each raw or .gz), else 0;

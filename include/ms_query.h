@@ -104,6 +104,7 @@ typedef struct ms_query_sweep_row {
     char *sweep;
     int64_t runs, done, running, pending, failed, interrupted, epochs_done, epochs_total;
     double train_seconds;
+    char *dataset, *data_digest; /* "" when not recorded yet */
     int stalled; /* no live writer, and a run of it was interrupted (killed, or
                     stopped by a signal): its pending runs wait for a new `run` */
 } ms_query_sweep_row;
@@ -128,8 +129,14 @@ typedef struct ms_query_run_detail {
 int ms_query_run_details(ms_store *st, const char *sweep, ms_query_run_detail **rows, int *n);
 void ms_query_run_details_free(ms_query_run_detail *rows, int n);
 
-/* When the sweep was first recorded and last updated (malloc'd). */
-int ms_query_sweep_times(ms_store *st, const char *sweep, char **created, char **updated);
+/* When the sweep was first recorded and last updated, and the data its runs
+ * trained on ("" for each when not recorded: a database of schema version
+ * 2 until its next run). */
+typedef struct ms_query_sweep_meta {
+    char *created, *updated, *dataset, *data_digest;
+} ms_query_sweep_meta;
+int ms_query_sweep_meta_read(ms_store *st, const char *sweep, ms_query_sweep_meta *out);
+void ms_query_sweep_meta_release(ms_query_sweep_meta *m);
 
 #include "ms_metrics.h" /* ms_compare_metrics */
 

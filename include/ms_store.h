@@ -23,7 +23,14 @@
 
 typedef struct ms_store ms_store;
 
-#define MS_STORE_SCHEMA_VERSION 2 /* PRAGMA user_version of the files we write */
+/* The data a sweep's runs train on: the dataset's name (MS_DATASET_*'s) and
+ * the digest of its four files as read (ms_data.identity, 16 hex digits);
+ * dir only names where it was found in messages. */
+typedef struct ms_data_ident {
+    const char *dataset, *digest, *dir;
+} ms_data_ident;
+
+#define MS_STORE_SCHEMA_VERSION 3 /* PRAGMA user_version of the files we write */
 
 enum {
     MS_STORE_CREATE = 1,  /* create the file if missing (its folder must exist, except `db`) */
@@ -43,6 +50,10 @@ int ms_store_open(const char *path, int flags, ms_store **out);
  * (to be created) or is a sound mlpsweep database; else -1 with the reason
  * printed, so no lock file is left beside a file that cannot be used. */
 int ms_store_probe(const char *path);
+/* The same, and (with sweep and data) that the sweep, if the file holds it,
+ * trained on this data (as ms_store_sweep checks it), read-only: so a run
+ * on other data is refused before the file is even upgraded. */
+int ms_store_probe_data(const char *path, const char *sweep, const ms_data_ident *data);
 void ms_store_close(ms_store *s); /* NULL is fine */
 /* Close a writer and remove its file (with -wal, -shm, -journal) while
  * still holding the lock: for a database this process created and then
@@ -63,9 +74,12 @@ void ms_store_unlock(ms_store *s);
  * epochs_done matches its epoch rows and its checkpoint; error if not. */
 int ms_store_check(ms_store *s);
 
-/* Record the sweep: insert it, or update manifest path, text and updated_at. */
+/* Record the sweep: insert it, or update manifest path, text and updated_at.
+ * With data: a sweep that has trained on other data is refused (nothing
+ * written; "sweep 'S' in 'DB' was trained on ..."), one with none recorded
+ * (new, or made before schema version 3) gets this data. */
 int ms_store_sweep(ms_store *s, const char *name, const char *manifest_path,
-                   const char *manifest_text, int64_t *sweep_id);
+                   const char *manifest_text, const ms_data_ident *data, int64_t *sweep_id);
 
 /* A run's state, runs.status in the database ("pending", ...). */
 typedef enum { MS_RUN_PENDING, MS_RUN_RUNNING, MS_RUN_DONE, MS_RUN_FAILED, MS_RUN_NSTATUS } ms_run_status;

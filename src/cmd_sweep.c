@@ -211,6 +211,11 @@ static void print_progress(const ms_query_status *p)
                name, (long long)w->done, (long long)w->runs, (long long)w->running,
                (long long)w->pending, (long long)w->failed, dead, (long long)w->epochs_done,
                (long long)w->epochs_total, w->train_seconds);
+        if (*w->data_digest) {
+            char *ds = ms_printable(w->dataset), *dg = ms_printable(w->data_digest);
+            printf("sweep '%s': data %s, digest %s\n", name, ds, dg);
+            free(ds), free(dg);
+        }
         if (w->interrupted)
             printf("sweep '%s': interrupted runs have no live process: run the sweep's command "
                    "again to resume them from their last finished epoch\n", name);
@@ -262,6 +267,16 @@ static void print_progress_json(const ms_query_status *p)
                (long long)w->pending, (long long)w->failed, (long long)w->interrupted,
                (long long)w->epochs_done, (long long)w->epochs_total);
         ms_json_num(stdout, w->train_seconds);
+        fputs(", \"dataset\": ", stdout);
+        if (*w->data_digest)
+            ms_json_string(stdout, w->dataset);
+        else
+            fputs("null", stdout);
+        fputs(", \"data_digest\": ", stdout);
+        if (*w->data_digest)
+            ms_json_string(stdout, w->data_digest);
+        else
+            fputs("null", stdout);
         fputc('}', stdout);
     }
     fputs("]}\n", stdout);

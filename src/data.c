@@ -266,9 +266,23 @@ int ms_data_find(const char *dir, const char *stem, char *buf, size_t n)
     return ms_error("cannot find '%s/%s' or '%s/%s.gz' (run 'make data')", dir, stem, dir, stem);
 }
 
-/* Load images and labels of one split, keeping the first `want`. */
+/* A whole IDX file's part of the dataset's identity: its shape and zlib's
+ * CRC-32 and Adler-32 of its items (the same for a raw and a gzip copy),
+ * chained onto h. Fast enough to take on every load (~25 ms for MNIST's
+ * 55 MB); it tells other data from ours, it is no defence against forgery. */
+static uint64_t idx_identity(const ms_idx *x, size_t item, uint64_t h)
+{
+    size_t n = x->dims[0] * item;
+    uint32_t sums[2] = {(uint32_t)crc32_z(0, x->data, n), (uint32_t)adler32_z(1, x->data, n)};
+    h = ms_hash64_bytes(&x->ndims, sizeof x->ndims, h);
+    h = ms_hash64_bytes(x->dims, sizeof x->dims, h);
+    return ms_hash64_bytes(sums, sizeof sums, h);
+}
+
+/* Load images and labels of one split, keeping the first `want`; the
+ * whole files' identity chained onto *identity. */
 static int load_split(const char *dir, const char *img_stem, const char *lab_stem, int want,
-                      ms_dataset *s)
+                      ms_dataset *s, uint64_t *identity)
 {
     char ipath[4096], lpath[4096];
     if (ms_data_find(dir, img_stem, ipath, sizeof ipath) < 0 ||
@@ -296,6 +310,7 @@ static int load_split(const char *dir, const char *img_stem, const char *lab_ste
                      MS_CLASSES - 1);
             goto out;
         }
+    *identity = idx_identity(&lb, 1, idx_identity(&im, MS_PIXELS, *identity));
     s->n = want;
     s->pixels = ms_realloc(im.data, (size_t)want * MS_PIXELS); /* keep only what is used */
     s->labels = ms_realloc(lb.data, (size_t)want);
@@ -504,9 +519,10 @@ void ms_data_normalise(ms_data *d)
 int ms_data_load(const char *dir, int ntrain, int nval, ms_data *d)
 {
     memset(d, 0, sizeof *d);
-    if (load_split(dir, stems[0], stems[1], ntrain, &d->train) < 0)
+    d->identity = MS_HASH64_INIT;
+    if (load_split(dir, stems[0], stems[1], ntrain, &d->train, &d->identity) < 0)
         return -1;
-    if (load_split(dir, stems[2], stems[3], nval, &d->val) < 0) {
+    if (load_split(dir, stems[2], stems[3], nval, &d->val, &d->identity) < 0) {
         ms_data_release(d);
         return -1;
     }

@@ -407,7 +407,7 @@ void ms_query_status_release(ms_query_status *p)
         free(r->error);
     }
     for (int i = 0; i < p->nsweeps; i++)
-        free(p->sweeps[i].sweep);
+        free(p->sweeps[i].sweep), free(p->sweeps[i].dataset), free(p->sweeps[i].data_digest);
     free(p->runs);
     free(p->sweeps);
     memset(p, 0, sizeof *p);
@@ -418,8 +418,9 @@ static const char runs_progress_sql[] =
     " coalesce(error, ''), sweep, coalesce(host, ''), coalesce(pid, 0)"
     " FROM run_progress ORDER BY sweep, run_id";
 static const char sweeps_progress_sql[] =
-    "SELECT sweep, runs, done, running, pending, failed, epochs_done, epochs_total, train_seconds"
-    " FROM sweep_status ORDER BY sweep";
+    "SELECT w.sweep, w.runs, w.done, w.running, w.pending, w.failed, w.epochs_done,"
+    " w.epochs_total, w.train_seconds, coalesce(s.dataset, ''), coalesce(s.data_digest, '')"
+    " FROM sweep_status w JOIN sweeps s ON s.id = w.sweep_id ORDER BY w.sweep";
 
 /* Whether a run marked running still has its process: not when no process
  * holds the database's writer lock; else by its pid when it ran on this
@@ -497,6 +498,8 @@ static int read_sweeps_progress(ms_store *st, ms_query_status *out)
         w->epochs_done = sqlite3_column_int64(q, 6);
         w->epochs_total = sqlite3_column_int64(q, 7);
         w->train_seconds = sqlite3_column_double(q, 8);
+        w->dataset = col_dup(q, 9);
+        w->data_digest = col_dup(q, 10);
     }
     return end_read(st, q, s, "sweep_status");
 }
@@ -569,20 +572,29 @@ int ms_query_run_details(ms_store *st, const char *sweep, ms_query_run_detail **
     return 0;
 }
 
-int ms_query_sweep_times(ms_store *st, const char *sweep, char **created, char **updated)
+int ms_query_sweep_meta_read(ms_store *st, const char *sweep, ms_query_sweep_meta *out)
 {
     sqlite3_stmt *q;
-    *created = *updated = NULL;
-    if (begin_read(st, "SELECT s.created_at, coalesce(w.updated_at, s.updated_at) FROM sweeps s"
+    memset(out, 0, sizeof *out);
+    if (begin_read(st, "SELECT s.created_at, coalesce(w.updated_at, s.updated_at),"
+                       " coalesce(s.dataset, ''), coalesce(s.data_digest, '') FROM sweeps s"
                        " LEFT JOIN sweep_status w ON w.sweep_id = s.id WHERE s.name = ?1",
                    sweep, &q, "sweeps") < 0)
         return -1;
     int s = sqlite3_step(q);
     if (s == SQLITE_ROW) {
-        *created = col_dup(q, 0);
-        *updated = col_dup(q, 1);
+        out->created = col_dup(q, 0);
+        out->updated = col_dup(q, 1);
+        out->dataset = col_dup(q, 2);
+        out->data_digest = col_dup(q, 3);
     }
     return end_read(st, q, s == SQLITE_ROW ? SQLITE_DONE : s, "sweeps");
+}
+
+void ms_query_sweep_meta_release(ms_query_sweep_meta *m)
+{
+    free(m->created), free(m->updated), free(m->dataset), free(m->data_digest);
+    memset(m, 0, sizeof *m);
 }
 
 /* ---- per-seed values (compare, claims) ---- */

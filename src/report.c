@@ -281,16 +281,21 @@ static char *distinct(const ms_query_run_detail *runs, int n, size_t off)
 }
 
 static void provenance(FILE *f, ms_store *st, const char *sweep, const ms_query_run_detail *runs,
-                       int nruns, const ms_report_info *info, const char *created,
-                       const char *updated)
+                       int nruns, const ms_report_info *info, const ms_query_sweep_meta *meta)
 {
     fputs("<section id=\"provenance\">\n<h2>Provenance</h2>\n<div class=\"scroll\"><table>\n"
           "<tbody>\n",
           f);
     prov_row(f, "database", ms_store_path(st));
     prov_row(f, "sweep", sweep);
-    prov_row(f, "sweep recorded", created);
-    prov_row(f, "last update", updated);
+    prov_row(f, "sweep recorded", meta->created ? meta->created : "");
+    prov_row(f, "last update", meta->updated ? meta->updated : "");
+    char *data = meta->data_digest && *meta->data_digest
+                     ? ms_xstrfmt("%s, digest %s (its four files as read)", meta->dataset,
+                                  meta->data_digest)
+                     : ms_strdup("not recorded (a database from before schema version 3)");
+    prov_row(f, "data", data);
+    free(data);
     static const struct {
         const char *key;
         size_t off;
@@ -328,13 +333,14 @@ int ms_report_html(ms_store *st, const char *sweep, const ms_manifest *m,
     ms_summary_row *sum = NULL;
     ms_plot_svg *figs = NULL;
     int nruns = 0, nsum = 0, nfigs = 0, rc = -1;
-    char *created = NULL, *updated = NULL, *buf = NULL;
+    ms_query_sweep_meta meta = {0};
+    char *buf = NULL;
     size_t n = 0;
     *out = NULL;
     *len = 0;
     if (ms_query_run_details(st, sweep, &runs, &nruns) < 0 ||
         ms_summary_read(st, sweep, &sum, &nsum) < 0 ||
-        ms_query_sweep_times(st, sweep, &created, &updated) < 0)
+        ms_query_sweep_meta_read(st, sweep, &meta) < 0)
         goto done;
     if (ms_plot_svgs(st, sweep, m, &figs, &nfigs) < 0)
         goto done;
@@ -348,7 +354,7 @@ int ms_report_html(ms_store *st, const char *sweep, const ms_manifest *m,
     figures(f, figs, nfigs);
     variants(f, m, sum, nsum, runs, nruns);
     manifest(f, m, m->path); /* the file given, or the path the sweep recorded */
-    provenance(f, st, sweep, runs, nruns, info, created ? created : "", updated ? updated : "");
+    provenance(f, st, sweep, runs, nruns, info, &meta);
     fputs("</body>\n</html>\n", f);
     if (fclose(f) != 0) {
         ms_error("out of memory");
@@ -365,7 +371,6 @@ done:
     ms_query_run_details_free(runs, nruns);
     ms_summary_free(sum, nsum);
     ms_plot_svgs_free(figs, nfigs);
-    free(created);
-    free(updated);
+    ms_query_sweep_meta_release(&meta);
     return rc;
 }

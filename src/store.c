@@ -58,9 +58,10 @@ const char *ms_stop_name(ms_stop s) { return (int)s > 0 && (int)s < NSTOP ? stop
 /* Losses may be NULL: SQLite has no NaN, and a diverging run evaluates to NaN. */
 
 /* Schema version 2 added runs.precision, the steps table and precision in
- * the two views below; a version 1 database is upgraded when opened for
- * writing (upgrade_v1_sql), and read through temporary stand-ins when opened
- * read-only (compat_v1()). */
+ * the two views below; version 3 the dataset of a sweep's runs
+ * (sweeps.dataset, sweeps.data_digest). An older database is upgraded one
+ * version at a time when opened for writing (upgrade_sql), and read through
+ * temporary stand-ins when opened read-only (compat()). */
 
 /* One row per validation of the current runs with the run's settings: a
  * learning curve is one SELECT (docs/schema.md). These definitions (and
@@ -102,7 +103,8 @@ static const char schema_sql[] =
     "  id INTEGER PRIMARY KEY,\n"
     "  name TEXT NOT NULL UNIQUE,\n"
     "  manifest_path TEXT, manifest TEXT,\n"
-    "  created_at TEXT NOT NULL, updated_at TEXT NOT NULL\n"
+    "  created_at TEXT NOT NULL, updated_at TEXT NOT NULL,\n"
+    "  dataset TEXT, data_digest TEXT\n"
     ");\n"
     "CREATE TABLE IF NOT EXISTS runs (\n"
     "  id INTEGER PRIMARY KEY,\n"
@@ -169,13 +171,13 @@ static const char schema_sql[] =
     "LEFT JOIN epochs e ON e.run_id = r.id AND e.epoch = r.epochs_done\n"
     "WHERE r.current = 1;\n"
     "CREATE " CURVES_VIEW_SQL
-    "PRAGMA user_version = 2;\n";
+    "PRAGMA user_version = 3;\n";
 
 /* ---- prepared statements ---- */
 
 enum {
     Q_BEGIN, Q_COMMIT, Q_ROLLBACK,
-    Q_SWEEP_PUT, Q_SWEEP_ID,
+    Q_SWEEP_PUT, Q_SWEEP_ID, Q_SWEEP_DATA_GET, Q_SWEEP_DATA_SET,
     Q_RUNS_RETIRE, Q_RUN_FIND, Q_RUN_INSERT, Q_RUN_KEEP, Q_RUN_OTHERS, Q_RUN_GET,
     Q_RUN_START, Q_RUN_PROGRESS, Q_RUN_STATUS, Q_RUN_RESET,
     Q_EPOCH_HAS, Q_EPOCH_PUT, Q_EVAL_PUT, Q_CKPT_GET, Q_CKPT_PUT, Q_CKPT_DEL, Q_RUN_ROWS,
@@ -192,6 +194,9 @@ static const char *const q_sql[Q_N] = {
                     " ON CONFLICT (name) DO UPDATE SET manifest_path = excluded.manifest_path,"
                     " manifest = excluded.manifest, updated_at = excluded.updated_at",
     [Q_SWEEP_ID] = "SELECT id FROM sweeps WHERE name = ?1",
+    [Q_SWEEP_DATA_GET] = "SELECT coalesce(dataset, ''), data_digest FROM sweeps WHERE name = ?1",
+    [Q_SWEEP_DATA_SET] = "UPDATE sweeps SET dataset = ?2, data_digest = ?3"
+                         " WHERE id = ?1 AND data_digest IS NULL",
     [Q_RUNS_RETIRE] = "UPDATE runs SET current = 0 WHERE sweep_id = ?1 AND current <> 0",
     [Q_RUN_FIND] = "SELECT id FROM runs WHERE sweep_id = ?1 AND variant = ?2 AND seed = ?3"
                    " AND config_hash = ?4",
@@ -238,11 +243,16 @@ static const char *const q_sql[Q_N] = {
     [Q_STEPS_DEL] = "DELETE FROM steps WHERE run_id = ?1",
 };
 
+/* ms_store_open's flag for ms_store_probe_data: read-only, but refuse a
+ * schema that is not ours as a writer would. */
+enum { OPEN_STRICT = 1 << 8 };
+
 struct ms_store {
     sqlite3 *db;
     char *path;
     int readonly;
     int quick; /* run PRAGMA quick_check when opening */
+    int strict; /* a reader for a writer (the probe): refuses what a writer would */
     int lockfd; /* a writer's lock on the file (ms_db_lock), -1 for a reader */
     int writer_live; /* MS_STORE_LIVENESS: another process held the writer lock at open
                         (1) or not (0); -1: not asked */
@@ -513,8 +523,119 @@ static int quick_check(ms_store *s)
     return rc;
 }
 
+/* ---- the schema's objects against our_objs ---- */
+
+/* Our objects (type, name, sql), as schema_sql makes them in an empty
+ * database: made once, in memory, so the list can never drift from it. */
+typedef struct schema_obj {
+    char *type, *name, *sql;
+} schema_obj;
+static schema_obj *our_objs;
+static int n_ours;
+static pthread_once_t ours_once = PTHREAD_ONCE_INIT;
+
+#define OBJECTS_SQL                                                                                \
+    "SELECT type, name, coalesce(sql, '') FROM main.sqlite_master"                                 \
+    " WHERE name NOT LIKE 'sqlite!_%' ESCAPE '!' ORDER BY type, name"
+
+/* The objects of db's main schema (malloc'd, *n of them); -1 on a read error. */
+static int read_objects(sqlite3 *db, schema_obj **out, int *n)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, OBJECTS_SQL, -1, &st, NULL), cap = 0;
+    *out = NULL;
+    *n = 0;
+    while (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+        if (*n == cap)
+            *out = ms_realloc(*out, (size_t)(cap = cap ? 2 * cap : 16) * sizeof **out);
+        schema_obj *o = &(*out)[(*n)++];
+        o->type = ms_strdup((const char *)sqlite3_column_text(st, 0));
+        o->name = ms_strdup((const char *)sqlite3_column_text(st, 1));
+        o->sql = ms_strdup((const char *)sqlite3_column_text(st, 2));
+    }
+    int ok = rc == SQLITE_OK && sqlite3_errcode(db) != SQLITE_ERROR;
+    sqlite3_finalize(st);
+    return ok ? 0 : -1;
+}
+
+static void free_objects(schema_obj *o, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(o[i].type), free(o[i].name), free(o[i].sql);
+    free(o);
+}
+
+static void make_ours(void)
+{
+    sqlite3 *db = NULL;
+    if (sqlite3_open(":memory:", &db) != SQLITE_OK ||
+        sqlite3_exec(db, schema_sql, NULL, NULL, NULL) != SQLITE_OK || read_objects(db, &our_objs, &n_ours))
+        n_ours = -1;
+    sqlite3_close(db);
+}
+
+static const schema_obj *find_obj(const schema_obj *o, int n, const schema_obj *like)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcmp(o[i].type, like->type) && !strcmp(o[i].name, like->name))
+            return &o[i];
+    return NULL;
+}
+
+/* How the file's schema differs from our_objs: objects that are not our_objs (a
+ * trigger rewriting results, an index, a table), views whose definition
+ * changed, objects of our_objs that are missing. Files of schema version 1 are
+ * read through stand-ins (compat()): only their extras count. NULL when it
+ * is our_objs; else a malloc'd list ("trigger 'x' (not ours), ..."). */
+static char *schema_diff(ms_store *s, int version)
+{
+    pthread_once(&ours_once, make_ours);
+    if (n_ours < 0)
+        return ms_strdup("our own schema could not be made in memory");
+    schema_obj *file;
+    int n;
+    if (read_objects(s->db, &file, &n) < 0)
+        return ms_xstrfmt("its schema cannot be read: %s", sqlite3_errmsg(s->db));
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        const schema_obj *o = find_obj(our_objs, n_ours, &file[i]);
+        const char *why = !o ? "not ours" : version >= 2 && !strcmp(o->type, "view") &&
+                                                     strcmp(o->sql, file[i].sql)
+                                                 ? "changed"
+                                                 : NULL;
+        if (why) {
+            char *name = ms_printable(file[i].name);
+            fprintf(f, "%s%s '%s' (%s)", k++ ? ", " : "", file[i].type, name, why);
+            free(name);
+        }
+    }
+    for (int i = 0; version >= 2 && i < n_ours; i++)
+        if (!find_obj(file, n, &our_objs[i]))
+            fprintf(f, "%s%s '%s' (missing)", k++ ? ", " : "", our_objs[i].type, our_objs[i].name);
+    fclose(f);
+    free_objects(file, n);
+    if (!k) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+/* The message of a schema that is not our_objs; -1. */
+static int schema_error(ms_store *s, const char *prefix, const char *diff)
+{
+    return ms_error("%s'%s' has a schema that is not mlpsweep's: %s (someone changed "
+                    "the file: drop what is not ours with the sqlite3 shell, or use a copy you "
+                    "trust; see 'mlpsweep check --db %s')",
+                    prefix, s->path, diff, s->path);
+}
+
 /* Read the schema (the first read: SQLite notices a non-database only now)
- * and check its version. *version: 0 for an empty file, else 1 or 2. */
+ * and check its version. *version: 0 for an empty file, else 1 to 3. A
+ * schema that is not ours is refused for writing; read with a warning. */
 static int check_schema(ms_store *s, int *version)
 {
     int objects = 0, ours = 0, v = 0;
@@ -533,6 +654,15 @@ static int check_schema(ms_store *s, int *version)
         if (ours != NTABLES)
             return ms_error("'%s' is not an mlpsweep database (its tables are missing)", s->path);
         if (s->quick && quick_check(s))
+            return -1;
+        /* refused for writing (and by the probe before a write); a warning
+         * for readers; check --db (no quick check) reports it itself */
+        char *diff = schema_diff(s, v);
+        int refuse = !s->readonly || s->strict;
+        if (diff && (refuse || s->quick))
+            schema_error(s, refuse ? "" : "warning: ", diff);
+        free(diff);
+        if (diff && refuse)
             return -1;
     }
     *version = v;
@@ -576,27 +706,37 @@ out:
 /* A version 1 database made version 2: runs.precision (every run so far
  * trained in float32), the steps table (empty: those runs did not record
  * their steps), and the two views with precision. A version 1 file made
- * before the curves view gets it here too. */
-static const char upgrade_v1_sql[] = "ALTER TABLE runs ADD COLUMN precision TEXT NOT NULL DEFAULT 'float32';\n"
-                                     "CREATE " STEPS_TABLE_SQL
-                                     "DROP VIEW IF EXISTS run_summary;\n"
-                                     "CREATE " RUN_SUMMARY_VIEW_SQL
-                                     "DROP VIEW IF EXISTS curves;\n"
-                                     "CREATE " CURVES_VIEW_SQL
-                                     "PRAGMA user_version = 2;\n";
+ * before the curves view gets it here too. Version 2 made 3: the sweeps'
+ * dataset, unknown (NULL) until their next run records it. */
+static const char *const upgrade_sql[MS_STORE_SCHEMA_VERSION] = {
+    [1] = "ALTER TABLE runs ADD COLUMN precision TEXT NOT NULL DEFAULT 'float32';\n"
+          "CREATE " STEPS_TABLE_SQL
+          "DROP VIEW IF EXISTS run_summary;\n"
+          "CREATE " RUN_SUMMARY_VIEW_SQL
+          "DROP VIEW IF EXISTS curves;\n"
+          "CREATE " CURVES_VIEW_SQL
+          "PRAGMA user_version = 2;\n",
+    [2] = "ALTER TABLE sweeps ADD COLUMN dataset TEXT;\n"
+          "ALTER TABLE sweeps ADD COLUMN data_digest TEXT;\n"
+          "PRAGMA user_version = 3;\n",
+};
 
-/* A version 1 database opened read-only, read as version 2: temporary
- * objects (this connection only; the file is not touched) that shadow
- * the old ones, as the upgrade would make them. */
-static int compat_v1(ms_store *s)
+/* An older database opened read-only, read as the current version:
+ * temporary objects (this connection only; the file is not touched) that
+ * shadow the old ones, as the upgrades would make them. */
+static int compat(ms_store *s, int version)
 {
-    static const char sql[] = "CREATE TEMP VIEW runs AS SELECT *, 'float32' AS precision FROM main.runs;\n"
-                              "CREATE TEMP " STEPS_TABLE_SQL
-                              "CREATE TEMP " RUN_SUMMARY_VIEW_SQL
-                              "CREATE TEMP " CURVES_VIEW_SQL;
+    static const char v1[] = "CREATE TEMP VIEW runs AS SELECT *, 'float32' AS precision FROM main.runs;\n"
+                             "CREATE TEMP " STEPS_TABLE_SQL
+                             "CREATE TEMP " RUN_SUMMARY_VIEW_SQL
+                             "CREATE TEMP " CURVES_VIEW_SQL;
+    static const char v2[] = "CREATE TEMP VIEW sweeps AS SELECT *, NULL AS dataset,"
+                             " NULL AS data_digest FROM main.sweeps;\n";
     char *msg = NULL;
-    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        int rc = ms_error("cannot read '%s' (schema version 1): %s", s->path, msg ? msg : "?");
+    if ((version == 1 && sqlite3_exec(s->db, v1, NULL, NULL, &msg) != SQLITE_OK) ||
+        (version <= 2 && sqlite3_exec(s->db, v2, NULL, NULL, &msg) != SQLITE_OK)) {
+        int rc = ms_error("cannot read '%s' (schema version %d): %s", s->path, version,
+                          msg ? msg : "?");
         sqlite3_free(msg);
         return rc;
     }
@@ -645,6 +785,7 @@ int ms_store_open(const char *path, int flags, ms_store **out)
     s->path = ms_strdup(path);
     s->readonly = readonly;
     s->quick = !(flags & MS_STORE_NOCHECK);
+    s->strict = (flags & OPEN_STRICT) != 0;
     s->lockfd = -1;
     s->writer_live = -1;
     pthread_mutex_init(&s->mu, NULL);
@@ -681,24 +822,29 @@ int ms_store_open(const char *path, int flags, ms_store **out)
         goto fail;
     }
     if (!readonly && (set_pragmas(s) ||
-                      (version == 0 && schema_step(s, 0, schema_sql, "create the tables in")) ||
-                      (version == 1 && schema_step(s, 1, upgrade_v1_sql, "upgrade"))))
+                      (version == 0 && schema_step(s, 0, schema_sql, "create the tables in"))))
         goto fail;
-    /* A version 1 file opened read-only: the writes of version 2's columns
-     * and table do not compile (nor run: the store is read-only), the reads
-     * go through compat_v1's stand-ins, made after the writes compiled
+    for (int v = version; !readonly && v > 0 && v < MS_STORE_SCHEMA_VERSION; v++)
+        if (schema_step(s, v, upgrade_sql[v], "upgrade"))
+            goto fail;
+    /* An older file opened read-only: the writes of newer columns and
+     * tables do not compile (nor run: the store is read-only), the reads
+     * go through compat()'s stand-ins, made after the writes compiled
      * against main's tables. */
-    int v1 = readonly && version == 1;
+    int old = readonly && version < MS_STORE_SCHEMA_VERSION;
     for (int i = 0; i < Q_N; i++) {
         if (sqlite3_prepare_v3(s->db, q_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->q[i], NULL) !=
                 SQLITE_OK &&
-            !v1) {
+            !old) {
             ms_error("cannot read '%s': %s", path, sqlite3_errmsg(s->db));
             goto fail;
         }
     }
-    if (v1 && compat_v1(s))
+    if (old && compat(s, version))
         goto fail;
+    for (int i = 0; old && i < Q_N; i++) /* the reads of new columns, through the stand-ins */
+        if (!s->q[i])
+            sqlite3_prepare_v3(s->db, q_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->q[i], NULL);
     *out = s;
     return 0;
 fail:
@@ -709,17 +855,7 @@ fail:
     return -1;
 }
 
-int ms_store_probe(const char *path)
-{
-    struct stat st;
-    if (stat(path, &st) != 0 || (S_ISREG(st.st_mode) && st.st_size == 0))
-        return 0; /* to be created, or just created */
-    ms_store *s;
-    if (ms_store_open(path, MS_STORE_READONLY, &s) < 0)
-        return -1;
-    ms_store_close(s);
-    return 0;
-}
+int ms_store_probe(const char *path) { return ms_store_probe_data(path, NULL, NULL); }
 
 /* Remove path and SQLite's companions of it. */
 static void remove_files(const char *path)
@@ -782,8 +918,16 @@ static const char *const check_sql[] = {
 int ms_store_check(ms_store *s)
 {
     sqlite3_stmt *st = NULL;
-    int rc = -1;
+    int rc = -1, version = 0;
     pthread_mutex_lock(&s->mu);
+    if (query_int(s, "PRAGMA user_version", &version))
+        goto out;
+    char *diff = schema_diff(s, version);
+    if (diff) {
+        schema_error(s, "", diff);
+        free(diff);
+        goto out;
+    }
     for (int i = 0; i < (int)(sizeof check_sql / sizeof check_sql[0]); i++) {
         if (sqlite3_prepare_v2(s->db, check_sql[i], -1, &st, NULL) != SQLITE_OK) {
             db_error(s, "cannot check the database");
@@ -829,15 +973,41 @@ out:
 
 /* ---- sweeps and runs ---- */
 
+/* The sweep's recorded data against (dataset, digest): 0 when it has none
+ * yet (or no row), -1 after the message when it differs. Under the mutex. */
+static int data_matches(ms_store *s, const char *name, const ms_data_ident *data)
+{
+    sqlite3_stmt *get = s->q[Q_SWEEP_DATA_GET];
+    ms_sql_bind_text(get, 1, name);
+    int st = sqlite3_step(get), rc = 0;
+    if (st == SQLITE_ROW && sqlite3_column_type(get, 1) != SQLITE_NULL) {
+        const char *ds = (const char *)sqlite3_column_text(get, 0),
+                   *dg = (const char *)sqlite3_column_text(get, 1);
+        if (strcmp(ds, data->dataset) || strcmp(dg, data->digest)) {
+            char *dss = ms_printable(ds), *dgs = ms_printable(dg), *n = ms_printable(name);
+            rc = ms_error("sweep '%s' in '%s' was trained on %s data %s, not on this %s data %s "
+                          "('%s'): give another --db to train on other data",
+                          n, s->path, dss, dgs, data->dataset, data->digest, data->dir);
+            free(dss), free(dgs), free(n);
+        }
+    } else if (st != SQLITE_ROW && st != SQLITE_DONE) {
+        rc = db_error(s, "cannot read sweep '%s'", name);
+    }
+    sqlite3_reset(get);
+    return rc;
+}
+
 int ms_store_sweep(ms_store *s, const char *name, const char *manifest_path,
-                   const char *manifest_text, int64_t *sweep_id)
+                   const char *manifest_text, const ms_data_ident *data, int64_t *sweep_id)
 {
     const char *what = "cannot record the sweep";
     int rc = -1;
     pthread_mutex_lock(&s->mu);
     if (begin(s, what))
         goto out;
-    sqlite3_stmt *put = s->q[Q_SWEEP_PUT], *get = s->q[Q_SWEEP_ID];
+    if (data && data_matches(s, name, data))
+        goto out;
+    sqlite3_stmt *put = s->q[Q_SWEEP_PUT], *get = s->q[Q_SWEEP_ID], *set = s->q[Q_SWEEP_DATA_SET];
     ms_sql_bind_text(put, 1, name);
     ms_sql_bind_text(put, 2, manifest_path);
     ms_sql_bind_text(put, 3, manifest_text);
@@ -852,10 +1022,34 @@ int ms_store_sweep(ms_store *s, const char *name, const char *manifest_path,
     }
     *sweep_id = sqlite3_column_int64(get, 0);
     sqlite3_reset(get);
+    if (data) { /* recorded once: by the first run, or the first after an upgrade */
+        sqlite3_bind_int64(set, 1, *sweep_id);
+        ms_sql_bind_text(set, 2, data->dataset);
+        ms_sql_bind_text(set, 3, data->digest);
+        if (ms_sql_step_done(set) != SQLITE_DONE) {
+            db_error(s, "cannot record sweep '%s'", name);
+            goto out;
+        }
+    }
     rc = commit(s, what);
 out:
     finish(s);
     pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+int ms_store_probe_data(const char *path, const char *sweep, const ms_data_ident *data)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || (S_ISREG(st.st_mode) && st.st_size == 0))
+        return 0; /* to be created, or just created */
+    ms_store *s;
+    if (ms_store_open(path, MS_STORE_READONLY | OPEN_STRICT, &s) < 0)
+        return -1;
+    pthread_mutex_lock(&s->mu);
+    int rc = data ? data_matches(s, sweep, data) : 0;
+    pthread_mutex_unlock(&s->mu);
+    ms_store_close(s);
     return rc;
 }
 

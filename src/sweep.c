@@ -185,8 +185,12 @@ static int open_db(plan *p, const char *manifest, const ms_sweep_opts *o)
     p->have_data = 1;
     p->dbpath = o->db ? ms_strdup(o->db) : ms_sweep_default_db(p->m.name, 1);
     int64_t sweep_id;
-    if (ms_store_probe(p->dbpath) < 0 || ms_store_open(p->dbpath, MS_STORE_CREATE, &p->st) < 0 ||
-        ms_store_sweep(p->st, p->m.name, manifest, p->m.text, &sweep_id) < 0)
+    char digest[17];
+    snprintf(digest, sizeof digest, "%016llx", (unsigned long long)p->d.identity);
+    ms_data_ident data = {ms_dataset_names[p->m.dataset], digest, p->datadir};
+    if (ms_store_probe_data(p->dbpath, p->m.name, &data) < 0 ||
+        ms_store_open(p->dbpath, MS_STORE_CREATE, &p->st) < 0 ||
+        ms_store_sweep(p->st, p->m.name, manifest, p->m.text, &data, &sweep_id) < 0)
         return MS_EXIT_FAIL;
     p->info = ms_calloc((size_t)(p->n ? p->n : 1), sizeof *p->info);
     return ms_store_register(p->st, sweep_id, p->specs, p->n, p->info) < 0 ? MS_EXIT_FAIL : CONTINUE;

@@ -37,7 +37,7 @@ static void make_db(void)
     ms_store *s;
     int64_t sweep;
     assert_int_equal(ms_store_open(db, MS_STORE_CREATE, &s), 0);
-    assert_int_equal(ms_store_sweep(s, "study", yaml, manifest, &sweep), 0);
+    assert_int_equal(ms_store_sweep(s, "study", yaml, manifest, NULL, &sweep), 0);
     ms_run_spec keys[N];
     ms_run_info info[N];
     for (int i = 0; i < N; i++) {

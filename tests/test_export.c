@@ -64,7 +64,7 @@ static void db_make(db *d)
     ms_store *s;
     int64_t sweep;
     assert_int_equal(ms_store_open(d->path, MS_STORE_CREATE, &s), 0);
-    assert_int_equal(ms_store_sweep(s, "study", "study.yaml", "name: study\n", &sweep), 0);
+    assert_int_equal(ms_store_sweep(s, "study", "study.yaml", "name: study\n", NULL, &sweep), 0);
     ms_config cfg[5];
     ms_run_spec keys[5];
     const char *names[5] = {VA, VA, VA, VB, VC};

@@ -1,7 +1,7 @@
 /* Integrity, second pass (issue 22): one writer per database file whatever
- * the path, the database's companions never an output, only regular files
- * as databases, dead runs told from live ones, temporary files of a killed
- * write cleaned. The lock cases use two real processes: a child that holds
+ * the path, the database's companions never an output, one dataset per
+ * sweep, a schema that is ours, only regular files as databases, dead runs
+ * told from live ones, temporary files of a killed write cleaned. The lock cases use two real processes: a child that holds
  * a writer store, and the mlpsweep binary. */
 #include "ms_test.h"
 
@@ -177,6 +177,108 @@ static void test_outputs_refuse_companions(void **state)
     free(m), free(db), free(hard);
 }
 
+/* ---- 4. one sweep, one dataset ---- */
+
+static void test_one_dataset_per_sweep(void **state)
+{
+    (void)state;
+    char *m = manifest("oneds", 1), *db = ms_tpath("oneds.db"), *other = ms_tpath("oneds-data"),
+         *db2 = ms_tpath("oneds-2.db"), *err, *out;
+    assert_int_equal(mkdir(other, 0755), 0);
+    ms_make_dataset(other, 330, 40, 1); /* longer files, gzip'd: other data */
+    assert_int_equal(msf(&err, "run '%s' --db '%s' --quiet --only a", m, db), 0);
+    free(err);
+    assert_int_equal(ms_db_count(db, "SELECT count(*) FROM sweeps WHERE dataset = 'mnist'"
+                                     " AND length(data_digest) = 16"), 1);
+    long runs = ms_db_count(db, "SELECT count(*) FROM runs"),
+         epochs = ms_db_count(db, "SELECT count(*) FROM epochs");
+    /* --data, then $MLPSWEEP_DATA (the manifest's data.dir set aside) */
+    for (int i = 0; i < 2; i++) {
+        if (i == 0)
+            assert_int_equal(msf(&err, "run '%s' --db '%s' --data '%s' --only b", m, db, other), 1);
+        else {
+            char *m2 = NULL, *text = NULL;
+            if (asprintf(&m2, "%s/oneds-env.yaml", ms_group_tmp) < 0 ||
+                asprintf(&text, "name: oneds\ndata:\n  train: 320\n  val: 40\ndefaults:\n"
+                                "  hidden: [8]\n  epochs: 1\n  early_stop: 0\n  seeds: [1]\n"
+                                "variants:\n  - name: a\n  - name: b\n") < 0)
+                abort();
+            ms_write_text(m2, text);
+            char *fmt = NULL;
+            if (asprintf(&fmt, "run '%s' --db '%s' --only b", m2, db) < 0)
+                abort();
+            setenv("MLPSWEEP_DATA", other, 1);
+            assert_int_equal(msf(&err, "%s", fmt), 1);
+            unsetenv("MLPSWEEP_DATA");
+            free(fmt), free(text), free(m2);
+        }
+        assert_non_null(strstr(err, "was trained on mnist data "));
+        assert_non_null(strstr(err, "not on this mnist data "));
+        assert_non_null(strstr(err, "give another --db to train on other data"));
+        assert_null(strchr(strchr(err, '\n') + 1, '\n')); /* one line */
+        free(err);
+        assert_int_equal(ms_db_count(db, "SELECT count(*) FROM runs"), runs);
+        assert_int_equal(ms_db_count(db, "SELECT count(*) FROM epochs"), epochs);
+    }
+    /* what the message says works: another database */
+    assert_int_equal(msf(&err, "run '%s' --db '%s' --data '%s' --quiet", m, db2, other), 0);
+    free(err);
+    /* status and the report name the data */
+    assert_int_equal(msf(&err, "status --db '%s'", db), 0);
+    free(err);
+    out = last_out();
+    assert_non_null(strstr(out, "data mnist, digest "));
+    free(out);
+    char *html = ms_tpath("oneds.html");
+    assert_int_equal(msf(&err, "report --db '%s' -o '%s'", db, html), 0);
+    free(err);
+    out = ms_read_file(html);
+    assert_non_null(strstr(out, "mnist, digest "));
+    free(out);
+    free(html), free(m), free(db), free(db2), free(other);
+}
+
+/* ---- 6. the schema is ours ---- */
+
+static void test_foreign_schema_objects(void **state)
+{
+    (void)state;
+    char *m = manifest("foreign", 2), *db = ms_tpath("foreign.db"), *err, *out;
+    assert_int_equal(msf(&err, "run '%s' --db '%s' --quiet --only a", m, db), 0);
+    free(err);
+    /* the issue's trigger: every validation accuracy 0.99 on insert */
+    ms_db_exec(db, "CREATE TRIGGER lie AFTER INSERT ON evals BEGIN UPDATE evals SET val_acc = 0.99"
+                   " WHERE run_id = new.run_id AND step = new.step; END");
+    assert_int_equal(msf(&err, "check --db '%s'", db), 1);
+    assert_non_null(strstr(err, "has a schema that is not mlpsweep's: trigger 'lie' (not ours)"));
+    free(err);
+    assert_int_equal(msf(&err, "run '%s' --db '%s' --quiet", m, db), 1);
+    assert_non_null(strstr(err, "trigger 'lie' (not ours)"));
+    assert_null(strchr(strchr(err, '\n') + 1, '\n')); /* one line: no warning before it */
+    free(err);
+    assert_int_equal(ms_db_count(db, "SELECT count(*) FROM evals WHERE val_acc = 0.99"), 0);
+    assert_int_equal(ms_db_count(db, "SELECT count(*) FROM runs"), 1);
+    /* reads go on, after a warning line */
+    assert_int_equal(msf(&err, "status --db '%s'", db), 0);
+    assert_non_null(strstr(err, "warning: "));
+    free(err);
+    out = last_out();
+    assert_non_null(strstr(out, "1/1 runs done"));
+    free(out);
+    assert_int_equal(msf(&err, "export --db '%s' --format csv", db), 0);
+    assert_non_null(strstr(err, "warning: "));
+    free(err);
+    /* a changed view, a missing one, an index of someone else's */
+    ms_db_exec(db, "DROP TRIGGER lie; DROP VIEW curves; CREATE VIEW curves AS SELECT 1 AS x;"
+                   " CREATE INDEX mine ON runs(lr); DROP VIEW run_progress");
+    assert_int_equal(msf(&err, "check --db '%s'", db), 1);
+    assert_non_null(strstr(err, "index 'mine' (not ours)"));
+    assert_non_null(strstr(err, "view 'curves' (changed)"));
+    assert_non_null(strstr(err, "view 'run_progress' (missing)"));
+    free(err);
+    free(m), free(db);
+}
+
 /* ---- 8. only regular files are databases ---- */
 
 static void test_fifo_is_no_database(void **state)
@@ -333,6 +435,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hard_link_is_the_same_writer),
         cmocka_unit_test(test_outputs_refuse_companions),
+        cmocka_unit_test(test_one_dataset_per_sweep),
+        cmocka_unit_test(test_foreign_schema_objects),
         cmocka_unit_test(test_fifo_is_no_database),
         cmocka_unit_test(test_dead_run_is_interrupted),
         cmocka_unit_test(test_killed_write_cleaned),

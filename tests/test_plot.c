@@ -54,7 +54,7 @@ static void fx_make(fx *f)
     ms_store *s;
     int64_t sweep;
     assert_int_equal(ms_store_open(f->db, MS_STORE_CREATE, &s), 0);
-    assert_int_equal(ms_store_sweep(s, "study", f->yaml, manifest, &sweep), 0);
+    assert_int_equal(ms_store_sweep(s, "study", f->yaml, manifest, NULL, &sweep), 0);
     ms_config cfg[3];
     ms_run_spec keys[3];
     const char *names[3] = {"base", "base", "other"};

@@ -145,7 +145,7 @@ static void fixture_open(fixture *f, int epochs)
 {
     tmp_make(&f->t);
     assert_int_equal(ms_store_open(f->t.db, MS_STORE_CREATE, &f->s), 0);
-    assert_int_equal(ms_store_sweep(f->s, "study", "m.yaml", "name: study\n", &f->sweep), 0);
+    assert_int_equal(ms_store_sweep(f->s, "study", "m.yaml", "name: study\n", NULL, &f->sweep), 0);
     cfg_make(&f->cfg, 64, 0.1, 7, epochs);
     ms_run_spec k = {"baseline", "2c", f->cfg};
     ms_run_info info;
@@ -249,7 +249,7 @@ static void test_create_reopen(void **state)
     assert_int_equal(ms_store_open(t.db, MS_STORE_CREATE, &s), 0);
 
     sqlite3 *db = raw_open(t.db);
-    assert_int_equal(raw_int(db, "PRAGMA user_version", 0), 2);
+    assert_int_equal(raw_int(db, "PRAGMA user_version", 0), MS_STORE_SCHEMA_VERSION);
     char *mode = raw_text(db, "PRAGMA journal_mode", 0);
     assert_string_equal(mode, "wal");
     free(mode);
@@ -297,6 +297,7 @@ static void test_upgrade_v1(void **state)
     sqlite3 *db = raw_open(f.t.db);
     raw_exec(db, "DROP VIEW run_summary; DROP VIEW curves; DROP TABLE steps;"
                  " ALTER TABLE runs DROP COLUMN precision;"
+                 " ALTER TABLE sweeps DROP COLUMN dataset; ALTER TABLE sweeps DROP COLUMN data_digest;"
                  "CREATE VIEW run_summary AS\n"
                  "SELECT s.name AS sweep, r.id AS run_id, r.variant, r.task, r.seed,\n"
                  "       r.hidden, r.activation, r.init, r.momentum, r.lr, r.batch, r.params,\n"
@@ -330,7 +331,7 @@ static void test_upgrade_v1(void **state)
     assert_int_equal(raw_int(db, has_steps, 0), 0);
     /* for writing: upgraded, the run kept, float32 */
     assert_int_equal(ms_store_open(f.t.db, 0, &s), 0);
-    assert_int_equal(raw_int(db, "PRAGMA user_version", 0), 2);
+    assert_int_equal(raw_int(db, "PRAGMA user_version", 0), MS_STORE_SCHEMA_VERSION);
     assert_int_equal(raw_int(db, has_steps, 0), 1);
     char *prec = raw_text(db, "SELECT precision FROM run_summary", 0);
     assert_string_equal(prec, "float32");
@@ -342,6 +343,56 @@ static void test_upgrade_v1(void **state)
     assert_int_equal(raw_int(db, "SELECT count(*) FROM steps", 0), NSTEPS);
     sqlite3_close(db);
     f.s = s;
+    fixture_close(&f);
+}
+
+/* A version 2 database (its sweeps' dataset unknown): read as version 3
+ * without a change to the file, upgraded when opened for writing; the
+ * sweep's next record with data sets it, and other data is then refused,
+ * by the read-only probe as by the writer, with nothing written. */
+static void test_upgrade_v2(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_open(&f, 10);
+    ms_store_close(f.s);
+    sqlite3 *db = raw_open(f.t.db);
+    raw_exec(db, "ALTER TABLE sweeps DROP COLUMN dataset; ALTER TABLE sweeps DROP COLUMN data_digest;"
+                 " PRAGMA user_version = 2");
+    ms_data_ident a = {"mnist", "0123456789abcdef", "dir-a"}, b = {"mnist", "fedcba9876543210", "dir-b"};
+    assert_int_equal(ms_store_probe_data(f.t.db, "study", &a), 0); /* nothing recorded yet */
+    assert_int_equal(raw_int(db, "PRAGMA user_version", 0), 2);
+    ms_store *s = NULL;
+    assert_int_equal(ms_store_open(f.t.db, 0, &s), 0);
+    assert_int_equal(raw_int(db, "PRAGMA user_version", 0), MS_STORE_SCHEMA_VERSION);
+    assert_null(raw_text(db, "SELECT data_digest FROM sweeps", 0));
+    int64_t id = 0;
+    assert_int_equal(ms_store_sweep(s, "study", "m.yaml", "name: study\n", &a, &id), 0);
+    assert_int_equal(id, f.sweep);
+    char *dg = raw_text(db, "SELECT dataset || ' ' || data_digest FROM sweeps", 0);
+    assert_string_equal(dg, "mnist 0123456789abcdef");
+    free(dg);
+    char *before = raw_text(db, "SELECT updated_at || manifest_path FROM sweeps", 0);
+    ms_capture c;
+    ms_capture_start(&c);
+    int rc = ms_store_sweep(s, "study", "other.yaml", "name: study\n", &b, &id);
+    char *msg = ms_capture_end(&c);
+    assert_int_equal(rc, -1);
+    assert_msg(msg, "mlpsweep: sweep 'study' in '%s' was trained on mnist data 0123456789abcdef, "
+                    "not on this mnist data fedcba9876543210 ('dir-b'): give another --db to train "
+                    "on other data\n", f.t.db);
+    free(msg);
+    char *after = raw_text(db, "SELECT updated_at || manifest_path FROM sweeps", 0);
+    assert_string_equal(before, after); /* not even the manifest path */
+    free(before), free(after);
+    ms_store_close(s);
+    ms_capture_start(&c);
+    rc = ms_store_probe_data(f.t.db, "study", &b);
+    free(ms_capture_end(&c));
+    assert_int_equal(rc, -1);
+    assert_int_equal(ms_store_probe_data(f.t.db, "other sweep", &b), 0);
+    sqlite3_close(db);
+    f.s = NULL;
     fixture_close(&f);
 }
 
@@ -372,8 +423,8 @@ static void test_register(void **state)
     int64_t sweep = 0, sweep2 = 0;
     tmp_make(&t);
     assert_int_equal(ms_store_open(t.db, MS_STORE_CREATE, &s), 0);
-    assert_int_equal(ms_store_sweep(s, "study", "a.yaml", "v1", &sweep), 0);
-    assert_int_equal(ms_store_sweep(s, "study", "b.yaml", "v2", &sweep2), 0);
+    assert_int_equal(ms_store_sweep(s, "study", "a.yaml", "v1", NULL, &sweep), 0);
+    assert_int_equal(ms_store_sweep(s, "study", "b.yaml", "v2", NULL, &sweep2), 0);
     assert_int_equal(sweep, sweep2);
 
     ms_config c[3];
@@ -953,7 +1004,7 @@ static void test_threads_share_store(void **state)
     int64_t sweep;
     tmp_make(&t);
     assert_int_equal(ms_store_open(t.db, MS_STORE_CREATE, &s), 0);
-    assert_int_equal(ms_store_sweep(s, "threads", NULL, NULL, &sweep), 0);
+    assert_int_equal(ms_store_sweep(s, "threads", NULL, NULL, NULL, &sweep), 0);
     ms_config c[NW];
     ms_run_spec k[NW];
     ms_run_info info[NW];
@@ -1101,13 +1152,13 @@ static void test_newer_version(void **state)
     tmp t;
     tmp_make(&t);
     sqlite3 *db = raw_open(t.db);
-    raw_exec(db, "CREATE TABLE runs (id INTEGER PRIMARY KEY); PRAGMA user_version = 3");
+    raw_exec(db, "CREATE TABLE runs (id INTEGER PRIMARY KEY); PRAGMA user_version = 4");
     sqlite3_close(db);
     char *msg = open_fails(t.db, MS_STORE_CREATE);
-    assert_msg(msg, "mlpsweep: '%s' has schema version 3, newer than this mlpsweep understands (2)\n", t.db);
+    assert_msg(msg, "mlpsweep: '%s' has schema version 4, newer than this mlpsweep understands (3)\n", t.db);
     free(msg);
     msg = open_fails(t.db, MS_STORE_READONLY);
-    assert_msg(msg, "mlpsweep: '%s' has schema version 3, newer than this mlpsweep understands (2)\n", t.db);
+    assert_msg(msg, "mlpsweep: '%s' has schema version 4, newer than this mlpsweep understands (3)\n", t.db);
     free(msg);
     tmp_remove(&t);
 }
@@ -1170,7 +1221,7 @@ static void test_read_only(void **state)
     assert_int_equal(ms_store_open(t.db, MS_STORE_READONLY, &s), 0);
     ms_capture c;
     ms_capture_start(&c);
-    int rc = ms_store_sweep(s, "x", NULL, NULL, &id);
+    int rc = ms_store_sweep(s, "x", NULL, NULL, NULL, &id);
     char *msg = ms_capture_end(&c);
     assert_int_equal(rc, -1);
     assert_msg(msg, "mlpsweep: cannot record the sweep: '%s' is open read-only\n", t.db);
@@ -1247,6 +1298,7 @@ int main(void)
         cmocka_unit_test(test_not_a_database),
         cmocka_unit_test(test_newer_version),
         cmocka_unit_test(test_upgrade_v1),
+        cmocka_unit_test(test_upgrade_v2),
         cmocka_unit_test(test_foreign_tables),
         cmocka_unit_test(test_missing),
         cmocka_unit_test(test_read_only),
