@@ -7,7 +7,9 @@
  * - Outputs never clobber: a symlink, a device node or the database being
  *   read is refused as an output, and nothing behind it changes.
  * - The writer lock is one per database file, whatever path reaches it, and
- *   merge takes it too. */
+ *   merge takes it too.
+ * - Text a database holds goes out as well-formed UTF-8 with no control
+ *   character raw, in every format (issue 22). */
 #include "ms_test.h"
 
 #include <fcntl.h>
@@ -454,6 +456,54 @@ static void test_control_characters(void **state)
     free(out), free(text), free(db), free(m);
 }
 
+/* Text in a database that is not well-formed UTF-8 comes out with each
+ * byte that starts no well-formed character as U+FFFD and the rest as it
+ * is, in every format: JSON stays JSON, HTML stays UTF-8. Control
+ * characters (C0, DEL, C1) are \u escapes in JSON and '?' elsewhere. */
+static void test_invalid_utf8(void **state)
+{
+    (void)state;
+    char *db = small_db("utf8"), *out = ms_tpath("utf8.out"), *err = NULL, *line = NULL;
+    /* A, e acute, overlong '/' (2 and 3 bytes), a surrogate, U+D7FF, past
+     * U+10FFFF, U+10FFFF, an emoji, 0xff, C1 CSI, ESC, BEL, a cut
+     * sequence before Z, a lone continuation byte */
+    ms_db_exec(db, "UPDATE runs SET task = CAST(X'41C3A9C0AFE080AFEDA080ED9FBFF4908080F48FBFBF"
+                   "F09F9982FFC29B1B07E2825A80' AS TEXT);"
+                   "UPDATE sweeps SET name = CAST(X'7377C0AF1B' AS TEXT)");
+#define R "\xef\xbf\xbd"
+    const char *same = "A\xc3\xa9" R R R R R R R R "\xed\x9f\xbf" R R R R "\xf4\x8f\xbf\xbf"
+                       "\xf0\x9f\x99\x82" R;
+    const char *tail = R R "Z" R;
+    char *shown = NULL, *json = NULL;
+    assert_true(asprintf(&shown, "%s???%s", same, tail) > 0);
+    assert_true(asprintf(&json, "\"%s\\u009b\\u001b\\u0007%s\"", same, tail) > 0);
+    const char *cmds[] = {"export --db '%s' --format json -o '%s'", "status --db '%s' --json > '%s'",
+                          "export --db '%s' --format csv -o '%s'", "export --db '%s' --format md -o '%s'",
+                          "export --db '%s' --format latex -o '%s'", "export --db '%s' -o '%s.html'",
+                          "report --db '%s' -o '%s.html'", "status --db '%s' > '%s'",
+                          "compare a a --db '%s' > '%s'"};
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+        assert_true(asprintf(&line, cmds[i], db, out) > 0);
+        assert_int_equal(msf(&err, "%s", line), 0);
+        char *path = NULL;
+        assert_true(asprintf(&path, "%s%s", out, strstr(cmds[i], ".html") ? ".html" : "") > 0);
+        char *o = ms_read_file(path);
+        assert_non_null(o);
+        const char *want = i < 2 ? json : i < 8 ? shown : "sweep 'sw" R R "?'";
+        if (!strstr(o, want))
+            fail_msg("'%s' did not show the text as '%s'", line, want);
+        if (has_control(path))
+            fail_msg("'%s' printed a control character", line);
+        free(line);
+        assert_true(asprintf(&line, "iconv -f UTF-8 -t UTF-8 '%s'", path) > 0);
+        if (shell(line, NULL) != 0)
+            fail_msg("'%s' wrote what is not UTF-8", cmds[i]);
+        free(o), free(path), free(err), free(line);
+    }
+#undef R
+    free(shown), free(json), free(out), free(db);
+}
+
 /* Runs msf(err, fmt, a, b) with one resource limit lowered for the child. */
 static int limited(int resource, rlim_t to, char **err, const char *fmt, const char *a,
                    const char *b)
@@ -621,6 +671,7 @@ int main(void)
         cmocka_unit_test(test_no_stray_lock),
         cmocka_unit_test(test_resource_limits),
         cmocka_unit_test(test_control_characters),
+        cmocka_unit_test(test_invalid_utf8),
     };
     return cmocka_run_group_tests_name("security", tests, setup, teardown);
 }
