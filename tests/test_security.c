@@ -8,8 +8,9 @@
  *   read is refused as an output, and nothing behind it changes.
  * - The writer lock is one per database file, whatever path reaches it, and
  *   merge takes it too.
- * - Text a database holds goes out as well-formed UTF-8 with no control
- *   character raw, in every format (issue 22). */
+ * - Issue 22: fetch never writes through a link planted in its folder, and
+ *   text a database holds goes out as well-formed UTF-8 with no control
+ *   character raw, in every format. */
 #include "ms_test.h"
 
 #include <fcntl.h>
@@ -558,6 +559,99 @@ static void test_resource_limits(void **state)
     free(text), free(m), free(db), free(out);
 }
 
+/* ---- fetch ---- */
+
+/* The same file: contents and mode. */
+static void assert_unchanged(const char *path, const char *text, mode_t mode)
+{
+    struct stat st;
+    assert_int_equal(lstat(path, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    assert_int_equal(st.st_mode & 07777, mode);
+    char *v = ms_read_file(path);
+    assert_string_equal(v, text);
+    free(v);
+}
+
+/* fetch DATASET (its files in src) into a shared folder where someone
+ * planted links to a private file elsewhere: one at a name fetch writes,
+ * one at the other form of a name (NAME beside NAME.gz, which run reads
+ * first). fetch puts real files in their place and never writes through a
+ * link: the private file keeps its contents and mode 600. */
+static void fetch_past_links(const char *dataset, const char *src)
+{
+    char *dir = NULL, *victim = ms_tpath("private"), *err = NULL, path[4096];
+    assert_true(asprintf(&dir, "%s/shared-%s", ms_group_tmp, dataset) > 0);
+    assert_int_equal(mkdir(dir, 0777), 0);
+    ms_write_text(victim, "precious\n");
+    assert_int_equal(chmod(victim, 0600), 0);
+    const char *names[] = {"t10k-labels-idx1-ubyte.gz", "train-labels-idx1-ubyte"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        assert_int_equal(symlink(victim, path), 0);
+    }
+    setenv("MNIST_DIR", src, 1);
+    int rc = msf(&err, "fetch %s --dir '%s'", dataset, dir);
+    unsetenv("MNIST_DIR");
+    free(err);
+    assert_unchanged(victim, "precious\n", 0600);
+    assert_int_equal(rc, 0);
+    struct stat st, want;
+    snprintf(path, sizeof path, "%s/%s", dir, names[0]);
+    assert_int_equal(lstat(path, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    snprintf(path, sizeof path, "%s/%s", src, names[0]);
+    assert_int_equal(stat(path, &want), 0);
+    assert_int_equal(st.st_size, want.st_size);
+    snprintf(path, sizeof path, "%s/%s", dir, names[1]);
+    assert_false(exists(path)); /* the link is gone: the .gz is the file */
+    snprintf(path, sizeof path, "ls -A '%s' | grep -c fetch", dir);
+    assert_int_not_equal(shell(path, NULL), 0); /* no private folder left */
+    free(victim), free(dir);
+}
+
+/* Both fetchers (Fashion-MNIST where Debian's package is installed, as make
+ * test does); a folder at a file's name, and a DIR that is itself a link
+ * another user made (with or without a final slash), are refused. */
+static void test_fetch_planted_links(void **state)
+{
+    (void)state;
+    char *mnist = realpath(MS_DATA_DIR, NULL), *err = NULL, path[4096];
+    assert_non_null(mnist);
+    fetch_past_links("mnist", mnist);
+    /* a folder at a file's name stops fetch, with mv's message */
+    snprintf(path, sizeof path, "%s/shared-mnist/t10k-labels-idx1-ubyte.gz", ms_group_tmp);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(mkdir(path, 0755), 0);
+    setenv("MNIST_DIR", mnist, 1);
+    assert_int_equal(msf(&err, "fetch --dir '%s/shared-mnist'", ms_group_tmp), 1);
+    unsetenv("MNIST_DIR");
+    assert_non_null(strstr(err, "cannot overwrite directory"));
+    free(err);
+    const char *fashion = "/usr/share/datasets/fashion-mnist";
+    if (access(fashion, R_OK) == 0)
+        fetch_past_links("fashion-mnist", fashion);
+    else
+        fprintf(stderr, "(no %s: the Fashion-MNIST case is not run)\n", fashion);
+
+    char *link = ms_tpath("planted-dir"), *target = ms_tpath("elsewhere");
+    assert_int_equal(mkdir(target, 0755), 0);
+    assert_int_equal(symlink(target, link), 0);
+    if (lchown(link, 65534, 65534) == 0) { /* only root can give a link away */
+        setenv("MNIST_DIR", mnist, 1);
+        for (int slash = 0; slash < 2; slash++) {
+            assert_int_equal(msf(&err, "fetch --dir '%s%s'", link, slash ? "/" : ""), 1);
+            assert_non_null(strstr(err, "is a symbolic link of another user"));
+            free(err);
+        }
+        unsetenv("MNIST_DIR");
+        snprintf(path, sizeof path, "ls -A '%s' | grep -q .", target);
+        assert_int_not_equal(shell(path, NULL), 0); /* nothing written there */
+    } else
+        fprintf(stderr, "(not root: the planted-folder case is not run)\n");
+    free(link), free(target), free(mnist);
+}
+
 /* ---- damaged databases ---- */
 
 /* Scramble the b-tree header (cell count, content start) of the root page
@@ -672,6 +766,7 @@ int main(void)
         cmocka_unit_test(test_resource_limits),
         cmocka_unit_test(test_control_characters),
         cmocka_unit_test(test_invalid_utf8),
+        cmocka_unit_test(test_fetch_planted_links),
     };
     return cmocka_run_group_tests_name("security", tests, setup, teardown);
 }
