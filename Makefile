@@ -172,7 +172,7 @@ PREFIX ?= /usr/local
 SHARE = $(DESTDIR)$(PREFIX)/share/mlpsweep
 INSTALLED = $(DESTDIR)$(PREFIX)/bin/mlpsweep $(DESTDIR)$(PREFIX)/share/man/man1/mlpsweep.1 \
             $(addprefix $(SHARE)/experiments/,$(notdir $(wildcard experiments/*.yaml))) \
-            $(SHARE)/fetch_mnist.sh $(SHARE)/fetch_fashion_mnist.sh
+            $(SHARE)/fetch_mnist.sh $(SHARE)/fetch_fashion_mnist.sh $(SHARE)/fetch_common.sh
 
 install: all
 	install -D -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/mlpsweep
@@ -180,6 +180,7 @@ install: all
 	install -d $(SHARE)/experiments
 	install -m 644 experiments/*.yaml $(SHARE)/experiments/
 	install -m 755 scripts/fetch_mnist.sh scripts/fetch_fashion_mnist.sh $(SHARE)/
+	install -m 644 scripts/fetch_common.sh $(SHARE)/
 
 uninstall:
 	rm -f $(INSTALLED)

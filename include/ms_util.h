@@ -102,24 +102,37 @@ int ms_db_regular(const char *db, const struct stat *st);
 uint64_t ms_hash64_bytes(const void *p, size_t n, uint64_t h);
 uint64_t ms_hash64(const char *text);
 
-/* s for a terminal or a document: a malloc'd copy with every control
- * character (C0 and DEL) shown as '?', so text from a manifest or a database
- * cannot move the cursor, clear the screen or break a table. */
+/* cp is a control character: C0, DEL or C1 (a terminal acts on each). */
+int ms_is_control(long cp);
+
+/* How a format writes a character: the text to write instead, or NULL for
+ * the rule's default (buf, 8 bytes, may hold the text). */
+typedef const char *ms_text_esc(long cp, char buf[8]);
+/* s to f as well-formed UTF-8 that is safe to show: each byte that starts no
+ * well-formed character (an overlong form, a surrogate or a code point past
+ * U+10FFFF is none) as U+FFFD, each character as esc says (esc may be
+ * NULL), any other control character as '?'. Every format writes text from a
+ * manifest or a database through here (terminal, CSV, Markdown, LaTeX, JSON,
+ * HTML, gnuplot), so a database cannot break one or drive a terminal. */
+void ms_put_text(FILE *f, const char *s, ms_text_esc *esc);
+
+/* s for a terminal or a document: a malloc'd copy by ms_put_text's rule
+ * (control characters as '?', ill-formed UTF-8 as U+FFFD), so text from a
+ * manifest or a database cannot move the cursor, clear the screen or break a
+ * table. */
 char *ms_printable(const char *s);
-/* The same rule for one character. */
-char ms_printable_char(char c);
 
 /* A finite x in the fewest significant digits that read back as exactly x
  * (0.1, not 0.10000000000000001): CSV, JSON and train's output. */
 const char *ms_shortest(char buf[32], double x);
 
-/* s as a JSON string (quoted, escaped); x as a JSON number, null when not
- * finite: export's JSON and status --json. */
+/* s as a JSON string (quoted, escaped, control characters as \u00XX); x as
+ * a JSON number, null when not finite: export's JSON and status --json. */
 void ms_json_string(FILE *f, const char *s);
 void ms_json_num(FILE *f, double x);
 
-/* s as HTML text or attribute value: & < > " ' as entities, other control
- * characters than line break and tab as '?' (export's html, the report). */
+/* s as HTML text or attribute value: & < > " ' as entities, line break and
+ * tab as they are (export's html, the report). */
 void ms_html_text(FILE *f, const char *s);
 
 /* name is an item of a comma list ("a,b,c"). */

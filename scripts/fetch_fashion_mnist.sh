@@ -6,6 +6,7 @@
 # /usr/share/datasets/fashion-mnist), installed with apt-get if missing. The
 # checksums below are those of that package's files (0.0~git20200523.55506a9-1).
 # A file whose checksum is not the expected one is deleted and the script fails.
+# Files reach DEST only as fetch_common.sh says (a shared DEST is safe).
 set -eu
 DEST=${1:?usage: fetch_fashion_mnist.sh DEST}
 SRC=/usr/share/datasets/fashion-mnist
@@ -20,26 +21,30 @@ raw_sum() {
     esac
 }
 
-# verify NAME: 0 when DEST holds NAME.gz whose contents are the expected ones
+# verify DIR NAME: 0 when DIR holds NAME.gz, a regular file whose contents
+# are the expected ones, and no link at NAME or NAME.gz (a link is replaced)
 verify() {
-    [ -f "$DEST/$1.gz" ] || return 1
-    [ "$(gzip -dc "$DEST/$1.gz" | sha256sum | cut -d' ' -f1)" = "$(raw_sum "$1")" ] && return 0
-    echo "fetch_fashion_mnist: checksum mismatch for '$DEST/$1.gz'; deleted" >&2
-    rm -f "$DEST/$1.gz"
+    [ -f "$1/$2.gz" ] && [ ! -L "$1/$2.gz" ] && [ ! -L "$1/$2" ] || return 1
+    [ "$(gzip -dc "$1/$2.gz" | sha256sum | cut -d' ' -f1)" = "$(raw_sum "$2")" ] && return 0
+    echo "fetch_fashion_mnist: checksum mismatch for '$1/$2.gz'; deleted" >&2
+    rm -f "$1/$2.gz"
     return 1
 }
-all_ok() { for n in $NAMES; do verify "$n" || return 1; done; }
+all_ok() { for n in $NAMES; do verify "$1" "$n" || return 1; done; }
 
-mkdir -p "$DEST"
-all_ok 2>/dev/null && { echo "data: Fashion-MNIST in '$DEST' verified"; exit 0; }
+ME=fetch_fashion_mnist
+. "$(dirname "$0")/fetch_common.sh"
+all_ok "$DEST" 2>/dev/null && { echo "data: Fashion-MNIST in '$DEST' verified"; exit 0; }
 if [ ! -f "$SRC/train-images-idx3-ubyte.gz" ]; then
     echo "fetch_fashion_mnist: installing Debian's dataset-fashion-mnist" >&2
     if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO=sudo; fi
     $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
         $SUDO apt-get install -y -qq --no-install-recommends dataset-fashion-mnist >/dev/null
 fi
+make_work
 for n in $NAMES; do
-    cp "$SRC/$n.gz" "$DEST/$n.gz" && chmod 644 "$DEST/$n.gz"
+    cp "$SRC/$n.gz" "$WORK/$n.gz" || exit 1
 done
-all_ok || { echo "fetch_fashion_mnist: the files of '$SRC' are not the expected ones" >&2; exit 1; }
+all_ok "$WORK" || { echo "fetch_fashion_mnist: the files of '$SRC' are not the expected ones" >&2; exit 1; }
+for n in $NAMES; do put_file "$n.gz" "$n"; done
 echo "data: Fashion-MNIST copied from '$SRC' and verified"

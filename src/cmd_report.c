@@ -428,8 +428,12 @@ static int seed_pairs(target *t, const char *a, const char *b, int metric, doubl
     return 0;
 }
 
-static void compare_head(int claims)
+/* The sweep (the database's text) and the table's head. */
+static void compare_head(const target *t, double level, int claims)
 {
+    char *sweep = ms_printable(t->sweep);
+    printf("sweep '%s', %g %% confidence\n", sweep, 100 * level);
+    free(sweep);
     printf("%-16s %-18s %-18s %3s %3s %-7s %10s %10s %10s  %-25s %7s %6s %9s%s\n", "metric", "A",
            "B", "nA", "nB", "test", "mean A", "mean B", "A - B", "95% CI", "t", "df", "p",
            claims ? "  claim      verdict" : "");
@@ -539,8 +543,7 @@ int cmd_compare(int argc, char **argv)
         ms_error("no finished run of variant '%s' in sweep '%s'", c.na == 0 ? a : b, t.sweep);
         goto done;
     }
-    printf("sweep '%s', %g %% confidence\n", t.sweep, 100 * level);
-    compare_head(0);
+    compare_head(&t, level, 0);
     compare_row(ms_compare_metrics[metric], a, b, &c);
     putchar('\n');
     status = MS_EXIT_OK;
@@ -604,8 +607,7 @@ int cmd_claims(int argc, char **argv)
         ms_error("'%s' states no claims: add a 'claims:' section (docs/reports.md)", m->path);
         goto done;
     }
-    printf("sweep '%s', %g %% confidence\n", t.sweep, 100 * level);
-    compare_head(1);
+    compare_head(&t, level, 1);
     for (int i = 0; i < m->nclaims; i++) {
         const ms_claim *cl = &m->claims[i];
         double *va = NULL, *vb = NULL;

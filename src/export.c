@@ -308,19 +308,28 @@ static void put_num(FILE *f, double x)
         fputs(ms_shortest(b, x), f);
 }
 
+/* In a quoted field: a quote doubled; line break and tab kept (as HTML
+ * keeps them), other control characters '?' (a CSV is often read on a
+ * terminal). */
+static const char *csv_esc(long cp, char buf[8])
+{
+    (void)buf;
+    switch (cp) {
+    case '"': return "\"\"";
+    case '\n': return "\n";
+    case '\t': return "\t";
+    default: return NULL;
+    }
+}
+
 static void csv_text(FILE *f, const char *s)
 {
-    if (!s[strcspn(s, ",\"\r\n")]) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
+    int quote = s[strcspn(s, ",\"\n")] != 0;
+    if (quote)
+        fputc('"', f);
+    ms_put_text(f, s, csv_esc);
+    if (quote)
+        fputc('"', f);
 }
 
 /* The CSV/JSON keys of a table: a statistic is two, KEY_mean and KEY_std. */
@@ -481,21 +490,20 @@ static const char *human_cell(char *buf, size_t n, const column *col, const cell
     }
 }
 
-/* A control character in a document cell: a line break reads as a space,
- * the others (escape sequences, bells) as '?' (ms_printable's rule). */
-static char doc_char(char ch)
+/* In a document cell a line break reads as a space (other control
+ * characters are '?'). */
+static const char *doc_break(long cp)
 {
-    return ch == '\n' || ch == '\r' ? ' ' : ms_printable_char(ch);
+    return cp == '\n' || cp == '\r' ? " " : NULL;
 }
 
-static void md_text(FILE *f, const char *s)
+static const char *md_esc(long cp, char buf[8])
 {
-    for (; *s; s++) {
-        if (*s == '|' || *s == '\\')
-            fputc('\\', f);
-        fputc(doc_char(*s), f);
-    }
+    (void)buf;
+    return cp == '|' ? "\\|" : cp == '\\' ? "\\\\" : doc_break(cp);
 }
+
+static void md_text(FILE *f, const char *s) { ms_put_text(f, s, md_esc); }
 
 static void write_md(FILE *f, const table *t)
 {
@@ -522,24 +530,25 @@ static void write_md(FILE *f, const table *t)
     }
 }
 
-static void latex_text(FILE *f, const char *s)
+static const char *latex_esc(long cp, char buf[8])
 {
-    for (; *s; s++) {
-        switch (*s) {
-        case '#': case '$': case '%': case '&': case '_': case '{': case '}':
-            fputc('\\', f);
-            fputc(*s, f);
-            break;
-        case '~': fputs("\\textasciitilde{}", f); break;
-        case '^': fputs("\\textasciicircum{}", f); break;
-        case '\\': fputs("\\textbackslash{}", f); break;
-        case '<': fputs("\\textless{}", f); break;
-        case '>': fputs("\\textgreater{}", f); break;
-        case '|': fputs("\\textbar{}", f); break;
-        default: fputc(doc_char(*s), f);
-        }
+    switch (cp) {
+    case '#': case '$': case '%': case '&': case '_': case '{': case '}':
+        buf[0] = '\\';
+        buf[1] = (char)cp;
+        buf[2] = '\0';
+        return buf;
+    case '~': return "\\textasciitilde{}";
+    case '^': return "\\textasciicircum{}";
+    case '\\': return "\\textbackslash{}";
+    case '<': return "\\textless{}";
+    case '>': return "\\textgreater{}";
+    case '|': return "\\textbar{}";
+    default: return doc_break(cp);
     }
 }
+
+static void latex_text(FILE *f, const char *s) { ms_put_text(f, s, latex_esc); }
 
 static void write_latex(FILE *f, const table *t)
 {

@@ -322,18 +322,18 @@ static int has_metric(const curves *c, int m)
  * in the text ends the part and is added as the constant "'" (the doubled ''
  * form fails at the start of a string). Every string from a manifest or a
  * database reaches the script through here, so user text stays data gnuplot
- * cannot evaluate. A control byte (a line break would end the command)
+ * cannot evaluate. A control character (a line break would end the command)
  * becomes a space. Only where gnuplot takes an expression: titles, output. */
+static const char *gp_esc(long cp, char buf[8])
+{
+    (void)buf;
+    return cp == '\'' ? "' . \"'\" . '" : ms_is_control(cp) ? " " : NULL;
+}
+
 static void gp_str(FILE *f, const char *s)
 {
     fputc('\'', f);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '\'')
-            fputs("' . \"'\" . '", f);
-        else
-            fputc(ch < 0x20 || ch == 0x7f ? ' ' : ch, f);
-    }
+    ms_put_text(f, s, gp_esc);
     fputc('\'', f);
 }
 

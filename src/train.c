@@ -411,12 +411,15 @@ int ms_trainer_restore(ms_trainer *t, const void *blob, size_t n, char *why, siz
     if (h.identity != identity_of(c))
         return WHY("belongs to another configuration");
     h.build[sizeof h.build - 1] = 0;
-    for (char *q = h.build; *q; q++)
-        *q = ms_printable_char(*q);
-    if (strcmp(h.build, here))
-        return WHY("was made by a '%s' build, this one is '%s' (they may round differently): "
-                   "resume with a '%s' build",
-                   h.build, here, h.build);
+    if (strcmp(h.build, here)) {
+        char *b = ms_printable(h.build); /* the file's text: it is stored as the run's error */
+        snprintf(why, whylen,
+                 "was made by a '%s' build, this one is '%s' (they may round differently): "
+                 "resume with a '%s' build",
+                 b, here, b);
+        free(b);
+        return -1;
+    }
     if (h.data != t->data->digest)
         return WHY("was made on other data (other files or sizes): resume with the data the run "
                    "started with");

@@ -22,13 +22,52 @@ static FILE *err_stream;
 FILE *ms_error_file(void) { return err_stream ? err_stream : stderr; }
 void ms_error_stream(FILE *f) { err_stream = f; }
 
-char ms_printable_char(char c) { return (unsigned char)c < 0x20 || c == 0x7f ? '?' : c; }
-
-/* Control characters shown as '?', in place. */
-static void to_printable(char *s)
+/* The character at s (not at its end), from well-formed UTF-8 only: its
+ * code point in *cp, its length in bytes returned; a byte that starts no
+ * well-formed character is a character of its own, UTF8_BAD. The rule is
+ * Unicode's table of well-formed byte sequences (3-7): after a lead byte all
+ * continuation bytes are 80..BF, except the second after E0 (A0..BF: no
+ * overlong form), ED (80..9F: no surrogate), F0 (90..BF: no overlong) and
+ * F4 (80..8F: nothing past U+10FFFF); C0, C1 and F5..FF lead nothing. */
+#define UTF8_BAD (-1L)
+static int utf8_next(const char *s, long *cp)
 {
-    for (; *s; s++)
-        *s = ms_printable_char(*s);
+    const unsigned char *b = (const unsigned char *)s;
+    if (b[0] < 0x80) {
+        *cp = b[0];
+        return 1;
+    }
+    int n = b[0] < 0xc2 ? 0 : b[0] < 0xe0 ? 2 : b[0] < 0xf0 ? 3 : b[0] < 0xf5 ? 4 : 0;
+    unsigned char lo = b[0] == 0xe0 ? 0xa0 : b[0] == 0xf0 ? 0x90 : 0x80;
+    unsigned char hi = b[0] == 0xed ? 0x9f : b[0] == 0xf4 ? 0x8f : 0xbf;
+    long c = b[0] & (0x7f >> n);
+    for (int i = 1; i < n; i++, lo = 0x80, hi = 0xbf) {
+        if (b[i] < lo || b[i] > hi) /* the terminating NUL stops here too */
+            n = 0;
+        else
+            c = c << 6 | (b[i] & 0x3f);
+    }
+    *cp = n ? c : UTF8_BAD;
+    return n ? n : 1;
+}
+
+int ms_is_control(long cp) { return cp < 0x20 || (cp >= 0x7f && cp < 0xa0); }
+
+void ms_put_text(FILE *f, const char *s, ms_text_esc *esc)
+{
+    char buf[8];
+    while (*s) {
+        long cp;
+        int n = utf8_next(s, &cp);
+        const char *e = cp == UTF8_BAD ? "\xef\xbf\xbd" : esc ? esc(cp, buf) : NULL;
+        if (!e && ms_is_control(cp))
+            e = "?";
+        if (e)
+            fputs(e, f);
+        else
+            fwrite(s, 1, (size_t)n, f);
+        s += n;
+    }
 }
 
 /* One line, whatever the message holds: a path or a library's text (SQLite
@@ -40,8 +79,7 @@ static void put_line(FILE *f, const char *prefix, const char *fmt, va_list ap)
         msg = NULL;
     fputs(prefix, f);
     if (msg) {
-        to_printable(msg);
-        fputs(msg, f);
+        ms_put_text(f, msg, NULL);
         free(msg);
     }
     fputc('\n', f);
@@ -138,9 +176,12 @@ void ms_free_aligned(void *p) { free(p); }
 
 char *ms_printable(const char *s)
 {
-    char *c = ms_strdup(s);
-    to_printable(c);
-    return c;
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *m = ms_memstream(&buf, &n);
+    ms_put_text(m, s, NULL);
+    fclose(m);
+    return buf;
 }
 
 uint64_t ms_hash64_bytes(const void *p, size_t n, uint64_t h)
@@ -648,26 +689,29 @@ const char *ms_shortest(char buf[32], double x)
     return buf;
 }
 
+/* JSON's escapes; other control characters as \u00XX, not '?' (nothing
+ * is lost) */
+static const char *json_esc(long cp, char buf[8])
+{
+    switch (cp) {
+    case '"': return "\\\"";
+    case '\\': return "\\\\";
+    case '\n': return "\\n";
+    case '\r': return "\\r";
+    case '\t': return "\\t";
+    case '\b': return "\\b";
+    case '\f': return "\\f";
+    }
+    if (!ms_is_control(cp))
+        return NULL;
+    snprintf(buf, 8, "\\u%04x", (unsigned)cp & 0xff); /* all below U+00A0 */
+    return buf;
+}
+
 void ms_json_string(FILE *f, const char *s)
 {
     fputc('"', f);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        switch (ch) {
-        case '"': fputs("\\\"", f); break;
-        case '\\': fputs("\\\\", f); break;
-        case '\n': fputs("\\n", f); break;
-        case '\r': fputs("\\r", f); break;
-        case '\t': fputs("\\t", f); break;
-        case '\b': fputs("\\b", f); break;
-        case '\f': fputs("\\f", f); break;
-        default:
-            if (ch < 0x20)
-                fprintf(f, "\\u%04x", ch);
-            else
-                fputc(ch, f);
-        }
-    }
+    ms_put_text(f, s, json_esc);
     fputc('"', f);
 }
 
@@ -677,20 +721,22 @@ void ms_json_num(FILE *f, double x)
     fputs(isfinite(x) ? ms_shortest(b, x) : "null", f);
 }
 
-void ms_html_text(FILE *f, const char *s)
+static const char *html_esc(long cp, char buf[8])
 {
-    for (; *s; s++)
-        switch (*s) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&#39;", f); break;
-        case '\n':
-        case '\t': fputc(*s, f); break;
-        default: fputc(ms_printable_char(*s), f);
-        }
+    (void)buf;
+    switch (cp) {
+    case '&': return "&amp;";
+    case '<': return "&lt;";
+    case '>': return "&gt;";
+    case '"': return "&quot;";
+    case '\'': return "&#39;";
+    case '\n': return "\n";
+    case '\t': return "\t";
+    default: return NULL;
+    }
 }
+
+void ms_html_text(FILE *f, const char *s) { ms_put_text(f, s, html_esc); }
 
 int ms_list_has(const char *list, const char *name)
 {

@@ -320,7 +320,8 @@ static void test_install(void **state)
     const char *files[] = {"usr/bin/mlpsweep", "usr/share/man/man1/mlpsweep.1",
                            "usr/share/mlpsweep/experiments/tdt4265_a2.yaml",
                            "usr/share/mlpsweep/fetch_mnist.sh",
-                           "usr/share/mlpsweep/fetch_fashion_mnist.sh"};
+                           "usr/share/mlpsweep/fetch_fashion_mnist.sh",
+                           "usr/share/mlpsweep/fetch_common.sh"};
     assert_true(asprintf(&cmd, "make -s install DESTDIR='%s' PREFIX=/usr >/dev/null", dir) > 0);
     assert_int_equal(system(cmd), 0);
     free(cmd);

@@ -7,7 +7,10 @@
  * - Outputs never clobber: a symlink, a device node or the database being
  *   read is refused as an output, and nothing behind it changes.
  * - The writer lock is one per database file, whatever path reaches it, and
- *   merge takes it too. */
+ *   merge takes it too.
+ * - Issue 22: fetch never writes through a link planted in its folder, and
+ *   text a database holds goes out as well-formed UTF-8 with no control
+ *   character raw, in every format. */
 #include "ms_test.h"
 
 #include <fcntl.h>
@@ -462,6 +465,54 @@ static void test_control_characters(void **state)
     free(out), free(text), free(db), free(m);
 }
 
+/* Text in a database that is not well-formed UTF-8 comes out with each
+ * byte that starts no well-formed character as U+FFFD and the rest as it
+ * is, in every format: JSON stays JSON, HTML stays UTF-8. Control
+ * characters (C0, DEL, C1) are \u escapes in JSON and '?' elsewhere. */
+static void test_invalid_utf8(void **state)
+{
+    (void)state;
+    char *db = small_db("utf8"), *out = ms_tpath("utf8.out"), *err = NULL, *line = NULL;
+    /* A, e acute, overlong '/' (2 and 3 bytes), a surrogate, U+D7FF, past
+     * U+10FFFF, U+10FFFF, an emoji, 0xff, C1 CSI, ESC, BEL, a cut
+     * sequence before Z, a lone continuation byte */
+    ms_db_exec(db, "UPDATE runs SET task = CAST(X'41C3A9C0AFE080AFEDA080ED9FBFF4908080F48FBFBF"
+                   "F09F9982FFC29B1B07E2825A80' AS TEXT);"
+                   "UPDATE sweeps SET name = CAST(X'7377C0AF1B' AS TEXT)");
+#define R "\xef\xbf\xbd"
+    const char *same = "A\xc3\xa9" R R R R R R R R "\xed\x9f\xbf" R R R R "\xf4\x8f\xbf\xbf"
+                       "\xf0\x9f\x99\x82" R;
+    const char *tail = R R "Z" R;
+    char *shown = NULL, *json = NULL;
+    assert_true(asprintf(&shown, "%s???%s", same, tail) > 0);
+    assert_true(asprintf(&json, "\"%s\\u009b\\u001b\\u0007%s\"", same, tail) > 0);
+    const char *cmds[] = {"export --db '%s' --format json -o '%s'", "status --db '%s' --json > '%s'",
+                          "export --db '%s' --format csv -o '%s'", "export --db '%s' --format md -o '%s'",
+                          "export --db '%s' --format latex -o '%s'", "export --db '%s' -o '%s.html'",
+                          "report --db '%s' -o '%s.html'", "status --db '%s' > '%s'",
+                          "compare a a --db '%s' > '%s'"};
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+        assert_true(asprintf(&line, cmds[i], db, out) > 0);
+        assert_int_equal(msf(&err, "%s", line), 0);
+        char *path = NULL;
+        assert_true(asprintf(&path, "%s%s", out, strstr(cmds[i], ".html") ? ".html" : "") > 0);
+        char *o = ms_read_file(path);
+        assert_non_null(o);
+        const char *want = i < 2 ? json : i < 8 ? shown : "sweep 'sw" R R "?'";
+        if (!strstr(o, want))
+            fail_msg("'%s' did not show the text as '%s'", line, want);
+        if (has_control(path))
+            fail_msg("'%s' printed a control character", line);
+        free(line);
+        assert_true(asprintf(&line, "iconv -f UTF-8 -t UTF-8 '%s'", path) > 0);
+        if (shell(line, NULL) != 0)
+            fail_msg("'%s' wrote what is not UTF-8", cmds[i]);
+        free(o), free(path), free(err), free(line);
+    }
+#undef R
+    free(shown), free(json), free(out), free(db);
+}
+
 /* Runs msf(err, fmt, a, b) with one resource limit lowered for the child. */
 static int limited(int resource, rlim_t to, char **err, const char *fmt, const char *a,
                    const char *b)
@@ -514,6 +565,99 @@ static void test_resource_limits(void **state)
     free(err);
 #endif
     free(text), free(m), free(db), free(out);
+}
+
+/* ---- fetch ---- */
+
+/* The same file: contents and mode. */
+static void assert_unchanged(const char *path, const char *text, mode_t mode)
+{
+    struct stat st;
+    assert_int_equal(lstat(path, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    assert_int_equal(st.st_mode & 07777, mode);
+    char *v = ms_read_file(path);
+    assert_string_equal(v, text);
+    free(v);
+}
+
+/* fetch DATASET (its files in src) into a shared folder where someone
+ * planted links to a private file elsewhere: one at a name fetch writes,
+ * one at the other form of a name (NAME beside NAME.gz, which run reads
+ * first). fetch puts real files in their place and never writes through a
+ * link: the private file keeps its contents and mode 600. */
+static void fetch_past_links(const char *dataset, const char *src)
+{
+    char *dir = NULL, *victim = ms_tpath("private"), *err = NULL, path[4096];
+    assert_true(asprintf(&dir, "%s/shared-%s", ms_group_tmp, dataset) > 0);
+    assert_int_equal(mkdir(dir, 0777), 0);
+    ms_write_text(victim, "precious\n");
+    assert_int_equal(chmod(victim, 0600), 0);
+    const char *names[] = {"t10k-labels-idx1-ubyte.gz", "train-labels-idx1-ubyte"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        assert_int_equal(symlink(victim, path), 0);
+    }
+    setenv("MNIST_DIR", src, 1);
+    int rc = msf(&err, "fetch %s --dir '%s'", dataset, dir);
+    unsetenv("MNIST_DIR");
+    free(err);
+    assert_unchanged(victim, "precious\n", 0600);
+    assert_int_equal(rc, 0);
+    struct stat st, want;
+    snprintf(path, sizeof path, "%s/%s", dir, names[0]);
+    assert_int_equal(lstat(path, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    snprintf(path, sizeof path, "%s/%s", src, names[0]);
+    assert_int_equal(stat(path, &want), 0);
+    assert_int_equal(st.st_size, want.st_size);
+    snprintf(path, sizeof path, "%s/%s", dir, names[1]);
+    assert_false(exists(path)); /* the link is gone: the .gz is the file */
+    snprintf(path, sizeof path, "ls -A '%s' | grep -c fetch", dir);
+    assert_int_not_equal(shell(path, NULL), 0); /* no private folder left */
+    free(victim), free(dir);
+}
+
+/* Both fetchers (Fashion-MNIST where Debian's package is installed, as make
+ * test does); a folder at a file's name, and a DIR that is itself a link
+ * another user made (with or without a final slash), are refused. */
+static void test_fetch_planted_links(void **state)
+{
+    (void)state;
+    char *mnist = realpath(MS_DATA_DIR, NULL), *err = NULL, path[4096];
+    assert_non_null(mnist);
+    fetch_past_links("mnist", mnist);
+    /* a folder at a file's name stops fetch, with mv's message */
+    snprintf(path, sizeof path, "%s/shared-mnist/t10k-labels-idx1-ubyte.gz", ms_group_tmp);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(mkdir(path, 0755), 0);
+    setenv("MNIST_DIR", mnist, 1);
+    assert_int_equal(msf(&err, "fetch --dir '%s/shared-mnist'", ms_group_tmp), 1);
+    unsetenv("MNIST_DIR");
+    assert_non_null(strstr(err, "cannot overwrite directory"));
+    free(err);
+    const char *fashion = "/usr/share/datasets/fashion-mnist";
+    if (access(fashion, R_OK) == 0)
+        fetch_past_links("fashion-mnist", fashion);
+    else
+        fprintf(stderr, "(no %s: the Fashion-MNIST case is not run)\n", fashion);
+
+    char *link = ms_tpath("planted-dir"), *target = ms_tpath("elsewhere");
+    assert_int_equal(mkdir(target, 0755), 0);
+    assert_int_equal(symlink(target, link), 0);
+    if (lchown(link, 65534, 65534) == 0) { /* only root can give a link away */
+        setenv("MNIST_DIR", mnist, 1);
+        for (int slash = 0; slash < 2; slash++) {
+            assert_int_equal(msf(&err, "fetch --dir '%s%s'", link, slash ? "/" : ""), 1);
+            assert_non_null(strstr(err, "is a symbolic link of another user"));
+            free(err);
+        }
+        unsetenv("MNIST_DIR");
+        snprintf(path, sizeof path, "ls -A '%s' | grep -q .", target);
+        assert_int_not_equal(shell(path, NULL), 0); /* nothing written there */
+    } else
+        fprintf(stderr, "(not root: the planted-folder case is not run)\n");
+    free(link), free(target), free(mnist);
 }
 
 /* ---- damaged databases ---- */
@@ -629,6 +773,8 @@ int main(void)
         cmocka_unit_test(test_no_stray_lock),
         cmocka_unit_test(test_resource_limits),
         cmocka_unit_test(test_control_characters),
+        cmocka_unit_test(test_invalid_utf8),
+        cmocka_unit_test(test_fetch_planted_links),
     };
     return cmocka_run_group_tests_name("security", tests, setup, teardown);
 }
