@@ -2101,36 +2101,18 @@ int ms_manifest_expand(const ms_manifest *m, ms_run_spec **out)
  * where the value came from. Kept at the end of the file, apart from the
  * checks above. */
 
-/* A node of a stored value's tree at 1:1; its index (nodes move as it grows). */
-static int sv_node(mctx *c, int type, const char *text, size_t len, bool plain)
+/* A node under parent (-1: none), made by add_node as from a YAML event,
+ * at c->at_line:at_col; its index (nodes move as the tree grows). */
+static int sv_node(mctx *c, int parent, int type, const char *text, size_t len, bool plain)
 {
-    if (c->nnodes == c->cap) {
-        c->cap = c->cap ? 2 * c->cap : 64;
-        c->nodes = ms_realloc(c->nodes, (size_t)c->cap * sizeof *c->nodes);
-    }
-    int idx = c->nnodes++;
-    node *n = &c->nodes[idx];
-    memset(n, 0, sizeof *n);
-    n->type = type;
-    n->line = n->col = 1;
-    if (type == N_SCALAR) {
-        n->text = ms_malloc(len + 1);
-        if (len)
-            memcpy(n->text, text, len);
-        n->text[len] = '\0';
-        n->plain = plain;
-    }
+    yaml_event_t ev;
+    int idx = c->nnodes, root = -1;
+    memset(&ev, 0, sizeof ev);
+    ev.data.scalar.value = (yaml_char_t *)(text ? text : "");
+    ev.data.scalar.length = len;
+    ev.data.scalar.style = plain ? YAML_PLAIN_SCALAR_STYLE : YAML_SINGLE_QUOTED_SCALAR_STYLE;
+    add_node(c, type, &ev, &parent, parent >= 0, &root);
     return idx;
-}
-
-static void sv_add(mctx *c, int parent, int kid_index)
-{
-    node *p = &c->nodes[parent];
-    if (p->n == p->cap) {
-        p->cap = p->cap ? 2 * p->cap : 4;
-        p->kids = ms_realloc(p->kids, (size_t)p->cap * sizeof *p->kids);
-    }
-    p->kids[p->n++] = kid_index;
 }
 
 /* A double as YAML writes a float: .inf, .nan, and a point or an exponent
@@ -2148,28 +2130,29 @@ static void sv_real(char *buf, size_t n, double d)
     }
 }
 
-/* The scalar a manifest would have for v: its index, or -1 after a message
- * when no manifest holds such a value (a blob, a NUL inside a text). */
-static int sv_scalar(mctx *c, const ms_stored *v, const char *key)
+/* The scalar a manifest would have for v, under parent: its index, or -1
+ * after a message when no manifest holds such a value (a blob, a NUL inside
+ * a text). */
+static int sv_scalar(mctx *c, int parent, const ms_stored *v, const char *key)
 {
     char buf[48];
     switch (v->kind) {
     case MS_SV_INT:
         snprintf(buf, sizeof buf, "%lld", (long long)v->i);
-        return sv_node(c, N_SCALAR, buf, strlen(buf), true);
+        return sv_node(c, parent, N_SCALAR, buf, strlen(buf), true);
     case MS_SV_REAL:
         sv_real(buf, sizeof buf, v->d);
-        return sv_node(c, N_SCALAR, buf, strlen(buf), true);
+        return sv_node(c, parent, N_SCALAR, buf, strlen(buf), true);
     case MS_SV_BOOL:
-        return sv_node(c, N_SCALAR, v->i ? "true" : "false", v->i ? 4 : 5, true);
-    case MS_SV_TEXT:
+        return sv_node(c, parent, N_SCALAR, v->i ? "true" : "false", v->i ? 4 : 5, true);
+    case MS_SV_TEXT: /* add_node would refuse a NUL too, without the key */
         if (v->len && memchr(v->s, '\0', v->len))
             return perr(c, 1, 1, "%s: NUL characters are not supported", key);
-        return sv_node(c, N_SCALAR, v->s, v->len, false);
+        return sv_node(c, parent, N_SCALAR, v->s, v->len, false);
     case MS_SV_BLOB:
         return perr(c, 1, 1, "%s: expected text or a number, got a blob", key);
     default: /* NULL: nothing written */
-        return sv_node(c, N_SCALAR, "", 0, true);
+        return sv_node(c, parent, N_SCALAR, "", 0, true);
     }
 }
 
@@ -2179,16 +2162,15 @@ static int sv_scalar(mctx *c, const ms_stored *v, const char *key)
 static int sv_hidden(mctx *c, const ms_stored *v)
 {
     if (v->kind != MS_SV_TEXT || (v->len && memchr(v->s, '\0', v->len)))
-        return sv_scalar(c, v, "hidden");
-    int seq = sv_node(c, N_SEQ, NULL, 0, false), made = 0;
+        return sv_scalar(c, -1, v, "hidden");
+    int seq = sv_node(c, -1, N_SEQ, NULL, 0, false), made = 0;
     for (size_t at = 0; at < v->len && made <= MS_MAX_HIDDEN; made++) {
         const char *comma = memchr(v->s + at, ',', v->len - at);
         size_t k = comma ? (size_t)(comma - v->s) - at : v->len - at;
-        int item = sv_node(c, N_SCALAR, v->s + at, k, true);
-        sv_add(c, seq, item);
+        sv_node(c, seq, N_SCALAR, v->s + at, k, true);
         at += k + 1;
         if (comma && at == v->len) /* "64,": a last, empty item */
-            sv_add(c, seq, sv_node(c, N_SCALAR, "", 0, true));
+            sv_node(c, seq, N_SCALAR, "", 0, true);
     }
     return seq;
 }
@@ -2252,11 +2234,11 @@ static int sv_end(sv_capture *k, int bad, char *why, size_t n)
 
 int ms_manifest_stored_name(const ms_stored *v, const char *key, char *why, size_t n)
 {
-    mctx c = {"", 0, NULL, 0, 0, NULL, 0, 0, 0, NULL, 0};
+    mctx c = {"", 0, NULL, 0, 0, NULL, 0, 1, 1, NULL, 0}; /* every node and message at 1:1 */
     sv_capture k;
     const char *s = "";
     sv_begin(&k);
-    int i = sv_scalar(&c, v, key);
+    int i = sv_scalar(&c, -1, v, key);
     if (i >= 0)
         get_name(&c, &c.nodes[i], key, &s);
     int bad = c.nerr;
@@ -2276,35 +2258,31 @@ int ms_manifest_stored_run(const ms_stored f[MS_SF_N], ms_config *cfg, char *why
         {MS_SF_PRECISION, K_PRECISION}};
     /* and data's, as data.train etc. */
     static const int data[][2] = {{MS_SF_TRAIN, 1}, {MS_SF_VAL, 2}, {MS_SF_DATASET, 3}};
-    mctx c = {"", 0, NULL, 0, 0, NULL, 0, 0, 0, NULL, 0};
+    mctx c = {"", 0, NULL, 0, 0, NULL, 0, 1, 1, NULL, 0}; /* every node and message at 1:1 */
     sv_capture k;
     int idx[MS_SF_N];
     sv_begin(&k);
 
     /* every node first: taking pointers while nodes are added would not do */
-    idx[MS_SF_VARIANT] = sv_scalar(&c, &f[MS_SF_VARIANT], "variant");
-    idx[MS_SF_TASK] = sv_scalar(&c, &f[MS_SF_TASK], "task");
-    int seed = sv_scalar(&c, &f[MS_SF_SEED], "seeds");
-    idx[MS_SF_SEED] = seed < 0 ? -1 : sv_node(&c, N_SEQ, NULL, 0, false);
-    if (seed >= 0)
-        sv_add(&c, idx[MS_SF_SEED], seed);
+    idx[MS_SF_VARIANT] = sv_scalar(&c, -1, &f[MS_SF_VARIANT], "variant");
+    idx[MS_SF_TASK] = sv_scalar(&c, -1, &f[MS_SF_TASK], "task");
+    idx[MS_SF_SEED] = sv_node(&c, -1, N_SEQ, NULL, 0, false); /* seeds: [SEED] */
+    if (sv_scalar(&c, idx[MS_SF_SEED], &f[MS_SF_SEED], "seeds") < 0)
+        idx[MS_SF_SEED] = -1;
     idx[MS_SF_HIDDEN] = sv_hidden(&c, &f[MS_SF_HIDDEN]); /* keyed[0] */
     for (int j = 1; j < COUNT(keyed); j++)
-        idx[keyed[j][0]] = sv_scalar(&c, &f[keyed[j][0]], cfg_keys[keyed[j][1]]);
-    int map = sv_node(&c, N_MAP, NULL, 0, false);
+        idx[keyed[j][0]] = sv_scalar(&c, -1, &f[keyed[j][0]], cfg_keys[keyed[j][1]]);
+    int map = sv_node(&c, -1, N_MAP, NULL, 0, false); /* data: {train: T, val: V, ...} */
     for (int j = 0; j < COUNT(data); j++) {
         const ms_stored *v = &f[data[j][0]];
+        const char *name = data_keys[data[j][1]];
         char key[32];
-        snprintf(key, sizeof key, "data.%s", data_keys[data[j][1]]);
+        snprintf(key, sizeof key, "data.%s", name);
         /* MNIST's runs do not name their dataset: the default */
         if (data[j][0] == MS_SF_DATASET && v->kind == MS_SV_NULL)
             continue;
-        int val = sv_scalar(&c, v, key);
-        if (val < 0)
-            continue;
-        const char *name = data_keys[data[j][1]];
-        sv_add(&c, map, sv_node(&c, N_SCALAR, name, strlen(name), true));
-        sv_add(&c, map, val);
+        sv_node(&c, map, N_SCALAR, name, strlen(name), true);
+        sv_scalar(&c, map, v, key); /* refused: a key without a value, which map_keys skips */
     }
 
     /* then the manifest's checks, in the order of a run's columns */
