@@ -108,6 +108,10 @@ void ms_hidden_short(const char *list, char *buf, size_t n);
 /* Canonical JSON of every setting that affects results (stable key order),
  * MS_NUMERICS included. */
 char *ms_config_json(const ms_config *c); /* caller frees */
+/* The same as the mlpsweep of numerics version `numerics` wrote it (1, the
+ * first builds: without the key), for the runs of older builds that a
+ * database keeps. */
+char *ms_config_json_at(const ms_config *c, int numerics); /* caller frees */
 
 /* One-line check of value ranges; prints the first problem and returns -1. */
 int ms_config_validate(const ms_config *c);

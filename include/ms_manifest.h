@@ -144,4 +144,39 @@ int ms_manifest_listed(const ms_manifest *m, const char *name, const char *list)
  * 0, or -1 after one message naming a variant the manifest lacks. */
 int ms_manifest_keep_variants(ms_manifest *m, const char *list);
 
+/* ==== The manifest's rules on stored values (merge, issue 22) ====
+ * A database holds what manifests produced; a file from elsewhere (a shard
+ * to merge) may hold anything. These check its values with the rules that
+ * check a manifest, as a manifest holding them would be checked: a number or
+ * a boolean as plain YAML, a text as a quoted string. */
+
+/* A value as SQLite holds it (a JSON true or false: a boolean). */
+typedef enum { MS_SV_NULL, MS_SV_INT, MS_SV_REAL, MS_SV_TEXT, MS_SV_BLOB, MS_SV_BOOL } ms_stored_kind;
+typedef struct ms_stored {
+    ms_stored_kind kind;
+    int64_t i;     /* MS_SV_INT; MS_SV_BOOL: 0 or 1 */
+    double d;      /* MS_SV_REAL */
+    const char *s; /* MS_SV_TEXT: len bytes (a NUL inside is refused), not necessarily terminated */
+    size_t len;
+} ms_stored;
+
+/* What a manifest sets of one run: the variant's name and task, the seed,
+ * each setting (hidden as a database holds it, "64,64"), and data.train,
+ * data.val, data.dataset (MS_SV_NULL: MNIST, whose runs do not name it). */
+enum {
+    MS_SF_VARIANT, MS_SF_TASK, MS_SF_SEED, MS_SF_HIDDEN, MS_SF_ACTIVATION, MS_SF_INIT, MS_SF_LR,
+    MS_SF_MOMENTUM, MS_SF_BATCH, MS_SF_EPOCHS, MS_SF_VAL_PER_EPOCH, MS_SF_EARLY_STOP,
+    MS_SF_SHUFFLE, MS_SF_PRECISION, MS_SF_TRAIN, MS_SF_VAL, MS_SF_DATASET, MS_SF_N
+};
+
+/* A name (a sweep's) by the rule of `name:`, its messages starting "KEY: ".
+ * 0, or -1 with the rule it breaks in why ("name: 'a/b' may only contain
+ * ..."). Prints nothing. */
+int ms_manifest_stored_name(const ms_stored *v, const char *key, char *why, size_t n);
+/* A run: 0 and its configuration in *cfg (its seed, data sizes and dataset
+ * included) when a manifest could have made it; else -1 with the first rule
+ * it breaks in why, as the manifest states it ("lr: must be a finite number
+ * > 0 (got -0.5)"; the variant's name as "variant: ..."). Prints nothing. */
+int ms_manifest_stored_run(const ms_stored f[MS_SF_N], ms_config *cfg, char *why, size_t n);
+
 #endif

@@ -24,7 +24,10 @@ typedef struct ms_merge_stats {
  * first such copy wins a tie, so merging a shard again changes nothing.
  * Two copies whose common epochs differ in any metric are an error naming
  * the run and both files. Shards that are not mlpsweep databases of this
- * schema version are refused before anything is written. On any error `out`
+ * schema version, or that hold a name, seed or setting no manifest could
+ * have produced (checked by the manifest's rules, ms_manifest_stored_run,
+ * with each run's config, config_hash and params against its settings),
+ * are refused before anything is written. On any error `out`
  * is left as it was (removed again if this call created it) and -1 is
  * returned after one message; stats (may be NULL) is filled on success. */
 int ms_merge(const char *out, const char *const *shards, int nshards, ms_merge_stats *stats);

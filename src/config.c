@@ -96,20 +96,24 @@ void ms_hidden_short(const char *list, char *buf, size_t n)
         snprintf(buf, n, "%s", list);
 }
 
-char *ms_config_json(const ms_config *c)
+char *ms_config_json(const ms_config *c) { return ms_config_json_at(c, MS_NUMERICS); }
+
+char *ms_config_json_at(const ms_config *c, int numerics)
 {
     /* Stable key order and %.17g: the JSON text is hashed to identify a run. */
     size_t cap = 512 + (size_t)c->nhidden * 12;
-    char *buf = ms_malloc(cap), hid[MS_MAX_HIDDEN * 12];
+    char *buf = ms_malloc(cap), hid[MS_MAX_HIDDEN * 12], version[32] = "";
     ms_config_hidden_str(c, hid, sizeof hid);
+    if (numerics > 1) /* version 1, the first builds, wrote none */
+        snprintf(version, sizeof version, ",\"numerics\":%d", numerics);
     snprintf(buf, cap,
              "{\"hidden\":[%s],\"activation\":\"%s\",\"init\":\"%s\",\"lr\":%.17g,"
              "\"momentum\":%.17g,\"batch\":%d,\"epochs\":%d,\"val_per_epoch\":%d,"
-             "\"early_stop\":%d,\"shuffle\":%s,\"seed\":%llu,\"train\":%d,\"val\":%d,"
-             "\"numerics\":%d%s%s%s%s}",
+             "\"early_stop\":%d,\"shuffle\":%s,\"seed\":%llu,\"train\":%d,\"val\":%d"
+             "%s%s%s%s%s}",
              hid, ms_activation_name(c->activation), ms_init_name(c->init), c->lr, c->momentum,
              c->batch, c->epochs, c->val_per_epoch, c->early_stop, c->shuffle ? "true" : "false",
-             (unsigned long long)c->seed, c->train_size, c->val_size, MS_NUMERICS,
+             (unsigned long long)c->seed, c->train_size, c->val_size, version,
              /* only another dataset than MNIST: MNIST runs keep their hashes */
              c->dataset ? ",\"dataset\":\"" : "", c->dataset ? ms_dataset_names[c->dataset] : "",
              c->dataset ? "\"" : "",

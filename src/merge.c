@@ -10,6 +10,12 @@
  *   value): doubles, NULL losses and checkpoint blobs arrive bit for bit.
  * - One write transaction (BEGIN IMMEDIATE) covers the whole merge: a
  *   conflict or any error rolls everything back.
+ * - Before the output is opened, every sweep name and every run of every
+ *   shard is checked with the manifest's own rules (ms_manifest_stored_name,
+ *   ms_manifest_stored_run: names, seed, settings, data sizes), and its
+ *   params, config JSON and config_hash against the settings: a shard holding
+ *   what no manifest could have produced is refused before anything is
+ *   written, with one line naming the shard, the run and the field.
  * - Order, so that the result matches a single-machine sweep: (1) the sweeps
  *   rows of all shards (the latest manifest wins), (2) every run of that
  *   manifest registered in manifest order (pending until a shard fills it),
@@ -49,7 +55,30 @@
 #define RUN_QMARKS                                                                                 \
     "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
 /* Positions in RUN_COLS. */
-enum { C_VARIANT = 0, C_SEED = 2, C_HASH = 4, C_STATUS = 13, C_EPOCHS_DONE = 15, C_STARTED = 21 };
+enum {
+    C_VARIANT = 0, C_TASK = 1, C_SEED = 2, C_CONFIG = 3, C_HASH = 4, C_HIDDEN = 5,
+    C_ACTIVATION = 6, C_INIT = 7, C_LR = 8, C_MOMENTUM = 9, C_BATCH = 10, C_PARAMS = 11,
+    C_EPOCHS_TOTAL = 12, C_STATUS = 13, C_EPOCHS_DONE = 15, C_STARTED = 21, C_PRECISION = 29
+};
+
+/* After RUN_COLS in S_RUNS: whether config is a JSON object, then what only
+ * the JSON holds (NULL when it is not an object), shuffle's JSON type first
+ * (true or false: json_extract gives 1 or 0). The CASEs keep json_type and
+ * json_extract from text that is not JSON, which they would fail on. */
+#define JSON_OK                                                                                    \
+    "CASE WHEN typeof(config) <> 'text' THEN 0 WHEN json_valid(config)"                            \
+    " THEN json_type(config) = 'object' ELSE 0 END"
+#define JSON_GET(fn, key) "CASE WHEN json_ok THEN " fn "(config, '$." key "') END"
+#define RUN_JSON                                                                                   \
+    "json_ok, " JSON_GET("json_extract", "val_per_epoch") ", "                                    \
+    JSON_GET("json_extract", "early_stop") ", " JSON_GET("json_type", "shuffle") ", "             \
+    JSON_GET("json_extract", "shuffle") ", " JSON_GET("json_extract", "train") ", "               \
+    JSON_GET("json_extract", "val") ", " JSON_GET("json_extract", "dataset")
+/* Their positions in S_RUNS (the id, then RUN_COLS, then these). */
+enum {
+    J_OK = 1 + RUN_NCOLS, J_VAL_PER_EPOCH, J_EARLY_STOP, J_SHUFFLE_TYPE, J_SHUFFLE, J_TRAIN, J_VAL,
+    J_DATASET
+};
 
 #define EPOCH_METRICS "epoch, step, train_loss, train_acc, val_loss, val_acc"
 #define EVAL_METRICS "step, epoch, batch_loss, train_loss, train_acc, val_loss, val_acc"
@@ -126,7 +155,8 @@ static const char *const s_sql[S_N] = {
     [S_VERSION] = "PRAGMA user_version",
     [S_SWEEPS] = "SELECT id, name, manifest_path, manifest, created_at, updated_at FROM sweeps"
                  " ORDER BY id",
-    [S_RUNS] = "SELECT id, " RUN_COLS " FROM runs WHERE sweep_id = ?1 ORDER BY id",
+    [S_RUNS] = "SELECT id, " RUN_COLS ", " RUN_JSON " FROM (SELECT id, " RUN_COLS ", " JSON_OK
+               " AS json_ok FROM runs WHERE sweep_id = ?1) ORDER BY id",
     [S_EPOCHS] = "SELECT " EPOCH_METRICS ", seconds FROM epochs WHERE run_id = ?1 ORDER BY epoch",
     [S_EVALS] = "SELECT " EVAL_METRICS " FROM evals WHERE run_id = ?1 ORDER BY step",
     [S_STEPS] = "SELECT " STEP_METRICS " FROM steps WHERE run_id = ?1 ORDER BY step",
@@ -297,6 +327,112 @@ static int prepare_out(merge *g)
         if (sqlite3_prepare_v2(g->db, m_sql[i], -1, &g->q[i], NULL) != SQLITE_OK)
             return out_error(g, "cannot merge");
     return 0;
+}
+
+/* ---- step 0: what a manifest could have produced ---- */
+
+/* Column col of a row as the manifest's rules take a stored value. */
+static ms_stored stored(sqlite3_stmt *q, int col)
+{
+    ms_stored v = {MS_SV_NULL, 0, 0, NULL, 0};
+    switch (sqlite3_column_type(q, col)) {
+    case SQLITE_INTEGER:
+        v.kind = MS_SV_INT;
+        v.i = sqlite3_column_int64(q, col);
+        break;
+    case SQLITE_FLOAT:
+        v.kind = MS_SV_REAL;
+        v.d = sqlite3_column_double(q, col);
+        break;
+    case SQLITE_TEXT:
+        v.kind = MS_SV_TEXT;
+        v.s = (const char *)sqlite3_column_text(q, col); /* then its length (SQLite's order) */
+        v.len = v.s ? (size_t)sqlite3_column_bytes(q, col) : 0;
+        break;
+    case SQLITE_BLOB:
+        v.kind = MS_SV_BLOB;
+        break;
+    }
+    return v;
+}
+
+/* The run of S_RUNS's current row: its names, seed and settings by the
+ * manifest's rules, then params, config and config_hash against them. */
+static int check_run(const shard *s, sqlite3_stmt *r)
+{
+    static const int cols[MS_SF_N] = {
+        [MS_SF_VARIANT] = 1 + C_VARIANT, [MS_SF_TASK] = 1 + C_TASK, [MS_SF_SEED] = 1 + C_SEED,
+        [MS_SF_HIDDEN] = 1 + C_HIDDEN, [MS_SF_ACTIVATION] = 1 + C_ACTIVATION,
+        [MS_SF_INIT] = 1 + C_INIT, [MS_SF_LR] = 1 + C_LR, [MS_SF_MOMENTUM] = 1 + C_MOMENTUM,
+        [MS_SF_BATCH] = 1 + C_BATCH, [MS_SF_EPOCHS] = 1 + C_EPOCHS_TOTAL,
+        [MS_SF_VAL_PER_EPOCH] = J_VAL_PER_EPOCH, [MS_SF_EARLY_STOP] = J_EARLY_STOP,
+        [MS_SF_SHUFFLE] = J_SHUFFLE, [MS_SF_PRECISION] = 1 + C_PRECISION, [MS_SF_TRAIN] = J_TRAIN,
+        [MS_SF_VAL] = J_VAL, [MS_SF_DATASET] = J_DATASET};
+    long long id = sqlite3_column_int64(r, 0);
+    char why[512];
+    if (!sqlite3_column_int(r, J_OK))
+        return ms_error("refusing '%s': run %lld: config: not a JSON object", s->path, id);
+    ms_stored f[MS_SF_N];
+    for (int i = 0; i < MS_SF_N; i++)
+        f[i] = stored(r, cols[i]);
+    const char *shuffle = (const char *)sqlite3_column_text(r, J_SHUFFLE_TYPE);
+    if (shuffle && (!strcmp(shuffle, "true") || !strcmp(shuffle, "false")))
+        f[MS_SF_SHUFFLE] = (ms_stored){MS_SV_BOOL, shuffle[0] == 't', 0, NULL, 0};
+    ms_config cfg;
+    if (ms_manifest_stored_run(f, &cfg, why, sizeof why))
+        return ms_error("refusing '%s': run %lld: %s", s->path, id, why);
+    if (sqlite3_column_type(r, 1 + C_PARAMS) != SQLITE_INTEGER ||
+        sqlite3_column_int64(r, 1 + C_PARAMS) != ms_config_params(&cfg, MS_INPUT))
+        return ms_error("refusing '%s': run %lld: params: not the network's weight count", s->path,
+                        id);
+    /* the JSON of these settings, as this or an older build wrote it */
+    const char *json = (const char *)sqlite3_column_text(r, 1 + C_CONFIG);
+    size_t len = json ? (size_t)sqlite3_column_bytes(r, 1 + C_CONFIG) : 0;
+    int same = 0;
+    for (int v = MS_NUMERICS; v >= 1 && !same && json; v--) {
+        char *want = ms_config_json_at(&cfg, v);
+        same = strlen(want) == len && !memcmp(want, json, len);
+        free(want);
+    }
+    if (!same)
+        return ms_error("refusing '%s': run %lld: config: does not match the run's settings",
+                        s->path, id);
+    char hash[17];
+    ms_sql_config_hash(json, hash);
+    const char *stored_hash = (const char *)sqlite3_column_text(r, 1 + C_HASH);
+    if (sqlite3_column_type(r, 1 + C_HASH) != SQLITE_TEXT || !stored_hash ||
+        sqlite3_column_bytes(r, 1 + C_HASH) != 16 || memcmp(stored_hash, hash, 16))
+        return ms_error("refusing '%s': run %lld: config_hash: not the hash of its config", s->path,
+                        id);
+    return 0;
+}
+
+/* Every sweep name and every run a shard would bring in (the rows
+ * merge_sweeps and merge_runs read), before anything is written. */
+static int check_shard(shard *s)
+{
+    sqlite3_stmt *sw = s->q[S_SWEEPS], *runs = s->q[S_RUNS];
+    char why[512];
+    int rc, bad = 0;
+    while (!bad && (rc = sqlite3_step(sw)) == SQLITE_ROW) {
+        ms_stored name = stored(sw, 1);
+        if (ms_manifest_stored_name(&name, "name", why, sizeof why)) {
+            bad = ms_error("refusing '%s': sweep %lld: %s", s->path,
+                           (long long)sqlite3_column_int64(sw, 0), why);
+            break;
+        }
+        sqlite3_bind_int64(runs, 1, sqlite3_column_int64(sw, 0));
+        int rr;
+        while (!bad && (rr = sqlite3_step(runs)) == SQLITE_ROW)
+            bad = check_run(s, runs);
+        if (!bad && rr != SQLITE_DONE)
+            bad = shard_error(s, "cannot read the runs");
+        reset(runs);
+    }
+    if (!bad && rc != SQLITE_DONE)
+        bad = shard_error(s, "cannot read the sweeps");
+    sqlite3_reset(sw);
+    return bad;
 }
 
 /* ---- step 1: sweeps ---- */
@@ -710,6 +846,9 @@ int ms_merge(const char *out, const char *const *shards, int nshards, ms_merge_s
         if (open_shard(&g.sh[i], out))
             goto out;
     }
+    for (int i = 0; i < nshards; i++)
+        if (check_shard(&g.sh[i]))
+            goto out;
     created = access(out, F_OK) != 0;
     if (ms_store_open(out, MS_STORE_CREATE, &g.st) < 0)
         goto out;

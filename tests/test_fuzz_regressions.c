@@ -26,6 +26,7 @@ static const replay replays[] = {
     {"tests/fuzz/corpus/checkpoint", fuzz_checkpoint_one, 4},
     {"tests/fuzz/regressions/db", fuzz_db_one, 1},
     {"tests/fuzz/corpus/db", fuzz_db_one, 2},
+    {"tests/fuzz/corpus/merge", fuzz_merge_one, 2},
 };
 #define NREPLAYS ((int)(sizeof replays / sizeof replays[0]))
 

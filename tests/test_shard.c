@@ -525,6 +525,172 @@ static void test_merge_refuses_foreign_files(void **state)
     free(line), free(text), free(other), free(newer), free(out);
 }
 
+/* ---- what no manifest could have made (issue 22) ---- */
+
+/* A copy of shard 0 with sql run on it: a shard as a hostile colleague or a
+ * broken tool could hand it over. */
+static char *tampered_copy(const char *name, const char *sql)
+{
+    char *p = ms_tpath(name), *line = NULL;
+    assert_true(asprintf(&line, "rm -f %s*; sqlite3 %s \".backup '%s'\"", p, shard_db[0], p) > 0);
+    assert_int_equal(shell(line, NULL, NULL), 0);
+    exec_sql(p, sql);
+    free(line);
+    return p;
+}
+
+/* The id of shard 0's first run (the one the cases below tamper with). */
+static long first_run(void)
+{
+    long id = ms_db_count(shard_db[0], "SELECT min(id) FROM runs");
+    assert_true(id > 0);
+    return id;
+}
+
+/* Merging the copy that sql (its %ld: first_run()) makes of shard 0 is
+ * refused with "mlpsweep: refusing 'COPY': " then want (its %ld: the same
+ * id), before anything is written: a new OUT is not created, an existing
+ * one does not change. */
+static void assert_refused(const char *sql, const char *want)
+{
+    char *q = NULL, *w = NULL, *msg = NULL, *err, *line = NULL;
+    long id = first_run();
+    assert_true(asprintf(&q, sql, id) > 0);
+    assert_true(asprintf(&w, want, id) > 0);
+    char *bad = tampered_copy("tampered.db", q), *fresh = ms_tpath("refused.db");
+    char *out = ms_tpath("merged.db");
+    assert_true(asprintf(&msg, "mlpsweep: refusing '%s': %s\n", bad, w) > 0);
+    assert_true(asprintf(&line, "rm -f %s %s-wal %s-shm", fresh, fresh, fresh) > 0);
+    assert_int_equal(shell(line, NULL, NULL), 0);
+    /* a valid shard first: the refusal still comes before any write */
+    int rc = msf(NULL, &err, "merge --db %s %s %s", fresh, shard_db[1], bad);
+    if (rc != 1 || strcmp(err, msg))
+        print_message("after '%s':\nexit %d, stderr: %swanted: %s", q, rc, err, msg);
+    assert_int_equal(rc, 1);
+    assert_string_equal(err, msg);
+    assert_int_equal(access(fresh, F_OK), -1);
+    free(err);
+    char *before = dump_all(out);
+    assert_int_equal(msf(NULL, &err, "merge --db %s %s", out, bad), 1);
+    assert_string_equal(err, msg);
+    char *after = dump_all(out);
+    assert_string_equal(before, after);
+    free(err), free(before), free(after), free(bad), free(fresh), free(out);
+    free(q), free(w), free(msg), free(line);
+}
+
+static void test_merge_refuses_names_no_manifest_holds(void **state)
+{
+    (void)state;
+    assert_refused("UPDATE runs SET variant = '../../x<script>' WHERE id = %ld",
+                   "run %ld: variant: '../../x<script>' may only contain letters, digits, '_', '.' "
+                   "and '-'");
+    assert_refused("UPDATE runs SET variant = 'a/b' WHERE id = %ld",
+                   "run %ld: variant: 'a/b' may only contain letters, digits, '_', '.' and '-'");
+    assert_refused("UPDATE runs SET variant = printf('%%.65c', 'v') WHERE id = %ld",
+                   "run %ld: variant: at most 64 characters (got 65)");
+    assert_refused("UPDATE runs SET variant = X'706c61696e' WHERE id = %ld",
+                   "run %ld: variant: expected text or a number, got a blob");
+    assert_refused("UPDATE sweeps SET name = '../../shardy'", /* no run: no %ld */
+                   "sweep 1: name: '../../shardy' may only contain letters, digits, '_', '.' and '-'");
+    assert_refused("UPDATE runs SET task = CAST(X'61FF62' AS TEXT) WHERE id = %ld",
+                   "run %ld: task: not valid UTF-8");
+    assert_refused("UPDATE runs SET task = CAST(X'610062' AS TEXT) WHERE id = %ld",
+                   "run %ld: task: NUL characters are not supported");
+}
+
+static void test_merge_refuses_negative_seed(void **state)
+{
+    (void)state;
+    assert_refused("UPDATE runs SET seed = -1 WHERE id = %ld",
+                   "run %ld: seeds: seed must be >= 0 (got -1)");
+    assert_refused("UPDATE runs SET seed = 1.5 WHERE id = %ld",
+                   "run %ld: seeds: expected a list of non-negative integers, got '1.5'");
+}
+
+/* Shard 0's first run as an older mlpsweep wrote it: the config JSON of
+ * numerics version `numerics` (1: before the key), its hash to match. */
+static char *older_copy(const char *name, int numerics)
+{
+    char *p = tampered_copy(name, "SELECT 1"), *sql = NULL;
+    sqlite3 *h;
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_open(p, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(h, "SELECT config FROM runs ORDER BY id LIMIT 1", -1, &q,
+                                        NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    char json[1024], key[32];
+    snprintf(json, sizeof json, "%s", (const char *)sqlite3_column_text(q, 0));
+    sqlite3_finalize(q);
+    snprintf(key, sizeof key, ",\"numerics\":%d", MS_NUMERICS);
+    char *at = strstr(json, key);
+    assert_non_null(at);
+    size_t tail = strlen(at + strlen(key)) + 1;
+    if (numerics > 1) {
+        char now[32];
+        int k = snprintf(now, sizeof now, ",\"numerics\":%d", numerics);
+        assert_int_equal(k, (int)strlen(key)); /* one digit either way */
+        memcpy(at, now, (size_t)k);
+    } else
+        memmove(at, at + strlen(key), tail);
+    assert_true(asprintf(&sql, "UPDATE runs SET config = '%s', config_hash = '%016llx' WHERE id = "
+                         "(SELECT min(id) FROM runs)", json, (unsigned long long)ms_hash64(json)) > 0);
+    assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(h);
+    free(sql);
+    return p;
+}
+
+static void test_merge_refuses_settings_no_manifest_makes(void **state)
+{
+    (void)state;
+    assert_refused("UPDATE runs SET lr = -0.5 WHERE id = %ld",
+                   "run %ld: lr: must be a finite number > 0 (got -0.5)");
+    assert_refused("UPDATE runs SET activation = 'relu' WHERE id = %ld",
+                   "run %ld: activation: unknown value 'relu' (expected sigmoid or improved_sigmoid)");
+    assert_refused("UPDATE runs SET momentum = 1 WHERE id = %ld",
+                   "run %ld: momentum: must be in [0, 1) (got 1.0)");
+    assert_refused("UPDATE runs SET hidden = '16,0' WHERE id = %ld",
+                   "run %ld: hidden: layer size must be in 1..65536 (got 0)");
+    assert_refused("UPDATE runs SET batch = 601 WHERE id = %ld",
+                   "run %ld: batch: must be <= 600, the training size (got 601)");
+    assert_refused("UPDATE runs SET epochs_total = 0 WHERE id = %ld",
+                   "run %ld: epochs: must be in 1..1048576 (got 0)");
+    assert_refused("UPDATE runs SET precision = 'float16' WHERE id = %ld",
+                   "run %ld: precision: unknown value 'float16' (did you mean 'float32'?)");
+    /* what only the configuration's JSON holds */
+    assert_refused("UPDATE runs SET config = replace(config, '\"early_stop\":50', '\"early_stop\":-3')"
+                   " WHERE id = %ld",
+                   "run %ld: early_stop: must be in 0..1048576 (got -3)");
+    assert_refused("UPDATE runs SET config = replace(config, '\"train\":600', '\"train\":60001')"
+                   " WHERE id = %ld",
+                   "run %ld: data.train: must be in 1..60000 (got 60001)");
+    assert_refused("UPDATE runs SET config = replace(config, '\"shuffle\":true', '\"shuffle\":1')"
+                   " WHERE id = %ld",
+                   "run %ld: shuffle: expected true or false, got '1'");
+    assert_refused("UPDATE runs SET config = '[1, 2]' WHERE id = %ld",
+                   "run %ld: config: not a JSON object");
+    /* the columns, the JSON and the hash agree */
+    assert_refused("UPDATE runs SET config = replace(config, '\"epochs\":3', '\"epochs\":4')"
+                   " WHERE id = %ld",
+                   "run %ld: config: does not match the run's settings");
+    assert_refused("UPDATE runs SET config = replace(config, '}', ',\"evil\":1}') WHERE id = %ld",
+                   "run %ld: config: does not match the run's settings");
+    assert_refused("UPDATE runs SET config_hash = '0123456789abcdef' WHERE id = %ld",
+                   "run %ld: config_hash: not the hash of its config");
+    assert_refused("UPDATE runs SET params = params + 1 WHERE id = %ld",
+                   "run %ld: params: not the network's weight count");
+    /* ... and what an older mlpsweep wrote still merges: its numerics version,
+     * or none (the first builds) */
+    for (int v = 1; v < MS_NUMERICS; v++) {
+        char *old = older_copy("older.db", v), *fresh = ms_tpath("older-out.db"), *err, *line = NULL;
+        assert_true(asprintf(&line, "rm -f %s*", fresh) > 0);
+        assert_int_equal(shell(line, NULL, NULL), 0);
+        assert_int_equal(msf(NULL, &err, "merge --db %s %s", fresh, old), 0);
+        free(err), free(line), free(old), free(fresh);
+    }
+}
+
 /* Times differ between any two sweeps: zero them in a copy. */
 static char *timeless_copy(const char *db, const char *name)
 {
@@ -649,6 +815,9 @@ int main(void)
         cmocka_unit_test(test_merge_partial_then_full),
         cmocka_unit_test(test_merge_conflict),
         cmocka_unit_test(test_merge_refuses_foreign_files),
+        cmocka_unit_test(test_merge_refuses_names_no_manifest_holds),
+        cmocka_unit_test(test_merge_refuses_negative_seed),
+        cmocka_unit_test(test_merge_refuses_settings_no_manifest_makes),
         cmocka_unit_test(test_status_export_plot_on_merged),
         cmocka_unit_test(test_slurm_scripts_by_hand),
     };

@@ -1,6 +1,6 @@
 # Fuzzing, included by the Makefile: libFuzzer harnesses in tests/fuzz/.
 #
-#   make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS="manifest idx checkpoint db"]
+#   make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS="manifest idx checkpoint db merge"]
 #
 # Builds with clang into build-fuzz/ (installing clang and its fuzzer runtime
 # if -fsanitize=fuzzer does not link), then runs each harness in turn, one
@@ -12,7 +12,7 @@
 # a new folder gets its line in tests/test_fuzz_regressions.c).
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= manifest idx checkpoint db
+FUZZ_TARGETS ?= manifest idx checkpoint db merge
 FUZZ_BUILD := build-fuzz
 FUZZ_PKGS := clang libclang-rt-dev
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -22,18 +22,22 @@ FUZZ_CFLAGS = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unknown-p
 # reachable from the harnesses, and a file elsewhere that clang rejects
 # should not stop the fuzzers.
 FUZZ_LIB_SRC := src/util.c src/config.c src/manifest.c src/data.c src/train.c src/mlp.c \
-                src/kernels.c src/rng.c src/store.c src/query.c src/stats.c src/export.c
+                src/kernels.c src/rng.c src/store.c src/query.c src/stats.c src/export.c \
+                src/merge.c
 FUZZ_OBJ := $(patsubst src/%.c,$(FUZZ_BUILD)/obj/%.o,$(FUZZ_LIB_SRC))
 # Largest input: manifests well past the study's 4 KB, IDX files of ~10 images.
 FUZZ_MAXLEN_manifest := 16384
 FUZZ_MAXLEN_idx := 8192
 FUZZ_MAXLEN_checkpoint := 32768
 FUZZ_MAXLEN_db := 81920
+# A mode byte and a shard of the seed corpus's sweep (57 and 61 KB).
+FUZZ_MAXLEN_merge := 81920
 # IDX inputs are slow (the reader allocates 1 MiB each time): try full lengths at once.
 FUZZ_OPTS_manifest :=
 FUZZ_OPTS_idx := -len_control=0
 FUZZ_OPTS_checkpoint := -len_control=0
 FUZZ_OPTS_db := -len_control=0
+FUZZ_OPTS_merge := -len_control=0
 
 .PHONY: fuzz fuzz-toolchain fuzz-seeds
 
@@ -43,6 +47,7 @@ fuzz: deps fuzz-toolchain
 	    case $$t in manifest) maxlen=$(FUZZ_MAXLEN_manifest) opts="$(FUZZ_OPTS_manifest)";; \
 	                checkpoint) maxlen=$(FUZZ_MAXLEN_checkpoint) opts="$(FUZZ_OPTS_checkpoint)";; \
 	                db) maxlen=$(FUZZ_MAXLEN_db) opts="$(FUZZ_OPTS_db)";; \
+	                merge) maxlen=$(FUZZ_MAXLEN_merge) opts="$(FUZZ_OPTS_merge)";; \
 	                *) maxlen=$(FUZZ_MAXLEN_idx) opts="$(FUZZ_OPTS_idx)";; esac; \
 	    corpus=$(FUZZ_BUILD)/corpus/$$t art=$(FUZZ_BUILD)/artifacts/$$t log=$(FUZZ_BUILD)/fuzz_$$t.log; \
 	    mkdir -p $$corpus $$art && cp tests/fuzz/corpus/$$t/* $$corpus/ || exit 1; \

@@ -1,5 +1,5 @@
 /* The bodies of the fuzz targets, shared by the libFuzzer harnesses
- * (fuzz_manifest.c, fuzz_idx.c) and the replay test (test_fuzz_regressions.c),
+ * (tests/fuzz/fuzz_*.c) and the replay test (test_fuzz_regressions.c),
  * so a saved input runs through exactly the code that found it.
  *
  * Each fuzz_*_one() feeds one input to the product code and checks what the
@@ -27,7 +27,13 @@
  *   checkpoint  one mode byte, then a checkpoint blob, restored into a fresh
  *             trainer of a small network (fuzz_ck_config). Mode bit 0: give
  *             the blob its right checksum first, so the checks behind the
- *             checksum (identity, sizes, ranges) are what is fuzzed. */
+ *             checksum (identity, sizes, ranges) are what is fuzzed.
+ *   merge     one mode byte, then the bytes of a shard database (a hostile
+ *             one), merged as `mlpsweep merge` merges it, in a private folder
+ *             under /dev/shm (or $TMPDIR, /tmp). Mode bit 0: a valid shard
+ *             (the runs of FUZZ_MERGE_MANIFEST, pending, the sweep the seed
+ *             corpus holds) is merged first in the same call; bit 1: into an
+ *             existing output (that valid shard merged), else a new one. */
 #ifndef FUZZ_TARGETS_H
 #define FUZZ_TARGETS_H
 
@@ -37,11 +43,13 @@
 #include "ms_config.h"
 #include "ms_data.h"
 #include "ms_manifest.h"
+#include "ms_merge.h"
 #include "ms_export.h"
 #include "ms_store.h"
 #include "ms_train.h"
 #include "ms_util.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
@@ -50,6 +58,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -470,6 +479,204 @@ static int fuzz_db_one(const uint8_t *data, size_t size)
     unlink(side);
     snprintf(side, sizeof side, "%s-shm", path);
     unlink(side);
+    return bad;
+}
+
+/* ---- merge ---- */
+
+/* The sweep of the seed corpus (tests/fuzz/corpus/merge/: `run --shard I/2
+ * --data DIR` of this text as a file, then journal_mode DELETE): the valid
+ * shard holds its runs, pending, so a mutated seed's runs meet theirs. */
+#define FUZZ_MERGE_MANIFEST                                                                        \
+    "name: fuzz\n"                                                                                 \
+    "data:\n  train: 500\n  val: 100\n"                                                            \
+    "defaults:\n  hidden: [2]\n  epochs: 2\n"                                                      \
+    "variants:\n"                                                                                  \
+    "  - name: v\n    task: \"1\"\n"                                                               \
+    "  - name: w\n    hidden: [1, 1]\n    seeds: [1, 2]\n"
+
+/* The harness's own folder, made once; every file it writes is in it. */
+static char fuzz_merge_dir[256];
+
+static inline void fuzz_merge_file(char *buf, size_t n, const char *name)
+{
+    snprintf(buf, n, "%s/%s", fuzz_merge_dir, name);
+}
+
+/* The folder's files, and the folder, at exit. */
+static inline void fuzz_merge_cleanup(void)
+{
+    DIR *d = opendir(fuzz_merge_dir);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        char p[512];
+        if (e->d_name[0] == '.' && (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2])))
+            continue;
+        fuzz_merge_file(p, sizeof p, e->d_name);
+        unlink(p);
+    }
+    if (d)
+        closedir(d);
+    rmdir(fuzz_merge_dir);
+}
+
+/* A database and its companions gone. */
+static inline void fuzz_merge_remove(const char *name)
+{
+    static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
+    for (int i = 0; i < 4; i++) {
+        char p[512];
+        snprintf(p, sizeof p, "%s/%s%s", fuzz_merge_dir, name, suffix[i]);
+        unlink(p);
+    }
+}
+
+/* A whole file into memory (*n its size), or NULL. */
+static inline uint8_t *fuzz_merge_slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    uint8_t *b = NULL;
+    size_t cap = 0, len = 0;
+    for (;;) {
+        if (len == cap)
+            b = ms_realloc(b, cap = cap ? 2 * cap : 1 << 16);
+        size_t r = fread(b + len, 1, cap - len, f);
+        if (!r)
+            break;
+        len += r;
+    }
+    fclose(f);
+    *n = len;
+    return b;
+}
+
+/* Once: the folder, valid.db (the manifest's runs, pending) and base.db
+ * (valid.db merged: the existing output of mode bit 1, kept as bytes). */
+static uint8_t *fuzz_merge_base;
+static size_t fuzz_merge_base_len;
+
+static inline void fuzz_merge_init(void)
+{
+    const char *tmp = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    snprintf(fuzz_merge_dir, sizeof fuzz_merge_dir, "%s/mlpsweep-fuzz-merge-XXXXXX",
+             access("/dev/shm", W_OK) == 0 ? "/dev/shm" : tmp);
+    if (!mkdtemp(fuzz_merge_dir))
+        abort();
+    atexit(fuzz_merge_cleanup);
+    char valid[512], base[512];
+    fuzz_merge_file(valid, sizeof valid, "valid.db");
+    fuzz_merge_file(base, sizeof base, "base.db");
+    ms_manifest m;
+    ms_store *st;
+    int64_t sweep = 0;
+    const char *text = FUZZ_MERGE_MANIFEST;
+    if (ms_manifest_parse("fuzz.yaml", text, strlen(text), &m, 0) ||
+        ms_store_open(valid, MS_STORE_CREATE, &st) ||
+        ms_store_sweep(st, m.name, "fuzz.yaml", m.text, &sweep))
+        abort();
+    ms_run_spec *specs = NULL;
+    int n = ms_manifest_expand(&m, &specs);
+    ms_run_info *info = ms_calloc((size_t)n, sizeof *info);
+    if (ms_store_register(st, sweep, specs, n, info))
+        abort();
+    free(info);
+    free(specs);
+    ms_store_close(st);
+    ms_manifest_release(&m);
+    const char *one[1] = {valid};
+    if (ms_merge(base, one, 1, NULL))
+        abort();
+    fuzz_merge_base = fuzz_merge_slurp(base, &fuzz_merge_base_len);
+    if (!fuzz_merge_base)
+        abort();
+    fuzz_merge_remove("base.db");
+}
+
+/* The files a merge may leave in the folder: the databases and their
+ * companions. Anything else was written where it should not be. */
+static inline int fuzz_merge_folder_ok(void)
+{
+    static const char *const names[] = {"valid.db", "shard.db", "out.db", "again.db"};
+    static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
+    DIR *d = opendir(fuzz_merge_dir);
+    int bad = !d;
+    for (struct dirent *e; !bad && (e = readdir(d));) {
+        int known = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+        for (int i = 0; i < 4 && !known; i++)
+            for (int j = 0; j < 4 && !known; j++) {
+                char want[64];
+                snprintf(want, sizeof want, "%s%s", names[i], suffix[j]);
+                known = !strcmp(e->d_name, want);
+            }
+        if (!known)
+            bad = fuzz_fail("merge: wrote '%.100s' beside its output", e->d_name);
+    }
+    if (d)
+        closedir(d);
+    return bad;
+}
+
+static inline int fuzz_merge_one(const uint8_t *data, size_t size)
+{
+    if (!fuzz_merge_dir[0])
+        fuzz_merge_init();
+    fuzz_why[0] = '\0';
+    if (size < 1)
+        return 0;
+    int with_valid = data[0] & 1, existing = data[0] & 2, bad = 0;
+    char shard[512], valid[512], out[512], again[512];
+    fuzz_merge_file(shard, sizeof shard, "shard.db");
+    fuzz_merge_file(valid, sizeof valid, "valid.db");
+    fuzz_merge_file(out, sizeof out, "out.db");
+    fuzz_merge_file(again, sizeof again, "again.db");
+    FILE *f = fopen(shard, "wb");
+    if (!f || fwrite(data + 1, 1, size - 1, f) != size - 1 || fclose(f) != 0)
+        abort();
+    if (existing) {
+        f = fopen(out, "wb");
+        if (!f || fwrite(fuzz_merge_base, 1, fuzz_merge_base_len, f) != fuzz_merge_base_len ||
+            fclose(f) != 0)
+            abort();
+    }
+    const char *shards[2] = {valid, shard};
+    ms_merge_stats stats;
+    memset(&stats, 0xA5, sizeof stats);
+    fuzz_log_start();
+    int rc = ms_merge(out, shards + !with_valid, 1 + with_valid, &stats);
+    const char *log = fuzz_log_end();
+    if (!fuzz_lines_ok(log))
+        bad = fuzz_fail("merge: malformed message: %.300s", log);
+    else if (rc != 0 && rc != -1)
+        bad = fuzz_fail("merge: returned %d", rc);
+    else if (rc == -1 && !*log)
+        bad = fuzz_fail("merge: failed without a message");
+    else if (rc == -1 && !existing && access(out, F_OK) == 0)
+        bad = fuzz_fail("merge: failed (%.200s) but created its output", log);
+    else if (rc == -1 && existing) {
+        size_t n = 0;
+        uint8_t *now = fuzz_merge_slurp(out, &n);
+        if (!now || n != fuzz_merge_base_len || memcmp(now, fuzz_merge_base, n))
+            bad = fuzz_fail("merge: failed (%.200s) but changed its output", log);
+        free(now);
+    } else if (rc == 0 && (stats.sweeps < 0 || stats.added < 0 || stats.updated < 0 ||
+                           stats.same < 0 || stats.missing < 0))
+        bad = fuzz_fail("merge: success with counts %d %d %d %d %d", stats.sweeps, stats.added,
+                        stats.updated, stats.same, stats.missing);
+    else if (rc == 0) {
+        /* what it merged passes its own checks: merging the output again works */
+        const char *merged[1] = {out};
+        fuzz_log_start();
+        int again_rc = ms_merge(again, merged, 1, NULL);
+        log = fuzz_log_end();
+        if (again_rc)
+            bad = fuzz_fail("merge: its output cannot be merged: %.300s", log);
+    }
+    if (!bad)
+        bad = fuzz_merge_folder_ok();
+    fuzz_merge_remove("shard.db");
+    fuzz_merge_remove("out.db");
+    fuzz_merge_remove("again.db");
     return bad;
 }
 
