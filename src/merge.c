@@ -92,7 +92,7 @@ enum { SRC_OUT = -1, SRC_PLACEHOLDER = -2 };
 enum {
     M_BEGIN, M_COMMIT, M_ROLLBACK,
     M_SRC_CLEAR, M_SRC_PUT, M_SRC_GET, M_RUN_UNSTARTED,
-    M_SWEEP_GET, M_SWEEP_INSERT, M_SWEEP_UPDATE, M_SWEEP_TEXT,
+    M_SWEEP_GET, M_SWEEP_INSERT, M_SWEEP_UPDATE, M_SWEEP_TEXT, M_SWEEP_DATA,
     M_RUN_FIND, M_RUN_INSERT, M_RUN_UPDATE, M_RUN_PLACEHOLDER,
     M_EPOCHS_DEL, M_EVALS_DEL, M_STEPS_DEL, M_CKPT_DEL, M_EPOCH_PUT, M_EVAL_PUT, M_STEP_PUT,
     M_CKPT_PUT,
@@ -109,13 +109,16 @@ static const char *const m_sql[M_N] = {
     [M_SRC_GET] = "SELECT src FROM temp.merge_src WHERE run_id = ?1",
     [M_RUN_UNSTARTED] = "SELECT epochs_done = 0 AND started_at IS NULL FROM runs WHERE id = ?1",
     [M_SWEEP_GET] = "SELECT id FROM sweeps WHERE name = ?1",
-    [M_SWEEP_INSERT] = "INSERT INTO sweeps (name, manifest_path, manifest, created_at, updated_at)"
-                       " VALUES (?1, ?2, ?3, ?4, ?5)",
+    [M_SWEEP_INSERT] = "INSERT INTO sweeps (name, manifest_path, manifest, created_at, updated_at,"
+                       " dataset, data_digest) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     /* The latest manifest wins; SET sees the old row in every expression. */
     [M_SWEEP_UPDATE] = "UPDATE sweeps SET created_at = min(created_at, ?2),"
                        " manifest_path = CASE WHEN ?5 > updated_at THEN ?3 ELSE manifest_path END,"
                        " manifest = CASE WHEN ?5 > updated_at THEN ?4 ELSE manifest END,"
-                       " updated_at = max(updated_at, ?5) WHERE id = ?1",
+                       " updated_at = max(updated_at, ?5),"
+                       " dataset = coalesce(dataset, ?6), data_digest = coalesce(data_digest, ?7)"
+                       " WHERE id = ?1",
+    [M_SWEEP_DATA] = "SELECT coalesce(dataset, ''), data_digest FROM sweeps WHERE id = ?1",
     [M_SWEEP_TEXT] = "SELECT name, manifest_path, manifest FROM sweeps WHERE id = ?1",
     [M_RUN_FIND] = "SELECT id, epochs_done, status = 'done', started_at IS NOT NULL FROM runs"
                    " WHERE sweep_id = ?1 AND variant = ?2 AND seed = ?3 AND config_hash = ?4",
@@ -153,7 +156,8 @@ static const char *const s_sql[S_N] = {
     [S_BEGIN] = "BEGIN",
     [S_COMMIT] = "COMMIT",
     [S_VERSION] = "PRAGMA user_version",
-    [S_SWEEPS] = "SELECT id, name, manifest_path, manifest, created_at, updated_at FROM sweeps"
+    [S_SWEEPS] = "SELECT id, name, manifest_path, manifest, created_at, updated_at, dataset,"
+                 " data_digest FROM sweeps"
                  " ORDER BY id",
     [S_RUNS] = "SELECT id, " RUN_COLS ", " RUN_JSON " FROM (SELECT id, " RUN_COLS ", " JSON_OK
                " AS json_ok FROM runs WHERE sweep_id = ?1) ORDER BY id",
@@ -458,6 +462,32 @@ static int find_sweep(merge *g, sqlite3_value *name, int64_t *id)
     return 0;
 }
 
+/* One sweep, one dataset: a shard's sweep trained on other data than the
+ * output's same sweep is refused (the merge is rolled back). */
+static int same_data(merge *g, const shard *s, int64_t id, sqlite3_stmt *row)
+{
+    sqlite3_stmt *q = g->q[M_SWEEP_DATA];
+    sqlite3_bind_int64(q, 1, id);
+    if (sqlite3_step(q) != SQLITE_ROW)
+        return out_error(g, "cannot merge the sweeps");
+    const char *ds = (const char *)sqlite3_column_text(q, 0),
+               *dg = (const char *)sqlite3_column_text(q, 1),
+               *sds = (const char *)sqlite3_column_text(row, 6),
+               *sdg = (const char *)sqlite3_column_text(row, 7);
+    int rc = 0;
+    if (dg && sdg && (strcmp(dg, sdg) || strcmp(ds, sds ? sds : ""))) {
+        char *name = ms_printable((const char *)sqlite3_column_text(row, 1)),
+             *a = ms_printable(sds ? sds : ""), *b = ms_printable(sdg), *c = ms_printable(ds),
+             *d = ms_printable(dg);
+        rc = ms_error("refusing '%s': sweep '%s' was trained on %s data %s there, on %s data %s "
+                      "in '%s': merge shards of one dataset only",
+                      s->path, name, a, b, c, d, g->out_path);
+        free(name), free(a), free(b), free(c), free(d);
+    }
+    reset(q);
+    return rc;
+}
+
 static int merge_sweeps(merge *g, shard *s)
 {
     sqlite3_stmt *rows = s->q[S_SWEEPS];
@@ -469,13 +499,15 @@ static int merge_sweeps(merge *g, shard *s)
         sqlite3_stmt *w;
         if (!id) {
             w = g->q[M_SWEEP_INSERT];
-            bind_columns(w, 1, rows, 1, 5);
+            bind_columns(w, 1, rows, 1, 7);
         } else {
+            if (same_data(g, s, id, rows))
+                return -1;
             w = g->q[M_SWEEP_UPDATE];
             sqlite3_bind_int64(w, 1, id);
             bind_columns(w, 2, rows, 4, 1); /* created_at */
             bind_columns(w, 3, rows, 2, 2); /* manifest_path, manifest */
-            bind_columns(w, 5, rows, 5, 1); /* updated_at */
+            bind_columns(w, 5, rows, 5, 3); /* updated_at, dataset, data_digest */
         }
         if (ms_sql_step_done(w) != SQLITE_DONE)
             return out_error(g, "cannot merge the sweeps");

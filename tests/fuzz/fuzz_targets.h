@@ -573,7 +573,7 @@ static inline void fuzz_merge_init(void)
     const char *text = FUZZ_MERGE_MANIFEST;
     if (ms_manifest_parse("fuzz.yaml", text, strlen(text), &m, 0) ||
         ms_store_open(valid, MS_STORE_CREATE, &st) ||
-        ms_store_sweep(st, m.name, "fuzz.yaml", m.text, &sweep))
+        ms_store_sweep(st, m.name, "fuzz.yaml", m.text, NULL, &sweep))
         abort();
     ms_run_spec *specs = NULL;
     int n = ms_manifest_expand(&m, &specs);
