@@ -155,6 +155,81 @@ static inline void ms_db_exec(const char *db, const char *sql)
     sqlite3_close(h);
 }
 
+/* The rows of the queries on a database as text, one line a row: doubles
+ * in hex (%a: exact), blobs in hex, NULL as NULL (caller frees). */
+static inline char *ms_db_dump_sql(const char *db, const char *const *sql, int n)
+{
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    for (int s = 0; s < n; s++) {
+        sqlite3_stmt *q;
+        if (sqlite3_prepare_v2(h, sql[s], -1, &q, NULL) != SQLITE_OK)
+            fail_msg("cannot dump '%s': %s", db, sqlite3_errmsg(h));
+        while (sqlite3_step(q) == SQLITE_ROW) {
+            for (int c = 0; c < sqlite3_column_count(q); c++) {
+                switch (sqlite3_column_type(q, c)) {
+                case SQLITE_FLOAT: fprintf(f, "%a|", sqlite3_column_double(q, c)); break;
+                case SQLITE_NULL: fputs("NULL|", f); break;
+                case SQLITE_BLOB: {
+                    const unsigned char *b = sqlite3_column_blob(q, c);
+                    for (int i = 0; i < sqlite3_column_bytes(q, c); i++)
+                        fprintf(f, "%02x", b[i]);
+                    fputc('|', f);
+                    break;
+                }
+                default: fprintf(f, "%s|", (const char *)sqlite3_column_text(q, c)); break;
+                }
+            }
+            fputc('\n', f);
+        }
+        sqlite3_finalize(q);
+    }
+    fclose(f);
+    sqlite3_close(h);
+    return out;
+}
+
+/* What a sweep computed, comparable across --jobs, threads, shards, merges
+ * and resumes: every epoch, validation and step of the current runs, the
+ * current runs' rows without times and provenance (precision included),
+ * and each sweep's name, manifest and data. */
+static inline char *ms_db_dump(const char *db)
+{
+    static const char *const sql[] = {
+        "SELECT r.variant, r.seed, e.epoch, e.step, e.train_loss, e.train_acc, e.val_loss, "
+        "e.val_acc FROM epochs e JOIN runs r ON r.id = e.run_id WHERE r.current "
+        "ORDER BY r.variant, r.seed, e.epoch",
+        "SELECT r.variant, r.seed, v.step, v.epoch, v.batch_loss, v.train_loss, v.train_acc, "
+        "v.val_loss, v.val_acc FROM evals v JOIN runs r ON r.id = v.run_id WHERE r.current "
+        "ORDER BY r.variant, r.seed, v.step",
+        "SELECT r.variant, r.seed, t.step, t.epoch, t.batch_loss FROM steps t"
+        " JOIN runs r ON r.id = t.run_id WHERE r.current ORDER BY r.variant, r.seed, t.step",
+        "SELECT s.name, r.variant, r.task, r.seed, r.config, r.config_hash, r.hidden, "
+        "r.activation, r.init, r.lr, r.momentum, r.batch, r.params, r.epochs_total, r.status, "
+        "r.current, r.epochs_done, r.steps_done, r.stop_reason, r.error, r.precision, "
+        "(SELECT count(*) FROM checkpoints c WHERE c.run_id = r.id) "
+        "FROM runs r JOIN sweeps s ON s.id = r.sweep_id WHERE r.current "
+        "ORDER BY s.name, r.variant, r.seed",
+        "SELECT name, manifest, dataset, data_digest FROM sweeps ORDER BY name"};
+    return ms_db_dump_sql(db, sql, (int)(sizeof sql / sizeof *sql));
+}
+
+/* Every row of every table, times, ids and checkpoints included. */
+static inline char *ms_db_dump_all(const char *db)
+{
+    static const char *const sql[] = {
+        "SELECT * FROM sweeps ORDER BY id",
+        "SELECT * FROM runs ORDER BY id",
+        "SELECT * FROM epochs ORDER BY run_id, epoch",
+        "SELECT * FROM evals ORDER BY run_id, step",
+        "SELECT * FROM steps ORDER BY run_id, step",
+        "SELECT * FROM checkpoints ORDER BY run_id"};
+    return ms_db_dump_sql(db, sql, (int)(sizeof sql / sizeof *sql));
+}
+
 /* A test group's temporary folder: pass ms_group_tmp_setup/teardown to
  * cmocka_run_group_tests_name; ms_tpath names a file in it (caller frees). */
 static char *ms_group_tmp __attribute__((unused));

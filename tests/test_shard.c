@@ -73,70 +73,6 @@ static void exec_sql(const char *db, const char *sql)
     assert_int_equal(sqlite3_close(h), SQLITE_OK);
 }
 
-/* The rows of the queries as text: doubles in hex (%a, exact), blobs in hex. */
-static char *dump_sql(const char *db, const char *const *sql, int n)
-{
-    sqlite3 *h;
-    assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    char *out = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&out, &len);
-    for (int s = 0; s < n; s++) {
-        sqlite3_stmt *q;
-        assert_int_equal(sqlite3_prepare_v2(h, sql[s], -1, &q, NULL), SQLITE_OK);
-        while (sqlite3_step(q) == SQLITE_ROW) {
-            for (int c = 0; c < sqlite3_column_count(q); c++) {
-                switch (sqlite3_column_type(q, c)) {
-                case SQLITE_FLOAT: fprintf(f, "%a|", sqlite3_column_double(q, c)); break;
-                case SQLITE_NULL: fputs("NULL|", f); break;
-                case SQLITE_BLOB: {
-                    const unsigned char *b = sqlite3_column_blob(q, c);
-                    for (int i = 0; i < sqlite3_column_bytes(q, c); i++)
-                        fprintf(f, "%02x", b[i]);
-                    fputc('|', f);
-                    break;
-                }
-                default: fprintf(f, "%s|", (const char *)sqlite3_column_text(q, c)); break;
-                }
-            }
-            fputc('\n', f);
-        }
-        sqlite3_finalize(q);
-    }
-    fclose(f);
-    sqlite3_close(h);
-    return out;
-}
-
-/* Every metric of the current runs (test_sweep.c's dump), and the runs rows
- * without times and provenance, in id order: what a sweep computed. */
-static char *dump(const char *db)
-{
-    static const char *const sql[3] = {
-        "SELECT r.variant, r.seed, e.epoch, e.step, e.train_loss, e.train_acc, e.val_loss, "
-        "e.val_acc FROM epochs e JOIN runs r ON r.id = e.run_id WHERE r.current "
-        "ORDER BY r.variant, r.seed, e.epoch",
-        "SELECT r.variant, r.seed, v.step, v.epoch, v.batch_loss, v.train_loss, v.train_acc, "
-        "v.val_loss, v.val_acc FROM evals v JOIN runs r ON r.id = v.run_id WHERE r.current "
-        "ORDER BY r.variant, r.seed, v.step",
-        "SELECT r.id, s.name, s.manifest, r.variant, r.task, r.seed, r.config, r.config_hash, "
-        "r.hidden, r.activation, r.init, r.lr, r.momentum, r.batch, r.params, r.epochs_total, "
-        "r.status, r.current, r.epochs_done, r.steps_done, r.stop_reason, r.error, "
-        "(SELECT count(*) FROM checkpoints c WHERE c.run_id = r.id) "
-        "FROM runs r JOIN sweeps s ON s.id = r.sweep_id ORDER BY r.id"};
-    return dump_sql(db, sql, 3);
-}
-
-/* Everything in the file, times included. */
-static char *dump_all(const char *db)
-{
-    static const char *const sql[5] = {
-        "SELECT * FROM sweeps ORDER BY id", "SELECT * FROM runs ORDER BY id",
-        "SELECT * FROM epochs ORDER BY run_id, epoch", "SELECT * FROM evals ORDER BY run_id, step",
-        "SELECT * FROM checkpoints ORDER BY run_id"};
-    return dump_sql(db, sql, 5);
-}
-
 /* ms_store_check: integrity, foreign keys, epochs_done against the epoch
  * rows and the checkpoints. */
 static void check_db(const char *db)
@@ -288,7 +224,7 @@ static const char sweep_manifest[] =
     "  - name: deep\n    hidden: [16, 12]\n    activation: improved_sigmoid\n"
     "plots:\n  - name: curves\n    variants: [plain, momentum, deep]\n";
 
-static char *yaml, *ref_db, *ref; /* the manifest, the unsharded sweep and its dump() */
+static char *yaml, *ref_db, *ref; /* the manifest, the unsharded sweep and its ms_db_dump() */
 static char *shard_db[3];
 
 static void test_reference_and_shards(void **state)
@@ -300,7 +236,7 @@ static void test_reference_and_shards(void **state)
     char *err;
     assert_int_equal(msf(NULL, &err, "run %s --db %s --threads 1 --quiet", yaml, ref_db), 0);
     free(err);
-    ref = dump(ref_db);
+    ref = ms_db_dump(ref_db);
     assert_true(strlen(ref) > 2000);
     int total = 0;
     for (int i = 0; i < 3; i++) {
@@ -355,7 +291,7 @@ static void test_merge_equals_unsharded(void **state)
                          shard_db[1]), 0);
     assert_non_null(strstr(err, "6 runs added, 0 updated, 0 unchanged"));
     free(err);
-    char *d = dump(out);
+    char *d = ms_db_dump(out);
     assert_string_equal(ref, d);
     free(d);
     check_db(out);
@@ -376,12 +312,12 @@ static void test_merge_idempotent(void **state)
 {
     (void)state;
     char *out = ms_tpath("merged.db"), *err;
-    char *before = dump_all(out);
+    char *before = ms_db_dump_all(out);
     assert_int_equal(msf(NULL, &err, "merge --db %s %s %s %s %s", out, shard_db[0], shard_db[1],
                          shard_db[2], shard_db[0]), 0);
     assert_non_null(strstr(err, "0 runs added, 0 updated, 8 unchanged"));
     free(err);
-    char *after = dump_all(out);
+    char *after = ms_db_dump_all(out);
     assert_string_equal(before, after);
     free(after);
     /* merging the merged file into a copy of itself changes nothing either */
@@ -390,7 +326,7 @@ static void test_merge_idempotent(void **state)
     assert_int_equal(shell(line, NULL, NULL), 0);
     assert_int_equal(msf(NULL, &err, "merge --db %s %s", out, copy), 0);
     free(err);
-    after = dump_all(out);
+    after = ms_db_dump_all(out);
     assert_string_equal(before, after);
     /* ... but not into itself */
     assert_int_equal(msf(NULL, &err, "merge --db %s %s", out, out), 1);
@@ -435,16 +371,16 @@ static void test_merge_partial_then_full(void **state)
     assert_int_equal(msf(NULL, &err, "merge --db %s %s %s", out, shard_db[0], shard_db[2]), 0);
     assert_non_null(strstr(err, "2 runs added, 1 updated, 1 unchanged"));
     free(err);
-    char *d = dump(out);
+    char *d = ms_db_dump(out);
     assert_string_equal(ref, d);
     free(d);
     check_db(out);
     /* full first: the partial copy changes nothing */
-    char *before = dump_all(out);
+    char *before = ms_db_dump_all(out);
     assert_int_equal(msf(NULL, &err, "merge --db %s %s", out, part), 0);
     assert_non_null(strstr(err, "0 runs added, 0 updated, 2 unchanged"));
     free(err);
-    d = dump_all(out);
+    d = ms_db_dump_all(out);
     assert_string_equal(before, d);
     free(d), free(before), free(part), free(out);
 }
@@ -469,12 +405,12 @@ static void test_merge_conflict(void **state)
 
     /* into an existing database: error naming the run and both files, nothing changed */
     char *out = ms_tpath("merged.db"), *err, *want = NULL;
-    char *before = dump_all(out);
+    char *before = ms_db_dump_all(out);
     assert_int_equal(msf(NULL, &err, "merge --db %s %s %s", out, shard_db[2], bad), 1);
     assert_true(asprintf(&want, "mlpsweep: %s differs between '%s' and '%s'\n", run, out, bad) > 0);
     assert_string_equal(err, want);
     free(err), free(want);
-    char *after = dump_all(out);
+    char *after = ms_db_dump_all(out);
     assert_string_equal(before, after);
     free(after);
     /* between two shards into a new database: it is not created */
@@ -570,10 +506,10 @@ static void assert_refused(const char *sql, const char *want)
     assert_string_equal(err, msg);
     assert_int_equal(access(fresh, F_OK), -1);
     free(err);
-    char *before = dump_all(out);
+    char *before = ms_db_dump_all(out);
     assert_int_equal(msf(NULL, &err, "merge --db %s %s", out, bad), 1);
     assert_string_equal(err, msg);
-    char *after = dump_all(out);
+    char *after = ms_db_dump_all(out);
     assert_string_equal(before, after);
     free(err), free(before), free(after), free(bad), free(fresh), free(out);
     free(q), free(w), free(msg), free(line);
@@ -784,7 +720,7 @@ static void test_slurm_scripts_by_hand(void **state)
     assert_non_null(strstr(out, "6/6 runs done"));
     free(out), free(err), free(line);
     assert_true(asprintf(&p, "%s/shardy.db", dir) > 0);
-    char *d = dump(p);
+    char *d = ms_db_dump(p);
     assert_string_equal(ref, d);
     free(d);
     check_db(p);

@@ -49,43 +49,6 @@ static int sh(const char *args, char **err)
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-/* Every metric of the current runs as text, doubles in hex (%a): exact. */
-static char *dump(const char *db)
-{
-    sqlite3 *h;
-    assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    const char *sql[] = {
-        "SELECT r.variant, r.seed, e.epoch, e.step, e.train_loss, e.train_acc, e.val_loss, "
-        "e.val_acc FROM epochs e JOIN runs r ON r.id = e.run_id WHERE r.current "
-        "ORDER BY r.variant, r.seed, e.epoch",
-        "SELECT r.variant, r.seed, v.step, v.epoch, v.batch_loss, v.train_loss, v.train_acc, "
-        "v.val_loss, v.val_acc FROM evals v JOIN runs r ON r.id = v.run_id WHERE r.current "
-        "ORDER BY r.variant, r.seed, v.step",
-        "SELECT r.variant, r.seed, t.step, t.epoch, t.batch_loss FROM steps t"
-        " JOIN runs r ON r.id = t.run_id WHERE r.current ORDER BY r.variant, r.seed, t.step"};
-    char *out = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&out, &len);
-    for (int s = 0; s < (int)(sizeof sql / sizeof *sql); s++) {
-        sqlite3_stmt *q;
-        assert_int_equal(sqlite3_prepare_v2(h, sql[s], -1, &q, NULL), SQLITE_OK);
-        while (sqlite3_step(q) == SQLITE_ROW) {
-            int nc = sqlite3_column_count(q);
-            for (int c = 0; c < nc; c++) {
-                if (sqlite3_column_type(q, c) == SQLITE_FLOAT)
-                    fprintf(f, "%a ", sqlite3_column_double(q, c));
-                else
-                    fprintf(f, "%s ", (const char *)sqlite3_column_text(q, c));
-            }
-            fputc('\n', f);
-        }
-        sqlite3_finalize(q);
-    }
-    fclose(f);
-    sqlite3_close(h);
-    return out;
-}
-
 static void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -127,7 +90,7 @@ static void test_reference_and_threads(void **state)
     assert_true(asprintf(&args, "run %s --db %s --jobs 2 --threads 2", m, db2) > 0);
     assert_int_equal(sh(args, NULL), 0);
     free(args);
-    char *a = dump(db1), *b = dump(db2);
+    char *a = ms_db_dump(db1), *b = ms_db_dump(db2);
     assert_true(strlen(a) > 1000);
     assert_string_equal(a, b);
     assert_int_equal(ms_db_count(db1, "SELECT count(*) FROM runs WHERE status = 'done'"), 4);
@@ -140,7 +103,7 @@ static void test_reference_and_threads(void **state)
     assert_true(asprintf(&args, "run %s --db %s --jobs 2 --threads 1", m, db3) > 0);
     assert_int_equal(sh(args, NULL), 0);
     free(args);
-    char *c = dump(db3);
+    char *c = ms_db_dump(db3);
     assert_string_equal(reference, c);
     free(c);
     free(m), free(db1), free(db2), free(db3);
@@ -199,7 +162,7 @@ static void test_kill_and_resume(void **state)
     }
     pid_t pid = spawn(m, db, "--threads=2");
     assert_int_equal(wait_exit(pid), 0);
-    char *d = dump(db);
+    char *d = ms_db_dump(db);
     assert_string_equal(reference, d);
     assert_int_equal(ms_db_count(db, "SELECT count(*) FROM runs WHERE status <> 'done'"), 0);
     free(d), free(m), free(db);
@@ -236,7 +199,7 @@ static void test_sigint_stops_cleanly(void **state)
     assert_true(ms_db_count(db, "SELECT count(*) FROM epochs") < 4 * 60);
     assert_true(asprintf(&args, "run %s --db %s", m, db) > 0);
     assert_int_equal(sh(args, &err), 0);
-    char *d = dump(db), *r = dump(ref);
+    char *d = ms_db_dump(db), *r = ms_db_dump(ref);
     assert_string_equal(r, d);
     free(d), free(r), free(err), free(args), free(m), free(ref), free(db);
 }
@@ -295,7 +258,7 @@ static void broken_resume(const char *name, void (*edit)(const char *db), const 
         char *ref = ms_tpath("ck-ref.db");
         assert_true(asprintf(&args, "run %s --db %s", m, ref) > 0);
         assert_int_equal(sh(args, NULL), 0);
-        ref_dump = dump(ref);
+        ref_dump = ms_db_dump(ref);
         free(args), free(ref);
     }
     pid_t pid = spawn(m, db, "--jobs=1");
@@ -315,7 +278,7 @@ static void broken_resume(const char *name, void (*edit)(const char *db), const 
     free(like), free(err), free(args);
     assert_true(asprintf(&args, "run %s --db %s --retry-failed", m, db) > 0);
     assert_int_equal(sh(args, &err), 0);
-    char *d = dump(db);
+    char *d = ms_db_dump(db);
     assert_string_equal(ref_dump, d);
     free(d), free(err), free(args), free(m), free(db);
 }
