@@ -2,6 +2,8 @@
 #
 #   make sweep   install what is missing, fetch and verify MNIST, build, run the study
 #   make test    install what is missing, fetch and verify MNIST, build and run every test
+#   make check   the fast tier for the edit-compile-test loop: offline, no installs, no
+#                MNIST, the tests that take seconds (the rest needs make test)
 #
 # Knobs: SANITIZE=address,undefined   NO_OMP=1   ARCH=<-march value, default native>
 
@@ -54,7 +56,7 @@ BIN := $(BUILD)/mlpsweep
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 MANIFEST ?= experiments/tdt4265_a2.yaml
 
-.PHONY: all deps data test check-build sweep report bench clean distclean install uninstall
+.PHONY: all deps data test check check-build sweep report bench clean distclean install uninstall
 .DEFAULT_GOAL := all
 
 all: $(BIN) mlpsweep
@@ -116,6 +118,14 @@ test: deps data
 	@$(MAKE) --no-print-directory deps DEPS_PKGS="$(TEST_PKGS)"
 	@$(MAKE) --no-print-directory check-build
 	@sh tests/run.sh $(BUILD)
+
+# Tests that need neither MNIST nor minutes: the manifest, the store and its
+# integrity, exports, figures, statistics, kernels (this CPU's ISA), the RNG.
+CHECK_TESTS := test_rng test_manifest test_stats test_store test_claims test_fuzz_regressions \
+               test_integrity test_export test_plot test_kernels
+
+check: $(BIN) $(addprefix $(BUILD)/tests/,$(CHECK_TESTS))
+	@sh tests/run.sh $(BUILD) $(CHECK_TESTS)
 
 # ThreadSanitizer on the tests whose code runs threads of its own (the
 # scheduler's workers, the store's lock, progress), built without OpenMP:
