@@ -315,17 +315,13 @@ static void test_upgrade_v1(void **state)
     /* read-only: version 2's columns and tables, the file as it was */
     ms_store *s = NULL;
     assert_int_equal(ms_store_open(f.t.db, MS_STORE_READONLY, &s), 0);
-    ms_summary_row *rows;
-    int n;
-    assert_int_equal(ms_summary_read(s, "study", &rows, &n), 0);
-    assert_int_equal(n, 1);
-    assert_string_equal(rows[0].precision, "float32");
-    assert_true(rows[0].final_val_acc.mean == ep.val_acc);
-    ms_summary_free(rows, n);
-    ms_qtable q;
-    assert_int_equal(ms_query_long(s, "study", MS_QUERY_STEPS, &q), 0);
-    assert_int_equal(q.nrows, 0);
-    ms_qtable_release(&q);
+    ms_snapshot snap;
+    assert_int_equal(ms_snapshot_read(s, "study", MS_SNAP_SUMMARY | MS_SNAP_STEPS, &snap), 0);
+    assert_int_equal(snap.nsummary, 1);
+    assert_string_equal(snap.summary[0].precision, "float32");
+    assert_true(snap.summary[0].final_val_acc.mean == ep.val_acc);
+    assert_int_equal(snap.steps.nrows, 0);
+    ms_snapshot_release(&snap);
     ms_store_close(s);
     assert_int_equal(raw_int(db, "PRAGMA user_version", 0), 1);
     assert_int_equal(raw_int(db, has_steps, 0), 0);
