@@ -953,6 +953,62 @@ static void test_concurrent_reader(void **state)
     fixture_close(&f);
 }
 
+/* `report` and `status`: an ms_store of their own, reading one snapshot
+ * after another; the parts of each must describe the same epochs. */
+static void *snapshot_reader_main(void *arg)
+{
+    reader *r = arg;
+    ms_store *st;
+    if (ms_store_open(r->path, MS_STORE_READONLY, &st) < 0) {
+        snprintf(r->first_error, sizeof r->first_error, "cannot open");
+        r->errors++;
+        return NULL;
+    }
+    unsigned what = MS_SNAP_RUNS | MS_SNAP_SUMMARY | MS_SNAP_CURVES | MS_SNAP_EPOCHS | MS_SNAP_EVALS;
+    while (!atomic_load(&r->stop)) {
+        ms_snapshot snap;
+        ms_query_status p;
+        if (ms_snapshot_read(st, "study", what, &snap) < 0 || ms_query_status_read(st, &p) < 0) {
+            snprintf(r->first_error, sizeof r->first_error, "read failed");
+            r->errors++;
+            break;
+        }
+        int64_t done = snap.runs[0].epochs_done;
+        if (snap.summary[0].epochs.mean != (double)done || snap.epochs.nrows != done ||
+            snap.evals.nrows != done * NEVALS || snap.curves[0].runs[0].n != done * NEVALS ||
+            p.sweeps[0].epochs_done != atoll(p.runs[0].epochs))
+            r->inconsistent++;
+        ms_snapshot_release(&snap);
+        ms_query_status_release(&p);
+        r->reads++;
+    }
+    ms_store_close(st);
+    return NULL;
+}
+
+static void test_concurrent_snapshot(void **state)
+{
+    (void)state;
+    fixture f;
+    enum { EPOCHS = 150 };
+    fixture_open(&f, EPOCHS);
+    reader r = {.path = f.t.db, .run = f.run};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, snapshot_reader_main, &r), 0);
+    int failed = 0;
+    for (int e = 1; e <= EPOCHS; e++)
+        failed += commit(f.s, f.run, e, e == EPOCHS ? MS_STOP_EPOCHS : MS_STOP_NONE) != 0;
+    atomic_store(&r.stop, 1);
+    pthread_join(th, NULL);
+    if (r.errors)
+        fail_msg("reader: %d errors, first: %s", r.errors, r.first_error);
+    assert_int_equal(failed, 0);
+    if (r.inconsistent)
+        fail_msg("%d of %d snapshots disagreed with themselves", r.inconsistent, r.reads);
+    assert_true(r.reads > 0);
+    fixture_close(&f);
+}
+
 static void test_open_read_transaction(void **state)
 {
     (void)state;
@@ -1288,6 +1344,7 @@ int main(void)
         cmocka_unit_test(test_commit_guards),
         cmocka_unit_test(test_status_reset),
         cmocka_unit_test(test_concurrent_reader),
+        cmocka_unit_test(test_concurrent_snapshot),
         cmocka_unit_test(test_open_read_transaction),
         cmocka_unit_test(test_threads_share_store),
         cmocka_unit_test(test_kill9),
