@@ -523,12 +523,12 @@ static int read_runs_progress(ms_store *st, ms_query_status *out)
         for (int i = 0; sweep && i < out->nsweeps; i++)
             if (!strcmp(out->sweeps[i].sweep, sweep))
                 r->sweep = i;
-        int dead = !strcmp(r->status, "running") &&
+        int dead = !strcmp(r->status, ms_run_status_name(MS_RUN_RUNNING)) &&
                    !run_alive(out->writer_live, (const char *)sqlite3_column_text(q, 9),
                               sqlite3_column_int64(q, 10));
         if (dead) {
             free(r->status);
-            r->status = ms_strdup("interrupted");
+            r->status = ms_strdup(ms_stop_name(MS_STOP_INTERRUPTED)); /* its status here */
         }
         if (r->sweep >= 0) {
             ms_query_sweep_row *w = &out->sweeps[r->sweep];
@@ -712,10 +712,6 @@ const ms_variant_curves *ms_snapshot_curves(const ms_snapshot *s, const char *va
 }
 
 /* ---- per-seed values (compare, claims) ---- */
-
-const char *const ms_compare_metrics[MS_COMPARE_NMETRICS] = {
-    "final_val_acc", "best_val_acc", "final_val_loss", "best_val_loss",
-    "final_train_acc", "final_train_loss", "epochs_done"};
 
 int ms_query_seed_values(ms_store *st, const char *sweep, const char *variant, int metric,
                          uint64_t **seeds, double **vals, int *n)

@@ -75,7 +75,7 @@ static void header(FILE *f, const ms_snapshot *snap, const ms_report_info *info)
     int nruns = snap->nruns, done = 0, nvariants = 0;
     long epochs = 0;
     for (int i = 0; i < nruns; i++) {
-        done += !strcmp(runs[i].status, "done");
+        done += !strcmp(runs[i].status, ms_run_status_name(MS_RUN_DONE));
         epochs += (long)runs[i].epochs_done;
         nvariants += i == 0 || strcmp(runs[i].variant, runs[i - 1].variant) != 0;
     }
