@@ -1057,7 +1057,7 @@ int ms_store_register(ms_store *s, int64_t sweep_id, const ms_run_spec *runs, in
         int is_new = 0;
 
         json = ms_config_json(c);
-        ms_sql_config_hash(json, hash);
+        ms_config_identity(json, hash);
 
         sqlite3_stmt *find = s->q[Q_RUN_FIND];
         sqlite3_bind_int64(find, 1, sweep_id);

@@ -254,7 +254,7 @@ done:
 static uint64_t identity_of(const ms_config *c)
 {
     char *json = ms_config_json(c);
-    uint64_t h = ms_hash64(json);
+    uint64_t h = ms_config_identity(json, NULL);
     free(json);
     return h;
 }
