@@ -7,11 +7,14 @@
  * split of the outputs over threads: work is divided into tiles of outputs,
  * never across the reduction. Results do not depend on the thread count.
  *
- * _f is float32 (training), _d is float64 (the gradient check runs the same
- * code in double). The float kernels use AVX-512 or AVX2+FMA intrinsics when
- * the build targets them (ms_kernels_isa() says which), else the generic C
- * that the double instance uses. nthreads <= 1 runs on the caller; more
- * starts a team of that many when the product is big enough (src/par.h). */
+ * _f is float32, _d is float64: a run trains in either (`precision:
+ * float32`, the default, or `float64`), and the gradient check runs in
+ * double. The float kernels use AVX-512 or AVX2+FMA intrinsics when the
+ * build targets them (ms_kernels_isa() says which), else generic C
+ * (src/kernels_impl.h); the double kernels are that generic C but for the
+ * first layer's forward (ms_sp_nn_d), which has AVX-512 and AVX2 versions
+ * too. nthreads <= 1 runs on the caller; more starts a team of that many
+ * when the product is big enough (src/par.h). */
 #ifndef MS_KERNELS_H
 #define MS_KERNELS_H
 

@@ -2,8 +2,10 @@
  *
  * Weights of layer l (fan_in, fan_out) live at params + shape.off[l] in ONE
  * block; gradients and velocity are blocks of the same layout, so the update
- * is one loop and a checkpoint one write. The same code is compiled for float
- * (_f, training) and double (_d, the gradient check).
+ * is one loop and a checkpoint one write. The same code (src/mlp_impl.h) is
+ * compiled for float (_f) and double (_d): a run trains in either
+ * (`precision: float32`, the default, or `float64`), and the gradient check
+ * runs in double.
  *
  * A workspace holds every activation of a batch of up to `cap` rows:
  * act[0] is the input (cap, 785) the caller fills, act[L] the softmax output.
