@@ -927,25 +927,36 @@ out:
     return NULL;
 }
 
+/* Commit every epoch of f's run while fn reads in a thread of its own; its
+ * tallies in *r (no error, some reads). */
+static void commit_beside(fixture *f, int epochs, void *(*fn)(void *), reader *r)
+{
+    memset(r, 0, sizeof *r);
+    atomic_init(&r->stop, 0);
+    r->path = f->t.db;
+    r->run = f->run;
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, fn, r), 0);
+    int failed = 0;
+    for (int e = 1; e <= epochs; e++)
+        failed += commit(f->s, f->run, e, e == epochs ? MS_STOP_EPOCHS : MS_STOP_NONE) != 0;
+    atomic_store(&r->stop, 1);
+    pthread_join(th, NULL);
+    if (r->errors)
+        fail_msg("reader: %d errors, first: %s", r->errors, r->first_error);
+    assert_int_equal(failed, 0);
+    assert_true(r->reads > 0);
+}
+
 static void test_concurrent_reader(void **state)
 {
     (void)state;
     fixture f;
     enum { EPOCHS = 150 };
     fixture_open(&f, EPOCHS);
-    reader r = {.path = f.t.db, .run = f.run};
-    pthread_t th;
-    assert_int_equal(pthread_create(&th, NULL, reader_main, &r), 0);
-    int failed = 0;
-    for (int e = 1; e <= EPOCHS; e++)
-        failed += commit(f.s, f.run, e, e == EPOCHS ? MS_STOP_EPOCHS : MS_STOP_NONE) != 0;
-    atomic_store(&r.stop, 1);
-    pthread_join(th, NULL);
-    if (r.errors)
-        fail_msg("reader: %d errors, first: %s", r.errors, r.first_error);
-    assert_int_equal(failed, 0);
+    reader r;
+    commit_beside(&f, EPOCHS, reader_main, &r);
     assert_int_equal(r.inconsistent, 0);
-    assert_true(r.reads > 0);
     ms_run_info info;
     assert_int_equal(ms_store_run(f.s, f.run, &info), 0);
     assert_int_equal(info.epochs_done, EPOCHS);
@@ -992,20 +1003,10 @@ static void test_concurrent_snapshot(void **state)
     fixture f;
     enum { EPOCHS = 150 };
     fixture_open(&f, EPOCHS);
-    reader r = {.path = f.t.db, .run = f.run};
-    pthread_t th;
-    assert_int_equal(pthread_create(&th, NULL, snapshot_reader_main, &r), 0);
-    int failed = 0;
-    for (int e = 1; e <= EPOCHS; e++)
-        failed += commit(f.s, f.run, e, e == EPOCHS ? MS_STOP_EPOCHS : MS_STOP_NONE) != 0;
-    atomic_store(&r.stop, 1);
-    pthread_join(th, NULL);
-    if (r.errors)
-        fail_msg("reader: %d errors, first: %s", r.errors, r.first_error);
-    assert_int_equal(failed, 0);
+    reader r;
+    commit_beside(&f, EPOCHS, snapshot_reader_main, &r);
     if (r.inconsistent)
         fail_msg("%d of %d snapshots disagreed with themselves", r.inconsistent, r.reads);
-    assert_true(r.reads > 0);
     fixture_close(&f);
 }
 
