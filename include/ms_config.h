@@ -113,6 +113,12 @@ char *ms_config_json(const ms_config *c); /* caller frees */
  * database keeps. */
 char *ms_config_json_at(const ms_config *c, int numerics); /* caller frees */
 
+/* A run's identity: ms_hash64 of its configuration's JSON (ms_config_json's,
+ * or ms_config_json_at's for a run an older build stored). A checkpoint
+ * records the number; the database's runs.config_hash is its 16 lowercase
+ * hex digits, written to hex unless it is NULL. */
+uint64_t ms_config_identity(const char *json, char hex[17]);
+
 /* One-line check of value ranges; prints the first problem and returns -1. */
 int ms_config_validate(const ms_config *c);
 

@@ -1,6 +1,8 @@
 /* ms_metrics: the records a run produces, as the trainer makes them and the
- * store keeps them (the evals and epochs tables of docs/schema.md). Their
- * own header, so the store does not depend on the trainer. */
+ * store keeps them (the evals and epochs tables of docs/schema.md), and the
+ * names of its vocabulary (src/metrics.c): statuses, stop reasons, the
+ * results variants are compared on. Their own header, so the store does not
+ * depend on the trainer. */
 #ifndef MS_METRICS_H
 #define MS_METRICS_H
 
@@ -25,6 +27,13 @@ typedef struct ms_epoch {
     const double *step_loss; /* (nsteps), owned by the trainer */
 } ms_epoch;
 
+/* A run's state, runs.status in the database ("pending", ...). */
+typedef enum { MS_RUN_PENDING, MS_RUN_RUNNING, MS_RUN_DONE, MS_RUN_FAILED, MS_RUN_NSTATUS } ms_run_status;
+/* Its name in the database; "?" for a value out of range. */
+const char *ms_run_status_name(ms_run_status st);
+/* The status a name stands for; MS_RUN_NSTATUS for NULL or any other text. */
+ms_run_status ms_run_status_parse(const char *s);
+
 /* Why a run stopped (runs.stop_reason): the trainer's three, and
  * interrupted, which the scheduler records when a signal stops a run. */
 typedef enum {
@@ -37,6 +46,9 @@ typedef enum {
 /* The name in the database ("epochs", "early_stop", "diverged",
  * "interrupted"); "" for MS_STOP_NONE or a value out of range. */
 const char *ms_stop_name(ms_stop s);
+/* The stop reason a name stands for (MS_STOP_NONE has none): 0, or -1 for
+ * any other text. */
+int ms_stop_parse(const char *s, ms_stop *out);
 
 /* The per-run results two variants can be compared on (compare, claims:):
  * columns of the run_summary view (docs/schema.md). */

@@ -1,16 +1,17 @@
 /* ms_plot: a sweep's figures with gnuplot (plot.c), as the manifest's plots:
- * section describes them. Reads through ms_query and never sees SQL; user
- * text reaches gnuplot only as data it cannot evaluate. Every function
- * returns 0 or -1 after printing one message with ms_error(). */
+ * section describes them. Draws from an ms_query snapshot and never sees
+ * SQL; user text reaches gnuplot only as data it cannot evaluate. Every
+ * function returns 0 or -1 after printing one message with ms_error(). */
 #ifndef MS_PLOT_H
 #define MS_PLOT_H
 
 #include "ms_manifest.h"
+#include "ms_query.h"
 #include "ms_store.h"
 
-/* The manifest the sweep last ran with, from the database (sweeps.manifest),
- * for `plot` without a MANIFEST argument. Messages name the recorded path. */
-int ms_report_manifest(ms_store *st, const char *sweep, ms_manifest *m);
+/* What legends and the report call a variant of m: its `label:`, or NULL
+ * when it has none (or m has no such variant). Points into m. */
+const char *ms_plot_label(const ms_manifest *m, const char *variant);
 
 /* gnuplot's path from $PATH (malloc'd), or -1 with the message
  * "gnuplot not found; install it with 'make deps' (Debian package gnuplot-nox)". */
@@ -22,23 +23,29 @@ int ms_plot_find_gnuplot(char **path);
  * Returns the number of chunks, n / chunk. */
 size_t ms_plot_chunks(const double *v, size_t n, int chunk, double *mean, double *sd);
 
+/* The parts of a snapshot m's figures are drawn from: MS_SNAP_CURVES, and
+ * MS_SNAP_STEP_CURVES when a figure shows step_loss. */
+unsigned ms_plot_reads(const ms_manifest *m);
+
 /* The points a figure draws for one variant's metric (x in steps, or in
  * epochs with x_epoch; step_loss averaging step_average steps a point): the
- * mean over its seeds and the band (lo, hi), where every seed has a value.
- * *x, *mean, *lo, *hi malloc'd (n of each). */
-int ms_plot_curve(ms_store *st, const char *sweep, const char *variant, ms_metric metric,
-                  int x_epoch, int step_average, double **x, double **mean, double **lo,
-                  double **hi, int *n);
+ * mean over its seeds and the band (lo, hi), where every seed has a value;
+ * from a snapshot holding ms_plot_reads' parts. *x, *mean, *lo, *hi
+ * malloc'd (n of each; n 0 for a variant without runs). */
+void ms_plot_curve(const ms_snapshot *s, const char *variant, ms_metric metric, int x_epoch,
+                   int step_average, double **x, double **mean, double **lo, double **hi, int *n);
 
 /* Draw every figure of m->plots into outdir (created if missing) as
- * NAME.png, NAME.svg and NAME.pdf, each written atomically. A variant without runs is
- * skipped with a warning, a figure without any data is skipped with a
- * warning and no file. *written counts the figures drawn (may be NULL). */
+ * NAME.png, NAME.svg and NAME.pdf, each written atomically, from one
+ * snapshot of the sweep. A variant without runs is skipped with a warning,
+ * a figure without any data is skipped with a warning and no file.
+ * *written counts the figures drawn (may be NULL). */
 int ms_plot_all(ms_store *st, const char *sweep, const ms_manifest *m, const char *outdir,
                 int *written);
 
 /* The figures of m->plots as SVG text, for a page that embeds them, drawn
- * in a private temporary folder ($TMPDIR, else /tmp) removed afterwards.
+ * from the snapshot s (holding ms_plot_reads' parts) in a private temporary
+ * folder ($TMPDIR, else /tmp) removed afterwards.
  * *out has one entry per plot (svg NULL: no data, skipped with a warning as
  * by ms_plot_all); name and title point into m. Free with ms_plot_svgs_free. */
 typedef struct ms_plot_svg {
@@ -46,8 +53,7 @@ typedef struct ms_plot_svg {
     char *svg;
     size_t len;
 } ms_plot_svg;
-int ms_plot_svgs(ms_store *st, const char *sweep, const ms_manifest *m, ms_plot_svg **out,
-                 int *n);
+int ms_plot_svgs(const ms_snapshot *s, const ms_manifest *m, ms_plot_svg **out, int *n);
 void ms_plot_svgs_free(ms_plot_svg *figs, int n);
 
 #endif

@@ -4,8 +4,9 @@
  * statement or <sqlite3.h>. Every read runs under ms_store_lock(), checks
  * each step's result (a read that stops early is an error, never a shorter
  * answer) and reports the current runs of one sweep through the views and
- * tables of docs/schema.md. Every function returns 0, or -1 after one
- * message with ms_error() naming the database. */
+ * tables of docs/schema.md; a read of several statements (a snapshot,
+ * status) is one read transaction, so its parts agree. Every function
+ * returns 0, or -1 after one message with ms_error() naming the database. */
 #ifndef MS_QUERY_H
 #define MS_QUERY_H
 
@@ -21,9 +22,11 @@
 int ms_query_sweep(ms_store *st, const char *name, char **out);
 
 /* The manifest the sweep last ran with (sweeps.manifest) and the path it was
- * read from, both malloc'd; *text is NULL when none was recorded. */
+ * read from, both malloc'd: for `plot` and `report` without a MANIFEST
+ * argument (the caller parses it with ms_manifest_parse). A sweep that
+ * recorded none is an error ("'DB' holds no manifest for sweep 'S': give
+ * the manifest"). */
 int ms_query_manifest(ms_store *st, const char *sweep, char **path, char **text, size_t *len);
-
 
 /* One variant of the summary table: its settings and, over its runs
  * (seeds), the statistics of each result. */
@@ -40,12 +43,6 @@ typedef struct ms_summary_row {
     ms_stat train_seconds;
 } ms_summary_row;
 
-/* The summary of a sweep, one row per variant in the order of each
- * variant's first run (runs.id), i.e. manifest order. *rows is malloc'd:
- * free it with ms_summary_free(). */
-int ms_summary_read(ms_store *st, const char *sweep, ms_summary_row **rows, int *n);
-void ms_summary_free(ms_summary_row *rows, int n);
-
 /* A long table of a sweep's current runs, in variant (manifest) order, then
  * run, then epoch or step. Column 0 is the variant (text); the others hold
  * each value both as an integer and as a real, `null` when SQL NULL.
@@ -54,7 +51,6 @@ void ms_summary_free(ms_summary_row *rows, int n);
  *   evals:  variant, seed, step, epoch, batch_loss, train_loss, train_acc,
  *           val_loss, val_acc
  *   steps:  variant, seed, step, epoch, batch_loss */
-typedef enum { MS_QUERY_EPOCHS, MS_QUERY_EVALS, MS_QUERY_STEPS } ms_query_long_table;
 enum { MS_QUERY_LONG_COLS = 9 };
 typedef struct ms_qcell {
     int null;
@@ -66,12 +62,10 @@ typedef struct ms_qtable {
     int nrows;
     ms_qcell *cells; /* nrows x MS_QUERY_LONG_COLS, row-major */
 } ms_qtable;
-int ms_query_long(ms_store *st, const char *sweep, ms_query_long_table which, ms_qtable *out);
-void ms_qtable_release(ms_qtable *t);
 
-/* The validations of one variant's current runs (one per seed), for the
- * figures: each run's training-set size and batch (its steps per epoch), and
- * its evals in step order, metrics in ms_metric order (NAN for NULL). */
+/* The validations of one current run, for the figures: its training-set
+ * size and batch (its steps per epoch), and its evals in step order,
+ * metrics in ms_metric order (NAN for NULL). */
 typedef struct ms_query_eval {
     int64_t step;
     double v[MS_METRIC_N];
@@ -80,13 +74,63 @@ typedef struct ms_query_run {
     int64_t train, batch;
     int n;
     ms_query_eval *evals; /* v[MS_METRIC_STEP_LOSS] is NaN */
-    int nsteps;           /* with steps: the steps table's rows, by step */
+    int nsteps;           /* with MS_SNAP_STEP_CURVES: the steps table's rows, by step */
     int64_t *step;
     double *step_loss;
 } ms_query_run;
-int ms_query_curves(ms_store *st, const char *sweep, const char *variant, int steps,
-                    ms_query_run **runs, int *n);
-void ms_query_runs_free(ms_query_run *runs, int n);
+/* A variant's current runs (its seeds) in run order. */
+typedef struct ms_variant_curves {
+    char *variant;
+    int nruns;
+    ms_query_run *runs;
+} ms_variant_curves;
+
+/* Each current run of a sweep with what a report shows of it, in run order
+ * (manifest order): results (NAN: none yet) and where and how it ran. Text
+ * fields are "" when the database has none. */
+typedef struct ms_query_run_detail {
+    char *variant, *task, *status, *stop_reason, *error;
+    char *host, *version, *compiler, *started_at, *finished_at;
+    int64_t seed, epochs_done, epochs_total, threads; /* threads 0: not recorded */
+    double final_val_acc, best_val_acc, final_val_loss, train_seconds;
+} ms_query_run_detail;
+
+/* When the sweep was first recorded and last updated, and the data its runs
+ * trained on ("" for each when not recorded: a database of schema version
+ * 2 until its next run). */
+typedef struct ms_query_sweep_meta {
+    char *created, *updated, *dataset, *data_digest;
+} ms_query_sweep_meta;
+
+/* ---- one read snapshot: what export, plot and report render ----
+ * ms_snapshot_read reads the parts of a sweep that `what` names in ONE read
+ * transaction, so they agree with each other while a sweep writes the file
+ * (a report's Results table, its figures and its Variants section show the
+ * same runs). A part not asked for is left empty. */
+enum {
+    MS_SNAP_META = 1 << 0,        /* meta */
+    MS_SNAP_RUNS = 1 << 1,        /* runs */
+    MS_SNAP_SUMMARY = 1 << 2,     /* summary: one row per variant, in manifest order */
+    MS_SNAP_CURVES = 1 << 3,      /* curves: every variant's validations, in manifest order */
+    MS_SNAP_STEP_CURVES = 1 << 4, /* with MS_SNAP_CURVES: each run's steps too */
+    MS_SNAP_EPOCHS = 1 << 5,      /* the long tables */
+    MS_SNAP_EVALS = 1 << 6,
+    MS_SNAP_STEPS = 1 << 7,
+};
+typedef struct ms_snapshot {
+    char *db, *sweep; /* the database's path (ms_store_path) and the sweep */
+    ms_query_sweep_meta meta;
+    int nruns, nsummary, ncurves;
+    ms_query_run_detail *runs;
+    ms_summary_row *summary;
+    ms_variant_curves *curves;
+    ms_qtable epochs, evals, steps;
+} ms_snapshot;
+int ms_snapshot_read(ms_store *st, const char *sweep, unsigned what, ms_snapshot *out);
+void ms_snapshot_release(ms_snapshot *s);
+/* The curves of a variant in s (NULL: it has no current run, or curves
+ * were not read); don't free. */
+const ms_variant_curves *ms_snapshot_curves(const ms_snapshot *s, const char *variant);
 
 /* What `status` shows: each current run (run_progress), then each sweep
  * (sweep_status). Text fields are the database's, as stored, except that a
@@ -108,6 +152,7 @@ typedef struct ms_query_sweep_row {
     int stalled; /* no live writer, and a run of it was interrupted (killed, or
                     stopped by a signal): its pending runs wait for a new `run` */
 } ms_query_sweep_row;
+/* Both read in one transaction. */
 typedef struct ms_query_status {
     int nruns, nsweeps;
     int writer_live; /* ms_store_writer_live() */
@@ -116,27 +161,6 @@ typedef struct ms_query_status {
 } ms_query_status;
 int ms_query_status_read(ms_store *st, ms_query_status *out);
 void ms_query_status_release(ms_query_status *p);
-
-/* Each current run of a sweep with what a report shows of it, in run order
- * (manifest order): results (NAN: none yet) and where and how it ran. Text
- * fields are "" when the database has none. */
-typedef struct ms_query_run_detail {
-    char *variant, *task, *status, *stop_reason, *error;
-    char *host, *version, *compiler, *started_at, *finished_at;
-    int64_t seed, epochs_done, epochs_total, threads; /* threads 0: not recorded */
-    double final_val_acc, best_val_acc, final_val_loss, train_seconds;
-} ms_query_run_detail;
-int ms_query_run_details(ms_store *st, const char *sweep, ms_query_run_detail **rows, int *n);
-void ms_query_run_details_free(ms_query_run_detail *rows, int n);
-
-/* When the sweep was first recorded and last updated, and the data its runs
- * trained on ("" for each when not recorded: a database of schema version
- * 2 until its next run). */
-typedef struct ms_query_sweep_meta {
-    char *created, *updated, *dataset, *data_digest;
-} ms_query_sweep_meta;
-int ms_query_sweep_meta_read(ms_store *st, const char *sweep, ms_query_sweep_meta *out);
-void ms_query_sweep_meta_release(ms_query_sweep_meta *m);
 
 #include "ms_metrics.h" /* ms_compare_metrics */
 

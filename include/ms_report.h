@@ -1,9 +1,10 @@
 /* ms_report: a sweep's results as one self-contained HTML page (report.c):
  * the summary table (mean ± std over seeds), the figures as inline SVG, each
  * variant's runs, the manifest the sweep ran with, and provenance. The page
- * loads nothing from the network, reads on a phone and prints on A4. Reads
- * through ms_query, ms_export and ms_plot; every text from a manifest or a
- * database is escaped. Returns 0 or -1 after one message with ms_error(). */
+ * loads nothing from the network, reads on a phone and prints on A4. Every
+ * section is rendered (through ms_export and ms_plot) from ONE ms_query
+ * snapshot, so they agree while a sweep writes; every text from a manifest
+ * or a database is escaped. Returns 0 or -1 after one message with ms_error(). */
 #ifndef MS_REPORT_H
 #define MS_REPORT_H
 

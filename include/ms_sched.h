@@ -52,5 +52,8 @@ int ms_sched_run(ms_store *st, const ms_data *data, ms_job *runs, int n,
 
 /* Expected work of a run's remaining epochs, for ordering (arbitrary units). */
 double ms_sched_cost(const ms_config *c, int epochs_done);
+/* order (n) = 0 .. n-1 sorted longest first by cost (n), equal costs in
+ * index order: the scheduler's queue and the shards' split (ms_shard.h). */
+void ms_sched_order(const double *cost, int n, int *order);
 
 #endif

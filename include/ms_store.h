@@ -81,11 +81,6 @@ int ms_store_check(ms_store *s);
 int ms_store_sweep(ms_store *s, const char *name, const char *manifest_path,
                    const char *manifest_text, const ms_data_ident *data, int64_t *sweep_id);
 
-/* A run's state, runs.status in the database ("pending", ...). */
-typedef enum { MS_RUN_PENDING, MS_RUN_RUNNING, MS_RUN_DONE, MS_RUN_FAILED, MS_RUN_NSTATUS } ms_run_status;
-/* Its name in the database; "?" for a value out of range. */
-const char *ms_run_status_name(ms_run_status st);
-
 typedef struct ms_run_info {
     int64_t id;
     ms_run_status status;

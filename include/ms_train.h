@@ -90,7 +90,7 @@ void ms_trainer_evaluate(ms_trainer *t, const ms_dataset *s, int n, double *loss
 /* Checkpoint of the state at an epoch boundary, in native byte order (read
  * back by the same build on the same machine): this header, the window's
  * losses (wcap doubles), the parameters and the velocity (nparams floats
- * each, or doubles for a float64 run). `identity` is ms_hash64 of the run's configuration (its
+ * each, or doubles for a float64 run). `identity` is the run's ms_config_identity (its
  * config_hash), `data` the digest of the data it trains on (ms_data),
  * `build` the build's arithmetic: its optimisation level and kernel ISA
  * ("-O3 avx512": MS_BUILD and ms_kernels_isa(); an -O1 sanitizer build or another ISA's

@@ -72,7 +72,14 @@ static int target_manifest(target *t, ms_manifest **m)
     if (t->have_m)
         *m = &t->m;
     else {
-        if (ms_report_manifest(t->st, t->sweep, &t->recorded) < 0)
+        char *path, *text;
+        size_t len;
+        if (ms_query_manifest(t->st, t->sweep, &path, &text, &len) < 0)
+            return MS_EXIT_FAIL;
+        int rc = ms_manifest_parse(path, text, len, &t->recorded, 0);
+        free(path);
+        free(text);
+        if (rc < 0)
             return MS_EXIT_FAIL;
         t->have_rec = 1;
         *m = &t->recorded;

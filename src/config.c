@@ -122,6 +122,14 @@ char *ms_config_json_at(const ms_config *c, int numerics)
     return buf;
 }
 
+uint64_t ms_config_identity(const char *json, char hex[17])
+{
+    uint64_t h = ms_hash64(json);
+    if (hex)
+        snprintf(hex, 17, "%016llx", (unsigned long long)h);
+    return h;
+}
+
 int ms_config_validate(const ms_config *c)
 {
     if (c->nhidden < 0 || c->nhidden > MS_MAX_HIDDEN)

@@ -240,16 +240,12 @@ static cell int_cell(int64_t i) { return (cell){0, NULL, i, 0, {0, 0, 0}}; }
 static cell real_cell(double x) { return (cell){isnan(x), NULL, 0, x, {0, 0, 0}}; }
 static cell stat_cell(ms_stat s) { return (cell){s.n == 0, NULL, 0, 0, s}; }
 
-static int read_summary(ms_store *st, const char *sweep, table *t)
+static void summary_table(const ms_snapshot *snap, table *t)
 {
-    ms_summary_row *rows;
-    int n;
-    if (ms_summary_read(st, sweep, &rows, &n) < 0)
-        return -1;
     t->cols = summary_cols;
     t->ncols = NCOLS(summary_cols);
-    for (int i = 0; i < n; i++) {
-        const ms_summary_row *r = &rows[i];
+    for (int i = 0; i < snap->nsummary; i++) {
+        const ms_summary_row *r = &snap->summary[i];
         cell *c = new_row(t);
         int k = 0;
         c[k++] = text_cell(r->variant);
@@ -271,23 +267,18 @@ static int read_summary(ms_store *st, const char *sweep, table *t)
         c[k++] = stat_cell(r->train_seconds);
         c[k++] = text_cell(r->precision);
     }
-    ms_summary_free(rows, n);
-    return 0;
 }
 
 /* The long tables: every column after the seed is an integer or a real, in
- * the order of the column list (ms_query_long's). */
-static int read_long(ms_store *st, const char *sweep, ms_table which, table *t)
+ * the order of the column list (ms_qtable's). */
+static void long_table(const ms_snapshot *snap, ms_table which, table *t)
 {
-    ms_qtable q;
-    ms_query_long_table qt = which == MS_TABLE_EPOCHS  ? MS_QUERY_EPOCHS
-                             : which == MS_TABLE_EVALS ? MS_QUERY_EVALS
-                                                       : MS_QUERY_STEPS;
-    if (ms_query_long(st, sweep, qt, &q) < 0)
-        return -1;
+    const ms_qtable *q = which == MS_TABLE_EPOCHS  ? &snap->epochs
+                         : which == MS_TABLE_EVALS ? &snap->evals
+                                                   : &snap->steps;
     t->cols = table_cols(which, &t->ncols);
-    for (int r = 0; r < q.nrows; r++) {
-        const ms_qcell *in = &q.cells[(size_t)r * MS_QUERY_LONG_COLS];
+    for (int r = 0; r < q->nrows; r++) {
+        const ms_qcell *in = &q->cells[(size_t)r * MS_QUERY_LONG_COLS];
         cell *c = new_row(t);
         c[0] = text_cell(in[0].s);
         for (int k = 1; k < t->ncols; k++) {
@@ -295,8 +286,6 @@ static int read_long(ms_store *st, const char *sweep, ms_table which, table *t)
             c[k].null = in[k].null;
         }
     }
-    ms_qtable_release(&q);
-    return 0;
 }
 
 /* ---- machine formats: full precision ---- */
@@ -604,8 +593,32 @@ static void write_html(FILE *f, const table *t)
 
 /* ---- API ---- */
 
+unsigned ms_export_reads(ms_table which)
+{
+    switch (which) {
+    case MS_TABLE_EPOCHS: return MS_SNAP_EPOCHS;
+    case MS_TABLE_EVALS: return MS_SNAP_EVALS;
+    case MS_TABLE_STEPS: return MS_SNAP_STEPS;
+    default: return MS_SNAP_SUMMARY;
+    }
+}
+
 int ms_export(ms_store *st, const char *sweep, ms_table which, ms_format fmt, const char *columns,
               char **out, size_t *len)
+{
+    ms_snapshot snap;
+    *out = NULL;
+    *len = 0;
+    if (ms_export_columns_check(which, columns) < 0 ||
+        ms_snapshot_read(st, sweep, ms_export_reads(which), &snap) < 0)
+        return -1;
+    int rc = ms_export_render(&snap, which, fmt, columns, out, len);
+    ms_snapshot_release(&snap);
+    return rc;
+}
+
+int ms_export_render(const ms_snapshot *snap, ms_table which, ms_format fmt, const char *columns,
+                     char **out, size_t *len)
 {
     table t = {0};
     int sel[32], nsel;
@@ -613,11 +626,10 @@ int ms_export(ms_store *st, const char *sweep, ms_table which, ms_format fmt, co
     *len = 0;
     if (select_columns(which, column_list(which, fmt, columns), sel, &nsel) < 0)
         return -1;
-    int rc = which == MS_TABLE_SUMMARY ? read_summary(st, sweep, &t) : read_long(st, sweep, which, &t);
-    if (rc < 0) {
-        table_release(&t);
-        return -1;
-    }
+    if (which == MS_TABLE_SUMMARY)
+        summary_table(snap, &t);
+    else
+        long_table(snap, which, &t);
     project(&t, sel, nsel);
     char *buf = NULL;
     size_t n = 0;

@@ -20,6 +20,7 @@
 
 /* Tile of the generic kernels: MR output rows by NR output columns. */
 #define MR 4
+#define NR 32
 #define MS_UNUSED __attribute__((unused))
 
 /* Below this much work (2 B K N flops) a product runs on the calling thread:
@@ -33,61 +34,60 @@
  * policy, whose idle worker sleeps between the step's short regions. */
 #define MS_PAR_MIN_SPARSE 2.0e6
 
-#define R float
-#define S f
-#define FMA fmaf
-#define NR 32
+/* The float instance: ms_mm_nn_ref_f, ms_mm_tn_ref_f, ms_sp_base_ref_f,
+ * ms_sp_nn_ref_f, ms_sp_tn_ref_f; static tile_f, pad_strip_f, gen_nn_f,
+ * gen_tn_f, gen_transpose_f, gen_sp_base_f, gen_sp_nn_f, by_column_f,
+ * col_sums_f, gen_sp_tn_f, apply_sgd_f, gen_sp_tn_sgd_f, gen_tn_sgd_f. */
+#define MS_T float
+#define MS_SUF f
+#define MS_FMA fmaf
 #include "kernels_impl.h"
-#undef R
-#undef S
-#undef FMA
-#undef NR
 
-#define R double
-#define S d
-#define FMA fma
-#define NR 32
+/* The double instance: ms_mm_nn_ref_d, ms_mm_tn_ref_d, ms_sp_base_ref_d,
+ * ms_sp_nn_ref_d, ms_sp_tn_ref_d; static tile_d, pad_strip_d, gen_nn_d,
+ * gen_tn_d, gen_transpose_d, gen_sp_base_d, gen_sp_nn_d, by_column_d,
+ * col_sums_d, gen_sp_tn_d, apply_sgd_d, gen_sp_tn_sgd_d, gen_tn_sgd_d. */
+#define MS_T double
+#define MS_SUF d
+#define MS_FMA fma
 #include "kernels_impl.h"
-#undef R
-#undef S
-#undef FMA
-#undef NR
 
 /* The public names over the generic kernels: always for double, for float
- * when the build targets no SIMD instruction set. */
-#define GENERIC_KERNELS(R, S)                                                                      \
-    void ms_mm_nn_##S(R *Y, const R *X, const R *W, int B, int K, int N, int nthreads)             \
+ * when the build targets no SIMD instruction set. T is the element type,
+ * SUF the suffix (precision.h's MS_T and MS_SUF, as arguments). */
+#define GENERIC_KERNELS(T, SUF)                                                                    \
+    void ms_mm_nn_##SUF(T *Y, const T *X, const T *W, int B, int K, int N, int nthreads)           \
     {                                                                                              \
-        gen_nn_##S(Y, X, W, B, K, N, nthreads);                                                    \
+        gen_nn_##SUF(Y, X, W, B, K, N, nthreads);                                                  \
     }                                                                                              \
-    void ms_mm_tn_##S(R *G, const R *X, const R *D, int B, int K, int N, int nthreads)             \
+    void ms_mm_tn_##SUF(T *G, const T *X, const T *D, int B, int K, int N, int nthreads)           \
     {                                                                                              \
-        gen_tn_##S(G, X, D, B, K, N, nthreads);                                                    \
+        gen_tn_##SUF(G, X, D, B, K, N, nthreads);                                                  \
     }                                                                                              \
-    void ms_mm_tn_sgd_##S(R *W, R *V, const R *X, const R *D, int B, int K, int N, R lr, R gamma,  \
-                          int nthreads)                                                            \
+    void ms_mm_tn_sgd_##SUF(T *W, T *V, const T *X, const T *D, int B, int K, int N, T lr,         \
+                            T gamma, int nthreads)                                                 \
     {                                                                                              \
-        gen_tn_sgd_##S(W, V, X, D, B, K, N, lr, gamma, nthreads);                                  \
+        gen_tn_sgd_##SUF(W, V, X, D, B, K, N, lr, gamma, nthreads);                                \
     }                                                                                              \
-    void ms_sp_base_##S(R *base, const R *W, int K, int N, R zero)                                 \
+    void ms_sp_base_##SUF(T *base, const T *W, int K, int N, T zero)                               \
     {                                                                                              \
-        gen_sp_base_##S(base, W, K, N, zero);                                                      \
+        gen_sp_base_##SUF(base, W, K, N, zero);                                                    \
     }                                                                                              \
-    void ms_sp_nn_##S(R *Y, const ms_sparse_##S *X, const R *base, const R *W, int ldw, int N,     \
-                      int nthreads)                                                                \
+    void ms_sp_nn_##SUF(T *Y, const ms_sparse_##SUF *X, const T *base, const T *W, int ldw, int N, \
+                        int nthreads)                                                              \
     {                                                                                              \
-        SP_NN_##S(Y, X, base, W, ldw, N, nthreads);                                                \
+        SP_NN_##SUF(Y, X, base, W, ldw, N, nthreads);                                              \
     }                                                                                              \
-    void ms_sp_tn_##S(R *G, const ms_sparse_##S *X, const R *D, int K, int N, int nthreads)        \
+    void ms_sp_tn_##SUF(T *G, const ms_sparse_##SUF *X, const T *D, int K, int N, int nthreads)    \
     {                                                                                              \
-        gen_sp_tn_##S(G, X, D, K, N, nthreads);                                                    \
+        gen_sp_tn_##SUF(G, X, D, K, N, nthreads);                                                  \
     }                                                                                              \
-    void ms_sp_tn_sgd_##S(R *W, R *V, const ms_sparse_##S *X, const R *D, int K, int N, R lr,      \
-                          R gamma, int nthreads)                                                   \
+    void ms_sp_tn_sgd_##SUF(T *W, T *V, const ms_sparse_##SUF *X, const T *D, int K, int N, T lr,  \
+                            T gamma, int nthreads)                                                 \
     {                                                                                              \
-        gen_sp_tn_sgd_##S(W, V, X, D, K, N, lr, gamma, nthreads);                                  \
+        gen_sp_tn_sgd_##SUF(W, V, X, D, K, N, lr, gamma, nthreads);                                \
     }                                                                                              \
-    void ms_transpose_##S(R *WT, const R *W, int K, int N) { gen_transpose_##S(WT, W, K, N); }
+    void ms_transpose_##SUF(T *WT, const T *W, int K, int N) { gen_transpose_##SUF(WT, W, K, N); }
 
 /* The first layer in double on a SIMD build (precision: float64, where it
  * was half of an epoch in the generic kernel, which reloads and stores

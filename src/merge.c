@@ -402,7 +402,7 @@ static int check_run(const shard *s, sqlite3_stmt *r)
         return ms_error("refusing '%s': run %lld: config: does not match the run's settings",
                         s->path, id);
     char hash[17];
-    ms_sql_config_hash(json, hash);
+    ms_config_identity(json, hash);
     const char *stored_hash = (const char *)sqlite3_column_text(r, 1 + C_HASH);
     if (sqlite3_column_type(r, 1 + C_HASH) != SQLITE_TEXT || !stored_hash ||
         sqlite3_column_bytes(r, 1 + C_HASH) != 16 || memcmp(stored_hash, hash, 16))
@@ -557,7 +557,7 @@ static int manifest_run(merge *g, int64_t sweep_id, const ms_run_spec *r, int64_
     char hash[17];
     char *json = ms_config_json(c);
     int rc = -1;
-    ms_sql_config_hash(json, hash);
+    ms_config_identity(json, hash);
 
     sqlite3_stmt *q = g->q[M_RUN_FIND];
     sqlite3_bind_int64(q, 1, sweep_id);

@@ -1,4 +1,4 @@
-/* ms_mlp: float and double instances of the network code. */
+/* ms_mlp: float and double instances of the network code (mlp_impl.h). */
 #include "ms_mlp.h"
 #include "ms_kernels.h"
 #include "ms_util.h"
@@ -25,25 +25,12 @@ void ms_shape_init(ms_shape *s, const ms_config *c, int input_width)
     s->nparams = off;
 }
 
+/* One first weight (ms_mlp_init), in double for both instances. */
 static double draw(ms_init init, ms_rng *rng, int fan_in)
 {
     if (init == MS_INIT_FANIN_NORMAL)
         return ms_rng_normal(rng) / sqrt((double)fan_in);
     return 2.0 * ms_rng_uniform(rng) - 1.0;
-}
-
-void ms_mlp_init_d(const ms_shape *s, ms_init init, ms_rng *rng, double *params)
-{
-    for (int l = 0; l < s->nlayers; l++)
-        for (size_t i = s->off[l]; i < s->off[l + 1]; i++)
-            params[i] = draw(init, rng, s->width[l]);
-}
-
-void ms_mlp_init_f(const ms_shape *s, ms_init init, ms_rng *rng, float *params)
-{
-    for (int l = 0; l < s->nlayers; l++)
-        for (size_t i = s->off[l]; i < s->off[l + 1]; i++)
-            params[i] = (float)draw(init, rng, s->width[l]);
 }
 
 #include "mlp_fastmath.h"
@@ -54,17 +41,15 @@ float ms_fast_tanhf(float y) { return fast_tanhf(y); }
 /* amp * tanh(b z) with b2 = 2b, in double with libm's tanh */
 static inline double scaled_tanh(double z, double b2, double amp) { return amp * tanh(b2 * 0.5 * z); }
 
-#define R float
-#define S f
-#define EXP fast_expf
-#define TANHS fast_scaled_tanhf
-#define FMA fmaf
+/* The float instance: ms_mlp_init_f, ms_work_init_f, ms_work_release_f,
+ * ms_xent_f, ms_mlp_forward_f, ms_mlp_backward_f, ms_sgd_update_f,
+ * ms_mlp_backward_update_f; static activate_f, backward_f. */
+#define MS_T float
+#define MS_SUF f
+#define MS_FMA fmaf
+#define MS_EXP fast_expf
+#define MS_TANHS fast_scaled_tanhf
 #include "mlp_impl.h"
-#undef R
-#undef S
-#undef EXP
-#undef TANHS
-#undef FMA
 
 /* The double instance (precision: float64, and the gradient check): the C
  * library's exp and tanh, through glibc's vector math library (libmvec, a
@@ -125,11 +110,14 @@ __m256d _ZGVdN4v_tanh(__m256d x);
 MVEC_MAP(vec_exp, MVEC_EXP)
 MVEC_MAP(vec_tanh, MVEC_TANH)
 
-#define R double
-#define S d
-#define EXP exp
-#define TANHS scaled_tanh
-#define VEC_EXP vec_exp
-#define VEC_TANH vec_tanh
-#define FMA fma
+/* The double instance: ms_mlp_init_d, ms_work_init_d, ms_work_release_d,
+ * ms_xent_d, ms_mlp_forward_d, ms_mlp_backward_d, ms_sgd_update_d,
+ * ms_mlp_backward_update_d; static activate_d, backward_d. */
+#define MS_T double
+#define MS_SUF d
+#define MS_FMA fma
+#define MS_EXP exp
+#define MS_TANHS scaled_tanh
+#define MS_VEC_EXP vec_exp
+#define MS_VEC_TANH vec_tanh
 #include "mlp_impl.h"

@@ -1,19 +1,28 @@
-/* Template body of the network; included by mlp.c with R, S, EXP, FMA and
- * TANHS (amp * tanh(b z) as TANHS(z, 2b, amp)); or with VEC_EXP and
- * VEC_TANH, array forms (VEC_EXP(t, z, s, n): t[i] = exp(s z[i]), VEC_TANH
- * likewise), which then compute every exponential and tanh. */
+/* Template of the network (precision.h). Parameters: MS_T, MS_SUF, MS_FMA;
+ * MS_EXP(x), exp of MS_T; MS_TANHS(z, b2, amp), amp * tanh(b z) with b2 =
+ * 2b; optionally MS_VEC_EXP and MS_VEC_TANH, array forms (MS_VEC_EXP(t, z,
+ * s, n): t[i] = exp(s z[i]), MS_VEC_TANH likewise), which then compute every
+ * exponential and tanh. It uses mlp.c's draw(), the first weights' law. */
+#include "precision.h"
+#if !defined(MS_T) || !defined(MS_SUF) || !defined(MS_FMA) || !defined(MS_EXP) ||                  \
+    !defined(MS_TANHS)
+#error "mlp_impl.h: define MS_T, MS_SUF, MS_FMA, MS_EXP and MS_TANHS first (precision.h)"
+#endif
 
-#define CAT_(a, b) a##_##b
-#define CAT(a, b) CAT_(a, b)
-#define NAME(x) CAT(x, S)
-#define WORK CAT(ms_work, S)
+void MS_FN(ms_mlp_init)(const ms_shape *s, ms_init init, ms_rng *rng, MS_T *params)
+{
+    for (int l = 0; l < s->nlayers; l++)
+        for (size_t i = s->off[l]; i < s->off[l + 1]; i++)
+            params[i] = (MS_T)draw(init, rng, s->width[l]);
+}
 
-void NAME(ms_work_init)(WORK *w, const ms_shape *s, int cap)
+void MS_FN(ms_work_init)(MS_FN(ms_work) *w, const ms_shape *s, int cap)
 {
     size_t total = 0, off[2 * MS_MAX_LAYERS + 5];
     int L = s->nlayers, n = 0;
     /* One allocation, each buffer rounded to 64 bytes. */
-#define SLOT(count) (off[n++] = total, total += (((size_t)(count) * sizeof(R) + 63) & ~(size_t)63))
+#define SLOT(count)                                                                                \
+    (off[n++] = total, total += (((size_t)(count) * sizeof(MS_T) + 63) & ~(size_t)63))
     for (int l = 0; l <= L; l++)
         SLOT((size_t)cap * s->width[l]);
     for (int l = 1; l < L; l++)
@@ -34,23 +43,23 @@ void NAME(ms_work_init)(WORK *w, const ms_shape *s, int cap)
     char *base = (char *)w->block;
     n = 0;
     for (int l = 0; l <= L; l++)
-        w->act[l] = (R *)(base + off[n++]);
+        w->act[l] = (MS_T *)(base + off[n++]);
     for (int l = 1; l < L; l++)
-        w->dact[l] = (R *)(base + off[n++]);
-    w->delta[0] = (R *)(base + off[n++]);
-    w->delta[1] = (R *)(base + off[n++]);
-    w->wt = (R *)(base + off[n++]);
-    w->base = (R *)(base + off[n++]);
-    w->smax = (R *)(base + off[n++]);
+        w->dact[l] = (MS_T *)(base + off[n++]);
+    w->delta[0] = (MS_T *)(base + off[n++]);
+    w->delta[1] = (MS_T *)(base + off[n++]);
+    w->wt = (MS_T *)(base + off[n++]);
+    w->base = (MS_T *)(base + off[n++]);
+    w->smax = (MS_T *)(base + off[n++]);
 }
 
-void NAME(ms_work_release)(WORK *w)
+void MS_FN(ms_work_release)(MS_FN(ms_work) *w)
 {
     ms_free_aligned(w->block);
     memset(w, 0, sizeof *w);
 }
 
-double NAME(ms_xent)(const R *z, int k, int t)
+double MS_FN(ms_xent)(const MS_T *z, int k, int t)
 {
     double m = z[0], s = 0;
     for (int i = 1; i < k; i++)
@@ -63,75 +72,75 @@ double NAME(ms_xent)(const R *z, int k, int t)
 
 /* Hidden activation in place on Z (n, m); with dz, also store f'(Z). One
  * branch-free loop per case so the compiler vectorizes each. */
-static void NAME(activate)(ms_activation act, R *restrict z, R *restrict dz, size_t count)
+static void MS_FN(activate)(ms_activation act, MS_T *restrict z, MS_T *restrict dz, size_t count)
 {
     /* improved sigmoid: f(z) = 1.7159 tanh(2z/3), f'(z) = 1.7159 * 2/3 * (1 - tanh^2(2z/3)) */
-    const R amp = (R)1.7159, slope = (R)(2.0 / 3.0);
-#ifdef VEC_TANH
+    const MS_T amp = (MS_T)1.7159, slope = (MS_T)(2.0 / 3.0);
+#ifdef MS_VEC_TANH
     /* exp(-z) or tanh(2z/3) first, into dz (or z itself), then the rest */
-    R *v = dz ? dz : z;
+    MS_T *v = dz ? dz : z;
     if (act == MS_ACT_SIGMOID) {
-        VEC_EXP(v, z, (R)-1, count);
+        MS_VEC_EXP(v, z, (MS_T)-1, count);
         for (size_t i = 0; i < count; i++) {
-            R a = (R)1 / ((R)1 + v[i]);
+            MS_T a = (MS_T)1 / ((MS_T)1 + v[i]);
             z[i] = a;
             if (dz)
-                dz[i] = a * ((R)1 - a);
+                dz[i] = a * ((MS_T)1 - a);
         }
     } else {
-        VEC_TANH(v, z, slope, count);
+        MS_VEC_TANH(v, z, slope, count);
         for (size_t i = 0; i < count; i++) {
-            R th = v[i];
+            MS_T th = v[i];
             z[i] = amp * th;
             if (dz)
-                dz[i] = amp * slope * ((R)1 - th * th);
+                dz[i] = amp * slope * ((MS_T)1 - th * th);
         }
     }
     return;
 #endif
     if (act == MS_ACT_SIGMOID && dz) {
         for (size_t i = 0; i < count; i++) {
-            R a = (R)1 / ((R)1 + EXP(-z[i]));
+            MS_T a = (MS_T)1 / ((MS_T)1 + MS_EXP(-z[i]));
             z[i] = a;
-            dz[i] = a * ((R)1 - a);
+            dz[i] = a * ((MS_T)1 - a);
         }
     } else if (act == MS_ACT_SIGMOID) {
         for (size_t i = 0; i < count; i++)
-            z[i] = (R)1 / ((R)1 + EXP(-z[i]));
+            z[i] = (MS_T)1 / ((MS_T)1 + MS_EXP(-z[i]));
     } else if (dz) {
         for (size_t i = 0; i < count; i++) {
-            R t = TANHS(z[i], 2 * slope, (R)1);
+            MS_T t = MS_TANHS(z[i], 2 * slope, (MS_T)1);
             z[i] = amp * t;
-            dz[i] = amp * slope * ((R)1 - t * t);
+            dz[i] = amp * slope * ((MS_T)1 - t * t);
         }
     } else { /* amp * tanh(slope z), the same value as amp * t above */
         for (size_t i = 0; i < count; i++)
-            z[i] = TANHS(z[i], 2 * slope, amp);
+            z[i] = MS_TANHS(z[i], 2 * slope, amp);
     }
 }
 
-void NAME(ms_mlp_forward)(const ms_shape *s, ms_activation act, const R *params, WORK *w, int n,
-                          int train, const uint8_t *labels, double *loss_sum, int64_t *correct,
-                          int nthreads)
+void MS_FN(ms_mlp_forward)(const ms_shape *s, ms_activation act, const MS_T *params,
+                           MS_FN(ms_work) *w, int n, int train, const uint8_t *labels,
+                           double *loss_sum, int64_t *correct, int nthreads)
 {
     int L = s->nlayers;
     for (int l = 1; l <= L; l++) {
         int K = s->width[l - 1], N = s->width[l];
-        const R *W = params + s->off[l - 1];
+        const MS_T *W = params + s->off[l - 1];
         if (l == 1 && w->in) {
-            const R *base = w->in_base;
+            const MS_T *base = w->in_base;
             if (!base) {
-                NAME(ms_sp_base)(w->base, W, K, N, w->in->zero);
+                MS_FN(ms_sp_base)(w->base, W, K, N, w->in->zero);
                 base = w->base;
             }
             if (w->in_w) /* the caller's copy of W with aligned rows */
-                NAME(ms_sp_nn)(w->act[1], w->in, base, w->in_w, w->in_ldw, N, nthreads);
+                MS_FN(ms_sp_nn)(w->act[1], w->in, base, w->in_w, w->in_ldw, N, nthreads);
             else
-                NAME(ms_sp_nn)(w->act[1], w->in, base, W, N, N, nthreads);
+                MS_FN(ms_sp_nn)(w->act[1], w->in, base, W, N, N, nthreads);
         } else
-            NAME(ms_mm_nn)(w->act[l], w->act[l - 1], W, n, K, N, nthreads);
+            MS_FN(ms_mm_nn)(w->act[l], w->act[l - 1], W, n, K, N, nthreads);
         if (l < L)
-            NAME(activate)(act, w->act[l], train ? w->dact[l] : NULL, (size_t)n * N);
+            MS_FN(activate)(act, w->act[l], train ? w->dact[l] : NULL, (size_t)n * N);
     }
     /* Softmax of the logits, row by row. The loss is log-sum-exp minus the
      * target logit, finished in double: finite for any finite logits. The
@@ -148,12 +157,12 @@ void NAME(ms_mlp_forward)(const ms_shape *s, ms_activation act, const R *params,
      * column order, is what a row-by-row loop computes. Training turns the
      * logits into probabilities in place; validation keeps them (the
      * exponentials go to scratch). */
-    R *z = w->act[L], *mx = w->smax, *m = mx + (size_t)n * k, *zt = m + n;
+    MS_T *z = w->act[L], *mx = w->smax, *m = mx + (size_t)n * k, *zt = m + n;
     for (int i = 0; i < n; i++) {
-        const R *zi = z + (size_t)i * k;
+        const MS_T *zi = z + (size_t)i * k;
         /* the first largest, without branches (they mispredicted on every row) */
         int best = 0;
-        R mv = zi[0];
+        MS_T mv = zi[0];
         for (int j = 1; j < k; j++) {
             int gt = zi[j] > mv;
             best = gt ? j : best;
@@ -167,17 +176,17 @@ void NAME(ms_mlp_forward)(const ms_shape *s, ms_activation act, const R *params,
         for (int j = 0; j < k; j++)
             mx[(size_t)i * k + j] = mv;
     }
-    R *e = train ? z : mx;
-#ifdef VEC_EXP
+    MS_T *e = train ? z : mx;
+#ifdef MS_VEC_EXP
     for (size_t x = 0; x < (size_t)n * k; x++)
         e[x] = z[x] - mx[x];
-    VEC_EXP(e, e, (R)1, (size_t)n * k);
+    MS_VEC_EXP(e, e, (MS_T)1, (size_t)n * k);
 #else
     for (size_t x = 0; x < (size_t)n * k; x++)
-        e[x] = EXP(z[x] - mx[x]);
+        e[x] = MS_EXP(z[x] - mx[x]);
 #endif
     for (int i = 0; i < n; i++) {
-        R *ei = e + (size_t)i * k, sum = 0;
+        MS_T *ei = e + (size_t)i * k, sum = 0;
         for (int j = 0; j < k; j++)
             sum += ei[j];
         if (labels)
@@ -194,72 +203,78 @@ void NAME(ms_mlp_forward)(const ms_shape *s, ms_activation act, const R *params,
 
 /* Backward; with upd (params itself, writable) every layer's gradient is
  * applied to upd and velocity as it is made instead of stored in grads. */
-static void NAME(backward)(const ms_shape *s, const R *params, WORK *w, int n,
-                           const uint8_t *labels, R *grads, R *upd, R *velocity, R lr, R gamma,
-                           int nthreads)
+static void MS_FN(backward)(const ms_shape *s, const MS_T *params, MS_FN(ms_work) *w, int n,
+                            const uint8_t *labels, MS_T *grads, MS_T *upd, MS_T *velocity,
+                            MS_T lr, MS_T gamma, int nthreads)
 {
     int L = s->nlayers, k = s->width[L];
-    R *d = w->delta[0], *dn = w->delta[1];
+    MS_T *d = w->delta[0], *dn = w->delta[1];
     /* delta_L = -(T - Y) */
     for (int i = 0; i < n; i++)
         for (int j = 0; j < k; j++)
-            d[(size_t)i * k + j] = w->act[L][(size_t)i * k + j] - (j == labels[i] ? (R)1 : (R)0);
+            d[(size_t)i * k + j] =
+                w->act[L][(size_t)i * k + j] - (j == labels[i] ? (MS_T)1 : (MS_T)0);
     for (int l = L; l >= 1; l--) {
         int K = s->width[l - 1], N = s->width[l];
         size_t off = s->off[l - 1];
         /* W_l^T for the input gradient, taken before an update changes W_l */
         if (l > 1)
-            NAME(ms_transpose)(w->wt, params + off, K, N);
+            MS_FN(ms_transpose)(w->wt, params + off, K, N);
         if (l == 1 && w->in && upd)
-            NAME(ms_sp_tn_sgd)(upd, velocity, w->in, d, K, N, lr, gamma, nthreads);
+            MS_FN(ms_sp_tn_sgd)(upd, velocity, w->in, d, K, N, lr, gamma, nthreads);
         else if (l == 1 && w->in)
-            NAME(ms_sp_tn)(grads, w->in, d, K, N, nthreads);
+            MS_FN(ms_sp_tn)(grads, w->in, d, K, N, nthreads);
         else if (upd)
-            NAME(ms_mm_tn_sgd)(upd + off, velocity + off, w->act[l - 1], d, n, K, N, lr, gamma,
-                               nthreads);
+            MS_FN(ms_mm_tn_sgd)(upd + off, velocity + off, w->act[l - 1], d, n, K, N, lr, gamma,
+                                nthreads);
         else
-            NAME(ms_mm_tn)(grads + off, w->act[l - 1], d, n, K, N, nthreads);
+            MS_FN(ms_mm_tn)(grads + off, w->act[l - 1], d, n, K, N, nthreads);
         if (l == 1)
             break;
         /* delta_{l-1} = f'(Z_{l-1}) * (delta_l W_l^T) */
-        NAME(ms_mm_nn)(dn, d, w->wt, n, N, K, nthreads);
-        const R *dz = w->dact[l - 1];
+        MS_FN(ms_mm_nn)(dn, d, w->wt, n, N, K, nthreads);
+        const MS_T *dz = w->dact[l - 1];
         for (size_t i = 0; i < (size_t)n * K; i++)
             dn[i] *= dz[i];
-        R *t = d;
+        MS_T *t = d;
         d = dn;
         dn = t;
     }
 }
 
-void NAME(ms_mlp_backward)(const ms_shape *s, const R *params, WORK *w, int n,
-                           const uint8_t *labels, R *grads, int nthreads)
+void MS_FN(ms_mlp_backward)(const ms_shape *s, const MS_T *params, MS_FN(ms_work) *w, int n,
+                            const uint8_t *labels, MS_T *grads, int nthreads)
 {
-    NAME(backward)(s, params, w, n, labels, grads, NULL, NULL, 0, 0, nthreads);
+    MS_FN(backward)(s, params, w, n, labels, grads, NULL, NULL, 0, 0, nthreads);
 }
 
-void NAME(ms_sgd_update)(R *params, R *velocity, const R *grads, size_t n, R lr, R gamma)
+void MS_FN(ms_sgd_update)(MS_T *params, MS_T *velocity, const MS_T *grads, size_t n, MS_T lr,
+                          MS_T gamma)
 {
     /* Explicit fused multiply-adds, the arithmetic the fused first-layer
      * update (ms_sp_tn_sgd) repeats, whatever the compiler's contraction. */
     if (gamma == 0) {
         for (size_t i = 0; i < n; i++)
-            params[i] = FMA(-lr, grads[i], params[i]);
+            params[i] = MS_FMA(-lr, grads[i], params[i]);
         return;
     }
     for (size_t i = 0; i < n; i++) {
-        velocity[i] = FMA(gamma, velocity[i], grads[i]);
-        params[i] = FMA(-lr, velocity[i], params[i]);
+        velocity[i] = MS_FMA(gamma, velocity[i], grads[i]);
+        params[i] = MS_FMA(-lr, velocity[i], params[i]);
     }
 }
 
-void NAME(ms_mlp_backward_update)(const ms_shape *s, R *params, R *velocity, WORK *w, int n,
-                                  const uint8_t *labels, R lr, R gamma, int nthreads)
+void MS_FN(ms_mlp_backward_update)(const ms_shape *s, MS_T *params, MS_T *velocity,
+                                   MS_FN(ms_work) *w, int n, const uint8_t *labels, MS_T lr,
+                                   MS_T gamma, int nthreads)
 {
-    NAME(backward)(s, params, w, n, labels, NULL, params, velocity, lr, gamma, nthreads);
+    MS_FN(backward)(s, params, w, n, labels, NULL, params, velocity, lr, gamma, nthreads);
 }
 
-#undef WORK
-#undef NAME
-#undef CAT
-#undef CAT_
+#undef MS_T
+#undef MS_SUF
+#undef MS_FMA
+#undef MS_EXP
+#undef MS_TANHS
+#undef MS_VEC_EXP
+#undef MS_VEC_TANH

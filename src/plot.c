@@ -1,14 +1,14 @@
 /* ms_report, figures: the manifest's `plots:` section drawn with gnuplot.
  *
- * For each figure: read the validation curves (the evals table) of every
- * variant it names, average them over the variant's seeds (mean, min, max at
- * each step), write ONE gnuplot script holding the data inline ($name << EOD
- * blocks) that draws the figure three times, as PNG (pngcairo), SVG and PDF
- * (pdfcairo), into
- * temporary files beside the final ones, run `gnuplot SCRIPT` as a child
- * process, and rename the files into place only when gnuplot succeeded. So a
- * reader never sees a half-written figure and a failed run leaves the
- * previous figures as they were. */
+ * For each figure: take the validation curves (the evals table) of every
+ * variant it names from one snapshot of the sweep (ms_snapshot_read, read
+ * before the first figure), average them over the variant's seeds (mean,
+ * min, max at each step), write ONE gnuplot script holding the data inline
+ * ($name << EOD blocks) that draws the figure three times, as PNG
+ * (pngcairo), SVG and PDF (pdfcairo), into temporary files beside the final
+ * ones, run `gnuplot SCRIPT` as a child process, and rename the files into
+ * place only when gnuplot succeeded. So a reader never sees a half-written
+ * figure and a failed run leaves the previous figures as they were. */
 #define _GNU_SOURCE
 #include "ms_plot.h"
 #include "ms_query.h"
@@ -49,31 +49,12 @@ int ms_plot_find_gnuplot(char **path)
     return 0;
 }
 
-/* ---- the manifest recorded in the database ---- */
-
-int ms_report_manifest(ms_store *st, const char *sweep, ms_manifest *m)
-{
-    char *path, *text;
-    size_t len;
-    int rc = -1;
-    memset(m, 0, sizeof *m);
-    if (ms_query_manifest(st, sweep, &path, &text, &len) < 0)
-        return -1;
-    if (!text || !len)
-        ms_error("'%s' holds no manifest for sweep '%s': give the manifest", ms_store_path(st), sweep);
-    else
-        rc = ms_manifest_parse(path, text, len, m, 0);
-    free(path);
-    free(text);
-    return rc;
-}
-
 /* ---- curves ---- */
 
 /* One variant's curves in a figure: at each x, for each metric, the mean,
  * minimum and maximum over the seeds that have a value there. */
 typedef struct curves {
-    const char *variant; /* the name, then (draw) the label legends show */
+    const char *variant; /* what legends call it: its label, else its name */
     int nseeds; /* runs with at least one validation */
     int n;      /* points */
     double *x;
@@ -199,16 +180,16 @@ static int cmp_sample(const void *a, const void *b)
     return x->x < y->x ? -1 : x->x > y->x;
 }
 
-/* A variant's curves; with steps > 0 its step_loss too, `steps` steps a point. */
-static int read_curves(ms_store *st, const char *sweep, const char *variant, int x_epoch,
-                       int steps, curves *c)
+/* A variant's curves from its runs in a snapshot (vc NULL: none); with
+ * steps > 0 its step_loss too, `steps` steps a point (the snapshot must
+ * hold the runs' steps). */
+static void make_curves(const ms_variant_curves *vc, const char *variant, int x_epoch, int steps,
+                        curves *c)
 {
-    ms_query_run *runs;
-    int nruns;
+    const ms_query_run *runs = vc ? vc->runs : NULL;
+    int nruns = vc ? vc->nruns : 0;
     memset(c, 0, sizeof *c);
     c->variant = variant;
-    if (ms_query_curves(st, sweep, variant, steps > 0, &runs, &nruns) < 0)
-        return -1;
     size_t n = 0;
     for (int r = 0; r < nruns; r++)
         n += (size_t)runs[r].n + (steps > 0 ? (size_t)runs[r].nsteps / (size_t)steps : 0) + 1;
@@ -230,7 +211,6 @@ static int read_curves(ms_store *st, const char *sweep, const char *variant, int
     }
     if (steps > 0)
         step_points(runs, nruns, x_epoch, steps, s, &n);
-    ms_query_runs_free(runs, nruns);
     if (n) {
         /* Seeds of a variant validate at the same steps: group equal x. */
         qsort(s, n, sizeof *s, cmp_sample);
@@ -278,17 +258,14 @@ static int read_curves(ms_store *st, const char *sweep, const char *variant, int
         }
     }
     free(s);
-    return 0;
 }
 
-int ms_plot_curve(ms_store *st, const char *sweep, const char *variant, ms_metric metric,
-                  int x_epoch, int step_average, double **x, double **mean, double **lo,
-                  double **hi, int *n)
+void ms_plot_curve(const ms_snapshot *snap, const char *variant, ms_metric metric, int x_epoch,
+                   int step_average, double **x, double **mean, double **lo, double **hi, int *n)
 {
     curves c;
-    if (read_curves(st, sweep, variant, x_epoch, metric == MS_METRIC_STEP_LOSS ? step_average : 0, &c) <
-        0)
-        return -1;
+    make_curves(ms_snapshot_curves(snap, variant), variant, x_epoch,
+                metric == MS_METRIC_STEP_LOSS ? step_average : 0, &c);
     size_t cap = (size_t)c.n + 1;
     *x = ms_malloc(cap * sizeof **x);
     *mean = ms_malloc(cap * sizeof **mean);
@@ -304,7 +281,6 @@ int ms_plot_curve(ms_store *st, const char *sweep, const char *variant, ms_metri
             ++*n;
         }
     curves_release(&c);
-    return 0;
 }
 
 static int has_metric(const curves *c, int m)
@@ -832,20 +808,18 @@ static int sync_file(const char *path)
     return rc;
 }
 
-/* What a legend calls a variant: its `label:`, else its name. */
-static const char *label_of(const ms_manifest *m, const char *variant)
+const char *ms_plot_label(const ms_manifest *m, const char *variant)
 {
     for (int i = 0; i < m->nvariants; i++)
-        if (!strcmp(m->variants[i].name, variant) && m->variants[i].label)
+        if (!strcmp(m->variants[i].name, variant))
             return m->variants[i].label;
-    return variant;
+    return NULL;
 }
-
 
 /* Draw one figure into outdir in the formats of fmask (bit k: formats[k]).
  * With svg (fmask holding FIG_SVG only), the SVG's text is returned there
  * and no file is published; else each format is published as NAME.EXT. */
-static int draw(ms_store *st, const char *sweep, const ms_manifest *m, const ms_plot *p,
+static int draw(const ms_snapshot *snap, const ms_manifest *m, const ms_plot *p,
                 const char *gnuplot, const char *outdir, unsigned fmask, char **svg, size_t *svglen,
                 int *drawn)
 {
@@ -855,13 +829,12 @@ static int draw(ms_store *st, const char *sweep, const ms_manifest *m, const ms_
     char *script = NULL, *errf = NULL, *tmp[NFORMATS] = {0}, *dest[NFORMATS] = {0};
     *drawn = 0;
     for (int v = 0; v < p->nvariants; v++) {
-        if (read_curves(st, sweep, p->variants[v], p->x_epoch, uses_steps(p) ? p->step_average : 0,
-                        &fg.cv[v]) < 0)
-            goto out;
-        fg.cv[v].variant = label_of(m, p->variants[v]); /* from here on, the legend's text */
+        const char *name = p->variants[v], *label = ms_plot_label(m, name);
+        make_curves(ms_snapshot_curves(snap, name), label ? label : name, /* the legend's text */
+                    p->x_epoch, uses_steps(p) ? p->step_average : 0, &fg.cv[v]);
         if (!fg.cv[v].n) {
             ms_error("warning: plot '%s': no results of variant '%s' in '%s', skipped", p->name,
-                     p->variants[v], ms_store_path(st));
+                     name, snap->db);
             continue;
         }
         fg.color[v] = v == p->reference ? "#000000" : palette[ncolor++ % NPALETTE];
@@ -881,7 +854,7 @@ static int draw(ms_store *st, const char *sweep, const ms_manifest *m, const ms_
             fg.seeds = fg.cv[v].nseeds > fg.seeds ? fg.cv[v].nseeds : fg.seeds;
         }
     if (!nvar || !any) {
-        ms_error("warning: plot '%s': no data in '%s', no figure written", p->name, ms_store_path(st));
+        ms_error("warning: plot '%s': no data in '%s', no figure written", p->name, snap->db);
         rc = 0;
         goto out;
     }
@@ -961,11 +934,20 @@ out:;
     return rc;
 }
 
+unsigned ms_plot_reads(const ms_manifest *m)
+{
+    for (int i = 0; i < m->nplots; i++)
+        if (uses_steps(&m->plots[i]))
+            return MS_SNAP_CURVES | MS_SNAP_STEP_CURVES;
+    return MS_SNAP_CURVES;
+}
+
 int ms_plot_all(ms_store *st, const char *sweep, const ms_manifest *m, const char *outdir,
                 int *written)
 {
     char *gnuplot = NULL;
     int rc = 0, n = 0;
+    ms_snapshot snap;
     if (written)
         *written = 0;
     if (ms_plot_find_gnuplot(&gnuplot) < 0)
@@ -983,16 +965,16 @@ int ms_plot_all(ms_store *st, const char *sweep, const ms_manifest *m, const cha
         free(gnuplot);
         return -1;
     }
-    if (ms_mkdir_p(outdir) < 0) {
+    if (ms_mkdir_p(outdir) < 0 || ms_snapshot_read(st, sweep, ms_plot_reads(m), &snap) < 0) {
         free(gnuplot);
         return -1;
     }
     for (int i = 0; i < m->nplots && rc == 0; i++) {
         int d = 0;
-        rc = draw(st, sweep, m, &m->plots[i], gnuplot, outdir, (1u << NFORMATS) - 1, NULL, NULL,
-                  &d);
+        rc = draw(&snap, m, &m->plots[i], gnuplot, outdir, (1u << NFORMATS) - 1, NULL, NULL, &d);
         n += d;
     }
+    ms_snapshot_release(&snap);
     free(gnuplot);
     if (written)
         *written = n;
@@ -1006,8 +988,7 @@ void ms_plot_svgs_free(ms_plot_svg *figs, int n)
     free(figs);
 }
 
-int ms_plot_svgs(ms_store *st, const char *sweep, const ms_manifest *m, ms_plot_svg **out,
-                 int *n)
+int ms_plot_svgs(const ms_snapshot *snap, const ms_manifest *m, ms_plot_svg **out, int *n)
 {
     *out = NULL;
     *n = 0;
@@ -1029,8 +1010,8 @@ int ms_plot_svgs(ms_store *st, const char *sweep, const ms_manifest *m, ms_plot_
         int d = 0;
         figs[i].name = m->plots[i].name;
         figs[i].title = m->plots[i].title;
-        rc = draw(st, sweep, m, &m->plots[i], gnuplot, dir, 1u << FIG_SVG, &figs[i].svg,
-                  &figs[i].len, &d);
+        rc = draw(snap, m, &m->plots[i], gnuplot, dir, 1u << FIG_SVG, &figs[i].svg, &figs[i].len,
+                  &d);
     }
     rmdir(dir); /* draw removed its own files */
     free(dir);

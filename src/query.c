@@ -24,18 +24,15 @@ static int db_fail(ms_store *st, const char *what)
                     sqlite3_errmsg(ms_store_handle(st)));
 }
 
-/* A read's statement, prepared under the store's lock (held until end_read)
- * with the sweep bound to ?1 when given. 0, or -1 after the message with
- * the lock released. */
-static int begin_read(ms_store *st, const char *sql, const char *sweep, sqlite3_stmt **q,
-                      const char *what)
+/* A read's statement, the sweep bound to ?1 when given; the caller holds
+ * the store's lock. 0, or -1 after the message. */
+static int prepare(ms_store *st, const char *sql, const char *sweep, sqlite3_stmt **q,
+                   const char *what)
 {
-    ms_store_lock(st);
     if (sqlite3_prepare_v2(ms_store_handle(st), sql, -1, q, NULL) != SQLITE_OK) {
         db_fail(st, what);
         sqlite3_finalize(*q);
         *q = NULL;
-        ms_store_unlock(st);
         return -1;
     }
     if (sweep)
@@ -43,13 +40,60 @@ static int begin_read(ms_store *st, const char *sql, const char *sweep, sqlite3_
     return 0;
 }
 
-/* The end of a read whose last step returned `step`: SQLITE_DONE is 0, any
- * other an error (a read that stops early is never a shorter answer). The
- * statement is finalized and the lock released either way. */
-static int end_read(ms_store *st, sqlite3_stmt *q, int step, const char *what)
+/* The end of a statement whose last step returned `step`: SQLITE_DONE is 0,
+ * any other an error (a read that stops early is never a shorter answer).
+ * The statement is finalized either way. */
+static int finish(ms_store *st, sqlite3_stmt *q, int step, const char *what)
 {
     int rc = step == SQLITE_DONE ? 0 : db_fail(st, what);
     sqlite3_finalize(q);
+    return rc;
+}
+
+/* A read of one statement: prepared under the store's lock, held until
+ * end_read (which finalizes it and releases the lock). */
+static int begin_read(ms_store *st, const char *sql, const char *sweep, sqlite3_stmt **q,
+                      const char *what)
+{
+    ms_store_lock(st);
+    if (prepare(st, sql, sweep, q, what) < 0) {
+        ms_store_unlock(st);
+        return -1;
+    }
+    return 0;
+}
+
+static int end_read(ms_store *st, sqlite3_stmt *q, int step, const char *what)
+{
+    int rc = finish(st, q, step, what);
+    ms_store_unlock(st);
+    return rc;
+}
+
+/* A read of several statements as ONE read transaction, under the store's
+ * lock: BEGIN (deferred: the snapshot is taken at the first SELECT; in WAL
+ * mode a writer goes on meanwhile and the reads do not see it). */
+static int begin_snapshot(ms_store *st)
+{
+    ms_store_lock(st);
+    if (sqlite3_exec(ms_store_handle(st), "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+        db_fail(st, "BEGIN");
+        ms_store_unlock(st);
+        return -1;
+    }
+    return 0;
+}
+
+/* Its end, after reads that returned rc: COMMIT (nothing was written), or
+ * after a failed read ROLLBACK; the lock released. Returns rc, or -1 when
+ * the COMMIT fails. */
+static int end_snapshot(ms_store *st, int rc)
+{
+    sqlite3 *db = ms_store_handle(st);
+    if (rc == 0 && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        rc = db_fail(st, "COMMIT");
+    if (!sqlite3_get_autocommit(db)) /* a failed read (SQLite may have ended it already) */
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
     ms_store_unlock(st);
     return rc;
 }
@@ -109,7 +153,8 @@ int ms_query_manifest(ms_store *st, const char *sweep, char **path, char **text,
                    "sweeps") < 0)
         return -1;
     int s = sqlite3_step(q);
-    if (s == SQLITE_ROW && sqlite3_column_type(q, 1) != SQLITE_NULL) {
+    if (s == SQLITE_ROW && sqlite3_column_type(q, 1) != SQLITE_NULL &&
+        sqlite3_column_bytes(q, 1) > 0) {
         const unsigned char *p = sqlite3_column_text(q, 0);
         *path = ms_strdup(p ? (const char *)p : "manifest");
         const unsigned char *t = sqlite3_column_text(q, 1);
@@ -119,7 +164,12 @@ int ms_query_manifest(ms_store *st, const char *sweep, char **path, char **text,
             memcpy(*text, t, *len);
         (*text)[*len] = '\0';
     }
-    return end_read(st, q, s == SQLITE_ROW ? SQLITE_DONE : s, "sweeps"); /* one row at most */
+    if (end_read(st, q, s == SQLITE_ROW ? SQLITE_DONE : s, "sweeps") < 0) /* one row at most */
+        return -1;
+    if (!*text)
+        return ms_error("'%s' holds no manifest for sweep '%s': give the manifest",
+                        ms_store_path(st), sweep);
+    return 0;
 }
 
 /* Variants in the order of their first current run: the manifest's order. */
@@ -133,7 +183,7 @@ static const char summary_sql[] =
 
 enum { S_METRICS = 7 }; /* epochs, 5 results, train_seconds */
 
-void ms_summary_free(ms_summary_row *rows, int n)
+static void summary_free(ms_summary_row *rows, int n)
 {
     for (int i = 0; rows && i < n; i++) {
         free(rows[i].variant);
@@ -174,15 +224,13 @@ static void finish_row(ms_summary_row *r, double *const *vals, int nruns)
     r->seeds = nruns;
 }
 
-int ms_summary_read(ms_store *st, const char *sweep, ms_summary_row **rows_out, int *n_out)
+static int read_summary(ms_store *st, const char *sweep, ms_summary_row **rows_out, int *n_out)
 {
     sqlite3_stmt *q;
     ms_summary_row *rows = NULL;
     int n = 0, cap = 0, nruns = 0, vcap = 0, s;
     double *vals[S_METRICS] = {0};
-    *rows_out = NULL;
-    *n_out = 0;
-    if (begin_read(st, summary_sql, sweep, &q, "run_summary") < 0)
+    if (prepare(st, summary_sql, sweep, &q, "run_summary") < 0)
         return -1;
     while ((s = sqlite3_step(q)) == SQLITE_ROW) {
         const char *variant = (const char *)sqlite3_column_text(q, 0);
@@ -220,13 +268,13 @@ int ms_summary_read(ms_store *st, const char *sweep, ms_summary_row **rows_out, 
             vals[k][nruns] = col_real(q, 9 + k);
         nruns++;
     }
-    int rc = end_read(st, q, s, "run_summary");
+    int rc = finish(st, q, s, "run_summary");
     if (n)
         finish_row(&rows[n - 1], vals, nruns); /* so every field is defined */
     for (int k = 0; k < S_METRICS; k++)
         free(vals[k]);
     if (rc) {
-        ms_summary_free(rows, n);
+        summary_free(rows, n);
         return -1;
     }
     *rows_out = rows;
@@ -258,7 +306,7 @@ static const char steps_sql[] =
     " ORDER BY (SELECT min(r2.id) FROM runs r2 WHERE r2.sweep_id = r.sweep_id AND r2.current = 1"
     " AND r2.variant = r.variant), r.id, t.step";
 
-void ms_qtable_release(ms_qtable *t)
+static void qtable_release(ms_qtable *t)
 {
     for (int r = 0; r < t->nrows; r++)
         free(t->cells[(size_t)r * MS_QUERY_LONG_COLS].s);
@@ -266,15 +314,13 @@ void ms_qtable_release(ms_qtable *t)
     memset(t, 0, sizeof *t);
 }
 
-int ms_query_long(ms_store *st, const char *sweep, ms_query_long_table which, ms_qtable *out)
+/* One long table: sql is epochs_sql, evals_sql or steps_sql, name its table. */
+static int read_long(ms_store *st, const char *sweep, const char *sql, const char *name,
+                     ms_qtable *out)
 {
     sqlite3_stmt *q;
     int s, cap = 0;
-    static const char *const sqls[] = {epochs_sql, evals_sql, steps_sql};
-    static const char *const names[] = {"epochs", "evals", "steps"};
-    const char *sql = sqls[which], *name = names[which];
-    memset(out, 0, sizeof *out);
-    if (begin_read(st, sql, sweep, &q, name) < 0)
+    if (prepare(st, sql, sweep, &q, name) < 0)
         return -1;
     while ((s = sqlite3_step(q)) == SQLITE_ROW) {
         if (out->nrows == cap) {
@@ -290,92 +336,111 @@ int ms_query_long(ms_store *st, const char *sweep, ms_query_long_table which, ms
             c[k].x = col_real(q, k);
         }
     }
-    if (end_read(st, q, s, name) < 0) {
-        ms_qtable_release(out);
+    if (finish(st, q, s, name) < 0) {
+        qtable_release(out);
         return -1;
     }
     return 0;
 }
 
-/* ---- the curves of a figure ---- */
+/* ---- the curves of the figures ---- */
 
+/* Every current run of the sweep, grouped by variant in manifest order. */
 static const char curve_runs_sql[] =
-    "SELECT r.id, coalesce(json_extract(r.config, '$.train'), 0), r.batch"
+    "SELECT r.id, r.variant, coalesce(json_extract(r.config, '$.train'), 0), r.batch"
     " FROM runs r JOIN sweeps s ON s.id = r.sweep_id"
-    " WHERE s.name = ?1 AND r.variant = ?2 AND r.current = 1 ORDER BY r.id";
+    " WHERE s.name = ?1 AND r.current = 1"
+    " ORDER BY (SELECT min(r2.id) FROM runs r2 WHERE r2.sweep_id = r.sweep_id AND r2.current = 1"
+    " AND r2.variant = r.variant), r.id";
 /* Columns 1.. in ms_metric order. */
 static const char curve_evals_sql[] =
     "SELECT step, batch_loss, train_loss, val_loss, train_acc, val_acc FROM evals"
     " WHERE run_id = ?1 ORDER BY step";
 static const char curve_steps_sql[] = "SELECT step, batch_loss FROM steps WHERE run_id = ?1 ORDER BY step";
 
-void ms_query_runs_free(ms_query_run *runs, int n)
+static void curves_free(ms_variant_curves *c, int n)
 {
-    for (int i = 0; runs && i < n; i++) {
-        free(runs[i].evals);
-        free(runs[i].step);
-        free(runs[i].step_loss);
+    for (int v = 0; c && v < n; v++) {
+        for (int i = 0; i < c[v].nruns; i++) {
+            free(c[v].runs[i].evals);
+            free(c[v].runs[i].step);
+            free(c[v].runs[i].step_loss);
+        }
+        free(c[v].runs);
+        free(c[v].variant);
     }
-    free(runs);
+    free(c);
 }
 
-int ms_query_curves(ms_store *st, const char *sweep, const char *variant, int steps,
-                    ms_query_run **runs_out, int *n_out)
+/* Run `id`'s evals into r, and with qs its steps; the last step's result
+ * (SQLITE_DONE when all were read), *what the table it read last. */
+static int read_run_curves(sqlite3_stmt *qe, sqlite3_stmt *qs, int64_t id, ms_query_run *r,
+                           const char **what)
+{
+    int step, ecap = 0, scap = 0;
+    *what = "evals";
+    sqlite3_bind_int64(qe, 1, id);
+    while ((step = sqlite3_step(qe)) == SQLITE_ROW) {
+        if (r->n == ecap)
+            r->evals = ms_realloc(r->evals, (size_t)(ecap = ecap ? 2 * ecap : 64) * sizeof *r->evals);
+        ms_query_eval *e = &r->evals[r->n++];
+        e->step = sqlite3_column_int64(qe, 0);
+        for (int m = 0; m < MS_METRIC_EVALS; m++)
+            e->v[m] = col_real(qe, 1 + m);
+        for (int m = MS_METRIC_EVALS; m < MS_METRIC_N; m++)
+            e->v[m] = NAN;
+    }
+    sqlite3_reset(qe);
+    if (step != SQLITE_DONE || !qs)
+        return step;
+    *what = "steps";
+    sqlite3_bind_int64(qs, 1, id);
+    while ((step = sqlite3_step(qs)) == SQLITE_ROW) {
+        if (r->nsteps == scap) {
+            scap = scap ? 2 * scap : 1024;
+            r->step = ms_realloc(r->step, (size_t)scap * sizeof *r->step);
+            r->step_loss = ms_realloc(r->step_loss, (size_t)scap * sizeof *r->step_loss);
+        }
+        r->step[r->nsteps] = sqlite3_column_int64(qs, 0);
+        r->step_loss[r->nsteps++] = col_real(qs, 1);
+    }
+    sqlite3_reset(qs);
+    return step;
+}
+
+/* Every variant's runs with their evals (and with steps, their steps). */
+static int read_curves(ms_store *st, const char *sweep, int steps, ms_variant_curves **out,
+                       int *nout)
 {
     sqlite3_stmt *qr, *qe = NULL, *qs = NULL;
-    ms_query_run *runs = NULL;
-    int n = 0, cap = 0, step = SQLITE_ERROR;
+    ms_variant_curves *c = NULL;
+    int n = 0, cap = 0, rcap = 0, step = SQLITE_ERROR;
     const char *what = "evals";
-    *runs_out = NULL;
-    *n_out = 0;
-    if (begin_read(st, curve_runs_sql, sweep, &qr, "runs") < 0)
+    if (prepare(st, curve_runs_sql, sweep, &qr, "runs") < 0)
         return -1;
-    sqlite3_bind_text(qr, 2, variant, -1, SQLITE_TRANSIENT);
     if (sqlite3_prepare_v2(ms_store_handle(st), curve_evals_sql, -1, &qe, NULL) == SQLITE_OK &&
         (!steps || sqlite3_prepare_v2(ms_store_handle(st), curve_steps_sql, -1, &qs, NULL) == SQLITE_OK))
         for (;;) { /* each run, then its evals and steps */
             what = "runs";
             if ((step = sqlite3_step(qr)) != SQLITE_ROW)
                 break;
-            if (n == cap)
-                runs = ms_realloc(runs, (size_t)(cap = cap ? 2 * cap : 8) * sizeof *runs);
-            ms_query_run *r = &runs[n++];
+            const char *variant = (const char *)sqlite3_column_text(qr, 1);
+            if (!variant)
+                variant = "";
+            if (n == 0 || strcmp(c[n - 1].variant, variant)) {
+                if (n == cap)
+                    c = ms_realloc(c, (size_t)(cap = cap ? 2 * cap : 8) * sizeof *c);
+                c[n++] = (ms_variant_curves){ms_strdup(variant), 0, NULL};
+                rcap = 0;
+            }
+            ms_variant_curves *v = &c[n - 1];
+            if (v->nruns == rcap)
+                v->runs = ms_realloc(v->runs, (size_t)(rcap = rcap ? 2 * rcap : 8) * sizeof *v->runs);
+            ms_query_run *r = &v->runs[v->nruns++];
             memset(r, 0, sizeof *r);
-            r->train = sqlite3_column_int64(qr, 1);
-            r->batch = sqlite3_column_int64(qr, 2);
-            int ecap = 0;
-            what = "evals";
-            sqlite3_bind_int64(qe, 1, sqlite3_column_int64(qr, 0));
-            while ((step = sqlite3_step(qe)) == SQLITE_ROW) {
-                if (r->n == ecap)
-                    r->evals = ms_realloc(r->evals, (size_t)(ecap = ecap ? 2 * ecap : 64) *
-                                                        sizeof *r->evals);
-                ms_query_eval *e = &r->evals[r->n++];
-                e->step = sqlite3_column_int64(qe, 0);
-                for (int m = 0; m < MS_METRIC_EVALS; m++)
-                    e->v[m] = col_real(qe, 1 + m);
-                for (int m = MS_METRIC_EVALS; m < MS_METRIC_N; m++)
-                    e->v[m] = NAN;
-            }
-            sqlite3_reset(qe);
-            if (step != SQLITE_DONE)
-                break;
-            if (!qs)
-                continue;
-            what = "steps";
-            sqlite3_bind_int64(qs, 1, sqlite3_column_int64(qr, 0));
-            int scap = 0;
-            while ((step = sqlite3_step(qs)) == SQLITE_ROW) {
-                if (r->nsteps == scap) {
-                    scap = scap ? 2 * scap : 1024;
-                    r->step = ms_realloc(r->step, (size_t)scap * sizeof *r->step);
-                    r->step_loss = ms_realloc(r->step_loss, (size_t)scap * sizeof *r->step_loss);
-                }
-                r->step[r->nsteps] = sqlite3_column_int64(qs, 0);
-                r->step_loss[r->nsteps++] = col_real(qs, 1);
-            }
-            sqlite3_reset(qs);
-            if (step != SQLITE_DONE)
+            r->train = sqlite3_column_int64(qr, 2);
+            r->batch = sqlite3_column_int64(qr, 3);
+            if ((step = read_run_curves(qe, qs, sqlite3_column_int64(qr, 0), r, &what)) != SQLITE_DONE)
                 break;
         }
     /* the message first: it is the connection's, while the statements live */
@@ -383,13 +448,12 @@ int ms_query_curves(ms_store *st, const char *sweep, const char *variant, int st
     sqlite3_finalize(qe);
     sqlite3_finalize(qs);
     sqlite3_finalize(qr);
-    ms_store_unlock(st);
     if (rc) {
-        ms_query_runs_free(runs, n);
+        curves_free(c, n);
         return -1;
     }
-    *runs_out = runs;
-    *n_out = n;
+    *out = c;
+    *nout = n;
     return 0;
 }
 
@@ -440,7 +504,7 @@ static int read_runs_progress(ms_store *st, ms_query_status *out)
 {
     sqlite3_stmt *q;
     int s, cap = 0;
-    if (begin_read(st, runs_progress_sql, NULL, &q, "run_progress") < 0)
+    if (prepare(st, runs_progress_sql, NULL, &q, "run_progress") < 0)
         return -1;
     while ((s = sqlite3_step(q)) == SQLITE_ROW) {
         if (out->nruns == cap)
@@ -459,12 +523,12 @@ static int read_runs_progress(ms_store *st, ms_query_status *out)
         for (int i = 0; sweep && i < out->nsweeps; i++)
             if (!strcmp(out->sweeps[i].sweep, sweep))
                 r->sweep = i;
-        int dead = !strcmp(r->status, "running") &&
+        int dead = !strcmp(r->status, ms_run_status_name(MS_RUN_RUNNING)) &&
                    !run_alive(out->writer_live, (const char *)sqlite3_column_text(q, 9),
                               sqlite3_column_int64(q, 10));
         if (dead) {
             free(r->status);
-            r->status = ms_strdup("interrupted");
+            r->status = ms_strdup(ms_stop_name(MS_STOP_INTERRUPTED)); /* its status here */
         }
         if (r->sweep >= 0) {
             ms_query_sweep_row *w = &out->sweeps[r->sweep];
@@ -474,14 +538,14 @@ static int read_runs_progress(ms_store *st, ms_query_status *out)
                           (dead || !strcmp(r->stop_reason, ms_stop_name(MS_STOP_INTERRUPTED)));
         }
     }
-    return end_read(st, q, s, "run_progress");
+    return finish(st, q, s, "run_progress");
 }
 
 static int read_sweeps_progress(ms_store *st, ms_query_status *out)
 {
     sqlite3_stmt *q;
     int s, cap = 0;
-    if (begin_read(st, sweeps_progress_sql, NULL, &q, "sweep_status") < 0)
+    if (prepare(st, sweeps_progress_sql, NULL, &q, "sweep_status") < 0)
         return -1;
     while ((s = sqlite3_step(q)) == SQLITE_ROW) {
         if (out->nsweeps == cap)
@@ -501,15 +565,18 @@ static int read_sweeps_progress(ms_store *st, ms_query_status *out)
         w->dataset = col_dup(q, 9);
         w->data_digest = col_dup(q, 10);
     }
-    return end_read(st, q, s, "sweep_status");
+    return finish(st, q, s, "sweep_status");
 }
 
 int ms_query_status_read(ms_store *st, ms_query_status *out)
 {
     memset(out, 0, sizeof *out);
     out->writer_live = ms_store_writer_live(st);
+    if (begin_snapshot(st) < 0)
+        return -1;
     /* the sweeps first: a dead run moves from their running to interrupted */
-    if (read_sweeps_progress(st, out) < 0 || read_runs_progress(st, out) < 0) {
+    int rc = read_sweeps_progress(st, out) < 0 || read_runs_progress(st, out) < 0 ? -1 : 0;
+    if (end_snapshot(st, rc) < 0) {
         ms_query_status_release(out);
         return -1;
     }
@@ -526,7 +593,7 @@ static const char run_details_sql[] =
     " rs.best_val_acc, rs.final_val_loss, rs.train_seconds"
     " FROM run_summary rs JOIN runs r ON r.id = rs.run_id WHERE rs.sweep = ?1 ORDER BY rs.run_id";
 
-void ms_query_run_details_free(ms_query_run_detail *rows, int n)
+static void details_free(ms_query_run_detail *rows, int n)
 {
     for (int i = 0; i < n; i++) {
         ms_query_run_detail *r = &rows[i];
@@ -538,13 +605,11 @@ void ms_query_run_details_free(ms_query_run_detail *rows, int n)
     free(rows);
 }
 
-int ms_query_run_details(ms_store *st, const char *sweep, ms_query_run_detail **rows, int *n)
+static int read_details(ms_store *st, const char *sweep, ms_query_run_detail **rows, int *n)
 {
     sqlite3_stmt *q;
     int s, cap = 0;
-    *rows = NULL;
-    *n = 0;
-    if (begin_read(st, run_details_sql, sweep, &q, "run_summary") < 0)
+    if (prepare(st, run_details_sql, sweep, &q, "run_summary") < 0)
         return -1;
     while ((s = sqlite3_step(q)) == SQLITE_ROW) {
         if (*n == cap)
@@ -563,8 +628,8 @@ int ms_query_run_details(ms_store *st, const char *sweep, ms_query_run_detail **
         r->final_val_loss = col_real(q, 16);
         r->train_seconds = col_real(q, 17);
     }
-    if (end_read(st, q, s, "run_summary") < 0) {
-        ms_query_run_details_free(*rows, *n);
+    if (finish(st, q, s, "run_summary") < 0) {
+        details_free(*rows, *n);
         *rows = NULL;
         *n = 0;
         return -1;
@@ -572,11 +637,10 @@ int ms_query_run_details(ms_store *st, const char *sweep, ms_query_run_detail **
     return 0;
 }
 
-int ms_query_sweep_meta_read(ms_store *st, const char *sweep, ms_query_sweep_meta *out)
+static int read_meta(ms_store *st, const char *sweep, ms_query_sweep_meta *out)
 {
     sqlite3_stmt *q;
-    memset(out, 0, sizeof *out);
-    if (begin_read(st, "SELECT s.created_at, coalesce(w.updated_at, s.updated_at),"
+    if (prepare(st, "SELECT s.created_at, coalesce(w.updated_at, s.updated_at),"
                        " coalesce(s.dataset, ''), coalesce(s.data_digest, '') FROM sweeps s"
                        " LEFT JOIN sweep_status w ON w.sweep_id = s.id WHERE s.name = ?1",
                    sweep, &q, "sweeps") < 0)
@@ -588,20 +652,66 @@ int ms_query_sweep_meta_read(ms_store *st, const char *sweep, ms_query_sweep_met
         out->dataset = col_dup(q, 2);
         out->data_digest = col_dup(q, 3);
     }
-    return end_read(st, q, s == SQLITE_ROW ? SQLITE_DONE : s, "sweeps");
+    return finish(st, q, s == SQLITE_ROW ? SQLITE_DONE : s, "sweeps");
 }
 
-void ms_query_sweep_meta_release(ms_query_sweep_meta *m)
+/* ---- the snapshot ---- */
+
+void ms_snapshot_release(ms_snapshot *s)
 {
-    free(m->created), free(m->updated), free(m->dataset), free(m->data_digest);
-    memset(m, 0, sizeof *m);
+    free(s->db);
+    free(s->sweep);
+    free(s->meta.created), free(s->meta.updated), free(s->meta.dataset);
+    free(s->meta.data_digest);
+    details_free(s->runs, s->nruns);
+    summary_free(s->summary, s->nsummary);
+    curves_free(s->curves, s->ncurves);
+    qtable_release(&s->epochs);
+    qtable_release(&s->evals);
+    qtable_release(&s->steps);
+    memset(s, 0, sizeof *s);
+}
+
+int ms_snapshot_read(ms_store *st, const char *sweep, unsigned what, ms_snapshot *out)
+{
+    memset(out, 0, sizeof *out);
+    out->db = ms_strdup(ms_store_path(st));
+    out->sweep = ms_strdup(sweep ? sweep : "");
+    if (begin_snapshot(st) < 0) {
+        ms_snapshot_release(out);
+        return -1;
+    }
+    int rc = 0;
+    if (rc == 0 && what & MS_SNAP_RUNS)
+        rc = read_details(st, sweep, &out->runs, &out->nruns);
+    if (rc == 0 && what & MS_SNAP_SUMMARY)
+        rc = read_summary(st, sweep, &out->summary, &out->nsummary);
+    if (rc == 0 && what & MS_SNAP_META)
+        rc = read_meta(st, sweep, &out->meta);
+    if (rc == 0 && what & MS_SNAP_CURVES)
+        rc = read_curves(st, sweep, (what & MS_SNAP_STEP_CURVES) != 0, &out->curves, &out->ncurves);
+    if (rc == 0 && what & MS_SNAP_EPOCHS)
+        rc = read_long(st, sweep, epochs_sql, "epochs", &out->epochs);
+    if (rc == 0 && what & MS_SNAP_EVALS)
+        rc = read_long(st, sweep, evals_sql, "evals", &out->evals);
+    if (rc == 0 && what & MS_SNAP_STEPS)
+        rc = read_long(st, sweep, steps_sql, "steps", &out->steps);
+    if (end_snapshot(st, rc) < 0) {
+        ms_snapshot_release(out);
+        return -1;
+    }
+    return 0;
+}
+
+const ms_variant_curves *ms_snapshot_curves(const ms_snapshot *s, const char *variant)
+{
+    for (int v = 0; v < s->ncurves; v++)
+        if (!strcmp(s->curves[v].variant, variant))
+            return &s->curves[v];
+    return NULL;
 }
 
 /* ---- per-seed values (compare, claims) ---- */
-
-const char *const ms_compare_metrics[MS_COMPARE_NMETRICS] = {
-    "final_val_acc", "best_val_acc", "final_val_loss", "best_val_loss",
-    "final_train_acc", "final_train_loss", "epochs_done"};
 
 int ms_query_seed_values(ms_store *st, const char *sweep, const char *variant, int metric,
                          uint64_t **seeds, double **vals, int *n)

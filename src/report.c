@@ -52,15 +52,6 @@ static const char style[] =
     "nav{display:none}h2,h3{break-after:avoid}table{break-inside:auto}"
     "pre{white-space:pre-wrap}@page{size:A4;margin:15mm}}\n";
 
-/* A variant's label, or NULL. */
-static const char *label_of(const ms_manifest *m, const char *variant)
-{
-    for (int i = 0; i < m->nvariants; i++)
-        if (!strcmp(m->variants[i].name, variant))
-            return m->variants[i].label;
-    return NULL;
-}
-
 static void put_pct(FILE *f, double x)
 {
     if (isnan(x))
@@ -77,13 +68,14 @@ static void put_loss(FILE *f, double x)
         fprintf(f, "%.4g", x);
 }
 
-static void header(FILE *f, const char *sweep, const ms_query_run_detail *runs, int nruns,
-                   const ms_report_info *info)
+static void header(FILE *f, const ms_snapshot *snap, const ms_report_info *info)
 {
-    int done = 0, nvariants = 0;
+    const char *sweep = snap->sweep;
+    const ms_query_run_detail *runs = snap->runs;
+    int nruns = snap->nruns, done = 0, nvariants = 0;
     long epochs = 0;
     for (int i = 0; i < nruns; i++) {
-        done += !strcmp(runs[i].status, "done");
+        done += !strcmp(runs[i].status, ms_run_status_name(MS_RUN_DONE));
         epochs += (long)runs[i].epochs_done;
         nvariants += i == 0 || strcmp(runs[i].variant, runs[i - 1].variant) != 0;
     }
@@ -110,11 +102,11 @@ static void header(FILE *f, const char *sweep, const ms_query_run_detail *runs, 
           f);
 }
 
-static int results(FILE *f, ms_store *st, const char *sweep)
+static int results(FILE *f, const ms_snapshot *snap)
 {
     char *table = NULL;
     size_t n = 0;
-    if (ms_export(st, sweep, MS_TABLE_SUMMARY, MS_FORMAT_HTML, NULL, &table, &n) < 0)
+    if (ms_export_render(snap, MS_TABLE_SUMMARY, MS_FORMAT_HTML, NULL, &table, &n) < 0)
         return -1;
     fputs("<section id=\"results\">\n<h2>Results</h2>\n<p class=\"note\">One row per variant: "
           "mean ± sample standard deviation over its seeds, at the last epoch each run "
@@ -177,12 +169,14 @@ static void settings(FILE *f, const ms_summary_row *r)
     fputs("</p>\n", f);
 }
 
-static void variants(FILE *f, const ms_manifest *m, const ms_summary_row *sum, int nsum,
-                     const ms_query_run_detail *runs, int nruns)
+static void variants(FILE *f, const ms_manifest *m, const ms_snapshot *snap)
 {
+    const ms_summary_row *sum = snap->summary;
+    const ms_query_run_detail *runs = snap->runs;
+    int nruns = snap->nruns;
     fputs("<section id=\"variants\">\n<h2>Variants</h2>\n", f);
-    for (int v = 0; v < nsum; v++) {
-        const char *label = label_of(m, sum[v].variant);
+    for (int v = 0; v < snap->nsummary; v++) {
+        const char *label = ms_plot_label(m, sum[v].variant);
         fputs("<h3 id=\"v-", f);
         ms_html_text(f, sum[v].variant);
         fputs("\">", f);
@@ -280,14 +274,16 @@ static char *distinct(const ms_query_run_detail *runs, int n, size_t off)
     return out;
 }
 
-static void provenance(FILE *f, ms_store *st, const char *sweep, const ms_query_run_detail *runs,
-                       int nruns, const ms_report_info *info, const ms_query_sweep_meta *meta)
+static void provenance(FILE *f, const ms_snapshot *snap, const ms_report_info *info)
 {
+    const ms_query_run_detail *runs = snap->runs;
+    const ms_query_sweep_meta *meta = &snap->meta;
+    int nruns = snap->nruns;
     fputs("<section id=\"provenance\">\n<h2>Provenance</h2>\n<div class=\"scroll\"><table>\n"
           "<tbody>\n",
           f);
-    prov_row(f, "database", ms_store_path(st));
-    prov_row(f, "sweep", sweep);
+    prov_row(f, "database", snap->db);
+    prov_row(f, "sweep", snap->sweep);
     prov_row(f, "sweep recorded", meta->created ? meta->created : "");
     prov_row(f, "last update", meta->updated ? meta->updated : "");
     char *data = meta->data_digest && *meta->data_digest
@@ -329,32 +325,31 @@ static void provenance(FILE *f, ms_store *st, const char *sweep, const ms_query_
 int ms_report_html(ms_store *st, const char *sweep, const ms_manifest *m,
                    const ms_report_info *info, char **out, size_t *len)
 {
-    ms_query_run_detail *runs = NULL;
-    ms_summary_row *sum = NULL;
+    ms_snapshot snap;
     ms_plot_svg *figs = NULL;
-    int nruns = 0, nsum = 0, nfigs = 0, rc = -1;
-    ms_query_sweep_meta meta = {0};
+    int nfigs = 0, rc = -1;
     char *buf = NULL;
     size_t n = 0;
     *out = NULL;
     *len = 0;
-    if (ms_query_run_details(st, sweep, &runs, &nruns) < 0 ||
-        ms_summary_read(st, sweep, &sum, &nsum) < 0 ||
-        ms_query_sweep_meta_read(st, sweep, &meta) < 0)
-        goto done;
-    if (ms_plot_svgs(st, sweep, m, &figs, &nfigs) < 0)
+    /* Every part of the page from one read: its sections agree while a
+     * sweep writes the file. */
+    if (ms_snapshot_read(st, sweep,
+                         MS_SNAP_RUNS | MS_SNAP_SUMMARY | MS_SNAP_META | ms_plot_reads(m), &snap) < 0)
+        return -1;
+    if (ms_plot_svgs(&snap, m, &figs, &nfigs) < 0)
         goto done;
     FILE *f = open_memstream(&buf, &n);
     if (!f) {
         ms_error("out of memory");
         goto done;
     }
-    header(f, sweep, runs, nruns, info);
-    int bad = results(f, st, sweep);
+    header(f, &snap, info);
+    int bad = results(f, &snap);
     figures(f, figs, nfigs);
-    variants(f, m, sum, nsum, runs, nruns);
+    variants(f, m, &snap);
     manifest(f, m, m->path); /* the file given, or the path the sweep recorded */
-    provenance(f, st, sweep, runs, nruns, info, &meta);
+    provenance(f, &snap, info);
     fputs("</body>\n</html>\n", f);
     if (fclose(f) != 0) {
         ms_error("out of memory");
@@ -368,9 +363,7 @@ int ms_report_html(ms_store *st, const char *sweep, const ms_manifest *m,
     rc = 0;
 done:
     free(buf);
-    ms_query_run_details_free(runs, nruns);
-    ms_summary_free(sum, nsum);
+    ms_snapshot_release(&snap);
     ms_plot_svgs_free(figs, nfigs);
-    ms_query_sweep_meta_release(&meta);
     return rc;
 }

@@ -198,12 +198,24 @@ typedef struct costed {
     int index;
 } costed;
 
+/* Longest first; equal costs in index order (manifest order). */
 static int by_cost(const void *a, const void *b)
 {
     const costed *x = a, *y = b;
     if (x->cost != y->cost)
-        return x->cost < y->cost ? 1 : -1;
-    return x->index - y->index; /* stable: manifest order */
+        return x->cost > y->cost ? -1 : 1;
+    return (x->index > y->index) - (x->index < y->index);
+}
+
+void ms_sched_order(const double *cost, int n, int *order)
+{
+    costed *c = ms_malloc((size_t)(n > 0 ? n : 1) * sizeof *c);
+    for (int i = 0; i < n; i++)
+        c[i] = (costed){cost[i], i};
+    qsort(c, (size_t)(n > 0 ? n : 0), sizeof *c, by_cost);
+    for (int i = 0; i < n; i++)
+        order[i] = c[i].index;
+    free(c);
 }
 
 int ms_sched_run(ms_store *st, const ms_data *data, ms_job *runs, int n,
@@ -217,14 +229,12 @@ int ms_sched_run(ms_store *st, const ms_data *data, ms_job *runs, int n,
     s.runs = runs;
     s.n = n;
     /* The queue, longest first: each cost computed once, not per comparison. */
-    costed *c = ms_malloc((size_t)(n ? n : 1) * sizeof *c);
+    double *cost = ms_malloc((size_t)(n ? n : 1) * sizeof *cost);
     for (int i = 0; i < n; i++)
-        c[i] = (costed){ms_sched_cost(&runs[i].run->cfg, runs[i].epochs_done), i};
-    qsort(c, (size_t)n, sizeof *c, by_cost);
+        cost[i] = ms_sched_cost(&runs[i].run->cfg, runs[i].epochs_done);
     s.order = ms_malloc((size_t)(n ? n : 1) * sizeof *s.order);
-    for (int i = 0; i < n; i++)
-        s.order[i] = c[i].index;
-    free(c);
+    ms_sched_order(cost, n, s.order);
+    free(cost);
     pthread_mutex_init(&s.mu, NULL);
     int64_t epochs = 0;
     for (int i = 0; i < n; i++)

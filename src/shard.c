@@ -29,20 +29,6 @@ int ms_shard_parse(const char *opt, const char *s, int *index, int *count)
     return 0;
 }
 
-typedef struct item {
-    double cost;
-    int index;
-} item;
-
-/* Longest first; equal costs in list order. */
-static int by_cost(const void *a, const void *b)
-{
-    const item *x = a, *y = b;
-    if (x->cost != y->cost)
-        return x->cost > y->cost ? -1 : 1;
-    return (x->index > y->index) - (x->index < y->index);
-}
-
 /* Min-heap of shards by (load, shard number): the next run goes to the top. */
 static int less(const double *load, int a, int b)
 {
@@ -68,21 +54,20 @@ static void sift_down(int *heap, int n, const double *load, int i)
 
 void ms_shard_assign(const ms_run_spec *specs, int n, int nshards, int *shard_of, double *load)
 {
-    item *items = ms_malloc((size_t)(n > 0 ? n : 1) * sizeof *items);
+    double *cost = ms_malloc((size_t)(n > 0 ? n : 1) * sizeof *cost);
+    int *order = ms_malloc((size_t)(n > 0 ? n : 1) * sizeof *order);
     double *acc = ms_calloc((size_t)nshards, sizeof *acc);
     int *heap = ms_malloc((size_t)nshards * sizeof *heap);
-    for (int i = 0; i < n; i++) {
-        items[i].cost = ms_sched_cost(&specs[i].cfg, 0);
-        items[i].index = i;
-    }
-    qsort(items, (size_t)n, sizeof *items, by_cost);
+    for (int i = 0; i < n; i++)
+        cost[i] = ms_sched_cost(&specs[i].cfg, 0);
+    ms_sched_order(cost, n, order); /* longest first, equal costs in list order */
     /* all loads are 0: shard numbers in order already form a heap */
     for (int s = 0; s < nshards; s++)
         heap[s] = s;
     for (int k = 0; k < n; k++) {
         int s = heap[0];
-        shard_of[items[k].index] = s;
-        acc[s] += items[k].cost;
+        shard_of[order[k]] = s;
+        acc[s] += cost[order[k]];
         sift_down(heap, nshards, acc, 0);
     }
     if (load)
@@ -90,7 +75,8 @@ void ms_shard_assign(const ms_run_spec *specs, int n, int nshards, int *shard_of
             load[s] = acc[s];
     free(heap);
     free(acc);
-    free(items);
+    free(order);
+    free(cost);
 }
 
 int ms_shard_filter(ms_run_spec *specs, int n, int index, int nshards)

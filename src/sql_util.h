@@ -39,15 +39,8 @@ static inline int ms_sql_step_done(sqlite3_stmt *st)
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, " MS_SQL_NOW ","  \
     " " MS_SQL_NOW ")"
 
-/* A run's config_hash: the 16 hex digits of ms_hash64 of its configuration's
- * JSON (ms_config_json). */
-static inline void ms_sql_config_hash(const char *json, char hash[17])
-{
-    snprintf(hash, 17, "%016llx", (unsigned long long)ms_hash64(json));
-}
-
-/* Bind MS_SQL_RUN_REGISTER's parameters (json and hash as above); the
- * texts given must outlive the step. */
+/* Bind MS_SQL_RUN_REGISTER's parameters (json, and hash its
+ * ms_config_identity); the texts given must outlive the step. */
 static inline void ms_sql_bind_run(sqlite3_stmt *st, int64_t sweep_id, const char *variant,
                                    const char *task, const ms_config *c, const char *json,
                                    const char *hash, int64_t params)

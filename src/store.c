@@ -39,20 +39,6 @@
 
 /* ---- schema ---- */
 
-/* runs.status, in ms_run_status order (the schema's CHECK lists the same) */
-static const char *const status_names[MS_RUN_NSTATUS] = {"pending", "running", "done", "failed"};
-
-const char *ms_run_status_name(ms_run_status st)
-{
-    return st >= 0 && st < MS_RUN_NSTATUS ? status_names[st] : "?";
-}
-
-/* runs.stop_reason, in ms_stop order (MS_STOP_NONE is NULL) */
-static const char *const stop_names[] = {"", "epochs", "early_stop", "diverged", "interrupted"};
-enum { NSTOP = sizeof stop_names / sizeof *stop_names };
-
-const char *ms_stop_name(ms_stop s) { return (int)s > 0 && (int)s < NSTOP ? stop_names[s] : ""; }
-
 #define NOW MS_SQL_NOW
 
 /* Losses may be NULL: SQLite has no NaN, and a diverging run evaluates to NaN. */
@@ -327,24 +313,17 @@ static int get_run(ms_store *s, int64_t run_id, ms_run_info *out, const char *wh
         return db_error(s, "%s", what);
     memset(out, 0, sizeof *out);
     out->id = run_id;
-    const unsigned char *status = sqlite3_column_text(st, 0);
-    out->status = MS_RUN_NSTATUS;
-    for (int k = 0; k < MS_RUN_NSTATUS; k++)
-        if (status && !strcmp((const char *)status, status_names[k]))
-            out->status = (ms_run_status)k;
+    out->status = ms_run_status_parse((const char *)sqlite3_column_text(st, 0));
     out->epochs_done = sqlite3_column_int(st, 1);
     out->steps_done = sqlite3_column_int64(st, 2);
     out->epochs_total = sqlite3_column_int(st, 3);
-    const unsigned char *stop = sqlite3_column_text(st, 4);
-    out->stop_reason = stop ? (ms_stop)NSTOP : MS_STOP_NONE;
-    for (int k = 1; stop && k < NSTOP; k++)
-        if (!strcmp((const char *)stop, stop_names[k]))
-            out->stop_reason = (ms_stop)k;
+    const unsigned char *stop = sqlite3_column_text(st, 4); /* NULL: MS_STOP_NONE */
+    int bad_stop = stop && ms_stop_parse((const char *)stop, &out->stop_reason) < 0;
     sqlite3_reset(st);
     if (out->status == MS_RUN_NSTATUS) /* the schema's CHECK keeps it out of our files */
         return ms_error("%s: run %lld has an unknown status in '%s'", what, (long long)run_id,
                         s->path);
-    if (out->stop_reason == (ms_stop)NSTOP)
+    if (bad_stop)
         return ms_error("%s: run %lld has an unknown stop reason in '%s'", what, (long long)run_id,
                         s->path);
     return 1;
@@ -1078,7 +1057,7 @@ int ms_store_register(ms_store *s, int64_t sweep_id, const ms_run_spec *runs, in
         int is_new = 0;
 
         json = ms_config_json(c);
-        ms_sql_config_hash(json, hash);
+        ms_config_identity(json, hash);
 
         sqlite3_stmt *find = s->q[Q_RUN_FIND];
         sqlite3_bind_int64(find, 1, sweep_id);
@@ -1380,7 +1359,7 @@ int ms_store_set_status(ms_store *s, int64_t run_id, ms_run_status status, ms_st
         goto out;
     sqlite3_stmt *st = s->q[Q_RUN_STATUS];
     sqlite3_bind_int64(st, 1, run_id);
-    ms_sql_bind_text(st, 2, status_names[status]);
+    ms_sql_bind_text(st, 2, ms_run_status_name(status));
     ms_sql_bind_text(st, 3, stop_reason ? ms_stop_name(stop_reason) : NULL);
     ms_sql_bind_text(st, 4, error);
     if (ms_sql_step_done(st) != SQLITE_DONE) {

@@ -58,22 +58,18 @@ static int max_threads(void)
 #endif
 }
 
-#define R float
-#define S f
-#define ATTACH_GROUPS(s, c, in) ms_data_groups_f(s, c, in)
+/* The float instance: static setup_f, teardown_f, evaluate_f, step_f. */
+#define MS_T float
+#define MS_SUF f
+#define MS_ATTACH_GROUPS(s, c, in) ms_data_groups_f(s, c, in)
 #include "train_impl.h"
-#undef R
-#undef S
-#undef ATTACH_GROUPS
 
-/* The double kernels read sparse rows one by one: no group view. */
-#define R double
-#define S d
-#define ATTACH_GROUPS(s, c, in) ((void)0)
+/* The double instance: static setup_d, teardown_d, evaluate_d, step_d. The
+ * double kernels read sparse rows one by one: no group view. */
+#define MS_T double
+#define MS_SUF d
+#define MS_ATTACH_GROUPS(s, c, in) ((void)0)
 #include "train_impl.h"
-#undef R
-#undef S
-#undef ATTACH_GROUPS
 
 int ms_trainer_init(ms_trainer *t, const ms_config *cfg, const ms_data *data, int nthreads)
 {
@@ -254,7 +250,7 @@ done:
 static uint64_t identity_of(const ms_config *c)
 {
     char *json = ms_config_json(c);
-    uint64_t h = ms_hash64(json);
+    uint64_t h = ms_config_identity(json, NULL);
     free(json);
     return h;
 }

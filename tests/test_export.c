@@ -154,11 +154,11 @@ static void test_summary(void **state)
     db d;
     db_make(&d);
     ms_store *s;
-    ms_summary_row *r;
-    int n;
+    ms_snapshot snap;
     assert_int_equal(ms_store_open(d.path, MS_STORE_READONLY, &s), 0);
-    assert_int_equal(ms_summary_read(s, "study", &r, &n), 0);
-    assert_int_equal(n, 3);
+    assert_int_equal(ms_snapshot_read(s, "study", MS_SNAP_SUMMARY, &snap), 0);
+    const ms_summary_row *r = snap.summary;
+    assert_int_equal(snap.nsummary, 3);
     /* Manifest order, settings, and the exact statistics of the table above. */
     assert_string_equal(r[0].variant, VA);
     assert_string_equal(r[0].task, "3c");
@@ -189,7 +189,8 @@ static void test_summary(void **state)
     assert_string_equal(r[2].variant, VC);
     assert_string_equal(r[2].stop, "pending");
     assert_stat(r[2].final_val_acc, 0, NAN, 0); /* never ran: NULL results */
-    ms_summary_free(r, n);
+    assert_int_equal(snap.nruns, 0); /* only the part asked for */
+    ms_snapshot_release(&snap);
 
     /* The sweep: by name, or the only one. */
     char *name;
@@ -204,6 +205,39 @@ static void test_summary(void **state)
     snprintf(want, sizeof want, "mlpsweep: no sweep 'other' in '%s'\n", d.path);
     assert_string_equal(msg, want);
     free(msg);
+
+    /* A snapshot of every part: one read whose parts describe the same runs
+     * (the report renders each section from it), and the stored manifest. */
+    assert_int_equal(ms_snapshot_read(s, "study", ~0u, &snap), 0);
+    assert_string_equal(snap.db, d.path);
+    assert_string_equal(snap.sweep, "study");
+    assert_true(*snap.meta.created && *snap.meta.updated);
+    assert_int_equal(snap.nruns, 5);
+    assert_int_equal(snap.nsummary, 3);
+    assert_int_equal(snap.ncurves, 3);
+    int seeds = 0;
+    for (int v = 0; v < snap.nsummary; v++) { /* the same variants, in the same order */
+        assert_string_equal(snap.curves[v].variant, snap.summary[v].variant);
+        assert_int_equal(snap.curves[v].nruns, snap.summary[v].seeds);
+        seeds += snap.summary[v].seeds;
+    }
+    assert_int_equal(seeds, snap.nruns);
+    const ms_variant_curves *a = ms_snapshot_curves(&snap, VA);
+    assert_non_null(a);
+    assert_int_equal(a->runs[0].n + a->runs[1].n + a->runs[2].n, 12); /* 1 + 2 + 3 epochs, 2 each */
+    assert_int_equal(snap.evals.nrows, 14);
+    assert_int_equal(snap.epochs.nrows, 7);
+    assert_int_equal(ms_snapshot_curves(&snap, VC)->runs[0].n, 0); /* never ran */
+    assert_null(ms_snapshot_curves(&snap, "no such variant"));
+    ms_snapshot_release(&snap);
+    char *path, *text;
+    size_t len;
+    assert_int_equal(ms_query_manifest(s, "study", &path, &text, &len), 0);
+    assert_string_equal(path, "study.yaml");
+    assert_string_equal(text, "name: study\n");
+    assert_int_equal(len, strlen(text));
+    free(path);
+    free(text);
     ms_store_close(s);
     db_remove(&d);
 }

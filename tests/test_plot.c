@@ -210,12 +210,12 @@ static void test_step_curve(void **state)
     fx f;
     fx_make(&f);
     ms_store *s;
+    ms_snapshot snap;
     assert_int_equal(ms_store_open(f.db, MS_STORE_READONLY, &s), 0);
+    assert_int_equal(ms_snapshot_read(s, "study", MS_SNAP_CURVES | MS_SNAP_STEP_CURVES, &snap), 0);
     double *x, *mean, *lo, *hi;
     int n;
-    assert_int_equal(ms_plot_curve(s, "study", "base", MS_METRIC_STEP_LOSS, 0, 10, &x, &mean, &lo,
-                                   &hi, &n),
-                     0);
+    ms_plot_curve(&snap, "base", MS_METRIC_STEP_LOSS, 0, 10, &x, &mean, &lo, &hi, &n);
     assert_int_equal(n, 3 * 625 / 10); /* 1875 steps: 187 whole chunks */
     for (int c = 0; c < n; c += 61) {
         double v[10], m = 0, var = 0;
@@ -237,9 +237,7 @@ static void test_step_curve(void **state)
     }
     free(x), free(mean), free(lo), free(hi);
     /* step_average 1: every step, the mean of the seeds, no band */
-    assert_int_equal(ms_plot_curve(s, "study", "base", MS_METRIC_STEP_LOSS, 0, 1, &x, &mean, &lo,
-                                   &hi, &n),
-                     0);
+    ms_plot_curve(&snap, "base", MS_METRIC_STEP_LOSS, 0, 1, &x, &mean, &lo, &hi, &n);
     assert_int_equal(n, 3 * 625);
     for (int i = 0; i < n; i += 97) {
         double sum = 0;
@@ -249,12 +247,12 @@ static void test_step_curve(void **state)
     }
     free(x), free(mean), free(lo), free(hi);
     /* an evals metric: the mean of the seeds, the band their range */
-    assert_int_equal(ms_plot_curve(s, "study", "base", MS_METRIC_VAL_LOSS, 0, 10, &x, &mean, &lo, &hi, &n),
-                     0);
+    ms_plot_curve(&snap, "base", MS_METRIC_VAL_LOSS, 0, 10, &x, &mean, &lo, &hi, &n);
     assert_int_equal(n, 15);
     double a = 1.5 / 1.0 + 0.1, b = 1.5 / 1.1 + 0.1; /* first validation, t = 1 */
     assert_true(x[0] == 124 && fabs(mean[0] - (a + b) / 2) < 1e-15 && lo[0] == b && hi[0] == a);
     free(x), free(mean), free(lo), free(hi);
+    ms_snapshot_release(&snap);
     ms_store_close(s);
     fx_remove(&f);
 }

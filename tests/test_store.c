@@ -315,17 +315,13 @@ static void test_upgrade_v1(void **state)
     /* read-only: version 2's columns and tables, the file as it was */
     ms_store *s = NULL;
     assert_int_equal(ms_store_open(f.t.db, MS_STORE_READONLY, &s), 0);
-    ms_summary_row *rows;
-    int n;
-    assert_int_equal(ms_summary_read(s, "study", &rows, &n), 0);
-    assert_int_equal(n, 1);
-    assert_string_equal(rows[0].precision, "float32");
-    assert_true(rows[0].final_val_acc.mean == ep.val_acc);
-    ms_summary_free(rows, n);
-    ms_qtable q;
-    assert_int_equal(ms_query_long(s, "study", MS_QUERY_STEPS, &q), 0);
-    assert_int_equal(q.nrows, 0);
-    ms_qtable_release(&q);
+    ms_snapshot snap;
+    assert_int_equal(ms_snapshot_read(s, "study", MS_SNAP_SUMMARY | MS_SNAP_STEPS, &snap), 0);
+    assert_int_equal(snap.nsummary, 1);
+    assert_string_equal(snap.summary[0].precision, "float32");
+    assert_true(snap.summary[0].final_val_acc.mean == ep.val_acc);
+    assert_int_equal(snap.steps.nrows, 0);
+    ms_snapshot_release(&snap);
     ms_store_close(s);
     assert_int_equal(raw_int(db, "PRAGMA user_version", 0), 1);
     assert_int_equal(raw_int(db, has_steps, 0), 0);
@@ -931,29 +927,86 @@ out:
     return NULL;
 }
 
+/* Commit every epoch of f's run while fn reads in a thread of its own; its
+ * tallies in *r (no error, some reads). */
+static void commit_beside(fixture *f, int epochs, void *(*fn)(void *), reader *r)
+{
+    memset(r, 0, sizeof *r);
+    atomic_init(&r->stop, 0);
+    r->path = f->t.db;
+    r->run = f->run;
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, fn, r), 0);
+    int failed = 0;
+    for (int e = 1; e <= epochs; e++)
+        failed += commit(f->s, f->run, e, e == epochs ? MS_STOP_EPOCHS : MS_STOP_NONE) != 0;
+    atomic_store(&r->stop, 1);
+    pthread_join(th, NULL);
+    if (r->errors)
+        fail_msg("reader: %d errors, first: %s", r->errors, r->first_error);
+    assert_int_equal(failed, 0);
+    assert_true(r->reads > 0);
+}
+
 static void test_concurrent_reader(void **state)
 {
     (void)state;
     fixture f;
     enum { EPOCHS = 150 };
     fixture_open(&f, EPOCHS);
-    reader r = {.path = f.t.db, .run = f.run};
-    pthread_t th;
-    assert_int_equal(pthread_create(&th, NULL, reader_main, &r), 0);
-    int failed = 0;
-    for (int e = 1; e <= EPOCHS; e++)
-        failed += commit(f.s, f.run, e, e == EPOCHS ? MS_STOP_EPOCHS : MS_STOP_NONE) != 0;
-    atomic_store(&r.stop, 1);
-    pthread_join(th, NULL);
-    if (r.errors)
-        fail_msg("reader: %d errors, first: %s", r.errors, r.first_error);
-    assert_int_equal(failed, 0);
+    reader r;
+    commit_beside(&f, EPOCHS, reader_main, &r);
     assert_int_equal(r.inconsistent, 0);
-    assert_true(r.reads > 0);
     ms_run_info info;
     assert_int_equal(ms_store_run(f.s, f.run, &info), 0);
     assert_int_equal(info.epochs_done, EPOCHS);
     assert_int_equal(ms_store_check(f.s), 0);
+    fixture_close(&f);
+}
+
+/* `report` and `status`: an ms_store of their own, reading one snapshot
+ * after another; the parts of each must describe the same epochs. */
+static void *snapshot_reader_main(void *arg)
+{
+    reader *r = arg;
+    ms_store *st;
+    if (ms_store_open(r->path, MS_STORE_READONLY, &st) < 0) {
+        snprintf(r->first_error, sizeof r->first_error, "cannot open");
+        r->errors++;
+        return NULL;
+    }
+    unsigned what = MS_SNAP_RUNS | MS_SNAP_SUMMARY | MS_SNAP_CURVES | MS_SNAP_EPOCHS | MS_SNAP_EVALS;
+    while (!atomic_load(&r->stop)) {
+        ms_snapshot snap;
+        ms_query_status p;
+        if (ms_snapshot_read(st, "study", what, &snap) < 0 || ms_query_status_read(st, &p) < 0) {
+            snprintf(r->first_error, sizeof r->first_error, "read failed");
+            r->errors++;
+            break;
+        }
+        int64_t done = snap.runs[0].epochs_done;
+        if (snap.summary[0].epochs.mean != (double)done || snap.epochs.nrows != done ||
+            snap.evals.nrows != done * NEVALS || snap.curves[0].runs[0].n != done * NEVALS ||
+            p.sweeps[0].epochs_done != atoll(p.runs[0].epochs))
+            r->inconsistent++;
+        ms_snapshot_release(&snap);
+        ms_query_status_release(&p);
+        r->reads++;
+    }
+    ms_store_close(st);
+    return NULL;
+}
+
+static void test_concurrent_snapshot(void **state)
+{
+    (void)state;
+    fixture f;
+    enum { EPOCHS = 150 };
+    fixture_open(&f, EPOCHS);
+    reader r;
+    commit_beside(&f, EPOCHS, snapshot_reader_main, &r);
+    if (r.inconsistent)
+        fail_msg("%d of %d snapshots disagreed with themselves", r.inconsistent, r.reads);
     fixture_close(&f);
 }
 
@@ -1292,6 +1345,7 @@ int main(void)
         cmocka_unit_test(test_commit_guards),
         cmocka_unit_test(test_status_reset),
         cmocka_unit_test(test_concurrent_reader),
+        cmocka_unit_test(test_concurrent_snapshot),
         cmocka_unit_test(test_open_read_transaction),
         cmocka_unit_test(test_threads_share_store),
         cmocka_unit_test(test_kill9),

@@ -462,10 +462,9 @@ static int fuzz_db_one(const uint8_t *data, size_t size)
             }
         char *name = NULL;
         if (ms_query_sweep(st, NULL, &name) == 0) {
-            ms_summary_row *rows = NULL;
-            int n = 0;
-            if (ms_summary_read(st, name, &rows, &n) == 0)
-                ms_summary_free(rows, n);
+            ms_snapshot snap;
+            if (ms_snapshot_read(st, name, ~0u, &snap) == 0)
+                ms_snapshot_release(&snap);
         }
         free(name);
         ms_store_check(st);
