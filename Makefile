@@ -70,7 +70,8 @@ $(BUILD)/%.o: src/%.c $(wildcard include/*.h) $(wildcard src/*.h) | $(BUILD)
 
 $(BUILD)/version.stamp: FORCE | $(BUILD)
 	@echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' > $@
-$(BUILD)/main.o $(BUILD)/sweep.o: $(BUILD)/version.stamp
+# every object that prints MS_VERSION (found, not listed: a new one is never stale)
+$(patsubst src/%.c,$(BUILD)/%.o,$(shell grep -l MS_VERSION $(SRC))): $(BUILD)/version.stamp
 .PHONY: FORCE
 FORCE:
 

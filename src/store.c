@@ -1,4 +1,4 @@
-/* ms_store: the study database (schema version 2, see docs/schema.md).
+/* ms_store: the study database (schema version 3, see docs/schema.md).
  *
  * DESIGN
  * - Threads: worker threads of one process share one ms_store. Each public
