@@ -34,7 +34,7 @@ int ms_table_parse(const char *s, ms_table *out)
 
 int ms_format_parse(const char *s, ms_format *out)
 {
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < (int)(sizeof format_names / sizeof *format_names); i++)
         if (!strcmp(s, format_names[i])) {
             *out = (ms_format)i;
             return 0;

@@ -699,6 +699,15 @@ static void test_cli(void **state)
     assert_string_equal(out, lib);
     assert_string_equal(err, "");
     free(out), free(err), free(lib);
+    /* every format by name, html the last of them (it was refused) */
+    static const char *const names[] = {"csv", "md", "latex", "json", "html"};
+    for (int k = 0; k < 5; k++) {
+        snprintf(args, sizeof args, "export --db %s --format %s --columns all", d.path, names[k]);
+        assert_int_equal(ms_run(args, &out, &err), 0);
+        lib = export_str(&d, MS_TABLE_SUMMARY, (ms_format)k);
+        assert_string_equal(out, lib);
+        free(out), free(err), free(lib);
+    }
 
     /* -o: the file, no temporary left, the format from the extension. */
     char *dir = ms_tmpdir();
