@@ -12,7 +12,6 @@
 #include "ms_sweep.h"
 #include "ms_util.h"
 
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,69 +127,69 @@ static int output_target(const char **out, int have_format, ms_format *format)
     return 0;
 }
 
-static const char export_usage[] =
-    "usage: mlpsweep export [MANIFEST] [--db FILE] [--table summary|epochs|evals|steps]\n"
-    "                       [--format csv|md|latex|json] [--columns A,B,...] [-o FILE]\n"
-    "\n"
-    "Write a table of a sweep's results (its current runs) to stdout or a file.\n"
-    "\n"
-    "  --db FILE        database (db/<manifest name>.db, or the only database in db/)\n"
-    "  --table NAME     summary: one row per variant, mean and std over its seeds (default)\n"
-    "                   epochs:  one row per run and epoch\n"
-    "                   evals:   one row per run and validation (the learning curves)\n"
-    "                   steps:   one row per run and training step (its batch loss)\n"
-    "  --format NAME    csv (default), md (GitHub Markdown), latex (booktabs tabular), json,\n"
-    "                   html (a <table>); with -o, the extension says which (.csv .md\n"
-    "                   .tex .json .html; another extension needs --format)\n"
-    "  --columns A,B     these columns, in this order ('all': every one); by default\n"
-    "                   all, but a summary in md, latex or html shows the ten that fit a\n"
-    "                   page: variant,task,seeds,hidden,params,epochs,final_val_acc,\n"
-    "                   best_val_acc,final_val_loss,train_seconds\n"
-    "  -o, --output FILE  write FILE atomically instead of stdout ('-': stdout)\n"
-    MS_HELP_EXIT;
+static const ms_usage export_usage = {
+    .synopsis =
+        "usage: mlpsweep export [MANIFEST] [--db FILE] [--table summary|epochs|evals|steps]\n"
+        "                       [--format csv|md|latex|json] [--columns A,B,...] [-o FILE]\n",
+    .about = "Write a table of a sweep's results (its current runs) to stdout or a file.\n",
+};
+
+static int table_name(const ms_option *opt, const char *arg)
+{
+    if (ms_table_parse(arg, opt->value) < 0)
+        return ms_error("unknown table '%s' (expected summary, epochs, evals or steps)", arg);
+    return 0;
+}
+
+/* --format, and that it was given (-o's extension says it otherwise) */
+typedef struct format_opt {
+    ms_format format;
+    int given;
+} format_opt;
+
+static int format_name(const ms_option *opt, const char *arg)
+{
+    format_opt *f = opt->value;
+    f->given = 1;
+    if (ms_format_parse(arg, &f->format) < 0)
+        return ms_error("unknown format '%s' (expected csv, md, latex, json or html)", arg);
+    return 0;
+}
 
 int cmd_export(int argc, char **argv)
 {
-    enum { O_DB = 256, O_TABLE, O_FORMAT, O_COLUMNS, O_HELP };
-    static const struct option opts[] = {
-        {"db", required_argument, 0, O_DB},       {"table", required_argument, 0, O_TABLE},
-        {"format", required_argument, 0, O_FORMAT}, {"output", required_argument, 0, 'o'},
-        {"columns", required_argument, 0, O_COLUMNS}, {"help", no_argument, 0, O_HELP},
-        {0, 0, 0, 0},
-    };
     const char *db = NULL, *out = NULL, *manifest = NULL, *columns = NULL;
     ms_table table = MS_TABLE_SUMMARY;
-    ms_format format = MS_FORMAT_CSV;
-    int have_format = 0;
-    opterr = 0;
-    optind = 1;
-    for (;;) {
-        int o = getopt_long(argc, argv, ":o:h", opts, NULL), rc = 0;
-        if (o == -1)
-            break;
-        switch (o) {
-        case O_DB: rc = ms_parse_path("--db", optarg, &db); break;
-        case 'o': out = optarg; break;
-        case O_TABLE:
-            if (ms_table_parse(optarg, &table) < 0)
-                rc = ms_error("unknown table '%s' (expected summary, epochs, evals or steps)", optarg);
-            break;
-        case O_FORMAT:
-            if (ms_format_parse(optarg, &format) < 0)
-                rc = ms_error("unknown format '%s' (expected csv, md, latex, json or html)", optarg);
-            have_format = 1;
-            break;
-        case O_COLUMNS: columns = optarg; break;
-        case 'h':
-        case O_HELP: fputs(export_usage, stdout); return MS_EXIT_OK;
-        default: rc = ms_option_error(o, argv, opts); break;
-        }
-        if (rc)
-            return MS_EXIT_USAGE;
-    }
+    format_opt format = {MS_FORMAT_CSV, 0};
+    const ms_option opts[] = {
+        MS_OPT_PATH(0, "db", &db, "FILE",
+                    "database (db/<manifest name>.db, or the only database in db/)"),
+        MS_OPT_CALLBACK(0, "table", &table, "NAME",
+                        "summary: one row per variant, mean and std over its seeds (default)\n"
+                        "epochs:  one row per run and epoch\n"
+                        "evals:   one row per run and validation (the learning curves)\n"
+                        "steps:   one row per run and training step (its batch loss)",
+                        table_name),
+        MS_OPT_CALLBACK(0, "format", &format, "NAME",
+                        "csv (default), md (GitHub Markdown), latex (booktabs tabular), json, "
+                        "html (a <table>); with -o, the extension says which (.csv .md .tex .json "
+                        ".html; another extension needs --format)",
+                        format_name),
+        MS_OPT_STRING(0, "columns", &columns, "A,B",
+                      "these columns, in this order ('all': every one); by default all, but a "
+                      "summary in md, latex or html shows the ten that fit a page: "
+                      "variant,task,seeds,hidden,params,epochs,final_val_acc,best_val_acc,"
+                      "final_val_loss,train_seconds"),
+        MS_OPT_STRING('o', "output", &out, "FILE",
+                      "write FILE atomically instead of stdout ('-': stdout)"),
+        MS_OPT_END(),
+    };
+    argc = ms_parse_options(argc, argv, opts, &export_usage);
+    if (argc < 0)
+        return ms_options_exit(argc);
     if (ms_optional_manifest(argc, argv, &manifest) < 0)
         return MS_EXIT_USAGE;
-    if (output_target(&out, have_format, &format) < 0 ||
+    if (output_target(&out, format.given, &format.format) < 0 ||
         ms_export_columns_check(table, columns) < 0)
         return MS_EXIT_USAGE;
 
@@ -206,7 +205,7 @@ int cmd_export(int argc, char **argv)
         if (ms_output_check(out, in, 1) < 0)
             goto done;
     }
-    if (ms_export(t.st, t.sweep, table, format, columns, &text, &len) < 0)
+    if (ms_export(t.st, t.sweep, table, format.format, columns, &text, &len) < 0)
         goto done;
     if (out) {
         if (ms_write_file_atomic(out, text, len) < 0)
@@ -222,46 +221,30 @@ done:
     return status;
 }
 
-static const char plot_usage[] =
-    "usage: mlpsweep plot [MANIFEST] [--db FILE] [--out DIR] [--variants A,B,...]\n"
-    "\n"
-    "Draw the figures of the manifest's 'plots:' section with gnuplot, as DIR/NAME.png,\n"
-    "DIR/NAME.svg and DIR/NAME.pdf, from the sweep's database (without a plots:\n"
-    "section: one figure per task, or one of every variant). Without MANIFEST, the\n"
-    "manifest recorded in the database by the last 'mlpsweep run' is used.\n"
-    "\n"
-    "  --db FILE        database (db/<manifest name>.db, or the only database in db/)\n"
-    "  --out DIR        folder for the figures, created if missing (plots)\n"
-    "  --variants A,B   only these variants in every figure (a figure left with\n"
-    "                   none is not drawn)\n"
-    MS_HELP_EXIT;
+static const ms_usage plot_usage = {
+    .synopsis = "usage: mlpsweep plot [MANIFEST] [--db FILE] [--out DIR] [--variants A,B,...]\n",
+    .about = "Draw the figures of the manifest's 'plots:' section with gnuplot, as\n"
+             "DIR/NAME.png, DIR/NAME.svg and DIR/NAME.pdf, from the sweep's database\n"
+             "(without a plots: section: one figure per task, or one of every variant).\n"
+             "Without MANIFEST, the manifest recorded in the database by the last\n"
+             "'mlpsweep run' is used.\n",
+};
 
 int cmd_plot(int argc, char **argv)
 {
-    enum { O_DB = 256, O_OUT, O_VARIANTS, O_HELP };
-    static const struct option opts[] = {
-        {"db", required_argument, 0, O_DB},       {"out", required_argument, 0, O_OUT},
-        {"variants", required_argument, 0, O_VARIANTS}, {"help", no_argument, 0, O_HELP},
-        {0, 0, 0, 0},
-    };
     const char *db = NULL, *outdir = "plots", *manifest = NULL, *variants = NULL;
-    opterr = 0;
-    optind = 1;
-    for (;;) {
-        int o = getopt_long(argc, argv, ":h", opts, NULL), rc = 0;
-        if (o == -1)
-            break;
-        switch (o) {
-        case O_DB: rc = ms_parse_path("--db", optarg, &db); break;
-        case O_OUT: outdir = optarg; break;
-        case O_VARIANTS: variants = optarg; break;
-        case 'h':
-        case O_HELP: fputs(plot_usage, stdout); return MS_EXIT_OK;
-        default: rc = ms_option_error(o, argv, opts); break;
-        }
-        if (rc)
-            return MS_EXIT_USAGE;
-    }
+    const ms_option opts[] = {
+        MS_OPT_PATH(0, "db", &db, "FILE",
+                    "database (db/<manifest name>.db, or the only database in db/)"),
+        MS_OPT_STRING(0, "out", &outdir, "DIR",
+                      "folder for the figures, created if missing (plots)"),
+        MS_OPT_STRING(0, "variants", &variants, "A,B",
+                      "only these variants in every figure (a figure left with none is not drawn)"),
+        MS_OPT_END(),
+    };
+    argc = ms_parse_options(argc, argv, opts, &plot_usage);
+    if (argc < 0)
+        return ms_options_exit(argc);
     if (ms_optional_manifest(argc, argv, &manifest) < 0)
         return MS_EXIT_USAGE;
     if (!*outdir) {
@@ -292,20 +275,14 @@ done:
     return status;
 }
 
-static const char report_usage[] =
-    "usage: mlpsweep report [MANIFEST] [--db FILE] [-o FILE] [--variants A,B,...]\n"
-    "\n"
-    "Write one self-contained HTML page of a sweep: the summary table (mean and\n"
-    "standard deviation over seeds), the figures (inline SVG, drawn with gnuplot as\n"
-    "'plot' draws them), each variant's runs, the manifest and provenance. It needs\n"
-    "no network to be read, and reads on a phone and in print. Without MANIFEST, the\n"
-    "manifest recorded in the database by the last 'mlpsweep run' is used.\n"
-    "\n"
-    "  --db FILE        database (db/<manifest name>.db, or the only database in db/)\n"
-    "  -o, --output FILE  the page, written atomically (plots/report.html; its folder\n"
-    "                   is created if missing; '-': stdout)\n"
-    "  --variants A,B   only these variants in the figures\n"
-    MS_HELP_EXIT;
+static const ms_usage report_usage = {
+    .synopsis = "usage: mlpsweep report [MANIFEST] [--db FILE] [-o FILE] [--variants A,B,...]\n",
+    .about = "Write one self-contained HTML page of a sweep: the summary table (mean and\n"
+             "standard deviation over seeds), the figures (inline SVG, drawn with gnuplot as\n"
+             "'plot' draws them), each variant's runs, the manifest and provenance. It needs\n"
+             "no network to be read, and reads on a phone and in print. Without MANIFEST, the\n"
+             "manifest recorded in the database by the last 'mlpsweep run' is used.\n",
+};
 
 /* Who writes the report, for its provenance. */
 static void report_info(ms_report_info *info, char *host, size_t nhost,
@@ -326,30 +303,19 @@ static void report_info(ms_report_info *info, char *host, size_t nhost,
 
 int cmd_report(int argc, char **argv)
 {
-    enum { O_DB = 256, O_VARIANTS, O_HELP };
-    static const struct option opts[] = {
-        {"db", required_argument, 0, O_DB},       {"output", required_argument, 0, 'o'},
-        {"variants", required_argument, 0, O_VARIANTS}, {"help", no_argument, 0, O_HELP},
-        {0, 0, 0, 0},
-    };
     const char *db = NULL, *out = "plots/report.html", *manifest = NULL, *variants = NULL;
-    opterr = 0;
-    optind = 1;
-    for (;;) {
-        int o = getopt_long(argc, argv, ":o:h", opts, NULL), rc = 0;
-        if (o == -1)
-            break;
-        switch (o) {
-        case O_DB: rc = ms_parse_path("--db", optarg, &db); break;
-        case 'o': out = optarg; break;
-        case O_VARIANTS: variants = optarg; break;
-        case 'h':
-        case O_HELP: fputs(report_usage, stdout); return MS_EXIT_OK;
-        default: rc = ms_option_error(o, argv, opts); break;
-        }
-        if (rc)
-            return MS_EXIT_USAGE;
-    }
+    const ms_option opts[] = {
+        MS_OPT_PATH(0, "db", &db, "FILE",
+                    "database (db/<manifest name>.db, or the only database in db/)"),
+        MS_OPT_STRING('o', "output", &out, "FILE",
+                      "the page, written atomically (plots/report.html; its folder is created if "
+                      "missing; '-': stdout)"),
+        MS_OPT_STRING(0, "variants", &variants, "A,B", "only these variants in the figures"),
+        MS_OPT_END(),
+    };
+    argc = ms_parse_options(argc, argv, opts, &report_usage);
+    if (argc < 0)
+        return ms_options_exit(argc);
     if (ms_optional_manifest(argc, argv, &manifest) < 0)
         return MS_EXIT_USAGE;
     ms_format html = MS_FORMAT_HTML;
@@ -456,11 +422,11 @@ static void compare_row(const char *metric, const char *a, const char *b, const 
     free(pa), free(pb);
 }
 
-static int metric_parse(const char *s, int *out)
+static int metric_name(const ms_option *opt, const char *s)
 {
     for (int i = 0; i < MS_COMPARE_NMETRICS; i++)
         if (!strcmp(s, ms_compare_metrics[i])) {
-            *out = i;
+            *(int *)opt->value = i;
             return 0;
         }
     char h[96];
@@ -470,8 +436,9 @@ static int metric_parse(const char *s, int *out)
 }
 
 /* --level: a confidence level, in (0, 1). */
-static int level_parse(const char *s, double *out)
+static int level_value(const ms_option *opt, const char *s)
 {
+    double *out = opt->value;
     if (ms_parse_double("--level", s, out) < 0)
         return -1;
     if (!(*out > 0 && *out < 1))
@@ -479,56 +446,40 @@ static int level_parse(const char *s, double *out)
     return 0;
 }
 
-static const char compare_usage[] =
-    "usage: mlpsweep compare A B [MANIFEST] [--db FILE] [--metric M] [--level L]\n"
-    "\n"
-    "Compare two variants of a sweep over their seeds (finished runs): the mean of\n"
-    "each, their difference A - B with its confidence interval, t, degrees of\n"
-    "freedom and two-sided p. Paired by seed over the seeds both ran (at least 2),\n"
-    "else Welch's test over every run of each. Student's t from our own\n"
-    "incomplete beta function, tested against published tables (docs/reports.md).\n"
-    "\n"
-    "  --db FILE        database (db/<manifest name>.db, or the only database in db/)\n"
-    "  --metric M       final_val_acc (default), best_val_acc, final_val_loss,\n"
-    "                   best_val_loss, final_train_acc, final_train_loss, epochs_done\n"
-    "  --level L        confidence level of the interval, in (0, 1) (0.95)\n"
-    MS_HELP_EXIT;
+static const ms_usage compare_usage = {
+    .synopsis = "usage: mlpsweep compare A B [MANIFEST] [--db FILE] [--metric M] [--level L]\n",
+    .about = "Compare two variants of a sweep over their seeds (finished runs): the mean of\n"
+             "each, their difference A - B with its confidence interval, t, degrees of\n"
+             "freedom and two-sided p. Paired by seed over the seeds both ran (at least 2),\n"
+             "else Welch's test over every run of each. Student's t from our own\n"
+             "incomplete beta function, tested against published tables (docs/reports.md).\n",
+};
 
 int cmd_compare(int argc, char **argv)
 {
-    enum { O_DB = 256, O_METRIC, O_LEVEL, O_HELP };
-    static const struct option opts[] = {
-        {"db", required_argument, 0, O_DB},       {"metric", required_argument, 0, O_METRIC},
-        {"level", required_argument, 0, O_LEVEL}, {"help", no_argument, 0, O_HELP},
-        {0, 0, 0, 0},
-    };
     const char *db = NULL, *manifest = NULL;
     int metric = 0;
     double level = 0.95;
-    opterr = 0;
-    optind = 1;
-    for (;;) {
-        int o = getopt_long(argc, argv, ":h", opts, NULL), rc = 0;
-        if (o == -1)
-            break;
-        switch (o) {
-        case O_DB: rc = ms_parse_path("--db", optarg, &db); break;
-        case O_METRIC: rc = metric_parse(optarg, &metric); break;
-        case O_LEVEL: rc = level_parse(optarg, &level); break;
-        case 'h':
-        case O_HELP: fputs(compare_usage, stdout); return MS_EXIT_OK;
-        default: rc = ms_option_error(o, argv, opts); break;
-        }
-        if (rc)
-            return MS_EXIT_USAGE;
-    }
-    if (argc - optind < 2) {
+    const ms_option opts[] = {
+        MS_OPT_PATH(0, "db", &db, "FILE",
+                    "database (db/<manifest name>.db, or the only database in db/)"),
+        MS_OPT_CALLBACK(0, "metric", &metric, "M",
+                        "final_val_acc (default), best_val_acc, final_val_loss, best_val_loss, "
+                        "final_train_acc, final_train_loss, epochs_done",
+                        metric_name),
+        MS_OPT_CALLBACK(0, "level", &level, "L",
+                        "confidence level of the interval, in (0, 1) (0.95)", level_value),
+        MS_OPT_END(),
+    };
+    argc = ms_parse_options(argc, argv, opts, &compare_usage);
+    if (argc < 0)
+        return ms_options_exit(argc);
+    if (argc < 2) {
         ms_error("compare needs two variants, A and B (see --help)");
         return MS_EXIT_USAGE;
     }
-    const char *a = argv[optind], *b = argv[optind + 1];
-    optind += 2;
-    if (ms_optional_manifest(argc, argv, &manifest) < 0)
+    const char *a = argv[0], *b = argv[1];
+    if (ms_optional_manifest(argc - 2, argv + 2, &manifest) < 0)
         return MS_EXIT_USAGE;
     target t;
     double *va = NULL, *vb = NULL;
@@ -555,44 +506,28 @@ done:
 
 /* ---- claims ---- */
 
-static const char claims_usage[] =
-    "usage: mlpsweep claims [MANIFEST] [--db FILE] [--level L]\n"
-    "\n"
-    "Check each claim of the manifest's 'claims:' section (variant a's metric is\n"
-    "higher or lower than variant b's) against the sweep's finished runs, as\n"
-    "'compare' does, with a verdict: supported (the interval for a - b lies on the\n"
-    "claimed side of 0), contradicted (on the other side) or not established.\n"
-    "Without MANIFEST, the manifest recorded in the database by the last run.\n"
-    "\n"
-    "  --db FILE        database (db/<manifest name>.db, or the only database in db/)\n"
-    "  --level L        confidence level, in (0, 1) (0.95)\n"
-    MS_HELP_EXIT;
+static const ms_usage claims_usage = {
+    .synopsis = "usage: mlpsweep claims [MANIFEST] [--db FILE] [--level L]\n",
+    .about = "Check each claim of the manifest's 'claims:' section (variant a's metric is\n"
+             "higher or lower than variant b's) against the sweep's finished runs, as\n"
+             "'compare' does, with a verdict: supported (the interval for a - b lies on the\n"
+             "claimed side of 0), contradicted (on the other side) or not established.\n"
+             "Without MANIFEST, the manifest recorded in the database by the last run.\n",
+};
 
 int cmd_claims(int argc, char **argv)
 {
-    enum { O_DB = 256, O_LEVEL, O_HELP };
-    static const struct option opts[] = {
-        {"db", required_argument, 0, O_DB}, {"level", required_argument, 0, O_LEVEL},
-        {"help", no_argument, 0, O_HELP},   {0, 0, 0, 0},
-    };
     const char *db = NULL, *manifest = NULL;
     double level = 0.95;
-    opterr = 0;
-    optind = 1;
-    for (;;) {
-        int o = getopt_long(argc, argv, ":h", opts, NULL), rc = 0;
-        if (o == -1)
-            break;
-        switch (o) {
-        case O_DB: rc = ms_parse_path("--db", optarg, &db); break;
-        case O_LEVEL: rc = level_parse(optarg, &level); break;
-        case 'h':
-        case O_HELP: fputs(claims_usage, stdout); return MS_EXIT_OK;
-        default: rc = ms_option_error(o, argv, opts); break;
-        }
-        if (rc)
-            return MS_EXIT_USAGE;
-    }
+    const ms_option opts[] = {
+        MS_OPT_PATH(0, "db", &db, "FILE",
+                    "database (db/<manifest name>.db, or the only database in db/)"),
+        MS_OPT_CALLBACK(0, "level", &level, "L", "confidence level, in (0, 1) (0.95)", level_value),
+        MS_OPT_END(),
+    };
+    argc = ms_parse_options(argc, argv, opts, &claims_usage);
+    if (argc < 0)
+        return ms_options_exit(argc);
     if (ms_optional_manifest(argc, argv, &manifest) < 0)
         return MS_EXIT_USAGE;
     target t;
