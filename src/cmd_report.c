@@ -364,34 +364,20 @@ done:
 
 /* ---- compare ---- */
 
-/* The values of variants a and b, aligned by seed over the union of their
- * seeds (NAN where one did not run that seed); *n the union's size. */
-static int seed_pairs(target *t, const char *a, const char *b, int metric, double **va,
-                      double **vb, int *n)
+/* Variant a against b over the sweep's finished runs, by seed. */
+static int compare_variants(const target *t, const char *a, const char *b, int metric, double level,
+                            ms_comparison *c)
 {
     uint64_t *sa = NULL, *sb = NULL;
     double *xa = NULL, *xb = NULL;
-    int na = 0, nb = 0, k = 0;
-    *va = *vb = NULL;
-    *n = 0;
-    if (ms_query_seed_values(t->st, t->sweep, a, metric, &sa, &xa, &na) < 0 ||
-        ms_query_seed_values(t->st, t->sweep, b, metric, &sb, &xb, &nb) < 0) {
-        free(sa), free(sb), free(xa), free(xb);
-        return -1;
+    int na = 0, nb = 0, rc = -1;
+    if (ms_query_seed_values(t->st, t->sweep, a, metric, &sa, &xa, &na) == 0 &&
+        ms_query_seed_values(t->st, t->sweep, b, metric, &sb, &xb, &nb) == 0) {
+        *c = ms_compare_seeds(sa, xa, na, sb, xb, nb, level);
+        rc = 0;
     }
-    *va = ms_malloc((size_t)(na + nb + 1) * sizeof **va);
-    *vb = ms_malloc((size_t)(na + nb + 1) * sizeof **vb);
-    for (int i = 0, j = 0; i < na || j < nb; k++) { /* merge two sorted seed lists */
-        if (j >= nb || (i < na && sa[i] < sb[j]))
-            (*va)[k] = xa[i++], (*vb)[k] = NAN;
-        else if (i >= na || sb[j] < sa[i])
-            (*va)[k] = NAN, (*vb)[k] = xb[j++];
-        else
-            (*va)[k] = xa[i++], (*vb)[k] = xb[j++];
-    }
-    *n = k;
     free(sa), free(sb), free(xa), free(xb);
-    return 0;
+    return rc;
 }
 
 /* The sweep (the database's text) and the table's head. */
@@ -482,14 +468,13 @@ int cmd_compare(int argc, char **argv)
     if (ms_optional_manifest(argc - 2, argv + 2, &manifest) < 0)
         return MS_EXIT_USAGE;
     target t;
-    double *va = NULL, *vb = NULL;
-    int n = 0, status = target_open(&t, manifest, db);
+    ms_comparison c;
+    int status = target_open(&t, manifest, db);
     if (status != MS_EXIT_OK)
         goto done;
     status = MS_EXIT_FAIL;
-    if (seed_pairs(&t, a, b, metric, &va, &vb, &n) < 0)
+    if (compare_variants(&t, a, b, metric, level, &c) < 0)
         goto done;
-    ms_comparison c = ms_compare(va, vb, n, level);
     if (c.na == 0 || c.nb == 0) {
         ms_error("no finished run of variant '%s' in sweep '%s'", c.na == 0 ? a : b, t.sweep);
         goto done;
@@ -499,7 +484,6 @@ int cmd_compare(int argc, char **argv)
     putchar('\n');
     status = MS_EXIT_OK;
 done:
-    free(va), free(vb);
     target_release(&t);
     return status;
 }
@@ -545,12 +529,9 @@ int cmd_claims(int argc, char **argv)
     compare_head(&t, level, 1);
     for (int i = 0; i < m->nclaims; i++) {
         const ms_claim *cl = &m->claims[i];
-        double *va = NULL, *vb = NULL;
-        int n = 0;
-        if (seed_pairs(&t, cl->a, cl->b, cl->metric, &va, &vb, &n) < 0)
+        ms_comparison c;
+        if (compare_variants(&t, cl->a, cl->b, cl->metric, level, &c) < 0)
             goto done;
-        ms_comparison c = ms_compare(va, vb, n, level);
-        free(va), free(vb);
         compare_row(ms_compare_metrics[cl->metric], cl->a, cl->b, &c);
         printf("  %-10s %s\n", cl->sign > 0 ? "A higher" : "A lower", ms_verdict(&c, cl->sign));
         if (cl->text) {
