@@ -19,59 +19,41 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The database and sweep a command reads, resolved like `status`: --db FILE,
- * else db/<manifest name>.db, else the only database in db/. The sweep is
- * the manifest's name, else the database's only sweep. */
+/* The sweep a command reads (ms_sweep_target: the manifest given, the
+ * database, the sweep in it) and, for figures without a manifest, the one
+ * the sweep ran with (have_rec). */
 typedef struct target {
-    ms_manifest m;    /* loaded when a MANIFEST was given (have_m) */
-    int have_m;
-    ms_manifest recorded; /* else, for figures: the one the sweep ran with (have_rec) */
+    ms_sweep_target s;
+    ms_manifest recorded;
     int have_rec;
-    char *db, *sweep;
-    ms_store *st;
 } target;
 
 static void target_release(target *t)
 {
-    ms_store_close(t->st);
-    if (t->have_m)
-        ms_manifest_release(&t->m);
+    ms_sweep_target_release(&t->s);
     if (t->have_rec)
         ms_manifest_release(&t->recorded);
-    free(t->db);
-    free(t->sweep);
-    memset(t, 0, sizeof *t);
+    t->have_rec = 0;
 }
 
 /* Returns an exit status (MS_EXIT_OK when t is ready). */
 static int target_open(target *t, const char *manifest, const char *db)
 {
-    memset(t, 0, sizeof *t);
-    if (manifest) {
-        if (ms_manifest_load(manifest, &t->m, 0) < 0)
-            return MS_EXIT_USAGE;
-        t->have_m = 1;
-    }
-    int several;
-    if (db)
-        t->db = ms_strdup(db);
-    else if (ms_sweep_find_db(t->have_m ? t->m.name : NULL, &t->db, &several) < 0)
-        return several ? MS_EXIT_USAGE : MS_EXIT_FAIL;
-    if (ms_store_open(t->db, MS_STORE_READONLY, &t->st) < 0)
-        return MS_EXIT_FAIL;
-    if (ms_query_sweep(t->st, t->have_m ? t->m.name : NULL, &t->sweep) < 0)
-        return MS_EXIT_FAIL;
-    return MS_EXIT_OK;
+    int usage;
+    t->have_rec = 0;
+    if (ms_sweep_target_find(&t->s, manifest, db, &usage) < 0)
+        return usage ? MS_EXIT_USAGE : MS_EXIT_FAIL;
+    return ms_sweep_target_open(&t->s) < 0 ? MS_EXIT_FAIL : MS_EXIT_OK;
 }
 
 /* The manifest: the one given, else the one the sweep last ran with. An
  * exit status (MS_EXIT_OK: *m is set). */
 static int target_manifest(target *t, ms_manifest **m)
 {
-    if (t->have_m)
-        *m = &t->m;
+    if (t->s.have_m)
+        *m = &t->s.m;
     else {
-        if (ms_report_manifest(t->st, t->sweep, &t->recorded) < 0)
+        if (ms_report_manifest(t->s.st, t->s.sweep, &t->recorded) < 0)
             return MS_EXIT_FAIL;
         t->have_rec = 1;
         *m = &t->recorded;
@@ -201,11 +183,11 @@ int cmd_export(int argc, char **argv)
         goto done;
     status = MS_EXIT_FAIL;
     if (out) {
-        const char *in[] = {t.db};
+        const char *in[] = {t.s.db};
         if (ms_output_check(out, in, 1) < 0)
             goto done;
     }
-    if (ms_export(t.st, t.sweep, table, format.format, columns, &text, &len) < 0)
+    if (ms_export(t.s.st, t.s.sweep, table, format.format, columns, &text, &len) < 0)
         goto done;
     if (out) {
         if (ms_write_file_atomic(out, text, len) < 0)
@@ -266,7 +248,7 @@ int cmd_plot(int argc, char **argv)
     if (status != MS_EXIT_OK)
         goto done;
     status = MS_EXIT_FAIL;
-    if (ms_plot_all(t.st, t.sweep, m, outdir, &n) < 0)
+    if (ms_plot_all(t.s.st, t.s.sweep, m, outdir, &n) < 0)
         goto done;
     fprintf(stderr, "%d of %d figures written to '%s'\n", n, m->nplots, outdir);
     status = MS_EXIT_OK;
@@ -337,13 +319,13 @@ int cmd_report(int argc, char **argv)
         goto done;
     status = MS_EXIT_FAIL;
     if (out) {
-        const char *in[] = {t.db};
+        const char *in[] = {t.s.db};
         if (ms_output_check(out, in, 1) < 0)
             goto done;
     }
     ms_report_info info;
     report_info(&info, host, sizeof host, when, sizeof when);
-    if (ms_report_html(t.st, t.sweep, m, &info, &page, &len) < 0)
+    if (ms_report_html(t.s.st, t.s.sweep, m, &info, &page, &len) < 0)
         goto done;
     if (out) {
         dir = ms_dir_of(out);
@@ -371,8 +353,8 @@ static int compare_variants(const target *t, const char *a, const char *b, int m
     uint64_t *sa = NULL, *sb = NULL;
     double *xa = NULL, *xb = NULL;
     int na = 0, nb = 0, rc = -1;
-    if (ms_query_seed_values(t->st, t->sweep, a, metric, &sa, &xa, &na) == 0 &&
-        ms_query_seed_values(t->st, t->sweep, b, metric, &sb, &xb, &nb) == 0) {
+    if (ms_query_seed_values(t->s.st, t->s.sweep, a, metric, &sa, &xa, &na) == 0 &&
+        ms_query_seed_values(t->s.st, t->s.sweep, b, metric, &sb, &xb, &nb) == 0) {
         *c = ms_compare_seeds(sa, xa, na, sb, xb, nb, level);
         rc = 0;
     }
@@ -383,7 +365,7 @@ static int compare_variants(const target *t, const char *a, const char *b, int m
 /* The sweep (the database's text) and the table's head. */
 static void compare_head(const target *t, double level, int claims)
 {
-    char *sweep = ms_printable(t->sweep);
+    char *sweep = ms_printable(t->s.sweep);
     printf("sweep '%s', %g %% confidence\n", sweep, 100 * level);
     free(sweep);
     printf("%-16s %-18s %-18s %3s %3s %-7s %10s %10s %10s  %-25s %7s %6s %9s%s\n", "metric", "A",
@@ -476,7 +458,7 @@ int cmd_compare(int argc, char **argv)
     if (compare_variants(&t, a, b, metric, level, &c) < 0)
         goto done;
     if (c.na == 0 || c.nb == 0) {
-        ms_error("no finished run of variant '%s' in sweep '%s'", c.na == 0 ? a : b, t.sweep);
+        ms_error("no finished run of variant '%s' in sweep '%s'", c.na == 0 ? a : b, t.s.sweep);
         goto done;
     }
     compare_head(&t, level, 0);

@@ -265,25 +265,18 @@ int cmd_status(int argc, char **argv)
         return ms_options_exit(argc);
     if (ms_optional_manifest(argc, argv, &manifest) < 0)
         return MS_EXIT_USAGE;
-    char *path = NULL;
-    if (db)
-        path = ms_strdup(db);
-    else {
-        ms_manifest m;
-        int several, rc;
-        if (manifest && ms_manifest_load(manifest, &m, 0) < 0)
-            return MS_EXIT_USAGE;
-        rc = ms_sweep_find_db(manifest ? m.name : NULL, &path, &several);
-        if (manifest)
-            ms_manifest_release(&m);
-        if (rc < 0)
-            return several ? MS_EXIT_USAGE : MS_EXIT_FAIL;
+    /* the manifest only names the database: with --db it is not read */
+    ms_sweep_target t;
+    int usage;
+    if (ms_sweep_target_find(&t, db ? NULL : manifest, db, &usage) < 0) {
+        ms_sweep_target_release(&t);
+        return usage ? MS_EXIT_USAGE : MS_EXIT_FAIL;
     }
     int tty = watch && isatty(STDOUT_FILENO) && !json, rc;
     for (int shot = 0;; shot++) {
         ms_store *st;
         ms_query_status p;
-        if (ms_store_open(path, MS_STORE_READONLY | MS_STORE_LIVENESS, &st) < 0) {
+        if (ms_store_open(t.db, MS_STORE_READONLY | MS_STORE_LIVENESS, &st) < 0) {
             rc = MS_EXIT_FAIL;
             break;
         }
@@ -314,6 +307,6 @@ int cmd_status(int argc, char **argv)
             break;
         sleep((unsigned)watch);
     }
-    free(path);
+    ms_sweep_target_release(&t);
     return rc;
 }

@@ -3,6 +3,7 @@
 #include "ms_sweep.h"
 #include "ms_data.h"
 #include "ms_manifest.h"
+#include "ms_query.h"
 #include "ms_sched.h"
 #include "ms_shard.h"
 #include "ms_store.h"
@@ -21,7 +22,8 @@
 
 /* ---- where the database is ---- */
 
-char *ms_sweep_default_db(const char *name, int create_dir)
+/* db/<name>.db; with create_dir, db/ is made when missing. Malloc'd. */
+static char *default_db(const char *name, int create_dir)
 {
     char *p = ms_xstrfmt("db/%s.db", name);
     if (create_dir)
@@ -29,12 +31,15 @@ char *ms_sweep_default_db(const char *name, int create_dir)
     return p;
 }
 
-int ms_sweep_find_db(const char *name, char **out, int *several)
+/* db/<name>.db when the sweep's name is known, else the only *.db under db/
+ * (*several when there are more). 0 and *out (malloc'd), or -1 after one
+ * message. */
+static int find_db(const char *name, char **out, int *several)
 {
     *out = NULL;
     *several = 0;
     if (name) {
-        *out = ms_sweep_default_db(name, 0);
+        *out = default_db(name, 0);
         return 0;
     }
     glob_t g;
@@ -51,6 +56,41 @@ int ms_sweep_find_db(const char *name, char **out, int *several)
         return ms_error("%zu databases in db/: name one with --db FILE or give the manifest", n);
     }
     return 0;
+}
+
+int ms_sweep_target_find(ms_sweep_target *t, const char *manifest, const char *db, int *usage)
+{
+    memset(t, 0, sizeof *t);
+    *usage = 0;
+    if (manifest) {
+        if (ms_manifest_load(manifest, &t->m, 0) < 0) {
+            *usage = 1;
+            return -1;
+        }
+        t->have_m = 1;
+    }
+    if (db) {
+        t->db = ms_strdup(db);
+        return 0;
+    }
+    return find_db(t->have_m ? t->m.name : NULL, &t->db, usage);
+}
+
+int ms_sweep_target_open(ms_sweep_target *t)
+{
+    if (ms_store_open(t->db, MS_STORE_READONLY, &t->st) < 0)
+        return -1;
+    return ms_query_sweep(t->st, t->have_m ? t->m.name : NULL, &t->sweep);
+}
+
+void ms_sweep_target_release(ms_sweep_target *t)
+{
+    ms_store_close(t->st);
+    if (t->have_m)
+        ms_manifest_release(&t->m);
+    free(t->db);
+    free(t->sweep);
+    memset(t, 0, sizeof *t);
 }
 
 /* ---- run ---- */
@@ -183,7 +223,7 @@ static int open_db(plan *p, const char *manifest, const ms_sweep_opts *o)
     if (rc < 0)
         return MS_EXIT_FAIL;
     p->have_data = 1;
-    p->dbpath = o->db ? ms_strdup(o->db) : ms_sweep_default_db(p->m.name, 1);
+    p->dbpath = o->db ? ms_strdup(o->db) : default_db(p->m.name, 1);
     int64_t sweep_id;
     char digest[17];
     snprintf(digest, sizeof digest, "%016llx", (unsigned long long)p->d.identity);
