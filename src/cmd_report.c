@@ -414,6 +414,57 @@ static int level_value(const ms_option *opt, const char *s)
     return 0;
 }
 
+/* compare and claims: each claim compared over the sweep's finished runs,
+ * one row each. `one` is compare's A and B (no verdict); NULL: the
+ * manifest's claims (given, else the one the sweep ran with), each with its
+ * verdict and its text. An exit status. */
+static int compare_claims(const char *manifest, const char *db, const ms_claim *one, double level)
+{
+    target t;
+    ms_manifest *m = NULL;
+    ms_comparison *c = NULL;
+    const ms_claim *cl = one;
+    int n = 1, status = target_open(&t, manifest, db);
+    if (status == MS_EXIT_OK && !one && (status = target_manifest(&t, &m)) == MS_EXIT_OK)
+        cl = m->claims, n = m->nclaims;
+    if (status != MS_EXIT_OK)
+        goto done;
+    status = MS_EXIT_FAIL;
+    if (n == 0) {
+        ms_error("'%s' states no claims: add a 'claims:' section (docs/reports.md)", m->path);
+        goto done;
+    }
+    c = ms_calloc((size_t)n, sizeof *c);
+    for (int i = 0; i < n; i++)
+        if (compare_variants(&t, cl[i].a, cl[i].b, cl[i].metric, level, &c[i]) < 0)
+            goto done;
+    if (one && (c->na == 0 || c->nb == 0)) {
+        ms_error("no finished run of variant '%s' in sweep '%s'", c->na == 0 ? one->a : one->b,
+                 t.s.sweep);
+        goto done;
+    }
+    compare_head(&t, level, !one);
+    for (int i = 0; i < n; i++) {
+        compare_row(ms_compare_metrics[cl[i].metric], cl[i].a, cl[i].b, &c[i]);
+        if (one) {
+            putchar('\n');
+            continue;
+        }
+        printf("  %-10s %s\n", cl[i].sign > 0 ? "A higher" : "A lower",
+               ms_verdict(&c[i], cl[i].sign));
+        if (cl[i].text) {
+            char *txt = ms_printable(cl[i].text);
+            printf("    %s\n", txt);
+            free(txt);
+        }
+    }
+    status = MS_EXIT_OK;
+done:
+    free(c);
+    target_release(&t);
+    return status;
+}
+
 static const ms_usage compare_usage = {
     .synopsis = "usage: mlpsweep compare A B [MANIFEST] [--db FILE] [--metric M] [--level L]\n",
     .about = "Compare two variants of a sweep over their seeds (finished runs): the mean of\n"
@@ -446,28 +497,10 @@ int cmd_compare(int argc, char **argv)
         ms_error("compare needs two variants, A and B (see --help)");
         return MS_EXIT_USAGE;
     }
-    const char *a = argv[0], *b = argv[1];
+    ms_claim one = {.a = argv[0], .b = argv[1], .metric = metric};
     if (ms_optional_manifest(argc - 2, argv + 2, &manifest) < 0)
         return MS_EXIT_USAGE;
-    target t;
-    ms_comparison c;
-    int status = target_open(&t, manifest, db);
-    if (status != MS_EXIT_OK)
-        goto done;
-    status = MS_EXIT_FAIL;
-    if (compare_variants(&t, a, b, metric, level, &c) < 0)
-        goto done;
-    if (c.na == 0 || c.nb == 0) {
-        ms_error("no finished run of variant '%s' in sweep '%s'", c.na == 0 ? a : b, t.s.sweep);
-        goto done;
-    }
-    compare_head(&t, level, 0);
-    compare_row(ms_compare_metrics[metric], a, b, &c);
-    putchar('\n');
-    status = MS_EXIT_OK;
-done:
-    target_release(&t);
-    return status;
+    return compare_claims(manifest, db, &one, level);
 }
 
 /* ---- claims ---- */
@@ -496,34 +529,5 @@ int cmd_claims(int argc, char **argv)
         return ms_options_exit(argc);
     if (ms_optional_manifest(argc, argv, &manifest) < 0)
         return MS_EXIT_USAGE;
-    target t;
-    ms_manifest *m = NULL;
-    int status = target_open(&t, manifest, db);
-    if (status == MS_EXIT_OK)
-        status = target_manifest(&t, &m);
-    if (status != MS_EXIT_OK)
-        goto done;
-    status = MS_EXIT_FAIL;
-    if (m->nclaims == 0) {
-        ms_error("'%s' states no claims: add a 'claims:' section (docs/reports.md)", m->path);
-        goto done;
-    }
-    compare_head(&t, level, 1);
-    for (int i = 0; i < m->nclaims; i++) {
-        const ms_claim *cl = &m->claims[i];
-        ms_comparison c;
-        if (compare_variants(&t, cl->a, cl->b, cl->metric, level, &c) < 0)
-            goto done;
-        compare_row(ms_compare_metrics[cl->metric], cl->a, cl->b, &c);
-        printf("  %-10s %s\n", cl->sign > 0 ? "A higher" : "A lower", ms_verdict(&c, cl->sign));
-        if (cl->text) {
-            char *txt = ms_printable(cl->text);
-            printf("    %s\n", txt);
-            free(txt);
-        }
-    }
-    status = MS_EXIT_OK;
-done:
-    target_release(&t);
-    return status;
+    return compare_claims(manifest, db, NULL, level);
 }
