@@ -45,10 +45,19 @@ typedef struct ms_sweep_opts {
     int nsettings;
 } ms_sweep_opts;
 
+/* What came of a sweep, for the command to make its exit status of. */
+typedef struct ms_sweep_result {
+    int usage;         /* on -1: the command line was at fault (the manifest, a setting,
+                          --only or --data), not the files or the database */
+    int failed_before; /* failed runs skipped (not --retry-failed) */
+    int failed;        /* runs that failed in this sweep (each said on stderr) */
+    int interrupted;   /* SIGINT or SIGTERM stopped it: finished epochs are saved */
+} ms_sweep_result;
+
 /* Train every run of the manifest that is not done, resuming unfinished
- * ones. Returns the process's exit status: MS_EXIT_OK, MS_EXIT_FAIL (a run
- * failed, now or before, or an error), MS_EXIT_USAGE (a bad manifest or
- * --only) or 130 (interrupted: finished epochs are saved). */
-int ms_sweep_run(const char *manifest, const ms_sweep_opts *o);
+ * ones, with progress and a summary on stderr. 0 when the sweep ran to its
+ * end or was interrupted (*r says how it went); -1 after a message when it
+ * could not start or a database error stopped it. */
+int ms_sweep_run(const char *manifest, const ms_sweep_opts *o, ms_sweep_result *r);
 
 #endif

@@ -71,7 +71,14 @@ int cmd_run(int argc, char **argv)
         ms_error("--shard needs --db FILE: each shard writes its own database (see 'mlpsweep merge')");
         return MS_EXIT_USAGE;
     }
-    return ms_sweep_run(argv[0], &so);
+    ms_sweep_result r;
+    if (ms_sweep_run(argv[0], &so, &r) < 0)
+        return r.usage ? MS_EXIT_USAGE : MS_EXIT_FAIL;
+    if (r.interrupted) {
+        ms_error("interrupted; finished epochs are saved: run the same command to resume");
+        return 130;
+    }
+    return r.failed || r.failed_before ? MS_EXIT_FAIL : MS_EXIT_OK;
 }
 
 static const ms_usage check_usage = {
