@@ -118,6 +118,10 @@ struct ms_option {
     {.type = MS_OPT_T_CALLBACK, .short_name = (s), .long_name = (l), .value = (v), .argh = (a),    \
      .help = (h), .callback = (fn)}
 
+/* --db FILE of the commands that read a sweep (ms_sweep_target_find) */
+#define MS_OPT_SWEEP_DB(v)                                                                         \
+    MS_OPT_PATH(0, "db", v, "FILE", "database (db/<manifest name>.db, or the only database in db/)")
+
 /* What --help says besides the options: the usage line(s) ("usage: mlpsweep
  * run MANIFEST ...\n"), what the command does, and (or NULL) a part after
  * the options; the exit statuses last (NULL: MS_HELP_EXIT). */

@@ -144,8 +144,7 @@ int cmd_export(int argc, char **argv)
     ms_table table = MS_TABLE_SUMMARY;
     format_opt format = {MS_FORMAT_CSV, 0};
     const ms_option opts[] = {
-        MS_OPT_PATH(0, "db", &db, "FILE",
-                    "database (db/<manifest name>.db, or the only database in db/)"),
+        MS_OPT_SWEEP_DB(&db),
         MS_OPT_CALLBACK(0, "table", &table, "NAME",
                         "summary: one row per variant, mean and std over its seeds (default)\n"
                         "epochs:  one row per run and epoch\n"
@@ -216,8 +215,7 @@ int cmd_plot(int argc, char **argv)
 {
     const char *db = NULL, *outdir = "plots", *manifest = NULL, *variants = NULL;
     const ms_option opts[] = {
-        MS_OPT_PATH(0, "db", &db, "FILE",
-                    "database (db/<manifest name>.db, or the only database in db/)"),
+        MS_OPT_SWEEP_DB(&db),
         MS_OPT_STRING(0, "out", &outdir, "DIR",
                       "folder for the figures, created if missing (plots)"),
         MS_OPT_STRING(0, "variants", &variants, "A,B",
@@ -287,8 +285,7 @@ int cmd_report(int argc, char **argv)
 {
     const char *db = NULL, *out = "plots/report.html", *manifest = NULL, *variants = NULL;
     const ms_option opts[] = {
-        MS_OPT_PATH(0, "db", &db, "FILE",
-                    "database (db/<manifest name>.db, or the only database in db/)"),
+        MS_OPT_SWEEP_DB(&db),
         MS_OPT_STRING('o', "output", &out, "FILE",
                       "the page, written atomically (plots/report.html; its folder is created if "
                       "missing; '-': stdout)"),
@@ -480,8 +477,7 @@ int cmd_compare(int argc, char **argv)
     int metric = 0;
     double level = 0.95;
     const ms_option opts[] = {
-        MS_OPT_PATH(0, "db", &db, "FILE",
-                    "database (db/<manifest name>.db, or the only database in db/)"),
+        MS_OPT_SWEEP_DB(&db),
         MS_OPT_CALLBACK(0, "metric", &metric, "M",
                         "final_val_acc (default), best_val_acc, final_val_loss, best_val_loss, "
                         "final_train_acc, final_train_loss, epochs_done",
@@ -519,8 +515,7 @@ int cmd_claims(int argc, char **argv)
     const char *db = NULL, *manifest = NULL;
     double level = 0.95;
     const ms_option opts[] = {
-        MS_OPT_PATH(0, "db", &db, "FILE",
-                    "database (db/<manifest name>.db, or the only database in db/)"),
+        MS_OPT_SWEEP_DB(&db),
         MS_OPT_CALLBACK(0, "level", &level, "L", "confidence level, in (0, 1) (0.95)", level_value),
         MS_OPT_END(),
     };

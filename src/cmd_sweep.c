@@ -254,8 +254,7 @@ int cmd_status(int argc, char **argv)
     const char *db = NULL, *manifest = NULL;
     int json = 0, watch = 0; /* watch: seconds between snapshots, 0: once */
     const ms_option opts[] = {
-        MS_OPT_PATH(0, "db", &db, "FILE",
-                    "database (db/<manifest name>.db, or the only database in db/)"),
+        MS_OPT_SWEEP_DB(&db),
         MS_OPT_FLAG(
             0, "json", &json,
             "the same as one JSON object, for scripts: {\"runs\": [...], \"sweeps\": [...]} "
