@@ -6,13 +6,13 @@
 #include "ms_export.h"
 #include "ms_kernels.h"
 #include "ms_plot.h"
+#include "ms_query.h"
 #include "ms_report.h"
 #include "ms_stats.h"
 #include "ms_store.h"
 #include "ms_sweep.h"
 #include "ms_util.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
