@@ -109,6 +109,28 @@ static int output_target(const char **out, int have_format, ms_format *format)
     return 0;
 }
 
+/* -o's file (NULL: stdout) must not be the database read (t's) */
+static int output_check(const char *out, const target *t)
+{
+    const char *in[] = {t->s.db};
+    return out ? ms_output_check(out, in, 1) : 0;
+}
+
+/* text into -o's file, atomically (with make_dir, its folder created if
+ * missing), or to stdout for none; 0, or -1 after a message */
+static int output_write(const char *out, const char *text, size_t len, int make_dir)
+{
+    if (!out) {
+        if (fwrite(text, 1, len, stdout) != len || fflush(stdout) != 0)
+            return ms_error("cannot write to standard output");
+        return 0;
+    }
+    char *dir = make_dir ? ms_dir_of(out) : NULL;
+    int rc = (dir && ms_mkdir_p(dir) < 0) || ms_write_file_atomic(out, text, len) < 0 ? -1 : 0;
+    free(dir);
+    return rc;
+}
+
 static const ms_usage export_usage = {
     .synopsis =
         "usage: mlpsweep export [MANIFEST] [--db FILE] [--table summary|epochs|evals|steps]\n"
@@ -181,20 +203,10 @@ int cmd_export(int argc, char **argv)
     if (status != MS_EXIT_OK)
         goto done;
     status = MS_EXIT_FAIL;
-    if (out) {
-        const char *in[] = {t.s.db};
-        if (ms_output_check(out, in, 1) < 0)
-            goto done;
-    }
-    if (ms_export(t.s.st, t.s.sweep, table, format.format, columns, &text, &len) < 0)
+    if (output_check(out, &t) < 0 ||
+        ms_export(t.s.st, t.s.sweep, table, format.format, columns, &text, &len) < 0 ||
+        output_write(out, text, len, 0) < 0)
         goto done;
-    if (out) {
-        if (ms_write_file_atomic(out, text, len) < 0)
-            goto done;
-    } else if (fwrite(text, 1, len, stdout) != len || fflush(stdout) != 0) {
-        ms_error("cannot write to standard output");
-        goto done;
-    }
     status = MS_EXIT_OK;
 done:
     free(text);
@@ -307,7 +319,7 @@ int cmd_report(int argc, char **argv)
 
     target t;
     ms_manifest *m = NULL;
-    char *page = NULL, *dir = NULL, host[256], when[32];
+    char *page = NULL, host[256], when[32];
     size_t len = 0;
     int status = target_open(&t, manifest, db);
     if (status == MS_EXIT_OK)
@@ -315,28 +327,18 @@ int cmd_report(int argc, char **argv)
     if (status != MS_EXIT_OK)
         goto done;
     status = MS_EXIT_FAIL;
-    if (out) {
-        const char *in[] = {t.s.db};
-        if (ms_output_check(out, in, 1) < 0)
-            goto done;
-    }
+    if (output_check(out, &t) < 0)
+        goto done;
     ms_report_info info;
     report_info(&info, host, sizeof host, when, sizeof when);
-    if (ms_report_html(t.s.st, t.s.sweep, m, &info, &page, &len) < 0)
+    if (ms_report_html(t.s.st, t.s.sweep, m, &info, &page, &len) < 0 ||
+        output_write(out, page, len, 1) < 0)
         goto done;
-    if (out) {
-        dir = ms_dir_of(out);
-        if (ms_mkdir_p(dir) < 0 || ms_write_file_atomic(out, page, len) < 0)
-            goto done;
+    if (out)
         fprintf(stderr, "report written to '%s'\n", out);
-    } else if (fwrite(page, 1, len, stdout) != len || fflush(stdout) != 0) {
-        ms_error("cannot write to standard output");
-        goto done;
-    }
     status = MS_EXIT_OK;
 done:
     free(page);
-    free(dir);
     target_release(&t);
     return status;
 }
