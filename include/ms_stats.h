@@ -1,10 +1,13 @@
 /* ms_stats: comparing two variants over seeds (stats.c): Student's t
  * distribution (its CDF from the regularized incomplete beta function, its
  * quantile by bisection; tested against published tables), a paired t-test
- * by seed, and Welch's test when the seeds do not pair; the mean and standard
- * deviation every table of results shows. Pure functions. */
+ * by seed (the two sides' values aligned by seed here), and Welch's test
+ * when the seeds do not pair; the mean and standard deviation every table
+ * of results shows. Pure functions. */
 #ifndef MS_STATS_H
 #define MS_STATS_H
+
+#include <stdint.h>
 
 /* Mean and sample standard deviation (n - 1) of n values; NaNs are skipped
  * (n counts the others). mean is NAN when n = 0, std is NAN when n < 2. */
@@ -36,6 +39,13 @@ typedef struct ms_comparison {
  * seed did not run on that side) when at least 2 pair, else Welch over
  * every value of each side. */
 ms_comparison ms_compare(const double *a, const double *b, int n, double level);
+
+/* The same from each side's values by seed: a[i] for seed seeds_a[i], in
+ * increasing seed order (as ms_query_seed_values gives them), b likewise;
+ * the values are aligned by seed over the union of the two seed lists
+ * (NAN where one side did not run a seed), then compared. */
+ms_comparison ms_compare_seeds(const uint64_t *seeds_a, const double *a, int na,
+                               const uint64_t *seeds_b, const double *b, int nb, double level);
 
 /* What the comparison says of the claim "A is higher than B" (sign +1) or
  * "lower" (-1): "supported" when the interval lies on the claimed side of 0,

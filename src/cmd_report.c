@@ -6,75 +6,56 @@
 #include "ms_export.h"
 #include "ms_kernels.h"
 #include "ms_plot.h"
+#include "ms_query.h"
 #include "ms_report.h"
 #include "ms_stats.h"
 #include "ms_store.h"
 #include "ms_sweep.h"
 #include "ms_util.h"
 
-#include <getopt.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-/* The database and sweep a command reads, resolved like `status`: --db FILE,
- * else db/<manifest name>.db, else the only database in db/. The sweep is
- * the manifest's name, else the database's only sweep. */
+/* The sweep a command reads (ms_sweep_target: the manifest given, the
+ * database, the sweep in it) and, for figures without a manifest, the one
+ * the sweep ran with (have_rec). */
 typedef struct target {
-    ms_manifest m;    /* loaded when a MANIFEST was given (have_m) */
-    int have_m;
-    ms_manifest recorded; /* else, for figures: the one the sweep ran with (have_rec) */
+    ms_sweep_target s;
+    ms_manifest recorded;
     int have_rec;
-    char *db, *sweep;
-    ms_store *st;
 } target;
 
 static void target_release(target *t)
 {
-    ms_store_close(t->st);
-    if (t->have_m)
-        ms_manifest_release(&t->m);
+    ms_sweep_target_release(&t->s);
     if (t->have_rec)
         ms_manifest_release(&t->recorded);
-    free(t->db);
-    free(t->sweep);
-    memset(t, 0, sizeof *t);
+    t->have_rec = 0;
 }
 
 /* Returns an exit status (MS_EXIT_OK when t is ready). */
 static int target_open(target *t, const char *manifest, const char *db)
 {
-    memset(t, 0, sizeof *t);
-    if (manifest) {
-        if (ms_manifest_load(manifest, &t->m, 0) < 0)
-            return MS_EXIT_USAGE;
-        t->have_m = 1;
-    }
-    int several;
-    if (db)
-        t->db = ms_strdup(db);
-    else if (ms_sweep_find_db(t->have_m ? t->m.name : NULL, &t->db, &several) < 0)
-        return several ? MS_EXIT_USAGE : MS_EXIT_FAIL;
-    if (ms_store_open(t->db, MS_STORE_READONLY, &t->st) < 0)
-        return MS_EXIT_FAIL;
-    if (ms_query_sweep(t->st, t->have_m ? t->m.name : NULL, &t->sweep) < 0)
-        return MS_EXIT_FAIL;
-    return MS_EXIT_OK;
+    int usage;
+    t->have_rec = 0;
+    if (ms_sweep_target_find(&t->s, manifest, db, &usage) < 0)
+        return usage ? MS_EXIT_USAGE : MS_EXIT_FAIL;
+    return ms_sweep_target_open(&t->s) < 0 ? MS_EXIT_FAIL : MS_EXIT_OK;
 }
 
 /* The manifest: the one given, else the one the sweep last ran with. An
  * exit status (MS_EXIT_OK: *m is set). */
 static int target_manifest(target *t, ms_manifest **m)
 {
-    if (t->have_m)
-        *m = &t->m;
+    if (t->s.have_m)
+        *m = &t->s.m;
     else {
         char *path, *text;
         size_t len;
-        if (ms_query_manifest(t->st, t->sweep, &path, &text, &len) < 0)
+        if (ms_query_manifest(t->s.st, t->s.sweep, &path, &text, &len) < 0)
             return MS_EXIT_FAIL;
         int rc = ms_manifest_parse(path, text, len, &t->recorded, 0);
         free(path);
@@ -135,69 +116,90 @@ static int output_target(const char **out, int have_format, ms_format *format)
     return 0;
 }
 
-static const char export_usage[] =
-    "usage: mlpsweep export [MANIFEST] [--db FILE] [--table summary|epochs|evals|steps]\n"
-    "                       [--format csv|md|latex|json] [--columns A,B,...] [-o FILE]\n"
-    "\n"
-    "Write a table of a sweep's results (its current runs) to stdout or a file.\n"
-    "\n"
-    "  --db FILE        database (db/<manifest name>.db, or the only database in db/)\n"
-    "  --table NAME     summary: one row per variant, mean and std over its seeds (default)\n"
-    "                   epochs:  one row per run and epoch\n"
-    "                   evals:   one row per run and validation (the learning curves)\n"
-    "                   steps:   one row per run and training step (its batch loss)\n"
-    "  --format NAME    csv (default), md (GitHub Markdown), latex (booktabs tabular), json,\n"
-    "                   html (a <table>); with -o, the extension says which (.csv .md\n"
-    "                   .tex .json .html; another extension needs --format)\n"
-    "  --columns A,B     these columns, in this order ('all': every one); by default\n"
-    "                   all, but a summary in md, latex or html shows the ten that fit a\n"
-    "                   page: variant,task,seeds,hidden,params,epochs,final_val_acc,\n"
-    "                   best_val_acc,final_val_loss,train_seconds\n"
-    "  -o, --output FILE  write FILE atomically instead of stdout ('-': stdout)\n"
-    MS_HELP_EXIT;
+/* -o's file (NULL: stdout) must not be the database read (t's) */
+static int output_check(const char *out, const target *t)
+{
+    const char *in[] = {t->s.db};
+    return out ? ms_output_check(out, in, 1) : 0;
+}
+
+/* text into -o's file, atomically (with make_dir, its folder created if
+ * missing), or to stdout for none; 0, or -1 after a message */
+static int output_write(const char *out, const char *text, size_t len, int make_dir)
+{
+    if (!out) {
+        if (fwrite(text, 1, len, stdout) != len || fflush(stdout) != 0)
+            return ms_error("cannot write to standard output");
+        return 0;
+    }
+    char *dir = make_dir ? ms_dir_of(out) : NULL;
+    int rc = (dir && ms_mkdir_p(dir) < 0) || ms_write_file_atomic(out, text, len) < 0 ? -1 : 0;
+    free(dir);
+    return rc;
+}
+
+static const ms_usage export_usage = {
+    .synopsis =
+        "usage: mlpsweep export [MANIFEST] [--db FILE] [--table summary|epochs|evals|steps]\n"
+        "                       [--format csv|md|latex|json] [--columns A,B,...] [-o FILE]\n",
+    .about = "Write a table of a sweep's results (its current runs) to stdout or a file.\n",
+};
+
+static int table_name(const ms_option *opt, const char *arg)
+{
+    if (ms_table_parse(arg, opt->value) < 0)
+        return ms_error("unknown table '%s' (expected summary, epochs, evals or steps)", arg);
+    return 0;
+}
+
+/* --format, and that it was given (-o's extension says it otherwise) */
+typedef struct format_opt {
+    ms_format format;
+    int given;
+} format_opt;
+
+static int format_name(const ms_option *opt, const char *arg)
+{
+    format_opt *f = opt->value;
+    f->given = 1;
+    if (ms_format_parse(arg, &f->format) < 0)
+        return ms_error("unknown format '%s' (expected csv, md, latex, json or html)", arg);
+    return 0;
+}
 
 int cmd_export(int argc, char **argv)
 {
-    enum { O_DB = 256, O_TABLE, O_FORMAT, O_COLUMNS, O_HELP };
-    static const struct option opts[] = {
-        {"db", required_argument, 0, O_DB},       {"table", required_argument, 0, O_TABLE},
-        {"format", required_argument, 0, O_FORMAT}, {"output", required_argument, 0, 'o'},
-        {"columns", required_argument, 0, O_COLUMNS}, {"help", no_argument, 0, O_HELP},
-        {0, 0, 0, 0},
-    };
     const char *db = NULL, *out = NULL, *manifest = NULL, *columns = NULL;
     ms_table table = MS_TABLE_SUMMARY;
-    ms_format format = MS_FORMAT_CSV;
-    int have_format = 0;
-    opterr = 0;
-    optind = 1;
-    for (;;) {
-        int o = getopt_long(argc, argv, ":o:h", opts, NULL), rc = 0;
-        if (o == -1)
-            break;
-        switch (o) {
-        case O_DB: rc = ms_parse_path("--db", optarg, &db); break;
-        case 'o': out = optarg; break;
-        case O_TABLE:
-            if (ms_table_parse(optarg, &table) < 0)
-                rc = ms_error("unknown table '%s' (expected summary, epochs, evals or steps)", optarg);
-            break;
-        case O_FORMAT:
-            if (ms_format_parse(optarg, &format) < 0)
-                rc = ms_error("unknown format '%s' (expected csv, md, latex, json or html)", optarg);
-            have_format = 1;
-            break;
-        case O_COLUMNS: columns = optarg; break;
-        case 'h':
-        case O_HELP: fputs(export_usage, stdout); return MS_EXIT_OK;
-        default: rc = ms_option_error(o, argv, opts); break;
-        }
-        if (rc)
-            return MS_EXIT_USAGE;
-    }
+    format_opt format = {MS_FORMAT_CSV, 0};
+    const ms_option opts[] = {
+        MS_OPT_SWEEP_DB(&db),
+        MS_OPT_CALLBACK(0, "table", &table, "NAME",
+                        "summary: one row per variant, mean and std over its seeds (default)\n"
+                        "epochs:  one row per run and epoch\n"
+                        "evals:   one row per run and validation (the learning curves)\n"
+                        "steps:   one row per run and training step (its batch loss)",
+                        table_name),
+        MS_OPT_CALLBACK(0, "format", &format, "NAME",
+                        "csv (default), md (GitHub Markdown), latex (booktabs tabular), json, "
+                        "html (a <table>); with -o, the extension says which (.csv .md .tex .json "
+                        ".html; another extension needs --format)",
+                        format_name),
+        MS_OPT_STRING(0, "columns", &columns, "A,B",
+                      "these columns, in this order ('all': every one); by default all, but a "
+                      "summary in md, latex or html shows the ten that fit a page: "
+                      "variant,task,seeds,hidden,params,epochs,final_val_acc,best_val_acc,"
+                      "final_val_loss,train_seconds"),
+        MS_OPT_STRING('o', "output", &out, "FILE",
+                      "write FILE atomically instead of stdout ('-': stdout)"),
+        MS_OPT_END(),
+    };
+    argc = ms_parse_options(argc, argv, opts, &export_usage);
+    if (argc < 0)
+        return ms_options_exit(argc);
     if (ms_optional_manifest(argc, argv, &manifest) < 0)
         return MS_EXIT_USAGE;
-    if (output_target(&out, have_format, &format) < 0 ||
+    if (output_target(&out, format.given, &format.format) < 0 ||
         ms_export_columns_check(table, columns) < 0)
         return MS_EXIT_USAGE;
 
@@ -208,20 +210,10 @@ int cmd_export(int argc, char **argv)
     if (status != MS_EXIT_OK)
         goto done;
     status = MS_EXIT_FAIL;
-    if (out) {
-        const char *in[] = {t.db};
-        if (ms_output_check(out, in, 1) < 0)
-            goto done;
-    }
-    if (ms_export(t.st, t.sweep, table, format, columns, &text, &len) < 0)
+    if (output_check(out, &t) < 0 ||
+        ms_export(t.s.st, t.s.sweep, table, format.format, columns, &text, &len) < 0 ||
+        output_write(out, text, len, 0) < 0)
         goto done;
-    if (out) {
-        if (ms_write_file_atomic(out, text, len) < 0)
-            goto done;
-    } else if (fwrite(text, 1, len, stdout) != len || fflush(stdout) != 0) {
-        ms_error("cannot write to standard output");
-        goto done;
-    }
     status = MS_EXIT_OK;
 done:
     free(text);
@@ -229,46 +221,29 @@ done:
     return status;
 }
 
-static const char plot_usage[] =
-    "usage: mlpsweep plot [MANIFEST] [--db FILE] [--out DIR] [--variants A,B,...]\n"
-    "\n"
-    "Draw the figures of the manifest's 'plots:' section with gnuplot, as DIR/NAME.png,\n"
-    "DIR/NAME.svg and DIR/NAME.pdf, from the sweep's database (without a plots:\n"
-    "section: one figure per task, or one of every variant). Without MANIFEST, the\n"
-    "manifest recorded in the database by the last 'mlpsweep run' is used.\n"
-    "\n"
-    "  --db FILE        database (db/<manifest name>.db, or the only database in db/)\n"
-    "  --out DIR        folder for the figures, created if missing (plots)\n"
-    "  --variants A,B   only these variants in every figure (a figure left with\n"
-    "                   none is not drawn)\n"
-    MS_HELP_EXIT;
+static const ms_usage plot_usage = {
+    .synopsis = "usage: mlpsweep plot [MANIFEST] [--db FILE] [--out DIR] [--variants A,B,...]\n",
+    .about = "Draw the figures of the manifest's 'plots:' section with gnuplot, as\n"
+             "DIR/NAME.png, DIR/NAME.svg and DIR/NAME.pdf, from the sweep's database\n"
+             "(without a plots: section: one figure per task, or one of every variant).\n"
+             "Without MANIFEST, the manifest recorded in the database by the last\n"
+             "'mlpsweep run' is used.\n",
+};
 
 int cmd_plot(int argc, char **argv)
 {
-    enum { O_DB = 256, O_OUT, O_VARIANTS, O_HELP };
-    static const struct option opts[] = {
-        {"db", required_argument, 0, O_DB},       {"out", required_argument, 0, O_OUT},
-        {"variants", required_argument, 0, O_VARIANTS}, {"help", no_argument, 0, O_HELP},
-        {0, 0, 0, 0},
-    };
     const char *db = NULL, *outdir = "plots", *manifest = NULL, *variants = NULL;
-    opterr = 0;
-    optind = 1;
-    for (;;) {
-        int o = getopt_long(argc, argv, ":h", opts, NULL), rc = 0;
-        if (o == -1)
-            break;
-        switch (o) {
-        case O_DB: rc = ms_parse_path("--db", optarg, &db); break;
-        case O_OUT: outdir = optarg; break;
-        case O_VARIANTS: variants = optarg; break;
-        case 'h':
-        case O_HELP: fputs(plot_usage, stdout); return MS_EXIT_OK;
-        default: rc = ms_option_error(o, argv, opts); break;
-        }
-        if (rc)
-            return MS_EXIT_USAGE;
-    }
+    const ms_option opts[] = {
+        MS_OPT_SWEEP_DB(&db),
+        MS_OPT_STRING(0, "out", &outdir, "DIR",
+                      "folder for the figures, created if missing (plots)"),
+        MS_OPT_STRING(0, "variants", &variants, "A,B",
+                      "only these variants in every figure (a figure left with none is not drawn)"),
+        MS_OPT_END(),
+    };
+    argc = ms_parse_options(argc, argv, opts, &plot_usage);
+    if (argc < 0)
+        return ms_options_exit(argc);
     if (ms_optional_manifest(argc, argv, &manifest) < 0)
         return MS_EXIT_USAGE;
     if (!*outdir) {
@@ -290,7 +265,7 @@ int cmd_plot(int argc, char **argv)
     if (status != MS_EXIT_OK)
         goto done;
     status = MS_EXIT_FAIL;
-    if (ms_plot_all(t.st, t.sweep, m, outdir, &n) < 0)
+    if (ms_plot_all(t.s.st, t.s.sweep, m, outdir, &n) < 0)
         goto done;
     fprintf(stderr, "%d of %d figures written to '%s'\n", n, m->nplots, outdir);
     status = MS_EXIT_OK;
@@ -299,20 +274,14 @@ done:
     return status;
 }
 
-static const char report_usage[] =
-    "usage: mlpsweep report [MANIFEST] [--db FILE] [-o FILE] [--variants A,B,...]\n"
-    "\n"
-    "Write one self-contained HTML page of a sweep: the summary table (mean and\n"
-    "standard deviation over seeds), the figures (inline SVG, drawn with gnuplot as\n"
-    "'plot' draws them), each variant's runs, the manifest and provenance. It needs\n"
-    "no network to be read, and reads on a phone and in print. Without MANIFEST, the\n"
-    "manifest recorded in the database by the last 'mlpsweep run' is used.\n"
-    "\n"
-    "  --db FILE        database (db/<manifest name>.db, or the only database in db/)\n"
-    "  -o, --output FILE  the page, written atomically (plots/report.html; its folder\n"
-    "                   is created if missing; '-': stdout)\n"
-    "  --variants A,B   only these variants in the figures\n"
-    MS_HELP_EXIT;
+static const ms_usage report_usage = {
+    .synopsis = "usage: mlpsweep report [MANIFEST] [--db FILE] [-o FILE] [--variants A,B,...]\n",
+    .about = "Write one self-contained HTML page of a sweep: the summary table (mean and\n"
+             "standard deviation over seeds), the figures (inline SVG, drawn with gnuplot as\n"
+             "'plot' draws them), each variant's runs, the manifest and provenance. It needs\n"
+             "no network to be read, and reads on a phone and in print. Without MANIFEST, the\n"
+             "manifest recorded in the database by the last 'mlpsweep run' is used.\n",
+};
 
 /* Who writes the report, for its provenance. */
 static void report_info(ms_report_info *info, char *host, size_t nhost,
@@ -333,30 +302,18 @@ static void report_info(ms_report_info *info, char *host, size_t nhost,
 
 int cmd_report(int argc, char **argv)
 {
-    enum { O_DB = 256, O_VARIANTS, O_HELP };
-    static const struct option opts[] = {
-        {"db", required_argument, 0, O_DB},       {"output", required_argument, 0, 'o'},
-        {"variants", required_argument, 0, O_VARIANTS}, {"help", no_argument, 0, O_HELP},
-        {0, 0, 0, 0},
-    };
     const char *db = NULL, *out = "plots/report.html", *manifest = NULL, *variants = NULL;
-    opterr = 0;
-    optind = 1;
-    for (;;) {
-        int o = getopt_long(argc, argv, ":o:h", opts, NULL), rc = 0;
-        if (o == -1)
-            break;
-        switch (o) {
-        case O_DB: rc = ms_parse_path("--db", optarg, &db); break;
-        case 'o': out = optarg; break;
-        case O_VARIANTS: variants = optarg; break;
-        case 'h':
-        case O_HELP: fputs(report_usage, stdout); return MS_EXIT_OK;
-        default: rc = ms_option_error(o, argv, opts); break;
-        }
-        if (rc)
-            return MS_EXIT_USAGE;
-    }
+    const ms_option opts[] = {
+        MS_OPT_SWEEP_DB(&db),
+        MS_OPT_STRING('o', "output", &out, "FILE",
+                      "the page, written atomically (plots/report.html; its folder is created if "
+                      "missing; '-': stdout)"),
+        MS_OPT_STRING(0, "variants", &variants, "A,B", "only these variants in the figures"),
+        MS_OPT_END(),
+    };
+    argc = ms_parse_options(argc, argv, opts, &report_usage);
+    if (argc < 0)
+        return ms_options_exit(argc);
     if (ms_optional_manifest(argc, argv, &manifest) < 0)
         return MS_EXIT_USAGE;
     ms_format html = MS_FORMAT_HTML;
@@ -369,7 +326,7 @@ int cmd_report(int argc, char **argv)
 
     target t;
     ms_manifest *m = NULL;
-    char *page = NULL, *dir = NULL, host[256], when[32];
+    char *page = NULL, host[256], when[32];
     size_t len = 0;
     int status = target_open(&t, manifest, db);
     if (status == MS_EXIT_OK)
@@ -377,68 +334,44 @@ int cmd_report(int argc, char **argv)
     if (status != MS_EXIT_OK)
         goto done;
     status = MS_EXIT_FAIL;
-    if (out) {
-        const char *in[] = {t.db};
-        if (ms_output_check(out, in, 1) < 0)
-            goto done;
-    }
+    if (output_check(out, &t) < 0)
+        goto done;
     ms_report_info info;
     report_info(&info, host, sizeof host, when, sizeof when);
-    if (ms_report_html(t.st, t.sweep, m, &info, &page, &len) < 0)
+    if (ms_report_html(t.s.st, t.s.sweep, m, &info, &page, &len) < 0 ||
+        output_write(out, page, len, 1) < 0)
         goto done;
-    if (out) {
-        dir = ms_dir_of(out);
-        if (ms_mkdir_p(dir) < 0 || ms_write_file_atomic(out, page, len) < 0)
-            goto done;
+    if (out)
         fprintf(stderr, "report written to '%s'\n", out);
-    } else if (fwrite(page, 1, len, stdout) != len || fflush(stdout) != 0) {
-        ms_error("cannot write to standard output");
-        goto done;
-    }
     status = MS_EXIT_OK;
 done:
     free(page);
-    free(dir);
     target_release(&t);
     return status;
 }
 
 /* ---- compare ---- */
 
-/* The values of variants a and b, aligned by seed over the union of their
- * seeds (NAN where one did not run that seed); *n the union's size. */
-static int seed_pairs(target *t, const char *a, const char *b, int metric, double **va,
-                      double **vb, int *n)
+/* Variant a against b over the sweep's finished runs, by seed. */
+static int compare_variants(const target *t, const char *a, const char *b, int metric, double level,
+                            ms_comparison *c)
 {
     uint64_t *sa = NULL, *sb = NULL;
     double *xa = NULL, *xb = NULL;
-    int na = 0, nb = 0, k = 0;
-    *va = *vb = NULL;
-    *n = 0;
-    if (ms_query_seed_values(t->st, t->sweep, a, metric, &sa, &xa, &na) < 0 ||
-        ms_query_seed_values(t->st, t->sweep, b, metric, &sb, &xb, &nb) < 0) {
-        free(sa), free(sb), free(xa), free(xb);
-        return -1;
+    int na = 0, nb = 0, rc = -1;
+    if (ms_query_seed_values(t->s.st, t->s.sweep, a, metric, &sa, &xa, &na) == 0 &&
+        ms_query_seed_values(t->s.st, t->s.sweep, b, metric, &sb, &xb, &nb) == 0) {
+        *c = ms_compare_seeds(sa, xa, na, sb, xb, nb, level);
+        rc = 0;
     }
-    *va = ms_malloc((size_t)(na + nb + 1) * sizeof **va);
-    *vb = ms_malloc((size_t)(na + nb + 1) * sizeof **vb);
-    for (int i = 0, j = 0; i < na || j < nb; k++) { /* merge two sorted seed lists */
-        if (j >= nb || (i < na && sa[i] < sb[j]))
-            (*va)[k] = xa[i++], (*vb)[k] = NAN;
-        else if (i >= na || sb[j] < sa[i])
-            (*va)[k] = NAN, (*vb)[k] = xb[j++];
-        else
-            (*va)[k] = xa[i++], (*vb)[k] = xb[j++];
-    }
-    *n = k;
     free(sa), free(sb), free(xa), free(xb);
-    return 0;
+    return rc;
 }
 
 /* The sweep (the database's text) and the table's head. */
 static void compare_head(const target *t, double level, int claims)
 {
-    char *sweep = ms_printable(t->sweep);
+    char *sweep = ms_printable(t->s.sweep);
     printf("sweep '%s', %g %% confidence\n", sweep, 100 * level);
     free(sweep);
     printf("%-16s %-18s %-18s %3s %3s %-7s %10s %10s %10s  %-25s %7s %6s %9s%s\n", "metric", "A",
@@ -463,11 +396,11 @@ static void compare_row(const char *metric, const char *a, const char *b, const 
     free(pa), free(pb);
 }
 
-static int metric_parse(const char *s, int *out)
+static int metric_name(const ms_option *opt, const char *s)
 {
     for (int i = 0; i < MS_COMPARE_NMETRICS; i++)
         if (!strcmp(s, ms_compare_metrics[i])) {
-            *out = i;
+            *(int *)opt->value = i;
             return 0;
         }
     char h[96];
@@ -477,8 +410,9 @@ static int metric_parse(const char *s, int *out)
 }
 
 /* --level: a confidence level, in (0, 1). */
-static int level_parse(const char *s, double *out)
+static int level_value(const ms_option *opt, const char *s)
 {
+    double *out = opt->value;
     if (ms_parse_double("--level", s, out) < 0)
         return -1;
     if (!(*out > 0 && *out < 1))
@@ -486,153 +420,118 @@ static int level_parse(const char *s, double *out)
     return 0;
 }
 
-static const char compare_usage[] =
-    "usage: mlpsweep compare A B [MANIFEST] [--db FILE] [--metric M] [--level L]\n"
-    "\n"
-    "Compare two variants of a sweep over their seeds (finished runs): the mean of\n"
-    "each, their difference A - B with its confidence interval, t, degrees of\n"
-    "freedom and two-sided p. Paired by seed over the seeds both ran (at least 2),\n"
-    "else Welch's test over every run of each. Student's t from our own\n"
-    "incomplete beta function, tested against published tables (docs/reports.md).\n"
-    "\n"
-    "  --db FILE        database (db/<manifest name>.db, or the only database in db/)\n"
-    "  --metric M       final_val_acc (default), best_val_acc, final_val_loss,\n"
-    "                   best_val_loss, final_train_acc, final_train_loss, epochs_done\n"
-    "  --level L        confidence level of the interval, in (0, 1) (0.95)\n"
-    MS_HELP_EXIT;
-
-int cmd_compare(int argc, char **argv)
+/* compare and claims: each claim compared over the sweep's finished runs,
+ * one row each. `one` is compare's A and B (no verdict); NULL: the
+ * manifest's claims (given, else the one the sweep ran with), each with its
+ * verdict and its text. An exit status. */
+static int compare_claims(const char *manifest, const char *db, const ms_claim *one, double level)
 {
-    enum { O_DB = 256, O_METRIC, O_LEVEL, O_HELP };
-    static const struct option opts[] = {
-        {"db", required_argument, 0, O_DB},       {"metric", required_argument, 0, O_METRIC},
-        {"level", required_argument, 0, O_LEVEL}, {"help", no_argument, 0, O_HELP},
-        {0, 0, 0, 0},
-    };
-    const char *db = NULL, *manifest = NULL;
-    int metric = 0;
-    double level = 0.95;
-    opterr = 0;
-    optind = 1;
-    for (;;) {
-        int o = getopt_long(argc, argv, ":h", opts, NULL), rc = 0;
-        if (o == -1)
-            break;
-        switch (o) {
-        case O_DB: rc = ms_parse_path("--db", optarg, &db); break;
-        case O_METRIC: rc = metric_parse(optarg, &metric); break;
-        case O_LEVEL: rc = level_parse(optarg, &level); break;
-        case 'h':
-        case O_HELP: fputs(compare_usage, stdout); return MS_EXIT_OK;
-        default: rc = ms_option_error(o, argv, opts); break;
-        }
-        if (rc)
-            return MS_EXIT_USAGE;
-    }
-    if (argc - optind < 2) {
-        ms_error("compare needs two variants, A and B (see --help)");
-        return MS_EXIT_USAGE;
-    }
-    const char *a = argv[optind], *b = argv[optind + 1];
-    optind += 2;
-    if (ms_optional_manifest(argc, argv, &manifest) < 0)
-        return MS_EXIT_USAGE;
-    target t;
-    double *va = NULL, *vb = NULL;
-    int n = 0, status = target_open(&t, manifest, db);
-    if (status != MS_EXIT_OK)
-        goto done;
-    status = MS_EXIT_FAIL;
-    if (seed_pairs(&t, a, b, metric, &va, &vb, &n) < 0)
-        goto done;
-    ms_comparison c = ms_compare(va, vb, n, level);
-    if (c.na == 0 || c.nb == 0) {
-        ms_error("no finished run of variant '%s' in sweep '%s'", c.na == 0 ? a : b, t.sweep);
-        goto done;
-    }
-    compare_head(&t, level, 0);
-    compare_row(ms_compare_metrics[metric], a, b, &c);
-    putchar('\n');
-    status = MS_EXIT_OK;
-done:
-    free(va), free(vb);
-    target_release(&t);
-    return status;
-}
-
-/* ---- claims ---- */
-
-static const char claims_usage[] =
-    "usage: mlpsweep claims [MANIFEST] [--db FILE] [--level L]\n"
-    "\n"
-    "Check each claim of the manifest's 'claims:' section (variant a's metric is\n"
-    "higher or lower than variant b's) against the sweep's finished runs, as\n"
-    "'compare' does, with a verdict: supported (the interval for a - b lies on the\n"
-    "claimed side of 0), contradicted (on the other side) or not established.\n"
-    "Without MANIFEST, the manifest recorded in the database by the last run.\n"
-    "\n"
-    "  --db FILE        database (db/<manifest name>.db, or the only database in db/)\n"
-    "  --level L        confidence level, in (0, 1) (0.95)\n"
-    MS_HELP_EXIT;
-
-int cmd_claims(int argc, char **argv)
-{
-    enum { O_DB = 256, O_LEVEL, O_HELP };
-    static const struct option opts[] = {
-        {"db", required_argument, 0, O_DB}, {"level", required_argument, 0, O_LEVEL},
-        {"help", no_argument, 0, O_HELP},   {0, 0, 0, 0},
-    };
-    const char *db = NULL, *manifest = NULL;
-    double level = 0.95;
-    opterr = 0;
-    optind = 1;
-    for (;;) {
-        int o = getopt_long(argc, argv, ":h", opts, NULL), rc = 0;
-        if (o == -1)
-            break;
-        switch (o) {
-        case O_DB: rc = ms_parse_path("--db", optarg, &db); break;
-        case O_LEVEL: rc = level_parse(optarg, &level); break;
-        case 'h':
-        case O_HELP: fputs(claims_usage, stdout); return MS_EXIT_OK;
-        default: rc = ms_option_error(o, argv, opts); break;
-        }
-        if (rc)
-            return MS_EXIT_USAGE;
-    }
-    if (ms_optional_manifest(argc, argv, &manifest) < 0)
-        return MS_EXIT_USAGE;
     target t;
     ms_manifest *m = NULL;
-    int status = target_open(&t, manifest, db);
-    if (status == MS_EXIT_OK)
-        status = target_manifest(&t, &m);
+    ms_comparison *c = NULL;
+    const ms_claim *cl = one;
+    int n = 1, status = target_open(&t, manifest, db);
+    if (status == MS_EXIT_OK && !one && (status = target_manifest(&t, &m)) == MS_EXIT_OK)
+        cl = m->claims, n = m->nclaims;
     if (status != MS_EXIT_OK)
         goto done;
     status = MS_EXIT_FAIL;
-    if (m->nclaims == 0) {
+    if (n == 0) {
         ms_error("'%s' states no claims: add a 'claims:' section (docs/reports.md)", m->path);
         goto done;
     }
-    compare_head(&t, level, 1);
-    for (int i = 0; i < m->nclaims; i++) {
-        const ms_claim *cl = &m->claims[i];
-        double *va = NULL, *vb = NULL;
-        int n = 0;
-        if (seed_pairs(&t, cl->a, cl->b, cl->metric, &va, &vb, &n) < 0)
+    c = ms_calloc((size_t)n, sizeof *c);
+    for (int i = 0; i < n; i++)
+        if (compare_variants(&t, cl[i].a, cl[i].b, cl[i].metric, level, &c[i]) < 0)
             goto done;
-        ms_comparison c = ms_compare(va, vb, n, level);
-        free(va), free(vb);
-        compare_row(ms_compare_metrics[cl->metric], cl->a, cl->b, &c);
-        printf("  %-10s %s\n", cl->sign > 0 ? "A higher" : "A lower", ms_verdict(&c, cl->sign));
-        if (cl->text) {
-            char *txt = ms_printable(cl->text);
+    if (one && (c->na == 0 || c->nb == 0)) {
+        ms_error("no finished run of variant '%s' in sweep '%s'", c->na == 0 ? one->a : one->b,
+                 t.s.sweep);
+        goto done;
+    }
+    compare_head(&t, level, !one);
+    for (int i = 0; i < n; i++) {
+        compare_row(ms_compare_metrics[cl[i].metric], cl[i].a, cl[i].b, &c[i]);
+        if (one) {
+            putchar('\n');
+            continue;
+        }
+        printf("  %-10s %s\n", cl[i].sign > 0 ? "A higher" : "A lower",
+               ms_verdict(&c[i], cl[i].sign));
+        if (cl[i].text) {
+            char *txt = ms_printable(cl[i].text);
             printf("    %s\n", txt);
             free(txt);
         }
     }
     status = MS_EXIT_OK;
 done:
+    free(c);
     target_release(&t);
     return status;
+}
+
+static const ms_usage compare_usage = {
+    .synopsis = "usage: mlpsweep compare A B [MANIFEST] [--db FILE] [--metric M] [--level L]\n",
+    .about = "Compare two variants of a sweep over their seeds (finished runs): the mean of\n"
+             "each, their difference A - B with its confidence interval, t, degrees of\n"
+             "freedom and two-sided p. Paired by seed over the seeds both ran (at least 2),\n"
+             "else Welch's test over every run of each. Student's t from our own\n"
+             "incomplete beta function, tested against published tables (docs/reports.md).\n",
+};
+
+int cmd_compare(int argc, char **argv)
+{
+    const char *db = NULL, *manifest = NULL;
+    int metric = 0;
+    double level = 0.95;
+    const ms_option opts[] = {
+        MS_OPT_SWEEP_DB(&db),
+        MS_OPT_CALLBACK(0, "metric", &metric, "M",
+                        "final_val_acc (default), best_val_acc, final_val_loss, best_val_loss, "
+                        "final_train_acc, final_train_loss, epochs_done",
+                        metric_name),
+        MS_OPT_CALLBACK(0, "level", &level, "L",
+                        "confidence level of the interval, in (0, 1) (0.95)", level_value),
+        MS_OPT_END(),
+    };
+    argc = ms_parse_options(argc, argv, opts, &compare_usage);
+    if (argc < 0)
+        return ms_options_exit(argc);
+    if (argc < 2) {
+        ms_error("compare needs two variants, A and B (see --help)");
+        return MS_EXIT_USAGE;
+    }
+    ms_claim one = {.a = argv[0], .b = argv[1], .metric = metric};
+    if (ms_optional_manifest(argc - 2, argv + 2, &manifest) < 0)
+        return MS_EXIT_USAGE;
+    return compare_claims(manifest, db, &one, level);
+}
+
+/* ---- claims ---- */
+
+static const ms_usage claims_usage = {
+    .synopsis = "usage: mlpsweep claims [MANIFEST] [--db FILE] [--level L]\n",
+    .about = "Check each claim of the manifest's 'claims:' section (variant a's metric is\n"
+             "higher or lower than variant b's) against the sweep's finished runs, as\n"
+             "'compare' does, with a verdict: supported (the interval for a - b lies on the\n"
+             "claimed side of 0), contradicted (on the other side) or not established.\n"
+             "Without MANIFEST, the manifest recorded in the database by the last run.\n",
+};
+
+int cmd_claims(int argc, char **argv)
+{
+    const char *db = NULL, *manifest = NULL;
+    double level = 0.95;
+    const ms_option opts[] = {
+        MS_OPT_SWEEP_DB(&db),
+        MS_OPT_CALLBACK(0, "level", &level, "L", "confidence level, in (0, 1) (0.95)", level_value),
+        MS_OPT_END(),
+    };
+    argc = ms_parse_options(argc, argv, opts, &claims_usage);
+    if (argc < 0)
+        return ms_options_exit(argc);
+    if (ms_optional_manifest(argc, argv, &manifest) < 0)
+        return MS_EXIT_USAGE;
+    return compare_claims(manifest, db, NULL, level);
 }

@@ -10,7 +10,6 @@
 #include "ms_sweep.h"
 #include "ms_util.h"
 
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,88 +17,78 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char run_usage[] =
-    "usage: mlpsweep run MANIFEST [KEY=VALUE ...] [--db FILE] [--jobs N] [--threads N]\n"
-    "                    [--only NAME,...] [--shard I/N] [--retry-failed] [--data DIR] [--quiet]\n"
-    "\n"
-    "Train every run of the manifest (variants x seeds) in parallel and store each\n"
-    "finished epoch in SQLite. Running the same command again resumes: finished\n"
-    "runs are skipped, unfinished ones continue from their last finished epoch.\n"
-    "\n"
-    "  --db FILE         database (db/<manifest name>.db)\n"
-    "  --threads N       total threads for the sweep (all cores)\n"
-    "  --jobs N          runs trained at once (as many as threads)\n"
-    "  --only A,B        only these variants (a variant with a grid: all it makes)\n"
-    "  --shard I/N       only shard I (0 to N-1) of N: a fixed split of the runs,\n"
-    "                    balanced by expected cost (see 'mlpsweep slurm')\n"
-    "  --retry-failed    restart failed runs from scratch\n"
-    "  --data DIR        MNIST folder, overriding the manifest's data.dir\n"
-    "  --quiet           only errors and warnings on stderr\n"
-    "\n"
-    "Settings after the manifest change it for this sweep, after its own values:\n"
-    "  KEY=VALUE          in every variant (lr=0.05, hidden=[128,128])\n"
-    "  VARIANT.KEY=VALUE  in one variant (momentum.lr=0.01)\n"
-    "  KEY=V1,V2          a grid: each variant becomes one per value, named\n"
-    "                     VARIANT.KEY-V1, ... (several keys: every combination)\n"
-    "Runs are known by their settings: the same command again resumes, other\n"
-    "values are new runs in the same database.\n"
-    MS_HELP_EXIT_RUN;
+static const ms_usage run_usage = {
+    .synopsis =
+        "usage: mlpsweep run MANIFEST [KEY=VALUE ...] [--db FILE] [--jobs N] [--threads N]\n"
+        "                    [--only NAME,...] [--shard I/N] [--retry-failed] [--data DIR] "
+        "[--quiet]\n",
+    .about = "Train every run of the manifest (variants x seeds) in parallel and store each\n"
+             "finished epoch in SQLite. Running the same command again resumes: finished\n"
+             "runs are skipped, unfinished ones continue from their last finished epoch.\n",
+    .more = "Settings after the manifest change it for this sweep, after its own values:\n"
+            "  KEY=VALUE          in every variant (lr=0.05, hidden=[128,128])\n"
+            "  VARIANT.KEY=VALUE  in one variant (momentum.lr=0.01)\n"
+            "  KEY=V1,V2          a grid: each variant becomes one per value, named\n"
+            "                     VARIANT.KEY-V1, ... (several keys: every combination)\n"
+            "Runs are known by their settings: the same command again resumes, other\n"
+            "values are new runs in the same database.\n",
+    .exit = MS_HELP_EXIT_RUN,
+};
+
+static int shard_of(const ms_option *opt, const char *arg)
+{
+    ms_sweep_opts *o = opt->value;
+    return ms_shard_parse("--shard", arg, &o->shard, &o->nshards);
+}
 
 int cmd_run(int argc, char **argv)
 {
-    enum { O_DB = 256, O_JOBS, O_THREADS, O_ONLY, O_RETRY, O_DATA, O_QUIET, O_HELP, O_SHARD };
-    static const struct option opts[] = {
-        {"db", required_argument, 0, O_DB},        {"jobs", required_argument, 0, O_JOBS},
-        {"threads", required_argument, 0, O_THREADS}, {"only", required_argument, 0, O_ONLY},
-        {"retry-failed", no_argument, 0, O_RETRY}, {"data", required_argument, 0, O_DATA},
-        {"quiet", no_argument, 0, O_QUIET},        {"help", no_argument, 0, O_HELP},
-        {"shard", required_argument, 0, O_SHARD},  {0, 0, 0, 0},
+    ms_sweep_opts so = {.threads = ms_default_threads()}; /* nshards 0: no --shard */
+    const ms_option opts[] = {
+        MS_OPT_PATH(0, "db", &so.db, "FILE", "database (db/<manifest name>.db)"),
+        MS_OPT_INT(0, "threads", &so.threads, 1, 1024, "N",
+                   "total threads for the sweep (all cores)"),
+        MS_OPT_INT(0, "jobs", &so.jobs, 1, MS_MAX_JOBS, "N",
+                   "runs trained at once (as many as threads)"),
+        MS_OPT_STRING(0, "only", &so.only, "A,B",
+                      "only these variants (a variant with a grid: all it makes)"),
+        MS_OPT_CALLBACK(0, "shard", &so, "I/N",
+                        "only shard I (0 to N-1) of N: a fixed split of the runs, balanced by "
+                        "expected cost (see 'mlpsweep slurm')",
+                        shard_of),
+        MS_OPT_FLAG(0, "retry-failed", &so.retry_failed, "restart failed runs from scratch"),
+        MS_OPT_STRING(0, "data", &so.data_dir, "DIR",
+                      "MNIST folder, overriding the manifest's data.dir"),
+        MS_OPT_FLAG(0, "quiet", &so.quiet, "only errors and warnings on stderr"),
+        MS_OPT_END(),
     };
-    const char *db = NULL, *only = NULL, *data_dir = NULL;
-    int threads = ms_default_threads(), jobs = 0, retry = 0, quiet = 0;
-    int shard = 0, nshards = 0; /* nshards 0: no --shard */
-    opterr = 0;
-    optind = 1;
-    for (;;) {
-        int o = getopt_long(argc, argv, ":", opts, NULL), rc = 0;
-        if (o == -1)
-            break;
-        switch (o) {
-        case O_DB: rc = ms_parse_path("--db", optarg, &db); break;
-        case O_JOBS: rc = ms_parse_int("--jobs", optarg, 1, MS_MAX_JOBS, &jobs); break;
-        case O_THREADS: rc = ms_parse_int("--threads", optarg, 1, 1024, &threads); break;
-        case O_ONLY: only = optarg; break;
-        case O_RETRY: retry = 1; break;
-        case O_DATA: data_dir = optarg; break;
-        case O_QUIET: quiet = 1; break;
-        case O_SHARD: rc = ms_shard_parse("--shard", optarg, &shard, &nshards); break;
-        case O_HELP: fputs(run_usage, stdout); return MS_EXIT_OK;
-        default: rc = ms_option_error(o, argv, opts); break;
-        }
-        if (rc)
-            return MS_EXIT_USAGE;
-    }
-    char *const *settings;
-    int nsettings;
-    if (ms_manifest_and_settings(argc, argv, &settings, &nsettings) < 0)
+    argc = ms_parse_options(argc, argv, opts, &run_usage);
+    if (argc < 0)
+        return ms_options_exit(argc);
+    if (ms_manifest_and_settings(argc, argv, &so.settings, &so.nsettings) < 0)
         return MS_EXIT_USAGE;
-    if (nshards && !db) {
+    if (so.nshards && !so.db) {
         ms_error("--shard needs --db FILE: each shard writes its own database (see 'mlpsweep merge')");
         return MS_EXIT_USAGE;
     }
-    ms_sweep_opts so = {db,     only,  data_dir, threads,  jobs,     shard,
-                        nshards, retry, quiet,    settings, nsettings};
-    return ms_sweep_run(argv[optind], &so);
+    ms_sweep_result r;
+    if (ms_sweep_run(argv[0], &so, &r) < 0)
+        return r.usage ? MS_EXIT_USAGE : MS_EXIT_FAIL;
+    if (r.interrupted) {
+        ms_error("interrupted; finished epochs are saved: run the same command to resume");
+        return 130;
+    }
+    return r.failed || r.failed_before ? MS_EXIT_FAIL : MS_EXIT_OK;
 }
 
-static const char check_usage[] =
-    "usage: mlpsweep check MANIFEST [KEY=VALUE ...]\n"
-    "       mlpsweep check --db DB\n\n"
-    "Validate a manifest and print its runs, one a line; or check a database:\n"
-    "SQLite's full integrity check, foreign keys, and that every run's epoch\n"
-    "rows and checkpoint agree with its epoch count (exit 1 if not).\n"
-    "KEY=VALUE settings and grids as for 'mlpsweep run' (see 'mlpsweep help run').\n"
-    MS_HELP_EXIT;
+static const ms_usage check_usage = {
+    .synopsis = "usage: mlpsweep check MANIFEST [KEY=VALUE ...]\n"
+                "       mlpsweep check --db DB\n",
+    .about = "Validate a manifest and print its runs, one a line; or check a database:\n"
+             "SQLite's full integrity check, foreign keys, and that every run's epoch\n"
+             "rows and checkpoint agree with its epoch count (exit 1 if not).\n"
+             "KEY=VALUE settings and grids as for 'mlpsweep run' (see 'mlpsweep help run').\n",
+};
 
 /* check --db: the full check of a database, even one too damaged to open
  * for the other commands. */
@@ -118,29 +107,15 @@ static int check_db(const char *path)
 
 int cmd_check(int argc, char **argv)
 {
-    enum { O_DB = 256 };
-    static const struct option opts[] = {
-        {"help", no_argument, 0, 'h'}, {"db", required_argument, 0, O_DB}, {0, 0, 0, 0}};
     const char *db = NULL;
-    opterr = 0;
-    optind = 1;
-    for (int o; (o = getopt_long(argc, argv, ":h", opts, NULL)) != -1;) {
-        if (o == 'h') {
-            fputs(check_usage, stdout);
-            return MS_EXIT_OK;
-        }
-        if (o == O_DB && !*optarg) {
-            ms_error("--db needs a file name");
-            return MS_EXIT_USAGE;
-        }
-        if (o == O_DB) {
-            db = optarg;
-            continue;
-        }
-        ms_option_error(o, argv, opts);
-        return MS_EXIT_USAGE;
-    }
-    if (db && optind < argc) {
+    const ms_option opts[] = {
+        MS_OPT_PATH(0, "db", &db, "DB", "check this database instead"),
+        MS_OPT_END(),
+    };
+    argc = ms_parse_options(argc, argv, opts, &check_usage);
+    if (argc < 0)
+        return ms_options_exit(argc);
+    if (db && argc > 0) {
         ms_error("check takes a manifest or --db, not both");
         return MS_EXIT_USAGE;
     }
@@ -151,7 +126,7 @@ int cmd_check(int argc, char **argv)
     if (ms_manifest_and_settings(argc, argv, &settings, &nsettings) < 0)
         return MS_EXIT_USAGE;
     ms_manifest m;
-    if (ms_manifest_load_args(argv[optind], settings, nsettings, &m, 0) < 0)
+    if (ms_manifest_load_args(argv[0], settings, nsettings, &m, 0) < 0)
         return MS_EXIT_USAGE;
     ms_run_spec *specs;
     int n = ms_manifest_expand(&m, &specs);
@@ -223,19 +198,11 @@ static void print_progress(const ms_query_status *p)
     }
 }
 
-static const char status_usage[] =
-    "usage: mlpsweep status [MANIFEST] [--db FILE] [--json] [--watch[=SECONDS]]\n\n"
-    "Show each run's state and progress and the sweep's done/total, from the\n"
-    "database alone (db/<manifest name>.db, or the only database in db/).\n"
-    "\n"
-    "  --json           the same as one JSON object, for scripts: {\"runs\": [...],\n"
-    "                   \"sweeps\": [...]} (docs/commands.md)\n"
-    "  --watch[=S]      show it again every S seconds (2) until no run is running or\n"
-    "                   pending (or the sweep was interrupted and no mlpsweep writes\n"
-    "                   the database any more); on a terminal the screen is redrawn,\n"
-    "                   elsewhere each snapshot follows the last (with --json: one\n"
-    "                   object each)\n"
-    MS_HELP_EXIT;
+static const ms_usage status_usage = {
+    .synopsis = "usage: mlpsweep status [MANIFEST] [--db FILE] [--json] [--watch[=SECONDS]]\n",
+    .about = "Show each run's state and progress and the sweep's done/total, from the\n"
+             "database alone (db/<manifest name>.db, or the only database in db/).\n",
+};
 
 /* The same as JSON: the texts as stored, numbers exact, no accuracy: null. */
 static void print_progress_json(const ms_query_status *p)
@@ -284,53 +251,38 @@ static void print_progress_json(const ms_query_status *p)
 
 int cmd_status(int argc, char **argv)
 {
-    enum { O_DB = 256, O_JSON, O_WATCH };
-    static const struct option opts[] = {{"db", required_argument, 0, O_DB},
-                                         {"json", no_argument, 0, O_JSON},
-                                         {"watch", optional_argument, 0, O_WATCH},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     const char *db = NULL, *manifest = NULL;
     int json = 0, watch = 0; /* watch: seconds between snapshots, 0: once */
-    opterr = 0;
-    optind = 1;
-    for (int o; (o = getopt_long(argc, argv, ":h", opts, NULL)) != -1;) {
-        int rc = 0;
-        switch (o) {
-        case O_DB: rc = ms_parse_path("--db", optarg, &db); break;
-        case O_JSON: json = 1; break;
-        case O_WATCH:
-            watch = 2;
-            if (optarg)
-                rc = ms_parse_int("--watch", optarg, 1, 3600, &watch);
-            break;
-        case 'h': fputs(status_usage, stdout); return MS_EXIT_OK;
-        default: rc = ms_option_error(o, argv, opts); break;
-        }
-        if (rc)
-            return MS_EXIT_USAGE;
-    }
+    const ms_option opts[] = {
+        MS_OPT_SWEEP_DB(&db),
+        MS_OPT_FLAG(
+            0, "json", &json,
+            "the same as one JSON object, for scripts: {\"runs\": [...], \"sweeps\": [...]} "
+            "(docs/commands.md)"),
+        MS_OPT_INT_OPTIONAL(0, "watch", &watch, 1, 3600, 2, "S",
+                            "show it again every S seconds (2) until no run is running or pending "
+                            "(or the sweep was interrupted and no mlpsweep writes the database any "
+                            "more); on a terminal the screen is redrawn, elsewhere each snapshot "
+                            "follows the last (with --json: one object each)"),
+        MS_OPT_END(),
+    };
+    argc = ms_parse_options(argc, argv, opts, &status_usage);
+    if (argc < 0)
+        return ms_options_exit(argc);
     if (ms_optional_manifest(argc, argv, &manifest) < 0)
         return MS_EXIT_USAGE;
-    char *path = NULL;
-    if (db)
-        path = ms_strdup(db);
-    else {
-        ms_manifest m;
-        int several, rc;
-        if (manifest && ms_manifest_load(manifest, &m, 0) < 0)
-            return MS_EXIT_USAGE;
-        rc = ms_sweep_find_db(manifest ? m.name : NULL, &path, &several);
-        if (manifest)
-            ms_manifest_release(&m);
-        if (rc < 0)
-            return several ? MS_EXIT_USAGE : MS_EXIT_FAIL;
+    /* the manifest only names the database: with --db it is not read */
+    ms_sweep_target t;
+    int usage;
+    if (ms_sweep_target_find(&t, db ? NULL : manifest, db, &usage) < 0) {
+        ms_sweep_target_release(&t);
+        return usage ? MS_EXIT_USAGE : MS_EXIT_FAIL;
     }
     int tty = watch && isatty(STDOUT_FILENO) && !json, rc;
     for (int shot = 0;; shot++) {
         ms_store *st;
         ms_query_status p;
-        if (ms_store_open(path, MS_STORE_READONLY | MS_STORE_LIVENESS, &st) < 0) {
+        if (ms_store_open(t.db, MS_STORE_READONLY | MS_STORE_LIVENESS, &st) < 0) {
             rc = MS_EXIT_FAIL;
             break;
         }
@@ -361,6 +313,6 @@ int cmd_status(int argc, char **argv)
             break;
         sleep((unsigned)watch);
     }
-    free(path);
+    ms_sweep_target_release(&t);
     return rc;
 }

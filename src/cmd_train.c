@@ -1,135 +1,96 @@
 /* cmd_train, cmd_gradcheck: one configuration from the command line. */
-#define _GNU_SOURCE /* getopt_long */
 #include "ms_cli.h"
 #include "ms_data.h"
 #include "ms_gradcheck.h"
 #include "ms_train.h"
 #include "ms_util.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char train_usage[] =
-    "usage: mlpsweep train [options]\n"
-    "\n"
-    "Train one network on MNIST; one CSV row per epoch on stdout\n"
-    "(epoch,train_loss,train_acc,val_loss,val_acc,seconds), details on stderr.\n"
-    "Defaults are the course baseline (task 2c).\n"
-    "\n"
-    "  --hidden N[,N...]      hidden layer sizes (64)\n"
-    "  --activation NAME      sigmoid | improved_sigmoid (sigmoid)\n"
-    "  --init NAME            uniform | fanin_normal (uniform)\n"
-    "  --lr X                 learning rate (0.1)\n"
-    "  --momentum X           momentum gamma, 0 = plain SGD (0)\n"
-    "  --batch N              mini-batch size (32)\n"
-    "  --epochs N             epochs (50)\n"
-    "  --val-per-epoch N      validations per epoch (5)\n"
-    "  --early-stop N         validations without improvement before stopping (50)\n"
-    "  --no-early-stop        never stop early\n"
-    "  --no-shuffle           keep the file order\n"
-    "  --train-size N         first N training images (20000)\n"
-    "  --val-size N           first N validation images (10000)\n"
-    "  --seed N               random seed (1)\n"
-    "  --precision NAME       float32 | float64: the arithmetic (float32); float64 is the\n"
-    "                         course's NumPy arithmetic, several times slower\n"
-    "  --data DIR             folder with the MNIST IDX files (data)\n"
-    "  --threads N            OpenMP threads (all cores)\n"
-    MS_HELP_EXIT;
-
-enum { O_HIDDEN = 256, O_ACT, O_INIT, O_LR, O_MOM, O_BATCH, O_EPOCHS, O_VPE, O_ES, O_NOES,
-       O_NOSHUF, O_TRAIN, O_VAL, O_SEED, O_PREC, O_DATA, O_THREADS, O_STRIDE, O_HELP };
-
-static const struct option train_opts[] = {
-    {"hidden", required_argument, 0, O_HIDDEN},
-    {"activation", required_argument, 0, O_ACT},
-    {"init", required_argument, 0, O_INIT},
-    {"lr", required_argument, 0, O_LR},
-    {"momentum", required_argument, 0, O_MOM},
-    {"batch", required_argument, 0, O_BATCH},
-    {"epochs", required_argument, 0, O_EPOCHS},
-    {"val-per-epoch", required_argument, 0, O_VPE},
-    {"early-stop", required_argument, 0, O_ES},
-    {"no-early-stop", no_argument, 0, O_NOES},
-    {"no-shuffle", no_argument, 0, O_NOSHUF},
-    {"train-size", required_argument, 0, O_TRAIN},
-    {"val-size", required_argument, 0, O_VAL},
-    {"seed", required_argument, 0, O_SEED},
-    {"precision", required_argument, 0, O_PREC},
-    {"data", required_argument, 0, O_DATA},
-    {"threads", required_argument, 0, O_THREADS},
-    {"stride", required_argument, 0, O_STRIDE},
-    {"help", no_argument, 0, O_HELP},
-    {0, 0, 0, 0},
+static const ms_usage train_usage = {
+    .synopsis = "usage: mlpsweep train [options]\n",
+    .about = "Train one network on MNIST; one CSV row per epoch on stdout\n"
+             "(epoch,train_loss,train_acc,val_loss,val_acc,seconds), details on stderr.\n"
+             "Defaults are the course baseline (task 2c).\n",
 };
 
-/* An option naming one of n choices (each list has two): its index in *out. */
-static int choice(const char *opt, const char *const *names, int n, const char *a, int *out)
+static const ms_usage gradcheck_usage = {
+    .synopsis = "usage: mlpsweep gradcheck [--hidden N[,N...]] [--activation NAME] [--stride K]\n"
+                "                          [--seed N] [--data DIR] [--threads N]\n",
+    .about = "The assignment's gradient check: the first 100 training images, weights\n"
+             "U(-1,1), central differences with e = 1e-3 against the analytic gradient,\n"
+             "which must agree within 1e-6. --stride K checks every K-th weight (1 = all).\n",
+};
+
+/* The options are stored as ints (ms_option's CHOICE and INT): the enums
+ * of a configuration must be int-sized. */
+_Static_assert(sizeof(ms_activation) == sizeof(int) && sizeof(ms_init) == sizeof(int) &&
+                   sizeof(ms_precision) == sizeof(int),
+               "enum fields are stored through int *");
+
+static int no_shuffle(const ms_option *opt, const char *arg)
 {
-    if ((*out = ms_name_index(names, n, a)) < 0)
-        return ms_error("%s: expected %s or %s, got '%s'", opt, names[0], names[1], a);
+    (void)arg;
+    ((ms_config *)opt->value)->shuffle = false;
     return 0;
 }
 
-/* Parse the options shared by train and gradcheck; returns 1 for --help. */
-static int parse_train_opts(int argc, char **argv, ms_config *c, const char **data, int *threads,
-                            long *stride)
+static int hidden_sizes(const ms_option *opt, const char *arg)
 {
-    opterr = 0;
-    optind = 1;
-    for (;;) {
-        int o = getopt_long(argc, argv, ":", train_opts, NULL);
-        if (o == -1)
-            break;
-        const char *a = optarg;
-        int rc = 0, x = 0;
-        switch (o) {
-        case O_HIDDEN: rc = ms_parse_hidden("--hidden", a, c); break;
-        case O_ACT:
-            if (!(rc = choice("--activation", ms_activation_names, MS_ACT_N, a, &x)))
-                c->activation = (ms_activation)x;
-            break;
-        case O_INIT:
-            if (!(rc = choice("--init", ms_init_names, MS_INIT_N, a, &x)))
-                c->init = (ms_init)x;
-            break;
-        case O_LR: rc = ms_parse_double("--lr", a, &c->lr); break;
-        case O_MOM: rc = ms_parse_double("--momentum", a, &c->momentum); break;
-        case O_BATCH: rc = ms_parse_int("--batch", a, 1, MS_MAX_COUNT, &c->batch); break;
-        case O_EPOCHS: rc = ms_parse_int("--epochs", a, 1, MS_MAX_COUNT, &c->epochs); break;
-        case O_VPE: rc = ms_parse_int("--val-per-epoch", a, 1, MS_MAX_COUNT, &c->val_per_epoch); break;
-        case O_ES: rc = ms_parse_int("--early-stop", a, 0, MS_MAX_COUNT, &c->early_stop); break;
-        case O_NOES: c->early_stop = 0; break;
-        case O_NOSHUF: c->shuffle = false; break;
-        case O_TRAIN: rc = ms_parse_int("--train-size", a, 1, MS_MAX_TRAIN, &c->train_size); break;
-        case O_VAL: rc = ms_parse_int("--val-size", a, 1, MS_MAX_VAL, &c->val_size); break;
-        case O_SEED: rc = ms_parse_u64("--seed", a, &c->seed); break;
-        case O_PREC:
-            if (stride) /* gradcheck: always double */
-                rc = ms_error("unknown option '--precision' (see --help)");
-            else if (!(rc = choice("--precision", ms_precision_names, MS_PREC_N, a, &x)))
-                c->precision = (ms_precision)x;
-            break;
-        case O_DATA: *data = a; break;
-        case O_THREADS: rc = ms_parse_int("--threads", a, 1, 1024, threads); break;
-        case O_STRIDE:
-            if (!stride)
-                rc = ms_error("unknown option '--stride' (see --help)");
-            else {
-                int s = 1;
-                rc = ms_parse_int("--stride", a, 1, 1 << 30, &s);
-                *stride = s;
-            }
-            break;
-        case O_HELP: return 1;
-        default: rc = ms_option_error(o, argv, train_opts); break;
-        }
-        if (rc)
-            return -1;
-    }
-    if (optind < argc)
-        return ms_error("unexpected argument '%s' (see --help)", argv[optind]);
+    return ms_parse_hidden("--hidden", arg, opt->value);
+}
+
+/* The options of train, and of gradcheck (stride != NULL), over one
+ * configuration; returns the options' ms_parse_options result, then the
+ * configuration checked as a whole. gradcheck has --stride, not
+ * --precision (its check is always float64), and lists only the options
+ * that change its check: the others are accepted and, but for
+ * --train-size (the images checked), make no difference. */
+static int parse_config(int argc, char **argv, ms_config *c, const char **data, int *threads,
+                        int *stride)
+{
+    const int gc = stride != NULL;
+#define TRAIN_ONLY(help) (gc ? NULL : (help))
+    const ms_option opts[] = {
+        MS_OPT_CALLBACK(0, "hidden", c, "N[,N...]", "hidden layer sizes (64)", hidden_sizes),
+        MS_OPT_CHOICE(0, "activation", &c->activation, ms_activation_names, MS_ACT_N, "NAME",
+                      "sigmoid | improved_sigmoid (sigmoid)"),
+        MS_OPT_CHOICE(0, "init", &c->init, ms_init_names, MS_INIT_N, "NAME",
+                      TRAIN_ONLY("uniform | fanin_normal (uniform)")),
+        MS_OPT_DOUBLE(0, "lr", &c->lr, "X", TRAIN_ONLY("learning rate (0.1)")),
+        MS_OPT_DOUBLE(0, "momentum", &c->momentum, "X",
+                      TRAIN_ONLY("momentum gamma, 0 = plain SGD (0)")),
+        MS_OPT_INT(0, "batch", &c->batch, 1, MS_MAX_COUNT, "N", TRAIN_ONLY("mini-batch size (32)")),
+        MS_OPT_INT(0, "epochs", &c->epochs, 1, MS_MAX_COUNT, "N", TRAIN_ONLY("epochs (50)")),
+        MS_OPT_INT(0, "val-per-epoch", &c->val_per_epoch, 1, MS_MAX_COUNT, "N",
+                   TRAIN_ONLY("validations per epoch (5)")),
+        MS_OPT_INT(0, "early-stop", &c->early_stop, 0, MS_MAX_COUNT, "N",
+                   TRAIN_ONLY("validations without improvement before stopping (50)")),
+        MS_OPT_SET_INT(0, "no-early-stop", &c->early_stop, 0, TRAIN_ONLY("never stop early")),
+        MS_OPT_CALLBACK(0, "no-shuffle", c, NULL, TRAIN_ONLY("keep the file order"), no_shuffle),
+        MS_OPT_INT(0, "train-size", &c->train_size, 1, MS_MAX_TRAIN, "N",
+                   TRAIN_ONLY("first N training images (20000)")),
+        MS_OPT_INT(0, "val-size", &c->val_size, 1, MS_MAX_VAL, "N",
+                   TRAIN_ONLY("first N validation images (10000)")),
+        MS_OPT_U64(0, "seed", &c->seed, "N", "random seed (1)"),
+        gc ? (ms_option)MS_OPT_INT(0, "stride", stride, 1, 1 << 30, "K",
+                                   "check every K-th weight (1: all)")
+           : (ms_option)MS_OPT_CHOICE(0, "precision", &c->precision, ms_precision_names, MS_PREC_N,
+                                      "NAME",
+                                      "float32 | float64: the arithmetic (float32); float64 is "
+                                      "the course's NumPy arithmetic, several times slower"),
+        MS_OPT_STRING(0, "data", data, "DIR", "folder with the MNIST IDX files (data)"),
+        MS_OPT_INT(0, "threads", threads, 1, 1024, "N", "OpenMP threads (all cores)"),
+        MS_OPT_END(),
+    };
+#undef TRAIN_ONLY
+    argc = ms_parse_options(argc, argv, opts, gc ? &gradcheck_usage : &train_usage);
+    if (argc < 0)
+        return argc;
+    if (argc > 0)
+        return ms_error("unexpected argument '%s' (see --help)", argv[0]);
     return ms_config_validate(c);
 }
 
@@ -148,13 +109,9 @@ int cmd_train(int argc, char **argv)
     ms_config_default(&c);
     const char *dir = ms_default_data_dir();
     int threads = ms_default_threads();
-    int rc = parse_train_opts(argc, argv, &c, &dir, &threads, NULL);
-    if (rc == 1) {
-        fputs(train_usage, stdout);
-        return MS_EXIT_OK;
-    }
+    int rc = parse_config(argc, argv, &c, &dir, &threads, NULL);
     if (rc < 0)
-        return MS_EXIT_USAGE;
+        return ms_options_exit(rc);
 
     ms_data d;
     if (ms_data_load(dir, c.train_size, c.val_size, &d) < 0)
@@ -189,15 +146,6 @@ int cmd_train(int argc, char **argv)
     return status;
 }
 
-static const char gradcheck_usage[] =
-    "usage: mlpsweep gradcheck [--hidden N[,N...]] [--activation NAME] [--stride K]\n"
-    "                          [--seed N] [--data DIR] [--threads N]\n"
-    "\n"
-    "The assignment's gradient check: the first 100 training images, weights\n"
-    "U(-1,1), central differences with e = 1e-3 against the analytic gradient,\n"
-    "which must agree within 1e-6. --stride K checks every K-th weight (1 = all).\n"
-    MS_HELP_EXIT;
-
 int cmd_gradcheck(int argc, char **argv)
 {
     ms_config c;
@@ -207,14 +155,10 @@ int cmd_gradcheck(int argc, char **argv)
     c.batch = 1;
     const char *dir = ms_default_data_dir();
     int threads = ms_default_threads();
-    long stride = 1;
-    int rc = parse_train_opts(argc, argv, &c, &dir, &threads, &stride);
-    if (rc == 1) {
-        fputs(gradcheck_usage, stdout);
-        return MS_EXIT_OK;
-    }
+    int stride = 1;
+    int rc = parse_config(argc, argv, &c, &dir, &threads, &stride);
     if (rc < 0)
-        return MS_EXIT_USAGE;
+        return ms_options_exit(rc);
     ms_data d;
     if (ms_data_load(dir, 20000, 1, &d) < 0) /* normalisation from the usual 20,000 */
         return MS_EXIT_FAIL;

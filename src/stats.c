@@ -151,6 +151,25 @@ ms_comparison ms_compare(const double *a, const double *b, int n, double level)
     return c;
 }
 
+ms_comparison ms_compare_seeds(const uint64_t *seeds_a, const double *a, int na,
+                               const uint64_t *seeds_b, const double *b, int nb, double level)
+{
+    double *va = ms_malloc(((size_t)na + (size_t)nb + 1) * sizeof *va);
+    double *vb = ms_malloc(((size_t)na + (size_t)nb + 1) * sizeof *vb);
+    int k = 0;
+    for (int i = 0, j = 0; i < na || j < nb; k++) { /* merge two sorted seed lists */
+        if (j >= nb || (i < na && seeds_a[i] < seeds_b[j]))
+            va[k] = a[i++], vb[k] = NAN;
+        else if (i >= na || seeds_b[j] < seeds_a[i])
+            va[k] = NAN, vb[k] = b[j++];
+        else
+            va[k] = a[i++], vb[k] = b[j++];
+    }
+    ms_comparison c = ms_compare(va, vb, k, level);
+    free(va), free(vb);
+    return c;
+}
+
 const char *ms_verdict(const ms_comparison *c, int sign)
 {
     if (c->kind == MS_TEST_NONE || isnan(c->lo))

@@ -6,6 +6,7 @@
 #include <sys/ioctl.h>
 #include <sys/wait.h>
 
+#include "ms_cli.h"
 #include "ms_kernels.h"
 #include "ms_progress.h"
 
@@ -91,6 +92,214 @@ static void test_bad_options(void **state)
     expect_usage_error("train extra", "mlpsweep: unexpected argument 'extra' (see --help)\n");
     expect_usage_error("train --train-size 100 --batch 200",
                        "mlpsweep: batch: must be in 1..100, the training size (got 200)\n");
+}
+
+/* ---- the option parser (ms_parse_options), in process ---- */
+
+typedef struct parsed {
+    const char *db, *out, *name;
+    int flag, n, watch, choice, quiet;
+    uint64_t seed;
+    double x;
+} parsed;
+
+static int odd_only(const ms_option *opt, const char *arg)
+{
+    int v;
+    if (ms_parse_int("--odd", arg, 1, 99, &v) < 0)
+        return -1;
+    if (v % 2 == 0)
+        return ms_error("--odd: %d is even", v);
+    *(int *)opt->value = v;
+    return 0;
+}
+
+static const char *const colours[] = {"red", "green", "blue"};
+static const ms_usage demo_usage = {
+    .synopsis = "usage: demo [--db FILE] ARG...\n",
+    .about = "A table of every kind.\n",
+    .more = "After the options.\n",
+};
+
+/* Parse the words of `line` (split at spaces) against the demo table into
+ * *p; returns ms_parse_options' result, the arguments left in left[]. */
+static int parse_demo(const char *line, parsed *p, char *left, size_t size, char **err)
+{
+    static char buf[512];
+    char *argv[32];
+    int argc = 0;
+    snprintf(buf, sizeof buf, "demo %s", line);
+    for (char *w = strtok(buf, " "); w && argc < 31; w = strtok(NULL, " "))
+        argv[argc++] = w;
+    argv[argc] = NULL;
+    memset(p, 0, sizeof *p);
+    p->watch = -1;
+    const ms_option opts[] = {
+        MS_OPT_PATH(0, "db", &p->db, "FILE", "the database"),
+        MS_OPT_STRING('o', "output", &p->out, "FILE", "where it goes"),
+        MS_OPT_FLAG(0, "flag", &p->flag, "a flag"),
+        MS_OPT_SET_INT(0, "no-flag", &p->flag, 7, "seven"),
+        MS_OPT_INT(0, "count", &p->n, 1, 10, "N", "between 1 and 10"),
+        MS_OPT_INT_OPTIONAL(0, "watch", &p->watch, 1, 60, 2, "S", "every S seconds (2)"),
+        MS_OPT_U64(0, "seed", &p->seed, "N", "a seed"),
+        MS_OPT_DOUBLE(0, "x", &p->x, "X", "a number"),
+        MS_OPT_CHOICE(0, "colour", &p->choice, colours, 3, "NAME", "red, green or blue"),
+        MS_OPT_CALLBACK(0, "odd", &p->n, "N", "an odd number", odd_only),
+        MS_OPT_FLAG('q', "quiet", &p->quiet, NULL), /* accepted, not listed */
+        MS_OPT_END(),
+    };
+    ms_capture cap;
+    ms_capture_start(&cap);
+    FILE *saved = stdout, *out = tmpfile(); /* -h prints the help on stdout */
+    stdout = out;
+    int rc = ms_parse_options(argc, argv, opts, &demo_usage);
+    stdout = saved;
+    fclose(out);
+    *err = ms_capture_end(&cap);
+    left[0] = 0;
+    for (int i = 0; rc > 0 && i < rc; i++)
+        snprintf(left + strlen(left), size - strlen(left), "%s%s", i ? " " : "", argv[i]);
+    return rc;
+}
+
+static void expect_demo_error(const char *line, const char *message)
+{
+    parsed p;
+    char left[256], *err;
+    assert_int_equal(parse_demo(line, &p, left, sizeof left, &err), -1);
+    if (strcmp(err, message))
+        fail_msg("'%s' said '%s', expected '%s'", line, err, message);
+    free(err);
+}
+
+static void test_options(void **state)
+{
+    (void)state;
+    parsed p;
+    char left[256], *err;
+    /* options among the arguments, in any order; abbreviations; = and
+     * attached values; "--" ends the options */
+    assert_int_equal(parse_demo("a --db x.db b -oout.txt --flag --cou 3 --watch --seed=18446744073709551615 "
+                                "--x -0.5 --colour blue -q -- --count c",
+                                &p, left, sizeof left, &err),
+                     4);
+    assert_string_equal(err, "");
+    free(err);
+    assert_string_equal(left, "a b --count c");
+    assert_string_equal(p.db, "x.db");
+    assert_string_equal(p.out, "out.txt");
+    assert_int_equal(p.flag, 1);
+    assert_int_equal(p.n, 3);
+    assert_int_equal(p.watch, 2); /* an optional value left out */
+    assert_true(p.seed == UINT64_MAX);
+    assert_true(p.x == -0.5);
+    assert_int_equal(p.choice, 2);
+    assert_int_equal(p.quiet, 1);
+    assert_int_equal(parse_demo("--watch=9 --no-flag --odd 5", &p, left, sizeof left, &err), 0);
+    free(err);
+    assert_int_equal(p.watch, 9);
+    assert_int_equal(p.flag, 7);
+    assert_int_equal(p.n, 5);
+    /* every error is one line, and the first one ends the parse */
+    expect_demo_error("--cuont 2", "mlpsweep: unknown option '--cuont' (did you mean '--count'?) (see --help)\n");
+    expect_demo_error("--bogus=1", "mlpsweep: unknown option '--bogus=1' (see --help)\n");
+    expect_demo_error("-z", "mlpsweep: unknown option '-z' (see --help)\n");
+    expect_demo_error("--co 1", "mlpsweep: unknown option '--co' (did you mean '--count'?) (see --help)\n");
+    expect_demo_error("--count", "mlpsweep: option '--count' needs a value\n");
+    expect_demo_error("-o", "mlpsweep: option '-o' needs a value\n");
+    expect_demo_error("--flag=1", "mlpsweep: unknown option '--flag=1' (did you mean '--flag'?) (see --help)\n");
+    expect_demo_error("--count 0 --count x", "mlpsweep: --count: expected an integer in 1..10, got '0'\n");
+    expect_demo_error("--watch=0", "mlpsweep: --watch: expected an integer in 1..60, got '0'\n");
+    expect_demo_error("--seed -1", "mlpsweep: --seed: expected a non-negative integer, got '-1'\n");
+    expect_demo_error("--x nan", "mlpsweep: --x: expected a number, got 'nan'\n");
+    expect_demo_error("--db=", "mlpsweep: --db needs a file name\n");
+    expect_demo_error("--colour pink", "mlpsweep: --colour: expected red, green or blue, got 'pink'\n");
+    expect_demo_error("--odd 4", "mlpsweep: --odd: 4 is even\n");
+    /* -h and --help, wherever they are, unless an error came first */
+    assert_int_equal(parse_demo("a -h --bogus", &p, left, sizeof left, &err), MS_OPTIONS_HELP);
+    assert_int_equal(ms_options_exit(MS_OPTIONS_HELP), MS_EXIT_OK);
+    assert_int_equal(ms_options_exit(-1), MS_EXIT_USAGE);
+    free(err);
+    assert_int_equal(parse_demo("--hel", &p, left, sizeof left, &err), MS_OPTIONS_HELP);
+    free(err);
+    expect_demo_error("--count 0 --help", "mlpsweep: --count: expected an integer in 1..10, got '0'\n");
+}
+
+/* The help comes from the table: every listed option, its value's name,
+ * its text wrapped at a column after the longest, the hidden one left out. */
+static void test_options_help(void **state)
+{
+    (void)state;
+    int flag = 0;
+    const char *s = NULL;
+    const ms_option opts[] = {
+        MS_OPT_STRING('o', "output", &s, "FILE", "short and long"),
+        MS_OPT_INT_OPTIONAL(0, "watch", &flag, 1, 9, 2, "S", "optional value"),
+        MS_OPT_FLAG(0, "hidden", &flag, NULL),
+        MS_OPT_STRING(0, "columns", &s, "A,B",
+                      "a text long enough to be wrapped: it goes on past the eightieth column, "
+                      "and a list a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q,r,s,t,u,v,w,x,y,z,a,b,c,d,e,f,g"
+                      "\nforced:  two spaces kept"),
+        MS_OPT_END(),
+    };
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    ms_options_usage(f, opts, &demo_usage);
+    fclose(f);
+    const char *want =
+        "usage: demo [--db FILE] ARG...\n"
+        "\n"
+        "A table of every kind.\n"
+        "\n"
+        "  -o, --output FILE  short and long\n"
+        "  --watch[=S]        optional value\n"
+        "  --columns A,B      a text long enough to be wrapped: it goes on past the\n"
+        "                     eightieth column, and a list a,b,c,d,e,f,g,h,i,j,k,l,m,n,\n"
+        "                     o,p,q,r,s,t,u,v,w,x,y,z,a,b,c,d,e,f,g\n"
+        "                     forced:  two spaces kept\n"
+        "\n"
+        "After the options.\n" MS_HELP_EXIT;
+    assert_string_equal(text, want);
+    free(text);
+}
+
+/* Every command's --help (and -h) from its table: lines within 80
+ * columns, each option of its usage line listed, the exit statuses last. */
+static void test_every_help(void **state)
+{
+    (void)state;
+    const char *cmds[] = {"run",   "check", "status", "export", "plot",  "report",   "compare",
+                          "claims", "merge", "slurm",  "fetch",  "train", "gradcheck"};
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+        char args[64], *out, *err, *dash_h;
+        snprintf(args, sizeof args, "%s --help", cmds[i]);
+        assert_int_equal(ms_run(args, &out, &err), 0);
+        free(err);
+        snprintf(args, sizeof args, "%s -h", cmds[i]);
+        assert_int_equal(ms_run(args, &dash_h, &err), 0);
+        assert_string_equal(dash_h, out);
+        free(err), free(dash_h);
+        if (!strstr(out, MS_HELP_EXIT))
+            fail_msg("%s --help does not end with the exit statuses", cmds[i]);
+        int col = 0;
+        for (const char *c = out; *c; c++) {
+            col = *c == '\n' ? 0 : col + 1;
+            if (col >= 80 && c > strstr(out, "\n\n")) /* the usage lines may be longer */
+                fail_msg("%s --help: a line reaches column 80", cmds[i]);
+        }
+        /* each --option of the usage line is listed below it */
+        const char *usage_end = strstr(out, "\n\n");
+        for (const char *o = strstr(out, "--"); o && o < usage_end; o = strstr(o + 2, "--")) {
+            char name[32], listed[40];
+            sscanf(o, "%31[-a-z]", name);
+            snprintf(listed, sizeof listed, "\n  %s", name);
+            if (!strstr(usage_end, listed) &&
+                !(snprintf(listed, sizeof listed, ", %s", name), strstr(usage_end, listed)))
+                fail_msg("%s --help: %s is in the usage line but not listed", cmds[i], name);
+        }
+        free(out);
+    }
 }
 
 static void test_train_csv(void **state)
@@ -425,6 +634,9 @@ int main(void)
         cmocka_unit_test(test_install),
         cmocka_unit_test(test_stdout_full),
         cmocka_unit_test(test_help),
+        cmocka_unit_test(test_options),
+        cmocka_unit_test(test_options_help),
+        cmocka_unit_test(test_every_help),
         cmocka_unit_test(test_bad_options),
         cmocka_unit_test(test_train_csv),
     };

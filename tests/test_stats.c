@@ -109,11 +109,41 @@ static void test_compare(void **state)
     assert_string_equal(ms_verdict(&c, +1), "supported");
 }
 
+/* Values by seed, aligned over the union of the seeds: the same comparison
+ * as the arrays aligned by hand (NAN where a side lacks a seed). */
+static void test_compare_seeds(void **state)
+{
+    (void)state;
+    /* seed 1 for A only, 2 and 3 both, 4 for B only: test_compare's "missing seeds" */
+    uint64_t sa[] = {1, 2, 3}, sb[] = {2, 3, 4};
+    double a[] = {5, 6, 7}, b[] = {4, 6, 9};
+    double m1[] = {5, 6, 7, NAN}, m2[] = {NAN, 4, 6, 9};
+    ms_comparison c = ms_compare_seeds(sa, a, 3, sb, b, 3, 0.95), want = ms_compare(m1, m2, 4, 0.95);
+    assert_memory_equal(&c, &want, sizeof c);
+    assert_int_equal(c.kind, MS_TEST_PAIRED);
+    assert_int_equal(c.n, 2);
+    /* no seed in common: Welch over all; B's seeds interleaved with A's */
+    uint64_t wa[] = {1, 3, 5}, wb[] = {2, 4, 6, 8};
+    double xa[] = {1, 2, 3}, xb[] = {4, 5, 6, 7};
+    double w1[] = {1, NAN, 2, NAN, 3, NAN, NAN}, w2[] = {NAN, 4, NAN, 5, NAN, 6, 7};
+    c = ms_compare_seeds(wa, xa, 3, wb, xb, 4, 0.95), want = ms_compare(w1, w2, 7, 0.95);
+    assert_memory_equal(&c, &want, sizeof c);
+    assert_int_equal(c.kind, MS_TEST_WELCH);
+    /* one side empty: its count 0, and seeds beyond 2^63 order as unsigned */
+    uint64_t big[] = {1, UINT64_MAX};
+    double xbig[] = {0.5, 0.7};
+    c = ms_compare_seeds(big, xbig, 2, NULL, NULL, 0, 0.95);
+    assert_int_equal(c.na, 2);
+    assert_int_equal(c.nb, 0);
+    assert_int_equal(c.kind, MS_TEST_NONE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_t_distribution),
         cmocka_unit_test(test_compare),
+        cmocka_unit_test(test_compare_seeds),
     };
     return cmocka_run_group_tests_name("stats", tests, NULL, NULL);
 }
