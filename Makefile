@@ -37,9 +37,11 @@ CFLAGS_ALL = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes $(OPT) -march=$
 LDLIBS_ALL = $(PKG_LIBS) -lmvec -lm -lpthread $(LDLIBS)
 LDFLAGS_ALL = $(OMP_FLAGS) $(SAN_FLAGS) $(LDFLAGS)
 
-SRC := $(wildcard src/*.c)
+# src/ is one folder a layer (src/*/README.md; make layers checks the rule).
+SRC := $(wildcard src/*/*.c)
 OBJ := $(patsubst src/%.c,$(BUILD)/%.o,$(SRC))
-LIB_OBJ := $(filter-out $(BUILD)/main.o,$(OBJ))
+LIB_OBJ := $(filter-out $(BUILD)/cmd/main.o,$(OBJ))
+HDRS := $(wildcard include/*.h src/*/*.h)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
@@ -65,7 +67,8 @@ all: $(BIN) mlpsweep
 mlpsweep: $(BUILD)/mlpsweep
 	@if [ -z "$(SANITIZE)$(NO_OMP)" ]; then ln -sf $(BUILD)/mlpsweep mlpsweep; fi
 
-$(BUILD)/%.o: src/%.c $(wildcard include/*.h) $(wildcard src/*.h) | $(BUILD)
+$(BUILD)/%.o: src/%.c $(HDRS) | $(BUILD)
+	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
 $(BUILD)/version.stamp: FORCE | $(BUILD)
@@ -83,11 +86,11 @@ $(BUILD)/tests/%: tests/%.c $(LIB_OBJ) $(wildcard tests/*.h tests/fuzz/*.h) | $(
 	$(CC) $(CFLAGS_ALL) -DMS_BIN='"$(BIN)"' -DMS_DATA_DIR='"$(CURDIR)/data"' $< $(LIB_OBJ) -o $@ $(LDFLAGS_ALL) \
 	    $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka) $(LDLIBS_ALL)
 
-$(BUILD)/tests/test_kernels_%: tests/test_kernels.c src/kernels.c $(LIB_OBJ) \
-                                $(wildcard include/*.h src/*.h tests/*.h) | $(BUILD)
+$(BUILD)/tests/test_kernels_%: tests/test_kernels.c src/numeric/kernels.c $(LIB_OBJ) \
+                                $(HDRS) $(wildcard tests/*.h) | $(BUILD)
 	@mkdir -p $(BUILD)/tests
-	$(CC) $(CFLAGS_ALL) -march=$* tests/test_kernels.c src/kernels.c \
-	    $(filter-out $(BUILD)/kernels.o,$(LIB_OBJ)) -o $@ $(LDFLAGS_ALL) \
+	$(CC) $(CFLAGS_ALL) -march=$* tests/test_kernels.c src/numeric/kernels.c \
+	    $(filter-out $(BUILD)/numeric/kernels.o,$(LIB_OBJ)) -o $@ $(LDFLAGS_ALL) \
 	    $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka) $(LDLIBS_ALL)
 
 $(BUILD):
@@ -115,7 +118,7 @@ check-build: $(BIN) $(TEST_BIN)
 # would; Debian's Fashion-MNIST, for the second dataset's sweep.
 TEST_PKGS := chromium dataset-fashion-mnist
 
-test: deps data
+test: deps data layers
 	@$(MAKE) --no-print-directory deps DEPS_PKGS="$(TEST_PKGS)"
 	@$(MAKE) --no-print-directory check-build
 	@sh tests/run.sh $(BUILD)
@@ -125,8 +128,20 @@ test: deps data
 CHECK_TESTS := test_rng test_manifest test_stats test_store test_claims test_fuzz_regressions \
                test_integrity test_export test_plot test_kernels
 
-check: $(BIN) $(addprefix $(BUILD)/tests/,$(CHECK_TESTS))
+check: layers $(BIN) $(addprefix $(BUILD)/tests/,$(CHECK_TESTS))
 	@sh tests/run.sh $(BUILD) $(CHECK_TESTS)
+
+# The include rule of the layers (scripts/check_layers.sh), then the same
+# check on a copy of src/ with a wrong include planted, which must fail: the
+# rule is seen to bite on every run.
+.PHONY: layers
+layers:
+	@sh scripts/check_layers.sh .
+	@t=$$(mktemp -d) && mkdir -p $$t/src $$t/include && cp -r src/* $$t/src/ && \
+	    cp include/*.h $$t/include/ && echo '#include "ms_sweep.h"' >> $$t/src/numeric/data.c && \
+	    if sh scripts/check_layers.sh $$t >/dev/null; then \
+	        rm -rf $$t; echo "layers: a planted include of a higher layer passed"; exit 1; fi; \
+	    rm -rf $$t; echo "layers: ok (and a planted wrong include is caught)"
 
 # ThreadSanitizer on the tests whose code runs threads of its own (the
 # scheduler's workers, the store's lock, progress), built without OpenMP:

@@ -22,7 +22,7 @@
  * of two: a newer mlpsweep trains such a run afresh instead of resuming it.
  *   1  dense float32 products (mlpsweep before the sparse first layer)
  *   2  the first layer over the nonzero pixels (ms_sp_* in ms_kernels.h)
- *   3  tanh as expm1(2|y|) / (expm1(2|y|) + 2) (src/mlp_fastmath.h), and
+ *   3  tanh as expm1(2|y|) / (expm1(2|y|) + 2) (src/numeric/mlp_fastmath.h), and
  *      evaluation in label order (ms_dataset's eorder)
  *   4  the same tanh with a degree-4 fitted polynomial in expm1
  *   5  the same tanh, its k = round(x / ln2) by the shifter (ties to even) */

@@ -11,10 +11,10 @@
  * float32`, the default, or `float64`), and the gradient check runs in
  * double. The float kernels use AVX-512 or AVX2+FMA intrinsics when the
  * build targets them (ms_kernels_isa() says which), else generic C
- * (src/kernels_impl.h); the double kernels are that generic C but for the
+ * (src/numeric/kernels_impl.h); the double kernels are that generic C but for the
  * first layer's forward (ms_sp_nn_d), which has AVX-512 and AVX2 versions
  * too. nthreads <= 1 runs on the caller; more starts a team of that many
- * when the product is big enough (src/par.h). */
+ * when the product is big enough (src/numeric/par.h). */
 #ifndef MS_KERNELS_H
 #define MS_KERNELS_H
 
@@ -94,7 +94,7 @@
 /* Declare, each with _f (float) and _d (double): ms_sparse, ms_mm_nn,
  * ms_mm_nn_ref, ms_mm_tn, ms_mm_tn_ref, ms_mm_tn_sgd, ms_transpose,
  * ms_sp_base, ms_sp_base_ref, ms_sp_nn, ms_sp_nn_ref, ms_sp_tn, ms_sp_tn_sgd,
- * ms_sp_tn_ref (src/kernels.c and src/kernels_impl.h). */
+ * ms_sp_tn_ref (src/numeric/kernels.c and src/numeric/kernels_impl.h). */
 MS_KERNEL_DECLS(float, f)
 MS_KERNEL_DECLS(double, d)
 

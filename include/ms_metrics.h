@@ -1,6 +1,6 @@
 /* ms_metrics: the records a run produces, as the trainer makes them and the
  * store keeps them (the evals and epochs tables of docs/schema.md), and the
- * names of its vocabulary (src/metrics.c): statuses, stop reasons, the
+ * names of its vocabulary (src/numeric/metrics.c): statuses, stop reasons, the
  * results variants are compared on. Their own header, so the store does not
  * depend on the trainer. */
 #ifndef MS_METRICS_H

@@ -2,7 +2,7 @@
  *
  * Weights of layer l (fan_in, fan_out) live at params + shape.off[l] in ONE
  * block; gradients and velocity are blocks of the same layout, so the update
- * is one loop and a checkpoint one write. The same code (src/mlp_impl.h) is
+ * is one loop and a checkpoint one write. The same code (src/numeric/mlp_impl.h) is
  * compiled for float (_f) and double (_d): a run trains in either
  * (`precision: float32`, the default, or `float64`), and the gradient check
  * runs in double.
@@ -78,7 +78,7 @@ void ms_shape_init(ms_shape *s, const ms_config *c, int input_width);
 
 /* Declare, each with _f (float) and _d (double): ms_work, ms_mlp_init,
  * ms_work_init, ms_work_release, ms_mlp_forward, ms_mlp_backward,
- * ms_mlp_backward_update, ms_sgd_update (defined by src/mlp_impl.h). */
+ * ms_mlp_backward_update, ms_sgd_update (defined by src/numeric/mlp_impl.h). */
 MS_MLP_DECLS(float, f)
 MS_MLP_DECLS(double, d)
 

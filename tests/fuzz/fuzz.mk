@@ -21,9 +21,8 @@ FUZZ_CFLAGS = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unknown-p
 # Only the modules under test and what they call: the rest of src/ is not
 # reachable from the harnesses, and a file elsewhere that clang rejects
 # should not stop the fuzzers.
-FUZZ_LIB_SRC := src/util.c src/config.c src/manifest.c src/data.c src/train.c src/mlp.c \
-                src/kernels.c src/rng.c src/store.c src/query.c src/stats.c src/export.c \
-                src/merge.c
+FUZZ_LIB_SRC := src/base/util.c $(wildcard src/numeric/*.c) $(wildcard src/manifest/*.c) \
+                src/db/store.c src/db/query.c src/db/merge.c src/report/export.c
 FUZZ_OBJ := $(patsubst src/%.c,$(FUZZ_BUILD)/obj/%.o,$(FUZZ_LIB_SRC))
 # Largest input: manifests well past the study's 4 KB, IDX files of ~10 images.
 FUZZ_MAXLEN_manifest := 16384
@@ -83,7 +82,7 @@ fuzz-toolchain:
 	    { echo "$(FUZZ_CC) cannot link -fsanitize=fuzzer"; exit 1; }; \
 	fi
 
-$(FUZZ_BUILD)/obj/%.o: src/%.c $(wildcard include/*.h) $(wildcard src/*.h)
+$(FUZZ_BUILD)/obj/%.o: src/%.c $(wildcard include/*.h) $(wildcard src/*/*.h)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
