@@ -965,27 +965,37 @@ static int cmp_name_pos(const void *a, const void *b)
     return r ? r : x->i - y->i;
 }
 
-/* Reports repeated variant names at the later occurrence. */
-static void check_unique_names(mctx *c, const ms_manifest *m, const node *const *name_node)
+/* For each of the n variants v[], the index of the first variant with its
+ * name when that is an earlier one, else -1 (a variant without a valid
+ * name: -1). By sorting, n log n: a grid makes up to MS_MANIFEST_MAX_RUNS
+ * names. malloc'd. */
+static int *repeated_names(const ms_variant *v, int n)
 {
-    int n = m->nvariants, k = 0;
+    int k = 0;
     name_pos *np = ms_malloc((size_t)(n ? n : 1) * sizeof *np);
     int *first = ms_malloc((size_t)(n ? n : 1) * sizeof *first);
-    char q[72];
     for (int i = 0; i < n; i++) {
         first[i] = -1;
-        if (m->variants[i].name)
-            np[k++] = (name_pos){m->variants[i].name, i};
+        if (v[i].name)
+            np[k++] = (name_pos){v[i].name, i};
     }
     qsort(np, (size_t)k, sizeof *np, cmp_name_pos);
     for (int i = 1; i < k; i++)
         if (!strcmp(np[i].s, np[i - 1].s))
             first[np[i].i] = first[np[i - 1].i] >= 0 ? first[np[i - 1].i] : np[i - 1].i;
-    for (int i = 0; i < n; i++)
+    free(np);
+    return first;
+}
+
+/* Reports repeated variant names at the later occurrence. */
+static void check_unique_names(mctx *c, const ms_manifest *m, const node *const *name_node)
+{
+    int *first = repeated_names(m->variants, m->nvariants);
+    char q[72];
+    for (int i = 0; i < m->nvariants; i++)
         if (first[i] >= 0)
             perr(c, AT(name_node[i]), "duplicate variant name '%s' (first at line %d)",
                  show(q, sizeof q, m->variants[i].name), name_node[first[i]]->line);
-    free(np);
     free(first);
 }
 
@@ -1290,44 +1300,112 @@ static int grid_axes(mctx *c, const vinfo *v, int i, const setting *st, int nst,
     return n;
 }
 
+/* Counts of runs saturate at RUNS_SAT: a grid cannot overflow them (twelve
+ * axes of a 1 MiB manifest could make 2^200 combinations). A sum of grids
+ * within the limit stays far below it (10^5 combinations x 10^6 seeds each). */
+#define RUNS_SAT 1000000000000000000LL /* 10^18 */
+
+static long long runs_add(long long a, long long b) { return a + b < RUNS_SAT ? a + b : RUNS_SAT; }
+
+static long long runs_mul(long long a, long long b)
+{
+    return b && a > RUNS_SAT / b ? RUNS_SAT : a * b;
+}
+
+/* The runs a variant's grid makes, from the sizes of its axes: the
+ * combinations times the variant's seeds, or with a seeds axis, the other
+ * axes' combinations times the seeds of all that axis' values (a value that
+ * is not a list counts one; it is reported when expanded). */
+static long long grid_runs(const scope *sc, const axis *ax, int na)
+{
+    long long combos = 1, seeds = sc->nseeds;
+    for (int a = 0; a < na; a++) {
+        if (ax[a].key != K_SEEDS) {
+            combos = runs_mul(combos, ax[a].n);
+            continue;
+        }
+        seeds = 0;
+        for (int e = 0; e < ax[a].n; e++)
+            seeds = runs_add(seeds, ax[a].vals[e]->type == N_SEQ ? ax[a].vals[e]->n : 1);
+    }
+    return runs_mul(combos, seeds);
+}
+
+static void axes_free(axis *ax, int na)
+{
+    for (int a = 0; a < na; a++)
+        free((void *)ax[a].vals);
+    free(ax);
+}
+
 /* Replace each variant that has a grid by one variant per combination of
  * its values (the first key slowest), named PARENT.KEY-VALUE[.KEY-VALUE...];
- * then each figure lists the combinations where it listed the parent. */
+ * then each figure lists the combinations where it listed the parent.
+ * The runs are counted from the axes' sizes first: a manifest over
+ * MS_MANIFEST_MAX_RUNS is refused (at vlist, the variants list) before
+ * anything is expanded, so any manifest is checked in a fraction of a second. */
 static void expand_grids(mctx *c, ms_manifest *m, vinfo *vi, const setting *st, int nst,
-                         const data_info *d)
+                         const data_info *d, const node *vlist)
 {
     char q[72];
-    int cap = m->nvariants, n = 0;
-    ms_variant *out = ms_calloc((size_t)cap, sizeof *out);
-    int *first = ms_calloc((size_t)m->nvariants + 1, sizeof *first);
-    int *count = ms_calloc((size_t)m->nvariants + 1, sizeof *count);
+    int nv = m->nvariants, over = 0;
     long long runs = 0;
-    const char **pname = ms_calloc((size_t)m->nvariants + 1, sizeof *pname);
-    for (int i = 0; i < m->nvariants; i++)
+    axis **axes = ms_calloc((size_t)nv + 1, sizeof *axes);
+    int *naxes = ms_calloc((size_t)nv + 1, sizeof *naxes);
+    for (int i = 0; i < nv; i++) {
+        naxes[i] = grid_axes(c, &vi[i], i, st, nst, &axes[i]);
+        if (naxes[i] == 0 || !m->variants[i].name || vi[i].state != 2) {
+            axes_free(axes[i], naxes[i]);
+            axes[i] = NULL;
+            naxes[i] = 0; /* kept as it is */
+            runs = runs_add(runs, m->variants[i].nseeds);
+            continue;
+        }
+        long long combos = 1;
+        for (int a = 0; a < naxes[i]; a++)
+            combos = runs_mul(combos, axes[i][a].n);
+        if (combos > MS_MANIFEST_MAX_RUNS) {
+            perr(c, AT(axes[i][0].at), "grid: too many combinations (limit %d)", MS_MANIFEST_MAX_RUNS);
+            over = 1;
+        } else
+            runs = runs_add(runs, grid_runs(&vi[i].sc, axes[i], naxes[i]));
+    }
+    if (runs > MS_MANIFEST_MAX_RUNS) { /* exact: a grid over the limit alone is not counted */
+        perr(c, AT(vlist), "variants: too many runs after the grids (%lld, limit %d)", runs,
+             MS_MANIFEST_MAX_RUNS);
+        over = 1;
+    }
+    if (over) {
+        for (int i = 0; i < nv; i++)
+            axes_free(axes[i], naxes[i]);
+        free(axes);
+        free(naxes);
+        return;
+    }
+
+    int cap = nv, n = 0;
+    ms_variant *out = ms_calloc((size_t)cap, sizeof *out);
+    int *first = ms_calloc((size_t)nv + 1, sizeof *first);
+    int *count = ms_calloc((size_t)nv + 1, sizeof *count);
+    const char **pname = ms_calloc((size_t)nv + 1, sizeof *pname);
+    for (int i = 0; i < nv; i++)
         pname[i] = m->variants[i].name; /* stays valid: moved into out, or freed last */
-    for (int i = 0; i < m->nvariants; i++) {
+    for (int i = 0; i < nv; i++) {
         ms_variant *pv = &m->variants[i];
-        axis *ax = NULL;
-        int na = grid_axes(c, &vi[i], i, st, nst, &ax);
+        axis *ax = axes[i];
+        int na = naxes[i];
         first[i] = n;
-        if (na == 0 || !pv->name || vi[i].state != 2) {
+        if (na == 0) {
             if (n == cap)
                 out = ms_realloc(out, (size_t)(cap *= 2) * sizeof *out);
             out[n++] = *pv;
             memset(pv, 0, sizeof *pv);
             count[i] = 1;
-            runs += out[n - 1].nseeds;
-            free(ax);
             continue;
         }
         long long combos = 1;
         for (int a = 0; a < na; a++)
-            combos = combos * ax[a].n > MS_MANIFEST_MAX_RUNS ? MS_MANIFEST_MAX_RUNS + 1
-                                                             : combos * ax[a].n;
-        if (combos > MS_MANIFEST_MAX_RUNS) {
-            perr(c, AT(ax[0].at), "grid: too many combinations (limit %d)", MS_MANIFEST_MAX_RUNS);
-            combos = 0;
-        }
+            combos *= ax[a].n; /* at most MS_MANIFEST_MAX_RUNS: counted above */
         for (long long x = 0; x < combos; x++) {
             scope sc = vi[i].sc;
             memset(sc.set, 0, sizeof sc.set);
@@ -1375,26 +1453,21 @@ static void expand_grids(mctx *c, ms_manifest *m, vinfo *vi, const setting *st, 
             memcpy(cv->seeds, sc.seeds, (size_t)sc.nseeds * sizeof *cv->seeds);
             cv->line = pv->line;
             cv->col = pv->col;
-            runs += sc.nseeds;
             if (sc.own_seeds)
                 free(sc.seeds);
         }
         count[i] = n - first[i];
-        for (int a = 0; a < na; a++)
-            free((void *)ax[a].vals);
-        free(ax);
+        axes_free(ax, na);
     }
+    free(axes);
+    free(naxes);
     /* names unique after expansion (a grid value may repeat another variant's name) */
+    int *made = repeated_names(out, n);
     for (int i = 0; i < n; i++)
-        for (int j = 0; j < i; j++)
-            if (out[i].name && out[j].name && !strcmp(out[i].name, out[j].name)) {
-                perr(c, out[i].line, out[i].col, "grid: the variant name '%s' is made twice",
-                     show(q, sizeof q, out[i].name));
-                break;
-            }
-    if (runs > MS_MANIFEST_MAX_RUNS)
-        perr(c, 1, 1, "variants: too many runs after the grids (%lld, limit %d)", runs,
-             MS_MANIFEST_MAX_RUNS);
+        if (made[i] >= 0)
+            perr(c, out[i].line, out[i].col, "grid: the variant name '%s' is made twice",
+                 show(q, sizeof q, out[i].name));
+    free(made);
     /* figures: a parent's place taken by its combinations */
     for (int f = 0; f < m->nplots; f++) {
         ms_plot *p = &m->plots[f];
@@ -1787,7 +1860,7 @@ static void check_manifest(mctx *c, const node *root, ms_manifest *m, int check_
         check_claims(c, val[6], m);
     int nvi = m->nvariants;
     if (vi && c->nerr == 0)
-        expand_grids(c, m, vi, st, nst, &d);
+        expand_grids(c, m, vi, st, nst, &d, val[3]);
     vinfo_free(vi, nvi);
     if (dflt.own_seeds)
         free(dflt.seeds);

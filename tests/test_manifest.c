@@ -273,6 +273,90 @@ static void test_settings_parse(void **state)
     free(out);
 }
 
+/* nv variants v0, v1, ..., each with an lr x momentum grid of nlr x nmom
+ * values (lr 0.0001, 0.0002, ...; momentum 0.000, 0.001, ...) and, when
+ * seeds is not NULL, that flow text as its `grid:`'s seeds axis. malloc'd. */
+static char *grid_manifest(int nv, int nlr, int nmom, const char *seeds)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    fputs("name: t\nvariants:\n", f);
+    for (int v = 0; v < nv; v++) {
+        fprintf(f, "  - name: v%d\n    grid:\n      lr: [", v);
+        for (int k = 0; k < nlr; k++)
+            fprintf(f, "%s0.%04d", k ? ", " : "", k + 1);
+        fputs("]\n      momentum: [", f);
+        for (int k = 0; k < nmom; k++)
+            fprintf(f, "%s0.%03d", k ? ", " : "", k);
+        fputs("]\n", f);
+        if (seeds)
+            fprintf(f, "      seeds: %s\n", seeds);
+    }
+    fclose(f);
+    return buf;
+}
+
+/* The run limit is checked from the grids' sizes before anything is
+ * expanded, and the names a grid makes are checked for repeats by sorting.
+ * 300,000 combinations used to be expanded and compared pairwise (minutes of
+ * CPU: this test hung) before the limit said no, at 1:1. */
+static void test_grid_limit(void **state)
+{
+    (void)state;
+    char *text, *out;
+    ms_manifest m;
+
+    text = grid_manifest(30, 100, 100, NULL); /* 300,000 runs */
+    assert_true(strlen(text) < MS_MANIFEST_MAX_BYTES);
+    assert_int_equal(parse_text(text, strlen(text), 0, &out), -1);
+    assert_string_equal(out, "t.yaml:3:3: variants: too many runs after the grids (300000, "
+                             "limit 100000)\n");
+    free(out);
+    free(text);
+
+    /* at the limit: 100,000 variants, each name made once */
+    text = grid_manifest(10, 100, 100, NULL);
+    assert_int_equal(ms_manifest_parse("t.yaml", text, strlen(text), &m, 0), 0);
+    assert_int_equal(m.nvariants, MS_MANIFEST_MAX_RUNS);
+    assert_string_equal(m.variants[0].name, "v0.lr-0.0001.momentum-0.000");
+    assert_string_equal(m.variants[MS_MANIFEST_MAX_RUNS - 1].name, "v9.lr-0.0100.momentum-0.099");
+    ms_manifest_release(&m);
+    free(text);
+
+    /* one grid over the limit on its own: reported at it */
+    text = grid_manifest(1, 400, 300, NULL);
+    assert_int_equal(parse_text(text, strlen(text), 0, &out), -1);
+    assert_string_equal(out, "t.yaml:5:11: grid: too many combinations (limit 100000)\n");
+    free(out);
+    free(text);
+
+    /* seeds count: a grid's combinations times the variant's seeds ... */
+    text = grid_manifest(1, 100, 100, NULL);
+    char *seeded = ms_xstrfmt("%s    seeds: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]\n", text);
+    assert_int_equal(parse_text(seeded, strlen(seeded), 0, &out), -1);
+    assert_string_equal(out, "t.yaml:3:3: variants: too many runs after the grids (110000, "
+                             "limit 100000)\n");
+    free(out);
+    free(seeded);
+    free(text);
+    /* ... or the seeds of each of the seeds axis' values */
+    text = grid_manifest(1, 100, 100, "[[1, 2, 3, 4, 5], [6, 7, 8, 9, 10]]");
+    assert_int_equal(ms_manifest_parse("t.yaml", text, strlen(text), &m, 0), 0);
+    ms_run_spec *r = NULL;
+    assert_int_equal(ms_manifest_expand(&m, &r), MS_MANIFEST_MAX_RUNS);
+    free(r);
+    ms_manifest_release(&m);
+    free(text);
+    text = grid_manifest(1, 100, 100, "[[1, 2, 3, 4, 5], [6, 7, 8, 9, 10, 11]]");
+    assert_int_equal(parse_text(text, strlen(text), 0, &out), -1);
+    assert_string_equal(out, "t.yaml:3:3: variants: too many runs after the grids (110000, "
+                             "limit 100000)\n");
+    free(out);
+    free(text);
+}
+
 static void test_valid_full(void **state)
 {
     (void)state;
@@ -840,12 +924,13 @@ static void test_fuzz(void **state)
 
 int main(void)
 {
-    struct CMUnitTest tests[11 + NBAD + NBADFILES];
+    struct CMUnitTest tests[12 + NBAD + NBADFILES];
     int n = 0;
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_default_study);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_valid_full);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_extends);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_settings_parse);
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_grid_limit);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_valid_minimal);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_data_dir_unchecked);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_missing_file);
