@@ -51,10 +51,12 @@ typedef struct mctx {
      * (at_line 0: positions as parsed). */
     char *const *args;
     int nargs, at_line, at_col;
-    /* Messages already printed (their hashes): a value that several grid
-     * combinations or variants share is reported once. */
+    /* Messages already printed (their hashes, in an open-addressing table of
+     * capsaid slots, 0 free): a value that several grid combinations or
+     * variants share is reported once. A table, not a list: a manifest can
+     * make 100,000 different messages. */
     uint64_t *said;
-    int nsaid;
+    size_t nsaid, capsaid;
 } mctx;
 
 static const node *kid(const mctx *c, const node *n, int i) { return &c->nodes[n->kids[i]]; }
@@ -75,6 +77,39 @@ static void tree_free(mctx *c)
 static int perr(mctx *c, int line, int col, const char *fmt, ...) MS_PRINTF(4, 5);
 static const char *show(char *buf, size_t n, const char *s);
 
+/* The slot of hash h in a table of cap (a power of 2) slots: by its top bits. */
+static size_t said_slot(uint64_t h, size_t cap)
+{
+    return (size_t)((h * 0x9E3779B97F4A7C15u) >> 32) & (cap - 1);
+}
+
+/* 1 when a message of hash h was printed before; else records it. */
+static int said_before(mctx *c, uint64_t h)
+{
+    h += !h; /* 0 marks a free slot */
+    if (2 * (c->nsaid + 1) > c->capsaid) { /* at most half full */
+        size_t cap = c->capsaid ? 2 * c->capsaid : 64;
+        uint64_t *t = ms_calloc(cap, sizeof *t);
+        for (size_t i = 0; i < c->capsaid; i++)
+            if (c->said[i]) {
+                size_t j = said_slot(c->said[i], cap);
+                while (t[j])
+                    j = (j + 1) & (cap - 1);
+                t[j] = c->said[i];
+            }
+        free(c->said);
+        c->said = t;
+        c->capsaid = cap;
+    }
+    size_t j = said_slot(h, c->capsaid);
+    for (; c->said[j]; j = (j + 1) & (c->capsaid - 1))
+        if (c->said[j] == h)
+            return 1;
+    c->said[j] = h;
+    c->nsaid++;
+    return 0;
+}
+
 static int perr(mctx *c, int line, int col, const char *fmt, ...)
 {
     char msg[1024], where[160], q[96];
@@ -91,12 +126,8 @@ static int perr(mctx *c, int line, int col, const char *fmt, ...)
     c->nerr++;
     char full[1200];
     snprintf(full, sizeof full, "%s: %s", where, msg);
-    uint64_t h = ms_hash64(full);
-    for (int i = 0; i < c->nsaid; i++)
-        if (c->said[i] == h)
-            return -1;
-    c->said = ms_realloc(c->said, (size_t)(c->nsaid + 1) * sizeof *c->said);
-    c->said[c->nsaid++] = h;
+    if (said_before(c, ms_hash64(full)))
+        return -1;
     ms_error_raw("%s", full);
     return -1;
 }
@@ -1946,7 +1977,7 @@ int ms_manifest_parse(const char *path, const char *text, size_t len, ms_manifes
 int ms_manifest_parse_args(const char *path, const char *text, size_t len, char *const *args,
                            int nargs, ms_manifest *m, int check_data_dir)
 {
-    mctx c = {path, 0, NULL, 0, 0, args, nargs, 0, 0, NULL, 0};
+    mctx c = {path, 0, NULL, 0, 0, args, nargs, 0, 0, NULL, 0, 0};
     int root = -1;
     setting *st = NULL;
     int nst = 0;
