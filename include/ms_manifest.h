@@ -43,6 +43,9 @@ typedef enum {
 enum { MS_METRIC_EVALS = MS_METRIC_STEP_LOSS };
 
 #define MS_PLOT_MAX_PANELS 8
+/* Curves in all figures together, after grids replaced the variants they
+ * made (ten figures of MS_MANIFEST_MAX_RUNS each). */
+#define MS_PLOT_MAX_CURVES 1000000
 /* step_loss points average this many steps unless a figure says otherwise:
  * the course's plot_loss(..., npoints_to_average=10). */
 #define MS_STEP_AVERAGE 10

@@ -996,6 +996,33 @@ static int cmp_name_pos(const void *a, const void *b)
     return r ? r : x->i - y->i;
 }
 
+/* The n names (NULL: skipped) sorted, for lookups by name_find in log n;
+ * malloc'd, *k of them. */
+static name_pos *names_index(const char *const *names, int n, int *k)
+{
+    name_pos *ix = ms_malloc((size_t)(n ? n : 1) * sizeof *ix);
+    *k = 0;
+    for (int i = 0; i < n; i++)
+        if (names[i])
+            ix[(*k)++] = (name_pos){names[i], i};
+    qsort(ix, (size_t)*k, sizeof *ix, cmp_name_pos);
+    return ix;
+}
+
+/* The index of the first name s in a names_index of k, or -1. */
+static int name_find(const name_pos *ix, int k, const char *s)
+{
+    int lo = 0, hi = k; /* the first at or after s */
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (strcmp(ix[mid].s, s) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < k && !strcmp(ix[lo].s, s) ? ix[lo].i : -1;
+}
+
 /* For each of the n variants v[], the index of the first variant with its
  * name when that is an earlier one, else -1 (a variant without a valid
  * name: -1). By sorting, n log n: a grid makes up to MS_MANIFEST_MAX_RUNS
@@ -1374,9 +1401,11 @@ static void axes_free(axis *ax, int na)
  * then each figure lists the combinations where it listed the parent.
  * The runs are counted from the axes' sizes first: a manifest over
  * MS_MANIFEST_MAX_RUNS is refused (at vlist, the variants list) before
- * anything is expanded, so any manifest is checked in a fraction of a second. */
+ * anything is expanded, so any manifest is checked in a fraction of a second.
+ * Likewise the figures' curves (plist: the plots list, when figures list
+ * variants) against MS_PLOT_MAX_CURVES. */
 static void expand_grids(mctx *c, ms_manifest *m, vinfo *vi, const setting *st, int nst,
-                         const data_info *d, const node *vlist)
+                         const data_info *d, const node *vlist, const node *plist)
 {
     char q[72];
     int nv = m->nvariants, over = 0;
@@ -1499,25 +1528,37 @@ static void expand_grids(mctx *c, ms_manifest *m, vinfo *vi, const setting *st, 
             perr(c, out[i].line, out[i].col, "grid: the variant name '%s' is made twice",
                  show(q, sizeof q, out[i].name));
     free(made);
-    /* figures: a parent's place taken by its combinations */
-    for (int f = 0; f < m->nplots; f++) {
+    /* figures: a parent's place taken by its combinations. Counted first: a
+     * grid listed in many figures would make every figure hold all its names. */
+    int nix;
+    name_pos *ix = names_index(pname, nv, &nix);
+    long long curves = 0;
+    for (int f = 0; f < m->nplots; f++)
+        for (int j = 0; j < m->plots[f].nvariants; j++) {
+            int i = name_find(ix, nix, m->plots[f].variants[j]);
+            curves += i < 0 ? 1 : count[i];
+        }
+    if (curves > MS_PLOT_MAX_CURVES)
+        perr(c, AT(plist), "plots: too many curves after the grids (%lld, limit %d)", curves,
+             MS_PLOT_MAX_CURVES);
+    for (int f = 0; f < m->nplots && curves <= MS_PLOT_MAX_CURVES; f++) {
         ms_plot *p = &m->plots[f];
-        int nn = 0, ref = -1;
-        char **vs = NULL;
+        int nn = 0, ref = -1, size = 0;
         for (int j = 0; j < p->nvariants; j++) {
-            int i = 0;
-            while (i < m->nvariants && (!pname[i] || strcmp(pname[i], p->variants[j])))
-                i++;
-            int from = i < m->nvariants ? first[i] : 0, k = i < m->nvariants ? count[i] : 0;
-            if (i == m->nvariants || (k == 1 && !strcmp(out[from].name, p->variants[j]))) {
-                vs = ms_realloc(vs, (size_t)(nn + 1) * sizeof *vs);
+            int i = name_find(ix, nix, p->variants[j]);
+            size += i < 0 ? 1 : count[i];
+        }
+        char **vs = ms_malloc((size_t)(size ? size : 1) * sizeof *vs);
+        for (int j = 0; j < p->nvariants; j++) {
+            int i = name_find(ix, nix, p->variants[j]);
+            int from = i >= 0 ? first[i] : 0, k = i >= 0 ? count[i] : 0;
+            if (i < 0 || (k == 1 && !strcmp(out[from].name, p->variants[j]))) {
                 if (j == p->reference)
                     ref = nn;
                 vs[nn++] = ms_strdup(p->variants[j]);
                 continue;
             }
             for (int e = 0; e < k; e++) {
-                vs = ms_realloc(vs, (size_t)(nn + 1) * sizeof *vs);
                 if (j == p->reference && e == 0)
                     ref = nn;
                 vs[nn++] = ms_strdup(out[from + e].name);
@@ -1530,6 +1571,7 @@ static void expand_grids(mctx *c, ms_manifest *m, vinfo *vi, const setting *st, 
         p->nvariants = nn;
         p->reference = ref;
     }
+    free(ix);
     free(pname);
     for (int i = 0; i < m->nvariants; i++) /* the parents replaced */
         variant_release(&m->variants[i]);
@@ -1891,7 +1933,7 @@ static void check_manifest(mctx *c, const node *root, ms_manifest *m, int check_
         check_claims(c, val[6], m);
     int nvi = m->nvariants;
     if (vi && c->nerr == 0)
-        expand_grids(c, m, vi, st, nst, &d, val[3]);
+        expand_grids(c, m, vi, st, nst, &d, val[3], val[4]);
     vinfo_free(vi, nvi);
     if (dflt.own_seeds)
         free(dflt.seeds);
