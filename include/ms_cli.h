@@ -32,7 +32,7 @@ int ms_parse_int(const char *opt, const char *s, long lo, long hi, int *out);
 /* A file name option: "OPT needs a file name" when empty (an empty --db
  * once left a lock file named '.lock' in the current folder). */
 int ms_parse_path(const char *opt, const char *s, const char **out);
-int ms_parse_u64(const char *opt, const char *s, uint64_t *out);
+int ms_parse_u64(const char *opt, const char *s, uint64_t max, uint64_t *out); /* 0..max */
 int ms_parse_double(const char *opt, const char *s, double *out);
 int ms_parse_hidden(const char *opt, const char *s, ms_config *c);
 /* getopt_long (optstring starting with ':') returned ':' or '?': say which

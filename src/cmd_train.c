@@ -104,7 +104,7 @@ static int parse_train_opts(int argc, char **argv, ms_config *c, const char **da
         case O_NOSHUF: c->shuffle = false; break;
         case O_TRAIN: rc = ms_parse_int("--train-size", a, 1, MS_MAX_TRAIN, &c->train_size); break;
         case O_VAL: rc = ms_parse_int("--val-size", a, 1, MS_MAX_VAL, &c->val_size); break;
-        case O_SEED: rc = ms_parse_u64("--seed", a, &c->seed); break;
+        case O_SEED: rc = ms_parse_u64("--seed", a, MS_MAX_SEED, &c->seed); break;
         case O_PREC:
             if (stride) /* gradcheck: always double */
                 rc = ms_error("unknown option '--precision' (see --help)");

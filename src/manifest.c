@@ -765,9 +765,9 @@ static int get_seeds(mctx *c, const node *v, uint64_t **out, int *nout)
         unsigned long long x = strtoull(t, NULL, 10);
         if (e->text[0] == '-' && x != 0)
             bad |= perr(c, AT(e), "seeds: seed must be >= 0 (got %s)", e->text);
-        else if (errno == ERANGE)
+        else if (errno == ERANGE || x > MS_MAX_SEED) /* the database's INTEGER */
             bad |= perr(c, AT(e), "seeds: seed must be <= %llu (got %s)",
-                        (unsigned long long)UINT64_MAX, e->text);
+                        (unsigned long long)MS_MAX_SEED, e->text);
         else
             s[i].v = x;
     }

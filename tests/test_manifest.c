@@ -391,6 +391,35 @@ static void test_plot_curves_limit(void **state)
     free(grid);
 }
 
+/* Seeds up to 2^63 - 1, the largest the database stores: in the manifest,
+ * in a setting (check m.yaml 'seeds=[...]'), and no further. */
+static void test_seed_limit(void **state)
+{
+    (void)state;
+    static const char text[] = "name: t\nvariants:\n  - name: a\n    seeds: [0, 9223372036854775807]\n";
+    ms_manifest m;
+    ms_run_spec *r = NULL;
+    assert_int_equal(ms_manifest_parse("t.yaml", text, strlen(text), &m, 0), 0);
+    assert_int_equal(ms_manifest_expand(&m, &r), 2);
+    assert_true(r[1].cfg.seed == MS_MAX_SEED);
+    assert_true(MS_MAX_SEED == (uint64_t)INT64_MAX);
+    free(r);
+    ms_manifest_release(&m);
+
+    char *big[] = {"seeds=[9223372036854775808]", "a.seeds=[3],[18446744073709551616]"};
+    for (int i = 0; i < 2; i++) {
+        ms_capture cap;
+        ms_capture_start(&cap);
+        assert_int_equal(ms_manifest_parse_args("t.yaml", text, strlen(text), big + i, 1, &m, 0), -1);
+        char *out = ms_capture_end(&cap);
+        char want[256];
+        snprintf(want, sizeof want, "argument '%s': seeds: seed must be <= 9223372036854775807 "
+                 "(got %s)\n", big[i], i ? "18446744073709551616" : "9223372036854775808");
+        assert_string_equal(out, want);
+        free(out);
+    }
+}
+
 static void test_valid_full(void **state)
 {
     (void)state;
@@ -412,7 +441,7 @@ static void test_valid_full(void **state)
     assert_string_equal(r[0].task, "");
     assert_int_equal(r[0].cfg.seed, 7);
     assert_int_equal(r[1].cfg.seed, 0);
-    assert_true(r[2].cfg.seed == UINT64_MAX);
+    assert_true(r[2].cfg.seed == MS_MAX_SEED); /* the largest the database stores */
     assert_string_equal(r[3].variant, "b");
     assert_int_equal(r[3].cfg.seed, 3);
 
@@ -671,6 +700,16 @@ static const bad_case bad_cases[] = {
      "4:19: seeds: duplicate seed 1 (first at line 4)"},
     {"seeds negative", "name: t\nvariants:\n  - name: a\n    seeds: [-3]\n",
      "4:13: seeds: seed must be >= 0 (got -3)"},
+    /* The database stores a seed as a signed 64-bit INTEGER: 2^63 and more
+     * used to be accepted, and shown negative. */
+    {"seed 2^63", "name: t\nvariants:\n  - name: a\n    seeds: [1, 9223372036854775808]\n",
+     "4:16: seeds: seed must be <= 9223372036854775807 (got 9223372036854775808)"},
+    {"seed 2^64 - 1", "name: t\ndefaults:\n  seeds: [18446744073709551615]\nvariants:\n  - name: a\n",
+     "3:11: seeds: seed must be <= 9223372036854775807 (got 18446744073709551615)"},
+    {"seed beyond 64 bits", "name: t\nvariants:\n  - name: a\n    seeds: [99999999999999999999]\n",
+     "4:13: seeds: seed must be <= 9223372036854775807 (got 99999999999999999999)"},
+    {"seed 2^63 in a grid", "name: t\nvariants:\n  - name: a\n    grid: {seeds: [[1], [9223372036854775808]]}\n",
+     "4:26: seeds: seed must be <= 9223372036854775807 (got 9223372036854775808)"},
     {"seeds scalar", "name: t\nvariants:\n  - name: a\n    seeds: 3\n",
      "4:12: seeds: expected a list of non-negative integers, got '3'"},
     {"train too large", "name: t\ndata:\n  train: 60001\nvariants:\n  - name: a\n",
@@ -958,7 +997,7 @@ static void test_fuzz(void **state)
 
 int main(void)
 {
-    struct CMUnitTest tests[13 + NBAD + NBADFILES];
+    struct CMUnitTest tests[14 + NBAD + NBADFILES];
     int n = 0;
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_default_study);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_valid_full);
@@ -966,6 +1005,7 @@ int main(void)
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_settings_parse);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_grid_limit);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_plot_curves_limit);
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_seed_limit);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_valid_minimal);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_data_dir_unchecked);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_missing_file);
