@@ -660,7 +660,13 @@ static int get_str(mctx *c, const node *v, const char *key, const char **out)
     return 0;
 }
 
-/* Names end up in file names and database keys: keep them plain. */
+/* Names end up in file names and database keys: keep them plain. A sweep's
+ * name is the database db/NAME.db, a figure's plots/NAME.png: each a plain
+ * file name, so no '/', not empty, and no leading '.' ('..' made the hidden
+ * file db/...db, '.' and '..' name folders). Variant names follow the same
+ * rule: one rule for every name a manifest gives (merge checks shards' names
+ * with it), a variant's name starts the names its grid makes, and a name
+ * that may become a file name later should not be a hidden one. */
 static int get_name(mctx *c, const node *v, const char *key, const char **out)
 {
     char q[72];
@@ -676,6 +682,8 @@ static int get_name(mctx *c, const node *v, const char *key, const char **out)
               *p == '_' || *p == '.' || *p == '-'))
             return perr(c, AT(v), "%s: '%s' may only contain letters, digits, '_', '.' and '-'", key,
                         show(q, sizeof q, s));
+    if (*s == '.')
+        return perr(c, AT(v), "%s: '%s' must not start with '.'", key, show(q, sizeof q, s));
     *out = s;
     return 0;
 }

@@ -686,6 +686,18 @@ static const bad_case bad_cases[] = {
     {"missing variant name", "name: t\nvariants:\n  - task: x\n", "3:5: missing key 'name' in variant 1"},
     {"bad manifest name", "name: my study\nvariants:\n  - name: a\n",
      "1:7: name: 'my study' may only contain letters, digits, '_', '.' and '-'"},
+    /* Names are file names (db/NAME.db, plots/NAME.png): '..' made the
+     * hidden file db/...db. No leading dot in any name, variants' too. */
+    {"manifest name ..", "name: ..\nvariants:\n  - name: a\n",
+     "1:7: name: '..' must not start with '.'"},
+    {"manifest name .", "name: '.'\nvariants:\n  - name: a\n",
+     "1:7: name: '.' must not start with '.'"},
+    {"manifest name hidden", "name: .study\nvariants:\n  - name: a\n",
+     "1:7: name: '.study' must not start with '.'"},
+    {"variant name hidden", "name: t\nvariants:\n  - name: a\n  - name: .b\n",
+     "4:11: name: '.b' must not start with '.'"},
+    {"plots: plot name hidden", "name: t\nvariants:\n  - name: a\nplots:\n  - name: .p\n    variants: [a]\n",
+     "5:11: name: '.p' must not start with '.'"},
     {"alias", "name: t\ndefaults: &d\n  lr: 0.1\nvariants:\n  - name: a\n    lr: *d\n",
      "6:9: aliases are not supported"},
     {"tag", "name: t\nvariants:\n  - name: a\n    lr: !!float 1\n", "4:9: tags are not supported"},
