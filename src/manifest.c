@@ -78,7 +78,7 @@ static int perr(mctx *c, int line, int col, const char *fmt, ...) MS_PRINTF(4, 5
 static const char *show(char *buf, size_t n, const char *s);
 
 /* The slot of hash h in a table of cap (a power of 2) slots: by its top bits. */
-static size_t said_slot(uint64_t h, size_t cap)
+static size_t hash_slot(uint64_t h, size_t cap)
 {
     return (size_t)((h * 0x9E3779B97F4A7C15u) >> 32) & (cap - 1);
 }
@@ -92,7 +92,7 @@ static int said_before(mctx *c, uint64_t h)
         uint64_t *t = ms_calloc(cap, sizeof *t);
         for (size_t i = 0; i < c->capsaid; i++)
             if (c->said[i]) {
-                size_t j = said_slot(c->said[i], cap);
+                size_t j = hash_slot(c->said[i], cap);
                 while (t[j])
                     j = (j + 1) & (cap - 1);
                 t[j] = c->said[i];
@@ -101,7 +101,7 @@ static int said_before(mctx *c, uint64_t h)
         c->said = t;
         c->capsaid = cap;
     }
-    size_t j = said_slot(h, c->capsaid);
+    size_t j = hash_slot(h, c->capsaid);
     for (; c->said[j]; j = (j + 1) & (c->capsaid - 1))
         if (c->said[j] == h)
             return 1;
@@ -352,6 +352,65 @@ static const char **valid_names(const ms_manifest *m, int *n)
         if (m->variants[i].name)
             names[(*n)++] = m->variants[i].name;
     return names;
+}
+
+/* Names to indices, by hashing: a 1 MiB manifest holds tens of thousands of
+ * names, and a pass over all of them for each lookup made checking it take
+ * seconds. Open addressing, at most half full; keys are not copied. */
+typedef struct name_map {
+    const char **key;
+    int *val;
+    size_t n, cap; /* cap: 0 or a power of 2 */
+} name_map;
+
+/* The index s maps to, or -1. */
+static int name_map_get(const name_map *h, const char *s)
+{
+    if (!h->cap)
+        return -1;
+    for (size_t j = hash_slot(ms_hash64(s), h->cap); h->key[j]; j = (j + 1) & (h->cap - 1))
+        if (!strcmp(h->key[j], s))
+            return h->val[j];
+    return -1;
+}
+
+/* Maps s to v (>= 0) unless s is mapped already: the first index stays. */
+static void name_map_put(name_map *h, const char *s, int v)
+{
+    if (name_map_get(h, s) >= 0)
+        return;
+    if (2 * (h->n + 1) > h->cap) {
+        name_map g = {NULL, NULL, 0, h->cap ? 2 * h->cap : 64};
+        g.key = ms_calloc(g.cap, sizeof *g.key);
+        g.val = ms_calloc(g.cap, sizeof *g.val);
+        for (size_t i = 0; i < h->cap; i++)
+            if (h->key[i])
+                name_map_put(&g, h->key[i], h->val[i]);
+        free(h->key);
+        free(h->val);
+        *h = g;
+    }
+    size_t j = hash_slot(ms_hash64(s), h->cap);
+    while (h->key[j])
+        j = (j + 1) & (h->cap - 1);
+    h->key[j] = s;
+    h->val[j] = v;
+    h->n++;
+}
+
+static void name_map_release(name_map *h)
+{
+    free(h->key);
+    free(h->val);
+    memset(h, 0, sizeof *h);
+}
+
+/* Each of the n variants' valid names to its first variant's index. */
+static void name_map_variants(name_map *h, const ms_variant *v, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (v[i].name)
+            name_map_put(h, v[i].name, i);
 }
 
 /* ---- settings (KEY=VALUE), composed before stage 2 takes pointers ---- */
@@ -1004,33 +1063,6 @@ static int cmp_name_pos(const void *a, const void *b)
     return r ? r : x->i - y->i;
 }
 
-/* The n names (NULL: skipped) sorted, for lookups by name_find in log n;
- * malloc'd, *k of them. */
-static name_pos *names_index(const char *const *names, int n, int *k)
-{
-    name_pos *ix = ms_malloc((size_t)(n ? n : 1) * sizeof *ix);
-    *k = 0;
-    for (int i = 0; i < n; i++)
-        if (names[i])
-            ix[(*k)++] = (name_pos){names[i], i};
-    qsort(ix, (size_t)*k, sizeof *ix, cmp_name_pos);
-    return ix;
-}
-
-/* The index of the first name s in a names_index of k, or -1. */
-static int name_find(const name_pos *ix, int k, const char *s)
-{
-    int lo = 0, hi = k; /* the first at or after s */
-    while (lo < hi) {
-        int mid = lo + (hi - lo) / 2;
-        if (strcmp(ix[mid].s, s) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < k && !strcmp(ix[lo].s, s) ? ix[lo].i : -1;
-}
-
 /* For each of the n variants v[], the index of the first variant with its
  * name when that is an earlier one, else -1 (a variant without a valid
  * name: -1). By sorting, n log n: a grid makes up to MS_MANIFEST_MAX_RUNS
@@ -1144,7 +1176,7 @@ static const scope *resolve(vctx *x, int i)
 
 /* Settings' value nodes as pointers (nothing is composed any more) and
  * their variants by name: an unknown one is reported with the likely one. */
-static void settings_bind(mctx *c, setting *st, int nst, const ms_manifest *m,
+static void settings_bind(mctx *c, setting *st, int nst, const name_map *byname,
                           const char *const *names, int nnames)
 {
     char q[72], h[96];
@@ -1155,9 +1187,7 @@ static void settings_bind(mctx *c, setting *st, int nst, const ms_manifest *m,
             t->v[i] = &c->nodes[t->vals[i]];
         if (!t->variant)
             continue;
-        for (int i = 0; i < m->nvariants && t->vindex < 0; i++)
-            if (m->variants[i].name && !strcmp(m->variants[i].name, t->variant))
-                t->vindex = i;
+        t->vindex = name_map_get(byname, t->variant);
         if (t->vindex < 0)
             perr(c, t->line, t->col, "no variant '%s'%s", show(q, sizeof q, t->variant),
                  ms_hint(h, sizeof h, t->variant, names, nnames));
@@ -1225,19 +1255,20 @@ static void check_variants(mctx *c, const node *vs, ms_manifest *m, const data_i
     /* extends: the name of another variant, anywhere in the list */
     int nnames;
     const char **names = valid_names(m, &nnames);
+    name_map byname = {0};
+    name_map_variants(&byname, m->variants, m->nvariants);
     for (int i = 0; i < m->nvariants; i++) {
         const node *e = vi[i].val[V_EXTENDS];
         const char *s = "";
         if (!e || get_name(c, e, "extends", &s))
             continue;
-        for (int j = 0; j < m->nvariants && vi[i].parent < 0; j++)
-            if (m->variants[j].name && !strcmp(m->variants[j].name, s))
-                vi[i].parent = j;
+        vi[i].parent = name_map_get(&byname, s);
         if (vi[i].parent < 0)
             perr(c, AT(e), "extends: no variant '%s'%s", show(q, sizeof q, s),
                  ms_hint(h, sizeof h, s, names, nnames));
     }
-    settings_bind(c, st, nst, m, names, nnames);
+    settings_bind(c, st, nst, &byname, names, nnames);
+    name_map_release(&byname);
     free(names);
 
     vctx x = {c, d, dflt, vi, m, st, nst};
@@ -1538,12 +1569,14 @@ static void expand_grids(mctx *c, ms_manifest *m, vinfo *vi, const setting *st, 
     free(made);
     /* figures: a parent's place taken by its combinations. Counted first: a
      * grid listed in many figures would make every figure hold all its names. */
-    int nix;
-    name_pos *ix = names_index(pname, nv, &nix);
+    name_map byname = {0};
+    for (int i = 0; i < nv; i++)
+        if (pname[i])
+            name_map_put(&byname, pname[i], i);
     long long curves = 0;
     for (int f = 0; f < m->nplots; f++)
         for (int j = 0; j < m->plots[f].nvariants; j++) {
-            int i = name_find(ix, nix, m->plots[f].variants[j]);
+            int i = name_map_get(&byname, m->plots[f].variants[j]);
             curves += i < 0 ? 1 : count[i];
         }
     if (curves > MS_PLOT_MAX_CURVES)
@@ -1553,12 +1586,12 @@ static void expand_grids(mctx *c, ms_manifest *m, vinfo *vi, const setting *st, 
         ms_plot *p = &m->plots[f];
         int nn = 0, ref = -1, size = 0;
         for (int j = 0; j < p->nvariants; j++) {
-            int i = name_find(ix, nix, p->variants[j]);
+            int i = name_map_get(&byname, p->variants[j]);
             size += i < 0 ? 1 : count[i];
         }
         char **vs = ms_malloc((size_t)(size ? size : 1) * sizeof *vs);
         for (int j = 0; j < p->nvariants; j++) {
-            int i = name_find(ix, nix, p->variants[j]);
+            int i = name_map_get(&byname, p->variants[j]);
             int from = i >= 0 ? first[i] : 0, k = i >= 0 ? count[i] : 0;
             if (i < 0 || (k == 1 && !strcmp(out[from].name, p->variants[j]))) {
                 if (j == p->reference)
@@ -1579,7 +1612,7 @@ static void expand_grids(mctx *c, ms_manifest *m, vinfo *vi, const setting *st, 
         p->nvariants = nn;
         p->reference = ref;
     }
-    free(ix);
+    name_map_release(&byname);
     free(pname);
     for (int i = 0; i < m->nvariants; i++) /* the parents replaced */
         variant_release(&m->variants[i]);
@@ -1697,9 +1730,30 @@ static int get_panels(mctx *c, const node *v, ms_plot *p)
     return bad;
 }
 
-/* names: the manifest's variant names, or NULL when the variants section
- * has errors (then names are not checked, to avoid a cascade of messages). */
-static int find_variant(mctx *c, const node *e, const char *key, const char *const *names, int n,
+/* The manifest's valid variant names: for hints (names, n of them) and
+ * lookups (byname). */
+typedef struct variant_names {
+    const char **names;
+    int n;
+    name_map byname;
+} variant_names;
+
+static void variant_names_init(variant_names *vn, const ms_manifest *m)
+{
+    vn->names = valid_names(m, &vn->n);
+    memset(&vn->byname, 0, sizeof vn->byname);
+    name_map_variants(&vn->byname, m->variants, m->nvariants);
+}
+
+static void variant_names_release(variant_names *vn)
+{
+    free(vn->names);
+    name_map_release(&vn->byname);
+}
+
+/* vn: the manifest's variant names, or NULL when the variants section has
+ * errors (then names are not checked, to avoid a cascade of messages). */
+static int find_variant(mctx *c, const node *e, const char *key, const variant_names *vn,
                         const char **out)
 {
     char q[72], h[96];
@@ -1709,24 +1763,22 @@ static int find_variant(mctx *c, const node *e, const char *key, const char *con
     if (!*s)
         return perr(c, AT(e), "%s: must not be empty", key);
     *out = s;
-    if (!names)
+    if (!vn || name_map_get(&vn->byname, s) >= 0)
         return 0;
-    for (int i = 0; i < n; i++)
-        if (!strcmp(s, names[i]))
-            return 0;
     return perr(c, AT(e), "%s: unknown variant '%s'%s", key, show(q, sizeof q, s),
-                ms_hint(h, sizeof h, s, names, n));
+                ms_hint(h, sizeof h, s, vn->names, vn->n));
 }
 
 /* *name_node: the value node of the plot's valid name, or NULL. */
-static void check_plot(mctx *c, const node *pn, int index, ms_plot *p, const char *const *names,
-                       int nnames, const node **name_node)
+static void check_plot(mctx *c, const node *pn, int index, ms_plot *p, const variant_names *vn,
+                       const node **name_node)
 {
     char g[96], q[72], where[128];
     enum { NP = COUNT(plot_keys) };
     const node *val[NP], *keyn[NP];
     const char *s = "";
     int x = 0;
+    name_map listed = {0}; /* the variants listed so far: their index */
 
     p->line = pn->line;
     p->col = pn->col;
@@ -1764,23 +1816,18 @@ static void check_plot(mctx *c, const node *pn, int index, ms_plot *p, const cha
         p->variants = ms_calloc((size_t)vs->n + 1, sizeof *p->variants);
         for (int i = 0; i < vs->n; i++) {
             const node *e = kid(c, vs, i);
-            if (find_variant(c, e, "variants", names, nnames, &s))
+            if (find_variant(c, e, "variants", vn, &s))
                 continue;
-            int dup = -1;
-            for (int j = 0; j < p->nvariants && dup < 0; j++)
-                if (!strcmp(p->variants[j], s))
-                    dup = j;
-            if (dup >= 0) {
+            if (name_map_get(&listed, s) >= 0) {
                 perr(c, AT(e), "variants: duplicate variant '%s'", show(q, sizeof q, s));
                 continue;
             }
+            name_map_put(&listed, s, p->nvariants);
             p->variants[p->nvariants++] = ms_strdup(s);
         }
     }
-    if (val[3] && !find_variant(c, val[3], "reference", names, nnames, &s) && p->variants) {
-        for (int j = 0; j < p->nvariants; j++)
-            if (!strcmp(p->variants[j], s))
-                p->reference = j;
+    if (val[3] && !find_variant(c, val[3], "reference", vn, &s) && p->variants) {
+        p->reference = name_map_get(&listed, s);
         if (p->reference < 0) {
             p->reference = p->nvariants;
             p->variants[p->nvariants++] = ms_strdup(s);
@@ -1799,6 +1846,7 @@ static void check_plot(mctx *c, const node *pn, int index, ms_plot *p, const cha
         p->log_loss = x;
     if (val[7])
         get_int(c, val[7], "step_average", 1, MS_MAX_COUNT, &p->step_average);
+    name_map_release(&listed);
 }
 
 static void check_plots(mctx *c, const node *ps, ms_manifest *m, bool names_ok)
@@ -1810,8 +1858,10 @@ static void check_plots(mctx *c, const node *ps, ms_manifest *m, bool names_ok)
         perr(c, AT(ps), "plots: expected a list of plots, got %s", got(g, sizeof g, ps));
         return;
     }
-    int nnames = 0; /* names unchecked unless every variant has a valid one */
-    const char **names = names_ok ? valid_names(m, &nnames) : NULL;
+    variant_names vn; /* names unchecked unless every variant has a valid one */
+    if (names_ok)
+        variant_names_init(&vn, m);
+    name_map plot_names = {0};
     m->plots = ms_calloc((size_t)ps->n + 1, sizeof *m->plots);
     const node **name_node = ms_calloc((size_t)ps->n + 1, sizeof *name_node);
     for (int i = 0; i < ps->n; i++) {
@@ -1821,16 +1871,20 @@ static void check_plots(mctx *c, const node *ps, ms_manifest *m, bool names_ok)
             continue;
         }
         int k = m->nplots++;
-        check_plot(c, pn, i, &m->plots[k], names, nnames, &name_node[k]);
-        for (int j = 0; name_node[k] && j < k; j++)
-            if (name_node[j] && !strcmp(m->plots[j].name, m->plots[k].name)) {
-                perr(c, AT(name_node[k]), "duplicate plot name '%s' (first at line %d)",
-                     show(q, sizeof q, m->plots[k].name), name_node[j]->line);
-                break;
-            }
+        check_plot(c, pn, i, &m->plots[k], names_ok ? &vn : NULL, &name_node[k]);
+        if (!name_node[k])
+            continue;
+        int j = name_map_get(&plot_names, m->plots[k].name);
+        if (j >= 0)
+            perr(c, AT(name_node[k]), "duplicate plot name '%s' (first at line %d)",
+                 show(q, sizeof q, m->plots[k].name), name_node[j]->line);
+        else
+            name_map_put(&plot_names, m->plots[k].name, k);
     }
     free(name_node);
-    free(names);
+    name_map_release(&plot_names);
+    if (names_ok)
+        variant_names_release(&vn);
 }
 
 /* claims: a list of {a: V, b: W, expect: higher | lower, metric: M, text: T};
@@ -1847,8 +1901,8 @@ static void check_claims(mctx *c, const node *cs, ms_manifest *m)
         perr(c, AT(cs), "claims: expected a list of claims, got %s", got(g, sizeof g, cs));
         return;
     }
-    int nnames;
-    const char **names = valid_names(m, &nnames);
+    variant_names vn;
+    variant_names_init(&vn, m);
     m->claims = ms_calloc((size_t)cs->n + 1, sizeof *m->claims);
     for (int i = 0; i < cs->n; i++) {
         const node *cn = kid(c, cs, i), *val[NK], *keyn[NK];
@@ -1867,7 +1921,7 @@ static void check_claims(mctx *c, const node *cs, ms_manifest *m)
         for (int k = 0; k < 2; k++) {
             if (!val[k])
                 perr(c, AT(cn), "missing key '%s'%s", claim_keys[k], where);
-            else if (!find_variant(c, val[k], claim_keys[k], names, nnames, &s))
+            else if (!find_variant(c, val[k], claim_keys[k], &vn, &s))
                 *(k ? &cl->b : &cl->a) = ms_strdup(s);
         }
         if (!val[2])
@@ -1879,7 +1933,7 @@ static void check_claims(mctx *c, const node *cs, ms_manifest *m)
         if (val[4] && !get_str(c, val[4], "text", &s))
             cl->text = ms_strdup(s);
     }
-    free(names);
+    variant_names_release(&vn);
 }
 
 static void check_manifest(mctx *c, const node *root, ms_manifest *m, int check_data_dir,
