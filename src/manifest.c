@@ -1107,6 +1107,78 @@ typedef struct vinfo {
     scope sc;    /* and with the KEY=VALUE settings: what it runs */
 } vinfo;
 
+/* Which settings apply to which variant, found without a pass over all of
+ * them for each variant (26,000 variants under 55,000 settings took two
+ * minutes to check): those of every variant (glob) and each variant's own
+ * (own[at[i]] .. own[at[i + 1] - 1]), in order, and for each key the last
+ * setting of every variant (glast), the last with one value (glast1) and the
+ * last valid one with one value (glast1_ok, once glob_checked). A value is
+ * checked once, the first time it applies: its messages are the same for
+ * every variant. ok[j]: -1 unchecked, 0 bad, 1 good. */
+typedef struct setting_use {
+    int nglob, *glob, *at, *own;
+    signed char *ok;
+    bool glob_checked;
+    int glast[K_N], glast1[K_N], glast1_ok[K_N];
+} setting_use;
+
+static void setting_use_init(setting_use *u, const setting *st, int nst, int nv)
+{
+    memset(u, 0, sizeof *u);
+    u->glob = ms_malloc((size_t)(nst ? nst : 1) * sizeof *u->glob);
+    u->own = ms_malloc((size_t)(nst ? nst : 1) * sizeof *u->own);
+    u->at = ms_calloc((size_t)nv + 1, sizeof *u->at);
+    u->ok = ms_malloc((size_t)(nst ? nst : 1));
+    memset(u->ok, -1, (size_t)(nst ? nst : 1));
+    for (int k = 0; k < K_N; k++)
+        u->glast[k] = u->glast1[k] = u->glast1_ok[k] = -1;
+    for (int j = 0; j < nst; j++)
+        if (!st[j].variant) {
+            u->glob[u->nglob++] = j;
+            u->glast[st[j].key] = j;
+            if (st[j].nvals == 1)
+                u->glast1[st[j].key] = j;
+        } else if (st[j].vindex >= 0)
+            u->at[st[j].vindex + 1]++;
+    for (int i = 0; i < nv; i++)
+        u->at[i + 1] += u->at[i];
+    int *fill = ms_malloc((size_t)(nv ? nv : 1) * sizeof *fill);
+    memcpy(fill, u->at, (size_t)nv * sizeof *fill);
+    for (int j = 0; j < nst; j++)
+        if (st[j].variant && st[j].vindex >= 0)
+            u->own[fill[st[j].vindex]++] = j;
+    free(fill);
+}
+
+static void setting_use_release(setting_use *u)
+{
+    free(u->glob);
+    free(u->own);
+    free(u->at);
+    free(u->ok);
+    memset(u, 0, sizeof *u);
+}
+
+/* For each key, the last setting that applies to variant i (last), the last
+ * with one value (last1) and the last valid one with one value (last1_ok,
+ * once they are checked); -1: none. */
+static void last_settings(const setting_use *u, const setting *st, int i, int *last, int *last1,
+                          int *last1_ok)
+{
+    memcpy(last, u->glast, sizeof u->glast);
+    memcpy(last1, u->glast1, sizeof u->glast1);
+    memcpy(last1_ok, u->glast1_ok, sizeof u->glast1_ok);
+    for (int o = u->at[i]; o < u->at[i + 1]; o++) { /* ascending: each one is later */
+        int j = u->own[o], k = st[j].key;
+        if (j > last[k])
+            last[k] = j;
+        if (st[j].nvals == 1 && j > last1[k])
+            last1[k] = j;
+        if (st[j].nvals == 1 && u->ok[j] == 1 && j > last1_ok[k])
+            last1_ok[k] = j;
+    }
+}
+
 typedef struct vctx {
     mctx *c;
     const data_info *d;
@@ -1115,7 +1187,33 @@ typedef struct vctx {
     const ms_manifest *m;
     const setting *st; /* settings, applied after a variant's own keys */
     int nst;
+    setting_use *use;
 } vctx;
+
+/* Checks, in order, the settings with one value that apply to variant i
+ * and were not checked yet (its own, and the first time those of every
+ * variant). */
+static void check_settings(vctx *x, int i)
+{
+    setting_use *u = x->use;
+    const int *own = u->own + u->at[i];
+    int nown = u->at[i + 1] - u->at[i], g = u->glob_checked ? u->nglob : 0, o = 0;
+    while (g < u->nglob || o < nown) {
+        int j = o == nown || (g < u->nglob && u->glob[g] < own[o]) ? u->glob[g++] : own[o++];
+        const setting *t = &x->st[j];
+        if (t->nvals != 1 || u->ok[j] >= 0)
+            continue;
+        scope tmp;
+        memset(&tmp, 0, sizeof tmp);
+        apply_key(x->c, &tmp, t->key, t->v[0]);
+        u->ok[j] = !tmp.bad[t->key];
+        if (tmp.own_seeds)
+            free(tmp.seeds);
+        if (!t->variant && u->ok[j])
+            u->glast1_ok[t->key] = j; /* ascending: each one is later */
+    }
+    u->glob_checked = true;
+}
 
 /* Variant i's settings: its parent's (the defaults, or the variant it
  * extends, resolved first), then its own keys. A chain that comes back to a
@@ -1155,18 +1253,20 @@ static const scope *resolve(vctx *x, int i)
             sc.bad[k] = up->bad[k];
     v->base = sc;
     /* KEY=VALUE settings: after the manifest's own values, in this variant
-     * only (a variant extending it starts from base) */
+     * only (a variant extending it starts from base). As applying each in
+     * turn: a key takes its last valid setting's value, and is bad when its
+     * last setting is (reported when checked). */
+    check_settings(x, i);
+    int last[K_N], last1[K_N], last1_ok[K_N];
+    last_settings(x->use, x->st, i, last, last1, last1_ok);
     scope fin = sc;
     memset(fin.set, 0, sizeof fin.set);
     fin.own_seeds = false;
-    for (int j = 0; j < x->nst; j++) {
-        const setting *t = &x->st[j];
-        if (t->nvals == 1 && t->v && (!t->variant || t->vindex == i)) {
-            if (fin.own_seeds && t->key == K_SEEDS) /* replaced: no leak */
-                free(fin.seeds), fin.own_seeds = false;
-            fin.bad[t->key] = false;
-            apply_key(x->c, &fin, t->key, t->v[0]);
-        }
+    for (int k = 0; k < K_N; k++) {
+        if (last1_ok[k] >= 0)
+            apply_key(x->c, &fin, k, x->st[last1_ok[k]].v[0]);
+        if (last1[k] >= 0)
+            fin.bad[k] = x->use->ok[last1[k]] != 1;
     }
     cross_check(x->c, x->d, &fin, &v->base);
     v->sc = fin;
@@ -1195,7 +1295,8 @@ static void settings_bind(mctx *c, setting *st, int nst, const name_map *byname,
 }
 
 static void check_variants(mctx *c, const node *vs, ms_manifest *m, const data_info *d,
-                           const scope *dflt, setting *st, int nst, vinfo **vi_out)
+                           const scope *dflt, setting *st, int nst, vinfo **vi_out,
+                           setting_use *use)
 {
     char g[96], q[72], h[96], where[128];
     long long runs = 0;
@@ -1271,7 +1372,8 @@ static void check_variants(mctx *c, const node *vs, ms_manifest *m, const data_i
     name_map_release(&byname);
     free(names);
 
-    vctx x = {c, d, dflt, vi, m, st, nst};
+    setting_use_init(use, st, nst, m->nvariants);
+    vctx x = {c, d, dflt, vi, m, st, nst, use};
     for (int i = 0; i < m->nvariants; i++) {
         resolve(&x, i);
         const scope *sc = vi[i].state == 2 ? &vi[i].sc : dflt;
@@ -1335,7 +1437,8 @@ static void name_part(const mctx *c, char *buf, size_t n, size_t *o, const node 
 /* Variant i's grid: its `grid:` mapping, then the settings with several
  * values; a setting with one value for a key ends that key's grid (it was
  * applied already). *ax is malloc'd (NULL: no grid). */
-static int grid_axes(mctx *c, const vinfo *v, int i, const setting *st, int nst, axis **ax)
+static int grid_axes(mctx *c, const vinfo *v, int i, const setting *st, const setting_use *u,
+                     axis **ax)
 {
     char g[96], q[72], h[96];
     int n = 0;
@@ -1345,7 +1448,7 @@ static int grid_axes(mctx *c, const vinfo *v, int i, const setting *st, int nst,
         perr(c, AT(gm), "grid: expected a mapping of keys to lists of values, got %s",
              got(g, sizeof g, gm));
     else if (gm) {
-        *ax = ms_calloc((size_t)gm->n / 2 + (size_t)nst + 1, sizeof **ax);
+        *ax = ms_calloc((size_t)gm->n / 2 + K_N + 1, sizeof **ax);
         for (int j = 0; j + 1 < gm->n; j += 2) {
             const node *k = kid(c, gm, j), *vals = kid(c, gm, j + 1);
             int key = 0;
@@ -1374,20 +1477,33 @@ static int grid_axes(mctx *c, const vinfo *v, int i, const setting *st, int nst,
             (*ax)[n++] = (axis){key, vals->n, list, vals};
         }
     }
-    for (int j = 0; j < nst; j++) {
-        const setting *t = &st[j];
-        if (!t->v || (t->variant && t->vindex != i))
-            continue;
-        if (!*ax)
-            *ax = ms_calloc((size_t)nst + 1, sizeof **ax);
-        int a = 0;
-        while (a < n && (*ax)[a].key != t->key)
-            a++;
-        if (a < n) { /* this setting replaces the key's grid (or ends it) */
+    /* The settings, as applying each in turn: the last one for a key ends
+     * its grid (one value) or replaces it (several: an axis after the
+     * manifest's, in the order of those last settings). */
+    int last[K_N], last1[K_N], last1_ok[K_N], order[K_N], no = 0;
+    last_settings(u, st, i, last, last1, last1_ok);
+    for (int k = 0; k < K_N; k++)
+        if (last[k] >= 0)
+            order[no++] = k;
+    if (!no)
+        return n;
+    if (!*ax)
+        *ax = ms_calloc(K_N + 1, sizeof **ax);
+    int kept = 0;
+    for (int a = 0; a < n; a++)
+        if (last[(*ax)[a].key] >= 0)
             free((void *)(*ax)[a].vals);
-            memmove(&(*ax)[a], &(*ax)[a + 1], (size_t)(n - a - 1) * sizeof **ax);
-            n--;
+        else
+            (*ax)[kept++] = (*ax)[a];
+    n = kept;
+    for (int a = 1; a < no; a++) /* by the last setting's place */
+        for (int b = a; b > 0 && last[order[b]] < last[order[b - 1]]; b--) {
+            int t = order[b];
+            order[b] = order[b - 1];
+            order[b - 1] = t;
         }
+    for (int a = 0; a < no; a++) {
+        const setting *t = &st[last[order[a]]];
         if (t->nvals > 1) {
             const node **list = ms_malloc((size_t)t->nvals * sizeof *list);
             memcpy(list, t->v, (size_t)t->nvals * sizeof *list);
@@ -1443,8 +1559,9 @@ static void axes_free(axis *ax, int na)
  * anything is expanded, so any manifest is checked in a fraction of a second.
  * Likewise the figures' curves (plist: the plots list, when figures list
  * variants) against MS_PLOT_MAX_CURVES. */
-static void expand_grids(mctx *c, ms_manifest *m, vinfo *vi, const setting *st, int nst,
-                         const data_info *d, const node *vlist, const node *plist)
+static void expand_grids(mctx *c, ms_manifest *m, vinfo *vi, const setting *st,
+                         const setting_use *use, const data_info *d, const node *vlist,
+                         const node *plist)
 {
     char q[72];
     int nv = m->nvariants, over = 0;
@@ -1452,7 +1569,7 @@ static void expand_grids(mctx *c, ms_manifest *m, vinfo *vi, const setting *st, 
     axis **axes = ms_calloc((size_t)nv + 1, sizeof *axes);
     int *naxes = ms_calloc((size_t)nv + 1, sizeof *naxes);
     for (int i = 0; i < nv; i++) {
-        naxes[i] = grid_axes(c, &vi[i], i, st, nst, &axes[i]);
+        naxes[i] = grid_axes(c, &vi[i], i, st, use, &axes[i]);
         if (naxes[i] == 0 || !m->variants[i].name || vi[i].state != 2) {
             axes_free(axes[i], naxes[i]);
             axes[i] = NULL;
@@ -1980,10 +2097,11 @@ static void check_manifest(mctx *c, const node *root, ms_manifest *m, int check_
     cross_check(c, &d, &dflt, NULL);
 
     vinfo *vi = NULL;
+    setting_use use = {0};
     if (!val[3])
         perr(c, AT(root), "missing key 'variants'");
     else
-        check_variants(c, val[3], m, &d, &dflt, st, nst, &vi);
+        check_variants(c, val[3], m, &d, &dflt, st, nst, &vi, &use);
     if (val[4]) {
         /* Variant names are checked only when every variant has a valid one. */
         bool names_ok = val[3] && val[3]->type == N_SEQ && m->nvariants == val[3]->n;
@@ -1995,8 +2113,9 @@ static void check_manifest(mctx *c, const node *root, ms_manifest *m, int check_
         check_claims(c, val[6], m);
     int nvi = m->nvariants;
     if (vi && c->nerr == 0)
-        expand_grids(c, m, vi, st, nst, &d, val[3], val[4]);
+        expand_grids(c, m, vi, st, &use, &d, val[3], val[4]);
     vinfo_free(vi, nvi);
+    setting_use_release(&use);
     if (dflt.own_seeds)
         free(dflt.seeds);
 
