@@ -57,6 +57,7 @@ typedef struct mctx {
      * make 100,000 different messages. */
     uint64_t *said;
     size_t nsaid, capsaid;
+    long long hint_left; /* steps left for hints of variant names: hint() */
 } mctx;
 
 static const node *kid(const mctx *c, const node *n, int i) { return &c->nodes[n->kids[i]]; }
@@ -411,6 +412,30 @@ static void name_map_variants(name_map *h, const ms_variant *v, int n)
     for (int i = 0; i < n; i++)
         if (v[i].name)
             name_map_put(h, v[i].name, i);
+}
+
+/* " (did you mean 'x'?)" for a name that is not one of the variant names
+ * cand, or "": ms_hint within a budget. A hint compares the name with every
+ * candidate (up to 65 x 65 steps each), so thousands of unknown names among
+ * thousands of variants took minutes (a 286 KB manifest: 31 s of CPU); past
+ * HINT_BUDGET steps a manifest's messages come without the hint. */
+#define HINT_BUDGET 50000000LL
+
+static const char *hint(mctx *c, char *buf, size_t n, const char *s, const char *const *cand,
+                        int ncand)
+{
+    size_t ls = strlen(s);
+    long long cost = 0, a = ls < 64 ? (long long)ls + 1 : 65;
+    for (int i = 0; i < ncand && cost <= c->hint_left; i++) {
+        size_t lc = strlen(cand[i]);
+        cost += a * (lc < 64 ? (long long)lc + 1 : 65);
+    }
+    if (cost > c->hint_left) {
+        c->hint_left = 0;
+        return "";
+    }
+    c->hint_left -= cost;
+    return ms_hint(buf, n, s, cand, ncand);
 }
 
 /* ---- settings (KEY=VALUE), composed before stage 2 takes pointers ---- */
@@ -1290,7 +1315,7 @@ static void settings_bind(mctx *c, setting *st, int nst, const name_map *byname,
         t->vindex = name_map_get(byname, t->variant);
         if (t->vindex < 0)
             perr(c, t->line, t->col, "no variant '%s'%s", show(q, sizeof q, t->variant),
-                 ms_hint(h, sizeof h, t->variant, names, nnames));
+                 hint(c, h, sizeof h, t->variant, names, nnames));
     }
 }
 
@@ -1366,7 +1391,7 @@ static void check_variants(mctx *c, const node *vs, ms_manifest *m, const data_i
         vi[i].parent = name_map_get(&byname, s);
         if (vi[i].parent < 0)
             perr(c, AT(e), "extends: no variant '%s'%s", show(q, sizeof q, s),
-                 ms_hint(h, sizeof h, s, names, nnames));
+                 hint(c, h, sizeof h, s, names, nnames));
     }
     settings_bind(c, st, nst, &byname, names, nnames);
     name_map_release(&byname);
@@ -1883,7 +1908,7 @@ static int find_variant(mctx *c, const node *e, const char *key, const variant_n
     if (!vn || name_map_get(&vn->byname, s) >= 0)
         return 0;
     return perr(c, AT(e), "%s: unknown variant '%s'%s", key, show(q, sizeof q, s),
-                ms_hint(h, sizeof h, s, vn->names, vn->n));
+                hint(c, h, sizeof h, s, vn->names, vn->n));
 }
 
 /* *name_node: the value node of the plot's valid name, or NULL. */
@@ -2200,7 +2225,7 @@ int ms_manifest_parse(const char *path, const char *text, size_t len, ms_manifes
 int ms_manifest_parse_args(const char *path, const char *text, size_t len, char *const *args,
                            int nargs, ms_manifest *m, int check_data_dir)
 {
-    mctx c = {path, 0, NULL, 0, 0, args, nargs, 0, 0, NULL, 0, 0};
+    mctx c = {path, 0, NULL, 0, 0, args, nargs, 0, 0, NULL, 0, 0, HINT_BUDGET};
     int root = -1;
     setting *st = NULL;
     int nst = 0;
