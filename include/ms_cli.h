@@ -98,9 +98,10 @@ struct ms_option {
 #define MS_OPT_INT_OPTIONAL(s, l, v, min, max, d, a, h)                                            \
     {.type = MS_OPT_T_INT, .short_name = (s), .long_name = (l), .value = (v), .argh = (a),         \
      .help = (h), .optional = 1, .lo = (min), .hi = (max), .def = (d)}
-#define MS_OPT_U64(s, l, v, a, h)                                                                  \
+/* an integer in 0..max (at most LONG_MAX) */
+#define MS_OPT_U64(s, l, v, max, a, h)                                                             \
     {.type = MS_OPT_T_U64, .short_name = (s), .long_name = (l), .value = (v), .argh = (a),         \
-     .help = (h)}
+     .help = (h), .hi = (max)}
 #define MS_OPT_DOUBLE(s, l, v, a, h)                                                               \
     {.type = MS_OPT_T_DOUBLE, .short_name = (s), .long_name = (l), .value = (v), .argh = (a),      \
      .help = (h)}
@@ -149,7 +150,7 @@ int ms_parse_int(const char *opt, const char *s, long lo, long hi, int *out);
 /* A file name option: "OPT needs a file name" when empty (an empty --db
  * once left a lock file named '.lock' in the current folder). */
 int ms_parse_path(const char *opt, const char *s, const char **out);
-int ms_parse_u64(const char *opt, const char *s, uint64_t *out);
+int ms_parse_u64(const char *opt, const char *s, uint64_t max, uint64_t *out); /* 0..max */
 int ms_parse_double(const char *opt, const char *s, double *out);
 int ms_parse_hidden(const char *opt, const char *s, ms_config *c);
 

@@ -38,6 +38,10 @@ typedef enum { MS_PREC_F32 = 0, MS_PREC_F64 = 1, MS_PREC_N } ms_precision;
 #define MS_MAX_TRAIN 60000 /* images in the MNIST training set */
 #define MS_MAX_COUNT (1 << 20) /* batch, epochs, val_per_epoch, early_stop at most */
 #define MS_MAX_VAL 10000   /* images in the MNIST test set (our validation set) */
+/* The largest seed: the database stores one as an SQLite INTEGER, signed
+ * 64-bit (a larger one would come back negative). The manifest's seeds and
+ * train's --seed are checked against it. */
+#define MS_MAX_SEED ((uint64_t)INT64_MAX)
 
 typedef struct ms_config {
     int nhidden;                /* number of hidden layers (>= 0) */

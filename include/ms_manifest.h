@@ -18,7 +18,7 @@
 #define MS_MANIFEST_MAX_RUNS 100000         /* variants x seeds at most */
 
 typedef struct ms_variant {
-    char *name;      /* unique within the manifest */
+    char *name;      /* unique within the manifest; [A-Za-z0-9_.-]+, no leading '.' */
     char *task;      /* free text like "2c", may be "" */
     char *label;     /* what legends call it (`label:`); NULL: the name */
     char *grid_of;   /* the variant whose grid made this one (NAME.KEY-VALUE), or NULL */
@@ -43,6 +43,9 @@ typedef enum {
 enum { MS_METRIC_EVALS = MS_METRIC_STEP_LOSS };
 
 #define MS_PLOT_MAX_PANELS 8
+/* Curves in all figures together, after grids replaced the variants they
+ * made (ten figures of MS_MANIFEST_MAX_RUNS each). */
+#define MS_PLOT_MAX_CURVES 1000000
 /* step_loss points average this many steps unless a figure says otherwise:
  * the course's plot_loss(..., npoints_to_average=10). */
 #define MS_STEP_AVERAGE 10
@@ -55,7 +58,8 @@ typedef struct ms_plot_panel {
 
 /* A figure of the manifest's `plots:` section (see experiments/tdt4265_a2.yaml). */
 typedef struct ms_plot {
-    char *name;      /* file names NAME.png, .svg, .pdf ([A-Za-z0-9_.-]+, unique) */
+    char *name;      /* file names NAME.png, .svg, .pdf ([A-Za-z0-9_.-]+, no leading '.',
+                        unique) */
     char *title;     /* defaults to the name */
     int nvariants;
     char **variants; /* in drawing order; the reference, if any, is one of them */
@@ -85,7 +89,7 @@ typedef struct ms_claim {
 typedef struct ms_manifest {
     char *path;     /* as given */
     char *text;     /* the bytes parsed, NUL-terminated (what a sweep stores) */
-    char *name;     /* the manifest's `name:` ([A-Za-z0-9_.-]+) */
+    char *name;     /* the manifest's `name:` ([A-Za-z0-9_.-]+, no leading '.'): db/NAME.db */
     char *data_dir; /* data.dir, relative to the manifest's folder; default "data" (the
                        current folder's), data_line 0 */
     int data_line, data_col; /* where data.dir is written */

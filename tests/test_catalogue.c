@@ -132,6 +132,12 @@ static const bad_case cases[] = {
      "mlpsweep: --only: no variant 'b' in '%T/ok.yaml'\n"},
     {"--jobs zero", OK_MANIFEST, "run %T/ok.yaml --jobs 0", 2,
      "mlpsweep: --jobs: expected an integer in 1..1024, got '0'\n"},
+    /* seeds: at most 2^63 - 1, the largest the database stores */
+    {"a seed past 2^63 - 1 in a setting", OK_MANIFEST, "check %T/ok.yaml 'seeds=[9223372036854775808]'", 2,
+     "argument 'seeds=[9223372036854775808]': seeds: seed must be <= 9223372036854775807 (got "
+     "9223372036854775808)\n"},
+    {"train --seed past 2^63 - 1", NULL, "train --data %T --seed 9223372036854775808", 2,
+     "mlpsweep: --seed: expected an integer in 0..9223372036854775807, got '9223372036854775808'\n"},
 };
 
 /* Replace %T and %B. */

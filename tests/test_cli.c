@@ -141,7 +141,7 @@ static int parse_demo(const char *line, parsed *p, char *left, size_t size, char
         MS_OPT_SET_INT(0, "no-flag", &p->flag, 7, "seven"),
         MS_OPT_INT(0, "count", &p->n, 1, 10, "N", "between 1 and 10"),
         MS_OPT_INT_OPTIONAL(0, "watch", &p->watch, 1, 60, 2, "S", "every S seconds (2)"),
-        MS_OPT_U64(0, "seed", &p->seed, "N", "a seed"),
+        MS_OPT_U64(0, "seed", &p->seed, MS_MAX_SEED, "N", "a seed"),
         MS_OPT_DOUBLE(0, "x", &p->x, "X", "a number"),
         MS_OPT_CHOICE(0, "colour", &p->choice, colours, 3, "NAME", "red, green or blue"),
         MS_OPT_CALLBACK(0, "odd", &p->n, "N", "an odd number", odd_only),
@@ -179,7 +179,7 @@ static void test_options(void **state)
     char left[256], *err;
     /* options among the arguments, in any order; abbreviations; = and
      * attached values; "--" ends the options */
-    assert_int_equal(parse_demo("a --db x.db b -oout.txt --flag --cou 3 --watch --seed=18446744073709551615 "
+    assert_int_equal(parse_demo("a --db x.db b -oout.txt --flag --cou 3 --watch --seed=9223372036854775807 "
                                 "--x -0.5 --colour blue -q -- --count c",
                                 &p, left, sizeof left, &err),
                      4);
@@ -191,7 +191,7 @@ static void test_options(void **state)
     assert_int_equal(p.flag, 1);
     assert_int_equal(p.n, 3);
     assert_int_equal(p.watch, 2); /* an optional value left out */
-    assert_true(p.seed == UINT64_MAX);
+    assert_true(p.seed == MS_MAX_SEED);
     assert_true(p.x == -0.5);
     assert_int_equal(p.choice, 2);
     assert_int_equal(p.quiet, 1);
@@ -210,7 +210,10 @@ static void test_options(void **state)
     expect_demo_error("--flag=1", "mlpsweep: unknown option '--flag=1' (did you mean '--flag'?) (see --help)\n");
     expect_demo_error("--count 0 --count x", "mlpsweep: --count: expected an integer in 1..10, got '0'\n");
     expect_demo_error("--watch=0", "mlpsweep: --watch: expected an integer in 1..60, got '0'\n");
-    expect_demo_error("--seed -1", "mlpsweep: --seed: expected a non-negative integer, got '-1'\n");
+    expect_demo_error("--seed -1",
+                      "mlpsweep: --seed: expected an integer in 0..9223372036854775807, got '-1'\n");
+    expect_demo_error("--seed 9223372036854775808", "mlpsweep: --seed: expected an integer in "
+                                                    "0..9223372036854775807, got '9223372036854775808'\n");
     expect_demo_error("--x nan", "mlpsweep: --x: expected a number, got 'nan'\n");
     expect_demo_error("--db=", "mlpsweep: --db needs a file name\n");
     expect_demo_error("--colour pink", "mlpsweep: --colour: expected red, green or blue, got 'pink'\n");

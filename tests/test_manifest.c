@@ -273,6 +273,153 @@ static void test_settings_parse(void **state)
     free(out);
 }
 
+/* nv variants v0, v1, ..., each with an lr x momentum grid of nlr x nmom
+ * values (lr 0.0001, 0.0002, ...; momentum 0.000, 0.001, ...) and, when
+ * seeds is not NULL, that flow text as its `grid:`'s seeds axis. malloc'd. */
+static char *grid_manifest(int nv, int nlr, int nmom, const char *seeds)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    fputs("name: t\nvariants:\n", f);
+    for (int v = 0; v < nv; v++) {
+        fprintf(f, "  - name: v%d\n    grid:\n      lr: [", v);
+        for (int k = 0; k < nlr; k++)
+            fprintf(f, "%s0.%04d", k ? ", " : "", k + 1);
+        fputs("]\n      momentum: [", f);
+        for (int k = 0; k < nmom; k++)
+            fprintf(f, "%s0.%03d", k ? ", " : "", k);
+        fputs("]\n", f);
+        if (seeds)
+            fprintf(f, "      seeds: %s\n", seeds);
+    }
+    fclose(f);
+    return buf;
+}
+
+/* The run limit is checked from the grids' sizes before anything is
+ * expanded, and the names a grid makes are checked for repeats by sorting.
+ * 300,000 combinations used to be expanded and compared pairwise (minutes of
+ * CPU: this test hung) before the limit said no, at 1:1. */
+static void test_grid_limit(void **state)
+{
+    (void)state;
+    char *text, *out;
+    ms_manifest m;
+
+    text = grid_manifest(30, 100, 100, NULL); /* 300,000 runs */
+    assert_true(strlen(text) < MS_MANIFEST_MAX_BYTES);
+    assert_int_equal(parse_text(text, strlen(text), 0, &out), -1);
+    assert_string_equal(out, "t.yaml:3:3: variants: too many runs after the grids (300000, "
+                             "limit 100000)\n");
+    free(out);
+    free(text);
+
+    /* at the limit: 100,000 variants, each name made once */
+    text = grid_manifest(10, 100, 100, NULL);
+    assert_int_equal(ms_manifest_parse("t.yaml", text, strlen(text), &m, 0), 0);
+    assert_int_equal(m.nvariants, MS_MANIFEST_MAX_RUNS);
+    assert_string_equal(m.variants[0].name, "v0.lr-0.0001.momentum-0.000");
+    assert_string_equal(m.variants[MS_MANIFEST_MAX_RUNS - 1].name, "v9.lr-0.0100.momentum-0.099");
+    ms_manifest_release(&m);
+    free(text);
+
+    /* one grid over the limit on its own: reported at it */
+    text = grid_manifest(1, 400, 300, NULL);
+    assert_int_equal(parse_text(text, strlen(text), 0, &out), -1);
+    assert_string_equal(out, "t.yaml:5:11: grid: too many combinations (limit 100000)\n");
+    free(out);
+    free(text);
+
+    /* seeds count: a grid's combinations times the variant's seeds ... */
+    text = grid_manifest(1, 100, 100, NULL);
+    char *seeded = ms_xstrfmt("%s    seeds: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]\n", text);
+    assert_int_equal(parse_text(seeded, strlen(seeded), 0, &out), -1);
+    assert_string_equal(out, "t.yaml:3:3: variants: too many runs after the grids (110000, "
+                             "limit 100000)\n");
+    free(out);
+    free(seeded);
+    free(text);
+    /* ... or the seeds of each of the seeds axis' values */
+    text = grid_manifest(1, 100, 100, "[[1, 2, 3, 4, 5], [6, 7, 8, 9, 10]]");
+    assert_int_equal(ms_manifest_parse("t.yaml", text, strlen(text), &m, 0), 0);
+    ms_run_spec *r = NULL;
+    assert_int_equal(ms_manifest_expand(&m, &r), MS_MANIFEST_MAX_RUNS);
+    free(r);
+    ms_manifest_release(&m);
+    free(text);
+    text = grid_manifest(1, 100, 100, "[[1, 2, 3, 4, 5], [6, 7, 8, 9, 10, 11]]");
+    assert_int_equal(parse_text(text, strlen(text), 0, &out), -1);
+    assert_string_equal(out, "t.yaml:3:3: variants: too many runs after the grids (110000, "
+                             "limit 100000)\n");
+    free(out);
+    free(text);
+}
+
+/* A figure that lists a variant with a grid lists all it made: counted
+ * before the figures are rewritten. 400 figures of a 14 KB manifest listing a
+ * grid of 100,000 once took 2.3 GB (1 MiB of them: far more than any
+ * machine has). */
+static void test_plot_curves_limit(void **state)
+{
+    (void)state;
+    char *grid = grid_manifest(1, 100, 100, NULL), *out; /* 10,000 combinations */
+    for (int nplots = 100; nplots <= 101; nplots++) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        assert_non_null(f);
+        fprintf(f, "%splots:\n", grid);
+        for (int p = 0; p < nplots; p++)
+            fprintf(f, "  - {name: p%d, variants: [v0]}\n", p);
+        fclose(f);
+        ms_manifest m;
+        if (nplots == 100) { /* at the limit */
+            assert_int_equal(ms_manifest_parse("t.yaml", buf, len, &m, 0), 0);
+            assert_int_equal(m.plots[99].nvariants, 10000);
+            assert_string_equal(m.plots[99].variants[9999], "v0.lr-0.0100.momentum-0.099");
+            ms_manifest_release(&m);
+        } else {
+            assert_int_equal(parse_text(buf, len, 0, &out), -1);
+            assert_string_equal(out, "t.yaml:8:3: plots: too many curves after the grids (1010000, "
+                                     "limit 1000000)\n");
+            free(out);
+        }
+        free(buf);
+    }
+    free(grid);
+}
+
+/* Seeds up to 2^63 - 1, the largest the database stores: in the manifest,
+ * in a setting (check m.yaml 'seeds=[...]'), and no further. */
+static void test_seed_limit(void **state)
+{
+    (void)state;
+    static const char text[] = "name: t\nvariants:\n  - name: a\n    seeds: [0, 9223372036854775807]\n";
+    ms_manifest m;
+    ms_run_spec *r = NULL;
+    assert_int_equal(ms_manifest_parse("t.yaml", text, strlen(text), &m, 0), 0);
+    assert_int_equal(ms_manifest_expand(&m, &r), 2);
+    assert_true(r[1].cfg.seed == MS_MAX_SEED);
+    assert_true(MS_MAX_SEED == (uint64_t)INT64_MAX);
+    free(r);
+    ms_manifest_release(&m);
+
+    char *big[] = {"seeds=[9223372036854775808]", "a.seeds=[3],[18446744073709551616]"};
+    for (int i = 0; i < 2; i++) {
+        ms_capture cap;
+        ms_capture_start(&cap);
+        assert_int_equal(ms_manifest_parse_args("t.yaml", text, strlen(text), big + i, 1, &m, 0), -1);
+        char *out = ms_capture_end(&cap);
+        char want[256];
+        snprintf(want, sizeof want, "argument '%s': seeds: seed must be <= 9223372036854775807 "
+                 "(got %s)\n", big[i], i ? "18446744073709551616" : "9223372036854775808");
+        assert_string_equal(out, want);
+        free(out);
+    }
+}
+
 static void test_valid_full(void **state)
 {
     (void)state;
@@ -294,7 +441,7 @@ static void test_valid_full(void **state)
     assert_string_equal(r[0].task, "");
     assert_int_equal(r[0].cfg.seed, 7);
     assert_int_equal(r[1].cfg.seed, 0);
-    assert_true(r[2].cfg.seed == UINT64_MAX);
+    assert_true(r[2].cfg.seed == MS_MAX_SEED); /* the largest the database stores */
     assert_string_equal(r[3].variant, "b");
     assert_int_equal(r[3].cfg.seed, 3);
 
@@ -539,6 +686,18 @@ static const bad_case bad_cases[] = {
     {"missing variant name", "name: t\nvariants:\n  - task: x\n", "3:5: missing key 'name' in variant 1"},
     {"bad manifest name", "name: my study\nvariants:\n  - name: a\n",
      "1:7: name: 'my study' may only contain letters, digits, '_', '.' and '-'"},
+    /* Names are file names (db/NAME.db, plots/NAME.png): '..' made the
+     * hidden file db/...db. No leading dot in any name, variants' too. */
+    {"manifest name ..", "name: ..\nvariants:\n  - name: a\n",
+     "1:7: name: '..' must not start with '.'"},
+    {"manifest name .", "name: '.'\nvariants:\n  - name: a\n",
+     "1:7: name: '.' must not start with '.'"},
+    {"manifest name hidden", "name: .study\nvariants:\n  - name: a\n",
+     "1:7: name: '.study' must not start with '.'"},
+    {"variant name hidden", "name: t\nvariants:\n  - name: a\n  - name: .b\n",
+     "4:11: name: '.b' must not start with '.'"},
+    {"plots: plot name hidden", "name: t\nvariants:\n  - name: a\nplots:\n  - name: .p\n    variants: [a]\n",
+     "5:11: name: '.p' must not start with '.'"},
     {"alias", "name: t\ndefaults: &d\n  lr: 0.1\nvariants:\n  - name: a\n    lr: *d\n",
      "6:9: aliases are not supported"},
     {"tag", "name: t\nvariants:\n  - name: a\n    lr: !!float 1\n", "4:9: tags are not supported"},
@@ -553,6 +712,16 @@ static const bad_case bad_cases[] = {
      "4:19: seeds: duplicate seed 1 (first at line 4)"},
     {"seeds negative", "name: t\nvariants:\n  - name: a\n    seeds: [-3]\n",
      "4:13: seeds: seed must be >= 0 (got -3)"},
+    /* The database stores a seed as a signed 64-bit INTEGER: 2^63 and more
+     * used to be accepted, and shown negative. */
+    {"seed 2^63", "name: t\nvariants:\n  - name: a\n    seeds: [1, 9223372036854775808]\n",
+     "4:16: seeds: seed must be <= 9223372036854775807 (got 9223372036854775808)"},
+    {"seed 2^64 - 1", "name: t\ndefaults:\n  seeds: [18446744073709551615]\nvariants:\n  - name: a\n",
+     "3:11: seeds: seed must be <= 9223372036854775807 (got 18446744073709551615)"},
+    {"seed beyond 64 bits", "name: t\nvariants:\n  - name: a\n    seeds: [99999999999999999999]\n",
+     "4:13: seeds: seed must be <= 9223372036854775807 (got 99999999999999999999)"},
+    {"seed 2^63 in a grid", "name: t\nvariants:\n  - name: a\n    grid: {seeds: [[1], [9223372036854775808]]}\n",
+     "4:26: seeds: seed must be <= 9223372036854775807 (got 9223372036854775808)"},
     {"seeds scalar", "name: t\nvariants:\n  - name: a\n    seeds: 3\n",
      "4:12: seeds: expected a list of non-negative integers, got '3'"},
     {"train too large", "name: t\ndata:\n  train: 60001\nvariants:\n  - name: a\n",
@@ -840,12 +1009,15 @@ static void test_fuzz(void **state)
 
 int main(void)
 {
-    struct CMUnitTest tests[11 + NBAD + NBADFILES];
+    struct CMUnitTest tests[14 + NBAD + NBADFILES];
     int n = 0;
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_default_study);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_valid_full);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_extends);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_settings_parse);
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_grid_limit);
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_plot_curves_limit);
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_seed_limit);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_valid_minimal);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_data_dir_unchecked);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_missing_file);

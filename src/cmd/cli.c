@@ -35,15 +35,14 @@ int ms_parse_int(const char *opt, const char *s, long lo, long hi, int *out)
     return 0;
 }
 
-int ms_parse_u64(const char *opt, const char *s, uint64_t *out)
+int ms_parse_u64(const char *opt, const char *s, uint64_t max, uint64_t *out)
 {
     char *end;
     errno = 0;
-    if (*s == '-')
-        return ms_error("%s: expected a non-negative integer, got '%s'", opt, s);
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s || *end)
-        return ms_error("%s: expected a non-negative integer, got '%s'", opt, s);
+    unsigned long long v = *s == '-' ? 0 : strtoull(s, &end, 10);
+    if (*s == '-' || errno || end == s || *end || v > max)
+        return ms_error("%s: expected an integer in 0..%llu, got '%s'", opt,
+                        (unsigned long long)max, s);
     *out = v;
     return 0;
 }
@@ -109,7 +108,7 @@ static int take(const ms_option *o, const char *arg)
             return 0;
         }
         return ms_parse_int(name, arg, o->lo, o->hi, o->value);
-    case MS_OPT_T_U64: return ms_parse_u64(name, arg, o->value);
+    case MS_OPT_T_U64: return ms_parse_u64(name, arg, (uint64_t)o->hi, o->value);
     case MS_OPT_T_DOUBLE: return ms_parse_double(name, arg, o->value);
     case MS_OPT_T_STRING: *(const char **)o->value = arg; return 0;
     case MS_OPT_T_PATH: return ms_parse_path(name, arg, o->value);

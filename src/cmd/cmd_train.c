@@ -74,7 +74,7 @@ static int parse_config(int argc, char **argv, ms_config *c, const char **data, 
                    TRAIN_ONLY("first N training images (20000)")),
         MS_OPT_INT(0, "val-size", &c->val_size, 1, MS_MAX_VAL, "N",
                    TRAIN_ONLY("first N validation images (10000)")),
-        MS_OPT_U64(0, "seed", &c->seed, "N", "random seed (1)"),
+        MS_OPT_U64(0, "seed", &c->seed, MS_MAX_SEED, "N", "random seed (1)"),
         gc ? (ms_option)MS_OPT_INT(0, "stride", stride, 1, 1 << 30, "K",
                                    "check every K-th weight (1: all)")
            : (ms_option)MS_OPT_CHOICE(0, "precision", &c->precision, ms_precision_names, MS_PREC_N,

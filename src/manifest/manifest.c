@@ -51,10 +51,13 @@ typedef struct mctx {
      * (at_line 0: positions as parsed). */
     char *const *args;
     int nargs, at_line, at_col;
-    /* Messages already printed (their hashes): a value that several grid
-     * combinations or variants share is reported once. */
+    /* Messages already printed (their hashes, in an open-addressing table of
+     * capsaid slots, 0 free): a value that several grid combinations or
+     * variants share is reported once. A table, not a list: a manifest can
+     * make 100,000 different messages. */
     uint64_t *said;
-    int nsaid;
+    size_t nsaid, capsaid;
+    long long hint_left; /* steps left for hints of variant names: hint() */
 } mctx;
 
 static const node *kid(const mctx *c, const node *n, int i) { return &c->nodes[n->kids[i]]; }
@@ -75,6 +78,39 @@ static void tree_free(mctx *c)
 static int perr(mctx *c, int line, int col, const char *fmt, ...) MS_PRINTF(4, 5);
 static const char *show(char *buf, size_t n, const char *s);
 
+/* The slot of hash h in a table of cap (a power of 2) slots: by its top bits. */
+static size_t hash_slot(uint64_t h, size_t cap)
+{
+    return (size_t)((h * 0x9E3779B97F4A7C15u) >> 32) & (cap - 1);
+}
+
+/* 1 when a message of hash h was printed before; else records it. */
+static int said_before(mctx *c, uint64_t h)
+{
+    h += !h; /* 0 marks a free slot */
+    if (2 * (c->nsaid + 1) > c->capsaid) { /* at most half full */
+        size_t cap = c->capsaid ? 2 * c->capsaid : 64;
+        uint64_t *t = ms_calloc(cap, sizeof *t);
+        for (size_t i = 0; i < c->capsaid; i++)
+            if (c->said[i]) {
+                size_t j = hash_slot(c->said[i], cap);
+                while (t[j])
+                    j = (j + 1) & (cap - 1);
+                t[j] = c->said[i];
+            }
+        free(c->said);
+        c->said = t;
+        c->capsaid = cap;
+    }
+    size_t j = hash_slot(h, c->capsaid);
+    for (; c->said[j]; j = (j + 1) & (c->capsaid - 1))
+        if (c->said[j] == h)
+            return 1;
+    c->said[j] = h;
+    c->nsaid++;
+    return 0;
+}
+
 static int perr(mctx *c, int line, int col, const char *fmt, ...)
 {
     char msg[1024], where[160], q[96];
@@ -91,12 +127,8 @@ static int perr(mctx *c, int line, int col, const char *fmt, ...)
     c->nerr++;
     char full[1200];
     snprintf(full, sizeof full, "%s: %s", where, msg);
-    uint64_t h = ms_hash64(full);
-    for (int i = 0; i < c->nsaid; i++)
-        if (c->said[i] == h)
-            return -1;
-    c->said = ms_realloc(c->said, (size_t)(c->nsaid + 1) * sizeof *c->said);
-    c->said[c->nsaid++] = h;
+    if (said_before(c, ms_hash64(full)))
+        return -1;
     ms_error_raw("%s", full);
     return -1;
 }
@@ -321,6 +353,89 @@ static const char **valid_names(const ms_manifest *m, int *n)
         if (m->variants[i].name)
             names[(*n)++] = m->variants[i].name;
     return names;
+}
+
+/* Names to indices, by hashing: a 1 MiB manifest holds tens of thousands of
+ * names, and a pass over all of them for each lookup made checking it take
+ * seconds. Open addressing, at most half full; keys are not copied. */
+typedef struct name_map {
+    const char **key;
+    int *val;
+    size_t n, cap; /* cap: 0 or a power of 2 */
+} name_map;
+
+/* The index s maps to, or -1. */
+static int name_map_get(const name_map *h, const char *s)
+{
+    if (!h->cap)
+        return -1;
+    for (size_t j = hash_slot(ms_hash64(s), h->cap); h->key[j]; j = (j + 1) & (h->cap - 1))
+        if (!strcmp(h->key[j], s))
+            return h->val[j];
+    return -1;
+}
+
+/* Maps s to v (>= 0) unless s is mapped already: the first index stays. */
+static void name_map_put(name_map *h, const char *s, int v)
+{
+    if (name_map_get(h, s) >= 0)
+        return;
+    if (2 * (h->n + 1) > h->cap) {
+        name_map g = {NULL, NULL, 0, h->cap ? 2 * h->cap : 64};
+        g.key = ms_calloc(g.cap, sizeof *g.key);
+        g.val = ms_calloc(g.cap, sizeof *g.val);
+        for (size_t i = 0; i < h->cap; i++)
+            if (h->key[i])
+                name_map_put(&g, h->key[i], h->val[i]);
+        free(h->key);
+        free(h->val);
+        *h = g;
+    }
+    size_t j = hash_slot(ms_hash64(s), h->cap);
+    while (h->key[j])
+        j = (j + 1) & (h->cap - 1);
+    h->key[j] = s;
+    h->val[j] = v;
+    h->n++;
+}
+
+static void name_map_release(name_map *h)
+{
+    free(h->key);
+    free(h->val);
+    memset(h, 0, sizeof *h);
+}
+
+/* Each of the n variants' valid names to its first variant's index. */
+static void name_map_variants(name_map *h, const ms_variant *v, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (v[i].name)
+            name_map_put(h, v[i].name, i);
+}
+
+/* " (did you mean 'x'?)" for a name that is not one of the variant names
+ * cand, or "": ms_hint within a budget. A hint compares the name with every
+ * candidate (up to 65 x 65 steps each), so thousands of unknown names among
+ * thousands of variants took minutes (a 286 KB manifest: 31 s of CPU); past
+ * HINT_BUDGET steps a manifest's messages come without the hint. */
+#define HINT_BUDGET 50000000LL
+
+static const char *hint(mctx *c, char *buf, size_t n, const char *s, const char *const *cand,
+                        int ncand)
+{
+    size_t ls = strlen(s);
+    long long cost = 0, a = ls < 64 ? (long long)ls + 1 : 65;
+    for (int i = 0; i < ncand && cost <= c->hint_left; i++) {
+        size_t lc = strlen(cand[i]);
+        cost += a * (lc < 64 ? (long long)lc + 1 : 65);
+    }
+    if (cost > c->hint_left) {
+        c->hint_left = 0;
+        return "";
+    }
+    c->hint_left -= cost;
+    return ms_hint(buf, n, s, cand, ncand);
 }
 
 /* ---- settings (KEY=VALUE), composed before stage 2 takes pointers ---- */
@@ -629,7 +744,13 @@ static int get_str(mctx *c, const node *v, const char *key, const char **out)
     return 0;
 }
 
-/* Names end up in file names and database keys: keep them plain. */
+/* Names end up in file names and database keys: keep them plain. A sweep's
+ * name is the database db/NAME.db, a figure's plots/NAME.png: each a plain
+ * file name, so no '/', not empty, and no leading '.' ('..' made the hidden
+ * file db/...db, '.' and '..' name folders). Variant names follow the same
+ * rule: one rule for every name a manifest gives (merge checks shards' names
+ * with it), a variant's name starts the names its grid makes, and a name
+ * that may become a file name later should not be a hidden one. */
 static int get_name(mctx *c, const node *v, const char *key, const char **out)
 {
     char q[72];
@@ -645,6 +766,8 @@ static int get_name(mctx *c, const node *v, const char *key, const char **out)
               *p == '_' || *p == '.' || *p == '-'))
             return perr(c, AT(v), "%s: '%s' may only contain letters, digits, '_', '.' and '-'", key,
                         show(q, sizeof q, s));
+    if (*s == '.')
+        return perr(c, AT(v), "%s: '%s' must not start with '.'", key, show(q, sizeof q, s));
     *out = s;
     return 0;
 }
@@ -734,9 +857,9 @@ static int get_seeds(mctx *c, const node *v, uint64_t **out, int *nout)
         unsigned long long x = strtoull(t, NULL, 10);
         if (e->text[0] == '-' && x != 0)
             bad |= perr(c, AT(e), "seeds: seed must be >= 0 (got %s)", e->text);
-        else if (errno == ERANGE)
+        else if (errno == ERANGE || x > MS_MAX_SEED) /* the database's INTEGER */
             bad |= perr(c, AT(e), "seeds: seed must be <= %llu (got %s)",
-                        (unsigned long long)UINT64_MAX, e->text);
+                        (unsigned long long)MS_MAX_SEED, e->text);
         else
             s[i].v = x;
     }
@@ -965,27 +1088,37 @@ static int cmp_name_pos(const void *a, const void *b)
     return r ? r : x->i - y->i;
 }
 
-/* Reports repeated variant names at the later occurrence. */
-static void check_unique_names(mctx *c, const ms_manifest *m, const node *const *name_node)
+/* For each of the n variants v[], the index of the first variant with its
+ * name when that is an earlier one, else -1 (a variant without a valid
+ * name: -1). By sorting, n log n: a grid makes up to MS_MANIFEST_MAX_RUNS
+ * names. malloc'd. */
+static int *repeated_names(const ms_variant *v, int n)
 {
-    int n = m->nvariants, k = 0;
+    int k = 0;
     name_pos *np = ms_malloc((size_t)(n ? n : 1) * sizeof *np);
     int *first = ms_malloc((size_t)(n ? n : 1) * sizeof *first);
-    char q[72];
     for (int i = 0; i < n; i++) {
         first[i] = -1;
-        if (m->variants[i].name)
-            np[k++] = (name_pos){m->variants[i].name, i};
+        if (v[i].name)
+            np[k++] = (name_pos){v[i].name, i};
     }
     qsort(np, (size_t)k, sizeof *np, cmp_name_pos);
     for (int i = 1; i < k; i++)
         if (!strcmp(np[i].s, np[i - 1].s))
             first[np[i].i] = first[np[i - 1].i] >= 0 ? first[np[i - 1].i] : np[i - 1].i;
-    for (int i = 0; i < n; i++)
+    free(np);
+    return first;
+}
+
+/* Reports repeated variant names at the later occurrence. */
+static void check_unique_names(mctx *c, const ms_manifest *m, const node *const *name_node)
+{
+    int *first = repeated_names(m->variants, m->nvariants);
+    char q[72];
+    for (int i = 0; i < m->nvariants; i++)
         if (first[i] >= 0)
             perr(c, AT(name_node[i]), "duplicate variant name '%s' (first at line %d)",
                  show(q, sizeof q, m->variants[i].name), name_node[first[i]]->line);
-    free(np);
     free(first);
 }
 
@@ -999,6 +1132,78 @@ typedef struct vinfo {
     scope sc;    /* and with the KEY=VALUE settings: what it runs */
 } vinfo;
 
+/* Which settings apply to which variant, found without a pass over all of
+ * them for each variant (26,000 variants under 55,000 settings took two
+ * minutes to check): those of every variant (glob) and each variant's own
+ * (own[at[i]] .. own[at[i + 1] - 1]), in order, and for each key the last
+ * setting of every variant (glast), the last with one value (glast1) and the
+ * last valid one with one value (glast1_ok, once glob_checked). A value is
+ * checked once, the first time it applies: its messages are the same for
+ * every variant. ok[j]: -1 unchecked, 0 bad, 1 good. */
+typedef struct setting_use {
+    int nglob, *glob, *at, *own;
+    signed char *ok;
+    bool glob_checked;
+    int glast[K_N], glast1[K_N], glast1_ok[K_N];
+} setting_use;
+
+static void setting_use_init(setting_use *u, const setting *st, int nst, int nv)
+{
+    memset(u, 0, sizeof *u);
+    u->glob = ms_malloc((size_t)(nst ? nst : 1) * sizeof *u->glob);
+    u->own = ms_malloc((size_t)(nst ? nst : 1) * sizeof *u->own);
+    u->at = ms_calloc((size_t)nv + 1, sizeof *u->at);
+    u->ok = ms_malloc((size_t)(nst ? nst : 1));
+    memset(u->ok, -1, (size_t)(nst ? nst : 1));
+    for (int k = 0; k < K_N; k++)
+        u->glast[k] = u->glast1[k] = u->glast1_ok[k] = -1;
+    for (int j = 0; j < nst; j++)
+        if (!st[j].variant) {
+            u->glob[u->nglob++] = j;
+            u->glast[st[j].key] = j;
+            if (st[j].nvals == 1)
+                u->glast1[st[j].key] = j;
+        } else if (st[j].vindex >= 0)
+            u->at[st[j].vindex + 1]++;
+    for (int i = 0; i < nv; i++)
+        u->at[i + 1] += u->at[i];
+    int *fill = ms_malloc((size_t)(nv ? nv : 1) * sizeof *fill);
+    memcpy(fill, u->at, (size_t)nv * sizeof *fill);
+    for (int j = 0; j < nst; j++)
+        if (st[j].variant && st[j].vindex >= 0)
+            u->own[fill[st[j].vindex]++] = j;
+    free(fill);
+}
+
+static void setting_use_release(setting_use *u)
+{
+    free(u->glob);
+    free(u->own);
+    free(u->at);
+    free(u->ok);
+    memset(u, 0, sizeof *u);
+}
+
+/* For each key, the last setting that applies to variant i (last), the last
+ * with one value (last1) and the last valid one with one value (last1_ok,
+ * once they are checked); -1: none. */
+static void last_settings(const setting_use *u, const setting *st, int i, int *last, int *last1,
+                          int *last1_ok)
+{
+    memcpy(last, u->glast, sizeof u->glast);
+    memcpy(last1, u->glast1, sizeof u->glast1);
+    memcpy(last1_ok, u->glast1_ok, sizeof u->glast1_ok);
+    for (int o = u->at[i]; o < u->at[i + 1]; o++) { /* ascending: each one is later */
+        int j = u->own[o], k = st[j].key;
+        if (j > last[k])
+            last[k] = j;
+        if (st[j].nvals == 1 && j > last1[k])
+            last1[k] = j;
+        if (st[j].nvals == 1 && u->ok[j] == 1 && j > last1_ok[k])
+            last1_ok[k] = j;
+    }
+}
+
 typedef struct vctx {
     mctx *c;
     const data_info *d;
@@ -1007,7 +1212,33 @@ typedef struct vctx {
     const ms_manifest *m;
     const setting *st; /* settings, applied after a variant's own keys */
     int nst;
+    setting_use *use;
 } vctx;
+
+/* Checks, in order, the settings with one value that apply to variant i
+ * and were not checked yet (its own, and the first time those of every
+ * variant). */
+static void check_settings(vctx *x, int i)
+{
+    setting_use *u = x->use;
+    const int *own = u->own + u->at[i];
+    int nown = u->at[i + 1] - u->at[i], g = u->glob_checked ? u->nglob : 0, o = 0;
+    while (g < u->nglob || o < nown) {
+        int j = o == nown || (g < u->nglob && u->glob[g] < own[o]) ? u->glob[g++] : own[o++];
+        const setting *t = &x->st[j];
+        if (t->nvals != 1 || u->ok[j] >= 0)
+            continue;
+        scope tmp;
+        memset(&tmp, 0, sizeof tmp);
+        apply_key(x->c, &tmp, t->key, t->v[0]);
+        u->ok[j] = !tmp.bad[t->key];
+        if (tmp.own_seeds)
+            free(tmp.seeds);
+        if (!t->variant && u->ok[j])
+            u->glast1_ok[t->key] = j; /* ascending: each one is later */
+    }
+    u->glob_checked = true;
+}
 
 /* Variant i's settings: its parent's (the defaults, or the variant it
  * extends, resolved first), then its own keys. A chain that comes back to a
@@ -1047,18 +1278,20 @@ static const scope *resolve(vctx *x, int i)
             sc.bad[k] = up->bad[k];
     v->base = sc;
     /* KEY=VALUE settings: after the manifest's own values, in this variant
-     * only (a variant extending it starts from base) */
+     * only (a variant extending it starts from base). As applying each in
+     * turn: a key takes its last valid setting's value, and is bad when its
+     * last setting is (reported when checked). */
+    check_settings(x, i);
+    int last[K_N], last1[K_N], last1_ok[K_N];
+    last_settings(x->use, x->st, i, last, last1, last1_ok);
     scope fin = sc;
     memset(fin.set, 0, sizeof fin.set);
     fin.own_seeds = false;
-    for (int j = 0; j < x->nst; j++) {
-        const setting *t = &x->st[j];
-        if (t->nvals == 1 && t->v && (!t->variant || t->vindex == i)) {
-            if (fin.own_seeds && t->key == K_SEEDS) /* replaced: no leak */
-                free(fin.seeds), fin.own_seeds = false;
-            fin.bad[t->key] = false;
-            apply_key(x->c, &fin, t->key, t->v[0]);
-        }
+    for (int k = 0; k < K_N; k++) {
+        if (last1_ok[k] >= 0)
+            apply_key(x->c, &fin, k, x->st[last1_ok[k]].v[0]);
+        if (last1[k] >= 0)
+            fin.bad[k] = x->use->ok[last1[k]] != 1;
     }
     cross_check(x->c, x->d, &fin, &v->base);
     v->sc = fin;
@@ -1068,7 +1301,7 @@ static const scope *resolve(vctx *x, int i)
 
 /* Settings' value nodes as pointers (nothing is composed any more) and
  * their variants by name: an unknown one is reported with the likely one. */
-static void settings_bind(mctx *c, setting *st, int nst, const ms_manifest *m,
+static void settings_bind(mctx *c, setting *st, int nst, const name_map *byname,
                           const char *const *names, int nnames)
 {
     char q[72], h[96];
@@ -1079,17 +1312,16 @@ static void settings_bind(mctx *c, setting *st, int nst, const ms_manifest *m,
             t->v[i] = &c->nodes[t->vals[i]];
         if (!t->variant)
             continue;
-        for (int i = 0; i < m->nvariants && t->vindex < 0; i++)
-            if (m->variants[i].name && !strcmp(m->variants[i].name, t->variant))
-                t->vindex = i;
+        t->vindex = name_map_get(byname, t->variant);
         if (t->vindex < 0)
             perr(c, t->line, t->col, "no variant '%s'%s", show(q, sizeof q, t->variant),
-                 ms_hint(h, sizeof h, t->variant, names, nnames));
+                 hint(c, h, sizeof h, t->variant, names, nnames));
     }
 }
 
 static void check_variants(mctx *c, const node *vs, ms_manifest *m, const data_info *d,
-                           const scope *dflt, setting *st, int nst, vinfo **vi_out)
+                           const scope *dflt, setting *st, int nst, vinfo **vi_out,
+                           setting_use *use)
 {
     char g[96], q[72], h[96], where[128];
     long long runs = 0;
@@ -1149,22 +1381,24 @@ static void check_variants(mctx *c, const node *vs, ms_manifest *m, const data_i
     /* extends: the name of another variant, anywhere in the list */
     int nnames;
     const char **names = valid_names(m, &nnames);
+    name_map byname = {0};
+    name_map_variants(&byname, m->variants, m->nvariants);
     for (int i = 0; i < m->nvariants; i++) {
         const node *e = vi[i].val[V_EXTENDS];
         const char *s = "";
         if (!e || get_name(c, e, "extends", &s))
             continue;
-        for (int j = 0; j < m->nvariants && vi[i].parent < 0; j++)
-            if (m->variants[j].name && !strcmp(m->variants[j].name, s))
-                vi[i].parent = j;
+        vi[i].parent = name_map_get(&byname, s);
         if (vi[i].parent < 0)
             perr(c, AT(e), "extends: no variant '%s'%s", show(q, sizeof q, s),
-                 ms_hint(h, sizeof h, s, names, nnames));
+                 hint(c, h, sizeof h, s, names, nnames));
     }
-    settings_bind(c, st, nst, m, names, nnames);
+    settings_bind(c, st, nst, &byname, names, nnames);
+    name_map_release(&byname);
     free(names);
 
-    vctx x = {c, d, dflt, vi, m, st, nst};
+    setting_use_init(use, st, nst, m->nvariants);
+    vctx x = {c, d, dflt, vi, m, st, nst, use};
     for (int i = 0; i < m->nvariants; i++) {
         resolve(&x, i);
         const scope *sc = vi[i].state == 2 ? &vi[i].sc : dflt;
@@ -1228,7 +1462,8 @@ static void name_part(const mctx *c, char *buf, size_t n, size_t *o, const node 
 /* Variant i's grid: its `grid:` mapping, then the settings with several
  * values; a setting with one value for a key ends that key's grid (it was
  * applied already). *ax is malloc'd (NULL: no grid). */
-static int grid_axes(mctx *c, const vinfo *v, int i, const setting *st, int nst, axis **ax)
+static int grid_axes(mctx *c, const vinfo *v, int i, const setting *st, const setting_use *u,
+                     axis **ax)
 {
     char g[96], q[72], h[96];
     int n = 0;
@@ -1238,7 +1473,7 @@ static int grid_axes(mctx *c, const vinfo *v, int i, const setting *st, int nst,
         perr(c, AT(gm), "grid: expected a mapping of keys to lists of values, got %s",
              got(g, sizeof g, gm));
     else if (gm) {
-        *ax = ms_calloc((size_t)gm->n / 2 + (size_t)nst + 1, sizeof **ax);
+        *ax = ms_calloc((size_t)gm->n / 2 + K_N + 1, sizeof **ax);
         for (int j = 0; j + 1 < gm->n; j += 2) {
             const node *k = kid(c, gm, j), *vals = kid(c, gm, j + 1);
             int key = 0;
@@ -1267,20 +1502,33 @@ static int grid_axes(mctx *c, const vinfo *v, int i, const setting *st, int nst,
             (*ax)[n++] = (axis){key, vals->n, list, vals};
         }
     }
-    for (int j = 0; j < nst; j++) {
-        const setting *t = &st[j];
-        if (!t->v || (t->variant && t->vindex != i))
-            continue;
-        if (!*ax)
-            *ax = ms_calloc((size_t)nst + 1, sizeof **ax);
-        int a = 0;
-        while (a < n && (*ax)[a].key != t->key)
-            a++;
-        if (a < n) { /* this setting replaces the key's grid (or ends it) */
+    /* The settings, as applying each in turn: the last one for a key ends
+     * its grid (one value) or replaces it (several: an axis after the
+     * manifest's, in the order of those last settings). */
+    int last[K_N], last1[K_N], last1_ok[K_N], order[K_N], no = 0;
+    last_settings(u, st, i, last, last1, last1_ok);
+    for (int k = 0; k < K_N; k++)
+        if (last[k] >= 0)
+            order[no++] = k;
+    if (!no)
+        return n;
+    if (!*ax)
+        *ax = ms_calloc(K_N + 1, sizeof **ax);
+    int kept = 0;
+    for (int a = 0; a < n; a++)
+        if (last[(*ax)[a].key] >= 0)
             free((void *)(*ax)[a].vals);
-            memmove(&(*ax)[a], &(*ax)[a + 1], (size_t)(n - a - 1) * sizeof **ax);
-            n--;
+        else
+            (*ax)[kept++] = (*ax)[a];
+    n = kept;
+    for (int a = 1; a < no; a++) /* by the last setting's place */
+        for (int b = a; b > 0 && last[order[b]] < last[order[b - 1]]; b--) {
+            int t = order[b];
+            order[b] = order[b - 1];
+            order[b - 1] = t;
         }
+    for (int a = 0; a < no; a++) {
+        const setting *t = &st[last[order[a]]];
         if (t->nvals > 1) {
             const node **list = ms_malloc((size_t)t->nvals * sizeof *list);
             memcpy(list, t->v, (size_t)t->nvals * sizeof *list);
@@ -1290,44 +1538,115 @@ static int grid_axes(mctx *c, const vinfo *v, int i, const setting *st, int nst,
     return n;
 }
 
+/* Counts of runs saturate at RUNS_SAT: a grid cannot overflow them (twelve
+ * axes of a 1 MiB manifest could make 2^200 combinations). A sum of grids
+ * within the limit stays far below it (10^5 combinations x 10^6 seeds each). */
+#define RUNS_SAT 1000000000000000000LL /* 10^18 */
+
+static long long runs_add(long long a, long long b) { return a + b < RUNS_SAT ? a + b : RUNS_SAT; }
+
+static long long runs_mul(long long a, long long b)
+{
+    return b && a > RUNS_SAT / b ? RUNS_SAT : a * b;
+}
+
+/* The runs a variant's grid makes, from the sizes of its axes: the
+ * combinations times the variant's seeds, or with a seeds axis, the other
+ * axes' combinations times the seeds of all that axis' values (a value that
+ * is not a list counts one; it is reported when expanded). */
+static long long grid_runs(const scope *sc, const axis *ax, int na)
+{
+    long long combos = 1, seeds = sc->nseeds;
+    for (int a = 0; a < na; a++) {
+        if (ax[a].key != K_SEEDS) {
+            combos = runs_mul(combos, ax[a].n);
+            continue;
+        }
+        seeds = 0;
+        for (int e = 0; e < ax[a].n; e++)
+            seeds = runs_add(seeds, ax[a].vals[e]->type == N_SEQ ? ax[a].vals[e]->n : 1);
+    }
+    return runs_mul(combos, seeds);
+}
+
+static void axes_free(axis *ax, int na)
+{
+    for (int a = 0; a < na; a++)
+        free((void *)ax[a].vals);
+    free(ax);
+}
+
 /* Replace each variant that has a grid by one variant per combination of
  * its values (the first key slowest), named PARENT.KEY-VALUE[.KEY-VALUE...];
- * then each figure lists the combinations where it listed the parent. */
-static void expand_grids(mctx *c, ms_manifest *m, vinfo *vi, const setting *st, int nst,
-                         const data_info *d)
+ * then each figure lists the combinations where it listed the parent.
+ * The runs are counted from the axes' sizes first: a manifest over
+ * MS_MANIFEST_MAX_RUNS is refused (at vlist, the variants list) before
+ * anything is expanded, so any manifest is checked in a fraction of a second.
+ * Likewise the figures' curves (plist: the plots list, when figures list
+ * variants) against MS_PLOT_MAX_CURVES. */
+static void expand_grids(mctx *c, ms_manifest *m, vinfo *vi, const setting *st,
+                         const setting_use *use, const data_info *d, const node *vlist,
+                         const node *plist)
 {
     char q[72];
-    int cap = m->nvariants, n = 0;
-    ms_variant *out = ms_calloc((size_t)cap, sizeof *out);
-    int *first = ms_calloc((size_t)m->nvariants + 1, sizeof *first);
-    int *count = ms_calloc((size_t)m->nvariants + 1, sizeof *count);
+    int nv = m->nvariants, over = 0;
     long long runs = 0;
-    const char **pname = ms_calloc((size_t)m->nvariants + 1, sizeof *pname);
-    for (int i = 0; i < m->nvariants; i++)
+    axis **axes = ms_calloc((size_t)nv + 1, sizeof *axes);
+    int *naxes = ms_calloc((size_t)nv + 1, sizeof *naxes);
+    for (int i = 0; i < nv; i++) {
+        naxes[i] = grid_axes(c, &vi[i], i, st, use, &axes[i]);
+        if (naxes[i] == 0 || !m->variants[i].name || vi[i].state != 2) {
+            axes_free(axes[i], naxes[i]);
+            axes[i] = NULL;
+            naxes[i] = 0; /* kept as it is */
+            runs = runs_add(runs, m->variants[i].nseeds);
+            continue;
+        }
+        long long combos = 1;
+        for (int a = 0; a < naxes[i]; a++)
+            combos = runs_mul(combos, axes[i][a].n);
+        if (combos > MS_MANIFEST_MAX_RUNS) {
+            perr(c, AT(axes[i][0].at), "grid: too many combinations (limit %d)", MS_MANIFEST_MAX_RUNS);
+            over = 1;
+        } else
+            runs = runs_add(runs, grid_runs(&vi[i].sc, axes[i], naxes[i]));
+    }
+    if (runs > MS_MANIFEST_MAX_RUNS) { /* exact: a grid over the limit alone is not counted */
+        perr(c, AT(vlist), "variants: too many runs after the grids (%lld, limit %d)", runs,
+             MS_MANIFEST_MAX_RUNS);
+        over = 1;
+    }
+    if (over) {
+        for (int i = 0; i < nv; i++)
+            axes_free(axes[i], naxes[i]);
+        free(axes);
+        free(naxes);
+        return;
+    }
+
+    int cap = nv, n = 0;
+    ms_variant *out = ms_calloc((size_t)cap, sizeof *out);
+    int *first = ms_calloc((size_t)nv + 1, sizeof *first);
+    int *count = ms_calloc((size_t)nv + 1, sizeof *count);
+    const char **pname = ms_calloc((size_t)nv + 1, sizeof *pname);
+    for (int i = 0; i < nv; i++)
         pname[i] = m->variants[i].name; /* stays valid: moved into out, or freed last */
-    for (int i = 0; i < m->nvariants; i++) {
+    for (int i = 0; i < nv; i++) {
         ms_variant *pv = &m->variants[i];
-        axis *ax = NULL;
-        int na = grid_axes(c, &vi[i], i, st, nst, &ax);
+        axis *ax = axes[i];
+        int na = naxes[i];
         first[i] = n;
-        if (na == 0 || !pv->name || vi[i].state != 2) {
+        if (na == 0) {
             if (n == cap)
                 out = ms_realloc(out, (size_t)(cap *= 2) * sizeof *out);
             out[n++] = *pv;
             memset(pv, 0, sizeof *pv);
             count[i] = 1;
-            runs += out[n - 1].nseeds;
-            free(ax);
             continue;
         }
         long long combos = 1;
         for (int a = 0; a < na; a++)
-            combos = combos * ax[a].n > MS_MANIFEST_MAX_RUNS ? MS_MANIFEST_MAX_RUNS + 1
-                                                             : combos * ax[a].n;
-        if (combos > MS_MANIFEST_MAX_RUNS) {
-            perr(c, AT(ax[0].at), "grid: too many combinations (limit %d)", MS_MANIFEST_MAX_RUNS);
-            combos = 0;
-        }
+            combos *= ax[a].n; /* at most MS_MANIFEST_MAX_RUNS: counted above */
         for (long long x = 0; x < combos; x++) {
             scope sc = vi[i].sc;
             memset(sc.set, 0, sizeof sc.set);
@@ -1375,45 +1694,54 @@ static void expand_grids(mctx *c, ms_manifest *m, vinfo *vi, const setting *st, 
             memcpy(cv->seeds, sc.seeds, (size_t)sc.nseeds * sizeof *cv->seeds);
             cv->line = pv->line;
             cv->col = pv->col;
-            runs += sc.nseeds;
             if (sc.own_seeds)
                 free(sc.seeds);
         }
         count[i] = n - first[i];
-        for (int a = 0; a < na; a++)
-            free((void *)ax[a].vals);
-        free(ax);
+        axes_free(ax, na);
     }
+    free(axes);
+    free(naxes);
     /* names unique after expansion (a grid value may repeat another variant's name) */
+    int *made = repeated_names(out, n);
     for (int i = 0; i < n; i++)
-        for (int j = 0; j < i; j++)
-            if (out[i].name && out[j].name && !strcmp(out[i].name, out[j].name)) {
-                perr(c, out[i].line, out[i].col, "grid: the variant name '%s' is made twice",
-                     show(q, sizeof q, out[i].name));
-                break;
-            }
-    if (runs > MS_MANIFEST_MAX_RUNS)
-        perr(c, 1, 1, "variants: too many runs after the grids (%lld, limit %d)", runs,
-             MS_MANIFEST_MAX_RUNS);
-    /* figures: a parent's place taken by its combinations */
-    for (int f = 0; f < m->nplots; f++) {
+        if (made[i] >= 0)
+            perr(c, out[i].line, out[i].col, "grid: the variant name '%s' is made twice",
+                 show(q, sizeof q, out[i].name));
+    free(made);
+    /* figures: a parent's place taken by its combinations. Counted first: a
+     * grid listed in many figures would make every figure hold all its names. */
+    name_map byname = {0};
+    for (int i = 0; i < nv; i++)
+        if (pname[i])
+            name_map_put(&byname, pname[i], i);
+    long long curves = 0;
+    for (int f = 0; f < m->nplots; f++)
+        for (int j = 0; j < m->plots[f].nvariants; j++) {
+            int i = name_map_get(&byname, m->plots[f].variants[j]);
+            curves += i < 0 ? 1 : count[i];
+        }
+    if (curves > MS_PLOT_MAX_CURVES)
+        perr(c, AT(plist), "plots: too many curves after the grids (%lld, limit %d)", curves,
+             MS_PLOT_MAX_CURVES);
+    for (int f = 0; f < m->nplots && curves <= MS_PLOT_MAX_CURVES; f++) {
         ms_plot *p = &m->plots[f];
-        int nn = 0, ref = -1;
-        char **vs = NULL;
+        int nn = 0, ref = -1, size = 0;
         for (int j = 0; j < p->nvariants; j++) {
-            int i = 0;
-            while (i < m->nvariants && (!pname[i] || strcmp(pname[i], p->variants[j])))
-                i++;
-            int from = i < m->nvariants ? first[i] : 0, k = i < m->nvariants ? count[i] : 0;
-            if (i == m->nvariants || (k == 1 && !strcmp(out[from].name, p->variants[j]))) {
-                vs = ms_realloc(vs, (size_t)(nn + 1) * sizeof *vs);
+            int i = name_map_get(&byname, p->variants[j]);
+            size += i < 0 ? 1 : count[i];
+        }
+        char **vs = ms_malloc((size_t)(size ? size : 1) * sizeof *vs);
+        for (int j = 0; j < p->nvariants; j++) {
+            int i = name_map_get(&byname, p->variants[j]);
+            int from = i >= 0 ? first[i] : 0, k = i >= 0 ? count[i] : 0;
+            if (i < 0 || (k == 1 && !strcmp(out[from].name, p->variants[j]))) {
                 if (j == p->reference)
                     ref = nn;
                 vs[nn++] = ms_strdup(p->variants[j]);
                 continue;
             }
             for (int e = 0; e < k; e++) {
-                vs = ms_realloc(vs, (size_t)(nn + 1) * sizeof *vs);
                 if (j == p->reference && e == 0)
                     ref = nn;
                 vs[nn++] = ms_strdup(out[from + e].name);
@@ -1426,6 +1754,7 @@ static void expand_grids(mctx *c, ms_manifest *m, vinfo *vi, const setting *st, 
         p->nvariants = nn;
         p->reference = ref;
     }
+    name_map_release(&byname);
     free(pname);
     for (int i = 0; i < m->nvariants; i++) /* the parents replaced */
         variant_release(&m->variants[i]);
@@ -1543,9 +1872,30 @@ static int get_panels(mctx *c, const node *v, ms_plot *p)
     return bad;
 }
 
-/* names: the manifest's variant names, or NULL when the variants section
- * has errors (then names are not checked, to avoid a cascade of messages). */
-static int find_variant(mctx *c, const node *e, const char *key, const char *const *names, int n,
+/* The manifest's valid variant names: for hints (names, n of them) and
+ * lookups (byname). */
+typedef struct variant_names {
+    const char **names;
+    int n;
+    name_map byname;
+} variant_names;
+
+static void variant_names_init(variant_names *vn, const ms_manifest *m)
+{
+    vn->names = valid_names(m, &vn->n);
+    memset(&vn->byname, 0, sizeof vn->byname);
+    name_map_variants(&vn->byname, m->variants, m->nvariants);
+}
+
+static void variant_names_release(variant_names *vn)
+{
+    free(vn->names);
+    name_map_release(&vn->byname);
+}
+
+/* vn: the manifest's variant names, or NULL when the variants section has
+ * errors (then names are not checked, to avoid a cascade of messages). */
+static int find_variant(mctx *c, const node *e, const char *key, const variant_names *vn,
                         const char **out)
 {
     char q[72], h[96];
@@ -1555,24 +1905,22 @@ static int find_variant(mctx *c, const node *e, const char *key, const char *con
     if (!*s)
         return perr(c, AT(e), "%s: must not be empty", key);
     *out = s;
-    if (!names)
+    if (!vn || name_map_get(&vn->byname, s) >= 0)
         return 0;
-    for (int i = 0; i < n; i++)
-        if (!strcmp(s, names[i]))
-            return 0;
     return perr(c, AT(e), "%s: unknown variant '%s'%s", key, show(q, sizeof q, s),
-                ms_hint(h, sizeof h, s, names, n));
+                hint(c, h, sizeof h, s, vn->names, vn->n));
 }
 
 /* *name_node: the value node of the plot's valid name, or NULL. */
-static void check_plot(mctx *c, const node *pn, int index, ms_plot *p, const char *const *names,
-                       int nnames, const node **name_node)
+static void check_plot(mctx *c, const node *pn, int index, ms_plot *p, const variant_names *vn,
+                       const node **name_node)
 {
     char g[96], q[72], where[128];
     enum { NP = COUNT(plot_keys) };
     const node *val[NP], *keyn[NP];
     const char *s = "";
     int x = 0;
+    name_map listed = {0}; /* the variants listed so far: their index */
 
     p->line = pn->line;
     p->col = pn->col;
@@ -1610,23 +1958,18 @@ static void check_plot(mctx *c, const node *pn, int index, ms_plot *p, const cha
         p->variants = ms_calloc((size_t)vs->n + 1, sizeof *p->variants);
         for (int i = 0; i < vs->n; i++) {
             const node *e = kid(c, vs, i);
-            if (find_variant(c, e, "variants", names, nnames, &s))
+            if (find_variant(c, e, "variants", vn, &s))
                 continue;
-            int dup = -1;
-            for (int j = 0; j < p->nvariants && dup < 0; j++)
-                if (!strcmp(p->variants[j], s))
-                    dup = j;
-            if (dup >= 0) {
+            if (name_map_get(&listed, s) >= 0) {
                 perr(c, AT(e), "variants: duplicate variant '%s'", show(q, sizeof q, s));
                 continue;
             }
+            name_map_put(&listed, s, p->nvariants);
             p->variants[p->nvariants++] = ms_strdup(s);
         }
     }
-    if (val[3] && !find_variant(c, val[3], "reference", names, nnames, &s) && p->variants) {
-        for (int j = 0; j < p->nvariants; j++)
-            if (!strcmp(p->variants[j], s))
-                p->reference = j;
+    if (val[3] && !find_variant(c, val[3], "reference", vn, &s) && p->variants) {
+        p->reference = name_map_get(&listed, s);
         if (p->reference < 0) {
             p->reference = p->nvariants;
             p->variants[p->nvariants++] = ms_strdup(s);
@@ -1645,6 +1988,7 @@ static void check_plot(mctx *c, const node *pn, int index, ms_plot *p, const cha
         p->log_loss = x;
     if (val[7])
         get_int(c, val[7], "step_average", 1, MS_MAX_COUNT, &p->step_average);
+    name_map_release(&listed);
 }
 
 static void check_plots(mctx *c, const node *ps, ms_manifest *m, bool names_ok)
@@ -1656,8 +2000,10 @@ static void check_plots(mctx *c, const node *ps, ms_manifest *m, bool names_ok)
         perr(c, AT(ps), "plots: expected a list of plots, got %s", got(g, sizeof g, ps));
         return;
     }
-    int nnames = 0; /* names unchecked unless every variant has a valid one */
-    const char **names = names_ok ? valid_names(m, &nnames) : NULL;
+    variant_names vn; /* names unchecked unless every variant has a valid one */
+    if (names_ok)
+        variant_names_init(&vn, m);
+    name_map plot_names = {0};
     m->plots = ms_calloc((size_t)ps->n + 1, sizeof *m->plots);
     const node **name_node = ms_calloc((size_t)ps->n + 1, sizeof *name_node);
     for (int i = 0; i < ps->n; i++) {
@@ -1667,16 +2013,20 @@ static void check_plots(mctx *c, const node *ps, ms_manifest *m, bool names_ok)
             continue;
         }
         int k = m->nplots++;
-        check_plot(c, pn, i, &m->plots[k], names, nnames, &name_node[k]);
-        for (int j = 0; name_node[k] && j < k; j++)
-            if (name_node[j] && !strcmp(m->plots[j].name, m->plots[k].name)) {
-                perr(c, AT(name_node[k]), "duplicate plot name '%s' (first at line %d)",
-                     show(q, sizeof q, m->plots[k].name), name_node[j]->line);
-                break;
-            }
+        check_plot(c, pn, i, &m->plots[k], names_ok ? &vn : NULL, &name_node[k]);
+        if (!name_node[k])
+            continue;
+        int j = name_map_get(&plot_names, m->plots[k].name);
+        if (j >= 0)
+            perr(c, AT(name_node[k]), "duplicate plot name '%s' (first at line %d)",
+                 show(q, sizeof q, m->plots[k].name), name_node[j]->line);
+        else
+            name_map_put(&plot_names, m->plots[k].name, k);
     }
     free(name_node);
-    free(names);
+    name_map_release(&plot_names);
+    if (names_ok)
+        variant_names_release(&vn);
 }
 
 /* claims: a list of {a: V, b: W, expect: higher | lower, metric: M, text: T};
@@ -1693,8 +2043,8 @@ static void check_claims(mctx *c, const node *cs, ms_manifest *m)
         perr(c, AT(cs), "claims: expected a list of claims, got %s", got(g, sizeof g, cs));
         return;
     }
-    int nnames;
-    const char **names = valid_names(m, &nnames);
+    variant_names vn;
+    variant_names_init(&vn, m);
     m->claims = ms_calloc((size_t)cs->n + 1, sizeof *m->claims);
     for (int i = 0; i < cs->n; i++) {
         const node *cn = kid(c, cs, i), *val[NK], *keyn[NK];
@@ -1713,7 +2063,7 @@ static void check_claims(mctx *c, const node *cs, ms_manifest *m)
         for (int k = 0; k < 2; k++) {
             if (!val[k])
                 perr(c, AT(cn), "missing key '%s'%s", claim_keys[k], where);
-            else if (!find_variant(c, val[k], claim_keys[k], names, nnames, &s))
+            else if (!find_variant(c, val[k], claim_keys[k], &vn, &s))
                 *(k ? &cl->b : &cl->a) = ms_strdup(s);
         }
         if (!val[2])
@@ -1725,7 +2075,7 @@ static void check_claims(mctx *c, const node *cs, ms_manifest *m)
         if (val[4] && !get_str(c, val[4], "text", &s))
             cl->text = ms_strdup(s);
     }
-    free(names);
+    variant_names_release(&vn);
 }
 
 static void check_manifest(mctx *c, const node *root, ms_manifest *m, int check_data_dir,
@@ -1772,10 +2122,11 @@ static void check_manifest(mctx *c, const node *root, ms_manifest *m, int check_
     cross_check(c, &d, &dflt, NULL);
 
     vinfo *vi = NULL;
+    setting_use use = {0};
     if (!val[3])
         perr(c, AT(root), "missing key 'variants'");
     else
-        check_variants(c, val[3], m, &d, &dflt, st, nst, &vi);
+        check_variants(c, val[3], m, &d, &dflt, st, nst, &vi, &use);
     if (val[4]) {
         /* Variant names are checked only when every variant has a valid one. */
         bool names_ok = val[3] && val[3]->type == N_SEQ && m->nvariants == val[3]->n;
@@ -1787,8 +2138,9 @@ static void check_manifest(mctx *c, const node *root, ms_manifest *m, int check_
         check_claims(c, val[6], m);
     int nvi = m->nvariants;
     if (vi && c->nerr == 0)
-        expand_grids(c, m, vi, st, nst, &d);
+        expand_grids(c, m, vi, st, &use, &d, val[3], val[4]);
     vinfo_free(vi, nvi);
+    setting_use_release(&use);
     if (dflt.own_seeds)
         free(dflt.seeds);
 
@@ -1873,7 +2225,7 @@ int ms_manifest_parse(const char *path, const char *text, size_t len, ms_manifes
 int ms_manifest_parse_args(const char *path, const char *text, size_t len, char *const *args,
                            int nargs, ms_manifest *m, int check_data_dir)
 {
-    mctx c = {path, 0, NULL, 0, 0, args, nargs, 0, 0, NULL, 0};
+    mctx c = {path, 0, NULL, 0, 0, args, nargs, 0, 0, NULL, 0, 0, HINT_BUDGET};
     int root = -1;
     setting *st = NULL;
     int nst = 0;
@@ -2234,7 +2586,7 @@ static int sv_end(sv_capture *k, int bad, char *why, size_t n)
 
 int ms_manifest_stored_name(const ms_stored *v, const char *key, char *why, size_t n)
 {
-    mctx c = {"", 0, NULL, 0, 0, NULL, 0, 1, 1, NULL, 0}; /* every node and message at 1:1 */
+    mctx c = {.path = "", .at_line = 1, .at_col = 1, .hint_left = HINT_BUDGET}; /* all at 1:1 */
     sv_capture k;
     const char *s = "";
     sv_begin(&k);
@@ -2258,7 +2610,7 @@ int ms_manifest_stored_run(const ms_stored f[MS_SF_N], ms_config *cfg, char *why
         {MS_SF_PRECISION, K_PRECISION}};
     /* and data's, as data.train etc. */
     static const int data[][2] = {{MS_SF_TRAIN, 1}, {MS_SF_VAL, 2}, {MS_SF_DATASET, 3}};
-    mctx c = {"", 0, NULL, 0, 0, NULL, 0, 1, 1, NULL, 0}; /* every node and message at 1:1 */
+    mctx c = {.path = "", .at_line = 1, .at_col = 1, .hint_left = HINT_BUDGET}; /* all at 1:1 */
     sv_capture k;
     int idx[MS_SF_N];
     sv_begin(&k);
