@@ -249,6 +249,28 @@ static inline int ms_group_tmp_teardown(void **state)
     return 0;
 }
 
+/* A group's folder holding a tiny MNIST-like data folder, ms_tiny_data (320
+ * training and 40 validation images): setup and teardown for groups that
+ * run the binary on data without needing real MNIST. */
+static char *ms_tiny_data __attribute__((unused));
+static inline void ms_make_dataset(const char *dir, uint32_t ntrain, uint32_t nval, int gz);
+
+static inline int ms_tiny_data_setup(void **state)
+{
+    ms_group_tmp_setup(state);
+    if (asprintf(&ms_tiny_data, "%s/data", ms_group_tmp) < 0)
+        abort();
+    mkdir(ms_tiny_data, 0755);
+    ms_make_dataset(ms_tiny_data, 320, 40, 0);
+    return 0;
+}
+
+static inline int ms_tiny_data_teardown(void **state)
+{
+    free(ms_tiny_data);
+    return ms_group_tmp_teardown(state);
+}
+
 static inline char *ms_tpath(const char *name)
 {
     char *p = NULL;

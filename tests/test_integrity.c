@@ -11,7 +11,6 @@
 
 #include "ms_store.h"
 
-static char *g_data; /* a tiny MNIST-like data folder */
 
 /* Run `mlpsweep ARGS` (a printf format) with a time limit, so a hang fails
  * the test instead of stopping it; stderr into *err (caller frees). */
@@ -55,7 +54,7 @@ static char *manifest(const char *name, int epochs)
                  "name: %s\ndata:\n  dir: %s\n  train: 320\n  val: 40\n"
                  "defaults:\n  hidden: [8]\n  epochs: %d\n  early_stop: 0\n  seeds: [1]\n"
                  "variants:\n  - name: a\n  - name: b\n",
-                 name, g_data, epochs) < 0)
+                 name, ms_tiny_data, epochs) < 0)
         abort();
     ms_write_text(path, text);
     free(text);
@@ -414,22 +413,6 @@ static void test_killed_write_cleaned(void **state)
     free(m), free(db), free(dir), free(stale), free(live), free(mine), free(out);
 }
 
-static int setup(void **state)
-{
-    ms_group_tmp_setup(state);
-    if (asprintf(&g_data, "%s/data", ms_group_tmp) < 0)
-        abort();
-    mkdir(g_data, 0755);
-    ms_make_dataset(g_data, 320, 40, 0);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    free(g_data);
-    return ms_group_tmp_teardown(state);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -441,5 +424,5 @@ int main(void)
         cmocka_unit_test(test_dead_run_is_interrupted),
         cmocka_unit_test(test_killed_write_cleaned),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, ms_tiny_data_setup, ms_tiny_data_teardown);
 }

@@ -20,7 +20,6 @@
 #include <sys/file.h>
 #include <sys/sysmacros.h>
 
-static char *g_data; /* a tiny MNIST-like data folder */
 
 /* Run a shell command line (stdout and stderr into *err when non-NULL). */
 static int shell(const char *line, char **err)
@@ -107,7 +106,7 @@ static char *write_manifest(const char *name, const char *seeds, int n)
                  "  - name: fig\n    title: \"%s\"\n    variants: [a]\n    reference: b\n"
                  "  - name: fig2\n    title: \"%s\"\n    variants: [a, b]\n"
                  "    metrics: [[batch_loss, val_loss], accuracy]\n    x: epoch\n",
-                 name, g_data, seeds, h, h, h, h, h) < 0)
+                 name, ms_tiny_data, seeds, h, h, h, h, h) < 0)
         abort();
     ms_write_text(path, text);
     free(text);
@@ -444,7 +443,7 @@ static void test_control_characters(void **state)
     assert_true(asprintf(&db, "%s/ctl.db", ms_group_tmp) > 0);
     assert_true(asprintf(&text, "name: ctl\ndata:\n  dir: %s\n  train: 320\n  val: 40\n"
                                 "defaults:\n  hidden: [8]\n  epochs: 1\n"
-                                "variants:\n  - name: a\n    task: \"\\e[2J\\a|\\x7f\"\n", g_data) > 0);
+                                "variants:\n  - name: a\n    task: \"\\e[2J\\a|\\x7f\"\n", ms_tiny_data) > 0);
     ms_write_text(m, text);
     assert_int_equal(msf(&err, "run '%s' --db '%s' --quiet", m, db), 0);
     free(err);
@@ -539,7 +538,7 @@ static void test_resource_limits(void **state)
     assert_true(asprintf(&out, "%s/limits.csv", ms_group_tmp) > 0);
     assert_true(asprintf(&text, "name: limits\ndata:\n  dir: %s\n  train: 320\n  val: 40\n"
                                 "defaults:\n  hidden: [8]\n  epochs: 200\n  early_stop: 0\n"
-                                "variants:\n  - name: a\n", g_data) > 0);
+                                "variants:\n  - name: a\n", ms_tiny_data) > 0);
     ms_write_text(m, text);
     assert_int_equal(msf(&err, "run '%s' --db '%s' --quiet", m, db), 0);
     free(err);
@@ -560,7 +559,7 @@ static void test_resource_limits(void **state)
     assert_true(limited(RLIMIT_AS, 400ul << 20, &err,
                         "train --data '%s' --train-size 320 --val-size 40 --hidden %s --epochs 1 "
                         "--threads 1",
-                        g_data, "40000,2000") == 1);
+                        ms_tiny_data, "40000,2000") == 1);
     assert_non_null(strstr(err, "mlpsweep: out of memory allocating"));
     free(err);
 #endif
@@ -740,22 +739,6 @@ static void test_damaged_database(void **state)
     free(db), free(m), free(out);
 }
 
-static int setup(void **state)
-{
-    ms_group_tmp_setup(state);
-    if (asprintf(&g_data, "%s/data", ms_group_tmp) < 0)
-        abort();
-    mkdir(g_data, 0755);
-    ms_make_dataset(g_data, 320, 40, 0);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    free(g_data);
-    return ms_group_tmp_teardown(state);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -776,5 +759,5 @@ int main(void)
         cmocka_unit_test(test_invalid_utf8),
         cmocka_unit_test(test_fetch_planted_links),
     };
-    return cmocka_run_group_tests_name("security", tests, setup, teardown);
+    return cmocka_run_group_tests_name("security", tests, ms_tiny_data_setup, ms_tiny_data_teardown);
 }
