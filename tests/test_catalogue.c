@@ -138,6 +138,11 @@ static const bad_case cases[] = {
      "9223372036854775808)\n"},
     {"train --seed past 2^63 - 1", NULL, "train --data %T --seed 9223372036854775808", 2,
      "mlpsweep: --seed: expected an integer in 0..9223372036854775807, got '9223372036854775808'\n"},
+    /* it used to read past the 20,000 images it loads: a segmentation fault */
+    {"gradcheck on more images than it normalises over", NULL,
+     "gradcheck --data %T --train-size 60000", 2,
+     "mlpsweep: --train-size: gradcheck checks at most the 20000 images it normalises over (got "
+     "60000)\n"},
 };
 
 /* Replace %T and %B. */

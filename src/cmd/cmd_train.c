@@ -159,8 +159,14 @@ int cmd_gradcheck(int argc, char **argv)
     int rc = parse_config(argc, argv, &c, &dir, &threads, &stride);
     if (rc < 0)
         return ms_options_exit(rc);
+    enum { NORM = 20000 }; /* normalisation from the usual 20,000 images, checked on the first n */
+    if (c.train_size > NORM) {
+        ms_error("--train-size: gradcheck checks at most the %d images it normalises over (got %d)",
+                 NORM, c.train_size);
+        return MS_EXIT_USAGE;
+    }
     ms_data d;
-    if (ms_data_load(dir, 20000, 1, &d) < 0) /* normalisation from the usual 20,000 */
+    if (ms_data_load(dir, NORM, 1, &d) < 0)
         return MS_EXIT_FAIL;
     int n = c.train_size;
     double *X = ms_malloc((size_t)n * MS_INPUT * sizeof(double));
