@@ -1,4 +1,5 @@
-/* ms_merge: shard databases into one study database (schema version 1).
+/* ms_merge: shard databases into one study database (of this schema version,
+ * MS_STORE_SCHEMA_VERSION; shards of another version are refused).
  *
  * DESIGN
  * - Connections: the output is opened through ms_store (which creates the

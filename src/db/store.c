@@ -502,7 +502,7 @@ static int quick_check(ms_store *s)
     return rc;
 }
 
-/* ---- the schema's objects against our_objs ---- */
+/* ---- the schema's objects against ours ---- */
 
 /* Our objects (type, name, sql), as schema_sql makes them in an empty
  * database: made once, in memory, so the list can never drift from it. */
@@ -561,11 +561,11 @@ static const schema_obj *find_obj(const schema_obj *o, int n, const schema_obj *
     return NULL;
 }
 
-/* How the file's schema differs from our_objs: objects that are not our_objs (a
+/* How the file's schema differs from ours: objects that are not ours (a
  * trigger rewriting results, an index, a table), views whose definition
- * changed, objects of our_objs that are missing. Files of schema version 1 are
+ * changed, objects of ours that are missing. Files of schema version 1 are
  * read through stand-ins (compat()): only their extras count. NULL when it
- * is our_objs; else a malloc'd list ("trigger 'x' (not ours), ..."). */
+ * is ours; else a malloc'd list ("trigger 'x' (not ours), ..."). */
 static char *schema_diff(ms_store *s, int version)
 {
     pthread_once(&ours_once, make_ours);
@@ -603,7 +603,7 @@ static char *schema_diff(ms_store *s, int version)
     return out;
 }
 
-/* The message of a schema that is not our_objs; -1. */
+/* The message of a schema that is not ours; -1. */
 static int schema_error(ms_store *s, const char *prefix, const char *diff)
 {
     return ms_error("%s'%s' has a schema that is not mlpsweep's: %s (someone changed "
