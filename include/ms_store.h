@@ -46,13 +46,11 @@ enum {
  * writer holds the database's writer lock (ms_db_lock) until it is closed:
  * "another mlpsweep is writing to 'PATH'" when a live process has it. */
 int ms_store_open(const char *path, int flags, ms_store **out);
-/* Before taking a database's writer lock: 0 when path is missing or empty
- * (to be created) or is a sound mlpsweep database; else -1 with the reason
- * printed, so no lock file is left beside a file that cannot be used. */
-int ms_store_probe(const char *path);
-/* The same, and (with sweep and data) that the sweep, if the file holds it,
- * trained on this data (as ms_store_sweep checks it), read-only: so a run
- * on other data is refused before the file is even upgraded. */
+/* Before a run opens a database for writing (which may upgrade it), read
+ * only: 0 when path is missing or empty (to be created), or is a sound
+ * mlpsweep database whose sweep, if it holds it, trained on this data (as
+ * ms_store_sweep checks it); else -1 with the reason printed. So a run on
+ * other data is refused before the file is even upgraded. */
 int ms_store_probe_data(const char *path, const char *sweep, const ms_data_ident *data);
 void ms_store_close(ms_store *s); /* NULL is fine */
 /* Close a writer and remove its file (with -wal, -shm, -journal) while

@@ -91,6 +91,9 @@ int ms_db_lock(const char *db, int *fd, int *created);
  * else 0. It opens and closes the file: call it before this process opens
  * the database with SQLite (see above). */
 int ms_db_writer_live(const char *db);
+/* The files SQLite keeps beside a database: its name plus each of these
+ * (NULL-terminated). */
+extern const char *const ms_db_sides[];
 struct stat;
 /* 0 when st is a regular file, else -1 after "'DB' is a FIFO, not a
  * database file" (a folder, a device, a socket). */

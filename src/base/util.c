@@ -276,23 +276,30 @@ static char *place_of(const char *path)
     return p;
 }
 
-/* The files SQLite (and older mlpsweep, the lock) keep beside a database:
- * writing one of them is writing the database. */
-static const char *const db_companions[] = {"", "-wal", "-shm", "-journal", ".lock"};
+const char *const ms_db_sides[] = {"-wal", "-shm", "-journal", NULL};
+
+/* The suffix of a database's part i: itself (""), SQLite's files beside it
+ * (ms_db_sides), then an older mlpsweep's lock file; NULL past the last.
+ * Writing one of them is writing the database. */
+static const char *db_part(int i)
+{
+    enum { NSIDES = sizeof ms_db_sides / sizeof *ms_db_sides - 1 };
+    return i == 0 ? "" : i <= NSIDES ? ms_db_sides[i - 1] : i == NSIDES + 1 ? ".lock" : NULL;
+}
 
 /* Which part of the database db out is (stat'ed into *st when it exists,
- * have_st): 1 + its index in db_companions, or 0 for none. By inode where
+ * have_st): 1 + its index for db_part(), or 0 for none. By inode where
  * the parts exist, by name where not (through the link too, as SQLite puts
  * them beside the file a symlink names). */
 static int database_part(const char *out, const struct stat *st, int have_st, const char *db)
 {
     char *names[2] = {place_of(db), realpath(db, NULL)}, *where = place_of(out);
     int hit = 0;
-    for (int i = 0; i < (int)(sizeof db_companions / sizeof *db_companions) && !hit; i++)
+    for (int i = 0; db_part(i) && !hit; i++)
         for (int k = 0; k < 2 && !hit; k++) {
             if (!names[k])
                 continue;
-            char *c = ms_xstrfmt("%s%s", names[k], db_companions[i]);
+            char *c = ms_xstrfmt("%s%s", names[k], db_part(i));
             struct stat cs;
             if ((where && !strcmp(where, c)) ||
                 (have_st && stat(c, &cs) == 0 && cs.st_dev == st->st_dev && cs.st_ino == st->st_ino))
@@ -317,7 +324,7 @@ int ms_output_check(const char *path, const char *const *inputs, int ninputs)
             return ms_error("'%s' is the database '%s': refusing to overwrite it", path, inputs[i]);
         if (part > 1)
             return ms_error("'%s' is the '%s' file of the database '%s': refusing to overwrite it",
-                            path, db_companions[part - 1], inputs[i]);
+                            path, db_part(part - 1), inputs[i]);
     }
     return 0;
 }

@@ -47,10 +47,6 @@ int cmd_merge(int argc, char **argv)
     }
     int n = argc;
     ms_merge_stats s;
-    /* The output is checked before its writer lock (the same as `run`'s,
-     * taken by the store) touches it. */
-    if (ms_store_probe(out) < 0)
-        return MS_EXIT_FAIL;
     int rc = ms_merge(out, (const char *const *)argv, n, &s);
     if (rc < 0)
         return MS_EXIT_FAIL;

@@ -489,12 +489,10 @@ static const char sweeps_progress_sql[] =
 /* Whether a run marked running still has its process: not when no process
  * holds the database's writer lock; else by its pid when it ran on this
  * host (the lock cannot tell one writer's runs from a dead one's). */
-static int run_alive(int writer_live, const char *host, int64_t pid)
+static int run_alive(int writer_live, const char *me, const char *host, int64_t pid)
 {
     if (writer_live == 0)
         return 0;
-    char me[256] = "";
-    gethostname(me, sizeof me - 1);
     if (pid <= 0 || pid > INT_MAX || strcmp(host, me))
         return 1;
     return kill((pid_t)pid, 0) == 0 || errno != ESRCH;
@@ -504,6 +502,8 @@ static int read_runs_progress(ms_store *st, ms_query_status *out)
 {
     sqlite3_stmt *q;
     int s, cap = 0;
+    char me[256] = ""; /* this host, for run_alive */
+    gethostname(me, sizeof me - 1);
     if (prepare(st, runs_progress_sql, NULL, &q, "run_progress") < 0)
         return -1;
     while ((s = sqlite3_step(q)) == SQLITE_ROW) {
@@ -524,7 +524,7 @@ static int read_runs_progress(ms_store *st, ms_query_status *out)
             if (!strcmp(out->sweeps[i].sweep, sweep))
                 r->sweep = i;
         int dead = !strcmp(r->status, ms_run_status_name(MS_RUN_RUNNING)) &&
-                   !run_alive(out->writer_live, (const char *)sqlite3_column_text(q, 9),
+                   !run_alive(out->writer_live, me, (const char *)sqlite3_column_text(q, 9),
                               sqlite3_column_int64(q, 10));
         if (dead) {
             free(r->status);

@@ -834,14 +834,12 @@ fail:
     return -1;
 }
 
-int ms_store_probe(const char *path) { return ms_store_probe_data(path, NULL, NULL); }
-
-/* Remove path and SQLite's companions of it. */
+/* Remove path and the files SQLite keeps beside it. */
 static void remove_files(const char *path)
 {
-    static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
-    for (int i = 0; i < 4; i++) {
-        char *p = ms_xstrfmt("%s%s", path, suffix[i]);
+    unlink(path);
+    for (int i = 0; ms_db_sides[i]; i++) {
+        char *p = ms_xstrfmt("%s%s", path, ms_db_sides[i]);
         unlink(p);
         free(p);
     }
@@ -1026,7 +1024,7 @@ int ms_store_probe_data(const char *path, const char *sweep, const ms_data_ident
     if (ms_store_open(path, MS_STORE_READONLY | OPEN_STRICT, &s) < 0)
         return -1;
     pthread_mutex_lock(&s->mu);
-    int rc = data ? data_matches(s, sweep, data) : 0;
+    int rc = data_matches(s, sweep, data);
     pthread_mutex_unlock(&s->mu);
     ms_store_close(s);
     return rc;
