@@ -8,7 +8,10 @@
  * (pngcairo), SVG and PDF (pdfcairo), into temporary files beside the final
  * ones, run `gnuplot SCRIPT` as a child process, and rename the files into
  * place only when gnuplot succeeded. So a reader never sees a half-written
- * figure and a failed run leaves the previous figures as they were. */
+ * figure and a failed run leaves the previous figures as they were.
+ *
+ * This file gathers the curves, runs gnuplot and publishes the files; the
+ * script is plot_script.c's (plot_fig.h holds what the two share). */
 #define _GNU_SOURCE
 #include "ms_plot.h"
 #include "ms_query.h"
@@ -23,6 +26,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "plot_fig.h"
 
 /* ---- gnuplot ---- */
 
@@ -51,28 +56,12 @@ int ms_plot_find_gnuplot(char **path)
 
 /* ---- curves ---- */
 
-/* One variant's curves in a figure: at each x, for each metric, the mean,
- * minimum and maximum over the seeds that have a value there. */
-typedef struct curves {
-    const char *variant; /* what legends call it: its label, else its name */
-    int nseeds; /* runs with at least one validation */
-    int n;      /* points */
-    double *x;
-    double *mean[MS_METRIC_N], *lo[MS_METRIC_N], *hi[MS_METRIC_N];
-    int *cnt[MS_METRIC_N];
-} curves;
-
 typedef struct sample {
     double x;
     int64_t step;
     double v[MS_METRIC_N];
     double slo, shi; /* step_loss: the band of its chunk (mean -/+ one std) */
 } sample;
-
-/* A step_loss curve: the course's plot_loss averages chunks of
- * npoints_to_average steps (a figure's step_average, 10 by default) and
- * shades one standard deviation around each mean. */
-#define STEP_WIDTH "1.0" /* its line width: thinner than the validation curves' */
 
 static int cmp_step(const void *a, const void *b)
 {
@@ -162,7 +151,7 @@ size_t ms_plot_chunks(const double *v, size_t n, int chunk, double *mean, double
     return nc;
 }
 
-static void curves_release(curves *c)
+static void curves_release(ms_fig_curves *c)
 {
     free(c->x);
     for (int m = 0; m < MS_METRIC_N; m++) {
@@ -184,7 +173,7 @@ static int cmp_sample(const void *a, const void *b)
  * steps > 0 its step_loss too, `steps` steps a point (the snapshot must
  * hold the runs' steps). */
 static void make_curves(const ms_variant_curves *vc, const char *variant, int x_epoch, int steps,
-                        curves *c)
+                        ms_fig_curves *c)
 {
     const ms_query_run *runs = vc ? vc->runs : NULL;
     int nruns = vc ? vc->nruns : 0;
@@ -263,7 +252,7 @@ static void make_curves(const ms_variant_curves *vc, const char *variant, int x_
 void ms_plot_curve(const ms_snapshot *snap, const char *variant, ms_metric metric, int x_epoch,
                    int step_average, double **x, double **mean, double **lo, double **hi, int *n)
 {
-    curves c;
+    ms_fig_curves c;
     make_curves(ms_snapshot_curves(snap, variant), variant, x_epoch,
                 metric == MS_METRIC_STEP_LOSS ? step_average : 0, &c);
     size_t cap = (size_t)c.n + 1;
@@ -283,7 +272,7 @@ void ms_plot_curve(const ms_snapshot *snap, const char *variant, ms_metric metri
     curves_release(&c);
 }
 
-static int has_metric(const curves *c, int m)
+int ms_fig_has_metric(const ms_fig_curves *c, int m)
 {
     for (int k = 0; k < c->n; k++)
         if (c->cnt[m][k])
@@ -291,395 +280,14 @@ static int has_metric(const curves *c, int m)
     return 0;
 }
 
-/* ---- the script ---- */
-
-/* A string as a gnuplot string expression of single-quoted parts: gnuplot
- * expands nothing inside single quotes (no backquotes, no escapes). A quote
- * in the text ends the part and is added as the constant "'" (the doubled ''
- * form fails at the start of a string). Every string from a manifest or a
- * database reaches the script through here, so user text stays data gnuplot
- * cannot evaluate. A control character (a line break would end the command)
- * becomes a space. Only where gnuplot takes an expression: titles, output. */
-static const char *gp_esc(long cp, char buf[8])
-{
-    (void)buf;
-    return cp == '\'' ? "' . \"'\" . '" : ms_is_control(cp) ? " " : NULL;
-}
-
-static void gp_str(FILE *f, const char *s)
-{
-    fputc('\'', f);
-    ms_put_text(f, s, gp_esc);
-    fputc('\'', f);
-}
-
-/* Text with real line breaks, as single-quoted lines joined by the string
- * operator: 'line 1' . "\n" . 'line 2' (only the constant "\n" is double-quoted). */
-static void gp_lines(FILE *f, const char *s)
-{
-    for (;;) {
-        const char *nl = strchr(s, '\n');
-        size_t n = nl ? (size_t)(nl - s) : strlen(s);
-        char *line = ms_xstrfmt("%.*s", (int)n, s);
-        gp_str(f, line);
-        free(line);
-        if (!nl)
-            break;
-        fputs(" . \"\\n\" . ", f);
-        s = nl + 1;
-    }
-}
-
-static const char *const palette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-                                      "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"};
-#define NPALETTE ((int)(sizeof palette / sizeof palette[0]))
-static const char *const metric_label[MS_METRIC_N] = {
-    "training batch loss", "training loss", "validation loss", "training accuracy",
-    "validation accuracy", "training loss per step"};
-static const char *const metric_short[MS_METRIC_N] = {"train batches", "train", "val", "train",
-                                                      "val", "train"};
-
-/* A panel's title for metric m, and its legend entry (step_loss says how
- * many steps a point averages). Static buffers: use before the next call. */
-static const char *title_of(const ms_plot *p, int m)
-{
-    static char buf[96];
-    if (m != MS_METRIC_STEP_LOSS || p->step_average == 1)
-        return metric_label[m];
-    snprintf(buf, sizeof buf, "%s (mean and std of %d steps)", metric_label[m], p->step_average);
-    return buf;
-}
-
-static const char *short_of(const ms_plot *p, int m)
-{
-    static char buf[64];
-    if (m != MS_METRIC_STEP_LOSS)
-        return metric_short[m];
-    if (p->step_average == 1)
-        return "train, each step";
-    snprintf(buf, sizeof buf, "train, %d-step mean", p->step_average);
-    return buf;
-}
-
-/* Dash type by role: validation solid, training dashed, batch dotted;
- * the noisy per-step loss thin and solid over its band (step_width). */
-static int dash_of(ms_metric m)
-{
-    if (m == MS_METRIC_BATCH_LOSS)
-        return 3;
-    if (m == MS_METRIC_STEP_LOSS)
-        return 1;
-    return m == MS_METRIC_TRAIN_LOSS || m == MS_METRIC_TRAIN_ACC ? 2 : 1;
-}
-
-typedef struct figure {
-    const ms_plot *p;
-    curves *cv; /* one per p->variants, n = 0 when skipped */
-    const char **color;
-    int seeds;      /* the most seeds of any variant drawn */
-    int same_seeds; /* every variant drawn has `seeds` seeds */
-} figure;
-
-/* y range of a panel: the values (band included) with a margin, ignoring
- * the first 5% of the x range, the start of training, where the loss is
- * many times its later values and the accuracy far below them. Never below
- * 0, accuracy never above 100. Returns 0 when the panel has no data. */
-static int panel_range(const figure *fg, const ms_plot_panel *pn, int acc, int logy, double *y0,
-                       double *y1)
-{
-    double xmin = INFINITY, xmax = -INFINITY;
-    for (int v = 0; v < fg->p->nvariants; v++)
-        for (int k = 0; k < fg->cv[v].n; k++) {
-            xmin = fmin(xmin, fg->cv[v].x[k]);
-            xmax = fmax(xmax, fg->cv[v].x[k]);
-        }
-    if (!(xmin <= xmax))
-        return 0;
-    double cut = xmin + 0.05 * (xmax - xmin), lo = INFINITY, hi = -INFINITY;
-    for (int pass = 0; pass < 2 && !(lo <= hi); pass++) /* pass 1: everything */
-        for (int v = 0; v < fg->p->nvariants; v++)
-            for (int i = 0; i < pn->nmetrics; i++) {
-                const curves *c = &fg->cv[v];
-                int m = pn->metrics[i];
-                for (int k = 0; k < c->n; k++)
-                    if (c->cnt[m][k] && (pass || c->x[k] >= cut)) {
-                        lo = fmin(lo, c->lo[m][k]);
-                        hi = fmax(hi, c->hi[m][k]);
-                    }
-            }
-    if (!(lo <= hi))
-        return 0;
-    if (logy) {
-        *y0 = lo > 0 ? lo / 1.25 : 1e-3;
-        *y1 = hi > 0 ? hi * 1.25 : 1;
-        return 1;
-    }
-    double span = hi - lo, pad = acc ? 1 : 0.01;
-    if (span < pad)
-        span = pad;
-    *y0 = fmax(0, lo - 0.08 * span);
-    *y1 = hi + 0.08 * span;
-    if (acc && *y1 > 100)
-        *y1 = 100;
-    return 1;
-}
-
-static void write_data(FILE *f, const figure *fg)
-{
-    const ms_plot *p = fg->p;
-    for (int v = 0; v < p->nvariants; v++)
-        for (int m = 0; m < MS_METRIC_N; m++) {
-            const curves *c = &fg->cv[v];
-            if (!c->n || !has_metric(c, m))
-                continue;
-            fprintf(f, "$d%d_%d << EOD\n", v, m);
-            for (int k = 0; k < c->n; k++)
-                if (c->cnt[m][k])
-                    fprintf(f, "%.17g %.17g %.17g %.17g\n", c->x[k], c->mean[m][k], c->lo[m][k],
-                            c->hi[m][k]);
-            fputs("EOD\n", f);
-        }
-}
-
-/* A curve's legend entry: the variant (or only `what` when the figure has
- * one variant), "(reference)", and the seed count when variants differ. */
-static const char *curve_label(const figure *fg, int v, const char *what)
-{
-    static char label[256];
-    const curves *c = &fg->cv[v];
-    size_t k;
-    if (what)
-        k = (size_t)snprintf(label, sizeof label, "%s", what);
-    else
-        k = (size_t)snprintf(label, sizeof label, "%s%s", c->variant,
-                             v == fg->p->reference ? " (reference)" : "");
-    if (k < sizeof label && !fg->same_seeds && c->nseeds > 1)
-        snprintf(label + k, sizeof label - k, ", %d seeds", c->nseeds);
-    return label;
-}
-
-/* Entries of a panel's legend and the longest one, in characters. */
-static void legend_size(const figure *fg, const ms_plot_panel *pn, int nshown, int *count,
-                        int *maxlen)
-{
-    int compact = nshown > 1 && pn->nmetrics > 1;
-    *count = *maxlen = 0;
-    for (int v = 0; v < fg->p->nvariants; v++) {
-        const curves *c = &fg->cv[v];
-        int any = 0;
-        for (int i = 0; i < pn->nmetrics; i++) {
-            int m = pn->metrics[i];
-            if (!c->n || !has_metric(c, m))
-                continue;
-            any = 1;
-            if (compact)
-                continue;
-            const char *what = nshown == 1 && pn->nmetrics > 1 ? short_of(fg->p, m) : NULL;
-            int k = (int)strlen(curve_label(fg, v, what));
-            ++*count;
-            *maxlen = k > *maxlen ? k : *maxlen;
-        }
-        if (compact && any) {
-            int k = (int)strlen(curve_label(fg, v, NULL));
-            ++*count;
-            *maxlen = k > *maxlen ? k : *maxlen;
-        }
-    }
-    for (int i = 0; compact && i < pn->nmetrics; i++) {
-        int k = (int)strlen(short_of(fg->p, pn->metrics[i]));
-        ++*count;
-        *maxlen = k > *maxlen ? k : *maxlen;
-    }
-}
-
-/* The legend goes into the corner of the panel where it hides the fewest
- * points of the curves and bands (ties: the usual corner, top right for a
- * loss and bottom right for an accuracy). Sizes are estimates in pixels of
- * the 11 pt font. */
-static const char *key_corner(const figure *fg, const ms_plot_panel *pn, int nshown, int acc,
-                              int logy, double y0, double y1, int panel_w)
-{
-    static const char *const names[4] = {"top right", "bottom right", "top left", "bottom left"};
-    static const int order_loss[4] = {0, 3, 2, 1}, order_acc[4] = {1, 2, 3, 0};
-    const int *order = acc ? order_acc : order_loss;
-    int count, maxlen;
-    legend_size(fg, pn, nshown, &count, &maxlen);
-    double plot_w = panel_w - 110, plot_h = 320;
-    double kw = (maxlen * 7.5 + 75) / plot_w, kh = (count * 18 + 14) / plot_h;
-    double xmax = 0;
-    for (int v = 0; v < fg->p->nvariants; v++)
-        for (int k = 0; k < fg->cv[v].n; k++)
-            xmax = fmax(xmax, fg->cv[v].x[k]);
-    if (!(xmax > 0) || !(y1 > y0) || (logy && !(y0 > 0)))
-        return names[order[0]];
-    long cost[4] = {0};
-    for (int v = 0; v < fg->p->nvariants; v++)
-        for (int i = 0; i < pn->nmetrics; i++) {
-            const curves *c = &fg->cv[v];
-            int m = pn->metrics[i];
-            for (int k = 0; k < c->n; k++) {
-                if (!c->cnt[m][k])
-                    continue;
-                double ys[3] = {c->mean[m][k], c->lo[m][k], c->hi[m][k]};
-                double x = c->x[k] / xmax;
-                for (int j = 0; j < 3; j++) {
-                    double y = logy ? (ys[j] > 0 ? log(ys[j] / y0) / log(y1 / y0) : -1)
-                                    : (ys[j] - y0) / (y1 - y0);
-                    int right = x >= 1 - kw, left = x <= kw, top = y >= 1 - kh, bottom = y <= kh;
-                    cost[0] += right && top;
-                    cost[1] += right && bottom;
-                    cost[2] += left && top;
-                    cost[3] += left && bottom;
-                }
-            }
-        }
-    int best = order[0];
-    for (int i = 1; i < 4; i++)
-        if (cost[order[i]] < cost[best])
-            best = order[i];
-    return names[best];
-}
-
-static void write_panel(FILE *f, const figure *fg, const ms_plot_panel *pn)
-{
-    const ms_plot *p = fg->p;
-    int acc = ms_metric_is_acc(pn->metrics[0]), logy = !acc && p->log_loss;
-    int nshown = 0;
-    for (int v = 0; v < p->nvariants; v++)
-        nshown += fg->cv[v].n > 0;
-    double y0 = 0, y1 = 0;
-    int ranged = panel_range(fg, pn, acc, logy, &y0, &y1);
-    fprintf(f, "set xlabel '%s'\n", p->x_epoch ? "epoch" : "training step");
-    fputs("set xrange [0:*]\nset autoscale xfixmax\n", f); /* the axis ends with the data */
-    fprintf(f, "set ylabel '%s'\n", acc ? "accuracy (%)" : "cross-entropy loss");
-    fputs(logy ? "set logscale y\n" : "unset logscale y\n", f);
-    if (ranged)
-        fprintf(f, "set yrange [%.17g:%.17g]\nset key %s\n", y0, y1,
-                key_corner(fg, pn, nshown, acc, logy, y0, y1,
-                           p->npanels == 1 ? 800 : 600));
-    else
-        fputs("set yrange [*:*]\nset key top right\n", f);
-    if (ranged && logy && y0 > 0) {
-        /* 1, 2 and 5 per decade: a loss axis often spans a decade or two,
-         * which gnuplot's default (one tic per decade) leaves nearly bare. */
-        int e0 = (int)floor(log10(y0)), e1 = (int)ceil(log10(y1)), n = 0;
-        fputs("set ytics (", f);
-        for (int e = e0; e <= e1; e++)
-            for (int i = 0; i < (log10(y1 / y0) > 3 ? 1 : 3); i++) {
-                double t = (i == 0 ? 1 : i == 1 ? 2 : 5) * pow(10, e);
-                if (t >= y0 && t <= y1)
-                    fprintf(f, "%s'%g' %.17g", n++ ? ", " : "", t, t);
-            }
-        fputs(")\n", f);
-    } else
-        fputs("set ytics autofreq\n", f);
-    if (pn->nmetrics == 1)
-        fprintf(f, "set title '%s'\n", title_of(p, pn->metrics[0]));
-    else
-        fputs("set title ''\n", f);
-
-    int first = 1;
-    fputs("plot ", f);
-    /* Bands first, under every line. */
-    for (int v = 0; v < p->nvariants; v++)
-        for (int i = 0; i < pn->nmetrics; i++) {
-            int m = pn->metrics[i];
-            /* a step_loss band is its chunks' spread: there with one seed too,
-             * none for single steps */
-            int band = m == MS_METRIC_STEP_LOSS ? p->step_average > 1 : fg->cv[v].nseeds > 1;
-            if (!band || !has_metric(&fg->cv[v], m))
-                continue;
-            fprintf(f, "%s$d%d_%d using 1:3:4 with filledcurves lc rgb '%s' fs transparent solid 0.18 "
-                    "noborder notitle", first ? "" : ", \\\n     ", v, m, fg->color[v]);
-            first = 0;
-        }
-    /* Several variants with several metrics: colour tells the variants and
-     * dash the metrics apart, so the legend lists each once (entries drawn
-     * from NaN: no data, just a line in the key). */
-    int compact = nshown > 1 && pn->nmetrics > 1;
-    for (int v = 0; v < p->nvariants; v++) {
-        const curves *c = &fg->cv[v];
-        const char *lw = v == p->reference ? "2.2" : "1.8";
-        int drawn = 0;
-        for (int i = 0; i < pn->nmetrics; i++) {
-            int m = pn->metrics[i];
-            if (!c->n || !has_metric(c, m))
-                continue;
-            fprintf(f, "%s$d%d_%d using 1:2 with lines lc rgb '%s' dt %d lw %s ",
-                    first ? "" : ", \\\n     ", v, m, fg->color[v],
-                    pn->nmetrics > 1 ? dash_of((ms_metric)m) : 1,
-                    m == MS_METRIC_STEP_LOSS ? STEP_WIDTH : lw);
-            first = 0;
-            drawn = 1;
-            if (compact) {
-                fputs("notitle", f);
-                continue;
-            }
-            fputs("title ", f);
-            gp_str(f, curve_label(fg, v, nshown == 1 && pn->nmetrics > 1 ? short_of(p, m) : NULL));
-        }
-        if (compact && drawn) {
-            fprintf(f, ", \\\n     NaN with lines lc rgb '%s' dt 1 lw %s title ", fg->color[v], lw);
-            gp_str(f, curve_label(fg, v, NULL));
-        }
-    }
-    for (int i = 0; compact && i < pn->nmetrics; i++)
-        fprintf(f, ", \\\n     NaN with lines lc rgb '#555555' dt %d lw %s title '%s'",
-                dash_of(pn->metrics[i]), pn->metrics[i] == MS_METRIC_STEP_LOSS ? STEP_WIDTH : "1.8",
-                short_of(p, pn->metrics[i]));
-    if (first) /* no data for this panel's metrics */
-        fputs("NaN notitle", f);
-    fputc('\n', f);
-}
-
-/* The files a figure is drawn into, and gnuplot's terminal for each. */
-enum { FIG_PNG, FIG_SVG, FIG_PDF };
-static const struct {
-    const char *ext, *term;
-    int inches; /* pdfcairo sizes a page in inches, the others in pixels */
-} formats[] = {{"png", "pngcairo", 0}, {"svg", "svg dynamic", 0}, {"pdf", "pdfcairo", 1}};
-enum { NFORMATS = sizeof formats / sizeof *formats };
-
 /* 1 when a panel of p shows step_loss (the steps table is read only then). */
-static int uses_steps(const ms_plot *p)
+int ms_fig_uses_steps(const ms_plot *p)
 {
     for (int i = 0; i < p->npanels; i++)
         for (int j = 0; j < p->panels[i].nmetrics; j++)
             if (p->panels[i].metrics[j] == MS_METRIC_STEP_LOSS)
                 return 1;
     return 0;
-}
-
-static void write_figure(FILE *f, const figure *fg, int fmt, const char *out)
-{
-    const ms_plot *p = fg->p;
-    int w = p->npanels == 1 ? 800 : 600 * p->npanels;
-    if (formats[fmt].inches) /* the same shape at 100 pixels an inch */
-        fprintf(f, "set terminal %s size %.1fin,5in noenhanced font 'Sans,11' background rgb "
-                   "'white'\n",
-                formats[fmt].term, w / 100.0);
-    else
-        fprintf(f, "set terminal %s size %d,500 noenhanced font 'Sans,11' background rgb 'white'\n",
-                formats[fmt].term, w);
-    fputs("set output ", f);
-    gp_str(f, out);
-    fputc('\n', f);
-    fprintf(f, "set multiplot layout 1,%d title ", p->npanels);
-    if (fg->seeds > 1) {
-        char *t = NULL, n[32] = "seeds";
-        if (fg->same_seeds)
-            snprintf(n, sizeof n, "%d seeds", fg->seeds);
-        /* a step_loss band is its chunks' standard deviation instead */
-        t = ms_xstrfmt("%s\n(mean of %s; shaded: min to max%s)", p->title, n,
-                       uses_steps(p) && p->step_average > 1 ? ", for steps: one std" : "");
-        gp_lines(f, t);
-        free(t);
-    } else
-        gp_lines(f, p->title);
-    fputs(" font 'Sans,14'\n", f);
-    for (int i = 0; i < p->npanels; i++)
-        write_panel(f, fg, &p->panels[i]);
-    fputs("unset multiplot\nset output\n", f);
 }
 
 /* ---- running gnuplot ---- */
@@ -816,117 +424,143 @@ const char *ms_plot_label(const ms_manifest *m, const char *variant)
     return NULL;
 }
 
-/* Draw one figure into outdir in the formats of fmask (bit k: formats[k]).
- * With svg (fmask holding FIG_SVG only), the SVG's text is returned there
- * and no file is published; else each format is published as NAME.EXT. */
-static int draw(const ms_snapshot *snap, const ms_manifest *m, const ms_plot *p,
-                const char *gnuplot, const char *outdir, unsigned fmask, char **svg, size_t *svglen,
-                int *drawn)
+/* The curves of p's variants from snap, their colours and seed counts into
+ * fg, a variant without results skipped with a warning. 0 (warned) when
+ * the figure has nothing to draw, else 1. */
+static int gather(ms_fig *fg, const ms_snapshot *snap, const ms_manifest *m)
 {
-    figure fg = {p, ms_calloc((size_t)p->nvariants, sizeof(curves)),
-                 ms_calloc((size_t)p->nvariants, sizeof(char *)), 0, 0};
-    int rc = -1, nvar = 0, ncolor = 0;
-    char *script = NULL, *errf = NULL, *tmp[NFORMATS] = {0}, *dest[NFORMATS] = {0};
-    *drawn = 0;
+    const ms_plot *p = fg->p;
+    int nvar = 0;
     for (int v = 0; v < p->nvariants; v++) {
         const char *name = p->variants[v], *label = ms_plot_label(m, name);
         make_curves(ms_snapshot_curves(snap, name), label ? label : name, /* the legend's text */
-                    p->x_epoch, uses_steps(p) ? p->step_average : 0, &fg.cv[v]);
-        if (!fg.cv[v].n) {
+                    p->x_epoch, ms_fig_uses_steps(p) ? p->step_average : 0, &fg->cv[v]);
+        if (!fg->cv[v].n) {
             ms_error("warning: plot '%s': no results of variant '%s' in '%s', skipped", p->name,
                      name, snap->db);
             continue;
         }
-        fg.color[v] = v == p->reference ? "#000000" : palette[ncolor++ % NPALETTE];
         nvar++;
     }
+    ms_fig_colors(fg);
     /* Data for the figure's metrics at all? */
     int any = 0;
     for (int v = 0; v < p->nvariants; v++)
         for (int i = 0; i < p->npanels; i++)
             for (int j = 0; j < p->panels[i].nmetrics; j++)
-                any |= fg.cv[v].n && has_metric(&fg.cv[v], p->panels[i].metrics[j]);
-    fg.same_seeds = 1;
+                any |= fg->cv[v].n && ms_fig_has_metric(&fg->cv[v], p->panels[i].metrics[j]);
+    fg->same_seeds = 1;
     for (int v = 0; v < p->nvariants; v++)
-        if (fg.cv[v].n) {
-            if (fg.seeds && fg.cv[v].nseeds != fg.seeds)
-                fg.same_seeds = 0;
-            fg.seeds = fg.cv[v].nseeds > fg.seeds ? fg.cv[v].nseeds : fg.seeds;
+        if (fg->cv[v].n) {
+            if (fg->seeds && fg->cv[v].nseeds != fg->seeds)
+                fg->same_seeds = 0;
+            fg->seeds = fg->cv[v].nseeds > fg->seeds ? fg->cv[v].nseeds : fg->seeds;
         }
     if (!nvar || !any) {
         ms_error("warning: plot '%s': no data in '%s', no figure written", p->name, snap->db);
-        rc = 0;
-        goto out;
+        return 0;
     }
-    for (int k = 0; k < NFORMATS; k++) {
+    return 1;
+}
+
+/* A figure's files: the script, gnuplot's output, and for each format drawn
+ * the temporary file gnuplot writes (NULL once published) and its final name. */
+typedef struct fig_files {
+    char *script, *errf, *tmp[MS_FIG_NFORMATS], *dest[MS_FIG_NFORMATS];
+} fig_files;
+
+static int files_make(fig_files *ff, const char *outdir, const char *name, unsigned fmask)
+{
+    for (int k = 0; k < MS_FIG_NFORMATS; k++) {
         if (!(fmask >> k & 1))
             continue;
-        dest[k] = ms_xstrfmt("%s/%s.%s", outdir, p->name, formats[k].ext);
-        if (!(tmp[k] = tmp_in(outdir, p->name, formats[k].ext)))
-            goto out;
+        ff->dest[k] = ms_xstrfmt("%s/%s.%s", outdir, name, ms_fig_formats[k].ext);
+        if (!(ff->tmp[k] = tmp_in(outdir, name, ms_fig_formats[k].ext)))
+            return -1;
     }
-    if (!(script = tmp_in(outdir, p->name, "gp")) || !(errf = tmp_in(outdir, p->name, "log")))
-        goto out;
-    FILE *f = fopen(script, "w");
-    if (!f) {
-        ms_error("cannot write '%s': %s", script, strerror(errno));
-        goto out;
+    if (!(ff->script = tmp_in(outdir, name, "gp")) || !(ff->errf = tmp_in(outdir, name, "log")))
+        return -1;
+    return 0;
+}
+
+/* The temporary files removed, the names freed. */
+static void files_release(fig_files *ff)
+{
+    char *tmps[MS_FIG_NFORMATS + 2] = {ff->script, ff->errf};
+    for (int k = 0; k < MS_FIG_NFORMATS; k++) {
+        tmps[2 + k] = ff->tmp[k];
+        free(ff->dest[k]);
     }
-    /* The name is checked plain (letters, digits, _ . -); a comment line
-     * ending in a backslash would continue onto the next. */
-    fprintf(f, "# mlpsweep plot %s\nreset\nset encoding utf8\n", p->name);
-    fputs("set grid xtics ytics lt 1 lc rgb '#dddddd' lw 1\n"
-          "set key opaque box lc rgb '#cccccc' samplen 3 spacing 1.1\n"
-          "set border lc rgb '#444444'\nset tics nomirror\n",
-          f);
-    write_data(f, &fg);
-    for (int k = 0; k < NFORMATS; k++)
-        if (tmp[k])
-            write_figure(f, &fg, k, tmp[k]);
-    if (fclose(f) != 0) {
-        ms_error("cannot write '%s': %s", script, strerror(errno));
-        goto out;
-    }
-    if (run_gnuplot(gnuplot, script, errf, p->name) < 0)
-        goto out;
-    for (int k = 0; k < NFORMATS; k++)
-        if (tmp[k] && !nonempty(tmp[k])) {
-            ms_error("gnuplot wrote no figure for plot '%s'", p->name);
-            goto out;
-        }
-    if (tmp[FIG_SVG] && fix_svg_text(tmp[FIG_SVG], svg, svglen))
-        goto out;
-    if (svg) {
-        *drawn = 1;
-        rc = 0;
-        goto out;
-    }
-    for (int k = 0; k < NFORMATS; k++) {
-        if (!tmp[k])
-            continue;
-        if (sync_file(tmp[k])) {
-            ms_error("cannot write '%s': %s", dest[k], strerror(errno));
-            goto out;
-        }
-        if (ms_publish(tmp[k], dest[k]) < 0)
-            goto out;
-        free(tmp[k]);
-        tmp[k] = NULL;
-        printf("%s\n", dest[k]);
-    }
-    *drawn = 1;
-    rc = 0;
-out:;
-    char *tmps[NFORMATS + 2] = {script, errf};
-    for (int k = 0; k < NFORMATS; k++) {
-        tmps[2 + k] = tmp[k];
-        free(dest[k]);
-    }
-    for (int i = 0; i < NFORMATS + 2; i++)
+    for (int i = 0; i < MS_FIG_NFORMATS + 2; i++)
         if (tmps[i]) {
             unlink(tmps[i]);
             free(tmps[i]);
         }
+}
+
+static int write_script(const fig_files *ff, const ms_fig *fg)
+{
+    FILE *f = fopen(ff->script, "w");
+    if (!f)
+        return ms_error("cannot write '%s': %s", ff->script, strerror(errno));
+    ms_fig_script(f, fg, ff->tmp);
+    if (fclose(f) != 0)
+        return ms_error("cannot write '%s': %s", ff->script, strerror(errno));
+    return 0;
+}
+
+/* gnuplot run on the script, each format checked drawn; the SVG's text
+ * fixed and, with svg, returned there. */
+static int run_script(const fig_files *ff, const char *gnuplot, const char *name, char **svg,
+                      size_t *svglen)
+{
+    if (run_gnuplot(gnuplot, ff->script, ff->errf, name) < 0)
+        return -1;
+    for (int k = 0; k < MS_FIG_NFORMATS; k++)
+        if (ff->tmp[k] && !nonempty(ff->tmp[k]))
+            return ms_error("gnuplot wrote no figure for plot '%s'", name);
+    if (ff->tmp[MS_FIG_SVG] && fix_svg_text(ff->tmp[MS_FIG_SVG], svg, svglen))
+        return -1;
+    return 0;
+}
+
+/* Each format renamed into its place, its path printed. */
+static int publish(fig_files *ff)
+{
+    for (int k = 0; k < MS_FIG_NFORMATS; k++) {
+        if (!ff->tmp[k])
+            continue;
+        if (sync_file(ff->tmp[k]))
+            return ms_error("cannot write '%s': %s", ff->dest[k], strerror(errno));
+        if (ms_publish(ff->tmp[k], ff->dest[k]) < 0)
+            return -1;
+        free(ff->tmp[k]);
+        ff->tmp[k] = NULL;
+        printf("%s\n", ff->dest[k]);
+    }
+    return 0;
+}
+
+/* Draw one figure into outdir in the formats of fmask (bit k: ms_fig_formats[k]).
+ * With svg (fmask holding MS_FIG_SVG only), the SVG's text is returned there
+ * and no file is published; else each format is published as NAME.EXT. */
+static int draw(const ms_snapshot *snap, const ms_manifest *m, const ms_plot *p,
+                const char *gnuplot, const char *outdir, unsigned fmask, char **svg, size_t *svglen,
+                int *drawn)
+{
+    ms_fig fg = {p, ms_calloc((size_t)p->nvariants, sizeof(ms_fig_curves)),
+                 ms_calloc((size_t)p->nvariants, sizeof(char *)), 0, 0};
+    fig_files ff = {0};
+    int rc = -1;
+    *drawn = 0;
+    if (!gather(&fg, snap, m))
+        rc = 0;
+    else if (files_make(&ff, outdir, p->name, fmask) == 0 && write_script(&ff, &fg) == 0 &&
+             run_script(&ff, gnuplot, p->name, svg, svglen) == 0 && (svg || publish(&ff) == 0)) {
+        *drawn = 1;
+        rc = 0;
+    }
+    files_release(&ff);
     for (int v = 0; v < p->nvariants; v++)
         curves_release(&fg.cv[v]);
     free(fg.cv);
@@ -937,7 +571,7 @@ out:;
 unsigned ms_plot_reads(const ms_manifest *m)
 {
     for (int i = 0; i < m->nplots; i++)
-        if (uses_steps(&m->plots[i]))
+        if (ms_fig_uses_steps(&m->plots[i]))
             return MS_SNAP_CURVES | MS_SNAP_STEP_CURVES;
     return MS_SNAP_CURVES;
 }
@@ -956,8 +590,8 @@ int ms_plot_all(ms_store *st, const char *sweep, const ms_manifest *m, const cha
      * any figure is written (ms_publish checks again when renaming). */
     const char *in[] = {ms_store_path(st)};
     for (int i = 0; i < m->nplots && rc == 0; i++)
-        for (int e = 0; e < NFORMATS && rc == 0; e++) {
-            char *path = ms_xstrfmt("%s/%s.%s", outdir, m->plots[i].name, formats[e].ext);
+        for (int e = 0; e < MS_FIG_NFORMATS && rc == 0; e++) {
+            char *path = ms_xstrfmt("%s/%s.%s", outdir, m->plots[i].name, ms_fig_formats[e].ext);
             rc = ms_output_check(path, in, 1);
             free(path);
         }
@@ -971,7 +605,8 @@ int ms_plot_all(ms_store *st, const char *sweep, const ms_manifest *m, const cha
     }
     for (int i = 0; i < m->nplots && rc == 0; i++) {
         int d = 0;
-        rc = draw(&snap, m, &m->plots[i], gnuplot, outdir, (1u << NFORMATS) - 1, NULL, NULL, &d);
+        rc = draw(&snap, m, &m->plots[i], gnuplot, outdir, (1u << MS_FIG_NFORMATS) - 1, NULL, NULL,
+                  &d);
         n += d;
     }
     ms_snapshot_release(&snap);
@@ -1010,7 +645,7 @@ int ms_plot_svgs(const ms_snapshot *snap, const ms_manifest *m, ms_plot_svg **ou
         int d = 0;
         figs[i].name = m->plots[i].name;
         figs[i].title = m->plots[i].title;
-        rc = draw(snap, m, &m->plots[i], gnuplot, dir, 1u << FIG_SVG, &figs[i].svg, &figs[i].len,
+        rc = draw(snap, m, &m->plots[i], gnuplot, dir, 1u << MS_FIG_SVG, &figs[i].svg, &figs[i].len,
                   &d);
     }
     rmdir(dir); /* draw removed its own files */

@@ -1,0 +1,51 @@
+/* ms_fig: what the two halves of the figures share, private to src/report/.
+ * plot.c gathers a figure's curves from a snapshot, runs gnuplot and
+ * publishes its files; plot_script.c writes the gnuplot script that draws
+ * them (panels, styles, axes, legends). */
+#ifndef MS_PLOT_FIG_H
+#define MS_PLOT_FIG_H
+
+#include "ms_plot.h"
+
+#include <stdio.h>
+
+/* One variant's curves in a figure: at each x, for each metric, the mean,
+ * minimum and maximum over the seeds that have a value there. */
+typedef struct ms_fig_curves {
+    const char *variant; /* what legends call it: its label, else its name */
+    int nseeds; /* runs with at least one validation */
+    int n;      /* points */
+    double *x;
+    double *mean[MS_METRIC_N], *lo[MS_METRIC_N], *hi[MS_METRIC_N];
+    int *cnt[MS_METRIC_N];
+} ms_fig_curves;
+
+typedef struct ms_fig {
+    const ms_plot *p;
+    ms_fig_curves *cv; /* one per p->variants, n = 0 when skipped */
+    const char **color;
+    int seeds;      /* the most seeds of any variant drawn */
+    int same_seeds; /* every variant drawn has `seeds` seeds */
+} ms_fig;
+
+/* The files a figure is drawn into, and gnuplot's terminal for each
+ * (plot_script.c). */
+enum { MS_FIG_PNG, MS_FIG_SVG, MS_FIG_PDF, MS_FIG_NFORMATS };
+typedef struct ms_fig_format {
+    const char *ext, *term;
+    int inches; /* pdfcairo sizes a page in inches, the others in pixels */
+} ms_fig_format;
+extern const ms_fig_format ms_fig_formats[MS_FIG_NFORMATS];
+
+/* plot.c: 1 when c has a point of metric m; 1 when a panel of p shows
+ * step_loss. */
+int ms_fig_has_metric(const ms_fig_curves *c, int m);
+int ms_fig_uses_steps(const ms_plot *p);
+
+/* plot_script.c: each variant drawn (n > 0) its colour, the reference
+ * black; the script drawing fg into out[k] for each format k whose out[k]
+ * is not NULL. */
+void ms_fig_colors(ms_fig *fg);
+void ms_fig_script(FILE *f, const ms_fig *fg, char *const out[MS_FIG_NFORMATS]);
+
+#endif
