@@ -1,7 +1,8 @@
-/* ms_plot: a sweep's figures with gnuplot (plot.c), as the manifest's plots:
- * section describes them. Draws from an ms_query snapshot and never sees
- * SQL; user text reaches gnuplot only as data it cannot evaluate. Every
- * function returns 0 or -1 after printing one message with ms_error(). */
+/* ms_plot: a sweep's figures with gnuplot (plot.c; its script plot_script.c),
+ * as the manifest's plots: section describes them. Draws from an ms_query
+ * snapshot and never sees SQL; user text reaches gnuplot only as data it
+ * cannot evaluate. Every function returns 0 or -1 after printing one
+ * message with ms_error(). */
 #ifndef MS_PLOT_H
 #define MS_PLOT_H
 
