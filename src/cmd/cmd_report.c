@@ -68,11 +68,15 @@ static int target_manifest(target *t, ms_manifest **m)
     return MS_EXIT_OK;
 }
 
-/* The manifest whose figures are drawn: without a plots: section, the
- * default figures; with --variants, only those. */
-static int target_figures(target *t, const char *variants, ms_manifest **m)
+/* plot's and report's sweep (target_open) and the manifest whose figures
+ * are drawn: without a plots: section, the default figures; with
+ * --variants, only those. An exit status; the caller releases t either way. */
+static int target_figures(target *t, const char *manifest, const char *db, const char *variants,
+                          ms_manifest **m)
 {
-    int status = target_manifest(t, m);
+    int status = target_open(t, manifest, db);
+    if (status == MS_EXIT_OK)
+        status = target_manifest(t, m);
     if (status != MS_EXIT_OK)
         return status;
     if ((*m)->nplots == 0)
@@ -221,6 +225,17 @@ done:
     return status;
 }
 
+/* plot and report look for gnuplot first, so a machine without it learns
+ * that before anything else: 0, or -1 after the message. */
+static int gnuplot_first(void)
+{
+    char *gnuplot = NULL;
+    if (ms_plot_find_gnuplot(&gnuplot) < 0)
+        return -1;
+    free(gnuplot);
+    return 0;
+}
+
 static const ms_usage plot_usage = {
     .synopsis = "usage: mlpsweep plot [MANIFEST] [--db FILE] [--out DIR] [--variants A,B,...]\n",
     .about = "Draw the figures of the manifest's 'plots:' section with gnuplot, as\n"
@@ -250,18 +265,13 @@ int cmd_plot(int argc, char **argv)
         ms_error("--out needs a folder name");
         return MS_EXIT_USAGE;
     }
-    /* First, so a machine without gnuplot learns it before anything else. */
-    char *gnuplot = NULL;
-    if (ms_plot_find_gnuplot(&gnuplot) < 0)
+    if (gnuplot_first() < 0)
         return MS_EXIT_FAIL;
-    free(gnuplot);
 
     target t;
     ms_manifest *m = NULL;
     int n = 0;
-    int status = target_open(&t, manifest, db);
-    if (status == MS_EXIT_OK)
-        status = target_figures(&t, variants, &m);
+    int status = target_figures(&t, manifest, db, variants, &m);
     if (status != MS_EXIT_OK)
         goto done;
     status = MS_EXIT_FAIL;
@@ -319,18 +329,14 @@ int cmd_report(int argc, char **argv)
     ms_format html = MS_FORMAT_HTML;
     if (output_target(&out, 1, &html) < 0)
         return MS_EXIT_USAGE;
-    char *gnuplot = NULL; /* first, as for plot */
-    if (ms_plot_find_gnuplot(&gnuplot) < 0)
+    if (gnuplot_first() < 0)
         return MS_EXIT_FAIL;
-    free(gnuplot);
 
     target t;
     ms_manifest *m = NULL;
     char *page = NULL, host[256], when[32];
     size_t len = 0;
-    int status = target_open(&t, manifest, db);
-    if (status == MS_EXIT_OK)
-        status = target_figures(&t, variants, &m);
+    int status = target_figures(&t, manifest, db, variants, &m);
     if (status != MS_EXIT_OK)
         goto done;
     status = MS_EXIT_FAIL;
