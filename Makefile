@@ -181,8 +181,9 @@ report: all
 # peer_numpy.py) and OpenBLAS, which NumPy uses and bench dlopen()s.
 BENCH_PKGS := python3-numpy libopenblas0-pthread
 
-# The benchmark as Markdown on stdout (1-2 minutes here; BENCH_ARGS=--quick:
-# 2 epochs a figure and no study, under a minute).
+# The benchmark as Markdown on stdout (1-2 minutes here before the grid
+# section, whose 10,000 runs take minutes more; BENCH_ARGS=--quick: 2 epochs
+# a figure, no study, the grid at 1,000 runs only; --grid-only: the grid alone).
 bench: deps data
 	@$(MAKE) --no-print-directory deps DEPS_PKGS="$(BENCH_PKGS)"
 	@$(MAKE) --no-print-directory all $(BUILD)/bench

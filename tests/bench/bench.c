@@ -10,25 +10,41 @@
  *      processes), so load from other jobs hits all three alike;
  *   5. the default study run as a user runs it (early stopping on): wall and
  *      CPU time, peak RSS, and what NumPy would need for the same epochs;
- *   6. the targets of issue 10, PASS or FAIL.
+ *   6. the targets of issue 10, PASS or FAIL;
+ *   7. a grid at scale (issue 24): N runs of a tiny net run as a user runs
+ *      them (check, run, status, export, report, each a child process), its
+ *      overhead over the runs' own training time, database bytes a run and
+ *      peak RSS, then its targets, PASS or FAIL.
  *
  * Usage (from the repository root): bench MLPSWEEP_BINARY [--quick] [--epochs N]
- *   --quick   2 epochs per measurement instead of 4, no study */
+ *            [--peer-avx2] [--grid-runs N[,N...]] [--grid-only]
+ *   --quick        2 epochs per measurement instead of 4, no study, a grid of 1000 runs only
+ *   --grid-runs    the grid's sizes (default 1000,10000; wins over --quick)
+ *   --grid-only    the machine and the grid only (needs neither NumPy nor OpenBLAS) */
 #define _GNU_SOURCE
 #include "ms_config.h"
 #include "ms_data.h"
 #include "ms_kernels.h"
+#include "ms_manifest.h"
 #include "ms_train.h"
 #include "ms_util.h"
 
 #include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <immintrin.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -634,6 +650,347 @@ static void study_table(const char *bin, row rows[][3], int ncores, study *s)
         fprintf(stderr, "bench: cannot remove %s\n", dir);
 }
 
+/* ---- a grid at scale (issue 24) ------------------------------------------ */
+
+enum { GRID_MAX_SIZES = 8, GRID_TICK_S = 15 };
+/* The commands timed beside the run, each the median of 3. */
+enum { G_CHECK, G_STATUS, G_EXPORT, G_REPORT, G_NCMDS };
+static const char *const grid_cmds[G_NCMDS] = {"check", "status", "export", "report"};
+#define GRID_TRAIN 1000
+#define GRID_VAL 500
+/* Refuse a size the disk cannot hold: today's build writes about 100 KB a
+ * run, and the disk is shared with other jobs. */
+#define GRID_DISK_PER_RUN (256.0 * 1024)
+
+typedef struct grid {
+    int n, nlr, nmom, nseeds; /* n = nlr x nmom x nseeds */
+    int ran, exit_code, runs, done, fails[G_NCMDS];
+    double wall, train_s, rss_mib, other_rss_mib, db_bytes, secs[G_NCMDS];
+    char manifest[8192]; /* the YAML, printed for a reader to repeat the run */
+} grid;
+
+/* N runs as lr x momentum x seeds: at most 10 values of each of lr and
+ * momentum (divisors of N), the rest seeds. */
+static void grid_shape(grid *g)
+{
+    g->nlr = 10;
+    while (g->n % g->nlr)
+        g->nlr--;
+    g->nmom = 10;
+    while ((g->n / g->nlr) % g->nmom)
+        g->nmom--;
+    g->nseeds = g->n / g->nlr / g->nmom;
+}
+
+/* The manifest's text in g->manifest; -1 when it does not fit. */
+static int grid_yaml(grid *g, const char *data)
+{
+    FILE *f = fmemopen(g->manifest, sizeof g->manifest, "w");
+    if (!f)
+        return -1;
+    fprintf(f, "name: grid-%d\ndata:\n  dir: '%s'\n  train: %d\n  val: %d\n", g->n, data,
+            GRID_TRAIN, GRID_VAL);
+    fprintf(f, "defaults:\n  hidden: [16]\n  epochs: 1\n  seeds: [");
+    for (int s = 1; s <= g->nseeds; s++)
+        fprintf(f, "%s%d", s > 1 ? ", " : "", s);
+    fprintf(f, "]\nvariants:\n  - name: g\n    grid:\n      lr: [");
+    for (int i = 0; i < g->nlr; i++)
+        fprintf(f, "%s%g", i ? ", " : "", 0.01 * (i + 1));
+    fprintf(f, "]\n      momentum: [");
+    for (int i = 0; i < g->nmom; i++)
+        fprintf(f, "%s%g", i ? ", " : "", 0.1 * i);
+    fprintf(f, "]\n");
+    /* fmemopen NUL-terminates; a full buffer means the text was cut */
+    int cut = ferror(f) || ftell(f) >= (long)sizeof g->manifest - 1;
+    return fclose(f) != 0 || cut ? -1 : 0;
+}
+
+static int write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
+        perror(path);
+        return -1;
+    }
+    return 0;
+}
+
+/* The runs done so far in db, or -1 (not created yet, or busy). */
+static int done_runs(const char *db)
+{
+    sqlite3 *h;
+    sqlite3_stmt *q;
+    int n = -1;
+    if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(h, "SELECT count(*) FROM runs WHERE status = 'done'", -1, &q,
+                           NULL) == SQLITE_OK) {
+        if (sqlite3_step(q) == SQLITE_ROW)
+            n = sqlite3_column_int(q, 0);
+        sqlite3_finalize(q);
+    }
+    sqlite3_close(h);
+    return n;
+}
+
+static volatile sig_atomic_t tick;
+static void on_alarm(int sig)
+{
+    (void)sig;
+    tick = 1;
+}
+
+/* SIGALRM every `secs` seconds (0: off). No SA_RESTART: the parent's wait4
+ * returns EINTR, prints progress and waits again; exec resets the handler
+ * and a child does not inherit the timer. Off stops the timer before the
+ * handler goes: a tick must never meet the default action (exit). */
+static void ticks(int secs)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = secs ? on_alarm : SIG_DFL;
+    sigemptyset(&sa.sa_mask);
+    struct itimerval it = {{secs, 0}, {secs, 0}};
+    int rc = secs ? sigaction(SIGALRM, &sa, NULL) || setitimer(ITIMER_REAL, &it, NULL)
+                  : setitimer(ITIMER_REAL, &it, NULL) || sigaction(SIGALRM, &sa, NULL);
+    if (rc)
+        perror("bench: progress timer");
+}
+
+/* In a child: stdout to /dev/null, stderr to the file err. */
+static void redirect(const char *err)
+{
+    int out = open("/dev/null", O_WRONLY);
+    int fd = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (out < 0 || fd < 0 || dup2(out, 1) < 0 || dup2(fd, 2) < 0)
+        _exit(127);
+}
+
+/* Run argv and wait for it: its wall seconds and rusage. With err, its
+ * output is discarded and its messages go to the file err; with watch_db,
+ * a progress line to stderr every GRID_TICK_S seconds. Returns its exit
+ * status (128 + a signal), or -1. */
+static int run_child(char *const argv[], const char *err, const char *watch_db, double *secs,
+                     struct rusage *ru)
+{
+    fflush(NULL);
+    double t0 = ms_now();
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (err)
+            redirect(err);
+        execvp(argv[0], argv);
+        perror(argv[0]);
+        _exit(127);
+    }
+    if (pid < 0) {
+        perror("bench: fork");
+        return -1;
+    }
+    if (watch_db)
+        ticks(GRID_TICK_S);
+    int st = 0, rc;
+    while ((rc = (int)wait4(pid, &st, 0, ru)) < 0 && errno == EINTR) {
+        if (tick && watch_db)
+            fprintf(stderr, "bench:   %.0f s, %d runs done\n", ms_now() - t0,
+                    done_runs(watch_db));
+        tick = 0;
+    }
+    *secs = ms_now() - t0;
+    if (watch_db)
+        ticks(0);
+    if (rc < 0) {
+        perror("bench: wait4");
+        return -1;
+    }
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* A failed command's messages, from the file its stderr went to. */
+static void show_errors(const char *err)
+{
+    FILE *f = fopen(err, "r");
+    char line[512];
+    while (f && fgets(line, sizeof line, f))
+        fprintf(stderr, "  %s", line);
+    if (f)
+        fclose(f);
+}
+
+/* Median wall seconds of 3 runs of argv (output discarded, messages shown
+ * when it fails); the largest peak RSS into *rss_mib, a failure in *fails. */
+static double median3(char *const argv[], const char *err, double *rss_mib, int *fails)
+{
+    double t[3];
+    for (int r = 0; r < 3; r++) {
+        struct rusage ru;
+        int rc = run_child(argv, err, NULL, &t[r], &ru);
+        if (rc != 0) {
+            fprintf(stderr, "bench: %s %s: exit %d\n", argv[0], argv[1], rc);
+            show_errors(err);
+            ++*fails;
+        }
+        if (rc >= 0 && ru.ru_maxrss / 1024.0 > *rss_mib)
+            *rss_mib = ru.ru_maxrss / 1024.0; /* KiB on Linux */
+    }
+    return median(t, 3);
+}
+
+/* Training seconds, runs and finished runs from the database, and its
+ * bytes on disk (with the -wal file, when there is one). */
+static void grid_db(const char *db, grid *g)
+{
+    sqlite3 *h;
+    sqlite3_stmt *q;
+    const char *sql = "SELECT (SELECT sum(train_seconds) FROM runs), (SELECT count(*) FROM runs), "
+                      "(SELECT count(*) FROM runs WHERE status = 'done')";
+    if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(h, sql, -1, &q, NULL) != SQLITE_OK) {
+        fprintf(stderr, "bench: %s: %s\n", db, sqlite3_errmsg(h));
+    } else {
+        if (sqlite3_step(q) == SQLITE_ROW) {
+            g->train_s = sqlite3_column_double(q, 0);
+            g->runs = sqlite3_column_int(q, 1);
+            g->done = sqlite3_column_int(q, 2);
+        }
+        sqlite3_finalize(q);
+    }
+    sqlite3_close(h);
+    char wal[160];
+    struct stat sb;
+    snprintf(wal, sizeof wal, "%s-wal", db);
+    g->db_bytes = stat(db, &sb) == 0 ? (double)sb.st_size : 0;
+    if (stat(wal, &sb) == 0)
+        g->db_bytes += (double)sb.st_size;
+}
+
+/* check, run, the database's figures, then status, export and report, on
+ * the files in dir. */
+static void grid_measure(const char *bin, const char *dir, grid *g)
+{
+    char yaml[128], db[128], html[128], err[128];
+    snprintf(yaml, sizeof yaml, "%s/grid.yaml", dir);
+    snprintf(err, sizeof err, "%s/stderr", dir);
+    snprintf(db, sizeof db, "%s/grid.db", dir);
+    snprintf(html, sizeof html, "%s/r.html", dir);
+    char *b = (char *)bin;
+    char *run[] = {b, "run", yaml, "--db", db, "--quiet", NULL};
+    char *argv[G_NCMDS][7] = {{b, "check", yaml, NULL},
+                              {b, "status", "--db", db, NULL},
+                              {b, "export", "--db", db, "--format", "csv", NULL},
+                              {b, "report", "--db", db, "-o", html, NULL}};
+
+    fprintf(stderr, "bench: grid %d: check (3 times)\n", g->n);
+    g->secs[G_CHECK] = median3(argv[G_CHECK], err, &g->other_rss_mib, &g->fails[G_CHECK]);
+    fprintf(stderr, "bench: grid %d: %s run %s --db %s --quiet\n", g->n, bin, yaml, db);
+    struct rusage ru;
+    g->exit_code = run_child(run, NULL, db, &g->wall, &ru);
+    g->ran = 1;
+    if (g->exit_code >= 0)
+        g->rss_mib = ru.ru_maxrss / 1024.0; /* KiB on Linux */
+    grid_db(db, g);
+    fprintf(stderr, "bench: grid %d: %.1f s, %d/%d runs done; status, export, report (3 times)\n",
+            g->n, g->wall, g->done, g->n);
+    for (int c = G_STATUS; c < G_NCMDS; c++)
+        g->secs[c] = median3(argv[c], err, &g->other_rss_mib, &g->fails[c]);
+}
+
+/* One size in a fresh temporary folder, removed after; skipped when the
+ * disk lacks room for it. */
+static void grid_one(const char *bin, const char *data, grid *g)
+{
+    char dir[] = "/tmp/mlpsweep-grid-XXXXXX", yaml[64], cmd[128];
+    struct statvfs vfs;
+    if (statvfs("/tmp", &vfs) == 0 &&
+        (double)vfs.f_bavail * vfs.f_frsize < g->n * GRID_DISK_PER_RUN) {
+        fprintf(stderr, "bench: grid %d: skipped, less than %.0f MB free in /tmp\n", g->n,
+                g->n * GRID_DISK_PER_RUN / 1e6);
+        return;
+    }
+    if (!mkdtemp(dir)) {
+        perror("bench: mkdtemp");
+        return;
+    }
+    snprintf(yaml, sizeof yaml, "%s/grid.yaml", dir);
+    if (grid_yaml(g, data) < 0)
+        fprintf(stderr, "bench: grid %d: the manifest does not fit its buffer\n", g->n);
+    else if (write_text(yaml, g->manifest) == 0)
+        grid_measure(bin, dir, g);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "bench: cannot remove %s\n", dir);
+}
+
+static void grid_row(const grid *g, int cores)
+{
+    if (!g->ran) {
+        printf("| %d | not measured (see stderr) |", g->n);
+        for (int c = 0; c < 13; c++)
+            printf("  |");
+        printf("\n");
+        return;
+    }
+    double ideal = g->train_s / cores;
+    char ovh[32] = "n/a", per[32] = "n/a", t[G_NCMDS][32];
+    if (ideal > 0)
+        snprintf(ovh, sizeof ovh, "%.2f", g->wall / ideal);
+    if (g->done > 0)
+        snprintf(per, sizeof per, "%.1f KB", g->db_bytes / g->done / 1e3);
+    for (int c = 0; c < G_NCMDS; c++)
+        snprintf(t[c], sizeof t[c], "%.3f s%s", g->secs[c], g->fails[c] ? " (failed)" : "");
+    printf("| %d | %d x %d x %d | %d | %d/%d | %s | %.1f s | %.1f s | %s | %.1f MB | %s "
+           "| %.1f MiB | %.1f MiB | %s | %s | %s |\n",
+           g->n, g->nlr, g->nmom, g->nseeds, g->exit_code, g->done, g->runs, t[G_CHECK], g->wall,
+           g->train_s, ovh, g->db_bytes / 1e6, per, g->rss_mib, g->other_rss_mib, t[G_STATUS],
+           t[G_EXPORT], t[G_REPORT]);
+}
+
+/* This process's resident MiB now (/proc/self/status), or -1. */
+static double self_rss_mib(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    double kib = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmRSS:", 6))
+            kib = strtod(line + 6, NULL);
+    if (f)
+        fclose(f);
+    return kib < 0 ? -1 : kib / 1024;
+}
+
+static void grid_table(const char *bin, const grid *gs, int ngrid, int cores, double self_mib)
+{
+    printf("\n### A grid at scale (issue 24)\n\n");
+    printf("N runs of a tiny net ([16], %d train / %d val images, 1 epoch) as a grid over lr x "
+           "momentum x seeds, run as a user runs it with the default threads (%d cores here). "
+           "Overhead = wall / (sum of the runs' own train_seconds / %d cores): 1.00 would be "
+           "no time outside training. KB and MB are 1000 bytes; the database is the file and its "
+           "-wal. Peak RSS of the run, and the largest of check, status, export and report "
+           "(those four are medians of 3); a child's peak counts the pages it shares with this "
+           "benchmark at fork, %.1f MiB at most.\n\n",
+           GRID_TRAIN, GRID_VAL, cores, cores, self_mib);
+    printf("| runs | lr x mom x seeds | exit | done | check | wall | sum train_seconds | overhead "
+           "| database | per done run | peak RSS run | peak RSS others | status | export "
+           "| report |\n");
+    printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    for (int i = 0; i < ngrid; i++)
+        grid_row(&gs[i], cores);
+    printf("\nThe commands, with TMP a fresh folder (`mktemp -d`) holding the manifest "
+           "`TMP/grid.yaml` below:\n\n```sh\n");
+    printf("%s check TMP/grid.yaml >/dev/null\n%s run TMP/grid.yaml --db TMP/grid.db --quiet\n",
+           bin, bin);
+    printf("sqlite3 TMP/grid.db \"SELECT sum(train_seconds), count(*) FROM runs; "
+           "SELECT count(*) FROM runs WHERE status = 'done'\"\n");
+    printf("%s status --db TMP/grid.db >/dev/null\n", bin);
+    printf("%s export --db TMP/grid.db --format csv >/dev/null\n", bin);
+    printf("%s report --db TMP/grid.db -o TMP/r.html >/dev/null\n```\n", bin);
+    for (int i = 0; i < ngrid; i++)
+        if (gs[i].ran)
+            printf("\n`TMP/grid.yaml` for %d runs:\n\n```yaml\n%s```\n", gs[i].n,
+                   gs[i].manifest);
+    fflush(stdout);
+}
+
 /* ---- targets ------------------------------------------------------------- */
 
 static int npass, nfail;
@@ -678,74 +1035,156 @@ static void targets(row rows[][3], const peak *pk, const study *s)
                s->exit_code);
         target(s->rss_mib <= 128, "default study: peak RSS %.1f MiB (<= 128)", s->rss_mib);
     }
-    printf("\n%d PASS, %d FAIL\n", npass, nfail);
 }
 
-int main(int argc, char **argv)
+/* The 2 s target of status, export and report holds at 10,000 runs. */
+static void grid_speed_targets(const grid *g)
 {
-    const char *bin = "build/mlpsweep";
-    int quick = 0, epochs = 0;
+    for (int c = G_STATUS; c < G_NCMDS; c++)
+        target(!g->fails[c] && g->secs[c] < 2, "grid %d: `%s` %.3f s%s (< 2)", g->n,
+               grid_cmds[c], g->secs[c], g->fails[c] ? ", failed" : "");
+}
+
+static void grid_targets(const grid *gs, int ngrid, int cores)
+{
+    int big = 0;
+    printf("\n### Targets (issue 24)\n\n");
+    for (int i = 0; i < ngrid; i++) {
+        const grid *g = &gs[i];
+        if (!g->ran) {
+            printf("- SKIP: grid %d (not measured)\n", g->n);
+            continue;
+        }
+        double per = g->done ? g->db_bytes / g->done / 1e3 : 0, ideal = g->train_s / cores;
+        double ovh = ideal > 0 ? g->wall / ideal : 0;
+        double rss = g->rss_mib > g->other_rss_mib ? g->rss_mib : g->other_rss_mib;
+        target(g->exit_code == 0 && g->done == g->n, "grid %d: run exit %d, %d/%d runs done",
+               g->n, g->exit_code, g->done, g->n);
+        target(g->done && per <= 20, "grid %d: database %.1f KB per finished run (<= 20)", g->n,
+               per);
+        target(ideal > 0 && ovh <= 1.10,
+               "grid %d: overhead %.2f = wall %.1f s / (train %.1f s / %d cores) (<= 1.10)", g->n,
+               ovh, g->wall, g->train_s, cores);
+        target(rss <= 256, "grid %d: peak RSS %.1f MiB (run %.1f, others %.1f; <= 256)", g->n,
+               rss, g->rss_mib, g->other_rss_mib);
+        if (g->n >= 10000) {
+            grid_speed_targets(g);
+            big = 1;
+        }
+    }
+    if (!big)
+        printf("- SKIP: status, export and report under 2 s at 10,000 runs (no grid of 10,000 "
+               "runs measured; their times at fewer runs are in the table)\n");
+}
+
+typedef struct opts {
+    const char *bin;
+    int quick, epochs, grid_only, ngrid, grid_n[GRID_MAX_SIZES];
+} opts;
+
+/* --grid-runs N[,N...]: -1 unless each N is in 1..MS_MANIFEST_MAX_RUNS. */
+static int parse_grid_runs(const char *s, opts *o)
+{
+    o->ngrid = 0;
+    for (;;) {
+        char *end;
+        errno = 0;
+        long n = strtol(s, &end, 10);
+        if (end == s || errno || n < 1 || n > MS_MANIFEST_MAX_RUNS ||
+            o->ngrid == GRID_MAX_SIZES || (*end && *end != ','))
+            return -1;
+        o->grid_n[o->ngrid++] = (int)n;
+        if (!*end)
+            return 0;
+        s = end + 1;
+    }
+}
+
+static int parse_args(int argc, char **argv, opts *o)
+{
+    int grid_set = 0;
+    *o = (opts){"build/mlpsweep", 0, 0, 0, 2, {1000, 10000}};
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick"))
-            quick = 1;
+            o->quick = 1;
         else if (!strcmp(argv[i], "--peer-avx2"))
             peer_avx2 = 1, peer_env = PEER_ENV_AVX2;
         else if (!strcmp(argv[i], "--epochs") && i + 1 < argc)
-            epochs = atoi(argv[++i]);
-        else if (argv[i][0] != '-')
-            bin = argv[i];
+            o->epochs = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--grid-only"))
+            o->grid_only = 1;
+        else if (!strcmp(argv[i], "--grid-runs") && i + 1 < argc) {
+            if (parse_grid_runs(argv[++i], o) < 0) {
+                fprintf(stderr, "bench: --grid-runs: up to %d sizes of 1 to %d runs, e.g. "
+                                "1000,10000 (got '%s')\n",
+                        GRID_MAX_SIZES, MS_MANIFEST_MAX_RUNS, argv[i]);
+                return -1;
+            }
+            grid_set = 1;
+        } else if (argv[i][0] != '-')
+            o->bin = argv[i];
         else {
-            fprintf(stderr, "usage: bench [MLPSWEEP_BINARY] [--quick] [--epochs N] [--peer-avx2]\n");
-            return 2;
+            fprintf(stderr, "usage: bench [MLPSWEEP_BINARY] [--quick] [--epochs N] [--peer-avx2] "
+                            "[--grid-runs N[,N...]] [--grid-only]\n");
+            return -1;
         }
     }
-    if (epochs < 1 || epochs > 16)
-        epochs = quick ? 2 : 4;
-    int ncores = (int)sysconf(_SC_NPROCESSORS_ONLN);
-    char load0[64], cpu[256], date[64];
-    loadavg(load0, sizeof load0);
+    if (o->epochs < 1 || o->epochs > 16)
+        o->epochs = o->quick ? 2 : 4;
+    if (o->quick && !grid_set)
+        o->ngrid = 1; /* 1000 only */
+    return 0;
+}
+
+/* The machine; with the NumPy peer's BLAS (its core name into core) unless
+ * only the grid runs, which needs neither NumPy nor OpenBLAS. */
+static void header(const opts *o, int ncores, const char *load0, char *core, size_t n)
+{
+    char cpu[256], date[64], line[1024] = "", cfg[256] = "?", np[32] = "?";
     cpu_model(cpu, sizeof cpu);
     time_t now = time(NULL);
     strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S %Z", localtime(&now));
-
-    load_openblas();
-    /* The peers' BLAS, for the header: the same environment as their runs. */
-    peer info = {0, 0, 0, "?"};
-    {
-        char line[1024] = "";
+    snprintf(core, n, "?");
+    if (!o->grid_only) {
+        load_openblas();
+        /* The peers' BLAS: the same environment as their runs. */
         char cmd[512];
         snprintf(cmd, sizeof cmd, "%s OPENBLAS_NUM_THREADS=1 " PYTHON " " PEER " --info", peer_env);
         FILE *f = popen(cmd, "r");
         if (f) {
             if (!fgets(line, sizeof line, f))
                 line[0] = 0;
-            if (pclose(f) == 0 && !json_field(line, "openblas_core", info.core, sizeof info.core))
-                info.ok = 1;
+            if (pclose(f) != 0 || json_field(line, "openblas_core", core, n))
+                snprintf(core, n, "?");
         }
-        char cfg[256] = "?", np[32] = "?";
         json_field(line, "openblas_config", cfg, sizeof cfg);
         json_field(line, "numpy", np, sizeof np);
-        printf("## mlpsweep benchmark\n\n");
-        printf("- CPU: %s, %d cores\n", cpu, ncores);
-        printf("- float kernels built for: %s\n", ms_kernels_isa());
+    }
+    printf("## mlpsweep benchmark\n\n");
+    printf("- CPU: %s, %d cores\n", cpu, ncores);
+    printf("- float kernels built for: %s\n", ms_kernels_isa());
 #if defined(__clang__)
-        printf("- compiler: clang %s\n", __clang_version__);
+    printf("- compiler: clang %s\n", __clang_version__);
 #elif defined(__GNUC__)
-        printf("- compiler: gcc %s\n", __VERSION__);
+    printf("- compiler: gcc %s\n", __VERSION__);
 #else
-        printf("- compiler: %s\n", __VERSION__);
+    printf("- compiler: %s\n", __VERSION__);
 #endif
-        printf("- date: %s\n", date);
-        printf("- NumPy peer: NumPy %s, OpenBLAS core **%s** (%s)\n", np, info.core, cfg);
+    printf("- date: %s\n", date);
+    if (!o->grid_only) {
+        printf("- NumPy peer: NumPy %s, OpenBLAS core **%s** (%s)\n", np, core, cfg);
         if (peer_avx2)
             printf("- --peer-avx2: the peers run as on an AVX2 CPU (`%s`), to stand in for an "
                    "AVX2 machine; their figures are not this CPU's best\n",
                    PEER_ENV_AVX2);
         printf("- OpenBLAS in the kernel table: core %s (%s)\n", blas_core, blas_config);
-        printf("- load average (1, 5, 15 min) at start: %s\n", load0);
-        fflush(stdout);
     }
+    printf("- load average (1, 5, 15 min) at start: %s\n", load0);
+    fflush(stdout);
+}
 
+static void peak_table(int ncores, peak *pk)
+{
     /* ~0.25 s a repetition: calibrate on runs of at least 20 ms. The result
      * is stored, else gcc may drop the call (it sees a pure function). */
     long iters = 1L << 16;
@@ -759,7 +1198,8 @@ int main(int argc, char **argv)
         }
         iters *= 2;
     }
-    peak pk[3] = {{0, 0, 0, 0}, fma_peak(1, iters), fma_peak(2, iters)};
+    pk[1] = fma_peak(1, iters);
+    pk[2] = fma_peak(2, iters);
     printf("\n### Single-precision peak (FMA loop: %s)\n\n", PEAK_DESC);
     printf("3 repetitions of %.2f s each; the best is the peak the %% columns use.\n\n", 0.25);
     printf("| threads | best GFLOP/s | median | worst |\n|---|---|---|---|\n");
@@ -771,16 +1211,22 @@ int main(int argc, char **argv)
                all.worst);
     }
     fflush(stdout);
+}
 
+/* Sections 2 to 5 and their targets; -1 when the data cannot be loaded. */
+static int training_sections(const opts *o, int ncores, const char *core)
+{
+    peak pk[3] = {{0, 0, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}};
+    peak_table(ncores, pk);
     kernels_table(pk[1].best);
 
     ms_data d;
     if (ms_data_load("data", 20000, 10000, &d) < 0)
-        return 1;
+        return -1;
     row rows[NNETS][3];
     memset(rows, 0, sizeof rows);
-    networks_table(&d, pk, epochs, rows, info.core);
-    float64_table(&d, epochs, rows);
+    networks_table(&d, pk, o->epochs, rows, core);
+    float64_table(&d, o->epochs, rows);
     ms_data_release(&d);
 
     if (system(PYTHON " -c 'import torch' >/dev/null 2>&1") == 0)
@@ -789,11 +1235,58 @@ int main(int argc, char **argv)
         printf("\nPyTorch: not installed for " PYTHON ", no PyTorch figures.\n");
 
     study s = {0, 0, 0, 0, 0, -1, 0, 0, 0};
-    if (!quick)
-        study_table(bin, rows, ncores, &s);
-
+    if (!o->quick)
+        study_table(o->bin, rows, ncores, &s);
     targets(rows, pk, &s);
-    char load1[64];
+    return 0;
+}
+
+/* The cores a run uses by default: those this process may run on. */
+static int usable_cores(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+        return CPU_COUNT(&set);
+    return (int)sysconf(_SC_NPROCESSORS_ONLN);
+}
+
+/* The grid section, its table and its targets; -1 without the data. */
+static int grid_section(const opts *o)
+{
+    char data[PATH_MAX];
+    if (!realpath("data", data) || strchr(data, '\'')) {
+        fprintf(stderr, "bench: no usable MNIST folder 'data' here (make data)\n");
+        return -1;
+    }
+    int cores = usable_cores();
+    double self_mib = self_rss_mib(); /* before the forks: see grid_table */
+    grid gs[GRID_MAX_SIZES];
+    memset(gs, 0, sizeof gs);
+    for (int i = 0; i < o->ngrid; i++) {
+        gs[i].n = o->grid_n[i];
+        grid_shape(&gs[i]);
+        grid_one(o->bin, data, &gs[i]);
+    }
+    grid_table(o->bin, gs, o->ngrid, cores, self_mib);
+    grid_targets(gs, o->ngrid, cores);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    opts o;
+    if (parse_args(argc, argv, &o) < 0)
+        return 2;
+    int ncores = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    char load0[64], load1[64], core[64];
+    loadavg(load0, sizeof load0);
+    header(&o, ncores, load0, core, sizeof core);
+
+    if (!o.grid_only && training_sections(&o, ncores, core) < 0)
+        return 1;
+    if (grid_section(&o) < 0)
+        return 1;
+    printf("\n%d PASS, %d FAIL\n", npass, nfail);
     loadavg(load1, sizeof load1);
     printf("\nLoad average (1, 5, 15 min) at start: %s; at end: %s. The machine's other "
            "jobs share these cores, so times are upper bounds.\n",
