@@ -110,6 +110,7 @@ static const column summary_cols[] = {
     {"final_train_acc", "train acc (%)", T_STAT, F_ACC},
     {"train_seconds", "train s", T_STAT, F_SECONDS},
     {"precision", "precision", T_TEXT, F_PLAIN}, /* added 2026-11-29: columns only ever join at the end */
+    {"batch", "batch", T_INT, F_PLAIN},          /* added for --pivot lr,batch */
 };
 
 static const column epochs_cols[] = {
@@ -266,6 +267,7 @@ static void summary_table(const ms_snapshot *snap, table *t)
         c[k++] = stat_cell(r->final_train_acc);
         c[k++] = stat_cell(r->train_seconds);
         c[k++] = text_cell(r->precision);
+        c[k++] = int_cell(r->batch);
     }
 }
 
