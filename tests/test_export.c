@@ -113,7 +113,8 @@ static char *export_str(const db *d, ms_table t, ms_format f)
     char *out;
     size_t n;
     assert_int_equal(ms_store_open(d->path, MS_STORE_READONLY, &s), 0);
-    assert_int_equal(ms_export(s, "study", t, f, "all", &out, &n), 0);
+    const ms_export_opts o = {.table = t, .format = f, .columns = "all"};
+    assert_int_equal(ms_export(s, "study", &o, &out, &n), 0);
     assert_int_equal(strlen(out), n);
     ms_store_close(s);
     return out;
@@ -448,7 +449,8 @@ static void test_html(void **state)
         char *page;
         size_t n;
         assert_int_equal(ms_store_open(d.path, MS_STORE_READONLY, &s), 0);
-        assert_int_equal(ms_export(s, "study", MS_TABLE_SUMMARY, MS_FORMAT_HTML, NULL, &page, &n), 0);
+        const ms_export_opts o = {.table = MS_TABLE_SUMMARY, .format = MS_FORMAT_HTML};
+        assert_int_equal(ms_export(s, "study", &o, &page, &n), 0);
         ms_store_close(s);
         assert_int_equal(count(page, "</th>"), 10); /* by default, the ten of a page */
         free(page);
