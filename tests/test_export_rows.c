@@ -308,6 +308,7 @@ static void test_bad(void **state)
                            "numbers"},
         {"--where 'lr>=0.1,'", "--where 'lr>=0.1,': column 9: expected a column name"},
         {"--where ''", "--where '': column 1: expected a column name"},
+        {"--where 'lr>=0.1 and'", "--where 'lr>=0.1 and': column 12: expected a column name"},
         {"--where 'lr>=0.1 or batch=16'", "--where 'lr>=0.1 or batch=16': column 9: expected "
                                           "',' or 'and' before 'or'"},
         {"--where \"variant='a\"", "--where 'variant='a': column 9: no closing ' for the value"},

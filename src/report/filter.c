@@ -158,7 +158,7 @@ static int separator(parser *ps)
         return 1;
     }
     const char *w = ps->p;
-    if (w > before && !strncasecmp(w, "and", 3) && (w[3] == ' ' || w[3] == '\t')) {
+    if (w > before && !strncasecmp(w, "and", 3) && (w[3] == ' ' || w[3] == '\t' || !w[3])) {
         ps->p += 3;
         return 1;
     }
