@@ -149,7 +149,7 @@ static const ms_usage export_usage = {
     .more = "FILTER: conditions COLUMN OP VALUE, OP one of = != < <= > >= ~ (text contains),\n"
             "joined by ',' or 'and'; numbers compare as numbers, a statistic by its mean\n"
             "(KEY_std: its std); quote a text with ' or \". Examples:\n"
-            "  mlpsweep export --where 'lr>=0.01,activation=sigmoid' --sort final_val_acc,desc\n"
+            "  mlpsweep export --where 'lr>=0.01,task=3c' --sort final_val_acc,desc\n"
             "  mlpsweep export --pivot lr,batch --metric final_val_acc --format md\n",
 };
 
