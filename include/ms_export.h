@@ -20,23 +20,35 @@ typedef enum { MS_FORMAT_CSV, MS_FORMAT_MD, MS_FORMAT_LATEX, MS_FORMAT_JSON, MS_
 int ms_table_parse(const char *s, ms_table *out);
 int ms_format_parse(const char *s, ms_format *out);
 
-/* A table of a snapshot rendered in a format, as one NUL-terminated
- * malloc'd string (*len bytes without the NUL; caller frees *out); the
- * snapshot must hold the part ms_export_reads(t) names. `columns` is a
- * comma list of column keys in the order wanted, "all", or NULL for the
- * default: every column, except a summary in Markdown, LaTeX or HTML, which
- * shows the ten that fit a page (docs/reports.md). */
-int ms_export_render(const ms_snapshot *s, ms_table t, ms_format f, const char *columns,
-                     char **out, size_t *len);
+/* What to export: a table in a format, and which of its rows and columns.
+ * Rows are chosen first (where, then sort, then top), then the columns: the
+ * list, or with pivot a grid of the summary (docs/reports.md has each). */
+typedef struct ms_export_opts {
+    ms_table table;
+    ms_format format;
+    const char *columns; /* a comma list of keys in the order wanted, "all", or NULL: every
+                            column, except a summary in md, latex or html: the ten of a page */
+    const char *where;   /* a filter (ms_filter.h's grammar) over the table's columns; NULL: all */
+    const char *sort;    /* COLUMN[,asc|desc]: stable, empty values last; NULL: the table's order */
+    int top;             /* the first top rows after where and sort; 0: every row */
+    const char *pivot;   /* ROW,COL: a row per value of setting ROW, a column per value of COL,
+                            each cell the mean over seeds of the result `metric`; NULL: none */
+    const char *metric;
+} ms_export_opts;
+
+/* 0 when o can be rendered whatever the data (its names, filter, sort and
+ * pivot are well formed and fit together), else -1 after one message naming
+ * the option: for checking the command line before anything is opened. */
+int ms_export_check(const ms_export_opts *o);
+/* o's table of a snapshot, as one NUL-terminated malloc'd string (*len bytes
+ * without the NUL; caller frees *out); the snapshot must hold the part
+ * ms_export_reads(o->table) names. A pivot with two variants in one cell is
+ * refused (-1: the message names a setting they differ in). */
+int ms_export_render(const ms_snapshot *s, const ms_export_opts *o, char **out, size_t *len);
 /* The part of a snapshot table t is rendered from (MS_SNAP_SUMMARY, ...). */
 unsigned ms_export_reads(ms_table t);
 /* The same, read from the store: ms_snapshot_read of that part, then
  * ms_export_render. */
-int ms_export(ms_store *st, const char *sweep, ms_table t, ms_format f, const char *columns,
-              char **out, size_t *len);
-/* 0 when every column of the list is one of the table's (NULL is fine), else
- * -1 after a message naming the first that is not: for checking the command
- * line before anything is opened. */
-int ms_export_columns_check(ms_table t, const char *columns);
+int ms_export(ms_store *st, const char *sweep, const ms_export_opts *o, char **out, size_t *len);
 
 #endif

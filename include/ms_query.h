@@ -36,7 +36,7 @@ typedef struct ms_summary_row {
     char *stop;          /* distinct stop reasons in run order, joined by '/'; a run that
                             has not stopped shows its status (running, pending, failed) */
     double momentum, lr;
-    int64_t params;
+    int64_t params, batch;
     int seeds;           /* current runs of the variant */
     ms_stat epochs;      /* epochs run */
     ms_stat final_val_acc, best_val_acc, final_train_loss, final_val_loss, final_train_acc;

@@ -113,7 +113,8 @@ static char *export_str(const db *d, ms_table t, ms_format f)
     char *out;
     size_t n;
     assert_int_equal(ms_store_open(d->path, MS_STORE_READONLY, &s), 0);
-    assert_int_equal(ms_export(s, "study", t, f, "all", &out, &n), 0);
+    const ms_export_opts o = {.table = t, .format = f, .columns = "all"};
+    assert_int_equal(ms_export(s, "study", &o, &out, &n), 0);
     assert_int_equal(strlen(out), n);
     ms_store_close(s);
     return out;
@@ -168,6 +169,7 @@ static void test_summary(void **state)
     assert_string_equal(r[0].init, "uniform");
     assert_true(r[0].lr == 0.1 && r[0].momentum == 0);
     assert_int_equal(r[0].params, 50880);
+    assert_int_equal(r[0].batch, 32);
     assert_string_equal(r[0].stop, "early_stop/epochs");
     assert_stat(r[0].epochs, 3, 2, 1);
     assert_stat(r[0].final_val_acc, 3, 0.75, 0.25);
@@ -321,7 +323,8 @@ static void test_csv(void **state)
         "variant,task,seeds,hidden,activation,init,momentum,lr,params,epochs_mean,epochs_std,"
         "stop_reason,final_val_acc_mean,final_val_acc_std,best_val_acc_mean,best_val_acc_std,"
         "final_train_loss_mean,final_train_loss_std,final_val_loss_mean,final_val_loss_std,"
-        "final_train_acc_mean,final_train_acc_std,train_seconds_mean,train_seconds_std,precision\n";
+        "final_train_acc_mean,final_train_acc_std,train_seconds_mean,train_seconds_std,precision,"
+        "batch\n";
     assert_memory_equal(out, header, strlen(header));
     assert_int_equal(t.nrows, 4);
     for (int r = 1; r < t.nrows; r++)
@@ -414,9 +417,9 @@ static void test_markdown(void **state)
     check_md(out, 3);
     assert_non_null(strstr(out, "| a,\"b\" | 3c | 3 | 64 | sigmoid | uniform | 0 | 0.1 | 50880 | "
                                 "2 ± 1 | early_stop/epochs | 75.00 ± 25.00 | 87.50 ± 12.50 | "
-                                "0.5000 ± 0.0000 | 2.000 ± 1.000 | 50.00 ± 25.00 | 4.0 ± 2.0 | float32 |\n"));
+                                "0.5000 ± 0.0000 | 2.000 ± 1.000 | 50.00 ± 25.00 | 4.0 ± 2.0 | float32 | 32 |\n"));
     assert_non_null(strstr(out, "| x_y&z% |  | 1 | 64,32 |"));
-    assert_non_null(strstr(out, "| 90.00 | 90.00 | 0.2000 | 0.3000 | 95.00 | 2.0 | float32 |\n"));
+    assert_non_null(strstr(out, "| 90.00 | 90.00 | 0.2000 | 0.3000 | 95.00 | 2.0 | float32 | 32 |\n"));
     assert_non_null(strstr(out, "| p\\|q\\\\ |")); /* escaped pipe and backslash */
     assert_non_null(strstr(out, "| pending | – | – |"));
     free(out);
@@ -440,13 +443,14 @@ static void test_html(void **state)
     assert_int_equal(strncmp(out, "<table>\n<thead><tr><th>variant</th><th>task</th>"
                                   "<th class=\"num\">seeds</th>", 58), 0);
     assert_string_equal(strstr(out, "</tbody>"), "</tbody>\n</table>\n");
-    assert_int_equal(count(out, "</th>"), 18); /* all */
+    assert_int_equal(count(out, "</th>"), 19); /* all */
     {
         ms_store *s;
         char *page;
         size_t n;
         assert_int_equal(ms_store_open(d.path, MS_STORE_READONLY, &s), 0);
-        assert_int_equal(ms_export(s, "study", MS_TABLE_SUMMARY, MS_FORMAT_HTML, NULL, &page, &n), 0);
+        const ms_export_opts o = {.table = MS_TABLE_SUMMARY, .format = MS_FORMAT_HTML};
+        assert_int_equal(ms_export(s, "study", &o, &page, &n), 0);
         ms_store_close(s);
         assert_int_equal(count(page, "</th>"), 10); /* by default, the ten of a page */
         free(page);
@@ -758,7 +762,7 @@ static void test_cli(void **state)
     free(dir);
 
     /* Columns: a summary in Markdown shows the ten that fit a page, in CSV
-     * all 17 keys (24 fields); --columns picks and orders them */
+     * every key; --columns picks and orders them */
     snprintf(args, sizeof args, "export --db %s --format md", d.path);
     assert_int_equal(ms_run(args, &out, &err), 0);
     assert_int_equal(strncmp(out, "| variant | task | seeds | hidden | params | epochs | val acc (%) "

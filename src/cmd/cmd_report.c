@@ -13,6 +13,7 @@
 #include "ms_sweep.h"
 #include "ms_util.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,8 +146,15 @@ static int output_write(const char *out, const char *text, size_t len, int make_
 static const ms_usage export_usage = {
     .synopsis =
         "usage: mlpsweep export [MANIFEST] [--db FILE] [--table summary|epochs|evals|steps]\n"
-        "                       [--format csv|md|latex|json] [--columns A,B,...] [-o FILE]\n",
+        "                       [--format csv|md|latex|json|html] [--columns A,B,...] [-o FILE]\n"
+        "                       [--where FILTER] [--sort COL[,desc]] [--top N]\n"
+        "                       [--pivot ROW,COL --metric M]\n",
     .about = "Write a table of a sweep's results (its current runs) to stdout or a file.\n",
+    .more = "FILTER: conditions COLUMN OP VALUE, OP one of = != < <= > >= ~ (text contains),\n"
+            "joined by ',' or 'and'; numbers compare as numbers, a statistic by its mean\n"
+            "(KEY_std: its std); quote a text with ' or \". Examples:\n"
+            "  mlpsweep export --where 'lr>=0.01,task=3c' --sort final_val_acc,desc\n"
+            "  mlpsweep export --pivot lr,batch --metric final_val_acc --format md\n",
 };
 
 static int table_name(const ms_option *opt, const char *arg)
@@ -173,12 +181,12 @@ static int format_name(const ms_option *opt, const char *arg)
 
 int cmd_export(int argc, char **argv)
 {
-    const char *db = NULL, *out = NULL, *manifest = NULL, *columns = NULL;
-    ms_table table = MS_TABLE_SUMMARY;
+    const char *db = NULL, *out = NULL, *manifest = NULL;
+    ms_export_opts o = {.table = MS_TABLE_SUMMARY};
     format_opt format = {MS_FORMAT_CSV, 0};
     const ms_option opts[] = {
         MS_OPT_SWEEP_DB(&db),
-        MS_OPT_CALLBACK(0, "table", &table, "NAME",
+        MS_OPT_CALLBACK(0, "table", &o.table, "NAME",
                         "summary: one row per variant, mean and std over its seeds (default)\n"
                         "epochs:  one row per run and epoch\n"
                         "evals:   one row per run and validation (the learning curves)\n"
@@ -189,11 +197,22 @@ int cmd_export(int argc, char **argv)
                         "html (a <table>); with -o, the extension says which (.csv .md .tex .json "
                         ".html; another extension needs --format)",
                         format_name),
-        MS_OPT_STRING(0, "columns", &columns, "A,B",
+        MS_OPT_STRING(0, "columns", &o.columns, "A,B",
                       "these columns, in this order ('all': every one); by default all, but a "
                       "summary in md, latex or html shows the ten that fit a page: "
                       "variant,task,seeds,hidden,params,epochs,final_val_acc,best_val_acc,"
                       "final_val_loss,train_seconds"),
+        MS_OPT_STRING(0, "where", &o.where, "FILTER",
+                      "only the rows that pass FILTER (below), e.g. 'lr>=0.01 and task=3c'"),
+        MS_OPT_STRING(0, "sort", &o.sort, "COL[,desc]",
+                      "rows by this column, ascending (or desc); empty values last, ties in "
+                      "table order"),
+        MS_OPT_INT(0, "top", &o.top, 1, INT_MAX, "N", "the first N rows (after --where, --sort)"),
+        MS_OPT_STRING(0, "pivot", &o.pivot, "ROW,COL",
+                      "the summary as a grid: a row per value of setting ROW, a column per value "
+                      "of COL, each cell the mean over seeds of --metric"),
+        MS_OPT_STRING(0, "metric", &o.metric, "M",
+                      "the result a --pivot shows, e.g. final_val_acc"),
         MS_OPT_STRING('o', "output", &out, "FILE",
                       "write FILE atomically instead of stdout ('-': stdout)"),
         MS_OPT_END(),
@@ -203,8 +222,10 @@ int cmd_export(int argc, char **argv)
         return ms_options_exit(argc);
     if (ms_optional_manifest(argc, argv, &manifest) < 0)
         return MS_EXIT_USAGE;
-    if (output_target(&out, format.given, &format.format) < 0 ||
-        ms_export_columns_check(table, columns) < 0)
+    if (output_target(&out, format.given, &format.format) < 0)
+        return MS_EXIT_USAGE;
+    o.format = format.format;
+    if (ms_export_check(&o) < 0) /* before anything is opened */
         return MS_EXIT_USAGE;
 
     target t;
@@ -215,7 +236,7 @@ int cmd_export(int argc, char **argv)
         goto done;
     status = MS_EXIT_FAIL;
     if (output_check(out, &t) < 0 ||
-        ms_export(t.s.st, t.s.sweep, table, format.format, columns, &text, &len) < 0 ||
+        ms_export(t.s.st, t.s.sweep, &o, &text, &len) < 0 ||
         output_write(out, text, len, 0) < 0)
         goto done;
     status = MS_EXIT_OK;

@@ -176,7 +176,7 @@ int ms_query_manifest(ms_store *st, const char *sweep, char **path, char **text,
 static const char summary_sql[] =
     "SELECT variant, task, hidden, activation, init, momentum, lr, params, epochs_done,"
     " coalesce(stop_reason, status), final_val_acc, best_val_acc, final_train_loss,"
-    " final_val_loss, final_train_acc, train_seconds, precision"
+    " final_val_loss, final_train_acc, train_seconds, precision, batch"
     " FROM run_summary WHERE sweep = ?1"
     " ORDER BY (SELECT min(r2.id) FROM runs r2 JOIN sweeps s2 ON s2.id = r2.sweep_id"
     " WHERE s2.name = ?1 AND r2.current = 1 AND r2.variant = run_summary.variant), run_id";
@@ -252,6 +252,7 @@ static int read_summary(ms_store *st, const char *sweep, ms_summary_row **rows_o
             r->lr = col_real(q, 6);
             r->params = sqlite3_column_int64(q, 7);
             r->precision = col_dup(q, 16);
+            r->batch = sqlite3_column_int64(q, 17);
             r->stop = ms_strdup("");
             nruns = 0;
         }

@@ -9,9 +9,11 @@
  * decimals, losses with four significant digits, "mean ± std"). */
 #define _POSIX_C_SOURCE 200809L
 #include "ms_export.h"
+#include "ms_filter.h"
 #include "ms_query.h"
 #include "ms_util.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,7 +55,9 @@ typedef struct column {
     const char *key;  /* CSV header / JSON key (a statistic adds _mean and _std) */
     const char *head; /* md/latex header */
     int type, fmt;
+    int setting; /* SETTING: one of a variant's settings (a pivot names the one that differs) */
 } column;
+enum { SETTING = 1 };
 
 typedef struct cell {
     int null;
@@ -65,7 +69,9 @@ typedef struct cell {
 
 typedef struct table {
     const column *cols;
-    column *owned_cols; /* after project(): cols, to free */
+    column *owned_cols; /* after project() or pivot(): cols, to free */
+    char **strs;        /* a pivot's column keys and heads, to free */
+    int nstrs;
     int ncols, nrows, cap;
     cell *cells; /* row-major */
 } table;
@@ -87,61 +93,68 @@ static void table_release(table *t)
         free(t->cells[i].s);
     free(t->cells);
     free(t->owned_cols);
+    for (int i = 0; i < t->nstrs; i++)
+        free(t->strs[i]);
+    free(t->strs);
     t->cells = NULL;
     t->owned_cols = NULL;
+    t->strs = NULL;
+    t->nstrs = 0;
 }
 
 static const column summary_cols[] = {
-    {"variant", "variant", T_TEXT, F_PLAIN},
-    {"task", "task", T_TEXT, F_PLAIN},
-    {"seeds", "seeds", T_INT, F_PLAIN},
-    {"hidden", "hidden", T_TEXT, F_HIDDEN},
-    {"activation", "activation", T_TEXT, F_PLAIN},
-    {"init", "init", T_TEXT, F_PLAIN},
-    {"momentum", "momentum", T_REAL, F_PLAIN},
-    {"lr", "lr", T_REAL, F_PLAIN},
-    {"params", "params", T_INT, F_PLAIN},
-    {"epochs", "epochs", T_STAT, F_COUNT},
-    {"stop_reason", "stop", T_TEXT, F_PLAIN},
-    {"final_val_acc", "val acc (%)", T_STAT, F_ACC},
-    {"best_val_acc", "best val acc (%)", T_STAT, F_ACC},
-    {"final_train_loss", "train loss", T_STAT, F_LOSS},
-    {"final_val_loss", "val loss", T_STAT, F_LOSS},
-    {"final_train_acc", "train acc (%)", T_STAT, F_ACC},
-    {"train_seconds", "train s", T_STAT, F_SECONDS},
-    {"precision", "precision", T_TEXT, F_PLAIN}, /* added 2026-11-29: columns only ever join at the end */
+    {"variant", "variant", T_TEXT, F_PLAIN, 0},
+    {"task", "task", T_TEXT, F_PLAIN, SETTING},
+    {"seeds", "seeds", T_INT, F_PLAIN, 0},
+    {"hidden", "hidden", T_TEXT, F_HIDDEN, SETTING},
+    {"activation", "activation", T_TEXT, F_PLAIN, SETTING},
+    {"init", "init", T_TEXT, F_PLAIN, SETTING},
+    {"momentum", "momentum", T_REAL, F_PLAIN, SETTING},
+    {"lr", "lr", T_REAL, F_PLAIN, SETTING},
+    {"params", "params", T_INT, F_PLAIN, 0},
+    {"epochs", "epochs", T_STAT, F_COUNT, 0},
+    {"stop_reason", "stop", T_TEXT, F_PLAIN, 0},
+    {"final_val_acc", "val acc (%)", T_STAT, F_ACC, 0},
+    {"best_val_acc", "best val acc (%)", T_STAT, F_ACC, 0},
+    {"final_train_loss", "train loss", T_STAT, F_LOSS, 0},
+    {"final_val_loss", "val loss", T_STAT, F_LOSS, 0},
+    {"final_train_acc", "train acc (%)", T_STAT, F_ACC, 0},
+    {"train_seconds", "train s", T_STAT, F_SECONDS, 0},
+    /* added 2026-11-29, and batch for --pivot lr,batch: columns only ever join at the end */
+    {"precision", "precision", T_TEXT, F_PLAIN, SETTING},
+    {"batch", "batch", T_INT, F_PLAIN, SETTING},
 };
 
 static const column epochs_cols[] = {
-    {"variant", "variant", T_TEXT, F_PLAIN},
-    {"seed", "seed", T_UINT, F_PLAIN},
-    {"epoch", "epoch", T_INT, F_PLAIN},
-    {"step", "step", T_INT, F_PLAIN},
-    {"train_loss", "train loss", T_REAL, F_LOSS},
-    {"train_acc", "train acc (%)", T_REAL, F_ACC},
-    {"val_loss", "val loss", T_REAL, F_LOSS},
-    {"val_acc", "val acc (%)", T_REAL, F_ACC},
-    {"seconds", "seconds", T_REAL, F_SECONDS},
+    {"variant", "variant", T_TEXT, F_PLAIN, 0},
+    {"seed", "seed", T_UINT, F_PLAIN, 0},
+    {"epoch", "epoch", T_INT, F_PLAIN, 0},
+    {"step", "step", T_INT, F_PLAIN, 0},
+    {"train_loss", "train loss", T_REAL, F_LOSS, 0},
+    {"train_acc", "train acc (%)", T_REAL, F_ACC, 0},
+    {"val_loss", "val loss", T_REAL, F_LOSS, 0},
+    {"val_acc", "val acc (%)", T_REAL, F_ACC, 0},
+    {"seconds", "seconds", T_REAL, F_SECONDS, 0},
 };
 
 static const column evals_cols[] = {
-    {"variant", "variant", T_TEXT, F_PLAIN},
-    {"seed", "seed", T_UINT, F_PLAIN},
-    {"step", "step", T_INT, F_PLAIN},
-    {"epoch", "epoch", T_INT, F_PLAIN},
-    {"batch_loss", "batch loss", T_REAL, F_LOSS},
-    {"train_loss", "train loss", T_REAL, F_LOSS},
-    {"train_acc", "train acc (%)", T_REAL, F_ACC},
-    {"val_loss", "val loss", T_REAL, F_LOSS},
-    {"val_acc", "val acc (%)", T_REAL, F_ACC},
+    {"variant", "variant", T_TEXT, F_PLAIN, 0},
+    {"seed", "seed", T_UINT, F_PLAIN, 0},
+    {"step", "step", T_INT, F_PLAIN, 0},
+    {"epoch", "epoch", T_INT, F_PLAIN, 0},
+    {"batch_loss", "batch loss", T_REAL, F_LOSS, 0},
+    {"train_loss", "train loss", T_REAL, F_LOSS, 0},
+    {"train_acc", "train acc (%)", T_REAL, F_ACC, 0},
+    {"val_loss", "val loss", T_REAL, F_LOSS, 0},
+    {"val_acc", "val acc (%)", T_REAL, F_ACC, 0},
 };
 
 static const column steps_cols[] = {
-    {"variant", "variant", T_TEXT, F_PLAIN},
-    {"seed", "seed", T_UINT, F_PLAIN},
-    {"step", "step", T_INT, F_PLAIN},
-    {"epoch", "epoch", T_INT, F_PLAIN},
-    {"batch_loss", "batch loss", T_REAL, F_LOSS},
+    {"variant", "variant", T_TEXT, F_PLAIN, 0},
+    {"seed", "seed", T_UINT, F_PLAIN, 0},
+    {"step", "step", T_INT, F_PLAIN, 0},
+    {"epoch", "epoch", T_INT, F_PLAIN, 0},
+    {"batch_loss", "batch loss", T_REAL, F_LOSS, 0},
 };
 
 #define NCOLS(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -209,12 +222,6 @@ static int select_columns(ms_table which, const char *list, int *sel, int *nsel)
     }
 }
 
-int ms_export_columns_check(ms_table which, const char *columns)
-{
-    int sel[32], n;
-    return columns ? select_columns(which, columns, sel, &n) : 0;
-}
-
 /* t with only the selected columns, in their order (cells moved, not copied). */
 static void project(table *t, const int *sel, int nsel)
 {
@@ -266,6 +273,7 @@ static void summary_table(const ms_snapshot *snap, table *t)
         c[k++] = stat_cell(r->final_train_acc);
         c[k++] = stat_cell(r->train_seconds);
         c[k++] = text_cell(r->precision);
+        c[k++] = int_cell(r->batch);
     }
 }
 
@@ -286,6 +294,428 @@ static void long_table(const ms_snapshot *snap, ms_table which, table *t)
             c[k].null = in[k].null;
         }
     }
+}
+
+/* ---- choosing rows: --where, --sort, --top ---- */
+
+/* What --where and --sort may name: each column by its key, and a
+ * statistic also as KEY_mean and KEY_std (KEY alone is its mean), the
+ * names its CSV columns have. */
+enum { P_VALUE, P_MEAN, P_STD, MAX_FIELDS = 3 * 32 };
+typedef struct fields {
+    int n;
+    ms_filter_col cols[MAX_FIELDS];
+    const char *names[MAX_FIELDS];
+    int col[MAX_FIELDS], part[MAX_FIELDS];
+    char name[MAX_FIELDS][48];
+} fields;
+
+static void add_field(fields *f, const column *c, int i, int part, const char *suffix)
+{
+    int k = f->n++;
+    snprintf(f->name[k], sizeof f->name[k], "%s%s", c->key, suffix);
+    f->names[k] = f->name[k];
+    f->cols[k] = (ms_filter_col){f->name[k], c->type != T_TEXT};
+    f->col[k] = i;
+    f->part[k] = part;
+}
+
+static void table_fields(ms_table which, fields *f)
+{
+    int ncols;
+    const column *cols = table_cols(which, &ncols);
+    f->n = 0;
+    for (int i = 0; i < ncols; i++) {
+        int stat = cols[i].type == T_STAT;
+        add_field(f, &cols[i], i, stat ? P_MEAN : P_VALUE, "");
+        if (stat) {
+            add_field(f, &cols[i], i, P_MEAN, "_mean");
+            add_field(f, &cols[i], i, P_STD, "_std");
+        }
+    }
+}
+
+/* Row r's value of field k (t not yet projected), as --where and --sort
+ * compare it: NULL, NaN and a single seed's std are no value. */
+static ms_filter_val field_value(const table *t, const fields *f, int r, int k)
+{
+    const cell *c = &t->cells[(size_t)r * (size_t)t->ncols + (size_t)f->col[k]];
+    ms_filter_val v = {c->null, NULL, NAN, 0, 0};
+    switch (t->cols[f->col[k]].type) {
+    case T_TEXT: v.s = c->s; return v;
+    case T_INT:
+    case T_UINT: /* seeds fit: at most INT64_MAX (MS_MAX_SEED) */
+        v.is_int = 1;
+        v.i = c->i;
+        v.x = (double)c->i;
+        return v;
+    case T_REAL: v.x = c->x; break;
+    default:
+        v.x = f->part[k] == P_STD ? c->st.std : c->st.mean;
+        v.null |= f->part[k] == P_STD && c->st.n < 2;
+    }
+    v.null |= isnan(v.x);
+    return v;
+}
+
+/* Keep the rows whose keep[r] is set, in their order (the others freed). */
+static void keep_rows(table *t, const char *keep)
+{
+    size_t w = (size_t)t->ncols;
+    int n = 0;
+    for (int r = 0; r < t->nrows; r++) {
+        cell *c = &t->cells[(size_t)r * w];
+        if (!keep[r]) {
+            for (size_t i = 0; i < w; i++)
+                free(c[i].s);
+            continue;
+        }
+        if (n != r)
+            memmove(&t->cells[(size_t)n * w], c, w * sizeof *c);
+        n++;
+    }
+    t->nrows = n;
+}
+
+static int parse_where(ms_table which, const fields *f, const char *where, ms_filter **flt)
+{
+    char scope[64];
+    snprintf(scope, sizeof scope, "the %s table", table_names[which]);
+    return ms_filter_parse("--where", where, f->cols, f->n, scope, flt);
+}
+
+static int where_rows(table *t, ms_table which, const fields *f, const char *where)
+{
+    ms_filter *flt;
+    if (parse_where(which, f, where, &flt) < 0)
+        return -1;
+    char *keep = ms_malloc((size_t)t->nrows + 1);
+    ms_filter_val v[MAX_FIELDS];
+    for (int r = 0; r < t->nrows; r++) {
+        for (int k = 0; k < f->n; k++)
+            v[k] = field_value(t, f, r, k);
+        keep[r] = (char)ms_filter_match(flt, v);
+    }
+    keep_rows(t, keep);
+    free(keep);
+    ms_filter_free(flt);
+    return 0;
+}
+
+/* --sort COLUMN[,asc|desc]: the field and the direction; -1 after a message. */
+static int parse_sort(ms_table which, const fields *f, const char *s, int *field, int *desc)
+{
+    size_t k = strcspn(s, ",");
+    const char *dir = s[k] ? s + k + 1 : "asc";
+    if (strcmp(dir, "asc") && strcmp(dir, "desc"))
+        return ms_error("--sort: expected COLUMN, COLUMN,asc or COLUMN,desc, got '%s'", s);
+    *desc = !strcmp(dir, "desc");
+    char name[64], h[96];
+    snprintf(name, sizeof name, "%.*s", (int)(k < 63 ? k : 63), s);
+    for (*field = 0; *field < f->n; (*field)++)
+        if (strlen(f->name[*field]) == k && !strncmp(f->name[*field], s, k))
+            return 0;
+    return ms_error("--sort: no column '%s' in the %s table%s", name, table_names[which],
+                    ms_hint(h, sizeof h, name, f->names, f->n));
+}
+
+typedef struct sort_key {
+    ms_filter_val v;
+    int row, desc;
+} sort_key;
+
+/* Empty values last in either direction; ties in table order (stable). */
+static int key_cmp(const void *pa, const void *pb)
+{
+    const sort_key *a = pa, *b = pb;
+    int c = 0;
+    if (a->v.null || b->v.null)
+        c = a->v.null - b->v.null;
+    else {
+        if (a->v.s)
+            c = strcmp(a->v.s, b->v.s);
+        else if (a->v.is_int)
+            c = (a->v.i > b->v.i) - (a->v.i < b->v.i);
+        else
+            c = (a->v.x > b->v.x) - (a->v.x < b->v.x);
+        c = a->desc ? -c : c;
+    }
+    return c ? c : a->row - b->row;
+}
+
+static void sort_rows(table *t, const fields *f, int field, int desc)
+{
+    if (t->nrows < 2)
+        return;
+    size_t w = (size_t)t->ncols;
+    sort_key *k = ms_malloc((size_t)t->nrows * sizeof *k);
+    for (int r = 0; r < t->nrows; r++)
+        k[r] = (sort_key){field_value(t, f, r, field), r, desc};
+    qsort(k, (size_t)t->nrows, sizeof *k, key_cmp);
+    cell *cells = ms_malloc((size_t)t->nrows * w * sizeof *cells);
+    for (int r = 0; r < t->nrows; r++)
+        memcpy(&cells[(size_t)r * w], &t->cells[(size_t)k[r].row * w], w * sizeof *cells);
+    free(k);
+    free(t->cells);
+    t->cells = cells;
+    t->cap = t->nrows;
+}
+
+static void first_rows(table *t, int n)
+{
+    char *keep = ms_malloc((size_t)t->nrows + 1);
+    for (int r = 0; r < t->nrows; r++)
+        keep[r] = r < n;
+    keep_rows(t, keep);
+    free(keep);
+}
+
+/* ---- --pivot ROW,COL --metric M: the summary as a grid ---- */
+
+/* name's index in summary_cols, or -1 after "OPT: no column ..." */
+static int summary_index(const char *opt, const char *name, int *i)
+{
+    const char *names[32];
+    char h[96];
+    for (*i = 0; *i < NCOLS(summary_cols); (*i)++)
+        if (!strcmp(name, summary_cols[*i].key))
+            return 0;
+    for (int k = 0; k < NCOLS(summary_cols); k++)
+        names[k] = summary_cols[k].key;
+    return ms_error("%s: no column '%s' in the summary table%s", opt, name,
+                    ms_hint(h, sizeof h, name, names, NCOLS(summary_cols)));
+}
+
+/* ROW and COL (columns of the summary, not results) and M (a result): their
+ * indexes in summary_cols; -1 after a message. */
+static int parse_pivot(const char *pivot, const char *metric, int *rc, int *cc, int *mc)
+{
+    size_t k = strcspn(pivot, ",");
+    if (!k || !pivot[k] || !pivot[k + 1] || strchr(pivot + k + 1, ','))
+        return ms_error("--pivot: expected ROW,COL (two columns of the summary, e.g. lr,batch), "
+                        "got '%s'", pivot);
+    char name[2][64];
+    snprintf(name[0], sizeof name[0], "%.*s", (int)(k < 63 ? k : 63), pivot);
+    snprintf(name[1], sizeof name[1], "%s", pivot + k + 1);
+    int *idx[2] = {rc, cc};
+    for (int a = 0; a < 2; a++) {
+        if (summary_index("--pivot", name[a], idx[a]) < 0)
+            return -1;
+        if (summary_cols[*idx[a]].type == T_STAT)
+            return ms_error("--pivot: '%s' is a result; a pivot's rows and columns are "
+                            "settings (e.g. lr,batch), its cells --metric", name[a]);
+    }
+    if (*rc == *cc)
+        return ms_error("--pivot: '%s' twice", name[0]);
+    if (!metric)
+        return ms_error("--pivot needs --metric (the result each cell shows, e.g. final_val_acc)");
+    if (summary_index("--metric", metric, mc) < 0)
+        return -1;
+    if (summary_cols[*mc].type != T_STAT) {
+        char list[256] = "";
+        for (int i = 0; i < NCOLS(summary_cols); i++)
+            if (summary_cols[i].type == T_STAT)
+                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s",
+                         *list ? ", " : "", summary_cols[i].key);
+        return ms_error("--metric: '%s' is not a result (expected one of %s)", metric, list);
+    }
+    return 0;
+}
+
+static int same_cell(const cell *a, const cell *b, int type)
+{
+    if (a->null || b->null)
+        return a->null == b->null;
+    switch (type) {
+    case T_TEXT: return !strcmp(a->s, b->s);
+    case T_INT:
+    case T_UINT: return a->i == b->i;
+    default: return a->x == b->x;
+    }
+}
+
+/* a before b on a numeric axis: ascending, no value last */
+static int num_before(const cell *a, const cell *b, int type)
+{
+    if (a->null || b->null)
+        return !a->null && b->null;
+    return type == T_REAL ? a->x < b->x : a->i < b->i;
+}
+
+static const cell *at(const table *t, int r, int col)
+{
+    return &t->cells[(size_t)r * (size_t)t->ncols + (size_t)col];
+}
+
+/* The values of column col over t's rows, each as the first row holding it:
+ * numbers ascending, text in order of appearance (the manifest's). */
+static int axis(const table *t, int col, int *first)
+{
+    int n = 0, type = t->cols[col].type;
+    for (int r = 0; r < t->nrows; r++) {
+        int j = 0;
+        while (j < n && !same_cell(at(t, r, col), at(t, first[j], col), type))
+            j++;
+        if (j == n)
+            first[n++] = r;
+    }
+    for (int i = 1; type != T_TEXT && i < n; i++) /* insertion sort: stable, n small */
+        for (int j = i; j > 0 && num_before(at(t, first[j], col), at(t, first[j - 1], col), type);
+             j--) {
+            int x = first[j];
+            first[j] = first[j - 1];
+            first[j - 1] = x;
+        }
+    return n;
+}
+
+static int axis_index(const table *t, int col, const int *first, int r)
+{
+    int j = 0;
+    while (!same_cell(at(t, r, col), at(t, first[j], col), t->cols[col].type))
+        j++;
+    return j;
+}
+
+/* A cell as --where would spell it (a machine format's text). */
+static const char *value_text(const column *col, const cell *c, char buf[32])
+{
+    if (c->null)
+        return "";
+    switch (col->type) {
+    case T_TEXT: return c->s;
+    case T_INT: snprintf(buf, 32, "%lld", (long long)c->i); return buf;
+    case T_UINT: snprintf(buf, 32, "%llu", (unsigned long long)c->i); return buf;
+    default: return ms_shortest(buf, c->x);
+    }
+}
+
+/* Rows a and b (variants) fall in one cell: refuse, naming a setting they
+ * differ in and a --where that keeps one of them. */
+static int pivot_clash(const table *t, int a, int b, int rc, int cc, const char *pivot)
+{
+    int d = -1;
+    for (int i = 0; d < 0 && i < t->ncols; i++)
+        if (t->cols[i].setting && i != rc && i != cc &&
+            !same_cell(at(t, a, i), at(t, b, i), t->cols[i].type))
+            d = i;
+    int k = d >= 0 ? d : 0; /* without one: the variant's name (the summary's column 0) */
+    char br[32], bc[32], ba[32], bb[32], diff[256], ex[256], msg[1024];
+    const char *key = t->cols[k].key, *v = value_text(&t->cols[k], at(t, a, k), ba);
+    if (v[strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.+-")])
+        snprintf(ex, sizeof ex, "--where \"%s='%s'\"", key, v);
+    else
+        snprintf(ex, sizeof ex, "--where '%s=%s'", key, v);
+    if (d >= 0)
+        snprintf(diff, sizeof diff, "differ in %s (%s and %s)", key, v,
+                 value_text(&t->cols[d], at(t, b, d), bb));
+    else
+        snprintf(diff, sizeof diff, "differ in no setting the summary shows");
+    snprintf(msg, sizeof msg,
+             "--pivot %s: variants '%s' and '%s' both have %s=%s, %s=%s and %s: keep one with "
+             "--where, e.g. %s",
+             pivot, at(t, a, 0)->s, at(t, b, 0)->s, t->cols[rc].key,
+             value_text(&t->cols[rc], at(t, a, rc), br), t->cols[cc].key,
+             value_text(&t->cols[cc], at(t, a, cc), bc), diff, ex);
+    char *shown = ms_printable(msg); /* names from a database: no control characters */
+    ms_error("%s", shown);
+    free(shown);
+    return -1;
+}
+
+/* The grid's columns: ROW's (headed "M: ROW \ COL" for reading), then one
+ * per value of COL, keyed COL=VALUE. */
+static void pivot_columns(const table *t, int rc, int cc, int mc, const int *cols, int nc,
+                          table *p)
+{
+    column *c = ms_calloc((size_t)nc + 1, sizeof *c);
+    char buf[32];
+    p->strs = ms_malloc((size_t)(2 * nc + 1) * sizeof *p->strs);
+    c[0] = t->cols[rc];
+    c[0].head = p->strs[p->nstrs++] = ms_xstrfmt("%s: %s \\ %s", t->cols[mc].head,
+                                                 t->cols[rc].key, t->cols[cc].key);
+    /* a mean of epochs is not a count: shown as it is, not rounded */
+    int fmt = t->cols[mc].fmt == F_COUNT ? F_PLAIN : t->cols[mc].fmt;
+    for (int j = 0; j < nc; j++) {
+        const char *v = value_text(&t->cols[cc], at(t, cols[j], cc), buf);
+        c[j + 1] = (column){NULL, NULL, T_REAL, fmt, 0};
+        c[j + 1].key = p->strs[p->nstrs++] = ms_xstrfmt("%s=%s", t->cols[cc].key, v);
+        c[j + 1].head = p->strs[p->nstrs++] = ms_strdup(v);
+    }
+    p->cols = p->owned_cols = c;
+    p->ncols = nc + 1;
+}
+
+static void pivot_cells(const table *t, int rc, int mc, const int *rows, int nr,
+                        const int *owner, int nc, table *p)
+{
+    for (int i = 0; i < nr; i++) {
+        cell *c = new_row(p);
+        c[0] = *at(t, rows[i], rc);
+        c[0].s = c[0].s ? ms_strdup(c[0].s) : NULL;
+        for (int j = 0; j < nc; j++) {
+            int o = owner[i * nc + j];
+            const cell *m = o >= 0 ? at(t, o, mc) : NULL;
+            c[j + 1] = m && !m->null ? real_cell(m->st.mean) : (cell){1, NULL, 0, NAN, {0, 0, 0}};
+        }
+    }
+}
+
+/* t (the summary, its rows chosen) becomes the grid: a row per value of
+ * column rc, a column per value of cc, each cell metric mc's mean over the
+ * seeds of the one variant with both values (empty: none). Two variants in
+ * one cell are refused (-1 after a message): which to show is the user's
+ * choice, with --where. */
+static int pivot(table *t, int rc, int cc, int mc, const char *text)
+{
+    int *rows = ms_malloc(((size_t)t->nrows + 1) * sizeof *rows);
+    int *cols = ms_malloc(((size_t)t->nrows + 1) * sizeof *cols);
+    int nr = axis(t, rc, rows), nc = axis(t, cc, cols), rcd = 0;
+    int *owner = ms_malloc(((size_t)nr * (size_t)nc + 1) * sizeof *owner);
+    for (int i = 0; i < nr * nc; i++)
+        owner[i] = -1;
+    for (int r = 0; rcd == 0 && r < t->nrows; r++) {
+        int *o = &owner[axis_index(t, rc, rows, r) * nc + axis_index(t, cc, cols, r)];
+        if (*o >= 0)
+            rcd = pivot_clash(t, *o, r, rc, cc, text);
+        *o = r;
+    }
+    if (rcd == 0) {
+        table p = {0};
+        pivot_columns(t, rc, cc, mc, cols, nc, &p);
+        pivot_cells(t, rc, mc, rows, nr, owner, nc, &p);
+        table_release(t);
+        *t = p;
+    }
+    free(rows);
+    free(cols);
+    free(owner);
+    return rcd;
+}
+
+/* t's rows chosen (--where, --sort, --top), then its columns: the pivot, or
+ * the --columns (or the format's default). */
+static int shape(table *t, const ms_export_opts *o)
+{
+    fields f;
+    int field, desc, sel[32], nsel, rc, cc, mc;
+    table_fields(o->table, &f);
+    if (o->where && where_rows(t, o->table, &f, o->where) < 0)
+        return -1;
+    if (o->sort) {
+        if (parse_sort(o->table, &f, o->sort, &field, &desc) < 0)
+            return -1;
+        sort_rows(t, &f, field, desc);
+    }
+    if (o->top > 0 && o->top < t->nrows)
+        first_rows(t, o->top);
+    if (o->pivot)
+        return parse_pivot(o->pivot, o->metric, &rc, &cc, &mc) < 0 ? -1
+                                                                   : pivot(t, rc, cc, mc, o->pivot);
+    if (select_columns(o->table, column_list(o->table, o->format, o->columns), sel, &nsel) < 0)
+        return -1;
+    project(t, sel, nsel);
+    return 0;
 }
 
 /* ---- machine formats: full precision ---- */
@@ -603,55 +1033,86 @@ unsigned ms_export_reads(ms_table which)
     }
 }
 
-int ms_export(ms_store *st, const char *sweep, ms_table which, ms_format fmt, const char *columns,
-              char **out, size_t *len)
+int ms_export_check(const ms_export_opts *o)
+{
+    fields f;
+    ms_filter *flt;
+    int sel[32], nsel, rc, cc, mc, field, desc;
+    if (o->pivot) {
+        if (o->table != MS_TABLE_SUMMARY)
+            return ms_error("--pivot: a pivot is of the summary table, not --table %s",
+                            table_names[o->table]);
+        if (o->columns || o->sort || o->top)
+            return ms_error("--pivot and %s: a pivot's columns are COL's values and its rows "
+                            "ROW's, in order",
+                            o->columns ? "--columns" : o->sort ? "--sort" : "--top");
+        if (parse_pivot(o->pivot, o->metric, &rc, &cc, &mc) < 0)
+            return -1;
+    } else if (o->metric)
+        return ms_error("--metric is for --pivot (the result a pivot's cells show)");
+    if (o->top < 0)
+        return ms_error("--top: expected an integer in 1..%d, got '%d'", INT_MAX, o->top);
+    if (o->columns && select_columns(o->table, o->columns, sel, &nsel) < 0)
+        return -1;
+    table_fields(o->table, &f);
+    if (o->where) {
+        if (parse_where(o->table, &f, o->where, &flt) < 0)
+            return -1;
+        ms_filter_free(flt);
+    }
+    return o->sort ? parse_sort(o->table, &f, o->sort, &field, &desc) : 0;
+}
+
+int ms_export(ms_store *st, const char *sweep, const ms_export_opts *o, char **out, size_t *len)
 {
     ms_snapshot snap;
     *out = NULL;
     *len = 0;
-    if (ms_export_columns_check(which, columns) < 0 ||
-        ms_snapshot_read(st, sweep, ms_export_reads(which), &snap) < 0)
+    if (ms_export_check(o) < 0 || ms_snapshot_read(st, sweep, ms_export_reads(o->table), &snap) < 0)
         return -1;
-    int rc = ms_export_render(&snap, which, fmt, columns, out, len);
+    int rc = ms_export_render(&snap, o, out, len);
     ms_snapshot_release(&snap);
     return rc;
 }
 
-int ms_export_render(const ms_snapshot *snap, ms_table which, ms_format fmt, const char *columns,
-                     char **out, size_t *len)
+/* t in a format, as one malloc'd string */
+static int write_table(const table *t, ms_format fmt, char **out, size_t *len)
 {
-    table t = {0};
-    int sel[32], nsel;
-    *out = NULL;
-    *len = 0;
-    if (select_columns(which, column_list(which, fmt, columns), sel, &nsel) < 0)
-        return -1;
-    if (which == MS_TABLE_SUMMARY)
-        summary_table(snap, &t);
-    else
-        long_table(snap, which, &t);
-    project(&t, sel, nsel);
     char *buf = NULL;
     size_t n = 0;
     FILE *f = open_memstream(&buf, &n);
-    if (!f) {
-        table_release(&t);
+    if (!f)
         return ms_error("out of memory");
-    }
     switch (fmt) {
-    case MS_FORMAT_CSV: write_csv(f, &t); break;
-    case MS_FORMAT_MD: write_md(f, &t); break;
-    case MS_FORMAT_LATEX: write_latex(f, &t); break;
-    case MS_FORMAT_JSON: write_json(f, &t); break;
-    case MS_FORMAT_HTML: write_html(f, &t); break;
+    case MS_FORMAT_CSV: write_csv(f, t); break;
+    case MS_FORMAT_MD: write_md(f, t); break;
+    case MS_FORMAT_LATEX: write_latex(f, t); break;
+    case MS_FORMAT_JSON: write_json(f, t); break;
+    case MS_FORMAT_HTML: write_html(f, t); break;
     }
     if (fclose(f) != 0) {
         free(buf);
-        table_release(&t);
         return ms_error("out of memory");
     }
-    table_release(&t);
     *out = buf;
     *len = n;
     return 0;
+}
+
+int ms_export_render(const ms_snapshot *snap, const ms_export_opts *o, char **out, size_t *len)
+{
+    table t = {0};
+    *out = NULL;
+    *len = 0;
+    if (ms_export_check(o) < 0)
+        return -1;
+    if (o->table == MS_TABLE_SUMMARY)
+        summary_table(snap, &t);
+    else
+        long_table(snap, o->table, &t);
+    int rc = shape(&t, o);
+    if (rc == 0)
+        rc = write_table(&t, o->format, out, len);
+    table_release(&t);
+    return rc;
 }

@@ -106,7 +106,8 @@ static int results(FILE *f, const ms_snapshot *snap)
 {
     char *table = NULL;
     size_t n = 0;
-    if (ms_export_render(snap, MS_TABLE_SUMMARY, MS_FORMAT_HTML, NULL, &table, &n) < 0)
+    const ms_export_opts o = {.table = MS_TABLE_SUMMARY, .format = MS_FORMAT_HTML};
+    if (ms_export_render(snap, &o, &table, &n) < 0)
         return -1;
     fputs("<section id=\"results\">\n<h2>Results</h2>\n<p class=\"note\">One row per variant: "
           "mean ± sample standard deviation over its seeds, at the last epoch each run "

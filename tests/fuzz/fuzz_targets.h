@@ -452,7 +452,9 @@ static int fuzz_db_one(const uint8_t *data, size_t size)
             for (int fm = MS_FORMAT_CSV; fm <= MS_FORMAT_JSON; fm++) {
                 char *out = NULL;
                 size_t len = 0;
-                int rc = ms_export(st, NULL, (ms_table)t, (ms_format)fm, "all", &out, &len);
+                const ms_export_opts o = {.table = (ms_table)t, .format = (ms_format)fm,
+                                          .columns = "all"};
+                int rc = ms_export(st, NULL, &o, &out, &len);
                 if (rc == 0 && (!out || strlen(out) != len))
                     bad = fuzz_fail("db: export %d/%d: length %zu for a %zu-byte text", t, fm, len,
                                     out ? strlen(out) : 0);
