@@ -1776,25 +1776,28 @@ static bool is_null(const node *n)
 
 static const char *const plot_keys[] = {"name", "title", "variants", "reference", "metrics", "x",
                                         "loss_scale", "step_average"};
-/* Metric names in ms_metric order, then the two groups (a panel each). */
-static const char *const metric_names[] = {"batch_loss", "train_loss", "val_loss", "train_acc",
-                                           "val_acc",    "step_loss",  "loss",     "accuracy"};
-enum { G_LOSS = MS_METRIC_N, G_ACCURACY };
+/* The names a panel may give: the metrics (ms_metric_name, in ms_metric
+ * order), then the two groups (a panel each). */
+enum { G_LOSS = MS_METRIC_N, G_ACCURACY, N_METRIC_NAMES };
 static const char *const x_names[] = {"step", "epoch"};
 static const char *const scale_names[] = {"linear", "log"};
 
-const char *ms_metric_name(ms_metric m)
+static void metric_names_fill(const char **names)
 {
-    return (unsigned)m < MS_METRIC_N ? metric_names[m] : "?";
+    for (int i = 0; i < MS_METRIC_N; i++)
+        names[i] = ms_metric_name((ms_metric)i);
+    names[G_LOSS] = "loss";
+    names[G_ACCURACY] = "accuracy";
 }
 
-int ms_metric_is_acc(ms_metric m) { return m == MS_METRIC_TRAIN_ACC || m == MS_METRIC_VAL_ACC; }
-
-/* One metric name (a group only when groups is set); its index in metric_names or -1. */
+/* One metric name (a group only when groups is set): its index among metric_names_fill's
+ * names, or -1. */
 static int get_metric(mctx *c, const node *e, bool groups)
 {
     char g[96], q[72], h[96];
-    int n = groups ? COUNT(metric_names) : MS_METRIC_N;
+    const char *metric_names[N_METRIC_NAMES];
+    int n = groups ? N_METRIC_NAMES : MS_METRIC_N;
+    metric_names_fill(metric_names);
     if (e->type != N_SCALAR || !e->text[0])
         return perr(c, AT(e), "metrics: expected a metric name, got %s", got(g, sizeof g, e));
     for (int i = 0; i < n; i++)
@@ -1854,12 +1857,13 @@ static int get_panels(mctx *c, const node *v, ms_plot *p)
                 continue;
             }
             if (seen[k]) {
-                bad = perr(c, AT(f), "metrics: duplicate metric '%s' in a panel", metric_names[k]);
+                bad = perr(c, AT(f), "metrics: duplicate metric '%s' in a panel",
+                           ms_metric_name((ms_metric)k));
                 continue;
             }
             if (kind >= 0 && kind != ms_metric_is_acc((ms_metric)k)) {
                 bad = perr(c, AT(f), "metrics: a panel cannot mix losses and accuracies ('%s')",
-                           metric_names[k]);
+                           ms_metric_name((ms_metric)k));
                 continue;
             }
             kind = ms_metric_is_acc((ms_metric)k);
