@@ -1319,37 +1319,27 @@ static void settings_bind(mctx *c, setting *st, int nst, const name_map *byname,
     }
 }
 
-static void check_variants(mctx *c, const node *vs, ms_manifest *m, const data_info *d,
-                           const scope *dflt, setting *st, int nst, vinfo **vi_out,
-                           setting_use *use)
+/* Each variant of the list vs: its keys (into vi[], one for each variant
+ * that is a mapping, m->nvariants of them), its name, task and label; then
+ * repeated names. */
+static void read_variants(mctx *c, const node *vs, ms_manifest *m, vinfo *vi)
 {
-    char g[96], q[72], h[96], where[128];
-    long long runs = 0;
-    *vi_out = NULL;
-
-    if (vs->type != N_SEQ) {
-        perr(c, AT(vs), "variants: expected a list of variants, got %s", got(g, sizeof g, vs));
-        return;
-    }
-    if (vs->n == 0) {
-        perr(c, AT(vs), "variants: must list at least one variant");
-        return;
-    }
-    m->variants = ms_calloc((size_t)vs->n, sizeof *m->variants);
-    vinfo *vi = ms_calloc((size_t)vs->n, sizeof *vi);
+    char g[96], q[72], where[128];
     const node **name_node = ms_calloc((size_t)vs->n, sizeof *name_node);
     for (int i = 0; i < vs->n; i++) {
         const node *vn = kid(c, vs, i);
         const char *s = "";
         if (vn->type != N_MAP) {
-            perr(c, AT(vn), "variants: each variant must be a mapping, got %s", got(g, sizeof g, vn));
+            perr(c, AT(vn), "variants: each variant must be a mapping, got %s",
+                 got(g, sizeof g, vn));
             continue;
         }
         /* Name the variant in messages about keys that come before its name. */
         snprintf(where, sizeof where, " in variant %d", i + 1);
         for (int j = 0; j + 1 < vn->n; j += 2) {
             const node *k = kid(c, vn, j), *v = kid(c, vn, j + 1);
-            if (k->type == N_SCALAR && !strcmp(k->text, "name") && v->type == N_SCALAR && v->text[0]) {
+            if (k->type == N_SCALAR && !strcmp(k->text, "name") && v->type == N_SCALAR &&
+                v->text[0]) {
                 snprintf(where, sizeof where, " in variant '%s'", show(q, sizeof q, v->text));
                 break;
             }
@@ -1369,16 +1359,21 @@ static void check_variants(mctx *c, const node *vs, ms_manifest *m, const data_i
         v->task = ms_strdup(x->val[V_TASK] && !get_str(c, x->val[V_TASK], "task", &s) ? s : "");
         if (x->val[V_LABEL] && !get_str(c, x->val[V_LABEL], "label", &s)) {
             if (!*s || strlen(s) > MS_LABEL_MAX)
-                perr(c, AT(x->val[V_LABEL]), "label: 1 to %d characters (got %zu)", MS_LABEL_MAX,
-                     strlen(s));
+                perr(c, AT(x->val[V_LABEL]), "label: 1 to %d characters (got %zu)",
+                     MS_LABEL_MAX, strlen(s));
             else
                 v->label = ms_strdup(s);
         }
     }
     check_unique_names(c, m, name_node);
     free(name_node);
+}
 
-    /* extends: the name of another variant, anywhere in the list */
+/* Each `extends` to the variant it names (anywhere in the list), and the
+ * settings to theirs: an unknown name is reported with the likely one. */
+static void link_variants(mctx *c, const ms_manifest *m, vinfo *vi, setting *st, int nst)
+{
+    char q[72], h[96];
     int nnames;
     const char **names = valid_names(m, &nnames);
     name_map byname = {0};
@@ -1396,6 +1391,28 @@ static void check_variants(mctx *c, const node *vs, ms_manifest *m, const data_i
     settings_bind(c, st, nst, &byname, names, nnames);
     name_map_release(&byname);
     free(names);
+}
+
+static void check_variants(mctx *c, const node *vs, ms_manifest *m, const data_info *d,
+                           const scope *dflt, setting *st, int nst, vinfo **vi_out,
+                           setting_use *use)
+{
+    char g[96];
+    long long runs = 0;
+    *vi_out = NULL;
+
+    if (vs->type != N_SEQ) {
+        perr(c, AT(vs), "variants: expected a list of variants, got %s", got(g, sizeof g, vs));
+        return;
+    }
+    if (vs->n == 0) {
+        perr(c, AT(vs), "variants: must list at least one variant");
+        return;
+    }
+    m->variants = ms_calloc((size_t)vs->n, sizeof *m->variants);
+    vinfo *vi = ms_calloc((size_t)vs->n, sizeof *vi);
+    read_variants(c, vs, m, vi);
+    link_variants(c, m, vi, st, nst);
 
     setting_use_init(use, st, nst, m->nvariants);
     vctx x = {c, d, dflt, vi, m, st, nst, use};
@@ -1576,23 +1593,15 @@ static void axes_free(axis *ax, int na)
     free(ax);
 }
 
-/* Replace each variant that has a grid by one variant per combination of
- * its values (the first key slowest), named PARENT.KEY-VALUE[.KEY-VALUE...];
- * then each figure lists the combinations where it listed the parent.
- * The runs are counted from the axes' sizes first: a manifest over
- * MS_MANIFEST_MAX_RUNS is refused (at vlist, the variants list) before
- * anything is expanded, so any manifest is checked in a fraction of a second.
- * Likewise the figures' curves (plist: the plots list, when figures list
- * variants) against MS_PLOT_MAX_CURVES. */
-static void expand_grids(mctx *c, ms_manifest *m, vinfo *vi, const setting *st,
-                         const setting_use *use, const data_info *d, const node *vlist,
-                         const node *plist)
+/* Each variant's grid, as axes (naxes[i] 0: the variant is kept as it is).
+ * The runs are counted from the axes' sizes: 1 when they are over
+ * MS_MANIFEST_MAX_RUNS (reported at vlist, the variants list, and the axes
+ * freed), before anything is expanded. */
+static int grids_measure(mctx *c, const ms_manifest *m, const vinfo *vi, const setting *st,
+                         const setting_use *use, const node *vlist, axis **axes, int *naxes)
 {
-    char q[72];
     int nv = m->nvariants, over = 0;
     long long runs = 0;
-    axis **axes = ms_calloc((size_t)nv + 1, sizeof *axes);
-    int *naxes = ms_calloc((size_t)nv + 1, sizeof *naxes);
     for (int i = 0; i < nv; i++) {
         naxes[i] = grid_axes(c, &vi[i], i, st, use, &axes[i]);
         if (naxes[i] == 0 || !m->variants[i].name || vi[i].state != 2) {
@@ -1606,7 +1615,8 @@ static void expand_grids(mctx *c, ms_manifest *m, vinfo *vi, const setting *st,
         for (int a = 0; a < naxes[i]; a++)
             combos = runs_mul(combos, axes[i][a].n);
         if (combos > MS_MANIFEST_MAX_RUNS) {
-            perr(c, AT(axes[i][0].at), "grid: too many combinations (limit %d)", MS_MANIFEST_MAX_RUNS);
+            perr(c, AT(axes[i][0].at), "grid: too many combinations (limit %d)",
+                 MS_MANIFEST_MAX_RUNS);
             over = 1;
         } else
             runs = runs_add(runs, grid_runs(&vi[i].sc, axes[i], naxes[i]));
@@ -1616,101 +1626,149 @@ static void expand_grids(mctx *c, ms_manifest *m, vinfo *vi, const setting *st,
              MS_MANIFEST_MAX_RUNS);
         over = 1;
     }
-    if (over) {
+    if (over)
         for (int i = 0; i < nv; i++)
             axes_free(axes[i], naxes[i]);
-        free(axes);
-        free(naxes);
-        return;
-    }
+    return over;
+}
 
-    int cap = nv, n = 0;
-    ms_variant *out = ms_calloc((size_t)cap, sizeof *out);
-    int *first = ms_calloc((size_t)nv + 1, sizeof *first);
-    int *count = ms_calloc((size_t)nv + 1, sizeof *count);
-    const char **pname = ms_calloc((size_t)nv + 1, sizeof *pname);
-    for (int i = 0; i < nv; i++)
-        pname[i] = m->variants[i].name; /* stays valid: moved into out, or freed last */
-    for (int i = 0; i < nv; i++) {
-        ms_variant *pv = &m->variants[i];
-        axis *ax = axes[i];
-        int na = naxes[i];
-        first[i] = n;
-        if (na == 0) {
-            if (n == cap)
-                out = ms_realloc(out, (size_t)(cap *= 2) * sizeof *out);
-            out[n++] = *pv;
-            memset(pv, 0, sizeof *pv);
-            count[i] = 1;
-            continue;
-        }
-        long long combos = 1;
-        for (int a = 0; a < na; a++)
-            combos *= ax[a].n; /* at most MS_MANIFEST_MAX_RUNS: counted above */
-        for (long long x = 0; x < combos; x++) {
-            scope sc = vi[i].sc;
-            memset(sc.set, 0, sizeof sc.set);
-            memset(sc.bad, 0, sizeof sc.bad);
-            sc.own_seeds = false;
-            char name[256];
-            size_t o = (size_t)snprintf(name, sizeof name, "%s", pv->name);
-            long long r = x, div = combos;
-            int bad = 0;
-            for (int a = 0; a < na; a++) {
-                div /= ax[a].n;
-                const node *val = ax[a].vals[r / div];
-                r %= div;
-                if (sc.own_seeds && ax[a].key == K_SEEDS)
-                    free(sc.seeds), sc.own_seeds = false;
-                apply_key(c, &sc, ax[a].key, val);
-                bad |= sc.bad[ax[a].key];
-                o += (size_t)snprintf(name + o, o < sizeof name ? sizeof name - o : 0, ".%s-",
-                                      cfg_keys[ax[a].key]);
-                if (o < sizeof name)
-                    name_part(c, name, sizeof name, &o, val);
-                if (o >= sizeof name)
-                    o = sizeof name - 1;
-                name[o] = '\0';
-            }
-            cross_check(c, d, &sc, &vi[i].sc);
-            if (!bad && strlen(name) > MS_NAME_MAX)
-                perr(c, AT(ax[0].at), "grid: the variant name '%s' is longer than %d characters",
-                     show(q, sizeof q, name), MS_NAME_MAX);
-            if (n == cap)
-                out = ms_realloc(out, (size_t)(cap *= 2) * sizeof *out);
-            ms_variant *cv = &out[n++];
-            memset(cv, 0, sizeof *cv);
-            cv->name = ms_strdup(name);
-            cv->grid_of = ms_strdup(pv->name);
-            cv->task = ms_strdup(pv->task ? pv->task : "");
-            cv->label = pv->label ? ms_xstrfmt("%s (%s)", pv->label, name + strlen(pv->name) + 1)
-                                  : NULL;
-            cv->cfg = sc.cfg;
-            cv->cfg.train_size = d->train;
-            cv->cfg.val_size = d->val;
-            cv->cfg.dataset = m->dataset;
-            cv->nseeds = sc.nseeds;
-            cv->seeds = ms_malloc((size_t)sc.nseeds * sizeof *cv->seeds);
-            memcpy(cv->seeds, sc.seeds, (size_t)sc.nseeds * sizeof *cv->seeds);
-            cv->line = pv->line;
-            cv->col = pv->col;
-            if (sc.own_seeds)
-                free(sc.seeds);
-        }
-        count[i] = n - first[i];
-        axes_free(ax, na);
+/* The variants the grids make, in order: v[0..n), cap allocated. */
+typedef struct variant_list {
+    ms_variant *v;
+    int n, cap;
+} variant_list;
+
+/* A new last slot, not cleared. */
+static ms_variant *variant_list_add(variant_list *l)
+{
+    if (l->n == l->cap)
+        l->v = ms_realloc(l->v, (size_t)(l->cap *= 2) * sizeof *l->v);
+    return &l->v[l->n++];
+}
+
+/* Combination x of combos of a grid's axes (the first axis slowest): in *sc
+ * the parent's scope psc with the combination's values applied, in name[n]
+ * its name PARENT.KEY-VALUE[.KEY-VALUE...]. 1 when one of its values is bad. */
+static int grid_combination(mctx *c, const scope *psc, const char *parent, const axis *ax,
+                            int na, long long x, long long combos, scope *sc, char *name,
+                            size_t n)
+{
+    *sc = *psc;
+    memset(sc->set, 0, sizeof sc->set);
+    memset(sc->bad, 0, sizeof sc->bad);
+    sc->own_seeds = false;
+    size_t o = (size_t)snprintf(name, n, "%s", parent);
+    long long r = x, div = combos;
+    int bad = 0;
+    for (int a = 0; a < na; a++) {
+        div /= ax[a].n;
+        const node *val = ax[a].vals[r / div];
+        r %= div;
+        if (sc->own_seeds && ax[a].key == K_SEEDS)
+            free(sc->seeds), sc->own_seeds = false;
+        apply_key(c, sc, ax[a].key, val);
+        bad |= sc->bad[ax[a].key];
+        o += (size_t)snprintf(name + o, o < n ? n - o : 0, ".%s-", cfg_keys[ax[a].key]);
+        if (o < n)
+            name_part(c, name, n, &o, val);
+        if (o >= n)
+            o = n - 1;
+        name[o] = '\0';
     }
-    free(axes);
-    free(naxes);
-    /* names unique after expansion (a grid value may repeat another variant's name) */
-    int *made = repeated_names(out, n);
+    return bad;
+}
+
+/* Appends to out the variants of every combination of pv's grid (ax, na;
+ * psc: pv's settings), each checked as a variant setting its values. */
+static void grid_expand(mctx *c, const ms_manifest *m, const ms_variant *pv, const scope *psc,
+                        const axis *ax, int na, const data_info *d, variant_list *out)
+{
+    char q[72];
+    long long combos = 1;
+    for (int a = 0; a < na; a++)
+        combos *= ax[a].n; /* at most MS_MANIFEST_MAX_RUNS: counted by grids_measure */
+    for (long long x = 0; x < combos; x++) {
+        scope sc;
+        char name[256];
+        int bad = grid_combination(c, psc, pv->name, ax, na, x, combos, &sc, name, sizeof name);
+        cross_check(c, d, &sc, psc);
+        if (!bad && strlen(name) > MS_NAME_MAX)
+            perr(c, AT(ax[0].at), "grid: the variant name '%s' is longer than %d characters",
+                 show(q, sizeof q, name), MS_NAME_MAX);
+        ms_variant *cv = variant_list_add(out);
+        memset(cv, 0, sizeof *cv);
+        cv->name = ms_strdup(name);
+        cv->grid_of = ms_strdup(pv->name);
+        cv->task = ms_strdup(pv->task ? pv->task : "");
+        cv->label = pv->label ? ms_xstrfmt("%s (%s)", pv->label, name + strlen(pv->name) + 1)
+                              : NULL;
+        cv->cfg = sc.cfg;
+        cv->cfg.train_size = d->train;
+        cv->cfg.val_size = d->val;
+        cv->cfg.dataset = m->dataset;
+        cv->nseeds = sc.nseeds;
+        cv->seeds = ms_malloc((size_t)sc.nseeds * sizeof *cv->seeds);
+        memcpy(cv->seeds, sc.seeds, (size_t)sc.nseeds * sizeof *cv->seeds);
+        cv->line = pv->line;
+        cv->col = pv->col;
+        if (sc.own_seeds)
+            free(sc.seeds);
+    }
+}
+
+/* Names unique after expansion (a grid value may repeat another variant's name). */
+static void grids_check_names(mctx *c, const ms_variant *v, int n)
+{
+    char q[72];
+    int *made = repeated_names(v, n);
     for (int i = 0; i < n; i++)
         if (made[i] >= 0)
-            perr(c, out[i].line, out[i].col, "grid: the variant name '%s' is made twice",
-                 show(q, sizeof q, out[i].name));
+            perr(c, v[i].line, v[i].col, "grid: the variant name '%s' is made twice",
+                 show(q, sizeof q, v[i].name));
     free(made);
-    /* figures: a parent's place taken by its combinations. Counted first: a
-     * grid listed in many figures would make every figure hold all its names. */
+}
+
+/* Figure p's variants with each parent's place taken by its combinations:
+ * parent i (byname) made out[first[i]] .. out[first[i] + count[i] - 1]. */
+static void plot_take_grids(ms_plot *p, const name_map *byname, const int *first,
+                            const int *count, const ms_variant *out)
+{
+    int nn = 0, ref = -1, size = 0;
+    for (int j = 0; j < p->nvariants; j++) {
+        int i = name_map_get(byname, p->variants[j]);
+        size += i < 0 ? 1 : count[i];
+    }
+    char **vs = ms_malloc((size_t)(size ? size : 1) * sizeof *vs);
+    for (int j = 0; j < p->nvariants; j++) {
+        int i = name_map_get(byname, p->variants[j]);
+        int from = i >= 0 ? first[i] : 0, k = i >= 0 ? count[i] : 0;
+        if (i < 0 || (k == 1 && !strcmp(out[from].name, p->variants[j]))) {
+            if (j == p->reference)
+                ref = nn;
+            vs[nn++] = ms_strdup(p->variants[j]);
+            continue;
+        }
+        for (int e = 0; e < k; e++) {
+            if (j == p->reference && e == 0)
+                ref = nn;
+            vs[nn++] = ms_strdup(out[from + e].name);
+        }
+    }
+    for (int j = 0; j < p->nvariants; j++)
+        free(p->variants[j]);
+    free(p->variants);
+    p->variants = vs;
+    p->nvariants = nn;
+    p->reference = ref;
+}
+
+/* The figures: a parent's place (pname: the nv parents' names) taken by its
+ * combinations. Counted first (plist: the plots list, for the message): a
+ * grid listed in many figures would make every figure hold all its names. */
+static void grids_rewrite_plots(mctx *c, ms_manifest *m, const char *const *pname, int nv,
+                                const int *first, const int *count, const ms_variant *out,
+                                const node *plist)
+{
     name_map byname = {0};
     for (int i = 0; i < nv; i++)
         if (pname[i])
@@ -1724,43 +1782,61 @@ static void expand_grids(mctx *c, ms_manifest *m, vinfo *vi, const setting *st,
     if (curves > MS_PLOT_MAX_CURVES)
         perr(c, AT(plist), "plots: too many curves after the grids (%lld, limit %d)", curves,
              MS_PLOT_MAX_CURVES);
-    for (int f = 0; f < m->nplots && curves <= MS_PLOT_MAX_CURVES; f++) {
-        ms_plot *p = &m->plots[f];
-        int nn = 0, ref = -1, size = 0;
-        for (int j = 0; j < p->nvariants; j++) {
-            int i = name_map_get(&byname, p->variants[j]);
-            size += i < 0 ? 1 : count[i];
-        }
-        char **vs = ms_malloc((size_t)(size ? size : 1) * sizeof *vs);
-        for (int j = 0; j < p->nvariants; j++) {
-            int i = name_map_get(&byname, p->variants[j]);
-            int from = i >= 0 ? first[i] : 0, k = i >= 0 ? count[i] : 0;
-            if (i < 0 || (k == 1 && !strcmp(out[from].name, p->variants[j]))) {
-                if (j == p->reference)
-                    ref = nn;
-                vs[nn++] = ms_strdup(p->variants[j]);
-                continue;
-            }
-            for (int e = 0; e < k; e++) {
-                if (j == p->reference && e == 0)
-                    ref = nn;
-                vs[nn++] = ms_strdup(out[from + e].name);
-            }
-        }
-        for (int j = 0; j < p->nvariants; j++)
-            free(p->variants[j]);
-        free(p->variants);
-        p->variants = vs;
-        p->nvariants = nn;
-        p->reference = ref;
-    }
+    for (int f = 0; f < m->nplots && curves <= MS_PLOT_MAX_CURVES; f++)
+        plot_take_grids(&m->plots[f], &byname, first, count, out);
     name_map_release(&byname);
+}
+
+/* Replace each variant that has a grid by one variant per combination of
+ * its values (the first key slowest), named PARENT.KEY-VALUE[.KEY-VALUE...];
+ * then each figure lists the combinations where it listed the parent.
+ * The runs are counted from the axes' sizes first: a manifest over
+ * MS_MANIFEST_MAX_RUNS is refused (at vlist, the variants list) before
+ * anything is expanded, so any manifest is checked in a fraction of a second.
+ * Likewise the figures' curves (plist: the plots list, when figures list
+ * variants) against MS_PLOT_MAX_CURVES. */
+static void expand_grids(mctx *c, ms_manifest *m, vinfo *vi, const setting *st,
+                         const setting_use *use, const data_info *d, const node *vlist,
+                         const node *plist)
+{
+    int nv = m->nvariants;
+    axis **axes = ms_calloc((size_t)nv + 1, sizeof *axes);
+    int *naxes = ms_calloc((size_t)nv + 1, sizeof *naxes);
+    if (grids_measure(c, m, vi, st, use, vlist, axes, naxes)) {
+        free(axes);
+        free(naxes);
+        return;
+    }
+
+    variant_list out = {ms_calloc((size_t)nv, sizeof *out.v), 0, nv};
+    int *first = ms_calloc((size_t)nv + 1, sizeof *first);
+    int *count = ms_calloc((size_t)nv + 1, sizeof *count);
+    const char **pname = ms_calloc((size_t)nv + 1, sizeof *pname);
+    for (int i = 0; i < nv; i++)
+        pname[i] = m->variants[i].name; /* stays valid: moved into out, or freed last */
+    for (int i = 0; i < nv; i++) {
+        ms_variant *pv = &m->variants[i];
+        first[i] = out.n;
+        if (naxes[i] == 0) {
+            *variant_list_add(&out) = *pv;
+            memset(pv, 0, sizeof *pv);
+            count[i] = 1;
+            continue;
+        }
+        grid_expand(c, m, pv, &vi[i].sc, axes[i], naxes[i], d, &out);
+        count[i] = out.n - first[i];
+        axes_free(axes[i], naxes[i]);
+    }
+    free(axes);
+    free(naxes);
+    grids_check_names(c, out.v, out.n);
+    grids_rewrite_plots(c, m, pname, nv, first, count, out.v, plist);
     free(pname);
     for (int i = 0; i < m->nvariants; i++) /* the parents replaced */
         variant_release(&m->variants[i]);
     free(m->variants);
-    m->variants = out;
-    m->nvariants = n;
+    m->variants = out.v;
+    m->nvariants = out.n;
     free(first);
     free(count);
 }
@@ -2082,10 +2158,39 @@ static void check_claims(mctx *c, const node *cs, ms_manifest *m)
     variant_names_release(&vn);
 }
 
+/* defaults: a mapping of config keys, applied to the built-in settings. */
+static void check_defaults(mctx *c, const node *v, scope *dflt)
+{
+    char g[96];
+    if (v->type != N_MAP) {
+        perr(c, AT(v), "defaults: expected a mapping, got %s", got(g, sizeof g, v));
+        return;
+    }
+    const node *dv[K_N], *dk[K_N];
+    map_keys(c, v, cfg_keys, K_N, dv, dk, " in defaults");
+    for (int k = 0; k < K_N; k++)
+        if (dv[k])
+            apply_key(c, dflt, k, dv[k]);
+}
+
+/* m->data_dir must be a folder: reported at at (data.dir's value, or the
+ * data key; NULL: 1:1). */
+static void check_data_folder(mctx *c, const ms_manifest *m, const node *at)
+{
+    char q[72];
+    struct stat sb;
+    int line = at ? at->line : 1, col = at ? at->col : 1;
+    if (stat(m->data_dir, &sb) != 0)
+        perr(c, line, col, "data.dir: cannot access '%s': %s", show(q, sizeof q, m->data_dir),
+             strerror(errno));
+    else if (!S_ISDIR(sb.st_mode))
+        perr(c, line, col, "data.dir: '%s' is not a directory", show(q, sizeof q, m->data_dir));
+}
+
 static void check_manifest(mctx *c, const node *root, ms_manifest *m, int check_data_dir,
                            setting *st, int nst)
 {
-    char g[96], q[72];
+    char g[96];
     const node *val[COUNT(top_keys)], *keyn[COUNT(top_keys)], *dir_node = NULL;
     data_info d = {0, 0, NULL, false};
     scope dflt;
@@ -2114,15 +2219,8 @@ static void check_manifest(mctx *c, const node *root, ms_manifest *m, int check_
     uint64_t seed1 = dflt.cfg.seed;
     dflt.seeds = &seed1;
     dflt.nseeds = 1;
-    if (val[2] && val[2]->type != N_MAP)
-        perr(c, AT(val[2]), "defaults: expected a mapping, got %s", got(g, sizeof g, val[2]));
-    else if (val[2]) {
-        const node *dv[K_N], *dk[K_N];
-        map_keys(c, val[2], cfg_keys, K_N, dv, dk, " in defaults");
-        for (int k = 0; k < K_N; k++)
-            if (dv[k])
-                apply_key(c, &dflt, k, dv[k]);
-    }
+    if (val[2])
+        check_defaults(c, val[2], &dflt);
     cross_check(c, &d, &dflt, NULL);
 
     vinfo *vi = NULL;
@@ -2148,16 +2246,8 @@ static void check_manifest(mctx *c, const node *root, ms_manifest *m, int check_
     if (dflt.own_seeds)
         free(dflt.seeds);
 
-    if (check_data_dir && m->data_dir) {
-        struct stat sb;
-        int line = dir_node ? dir_node->line : keyn[1] ? keyn[1]->line : 1;
-        int col = dir_node ? dir_node->col : keyn[1] ? keyn[1]->col : 1;
-        if (stat(m->data_dir, &sb) != 0)
-            perr(c, line, col, "data.dir: cannot access '%s': %s", show(q, sizeof q, m->data_dir),
-                 strerror(errno));
-        else if (!S_ISDIR(sb.st_mode))
-            perr(c, line, col, "data.dir: '%s' is not a directory", show(q, sizeof q, m->data_dir));
-    }
+    if (check_data_dir && m->data_dir)
+        check_data_folder(c, m, dir_node ? dir_node : keyn[1]);
 
     /* Safety net: the checks above should have caught everything. */
     for (int i = 0; c->nerr == 0 && i < m->nvariants; i++)
