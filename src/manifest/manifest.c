@@ -1,6 +1,6 @@
 /* ms_manifest: load and validate a study manifest.
  *
- * Two stages. compose() turns libyaml events into a small tree of nodes, each
+ * Two stages. mf_compose() turns libyaml events into a small tree of nodes, each
  * with its 1-based position; structural problems (syntax, aliases, tags,
  * nesting) stop there. check_*() then walk the whole tree and report every
  * semantic problem they find, so one run of the tool lists all typos.
@@ -46,7 +46,7 @@ typedef struct mctx {
     node *nodes; /* indices, not pointers, while building: realloc moves them */
     int nnodes, cap;
     /* Settings from the command line (KEY=VALUE). A node parsed from
-     * args[i] has line -(i + 1): perr names the argument instead of a line.
+     * args[i] has line -(i + 1): mf_perr names the argument instead of a line.
      * While a setting's value is composed, every position is at_line:at_col
      * (at_line 0: positions as parsed). */
     char *const *args;
@@ -57,12 +57,12 @@ typedef struct mctx {
      * make 100,000 different messages. */
     uint64_t *said;
     size_t nsaid, capsaid;
-    long long hint_left; /* steps left for hints of variant names: hint() */
+    long long hint_left; /* steps left for hints of variant names: mf_hint() */
 } mctx;
 
-static const node *kid(const mctx *c, const node *n, int i) { return &c->nodes[n->kids[i]]; }
+static const node *mf_kid(const mctx *c, const node *n, int i) { return &c->nodes[n->kids[i]]; }
 
-static void tree_free(mctx *c)
+static void mf_tree_free(mctx *c)
 {
     for (int i = 0; i < c->nnodes; i++) {
         free(c->nodes[i].text);
@@ -75,8 +75,8 @@ static void tree_free(mctx *c)
 
 /* ---- messages ---- */
 
-static int perr(mctx *c, int line, int col, const char *fmt, ...) MS_PRINTF(4, 5);
-static const char *show(char *buf, size_t n, const char *s);
+static int mf_perr(mctx *c, int line, int col, const char *fmt, ...) MS_PRINTF(4, 5);
+static const char *mf_show(char *buf, size_t n, const char *s);
 
 /* The slot of hash h in a table of cap (a power of 2) slots: by its top bits. */
 static size_t hash_slot(uint64_t h, size_t cap)
@@ -111,7 +111,7 @@ static int said_before(mctx *c, uint64_t h)
     return 0;
 }
 
-static int perr(mctx *c, int line, int col, const char *fmt, ...)
+static int mf_perr(mctx *c, int line, int col, const char *fmt, ...)
 {
     char msg[1024], where[160], q[96];
     va_list ap;
@@ -121,7 +121,7 @@ static int perr(mctx *c, int line, int col, const char *fmt, ...)
     if (c->at_line)
         line = c->at_line, col = c->at_col;
     if (line < 0 && -line <= c->nargs)
-        snprintf(where, sizeof where, "argument '%s'", show(q, sizeof q, c->args[-line - 1]));
+        snprintf(where, sizeof where, "argument '%s'", mf_show(q, sizeof q, c->args[-line - 1]));
     else
         snprintf(where, sizeof where, "%s:%d:%d", c->path, line, col);
     c->nerr++;
@@ -136,7 +136,7 @@ static int perr(mctx *c, int line, int col, const char *fmt, ...)
 #define AT(n) (n)->line, (n)->col
 
 /* User text inside a message: kept on one line and short, control bytes escaped. */
-static const char *show(char *buf, size_t n, const char *s)
+static const char *mf_show(char *buf, size_t n, const char *s)
 {
     size_t o = 0, lim = n - 4;
     for (; *s; s++) {
@@ -164,7 +164,7 @@ static const char *show(char *buf, size_t n, const char *s)
 }
 
 /* What the user wrote, for "expected X, got Y". */
-static const char *got(char *buf, size_t n, const node *v)
+static const char *mf_got(char *buf, size_t n, const node *v)
 {
     char q[72];
     if (v->type == N_MAP)
@@ -173,7 +173,7 @@ static const char *got(char *buf, size_t n, const node *v)
         return "a list";
     if (v->plain && !v->text[0])
         return "nothing";
-    snprintf(buf, n, "%s'%s'", v->plain ? "" : "a quoted string ", show(q, sizeof q, v->text));
+    snprintf(buf, n, "%s'%s'", v->plain ? "" : "a quoted string ", mf_show(q, sizeof q, v->text));
     return buf;
 }
 
@@ -182,7 +182,7 @@ static const char *got(char *buf, size_t n, const node *v)
 static void syntax_error(mctx *c, const yaml_parser_t *p, const char *text, size_t len)
 {
     if (p->error == YAML_MEMORY_ERROR) {
-        perr(c, 1, 1, "out of memory while parsing");
+        mf_perr(c, 1, 1, "out of memory while parsing");
         return;
     }
     const char *problem = p->problem ? p->problem : "invalid YAML";
@@ -197,20 +197,24 @@ static void syntax_error(mctx *c, const yaml_parser_t *p, const char *text, size
                 col++;
         }
         if (p->problem_value != -1)
-            perr(c, line, col, "syntax error: %s (0x%X)", problem, (unsigned)p->problem_value);
+            mf_perr(c, line, col, "syntax error: %s (0x%X)", problem, (unsigned)p->problem_value);
         else
-            perr(c, line, col, "syntax error: %s", problem);
+            mf_perr(c, line, col, "syntax error: %s", problem);
         return;
     }
     int line = (int)p->problem_mark.line + 1, col = (int)p->problem_mark.column + 1;
     if (p->context)
-        perr(c, line, col, "syntax error: %s (%s at line %d)", problem, p->context,
+        mf_perr(c, line, col, "syntax error: %s (%s at line %d)", problem, p->context,
              (int)p->context_mark.line + 1);
     else
-        perr(c, line, col, "syntax error: %s", problem);
+        mf_perr(c, line, col, "syntax error: %s", problem);
 }
 
-static int add_node(mctx *c, int type, const yaml_event_t *ev, const int *stack, int depth, int *root)
+/* Appends a node of type at line:col (every one at c->at_line:at_col when
+ * that is set): a scalar holds text[0..len), plain (unquoted) or not. It
+ * goes under parent, or with parent -1 is the root (*root: its index). */
+static int mf_add_node(mctx *c, int type, int line, int col, const char *text, size_t len,
+                       bool plain, int parent, int *root)
 {
     if (c->nnodes == c->cap) {
         c->cap = c->cap ? 2 * c->cap : 64;
@@ -220,32 +224,44 @@ static int add_node(mctx *c, int type, const yaml_event_t *ev, const int *stack,
     node *n = &c->nodes[idx];
     memset(n, 0, sizeof *n);
     n->type = type;
-    n->line = c->at_line ? c->at_line : (int)ev->start_mark.line + 1;
-    n->col = c->at_line ? c->at_col : (int)ev->start_mark.column + 1;
+    n->line = c->at_line ? c->at_line : line;
+    n->col = c->at_line ? c->at_col : col;
     if (type == N_SCALAR) {
-        size_t len = ev->data.scalar.length;
         n->text = ms_malloc(len + 1);
-        memcpy(n->text, ev->data.scalar.value, len);
+        memcpy(n->text, text, len);
         n->text[len] = '\0';
-        n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+        n->plain = plain;
         if (memchr(n->text, '\0', len)) /* "\0" escapes would cut keys short */
-            return perr(c, AT(n), "NUL characters are not supported");
+            return mf_perr(c, AT(n), "NUL characters are not supported");
     }
-    if (depth == 0) {
+    if (parent < 0) {
         *root = idx;
         return 0;
     }
-    node *parent = &c->nodes[stack[depth - 1]];
-    if (parent->n == parent->cap) {
-        parent->cap = parent->cap ? 2 * parent->cap : 4;
-        parent->kids = ms_realloc(parent->kids, (size_t)parent->cap * sizeof *parent->kids);
+    node *up = &c->nodes[parent];
+    if (up->n == up->cap) {
+        up->cap = up->cap ? 2 * up->cap : 4;
+        up->kids = ms_realloc(up->kids, (size_t)up->cap * sizeof *up->kids);
     }
-    parent->kids[parent->n++] = idx;
+    up->kids[up->n++] = idx;
     return 0;
 }
 
+/* The node of a libyaml event, under the innermost open collection (stack,
+ * depth of them). */
+static int add_node(mctx *c, int type, const yaml_event_t *ev, const int *stack, int depth,
+                    int *root)
+{
+    bool scalar = type == N_SCALAR;
+    return mf_add_node(c, type, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
+                       scalar ? (const char *)ev->data.scalar.value : NULL,
+                       scalar ? ev->data.scalar.length : 0,
+                       scalar && ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE,
+                       depth == 0 ? -1 : stack[depth - 1], root);
+}
+
 /* Builds the tree; *root is -1 for a stream without a document. */
-static int compose(mctx *c, const char *text, size_t len, int *root)
+static int mf_compose(mctx *c, const char *text, size_t len, int *root)
 {
     yaml_parser_t p;
     yaml_event_t ev;
@@ -253,7 +269,7 @@ static int compose(mctx *c, const char *text, size_t len, int *root)
 
     *root = -1;
     if (!yaml_parser_initialize(&p))
-        return perr(c, 1, 1, "out of memory while parsing");
+        return mf_perr(c, 1, 1, "out of memory while parsing");
     yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
     while (!done && rc == 0) {
         if (!yaml_parser_parse(&p, &ev)) {
@@ -270,11 +286,11 @@ static int compose(mctx *c, const char *text, size_t len, int *root)
             break;
         case YAML_DOCUMENT_START_EVENT:
             if (++ndocs > 1)
-                rc = perr(c, line, col, "only one document is allowed");
+                rc = mf_perr(c, line, col, "only one document is allowed");
             break;
         case YAML_ALIAS_EVENT:
             /* Aliases would make one value live in several places: refuse. */
-            rc = perr(c, line, col, "aliases are not supported");
+            rc = mf_perr(c, line, col, "aliases are not supported");
             break;
         case YAML_SCALAR_EVENT:
             tag = ev.data.scalar.tag;
@@ -297,9 +313,9 @@ static int compose(mctx *c, const char *text, size_t len, int *root)
         }
         if (type >= 0 && rc == 0) {
             if (tag)
-                rc = perr(c, line, col, "tags are not supported");
+                rc = mf_perr(c, line, col, "tags are not supported");
             else if (type != N_SCALAR && depth == MAX_DEPTH)
-                rc = perr(c, line, col, "nesting deeper than %d levels", MAX_DEPTH);
+                rc = mf_perr(c, line, col, "nesting deeper than %d levels", MAX_DEPTH);
             else {
                 int idx = c->nnodes;
                 rc = add_node(c, type, &ev, stack, depth, root);
@@ -322,7 +338,7 @@ enum {
 };
 static const char *const top_keys[] = {"name", "data", "defaults", "variants", "plots",
                                        "settings", "claims"};
-static const char *const data_keys[] = {"dir", "train", "val", "dataset"};
+static const char *const mf_data_keys[] = {"dir", "train", "val", "dataset"};
 /* A variant's keys: name, task, label, extends, then the config keys (index
  * V_CFG + K_*). */
 static const char *const variant_keys[] = {"name",          "task",       "label",   "extends",
@@ -331,10 +347,10 @@ static const char *const variant_keys[] = {"name",          "task",       "label
                                            "epochs",        "val_per_epoch", "early_stop",
                                            "shuffle",       "seeds",      "precision"};
 enum { V_NAME, V_TASK, V_LABEL, V_EXTENDS, V_GRID, V_CFG };
-static const char *const *const cfg_keys = variant_keys + V_CFG;
+static const char *const *const mf_cfg_keys = variant_keys + V_CFG;
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
-static void variant_release(ms_variant *v)
+static void mf_variant_release(ms_variant *v)
 {
     free(v->name);
     free(v->task);
@@ -345,7 +361,7 @@ static void variant_release(ms_variant *v)
 
 /* The valid variant names of m (a variant whose name was refused has
  * none), for lookups and hints: malloc'd, *n of them. */
-static const char **valid_names(const ms_manifest *m, int *n)
+static const char **mf_valid_names(const ms_manifest *m, int *n)
 {
     const char **names = ms_calloc((size_t)m->nvariants + 1, sizeof *names);
     *n = 0;
@@ -365,7 +381,7 @@ typedef struct name_map {
 } name_map;
 
 /* The index s maps to, or -1. */
-static int name_map_get(const name_map *h, const char *s)
+static int mf_name_map_get(const name_map *h, const char *s)
 {
     if (!h->cap)
         return -1;
@@ -376,9 +392,9 @@ static int name_map_get(const name_map *h, const char *s)
 }
 
 /* Maps s to v (>= 0) unless s is mapped already: the first index stays. */
-static void name_map_put(name_map *h, const char *s, int v)
+static void mf_name_map_put(name_map *h, const char *s, int v)
 {
-    if (name_map_get(h, s) >= 0)
+    if (mf_name_map_get(h, s) >= 0)
         return;
     if (2 * (h->n + 1) > h->cap) {
         name_map g = {NULL, NULL, 0, h->cap ? 2 * h->cap : 64};
@@ -386,7 +402,7 @@ static void name_map_put(name_map *h, const char *s, int v)
         g.val = ms_calloc(g.cap, sizeof *g.val);
         for (size_t i = 0; i < h->cap; i++)
             if (h->key[i])
-                name_map_put(&g, h->key[i], h->val[i]);
+                mf_name_map_put(&g, h->key[i], h->val[i]);
         free(h->key);
         free(h->val);
         *h = g;
@@ -399,7 +415,7 @@ static void name_map_put(name_map *h, const char *s, int v)
     h->n++;
 }
 
-static void name_map_release(name_map *h)
+static void mf_name_map_release(name_map *h)
 {
     free(h->key);
     free(h->val);
@@ -407,11 +423,11 @@ static void name_map_release(name_map *h)
 }
 
 /* Each of the n variants' valid names to its first variant's index. */
-static void name_map_variants(name_map *h, const ms_variant *v, int n)
+static void mf_name_map_variants(name_map *h, const ms_variant *v, int n)
 {
     for (int i = 0; i < n; i++)
         if (v[i].name)
-            name_map_put(h, v[i].name, i);
+            mf_name_map_put(h, v[i].name, i);
 }
 
 /* " (did you mean 'x'?)" for a name that is not one of the variant names
@@ -421,7 +437,7 @@ static void name_map_variants(name_map *h, const ms_variant *v, int n)
  * HINT_BUDGET steps a manifest's messages come without the hint. */
 #define HINT_BUDGET 50000000LL
 
-static const char *hint(mctx *c, char *buf, size_t n, const char *s, const char *const *cand,
+static const char *mf_hint(mctx *c, char *buf, size_t n, const char *s, const char *const *cand,
                         int ncand)
 {
     size_t ls = strlen(s);
@@ -450,11 +466,11 @@ typedef struct setting {
     int key;         /* K_* */
     int line, col;   /* where the whole setting is (an argument: line -(i + 1)) */
     int nvals;
-    int *vals;       /* node indices, then cast to const node * by settings_bind */
+    int *vals;       /* node indices, then cast to const node * by mf_settings_bind */
     const node **v;
 } setting;
 
-static void settings_free(setting *st, int n)
+static void mf_settings_free(setting *st, int n)
 {
     for (int i = 0; i < n; i++) {
         free(st[i].variant);
@@ -507,12 +523,12 @@ static void setting_parse(mctx *c, const char *text, int line, int col, setting 
     char q[72], h[96];
     for (const char *p = text; *p; p++)
         if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-            perr(c, line, col, "control characters are not allowed in a setting");
+            mf_perr(c, line, col, "control characters are not allowed in a setting");
             return;
         }
     const char *eq = strchr(text, '=');
     if (!eq || eq == text) {
-        perr(c, line, col, "expected KEY=VALUE or VARIANT.KEY=VALUE (KEY one of the "
+        mf_perr(c, line, col, "expected KEY=VALUE or VARIANT.KEY=VALUE (KEY one of the "
                            "variant keys: lr, momentum, hidden, ...)");
         return;
     }
@@ -527,16 +543,16 @@ static void setting_parse(mctx *c, const char *text, int line, int col, setting 
         key = dot + 1;
     }
     int k = 0;
-    while (k < K_N && strcmp(key, cfg_keys[k]))
+    while (k < K_N && strcmp(key, mf_cfg_keys[k]))
         k++;
     if (variant && !*variant) {
-        perr(c, line, col, "expected VARIANT.KEY=VALUE, got no variant before '.'");
+        mf_perr(c, line, col, "expected VARIANT.KEY=VALUE, got no variant before '.'");
         free(left);
         return;
     }
     if (k == K_N) {
-        perr(c, line, col, "unknown key '%s'%s", show(q, sizeof q, key),
-             ms_hint(h, sizeof h, key, cfg_keys, K_N));
+        mf_perr(c, line, col, "unknown key '%s'%s", mf_show(q, sizeof q, key),
+             ms_hint(h, sizeof h, key, mf_cfg_keys, K_N));
         free(left);
         return;
     }
@@ -544,7 +560,7 @@ static void setting_parse(mctx *c, const char *text, int line, int col, setting 
     const char *value = eq + 1;
     int nv = split_values(value, start, len, MAX_GRID_VALUES);
     if (nv < 0) {
-        perr(c, line, col, "%s: more than %d values", cfg_keys[k], MAX_GRID_VALUES);
+        mf_perr(c, line, col, "%s: more than %d values", mf_cfg_keys[k], MAX_GRID_VALUES);
         free(left);
         return;
     }
@@ -556,13 +572,13 @@ static void setting_parse(mctx *c, const char *text, int line, int col, setting 
     c->at_col = col;
     for (int i = 0; i < nv; i++) {
         int root = -1;
-        if (compose(c, value + start[i], len[i], &root) < 0) {
+        if (mf_compose(c, value + start[i], len[i], &root) < 0) {
             bad = 1;
             break;
         }
         if (root < 0 || (c->nodes[root].type == N_SCALAR && c->nodes[root].plain &&
                          !c->nodes[root].text[0])) {
-            perr(c, line, col, "%s: a value is missing", cfg_keys[k]);
+            mf_perr(c, line, col, "%s: a value is missing", mf_cfg_keys[k]);
             bad = 1;
             break;
         }
@@ -580,7 +596,7 @@ static void setting_parse(mctx *c, const char *text, int line, int col, setting 
 
 /* Every setting: the manifest's `settings:` list (strings, in order), then
  * the command line's. root is an index: composing moves nodes. */
-static void settings_read(mctx *c, int root, setting **st, int *n)
+static void mf_settings_read(mctx *c, int root, setting **st, int *n)
 {
     char g[96];
     *st = NULL;
@@ -593,23 +609,23 @@ static void settings_read(mctx *c, int root, setting **st, int *n)
                 list = c->nodes[root].kids[i + 1];
         }
         if (list >= 0 && c->nargs) /* the recorded text appends the command line's as the list */
-            perr(c, -1, 0, "the manifest has a settings: list already: give settings in one "
+            mf_perr(c, -1, 0, "the manifest has a settings: list already: give settings in one "
                            "place, the manifest or the command line");
         if (list >= 0 && c->nodes[list].type != N_SEQ && !(c->nodes[list].type == N_SCALAR &&
                                                            c->nodes[list].plain &&
                                                            !c->nodes[list].text[0]))
-            perr(c, c->nodes[list].line, c->nodes[list].col,
+            mf_perr(c, c->nodes[list].line, c->nodes[list].col,
                  "settings: expected a list of KEY=VALUE strings, got %s",
-                 got(g, sizeof g, &c->nodes[list]));
+                 mf_got(g, sizeof g, &c->nodes[list]));
         else if (list >= 0 && c->nodes[list].type == N_SEQ)
             for (int i = 0; i < c->nodes[list].n; i++) {
                 int e = c->nodes[list].kids[i];
                 if (c->nodes[e].type != N_SCALAR) {
-                    perr(c, c->nodes[e].line, c->nodes[e].col,
-                         "settings: expected a KEY=VALUE string, got %s", got(g, sizeof g, &c->nodes[e]));
+                    mf_perr(c, c->nodes[e].line, c->nodes[e].col,
+                         "settings: expected a KEY=VALUE string, got %s", mf_got(g, sizeof g, &c->nodes[e]));
                     continue;
                 }
-                char *text = ms_strdup(c->nodes[e].text); /* compose may move the node */
+                char *text = ms_strdup(c->nodes[e].text); /* mf_compose may move the node */
                 setting_parse(c, text, c->nodes[e].line, c->nodes[e].col, st, n);
                 free(text);
             }
@@ -621,29 +637,29 @@ static void settings_read(mctx *c, int root, setting **st, int *n)
 
 /* Checks a mapping's keys (scalars, known, not repeated) and returns each
  * known key's value in val[] (NULL when absent). `where` ends messages. */
-static void map_keys(mctx *c, const node *map, const char *const *keys, int nkeys,
+static void mf_map_keys(mctx *c, const node *map, const char *const *keys, int nkeys,
                      const node **val, const node **keyn, const char *where)
 {
     char q[72], h[96], g[96];
     for (int i = 0; i < nkeys; i++)
         val[i] = keyn[i] = NULL;
     for (int i = 0; i + 1 < map->n; i += 2) {
-        const node *k = kid(c, map, i);
+        const node *k = mf_kid(c, map, i);
         if (k->type != N_SCALAR) {
-            perr(c, AT(k), "keys must be strings, got %s", got(g, sizeof g, k));
+            mf_perr(c, AT(k), "keys must be strings, got %s", mf_got(g, sizeof g, k));
             continue;
         }
         int j = 0;
         while (j < nkeys && strcmp(k->text, keys[j]))
             j++;
         if (j == nkeys)
-            perr(c, AT(k), "unknown key '%s'%s%s", show(q, sizeof q, k->text), where,
+            mf_perr(c, AT(k), "unknown key '%s'%s%s", mf_show(q, sizeof q, k->text), where,
                  ms_hint(h, sizeof h, k->text, keys, nkeys));
         else if (keyn[j])
-            perr(c, AT(k), "duplicate key '%s' (first at line %d)", keys[j], keyn[j]->line);
+            mf_perr(c, AT(k), "duplicate key '%s' (first at line %d)", keys[j], keyn[j]->line);
         else {
             keyn[j] = k;
-            val[j] = kid(c, map, i + 1);
+            val[j] = mf_kid(c, map, i + 1);
         }
     }
 }
@@ -685,30 +701,30 @@ static bool is_float_text(const char *s)
     return *s == '\0';
 }
 
-static int get_int(mctx *c, const node *v, const char *key, long long lo, long long hi, int *out)
+static int mf_get_int(mctx *c, const node *v, const char *key, long long lo, long long hi, int *out)
 {
     char g[96];
     if (v->type != N_SCALAR || !v->plain || !is_int_text(v->text))
-        return perr(c, AT(v), "%s: expected an integer, got %s", key, got(g, sizeof g, v));
+        return mf_perr(c, AT(v), "%s: expected an integer, got %s", key, mf_got(g, sizeof g, v));
     long long x = strtoll(v->text, NULL, 10); /* saturates on overflow: then out of range */
     if (x < lo || x > hi) {
         if (hi < INT_MAX)
-            return perr(c, AT(v), "%s: must be in %lld..%lld (got %s)", key, lo, hi, v->text);
+            return mf_perr(c, AT(v), "%s: must be in %lld..%lld (got %s)", key, lo, hi, v->text);
         if (x < lo)
-            return perr(c, AT(v), "%s: must be >= %lld (got %s)", key, lo, v->text);
-        return perr(c, AT(v), "%s: must be <= %lld (got %s)", key, hi, v->text);
+            return mf_perr(c, AT(v), "%s: must be >= %lld (got %s)", key, lo, v->text);
+        return mf_perr(c, AT(v), "%s: must be <= %lld (got %s)", key, hi, v->text);
     }
     *out = (int)x;
     return 0;
 }
 
-static int get_num(mctx *c, const node *v, const char *key, double *out)
+static int mf_get_num(mctx *c, const node *v, const char *key, double *out)
 {
     char g[96];
     const char *t = v->type == N_SCALAR ? v->text : "";
     double x;
     if (v->type != N_SCALAR || !v->plain)
-        return perr(c, AT(v), "%s: expected a number, got %s", key, got(g, sizeof g, v));
+        return mf_perr(c, AT(v), "%s: expected a number, got %s", key, mf_got(g, sizeof g, v));
     const char *u = (*t == '+' || *t == '-') ? t + 1 : t;
     if (!strcmp(u, ".inf") || !strcmp(u, ".Inf") || !strcmp(u, ".INF"))
         x = *t == '-' ? -INFINITY : INFINITY;
@@ -717,12 +733,12 @@ static int get_num(mctx *c, const node *v, const char *key, double *out)
     else if (is_float_text(t))
         x = strtod(t, NULL); /* overflow gives inf, caught by the range checks */
     else
-        return perr(c, AT(v), "%s: expected a number, got %s", key, got(g, sizeof g, v));
+        return mf_perr(c, AT(v), "%s: expected a number, got %s", key, mf_got(g, sizeof g, v));
     *out = x;
     return 0;
 }
 
-static int get_bool(mctx *c, const node *v, const char *key, bool *out)
+static int mf_get_bool(mctx *c, const node *v, const char *key, bool *out)
 {
     char g[96];
     /* Only true/false: YAML 1.1's yes/no/on/off surprise people (Norway). */
@@ -731,15 +747,15 @@ static int get_bool(mctx *c, const node *v, const char *key, bool *out)
     else if (v->type == N_SCALAR && v->plain && !strcmp(v->text, "false"))
         *out = false;
     else
-        return perr(c, AT(v), "%s: expected true or false, got %s", key, got(g, sizeof g, v));
+        return mf_perr(c, AT(v), "%s: expected true or false, got %s", key, mf_got(g, sizeof g, v));
     return 0;
 }
 
-static int get_str(mctx *c, const node *v, const char *key, const char **out)
+static int mf_get_str(mctx *c, const node *v, const char *key, const char **out)
 {
     char g[96];
     if (v->type != N_SCALAR)
-        return perr(c, AT(v), "%s: expected a string, got %s", key, got(g, sizeof g, v));
+        return mf_perr(c, AT(v), "%s: expected a string, got %s", key, mf_got(g, sizeof g, v));
     *out = v->text;
     return 0;
 }
@@ -751,40 +767,40 @@ static int get_str(mctx *c, const node *v, const char *key, const char **out)
  * rule: one rule for every name a manifest gives (merge checks shards' names
  * with it), a variant's name starts the names its grid makes, and a name
  * that may become a file name later should not be a hidden one. */
-static int get_name(mctx *c, const node *v, const char *key, const char **out)
+static int mf_get_name(mctx *c, const node *v, const char *key, const char **out)
 {
     char q[72];
     const char *s = "";
-    if (get_str(c, v, key, &s))
+    if (mf_get_str(c, v, key, &s))
         return -1;
     if (!*s)
-        return perr(c, AT(v), "%s: must not be empty", key);
+        return mf_perr(c, AT(v), "%s: must not be empty", key);
     if (strlen(s) > MS_NAME_MAX) /* it becomes part of file names, temporaries included */
-        return perr(c, AT(v), "%s: at most %d characters (got %zu)", key, MS_NAME_MAX, strlen(s));
+        return mf_perr(c, AT(v), "%s: at most %d characters (got %zu)", key, MS_NAME_MAX, strlen(s));
     for (const char *p = s; *p; p++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
               *p == '_' || *p == '.' || *p == '-'))
-            return perr(c, AT(v), "%s: '%s' may only contain letters, digits, '_', '.' and '-'", key,
-                        show(q, sizeof q, s));
+            return mf_perr(c, AT(v), "%s: '%s' may only contain letters, digits, '_', '.' and '-'", key,
+                        mf_show(q, sizeof q, s));
     if (*s == '.')
-        return perr(c, AT(v), "%s: '%s' must not start with '.'", key, show(q, sizeof q, s));
+        return mf_perr(c, AT(v), "%s: '%s' must not start with '.'", key, mf_show(q, sizeof q, s));
     *out = s;
     return 0;
 }
 
-static int get_choice(mctx *c, const node *v, const char *key, const char *const *names, int n,
+static int mf_get_choice(mctx *c, const node *v, const char *key, const char *const *names, int n,
                       int *out)
 {
     char q[72], h[96];
     const char *s = "";
-    if (get_str(c, v, key, &s))
+    if (mf_get_str(c, v, key, &s))
         return -1;
     if ((*out = ms_name_index(names, n, s)) >= 0)
         return 0;
     if (ms_suggest(s, names, n))
-        return perr(c, AT(v), "%s: unknown value '%s'%s", key, show(q, sizeof q, s),
+        return mf_perr(c, AT(v), "%s: unknown value '%s'%s", key, mf_show(q, sizeof q, s),
                     ms_hint(h, sizeof h, s, names, n));
-    return perr(c, AT(v), "%s: unknown value '%s' (expected %s or %s)", key, show(q, sizeof q, s),
+    return mf_perr(c, AT(v), "%s: unknown value '%s' (expected %s or %s)", key, mf_show(q, sizeof q, s),
                 names[0], names[1]);
 }
 
@@ -801,25 +817,25 @@ static int cmp_pos_u64(const void *a, const void *b)
     return x->i - y->i;
 }
 
-static int get_hidden(mctx *c, const node *v, ms_config *cfg)
+static int mf_get_hidden(mctx *c, const node *v, ms_config *cfg)
 {
     char g[96];
     int bad = 0, h[MS_MAX_HIDDEN];
     if (v->type != N_SEQ)
-        return perr(c, AT(v), "hidden: expected a list of positive integers, got %s", got(g, sizeof g, v));
+        return mf_perr(c, AT(v), "hidden: expected a list of positive integers, got %s", mf_got(g, sizeof g, v));
     if (v->n == 0)
-        return perr(c, AT(v), "hidden: must list at least one layer");
+        return mf_perr(c, AT(v), "hidden: must list at least one layer");
     if (v->n > MS_MAX_HIDDEN)
-        return perr(c, AT(v), "hidden: at most %d layers allowed (got %d)", MS_MAX_HIDDEN, v->n);
+        return mf_perr(c, AT(v), "hidden: at most %d layers allowed (got %d)", MS_MAX_HIDDEN, v->n);
     for (int i = 0; i < v->n; i++) {
-        const node *e = kid(c, v, i);
+        const node *e = mf_kid(c, v, i);
         if (e->type != N_SCALAR || !e->plain || !is_int_text(e->text))
-            bad |= perr(c, AT(e), "hidden: expected a list of positive integers, got %s",
-                        got(g, sizeof g, e));
+            bad |= mf_perr(c, AT(e), "hidden: expected a list of positive integers, got %s",
+                        mf_got(g, sizeof g, e));
         else {
             long long x = strtoll(e->text, NULL, 10);
             if (x < 1 || x > MS_MAX_WIDTH)
-                bad |= perr(c, AT(e), "hidden: layer size must be in 1..%d (got %s)", MS_MAX_WIDTH,
+                bad |= mf_perr(c, AT(e), "hidden: layer size must be in 1..%d (got %s)", MS_MAX_WIDTH,
                             e->text);
             else
                 h[i] = (int)x;
@@ -833,32 +849,32 @@ static int get_hidden(mctx *c, const node *v, ms_config *cfg)
     return 0;
 }
 
-static int get_seeds(mctx *c, const node *v, uint64_t **out, int *nout)
+static int mf_get_seeds(mctx *c, const node *v, uint64_t **out, int *nout)
 {
     char g[96];
     int bad = 0;
     if (v->type != N_SEQ)
-        return perr(c, AT(v), "seeds: expected a list of non-negative integers, got %s",
-                    got(g, sizeof g, v));
+        return mf_perr(c, AT(v), "seeds: expected a list of non-negative integers, got %s",
+                    mf_got(g, sizeof g, v));
     if (v->n == 0)
-        return perr(c, AT(v), "seeds: must list at least one seed");
+        return mf_perr(c, AT(v), "seeds: must list at least one seed");
     pos_u64 *s = ms_malloc((size_t)v->n * sizeof *s);
     for (int i = 0; i < v->n; i++) {
-        const node *e = kid(c, v, i);
+        const node *e = mf_kid(c, v, i);
         s[i].i = i;
         s[i].v = 0;
         if (e->type != N_SCALAR || !e->plain || !is_int_text(e->text)) {
-            bad |= perr(c, AT(e), "seeds: expected a list of non-negative integers, got %s",
-                        got(g, sizeof g, e));
+            bad |= mf_perr(c, AT(e), "seeds: expected a list of non-negative integers, got %s",
+                        mf_got(g, sizeof g, e));
             continue;
         }
         const char *t = e->text + (e->text[0] == '+' || e->text[0] == '-');
         errno = 0;
         unsigned long long x = strtoull(t, NULL, 10);
         if (e->text[0] == '-' && x != 0)
-            bad |= perr(c, AT(e), "seeds: seed must be >= 0 (got %s)", e->text);
+            bad |= mf_perr(c, AT(e), "seeds: seed must be >= 0 (got %s)", e->text);
         else if (errno == ERANGE || x > MS_MAX_SEED) /* the database's INTEGER */
-            bad |= perr(c, AT(e), "seeds: seed must be <= %llu (got %s)",
+            bad |= mf_perr(c, AT(e), "seeds: seed must be <= %llu (got %s)",
                         (unsigned long long)MS_MAX_SEED, e->text);
         else
             s[i].v = x;
@@ -874,15 +890,15 @@ static int get_seeds(mctx *c, const node *v, uint64_t **out, int *nout)
         }
         for (int i = 0; i < v->n; i++)
             if (first[i] >= 0)
-                bad |= perr(c, AT(kid(c, v, i)), "seeds: duplicate seed %s (first at line %d)",
-                            kid(c, v, i)->text, kid(c, v, first[i])->line);
+                bad |= mf_perr(c, AT(mf_kid(c, v, i)), "seeds: duplicate seed %s (first at line %d)",
+                            mf_kid(c, v, i)->text, mf_kid(c, v, first[i])->line);
         free(first);
     }
     if (!bad) {
         /* s is sorted now: read values back in list order from the nodes. */
         uint64_t *seeds = ms_malloc((size_t)v->n * sizeof *seeds);
         for (int i = 0; i < v->n; i++) {
-            const char *t = kid(c, v, i)->text;
+            const char *t = mf_kid(c, v, i)->text;
             seeds[i] = strtoull(t + (t[0] == '+' || t[0] == '-'), NULL, 10);
         }
         *out = seeds;
@@ -902,7 +918,7 @@ typedef struct scope {
     bool bad[K_N];        /* given here but invalid */
 } scope;
 
-static void apply_key(mctx *c, scope *s, int k, const node *v)
+static void mf_apply_key(mctx *c, scope *s, int k, const node *v)
 {
     ms_config *cfg = &s->cfg;
     int rc = 0, x = 0;
@@ -910,55 +926,55 @@ static void apply_key(mctx *c, scope *s, int k, const node *v)
     const char *why;
     switch (k) {
     case K_HIDDEN:
-        rc = get_hidden(c, v, cfg);
+        rc = mf_get_hidden(c, v, cfg);
         break;
     case K_ACTIVATION:
-        if (!(rc = get_choice(c, v, "activation", ms_activation_names, MS_ACT_N, &x)))
+        if (!(rc = mf_get_choice(c, v, "activation", ms_activation_names, MS_ACT_N, &x)))
             cfg->activation = (ms_activation)x;
         break;
     case K_INIT:
-        if (!(rc = get_choice(c, v, "init", ms_init_names, MS_INIT_N, &x)))
+        if (!(rc = mf_get_choice(c, v, "init", ms_init_names, MS_INIT_N, &x)))
             cfg->init = (ms_init)x;
         break;
     case K_LR:
-        if (!(rc = get_num(c, v, "lr", &d))) {
+        if (!(rc = mf_get_num(c, v, "lr", &d))) {
             if ((why = ms_lr_rule(d)))
-                rc = perr(c, AT(v), "lr: %s (got %s)", why, v->text);
+                rc = mf_perr(c, AT(v), "lr: %s (got %s)", why, v->text);
             else
                 cfg->lr = d;
         }
         break;
     case K_MOMENTUM:
-        if (!(rc = get_num(c, v, "momentum", &d))) {
+        if (!(rc = mf_get_num(c, v, "momentum", &d))) {
             if ((why = ms_momentum_rule(d)))
-                rc = perr(c, AT(v), "momentum: %s (got %s)", why, v->text);
+                rc = mf_perr(c, AT(v), "momentum: %s (got %s)", why, v->text);
             else
                 cfg->momentum = d;
         }
         break;
-    case K_BATCH: /* the upper bound, data.train, is checked in cross_check() */
-        rc = get_int(c, v, "batch", 1, MS_MAX_COUNT, &cfg->batch);
+    case K_BATCH: /* the upper bound, data.train, is checked in mf_cross_check() */
+        rc = mf_get_int(c, v, "batch", 1, MS_MAX_COUNT, &cfg->batch);
         break;
     case K_EPOCHS:
-        rc = get_int(c, v, "epochs", 1, MS_MAX_COUNT, &cfg->epochs);
+        rc = mf_get_int(c, v, "epochs", 1, MS_MAX_COUNT, &cfg->epochs);
         break;
     case K_VPE:
-        rc = get_int(c, v, "val_per_epoch", 1, MS_MAX_COUNT, &cfg->val_per_epoch);
+        rc = mf_get_int(c, v, "val_per_epoch", 1, MS_MAX_COUNT, &cfg->val_per_epoch);
         break;
     case K_EARLY_STOP:
-        rc = get_int(c, v, "early_stop", 0, MS_MAX_COUNT, &cfg->early_stop);
+        rc = mf_get_int(c, v, "early_stop", 0, MS_MAX_COUNT, &cfg->early_stop);
         break;
     case K_SHUFFLE:
-        rc = get_bool(c, v, "shuffle", &cfg->shuffle);
+        rc = mf_get_bool(c, v, "shuffle", &cfg->shuffle);
         break;
     case K_PRECISION:
-        if (!(rc = get_choice(c, v, "precision", ms_precision_names, MS_PREC_N, &x)))
+        if (!(rc = mf_get_choice(c, v, "precision", ms_precision_names, MS_PREC_N, &x)))
             cfg->precision = (ms_precision)x;
         break;
     case K_SEEDS: {
         uint64_t *seeds = NULL;
         int n = 0;
-        if (!(rc = get_seeds(c, v, &seeds, &n))) {
+        if (!(rc = mf_get_seeds(c, v, &seeds, &n))) {
             s->seeds = seeds;
             s->nseeds = n;
             s->own_seeds = true;
@@ -992,11 +1008,11 @@ static void size_check(mctx *c, const scope *s, const scope *dflt)
     if (s->bad[K_HIDDEN] || s->bad[K_PRECISION] || (dflt && dflt->bad[K_HIDDEN]) || np <= max ||
         !s->set[k] || (k == K_PRECISION && np > MS_MAX_PARAMS))
         return;
-    perr(c, AT(s->set[k]), "%s: %lld weights, more than the %lld whose %scheckpoint fits in the "
-         "database", cfg_keys[k], np, max, s->cfg.precision == MS_PREC_F64 ? "float64 " : "");
+    mf_perr(c, AT(s->set[k]), "%s: %lld weights, more than the %lld whose %scheckpoint fits in the "
+         "database", mf_cfg_keys[k], np, max, s->cfg.precision == MS_PREC_F64 ? "float64 " : "");
 }
 
-static void cross_check(mctx *c, const data_info *d, const scope *s, const scope *dflt)
+static void mf_cross_check(mctx *c, const data_info *d, const scope *s, const scope *dflt)
 {
     size_check(c, s, dflt);
     bool own_b = !dflt || s->set[K_BATCH], own_v = !dflt || s->set[K_VPE];
@@ -1011,9 +1027,9 @@ static void cross_check(mctx *c, const data_info *d, const scope *s, const scope
         if (!own_b)
             return;
         if (bn)
-            perr(c, AT(bn), "batch: must be <= %d, the training size (got %d)", train, b);
+            mf_perr(c, AT(bn), "batch: must be <= %d, the training size (got %d)", train, b);
         else if (tn) /* the built-in batch size against a small data.train */
-            perr(c, AT(tn), "data.train: must be >= %d, the batch size (got %d)", b, train);
+            mf_perr(c, AT(tn), "data.train: must be >= %d, the batch size (got %d)", b, train);
         return;
     }
     if (bad_v || !(own_b || own_v))
@@ -1022,12 +1038,12 @@ static void cross_check(mctx *c, const data_info *d, const scope *s, const scope
     if (vpe <= steps)
         return;
     if (vn)
-        perr(c, AT(vn), "val_per_epoch: must be <= %d, the steps per epoch (got %d)", steps, vpe);
+        mf_perr(c, AT(vn), "val_per_epoch: must be <= %d, the steps per epoch (got %d)", steps, vpe);
     else if (bn)
-        perr(c, AT(bn), "batch: %d leaves %d steps per epoch, fewer than val_per_epoch (%d)", b, steps,
+        mf_perr(c, AT(bn), "batch: %d leaves %d steps per epoch, fewer than val_per_epoch (%d)", b, steps,
              vpe);
     else if (tn)
-        perr(c, AT(tn), "data.train: %d leaves %d steps per epoch at batch %d, fewer than "
+        mf_perr(c, AT(tn), "data.train: %d leaves %d steps per epoch at batch %d, fewer than "
              "val_per_epoch (%d)", train, steps, b, vpe);
 }
 
@@ -1042,20 +1058,20 @@ static char *relative_to_manifest(const char *manifest, const char *path)
     return ms_xstrfmt("%.*s/%s", (int)(slash - manifest), manifest, path);
 }
 
-static void check_data(mctx *c, const node *v, ms_manifest *m, data_info *d, const node **dir_node)
+static void mf_check_data(mctx *c, const node *v, ms_manifest *m, data_info *d, const node **dir_node)
 {
     char g[96];
-    const node *val[COUNT(data_keys)], *keyn[COUNT(data_keys)];
+    const node *val[COUNT(mf_data_keys)], *keyn[COUNT(mf_data_keys)];
     const char *s = "";
     int x = 0;
     if (v->type != N_MAP) {
-        perr(c, AT(v), "data: expected a mapping, got %s", got(g, sizeof g, v));
+        mf_perr(c, AT(v), "data: expected a mapping, got %s", mf_got(g, sizeof g, v));
         return;
     }
-    map_keys(c, v, data_keys, COUNT(data_keys), val, keyn, " in data");
-    if (val[0] && !get_str(c, val[0], "data.dir", &s)) {
+    mf_map_keys(c, v, mf_data_keys, COUNT(mf_data_keys), val, keyn, " in data");
+    if (val[0] && !mf_get_str(c, val[0], "data.dir", &s)) {
         if (!*s)
-            perr(c, AT(val[0]), "data.dir: must not be empty");
+            mf_perr(c, AT(val[0]), "data.dir: must not be empty");
         else {
             free(m->data_dir);
             m->data_dir = relative_to_manifest(c->path, s);
@@ -1066,11 +1082,11 @@ static void check_data(mctx *c, const node *v, ms_manifest *m, data_info *d, con
     }
     if (val[1]) {
         d->train_node = val[1];
-        d->train_bad = get_int(c, val[1], "data.train", 1, MS_MAX_TRAIN, &d->train) != 0;
+        d->train_bad = mf_get_int(c, val[1], "data.train", 1, MS_MAX_TRAIN, &d->train) != 0;
     }
     if (val[2])
-        get_int(c, val[2], "data.val", 1, MS_MAX_VAL, &d->val);
-    if (val[3] && !get_choice(c, val[3], "data.dataset", ms_dataset_names, MS_DATASET_N, &x)) {
+        mf_get_int(c, val[2], "data.val", 1, MS_MAX_VAL, &d->val);
+    if (val[3] && !mf_get_choice(c, val[3], "data.dataset", ms_dataset_names, MS_DATASET_N, &x)) {
         m->dataset = x;
         m->dataset_stated = 1;
     }
@@ -1117,12 +1133,12 @@ static void check_unique_names(mctx *c, const ms_manifest *m, const node *const 
     char q[72];
     for (int i = 0; i < m->nvariants; i++)
         if (first[i] >= 0)
-            perr(c, AT(name_node[i]), "duplicate variant name '%s' (first at line %d)",
-                 show(q, sizeof q, m->variants[i].name), name_node[first[i]]->line);
+            mf_perr(c, AT(name_node[i]), "duplicate variant name '%s' (first at line %d)",
+                 mf_show(q, sizeof q, m->variants[i].name), name_node[first[i]]->line);
     free(first);
 }
 
-/* What check_variants knows of one variant while it resolves `extends`. */
+/* What mf_check_variants knows of one variant while it resolves `extends`. */
 enum { NV = COUNT(variant_keys) };
 typedef struct vinfo {
     const node *val[NV], *keyn[NV];
@@ -1147,7 +1163,7 @@ typedef struct setting_use {
     int glast[K_N], glast1[K_N], glast1_ok[K_N];
 } setting_use;
 
-static void setting_use_init(setting_use *u, const setting *st, int nst, int nv)
+static void mf_setting_use_init(setting_use *u, const setting *st, int nst, int nv)
 {
     memset(u, 0, sizeof *u);
     u->glob = ms_malloc((size_t)(nst ? nst : 1) * sizeof *u->glob);
@@ -1175,7 +1191,7 @@ static void setting_use_init(setting_use *u, const setting *st, int nst, int nv)
     free(fill);
 }
 
-static void setting_use_release(setting_use *u)
+static void mf_setting_use_release(setting_use *u)
 {
     free(u->glob);
     free(u->own);
@@ -1187,7 +1203,7 @@ static void setting_use_release(setting_use *u)
 /* For each key, the last setting that applies to variant i (last), the last
  * with one value (last1) and the last valid one with one value (last1_ok,
  * once they are checked); -1: none. */
-static void last_settings(const setting_use *u, const setting *st, int i, int *last, int *last1,
+static void mf_last_settings(const setting_use *u, const setting *st, int i, int *last, int *last1,
                           int *last1_ok)
 {
     memcpy(last, u->glast, sizeof u->glast);
@@ -1230,7 +1246,7 @@ static void check_settings(vctx *x, int i)
             continue;
         scope tmp;
         memset(&tmp, 0, sizeof tmp);
-        apply_key(x->c, &tmp, t->key, t->v[0]);
+        mf_apply_key(x->c, &tmp, t->key, t->v[0]);
         u->ok[j] = !tmp.bad[t->key];
         if (tmp.own_seeds)
             free(tmp.seeds);
@@ -1254,12 +1270,12 @@ static const scope *resolve(vctx *x, int i)
         int k = i;
         do { /* walk the chain from i back to i */
             o += (size_t)snprintf(chain + o, o < sizeof chain ? sizeof chain - o : 0, "'%s' -> ",
-                                  show(q, sizeof q, x->m->variants[k].name));
+                                  mf_show(q, sizeof q, x->m->variants[k].name));
             k = x->vi[k].parent;
         } while (k != i && o < sizeof chain);
         snprintf(chain + (o < sizeof chain ? o : sizeof chain - 1),
-                 o < sizeof chain ? sizeof chain - o : 1, "'%s'", show(q, sizeof q, x->m->variants[i].name));
-        perr(x->c, AT(v->val[V_EXTENDS]), "extends: a cycle: %s", chain);
+                 o < sizeof chain ? sizeof chain - o : 1, "'%s'", mf_show(q, sizeof q, x->m->variants[i].name));
+        mf_perr(x->c, AT(v->val[V_EXTENDS]), "extends: a cycle: %s", chain);
         v->parent = -1; /* break it: this variant starts from the defaults */
         return x->dflt;
     }
@@ -1271,8 +1287,8 @@ static const scope *resolve(vctx *x, int i)
     sc.own_seeds = false;
     for (int k = 0; k < K_N; k++)
         if (v->val[V_CFG + k])
-            apply_key(x->c, &sc, k, v->val[V_CFG + k]);
-    cross_check(x->c, x->d, &sc, up);
+            mf_apply_key(x->c, &sc, k, v->val[V_CFG + k]);
+    mf_cross_check(x->c, x->d, &sc, up);
     for (int k = 0; k < K_N; k++) /* an inherited bad value stays bad: no second message */
         if (!sc.set[k] && !sc.bad[k])
             sc.bad[k] = up->bad[k];
@@ -1283,17 +1299,17 @@ static const scope *resolve(vctx *x, int i)
      * last setting is (reported when checked). */
     check_settings(x, i);
     int last[K_N], last1[K_N], last1_ok[K_N];
-    last_settings(x->use, x->st, i, last, last1, last1_ok);
+    mf_last_settings(x->use, x->st, i, last, last1, last1_ok);
     scope fin = sc;
     memset(fin.set, 0, sizeof fin.set);
     fin.own_seeds = false;
     for (int k = 0; k < K_N; k++) {
         if (last1_ok[k] >= 0)
-            apply_key(x->c, &fin, k, x->st[last1_ok[k]].v[0]);
+            mf_apply_key(x->c, &fin, k, x->st[last1_ok[k]].v[0]);
         if (last1[k] >= 0)
             fin.bad[k] = x->use->ok[last1[k]] != 1;
     }
-    cross_check(x->c, x->d, &fin, &v->base);
+    mf_cross_check(x->c, x->d, &fin, &v->base);
     v->sc = fin;
     v->state = 2;
     return &v->base;
@@ -1301,7 +1317,7 @@ static const scope *resolve(vctx *x, int i)
 
 /* Settings' value nodes as pointers (nothing is composed any more) and
  * their variants by name: an unknown one is reported with the likely one. */
-static void settings_bind(mctx *c, setting *st, int nst, const name_map *byname,
+static void mf_settings_bind(mctx *c, setting *st, int nst, const name_map *byname,
                           const char *const *names, int nnames)
 {
     char q[72], h[96];
@@ -1312,10 +1328,10 @@ static void settings_bind(mctx *c, setting *st, int nst, const name_map *byname,
             t->v[i] = &c->nodes[t->vals[i]];
         if (!t->variant)
             continue;
-        t->vindex = name_map_get(byname, t->variant);
+        t->vindex = mf_name_map_get(byname, t->variant);
         if (t->vindex < 0)
-            perr(c, t->line, t->col, "no variant '%s'%s", show(q, sizeof q, t->variant),
-                 hint(c, h, sizeof h, t->variant, names, nnames));
+            mf_perr(c, t->line, t->col, "no variant '%s'%s", mf_show(q, sizeof q, t->variant),
+                 mf_hint(c, h, sizeof h, t->variant, names, nnames));
     }
 }
 
@@ -1327,25 +1343,25 @@ static void read_variants(mctx *c, const node *vs, ms_manifest *m, vinfo *vi)
     char g[96], q[72], where[128];
     const node **name_node = ms_calloc((size_t)vs->n, sizeof *name_node);
     for (int i = 0; i < vs->n; i++) {
-        const node *vn = kid(c, vs, i);
+        const node *vn = mf_kid(c, vs, i);
         const char *s = "";
         if (vn->type != N_MAP) {
-            perr(c, AT(vn), "variants: each variant must be a mapping, got %s",
-                 got(g, sizeof g, vn));
+            mf_perr(c, AT(vn), "variants: each variant must be a mapping, got %s",
+                 mf_got(g, sizeof g, vn));
             continue;
         }
         /* Name the variant in messages about keys that come before its name. */
         snprintf(where, sizeof where, " in variant %d", i + 1);
         for (int j = 0; j + 1 < vn->n; j += 2) {
-            const node *k = kid(c, vn, j), *v = kid(c, vn, j + 1);
+            const node *k = mf_kid(c, vn, j), *v = mf_kid(c, vn, j + 1);
             if (k->type == N_SCALAR && !strcmp(k->text, "name") && v->type == N_SCALAR &&
                 v->text[0]) {
-                snprintf(where, sizeof where, " in variant '%s'", show(q, sizeof q, v->text));
+                snprintf(where, sizeof where, " in variant '%s'", mf_show(q, sizeof q, v->text));
                 break;
             }
         }
         vinfo *x = &vi[m->nvariants];
-        map_keys(c, vn, variant_keys, NV, x->val, x->keyn, where);
+        mf_map_keys(c, vn, variant_keys, NV, x->val, x->keyn, where);
         x->parent = -1;
 
         ms_variant *v = &m->variants[m->nvariants];
@@ -1353,13 +1369,13 @@ static void read_variants(mctx *c, const node *vs, ms_manifest *m, vinfo *vi)
         v->line = vn->line;
         v->col = vn->col;
         if (!x->val[V_NAME])
-            perr(c, AT(vn), "missing key 'name'%s", where);
-        else if (!get_name(c, x->val[V_NAME], "name", &s))
+            mf_perr(c, AT(vn), "missing key 'name'%s", where);
+        else if (!mf_get_name(c, x->val[V_NAME], "name", &s))
             v->name = ms_strdup(s);
-        v->task = ms_strdup(x->val[V_TASK] && !get_str(c, x->val[V_TASK], "task", &s) ? s : "");
-        if (x->val[V_LABEL] && !get_str(c, x->val[V_LABEL], "label", &s)) {
+        v->task = ms_strdup(x->val[V_TASK] && !mf_get_str(c, x->val[V_TASK], "task", &s) ? s : "");
+        if (x->val[V_LABEL] && !mf_get_str(c, x->val[V_LABEL], "label", &s)) {
             if (!*s || strlen(s) > MS_LABEL_MAX)
-                perr(c, AT(x->val[V_LABEL]), "label: 1 to %d characters (got %zu)",
+                mf_perr(c, AT(x->val[V_LABEL]), "label: 1 to %d characters (got %zu)",
                      MS_LABEL_MAX, strlen(s));
             else
                 v->label = ms_strdup(s);
@@ -1375,25 +1391,25 @@ static void link_variants(mctx *c, const ms_manifest *m, vinfo *vi, setting *st,
 {
     char q[72], h[96];
     int nnames;
-    const char **names = valid_names(m, &nnames);
+    const char **names = mf_valid_names(m, &nnames);
     name_map byname = {0};
-    name_map_variants(&byname, m->variants, m->nvariants);
+    mf_name_map_variants(&byname, m->variants, m->nvariants);
     for (int i = 0; i < m->nvariants; i++) {
         const node *e = vi[i].val[V_EXTENDS];
         const char *s = "";
-        if (!e || get_name(c, e, "extends", &s))
+        if (!e || mf_get_name(c, e, "extends", &s))
             continue;
-        vi[i].parent = name_map_get(&byname, s);
+        vi[i].parent = mf_name_map_get(&byname, s);
         if (vi[i].parent < 0)
-            perr(c, AT(e), "extends: no variant '%s'%s", show(q, sizeof q, s),
-                 hint(c, h, sizeof h, s, names, nnames));
+            mf_perr(c, AT(e), "extends: no variant '%s'%s", mf_show(q, sizeof q, s),
+                 mf_hint(c, h, sizeof h, s, names, nnames));
     }
-    settings_bind(c, st, nst, &byname, names, nnames);
-    name_map_release(&byname);
+    mf_settings_bind(c, st, nst, &byname, names, nnames);
+    mf_name_map_release(&byname);
     free(names);
 }
 
-static void check_variants(mctx *c, const node *vs, ms_manifest *m, const data_info *d,
+static void mf_check_variants(mctx *c, const node *vs, ms_manifest *m, const data_info *d,
                            const scope *dflt, setting *st, int nst, vinfo **vi_out,
                            setting_use *use)
 {
@@ -1402,11 +1418,11 @@ static void check_variants(mctx *c, const node *vs, ms_manifest *m, const data_i
     *vi_out = NULL;
 
     if (vs->type != N_SEQ) {
-        perr(c, AT(vs), "variants: expected a list of variants, got %s", got(g, sizeof g, vs));
+        mf_perr(c, AT(vs), "variants: expected a list of variants, got %s", mf_got(g, sizeof g, vs));
         return;
     }
     if (vs->n == 0) {
-        perr(c, AT(vs), "variants: must list at least one variant");
+        mf_perr(c, AT(vs), "variants: must list at least one variant");
         return;
     }
     m->variants = ms_calloc((size_t)vs->n, sizeof *m->variants);
@@ -1414,7 +1430,7 @@ static void check_variants(mctx *c, const node *vs, ms_manifest *m, const data_i
     read_variants(c, vs, m, vi);
     link_variants(c, m, vi, st, nst);
 
-    setting_use_init(use, st, nst, m->nvariants);
+    mf_setting_use_init(use, st, nst, m->nvariants);
     vctx x = {c, d, dflt, vi, m, st, nst, use};
     for (int i = 0; i < m->nvariants; i++) {
         resolve(&x, i);
@@ -1431,10 +1447,10 @@ static void check_variants(mctx *c, const node *vs, ms_manifest *m, const data_i
     }
     *vi_out = vi; /* for the grids, after the figures */
     if (runs > MS_MANIFEST_MAX_RUNS)
-        perr(c, AT(vs), "variants: too many runs (%lld, limit %d)", runs, MS_MANIFEST_MAX_RUNS);
+        mf_perr(c, AT(vs), "variants: too many runs (%lld, limit %d)", runs, MS_MANIFEST_MAX_RUNS);
 }
 
-static void vinfo_free(vinfo *vi, int n)
+static void mf_vinfo_free(vinfo *vi, int n)
 {
     for (int i = 0; vi && i < n; i++)
         if (vi[i].state == 2) {
@@ -1463,7 +1479,7 @@ static void name_part(const mctx *c, char *buf, size_t n, size_t *o, const node 
         for (int i = 0; i < v->n; i++) {
             if (i && *o + 1 < n)
                 buf[(*o)++] = 'x';
-            name_part(c, buf, n, o, kid(c, v, i));
+            name_part(c, buf, n, o, mf_kid(c, v, i));
         }
         return;
     }
@@ -1487,35 +1503,35 @@ static int grid_axes(mctx *c, const vinfo *v, int i, const setting *st, const se
     *ax = NULL;
     const node *gm = v->val[V_GRID];
     if (gm && gm->type != N_MAP)
-        perr(c, AT(gm), "grid: expected a mapping of keys to lists of values, got %s",
-             got(g, sizeof g, gm));
+        mf_perr(c, AT(gm), "grid: expected a mapping of keys to lists of values, got %s",
+             mf_got(g, sizeof g, gm));
     else if (gm) {
         *ax = ms_calloc((size_t)gm->n / 2 + K_N + 1, sizeof **ax);
         for (int j = 0; j + 1 < gm->n; j += 2) {
-            const node *k = kid(c, gm, j), *vals = kid(c, gm, j + 1);
+            const node *k = mf_kid(c, gm, j), *vals = mf_kid(c, gm, j + 1);
             int key = 0;
-            while (k->type == N_SCALAR && key < K_N && strcmp(k->text, cfg_keys[key]))
+            while (k->type == N_SCALAR && key < K_N && strcmp(k->text, mf_cfg_keys[key]))
                 key++;
             if (k->type != N_SCALAR || key == K_N) {
-                perr(c, AT(k), "grid: unknown key '%s'%s", k->type == N_SCALAR ? show(q, sizeof q, k->text) : "?",
-                     k->type == N_SCALAR ? ms_hint(h, sizeof h, k->text, cfg_keys, K_N) : "");
+                mf_perr(c, AT(k), "grid: unknown key '%s'%s", k->type == N_SCALAR ? mf_show(q, sizeof q, k->text) : "?",
+                     k->type == N_SCALAR ? ms_hint(h, sizeof h, k->text, mf_cfg_keys, K_N) : "");
                 continue;
             }
             if (vals->type != N_SEQ || vals->n == 0) {
-                perr(c, AT(vals), "grid: %s: expected a list of values, got %s", cfg_keys[key],
-                     got(g, sizeof g, vals));
+                mf_perr(c, AT(vals), "grid: %s: expected a list of values, got %s", mf_cfg_keys[key],
+                     mf_got(g, sizeof g, vals));
                 continue;
             }
             int dup = 0;
             for (int a = 0; a < n; a++)
                 dup |= (*ax)[a].key == key;
             if (dup) {
-                perr(c, AT(k), "grid: duplicate key '%s'", cfg_keys[key]);
+                mf_perr(c, AT(k), "grid: duplicate key '%s'", mf_cfg_keys[key]);
                 continue;
             }
             const node **list = ms_malloc((size_t)vals->n * sizeof *list);
             for (int e = 0; e < vals->n; e++)
-                list[e] = kid(c, vals, e);
+                list[e] = mf_kid(c, vals, e);
             (*ax)[n++] = (axis){key, vals->n, list, vals};
         }
     }
@@ -1523,7 +1539,7 @@ static int grid_axes(mctx *c, const vinfo *v, int i, const setting *st, const se
      * its grid (one value) or replaces it (several: an axis after the
      * manifest's, in the order of those last settings). */
     int last[K_N], last1[K_N], last1_ok[K_N], order[K_N], no = 0;
-    last_settings(u, st, i, last, last1, last1_ok);
+    mf_last_settings(u, st, i, last, last1, last1_ok);
     for (int k = 0; k < K_N; k++)
         if (last[k] >= 0)
             order[no++] = k;
@@ -1615,14 +1631,14 @@ static int grids_measure(mctx *c, const ms_manifest *m, const vinfo *vi, const s
         for (int a = 0; a < naxes[i]; a++)
             combos = runs_mul(combos, axes[i][a].n);
         if (combos > MS_MANIFEST_MAX_RUNS) {
-            perr(c, AT(axes[i][0].at), "grid: too many combinations (limit %d)",
+            mf_perr(c, AT(axes[i][0].at), "grid: too many combinations (limit %d)",
                  MS_MANIFEST_MAX_RUNS);
             over = 1;
         } else
             runs = runs_add(runs, grid_runs(&vi[i].sc, axes[i], naxes[i]));
     }
     if (runs > MS_MANIFEST_MAX_RUNS) { /* exact: a grid over the limit alone is not counted */
-        perr(c, AT(vlist), "variants: too many runs after the grids (%lld, limit %d)", runs,
+        mf_perr(c, AT(vlist), "variants: too many runs after the grids (%lld, limit %d)", runs,
              MS_MANIFEST_MAX_RUNS);
         over = 1;
     }
@@ -1666,9 +1682,9 @@ static int grid_combination(mctx *c, const scope *psc, const char *parent, const
         r %= div;
         if (sc->own_seeds && ax[a].key == K_SEEDS)
             free(sc->seeds), sc->own_seeds = false;
-        apply_key(c, sc, ax[a].key, val);
+        mf_apply_key(c, sc, ax[a].key, val);
         bad |= sc->bad[ax[a].key];
-        o += (size_t)snprintf(name + o, o < n ? n - o : 0, ".%s-", cfg_keys[ax[a].key]);
+        o += (size_t)snprintf(name + o, o < n ? n - o : 0, ".%s-", mf_cfg_keys[ax[a].key]);
         if (o < n)
             name_part(c, name, n, &o, val);
         if (o >= n)
@@ -1691,10 +1707,10 @@ static void grid_expand(mctx *c, const ms_manifest *m, const ms_variant *pv, con
         scope sc;
         char name[256];
         int bad = grid_combination(c, psc, pv->name, ax, na, x, combos, &sc, name, sizeof name);
-        cross_check(c, d, &sc, psc);
+        mf_cross_check(c, d, &sc, psc);
         if (!bad && strlen(name) > MS_NAME_MAX)
-            perr(c, AT(ax[0].at), "grid: the variant name '%s' is longer than %d characters",
-                 show(q, sizeof q, name), MS_NAME_MAX);
+            mf_perr(c, AT(ax[0].at), "grid: the variant name '%s' is longer than %d characters",
+                 mf_show(q, sizeof q, name), MS_NAME_MAX);
         ms_variant *cv = variant_list_add(out);
         memset(cv, 0, sizeof *cv);
         cv->name = ms_strdup(name);
@@ -1723,8 +1739,8 @@ static void grids_check_names(mctx *c, const ms_variant *v, int n)
     int *made = repeated_names(v, n);
     for (int i = 0; i < n; i++)
         if (made[i] >= 0)
-            perr(c, v[i].line, v[i].col, "grid: the variant name '%s' is made twice",
-                 show(q, sizeof q, v[i].name));
+            mf_perr(c, v[i].line, v[i].col, "grid: the variant name '%s' is made twice",
+                 mf_show(q, sizeof q, v[i].name));
     free(made);
 }
 
@@ -1735,12 +1751,12 @@ static void plot_take_grids(ms_plot *p, const name_map *byname, const int *first
 {
     int nn = 0, ref = -1, size = 0;
     for (int j = 0; j < p->nvariants; j++) {
-        int i = name_map_get(byname, p->variants[j]);
+        int i = mf_name_map_get(byname, p->variants[j]);
         size += i < 0 ? 1 : count[i];
     }
     char **vs = ms_malloc((size_t)(size ? size : 1) * sizeof *vs);
     for (int j = 0; j < p->nvariants; j++) {
-        int i = name_map_get(byname, p->variants[j]);
+        int i = mf_name_map_get(byname, p->variants[j]);
         int from = i >= 0 ? first[i] : 0, k = i >= 0 ? count[i] : 0;
         if (i < 0 || (k == 1 && !strcmp(out[from].name, p->variants[j]))) {
             if (j == p->reference)
@@ -1772,19 +1788,19 @@ static void grids_rewrite_plots(mctx *c, ms_manifest *m, const char *const *pnam
     name_map byname = {0};
     for (int i = 0; i < nv; i++)
         if (pname[i])
-            name_map_put(&byname, pname[i], i);
+            mf_name_map_put(&byname, pname[i], i);
     long long curves = 0;
     for (int f = 0; f < m->nplots; f++)
         for (int j = 0; j < m->plots[f].nvariants; j++) {
-            int i = name_map_get(&byname, m->plots[f].variants[j]);
+            int i = mf_name_map_get(&byname, m->plots[f].variants[j]);
             curves += i < 0 ? 1 : count[i];
         }
     if (curves > MS_PLOT_MAX_CURVES)
-        perr(c, AT(plist), "plots: too many curves after the grids (%lld, limit %d)", curves,
+        mf_perr(c, AT(plist), "plots: too many curves after the grids (%lld, limit %d)", curves,
              MS_PLOT_MAX_CURVES);
     for (int f = 0; f < m->nplots && curves <= MS_PLOT_MAX_CURVES; f++)
         plot_take_grids(&m->plots[f], &byname, first, count, out);
-    name_map_release(&byname);
+    mf_name_map_release(&byname);
 }
 
 /* Replace each variant that has a grid by one variant per combination of
@@ -1795,7 +1811,7 @@ static void grids_rewrite_plots(mctx *c, ms_manifest *m, const char *const *pnam
  * anything is expanded, so any manifest is checked in a fraction of a second.
  * Likewise the figures' curves (plist: the plots list, when figures list
  * variants) against MS_PLOT_MAX_CURVES. */
-static void expand_grids(mctx *c, ms_manifest *m, vinfo *vi, const setting *st,
+static void mf_expand_grids(mctx *c, ms_manifest *m, vinfo *vi, const setting *st,
                          const setting_use *use, const data_info *d, const node *vlist,
                          const node *plist)
 {
@@ -1833,7 +1849,7 @@ static void expand_grids(mctx *c, ms_manifest *m, vinfo *vi, const setting *st,
     grids_rewrite_plots(c, m, pname, nv, first, count, out.v, plist);
     free(pname);
     for (int i = 0; i < m->nvariants; i++) /* the parents replaced */
-        variant_release(&m->variants[i]);
+        mf_variant_release(&m->variants[i]);
     free(m->variants);
     m->variants = out.v;
     m->nvariants = out.n;
@@ -1842,7 +1858,7 @@ static void expand_grids(mctx *c, ms_manifest *m, vinfo *vi, const setting *st,
 }
 
 
-static bool is_null(const node *n)
+static bool mf_is_null(const node *n)
 {
     return n->type == N_SCALAR && n->plain &&
            (!n->text[0] || !strcmp(n->text, "~") || !strcmp(n->text, "null"));
@@ -1875,17 +1891,17 @@ static int get_metric(mctx *c, const node *e, bool groups)
     int n = groups ? N_METRIC_NAMES : MS_METRIC_N;
     metric_names_fill(metric_names);
     if (e->type != N_SCALAR || !e->text[0])
-        return perr(c, AT(e), "metrics: expected a metric name, got %s", got(g, sizeof g, e));
+        return mf_perr(c, AT(e), "metrics: expected a metric name, got %s", mf_got(g, sizeof g, e));
     for (int i = 0; i < n; i++)
         if (!strcmp(e->text, metric_names[i]))
             return i;
     if (!groups && (!strcmp(e->text, "loss") || !strcmp(e->text, "accuracy")))
-        return perr(c, AT(e), "metrics: '%s' is a panel of its own, not a metric inside a panel",
+        return mf_perr(c, AT(e), "metrics: '%s' is a panel of its own, not a metric inside a panel",
                     e->text);
     if (ms_suggest(e->text, metric_names, n))
-        return perr(c, AT(e), "metrics: unknown metric '%s'%s", show(q, sizeof q, e->text),
+        return mf_perr(c, AT(e), "metrics: unknown metric '%s'%s", mf_show(q, sizeof q, e->text),
                     ms_hint(h, sizeof h, e->text, metric_names, n));
-    return perr(c, AT(e), "metrics: unknown metric '%s' (expected %s)", show(q, sizeof q, e->text),
+    return mf_perr(c, AT(e), "metrics: unknown metric '%s' (expected %s)", mf_show(q, sizeof q, e->text),
                 "loss, accuracy, batch_loss, step_loss, train_loss, val_loss, train_acc or val_acc");
 }
 
@@ -1896,14 +1912,14 @@ static int get_panels(mctx *c, const node *v, ms_plot *p)
     char g[96];
     int bad = 0;
     if (v->type != N_SEQ)
-        return perr(c, AT(v), "metrics: expected a list of panels, got %s", got(g, sizeof g, v));
+        return mf_perr(c, AT(v), "metrics: expected a list of panels, got %s", mf_got(g, sizeof g, v));
     if (v->n == 0)
-        return perr(c, AT(v), "metrics: must list at least one panel");
+        return mf_perr(c, AT(v), "metrics: must list at least one panel");
     if (v->n > MS_PLOT_MAX_PANELS)
-        return perr(c, AT(v), "metrics: at most %d panels allowed (got %d)", MS_PLOT_MAX_PANELS,
+        return mf_perr(c, AT(v), "metrics: at most %d panels allowed (got %d)", MS_PLOT_MAX_PANELS,
                     v->n);
     for (int i = 0; i < v->n; i++) {
-        const node *e = kid(c, v, i);
+        const node *e = mf_kid(c, v, i);
         ms_plot_panel *pn = &p->panels[i];
         pn->nmetrics = 0;
         if (e->type != N_SEQ) {
@@ -1921,24 +1937,24 @@ static int get_panels(mctx *c, const node *v, ms_plot *p)
             continue;
         }
         if (e->n == 0) {
-            bad = perr(c, AT(e), "metrics: a panel must list at least one metric");
+            bad = mf_perr(c, AT(e), "metrics: a panel must list at least one metric");
             continue;
         }
         int seen[MS_METRIC_N] = {0}, kind = -1;
         for (int j = 0; j < e->n; j++) {
-            const node *f = kid(c, e, j);
+            const node *f = mf_kid(c, e, j);
             int k = get_metric(c, f, false);
             if (k < 0) {
                 bad = -1;
                 continue;
             }
             if (seen[k]) {
-                bad = perr(c, AT(f), "metrics: duplicate metric '%s' in a panel",
+                bad = mf_perr(c, AT(f), "metrics: duplicate metric '%s' in a panel",
                            ms_metric_name((ms_metric)k));
                 continue;
             }
             if (kind >= 0 && kind != ms_metric_is_acc((ms_metric)k)) {
-                bad = perr(c, AT(f), "metrics: a panel cannot mix losses and accuracies ('%s')",
+                bad = mf_perr(c, AT(f), "metrics: a panel cannot mix losses and accuracies ('%s')",
                            ms_metric_name((ms_metric)k));
                 continue;
             }
@@ -1962,15 +1978,15 @@ typedef struct variant_names {
 
 static void variant_names_init(variant_names *vn, const ms_manifest *m)
 {
-    vn->names = valid_names(m, &vn->n);
+    vn->names = mf_valid_names(m, &vn->n);
     memset(&vn->byname, 0, sizeof vn->byname);
-    name_map_variants(&vn->byname, m->variants, m->nvariants);
+    mf_name_map_variants(&vn->byname, m->variants, m->nvariants);
 }
 
 static void variant_names_release(variant_names *vn)
 {
     free(vn->names);
-    name_map_release(&vn->byname);
+    mf_name_map_release(&vn->byname);
 }
 
 /* vn: the manifest's variant names, or NULL when the variants section has
@@ -1980,15 +1996,15 @@ static int find_variant(mctx *c, const node *e, const char *key, const variant_n
 {
     char q[72], h[96];
     const char *s = "";
-    if (get_str(c, e, key, &s))
+    if (mf_get_str(c, e, key, &s))
         return -1;
     if (!*s)
-        return perr(c, AT(e), "%s: must not be empty", key);
+        return mf_perr(c, AT(e), "%s: must not be empty", key);
     *out = s;
-    if (!vn || name_map_get(&vn->byname, s) >= 0)
+    if (!vn || mf_name_map_get(&vn->byname, s) >= 0)
         return 0;
-    return perr(c, AT(e), "%s: unknown variant '%s'%s", key, show(q, sizeof q, s),
-                hint(c, h, sizeof h, s, vn->names, vn->n));
+    return mf_perr(c, AT(e), "%s: unknown variant '%s'%s", key, mf_show(q, sizeof q, s),
+                mf_hint(c, h, sizeof h, s, vn->names, vn->n));
 }
 
 /* *name_node: the value node of the plot's valid name, or NULL. */
@@ -2008,48 +2024,48 @@ static void check_plot(mctx *c, const node *pn, int index, ms_plot *p, const var
     p->step_average = MS_STEP_AVERAGE;
     snprintf(where, sizeof where, " in plot %d", index + 1);
     for (int j = 0; j + 1 < pn->n; j += 2) {
-        const node *k = kid(c, pn, j), *v = kid(c, pn, j + 1);
+        const node *k = mf_kid(c, pn, j), *v = mf_kid(c, pn, j + 1);
         if (k->type == N_SCALAR && !strcmp(k->text, "name") && v->type == N_SCALAR && v->text[0]) {
-            snprintf(where, sizeof where, " in plot '%s'", show(q, sizeof q, v->text));
+            snprintf(where, sizeof where, " in plot '%s'", mf_show(q, sizeof q, v->text));
             break;
         }
     }
-    map_keys(c, pn, plot_keys, NP, val, keyn, where);
+    mf_map_keys(c, pn, plot_keys, NP, val, keyn, where);
     if (!val[0])
-        perr(c, AT(pn), "missing key 'name'%s", where);
-    else if (!get_name(c, val[0], "name", &s)) {
+        mf_perr(c, AT(pn), "missing key 'name'%s", where);
+    else if (!mf_get_name(c, val[0], "name", &s)) {
         p->name = ms_strdup(s);
         *name_node = val[0];
     }
-    if (val[1] && !get_str(c, val[1], "title", &s))
+    if (val[1] && !mf_get_str(c, val[1], "title", &s))
         p->title = ms_strdup(s);
     else if (p->name)
         p->title = ms_strdup(p->name);
 
     const node *vs = val[2];
     if (!vs)
-        perr(c, AT(pn), "missing key 'variants'%s", where);
+        mf_perr(c, AT(pn), "missing key 'variants'%s", where);
     else if (vs->type != N_SEQ)
-        perr(c, AT(vs), "variants: expected a list of variant names, got %s", got(g, sizeof g, vs));
+        mf_perr(c, AT(vs), "variants: expected a list of variant names, got %s", mf_got(g, sizeof g, vs));
     else if (vs->n == 0)
-        perr(c, AT(vs), "variants: must list at least one variant");
+        mf_perr(c, AT(vs), "variants: must list at least one variant");
     else {
         /* One extra slot: a reference not listed is drawn too. */
         p->variants = ms_calloc((size_t)vs->n + 1, sizeof *p->variants);
         for (int i = 0; i < vs->n; i++) {
-            const node *e = kid(c, vs, i);
+            const node *e = mf_kid(c, vs, i);
             if (find_variant(c, e, "variants", vn, &s))
                 continue;
-            if (name_map_get(&listed, s) >= 0) {
-                perr(c, AT(e), "variants: duplicate variant '%s'", show(q, sizeof q, s));
+            if (mf_name_map_get(&listed, s) >= 0) {
+                mf_perr(c, AT(e), "variants: duplicate variant '%s'", mf_show(q, sizeof q, s));
                 continue;
             }
-            name_map_put(&listed, s, p->nvariants);
+            mf_name_map_put(&listed, s, p->nvariants);
             p->variants[p->nvariants++] = ms_strdup(s);
         }
     }
     if (val[3] && !find_variant(c, val[3], "reference", vn, &s) && p->variants) {
-        p->reference = name_map_get(&listed, s);
+        p->reference = mf_name_map_get(&listed, s);
         if (p->reference < 0) {
             p->reference = p->nvariants;
             p->variants[p->nvariants++] = ms_strdup(s);
@@ -2062,22 +2078,22 @@ static void check_plot(mctx *c, const node *pn, int index, ms_plot *p, const var
         p->panels[0] = (ms_plot_panel){2, {MS_METRIC_TRAIN_LOSS, MS_METRIC_VAL_LOSS}};
         p->panels[1] = (ms_plot_panel){2, {MS_METRIC_TRAIN_ACC, MS_METRIC_VAL_ACC}};
     }
-    if (val[5] && !get_choice(c, val[5], "x", x_names, COUNT(x_names), &x))
+    if (val[5] && !mf_get_choice(c, val[5], "x", x_names, COUNT(x_names), &x))
         p->x_epoch = x;
-    if (val[6] && !get_choice(c, val[6], "loss_scale", scale_names, COUNT(scale_names), &x))
+    if (val[6] && !mf_get_choice(c, val[6], "loss_scale", scale_names, COUNT(scale_names), &x))
         p->log_loss = x;
     if (val[7])
-        get_int(c, val[7], "step_average", 1, MS_MAX_COUNT, &p->step_average);
-    name_map_release(&listed);
+        mf_get_int(c, val[7], "step_average", 1, MS_MAX_COUNT, &p->step_average);
+    mf_name_map_release(&listed);
 }
 
-static void check_plots(mctx *c, const node *ps, ms_manifest *m, bool names_ok)
+static void mf_check_plots(mctx *c, const node *ps, ms_manifest *m, bool names_ok)
 {
     char g[96], q[72];
-    if (is_null(ps))
+    if (mf_is_null(ps))
         return; /* `plots:` with nothing: no figures */
     if (ps->type != N_SEQ) {
-        perr(c, AT(ps), "plots: expected a list of plots, got %s", got(g, sizeof g, ps));
+        mf_perr(c, AT(ps), "plots: expected a list of plots, got %s", mf_got(g, sizeof g, ps));
         return;
     }
     variant_names vn; /* names unchecked unless every variant has a valid one */
@@ -2087,72 +2103,72 @@ static void check_plots(mctx *c, const node *ps, ms_manifest *m, bool names_ok)
     m->plots = ms_calloc((size_t)ps->n + 1, sizeof *m->plots);
     const node **name_node = ms_calloc((size_t)ps->n + 1, sizeof *name_node);
     for (int i = 0; i < ps->n; i++) {
-        const node *pn = kid(c, ps, i);
+        const node *pn = mf_kid(c, ps, i);
         if (pn->type != N_MAP) {
-            perr(c, AT(pn), "plots: each plot must be a mapping, got %s", got(g, sizeof g, pn));
+            mf_perr(c, AT(pn), "plots: each plot must be a mapping, got %s", mf_got(g, sizeof g, pn));
             continue;
         }
         int k = m->nplots++;
         check_plot(c, pn, i, &m->plots[k], names_ok ? &vn : NULL, &name_node[k]);
         if (!name_node[k])
             continue;
-        int j = name_map_get(&plot_names, m->plots[k].name);
+        int j = mf_name_map_get(&plot_names, m->plots[k].name);
         if (j >= 0)
-            perr(c, AT(name_node[k]), "duplicate plot name '%s' (first at line %d)",
-                 show(q, sizeof q, m->plots[k].name), name_node[j]->line);
+            mf_perr(c, AT(name_node[k]), "duplicate plot name '%s' (first at line %d)",
+                 mf_show(q, sizeof q, m->plots[k].name), name_node[j]->line);
         else
-            name_map_put(&plot_names, m->plots[k].name, k);
+            mf_name_map_put(&plot_names, m->plots[k].name, k);
     }
     free(name_node);
-    name_map_release(&plot_names);
+    mf_name_map_release(&plot_names);
     if (names_ok)
         variant_names_release(&vn);
 }
 
 /* claims: a list of {a: V, b: W, expect: higher | lower, metric: M, text: T};
  * a and b name variants (as written, before grids). */
-static void check_claims(mctx *c, const node *cs, ms_manifest *m)
+static void mf_check_claims(mctx *c, const node *cs, ms_manifest *m)
 {
     static const char *const claim_keys[] = {"a", "b", "expect", "metric", "text"};
     static const char *const expect_names[] = {"higher", "lower"};
     enum { NK = COUNT(claim_keys) };
     char g[96], where[64];
-    if (is_null(cs))
+    if (mf_is_null(cs))
         return;
     if (cs->type != N_SEQ) {
-        perr(c, AT(cs), "claims: expected a list of claims, got %s", got(g, sizeof g, cs));
+        mf_perr(c, AT(cs), "claims: expected a list of claims, got %s", mf_got(g, sizeof g, cs));
         return;
     }
     variant_names vn;
     variant_names_init(&vn, m);
     m->claims = ms_calloc((size_t)cs->n + 1, sizeof *m->claims);
     for (int i = 0; i < cs->n; i++) {
-        const node *cn = kid(c, cs, i), *val[NK], *keyn[NK];
+        const node *cn = mf_kid(c, cs, i), *val[NK], *keyn[NK];
         const char *s = "";
         int x = 0;
         if (cn->type != N_MAP) {
-            perr(c, AT(cn), "claims: each claim must be a mapping, got %s", got(g, sizeof g, cn));
+            mf_perr(c, AT(cn), "claims: each claim must be a mapping, got %s", mf_got(g, sizeof g, cn));
             continue;
         }
         snprintf(where, sizeof where, " in claim %d", i + 1);
-        map_keys(c, cn, claim_keys, NK, val, keyn, where);
+        mf_map_keys(c, cn, claim_keys, NK, val, keyn, where);
         ms_claim *cl = &m->claims[m->nclaims++];
         cl->line = cn->line;
         cl->col = cn->col;
         cl->sign = 1;
         for (int k = 0; k < 2; k++) {
             if (!val[k])
-                perr(c, AT(cn), "missing key '%s'%s", claim_keys[k], where);
+                mf_perr(c, AT(cn), "missing key '%s'%s", claim_keys[k], where);
             else if (!find_variant(c, val[k], claim_keys[k], &vn, &s))
                 *(k ? &cl->b : &cl->a) = ms_strdup(s);
         }
         if (!val[2])
-            perr(c, AT(cn), "missing key 'expect'%s (higher or lower)", where);
-        else if (!get_choice(c, val[2], "expect", expect_names, 2, &x))
+            mf_perr(c, AT(cn), "missing key 'expect'%s (higher or lower)", where);
+        else if (!mf_get_choice(c, val[2], "expect", expect_names, 2, &x))
             cl->sign = x ? -1 : 1;
-        if (val[3] && !get_choice(c, val[3], "metric", ms_compare_metrics, MS_COMPARE_NMETRICS, &x))
+        if (val[3] && !mf_get_choice(c, val[3], "metric", ms_compare_metrics, MS_COMPARE_NMETRICS, &x))
             cl->metric = x;
-        if (val[4] && !get_str(c, val[4], "text", &s))
+        if (val[4] && !mf_get_str(c, val[4], "text", &s))
             cl->text = ms_strdup(s);
     }
     variant_names_release(&vn);
@@ -2163,14 +2179,14 @@ static void check_defaults(mctx *c, const node *v, scope *dflt)
 {
     char g[96];
     if (v->type != N_MAP) {
-        perr(c, AT(v), "defaults: expected a mapping, got %s", got(g, sizeof g, v));
+        mf_perr(c, AT(v), "defaults: expected a mapping, got %s", mf_got(g, sizeof g, v));
         return;
     }
     const node *dv[K_N], *dk[K_N];
-    map_keys(c, v, cfg_keys, K_N, dv, dk, " in defaults");
+    mf_map_keys(c, v, mf_cfg_keys, K_N, dv, dk, " in defaults");
     for (int k = 0; k < K_N; k++)
         if (dv[k])
-            apply_key(c, dflt, k, dv[k]);
+            mf_apply_key(c, dflt, k, dv[k]);
 }
 
 /* m->data_dir must be a folder: reported at at (data.dir's value, or the
@@ -2181,10 +2197,10 @@ static void check_data_folder(mctx *c, const ms_manifest *m, const node *at)
     struct stat sb;
     int line = at ? at->line : 1, col = at ? at->col : 1;
     if (stat(m->data_dir, &sb) != 0)
-        perr(c, line, col, "data.dir: cannot access '%s': %s", show(q, sizeof q, m->data_dir),
+        mf_perr(c, line, col, "data.dir: cannot access '%s': %s", mf_show(q, sizeof q, m->data_dir),
              strerror(errno));
     else if (!S_ISDIR(sb.st_mode))
-        perr(c, line, col, "data.dir: '%s' is not a directory", show(q, sizeof q, m->data_dir));
+        mf_perr(c, line, col, "data.dir: '%s' is not a directory", mf_show(q, sizeof q, m->data_dir));
 }
 
 static void check_manifest(mctx *c, const node *root, ms_manifest *m, int check_data_dir,
@@ -2200,18 +2216,18 @@ static void check_manifest(mctx *c, const node *root, ms_manifest *m, int check_
     ms_config_default(&dflt.cfg);
     m->data_dir = ms_strdup("data");
     if (root->type != N_MAP) {
-        perr(c, AT(root), "manifest must be a mapping, got %s", got(g, sizeof g, root));
+        mf_perr(c, AT(root), "manifest must be a mapping, got %s", mf_got(g, sizeof g, root));
         return;
     }
-    map_keys(c, root, top_keys, COUNT(top_keys), val, keyn, "");
+    mf_map_keys(c, root, top_keys, COUNT(top_keys), val, keyn, "");
     if (!val[0])
-        perr(c, AT(root), "missing key 'name'");
-    else if (!get_name(c, val[0], "name", &s))
+        mf_perr(c, AT(root), "missing key 'name'");
+    else if (!mf_get_name(c, val[0], "name", &s))
         m->name = ms_strdup(s);
     d.train = dflt.cfg.train_size;
     d.val = dflt.cfg.val_size;
     if (val[1])
-        check_data(c, val[1], m, &d, &dir_node);
+        mf_check_data(c, val[1], m, &d, &dir_node);
     m->train = d.train;
     m->val = d.val;
 
@@ -2221,28 +2237,28 @@ static void check_manifest(mctx *c, const node *root, ms_manifest *m, int check_
     dflt.nseeds = 1;
     if (val[2])
         check_defaults(c, val[2], &dflt);
-    cross_check(c, &d, &dflt, NULL);
+    mf_cross_check(c, &d, &dflt, NULL);
 
     vinfo *vi = NULL;
     setting_use use = {0};
     if (!val[3])
-        perr(c, AT(root), "missing key 'variants'");
+        mf_perr(c, AT(root), "missing key 'variants'");
     else
-        check_variants(c, val[3], m, &d, &dflt, st, nst, &vi, &use);
+        mf_check_variants(c, val[3], m, &d, &dflt, st, nst, &vi, &use);
     if (val[4]) {
         /* Variant names are checked only when every variant has a valid one. */
         bool names_ok = val[3] && val[3]->type == N_SEQ && m->nvariants == val[3]->n;
         for (int i = 0; names_ok && i < m->nvariants; i++)
             names_ok = m->variants[i].name != NULL;
-        check_plots(c, val[4], m, names_ok);
+        mf_check_plots(c, val[4], m, names_ok);
     }
     if (val[6]) /* claims name the variants as written, before the grids */
-        check_claims(c, val[6], m);
+        mf_check_claims(c, val[6], m);
     int nvi = m->nvariants;
     if (vi && c->nerr == 0)
-        expand_grids(c, m, vi, st, &use, &d, val[3], val[4]);
-    vinfo_free(vi, nvi);
-    setting_use_release(&use);
+        mf_expand_grids(c, m, vi, st, &use, &d, val[3], val[4]);
+    mf_vinfo_free(vi, nvi);
+    mf_setting_use_release(&use);
     if (dflt.own_seeds)
         free(dflt.seeds);
 
@@ -2252,7 +2268,7 @@ static void check_manifest(mctx *c, const node *root, ms_manifest *m, int check_
     /* Safety net: the checks above should have caught everything. */
     for (int i = 0; c->nerr == 0 && i < m->nvariants; i++)
         if (ms_config_validate(&m->variants[i].cfg))
-            perr(c, m->variants[i].line, m->variants[i].col, "variant '%s': invalid configuration",
+            mf_perr(c, m->variants[i].line, m->variants[i].col, "variant '%s': invalid configuration",
                  m->variants[i].name);
 }
 
@@ -2262,7 +2278,7 @@ void ms_manifest_release(ms_manifest *m)
 {
     free(m->text);
     for (int i = 0; i < m->nvariants; i++)
-        variant_release(&m->variants[i]);
+        mf_variant_release(&m->variants[i]);
     free(m->variants);
     for (int i = 0; i < m->nplots; i++) {
         for (int j = 0; j < m->plots[i].nvariants; j++)
@@ -2287,7 +2303,7 @@ void ms_manifest_release(ms_manifest *m)
 /* The manifest's text with the command line's settings added as its
  * `settings:` list (what a sweep records: parsed alone, it gives the same
  * variants). */
-static char *with_settings(const char *text, size_t len, char *const *args, int nargs)
+static char *mf_with_settings(const char *text, size_t len, char *const *args, int nargs)
 {
     char *buf = NULL;
     size_t n = 0;
@@ -2333,24 +2349,24 @@ int ms_manifest_parse_args(const char *path, const char *text, size_t len, char 
         m->text[len] = 0;
     }
     if (len > MS_MANIFEST_MAX_BYTES)
-        perr(&c, 1, 1, "file too large (%zu bytes, limit 1 MiB)", len);
-    else if (compose(&c, text ? text : "", text ? len : 0, &root) == 0) {
-        if (root < 0 || is_null(&c.nodes[root]))
-            perr(&c, 1, 1, "empty manifest");
+        mf_perr(&c, 1, 1, "file too large (%zu bytes, limit 1 MiB)", len);
+    else if (mf_compose(&c, text ? text : "", text ? len : 0, &root) == 0) {
+        if (root < 0 || mf_is_null(&c.nodes[root]))
+            mf_perr(&c, 1, 1, "empty manifest");
         else {
-            settings_read(&c, root, &st, &nst); /* composes: nodes move */
+            mf_settings_read(&c, root, &st, &nst); /* composes: nodes move */
             check_manifest(&c, &c.nodes[root], m, check_data_dir, st, nst);
         }
     }
-    settings_free(st, nst);
-    tree_free(&c);
+    mf_settings_free(st, nst);
+    mf_tree_free(&c);
     free(c.said);
     if (c.nerr) {
         ms_manifest_release(m);
         return -1;
     }
     if (nargs && m->text) { /* what the sweep records: the settings inside */
-        char *t = with_settings(m->text, strlen(m->text), args, nargs);
+        char *t = mf_with_settings(m->text, strlen(m->text), args, nargs);
         if (!t)
             return ms_error("out of memory");
         free(m->text);
@@ -2539,25 +2555,20 @@ int ms_manifest_expand(const ms_manifest *m, ms_run_spec **out)
 /* ==== Exported for merge (issue 22): the manifest's rules on stored values ====
  *
  * A sweep or run read back from a database is checked by the functions that
- * check a manifest (get_name, get_str, get_seeds, apply_key, check_data,
- * cross_check, then ms_config_validate): each stored value becomes the node
+ * check a manifest (mf_get_name, mf_get_str, mf_get_seeds, mf_apply_key, mf_check_data,
+ * mf_cross_check, then ms_config_validate): each stored value becomes the node
  * a manifest holding it would have given them (a number or a boolean plain,
  * a text quoted), so a value passes exactly when a manifest could have
  * written it. Their messages are captured, not printed: the caller says
  * where the value came from. Kept at the end of the file, apart from the
  * checks above. */
 
-/* A node under parent (-1: none), made by add_node as from a YAML event,
- * at c->at_line:at_col; its index (nodes move as the tree grows). */
+/* A node under parent (-1: none), made by mf_add_node as the parser makes
+ * one, at c->at_line:at_col; its index (nodes move as the tree grows). */
 static int sv_node(mctx *c, int parent, int type, const char *text, size_t len, bool plain)
 {
-    yaml_event_t ev;
     int idx = c->nnodes, root = -1;
-    memset(&ev, 0, sizeof ev);
-    ev.data.scalar.value = (yaml_char_t *)(text ? text : "");
-    ev.data.scalar.length = len;
-    ev.data.scalar.style = plain ? YAML_PLAIN_SCALAR_STYLE : YAML_SINGLE_QUOTED_SCALAR_STYLE;
-    add_node(c, type, &ev, &parent, parent >= 0, &root);
+    mf_add_node(c, type, 1, 1, text ? text : "", len, plain, parent, &root);
     return idx;
 }
 
@@ -2591,12 +2602,12 @@ static int sv_scalar(mctx *c, int parent, const ms_stored *v, const char *key)
         return sv_node(c, parent, N_SCALAR, buf, strlen(buf), true);
     case MS_SV_BOOL:
         return sv_node(c, parent, N_SCALAR, v->i ? "true" : "false", v->i ? 4 : 5, true);
-    case MS_SV_TEXT: /* add_node would refuse a NUL too, without the key */
+    case MS_SV_TEXT: /* mf_add_node would refuse a NUL too, without the key */
         if (v->len && memchr(v->s, '\0', v->len))
-            return perr(c, 1, 1, "%s: NUL characters are not supported", key);
+            return mf_perr(c, 1, 1, "%s: NUL characters are not supported", key);
         return sv_node(c, parent, N_SCALAR, v->s, v->len, false);
     case MS_SV_BLOB:
-        return perr(c, 1, 1, "%s: expected text or a number, got a blob", key);
+        return mf_perr(c, 1, 1, "%s: expected text or a number, got a blob", key);
     default: /* NULL: nothing written */
         return sv_node(c, parent, N_SCALAR, "", 0, true);
     }
@@ -2604,7 +2615,7 @@ static int sv_scalar(mctx *c, int parent, const ms_stored *v, const char *key)
 
 /* hidden as a database holds it ("64,64"): the list of its plain items;
  * past MS_MAX_HIDDEN + 1 items the rest are not made (the count is refused
- * already). Another value: its scalar, which get_hidden refuses. */
+ * already). Another value: its scalar, which mf_get_hidden refuses. */
 static int sv_hidden(mctx *c, const ms_stored *v)
 {
     if (v->kind != MS_SV_TEXT || (v->len && memchr(v->s, '\0', v->len)))
@@ -2662,7 +2673,7 @@ static void sv_begin(sv_capture *k)
 }
 
 /* Ends the capture; for a failed check (bad) its first message, without the
- * position perr gives it (":1:1: ", the path is "") or ms_error's prefix. */
+ * position mf_perr gives it (":1:1: ", the path is "") or ms_error's prefix. */
 static int sv_end(sv_capture *k, int bad, char *why, size_t n)
 {
     ms_error_stream(k->prev == stderr ? NULL : k->prev);
@@ -2686,9 +2697,9 @@ int ms_manifest_stored_name(const ms_stored *v, const char *key, char *why, size
     sv_begin(&k);
     int i = sv_scalar(&c, -1, v, key);
     if (i >= 0)
-        get_name(&c, &c.nodes[i], key, &s);
+        mf_get_name(&c, &c.nodes[i], key, &s);
     int bad = c.nerr;
-    tree_free(&c);
+    mf_tree_free(&c);
     free(c.said);
     return sv_end(&k, bad, why, n);
 }
@@ -2717,37 +2728,37 @@ int ms_manifest_stored_run(const ms_stored f[MS_SF_N], ms_config *cfg, char *why
         idx[MS_SF_SEED] = -1;
     idx[MS_SF_HIDDEN] = sv_hidden(&c, &f[MS_SF_HIDDEN]); /* keyed[0] */
     for (int j = 1; j < COUNT(keyed); j++)
-        idx[keyed[j][0]] = sv_scalar(&c, -1, &f[keyed[j][0]], cfg_keys[keyed[j][1]]);
+        idx[keyed[j][0]] = sv_scalar(&c, -1, &f[keyed[j][0]], mf_cfg_keys[keyed[j][1]]);
     int map = sv_node(&c, -1, N_MAP, NULL, 0, false); /* data: {train: T, val: V, ...} */
     for (int j = 0; j < COUNT(data); j++) {
         const ms_stored *v = &f[data[j][0]];
-        const char *name = data_keys[data[j][1]];
+        const char *name = mf_data_keys[data[j][1]];
         char key[32];
         snprintf(key, sizeof key, "data.%s", name);
         /* MNIST's runs do not name their dataset: the default */
         if (data[j][0] == MS_SF_DATASET && v->kind == MS_SV_NULL)
             continue;
         sv_node(&c, map, N_SCALAR, name, strlen(name), true);
-        sv_scalar(&c, map, v, key); /* refused: a key without a value, which map_keys skips */
+        sv_scalar(&c, map, v, key); /* refused: a key without a value, which mf_map_keys skips */
     }
 
     /* then the manifest's checks, in the order of a run's columns */
     const char *s = "";
     if (idx[MS_SF_VARIANT] >= 0)
-        get_name(&c, &c.nodes[idx[MS_SF_VARIANT]], "variant", &s);
-    if (idx[MS_SF_TASK] >= 0 && !get_str(&c, &c.nodes[idx[MS_SF_TASK]], "task", &s) &&
+        mf_get_name(&c, &c.nodes[idx[MS_SF_VARIANT]], "variant", &s);
+    if (idx[MS_SF_TASK] >= 0 && !mf_get_str(&c, &c.nodes[idx[MS_SF_TASK]], "task", &s) &&
         !sv_utf8((const unsigned char *)s))
-        perr(&c, 1, 1, "task: not valid UTF-8");
+        mf_perr(&c, 1, 1, "task: not valid UTF-8");
     uint64_t *seeds = NULL;
     int nseeds = 0;
     if (idx[MS_SF_SEED] >= 0)
-        get_seeds(&c, &c.nodes[idx[MS_SF_SEED]], &seeds, &nseeds);
+        mf_get_seeds(&c, &c.nodes[idx[MS_SF_SEED]], &seeds, &nseeds);
     scope sc;
     memset(&sc, 0, sizeof sc);
     ms_config_default(&sc.cfg);
     for (int j = 0; j < COUNT(keyed); j++) {
         if (idx[keyed[j][0]] >= 0)
-            apply_key(&c, &sc, keyed[j][1], &c.nodes[idx[keyed[j][0]]]);
+            mf_apply_key(&c, &sc, keyed[j][1], &c.nodes[idx[keyed[j][0]]]);
         else
             sc.bad[keyed[j][1]] = true;
     }
@@ -2755,8 +2766,8 @@ int ms_manifest_stored_run(const ms_stored f[MS_SF_N], ms_config *cfg, char *why
     ms_manifest tm;
     const node *dir = NULL;
     memset(&tm, 0, sizeof tm);
-    check_data(&c, &c.nodes[map], &tm, &d, &dir);
-    cross_check(&c, &d, &sc, NULL);
+    mf_check_data(&c, &c.nodes[map], &tm, &d, &dir);
+    mf_cross_check(&c, &d, &sc, NULL);
     int bad = c.nerr;
     if (!bad) {
         *cfg = sc.cfg;
@@ -2768,7 +2779,7 @@ int ms_manifest_stored_run(const ms_stored f[MS_SF_N], ms_config *cfg, char *why
     }
     free(seeds);
     free(tm.data_dir);
-    tree_free(&c);
+    mf_tree_free(&c);
     free(c.said);
     return sv_end(&k, bad, why, n);
 }
