@@ -3,7 +3,8 @@
  * Loading validates everything before anything runs: every problem is
  * reported as one line "FILE:LINE:COLUMN: message" (1-based), so a typo in
  * variant 9 is found before variant 1 trains for an hour. The format is
- * documented in experiments/tdt4265_a2.yaml. Only manifest.c sees libyaml. */
+ * documented in experiments/tdt4265_a2.yaml. Only src/manifest/tree.c sees
+ * libyaml. */
 #ifndef MS_MANIFEST_H
 #define MS_MANIFEST_H
 
