@@ -1,8 +1,8 @@
 /* The manifest's internals, private to src/manifest/ (the module's API is
  * include/ms_manifest.h): the node tree the checks walk, the context of one
  * parse, the settings and scopes the files hand each other, and the
- * functions they share, prefixed mf_ (each described where it is defined).
- * Which file defines what:
+ * functions they share, prefixed mf_ (described here or where they are
+ * defined). Which file defines what:
  *   tree.c      the node tree from libyaml's events (the only <yaml.h>),
  *               messages, names to indices, the typed getters of values
  *   settings.c  KEY=VALUE settings: parsing, binding to variants, which apply where
