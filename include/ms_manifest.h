@@ -3,11 +3,13 @@
  * Loading validates everything before anything runs: every problem is
  * reported as one line "FILE:LINE:COLUMN: message" (1-based), so a typo in
  * variant 9 is found before variant 1 trains for an hour. The format is
- * documented in experiments/tdt4265_a2.yaml. Only manifest.c sees libyaml. */
+ * documented in experiments/tdt4265_a2.yaml. Only src/manifest/tree.c sees
+ * libyaml. */
 #ifndef MS_MANIFEST_H
 #define MS_MANIFEST_H
 
 #include "ms_config.h"
+#include "ms_metrics.h" /* ms_metric */
 
 #include <stddef.h>
 #include <stdint.h>
@@ -28,19 +30,6 @@ typedef struct ms_variant {
     uint64_t *seeds; /* one run per seed */
     int line, col;   /* 1-based position of the variant's mapping, for messages */
 } ms_variant;
-
-/* The curves a figure can show: the first MS_METRIC_EVALS from the evals
- * table, step_loss from the steps table (docs/schema.md). */
-typedef enum {
-    MS_METRIC_BATCH_LOSS, /* mean loss of the training batches since the last validation */
-    MS_METRIC_TRAIN_LOSS, /* loss over the whole training set */
-    MS_METRIC_VAL_LOSS,
-    MS_METRIC_TRAIN_ACC,  /* accuracy over the whole training set */
-    MS_METRIC_VAL_ACC,
-    MS_METRIC_STEP_LOSS,  /* every step's batch loss, averaged over chunks of steps */
-    MS_METRIC_N
-} ms_metric;
-enum { MS_METRIC_EVALS = MS_METRIC_STEP_LOSS };
 
 #define MS_PLOT_MAX_PANELS 8
 /* Curves in all figures together, after grids replaced the variants they
@@ -71,11 +60,6 @@ typedef struct ms_plot {
     ms_plot_panel panels[MS_PLOT_MAX_PANELS];
     int line, col;   /* 1-based position of the plot's mapping */
 } ms_plot;
-
-/* Names as written in a manifest: "val_loss", ... */
-const char *ms_metric_name(ms_metric m);
-/* 1 for the two accuracies, 0 for the losses. */
-int ms_metric_is_acc(ms_metric m);
 
 /* One claim of the `claims:` section: variant a's metric is higher (sign
  * +1) or lower (-1) than variant b's, over the seeds both ran. */

@@ -1,8 +1,8 @@
 /* ms_metrics: the records a run produces, as the trainer makes them and the
  * store keeps them (the evals and epochs tables of docs/schema.md), and the
  * names of its vocabulary (src/numeric/metrics.c): statuses, stop reasons, the
- * results variants are compared on. Their own header, so the store does not
- * depend on the trainer. */
+ * metrics a figure draws, the results variants are compared on. Their own
+ * header, so the store does not depend on the trainer. */
 #ifndef MS_METRICS_H
 #define MS_METRICS_H
 
@@ -49,6 +49,23 @@ const char *ms_stop_name(ms_stop s);
 /* The stop reason a name stands for (MS_STOP_NONE has none): 0, or -1 for
  * any other text. */
 int ms_stop_parse(const char *s, ms_stop *out);
+
+/* The curves a figure can show: the first MS_METRIC_EVALS from the evals
+ * table, step_loss from the steps table (docs/schema.md). */
+typedef enum {
+    MS_METRIC_BATCH_LOSS, /* mean loss of the training batches since the last validation */
+    MS_METRIC_TRAIN_LOSS, /* loss over the whole training set */
+    MS_METRIC_VAL_LOSS,
+    MS_METRIC_TRAIN_ACC,  /* accuracy over the whole training set */
+    MS_METRIC_VAL_ACC,
+    MS_METRIC_STEP_LOSS,  /* every step's batch loss, averaged over chunks of steps */
+    MS_METRIC_N
+} ms_metric;
+enum { MS_METRIC_EVALS = MS_METRIC_STEP_LOSS };
+/* Names as written in a manifest: "val_loss", ... */
+const char *ms_metric_name(ms_metric m);
+/* 1 for the two accuracies, 0 for the losses. */
+int ms_metric_is_acc(ms_metric m);
 
 /* The per-run results two variants can be compared on (compare, claims:):
  * columns of the run_summary view (docs/schema.md). */

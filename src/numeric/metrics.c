@@ -1,7 +1,8 @@
 /* ms_metrics: the one home of a run's vocabulary (ms_metrics.h): the names
- * of its statuses and stop reasons as the database stores them, and the
- * results two variants are compared on. The store, status, the report and
- * the manifest's claims spell them from here. */
+ * of its statuses and stop reasons as the database stores them, of the
+ * metrics a figure draws, and the results two variants are compared on. The
+ * store, status, the report and the manifest's figures and claims spell them
+ * from here. */
 #include "ms_metrics.h"
 
 #include <string.h>
@@ -37,6 +38,17 @@ int ms_stop_parse(const char *s, ms_stop *out)
         }
     return -1;
 }
+
+/* Metric names as a manifest writes them, in ms_metric order */
+static const char *const metric_names[MS_METRIC_N] = {"batch_loss", "train_loss", "val_loss",
+                                                      "train_acc",  "val_acc",    "step_loss"};
+
+const char *ms_metric_name(ms_metric m)
+{
+    return (unsigned)m < MS_METRIC_N ? metric_names[m] : "?";
+}
+
+int ms_metric_is_acc(ms_metric m) { return m == MS_METRIC_TRAIN_ACC || m == MS_METRIC_VAL_ACC; }
 
 const char *const ms_compare_metrics[MS_COMPARE_NMETRICS] = {
     "final_val_acc", "best_val_acc", "final_val_loss", "best_val_loss",
