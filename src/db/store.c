@@ -181,6 +181,21 @@ static int commit(ms_store *s, const char *what)
     return 0;
 }
 
+/* finish, then the mutex let go: the last call of every public
+ * function that takes it; returns rc. */
+static int leave(ms_store *s, int rc)
+{
+    finish(s);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+/* Step a statement that returns no row; -1 after db_error(what) if it fails. */
+static int step_done(ms_store *s, sqlite3_stmt *st, const char *what)
+{
+    return ms_sql_step_done(st) == SQLITE_DONE ? 0 : db_error(s, "%s", what);
+}
+
 /* Read the run's row into out; 1 when it exists, 0 when not, -1 on error. */
 static int get_run(ms_store *s, int64_t run_id, ms_run_info *out, const char *what)
 {
@@ -431,9 +446,7 @@ int ms_store_sweep(ms_store *s, const char *name, const char *manifest_path,
     }
     rc = commit(s, what);
 out:
-    finish(s);
-    pthread_mutex_unlock(&s->mu);
-    return rc;
+    return leave(s, rc);
 }
 
 int ms_store_probe_data(const char *path, const char *sweep, const ms_data_ident *data)
@@ -451,92 +464,95 @@ int ms_store_probe_data(const char *path, const char *sweep, const ms_data_ident
     return rc;
 }
 
+/* One run of ms_store_register, in its transaction: found or inserted,
+ * marked current with its task; out as ms_store_register describes it. */
+static int register_run(ms_store *s, int64_t sweep_id, const ms_run_spec *k, ms_run_info *out,
+                        const char *what)
+{
+    const ms_config *c = &k->cfg;
+    const char *task = k->task ? k->task : "";
+    sqlite3_int64 seed = (sqlite3_int64)c->seed;
+    char hash[17];
+    int64_t id;
+    int is_new = 0, rc = -1;
+
+    char *json = ms_config_json(c);
+    ms_config_identity(json, hash);
+
+    sqlite3_stmt *find = s->q[Q_RUN_FIND];
+    sqlite3_bind_int64(find, 1, sweep_id);
+    ms_sql_bind_text(find, 2, k->variant);
+    sqlite3_bind_int64(find, 3, seed);
+    ms_sql_bind_text(find, 4, hash);
+    int step = sqlite3_step(find);
+    if (step == SQLITE_ROW) {
+        id = sqlite3_column_int64(find, 0);
+        sqlite3_reset(find);
+    } else if (step == SQLITE_DONE) {
+        sqlite3_reset(find);
+        sqlite3_stmt *ins = s->q[Q_RUN_INSERT];
+        ms_sql_bind_run(ins, sweep_id, k->variant, task, c, json, hash,
+                        ms_config_params(c, MS_INPUT));
+        if (ms_sql_step_done(ins) != SQLITE_DONE) {
+            db_error(s, "cannot register run '%s' seed %llu", k->variant,
+                     (unsigned long long)c->seed);
+            goto out;
+        }
+        id = sqlite3_last_insert_rowid(s->db);
+        is_new = 1;
+    } else {
+        db_error(s, "cannot register run '%s' seed %llu", k->variant, (unsigned long long)c->seed);
+        goto out;
+    }
+
+    sqlite3_stmt *keep = s->q[Q_RUN_KEEP];
+    sqlite3_bind_int64(keep, 1, id);
+    ms_sql_bind_text(keep, 2, task);
+    if (ms_sql_step_done(keep) != SQLITE_DONE) {
+        db_error(s, "cannot register run %lld", (long long)id);
+        goto out;
+    }
+
+    sqlite3_stmt *others = s->q[Q_RUN_OTHERS];
+    sqlite3_bind_int64(others, 1, sweep_id);
+    ms_sql_bind_text(others, 2, k->variant);
+    sqlite3_bind_int64(others, 3, seed);
+    ms_sql_bind_text(others, 4, hash);
+    if (sqlite3_step(others) != SQLITE_ROW) {
+        db_error(s, "cannot register run %lld", (long long)id);
+        goto out;
+    }
+    int replaced = sqlite3_column_int(others, 0);
+    sqlite3_reset(others);
+
+    if (get_run(s, id, out, what) != 1)
+        goto out;
+    out->is_new = is_new;
+    out->replaced = replaced;
+    rc = 0;
+out:
+    free(json);
+    return rc;
+}
+
 int ms_store_register(ms_store *s, int64_t sweep_id, const ms_run_spec *runs, int n,
                       ms_run_info *out)
 {
     const char *what = "cannot register the runs";
-    char *json = NULL;
     int rc = -1;
     pthread_mutex_lock(&s->mu);
     if (begin(s, what))
         goto out;
     sqlite3_stmt *retire = s->q[Q_RUNS_RETIRE];
     sqlite3_bind_int64(retire, 1, sweep_id);
-    if (ms_sql_step_done(retire) != SQLITE_DONE) {
-        db_error(s, "%s", what);
+    if (step_done(s, retire, what))
         goto out;
-    }
-    for (int i = 0; i < n; i++) {
-        const ms_run_spec *k = &runs[i];
-        const ms_config *c = &k->cfg;
-        const char *task = k->task ? k->task : "";
-        sqlite3_int64 seed = (sqlite3_int64)c->seed;
-        char hash[17];
-        int64_t id;
-        int is_new = 0;
-
-        json = ms_config_json(c);
-        ms_config_identity(json, hash);
-
-        sqlite3_stmt *find = s->q[Q_RUN_FIND];
-        sqlite3_bind_int64(find, 1, sweep_id);
-        ms_sql_bind_text(find, 2, k->variant);
-        sqlite3_bind_int64(find, 3, seed);
-        ms_sql_bind_text(find, 4, hash);
-        int step = sqlite3_step(find);
-        if (step == SQLITE_ROW) {
-            id = sqlite3_column_int64(find, 0);
-            sqlite3_reset(find);
-        } else if (step == SQLITE_DONE) {
-            sqlite3_reset(find);
-            sqlite3_stmt *ins = s->q[Q_RUN_INSERT];
-            ms_sql_bind_run(ins, sweep_id, k->variant, task, c, json, hash, ms_config_params(c, MS_INPUT));
-            if (ms_sql_step_done(ins) != SQLITE_DONE) {
-                db_error(s, "cannot register run '%s' seed %llu", k->variant,
-                         (unsigned long long)c->seed);
-                goto out;
-            }
-            id = sqlite3_last_insert_rowid(s->db);
-            is_new = 1;
-        } else {
-            db_error(s, "cannot register run '%s' seed %llu", k->variant,
-                     (unsigned long long)c->seed);
+    for (int i = 0; i < n; i++)
+        if (register_run(s, sweep_id, &runs[i], &out[i], what))
             goto out;
-        }
-
-        sqlite3_stmt *keep = s->q[Q_RUN_KEEP];
-        sqlite3_bind_int64(keep, 1, id);
-        ms_sql_bind_text(keep, 2, task);
-        if (ms_sql_step_done(keep) != SQLITE_DONE) {
-            db_error(s, "cannot register run %lld", (long long)id);
-            goto out;
-        }
-
-        sqlite3_stmt *others = s->q[Q_RUN_OTHERS];
-        sqlite3_bind_int64(others, 1, sweep_id);
-        ms_sql_bind_text(others, 2, k->variant);
-        sqlite3_bind_int64(others, 3, seed);
-        ms_sql_bind_text(others, 4, hash);
-        if (sqlite3_step(others) != SQLITE_ROW) {
-            db_error(s, "cannot register run %lld", (long long)id);
-            goto out;
-        }
-        int replaced = sqlite3_column_int(others, 0);
-        sqlite3_reset(others);
-
-        if (get_run(s, id, &out[i], what) != 1)
-            goto out;
-        out[i].is_new = is_new;
-        out[i].replaced = replaced;
-        free(json);
-        json = NULL;
-    }
     rc = commit(s, what);
 out:
-    free(json);
-    finish(s);
-    pthread_mutex_unlock(&s->mu);
-    return rc;
+    return leave(s, rc);
 }
 
 int ms_store_run(ms_store *s, int64_t run_id, ms_run_info *out)
@@ -548,9 +564,7 @@ int ms_store_run(ms_store *s, int64_t run_id, ms_run_info *out)
         ms_error("no run %lld in '%s'", (long long)run_id, s->path);
     if (found == 1)
         rc = 0;
-    finish(s);
-    pthread_mutex_unlock(&s->mu);
-    return rc;
+    return leave(s, rc);
 }
 
 /* Inside a transaction: the run must exist; with `status`, have it. */
@@ -582,15 +596,11 @@ int ms_store_start_run(ms_store *s, int64_t run_id, const ms_provenance *p)
     ms_sql_bind_text(st, 4, p ? p->version : NULL);
     ms_sql_bind_text(st, 5, p ? p->compiler : NULL);
     sqlite3_bind_int(st, 6, p ? p->threads : 0);
-    if (ms_sql_step_done(st) != SQLITE_DONE) {
-        db_error(s, "%s", what);
+    if (step_done(s, st, what))
         goto out;
-    }
     rc = commit(s, what);
 out:
-    finish(s);
-    pthread_mutex_unlock(&s->mu);
-    return rc;
+    return leave(s, rc);
 }
 
 int ms_store_load_checkpoint(ms_store *s, int64_t run_id, void **blob, size_t *n, int *epoch)
@@ -617,9 +627,7 @@ int ms_store_load_checkpoint(ms_store *s, int64_t run_id, void **blob, size_t *n
     } else {
         db_error(s, "cannot load the checkpoint of run %lld", (long long)run_id);
     }
-    finish(s);
-    pthread_mutex_unlock(&s->mu);
-    return rc;
+    return leave(s, rc);
 }
 
 int ms_store_run_rows(ms_store *s, int64_t run_id, int *epochs_done, int *rows)
@@ -635,9 +643,7 @@ int ms_store_run_rows(ms_store *s, int64_t run_id, int *epochs_done, int *rows)
     } else {
         db_error(s, "cannot read run %lld", (long long)run_id);
     }
-    finish(s);
-    pthread_mutex_unlock(&s->mu);
-    return rc;
+    return leave(s, rc);
 }
 
 /* A stop reason a caller may record: an epoch ends a run by epochs, early
@@ -648,14 +654,10 @@ static int valid_stop(ms_stop r, int allow_interrupted)
            (allow_interrupted && r == MS_STOP_INTERRUPTED);
 }
 
-int ms_store_commit_epoch(ms_store *s, int64_t run_id, const ms_epoch *e, int64_t step_at_end,
-                          const ms_eval *evals, int nevals, const void *ckpt, size_t ckpt_n,
-                          ms_stop stop_reason)
+/* ms_store_commit_epoch's arguments, checked before the store is touched. */
+static int check_epoch(const char *what, const ms_epoch *e, const ms_eval *evals, int nevals,
+                       ms_stop stop_reason)
 {
-    char what[96];
-    ms_run_info info;
-    int rc = -1;
-    snprintf(what, sizeof what, "cannot commit epoch %d of run %lld", e->epoch, (long long)run_id);
     if (!valid_stop(stop_reason, 0))
         return ms_error("%s: invalid stop reason %d", what, (int)stop_reason);
     if (nevals < 0)
@@ -664,32 +666,34 @@ int ms_store_commit_epoch(ms_store *s, int64_t run_id, const ms_epoch *e, int64_
         if (evals[i].epoch + 1 != e->epoch)
             return ms_error("%s: the eval at step %lld belongs to epoch %d", what,
                             (long long)evals[i].step, evals[i].epoch + 1);
+    return 0;
+}
 
-    pthread_mutex_lock(&s->mu);
-    if (begin(s, what) || expect_run(s, run_id, &info, what))
-        goto out;
+/* Inside the transaction: the epoch is not stored yet, and it is the next
+ * one of a running run. */
+static int expect_epoch(ms_store *s, int64_t run_id, int epoch, const ms_run_info *info,
+                        const char *what)
+{
     sqlite3_stmt *has = s->q[Q_EPOCH_HAS];
     sqlite3_bind_int64(has, 1, run_id);
-    sqlite3_bind_int(has, 2, e->epoch);
+    sqlite3_bind_int(has, 2, epoch);
     int step = sqlite3_step(has);
-    if (step == SQLITE_ROW) {
-        ms_error("%s: it is already stored in '%s'", what, s->path);
-        goto out;
-    }
-    if (step != SQLITE_DONE) {
-        db_error(s, "%s", what);
-        goto out;
-    }
+    if (step == SQLITE_ROW)
+        return ms_error("%s: it is already stored in '%s'", what, s->path);
+    if (step != SQLITE_DONE)
+        return db_error(s, "%s", what);
     sqlite3_reset(has);
-    if (info.status != MS_RUN_RUNNING) {
-        ms_error("%s: the run is %s, not running", what, ms_run_status_name(info.status));
-        goto out;
-    }
-    if (e->epoch != info.epochs_done + 1) {
-        ms_error("%s: the next epoch is %d", what, info.epochs_done + 1);
-        goto out;
-    }
+    if (info->status != MS_RUN_RUNNING)
+        return ms_error("%s: the run is %s, not running", what, ms_run_status_name(info->status));
+    if (epoch != info->epochs_done + 1)
+        return ms_error("%s: the next epoch is %d", what, info->epochs_done + 1);
+    return 0;
+}
 
+/* The epoch's row, its evals and its steps' losses. */
+static int put_epoch(ms_store *s, int64_t run_id, const ms_epoch *e, int64_t step_at_end,
+                     const ms_eval *evals, int nevals, const char *what)
+{
     sqlite3_stmt *ep = s->q[Q_EPOCH_PUT];
     sqlite3_bind_int64(ep, 1, run_id);
     sqlite3_bind_int(ep, 2, e->epoch);
@@ -699,10 +703,8 @@ int ms_store_commit_epoch(ms_store *s, int64_t run_id, const ms_epoch *e, int64_
     bind_real(ep, 6, e->val_loss);
     bind_real(ep, 7, e->val_acc);
     bind_real(ep, 8, e->seconds);
-    if (ms_sql_step_done(ep) != SQLITE_DONE) {
-        db_error(s, "%s", what);
-        goto out;
-    }
+    if (step_done(s, ep, what))
+        return -1;
 
     sqlite3_stmt *ev = s->q[Q_EVAL_PUT];
     for (int i = 0; i < nevals; i++) {
@@ -715,10 +717,8 @@ int ms_store_commit_epoch(ms_store *s, int64_t run_id, const ms_epoch *e, int64_
         bind_real(ev, 6, v->train_acc);
         bind_real(ev, 7, v->val_loss);
         bind_real(ev, 8, v->val_acc);
-        if (ms_sql_step_done(ev) != SQLITE_DONE) {
-            db_error(s, "%s (eval at step %lld)", what, (long long)v->step);
-            goto out;
-        }
+        if (ms_sql_step_done(ev) != SQLITE_DONE)
+            return db_error(s, "%s (eval at step %lld)", what, (long long)v->step);
     }
 
     sqlite3_stmt *sp = s->q[Q_STEP_PUT];
@@ -727,11 +727,28 @@ int ms_store_commit_epoch(ms_store *s, int64_t run_id, const ms_epoch *e, int64_
         sqlite3_bind_int64(sp, 2, e->first_step + i);
         sqlite3_bind_int(sp, 3, e->epoch);
         bind_real(sp, 4, e->step_loss[i]);
-        if (ms_sql_step_done(sp) != SQLITE_DONE) {
-            db_error(s, "%s (step %lld)", what, (long long)(e->first_step + i));
-            goto out;
-        }
+        if (ms_sql_step_done(sp) != SQLITE_DONE)
+            return db_error(s, "%s (step %lld)", what, (long long)(e->first_step + i));
     }
+    return 0;
+}
+
+int ms_store_commit_epoch(ms_store *s, int64_t run_id, const ms_epoch *e, int64_t step_at_end,
+                          const ms_eval *evals, int nevals, const void *ckpt, size_t ckpt_n,
+                          ms_stop stop_reason)
+{
+    char what[96];
+    ms_run_info info;
+    int rc = -1;
+    snprintf(what, sizeof what, "cannot commit epoch %d of run %lld", e->epoch, (long long)run_id);
+    if (check_epoch(what, e, evals, nevals, stop_reason))
+        return -1;
+
+    pthread_mutex_lock(&s->mu);
+    if (begin(s, what) || expect_run(s, run_id, &info, what) ||
+        expect_epoch(s, run_id, e->epoch, &info, what) ||
+        put_epoch(s, run_id, e, step_at_end, evals, nevals, what))
+        goto out;
 
     sqlite3_stmt *ck = s->q[ckpt ? Q_CKPT_PUT : Q_CKPT_DEL];
     sqlite3_bind_int64(ck, 1, run_id);
@@ -751,15 +768,11 @@ int ms_store_commit_epoch(ms_store *s, int64_t run_id, const ms_epoch *e, int64_
     sqlite3_bind_int64(pr, 3, step_at_end);
     sqlite3_bind_double(pr, 4, isfinite(e->seconds) ? e->seconds : 0.0);
     ms_sql_bind_text(pr, 5, stop_reason ? ms_stop_name(stop_reason) : NULL);
-    if (ms_sql_step_done(pr) != SQLITE_DONE) {
-        db_error(s, "%s", what);
+    if (step_done(s, pr, what))
         goto out;
-    }
     rc = commit(s, what);
 out:
-    finish(s);
-    pthread_mutex_unlock(&s->mu);
-    return rc;
+    return leave(s, rc);
 }
 
 int ms_store_set_status(ms_store *s, int64_t run_id, ms_run_status status, ms_stop stop_reason,
@@ -781,15 +794,11 @@ int ms_store_set_status(ms_store *s, int64_t run_id, ms_run_status status, ms_st
     ms_sql_bind_text(st, 2, ms_run_status_name(status));
     ms_sql_bind_text(st, 3, stop_reason ? ms_stop_name(stop_reason) : NULL);
     ms_sql_bind_text(st, 4, error);
-    if (ms_sql_step_done(st) != SQLITE_DONE) {
-        db_error(s, "%s", what);
+    if (step_done(s, st, what))
         goto out;
-    }
     rc = commit(s, what);
 out:
-    finish(s);
-    pthread_mutex_unlock(&s->mu);
-    return rc;
+    return leave(s, rc);
 }
 
 int ms_store_reset_run(ms_store *s, int64_t run_id)
@@ -804,14 +813,10 @@ int ms_store_reset_run(ms_store *s, int64_t run_id)
         goto out;
     for (int i = 0; i < (int)(sizeof q / sizeof q[0]); i++) {
         sqlite3_bind_int64(s->q[q[i]], 1, run_id);
-        if (ms_sql_step_done(s->q[q[i]]) != SQLITE_DONE) {
-            db_error(s, "%s", what);
+        if (step_done(s, s->q[q[i]], what))
             goto out;
-        }
     }
     rc = commit(s, what);
 out:
-    finish(s);
-    pthread_mutex_unlock(&s->mu);
-    return rc;
+    return leave(s, rc);
 }
