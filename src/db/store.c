@@ -150,7 +150,7 @@ static int bind_real(sqlite3_stmt *st, int i, double v)
 }
 
 /* End of every public function: reset all statements, roll back. */
-static void finish(ms_store *s)
+void ms_store_finish(ms_store *s)
 {
     for (int i = 0; i < Q_N; i++) {
         if (s->q[i]) {
@@ -165,7 +165,7 @@ static void finish(ms_store *s)
     }
 }
 
-static int begin(ms_store *s, const char *what)
+int ms_store_begin(ms_store *s, const char *what)
 {
     if (s->readonly)
         return ms_error("%s: '%s' is open read-only", what, s->path);
@@ -174,18 +174,18 @@ static int begin(ms_store *s, const char *what)
     return 0;
 }
 
-static int commit(ms_store *s, const char *what)
+int ms_store_commit(ms_store *s, const char *what)
 {
     if (ms_sql_step_done(s->q[Q_COMMIT]) != SQLITE_DONE)
         return db_error(s, "%s", what);
     return 0;
 }
 
-/* finish, then the mutex let go: the last call of every public
+/* ms_store_finish, then the mutex let go: the last call of every public
  * function that takes it; returns rc. */
 static int leave(ms_store *s, int rc)
 {
-    finish(s);
+    ms_store_finish(s);
     pthread_mutex_unlock(&s->mu);
     return rc;
 }
@@ -396,7 +396,7 @@ static int data_matches(ms_store *s, const char *name, const ms_data_ident *data
     if (st == SQLITE_ROW && sqlite3_column_type(get, 1) != SQLITE_NULL) {
         const char *ds = (const char *)sqlite3_column_text(get, 0),
                    *dg = (const char *)sqlite3_column_text(get, 1);
-        if (strcmp(ds, data->dataset) || strcmp(dg, data->digest)) {
+        if (ms_sql_other_data(ds, dg, data->dataset, data->digest)) {
             char *dss = ms_printable(ds), *dgs = ms_printable(dg), *n = ms_printable(name);
             rc = ms_error("sweep '%s' in '%s' was trained on %s data %s, not on this %s data %s "
                           "('%s'): give another --db to train on other data",
@@ -416,7 +416,7 @@ int ms_store_sweep(ms_store *s, const char *name, const char *manifest_path,
     const char *what = "cannot record the sweep";
     int rc = -1;
     pthread_mutex_lock(&s->mu);
-    if (begin(s, what))
+    if (ms_store_begin(s, what))
         goto out;
     if (data && data_matches(s, name, data))
         goto out;
@@ -444,7 +444,7 @@ int ms_store_sweep(ms_store *s, const char *name, const char *manifest_path,
             goto out;
         }
     }
-    rc = commit(s, what);
+    rc = ms_store_commit(s, what);
 out:
     return leave(s, rc);
 }
@@ -541,7 +541,7 @@ int ms_store_register(ms_store *s, int64_t sweep_id, const ms_run_spec *runs, in
     const char *what = "cannot register the runs";
     int rc = -1;
     pthread_mutex_lock(&s->mu);
-    if (begin(s, what))
+    if (ms_store_begin(s, what))
         goto out;
     sqlite3_stmt *retire = s->q[Q_RUNS_RETIRE];
     sqlite3_bind_int64(retire, 1, sweep_id);
@@ -550,7 +550,7 @@ int ms_store_register(ms_store *s, int64_t sweep_id, const ms_run_spec *runs, in
     for (int i = 0; i < n; i++)
         if (register_run(s, sweep_id, &runs[i], &out[i], what))
             goto out;
-    rc = commit(s, what);
+    rc = ms_store_commit(s, what);
 out:
     return leave(s, rc);
 }
@@ -583,7 +583,7 @@ int ms_store_start_run(ms_store *s, int64_t run_id, const ms_provenance *p)
     int rc = -1;
     snprintf(what, sizeof what, "cannot start run %lld", (long long)run_id);
     pthread_mutex_lock(&s->mu);
-    if (begin(s, what) || expect_run(s, run_id, &info, what))
+    if (ms_store_begin(s, what) || expect_run(s, run_id, &info, what))
         goto out;
     if (info.status == MS_RUN_DONE) {
         ms_error("%s: it is done", what);
@@ -598,7 +598,7 @@ int ms_store_start_run(ms_store *s, int64_t run_id, const ms_provenance *p)
     sqlite3_bind_int(st, 6, p ? p->threads : 0);
     if (step_done(s, st, what))
         goto out;
-    rc = commit(s, what);
+    rc = ms_store_commit(s, what);
 out:
     return leave(s, rc);
 }
@@ -745,7 +745,7 @@ int ms_store_commit_epoch(ms_store *s, int64_t run_id, const ms_epoch *e, int64_
         return -1;
 
     pthread_mutex_lock(&s->mu);
-    if (begin(s, what) || expect_run(s, run_id, &info, what) ||
+    if (ms_store_begin(s, what) || expect_run(s, run_id, &info, what) ||
         expect_epoch(s, run_id, e->epoch, &info, what) ||
         put_epoch(s, run_id, e, step_at_end, evals, nevals, what))
         goto out;
@@ -770,7 +770,7 @@ int ms_store_commit_epoch(ms_store *s, int64_t run_id, const ms_epoch *e, int64_
     ms_sql_bind_text(pr, 5, stop_reason ? ms_stop_name(stop_reason) : NULL);
     if (step_done(s, pr, what))
         goto out;
-    rc = commit(s, what);
+    rc = ms_store_commit(s, what);
 out:
     return leave(s, rc);
 }
@@ -787,7 +787,7 @@ int ms_store_set_status(ms_store *s, int64_t run_id, ms_run_status status, ms_st
     if (!valid_stop(stop_reason, 1))
         return ms_error("%s: invalid stop reason %d", what, (int)stop_reason);
     pthread_mutex_lock(&s->mu);
-    if (begin(s, what) || expect_run(s, run_id, &info, what))
+    if (ms_store_begin(s, what) || expect_run(s, run_id, &info, what))
         goto out;
     sqlite3_stmt *st = s->q[Q_RUN_STATUS];
     sqlite3_bind_int64(st, 1, run_id);
@@ -796,27 +796,37 @@ int ms_store_set_status(ms_store *s, int64_t run_id, ms_run_status status, ms_st
     ms_sql_bind_text(st, 4, error);
     if (step_done(s, st, what))
         goto out;
-    rc = commit(s, what);
+    rc = ms_store_commit(s, what);
 out:
     return leave(s, rc);
 }
 
+/* A run's results deleted, children first: its reset, or a merge replacing it. */
+int ms_store_clear_run(ms_store *s, int64_t run_id, const char *what)
+{
+    static const int q[] = {Q_STEPS_DEL, Q_EVALS_DEL, Q_EPOCHS_DEL, Q_CKPT_DEL};
+    for (int i = 0; i < (int)(sizeof q / sizeof q[0]); i++) {
+        sqlite3_bind_int64(s->q[q[i]], 1, run_id);
+        if (step_done(s, s->q[q[i]], what))
+            return -1;
+    }
+    return 0;
+}
+
 int ms_store_reset_run(ms_store *s, int64_t run_id)
 {
-    static const int q[] = {Q_STEPS_DEL, Q_EVALS_DEL, Q_EPOCHS_DEL, Q_CKPT_DEL, Q_RUN_RESET};
     char what[64];
     ms_run_info info;
     int rc = -1;
     snprintf(what, sizeof what, "cannot reset run %lld", (long long)run_id);
     pthread_mutex_lock(&s->mu);
-    if (begin(s, what) || expect_run(s, run_id, &info, what))
+    if (ms_store_begin(s, what) || expect_run(s, run_id, &info, what) ||
+        ms_store_clear_run(s, run_id, what))
         goto out;
-    for (int i = 0; i < (int)(sizeof q / sizeof q[0]); i++) {
-        sqlite3_bind_int64(s->q[q[i]], 1, run_id);
-        if (step_done(s, s->q[q[i]], what))
-            goto out;
-    }
-    rc = commit(s, what);
+    sqlite3_bind_int64(s->q[Q_RUN_RESET], 1, run_id);
+    if (step_done(s, s->q[Q_RUN_RESET], what))
+        goto out;
+    rc = ms_store_commit(s, what);
 out:
     return leave(s, rc);
 }

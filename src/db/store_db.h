@@ -4,12 +4,24 @@
 #ifndef MS_STORE_DB_H
 #define MS_STORE_DB_H
 
+#include <stdint.h>
+
 #include "ms_store.h"
 
 /* ---- store.c: an open store, for the two other modules that speak SQL
  * (query.c reads, merge.c copies runs across databases) ---- */
 
 sqlite3 *ms_store_handle(ms_store *s);
+/* Under ms_store_lock (merge.c's one transaction, on the store's own
+ * statements): BEGIN IMMEDIATE and COMMIT, -1 after "<what> in '<path>':
+ * <sqlite message>"; finish resets every statement of the store and rolls
+ * back a transaction still open. */
+int ms_store_begin(ms_store *s, const char *what);
+int ms_store_commit(ms_store *s, const char *what);
+void ms_store_finish(ms_store *s);
+/* Inside a transaction: delete the run's steps, evals, epochs and
+ * checkpoint (a reset, or a run replaced by a merge); the same message. */
+int ms_store_clear_run(ms_store *s, int64_t run_id, const char *what);
 
 /* ---- schema.c: the schema of a file, for store.c (on its connection db
  * to the file path; messages name path) ---- */
