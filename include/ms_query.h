@@ -1,5 +1,5 @@
 /* ms_query: what `status`, `export`, `plot` and `report` read from a study
- * database, returned as plain structs. With store.c (the writer) and merge.c,
+ * database, returned as plain structs. With the store (the writer) and merge.c,
  * query.c is one of the three modules that speak SQL: the others never see a
  * statement or <sqlite3.h>. Every read runs under ms_store_lock(), checks
  * each step's result (a read that stops early is an error, never a shorter

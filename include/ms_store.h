@@ -11,7 +11,7 @@
  * function takes the store's mutex, so all of them are thread-safe. Every
  * function returns 0 or -1 after printing one message with ms_error(). The
  * reads for status, export and plot are in ms_query.h; <sqlite3.h> is
- * included by store.c, query.c and merge.c only. */
+ * included in src/db/ only. */
 #ifndef MS_STORE_H
 #define MS_STORE_H
 

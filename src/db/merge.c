@@ -10,7 +10,8 @@
  *   it. Rows are copied value by value (sqlite3_bind_value of the column
  *   value): doubles, NULL losses and checkpoint blobs arrive bit for bit.
  * - One write transaction (BEGIN IMMEDIATE) covers the whole merge: a
- *   conflict or any error rolls everything back.
+ *   conflict or any error rolls everything back. It is the output store's
+ *   own (ms_store_begin), as is the deletion of a replaced run's rows.
  * - Before the output is opened, every sweep name and every run of every
  *   shard is checked with the manifest's own rules (ms_manifest_stored_name,
  *   ms_manifest_stored_run: names, seed, settings, data sizes), and its
@@ -84,6 +85,12 @@ enum {
 #define EPOCH_METRICS "epoch, step, train_loss, train_acc, val_loss, val_acc"
 #define EVAL_METRICS "step, epoch, batch_loss, train_loss, train_acc, val_loss, val_acc"
 #define STEP_METRICS "step, epoch, batch_loss"
+/* A run's epochs and evals up to ?2, as same_prefix compares them: one
+ * statement on the output and on a shard. */
+#define EPOCHS_CMP_SQL                                                                             \
+    "SELECT " EPOCH_METRICS " FROM epochs WHERE run_id = ?1 AND epoch <= ?2 ORDER BY epoch"
+#define EVALS_CMP_SQL                                                                              \
+    "SELECT " EVAL_METRICS " FROM evals WHERE run_id = ?1 AND epoch <= ?2 ORDER BY step"
 
 /* Where an output run came from during this merge (merge_src.src). */
 enum { SRC_OUT = -1, SRC_PLACEHOLDER = -2 };
@@ -91,20 +98,15 @@ enum { SRC_OUT = -1, SRC_PLACEHOLDER = -2 };
 /* ---- statements on the output ---- */
 
 enum {
-    M_BEGIN, M_COMMIT, M_ROLLBACK,
     M_SRC_CLEAR, M_SRC_PUT, M_SRC_GET, M_RUN_UNSTARTED,
     M_SWEEP_GET, M_SWEEP_INSERT, M_SWEEP_UPDATE, M_SWEEP_TEXT, M_SWEEP_DATA,
     M_RUN_FIND, M_RUN_INSERT, M_RUN_UPDATE, M_RUN_PLACEHOLDER,
-    M_EPOCHS_DEL, M_EVALS_DEL, M_STEPS_DEL, M_CKPT_DEL, M_EPOCH_PUT, M_EVAL_PUT, M_STEP_PUT,
-    M_CKPT_PUT,
+    M_EPOCH_PUT, M_EVAL_PUT, M_STEP_PUT, M_CKPT_PUT,
     M_EPOCHS_CMP, M_EVALS_CMP, M_CURRENT_CLEAR, M_CURRENT_SET,
     M_N
 };
 
 static const char *const m_sql[M_N] = {
-    [M_BEGIN] = "BEGIN IMMEDIATE",
-    [M_COMMIT] = "COMMIT",
-    [M_ROLLBACK] = "ROLLBACK",
     [M_SRC_CLEAR] = "DELETE FROM temp.merge_src",
     [M_SRC_PUT] = "INSERT OR REPLACE INTO temp.merge_src (run_id, src) VALUES (?1, ?2)",
     [M_SRC_GET] = "SELECT src FROM temp.merge_src WHERE run_id = ?1",
@@ -126,10 +128,6 @@ static const char *const m_sql[M_N] = {
     [M_RUN_INSERT] = "INSERT INTO runs (" RUN_COLS ", sweep_id) VALUES (" RUN_QMARKS ", ?)",
     [M_RUN_UPDATE] = "UPDATE runs SET (" RUN_COLS ") = (" RUN_QMARKS ") WHERE id = ?",
     [M_RUN_PLACEHOLDER] = MS_SQL_RUN_REGISTER,
-    [M_EPOCHS_DEL] = "DELETE FROM epochs WHERE run_id = ?1",
-    [M_EVALS_DEL] = "DELETE FROM evals WHERE run_id = ?1",
-    [M_STEPS_DEL] = "DELETE FROM steps WHERE run_id = ?1",
-    [M_CKPT_DEL] = "DELETE FROM checkpoints WHERE run_id = ?1",
     [M_EPOCH_PUT] = "INSERT INTO epochs (run_id, " EPOCH_METRICS ", seconds)"
                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [M_EVAL_PUT] = "INSERT INTO evals (run_id, " EVAL_METRICS ")"
@@ -137,10 +135,8 @@ static const char *const m_sql[M_N] = {
     [M_STEP_PUT] = "INSERT INTO steps (run_id, " STEP_METRICS ") VALUES (?1, ?2, ?3, ?4)",
     [M_CKPT_PUT] = "INSERT INTO checkpoints (run_id, epoch, step, state, updated_at)"
                    " VALUES (?1, ?2, ?3, ?4, ?5)",
-    [M_EPOCHS_CMP] = "SELECT " EPOCH_METRICS " FROM epochs WHERE run_id = ?1 AND epoch <= ?2"
-                     " ORDER BY epoch",
-    [M_EVALS_CMP] = "SELECT " EVAL_METRICS " FROM evals WHERE run_id = ?1 AND epoch <= ?2"
-                    " ORDER BY step",
+    [M_EPOCHS_CMP] = EPOCHS_CMP_SQL,
+    [M_EVALS_CMP] = EVALS_CMP_SQL,
     [M_CURRENT_CLEAR] = "UPDATE runs SET current = 0 WHERE sweep_id = ?1 AND current <> 0",
     [M_CURRENT_SET] = "UPDATE runs SET current = 1 WHERE id = ?1",
 };
@@ -166,10 +162,8 @@ static const char *const s_sql[S_N] = {
     [S_EVALS] = "SELECT " EVAL_METRICS " FROM evals WHERE run_id = ?1 ORDER BY step",
     [S_STEPS] = "SELECT " STEP_METRICS " FROM steps WHERE run_id = ?1 ORDER BY step",
     [S_CKPT] = "SELECT epoch, step, state, updated_at FROM checkpoints WHERE run_id = ?1",
-    [S_EPOCHS_CMP] = "SELECT " EPOCH_METRICS " FROM epochs WHERE run_id = ?1 AND epoch <= ?2"
-                     " ORDER BY epoch",
-    [S_EVALS_CMP] = "SELECT " EVAL_METRICS " FROM evals WHERE run_id = ?1 AND epoch <= ?2"
-                    " ORDER BY step",
+    [S_EPOCHS_CMP] = EPOCHS_CMP_SQL,
+    [S_EVALS_CMP] = EVALS_CMP_SQL,
 };
 
 typedef struct shard {
@@ -217,6 +211,18 @@ static void reset(sqlite3_stmt *st)
     sqlite3_clear_bindings(st);
 }
 
+/* Step q (bound), which returns one row or none: *v its column 0, or none
+ * without a row; then reset. -1 after out_error(what). */
+static int lookup(merge *g, sqlite3_stmt *q, int64_t none, int64_t *v, const char *what)
+{
+    int rc = sqlite3_step(q);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return out_error(g, what);
+    *v = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : none;
+    reset(q);
+    return 0;
+}
+
 /* Bind columns [from, from + n) of `row` to parameters first..first+n-1. */
 static void bind_columns(sqlite3_stmt *dst, int first, sqlite3_stmt *row, int from, int n)
 {
@@ -260,13 +266,11 @@ static int src_put(merge *g, int64_t run_id, int src)
 /* The source of an output run: a shard index, SRC_PLACEHOLDER or SRC_OUT. */
 static int src_get(merge *g, int64_t run_id, int *src)
 {
-    sqlite3_stmt *q = g->q[M_SRC_GET];
-    sqlite3_bind_int64(q, 1, run_id);
-    int rc = sqlite3_step(q);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return out_error(g, "cannot merge");
-    *src = rc == SQLITE_ROW ? sqlite3_column_int(q, 0) : SRC_OUT;
-    sqlite3_reset(q);
+    int64_t v = SRC_OUT;
+    sqlite3_bind_int64(g->q[M_SRC_GET], 1, run_id);
+    if (lookup(g, g->q[M_SRC_GET], SRC_OUT, &v, "cannot merge"))
+        return -1;
+    *src = (int)v;
     return 0;
 }
 
@@ -453,14 +457,8 @@ static int sweep_index(merge *g, int64_t id)
 /* The output's id of sweep `name`; 0 when there is none. */
 static int find_sweep(merge *g, sqlite3_value *name, int64_t *id)
 {
-    sqlite3_stmt *q = g->q[M_SWEEP_GET];
-    sqlite3_bind_value(q, 1, name);
-    int rc = sqlite3_step(q);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return out_error(g, "cannot merge the sweeps");
-    *id = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
-    reset(q);
-    return 0;
+    sqlite3_bind_value(g->q[M_SWEEP_GET], 1, name);
+    return lookup(g, g->q[M_SWEEP_GET], 0, id, "cannot merge the sweeps");
 }
 
 /* One sweep, one dataset: a shard's sweep trained on other data than the
@@ -476,7 +474,7 @@ static int same_data(merge *g, const shard *s, int64_t id, sqlite3_stmt *row)
                *sds = (const char *)sqlite3_column_text(row, 6),
                *sdg = (const char *)sqlite3_column_text(row, 7);
     int rc = 0;
-    if (dg && sdg && (strcmp(dg, sdg) || strcmp(ds, sds ? sds : ""))) {
+    if (ms_sql_other_data(ds, dg, sds ? sds : "", sdg)) {
         char *name = ms_printable((const char *)sqlite3_column_text(row, 1)),
              *a = ms_printable(sds ? sds : ""), *b = ms_printable(sdg), *c = ms_printable(ds),
              *d = ms_printable(dg);
@@ -528,16 +526,12 @@ static int merge_sweeps(merge *g, shard *s)
 
 /* ---- step 2: the manifest's runs, in order ---- */
 
-/* Find the output run (sweep, variant, seed, hash): 1 found, 0 not, -1 error.
- * rank: epochs done, done, started (what makes a copy better). */
-static int find_run(merge *g, int64_t sweep_id, sqlite3_value *variant, sqlite3_value *seed,
-                    sqlite3_value *hash, int64_t *id, int rank[3])
+/* Find the output run: step M_RUN_FIND, bound to (sweep, variant, seed,
+ * hash); 1 found, 0 not, -1 error. rank: epochs done, done, started (what
+ * makes a copy better). */
+static int find_run(merge *g, int64_t *id, int rank[3])
 {
     sqlite3_stmt *q = g->q[M_RUN_FIND];
-    sqlite3_bind_int64(q, 1, sweep_id);
-    sqlite3_bind_value(q, 2, variant);
-    sqlite3_bind_value(q, 3, seed);
-    sqlite3_bind_value(q, 4, hash);
     int rc = sqlite3_step(q);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return out_error(g, "cannot merge the runs");
@@ -565,18 +559,11 @@ static int manifest_run(merge *g, int64_t sweep_id, const ms_run_spec *r, int64_
     ms_sql_bind_text(q, 2, r->variant);
     sqlite3_bind_int64(q, 3, (sqlite3_int64)c->seed);
     ms_sql_bind_text(q, 4, hash);
-    int step = sqlite3_step(q);
-    if (step == SQLITE_ROW) {
-        *id = sqlite3_column_int64(q, 0);
-        reset(q);
-        rc = 0;
+    int rank[3], found = find_run(g, id, rank);
+    if (found) {
+        rc = found < 0 ? -1 : 0;
         goto out;
     }
-    if (step != SQLITE_DONE) {
-        out_error(g, "cannot merge the runs");
-        goto out;
-    }
-    reset(q);
     sqlite3_stmt *ins = g->q[M_RUN_PLACEHOLDER];
     ms_sql_bind_run(ins, sweep_id, r->variant, r->task, c, json, hash, ms_config_params(c, MS_INPUT));
     if (ms_sql_step_done(ins) != SQLITE_DONE) {
@@ -716,17 +703,6 @@ static int copy_children(merge *g, int64_t id, shard *s, int64_t shard_id)
     return 0;
 }
 
-static int delete_children(merge *g, int64_t id)
-{
-    static const int q[] = {M_STEPS_DEL, M_EVALS_DEL, M_EPOCHS_DEL, M_CKPT_DEL};
-    for (int i = 0; i < (int)(sizeof q / sizeof q[0]); i++) {
-        sqlite3_bind_int64(g->q[q[i]], 1, id);
-        if (ms_sql_step_done(g->q[q[i]]) != SQLITE_DONE)
-            return out_error(g, "cannot replace a run");
-    }
-    return 0;
-}
-
 static int better(const int a[3], const int b[3])
 {
     for (int k = 0; k < 3; k++)
@@ -746,9 +722,12 @@ static int merge_run(merge *g, int si, int64_t sweep_id)
                    status && !strcmp((const char *)status, ms_run_status_name(MS_RUN_DONE)),
                    sqlite3_column_type(r, 1 + C_STARTED) != SQLITE_NULL};
     int theirs[3] = {0, 0, 0}, src = SRC_OUT;
-    int found = find_run(g, sweep_id, sqlite3_column_value(r, 1 + C_VARIANT),
-                         sqlite3_column_value(r, 1 + C_SEED), sqlite3_column_value(r, 1 + C_HASH),
-                         &id, theirs);
+    sqlite3_stmt *find = g->q[M_RUN_FIND];
+    sqlite3_bind_int64(find, 1, sweep_id);
+    sqlite3_bind_value(find, 2, sqlite3_column_value(r, 1 + C_VARIANT));
+    sqlite3_bind_value(find, 3, sqlite3_column_value(r, 1 + C_SEED));
+    sqlite3_bind_value(find, 4, sqlite3_column_value(r, 1 + C_HASH));
+    int found = find_run(g, &id, theirs);
     if (found < 0)
         return -1;
     if (!found) {
@@ -783,7 +762,8 @@ static int merge_run(merge *g, int si, int64_t sweep_id)
     sqlite3_stmt *up = g->q[M_RUN_UPDATE];
     bind_columns(up, 1, r, 1, RUN_NCOLS);
     sqlite3_bind_int64(up, RUN_NCOLS + 1, id);
-    if (delete_children(g, id) || ms_sql_step_done(up) != SQLITE_DONE)
+    if (ms_store_clear_run(g->st, id, "cannot replace a run") ||
+        ms_sql_step_done(up) != SQLITE_DONE)
         return out_error(g, "cannot replace a run");
     reset(up);
     if (src == SRC_PLACEHOLDER)
@@ -889,16 +869,9 @@ int ms_merge(const char *out, const char *const *shards, int nshards, ms_merge_s
     ms_store_lock(g.st);
     if (prepare_out(&g))
         goto unlock;
-    if (ms_sql_step_done(g.q[M_BEGIN]) != SQLITE_DONE) {
-        out_error(&g, "cannot merge");
+    if (ms_store_begin(g.st, "cannot merge") || run_merge(&g) ||
+        ms_store_commit(g.st, "cannot merge"))
         goto unlock;
-    }
-    if (run_merge(&g))
-        goto unlock;
-    if (ms_sql_step_done(g.q[M_COMMIT]) != SQLITE_DONE) {
-        out_error(&g, "cannot merge");
-        goto unlock;
-    }
     rc = 0;
     if (stats)
         *stats = g.stats;
@@ -906,8 +879,7 @@ unlock:
     for (int i = 0; i < M_N; i++)
         if (g.q[i])
             reset(g.q[i]);
-    if (!sqlite3_get_autocommit(g.db))
-        sqlite3_step(g.q[M_ROLLBACK]);
+    ms_store_finish(g.st); /* rolls back a transaction still open */
     for (int i = 0; i < M_N; i++)
         sqlite3_finalize(g.q[i]);
     ms_store_unlock(g.st);

@@ -5,6 +5,7 @@
 #define MS_SQL_UTIL_H
 
 #include <stdio.h>
+#include <string.h>
 
 #include "ms_config.h"
 #include "ms_util.h"
@@ -28,6 +29,16 @@ static inline int ms_sql_step_done(sqlite3_stmt *st)
     if (rc == SQLITE_DONE)
         sqlite3_reset(st);
     return rc;
+}
+
+/* One sweep, one dataset: two records of the data a sweep trained on,
+ * (dataset, digest) each, are other data when both are recorded (a digest
+ * each; NULL: not yet) and the dataset or the digest differs. The store's
+ * check before a run trains on its data, and the merge's of two shards. */
+static inline int ms_sql_other_data(const char *dataset_a, const char *digest_a,
+                                    const char *dataset_b, const char *digest_b)
+{
+    return digest_a && digest_b && (strcmp(dataset_a, dataset_b) || strcmp(digest_a, digest_b));
 }
 
 /* A run's row as it is first registered, pending (the parameters of

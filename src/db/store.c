@@ -1,4 +1,7 @@
-/* ms_store: the study database (schema version 3, see docs/schema.md).
+/* ms_store: the study database (schema version 3, see docs/schema.md):
+ * opening and closing it, and every write. What the file must hold (the
+ * schema, its checks and upgrades) is in schema.c; its files on disk,
+ * before SQLite opens them, in dbfile.c.
  *
  * DESIGN
  * - Threads: worker threads of one process share one ms_store. Each public
@@ -24,7 +27,6 @@
 #include "ms_data.h" /* MS_INPUT: a run's parameter count */
 #include "ms_util.h"
 
-#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <sqlite3.h>
@@ -37,127 +39,7 @@
 #include "sql_util.h" /* after <sqlite3.h> */
 #include "store_db.h"
 
-/* ---- schema ---- */
-
 #define NOW MS_SQL_NOW
-
-/* Losses may be NULL: SQLite has no NaN, and a diverging run evaluates to NaN. */
-
-/* Schema version 2 added runs.precision, the steps table and precision in
- * the two views below; version 3 the dataset of a sweep's runs
- * (sweeps.dataset, sweeps.data_digest). An older database is upgraded one
- * version at a time when opened for writing (upgrade_sql), and read through
- * temporary stand-ins when opened read-only (compat()). */
-
-/* One row per validation of the current runs with the run's settings: a
- * learning curve is one SELECT (docs/schema.md). These definitions (and
- * STEPS_TABLE_SQL) follow CREATE or CREATE TEMP. */
-#define CURVES_VIEW_SQL                                                                            \
-    "VIEW curves AS\n"                                                                      \
-    "SELECT s.name AS sweep, r.id AS run_id, r.variant, r.task, r.seed, r.hidden,\n"                 \
-    "       r.activation, r.init, r.lr, r.momentum, r.batch, r.precision, v.step, v.epoch,\n"        \
-    "       v.batch_loss, v.train_loss, v.train_acc, v.val_loss, v.val_acc\n"                        \
-    "FROM evals v JOIN runs r ON r.id = v.run_id JOIN sweeps s ON s.id = r.sweep_id\n"               \
-    "WHERE r.current = 1;\n"
-
-/* One row per current run. The last epoch row is the one numbered
- * epochs_done (kept in the same transaction); best values over all evals. */
-#define RUN_SUMMARY_VIEW_SQL                                                                       \
-    "VIEW run_summary AS\n"                                                                 \
-    "SELECT s.name AS sweep, r.id AS run_id, r.variant, r.task, r.seed,\n"                          \
-    "       r.hidden, r.activation, r.init, r.momentum, r.lr, r.batch, r.params,\n"                 \
-    "       r.status, r.epochs_done, r.epochs_total, r.stop_reason,\n"                             \
-    "       e.val_acc AS final_val_acc, e.val_loss AS final_val_loss,\n"                           \
-    "       e.train_acc AS final_train_acc, e.train_loss AS final_train_loss,\n"                   \
-    "       (SELECT max(v.val_acc) FROM evals v WHERE v.run_id = r.id) AS best_val_acc,\n"        \
-    "       (SELECT min(v.val_loss) FROM evals v WHERE v.run_id = r.id) AS best_val_loss,\n"      \
-    "       r.train_seconds, r.precision\n"                                                      \
-    "FROM runs r JOIN sweeps s ON s.id = r.sweep_id\n"                                             \
-    "LEFT JOIN epochs e ON e.run_id = r.id AND e.epoch = r.epochs_done\n"                          \
-    "WHERE r.current = 1;\n"
-
-/* Every training step's batch loss, before its update (the course's
- * record); committed with its epoch. */
-#define STEPS_TABLE_SQL                                                                            \
-    "TABLE steps (\n"                                                                       \
-    "  run_id INTEGER NOT NULL REFERENCES runs(id), step INTEGER NOT NULL,\n"                      \
-    "  epoch INTEGER NOT NULL, batch_loss REAL,\n"                                                 \
-    "  PRIMARY KEY (run_id, step)) WITHOUT ROWID;\n"
-
-static const char schema_sql[] =
-    "CREATE TABLE IF NOT EXISTS sweeps (\n"
-    "  id INTEGER PRIMARY KEY,\n"
-    "  name TEXT NOT NULL UNIQUE,\n"
-    "  manifest_path TEXT, manifest TEXT,\n"
-    "  created_at TEXT NOT NULL, updated_at TEXT NOT NULL,\n"
-    "  dataset TEXT, data_digest TEXT\n"
-    ");\n"
-    "CREATE TABLE IF NOT EXISTS runs (\n"
-    "  id INTEGER PRIMARY KEY,\n"
-    "  sweep_id INTEGER NOT NULL REFERENCES sweeps(id),\n"
-    "  variant TEXT NOT NULL, task TEXT NOT NULL DEFAULT '', seed INTEGER NOT NULL,\n"
-    "  config TEXT NOT NULL,\n"
-    "  config_hash TEXT NOT NULL,\n"
-    "  hidden TEXT NOT NULL, activation TEXT NOT NULL, init TEXT NOT NULL,\n"
-    "  lr REAL NOT NULL, momentum REAL NOT NULL, batch INTEGER NOT NULL,\n"
-    "  params INTEGER NOT NULL,\n"
-    "  epochs_total INTEGER NOT NULL,\n"
-    "  status TEXT NOT NULL DEFAULT 'pending'\n"
-    "    CHECK (status IN ('pending','running','done','failed')),\n"
-    "  current INTEGER NOT NULL DEFAULT 1,\n"
-    "  epochs_done INTEGER NOT NULL DEFAULT 0, steps_done INTEGER NOT NULL DEFAULT 0,\n"
-    "  stop_reason TEXT,\n"
-    "  error TEXT,\n"
-    "  train_seconds REAL NOT NULL DEFAULT 0,\n"
-    "  created_at TEXT NOT NULL, started_at TEXT, finished_at TEXT, updated_at TEXT NOT NULL,\n"
-    "  pid INTEGER, host TEXT, version TEXT, compiler TEXT, threads INTEGER,\n"
-    "  precision TEXT NOT NULL DEFAULT 'float32',\n"
-    "  UNIQUE (sweep_id, variant, seed, config_hash)\n"
-    ");\n"
-    "CREATE TABLE IF NOT EXISTS epochs (\n"
-    "  run_id INTEGER NOT NULL REFERENCES runs(id), epoch INTEGER NOT NULL,\n"
-    "  step INTEGER NOT NULL,\n"
-    "  train_loss REAL, train_acc REAL NOT NULL, val_loss REAL, val_acc REAL NOT NULL,\n"
-    "  seconds REAL NOT NULL,\n"
-    "  PRIMARY KEY (run_id, epoch)) WITHOUT ROWID;\n"
-    "CREATE TABLE IF NOT EXISTS evals (\n"
-    "  run_id INTEGER NOT NULL REFERENCES runs(id), step INTEGER NOT NULL,\n"
-    "  epoch INTEGER NOT NULL,\n"
-    "  batch_loss REAL, train_loss REAL, train_acc REAL NOT NULL, val_loss REAL,\n"
-    "  val_acc REAL NOT NULL,\n"
-    "  PRIMARY KEY (run_id, step)) WITHOUT ROWID;\n"
-    "CREATE TABLE IF NOT EXISTS checkpoints (\n"
-    "  run_id INTEGER PRIMARY KEY REFERENCES runs(id),\n"
-    "  epoch INTEGER NOT NULL, step INTEGER NOT NULL, state BLOB NOT NULL,\n"
-    "  updated_at TEXT NOT NULL);\n"
-    "CREATE " STEPS_TABLE_SQL
-    "CREATE " RUN_SUMMARY_VIEW_SQL
-    /* A finished run counts the epochs it ran (early stopping ends a run
-     * before epochs_total), so epochs_done = epochs_total once all are done. */
-    "CREATE VIEW IF NOT EXISTS sweep_status AS\n"
-    "SELECT s.name AS sweep, s.id AS sweep_id,\n"
-    "       count(r.id) AS runs,\n"
-    "       coalesce(sum(r.status = 'pending'), 0) AS pending,\n"
-    "       coalesce(sum(r.status = 'running'), 0) AS running,\n"
-    "       coalesce(sum(r.status = 'done'), 0) AS done,\n"
-    "       coalesce(sum(r.status = 'failed'), 0) AS failed,\n"
-    "       coalesce(sum(r.epochs_done), 0) AS epochs_done,\n"
-    "       coalesce(sum(CASE WHEN r.status = 'done' THEN r.epochs_done\n"
-    "                         ELSE r.epochs_total END), 0) AS epochs_total,\n"
-    "       coalesce(sum(r.train_seconds), 0) AS train_seconds,\n"
-    "       coalesce(max(r.updated_at), s.updated_at) AS updated_at\n"
-    "FROM sweeps s LEFT JOIN runs r ON r.sweep_id = s.id AND r.current = 1\n"
-    "GROUP BY s.id;\n"
-    "CREATE VIEW IF NOT EXISTS run_progress AS\n"
-    "SELECT s.name AS sweep, r.id AS run_id, r.variant, r.task, r.seed, r.status,\n"
-    "       r.epochs_done || '/' || r.epochs_total AS epochs,\n"
-    "       e.val_acc AS last_val_acc, r.stop_reason, r.error, r.host, r.pid,\n"
-    "       r.updated_at\n"
-    "FROM runs r JOIN sweeps s ON s.id = r.sweep_id\n"
-    "LEFT JOIN epochs e ON e.run_id = r.id AND e.epoch = r.epochs_done\n"
-    "WHERE r.current = 1;\n"
-    "CREATE " CURVES_VIEW_SQL
-    "PRAGMA user_version = 3;\n";
 
 /* ---- prepared statements ---- */
 
@@ -268,7 +150,7 @@ static int bind_real(sqlite3_stmt *st, int i, double v)
 }
 
 /* End of every public function: reset all statements, roll back. */
-static void finish(ms_store *s)
+void ms_store_finish(ms_store *s)
 {
     for (int i = 0; i < Q_N; i++) {
         if (s->q[i]) {
@@ -283,7 +165,7 @@ static void finish(ms_store *s)
     }
 }
 
-static int begin(ms_store *s, const char *what)
+int ms_store_begin(ms_store *s, const char *what)
 {
     if (s->readonly)
         return ms_error("%s: '%s' is open read-only", what, s->path);
@@ -292,11 +174,26 @@ static int begin(ms_store *s, const char *what)
     return 0;
 }
 
-static int commit(ms_store *s, const char *what)
+int ms_store_commit(ms_store *s, const char *what)
 {
     if (ms_sql_step_done(s->q[Q_COMMIT]) != SQLITE_DONE)
         return db_error(s, "%s", what);
     return 0;
+}
+
+/* ms_store_finish, then the mutex let go: the last call of every public
+ * function that takes it; returns rc. */
+static int leave(ms_store *s, int rc)
+{
+    ms_store_finish(s);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+/* Step a statement that returns no row; -1 after db_error(what) if it fails. */
+static int step_done(ms_store *s, sqlite3_stmt *st, const char *what)
+{
+    return ms_sql_step_done(st) == SQLITE_DONE ? 0 : db_error(s, "%s", what);
 }
 
 /* Read the run's row into out; 1 when it exists, 0 when not, -1 on error. */
@@ -331,397 +228,6 @@ static int get_run(ms_store *s, int64_t run_id, ms_run_info *out, const char *wh
 
 /* ---- open and close ---- */
 
-/* File-system checks before SQLite opens the file, for messages that name
- * the actual problem (SQLite would only say "unable to open database file"). */
-static int check_path(const char *path, int readonly, int create)
-{
-    struct stat st;
-    char *dir = NULL;
-    int rc = -1;
-
-    if (stat(path, &st) == 0) {
-        if (S_ISDIR(st.st_mode)) {
-            rc = ms_error("cannot open '%s': %s", path, strerror(EISDIR));
-            goto out;
-        }
-        if (ms_db_regular(path, &st))
-            goto out;
-        if (readonly) {
-            rc = access(path, R_OK) == 0 ? 0 : ms_error("cannot open '%s': %s", path, strerror(errno));
-            goto out;
-        }
-        if (access(path, R_OK | W_OK) != 0) {
-            rc = ms_error("cannot open '%s' for writing: %s", path, strerror(errno));
-            goto out;
-        }
-        /* WAL mode creates '<path>-wal' and '<path>-shm' beside the file. */
-        dir = ms_dir_of(path);
-        if (access(dir, W_OK | X_OK) != 0) {
-            rc = ms_error("cannot open '%s' for writing: folder '%s' is not writable", path, dir);
-            goto out;
-        }
-        rc = 0;
-        goto out;
-    }
-    if (errno != ENOENT) {
-        rc = ms_error("cannot open '%s': %s", path, strerror(errno));
-        goto out;
-    }
-    if (!create) {
-        rc = ms_error("cannot open '%s': no such database", path);
-        goto out;
-    }
-    dir = ms_dir_of(path);
-    if (stat(dir, &st) != 0) {
-        if (errno == ENOENT && !strcmp(dir, "db")) {
-            /* The default folder of databases is created on demand. */
-            if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-                rc = ms_error("cannot create folder '%s': %s", dir, strerror(errno));
-                goto out;
-            }
-        } else if (errno == ENOENT) {
-            rc = ms_error("cannot create '%s': no such folder '%s'", path, dir);
-            goto out;
-        } else {
-            rc = ms_error("cannot create '%s': %s", path, strerror(errno));
-            goto out;
-        }
-    } else if (!S_ISDIR(st.st_mode)) {
-        rc = ms_error("cannot create '%s': '%s' is not a folder", path, dir);
-        goto out;
-    }
-    if (access(dir, W_OK | X_OK) != 0) {
-        rc = ms_error("cannot create '%s': folder '%s' is not writable", path, dir);
-        goto out;
-    }
-    rc = 0;
-out:
-    free(dir);
-    return rc;
-}
-
-/* A WAL database needs '<path>-shm' to be read. In a folder we cannot write,
- * with neither '-wal' nor '-shm' beside the file, no writer can be active
- * (it would have to create them), so the file is opened as immutable.
- * Returns the URI to open (caller frees), or NULL to open the path as is. */
-static char *readonly_uri(const char *path)
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t len = strlen(path);
-    char *dir = ms_dir_of(path), *side = ms_malloc(len + 8), *uri = NULL;
-    int quiet = access(dir, W_OK) != 0;
-    snprintf(side, len + 8, "%s-wal", path);
-    quiet = quiet && access(side, F_OK) != 0;
-    snprintf(side, len + 8, "%s-shm", path);
-    quiet = quiet && access(side, F_OK) != 0;
-    if (quiet) {
-        char *p = uri = ms_malloc(3 * len + 32);
-        memcpy(p, "file:", 5);
-        p += 5;
-        for (const unsigned char *c = (const unsigned char *)path; *c; c++) {
-            if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-                strchr("-._~/", *c)) {
-                *p++ = (char)*c;
-            } else {
-                *p++ = '%';
-                *p++ = hex[*c >> 4];
-                *p++ = hex[*c & 15];
-            }
-        }
-        memcpy(p, "?immutable=1", 13);
-    }
-    free(side);
-    free(dir);
-    return uri;
-}
-
-/* Run a one-row integer query (schema reads at open). Reports NOTADB as
- * "not an mlpsweep database". */
-static int query_int(ms_store *s, const char *sql, int *value)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *value = sqlite3_column_int(st, 0);
-        rc = 0;
-    } else if ((rc & 0xff) == SQLITE_NOTADB) {
-        rc = ms_error("'%s' is not an mlpsweep database (file is not a database)", s->path);
-    } else {
-        rc = ms_error("cannot read '%s': %s", s->path, sqlite3_errmsg(s->db));
-    }
-    sqlite3_finalize(st);
-    return rc;
-}
-
-#define FOREIGN_SQL "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite!_%' ESCAPE '!'"
-#define OURS_SQL                                                                                   \
-    "SELECT count(*) FROM sqlite_master WHERE type = 'table'"                                      \
-    " AND name IN ('sweeps', 'runs', 'epochs', 'evals', 'checkpoints')"
-#define NTABLES 5
-
-/* SQLite's check report on one line: without its "*** in database main ***"
- * banner, line breaks as "; " (a static buffer: one report at a time). */
-static const char *one_line(const char *report)
-{
-    static char buf[512];
-    const char *banner = "*** in database main ***";
-    if (!strncmp(report, banner, strlen(banner)))
-        report += strlen(banner);
-    size_t n = 0;
-    for (const char *p = report; *p && n + 3 < sizeof buf; p++) {
-        if (*p == '\n') {
-            if (n && p[1])
-                buf[n++] = ';', buf[n++] = ' ';
-        } else
-            buf[n++] = *p;
-    }
-    buf[n] = 0;
-    return buf;
-}
-
-/* PRAGMA quick_check on every open of an existing database (2 ms on the
- * study's 4.5 MB file): a damaged page is reported before anything reads
- * half of a table. The full check is `mlpsweep check --db`. */
-static int quick_check(ms_store *s)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, "PRAGMA quick_check(1)", -1, &st, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW && !strcmp((const char *)sqlite3_column_text(st, 0), "ok"))
-        rc = 0;
-    else if (rc == SQLITE_ROW)
-        rc = ms_error("'%s' is damaged: %s (see 'mlpsweep check --db %s')", s->path,
-                      one_line((const char *)sqlite3_column_text(st, 0)), s->path);
-    else
-        rc = ms_error("'%s' is damaged: %s (see 'mlpsweep check --db %s')", s->path,
-                      sqlite3_errmsg(s->db), s->path);
-    sqlite3_finalize(st);
-    return rc;
-}
-
-/* ---- the schema's objects against ours ---- */
-
-/* Our objects (type, name, sql), as schema_sql makes them in an empty
- * database: made once, in memory, so the list can never drift from it. */
-typedef struct schema_obj {
-    char *type, *name, *sql;
-} schema_obj;
-static schema_obj *our_objs;
-static int n_ours;
-static pthread_once_t ours_once = PTHREAD_ONCE_INIT;
-
-#define OBJECTS_SQL                                                                                \
-    "SELECT type, name, coalesce(sql, '') FROM main.sqlite_master"                                 \
-    " WHERE name NOT LIKE 'sqlite!_%' ESCAPE '!' ORDER BY type, name"
-
-/* The objects of db's main schema (malloc'd, *n of them); -1 on a read error. */
-static int read_objects(sqlite3 *db, schema_obj **out, int *n)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(db, OBJECTS_SQL, -1, &st, NULL), cap = 0;
-    *out = NULL;
-    *n = 0;
-    while (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
-        if (*n == cap)
-            *out = ms_realloc(*out, (size_t)(cap = cap ? 2 * cap : 16) * sizeof **out);
-        schema_obj *o = &(*out)[(*n)++];
-        o->type = ms_strdup((const char *)sqlite3_column_text(st, 0));
-        o->name = ms_strdup((const char *)sqlite3_column_text(st, 1));
-        o->sql = ms_strdup((const char *)sqlite3_column_text(st, 2));
-    }
-    int ok = rc == SQLITE_OK && sqlite3_errcode(db) != SQLITE_ERROR;
-    sqlite3_finalize(st);
-    return ok ? 0 : -1;
-}
-
-static void free_objects(schema_obj *o, int n)
-{
-    for (int i = 0; i < n; i++)
-        free(o[i].type), free(o[i].name), free(o[i].sql);
-    free(o);
-}
-
-static void make_ours(void)
-{
-    sqlite3 *db = NULL;
-    if (sqlite3_open(":memory:", &db) != SQLITE_OK ||
-        sqlite3_exec(db, schema_sql, NULL, NULL, NULL) != SQLITE_OK || read_objects(db, &our_objs, &n_ours))
-        n_ours = -1;
-    sqlite3_close(db);
-}
-
-static const schema_obj *find_obj(const schema_obj *o, int n, const schema_obj *like)
-{
-    for (int i = 0; i < n; i++)
-        if (!strcmp(o[i].type, like->type) && !strcmp(o[i].name, like->name))
-            return &o[i];
-    return NULL;
-}
-
-/* How the file's schema differs from ours: objects that are not ours (a
- * trigger rewriting results, an index, a table), views whose definition
- * changed, objects of ours that are missing. Files of schema version 1 are
- * read through stand-ins (compat()): only their extras count. NULL when it
- * is ours; else a malloc'd list ("trigger 'x' (not ours), ..."). */
-static char *schema_diff(ms_store *s, int version)
-{
-    pthread_once(&ours_once, make_ours);
-    if (n_ours < 0)
-        return ms_strdup("our own schema could not be made in memory");
-    schema_obj *file;
-    int n;
-    if (read_objects(s->db, &file, &n) < 0)
-        return ms_xstrfmt("its schema cannot be read: %s", sqlite3_errmsg(s->db));
-    char *out = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&out, &len);
-    int k = 0;
-    for (int i = 0; i < n; i++) {
-        const schema_obj *o = find_obj(our_objs, n_ours, &file[i]);
-        const char *why = !o ? "not ours" : version >= 2 && !strcmp(o->type, "view") &&
-                                                     strcmp(o->sql, file[i].sql)
-                                                 ? "changed"
-                                                 : NULL;
-        if (why) {
-            char *name = ms_printable(file[i].name);
-            fprintf(f, "%s%s '%s' (%s)", k++ ? ", " : "", file[i].type, name, why);
-            free(name);
-        }
-    }
-    for (int i = 0; version >= 2 && i < n_ours; i++)
-        if (!find_obj(file, n, &our_objs[i]))
-            fprintf(f, "%s%s '%s' (missing)", k++ ? ", " : "", our_objs[i].type, our_objs[i].name);
-    fclose(f);
-    free_objects(file, n);
-    if (!k) {
-        free(out);
-        return NULL;
-    }
-    return out;
-}
-
-/* The message of a schema that is not ours; -1. */
-static int schema_error(ms_store *s, const char *prefix, const char *diff)
-{
-    return ms_error("%s'%s' has a schema that is not mlpsweep's: %s (someone changed "
-                    "the file: drop what is not ours with the sqlite3 shell, or use a copy you "
-                    "trust; see 'mlpsweep check --db %s')",
-                    prefix, s->path, diff, s->path);
-}
-
-/* Read the schema (the first read: SQLite notices a non-database only now)
- * and check its version. *version: 0 for an empty file, else 1 to 3. A
- * schema that is not ours is refused for writing; read with a warning. */
-static int check_schema(ms_store *s, int *version)
-{
-    int objects = 0, ours = 0, v = 0;
-    if (query_int(s, FOREIGN_SQL, &objects) || query_int(s, "PRAGMA user_version", &v))
-        return -1;
-    if (v > MS_STORE_SCHEMA_VERSION)
-        return ms_error("'%s' has schema version %d, newer than this mlpsweep understands (%d)",
-                        s->path, v, MS_STORE_SCHEMA_VERSION);
-    if (v < 0)
-        return ms_error("'%s' is not an mlpsweep database (schema version %d)", s->path, v);
-    if (v == 0 && objects > 0)
-        return ms_error("'%s' is not an mlpsweep database (it has other tables)", s->path);
-    if (v > 0) {
-        if (query_int(s, OURS_SQL, &ours))
-            return -1;
-        if (ours != NTABLES)
-            return ms_error("'%s' is not an mlpsweep database (its tables are missing)", s->path);
-        if (s->quick && quick_check(s))
-            return -1;
-        /* refused for writing (and by the probe before a write); a warning
-         * for readers; check --db (no quick check) reports it itself */
-        char *diff = schema_diff(s, v);
-        int refuse = !s->readonly || s->strict;
-        if (diff && (refuse || s->quick))
-            schema_error(s, refuse ? "" : "warning: ", diff);
-        free(diff);
-        if (diff && refuse)
-            return -1;
-    }
-    *version = v;
-    return 0;
-}
-
-/* Run sql in one transaction if the file is still at schema version
- * `from` (another process may have just done it): creating the schema
- * (from 0, refused when the file has other tables) or upgrading it.
- * Messages "cannot <what> '<path>': ...". */
-static int schema_step(ms_store *s, int from, const char *sql, const char *what)
-{
-    char *msg = NULL;
-    int v = 0, objects = 0, rc = -1;
-    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-        rc = ms_error("cannot %s '%s': %s", what, s->path, sqlite3_errmsg(s->db));
-        goto out;
-    }
-    if (query_int(s, "PRAGMA user_version", &v) || query_int(s, FOREIGN_SQL, &objects))
-        goto out;
-    if (from == 0 && v == 0 && objects > 0) {
-        rc = ms_error("'%s' is not an mlpsweep database (it has other tables)", s->path);
-        goto out;
-    }
-    if (v == from && sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        rc = ms_error("cannot %s '%s': %s", what, s->path, msg ? msg : "?");
-        goto out;
-    }
-    if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        rc = ms_error("cannot %s '%s': %s", what, s->path, sqlite3_errmsg(s->db));
-        goto out;
-    }
-    rc = 0;
-out:
-    sqlite3_free(msg);
-    if (!sqlite3_get_autocommit(s->db))
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-    return rc;
-}
-
-/* A version 1 database made version 2: runs.precision (every run so far
- * trained in float32), the steps table (empty: those runs did not record
- * their steps), and the two views with precision. A version 1 file made
- * before the curves view gets it here too. Version 2 made 3: the sweeps'
- * dataset, unknown (NULL) until their next run records it. */
-static const char *const upgrade_sql[MS_STORE_SCHEMA_VERSION] = {
-    [1] = "ALTER TABLE runs ADD COLUMN precision TEXT NOT NULL DEFAULT 'float32';\n"
-          "CREATE " STEPS_TABLE_SQL
-          "DROP VIEW IF EXISTS run_summary;\n"
-          "CREATE " RUN_SUMMARY_VIEW_SQL
-          "DROP VIEW IF EXISTS curves;\n"
-          "CREATE " CURVES_VIEW_SQL
-          "PRAGMA user_version = 2;\n",
-    [2] = "ALTER TABLE sweeps ADD COLUMN dataset TEXT;\n"
-          "ALTER TABLE sweeps ADD COLUMN data_digest TEXT;\n"
-          "PRAGMA user_version = 3;\n",
-};
-
-/* An older database opened read-only, read as the current version:
- * temporary objects (this connection only; the file is not touched) that
- * shadow the old ones, as the upgrades would make them. */
-static int compat(ms_store *s, int version)
-{
-    static const char v1[] = "CREATE TEMP VIEW runs AS SELECT *, 'float32' AS precision FROM main.runs;\n"
-                             "CREATE TEMP " STEPS_TABLE_SQL
-                             "CREATE TEMP " RUN_SUMMARY_VIEW_SQL
-                             "CREATE TEMP " CURVES_VIEW_SQL;
-    static const char v2[] = "CREATE TEMP VIEW sweeps AS SELECT *, NULL AS dataset,"
-                             " NULL AS data_digest FROM main.sweeps;\n";
-    char *msg = NULL;
-    if ((version == 1 && sqlite3_exec(s->db, v1, NULL, NULL, &msg) != SQLITE_OK) ||
-        (version <= 2 && sqlite3_exec(s->db, v2, NULL, NULL, &msg) != SQLITE_OK)) {
-        int rc = ms_error("cannot read '%s' (schema version %d): %s", s->path, version,
-                          msg ? msg : "?");
-        sqlite3_free(msg);
-        return rc;
-    }
-    return 0;
-}
-
 /* WAL (readers and the writer never block each other), FULL sync (a
  * committed epoch survives power loss), foreign keys enforced. */
 static int set_pragmas(ms_store *s)
@@ -751,13 +257,34 @@ out:
     return rc;
 }
 
+/* The statements, prepared once. An older file opened read-only: the
+ * writes of newer columns and tables do not compile (nor run: the store is
+ * read-only), the reads go through ms_schema_compat's stand-ins, made after
+ * the writes compiled against main's tables. */
+static int prepare(ms_store *s, int version)
+{
+    int old = s->readonly && version < MS_STORE_SCHEMA_VERSION;
+    for (int i = 0; i < Q_N; i++) {
+        if (sqlite3_prepare_v3(s->db, q_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->q[i], NULL) !=
+                SQLITE_OK &&
+            !old)
+            return ms_error("cannot read '%s': %s", s->path, sqlite3_errmsg(s->db));
+    }
+    if (old && ms_schema_compat(s->db, s->path, version))
+        return -1;
+    for (int i = 0; old && i < Q_N; i++) /* the reads of new columns, through the stand-ins */
+        if (!s->q[i])
+            sqlite3_prepare_v3(s->db, q_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->q[i], NULL);
+    return 0;
+}
+
 int ms_store_open(const char *path, int flags, ms_store **out)
 {
     int readonly = (flags & MS_STORE_READONLY) != 0;
     int create = (flags & MS_STORE_CREATE) && !readonly;
     int version = 0;
     *out = NULL;
-    if (check_path(path, readonly, create))
+    if (ms_dbfile_check(path, readonly, create))
         return -1;
 
     ms_store *s = ms_calloc(1, sizeof *s);
@@ -778,7 +305,7 @@ int ms_store_open(const char *path, int flags, ms_store **out)
         goto fail;
     int oflags = readonly ? SQLITE_OPEN_READONLY
                           : SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
-    char *uri = readonly ? readonly_uri(path) : NULL;
+    char *uri = readonly ? ms_dbfile_uri(path) : NULL;
     int rc = sqlite3_open_v2(uri ? uri : path, &s->db, oflags | (uri ? SQLITE_OPEN_URI : 0), NULL);
     free(uri);
     if (rc != SQLITE_OK) {
@@ -790,7 +317,7 @@ int ms_store_open(const char *path, int flags, ms_store **out)
     }
     sqlite3_extended_result_codes(s->db, 1);
     sqlite3_busy_timeout(s->db, 10000);
-    if (check_schema(s, &version))
+    if (ms_schema_check(s->db, path, s->quick, !readonly || s->strict, &version))
         goto fail;
     if (!readonly && sqlite3_db_readonly(s->db, "main") == 1) {
         ms_error("cannot open '%s' for writing: the file is read-only", path);
@@ -800,30 +327,10 @@ int ms_store_open(const char *path, int flags, ms_store **out)
         ms_error("'%s' is not an mlpsweep database (it is empty)", path);
         goto fail;
     }
-    if (!readonly && (set_pragmas(s) ||
-                      (version == 0 && schema_step(s, 0, schema_sql, "create the tables in"))))
+    if (!readonly && (set_pragmas(s) || ms_schema_make(s->db, path, version)))
         goto fail;
-    for (int v = version; !readonly && v > 0 && v < MS_STORE_SCHEMA_VERSION; v++)
-        if (schema_step(s, v, upgrade_sql[v], "upgrade"))
-            goto fail;
-    /* An older file opened read-only: the writes of newer columns and
-     * tables do not compile (nor run: the store is read-only), the reads
-     * go through compat()'s stand-ins, made after the writes compiled
-     * against main's tables. */
-    int old = readonly && version < MS_STORE_SCHEMA_VERSION;
-    for (int i = 0; i < Q_N; i++) {
-        if (sqlite3_prepare_v3(s->db, q_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->q[i], NULL) !=
-                SQLITE_OK &&
-            !old) {
-            ms_error("cannot read '%s': %s", path, sqlite3_errmsg(s->db));
-            goto fail;
-        }
-    }
-    if (old && compat(s, version))
+    if (prepare(s, version))
         goto fail;
-    for (int i = 0; old && i < Q_N; i++) /* the reads of new columns, through the stand-ins */
-        if (!s->q[i])
-            sqlite3_prepare_v3(s->db, q_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->q[i], NULL);
     *out = s;
     return 0;
 fail:
@@ -832,17 +339,6 @@ fail:
     else
         ms_store_close(s);
     return -1;
-}
-
-/* Remove path and the files SQLite keeps beside it. */
-static void remove_files(const char *path)
-{
-    unlink(path);
-    for (int i = 0; ms_db_sides[i]; i++) {
-        char *p = ms_xstrfmt("%s%s", path, ms_db_sides[i]);
-        unlink(p);
-        free(p);
-    }
 }
 
 static void store_free(ms_store *s, int remove)
@@ -863,7 +359,7 @@ static void store_free(ms_store *s, int remove)
     /* Removed while the lock is held: a writer waiting for it finds the
      * path gone when it gets the lock, and opens it again (ms_db_lock). */
     if (remove && !s->readonly)
-        remove_files(s->path);
+        ms_dbfile_remove(s->path);
     if (s->lockfd >= 0)
         close(s->lockfd); /* after SQLite's own descriptors are closed */
     pthread_mutex_destroy(&s->mu);
@@ -880,70 +376,10 @@ sqlite3 *ms_store_handle(ms_store *s) { return s->db; }
 void ms_store_lock(ms_store *s) { pthread_mutex_lock(&s->mu); }
 void ms_store_unlock(ms_store *s) { pthread_mutex_unlock(&s->mu); }
 
-/* ---- check ---- */
-
-static const char *const check_sql[] = {
-    "PRAGMA integrity_check",
-    "PRAGMA foreign_key_check",
-    ("SELECT r.id, r.epochs_done, count(e.epoch) FROM runs r"
-     " LEFT JOIN epochs e ON e.run_id = r.id GROUP BY r.id"
-     " HAVING count(e.epoch) <> r.epochs_done OR coalesce(max(e.epoch), 0) <> r.epochs_done"),
-    ("SELECT r.id, r.epochs_done, c.epoch FROM runs r JOIN checkpoints c ON c.run_id = r.id"
-     " WHERE c.epoch <> r.epochs_done"),
-};
-
 int ms_store_check(ms_store *s)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = -1, version = 0;
     pthread_mutex_lock(&s->mu);
-    if (query_int(s, "PRAGMA user_version", &version))
-        goto out;
-    char *diff = schema_diff(s, version);
-    if (diff) {
-        schema_error(s, "", diff);
-        free(diff);
-        goto out;
-    }
-    for (int i = 0; i < (int)(sizeof check_sql / sizeof check_sql[0]); i++) {
-        if (sqlite3_prepare_v2(s->db, check_sql[i], -1, &st, NULL) != SQLITE_OK) {
-            db_error(s, "cannot check the database");
-            goto out;
-        }
-        int step = sqlite3_step(st);
-        if (step != SQLITE_ROW && step != SQLITE_DONE) {
-            db_error(s, "cannot check the database");
-            goto out;
-        }
-        if (i == 0 && strcmp((const char *)sqlite3_column_text(st, 0), "ok")) {
-            ms_error("'%s' is damaged: %s", s->path,
-                     one_line((const char *)sqlite3_column_text(st, 0)));
-            goto out;
-        }
-        if (i == 1 && step == SQLITE_ROW) {
-            ms_error("'%s' is damaged: a row of '%s' refers to a missing row of '%s'", s->path,
-                     (const char *)sqlite3_column_text(st, 0),
-                     (const char *)sqlite3_column_text(st, 2));
-            goto out;
-        }
-        if (i == 2 && step == SQLITE_ROW) {
-            ms_error("'%s' is damaged: run %lld has %d epoch rows, but epochs_done is %d",
-                     s->path, (long long)sqlite3_column_int64(st, 0), sqlite3_column_int(st, 2),
-                     sqlite3_column_int(st, 1));
-            goto out;
-        }
-        if (i == 3 && step == SQLITE_ROW) {
-            ms_error("'%s' is damaged: run %lld has a checkpoint of epoch %d, but epochs_done is %d",
-                     s->path, (long long)sqlite3_column_int64(st, 0), sqlite3_column_int(st, 2),
-                     sqlite3_column_int(st, 1));
-            goto out;
-        }
-        sqlite3_finalize(st);
-        st = NULL;
-    }
-    rc = 0;
-out:
-    sqlite3_finalize(st);
+    int rc = ms_schema_full_check(s->db, s->path);
     pthread_mutex_unlock(&s->mu);
     return rc;
 }
@@ -960,7 +396,7 @@ static int data_matches(ms_store *s, const char *name, const ms_data_ident *data
     if (st == SQLITE_ROW && sqlite3_column_type(get, 1) != SQLITE_NULL) {
         const char *ds = (const char *)sqlite3_column_text(get, 0),
                    *dg = (const char *)sqlite3_column_text(get, 1);
-        if (strcmp(ds, data->dataset) || strcmp(dg, data->digest)) {
+        if (ms_sql_other_data(ds, dg, data->dataset, data->digest)) {
             char *dss = ms_printable(ds), *dgs = ms_printable(dg), *n = ms_printable(name);
             rc = ms_error("sweep '%s' in '%s' was trained on %s data %s, not on this %s data %s "
                           "('%s'): give another --db to train on other data",
@@ -980,7 +416,7 @@ int ms_store_sweep(ms_store *s, const char *name, const char *manifest_path,
     const char *what = "cannot record the sweep";
     int rc = -1;
     pthread_mutex_lock(&s->mu);
-    if (begin(s, what))
+    if (ms_store_begin(s, what))
         goto out;
     if (data && data_matches(s, name, data))
         goto out;
@@ -1008,11 +444,9 @@ int ms_store_sweep(ms_store *s, const char *name, const char *manifest_path,
             goto out;
         }
     }
-    rc = commit(s, what);
+    rc = ms_store_commit(s, what);
 out:
-    finish(s);
-    pthread_mutex_unlock(&s->mu);
-    return rc;
+    return leave(s, rc);
 }
 
 int ms_store_probe_data(const char *path, const char *sweep, const ms_data_ident *data)
@@ -1030,92 +464,95 @@ int ms_store_probe_data(const char *path, const char *sweep, const ms_data_ident
     return rc;
 }
 
-int ms_store_register(ms_store *s, int64_t sweep_id, const ms_run_spec *runs, int n,
-                      ms_run_info *out)
+/* One run of ms_store_register, in its transaction: found or inserted,
+ * marked current with its task; out as ms_store_register describes it. */
+static int register_run(ms_store *s, int64_t sweep_id, const ms_run_spec *k, ms_run_info *out,
+                        const char *what)
 {
-    const char *what = "cannot register the runs";
-    char *json = NULL;
-    int rc = -1;
-    pthread_mutex_lock(&s->mu);
-    if (begin(s, what))
-        goto out;
-    sqlite3_stmt *retire = s->q[Q_RUNS_RETIRE];
-    sqlite3_bind_int64(retire, 1, sweep_id);
-    if (ms_sql_step_done(retire) != SQLITE_DONE) {
-        db_error(s, "%s", what);
-        goto out;
-    }
-    for (int i = 0; i < n; i++) {
-        const ms_run_spec *k = &runs[i];
-        const ms_config *c = &k->cfg;
-        const char *task = k->task ? k->task : "";
-        sqlite3_int64 seed = (sqlite3_int64)c->seed;
-        char hash[17];
-        int64_t id;
-        int is_new = 0;
+    const ms_config *c = &k->cfg;
+    const char *task = k->task ? k->task : "";
+    sqlite3_int64 seed = (sqlite3_int64)c->seed;
+    char hash[17];
+    int64_t id;
+    int is_new = 0, rc = -1;
 
-        json = ms_config_json(c);
-        ms_config_identity(json, hash);
+    char *json = ms_config_json(c);
+    ms_config_identity(json, hash);
 
-        sqlite3_stmt *find = s->q[Q_RUN_FIND];
-        sqlite3_bind_int64(find, 1, sweep_id);
-        ms_sql_bind_text(find, 2, k->variant);
-        sqlite3_bind_int64(find, 3, seed);
-        ms_sql_bind_text(find, 4, hash);
-        int step = sqlite3_step(find);
-        if (step == SQLITE_ROW) {
-            id = sqlite3_column_int64(find, 0);
-            sqlite3_reset(find);
-        } else if (step == SQLITE_DONE) {
-            sqlite3_reset(find);
-            sqlite3_stmt *ins = s->q[Q_RUN_INSERT];
-            ms_sql_bind_run(ins, sweep_id, k->variant, task, c, json, hash, ms_config_params(c, MS_INPUT));
-            if (ms_sql_step_done(ins) != SQLITE_DONE) {
-                db_error(s, "cannot register run '%s' seed %llu", k->variant,
-                         (unsigned long long)c->seed);
-                goto out;
-            }
-            id = sqlite3_last_insert_rowid(s->db);
-            is_new = 1;
-        } else {
+    sqlite3_stmt *find = s->q[Q_RUN_FIND];
+    sqlite3_bind_int64(find, 1, sweep_id);
+    ms_sql_bind_text(find, 2, k->variant);
+    sqlite3_bind_int64(find, 3, seed);
+    ms_sql_bind_text(find, 4, hash);
+    int step = sqlite3_step(find);
+    if (step == SQLITE_ROW) {
+        id = sqlite3_column_int64(find, 0);
+        sqlite3_reset(find);
+    } else if (step == SQLITE_DONE) {
+        sqlite3_reset(find);
+        sqlite3_stmt *ins = s->q[Q_RUN_INSERT];
+        ms_sql_bind_run(ins, sweep_id, k->variant, task, c, json, hash,
+                        ms_config_params(c, MS_INPUT));
+        if (ms_sql_step_done(ins) != SQLITE_DONE) {
             db_error(s, "cannot register run '%s' seed %llu", k->variant,
                      (unsigned long long)c->seed);
             goto out;
         }
-
-        sqlite3_stmt *keep = s->q[Q_RUN_KEEP];
-        sqlite3_bind_int64(keep, 1, id);
-        ms_sql_bind_text(keep, 2, task);
-        if (ms_sql_step_done(keep) != SQLITE_DONE) {
-            db_error(s, "cannot register run %lld", (long long)id);
-            goto out;
-        }
-
-        sqlite3_stmt *others = s->q[Q_RUN_OTHERS];
-        sqlite3_bind_int64(others, 1, sweep_id);
-        ms_sql_bind_text(others, 2, k->variant);
-        sqlite3_bind_int64(others, 3, seed);
-        ms_sql_bind_text(others, 4, hash);
-        if (sqlite3_step(others) != SQLITE_ROW) {
-            db_error(s, "cannot register run %lld", (long long)id);
-            goto out;
-        }
-        int replaced = sqlite3_column_int(others, 0);
-        sqlite3_reset(others);
-
-        if (get_run(s, id, &out[i], what) != 1)
-            goto out;
-        out[i].is_new = is_new;
-        out[i].replaced = replaced;
-        free(json);
-        json = NULL;
+        id = sqlite3_last_insert_rowid(s->db);
+        is_new = 1;
+    } else {
+        db_error(s, "cannot register run '%s' seed %llu", k->variant, (unsigned long long)c->seed);
+        goto out;
     }
-    rc = commit(s, what);
+
+    sqlite3_stmt *keep = s->q[Q_RUN_KEEP];
+    sqlite3_bind_int64(keep, 1, id);
+    ms_sql_bind_text(keep, 2, task);
+    if (ms_sql_step_done(keep) != SQLITE_DONE) {
+        db_error(s, "cannot register run %lld", (long long)id);
+        goto out;
+    }
+
+    sqlite3_stmt *others = s->q[Q_RUN_OTHERS];
+    sqlite3_bind_int64(others, 1, sweep_id);
+    ms_sql_bind_text(others, 2, k->variant);
+    sqlite3_bind_int64(others, 3, seed);
+    ms_sql_bind_text(others, 4, hash);
+    if (sqlite3_step(others) != SQLITE_ROW) {
+        db_error(s, "cannot register run %lld", (long long)id);
+        goto out;
+    }
+    int replaced = sqlite3_column_int(others, 0);
+    sqlite3_reset(others);
+
+    if (get_run(s, id, out, what) != 1)
+        goto out;
+    out->is_new = is_new;
+    out->replaced = replaced;
+    rc = 0;
 out:
     free(json);
-    finish(s);
-    pthread_mutex_unlock(&s->mu);
     return rc;
+}
+
+int ms_store_register(ms_store *s, int64_t sweep_id, const ms_run_spec *runs, int n,
+                      ms_run_info *out)
+{
+    const char *what = "cannot register the runs";
+    int rc = -1;
+    pthread_mutex_lock(&s->mu);
+    if (ms_store_begin(s, what))
+        goto out;
+    sqlite3_stmt *retire = s->q[Q_RUNS_RETIRE];
+    sqlite3_bind_int64(retire, 1, sweep_id);
+    if (step_done(s, retire, what))
+        goto out;
+    for (int i = 0; i < n; i++)
+        if (register_run(s, sweep_id, &runs[i], &out[i], what))
+            goto out;
+    rc = ms_store_commit(s, what);
+out:
+    return leave(s, rc);
 }
 
 int ms_store_run(ms_store *s, int64_t run_id, ms_run_info *out)
@@ -1127,9 +564,7 @@ int ms_store_run(ms_store *s, int64_t run_id, ms_run_info *out)
         ms_error("no run %lld in '%s'", (long long)run_id, s->path);
     if (found == 1)
         rc = 0;
-    finish(s);
-    pthread_mutex_unlock(&s->mu);
-    return rc;
+    return leave(s, rc);
 }
 
 /* Inside a transaction: the run must exist; with `status`, have it. */
@@ -1148,7 +583,7 @@ int ms_store_start_run(ms_store *s, int64_t run_id, const ms_provenance *p)
     int rc = -1;
     snprintf(what, sizeof what, "cannot start run %lld", (long long)run_id);
     pthread_mutex_lock(&s->mu);
-    if (begin(s, what) || expect_run(s, run_id, &info, what))
+    if (ms_store_begin(s, what) || expect_run(s, run_id, &info, what))
         goto out;
     if (info.status == MS_RUN_DONE) {
         ms_error("%s: it is done", what);
@@ -1161,15 +596,11 @@ int ms_store_start_run(ms_store *s, int64_t run_id, const ms_provenance *p)
     ms_sql_bind_text(st, 4, p ? p->version : NULL);
     ms_sql_bind_text(st, 5, p ? p->compiler : NULL);
     sqlite3_bind_int(st, 6, p ? p->threads : 0);
-    if (ms_sql_step_done(st) != SQLITE_DONE) {
-        db_error(s, "%s", what);
+    if (step_done(s, st, what))
         goto out;
-    }
-    rc = commit(s, what);
+    rc = ms_store_commit(s, what);
 out:
-    finish(s);
-    pthread_mutex_unlock(&s->mu);
-    return rc;
+    return leave(s, rc);
 }
 
 int ms_store_load_checkpoint(ms_store *s, int64_t run_id, void **blob, size_t *n, int *epoch)
@@ -1196,9 +627,7 @@ int ms_store_load_checkpoint(ms_store *s, int64_t run_id, void **blob, size_t *n
     } else {
         db_error(s, "cannot load the checkpoint of run %lld", (long long)run_id);
     }
-    finish(s);
-    pthread_mutex_unlock(&s->mu);
-    return rc;
+    return leave(s, rc);
 }
 
 int ms_store_run_rows(ms_store *s, int64_t run_id, int *epochs_done, int *rows)
@@ -1214,9 +643,7 @@ int ms_store_run_rows(ms_store *s, int64_t run_id, int *epochs_done, int *rows)
     } else {
         db_error(s, "cannot read run %lld", (long long)run_id);
     }
-    finish(s);
-    pthread_mutex_unlock(&s->mu);
-    return rc;
+    return leave(s, rc);
 }
 
 /* A stop reason a caller may record: an epoch ends a run by epochs, early
@@ -1227,14 +654,10 @@ static int valid_stop(ms_stop r, int allow_interrupted)
            (allow_interrupted && r == MS_STOP_INTERRUPTED);
 }
 
-int ms_store_commit_epoch(ms_store *s, int64_t run_id, const ms_epoch *e, int64_t step_at_end,
-                          const ms_eval *evals, int nevals, const void *ckpt, size_t ckpt_n,
-                          ms_stop stop_reason)
+/* ms_store_commit_epoch's arguments, checked before the store is touched. */
+static int check_epoch(const char *what, const ms_epoch *e, const ms_eval *evals, int nevals,
+                       ms_stop stop_reason)
 {
-    char what[96];
-    ms_run_info info;
-    int rc = -1;
-    snprintf(what, sizeof what, "cannot commit epoch %d of run %lld", e->epoch, (long long)run_id);
     if (!valid_stop(stop_reason, 0))
         return ms_error("%s: invalid stop reason %d", what, (int)stop_reason);
     if (nevals < 0)
@@ -1243,32 +666,34 @@ int ms_store_commit_epoch(ms_store *s, int64_t run_id, const ms_epoch *e, int64_
         if (evals[i].epoch + 1 != e->epoch)
             return ms_error("%s: the eval at step %lld belongs to epoch %d", what,
                             (long long)evals[i].step, evals[i].epoch + 1);
+    return 0;
+}
 
-    pthread_mutex_lock(&s->mu);
-    if (begin(s, what) || expect_run(s, run_id, &info, what))
-        goto out;
+/* Inside the transaction: the epoch is not stored yet, and it is the next
+ * one of a running run. */
+static int expect_epoch(ms_store *s, int64_t run_id, int epoch, const ms_run_info *info,
+                        const char *what)
+{
     sqlite3_stmt *has = s->q[Q_EPOCH_HAS];
     sqlite3_bind_int64(has, 1, run_id);
-    sqlite3_bind_int(has, 2, e->epoch);
+    sqlite3_bind_int(has, 2, epoch);
     int step = sqlite3_step(has);
-    if (step == SQLITE_ROW) {
-        ms_error("%s: it is already stored in '%s'", what, s->path);
-        goto out;
-    }
-    if (step != SQLITE_DONE) {
-        db_error(s, "%s", what);
-        goto out;
-    }
+    if (step == SQLITE_ROW)
+        return ms_error("%s: it is already stored in '%s'", what, s->path);
+    if (step != SQLITE_DONE)
+        return db_error(s, "%s", what);
     sqlite3_reset(has);
-    if (info.status != MS_RUN_RUNNING) {
-        ms_error("%s: the run is %s, not running", what, ms_run_status_name(info.status));
-        goto out;
-    }
-    if (e->epoch != info.epochs_done + 1) {
-        ms_error("%s: the next epoch is %d", what, info.epochs_done + 1);
-        goto out;
-    }
+    if (info->status != MS_RUN_RUNNING)
+        return ms_error("%s: the run is %s, not running", what, ms_run_status_name(info->status));
+    if (epoch != info->epochs_done + 1)
+        return ms_error("%s: the next epoch is %d", what, info->epochs_done + 1);
+    return 0;
+}
 
+/* The epoch's row, its evals and its steps' losses. */
+static int put_epoch(ms_store *s, int64_t run_id, const ms_epoch *e, int64_t step_at_end,
+                     const ms_eval *evals, int nevals, const char *what)
+{
     sqlite3_stmt *ep = s->q[Q_EPOCH_PUT];
     sqlite3_bind_int64(ep, 1, run_id);
     sqlite3_bind_int(ep, 2, e->epoch);
@@ -1278,10 +703,8 @@ int ms_store_commit_epoch(ms_store *s, int64_t run_id, const ms_epoch *e, int64_
     bind_real(ep, 6, e->val_loss);
     bind_real(ep, 7, e->val_acc);
     bind_real(ep, 8, e->seconds);
-    if (ms_sql_step_done(ep) != SQLITE_DONE) {
-        db_error(s, "%s", what);
-        goto out;
-    }
+    if (step_done(s, ep, what))
+        return -1;
 
     sqlite3_stmt *ev = s->q[Q_EVAL_PUT];
     for (int i = 0; i < nevals; i++) {
@@ -1294,10 +717,8 @@ int ms_store_commit_epoch(ms_store *s, int64_t run_id, const ms_epoch *e, int64_
         bind_real(ev, 6, v->train_acc);
         bind_real(ev, 7, v->val_loss);
         bind_real(ev, 8, v->val_acc);
-        if (ms_sql_step_done(ev) != SQLITE_DONE) {
-            db_error(s, "%s (eval at step %lld)", what, (long long)v->step);
-            goto out;
-        }
+        if (ms_sql_step_done(ev) != SQLITE_DONE)
+            return db_error(s, "%s (eval at step %lld)", what, (long long)v->step);
     }
 
     sqlite3_stmt *sp = s->q[Q_STEP_PUT];
@@ -1306,11 +727,28 @@ int ms_store_commit_epoch(ms_store *s, int64_t run_id, const ms_epoch *e, int64_
         sqlite3_bind_int64(sp, 2, e->first_step + i);
         sqlite3_bind_int(sp, 3, e->epoch);
         bind_real(sp, 4, e->step_loss[i]);
-        if (ms_sql_step_done(sp) != SQLITE_DONE) {
-            db_error(s, "%s (step %lld)", what, (long long)(e->first_step + i));
-            goto out;
-        }
+        if (ms_sql_step_done(sp) != SQLITE_DONE)
+            return db_error(s, "%s (step %lld)", what, (long long)(e->first_step + i));
     }
+    return 0;
+}
+
+int ms_store_commit_epoch(ms_store *s, int64_t run_id, const ms_epoch *e, int64_t step_at_end,
+                          const ms_eval *evals, int nevals, const void *ckpt, size_t ckpt_n,
+                          ms_stop stop_reason)
+{
+    char what[96];
+    ms_run_info info;
+    int rc = -1;
+    snprintf(what, sizeof what, "cannot commit epoch %d of run %lld", e->epoch, (long long)run_id);
+    if (check_epoch(what, e, evals, nevals, stop_reason))
+        return -1;
+
+    pthread_mutex_lock(&s->mu);
+    if (ms_store_begin(s, what) || expect_run(s, run_id, &info, what) ||
+        expect_epoch(s, run_id, e->epoch, &info, what) ||
+        put_epoch(s, run_id, e, step_at_end, evals, nevals, what))
+        goto out;
 
     sqlite3_stmt *ck = s->q[ckpt ? Q_CKPT_PUT : Q_CKPT_DEL];
     sqlite3_bind_int64(ck, 1, run_id);
@@ -1330,15 +768,11 @@ int ms_store_commit_epoch(ms_store *s, int64_t run_id, const ms_epoch *e, int64_
     sqlite3_bind_int64(pr, 3, step_at_end);
     sqlite3_bind_double(pr, 4, isfinite(e->seconds) ? e->seconds : 0.0);
     ms_sql_bind_text(pr, 5, stop_reason ? ms_stop_name(stop_reason) : NULL);
-    if (ms_sql_step_done(pr) != SQLITE_DONE) {
-        db_error(s, "%s", what);
+    if (step_done(s, pr, what))
         goto out;
-    }
-    rc = commit(s, what);
+    rc = ms_store_commit(s, what);
 out:
-    finish(s);
-    pthread_mutex_unlock(&s->mu);
-    return rc;
+    return leave(s, rc);
 }
 
 int ms_store_set_status(ms_store *s, int64_t run_id, ms_run_status status, ms_stop stop_reason,
@@ -1353,44 +787,46 @@ int ms_store_set_status(ms_store *s, int64_t run_id, ms_run_status status, ms_st
     if (!valid_stop(stop_reason, 1))
         return ms_error("%s: invalid stop reason %d", what, (int)stop_reason);
     pthread_mutex_lock(&s->mu);
-    if (begin(s, what) || expect_run(s, run_id, &info, what))
+    if (ms_store_begin(s, what) || expect_run(s, run_id, &info, what))
         goto out;
     sqlite3_stmt *st = s->q[Q_RUN_STATUS];
     sqlite3_bind_int64(st, 1, run_id);
     ms_sql_bind_text(st, 2, ms_run_status_name(status));
     ms_sql_bind_text(st, 3, stop_reason ? ms_stop_name(stop_reason) : NULL);
     ms_sql_bind_text(st, 4, error);
-    if (ms_sql_step_done(st) != SQLITE_DONE) {
-        db_error(s, "%s", what);
+    if (step_done(s, st, what))
         goto out;
-    }
-    rc = commit(s, what);
+    rc = ms_store_commit(s, what);
 out:
-    finish(s);
-    pthread_mutex_unlock(&s->mu);
-    return rc;
+    return leave(s, rc);
+}
+
+/* A run's results deleted, children first: its reset, or a merge replacing it. */
+int ms_store_clear_run(ms_store *s, int64_t run_id, const char *what)
+{
+    static const int q[] = {Q_STEPS_DEL, Q_EVALS_DEL, Q_EPOCHS_DEL, Q_CKPT_DEL};
+    for (int i = 0; i < (int)(sizeof q / sizeof q[0]); i++) {
+        sqlite3_bind_int64(s->q[q[i]], 1, run_id);
+        if (step_done(s, s->q[q[i]], what))
+            return -1;
+    }
+    return 0;
 }
 
 int ms_store_reset_run(ms_store *s, int64_t run_id)
 {
-    static const int q[] = {Q_STEPS_DEL, Q_EVALS_DEL, Q_EPOCHS_DEL, Q_CKPT_DEL, Q_RUN_RESET};
     char what[64];
     ms_run_info info;
     int rc = -1;
     snprintf(what, sizeof what, "cannot reset run %lld", (long long)run_id);
     pthread_mutex_lock(&s->mu);
-    if (begin(s, what) || expect_run(s, run_id, &info, what))
+    if (ms_store_begin(s, what) || expect_run(s, run_id, &info, what) ||
+        ms_store_clear_run(s, run_id, what))
         goto out;
-    for (int i = 0; i < (int)(sizeof q / sizeof q[0]); i++) {
-        sqlite3_bind_int64(s->q[q[i]], 1, run_id);
-        if (ms_sql_step_done(s->q[q[i]]) != SQLITE_DONE) {
-            db_error(s, "%s", what);
-            goto out;
-        }
-    }
-    rc = commit(s, what);
+    sqlite3_bind_int64(s->q[Q_RUN_RESET], 1, run_id);
+    if (step_done(s, s->q[Q_RUN_RESET], what))
+        goto out;
+    rc = ms_store_commit(s, what);
 out:
-    finish(s);
-    pthread_mutex_unlock(&s->mu);
-    return rc;
+    return leave(s, rc);
 }

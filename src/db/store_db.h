@@ -1,12 +1,54 @@
-/* The SQLite handle of an open store, for the two other modules that speak
- * SQL (query.c reads, merge.c copies runs across databases): private to
- * src/, include after <sqlite3.h>. Everything else goes through ms_store.h
- * and ms_query.h. */
+/* The db layer's private header: what the files of src/db/ share beyond
+ * ms_store.h and ms_query.h, which are all the rest of src/ sees. Include
+ * after <sqlite3.h>. */
 #ifndef MS_STORE_DB_H
 #define MS_STORE_DB_H
 
+#include <stdint.h>
+
 #include "ms_store.h"
 
+/* ---- store.c: an open store, for the two other modules that speak SQL
+ * (query.c reads, merge.c copies runs across databases) ---- */
+
 sqlite3 *ms_store_handle(ms_store *s);
+/* Under ms_store_lock (merge.c's one transaction, on the store's own
+ * statements): BEGIN IMMEDIATE and COMMIT, -1 after "<what> in '<path>':
+ * <sqlite message>"; finish resets every statement of the store and rolls
+ * back a transaction still open. */
+int ms_store_begin(ms_store *s, const char *what);
+int ms_store_commit(ms_store *s, const char *what);
+void ms_store_finish(ms_store *s);
+/* Inside a transaction: delete the run's steps, evals, epochs and
+ * checkpoint (a reset, or a run replaced by a merge); the same message. */
+int ms_store_clear_run(ms_store *s, int64_t run_id, const char *what);
+
+/* ---- schema.c: the schema of a file, for store.c (on its connection db
+ * to the file path; messages name path) ---- */
+
+/* Read the schema and check its version (*version: 0 for an empty file, else
+ * 1 to MS_STORE_SCHEMA_VERSION), with PRAGMA quick_check when quick. A
+ * schema that is not ours is refused when refuse (a writer, or the probe
+ * before a write), else a warning when quick (a reader). */
+int ms_schema_check(sqlite3 *db, const char *path, int quick, int refuse, int *version);
+/* A writer's file of schema `version` brought to ours: the schema created
+ * in an empty file (0), else each upgrade in turn; each in one transaction. */
+int ms_schema_make(sqlite3 *db, const char *path, int version);
+/* An older file opened read-only: temporary stand-ins that read it as ours. */
+int ms_schema_compat(sqlite3 *db, const char *path, int version);
+/* `mlpsweep check --db`: the schema against ours, PRAGMA integrity_check
+ * and foreign_key_check, every run's epochs_done against its epoch rows and
+ * its checkpoint. */
+int ms_schema_full_check(sqlite3 *db, const char *path);
+
+/* ---- dbfile.c: the database's files on disk, for store.c ---- */
+
+/* File-system checks before SQLite opens path, for messages that name the
+ * actual problem; creates the default folder `db` when create needs it. */
+int ms_dbfile_check(const char *path, int readonly, int create);
+/* The URI to open path read-only with (malloc'd), or NULL for the path. */
+char *ms_dbfile_uri(const char *path);
+/* Remove path and the files SQLite keeps beside it. */
+void ms_dbfile_remove(const char *path);
 
 #endif

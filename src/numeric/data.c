@@ -110,70 +110,63 @@ static long src_read(idx_src *s, uint8_t *buf, size_t n)
     return (long)got;
 }
 
-int ms_idx_read(const char *path, int expect_ndims, ms_idx *out)
+/* The header: magic, dimensions (into out->dims) and, for a raw file, its
+ * size against them. *nd the number of dimensions, *items the data's bytes. */
+static int read_header(idx_src *s, const char *path, int expect_ndims, ms_idx *out, int *nd,
+                       uint64_t *items)
 {
-    memset(out, 0, sizeof *out);
-    idx_src s;
-    if (src_open(&s, path) < 0)
-        return -1;
     uint8_t hdr[4 + 4 * 3];
-    uint8_t *data = NULL;
-    int rc = -1;
-    long r = src_read(&s, hdr, 4);
+    long r = src_read(s, hdr, 4);
     if (r < 0)
-        goto out;
-    if (r < 4) {
-        ms_error("'%s': too short for an IDX header (%ld bytes)", path, r);
-        goto out;
-    }
+        return -1;
+    if (r < 4)
+        return ms_error("'%s': too short for an IDX header (%ld bytes)", path, r);
     /* Magic: two zero bytes, type 0x08 (unsigned byte), number of dims. */
-    if (hdr[0] != 0 || hdr[1] != 0 || hdr[2] != 0x08) {
-        ms_error("'%s': bad magic %02x%02x%02x%02x (not an unsigned-byte IDX file)", path, hdr[0],
-                 hdr[1], hdr[2], hdr[3]);
-        goto out;
-    }
-    int nd = hdr[3];
-    if (nd != expect_ndims) {
-        ms_error("'%s': has %d dimensions, expected %d (%s file)", path, nd, expect_ndims,
-                 expect_ndims == 3 ? "an image" : "a label");
-        goto out;
-    }
-    r = src_read(&s, hdr + 4, 4 * (size_t)nd);
+    if (hdr[0] != 0 || hdr[1] != 0 || hdr[2] != 0x08)
+        return ms_error("'%s': bad magic %02x%02x%02x%02x (not an unsigned-byte IDX file)", path,
+                        hdr[0], hdr[1], hdr[2], hdr[3]);
+    *nd = hdr[3];
+    if (*nd != expect_ndims)
+        return ms_error("'%s': has %d dimensions, expected %d (%s file)", path, *nd, expect_ndims,
+                        expect_ndims == 3 ? "an image" : "a label");
+    r = src_read(s, hdr + 4, 4 * (size_t)*nd);
     if (r < 0)
-        goto out;
-    if (r < 4 * nd) {
-        ms_error("'%s': truncated header", path);
-        goto out;
-    }
-    uint64_t items = 1;
-    for (int i = 0; i < nd; i++) {
+        return -1;
+    if (r < 4 * *nd)
+        return ms_error("'%s': truncated header", path);
+    *items = 1;
+    for (int i = 0; i < *nd; i++) {
         out->dims[i] = be32(hdr + 4 + 4 * i);
-        items *= out->dims[i];
-        if (items > IDX_MAX_BYTES) {
-            ms_error("'%s': dimensions too large", path);
-            goto out;
-        }
+        *items *= out->dims[i];
+        if (*items > IDX_MAX_BYTES)
+            return ms_error("'%s': dimensions too large", path);
     }
-    if (nd == 3 && (out->dims[1] != 28 || out->dims[2] != 28)) {
-        ms_error("'%s': images are %ux%u, expected 28x28", path, out->dims[1], out->dims[2]);
-        goto out;
-    }
-    size_t hlen = 4 + 4 * (size_t)nd;
-    if (!s.gz && (uint64_t)s.size - hlen != items) { /* known before reading a byte of it */
-        ms_error("'%s': %s: header says %llu bytes of data, file has %llu", path,
-                 (uint64_t)s.size - hlen < items ? "truncated" : "trailing bytes",
-                 (unsigned long long)items, (unsigned long long)((uint64_t)s.size - hlen));
-        goto out;
-    }
+    if (*nd == 3 && (out->dims[1] != 28 || out->dims[2] != 28))
+        return ms_error("'%s': images are %ux%u, expected 28x28", path, out->dims[1],
+                        out->dims[2]);
+    size_t hlen = 4 + 4 * (size_t)*nd;
+    if (!s->gz && (uint64_t)s->size - hlen != *items) /* known before reading a byte of it */
+        return ms_error("'%s': %s: header says %llu bytes of data, file has %llu", path,
+                        (uint64_t)s->size - hlen < *items ? "truncated" : "trailing bytes",
+                        (unsigned long long)*items,
+                        (unsigned long long)((uint64_t)s->size - hlen));
+    return 0;
+}
+
+/* The data after the header: exactly `items` bytes, then the end of the
+ * file (or of the gzip stream). Malloc'd; NULL after the message. */
+static uint8_t *read_data(idx_src *s, const char *path, uint64_t items)
+{
     /* A raw file's size was checked; a gzip stream's is known only as it
      * is read: the buffer grows with the data, so a header that promises
      * gigabytes costs nothing until they come. */
-    size_t cap = s.gz && items > (1u << 20) ? 1u << 20 : (items ? items : 1), have = 0;
-    data = ms_malloc(cap);
+    size_t cap = s->gz && items > (1u << 20) ? 1u << 20 : (items ? items : 1), have = 0;
+    uint8_t *data = ms_malloc(cap);
+    long r;
     for (;;) {
-        r = src_read(&s, data + have, (cap < items ? cap : items) - have);
+        r = src_read(s, data + have, (cap < items ? cap : items) - have);
         if (r < 0)
-            goto out;
+            goto fail;
         have += (size_t)r;
         if (have < cap || cap >= items)
             break;
@@ -181,25 +174,40 @@ int ms_idx_read(const char *path, int expect_ndims, ms_idx *out)
         data = ms_realloc(data, cap);
     }
     r = (long)have;
-    long extra = (size_t)r == items ? src_read(&s, NULL, (size_t)-1 / 2) : 0;
+    long extra = (size_t)r == items ? src_read(s, NULL, (size_t)-1 / 2) : 0;
     if (extra < 0)
-        goto out;
+        goto fail;
     if ((size_t)r != items || extra) {
         ms_error("'%s': %s: header says %llu bytes of data, file has %llu", path,
                  (size_t)r < items ? "truncated" : "trailing bytes", (unsigned long long)items,
                  (unsigned long long)r + (unsigned long long)extra);
-        goto out;
+        goto fail;
     }
-    if (s.gz && !s.ended) { /* the data is all there, the stream's end is not */
+    if (s->gz && !s->ended) { /* the data is all there, the stream's end is not */
         ms_error("'%s': corrupt or truncated gzip data (it ends early)", path);
-        goto out;
+        goto fail;
     }
-    out->ndims = nd;
-    out->data = data;
-    data = NULL;
-    rc = 0;
-out:
+    return data;
+fail:
     free(data);
+    return NULL;
+}
+
+int ms_idx_read(const char *path, int expect_ndims, ms_idx *out)
+{
+    memset(out, 0, sizeof *out);
+    idx_src s;
+    if (src_open(&s, path) < 0)
+        return -1;
+    int nd = 0, rc = -1;
+    uint64_t items = 0;
+    uint8_t *data = NULL;
+    if (read_header(&s, path, expect_ndims, out, &nd, &items) == 0 &&
+        (data = read_data(&s, path, items)) != NULL) {
+        out->ndims = nd;
+        out->data = data;
+        rc = 0;
+    }
     src_close(&s);
     if (rc)
         memset(out, 0, sizeof *out);

@@ -68,23 +68,11 @@ static int share_of(sched *s)
     return sh > 0 ? sh : 1;
 }
 
-/* Train one run to its end; 0 done, 1 failed, 2 cancelled, -1 store error. */
-static int train_one(sched *s, ms_job *r)
+/* Before the first epoch: the run's stored rows and checkpoint must agree,
+ * and a checkpoint is restored into t. 0 to train, 1 failed (its status
+ * set), -1 store error. */
+static int resume(sched *s, ms_job *r, ms_trainer *t)
 {
-    ms_trainer t;
-    int slot = ms_progress_start(s->prog, r->run->variant, r->run->cfg.seed, r->epochs_done, r->run->cfg.epochs);
-    const char *how = "failed";
-    ms_provenance p = {s->o->version, s->o->compiler, s->o->host, (long)getpid(), share_of(s)};
-    if (ms_store_start_run(s->st, r->run_id, &p) < 0) {
-        ms_progress_end(s->prog, slot, how, strcmp(how, "interrupted") != 0);
-        return -1;
-    }
-    if (ms_trainer_init(&t, &r->run->cfg, s->data, share_of(s)) < 0) {
-        ms_store_set_status(s->st, r->run_id, MS_RUN_FAILED, MS_STOP_NONE, "cannot start the run");
-        ms_progress_end(s->prog, slot, how, strcmp(how, "interrupted") != 0);
-        return 1;
-    }
-    t.cancel = &ms_sched_cancel;
     void *blob = NULL;
     size_t blen = 0;
     int ck_epoch = 0, rc = 0;
@@ -112,53 +100,77 @@ static int train_one(sched *s, ms_job *r)
     }
     if (blob) {
         char why[160] = "";
-        if (ms_trainer_restore(&t, blob, blen, why, sizeof why) == 0 && t.epoch != ck_epoch)
-            snprintf(why, sizeof why, "is of epoch %d, the run's last epoch row is %d", t.epoch,
+        if (ms_trainer_restore(t, blob, blen, why, sizeof why) == 0 && t->epoch != ck_epoch)
+            snprintf(why, sizeof why, "is of epoch %d, the run's last epoch row is %d", t->epoch,
                      ck_epoch);
-        else if (!why[0] && t.stop)
+        else if (!why[0] && t->stop)
             snprintf(why, sizeof why, "says the run ended (%s) but it is not done",
-                     ms_stop_name(t.stop));
+                     ms_stop_name(t->stop));
         if (why[0]) {
             char *msg = ms_xstrfmt("checkpoint %s; --retry-failed starts the run again", why);
             ms_store_set_status(s->st, r->run_id, MS_RUN_FAILED, MS_STOP_NONE, msg);
             free(msg);
             rc = 1;
-            goto out;
         }
-        free(blob);
-        blob = NULL;
     }
-    while (!t.stop) {
+out:
+    free(blob);
+    return rc;
+}
+
+/* The epochs left, each committed with its checkpoint; *how as the run
+ * ended. 0 done, 1 failed, 2 cancelled, -1 store error. */
+static int train_epochs(sched *s, ms_job *r, ms_trainer *t, int slot, const char **how)
+{
+    while (!t->stop) {
         int threads = share_of(s);
-        ms_trainer_set_threads(&t, threads);
+        ms_trainer_set_threads(t, threads);
         ms_epoch e;
-        int erc = ms_trainer_epoch(&t, &e);
+        int erc = ms_trainer_epoch(t, &e);
         if (erc == 1) { /* cancelled: the partial epoch is dropped */
             ms_store_set_status(s->st, r->run_id, MS_RUN_PENDING, MS_STOP_INTERRUPTED, NULL);
-            how = "interrupted";
-            rc = 2;
-            goto out;
+            *how = "interrupted";
+            return 2;
         }
         if (erc < 0) {
-            ms_store_set_status(s->st, r->run_id, MS_RUN_FAILED, t.stop,
+            ms_store_set_status(s->st, r->run_id, MS_RUN_FAILED, t->stop,
                                 "loss became NaN or infinite (diverged); lower the learning rate");
-            rc = 1;
-            goto out;
+            return 1;
         }
-        size_t n = ms_trainer_save(&t, &blob);
-        if (ms_store_commit_epoch(s->st, r->run_id, &e, t.step, t.evals, t.nevals, blob, n,
-                                  t.stop) < 0) {
-            rc = -1;
-            goto out;
-        }
+        void *blob = NULL;
+        size_t n = ms_trainer_save(t, &blob);
+        int rc = ms_store_commit_epoch(s->st, r->run_id, &e, t->step, t->evals, t->nevals, blob,
+                                       n, t->stop);
         free(blob);
-        blob = NULL;
+        if (rc < 0)
+            return -1;
         ms_progress_epoch(s->prog, slot, e.epoch, e.val_acc, e.val_loss, e.seconds, threads);
     }
-    how = t.stop == MS_STOP_EARLY ? "stopped early" : "done";
-out:
+    *how = t->stop == MS_STOP_EARLY ? "stopped early" : "done";
+    return 0;
+}
+
+/* Train one run to its end; 0 done, 1 failed, 2 cancelled, -1 store error. */
+static int train_one(sched *s, ms_job *r)
+{
+    ms_trainer t;
+    int slot = ms_progress_start(s->prog, r->run->variant, r->run->cfg.seed, r->epochs_done, r->run->cfg.epochs);
+    const char *how = "failed";
+    ms_provenance p = {s->o->version, s->o->compiler, s->o->host, (long)getpid(), share_of(s)};
+    if (ms_store_start_run(s->st, r->run_id, &p) < 0) {
+        ms_progress_end(s->prog, slot, how, strcmp(how, "interrupted") != 0);
+        return -1;
+    }
+    if (ms_trainer_init(&t, &r->run->cfg, s->data, share_of(s)) < 0) {
+        ms_store_set_status(s->st, r->run_id, MS_RUN_FAILED, MS_STOP_NONE, "cannot start the run");
+        ms_progress_end(s->prog, slot, how, strcmp(how, "interrupted") != 0);
+        return 1;
+    }
+    t.cancel = &ms_sched_cancel;
+    int rc = resume(s, r, &t);
+    if (rc == 0)
+        rc = train_epochs(s, r, &t, slot, &how);
     ms_progress_end(s->prog, slot, how, strcmp(how, "interrupted") != 0);
-    free(blob);
     ms_trainer_release(&t);
     return rc;
 }
