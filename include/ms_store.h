@@ -108,6 +108,15 @@ typedef struct ms_provenance {
     int threads;
 } ms_provenance;
 
+/* Group commit for a sweep's workers: between ms_store_async_begin and
+ * ms_store_async_end, ms_store_start_run, _commit_epoch and _set_status check their arguments, queue a copy of the write and return;
+ * a writer thread commits everything queued in one transaction (one fsync
+ * for many epochs). A batch that fails is rolled back whole: its message is
+ * printed then, and every later write (and _end) returns -1. Reads see only
+ * committed writes. _end commits what is queued; ms_store_close calls it. */
+int ms_store_async_begin(ms_store *s);
+int ms_store_async_end(ms_store *s);
+
 /* pending, running or failed -> running: sets started_at (if NULL) and the
  * provenance, clears error, stop_reason and finished_at. A done run is an
  * error (reset it first). */
@@ -140,6 +149,7 @@ int ms_store_commit_epoch(ms_store *s, int64_t run_id, const ms_epoch *e, int64_
  * "interrupted" after SIGINT. */
 int ms_store_set_status(ms_store *s, int64_t run_id, ms_run_status status, ms_stop stop_reason,
                         const char *error);
+
 
 /* Delete the run's epochs, evals and checkpoint and reset it to pending with
  * no progress (provenance is kept). */

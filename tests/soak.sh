@@ -24,7 +24,7 @@ data:
 defaults:
   hidden: [24]
   init: fanin_normal
-  epochs: 30
+  epochs: 90
   early_stop: 0
   seeds: [1, 2, 3]
 variants:

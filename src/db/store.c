@@ -15,8 +15,10 @@
  * - Durability: every write is one `BEGIN IMMEDIATE` transaction (the write
  *   lock is taken up front, so a transaction never fails half way for lack of
  *   it) committed with synchronous=FULL. An epoch's row, its evals and steps,
- *   the checkpoint and the run's counters are one transaction, so a crash at any
- *   moment leaves either all of the epoch or none of it.
+ *   the checkpoint and the run's counters are in one transaction, so a crash at
+ *   any moment leaves either all of the epoch or none of it. While a sweep
+ *   trains, its runs' writes are queued and committed in groups by one thread
+ *   (writer.c): the same transactions, several to a COMMIT.
  * - Statements: the ones used per epoch or per run are prepared once at open
  *   (SQLITE_PREPARE_PERSISTENT), then bound, stepped and reset. Every public
  *   function ends at one cleanup label that resets every statement (clearing
@@ -126,6 +128,7 @@ struct ms_store {
                         (1) or not (0); -1: not asked */
     pthread_mutex_t mu;
     sqlite3_stmt *q[Q_N];
+    ms_writer *writer; /* while ms_store_async_begin .. _end: run writes are queued */
 };
 
 /* ---- helpers ---- */
@@ -345,6 +348,7 @@ static void store_free(ms_store *s, int remove)
 {
     if (!s)
         return;
+    ms_store_async_end(s); /* what is queued is committed first */
     for (int i = 0; i < Q_N; i++)
         sqlite3_finalize(s->q[i]);
     if (s->db && !s->readonly) {
@@ -576,33 +580,6 @@ static int expect_run(ms_store *s, int64_t run_id, ms_run_info *info, const char
     return found == 1 ? 0 : -1;
 }
 
-int ms_store_start_run(ms_store *s, int64_t run_id, const ms_provenance *p)
-{
-    char what[64];
-    ms_run_info info;
-    int rc = -1;
-    snprintf(what, sizeof what, "cannot start run %lld", (long long)run_id);
-    pthread_mutex_lock(&s->mu);
-    if (ms_store_begin(s, what) || expect_run(s, run_id, &info, what))
-        goto out;
-    if (info.status == MS_RUN_DONE) {
-        ms_error("%s: it is done", what);
-        goto out;
-    }
-    sqlite3_stmt *st = s->q[Q_RUN_START];
-    sqlite3_bind_int64(st, 1, run_id);
-    sqlite3_bind_int64(st, 2, p ? p->pid : 0);
-    ms_sql_bind_text(st, 3, p ? p->host : NULL);
-    ms_sql_bind_text(st, 4, p ? p->version : NULL);
-    ms_sql_bind_text(st, 5, p ? p->compiler : NULL);
-    sqlite3_bind_int(st, 6, p ? p->threads : 0);
-    if (step_done(s, st, what))
-        goto out;
-    rc = ms_store_commit(s, what);
-out:
-    return leave(s, rc);
-}
-
 int ms_store_load_checkpoint(ms_store *s, int64_t run_id, void **blob, size_t *n, int *epoch)
 {
     int rc = -1;
@@ -733,72 +710,160 @@ static int put_epoch(ms_store *s, int64_t run_id, const ms_epoch *e, int64_t ste
     return 0;
 }
 
+/* ---- writes of a run: one value each (ms_write), applied here ----
+ *
+ * ms_store_start_run, _commit_epoch and _set_status check
+ * their arguments, then make an ms_write that borrows the caller's memory:
+ * applied at once in its own transaction, or, while a writer runs
+ * (ms_store_async_begin), copied into its queue and committed with whatever
+ * else is queued (writer.c). Either way ms_store_apply does the SQL. */
+
+static int apply_start(ms_store *s, const ms_write *w, const char *what)
+{
+    ms_run_info info;
+    if (expect_run(s, w->run_id, &info, what))
+        return -1;
+    if (info.status == MS_RUN_DONE)
+        return ms_error("%s: it is done", what);
+    const ms_provenance *p = &w->prov;
+    sqlite3_stmt *st = s->q[Q_RUN_START];
+    sqlite3_bind_int64(st, 1, w->run_id);
+    sqlite3_bind_int64(st, 2, p->pid);
+    ms_sql_bind_text(st, 3, p->host);
+    ms_sql_bind_text(st, 4, p->version);
+    ms_sql_bind_text(st, 5, p->compiler);
+    sqlite3_bind_int(st, 6, p->threads);
+    return step_done(s, st, what);
+}
+
+/* The run's checkpoint replaced by w's (its epoch and step), or deleted. */
+static int put_checkpoint(ms_store *s, const ms_write *w, int drop, const char *what)
+{
+    sqlite3_stmt *ck = s->q[drop ? Q_CKPT_DEL : Q_CKPT_PUT];
+    sqlite3_bind_int64(ck, 1, w->run_id);
+    if (!drop) {
+        sqlite3_bind_int(ck, 2, w->epoch.epoch);
+        sqlite3_bind_int64(ck, 3, w->step);
+        sqlite3_bind_blob64(ck, 4, w->ckpt, (sqlite3_uint64)w->ckpt_n, SQLITE_STATIC);
+    }
+    if (ms_sql_step_done(ck) != SQLITE_DONE)
+        return db_error(s, "%s (checkpoint)", what);
+    return 0;
+}
+
+static int apply_epoch(ms_store *s, const ms_write *w, const char *what)
+{
+    ms_run_info info;
+    const ms_epoch *e = &w->epoch;
+    if (expect_run(s, w->run_id, &info, what) ||
+        expect_epoch(s, w->run_id, e->epoch, &info, what) ||
+        put_epoch(s, w->run_id, e, w->step, w->evals, w->nevals, what))
+        return -1;
+    if (put_checkpoint(s, w, !w->ckpt, what)) /* NULL: none matches the epoch now */
+        return -1;
+    sqlite3_stmt *pr = s->q[Q_RUN_PROGRESS];
+    sqlite3_bind_int64(pr, 1, w->run_id);
+    sqlite3_bind_int(pr, 2, e->epoch);
+    sqlite3_bind_int64(pr, 3, w->step);
+    sqlite3_bind_double(pr, 4, isfinite(e->seconds) ? e->seconds : 0.0);
+    ms_sql_bind_text(pr, 5, w->stop ? ms_stop_name(w->stop) : NULL);
+    return step_done(s, pr, what);
+}
+
+static int apply_status(ms_store *s, const ms_write *w, const char *what)
+{
+    ms_run_info info;
+    if (expect_run(s, w->run_id, &info, what))
+        return -1;
+    sqlite3_stmt *st = s->q[Q_RUN_STATUS];
+    sqlite3_bind_int64(st, 1, w->run_id);
+    ms_sql_bind_text(st, 2, ms_run_status_name(w->status));
+    ms_sql_bind_text(st, 3, w->stop ? ms_stop_name(w->stop) : NULL);
+    ms_sql_bind_text(st, 4, w->error);
+    return step_done(s, st, what);
+}
+
+int ms_store_apply(ms_store *s, const ms_write *w)
+{
+    switch (w->kind) {
+    case MS_WRITE_START: return apply_start(s, w, w->what);
+    case MS_WRITE_EPOCH: return apply_epoch(s, w, w->what);
+    case MS_WRITE_STATUS: return apply_status(s, w, w->what);
+    }
+    return -1;
+}
+
+int ms_store_apply_batch(ms_store *s, const ms_write *first)
+{
+    int rc = -1;
+    pthread_mutex_lock(&s->mu);
+    if (ms_store_begin(s, first->what))
+        goto out;
+    for (const ms_write *w = first; w; w = w->next)
+        if (ms_store_apply(s, w))
+            goto out;
+    rc = ms_store_commit(s, first->what);
+out:
+    return leave(s, rc);
+}
+
+/* Now in its own transaction, or queued for the writer. */
+static int write_run(ms_store *s, const ms_write *w)
+{
+    if (s->writer)
+        return ms_writer_put(s->writer, w);
+    return ms_store_apply_batch(s, w);
+}
+
+int ms_store_async_begin(ms_store *s)
+{
+    if (s->writer)
+        return 0;
+    s->writer = ms_writer_start(s);
+    return s->writer ? 0 : ms_error("cannot start the database writer of '%s'", s->path);
+}
+
+int ms_store_async_end(ms_store *s)
+{
+    ms_writer *wr = s->writer;
+    s->writer = NULL;
+    return wr ? ms_writer_stop(wr) : 0;
+}
+
+int ms_store_start_run(ms_store *s, int64_t run_id, const ms_provenance *p)
+{
+    ms_write w = {.kind = MS_WRITE_START, .run_id = run_id};
+    snprintf(w.what, sizeof w.what, "cannot start run %lld", (long long)run_id);
+    if (p)
+        w.prov = *p;
+    return write_run(s, &w);
+}
+
 int ms_store_commit_epoch(ms_store *s, int64_t run_id, const ms_epoch *e, int64_t step_at_end,
                           const ms_eval *evals, int nevals, const void *ckpt, size_t ckpt_n,
                           ms_stop stop_reason)
 {
-    char what[96];
-    ms_run_info info;
-    int rc = -1;
-    snprintf(what, sizeof what, "cannot commit epoch %d of run %lld", e->epoch, (long long)run_id);
-    if (check_epoch(what, e, evals, nevals, stop_reason))
+    ms_write w = {.kind = MS_WRITE_EPOCH, .run_id = run_id, .epoch = *e, .step = step_at_end,
+                  .evals = (ms_eval *)evals, .nevals = nevals, .ckpt = (void *)ckpt,
+                  .ckpt_n = ckpt_n, .stop = stop_reason};
+    snprintf(w.what, sizeof w.what, "cannot commit epoch %d of run %lld", e->epoch,
+             (long long)run_id);
+    if (check_epoch(w.what, e, evals, nevals, stop_reason))
         return -1;
-
-    pthread_mutex_lock(&s->mu);
-    if (ms_store_begin(s, what) || expect_run(s, run_id, &info, what) ||
-        expect_epoch(s, run_id, e->epoch, &info, what) ||
-        put_epoch(s, run_id, e, step_at_end, evals, nevals, what))
-        goto out;
-
-    sqlite3_stmt *ck = s->q[ckpt ? Q_CKPT_PUT : Q_CKPT_DEL];
-    sqlite3_bind_int64(ck, 1, run_id);
-    if (ckpt) {
-        sqlite3_bind_int(ck, 2, e->epoch);
-        sqlite3_bind_int64(ck, 3, step_at_end);
-        sqlite3_bind_blob64(ck, 4, ckpt, (sqlite3_uint64)ckpt_n, SQLITE_STATIC);
-    }
-    if (ms_sql_step_done(ck) != SQLITE_DONE) {
-        db_error(s, "%s (checkpoint)", what);
-        goto out;
-    }
-
-    sqlite3_stmt *pr = s->q[Q_RUN_PROGRESS];
-    sqlite3_bind_int64(pr, 1, run_id);
-    sqlite3_bind_int(pr, 2, e->epoch);
-    sqlite3_bind_int64(pr, 3, step_at_end);
-    sqlite3_bind_double(pr, 4, isfinite(e->seconds) ? e->seconds : 0.0);
-    ms_sql_bind_text(pr, 5, stop_reason ? ms_stop_name(stop_reason) : NULL);
-    if (step_done(s, pr, what))
-        goto out;
-    rc = ms_store_commit(s, what);
-out:
-    return leave(s, rc);
+    return write_run(s, &w);
 }
 
 int ms_store_set_status(ms_store *s, int64_t run_id, ms_run_status status, ms_stop stop_reason,
                         const char *error)
 {
-    char what[64];
-    ms_run_info info;
-    int rc = -1;
-    snprintf(what, sizeof what, "cannot set the status of run %lld", (long long)run_id);
+    ms_write w = {.kind = MS_WRITE_STATUS, .run_id = run_id, .status = status,
+                  .stop = stop_reason, .error = (char *)error};
+    snprintf(w.what, sizeof w.what, "cannot set the status of run %lld", (long long)run_id);
     if (status < 0 || status >= MS_RUN_NSTATUS)
-        return ms_error("%s: invalid status %d", what, (int)status);
+        return ms_error("%s: invalid status %d", w.what, (int)status);
     if (!valid_stop(stop_reason, 1))
-        return ms_error("%s: invalid stop reason %d", what, (int)stop_reason);
-    pthread_mutex_lock(&s->mu);
-    if (ms_store_begin(s, what) || expect_run(s, run_id, &info, what))
-        goto out;
-    sqlite3_stmt *st = s->q[Q_RUN_STATUS];
-    sqlite3_bind_int64(st, 1, run_id);
-    ms_sql_bind_text(st, 2, ms_run_status_name(status));
-    ms_sql_bind_text(st, 3, stop_reason ? ms_stop_name(stop_reason) : NULL);
-    ms_sql_bind_text(st, 4, error);
-    if (step_done(s, st, what))
-        goto out;
-    rc = ms_store_commit(s, what);
-out:
-    return leave(s, rc);
+        return ms_error("%s: invalid stop reason %d", w.what, (int)stop_reason);
+    return write_run(s, &w);
 }
 
 /* A run's results deleted, children first: its reset, or a merge replacing it. */

@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#include "ms_metrics.h"
 #include "ms_store.h"
 
 /* ---- store.c: an open store, for the two other modules that speak SQL
@@ -22,6 +23,43 @@ void ms_store_finish(ms_store *s);
 /* Inside a transaction: delete the run's steps, evals, epochs and
  * checkpoint (a reset, or a run replaced by a merge); the same message. */
 int ms_store_clear_run(ms_store *s, int64_t run_id, const char *what);
+
+/* One write of a run as a value (store.c): what ms_store_start_run,
+ * _commit_epoch and _set_status do. Borrowed pointers when
+ * applied at once; the writer's own copies when queued. */
+typedef enum { MS_WRITE_START, MS_WRITE_EPOCH, MS_WRITE_STATUS } ms_write_kind;
+typedef struct ms_write {
+    ms_write_kind kind;
+    int64_t run_id;
+    ms_provenance prov;     /* START */
+    ms_epoch epoch;         /* EPOCH */
+    int64_t step;           /* EPOCH: the step at the epoch's end */
+    ms_eval *evals;         /* EPOCH */
+    int nevals;
+    void *ckpt;             /* EPOCH (NULL deletes the run's) */
+    size_t ckpt_n;
+    ms_stop stop;           /* EPOCH, STATUS */
+    ms_run_status status;   /* STATUS */
+    char *error;            /* STATUS */
+    char what[80];          /* "cannot <do it>": its messages' prefix */
+    struct ms_write *next;  /* the writer's queue; a batch for ms_store_apply_batch */
+} ms_write;
+/* Inside a transaction, under the store's mutex: one write's SQL; -1 after
+ * its message. */
+int ms_store_apply(ms_store *s, const ms_write *w);
+/* The list from first on, in one transaction (taking the mutex): all or none. */
+int ms_store_apply_batch(ms_store *s, const ms_write *first);
+
+/* ---- writer.c: group commit of run writes while a sweep trains ---- */
+
+typedef struct ms_writer ms_writer;
+/* A thread that commits queued writes of s, everything queued so far in one
+ * transaction; NULL if it cannot start. */
+ms_writer *ms_writer_start(ms_store *s);
+/* Queue a copy of w; -1 (its message already printed) once a batch failed. */
+int ms_writer_put(ms_writer *wr, const ms_write *w);
+/* Commit what is queued, end the thread, free; -1 if any batch failed. */
+int ms_writer_stop(ms_writer *wr);
 
 /* ---- schema.c: the schema of a file, for store.c (on its connection db
  * to the file path; messages name path) ---- */

@@ -118,8 +118,8 @@ out:
     return rc;
 }
 
-/* The epochs left, each committed with its checkpoint; *how as the run
- * ended. 0 done, 1 failed, 2 cancelled, -1 store error. */
+/* The epochs left, each committed with its checkpoint (none after the last);
+ * *how as the run ended. 0 done, 1 failed, 2 cancelled, -1 store error. */
 static int train_epochs(sched *s, ms_job *r, ms_trainer *t, int slot, const char **how)
 {
     while (!t->stop) {
@@ -137,8 +137,10 @@ static int train_epochs(sched *s, ms_job *r, ms_trainer *t, int slot, const char
                                 "loss became NaN or infinite (diverged); lower the learning rate");
             return 1;
         }
+        /* State only while the run can go on: a finished run's weights and
+         * velocity are dead weight (~100-800 KB a run) nobody resumes */
         void *blob = NULL;
-        size_t n = ms_trainer_save(t, &blob);
+        size_t n = t->stop ? 0 : ms_trainer_save(t, &blob);
         int rc = ms_store_commit_epoch(s->st, r->run_id, &e, t->step, t->evals, t->nevals, blob,
                                        n, t->stop);
         free(blob);
@@ -256,6 +258,9 @@ int ms_sched_run(ms_store *st, const ms_data *data, ms_job *runs, int n,
     int jobs = o->jobs < 1 ? 1 : o->jobs;
     if (jobs > n)
         jobs = n;
+    /* workers queue their writes; one thread commits them in groups (a
+     * synchronous store, if that thread cannot start, is as correct) */
+    int async = n > 0 && ms_store_async_begin(st) == 0;
     pthread_t *tids = ms_malloc((size_t)(jobs ? jobs : 1) * sizeof *tids);
     int started = 0;
     for (int i = 0; i < jobs; i++) {
@@ -267,6 +272,8 @@ int ms_sched_run(ms_store *st, const ms_data *data, ms_job *runs, int n,
         worker(&s); /* no thread could start: run in this one */
     for (int i = 0; i < started; i++)
         pthread_join(tids[i], NULL);
+    if (async && ms_store_async_end(st) < 0)
+        s.store_failed = 1;
     free(tids);
     free(s.order);
     ms_progress_free(s.prog);
