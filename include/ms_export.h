@@ -1,4 +1,5 @@
-/* ms_export: a sweep's results as tables (export.c): the summary per variant
+/* ms_export: a sweep's results as tables (export.c; the pivot in
+ * export_pivot.c, the writers in export_format.c): the summary per variant
  * and the long per-epoch and per-validation tables, as CSV, Markdown, LaTeX
  * or JSON. Renders an ms_query snapshot (the current runs of one sweep)
  * and never sees SQL. The formats and columns are documented in docs/reports.md.

@@ -22,7 +22,7 @@ FUZZ_CFLAGS = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unknown-p
 # reachable from the harnesses, and a file elsewhere that clang rejects
 # should not stop the fuzzers.
 FUZZ_LIB_SRC := src/base/util.c $(wildcard src/numeric/*.c) $(wildcard src/manifest/*.c) \
-                $(wildcard src/db/*.c) src/report/export.c
+                $(wildcard src/db/*.c) $(wildcard src/report/export*.c) src/report/filter.c
 FUZZ_OBJ := $(patsubst src/%.c,$(FUZZ_BUILD)/obj/%.o,$(FUZZ_LIB_SRC))
 # Largest input: manifests well past the study's 4 KB, IDX files of ~10 images.
 FUZZ_MAXLEN_manifest := 16384
