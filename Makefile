@@ -16,10 +16,10 @@ NO_OMP  ?=
 BUILD := build$(if $(SANITIZE),-san$(if $(findstring thread,$(SANITIZE)),-thread))$(if $(NO_OMP),-noomp)
 
 # Debian packages the build, the tests and the plots need.
-DEPS_PKGS := gcc make pkg-config libyaml-dev libsqlite3-dev zlib1g-dev libcmocka-dev \
+DEPS_PKGS := gcc make pkg-config libyaml-dev libsqlite3-dev zlib1g-dev libdeflate-dev libcmocka-dev \
              sqlite3 gnuplot-nox ca-certificates
 
-PKGS := yaml-0.1 sqlite3 zlib
+PKGS := yaml-0.1 sqlite3 zlib libdeflate
 # Recursive (=) so pkg-config runs after `deps` has installed it.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <libdeflate.h>
 #include <sys/stat.h>
 #include <zlib.h>
 
@@ -193,6 +194,48 @@ fail:
     return NULL;
 }
 
+/* The whole gzip file in one call of libdeflate, ~2.5x zlib's streaming
+ * speed (MNIST's training images: ~0.1 s instead of ~0.25 s, paid by every
+ * sweep before its first run). Only when the file is one gzip member whose
+ * size field says hlen + items bytes; the data after the hlen-byte header,
+ * malloc'd, or NULL with no message: the streaming reader then reads the
+ * file and says what is wrong with it, if anything. */
+static uint8_t *read_gzip_whole(const idx_src *s, size_t hlen, uint64_t items)
+{
+    uint64_t total = hlen + items;
+    /* deflate expands at most ~1032:1: a header promising more than the
+     * file can hold is left to the streaming reader, which allocates as the
+     * data comes */
+    if (!s->gz || s->size < 18 || total > IDX_MAX_BYTES || total > (uint64_t)s->size * 1032)
+        return NULL;
+    size_t n = (size_t)s->size;
+    uint8_t *in = ms_malloc(n), *out = NULL;
+    FILE *f = fopen(s->path, "rb");
+    int ok = f && fread(in, 1, n, f) == n;
+    if (f)
+        fclose(f);
+    /* ISIZE, the member's length mod 2^32: the buffer is sized by it */
+    uint32_t isize = (uint32_t)in[n - 4] | (uint32_t)in[n - 3] << 8 | (uint32_t)in[n - 2] << 16 |
+                     (uint32_t)in[n - 1] << 24;
+    struct libdeflate_decompressor *d = ok && isize == (uint32_t)total
+                                            ? libdeflate_alloc_decompressor()
+                                            : NULL;
+    if (d) {
+        out = ms_malloc(total ? total : 1);
+        size_t used = 0, got = 0;
+        if (libdeflate_gzip_decompress_ex(d, in, n, out, total, &used, &got) !=
+                LIBDEFLATE_SUCCESS || used != n || got != total) {
+            free(out);
+            out = NULL;
+        } else {
+            memmove(out, out + hlen, items);
+        }
+        libdeflate_free_decompressor(d);
+    }
+    free(in);
+    return out;
+}
+
 int ms_idx_read(const char *path, int expect_ndims, ms_idx *out)
 {
     memset(out, 0, sizeof *out);
@@ -203,7 +246,8 @@ int ms_idx_read(const char *path, int expect_ndims, ms_idx *out)
     uint64_t items = 0;
     uint8_t *data = NULL;
     if (read_header(&s, path, expect_ndims, out, &nd, &items) == 0 &&
-        (data = read_data(&s, path, items)) != NULL) {
+        ((data = read_gzip_whole(&s, 4 + 4 * (size_t)nd, items)) != NULL ||
+         (data = read_data(&s, path, items)) != NULL)) {
         out->ndims = nd;
         out->data = data;
         rc = 0;
@@ -281,7 +325,8 @@ int ms_data_find(const char *dir, const char *stem, char *buf, size_t n)
 static uint64_t idx_identity(const ms_idx *x, size_t item, uint64_t h)
 {
     size_t n = x->dims[0] * item;
-    uint32_t sums[2] = {(uint32_t)crc32_z(0, x->data, n), (uint32_t)adler32_z(1, x->data, n)};
+    /* libdeflate's sums equal zlib's, 4-6x faster */
+    uint32_t sums[2] = {libdeflate_crc32(0, x->data, n), libdeflate_adler32(1, x->data, n)};
     h = ms_hash64_bytes(&x->ndims, sizeof x->ndims, h);
     h = ms_hash64_bytes(x->dims, sizeof x->dims, h);
     return ms_hash64_bytes(sums, sizeof sums, h);
