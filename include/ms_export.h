@@ -52,4 +52,9 @@ unsigned ms_export_reads(ms_table t);
  * ms_export_render. */
 int ms_export(ms_store *st, const char *sweep, const ms_export_opts *o, char **out, size_t *len);
 
+/* Decimals to print a time of s seconds with: one, or as many as show its
+ * first two significant digits (0.0032, 0.050), at most six; a short run's
+ * time must not read 0.0. */
+int ms_export_seconds_decimals(double s);
+
 #endif

@@ -911,9 +911,25 @@ static void test_number_text(void **state)
     }
 }
 
+/* A short run's time keeps two significant digits: 0.0 told nothing. */
+static void test_seconds_decimals(void **state)
+{
+    (void)state;
+    static const struct { double s; int dec; } cases[] = {
+        {0, 1}, {NAN, 1}, {-1, 1}, {123.4, 1}, {2.5, 1}, {0.5, 2}, {0.05, 3},
+        {0.0032, 4}, {0.00099, 5}, {1e-9, 6},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        assert_int_equal(ms_export_seconds_decimals(cases[i].s), cases[i].dec);
+    char buf[32];
+    snprintf(buf, sizeof buf, "%.*f", ms_export_seconds_decimals(0.0032), 0.0032);
+    assert_string_equal(buf, "0.0032");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_seconds_decimals),
         cmocka_unit_test(test_stat),     cmocka_unit_test(test_summary),
         cmocka_unit_test(test_csv),      cmocka_unit_test(test_markdown),
         cmocka_unit_test(test_latex),    cmocka_unit_test(test_json),

@@ -163,6 +163,14 @@ static int loss_decimals(double x)
 
 /* A number for reading: the mean alone for one value, else "mean SEP std"
  * (std with the same decimals as the mean). */
+int ms_export_seconds_decimals(double s)
+{
+    if (!(s > 0) || !isfinite(s))
+        return 1;
+    int d = 1 - (int)floor(log10(s));
+    return d < 1 ? 1 : d > 6 ? 6 : d;
+}
+
 static void human_num(char *buf, size_t n, double mean, double std, int has_std, int fmt,
                       const char *pm)
 {
@@ -171,7 +179,7 @@ static void human_num(char *buf, size_t n, double mean, double std, int has_std,
     switch (fmt) {
     case F_ACC: dec = 2; break;
     case F_LOSS: dec = loss_decimals(mean); break;
-    case F_SECONDS: dec = 1; break;
+    case F_SECONDS: dec = ms_export_seconds_decimals(mean); break;
     case F_COUNT: /* epochs: whole numbers as such (30 ± 0), else one decimal */
         dec = has_std && (mean != floor(mean) || std != floor(std)) ? 1 : 0;
         break;

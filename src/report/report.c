@@ -210,7 +210,9 @@ static void variants(FILE *f, const ms_manifest *m, const ms_snapshot *snap)
             put_pct(f, r->best_val_acc);
             fputs("</td><td class=\"num\">", f);
             put_loss(f, r->final_val_loss);
-            fprintf(f, "</td><td class=\"num\">%.1f</td><td>", isnan(r->train_seconds) ? 0 : r->train_seconds);
+            double secs = isnan(r->train_seconds) ? 0 : r->train_seconds;
+            fprintf(f, "</td><td class=\"num\">%.*f</td><td>", ms_export_seconds_decimals(secs),
+                    secs);
             ms_html_text(f, r->host);
             fputs("</td><td class=\"num\">", f);
             if (r->threads > 0)
