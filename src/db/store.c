@@ -793,20 +793,6 @@ int ms_store_apply(ms_store *s, const ms_write *w)
     return -1;
 }
 
-int ms_store_apply_batch(ms_store *s, const ms_write *first)
-{
-    int rc = -1;
-    pthread_mutex_lock(&s->mu);
-    if (ms_store_begin(s, first->what))
-        goto out;
-    for (const ms_write *w = first; w; w = w->next)
-        if (ms_store_apply(s, w))
-            goto out;
-    rc = ms_store_commit(s, first->what);
-out:
-    return leave(s, rc);
-}
-
 /* Now in its own transaction, or queued for the writer. */
 static int write_run(ms_store *s, const ms_write *w)
 {

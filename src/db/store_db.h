@@ -47,10 +47,11 @@ typedef struct ms_write {
 /* Inside a transaction, under the store's mutex: one write's SQL; -1 after
  * its message. */
 int ms_store_apply(ms_store *s, const ms_write *w);
-/* The list from first on, in one transaction (taking the mutex): all or none. */
-int ms_store_apply_batch(ms_store *s, const ms_write *first);
-
 /* ---- writer.c: group commit of run writes while a sweep trains ---- */
+
+/* The list from first on, in one transaction (taking the store's mutex):
+ * all or none; a single write applied at once is a list of one. */
+int ms_store_apply_batch(ms_store *s, const ms_write *first);
 
 typedef struct ms_writer ms_writer;
 /* A thread that commits queued writes of s, everything queued so far in one

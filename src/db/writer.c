@@ -19,6 +19,7 @@
 
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,6 +86,31 @@ static void free_writes(ms_write *w)
         free(w);
         w = next;
     }
+}
+
+int ms_store_apply_batch(ms_store *s, const ms_write *first)
+{
+    /* A batch's own failure (BEGIN, COMMIT: a full disk) is named by its
+     * first epoch, the write a reader misses most */
+    const ms_write *lead = first;
+    int n = 0;
+    for (const ms_write *w = first; w; w = w->next, n++)
+        if (lead->kind != MS_WRITE_EPOCH && w->kind == MS_WRITE_EPOCH)
+            lead = w;
+    char what[128];
+    snprintf(what, sizeof what, n > 1 ? "%s (with %d other writes)" : "%s", lead->what, n - 1);
+    int rc = -1;
+    ms_store_lock(s);
+    if (ms_store_begin(s, what))
+        goto out;
+    for (const ms_write *w = first; w; w = w->next)
+        if (ms_store_apply(s, w))
+            goto out;
+    rc = ms_store_commit(s, what);
+out:
+    ms_store_finish(s);
+    ms_store_unlock(s);
+    return rc;
 }
 
 static void *writer_main(void *arg)
