@@ -34,6 +34,10 @@ typedef enum { MS_INIT_UNIFORM = 0, MS_INIT_FANIN_NORMAL = 1, MS_INIT_N } ms_ini
  * exp/tanh) or float64 (every value a double, the C library's exp and tanh:
  * the course's NumPy arithmetic). */
 typedef enum { MS_PREC_F32 = 0, MS_PREC_F64 = 1, MS_PREC_N } ms_precision;
+/* What a finished run keeps (the manifest's `keep`): its metrics only, or its
+ * last checkpoint too. Not a setting of the run: ms_config_json leaves it out,
+ * so a run is the same run whatever it keeps. */
+typedef enum { MS_KEEP_METRICS = 0, MS_KEEP_STATE = 1, MS_KEEP_N } ms_keep;
 
 #define MS_MAX_TRAIN 60000 /* images in the MNIST training set */
 #define MS_MAX_COUNT (1 << 20) /* batch, epochs, val_per_epoch, early_stop at most */
@@ -60,6 +64,7 @@ typedef struct ms_config {
     int val_size;               /* first N validation images */
     int dataset;                /* MS_DATASET_*: the manifest's data.dataset */
     ms_precision precision;
+    ms_keep keep;               /* not in the JSON: no part of the run's identity */
 } ms_config;
 
 /* The datasets a manifest may name (data.dataset); MNIST is the default,
@@ -86,6 +91,7 @@ void ms_config_default(ms_config *c);
 extern const char *const ms_activation_names[MS_ACT_N];
 extern const char *const ms_init_names[MS_INIT_N];
 extern const char *const ms_precision_names[MS_PREC_N]; /* float32, float64 */
+extern const char *const ms_keep_names[MS_KEEP_N];      /* metrics, state */
 const char *ms_activation_name(ms_activation a);
 const char *ms_init_name(ms_init i);
 /* The index of s among n names (one of the lists above), or -1. */

@@ -273,7 +273,7 @@ static void test_every_help(void **state)
 {
     (void)state;
     const char *cmds[] = {"run",   "check", "status", "export", "plot",  "report",   "compare",
-                          "claims", "merge", "slurm",  "fetch",  "train", "gradcheck"};
+                          "claims", "merge", "slurm",  "fetch",  "train", "gradcheck", "gc"};
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
         char args[64], *out, *err, *dash_h;
         snprintf(args, sizeof args, "%s --help", cmds[i]);

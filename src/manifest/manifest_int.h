@@ -117,7 +117,7 @@ bool mf_is_null(const node *n);
 /* Keys a config scope (defaults or a variant) may set, in this order. */
 enum {
     K_HIDDEN, K_ACTIVATION, K_INIT, K_LR, K_MOMENTUM, K_BATCH, K_EPOCHS,
-    K_VPE, K_EARLY_STOP, K_SHUFFLE, K_SEEDS, K_PRECISION, K_N
+    K_VPE, K_EARLY_STOP, K_SHUFFLE, K_SEEDS, K_PRECISION, K_KEEP, K_N
 };
 /* The config keys' names, in K_* order (variants.c) */
 extern const char *const *const mf_cfg_keys;

@@ -20,7 +20,7 @@ static const char *const variant_keys[] = {"name",          "task",       "label
                                            "grid",          "hidden",     "activation",
                                            "init",          "lr",         "momentum", "batch",
                                            "epochs",        "val_per_epoch", "early_stop",
-                                           "shuffle",       "seeds",      "precision"};
+                                           "shuffle",       "seeds",      "precision", "keep"};
 enum { V_NAME, V_TASK, V_LABEL, V_EXTENDS, V_GRID, V_CFG };
 
 const char *const *const mf_cfg_keys = variant_keys + V_CFG;
@@ -108,6 +108,10 @@ void mf_apply_key(mctx *c, scope *s, int k, const node *v)
     case K_PRECISION:
         if (!(rc = mf_get_choice(c, v, "precision", ms_precision_names, MS_PREC_N, &x)))
             cfg->precision = (ms_precision)x;
+        break;
+    case K_KEEP: /* what a finished run stores, not how it trains */
+        if (!(rc = mf_get_choice(c, v, "keep", ms_keep_names, MS_KEEP_N, &x)))
+            cfg->keep = (ms_keep)x;
         break;
     case K_SEEDS: {
         uint64_t *seeds = NULL;

@@ -30,6 +30,7 @@ void ms_config_default(ms_config *c)
 const char *const ms_activation_names[MS_ACT_N] = {"sigmoid", "improved_sigmoid"};
 const char *const ms_init_names[MS_INIT_N] = {"uniform", "fanin_normal"};
 const char *const ms_precision_names[MS_PREC_N] = {"float32", "float64"};
+const char *const ms_keep_names[MS_KEEP_N] = {"metrics", "state"};
 const char *const ms_dataset_names[MS_DATASET_N] = {"mnist", "fashion-mnist"};
 const char *const ms_dataset_titles[MS_DATASET_N] = {"MNIST", "Fashion-MNIST"};
 
@@ -119,6 +120,7 @@ char *ms_config_json_at(const ms_config *c, int numerics)
              c->dataset ? "\"" : "",
              /* likewise only float64: float32 runs keep their hashes */
              c->precision == MS_PREC_F64 ? ",\"precision\":\"float64\"" : "");
+    /* c->keep is left out: what a run keeps when it ends does not change it */
     return buf;
 }
 
@@ -149,6 +151,8 @@ int ms_config_validate(const ms_config *c)
         return ms_error("momentum: %s (got %g)", why, c->momentum);
     if (c->precision < 0 || c->precision >= MS_PREC_N)
         return ms_error("unknown precision %d", c->precision);
+    if (c->keep < 0 || c->keep >= MS_KEEP_N)
+        return ms_error("unknown keep %d", c->keep);
     if (c->dataset < 0 || c->dataset >= MS_DATASET_N)
         return ms_error("unknown dataset %d", c->dataset);
     if (c->train_size < 1)

@@ -118,8 +118,9 @@ out:
     return rc;
 }
 
-/* The epochs left, each committed with its checkpoint (none after the last);
- * *how as the run ended. 0 done, 1 failed, 2 cancelled, -1 store error. */
+/* The epochs left, each committed with its checkpoint (none after the last,
+ * unless the run keeps its state); *how as the run ended. 0 done, 1 failed,
+ * 2 cancelled, -1 store error. */
 static int train_epochs(sched *s, ms_job *r, ms_trainer *t, int slot, const char **how)
 {
     while (!t->stop) {
@@ -138,9 +139,11 @@ static int train_epochs(sched *s, ms_job *r, ms_trainer *t, int slot, const char
             return 1;
         }
         /* State only while the run can go on: a finished run's weights and
-         * velocity are dead weight (~100-800 KB a run) nobody resumes */
+         * velocity are dead weight (~100-800 KB a run) nobody resumes, unless
+         * its manifest says `keep: state` */
         void *blob = NULL;
-        size_t n = t->stop ? 0 : ms_trainer_save(t, &blob);
+        int keep = !t->stop || r->run->cfg.keep == MS_KEEP_STATE;
+        size_t n = keep ? ms_trainer_save(t, &blob) : 0;
         int rc = ms_store_commit_epoch(s->st, r->run_id, &e, t->step, t->evals, t->nevals, blob,
                                        n, t->stop);
         free(blob);
