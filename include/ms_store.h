@@ -125,9 +125,11 @@ int ms_store_start_run(ms_store *s, int64_t run_id, const ms_provenance *p);
 /* The run's checkpoint: *blob malloc'd (caller frees), *epoch the epoch it
  * was taken after. No checkpoint: *blob NULL, *n 0, *epoch 0. */
 int ms_store_load_checkpoint(ms_store *s, int64_t run_id, void **blob, size_t *n, int *epoch);
-/* The run's count of finished epochs and its number of epoch rows (they
- * agree, and with its checkpoint's epoch, unless the file was edited). */
-int ms_store_run_rows(ms_store *s, int64_t run_id, int *epochs_done, int *rows);
+/* The run's count of finished epochs, its number of epoch rows and the
+ * epoch of its checkpoint (0: none); they agree unless the file was edited:
+ * rows = epochs_done, and the checkpoint's epoch is epochs_done or there is
+ * none (a finished run). */
+int ms_store_run_rows(ms_store *s, int64_t run_id, int *epochs_done, int *rows, int *ck_epoch);
 
 /* Commit one finished epoch in ONE transaction: the epoch row (its step is
  * the step of the last of evals, or step_at_end without evals), the evals

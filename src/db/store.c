@@ -105,8 +105,8 @@ static const char *const q_sql[Q_N] = {
                    " step = excluded.step, state = excluded.state,"
                    " updated_at = excluded.updated_at",
     [Q_CKPT_DEL] = "DELETE FROM checkpoints WHERE run_id = ?1",
-    [Q_RUN_ROWS] = "SELECT epochs_done, (SELECT count(*) FROM epochs WHERE run_id = ?1)"
-                   " FROM runs WHERE id = ?1",
+    [Q_RUN_ROWS] = "SELECT epochs_done, (SELECT count(*) FROM epochs WHERE run_id = ?1),"
+                   " (SELECT epoch FROM checkpoints WHERE run_id = ?1) FROM runs WHERE id = ?1",
     [Q_EPOCHS_DEL] = "DELETE FROM epochs WHERE run_id = ?1",
     [Q_EVALS_DEL] = "DELETE FROM evals WHERE run_id = ?1",
     [Q_STEP_PUT] = "INSERT INTO steps (run_id, step, epoch, batch_loss) VALUES (?1, ?2, ?3, ?4)",
@@ -607,7 +607,7 @@ int ms_store_load_checkpoint(ms_store *s, int64_t run_id, void **blob, size_t *n
     return leave(s, rc);
 }
 
-int ms_store_run_rows(ms_store *s, int64_t run_id, int *epochs_done, int *rows)
+int ms_store_run_rows(ms_store *s, int64_t run_id, int *epochs_done, int *rows, int *ck_epoch)
 {
     int rc = -1;
     pthread_mutex_lock(&s->mu);
@@ -616,6 +616,7 @@ int ms_store_run_rows(ms_store *s, int64_t run_id, int *epochs_done, int *rows)
     if (sqlite3_step(st) == SQLITE_ROW) {
         *epochs_done = sqlite3_column_int(st, 0);
         *rows = sqlite3_column_int(st, 1);
+        *ck_epoch = sqlite3_column_int(st, 2); /* NULL, no checkpoint: 0 */
         rc = 0;
     } else {
         db_error(s, "cannot read run %lld", (long long)run_id);

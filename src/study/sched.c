@@ -44,6 +44,12 @@ double ms_sched_cost(const ms_config *c, int epochs_done)
     return (double)s.nparams * rows * (left > 0 ? left : 0);
 }
 
+/* What the database holds of a run before it trains: its finished epochs,
+ * epoch rows and checkpoint's epoch (0: none). */
+typedef struct run_rows {
+    int done, rows, ck;
+} run_rows;
+
 typedef struct sched {
     ms_store *st;
     const ms_data *data;
@@ -56,6 +62,7 @@ typedef struct sched {
     int nfailed, ndone;
     ms_progress *prog;
     pthread_mutex_t mu;
+    run_rows *rows; /* of each run, read before training (see read_rows) */
 } sched;
 
 /* This worker's share of the thread budget with `active` runs going. */
@@ -68,34 +75,32 @@ static int share_of(sched *s)
     return sh > 0 ? sh : 1;
 }
 
-/* Before the first epoch: the run's stored rows and checkpoint must agree,
+/* Before the first epoch: the run's stored rows and checkpoint (s->rows) must agree,
  * and a checkpoint is restored into t. 0 to train, 1 failed (its status
  * set), -1 store error. */
 static int resume(sched *s, ms_job *r, ms_trainer *t)
 {
-    void *blob = NULL;
-    size_t blen = 0;
-    int ck_epoch = 0, rc = 0;
-    if (ms_store_load_checkpoint(s->st, r->run_id, &blob, &blen, &ck_epoch) < 0) {
-        rc = -1;
-        goto out;
-    }
-    int done_n = 0, rows = 0;
-    if (ms_store_run_rows(s->st, r->run_id, &done_n, &rows) < 0) {
-        rc = -1;
-        goto out;
-    }
-    if (done_n != rows || (blob ? ck_epoch : 0) != done_n) {
+    const run_rows *q = &s->rows[r - s->runs];
+    int done_n = q->done, rows = q->rows;
+    if (done_n != rows || q->ck != done_n) {
         /* a resume would train again epochs it already stored, or skip some */
-        const char *ck = !blob                 ? ", no checkpoint"
-                         : ck_epoch != done_n ? ", a checkpoint of another epoch"
-                                               : "";
+        const char *ck = !q->ck               ? ", no checkpoint"
+                         : q->ck != done_n ? ", a checkpoint of another epoch"
+                                           : "";
         char *msg = ms_xstrfmt("inconsistent: %d epochs finished, %d epoch rows%s; --retry-failed "
                                "starts the run again",
                                done_n, rows, ck);
         ms_store_set_status(s->st, r->run_id, MS_RUN_FAILED, MS_STOP_NONE, msg);
         free(msg);
-        rc = 1;
+        return 1;
+    }
+    if (!q->ck)
+        return 0; /* a run from its first epoch: nothing to read */
+    void *blob = NULL;
+    size_t blen = 0;
+    int ck_epoch = 0, rc = 0;
+    if (ms_store_load_checkpoint(s->st, r->run_id, &blob, &blen, &ck_epoch) < 0) {
+        rc = -1;
         goto out;
     }
     if (blob) {
@@ -261,6 +266,14 @@ int ms_sched_run(ms_store *st, const ms_data *data, ms_job *runs, int n,
     int jobs = o->jobs < 1 ? 1 : o->jobs;
     if (jobs > n)
         jobs = n;
+    /* each run's rows read now, before the writer holds the store's mutex
+     * for its commits: a worker starting a run would wait for an fsync */
+    s.rows = ms_malloc((size_t)(n ? n : 1) * sizeof *s.rows);
+    for (int i = 0; i < n; i++) {
+        run_rows *q = &s.rows[i];
+        if (ms_store_run_rows(st, runs[i].run_id, &q->done, &q->rows, &q->ck) < 0)
+            s.store_failed = 1, s.n = 0; /* no run starts */
+    }
     /* workers queue their writes; one thread commits them in groups (a
      * synchronous store, if that thread cannot start, is as correct) */
     int async = n > 0 && ms_store_async_begin(st) == 0;
@@ -278,6 +291,7 @@ int ms_sched_run(ms_store *st, const ms_data *data, ms_job *runs, int n,
     if (async && ms_store_async_end(st) < 0)
         s.store_failed = 1;
     free(tids);
+    free(s.rows);
     free(s.order);
     ms_progress_free(s.prog);
     pthread_mutex_destroy(&s.mu);
