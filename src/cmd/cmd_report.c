@@ -386,8 +386,8 @@ static int compare_variants(const target *t, const char *a, const char *b, int m
     uint64_t *sa = NULL, *sb = NULL;
     double *xa = NULL, *xb = NULL;
     int na = 0, nb = 0, rc = -1;
-    if (ms_query_seed_values(t->s.st, t->s.sweep, a, metric, &sa, &xa, &na) == 0 &&
-        ms_query_seed_values(t->s.st, t->s.sweep, b, metric, &sb, &xb, &nb) == 0) {
+    if (ms_query_seed_values(t->s.st, t->s.sweep, NULL, a, metric, &sa, &xa, &na) == 0 &&
+        ms_query_seed_values(t->s.st, t->s.sweep, NULL, b, metric, &sb, &xb, &nb) == 0) {
         *c = ms_compare_seeds(sa, xa, na, sb, xb, nb, level);
         rc = 0;
     }
