@@ -123,6 +123,11 @@ struct ms_option {
 /* --db FILE of the commands that read a sweep (ms_sweep_target_find) */
 #define MS_OPT_SWEEP_DB(v)                                                                         \
     MS_OPT_PATH(0, "db", v, "FILE", "database (db/<manifest name>.db, or the only database in db/)")
+/* --all of the reading commands: every run, not only the last `run`'s. */
+#define MS_OPT_ALL(v)                                                                              \
+    MS_OPT_FLAG(0, "all", v,                                                                       \
+                "every run the database keeps for the sweep, not only the last run's; a "         \
+                "variant's earlier settings are named VARIANT@N (docs/reports.md)")
 
 /* What --help says besides the options: the usage line(s) ("usage: mlpsweep
  * run MANIFEST ...\n"), what the command does, and (or NULL) a part after

@@ -48,6 +48,9 @@ int ms_export_check(const ms_export_opts *o);
 int ms_export_render(const ms_snapshot *s, const ms_export_opts *o, char **out, size_t *len);
 /* The part of a snapshot table t is rendered from (MS_SNAP_SUMMARY, ...). */
 unsigned ms_export_reads(ms_table t);
+/* The variants o->where asks for by name (its conditions variant = NAME),
+ * malloc'd copies, up to max into out (the caller frees each); how many. */
+int ms_export_where_variants(const ms_export_opts *o, char **out, int max);
 /* The same, read from the store: ms_snapshot_read of that part, then
  * ms_export_render. */
 int ms_export(ms_store *st, const char *sweep, const ms_export_opts *o, char **out, size_t *len);

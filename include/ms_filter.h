@@ -42,6 +42,10 @@ int ms_filter_parse(const char *opt, const char *text, const ms_filter_col *cols
                     const char *scope, ms_filter **out);
 /* 1 when the row (row[k]: the value of cols[k]) passes every condition. */
 int ms_filter_match(const ms_filter *f, const ms_filter_val *row);
+/* The VALUEs of f's conditions COLUMN = VALUE on the text column
+ * cols[col], in order (pointers into f): up to max into out; returns how
+ * many f has. */
+int ms_filter_equals(const ms_filter *f, int col, const char **out, int max);
 void ms_filter_free(ms_filter *f);
 
 #endif

@@ -132,6 +132,14 @@ int ms_manifest_listed(const ms_manifest *m, const char *name, const char *list)
  * 0, or -1 after one message naming a variant the manifest lacks. */
 int ms_manifest_keep_variants(ms_manifest *m, const char *list);
 
+/* plot --all, and plot --variants naming runs of an earlier invocation:
+ * m's figures drawn for the groups of runs `names` (VARIANT, or VARIANT@N
+ * for a variant's earlier settings; ms_scope.h): in each figure every
+ * variant V becomes those of names that are V or V@N (V first), a figure
+ * left with none is removed; the names whose variant is not one of m's go
+ * in one more figure, `earlier` (the default panels). */
+void ms_manifest_plot_names(ms_manifest *m, char *const *names, int n);
+
 /* ==== The manifest's rules on stored values (merge, issue 22) ====
  * A database holds what manifests produced; a file from elsewhere (a shard
  * to merge) may hold anything. These check its values with the rules that

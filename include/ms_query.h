@@ -1,12 +1,13 @@
 /* ms_query: what `status`, `export`, `plot` and `report` read from a study
- * database, returned as plain structs. With the store (the writer) and merge.c,
- * query.c is one of the three modules that speak SQL: the others never see a
+ * database, returned as plain structs. With the store (the writer), merge.c and
+ * scope.c, query.c is one of the modules that speak SQL: the others never see a
  * statement or <sqlite3.h>. Every read runs under ms_store_lock(), checks
  * each step's result (a read that stops early is an error, never a shorter
- * answer) and reports the current runs of one sweep through the views and
- * tables of docs/schema.md; a read of several statements (a snapshot,
- * status) is one read transaction, so its parts agree. Every function
- * returns 0, or -1 after one message with ms_error() naming the database. */
+ * answer) and reports the current runs of one sweep (or those of a scope,
+ * ms_scope.h: every run with --all) from the tables of docs/schema.md; a
+ * read of several statements (a snapshot, status) is one read transaction,
+ * so its parts agree. Every function returns 0, or -1 after one message
+ * with ms_error() naming the database. */
 #ifndef MS_QUERY_H
 #define MS_QUERY_H
 
@@ -14,6 +15,7 @@
 #include <stdint.h>
 
 #include "ms_manifest.h" /* ms_metric */
+#include "ms_scope.h"
 #include "ms_stats.h"    /* ms_stat */
 #include "ms_store.h"
 
@@ -37,7 +39,7 @@ typedef struct ms_summary_row {
                             has not stopped shows its status (running, pending, failed) */
     double momentum, lr;
     int64_t params, batch;
-    int seeds;           /* current runs of the variant */
+    int seeds;           /* runs of the variant read (its seeds) */
     ms_stat epochs;      /* epochs run */
     ms_stat final_val_acc, best_val_acc, final_train_loss, final_val_loss, final_train_acc;
     ms_stat train_seconds;
@@ -93,6 +95,7 @@ typedef struct ms_query_run_detail {
     char *host, *version, *compiler, *started_at, *finished_at;
     int64_t seed, epochs_done, epochs_total, threads; /* threads 0: not recorded */
     double final_val_acc, best_val_acc, final_val_loss, train_seconds;
+    int current; /* a run of the sweep's last `run` */
 } ms_query_run_detail;
 
 /* When the sweep was first recorded and last updated, and the data its runs
@@ -125,8 +128,13 @@ typedef struct ms_snapshot {
     ms_summary_row *summary;
     ms_variant_curves *curves;
     ms_qtable epochs, evals, steps;
+    int all; /* read with --all's scope: every run, VARIANT@N for earlier settings */
 } ms_snapshot;
 int ms_snapshot_read(ms_store *st, const char *sweep, unsigned what, ms_snapshot *out);
+/* The same for the runs of a scope (NULL: the current runs): variant names
+ * are then the scope's (ms_scope.h). */
+int ms_snapshot_read_in(ms_store *st, const char *sweep, unsigned what, const ms_scope *scope,
+                        ms_snapshot *out);
 void ms_snapshot_release(ms_snapshot *s);
 /* The curves of a variant in s (NULL: it has no current run, or curves
  * were not read); don't free. */
@@ -143,6 +151,7 @@ typedef struct ms_query_run_row {
     int64_t seed;
     double last_val_acc; /* NAN: no epoch yet */
     int sweep;           /* its row in sweeps */
+    int current;         /* a run of the sweep's last `run` (else listed by --all's scope) */
 } ms_query_run_row;
 typedef struct ms_query_sweep_row {
     char *sweep;
@@ -151,6 +160,7 @@ typedef struct ms_query_sweep_row {
     char *dataset, *data_digest; /* "" when not recorded yet */
     int stalled; /* no live writer, and a run of it was interrupted (killed, or
                     stopped by a signal): its pending runs wait for a new `run` */
+    int64_t earlier; /* runs of earlier invocations (current = 0), not counted above */
 } ms_query_sweep_row;
 /* Both read in one transaction. */
 typedef struct ms_query_status {
@@ -160,14 +170,18 @@ typedef struct ms_query_status {
     ms_query_sweep_row *sweeps;
 } ms_query_status;
 int ms_query_status_read(ms_store *st, ms_query_status *out);
+/* With a scope (NULL: the current runs; `all`: every run, each named as
+ * ms_scope.h says, `current` telling them apart). The sweeps' counts are
+ * of their current runs either way. */
+int ms_query_status_read_in(ms_store *st, const ms_scope *scope, ms_query_status *out);
 void ms_query_status_release(ms_query_status *p);
 
 #include "ms_metrics.h" /* ms_compare_metrics */
 
-/* One value per finished (done) current run of a variant, by seed in
- * increasing order: the metric (one of ms_compare_metrics) of each. *seeds
- * and *vals are malloc'd (n may be 0). */
-int ms_query_seed_values(ms_store *st, const char *sweep, const char *variant, int metric,
-                         uint64_t **seeds, double **vals, int *n);
+/* One value per finished (done) run of a variant (a name of the scope;
+ * NULL: the current runs), by seed in increasing order: the metric (one of
+ * ms_compare_metrics) of each. *seeds and *vals are malloc'd (n may be 0). */
+int ms_query_seed_values(ms_store *st, const char *sweep, const ms_scope *scope,
+                         const char *variant, int metric, uint64_t **seeds, double **vals, int *n);
 
 #endif

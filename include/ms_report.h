@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "ms_manifest.h"
+#include "ms_scope.h"
 #include "ms_store.h"
 
 /* Who writes the page: shown under provenance beside the runs' own. */
@@ -18,9 +19,10 @@ typedef struct ms_report_info {
     const char *version, *compiler, *isa, *host, *time; /* time: UTC, ISO 8601 */
 } ms_report_info;
 
-/* The page for the current runs of `sweep`, drawing m's figures (m->plots,
- * at least one), as one malloc'd NUL-terminated string (*len bytes). */
-int ms_report_html(ms_store *st, const char *sweep, const ms_manifest *m,
+/* The page for the current runs of `sweep` (or a scope's runs, NULL: the
+ * current ones), drawing m's figures (m->plots, at least one), as one
+ * malloc'd NUL-terminated string (*len bytes). */
+int ms_report_html(ms_store *st, const char *sweep, const ms_manifest *m, const ms_scope *scope,
                    const ms_report_info *info, char **out, size_t *len);
 
 #endif

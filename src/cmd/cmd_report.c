@@ -69,11 +69,163 @@ static int target_manifest(target *t, ms_manifest **m)
     return MS_EXIT_OK;
 }
 
+/* ---- runs of earlier invocations (docs/reports.md, "Every run: --all") ---- */
+
+/* A name the command was given, among the sweep's runs (ms_scope.h). Without
+ * --all: its current runs, or when the last run has none, its runs of an
+ * earlier invocation, added to the scope with a note. Under --all: the
+ * group of that name, or for a variant whose every group is VARIANT@N the
+ * newest, with a note. *use: the name to read it by (name, or a text of
+ * sc). 0, or -1 after a message. */
+static int scope_name(const target *t, ms_scope *sc, const char *name, const char **use)
+{
+    ms_scope_name r;
+    *use = name;
+    if (ms_scope_resolve(t->s.st, t->s.sweep, name, &r) < 0)
+        return -1;
+    if (r.found != MS_SCOPE_EARLIER || (sc->all && !strcmp(r.group, name))) {
+        ms_scope_name_release(&r);
+        return 0;
+    }
+    int known = sc->n, i = ms_scope_add(sc, r.group, name);
+    *use = sc->all ? sc->group[i] : sc->as[i];
+    char *pn = ms_printable(name), *pg = ms_printable(r.group);
+    if (sc->all)
+        ms_error("note: '%s' has no runs by that name; using '%s', the latest of its %d settings",
+                 pn, pg, r.groups);
+    else if (i == known && r.groups > 1)
+        ms_error("note: '%s' is not in the last run; using its %d run%s with the latest of its "
+                 "%d earlier settings, '%s' (--all lists every run)",
+                 pn, r.runs, r.runs == 1 ? "" : "s", r.groups, pg);
+    else if (i == known)
+        ms_error("note: '%s' is not in the last run; using its %d run%s from an earlier one "
+                 "(--all lists every run)",
+                 pn, r.runs, r.runs == 1 ? "" : "s");
+    free(pn), free(pg);
+    ms_scope_name_release(&r);
+    return 0;
+}
+
+/* 1 when m has a variant called name, or a variant with a grid of that name. */
+static int manifest_knows(const ms_manifest *m, const char *name)
+{
+    for (int v = 0; v < m->nvariants; v++)
+        if (!strcmp(m->variants[v].name, name) ||
+            (m->variants[v].grid_of && !strcmp(m->variants[v].grid_of, name)))
+            return 1;
+    return 0;
+}
+
+/* An item of --variants (a comma list), copied; NULL after the last. */
+static char *next_item(const char **p)
+{
+    while (**p == ',')
+        (*p)++;
+    if (!**p)
+        return NULL;
+    size_t k = strcspn(*p, ",");
+    char *item = strndup(*p, k);
+    if (!item)
+        ms_error("out of memory"), abort();
+    *p += k;
+    return item;
+}
+
+/* plot and report --variants without --all: an item the manifest lacks may
+ * name runs of the database (a variant of an earlier invocation, or
+ * VARIANT@N); the figures then show it too (ms_manifest_plot_names). An
+ * exit status. */
+static int figures_only(const target *t, const char *list, ms_manifest *m)
+{
+    char **names = ms_malloc((size_t)(m->nvariants + (int)strlen(list) + 1) * sizeof *names);
+    int n = 0, history = 0, status = MS_EXIT_OK;
+    for (int v = 0; v < m->nvariants; v++)
+        if (ms_manifest_listed(m, m->variants[v].name, list))
+            names[n++] = ms_strdup(m->variants[v].name);
+    const char *p = list;
+    for (char *item; status == MS_EXIT_OK && (item = next_item(&p));) {
+        ms_scope_name r = {0};
+        if (manifest_knows(m, item))
+            free(item);
+        else if (ms_scope_resolve(t->s.st, t->s.sweep, item, &r) < 0)
+            status = MS_EXIT_FAIL, free(item);
+        else if (r.found == MS_SCOPE_NONE) { /* the manifest's message, with its hint */
+            ms_manifest_check_variants(m, item, "--variants");
+            status = MS_EXIT_USAGE;
+            free(item);
+        } else
+            names[n++] = item, history = 1;
+        ms_scope_name_release(&r);
+    }
+    if (status == MS_EXIT_OK && history)
+        ms_manifest_plot_names(m, names, n);
+    else if (status == MS_EXIT_OK && ms_manifest_keep_variants(m, list) < 0)
+        status = MS_EXIT_USAGE;
+    for (int i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return status;
+}
+
+/* 1 when the group g (VARIANT or VARIANT@N) is one --variants asks for: by
+ * its name, its variant's, or its variant's grid's. */
+static int group_listed(const ms_manifest *m, const char *g, const char *list)
+{
+    char *v = strndup(g, strcspn(g, "@"));
+    if (!v)
+        ms_error("out of memory"), abort();
+    int yes = ms_list_has(list, g) || ms_manifest_listed(m, v, list);
+    free(v);
+    return yes;
+}
+
+/* plot and report --all: every group of runs of the sweep (with
+ * --variants, those it names) in the manifest's figures. An exit status. */
+static int figures_all(const target *t, const char *list, ms_manifest *m)
+{
+    char **g;
+    int n, k = 0, status = MS_EXIT_OK;
+    if (ms_scope_groups(t->s.st, t->s.sweep, &g, &n) < 0)
+        return MS_EXIT_FAIL;
+    const char *p = list ? list : "";
+    for (char *item; status == MS_EXIT_OK && (item = next_item(&p)); free(item)) {
+        int found = manifest_knows(m, item);
+        for (int i = 0; i < n && !found; i++)
+            found = group_listed(m, g[i], item);
+        if (!found && ms_manifest_check_variants(m, item, "--variants") < 0)
+            status = MS_EXIT_USAGE;
+    }
+    for (int i = 0; i < n; i++)
+        if (!list || group_listed(m, g[i], list))
+            g[k++] = g[i];
+        else
+            free(g[i]);
+    if (status == MS_EXIT_OK)
+        ms_manifest_plot_names(m, g, k);
+    for (int i = 0; i < k; i++)
+        free(g[i]);
+    free(g);
+    return status;
+}
+
+/* Without --all: each variant a figure shows, found among the current runs
+ * or else an earlier invocation's (scope_name). An exit status. */
+static int figures_scope(const target *t, ms_scope *sc, const ms_manifest *m)
+{
+    const char *use;
+    for (int i = 0; i < m->nplots; i++)
+        for (int v = 0; v < m->plots[i].nvariants; v++)
+            if (scope_name(t, sc, m->plots[i].variants[v], &use) < 0)
+                return MS_EXIT_FAIL;
+    return MS_EXIT_OK;
+}
+
 /* plot's and report's sweep (target_open) and the manifest whose figures
  * are drawn: without a plots: section, the default figures; with
- * --variants, only those. An exit status; the caller releases t either way. */
+ * --variants, only those; the runs they show in the scope sc. An exit
+ * status; the caller releases t either way. */
 static int target_figures(target *t, const char *manifest, const char *db, const char *variants,
-                          ms_manifest **m)
+                          ms_scope *sc, ms_manifest **m)
 {
     int status = target_open(t, manifest, db);
     if (status == MS_EXIT_OK)
@@ -82,9 +234,11 @@ static int target_figures(target *t, const char *manifest, const char *db, const
         return status;
     if ((*m)->nplots == 0)
         ms_manifest_default_plots(*m);
-    if (variants && ms_manifest_keep_variants(*m, variants) < 0)
-        return MS_EXIT_USAGE;
-    return MS_EXIT_OK;
+    if (sc->all)
+        return figures_all(t, variants, *m);
+    if (variants && (status = figures_only(t, variants, *m)) != MS_EXIT_OK)
+        return status;
+    return figures_scope(t, sc, *m);
 }
 
 /* --format from -o's extension when not given. */
@@ -148,8 +302,10 @@ static const ms_usage export_usage = {
         "usage: mlpsweep export [MANIFEST] [--db FILE] [--table summary|epochs|evals|steps]\n"
         "                       [--format csv|md|latex|json|html] [--columns A,B,...] [-o FILE]\n"
         "                       [--where FILTER] [--sort COL[,desc]] [--top N]\n"
-        "                       [--pivot ROW,COL --metric M]\n",
-    .about = "Write a table of a sweep's results (its current runs) to stdout or a file.\n",
+        "                       [--pivot ROW,COL --metric M] [--all]\n",
+    .about = "Write a table of a sweep's results (the runs of its last 'run', or with --all\n"
+             "every run) to stdout or a file. --where variant=NAME of a variant not in the\n"
+             "last run takes its runs from an earlier one (a note says so).\n",
     .more = "FILTER: conditions COLUMN OP VALUE, OP one of = != < <= > >= ~ (text contains),\n"
             "joined by ',' or 'and'; numbers compare as numbers, a statistic by its mean\n"
             "(KEY_std: its std); quote a text with ' or \". Examples:\n"
@@ -179,13 +335,30 @@ static int format_name(const ms_option *opt, const char *arg)
     return 0;
 }
 
+/* export --where variant=NAME without --all: NAME found among the current
+ * runs or else an earlier invocation's (scope_name). 0, or -1. */
+static int export_scope(const target *t, const ms_export_opts *o, ms_scope *sc)
+{
+    char *names[16];
+    const char *use;
+    int n = sc->all ? 0 : ms_export_where_variants(o, names, 16), rc = 0;
+    for (int i = 0; i < n; i++) {
+        if (rc == 0)
+            rc = scope_name(t, sc, names[i], &use);
+        free(names[i]);
+    }
+    return rc;
+}
+
 int cmd_export(int argc, char **argv)
 {
     const char *db = NULL, *out = NULL, *manifest = NULL;
     ms_export_opts o = {.table = MS_TABLE_SUMMARY};
     format_opt format = {MS_FORMAT_CSV, 0};
+    ms_scope scope = {0};
     const ms_option opts[] = {
         MS_OPT_SWEEP_DB(&db),
+        MS_OPT_ALL(&scope.all),
         MS_OPT_CALLBACK(0, "table", &o.table, "NAME",
                         "summary: one row per variant, mean and std over its seeds (default)\n"
                         "epochs:  one row per run and epoch\n"
@@ -229,19 +402,22 @@ int cmd_export(int argc, char **argv)
         return MS_EXIT_USAGE;
 
     target t;
+    ms_snapshot snap = {0};
     int status = target_open(&t, manifest, db);
     char *text = NULL;
     size_t len = 0;
     if (status != MS_EXIT_OK)
         goto done;
     status = MS_EXIT_FAIL;
-    if (output_check(out, &t) < 0 ||
-        ms_export(t.s.st, t.s.sweep, &o, &text, &len) < 0 ||
-        output_write(out, text, len, 0) < 0)
+    if (output_check(out, &t) < 0 || export_scope(&t, &o, &scope) < 0 ||
+        ms_snapshot_read_in(t.s.st, t.s.sweep, ms_export_reads(o.table), &scope, &snap) < 0 ||
+        ms_export_render(&snap, &o, &text, &len) < 0 || output_write(out, text, len, 0) < 0)
         goto done;
     status = MS_EXIT_OK;
 done:
     free(text);
+    ms_snapshot_release(&snap);
+    ms_scope_release(&scope);
     target_release(&t);
     return status;
 }
@@ -258,19 +434,25 @@ static int gnuplot_first(void)
 }
 
 static const ms_usage plot_usage = {
-    .synopsis = "usage: mlpsweep plot [MANIFEST] [--db FILE] [--out DIR] [--variants A,B,...]\n",
+    .synopsis = "usage: mlpsweep plot [MANIFEST] [--db FILE] [--out DIR] [--variants A,B,...] "
+                "[--all]\n",
     .about = "Draw the figures of the manifest's 'plots:' section with gnuplot, as\n"
              "DIR/NAME.png, DIR/NAME.svg and DIR/NAME.pdf, from the sweep's database\n"
              "(without a plots: section: one figure per task, or one of every variant).\n"
              "Without MANIFEST, the manifest recorded in the database by the last\n"
-             "'mlpsweep run' is used.\n",
+             "'mlpsweep run' is used. A variant not in the last run is drawn from its runs\n"
+             "of an earlier one (a note says so); --variants may name such runs, and --all\n"
+             "draws every run (a variant's earlier settings beside it, variants the manifest\n"
+             "lacks in one more figure, 'earlier').\n",
 };
 
 int cmd_plot(int argc, char **argv)
 {
     const char *db = NULL, *outdir = "plots", *manifest = NULL, *variants = NULL;
+    ms_scope scope = {0};
     const ms_option opts[] = {
         MS_OPT_SWEEP_DB(&db),
+        MS_OPT_ALL(&scope.all),
         MS_OPT_STRING(0, "out", &outdir, "DIR",
                       "folder for the figures, created if missing (plots)"),
         MS_OPT_STRING(0, "variants", &variants, "A,B",
@@ -292,26 +474,30 @@ int cmd_plot(int argc, char **argv)
     target t;
     ms_manifest *m = NULL;
     int n = 0;
-    int status = target_figures(&t, manifest, db, variants, &m);
+    int status = target_figures(&t, manifest, db, variants, &scope, &m);
     if (status != MS_EXIT_OK)
         goto done;
     status = MS_EXIT_FAIL;
-    if (ms_plot_all(t.s.st, t.s.sweep, m, outdir, &n) < 0)
+    if (ms_plot_all(t.s.st, t.s.sweep, m, &scope, outdir, &n) < 0)
         goto done;
     fprintf(stderr, "%d of %d figures written to '%s'\n", n, m->nplots, outdir);
     status = MS_EXIT_OK;
 done:
+    ms_scope_release(&scope);
     target_release(&t);
     return status;
 }
 
 static const ms_usage report_usage = {
-    .synopsis = "usage: mlpsweep report [MANIFEST] [--db FILE] [-o FILE] [--variants A,B,...]\n",
+    .synopsis = "usage: mlpsweep report [MANIFEST] [--db FILE] [-o FILE] [--variants A,B,...] "
+                "[--all]\n",
     .about = "Write one self-contained HTML page of a sweep: the summary table (mean and\n"
              "standard deviation over seeds), the figures (inline SVG, drawn with gnuplot as\n"
              "'plot' draws them), each variant's runs, the manifest and provenance. It needs\n"
              "no network to be read, and reads on a phone and in print. Without MANIFEST, the\n"
-             "manifest recorded in the database by the last 'mlpsweep run' is used.\n",
+             "manifest recorded in the database by the last 'mlpsweep run' is used. The runs\n"
+             "are those of the last 'run' (a variant not in it: its earlier runs), or with\n"
+             "--all every run, as 'plot' and 'export' show them.\n",
 };
 
 /* Who writes the report, for its provenance. */
@@ -334,8 +520,10 @@ static void report_info(ms_report_info *info, char *host, size_t nhost,
 int cmd_report(int argc, char **argv)
 {
     const char *db = NULL, *out = "plots/report.html", *manifest = NULL, *variants = NULL;
+    ms_scope scope = {0};
     const ms_option opts[] = {
         MS_OPT_SWEEP_DB(&db),
+        MS_OPT_ALL(&scope.all),
         MS_OPT_STRING('o', "output", &out, "FILE",
                       "the page, written atomically (plots/report.html; its folder is created if "
                       "missing; '-': stdout)"),
@@ -357,7 +545,7 @@ int cmd_report(int argc, char **argv)
     ms_manifest *m = NULL;
     char *page = NULL, host[256], when[32];
     size_t len = 0;
-    int status = target_figures(&t, manifest, db, variants, &m);
+    int status = target_figures(&t, manifest, db, variants, &scope, &m);
     if (status != MS_EXIT_OK)
         goto done;
     status = MS_EXIT_FAIL;
@@ -365,7 +553,7 @@ int cmd_report(int argc, char **argv)
         goto done;
     ms_report_info info;
     report_info(&info, host, sizeof host, when, sizeof when);
-    if (ms_report_html(t.s.st, t.s.sweep, m, &info, &page, &len) < 0 ||
+    if (ms_report_html(t.s.st, t.s.sweep, m, &scope, &info, &page, &len) < 0 ||
         output_write(out, page, len, 1) < 0)
         goto done;
     if (out)
@@ -373,21 +561,22 @@ int cmd_report(int argc, char **argv)
     status = MS_EXIT_OK;
 done:
     free(page);
+    ms_scope_release(&scope);
     target_release(&t);
     return status;
 }
 
 /* ---- compare ---- */
 
-/* Variant a against b over the sweep's finished runs, by seed. */
-static int compare_variants(const target *t, const char *a, const char *b, int metric, double level,
-                            ms_comparison *c)
+/* Variant a against b over the finished runs of the scope, by seed. */
+static int compare_variants(const target *t, const ms_scope *sc, const char *a, const char *b,
+                            int metric, double level, ms_comparison *c)
 {
     uint64_t *sa = NULL, *sb = NULL;
     double *xa = NULL, *xb = NULL;
     int na = 0, nb = 0, rc = -1;
-    if (ms_query_seed_values(t->s.st, t->s.sweep, a, metric, &sa, &xa, &na) == 0 &&
-        ms_query_seed_values(t->s.st, t->s.sweep, b, metric, &sb, &xb, &nb) == 0) {
+    if (ms_query_seed_values(t->s.st, t->s.sweep, sc, a, metric, &sa, &xa, &na) == 0 &&
+        ms_query_seed_values(t->s.st, t->s.sweep, sc, b, metric, &sb, &xb, &nb) == 0) {
         *c = ms_compare_seeds(sa, xa, na, sb, xb, nb, level);
         rc = 0;
     }
@@ -447,15 +636,19 @@ static int level_value(const ms_option *opt, const char *s)
     return 0;
 }
 
-/* compare and claims: each claim compared over the sweep's finished runs,
- * one row each. `one` is compare's A and B (no verdict); NULL: the
- * manifest's claims (given, else the one the sweep ran with), each with its
- * verdict and its text. An exit status. */
-static int compare_claims(const char *manifest, const char *db, const ms_claim *one, double level)
+/* compare and claims: each claim compared over the sweep's finished runs
+ * (of the last run, a name not in it resolved among earlier ones; with
+ * all, every run), one row each. `one` is compare's A and B (no verdict);
+ * NULL: the manifest's claims (given, else the one the sweep ran with),
+ * each with its verdict and its text. An exit status. */
+static int compare_claims(const char *manifest, const char *db, const ms_claim *one, double level,
+                          int all)
 {
     target t;
     ms_manifest *m = NULL;
     ms_comparison *c = NULL;
+    ms_scope sc = {.all = all};
+    const char **use = NULL; /* each claim's a and b, as read */
     const ms_claim *cl = one;
     int n = 1, status = target_open(&t, manifest, db);
     if (status == MS_EXIT_OK && !one && (status = target_manifest(&t, &m)) == MS_EXIT_OK)
@@ -468,8 +661,13 @@ static int compare_claims(const char *manifest, const char *db, const ms_claim *
         goto done;
     }
     c = ms_calloc((size_t)n, sizeof *c);
+    use = ms_calloc(2 * (size_t)n, sizeof *use);
     for (int i = 0; i < n; i++)
-        if (compare_variants(&t, cl[i].a, cl[i].b, cl[i].metric, level, &c[i]) < 0)
+        if (scope_name(&t, &sc, cl[i].a, &use[2 * i]) < 0 ||
+            scope_name(&t, &sc, cl[i].b, &use[2 * i + 1]) < 0)
+            goto done;
+    for (int i = 0; i < n; i++)
+        if (compare_variants(&t, &sc, use[2 * i], use[2 * i + 1], cl[i].metric, level, &c[i]) < 0)
             goto done;
     if (one && (c->na == 0 || c->nb == 0)) {
         ms_error("no finished run of variant '%s' in sweep '%s'", c->na == 0 ? one->a : one->b,
@@ -478,7 +676,7 @@ static int compare_claims(const char *manifest, const char *db, const ms_claim *
     }
     compare_head(&t, level, !one);
     for (int i = 0; i < n; i++) {
-        compare_row(ms_compare_metrics[cl[i].metric], cl[i].a, cl[i].b, &c[i]);
+        compare_row(ms_compare_metrics[cl[i].metric], use[2 * i], use[2 * i + 1], &c[i]);
         if (one) {
             putchar('\n');
             continue;
@@ -494,26 +692,32 @@ static int compare_claims(const char *manifest, const char *db, const ms_claim *
     status = MS_EXIT_OK;
 done:
     free(c);
+    free(use);
+    ms_scope_release(&sc);
     target_release(&t);
     return status;
 }
 
 static const ms_usage compare_usage = {
-    .synopsis = "usage: mlpsweep compare A B [MANIFEST] [--db FILE] [--metric M] [--level L]\n",
+    .synopsis = "usage: mlpsweep compare A B [MANIFEST] [--db FILE] [--metric M] [--level L] "
+                "[--all]\n",
     .about = "Compare two variants of a sweep over their seeds (finished runs): the mean of\n"
              "each, their difference A - B with its confidence interval, t, degrees of\n"
              "freedom and two-sided p. Paired by seed over the seeds both ran (at least 2),\n"
              "else Welch's test over every run of each. Student's t from our own\n"
-             "incomplete beta function, tested against published tables (docs/reports.md).\n",
+             "incomplete beta function, tested against published tables (docs/reports.md).\n"
+             "A variant not in the last 'run' is compared over its runs of an earlier one (a\n"
+             "note says so); VARIANT@N names a variant's earlier settings (see --all).\n",
 };
 
 int cmd_compare(int argc, char **argv)
 {
     const char *db = NULL, *manifest = NULL;
-    int metric = 0;
+    int metric = 0, all = 0;
     double level = 0.95;
     const ms_option opts[] = {
         MS_OPT_SWEEP_DB(&db),
+        MS_OPT_ALL(&all),
         MS_OPT_CALLBACK(0, "metric", &metric, "M",
                         "final_val_acc (default), best_val_acc, final_val_loss, best_val_loss, "
                         "final_train_acc, final_train_loss, epochs_done",
@@ -532,26 +736,29 @@ int cmd_compare(int argc, char **argv)
     ms_claim one = {.a = argv[0], .b = argv[1], .metric = metric};
     if (ms_optional_manifest(argc - 2, argv + 2, &manifest) < 0)
         return MS_EXIT_USAGE;
-    return compare_claims(manifest, db, &one, level);
+    return compare_claims(manifest, db, &one, level, all);
 }
 
 /* ---- claims ---- */
 
 static const ms_usage claims_usage = {
-    .synopsis = "usage: mlpsweep claims [MANIFEST] [--db FILE] [--level L]\n",
+    .synopsis = "usage: mlpsweep claims [MANIFEST] [--db FILE] [--level L] [--all]\n",
     .about = "Check each claim of the manifest's 'claims:' section (variant a's metric is\n"
              "higher or lower than variant b's) against the sweep's finished runs, as\n"
              "'compare' does, with a verdict: supported (the interval for a - b lies on the\n"
              "claimed side of 0), contradicted (on the other side) or not established.\n"
-             "Without MANIFEST, the manifest recorded in the database by the last run.\n",
+             "Without MANIFEST, the manifest recorded in the database by the last run. A\n"
+             "variant not in the last 'run' is taken from an earlier one (a note says so).\n",
 };
 
 int cmd_claims(int argc, char **argv)
 {
     const char *db = NULL, *manifest = NULL;
+    int all = 0;
     double level = 0.95;
     const ms_option opts[] = {
         MS_OPT_SWEEP_DB(&db),
+        MS_OPT_ALL(&all),
         MS_OPT_CALLBACK(0, "level", &level, "L", "confidence level, in (0, 1) (0.95)", level_value),
         MS_OPT_END(),
     };
@@ -560,5 +767,5 @@ int cmd_claims(int argc, char **argv)
         return ms_options_exit(argc);
     if (ms_optional_manifest(argc, argv, &manifest) < 0)
         return MS_EXIT_USAGE;
-    return compare_claims(manifest, db, NULL, level);
+    return compare_claims(manifest, db, NULL, level, all);
 }

@@ -156,11 +156,20 @@ int cmd_check(int argc, char **argv)
     return MS_EXIT_OK;
 }
 
-/* The database's text as printable characters: it may not be ours. */
-static void print_progress(const ms_query_status *p)
+/* The sweep's runs of earlier invocations: a line after its own. */
+static void print_earlier(const char *name, int64_t earlier, int all)
 {
-    printf("%-18s %-5s %6s  %-11s %-9s %8s  %s\n", "variant", "task", "seed", "status", "epochs",
-           "val acc", "note");
+    if (earlier > 0)
+        printf("sweep '%s': + %lld run%s of earlier invocations%s\n", name, (long long)earlier,
+               earlier == 1 ? "" : "s", all ? ", marked 'earlier' above" : ": --all lists them");
+}
+
+/* The database's text as printable characters: it may not be ours. With
+ * all, every run, a column telling the last invocation's from the others. */
+static void print_progress(const ms_query_status *p, int all)
+{
+    printf("%-18s %-5s %6s  %-11s %-9s %8s  %s%s\n", "variant", "task", "seed", "status", "epochs",
+           "val acc", all ? "run      " : "", "note");
     for (int i = 0; i < p->nruns; i++) {
         const ms_query_run_row *r = &p->runs[i];
         char acc[32] = "-";
@@ -170,8 +179,9 @@ static void print_progress(const ms_query_status *p)
         char *t[6];
         for (int k = 0; k < 6; k++)
             t[k] = ms_printable(in[k]);
-        printf("%-18s %-5s %6lld  %-11s %-9s %8s  %s%s%s\n", t[0], t[1], (long long)r->seed, t[2],
-               t[3], acc, t[4], *t[4] && *t[5] ? ": " : "", t[5]);
+        printf("%-18s %-5s %6lld  %-11s %-9s %8s  %s%s%s%s\n", t[0], t[1], (long long)r->seed,
+               t[2], t[3], acc, !all ? "" : r->current ? "last     " : "earlier  ", t[4],
+               *t[4] && *t[5] ? ": " : "", t[5]);
         for (int k = 0; k < 6; k++)
             free(t[k]);
     }
@@ -186,6 +196,7 @@ static void print_progress(const ms_query_status *p)
                name, (long long)w->done, (long long)w->runs, (long long)w->running,
                (long long)w->pending, (long long)w->failed, dead, (long long)w->epochs_done,
                (long long)w->epochs_total, w->train_seconds);
+        print_earlier(name, w->earlier, all);
         if (*w->data_digest) {
             char *ds = ms_printable(w->dataset), *dg = ms_printable(w->data_digest);
             printf("sweep '%s': data %s, digest %s\n", name, ds, dg);
@@ -199,9 +210,12 @@ static void print_progress(const ms_query_status *p)
 }
 
 static const ms_usage status_usage = {
-    .synopsis = "usage: mlpsweep status [MANIFEST] [--db FILE] [--json] [--watch[=SECONDS]]\n",
-    .about = "Show each run's state and progress and the sweep's done/total, from the\n"
-             "database alone (db/<manifest name>.db, or the only database in db/).\n",
+    .synopsis =
+        "usage: mlpsweep status [MANIFEST] [--db FILE] [--all] [--json] [--watch[=SECONDS]]\n",
+    .about = "Show each run of the last 'run' (the current runs) with its state and progress,\n"
+             "and the sweep's done/total, from the database alone (db/<manifest name>.db, or\n"
+             "the only database in db/). The runs of earlier invocations are counted on a\n"
+             "line of their own; --all lists them too.\n",
 };
 
 /* The same as JSON: the texts as stored, numbers exact, no accuracy: null. */
@@ -220,7 +234,7 @@ static void print_progress_json(const ms_query_status *p)
         }
         printf("\"seed\": %lld, \"val_acc\": ", (long long)r->seed);
         ms_json_num(stdout, r->last_val_acc);
-        fputc('}', stdout);
+        printf(", \"current\": %s}", r->current ? "true" : "false");
     }
     fputs("],\n\"sweeps\": [", stdout);
     for (int i = 0; i < p->nsweeps; i++) {
@@ -244,7 +258,7 @@ static void print_progress_json(const ms_query_status *p)
             ms_json_string(stdout, w->data_digest);
         else
             fputs("null", stdout);
-        fputc('}', stdout);
+        printf(", \"earlier_runs\": %lld}", (long long)w->earlier);
     }
     fputs("]}\n", stdout);
 }
@@ -253,8 +267,12 @@ int cmd_status(int argc, char **argv)
 {
     const char *db = NULL, *manifest = NULL;
     int json = 0, watch = 0; /* watch: seconds between snapshots, 0: once */
+    ms_scope scope = {0};
     const ms_option opts[] = {
         MS_OPT_SWEEP_DB(&db),
+        MS_OPT_FLAG(0, "all", &scope.all,
+                    "every run the database keeps, the earlier invocations' too (column run: "
+                    "last or earlier; a variant's earlier settings named VARIANT@N)"),
         MS_OPT_FLAG(
             0, "json", &json,
             "the same as one JSON object, for scripts: {\"runs\": [...], \"sweeps\": [...]} "
@@ -286,7 +304,7 @@ int cmd_status(int argc, char **argv)
             rc = MS_EXIT_FAIL;
             break;
         }
-        rc = ms_query_status_read(st, &p) < 0 ? MS_EXIT_FAIL : MS_EXIT_OK;
+        rc = ms_query_status_read_in(st, &scope, &p) < 0 ? MS_EXIT_FAIL : MS_EXIT_OK;
         ms_store_close(st);
         if (rc != MS_EXIT_OK)
             break;
@@ -306,7 +324,10 @@ int cmd_status(int argc, char **argv)
             printf("%s, every %d s until no run is running or pending%s\n", when, watch,
                    tty ? " (Ctrl-C stops)" : "");
         }
-        (json ? print_progress_json : print_progress)(&p);
+        if (json)
+            print_progress_json(&p);
+        else
+            print_progress(&p, scope.all);
         ms_query_status_release(&p);
         fflush(stdout);
         if (!watch || !busy)

@@ -1,6 +1,7 @@
 /* ms_query: the reads of a study database for status, export, plot and
- * report, as plain structs (ms_query.h). One of the three modules that
- * include <sqlite3.h> (with store.c and merge.c). */
+ * report, as plain structs (ms_query.h), of the runs of a scope (scope.c).
+ * One of the modules that include <sqlite3.h> (with store.c, merge.c and
+ * scope.c). */
 #define _POSIX_C_SOURCE 200809L
 #include "ms_query.h"
 #include "ms_util.h"
@@ -14,7 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "store_db.h" /* after <sqlite3.h> */
+#include "scope_sql.h" /* after <sqlite3.h> */
+#include "store_db.h"
 
 /* ---- helpers ---- */
 
@@ -60,6 +62,16 @@ static int begin_read(ms_store *st, const char *sql, const char *sweep, sqlite3_
         ms_store_unlock(st);
         return -1;
     }
+    return 0;
+}
+
+/* prepare, with a scope's parameters bound (ms_scope_bind). */
+static int prepare_in(ms_store *st, const char *sql, const char *sweep, const ms_scope *scope,
+                      sqlite3_stmt **q, const char *what)
+{
+    if (prepare(st, sql, sweep, q, what) < 0)
+        return -1;
+    ms_scope_bind(*q, scope);
     return 0;
 }
 
@@ -172,14 +184,26 @@ int ms_query_manifest(ms_store *st, const char *sweep, char **path, char **text,
     return 0;
 }
 
-/* Variants in the order of their first current run: the manifest's order. */
+/* run_summary's columns (docs/schema.md) for the runs of a scope, with
+ * the name the read gives each run (shown) and its order (ord): the CTE rs,
+ * after MS_SCOPE_SQL. The view holds the current runs only. */
+#define SUMMARY_CTE                                                                                \
+    ", rs AS (SELECT sc.shown, sc.ord, r.*, r.id AS run_id,"                                       \
+    " e.val_acc AS final_val_acc, e.val_loss AS final_val_loss,"                                   \
+    " e.train_acc AS final_train_acc, e.train_loss AS final_train_loss,"                           \
+    " (SELECT max(v.val_acc) FROM evals v WHERE v.run_id = r.id) AS best_val_acc,"                 \
+    " (SELECT min(v.val_loss) FROM evals v WHERE v.run_id = r.id) AS best_val_loss"                \
+    " FROM scope sc JOIN runs r ON r.id = sc.id"                                                   \
+    " LEFT JOIN epochs e ON e.run_id = r.id AND e.epoch = r.epochs_done) "
+
+/* Names in the order of their first run: the manifest's order for the
+ * current runs. */
 static const char summary_sql[] =
-    "SELECT variant, task, hidden, activation, init, momentum, lr, params, epochs_done,"
+    MS_SCOPE_SQL SUMMARY_CTE
+    "SELECT shown, task, hidden, activation, init, momentum, lr, params, epochs_done,"
     " coalesce(stop_reason, status), final_val_acc, best_val_acc, final_train_loss,"
     " final_val_loss, final_train_acc, train_seconds, precision, batch"
-    " FROM run_summary WHERE sweep = ?1"
-    " ORDER BY (SELECT min(r2.id) FROM runs r2 JOIN sweeps s2 ON s2.id = r2.sweep_id"
-    " WHERE s2.name = ?1 AND r2.current = 1 AND r2.variant = run_summary.variant), run_id";
+    " FROM rs ORDER BY ord, run_id";
 
 enum { S_METRICS = 7 }; /* epochs, 5 results, train_seconds */
 
@@ -224,13 +248,14 @@ static void finish_row(ms_summary_row *r, double *const *vals, int nruns)
     r->seeds = nruns;
 }
 
-static int read_summary(ms_store *st, const char *sweep, ms_summary_row **rows_out, int *n_out)
+static int read_summary(ms_store *st, const char *sweep, const ms_scope *scope,
+                        ms_summary_row **rows_out, int *n_out)
 {
     sqlite3_stmt *q;
     ms_summary_row *rows = NULL;
     int n = 0, cap = 0, nruns = 0, vcap = 0, s;
     double *vals[S_METRICS] = {0};
-    if (prepare(st, summary_sql, sweep, &q, "run_summary") < 0)
+    if (prepare_in(st, summary_sql, sweep, scope, &q, "run_summary") < 0)
         return -1;
     while ((s = sqlite3_step(q)) == SQLITE_ROW) {
         const char *variant = (const char *)sqlite3_column_text(q, 0);
@@ -286,26 +311,21 @@ static int read_summary(ms_store *st, const char *sweep, ms_summary_row **rows_o
 /* ---- the long tables ---- */
 
 static const char epochs_sql[] =
-    "SELECT r.variant, r.seed, e.epoch, e.step, e.train_loss, e.train_acc, e.val_loss, e.val_acc,"
-    " e.seconds FROM epochs e JOIN runs r ON r.id = e.run_id JOIN sweeps s ON s.id = r.sweep_id"
-    " WHERE s.name = ?1 AND r.current = 1"
-    " ORDER BY (SELECT min(r2.id) FROM runs r2 WHERE r2.sweep_id = r.sweep_id AND r2.current = 1"
-    " AND r2.variant = r.variant), r.id, e.epoch";
+    MS_SCOPE_SQL
+    "SELECT sc.shown, r.seed, e.epoch, e.step, e.train_loss, e.train_acc, e.val_loss, e.val_acc,"
+    " e.seconds FROM scope sc JOIN runs r ON r.id = sc.id JOIN epochs e ON e.run_id = r.id"
+    " ORDER BY sc.ord, r.id, e.epoch";
 
 static const char evals_sql[] =
-    "SELECT r.variant, r.seed, v.step, v.epoch, v.batch_loss, v.train_loss, v.train_acc,"
-    " v.val_loss, v.val_acc FROM evals v JOIN runs r ON r.id = v.run_id"
-    " JOIN sweeps s ON s.id = r.sweep_id"
-    " WHERE s.name = ?1 AND r.current = 1"
-    " ORDER BY (SELECT min(r2.id) FROM runs r2 WHERE r2.sweep_id = r.sweep_id AND r2.current = 1"
-    " AND r2.variant = r.variant), r.id, v.step";
+    MS_SCOPE_SQL
+    "SELECT sc.shown, r.seed, v.step, v.epoch, v.batch_loss, v.train_loss, v.train_acc,"
+    " v.val_loss, v.val_acc FROM scope sc JOIN runs r ON r.id = sc.id"
+    " JOIN evals v ON v.run_id = r.id ORDER BY sc.ord, r.id, v.step";
 
 static const char steps_sql[] =
-    "SELECT r.variant, r.seed, t.step, t.epoch, t.batch_loss FROM steps t"
-    " JOIN runs r ON r.id = t.run_id JOIN sweeps s ON s.id = r.sweep_id"
-    " WHERE s.name = ?1 AND r.current = 1"
-    " ORDER BY (SELECT min(r2.id) FROM runs r2 WHERE r2.sweep_id = r.sweep_id AND r2.current = 1"
-    " AND r2.variant = r.variant), r.id, t.step";
+    MS_SCOPE_SQL
+    "SELECT sc.shown, r.seed, t.step, t.epoch, t.batch_loss FROM scope sc"
+    " JOIN runs r ON r.id = sc.id JOIN steps t ON t.run_id = r.id ORDER BY sc.ord, r.id, t.step";
 
 static void qtable_release(ms_qtable *t)
 {
@@ -316,12 +336,12 @@ static void qtable_release(ms_qtable *t)
 }
 
 /* One long table: sql is epochs_sql, evals_sql or steps_sql, name its table. */
-static int read_long(ms_store *st, const char *sweep, const char *sql, const char *name,
-                     ms_qtable *out)
+static int read_long(ms_store *st, const char *sweep, const ms_scope *scope, const char *sql,
+                     const char *name, ms_qtable *out)
 {
     sqlite3_stmt *q;
     int s, cap = 0;
-    if (prepare(st, sql, sweep, &q, name) < 0)
+    if (prepare_in(st, sql, sweep, scope, &q, name) < 0)
         return -1;
     while ((s = sqlite3_step(q)) == SQLITE_ROW) {
         if (out->nrows == cap) {
@@ -346,13 +366,11 @@ static int read_long(ms_store *st, const char *sweep, const char *sql, const cha
 
 /* ---- the curves of the figures ---- */
 
-/* Every current run of the sweep, grouped by variant in manifest order. */
+/* Every run of the scope, grouped by name in manifest order. */
 static const char curve_runs_sql[] =
-    "SELECT r.id, r.variant, coalesce(json_extract(r.config, '$.train'), 0), r.batch"
-    " FROM runs r JOIN sweeps s ON s.id = r.sweep_id"
-    " WHERE s.name = ?1 AND r.current = 1"
-    " ORDER BY (SELECT min(r2.id) FROM runs r2 WHERE r2.sweep_id = r.sweep_id AND r2.current = 1"
-    " AND r2.variant = r.variant), r.id";
+    MS_SCOPE_SQL
+    "SELECT r.id, sc.shown, coalesce(json_extract(r.config, '$.train'), 0), r.batch"
+    " FROM scope sc JOIN runs r ON r.id = sc.id ORDER BY sc.ord, r.id";
 /* Columns 1.. in ms_metric order. */
 static const char curve_evals_sql[] =
     "SELECT step, batch_loss, train_loss, val_loss, train_acc, val_acc FROM evals"
@@ -410,14 +428,14 @@ static int read_run_curves(sqlite3_stmt *qe, sqlite3_stmt *qs, int64_t id, ms_qu
 }
 
 /* Every variant's runs with their evals (and with steps, their steps). */
-static int read_curves(ms_store *st, const char *sweep, int steps, ms_variant_curves **out,
-                       int *nout)
+static int read_curves(ms_store *st, const char *sweep, const ms_scope *scope, int steps,
+                       ms_variant_curves **out, int *nout)
 {
     sqlite3_stmt *qr, *qe = NULL, *qs = NULL;
     ms_variant_curves *c = NULL;
     int n = 0, cap = 0, rcap = 0, step = SQLITE_ERROR;
     const char *what = "evals";
-    if (prepare(st, curve_runs_sql, sweep, &qr, "runs") < 0)
+    if (prepare_in(st, curve_runs_sql, sweep, scope, &qr, "runs") < 0)
         return -1;
     if (sqlite3_prepare_v2(ms_store_handle(st), curve_evals_sql, -1, &qe, NULL) == SQLITE_OK &&
         (!steps || sqlite3_prepare_v2(ms_store_handle(st), curve_steps_sql, -1, &qs, NULL) == SQLITE_OK))
@@ -478,13 +496,20 @@ void ms_query_status_release(ms_query_status *p)
     memset(p, 0, sizeof *p);
 }
 
+/* run_progress's rows (docs/schema.md) for the runs of a scope, of every
+ * sweep (?1 NULL), and whether each is current. */
 static const char runs_progress_sql[] =
-    "SELECT variant, task, seed, status, epochs, last_val_acc, coalesce(stop_reason, ''),"
-    " coalesce(error, ''), sweep, coalesce(host, ''), coalesce(pid, 0)"
-    " FROM run_progress ORDER BY sweep, run_id";
+    MS_SCOPE_SQL
+    "SELECT sc.shown, r.task, r.seed, r.status, r.epochs_done || '/' || r.epochs_total, e.val_acc,"
+    " coalesce(r.stop_reason, ''), coalesce(r.error, ''), s.name, coalesce(r.host, ''),"
+    " coalesce(r.pid, 0), r.current FROM scope sc JOIN runs r ON r.id = sc.id"
+    " JOIN sweeps s ON s.id = r.sweep_id"
+    " LEFT JOIN epochs e ON e.run_id = r.id AND e.epoch = r.epochs_done ORDER BY s.name, r.id";
+/* sweep_status counts the current runs; the last column the others. */
 static const char sweeps_progress_sql[] =
     "SELECT w.sweep, w.runs, w.done, w.running, w.pending, w.failed, w.epochs_done,"
-    " w.epochs_total, w.train_seconds, coalesce(s.dataset, ''), coalesce(s.data_digest, '')"
+    " w.epochs_total, w.train_seconds, coalesce(s.dataset, ''), coalesce(s.data_digest, ''),"
+    " (SELECT count(*) FROM runs r WHERE r.sweep_id = w.sweep_id AND r.current = 0)"
     " FROM sweep_status w JOIN sweeps s ON s.id = w.sweep_id ORDER BY w.sweep";
 
 /* Whether a run marked running still has its process: not when no process
@@ -499,13 +524,13 @@ static int run_alive(int writer_live, const char *me, const char *host, int64_t 
     return kill((pid_t)pid, 0) == 0 || errno != ESRCH;
 }
 
-static int read_runs_progress(ms_store *st, ms_query_status *out)
+static int read_runs_progress(ms_store *st, const ms_scope *scope, ms_query_status *out)
 {
     sqlite3_stmt *q;
     int s, cap = 0;
     char me[256] = ""; /* this host, for run_alive */
     gethostname(me, sizeof me - 1);
-    if (prepare(st, runs_progress_sql, NULL, &q, "run_progress") < 0)
+    if (prepare_in(st, runs_progress_sql, NULL, scope, &q, "run_progress") < 0)
         return -1;
     while ((s = sqlite3_step(q)) == SQLITE_ROW) {
         if (out->nruns == cap)
@@ -519,6 +544,7 @@ static int read_runs_progress(ms_store *st, ms_query_status *out)
         r->last_val_acc = col_real(q, 5);
         r->stop_reason = col_dup(q, 6);
         r->error = col_dup(q, 7);
+        r->current = sqlite3_column_int(q, 11) != 0;
         r->sweep = -1;
         const char *sweep = (const char *)sqlite3_column_text(q, 8);
         for (int i = 0; sweep && i < out->nsweeps; i++)
@@ -531,7 +557,7 @@ static int read_runs_progress(ms_store *st, ms_query_status *out)
             free(r->status);
             r->status = ms_strdup(ms_stop_name(MS_STOP_INTERRUPTED)); /* its status here */
         }
-        if (r->sweep >= 0) {
+        if (r->sweep >= 0 && r->current) { /* the sweep's counts are of its current runs */
             ms_query_sweep_row *w = &out->sweeps[r->sweep];
             w->running -= dead;
             w->interrupted += dead;
@@ -565,18 +591,24 @@ static int read_sweeps_progress(ms_store *st, ms_query_status *out)
         w->train_seconds = sqlite3_column_double(q, 8);
         w->dataset = col_dup(q, 9);
         w->data_digest = col_dup(q, 10);
+        w->earlier = sqlite3_column_int64(q, 11);
     }
     return finish(st, q, s, "sweep_status");
 }
 
 int ms_query_status_read(ms_store *st, ms_query_status *out)
 {
+    return ms_query_status_read_in(st, NULL, out);
+}
+
+int ms_query_status_read_in(ms_store *st, const ms_scope *scope, ms_query_status *out)
+{
     memset(out, 0, sizeof *out);
     out->writer_live = ms_store_writer_live(st);
     if (begin_snapshot(st) < 0)
         return -1;
     /* the sweeps first: a dead run moves from their running to interrupted */
-    int rc = read_sweeps_progress(st, out) < 0 || read_runs_progress(st, out) < 0 ? -1 : 0;
+    int rc = read_sweeps_progress(st, out) < 0 || read_runs_progress(st, scope, out) < 0 ? -1 : 0;
     if (end_snapshot(st, rc) < 0) {
         ms_query_status_release(out);
         return -1;
@@ -587,12 +619,12 @@ int ms_query_status_read(ms_store *st, ms_query_status *out)
 /* ---- run details (report) ---- */
 
 static const char run_details_sql[] =
-    "SELECT rs.variant, rs.task, rs.status, coalesce(rs.stop_reason, ''),"
-    " coalesce(r.error, ''), coalesce(r.host, ''), coalesce(r.version, ''),"
-    " coalesce(r.compiler, ''), coalesce(r.started_at, ''), coalesce(r.finished_at, ''),"
-    " rs.seed, rs.epochs_done, rs.epochs_total, coalesce(r.threads, 0), rs.final_val_acc,"
-    " rs.best_val_acc, rs.final_val_loss, rs.train_seconds"
-    " FROM run_summary rs JOIN runs r ON r.id = rs.run_id WHERE rs.sweep = ?1 ORDER BY rs.run_id";
+    MS_SCOPE_SQL SUMMARY_CTE
+    "SELECT rs.shown, rs.task, rs.status, coalesce(rs.stop_reason, ''),"
+    " coalesce(rs.error, ''), coalesce(rs.host, ''), coalesce(rs.version, ''),"
+    " coalesce(rs.compiler, ''), coalesce(rs.started_at, ''), coalesce(rs.finished_at, ''),"
+    " rs.seed, rs.epochs_done, rs.epochs_total, coalesce(rs.threads, 0), rs.final_val_acc,"
+    " rs.best_val_acc, rs.final_val_loss, rs.train_seconds, rs.current FROM rs ORDER BY rs.run_id";
 
 static void details_free(ms_query_run_detail *rows, int n)
 {
@@ -606,11 +638,12 @@ static void details_free(ms_query_run_detail *rows, int n)
     free(rows);
 }
 
-static int read_details(ms_store *st, const char *sweep, ms_query_run_detail **rows, int *n)
+static int read_details(ms_store *st, const char *sweep, const ms_scope *scope,
+                        ms_query_run_detail **rows, int *n)
 {
     sqlite3_stmt *q;
     int s, cap = 0;
-    if (prepare(st, run_details_sql, sweep, &q, "run_summary") < 0)
+    if (prepare_in(st, run_details_sql, sweep, scope, &q, "run_summary") < 0)
         return -1;
     while ((s = sqlite3_step(q)) == SQLITE_ROW) {
         if (*n == cap)
@@ -628,6 +661,7 @@ static int read_details(ms_store *st, const char *sweep, ms_query_run_detail **r
         r->best_val_acc = col_real(q, 15);
         r->final_val_loss = col_real(q, 16);
         r->train_seconds = col_real(q, 17);
+        r->current = sqlite3_column_int(q, 18) != 0;
     }
     if (finish(st, q, s, "run_summary") < 0) {
         details_free(*rows, *n);
@@ -675,28 +709,36 @@ void ms_snapshot_release(ms_snapshot *s)
 
 int ms_snapshot_read(ms_store *st, const char *sweep, unsigned what, ms_snapshot *out)
 {
+    return ms_snapshot_read_in(st, sweep, what, NULL, out);
+}
+
+int ms_snapshot_read_in(ms_store *st, const char *sweep, unsigned what, const ms_scope *scope,
+                        ms_snapshot *out)
+{
     memset(out, 0, sizeof *out);
     out->db = ms_strdup(ms_store_path(st));
     out->sweep = ms_strdup(sweep ? sweep : "");
+    out->all = scope && scope->all;
     if (begin_snapshot(st) < 0) {
         ms_snapshot_release(out);
         return -1;
     }
     int rc = 0;
     if (rc == 0 && what & MS_SNAP_RUNS)
-        rc = read_details(st, sweep, &out->runs, &out->nruns);
+        rc = read_details(st, sweep, scope, &out->runs, &out->nruns);
     if (rc == 0 && what & MS_SNAP_SUMMARY)
-        rc = read_summary(st, sweep, &out->summary, &out->nsummary);
+        rc = read_summary(st, sweep, scope, &out->summary, &out->nsummary);
     if (rc == 0 && what & MS_SNAP_META)
         rc = read_meta(st, sweep, &out->meta);
     if (rc == 0 && what & MS_SNAP_CURVES)
-        rc = read_curves(st, sweep, (what & MS_SNAP_STEP_CURVES) != 0, &out->curves, &out->ncurves);
+        rc = read_curves(st, sweep, scope, (what & MS_SNAP_STEP_CURVES) != 0, &out->curves,
+                         &out->ncurves);
     if (rc == 0 && what & MS_SNAP_EPOCHS)
-        rc = read_long(st, sweep, epochs_sql, "epochs", &out->epochs);
+        rc = read_long(st, sweep, scope, epochs_sql, "epochs", &out->epochs);
     if (rc == 0 && what & MS_SNAP_EVALS)
-        rc = read_long(st, sweep, evals_sql, "evals", &out->evals);
+        rc = read_long(st, sweep, scope, evals_sql, "evals", &out->evals);
     if (rc == 0 && what & MS_SNAP_STEPS)
-        rc = read_long(st, sweep, steps_sql, "steps", &out->steps);
+        rc = read_long(st, sweep, scope, steps_sql, "steps", &out->steps);
     if (end_snapshot(st, rc) < 0) {
         ms_snapshot_release(out);
         return -1;
@@ -714,8 +756,8 @@ const ms_variant_curves *ms_snapshot_curves(const ms_snapshot *s, const char *va
 
 /* ---- per-seed values (compare, claims) ---- */
 
-int ms_query_seed_values(ms_store *st, const char *sweep, const char *variant, int metric,
-                         uint64_t **seeds, double **vals, int *n)
+int ms_query_seed_values(ms_store *st, const char *sweep, const ms_scope *scope,
+                         const char *variant, int metric, uint64_t **seeds, double **vals, int *n)
 {
     *seeds = NULL;
     *vals = NULL;
@@ -723,7 +765,7 @@ int ms_query_seed_values(ms_store *st, const char *sweep, const char *variant, i
     if (metric < 0 || metric >= MS_COMPARE_NMETRICS)
         return ms_error("unknown metric %d", metric);
     /* the column is one of ours, never user text */
-    char *sql = ms_xstrfmt("SELECT seed, %s FROM run_summary WHERE sweep = ?1 AND variant = ?2"
+    char *sql = ms_xstrfmt(MS_SCOPE_SQL SUMMARY_CTE "SELECT seed, %s FROM rs WHERE shown = ?4"
                            " AND status = 'done' ORDER BY seed",
                            ms_compare_metrics[metric]);
     sqlite3_stmt *q;
@@ -732,7 +774,8 @@ int ms_query_seed_values(ms_store *st, const char *sweep, const char *variant, i
     free(sql);
     if (rc < 0)
         return -1;
-    sqlite3_bind_text(q, 2, variant, -1, SQLITE_TRANSIENT);
+    ms_scope_bind(q, scope);
+    sqlite3_bind_text(q, 4, variant, -1, SQLITE_TRANSIENT);
     while ((s = sqlite3_step(q)) == SQLITE_ROW) {
         if (*n == cap) {
             cap = cap ? 2 * cap : 16;

@@ -9,8 +9,8 @@
 #include "ms_metrics.h"
 #include "ms_store.h"
 
-/* ---- store.c: an open store, for the two other modules that speak SQL
- * (query.c reads, merge.c copies runs across databases) ---- */
+/* ---- store.c: an open store, for the other modules that speak SQL
+ * (query.c and scope.c read, merge.c copies runs across databases) ---- */
 
 sqlite3 *ms_store_handle(ms_store *s);
 /* Under ms_store_lock (merge.c's one transaction, on the store's own

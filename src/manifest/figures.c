@@ -329,6 +329,20 @@ void mf_check_claims(mctx *c, const node *cs, ms_manifest *m)
 
 /* ---- default figures ---- */
 
+/* A default figure's panels: training and validation loss, then
+ * validation accuracy; no reference. */
+static void default_panels(ms_plot *p)
+{
+    p->reference = -1;
+    p->step_average = MS_STEP_AVERAGE;
+    p->npanels = 2;
+    p->panels[0].nmetrics = 2;
+    p->panels[0].metrics[0] = MS_METRIC_TRAIN_LOSS;
+    p->panels[0].metrics[1] = MS_METRIC_VAL_LOSS;
+    p->panels[1].nmetrics = 1;
+    p->panels[1].metrics[0] = MS_METRIC_VAL_ACC;
+}
+
 /* One default figure of the variants whose task is `task` (NULL: all). */
 static void default_plot(ms_manifest *m, const char *task)
 {
@@ -351,14 +365,7 @@ static void default_plot(ms_manifest *m, const char *task)
     for (int v = 0; v < m->nvariants; v++)
         if (!task || !strcmp(m->variants[v].task, task))
             p->variants[p->nvariants++] = ms_strdup(m->variants[v].name);
-    p->reference = -1;
-    p->step_average = MS_STEP_AVERAGE;
-    p->npanels = 2;
-    p->panels[0].nmetrics = 2;
-    p->panels[0].metrics[0] = MS_METRIC_TRAIN_LOSS;
-    p->panels[0].metrics[1] = MS_METRIC_VAL_LOSS;
-    p->panels[1].nmetrics = 1;
-    p->panels[1].metrics[0] = MS_METRIC_VAL_ACC;
+    default_panels(p);
 }
 
 void ms_manifest_default_plots(ms_manifest *m)
@@ -380,4 +387,98 @@ void ms_manifest_default_plots(ms_manifest *m)
         if (!seen)
             default_plot(m, m->variants[v].task);
     }
+}
+
+/* ---- figures of groups of runs (plot --all) ---- */
+
+/* 1 when the group name g (VARIANT or VARIANT@N) is of variant v. */
+static int group_of(const char *g, const char *v)
+{
+    size_t k = strcspn(g, "@");
+    return strlen(v) == k && !strncmp(g, v, k);
+}
+
+/* A figure's variants replaced by names: each V by those of names that
+ * are V (first) or V@N, marked in placed; the reference follows V. */
+static void regroup(ms_plot *p, char *const *names, int n, char *placed)
+{
+    char **vs = NULL;
+    int k = 0, cap = 0, ref = -1;
+    for (int v = 0; v < p->nvariants; v++) {
+        const char *name = p->variants[v];
+        int first = k;
+        for (int pass = 0; pass < 2; pass++)
+            for (int i = 0; i < n; i++) {
+                int own = !strcmp(names[i], name);
+                if (pass == 0 ? !own : own || !group_of(names[i], name))
+                    continue;
+                if (k == cap)
+                    vs = ms_realloc(vs, (size_t)(cap = cap ? 2 * cap : 8) * sizeof *vs);
+                vs[k++] = ms_strdup(names[i]);
+                placed[i] = 1;
+            }
+        if (v == p->reference && k > first)
+            ref = first;
+        free(p->variants[v]);
+    }
+    free(p->variants);
+    p->variants = vs;
+    p->nvariants = k;
+    p->reference = ref;
+}
+
+/* The figure of the names no figure of m could show: `earlier` (another
+ * name if m has a figure of that name), with the default panels. */
+static void earlier_plot(ms_manifest *m, char *const *names, int n, const char *placed)
+{
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        if (!placed[i])
+            k++;
+    if (!k)
+        return;
+    m->plots = ms_realloc(m->plots, (size_t)(m->nplots + 1) * sizeof *m->plots);
+    ms_plot *p = &m->plots[m->nplots];
+    memset(p, 0, sizeof *p);
+    for (int tries = 1; !p->name; tries++) {
+        char *name = tries == 1 ? ms_strdup("earlier") : ms_xstrfmt("earlier_%d", tries);
+        int taken = 0;
+        for (int i = 0; i < m->nplots; i++)
+            taken |= !strcmp(m->plots[i].name, name);
+        if (taken)
+            free(name);
+        else
+            p->name = name;
+    }
+    m->nplots++;
+    p->title = ms_strdup("Variants of earlier runs");
+    p->variants = ms_malloc((size_t)k * sizeof *p->variants);
+    for (int i = 0; i < n; i++)
+        if (!placed[i])
+            p->variants[p->nvariants++] = ms_strdup(names[i]);
+    default_panels(p);
+}
+
+void ms_manifest_plot_names(ms_manifest *m, char *const *names, int n)
+{
+    char *placed = ms_calloc((size_t)n + 1, 1);
+    int kept = 0;
+    for (int i = 0; i < m->nplots; i++) {
+        ms_plot *pl = &m->plots[i];
+        regroup(pl, names, n, placed);
+        if (pl->nvariants) {
+            m->plots[kept++] = *pl;
+            continue;
+        }
+        free(pl->variants);
+        free(pl->name);
+        free(pl->title);
+    }
+    m->nplots = kept;
+    /* a variant of m no figure shows stays unshown, whatever its runs */
+    for (int i = 0; i < n; i++)
+        for (int v = 0; v < m->nvariants && !placed[i]; v++)
+            placed[i] = (char)group_of(names[i], m->variants[v].name);
+    earlier_plot(m, names, n, placed);
+    free(placed);
 }

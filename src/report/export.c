@@ -512,6 +512,26 @@ int ms_export_check(const ms_export_opts *o)
     return o->sort ? parse_sort(o->table, &f, o->sort, &field, &desc) : 0;
 }
 
+int ms_export_where_variants(const ms_export_opts *o, char **out, int max)
+{
+    fields f;
+    ms_filter *flt;
+    table_fields(o->table, &f);
+    if (!o->where || max < 1 || parse_where(o->table, &f, o->where, &flt) < 0)
+        return 0; /* ms_export_check says what is wrong with it */
+    const char **names = ms_malloc((size_t)max * sizeof *names);
+    int n = 0;
+    for (int k = 0; k < f.n; k++)
+        if (!strcmp(f.names[k], "variant"))
+            n = ms_filter_equals(flt, k, names, max);
+    n = n < max ? n : max;
+    for (int i = 0; i < n; i++) /* the texts live in flt */
+        out[i] = ms_strdup(names[i]);
+    free(names);
+    ms_filter_free(flt);
+    return n;
+}
+
 int ms_export(ms_store *st, const char *sweep, const ms_export_opts *o, char **out, size_t *len)
 {
     ms_snapshot snap;

@@ -239,6 +239,18 @@ int ms_filter_match(const ms_filter *f, const ms_filter_val *row)
     return 1;
 }
 
+int ms_filter_equals(const ms_filter *f, int col, const char **out, int max)
+{
+    int n = 0;
+    for (int k = 0; k < f->n; k++)
+        if (f->c[k].col == col && f->c[k].op == OP_EQ && !f->c[k].numeric) {
+            if (n < max)
+                out[n] = f->c[k].text;
+            n++;
+        }
+    return n;
+}
+
 void ms_filter_free(ms_filter *f)
 {
     if (!f)

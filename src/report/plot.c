@@ -576,8 +576,8 @@ unsigned ms_plot_reads(const ms_manifest *m)
     return MS_SNAP_CURVES;
 }
 
-int ms_plot_all(ms_store *st, const char *sweep, const ms_manifest *m, const char *outdir,
-                int *written)
+int ms_plot_all(ms_store *st, const char *sweep, const ms_manifest *m, const ms_scope *scope,
+                const char *outdir, int *written)
 {
     char *gnuplot = NULL;
     int rc = 0, n = 0;
@@ -599,7 +599,8 @@ int ms_plot_all(ms_store *st, const char *sweep, const ms_manifest *m, const cha
         free(gnuplot);
         return -1;
     }
-    if (ms_mkdir_p(outdir) < 0 || ms_snapshot_read(st, sweep, ms_plot_reads(m), &snap) < 0) {
+    if (ms_mkdir_p(outdir) < 0 ||
+        ms_snapshot_read_in(st, sweep, ms_plot_reads(m), scope, &snap) < 0) {
         free(gnuplot);
         return -1;
     }

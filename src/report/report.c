@@ -72,12 +72,12 @@ static void header(FILE *f, const ms_snapshot *snap, const ms_report_info *info)
 {
     const char *sweep = snap->sweep;
     const ms_query_run_detail *runs = snap->runs;
-    int nruns = snap->nruns, done = 0, nvariants = 0;
+    int nruns = snap->nruns, done = 0, earlier = 0;
     long epochs = 0;
     for (int i = 0; i < nruns; i++) {
         done += !strcmp(runs[i].status, ms_run_status_name(MS_RUN_DONE));
         epochs += (long)runs[i].epochs_done;
-        nvariants += i == 0 || strcmp(runs[i].variant, runs[i - 1].variant) != 0;
+        earlier += !runs[i].current;
     }
     fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
@@ -90,9 +90,13 @@ static void header(FILE *f, const ms_snapshot *snap, const ms_report_info *info)
     fputs(style, f);
     fputs("</style>\n</head>\n<body>\n<header>\n<h1>", f);
     ms_html_text(f, sweep);
-    fprintf(f, "</h1>\n<p class=\"meta\">%d runs of %d variants, %d done, %ld epochs trained. "
-               "Report written ",
-            nruns, nvariants, done, epochs);
+    fprintf(f, "</h1>\n<p class=\"meta\">%d runs of %d variants, %d done, %ld epochs trained",
+            nruns, snap->nsummary, done, epochs);
+    /* runs of earlier invocations: --all, or variants not in the last run */
+    if (earlier)
+        fprintf(f, "; %d of the runs are of earlier invocations%s", earlier,
+                snap->all ? " (--all: a variant's earlier settings are VARIANT@N)" : "");
+    fputs(". Report written ", f);
     ms_html_text(f, info->time);
     fputs(" by mlpsweep ", f);
     ms_html_text(f, info->version);
@@ -348,7 +352,7 @@ static void provenance(FILE *f, const ms_snapshot *snap, const ms_report_info *i
     fputs("</tbody>\n</table></div>\n</section>\n", f);
 }
 
-int ms_report_html(ms_store *st, const char *sweep, const ms_manifest *m,
+int ms_report_html(ms_store *st, const char *sweep, const ms_manifest *m, const ms_scope *scope,
                    const ms_report_info *info, char **out, size_t *len)
 {
     ms_snapshot snap;
@@ -360,8 +364,8 @@ int ms_report_html(ms_store *st, const char *sweep, const ms_manifest *m,
     *len = 0;
     /* Every part of the page from one read: its sections agree while a
      * sweep writes the file. */
-    if (ms_snapshot_read(st, sweep,
-                         MS_SNAP_RUNS | MS_SNAP_SUMMARY | MS_SNAP_META | ms_plot_reads(m), &snap) < 0)
+    unsigned what = MS_SNAP_RUNS | MS_SNAP_SUMMARY | MS_SNAP_META | ms_plot_reads(m);
+    if (ms_snapshot_read_in(st, sweep, what, scope, &snap) < 0)
         return -1;
     if (ms_plot_svgs(&snap, m, &figs, &nfigs) < 0)
         goto done;
