@@ -64,7 +64,7 @@ static void fx_make(fx *f)
         cfg[i].epochs = 3;
         if (i == 2)
             cfg[i].hidden[0] = 32;
-        keys[i] = (ms_run_spec){names[i], "", cfg[i]};
+        keys[i] = (ms_run_spec){names[i], "", cfg[i], NULL};
     }
     ms_run_info info[3];
     assert_int_equal(ms_store_register(s, sweep, keys, 3, info), 0);
