@@ -176,7 +176,8 @@ int ms_query_manifest(ms_store *st, const char *sweep, char **path, char **text,
 static const char summary_sql[] =
     "SELECT variant, task, hidden, activation, init, momentum, lr, params, epochs_done,"
     " coalesce(stop_reason, status), final_val_acc, best_val_acc, final_train_loss,"
-    " final_val_loss, final_train_acc, train_seconds, precision, batch"
+    " final_val_loss, final_train_acc, train_seconds, precision, batch, epochs_total,"
+    " val_per_epoch, early_stop, shuffle, train_size, val_size, dataset, coalesce(grid, '')"
     " FROM run_summary WHERE sweep = ?1"
     " ORDER BY (SELECT min(r2.id) FROM runs r2 JOIN sweeps s2 ON s2.id = r2.sweep_id"
     " WHERE s2.name = ?1 AND r2.current = 1 AND r2.variant = run_summary.variant), run_id";
@@ -193,6 +194,8 @@ static void summary_free(ms_summary_row *rows, int n)
         free(rows[i].init);
         free(rows[i].precision);
         free(rows[i].stop);
+        free(rows[i].dataset);
+        free(rows[i].grid);
     }
     free(rows);
 }
@@ -224,6 +227,19 @@ static void finish_row(ms_summary_row *r, double *const *vals, int nruns)
     r->seeds = nruns;
 }
 
+/* The settings after batch in summary_sql (columns 18 on). */
+static void read_settings(sqlite3_stmt *q, ms_summary_row *r)
+{
+    r->epochs_total = sqlite3_column_int64(q, 18);
+    r->val_per_epoch = sqlite3_column_int64(q, 19);
+    r->early_stop = sqlite3_column_int64(q, 20);
+    r->shuffle = sqlite3_column_int(q, 21);
+    r->train_size = sqlite3_column_int64(q, 22);
+    r->val_size = sqlite3_column_int64(q, 23);
+    r->dataset = col_dup(q, 24);
+    r->grid = col_dup(q, 25);
+}
+
 static int read_summary(ms_store *st, const char *sweep, ms_summary_row **rows_out, int *n_out)
 {
     sqlite3_stmt *q;
@@ -253,6 +269,7 @@ static int read_summary(ms_store *st, const char *sweep, ms_summary_row **rows_o
             r->params = sqlite3_column_int64(q, 7);
             r->precision = col_dup(q, 16);
             r->batch = sqlite3_column_int64(q, 17);
+            read_settings(q, r);
             r->stop = ms_strdup("");
             nruns = 0;
         }
