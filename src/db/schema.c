@@ -42,7 +42,7 @@
     "VIEW curves AS\n"                                                                      \
     "SELECT s.name AS sweep, r.id AS run_id, r.variant, r.task, r.seed, r.hidden,\n"                 \
     "       r.activation, r.init, r.lr, r.momentum, r.batch, r.precision, v.step, v.epoch,\n"        \
-    "       v.batch_loss, v.train_loss, v.train_acc, v.val_loss, v.val_acc,\n"                       \
+    "       v.batch_loss, v.train_loss, v.train_acc, v.val_loss, v.val_acc,\n"                     \
     "       r.epochs_total, " V4_VIEW_COLS "\n"                                                 \
     "FROM evals v JOIN runs r ON r.id = v.run_id JOIN sweeps s ON s.id = r.sweep_id\n"               \
     "WHERE r.current = 1;\n"
@@ -475,7 +475,8 @@ int ms_schema_compat(sqlite3 *db, const char *path, int version)
     static const char views[] = "CREATE TEMP " RUN_SUMMARY_VIEW_SQL "CREATE TEMP " CURVES_VIEW_SQL;
     /* each stand-in for the versions that lack what it adds */
     const char *const sql[] = {version == 1 ? v1 : NULL, version <= 2 ? v2 : NULL,
-                               version >= 2 && version <= 3 ? v3 : NULL, version <= 3 ? views : NULL};
+                               version == 2 || version == 3 ? v3 : NULL,
+                               version <= 3 ? views : NULL};
     for (int i = 0; i < (int)(sizeof sql / sizeof *sql); i++) {
         char *msg = NULL;
         if (sql[i] && sqlite3_exec(db, sql[i], NULL, NULL, &msg) != SQLITE_OK) {
