@@ -81,6 +81,7 @@ typedef struct ms_run_spec {
     const char *variant; /* points into the manifest: keep it alive */
     const char *task;    /* NULL is stored as "" */
     ms_config cfg;
+    const char *grid;    /* the variant whose grid made this one, or NULL (runs.grid) */
 } ms_run_spec;
 
 /* The course baseline: [64] sigmoid, U(-1,1), lr 0.1, batch 32, 50 epochs. */

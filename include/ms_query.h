@@ -39,6 +39,11 @@ typedef struct ms_summary_row {
                             has not stopped shows its status (running, pending, failed) */
     double momentum, lr;
     int64_t params, batch;
+    int64_t epochs_total, val_per_epoch, early_stop, train_size, val_size;
+    int shuffle;
+    char *dataset;       /* mnist | fashion-mnist */
+    char *grid;          /* the variant whose grid made this one; "" for none (or not known:
+                            runs of schema version 3 until the sweep runs again) */
     int seeds;           /* runs of the variant read (its seeds) */
     ms_stat epochs;      /* epochs run */
     ms_stat final_val_acc, best_val_acc, final_train_loss, final_val_loss, final_train_acc;

@@ -30,7 +30,7 @@ typedef struct ms_data_ident {
     const char *dataset, *digest, *dir;
 } ms_data_ident;
 
-#define MS_STORE_SCHEMA_VERSION 3 /* PRAGMA user_version of the files we write */
+#define MS_STORE_SCHEMA_VERSION 4 /* PRAGMA user_version of the files we write */
 
 enum {
     MS_STORE_CREATE = 1,  /* create the file if missing (its folder must exist, except `db`) */
@@ -94,8 +94,8 @@ typedef struct ms_run_info {
 
 /* Mark every run of the sweep current = 0, then register each key: insert it
  * if its (variant, seed, config hash) is new, else keep its row (and its
- * progress); mark it current = 1 and update its task. One transaction for all
- * keys; out[i] describes keys[i]. */
+ * progress); mark it current = 1 and update its task and grid. One
+ * transaction for all keys; out[i] describes keys[i]. */
 int ms_store_register(ms_store *s, int64_t sweep_id, const ms_run_spec *runs, int n,
                       ms_run_info *out);
 

@@ -210,6 +210,7 @@ static inline char *ms_db_dump(const char *db)
         "SELECT s.name, r.variant, r.task, r.seed, r.config, r.config_hash, r.hidden, "
         "r.activation, r.init, r.lr, r.momentum, r.batch, r.params, r.epochs_total, r.status, "
         "r.current, r.epochs_done, r.steps_done, r.stop_reason, r.error, r.precision, "
+        "r.val_per_epoch, r.early_stop, r.shuffle, r.train_size, r.val_size, r.dataset, r.grid, "
         "(SELECT count(*) FROM checkpoints c WHERE c.run_id = r.id) "
         "FROM runs r JOIN sweeps s ON s.id = r.sweep_id WHERE r.current "
         "ORDER BY s.name, r.variant, r.seed",

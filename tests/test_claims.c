@@ -46,6 +46,7 @@ static void make_db(void)
         keys[i].cfg.epochs = 1;
         keys[i].variant = runs[i].v;
         keys[i].task = "";
+        keys[i].grid = NULL;
     }
     assert_int_equal(ms_store_register(s, sweep, keys, N, info), 0);
     ms_provenance p = {"test", "cc", "host", 1, 1};

@@ -79,7 +79,7 @@ static void db_make(db *d)
             cfg[i].momentum = 0.9;
             cfg[i].lr = 0.02;
         }
-        keys[i] = (ms_run_spec){names[i], i < 3 ? "3c" : "", cfg[i]};
+        keys[i] = (ms_run_spec){names[i], i < 3 ? "3c" : "", cfg[i], NULL};
     }
     ms_run_info info[5];
     assert_int_equal(ms_store_register(s, sweep, keys, 5, info), 0);
@@ -324,7 +324,7 @@ static void test_csv(void **state)
         "stop_reason,final_val_acc_mean,final_val_acc_std,best_val_acc_mean,best_val_acc_std,"
         "final_train_loss_mean,final_train_loss_std,final_val_loss_mean,final_val_loss_std,"
         "final_train_acc_mean,final_train_acc_std,train_seconds_mean,train_seconds_std,precision,"
-        "batch\n";
+        "batch,epochs_total,val_per_epoch,early_stop,shuffle,train_size,val_size,dataset,grid\n";
     assert_memory_equal(out, header, strlen(header));
     assert_int_equal(t.nrows, 4);
     for (int r = 1; r < t.nrows; r++)
@@ -344,6 +344,13 @@ static void test_csv(void **state)
     assert_string_equal(t.cell[3][csv_col(&t, "final_val_acc_mean")], ""); /* NULL */
     assert_string_equal(t.cell[1][csv_col(&t, "stop_reason")], "early_stop/epochs");
     assert_string_equal(t.cell[1][csv_col(&t, "seeds")], "3");
+    /* every setting (ms_config_default's, epochs 3), the grid none */
+    static const char *const settings[][2] = {
+        {"epochs_total", "3"}, {"val_per_epoch", "5"}, {"early_stop", "50"},
+        {"shuffle", "true"},   {"train_size", "20000"}, {"val_size", "10000"},
+        {"dataset", "mnist"},  {"grid", ""}};
+    for (int k = 0; k < 8; k++)
+        assert_string_equal(t.cell[2][csv_col(&t, settings[k][0])], settings[k][1]);
     csv_free(&t);
     free(out);
 
@@ -417,9 +424,10 @@ static void test_markdown(void **state)
     check_md(out, 3);
     assert_non_null(strstr(out, "| a,\"b\" | 3c | 3 | 64 | sigmoid | uniform | 0 | 0.1 | 50880 | "
                                 "2 ± 1 | early_stop/epochs | 75.00 ± 25.00 | 87.50 ± 12.50 | "
-                                "0.5000 ± 0.0000 | 2.000 ± 1.000 | 50.00 ± 25.00 | 4.0 ± 2.0 | float32 | 32 |\n"));
+                                "0.5000 ± 0.0000 | 2.000 ± 1.000 | 50.00 ± 25.00 | 4.0 ± 2.0 | float32 | 32 | "
+                                "3 | 5 | 50 | true | 20000 | 10000 | mnist |  |\n"));
     assert_non_null(strstr(out, "| x_y&z% |  | 1 | 64,32 |"));
-    assert_non_null(strstr(out, "| 90.00 | 90.00 | 0.2000 | 0.3000 | 95.00 | 2.0 | float32 | 32 |\n"));
+    assert_non_null(strstr(out, "| 90.00 | 90.00 | 0.2000 | 0.3000 | 95.00 | 2.0 | float32 | 32 | 3 |"));
     assert_non_null(strstr(out, "| p\\|q\\\\ |")); /* escaped pipe and backslash */
     assert_non_null(strstr(out, "| pending | – | – |"));
     free(out);
@@ -443,7 +451,7 @@ static void test_html(void **state)
     assert_int_equal(strncmp(out, "<table>\n<thead><tr><th>variant</th><th>task</th>"
                                   "<th class=\"num\">seeds</th>", 58), 0);
     assert_string_equal(strstr(out, "</tbody>"), "</tbody>\n</table>\n");
-    assert_int_equal(count(out, "</th>"), 19); /* all */
+    assert_int_equal(count(out, "</th>"), 27); /* all */
     {
         ms_store *s;
         char *page;

@@ -264,17 +264,53 @@ static void test_pivot_refused(void **state)
     assert_string_equal(out, "");
     assert_int_equal(access(o, F_OK), -1);
     free(out), free(err);
-    /* the suggestion works; then `long` meets its cell, differing in no setting shown */
+    /* the suggestion works; then `long` meets its cell, differing in its epochs */
     assert_int_equal(ex(db, &out, &err, "--where 'activation=sigmoid' --pivot lr,batch "
                                         "--metric final_val_acc"), 1);
     assert_string_equal(err, "mlpsweep: --pivot lr,batch: variants 'sgd.lr-0.1.batch-32' and "
-                             "'long' both have lr=0.1, batch=32 and differ in no setting the "
-                             "summary shows: keep one with --where, e.g. --where "
-                             "'variant=sgd.lr-0.1.batch-32'\n");
+                             "'long' both have lr=0.1, batch=32 and differ in epochs_total "
+                             "(2 and 3): keep one with --where, e.g. --where "
+                             "'epochs_total=2'\n");
     free(out), free(err);
     assert_int_equal(ex(db, &out, &err, "--where 'activation=sigmoid,variant!=long' --pivot "
                                         "lr,batch --metric final_val_acc"), 0);
     free(out), free(err), free(o);
+}
+
+/* Every setting of the manifest is a column of the summary (issue 24), the
+ * grid that made a variant too: --where and --pivot over them. */
+static void test_settings(void **state)
+{
+    (void)state;
+    char *out, *err;
+    assert_int_equal(ex(db, &out, &err, "--columns variant,hidden,activation,init,lr,momentum,"
+                                        "batch,epochs_total,val_per_epoch,early_stop,shuffle,"
+                                        "train_size,val_size,dataset,precision,grid"), 0);
+    assert_string_equal(err, "");
+    assert_string_equal(out, "variant,hidden,activation,init,lr,momentum,batch,epochs_total,"
+                             "val_per_epoch,early_stop,shuffle,train_size,val_size,dataset,"
+                             "precision,grid\n"
+                             "sgd.lr-0.5.batch-32,8,sigmoid,uniform,0.5,0,32,2,5,0,true,320,40,"
+                             "mnist,float32,sgd\n"
+                             "sgd.lr-0.5.batch-16,8,sigmoid,uniform,0.5,0,16,2,5,0,true,320,40,"
+                             "mnist,float32,sgd\n"
+                             "sgd.lr-0.1.batch-32,8,sigmoid,uniform,0.1,0,32,2,5,0,true,320,40,"
+                             "mnist,float32,sgd\n"
+                             "sgd.lr-0.1.batch-16,8,sigmoid,uniform,0.1,0,16,2,5,0,true,320,40,"
+                             "mnist,float32,sgd\n"
+                             "tanh,8,improved_sigmoid,uniform,0.5,0,16,2,5,0,true,320,40,mnist,"
+                             "float32,\n"
+                             "long,8,sigmoid,uniform,0.1,0,32,3,5,0,true,320,40,mnist,float32,\n");
+    free(out), free(err);
+    assert_variants(db, "--where grid=sgd --sort batch",
+                    "sgd.lr-0.5.batch-16 sgd.lr-0.1.batch-16 sgd.lr-0.5.batch-32 "
+                    "sgd.lr-0.1.batch-32");
+    assert_variants(db, "--where 'epochs_total=3,shuffle=true,train_size=320'", "long");
+    /* the grid alone as a pivot: no other variant in its cells */
+    assert_int_equal(ex(db, &out, &err, "--where grid=sgd --pivot lr,batch "
+                                        "--metric final_val_acc --format md"), 0);
+    assert_non_null(strstr(out, "lr \\\\ batch | 16 | 32 |\n"));
+    free(out), free(err);
 }
 
 /* Folder entries, to see that a refused command created nothing. */
@@ -421,6 +457,7 @@ int main(void)
         cmocka_unit_test(test_where),         cmocka_unit_test(test_sort_top),
         cmocka_unit_test(test_pivot),         cmocka_unit_test(test_pivot_refused),
         cmocka_unit_test(test_bad),           cmocka_unit_test(test_filter),
+        cmocka_unit_test(test_settings),
     };
     return cmocka_run_group_tests_name("export rows", tests, setup, teardown);
 }

@@ -64,7 +64,7 @@ static void fx_make(fx *f)
         cfg[i].epochs = 3;
         if (i == 2)
             cfg[i].hidden[0] = 32;
-        keys[i] = (ms_run_spec){names[i], "", cfg[i]};
+        keys[i] = (ms_run_spec){names[i], "", cfg[i], NULL};
     }
     ms_run_info info[3];
     assert_int_equal(ms_store_register(s, sweep, keys, 3, info), 0);
@@ -523,6 +523,14 @@ static void test_report_page(void **state)
     /* each variant's runs, the manifest, provenance (the fixture's runs were
      * made by version "test" on host "host") */
     assert_non_null(strstr(page, "<h3 id=\"v-base\">"));
+    /* the settings all variants share once, then each variant's that differ */
+    assert_non_null(strstr(page, "<p class=\"note\">Every variant: activation sigmoid, init "
+                                 "uniform, lr 0.1, momentum 0, batch 32, epochs 3, val_per_epoch 5, "
+                                 "early_stop 50, shuffle true, train 20000, val 10000, dataset "
+                                 "mnist, precision float32. Each variant below: the settings that "
+                                 "differ between them.</p>"));
+    assert_non_null(strstr(page, "</h3>\n<p>hidden 64; 50880 parameters</p>"));
+    assert_non_null(strstr(page, "</h3>\n<p>hidden 32; 25440 parameters</p>"));
     assert_int_equal(count_of(page, "<td>done</td>"), 3);
     assert_non_null(strstr(page, "label: &quot;&lt;b&gt;base&lt;/b&gt; &amp; co&quot;"));
     assert_non_null(strstr(page, "<th>hosts</th><td>host (3 runs)</td>"));

@@ -213,14 +213,16 @@ static void test_split(void **state)
 
 /* ---- sweeps ---- */
 
-/* 3 variants x 2 seeds on a few thousand images, with a figure. */
+/* 3 variants x 2 seeds on a few thousand images, with a figure; one made by
+ * a grid (of one value), with settings other than the defaults. */
 static const char sweep_manifest[] =
     "name: shardy\n"
     "data:\n  dir: " MS_DATA_DIR "\n  train: 600\n  val: 300\n"
     "defaults:\n  hidden: [16]\n  init: fanin_normal\n  epochs: 3\n  seeds: [1, 2]\n"
     "variants:\n"
     "  - name: plain\n    task: \"a\"\n"
-    "  - name: momentum\n    activation: improved_sigmoid\n    momentum: 0.9\n    lr: 0.02\n"
+    "  - name: momentum\n    activation: improved_sigmoid\n    momentum: 0.9\n"
+    "    grid: {lr: [0.02]}\n    val_per_epoch: 3\n    early_stop: 4\n    shuffle: false\n"
     "  - name: deep\n    hidden: [16, 12]\n    activation: improved_sigmoid\n"
     "plots:\n  - name: curves\n    variants: [plain, momentum, deep]\n";
 
@@ -295,6 +297,11 @@ static void test_merge_equals_unsharded(void **state)
     assert_string_equal(ref, d);
     free(d);
     check_db(out);
+    /* every setting and the grid carried (ms_db_dump has them too) */
+    assert_int_equal(ms_db_count(out, "SELECT count(*) FROM runs WHERE grid = 'momentum' AND"
+                                      " val_per_epoch = 3 AND early_stop = 4 AND shuffle = 0 AND"
+                                      " train_size = 600 AND val_size = 300 AND dataset = 'mnist'"),
+                     2);
     /* the sweeps row is the shards' (same manifest text and path) */
     assert_int_equal(ms_db_count(out, "SELECT count(*) FROM sweeps"), 1);
     /* checkpoints and views as in the unsharded file */
@@ -433,13 +440,13 @@ static void test_merge_refuses_foreign_files(void **state)
     char *line = NULL;
     assert_true(asprintf(&line, "cp %s %s", shard_db[1], newer) > 0);
     assert_int_equal(shell(line, NULL, NULL), 0);
-    exec_sql(newer, "PRAGMA user_version = 4");
+    exec_sql(newer, "PRAGMA user_version = 5");
     struct {
         const char *file, *msg;
     } cases[] = {
         {text, "'%s' is not an mlpsweep database (file is not a database)"},
         {other, "'%s' is not an mlpsweep database (it has other tables)"},
-        {newer, "'%s' has schema version 4, newer than this mlpsweep understands (3)"},
+        {newer, "'%s' has schema version 5, newer than this mlpsweep understands (4)"},
     };
     for (int i = 0; i < 3; i++) {
         assert_int_equal(msf(NULL, &err, "merge --db %s %s %s", out, shard_db[0], cases[i].file), 1);
@@ -594,16 +601,25 @@ static void test_merge_refuses_settings_no_manifest_makes(void **state)
                    "run %ld: epochs: must be in 1..1048576 (got 0)");
     assert_refused("UPDATE runs SET precision = 'float16' WHERE id = %ld",
                    "run %ld: precision: unknown value 'float16' (did you mean 'float32'?)");
-    /* what only the configuration's JSON holds */
-    assert_refused("UPDATE runs SET config = replace(config, '\"early_stop\":50', '\"early_stop\":-3')"
-                   " WHERE id = %ld",
+    /* what only the configuration's JSON held before schema version 4 */
+    assert_refused("UPDATE runs SET early_stop = -3 WHERE id = %ld",
                    "run %ld: early_stop: must be in 0..1048576 (got -3)");
-    assert_refused("UPDATE runs SET config = replace(config, '\"train\":600', '\"train\":60001')"
-                   " WHERE id = %ld",
+    assert_refused("UPDATE runs SET train_size = 60001 WHERE id = %ld",
                    "run %ld: data.train: must be in 1..60000 (got 60001)");
-    assert_refused("UPDATE runs SET config = replace(config, '\"shuffle\":true', '\"shuffle\":1')"
+    assert_refused("UPDATE runs SET shuffle = 2 WHERE id = %ld",
+                   "run %ld: shuffle: expected true or false, got '2'");
+    assert_refused("UPDATE runs SET val_size = 0 WHERE id = %ld",
+                   "run %ld: data.val: must be in 1..10000 (got 0)");
+    assert_refused("UPDATE runs SET dataset = 'cifar' WHERE id = %ld",
+                   "run %ld: data.dataset: unknown value 'cifar' (expected mnist or fashion-mnist)");
+    assert_refused("UPDATE runs SET grid = '../g' WHERE id = %ld",
+                   "run %ld: grid: '../g' may only contain letters, digits, '_', '.' and '-'");
+    /* a setting's column and the JSON differ */
+    assert_refused("UPDATE runs SET config = replace(config, '\"early_stop\":', '\"early_stop\":7')"
                    " WHERE id = %ld",
-                   "run %ld: shuffle: expected true or false, got '1'");
+                   "run %ld: config: does not match the run's settings");
+    assert_refused("UPDATE runs SET dataset = 'fashion-mnist' WHERE id = %ld",
+                   "run %ld: config: does not match the run's settings");
     assert_refused("UPDATE runs SET config = '[1, 2]' WHERE id = %ld",
                    "run %ld: config: not a JSON object");
     /* the columns, the JSON and the hash agree */

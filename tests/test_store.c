@@ -4,6 +4,7 @@
  * test works in its own folder under /tmp; no network, no MNIST. */
 #include "ms_test.h"
 #include "ms_config.h"
+#include "ms_export.h"
 #include "ms_query.h"
 #include "ms_store.h"
 #include "ms_util.h"
@@ -147,7 +148,7 @@ static void fixture_open(fixture *f, int epochs)
     assert_int_equal(ms_store_open(f->t.db, MS_STORE_CREATE, &f->s), 0);
     assert_int_equal(ms_store_sweep(f->s, "study", "m.yaml", "name: study\n", NULL, &f->sweep), 0);
     cfg_make(&f->cfg, 64, 0.1, 7, epochs);
-    ms_run_spec k = {"baseline", "2c", f->cfg};
+    ms_run_spec k = {"baseline", "2c", f->cfg, NULL};
     ms_run_info info;
     assert_int_equal(ms_store_register(f->s, f->sweep, &k, 1, &info), 0);
     f->run = info.id;
@@ -277,6 +278,38 @@ static void test_create_reopen(void **state)
     tmp_remove(&t);
 }
 
+/* The two views as schema versions 2 and 3 made them. */
+#define V3_VIEWS_SQL                                                                               \
+    "CREATE VIEW run_summary AS\n"                                                                 \
+    "SELECT s.name AS sweep, r.id AS run_id, r.variant, r.task, r.seed,\n"                          \
+    "       r.hidden, r.activation, r.init, r.momentum, r.lr, r.batch, r.params,\n"                 \
+    "       r.status, r.epochs_done, r.epochs_total, r.stop_reason,\n"                             \
+    "       e.val_acc AS final_val_acc, e.val_loss AS final_val_loss,\n"                           \
+    "       e.train_acc AS final_train_acc, e.train_loss AS final_train_loss,\n"                   \
+    "       (SELECT max(v.val_acc) FROM evals v WHERE v.run_id = r.id) AS best_val_acc,\n"        \
+    "       (SELECT min(v.val_loss) FROM evals v WHERE v.run_id = r.id) AS best_val_loss,\n"      \
+    "       r.train_seconds, r.precision\n"                                                      \
+    "FROM runs r JOIN sweeps s ON s.id = r.sweep_id\n"                                             \
+    "LEFT JOIN epochs e ON e.run_id = r.id AND e.epoch = r.epochs_done\n"                          \
+    "WHERE r.current = 1;\n"                                                                      \
+    "CREATE VIEW curves AS\n"                                                                      \
+    "SELECT s.name AS sweep, r.id AS run_id, r.variant, r.task, r.seed, r.hidden,\n"                 \
+    "       r.activation, r.init, r.lr, r.momentum, r.batch, r.precision, v.step, v.epoch,\n"        \
+    "       v.batch_loss, v.train_loss, v.train_acc, v.val_loss, v.val_acc\n"                        \
+    "FROM evals v JOIN runs r ON r.id = v.run_id JOIN sweeps s ON s.id = r.sweep_id\n"               \
+    "WHERE r.current = 1;\n"
+
+/* A file of this version made one of schema version 3 again: the columns
+ * version 4 added to runs taken out, the views as version 3 had them. */
+static void make_v3(sqlite3 *db)
+{
+    raw_exec(db, "DROP VIEW run_summary; DROP VIEW curves;"
+                 " ALTER TABLE runs DROP COLUMN val_per_epoch; ALTER TABLE runs DROP COLUMN early_stop;"
+                 " ALTER TABLE runs DROP COLUMN shuffle; ALTER TABLE runs DROP COLUMN train_size;"
+                 " ALTER TABLE runs DROP COLUMN val_size; ALTER TABLE runs DROP COLUMN dataset;"
+                 " ALTER TABLE runs DROP COLUMN grid;\n" V3_VIEWS_SQL "PRAGMA user_version = 3");
+}
+
 /* A database of schema version 1 (mlpsweep before runs.precision and the
  * steps table, made here from a version 2 file by taking them out again):
  * a read-only open reads it as version 2 without touching the file (every
@@ -295,6 +328,7 @@ static void test_upgrade_v1(void **state)
     assert_int_equal(ms_store_commit_epoch(f.s, f.run, &ep, 625, ev, NEVALS, ck, CKN, MS_STOP_NONE), 0);
     ms_store_close(f.s);
     sqlite3 *db = raw_open(f.t.db);
+    make_v3(db);
     raw_exec(db, "DROP VIEW run_summary; DROP VIEW curves; DROP TABLE steps;"
                  " ALTER TABLE runs DROP COLUMN precision;"
                  " ALTER TABLE sweeps DROP COLUMN dataset; ALTER TABLE sweeps DROP COLUMN data_digest;"
@@ -342,7 +376,7 @@ static void test_upgrade_v1(void **state)
     fixture_close(&f);
 }
 
-/* A version 2 database (its sweeps' dataset unknown): read as version 3
+/* A version 2 database (its sweeps' dataset unknown): read as the current version
  * without a change to the file, upgraded when opened for writing; the
  * sweep's next record with data sets it, and other data is then refused,
  * by the read-only probe as by the writer, with nothing written. */
@@ -353,6 +387,7 @@ static void test_upgrade_v2(void **state)
     fixture_open(&f, 10);
     ms_store_close(f.s);
     sqlite3 *db = raw_open(f.t.db);
+    make_v3(db);
     raw_exec(db, "ALTER TABLE sweeps DROP COLUMN dataset; ALTER TABLE sweeps DROP COLUMN data_digest;"
                  " PRAGMA user_version = 2");
     ms_data_ident a = {"mnist", "0123456789abcdef", "dir-a"}, b = {"mnist", "fedcba9876543210", "dir-b"};
@@ -392,6 +427,94 @@ static void test_upgrade_v2(void **state)
     fixture_close(&f);
 }
 
+/* The summary of every column, CSV and JSON, as one string (caller frees). */
+static char *summary_all(ms_store *s)
+{
+    char *csv = NULL, *json = NULL, *both = NULL;
+    size_t n;
+    ms_export_opts o = {.table = MS_TABLE_SUMMARY, .format = MS_FORMAT_CSV, .columns = "all"};
+    assert_int_equal(ms_export(s, "study", &o, &csv, &n), 0);
+    o.format = MS_FORMAT_JSON;
+    assert_int_equal(ms_export(s, "study", &o, &json, &n), 0);
+    assert_true(asprintf(&both, "%s%s", csv, json) > 0);
+    free(csv), free(json);
+    return both;
+}
+
+#define V4_COLS_SQL                                                                                \
+    "SELECT group_concat(val_per_epoch || ' ' || early_stop || ' ' || shuffle || ' ' ||"         \
+    " train_size || ' ' || val_size || ' ' || dataset || ' ' || coalesce(grid, '-'), '; ')"       \
+    " FROM (SELECT * FROM runs ORDER BY id)"
+
+/* A version 3 database (every setting but the ones of ms_config_json's
+ * columns only in runs.config): read as the current version without a
+ * change to the file, the same summary as before; upgraded when opened
+ * for writing, each run's new columns filled from its config (a dataset
+ * only from a run that names it); its grid unknown until the sweep runs
+ * again. */
+static void test_upgrade_v3(void **state)
+{
+    (void)state;
+    tmp t;
+    ms_store *s = NULL;
+    int64_t sweep = 0;
+    ms_config c[2];
+    ms_run_info info[2];
+    tmp_make(&t);
+    assert_int_equal(ms_store_open(t.db, MS_STORE_CREATE, &s), 0);
+    assert_int_equal(ms_store_sweep(s, "study", "m.yaml", "name: study\n", NULL, &sweep), 0);
+    cfg_make(&c[0], 64, 0.1, 7, 10); /* the defaults */
+    cfg_make(&c[1], 32, 0.05, 7, 20); /* none of them */
+    c[1].val_per_epoch = 3, c[1].early_stop = 0, c[1].shuffle = false;
+    c[1].train_size = 1000, c[1].val_size = 500, c[1].dataset = MS_DATASET_FASHION;
+    c[1].precision = MS_PREC_F64;
+    ms_run_spec k[2] = {{"base", "", c[0], NULL}, {"odd", "", c[1], NULL}};
+    assert_int_equal(ms_store_register(s, sweep, k, 2, info), 0);
+    ms_provenance p = {"test", "gcc", "host", (long)getpid(), 2};
+    assert_int_equal(ms_store_start_run(s, info[1].id, &p), 0);
+    enum { CKN = 64 };
+    unsigned char ck[CKN];
+    ms_epoch ep;
+    ms_eval ev[NEVALS];
+    make_epoch(1, &ep, ev, ck, CKN);
+    assert_int_equal(ms_store_commit_epoch(s, info[1].id, &ep, 625, ev, NEVALS, ck, CKN, MS_STOP_NONE), 0);
+    char *want = summary_all(s);
+    ms_store_close(s);
+    sqlite3 *db = raw_open(t.db);
+    char *cols = raw_text(db, V4_COLS_SQL, 0);
+    assert_string_equal(cols, "5 50 1 20000 10000 mnist -; 3 0 0 1000 500 fashion-mnist -");
+    free(cols);
+    make_v3(db);
+    /* read-only: the same summary, the file untouched */
+    assert_int_equal(ms_store_open(t.db, MS_STORE_READONLY, &s), 0);
+    char *got = summary_all(s);
+    assert_string_equal(got, want);
+    free(got);
+    ms_store_close(s);
+    assert_int_equal(raw_int(db, "PRAGMA user_version", 0), 3);
+    /* for writing: upgraded, the columns filled from each run's config */
+    assert_int_equal(ms_store_open(t.db, 0, &s), 0);
+    assert_int_equal(raw_int(db, "PRAGMA user_version", 0), MS_STORE_SCHEMA_VERSION);
+    cols = raw_text(db, V4_COLS_SQL, 0);
+    assert_string_equal(cols, "5 50 1 20000 10000 mnist -; 3 0 0 1000 500 fashion-mnist -");
+    free(cols);
+    got = summary_all(s);
+    assert_string_equal(got, want);
+    free(got);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM curves WHERE val_size = 500 AND NOT shuffle", 0),
+                     NEVALS);
+    /* the sweep runs again, its variant now made by a grid: the grid recorded */
+    k[1].grid = "g";
+    assert_int_equal(ms_store_register(s, sweep, k, 2, info), 0);
+    char *grid = raw_text(db, "SELECT group_concat(coalesce(grid, '-'), ' ') FROM run_summary", 0);
+    assert_string_equal(grid, "- g");
+    free(grid);
+    ms_store_close(s);
+    sqlite3_close(db);
+    free(want);
+    tmp_remove(&t);
+}
+
 static void test_default_db_folder(void **state)
 {
     (void)state;
@@ -427,7 +550,8 @@ static void test_register(void **state)
     cfg_make(&c[0], 64, 0.1, 1, 50);
     cfg_make(&c[1], 64, 0.1, 2, 50);
     cfg_make(&c[2], 128, 0.02, 1, 50);
-    ms_run_spec k[3] = {{"baseline", "2c", c[0]}, {"baseline", "2c", c[1]}, {"wide", NULL, c[2]}};
+    ms_run_spec k[3] = {
+        {"baseline", "2c", c[0], NULL}, {"baseline", "2c", c[1], NULL}, {"wide", NULL, c[2], NULL}};
     ms_run_info a[3], b[3];
     assert_int_equal(ms_store_register(s, sweep, k, 3, a), 0);
     for (int i = 0; i < 3; i++) {
@@ -1063,7 +1187,7 @@ static void test_threads_share_store(void **state)
     ms_run_info info[NW];
     for (int i = 0; i < NW; i++) {
         cfg_make(&c[i], 64, 0.1, (uint64_t)i + 1, EPOCHS);
-        k[i] = (ms_run_spec){"v", "", c[i]};
+        k[i] = (ms_run_spec){"v", "", c[i], NULL};
     }
     assert_int_equal(ms_store_register(s, sweep, k, NW, info), 0);
     worker w[NW];
@@ -1205,13 +1329,17 @@ static void test_newer_version(void **state)
     tmp t;
     tmp_make(&t);
     sqlite3 *db = raw_open(t.db);
-    raw_exec(db, "CREATE TABLE runs (id INTEGER PRIMARY KEY); PRAGMA user_version = 4");
+    char sql[128];
+    int v = MS_STORE_SCHEMA_VERSION + 1;
+    snprintf(sql, sizeof sql, "CREATE TABLE runs (id INTEGER PRIMARY KEY); PRAGMA user_version = %d", v);
+    raw_exec(db, sql);
     sqlite3_close(db);
+    const char *want = "mlpsweep: '%s' has schema version %d, newer than this mlpsweep understands (%d)\n";
     char *msg = open_fails(t.db, MS_STORE_CREATE);
-    assert_msg(msg, "mlpsweep: '%s' has schema version 4, newer than this mlpsweep understands (3)\n", t.db);
+    assert_msg(msg, want, t.db, v, v - 1);
     free(msg);
     msg = open_fails(t.db, MS_STORE_READONLY);
-    assert_msg(msg, "mlpsweep: '%s' has schema version 4, newer than this mlpsweep understands (3)\n", t.db);
+    assert_msg(msg, want, t.db, v, v - 1);
     free(msg);
     tmp_remove(&t);
 }
@@ -1353,6 +1481,7 @@ int main(void)
         cmocka_unit_test(test_newer_version),
         cmocka_unit_test(test_upgrade_v1),
         cmocka_unit_test(test_upgrade_v2),
+        cmocka_unit_test(test_upgrade_v3),
         cmocka_unit_test(test_foreign_tables),
         cmocka_unit_test(test_missing),
         cmocka_unit_test(test_read_only),

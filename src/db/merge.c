@@ -47,40 +47,31 @@
 
 #define NOW MS_SQL_NOW
 
-/* Every column of `runs` but id and sweep_id, in this order (schema v2). */
+/* Every column of `runs` but id and sweep_id, in this order (schema v4). */
 #define RUN_COLS                                                                                   \
     "variant, task, seed, config, config_hash, hidden, activation, init, lr, momentum, batch,"     \
     " params, epochs_total, status, current, epochs_done, steps_done, stop_reason, error,"         \
     " train_seconds, created_at, started_at, finished_at, updated_at, pid, host, version,"         \
-    " compiler, threads, precision"
-#define RUN_NCOLS 30
+    " compiler, threads, precision, val_per_epoch, early_stop, shuffle, train_size, val_size,"     \
+    " dataset, grid"
+#define RUN_NCOLS 37
 #define RUN_QMARKS                                                                                 \
-    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"    \
+    " ?, ?, ?, ?, ?, ?, ?"
 /* Positions in RUN_COLS. */
 enum {
     C_VARIANT = 0, C_TASK = 1, C_SEED = 2, C_CONFIG = 3, C_HASH = 4, C_HIDDEN = 5,
     C_ACTIVATION = 6, C_INIT = 7, C_LR = 8, C_MOMENTUM = 9, C_BATCH = 10, C_PARAMS = 11,
-    C_EPOCHS_TOTAL = 12, C_STATUS = 13, C_EPOCHS_DONE = 15, C_STARTED = 21, C_PRECISION = 29
+    C_EPOCHS_TOTAL = 12, C_STATUS = 13, C_EPOCHS_DONE = 15, C_STARTED = 21, C_PRECISION = 29,
+    C_VAL_PER_EPOCH = 30, C_EARLY_STOP, C_SHUFFLE, C_TRAIN, C_VAL, C_DATASET, C_GRID
 };
 
-/* After RUN_COLS in S_RUNS: whether config is a JSON object, then what only
- * the JSON holds (NULL when it is not an object), shuffle's JSON type first
- * (true or false: json_extract gives 1 or 0). The CASEs keep json_type and
- * json_extract from text that is not JSON, which they would fail on. */
+/* After RUN_COLS in S_RUNS: whether config is a JSON object (the CASE keeps
+ * json_type from text that is not JSON, which it would fail on). */
 #define JSON_OK                                                                                    \
     "CASE WHEN typeof(config) <> 'text' THEN 0 WHEN json_valid(config)"                            \
     " THEN json_type(config) = 'object' ELSE 0 END"
-#define JSON_GET(fn, key) "CASE WHEN json_ok THEN " fn "(config, '$." key "') END"
-#define RUN_JSON                                                                                   \
-    "json_ok, " JSON_GET("json_extract", "val_per_epoch") ", "                                    \
-    JSON_GET("json_extract", "early_stop") ", " JSON_GET("json_type", "shuffle") ", "             \
-    JSON_GET("json_extract", "shuffle") ", " JSON_GET("json_extract", "train") ", "               \
-    JSON_GET("json_extract", "val") ", " JSON_GET("json_extract", "dataset")
-/* Their positions in S_RUNS (the id, then RUN_COLS, then these). */
-enum {
-    J_OK = 1 + RUN_NCOLS, J_VAL_PER_EPOCH, J_EARLY_STOP, J_SHUFFLE_TYPE, J_SHUFFLE, J_TRAIN, J_VAL,
-    J_DATASET
-};
+enum { J_OK = 1 + RUN_NCOLS }; /* its position in S_RUNS (the id, then RUN_COLS, then it) */
 
 #define EPOCH_METRICS "epoch, step, train_loss, train_acc, val_loss, val_acc"
 #define EVAL_METRICS "step, epoch, batch_loss, train_loss, train_acc, val_loss, val_acc"
@@ -156,8 +147,7 @@ static const char *const s_sql[S_N] = {
     [S_SWEEPS] = "SELECT id, name, manifest_path, manifest, created_at, updated_at, dataset,"
                  " data_digest FROM sweeps"
                  " ORDER BY id",
-    [S_RUNS] = "SELECT id, " RUN_COLS ", " RUN_JSON " FROM (SELECT id, " RUN_COLS ", " JSON_OK
-               " AS json_ok FROM runs WHERE sweep_id = ?1) ORDER BY id",
+    [S_RUNS] = "SELECT id, " RUN_COLS ", " JSON_OK " FROM runs WHERE sweep_id = ?1 ORDER BY id",
     [S_EPOCHS] = "SELECT " EPOCH_METRICS ", seconds FROM epochs WHERE run_id = ?1 ORDER BY epoch",
     [S_EVALS] = "SELECT " EVAL_METRICS " FROM evals WHERE run_id = ?1 ORDER BY step",
     [S_STEPS] = "SELECT " STEP_METRICS " FROM steps WHERE run_id = ?1 ORDER BY step",
@@ -374,9 +364,9 @@ static int check_run(const shard *s, sqlite3_stmt *r)
         [MS_SF_HIDDEN] = 1 + C_HIDDEN, [MS_SF_ACTIVATION] = 1 + C_ACTIVATION,
         [MS_SF_INIT] = 1 + C_INIT, [MS_SF_LR] = 1 + C_LR, [MS_SF_MOMENTUM] = 1 + C_MOMENTUM,
         [MS_SF_BATCH] = 1 + C_BATCH, [MS_SF_EPOCHS] = 1 + C_EPOCHS_TOTAL,
-        [MS_SF_VAL_PER_EPOCH] = J_VAL_PER_EPOCH, [MS_SF_EARLY_STOP] = J_EARLY_STOP,
-        [MS_SF_SHUFFLE] = J_SHUFFLE, [MS_SF_PRECISION] = 1 + C_PRECISION, [MS_SF_TRAIN] = J_TRAIN,
-        [MS_SF_VAL] = J_VAL, [MS_SF_DATASET] = J_DATASET};
+        [MS_SF_VAL_PER_EPOCH] = 1 + C_VAL_PER_EPOCH, [MS_SF_EARLY_STOP] = 1 + C_EARLY_STOP,
+        [MS_SF_SHUFFLE] = 1 + C_SHUFFLE, [MS_SF_PRECISION] = 1 + C_PRECISION,
+        [MS_SF_TRAIN] = 1 + C_TRAIN, [MS_SF_VAL] = 1 + C_VAL, [MS_SF_DATASET] = 1 + C_DATASET};
     long long id = sqlite3_column_int64(r, 0);
     char why[512];
     if (!sqlite3_column_int(r, J_OK))
@@ -384,11 +374,12 @@ static int check_run(const shard *s, sqlite3_stmt *r)
     ms_stored f[MS_SF_N];
     for (int i = 0; i < MS_SF_N; i++)
         f[i] = stored(r, cols[i]);
-    const char *shuffle = (const char *)sqlite3_column_text(r, J_SHUFFLE_TYPE);
-    if (shuffle && (!strcmp(shuffle, "true") || !strcmp(shuffle, "false")))
-        f[MS_SF_SHUFFLE] = (ms_stored){MS_SV_BOOL, shuffle[0] == 't', 0, NULL, 0};
+    if (f[MS_SF_SHUFFLE].kind == MS_SV_INT && (f[MS_SF_SHUFFLE].i & ~1) == 0) /* 0 or 1 */
+        f[MS_SF_SHUFFLE].kind = MS_SV_BOOL;
+    ms_stored grid = stored(r, 1 + C_GRID);
     ms_config cfg;
-    if (ms_manifest_stored_run(f, &cfg, why, sizeof why))
+    if (ms_manifest_stored_run(f, &cfg, why, sizeof why) ||
+        (grid.kind != MS_SV_NULL && ms_manifest_stored_name(&grid, "grid", why, sizeof why)))
         return ms_error("refusing '%s': run %lld: %s", s->path, id, why);
     if (sqlite3_column_type(r, 1 + C_PARAMS) != SQLITE_INTEGER ||
         sqlite3_column_int64(r, 1 + C_PARAMS) != ms_config_params(&cfg, MS_INPUT))
@@ -565,7 +556,7 @@ static int manifest_run(merge *g, int64_t sweep_id, const ms_run_spec *r, int64_
         goto out;
     }
     sqlite3_stmt *ins = g->q[M_RUN_PLACEHOLDER];
-    ms_sql_bind_run(ins, sweep_id, r->variant, r->task, c, json, hash, ms_config_params(c, MS_INPUT));
+    ms_sql_bind_run(ins, sweep_id, r, json, hash, ms_config_params(c, MS_INPUT));
     if (ms_sql_step_done(ins) != SQLITE_DONE) {
         out_error(g, "cannot merge the runs");
         goto out;

@@ -202,7 +202,8 @@ static const char summary_sql[] =
     MS_SCOPE_SQL SUMMARY_CTE
     "SELECT shown, task, hidden, activation, init, momentum, lr, params, epochs_done,"
     " coalesce(stop_reason, status), final_val_acc, best_val_acc, final_train_loss,"
-    " final_val_loss, final_train_acc, train_seconds, precision, batch"
+    " final_val_loss, final_train_acc, train_seconds, precision, batch, epochs_total,"
+    " val_per_epoch, early_stop, shuffle, train_size, val_size, dataset, coalesce(grid, '')"
     " FROM rs ORDER BY ord, run_id";
 
 enum { S_METRICS = 7 }; /* epochs, 5 results, train_seconds */
@@ -217,6 +218,8 @@ static void summary_free(ms_summary_row *rows, int n)
         free(rows[i].init);
         free(rows[i].precision);
         free(rows[i].stop);
+        free(rows[i].dataset);
+        free(rows[i].grid);
     }
     free(rows);
 }
@@ -246,6 +249,19 @@ static void finish_row(ms_summary_row *r, double *const *vals, int nruns)
     for (int k = 0; k < S_METRICS; k++)
         *dst[k] = ms_stat_of(vals[k], nruns);
     r->seeds = nruns;
+}
+
+/* The settings after batch in summary_sql (columns 18 on). */
+static void read_settings(sqlite3_stmt *q, ms_summary_row *r)
+{
+    r->epochs_total = sqlite3_column_int64(q, 18);
+    r->val_per_epoch = sqlite3_column_int64(q, 19);
+    r->early_stop = sqlite3_column_int64(q, 20);
+    r->shuffle = sqlite3_column_int(q, 21);
+    r->train_size = sqlite3_column_int64(q, 22);
+    r->val_size = sqlite3_column_int64(q, 23);
+    r->dataset = col_dup(q, 24);
+    r->grid = col_dup(q, 25);
 }
 
 static int read_summary(ms_store *st, const char *sweep, const ms_scope *scope,
@@ -278,6 +294,7 @@ static int read_summary(ms_store *st, const char *sweep, const ms_scope *scope,
             r->params = sqlite3_column_int64(q, 7);
             r->precision = col_dup(q, 16);
             r->batch = sqlite3_column_int64(q, 17);
+            read_settings(q, r);
             r->stop = ms_strdup("");
             nruns = 0;
         }

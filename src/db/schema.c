@@ -1,7 +1,7 @@
-/* ms_schema: what a study database must hold (schema version 3, see
+/* ms_schema: what a study database must hold (schema version 4, see
  * docs/schema.md): the schema made in a new file, the check of an existing
  * file's version and objects against ours when it is opened, the upgrades
- * of an older file (v1 -> v2 -> v3) and the read-only stand-ins for one,
+ * of an older file (v1 -> v2 -> v3 -> v4) and the read-only stand-ins for one,
  * and the checks of a file's contents (quick at every open, full for
  * `mlpsweep check --db`). Private to src/db/: ms_store_open and
  * ms_store_check (store.c) call it on their connection (store_db.h). */
@@ -23,9 +23,17 @@
 
 /* Schema version 2 added runs.precision, the steps table and precision in
  * the two views below; version 3 the dataset of a sweep's runs
- * (sweeps.dataset, sweeps.data_digest). An older database is upgraded one
+ * (sweeps.dataset, sweeps.data_digest); version 4 every setting of a run
+ * as a column of runs (the ones only its config JSON held) and its grid,
+ * all of them in the two views. An older database is upgraded one
  * version at a time when opened for writing (upgrade_sql), and read through
  * temporary stand-ins when opened read-only (ms_schema_compat). */
+
+/* The settings version 4 made columns of runs, and the run's grid, in
+ * both views below (at their end: columns only ever join at the end;
+ * curves gets epochs_total too, which run_summary had). */
+#define V4_VIEW_COLS                                                                               \
+    "r.val_per_epoch, r.early_stop, r.shuffle, r.train_size, r.val_size, r.dataset, r.grid"
 
 /* One row per validation of the current runs with the run's settings: a
  * learning curve is one SELECT (docs/schema.md). These definitions (and
@@ -34,7 +42,8 @@
     "VIEW curves AS\n"                                                                      \
     "SELECT s.name AS sweep, r.id AS run_id, r.variant, r.task, r.seed, r.hidden,\n"                 \
     "       r.activation, r.init, r.lr, r.momentum, r.batch, r.precision, v.step, v.epoch,\n"        \
-    "       v.batch_loss, v.train_loss, v.train_acc, v.val_loss, v.val_acc\n"                        \
+    "       v.batch_loss, v.train_loss, v.train_acc, v.val_loss, v.val_acc,\n"                     \
+    "       r.epochs_total, " V4_VIEW_COLS "\n"                                                 \
     "FROM evals v JOIN runs r ON r.id = v.run_id JOIN sweeps s ON s.id = r.sweep_id\n"               \
     "WHERE r.current = 1;\n"
 
@@ -49,7 +58,7 @@
     "       e.train_acc AS final_train_acc, e.train_loss AS final_train_loss,\n"                   \
     "       (SELECT max(v.val_acc) FROM evals v WHERE v.run_id = r.id) AS best_val_acc,\n"        \
     "       (SELECT min(v.val_loss) FROM evals v WHERE v.run_id = r.id) AS best_val_loss,\n"      \
-    "       r.train_seconds, r.precision\n"                                                      \
+    "       r.train_seconds, r.precision, " V4_VIEW_COLS "\n"                                     \
     "FROM runs r JOIN sweeps s ON s.id = r.sweep_id\n"                                             \
     "LEFT JOIN epochs e ON e.run_id = r.id AND e.epoch = r.epochs_done\n"                          \
     "WHERE r.current = 1;\n"
@@ -90,6 +99,11 @@ static const char schema_sql[] =
     "  created_at TEXT NOT NULL, started_at TEXT, finished_at TEXT, updated_at TEXT NOT NULL,\n"
     "  pid INTEGER, host TEXT, version TEXT, compiler TEXT, threads INTEGER,\n"
     "  precision TEXT NOT NULL DEFAULT 'float32',\n"
+    /* version 4: no DEFAULT here (an upgraded file's have one: ALTER TABLE
+     * needs it), so an INSERT that forgets one fails */
+    "  val_per_epoch INTEGER NOT NULL, early_stop INTEGER NOT NULL, shuffle INTEGER NOT NULL,\n"
+    "  train_size INTEGER NOT NULL, val_size INTEGER NOT NULL, dataset TEXT NOT NULL,\n"
+    "  grid TEXT,\n"
     "  UNIQUE (sweep_id, variant, seed, config_hash)\n"
     ");\n"
     "CREATE TABLE IF NOT EXISTS epochs (\n"
@@ -135,7 +149,7 @@ static const char schema_sql[] =
     "LEFT JOIN epochs e ON e.run_id = r.id AND e.epoch = r.epochs_done\n"
     "WHERE r.current = 1;\n"
     "CREATE " CURVES_VIEW_SQL
-    "PRAGMA user_version = 3;\n";
+    "PRAGMA user_version = 4;\n";
 
 /* ---- the checks at open ---- */
 
@@ -265,11 +279,20 @@ static const schema_obj *find_obj(const schema_obj *o, int n, const schema_obj *
     return NULL;
 }
 
+/* A view of ours that an older file has in an older form, or not at all:
+ * the upgrade makes it anew, the read-only stand-ins shadow it. */
+static int replaced(const schema_obj *o, int version)
+{
+    return version < MS_STORE_SCHEMA_VERSION && !strcmp(o->type, "view") &&
+           (!strcmp(o->name, "run_summary") || !strcmp(o->name, "curves"));
+}
+
 /* How the file's schema differs from ours: objects that are not ours (a
  * trigger rewriting results, an index, a table), views whose definition
  * changed, objects of ours that are missing. Files of schema version 1 are
- * read through stand-ins (ms_schema_compat): only their extras count. NULL
- * when it is ours; else a malloc'd list ("trigger 'x' (not ours), ..."). */
+ * read through stand-ins (ms_schema_compat): only their extras count; so
+ * are the replaced() views of versions 2 and 3. NULL when it is ours; else
+ * a malloc'd list ("trigger 'x' (not ours), ..."). */
 static char *schema_diff(sqlite3 *db, int version)
 {
     pthread_once(&ours_once, make_ours);
@@ -285,10 +308,9 @@ static char *schema_diff(sqlite3 *db, int version)
     int k = 0;
     for (int i = 0; i < n; i++) {
         const schema_obj *o = find_obj(our_objs, n_ours, &file[i]);
-        const char *why = !o ? "not ours" : version >= 2 && !strcmp(o->type, "view") &&
-                                                     strcmp(o->sql, file[i].sql)
-                                                 ? "changed"
-                                                 : NULL;
+        int changed = o && version >= 2 && !strcmp(o->type, "view") && !replaced(o, version) &&
+                      strcmp(o->sql, file[i].sql);
+        const char *why = !o ? "not ours" : changed ? "changed" : NULL;
         if (why) {
             char *name = ms_printable(file[i].name);
             fprintf(f, "%s%s '%s' (%s)", k++ ? ", " : "", file[i].type, name, why);
@@ -296,7 +318,7 @@ static char *schema_diff(sqlite3 *db, int version)
         }
     }
     for (int i = 0; version >= 2 && i < n_ours; i++)
-        if (!find_obj(file, n, &our_objs[i]))
+        if (!find_obj(file, n, &our_objs[i]) && !replaced(&our_objs[i], version))
             fprintf(f, "%s%s '%s' (missing)", k++ ? ", " : "", our_objs[i].type, our_objs[i].name);
     fclose(f);
     free_objects(file, n);
@@ -317,7 +339,7 @@ static int schema_error(const char *path, const char *prefix, const char *diff)
 }
 
 /* Read the schema (the first read: SQLite notices a non-database only now)
- * and check its version. *version: 0 for an empty file, else 1 to 3. A
+ * and check its version. *version: 0 for an empty file, else 1 to 4. A
  * schema that is not ours is refused for writing; read with a warning. */
 int ms_schema_check(sqlite3 *db, const char *path, int quick, int refuse, int *version)
 {
@@ -388,22 +410,44 @@ out:
     return rc;
 }
 
+/* A setting from the run's config JSON (every build has written these
+ * keys; MNIST's runs no dataset key), else the default of ms_config_default:
+ * the values of the columns version 4 added, for an older file's runs. */
+#define FROM_CONFIG(key, dflt)                                                                     \
+    "coalesce(CASE WHEN json_valid(config) THEN json_extract(config, '$." key "') END, " dflt ")"
+#define V4_FROM_CONFIG                                                                             \
+    FROM_CONFIG("val_per_epoch", "5") " AS val_per_epoch, "                                        \
+    FROM_CONFIG("early_stop", "50") " AS early_stop, " FROM_CONFIG("shuffle", "1") " AS shuffle, " \
+    FROM_CONFIG("train", "20000") " AS train_size, " FROM_CONFIG("val", "10000") " AS val_size, "  \
+    FROM_CONFIG("dataset", "'mnist'") " AS dataset, NULL AS grid"
+
 /* A version 1 database made version 2: runs.precision (every run so far
- * trained in float32), the steps table (empty: those runs did not record
- * their steps), and the two views with precision. A version 1 file made
- * before the curves view gets it here too. Version 2 made 3: the sweeps'
- * dataset, unknown (NULL) until their next run records it. */
+ * trained in float32) and the steps table (empty: those runs did not record
+ * their steps); the two views are made by the last step. Version 2 made 3:
+ * the sweeps' dataset, unknown (NULL) until their next run records it.
+ * Version 3 made 4: the settings from each run's config, its grid unknown
+ * (NULL) until the sweep runs again, and the two views with them. */
 static const char *const upgrade_sql[MS_STORE_SCHEMA_VERSION] = {
     [1] = "ALTER TABLE runs ADD COLUMN precision TEXT NOT NULL DEFAULT 'float32';\n"
           "CREATE " STEPS_TABLE_SQL
-          "DROP VIEW IF EXISTS run_summary;\n"
-          "CREATE " RUN_SUMMARY_VIEW_SQL
-          "DROP VIEW IF EXISTS curves;\n"
-          "CREATE " CURVES_VIEW_SQL
           "PRAGMA user_version = 2;\n",
     [2] = "ALTER TABLE sweeps ADD COLUMN dataset TEXT;\n"
           "ALTER TABLE sweeps ADD COLUMN data_digest TEXT;\n"
           "PRAGMA user_version = 3;\n",
+    [3] = "ALTER TABLE runs ADD COLUMN val_per_epoch INTEGER NOT NULL DEFAULT 5;\n"
+          "ALTER TABLE runs ADD COLUMN early_stop INTEGER NOT NULL DEFAULT 50;\n"
+          "ALTER TABLE runs ADD COLUMN shuffle INTEGER NOT NULL DEFAULT 1;\n"
+          "ALTER TABLE runs ADD COLUMN train_size INTEGER NOT NULL DEFAULT 20000;\n"
+          "ALTER TABLE runs ADD COLUMN val_size INTEGER NOT NULL DEFAULT 10000;\n"
+          "ALTER TABLE runs ADD COLUMN dataset TEXT NOT NULL DEFAULT 'mnist';\n"
+          "ALTER TABLE runs ADD COLUMN grid TEXT;\n"
+          "UPDATE runs SET (val_per_epoch, early_stop, shuffle, train_size, val_size, dataset,"
+          " grid) = (SELECT " V4_FROM_CONFIG ");\n"
+          "DROP VIEW IF EXISTS run_summary;\n"
+          "CREATE " RUN_SUMMARY_VIEW_SQL
+          "DROP VIEW IF EXISTS curves;\n"
+          "CREATE " CURVES_VIEW_SQL
+          "PRAGMA user_version = 4;\n",
 };
 
 int ms_schema_make(sqlite3 *db, const char *path, int version)
@@ -421,19 +465,26 @@ int ms_schema_make(sqlite3 *db, const char *path, int version)
  * shadow the old ones, as the upgrades would make them. */
 int ms_schema_compat(sqlite3 *db, const char *path, int version)
 {
-    static const char v1[] = "CREATE TEMP VIEW runs AS SELECT *, 'float32' AS precision FROM main.runs;\n"
-                             "CREATE TEMP " STEPS_TABLE_SQL
-                             "CREATE TEMP " RUN_SUMMARY_VIEW_SQL
-                             "CREATE TEMP " CURVES_VIEW_SQL;
+    static const char v1[] = "CREATE TEMP VIEW runs AS SELECT *, 'float32' AS precision, "
+                             V4_FROM_CONFIG " FROM main.runs;\n"
+                             "CREATE TEMP " STEPS_TABLE_SQL;
     static const char v2[] = "CREATE TEMP VIEW sweeps AS SELECT *, NULL AS dataset,"
                              " NULL AS data_digest FROM main.sweeps;\n";
-    char *msg = NULL;
-    if ((version == 1 && sqlite3_exec(db, v1, NULL, NULL, &msg) != SQLITE_OK) ||
-        (version <= 2 && sqlite3_exec(db, v2, NULL, NULL, &msg) != SQLITE_OK)) {
-        int rc = ms_error("cannot read '%s' (schema version %d): %s", path, version,
-                          msg ? msg : "?");
-        sqlite3_free(msg);
-        return rc;
+    static const char v3[] = "CREATE TEMP VIEW runs AS SELECT *, " V4_FROM_CONFIG
+                             " FROM main.runs;\n";
+    static const char views[] = "CREATE TEMP " RUN_SUMMARY_VIEW_SQL "CREATE TEMP " CURVES_VIEW_SQL;
+    /* each stand-in for the versions that lack what it adds */
+    const char *const sql[] = {version == 1 ? v1 : NULL, version <= 2 ? v2 : NULL,
+                               version == 2 || version == 3 ? v3 : NULL,
+                               version <= 3 ? views : NULL};
+    for (int i = 0; i < (int)(sizeof sql / sizeof *sql); i++) {
+        char *msg = NULL;
+        if (sql[i] && sqlite3_exec(db, sql[i], NULL, NULL, &msg) != SQLITE_OK) {
+            int rc = ms_error("cannot read '%s' (schema version %d): %s", path, version,
+                              msg ? msg : "?");
+            sqlite3_free(msg);
+            return rc;
+        }
     }
     return 0;
 }

@@ -46,21 +46,22 @@ static inline int ms_sql_other_data(const char *dataset_a, const char *digest_a,
  * manifest's run that no shard holds yet. */
 #define MS_SQL_RUN_REGISTER                                                                        \
     "INSERT INTO runs (sweep_id, variant, task, seed, config, config_hash, hidden, activation,"    \
-    " init, lr, momentum, batch, params, epochs_total, precision, created_at, updated_at)"        \
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, " MS_SQL_NOW ","  \
-    " " MS_SQL_NOW ")"
+    " init, lr, momentum, batch, params, epochs_total, precision, val_per_epoch, early_stop,"     \
+    " shuffle, train_size, val_size, dataset, grid, created_at, updated_at)"                      \
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"   \
+    " ?19, ?20, ?21, ?22, " MS_SQL_NOW ", " MS_SQL_NOW ")"
 
 /* Bind MS_SQL_RUN_REGISTER's parameters (json, and hash its
  * ms_config_identity); the texts given must outlive the step. */
-static inline void ms_sql_bind_run(sqlite3_stmt *st, int64_t sweep_id, const char *variant,
-                                   const char *task, const ms_config *c, const char *json,
-                                   const char *hash, int64_t params)
+static inline void ms_sql_bind_run(sqlite3_stmt *st, int64_t sweep_id, const ms_run_spec *k,
+                                   const char *json, const char *hash, int64_t params)
 {
+    const ms_config *c = &k->cfg;
     char hidden[MS_MAX_HIDDEN * 12];
     ms_config_hidden_str(c, hidden, sizeof hidden);
     sqlite3_bind_int64(st, 1, sweep_id);
-    ms_sql_bind_text(st, 2, variant);
-    ms_sql_bind_text(st, 3, task ? task : "");
+    ms_sql_bind_text(st, 2, k->variant);
+    ms_sql_bind_text(st, 3, k->task ? k->task : "");
     sqlite3_bind_int64(st, 4, (sqlite3_int64)c->seed);
     ms_sql_bind_text(st, 5, json);
     ms_sql_bind_text(st, 6, hash);
@@ -73,6 +74,13 @@ static inline void ms_sql_bind_run(sqlite3_stmt *st, int64_t sweep_id, const cha
     sqlite3_bind_int64(st, 13, params);
     sqlite3_bind_int(st, 14, c->epochs);
     ms_sql_bind_text(st, 15, ms_precision_names[c->precision]);
+    sqlite3_bind_int(st, 16, c->val_per_epoch);
+    sqlite3_bind_int(st, 17, c->early_stop);
+    sqlite3_bind_int(st, 18, c->shuffle);
+    sqlite3_bind_int(st, 19, c->train_size);
+    sqlite3_bind_int(st, 20, c->val_size);
+    ms_sql_bind_text(st, 21, ms_dataset_names[c->dataset]);
+    ms_sql_bind_text(st, 22, k->grid);
 }
 
 #endif

@@ -1,4 +1,4 @@
-/* ms_store: the study database (schema version 3, see docs/schema.md):
+/* ms_store: the study database (schema version 4, see docs/schema.md):
  * opening and closing it, and every write. What the file must hold (the
  * schema, its checks and upgrades) is in schema.c; its files on disk,
  * before SQLite opens them, in dbfile.c.
@@ -71,7 +71,7 @@ static const char *const q_sql[Q_N] = {
     [Q_RUN_FIND] = "SELECT id FROM runs WHERE sweep_id = ?1 AND variant = ?2 AND seed = ?3"
                    " AND config_hash = ?4",
     [Q_RUN_INSERT] = MS_SQL_RUN_REGISTER,
-    [Q_RUN_KEEP] = "UPDATE runs SET current = 1, task = ?2 WHERE id = ?1",
+    [Q_RUN_KEEP] = "UPDATE runs SET current = 1, task = ?2, grid = ?3 WHERE id = ?1",
     [Q_RUN_OTHERS] = "SELECT EXISTS (SELECT 1 FROM runs WHERE sweep_id = ?1 AND variant = ?2"
                      " AND seed = ?3 AND config_hash <> ?4)",
     [Q_RUN_GET] = "SELECT status, epochs_done, steps_done, epochs_total, stop_reason"
@@ -469,7 +469,7 @@ int ms_store_probe_data(const char *path, const char *sweep, const ms_data_ident
 }
 
 /* One run of ms_store_register, in its transaction: found or inserted,
- * marked current with its task; out as ms_store_register describes it. */
+ * marked current with its task and grid; out as ms_store_register describes it. */
 static int register_run(ms_store *s, int64_t sweep_id, const ms_run_spec *k, ms_run_info *out,
                         const char *what)
 {
@@ -495,8 +495,7 @@ static int register_run(ms_store *s, int64_t sweep_id, const ms_run_spec *k, ms_
     } else if (step == SQLITE_DONE) {
         sqlite3_reset(find);
         sqlite3_stmt *ins = s->q[Q_RUN_INSERT];
-        ms_sql_bind_run(ins, sweep_id, k->variant, task, c, json, hash,
-                        ms_config_params(c, MS_INPUT));
+        ms_sql_bind_run(ins, sweep_id, k, json, hash, ms_config_params(c, MS_INPUT));
         if (ms_sql_step_done(ins) != SQLITE_DONE) {
             db_error(s, "cannot register run '%s' seed %llu", k->variant,
                      (unsigned long long)c->seed);
@@ -512,6 +511,7 @@ static int register_run(ms_store *s, int64_t sweep_id, const ms_run_spec *k, ms_
     sqlite3_stmt *keep = s->q[Q_RUN_KEEP];
     sqlite3_bind_int64(keep, 1, id);
     ms_sql_bind_text(keep, 2, task);
+    ms_sql_bind_text(keep, 3, k->grid);
     if (ms_sql_step_done(keep) != SQLITE_DONE) {
         db_error(s, "cannot register run %lld", (long long)id);
         goto out;

@@ -359,6 +359,7 @@ int ms_manifest_expand(const ms_manifest *m, ms_run_spec **out)
         for (int j = 0; j < v->nseeds; j++, k++) {
             r[k].variant = v->name;
             r[k].task = v->task;
+            r[k].grid = v->grid_of;
             r[k].cfg = v->cfg;
             r[k].cfg.seed = v->seeds[j];
             r[k].cfg.train_size = m->train;

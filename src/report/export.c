@@ -97,6 +97,15 @@ static const column summary_cols[] = {
     /* added 2026-11-29, and batch for --pivot lr,batch: columns only ever join at the end */
     {"precision", "precision", T_TEXT, F_PLAIN, SETTING},
     {"batch", "batch", T_INT, F_PLAIN, SETTING},
+    /* schema version 4: every other setting, and the grid that made the variant */
+    {"epochs_total", "max epochs", T_INT, F_PLAIN, SETTING},
+    {"val_per_epoch", "val/epoch", T_INT, F_PLAIN, SETTING},
+    {"early_stop", "early stop", T_INT, F_PLAIN, SETTING},
+    {"shuffle", "shuffle", T_TEXT, F_PLAIN, SETTING},
+    {"train_size", "train", T_INT, F_PLAIN, SETTING},
+    {"val_size", "val", T_INT, F_PLAIN, SETTING},
+    {"dataset", "dataset", T_TEXT, F_PLAIN, SETTING},
+    {"grid", "grid", T_TEXT, F_PLAIN, SETTING},
 };
 
 static const column epochs_cols[] = {
@@ -172,7 +181,7 @@ static int select_columns(ms_table which, const char *list, int *sel, int *nsel)
             sel[(*nsel)++] = i;
         return 0;
     }
-    const char *names[32];
+    const char *names[MS_TAB_MAX_COLS];
     for (int i = 0; i < ncols; i++)
         names[i] = cols[i].key;
     for (const char *p = list;;) {
@@ -248,6 +257,14 @@ static void summary_table(const ms_snapshot *snap, table *t)
         c[k++] = stat_cell(r->train_seconds);
         c[k++] = text_cell(r->precision);
         c[k++] = int_cell(r->batch);
+        c[k++] = int_cell(r->epochs_total);
+        c[k++] = int_cell(r->val_per_epoch);
+        c[k++] = int_cell(r->early_stop);
+        c[k++] = text_cell(r->shuffle ? "true" : "false");
+        c[k++] = int_cell(r->train_size);
+        c[k++] = int_cell(r->val_size);
+        c[k++] = text_cell(r->dataset);
+        c[k++] = text_cell(r->grid);
     }
 }
 
@@ -275,7 +292,7 @@ static void long_table(const ms_snapshot *snap, ms_table which, table *t)
 /* What --where and --sort may name: each column by its key, and a
  * statistic also as KEY_mean and KEY_std (KEY alone is its mean), the
  * names its CSV columns have. */
-enum { P_VALUE, P_MEAN, P_STD, MAX_FIELDS = 3 * 32 };
+enum { P_VALUE, P_MEAN, P_STD, MAX_FIELDS = 3 * MS_TAB_MAX_COLS };
 typedef struct fields {
     int n;
     ms_filter_col cols[MAX_FIELDS];
@@ -449,7 +466,7 @@ static void first_rows(table *t, int n)
 static int shape(table *t, const ms_export_opts *o)
 {
     fields f;
-    int field, desc, sel[32], nsel, rc, cc, mc;
+    int field, desc, sel[MS_TAB_MAX_COLS], nsel, rc, cc, mc;
     table_fields(o->table, &f);
     if (o->where && where_rows(t, o->table, &f, o->where) < 0)
         return -1;
@@ -486,7 +503,7 @@ int ms_export_check(const ms_export_opts *o)
 {
     fields f;
     ms_filter *flt;
-    int sel[32], nsel, rc, cc, mc, field, desc;
+    int sel[MS_TAB_MAX_COLS], nsel, rc, cc, mc, field, desc;
     if (o->pivot) {
         if (o->table != MS_TABLE_SUMMARY)
             return ms_error("--pivot: a pivot is of the summary table, not --table %s",

@@ -19,7 +19,7 @@ static int summary_index(const char *opt, const char *name, int *i)
 {
     int nsum;
     const column *summary_cols = ms_tab_cols(MS_TABLE_SUMMARY, &nsum);
-    const char *names[32];
+    const char *names[MS_TAB_MAX_COLS];
     char h[96];
     for (*i = 0; *i < nsum; (*i)++)
         if (!strcmp(name, summary_cols[*i].key))

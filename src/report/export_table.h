@@ -28,6 +28,7 @@ typedef struct column {
     int setting; /* SETTING: one of a variant's settings (a pivot names the one that differs) */
 } column;
 enum { SETTING = 1 };
+enum { MS_TAB_MAX_COLS = 64 }; /* columns in a table at most (the summary's 27) */
 
 typedef struct cell {
     int null;

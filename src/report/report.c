@@ -150,23 +150,64 @@ static void figures(FILE *f, const ms_plot_svg *figs, int n)
     fputs("</section>\n", f);
 }
 
-/* The variant's settings as its summary row holds them. */
-static void settings(FILE *f, const ms_summary_row *r)
+/* A variant's settings as its summary row holds them, each "KEY VALUE" by
+ * the manifest's keys (data.train and data.val as train and val). */
+enum { NSETTINGS = 14 };
+static void setting_texts(const ms_summary_row *r, char *out[NSETTINGS])
 {
-    char hidden[256];
+    char hidden[1024], lr[32], mom[32];
     ms_hidden_short(r->hidden, hidden, sizeof hidden);
-    fputs("<p>hidden ", f);
-    ms_html_text(f, hidden);
-    fputs(", ", f);
-    ms_html_text(f, r->activation);
-    fputs(" activation, ", f);
-    ms_html_text(f, r->init);
-    fprintf(f, " init, lr %g, momentum %g, %lld parameters", r->lr, r->momentum,
-            (long long)r->params);
-    if (r->precision && strcmp(r->precision, "float32")) {
-        fputs(", trained in ", f);
-        ms_html_text(f, r->precision);
+    int k = 0;
+    out[k++] = ms_xstrfmt("hidden %s", hidden);
+    out[k++] = ms_xstrfmt("activation %s", r->activation);
+    out[k++] = ms_xstrfmt("init %s", r->init);
+    out[k++] = ms_xstrfmt("lr %s", ms_shortest(lr, r->lr)); /* exact: 0.1 and 0.1000001 differ */
+    out[k++] = ms_xstrfmt("momentum %s", ms_shortest(mom, r->momentum));
+    out[k++] = ms_xstrfmt("batch %lld", (long long)r->batch);
+    out[k++] = ms_xstrfmt("epochs %lld", (long long)r->epochs_total);
+    out[k++] = ms_xstrfmt("val_per_epoch %lld", (long long)r->val_per_epoch);
+    out[k++] = ms_xstrfmt("early_stop %lld", (long long)r->early_stop);
+    out[k++] = ms_xstrfmt("shuffle %s", r->shuffle ? "true" : "false");
+    out[k++] = ms_xstrfmt("train %lld", (long long)r->train_size);
+    out[k++] = ms_xstrfmt("val %lld", (long long)r->val_size);
+    out[k++] = ms_xstrfmt("dataset %s", r->dataset);
+    out[k++] = ms_xstrfmt("precision %s", r->precision);
+}
+
+/* Texts joined by ", " into f, those with pick[k] == want only; how many. */
+static int put_settings(FILE *f, char *const *text, const int *pick, int want)
+{
+    int n = 0;
+    for (int k = 0; k < NSETTINGS; k++)
+        if (pick[k] == want) {
+            fputs(n++ ? ", " : "", f);
+            ms_html_text(f, text[k]);
+        }
+    return n;
+}
+
+/* The settings every variant shares, once (same[k]: setting k is one value
+ * across all); each variant's line then shows the others, what differs. */
+static void common_settings(FILE *f, char *const *text, int nvariants, int *same)
+{
+    for (int k = 0; k < NSETTINGS; k++) {
+        same[k] = 1;
+        for (int v = 1; v < nvariants; v++)
+            same[k] &= !strcmp(text[k], text[(size_t)v * NSETTINGS + k]);
     }
+    fputs("<p class=\"note\">Every variant: ", f);
+    if (!put_settings(f, text, same, 1))
+        fputs("no setting in common", f);
+    fputs(". Each variant below: the settings that differ between them.</p>\n", f);
+}
+
+/* A variant's line: the settings that differ (text, same as above). */
+static void settings(FILE *f, const ms_summary_row *r, char *const *text, const int *same)
+{
+    fputs("<p>", f);
+    if (put_settings(f, text, same, 0))
+        fputs("; ", f);
+    fprintf(f, "%lld parameters", (long long)r->params);
     if (*r->task) {
         fputs(", task ", f);
         ms_html_text(f, r->task);
@@ -179,8 +220,14 @@ static void variants(FILE *f, const ms_manifest *m, const ms_snapshot *snap)
     const ms_summary_row *sum = snap->summary;
     const ms_query_run_detail *runs = snap->runs;
     int nruns = snap->nruns;
+    int nvar = snap->nsummary, same[NSETTINGS];
+    char **text = ms_malloc((size_t)(nvar ? nvar : 1) * NSETTINGS * sizeof *text);
+    for (int v = 0; v < nvar; v++)
+        setting_texts(&sum[v], text + (size_t)v * NSETTINGS);
     fputs("<section id=\"variants\">\n<h2>Variants</h2>\n", f);
-    for (int v = 0; v < snap->nsummary; v++) {
+    if (nvar)
+        common_settings(f, text, nvar, same);
+    for (int v = 0; v < nvar; v++) {
         const char *label = ms_plot_label(m, sum[v].variant);
         fputs("<h3 id=\"v-", f);
         ms_html_text(f, sum[v].variant);
@@ -192,7 +239,7 @@ static void variants(FILE *f, const ms_manifest *m, const ms_snapshot *snap)
             fputs(")</span>", f);
         }
         fputs("</h3>\n", f);
-        settings(f, &sum[v]);
+        settings(f, &sum[v], text + (size_t)v * NSETTINGS, same);
         fputs("<div class=\"scroll\"><table>\n<thead><tr><th class=\"num\">seed</th><th>status"
               "</th><th class=\"num\">epochs</th><th>stop</th><th class=\"num\">val acc (%)</th>"
               "<th class=\"num\">best val acc (%)</th><th class=\"num\">val loss</th>"
@@ -231,6 +278,9 @@ static void variants(FILE *f, const ms_manifest *m, const ms_snapshot *snap)
         fputs("</tbody>\n</table></div>\n", f);
     }
     fputs("</section>\n", f);
+    for (size_t i = 0; i < (size_t)nvar * NSETTINGS; i++)
+        free(text[i]);
+    free(text);
 }
 
 static void manifest(FILE *f, const ms_manifest *m, const char *path)
