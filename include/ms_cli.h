@@ -166,6 +166,11 @@ int ms_one_manifest(int n, char **args);
 /* [MANIFEST] (status, export, plot, report): *manifest stays as it is
  * without one; -1 after a message for a second argument. */
 int ms_optional_manifest(int n, char **args, const char **manifest);
+/* [MANIFEST] naming only a database (status, gc): the database of --db
+ * or of the manifest (ms_sweep_target_find) into *t; an exit status, t
+ * released unless MS_EXIT_OK. */
+struct ms_sweep_target;
+int ms_db_target(int n, char **args, const char *db, struct ms_sweep_target *t);
 /* MANIFEST [KEY=VALUE ...]: -1 after a message when the manifest is
  * missing; else *settings points at the arguments after it. */
 int ms_manifest_and_settings(int n, char **args, char *const **settings, int *nsettings);

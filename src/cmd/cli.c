@@ -5,6 +5,7 @@
  * Each check prints one line with ms_error() and returns -1 on bad input. */
 #define _GNU_SOURCE /* sched_getaffinity */
 #include "ms_cli.h"
+#include "ms_sweep.h"
 #include "ms_util.h"
 
 #include <errno.h>
@@ -284,6 +285,20 @@ int ms_optional_manifest(int n, char **args, const char **manifest)
     if (n > 1)
         return ms_error("unexpected argument '%s' (see --help)", args[1]);
     return 0;
+}
+
+int ms_db_target(int n, char **args, const char *db, ms_sweep_target *t)
+{
+    const char *manifest = NULL;
+    int usage;
+    if (ms_optional_manifest(n, args, &manifest) < 0)
+        return MS_EXIT_USAGE;
+    /* the manifest only names the database: with --db it is not read */
+    if (ms_sweep_target_find(t, db ? NULL : manifest, db, &usage) < 0) {
+        ms_sweep_target_release(t);
+        return usage ? MS_EXIT_USAGE : MS_EXIT_FAIL;
+    }
+    return MS_EXIT_OK;
 }
 
 int ms_manifest_and_settings(int n, char **args, char *const **settings, int *nsettings)

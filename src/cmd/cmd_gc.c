@@ -35,7 +35,7 @@ static const char *size_str(char buf[32], long long n)
 
 int cmd_gc(int argc, char **argv)
 {
-    const char *db = NULL, *manifest = NULL;
+    const char *db = NULL;
     const ms_option opts[] = {
         MS_OPT_SWEEP_DB(&db),
         MS_OPT_END(),
@@ -43,15 +43,10 @@ int cmd_gc(int argc, char **argv)
     argc = ms_parse_options(argc, argv, opts, &gc_usage);
     if (argc < 0)
         return ms_options_exit(argc);
-    if (ms_optional_manifest(argc, argv, &manifest) < 0)
-        return MS_EXIT_USAGE;
-    /* the manifest only names the database: with --db it is not read */
     ms_sweep_target t;
-    int usage;
-    if (ms_sweep_target_find(&t, db ? NULL : manifest, db, &usage) < 0) {
-        ms_sweep_target_release(&t);
-        return usage ? MS_EXIT_USAGE : MS_EXIT_FAIL;
-    }
+    int target = ms_db_target(argc, argv, db, &t);
+    if (target != MS_EXIT_OK)
+        return target;
     ms_gc_stats s;
     int rc = ms_gc(t.db, &s);
     if (rc == 0) {

@@ -265,7 +265,7 @@ static void print_progress_json(const ms_query_status *p)
 
 int cmd_status(int argc, char **argv)
 {
-    const char *db = NULL, *manifest = NULL;
+    const char *db = NULL;
     int json = 0, watch = 0; /* watch: seconds between snapshots, 0: once */
     ms_scope scope = {0};
     const ms_option opts[] = {
@@ -287,15 +287,10 @@ int cmd_status(int argc, char **argv)
     argc = ms_parse_options(argc, argv, opts, &status_usage);
     if (argc < 0)
         return ms_options_exit(argc);
-    if (ms_optional_manifest(argc, argv, &manifest) < 0)
-        return MS_EXIT_USAGE;
-    /* the manifest only names the database: with --db it is not read */
     ms_sweep_target t;
-    int usage;
-    if (ms_sweep_target_find(&t, db ? NULL : manifest, db, &usage) < 0) {
-        ms_sweep_target_release(&t);
-        return usage ? MS_EXIT_USAGE : MS_EXIT_FAIL;
-    }
+    int target = ms_db_target(argc, argv, db, &t);
+    if (target != MS_EXIT_OK)
+        return target;
     int tty = watch && isatty(STDOUT_FILENO) && !json, rc;
     for (int shot = 0;; shot++) {
         ms_store *st;

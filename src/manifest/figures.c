@@ -459,13 +459,11 @@ static void earlier_plot(ms_manifest *m, char *const *names, int n, const char *
     default_panels(p);
 }
 
-void ms_manifest_plot_names(ms_manifest *m, char *const *names, int n)
+void mf_plots_drop_empty(ms_manifest *m)
 {
-    char *placed = ms_calloc((size_t)n + 1, 1);
     int kept = 0;
     for (int i = 0; i < m->nplots; i++) {
         ms_plot *pl = &m->plots[i];
-        regroup(pl, names, n, placed);
         if (pl->nvariants) {
             m->plots[kept++] = *pl;
             continue;
@@ -475,6 +473,14 @@ void ms_manifest_plot_names(ms_manifest *m, char *const *names, int n)
         free(pl->title);
     }
     m->nplots = kept;
+}
+
+void ms_manifest_plot_names(ms_manifest *m, char *const *names, int n)
+{
+    char *placed = ms_calloc((size_t)n + 1, 1);
+    for (int i = 0; i < m->nplots; i++)
+        regroup(&m->plots[i], names, n, placed);
+    mf_plots_drop_empty(m);
     /* a variant of m no figure shows stays unshown, whatever its runs */
     for (int i = 0; i < n; i++)
         for (int v = 0; v < m->nvariants && !placed[i]; v++)

@@ -321,7 +321,6 @@ int ms_manifest_keep_variants(ms_manifest *m, const char *list)
 {
     if (ms_manifest_check_variants(m, list, "--variants") < 0)
         return -1;
-    int kept = 0;
     for (int i = 0; i < m->nplots; i++) {
         ms_plot *pl = &m->plots[i];
         int n = 0, ref = -1;
@@ -336,15 +335,8 @@ int ms_manifest_keep_variants(ms_manifest *m, const char *list)
         }
         pl->nvariants = n;
         pl->reference = ref;
-        if (n) {
-            m->plots[kept++] = *pl;
-            continue;
-        }
-        free(pl->variants);
-        free(pl->name);
-        free(pl->title);
     }
-    m->nplots = kept;
+    mf_plots_drop_empty(m);
     return 0;
 }
 

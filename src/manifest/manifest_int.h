@@ -211,4 +211,8 @@ void mf_check_claims(mctx *c, const node *cs, ms_manifest *m);
 void mf_check_data(mctx *c, const node *v, ms_manifest *m, data_info *d,
                    const node **dir_node);
 
+/* figures.c: the figures left with no variant removed (freed), the others
+ * kept in order (--variants, names of earlier runs). */
+void mf_plots_drop_empty(ms_manifest *m);
+
 #endif
