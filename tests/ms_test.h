@@ -114,6 +114,29 @@ static inline int ms_run(const char *args, char **out, char **err)
     return ms_run_env("", args, out, err);
 }
 
+/* ms_run with the arguments formatted printf-style. */
+static inline int ms_runf(char **out, char **err, const char *fmt, ...) MS_PRINTF(3, 4);
+static inline int ms_runf(char **out, char **err, const char *fmt, ...)
+{
+    char *args = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    if (vasprintf(&args, fmt, ap) < 0)
+        abort();
+    va_end(ap);
+    int rc = ms_run(args, out, err);
+    free(args);
+    return rc;
+}
+
+/* A child's exit status; 128 + the signal that ended it. */
+static inline int ms_wait_exit(pid_t pid)
+{
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
 /* The first column of the first row of a query on a database opened
  * read-only (with the database `other` attached as ref, when given), or -1
  * when it cannot be read. */

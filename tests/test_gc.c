@@ -257,13 +257,6 @@ static pid_t spawn(const char *manifest, const char *db)
     return pid;
 }
 
-static int wait_exit(pid_t pid)
-{
-    int st;
-    assert_int_equal(waitpid(pid, &st, 0), pid);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 /* Long enough (4 runs of 60 epochs, about a second) that SIGINT, sent once
  * the first long epoch is committed, lands mid-run; and two quick runs. */
 static const char intr_manifest[] =
@@ -291,7 +284,7 @@ static void test_gc_keeps_interrupted(void **state)
     for (int i = 0; i < 2000 && ms_db_count(db, "SELECT count(*) FROM epochs") < 5; i++)
         sleep_ms(2);
     kill(pid, SIGINT);
-    int st = wait_exit(pid);
+    int st = ms_wait_exit(pid);
     if (st == 0)
         fail_msg("the sweep finished before SIGINT landed: nothing was interrupted");
     assert_int_equal(st, 130);
@@ -357,7 +350,7 @@ static void test_gc_refused(void **state)
     assert_string_equal(err, want);
     assert_string_equal(out, "");
     kill(pid, SIGTERM);
-    assert_int_equal(wait_exit(pid), 130);
+    assert_int_equal(ms_wait_exit(pid), 130);
     free(out), free(err), free(want), free(m), free(live), free(db), free(empty);
 }
 

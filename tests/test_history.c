@@ -11,20 +11,6 @@
 
 /* Run `mlpsweep ARGS` (a printf format); stdout and stderr into *out and
  * *err (caller frees). The exit status. */
-static int mx(char **out, char **err, const char *fmt, ...) MS_PRINTF(3, 4);
-static int mx(char **out, char **err, const char *fmt, ...)
-{
-    char *args = NULL;
-    va_list ap;
-    va_start(ap, fmt);
-    if (vasprintf(&args, fmt, ap) < 0)
-        abort();
-    va_end(ap);
-    int rc = ms_run(args, out, err);
-    free(args);
-    return rc;
-}
-
 /* The same, that must exit 0 with nothing on stderr; its stdout. */
 static char *ok(const char *fmt, ...) MS_PRINTF(1, 2);
 static char *ok(const char *fmt, ...)
@@ -66,7 +52,7 @@ static char *manifest(const char *name)
 static void run_quiet(const char *m, const char *db, const char *extra)
 {
     char *out, *err;
-    assert_int_equal(mx(&out, &err, "run %s %s --db %s --quiet", m, extra, db), 0);
+    assert_int_equal(ms_runf(&out, &err, "run %s %s --db %s --quiet", m, extra, db), 0);
     free(out), free(err);
 }
 
@@ -130,7 +116,7 @@ static void test_names_resolve(void **state)
     (void)state;
     char *db, *m = scenario("exp2", &db), *out, *err;
     run_quiet(m, db, "--only hidden_64 epochs=3");
-    assert_int_equal(mx(&out, &err, "compare improved.lr-0.05 improved.lr-0.2 --db %s", db), 0);
+    assert_int_equal(ms_runf(&out, &err, "compare improved.lr-0.05 improved.lr-0.2 --db %s", db), 0);
     assert_string_equal(err, "mlpsweep: note: 'improved.lr-0.05' is not in the last run; using "
                              "its 2 runs from an earlier one (--all lists every run)\n"
                              "mlpsweep: note: 'improved.lr-0.2' is not in the last run; using "
@@ -139,21 +125,21 @@ static void test_names_resolve(void **state)
     free(out), free(err);
     /* with --all the same names, no note, the same numbers */
     char *all = ok("compare improved.lr-0.05 improved.lr-0.2 --all --db %s", db);
-    assert_int_equal(mx(&out, &err, "compare improved.lr-0.05 improved.lr-0.2 --db %s", db), 0);
+    assert_int_equal(ms_runf(&out, &err, "compare improved.lr-0.05 improved.lr-0.2 --db %s", db), 0);
     assert_string_equal(all, out);
     free(all), free(out), free(err);
     /* an earlier setting of a current variant, by its --all name */
     out = ok("compare hidden_64 hidden_64@1 --all --db %s", db);
     assert_non_null(strstr(out, "hidden_64          hidden_64@1          2   2 paired"));
     free(out);
-    assert_int_equal(mx(&out, &err, "export --db %s --where variant=improved --columns variant,seeds",
+    assert_int_equal(ms_runf(&out, &err, "export --db %s --where variant=improved --columns variant,seeds",
                         db), 0);
     assert_string_equal(out, "variant,seeds\nimproved,2\n");
     assert_string_equal(err, "mlpsweep: note: 'improved' is not in the last run; using its 2 runs "
                              "from an earlier one (--all lists every run)\n");
     free(out), free(err);
     /* a name no run has */
-    assert_int_equal(mx(&out, &err, "compare nosuch hidden_64 --db %s", db), 1);
+    assert_int_equal(ms_runf(&out, &err, "compare nosuch hidden_64 --db %s", db), 1);
     assert_string_equal(err, "mlpsweep: no finished run of variant 'nosuch' in sweep 'exp2'\n");
     free(out), free(err);
     free(m), free(db);
@@ -208,7 +194,7 @@ static void test_claims_and_report(void **state)
     (void)state;
     char *db, *m = scenario("exp4", &db), *out, *err;
     run_quiet(m, db, "--only hidden_64 epochs=3");
-    assert_int_equal(mx(&out, &err, "claims --db %s", db), 0);
+    assert_int_equal(ms_runf(&out, &err, "claims --db %s", db), 0);
     assert_string_equal(err, "mlpsweep: note: 'improved' is not in the last run; using its 2 runs "
                              "from an earlier one (--all lists every run)\n"
                              "mlpsweep: note: 'baseline' is not in the last run; using its 2 runs "
@@ -219,7 +205,7 @@ static void test_claims_and_report(void **state)
     free(all), free(out), free(err);
 
     char *page = ms_tpath("all.html");
-    assert_int_equal(mx(&out, &err, "report --db %s --all -o %s", db, page), 0);
+    assert_int_equal(ms_runf(&out, &err, "report --db %s --all -o %s", db, page), 0);
     assert_null(strstr(err, "note:"));
     free(out), free(err);
     char *html = ms_read_file(page);
@@ -227,7 +213,7 @@ static void test_claims_and_report(void **state)
                                  "runs are of earlier invocations (--all"));
     assert_non_null(strstr(html, "<h3 id=\"v-hidden_64@1\">"));
     free(html);
-    assert_int_equal(mx(&out, &err, "report --db %s -o %s", db, page), 0);
+    assert_int_equal(ms_runf(&out, &err, "report --db %s -o %s", db, page), 0);
     assert_non_null(strstr(err, "note: 'baseline' is not in the last run"));
     html = ms_read_file(page);
     assert_non_null(strstr(html, "6 runs of 3 variants, 6 done, 14 epochs trained; 4 of the "
@@ -254,7 +240,7 @@ static void test_plot(void **state)
     char *db, *m = scenario("exp5", &db), *out, *err;
     run_quiet(m, db, "--only hidden_64 epochs=3");
     char *dir = ms_tpath("fig_all");
-    assert_int_equal(mx(&out, &err, "plot --db %s --all --out %s", db, dir), 0);
+    assert_int_equal(ms_runf(&out, &err, "plot --db %s --all --out %s", db, dir), 0);
     assert_non_null(strstr(err, "2 of 2 figures written to '"));
     free(out), free(err);
     char *svg = NULL;
@@ -272,7 +258,7 @@ static void test_plot(void **state)
     free(text), free(svg), free(dir);
 
     dir = ms_tpath("fig_some");
-    assert_int_equal(mx(&out, &err, "plot --db %s --variants improved.lr-0.2 --out %s", db, dir),
+    assert_int_equal(ms_runf(&out, &err, "plot --db %s --variants improved.lr-0.2 --out %s", db, dir),
                      0);
     assert_non_null(strstr(err, "note: 'improved.lr-0.2' is not in the last run; using its 2 "
                                 "runs from an earlier one"));
@@ -280,7 +266,7 @@ static void test_plot(void **state)
     assert_false(exists(dir, "curves.svg"));
     free(out), free(err), free(dir);
     /* a name neither the manifest nor the database has: exit 2, one line */
-    assert_int_equal(mx(&out, &err, "plot --db %s --variants improvd --out x", db), 2);
+    assert_int_equal(ms_runf(&out, &err, "plot --db %s --variants improvd --out x", db), 2);
     assert_non_null(strstr(err, "--variants: no variant 'improvd' in '"));
     assert_int_equal(count_of(err, "\n"), 1);
     free(out), free(err), free(m), free(db);
@@ -305,7 +291,7 @@ static void test_groups(void **state)
     assert_string_equal(out, "variant,epochs_mean,epochs_std\nimproved@1,2,0\nimproved@2,3,0\n"
                              "improved@3,1,0\nbaseline,2,0\n");
     free(out);
-    assert_int_equal(mx(&out, &err, "compare improved baseline --metric epochs_done --db %s", db),
+    assert_int_equal(ms_runf(&out, &err, "compare improved baseline --metric epochs_done --db %s", db),
                      0);
     assert_string_equal(err, "mlpsweep: note: 'improved' is not in the last run; using its 2 runs "
                              "with the latest of its 3 earlier settings, 'improved@3' (--all "
@@ -313,7 +299,7 @@ static void test_groups(void **state)
     assert_non_null(strstr(out, "epochs_done      improved           baseline             2   2 "
                                 "paired           1          2"));
     free(out), free(err);
-    assert_int_equal(mx(&out, &err, "compare improved baseline --all --db %s", db), 0);
+    assert_int_equal(ms_runf(&out, &err, "compare improved baseline --all --db %s", db), 0);
     assert_string_equal(err, "mlpsweep: note: 'improved' has no runs by that name; using "
                              "'improved@3', the latest of its 3 settings\n");
     assert_non_null(strstr(out, "improved@3         baseline "));
@@ -400,7 +386,7 @@ static void test_bad_options(void **state)
                                        "compare a b"};
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
         char *out, *err;
-        assert_int_equal(mx(&out, &err, "%s --all=yes --db nowhere.db", cmds[i]), 2);
+        assert_int_equal(ms_runf(&out, &err, "%s --all=yes --db nowhere.db", cmds[i]), 2);
         assert_int_equal(count_of(err, "\n"), 1);
         assert_non_null(strstr(err, "--all"));
         free(out), free(err);

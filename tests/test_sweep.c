@@ -70,13 +70,6 @@ static pid_t spawn(const char *manifest, const char *db, const char *extra)
     return pid;
 }
 
-static int wait_exit(pid_t pid)
-{
-    int st;
-    assert_int_equal(waitpid(pid, &st, 0), pid);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 static char *reference; /* dump of an uninterrupted run of small_manifest("0.02", 6, 3000) */
 
 static void test_reference_and_threads(void **state)
@@ -153,7 +146,7 @@ static void test_kill_and_resume(void **state)
         }
         sleep_ms(rand() % 40);
         kill(pid, SIGKILL);
-        int st = wait_exit(pid);
+        int st = ms_wait_exit(pid);
         long n = ms_db_count(db, "SELECT count(*) FROM epochs");
         assert_true(n >= committed); /* nothing committed is lost */
         committed = n;
@@ -161,7 +154,7 @@ static void test_kill_and_resume(void **state)
             break; /* finished before the kill landed */
     }
     pid_t pid = spawn(m, db, "--threads=2");
-    assert_int_equal(wait_exit(pid), 0);
+    assert_int_equal(ms_wait_exit(pid), 0);
     char *d = ms_db_dump(db);
     assert_string_equal(reference, d);
     assert_int_equal(ms_db_count(db, "SELECT count(*) FROM runs WHERE status <> 'done'"), 0);
@@ -190,7 +183,7 @@ static void test_sigint_stops_cleanly(void **state)
     for (int i = 0; i < 2000 && ms_db_count(db, "SELECT count(*) FROM epochs") < 1; i++)
         sleep_ms(2);
     kill(pid, SIGINT);
-    int st = wait_exit(pid);
+    int st = ms_wait_exit(pid);
     if (st == 0)
         fail_msg("the sweep finished before SIGINT landed: nothing was interrupted");
     assert_int_equal(st, 130);
@@ -265,7 +258,7 @@ static void broken_resume(const char *name, void (*edit)(const char *db), const 
     for (int i = 0; i < 2000 && ms_db_count(db, "SELECT count(*) FROM epochs") < 2; i++)
         sleep_ms(2);
     kill(pid, SIGINT);
-    if (wait_exit(pid) == 0)
+    if (ms_wait_exit(pid) == 0)
         fail_msg("the sweep finished before SIGINT landed: nothing was interrupted");
     edit(db);
     assert_true(asprintf(&args, "run %s --db %s", m, db) > 0);
@@ -328,7 +321,7 @@ static void test_resume_on_other_data(void **state)
     for (int i = 0; i < 2000 && ms_db_count(db, "SELECT count(*) FROM epochs") < 1; i++)
         sleep_ms(2);
     kill(pid, SIGINT);
-    if (wait_exit(pid) == 0)
+    if (ms_wait_exit(pid) == 0)
         fail_msg("the sweep finished before SIGINT landed: nothing was interrupted");
     /* refused before anything is written: the sweep's data is recorded
      * (its checkpoints carry their own digest as well) */
@@ -471,7 +464,7 @@ static void test_one_process_per_db(void **state)
     assert_true(asprintf(&want, "mlpsweep: another mlpsweep is writing to '%s'\n", db) > 0);
     assert_string_equal(err, want);
     kill(pid, SIGTERM);
-    assert_int_equal(wait_exit(pid), 130);
+    assert_int_equal(ms_wait_exit(pid), 130);
     free(want), free(err), free(args), free(m), free(db);
 }
 
