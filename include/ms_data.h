@@ -80,6 +80,9 @@ int ms_data_present(const char *dir, int dataset);
 /* The per-user data cache of a dataset, $XDG_CACHE_HOME/mlpsweep/NAME or
  * $HOME/.cache/mlpsweep/NAME (malloc'd; NULL when neither is set). */
 char *ms_data_cache_dir(int dataset);
+/* $XDG_CACHE_HOME/mlpsweep/LEAF or $HOME/.cache/mlpsweep/LEAF; the folder
+ * itself with LEAF NULL (malloc'd; NULL when neither variable is set). */
+char *ms_cache_path(const char *leaf);
 
 /* Find "<stem>" or "<stem>.gz" under dir; 0 and the path in buf, or -1. */
 int ms_data_find(const char *dir, const char *stem, char *buf, size_t n);

@@ -7,6 +7,8 @@
 #include "ms_data.h"
 
 #include <math.h>
+#include <time.h>
+#include <unistd.h>
 
 static char *path_of(const char *name)
 {
@@ -260,6 +262,111 @@ static void test_gather_bias(void **state)
     free(dir);
 }
 
+/* Lines of the digest cache (its text in *text when asked; caller frees). */
+static int cache_lines(const char *path, char **text)
+{
+    FILE *f = fopen(path, "r");
+    int n = 0, c;
+    char *all = NULL;
+    size_t len = 0;
+    FILE *m = text ? open_memstream(&all, &len) : NULL;
+    while (f && (c = getc(f)) != EOF) {
+        n += c == '\n';
+        if (m)
+            putc(c, m);
+    }
+    if (f)
+        fclose(f);
+    if (m) {
+        fclose(m);
+        *text = all;
+    }
+    return n;
+}
+
+/* The digest cache: a file read whole is remembered by its stat, a known
+ * file is read only as far as the images used and its sums are taken from
+ * the cache, a changed file is read whole again, a file written in the
+ * last two seconds is not remembered, and an unusable cache is no error. */
+static void test_digest_cache(void **state)
+{
+    (void)state;
+    char cachedir[4096], cache[8192];
+    snprintf(cachedir, sizeof cachedir, "%s/xdg", ms_group_tmp);
+    snprintf(cache, sizeof cache, "%s/mlpsweep/digests", cachedir);
+    setenv("XDG_CACHE_HOME", cachedir, 1);
+    char *dir = ms_tmpdir();
+    ms_make_dataset(dir, 100, 30, 1);
+
+    /* just written: read whole, not remembered (racy) */
+    ms_data d;
+    assert_int_equal(ms_data_load(dir, 10, 5, &d), 0);
+    uint64_t first = d.identity;
+    ms_data_release(&d);
+    assert_int_equal(cache_lines(cache, NULL), 0);
+
+    struct stat st;
+    assert_int_equal(stat(dir, &st), 0);
+    while (time(NULL) < st.st_ctim.tv_sec + 3)
+        usleep(100 * 1000);
+    assert_int_equal(ms_data_load(dir, 10, 5, &d), 0);
+    assert_true(d.identity == first);
+    ms_data_release(&d);
+    char *text = NULL;
+    assert_int_equal(cache_lines(cache, &text), 4);
+
+    /* known: the same identity and images, the sums from the cache */
+    assert_int_equal(ms_data_load(dir, 10, 5, &d), 0);
+    assert_true(d.identity == first);
+    assert_int_equal(d.train.n, 10);
+    assert_int_equal(d.train.pixels[3 * 784 + 5], (3 * 7 + 5) % 256);
+    assert_int_equal(d.val.labels[4], 4);
+    ms_data_release(&d);
+    char *forged = strdup(text); /* every CRC-32 and Adler-32 changed */
+    for (char *l = forged; *l; l = strchr(l, '\n') + 1) {
+        char *end = strchr(l, '\n');
+        end[-1] = end[-1] == '0' ? '1' : '0';
+        end[-10] = end[-10] == '0' ? '1' : '0';
+    }
+    ms_write_text(cache, forged);
+    assert_int_equal(ms_data_load(dir, 10, 5, &d), 0);
+    assert_true(d.identity != first);
+    ms_data_release(&d);
+    ms_write_text(cache, text);
+
+    /* changed (a label the runs do not use): read whole, the fault found */
+    uint8_t *b;
+    size_t n = ms_make_idx(0, 100, &b);
+    b[8 + 50] = 10;
+    char p[4096];
+    snprintf(p, sizeof p, "%s/train-labels-idx1-ubyte.gz", dir);
+    ms_write_bytes(p, b, n, 1);
+    free(b);
+    ms_capture c;
+    ms_capture_start(&c);
+    assert_int_equal(ms_data_load(dir, 10, 5, &d), -1);
+    char *msg = ms_capture_end(&c);
+    assert_non_null(strstr(msg, "label 10 of item 50 is out of range"));
+    free(msg);
+
+    /* a cache that cannot be written: loads as before, silently */
+    snprintf(p, sizeof p, "%s/file", ms_group_tmp);
+    ms_write_text(p, "not a folder\n");
+    setenv("XDG_CACHE_HOME", p, 1);
+    ms_make_dataset(dir, 100, 30, 0);
+    ms_capture_start(&c);
+    assert_int_equal(ms_data_load(dir, 10, 5, &d), 0);
+    msg = ms_capture_end(&c);
+    assert_string_equal(msg, "");
+    free(msg);
+    ms_data_release(&d);
+    unsetenv("XDG_CACHE_HOME");
+    free(text);
+    free(forged);
+    ms_rmtree(dir);
+    free(dir);
+}
+
 /* The real files: first labels and the normalisation of the first 20,000. */
 static void test_real_mnist(void **state)
 {
@@ -283,7 +390,7 @@ int main(void)
         cmocka_unit_test(test_idx_junk_fifo_device),
         cmocka_unit_test(test_idx_missing),      cmocka_unit_test(test_idx_not_28x28),
         cmocka_unit_test(test_dataset_checks),   cmocka_unit_test(test_gather_bias),
-        cmocka_unit_test(test_real_mnist),
+        cmocka_unit_test(test_digest_cache),     cmocka_unit_test(test_real_mnist),
     };
     return cmocka_run_group_tests_name("data", tests, ms_group_tmp_setup, ms_group_tmp_teardown);
 }

@@ -3,6 +3,7 @@
 #include "ms_data.h"
 #include "ms_config.h"
 #include "ms_util.h"
+#include "digests.h"
 
 #include <errno.h>
 #include <math.h>
@@ -25,6 +26,7 @@ static uint32_t be32(const uint8_t *p)
 typedef struct idx_src {
     const char *path;
     FILE *f;
+    struct stat st;  /* of the file as opened */
     off_t size;      /* of the file */
     int gz, ended;   /* a gzip stream; its end was reached */
     z_stream z;
@@ -40,10 +42,15 @@ static int src_open(idx_src *s, const char *path)
         return ms_error("cannot open '%s': %s", path, strerror(errno));
     if (!S_ISREG(st.st_mode)) /* a FIFO would block, a device never end */
         return ms_error("'%s' is not a regular file", path);
-    s->size = st.st_size;
     s->f = fopen(path, "rb");
-    if (!s->f)
-        return ms_error("cannot open '%s': %s", path, strerror(errno));
+    /* the file as opened, for its size and the digest cache's key */
+    if (!s->f || fstat(fileno(s->f), &s->st) != 0) {
+        int e = errno;
+        if (s->f)
+            fclose(s->f);
+        return ms_error("cannot open '%s': %s", path, strerror(e));
+    }
+    s->size = s->st.st_size;
     int c0 = getc(s->f), c1 = getc(s->f);
     s->gz = c0 == 0x1f && c1 == 0x8b;
     rewind(s->f);
@@ -298,14 +305,20 @@ int ms_data_present(const char *dir, int dataset)
     return n == (int)sizeof head && !memcmp(head + 8, first_labels[dataset], 10);
 }
 
-char *ms_data_cache_dir(int dataset)
+char *ms_cache_path(const char *leaf)
 {
     const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    const char *sep = leaf ? "/" : "", *tail = leaf ? leaf : "";
     if (xdg && xdg[0] == '/') /* the XDG rule: a relative value is ignored */
-        return ms_xstrfmt("%s/mlpsweep/%s", xdg, ms_dataset_names[dataset]);
+        return ms_xstrfmt("%s/mlpsweep%s%s", xdg, sep, tail);
     if (home && *home)
-        return ms_xstrfmt("%s/.cache/mlpsweep/%s", home, ms_dataset_names[dataset]);
+        return ms_xstrfmt("%s/.cache/mlpsweep%s%s", home, sep, tail);
     return NULL;
+}
+
+char *ms_data_cache_dir(int dataset)
+{
+    return ms_cache_path(ms_dataset_names[dataset]);
 }
 
 int ms_data_find(const char *dir, const char *stem, char *buf, size_t n)
@@ -318,17 +331,88 @@ int ms_data_find(const char *dir, const char *stem, char *buf, size_t n)
     return ms_error("cannot find '%s/%s' or '%s/%s.gz' (run 'make data')", dir, stem, dir, stem);
 }
 
+/* One IDX file of a split as loaded: its header's dimensions (x.dims), its
+ * first `loaded` items (x.data), and what the whole file adds to the
+ * dataset's identity (sums), from the digest cache when `known`. */
+typedef struct idx_file {
+    ms_idx x;
+    uint32_t loaded;
+    ms_file_sums sums;
+    struct stat st;
+    int known;
+} idx_file;
+
+/* Exactly n bytes of data after the header, or NULL after the message. */
+static uint8_t *read_prefix(idx_src *s, const char *path, uint64_t n)
+{
+    uint8_t *data = ms_malloc(n ? n : 1);
+    long r = src_read(s, data, n);
+    if (r >= 0 && (uint64_t)r != n)
+        ms_error("'%s': truncated: %llu bytes of data, %llu expected", path,
+                 (unsigned long long)r, (unsigned long long)n);
+    if (r < 0 || (uint64_t)r != n) {
+        free(data);
+        return NULL;
+    }
+    return data;
+}
+
+/* The file's header and its first `want` items (fewer if it has fewer): a
+ * file the digest cache knows is read only as far as those items, since
+ * its sums are known; another is read whole and summed (remembered by the
+ * caller once the contents are checked). A prefix is inflated by zlib as a
+ * stream; more than a quarter of a gzip file is faster whole by libdeflate. */
+static int idx_load(const char *path, int expect_ndims, size_t item, uint32_t want, idx_file *f)
+{
+    memset(f, 0, sizeof *f);
+    idx_src s;
+    if (src_open(&s, path) < 0)
+        return -1;
+    f->st = s.st;
+    int nd = 0;
+    uint64_t items = 0;
+    uint8_t *data = NULL;
+    if (read_header(&s, path, expect_ndims, &f->x, &nd, &items) == 0) {
+        f->x.ndims = nd;
+        f->known = ms_digest_lookup(&s.st, &f->sums) && f->sums.ndims == nd &&
+                   !memcmp(f->sums.dims, f->x.dims, sizeof f->x.dims);
+        f->loaded = want < f->x.dims[0] ? want : f->x.dims[0];
+        uint64_t first = (uint64_t)f->loaded * item;
+        if (f->known && (!s.gz || first < items / 4)) {
+            data = read_prefix(&s, path, first);
+        } else {
+            data = read_gzip_whole(&s, 4 + 4 * (size_t)nd, items);
+            if (!data)
+                data = read_data(&s, path, items);
+            f->loaded = f->x.dims[0];
+        }
+    }
+    src_close(&s);
+    if (!data) {
+        memset(f, 0, sizeof *f);
+        return -1;
+    }
+    f->x.data = data;
+    if (!f->known) { /* libdeflate's sums equal zlib's, 4-6x faster */
+        size_t n = (size_t)items;
+        f->sums.ndims = nd;
+        memcpy(f->sums.dims, f->x.dims, sizeof f->sums.dims);
+        f->sums.crc32 = libdeflate_crc32(0, data, n);
+        f->sums.adler32 = libdeflate_adler32(1, data, n);
+    }
+    return 0;
+}
+
 /* A whole IDX file's part of the dataset's identity: its shape and zlib's
  * CRC-32 and Adler-32 of its items (the same for a raw and a gzip copy),
- * chained onto h. Fast enough to take on every load (~25 ms for MNIST's
- * 55 MB); it tells other data from ours, it is no defence against forgery. */
-static uint64_t idx_identity(const ms_idx *x, size_t item, uint64_t h)
+ * chained onto h. Taken on a file's first load (~25 ms for MNIST's 55 MB),
+ * then kept in the digest cache; it tells other data from ours, it is no
+ * defence against forgery. */
+static uint64_t idx_identity(const ms_file_sums *f, uint64_t h)
 {
-    size_t n = x->dims[0] * item;
-    /* libdeflate's sums equal zlib's, 4-6x faster */
-    uint32_t sums[2] = {libdeflate_crc32(0, x->data, n), libdeflate_adler32(1, x->data, n)};
-    h = ms_hash64_bytes(&x->ndims, sizeof x->ndims, h);
-    h = ms_hash64_bytes(x->dims, sizeof x->dims, h);
+    uint32_t sums[2] = {f->crc32, f->adler32};
+    h = ms_hash64_bytes(&f->ndims, sizeof f->ndims, h);
+    h = ms_hash64_bytes(f->dims, sizeof f->dims, h);
     return ms_hash64_bytes(sums, sizeof sums, h);
 }
 
@@ -341,37 +425,43 @@ static int load_split(const char *dir, const char *img_stem, const char *lab_ste
     if (ms_data_find(dir, img_stem, ipath, sizeof ipath) < 0 ||
         ms_data_find(dir, lab_stem, lpath, sizeof lpath) < 0)
         return -1;
-    ms_idx im, lb;
-    if (ms_idx_read(ipath, 3, &im) < 0)
+    idx_file im, lb;
+    if (idx_load(ipath, 3, MS_PIXELS, (uint32_t)want, &im) < 0)
         return -1;
-    if (ms_idx_read(lpath, 1, &lb) < 0) {
-        ms_idx_release(&im);
+    if (idx_load(lpath, 1, 1, (uint32_t)want, &lb) < 0) {
+        ms_idx_release(&im.x);
         return -1;
     }
     int rc = -1;
-    if (im.dims[0] != lb.dims[0]) {
-        ms_error("'%s' has %u images but '%s' has %u labels", ipath, im.dims[0], lpath, lb.dims[0]);
+    if (im.x.dims[0] != lb.x.dims[0]) {
+        ms_error("'%s' has %u images but '%s' has %u labels", ipath, im.x.dims[0], lpath,
+                 lb.x.dims[0]);
         goto out;
     }
-    if ((uint32_t)want > im.dims[0]) {
-        ms_error("'%s': %d images requested, the file has %u", ipath, want, im.dims[0]);
+    if ((uint32_t)want > im.x.dims[0]) {
+        ms_error("'%s': %d images requested, the file has %u", ipath, want, im.x.dims[0]);
         goto out;
     }
-    for (uint32_t i = 0; i < lb.dims[0]; i++)
-        if (lb.data[i] >= MS_CLASSES) {
-            ms_error("'%s': label %u of item %u is out of range 0..%d", lpath, lb.data[i], i,
+    /* every label of a file read whole; a known file's were, when it was */
+    for (uint32_t i = 0; i < lb.loaded; i++)
+        if (lb.x.data[i] >= MS_CLASSES) {
+            ms_error("'%s': label %u of item %u is out of range 0..%d", lpath, lb.x.data[i], i,
                      MS_CLASSES - 1);
             goto out;
         }
-    *identity = idx_identity(&lb, 1, idx_identity(&im, MS_PIXELS, *identity));
+    if (!im.known)
+        ms_digest_remember(&im.st, &im.sums);
+    if (!lb.known)
+        ms_digest_remember(&lb.st, &lb.sums);
+    *identity = idx_identity(&lb.sums, idx_identity(&im.sums, *identity));
     s->n = want;
-    s->pixels = ms_realloc(im.data, (size_t)want * MS_PIXELS); /* keep only what is used */
-    s->labels = ms_realloc(lb.data, (size_t)want);
-    im.data = lb.data = NULL;
+    s->pixels = ms_realloc(im.x.data, (size_t)want * MS_PIXELS); /* keep only what is used */
+    s->labels = ms_realloc(lb.x.data, (size_t)want);
+    im.x.data = lb.x.data = NULL;
     rc = 0;
 out:
-    ms_idx_release(&im);
-    ms_idx_release(&lb);
+    ms_idx_release(&im.x);
+    ms_idx_release(&lb.x);
     return rc;
 }
 
