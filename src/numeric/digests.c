@@ -4,8 +4,8 @@
  *   DEV INO SIZE MTIME_S MTIME_NS CTIME_S CTIME_NS NDIMS D0 D1 D2 CRC32 ADLER32
  *
  * A file is known when all seven stat fields are equal, as git trusts its
- * index. The change time cannot be set back without root and moves with any
- * write, rename or chmod; a file changed in the last RACY_S seconds is not
+ * index: the change time moves with any write, rename or chmod, and no
+ * system call sets it back. A file changed in the last RACY_S seconds is not
  * remembered, since a second write in the same clock tick would leave its
  * times equal. Like the identity it feeds, the cache tells other data from
  * ours; it is no defence against forgery. */
