@@ -4,6 +4,7 @@
 #include "ms_config.h"
 #include "ms_manifest.h"
 #include "ms_util.h"
+#include "../src/manifest/manifest_int.h" /* the search's draws */
 
 #include <setjmp.h>
 #include <stdbool.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <math.h>
 
 #include <cmocka.h>
 
@@ -271,6 +273,97 @@ static void test_settings_parse(void **state)
     out = ms_capture_end(&cap);
     assert_string_equal(out, "argument 'b.grid=1': unknown key 'grid'\n");
     free(out);
+}
+
+/* A search's manifest text: method, trials and the space's lines in order. */
+static char *search_manifest(const char *method, int trials, const char *const *space, int n)
+{
+    char *t = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&t, &len);
+    fprintf(f, "name: t\ndefaults: {seeds: [1, 2]}\nvariants:\n  - name: s\n    search:\n"
+               "      method: %s\n      seed: 7\n      trials: %d\n      space:\n",
+            method, trials);
+    for (int i = 0; i < n; i++)
+        fprintf(f, "        %s\n", space[i]);
+    fclose(f);
+    return t;
+}
+
+/* Trials: pure functions of (method, seed, trial, key): raising `trials`
+ * keeps the trials before, the order the space is written in changes
+ * nothing, values stay in their ranges, a setting fixes a key and leaves the
+ * other draws as they were, and the first 2^m Sobol points put one draw in
+ * each stratum of 2^-m of every key. */
+static void test_search_trials(void **state)
+{
+    (void)state;
+    static const char *const space[] = {
+        "lr: {loguniform: [1.0e-3, 0.5]}", "momentum: {uniform: [0.0, 0.95], step: 0.05}",
+        "hidden: {choice: [[32], [64], [128], [64, 64]]}", "batch: {int: [16, 128], log: true}"};
+    static const char *const moved[] = {space[3], space[1], space[0], space[2]};
+    for (int sobol = 0; sobol < 2; sobol++) {
+        const char *method = sobol ? "sobol" : "random";
+        char *a = search_manifest(method, 60, space, 4), *b = search_manifest(method, 200, space, 4),
+             *c = search_manifest(method, 60, moved, 4);
+        ms_manifest ma, mb, mc, mf;
+        assert_int_equal(ms_manifest_parse("t.yaml", a, strlen(a), &ma, 0), 0);
+        assert_int_equal(ms_manifest_parse("t.yaml", b, strlen(b), &mb, 0), 0);
+        assert_int_equal(ms_manifest_parse("t.yaml", c, strlen(c), &mc, 0), 0);
+        char *fix[] = {"s.lr=0.05"};
+        assert_int_equal(ms_manifest_parse_args("t.yaml", a, strlen(a), fix, 1, &mf, 0), 0);
+        assert_int_equal(ma.nvariants, 60);
+        assert_int_equal(mb.nvariants, 200);
+        int seen[4] = {0};
+        for (int i = 0; i < 60; i++) {
+            const ms_config *x = &ma.variants[i].cfg;
+            char name[16];
+            snprintf(name, sizeof name, "s.t%d", i + 1);
+            assert_string_equal(ma.variants[i].name, name);
+            assert_string_equal(ma.variants[i].grid_of, "s");
+            assert_int_equal(ma.variants[i].nseeds, 2);
+            char *ja = ms_config_json(x), *jb = ms_config_json(&mb.variants[i].cfg),
+                 *jc = ms_config_json(&mc.variants[i].cfg);
+            assert_string_equal(ja, jb);
+            assert_string_equal(ja, jc);
+            free(ja), free(jb), free(jc);
+            assert_true(x->lr >= 1e-3 && x->lr <= 0.5);
+            double k = x->momentum / 0.05;
+            assert_true(x->momentum >= 0 && x->momentum <= 0.95 && fabs(k - round(k)) < 1e-9);
+            assert_true(x->batch >= 16 && x->batch <= 128);
+            seen[x->nhidden == 2 ? 3 : x->hidden[0] == 32 ? 0 : x->hidden[0] == 64 ? 1 : 2]++;
+            const ms_config *y = &mf.variants[i].cfg; /* lr fixed, the rest as drawn */
+            assert_true(y->lr == 0.05 && y->momentum == x->momentum && y->batch == x->batch);
+        }
+        for (int h = 0; h < 4; h++)
+            assert_true(seen[h] > 0); /* 60 draws reach every choice */
+        ms_manifest_release(&ma), ms_manifest_release(&mb), ms_manifest_release(&mc);
+        ms_manifest_release(&mf);
+        free(a), free(b), free(c);
+    }
+    static const char *const keys[] = {"lr", "momentum", "batch", "epochs", "hidden",
+                                       "activation", "init", "val_per_epoch", "early_stop",
+                                       "shuffle", "precision"};
+    assert_true(mf_search_sobol_max() >= (int)(sizeof keys / sizeof *keys));
+    for (int d = 0; d < mf_search_sobol_max() && d < (int)(sizeof keys / sizeof *keys); d++)
+        for (int m = 1; m <= 8; m++) {
+            int n = 1 << m, *hit = calloc((size_t)n, sizeof *hit);
+            for (int k = 0; k < n; k++) {
+                double u = mf_search_draw(MF_SEARCH_SOBOL, 7, k, d, keys[d]);
+                assert_true(u >= 0 && u < 1);
+                hit[(int)(u * n)]++;
+            }
+            for (int j = 0; j < n; j++)
+                assert_int_equal(hit[j], 1);
+            free(hit);
+        }
+    /* random draws differ by key and by trial, and repeat exactly */
+    assert_true(mf_search_draw(MF_SEARCH_RANDOM, 7, 3, 0, "lr") ==
+                mf_search_draw(MF_SEARCH_RANDOM, 7, 3, 5, "lr"));
+    assert_true(mf_search_draw(MF_SEARCH_RANDOM, 7, 3, 0, "lr") !=
+                mf_search_draw(MF_SEARCH_RANDOM, 7, 3, 0, "momentum"));
+    assert_true(mf_search_draw(MF_SEARCH_RANDOM, 7, 3, 0, "lr") !=
+                mf_search_draw(MF_SEARCH_RANDOM, 8, 3, 0, "lr"));
 }
 
 /* nv variants v0, v1, ..., each with an lr x momentum grid of nlr x nmom
@@ -813,6 +906,36 @@ static const bad_case bad_cases[] = {
      "3:11: name: expected a string, got a list"},
     {"plots: empty panel", "name: t\nvariants:\n  - name: a\nplots:\n  - name: p\n    variants: [a]\n    metrics: [loss, []]\n",
      "7:21: metrics: a panel must list at least one metric"},
+    {"search: empty choice",
+     "name: t\nvariants:\n  - name: a\n    search:\n      trials: 3\n      space: {hidden: {choice: []}}\n",
+     "6:32: search: space: hidden: choice: the list is empty (give the values to choose from)"},
+    {"search: loguniform bound at 0",
+     "name: t\nvariants:\n  - name: a\n    search:\n      trials: 3\n      space: {lr: {loguniform: [0, 0.5]}}\n",
+     "6:32: search: space: lr: loguniform needs bounds above 0, got 0"},
+    {"search: low above high",
+     "name: t\nvariants:\n  - name: a\n    search:\n      trials: 3\n      space: {batch: {int: [64, 16]}}\n",
+     "6:28: search: space: batch: int: low 64 is above high 16"},
+    {"search: unknown key with hint",
+     "name: t\nvariants:\n  - name: a\n    search:\n      trials: 3\n      space: {momentm: {uniform: [0, 0.9]}}\n",
+     "6:15: search: space: unknown key 'momentm' (did you mean 'momentum'?)"},
+    {"search: a key that cannot be searched",
+     "name: t\nvariants:\n  - name: a\n    search:\n      trials: 3\n      space: {seeds: {choice: [1, 2]}}\n",
+     "6:23: search: space: seeds cannot be searched"},
+    {"search: numbers for a whole-number key",
+     "name: t\nvariants:\n  - name: a\n    search:\n      trials: 3\n      space: {batch: {uniform: [16, 64]}}\n",
+     "6:23: search: space: batch cannot be searched with uniform"},
+    {"search: trials missing",
+     "name: t\nvariants:\n  - name: a\n    search:\n      space: {lr: {uniform: [0.01, 0.1]}}\n",
+     "5:7: search: trials: missing (how many trials to draw)"},
+    {"search: unknown method",
+     "name: t\nvariants:\n  - name: a\n    search:\n      method: tpe\n      trials: 3\n      space: {lr: {uniform: [0.01, 0.1]}}\n",
+     "5:15: search: method: unknown value 'tpe' (expected random or sobol)"},
+    {"search: and a grid",
+     "name: t\nvariants:\n  - name: a\n    grid: {lr: [0.1, 0.2]}\n    search:\n      trials: 3\n      space: {momentum: {uniform: [0, 0.9]}}\n",
+     "5:5: search: a variant has a grid or a search, not both (grid: at line 4)"},
+    {"search: a drawn value out of the key's range",
+     "name: t\nvariants:\n  - name: a\n    search:\n      trials: 40\n      space: {momentum: {uniform: [0.5, 1.5]}}\n",
+     "6:25: momentum: must be in [0, 1) (got 1.234)"},
 };
 #define NBAD ((int)(sizeof bad_cases / sizeof bad_cases[0]))
 
@@ -1009,12 +1132,13 @@ static void test_fuzz(void **state)
 
 int main(void)
 {
-    struct CMUnitTest tests[14 + NBAD + NBADFILES];
+    struct CMUnitTest tests[15 + NBAD + NBADFILES];
     int n = 0;
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_default_study);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_valid_full);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_extends);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_settings_parse);
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_search_trials);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_grid_limit);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_plot_curves_limit);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_seed_limit);

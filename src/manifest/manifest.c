@@ -205,7 +205,7 @@ int ms_manifest_parse(const char *path, const char *text, size_t len, ms_manifes
 int ms_manifest_parse_args(const char *path, const char *text, size_t len, char *const *args,
                            int nargs, ms_manifest *m, int check_data_dir)
 {
-    mctx c = {path, 0, NULL, 0, 0, args, nargs, 0, 0, NULL, 0, 0, HINT_BUDGET};
+    mctx c = {.path = path, .args = args, .nargs = nargs, .hint_left = HINT_BUDGET};
     int root = -1;
     setting *st = NULL;
     int nst = 0;

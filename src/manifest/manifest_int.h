@@ -7,6 +7,7 @@
  *               messages, names to indices, the typed getters of values
  *   settings.c  KEY=VALUE settings: parsing, binding to variants, which apply where
  *   variants.c  variants: keys, extends, scopes (mf_apply_key), grids
+ *   search.c    a variant's search: its space checked, its trials drawn
  *   figures.c   plots, their panels and metrics, claims, the default figures
  *   manifest.c  the top level (name, data, defaults) and the API: parse, load, queries
  *   stored.c    the manifest's rules on stored values (merge) */
@@ -53,6 +54,11 @@ typedef struct mctx {
     uint64_t *said;
     size_t nsaid, capsaid;
     long long hint_left; /* steps left for hints of variant names: mf_hint() */
+    /* Nodes made for a search's drawn values (search.c): blocks of
+     * extra_n[i] nodes, outside `nodes` so that pointers to them stay put. */
+    struct node **extra;
+    size_t *extra_n;
+    int nextra;
 } mctx;
 
 /* The starting budget of mctx.hint_left (mf_hint). */
@@ -200,6 +206,39 @@ void mf_expand_grids(mctx *c, ms_manifest *m, vinfo *vi, const setting *st,
                      const setting_use *use, const data_info *d, const node *vlist,
                      const node *plist);
 void mf_vinfo_free(vinfo *vi, int n);
+
+/* ---- grids and searches (variants.c, search.c) ---- */
+
+/* One axis of a grid: KEY over n values; of a search: KEY's value in each
+ * of n trials (vals[k]: trial k's). */
+typedef struct mf_axis {
+    int key, n;
+    const node *const *vals;
+    const node *at; /* for messages about the whole axis */
+} mf_axis;
+
+enum { MF_SEARCH_RANDOM, MF_SEARCH_SOBOL, MF_SEARCH_N };
+extern const char *const mf_search_methods[MF_SEARCH_N];
+
+typedef struct mf_search {
+    int method; /* MF_SEARCH_* */
+    uint64_t seed;
+    int trials;
+} mf_search;
+
+/* A variant's `search:` (sm) read and checked, its trials drawn: one axis
+ * per key of the space, in K_* order, each of s->trials values (*ax
+ * malloc'd). The number of axes, or -1 after messages. */
+int mf_search_read(mctx *c, const node *sm, mf_search *s, mf_axis **ax);
+/* Trial `trial`'s draw in [0, 1) for the key `key`, dimension `dim` of the
+ * space (its place in K_* order among the searched keys; Sobol only). */
+double mf_search_draw(int method, uint64_t seed, long long trial, int dim, const char *key);
+/* The dimensions the Sobol direction numbers cover. */
+int mf_search_sobol_max(void);
+/* Variant i's search as the axes of its trials (*ax malloc'd, *trials of
+ * them), less the keys a setting fixes; 0 axes with *trials 0 after messages. */
+int mf_search_axes(mctx *c, const node *sm, int i, const setting *st, const setting_use *u,
+                   mf_axis **ax, int *trials);
 
 /* ---- figures and claims (figures.c) ---- */
 

@@ -30,6 +30,16 @@ void mf_tree_free(mctx *c)
     free(c->nodes);
     c->nodes = NULL;
     c->nnodes = c->cap = 0;
+    for (int i = 0; i < c->nextra; i++) {
+        for (size_t j = 0; j < c->extra_n[i]; j++)
+            free(c->extra[i][j].text);
+        free(c->extra[i]);
+    }
+    free(c->extra);
+    free(c->extra_n);
+    c->extra = NULL;
+    c->extra_n = NULL;
+    c->nextra = 0;
 }
 
 /* ---- messages ---- */

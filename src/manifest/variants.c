@@ -17,11 +17,11 @@
 /* A variant's keys: name, task, label, extends, then the config keys (index
  * V_CFG + K_*). */
 static const char *const variant_keys[] = {"name",          "task",       "label",   "extends",
-                                           "grid",          "hidden",     "activation",
+                                           "grid",          "search",     "hidden",     "activation",
                                            "init",          "lr",         "momentum", "batch",
                                            "epochs",        "val_per_epoch", "early_stop",
                                            "shuffle",       "seeds",      "precision", "keep"};
-enum { V_NAME, V_TASK, V_LABEL, V_EXTENDS, V_GRID, V_CFG };
+enum { V_NAME, V_TASK, V_LABEL, V_EXTENDS, V_GRID, V_SEARCH, V_CFG };
 
 const char *const *const mf_cfg_keys = variant_keys + V_CFG;
 
@@ -470,12 +470,7 @@ void mf_vinfo_free(vinfo *vi, int n)
 
 /* ---- grids ---- */
 
-/* One axis of a variant's grid: KEY over n values. */
-typedef struct axis {
-    int key, n;
-    const node *const *vals;
-    const node *at; /* for messages about the whole axis */
-} axis;
+typedef mf_axis axis;
 
 /* A value as part of a variant name: letters, digits, '_', '.', '-' (other
  * characters as '_'); a list's items joined by 'x' ([128, 128]: 128x128). */
@@ -622,28 +617,37 @@ static void axes_free(axis *ax, int na)
  * MS_MANIFEST_MAX_RUNS (reported at vlist, the variants list, and the axes
  * freed), before anything is expanded. */
 static int grids_measure(mctx *c, const ms_manifest *m, const vinfo *vi, const setting *st,
-                         const setting_use *use, const node *vlist, axis **axes, int *naxes)
+                         const setting_use *use, const node *vlist, axis **axes, int *naxes,
+                         int *trials)
 {
     int nv = m->nvariants, over = 0;
     long long runs = 0;
     for (int i = 0; i < nv; i++) {
-        naxes[i] = grid_axes(c, &vi[i], i, st, use, &axes[i]);
-        if (naxes[i] == 0 || !m->variants[i].name || vi[i].state != 2) {
+        const node *sm = vi[i].val[V_SEARCH];
+        if (sm && vi[i].val[V_GRID])
+            mf_perr(c, AT(vi[i].keyn[V_SEARCH]), "search: a variant has a grid or a search, "
+                    "not both (grid: at line %d)", vi[i].keyn[V_GRID]->line);
+        else if (sm)
+            naxes[i] = mf_search_axes(c, sm, i, st, use, &axes[i], &trials[i]);
+        else
+            naxes[i] = grid_axes(c, &vi[i], i, st, use, &axes[i]);
+        if ((naxes[i] == 0 && !trials[i]) || !m->variants[i].name || vi[i].state != 2) {
             axes_free(axes[i], naxes[i]);
             axes[i] = NULL;
-            naxes[i] = 0; /* kept as it is */
+            naxes[i] = trials[i] = 0; /* kept as it is */
             runs = runs_add(runs, m->variants[i].nseeds);
             continue;
         }
-        long long combos = 1;
-        for (int a = 0; a < naxes[i]; a++)
+        long long combos = trials[i] ? trials[i] : 1;
+        for (int a = 0; a < naxes[i] && !trials[i]; a++)
             combos = runs_mul(combos, axes[i][a].n);
         if (combos > MS_MANIFEST_MAX_RUNS) {
             mf_perr(c, AT(axes[i][0].at), "grid: too many combinations (limit %d)",
                     MS_MANIFEST_MAX_RUNS);
             over = 1;
         } else
-            runs = runs_add(runs, grid_runs(&vi[i].sc, axes[i], naxes[i]));
+            runs = runs_add(runs, trials[i] ? runs_mul(trials[i], vi[i].sc.nseeds)
+                                            : grid_runs(&vi[i].sc, axes[i], naxes[i]));
     }
     if (runs > MS_MANIFEST_MAX_RUNS) { /* exact: a grid over the limit alone is not counted */
         mf_perr(c, AT(vlist), "variants: too many runs after the grids (%lld, limit %d)", runs,
@@ -670,28 +674,32 @@ static ms_variant *variant_list_add(variant_list *l)
     return &l->v[l->n++];
 }
 
-/* Combination x of combos of a grid's axes (the first axis slowest): in *sc
- * the parent's scope psc with the combination's values applied, in name[n]
- * its name PARENT.KEY-VALUE[.KEY-VALUE...]. 1 when one of its values is bad. */
+/* Combination x of combos of a grid's axes (the first axis slowest), or
+ * trial x of a search (trial: every axis' value x): in *sc the parent's
+ * scope psc with the combination's values applied, in name[n] its name
+ * PARENT.KEY-VALUE[.KEY-VALUE...] (a trial: PARENT.tX, from 1). 1 when one
+ * of its values is bad. */
 static int grid_combination(mctx *c, const scope *psc, const char *parent, const axis *ax,
-                            int na, long long x, long long combos, scope *sc, char *name,
-                            size_t n)
+                            int na, long long x, long long combos, bool trial, scope *sc,
+                            char *name, size_t n)
 {
     *sc = *psc;
     memset(sc->set, 0, sizeof sc->set);
     memset(sc->bad, 0, sizeof sc->bad);
     sc->own_seeds = false;
-    size_t o = (size_t)snprintf(name, n, "%s", parent);
+    size_t o = (size_t)snprintf(name, n, trial ? "%s.t%lld" : "%s", parent, x + 1);
     long long r = x, div = combos;
     int bad = 0;
     for (int a = 0; a < na; a++) {
-        div /= ax[a].n;
-        const node *val = ax[a].vals[r / div];
+        div /= trial ? 1 : ax[a].n;
+        const node *val = ax[a].vals[trial ? x : r / div];
         r %= div;
         if (sc->own_seeds && ax[a].key == K_SEEDS)
             free(sc->seeds), sc->own_seeds = false;
         mf_apply_key(c, sc, ax[a].key, val);
         bad |= sc->bad[ax[a].key];
+        if (trial)
+            continue;
         o += (size_t)snprintf(name + o, o < n ? n - o : 0, ".%s-", mf_cfg_keys[ax[a].key]);
         if (o < n)
             name_part(c, name, n, &o, val);
@@ -705,19 +713,20 @@ static int grid_combination(mctx *c, const scope *psc, const char *parent, const
 /* Appends to out the variants of every combination of pv's grid (ax, na;
  * psc: pv's settings), each checked as a variant setting its values. */
 static void grid_expand(mctx *c, const ms_manifest *m, const ms_variant *pv, const scope *psc,
-                        const axis *ax, int na, const data_info *d, variant_list *out)
+                        const axis *ax, int na, int trials, const data_info *d, variant_list *out)
 {
     char q[72];
-    long long combos = 1;
-    for (int a = 0; a < na; a++)
+    long long combos = trials ? trials : 1;
+    for (int a = 0; a < na && !trials; a++)
         combos *= ax[a].n; /* at most MS_MANIFEST_MAX_RUNS: counted by grids_measure */
     for (long long x = 0; x < combos; x++) {
         scope sc;
         char name[256];
-        int bad = grid_combination(c, psc, pv->name, ax, na, x, combos, &sc, name, sizeof name);
+        int bad = grid_combination(c, psc, pv->name, ax, na, x, combos, trials > 0, &sc, name,
+                                   sizeof name);
         mf_cross_check(c, d, &sc, psc);
         if (!bad && strlen(name) > MS_NAME_MAX)
-            mf_perr(c, AT(ax[0].at), "grid: the variant name '%s' is longer than %d characters",
+            mf_perr(c, pv->line, pv->col, "grid: the variant name '%s' is longer than %d characters",
                     mf_show(q, sizeof q, name), MS_NAME_MAX);
         ms_variant *cv = variant_list_add(out);
         memset(cv, 0, sizeof *cv);
@@ -737,6 +746,8 @@ static void grid_expand(mctx *c, const ms_manifest *m, const ms_variant *pv, con
         cv->col = pv->col;
         if (sc.own_seeds)
             free(sc.seeds);
+        if (bad && trials) /* said once: the other trials' draws would repeat it */
+            break;
     }
 }
 
@@ -826,9 +837,11 @@ void mf_expand_grids(mctx *c, ms_manifest *m, vinfo *vi, const setting *st,
     int nv = m->nvariants;
     axis **axes = ms_calloc((size_t)nv + 1, sizeof *axes);
     int *naxes = ms_calloc((size_t)nv + 1, sizeof *naxes);
-    if (grids_measure(c, m, vi, st, use, vlist, axes, naxes)) {
+    int *trials = ms_calloc((size_t)nv + 1, sizeof *trials);
+    if (grids_measure(c, m, vi, st, use, vlist, axes, naxes, trials)) {
         free(axes);
         free(naxes);
+        free(trials);
         return;
     }
 
@@ -841,18 +854,19 @@ void mf_expand_grids(mctx *c, ms_manifest *m, vinfo *vi, const setting *st,
     for (int i = 0; i < nv; i++) {
         ms_variant *pv = &m->variants[i];
         first[i] = out.n;
-        if (naxes[i] == 0) {
+        if (naxes[i] == 0 && !trials[i]) {
             *variant_list_add(&out) = *pv;
             memset(pv, 0, sizeof *pv);
             count[i] = 1;
             continue;
         }
-        grid_expand(c, m, pv, &vi[i].sc, axes[i], naxes[i], d, &out);
+        grid_expand(c, m, pv, &vi[i].sc, axes[i], naxes[i], trials[i], d, &out);
         count[i] = out.n - first[i];
         axes_free(axes[i], naxes[i]);
     }
     free(axes);
     free(naxes);
+    free(trials);
     grids_check_names(c, out.v, out.n);
     grids_rewrite_plots(c, m, pname, nv, first, count, out.v, plist);
     free(pname);
