@@ -54,13 +54,13 @@ static void title(FILE *f, const ms_grid *g, const char *how)
         lo = i == 0 || k < lo ? k : lo;
         hi = k > hi ? k : hi;
     }
-    char *t = lo == hi ? ms_xstrfmt("grid %s: %s%s, mean of %d seed%s", g->name, g->head, how, hi,
-                                    hi == 1 ? "" : "s")
-                       : ms_xstrfmt("grid %s: %s%s, mean of %d to %d seeds", g->name, g->head, how,
-                                    lo, hi);
+    char *t = lo == hi ? ms_xstrfmt("grid %s: %s\nmean of %d seed%s%s", g->name, g->head, hi,
+                                    hi == 1 ? "" : "s", how)
+                       : ms_xstrfmt("grid %s: %s\nmean of %d to %d seeds%s", g->name, g->head, lo,
+                                    hi, how);
     fputs("set title ", f);
-    ms_fig_str(f, t);
-    fputs(" font 'Sans,14'\n", f);
+    ms_fig_lines(f, t); /* two short lines: the figure is narrow */
+    fputs(" font 'Sans,16'\n", f);
     free(t);
 }
 
@@ -101,14 +101,14 @@ static void heatmap(FILE *f, const ms_grid *g)
     category_tics(f, "ytics", rows);
     fputs("set xlabel ", f);
     ms_fig_str(f, cols->key);
-    fputs(" font 'Sans,14'\nset ylabel ", f);
+    fputs(" font 'Sans,16'\nset ylabel ", f);
     ms_fig_str(f, rows->key);
-    fputs(" font 'Sans,14'\nset cblabel ", f);
+    fputs(" font 'Sans,16'\nset cblabel ", f);
     ms_fig_str(f, g->head);
     fputc('\n', f);
-    title(f, g, " (framed: the best)");
+    title(f, g, "; framed: the best");
     fputs("plot $cells using 1:2:(0.5):(0.5):3 with boxxyerror fs solid 1.0 noborder fc palette "
-          "notitle, '' using 1:2:4 with labels font 'Sans,15' notitle\n",
+          "notitle, '' using 1:2:4 with labels font 'Sans,17' notitle\n",
           f);
 }
 
@@ -132,7 +132,7 @@ static void setting_axis(FILE *f, const ms_grid *g, int a)
         ms_fig_tic(f, ax->values[j]);
         fprintf(f, " %.17g", ax->log ? log10(x) : x);
     }
-    fputs(") right offset -0.5,0 scale 0.5 font 'Sans,12'\n", f); /* left of the axis */
+    fputs(") right offset -0.5,0 scale 0.5 font 'Sans,14'\n", f); /* left of the axis */
 }
 
 static void parallel(FILE *f, const ms_grid *g)
@@ -159,13 +159,13 @@ static void parallel(FILE *f, const ms_grid *g)
         fprintf(f, " %d", a + 1);
         free(label);
     }
-    fprintf(f, ") scale 0 nomirror font 'Sans,13'\nset xrange [0.7:%d.4]\n", na + 1);
+    fprintf(f, ") scale 0 nomirror font 'Sans,15'\nset xrange [0.7:%d.4]\n", na + 1);
     for (int a = 0; a < na; a++)
         setting_axis(f, g, a);
     double pad = hi > lo ? 0.06 * (hi - lo) : 0.5;
     fprintf(f,
             "set paxis %d range [%.17g:%.17g]\nset paxis %d tics right offset -0.5,0 scale 0.5 "
-            "font 'Sans,12'\nset cbrange [%.17g:%.17g]\nset palette defined " LINE_PALETTE
+            "font 'Sans,14'\nset cbrange [%.17g:%.17g]\nset palette defined " LINE_PALETTE
             "\nset style parallelaxis lw 1.5 lc rgb '#444444'\nset cblabel ",
             na + 1, lo - pad, hi + pad, na + 1, lo, hi > lo ? hi : lo + 1);
     ms_fig_str(f, g->head);
@@ -181,13 +181,13 @@ static void parallel(FILE *f, const ms_grid *g)
 static void fig_size(const ms_grid *g, int *w, int *h)
 {
     if (g->naxes == 2) {
-        *w = 230 + 120 * g->axes[1].nvalues;
-        *h = 150 + 64 * g->axes[0].nvalues;
+        *w = 250 + 110 * g->axes[1].nvalues;
+        *h = 170 + 70 * g->axes[0].nvalues;
     } else {
-        *w = 130 + 150 * (g->naxes + 1);
-        *h = 480;
+        *w = 140 + 170 * (g->naxes + 1);
+        *h = 520;
     }
-    *w = *w < 600 ? 600 : *w;
+    *w = *w < 440 ? 440 : *w;
     *h = *h < 360 ? 360 : *h;
 }
 
@@ -205,7 +205,7 @@ void ms_grid_script(FILE *f, const void *grid, char *const out[MS_FIG_NFORMATS])
                     h / 100.0);
         else
             fprintf(f, "set terminal %s size %d,%d", ms_fig_formats[k].term, w, h);
-        fputs(" noenhanced font 'Sans,13' background rgb 'white'\nset output ", f);
+        fputs(" noenhanced font 'Sans,15' background rgb 'white'\nset output ", f);
         ms_fig_str(f, out[k]);
         fputc('\n', f);
         if (g->naxes == 2)

@@ -56,6 +56,8 @@ int ms_fig_render(const char *gnuplot, const char *outdir, const char *name, uns
  * same for a tic's label (a format too: % doubled). */
 void ms_fig_str(FILE *f, const char *s);
 void ms_fig_tic(FILE *f, const char *s);
+/* Text with line breaks: its lines as ms_fig_str's, joined by "\n". */
+void ms_fig_lines(FILE *f, const char *s);
 
 /* grid_plot.c: the name of a grid's figure, "G-heatmap" (two axes) or
  * "G-parallel" (three or more), malloc'd; NULL when it has none (one axis,

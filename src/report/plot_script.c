@@ -55,7 +55,7 @@ void ms_fig_tic(FILE *f, const char *s)
 
 /* Text with real line breaks, as single-quoted lines joined by the string
  * operator: 'line 1' . "\n" . 'line 2' (only the constant "\n" is double-quoted). */
-static void gp_lines(FILE *f, const char *s)
+void ms_fig_lines(FILE *f, const char *s)
 {
     for (;;) {
         const char *nl = strchr(s, '\n');
@@ -413,10 +413,10 @@ static void write_figure(FILE *f, const ms_fig *fg, int fmt, const char *out)
         /* a step_loss band is its chunks' standard deviation instead */
         t = ms_xstrfmt("%s\n(mean of %s; shaded: min to max%s)", p->title, n,
                        ms_fig_uses_steps(p) && p->step_average > 1 ? ", for steps: one std" : "");
-        gp_lines(f, t);
+        ms_fig_lines(f, t);
         free(t);
     } else
-        gp_lines(f, p->title);
+        ms_fig_lines(f, p->title);
     fputs(" font 'Sans,14'\n", f);
     for (int i = 0; i < p->npanels; i++)
         write_panel(f, fg, &p->panels[i]);

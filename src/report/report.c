@@ -47,7 +47,7 @@ static const char style[] =
     "td.err{white-space:normal;color:#a00}\n"
     "figure{margin:1rem 0;break-inside:avoid}figure img{width:100%;height:auto;"
     "border:1px solid #eee}figcaption{color:#555;font-size:.9rem}\n"
-    ".gridfig{overflow-x:auto}.gridfig img{max-width:100%;min-width:520px}\n"
+    ".gridfig{overflow-x:auto}.gridfig img{max-width:100%}\n"
     "pre{background:#f6f6f6;padding:.8rem;overflow-x:auto;font-size:13px;line-height:1.35}\n"
     "nav a{margin-right:1rem;color:#333}\n"
     "@media print{body{max-width:none;font-size:10pt;padding:0}.scroll{overflow:visible}"
@@ -130,18 +130,20 @@ static int results(FILE *f, const ms_snapshot *snap)
 }
 
 /* One figure: its SVG as an <img> with a caption (name: the id's and the
- * <code>'s text). A grid's keeps its own width (scrolled sideways on a
- * narrow screen rather than shrunk past reading). */
+ * <code>'s text). A grid's (min_px > 0) keeps its own width, shrunk on a
+ * narrow screen down to min_px, then scrolled sideways rather than shrunk
+ * past reading. */
 static void figure(FILE *f, const char *id, const char *title, const char *name,
-                   const ms_plot_svg *fig, int grid)
+                   const ms_plot_svg *fig, int min_px)
 {
+    int grid = min_px > 0;
     fputs("<figure id=\"", f);
     ms_html_text(f, id);
     fputs(grid ? "\" class=\"gridfig\">\n<img" : "\">\n<img", f);
     const char *vb = grid ? strstr(fig->svg, "viewBox=\"0 0 ") : NULL;
     int w = 0;
     if (vb && sscanf(vb, "viewBox=\"0 0 %d", &w) == 1 && w > 0)
-        fprintf(f, " style=\"width:%dpx\"", w);
+        fprintf(f, " style=\"width:%dpx;min-width:%dpx\"", w, w < min_px ? w : min_px);
     fputs(" alt=\"", f);
     ms_html_text(f, title);
     fputs("\" src=\"data:image/svg+xml;base64,", f);
@@ -266,7 +268,8 @@ static void grids(FILE *f, const ms_grid *g, int n, const ms_plot_svg *figs)
         if (figs[i].svg) {
             char *id = ms_xstrfmt("fig-grid-%s", g[i].name);
             char *title = ms_xstrfmt("%s of grid %s", g[i].naxes == 2 ? "Heatmap" : "Parallel coordinates", g[i].name);
-            figure(f, id, title, g[i].name, &figs[i], 1);
+            /* a heatmap reads at 360 px (a phone); parallel axes need more */
+            figure(f, id, title, g[i].name, &figs[i], g[i].naxes == 2 ? 360 : 600);
             free(id), free(title);
         }
         grid_ranking(f, &g[i]);
