@@ -42,10 +42,10 @@ void ms_plot_curve(const ms_snapshot *s, const char *variant, ms_metric metric, 
  * for two axes, G-parallel for more, by final_val_acc), each written atomically, from one
  * snapshot of the sweep (the runs of scope; NULL: the current runs). A
  * variant without runs is skipped with a warning, a figure without any data
- * is skipped with a warning and no file. *written counts the figures drawn
- * (may be NULL). */
+ * is skipped with a warning and no file. *written counts the figures of
+ * m->plots drawn, *grids the grids' (either may be NULL). */
 int ms_plot_all(ms_store *st, const char *sweep, const ms_manifest *m, const ms_scope *scope,
-                const char *outdir, int *written);
+                const char *outdir, int *written, int *grids);
 
 /* The figures of m->plots as SVG text, for a page that embeds them, drawn
  * from the snapshot s (holding ms_plot_reads' parts) in a private temporary

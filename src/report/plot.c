@@ -636,13 +636,15 @@ static int plot_grids(const ms_snapshot *snap, const char *gnuplot, const char *
 }
 
 int ms_plot_all(ms_store *st, const char *sweep, const ms_manifest *m, const ms_scope *scope,
-                const char *outdir, int *written)
+                const char *outdir, int *written, int *grids)
 {
     char *gnuplot = NULL;
-    int rc = 0, n = 0;
+    int rc = 0, n = 0, ng = 0;
     ms_snapshot snap;
     if (written)
         *written = 0;
+    if (grids)
+        *grids = 0;
     if (ms_plot_find_gnuplot(&gnuplot) < 0)
         return -1;
     /* Every figure's place first, so a refused one stops the command before
@@ -661,11 +663,13 @@ int ms_plot_all(ms_store *st, const char *sweep, const ms_manifest *m, const ms_
         n += d;
     }
     if (rc == 0)
-        rc = plot_grids(&snap, gnuplot, outdir, ms_store_path(st), &n);
+        rc = plot_grids(&snap, gnuplot, outdir, ms_store_path(st), &ng);
     ms_snapshot_release(&snap);
     free(gnuplot);
     if (written)
         *written = n;
+    if (grids)
+        *grids = ng;
     return rc;
 }
 

@@ -10,6 +10,7 @@
 #include "ms_query.h"
 #include "ms_util.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -268,8 +269,9 @@ static void grids(FILE *f, const ms_grid *g, int n, const ms_plot_svg *figs)
         if (figs[i].svg) {
             char *id = ms_xstrfmt("fig-grid-%s", g[i].name);
             char *title = ms_xstrfmt("%s of grid %s", g[i].naxes == 2 ? "Heatmap" : "Parallel coordinates", g[i].name);
-            /* a heatmap reads at 360 px (a phone); parallel axes need more */
-            figure(f, id, title, g[i].name, &figs[i], g[i].naxes == 2 ? 360 : 600);
+            /* a heatmap reads at 360 px (a phone); parallel axes shrunk
+             * would not: they scroll sideways at their own width */
+            figure(f, id, title, g[i].name, &figs[i], g[i].naxes == 2 ? 360 : INT_MAX);
             free(id), free(title);
         }
         grid_ranking(f, &g[i]);
