@@ -230,7 +230,7 @@ static void test_grid_plot_files(void **state)
     ms_snapshot_release(&snap);
 }
 
-/* The i-th occurrence of a ranking row's variant cell in the page after from. */
+/* The report: its Grids section, the figures, and sgd's ranking row by row. */
 static void test_grid_report(void **state)
 {
     (void)state;
