@@ -6,6 +6,7 @@
 #ifndef MS_PLOT_H
 #define MS_PLOT_H
 
+#include "ms_grid.h"
 #include "ms_manifest.h"
 #include "ms_query.h"
 #include "ms_store.h"
@@ -37,13 +38,14 @@ void ms_plot_curve(const ms_snapshot *s, const char *variant, ms_metric metric, 
                    int step_average, double **x, double **mean, double **lo, double **hi, int *n);
 
 /* Draw every figure of m->plots into outdir (created if missing) as
- * NAME.png, NAME.svg and NAME.pdf, each written atomically, from one
+ * NAME.png, NAME.svg and NAME.pdf, then each grid's (ms_grid.h: G-heatmap
+ * for two axes, G-parallel for more, by final_val_acc), each written atomically, from one
  * snapshot of the sweep (the runs of scope; NULL: the current runs). A
  * variant without runs is skipped with a warning, a figure without any data
- * is skipped with a warning and no file. *written counts the figures drawn
- * (may be NULL). */
+ * is skipped with a warning and no file. *written counts the figures of
+ * m->plots drawn, *grids the grids' (either may be NULL). */
 int ms_plot_all(ms_store *st, const char *sweep, const ms_manifest *m, const ms_scope *scope,
-                const char *outdir, int *written);
+                const char *outdir, int *written, int *grids);
 
 /* The figures of m->plots as SVG text, for a page that embeds them, drawn
  * from the snapshot s (holding ms_plot_reads' parts) in a private temporary
@@ -56,6 +58,9 @@ typedef struct ms_plot_svg {
     size_t len;
 } ms_plot_svg;
 int ms_plot_svgs(const ms_snapshot *s, const ms_manifest *m, ms_plot_svg **out, int *n);
+/* The same for grids (ms_grid.h): one entry per grid of g, svg NULL when
+ * the grid has no figure (one axis); name and title are the grid's name. */
+int ms_plot_grid_svgs(const ms_grid *g, int n, ms_plot_svg **out);
 void ms_plot_svgs_free(ms_plot_svg *figs, int n);
 
 #endif

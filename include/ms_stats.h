@@ -17,6 +17,11 @@ typedef struct ms_stat {
 } ms_stat;
 ms_stat ms_stat_of(const double *x, int n);
 
+/* The t interval of the mean of s at `level` (0.95): mean -/+ the t
+ * quantile with n - 1 degrees of freedom times std / sqrt(n); NAN for both
+ * when n < 2. */
+void ms_stat_interval(ms_stat s, double level, double *lo, double *hi);
+
 /* P(T <= t) for Student's t with df > 0 degrees of freedom. */
 double ms_t_cdf(double t, double df);
 /* The t with P(T <= t) = p, 0 < p < 1. */

@@ -443,7 +443,9 @@ static const ms_usage plot_usage = {
              "'mlpsweep run' is used. A variant not in the last run is drawn from its runs\n"
              "of an earlier one (a note says so); --variants may name such runs, and --all\n"
              "draws every run (a variant's earlier settings beside it, variants the manifest\n"
-             "lacks in one more figure, 'earlier').\n",
+             "lacks in one more figure, 'earlier'). Each grid of two settings is drawn as\n"
+             "a heatmap, DIR/GRID-heatmap.*, of more as parallel coordinates,\n"
+             "DIR/GRID-parallel.* (final_val_acc, mean over seeds).\n",
 };
 
 int cmd_plot(int argc, char **argv)
@@ -473,14 +475,18 @@ int cmd_plot(int argc, char **argv)
 
     target t;
     ms_manifest *m = NULL;
-    int n = 0;
+    int n = 0, ng = 0;
     int status = target_figures(&t, manifest, db, variants, &scope, &m);
     if (status != MS_EXIT_OK)
         goto done;
     status = MS_EXIT_FAIL;
-    if (ms_plot_all(t.s.st, t.s.sweep, m, &scope, outdir, &n) < 0)
+    if (ms_plot_all(t.s.st, t.s.sweep, m, &scope, outdir, &n, &ng) < 0)
         goto done;
-    fprintf(stderr, "%d of %d figures written to '%s'\n", n, m->nplots, outdir);
+    if (ng)
+        fprintf(stderr, "%d of %d figures and %d grid figure%s written to '%s'\n", n, m->nplots,
+                ng, ng == 1 ? "" : "s", outdir);
+    else
+        fprintf(stderr, "%d of %d figures written to '%s'\n", n, m->nplots, outdir);
     status = MS_EXIT_OK;
 done:
     ms_scope_release(&scope);

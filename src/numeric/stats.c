@@ -101,6 +101,16 @@ ms_stat ms_stat_of(const double *x, int n)
     return s;
 }
 
+void ms_stat_interval(ms_stat s, double level, double *lo, double *hi)
+{
+    *lo = *hi = NAN;
+    if (s.n < 2)
+        return;
+    double h = ms_t_quantile(0.5 + level / 2, s.n - 1) * s.std / sqrt(s.n);
+    *lo = s.mean - h;
+    *hi = s.mean + h;
+}
+
 /* The interval, t and p of a difference with standard error se and df. */
 static void finish(ms_comparison *c, double se, double level)
 {

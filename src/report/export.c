@@ -230,12 +230,14 @@ static cell int_cell(int64_t i) { return (cell){0, NULL, i, 0, {0, 0, 0}}; }
 cell ms_tab_real_cell(double x) { return (cell){isnan(x), NULL, 0, x, {0, 0, 0}}; }
 static cell stat_cell(ms_stat s) { return (cell){s.n == 0, NULL, 0, 0, s}; }
 
-static void summary_table(const ms_snapshot *snap, table *t)
+void ms_tab_summary(const ms_snapshot *snap, const char *grid, table *t)
 {
     t->cols = summary_cols;
     t->ncols = NCOLS(summary_cols);
     for (int i = 0; i < snap->nsummary; i++) {
         const ms_summary_row *r = &snap->summary[i];
+        if (grid && strcmp(r->grid, grid) != 0)
+            continue;
         cell *c = ms_tab_new_row(t);
         int k = 0;
         c[k++] = text_cell(r->variant);
@@ -569,7 +571,7 @@ int ms_export_render(const ms_snapshot *snap, const ms_export_opts *o, char **ou
     if (ms_export_check(o) < 0)
         return -1;
     if (o->table == MS_TABLE_SUMMARY)
-        summary_table(snap, &t);
+        ms_tab_summary(snap, NULL, &t);
     else
         long_table(snap, o->table, &t);
     int rc = shape(&t, o);

@@ -88,25 +88,25 @@ static int num_before(const cell *a, const cell *b, int type)
     return type == T_REAL ? a->x < b->x : a->i < b->i;
 }
 
-static const cell *at(const table *t, int r, int col)
+const cell *ms_tab_at(const table *t, int r, int col)
 {
     return &t->cells[(size_t)r * (size_t)t->ncols + (size_t)col];
 }
 
 /* The values of column col over t's rows, each as the first row holding it:
  * numbers ascending, text in order of appearance (the manifest's). */
-static int axis(const table *t, int col, int *first)
+int ms_tab_axis(const table *t, int col, int *first)
 {
     int n = 0, type = t->cols[col].type;
     for (int r = 0; r < t->nrows; r++) {
         int j = 0;
-        while (j < n && !same_cell(at(t, r, col), at(t, first[j], col), type))
+        while (j < n && !same_cell(ms_tab_at(t, r, col), ms_tab_at(t, first[j], col), type))
             j++;
         if (j == n)
             first[n++] = r;
     }
     for (int i = 1; type != T_TEXT && i < n; i++) /* insertion sort: stable, n small */
-        for (int j = i; j > 0 && num_before(at(t, first[j], col), at(t, first[j - 1], col), type);
+        for (int j = i; j > 0 && num_before(ms_tab_at(t, first[j], col), ms_tab_at(t, first[j - 1], col), type);
              j--) {
             int x = first[j];
             first[j] = first[j - 1];
@@ -115,16 +115,31 @@ static int axis(const table *t, int col, int *first)
     return n;
 }
 
+int ms_tab_varied(const table *t, int *cols)
+{
+    int n = 0;
+    for (int i = 0; i < t->ncols; i++) {
+        if (!t->cols[i].setting || !strcmp(t->cols[i].key, "grid"))
+            continue;
+        int r = 1;
+        while (r < t->nrows && same_cell(ms_tab_at(t, r, i), ms_tab_at(t, 0, i), t->cols[i].type))
+            r++;
+        if (r < t->nrows)
+            cols[n++] = i;
+    }
+    return n;
+}
+
 static int axis_index(const table *t, int col, const int *first, int r)
 {
     int j = 0;
-    while (!same_cell(at(t, r, col), at(t, first[j], col), t->cols[col].type))
+    while (!same_cell(ms_tab_at(t, r, col), ms_tab_at(t, first[j], col), t->cols[col].type))
         j++;
     return j;
 }
 
 /* A cell as --where would spell it (a machine format's text). */
-static const char *value_text(const column *col, const cell *c, char buf[32])
+const char *ms_tab_value_text(const column *col, const cell *c, char buf[32])
 {
     if (c->null)
         return "";
@@ -143,26 +158,26 @@ static int pivot_clash(const table *t, int a, int b, int rc, int cc, const char 
     int d = -1;
     for (int i = 0; d < 0 && i < t->ncols; i++)
         if (t->cols[i].setting && i != rc && i != cc &&
-            !same_cell(at(t, a, i), at(t, b, i), t->cols[i].type))
+            !same_cell(ms_tab_at(t, a, i), ms_tab_at(t, b, i), t->cols[i].type))
             d = i;
     int k = d >= 0 ? d : 0; /* without one: the variant's name (the summary's column 0) */
     char br[32], bc[32], ba[32], bb[32], diff[256], ex[256], msg[1024];
-    const char *key = t->cols[k].key, *v = value_text(&t->cols[k], at(t, a, k), ba);
+    const char *key = t->cols[k].key, *v = ms_tab_value_text(&t->cols[k], ms_tab_at(t, a, k), ba);
     if (v[strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.+-")])
         snprintf(ex, sizeof ex, "--where \"%s='%s'\"", key, v);
     else
         snprintf(ex, sizeof ex, "--where '%s=%s'", key, v);
     if (d >= 0)
         snprintf(diff, sizeof diff, "differ in %s (%s and %s)", key, v,
-                 value_text(&t->cols[d], at(t, b, d), bb));
+                 ms_tab_value_text(&t->cols[d], ms_tab_at(t, b, d), bb));
     else
         snprintf(diff, sizeof diff, "differ in no setting the summary shows");
     snprintf(msg, sizeof msg,
              "--pivot %s: variants '%s' and '%s' both have %s=%s, %s=%s and %s: keep one with "
              "--where, e.g. %s",
-             pivot, at(t, a, 0)->s, at(t, b, 0)->s, t->cols[rc].key,
-             value_text(&t->cols[rc], at(t, a, rc), br), t->cols[cc].key,
-             value_text(&t->cols[cc], at(t, a, cc), bc), diff, ex);
+             pivot, ms_tab_at(t, a, 0)->s, ms_tab_at(t, b, 0)->s, t->cols[rc].key,
+             ms_tab_value_text(&t->cols[rc], ms_tab_at(t, a, rc), br), t->cols[cc].key,
+             ms_tab_value_text(&t->cols[cc], ms_tab_at(t, a, cc), bc), diff, ex);
     char *shown = ms_printable(msg); /* names from a database: no control characters */
     ms_error("%s", shown);
     free(shown);
@@ -183,7 +198,7 @@ static void pivot_columns(const table *t, int rc, int cc, int mc, const int *col
     /* a mean of epochs is not a count: shown as it is, not rounded */
     int fmt = t->cols[mc].fmt == F_COUNT ? F_PLAIN : t->cols[mc].fmt;
     for (int j = 0; j < nc; j++) {
-        const char *v = value_text(&t->cols[cc], at(t, cols[j], cc), buf);
+        const char *v = ms_tab_value_text(&t->cols[cc], ms_tab_at(t, cols[j], cc), buf);
         c[j + 1] = (column){NULL, NULL, T_REAL, fmt, 0};
         c[j + 1].key = p->strs[p->nstrs++] = ms_xstrfmt("%s=%s", t->cols[cc].key, v);
         c[j + 1].head = p->strs[p->nstrs++] = ms_strdup(v);
@@ -197,11 +212,11 @@ static void pivot_cells(const table *t, int rc, int mc, const int *rows, int nr,
 {
     for (int i = 0; i < nr; i++) {
         cell *c = ms_tab_new_row(p);
-        c[0] = *at(t, rows[i], rc);
+        c[0] = *ms_tab_at(t, rows[i], rc);
         c[0].s = c[0].s ? ms_strdup(c[0].s) : NULL;
         for (int j = 0; j < nc; j++) {
             int o = owner[i * nc + j];
-            const cell *m = o >= 0 ? at(t, o, mc) : NULL;
+            const cell *m = o >= 0 ? ms_tab_at(t, o, mc) : NULL;
             c[j + 1] = m && !m->null ? ms_tab_real_cell(m->st.mean)
                                      : (cell){1, NULL, 0, NAN, {0, 0, 0}};
         }
@@ -217,7 +232,7 @@ int ms_tab_pivot(table *t, int rc, int cc, int mc, const char *text)
 {
     int *rows = ms_malloc(((size_t)t->nrows + 1) * sizeof *rows);
     int *cols = ms_malloc(((size_t)t->nrows + 1) * sizeof *cols);
-    int nr = axis(t, rc, rows), nc = axis(t, cc, cols), rcd = 0;
+    int nr = ms_tab_axis(t, rc, rows), nc = ms_tab_axis(t, cc, cols), rcd = 0;
     int *owner = ms_malloc(((size_t)nr * (size_t)nc + 1) * sizeof *owner);
     for (int i = 0; i < nr * nc; i++)
         owner[i] = -1;

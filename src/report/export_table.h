@@ -47,6 +47,9 @@ typedef struct table {
     cell *cells; /* row-major */
 } table;
 
+/* export.c: the summary of a snapshot (grid NULL: every variant, else the
+ * variants of that grid only) into t. */
+void ms_tab_summary(const ms_snapshot *snap, const char *grid, table *t);
 /* export.c: the columns of a table (*n of them); a new row of t, its cells
  * zeroed; t's cells, columns and strings freed; a real cell (NaN: NULL). */
 const column *ms_tab_cols(ms_table which, int *n);
@@ -60,6 +63,16 @@ cell ms_tab_real_cell(double x);
  * (text: the --pivot argument, for the message). */
 int ms_tab_parse_pivot(const char *pivot, const char *metric, int *rc, int *cc, int *mc);
 int ms_tab_pivot(table *t, int rc, int cc, int mc, const char *text);
+/* export_pivot.c, what a pivot and the grid views (grid.c) share: the cell
+ * of row r, column col; the values of column col over t's rows, each as the
+ * first row holding it into first (numbers ascending, text in row order),
+ * how many; a cell as --where would spell it (a machine format's text, ""
+ * for none); the settings (not `grid`) whose values differ among t's rows
+ * into cols (MS_TAB_MAX_COLS at most), how many: a grid's axes. */
+const cell *ms_tab_at(const table *t, int r, int col);
+int ms_tab_axis(const table *t, int col, int *first);
+const char *ms_tab_value_text(const column *col, const cell *c, char buf[32]);
+int ms_tab_varied(const table *t, int *cols);
 
 /* export_format.c: t in a format, as one malloc'd string (*len bytes
  * without the NUL); -1 after a message. */

@@ -13,6 +13,7 @@
  * This file gathers the curves, runs gnuplot and publishes the files; the
  * script is plot_script.c's (plot_fig.h holds what the two share). */
 #define _GNU_SOURCE
+#include "ms_grid.h"
 #include "ms_plot.h"
 #include "ms_query.h"
 #include "ms_util.h"
@@ -498,12 +499,12 @@ static void files_release(fig_files *ff)
         }
 }
 
-static int write_script(const fig_files *ff, const ms_fig *fg)
+static int write_script(const fig_files *ff, ms_fig_writer *write, const void *ctx)
 {
     FILE *f = fopen(ff->script, "w");
     if (!f)
         return ms_error("cannot write '%s': %s", ff->script, strerror(errno));
-    ms_fig_script(f, fg, ff->tmp);
+    write(f, ctx, ff->tmp);
     if (fclose(f) != 0)
         return ms_error("cannot write '%s': %s", ff->script, strerror(errno));
     return 0;
@@ -541,26 +542,32 @@ static int publish(fig_files *ff)
     return 0;
 }
 
-/* Draw one figure into outdir in the formats of fmask (bit k: ms_fig_formats[k]).
- * With svg (fmask holding MS_FIG_SVG only), the SVG's text is returned there
- * and no file is published; else each format is published as NAME.EXT. */
+int ms_fig_render(const char *gnuplot, const char *outdir, const char *name, unsigned fmask,
+                  ms_fig_writer *write, const void *ctx, char **svg, size_t *svglen)
+{
+    fig_files ff = {0};
+    int rc = files_make(&ff, outdir, name, fmask) == 0 && write_script(&ff, write, ctx) == 0 &&
+                     run_script(&ff, gnuplot, name, svg, svglen) == 0 &&
+                     (svg || publish(&ff) == 0)
+                 ? 0
+                 : -1;
+    files_release(&ff);
+    return rc;
+}
+
+/* Draw one figure of the manifest into outdir (ms_fig_render's fmask, svg). */
 static int draw(const ms_snapshot *snap, const ms_manifest *m, const ms_plot *p,
                 const char *gnuplot, const char *outdir, unsigned fmask, char **svg, size_t *svglen,
                 int *drawn)
 {
     ms_fig fg = {p, ms_calloc((size_t)p->nvariants, sizeof(ms_fig_curves)),
                  ms_calloc((size_t)p->nvariants, sizeof(char *)), 0, 0};
-    fig_files ff = {0};
-    int rc = -1;
+    int rc = 0;
     *drawn = 0;
-    if (!gather(&fg, snap, m))
-        rc = 0;
-    else if (files_make(&ff, outdir, p->name, fmask) == 0 && write_script(&ff, &fg) == 0 &&
-             run_script(&ff, gnuplot, p->name, svg, svglen) == 0 && (svg || publish(&ff) == 0)) {
-        *drawn = 1;
-        rc = 0;
+    if (gather(&fg, snap, m)) {
+        rc = ms_fig_render(gnuplot, outdir, p->name, fmask, ms_fig_script, &fg, svg, svglen);
+        *drawn = rc == 0;
     }
-    files_release(&ff);
     for (int v = 0; v < p->nvariants; v++)
         curves_release(&fg.cv[v]);
     free(fg.cv);
@@ -572,34 +579,79 @@ unsigned ms_plot_reads(const ms_manifest *m)
 {
     for (int i = 0; i < m->nplots; i++)
         if (ms_fig_uses_steps(&m->plots[i]))
-            return MS_SNAP_CURVES | MS_SNAP_STEP_CURVES;
-    return MS_SNAP_CURVES;
+            return MS_SNAP_CURVES | MS_SNAP_STEP_CURVES | ms_grid_reads();
+    return MS_SNAP_CURVES | ms_grid_reads();
+}
+
+/* The output paths of a figure NAME in outdir checked before anything is
+ * drawn (ms_publish checks again when renaming). */
+static int check_paths(const char *outdir, const char *name, const char *db)
+{
+    const char *in[] = {db};
+    int rc = 0;
+    for (int e = 0; e < MS_FIG_NFORMATS && rc == 0; e++) {
+        char *path = ms_xstrfmt("%s/%s.%s", outdir, name, ms_fig_formats[e].ext);
+        rc = ms_output_check(path, in, 1);
+        free(path);
+    }
+    return rc;
+}
+
+/* Each grid's figure (ms_grid_fig_name) drawn into dir: as files, or with
+ * svgs (one per grid, NULL: none) as SVG text; *n counts the figures. */
+static int draw_grids(const ms_grid *g, int ng, const char *gnuplot, const char *dir,
+                      ms_plot_svg *svgs, int *n)
+{
+    int rc = 0;
+    for (int i = 0; i < ng && rc == 0; i++) {
+        char *name = ms_grid_fig_name(&g[i]);
+        if (name)
+            rc = ms_fig_render(gnuplot, dir, name,
+                               svgs ? 1u << MS_FIG_SVG : (1u << MS_FIG_NFORMATS) - 1,
+                               ms_grid_script, &g[i], svgs ? &svgs[i].svg : NULL,
+                               svgs ? &svgs[i].len : NULL);
+        *n += name && rc == 0;
+        free(name);
+    }
+    return rc;
+}
+
+/* The grids' figures' places checked (see check_paths), then drawn. */
+static int plot_grids(const ms_snapshot *snap, const char *gnuplot, const char *outdir,
+                      const char *db, int *n)
+{
+    ms_grid *g;
+    int ng, rc = 0;
+    if (ms_grid_find(snap, NULL, 0.95, &g, &ng) < 0)
+        return -1;
+    for (int i = 0; i < ng && rc == 0; i++) {
+        char *name = ms_grid_fig_name(&g[i]);
+        rc = name ? check_paths(outdir, name, db) : 0;
+        free(name);
+    }
+    if (rc == 0)
+        rc = draw_grids(g, ng, gnuplot, outdir, NULL, n);
+    ms_grid_free(g, ng);
+    return rc;
 }
 
 int ms_plot_all(ms_store *st, const char *sweep, const ms_manifest *m, const ms_scope *scope,
-                const char *outdir, int *written)
+                const char *outdir, int *written, int *grids)
 {
     char *gnuplot = NULL;
-    int rc = 0, n = 0;
+    int rc = 0, n = 0, ng = 0;
     ms_snapshot snap;
     if (written)
         *written = 0;
+    if (grids)
+        *grids = 0;
     if (ms_plot_find_gnuplot(&gnuplot) < 0)
         return -1;
     /* Every figure's place first, so a refused one stops the command before
-     * any figure is written (ms_publish checks again when renaming). */
-    const char *in[] = {ms_store_path(st)};
+     * any figure is written. */
     for (int i = 0; i < m->nplots && rc == 0; i++)
-        for (int e = 0; e < MS_FIG_NFORMATS && rc == 0; e++) {
-            char *path = ms_xstrfmt("%s/%s.%s", outdir, m->plots[i].name, ms_fig_formats[e].ext);
-            rc = ms_output_check(path, in, 1);
-            free(path);
-        }
-    if (rc < 0) {
-        free(gnuplot);
-        return -1;
-    }
-    if (ms_mkdir_p(outdir) < 0 ||
+        rc = check_paths(outdir, m->plots[i].name, ms_store_path(st));
+    if (rc < 0 || ms_mkdir_p(outdir) < 0 ||
         ms_snapshot_read_in(st, sweep, ms_plot_reads(m), scope, &snap) < 0) {
         free(gnuplot);
         return -1;
@@ -610,10 +662,14 @@ int ms_plot_all(ms_store *st, const char *sweep, const ms_manifest *m, const ms_
                   &d);
         n += d;
     }
+    if (rc == 0)
+        rc = plot_grids(&snap, gnuplot, outdir, ms_store_path(st), &ng);
     ms_snapshot_release(&snap);
     free(gnuplot);
     if (written)
         *written = n;
+    if (grids)
+        *grids = ng;
     return rc;
 }
 
@@ -624,22 +680,30 @@ void ms_plot_svgs_free(ms_plot_svg *figs, int n)
     free(figs);
 }
 
+/* A private temporary folder for figures drawn as SVG text (malloc'd), and
+ * gnuplot's path; -1 after a message. */
+static int svg_dir(char **dir, char **gnuplot)
+{
+    if (ms_plot_find_gnuplot(gnuplot) < 0)
+        return -1;
+    const char *base = getenv("TMPDIR");
+    *dir = ms_xstrfmt("%s/mlpsweep-figures.XXXXXX", base && *base ? base : "/tmp");
+    if (mkdtemp(*dir))
+        return 0;
+    int e = errno;
+    ms_error("cannot create a temporary folder '%s': %s", *dir, strerror(e));
+    free(*dir);
+    free(*gnuplot);
+    return -1;
+}
+
 int ms_plot_svgs(const ms_snapshot *snap, const ms_manifest *m, ms_plot_svg **out, int *n)
 {
     *out = NULL;
     *n = 0;
-    char *gnuplot = NULL;
-    if (ms_plot_find_gnuplot(&gnuplot) < 0)
+    char *gnuplot, *dir;
+    if (svg_dir(&dir, &gnuplot) < 0)
         return -1;
-    const char *base = getenv("TMPDIR");
-    char *dir = ms_xstrfmt("%s/mlpsweep-figures.XXXXXX", base && *base ? base : "/tmp");
-    if (!mkdtemp(dir)) {
-        int e = errno;
-        free(gnuplot);
-        ms_error("cannot create a temporary folder '%s': %s", dir, strerror(e));
-        free(dir);
-        return -1;
-    }
     ms_plot_svg *figs = ms_calloc((size_t)(m->nplots ? m->nplots : 1), sizeof *figs);
     int rc = 0;
     for (int i = 0; i < m->nplots && rc == 0; i++) {
@@ -658,5 +722,27 @@ int ms_plot_svgs(const ms_snapshot *snap, const ms_manifest *m, ms_plot_svg **ou
     }
     *out = figs;
     *n = m->nplots;
+    return 0;
+}
+
+int ms_plot_grid_svgs(const ms_grid *g, int ng, ms_plot_svg **out)
+{
+    char *gnuplot, *dir;
+    int drawn = 0;
+    *out = NULL;
+    if (svg_dir(&dir, &gnuplot) < 0)
+        return -1;
+    ms_plot_svg *figs = ms_calloc((size_t)ng + 1, sizeof *figs);
+    for (int i = 0; i < ng; i++)
+        figs[i].name = figs[i].title = g[i].name;
+    int rc = draw_grids(g, ng, gnuplot, dir, figs, &drawn);
+    rmdir(dir);
+    free(dir);
+    free(gnuplot);
+    if (rc < 0) {
+        ms_plot_svgs_free(figs, ng);
+        return -1;
+    }
+    *out = figs;
     return 0;
 }

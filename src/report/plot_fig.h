@@ -5,6 +5,7 @@
 #ifndef MS_PLOT_FIG_H
 #define MS_PLOT_FIG_H
 
+#include "ms_grid.h"
 #include "ms_plot.h"
 
 #include <stdio.h>
@@ -42,10 +43,33 @@ extern const ms_fig_format ms_fig_formats[MS_FIG_NFORMATS];
 int ms_fig_has_metric(const ms_fig_curves *c, int m);
 int ms_fig_uses_steps(const ms_plot *p);
 
+/* plot.c: a figure drawn by gnuplot from the script `write` writes (into
+ * out[k] for each format k of fmask, bit k: ms_fig_formats[k]) in outdir:
+ * with svg (fmask holding MS_FIG_SVG only) its SVG's text is returned there
+ * and nothing published, else each format is published as NAME.EXT. */
+typedef void ms_fig_writer(FILE *f, const void *ctx, char *const out[MS_FIG_NFORMATS]);
+int ms_fig_render(const char *gnuplot, const char *outdir, const char *name, unsigned fmask,
+                  ms_fig_writer *write, const void *ctx, char **svg, size_t *svglen);
+
+/* plot_script.c: s as a gnuplot string expression that runs nothing (every
+ * text of a manifest or a database reaches a script through here); the
+ * same for a tic's label (a format too: % doubled). */
+void ms_fig_str(FILE *f, const char *s);
+void ms_fig_tic(FILE *f, const char *s);
+/* Text with line breaks: its lines as ms_fig_str's, joined by "\n". */
+void ms_fig_lines(FILE *f, const char *s);
+
+/* grid_plot.c: the name of a grid's figure, "G-heatmap" (two axes) or
+ * "G-parallel" (three or more), malloc'd; NULL when it has none (one axis,
+ * no result, or a name that is no plain file name: letters, digits, _ . -,
+ * not starting with a dot); the script drawing it (ctx: the ms_grid). */
+char *ms_grid_fig_name(const ms_grid *g);
+void ms_grid_script(FILE *f, const void *grid, char *const out[MS_FIG_NFORMATS]);
+
 /* plot_script.c: each variant drawn (n > 0) its colour, the reference
- * black; the script drawing fg into out[k] for each format k whose out[k]
+ * black; the script drawing fig (an ms_fig) into out[k] for each format k whose out[k]
  * is not NULL. */
 void ms_fig_colors(ms_fig *fg);
-void ms_fig_script(FILE *f, const ms_fig *fg, char *const out[MS_FIG_NFORMATS]);
+void ms_fig_script(FILE *f, const void *fig, char *const out[MS_FIG_NFORMATS]);
 
 #endif

@@ -33,22 +33,35 @@ static const char *gp_esc(long cp, char buf[8])
     return cp == '\'' ? "' . \"'\" . '" : ms_is_control(cp) ? " " : NULL;
 }
 
-static void gp_str(FILE *f, const char *s)
+void ms_fig_str(FILE *f, const char *s)
 {
     fputc('\'', f);
     ms_put_text(f, s, gp_esc);
     fputc('\'', f);
 }
 
+/* A tic's label is also a format (its position's number), so a % is doubled. */
+static const char *gp_tic_esc(long cp, char buf[8])
+{
+    return cp == '%' ? "%%" : gp_esc(cp, buf);
+}
+
+void ms_fig_tic(FILE *f, const char *s)
+{
+    fputc('\'', f);
+    ms_put_text(f, s, gp_tic_esc);
+    fputc('\'', f);
+}
+
 /* Text with real line breaks, as single-quoted lines joined by the string
  * operator: 'line 1' . "\n" . 'line 2' (only the constant "\n" is double-quoted). */
-static void gp_lines(FILE *f, const char *s)
+void ms_fig_lines(FILE *f, const char *s)
 {
     for (;;) {
         const char *nl = strchr(s, '\n');
         size_t n = nl ? (size_t)(nl - s) : strlen(s);
         char *line = ms_xstrfmt("%.*s", (int)n, s);
-        gp_str(f, line);
+        ms_fig_str(f, line);
         free(line);
         if (!nl)
             break;
@@ -349,11 +362,11 @@ static void write_plot(FILE *f, const ms_fig *fg, const ms_plot_panel *pn, int n
                 continue;
             }
             fputs("title ", f);
-            gp_str(f, curve_label(fg, v, nshown == 1 && pn->nmetrics > 1 ? short_of(p, m) : NULL));
+            ms_fig_str(f, curve_label(fg, v, nshown == 1 && pn->nmetrics > 1 ? short_of(p, m) : NULL));
         }
         if (compact && drawn) {
             fprintf(f, ", \\\n     NaN with lines lc rgb '%s' dt 1 lw %s title ", fg->color[v], lw);
-            gp_str(f, curve_label(fg, v, NULL));
+            ms_fig_str(f, curve_label(fg, v, NULL));
         }
     }
     for (int i = 0; compact && i < pn->nmetrics; i++)
@@ -390,7 +403,7 @@ static void write_figure(FILE *f, const ms_fig *fg, int fmt, const char *out)
         fprintf(f, "set terminal %s size %d,500 noenhanced font 'Sans,11' background rgb 'white'\n",
                 ms_fig_formats[fmt].term, w);
     fputs("set output ", f);
-    gp_str(f, out);
+    ms_fig_str(f, out);
     fputc('\n', f);
     fprintf(f, "set multiplot layout 1,%d title ", p->npanels);
     if (fg->seeds > 1) {
@@ -400,18 +413,19 @@ static void write_figure(FILE *f, const ms_fig *fg, int fmt, const char *out)
         /* a step_loss band is its chunks' standard deviation instead */
         t = ms_xstrfmt("%s\n(mean of %s; shaded: min to max%s)", p->title, n,
                        ms_fig_uses_steps(p) && p->step_average > 1 ? ", for steps: one std" : "");
-        gp_lines(f, t);
+        ms_fig_lines(f, t);
         free(t);
     } else
-        gp_lines(f, p->title);
+        ms_fig_lines(f, p->title);
     fputs(" font 'Sans,14'\n", f);
     for (int i = 0; i < p->npanels; i++)
         write_panel(f, fg, &p->panels[i]);
     fputs("unset multiplot\nset output\n", f);
 }
 
-void ms_fig_script(FILE *f, const ms_fig *fg, char *const out[MS_FIG_NFORMATS])
+void ms_fig_script(FILE *f, const void *fig, char *const out[MS_FIG_NFORMATS])
 {
+    const ms_fig *fg = fig;
     /* The name is checked plain (letters, digits, _ . -); a comment line
      * ending in a backslash would continue onto the next. */
     fprintf(f, "# mlpsweep plot %s\nreset\nset encoding utf8\n", fg->p->name);

@@ -5,10 +5,12 @@
 #include "ms_report.h"
 #include "ms_config.h"
 #include "ms_export.h"
+#include "ms_grid.h"
 #include "ms_plot.h"
 #include "ms_query.h"
 #include "ms_util.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +48,7 @@ static const char style[] =
     "td.err{white-space:normal;color:#a00}\n"
     "figure{margin:1rem 0;break-inside:avoid}figure img{width:100%;height:auto;"
     "border:1px solid #eee}figcaption{color:#555;font-size:.9rem}\n"
+    ".gridfig{overflow-x:auto}.gridfig img{max-width:100%}\n"
     "pre{background:#f6f6f6;padding:.8rem;overflow-x:auto;font-size:13px;line-height:1.35}\n"
     "nav a{margin-right:1rem;color:#333}\n"
     "@media print{body{max-width:none;font-size:10pt;padding:0}.scroll{overflow:visible}"
@@ -68,7 +71,7 @@ static void put_loss(FILE *f, double x)
         fprintf(f, "%.4g", x);
 }
 
-static void header(FILE *f, const ms_snapshot *snap, const ms_report_info *info)
+static void header(FILE *f, const ms_snapshot *snap, const ms_report_info *info, int grids)
 {
     const char *sweep = snap->sweep;
     const ms_query_run_detail *runs = snap->runs;
@@ -100,8 +103,10 @@ static void header(FILE *f, const ms_snapshot *snap, const ms_report_info *info)
     ms_html_text(f, info->time);
     fputs(" by mlpsweep ", f);
     ms_html_text(f, info->version);
-    fputs(".</p>\n</header>\n<nav><a href=\"#results\">Results</a><a href=\"#figures\">Figures</a>"
-          "<a href=\"#variants\">Variants</a><a href=\"#manifest\">Manifest</a>"
+    fputs(".</p>\n</header>\n<nav><a href=\"#results\">Results</a><a href=\"#figures\">Figures</a>",
+          f);
+    fputs(grids ? "<a href=\"#grids\">Grids</a>" : "", f);
+    fputs("<a href=\"#variants\">Variants</a><a href=\"#manifest\">Manifest</a>"
           "<a href=\"#provenance\">Provenance</a></nav>\n",
           f);
 }
@@ -125,6 +130,32 @@ static int results(FILE *f, const ms_snapshot *snap)
     return 0;
 }
 
+/* One figure: its SVG as an <img> with a caption (name: the id's and the
+ * <code>'s text). A grid's (min_px > 0) keeps its own width, shrunk on a
+ * narrow screen down to min_px, then scrolled sideways rather than shrunk
+ * past reading. */
+static void figure(FILE *f, const char *id, const char *title, const char *name,
+                   const ms_plot_svg *fig, int min_px)
+{
+    int grid = min_px > 0;
+    fputs("<figure id=\"", f);
+    ms_html_text(f, id);
+    fputs(grid ? "\" class=\"gridfig\">\n<img" : "\">\n<img", f);
+    const char *vb = grid ? strstr(fig->svg, "viewBox=\"0 0 ") : NULL;
+    int w = 0;
+    if (vb && sscanf(vb, "viewBox=\"0 0 %d", &w) == 1 && w > 0)
+        fprintf(f, " style=\"width:%dpx;min-width:%dpx\"", w, w < min_px ? w : min_px);
+    fputs(" alt=\"", f);
+    ms_html_text(f, title);
+    fputs("\" src=\"data:image/svg+xml;base64,", f);
+    base64(f, (const unsigned char *)fig->svg, fig->len);
+    fputs("\">\n<figcaption>", f);
+    ms_html_text(f, title);
+    fputs(" (<code>", f);
+    ms_html_text(f, name);
+    fputs("</code>)</figcaption>\n</figure>\n", f);
+}
+
 static void figures(FILE *f, const ms_plot_svg *figs, int n)
 {
     fputs("<section id=\"figures\">\n<h2>Figures</h2>\n", f);
@@ -133,20 +164,118 @@ static void figures(FILE *f, const ms_plot_svg *figs, int n)
         if (!figs[i].svg)
             continue;
         any = 1;
-        fputs("<figure id=\"fig-", f);
-        ms_html_text(f, figs[i].name);
-        fputs("\">\n<img alt=\"", f);
-        ms_html_text(f, figs[i].title);
-        fputs("\" src=\"data:image/svg+xml;base64,", f);
-        base64(f, (const unsigned char *)figs[i].svg, figs[i].len);
-        fputs("\">\n<figcaption>", f);
-        ms_html_text(f, figs[i].title);
-        fputs(" (<code>", f);
-        ms_html_text(f, figs[i].name);
-        fputs("</code>)</figcaption>\n</figure>\n", f);
+        char *id = ms_xstrfmt("fig-%s", figs[i].name);
+        figure(f, id, figs[i].title, figs[i].name, &figs[i], 0);
+        free(id);
     }
     if (!any)
         fputs("<p class=\"note\">No figure has data yet.</p>\n", f);
+    fputs("</section>\n", f);
+}
+
+/* A value of a grid's metric: an accuracy in % (a difference of two in
+ * percentage points, signed), else 4 significant digits. */
+static void put_metric(FILE *f, const ms_grid *g, double x, int sign)
+{
+    if (isnan(x))
+        fputs("–", f);
+    else if (g->acc)
+        fprintf(f, sign ? "%+.2f" : "%.2f", 100 * x);
+    else
+        fprintf(f, sign ? "%+.4g" : "%.4g", x);
+}
+
+static void put_interval(FILE *f, const ms_grid *g, double lo, double hi, int sign)
+{
+    if (isnan(lo))
+        return;
+    fputs("[", f);
+    put_metric(f, g, lo, sign);
+    fputs(", ", f);
+    put_metric(f, g, hi, sign);
+    fputs("]", f);
+}
+
+/* A grid's configurations best first: the mean of the metric over seeds
+ * with its t interval, and the paired difference to the best. */
+static void grid_ranking(FILE *f, const ms_grid *g)
+{
+    int pct = (int)lround(100 * g->level);
+    fputs("<div class=\"scroll\"><table class=\"ranking\">\n<thead><tr><th class=\"num\">rank"
+          "</th><th>variant</th>",
+          f);
+    for (int a = 0; a < g->naxes; a++) {
+        fputs("<th>", f);
+        ms_html_text(f, g->axes[a].key);
+        fputs("</th>", f);
+    }
+    fputs("<th class=\"num\">seeds</th><th class=\"num\">", f);
+    ms_html_text(f, g->head);
+    fprintf(f, "</th><th class=\"num\">%d%% CI</th><th class=\"num\">vs best%s</th>"
+               "<th class=\"num\">%d%% CI</th><th>test</th></tr></thead>\n<tbody>\n",
+            pct, g->acc ? " (points)" : "", pct);
+    for (int i = 0; i < g->nconfigs; i++) {
+        const ms_grid_config *c = &g->configs[i];
+        const ms_comparison *d = &c->vs_best;
+        fprintf(f, "<tr><td class=\"num\">%d</td><td>", i + 1);
+        ms_html_text(f, c->variant);
+        fputs("</td>", f);
+        for (int a = 0; a < g->naxes; a++) {
+            fputs("<td>", f);
+            ms_html_text(f, g->axes[a].values[c->at[a]]);
+            fputs("</td>", f);
+        }
+        fprintf(f, "<td class=\"num\">%d</td><td class=\"num\">", c->stat.n);
+        put_metric(f, g, c->stat.mean, 0);
+        fputs("</td><td class=\"num\">", f);
+        put_interval(f, g, c->lo, c->hi, 0);
+        fputs("</td><td class=\"num\">", f);
+        if (i == 0)
+            fputs("best", f);
+        else
+            put_metric(f, g, d->diff, 1);
+        fputs("</td><td class=\"num\">", f);
+        if (i > 0 && d->kind != MS_TEST_NONE)
+            put_interval(f, g, d->lo, d->hi, 1);
+        fprintf(f, "</td><td>%s</td></tr>\n",
+                i == 0 ? "" : d->kind == MS_TEST_PAIRED ? "paired" : d->kind == MS_TEST_WELCH ? "Welch" : "–");
+    }
+    fputs("</tbody>\n</table></div>\n", f);
+}
+
+/* Each grid: its figure (heatmap, parallel coordinates, or none for one
+ * axis) and its ranking. */
+static void grids(FILE *f, const ms_grid *g, int n, const ms_plot_svg *figs)
+{
+    fputs("<section id=\"grids\">\n<h2>Grids</h2>\n<p class=\"note\">Each grid's variants "
+          "ranked by the mean over seeds (the runs with a result); the interval is Student's t "
+          "over the seeds, and a difference to the best is paired by seed as "
+          "<code>mlpsweep compare</code> does (Welch's test when fewer than two seeds pair). "
+          "Two axes: a heatmap of the means (<code>export --where grid=G --pivot A,B</code>); "
+          "more: parallel coordinates; one axis: the curves above.</p>\n",
+          f);
+    for (int i = 0; i < n; i++) {
+        fputs("<h3 id=\"grid-", f);
+        ms_html_text(f, g[i].name);
+        fputs("\">", f);
+        ms_html_text(f, g[i].name);
+        fputs(" <span class=\"label\">(", f);
+        for (int a = 0; a < g[i].naxes; a++) {
+            fputs(a ? " × " : "", f);
+            ms_html_text(f, g[i].axes[a].key);
+        }
+        fprintf(f, "%s%d configurations)</span></h3>\n", g[i].naxes ? ": " : "",
+                g[i].nconfigs);
+        if (figs[i].svg) {
+            char *id = ms_xstrfmt("fig-grid-%s", g[i].name);
+            char *title = ms_xstrfmt("%s of grid %s", g[i].naxes == 2 ? "Heatmap" : "Parallel coordinates", g[i].name);
+            /* a heatmap reads at 360 px (a phone); parallel axes shrunk
+             * would not: they scroll sideways at their own width */
+            figure(f, id, title, g[i].name, &figs[i], g[i].naxes == 2 ? 360 : INT_MAX);
+            free(id), free(title);
+        }
+        grid_ranking(f, &g[i]);
+    }
     fputs("</section>\n", f);
 }
 
@@ -406,8 +535,9 @@ int ms_report_html(ms_store *st, const char *sweep, const ms_manifest *m, const 
                    const ms_report_info *info, char **out, size_t *len)
 {
     ms_snapshot snap;
-    ms_plot_svg *figs = NULL;
-    int nfigs = 0, rc = -1;
+    ms_plot_svg *figs = NULL, *gfigs = NULL;
+    ms_grid *g = NULL;
+    int nfigs = 0, ng = 0, rc = -1;
     char *buf = NULL;
     size_t n = 0;
     *out = NULL;
@@ -417,16 +547,19 @@ int ms_report_html(ms_store *st, const char *sweep, const ms_manifest *m, const 
     unsigned what = MS_SNAP_RUNS | MS_SNAP_SUMMARY | MS_SNAP_META | ms_plot_reads(m);
     if (ms_snapshot_read_in(st, sweep, what, scope, &snap) < 0)
         return -1;
-    if (ms_plot_svgs(&snap, m, &figs, &nfigs) < 0)
+    if (ms_plot_svgs(&snap, m, &figs, &nfigs) < 0 ||
+        ms_grid_find(&snap, NULL, 0.95, &g, &ng) < 0 || ms_plot_grid_svgs(g, ng, &gfigs) < 0)
         goto done;
     FILE *f = open_memstream(&buf, &n);
     if (!f) {
         ms_error("out of memory");
         goto done;
     }
-    header(f, &snap, info);
+    header(f, &snap, info, ng > 0);
     int bad = results(f, &snap);
     figures(f, figs, nfigs);
+    if (ng)
+        grids(f, g, ng, gfigs);
     variants(f, m, &snap);
     manifest(f, m, m->path); /* the file given, or the path the sweep recorded */
     provenance(f, &snap, info);
@@ -445,5 +578,7 @@ done:
     free(buf);
     ms_snapshot_release(&snap);
     ms_plot_svgs_free(figs, nfigs);
+    ms_plot_svgs_free(gfigs, ng);
+    ms_grid_free(g, ng);
     return rc;
 }

@@ -1,0 +1,217 @@
+/* ms_report, figures: a grid's figure as a gnuplot script (plot_fig.h).
+ * Two axes: a heatmap of the metric's means, the pivot's cells (rows: the
+ * first axis, top to bottom as export --pivot lists them; columns: the
+ * second), each cell annotated with its value and the best one framed.
+ * Three or more: parallel coordinates, one vertical axis per setting (its
+ * values as tics; log spaced where they span 10x or more) and one for the
+ * metric, a line per configuration coloured by the metric, the best drawn
+ * last (on top). plot.c runs gnuplot and publishes the files. */
+#define _POSIX_C_SOURCE 200809L
+#include "ms_grid.h"
+#include "ms_util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plot_fig.h"
+
+/* Light to dark: black text reads on every cell (heatmap); the lines of
+ * parallel coordinates stand out on white from end to end. */
+#define HEAT_PALETTE "(0 '#fff7bc', 0.5 '#a1dab4', 1 '#41b6c4')"
+#define LINE_PALETTE "(0 '#e34a33', 0.5 '#9e9ac8', 1 '#08519c')"
+
+char *ms_grid_fig_name(const ms_grid *g)
+{
+    const char *n = g->name;
+    int any = 0;
+    for (int i = 0; i < g->nconfigs; i++)
+        any |= !isnan(g->configs[i].stat.mean);
+    if (g->naxes < 2 || !any || !*n || *n == '.' || strlen(n) > 200 ||
+        n[strspn(n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")])
+        return NULL;
+    return ms_xstrfmt("%s-%s", n, g->naxes == 2 ? "heatmap" : "parallel");
+}
+
+/* A value of the metric as a cell or a tic shows it: an accuracy in %. */
+static double shown(const ms_grid *g, double v) { return g->acc ? 100 * v : v; }
+
+static void value_text(const ms_grid *g, double v, char *buf, size_t n)
+{
+    if (g->acc)
+        snprintf(buf, n, "%.2f", 100 * v);
+    else
+        snprintf(buf, n, "%.4g", v);
+}
+
+/* "G: val acc (%), mean of N seeds" (or "of 1 to N seeds"). */
+static void title(FILE *f, const ms_grid *g, const char *how)
+{
+    int lo = 0, hi = 0;
+    for (int i = 0; i < g->nconfigs; i++) {
+        int k = g->configs[i].stat.n;
+        lo = i == 0 || k < lo ? k : lo;
+        hi = k > hi ? k : hi;
+    }
+    char *t = lo == hi ? ms_xstrfmt("grid %s: %s\nmean of %d seed%s%s", g->name, g->head, hi,
+                                    hi == 1 ? "" : "s", how)
+                       : ms_xstrfmt("grid %s: %s\nmean of %d to %d seeds%s", g->name, g->head, lo,
+                                    hi, how);
+    fputs("set title ", f);
+    ms_fig_lines(f, t); /* two short lines: the figure is narrow */
+    fputs(" font 'Sans,16'\n", f);
+    free(t);
+}
+
+/* "set xtics (...)" of an axis' values at 0, 1, ... */
+static void category_tics(FILE *f, const char *which, const ms_grid_axis *a)
+{
+    fprintf(f, "set %s (", which);
+    for (int j = 0; j < a->nvalues; j++) {
+        fputs(j ? ", " : "", f);
+        ms_fig_tic(f, a->values[j]);
+        fprintf(f, " %d", j);
+    }
+    fputs(") scale 0\n", f);
+}
+
+static void heatmap(FILE *f, const ms_grid *g)
+{
+    const ms_grid_axis *rows = &g->axes[0], *cols = &g->axes[1];
+    int nr = rows->nvalues, nc = cols->nvalues;
+    char buf[32];
+    fputs("$cells << EOD\n", f);
+    for (int i = 0; i < nr; i++)
+        for (int j = 0; j < nc; j++) {
+            double v = g->cells[i * nc + j];
+            if (isnan(v))
+                continue;
+            value_text(g, v, buf, sizeof buf);
+            fprintf(f, "%d %d %.17g \"%s\"\n", j, i, shown(g, v), buf);
+        }
+    fputs("EOD\n", f);
+    const ms_grid_config *best = &g->configs[0];
+    fprintf(f,
+            "set xrange [-0.5:%d.5]\nset yrange [%d.5:-0.5]\nset border lc rgb '#444444'\n"
+            "set palette defined " HEAT_PALETTE "\nset object 1 rect center %d,%d size 0.96,0.92 "
+            "front fs empty border lc rgb '#000000' lw 3\n",
+            nc - 1, nr - 1, best->at[1], best->at[0]);
+    category_tics(f, "xtics", cols);
+    category_tics(f, "ytics", rows);
+    fputs("set xlabel ", f);
+    ms_fig_str(f, cols->key);
+    fputs(" font 'Sans,16'\nset ylabel ", f);
+    ms_fig_str(f, rows->key);
+    fputs(" font 'Sans,16'\nset cblabel ", f);
+    ms_fig_str(f, g->head);
+    fputc('\n', f);
+    title(f, g, "; framed: the best");
+    fputs("plot $cells using 1:2:(0.5):(0.5):3 with boxxyerror fs solid 1.0 noborder fc palette "
+          "notitle, '' using 1:2:4 with labels font 'Sans,17' notitle\n",
+          f);
+}
+
+/* Parallel axis a + 1: its range and its values as tics (log10 on a log
+ * axis, whose line positions are log10 too). */
+static void setting_axis(FILE *f, const ms_grid *g, int a)
+{
+    const ms_grid_axis *ax = &g->axes[a];
+    double lo = INFINITY, hi = -INFINITY;
+    for (int i = 0; i < g->nconfigs; i++) {
+        double x = ax->log ? log10(g->configs[i].x[a]) : g->configs[i].x[a];
+        lo = fmin(lo, x);
+        hi = fmax(hi, x);
+    }
+    double pad = hi > lo ? 0.06 * (hi - lo) : 0.5;
+    fprintf(f, "set paxis %d range [%.17g:%.17g]\nset paxis %d tics (", a + 1, lo - pad, hi + pad,
+            a + 1);
+    for (int j = 0; j < ax->nvalues; j++) {
+        double x = ax->numeric ? strtod(ax->values[j], NULL) : j;
+        fputs(j ? ", " : "", f);
+        ms_fig_tic(f, ax->values[j]);
+        fprintf(f, " %.17g", ax->log ? log10(x) : x);
+    }
+    fputs(") right offset -0.5,0 scale 0.5 font 'Sans,14'\n", f); /* left of the axis */
+}
+
+static void parallel(FILE *f, const ms_grid *g)
+{
+    int na = g->naxes;
+    double lo = INFINITY, hi = -INFINITY;
+    fputs("$lines << EOD\n", f);
+    for (int i = g->nconfigs - 1; i >= 0; i--) { /* the best last: drawn on top */
+        const ms_grid_config *c = &g->configs[i];
+        if (isnan(c->stat.mean))
+            continue;
+        for (int a = 0; a < na; a++)
+            fprintf(f, "%.17g ", g->axes[a].log ? log10(c->x[a]) : c->x[a]);
+        double v = shown(g, c->stat.mean);
+        lo = fmin(lo, v), hi = fmax(hi, v);
+        fprintf(f, "%.17g\n", v);
+    }
+    fputs("EOD\nset border 0\nunset ytics\nset xtics (", f);
+    for (int a = 0; a <= na; a++) {
+        char *label = a < na ? ms_xstrfmt("%s%s", g->axes[a].key, g->axes[a].log ? " (log)" : "")
+                             : ms_strdup(g->head);
+        fputs(a ? ", " : "", f);
+        ms_fig_tic(f, label);
+        fprintf(f, " %d", a + 1);
+        free(label);
+    }
+    fprintf(f, ") scale 0 nomirror font 'Sans,15'\nset xrange [0.7:%d.4]\n", na + 1);
+    for (int a = 0; a < na; a++)
+        setting_axis(f, g, a);
+    double pad = hi > lo ? 0.06 * (hi - lo) : 0.5;
+    fprintf(f,
+            "set paxis %d range [%.17g:%.17g]\nset paxis %d tics right offset -0.5,0 scale 0.5 "
+            "font 'Sans,14'\nset cbrange [%.17g:%.17g]\nset palette defined " LINE_PALETTE
+            "\nset style parallelaxis lw 1.5 lc rgb '#444444'\nset cblabel ",
+            na + 1, lo - pad, hi + pad, na + 1, lo, hi > lo ? hi : lo + 1);
+    ms_fig_str(f, g->head);
+    fputc('\n', f);
+    title(f, g, "");
+    fprintf(f,
+            "plot $lines using 1:%d with parallelaxes lw 3 lc palette notitle, for [c=2:%d] "
+            "$lines using c with parallelaxes notitle\n",
+            na + 1, na + 1);
+}
+
+/* The figure's size in pixels: room for each cell or axis. */
+static void fig_size(const ms_grid *g, int *w, int *h)
+{
+    if (g->naxes == 2) {
+        *w = 250 + 110 * g->axes[1].nvalues;
+        *h = 170 + 70 * g->axes[0].nvalues;
+    } else {
+        *w = 140 + 170 * (g->naxes + 1);
+        *h = 520;
+    }
+    *w = *w < 440 ? 440 : *w;
+    *h = *h < 360 ? 360 : *h;
+}
+
+void ms_grid_script(FILE *f, const void *grid, char *const out[MS_FIG_NFORMATS])
+{
+    const ms_grid *g = grid;
+    int w, h;
+    fig_size(g, &w, &h);
+    fputs("# mlpsweep grid figure\nreset\nset encoding utf8\n", f);
+    for (int k = 0; k < MS_FIG_NFORMATS; k++) {
+        if (!out[k])
+            continue;
+        if (ms_fig_formats[k].inches) /* the same shape at 100 pixels an inch */
+            fprintf(f, "set terminal %s size %.2fin,%.2fin", ms_fig_formats[k].term, w / 100.0,
+                    h / 100.0);
+        else
+            fprintf(f, "set terminal %s size %d,%d", ms_fig_formats[k].term, w, h);
+        fputs(" noenhanced font 'Sans,15' background rgb 'white'\nset output ", f);
+        ms_fig_str(f, out[k]);
+        fputc('\n', f);
+        if (g->naxes == 2)
+            heatmap(f, g);
+        else
+            parallel(f, g);
+        fputs("set output\nreset\n", f);
+    }
+}
