@@ -48,7 +48,8 @@ static const char style[] =
     "td.err{white-space:normal;color:#a00}\n"
     "figure{margin:1rem 0;break-inside:avoid}figure img{width:100%;height:auto;"
     "border:1px solid #eee}figcaption{color:#555;font-size:.9rem}\n"
-    ".gridfig{overflow-x:auto}.gridfig img{max-width:100%}\n"
+    ".gridfig{overflow-x:auto}.gridfig img{max-width:100%}"
+    "table.ranking td.name{white-space:normal;min-width:12em;max-width:18em}\n"
     "pre{background:#f6f6f6;padding:.8rem;overflow-x:auto;font-size:13px;line-height:1.35}\n"
     "nav a{margin-right:1rem;color:#333}\n"
     "@media print{body{max-width:none;font-size:10pt;padding:0}.scroll{overflow:visible}"
@@ -211,14 +212,29 @@ static void grid_ranking(FILE *f, const ms_grid *g)
     }
     fputs("<th class=\"num\">seeds</th><th class=\"num\">", f);
     ms_html_text(f, g->head);
-    fprintf(f, "</th><th class=\"num\">%d%% CI</th><th class=\"num\">vs best%s</th>"
-               "<th class=\"num\">%d%% CI</th><th>test</th></tr></thead>\n<tbody>\n",
+    fprintf(f, "</th><th class=\"num\">%d%% CI</th><th class=\"num\">vs best%s, %d%% CI"
+               "</th></tr></thead>\n<tbody>\n",
             pct, g->acc ? " (points)" : "", pct);
     for (int i = 0; i < g->nconfigs; i++) {
         const ms_grid_config *c = &g->configs[i];
         const ms_comparison *d = &c->vs_best;
-        fprintf(f, "<tr><td class=\"num\">%d</td><td>", i + 1);
-        ms_html_text(f, c->variant);
+        fprintf(f, "<tr><td class=\"num\">%d</td><td class=\"name\">", i + 1);
+        /* a long name may break after its dots: the table fits a laptop */
+        char *name = ms_strdup(c->variant);
+        for (char *p = name, *dot; p; p = dot) {
+            dot = strchr(p, '.');
+            char keep = dot ? dot[1] : 0;
+            if (dot)
+                *++dot = '\0'; /* the part with its dot */
+            ms_html_text(f, p);
+            if (dot && keep) {
+                *dot = keep;
+                fputs("<wbr>", f);
+            } else {
+                dot = NULL;
+            }
+        }
+        free(name);
         fputs("</td>", f);
         for (int a = 0; a < g->naxes; a++) {
             fputs("<td>", f);
@@ -234,11 +250,11 @@ static void grid_ranking(FILE *f, const ms_grid *g)
             fputs("best", f);
         else
             put_metric(f, g, d->diff, 1);
-        fputs("</td><td class=\"num\">", f);
-        if (i > 0 && d->kind != MS_TEST_NONE)
+        if (i > 0 && d->kind != MS_TEST_NONE) {
+            fputs(" ", f);
             put_interval(f, g, d->lo, d->hi, 1);
-        fprintf(f, "</td><td>%s</td></tr>\n",
-                i == 0 ? "" : d->kind == MS_TEST_PAIRED ? "paired" : d->kind == MS_TEST_WELCH ? "Welch" : "–");
+        }
+        fprintf(f, "%s</td></tr>\n", i > 0 && d->kind == MS_TEST_WELCH ? " (Welch)" : "");
     }
     fputs("</tbody>\n</table></div>\n", f);
 }
