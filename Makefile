@@ -128,7 +128,7 @@ test: deps data layers
 # the runs of earlier invocations (history: tiny data).
 CHECK_TESTS := test_rng test_manifest test_stats test_store test_claims test_fuzz_regressions \
                test_integrity test_export test_export_rows test_plot test_kernels test_history \
-               test_grid
+               test_grid test_prune
 
 check: layers $(BIN) $(addprefix $(BUILD)/tests/,$(CHECK_TESTS))
 	@sh tests/run.sh $(BUILD) $(CHECK_TESTS)
