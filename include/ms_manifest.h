@@ -131,6 +131,8 @@ int ms_manifest_listed(const ms_manifest *m, const char *name, const char *list)
  * (a reference not listed is dropped; a figure left with none is removed).
  * 0, or -1 after one message naming a variant the manifest lacks. */
 int ms_manifest_keep_variants(ms_manifest *m, const char *list);
+/* 1 when name is a key a setting (KEY=VALUE) may set: lr, momentum, ... */
+int ms_manifest_is_key(const char *name);
 
 /* plot --all, and plot --variants naming runs of an earlier invocation:
  * m's figures drawn for the groups of runs `names` (VARIANT, or VARIANT@N

@@ -88,6 +88,18 @@ static void test_bad_options(void **state)
     expect_usage_error("train --batch 0", "mlpsweep: --batch: expected an integer in 1..1048576, got '0'\n");
     expect_usage_error("train --momentum 1", "mlpsweep: momentum: must be in [0, 1) (got 1)\n");
     expect_usage_error("train --bogus", "mlpsweep: unknown option '--bogus' (see --help)\n");
+    /* what people type: --versoin, a setting as an option, the short forms */
+    expect_usage_error("--versoin", "mlpsweep: unknown command '--versoin' (did you mean "
+                                    "'--version'?) (see 'mlpsweep --help')\n");
+    expect_usage_error("run m.yaml --lr 0.1", "mlpsweep: unknown option '--lr' (a setting is "
+                                              "written KEY=VALUE after the manifest: lr=0.1)\n");
+    expect_usage_error("check m.yaml --momentum=0.5",
+                       "mlpsweep: unknown option '--momentum=0.5' (a setting is written "
+                       "KEY=VALUE after the manifest: momentum=0.5)\n");
+    expect_usage_error("run -j 0 m.yaml", "mlpsweep: --jobs: expected an integer in 1..1024, "
+                                          "got '0'\n");
+    expect_usage_error("run -q", "mlpsweep: missing MANIFEST (see --help)\n");
+    expect_usage_error("merge -q", "mlpsweep: missing --db OUT (see --help)\n");
     expect_usage_error("train --epochs", "mlpsweep: option '--epochs' needs a value\n");
     expect_usage_error("train extra", "mlpsweep: unexpected argument 'extra' (see --help)\n");
     expect_usage_error("train --train-size 100 --batch 200",

@@ -273,6 +273,24 @@ static void test_settings_parse(void **state)
     out = ms_capture_end(&cap);
     assert_string_equal(out, "argument 'b.grid=1': unknown key 'grid'\n");
     free(out);
+    /* a list where a grid was meant and the other way round: one line, the form to write */
+    static const char *const hint[][2] = {
+        {"seeds=1,2,3", "argument 'seeds=1,2,3': seeds: a list of seeds is written "
+                        "seeds=[1,2,3] (several lists, seeds=[1,2],[3,4], make a grid of them)\n"},
+        {"a.lr=[0.1,0.2]", "argument 'a.lr=[0.1,0.2]': lr: expected one value, got a list; a "
+                           "grid over values is written a.lr=0.1,0.2\n"},
+        {"hidden=[64,", "argument 'hidden=[64,': syntax error: did not find expected node "
+                        "content (while parsing a flow node that starts at character 1 of the "
+                        "value)\n"},
+    };
+    for (size_t i = 0; i < sizeof hint / sizeof *hint; i++) {
+        char *one[] = {(char *)hint[i][0]};
+        ms_capture_start(&cap);
+        assert_int_equal(ms_manifest_parse_args("t.yaml", text, strlen(text), one, 1, &m, 0), -1);
+        out = ms_capture_end(&cap);
+        assert_string_equal(out, hint[i][1]);
+        free(out);
+    }
 }
 
 /* A search's manifest text: method, trials and the space's lines in order. */

@@ -5,6 +5,7 @@
  * Each check prints one line with ms_error() and returns -1 on bad input. */
 #define _GNU_SOURCE /* sched_getaffinity */
 #include "ms_cli.h"
+#include "ms_manifest.h"
 #include "ms_sweep.h"
 #include "ms_util.h"
 
@@ -135,14 +136,22 @@ static int take(const ms_option *o, const char *arg)
 }
 
 /* getopt found an unknown option or one without its value (`code` '?'
- * or ':'): say which, and for a mistyped long option the likely one. */
-static int option_error(int code, const char *arg, const char *const *names, int n)
+ * or ':'): say which, and for a mistyped long option the likely one; for a
+ * manifest key written as an option (--lr 0.1), the setting (lr=0.1). */
+static int option_error(int code, const char *arg, const char *next, const char *const *names,
+                        int n)
 {
     if (code == ':')
         return ms_error("option '%s' needs a value", arg);
-    char word[64] = "", h[96]; /* a long option's name, without its dashes and any =VALUE */
+    char word[64] = "", h[160]; /* a long option's name, without its dashes and any =VALUE */
     if (!strncmp(arg, "--", 2))
         snprintf(word, sizeof word, "%.*s", (int)strcspn(arg + 2, "="), arg + 2);
+    const char *eq = strchr(arg, '=');
+    if (word[0] && ms_manifest_is_key(word)) {
+        snprintf(h, sizeof h, " (a setting is written KEY=VALUE after the manifest: %s=%s)",
+                 word, eq ? eq + 1 : next && next[0] != '-' ? next : "VALUE");
+        return ms_error("unknown option '%s'%s", arg, h);
+    }
     const char *near = word[0] ? ms_suggest(word, names, n) : NULL;
     if (near)
         snprintf(h, sizeof h, " (did you mean '--%s'?)", near);
@@ -189,7 +198,8 @@ int ms_parse_options(int argc, char **argv, const ms_option *opts, const ms_usag
             if (opts[i].short_name == code)
                 o = &opts[i];
         if (!o)
-            return option_error(code, argv[optind - 1], names, nl);
+            return option_error(code, argv[optind - 1], optind < argc ? argv[optind] : NULL, names,
+                                nl);
         if (take(o, optarg) < 0)
             return -1;
     }

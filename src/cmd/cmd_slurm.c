@@ -31,7 +31,7 @@ int cmd_merge(int argc, char **argv)
     int quiet = 0;
     const ms_option opts[] = {
         MS_OPT_PATH(0, "db", &out, "OUT", "the merged database"),
-        MS_OPT_FLAG(0, "quiet", &quiet, "no summary line"),
+        MS_OPT_FLAG('q', "quiet", &quiet, "no summary line"),
         MS_OPT_END(),
     };
     argc = ms_parse_options(argc, argv, opts, &merge_usage);

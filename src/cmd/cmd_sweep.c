@@ -48,7 +48,7 @@ int cmd_run(int argc, char **argv)
         MS_OPT_PATH(0, "db", &so.db, "FILE", "database (db/<manifest name>.db)"),
         MS_OPT_INT(0, "threads", &so.threads, 1, 1024, "N",
                    "total threads for the sweep (all cores)"),
-        MS_OPT_INT(0, "jobs", &so.jobs, 1, MS_MAX_JOBS, "N",
+        MS_OPT_INT('j', "jobs", &so.jobs, 1, MS_MAX_JOBS, "N",
                    "runs trained at once (as many as threads)"),
         MS_OPT_STRING(0, "only", &so.only, "A,B",
                       "only these variants (a variant with a grid: all it makes)"),
@@ -59,7 +59,7 @@ int cmd_run(int argc, char **argv)
         MS_OPT_FLAG(0, "retry-failed", &so.retry_failed, "restart failed runs from scratch"),
         MS_OPT_STRING(0, "data", &so.data_dir, "DIR",
                       "MNIST folder, overriding the manifest's data.dir"),
-        MS_OPT_FLAG(0, "quiet", &so.quiet, "only errors and warnings on stderr"),
+        MS_OPT_FLAG('q', "quiet", &so.quiet, "only errors and warnings on stderr"),
         MS_OPT_END(),
     };
     argc = ms_parse_options(argc, argv, opts, &run_usage);

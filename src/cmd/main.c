@@ -71,11 +71,15 @@ static const struct cmd *find(const char *name)
 
 static int unknown(const char *name)
 {
-    const char *names[NCMD];
+    /* the commands, and what may stand in their place: --version, --help */
+    const char *names[NCMD + 2];
     char h[96];
     for (size_t i = 0; i < NCMD; i++)
         names[i] = commands[i].name;
-    ms_error("unknown command '%s'%s (see 'mlpsweep --help')", name, ms_hint(h, sizeof h, name, names, NCMD));
+    names[NCMD] = "--version";
+    names[NCMD + 1] = "--help";
+    ms_error("unknown command '%s'%s (see 'mlpsweep --help')", name,
+             ms_hint(h, sizeof h, name, names, NCMD + 2));
     return MS_EXIT_USAGE;
 }
 

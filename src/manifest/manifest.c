@@ -361,3 +361,11 @@ int ms_manifest_expand(const ms_manifest *m, ms_run_spec **out)
     *out = r;
     return (int)total;
 }
+
+int ms_manifest_is_key(const char *name)
+{
+    for (int k = 0; k < K_N; k++)
+        if (!strcmp(name, mf_cfg_keys[k]))
+            return 1;
+    return 0;
+}

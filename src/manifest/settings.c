@@ -57,6 +57,34 @@ static int split_values(const char *s, size_t *start, size_t *len, int max)
 
 enum { MAX_GRID_VALUES = 64 };
 
+/* Lists where the other form was meant, said once with the form to write:
+ * seeds=1,2,3 (a grid of three one-seed values) for seeds=[1,2,3], and
+ * lr=[0.1,0.2] (a list for a one-value key) for the grid lr=0.1,0.2. */
+static int list_hints(mctx *c, const setting *x, const char *value)
+{
+    const char *key = mf_cfg_keys[x->key];
+    int lists = 0;
+    for (int i = 0; i < x->nvals; i++)
+        lists += c->nodes[x->vals[i]].type == N_SEQ;
+    if (x->key == K_SEEDS && x->nvals > 1 && !lists)
+        return mf_perr(c, x->line, x->col, "seeds: a list of seeds is written %s%sseeds=[%s] "
+                       "(several lists, seeds=[1,2],[3,4], make a grid of them)",
+                       x->variant ? x->variant : "", x->variant ? "." : "", value);
+    if (x->key == K_SEEDS || x->key == K_HIDDEN || x->nvals != 1 || !lists)
+        return 0;
+    const node *l = &c->nodes[x->vals[0]];
+    char grid[256] = "";
+    size_t o = 0;
+    for (int i = 0; i < l->n && o < sizeof grid; i++) {
+        const node *e = mf_kid(c, l, i);
+        o += (size_t)snprintf(grid + o, sizeof grid - o, "%s%s", i ? "," : "",
+                              e->type == N_SCALAR ? e->text : "...");
+    }
+    return mf_perr(c, x->line, x->col, "%s: expected one value, got a list; a grid over values "
+                   "is written %s%s%s=%s", key, x->variant ? x->variant : "",
+                   x->variant ? "." : "", key, grid);
+}
+
 /* Parse one "KEY=VALUE" / "VARIANT.KEY=VALUE" text at line:col (a manifest
  * position, or -(i + 1) for argument i). Appends to *st on success. */
 static void setting_parse(mctx *c, const char *text, int line, int col, setting **st, int *n)
@@ -126,6 +154,8 @@ static void setting_parse(mctx *c, const char *text, int line, int col, setting 
         x.vals[x.nvals++] = root;
     }
     c->at_line = c->at_col = 0;
+    if (!bad)
+        bad = list_hints(c, &x, value);
     if (bad) {
         free(x.variant);
         free(x.vals);

@@ -167,7 +167,10 @@ static void syntax_error(mctx *c, const yaml_parser_t *p, const char *text, size
         return;
     }
     int line = (int)p->problem_mark.line + 1, col = (int)p->problem_mark.column + 1;
-    if (p->context)
+    if (p->context && c->at_line) /* a setting's value: one line, no line numbers */
+        mf_perr(c, line, col, "syntax error: %s (%s that starts at character %d of the value)",
+                problem, p->context, (int)p->context_mark.column + 1);
+    else if (p->context)
         mf_perr(c, line, col, "syntax error: %s (%s at line %d)", problem, p->context,
                 (int)p->context_mark.line + 1);
     else
