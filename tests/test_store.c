@@ -299,10 +299,19 @@ static void test_create_reopen(void **state)
     "FROM evals v JOIN runs r ON r.id = v.run_id JOIN sweeps s ON s.id = r.sweep_id\n"               \
     "WHERE r.current = 1;\n"
 
-/* A file of this version made one of schema version 3 again: the columns
- * version 4 added to runs taken out, the views as version 3 had them. */
+/* A file of this version made one of schema version 4 again: runs.same_as
+ * and its index taken out. */
+static void make_v4(sqlite3 *db)
+{
+    raw_exec(db, "DROP INDEX runs_settings; ALTER TABLE runs DROP COLUMN same_as;"
+                 " PRAGMA user_version = 4");
+}
+
+/* ... and one of version 3: the columns version 4 added to runs taken out
+ * too, the views as version 3 had them. */
 static void make_v3(sqlite3 *db)
 {
+    make_v4(db);
     raw_exec(db, "DROP VIEW run_summary; DROP VIEW curves;"
                  " ALTER TABLE runs DROP COLUMN val_per_epoch; ALTER TABLE runs DROP COLUMN early_stop;"
                  " ALTER TABLE runs DROP COLUMN shuffle; ALTER TABLE runs DROP COLUMN train_size;"
