@@ -90,12 +90,8 @@ int ms_reg_prepare(sqlite3 *db, int tolerant, ms_reg **out)
 
 void ms_reg_reset(ms_reg *r)
 {
-    for (int i = 0; r && i < R_N; i++) {
-        if (r->q[i]) {
-            sqlite3_reset(r->q[i]);
-            sqlite3_clear_bindings(r->q[i]);
-        }
-    }
+    if (r)
+        ms_sql_reset_all(r->q, R_N);
 }
 
 void ms_reg_free(ms_reg *r)
@@ -149,15 +145,29 @@ static int take_twin(ms_store *s, int64_t id, int64_t *from, const char *what)
     return 0;
 }
 
+/* k's configuration as JSON (malloc'd) and its hash into hash. */
+static char *config_key(const ms_run_spec *k, char hash[17])
+{
+    char *json = ms_config_json(&k->cfg);
+    ms_config_identity(json, hash);
+    return json;
+}
+
+/* Bind (sweep, k's variant, k's seed, hash) as ?1 to ?4 (R_FIND, R_OTHERS). */
+static void bind_key(sqlite3_stmt *st, int64_t sweep_id, const ms_run_spec *k, const char *hash)
+{
+    sqlite3_bind_int64(st, 1, sweep_id);
+    ms_sql_bind_text(st, 2, k->variant);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)k->cfg.seed);
+    ms_sql_bind_text(st, 4, hash);
+}
+
 /* The run of k found, or inserted (*is_new); its id in *id. */
 static int find_or_insert(ms_store *s, int64_t sweep_id, const ms_run_spec *k, const char *json,
                           const char *hash, int64_t *id, int *is_new, const char *what)
 {
     sqlite3_stmt *find = Q(s, R_FIND);
-    sqlite3_bind_int64(find, 1, sweep_id);
-    ms_sql_bind_text(find, 2, k->variant);
-    sqlite3_bind_int64(find, 3, (sqlite3_int64)k->cfg.seed);
-    ms_sql_bind_text(find, 4, hash);
+    bind_key(find, sweep_id, k, hash);
     int rc = sqlite3_step(find);
     *is_new = rc == SQLITE_DONE;
     if (rc == SQLITE_ROW)
@@ -183,8 +193,7 @@ static int register_run(ms_store *s, int64_t sweep_id, const ms_run_spec *k, ms_
     char hash[17], what[160];
     int64_t id = 0, from = 0;
     int is_new = 0, rc = -1;
-    char *json = ms_config_json(&k->cfg);
-    ms_config_identity(json, hash);
+    char *json = config_key(k, hash);
     snprintf(what, sizeof what, "cannot register run '%s' seed %llu", k->variant,
              (unsigned long long)k->cfg.seed);
     if (find_or_insert(s, sweep_id, k, json, hash, &id, &is_new, what))
@@ -196,10 +205,7 @@ static int register_run(ms_store *s, int64_t sweep_id, const ms_run_spec *k, ms_
     ms_sql_bind_text(keep, 3, k->grid);
     if (step(s, keep, what))
         goto out;
-    sqlite3_bind_int64(others, 1, sweep_id);
-    ms_sql_bind_text(others, 2, k->variant);
-    sqlite3_bind_int64(others, 3, (sqlite3_int64)k->cfg.seed);
-    ms_sql_bind_text(others, 4, hash);
+    bind_key(others, sweep_id, k, hash);
     if (sqlite3_step(others) != SQLITE_ROW) {
         reg_error(s, what);
         goto out;
@@ -215,15 +221,6 @@ static int register_run(ms_store *s, int64_t sweep_id, const ms_run_spec *k, ms_
     rc = 0;
 out:
     free(json);
-    return rc;
-}
-
-/* The end of each public function: statements reset, an open transaction
- * rolled back, the mutex let go; rc. */
-static int leave(ms_store *s, int rc)
-{
-    ms_store_finish(s);
-    ms_store_unlock(s);
     return rc;
 }
 
@@ -244,7 +241,7 @@ int ms_store_register(ms_store *s, int64_t sweep_id, const ms_run_spec *runs, in
             goto out;
     rc = ms_store_commit(s, what);
 out:
-    return leave(s, rc);
+    return ms_store_leave(s, rc);
 }
 
 int ms_store_take_twin(ms_store *s, int64_t run_id, ms_run_info *out)
@@ -264,22 +261,17 @@ int ms_store_take_twin(ms_store *s, int64_t run_id, ms_run_info *out)
     out->taken = from != 0;
     rc = ms_store_commit(s, what);
 out:
-    return leave(s, rc);
+    return ms_store_leave(s, rc);
 }
 
 int ms_store_has_run(ms_store *s, int64_t sweep_id, const ms_run_spec *k)
 {
     char hash[17];
-    char *json = ms_config_json(&k->cfg);
-    ms_config_identity(json, hash);
-    free(json);
+    free(config_key(k, hash));
     ms_store_lock(s);
     sqlite3_stmt *find = Q(s, R_FIND);
-    sqlite3_bind_int64(find, 1, sweep_id);
-    ms_sql_bind_text(find, 2, k->variant);
-    sqlite3_bind_int64(find, 3, (sqlite3_int64)k->cfg.seed);
-    ms_sql_bind_text(find, 4, hash);
+    bind_key(find, sweep_id, k, hash);
     int rc = sqlite3_step(find);
     rc = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : reg_error(s, "cannot read the runs");
-    return leave(s, rc);
+    return ms_store_leave(s, rc);
 }

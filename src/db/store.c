@@ -151,12 +151,7 @@ static int bind_real(sqlite3_stmt *st, int i, double v)
 void ms_store_finish(ms_store *s)
 {
     ms_reg_reset(s->reg);
-    for (int i = 0; i < Q_N; i++) {
-        if (s->q[i]) {
-            sqlite3_reset(s->q[i]);
-            sqlite3_clear_bindings(s->q[i]);
-        }
-    }
+    ms_sql_reset_all(s->q, Q_N);
     if (!sqlite3_get_autocommit(s->db)) {
         sqlite3_stmt *rb = s->q[Q_ROLLBACK];
         sqlite3_step(rb);
@@ -180,9 +175,7 @@ int ms_store_commit(ms_store *s, const char *what)
     return 0;
 }
 
-/* ms_store_finish, then the mutex let go: the last call of every public
- * function that takes it; returns rc. */
-static int leave(ms_store *s, int rc)
+int ms_store_leave(ms_store *s, int rc)
 {
     ms_store_finish(s);
     pthread_mutex_unlock(&s->mu);
@@ -453,7 +446,7 @@ int ms_store_sweep(ms_store *s, const char *name, const char *manifest_path,
     }
     rc = ms_store_commit(s, what);
 out:
-    return leave(s, rc);
+    return ms_store_leave(s, rc);
 }
 
 int ms_store_probe_data(const char *path, const char *sweep, const ms_data_ident *data)
@@ -480,7 +473,7 @@ int ms_store_run(ms_store *s, int64_t run_id, ms_run_info *out)
         ms_error("no run %lld in '%s'", (long long)run_id, s->path);
     if (found == 1)
         rc = 0;
-    return leave(s, rc);
+    return ms_store_leave(s, rc);
 }
 
 /* Inside a transaction: the run must exist; with `status`, have it. */
@@ -516,7 +509,7 @@ int ms_store_load_checkpoint(ms_store *s, int64_t run_id, void **blob, size_t *n
     } else {
         db_error(s, "cannot load the checkpoint of run %lld", (long long)run_id);
     }
-    return leave(s, rc);
+    return ms_store_leave(s, rc);
 }
 
 int ms_store_run_rows(ms_store *s, int64_t run_id, int *epochs_done, int *rows, int *ck_epoch)
@@ -533,7 +526,7 @@ int ms_store_run_rows(ms_store *s, int64_t run_id, int *epochs_done, int *rows, 
     } else {
         db_error(s, "cannot read run %lld", (long long)run_id);
     }
-    return leave(s, rc);
+    return ms_store_leave(s, rc);
 }
 
 /* A stop reason a caller may record: an epoch ends a run by epochs, early
@@ -792,5 +785,5 @@ int ms_store_reset_run(ms_store *s, int64_t run_id)
         goto out;
     rc = ms_store_commit(s, what);
 out:
-    return leave(s, rc);
+    return ms_store_leave(s, rc);
 }

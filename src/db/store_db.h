@@ -20,6 +20,9 @@ sqlite3 *ms_store_handle(ms_store *s);
 int ms_store_begin(ms_store *s, const char *what);
 int ms_store_commit(ms_store *s, const char *what);
 void ms_store_finish(ms_store *s);
+/* ms_store_finish, then the mutex let go: the last call of every public
+ * function that takes it (ms_store_lock); returns rc. */
+int ms_store_leave(ms_store *s, int rc);
 /* Inside a transaction: delete the run's steps, evals, epochs and
  * checkpoint (a reset, or a run replaced by a merge); the same message. */
 int ms_store_clear_run(ms_store *s, int64_t run_id, const char *what);
