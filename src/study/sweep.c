@@ -288,7 +288,9 @@ static void notes_end(const notes *nt)
 
 /* The manifest with the command line's grids only (they name the variants):
  * the settings a run would have without the other settings given. Loaded
- * the first time it is needed; have_base -1 when it cannot be. */
+ * the first time it is needed; have_base -1 when it cannot be (a value of a
+ * grid valid only with a setting left out), silently: the note then says
+ * "in the manifest". */
 static const ms_run_spec *base_spec(plan *p, const char *manifest, const ms_sweep_opts *o,
                                     const ms_run_spec *s)
 {
@@ -298,7 +300,15 @@ static const ms_run_spec *base_spec(plan *p, const char *manifest, const ms_swee
         for (int i = 0; i < o->nsettings; i++)
             if (ms_manifest_setting_grid(o->settings[i]))
                 grids[ng++] = o->settings[i];
+        char *quiet = NULL; /* its errors: some value valid only with another setting */
+        size_t qn = 0;
+        FILE *q = open_memstream(&quiet, &qn);
+        ms_error_stream(q);
         p->have_base = ms_manifest_load_args(manifest, grids, ng, &p->base, 0) < 0 ? -1 : 1;
+        ms_error_stream(NULL);
+        if (q)
+            fclose(q);
+        free(quiet);
         if (p->have_base > 0)
             p->nb = ms_manifest_expand(&p->base, &p->bspecs);
         free(grids);
@@ -344,7 +354,9 @@ static void note_run(plan *p, int i, const char *manifest, const ms_sweep_opts *
     unsigned long long seed = (unsigned long long)s->cfg.seed;
     char where[512];
     if (in->replaced && in->is_new) {
-        changed_where(p, manifest, o, s, where, sizeof where);
+        where[0] = 0; /* asked of the notes shown only */
+        if (nt[0].n < NOTES_SHOWN)
+            changed_where(p, manifest, o, s, where, sizeof where);
         note(&nt[0], "variant '%s' seed %llu changed %s: starting it as a new run", s->variant,
              seed, where);
     } else if (in->replaced) { /* settings back to ones it ran with before */
