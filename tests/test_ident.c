@@ -163,7 +163,8 @@ static void test_unfinished_twin_resumes(void **state)
     char *err = run_ok("run %s --db %s --threads 1 long.lr=0.1,0.05", m, db);
     char *want = NULL;
     if (asprintf(&want, "variant 'long.lr-0.1' seed 1: same settings as 'long' (run 1): its %ld "
-                        "epochs are taken, training goes on from there\n", done) < 0)
+                        "%s taken, training goes on from there\n", done,
+                 done == 1 ? "epoch is" : "epochs are") < 0)
         abort();
     assert_non_null(strstr(err, want));
     free(want), free(err);

@@ -365,9 +365,9 @@ static void note_run(plan *p, int i, const char *manifest, const ms_sweep_opts *
              s->variant, seed, in->epochs_done);
     }
     if (in->taken)
-        note(&nt[1], "variant '%s' seed %llu: same settings as '%s' (run %lld): its %d epochs "
-                     "are taken, %s",
+        note(&nt[1], "variant '%s' seed %llu: same settings as '%s' (run %lld): its %d %s taken, %s",
              s->variant, seed, in->same_as_variant, (long long)in->same_as, in->epochs_done,
+             in->epochs_done == 1 ? "epoch is" : "epochs are",
              in->status == MS_RUN_DONE ? "not trained again" : "training goes on from there");
 }
 
@@ -375,14 +375,14 @@ static void note_run(plan *p, int i, const char *manifest, const ms_sweep_opts *
 
 /* Order of runs to train by (seed, config hash), then index: runs of the
  * same settings side by side, the first of them first. */
-static const plan *twin_plan;
-static int twin_cmp(const void *a, const void *b)
+static int twin_cmp(const void *a, const void *b, void *arg)
 {
+    const plan *p = arg;
     int i = *(const int *)a, j = *(const int *)b;
-    uint64_t si = twin_plan->specs[i].cfg.seed, sj = twin_plan->specs[j].cfg.seed;
+    uint64_t si = p->specs[i].cfg.seed, sj = p->specs[j].cfg.seed;
     int c = si < sj ? -1 : si > sj;
     if (!c)
-        c = strcmp(twin_plan->info[i].hash, twin_plan->info[j].hash);
+        c = strcmp(p->info[i].hash, p->info[j].hash);
     return c ? c : (i > j) - (i < j);
 }
 
@@ -393,8 +393,7 @@ static int hold_twins(plan *p, int *idx, int k, notes *nt)
 {
     int *by = ms_malloc((size_t)(k ? k : 1) * sizeof *by), kept = 0;
     memcpy(by, idx, (size_t)k * sizeof *by);
-    twin_plan = p;
-    qsort(by, (size_t)k, sizeof *by, twin_cmp);
+    qsort_r(by, (size_t)k, sizeof *by, twin_cmp, p);
     for (int a = 1; a < k; a++) {
         int first = by[a - 1], i = by[a];
         if (p->twin_of[first] >= 0)
