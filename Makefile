@@ -125,10 +125,11 @@ test: deps data layers
 
 # Tests that need neither MNIST nor minutes: the manifest, the store and its
 # integrity, exports, figures, statistics, kernels (this CPU's ISA), the RNG,
-# the runs of earlier invocations (history: tiny data).
+# the runs of earlier invocations (history: tiny data), runs of the same settings
+# under two names (ident: tiny data), grid views (grid), pruning decisions (prune).
 CHECK_TESTS := test_rng test_manifest test_stats test_store test_claims test_fuzz_regressions \
                test_integrity test_export test_export_rows test_plot test_kernels test_history \
-               test_grid test_prune
+               test_grid test_prune test_ident
 
 check: layers $(BIN) $(addprefix $(BUILD)/tests/,$(CHECK_TESTS))
 	@sh tests/run.sh $(BUILD) $(CHECK_TESTS)

@@ -109,6 +109,12 @@ int ms_manifest_parse_args(const char *path, const char *text, size_t len, char 
 int ms_manifest_load_args(const char *path, char *const *args, int nargs, ms_manifest *m,
                           int check_data_dir);
 void ms_manifest_release(ms_manifest *m);
+/* A setting of the command line as written ("KEY=VALUE", "VARIANT.KEY=V1,V2"):
+ * 1 when it is a grid (several values), else 0; 1 when it applies to the
+ * variant called `variant`, which the grid of variant `grid` (NULL: none)
+ * made: it names no variant, or one of those two. */
+int ms_manifest_setting_grid(const char *arg);
+int ms_manifest_setting_for(const char *arg, const char *variant, const char *grid);
 /* Variants x seeds in manifest order (variant-major, seeds as listed).
  * Returns the count; *out is malloc'd (caller frees) and points into m. */
 int ms_manifest_expand(const ms_manifest *m, ms_run_spec **out);

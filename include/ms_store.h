@@ -30,7 +30,7 @@ typedef struct ms_data_ident {
     const char *dataset, *digest, *dir;
 } ms_data_ident;
 
-#define MS_STORE_SCHEMA_VERSION 4 /* PRAGMA user_version of the files we write */
+#define MS_STORE_SCHEMA_VERSION 5 /* PRAGMA user_version of the files we write */
 
 enum {
     MS_STORE_CREATE = 1,  /* create the file if missing (its folder must exist, except `db`) */
@@ -89,17 +89,37 @@ typedef struct ms_run_info {
     int is_new;           /* inserted by this call */
     int replaced;         /* a run of the same variant and seed with another config
                              exists (it is now current = 0) */
+    int64_t same_as;      /* runs.same_as: the run whose results it took, or 0 */
+    char same_as_variant[128]; /* that run's variant ("" when none; cut if longer) */
+    int taken;            /* this call gave it the results of run same_as */
+    char hash[17];        /* its config_hash */
 } ms_run_info;
 
 
 /* Mark every run of the sweep current = 0, then register each key: insert it
  * if its (variant, seed, config hash) is new, else keep its row (and its
- * progress); mark it current = 1 and update its task and grid. One
- * transaction for all keys; out[i] describes keys[i]. */
+ * progress); mark it current = 1 and update its task and grid. Then, as
+ * ms_store_take_twin: a run neither done nor failed takes the results of a
+ * run of another variant with the same seed and config hash that is further.
+ * One transaction for all keys; out[i] describes keys[i]. */
 int ms_store_register(ms_store *s, int64_t sweep_id, const ms_run_spec *runs, int n,
                       ms_run_info *out);
 
-/* The run's row as ms_run_info (is_new and replaced are 0). */
+/* A run and its twin, a run of the same sweep, seed and config hash under
+ * another variant name: training depends on the settings, the seed and the
+ * data only, so both train to the same numbers. In one transaction: when
+ * the run is neither done nor failed and a twin is further (done, or more
+ * epochs) and not failed, the run takes the furthest twin's results (a done
+ * one first): its epochs, evals, steps, the checkpoint of an unfinished
+ * twin (so it resumes from there bit for bit), its status, counters, times
+ * and provenance, with same_as = the twin's id; out->taken says so. */
+int ms_store_take_twin(ms_store *s, int64_t run_id, ms_run_info *out);
+
+/* 1 when the sweep holds a run of (variant, seed, config hash) as k's, 0
+ * when not, -1 on an error. */
+int ms_store_has_run(ms_store *s, int64_t sweep_id, const ms_run_spec *k);
+
+/* The run's row as ms_run_info (is_new, replaced and taken are 0). */
 int ms_store_run(ms_store *s, int64_t run_id, ms_run_info *out);
 
 typedef struct ms_provenance {

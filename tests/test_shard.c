@@ -440,13 +440,13 @@ static void test_merge_refuses_foreign_files(void **state)
     char *line = NULL;
     assert_true(asprintf(&line, "cp %s %s", shard_db[1], newer) > 0);
     assert_int_equal(shell(line, NULL, NULL), 0);
-    exec_sql(newer, "PRAGMA user_version = 5");
+    exec_sql(newer, "PRAGMA user_version = 6");
     struct {
         const char *file, *msg;
     } cases[] = {
         {text, "'%s' is not an mlpsweep database (file is not a database)"},
         {other, "'%s' is not an mlpsweep database (it has other tables)"},
-        {newer, "'%s' has schema version 5, newer than this mlpsweep understands (4)"},
+        {newer, "'%s' has schema version 6, newer than this mlpsweep understands (5)"},
     };
     for (int i = 0; i < 3; i++) {
         assert_int_equal(msf(NULL, &err, "merge --db %s %s %s", out, shard_db[0], cases[i].file), 1);

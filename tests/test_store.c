@@ -299,10 +299,19 @@ static void test_create_reopen(void **state)
     "FROM evals v JOIN runs r ON r.id = v.run_id JOIN sweeps s ON s.id = r.sweep_id\n"               \
     "WHERE r.current = 1;\n"
 
-/* A file of this version made one of schema version 3 again: the columns
- * version 4 added to runs taken out, the views as version 3 had them. */
+/* A file of this version made one of schema version 4 again: runs.same_as
+ * and its index taken out. */
+static void make_v4(sqlite3 *db)
+{
+    raw_exec(db, "DROP INDEX runs_settings; ALTER TABLE runs DROP COLUMN same_as;"
+                 " PRAGMA user_version = 4");
+}
+
+/* ... and one of version 3: the columns version 4 added to runs taken out
+ * too, the views as version 3 had them. */
 static void make_v3(sqlite3 *db)
 {
+    make_v4(db);
     raw_exec(db, "DROP VIEW run_summary; DROP VIEW curves;"
                  " ALTER TABLE runs DROP COLUMN val_per_epoch; ALTER TABLE runs DROP COLUMN early_stop;"
                  " ALTER TABLE runs DROP COLUMN shuffle; ALTER TABLE runs DROP COLUMN train_size;"
@@ -513,6 +522,61 @@ static void test_upgrade_v3(void **state)
     sqlite3_close(db);
     free(want);
     tmp_remove(&t);
+}
+
+/* A version 4 database (no runs.same_as): read as the current version
+ * without a change to the file (same_as NULL); upgraded when opened for
+ * writing, after which a run of another name and the same settings takes
+ * the results of the one there, and the file passes the full check. */
+static void test_upgrade_v4(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_open(&f, 10);
+    enum { CKN = 64 };
+    unsigned char ck[CKN];
+    ms_epoch ep;
+    ms_eval ev[NEVALS];
+    make_epoch(1, &ep, ev, ck, CKN);
+    assert_int_equal(ms_store_commit_epoch(f.s, f.run, &ep, 625, ev, NEVALS, ck, CKN, MS_STOP_NONE), 0);
+    char *want = summary_all(f.s);
+    ms_store_close(f.s);
+    sqlite3 *db = raw_open(f.t.db);
+    make_v4(db);
+    ms_store *s = NULL;
+    ms_run_info info;
+    assert_int_equal(ms_store_open(f.t.db, MS_STORE_READONLY, &s), 0);
+    char *got = summary_all(s);
+    assert_string_equal(got, want);
+    free(got);
+    assert_int_equal(ms_store_run(s, f.run, &info), 0);
+    assert_int_equal(info.same_as, 0);
+    assert_int_equal(info.epochs_done, 1);
+    ms_store_close(s);
+    assert_int_equal(raw_int(db, "PRAGMA user_version", 0), 4);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM pragma_table_info('runs') WHERE name = 'same_as'", -1), 0);
+    assert_int_equal(ms_store_open(f.t.db, 0, &s), 0);
+    assert_int_equal(raw_int(db, "PRAGMA user_version", 0), MS_STORE_SCHEMA_VERSION);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM runs WHERE same_as IS NULL", -1), 1);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE name = 'runs_settings'", -1), 1);
+    got = summary_all(s);
+    assert_string_equal(got, want);
+    free(got);
+    ms_run_spec k[2] = {{"baseline", "2c", f.cfg, NULL}, {"copy", "", f.cfg, NULL}};
+    ms_run_info out[2];
+    assert_int_equal(ms_store_register(s, f.sweep, k, 2, out), 0);
+    assert_int_equal(out[0].taken, 0);
+    assert_int_equal(out[1].taken, 1);
+    assert_int_equal(out[1].same_as, f.run);
+    assert_string_equal(out[1].same_as_variant, "baseline");
+    assert_int_equal(out[1].epochs_done, 1);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM checkpoints", -1), 2);
+    assert_int_equal(ms_store_check(s), 0);
+    ms_store_close(s);
+    sqlite3_close(db);
+    free(want);
+    f.s = NULL;
+    fixture_close(&f);
 }
 
 static void test_default_db_folder(void **state)
@@ -1482,6 +1546,7 @@ int main(void)
         cmocka_unit_test(test_upgrade_v1),
         cmocka_unit_test(test_upgrade_v2),
         cmocka_unit_test(test_upgrade_v3),
+        cmocka_unit_test(test_upgrade_v4),
         cmocka_unit_test(test_foreign_tables),
         cmocka_unit_test(test_missing),
         cmocka_unit_test(test_read_only),

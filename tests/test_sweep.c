@@ -501,10 +501,13 @@ static void test_settings(void **state)
     assert_true(asprintf(&args, "run %s --db %s", m, db) > 0);
     assert_int_equal(sh(args, NULL), 0);
     free(args);
-    /* a grid on one variant: exactly two runs more, named by their values */
+    /* a grid on one variant: exactly two runs more, named by their values;
+     * deep.lr-0.02 is deep (its lr in the manifest): it takes its results */
     assert_true(asprintf(&args, "run %s deep.lr=0.1,0.02 --db %s", m, db) > 0);
     assert_int_equal(sh(args, &err), 0);
-    assert_non_null(strstr(err, "3 runs, 1 done already, 2 to train"));
+    assert_non_null(strstr(err, "variant 'deep.lr-0.02' seed 1: same settings as 'deep' (run 2): "
+                                "its 1 epoch is taken, not trained again\n"));
+    assert_non_null(strstr(err, "3 runs, 2 done already, 1 to train"));
     free(err);
     assert_int_equal(ms_db_count(db, "SELECT count(*) FROM runs"), 4);
     assert_int_equal(ms_db_count(db, "SELECT count(*) FROM runs WHERE current AND "

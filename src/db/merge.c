@@ -47,7 +47,7 @@
 
 #define NOW MS_SQL_NOW
 
-/* Every column of `runs` but id and sweep_id, in this order (schema v4). */
+/* Every column of `runs` but id, sweep_id and same_as, in this order. */
 #define RUN_COLS                                                                                   \
     "variant, task, seed, config, config_hash, hidden, activation, init, lr, momentum, batch,"     \
     " params, epochs_total, status, current, epochs_done, steps_done, stop_reason, error,"         \
@@ -71,7 +71,9 @@ enum {
 #define JSON_OK                                                                                    \
     "CASE WHEN typeof(config) <> 'text' THEN 0 WHEN json_valid(config)"                            \
     " THEN json_type(config) = 'object' ELSE 0 END"
-enum { J_OK = 1 + RUN_NCOLS }; /* its position in S_RUNS (the id, then RUN_COLS, then it) */
+/* Its position in S_RUNS (the id, RUN_COLS, it), then the variant of the
+ * run's same_as (the output's is the run of it and the same settings). */
+enum { J_OK = 1 + RUN_NCOLS, J_TWIN };
 
 #define EPOCH_METRICS "epoch, step, train_loss, train_acc, val_loss, val_acc"
 #define EVAL_METRICS "step, epoch, batch_loss, train_loss, train_acc, val_loss, val_acc"
@@ -93,7 +95,7 @@ enum {
     M_SWEEP_GET, M_SWEEP_INSERT, M_SWEEP_UPDATE, M_SWEEP_TEXT, M_SWEEP_DATA,
     M_RUN_FIND, M_RUN_INSERT, M_RUN_UPDATE, M_RUN_PLACEHOLDER,
     M_EPOCH_PUT, M_EVAL_PUT, M_STEP_PUT, M_CKPT_PUT,
-    M_EPOCHS_CMP, M_EVALS_CMP, M_CURRENT_CLEAR, M_CURRENT_SET,
+    M_EPOCHS_CMP, M_EVALS_CMP, M_CURRENT_CLEAR, M_CURRENT_SET, M_RUN_SAME_AS,
     M_N
 };
 
@@ -130,6 +132,9 @@ static const char *const m_sql[M_N] = {
     [M_EVALS_CMP] = EVALS_CMP_SQL,
     [M_CURRENT_CLEAR] = "UPDATE runs SET current = 0 WHERE sweep_id = ?1 AND current <> 0",
     [M_CURRENT_SET] = "UPDATE runs SET current = 1 WHERE id = ?1",
+    [M_RUN_SAME_AS] = "UPDATE runs SET same_as = (SELECT t.id FROM runs t WHERE t.sweep_id ="
+                      " runs.sweep_id AND t.variant = ?2 AND t.seed = runs.seed"
+                      " AND t.config_hash = runs.config_hash) WHERE id = ?1",
 };
 
 /* ---- statements on a shard ---- */
@@ -147,7 +152,8 @@ static const char *const s_sql[S_N] = {
     [S_SWEEPS] = "SELECT id, name, manifest_path, manifest, created_at, updated_at, dataset,"
                  " data_digest FROM sweeps"
                  " ORDER BY id",
-    [S_RUNS] = "SELECT id, " RUN_COLS ", " JSON_OK " FROM runs WHERE sweep_id = ?1 ORDER BY id",
+    [S_RUNS] = "SELECT id, " RUN_COLS ", " JSON_OK ", (SELECT t.variant FROM runs t"
+               " WHERE t.id = runs.same_as) FROM runs WHERE sweep_id = ?1 ORDER BY id",
     [S_EPOCHS] = "SELECT " EPOCH_METRICS ", seconds FROM epochs WHERE run_id = ?1 ORDER BY epoch",
     [S_EVALS] = "SELECT " EVAL_METRICS " FROM evals WHERE run_id = ?1 ORDER BY step",
     [S_STEPS] = "SELECT " STEP_METRICS " FROM steps WHERE run_id = ?1 ORDER BY step",
@@ -666,7 +672,7 @@ static int same_prefix(merge *g, int64_t out_id, shard *s, int64_t shard_id, int
     return 0;
 }
 
-/* Copy the shard run's epochs, evals, steps and checkpoint to output run `id`. */
+/* Copy the shard run's epochs, evals, steps, checkpoint, same_as to run `id`. */
 static int copy_children(merge *g, int64_t id, shard *s, int64_t shard_id)
 {
     static const int pairs[][3] = {{S_EPOCHS, M_EPOCH_PUT, 7},
@@ -691,6 +697,11 @@ static int copy_children(merge *g, int64_t id, shard *s, int64_t shard_id)
         reset(from);
         reset(to);
     }
+    sqlite3_stmt *twin = g->q[M_RUN_SAME_AS];
+    sqlite3_bind_int64(twin, 1, id);
+    sqlite3_bind_value(twin, 2, sqlite3_column_value(s->q[S_RUNS], J_TWIN));
+    if (ms_sql_step_done(twin) != SQLITE_DONE)
+        return out_error(g, "cannot copy the results");
     return 0;
 }
 

@@ -1,7 +1,7 @@
-/* ms_schema: what a study database must hold (schema version 4, see
+/* ms_schema: what a study database must hold (schema version 5, see
  * docs/schema.md): the schema made in a new file, the check of an existing
  * file's version and objects against ours when it is opened, the upgrades
- * of an older file (v1 -> v2 -> v3 -> v4) and the read-only stand-ins for one,
+ * of an older file (v1 -> v2 -> ... -> v5) and the read-only stand-ins for one,
  * and the checks of a file's contents (quick at every open, full for
  * `mlpsweep check --db`). Private to src/db/: ms_store_open and
  * ms_store_check (store.c) call it on their connection (store_db.h). */
@@ -25,7 +25,8 @@
  * the two views below; version 3 the dataset of a sweep's runs
  * (sweeps.dataset, sweeps.data_digest); version 4 every setting of a run
  * as a column of runs (the ones only its config JSON held) and its grid,
- * all of them in the two views. An older database is upgraded one
+ * all of them in the two views; version 5 runs.same_as, the run whose
+ * results a run of another name took (twin.c). An older database is upgraded one
  * version at a time when opened for writing (upgrade_sql), and read through
  * temporary stand-ins when opened read-only (ms_schema_compat). */
 
@@ -62,6 +63,10 @@
     "FROM runs r JOIN sweeps s ON s.id = r.sweep_id\n"                                             \
     "LEFT JOIN epochs e ON e.run_id = r.id AND e.epoch = r.epochs_done\n"                          \
     "WHERE r.current = 1;\n"
+
+/* A run's twins (register.c: the runs of the same settings and seed under
+ * other names) found without reading the sweep's other runs; version 5. */
+#define TWIN_INDEX_SQL "INDEX runs_settings ON runs (sweep_id, config_hash, seed);\n"
 
 /* Every training step's batch loss, before its update (the course's
  * record); committed with its epoch. */
@@ -104,8 +109,10 @@ static const char schema_sql[] =
     "  val_per_epoch INTEGER NOT NULL, early_stop INTEGER NOT NULL, shuffle INTEGER NOT NULL,\n"
     "  train_size INTEGER NOT NULL, val_size INTEGER NOT NULL, dataset TEXT NOT NULL,\n"
     "  grid TEXT,\n"
+    "  same_as INTEGER REFERENCES runs(id),\n" /* version 5 */
     "  UNIQUE (sweep_id, variant, seed, config_hash)\n"
     ");\n"
+    "CREATE " TWIN_INDEX_SQL
     "CREATE TABLE IF NOT EXISTS epochs (\n"
     "  run_id INTEGER NOT NULL REFERENCES runs(id), epoch INTEGER NOT NULL,\n"
     "  step INTEGER NOT NULL,\n"
@@ -149,7 +156,7 @@ static const char schema_sql[] =
     "LEFT JOIN epochs e ON e.run_id = r.id AND e.epoch = r.epochs_done\n"
     "WHERE r.current = 1;\n"
     "CREATE " CURVES_VIEW_SQL
-    "PRAGMA user_version = 4;\n";
+    "PRAGMA user_version = 5;\n";
 
 /* ---- the checks at open ---- */
 
@@ -279,11 +286,14 @@ static const schema_obj *find_obj(const schema_obj *o, int n, const schema_obj *
     return NULL;
 }
 
-/* A view of ours that an older file has in an older form, or not at all:
- * the upgrade makes it anew, the read-only stand-ins shadow it. */
+/* An object of ours that an older file has in an older form, or not at
+ * all: the upgrade makes it anew, the read-only stand-ins shadow it (version
+ * 4 changed the views last) or go without it (version 5's index). */
 static int replaced(const schema_obj *o, int version)
 {
-    return version < MS_STORE_SCHEMA_VERSION && !strcmp(o->type, "view") &&
+    if (version < 5 && !strcmp(o->type, "index") && !strcmp(o->name, "runs_settings"))
+        return 1;
+    return version < 4 && !strcmp(o->type, "view") &&
            (!strcmp(o->name, "run_summary") || !strcmp(o->name, "curves"));
 }
 
@@ -339,7 +349,7 @@ static int schema_error(const char *path, const char *prefix, const char *diff)
 }
 
 /* Read the schema (the first read: SQLite notices a non-database only now)
- * and check its version. *version: 0 for an empty file, else 1 to 4. A
+ * and check its version. *version: 0 for an empty file, else 1 to 5. A
  * schema that is not ours is refused for writing; read with a warning. */
 int ms_schema_check(sqlite3 *db, const char *path, int quick, int refuse, int *version)
 {
@@ -420,13 +430,16 @@ out:
     FROM_CONFIG("early_stop", "50") " AS early_stop, " FROM_CONFIG("shuffle", "1") " AS shuffle, " \
     FROM_CONFIG("train", "20000") " AS train_size, " FROM_CONFIG("val", "10000") " AS val_size, "  \
     FROM_CONFIG("dataset", "'mnist'") " AS dataset, NULL AS grid"
+/* What version 5 added to runs, for an older file's stand-in. */
+#define V5_NEW "NULL AS same_as"
 
 /* A version 1 database made version 2: runs.precision (every run so far
  * trained in float32) and the steps table (empty: those runs did not record
  * their steps); the two views are made by the last step. Version 2 made 3:
  * the sweeps' dataset, unknown (NULL) until their next run records it.
  * Version 3 made 4: the settings from each run's config, its grid unknown
- * (NULL) until the sweep runs again, and the two views with them. */
+ * (NULL) until the sweep runs again, and the two views with them. Version
+ * 4 made 5: runs.same_as, NULL (no run took another's results before). */
 static const char *const upgrade_sql[MS_STORE_SCHEMA_VERSION] = {
     [1] = "ALTER TABLE runs ADD COLUMN precision TEXT NOT NULL DEFAULT 'float32';\n"
           "CREATE " STEPS_TABLE_SQL
@@ -448,6 +461,9 @@ static const char *const upgrade_sql[MS_STORE_SCHEMA_VERSION] = {
           "DROP VIEW IF EXISTS curves;\n"
           "CREATE " CURVES_VIEW_SQL
           "PRAGMA user_version = 4;\n",
+    [4] = "ALTER TABLE runs ADD COLUMN same_as INTEGER REFERENCES runs(id);\n"
+          "CREATE " TWIN_INDEX_SQL
+          "PRAGMA user_version = 5;\n",
 };
 
 int ms_schema_make(sqlite3 *db, const char *path, int version)
@@ -466,17 +482,18 @@ int ms_schema_make(sqlite3 *db, const char *path, int version)
 int ms_schema_compat(sqlite3 *db, const char *path, int version)
 {
     static const char v1[] = "CREATE TEMP VIEW runs AS SELECT *, 'float32' AS precision, "
-                             V4_FROM_CONFIG " FROM main.runs;\n"
+                             V4_FROM_CONFIG ", " V5_NEW " FROM main.runs;\n"
                              "CREATE TEMP " STEPS_TABLE_SQL;
     static const char v2[] = "CREATE TEMP VIEW sweeps AS SELECT *, NULL AS dataset,"
                              " NULL AS data_digest FROM main.sweeps;\n";
-    static const char v3[] = "CREATE TEMP VIEW runs AS SELECT *, " V4_FROM_CONFIG
+    static const char v3[] = "CREATE TEMP VIEW runs AS SELECT *, " V4_FROM_CONFIG ", " V5_NEW
                              " FROM main.runs;\n";
+    static const char v4[] = "CREATE TEMP VIEW runs AS SELECT *, " V5_NEW " FROM main.runs;\n";
     static const char views[] = "CREATE TEMP " RUN_SUMMARY_VIEW_SQL "CREATE TEMP " CURVES_VIEW_SQL;
     /* each stand-in for the versions that lack what it adds */
     const char *const sql[] = {version == 1 ? v1 : NULL, version <= 2 ? v2 : NULL,
                                version == 2 || version == 3 ? v3 : NULL,
-                               version <= 3 ? views : NULL};
+                               version == 4 ? v4 : NULL, version <= 3 ? views : NULL};
     for (int i = 0; i < (int)(sizeof sql / sizeof *sql); i++) {
         char *msg = NULL;
         if (sql[i] && sqlite3_exec(db, sql[i], NULL, NULL, &msg) != SQLITE_OK) {

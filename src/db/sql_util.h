@@ -19,6 +19,18 @@ static inline int ms_sql_bind_text(sqlite3_stmt *st, int i, const char *v)
     return v ? sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
 }
 
+/* Reset n statements (NULL ones skipped) and clear their bindings, which
+ * may point at a caller's memory: the end of every store function. */
+static inline void ms_sql_reset_all(sqlite3_stmt *const *q, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (q[i]) {
+            sqlite3_reset(q[i]);
+            sqlite3_clear_bindings(q[i]);
+        }
+    }
+}
+
 /* Step a statement that returns no row, then reset it. Returns SQLITE_DONE,
  * or the error code with the statement left as is (the message intact). */
 static inline int ms_sql_step_done(sqlite3_stmt *st)

@@ -1,7 +1,8 @@
-/* ms_store: the study database (schema version 4, see docs/schema.md):
- * opening and closing it, and every write. What the file must hold (the
- * schema, its checks and upgrades) is in schema.c; its files on disk,
- * before SQLite opens them, in dbfile.c.
+/* ms_store: the study database (schema version 5, see docs/schema.md):
+ * opening and closing it, and every write but the runs' registration
+ * (register.c). What the file must hold (the schema, its checks and
+ * upgrades) is in schema.c; its files on disk, before SQLite opens them,
+ * in dbfile.c.
  *
  * DESIGN
  * - Threads: worker threads of one process share one ms_store. Each public
@@ -47,8 +48,7 @@
 
 enum {
     Q_BEGIN, Q_COMMIT, Q_ROLLBACK,
-    Q_SWEEP_PUT, Q_SWEEP_ID, Q_SWEEP_DATA_GET, Q_SWEEP_DATA_SET,
-    Q_RUNS_RETIRE, Q_RUN_FIND, Q_RUN_INSERT, Q_RUN_KEEP, Q_RUN_OTHERS, Q_RUN_GET,
+    Q_SWEEP_PUT, Q_SWEEP_ID, Q_SWEEP_DATA_GET, Q_SWEEP_DATA_SET, Q_RUN_GET,
     Q_RUN_START, Q_RUN_PROGRESS, Q_RUN_STATUS, Q_RUN_RESET,
     Q_EPOCH_HAS, Q_EPOCH_PUT, Q_EVAL_PUT, Q_CKPT_GET, Q_CKPT_PUT, Q_CKPT_DEL, Q_RUN_ROWS,
     Q_EPOCHS_DEL, Q_EVALS_DEL, Q_STEP_PUT, Q_STEPS_DEL,
@@ -67,14 +67,8 @@ static const char *const q_sql[Q_N] = {
     [Q_SWEEP_DATA_GET] = "SELECT coalesce(dataset, ''), data_digest FROM sweeps WHERE name = ?1",
     [Q_SWEEP_DATA_SET] = "UPDATE sweeps SET dataset = ?2, data_digest = ?3"
                          " WHERE id = ?1 AND data_digest IS NULL",
-    [Q_RUNS_RETIRE] = "UPDATE runs SET current = 0 WHERE sweep_id = ?1 AND current <> 0",
-    [Q_RUN_FIND] = "SELECT id FROM runs WHERE sweep_id = ?1 AND variant = ?2 AND seed = ?3"
-                   " AND config_hash = ?4",
-    [Q_RUN_INSERT] = MS_SQL_RUN_REGISTER,
-    [Q_RUN_KEEP] = "UPDATE runs SET current = 1, task = ?2, grid = ?3 WHERE id = ?1",
-    [Q_RUN_OTHERS] = "SELECT EXISTS (SELECT 1 FROM runs WHERE sweep_id = ?1 AND variant = ?2"
-                     " AND seed = ?3 AND config_hash <> ?4)",
-    [Q_RUN_GET] = "SELECT status, epochs_done, steps_done, epochs_total, stop_reason"
+    [Q_RUN_GET] = "SELECT status, epochs_done, steps_done, epochs_total, stop_reason, same_as,"
+                  " (SELECT x.variant FROM runs x WHERE x.id = runs.same_as), config_hash"
                   " FROM runs WHERE id = ?1",
     [Q_RUN_START] = "UPDATE runs SET status = 'running', started_at = coalesce(started_at, " NOW "),"
                     " pid = ?2, host = ?3, version = ?4, compiler = ?5, threads = ?6,"
@@ -128,6 +122,7 @@ struct ms_store {
                         (1) or not (0); -1: not asked */
     pthread_mutex_t mu;
     sqlite3_stmt *q[Q_N];
+    ms_reg *reg; /* register.c's statements */
     ms_writer *writer; /* while ms_store_async_begin .. _end: run writes are queued */
 };
 
@@ -155,12 +150,8 @@ static int bind_real(sqlite3_stmt *st, int i, double v)
 /* End of every public function: reset all statements, roll back. */
 void ms_store_finish(ms_store *s)
 {
-    for (int i = 0; i < Q_N; i++) {
-        if (s->q[i]) {
-            sqlite3_reset(s->q[i]);
-            sqlite3_clear_bindings(s->q[i]);
-        }
-    }
+    ms_reg_reset(s->reg);
+    ms_sql_reset_all(s->q, Q_N);
     if (!sqlite3_get_autocommit(s->db)) {
         sqlite3_stmt *rb = s->q[Q_ROLLBACK];
         sqlite3_step(rb);
@@ -184,9 +175,7 @@ int ms_store_commit(ms_store *s, const char *what)
     return 0;
 }
 
-/* ms_store_finish, then the mutex let go: the last call of every public
- * function that takes it; returns rc. */
-static int leave(ms_store *s, int rc)
+int ms_store_leave(ms_store *s, int rc)
 {
     ms_store_finish(s);
     pthread_mutex_unlock(&s->mu);
@@ -199,8 +188,7 @@ static int step_done(ms_store *s, sqlite3_stmt *st, const char *what)
     return ms_sql_step_done(st) == SQLITE_DONE ? 0 : db_error(s, "%s", what);
 }
 
-/* Read the run's row into out; 1 when it exists, 0 when not, -1 on error. */
-static int get_run(ms_store *s, int64_t run_id, ms_run_info *out, const char *what)
+int ms_store_get_run(ms_store *s, int64_t run_id, ms_run_info *out, const char *what)
 {
     sqlite3_stmt *st = s->q[Q_RUN_GET];
     sqlite3_bind_int64(st, 1, run_id);
@@ -217,6 +205,10 @@ static int get_run(ms_store *s, int64_t run_id, ms_run_info *out, const char *wh
     out->epochs_done = sqlite3_column_int(st, 1);
     out->steps_done = sqlite3_column_int64(st, 2);
     out->epochs_total = sqlite3_column_int(st, 3);
+    out->same_as = sqlite3_column_int64(st, 5); /* NULL: 0 */
+    const unsigned char *twin = sqlite3_column_text(st, 6), *hash = sqlite3_column_text(st, 7);
+    snprintf(out->same_as_variant, sizeof out->same_as_variant, "%s", twin ? (const char *)twin : "");
+    snprintf(out->hash, sizeof out->hash, "%s", hash ? (const char *)hash : "");
     const unsigned char *stop = sqlite3_column_text(st, 4); /* NULL: MS_STOP_NONE */
     int bad_stop = stop && ms_stop_parse((const char *)stop, &out->stop_reason) < 0;
     sqlite3_reset(st);
@@ -278,6 +270,8 @@ static int prepare(ms_store *s, int version)
     for (int i = 0; old && i < Q_N; i++) /* the reads of new columns, through the stand-ins */
         if (!s->q[i])
             sqlite3_prepare_v3(s->db, q_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->q[i], NULL);
+    if (ms_reg_prepare(s->db, old, &s->reg) && !old) /* the registration's: a writer's */
+        return ms_error("cannot read '%s': %s", s->path, sqlite3_errmsg(s->db));
     return 0;
 }
 
@@ -351,6 +345,7 @@ static void store_free(ms_store *s, int remove)
     ms_store_async_end(s); /* what is queued is committed first */
     for (int i = 0; i < Q_N; i++)
         sqlite3_finalize(s->q[i]);
+    ms_reg_free(s->reg);
     if (s->db && !s->readonly) {
         /* Fold the log into the file now, then close without SQLite's own
          * checkpoint-and-delete, which takes an exclusive lock that a reader
@@ -377,6 +372,7 @@ void ms_store_discard(ms_store *s) { store_free(s, 1); }
 const char *ms_store_path(const ms_store *s) { return s->path; }
 int ms_store_writer_live(const ms_store *s) { return s->writer_live; }
 sqlite3 *ms_store_handle(ms_store *s) { return s->db; }
+ms_reg *ms_store_reg(ms_store *s) { return s->reg; }
 void ms_store_lock(ms_store *s) { pthread_mutex_lock(&s->mu); }
 void ms_store_unlock(ms_store *s) { pthread_mutex_unlock(&s->mu); }
 
@@ -450,7 +446,7 @@ int ms_store_sweep(ms_store *s, const char *name, const char *manifest_path,
     }
     rc = ms_store_commit(s, what);
 out:
-    return leave(s, rc);
+    return ms_store_leave(s, rc);
 }
 
 int ms_store_probe_data(const char *path, const char *sweep, const ms_data_ident *data)
@@ -468,113 +464,22 @@ int ms_store_probe_data(const char *path, const char *sweep, const ms_data_ident
     return rc;
 }
 
-/* One run of ms_store_register, in its transaction: found or inserted,
- * marked current with its task and grid; out as ms_store_register describes it. */
-static int register_run(ms_store *s, int64_t sweep_id, const ms_run_spec *k, ms_run_info *out,
-                        const char *what)
-{
-    const ms_config *c = &k->cfg;
-    const char *task = k->task ? k->task : "";
-    sqlite3_int64 seed = (sqlite3_int64)c->seed;
-    char hash[17];
-    int64_t id;
-    int is_new = 0, rc = -1;
-
-    char *json = ms_config_json(c);
-    ms_config_identity(json, hash);
-
-    sqlite3_stmt *find = s->q[Q_RUN_FIND];
-    sqlite3_bind_int64(find, 1, sweep_id);
-    ms_sql_bind_text(find, 2, k->variant);
-    sqlite3_bind_int64(find, 3, seed);
-    ms_sql_bind_text(find, 4, hash);
-    int step = sqlite3_step(find);
-    if (step == SQLITE_ROW) {
-        id = sqlite3_column_int64(find, 0);
-        sqlite3_reset(find);
-    } else if (step == SQLITE_DONE) {
-        sqlite3_reset(find);
-        sqlite3_stmt *ins = s->q[Q_RUN_INSERT];
-        ms_sql_bind_run(ins, sweep_id, k, json, hash, ms_config_params(c, MS_INPUT));
-        if (ms_sql_step_done(ins) != SQLITE_DONE) {
-            db_error(s, "cannot register run '%s' seed %llu", k->variant,
-                     (unsigned long long)c->seed);
-            goto out;
-        }
-        id = sqlite3_last_insert_rowid(s->db);
-        is_new = 1;
-    } else {
-        db_error(s, "cannot register run '%s' seed %llu", k->variant, (unsigned long long)c->seed);
-        goto out;
-    }
-
-    sqlite3_stmt *keep = s->q[Q_RUN_KEEP];
-    sqlite3_bind_int64(keep, 1, id);
-    ms_sql_bind_text(keep, 2, task);
-    ms_sql_bind_text(keep, 3, k->grid);
-    if (ms_sql_step_done(keep) != SQLITE_DONE) {
-        db_error(s, "cannot register run %lld", (long long)id);
-        goto out;
-    }
-
-    sqlite3_stmt *others = s->q[Q_RUN_OTHERS];
-    sqlite3_bind_int64(others, 1, sweep_id);
-    ms_sql_bind_text(others, 2, k->variant);
-    sqlite3_bind_int64(others, 3, seed);
-    ms_sql_bind_text(others, 4, hash);
-    if (sqlite3_step(others) != SQLITE_ROW) {
-        db_error(s, "cannot register run %lld", (long long)id);
-        goto out;
-    }
-    int replaced = sqlite3_column_int(others, 0);
-    sqlite3_reset(others);
-
-    if (get_run(s, id, out, what) != 1)
-        goto out;
-    out->is_new = is_new;
-    out->replaced = replaced;
-    rc = 0;
-out:
-    free(json);
-    return rc;
-}
-
-int ms_store_register(ms_store *s, int64_t sweep_id, const ms_run_spec *runs, int n,
-                      ms_run_info *out)
-{
-    const char *what = "cannot register the runs";
-    int rc = -1;
-    pthread_mutex_lock(&s->mu);
-    if (ms_store_begin(s, what))
-        goto out;
-    sqlite3_stmt *retire = s->q[Q_RUNS_RETIRE];
-    sqlite3_bind_int64(retire, 1, sweep_id);
-    if (step_done(s, retire, what))
-        goto out;
-    for (int i = 0; i < n; i++)
-        if (register_run(s, sweep_id, &runs[i], &out[i], what))
-            goto out;
-    rc = ms_store_commit(s, what);
-out:
-    return leave(s, rc);
-}
-
 int ms_store_run(ms_store *s, int64_t run_id, ms_run_info *out)
 {
     int rc = -1;
     pthread_mutex_lock(&s->mu);
-    int found = get_run(s, run_id, out, "cannot read the run");
+    int found = ms_store_get_run(s, run_id, out, "cannot read the run");
     if (found == 0)
         ms_error("no run %lld in '%s'", (long long)run_id, s->path);
     if (found == 1)
         rc = 0;
-    return leave(s, rc);
+    return ms_store_leave(s, rc);
 }
 
 /* Inside a transaction: the run must exist; with `status`, have it. */
 static int expect_run(ms_store *s, int64_t run_id, ms_run_info *info, const char *what)
 {
-    int found = get_run(s, run_id, info, what);
+    int found = ms_store_get_run(s, run_id, info, what);
     if (found == 0)
         return ms_error("%s: no run %lld in '%s'", what, (long long)run_id, s->path);
     return found == 1 ? 0 : -1;
@@ -604,7 +509,7 @@ int ms_store_load_checkpoint(ms_store *s, int64_t run_id, void **blob, size_t *n
     } else {
         db_error(s, "cannot load the checkpoint of run %lld", (long long)run_id);
     }
-    return leave(s, rc);
+    return ms_store_leave(s, rc);
 }
 
 int ms_store_run_rows(ms_store *s, int64_t run_id, int *epochs_done, int *rows, int *ck_epoch)
@@ -621,7 +526,7 @@ int ms_store_run_rows(ms_store *s, int64_t run_id, int *epochs_done, int *rows, 
     } else {
         db_error(s, "cannot read run %lld", (long long)run_id);
     }
-    return leave(s, rc);
+    return ms_store_leave(s, rc);
 }
 
 /* A stop reason a caller may record: an epoch ends a run by epochs, early
@@ -880,5 +785,5 @@ int ms_store_reset_run(ms_store *s, int64_t run_id)
         goto out;
     rc = ms_store_commit(s, what);
 out:
-    return leave(s, rc);
+    return ms_store_leave(s, rc);
 }

@@ -20,9 +20,25 @@ sqlite3 *ms_store_handle(ms_store *s);
 int ms_store_begin(ms_store *s, const char *what);
 int ms_store_commit(ms_store *s, const char *what);
 void ms_store_finish(ms_store *s);
+/* ms_store_finish, then the mutex let go: the last call of every public
+ * function that takes it (ms_store_lock); returns rc. */
+int ms_store_leave(ms_store *s, int rc);
 /* Inside a transaction: delete the run's steps, evals, epochs and
  * checkpoint (a reset, or a run replaced by a merge); the same message. */
 int ms_store_clear_run(ms_store *s, int64_t run_id, const char *what);
+/* Under the mutex: the run's row into out (is_new, replaced and taken 0);
+ * 1 when it exists, 0 when not, -1 after "<what> ..." on an error. */
+int ms_store_get_run(ms_store *s, int64_t run_id, ms_run_info *out, const char *what);
+
+/* ---- register.c: the runs of a sweep registered, and the results of a
+ * run taken by another of the same settings; its statements, prepared by
+ * ms_store_open (tolerant: an older file read-only, which never writes,
+ * may lack what they name: those stay NULL), reset by ms_store_finish. */
+typedef struct ms_reg ms_reg;
+int ms_reg_prepare(sqlite3 *db, int tolerant, ms_reg **out);
+void ms_reg_reset(ms_reg *r); /* NULL is fine */
+void ms_reg_free(ms_reg *r);  /* NULL is fine */
+ms_reg *ms_store_reg(ms_store *s); /* the store's (store.c) */
 
 /* One write of a run as a value (store.c): what ms_store_start_run,
  * _commit_epoch and _set_status do. Borrowed pointers when

@@ -308,3 +308,23 @@ char *mf_with_settings(const char *text, size_t len, char *const *args, int narg
     fclose(f);
     return buf;
 }
+
+int ms_manifest_setting_grid(const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    size_t start[2], len[2];
+    return eq && split_values(eq + 1, start, len, 2) != 1;
+}
+
+int ms_manifest_setting_for(const char *arg, const char *variant, const char *grid)
+{
+    const char *eq = strchr(arg, '='), *dot = NULL;
+    for (const char *p = arg; eq && p < eq; p++)
+        if (*p == '.')
+            dot = p;
+    if (!dot)
+        return 1;
+    size_t n = (size_t)(dot - arg);
+    return (strlen(variant) == n && !strncmp(arg, variant, n)) ||
+           (grid && strlen(grid) == n && !strncmp(arg, grid, n));
+}

@@ -10,6 +10,7 @@
 #include "ms_util.h"
 
 #include <glob.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,9 +107,16 @@ typedef struct plan {
     char *datadir; /* where the data was found */
     char *dbpath;
     ms_store *st;
+    int64_t sweep_id;
     ms_run_info *info; /* (n) */
     ms_job *jobs;
     int todo, skipped;
+    int *twin_of; /* (n): the run of this invocation whose results run i takes once it is
+                     trained (the same settings and seed: ms_store_take_twin), or -1 */
+    int ntwins;
+    ms_manifest base; /* the manifest with the command line's grids only (changed_where) */
+    ms_run_spec *bspecs;
+    int nb, bcursor, have_base;
     ms_sweep_result *r;
 } plan;
 
@@ -131,6 +139,10 @@ static void plan_release(plan *p)
     free(p->datadir);
     ms_store_close(p->st);
     free(p->jobs);
+    free(p->twin_of);
+    free(p->bspecs);
+    if (p->have_base > 0)
+        ms_manifest_release(&p->base);
     free(p->info);
     free(p->dbpath);
     free(p->specs);
@@ -234,33 +246,190 @@ static int open_db(plan *p, const char *manifest, const ms_sweep_opts *o)
         return -1;
     p->have_data = 1;
     p->dbpath = o->db ? ms_strdup(o->db) : default_db(p->m.name, 1);
-    int64_t sweep_id;
     char digest[17];
     snprintf(digest, sizeof digest, "%016llx", (unsigned long long)p->d.identity);
     ms_data_ident data = {ms_dataset_names[p->m.dataset], digest, p->datadir};
     if (ms_store_probe_data(p->dbpath, p->m.name, &data) < 0 ||
         ms_store_open(p->dbpath, MS_STORE_CREATE, &p->st) < 0 ||
-        ms_store_sweep(p->st, p->m.name, manifest, p->m.text, &data, &sweep_id) < 0)
+        ms_store_sweep(p->st, p->m.name, manifest, p->m.text, &data, &p->sweep_id) < 0)
         return -1;
     p->info = ms_calloc((size_t)(p->n ? p->n : 1), sizeof *p->info);
-    return ms_store_register(p->st, sweep_id, p->specs, p->n, p->info) < 0 ? -1 : GO_ON;
+    return ms_store_register(p->st, p->sweep_id, p->specs, p->n, p->info) < 0 ? -1 : GO_ON;
+}
+
+/* ---- the notes of `run` on its runs ---- */
+
+/* Notes of one kind on stderr: the first NOTES_SHOWN of them, then how
+ * many more (a grid of 1,000 runs gets four lines, not 1,000). */
+enum { NOTES_SHOWN = 3 };
+typedef struct notes {
+    int n;
+    const char *more; /* "... and K more runs <more>" */
+} notes;
+
+static void note(notes *nt, const char *fmt, ...) MS_PRINTF(2, 3);
+static void note(notes *nt, const char *fmt, ...)
+{
+    if (nt->n++ >= NOTES_SHOWN)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+static void notes_end(const notes *nt)
+{
+    if (nt->n > NOTES_SHOWN)
+        fprintf(stderr, "... and %d more run%s %s\n", nt->n - NOTES_SHOWN,
+                nt->n - NOTES_SHOWN > 1 ? "s" : "", nt->more);
+}
+
+/* The manifest with the command line's grids only (they name the variants):
+ * the settings a run would have without the other settings given. Loaded
+ * the first time it is needed; have_base -1 when it cannot be (a value of a
+ * grid valid only with a setting left out), silently: the note then says
+ * "in the manifest". */
+static const ms_run_spec *base_spec(plan *p, const char *manifest, const ms_sweep_opts *o,
+                                    const ms_run_spec *s)
+{
+    if (!p->have_base) {
+        char **grids = ms_calloc((size_t)o->nsettings + 1, sizeof *grids);
+        int ng = 0;
+        for (int i = 0; i < o->nsettings; i++)
+            if (ms_manifest_setting_grid(o->settings[i]))
+                grids[ng++] = o->settings[i];
+        char *quiet = NULL; /* its errors: some value valid only with another setting */
+        size_t qn = 0;
+        FILE *q = open_memstream(&quiet, &qn);
+        ms_error_stream(q);
+        p->have_base = ms_manifest_load_args(manifest, grids, ng, &p->base, 0) < 0 ? -1 : 1;
+        ms_error_stream(NULL);
+        if (q)
+            fclose(q);
+        free(quiet);
+        if (p->have_base > 0)
+            p->nb = ms_manifest_expand(&p->base, &p->bspecs);
+        free(grids);
+    }
+    for (int k = 0; k < p->nb; k++) { /* from the last one found: the same order, mostly */
+        int i = (p->bcursor + k) % p->nb;
+        if (p->bspecs[i].cfg.seed == s->cfg.seed && !strcmp(p->bspecs[i].variant, s->variant)) {
+            p->bcursor = i + 1;
+            return &p->bspecs[i];
+        }
+    }
+    return NULL;
+}
+
+/* Where run s's settings changed since its earlier run: "on the command
+ * line (KEY=VALUE ...)" when its settings without the command line's (but
+ * its grids) are those of an earlier run of it, else "in the manifest". */
+static void changed_where(plan *p, const char *manifest, const ms_sweep_opts *o,
+                          const ms_run_spec *s, char *buf, size_t n)
+{
+    const ms_run_spec *b = o->nsettings ? base_spec(p, manifest, o, s) : NULL;
+    snprintf(buf, n, "in the manifest");
+    if (!b || ms_store_has_run(p->st, p->sweep_id, b) != 1)
+        return;
+    size_t len = (size_t)snprintf(buf, n, "on the command line");
+    const char *sep = " (";
+    for (int i = 0; i < o->nsettings && len < n; i++)
+        if (!ms_manifest_setting_grid(o->settings[i]) &&
+            ms_manifest_setting_for(o->settings[i], s->variant, s->grid)) {
+            len += (size_t)snprintf(buf + len, n - len, "%s%s", sep, o->settings[i]);
+            sep = " ";
+        }
+    if (len < n && *sep == ' ' && sep[1] == 0)
+        snprintf(buf + len, n - len, ")");
+}
+
+/* The notes on run i as registered: its settings changed, or back to
+ * earlier ones; the results it took from a run of the same settings. */
+static void note_run(plan *p, int i, const char *manifest, const ms_sweep_opts *o, notes nt[3])
+{
+    const ms_run_spec *s = &p->specs[i];
+    const ms_run_info *in = &p->info[i];
+    unsigned long long seed = (unsigned long long)s->cfg.seed;
+    char where[512];
+    if (in->replaced && in->is_new) {
+        where[0] = 0; /* asked of the notes shown only */
+        if (nt[0].n < NOTES_SHOWN)
+            changed_where(p, manifest, o, s, where, sizeof where);
+        note(&nt[0], "variant '%s' seed %llu changed %s: starting it as a new run", s->variant,
+             seed, where);
+    } else if (in->replaced) { /* settings back to ones it ran with before */
+        note(&nt[0], "variant '%s' seed %llu is back to settings it ran with before: "
+                     "that run is current again (%d epochs done)",
+             s->variant, seed, in->epochs_done);
+    }
+    if (in->taken)
+        note(&nt[1], "variant '%s' seed %llu: same settings as '%s' (run %lld): its %d %s taken, %s",
+             s->variant, seed, in->same_as_variant, (long long)in->same_as, in->epochs_done,
+             in->epochs_done == 1 ? "epoch is" : "epochs are",
+             in->status == MS_RUN_DONE ? "not trained again" : "training goes on from there");
+}
+
+/* ---- the runs to train ---- */
+
+/* Order of runs to train by (seed, config hash), then index: runs of the
+ * same settings side by side, the first of them first. */
+static int twin_cmp(const void *a, const void *b, void *arg)
+{
+    const plan *p = arg;
+    int i = *(const int *)a, j = *(const int *)b;
+    uint64_t si = p->specs[i].cfg.seed, sj = p->specs[j].cfg.seed;
+    int c = si < sj ? -1 : si > sj;
+    if (!c)
+        c = strcmp(p->info[i].hash, p->info[j].hash);
+    return c ? c : (i > j) - (i < j);
+}
+
+/* Of the runs to train (k of them, their indices in idx), the ones with
+ * the same settings and seed as an earlier one wait for its results
+ * (twin_of) instead of training: taken out of idx, noted. */
+static int hold_twins(plan *p, int *idx, int k, notes *nt)
+{
+    int *by = ms_malloc((size_t)(k ? k : 1) * sizeof *by), kept = 0;
+    memcpy(by, idx, (size_t)k * sizeof *by);
+    qsort_r(by, (size_t)k, sizeof *by, twin_cmp, p);
+    for (int a = 1; a < k; a++) {
+        int first = by[a - 1], i = by[a];
+        if (p->twin_of[first] >= 0)
+            first = p->twin_of[first];
+        if (p->specs[i].cfg.seed != p->specs[first].cfg.seed ||
+            strcmp(p->info[i].hash, p->info[first].hash))
+            continue;
+        p->twin_of[i] = first;
+        p->ntwins++;
+        note(nt, "variant '%s' seed %llu: same settings as '%s', trained now: it takes its "
+                 "results, not trained twice",
+             p->specs[i].variant, (unsigned long long)p->specs[i].cfg.seed,
+             p->specs[first].variant);
+    }
+    free(by);
+    for (int a = 0; a < k; a++)
+        if (p->twin_of[idx[a]] < 0)
+            idx[kept++] = idx[a];
+    return kept;
 }
 
 /* The runs left to train: done ones skipped, failed ones skipped or (with
- * --retry-failed) reset to start again. */
-static int pick_jobs(plan *p, const ms_sweep_opts *o)
+ * --retry-failed) reset to start again, and the twins of one of them held
+ * back until it is trained. */
+static int pick_jobs(plan *p, const char *manifest, const ms_sweep_opts *o)
 {
+    notes nt[3] = {{0, "with changed settings"},
+                   {0, "taking the results of a run of the same settings"},
+                   {0, "taking the results of a run of the same settings trained now"}};
+    int *idx = ms_malloc((size_t)(p->n ? p->n : 1) * sizeof *idx), k = 0;
     p->jobs = ms_calloc((size_t)(p->n ? p->n : 1), sizeof *p->jobs);
+    p->twin_of = ms_malloc((size_t)(p->n ? p->n : 1) * sizeof *p->twin_of);
     for (int i = 0; i < p->n; i++) {
-        const ms_run_spec *s = &p->specs[i];
         ms_run_info *in = &p->info[i];
-        if (in->replaced && in->is_new)
-            fprintf(stderr, "variant '%s' seed %llu changed in the manifest: starting it as a new run\n",
-                    s->variant, (unsigned long long)s->cfg.seed);
-        else if (in->replaced) /* settings back to ones it ran with before */
-            fprintf(stderr, "variant '%s' seed %llu is back to settings it ran with before: "
-                            "that run is current again (%d epochs done)\n",
-                    s->variant, (unsigned long long)s->cfg.seed, in->epochs_done);
+        p->twin_of[i] = -1;
+        note_run(p, i, manifest, o, nt);
         if (in->status == MS_RUN_DONE) {
             p->skipped++;
             continue;
@@ -270,23 +439,46 @@ static int pick_jobs(plan *p, const ms_sweep_opts *o)
                 p->r->failed_before++;
                 continue;
             }
-            if (ms_store_reset_run(p->st, in->id) < 0)
+            if (ms_store_reset_run(p->st, in->id) < 0) {
+                free(idx);
                 return -1;
+            }
             in->epochs_done = 0;
         }
-        ms_job *j = &p->jobs[p->todo++];
-        j->run_id = in->id;
-        j->run = s;
-        j->epochs_done = in->epochs_done;
+        idx[k++] = i;
     }
+    k = hold_twins(p, idx, k, &nt[2]);
+    for (int a = 0; a < 3; a++)
+        notes_end(&nt[a]);
+    for (int a = 0; a < k; a++) {
+        ms_job *j = &p->jobs[p->todo++];
+        j->run_id = p->info[idx[a]].id;
+        j->run = &p->specs[idx[a]];
+        j->epochs_done = p->info[idx[a]].epochs_done;
+    }
+    free(idx);
+    char twins[64] = "";
+    if (p->ntwins)
+        snprintf(twins, sizeof twins, " (+%d of the same settings as one of them)", p->ntwins);
     if (!o->quiet)
         fprintf(stderr,
-                "sweep '%s': %d runs, %d done already, %d to train%s; data '%s'; "
+                "sweep '%s': %d runs, %d done already, %d to train%s%s; data '%s'; "
                 "database '%s'\n",
-                p->m.name, p->n, p->skipped, p->todo,
+                p->m.name, p->n, p->skipped, p->todo, twins,
                 p->r->failed_before ? " (failed runs skipped: --retry-failed reruns them)" : "",
                 p->datadir, p->dbpath);
     return GO_ON;
+}
+
+/* After training (finished or interrupted): each held twin takes what the
+ * run of its settings has now; an interrupted one resumes from it next
+ * time, or takes more then. */
+static int take_twins(plan *p)
+{
+    for (int i = 0; p->ntwins && i < p->n; i++)
+        if (p->twin_of[i] >= 0 && ms_store_take_twin(p->st, p->info[i].id, &p->info[i]) < 0)
+            return -1;
+    return DONE;
 }
 
 /* The scheduler over the jobs, and what came of them (in p->r). */
@@ -337,9 +529,11 @@ int ms_sweep_run(const char *manifest, const ms_sweep_opts *o, ms_sweep_result *
     if (rc == GO_ON)
         rc = open_db(&p, manifest, o);
     if (rc == GO_ON)
-        rc = pick_jobs(&p, o);
+        rc = pick_jobs(&p, manifest, o);
     if (rc == GO_ON)
         rc = train(&p, o);
+    if (rc == DONE && p.twin_of)
+        rc = take_twins(&p);
     plan_release(&p);
     return rc < 0 ? -1 : 0;
 }
