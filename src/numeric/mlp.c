@@ -25,12 +25,18 @@ void ms_shape_init(ms_shape *s, const ms_config *c, int input_width)
     s->nparams = off;
 }
 
-/* One first weight (ms_mlp_init), in double for both instances. */
-static double draw(ms_init init, ms_rng *rng, int fan_in)
+/* The next n first weights (ms_mlp_init), in double for both instances:
+ * the same numbers, in the same order, as n single draws. */
+static void draw(ms_init init, ms_rng *rng, int fan_in, double *out, size_t n)
 {
-    if (init == MS_INIT_FANIN_NORMAL)
-        return ms_rng_normal(rng) / sqrt((double)fan_in);
-    return 2.0 * ms_rng_uniform(rng) - 1.0;
+    if (init == MS_INIT_FANIN_NORMAL) {
+        for (size_t i = 0; i < n; i++)
+            out[i] = ms_rng_normal(rng) / sqrt((double)fan_in);
+        return;
+    }
+    ms_rng_uniform_n(rng, out, n);
+    for (size_t i = 0; i < n; i++)
+        out[i] = 2.0 * out[i] - 1.0;
 }
 
 #include "mlp_fastmath.h"

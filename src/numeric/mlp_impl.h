@@ -11,9 +11,15 @@
 
 void MS_FN(ms_mlp_init)(const ms_shape *s, ms_init init, ms_rng *rng, MS_T *params)
 {
+    double d[256];
     for (int l = 0; l < s->nlayers; l++)
-        for (size_t i = s->off[l]; i < s->off[l + 1]; i++)
-            params[i] = (MS_T)draw(init, rng, s->width[l]);
+        for (size_t i = s->off[l], end = s->off[l + 1]; i < end;) {
+            size_t n = end - i < 256 ? end - i : 256;
+            draw(init, rng, s->width[l], d, n);
+            for (size_t k = 0; k < n; k++)
+                params[i + k] = (MS_T)d[k];
+            i += n;
+        }
 }
 
 void MS_FN(ms_work_init)(MS_FN(ms_work) *w, const ms_shape *s, int cap)
