@@ -56,7 +56,9 @@ void ms_shape_init(ms_shape *s, const ms_config *c, int input_width);
     /* Draw all weights in layer order, row-major: U(-1,1) or N(0, 1/sqrt(fan_in)),                \
      * drawn in double (the float instance rounds the same draws). */                              \
     void ms_mlp_init_##SUF(const ms_shape *s, ms_init init, ms_rng *rng, T *params);               \
-    void ms_work_init_##SUF(ms_work_##SUF *w, const ms_shape *s, int cap);                         \
+    /* Buffers for cap rows; act[0] (cap dense input rows) only with dense_in:                     \
+     * rows given sparse (w->in) never read it. */                                                 \
+    void ms_work_init_##SUF(ms_work_##SUF *w, const ms_shape *s, int cap, int dense_in);           \
     void ms_work_release_##SUF(ms_work_##SUF *w);                                                  \
     /* Forward n rows of w->act[0]. With labels: adds the summed cross-entropy                     \
      * to *loss_sum and the correct argmax count to *correct (either may be NULL). */              \

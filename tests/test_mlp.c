@@ -61,7 +61,7 @@ static void test_softmax_no_nan(void **state)
     for (int i = 0; i < 20; i++)
         W[i] = (float)((i % 10) * 400 - 1800) * (i < 10 ? 1 : -1);
     ms_work_f w;
-    ms_work_init_f(&w, &s, 3);
+    ms_work_init_f(&w, &s, 3, 1);
     float X[6] = {1, 0, 0, 1, 1e3f, -1e3f};
     memcpy(w.act[0], X, sizeof X);
     uint8_t labels[3] = {9, 0, 9};
@@ -197,8 +197,8 @@ static void test_backward_update_fused(void **state)
         for (int mom = 0; mom < 2; mom++) {
             float lr = 0.1f, gamma = mom ? 0.9f : 0;
             ms_work_f w1, w2;
-            ms_work_init_f(&w1, &s, B);
-            ms_work_init_f(&w2, &s, B);
+            ms_work_init_f(&w1, &s, B, 1); /* dense rows too, for comparison */
+            ms_work_init_f(&w2, &s, B, 1);
             for (size_t i = 0; i < np; i++) {
                 p1[i] = p2[i] = p0[i];
                 v1[i] = v2[i] = 0.01f * (float)(i % 13) - 0.05f;

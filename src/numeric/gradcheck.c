@@ -32,7 +32,7 @@ void ms_gradcheck_analytic(const ms_config *c, const double *X, const uint8_t *l
     ms_shape s;
     ms_shape_init(&s, c, MS_INPUT);
     ms_work_d w;
-    ms_work_init_d(&w, &s, n);
+    ms_work_init_d(&w, &s, n, 1);
     memcpy(w.act[0], X, (size_t)n * MS_INPUT * sizeof(double));
     ms_mlp_forward_d(&s, c->activation, params, &w, n, 1, labels, NULL, NULL, 1);
     ms_mlp_backward_d(&s, params, &w, n, labels, grads, 1);
@@ -70,7 +70,7 @@ void ms_gradcheck_against(const ms_config *c, const double *X, const uint8_t *la
         double *p = ms_malloc(np * sizeof(double));
         memcpy(p, params, np * sizeof(double));
         ms_work_d tw;
-        ms_work_init_d(&tw, &s, n);
+        ms_work_init_d(&tw, &s, n, 1);
 #pragma omp for schedule(dynamic, 64)
         for (size_t k = 0; k < count; k++) {
             size_t i = k * stride;

@@ -21,7 +21,7 @@ static void MS_FN(setup)(ms_trainer *t)
     t->params = t->block;
     t->velocity = (MS_T *)t->block + np;
     MS_FN(ms_mlp_init)(&t->shape, cfg->init, &t->rng, t->params);
-    MS_FN(ms_work_init)(&t->work.MS_SUF, &t->shape, cfg->batch);
+    MS_FN(ms_work_init)(&t->work.MS_SUF, &t->shape, cfg->batch, 0); /* rows sparse */
     t->ebase = ms_alloc_aligned((size_t)N1 * sizeof(MS_T));
     if (N1 % MS_ROW_ALIGN) { /* padding zeroed once, rows copied per evaluation */
         t->eldw = (N1 + MS_ROW_ALIGN - 1) / MS_ROW_ALIGN * MS_ROW_ALIGN;
@@ -62,7 +62,7 @@ static void MS_FN(evaluate)(ms_trainer *t, const ms_dataset *s, int n)
 #endif
         MS_FN(ms_work) *w = (MS_FN(ms_work) *)t->ework + me;
         if (!w->block)
-            MS_FN(ms_work_init)(w, &t->shape, EVAL_CHUNK);
+            MS_FN(ms_work_init)(w, &t->shape, EVAL_CHUNK, 0);
 #pragma omp for schedule(static)
         for (int c = 0; c < chunks; c++) {
             int first = c * EVAL_CHUNK, rows = n - first < EVAL_CHUNK ? n - first : EVAL_CHUNK;
