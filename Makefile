@@ -200,9 +200,11 @@ $(BUILD)/bench: tests/bench/bench.c $(LIB_OBJ) | $(BUILD)
 # PREFIX (/usr/local) and DESTDIR (staging, for packages) as usual.
 PREFIX ?= /usr/local
 SHARE = $(DESTDIR)$(PREFIX)/share/mlpsweep
+DOCDIR = $(DESTDIR)$(PREFIX)/share/doc/mlpsweep
 INSTALLED = $(DESTDIR)$(PREFIX)/bin/mlpsweep $(DESTDIR)$(PREFIX)/share/man/man1/mlpsweep.1 \
             $(addprefix $(SHARE)/experiments/,$(notdir $(wildcard experiments/*.yaml))) \
-            $(SHARE)/fetch_mnist.sh $(SHARE)/fetch_fashion_mnist.sh $(SHARE)/fetch_common.sh
+            $(SHARE)/fetch_mnist.sh $(SHARE)/fetch_fashion_mnist.sh $(SHARE)/fetch_common.sh \
+            $(DOCDIR)/schema.md $(DOCDIR)/LICENSE
 
 install: all
 	install -D -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/mlpsweep
@@ -211,10 +213,12 @@ install: all
 	install -m 644 experiments/*.yaml $(SHARE)/experiments/
 	install -m 755 scripts/fetch_mnist.sh scripts/fetch_fashion_mnist.sh $(SHARE)/
 	install -m 644 scripts/fetch_common.sh $(SHARE)/
+	install -D -m 644 docs/schema.md $(DOCDIR)/schema.md
+	install -D -m 644 LICENSE $(DOCDIR)/LICENSE
 
 uninstall:
 	rm -f $(INSTALLED)
-	-rmdir $(SHARE)/experiments $(SHARE) 2>/dev/null
+	-rmdir $(SHARE)/experiments $(SHARE) $(DOCDIR) 2>/dev/null
 
 clean:
 	rm -rf build build-san* build-noomp build-fuzz mlpsweep

@@ -176,7 +176,5 @@ int ms_db_target(int n, char **args, const char *db, struct ms_sweep_target *t);
 int ms_manifest_and_settings(int n, char **args, char *const **settings, int *nsettings);
 /* Default thread count: the cores available to this process. */
 int ms_default_threads(void);
-/* The data folder when --data is not given: "data", which make data fills. */
-const char *ms_default_data_dir(void);
 
 #endif

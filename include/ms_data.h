@@ -84,6 +84,23 @@ char *ms_data_cache_dir(int dataset);
  * itself with LEAF NULL (malloc'd; NULL when neither variable is set). */
 char *ms_cache_path(const char *leaf);
 
+/* Where a command finds a dataset (MS_DATASET_*): the one lookup of every
+ * command that reads data. */
+typedef struct ms_data_where {
+    const char *given;    /* --data DIR: it must hold the files; NULL: look */
+    const char *dir;      /* the manifest's data.dir (resolved); NULL: none */
+    const char *dir_at;   /* where data.dir is written (FILE:LINE:COL), or NULL */
+    int dataset;          /* MS_DATASET_* */
+    int stated;           /* the manifest names its dataset: only its files do */
+} ms_data_where;
+
+/* The first folder holding the files: --data, else data.dir (without one,
+ * 'data' in the current folder), $MLPSWEEP_DATA, the per-user cache, and
+ * for a dataset Debian packages, its system folder. 0 and *out
+ * (malloc'd); -2 when --data does not hold them, -1 when no place does,
+ * after one line naming every place looked in and what to run. */
+int ms_data_locate(const ms_data_where *w, char **out);
+
 /* Find "<stem>" or "<stem>.gz" under dir; 0 and the path in buf, or -1. */
 int ms_data_find(const char *dir, const char *stem, char *buf, size_t n);
 

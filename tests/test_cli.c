@@ -336,9 +336,10 @@ static void test_train_csv(void **state)
     assert_non_null(strstr(err, "50880 parameters"));
     assert_non_null(strstr(err, "stopped: epochs after 3 epochs"));
     free(out), free(err);
-    /* missing data: a clear error, exit 1 */
-    assert_int_equal(ms_run("train --data /nonexistent", &out, &err), 1);
-    assert_non_null(strstr(err, "cannot find '/nonexistent/train-images-idx3-ubyte'"));
+    /* --data without the files: a bad argument, as for run (exit 2) */
+    assert_int_equal(ms_run("train --data /nonexistent", &out, &err), 2);
+    assert_string_equal(err, "mlpsweep: --data: '/nonexistent' does not hold the four MNIST "
+                             "files (train-images-idx3-ubyte and the others, raw or .gz)\n");
     free(out), free(err);
 }
 
@@ -545,7 +546,9 @@ static void test_install(void **state)
                            "usr/share/mlpsweep/experiments/tdt4265_a2.yaml",
                            "usr/share/mlpsweep/fetch_mnist.sh",
                            "usr/share/mlpsweep/fetch_fashion_mnist.sh",
-                           "usr/share/mlpsweep/fetch_common.sh"};
+                           "usr/share/mlpsweep/fetch_common.sh",
+                           "usr/share/doc/mlpsweep/schema.md",
+                           "usr/share/doc/mlpsweep/LICENSE"};
     assert_true(asprintf(&cmd, "make -s install DESTDIR='%s' PREFIX=/usr >/dev/null", dir) > 0);
     assert_int_equal(system(cmd), 0);
     free(cmd);
@@ -578,13 +581,21 @@ static void test_install(void **state)
                          "cd empty; export XDG_CACHE_HOME='%s/cache'; unset MLPSWEEP_DATA; "
                          "'%s' run ../where/m.yaml --quiet; test -f db/far.db; "
                          "! '%s' run ../where/c.yaml --quiet 2>../nodata.err; "
+                         /* every command finds data as run does, or says so */
+                         "! '%s' check ../where/c.yaml >/dev/null 2>../checknodata.err; "
+                         "! '%s' train --hidden 8 --epochs 1 2>../trainnodata.err; "
+                         "MLPSWEEP_DATA='%s' '%s' gradcheck --hidden 8 --train-size 5 >../gc.out; "
                          "MNIST_DIR='%s' '%s' fetch >../fetch.out; "
+                         "'%s' check ../where/c.yaml >/dev/null 2>../check.err; "
+                         "'%s' train --hidden 8 --epochs 1 --train-size 1000 --val-size 100 "
+                         ">../train.csv 2>/dev/null; "
                          "'%s' run ../where/c.yaml 2>../cached.err; test -f db/cached.db; "
                          /* settings: one value everywhere, then a grid adding two runs */
                          "'%s' run ../where/m.yaml lr=0.05 --quiet; "
                          "'%s' run ../where/m.yaml a.lr=0.1,0.02 --quiet; "
                          "'%s' run ../where/m.yaml a.lr=0.1,0.02 2>../again.err",
-                         dir, data, dir, bin, bin, data, bin, bin, bin, bin, bin) > 0);
+                         dir, data, dir, bin, bin, bin, bin, data, bin, data, bin, bin, bin, bin,
+                         bin, bin, bin) > 0);
     if (system(sh) != 0)
         fail_msg("running the installed binary from another folder failed: %s", sh);
     char out[4096];
@@ -592,9 +603,35 @@ static void test_install(void **state)
     char *err = ms_read_file(out);
     assert_non_null(strstr(err, "no MNIST data: "));
     assert_non_null(strstr(err, "run 'mlpsweep fetch' to fill the cache"));
+    assert_null(strstr(err, "make data")); /* no Makefile here */
+    free(err);
+    snprintf(out, sizeof out, "%s/checknodata.err", dir);
+    err = ms_read_file(out);
+    assert_non_null(strstr(err, "no MNIST data: not in 'data' (the current folder's), "
+                                "$MLPSWEEP_DATA is not set"));
+    assert_non_null(strstr(err, "; data not found (1000 train, 200 val)"));
+    free(err);
+    snprintf(out, sizeof out, "%s/trainnodata.err", dir);
+    err = ms_read_file(out);
+    assert_non_null(strstr(err, "no MNIST data: "));
+    free(err);
+    snprintf(out, sizeof out, "%s/gc.out", dir);
+    err = ms_read_file(out);
+    assert_non_null(strstr(err, ": ok\n"));
+    free(err);
+    snprintf(out, sizeof out, "%s/check.err", dir);
+    err = ms_read_file(out);
+    snprintf(line, sizeof line, "1 variants, 1 run; data '%s/cache/mlpsweep/mnist'", dir);
+    if (!strstr(err, line))
+        fail_msg("check did not name the cache: %s", err);
+    free(err);
+    snprintf(out, sizeof out, "%s/train.csv", dir);
+    err = ms_read_file(out);
+    assert_non_null(strstr(err, "epoch,train_loss,train_acc,val_loss,val_acc,seconds\n1,"));
     free(err);
     snprintf(out, sizeof out, "%s/cached.err", dir);
     err = ms_read_file(out);
+    assert_non_null(strstr(err, "sweep 'cached': 1 run, 0 done already, 1 to train"));
     snprintf(out, sizeof out, "data '%s/cache/mlpsweep/mnist'; database 'db/cached.db'", dir);
     if (!strstr(err, out))
         fail_msg("the run did not say it used the cache: %s", err);

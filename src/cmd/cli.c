@@ -329,4 +329,3 @@ int ms_default_threads(void)
     return n > 0 ? (int)n : 1;
 }
 
-const char *ms_default_data_dir(void) { return "data"; }

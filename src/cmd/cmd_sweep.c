@@ -149,11 +149,21 @@ int cmd_check(int argc, char **argv)
                ms_precision_names[c->precision]);
         free(task);
     }
-    fprintf(stderr, "%s: %d variants, %d runs; data %s (%d train, %d val)\n", m.path, m.nvariants,
-            n, m.data_dir, m.train, m.val);
+    /* the folder `run` would train on, found as it finds it: none is an
+     * error here too, not a surprise at run time */
+    char at[512] = "", *dir = NULL;
+    if (m.data_line)
+        snprintf(at, sizeof at, "%s:%d:%d", m.path, m.data_line, m.data_col);
+    ms_data_where where = {NULL, m.data_line ? m.data_dir : NULL, m.data_line ? at : NULL,
+                           m.dataset, m.dataset_stated};
+    int found = ms_data_locate(&where, &dir) == 0;
+    fprintf(stderr, "%s: %d variants, %d run%s; data %s%s%s (%d train, %d val)\n", m.path,
+            m.nvariants, n, n == 1 ? "" : "s", found ? "'" : "", found ? dir : "not found",
+            found ? "'" : "", m.train, m.val);
+    free(dir);
     free(specs);
     ms_manifest_release(&m);
-    return MS_EXIT_OK;
+    return found ? MS_EXIT_OK : MS_EXIT_FAIL;
 }
 
 /* The sweep's runs of earlier invocations: a line after its own. */

@@ -81,7 +81,8 @@ static int parse_config(int argc, char **argv, ms_config *c, const char **data, 
                                       "NAME",
                                       "float32 | float64: the arithmetic (float32); float64 is "
                                       "the course's NumPy arithmetic, several times slower"),
-        MS_OPT_STRING(0, "data", data, "DIR", "folder with the MNIST IDX files (data)"),
+        MS_OPT_STRING(0, "data", data, "DIR",
+                      "folder with the MNIST IDX files (else: data, $MLPSWEEP_DATA, the cache)"),
         MS_OPT_INT(0, "threads", threads, 1, 1024, "N", "OpenMP threads (all cores)"),
         MS_OPT_END(),
     };
@@ -103,19 +104,33 @@ static void print_row(const ms_epoch *e)
            e->seconds);
 }
 
+/* MNIST's first ntrain/nval images from --data (given) or where every
+ * command looks (ms_data_locate); an exit status. */
+static int load_data(const char *given, int ntrain, int nval, ms_data *d)
+{
+    ms_data_where w = {given, NULL, NULL, MS_DATASET_MNIST, 0};
+    char *dir;
+    int rc = ms_data_locate(&w, &dir);
+    if (rc < 0)
+        return rc == -2 ? MS_EXIT_USAGE : MS_EXIT_FAIL;
+    rc = ms_data_load(dir, ntrain, nval, d);
+    free(dir);
+    return rc < 0 ? MS_EXIT_FAIL : MS_EXIT_OK;
+}
+
 int cmd_train(int argc, char **argv)
 {
     ms_config c;
     ms_config_default(&c);
-    const char *dir = ms_default_data_dir();
+    const char *dir = NULL;
     int threads = ms_default_threads();
     int rc = parse_config(argc, argv, &c, &dir, &threads, NULL);
     if (rc < 0)
         return ms_options_exit(rc);
 
     ms_data d;
-    if (ms_data_load(dir, c.train_size, c.val_size, &d) < 0)
-        return MS_EXIT_FAIL;
+    if ((rc = load_data(dir, c.train_size, c.val_size, &d)) != MS_EXIT_OK)
+        return rc;
     ms_trainer t;
     if (ms_trainer_init(&t, &c, &d, threads) < 0) {
         ms_data_release(&d);
@@ -153,7 +168,7 @@ int cmd_gradcheck(int argc, char **argv)
     c.train_size = 100;
     c.val_size = 1;
     c.batch = 1;
-    const char *dir = ms_default_data_dir();
+    const char *dir = NULL;
     int threads = ms_default_threads();
     int stride = 1;
     int rc = parse_config(argc, argv, &c, &dir, &threads, &stride);
@@ -166,8 +181,8 @@ int cmd_gradcheck(int argc, char **argv)
         return MS_EXIT_USAGE;
     }
     ms_data d;
-    if (ms_data_load(dir, NORM, 1, &d) < 0)
-        return MS_EXIT_FAIL;
+    if ((rc = load_data(dir, NORM, 1, &d)) != MS_EXIT_OK)
+        return rc;
     int n = c.train_size;
     double *X = ms_malloc((size_t)n * MS_INPUT * sizeof(double));
     ms_data_gather_d(&d, &d.train, NULL, 0, n, X);

@@ -321,6 +321,56 @@ char *ms_data_cache_dir(int dataset)
     return ms_cache_path(ms_dataset_names[dataset]);
 }
 
+static const char *const system_dirs[MS_DATASET_N] = {NULL, "/usr/share/datasets/fashion-mnist"};
+
+/* The no-data message: every place looked in, and how to fill one. */
+static void no_data(const ms_data_where *w, const char *env, const char *cache)
+{
+    int ds = w->dataset;
+    struct stat st;
+    /* 'make data' only where it exists: a source tree, not an installed copy */
+    int tree = !ds && stat("scripts/fetch_mnist.sh", &st) == 0 && stat("Makefile", &st) == 0;
+    char *where = w->dir ? ms_xstrfmt("not in data.dir '%s'%s%s%s", w->dir, w->dir_at ? " (" : "",
+                                      w->dir_at ? w->dir_at : "", w->dir_at ? ")" : "")
+                         : ms_strdup("not in 'data' (the current folder's)");
+    char *envs = env ? ms_xstrfmt("nor in $MLPSWEEP_DATA '%s'", env)
+                     : ms_strdup("$MLPSWEEP_DATA is not set");
+    ms_error("no %s data: %s, %s, nor in the cache '%s'%s%s: run 'mlpsweep fetch%s%s' to fill "
+             "the cache%s",
+             ms_dataset_titles[ds], where, envs, cache ? cache : "(no $HOME)",
+             system_dirs[ds] ? " or " : "", system_dirs[ds] ? system_dirs[ds] : "", ds ? " " : "",
+             ds ? ms_dataset_names[ds] : "", tree ? " (or 'make data' here)" : "");
+    free(where);
+    free(envs);
+}
+
+int ms_data_locate(const ms_data_where *w, char **out)
+{
+    int check = w->stated ? w->dataset : -1;
+    *out = NULL;
+    if (w->given) {
+        if (ms_data_present(w->given, check)) {
+            *out = ms_strdup(w->given);
+            return 0;
+        }
+        ms_error("--data: '%s' does not hold the four %s files (train-images-idx3-ubyte and "
+                 "the others, raw or .gz)",
+                 w->given, ms_dataset_titles[w->dataset]);
+        return -2;
+    }
+    const char *env = getenv("MLPSWEEP_DATA");
+    env = env && *env ? env : NULL;
+    char *cache = ms_data_cache_dir(w->dataset);
+    const char *cand[] = {w->dir ? w->dir : "data", env, cache, system_dirs[w->dataset]};
+    for (size_t i = 0; i < sizeof cand / sizeof *cand && !*out; i++)
+        if (cand[i] && ms_data_present(cand[i], check))
+            *out = ms_strdup(cand[i]);
+    if (!*out)
+        no_data(w, env, cache);
+    free(cache);
+    return *out ? 0 : -1;
+}
+
 int ms_data_find(const char *dir, const char *stem, char *buf, size_t n)
 {
     struct stat st;

@@ -187,49 +187,17 @@ static int select_runs(plan *p, const char *manifest, const ms_sweep_opts *o)
     return GO_ON;
 }
 
-/* Where the data is: --data (it must hold the files), else the first of
- * the manifest's data.dir, $MLPSWEEP_DATA, the per-user cache and (for a
- * dataset Debian packages) its system folder that does. A manifest that
- * names its dataset gets that dataset's files only (their first labels
- * tell them apart). *dir is malloc'd. */
-static const char *const system_dirs[MS_DATASET_N] = {NULL, "/usr/share/datasets/fashion-mnist"};
-
+/* Where the data is (ms_data_locate: --data, data.dir, $MLPSWEEP_DATA,
+ * the cache, the system folder). *dir is malloc'd. */
 static int locate_data(plan *p, const ms_sweep_opts *o, char **dir)
 {
-    int ds = p->m.dataset, check = p->m.dataset_stated ? ds : -1;
-    const char *name = ms_dataset_titles[ds];
-    if (o->data_dir) {
-        if (ms_data_present(o->data_dir, check)) {
-            *dir = ms_strdup(o->data_dir);
-            return GO_ON;
-        }
-        ms_error("--data: '%s' does not hold the four %s files (train-images-idx3-ubyte "
-                 "and the others, raw or .gz)",
-                 o->data_dir, name);
-        return usage_error(p);
-    }
-    const char *env = getenv("MLPSWEEP_DATA");
-    char *cache = ms_data_cache_dir(ds);
-    const char *cand[] = {p->m.data_dir, env && *env ? env : NULL, cache, system_dirs[ds]};
-    for (size_t i = 0; i < sizeof cand / sizeof *cand; i++)
-        if (cand[i] && ms_data_present(cand[i], check)) {
-            *dir = ms_strdup(cand[i]);
-            free(cache);
-            return GO_ON;
-        }
     char at[512] = "";
     if (p->m.data_line)
-        snprintf(at, sizeof at, " (%s:%d:%d)", p->m.path, p->m.data_line, p->m.data_col);
-    char *envs = env && *env ? ms_xstrfmt("nor in $MLPSWEEP_DATA '%s'", env)
-                             : ms_strdup("$MLPSWEEP_DATA is not set");
-    ms_error("no %s data: not in data.dir '%s'%s, %s, nor in the cache '%s'%s%s: run "
-             "'mlpsweep fetch%s%s' to fill the cache%s",
-             name, p->m.data_dir, at, envs, cache ? cache : "(no $HOME)",
-             system_dirs[ds] ? " or " : "", system_dirs[ds] ? system_dirs[ds] : "", ds ? " " : "",
-             ds ? ms_dataset_names[ds] : "", ds ? "" : " (or 'make data' in the source tree)");
-    free(envs);
-    free(cache);
-    return -1;
+        snprintf(at, sizeof at, "%s:%d:%d", p->m.path, p->m.data_line, p->m.data_col);
+    ms_data_where w = {o->data_dir, p->m.data_line ? p->m.data_dir : NULL,
+                       p->m.data_line ? at : NULL, p->m.dataset, p->m.dataset_stated};
+    int rc = ms_data_locate(&w, dir);
+    return rc == -2 ? usage_error(p) : rc < 0 ? -1 : GO_ON;
 }
 
 /* The data, then the database (locked), the sweep and its runs registered. */
@@ -462,9 +430,9 @@ static int pick_jobs(plan *p, const char *manifest, const ms_sweep_opts *o)
         snprintf(twins, sizeof twins, " (+%d of the same settings as one of them)", p->ntwins);
     if (!o->quiet)
         fprintf(stderr,
-                "sweep '%s': %d runs, %d done already, %d to train%s%s; data '%s'; "
+                "sweep '%s': %d run%s, %d done already, %d to train%s%s; data '%s'; "
                 "database '%s'\n",
-                p->m.name, p->n, p->skipped, p->todo, twins,
+                p->m.name, p->n, p->n == 1 ? "" : "s", p->skipped, p->todo, twins,
                 p->r->failed_before ? " (failed runs skipped: --retry-failed reruns them)" : "",
                 p->datadir, p->dbpath);
     return GO_ON;
@@ -510,8 +478,8 @@ static int train(plan *p, const ms_sweep_opts *o)
         nf += p->jobs[i].failed;
     p->r->failed = nf;
     if (!o->quiet)
-        fprintf(stderr, "sweep '%s': %d runs trained in %.1f s, %d failed\n", p->m.name,
-                p->todo - nf, wall, nf);
+        fprintf(stderr, "sweep '%s': %d run%s trained in %.1f s, %d failed\n", p->m.name,
+                p->todo - nf, p->todo - nf == 1 ? "" : "s", wall, nf);
     for (int i = 0; i < p->todo; i++)
         if (p->jobs[i].failed)
             ms_error("run '%s' seed %llu failed (see 'mlpsweep status')", p->jobs[i].run->variant,
