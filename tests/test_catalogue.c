@@ -85,7 +85,7 @@ static const bad_case cases[] = {
      "run %T/m.yaml --db %T/x.db", 1,
      "mlpsweep: no MNIST data: not in data.dir '%T/nowhere' (%T/m.yaml:3:8), $MLPSWEEP_DATA is not "
      "set, nor in the cache '%T/cache/mlpsweep/mnist': run 'mlpsweep fetch' to fill the cache (or "
-     "'make data' in the source tree)\n"},
+     "'make data' in this source tree)\n"},
     {"--data without the data", "printf 'name: x\\nvariants:\\n  - name: a\\n' > m.yaml && mkdir e",
      "run %T/m.yaml --db %T/x.db --data %T/e", 2,
      "mlpsweep: --data: '%T/e' does not hold the four MNIST files (train-images-idx3-ubyte and the "
@@ -94,8 +94,9 @@ static const bad_case cases[] = {
      "run %T/m.yaml a.momentum=1.5 --db %T/x.db", 2,
      "argument 'a.momentum=1.5': momentum: must be in [0, 1) (got 1.5)\n"},
     /* ---- data ---- */
-    {"data file missing", SMALL_DATA "rm d/t10k-labels-idx1-ubyte", TRAIN_D, 1,
-     "mlpsweep: cannot find '%T/d/t10k-labels-idx1-ubyte' or '%T/d/t10k-labels-idx1-ubyte.gz' (run 'make data')\n"},
+    {"data file missing", SMALL_DATA "rm d/t10k-labels-idx1-ubyte", TRAIN_D, 2,
+     "mlpsweep: --data: '%T/d' does not hold the four MNIST files (train-images-idx3-ubyte and "
+     "the others, raw or .gz)\n"},
     {"wrong magic", SMALL_DATA "printf '\\000\\000\\015\\003' | dd of=d/train-images-idx3-ubyte conv=notrunc 2>/dev/null",
      TRAIN_D, 1, "mlpsweep: '%T/d/train-images-idx3-ubyte': bad magic 00000d03 (not an unsigned-byte IDX file)\n"},
     {"truncated images", SMALL_DATA "truncate -s 100000 d/train-images-idx3-ubyte", TRAIN_D, 1,

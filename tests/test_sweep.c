@@ -487,7 +487,7 @@ static void test_settings(void **state)
         {"deep.lrr=1", "argument 'deep.lrr=1': unknown key 'lrr' (did you mean 'lr'?)\n"},
         {"dep.lr=0.1,0.2", "argument 'dep.lr=0.1,0.2': no variant 'dep' (did you mean 'deep'?)\n"},
         {"hidden=[8", "argument 'hidden=[8': syntax error: did not find expected ',' or ']' "
-                      "(while parsing a flow sequence at line 1)\n"},
+                      "(while parsing a flow sequence that starts at character 1 of the value)\n"},
         {"lr", "argument 'lr': expected KEY=VALUE or VARIANT.KEY=VALUE (KEY one of the variant "
                "keys: lr, momentum, hidden, ...)\n"},
     };

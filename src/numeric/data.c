@@ -339,7 +339,7 @@ static void no_data(const ms_data_where *w, const char *env, const char *cache)
              "the cache%s",
              ms_dataset_titles[ds], where, envs, cache ? cache : "(no $HOME)",
              system_dirs[ds] ? " or " : "", system_dirs[ds] ? system_dirs[ds] : "", ds ? " " : "",
-             ds ? ms_dataset_names[ds] : "", tree ? " (or 'make data' here)" : "");
+             ds ? ms_dataset_names[ds] : "", tree ? " (or 'make data' in this source tree)" : "");
     free(where);
     free(envs);
 }
