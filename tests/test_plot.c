@@ -44,8 +44,8 @@ typedef struct fx {
 } fx;
 
 /* The sweep of `manifest` without 'ghost': 3 epochs of 5 validations each,
- * smooth curves that differ a little by seed. */
-static void fx_make(fx *f)
+ * smooth curves that differ a little by seed; other's batch other_batch. */
+static void fx_make_batch(fx *f, int other_batch)
 {
     f->dir = ms_tmpdir();
     if (asprintf(&f->db, "%s/study.db", f->dir) < 0 || asprintf(&f->yaml, "%s/study.yaml", f->dir) < 0)
@@ -63,7 +63,7 @@ static void fx_make(fx *f)
         cfg[i].seed = i == 1 ? 2 : 1;
         cfg[i].epochs = 3;
         if (i == 2)
-            cfg[i].hidden[0] = 32;
+            cfg[i].hidden[0] = 32, cfg[i].batch = other_batch;
         keys[i] = (ms_run_spec){names[i], "", cfg[i], NULL};
     }
     ms_run_info info[3];
@@ -96,6 +96,11 @@ static void fx_make(fx *f)
         }
     }
     ms_store_close(s);
+}
+
+static void fx_make(fx *f)
+{
+    fx_make_batch(f, 32);
 }
 
 static void fx_remove(fx *f)
@@ -413,6 +418,78 @@ static void test_errors(void **state)
     fx_remove(&f);
 }
 
+/* The scripts gnuplot is given, all in one text: `plot` of the fixture
+ * (its variants' batches b32 and b64) with a gnuplot on PATH that keeps a
+ * copy of each script before it draws. */
+static char *scripts_of(fx *f, const char *yaml_text)
+{
+    char *real = NULL, *yaml = NULL, *bin = NULL, *args = NULL, *env = NULL, *out, *err;
+    assert_int_equal(ms_plot_find_gnuplot(&real), 0);
+    if (asprintf(&bin, "%s/bin", f->dir) < 0 || asprintf(&yaml, "%s/s.yaml", f->dir) < 0)
+        abort();
+    assert_int_equal(mkdir(bin, 0755), 0);
+    char *wrapper = NULL, *path = NULL;
+    if (asprintf(&wrapper, "#!/bin/sh\ncat \"$1\" >>'%s/scripts.gp'\nexec '%s' \"$@\"\n", f->dir,
+                 real) < 0 ||
+        asprintf(&path, "%s/gnuplot", bin) < 0)
+        abort();
+    ms_write_bytes(path, wrapper, strlen(wrapper), 0);
+    assert_int_equal(chmod(path, 0755), 0);
+    ms_write_bytes(yaml, yaml_text, strlen(yaml_text), 0);
+    if (asprintf(&env, "PATH='%s':\"$PATH\"", bin) < 0 ||
+        asprintf(&args, "plot %s --db %s --out %s/figs", yaml, f->db, f->dir) < 0)
+        abort();
+    if (ms_run_env(env, args, &out, &err) != 0)
+        fail_msg("plot: %s", err);
+    free(out), free(err), free(wrapper), free(real), free(env), free(args), free(yaml);
+    snprintf(path, strlen(path) + 1, "%s/scripts.gp", f->dir); /* shorter than bin/gnuplot */
+    char *text = ms_read_file(path);
+    assert_non_null(text);
+    free(path), free(bin);
+    return text;
+}
+
+static int count_of(const char *s, const char *needle);
+
+/* Every figure's legend below its axes (none in a corner, over the curves),
+ * every panel titled (the default figure's two losses too), the x axis in
+ * epochs when the variants' batches differ unless the figure says steps. */
+static void test_figure_script(void **state)
+{
+    (void)state;
+    skip_without_gnuplot();
+    fx f;
+    fx_make_batch(&f, 64);
+    static const char yaml[] = "name: study\nvariants:\n  - name: base\n    seeds: [1, 2]\n"
+                               "  - name: other\n    hidden: [32]\n    batch: 64\n"
+                               "plots:\n  - name: mixed\n    variants: [base, other]\n"
+                               "  - name: steps\n    variants: [base, other]\n    x: step\n"
+                               "  - name: alone\n    variants: [other]\n"
+                               "    metrics: [[batch_loss, val_loss, step_loss]]\n";
+    char *gp = scripts_of(&f, yaml);
+    int panels = count_of(gp, "\nplot ");
+    assert_int_equal(panels, 3 * 2 + 3 * 2 + 3 * 1); /* png, svg, pdf of each */
+    assert_int_equal(count_of(gp, "set title '"), panels);
+    assert_int_equal(count_of(gp, "set title ''"), 0);
+    assert_int_equal(count_of(gp, "set title 'training and validation loss'"), 6);
+    assert_int_equal(count_of(gp, "set title 'training and validation accuracy'"), 6);
+    assert_int_equal(count_of(gp, "set title 'training batch loss, validation loss and training "
+                                  "loss per step'"), 3);
+    assert_int_equal(count_of(gp, "set key below"), 9);
+    assert_int_equal(count_of(gp, "set key top"), 0);
+    assert_int_equal(count_of(gp, "set key bottom"), 0);
+    assert_null(strstr(gp, "opaque\n"));
+    /* mixed: epochs (batches 32 and 64); steps: as it says; alone: one batch */
+    char *steps = strstr(gp, "# mlpsweep plot steps"), *alone = strstr(gp, "# mlpsweep plot alone");
+    assert_true(steps && alone && steps < alone);
+    *alone = *steps = '\0';
+    assert_int_equal(count_of(gp, "set xlabel 'epoch'"), 6);
+    assert_int_equal(count_of(gp, "set xlabel 'training step'"), 0);
+    assert_int_equal(count_of(steps + 1, "set xlabel 'training step'"), 6);
+    assert_int_equal(count_of(alone + 1, "set xlabel 'training step'"), 3);
+    free(gp);
+    fx_remove(&f);
+}
 
 /* ---- the HTML report ---- */
 
@@ -712,6 +789,7 @@ int main(void)
         cmocka_unit_test(test_recorded_manifest),
         cmocka_unit_test(test_no_gnuplot),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_figure_script),
         cmocka_unit_test(test_report_page),
         cmocka_unit_test(test_report_browser),
     };
