@@ -44,8 +44,9 @@ typedef struct fx {
 } fx;
 
 /* The sweep of `manifest` without 'ghost': 3 epochs of 5 validations each,
- * smooth curves that differ a little by seed; other's batch other_batch. */
-static void fx_make_batch(fx *f, int other_batch)
+ * smooth curves that differ a little by seed; other's batch other_batch;
+ * the sweep recorded with the text `recorded` (NULL: manifest). */
+static void fx_make_with(fx *f, int other_batch, const char *recorded)
 {
     f->dir = ms_tmpdir();
     if (asprintf(&f->db, "%s/study.db", f->dir) < 0 || asprintf(&f->yaml, "%s/study.yaml", f->dir) < 0)
@@ -54,7 +55,8 @@ static void fx_make_batch(fx *f, int other_batch)
     ms_store *s;
     int64_t sweep;
     assert_int_equal(ms_store_open(f->db, MS_STORE_CREATE, &s), 0);
-    assert_int_equal(ms_store_sweep(s, "study", f->yaml, manifest, NULL, &sweep), 0);
+    assert_int_equal(
+        ms_store_sweep(s, "study", f->yaml, recorded ? recorded : manifest, NULL, &sweep), 0);
     ms_config cfg[3];
     ms_run_spec keys[3];
     const char *names[3] = {"base", "base", "other"};
@@ -96,6 +98,11 @@ static void fx_make_batch(fx *f, int other_batch)
         }
     }
     ms_store_close(s);
+}
+
+static void fx_make_batch(fx *f, int other_batch)
+{
+    fx_make_with(f, other_batch, NULL);
 }
 
 static void fx_make(fx *f)
@@ -609,7 +616,20 @@ static void test_report_page(void **state)
     assert_non_null(strstr(page, "</h3>\n<p>hidden 64; 50880 parameters</p>"));
     assert_non_null(strstr(page, "</h3>\n<p>hidden 32; 25440 parameters</p>"));
     assert_int_equal(count_of(page, "<td>done</td>"), 3);
-    assert_non_null(strstr(page, "label: &quot;&lt;b&gt;base&lt;/b&gt; &amp; co&quot;"));
+    /* the manifest as the sweep ran it: the recorded one, not the file given */
+    assert_non_null(strstr(page, "<pre>name: study\nvariants:\n"));
+    assert_non_null(strstr(page, "    title: &quot;Figure 1: base against other&quot;\n"));
+    assert_non_null(strstr(page, "report.yaml</code>, which the figures are drawn from, differs"));
+    /* the header: dataset, images, precision, no setting on the command line */
+    assert_non_null(strstr(page, "<li><span class=\"label\">data</span> MNIST</li>"));
+    assert_non_null(strstr(page, "<li><span class=\"label\">images</span> 20,000 training, "
+                                 "10,000 validation</li>"));
+    assert_non_null(strstr(page, "<li><span class=\"label\">precision</span> float32</li>"));
+    assert_non_null(strstr(page, "<span class=\"label\">settings</span> none on the command"));
+    /* no title: the sweep's name; no claims: no section */
+    assert_non_null(strstr(page, "<h1>study</h1>"));
+    assert_null(strstr(page, "<section id=\"claims\">"));
+    assert_null(strstr(page, "href=\"#claims\""));
     assert_non_null(strstr(page, "<th>hosts</th><td>host (3 runs)</td>"));
     assert_non_null(strstr(page, "<th>trained by</th><td>test (3 runs)</td>"));
     /* self-contained: no address to load, no script */
@@ -628,6 +648,66 @@ static void test_report_page(void **state)
     free(out), free(err);
     free(page);
     free(yaml);
+    fx_remove(&f);
+}
+
+/* A manifest's title and description (escaped), the settings the sweep ran
+ * with (in the header and the manifest's view, though the file given has
+ * none) and its claims with the verdicts `claims` prints. */
+static void test_report_intro(void **state)
+{
+    (void)state;
+    skip_without_gnuplot();
+    fx f;
+    char *recorded = NULL;
+    if (asprintf(&recorded, "%s\n# Settings given on the command line (mlpsweep run MANIFEST "
+                            "KEY=VALUE ...):\nsettings:\n  - 'epochs=3'\n",
+                 manifest) < 0)
+        abort();
+    fx_make_with(&f, 32, recorded);
+    static const char given[] =
+        "name: study\ntitle: \"Base <vs> other & co\"\n"
+        "description: \"Why: <i>width</i>.\\n\\nSecond paragraph.\"\n"
+        "variants:\n  - name: base\n    seeds: [1, 2]\n  - name: other\n    hidden: [32]\n"
+        "claims:\n  - text: \"base <beats> other\"\n    a: base\n    b: other\n"
+        "    expect: higher\n  - a: base\n    b: base\n    expect: lower\n"
+        "    metric: final_val_loss\n";
+    char *yaml = NULL, *page, *out, *err, path[4096];
+    if (asprintf(&yaml, "%s/given.yaml", f.dir) < 0)
+        abort();
+    ms_write_bytes(yaml, given, strlen(given), 0);
+    assert_int_equal(ms_runf(&out, &err, "report %s --db %s -o %s/i.html", yaml, f.db, f.dir), 0);
+    free(out), free(err);
+    snprintf(path, sizeof path, "%s/i.html", f.dir);
+    size_t n;
+    page = slurp(path, &n);
+    assert_non_null(strstr(page, "<h1>Base &lt;vs&gt; other &amp; co</h1>\n"
+                                 "<p class=\"description\">Why: &lt;i&gt;width&lt;/i&gt;.</p>\n"
+                                 "<p class=\"description\">Second paragraph.</p>\n"));
+    assert_non_null(strstr(page, "<li><span class=\"label\">sweep</span> study</li>"));
+    assert_non_null(strstr(page, "<span class=\"label\">settings</span> <code>epochs=3</code>"));
+    assert_non_null(strstr(page, "settings:\n  - &#39;epochs=3&#39;\n</pre>"));
+    /* the claims: each with the verdict and the numbers claims prints */
+    assert_non_null(strstr(page, "<nav><a href=\"#results\">Results</a><a href=\"#claims\">"));
+    assert_non_null(strstr(page, "<td class=\"name\">base &lt;beats&gt; other</td>"));
+    assert_int_equal(ms_runf(&out, &err, "claims %s --db %s", yaml, f.db), 0);
+    int rows = 0;
+    for (const char *line = out; (line = strstr(line, "\nfinal_val_")); line++, rows++) {
+        char metric[32], a[32], b[32], verdict[64], row[512];
+        int na, nb;
+        assert_int_equal(sscanf(line + 1, "%31s %31s %31s %d %d", metric, a, b, &na, &nb), 5);
+        const char *v = strstr(line, "  A "), *eol = strchr(line + 1, '\n'); /* "  A higher   " */
+        assert_true(v && v < eol);
+        snprintf(verdict, sizeof verdict, "%.*s", (int)(eol - v - 13), v + 13);
+        snprintf(row, sizeof row, "<td class=\"verdict %s\">%s</td><td>%s</td><td>%s</td><td>%s"
+                 "</td><td>A %s</td><td class=\"num\">%d</td><td class=\"num\">%d</td>",
+                 verdict[0] == 'n' ? "open" : verdict, verdict, metric, a, b,
+                 v[4] == 'h' ? "higher" : "lower", na, nb);
+        if (!strstr(page, row))
+            fail_msg("no row '%s' in the report", row);
+    }
+    assert_int_equal(rows, 2);
+    free(out), free(err), free(page), free(yaml), free(recorded);
     fx_remove(&f);
 }
 
@@ -791,6 +871,7 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_figure_script),
         cmocka_unit_test(test_report_page),
+        cmocka_unit_test(test_report_intro),
         cmocka_unit_test(test_report_browser),
     };
     return cmocka_run_group_tests_name("plot", tests, NULL, NULL);
