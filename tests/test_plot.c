@@ -632,6 +632,14 @@ static void test_report_page(void **state)
     assert_null(strstr(page, "href=\"#claims\""));
     assert_non_null(strstr(page, "<th>hosts</th><td>host (3 runs)</td>"));
     assert_non_null(strstr(page, "<th>trained by</th><td>test (3 runs)</td>"));
+    /* a narrow screen: its own rules; the variant column fixed while a
+     * table scrolls; a figure opens full size on a tap (its own :target,
+     * the image once) */
+    assert_non_null(strstr(page, "@media (max-width:700px){"));
+    assert_non_null(strstr(page, ".scroll tr>:first-child{position:sticky;left:0;"));
+    assert_non_null(strstr(page, "figure:target{position:fixed;"));
+    assert_non_null(strstr(page, "<figure id=\"fig-fig1\">\n<a class=\"close\" href=\"#figures\">"
+                                 "× close</a><a class=\"open\" href=\"#fig-fig1\""));
     /* self-contained: no address to load, no script */
     assert_null(strstr(page, "://"));
     assert_null(strstr(page, "<script"));

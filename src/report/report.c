@@ -50,6 +50,22 @@ static const char style[] =
     "td.err{white-space:normal;color:#a00}\n"
     "figure{margin:1rem 0;break-inside:avoid}figure img{width:100%;height:auto;"
     "border:1px solid #eee}figcaption{color:#555;font-size:.9rem}\n"
+    /* the variant (first) column stays in view while a table scrolls */
+    ".scroll tr>:first-child{position:sticky;left:0;background:#fff;z-index:1}"
+    "table.ranking tr>:nth-child(2){position:sticky;left:0;background:#fff;z-index:1}\n"
+    ".facts{padding-left:1.2rem}.description{font-size:1.05rem}"
+    "td.verdict{font-weight:600}td.supported{color:#17702c}td.contradicted{color:#a00}"
+    "td.open{color:#555}table.claims td.name{white-space:normal;min-width:12em;max-width:20em}\n"
+    /* a figure opens full size on a tap (its own :target, no copy of the
+     * image): the page scrolls over it at its natural width */
+    "figure>a.open{display:block;cursor:zoom-in}figure a.close{display:none}"
+    "figure:target{position:fixed;inset:0;z-index:9;margin:0;padding:.5rem;background:#fff;"
+    "overflow:auto}figure:target img{width:var(--w);min-width:var(--w);max-width:none}"
+    "figure:target a.close{display:block;position:sticky;left:0;top:0;font-size:1.1rem}\n"
+    "@media (max-width:700px){body{padding:.6rem;font-size:16px}nav a{display:inline-block;"
+    "margin:.2rem .8rem .2rem 0}table.claims td.name{min-width:9em;max-width:11em}"
+    ".scroll tr>td:first-child,.scroll td.name{min-width:6em;max-width:9em;white-space:normal;"
+    "overflow-wrap:anywhere}}\n"
     ".gridfig{overflow-x:auto}.gridfig img{max-width:100%}"
     "table.ranking td.name{white-space:normal;min-width:12em;max-width:18em}\n"
     "pre{background:#f6f6f6;padding:.8rem;overflow-x:auto;font-size:13px;line-height:1.35}\n"
@@ -147,16 +163,21 @@ static void figure(FILE *f, const char *id, const char *title, const char *name,
     int grid = min_px > 0;
     fputs("<figure id=\"", f);
     ms_html_text(f, id);
-    fputs(grid ? "\" class=\"gridfig\">\n<img" : "\">\n<img", f);
-    const char *vb = grid ? strstr(fig->svg, "viewBox=\"0 0 ") : NULL;
+    fputs(grid ? "\" class=\"gridfig\">\n" : "\">\n", f);
+    fputs("<a class=\"close\" href=\"#figures\">× close</a><a class=\"open\" href=\"#", f);
+    ms_html_text(f, id);
+    fputs("\" title=\"full size\"><img", f);
+    const char *vb = strstr(fig->svg, "viewBox=\"0 0 ");
     int w = 0;
-    if (vb && sscanf(vb, "viewBox=\"0 0 %d", &w) == 1 && w > 0)
-        fprintf(f, " style=\"width:%dpx;min-width:%dpx\"", w, w < min_px ? w : min_px);
+    if (vb && sscanf(vb, "viewBox=\"0 0 %d", &w) == 1 && w > 0 && grid)
+        fprintf(f, " style=\"--w:%dpx;width:%dpx;min-width:%dpx\"", w, w, w < min_px ? w : min_px);
+    else if (w > 0) /* its natural width, for the full-size view */
+        fprintf(f, " style=\"--w:%dpx\"", w);
     fputs(" alt=\"", f);
     ms_html_text(f, title);
     fputs("\" src=\"data:image/svg+xml;base64,", f);
     base64(f, (const unsigned char *)fig->svg, fig->len);
-    fputs("\">\n<figcaption>", f);
+    fputs("\"></a>\n<figcaption>", f);
     ms_html_text(f, title);
     fputs(" (<code>", f);
     ms_html_text(f, name);
