@@ -16,7 +16,8 @@
 
 #define MS_MANIFEST_MAX_BYTES (1024 * 1024) /* larger files are refused unread */
 #define MS_NAME_MAX 64 /* characters in a sweep, variant or figure name */
-#define MS_LABEL_MAX 256 /* characters in a variant's label (legends) */
+#define MS_LABEL_MAX 256 /* characters in a variant's label (legends), the manifest's title */
+#define MS_DESCRIPTION_MAX 4096 /* characters in the manifest's description */
 #define MS_MANIFEST_MAX_RUNS 100000         /* variants x seeds at most */
 
 typedef struct ms_variant {
@@ -38,6 +39,7 @@ typedef struct ms_variant {
 /* step_loss points average this many steps unless a figure says otherwise:
  * the course's plot_loss(..., npoints_to_average=10). */
 #define MS_STEP_AVERAGE 10
+#define MS_PLOT_X_AUTO (-1)
 
 /* One panel of a figure: its curves, all losses or all accuracies. */
 typedef struct ms_plot_panel {
@@ -53,7 +55,9 @@ typedef struct ms_plot {
     int nvariants;
     char **variants; /* in drawing order; the reference, if any, is one of them */
     int reference;   /* index into variants of the reference curve, or -1 */
-    int x_epoch;     /* x axis: 0 = step, 1 = epoch (fractional: steps done / steps per epoch) */
+    int x_epoch;     /* x axis: 0 = step, 1 = epoch (fractional: steps done / steps per epoch),
+                        MS_PLOT_X_AUTO: not stated, epoch when the variants' batch sizes differ
+                        (their steps are not comparable then), else step */
     int log_loss;    /* loss panels on a log scale */
     int step_average; /* step_loss: steps per point (1: every step), MS_STEP_AVERAGE by default */
     int npanels;
@@ -74,6 +78,10 @@ typedef struct ms_manifest {
     char *path;     /* as given */
     char *text;     /* the bytes parsed, NUL-terminated (what a sweep stores) */
     char *name;     /* the manifest's `name:` ([A-Za-z0-9_.-]+, no leading '.'): db/NAME.db */
+    char *title;       /* `title:`, the report's heading; NULL: none */
+    char *description; /* `description:`, the report's first paragraph; NULL: none */
+    int nsettings;  /* the `settings:` list, then the command line's, each KEY=VALUE as */
+    char **settings; /* written (what a recorded manifest's settings: list holds) */
     char *data_dir; /* data.dir, relative to the manifest's folder; default "data" (the
                        current folder's), data_line 0 */
     int data_line, data_col; /* where data.dir is written */

@@ -23,11 +23,11 @@
  * else the database's only sweep. *out is malloc'd (caller frees). */
 int ms_query_sweep(ms_store *st, const char *name, char **out);
 
-/* The manifest the sweep last ran with (sweeps.manifest) and the path it was
- * read from, both malloc'd: for `plot` and `report` without a MANIFEST
- * argument (the caller parses it with ms_manifest_parse). A sweep that
- * recorded none is an error ("'DB' holds no manifest for sweep 'S': give
- * the manifest"). */
+/* The manifest the sweep last ran with (sweeps.manifest, its command-line
+ * settings inside) and the path it was read from, both malloc'd: for `plot`
+ * and `report` without a MANIFEST argument, and the report's view of it
+ * (the caller parses it with ms_manifest_parse). A sweep that recorded none:
+ * 0 with *text and *path NULL. */
 int ms_query_manifest(ms_store *st, const char *sweep, char **path, char **text, size_t *len);
 
 /* One variant of the summary table: its settings and, over its runs

@@ -12,6 +12,7 @@
 
 #include "ms_manifest.h"
 #include "ms_scope.h"
+#include "ms_stats.h"
 #include "ms_store.h"
 
 /* Who writes the page: shown under provenance beside the runs' own. */
@@ -19,10 +20,26 @@ typedef struct ms_report_info {
     const char *version, *compiler, *isa, *host, *time; /* time: UTC, ISO 8601 */
 } ms_report_info;
 
+/* What the page shows beside the runs, gathered by the caller: the
+ * manifest as the sweep ran it (its command-line settings inside; its text,
+ * path and settings are shown), and the claims of the manifest with each
+ * one's comparison as `mlpsweep claims` makes it (names[2i], names[2i + 1]:
+ * claim i's a and b as read). */
+typedef struct ms_report_input {
+    const ms_manifest *ran;
+    int nclaims;
+    const ms_claim *claims;
+    const ms_comparison *verdicts;
+    const char *const *names;
+    double level;
+} ms_report_input;
+
 /* The page for the current runs of `sweep` (or a scope's runs, NULL: the
- * current ones), drawing m's figures (m->plots, at least one), as one
- * malloc'd NUL-terminated string (*len bytes). */
+ * current ones), drawing m's figures (m->plots, at least one) under m's
+ * title and description, as one malloc'd NUL-terminated string (*len
+ * bytes). */
 int ms_report_html(ms_store *st, const char *sweep, const ms_manifest *m, const ms_scope *scope,
-                   const ms_report_info *info, char **out, size_t *len);
+                   const ms_report_info *info, const ms_report_input *in, char **out,
+                   size_t *len);
 
 #endif

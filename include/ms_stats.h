@@ -57,4 +57,13 @@ ms_comparison ms_compare_seeds(const uint64_t *seeds_a, const double *a, int na,
  * "contradicted" when it lies on the other, else "not established". */
 const char *ms_verdict(const ms_comparison *c, int sign);
 
+/* A comparison's numbers as `compare`, `claims` and the report show them:
+ * the test's name, the interval "[lo, hi]", t, df and p ("-" each without
+ * a test). */
+typedef struct ms_comparison_text {
+    const char *test;
+    char ci[64], t[16], df[16], p[16];
+} ms_comparison_text;
+ms_comparison_text ms_comparison_texts(const ms_comparison *c);
+
 #endif

@@ -124,7 +124,7 @@ static void test_default_study(void **state)
         assert_string_equal(p->name, plots[i]);
         assert_int_equal(p->nvariants, nvar[i]);
         assert_int_equal(p->npanels, 2);
-        assert_int_equal(p->x_epoch, 0);
+        assert_int_equal(p->x_epoch, i == 0 ? 0 : MS_PLOT_X_AUTO); /* task2c says step */
         assert_int_equal(p->log_loss, 0);
         if (i == 0) {
             assert_int_equal(p->reference, -1);
@@ -235,6 +235,13 @@ static void test_settings_parse(void **state)
     assert_non_null(strstr(m.text, "settings:\n  - 'a.lr=0.5'\n"));
     assert_int_equal(ms_manifest_parse("r.yaml", m.text, strlen(m.text), &r, 0), 0);
     assert_int_equal(r.nvariants, m.nvariants);
+    /* and both say which settings, as written (the report's header shows them) */
+    assert_int_equal(m.nsettings, 4);
+    assert_int_equal(r.nsettings, 4);
+    for (int i = 0; i < 4; i++) {
+        assert_string_equal(m.settings[i], args[i]);
+        assert_string_equal(r.settings[i], args[i]);
+    }
     for (int i = 0; i < m.nvariants; i++) {
         char *x = ms_config_json(&m.variants[i].cfg), *y = ms_config_json(&r.variants[i].cfg);
         assert_string_equal(m.variants[i].name, r.variants[i].name);
@@ -539,6 +546,8 @@ static void test_valid_full(void **state)
     assert_int_equal(ms_manifest_load(MANIFESTS "valid_full.yaml", &m, 1), 0);
     assert_string_equal(m.path, MANIFESTS "valid_full.yaml");
     assert_string_equal(m.name, "full.study-1");
+    assert_string_equal(m.title, "A <full> study");
+    assert_string_equal(m.description, "Every key of a manifest,\nonce. & more");
     assert_string_equal(m.data_dir, MANIFESTS "../../tests"); /* relative to the manifest */
     assert_int_equal(m.train, 1000);
     assert_int_equal(m.val, 500);
@@ -616,7 +625,7 @@ static void test_valid_full(void **state)
     assert_int_equal(p->npanels, 2);
     assert_int_equal(p->panels[0].metrics[1], MS_METRIC_VAL_LOSS);
     assert_int_equal(p->panels[1].metrics[1], MS_METRIC_VAL_ACC);
-    assert_int_equal(p->x_epoch, 0);
+    assert_int_equal(p->x_epoch, MS_PLOT_X_AUTO);
     assert_int_equal(p->log_loss, 0);
     assert_int_equal(p->step_average, 10); /* the course's */
 
@@ -648,6 +657,9 @@ static void test_valid_minimal(void **state)
     assert_string_equal(r[0].task, "");
     assert_int_equal(m.nplots, 0);
     assert_null(m.plots);
+    assert_null(m.title);
+    assert_null(m.description);
+    assert_int_equal(m.nsettings, 0);
     free(a);
     free(b);
     free(r);
@@ -864,6 +876,14 @@ static const bad_case bad_cases[] = {
      "5:5: plots: each plot must be a mapping, got 'p'"},
     {"label empty", "name: t\nvariants:\n  - name: a\n    label: ''\n",
      "4:12: label: 1 to 256 characters (got 0)"},
+    {"title empty", "title: ''\nname: t\nvariants:\n  - name: a\n",
+     "1:8: title: 1 to 256 characters (got 0)"},
+    {"title a list", "name: t\ntitle: [a]\nvariants:\n  - name: a\n",
+     "2:8: title: expected a string, got a list"},
+    {"description a mapping", "name: t\ndescription:\n  a: b\nvariants:\n  - name: a\n",
+     "3:3: description: expected a string, got a mapping"},
+    {"description misspelt", "name: t\ndescripton: x\nvariants:\n  - name: a\n",
+     "2:1: unknown key 'descripton' (did you mean 'description'?)"},
     {"label misspelt", "name: t\nvariants:\n  - name: a\n    lable: x\n",
      "4:5: unknown key 'lable' in variant 'a' (did you mean 'label'?)"},
     {"label in defaults", "name: t\ndefaults:\n  label: x\nvariants:\n  - name: a\n",

@@ -44,8 +44,9 @@ typedef struct fx {
 } fx;
 
 /* The sweep of `manifest` without 'ghost': 3 epochs of 5 validations each,
- * smooth curves that differ a little by seed. */
-static void fx_make(fx *f)
+ * smooth curves that differ a little by seed; other's batch other_batch;
+ * the sweep recorded with the text `recorded` (NULL: manifest). */
+static void fx_make_with(fx *f, int other_batch, const char *recorded)
 {
     f->dir = ms_tmpdir();
     if (asprintf(&f->db, "%s/study.db", f->dir) < 0 || asprintf(&f->yaml, "%s/study.yaml", f->dir) < 0)
@@ -54,7 +55,8 @@ static void fx_make(fx *f)
     ms_store *s;
     int64_t sweep;
     assert_int_equal(ms_store_open(f->db, MS_STORE_CREATE, &s), 0);
-    assert_int_equal(ms_store_sweep(s, "study", f->yaml, manifest, NULL, &sweep), 0);
+    assert_int_equal(
+        ms_store_sweep(s, "study", f->yaml, recorded ? recorded : manifest, NULL, &sweep), 0);
     ms_config cfg[3];
     ms_run_spec keys[3];
     const char *names[3] = {"base", "base", "other"};
@@ -63,7 +65,7 @@ static void fx_make(fx *f)
         cfg[i].seed = i == 1 ? 2 : 1;
         cfg[i].epochs = 3;
         if (i == 2)
-            cfg[i].hidden[0] = 32;
+            cfg[i].hidden[0] = 32, cfg[i].batch = other_batch;
         keys[i] = (ms_run_spec){names[i], "", cfg[i], NULL};
     }
     ms_run_info info[3];
@@ -96,6 +98,16 @@ static void fx_make(fx *f)
         }
     }
     ms_store_close(s);
+}
+
+static void fx_make_batch(fx *f, int other_batch)
+{
+    fx_make_with(f, other_batch, NULL);
+}
+
+static void fx_make(fx *f)
+{
+    fx_make_batch(f, 32);
 }
 
 static void fx_remove(fx *f)
@@ -413,6 +425,78 @@ static void test_errors(void **state)
     fx_remove(&f);
 }
 
+/* The scripts gnuplot is given, all in one text: `plot` of the fixture
+ * (its variants' batches b32 and b64) with a gnuplot on PATH that keeps a
+ * copy of each script before it draws. */
+static char *scripts_of(fx *f, const char *yaml_text)
+{
+    char *real = NULL, *yaml = NULL, *bin = NULL, *args = NULL, *env = NULL, *out, *err;
+    assert_int_equal(ms_plot_find_gnuplot(&real), 0);
+    if (asprintf(&bin, "%s/bin", f->dir) < 0 || asprintf(&yaml, "%s/s.yaml", f->dir) < 0)
+        abort();
+    assert_int_equal(mkdir(bin, 0755), 0);
+    char *wrapper = NULL, *path = NULL;
+    if (asprintf(&wrapper, "#!/bin/sh\ncat \"$1\" >>'%s/scripts.gp'\nexec '%s' \"$@\"\n", f->dir,
+                 real) < 0 ||
+        asprintf(&path, "%s/gnuplot", bin) < 0)
+        abort();
+    ms_write_bytes(path, wrapper, strlen(wrapper), 0);
+    assert_int_equal(chmod(path, 0755), 0);
+    ms_write_bytes(yaml, yaml_text, strlen(yaml_text), 0);
+    if (asprintf(&env, "PATH='%s':\"$PATH\"", bin) < 0 ||
+        asprintf(&args, "plot %s --db %s --out %s/figs", yaml, f->db, f->dir) < 0)
+        abort();
+    if (ms_run_env(env, args, &out, &err) != 0)
+        fail_msg("plot: %s", err);
+    free(out), free(err), free(wrapper), free(real), free(env), free(args), free(yaml);
+    snprintf(path, strlen(path) + 1, "%s/scripts.gp", f->dir); /* shorter than bin/gnuplot */
+    char *text = ms_read_file(path);
+    assert_non_null(text);
+    free(path), free(bin);
+    return text;
+}
+
+static int count_of(const char *s, const char *needle);
+
+/* Every figure's legend below its axes (none in a corner, over the curves),
+ * every panel titled (the default figure's two losses too), the x axis in
+ * epochs when the variants' batches differ unless the figure says steps. */
+static void test_figure_script(void **state)
+{
+    (void)state;
+    skip_without_gnuplot();
+    fx f;
+    fx_make_batch(&f, 64);
+    static const char yaml[] = "name: study\nvariants:\n  - name: base\n    seeds: [1, 2]\n"
+                               "  - name: other\n    hidden: [32]\n    batch: 64\n"
+                               "plots:\n  - name: mixed\n    variants: [base, other]\n"
+                               "  - name: steps\n    variants: [base, other]\n    x: step\n"
+                               "  - name: alone\n    variants: [other]\n"
+                               "    metrics: [[batch_loss, val_loss, step_loss]]\n";
+    char *gp = scripts_of(&f, yaml);
+    int panels = count_of(gp, "\nplot ");
+    assert_int_equal(panels, 3 * 2 + 3 * 2 + 3 * 1); /* png, svg, pdf of each */
+    assert_int_equal(count_of(gp, "set title '"), panels);
+    assert_int_equal(count_of(gp, "set title ''"), 0);
+    assert_int_equal(count_of(gp, "set title 'training and validation loss'"), 6);
+    assert_int_equal(count_of(gp, "set title 'training and validation accuracy'"), 6);
+    assert_int_equal(count_of(gp, "set title 'training batch loss, validation loss and training "
+                                  "loss per step'"), 3);
+    assert_int_equal(count_of(gp, "set key below"), 9);
+    assert_int_equal(count_of(gp, "set key top"), 0);
+    assert_int_equal(count_of(gp, "set key bottom"), 0);
+    assert_null(strstr(gp, "opaque\n"));
+    /* mixed: epochs (batches 32 and 64); steps: as it says; alone: one batch */
+    char *steps = strstr(gp, "# mlpsweep plot steps"), *alone = strstr(gp, "# mlpsweep plot alone");
+    assert_true(steps && alone && steps < alone);
+    *alone = *steps = '\0';
+    assert_int_equal(count_of(gp, "set xlabel 'epoch'"), 6);
+    assert_int_equal(count_of(gp, "set xlabel 'training step'"), 0);
+    assert_int_equal(count_of(steps + 1, "set xlabel 'training step'"), 6);
+    assert_int_equal(count_of(alone + 1, "set xlabel 'training step'"), 3);
+    free(gp);
+    fx_remove(&f);
+}
 
 /* ---- the HTML report ---- */
 
@@ -532,9 +616,30 @@ static void test_report_page(void **state)
     assert_non_null(strstr(page, "</h3>\n<p>hidden 64; 50880 parameters</p>"));
     assert_non_null(strstr(page, "</h3>\n<p>hidden 32; 25440 parameters</p>"));
     assert_int_equal(count_of(page, "<td>done</td>"), 3);
-    assert_non_null(strstr(page, "label: &quot;&lt;b&gt;base&lt;/b&gt; &amp; co&quot;"));
+    /* the manifest as the sweep ran it: the recorded one, not the file given */
+    assert_non_null(strstr(page, "<pre>name: study\nvariants:\n"));
+    assert_non_null(strstr(page, "    title: &quot;Figure 1: base against other&quot;\n"));
+    assert_non_null(strstr(page, "report.yaml</code>, which the figures are drawn from, differs"));
+    /* the header: dataset, images, precision, no setting on the command line */
+    assert_non_null(strstr(page, "<li><span class=\"label\">data</span> MNIST</li>"));
+    assert_non_null(strstr(page, "<li><span class=\"label\">images</span> 20,000 training, "
+                                 "10,000 validation</li>"));
+    assert_non_null(strstr(page, "<li><span class=\"label\">precision</span> float32</li>"));
+    assert_non_null(strstr(page, "<span class=\"label\">settings</span> none on the command"));
+    /* no title: the sweep's name; no claims: no section */
+    assert_non_null(strstr(page, "<h1>study</h1>"));
+    assert_null(strstr(page, "<section id=\"claims\">"));
+    assert_null(strstr(page, "href=\"#claims\""));
     assert_non_null(strstr(page, "<th>hosts</th><td>host (3 runs)</td>"));
     assert_non_null(strstr(page, "<th>trained by</th><td>test (3 runs)</td>"));
+    /* a narrow screen: its own rules; the variant column fixed while a
+     * table scrolls; a figure opens full size on a tap (its own :target,
+     * the image once) */
+    assert_non_null(strstr(page, "@media (max-width:700px){"));
+    assert_non_null(strstr(page, ".scroll tr>:first-child{position:sticky;left:0;"));
+    assert_non_null(strstr(page, "figure:target{position:fixed;"));
+    assert_non_null(strstr(page, "<figure id=\"fig-fig1\">\n<a class=\"close\" href=\"#figures\">"
+                                 "× close</a><a class=\"open\" href=\"#fig-fig1\""));
     /* self-contained: no address to load, no script */
     assert_null(strstr(page, "://"));
     assert_null(strstr(page, "<script"));
@@ -551,6 +656,66 @@ static void test_report_page(void **state)
     free(out), free(err);
     free(page);
     free(yaml);
+    fx_remove(&f);
+}
+
+/* A manifest's title and description (escaped), the settings the sweep ran
+ * with (in the header and the manifest's view, though the file given has
+ * none) and its claims with the verdicts `claims` prints. */
+static void test_report_intro(void **state)
+{
+    (void)state;
+    skip_without_gnuplot();
+    fx f;
+    char *recorded = NULL;
+    if (asprintf(&recorded, "%s\n# Settings given on the command line (mlpsweep run MANIFEST "
+                            "KEY=VALUE ...):\nsettings:\n  - 'epochs=3'\n",
+                 manifest) < 0)
+        abort();
+    fx_make_with(&f, 32, recorded);
+    static const char given[] =
+        "name: study\ntitle: \"Base <vs> other & co\"\n"
+        "description: \"Why: <i>width</i>.\\n\\nSecond paragraph.\"\n"
+        "variants:\n  - name: base\n    seeds: [1, 2]\n  - name: other\n    hidden: [32]\n"
+        "claims:\n  - text: \"base <beats> other\"\n    a: base\n    b: other\n"
+        "    expect: higher\n  - a: base\n    b: base\n    expect: lower\n"
+        "    metric: final_val_loss\n";
+    char *yaml = NULL, *page, *out, *err, path[4096];
+    if (asprintf(&yaml, "%s/given.yaml", f.dir) < 0)
+        abort();
+    ms_write_bytes(yaml, given, strlen(given), 0);
+    assert_int_equal(ms_runf(&out, &err, "report %s --db %s -o %s/i.html", yaml, f.db, f.dir), 0);
+    free(out), free(err);
+    snprintf(path, sizeof path, "%s/i.html", f.dir);
+    size_t n;
+    page = slurp(path, &n);
+    assert_non_null(strstr(page, "<h1>Base &lt;vs&gt; other &amp; co</h1>\n"
+                                 "<p class=\"description\">Why: &lt;i&gt;width&lt;/i&gt;.</p>\n"
+                                 "<p class=\"description\">Second paragraph.</p>\n"));
+    assert_non_null(strstr(page, "<li><span class=\"label\">sweep</span> study</li>"));
+    assert_non_null(strstr(page, "<span class=\"label\">settings</span> <code>epochs=3</code>"));
+    assert_non_null(strstr(page, "settings:\n  - &#39;epochs=3&#39;\n</pre>"));
+    /* the claims: each with the verdict and the numbers claims prints */
+    assert_non_null(strstr(page, "<nav><a href=\"#results\">Results</a><a href=\"#claims\">"));
+    assert_non_null(strstr(page, "<td class=\"name\">base &lt;beats&gt; other</td>"));
+    assert_int_equal(ms_runf(&out, &err, "claims %s --db %s", yaml, f.db), 0);
+    int rows = 0;
+    for (const char *line = out; (line = strstr(line, "\nfinal_val_")); line++, rows++) {
+        char metric[32], a[32], b[32], verdict[64], row[512];
+        int na, nb;
+        assert_int_equal(sscanf(line + 1, "%31s %31s %31s %d %d", metric, a, b, &na, &nb), 5);
+        const char *v = strstr(line, "  A "), *eol = strchr(line + 1, '\n'); /* "  A higher   " */
+        assert_true(v && v < eol);
+        snprintf(verdict, sizeof verdict, "%.*s", (int)(eol - v - 13), v + 13);
+        snprintf(row, sizeof row, "<td class=\"verdict %s\">%s</td><td>%s</td><td>%s</td><td>%s"
+                 "</td><td>A %s</td><td class=\"num\">%d</td><td class=\"num\">%d</td>",
+                 verdict[0] == 'n' ? "open" : verdict, verdict, metric, a, b,
+                 v[4] == 'h' ? "higher" : "lower", na, nb);
+        if (!strstr(page, row))
+            fail_msg("no row '%s' in the report", row);
+    }
+    assert_int_equal(rows, 2);
+    free(out), free(err), free(page), free(yaml), free(recorded);
     fx_remove(&f);
 }
 
@@ -712,7 +877,9 @@ int main(void)
         cmocka_unit_test(test_recorded_manifest),
         cmocka_unit_test(test_no_gnuplot),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_figure_script),
         cmocka_unit_test(test_report_page),
+        cmocka_unit_test(test_report_intro),
         cmocka_unit_test(test_report_browser),
     };
     return cmocka_run_group_tests_name("plot", tests, NULL, NULL);

@@ -47,25 +47,38 @@ static int target_open(target *t, const char *manifest, const char *db)
     return ms_sweep_target_open(&t->s) < 0 ? MS_EXIT_FAIL : MS_EXIT_OK;
 }
 
+/* The manifest the sweep last ran with, into t->recorded: 1 when it has
+ * one, 0 when it recorded none, -1 after a message. */
+static int target_recorded(target *t)
+{
+    char *path, *text;
+    size_t len;
+    if (ms_query_manifest(t->s.st, t->s.sweep, &path, &text, &len) < 0)
+        return -1;
+    if (!text)
+        return 0;
+    int rc = ms_manifest_parse(path, text, len, &t->recorded, 0);
+    free(path);
+    free(text);
+    t->have_rec = rc == 0;
+    return rc < 0 ? -1 : 1;
+}
+
 /* The manifest: the one given, else the one the sweep last ran with. An
  * exit status (MS_EXIT_OK: *m is set). */
 static int target_manifest(target *t, ms_manifest **m)
 {
-    if (t->s.have_m)
+    if (t->s.have_m) {
         *m = &t->s.m;
-    else {
-        char *path, *text;
-        size_t len;
-        if (ms_query_manifest(t->s.st, t->s.sweep, &path, &text, &len) < 0)
-            return MS_EXIT_FAIL;
-        int rc = ms_manifest_parse(path, text, len, &t->recorded, 0);
-        free(path);
-        free(text);
-        if (rc < 0)
-            return MS_EXIT_FAIL;
-        t->have_rec = 1;
-        *m = &t->recorded;
+        return MS_EXIT_OK;
     }
+    int rc = target_recorded(t);
+    if (rc == 0)
+        ms_error("'%s' holds no manifest for sweep '%s': give the manifest",
+                 ms_store_path(t->s.st), t->s.sweep);
+    if (rc <= 0)
+        return MS_EXIT_FAIL;
+    *m = &t->recorded;
     return MS_EXIT_OK;
 }
 
@@ -506,6 +519,32 @@ static const ms_usage report_usage = {
              "--all every run, as 'plot' and 'export' show them.\n",
 };
 
+static int claims_eval(const target *t, ms_scope *sc, const ms_claim *cl, int n, double level,
+                       ms_comparison **c, const char ***use);
+
+/* What the report shows beside the runs (t's, of the scope sc; m the
+ * manifest of its figures): the manifest as the sweep last ran it (its
+ * settings inside; m when it recorded none) and m's claims checked as
+ * `claims` checks them. 0, or -1 after a message. */
+static int report_input(target *t, ms_scope *sc, const ms_manifest *m, ms_report_input *in)
+{
+    int rec = t->s.have_m ? target_recorded(t) : 0;
+    if (rec < 0)
+        return -1;
+    in->ran = rec ? &t->recorded : m;
+    in->level = 0.95;
+    in->nclaims = m->nclaims;
+    in->claims = m->claims;
+    if (!m->nclaims)
+        return 0;
+    ms_comparison *c;
+    const char **use;
+    int rc = claims_eval(t, sc, m->claims, m->nclaims, in->level, &c, &use);
+    in->verdicts = c;
+    in->names = use;
+    return rc;
+}
+
 /* Who writes the report, for its provenance. */
 static void report_info(ms_report_info *info, char *host, size_t nhost,
                         char *when, size_t nwhen)
@@ -549,17 +588,18 @@ int cmd_report(int argc, char **argv)
 
     target t;
     ms_manifest *m = NULL;
+    ms_report_input in = {0};
     char *page = NULL, host[256], when[32];
     size_t len = 0;
     int status = target_figures(&t, manifest, db, variants, &scope, &m);
     if (status != MS_EXIT_OK)
         goto done;
     status = MS_EXIT_FAIL;
-    if (output_check(out, &t) < 0)
+    if (output_check(out, &t) < 0 || report_input(&t, &scope, m, &in) < 0)
         goto done;
     ms_report_info info;
     report_info(&info, host, sizeof host, when, sizeof when);
-    if (ms_report_html(t.s.st, t.s.sweep, m, &scope, &info, &page, &len) < 0 ||
+    if (ms_report_html(t.s.st, t.s.sweep, m, &scope, &info, &in, &page, &len) < 0 ||
         output_write(out, page, len, 1) < 0)
         goto done;
     if (out)
@@ -567,6 +607,8 @@ int cmd_report(int argc, char **argv)
     status = MS_EXIT_OK;
 done:
     free(page);
+    free((void *)in.verdicts);
+    free((void *)in.names);
     ms_scope_release(&scope);
     target_release(&t);
     return status;
@@ -604,17 +646,10 @@ static void compare_head(const target *t, double level, int claims)
 /* One comparison as a row (the level in the head is the one used). */
 static void compare_row(const char *metric, const char *a, const char *b, const ms_comparison *c)
 {
-    static const char *const kinds[] = {"-", "paired", "Welch"};
-    char ci[64] = "-", t[16] = "-", df[16] = "-", p[16] = "-";
-    if (c->kind != MS_TEST_NONE) {
-        snprintf(ci, sizeof ci, "[%.6g, %.6g]", c->lo, c->hi);
-        snprintf(t, sizeof t, "%.3g", c->t);
-        snprintf(df, sizeof df, "%.3g", c->df);
-        snprintf(p, sizeof p, "%.3g", c->p);
-    }
+    ms_comparison_text x = ms_comparison_texts(c);
     char *pa = ms_printable(a), *pb = ms_printable(b);
     printf("%-16s %-18s %-18s %3d %3d %-7s %10.6g %10.6g %10.6g  %-25s %7s %6s %9s", metric, pa, pb,
-           c->na, c->nb, kinds[c->kind], c->mean_a, c->mean_b, c->diff, ci, t, df, p);
+           c->na, c->nb, x.test, c->mean_a, c->mean_b, c->diff, x.ci, x.t, x.df, x.p);
     free(pa), free(pb);
 }
 
@@ -642,6 +677,26 @@ static int level_value(const ms_option *opt, const char *s)
     return 0;
 }
 
+/* n claims compared over the sweep's finished runs of the scope sc (a name
+ * not in it resolved among earlier ones, added to sc): *c each one's
+ * comparison, *use its a and b as read (use[2i], use[2i + 1]; texts of sc
+ * or cl), both malloc'd. 0, or -1 after a message. */
+static int claims_eval(const target *t, ms_scope *sc, const ms_claim *cl, int n, double level,
+                       ms_comparison **c, const char ***use)
+{
+    *c = ms_calloc((size_t)n, sizeof **c);
+    *use = ms_calloc(2 * (size_t)n, sizeof **use);
+    for (int i = 0; i < n; i++)
+        if (scope_name(t, sc, cl[i].a, &(*use)[2 * i]) < 0 ||
+            scope_name(t, sc, cl[i].b, &(*use)[2 * i + 1]) < 0)
+            return -1;
+    for (int i = 0; i < n; i++)
+        if (compare_variants(t, sc, (*use)[2 * i], (*use)[2 * i + 1], cl[i].metric, level,
+                             &(*c)[i]) < 0)
+            return -1;
+    return 0;
+}
+
 /* compare and claims: each claim compared over the sweep's finished runs
  * (of the last run, a name not in it resolved among earlier ones; with
  * all, every run), one row each. `one` is compare's A and B (no verdict);
@@ -666,15 +721,8 @@ static int compare_claims(const char *manifest, const char *db, const ms_claim *
         ms_error("'%s' states no claims: add a 'claims:' section (docs/reports.md)", m->path);
         goto done;
     }
-    c = ms_calloc((size_t)n, sizeof *c);
-    use = ms_calloc(2 * (size_t)n, sizeof *use);
-    for (int i = 0; i < n; i++)
-        if (scope_name(&t, &sc, cl[i].a, &use[2 * i]) < 0 ||
-            scope_name(&t, &sc, cl[i].b, &use[2 * i + 1]) < 0)
-            goto done;
-    for (int i = 0; i < n; i++)
-        if (compare_variants(&t, &sc, use[2 * i], use[2 * i + 1], cl[i].metric, level, &c[i]) < 0)
-            goto done;
+    if (claims_eval(&t, &sc, cl, n, level, &c, &use) < 0)
+        goto done;
     if (one && (c->na == 0 || c->nb == 0)) {
         ms_error("no finished run of variant '%s' in sweep '%s'", c->na == 0 ? one->a : one->b,
                  t.s.sweep);

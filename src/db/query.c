@@ -178,9 +178,6 @@ int ms_query_manifest(ms_store *st, const char *sweep, char **path, char **text,
     }
     if (end_read(st, q, s == SQLITE_ROW ? SQLITE_DONE : s, "sweeps") < 0) /* one row at most */
         return -1;
-    if (!*text)
-        return ms_error("'%s' holds no manifest for sweep '%s': give the manifest",
-                        ms_store_path(st), sweep);
     return 0;
 }
 

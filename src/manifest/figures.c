@@ -170,6 +170,7 @@ static void check_plot(mctx *c, const node *pn, int index, ms_plot *p, const var
     p->line = pn->line;
     p->col = pn->col;
     p->reference = -1;
+    p->x_epoch = MS_PLOT_X_AUTO;
     p->step_average = MS_STEP_AVERAGE;
     snprintf(where, sizeof where, " in plot %d", index + 1);
     for (int j = 0; j + 1 < pn->n; j += 2) {
@@ -334,6 +335,7 @@ void mf_check_claims(mctx *c, const node *cs, ms_manifest *m)
 static void default_panels(ms_plot *p)
 {
     p->reference = -1;
+    p->x_epoch = MS_PLOT_X_AUTO;
     p->step_average = MS_STEP_AVERAGE;
     p->npanels = 2;
     p->panels[0].nmetrics = 2;
@@ -359,7 +361,7 @@ static void default_plot(ms_manifest *m, const char *task)
         p->title = ms_xstrfmt("Task %s", task);
     } else {
         p->name = ms_strdup("curves");
-        p->title = ms_strdup(m->name);
+        p->title = ms_strdup(m->title ? m->title : m->name);
     }
     p->variants = ms_malloc((size_t)m->nvariants * sizeof *p->variants);
     for (int v = 0; v < m->nvariants; v++)

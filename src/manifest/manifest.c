@@ -18,8 +18,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static const char *const top_keys[] = {"name", "data", "defaults", "variants", "plots",
-                                       "settings", "claims"};
+static const char *const top_keys[] = {"name",   "data",   "defaults", "variants",   "plots",
+                                       "settings", "claims", "title",    "description"};
 
 /* data's keys, in the order mf_check_data reads them (val[0] is dir) */
 const char *const mf_data_keys[4] = {"dir", "train", "val", "dataset"};
@@ -120,6 +120,10 @@ static void check_manifest(mctx *c, const node *root, ms_manifest *m, int check_
         mf_perr(c, AT(root), "missing key 'name'");
     else if (!mf_get_name(c, val[0], "name", &s))
         m->name = ms_strdup(s);
+    if (val[7])
+        mf_get_text(c, val[7], "title", MS_LABEL_MAX, &m->title);
+    if (val[8])
+        mf_get_text(c, val[8], "description", MS_DESCRIPTION_MAX, &m->description);
     d.train = dflt.cfg.train_size;
     d.val = dflt.cfg.val_size;
     if (val[1])
@@ -192,6 +196,11 @@ void ms_manifest_release(ms_manifest *m)
     free(m->claims);
     free(m->path);
     free(m->name);
+    free(m->title);
+    free(m->description);
+    for (int i = 0; i < m->nsettings; i++)
+        free(m->settings[i]);
+    free(m->settings);
     free(m->data_dir);
     memset(m, 0, sizeof *m);
 }
@@ -228,6 +237,9 @@ int ms_manifest_parse_args(const char *path, const char *text, size_t len, char 
             check_manifest(&c, &c.nodes[root], m, check_data_dir, st, nst);
         }
     }
+    m->settings = ms_malloc((size_t)(nst ? nst : 1) * sizeof *m->settings);
+    for (int i = 0; i < nst; i++, m->nsettings++)
+        m->settings[i] = st[i].text, st[i].text = NULL;
     mf_settings_free(st, nst);
     mf_tree_free(&c);
     free(c.said);

@@ -111,6 +111,8 @@ int mf_get_int(mctx *c, const node *v, const char *key, long long lo, long long 
 int mf_get_num(mctx *c, const node *v, const char *key, double *out);
 int mf_get_bool(mctx *c, const node *v, const char *key, bool *out);
 int mf_get_str(mctx *c, const node *v, const char *key, const char **out);
+/* A string of 1 to max bytes (a label, a title), copied into *out. */
+int mf_get_text(mctx *c, const node *v, const char *key, size_t max, char **out);
 int mf_get_name(mctx *c, const node *v, const char *key, const char **out);
 int mf_get_choice(mctx *c, const node *v, const char *key, const char *const *names, int n,
                   int *out);
@@ -144,6 +146,7 @@ typedef struct setting {
     int nvals;
     int *vals;       /* node indices, then cast to const node * by mf_settings_bind */
     const node **v;
+    char *text;      /* as written: what ms_manifest.settings keeps */
 } setting;
 
 /* Which settings apply to which variant, found without a pass over all of

@@ -17,6 +17,7 @@ void mf_settings_free(setting *st, int n)
         free(st[i].variant);
         free(st[i].vals);
         free(st[i].v);
+        free(st[i].text);
     }
     free(st);
 }
@@ -134,7 +135,7 @@ static void setting_parse(mctx *c, const char *text, int line, int col, setting 
         return;
     }
     setting x = {variant ? ms_strdup(variant) : NULL, -1, k, line, col, 0,
-                 ms_malloc((size_t)nv * sizeof(int)), NULL};
+                 ms_malloc((size_t)nv * sizeof(int)), NULL, ms_strdup(text)};
     free(left);
     int bad = 0;
     c->at_line = line;
@@ -159,6 +160,7 @@ static void setting_parse(mctx *c, const char *text, int line, int col, setting 
     if (bad) {
         free(x.variant);
         free(x.vals);
+        free(x.text);
         return;
     }
     *st = ms_realloc(*st, (size_t)(*n + 1) * sizeof **st);

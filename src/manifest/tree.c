@@ -489,6 +489,17 @@ int mf_get_str(mctx *c, const node *v, const char *key, const char **out)
     return 0;
 }
 
+int mf_get_text(mctx *c, const node *v, const char *key, size_t max, char **out)
+{
+    const char *s = "";
+    if (mf_get_str(c, v, key, &s))
+        return -1;
+    if (!*s || strlen(s) > max)
+        return mf_perr(c, AT(v), "%s: 1 to %zu characters (got %zu)", key, max, strlen(s));
+    *out = ms_strdup(s);
+    return 0;
+}
+
 /* Names end up in file names and database keys: keep them plain. A sweep's
  * name is the database db/NAME.db, a figure's plots/NAME.png: each a plain
  * file name, so no '/', not empty, and no leading '.' ('..' made the hidden

@@ -378,13 +378,8 @@ static void read_variants(mctx *c, const node *vs, ms_manifest *m, vinfo *vi)
         else if (!mf_get_name(c, x->val[V_NAME], "name", &s))
             v->name = ms_strdup(s);
         v->task = ms_strdup(x->val[V_TASK] && !mf_get_str(c, x->val[V_TASK], "task", &s) ? s : "");
-        if (x->val[V_LABEL] && !mf_get_str(c, x->val[V_LABEL], "label", &s)) {
-            if (!*s || strlen(s) > MS_LABEL_MAX)
-                mf_perr(c, AT(x->val[V_LABEL]), "label: 1 to %d characters (got %zu)",
-                        MS_LABEL_MAX, strlen(s));
-            else
-                v->label = ms_strdup(s);
-        }
+        if (x->val[V_LABEL])
+            mf_get_text(c, x->val[V_LABEL], "label", MS_LABEL_MAX, &v->label);
     }
     check_unique_names(c, m, name_node);
     free(name_node);

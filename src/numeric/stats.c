@@ -3,6 +3,7 @@
 #include "ms_util.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 /* The continued fraction of the regularized incomplete beta function
@@ -178,6 +179,19 @@ ms_comparison ms_compare_seeds(const uint64_t *seeds_a, const double *a, int na,
     ms_comparison c = ms_compare(va, vb, k, level);
     free(va), free(vb);
     return c;
+}
+
+ms_comparison_text ms_comparison_texts(const ms_comparison *c)
+{
+    static const char *const kinds[] = {"-", "paired", "Welch"};
+    ms_comparison_text x = {kinds[c->kind], "-", "-", "-", "-"};
+    if (c->kind != MS_TEST_NONE) {
+        snprintf(x.ci, sizeof x.ci, "[%.6g, %.6g]", c->lo, c->hi);
+        snprintf(x.t, sizeof x.t, "%.3g", c->t);
+        snprintf(x.df, sizeof x.df, "%.3g", c->df);
+        snprintf(x.p, sizeof x.p, "%.3g", c->p);
+    }
+    return x;
 }
 
 const char *ms_verdict(const ms_comparison *c, int sign)

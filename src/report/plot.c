@@ -425,6 +425,24 @@ const char *ms_plot_label(const ms_manifest *m, const char *variant)
     return NULL;
 }
 
+/* A figure's x axis: as stated, else epochs when the runs it draws differ
+ * in batch size (a step of one is not a step of the other), else steps. */
+static int x_epoch_of(const ms_plot *p, const ms_snapshot *snap)
+{
+    if (p->x_epoch != MS_PLOT_X_AUTO)
+        return p->x_epoch;
+    int64_t batch = 0;
+    for (int v = 0; v < p->nvariants; v++) {
+        const ms_variant_curves *vc = ms_snapshot_curves(snap, p->variants[v]);
+        for (int r = 0; vc && r < vc->nruns; r++) {
+            if (batch && vc->runs[r].batch != batch)
+                return 1;
+            batch = vc->runs[r].batch;
+        }
+    }
+    return 0;
+}
+
 /* The curves of p's variants from snap, their colours and seed counts into
  * fg, a variant without results skipped with a warning. 0 (warned) when
  * the figure has nothing to draw, else 1. */
@@ -432,10 +450,11 @@ static int gather(ms_fig *fg, const ms_snapshot *snap, const ms_manifest *m)
 {
     const ms_plot *p = fg->p;
     int nvar = 0;
+    fg->x_epoch = x_epoch_of(p, snap);
     for (int v = 0; v < p->nvariants; v++) {
         const char *name = p->variants[v], *label = ms_plot_label(m, name);
         make_curves(ms_snapshot_curves(snap, name), label ? label : name, /* the legend's text */
-                    p->x_epoch, ms_fig_uses_steps(p) ? p->step_average : 0, &fg->cv[v]);
+                    fg->x_epoch, ms_fig_uses_steps(p) ? p->step_average : 0, &fg->cv[v]);
         if (!fg->cv[v].n) {
             ms_error("warning: plot '%s': no results of variant '%s' in '%s', skipped", p->name,
                      name, snap->db);
@@ -561,7 +580,7 @@ static int draw(const ms_snapshot *snap, const ms_manifest *m, const ms_plot *p,
                 int *drawn)
 {
     ms_fig fg = {p, ms_calloc((size_t)p->nvariants, sizeof(ms_fig_curves)),
-                 ms_calloc((size_t)p->nvariants, sizeof(char *)), 0, 0};
+                 ms_calloc((size_t)p->nvariants, sizeof(char *)), 0, 0, 0};
     int rc = 0;
     *drawn = 0;
     if (gather(&fg, snap, m)) {

@@ -27,6 +27,7 @@ typedef struct ms_fig {
     const char **color;
     int seeds;      /* the most seeds of any variant drawn */
     int same_seeds; /* every variant drawn has `seeds` seeds */
+    int x_epoch;    /* the x axis: p->x_epoch, or when not stated its default (gather) */
 } ms_fig;
 
 /* The files a figure is drawn into, and gnuplot's terminal for each

@@ -1,8 +1,8 @@
 /* ms_report, figures: the gnuplot script of a figure (plot_fig.h). plot.c
  * gathers the curves and runs gnuplot; this file writes what gnuplot is
  * told: the data inline ($name << EOD blocks), then for each format the
- * terminal, the title and one panel a metric group, with its axes, its
- * bands and lines, and its legend in the corner where it hides the least. */
+ * terminal, the title and one panel a metric group, with its title, its
+ * axes, its bands and lines, and its legend below the axes. */
 #include "ms_plot.h"
 #include "ms_util.h"
 
@@ -234,71 +234,57 @@ static void legend_size(const ms_fig *fg, const ms_plot_panel *pn, int nshown, i
     }
 }
 
-/* The legend goes into the corner of the panel where it hides the fewest
- * points of the curves and bands (ties: the usual corner, top right for a
- * loss and bottom right for an accuracy). Sizes are estimates in pixels of
- * the 11 pt font. */
-static const char *key_corner(const ms_fig *fg, const ms_plot_panel *pn, int nshown, int acc,
-                              int logy, double y0, double y1, int panel_w)
+/* The rows a panel's legend takes below it: gnuplot fills a row with as
+ * many entries as fit the panel's width (estimates in pixels of the 11 pt
+ * font: a sample line and spacing, 7.5 a character). */
+static int legend_rows(const ms_fig *fg, const ms_plot_panel *pn, int nshown, int panel_w)
 {
-    static const char *const names[4] = {"top right", "bottom right", "top left", "bottom left"};
-    static const int order_loss[4] = {0, 3, 2, 1}, order_acc[4] = {1, 2, 3, 0};
-    const int *order = acc ? order_acc : order_loss;
     int count, maxlen;
     legend_size(fg, pn, nshown, &count, &maxlen);
-    double plot_w = panel_w - 110, plot_h = 320;
-    double kw = (maxlen * 7.5 + 75) / plot_w, kh = (count * 18 + 14) / plot_h;
-    double xmax = 0;
-    for (int v = 0; v < fg->p->nvariants; v++)
-        for (int k = 0; k < fg->cv[v].n; k++)
-            xmax = fmax(xmax, fg->cv[v].x[k]);
-    if (!(xmax > 0) || !(y1 > y0) || (logy && !(y0 > 0)))
-        return names[order[0]];
-    long cost[4] = {0};
-    for (int v = 0; v < fg->p->nvariants; v++)
-        for (int i = 0; i < pn->nmetrics; i++) {
-            const ms_fig_curves *c = &fg->cv[v];
-            int m = pn->metrics[i];
-            for (int k = 0; k < c->n; k++) {
-                if (!c->cnt[m][k])
-                    continue;
-                double ys[3] = {c->mean[m][k], c->lo[m][k], c->hi[m][k]};
-                double x = c->x[k] / xmax;
-                for (int j = 0; j < 3; j++) {
-                    double y = logy ? (ys[j] > 0 ? log(ys[j] / y0) / log(y1 / y0) : -1)
-                                    : (ys[j] - y0) / (y1 - y0);
-                    int right = x >= 1 - kw, left = x <= kw, top = y >= 1 - kh, bottom = y <= kh;
-                    cost[0] += right && top;
-                    cost[1] += right && bottom;
-                    cost[2] += left && top;
-                    cost[3] += left && bottom;
-                }
-            }
-        }
-    int best = order[0];
-    for (int i = 1; i < 4; i++)
-        if (cost[order[i]] < cost[best])
-            best = order[i];
-    return names[best];
+    int cols = (int)((panel_w - 40) / (maxlen * 7.5 + 75));
+    cols = cols < 1 ? 1 : cols;
+    return (count + cols - 1) / cols;
 }
 
-/* A panel's axes, legend corner and title (nshown: the variants drawn). */
-static void write_axes(FILE *f, const ms_fig *fg, const ms_plot_panel *pn, int nshown)
+/* A panel of several metrics titled by all of them, a last word they share
+ * said once ("training and validation loss"); malloc'd. */
+static char *panel_title(const ms_plot *p, const ms_plot_panel *pn)
+{
+    if (pn->nmetrics == 1)
+        return ms_strdup(title_of(p, pn->metrics[0]));
+    const char *last = strrchr(metric_label[pn->metrics[0]], ' ');
+    int shared = last != NULL;
+    for (int i = 1; shared && i < pn->nmetrics; i++) {
+        const char *l = metric_label[pn->metrics[i]], *sp = strrchr(l, ' ');
+        shared = sp && !strcmp(sp, last);
+    }
+    char *t = ms_strdup("");
+    for (int i = 0; i < pn->nmetrics; i++) {
+        const char *l = metric_label[pn->metrics[i]];
+        int keep = shared && i + 1 < pn->nmetrics ? (int)(strrchr(l, ' ') - l) : (int)strlen(l);
+        char *next = ms_xstrfmt("%s%s%.*s", t,
+                                i == 0 ? "" : i + 1 == pn->nmetrics ? " and " : ", ", keep, l);
+        free(t);
+        t = next;
+    }
+    return t;
+}
+
+/* A panel's axes and title. */
+static void write_axes(FILE *f, const ms_fig *fg, const ms_plot_panel *pn)
 {
     const ms_plot *p = fg->p;
     int acc = ms_metric_is_acc(pn->metrics[0]), logy = !acc && p->log_loss;
     double y0 = 0, y1 = 0;
     int ranged = panel_range(fg, pn, acc, logy, &y0, &y1);
-    fprintf(f, "set xlabel '%s'\n", p->x_epoch ? "epoch" : "training step");
+    fprintf(f, "set xlabel '%s'\n", fg->x_epoch ? "epoch" : "training step");
     fputs("set xrange [0:*]\nset autoscale xfixmax\n", f); /* the axis ends with the data */
     fprintf(f, "set ylabel '%s'\n", acc ? "accuracy (%)" : "cross-entropy loss");
     fputs(logy ? "set logscale y\n" : "unset logscale y\n", f);
     if (ranged)
-        fprintf(f, "set yrange [%.17g:%.17g]\nset key %s\n", y0, y1,
-                key_corner(fg, pn, nshown, acc, logy, y0, y1,
-                           p->npanels == 1 ? 800 : 600));
+        fprintf(f, "set yrange [%.17g:%.17g]\n", y0, y1);
     else
-        fputs("set yrange [*:*]\nset key top right\n", f);
+        fputs("set yrange [*:*]\n", f);
     if (ranged && logy && y0 > 0) {
         /* 1, 2 and 5 per decade: a loss axis often spans a decade or two,
          * which gnuplot's default (one tic per decade) leaves nearly bare. */
@@ -313,10 +299,9 @@ static void write_axes(FILE *f, const ms_fig *fg, const ms_plot_panel *pn, int n
         fputs(")\n", f);
     } else
         fputs("set ytics autofreq\n", f);
-    if (pn->nmetrics == 1)
-        fprintf(f, "set title '%s'\n", title_of(p, pn->metrics[0]));
-    else
-        fputs("set title ''\n", f);
+    char *title = panel_title(p, pn); /* our own words: no quote to escape */
+    fprintf(f, "set title '%s'\n", title);
+    free(title);
 }
 
 /* A panel's plot command: the bands, a line per variant and metric, and
@@ -378,30 +363,47 @@ static void write_plot(FILE *f, const ms_fig *fg, const ms_plot_panel *pn, int n
     fputc('\n', f);
 }
 
-static void write_panel(FILE *f, const ms_fig *fg, const ms_plot_panel *pn)
+/* The variants drawn. */
+static int shown(const ms_fig *fg)
 {
-    int nshown = 0;
+    int n = 0;
     for (int v = 0; v < fg->p->nvariants; v++)
-        nshown += fg->cv[v].n > 0;
-    write_axes(f, fg, pn, nshown);
-    write_plot(f, fg, pn, nshown);
+        n += fg->cv[v].n > 0;
+    return n;
+}
+
+/* The most rows any panel's legend takes: every panel keeps that much
+ * room below its axes, so their plotting areas line up. */
+static int figure_legend_rows(const ms_fig *fg, int panel_w)
+{
+    int rows = 1;
+    for (int i = 0; i < fg->p->npanels; i++) {
+        int r = legend_rows(fg, &fg->p->panels[i], shown(fg), panel_w);
+        rows = r > rows ? r : rows;
+    }
+    return rows;
 }
 
 /* The formats' order is their bit in draw's fmask (plot.c). */
 const ms_fig_format ms_fig_formats[MS_FIG_NFORMATS] = {
     {"png", "pngcairo", 0}, {"svg", "svg dynamic", 0}, {"pdf", "pdfcairo", 1}};
 
+/* The legend sits below each panel's axes, outside them: it hides no
+ * curve. The figure grows by its rows, so the axes keep their height. */
 static void write_figure(FILE *f, const ms_fig *fg, int fmt, const char *out)
 {
     const ms_plot *p = fg->p;
-    int w = p->npanels == 1 ? 800 : 600 * p->npanels;
+    int pw = p->npanels == 1 ? 800 : 600, w = pw * p->npanels;
+    int rows = figure_legend_rows(fg, pw), h = 480 + 20 * rows;
     if (ms_fig_formats[fmt].inches) /* the same shape at 100 pixels an inch */
-        fprintf(f, "set terminal %s size %.1fin,5in noenhanced font 'Sans,11' background rgb "
+        fprintf(f, "set terminal %s size %.1fin,%.2fin noenhanced font 'Sans,11' background rgb "
                    "'white'\n",
-                ms_fig_formats[fmt].term, w / 100.0);
+                ms_fig_formats[fmt].term, w / 100.0, h / 100.0);
     else
-        fprintf(f, "set terminal %s size %d,500 noenhanced font 'Sans,11' background rgb 'white'\n",
-                ms_fig_formats[fmt].term, w);
+        fprintf(f, "set terminal %s size %d,%d noenhanced font 'Sans,11' background rgb 'white'\n",
+                ms_fig_formats[fmt].term, w, h);
+    /* room for the tics, the x label and the legend's rows, the same in every panel */
+    fprintf(f, "set key below center horizontal Left reverse width 2\nset bmargin %d\n", 4 + rows);
     fputs("set output ", f);
     ms_fig_str(f, out);
     fputc('\n', f);
@@ -418,8 +420,10 @@ static void write_figure(FILE *f, const ms_fig *fg, int fmt, const char *out)
     } else
         ms_fig_lines(f, p->title);
     fputs(" font 'Sans,14'\n", f);
-    for (int i = 0; i < p->npanels; i++)
-        write_panel(f, fg, &p->panels[i]);
+    for (int i = 0; i < p->npanels; i++) {
+        write_axes(f, fg, &p->panels[i]);
+        write_plot(f, fg, &p->panels[i], shown(fg));
+    }
     fputs("unset multiplot\nset output\n", f);
 }
 
@@ -430,7 +434,7 @@ void ms_fig_script(FILE *f, const void *fig, char *const out[MS_FIG_NFORMATS])
      * ending in a backslash would continue onto the next. */
     fprintf(f, "# mlpsweep plot %s\nreset\nset encoding utf8\n", fg->p->name);
     fputs("set grid xtics ytics lt 1 lc rgb '#dddddd' lw 1\n"
-          "set key opaque box lc rgb '#cccccc' samplen 3 spacing 1.1\n"
+          "set key noopaque nobox samplen 3 spacing 1.1\n"
           "set border lc rgb '#444444'\nset tics nomirror\n",
           f);
     write_data(f, fg);

@@ -10,6 +10,8 @@
 #include "ms_query.h"
 #include "ms_util.h"
 
+#include "report_int.h"
+
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -48,6 +50,22 @@ static const char style[] =
     "td.err{white-space:normal;color:#a00}\n"
     "figure{margin:1rem 0;break-inside:avoid}figure img{width:100%;height:auto;"
     "border:1px solid #eee}figcaption{color:#555;font-size:.9rem}\n"
+    /* the variant (first) column stays in view while a table scrolls */
+    ".scroll tr>:first-child{position:sticky;left:0;background:#fff;z-index:1}"
+    "table.ranking tr>:nth-child(2){position:sticky;left:0;background:#fff;z-index:1}\n"
+    ".facts{padding-left:1.2rem}.description{font-size:1.05rem}"
+    "td.verdict{font-weight:600}td.supported{color:#17702c}td.contradicted{color:#a00}"
+    "td.open{color:#555}table.claims td.name{white-space:normal;min-width:12em;max-width:20em}\n"
+    /* a figure opens full size on a tap (its own :target, no copy of the
+     * image): the page scrolls over it at its natural width */
+    "figure>a.open{display:block;cursor:zoom-in}figure a.close{display:none}"
+    "figure:target{position:fixed;inset:0;z-index:9;margin:0;padding:.5rem;background:#fff;"
+    "overflow:auto}figure:target img{width:var(--w);min-width:var(--w);max-width:none}"
+    "figure:target a.close{display:block;position:sticky;left:0;top:0;font-size:1.1rem}\n"
+    "@media (max-width:700px){body{padding:.6rem;font-size:16px}nav a{display:inline-block;"
+    "margin:.2rem .8rem .2rem 0}table.claims td.name{min-width:9em;max-width:11em}"
+    ".scroll tr>td:first-child,.scroll td.name{min-width:6em;max-width:9em;white-space:normal;"
+    "overflow-wrap:anywhere}}\n"
     ".gridfig{overflow-x:auto}.gridfig img{max-width:100%}"
     "table.ranking td.name{white-space:normal;min-width:12em;max-width:18em}\n"
     "pre{background:#f6f6f6;padding:.8rem;overflow-x:auto;font-size:13px;line-height:1.35}\n"
@@ -72,7 +90,8 @@ static void put_loss(FILE *f, double x)
         fprintf(f, "%.4g", x);
 }
 
-static void header(FILE *f, const ms_snapshot *snap, const ms_report_info *info, int grids)
+static void header(FILE *f, const ms_snapshot *snap, const ms_manifest *m,
+                   const ms_report_info *info, const ms_report_input *in, int grids)
 {
     const char *sweep = snap->sweep;
     const ms_query_run_detail *runs = snap->runs;
@@ -93,8 +112,10 @@ static void header(FILE *f, const ms_snapshot *snap, const ms_report_info *info,
     fputs(": mlpsweep report</title>\n<style>\n", f);
     fputs(style, f);
     fputs("</style>\n</head>\n<body>\n<header>\n<h1>", f);
-    ms_html_text(f, sweep);
-    fprintf(f, "</h1>\n<p class=\"meta\">%d runs of %d variants, %d done, %ld epochs trained",
+    ms_html_text(f, m->title ? m->title : sweep);
+    fputs("</h1>\n", f);
+    rp_intro(f, snap, m, in->ran ? in->ran : m);
+    fprintf(f, "<p class=\"meta\">%d runs of %d variants, %d done, %ld epochs trained",
             nruns, snap->nsummary, done, epochs);
     /* runs of earlier invocations: --all, or variants not in the last run */
     if (earlier)
@@ -104,8 +125,9 @@ static void header(FILE *f, const ms_snapshot *snap, const ms_report_info *info,
     ms_html_text(f, info->time);
     fputs(" by mlpsweep ", f);
     ms_html_text(f, info->version);
-    fputs(".</p>\n</header>\n<nav><a href=\"#results\">Results</a><a href=\"#figures\">Figures</a>",
-          f);
+    fputs(".</p>\n</header>\n<nav><a href=\"#results\">Results</a>", f);
+    fputs(in->nclaims ? "<a href=\"#claims\">Claims</a>" : "", f);
+    fputs("<a href=\"#figures\">Figures</a>", f);
     fputs(grids ? "<a href=\"#grids\">Grids</a>" : "", f);
     fputs("<a href=\"#variants\">Variants</a><a href=\"#manifest\">Manifest</a>"
           "<a href=\"#provenance\">Provenance</a></nav>\n",
@@ -141,16 +163,21 @@ static void figure(FILE *f, const char *id, const char *title, const char *name,
     int grid = min_px > 0;
     fputs("<figure id=\"", f);
     ms_html_text(f, id);
-    fputs(grid ? "\" class=\"gridfig\">\n<img" : "\">\n<img", f);
-    const char *vb = grid ? strstr(fig->svg, "viewBox=\"0 0 ") : NULL;
+    fputs(grid ? "\" class=\"gridfig\">\n" : "\">\n", f);
+    fputs("<a class=\"close\" href=\"#figures\">× close</a><a class=\"open\" href=\"#", f);
+    ms_html_text(f, id);
+    fputs("\" title=\"full size\"><img", f);
+    const char *vb = strstr(fig->svg, "viewBox=\"0 0 ");
     int w = 0;
-    if (vb && sscanf(vb, "viewBox=\"0 0 %d", &w) == 1 && w > 0)
-        fprintf(f, " style=\"width:%dpx;min-width:%dpx\"", w, w < min_px ? w : min_px);
+    if (vb && sscanf(vb, "viewBox=\"0 0 %d", &w) == 1 && w > 0 && grid)
+        fprintf(f, " style=\"--w:%dpx;width:%dpx;min-width:%dpx\"", w, w, w < min_px ? w : min_px);
+    else if (w > 0) /* its natural width, for the full-size view */
+        fprintf(f, " style=\"--w:%dpx\"", w);
     fputs(" alt=\"", f);
     ms_html_text(f, title);
     fputs("\" src=\"data:image/svg+xml;base64,", f);
     base64(f, (const unsigned char *)fig->svg, fig->len);
-    fputs("\">\n<figcaption>", f);
+    fputs("\"></a>\n<figcaption>", f);
     ms_html_text(f, title);
     fputs(" (<code>", f);
     ms_html_text(f, name);
@@ -428,14 +455,24 @@ static void variants(FILE *f, const ms_manifest *m, const ms_snapshot *snap)
     free(text);
 }
 
-static void manifest(FILE *f, const ms_manifest *m, const char *path)
+/* The manifest as the sweep last ran it (ran: recorded, the command line's
+ * settings as its settings: list); m, the one the figures are drawn from,
+ * when its text is not that one's. */
+static void manifest(FILE *f, const ms_manifest *ran, const ms_manifest *m)
 {
-    fputs("<section id=\"manifest\">\n<h2>Manifest</h2>\n<p class=\"note\">As the sweep ran it "
-          "(<code>",
+    fputs("<section id=\"manifest\">\n<h2>Manifest</h2>\n<p class=\"note\">As the sweep last "
+          "ran it (<code>",
           f);
-    ms_html_text(f, path);
-    fputs("</code>).</p>\n<pre>", f);
-    ms_html_text(f, m->text ? m->text : "");
+    ms_html_text(f, ran->path);
+    fputs("</code>, as recorded in the database, with the settings given on the command line)",
+          f);
+    if (ran != m && m->text && ran->text && strncmp(ran->text, m->text, strlen(m->text)) != 0) {
+        fputs("; <code>", f);
+        ms_html_text(f, m->path);
+        fputs("</code>, which the figures are drawn from, differs from it", f);
+    }
+    fputs(".</p>\n<pre>", f);
+    ms_html_text(f, ran->text ? ran->text : "");
     fputs("</pre>\n</section>\n", f);
 }
 
@@ -449,53 +486,15 @@ static void prov_row(FILE *f, const char *key, const char *value)
     fputs("</td></tr>\n", f);
 }
 
-/* One distinct value of a field: the run it first appears in, how many
- * runs have it. */
-typedef struct dvalue {
-    const char *v;
-    int first, count;
-} dvalue;
-
-static int by_value(const void *a, const void *b)
-{
-    const dvalue *x = a, *y = b;
-    int c = strcmp(x->v, y->v);
-    return c ? c : (x->first > y->first) - (x->first < y->first);
-}
-
-static int by_first(const void *a, const void *b)
-{
-    const dvalue *x = a, *y = b;
-    return (x->first > y->first) - (x->first < y->first);
-}
-
-/* The distinct values of one field of the runs in the order they first
- * appear, comma-separated, with the number of runs of each when there are
- * several (malloc'd). Sorted, not compared pairwise: 10,000 runs. */
+/* The distinct values of one text field of the runs (at offset off), with
+ * the number of runs of each (malloc'd). */
 static char *distinct(const ms_query_run_detail *runs, int n, size_t off)
 {
-    dvalue *d = ms_malloc((size_t)(n > 0 ? n : 1) * sizeof *d);
+    const char **v = ms_malloc((size_t)(n > 0 ? n : 1) * sizeof *v);
     for (int i = 0; i < n; i++)
-        d[i] = (dvalue){*(char *const *)((const char *)&runs[i] + off), i, 1};
-    qsort(d, (size_t)n, sizeof *d, by_value);
-    int g = 0;
-    for (int i = 0; i < n; i++) {
-        if (g && !strcmp(d[g - 1].v, d[i].v))
-            d[g - 1].count++;
-        else
-            d[g++] = d[i];
-    }
-    qsort(d, (size_t)g, sizeof *d, by_first);
-    char *out = ms_strdup("");
-    for (int i = 0, groups = 0; i < g; i++) {
-        if (!*d[i].v)
-            continue;
-        char *next = ms_xstrfmt("%s%s%s (%d run%s)", out, groups++ ? ", " : "", d[i].v,
-                                d[i].count, d[i].count == 1 ? "" : "s");
-        free(out);
-        out = next;
-    }
-    free(d);
+        v[i] = *(char *const *)((const char *)&runs[i] + off);
+    char *out = rp_distinct(v, n, "run", 1);
+    free(v);
     return out;
 }
 
@@ -548,8 +547,11 @@ static void provenance(FILE *f, const ms_snapshot *snap, const ms_report_info *i
 }
 
 int ms_report_html(ms_store *st, const char *sweep, const ms_manifest *m, const ms_scope *scope,
-                   const ms_report_info *info, char **out, size_t *len)
+                   const ms_report_info *info, const ms_report_input *in, char **out,
+                   size_t *len)
 {
+    const ms_report_input none = {.ran = m};
+    in = in ? in : &none;
     ms_snapshot snap;
     ms_plot_svg *figs = NULL, *gfigs = NULL;
     ms_grid *g = NULL;
@@ -571,13 +573,14 @@ int ms_report_html(ms_store *st, const char *sweep, const ms_manifest *m, const 
         ms_error("out of memory");
         goto done;
     }
-    header(f, &snap, info, ng > 0);
+    header(f, &snap, m, info, in, ng > 0);
     int bad = results(f, &snap);
+    rp_claims(f, in);
     figures(f, figs, nfigs);
     if (ng)
         grids(f, g, ng, gfigs);
     variants(f, m, &snap);
-    manifest(f, m, m->path); /* the file given, or the path the sweep recorded */
+    manifest(f, in->ran ? in->ran : m, m);
     provenance(f, &snap, info);
     fputs("</body>\n</html>\n", f);
     if (fclose(f) != 0) {
