@@ -4,6 +4,7 @@
 #define MS_TEST_H
 
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -127,6 +128,44 @@ static inline int ms_runf(char **out, char **err, const char *fmt, ...)
     int rc = ms_run(args, out, err);
     free(args);
     return rc;
+}
+
+/* mlpsweep with printf-style arguments, which must exit 0: its standard
+ * output (stderr then must be empty), or with want_err its standard error;
+ * the other is freed. */
+static inline char *ms_okf(int want_err, const char *fmt, ...) MS_PRINTF(2, 3);
+static inline char *ms_okf(int want_err, const char *fmt, ...)
+{
+    char *args = NULL, *out, *err;
+    va_list ap;
+    va_start(ap, fmt);
+    if (vasprintf(&args, fmt, ap) < 0)
+        abort();
+    va_end(ap);
+    int rc = ms_run(args, &out, &err);
+    if (rc != 0 || (!want_err && *err))
+        fail_msg("mlpsweep %s -> exit %d, stderr: %s", args, rc, err);
+    free(args);
+    free(want_err ? out : err);
+    return want_err ? err : out;
+}
+
+/* `mlpsweep run MANIFEST --db DB --quiet [EXTRA...]` in the background, its
+ * output discarded; its pid. extra: up to two more arguments, or NULL. */
+static inline pid_t ms_spawn_run(const char *manifest, const char *db, const char *extra,
+                                 const char *extra2)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fd = open("/dev/null", 1);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        execl(MS_BIN, MS_BIN, "run", manifest, "--db", db, "--quiet", extra, extra2,
+              (char *)NULL);
+        _exit(127);
+    }
+    return pid;
 }
 
 /* A child's exit status; 128 + the signal that ended it. */

@@ -12,22 +12,6 @@
 /* Run `mlpsweep ARGS` (a printf format); stdout and stderr into *out and
  * *err (caller frees). The exit status. */
 /* The same, that must exit 0 with nothing on stderr; its stdout. */
-static char *ok(const char *fmt, ...) MS_PRINTF(1, 2);
-static char *ok(const char *fmt, ...)
-{
-    char *args = NULL, *out, *err;
-    va_list ap;
-    va_start(ap, fmt);
-    if (vasprintf(&args, fmt, ap) < 0)
-        abort();
-    va_end(ap);
-    int rc = ms_run(args, &out, &err);
-    if (rc != 0 || *err)
-        fail_msg("mlpsweep %s -> exit %d, stderr: %s", args, rc, err);
-    free(args), free(err);
-    return out;
-}
-
 /* A manifest of three variants x two seeds on the tiny data, with a claim;
  * its path (caller frees). */
 static char *manifest(const char *name)
@@ -82,26 +66,26 @@ static void test_export_all(void **state)
 {
     (void)state;
     char *db, *m = scenario("exp1", &db);
-    char *out = ok("export --db %s --columns variant,seeds,lr", db);
+    char *out = ms_okf(0, "export --db %s --columns variant,seeds,lr", db);
     assert_string_equal(out, "variant,seeds,lr\nbaseline,2,0.1\nhidden_64,2,0.1\n"
                              "improved.lr-0.05,2,0.05\nimproved.lr-0.2,2,0.2\n");
     free(out);
-    out = ok("export --db %s --all --columns variant,seeds,lr", db);
+    out = ms_okf(0, "export --db %s --all --columns variant,seeds,lr", db);
     assert_string_equal(out, "variant,seeds,lr\nbaseline,2,0.1\nimproved,2,0.1\nhidden_64,2,0.1\n"
                              "improved.lr-0.05,2,0.05\nimproved.lr-0.2,2,0.2\n");
     free(out);
     /* a further run with other settings for one variant only */
     run_quiet(m, db, "--only hidden_64 epochs=3");
-    out = ok("export --db %s --all --columns variant,seeds,epochs", db);
+    out = ms_okf(0, "export --db %s --all --columns variant,seeds,epochs", db);
     assert_string_equal(out, "variant,seeds,epochs_mean,epochs_std\nbaseline,2,2,0\n"
                              "improved,2,2,0\nhidden_64@1,2,2,0\nimproved.lr-0.05,2,2,0\n"
                              "improved.lr-0.2,2,2,0\nhidden_64,2,3,0\n");
     free(out);
-    out = ok("export --db %s --columns variant,seeds,epochs", db);
+    out = ms_okf(0, "export --db %s --columns variant,seeds,epochs", db);
     assert_string_equal(out, "variant,seeds,epochs_mean,epochs_std\nhidden_64,2,3,0\n");
     free(out);
     /* the long tables name runs the same way: 12 runs x 2 or 3 epochs */
-    out = ok("export --db %s --all --table epochs --columns variant,seed,epoch", db);
+    out = ms_okf(0, "export --db %s --all --table epochs --columns variant,seed,epoch", db);
     assert_int_equal(count_of(out, "\n"), 1 + 10 * 2 + 2 * 3);
     assert_int_equal(count_of(out, "\nhidden_64@1,"), 4);
     assert_int_equal(count_of(out, "\nhidden_64,"), 6);
@@ -124,12 +108,12 @@ static void test_names_resolve(void **state)
     assert_non_null(strstr(out, "improved.lr-0.05   improved.lr-0.2      2   2 paired"));
     free(out), free(err);
     /* with --all the same names, no note, the same numbers */
-    char *all = ok("compare improved.lr-0.05 improved.lr-0.2 --all --db %s", db);
+    char *all = ms_okf(0, "compare improved.lr-0.05 improved.lr-0.2 --all --db %s", db);
     assert_int_equal(ms_runf(&out, &err, "compare improved.lr-0.05 improved.lr-0.2 --db %s", db), 0);
     assert_string_equal(all, out);
     free(all), free(out), free(err);
     /* an earlier setting of a current variant, by its --all name */
-    out = ok("compare hidden_64 hidden_64@1 --all --db %s", db);
+    out = ms_okf(0, "compare hidden_64 hidden_64@1 --all --db %s", db);
     assert_non_null(strstr(out, "hidden_64          hidden_64@1          2   2 paired"));
     free(out);
     assert_int_equal(ms_runf(&out, &err, "export --db %s --where variant=improved --columns variant,seeds",
@@ -152,29 +136,29 @@ static void test_status(void **state)
     (void)state;
     char *m = manifest("exp3"), *db = ms_tpath("exp3.db"), *out;
     run_quiet(m, db, "");
-    out = ok("status --db %s", db); /* one invocation: no line of earlier ones */
+    out = ms_okf(0, "status --db %s", db); /* one invocation: no line of earlier ones */
     assert_null(strstr(out, "earlier"));
     free(out);
     run_quiet(m, db, "improved.lr=0.05,0.2");
-    out = ok("status --db %s", db);
+    out = ms_okf(0, "status --db %s", db);
     assert_non_null(strstr(out, "sweep 'exp3': + 2 runs of earlier invocations: --all lists "
                                 "them\n"));
     free(out);
     run_quiet(m, db, "--only hidden_64 epochs=3");
-    out = ok("status --db %s", db);
+    out = ms_okf(0, "status --db %s", db);
     assert_int_equal(count_of(out, "\nhidden_64 "), 2);
     assert_non_null(strstr(out, "sweep 'exp3': 2/2 runs done (0 running, 0 pending, 0 failed)"));
     assert_non_null(strstr(out, "sweep 'exp3': + 10 runs of earlier invocations: --all lists "
                                 "them\n"));
     free(out);
-    out = ok("status --db %s --all", db);
+    out = ms_okf(0, "status --db %s --all", db);
     assert_int_equal(count_of(out, " last "), 2);
     assert_int_equal(count_of(out, " earlier  "), 10);
     assert_int_equal(count_of(out, "\nhidden_64@1 "), 2);
     assert_non_null(strstr(out, "sweep 'exp3': + 10 runs of earlier invocations, marked "
                                 "'earlier' above\n"));
     free(out);
-    out = ok("status --db %s --all --json", db);
+    out = ms_okf(0, "status --db %s --all --json", db);
     char *json = ms_tpath("status.json"), *cmd = NULL;
     ms_write_text(json, out);
     if (asprintf(&cmd,
@@ -200,7 +184,7 @@ static void test_claims_and_report(void **state)
                              "mlpsweep: note: 'baseline' is not in the last run; using its 2 runs "
                              "from an earlier one (--all lists every run)\n");
     assert_non_null(strstr(out, "improved           baseline             2   2 paired"));
-    char *all = ok("claims --db %s --all", db);
+    char *all = ms_okf(0, "claims --db %s --all", db);
     assert_string_equal(all, out);
     free(all), free(out), free(err);
 
@@ -282,12 +266,12 @@ static void test_groups(void **state)
     run_quiet(m, db, "--only improved");
     run_quiet(m, db, "--only improved epochs=3");
     run_quiet(m, db, "--only improved epochs=1");
-    out = ok("export --db %s --all --columns variant,seeds,epochs", db);
+    out = ms_okf(0, "export --db %s --all --columns variant,seeds,epochs", db);
     assert_string_equal(out, "variant,seeds,epochs_mean,epochs_std\nimproved@1,2,2,0\n"
                              "improved@2,2,3,0\nimproved,2,1,0\n");
     free(out);
     run_quiet(m, db, "--only baseline");
-    out = ok("export --db %s --all --columns variant,epochs", db);
+    out = ms_okf(0, "export --db %s --all --columns variant,epochs", db);
     assert_string_equal(out, "variant,epochs_mean,epochs_std\nimproved@1,2,0\nimproved@2,3,0\n"
                              "improved@3,1,0\nbaseline,2,0\n");
     free(out);
@@ -304,7 +288,7 @@ static void test_groups(void **state)
                              "'improved@3', the latest of its 3 settings\n");
     assert_non_null(strstr(out, "improved@3         baseline "));
     free(out), free(err);
-    out = ok("compare improved@1 improved@2 --metric epochs_done --all --db %s", db);
+    out = ms_okf(0, "compare improved@1 improved@2 --metric epochs_done --all --db %s", db);
     assert_non_null(strstr(out, "improved@1         improved@2           2   2 paired           2"
                                 "          3"));
     free(out), free(m), free(db);

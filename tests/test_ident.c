@@ -11,22 +11,6 @@
 #include <time.h>
 
 /* `mlpsweep ARGS` (a printf format), which must exit 0; its stderr. */
-static char *run_ok(const char *fmt, ...) MS_PRINTF(1, 2);
-static char *run_ok(const char *fmt, ...)
-{
-    char *args = NULL, *out, *err;
-    va_list ap;
-    va_start(ap, fmt);
-    if (vasprintf(&args, fmt, ap) < 0)
-        abort();
-    va_end(ap);
-    int rc = ms_run(args, &out, &err);
-    if (rc != 0)
-        fail_msg("mlpsweep %s -> exit %d, stderr: %s", args, rc, err);
-    free(args), free(out);
-    return err;
-}
-
 /* A manifest `name` on the tiny data: `variants` after the defaults
  * (hidden [8], seeds 1 and 2, `epochs` epochs, no early stop). Its path,
  * and its database's in *db (caller frees both). */
@@ -93,8 +77,8 @@ static void test_grid_point_taken(void **state)
 {
     (void)state;
     char *db, *m = manifest("taken", 2, two_variants, &db);
-    free(run_ok("run %s --db %s --quiet", m, db));
-    char *err = run_ok("run %s --db %s improved.lr=0.1,0.05", m, db);
+    free(ms_okf(1, "run %s --db %s --quiet", m, db));
+    char *err = ms_okf(1, "run %s --db %s improved.lr=0.1,0.05", m, db);
     assert_non_null(strstr(err, "variant 'improved.lr-0.1' seed 1: same settings as 'improved' "
                                 "(run 3): its 2 epochs are taken, not trained again\n"));
     assert_non_null(strstr(err, "variant 'improved.lr-0.1' seed 2: same settings as 'improved' "
@@ -121,7 +105,7 @@ static void test_grid_point_taken(void **state)
     assert_memory_equal(strchr(a, ','), strchr(b, ','), strcspn(strchr(a, ','), "\n"));
     free(out), free(e2);
     /* the same call again: nothing to take, nothing to train */
-    err = run_ok("run %s --db %s improved.lr=0.1,0.05", m, db);
+    err = ms_okf(1, "run %s --db %s improved.lr=0.1,0.05", m, db);
     assert_null(strstr(err, "same settings"));
     assert_non_null(strstr(err, "6 runs, 6 done already, 0 to train"));
     free(err), free(m), free(db);
@@ -143,15 +127,7 @@ static void test_unfinished_twin_resumes(void **state)
                                                     "    val_per_epoch: 1\n", &db);
     if (asprintf(&ref, "%s/resume-ref.db", ms_group_tmp) < 0)
         abort();
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int fd = open("/dev/null", 1);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        execl(MS_BIN, MS_BIN, "run", m, "--db", db, "--quiet", "--threads", "1", (char *)NULL);
-        _exit(127);
-    }
+    pid_t pid = ms_spawn_run(m, db, "--threads", "1");
     for (int i = 0; i < 5000 && ms_db_count(db, "SELECT count(*) FROM epochs") < 1; i++)
         sleep_ms(2);
     kill(pid, SIGINT);
@@ -160,7 +136,7 @@ static void test_unfinished_twin_resumes(void **state)
     long done = ms_db_count(db, "SELECT epochs_done FROM runs WHERE variant = 'long'");
     assert_true(done >= 1 && done < 400);
     assert_int_equal(ms_db_count(db, "SELECT count(*) FROM checkpoints"), 1);
-    char *err = run_ok("run %s --db %s --threads 1 long.lr=0.1,0.05", m, db);
+    char *err = ms_okf(1, "run %s --db %s --threads 1 long.lr=0.1,0.05", m, db);
     char *want = NULL;
     if (asprintf(&want, "variant 'long.lr-0.1' seed 1: same settings as 'long' (run 1): its %ld "
                         "%s taken, training goes on from there\n", done,
@@ -172,7 +148,7 @@ static void test_unfinished_twin_resumes(void **state)
                                      " AND same_as = 1 AND status = 'done' AND epochs_done = 400"),
                      1);
     /* the whole run against one trained straight through under that name */
-    free(run_ok("run %s --db %s --quiet --threads 1 long.lr=0.1,0.05", m, ref));
+    free(ms_okf(1, "run %s --db %s --quiet --threads 1 long.lr=0.1,0.05", m, ref));
     assert_same_results(db, "long.lr-0.1", ref, "long.lr-0.1", 1, 0);
     free(m), free(db), free(ref);
 }
@@ -186,7 +162,7 @@ static void test_twins_in_one_invocation(void **state)
 {
     (void)state;
     char *db, *m = manifest("twins", 2, twin_grids, &db);
-    char *err = run_ok("run %s --db %s", m, db);
+    char *err = ms_okf(1, "run %s --db %s", m, db);
     assert_non_null(strstr(err, "variant 'b.momentum-0' seed 1: same settings as 'a.lr-0.1', "
                                 "trained now: it takes its results, not trained twice\n"));
     assert_non_null(strstr(err, "8 runs, 0 done already, 6 to train (+2 of the same settings"));
@@ -208,8 +184,8 @@ static void test_changed_where(void **state)
 {
     (void)state;
     char *db, *m = manifest("changed", 2, two_variants, &db);
-    free(run_ok("run %s --db %s --quiet", m, db));
-    char *err = run_ok("run %s --db %s --quiet improved.epochs=3", m, db);
+    free(ms_okf(1, "run %s --db %s --quiet", m, db));
+    char *err = ms_okf(1, "run %s --db %s --quiet improved.epochs=3", m, db);
     assert_non_null(strstr(err, "variant 'improved' seed 1 changed on the command line "
                                 "(improved.epochs=3): starting it as a new run\n"));
     assert_null(strstr(err, "in the manifest"));
@@ -222,7 +198,7 @@ static void test_changed_where(void **state)
     at[9] = '6';
     ms_write_text(m, text);
     free(text);
-    err = run_ok("run %s --db %s --quiet", m, db);
+    err = ms_okf(1, "run %s --db %s --quiet", m, db);
     assert_non_null(strstr(err, "variant 'baseline' seed 1 changed in the manifest: starting it "
                                 "as a new run\n"));
     assert_null(strstr(err, "on the command line"));
@@ -239,9 +215,9 @@ static void test_merge_keeps_same_as(void **state)
     char *db, *out, *m = manifest("merged", 2, two_variants, &db);
     if (asprintf(&out, "%s/merged-out.db", ms_group_tmp) < 0)
         abort();
-    free(run_ok("run %s --db %s --quiet", m, db));
-    free(run_ok("run %s --db %s --quiet improved.lr=0.1,0.05", m, db));
-    free(run_ok("merge --db %s %s", out, db));
+    free(ms_okf(1, "run %s --db %s --quiet", m, db));
+    free(ms_okf(1, "run %s --db %s --quiet improved.lr=0.1,0.05", m, db));
+    free(ms_okf(1, "merge --db %s %s", out, db));
     static const char sql[] = "SELECT count(*) FROM runs t JOIN runs s ON s.id = t.same_as"
                               " WHERE t.variant = 'improved.lr-0.1' AND s.variant = 'improved'"
                               " AND s.seed = t.seed";

@@ -55,21 +55,6 @@ static void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
-/* Start mlpsweep in the background; returns its pid. */
-static pid_t spawn(const char *manifest, const char *db, const char *extra)
-{
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int fd = open("/dev/null", 1);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        execl(MS_BIN, MS_BIN, "run", manifest, "--db", db, "--quiet", extra, (char *)NULL);
-        _exit(127);
-    }
-    return pid;
-}
-
 static char *reference; /* dump of an uninterrupted run of small_manifest("0.02", 6, 3000) */
 
 static void test_reference_and_threads(void **state)
@@ -136,7 +121,7 @@ static void test_kill_and_resume(void **state)
     long committed = 0;
     srand(12345);
     for (int round = 0; round < 5; round++) {
-        pid_t pid = spawn(m, db, "--threads=2");
+        pid_t pid = ms_spawn_run(m, db, "--threads=2", NULL);
         /* wait until at least one more epoch is committed, then a random delay */
         for (int i = 0; i < 2000; i++) {
             long n = ms_db_count(db, "SELECT count(*) FROM epochs");
@@ -153,7 +138,7 @@ static void test_kill_and_resume(void **state)
         if (st == 0)
             break; /* finished before the kill landed */
     }
-    pid_t pid = spawn(m, db, "--threads=2");
+    pid_t pid = ms_spawn_run(m, db, "--threads=2", NULL);
     assert_int_equal(ms_wait_exit(pid), 0);
     char *d = ms_db_dump(db);
     assert_string_equal(reference, d);
@@ -179,7 +164,7 @@ static void test_sigint_stops_cleanly(void **state)
     assert_true(asprintf(&args, "run %s --db %s", m, ref) > 0);
     assert_int_equal(sh(args, NULL), 0);
     free(args);
-    pid_t pid = spawn(m, db, "--jobs=1");
+    pid_t pid = ms_spawn_run(m, db, "--jobs=1", NULL);
     for (int i = 0; i < 2000 && ms_db_count(db, "SELECT count(*) FROM epochs") < 1; i++)
         sleep_ms(2);
     kill(pid, SIGINT);
@@ -254,7 +239,7 @@ static void broken_resume(const char *name, void (*edit)(const char *db), const 
         ref_dump = ms_db_dump(ref);
         free(args), free(ref);
     }
-    pid_t pid = spawn(m, db, "--jobs=1");
+    pid_t pid = ms_spawn_run(m, db, "--jobs=1", NULL);
     for (int i = 0; i < 2000 && ms_db_count(db, "SELECT count(*) FROM epochs") < 2; i++)
         sleep_ms(2);
     kill(pid, SIGINT);
@@ -317,7 +302,7 @@ static void test_resume_on_other_data(void **state)
                                 "defaults:\n  hidden: [8]\n  epochs: 5000\n  early_stop: 0\n"
                                 "variants:\n  - name: only\n", a) > 0);
     ms_write_text(m, text);
-    pid_t pid = spawn(m, db, "--jobs=1");
+    pid_t pid = ms_spawn_run(m, db, "--jobs=1", NULL);
     for (int i = 0; i < 2000 && ms_db_count(db, "SELECT count(*) FROM epochs") < 1; i++)
         sleep_ms(2);
     kill(pid, SIGINT);
@@ -359,7 +344,7 @@ static void test_reader_during_run(void **state)
 {
     (void)state;
     char *m = ms_tpath("small.yaml"), *db = ms_tpath("read.db");
-    pid_t pid = spawn(m, db, "--threads=2");
+    pid_t pid = ms_spawn_run(m, db, "--threads=2", NULL);
     int reads = 0, errors = 0, done = 0;
     while (!done) {
         int st;
@@ -455,7 +440,7 @@ static void test_one_process_per_db(void **state)
     (void)state;
     char *m = ms_tpath("slow.yaml"), *db = ms_tpath("lock.db"), *args = NULL, *err;
     ms_write_text(m, small_manifest("0.02", 40, 6000));
-    pid_t pid = spawn(m, db, "--jobs=1");
+    pid_t pid = ms_spawn_run(m, db, "--jobs=1", NULL);
     for (int i = 0; i < 2000 && ms_db_count(db, "SELECT count(*) FROM epochs") < 1; i++)
         sleep_ms(2);
     assert_true(asprintf(&args, "run %s --db %s", m, db) > 0);
