@@ -824,8 +824,10 @@ static void test_cli(void **state)
     snprintf(json, sizeof json, "%s/status.json", d.dir);
     ms_write_text(json, out);
     snprintf(args, sizeof args,
-             "python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); "
-             "sys.exit(len(d[\"runs\"]) != 5 or d[\"sweeps\"][0][\"done\"] != 4)' %s",
+             "python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); r=d[\"runs\"][0]; "
+             "sys.exit(len(d[\"runs\"]) != 5 or d[\"sweeps\"][0][\"done\"] != 4 "
+             "or type(r[\"epochs_done\"]) is not int or type(r[\"epochs_total\"]) is not int "
+             "or \"epochs\" in r or r[\"error\"] is not None)' %s",
              json);
     assert_int_equal(system(args), 0);
     free(out), free(err);

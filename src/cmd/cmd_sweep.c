@@ -228,20 +228,27 @@ static const ms_usage status_usage = {
              "line of their own; --all lists them too.\n",
 };
 
-/* The same as JSON: the texts as stored, numbers exact, no accuracy: null. */
+/* The same as JSON: the texts as stored, numbers exact (epochs as two
+ * numbers, not "12/50"), null for no accuracy, no stop reason, no error. */
 static void print_progress_json(const ms_query_status *p)
 {
     fputs("{\"runs\": [", stdout);
     for (int i = 0; i < p->nruns; i++) {
         const ms_query_run_row *r = &p->runs[i];
-        const char *key[] = {"variant", "task", "status", "epochs", "stop_reason", "error"};
-        const char *val[] = {r->variant, r->task, r->status, r->epochs, r->stop_reason, r->error};
+        const char *key[] = {"variant", "task", "status", "stop_reason", "error"};
+        const char *val[] = {r->variant, r->task, r->status, r->stop_reason, r->error};
         fputs(i ? ",\n  {" : "\n  {", stdout);
-        for (int k = 0; k < 6; k++) {
+        for (int k = 0; k < 5; k++) {
             printf("\"%s\": ", key[k]);
-            ms_json_string(stdout, val[k]);
+            if (k >= 3 && !*val[k])
+                fputs("null", stdout);
+            else
+                ms_json_string(stdout, val[k]);
             fputs(", ", stdout);
         }
+        long long done = 0, total = 0;
+        sscanf(r->epochs, "%lld/%lld", &done, &total);
+        printf("\"epochs_done\": %lld, \"epochs_total\": %lld, ", done, total);
         printf("\"seed\": %lld, \"val_acc\": ", (long long)r->seed);
         ms_json_num(stdout, r->last_val_acc);
         printf(", \"current\": %s}", r->current ? "true" : "false");
