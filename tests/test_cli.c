@@ -429,6 +429,13 @@ static void test_progress_lines(void **state)
         lines++;
     }
     assert_true(lines >= 4);
+    /* below 80 columns the compact form keeps every field: the name cut in
+     * its middle at 40, whole at 60; seed, epoch, accuracy and ETA */
+    progress_on_pty(40, buf, sizeof buf);
+    assert_non_null(strstr(buf, " a_varia~ong_name s123456 1/5 50.00% "));
+    progress_on_pty(60, buf, sizeof buf);
+    assert_non_null(strstr(buf, " a_variant_with_a_long_name s123456 1/5 50.00% "));
+    assert_non_null(strstr(buf, " 1/2 runs, 1/6 ep, "));
 
     FILE *log = tmpfile();
     one_run(log, "a", "interrupted", 0);

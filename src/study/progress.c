@@ -101,6 +101,38 @@ static const char *acc_text(const slot *s, char *buf, size_t n)
     return buf;
 }
 
+/* name cut to at most max bytes, its middle replaced by '~' so that both
+ * the variant's start and its grid values stay readable. */
+static void mid_cut(const char *name, int max, char *out, size_t n)
+{
+    int len = (int)strlen(name);
+    if (len <= max || max < 5) {
+        snprintf(out, n, "%.*s", max < 1 ? 1 : max, name);
+        return;
+    }
+    int head = (max - 1) / 2, tail = max - 1 - head;
+    snprintf(out, n, "%.*s~%s", head, name, name + len - tail);
+}
+
+/* One run's live line. At 80 columns or more the long form; below, a
+ * compact one that keeps the name (cut in the middle), seed, epoch,
+ * accuracy and ETA down to 40 columns. */
+static void run_line(ms_progress *p, int width, const slot *s, const char *eta)
+{
+    char acc[16], name[64];
+    const char *a = acc_text(s, acc, sizeof acc);
+    if (width >= 80) {
+        live_line(p, width, "  %-18s seed %-4llu epoch %3d/%-3d  val acc %7s  eta %s", s->variant,
+                  (unsigned long long)s->seed, s->epoch, s->total, a, eta);
+        return;
+    }
+    char rest[96];
+    int r = snprintf(rest, sizeof rest, " s%llu %d/%d %s %s", (unsigned long long)s->seed,
+                     s->epoch, s->total, a, eta);
+    mid_cut(s->variant, width - 2 - r, name, sizeof name);
+    live_line(p, width, " %s%s", name, rest);
+}
+
 /* Redraw the live block: cursor up over the old one, each line cleared. */
 static void redraw(ms_progress *p)
 {
@@ -116,19 +148,20 @@ static void redraw(ms_progress *p)
         int ran = s->epoch - s->first_epoch;
         if (ran > 0)
             fmt_eta(s->seconds_sum / ran * (s->total - s->epoch), eta, sizeof eta);
-        char acc[16];
-        live_line(p, width, "  %-18s seed %-4llu epoch %3d/%-3d  val acc %7s  eta %s", s->variant,
-                  (unsigned long long)s->seed, s->epoch, s->total, acc_text(s, acc, sizeof acc),
-                  eta);
+        run_line(p, width, s, eta);
         lines++;
     }
     double el = ms_now() - p->t0;
     char eta[32] = "?";
     if (p->epochs_done > 0)
         fmt_eta(el / p->epochs_done * (double)(p->epochs_total - p->epochs_done), eta, sizeof eta);
-    live_line(p, width, "  %d/%d runs done, %lld/%lld epochs, %.0fs elapsed, at most %s left",
-              p->runs_ended, p->runs_total, (long long)p->epochs_done, (long long)p->epochs_total,
-              el, eta);
+    if (width >= 80)
+        live_line(p, width, "  %d/%d runs done, %lld/%lld epochs, %.0fs elapsed, at most %s left",
+                  p->runs_ended, p->runs_total, (long long)p->epochs_done,
+                  (long long)p->epochs_total, el, eta);
+    else
+        live_line(p, width, " %d/%d runs, %lld/%lld ep, %.0fs, <=%s left", p->runs_ended,
+                  p->runs_total, (long long)p->epochs_done, (long long)p->epochs_total, el, eta);
     lines++;
     /* A shorter block than before: clear the stale lines below it. */
     for (int i = lines; i < p->drawn; i++)
