@@ -175,8 +175,15 @@ static void test_sigint_stops_cleanly(void **state)
     assert_true(ms_db_count(db, "SELECT count(*) FROM runs WHERE stop_reason = 'interrupted'") >= 1);
     assert_int_equal(ms_db_count(db, "SELECT count(*) FROM runs WHERE status = 'running'"), 0);
     assert_true(ms_db_count(db, "SELECT count(*) FROM epochs") < 4 * 60);
+    long first = ms_db_count(db, "SELECT epochs_done FROM runs WHERE epochs_done > 0 "
+                                 "ORDER BY id LIMIT 1");
     assert_true(asprintf(&args, "run %s --db %s", m, db) > 0);
     assert_int_equal(sh(args, &err), 0);
+    /* the resume says which runs continue, and from where */
+    char want[128];
+    snprintf(want, sizeof want, "seed 1 continues after epoch %ld of 60\n", first);
+    if (!strstr(err, want))
+        fail_msg("no '%s' in: %s", want, err);
     char *d = ms_db_dump(db), *r = ms_db_dump(ref);
     assert_string_equal(r, d);
     free(d), free(r), free(err), free(args), free(m), free(ref), free(db);

@@ -388,9 +388,10 @@ static int hold_twins(plan *p, int *idx, int k, notes *nt)
  * back until it is trained. */
 static int pick_jobs(plan *p, const char *manifest, const ms_sweep_opts *o)
 {
-    notes nt[3] = {{0, "with changed settings"},
+    notes nt[4] = {{0, "with changed settings"},
                    {0, "taking the results of a run of the same settings"},
-                   {0, "taking the results of a run of the same settings trained now"}};
+                   {0, "taking the results of a run of the same settings trained now"},
+                   {0, "continuing from their last finished epoch"}};
     int *idx = ms_malloc((size_t)(p->n ? p->n : 1) * sizeof *idx), k = 0;
     p->jobs = ms_calloc((size_t)(p->n ? p->n : 1), sizeof *p->jobs);
     p->twin_of = ms_malloc((size_t)(p->n ? p->n : 1) * sizeof *p->twin_of);
@@ -413,10 +414,13 @@ static int pick_jobs(plan *p, const char *manifest, const ms_sweep_opts *o)
             }
             in->epochs_done = 0;
         }
+        if (in->epochs_done > 0 && !in->taken && !o->quiet) /* a resume says where from */
+            note(&nt[3], "variant '%s' seed %llu continues after epoch %d of %d", p->specs[i].variant,
+                 (unsigned long long)p->specs[i].cfg.seed, in->epochs_done, p->specs[i].cfg.epochs);
         idx[k++] = i;
     }
     k = hold_twins(p, idx, k, &nt[2]);
-    for (int a = 0; a < 3; a++)
+    for (int a = 0; a < 4; a++)
         notes_end(&nt[a]);
     for (int a = 0; a < k; a++) {
         ms_job *j = &p->jobs[p->todo++];
