@@ -92,6 +92,7 @@ typedef struct ms_data_where {
     const char *dir_at;   /* where data.dir is written (FILE:LINE:COL), or NULL */
     int dataset;          /* MS_DATASET_* */
     int stated;           /* the manifest names its dataset: only its files do */
+    int quiet;            /* no message when no place holds the files */
 } ms_data_where;
 
 /* The first folder holding the files: --data, else data.dir (without one,

@@ -115,6 +115,11 @@ int ms_store_register(ms_store *s, int64_t sweep_id, const ms_run_spec *runs, in
  * and provenance, with same_as = the twin's id; out->taken says so. */
 int ms_store_take_twin(ms_store *s, int64_t run_id, ms_run_info *out);
 
+/* 1 when the database at path holds every one of runs[0..n) of the sweep,
+ * done; 0 otherwise, silently (no file, another kind of file, an error):
+ * `run` then needs no data. */
+int ms_store_all_done(const char *path, const char *sweep, const ms_run_spec *runs, int n);
+
 /* 1 when the sweep holds a run of (variant, seed, config hash) as k's, 0
  * when not, -1 on an error. */
 int ms_store_has_run(ms_store *s, int64_t sweep_id, const ms_run_spec *k);

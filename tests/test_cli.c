@@ -597,12 +597,14 @@ static void test_install(void **state)
                          "'%s' train --hidden 8 --epochs 1 --train-size 1000 --val-size 100 "
                          ">../train.csv 2>/dev/null; "
                          "'%s' run ../where/c.yaml 2>../cached.err; test -f db/cached.db; "
+                         /* all done: no data needed */
+                         "XDG_CACHE_HOME='%s/none' '%s' run ../where/c.yaml 2>../alldone.err; "
                          /* settings: one value everywhere, then a grid adding two runs */
                          "'%s' run ../where/m.yaml lr=0.05 --quiet; "
                          "'%s' run ../where/m.yaml a.lr=0.1,0.02 --quiet; "
                          "'%s' run ../where/m.yaml a.lr=0.1,0.02 2>../again.err",
                          dir, data, dir, bin, bin, bin, bin, data, bin, data, bin, bin, bin, bin,
-                         bin, bin, bin) > 0);
+                         dir, bin, bin, bin, bin) > 0);
     if (system(sh) != 0)
         fail_msg("running the installed binary from another folder failed: %s", sh);
     char out[4096];
@@ -639,9 +641,15 @@ static void test_install(void **state)
     snprintf(out, sizeof out, "%s/cached.err", dir);
     err = ms_read_file(out);
     assert_non_null(strstr(err, "sweep 'cached': 1 run, 0 done already, 1 to train"));
+
     snprintf(out, sizeof out, "data '%s/cache/mlpsweep/mnist'; database 'db/cached.db'", dir);
     if (!strstr(err, out))
         fail_msg("the run did not say it used the cache: %s", err);
+    free(err);
+    snprintf(out, sizeof out, "%s/alldone.err", dir);
+    err = ms_read_file(out);
+    assert_string_equal(err, "sweep 'cached': 1 run, all done already in 'db/cached.db': nothing "
+                             "to train (and no data needed)\n");
     free(err);
     snprintf(out, sizeof out, "%s/empty/db/far.db", dir);
     assert_int_equal(ms_db_count(out, "SELECT count(*) FROM runs"), 4); /* a; a at 0.05; 2 of the grid */

@@ -154,8 +154,10 @@ int cmd_check(int argc, char **argv)
     char at[512] = "", *dir = NULL;
     if (m.data_line)
         snprintf(at, sizeof at, "%s:%d:%d", m.path, m.data_line, m.data_col);
-    ms_data_where where = {NULL, m.data_line ? m.data_dir : NULL, m.data_line ? at : NULL,
-                           m.dataset, m.dataset_stated};
+    ms_data_where where = {.dir = m.data_line ? m.data_dir : NULL,
+                           .dir_at = m.data_line ? at : NULL,
+                           .dataset = m.dataset,
+                           .stated = m.dataset_stated};
     int found = ms_data_locate(&where, &dir) == 0;
     fprintf(stderr, "%s: %d variants, %d run%s; data %s%s%s (%d train, %d val)\n", m.path,
             m.nvariants, n, n == 1 ? "" : "s", found ? "'" : "", found ? dir : "not found",

@@ -108,7 +108,7 @@ static void print_row(const ms_epoch *e)
  * command looks (ms_data_locate); an exit status. */
 static int load_data(const char *given, int ntrain, int nval, ms_data *d)
 {
-    ms_data_where w = {given, NULL, NULL, MS_DATASET_MNIST, 0};
+    ms_data_where w = {.given = given, .dataset = MS_DATASET_MNIST};
     char *dir;
     int rc = ms_data_locate(&w, &dir);
     if (rc < 0)

@@ -30,7 +30,7 @@
 
 enum {
     R_RETIRE, R_FIND, R_INSERT, R_KEEP, R_OTHERS, R_TWIN,
-    R_EPOCHS_COPY, R_EVALS_COPY, R_STEPS_COPY, R_CKPT_COPY, R_RUN_COPY,
+    R_EPOCHS_COPY, R_EVALS_COPY, R_STEPS_COPY, R_CKPT_COPY, R_RUN_COPY, R_DONE,
     R_N
 };
 
@@ -70,6 +70,9 @@ static const char *const r_sql[R_N] = {
                     " AND (SELECT status FROM runs WHERE id = ?2) <> 'done'",
     [R_RUN_COPY] = "UPDATE runs SET (" RESULT_COLS ", same_as, updated_at) = (SELECT " RESULT_COLS
                    ", id, " NOW " FROM runs WHERE id = ?2) WHERE id = ?1",
+    [R_DONE] = "SELECT EXISTS (SELECT 1 FROM runs r JOIN sweeps w ON w.id = r.sweep_id"
+               " WHERE w.name = ?1 AND r.variant = ?2 AND r.seed = ?3 AND r.config_hash = ?4"
+               " AND r.status = 'done')",
 };
 
 struct ms_reg {
@@ -274,4 +277,35 @@ int ms_store_has_run(ms_store *s, int64_t sweep_id, const ms_run_spec *k)
     int rc = sqlite3_step(find);
     rc = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : reg_error(s, "cannot read the runs");
     return ms_store_leave(s, rc);
+}
+
+int ms_store_all_done(const char *path, const char *sweep, const ms_run_spec *runs, int n)
+{
+    ms_store *s = NULL;
+    FILE *prev = ms_error_file(), *sink = fopen("/dev/null", "w");
+    if (!sink)
+        return 0;
+    ms_error_stream(sink); /* a missing or other file is just "no": silent */
+    int all = ms_store_open(path, MS_STORE_READONLY, &s) == 0 && n > 0;
+    ms_error_stream(prev == stderr ? NULL : prev);
+    fclose(sink);
+    if (!all) {
+        ms_store_close(s);
+        return 0;
+    }
+    ms_store_lock(s);
+    sqlite3_stmt *done = Q(s, R_DONE);
+    for (int i = 0; all && i < n; i++) {
+        char hash[17];
+        free(config_key(&runs[i], hash));
+        ms_sql_bind_text(done, 1, sweep);
+        ms_sql_bind_text(done, 2, runs[i].variant);
+        sqlite3_bind_int64(done, 3, (sqlite3_int64)runs[i].cfg.seed);
+        ms_sql_bind_text(done, 4, hash);
+        all = sqlite3_step(done) == SQLITE_ROW && sqlite3_column_int(done, 0) == 1;
+        sqlite3_reset(done);
+    }
+    ms_store_leave(s, 0);
+    ms_store_close(s);
+    return all;
 }

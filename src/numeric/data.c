@@ -365,7 +365,7 @@ int ms_data_locate(const ms_data_where *w, char **out)
     for (size_t i = 0; i < sizeof cand / sizeof *cand && !*out; i++)
         if (cand[i] && ms_data_present(cand[i], check))
             *out = ms_strdup(cand[i]);
-    if (!*out)
+    if (!*out && !w->quiet)
         no_data(w, env, cache);
     free(cache);
     return *out ? 0 : -1;

@@ -195,8 +195,22 @@ static int locate_data(plan *p, const ms_sweep_opts *o, char **dir)
     if (p->m.data_line)
         snprintf(at, sizeof at, "%s:%d:%d", p->m.path, p->m.data_line, p->m.data_col);
     ms_data_where w = {o->data_dir, p->m.data_line ? p->m.data_dir : NULL,
-                       p->m.data_line ? at : NULL, p->m.dataset, p->m.dataset_stated};
+                       p->m.data_line ? at : NULL, p->m.dataset, p->m.dataset_stated, 1};
     int rc = ms_data_locate(&w, dir);
+    if (rc == -1) {
+        /* no data, and none needed when every run is done already */
+        char *db = o->db ? ms_strdup(o->db) : default_db(p->m.name, 0);
+        int done = ms_store_all_done(db, p->m.name, p->specs, p->n);
+        if (done && !o->quiet)
+            fprintf(stderr, "sweep '%s': %d run%s, all done already in '%s': nothing to train "
+                            "(and no data needed)\n",
+                    p->m.name, p->n, p->n == 1 ? "" : "s", db);
+        free(db);
+        if (done)
+            return DONE;
+        w.quiet = 0;
+        ms_data_locate(&w, dir); /* says where it looked */
+    }
     return rc == -2 ? usage_error(p) : rc < 0 ? -1 : GO_ON;
 }
 
@@ -206,8 +220,9 @@ static int open_db(plan *p, const char *manifest, const ms_sweep_opts *o)
     /* The data before the database: a missing or broken file must leave no
      * database behind (and the runs' checkpoints carry its digest). */
     char *dir = NULL;
-    if (locate_data(p, o, &dir) < 0)
-        return -1;
+    int found = locate_data(p, o, &dir);
+    if (found != GO_ON)
+        return found;
     int rc = ms_data_load(dir, p->m.train, p->m.val, &p->d);
     p->datadir = dir;
     if (rc < 0)
