@@ -289,7 +289,17 @@ static void test_settings_parse(void **state)
         {"hidden=[64,", "argument 'hidden=[64,': syntax error: did not find expected node "
                         "content (while parsing a flow node that starts at character 1 of the "
                         "value)\n"},
+        {"data.train=0", "argument 'data.train=0': data.train: must be in 1..60000 (got 0)\n"},
+        {"data.val=10,20", "argument 'data.val=10,20': data.val: one value (the data sizes make "
+                           "no grid)\n"},
     };
+    /* the data sizes, as settings too: the last of each wins, one value each */
+    char *sizes[] = {"data.train=500", "data.val=200", "data.train=2000"};
+    assert_int_equal(ms_manifest_parse_args("t.yaml", text, strlen(text), sizes, 3, &m, 0), 0);
+    assert_int_equal(m.train, 2000);
+    assert_int_equal(m.val, 200);
+    assert_int_equal(m.variants[0].cfg.train_size, 2000);
+    ms_manifest_release(&m);
     for (size_t i = 0; i < sizeof hint / sizeof *hint; i++) {
         char *one[] = {(char *)hint[i][0]};
         ms_capture_start(&cap);

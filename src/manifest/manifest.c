@@ -128,6 +128,12 @@ static void check_manifest(mctx *c, const node *root, ms_manifest *m, int check_
     d.val = dflt.cfg.val_size;
     if (val[1])
         mf_check_data(c, val[1], m, &d, &dir_node);
+    if (c->data_set[0]) { /* data.train=N: after the manifest's */
+        d.train_node = &c->nodes[c->data_set[0] - 1];
+        d.train_bad = mf_get_int(c, d.train_node, "data.train", 1, MS_MAX_TRAIN, &d.train) != 0;
+    }
+    if (c->data_set[1])
+        mf_get_int(c, &c->nodes[c->data_set[1] - 1], "data.val", 1, MS_MAX_VAL, &d.val);
     m->train = d.train;
     m->val = d.val;
 

@@ -59,6 +59,9 @@ typedef struct mctx {
     struct node **extra;
     size_t *extra_n;
     int nextra;
+    /* Settings of data.train and data.val, the last of each: its value's
+     * node index + 1 (composing moves nodes; 0: none, as a cleared mctx). */
+    int data_set[2];
 } mctx;
 
 /* The starting budget of mctx.hint_left (mf_hint). */

@@ -58,6 +58,29 @@ static int split_values(const char *s, size_t *start, size_t *len, int max)
 
 enum { MAX_GRID_VALUES = 64 };
 
+/* data.train=N or data.val=N: one value, kept for mf_check_data (the data
+ * section's sizes, after the manifest's own). */
+static void data_setting(mctx *c, int which, const char *value, int line, int col)
+{
+    const char *key = which ? "data.val" : "data.train";
+    if (strchr(value, ',')) {
+        mf_perr(c, line, col, "%s: one value (the data sizes make no grid)", key);
+        return;
+    }
+    int root = -1;
+    c->at_line = line;
+    c->at_col = col;
+    int bad = mf_compose(c, value, strlen(value), &root) < 0;
+    c->at_line = c->at_col = 0;
+    if (bad)
+        return;
+    if (root < 0 || (c->nodes[root].type == N_SCALAR && !c->nodes[root].text[0])) {
+        mf_perr(c, line, col, "%s: a value is missing", key);
+        return;
+    }
+    c->data_set[which] = root + 1;
+}
+
 /* Lists where the other form was meant, said once with the form to write:
  * seeds=1,2,3 (a grid of three one-seed values) for seeds=[1,2,3], and
  * lr=[0.1,0.2] (a list for a one-value key) for the grid lr=0.1,0.2. */
@@ -115,6 +138,11 @@ static void setting_parse(mctx *c, const char *text, int line, int col, setting 
     int k = 0;
     while (k < K_N && strcmp(key, mf_cfg_keys[k]))
         k++;
+    if (variant && !strcmp(variant, "data") && (!strcmp(key, "train") || !strcmp(key, "val"))) {
+        data_setting(c, key[0] == 't' ? 0 : 1, eq + 1, line, col);
+        free(left);
+        return;
+    }
     if (variant && !*variant) {
         mf_perr(c, line, col, "expected VARIANT.KEY=VALUE, got no variant before '.'");
         free(left);
