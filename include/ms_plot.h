@@ -49,13 +49,21 @@ int ms_plot_all(ms_store *st, const char *sweep, const ms_manifest *m, const ms_
 
 /* The figures of m->plots as SVG text, for a page that embeds them, drawn
  * from the snapshot s (holding ms_plot_reads' parts) in a private temporary
- * folder ($TMPDIR, else /tmp) removed afterwards.
- * *out has one entry per plot (svg NULL: no data, skipped with a warning as
- * by ms_plot_all); name and title point into m. Free with ms_plot_svgs_free. */
+ * folder ($TMPDIR, else /tmp) removed afterwards: one SVG per panel (the
+ * page lays them out, side by side or one under the other), each titled by
+ * its own title only, and a note for the caption ("mean of 3 seeds; shaded:
+ * min to max", NULL with one seed) instead of the title the files draw.
+ * *out has one entry per plot (npanels 0: no data, skipped with a warning as
+ * by ms_plot_all); name and title point into m. Free with ms_plot_svgs_free.
+ * ms_plot_grid_svgs fills svg (the whole figure) instead of panel. */
 typedef struct ms_plot_svg {
     const char *name, *title;
     char *svg;
     size_t len;
+    int npanels;
+    char *panel[MS_PLOT_MAX_PANELS];
+    size_t panel_len[MS_PLOT_MAX_PANELS];
+    char *note;
 } ms_plot_svg;
 int ms_plot_svgs(const ms_snapshot *s, const ms_manifest *m, ms_plot_svg **out, int *n);
 /* The same for grids (ms_grid.h): one entry per grid of g, svg NULL when

@@ -592,15 +592,9 @@ static void test_report_page(void **state)
     assert_non_null(base);
     assert_non_null(other);
     assert_true(strstr(base, " ± ") < other); /* in base's row */
-    /* the three figures as base64 SVG images, the first one fig1 */
+    /* the three figures, their panels as base64 SVG images (test_report_panels) */
     assert_int_equal(count_of(page, "<figure"), 3);
-    assert_int_equal(count_of(page, "src=\"data:image/svg+xml;base64,"), 3);
-    const char *b64 = strstr(page, "base64,") + 7;
-    unsigned char *svg = malloc(strlen(b64) + 1);
-    unbase64(b64, svg);
-    assert_non_null(strstr((char *)svg, "<svg"));
-    assert_non_null(strstr((char *)svg, "Figure 1: base against other"));
-    free(svg);
+    assert_non_null(strstr(page, "<span class=\"title\">Figure 1: base against other</span>"));
     /* the label, escaped wherever it appears; never as markup */
     assert_non_null(strstr(page, "(&lt;b&gt;base&lt;/b&gt; &amp; co)"));
     assert_null(strstr(page, "<b>base</b>"));
@@ -638,8 +632,8 @@ static void test_report_page(void **state)
     assert_non_null(strstr(page, "@media (max-width:700px){"));
     assert_non_null(strstr(page, ".scroll tr>:first-child{position:sticky;left:0;"));
     assert_non_null(strstr(page, "figure:target{position:fixed;"));
-    assert_non_null(strstr(page, "<figure id=\"fig-fig1\">\n<a class=\"close\" href=\"#figures\">"
-                                 "× close</a><a class=\"open\" href=\"#fig-fig1\""));
+    assert_non_null(strstr(page, "<figure id=\"fig-fig1\" class=\"plotfig\">\n<a class=\"close\" "
+                                 "href=\"#figures\">× close</a><figcaption>"));
     /* self-contained: no address to load, no script */
     assert_null(strstr(page, "://"));
     assert_null(strstr(page, "<script"));
@@ -654,6 +648,57 @@ static void test_report_page(void **state)
     assert_int_equal(ms_run_env("", args, &out, &err), 1);
     assert_non_null(strstr(err, "refusing to overwrite it"));
     free(out), free(err);
+    free(page);
+    free(yaml);
+    fx_remove(&f);
+}
+
+/* The SVG of the base64 image at b64 (after "base64,"), malloc'd. */
+static char *svg_at(const char *b64)
+{
+    unsigned char *svg = malloc(strlen(b64) + 1);
+    svg[unbase64(b64, svg)] = '\0';
+    return (char *)svg;
+}
+
+/* A narrow screen: each figure's panels are images of their own (their
+ * text legible at a phone's width), side by side in a grid of one column
+ * a panel, stacked below 700px; the figure's title and note in the caption
+ * above them, not in the images; a tap opens the whole figure. */
+static void test_report_panels(void **state)
+{
+    (void)state;
+    skip_without_gnuplot();
+    fx f;
+    fx_make(&f);
+    char *yaml, *page = report_of(&f, "report %s --db %s -o %s/sub/r.html", &yaml);
+    /* fig1 and fig2 two panels each, fig3 one: an image a panel */
+    assert_int_equal(count_of(page, "src=\"data:image/svg+xml;base64,"), 5);
+    const char *fig = strstr(page, "<figure id=\"fig-fig1\" class=\"plotfig\">");
+    assert_non_null(fig);
+    const char *end = strstr(fig, "</figure>"), *cap = strstr(fig, "<figcaption>");
+    const char *grid = strstr(fig, "<a class=\"open\" href=\"#fig-fig1\" title=\"full size\">"
+                                   "<span class=\"panels\" style=\"--n:2\">\n<img");
+    assert_true(cap && grid && cap < grid && grid < end);
+    assert_non_null(strstr(cap, "<span class=\"title\">Figure 1: base against other</span> "
+                                "(<code>fig1</code>): mean of seeds; shaded: min to max"));
+    /* its two images: the loss panel, then the accuracy panel, each alone */
+    const char *b1 = strstr(grid, "base64,"), *b2 = b1 ? strstr(b1 + 7, "base64,") : NULL;
+    assert_true(b1 && b2 && b2 < strstr(grid, "</span></a>"));
+    char *svg1 = svg_at(b1 + 7), *svg2 = svg_at(b2 + 7);
+    assert_non_null(strstr(svg1, "viewBox=\"0 0 480 "));
+    assert_non_null(strstr(svg1, ">training and validation loss<"));
+    assert_null(strstr(svg1, "accuracy"));
+    assert_null(strstr(svg1, "Figure 1"));
+    assert_non_null(strstr(svg2, ">training and validation accuracy<"));
+    assert_null(strstr(svg2, "loss<"));
+    free(svg1), free(svg2);
+    /* wide: a column a panel; narrow: one column, the panels stacked */
+    assert_non_null(strstr(page, ".panels{display:grid;grid-template-columns:repeat(var(--n),"));
+    const char *media = strstr(page, "@media (max-width:700px){");
+    assert_non_null(media);
+    const char *stack = strstr(media, ".panels{grid-template-columns:minmax(0,1fr)}");
+    assert_true(stack && stack < strstr(media, "}}\n"));
     free(page);
     free(yaml);
     fx_remove(&f);
@@ -879,6 +924,7 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_figure_script),
         cmocka_unit_test(test_report_page),
+        cmocka_unit_test(test_report_panels),
         cmocka_unit_test(test_report_intro),
         cmocka_unit_test(test_report_browser),
     };

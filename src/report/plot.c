@@ -574,17 +574,27 @@ int ms_fig_render(const char *gnuplot, const char *outdir, const char *name, uns
     return rc;
 }
 
-/* Draw one figure of the manifest into outdir (ms_fig_render's fmask, svg). */
+/* Draw one figure of the manifest into outdir: with svg, each panel alone
+ * as SVG text into svg->panel (ms_plot_svgs), else the whole figure in
+ * every format, published. */
 static int draw(const ms_snapshot *snap, const ms_manifest *m, const ms_plot *p,
-                const char *gnuplot, const char *outdir, unsigned fmask, char **svg, size_t *svglen,
-                int *drawn)
+                const char *gnuplot, const char *outdir, ms_plot_svg *svg, int *drawn)
 {
     ms_fig fg = {p, ms_calloc((size_t)p->nvariants, sizeof(ms_fig_curves)),
-                 ms_calloc((size_t)p->nvariants, sizeof(char *)), 0, 0, 0};
-    int rc = 0;
+                 ms_calloc((size_t)p->nvariants, sizeof(char *)), 0, 0, 0, -1};
+    int rc = 0, any = gather(&fg, snap, m);
     *drawn = 0;
-    if (gather(&fg, snap, m)) {
-        rc = ms_fig_render(gnuplot, outdir, p->name, fmask, ms_fig_script, &fg, svg, svglen);
+    if (any && !svg) {
+        rc = ms_fig_render(gnuplot, outdir, p->name, (1u << MS_FIG_NFORMATS) - 1, ms_fig_script,
+                           &fg, NULL, NULL);
+        *drawn = rc == 0;
+    } else if (any) {
+        for (fg.panel = 0; fg.panel < p->npanels && rc == 0; fg.panel++) {
+            rc = ms_fig_render(gnuplot, outdir, p->name, 1u << MS_FIG_SVG, ms_fig_script, &fg,
+                               &svg->panel[fg.panel], &svg->panel_len[fg.panel]);
+            svg->npanels += rc == 0;
+        }
+        svg->note = rc == 0 ? ms_fig_note(&fg) : NULL;
         *drawn = rc == 0;
     }
     for (int v = 0; v < p->nvariants; v++)
@@ -677,8 +687,7 @@ int ms_plot_all(ms_store *st, const char *sweep, const ms_manifest *m, const ms_
     }
     for (int i = 0; i < m->nplots && rc == 0; i++) {
         int d = 0;
-        rc = draw(&snap, m, &m->plots[i], gnuplot, outdir, (1u << MS_FIG_NFORMATS) - 1, NULL, NULL,
-                  &d);
+        rc = draw(&snap, m, &m->plots[i], gnuplot, outdir, NULL, &d);
         n += d;
     }
     if (rc == 0)
@@ -694,8 +703,12 @@ int ms_plot_all(ms_store *st, const char *sweep, const ms_manifest *m, const ms_
 
 void ms_plot_svgs_free(ms_plot_svg *figs, int n)
 {
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
         free(figs[i].svg);
+        for (int k = 0; k < figs[i].npanels; k++)
+            free(figs[i].panel[k]);
+        free(figs[i].note);
+    }
     free(figs);
 }
 
@@ -729,8 +742,7 @@ int ms_plot_svgs(const ms_snapshot *snap, const ms_manifest *m, ms_plot_svg **ou
         int d = 0;
         figs[i].name = m->plots[i].name;
         figs[i].title = m->plots[i].title;
-        rc = draw(snap, m, &m->plots[i], gnuplot, dir, 1u << MS_FIG_SVG, &figs[i].svg, &figs[i].len,
-                  &d);
+        rc = draw(snap, m, &m->plots[i], gnuplot, dir, &figs[i], &d);
     }
     rmdir(dir); /* draw removed its own files */
     free(dir);

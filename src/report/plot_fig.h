@@ -28,7 +28,16 @@ typedef struct ms_fig {
     int seeds;      /* the most seeds of any variant drawn */
     int same_seeds; /* every variant drawn has `seeds` seeds */
     int x_epoch;    /* the x axis: p->x_epoch, or when not stated its default (gather) */
+    int panel;      /* -1: every panel side by side under the figure's title (the
+                     * files); else only this one, alone and untitled but for its
+                     * own title (the report lays its panels out itself) */
 } ms_fig;
+
+/* The report's panel: its width in pixels and its font's size in points,
+ * a narrower panel than a file's and a larger font, so that its text stays
+ * legible when a phone shows it at the screen's width (~380 pixels). */
+#define MS_FIG_PANEL_W 480
+#define MS_FIG_PANEL_PT 12
 
 /* The files a figure is drawn into, and gnuplot's terminal for each
  * (plot_script.c). */
@@ -72,5 +81,9 @@ void ms_grid_script(FILE *f, const void *grid, char *const out[MS_FIG_NFORMATS])
  * is not NULL. */
 void ms_fig_colors(ms_fig *fg);
 void ms_fig_script(FILE *f, const void *fig, char *const out[MS_FIG_NFORMATS]);
+/* What a figure of several seeds draws ("mean of 3 seeds; shaded: min to
+ * max"), malloc'd; NULL with one seed. The files' title says it below the
+ * figure's; the report's caption says it. */
+char *ms_fig_note(const ms_fig *fg);
 
 #endif

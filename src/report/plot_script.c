@@ -388,37 +388,64 @@ static int figure_legend_rows(const ms_fig *fg, int panel_w)
 const ms_fig_format ms_fig_formats[MS_FIG_NFORMATS] = {
     {"png", "pngcairo", 0}, {"svg", "svg dynamic", 0}, {"pdf", "pdfcairo", 1}};
 
-/* The legend sits below each panel's axes, outside them: it hides no
- * curve. The figure grows by its rows, so the axes keep their height. */
-static void write_figure(FILE *f, const ms_fig *fg, int fmt, const char *out)
+char *ms_fig_note(const ms_fig *fg)
 {
-    const ms_plot *p = fg->p;
-    int pw = p->npanels == 1 ? 800 : 600, w = pw * p->npanels;
-    int rows = figure_legend_rows(fg, pw), h = 480 + 20 * rows;
+    if (fg->seeds <= 1)
+        return NULL;
+    char n[32] = "seeds";
+    if (fg->same_seeds)
+        snprintf(n, sizeof n, "%d seeds", fg->seeds);
+    /* a step_loss band is its chunks' standard deviation instead */
+    return ms_xstrfmt("mean of %s; shaded: min to max%s", n,
+                      ms_fig_uses_steps(fg->p) && fg->p->step_average > 1 ? ", for steps: one std"
+                                                                          : "");
+}
+
+/* The terminal of format fmt at w x h pixels and pt points, writing to out. */
+static void write_terminal(FILE *f, int fmt, int w, int h, int pt, const char *out)
+{
     if (ms_fig_formats[fmt].inches) /* the same shape at 100 pixels an inch */
-        fprintf(f, "set terminal %s size %.1fin,%.2fin noenhanced font 'Sans,11' background rgb "
+        fprintf(f, "set terminal %s size %.1fin,%.2fin noenhanced font 'Sans,%d' background rgb "
                    "'white'\n",
-                ms_fig_formats[fmt].term, w / 100.0, h / 100.0);
+                ms_fig_formats[fmt].term, w / 100.0, h / 100.0, pt);
     else
-        fprintf(f, "set terminal %s size %d,%d noenhanced font 'Sans,11' background rgb 'white'\n",
-                ms_fig_formats[fmt].term, w, h);
-    /* room for the tics, the x label and the legend's rows, the same in every panel */
-    fprintf(f, "set key below center horizontal Left reverse width 2\nset bmargin %d\n", 4 + rows);
+        fprintf(f, "set terminal %s size %d,%d noenhanced font 'Sans,%d' background rgb 'white'\n",
+                ms_fig_formats[fmt].term, w, h, pt);
     fputs("set output ", f);
     ms_fig_str(f, out);
     fputc('\n', f);
+}
+
+/* The legend sits below each panel's axes, outside them: it hides no
+ * curve. The figure grows by its rows, so the axes keep their height. One
+ * panel of the report's (fg->panel) is drawn alone, without the figure's
+ * title (its caption), its axes as high as a file's. */
+static void write_figure(FILE *f, const ms_fig *fg, int fmt, const char *out)
+{
+    const ms_plot *p = fg->p;
+    int alone = fg->panel >= 0;
+    int pw = alone ? MS_FIG_PANEL_W : p->npanels == 1 ? 800 : 600, w = alone ? pw : pw * p->npanels;
+    /* the legend's estimate is in 11 pt characters: a larger font, a narrower panel */
+    int pt = alone ? MS_FIG_PANEL_PT : 11, rows = figure_legend_rows(fg, pw * 11 / pt);
+    int h = alone ? 420 + 22 * rows : 480 + 20 * rows;
+    write_terminal(f, fmt, w, h, pt, out);
+    /* room for the tics, the x label and the legend's rows, the same in every panel */
+    fprintf(f, "set key below center horizontal Left reverse width 2\nset bmargin %d\n", 4 + rows);
+    if (alone) {
+        write_axes(f, fg, &p->panels[fg->panel]);
+        write_plot(f, fg, &p->panels[fg->panel], shown(fg));
+        fputs("set output\n", f);
+        return;
+    }
     fprintf(f, "set multiplot layout 1,%d title ", p->npanels);
-    if (fg->seeds > 1) {
-        char *t = NULL, n[32] = "seeds";
-        if (fg->same_seeds)
-            snprintf(n, sizeof n, "%d seeds", fg->seeds);
-        /* a step_loss band is its chunks' standard deviation instead */
-        t = ms_xstrfmt("%s\n(mean of %s; shaded: min to max%s)", p->title, n,
-                       ms_fig_uses_steps(p) && p->step_average > 1 ? ", for steps: one std" : "");
+    char *note = ms_fig_note(fg);
+    if (note) {
+        char *t = ms_xstrfmt("%s\n(%s)", p->title, note);
         ms_fig_lines(f, t);
         free(t);
     } else
         ms_fig_lines(f, p->title);
+    free(note);
     fputs(" font 'Sans,14'\n", f);
     for (int i = 0; i < p->npanels; i++) {
         write_axes(f, fg, &p->panels[i]);

@@ -62,10 +62,17 @@ static const char style[] =
     "figure:target{position:fixed;inset:0;z-index:9;margin:0;padding:.5rem;background:#fff;"
     "overflow:auto}figure:target img{width:var(--w);min-width:var(--w);max-width:none}"
     "figure:target a.close{display:block;position:sticky;left:0;top:0;font-size:1.1rem}\n"
+    /* a figure's panels side by side, one under the other on a narrow screen
+     * (each its own image: its text keeps its size); one panel no wider
+     * than 640px */
+    ".panels{display:grid;grid-template-columns:repeat(var(--n),minmax(0,1fr));gap:.5rem;"
+    "max-width:calc(var(--n)*640px)}figcaption .title{color:#1d1d1d;font-weight:600}"
+    "figure:target .panels{grid-template-columns:repeat(var(--n),max-content);max-width:none}\n"
     "@media (max-width:700px){body{padding:.6rem;font-size:16px}nav a{display:inline-block;"
     "margin:.2rem .8rem .2rem 0}table.claims td.name{min-width:9em;max-width:11em}"
     ".scroll tr>td:first-child,.scroll td.name{min-width:6em;max-width:9em;white-space:normal;"
-    "overflow-wrap:anywhere}}\n"
+    "overflow-wrap:anywhere}.panels{grid-template-columns:minmax(0,1fr)}"
+    "figure:target .panels{grid-template-columns:max-content}}\n"
     ".gridfig{overflow-x:auto}.gridfig img{max-width:100%}"
     "table.ranking td.name{white-space:normal;min-width:12em;max-width:18em}\n"
     "pre{background:#f6f6f6;padding:.8rem;overflow-x:auto;font-size:13px;line-height:1.35}\n"
@@ -153,35 +160,83 @@ static int results(FILE *f, const ms_snapshot *snap)
     return 0;
 }
 
-/* One figure: its SVG as an <img> with a caption (name: the id's and the
- * <code>'s text). A grid's (min_px > 0) keeps its own width, shrunk on a
- * narrow screen down to min_px, then scrolled sideways rather than shrunk
- * past reading. */
+/* An SVG as an <img>, its natural width (viewBox) as --w for the full-size
+ * view; with min_px > 0 (a grid's) that width kept, shrunk on a narrow
+ * screen down to min_px, then scrolled sideways rather than shrunk past
+ * reading. */
+static void img(FILE *f, const char *alt, const char *svg, size_t len, int min_px)
+{
+    fputs("<img", f);
+    const char *vb = strstr(svg, "viewBox=\"0 0 ");
+    int w = 0;
+    if (vb && sscanf(vb, "viewBox=\"0 0 %d", &w) == 1 && w > 0 && min_px > 0)
+        fprintf(f, " style=\"--w:%dpx;width:%dpx;min-width:%dpx\"", w, w, w < min_px ? w : min_px);
+    else if (w > 0)
+        fprintf(f, " style=\"--w:%dpx\"", w);
+    fputs(" alt=\"", f);
+    ms_html_text(f, alt);
+    fputs("\" src=\"data:image/svg+xml;base64,", f);
+    base64(f, (const unsigned char *)svg, len);
+    fputs("\">", f);
+}
+
+/* A figure's start: the element (id) and its close link for the full-size
+ * view; then the link that opens it. */
+static void figure_open(FILE *f, const char *id, const char *cls)
+{
+    fputs("<figure id=\"", f);
+    ms_html_text(f, id);
+    fprintf(f, "\" class=\"%s\">\n<a class=\"close\" href=\"#figures\">× close</a>", cls);
+}
+
+static void open_link(FILE *f, const char *id)
+{
+    fputs("<a class=\"open\" href=\"#", f);
+    ms_html_text(f, id);
+    fputs("\" title=\"full size\">", f);
+}
+
+/* A grid's figure: its SVG with a caption (name: the <code>'s text). */
 static void figure(FILE *f, const char *id, const char *title, const char *name,
                    const ms_plot_svg *fig, int min_px)
 {
-    int grid = min_px > 0;
-    fputs("<figure id=\"", f);
-    ms_html_text(f, id);
-    fputs(grid ? "\" class=\"gridfig\">\n" : "\">\n", f);
-    fputs("<a class=\"close\" href=\"#figures\">× close</a><a class=\"open\" href=\"#", f);
-    ms_html_text(f, id);
-    fputs("\" title=\"full size\"><img", f);
-    const char *vb = strstr(fig->svg, "viewBox=\"0 0 ");
-    int w = 0;
-    if (vb && sscanf(vb, "viewBox=\"0 0 %d", &w) == 1 && w > 0 && grid)
-        fprintf(f, " style=\"--w:%dpx;width:%dpx;min-width:%dpx\"", w, w, w < min_px ? w : min_px);
-    else if (w > 0) /* its natural width, for the full-size view */
-        fprintf(f, " style=\"--w:%dpx\"", w);
-    fputs(" alt=\"", f);
-    ms_html_text(f, title);
-    fputs("\" src=\"data:image/svg+xml;base64,", f);
-    base64(f, (const unsigned char *)fig->svg, fig->len);
-    fputs("\"></a>\n<figcaption>", f);
+    figure_open(f, id, "gridfig");
+    open_link(f, id);
+    img(f, title, fig->svg, fig->len, min_px);
+    fputs("</a>\n<figcaption>", f);
     ms_html_text(f, title);
     fputs(" (<code>", f);
     ms_html_text(f, name);
     fputs("</code>)</figcaption>\n</figure>\n", f);
+}
+
+/* A figure of the manifest's: its title and note as the caption above, then
+ * its panels, each its own SVG in a grid of npanels columns that a narrow
+ * screen stacks (style's .panels); a tap opens them all full size. */
+static void panel_figure(FILE *f, const char *id, const ms_plot_svg *fig)
+{
+    figure_open(f, id, "plotfig");
+    fputs("<figcaption><span class=\"title\">", f);
+    ms_html_text(f, fig->title);
+    fputs("</span> (<code>", f);
+    ms_html_text(f, fig->name);
+    fputs("</code>)", f);
+    if (fig->note) {
+        fputs(": ", f);
+        ms_html_text(f, fig->note);
+    }
+    fputs("</figcaption>\n", f);
+    open_link(f, id);
+    fprintf(f, "<span class=\"panels\" style=\"--n:%d\">\n", fig->npanels);
+    for (int k = 0; k < fig->npanels; k++) {
+        char *alt = fig->npanels > 1
+                        ? ms_xstrfmt("%s, panel %d of %d", fig->title, k + 1, fig->npanels)
+                        : ms_strdup(fig->title);
+        img(f, alt, fig->panel[k], fig->panel_len[k], 0);
+        fputc('\n', f);
+        free(alt);
+    }
+    fputs("</span></a>\n</figure>\n", f);
 }
 
 static void figures(FILE *f, const ms_plot_svg *figs, int n)
@@ -189,11 +244,11 @@ static void figures(FILE *f, const ms_plot_svg *figs, int n)
     fputs("<section id=\"figures\">\n<h2>Figures</h2>\n", f);
     int any = 0;
     for (int i = 0; i < n; i++) {
-        if (!figs[i].svg)
+        if (!figs[i].npanels)
             continue;
         any = 1;
         char *id = ms_xstrfmt("fig-%s", figs[i].name);
-        figure(f, id, figs[i].title, figs[i].name, &figs[i], 0);
+        panel_figure(f, id, &figs[i]);
         free(id);
     }
     if (!any)
