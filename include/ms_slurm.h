@@ -17,6 +17,7 @@ typedef struct ms_slurm_opts {
     const char *partition; /* NULL: the cluster's default */
     const char *time;      /* NULL: the partition's */
     int submit;
+    const char *data;      /* --data DIR; NULL: where `run` looks (ms_data_locate) */
 } ms_slurm_opts;
 
 /* A value that goes into an #SBATCH line as is (--partition, --time):

@@ -599,12 +599,15 @@ static void test_install(void **state)
                          "'%s' run ../where/c.yaml 2>../cached.err; test -f db/cached.db; "
                          /* all done: no data needed */
                          "XDG_CACHE_HOME='%s/none' '%s' run ../where/c.yaml 2>../alldone.err; "
+                         /* the cluster path finds the data as run does */
+                         "'%s' slurm ../where/c.yaml --out ../jobs 2>/dev/null; "
+                         "grep -q \"^data='%s/cache/mlpsweep/mnist'$\" ../jobs/sweep.sbatch; "
                          /* settings: one value everywhere, then a grid adding two runs */
                          "'%s' run ../where/m.yaml lr=0.05 --quiet; "
                          "'%s' run ../where/m.yaml a.lr=0.1,0.02 --quiet; "
                          "'%s' run ../where/m.yaml a.lr=0.1,0.02 2>../again.err",
                          dir, data, dir, bin, bin, bin, bin, data, bin, data, bin, bin, bin, bin,
-                         dir, bin, bin, bin, bin) > 0);
+                         dir, bin, bin, dir, bin, bin, bin) > 0);
     if (system(sh) != 0)
         fail_msg("running the installed binary from another folder failed: %s", sh);
     char out[4096];

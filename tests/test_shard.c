@@ -720,6 +720,9 @@ static void test_slurm_scripts_by_hand(void **state)
     assert_non_null(strstr(s, "shards=4\n"));
     assert_non_null(strstr(s, "mlpsweep='/")); /* absolute paths */
     assert_non_null(strstr(s, "manifest='/"));
+    /* the data found here, as run finds it, absolute: tasks run elsewhere */
+    assert_non_null(strstr(s, "data='/"));
+    assert_non_null(strstr(s, " \\\n        --data \"$data\"\n"));
     free(s), free(p);
     assert_true(asprintf(&line, "bash -n %s/sweep.sbatch && bash -n %s/merge.sbatch", dir, dir) > 0);
     assert_int_equal(shell(line, NULL, NULL), 0);
@@ -752,6 +755,10 @@ static void test_slurm_scripts_by_hand(void **state)
     free(err);
     assert_int_equal(msf(NULL, &err, "slurm %s", yaml), 2);
     assert_string_equal(err, "mlpsweep: missing --out DIR (see --help)\n");
+    free(err);
+    assert_int_equal(msf(NULL, &err, "slurm %s --out %s --data /nonexistent", yaml, dir), 2);
+    assert_string_equal(err, "mlpsweep: --data: '/nonexistent' does not hold the four MNIST files "
+                             "(train-images-idx3-ubyte and the others, raw or .gz)\n");
     free(err), free(dir);
 }
 

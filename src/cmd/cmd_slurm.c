@@ -66,7 +66,8 @@ int cmd_merge(int argc, char **argv)
 static const ms_usage slurm_usage = {
     .synopsis =
         "usage: mlpsweep slurm MANIFEST --out DIR [--shards N] [--cpus-per-task C]\n"
-        "                      [--array-parallelism K] [--partition P] [--time T] [--submit]\n",
+        "                      [--array-parallelism K] [--partition P] [--time T] [--data DIR]\n"
+        "                      [--submit]\n",
     .about = "Write DIR/sweep.sbatch, a SLURM job array of N tasks (task I trains shard I/N\n"
              "of the manifest's runs into a database on node-local storage and copies it to\n"
              "DIR/shard-I.db when it ends), and DIR/merge.sbatch, which merges the shards\n"
@@ -84,7 +85,7 @@ static int sbatch_word(const ms_option *opt, const char *arg)
 
 int cmd_slurm(int argc, char **argv)
 {
-    ms_slurm_opts o = {NULL, 0, 1, 0, NULL, NULL, 0};
+    ms_slurm_opts o = {.cpus = 1};
     const ms_option opts[] = {
         MS_OPT_STRING(0, "out", &o.out, "DIR",
                       "folder for the scripts, logs and databases (created)"),
@@ -97,6 +98,8 @@ int cmd_slurm(int argc, char **argv)
                         "the partition of both jobs (the cluster's default)", sbatch_word),
         MS_OPT_CALLBACK(0, "time", &o.time, "T",
                         "time limit of each job, e.g. 2:00:00 (the partition's)", sbatch_word),
+        MS_OPT_STRING(0, "data", &o.data, "DIR",
+                      "MNIST folder for every task (else where 'run' looks, from here)"),
         MS_OPT_FLAG(0, "submit", &o.submit,
                     "submit both with sbatch (the merge with afterok on the array) and print "
                     "their job ids"),

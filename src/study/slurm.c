@@ -2,6 +2,7 @@
  * submission (ms_slurm.h). */
 #define _GNU_SOURCE
 #include "ms_slurm.h"
+#include "ms_data.h"
 #include "ms_manifest.h"
 #include "ms_shard.h"
 #include "ms_util.h"
@@ -50,7 +51,7 @@ static void sh_quote(FILE *f, const char *s)
 /* What the scripts say: the sweep, absolute paths, the array's shape. */
 typedef struct slurm_opts {
     const char *name;  /* the sweep */
-    char *exe, *manifest, *out, *cwd; /* absolute */
+    char *exe, *manifest, *out, *cwd, *data; /* absolute */
     int nruns, shards, cpus, parallel;
     const char *partition, *time;
 } slurm_opts;
@@ -71,6 +72,8 @@ static void shell_vars(FILE *f, const slurm_opts *o)
     sh_quote(f, o->manifest);
     fputs("\nout=", f);
     sh_quote(f, o->out);
+    fputs("\ndata=", f); /* found where `slurm` ran, as `run` finds it */
+    sh_quote(f, o->data);
     fprintf(f, "\nname='%s'\nshards=%d\n\n", o->name, o->shards);
     fputs("# relative paths (the manifest, the databases) are relative to the folder\n"
           "# 'mlpsweep slurm' ran in\ncd ",
@@ -141,7 +144,8 @@ static char *array_script(const slurm_opts *o)
           "\n"
           "status=130\n"
           "if [ \"$stop\" = 0 ]; then\n"
-          "    \"$mlpsweep\" run \"$manifest\" --shard \"$id/$shards\" --threads \"$threads\" --db \"$db\"\n"
+          "    \"$mlpsweep\" run \"$manifest\" --shard \"$id/$shards\" --threads \"$threads\" --db \"$db\" \\\n"
+          "        --data \"$data\"\n"
           "    status=$?\n"
           "fi\n"
           "\n"
@@ -390,13 +394,41 @@ static int write_and_submit(const slurm_opts *s, int do_submit)
     return MS_EXIT_OK;
 }
 
+/* The data folder as `run` would find it here (--data, data.dir,
+ * $MLPSWEEP_DATA, the cache), absolute: the tasks run elsewhere, with
+ * another environment. -1 when found, else an exit status. */
+static int resolve_data(const ms_manifest *m, const ms_slurm_opts *o, char **out)
+{
+    char at[512] = "", *dir = NULL;
+    if (m->data_line)
+        snprintf(at, sizeof at, "%s:%d:%d", m->path, m->data_line, m->data_col);
+    ms_data_where w = {.given = o->data,
+                       .dir = m->data_line ? m->data_dir : NULL,
+                       .dir_at = m->data_line ? at : NULL,
+                       .dataset = m->dataset,
+                       .stated = m->dataset_stated};
+    int rc = ms_data_locate(&w, &dir);
+    if (rc < 0)
+        return rc == -2 ? MS_EXIT_USAGE : MS_EXIT_FAIL;
+    *out = realpath(dir, NULL);
+    if (!*out)
+        ms_error("cannot resolve the data folder '%s': %s", dir, strerror(errno));
+    free(dir);
+    return *out ? -1 : MS_EXIT_FAIL;
+}
+
 int ms_slurm_run(const char *manifest, const ms_slurm_opts *o)
 {
     ms_manifest m;
-    if (ms_manifest_load(manifest, &m, 1) < 0)
+    if (ms_manifest_load(manifest, &m, 0) < 0)
         return MS_EXIT_USAGE;
     slurm_opts s;
     memset(&s, 0, sizeof s);
+    int found = resolve_data(&m, o, &s.data);
+    if (found != -1) {
+        ms_manifest_release(&m);
+        return found;
+    }
     s.name = m.name;
     s.cpus = o->cpus;
     s.parallel = o->parallel;
@@ -417,6 +449,7 @@ int ms_slurm_run(const char *manifest, const ms_slurm_opts *o)
         }
     }
     free(s.exe);
+    free(s.data);
     free(s.manifest);
     free(s.cwd);
     free(s.out);
