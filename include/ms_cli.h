@@ -161,8 +161,7 @@ int ms_parse_double(const char *opt, const char *s, double *out);
 int ms_parse_hidden(const char *opt, const char *s, ms_config *c);
 
 /* The arguments ms_parse_options left, args[0..n): each check prints one
- * line and returns -1 when they do not fit. Exactly one (the manifest). */
-int ms_one_manifest(int n, char **args);
+ * line and returns -1 when they do not fit. */
 /* [MANIFEST] (status, export, plot, report): *manifest stays as it is
  * without one; -1 after a message for a second argument. */
 int ms_optional_manifest(int n, char **args, const char **manifest);

@@ -145,6 +145,10 @@ int ms_manifest_listed(const ms_manifest *m, const char *name, const char *list)
  * (a reference not listed is dropped; a figure left with none is removed).
  * 0, or -1 after one message naming a variant the manifest lacks. */
 int ms_manifest_keep_variants(ms_manifest *m, const char *list);
+/* --only LIST: of specs[0..*n) (ms_manifest_expand's), keep those of the
+ * variants LIST names (a grid's name: all it made), in order; -1 after a
+ * message naming an unknown one. `run` and `slurm` select alike. */
+int ms_manifest_only(const ms_manifest *m, const char *list, ms_run_spec *specs, int *n);
 /* 1 when name is a key a setting (KEY=VALUE) may set: lr, momentum, ... */
 int ms_manifest_is_key(const char *name);
 

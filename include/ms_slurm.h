@@ -18,6 +18,10 @@ typedef struct ms_slurm_opts {
     const char *time;      /* NULL: the partition's */
     int submit;
     const char *data;      /* --data DIR; NULL: where `run` looks (ms_data_locate) */
+    char *const *settings; /* KEY=VALUE after the manifest, passed to every task's run */
+    int nsettings;
+    const char *only;      /* --only, passed on; NULL: every variant */
+    int retry_failed;      /* --retry-failed, passed on */
 } ms_slurm_opts;
 
 /* A value that goes into an #SBATCH line as is (--partition, --time):

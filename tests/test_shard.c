@@ -722,7 +722,7 @@ static void test_slurm_scripts_by_hand(void **state)
     assert_non_null(strstr(s, "manifest='/"));
     /* the data found here, as run finds it, absolute: tasks run elsewhere */
     assert_non_null(strstr(s, "data='/"));
-    assert_non_null(strstr(s, " \\\n        --data \"$data\"\n"));
+    assert_non_null(strstr(s, " --db \"$db\" --data \"$data\"\n"));
     free(s), free(p);
     assert_true(asprintf(&line, "bash -n %s/sweep.sbatch && bash -n %s/merge.sbatch", dir, dir) > 0);
     assert_int_equal(shell(line, NULL, NULL), 0);
@@ -755,6 +755,21 @@ static void test_slurm_scripts_by_hand(void **state)
     free(err);
     assert_int_equal(msf(NULL, &err, "slurm %s", yaml), 2);
     assert_string_equal(err, "mlpsweep: missing --out DIR (see --help)\n");
+    free(err);
+    /* what run takes, slurm takes and passes on: settings, --only, --retry-failed */
+    char *dir2 = ms_tpath("cluster2");
+    assert_int_equal(msf(NULL, &err, "slurm %s 'plain.lr=0.05,0.2' --only plain --retry-failed "
+                                     "--out %s",
+                         yaml, dir2), 0);
+    assert_non_null(strstr(err, "4 runs in 4 shards")); /* plain's 2 values x 2 seeds */
+    free(err);
+    assert_true(asprintf(&p, "%s/sweep.sbatch", dir2) > 0);
+    s = ms_read_file(p);
+    assert_non_null(strstr(s, "\nargs=('plain.lr=0.05,0.2' --only 'plain' --retry-failed)\n"));
+    assert_non_null(strstr(s, "run \"$manifest\" \"${args[@]}\" --shard"));
+    free(s), free(p), free(dir2);
+    assert_int_equal(msf(NULL, &err, "slurm %s --only nope --out %s", yaml, dir), 2);
+    assert_non_null(strstr(err, "--only: no variant 'nope'"));
     free(err);
     assert_int_equal(msf(NULL, &err, "slurm %s --out %s --data /nonexistent", yaml, dir), 2);
     assert_string_equal(err, "mlpsweep: --data: '/nonexistent' does not hold the four MNIST files "

@@ -279,15 +279,6 @@ void ms_options_usage(FILE *f, const ms_option *opts, const ms_usage *u)
 
 /* ---- the arguments left ---- */
 
-int ms_one_manifest(int n, char **args)
-{
-    if (n == 0)
-        return ms_error("missing MANIFEST (see --help)");
-    if (n != 1)
-        return ms_error("unexpected argument '%s' (see --help)", args[n - 1]);
-    return 0;
-}
-
 int ms_optional_manifest(int n, char **args, const char **manifest)
 {
     if (n > 0)

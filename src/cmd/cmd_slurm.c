@@ -65,9 +65,9 @@ int cmd_merge(int argc, char **argv)
 
 static const ms_usage slurm_usage = {
     .synopsis =
-        "usage: mlpsweep slurm MANIFEST --out DIR [--shards N] [--cpus-per-task C]\n"
-        "                      [--array-parallelism K] [--partition P] [--time T] [--data DIR]\n"
-        "                      [--submit]\n",
+        "usage: mlpsweep slurm MANIFEST [KEY=VALUE ...] --out DIR [--shards N]\n"
+        "                      [--cpus-per-task C] [--array-parallelism K] [--partition P]\n"
+        "                      [--time T] [--data DIR] [--only A,B] [--retry-failed] [--submit]\n",
     .about = "Write DIR/sweep.sbatch, a SLURM job array of N tasks (task I trains shard I/N\n"
              "of the manifest's runs into a database on node-local storage and copies it to\n"
              "DIR/shard-I.db when it ends), and DIR/merge.sbatch, which merges the shards\n"
@@ -100,6 +100,8 @@ int cmd_slurm(int argc, char **argv)
                         "time limit of each job, e.g. 2:00:00 (the partition's)", sbatch_word),
         MS_OPT_STRING(0, "data", &o.data, "DIR",
                       "MNIST folder for every task (else where 'run' looks, from here)"),
+        MS_OPT_STRING(0, "only", &o.only, "A,B", "only these variants, as run --only"),
+        MS_OPT_FLAG(0, "retry-failed", &o.retry_failed, "restart failed runs, as run does"),
         MS_OPT_FLAG(0, "submit", &o.submit,
                     "submit both with sbatch (the merge with afterok on the array) and print "
                     "their job ids"),
@@ -108,7 +110,7 @@ int cmd_slurm(int argc, char **argv)
     argc = ms_parse_options(argc, argv, opts, &slurm_usage);
     if (argc < 0)
         return ms_options_exit(argc);
-    if (ms_one_manifest(argc, argv) < 0)
+    if (ms_manifest_and_settings(argc, argv, &o.settings, &o.nsettings) < 0)
         return MS_EXIT_USAGE;
     if (!o.out || !*o.out) {
         ms_error("missing --out DIR (see --help)");

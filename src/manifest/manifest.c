@@ -387,3 +387,15 @@ int ms_manifest_is_key(const char *name)
             return 1;
     return 0;
 }
+
+int ms_manifest_only(const ms_manifest *m, const char *list, ms_run_spec *specs, int *n)
+{
+    if (ms_manifest_check_variants(m, list, "--only") < 0)
+        return -1;
+    int k = 0;
+    for (int i = 0; i < *n; i++)
+        if (ms_manifest_listed(m, specs[i].variant, list))
+            specs[k++] = specs[i];
+    *n = k;
+    return 0;
+}

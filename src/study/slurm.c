@@ -52,6 +52,9 @@ static void sh_quote(FILE *f, const char *s)
 typedef struct slurm_opts {
     const char *name;  /* the sweep */
     char *exe, *manifest, *out, *cwd, *data; /* absolute */
+    char *const *settings; /* passed to each task's run, as --only and --retry-failed */
+    int nsettings, retry_failed;
+    const char *only;
     int nruns, shards, cpus, parallel;
     const char *partition, *time;
 } slurm_opts;
@@ -74,6 +77,17 @@ static void shell_vars(FILE *f, const slurm_opts *o)
     sh_quote(f, o->out);
     fputs("\ndata=", f); /* found where `slurm` ran, as `run` finds it */
     sh_quote(f, o->data);
+    fputs("\n# what run takes besides: the settings, --only, --retry-failed\nargs=(", f);
+    for (int i = 0; i < o->nsettings; i++) {
+        sh_quote(f, o->settings[i]);
+        fputc(' ', f);
+    }
+    if (o->only) {
+        fputs("--only ", f);
+        sh_quote(f, o->only);
+        fputc(' ', f);
+    }
+    fprintf(f, "%s)", o->retry_failed ? "--retry-failed" : "");
     fprintf(f, "\nname='%s'\nshards=%d\n\n", o->name, o->shards);
     fputs("# relative paths (the manifest, the databases) are relative to the folder\n"
           "# 'mlpsweep slurm' ran in\ncd ",
@@ -144,8 +158,8 @@ static char *array_script(const slurm_opts *o)
           "\n"
           "status=130\n"
           "if [ \"$stop\" = 0 ]; then\n"
-          "    \"$mlpsweep\" run \"$manifest\" --shard \"$id/$shards\" --threads \"$threads\" --db \"$db\" \\\n"
-          "        --data \"$data\"\n"
+          "    \"$mlpsweep\" run \"$manifest\" \"${args[@]}\" --shard \"$id/$shards\" --threads \"$threads\" \\\n"
+          "        --db \"$db\" --data \"$data\"\n"
           "    status=$?\n"
           "fi\n"
           "\n"
@@ -420,10 +434,14 @@ static int resolve_data(const ms_manifest *m, const ms_slurm_opts *o, char **out
 int ms_slurm_run(const char *manifest, const ms_slurm_opts *o)
 {
     ms_manifest m;
-    if (ms_manifest_load(manifest, &m, 0) < 0)
+    if (ms_manifest_load_args(manifest, o->settings, o->nsettings, &m, 0) < 0)
         return MS_EXIT_USAGE;
     slurm_opts s;
     memset(&s, 0, sizeof s);
+    s.settings = o->settings;
+    s.nsettings = o->nsettings;
+    s.only = o->only;
+    s.retry_failed = o->retry_failed;
     int found = resolve_data(&m, o, &s.data);
     if (found != -1) {
         ms_manifest_release(&m);
@@ -437,7 +455,9 @@ int ms_slurm_run(const char *manifest, const ms_slurm_opts *o)
     ms_run_spec *specs = NULL;
     s.nruns = ms_manifest_expand(&m, &specs);
     int status;
-    if (s.nruns < 1) {
+    if (o->only && ms_manifest_only(&m, o->only, specs, &s.nruns) < 0) {
+        status = MS_EXIT_USAGE;
+    } else if (s.nruns < 1) {
         ms_error("'%s' has no runs", m.path);
         status = MS_EXIT_USAGE;
     } else {

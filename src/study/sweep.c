@@ -150,19 +150,6 @@ static void plan_release(plan *p)
         ms_manifest_release(&p->m);
 }
 
-/* Keep only the variants named in a comma list; -1 on an unknown name. */
-static int filter_only(const ms_manifest *m, const char *only, ms_run_spec *specs, int *n)
-{
-    if (ms_manifest_check_variants(m, only, "--only") < 0)
-        return -1;
-    int k = 0;
-    for (int i = 0; i < *n; i++)
-        if (ms_manifest_listed(m, specs[i].variant, only))
-            specs[k++] = specs[i];
-    *n = k;
-    return 0;
-}
-
 /* The manifest's runs that this invocation trains: --only, then --shard. */
 static int select_runs(plan *p, const char *manifest, const ms_sweep_opts *o)
 {
@@ -170,7 +157,7 @@ static int select_runs(plan *p, const char *manifest, const ms_sweep_opts *o)
         return usage_error(p);
     p->have_m = 1;
     p->n = ms_manifest_expand(&p->m, &p->specs);
-    if (o->only && filter_only(&p->m, o->only, p->specs, &p->n) < 0)
+    if (o->only && ms_manifest_only(&p->m, o->only, p->specs, &p->n) < 0)
         return usage_error(p);
     if (!o->nshards)
         return GO_ON;
