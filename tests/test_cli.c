@@ -662,7 +662,25 @@ static void test_install(void **state)
     snprintf(out, sizeof out, "%s/again.err", dir);
     err = ms_read_file(out);
     assert_non_null(strstr(err, "2 runs, 2 done already, 0 to train"));
-    free(err), free(sh), free(bin), free(data);
+    free(err), free(sh);
+
+    /* an installed copy in an empty folder with only $MLPSWEEP_DATA set: no
+     * Makefile, no data/, no cache; every command that reads data finds it */
+    assert_true(asprintf(&sh,
+                         "set -e; mkdir '%s/only-env' && cd '%s/only-env'; "
+                         "export MLPSWEEP_DATA='%s' XDG_CACHE_HOME='%s/only-env/none'; "
+                         "printf 'name: env\ndata: {train: 1000, val: 200}\n"
+                         "defaults: {epochs: 1, hidden: [8]}\nvariants:\n  - name: a\n' > m.yaml; "
+                         "'%s' train --hidden 8 --epochs 1 --train-size 1000 --val-size 100 "
+                         ">/dev/null 2>&1; '%s' gradcheck --hidden 8 --train-size 5 >/dev/null; "
+                         "'%s' run m.yaml --quiet; '%s' status >/dev/null; "
+                         "'%s' report -o r.html >/dev/null 2>&1; test -s r.html; "
+                         "'%s' slurm m.yaml --out jobs 2>/dev/null; "
+                         "grep -q \"^data='%s'$\" jobs/sweep.sbatch",
+                         dir, dir, data, dir, bin, bin, bin, bin, bin, bin, data) > 0);
+    if (system(sh) != 0)
+        fail_msg("an installed copy with only $MLPSWEEP_DATA failed: %s", sh);
+    free(sh), free(bin), free(data);
 
     assert_true(asprintf(&cmd, "make -s uninstall DESTDIR='%s' PREFIX=/usr >/dev/null", dir) > 0);
     assert_int_equal(system(cmd), 0);
