@@ -109,6 +109,30 @@ static int list_hints(mctx *c, const setting *x, const char *value)
                    x->variant ? "." : "", key, grid);
 }
 
+/* The nv values of x (value[start[i]..][0..len[i])) composed as YAML, at
+ * x's position; 1 after a message. */
+static int compose_values(mctx *c, setting *x, const char *value, const size_t *start,
+                          const size_t *len, int nv)
+{
+    int bad = 0;
+    c->at_line = x->line;
+    c->at_col = x->col;
+    for (int i = 0; i < nv && !bad; i++) {
+        int root = -1;
+        if (mf_compose(c, value + start[i], len[i], &root) < 0) {
+            bad = 1;
+        } else if (root < 0 || (c->nodes[root].type == N_SCALAR && c->nodes[root].plain &&
+                                !c->nodes[root].text[0])) {
+            mf_perr(c, x->line, x->col, "%s: a value is missing", mf_cfg_keys[x->key]);
+            bad = 1;
+        } else {
+            x->vals[x->nvals++] = root;
+        }
+    }
+    c->at_line = c->at_col = 0;
+    return bad;
+}
+
 /* Parse one "KEY=VALUE" / "VARIANT.KEY=VALUE" text at line:col (a manifest
  * position, or -(i + 1) for argument i). Appends to *st on success. */
 static void setting_parse(mctx *c, const char *text, int line, int col, setting **st, int *n)
@@ -165,24 +189,7 @@ static void setting_parse(mctx *c, const char *text, int line, int col, setting 
     setting x = {variant ? ms_strdup(variant) : NULL, -1, k, line, col, 0,
                  ms_malloc((size_t)nv * sizeof(int)), NULL, ms_strdup(text)};
     free(left);
-    int bad = 0;
-    c->at_line = line;
-    c->at_col = col;
-    for (int i = 0; i < nv; i++) {
-        int root = -1;
-        if (mf_compose(c, value + start[i], len[i], &root) < 0) {
-            bad = 1;
-            break;
-        }
-        if (root < 0 || (c->nodes[root].type == N_SCALAR && c->nodes[root].plain &&
-                         !c->nodes[root].text[0])) {
-            mf_perr(c, line, col, "%s: a value is missing", mf_cfg_keys[k]);
-            bad = 1;
-            break;
-        }
-        x.vals[x.nvals++] = root;
-    }
-    c->at_line = c->at_col = 0;
+    int bad = compose_values(c, &x, value, start, len, nv);
     if (!bad)
         bad = list_hints(c, &x, value);
     if (bad) {
