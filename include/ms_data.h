@@ -101,6 +101,8 @@ typedef struct ms_data_where {
  * (malloc'd); -2 when --data does not hold them, -1 when no place does,
  * after one line naming every place looked in and what to run. */
 int ms_data_locate(const ms_data_where *w, char **out);
+/* The message of ms_data_locate finding nothing (after a quiet lookup). */
+void ms_data_say_missing(const ms_data_where *w);
 
 /* Find "<stem>" or "<stem>.gz" under dir; 0 and the path in buf, or -1. */
 int ms_data_find(const char *dir, const char *stem, char *buf, size_t n);

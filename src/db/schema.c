@@ -26,7 +26,7 @@
  * (sweeps.dataset, sweeps.data_digest); version 4 every setting of a run
  * as a column of runs (the ones only its config JSON held) and its grid,
  * all of them in the two views; version 5 runs.same_as, the run whose
- * results a run of another name took (twin.c). An older database is upgraded one
+ * results a run of another name took (register.c). An older database is upgraded one
  * version at a time when opened for writing (upgrade_sql), and read through
  * temporary stand-ins when opened read-only (ms_schema_compat). */
 

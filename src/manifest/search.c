@@ -358,8 +358,7 @@ int mf_search_axes(mctx *c, const node *sm, int i, const setting *st, const sett
     for (int k = 0; k < K_N; k++)
         if (last[k] >= 0 && st[last[k]].nvals > 1) {
             mf_perr(c, st[last[k]].line, st[last[k]].col, "%s: several values make a grid, and "
-                    "this variant searches (search: at line %d): give one value", mf_cfg_keys[k],
-                    sm->line);
+                    "this variant searches: give one value", mf_cfg_keys[k]);
             *trials = 0;
         }
     for (int a = 0; a < n; a++)

@@ -323,6 +323,13 @@ char *ms_data_cache_dir(int dataset)
 
 static const char *const system_dirs[MS_DATASET_N] = {NULL, "/usr/share/datasets/fashion-mnist"};
 
+/* $MLPSWEEP_DATA when set and not empty, else NULL. */
+static const char *data_env(void)
+{
+    const char *env = getenv("MLPSWEEP_DATA");
+    return env && *env ? env : NULL;
+}
+
 /* The no-data message: every place looked in, and how to fill one. */
 static void no_data(const ms_data_where *w, const char *env, const char *cache)
 {
@@ -358,8 +365,7 @@ int ms_data_locate(const ms_data_where *w, char **out)
                  w->given, ms_dataset_titles[w->dataset]);
         return -2;
     }
-    const char *env = getenv("MLPSWEEP_DATA");
-    env = env && *env ? env : NULL;
+    const char *env = data_env();
     char *cache = ms_data_cache_dir(w->dataset);
     const char *cand[] = {w->dir ? w->dir : "data", env, cache, system_dirs[w->dataset]};
     for (size_t i = 0; i < sizeof cand / sizeof *cand && !*out; i++)
@@ -369,6 +375,13 @@ int ms_data_locate(const ms_data_where *w, char **out)
         no_data(w, env, cache);
     free(cache);
     return *out ? 0 : -1;
+}
+
+void ms_data_say_missing(const ms_data_where *w)
+{
+    char *cache = ms_data_cache_dir(w->dataset);
+    no_data(w, data_env(), cache);
+    free(cache);
 }
 
 int ms_data_find(const char *dir, const char *stem, char *buf, size_t n)
@@ -389,6 +402,7 @@ typedef struct idx_file {
     uint32_t loaded;
     ms_file_sums sums;
     struct stat st;
+    time_t opened; /* when st was taken (the digest cache's racy rule) */
     int known;
 } idx_file;
 
@@ -416,6 +430,7 @@ static int idx_load(const char *path, int expect_ndims, size_t item, uint32_t wa
 {
     memset(f, 0, sizeof *f);
     idx_src s;
+    f->opened = time(NULL);
     if (src_open(&s, path) < 0)
         return -1;
     f->st = s.st;
@@ -500,9 +515,9 @@ static int load_split(const char *dir, const char *img_stem, const char *lab_ste
             goto out;
         }
     if (!im.known)
-        ms_digest_remember(&im.st, &im.sums);
+        ms_digest_remember(&im.st, &im.sums, im.opened);
     if (!lb.known)
-        ms_digest_remember(&lb.st, &lb.sums);
+        ms_digest_remember(&lb.st, &lb.sums, lb.opened);
     *identity = idx_identity(&lb.sums, idx_identity(&im.sums, *identity));
     s->n = want;
     s->pixels = ms_realloc(im.x.data, (size_t)want * MS_PIXELS); /* keep only what is used */

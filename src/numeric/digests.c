@@ -19,7 +19,8 @@
 #include <string.h>
 #include <time.h>
 
-enum { MAX_ENTRIES = 64, RACY_S = 2 };
+/* LINE_MAX: a line's longest (seven 20-digit numbers and the rest: ~210) */
+enum { MAX_ENTRIES = 64, RACY_S = 2, LINE_MAX = 256 };
 
 typedef struct entry {
     unsigned long long dev, ino;
@@ -95,10 +96,9 @@ int ms_digest_lookup(const struct stat *st, ms_file_sums *out)
     return found;
 }
 
-void ms_digest_remember(const struct stat *st, const ms_file_sums *sums)
+void ms_digest_remember(const struct stat *st, const ms_file_sums *sums, time_t opened)
 {
-    time_t now = time(NULL);
-    if (st->st_mtim.tv_sec > now - RACY_S || st->st_ctim.tv_sec > now - RACY_S)
+    if (st->st_mtim.tv_sec > opened - RACY_S || st->st_ctim.tv_sec > opened - RACY_S)
         return;
     char *path = ms_cache_path("digests");
     if (!path)
@@ -111,9 +111,9 @@ void ms_digest_remember(const struct stat *st, const ms_file_sums *sums)
         if (!same_file(&e[i], &add))
             e[k++] = e[i];
     e[k++] = add;
-    size_t cap = (size_t)k * 160, len = 0;
+    size_t cap = (size_t)k * LINE_MAX, len = 0;
     char *text = ms_malloc(cap);
-    for (int i = k > MAX_ENTRIES ? k - MAX_ENTRIES : 0; i < k; i++) {
+    for (int i = k > MAX_ENTRIES ? k - MAX_ENTRIES : 0; i < k && len < cap; i++) {
         const ms_file_sums *s = &e[i].sums;
         len += (size_t)snprintf(text + len, cap - len,
                                 "%llu %llu %lld %lld %lld %lld %lld %d %u %u %u %08x %08x\n",

@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 #include <sys/stat.h>
+#include <time.h>
 
 /* What a whole IDX file contributes to the dataset's identity. */
 typedef struct ms_file_sums {
@@ -18,8 +19,11 @@ typedef struct ms_file_sums {
  * size, modification and change times all equal); 0 otherwise. */
 int ms_digest_lookup(const struct stat *st, ms_file_sums *out);
 
-/* Remember the sums of a file read whole and found sound. Silent: a cache
- * that cannot be written costs a full read next time, nothing more. */
-void ms_digest_remember(const struct stat *st, const ms_file_sums *sums);
+/* Remember the sums of a file read whole and found sound, st its stat when
+ * it was opened at `opened`: not when it changed in the RACY_S seconds
+ * before (a write in the same clock tick after the stat would leave the
+ * key as it was). Silent: a cache that cannot be written costs a full read
+ * next time, nothing more. */
+void ms_digest_remember(const struct stat *st, const ms_file_sums *sums, time_t opened);
 
 #endif

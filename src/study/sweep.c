@@ -195,8 +195,7 @@ static int locate_data(plan *p, const ms_sweep_opts *o, char **dir)
         free(db);
         if (done)
             return DONE;
-        w.quiet = 0;
-        ms_data_locate(&w, dir); /* says where it looked */
+        ms_data_say_missing(&w); /* where it looked */
     }
     return rc == -2 ? usage_error(p) : rc < 0 ? -1 : GO_ON;
 }
