@@ -89,8 +89,8 @@ static inline char *ms_read_file(const char *path)
 }
 
 /* Run `ENV mlpsweep ARGS` (env may be "" or a prefix such as "PATH=/x");
- * stdout and stderr into *out and *err (caller frees). Returns the exit
- * status, -1 when killed. */
+ * stdout and stderr into *out and *err (caller frees; NULL: not kept).
+ * Returns the exit status, -1 when killed. */
 static inline int ms_run_env(const char *env, const char *args, char **out, char **err)
 {
     char *dir = ms_tmpdir(), *cmd = NULL;
@@ -103,7 +103,11 @@ static inline int ms_run_env(const char *env, const char *args, char **out, char
         snprintf(path, sizeof path, "%s/%s", dir, i ? "err" : "out");
         char *buf = ms_read_file(path);
         assert_non_null(buf);
-        *(i ? err : out) = buf;
+        char **to = i ? err : out; /* NULL: not wanted */
+        if (to)
+            *to = buf;
+        else
+            free(buf);
     }
     ms_rmtree(dir);
     free(dir);

@@ -89,24 +89,26 @@ static void assert_no_pwned(void)
     free(err);
 }
 
-/* A manifest whose every free-text field is hostile (tasks, a label,
- * titles); `seeds` as given. */
+/* A manifest whose every free-text field is hostile (its title and
+ * description, tasks, a label, figure titles), with a grid (its heatmap);
+ * `seeds` as given. */
 static char *write_manifest(const char *name, const char *seeds, int n)
 {
     char *path = NULL, *text = NULL, *h = hostile(n);
     if (asprintf(&path, "%s/%s.yaml", ms_group_tmp, name) < 0 ||
         asprintf(&text,
-                 "name: %s\n"
+                 "name: %s\ntitle: \"%s\"\ndescription: \"%s\"\n"
                  "data:\n  dir: %s\n  train: 320\n  val: 40\n"
                  "defaults:\n  hidden: [8]\n  epochs: 1\n  seeds: %s\n"
                  "variants:\n"
                  "  - name: a\n    task: \"%s\"\n    label: \"%s\"\n"
                  "  - name: b\n    hidden: [6]\n    task: \"%s\"\n"
+                 "  - name: g\n    label: \"%s\"\n    grid: {lr: [0.1, 0.2], batch: [8, 16]}\n"
                  "plots:\n"
                  "  - name: fig\n    title: \"%s\"\n    variants: [a]\n    reference: b\n"
                  "  - name: fig2\n    title: \"%s\"\n    variants: [a, b]\n"
                  "    metrics: [[batch_loss, val_loss], accuracy]\n    x: epoch\n",
-                 name, ms_tiny_data, seeds, h, h, h, h, h) < 0)
+                 name, h, h, ms_tiny_data, seeds, h, h, h, h, h, h) < 0)
         abort();
     ms_write_text(path, text);
     free(text);
@@ -159,6 +161,18 @@ static void injection(const char *name, const char *seeds, int n)
     free(err);
     assert_no_pwned();
     assert_figures(out);
+    snprintf(out, sizeof out, "%s/%s-plots-db/g-heatmap.svg", ms_group_tmp, name);
+    assert_true(exists(out)); /* the grid's figure was drawn too */
+    /* The report: its own gnuplot (one SVG a panel), title, description. */
+    snprintf(out, sizeof out, "%s/%s.html", ms_group_tmp, name);
+    assert_int_equal(msf(&err, "report '%s' --db '%s' -o '%s'", m, db, out), 0);
+    free(err);
+    assert_no_pwned();
+    char *page = ms_read_file(out);
+    assert_non_null(page);
+    assert_non_null(strstr(page, "`touch ")); /* the text, shown as text */
+    assert_null(strstr(page, "<x>"));         /* escaped */
+    free(page);
     /* Every table format carries the text, and nothing runs. */
     const char *fmts[] = {"csv", "md", "latex", "json"};
     for (int i = 0; i < 4; i++) {

@@ -35,31 +35,6 @@ static int shell(const char *line, char **out, char **err)
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-/* Run mlpsweep with args (a shell string). */
-static int ms(const char *args, char **out, char **err)
-{
-    char *line = NULL;
-    if (asprintf(&line, "%s %s", MS_BIN, args) < 0)
-        abort();
-    int rc = shell(line, out, err);
-    free(line);
-    return rc;
-}
-
-static int msf(char **out, char **err, const char *fmt, ...) MS_PRINTF(3, 4);
-static int msf(char **out, char **err, const char *fmt, ...)
-{
-    char *args = NULL;
-    va_list ap;
-    va_start(ap, fmt);
-    if (vasprintf(&args, fmt, ap) < 0)
-        abort();
-    va_end(ap);
-    int rc = ms(args, out, err);
-    free(args);
-    return rc;
-}
-
 static void exec_sql(const char *db, const char *sql)
 {
     sqlite3 *h;
@@ -236,7 +211,7 @@ static void test_reference_and_shards(void **state)
     ms_write_text(yaml, sweep_manifest);
     ref_db = ms_tpath("ref.db");
     char *err;
-    assert_int_equal(msf(NULL, &err, "run %s --db %s --threads 1 --quiet", yaml, ref_db), 0);
+    assert_int_equal(ms_runf(NULL, &err, "run %s --db %s --threads 1 --quiet", yaml, ref_db), 0);
     free(err);
     ref = ms_db_dump(ref_db);
     assert_true(strlen(ref) > 2000);
@@ -245,7 +220,7 @@ static void test_reference_and_shards(void **state)
         char name[32];
         snprintf(name, sizeof name, "shard-%d.db", i);
         shard_db[i] = ms_tpath(name);
-        assert_int_equal(msf(NULL, &err, "run %s --shard %d/3 --db %s --threads 1", yaml, i,
+        assert_int_equal(ms_runf(NULL, &err, "run %s --shard %d/3 --db %s --threads 1", yaml, i,
                              shard_db[i]), 0);
         char want[96];
         snprintf(want, sizeof want, "sweep 'shardy': shard %d/3 holds 2 of 6 runs", i);
@@ -256,7 +231,7 @@ static void test_reference_and_shards(void **state)
     }
     assert_int_equal(total, 6);
     /* a rerun of a finished shard resumes: nothing to train */
-    assert_int_equal(msf(NULL, &err, "run %s --shard 1/3 --db %s", yaml, shard_db[1]), 0);
+    assert_int_equal(ms_runf(NULL, &err, "run %s --shard 1/3 --db %s", yaml, shard_db[1]), 0);
     assert_non_null(strstr(err, "2 runs, 2 done already, 0 to train"));
     free(err);
 }
@@ -266,18 +241,18 @@ static void test_run_shard_options(void **state)
     (void)state;
     char *err, *db = ms_tpath("empty.db");
     /* more shards than runs: an empty shard says so, exits 0, creates nothing */
-    assert_int_equal(msf(NULL, &err, "run %s --shard 7/8 --db %s", yaml, db), 0);
+    assert_int_equal(ms_runf(NULL, &err, "run %s --shard 7/8 --db %s", yaml, db), 0);
     assert_string_equal(err, "sweep 'shardy': shard 7/8 is empty (6 runs in 8 shards): nothing to do\n");
     assert_int_equal(access(db, F_OK), -1);
     free(err);
-    assert_int_equal(msf(NULL, &err, "run %s --shard 3/3 --db %s", yaml, db), 2);
+    assert_int_equal(ms_runf(NULL, &err, "run %s --shard 3/3 --db %s", yaml, db), 2);
     assert_string_equal(err, "mlpsweep: --shard: shard 3 does not exist in '3/3' (shards are 0 to 2)\n");
     free(err);
-    assert_int_equal(msf(NULL, &err, "run %s --shard 1/3", yaml), 2);
+    assert_int_equal(ms_runf(NULL, &err, "run %s --shard 1/3", yaml), 2);
     assert_non_null(strstr(err, "--shard needs --db FILE"));
     free(err);
     /* --only first, then the split of what is left */
-    assert_int_equal(msf(NULL, &err, "run %s --only deep --shard 1/2 --db %s", yaml, db), 0);
+    assert_int_equal(ms_runf(NULL, &err, "run %s --only deep --shard 1/2 --db %s", yaml, db), 0);
     assert_non_null(strstr(err, "shard 1/2 holds 1 of 2 runs"));
     free(err);
     assert_int_equal(ms_db_count(db, "SELECT count(*) FROM runs WHERE variant = 'deep' AND seed = 2"), 1);
@@ -289,7 +264,7 @@ static void test_merge_equals_unsharded(void **state)
     (void)state;
     char *out = ms_tpath("merged.db"), *err;
     /* shards in any order: the runs are numbered in manifest order */
-    assert_int_equal(msf(NULL, &err, "merge --db %s %s %s %s", out, shard_db[2], shard_db[0],
+    assert_int_equal(ms_runf(NULL, &err, "merge --db %s %s %s %s", out, shard_db[2], shard_db[0],
                          shard_db[1]), 0);
     assert_non_null(strstr(err, "6 runs added, 0 updated, 0 unchanged"));
     free(err);
@@ -320,7 +295,7 @@ static void test_merge_idempotent(void **state)
     (void)state;
     char *out = ms_tpath("merged.db"), *err;
     char *before = ms_db_dump_all(out);
-    assert_int_equal(msf(NULL, &err, "merge --db %s %s %s %s %s", out, shard_db[0], shard_db[1],
+    assert_int_equal(ms_runf(NULL, &err, "merge --db %s %s %s %s %s", out, shard_db[0], shard_db[1],
                          shard_db[2], shard_db[0]), 0);
     assert_non_null(strstr(err, "0 runs added, 0 updated, 8 unchanged"));
     free(err);
@@ -331,12 +306,12 @@ static void test_merge_idempotent(void **state)
     char *copy = ms_tpath("copy.db"), *line = NULL;
     assert_true(asprintf(&line, "cp %s %s", out, copy) > 0);
     assert_int_equal(shell(line, NULL, NULL), 0);
-    assert_int_equal(msf(NULL, &err, "merge --db %s %s", out, copy), 0);
+    assert_int_equal(ms_runf(NULL, &err, "merge --db %s %s", out, copy), 0);
     free(err);
     after = ms_db_dump_all(out);
     assert_string_equal(before, after);
     /* ... but not into itself */
-    assert_int_equal(msf(NULL, &err, "merge --db %s %s", out, out), 1);
+    assert_int_equal(ms_runf(NULL, &err, "merge --db %s %s", out, out), 1);
     assert_non_null(strstr(err, "is the output database"));
     free(err);
     free(after), free(before), free(line), free(copy), free(out);
@@ -366,16 +341,16 @@ static void test_merge_partial_then_full(void **state)
     (void)state;
     char *part = partial_copy("partial.db", 1, ""), *out = ms_tpath("p.db"), *err;
     /* partial first: then the full copy replaces it */
-    assert_int_equal(msf(NULL, &err, "merge --db %s %s %s", out, part, shard_db[1]), 0);
+    assert_int_equal(ms_runf(NULL, &err, "merge --db %s %s %s", out, part, shard_db[1]), 0);
     assert_non_null(strstr(err, "\n2 runs of the manifest are not started in any shard yet (pending)\n"));
     free(err);
     assert_int_equal(ms_db_count(out, "SELECT count(*) FROM runs WHERE status = 'done'"), 3);
     assert_int_equal(ms_db_count(out, "SELECT count(*) FROM runs WHERE status = 'pending' AND "
                                 "epochs_done = 0"), 2); /* shard 2: not merged yet */
     assert_int_equal(ms_db_count(out, "SELECT count(*) FROM runs WHERE current"), 6);
-    assert_int_equal(msf(NULL, &err, "status --db %s", out), 0);
+    assert_int_equal(ms_runf(NULL, &err, "status --db %s", out), 0);
     free(err);
-    assert_int_equal(msf(NULL, &err, "merge --db %s %s %s", out, shard_db[0], shard_db[2]), 0);
+    assert_int_equal(ms_runf(NULL, &err, "merge --db %s %s %s", out, shard_db[0], shard_db[2]), 0);
     assert_non_null(strstr(err, "2 runs added, 1 updated, 1 unchanged"));
     free(err);
     char *d = ms_db_dump(out);
@@ -384,7 +359,7 @@ static void test_merge_partial_then_full(void **state)
     check_db(out);
     /* full first: the partial copy changes nothing */
     char *before = ms_db_dump_all(out);
-    assert_int_equal(msf(NULL, &err, "merge --db %s %s", out, part), 0);
+    assert_int_equal(ms_runf(NULL, &err, "merge --db %s %s", out, part), 0);
     assert_non_null(strstr(err, "0 runs added, 0 updated, 2 unchanged"));
     free(err);
     d = ms_db_dump_all(out);
@@ -413,7 +388,7 @@ static void test_merge_conflict(void **state)
     /* into an existing database: error naming the run and both files, nothing changed */
     char *out = ms_tpath("merged.db"), *err, *want = NULL;
     char *before = ms_db_dump_all(out);
-    assert_int_equal(msf(NULL, &err, "merge --db %s %s %s", out, shard_db[2], bad), 1);
+    assert_int_equal(ms_runf(NULL, &err, "merge --db %s %s %s", out, shard_db[2], bad), 1);
     assert_true(asprintf(&want, "mlpsweep: %s differs between '%s' and '%s'\n", run, out, bad) > 0);
     assert_string_equal(err, want);
     free(err), free(want);
@@ -422,7 +397,7 @@ static void test_merge_conflict(void **state)
     free(after);
     /* between two shards into a new database: it is not created */
     char *fresh = ms_tpath("fresh.db");
-    assert_int_equal(msf(NULL, &err, "merge --db %s %s %s", fresh, shard_db[0], bad), 1);
+    assert_int_equal(ms_runf(NULL, &err, "merge --db %s %s %s", fresh, shard_db[0], bad), 1);
     assert_true(asprintf(&want, "mlpsweep: %s differs between '%s' and '%s'\n", run, shard_db[0],
                          bad) > 0);
     assert_string_equal(err, want);
@@ -449,7 +424,7 @@ static void test_merge_refuses_foreign_files(void **state)
         {newer, "'%s' has schema version 6, newer than this mlpsweep understands (5)"},
     };
     for (int i = 0; i < 3; i++) {
-        assert_int_equal(msf(NULL, &err, "merge --db %s %s %s", out, shard_db[0], cases[i].file), 1);
+        assert_int_equal(ms_runf(NULL, &err, "merge --db %s %s %s", out, shard_db[0], cases[i].file), 1);
         char msg[512];
         snprintf(msg, sizeof msg, cases[i].msg, cases[i].file);
         assert_true(asprintf(&want, "mlpsweep: %s\n", msg) > 0);
@@ -457,13 +432,13 @@ static void test_merge_refuses_foreign_files(void **state)
         assert_int_equal(access(out, F_OK), -1);
         free(err), free(want);
     }
-    assert_int_equal(msf(NULL, &err, "merge --db %s %s/missing.db", out, ms_group_tmp), 1);
+    assert_int_equal(ms_runf(NULL, &err, "merge --db %s %s/missing.db", out, ms_group_tmp), 1);
     assert_non_null(strstr(err, "no such database"));
     free(err);
-    assert_int_equal(msf(NULL, &err, "merge %s", shard_db[0]), 2);
+    assert_int_equal(ms_runf(NULL, &err, "merge %s", shard_db[0]), 2);
     assert_string_equal(err, "mlpsweep: missing --db OUT (see --help)\n");
     free(err);
-    assert_int_equal(msf(NULL, &err, "merge --db %s", out), 2);
+    assert_int_equal(ms_runf(NULL, &err, "merge --db %s", out), 2);
     free(err);
     free(line), free(text), free(other), free(newer), free(out);
 }
@@ -506,7 +481,7 @@ static void assert_refused(const char *sql, const char *want)
     assert_true(asprintf(&line, "rm -f %s %s-wal %s-shm", fresh, fresh, fresh) > 0);
     assert_int_equal(shell(line, NULL, NULL), 0);
     /* a valid shard first: the refusal still comes before any write */
-    int rc = msf(NULL, &err, "merge --db %s %s %s", fresh, shard_db[1], bad);
+    int rc = ms_runf(NULL, &err, "merge --db %s %s %s", fresh, shard_db[1], bad);
     if (rc != 1 || strcmp(err, msg))
         print_message("after '%s':\nexit %d, stderr: %swanted: %s", q, rc, err, msg);
     assert_int_equal(rc, 1);
@@ -514,7 +489,7 @@ static void assert_refused(const char *sql, const char *want)
     assert_int_equal(access(fresh, F_OK), -1);
     free(err);
     char *before = ms_db_dump_all(out);
-    assert_int_equal(msf(NULL, &err, "merge --db %s %s", out, bad), 1);
+    assert_int_equal(ms_runf(NULL, &err, "merge --db %s %s", out, bad), 1);
     assert_string_equal(err, msg);
     char *after = ms_db_dump_all(out);
     assert_string_equal(before, after);
@@ -638,7 +613,7 @@ static void test_merge_refuses_settings_no_manifest_makes(void **state)
         char *old = older_copy("older.db", v), *fresh = ms_tpath("older-out.db"), *err, *line = NULL;
         assert_true(asprintf(&line, "rm -f %s*", fresh) > 0);
         assert_int_equal(shell(line, NULL, NULL), 0);
-        assert_int_equal(msf(NULL, &err, "merge --db %s %s", fresh, old), 0);
+        assert_int_equal(ms_runf(NULL, &err, "merge --db %s %s", fresh, old), 0);
         free(err), free(line), free(old), free(fresh);
     }
 }
@@ -662,21 +637,21 @@ static void test_status_export_plot_on_merged(void **state)
     char *merged = ms_tpath("merged.db");
     char *a = timeless_copy(merged, "tm.db"), *b = timeless_copy(ref_db, "tr.db");
     char *oa, *ob, *err;
-    assert_int_equal(msf(&oa, &err, "status --db %s", merged), 0);
+    assert_int_equal(ms_runf(&oa, &err, "status --db %s", merged), 0);
     assert_non_null(strstr(oa, "sweep 'shardy': 6/6 runs done"));
     free(oa), free(err);
-    assert_int_equal(msf(&oa, &err, "status --db %s", a), 0);
+    assert_int_equal(ms_runf(&oa, &err, "status --db %s", a), 0);
     free(err);
-    assert_int_equal(msf(&ob, &err, "status --db %s", b), 0);
+    assert_int_equal(ms_runf(&ob, &err, "status --db %s", b), 0);
     free(err);
     assert_string_equal(oa, ob);
     free(oa), free(ob);
     static const char *const how[] = {"--table summary", "--table epochs", "--table evals",
                                       "--format json", "--format md", "--format latex"};
     for (size_t i = 0; i < sizeof how / sizeof *how; i++) {
-        assert_int_equal(msf(&oa, &err, "export --db %s %s", a, how[i]), 0);
+        assert_int_equal(ms_runf(&oa, &err, "export --db %s %s", a, how[i]), 0);
         free(err);
-        assert_int_equal(msf(&ob, &err, "export --db %s %s", b, how[i]), 0);
+        assert_int_equal(ms_runf(&ob, &err, "export --db %s %s", b, how[i]), 0);
         free(err);
         assert_true(strlen(oa) > 50);
         assert_string_equal(oa, ob);
@@ -684,9 +659,9 @@ static void test_status_export_plot_on_merged(void **state)
     }
     /* the figures: gnuplot's SVG of the same data is the same file */
     char *pa = ms_tpath("plots-a"), *pb = ms_tpath("plots-b");
-    assert_int_equal(msf(NULL, &err, "plot %s --db %s --out %s", yaml, a, pa), 0);
+    assert_int_equal(ms_runf(NULL, &err, "plot %s --db %s --out %s", yaml, a, pa), 0);
     free(err);
-    assert_int_equal(msf(NULL, &err, "plot %s --db %s --out %s", yaml, b, pb), 0);
+    assert_int_equal(ms_runf(NULL, &err, "plot %s --db %s --out %s", yaml, b, pb), 0);
     free(err);
     char *fa = NULL, *fb = NULL;
     assert_true(asprintf(&fa, "%s/curves.svg", pa) > 0 && asprintf(&fb, "%s/curves.svg", pb) > 0);
@@ -703,7 +678,7 @@ static void test_slurm_scripts_by_hand(void **state)
 {
     (void)state;
     char *dir = ms_tpath("cluster"), *out, *err, *line = NULL;
-    assert_int_equal(msf(&out, &err, "slurm %s --out %s --shards 4 --cpus-per-task 1 "
+    assert_int_equal(ms_runf(&out, &err, "slurm %s --out %s --shards 4 --cpus-per-task 1 "
                                     "--array-parallelism 2 --partition debug --time 0:10:00",
                          yaml, dir), 0);
     assert_non_null(strstr(err, "6 runs in 4 shards of 1 to 2 runs"));
@@ -750,15 +725,15 @@ static void test_slurm_scripts_by_hand(void **state)
                              "shardy.db sweep.sbatch ");
     free(out), free(line), free(p);
     /* an unknown option, a bad value */
-    assert_int_equal(msf(NULL, &err, "slurm %s --out %s --time '1 day'", yaml, dir), 2);
+    assert_int_equal(ms_runf(NULL, &err, "slurm %s --out %s --time '1 day'", yaml, dir), 2);
     assert_non_null(strstr(err, "--time: unexpected character"));
     free(err);
-    assert_int_equal(msf(NULL, &err, "slurm %s", yaml), 2);
+    assert_int_equal(ms_runf(NULL, &err, "slurm %s", yaml), 2);
     assert_string_equal(err, "mlpsweep: missing --out DIR (see --help)\n");
     free(err);
     /* what run takes, slurm takes and passes on: settings, --only, --retry-failed */
     char *dir2 = ms_tpath("cluster2");
-    assert_int_equal(msf(NULL, &err, "slurm %s 'plain.lr=0.05,0.2' --only plain --retry-failed "
+    assert_int_equal(ms_runf(NULL, &err, "slurm %s 'plain.lr=0.05,0.2' --only plain --retry-failed "
                                      "--out %s",
                          yaml, dir2), 0);
     assert_non_null(strstr(err, "4 runs in 4 shards")); /* plain's 2 values x 2 seeds */
@@ -767,11 +742,25 @@ static void test_slurm_scripts_by_hand(void **state)
     s = ms_read_file(p);
     assert_non_null(strstr(s, "\nargs=('plain.lr=0.05,0.2' --only 'plain' --retry-failed)\n"));
     assert_non_null(strstr(s, "run \"$manifest\" \"${args[@]}\" --shard"));
-    free(s), free(p), free(dir2);
-    assert_int_equal(msf(NULL, &err, "slurm %s --only nope --out %s", yaml, dir), 2);
+    free(s), free(p);
+    /* a setting with quotes, blanks and a $(...) inside reaches run as one
+     * word, never as shell text (a quoted YAML string: a valid value) */
+    assert_int_equal(ms_runf(NULL, NULL, "slurm %s \"plain.activation='improved_sigmoid'\" "
+                                         "'deep.hidden=[16, 12]' \"plain.init='\\$(touch %s/x)'\" "
+                                         "--out %s", yaml, dir2, dir2), 2);
+    assert_int_equal(ms_runf(NULL, &err, "slurm %s \"plain.activation='improved_sigmoid'\" "
+                                        "'deep.hidden=[16, 12]' --out %s", yaml, dir2), 0);
+    free(err);
+    assert_true(asprintf(&line, "cd %s && grep '^args=' sweep.sbatch > args.sh && "
+                                "echo 'printf \"<%%s>\" \"${args[@]}\"' >> args.sh && "
+                                "bash args.sh && test ! -e x", dir2) > 0);
+    assert_int_equal(shell(line, &out, NULL), 0);
+    assert_string_equal(out, "<plain.activation='improved_sigmoid'><deep.hidden=[16, 12]>");
+    free(out), free(line), free(dir2);
+    assert_int_equal(ms_runf(NULL, &err, "slurm %s --only nope --out %s", yaml, dir), 2);
     assert_non_null(strstr(err, "--only: no variant 'nope'"));
     free(err);
-    assert_int_equal(msf(NULL, &err, "slurm %s --out %s --data /nonexistent", yaml, dir), 2);
+    assert_int_equal(ms_runf(NULL, &err, "slurm %s --out %s --data /nonexistent", yaml, dir), 2);
     assert_string_equal(err, "mlpsweep: --data: '/nonexistent' does not hold the four MNIST files "
                              "(train-images-idx3-ubyte and the others, raw or .gz)\n");
     free(err), free(dir);
