@@ -913,10 +913,113 @@ static void test_report_browser(void **state)
     fx_remove(&f);
 }
 
+/* The page measured by the browser at a given width: a copy of the report
+ * with a script that, once everything is loaded, reports one line of what a
+ * reader would see to the page that frames it (headless Chromium's window is
+ * never narrower than 500 px; a frame of any width is). */
+typedef struct {
+    int width;       /* the frame's inner width, px */
+    int page;        /* the page's scroll width (no sideways scrolling: <= width) */
+    int font;        /* body text size, px */
+    int stacked;     /* a two-panel figure's second panel below the first */
+    int panel;       /* its first panel's width, px */
+    char sticky[16]; /* the position of a scrolling table's first column */
+    char opened[16]; /* the figure's position once its link is followed */
+    int full;        /* then its first panel's width, px */
+} layout;
+
+static const char measure_js[] =
+    "<script>addEventListener('load',function(){"
+    "var r=[],p=document.querySelector('figure.plotfig .panels'),im=p.querySelectorAll('img'),"
+    "a=im[0].getBoundingClientRect(),b=im[1].getBoundingClientRect(),"
+    "fig=p.closest('figure'),td=document.querySelector('.scroll td');"
+    "r.push(innerWidth,document.documentElement.scrollWidth,"
+    "parseInt(getComputedStyle(document.body).fontSize),"
+    "b.top>=a.bottom-1?1:0,Math.round(a.width),getComputedStyle(td).position);"
+    "location.hash=fig.id;"
+    "r.push(getComputedStyle(fig).position,Math.round(im[0].getBoundingClientRect().width));"
+    "parent.postMessage('layout: '+r.join(' '),'*');});</script>\n";
+
+static const char frame_html[] =
+    "<!DOCTYPE html><html><body style=\"margin:0\">"
+    "<iframe src=\"measure.html\" width=\"%d\" height=\"900\" style=\"border:0\"></iframe>"
+    "<script>addEventListener('message',function(e){var p=document.createElement('pre');"
+    "p.id='layout';p.textContent=e.data;document.body.appendChild(p);});</script>"
+    "</body></html>\n";
+
+static layout measure(const char *dir, const char *page, int width)
+{
+    char path[4096], out[4096];
+    snprintf(path, sizeof path, "%s/measure.html", dir);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs(page, f);
+    fputs(measure_js, f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/frame.html", dir);
+    f = fopen(path, "wb");
+    assert_non_null(f);
+    fprintf(f, frame_html, width);
+    fclose(f);
+    snprintf(out, sizeof out, "%s/measured.html", dir);
+    /* virtual time: the message arrives after the load event */
+    chromium_run(dir, "--window-size=1400,1000 --virtual-time-budget=10000 --dump-dom", path, out);
+    size_t n;
+    char *dom = slurp(out, &n), *at = strstr(dom, "<pre id=\"layout\">layout: ");
+    if (!at)
+        fail_msg("no layout line in the page the browser built (%s)", out);
+    layout l;
+    memset(&l, 0, sizeof l);
+    assert_int_equal(sscanf(at, "<pre id=\"layout\">layout: %d %d %d %d %d %15s %15s %d", &l.width,
+                            &l.page, &l.font, &l.stacked, &l.panel, l.sticky, l.opened, &l.full),
+                     8);
+    print_message("%d px: page %d px wide, text %d px, panels %s, first panel %d px; "
+                  "first column %s; opened: %s, %d px\n",
+                  l.width, l.page, l.font, l.stacked ? "stacked" : "side by side", l.panel,
+                  l.sticky, l.opened, l.full);
+    free(dom);
+    return l;
+}
+
+/* Issue 27's narrow screen: at 400 px nothing scrolls sideways but tables,
+ * the text is 16 px, a figure's panels stack at nearly the page's width,
+ * the variant column stays put, and a tap opens the figure at full size;
+ * at 1200 px the panels sit side by side. */
+static void test_report_narrow(void **state)
+{
+    (void)state;
+    skip_without_gnuplot();
+    if (!chromium()) {
+        if (getenv("CI"))
+            fail_msg("chromium is not installed ('make test' installs it)");
+        skip();
+    }
+    fx f;
+    fx_make(&f);
+    char *yaml, *page = report_of(&f, "report %s --db %s -o %s/sub/r.html", &yaml);
+    layout n = measure(f.dir, page, 400), w = measure(f.dir, page, 1200);
+    assert_int_equal(n.width, 400);
+    assert_int_equal(w.width, 1200);
+    assert_true(n.page <= 400);
+    assert_int_equal(n.font, 16);
+    assert_int_equal(n.stacked, 1);
+    assert_true(n.panel >= 360);
+    assert_string_equal(n.sticky, "sticky");
+    assert_string_equal(n.opened, "fixed");
+    assert_true(n.full > n.panel + 50); /* the SVG's own width, the page scrolls over it */
+    assert_int_equal(w.stacked, 0);
+    assert_true(w.panel >= 500);
+    assert_true(w.page <= 1200);
+    assert_int_equal(w.font, 15);
+    free(page), free(yaml);
+    fx_remove(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_chunks),
+        cmocka_unit_test(test_report_narrow),
         cmocka_unit_test(test_step_curve),
         cmocka_unit_test(test_plot_files),
         cmocka_unit_test(test_recorded_manifest),

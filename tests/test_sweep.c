@@ -389,6 +389,57 @@ static void test_reader_during_run(void **state)
     free(m), free(db);
 }
 
+/* Only the database stays beside itself after a clean exit: the writer's and
+ * the reader's closes remove the -wal and -shm files, and while another
+ * connection is open they stay (it still needs them) until the last one goes. */
+static int side_files(const char *db)
+{
+    char side[4096];
+    int n = 0;
+    snprintf(side, sizeof side, "%s-wal", db);
+    n += access(side, F_OK) == 0;
+    snprintf(side, sizeof side, "%s-shm", db);
+    n += access(side, F_OK) == 0;
+    snprintf(side, sizeof side, "%s.lock", db);
+    n += access(side, F_OK) == 0;
+    return n;
+}
+
+static void test_clean_exit_leaves_only_the_db(void **state)
+{
+    (void)state;
+    char *m = ms_tpath("small.yaml"), *db = ms_tpath("tidy.db"), *args = NULL;
+    assert_true(asprintf(&args, "run %s --db %s --only plain epochs=1", m, db) > 0);
+    assert_int_equal(sh(args, NULL), 0);
+    assert_int_equal(side_files(db), 0);
+    free(args);
+    assert_true(asprintf(&args, "status %s --db %s", m, db) > 0);
+    assert_int_equal(sh(args, NULL), 0);
+    assert_int_equal(side_files(db), 0);
+    /* a reader holding the file across the writer's close keeps both */
+    sqlite3 *h;
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(h, "SELECT count(*) FROM epochs", -1, &q, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    sqlite3_finalize(q);
+    free(args);
+    assert_true(asprintf(&args, "run %s --db %s --only deep epochs=1", m, db) > 0);
+    assert_int_equal(sh(args, NULL), 0);
+    assert_int_equal(side_files(db), 2);
+    assert_int_equal(sqlite3_prepare_v2(h, "SELECT count(*) FROM epochs", -1, &q, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(q, 0), 4); /* the reader sees the new rows */
+    sqlite3_finalize(q);
+    sqlite3_close(h);
+    /* the next of our connections to close is the last one, and tidies up */
+    free(args);
+    assert_true(asprintf(&args, "status %s --db %s", m, db) > 0);
+    assert_int_equal(sh(args, NULL), 0);
+    assert_int_equal(side_files(db), 0);
+    free(args), free(m), free(db);
+}
+
 static void test_skip_done_and_changed_variant(void **state)
 {
     (void)state;
@@ -671,6 +722,7 @@ int main(void)
         cmocka_unit_test(test_resume_on_other_data),
         cmocka_unit_test(test_manifest_from_pipe),
         cmocka_unit_test(test_reader_during_run),
+        cmocka_unit_test(test_clean_exit_leaves_only_the_db),
         cmocka_unit_test(test_skip_done_and_changed_variant),
         cmocka_unit_test(test_failed_run_and_retry),
         cmocka_unit_test(test_one_process_per_db),

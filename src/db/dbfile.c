@@ -85,6 +85,14 @@ out:
     return rc;
 }
 
+int ms_dbfile_reader_tidies(const char *path)
+{
+    char *dir = ms_dir_of(path);
+    int ok = access(path, R_OK | W_OK) == 0 && access(dir, W_OK | X_OK) == 0;
+    free(dir);
+    return ok;
+}
+
 /* A WAL database needs '<path>-shm' to be read. In a folder we cannot write,
  * with neither '-wal' nor '-shm' beside the file, no writer can be active
  * (it would have to create them), so the file is opened as immutable.

@@ -300,9 +300,13 @@ int ms_store_open(const char *path, int flags, ms_store **out)
         s->writer_live = ms_db_writer_live(path);
     if (!readonly && ms_db_lock(path, &s->lockfd, &created) < 0)
         goto fail;
-    int oflags = readonly ? SQLITE_OPEN_READONLY
-                          : SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
-    char *uri = readonly ? ms_dbfile_uri(path) : NULL;
+    /* A reader opens read-write where it may (and sets query_only below):
+     * a read-only connection cannot remove the -wal and -shm files it makes,
+     * so every `status` would leave them behind. */
+    int tidy = readonly && ms_dbfile_reader_tidies(path);
+    int oflags = readonly && !tidy ? SQLITE_OPEN_READONLY
+                                   : SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
+    char *uri = readonly && !tidy ? ms_dbfile_uri(path) : NULL;
     int rc = sqlite3_open_v2(uri ? uri : path, &s->db, oflags | (uri ? SQLITE_OPEN_URI : 0), NULL);
     free(uri);
     if (rc != SQLITE_OK) {
@@ -328,6 +332,11 @@ int ms_store_open(const char *path, int flags, ms_store **out)
         goto fail;
     if (prepare(s, version))
         goto fail;
+    /* after prepare: an older file's read-only stand-ins are TEMP views */
+    if (tidy && sqlite3_exec(s->db, "PRAGMA query_only = 1", NULL, NULL, NULL) != SQLITE_OK) {
+        ms_error("cannot open '%s': %s", path, sqlite3_errmsg(s->db));
+        goto fail;
+    }
     *out = s;
     return 0;
 fail:
@@ -347,12 +356,12 @@ static void store_free(ms_store *s, int remove)
         sqlite3_finalize(s->q[i]);
     ms_reg_free(s->reg);
     if (s->db && !s->readonly) {
-        /* Fold the log into the file now, then close without SQLite's own
-         * checkpoint-and-delete, which takes an exclusive lock that a reader
-         * opening at that moment would see as "database is locked". The empty
-         * -wal and -shm files stay beside the database. */
+        /* Fold the log into the file now, while readers may still read:
+         * SQLite's own checkpoint at close (when this is the last connection,
+         * it then removes the -wal and -shm files) holds an exclusive lock,
+         * and with the log already empty that lock lasts only as long as the
+         * two unlinks. A reader still open keeps both files until it closes. */
         sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
-        sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
     }
     sqlite3_close(s->db);
     /* Removed while the lock is held: a writer waiting for it finds the

@@ -103,6 +103,10 @@ int ms_schema_full_check(sqlite3 *db, const char *path);
 int ms_dbfile_check(const char *path, int readonly, int create);
 /* The URI to open path read-only with (malloc'd), or NULL for the path. */
 char *ms_dbfile_uri(const char *path);
+/* 1 when a reader may open path read-write (and then write nothing): the
+ * file and its folder are ours to write, so SQLite's close can remove the
+ * -wal and -shm files a read-only connection would leave behind. */
+int ms_dbfile_reader_tidies(const char *path);
 /* Remove path and the files SQLite keeps beside it. */
 void ms_dbfile_remove(const char *path);
 
