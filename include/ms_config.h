@@ -5,6 +5,8 @@
 #ifndef MS_CONFIG_H
 #define MS_CONFIG_H
 
+#include "ms_prune.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -82,6 +84,8 @@ typedef struct ms_run_spec {
     const char *task;    /* NULL is stored as "" */
     ms_config cfg;
     const char *grid;    /* the variant whose grid made this one, or NULL (runs.grid) */
+    const ms_prune *prune; /* a pruned search's trial: the search's pruning, else NULL */
+    int trial;             /* then the trial's index (0 for NAME.t1) */
 } ms_run_spec;
 
 /* The course baseline: [64] sigmoid, U(-1,1), lr 0.1, batch 32, 50 epochs. */

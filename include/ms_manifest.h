@@ -25,6 +25,9 @@ typedef struct ms_variant {
     char *task;      /* free text like "2c", may be "" */
     char *label;     /* what legends call it (`label:`); NULL: the name */
     char *grid_of;   /* the variant whose grid made this one (NAME.KEY-VALUE), or NULL */
+    int pruned;      /* a trial of a search with `prune:` (its rules in prune) */
+    ms_prune prune;
+    int trial;       /* a search's trial: its index (NAME.tK is K - 1) */
     ms_config cfg;   /* effective config: defaults overridden by the variant;
                         train_size/val_size from data; cfg.seed unused */
     int nseeds;

@@ -18,6 +18,7 @@ extern const char *const ms_prune_type_names[MS_PRUNE_NTYPES];
 
 typedef struct ms_prune {
     ms_prune_type type;
+    int metric;       /* ms_metric: an epoch's train_loss, train_acc, val_loss or val_acc */
     int goal_max;     /* 1: higher values are better (accuracies) */
     int min, max, eta; /* epochs of rung 0, the most epochs, the reduction factor (>= 2) */
 } ms_prune;

@@ -2,11 +2,12 @@
  * cohort of one, goal max), SHA waiting for its cohort, and ASHA in trial
  * order taking the same decisions in whatever order the trials arrive. */
 #include "ms_test.h"
+#include "ms_metrics.h"
 #include "ms_prune.h"
 
 #include <math.h>
 
-static const ms_prune asha = {MS_PRUNE_ASHA, 0, 1, 27, 3};
+static const ms_prune asha = {MS_PRUNE_ASHA, MS_METRIC_VAL_LOSS, 0, 1, 27, 3};
 
 static void test_rungs(void **state)
 {
@@ -23,12 +24,12 @@ static void test_rungs(void **state)
     const int want[4] = {1, 3, 9, 27};
     for (int r = 0; r < 4; r++)
         assert_int_equal(ms_prune_rung_epochs(&asha, 0, r), want[r]);
-    ms_prune hb = {MS_PRUNE_HYPERBAND, 0, 1, 27, 3};
+    ms_prune hb = {MS_PRUNE_HYPERBAND, MS_METRIC_VAL_LOSS, 0, 1, 27, 3};
     assert_int_equal(ms_prune_brackets(&hb), 4);
     assert_int_equal(ms_prune_rungs(&hb, 2), 2); /* 9 and 27 epochs */
     assert_int_equal(ms_prune_rung_epochs(&hb, 2, 0), 9);
     assert_int_equal(ms_prune_bracket_of(&hb, 6), 2);
-    ms_prune odd = {MS_PRUNE_SHA, 0, 2, 20, 3}; /* 2, 6, 18; the survivors train to 20 */
+    ms_prune odd = {MS_PRUNE_SHA, MS_METRIC_VAL_LOSS, 0, 2, 20, 3}; /* 2, 6, 18; the survivors train to 20 */
     assert_int_equal(ms_prune_rungs(&odd, 0), 3);
     assert_int_equal(ms_prune_rung_epochs(&odd, 0, 2), 18);
     const int keep[][2] = {{1, 1}, {2, 1}, {3, 1}, {5, 1}, {6, 2}, {9, 3}, {10, 3}};

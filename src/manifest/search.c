@@ -6,6 +6,7 @@
  * raising `trials` keeps the trials drawn before. */
 #define _POSIX_C_SOURCE 200809L
 #include "manifest_int.h"
+#include "ms_metrics.h"
 #include "ms_util.h"
 
 #include <math.h>
@@ -374,4 +375,81 @@ int mf_search_axes(mctx *c, const node *sm, int i, const setting *st, const sett
         return 0;
     }
     return kept;
+}
+
+/* ---- pruning ---- */
+
+static const char *const prune_keys[] = {"type", "metric", "goal", "resource", "min", "max", "eta"};
+enum { P_TYPE, P_METRIC, P_GOAL, P_RESOURCE, P_MIN, P_MAX, P_ETA, P_N };
+static const char *const goals[] = {"min", "max"};
+
+/* The metrics a rung can judge by: an epoch's own (ms_metric up to
+ * MS_METRIC_EVALS), not the steps' loss. */
+static int read_metric(mctx *c, const node *v, int *out)
+{
+    const char *names[MS_METRIC_EVALS];
+    for (int i = 0; i < MS_METRIC_EVALS; i++)
+        names[i] = ms_metric_name((ms_metric)i);
+    const char *s = "";
+    char q[72], h[96];
+    if (mf_get_str(c, v, "prune: metric", &s))
+        return -1;
+    if ((*out = ms_name_index(names, MS_METRIC_EVALS, s)) >= 0)
+        return 0;
+    return mf_perr(c, AT(v), "prune: metric: unknown metric '%s'%s (expected train_loss, "
+                   "train_acc, val_loss or val_acc)", mf_show(q, sizeof q, s),
+                   ms_hint(h, sizeof h, s, names, MS_METRIC_EVALS));
+}
+
+int mf_prune_read(mctx *c, const node *pm, scope *sc, const node *epochs, const mf_axis *ax,
+                  int na, ms_prune *out)
+{
+    char g[96];
+    int before = c->nerr;
+    memset(out, 0, sizeof *out);
+    if (pm->type != N_MAP)
+        return mf_perr(c, AT(pm), "prune: expected a mapping such as {type: asha, max: 27}, "
+                       "got %s", mf_got(g, sizeof g, pm));
+    const node *val[P_N], *keyn[P_N];
+    mf_map_keys(c, pm, prune_keys, P_N, val, keyn, "prune");
+    int type = 0, metric = MS_METRIC_VAL_LOSS, goal = -1;
+    int min = 1, max = sc->cfg.epochs, eta = 3;
+    if (!val[P_TYPE])
+        mf_perr(c, AT(pm), "prune: type: missing (sha, asha or hyperband)");
+    else
+        mf_get_choice(c, val[P_TYPE], "prune: type", ms_prune_type_names, MS_PRUNE_NTYPES, &type);
+    if (val[P_METRIC])
+        read_metric(c, val[P_METRIC], &metric);
+    if (val[P_GOAL])
+        mf_get_choice(c, val[P_GOAL], "prune: goal", goals, 2, &goal);
+    const char *res = "epoch";
+    if (val[P_RESOURCE] && !mf_get_str(c, val[P_RESOURCE], "prune: resource", &res) &&
+        strcmp(res, "epoch"))
+        mf_perr(c, AT(val[P_RESOURCE]), "prune: resource: unknown value '%s' (epoch is the one "
+                "resource: a rung is a number of epochs)", mf_show(g, sizeof g, res));
+    if (val[P_MIN])
+        mf_get_int(c, val[P_MIN], "prune: min", 1, 1000000, &min);
+    if (val[P_MAX])
+        mf_get_int(c, val[P_MAX], "prune: max", 1, 1000000, &max);
+    if (val[P_ETA] && mf_get_int(c, val[P_ETA], "prune: eta", -1000000, 1000000, &eta) == 0 &&
+        eta < 2)
+        mf_perr(c, AT(val[P_ETA]), "prune: eta: must be 2 or more (the trials kept at a rung "
+                "are 1 in eta), got %d", eta);
+    if (c->nerr == before && min > max)
+        mf_perr(c, AT(val[P_MIN] ? val[P_MIN] : pm), "prune: min (%d epochs) is above max (%d)",
+                min, max);
+    if (val[P_MAX] && epochs && sc->cfg.epochs != max)
+        mf_perr(c, AT(val[P_MAX]), "prune: max (%d) and epochs (%d, line %d) differ: a pruned "
+                "trial trains at most max epochs; give one of them", max, sc->cfg.epochs,
+                epochs->line);
+    for (int a = 0; a < na; a++)
+        if (ax[a].key == K_EPOCHS)
+            mf_perr(c, AT(ax[a].at), "search: space: epochs cannot be searched with prune: "
+                    "(epochs are what pruning spends)");
+    if (c->nerr > before)
+        return -1;
+    *out = (ms_prune){(ms_prune_type)type, metric,
+                      goal >= 0 ? goal : ms_metric_is_acc((ms_metric)metric), min, max, eta};
+    sc->cfg.epochs = max;
+    return 0;
 }

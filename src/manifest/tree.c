@@ -542,8 +542,13 @@ int mf_get_choice(mctx *c, const node *v, const char *key, const char *const *na
     if (ms_suggest(s, names, n))
         return mf_perr(c, AT(v), "%s: unknown value '%s'%s", key, mf_show(q, sizeof q, s),
                        ms_hint(h, sizeof h, s, names, n));
-    return mf_perr(c, AT(v), "%s: unknown value '%s' (expected %s or %s)", key,
-                   mf_show(q, sizeof q, s), names[0], names[1]);
+    char list[256];
+    size_t o = 0;
+    for (int i = 0; i < n && o < sizeof list; i++)
+        o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", i == 0 ? "" : i + 1 < n ? ", " : " or ",
+                              names[i]);
+    return mf_perr(c, AT(v), "%s: unknown value '%s' (expected %s)", key, mf_show(q, sizeof q, s),
+                   list);
 }
 
 typedef struct pos_u64 {

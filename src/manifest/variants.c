@@ -17,11 +17,12 @@
 /* A variant's keys: name, task, label, extends, then the config keys (index
  * V_CFG + K_*). */
 static const char *const variant_keys[] = {"name",          "task",       "label",   "extends",
-                                           "grid",          "search",     "hidden",     "activation",
+                                           "grid",          "search",     "prune",      "hidden",
+                                           "activation",
                                            "init",          "lr",         "momentum", "batch",
                                            "epochs",        "val_per_epoch", "early_stop",
                                            "shuffle",       "seeds",      "precision", "keep"};
-enum { V_NAME, V_TASK, V_LABEL, V_EXTENDS, V_GRID, V_SEARCH, V_CFG };
+enum { V_NAME, V_TASK, V_LABEL, V_EXTENDS, V_GRID, V_SEARCH, V_PRUNE, V_CFG };
 
 const char *const *const mf_cfg_keys = variant_keys + V_CFG;
 
@@ -242,6 +243,8 @@ struct vinfo {
     scope base;  /* once resolved: its manifest settings (what a variant extending it starts
                     from) */
     scope sc;    /* and with the KEY=VALUE settings: what it runs */
+    bool pruned; /* a search with `prune:` (grids_measure) */
+    ms_prune prune;
 };
 
 typedef struct vctx {
@@ -611,7 +614,7 @@ static void axes_free(axis *ax, int na)
  * The runs are counted from the axes' sizes: 1 when they are over
  * MS_MANIFEST_MAX_RUNS (reported at vlist, the variants list, and the axes
  * freed), before anything is expanded. */
-static int grids_measure(mctx *c, const ms_manifest *m, const vinfo *vi, const setting *st,
+static int grids_measure(mctx *c, const ms_manifest *m, vinfo *vi, const setting *st,
                          const setting_use *use, const node *vlist, axis **axes, int *naxes,
                          int *trials)
 {
@@ -626,6 +629,13 @@ static int grids_measure(mctx *c, const ms_manifest *m, const vinfo *vi, const s
             naxes[i] = mf_search_axes(c, sm, i, st, use, &axes[i], &trials[i]);
         else
             naxes[i] = grid_axes(c, &vi[i], i, st, use, &axes[i]);
+        const node *pm = vi[i].val[V_PRUNE];
+        if (pm && !sm)
+            mf_perr(c, AT(vi[i].keyn[V_PRUNE]), "prune: goes with a search: in the same variant "
+                    "(it stops the search's weaker trials early)");
+        else if (pm && trials[i])
+            vi[i].pruned = mf_prune_read(c, pm, &vi[i].sc, vi[i].val[V_CFG + K_EPOCHS], axes[i],
+                                         naxes[i], &vi[i].prune) == 0;
         if ((naxes[i] == 0 && !trials[i]) || !m->variants[i].name || vi[i].state != 2) {
             axes_free(axes[i], naxes[i]);
             axes[i] = NULL;
@@ -707,7 +717,7 @@ static int grid_combination(mctx *c, const scope *psc, const char *parent, const
 
 /* Appends to out the variants of every combination of pv's grid (ax, na;
  * psc: pv's settings), each checked as a variant setting its values. */
-static void grid_expand(mctx *c, const ms_manifest *m, const ms_variant *pv, const scope *psc,
+static void grid_expand(mctx *c, const ms_manifest *m, const ms_variant *pv, const vinfo *pi,
                         const axis *ax, int na, int trials, const data_info *d, variant_list *out)
 {
     char q[72];
@@ -717,6 +727,7 @@ static void grid_expand(mctx *c, const ms_manifest *m, const ms_variant *pv, con
     for (long long x = 0; x < combos; x++) {
         scope sc;
         char name[256];
+        const scope *psc = &pi->sc;
         int bad = grid_combination(c, psc, pv->name, ax, na, x, combos, trials > 0, &sc, name,
                                    sizeof name);
         mf_cross_check(c, d, &sc, psc);
@@ -727,6 +738,9 @@ static void grid_expand(mctx *c, const ms_manifest *m, const ms_variant *pv, con
         memset(cv, 0, sizeof *cv);
         cv->name = ms_strdup(name);
         cv->grid_of = ms_strdup(pv->name);
+        cv->trial = trials ? (int)x : 0;
+        cv->pruned = pi->pruned;
+        cv->prune = pi->prune;
         cv->task = ms_strdup(pv->task ? pv->task : "");
         cv->label = pv->label ? ms_xstrfmt("%s (%s)", pv->label, name + strlen(pv->name) + 1)
                               : NULL;
@@ -855,7 +869,7 @@ void mf_expand_grids(mctx *c, ms_manifest *m, vinfo *vi, const setting *st,
             count[i] = 1;
             continue;
         }
-        grid_expand(c, m, pv, &vi[i].sc, axes[i], naxes[i], trials[i], d, &out);
+        grid_expand(c, m, pv, &vi[i], axes[i], naxes[i], trials[i], d, &out);
         count[i] = out.n - first[i];
         axes_free(axes[i], naxes[i]);
     }
