@@ -85,7 +85,7 @@ typedef struct ms_run_spec {
     ms_config cfg;
     const char *grid;    /* the variant whose grid made this one, or NULL (runs.grid) */
     const ms_prune *prune; /* a pruned search's trial: the search's pruning, else NULL */
-    int trial;             /* then the trial's index (0 for NAME.t1) */
+    int trial, trials;     /* then the trial's index (0 for NAME.t1) and the search's count */
 } ms_run_spec;
 
 /* The course baseline: [64] sigmoid, U(-1,1), lr 0.1, batch 32, 50 epochs. */

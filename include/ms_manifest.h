@@ -27,7 +27,7 @@ typedef struct ms_variant {
     char *grid_of;   /* the variant whose grid made this one (NAME.KEY-VALUE), or NULL */
     int pruned;      /* a trial of a search with `prune:` (its rules in prune) */
     ms_prune prune;
-    int trial;       /* a search's trial: its index (NAME.tK is K - 1) */
+    int trial, trials; /* a search's trial: its index (NAME.tK is K - 1), the trials drawn */
     ms_config cfg;   /* effective config: defaults overridden by the variant;
                         train_size/val_size from data; cfg.seed unused */
     int nseeds;

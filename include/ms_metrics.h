@@ -41,10 +41,11 @@ typedef enum {
     MS_STOP_EPOCHS,     /* all epochs done */
     MS_STOP_EARLY,      /* early stopping */
     MS_STOP_DIVERGED,   /* loss not finite */
-    MS_STOP_INTERRUPTED /* SIGINT or SIGTERM: the run is pending again */
+    MS_STOP_INTERRUPTED, /* SIGINT or SIGTERM: the run is pending again */
+    MS_STOP_PRUNED      /* a pruned search stopped its trial at a rung */
 } ms_stop;
 /* The name in the database ("epochs", "early_stop", "diverged",
- * "interrupted"); "" for MS_STOP_NONE or a value out of range. */
+ * "interrupted", "pruned"); "" for MS_STOP_NONE or a value out of range. */
 const char *ms_stop_name(ms_stop s);
 /* The stop reason a name stands for (MS_STOP_NONE has none): 0, or -1 for
  * any other text. */

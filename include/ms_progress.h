@@ -30,6 +30,9 @@ void ms_progress_epoch(ms_progress *p, int slot, int epoch, double val_acc, doub
  * was interrupted and will resume later (not counted as done, its epochs
  * kept in the total), else 1 (what is left of it is dropped). */
 void ms_progress_end(ms_progress *p, int slot, const char *how, int final);
+/* A run ends without training again (pruned at a rung it reached before):
+ * counted as done, its epochs_left dropped from the total. */
+void ms_progress_skip(ms_progress *p, int epochs_left);
 void ms_progress_free(ms_progress *p);
 
 #endif

@@ -15,7 +15,14 @@
  * another: a worker's kernels open their own team of `share` threads.
  *
  * Results do not depend on jobs or threads: each run is a pure function of its
- * config and seed (see ms_kernels.h). */
+ * config and seed (see ms_kernels.h).
+ *
+ * A pruned search's run (ms_rungs) that reaches a rung before its trial's
+ * decision there waits: its worker keeps the checkpoint just committed in
+ * memory, marks it pending, and takes other work; the decision that lets
+ * it go on queues it again (first, before runs not started), one that
+ * stops it ends it `pruned`. The decisions depend on the values only, so
+ * which runs train which epochs is the same whatever the jobs. */
 #ifndef MS_SCHED_H
 #define MS_SCHED_H
 
@@ -24,14 +31,20 @@
 
 #include "ms_config.h"
 #include "ms_data.h"
+#include "ms_rungs.h"
 #include "ms_store.h"
 
 typedef struct ms_job {
     int64_t run_id;
     const ms_run_spec *run; /* the caller's: keep it alive */
     int epochs_done;   /* from the store: where to resume */
+    int index;         /* the run's index in what ms_rungs_new was given */
     /* filled by the scheduler */
     int failed;
+    int pruned;        /* stopped by its search's pruning */
+    int waiting;       /* at a rung, for its trial's decision */
+    void *state;       /* then, when it waits in this process: its checkpoint */
+    size_t state_len;
 } ms_job;
 
 typedef struct ms_sched_opts {
@@ -47,7 +60,7 @@ void ms_sched_install_signals(void);
 
 /* Train every run; returns 0 when all finished, 1 when some failed, 2 when
  * cancelled, -1 on a store error (the sweep stops). */
-int ms_sched_run(ms_store *st, const ms_data *data, ms_job *runs, int n,
+int ms_sched_run(ms_store *st, const ms_data *data, ms_job *runs, int n, ms_rungs *rungs,
                  const ms_sched_opts *o);
 
 /* Expected work of a run's remaining epochs, for ordering (arbitrary units). */

@@ -155,6 +155,10 @@ int ms_store_load_checkpoint(ms_store *s, int64_t run_id, void **blob, size_t *n
  * rows = epochs_done, and the checkpoint's epoch is epochs_done or there is
  * none (a finished run). */
 int ms_store_run_rows(ms_store *s, int64_t run_id, int *epochs_done, int *rows, int *ck_epoch);
+/* Metric `metric` (ms_metric: train_loss, val_loss, train_acc or val_acc)
+ * of the run's epochs 1..n into v[0..n) (NaN where no row is); 0, or -1
+ * after a message. */
+int ms_store_epoch_values(ms_store *s, int64_t run_id, int metric, double *v, int n);
 
 /* Commit one finished epoch in ONE transaction: the epoch row (its step is
  * the step of the last of evals, or step_at_end without evals), the evals

@@ -79,7 +79,7 @@ static void db_make(db *d)
             cfg[i].momentum = 0.9;
             cfg[i].lr = 0.02;
         }
-        keys[i] = (ms_run_spec){names[i], i < 3 ? "3c" : "", cfg[i], NULL, NULL, 0};
+        keys[i] = (ms_run_spec){names[i], i < 3 ? "3c" : "", cfg[i], NULL, NULL, 0, 0};
     }
     ms_run_info info[5];
     assert_int_equal(ms_store_register(s, sweep, keys, 5, info), 0);

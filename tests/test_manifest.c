@@ -989,7 +989,7 @@ static const bad_case bad_cases[] = {
      "7:30: prune: eta: must be 2 or more (the trials kept at a rung are 1 in eta), got 1"},
     {"prune: unknown metric",
      "name: t\nvariants:\n  - name: a\n    search:\n      trials: 3\n      space: {lr: {uniform: [0.01, 0.1]}}\n    prune: {type: asha, metric: val_los}\n",
-     "7:33: prune: metric: unknown metric 'val_los' (did you mean 'val_loss'?) (expected train_loss, train_acc, val_loss or val_acc)"},
+     "7:33: prune: metric: unknown metric 'val_los' (did you mean 'val_loss'?) (expected train_loss, val_loss, train_acc or val_acc)"},
     {"prune: min above max",
      "name: t\nvariants:\n  - name: a\n    search:\n      trials: 3\n      space: {lr: {uniform: [0.01, 0.1]}}\n    prune: {type: sha, min: 9, max: 3}\n",
      "7:29: prune: min (9 epochs) is above max (3)"},

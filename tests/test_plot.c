@@ -66,7 +66,7 @@ static void fx_make_with(fx *f, int other_batch, const char *recorded)
         cfg[i].epochs = 3;
         if (i == 2)
             cfg[i].hidden[0] = 32, cfg[i].batch = other_batch;
-        keys[i] = (ms_run_spec){names[i], "", cfg[i], NULL, NULL, 0};
+        keys[i] = (ms_run_spec){names[i], "", cfg[i], NULL, NULL, 0, 0};
     }
     ms_run_info info[3];
     assert_int_equal(ms_store_register(s, sweep, keys, 3, info), 0);

@@ -148,7 +148,7 @@ static void fixture_open(fixture *f, int epochs)
     assert_int_equal(ms_store_open(f->t.db, MS_STORE_CREATE, &f->s), 0);
     assert_int_equal(ms_store_sweep(f->s, "study", "m.yaml", "name: study\n", NULL, &f->sweep), 0);
     cfg_make(&f->cfg, 64, 0.1, 7, epochs);
-    ms_run_spec k = {"baseline", "2c", f->cfg, NULL, NULL, 0};
+    ms_run_spec k = {"baseline", "2c", f->cfg, NULL, NULL, 0, 0};
     ms_run_info info;
     assert_int_equal(ms_store_register(f->s, f->sweep, &k, 1, &info), 0);
     f->run = info.id;
@@ -477,7 +477,7 @@ static void test_upgrade_v3(void **state)
     c[1].val_per_epoch = 3, c[1].early_stop = 0, c[1].shuffle = false;
     c[1].train_size = 1000, c[1].val_size = 500, c[1].dataset = MS_DATASET_FASHION;
     c[1].precision = MS_PREC_F64;
-    ms_run_spec k[2] = {{"base", "", c[0], NULL, NULL, 0}, {"odd", "", c[1], NULL, NULL, 0}};
+    ms_run_spec k[2] = {{"base", "", c[0], NULL, NULL, 0, 0}, {"odd", "", c[1], NULL, NULL, 0, 0}};
     assert_int_equal(ms_store_register(s, sweep, k, 2, info), 0);
     ms_provenance p = {"test", "gcc", "host", (long)getpid(), 2};
     assert_int_equal(ms_store_start_run(s, info[1].id, &p), 0);
@@ -562,7 +562,7 @@ static void test_upgrade_v4(void **state)
     got = summary_all(s);
     assert_string_equal(got, want);
     free(got);
-    ms_run_spec k[2] = {{"baseline", "2c", f.cfg, NULL, NULL, 0}, {"copy", "", f.cfg, NULL, NULL, 0}};
+    ms_run_spec k[2] = {{"baseline", "2c", f.cfg, NULL, NULL, 0, 0}, {"copy", "", f.cfg, NULL, NULL, 0, 0}};
     ms_run_info out[2];
     assert_int_equal(ms_store_register(s, f.sweep, k, 2, out), 0);
     assert_int_equal(out[0].taken, 0);
@@ -615,7 +615,7 @@ static void test_register(void **state)
     cfg_make(&c[1], 64, 0.1, 2, 50);
     cfg_make(&c[2], 128, 0.02, 1, 50);
     ms_run_spec k[3] = {
-        {"baseline", "2c", c[0], NULL, NULL, 0}, {"baseline", "2c", c[1], NULL, NULL, 0}, {"wide", NULL, c[2], NULL, NULL, 0}};
+        {"baseline", "2c", c[0], NULL, NULL, 0, 0}, {"baseline", "2c", c[1], NULL, NULL, 0, 0}, {"wide", NULL, c[2], NULL, NULL, 0, 0}};
     ms_run_info a[3], b[3];
     assert_int_equal(ms_store_register(s, sweep, k, 3, a), 0);
     for (int i = 0; i < 3; i++) {
@@ -1251,7 +1251,7 @@ static void test_threads_share_store(void **state)
     ms_run_info info[NW];
     for (int i = 0; i < NW; i++) {
         cfg_make(&c[i], 64, 0.1, (uint64_t)i + 1, EPOCHS);
-        k[i] = (ms_run_spec){"v", "", c[i], NULL, NULL, 0};
+        k[i] = (ms_run_spec){"v", "", c[i], NULL, NULL, 0, 0};
     }
     assert_int_equal(ms_store_register(s, sweep, k, NW, info), 0);
     worker w[NW];

@@ -538,12 +538,42 @@ int ms_store_run_rows(ms_store *s, int64_t run_id, int *epochs_done, int *rows, 
     return ms_store_leave(s, rc);
 }
 
+int ms_store_epoch_values(ms_store *s, int64_t run_id, int metric, double *v, int n)
+{
+    static const char *const sql[] = {
+        [MS_METRIC_TRAIN_LOSS] = "SELECT epoch, train_loss FROM epochs WHERE run_id = ?1 AND epoch <= ?2",
+        [MS_METRIC_VAL_LOSS] = "SELECT epoch, val_loss FROM epochs WHERE run_id = ?1 AND epoch <= ?2",
+        [MS_METRIC_TRAIN_ACC] = "SELECT epoch, train_acc FROM epochs WHERE run_id = ?1 AND epoch <= ?2",
+        [MS_METRIC_VAL_ACC] = "SELECT epoch, val_acc FROM epochs WHERE run_id = ?1 AND epoch <= ?2"};
+    if (metric < 0 || metric >= (int)(sizeof sql / sizeof *sql) || !sql[metric])
+        return ms_error("cannot read run %lld: no metric %d", (long long)run_id, metric);
+    for (int i = 0; i < n; i++)
+        v[i] = NAN;
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, sql[metric], -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, run_id);
+        sqlite3_bind_int(st, 2, n);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            int e = sqlite3_column_int(st, 0);
+            if (e >= 1 && e <= n && sqlite3_column_type(st, 1) != SQLITE_NULL)
+                v[e - 1] = sqlite3_column_double(st, 1);
+        }
+    }
+    sqlite3_finalize(st);
+    int out = rc == SQLITE_DONE ? 0 : db_error(s, "cannot read the epochs of run %lld",
+                                               (long long)run_id);
+    pthread_mutex_unlock(&s->mu);
+    return out;
+}
+
 /* A stop reason a caller may record: an epoch ends a run by epochs, early
  * stopping or divergence; a status may also say interrupted. */
 static int valid_stop(ms_stop r, int allow_interrupted)
 {
     return (r >= MS_STOP_NONE && r <= MS_STOP_DIVERGED) ||
-           (allow_interrupted && r == MS_STOP_INTERRUPTED);
+           (allow_interrupted && (r == MS_STOP_INTERRUPTED || r == MS_STOP_PRUNED));
 }
 
 /* ms_store_commit_epoch's arguments, checked before the store is touched. */

@@ -372,6 +372,7 @@ int ms_manifest_expand(const ms_manifest *m, ms_run_spec **out)
             r[k].grid = v->grid_of;
             r[k].prune = v->pruned ? &v->prune : NULL;
             r[k].trial = v->trial;
+            r[k].trials = v->trials;
             r[k].cfg = v->cfg;
             r[k].cfg.seed = v->seeds[j];
             r[k].cfg.train_size = m->train;

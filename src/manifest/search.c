@@ -383,22 +383,26 @@ static const char *const prune_keys[] = {"type", "metric", "goal", "resource", "
 enum { P_TYPE, P_METRIC, P_GOAL, P_RESOURCE, P_MIN, P_MAX, P_ETA, P_N };
 static const char *const goals[] = {"min", "max"};
 
-/* The metrics a rung can judge by: an epoch's own (ms_metric up to
- * MS_METRIC_EVALS), not the steps' loss. */
+/* The metrics a rung can judge by: an epoch row's own (train_loss to
+ * val_acc in ms_metric), not the batches' or the steps' losses. */
+enum { PRUNE_M0 = MS_METRIC_TRAIN_LOSS, PRUNE_MN = MS_METRIC_VAL_ACC + 1 - PRUNE_M0 };
 static int read_metric(mctx *c, const node *v, int *out)
 {
-    const char *names[MS_METRIC_EVALS];
-    for (int i = 0; i < MS_METRIC_EVALS; i++)
-        names[i] = ms_metric_name((ms_metric)i);
+    const char *names[PRUNE_MN];
+    for (int i = 0; i < PRUNE_MN; i++)
+        names[i] = ms_metric_name((ms_metric)(PRUNE_M0 + i));
     const char *s = "";
     char q[72], h[96];
     if (mf_get_str(c, v, "prune: metric", &s))
         return -1;
-    if ((*out = ms_name_index(names, MS_METRIC_EVALS, s)) >= 0)
+    int k = ms_name_index(names, PRUNE_MN, s);
+    if (k >= 0) {
+        *out = PRUNE_M0 + k;
         return 0;
+    }
     return mf_perr(c, AT(v), "prune: metric: unknown metric '%s'%s (expected train_loss, "
-                   "train_acc, val_loss or val_acc)", mf_show(q, sizeof q, s),
-                   ms_hint(h, sizeof h, s, names, MS_METRIC_EVALS));
+                   "val_loss, train_acc or val_acc)", mf_show(q, sizeof q, s),
+                   ms_hint(h, sizeof h, s, names, PRUNE_MN));
 }
 
 int mf_prune_read(mctx *c, const node *pm, scope *sc, const node *epochs, const mf_axis *ax,

@@ -739,6 +739,7 @@ static void grid_expand(mctx *c, const ms_manifest *m, const ms_variant *pv, con
         cv->name = ms_strdup(name);
         cv->grid_of = ms_strdup(pv->name);
         cv->trial = trials ? (int)x : 0;
+        cv->trials = trials;
         cv->pruned = pi->pruned;
         cv->prune = pi->prune;
         cv->task = ms_strdup(pv->task ? pv->task : "");

@@ -24,7 +24,8 @@ ms_run_status ms_run_status_parse(const char *s)
 }
 
 /* runs.stop_reason, in ms_stop order (MS_STOP_NONE is NULL) */
-static const char *const stop_names[] = {"", "epochs", "early_stop", "diverged", "interrupted"};
+static const char *const stop_names[] = {"",           "epochs", "early_stop", "diverged",
+                                         "interrupted", "pruned"};
 enum { NSTOP = sizeof stop_names / sizeof *stop_names };
 
 const char *ms_stop_name(ms_stop s) { return (int)s > 0 && (int)s < NSTOP ? stop_names[s] : ""; }

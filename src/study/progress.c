@@ -246,6 +246,14 @@ void ms_progress_end(ms_progress *p, int k, const char *how, int final)
     pthread_mutex_unlock(&p->mu);
 }
 
+void ms_progress_skip(ms_progress *p, int epochs_left)
+{
+    pthread_mutex_lock(&p->mu);
+    p->runs_ended++;
+    p->epochs_total -= epochs_left;
+    pthread_mutex_unlock(&p->mu);
+}
+
 void ms_progress_free(ms_progress *p)
 {
     if (!p)

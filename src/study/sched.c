@@ -10,10 +10,14 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 atomic_int ms_sched_cancel;
+
+#define WAITS "waits for its rung's decision"
 
 /* Async-signal-safe: a lock-free atomic store, errno preserved. */
 static void on_signal(int sig)
@@ -57,9 +61,12 @@ typedef struct sched {
     ms_job *runs;
     int *order; /* queue: indices into runs, longest first */
     int n, next;
+    ms_rungs *rungs; /* pruned searches, or NULL */
+    int *ready, nready; /* runs let go on at a rung: taken before the queue */
+    pthread_cond_t wake; /* a run ended, waited or was let go on */
     int active; /* runs in progress */
     int store_failed;
-    int nfailed, ndone;
+    int nfailed, ndone, npruned;
     ms_progress *prog;
     pthread_mutex_t mu;
     run_rows *rows; /* of each run, read before training (see read_rows) */
@@ -123,6 +130,31 @@ out:
     return rc;
 }
 
+/* Run r failed: its trial's value is NaN from here. */
+static void rung_failed(sched *s, ms_job *r)
+{
+    if (!s->rungs || !r->run->prune)
+        return;
+    pthread_mutex_lock(&s->mu);
+    ms_rungs_report(s->rungs, r->index, 0, NAN, 1, 1);
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* Run r finished epoch e (its last when ended): told to its search's
+ * rungs, and what it does next. */
+static ms_rung_next at_rung(sched *s, ms_job *r, const ms_epoch *e, int ended)
+{
+    if (!s->rungs || !r->run->prune)
+        return MS_RUNG_GO;
+    const double v[] = {[MS_METRIC_TRAIN_LOSS] = e->train_loss, [MS_METRIC_VAL_LOSS] = e->val_loss,
+                        [MS_METRIC_TRAIN_ACC] = e->train_acc, [MS_METRIC_VAL_ACC] = e->val_acc};
+    pthread_mutex_lock(&s->mu);
+    ms_rungs_report(s->rungs, r->index, e->epoch, v[r->run->prune->metric], ended, 0);
+    ms_rung_next nx = ended ? MS_RUNG_GO : ms_rungs_next(s->rungs, r->index, e->epoch);
+    pthread_mutex_unlock(&s->mu);
+    return nx;
+}
+
 /* The epochs left, each committed with its checkpoint (none after the last,
  * unless the run keeps its state); *how as the run ended. 0 done, 1 failed,
  * 2 cancelled, -1 store error. */
@@ -141,6 +173,7 @@ static int train_epochs(sched *s, ms_job *r, ms_trainer *t, int slot, const char
         if (erc < 0) {
             ms_store_set_status(s->st, r->run_id, MS_RUN_FAILED, t->stop,
                                 "loss became NaN or infinite (diverged); lower the learning rate");
+            rung_failed(s, r);
             return 1;
         }
         /* State only while the run can go on: a finished run's weights and
@@ -151,16 +184,40 @@ static int train_epochs(sched *s, ms_job *r, ms_trainer *t, int slot, const char
         size_t n = keep ? ms_trainer_save(t, &blob) : 0;
         int rc = ms_store_commit_epoch(s->st, r->run_id, &e, t->step, t->evals, t->nevals, blob,
                                        n, t->stop);
-        free(blob);
-        if (rc < 0)
+        if (rc < 0) {
+            free(blob);
             return -1;
+        }
         ms_progress_epoch(s->prog, slot, e.epoch, e.val_acc, e.val_loss, e.seconds, threads);
+        ms_rung_next nx = at_rung(s, r, &e, t->stop != MS_STOP_NONE);
+        if (nx == MS_RUNG_WAIT) { /* its state stays here until the decision */
+            r->state = blob;
+            r->state_len = n;
+            r->epochs_done = e.epoch;
+            ms_store_set_status(s->st, r->run_id, MS_RUN_PENDING, MS_STOP_NONE, NULL);
+            *how = WAITS;
+            return 3;
+        }
+        free(blob);
+        if (nx == MS_RUNG_STOP) {
+            ms_store_set_status(s->st, r->run_id, MS_RUN_DONE, MS_STOP_PRUNED, NULL);
+            *how = "pruned";
+            return 4;
+        }
     }
     *how = t->stop == MS_STOP_EARLY ? "stopped early" : "done";
     return 0;
 }
 
-/* Train one run to its end; 0 done, 1 failed, 2 cancelled, -1 store error. */
+/* Whether a run that stops now ends (it does not when interrupted, nor
+ * when it waits at a rung: it comes back). */
+static int final_end(const char *how)
+{
+    return strcmp(how, "interrupted") && strcmp(how, WAITS);
+}
+
+/* Train one run to its end, or to a rung: 0 done, 1 failed, 2 cancelled,
+ * 3 waits at a rung, 4 pruned, -1 store error. */
 static int train_one(sched *s, ms_job *r)
 {
     ms_trainer t;
@@ -168,21 +225,102 @@ static int train_one(sched *s, ms_job *r)
     const char *how = "failed";
     ms_provenance p = {s->o->version, s->o->compiler, s->o->host, (long)getpid(), share_of(s)};
     if (ms_store_start_run(s->st, r->run_id, &p) < 0) {
-        ms_progress_end(s->prog, slot, how, strcmp(how, "interrupted") != 0);
+        ms_progress_end(s->prog, slot, how, final_end(how));
         return -1;
     }
     if (ms_trainer_init(&t, &r->run->cfg, s->data, share_of(s)) < 0) {
         ms_store_set_status(s->st, r->run_id, MS_RUN_FAILED, MS_STOP_NONE, "cannot start the run");
-        ms_progress_end(s->prog, slot, how, strcmp(how, "interrupted") != 0);
+        rung_failed(s, r);
+        ms_progress_end(s->prog, slot, how, final_end(how));
         return 1;
     }
     t.cancel = &ms_sched_cancel;
-    int rc = resume(s, r, &t);
+    int rc;
+    if (r->state) { /* it waited at a rung in this process: its state is here */
+        char why[160] = "";
+        rc = ms_trainer_restore(&t, r->state, r->state_len, why, sizeof why) == 0 ? 0 : -1;
+        if (rc)
+            ms_error("run %lld: its state at the rung does not restore: %s", (long long)r->run_id,
+                     why);
+        free(r->state);
+        r->state = NULL;
+    } else {
+        rc = resume(s, r, &t);
+    }
     if (rc == 0)
         rc = train_epochs(s, r, &t, slot, &how);
-    ms_progress_end(s->prog, slot, how, strcmp(how, "interrupted") != 0);
+    ms_progress_end(s->prog, slot, how, final_end(how));
     ms_trainer_release(&t);
     return rc;
+}
+
+/* The next run to train, under s->mu: one let go on at a rung first, then
+ * the queue (a run waiting at its rung, or stopped there, from an earlier
+ * invocation is set aside); NULL when there is none now. */
+static ms_job *take(sched *s)
+{
+    if (s->nready)
+        return &s->runs[s->ready[--s->nready]];
+    while (s->next < s->n) {
+        ms_job *r = &s->runs[s->order[s->next++]];
+        ms_rung_next nx = ms_rungs_next(s->rungs, r->index, r->epochs_done);
+        if (nx == MS_RUNG_GO)
+            return r;
+        if (nx == MS_RUNG_WAIT) {
+            r->waiting = 1;
+        } else {
+            r->pruned = 1;
+            s->npruned++;
+            ms_store_set_status(s->st, r->run_id, MS_RUN_DONE, MS_STOP_PRUNED, NULL);
+            ms_progress_skip(s->prog, r->run->cfg.epochs - r->epochs_done);
+        }
+    }
+    return NULL;
+}
+
+/* After a run ended or waits, under s->mu: the waiting runs whose trial's
+ * decision came are queued (in index order) or ended pruned. */
+static void release_waiting(sched *s)
+{
+    for (int i = s->n - 1; i >= 0; i--) {
+        ms_job *r = &s->runs[i];
+        if (!r->waiting)
+            continue;
+        ms_rung_next nx = ms_rungs_next(s->rungs, r->index, r->epochs_done);
+        if (nx == MS_RUNG_WAIT)
+            continue;
+        r->waiting = 0;
+        if (nx == MS_RUNG_GO) {
+            s->ready[s->nready++] = i;
+        } else {
+            free(r->state);
+            r->state = NULL;
+            r->pruned = 1;
+            s->npruned++;
+            ms_store_set_status(s->st, r->run_id, MS_RUN_DONE, MS_STOP_PRUNED, NULL);
+            ms_progress_skip(s->prog, r->run->cfg.epochs - r->epochs_done);
+        }
+    }
+    pthread_cond_broadcast(&s->wake);
+}
+
+/* Wait for a run to be let go on at a rung, under s->mu; 0 when there is
+ * nothing left to wait for (no run in progress could bring a decision). */
+static int wait_for_work(sched *s)
+{
+    int any = 0;
+    for (int i = 0; i < s->n && !any; i++)
+        any = s->runs[i].waiting;
+    if (!any || s->active == 0)
+        return 0;
+    /* timed: a signal sets ms_sched_cancel but cannot wake a waiter */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += 200 * 1000000L;
+    if (ts.tv_nsec >= 1000000000L)
+        ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+    pthread_cond_timedwait(&s->wake, &s->mu, &ts);
+    return 1;
 }
 
 static void *worker(void *arg)
@@ -190,11 +328,15 @@ static void *worker(void *arg)
     sched *s = arg;
     for (;;) {
         pthread_mutex_lock(&s->mu);
-        if (s->next >= s->n || s->store_failed || atomic_load(&ms_sched_cancel)) {
+        ms_job *r = NULL;
+        while (!s->store_failed && !atomic_load(&ms_sched_cancel) && !(r = take(s)))
+            if (!wait_for_work(s))
+                break;
+        if (!r) {
+            pthread_cond_broadcast(&s->wake); /* the others see the same */
             pthread_mutex_unlock(&s->mu);
             return NULL;
         }
-        ms_job *r = &s->runs[s->order[s->next++]];
         s->active++;
         pthread_mutex_unlock(&s->mu);
 
@@ -210,7 +352,14 @@ static void *worker(void *arg)
             s->nfailed++;
         } else if (rc == 0) {
             s->ndone++;
+        } else if (rc == 3) {
+            r->waiting = 1;
+        } else if (rc == 4) {
+            r->pruned = 1;
+            s->npruned++;
         }
+        if (s->rungs)
+            release_waiting(s);
         pthread_mutex_unlock(&s->mu);
     }
 }
@@ -240,7 +389,7 @@ void ms_sched_order(const double *cost, int n, int *order)
     free(c);
 }
 
-int ms_sched_run(ms_store *st, const ms_data *data, ms_job *runs, int n,
+int ms_sched_run(ms_store *st, const ms_data *data, ms_job *runs, int n, ms_rungs *rungs,
                  const ms_sched_opts *o)
 {
     sched s;
@@ -250,6 +399,9 @@ int ms_sched_run(ms_store *st, const ms_data *data, ms_job *runs, int n,
     s.o = o;
     s.runs = runs;
     s.n = n;
+    s.rungs = rungs;
+    s.ready = ms_malloc((size_t)(n ? n : 1) * sizeof *s.ready);
+    pthread_cond_init(&s.wake, NULL);
     /* The queue, longest first: each cost computed once, not per comparison. */
     double *cost = ms_malloc((size_t)(n ? n : 1) * sizeof *cost);
     for (int i = 0; i < n; i++)
@@ -293,7 +445,13 @@ int ms_sched_run(ms_store *st, const ms_data *data, ms_job *runs, int n,
     free(tids);
     free(s.rows);
     free(s.order);
+    free(s.ready);
+    for (int i = 0; i < n; i++) { /* waiting when interrupted: its checkpoint is stored */
+        free(runs[i].state);
+        runs[i].state = NULL;
+    }
     ms_progress_free(s.prog);
+    pthread_cond_destroy(&s.wake);
     pthread_mutex_destroy(&s.mu);
     if (s.store_failed)
         return -1;

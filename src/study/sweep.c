@@ -4,6 +4,7 @@
 #include "ms_data.h"
 #include "ms_manifest.h"
 #include "ms_query.h"
+#include "ms_rungs.h"
 #include "ms_sched.h"
 #include "ms_shard.h"
 #include "ms_store.h"
@@ -117,6 +118,7 @@ typedef struct plan {
     ms_manifest base; /* the manifest with the command line's grids only (changed_where) */
     ms_run_spec *bspecs;
     int nb, bcursor, have_base;
+    ms_rungs *rungs; /* the pruned searches' rungs, or NULL */
     ms_sweep_result *r;
 } plan;
 
@@ -139,6 +141,7 @@ static void plan_release(plan *p)
     free(p->datadir);
     ms_store_close(p->st);
     free(p->jobs);
+    ms_rungs_free(p->rungs);
     free(p->twin_of);
     free(p->bspecs);
     if (p->have_base > 0)
@@ -158,6 +161,8 @@ static int select_runs(plan *p, const char *manifest, const ms_sweep_opts *o)
     p->have_m = 1;
     p->n = ms_manifest_expand(&p->m, &p->specs);
     if (o->only && ms_manifest_only(&p->m, o->only, p->specs, &p->n) < 0)
+        return usage_error(p);
+    if (ms_rungs_check(p->specs, p->n, o->nshards > 0) < 0)
         return usage_error(p);
     if (!o->nshards)
         return GO_ON;
@@ -368,7 +373,8 @@ static int hold_twins(plan *p, int *idx, int k, notes *nt)
         if (p->twin_of[first] >= 0)
             first = p->twin_of[first];
         if (p->specs[i].cfg.seed != p->specs[first].cfg.seed ||
-            strcmp(p->info[i].hash, p->info[first].hash))
+            strcmp(p->info[i].hash, p->info[first].hash) || p->specs[i].prune ||
+            p->specs[first].prune) /* a pruned trial's runs report to its rungs themselves */
             continue;
         p->twin_of[i] = first;
         p->ntwins++;
@@ -414,6 +420,7 @@ static int pick_jobs(plan *p, const char *manifest, const ms_sweep_opts *o)
                 return -1;
             }
             in->epochs_done = 0;
+            in->status = MS_RUN_PENDING;
         }
         if (in->epochs_done > 0 && !in->taken && !o->quiet) /* a resume says where from */
             note(&nt[3], "variant '%s' seed %llu continues after epoch %d of %d", p->specs[i].variant,
@@ -428,8 +435,11 @@ static int pick_jobs(plan *p, const char *manifest, const ms_sweep_opts *o)
         j->run_id = p->info[idx[a]].id;
         j->run = &p->specs[idx[a]];
         j->epochs_done = p->info[idx[a]].epochs_done;
+        j->index = idx[a];
     }
     free(idx);
+    if (ms_rungs_new(p->st, p->specs, p->info, p->n, o->nshards > 0, &p->rungs) < 0)
+        return -1;
     char twins[64] = "";
     if (p->ntwins)
         snprintf(twins, sizeof twins, " (+%d of the same settings as one of them)", p->ntwins);
@@ -469,7 +479,7 @@ static int train(plan *p, const ms_sweep_opts *o)
     ms_sched_opts so = {o->threads, jobs, o->quiet, MS_VERSION, "gcc " __VERSION__, host};
     ms_sched_install_signals();
     double t0 = ms_now();
-    int rc = ms_sched_run(p->st, &p->d, p->jobs, p->todo, &so);
+    int rc = ms_sched_run(p->st, &p->d, p->jobs, p->todo, p->rungs, &so);
     double wall = ms_now() - t0;
     if (rc < 0)
         return ms_error("the sweep stopped on a database error; finished epochs are saved: fix "
@@ -478,13 +488,20 @@ static int train(plan *p, const ms_sweep_opts *o)
         p->r->interrupted = 1;
         return DONE;
     }
-    int nf = 0;
-    for (int i = 0; i < p->todo; i++)
+    int nf = 0, np = 0, nw = 0;
+    for (int i = 0; i < p->todo; i++) {
         nf += p->jobs[i].failed;
+        np += p->jobs[i].pruned;
+        nw += p->jobs[i].waiting;
+    }
     p->r->failed = nf;
+    char pruned[96] = "";
+    if (p->rungs)
+        snprintf(pruned, sizeof pruned, " (%d stopped at a rung by pruning%s)", np,
+                 nw ? ", some still waiting" : "");
     if (!o->quiet)
-        fprintf(stderr, "sweep '%s': %d run%s trained in %.1f s, %d failed\n", p->m.name,
-                p->todo - nf, p->todo - nf == 1 ? "" : "s", wall, nf);
+        fprintf(stderr, "sweep '%s': %d run%s trained in %.1f s%s, %d failed\n", p->m.name,
+                p->todo - nf, p->todo - nf == 1 ? "" : "s", wall, pruned, nf);
     for (int i = 0; i < p->todo; i++)
         if (p->jobs[i].failed)
             ms_error("run '%s' seed %llu failed (see 'mlpsweep status')", p->jobs[i].run->variant,

@@ -1,0 +1,41 @@
+/* ms_rungs: the pruned searches of one `run` while it trains. It holds each
+ * trial's values at its rungs (the mean of its seeds' metric there) and the
+ * decisions ms_prune takes from them, and tells the scheduler, for a run
+ * about to train its next epoch, whether to go on, to wait at its rung for
+ * the decision (parked at its checkpoint while the worker takes other
+ * work), or to stop. Every decision is recomputed from the values alone, so
+ * a sweep resumed after a kill takes the same decisions again, and the
+ * order in which runs finish their epochs (jobs, threads) changes nothing.
+ * Not thread-safe: the scheduler calls it under its own mutex. */
+#ifndef MS_RUNGS_H
+#define MS_RUNGS_H
+
+#include "ms_config.h"
+#include "ms_store.h"
+
+typedef struct ms_rungs ms_rungs;
+
+typedef enum { MS_RUNG_GO, MS_RUNG_WAIT, MS_RUNG_STOP } ms_rung_next;
+
+/* 0 when runs[0..n) hold every trial of each pruned search they touch and
+ * the sweep is not sharded (a search is judged whole), else -1 after a
+ * message. Checked before any file is made. */
+int ms_rungs_check(const ms_run_spec *runs, int n, int sharded);
+/* The pruned runs among runs[0..n) (info: as registered), their stored
+ * values read. 0 with *out NULL when no run is pruned; -1 after a message
+ * (a search split by --only or --shard cannot be judged whole). */
+int ms_rungs_new(ms_store *st, const ms_run_spec *runs, const ms_run_info *info, int n,
+                 int sharded, ms_rungs **out);
+void ms_rungs_free(ms_rungs *g);
+
+/* What run i (index into runs) does with epochs_done epochs behind it. */
+ms_rung_next ms_rungs_next(const ms_rungs *g, int i, int epochs_done);
+/* Run i finished epoch `epoch` with metric value v; ended: its last epoch
+ * (all epochs, early stopping), failed: it diverged or failed (its trial's
+ * value is NaN from there). Takes every decision this makes possible. */
+void ms_rungs_report(ms_rungs *g, int i, int epoch, double v, int ended, int failed);
+
+/* The decisions so far, for the progress line and the summary. */
+void ms_rungs_counts(const ms_rungs *g, int *promoted, int *stopped, int *waiting);
+
+#endif

@@ -1,0 +1,181 @@
+/* End-to-end tests of a pruned search (ASHA in trial order): the same runs
+ * train the same epochs with --jobs 1 and --jobs 2 and after kill -9 and
+ * resume, and every decision matches a serial replay of the rules written
+ * here from the stored values alone. */
+#include "ms_test.h"
+
+#include <math.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <time.h>
+
+enum { TRIALS = 12, SEEDS = 2, MIN = 1, MAX = 9, ETA = 3 };
+
+static const char manifest[] =
+    "name: asha\n"
+    "data:\n  dir: " MS_DATA_DIR "\n  train: 3000\n  val: 1000\n"
+    "defaults:\n  hidden: [16]\n  epochs: 9\n  early_stop: 0\n  seeds: [1, 2]\n"
+    "variants:\n"
+    "  - name: r\n"
+    "    search:\n"
+    "      method: random\n      seed: 3\n      trials: 12\n"
+    "      space:\n"
+    "        lr: {loguniform: [0.01, 2.0]}\n"
+    "        momentum: {uniform: [0.0, 0.9], step: 0.1}\n"
+    "    prune: {type: asha, min: 1, max: 9, eta: 3}\n";
+
+static char *reference; /* ms_db_dump of the --jobs 1 sweep */
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Trial t's mean val_loss at `epoch` over its seeds, from the database;
+ * NAN when a seed has no such epoch. */
+static double trial_value(sqlite3 *h, int t, int epoch)
+{
+    sqlite3_stmt *q;
+    char var[32];
+    snprintf(var, sizeof var, "r.t%d", t + 1);
+    assert_int_equal(sqlite3_prepare_v2(h, "SELECT count(*), avg(e.val_loss) FROM epochs e JOIN "
+                                           "runs r ON r.id = e.run_id WHERE r.current AND "
+                                           "r.variant = ?1 AND e.epoch = ?2",
+                                        -1, &q, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(q, 1, var, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(q, 2, epoch);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    double v = sqlite3_column_int(q, 0) == SEEDS ? sqlite3_column_double(q, 1) : NAN;
+    sqlite3_finalize(q);
+    return v;
+}
+
+/* The serial rules, replayed trial by trial in index order: at each rung a
+ * trial goes on when its rank among the trials before it (and itself) that
+ * reached the rung is below max(1, floor(n / eta)). Each run's epochs must
+ * then be the rung where its trial stopped, or MAX. */
+static void replay(const char *db)
+{
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    int stopped_at[TRIALS];
+    double val[TRIALS];
+    int reached[TRIALS], pruned = 0;
+    for (int t = 0; t < TRIALS; t++)
+        stopped_at[t] = MAX;
+    for (int e = MIN; e < MAX; e *= ETA) {
+        for (int t = 0; t < TRIALS; t++) {
+            reached[t] = stopped_at[t] > e - 1 && stopped_at[t] >= e;
+            val[t] = reached[t] ? trial_value(h, t, e) : NAN;
+            if (reached[t])
+                assert_false(isnan(val[t])); /* a trial that went on has its values */
+        }
+        for (int t = 0; t < TRIALS; t++) {
+            if (!reached[t])
+                continue;
+            int n = 0, rank = 0;
+            for (int s = 0; s <= t; s++) {
+                if (!reached[s])
+                    continue;
+                n++;
+                rank += s != t && (val[s] < val[t] || (val[s] == val[t] && s < t));
+            }
+            int keep = n / ETA > 1 ? n / ETA : 1;
+            if (rank >= keep) {
+                stopped_at[t] = e;
+                pruned++;
+            }
+        }
+    }
+    assert_true(pruned > 0);
+    for (int t = 0; t < TRIALS; t++) {
+        char sql[160];
+        snprintf(sql, sizeof sql,
+                 "SELECT count(*) FROM runs WHERE current AND variant = 'r.t%d' AND "
+                 "epochs_done = %d AND status = 'done' AND stop_reason = '%s'",
+                 t + 1, stopped_at[t], stopped_at[t] < MAX ? "pruned" : "epochs");
+        long n = ms_db_count(db, sql);
+        if (n != SEEDS)
+            fail_msg("trial %d: %ld of its runs stopped at epoch %d as the rules say", t + 1, n,
+                     stopped_at[t]);
+    }
+    sqlite3_close(h);
+    long trained = ms_db_count(db, "SELECT count(*) FROM epochs");
+    print_message("ASHA: %d of %d trials stopped early; %ld epochs trained of %d\n", pruned,
+                  TRIALS, trained, TRIALS * SEEDS * MAX);
+    assert_true(trained < TRIALS * SEEDS * MAX / 2);
+}
+
+static void test_jobs_and_rules(void **state)
+{
+    (void)state;
+    char *m = ms_tpath("asha.yaml"), *db1 = ms_tpath("a1.db"), *db2 = ms_tpath("a2.db");
+    ms_write_text(m, manifest);
+    pid_t pid = ms_spawn_run(m, db1, "--jobs=1", "--threads=1");
+    assert_int_equal(ms_wait_exit(pid), 0);
+    pid = ms_spawn_run(m, db2, "--jobs=2", "--threads=2");
+    assert_int_equal(ms_wait_exit(pid), 0);
+    char *a = ms_db_dump(db1), *b = ms_db_dump(db2);
+    assert_string_equal(a, b);
+    replay(db1);
+    reference = a;
+    free(b), free(m), free(db1), free(db2);
+}
+
+static void test_kill_and_resume(void **state)
+{
+    (void)state;
+    assert_non_null(reference);
+    char *m = ms_tpath("asha.yaml"), *db = ms_tpath("killed.db");
+    srand((unsigned)time(NULL));
+    long committed = 0;
+    for (int round = 0; round < 3; round++) {
+        pid_t pid = ms_spawn_run(m, db, "--jobs=2", "--threads=2");
+        for (int i = 0; i < 2000 && ms_db_count(db, "SELECT count(*) FROM epochs") <= committed;
+             i++)
+            sleep_ms(2);
+        sleep_ms(rand() % 120);
+        kill(pid, SIGKILL);
+        int st = ms_wait_exit(pid);
+        long n = ms_db_count(db, "SELECT count(*) FROM epochs");
+        assert_true(n >= committed);
+        print_message("kill %d: %ld epochs committed\n", round + 1, n);
+        committed = n;
+        if (st == 0)
+            break;
+    }
+    pid_t pid = ms_spawn_run(m, db, "--jobs=2", "--threads=2");
+    assert_int_equal(ms_wait_exit(pid), 0);
+    char *d = ms_db_dump(db);
+    assert_string_equal(reference, d);
+    free(d), free(m), free(db);
+}
+
+/* A pruned search is judged whole: a shard or an --only of some of its
+ * trials is refused before anything is written. */
+static void test_split_refused(void **state)
+{
+    (void)state;
+    char *m = ms_tpath("asha.yaml"), *db = ms_tpath("split.db"), *out, *err;
+    assert_int_equal(ms_runf(&out, &err, "run %s --db %s --shard 1/2", m, db), 2);
+    assert_non_null(strstr(err, "a pruned search runs whole"));
+    free(out), free(err);
+    assert_int_equal(ms_runf(&out, &err, "run %s --db %s --only r.t1,r.t2", m, db), 2);
+    assert_non_null(strstr(err, "its trial r.t3 is left out"));
+    free(out), free(err);
+    assert_int_equal(access(db, F_OK), -1); /* nothing written */
+    free(m), free(db);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_jobs_and_rules),
+        cmocka_unit_test(test_kill_and_resume),
+        cmocka_unit_test(test_split_refused),
+    };
+    return cmocka_run_group_tests(tests, ms_group_tmp_setup, ms_group_tmp_teardown);
+}
