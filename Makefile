@@ -152,7 +152,7 @@ layers:
 .PHONY: test-tsan
 test-tsan: deps data
 	@$(MAKE) --no-print-directory SANITIZE=thread NO_OMP=1 check-build
-	@sh tests/run.sh build-san-thread-noomp test_store test_sweep test_shard
+	@sh tests/run.sh build-san-thread-noomp test_store test_sweep test_shard test_search
 
 # Crash soak: 20 kill -9 at random moments, resumed each time, then SIGINT and
 # SIGTERM; the result must equal an uninterrupted run bit for bit.
