@@ -31,6 +31,7 @@ int cmd_claims(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_slurm(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 /* ---- options: one table per command, one parser (git's parse-options) ----
  *

@@ -13,6 +13,8 @@
 #ifndef MS_PRUNE_H
 #define MS_PRUNE_H
 
+#include <stdbool.h>
+
 typedef enum { MS_PRUNE_SHA, MS_PRUNE_ASHA, MS_PRUNE_HYPERBAND, MS_PRUNE_NTYPES } ms_prune_type;
 extern const char *const ms_prune_type_names[MS_PRUNE_NTYPES];
 
@@ -66,5 +68,18 @@ int ms_prune_before(const ms_prune *p, double va, long long a, double vb, long l
  * Undecided and GONE trials get MS_DECIDE_WAIT. */
 void ms_prune_decide(const ms_prune *p, int n, const double *value, const ms_rung_state *state,
                      ms_rung_decision *out);
+
+/* Every decision of a search of T trials the values allow, rung by rung in
+ * each bracket: reached[t * R + r] says whether trial t's value at its
+ * bracket's rung r (value[t * R + r]) is known (R: ms_prune_rungs(p, 0), the
+ * most rungs of any bracket). A trial stopped at a rung is GONE at the
+ * later ones. dec[t * R + r] holds MS_DECIDE_WAIT where no decision is
+ * possible yet (and for rungs its bracket does not have). Decisions never
+ * change once taken as values are added: only final facts decide. */
+void ms_prune_all(const ms_prune *p, int T, const double *value, const bool *reached,
+                  ms_rung_decision *dec);
+/* The order of a serial run (trial by trial for ASHA; rung by rung in each
+ * bracket for SHA and Hyperband): a key for each decision, with gaps. */
+long long ms_prune_seq(const ms_prune *p, int T, int trial, int rung);
 
 #endif

@@ -35,6 +35,11 @@ ms_rung_next ms_rungs_next(const ms_rungs *g, int i, int epochs_done);
  * value is NaN from there). Takes every decision this makes possible. */
 void ms_rungs_report(ms_rungs *g, int i, int epoch, double v, int ended, int failed);
 
+/* The decisions taken since the last call (all of them at first, those
+ * recomputed from stored values included): *rows malloc'd (caller frees),
+ * their count returned. For the store's journal (ms_store_put_decisions). */
+int ms_rungs_journal(ms_rungs *g, ms_rung_row **rows);
+
 /* The decisions so far, for the progress line and the summary. */
 void ms_rungs_counts(const ms_rungs *g, int *promoted, int *stopped, int *waiting);
 

@@ -51,6 +51,7 @@ typedef struct ms_sched_opts {
     int threads;       /* total thread budget */
     int jobs;          /* runs at once (<= threads) */
     int quiet;         /* no progress lines */
+    int64_t sweep_id;  /* the runs' sweep (a pruned search's journal) */
     const char *version, *compiler, *host;
 } ms_sched_opts;
 

@@ -30,7 +30,7 @@ typedef struct ms_data_ident {
     const char *dataset, *digest, *dir;
 } ms_data_ident;
 
-#define MS_STORE_SCHEMA_VERSION 5 /* PRAGMA user_version of the files we write */
+#define MS_STORE_SCHEMA_VERSION 6 /* PRAGMA user_version of the files we write */
 
 enum {
     MS_STORE_CREATE = 1,  /* create the file if missing (its folder must exist, except `db`) */
@@ -159,6 +159,53 @@ int ms_store_run_rows(ms_store *s, int64_t run_id, int *epochs_done, int *rows, 
  * of the run's epochs 1..n into v[0..n) (NaN where no row is); 0, or -1
  * after a message. */
 int ms_store_epoch_values(ms_store *s, int64_t run_id, int metric, double *v, int n);
+
+/* ---- a pruned search's journal (journal.c; docs/search.md) ---- */
+
+/* One decision at a rung: trial K of NAME.tK (1-based), its bracket's
+ * rung r (0-based) at `epoch` epochs, the trial's value there (the mean of
+ * its seeds'; NaN is stored NULL), its rank in a cohort of `cohort`, and
+ * `seq`, its place in a serial run's order (ms_prune_seq). */
+typedef struct ms_rung_row {
+    const char *search;
+    int trial, rung, bracket, epoch;
+    double value;
+    int rank, cohort, promote;
+    long long seq;
+} ms_rung_row;
+
+/* The search NAME of the sweep with its rules (ms_prune) and trial count,
+ * made or updated; its decisions are dropped when the rules changed (or,
+ * but for ASHA, the trials: its cohorts changed). 0, or -1 after a message. */
+int ms_store_search(ms_store *s, int64_t sweep_id, const char *name, int trials,
+                    const ms_prune *p);
+/* The rows, each kept once (a decision recomputed after a resume is the
+ * same row): one transaction. 0, or -1 after a message. */
+int ms_store_put_decisions(ms_store *s, int64_t sweep_id, const ms_rung_row *rows, int n);
+
+/* What `verify` reads back: a sweep's searches (name and rules), the
+ * current runs of one (ordered by trial, then seed) and its decisions
+ * (ordered by seq; their `search` NULL). Arrays malloc'd; free a search
+ * list with ms_store_searches_free. 0, or -1 after a message. */
+typedef struct ms_search_rec {
+    char *name;
+    int trials;
+    ms_prune prune;
+} ms_search_rec;
+typedef struct ms_search_run {
+    int64_t run_id;
+    int trial; /* 0-based */
+    uint64_t seed;
+    ms_run_status status;
+    int epochs_done;
+    ms_stop stop;
+} ms_search_run;
+int ms_store_searches(ms_store *s, const char *sweep, ms_search_rec **out, int *n);
+void ms_store_searches_free(ms_search_rec *r, int n);
+int ms_store_search_runs(ms_store *s, const char *sweep, const char *search, ms_search_run **out,
+                         int *n);
+int ms_store_decisions(ms_store *s, const char *sweep, const char *search, ms_rung_row **out,
+                       int *n);
 
 /* Commit one finished epoch in ONE transaction: the epoch row (its step is
  * the step of the last of evals, or step_at_end without evals), the evals

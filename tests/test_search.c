@@ -25,7 +25,22 @@ static const char manifest[] =
     "        momentum: {uniform: [0.0, 0.9], step: 0.1}\n"
     "    prune: {type: asha, min: 1, max: 9, eta: 3}\n";
 
-static char *reference; /* ms_db_dump of the --jobs 1 sweep */
+static char *reference; /* ms_db_dump of the --jobs 1 sweep, then its journal */
+
+/* What a sweep computed (ms_db_dump), then its search journal. */
+static char *dump(const char *db)
+{
+    static const char *const sql[] = {
+        "SELECT name, trials, prune, metric, goal, min_epochs, max_epochs, eta FROM searches",
+        "SELECT q.name, d.trial, d.rung, d.bracket, d.epoch, d.value, d.rank, d.cohort,"
+        " d.decision, d.seq FROM decisions d JOIN searches q ON q.id = d.search_id"
+        " ORDER BY q.name, d.seq, d.trial, d.rung"};
+    char *a = ms_db_dump(db), *b = ms_db_dump_sql(db, sql, 2), *out = NULL;
+    assert_true(strlen(b) > 200); /* the journal holds decisions */
+    assert_true(asprintf(&out, "%s--journal--\n%s", a, b) > 0);
+    free(a), free(b);
+    return out;
+}
 
 static void sleep_ms(long ms)
 {
@@ -118,9 +133,20 @@ static void test_jobs_and_rules(void **state)
     assert_int_equal(ms_wait_exit(pid), 0);
     pid = ms_spawn_run(m, db2, "--jobs=2", "--threads=2");
     assert_int_equal(ms_wait_exit(pid), 0);
-    char *a = ms_db_dump(db1), *b = ms_db_dump(db2);
+    char *a = dump(db1), *b = dump(db2);
     assert_string_equal(a, b);
     replay(db1);
+    /* verify agrees, and finds a decision changed by hand */
+    char *out, *err;
+    assert_int_equal(ms_runf(&out, &err, "verify --db %s", db1), 0);
+    assert_non_null(strstr(out, "all equal to the journal"));
+    free(out), free(err);
+    ms_db_exec(db2, "UPDATE decisions SET decision = 'promote' WHERE decision = 'stop' AND "
+                    "trial = (SELECT min(trial) FROM decisions WHERE decision = 'stop')");
+    assert_int_equal(ms_runf(&out, &err, "verify --db %s", db2), 1);
+    assert_non_null(strstr(out, ": decision differs"));
+    assert_non_null(strstr(out, "DIFFERENCES above"));
+    free(out), free(err);
     reference = a;
     free(b), free(m), free(db1), free(db2);
 }
@@ -149,7 +175,7 @@ static void test_kill_and_resume(void **state)
     }
     pid_t pid = ms_spawn_run(m, db, "--jobs=2", "--threads=2");
     assert_int_equal(ms_wait_exit(pid), 0);
-    char *d = ms_db_dump(db);
+    char *d = dump(db);
     assert_string_equal(reference, d);
     free(d), free(m), free(db);
 }

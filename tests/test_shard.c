@@ -415,7 +415,7 @@ static void test_merge_refuses_foreign_files(void **state)
     char *line = NULL;
     assert_true(asprintf(&line, "cp %s %s", shard_db[1], newer) > 0);
     assert_int_equal(shell(line, NULL, NULL), 0);
-    exec_sql(newer, "PRAGMA user_version = 6");
+    exec_sql(newer, "PRAGMA user_version = 7");
     struct {
         const char *file, *msg;
     } cases[] = {

@@ -299,10 +299,17 @@ static void test_create_reopen(void **state)
     "FROM evals v JOIN runs r ON r.id = v.run_id JOIN sweeps s ON s.id = r.sweep_id\n"               \
     "WHERE r.current = 1;\n"
 
-/* A file of this version made one of schema version 4 again: runs.same_as
- * and its index taken out. */
+/* A file of this version made one of schema version 5 again: the search
+ * journal's tables taken out. */
+static void make_v5(sqlite3 *db)
+{
+    raw_exec(db, "DROP TABLE decisions; DROP TABLE searches; PRAGMA user_version = 5");
+}
+
+/* ... and one of version 4: runs.same_as and its index taken out too. */
 static void make_v4(sqlite3 *db)
 {
+    make_v5(db);
     raw_exec(db, "DROP INDEX runs_settings; ALTER TABLE runs DROP COLUMN same_as;"
                  " PRAGMA user_version = 4");
 }
@@ -575,6 +582,37 @@ static void test_upgrade_v4(void **state)
     ms_store_close(s);
     sqlite3_close(db);
     free(want);
+    f.s = NULL;
+    fixture_close(&f);
+}
+
+/* Version 5 (before the search journal): read-only, the journal reads as
+ * empty through stand-ins and the file is untouched; opened for writing,
+ * upgraded to 6 with both tables, empty. */
+static void test_upgrade_v5(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_open(&f, 10);
+    ms_store_close(f.s);
+    sqlite3 *db = raw_open(f.t.db);
+    make_v5(db);
+    ms_store *s = NULL;
+    assert_int_equal(ms_store_open(f.t.db, MS_STORE_READONLY, &s), 0);
+    ms_search_rec *q = NULL;
+    int nq = -1;
+    assert_int_equal(ms_store_searches(s, "study", &q, &nq), 0);
+    assert_int_equal(nq, 0);
+    ms_store_searches_free(q, nq);
+    ms_store_close(s);
+    assert_int_equal(raw_int(db, "PRAGMA user_version", 0), 5);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE name = 'decisions'", -1), 0);
+    assert_int_equal(ms_store_open(f.t.db, 0, &s), 0);
+    assert_int_equal(raw_int(db, "PRAGMA user_version", 0), MS_STORE_SCHEMA_VERSION);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('searches', 'decisions')", -1), 2);
+    assert_int_equal(ms_store_check(s), 0);
+    ms_store_close(s);
+    sqlite3_close(db);
     f.s = NULL;
     fixture_close(&f);
 }
@@ -1547,6 +1585,7 @@ int main(void)
         cmocka_unit_test(test_upgrade_v2),
         cmocka_unit_test(test_upgrade_v3),
         cmocka_unit_test(test_upgrade_v4),
+        cmocka_unit_test(test_upgrade_v5),
         cmocka_unit_test(test_foreign_tables),
         cmocka_unit_test(test_missing),
         cmocka_unit_test(test_read_only),

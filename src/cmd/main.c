@@ -27,6 +27,7 @@ static const struct cmd commands[] = {
     {"claims", cmd_claims, "check the manifest's claims against the runs: supported or not"},
     {"merge", cmd_merge, "merge the databases of a sharded sweep into one"},
     {"gc", cmd_gc, "drop finished runs' training state from a database and compact it"},
+    {"verify", cmd_verify, "take a sweep's pruning decisions again from its epochs and compare"},
     {"slurm", cmd_slurm, "write (and submit) SLURM batch scripts running a sweep as a job array"},
     {"fetch", cmd_fetch, "put MNIST, verified, into the per-user data cache"},
     {"train", cmd_train, "train one configuration, one CSV row per epoch on stdout"},

@@ -1,7 +1,7 @@
-/* ms_schema: what a study database must hold (schema version 5, see
+/* ms_schema: what a study database must hold (schema version 6, see
  * docs/schema.md): the schema made in a new file, the check of an existing
  * file's version and objects against ours when it is opened, the upgrades
- * of an older file (v1 -> v2 -> ... -> v5) and the read-only stand-ins for one,
+ * of an older file (v1 -> v2 -> ... -> v6) and the read-only stand-ins for one,
  * and the checks of a file's contents (quick at every open, full for
  * `mlpsweep check --db`). Private to src/db/: ms_store_open and
  * ms_store_check (store.c) call it on their connection (store_db.h). */
@@ -26,7 +26,8 @@
  * (sweeps.dataset, sweeps.data_digest); version 4 every setting of a run
  * as a column of runs (the ones only its config JSON held) and its grid,
  * all of them in the two views; version 5 runs.same_as, the run whose
- * results a run of another name took (register.c). An older database is upgraded one
+ * results a run of another name took (register.c); version 6 the pruned
+ * searches and their decisions (searches, decisions). An older database is upgraded one
  * version at a time when opened for writing (upgrade_sql), and read through
  * temporary stand-ins when opened read-only (ms_schema_compat). */
 
@@ -67,6 +68,27 @@
 /* A run's twins (register.c: the runs of the same settings and seed under
  * other names) found without reading the sweep's other runs; version 5. */
 #define TWIN_INDEX_SQL "INDEX runs_settings ON runs (sweep_id, config_hash, seed);\n"
+
+/* Version 6: a pruned search's rules (one row per search of a sweep) and
+ * the decision journal, a row per trial and rung decided (docs/search.md).
+ * These definitions follow CREATE or CREATE TEMP. */
+#define SEARCHES_TABLE_SQL                                                                         \
+    "TABLE searches (\n"                                                                           \
+    "  id INTEGER PRIMARY KEY,\n"                                                                  \
+    "  sweep_id INTEGER NOT NULL REFERENCES sweeps(id),\n"                                         \
+    "  name TEXT NOT NULL, trials INTEGER NOT NULL,\n"                                             \
+    "  prune TEXT NOT NULL CHECK (prune IN ('sha','asha','hyperband')),\n"                         \
+    "  metric TEXT NOT NULL, goal TEXT NOT NULL CHECK (goal IN ('min','max')),\n"                  \
+    "  min_epochs INTEGER NOT NULL, max_epochs INTEGER NOT NULL, eta INTEGER NOT NULL,\n"          \
+    "  UNIQUE (sweep_id, name));\n"
+#define DECISIONS_TABLE_SQL                                                                        \
+    "TABLE decisions (\n"                                                                          \
+    "  search_id INTEGER NOT NULL REFERENCES searches(id),\n"                                      \
+    "  trial INTEGER NOT NULL, rung INTEGER NOT NULL, bracket INTEGER NOT NULL,\n"                 \
+    "  epoch INTEGER NOT NULL, value REAL, rank INTEGER NOT NULL, cohort INTEGER NOT NULL,\n"      \
+    "  decision TEXT NOT NULL CHECK (decision IN ('promote','stop')),\n"                           \
+    "  seq INTEGER NOT NULL,\n"                                                                    \
+    "  PRIMARY KEY (search_id, trial, rung)) WITHOUT ROWID;\n"
 
 /* Every training step's batch loss, before its update (the course's
  * record); committed with its epoch. */
@@ -156,7 +178,9 @@ static const char schema_sql[] =
     "LEFT JOIN epochs e ON e.run_id = r.id AND e.epoch = r.epochs_done\n"
     "WHERE r.current = 1;\n"
     "CREATE " CURVES_VIEW_SQL
-    "PRAGMA user_version = 5;\n";
+    "CREATE " SEARCHES_TABLE_SQL
+    "CREATE " DECISIONS_TABLE_SQL
+    "PRAGMA user_version = 6;\n";
 
 /* ---- the checks at open ---- */
 
@@ -291,6 +315,9 @@ static const schema_obj *find_obj(const schema_obj *o, int n, const schema_obj *
  * 4 changed the views last) or go without it (version 5's index). */
 static int replaced(const schema_obj *o, int version)
 {
+    if (version < 6 && !strcmp(o->type, "table") &&
+        (!strcmp(o->name, "searches") || !strcmp(o->name, "decisions")))
+        return 1;
     if (version < 5 && !strcmp(o->type, "index") && !strcmp(o->name, "runs_settings"))
         return 1;
     return version < 4 && !strcmp(o->type, "view") &&
@@ -439,7 +466,9 @@ out:
  * the sweeps' dataset, unknown (NULL) until their next run records it.
  * Version 3 made 4: the settings from each run's config, its grid unknown
  * (NULL) until the sweep runs again, and the two views with them. Version
- * 4 made 5: runs.same_as, NULL (no run took another's results before). */
+ * 4 made 5: runs.same_as, NULL (no run took another's results before).
+ * Version 5 made 6: the searches and decisions tables, empty (no search was
+ * pruned before). */
 static const char *const upgrade_sql[MS_STORE_SCHEMA_VERSION] = {
     [1] = "ALTER TABLE runs ADD COLUMN precision TEXT NOT NULL DEFAULT 'float32';\n"
           "CREATE " STEPS_TABLE_SQL
@@ -464,6 +493,9 @@ static const char *const upgrade_sql[MS_STORE_SCHEMA_VERSION] = {
     [4] = "ALTER TABLE runs ADD COLUMN same_as INTEGER REFERENCES runs(id);\n"
           "CREATE " TWIN_INDEX_SQL
           "PRAGMA user_version = 5;\n",
+    [5] = "CREATE " SEARCHES_TABLE_SQL
+          "CREATE " DECISIONS_TABLE_SQL
+          "PRAGMA user_version = 6;\n",
 };
 
 int ms_schema_make(sqlite3 *db, const char *path, int version)
@@ -490,10 +522,12 @@ int ms_schema_compat(sqlite3 *db, const char *path, int version)
                              " FROM main.runs;\n";
     static const char v4[] = "CREATE TEMP VIEW runs AS SELECT *, " V5_NEW " FROM main.runs;\n";
     static const char views[] = "CREATE TEMP " RUN_SUMMARY_VIEW_SQL "CREATE TEMP " CURVES_VIEW_SQL;
+    static const char v5[] = "CREATE TEMP " SEARCHES_TABLE_SQL "CREATE TEMP " DECISIONS_TABLE_SQL;
     /* each stand-in for the versions that lack what it adds */
     const char *const sql[] = {version == 1 ? v1 : NULL, version <= 2 ? v2 : NULL,
                                version == 2 || version == 3 ? v3 : NULL,
-                               version == 4 ? v4 : NULL, version <= 3 ? views : NULL};
+                               version == 4 ? v4 : NULL, version <= 3 ? views : NULL,
+                               version <= 5 ? v5 : NULL};
     for (int i = 0; i < (int)(sizeof sql / sizeof *sql); i++) {
         char *msg = NULL;
         if (sql[i] && sqlite3_exec(db, sql[i], NULL, NULL, &msg) != SQLITE_OK) {

@@ -1,4 +1,4 @@
-/* ms_store: the study database (schema version 5, see docs/schema.md):
+/* ms_store: the study database (schema version 6, see docs/schema.md):
  * opening and closing it, and every write but the runs' registration
  * (register.c). What the file must hold (the schema, its checks and
  * upgrades) is in schema.c; its files on disk, before SQLite opens them,

@@ -2,6 +2,8 @@
  * Hyperband (see ms_prune.h). Pure functions over flat arrays. */
 #include "ms_prune.h"
 
+#include "ms_util.h"
+
 #include <math.h>
 #include <stdlib.h>
 
@@ -99,4 +101,44 @@ void ms_prune_decide(const ms_prune *p, int n, const double *value, const ms_run
         if (state[t] == MS_AT_REACHED)
             rank_among(p, t + 1, value, state, t, &out[t]);
     }
+}
+
+void ms_prune_all(const ms_prune *p, int T, const double *value, const bool *reached,
+                  ms_rung_decision *dec)
+{
+    int nb = ms_prune_brackets(p), R = ms_prune_rungs(p, 0);
+    int *idx = ms_malloc((size_t)(T ? T : 1) * sizeof *idx);
+    double *val = ms_malloc((size_t)(T ? T : 1) * sizeof *val);
+    ms_rung_state *state = ms_malloc((size_t)(T ? T : 1) * sizeof *state);
+    ms_rung_decision *out = ms_malloc((size_t)(T ? T : 1) * sizeof *out);
+    for (int i = 0; i < T * R; i++)
+        dec[i] = (ms_rung_decision){MS_DECIDE_WAIT, 0, 0};
+    for (int b = 0; b < nb; b++) {
+        int n = 0;
+        for (int t = b; t < T; t += nb)
+            idx[n++] = t;
+        for (int r = 0; r < ms_prune_rungs(p, b); r++) {
+            for (int k = 0; k < n; k++) {
+                int t = idx[k], gone = 0;
+                for (int q = 0; q < r; q++)
+                    gone |= dec[t * R + q].decision == MS_DECIDE_STOP;
+                val[k] = value[t * R + r];
+                state[k] = gone                  ? MS_AT_GONE
+                           : reached[t * R + r] ? MS_AT_REACHED
+                                                : MS_AT_UNKNOWN;
+            }
+            ms_prune_decide(p, n, val, state, out);
+            for (int k = 0; k < n; k++)
+                dec[idx[k] * R + r] = out[k];
+        }
+    }
+    free(idx), free(val), free(state), free(out);
+}
+
+long long ms_prune_seq(const ms_prune *p, int T, int trial, int rung)
+{
+    long long R = ms_prune_rungs(p, 0);
+    if (p->type == MS_PRUNE_ASHA)
+        return trial * R + rung;
+    return ((long long)ms_prune_bracket_of(p, trial) * R + rung) * T + trial;
 }

@@ -30,6 +30,8 @@ typedef struct rgroup {
 } rgroup;
 
 struct ms_rungs {
+    ms_rung_row *journal; /* decisions not yet taken by ms_rungs_journal */
+    int njournal, capjournal;
     int n;       /* the invocation's runs */
     int *of;     /* (n): index into run[], -1 for a run not pruned */
     rrun *run;
@@ -39,6 +41,30 @@ struct ms_rungs {
 };
 
 static int bracket_of(const rgroup *gr, int t) { return ms_prune_bracket_of(gr->p, t); }
+
+static void journal_add(ms_rungs *g, const rgroup *gr, int t, int r, double v)
+{
+    if (g->njournal == g->capjournal)
+        g->journal = ms_realloc(g->journal, (size_t)(g->capjournal = g->capjournal ? 2 * g->capjournal : 64) *
+                                                sizeof *g->journal);
+    const ms_rung_decision *d = &gr->dec[t * gr->R + r];
+    int b = bracket_of(gr, t);
+    g->journal[g->njournal++] = (ms_rung_row){
+        gr->name, t + 1, r, b, ms_prune_rung_epochs(gr->p, b, r), v, d->rank, d->cohort,
+        d->decision == MS_DECIDE_PROMOTE, ms_prune_seq(gr->p, gr->ntrials, t, r)};
+}
+
+int ms_rungs_journal(ms_rungs *g, ms_rung_row **rows)
+{
+    int n = g ? g->njournal : 0;
+    *rows = NULL;
+    if (n) {
+        *rows = g->journal;
+        g->journal = NULL;
+        g->njournal = g->capjournal = 0;
+    }
+    return n;
+}
 
 /* The value of trial t at rung r of its bracket: REACHED when every seed
  * has one there (an ended run's last value for rungs past its end),
@@ -60,35 +86,32 @@ static ms_rung_state trial_at(const ms_rungs *g, const rgroup *gr, int t, int r,
     return MS_AT_REACHED;
 }
 
-/* Every decision of group gr the values allow, rung by rung: a trial
- * stopped at a rung is GONE at the later ones. Decisions once taken do not
- * change (the rules look only at what is final), so recomputing is safe. */
-static void decide(const ms_rungs *g, rgroup *gr)
+/* Every decision of group gr the values allow (ms_prune_all); the ones
+ * new since the last call are added to g's journal. */
+static void decide(ms_rungs *g, rgroup *gr)
 {
-    int nb = ms_prune_brackets(gr->p);
-    int *idx = ms_malloc((size_t)gr->ntrials * sizeof *idx);
-    double *val = ms_malloc((size_t)gr->ntrials * sizeof *val);
-    ms_rung_state *state = ms_malloc((size_t)gr->ntrials * sizeof *state);
-    ms_rung_decision *out = ms_malloc((size_t)gr->ntrials * sizeof *out);
-    for (int b = 0; b < nb; b++) {
-        int n = 0;
-        for (int t = b; t < gr->ntrials; t += nb)
-            idx[n++] = t;
-        for (int r = 0; r < ms_prune_rungs(gr->p, b); r++) {
-            for (int k = 0; k < n; k++) {
-                int t = idx[k], gone = 0;
-                for (int q = 0; q < r; q++)
-                    gone |= gr->dec[t * gr->R + q].decision == MS_DECIDE_STOP;
-                val[k] = NAN;
-                state[k] = gone ? MS_AT_GONE : trial_at(g, gr, t, r, &val[k]);
-            }
-            ms_prune_decide(gr->p, n, val, state, out);
-            for (int k = 0; k < n; k++)
-                if (gr->dec[idx[k] * gr->R + r].decision == MS_DECIDE_WAIT)
-                    gr->dec[idx[k] * gr->R + r] = out[k];
+    int T = gr->ntrials, R = gr->R;
+    double *val = ms_malloc((size_t)T * (size_t)R * sizeof *val);
+    bool *reached = ms_malloc((size_t)T * (size_t)R * sizeof *reached);
+    ms_rung_decision *dec = ms_malloc((size_t)T * (size_t)R * sizeof *dec);
+    for (int t = 0; t < T; t++)
+        for (int r = 0; r < R; r++) {
+            val[t * R + r] = NAN;
+            reached[t * R + r] = r < ms_prune_rungs(gr->p, bracket_of(gr, t)) &&
+                                 trial_at(g, gr, t, r, &val[t * R + r]) == MS_AT_REACHED;
         }
-    }
-    free(idx), free(val), free(state), free(out);
+    ms_prune_all(gr->p, T, val, reached, dec);
+    for (int t = 0; t < T; t++)
+        for (int r = 0; r < R; r++) {
+            ms_rung_decision *d = &gr->dec[t * R + r];
+            if (d->decision != MS_DECIDE_WAIT || dec[t * R + r].decision == MS_DECIDE_WAIT)
+                continue;
+            *d = dec[t * R + r];
+            /* a rung at max decides nothing: the trial has trained all of it */
+            if (ms_prune_rung_epochs(gr->p, bracket_of(gr, t), r) < gr->p->max)
+                journal_add(g, gr, t, r, val[t * R + r]);
+        }
+    free(val), free(reached), free(dec);
 }
 
 /* The rung whose epochs are e in trial t's bracket, or -1. */
@@ -313,5 +336,6 @@ void ms_rungs_free(ms_rungs *g)
     free(g->grp);
     free(g->run);
     free(g->of);
+    free(g->journal);
     free(g);
 }

@@ -130,6 +130,21 @@ out:
     return rc;
 }
 
+/* The decisions taken since the last call, into the store's journal
+ * (outside s->mu: a transaction of its own). -1 on a store error. */
+static int flush_journal(sched *s)
+{
+    if (!s->rungs)
+        return 0;
+    ms_rung_row *rows;
+    pthread_mutex_lock(&s->mu);
+    int n = ms_rungs_journal(s->rungs, &rows);
+    pthread_mutex_unlock(&s->mu);
+    int rc = ms_store_put_decisions(s->st, s->o->sweep_id, rows, n);
+    free(rows);
+    return rc;
+}
+
 /* Run r failed: its trial's value is NaN from here. */
 static void rung_failed(sched *s, ms_job *r)
 {
@@ -138,6 +153,7 @@ static void rung_failed(sched *s, ms_job *r)
     pthread_mutex_lock(&s->mu);
     ms_rungs_report(s->rungs, r->index, 0, NAN, 1, 1);
     pthread_mutex_unlock(&s->mu);
+    flush_journal(s); /* a store error here shows at the next write */
 }
 
 /* Run r finished epoch e (its last when ended): told to its search's
@@ -190,6 +206,10 @@ static int train_epochs(sched *s, ms_job *r, ms_trainer *t, int slot, const char
         }
         ms_progress_epoch(s->prog, slot, e.epoch, e.val_acc, e.val_loss, e.seconds, threads);
         ms_rung_next nx = at_rung(s, r, &e, t->stop != MS_STOP_NONE);
+        if (flush_journal(s) < 0) {
+            free(blob);
+            return -1;
+        }
         if (nx == MS_RUNG_WAIT) { /* its state stays here until the decision */
             r->state = blob;
             r->state_len = n;
@@ -426,6 +446,8 @@ int ms_sched_run(ms_store *st, const ms_data *data, ms_job *runs, int n, ms_rung
         if (ms_store_run_rows(st, runs[i].run_id, &q->done, &q->rows, &q->ck) < 0)
             s.store_failed = 1, s.n = 0; /* no run starts */
     }
+    if (flush_journal(&s) < 0) /* the decisions recomputed from stored values */
+        s.store_failed = 1, s.n = 0;
     /* workers queue their writes; one thread commits them in groups (a
      * synchronous store, if that thread cannot start, is as correct) */
     int async = n > 0 && ms_store_async_begin(st) == 0;

@@ -440,6 +440,12 @@ static int pick_jobs(plan *p, const char *manifest, const ms_sweep_opts *o)
     free(idx);
     if (ms_rungs_new(p->st, p->specs, p->info, p->n, o->nshards > 0, &p->rungs) < 0)
         return -1;
+    for (int i = 0; p->rungs && i < p->n; i++) /* each search's rules, once */
+        if (p->specs[i].prune &&
+            (i == 0 || !p->specs[i - 1].prune || strcmp(p->specs[i - 1].grid, p->specs[i].grid)) &&
+            ms_store_search(p->st, p->sweep_id, p->specs[i].grid, p->specs[i].trials,
+                            p->specs[i].prune) < 0)
+            return -1;
     char twins[64] = "";
     if (p->ntwins)
         snprintf(twins, sizeof twins, " (+%d of the same settings as one of them)", p->ntwins);
@@ -476,7 +482,8 @@ static int train(plan *p, const ms_sweep_opts *o)
     if (o->jobs > o->threads && !o->quiet) /* said, not done silently */
         fprintf(stderr, "--jobs %d: runs at once: %d (each needs a thread; --threads %d)\n",
                 o->jobs, o->threads, o->threads);
-    ms_sched_opts so = {o->threads, jobs, o->quiet, MS_VERSION, "gcc " __VERSION__, host};
+    ms_sched_opts so = {o->threads, jobs, o->quiet, p->sweep_id, MS_VERSION, "gcc " __VERSION__,
+                        host};
     ms_sched_install_signals();
     double t0 = ms_now();
     int rc = ms_sched_run(p->st, &p->d, p->jobs, p->todo, p->rungs, &so);
