@@ -136,8 +136,17 @@ static void test_jobs_and_rules(void **state)
     char *a = dump(db1), *b = dump(db2);
     assert_string_equal(a, b);
     replay(db1);
-    /* verify agrees, and finds a decision changed by hand */
+    /* status shows the search's decisions */
     char *out, *err;
+    assert_int_equal(ms_runf(&out, &err, "status --db %s", db1), 0);
+    char want[160];
+    snprintf(want, sizeof want, "search 'r': asha on val_loss (min), 12 trials, rungs at 1, 3 "
+                                "epochs (max 9): %ld decisions",
+             ms_db_count(db1, "SELECT count(*) FROM decisions"));
+    assert_non_null(strstr(out, want));
+    assert_non_null(strstr(out, "0 runs of 0 trials waiting"));
+    free(out), free(err);
+    /* verify agrees, and finds a decision changed by hand */
     assert_int_equal(ms_runf(&out, &err, "verify --db %s", db1), 0);
     assert_non_null(strstr(out, "all equal to the journal"));
     free(out), free(err);

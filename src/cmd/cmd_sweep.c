@@ -4,6 +4,7 @@
 #include "ms_data.h"
 #include "ms_manifest.h"
 #include "ms_progress.h"
+#include "ms_prune.h"
 #include "ms_query.h"
 #include "ms_shard.h"
 #include "ms_store.h"
@@ -221,6 +222,62 @@ static void print_progress(const ms_query_status *p, int all)
     }
 }
 
+/* 1 when e is a rung of trial t's bracket below max: where a run waits. */
+static int at_rung(const ms_prune *p, int t, int e)
+{
+    int b = ms_prune_bracket_of(p, t);
+    for (int r = 0; r < ms_prune_rungs(p, b); r++)
+        if (ms_prune_rung_epochs(p, b, r) == e)
+            return e < p->max;
+    return 0;
+}
+
+/* A line per pruned search of the sweep: its rules, its rungs, the
+ * decisions taken and the runs waiting at a rung for theirs. */
+static int print_searches(FILE *f, ms_store *st, const char *sweep)
+{
+    ms_search_rec *q = NULL;
+    int nq = 0;
+    if (ms_store_searches(st, sweep, &q, &nq) < 0)
+        return -1;
+    for (int i = 0; i < nq; i++) {
+        ms_rung_row *d = NULL;
+        ms_search_run *runs = NULL;
+        int nd = 0, nr = 0, promoted = 0, waiting = 0, last = -1, trials = 0;
+        if (ms_store_decisions(st, sweep, q[i].name, &d, &nd) == 0 &&
+            ms_store_search_runs(st, sweep, q[i].name, &runs, &nr) == 0) {
+            for (int k = 0; k < nd; k++)
+                promoted += d[k].promote;
+            for (int k = 0; k < nr; k++)
+                if (runs[k].status == MS_RUN_PENDING &&
+                    at_rung(&q[i].prune, runs[k].trial, runs[k].epochs_done)) {
+                    waiting++;
+                    trials += runs[k].trial != last;
+                    last = runs[k].trial;
+                }
+            char rungs[160] = "";
+            size_t o = 0;
+            for (int r = 0; r < ms_prune_rungs(&q[i].prune, 0) && o < sizeof rungs; r++)
+                if (ms_prune_rung_epochs(&q[i].prune, 0, r) < q[i].prune.max)
+                    o += (size_t)snprintf(rungs + o, sizeof rungs - o, "%s%d", r ? ", " : "",
+                                          ms_prune_rung_epochs(&q[i].prune, 0, r));
+            char *name = ms_printable(q[i].name);
+            fprintf(f, "search '%s': %s on %s (%s), %d trials, rungs at %s epochs (max %d): %d "
+                   "decisions (%d promoted, %d stopped); %d run%s of %d trial%s waiting at a rung "
+                   "for a decision\n",
+                   name, ms_prune_type_names[q[i].prune.type],
+                   ms_metric_name((ms_metric)q[i].prune.metric), q[i].prune.goal_max ? "max" : "min",
+                   q[i].trials, rungs, q[i].prune.max, nd, promoted, nd - promoted, waiting,
+                   waiting == 1 ? "" : "s", trials, trials == 1 ? "" : "s");
+            free(name);
+        }
+        free(d);
+        free(runs);
+    }
+    ms_store_searches_free(q, nq);
+    return 0;
+}
+
 static const ms_usage status_usage = {
     .synopsis =
         "usage: mlpsweep status [MANIFEST] [--db FILE] [--all] [--json] [--watch[=SECONDS]]\n",
@@ -319,6 +376,13 @@ int cmd_status(int argc, char **argv)
             break;
         }
         rc = ms_query_status_read_in(st, &scope, &p) < 0 ? MS_EXIT_FAIL : MS_EXIT_OK;
+        char *searches = NULL; /* printed after the runs */
+        size_t slen = 0;
+        FILE *sf = rc == MS_EXIT_OK && !json ? open_memstream(&searches, &slen) : NULL;
+        for (int i = 0; sf && i < p.nsweeps && rc == MS_EXIT_OK; i++)
+            rc = print_searches(sf, st, p.sweeps[i].sweep) < 0 ? MS_EXIT_FAIL : MS_EXIT_OK;
+        if (sf)
+            fclose(sf);
         ms_store_close(st);
         if (rc != MS_EXIT_OK)
             break;
@@ -342,6 +406,9 @@ int cmd_status(int argc, char **argv)
             print_progress_json(&p);
         else
             print_progress(&p, scope.all);
+        if (searches)
+            fputs(searches, stdout);
+        free(searches);
         ms_query_status_release(&p);
         fflush(stdout);
         if (!watch || !busy)
