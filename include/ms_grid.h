@@ -28,6 +28,7 @@ typedef struct ms_grid_config {
     double lo, hi;          /* the mean's t interval at the grid's level (NAN: one seed) */
     ms_comparison vs_best;  /* this minus the best configuration, paired by seed
                                (Welch when no 2 seeds pair); the best's kind is NONE */
+    double epochs;          /* epochs its runs trained (the mean over its seeds) */
 } ms_grid_config;
 
 typedef struct ms_grid {
@@ -42,6 +43,11 @@ typedef struct ms_grid {
     ms_grid_config *configs; /* best first; equal means in the manifest's order */
     double *cells; /* two axes: the pivot's means, axes[0]'s values as rows by axes[1]'s as
                       columns, row-major (NAN: no such variant or no result); else NULL */
+    int search;    /* a search's trials (every variant NAME.tK): the configurations that
+                      trained furthest rank first, and the figure plots the metric against
+                      each setting (no pivot) */
+    long long epochs_run, epochs_full; /* a search: epochs its runs trained, and would with
+                                          every trial to its epochs */
 } ms_grid;
 
 /* The parts of a snapshot the grids are computed from. */

@@ -284,6 +284,72 @@ static void test_grid_report(void **state)
     free(page);
 }
 
+/* A pruned search's view: its trials ranked by the epochs they trained,
+ * then the metric; the epochs against the full budget; the metric against
+ * each setting as its figure (lr on a log axis), no heatmap. */
+static void test_search_view(void **state)
+{
+    (void)state;
+    char *text = NULL, *out, *err, *sy = ms_tpath("s.yaml"), *sdb = ms_tpath("s.db"),
+         *splots = ms_tpath("splots");
+    if (asprintf(&text,
+                 "name: s\ndata:\n  dir: %s\n  train: 320\n  val: 40\n"
+                 "defaults:\n  hidden: [8]\n  early_stop: 0\n  seeds: [1, 2]\n"
+                 "variants:\n"
+                 "  - name: hunt\n"
+                 "    search: {trials: 8, seed: 2, space: {lr: {loguniform: [0.01, 2.0]},"
+                 " momentum: {uniform: [0, 0.9], step: 0.1}}}\n"
+                 "    prune: {type: asha, min: 1, max: 4, eta: 2}\n",
+                 ms_tiny_data) < 0)
+        abort();
+    ms_write_text(sy, text);
+    free(text);
+    assert_int_equal(ms_runf(&out, &err, "run '%s' --db '%s' --quiet --threads 1", sy, sdb), 0);
+    free(out), free(err);
+    ms_store *st;
+    ms_snapshot snap;
+    ms_grid *g;
+    int n;
+    assert_int_equal(ms_store_open(sdb, MS_STORE_READONLY, &st), 0);
+    assert_int_equal(ms_snapshot_read(st, "s", ms_grid_reads(), &snap), 0);
+    ms_store_close(st);
+    assert_int_equal(ms_grid_find(&snap, NULL, 0.95, &g, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(g[0].search, 1);
+    assert_null(g[0].cells); /* no pivot */
+    assert_int_equal(g[0].epochs_full, 8 * 2 * 4);
+    long trained = ms_db_count(sdb, "SELECT count(*) FROM epochs");
+    assert_int_equal(g[0].epochs_run, trained);
+    assert_true(trained < g[0].epochs_full);
+    for (int i = 1; i < g[0].nconfigs; i++) {
+        const ms_grid_config *a = &g[0].configs[i - 1], *b = &g[0].configs[i];
+        assert_true(a->epochs > b->epochs ||
+                    (a->epochs == b->epochs && a->stat.mean >= b->stat.mean));
+    }
+    assert_true(g[0].configs[0].epochs == 4);
+    ms_grid_free(g, n);
+    ms_snapshot_release(&snap);
+    assert_int_equal(ms_runf(&out, &err, "plot '%s' --db '%s' --out '%s'", sy, sdb, splots), 0);
+    assert_non_null(strstr(out, "/hunt-settings.svg\n"));
+    free(out), free(err);
+    assert_false(exists(splots, "hunt-heatmap.svg"));
+    char *path = NULL;
+    if (asprintf(&path, "%s/hunt-settings.svg", splots) < 0)
+        abort();
+    char *svg = ms_read_file(path);
+    assert_non_null(strstr(svg, ">lr</text>"));
+    assert_non_null(strstr(svg, ">momentum</text>"));
+    assert_non_null(strstr(svg, ">epochs trained</text>"));
+    free(svg), free(path);
+    assert_int_equal(ms_runf(&out, &err, "report '%s' --db '%s' -o -", sy, sdb), 0);
+    char want[128];
+    snprintf(want, sizeof want, "<p>%ld of 64 epochs trained (", trained);
+    assert_non_null(strstr(out, want));
+    assert_non_null(strstr(out, "<th class=\"num\">epochs</th>"));
+    assert_non_null(strstr(out, "Each setting of search hunt"));
+    free(out), free(err), free(sy), free(sdb), free(splots);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -291,6 +357,7 @@ int main(void)
         cmocka_unit_test(test_grid_ranking),
         cmocka_unit_test(test_grid_plot_files),
         cmocka_unit_test(test_grid_report),
+        cmocka_unit_test(test_search_view),
     };
     return cmocka_run_group_tests_name("grid", tests, setup, teardown);
 }

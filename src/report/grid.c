@@ -112,9 +112,13 @@ static void make_axes(ms_grid *g, const table *t, const int *cols)
     free(first);
 }
 
-/* a before b in the ranking: the better mean first, no mean last. */
+/* a before b in the ranking: the better mean first, no mean last; in a
+ * search, the trials that trained furthest first (a pruned trial's value is
+ * of fewer epochs). */
 static int better(const ms_grid *g, const ms_grid_config *a, const ms_grid_config *b)
 {
+    if (g->search && a->epochs != b->epochs)
+        return a->epochs > b->epochs;
     double x = a->stat.mean, y = b->stat.mean;
     if (isnan(x) || isnan(y))
         return !isnan(x) && isnan(y);
@@ -165,6 +169,23 @@ static int pivot_cells(ms_grid *g, table *t, const int *cols, int mc)
     return 0;
 }
 
+/* 1 when every variant of grid `name` is a trial NAME.tK of a search. */
+static int is_search(const ms_snapshot *s, const char *name)
+{
+    size_t n = strlen(name);
+    int any = 0;
+    for (int k = 0; k < s->nsummary; k++) {
+        const char *v = s->summary[k].variant;
+        if (strcmp(s->summary[k].grid, name))
+            continue;
+        if (strncmp(v, name, n) || strncmp(v + n, ".t", 2) || !v[n + 2] ||
+            v[n + 2 + strspn(v + n + 2, "0123456789")])
+            return 0;
+        any = 1;
+    }
+    return any;
+}
+
 /* Grid `name` of s: its summary, axes, ranking and (two axes) pivot. */
 static int one_grid(const ms_snapshot *s, const char *name, int m, double level, ms_grid *g)
 {
@@ -178,15 +199,20 @@ static int one_grid(const ms_snapshot *s, const char *name, int m, double level,
     g->axes = ms_calloc((size_t)g->naxes + 1, sizeof *g->axes);
     g->nconfigs = t.nrows;
     g->configs = ms_calloc((size_t)t.nrows + 1, sizeof *g->configs);
+    g->search = is_search(s, name);
     for (int r = 0, k = 0; k < s->nsummary; k++) /* t's rows: the grid's, in order */
         if (!strcmp(s->summary[k].grid, name)) {
-            g->configs[r].variant = s->summary[k].variant;
+            const ms_summary_row *sr = &s->summary[k];
+            g->configs[r].epochs = sr->epochs.n ? sr->epochs.mean : 0;
+            g->epochs_run += llround(sr->epochs.n ? sr->epochs.mean * sr->epochs.n : 0);
+            g->epochs_full += sr->epochs_total * sr->seeds;
+            g->configs[r].variant = sr->variant;
             g->configs[r].at = ms_calloc((size_t)g->naxes + 1, sizeof(int));
             g->configs[r++].x = ms_calloc((size_t)g->naxes + 1, sizeof(double));
         }
     make_axes(g, &t, cols);
     rank(g, s, metrics[m].off);
-    if (g->naxes == 2)
+    if (g->naxes == 2 && !g->search)
         rc = pivot_cells(g, &t, cols, mc);
     ms_tab_release(&t);
     return rc;

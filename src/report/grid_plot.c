@@ -5,7 +5,8 @@
  * Three or more: parallel coordinates, one vertical axis per setting (its
  * values as tics; log spaced where they span 10x or more) and one for the
  * metric, a line per configuration coloured by the metric, the best drawn
- * last (on top). plot.c runs gnuplot and publishes the files. */
+ * last (on top). A search: the metric against each searched setting.
+ * plot.c runs gnuplot and publishes the files. */
 #define _POSIX_C_SOURCE 200809L
 #include "ms_grid.h"
 #include "ms_util.h"
@@ -28,10 +29,10 @@ char *ms_grid_fig_name(const ms_grid *g)
     int any = 0;
     for (int i = 0; i < g->nconfigs; i++)
         any |= !isnan(g->configs[i].stat.mean);
-    if (g->naxes < 2 || !any || !*n || *n == '.' || strlen(n) > 200 ||
+    if (g->naxes < (g->search ? 1 : 2) || !any || !*n || *n == '.' || strlen(n) > 200 ||
         n[strspn(n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")])
         return NULL;
-    return ms_xstrfmt("%s-%s", n, g->naxes == 2 ? "heatmap" : "parallel");
+    return ms_xstrfmt("%s-%s", n, g->search ? "settings" : g->naxes == 2 ? "heatmap" : "parallel");
 }
 
 /* A value of the metric as a cell or a tic shows it: an accuracy in %. */
@@ -177,10 +178,54 @@ static void parallel(FILE *f, const ms_grid *g)
             na + 1, na + 1);
 }
 
+/* A search: the metric against each searched setting, a panel each (log
+ * where the values span 10x or more), each trial a point coloured by the
+ * epochs it trained (the pruned ones light). */
+static void settings(FILE *f, const ms_grid *g)
+{
+    double emax = 1;
+    fputs("$trials << EOD\n", f);
+    for (int i = g->nconfigs - 1; i >= 0; i--) { /* the best last: drawn on top */
+        const ms_grid_config *c = &g->configs[i];
+        if (isnan(c->stat.mean))
+            continue;
+        for (int a = 0; a < g->naxes; a++)
+            fprintf(f, "%.17g ", c->x[a]);
+        fprintf(f, "%.17g %.17g\n", shown(g, c->stat.mean), c->epochs);
+        emax = fmax(emax, c->epochs);
+    }
+    fprintf(f, "EOD\nset palette defined (0 '#d9d9d9', 0.5 '#9e9ac8', 1 '#08519c')\n"
+               "set cbrange [0:%.17g]\nset cblabel 'epochs trained'\nset grid lc rgb '#dddddd'\n"
+               "set multiplot layout 1,%d title ",
+            emax, g->naxes);
+    char *t = ms_xstrfmt("Search %s: %s against each setting (darker: trained further)", g->name,
+                         g->head);
+    ms_fig_str(f, t);
+    free(t);
+    fputs(" font 'Sans,17'\n", f);
+    for (int a = 0; a < g->naxes; a++) {
+        const ms_grid_axis *ax = &g->axes[a];
+        fputs(ax->log ? "set logscale x\n" : "unset logscale x\n", f);
+        fputs("set xlabel ", f);
+        ms_fig_str(f, ax->key);
+        fputs(" font 'Sans,16'\nset ylabel ", f);
+        ms_fig_str(f, g->head);
+        /* the colour bar beside the last panel, with room for its labels */
+        fprintf(f, " font 'Sans,16'\n%s\nplot $trials using %d:%d:%d with points pt 7 ps 1.6 lc "
+                   "palette notitle\n",
+                a + 1 < g->naxes ? "unset colorbox\nset rmargin" : "set colorbox\nset rmargin 16",
+                a + 1, g->naxes + 1, g->naxes + 2);
+    }
+    fputs("unset multiplot\n", f);
+}
+
 /* The figure's size in pixels: room for each cell or axis. */
 static void fig_size(const ms_grid *g, int *w, int *h)
 {
-    if (g->naxes == 2) {
+    if (g->search) {
+        *w = 120 + 520 * g->naxes;
+        *h = 520;
+    } else if (g->naxes == 2) {
         *w = 250 + 110 * g->axes[1].nvalues;
         *h = 170 + 70 * g->axes[0].nvalues;
     } else {
@@ -208,7 +253,9 @@ void ms_grid_script(FILE *f, const void *grid, char *const out[MS_FIG_NFORMATS])
         fputs(" noenhanced font 'Sans,15' background rgb 'white'\nset output ", f);
         ms_fig_str(f, out[k]);
         fputc('\n', f);
-        if (g->naxes == 2)
+        if (g->search)
+            settings(f, g);
+        else if (g->naxes == 2)
             heatmap(f, g);
         else
             parallel(f, g);

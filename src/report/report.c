@@ -292,6 +292,7 @@ static void grid_ranking(FILE *f, const ms_grid *g)
         ms_html_text(f, g->axes[a].key);
         fputs("</th>", f);
     }
+    fputs(g->search ? "<th class=\"num\">epochs</th>" : "", f);
     fputs("<th class=\"num\">seeds</th><th class=\"num\">", f);
     ms_html_text(f, g->head);
     fprintf(f, "</th><th class=\"num\">%d%% CI</th><th class=\"num\">vs best%s, %d%% CI"
@@ -323,6 +324,8 @@ static void grid_ranking(FILE *f, const ms_grid *g)
             ms_html_text(f, g->axes[a].values[c->at[a]]);
             fputs("</td>", f);
         }
+        if (g->search)
+            fprintf(f, "<td class=\"num\">%.4g</td>", c->epochs);
         fprintf(f, "<td class=\"num\">%d</td><td class=\"num\">", c->stat.n);
         put_metric(f, g, c->stat.mean, 0);
         fputs("</td><td class=\"num\">", f);
@@ -350,7 +353,9 @@ static void grids(FILE *f, const ms_grid *g, int n, const ms_plot_svg *figs)
           "over the seeds, and a difference to the best is paired by seed as "
           "<code>mlpsweep compare</code> does (Welch's test when fewer than two seeds pair). "
           "Two axes: a heatmap of the means (<code>export --where grid=G --pivot A,B</code>); "
-          "more: parallel coordinates; one axis: the curves above.</p>\n",
+          "more: parallel coordinates; one axis: the curves above. A search's trials: the "
+          "metric against each setting, and the trials that trained furthest ranked first "
+          "(docs/search.md).</p>\n",
           f);
     for (int i = 0; i < n; i++) {
         fputs("<h3 id=\"grid-", f);
@@ -362,14 +367,25 @@ static void grids(FILE *f, const ms_grid *g, int n, const ms_plot_svg *figs)
             fputs(a ? " × " : "", f);
             ms_html_text(f, g[i].axes[a].key);
         }
-        fprintf(f, "%s%d configurations)</span></h3>\n", g[i].naxes ? ": " : "",
-                g[i].nconfigs);
+        fprintf(f, "%s%d %s)</span></h3>\n", g[i].naxes ? ": " : "", g[i].nconfigs,
+                g[i].search ? "trials" : "configurations");
+        if (g[i].search && g[i].epochs_full > 0)
+            fprintf(f, "<p>%lld of %lld epochs trained (%.1f%% of every trial to its epochs): "
+                       "pruning stopped the others early (<code>mlpsweep status</code> shows the "
+                       "decisions, <code>mlpsweep verify</code> checks them).</p>\n",
+                    g[i].epochs_run, g[i].epochs_full,
+                    100.0 * (double)g[i].epochs_run / (double)g[i].epochs_full);
         if (figs[i].svg) {
             char *id = ms_xstrfmt("fig-grid-%s", g[i].name);
-            char *title = ms_xstrfmt("%s of grid %s", g[i].naxes == 2 ? "Heatmap" : "Parallel coordinates", g[i].name);
+            char *title = ms_xstrfmt("%s of %s %s",
+                                     g[i].search        ? "Each setting"
+                                     : g[i].naxes == 2 ? "Heatmap"
+                                                       : "Parallel coordinates",
+                                     g[i].search ? "search" : "grid", g[i].name);
             /* a heatmap reads at 360 px (a phone); parallel axes shrunk
              * would not: they scroll sideways at their own width */
-            figure(f, id, title, g[i].name, &figs[i], g[i].naxes == 2 ? 360 : INT_MAX);
+            figure(f, id, title, g[i].name, &figs[i],
+                   g[i].naxes == 2 && !g[i].search ? 360 : INT_MAX);
             free(id), free(title);
         }
         grid_ranking(f, &g[i]);
