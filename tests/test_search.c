@@ -189,6 +189,45 @@ static void test_kill_and_resume(void **state)
     free(d), free(m), free(db);
 }
 
+/* Raising `trials` keeps the first trials: their runs are not trained
+ * again, ASHA's decisions on them stand (the journal keeps its rows), and
+ * the new trials are judged after them; the result equals a sweep of the
+ * larger search from scratch. */
+static void test_more_trials(void **state)
+{
+    (void)state;
+    assert_non_null(reference);
+    char *m = ms_tpath("asha.yaml"), *m16 = ms_tpath("asha16.yaml"), *db = ms_tpath("grow.db"),
+         *fresh = ms_tpath("fresh16.db");
+    ms_write_text(m, manifest);
+    char *more = strdup(manifest), *at = strstr(more, "trials: 12");
+    assert_non_null(at);
+    memcpy(at, "trials: 16", 10);
+    ms_write_text(m16, more);
+    free(more);
+    pid_t pid = ms_spawn_run(m, db, "--jobs=2", "--threads=2");
+    assert_int_equal(ms_wait_exit(pid), 0);
+    long epochs12 = ms_db_count(db, "SELECT count(*) FROM epochs");
+    long stamp = ms_db_count(db, "SELECT count(*) FROM decisions");
+    pid = ms_spawn_run(m16, db, "--jobs=2", "--threads=2");
+    assert_int_equal(ms_wait_exit(pid), 0);
+    /* the first 12 trials' epochs are the same rows (none trained again) */
+    assert_int_equal(ms_db_count(db, "SELECT count(*) FROM epochs e JOIN runs r ON r.id = e.run_id "
+                                     "WHERE CAST(substr(r.variant, 4) AS INTEGER) <= 12"),
+                     epochs12);
+    assert_int_equal(ms_db_count(db, "SELECT count(*) FROM runs WHERE variant IN "
+                                     "('r.t13', 'r.t14', 'r.t15', 'r.t16')"),
+                     8);
+    assert_true(ms_db_count(db, "SELECT count(*) FROM decisions") > stamp);
+    pid = ms_spawn_run(m16, fresh, "--jobs=1", "--threads=1");
+    assert_int_equal(ms_wait_exit(pid), 0);
+    char *a = dump(db), *b = dump(fresh);
+    assert_string_equal(a, b);
+    char *out, *err;
+    assert_int_equal(ms_runf(&out, &err, "verify --db %s", db), 0);
+    free(out), free(err), free(a), free(b), free(m), free(m16), free(db), free(fresh);
+}
+
 /* A pruned search is judged whole: a shard or an --only of some of its
  * trials is refused before anything is written. */
 static void test_split_refused(void **state)
@@ -210,6 +249,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_jobs_and_rules),
         cmocka_unit_test(test_kill_and_resume),
+        cmocka_unit_test(test_more_trials),
         cmocka_unit_test(test_split_refused),
     };
     return cmocka_run_group_tests(tests, ms_group_tmp_setup, ms_group_tmp_teardown);
