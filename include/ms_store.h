@@ -92,6 +92,8 @@ typedef struct ms_run_info {
     int64_t same_as;      /* runs.same_as: the run whose results it took, or 0 */
     char same_as_variant[128]; /* that run's variant ("" when none; cut if longer) */
     int taken;            /* this call gave it the results of run same_as */
+    int longer;           /* this call made it continue run same_as, a run of the same
+                             pruned trial with fewer epochs (its search's max raised) */
     char hash[17];        /* its config_hash */
 } ms_run_info;
 

@@ -74,6 +74,10 @@ typedef struct ms_trainer {
     /* When set and *cancel becomes nonzero, the epoch is abandoned at the next
      * step; the trainer is then mid-epoch and must not be checkpointed. */
     const atomic_int *cancel;
+    /* ms_trainer_restore also takes the checkpoint of this configuration
+     * with fewer epochs (a pruned search's max raised): the first epochs of
+     * a run do not depend on how many follow */
+    int longer_ok;
 } ms_trainer;
 
 /* Initialise weights from cfg->seed; data must outlive the trainer. */
@@ -111,6 +115,12 @@ typedef struct ms_ck_header {
     double loss_acc;
     int64_t loss_n;
 } ms_ck_header;
+
+/* The global step of epoch `epoch`'s (1-based) last periodic validation
+ * under c's schedule, -1 when it has none. A run's last epoch validates its
+ * final weights once more, at its last step, when that is later: the
+ * validation a run made longer gives up (register.c). */
+int64_t ms_eval_last_periodic(const ms_config *c, int epoch);
 
 /* *blob malloc'd. */
 size_t ms_trainer_save(const ms_trainer *t, void **blob);

@@ -228,6 +228,36 @@ static void test_more_trials(void **state)
     free(out), free(err), free(a), free(b), free(m), free(m16), free(db), free(fresh);
 }
 
+/* Raising `max` from 3 to 9 continues the survivors from their state (the
+ * runs that ended at 3 epochs go on; their third epoch loses the final
+ * weights' extra validation, as a longer run never had it): the result, the
+ * journal included, equals the sweep of max 9 from scratch. */
+static void test_raise_max(void **state)
+{
+    (void)state;
+    assert_non_null(reference);
+    char *m3 = ms_tpath("asha3.yaml"), *m = ms_tpath("asha.yaml"), *db = ms_tpath("raise.db");
+    char *less = strdup(manifest), *at = strstr(less, "max: 9");
+    assert_non_null(at);
+    at[5] = '3';
+    ms_write_text(m3, less);
+    free(less);
+    pid_t pid = ms_spawn_run(m3, db, "--jobs=2", "--threads=2");
+    assert_int_equal(ms_wait_exit(pid), 0);
+    assert_int_equal(ms_db_count(db, "SELECT max(epochs_done) FROM runs"), 3);
+    long kept = ms_db_count(db, "SELECT count(*) FROM checkpoints c JOIN runs r ON r.id = c.run_id"
+                                " WHERE r.stop_reason = 'epochs'");
+    assert_true(kept > 0); /* a pruned search keeps the state of runs that reached max */
+    char *out, *err;
+    assert_int_equal(ms_runf(&out, &err, "run %s --db %s --jobs 2 --threads 2", m, db), 0);
+    assert_non_null(strstr(err, "its search's max is now 9 epochs: it continues from its 3"));
+    free(out), free(err);
+    char *d = dump(db);
+    assert_string_equal(reference, d);
+    assert_int_equal(ms_runf(&out, &err, "verify --db %s", db), 0);
+    free(out), free(err), free(d), free(m3), free(m), free(db);
+}
+
 /* A pruned search is judged whole: a shard or an --only of some of its
  * trials is refused before anything is written. */
 static void test_split_refused(void **state)
@@ -250,6 +280,7 @@ int main(void)
         cmocka_unit_test(test_jobs_and_rules),
         cmocka_unit_test(test_kill_and_resume),
         cmocka_unit_test(test_more_trials),
+        cmocka_unit_test(test_raise_max),
         cmocka_unit_test(test_split_refused),
     };
     return cmocka_run_group_tests(tests, ms_group_tmp_setup, ms_group_tmp_teardown);

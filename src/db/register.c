@@ -17,7 +17,8 @@
  *   ms_store_finish, which resets these statements too (ms_reg_reset). */
 #define _POSIX_C_SOURCE 200809L
 #include "ms_store.h"
-#include "ms_data.h" /* MS_INPUT: a run's parameter count */
+#include "ms_data.h"  /* MS_INPUT: a run's parameter count */
+#include "ms_train.h" /* ms_eval_last_periodic */
 #include "ms_util.h"
 
 #include <sqlite3.h>
@@ -31,6 +32,7 @@
 enum {
     R_RETIRE, R_FIND, R_INSERT, R_KEEP, R_OTHERS, R_TWIN,
     R_EPOCHS_COPY, R_EVALS_COPY, R_STEPS_COPY, R_CKPT_COPY, R_RUN_COPY, R_DONE,
+    R_SHORTER, R_CKPT_ALL, R_GO_ON, R_EVAL_DROP, R_EPOCH_BACK,
     R_N
 };
 
@@ -70,6 +72,27 @@ static const char *const r_sql[R_N] = {
                     " AND (SELECT status FROM runs WHERE id = ?2) <> 'done'",
     [R_RUN_COPY] = "UPDATE runs SET (" RESULT_COLS ", same_as, updated_at) = (SELECT " RESULT_COLS
                    ", id, " NOW " FROM runs WHERE id = ?2) WHERE id = ?1",
+    /* a pruned trial's earlier run of fewer epochs (its search's max was
+     * lower) that this one continues: the same settings but epochs, not
+     * failed, and able to go on (its state kept) or stopped for good */
+    [R_SHORTER] = "SELECT t.id FROM runs r JOIN runs t ON t.sweep_id = r.sweep_id"
+                  " AND t.variant = r.variant AND t.seed = r.seed AND t.id <> r.id"
+                  " WHERE r.id = ?1 AND r.epochs_done = 0 AND r.status = 'pending'"
+                  " AND t.status <> 'failed' AND t.epochs_total < r.epochs_total"
+                  " AND json_remove(t.config, '$.epochs') = json_remove(r.config, '$.epochs')"
+                  " AND (t.stop_reason IN ('pruned', 'early_stop') OR EXISTS (SELECT 1 FROM"
+                  " checkpoints c WHERE c.run_id = t.id AND c.epoch = t.epochs_done))"
+                  " ORDER BY t.epochs_done DESC, t.id DESC LIMIT 1",
+    [R_CKPT_ALL] = COPY_SQL("checkpoints", "epoch, step, state, updated_at"),
+    /* one that ended at its max goes on to the new one */
+    [R_GO_ON] = "UPDATE runs SET status = 'pending', stop_reason = NULL, finished_at = NULL"
+                " WHERE id = ?1 AND status = 'done' AND stop_reason = 'epochs'",
+    /* ... and its last epoch as a longer run has it: without the final
+     * weights' validation, the epoch row from its last periodic one */
+    [R_EVAL_DROP] = "DELETE FROM evals WHERE run_id = ?1 AND step = ?2",
+    [R_EPOCH_BACK] = "UPDATE epochs SET (step, train_loss, train_acc, val_loss, val_acc) ="
+                     " (SELECT step, train_loss, train_acc, val_loss, val_acc FROM evals"
+                     " WHERE run_id = ?1 AND step = ?2) WHERE run_id = ?1 AND epoch = ?3",
     [R_DONE] = "SELECT EXISTS (SELECT 1 FROM runs r JOIN sweeps w ON w.id = r.sweep_id"
                " WHERE w.name = ?1 AND r.variant = ?2 AND r.seed = ?3 AND r.config_hash = ?4"
                " AND r.status = 'done')",
@@ -148,6 +171,57 @@ static int take_twin(ms_store *s, int64_t id, int64_t *from, const char *what)
     return 0;
 }
 
+/* Inside a transaction: a new run of a pruned trial continues the run of
+ * fewer epochs it had before its search's max was raised (R_SHORTER): its
+ * rows and state copied, and if that run ended at its max, pending again.
+ * *from that run's id, or 0 when none. */
+static int take_shorter(ms_store *s, const ms_config *c, int64_t id, int64_t *from,
+                        const char *what)
+{
+    static const int copies[] = {R_EPOCHS_COPY, R_EVALS_COPY, R_STEPS_COPY, R_CKPT_ALL,
+                                 R_RUN_COPY};
+    sqlite3_stmt *q = Q(s, R_SHORTER);
+    *from = 0;
+    sqlite3_bind_int64(q, 1, id);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        *from = sqlite3_column_int64(q, 0);
+    else if (rc != SQLITE_DONE)
+        return reg_error(s, what);
+    sqlite3_reset(q);
+    if (!*from)
+        return 0;
+    if (ms_store_clear_run(s, id, what))
+        return -1;
+    for (int i = 0; i < (int)(sizeof copies / sizeof *copies); i++) {
+        sqlite3_stmt *cp = Q(s, copies[i]);
+        sqlite3_bind_int64(cp, 1, id);
+        sqlite3_bind_int64(cp, 2, *from);
+        if (step(s, cp, what))
+            return -1;
+    }
+    sqlite3_bind_int64(Q(s, R_GO_ON), 1, id);
+    if (step(s, Q(s, R_GO_ON), what))
+        return -1;
+    ms_run_info in;
+    if (sqlite3_changes(ms_store_handle(s)) != 1)
+        return 0; /* it had not ended at its max: nothing to take back */
+    if (ms_store_get_run(s, id, &in, what) != 1)
+        return -1;
+    int e = in.epochs_done;
+    int64_t periodic = ms_eval_last_periodic(c, e);
+    int64_t last = (int64_t)e * (c->train_size / c->batch) - 1;
+    if (periodic < 0 || periodic >= last)
+        return 0; /* no validation after the last periodic one */
+    sqlite3_stmt *drop = Q(s, R_EVAL_DROP), *back = Q(s, R_EPOCH_BACK);
+    sqlite3_bind_int64(drop, 1, id);
+    sqlite3_bind_int64(drop, 2, last);
+    sqlite3_bind_int64(back, 1, id);
+    sqlite3_bind_int64(back, 2, periodic);
+    sqlite3_bind_int(back, 3, e);
+    return step(s, drop, what) || step(s, back, what) ? -1 : 0;
+}
+
 /* k's configuration as JSON (malloc'd) and its hash into hash. */
 static char *config_key(const ms_run_spec *k, char hash[17])
 {
@@ -216,11 +290,14 @@ static int register_run(ms_store *s, int64_t sweep_id, const ms_run_spec *k, ms_
     int replaced = sqlite3_column_int(others, 0);
     sqlite3_reset(others);
 
-    if (take_twin(s, id, &from, what) || ms_store_get_run(s, id, out, what) != 1)
+    int64_t shorter = 0;
+    if ((is_new && k->prune && take_shorter(s, &k->cfg, id, &shorter, what)) ||
+        (!shorter && take_twin(s, id, &from, what)) || ms_store_get_run(s, id, out, what) != 1)
         goto out;
     out->is_new = is_new;
     out->replaced = replaced;
     out->taken = from != 0;
+    out->longer = shorter != 0;
     rc = 0;
 out:
     free(json);

@@ -171,6 +171,18 @@ static void validate(ms_trainer *t, ms_eval *e, int64_t step, int epoch)
     ms_trainer_evaluate(t, &t->data->val, c->val_size, &e->val_loss, &e->val_acc);
 }
 
+int64_t ms_eval_last_periodic(const ms_config *c, int epoch)
+{
+    int steps = c->train_size / c->batch, per_val = c->val_per_epoch ? steps / c->val_per_epoch : 0;
+    int64_t first = (int64_t)(epoch - 1) * steps, last = -1;
+    for (int s = 0, n = 0; per_val > 0 && s < steps; s++) /* ms_trainer_epoch's schedule */
+        if ((first + s) % per_val == 0 && n < c->val_per_epoch) {
+            n++;
+            last = first + s;
+        }
+    return last;
+}
+
 int ms_trainer_epoch(ms_trainer *t, ms_epoch *out)
 {
     const ms_config *c = &t->cfg;
@@ -225,8 +237,16 @@ int ms_trainer_epoch(ms_trainer *t, ms_epoch *out)
         /* The run ends here: validate its final weights too, unless the
          * epoch's last validation came after its last step already, so the
          * epoch row and the summary are of the weights the run ends with. */
-        if (t->loss_n > 0)
+        if (t->loss_n > 0) {
+            /* the training-loss sum stays as it was: a run made longer
+             * later (a search's max raised) goes on as if this one
+             * validation had not been (ms_eval_last_periodic) */
+            double acc = t->loss_acc;
+            int64_t n = t->loss_n;
             validate(t, &t->evals[t->nevals++], t->step - 1, t->epoch - 1);
+            t->loss_acc = acc;
+            t->loss_n = n;
+        }
     }
 done:
     if (lab != labels)
@@ -404,7 +424,13 @@ int ms_trainer_restore(ms_trainer *t, const void *blob, size_t n, char *why, siz
     }
     if (bad)
         return WHY("%s", bad);
-    if (h.identity != identity_of(c))
+    int shorter = 0; /* the same configuration but fewer epochs: it goes on */
+    if (h.identity != identity_of(c) && t->longer_ok && h.epoch >= 1 && h.epoch < c->epochs) {
+        ms_config fewer = *c;
+        for (fewer.epochs = h.epoch; !shorter && fewer.epochs < c->epochs; fewer.epochs++)
+            shorter = h.identity == identity_of(&fewer);
+    }
+    if (h.identity != identity_of(c) && !shorter)
         return WHY("belongs to another configuration");
     h.build[sizeof h.build - 1] = 0;
     if (strcmp(h.build, here)) {
@@ -446,7 +472,7 @@ int ms_trainer_restore(ms_trainer *t, const void *blob, size_t n, char *why, siz
     memcpy(t->rng.s, h.rng, sizeof h.rng);
     t->step = h.step;
     t->epoch = h.epoch;
-    t->stop = (ms_stop)h.stop;
+    t->stop = shorter && h.stop == MS_STOP_EPOCHS ? MS_STOP_NONE : (ms_stop)h.stop;
     t->window.count = h.wcount;
     t->window.pos = h.wpos;
     t->loss_acc = h.loss_acc;

@@ -196,7 +196,8 @@ static int train_epochs(sched *s, ms_job *r, ms_trainer *t, int slot, const char
          * velocity are dead weight (~100-800 KB a run) nobody resumes, unless
          * its manifest says `keep: state` */
         void *blob = NULL;
-        int keep = !t->stop || r->run->cfg.keep == MS_KEEP_STATE;
+        int keep = !t->stop || r->run->cfg.keep == MS_KEEP_STATE ||
+                   (r->run->prune && t->stop == MS_STOP_EPOCHS); /* max may be raised */
         size_t n = keep ? ms_trainer_save(t, &blob) : 0;
         int rc = ms_store_commit_epoch(s->st, r->run_id, &e, t->step, t->evals, t->nevals, blob,
                                        n, t->stop);
@@ -255,6 +256,7 @@ static int train_one(sched *s, ms_job *r)
         return 1;
     }
     t.cancel = &ms_sched_cancel;
+    t.longer_ok = r->run->prune != NULL; /* a search's max raised: its runs go on */
     int rc;
     if (r->state) { /* it waited at a rung in this process: its state is here */
         char why[160] = "";

@@ -327,7 +327,11 @@ static void note_run(plan *p, int i, const char *manifest, const ms_sweep_opts *
     const ms_run_info *in = &p->info[i];
     unsigned long long seed = (unsigned long long)s->cfg.seed;
     char where[512];
-    if (in->replaced && in->is_new) {
+    if (in->longer) {
+        note(&nt[0], "variant '%s' seed %llu: its search's max is now %d epochs: it continues "
+                     "from its %d",
+             s->variant, seed, s->cfg.epochs, in->epochs_done);
+    } else if (in->replaced && in->is_new) {
         where[0] = 0; /* asked of the notes shown only */
         if (nt[0].n < NOTES_SHOWN)
             changed_where(p, manifest, o, s, where, sizeof where);
@@ -422,7 +426,7 @@ static int pick_jobs(plan *p, const char *manifest, const ms_sweep_opts *o)
             in->epochs_done = 0;
             in->status = MS_RUN_PENDING;
         }
-        if (in->epochs_done > 0 && !in->taken && !o->quiet) /* a resume says where from */
+        if (in->epochs_done > 0 && !in->taken && !in->longer && !o->quiet) /* where from */
             note(&nt[3], "variant '%s' seed %llu continues after epoch %d of %d", p->specs[i].variant,
                  (unsigned long long)p->specs[i].cfg.seed, in->epochs_done, p->specs[i].cfg.epochs);
         idx[k++] = i;
