@@ -117,7 +117,7 @@ static const bad_case cases[] = {
      "mlpsweep: '%T/x.db' is not an mlpsweep database (file is not a database)\n"},
     {"schema from a newer mlpsweep", OK_MANIFEST "sqlite3 x.db 'PRAGMA user_version = 7; CREATE TABLE t(x)'",
      "run %T/ok.yaml --db %T/x.db", 1,
-     "mlpsweep: '%T/x.db' has schema version 7, newer than this mlpsweep understands (5)\n"},
+     "mlpsweep: '%T/x.db' has schema version 7, newer than this mlpsweep understands (6)\n"},
     {"someone else's database", OK_MANIFEST "sqlite3 x.db 'CREATE TABLE customers(x)'",
      "run %T/ok.yaml --db %T/x.db", 1, "mlpsweep: '%T/x.db' is not an mlpsweep database (it has other tables)\n"},
     {"database folder missing", OK_MANIFEST, "run %T/ok.yaml --db %T/no/x.db", 1,

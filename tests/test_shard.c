@@ -421,7 +421,7 @@ static void test_merge_refuses_foreign_files(void **state)
     } cases[] = {
         {text, "'%s' is not an mlpsweep database (file is not a database)"},
         {other, "'%s' is not an mlpsweep database (it has other tables)"},
-        {newer, "'%s' has schema version 6, newer than this mlpsweep understands (5)"},
+        {newer, "'%s' has schema version 7, newer than this mlpsweep understands (6)"},
     };
     for (int i = 0; i < 3; i++) {
         assert_int_equal(ms_runf(NULL, &err, "merge --db %s %s %s", out, shard_db[0], cases[i].file), 1);
