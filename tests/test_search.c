@@ -139,12 +139,20 @@ static void test_jobs_and_rules(void **state)
     /* status shows the search's decisions */
     char *out, *err;
     assert_int_equal(ms_runf(&out, &err, "status --db %s", db1), 0);
-    char want[160];
+    char want[320];
     snprintf(want, sizeof want, "search 'r': asha on val_loss (min), 12 trials, rungs at 1, 3 "
                                 "epochs (max 9): %ld decisions",
              ms_db_count(db1, "SELECT count(*) FROM decisions"));
     assert_non_null(strstr(out, want));
     assert_non_null(strstr(out, "0 runs of 0 trials waiting"));
+    free(out), free(err);
+    assert_int_equal(ms_runf(&out, &err, "status --db %s --json", db1), 0);
+    snprintf(want, sizeof want, "\"searches\": [\n  {\"sweep\": \"asha\", \"search\": \"r\", "
+                                "\"prune\": \"asha\", \"metric\": \"val_loss\", \"goal\": \"min\", "
+                                "\"trials\": 12, \"min\": 1, \"max\": 9, \"eta\": 3, \"decisions\": %ld",
+             ms_db_count(db1, "SELECT count(*) FROM decisions"));
+    assert_non_null(strstr(out, want));
+    assert_non_null(strstr(out, "\"runs_waiting\": 0, \"trials_waiting\": 0}]}"));
     free(out), free(err);
     /* verify agrees, and finds a decision changed by hand */
     assert_int_equal(ms_runf(&out, &err, "verify --db %s", db1), 0);

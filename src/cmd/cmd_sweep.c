@@ -234,7 +234,25 @@ static int at_rung(const ms_prune *p, int t, int e)
 
 /* A line per pruned search of the sweep: its rules, its rungs, the
  * decisions taken and the runs waiting at a rung for theirs. */
-static int print_searches(FILE *f, ms_store *st, const char *sweep)
+/* One search as a JSON object (status --json's "searches"). */
+static void search_json(FILE *f, const char *sweep, const ms_search_rec *q, int nd, int promoted,
+                        int waiting, int trials)
+{
+    fputs("\n  {\"sweep\": ", f);
+    ms_json_string(f, sweep);
+    fputs(", \"search\": ", f);
+    ms_json_string(f, q->name);
+    fprintf(f, ", \"prune\": \"%s\", \"metric\": \"%s\", \"goal\": \"%s\", \"trials\": %d, "
+               "\"min\": %d, \"max\": %d, \"eta\": %d, \"decisions\": %d, \"promoted\": %d, "
+               "\"stopped\": %d, \"runs_waiting\": %d, \"trials_waiting\": %d},",
+            ms_prune_type_names[q->prune.type], ms_metric_name((ms_metric)q->prune.metric),
+            q->prune.goal_max ? "max" : "min", q->trials, q->prune.min, q->prune.max, q->prune.eta,
+            nd, promoted, nd - promoted, waiting, trials);
+}
+
+/* Each pruned search of the sweep as a line (json: a JSON object and a
+ * comma each, for status --json to trim the last). */
+static int print_searches(FILE *f, ms_store *st, const char *sweep, int json)
 {
     ms_search_rec *q = NULL;
     int nq = 0;
@@ -255,6 +273,10 @@ static int print_searches(FILE *f, ms_store *st, const char *sweep)
                     trials += runs[k].trial != last;
                     last = runs[k].trial;
                 }
+            if (json) {
+                search_json(f, sweep, &q[i], nd, promoted, waiting, trials);
+                goto next;
+            }
             char rungs[160] = "";
             size_t o = 0;
             for (int r = 0; r < ms_prune_rungs(&q[i].prune, 0) && o < sizeof rungs; r++)
@@ -271,6 +293,7 @@ static int print_searches(FILE *f, ms_store *st, const char *sweep)
                    waiting == 1 ? "" : "s", trials, trials == 1 ? "" : "s");
             free(name);
         }
+    next:
         free(d);
         free(runs);
     }
@@ -289,7 +312,7 @@ static const ms_usage status_usage = {
 
 /* The same as JSON: the texts as stored, numbers exact (epochs as two
  * numbers, not "12/50"), null for no accuracy, no stop reason, no error. */
-static void print_progress_json(const ms_query_status *p)
+static void print_progress_json(const ms_query_status *p, const char *searches)
 {
     fputs("{\"runs\": [", stdout);
     for (int i = 0; i < p->nruns; i++) {
@@ -336,7 +359,9 @@ static void print_progress_json(const ms_query_status *p)
             fputs("null", stdout);
         printf(", \"earlier_runs\": %lld}", (long long)w->earlier);
     }
-    fputs("]}\n", stdout);
+    /* the pruned searches' objects, each followed by a comma: the last one's dropped */
+    size_t n = searches ? strlen(searches) : 0;
+    printf("],\n\"searches\": [%.*s]}\n", (int)(n ? n - 1 : 0), n ? searches : "");
 }
 
 int cmd_status(int argc, char **argv)
@@ -378,9 +403,9 @@ int cmd_status(int argc, char **argv)
         rc = ms_query_status_read_in(st, &scope, &p) < 0 ? MS_EXIT_FAIL : MS_EXIT_OK;
         char *searches = NULL; /* printed after the runs */
         size_t slen = 0;
-        FILE *sf = rc == MS_EXIT_OK && !json ? open_memstream(&searches, &slen) : NULL;
+        FILE *sf = rc == MS_EXIT_OK ? open_memstream(&searches, &slen) : NULL;
         for (int i = 0; sf && i < p.nsweeps && rc == MS_EXIT_OK; i++)
-            rc = print_searches(sf, st, p.sweeps[i].sweep) < 0 ? MS_EXIT_FAIL : MS_EXIT_OK;
+            rc = print_searches(sf, st, p.sweeps[i].sweep, json) < 0 ? MS_EXIT_FAIL : MS_EXIT_OK;
         if (sf)
             fclose(sf);
         ms_store_close(st);
@@ -403,10 +428,10 @@ int cmd_status(int argc, char **argv)
                    tty ? " (Ctrl-C stops)" : "");
         }
         if (json)
-            print_progress_json(&p);
+            print_progress_json(&p, searches);
         else
             print_progress(&p, scope.all);
-        if (searches)
+        if (searches && !json)
             fputs(searches, stdout);
         free(searches);
         ms_query_status_release(&p);
