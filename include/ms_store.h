@@ -176,9 +176,16 @@ typedef struct ms_rung_row {
     long long seq;
 } ms_rung_row;
 
+/* Before anything of a sweep is written: 0 when the search NAME of the
+ * sweep (by its name) is new or its stored rules allow p and trials (the
+ * same, a higher max, and under ASHA other trials), else -1 after a
+ * message naming the change. */
+int ms_store_search_allows(ms_store *s, const char *sweep, const char *name, int trials,
+                           const ms_prune *p);
 /* The search NAME of the sweep with its rules (ms_prune) and trial count,
- * made or updated; its decisions are dropped when the rules changed (or,
- * but for ASHA, the trials: its cohorts changed). 0, or -1 after a message. */
+ * made or updated: with a higher max its decisions are dropped (taken
+ * again), with fewer trials those of the dropped trials. 0, or -1 after a
+ * message. */
 int ms_store_search(ms_store *s, int64_t sweep_id, const char *name, int trials,
                     const ms_prune *p);
 /* The rows, each kept once (a decision recomputed after a resume is the

@@ -266,6 +266,75 @@ static void test_raise_max(void **state)
     free(out), free(err), free(d), free(m3), free(m), free(db);
 }
 
+/* Trials of the same settings (a choice space repeats them), seeds listed
+ * out of order: each trial follows its own decisions (no run takes a twin's
+ * results), jobs 1 and 2 and a kill agree, and verify passes. Then a change
+ * of the rules (eta) is refused before anything is written. */
+static void test_twins_seeds_and_rules(void **state)
+{
+    (void)state;
+    char *m = ms_tpath("dup.yaml"), *d1 = ms_tpath("dup1.db"), *d2 = ms_tpath("dup2.db");
+    ms_write_text(m, "name: dup\n"
+                     "data:\n  dir: " MS_DATA_DIR "\n  train: 2000\n  val: 500\n"
+                     "defaults:\n  hidden: [12]\n  early_stop: 0\n  seeds: [3, 1]\n"
+                     "variants:\n"
+                     "  - name: c\n"
+                     "    search:\n      trials: 10\n      seed: 4\n"
+                     "      space: {lr: {choice: [0.02, 0.3, 3.0]}}\n"
+                     "    prune: {type: asha, min: 1, max: 4, eta: 2}\n");
+    pid_t pid = ms_spawn_run(m, d1, "--jobs=1", "--threads=1");
+    assert_int_equal(ms_wait_exit(pid), 0);
+    for (int round = 0; round < 2; round++) { /* a kill, then the rest */
+        pid = ms_spawn_run(m, d2, "--jobs=2", "--threads=2");
+        if (round == 0) {
+            sleep_ms(150);
+            kill(pid, SIGKILL);
+        }
+        ms_wait_exit(pid);
+    }
+    char *a = dump(d1), *b = dump(d2);
+    assert_string_equal(a, b);
+    /* settings repeat across trials, yet no run took another's results */
+    assert_true(ms_db_count(d1, "SELECT count(DISTINCT config_hash) FROM runs") <
+                ms_db_count(d1, "SELECT count(*) FROM runs"));
+    assert_int_equal(ms_db_count(d1, "SELECT count(*) FROM runs WHERE same_as IS NOT NULL"), 0);
+    assert_int_equal(ms_db_count(d2, "SELECT count(*) FROM runs WHERE same_as IS NOT NULL"), 0);
+    char *out, *err;
+    assert_int_equal(ms_runf(&out, &err, "verify --db %s", d1), 0);
+    assert_non_null(strstr(out, "all equal to the journal"));
+    free(out), free(err);
+    /* the last trial repeats the first's settings (one was promoted, the
+     * other stopped): trained again from nothing, it follows its own
+     * decision rather than take the first's epochs */
+    assert_int_equal(ms_db_count(d1, "SELECT count(DISTINCT config_hash) FROM runs WHERE variant "
+                                     "IN ('c.t1', 'c.t10')"),
+                     2);
+    assert_true(ms_db_count(d1, "SELECT max(epochs_done) FROM runs WHERE variant = 'c.t1'") !=
+                ms_db_count(d1, "SELECT max(epochs_done) FROM runs WHERE variant = 'c.t10'"));
+    ms_db_exec(d2, "DELETE FROM epochs WHERE run_id IN (SELECT id FROM runs WHERE variant = 'c.t10');"
+                   "DELETE FROM evals WHERE run_id IN (SELECT id FROM runs WHERE variant = 'c.t10');"
+                   "DELETE FROM steps WHERE run_id IN (SELECT id FROM runs WHERE variant = 'c.t10');"
+                   "DELETE FROM checkpoints WHERE run_id IN (SELECT id FROM runs WHERE variant = 'c.t10');"
+                   "UPDATE runs SET status = 'pending', epochs_done = 0, steps_done = 0,"
+                   " stop_reason = NULL, finished_at = NULL WHERE variant = 'c.t10'");
+    pid = ms_spawn_run(m, d2, "--jobs=2", "--threads=2");
+    assert_int_equal(ms_wait_exit(pid), 0);
+    free(b);
+    b = dump(d2);
+    assert_string_equal(a, b);
+    /* other rules: refused, the database untouched */
+    char *m2 = ms_tpath("dup2.yaml"), *text = ms_read_file(m), *at = strstr(text, "eta: 2");
+    assert_non_null(at);
+    at[5] = '3';
+    ms_write_text(m2, text);
+    assert_int_equal(ms_runf(&out, &err, "run %s --db %s", m2, d1), 2);
+    assert_non_null(strstr(err, "the pruned search 'c' ran with other rules (eta 2 -> 3)"));
+    char *after = dump(d1);
+    assert_string_equal(a, after);
+    free(out), free(err), free(after), free(text), free(m2);
+    free(a), free(b), free(m), free(d1), free(d2);
+}
+
 /* A pruned search is judged whole: a shard or an --only of some of its
  * trials is refused before anything is written. */
 static void test_split_refused(void **state)
@@ -289,6 +358,7 @@ int main(void)
         cmocka_unit_test(test_kill_and_resume),
         cmocka_unit_test(test_more_trials),
         cmocka_unit_test(test_raise_max),
+        cmocka_unit_test(test_twins_seeds_and_rules),
         cmocka_unit_test(test_split_refused),
     };
     return cmocka_run_group_tests(tests, ms_group_tmp_setup, ms_group_tmp_teardown);

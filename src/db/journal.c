@@ -16,16 +16,19 @@
 #include "sql_util.h"
 #include "store_db.h" /* after <sqlite3.h> */
 
-enum { J_GET, J_PUT, J_DROP, J_DEC, J_N };
+enum { J_GET, J_PUT, J_DROP, J_DEC, J_GET_NAMED, J_N };
 static const char *const j_sql[J_N] = {
     [J_GET] = "SELECT id, trials, prune, metric, goal, min_epochs, max_epochs, eta FROM searches"
               " WHERE sweep_id = ?1 AND name = ?2",
+    [J_GET_NAMED] = "SELECT q.id, q.trials, q.prune, q.metric, q.goal, q.min_epochs,"
+                    " q.max_epochs, q.eta FROM searches q JOIN sweeps w ON w.id = q.sweep_id"
+                    " WHERE w.name = ?1 AND q.name = ?2",
     [J_PUT] = "INSERT INTO searches (sweep_id, name, trials, prune, metric, goal, min_epochs,"
               " max_epochs, eta) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
               " ON CONFLICT (sweep_id, name) DO UPDATE SET trials = ?3, prune = ?4, metric = ?5,"
               " goal = ?6, min_epochs = ?7, max_epochs = ?8, eta = ?9",
     [J_DROP] = "DELETE FROM decisions WHERE search_id ="
-               " (SELECT id FROM searches WHERE sweep_id = ?1 AND name = ?2)",
+               " (SELECT id FROM searches WHERE sweep_id = ?1 AND name = ?2) AND trial > ?3",
     [J_DEC] = "INSERT OR IGNORE INTO decisions (search_id, trial, rung, bracket, epoch, value,"
               " rank, cohort, decision, seq) SELECT id, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11"
               " FROM searches WHERE sweep_id = ?1 AND name = ?2",
@@ -50,19 +53,72 @@ static void finalize(jstmts *j)
         sqlite3_finalize(j->q[i]);
 }
 
-/* 1 when the stored rules of search (row of J_GET) differ from p's for
- * the decisions already taken. */
-static int rules_changed(sqlite3_stmt *g, int trials, const ms_prune *p)
+/* What of the stored rules of a search (row of J_GET) differs from p's
+ * and trials, as text ("eta 2 -> 3"), "" when nothing does. */
+static void rules_diff(sqlite3_stmt *g, int trials, const ms_prune *p, char *buf, size_t n)
 {
     const char *type = (const char *)sqlite3_column_text(g, 2);
     const char *metric = (const char *)sqlite3_column_text(g, 3);
     const char *goal = (const char *)sqlite3_column_text(g, 4);
-    return strcmp(type ? type : "", ms_prune_type_names[p->type]) ||
-           strcmp(metric ? metric : "", ms_metric_name((ms_metric)p->metric)) ||
-           strcmp(goal ? goal : "", p->goal_max ? "max" : "min") ||
-           sqlite3_column_int(g, 5) != p->min || sqlite3_column_int(g, 6) != p->max ||
-           sqlite3_column_int(g, 7) != p->eta ||
-           (p->type != MS_PRUNE_ASHA && sqlite3_column_int(g, 1) != trials);
+    const char *want_goal = p->goal_max ? "max" : "min";
+    buf[0] = 0;
+    if (strcmp(type ? type : "", ms_prune_type_names[p->type]))
+        snprintf(buf, n, "type %s -> %s", type ? type : "?", ms_prune_type_names[p->type]);
+    else if (strcmp(metric ? metric : "", ms_metric_name((ms_metric)p->metric)))
+        snprintf(buf, n, "metric %s -> %s", metric ? metric : "?",
+                 ms_metric_name((ms_metric)p->metric));
+    else if (strcmp(goal ? goal : "", want_goal))
+        snprintf(buf, n, "goal %s -> %s", goal ? goal : "?", want_goal);
+    else if (sqlite3_column_int(g, 5) != p->min)
+        snprintf(buf, n, "min %d -> %d", sqlite3_column_int(g, 5), p->min);
+    else if (sqlite3_column_int(g, 7) != p->eta)
+        snprintf(buf, n, "eta %d -> %d", sqlite3_column_int(g, 7), p->eta);
+    else if (sqlite3_column_int(g, 6) != p->max)
+        snprintf(buf, n, "max %d -> %d", sqlite3_column_int(g, 6), p->max);
+    else if (sqlite3_column_int(g, 1) != trials)
+        snprintf(buf, n, "trials %d -> %d", sqlite3_column_int(g, 1), trials);
+}
+
+/* Whether a change (rules_diff) keeps the decisions taken valid: a higher
+ * max (the rungs below it stay), and under ASHA other trials (a decision
+ * looks only at the trials before it). */
+static int change_allowed(sqlite3_stmt *g, int trials, const ms_prune *p)
+{
+    char d[96];
+    rules_diff(g, trials, p, d, sizeof d);
+    if (!d[0])
+        return 1;
+    if (!strncmp(d, "max ", 4))
+        return sqlite3_column_int(g, 6) < p->max;
+    return !strncmp(d, "trials ", 7) && p->type == MS_PRUNE_ASHA;
+}
+
+int ms_store_search_allows(ms_store *s, const char *sweep, const char *name, int trials,
+                           const ms_prune *p)
+{
+    ms_store_lock(s);
+    sqlite3 *db = ms_store_handle(s);
+    sqlite3_stmt *g = NULL;
+    int rc = 0;
+    if (sqlite3_prepare_v2(db, j_sql[J_GET_NAMED], -1, &g, NULL) != SQLITE_OK) {
+        rc = ms_error("cannot read the searches of '%s': %s", ms_store_path(s),
+                      sqlite3_errmsg(db));
+    } else {
+        ms_sql_bind_text(g, 1, sweep);
+        ms_sql_bind_text(g, 2, name);
+        if (sqlite3_step(g) == SQLITE_ROW && !change_allowed(g, trials, p)) {
+            char d[96];
+            rules_diff(g, trials, p, d, sizeof d);
+            rc = ms_error("the pruned search '%s' ran with other rules (%s): its runs were "
+                          "stopped or promoted by them. Give the search another name, or run it "
+                          "into another database (a higher max, and under ASHA more or fewer "
+                          "trials, go on from what ran)",
+                          name, d);
+        }
+    }
+    sqlite3_finalize(g);
+    ms_store_unlock(s);
+    return rc;
 }
 
 int ms_store_search(ms_store *s, int64_t sweep_id, const char *name, int trials,
@@ -83,13 +139,23 @@ int ms_store_search(ms_store *s, int64_t sweep_id, const char *name, int trials,
     sqlite3_bind_int64(j.q[J_GET], 1, sweep_id);
     ms_sql_bind_text(j.q[J_GET], 2, name);
     int step = sqlite3_step(j.q[J_GET]);
-    int drop = step == SQLITE_ROW && rules_changed(j.q[J_GET], trials, p);
+    /* a higher max: decisions taken again from the values (the same rows
+     * below the old max, and new ones at it); fewer ASHA trials: the
+     * dropped trials' decisions go */
+    int drop = 0, upmax = 0;
+    if (step == SQLITE_ROW) {
+        char d[96];
+        rules_diff(j.q[J_GET], trials, p, d, sizeof d);
+        upmax = !strncmp(d, "max ", 4);
+        drop = upmax || !strncmp(d, "trials ", 7);
+    }
     sqlite3_reset(j.q[J_GET]);
     if (step != SQLITE_ROW && step != SQLITE_DONE)
         goto fail;
     if (drop) {
         sqlite3_bind_int64(j.q[J_DROP], 1, sweep_id);
         ms_sql_bind_text(j.q[J_DROP], 2, name);
+        sqlite3_bind_int(j.q[J_DROP], 3, upmax ? 0 : trials);
         if (ms_sql_step_done(j.q[J_DROP]) != SQLITE_DONE)
             goto fail;
     }

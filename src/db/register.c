@@ -18,6 +18,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "ms_store.h"
 #include "ms_data.h"  /* MS_INPUT: a run's parameter count */
+#include "ms_prune.h"
 #include "ms_train.h" /* ms_eval_last_periodic */
 #include "ms_util.h"
 
@@ -43,6 +44,7 @@ enum {
     "SELECT t.id FROM runs r JOIN runs t ON t.sweep_id = r.sweep_id"                               \
     " AND t.config_hash = r.config_hash AND t.seed = r.seed AND t.id <> r.id"                      \
     " WHERE r.id = ?1 AND r.status NOT IN ('done', 'failed') AND t.status <> 'failed'"             \
+    " AND coalesce(t.stop_reason, '') <> 'pruned'"                                                 \
     " AND (t.status = 'done' OR t.epochs_done > r.epochs_done)"                                    \
     " ORDER BY t.status = 'done' DESC, t.epochs_done DESC, t.id LIMIT 1"
 
@@ -175,9 +177,10 @@ static int take_twin(ms_store *s, int64_t id, int64_t *from, const char *what)
  * fewer epochs it had before its search's max was raised (R_SHORTER): its
  * rows and state copied, and if that run ended at its max, pending again.
  * *from that run's id, or 0 when none. */
-static int take_shorter(ms_store *s, const ms_config *c, int64_t id, int64_t *from,
+static int take_shorter(ms_store *s, const ms_run_spec *k, int64_t id, int64_t *from,
                         const char *what)
 {
+    const ms_config *c = &k->cfg;
     static const int copies[] = {R_EPOCHS_COPY, R_EVALS_COPY, R_STEPS_COPY, R_CKPT_ALL,
                                  R_RUN_COPY};
     sqlite3_stmt *q = Q(s, R_SHORTER);
@@ -191,6 +194,17 @@ static int take_shorter(ms_store *s, const ms_config *c, int64_t id, int64_t *fr
     sqlite3_reset(q);
     if (!*from)
         return 0;
+    /* Hyperband's brackets are counted from max: with another count the
+     * trial is in another bracket, and its decisions are not the same */
+    ms_run_info was;
+    if (ms_store_get_run(s, *from, &was, what) != 1)
+        return -1;
+    ms_prune before = *k->prune;
+    before.max = was.epochs_total;
+    if (ms_prune_brackets(&before) != ms_prune_brackets(k->prune)) {
+        *from = 0;
+        return 0;
+    }
     if (ms_store_clear_run(s, id, what))
         return -1;
     for (int i = 0; i < (int)(sizeof copies / sizeof *copies); i++) {
@@ -291,8 +305,10 @@ static int register_run(ms_store *s, int64_t sweep_id, const ms_run_spec *k, ms_
     sqlite3_reset(others);
 
     int64_t shorter = 0;
-    if ((is_new && k->prune && take_shorter(s, &k->cfg, id, &shorter, what)) ||
-        (!shorter && take_twin(s, id, &from, what)) || ms_store_get_run(s, id, out, what) != 1)
+    /* a pruned trial's run takes nothing from a twin: its epochs follow
+     * its own trial's decisions */
+    if ((is_new && k->prune && take_shorter(s, k, id, &shorter, what)) ||
+        (!k->prune && take_twin(s, id, &from, what)) || ms_store_get_run(s, id, out, what) != 1)
         goto out;
     out->is_new = is_new;
     out->replaced = replaced;

@@ -171,6 +171,22 @@ static void validate(ms_trainer *t, ms_eval *e, int64_t step, int epoch)
     ms_trainer_evaluate(t, &t->data->val, c->val_size, &e->val_loss, &e->val_acc);
 }
 
+/* The run ends here: validate its final weights too, unless the epoch's
+ * last validation came after its last step already, so the epoch row and
+ * the summary are of the weights the run ends with. The training-loss sum
+ * stays as it was: a run made longer later (a search's max raised) goes on
+ * as if this one validation had not been (ms_eval_last_periodic). */
+static void validate_final(ms_trainer *t)
+{
+    if (t->loss_n == 0)
+        return;
+    double acc = t->loss_acc;
+    int64_t n = t->loss_n;
+    validate(t, &t->evals[t->nevals++], t->step - 1, t->epoch - 1);
+    t->loss_acc = acc;
+    t->loss_n = n;
+}
+
 int64_t ms_eval_last_periodic(const ms_config *c, int epoch)
 {
     int steps = c->train_size / c->batch, per_val = c->val_per_epoch ? steps / c->val_per_epoch : 0;
@@ -234,19 +250,7 @@ int ms_trainer_epoch(ms_trainer *t, ms_epoch *out)
     t->epoch++;
     if (!t->stop && t->epoch >= c->epochs) {
         t->stop = MS_STOP_EPOCHS;
-        /* The run ends here: validate its final weights too, unless the
-         * epoch's last validation came after its last step already, so the
-         * epoch row and the summary are of the weights the run ends with. */
-        if (t->loss_n > 0) {
-            /* the training-loss sum stays as it was: a run made longer
-             * later (a search's max raised) goes on as if this one
-             * validation had not been (ms_eval_last_periodic) */
-            double acc = t->loss_acc;
-            int64_t n = t->loss_n;
-            validate(t, &t->evals[t->nevals++], t->step - 1, t->epoch - 1);
-            t->loss_acc = acc;
-            t->loss_n = n;
-        }
+        validate_final(t);
     }
 done:
     if (lab != labels)

@@ -12,6 +12,7 @@
 /* One run of a trial: its values at its bracket's rungs. */
 typedef struct rrun {
     int group, trial;
+    uint64_t seed;
     int done;      /* epochs behind it (reported or stored) */
     int ended;     /* 1: it trains no more (its last epoch, or failed) */
     double last;   /* its latest value (NaN once failed) */
@@ -218,7 +219,14 @@ static int gather_trials(ms_rungs *g)
                 continue;
             gr->runs[x->trial] = ms_realloc(gr->runs[x->trial],
                                             (size_t)(gr->nruns[x->trial] + 1) * sizeof(int));
-            gr->runs[x->trial][gr->nruns[x->trial]++] = j;
+            /* by seed: a trial's value sums its seeds in one order, whatever
+             * the manifest's (verify reads them by seed) */
+            int *list = gr->runs[x->trial], at = gr->nruns[x->trial]++;
+            while (at > 0 && g->run[list[at - 1]].seed > x->seed) {
+                list[at] = list[at - 1];
+                at--;
+            }
+            list[at] = j;
         }
     }
     return 0;
@@ -296,6 +304,7 @@ int ms_rungs_new(ms_store *st, const ms_run_spec *runs, const ms_run_info *info,
         rrun *x = &g->run[g->nrun];
         x->group = group_of(g, &runs[i]);
         x->trial = runs[i].trial;
+        x->seed = runs[i].cfg.seed;
         g->of[i] = g->nrun++;
     }
     int rc = gather_trials(g);

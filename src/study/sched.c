@@ -145,6 +145,8 @@ static int flush_journal(sched *s)
     return rc;
 }
 
+static void release_waiting(sched *s);
+
 /* Run r failed: its trial's value is NaN from here. */
 static void rung_failed(sched *s, ms_job *r)
 {
@@ -152,6 +154,7 @@ static void rung_failed(sched *s, ms_job *r)
         return;
     pthread_mutex_lock(&s->mu);
     ms_rungs_report(s->rungs, r->index, 0, NAN, 1, 1);
+    release_waiting(s);
     pthread_mutex_unlock(&s->mu);
     flush_journal(s); /* a store error here shows at the next write */
 }
@@ -167,6 +170,7 @@ static ms_rung_next at_rung(sched *s, ms_job *r, const ms_epoch *e, int ended)
     pthread_mutex_lock(&s->mu);
     ms_rungs_report(s->rungs, r->index, e->epoch, v[r->run->prune->metric], ended, 0);
     ms_rung_next nx = ended ? MS_RUNG_GO : ms_rungs_next(s->rungs, r->index, e->epoch);
+    release_waiting(s); /* the runs this decided go on now, not when this run ends */
     pthread_mutex_unlock(&s->mu);
     return nx;
 }
@@ -268,6 +272,8 @@ static int train_one(sched *s, ms_job *r)
         r->state = NULL;
     } else {
         rc = resume(s, r, &t);
+        if (rc == 1)
+            rung_failed(s, r); /* its trial is judged without it */
     }
     if (rc == 0)
         rc = train_epochs(s, r, &t, slot, &how);

@@ -205,6 +205,13 @@ static int locate_data(plan *p, const ms_sweep_opts *o, char **dir)
     return rc == -2 ? usage_error(p) : rc < 0 ? -1 : GO_ON;
 }
 
+/* 1 when run i is the first of a pruned search among the selected runs. */
+static int first_of_search(const plan *p, int i)
+{
+    return p->specs[i].prune &&
+           (i == 0 || !p->specs[i - 1].prune || strcmp(p->specs[i - 1].grid, p->specs[i].grid));
+}
+
 /* The data, then the database (locked), the sweep and its runs registered. */
 static int open_db(plan *p, const char *manifest, const ms_sweep_opts *o)
 {
@@ -224,8 +231,14 @@ static int open_db(plan *p, const char *manifest, const ms_sweep_opts *o)
     snprintf(digest, sizeof digest, "%016llx", (unsigned long long)p->d.identity);
     ms_data_ident data = {ms_dataset_names[p->m.dataset], digest, p->datadir};
     if (ms_store_probe_data(p->dbpath, p->m.name, &data) < 0 ||
-        ms_store_open(p->dbpath, MS_STORE_CREATE, &p->st) < 0 ||
-        ms_store_sweep(p->st, p->m.name, manifest, p->m.text, &data, &p->sweep_id) < 0)
+        ms_store_open(p->dbpath, MS_STORE_CREATE, &p->st) < 0)
+        return -1;
+    for (int i = 0; i < p->n; i++) /* a search's rules changed: refused before any write */
+        if (first_of_search(p, i) && ms_store_search_allows(p->st, p->m.name, p->specs[i].grid,
+                                                            p->specs[i].trials,
+                                                            p->specs[i].prune) < 0)
+            return usage_error(p);
+    if (ms_store_sweep(p->st, p->m.name, manifest, p->m.text, &data, &p->sweep_id) < 0)
         return -1;
     p->info = ms_calloc((size_t)(p->n ? p->n : 1), sizeof *p->info);
     return ms_store_register(p->st, p->sweep_id, p->specs, p->n, p->info) < 0 ? -1 : GO_ON;
@@ -445,11 +458,17 @@ static int pick_jobs(plan *p, const char *manifest, const ms_sweep_opts *o)
     if (ms_rungs_new(p->st, p->specs, p->info, p->n, o->nshards > 0, &p->rungs) < 0)
         return -1;
     for (int i = 0; p->rungs && i < p->n; i++) /* each search's rules, once */
-        if (p->specs[i].prune &&
-            (i == 0 || !p->specs[i - 1].prune || strcmp(p->specs[i - 1].grid, p->specs[i].grid)) &&
-            ms_store_search(p->st, p->sweep_id, p->specs[i].grid, p->specs[i].trials,
-                            p->specs[i].prune) < 0)
+        if (first_of_search(p, i) && ms_store_search(p->st, p->sweep_id, p->specs[i].grid,
+                                                     p->specs[i].trials, p->specs[i].prune) < 0)
             return -1;
+    /* the decisions the stored values take, journaled before any training
+     * (a sweep with nothing left to train has them too) */
+    ms_rung_row *rows;
+    int nrows = ms_rungs_journal(p->rungs, &rows);
+    int jrc = ms_store_put_decisions(p->st, p->sweep_id, rows, nrows);
+    free(rows);
+    if (jrc < 0)
+        return -1;
     char twins[64] = "";
     if (p->ntwins)
         snprintf(twins, sizeof twins, " (+%d of the same settings as one of them)", p->ntwins);

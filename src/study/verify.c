@@ -85,6 +85,7 @@ static int verify_search(ms_store *st, const char *sweep, const ms_search_rec *q
     for (int i = 0; i < n; i++) {
         spec[i] = (ms_run_spec){.variant = q->name, .grid = q->name, .prune = &q->prune,
                                 .trial = runs[i].trial, .trials = q->trials};
+        spec[i].cfg.seed = runs[i].seed;
         info[i] = (ms_run_info){.id = runs[i].run_id, .status = runs[i].status,
                                 .epochs_done = runs[i].epochs_done};
     }
