@@ -325,6 +325,27 @@ static char *search_manifest(const char *method, int trials, const char *const *
     return t;
 }
 
+/* A pruned search's max is its trials' epochs: from prune: max, or from an
+ * epochs=N on the command line, which wins as a setting does. */
+static void test_prune_max_from_settings(void **state)
+{
+    (void)state;
+    const char *text = "name: t\nvariants:\n  - name: s\n    search:\n      trials: 3\n"
+                       "      space: {lr: {uniform: [0.01, 0.1]}}\n"
+                       "    prune: {type: asha, max: 27}\n";
+    ms_manifest m;
+    assert_int_equal(ms_manifest_parse("t.yaml", text, strlen(text), &m, 0), 0);
+    assert_int_equal(m.variants[0].prune.max, 27);
+    assert_int_equal(m.variants[0].cfg.epochs, 27);
+    assert_int_equal(m.variants[0].pruned, 1);
+    ms_manifest_release(&m);
+    char *quick[] = {"epochs=3"};
+    assert_int_equal(ms_manifest_parse_args("t.yaml", text, strlen(text), quick, 1, &m, 0), 0);
+    assert_int_equal(m.variants[2].prune.max, 3);
+    assert_int_equal(m.variants[2].cfg.epochs, 3);
+    ms_manifest_release(&m);
+}
+
 /* Trials: pure functions of (method, seed, trial, key): raising `trials`
  * keeps the trials before, the order the space is written in changes
  * nothing, values stay in their ranges, a setting fixes a key and leaves the
@@ -1207,13 +1228,14 @@ static void test_fuzz(void **state)
 
 int main(void)
 {
-    struct CMUnitTest tests[15 + NBAD + NBADFILES];
+    struct CMUnitTest tests[16 + NBAD + NBADFILES];
     int n = 0;
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_default_study);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_valid_full);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_extends);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_settings_parse);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_search_trials);
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_prune_max_from_settings);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_grid_limit);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_plot_curves_limit);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_seed_limit);

@@ -248,10 +248,10 @@ int mf_search_axes(mctx *c, const node *sm, int i, const setting *st, const sett
 
 /* A search's `prune:` (pm) read and checked against the search's scope sc
  * (its epochs: `max` is the trials' epochs, and neither differs from the
- * variant's own `epochs` node nor is searched in ax[0..na)); sc->cfg.epochs
- * set to max. 0, or -1 after messages. */
-int mf_prune_read(mctx *c, const node *pm, scope *sc, const node *epochs, const mf_axis *ax,
-                  int na, ms_prune *out);
+ * variant's own `epochs` node nor is searched in ax[0..na); with epochs_set,
+ * a command-line epochs=N in sc, max is N); sc->cfg.epochs set to max. 0, or -1 after messages. */
+int mf_prune_read(mctx *c, const node *pm, scope *sc, const node *epochs, bool epochs_set,
+                  const mf_axis *ax, int na, ms_prune *out);
 
 /* ---- figures and claims (figures.c) ---- */
 

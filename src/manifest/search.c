@@ -405,8 +405,8 @@ static int read_metric(mctx *c, const node *v, int *out)
                    ms_hint(h, sizeof h, s, names, PRUNE_MN));
 }
 
-int mf_prune_read(mctx *c, const node *pm, scope *sc, const node *epochs, const mf_axis *ax,
-                  int na, ms_prune *out)
+int mf_prune_read(mctx *c, const node *pm, scope *sc, const node *epochs, bool epochs_set,
+                  const mf_axis *ax, int na, ms_prune *out)
 {
     char g[96];
     int before = c->nerr;
@@ -433,7 +433,7 @@ int mf_prune_read(mctx *c, const node *pm, scope *sc, const node *epochs, const 
                 "resource: a rung is a number of epochs)", mf_show(g, sizeof g, res));
     if (val[P_MIN])
         mf_get_int(c, val[P_MIN], "prune: min", 1, 1000000, &min);
-    if (val[P_MAX])
+    if (val[P_MAX] && !epochs_set)
         mf_get_int(c, val[P_MAX], "prune: max", 1, 1000000, &max);
     if (val[P_ETA] && mf_get_int(c, val[P_ETA], "prune: eta", -1000000, 1000000, &eta) == 0 &&
         eta < 2)
@@ -442,7 +442,7 @@ int mf_prune_read(mctx *c, const node *pm, scope *sc, const node *epochs, const 
     if (c->nerr == before && min > max)
         mf_perr(c, AT(val[P_MIN] ? val[P_MIN] : pm), "prune: min (%d epochs) is above max (%d)",
                 min, max);
-    if (val[P_MAX] && epochs && sc->cfg.epochs != max)
+    if (val[P_MAX] && !epochs_set && epochs && sc->cfg.epochs != max)
         mf_perr(c, AT(val[P_MAX]), "prune: max (%d) and epochs (%d, line %d) differ: a pruned "
                 "trial trains at most max epochs; give one of them", max, sc->cfg.epochs,
                 epochs->line);

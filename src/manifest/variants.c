@@ -633,9 +633,14 @@ static int grids_measure(mctx *c, const ms_manifest *m, vinfo *vi, const setting
         if (pm && !sm)
             mf_perr(c, AT(vi[i].keyn[V_PRUNE]), "prune: goes with a search: in the same variant "
                     "(it stops the search's weaker trials early)");
-        else if (pm && trials[i])
-            vi[i].pruned = mf_prune_read(c, pm, &vi[i].sc, vi[i].val[V_CFG + K_EPOCHS], axes[i],
-                                         naxes[i], &vi[i].prune) == 0;
+        else if (pm && trials[i]) {
+            /* epochs=N on the command line sets max, as a setting wins over the manifest */
+            int last[K_N], last1[K_N], last1_ok[K_N];
+            mf_last_settings(use, st, i, last, last1, last1_ok);
+            vi[i].pruned = mf_prune_read(c, pm, &vi[i].sc, vi[i].val[V_CFG + K_EPOCHS],
+                                         last1_ok[K_EPOCHS] >= 0, axes[i], naxes[i],
+                                         &vi[i].prune) == 0;
+        }
         if ((naxes[i] == 0 && !trials[i]) || !m->variants[i].name || vi[i].state != 2) {
             axes_free(axes[i], naxes[i]);
             axes[i] = NULL;
