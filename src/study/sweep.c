@@ -334,14 +334,14 @@ static void changed_where(plan *p, const char *manifest, const ms_sweep_opts *o,
 
 /* The notes on run i as registered: its settings changed, or back to
  * earlier ones; the results it took from a run of the same settings. */
-static void note_run(plan *p, int i, const char *manifest, const ms_sweep_opts *o, notes nt[3])
+static void note_run(plan *p, int i, const char *manifest, const ms_sweep_opts *o, notes nt[5])
 {
     const ms_run_spec *s = &p->specs[i];
     const ms_run_info *in = &p->info[i];
     unsigned long long seed = (unsigned long long)s->cfg.seed;
     char where[512];
     if (in->longer) {
-        note(&nt[0], "variant '%s' seed %llu: its search's max is now %d epochs: it continues "
+        note(&nt[4], "variant '%s' seed %llu: its search's max is now %d epochs: it continues "
                      "from its %d",
              s->variant, seed, s->cfg.epochs, in->epochs_done);
     } else if (in->replaced && in->is_new) {
@@ -412,10 +412,11 @@ static int hold_twins(plan *p, int *idx, int k, notes *nt)
  * back until it is trained. */
 static int pick_jobs(plan *p, const char *manifest, const ms_sweep_opts *o)
 {
-    notes nt[4] = {{0, "with changed settings"},
+    notes nt[5] = {{0, "with changed settings"},
                    {0, "taking the results of a run of the same settings"},
                    {0, "taking the results of a run of the same settings trained now"},
-                   {0, "continuing from their last finished epoch"}};
+                   {0, "continuing from their last finished epoch"},
+                   {0, "continuing their shorter run (their search's max is higher)"}};
     int *idx = ms_malloc((size_t)(p->n ? p->n : 1) * sizeof *idx), k = 0;
     p->jobs = ms_calloc((size_t)(p->n ? p->n : 1), sizeof *p->jobs);
     p->twin_of = ms_malloc((size_t)(p->n ? p->n : 1) * sizeof *p->twin_of);
@@ -445,7 +446,7 @@ static int pick_jobs(plan *p, const char *manifest, const ms_sweep_opts *o)
         idx[k++] = i;
     }
     k = hold_twins(p, idx, k, &nt[2]);
-    for (int a = 0; a < 4; a++)
+    for (int a = 0; a < 5; a++)
         notes_end(&nt[a]);
     for (int a = 0; a < k; a++) {
         ms_job *j = &p->jobs[p->todo++];
