@@ -144,6 +144,23 @@ static int step(ms_store *s, sqlite3_stmt *st, const char *what)
     return ms_sql_step_done(st) == SQLITE_DONE ? 0 : reg_error(s, what);
 }
 
+/* Inside a transaction: run id's rows cleared, then the statements
+ * copies[0..n) copying into it (?1) from run `from` (?2). */
+static int copy_run(ms_store *s, int64_t id, int64_t from, const int *copies, int n,
+                    const char *what)
+{
+    if (ms_store_clear_run(s, id, what))
+        return -1;
+    for (int i = 0; i < n; i++) {
+        sqlite3_stmt *c = Q(s, copies[i]);
+        sqlite3_bind_int64(c, 1, id);
+        sqlite3_bind_int64(c, 2, from);
+        if (step(s, c, what))
+            return -1;
+    }
+    return 0;
+}
+
 /* Inside a transaction: run `id` takes its furthest twin's results, if a
  * twin is further (TWIN_SQL); *from the twin's id, or 0 when none. */
 static int take_twin(ms_store *s, int64_t id, int64_t *from, const char *what)
@@ -161,16 +178,7 @@ static int take_twin(ms_store *s, int64_t id, int64_t *from, const char *what)
     sqlite3_reset(twin);
     if (!*from)
         return 0;
-    if (ms_store_clear_run(s, id, what))
-        return -1;
-    for (int i = 0; i < (int)(sizeof copies / sizeof *copies); i++) {
-        sqlite3_stmt *c = Q(s, copies[i]);
-        sqlite3_bind_int64(c, 1, id);
-        sqlite3_bind_int64(c, 2, *from);
-        if (step(s, c, what))
-            return -1;
-    }
-    return 0;
+    return copy_run(s, id, *from, copies, (int)(sizeof copies / sizeof *copies), what);
 }
 
 /* Inside a transaction: a new run of a pruned trial continues the run of
@@ -205,15 +213,8 @@ static int take_shorter(ms_store *s, const ms_run_spec *k, int64_t id, int64_t *
         *from = 0;
         return 0;
     }
-    if (ms_store_clear_run(s, id, what))
+    if (copy_run(s, id, *from, copies, (int)(sizeof copies / sizeof *copies), what))
         return -1;
-    for (int i = 0; i < (int)(sizeof copies / sizeof *copies); i++) {
-        sqlite3_stmt *cp = Q(s, copies[i]);
-        sqlite3_bind_int64(cp, 1, id);
-        sqlite3_bind_int64(cp, 2, *from);
-        if (step(s, cp, what))
-            return -1;
-    }
     sqlite3_bind_int64(Q(s, R_GO_ON), 1, id);
     if (step(s, Q(s, R_GO_ON), what))
         return -1;
