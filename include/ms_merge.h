@@ -4,8 +4,9 @@
  * merging them gives the file a single machine would have written: one row
  * per sweep (by name), one per run (by variant, seed and config hash), the
  * runs registered in manifest order with current = 1 exactly for the runs of
- * the sweep's latest manifest, and every epoch, validation and checkpoint as
- * stored by the shard that trained it. Only merge.c sees the SQL. */
+ * the sweep's latest manifest, every epoch, validation and checkpoint as
+ * stored by the shard that trained it, and each pruned search's rules and
+ * decisions (which must agree between files). Only merge.c sees the SQL. */
 #ifndef MS_MERGE_H
 #define MS_MERGE_H
 
@@ -23,7 +24,8 @@ typedef struct ms_merge_stats {
  * epochs (then: done before not done, started before never started); the
  * first such copy wins a tie, so merging a shard again changes nothing.
  * Two copies whose common epochs differ in any metric are an error naming
- * the run and both files. Shards that are not mlpsweep databases of this
+ * the run and both files; so are two files whose search has other rules,
+ * or another decision on a trial at a rung. Shards that are not mlpsweep databases of this
  * schema version, or that hold a name, seed or setting no manifest could
  * have produced (checked by the manifest's rules, ms_manifest_stored_run,
  * with each run's config, config_hash and params against its settings),

@@ -32,6 +32,10 @@ int ms_prune_valid(const ms_prune *p);
 int ms_prune_brackets(const ms_prune *p);
 int ms_prune_rungs(const ms_prune *p, int bracket);
 int ms_prune_rung_epochs(const ms_prune *p, int bracket, int r);
+/* The stages of the search run rung by rung (SHA and Hyperband on SLURM:
+ * each stage trains every trial still on to its next rung, or to max): one
+ * per rung below max, and the last to max. */
+int ms_prune_stages(const ms_prune *p);
 /* Trial t's bracket: t mod the bracket count (Hyperband), else 0. */
 int ms_prune_bracket_of(const ms_prune *p, long long trial);
 

@@ -21,8 +21,9 @@ int ms_shard_parse(const char *opt, const char *s, int *index, int *count);
  * load is not NULL it receives each shard's total cost (nshards entries). */
 void ms_shard_assign(const ms_run_spec *specs, int n, int nshards, int *shard_of, double *load);
 
-/* Keep only the runs of shard `index` of `nshards`, in their original order;
- * returns how many are left. */
+/* Keep only the runs of shard `index` of `nshards`, in their original order,
+ * and every run of a pruned search (its trials go to shards stage by stage:
+ * ms_rungs_in_shard); returns how many are left. */
 int ms_shard_filter(ms_run_spec *specs, int n, int index, int nshards);
 
 #endif

@@ -192,11 +192,14 @@ int ms_store_search(ms_store *s, int64_t sweep_id, const char *name, int trials,
  * same row): one transaction. 0, or -1 after a message. */
 int ms_store_put_decisions(ms_store *s, int64_t sweep_id, const ms_rung_row *rows, int n);
 
-/* What `verify` reads back: a sweep's searches (name and rules), the
+/* What `verify` reads back: a sweep's searches (name and rules; every
+ * sweep's when sweep is NULL), the
  * current runs of one (ordered by trial, then seed) and its decisions
  * (ordered by seq; their `search` NULL). Arrays malloc'd; free a search
  * list with ms_store_searches_free. 0, or -1 after a message. */
 typedef struct ms_search_rec {
+    char *sweep; /* its sweep: the name and id */
+    int64_t sweep_id;
     char *name;
     int trials;
     ms_prune prune;

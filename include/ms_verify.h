@@ -21,4 +21,11 @@ typedef struct ms_verify_result {
 /* 0 when it could read everything (r says what it found), -1 after a message. */
 int ms_verify(ms_store *st, const char *sweep, FILE *out, ms_verify_result *r);
 
+/* The decide step of a search run in stages (`merge` after each stage of
+ * shards, docs/slurm.md): every decision the stored epochs of every sweep's
+ * searches now allow, taken as verify takes them and added to the journal
+ * (rows it holds already are kept). *decided: how many were added. 0, or
+ * -1 after a message. */
+int ms_verify_decide(ms_store *st, int *decided);
+
 #endif

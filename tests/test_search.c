@@ -335,20 +335,103 @@ static void test_twins_seeds_and_rules(void **state)
     free(a), free(b), free(m), free(d1), free(d2);
 }
 
-/* A pruned search is judged whole: a shard or an --only of some of its
- * trials is refused before anything is written. */
+/* An 'asha' search decides as its trials report, so it is not sharded; an
+ * --only of some of a search's trials is refused: both before anything is
+ * written. */
 static void test_split_refused(void **state)
 {
     (void)state;
     char *m = ms_tpath("asha.yaml"), *db = ms_tpath("split.db"), *out, *err;
     assert_int_equal(ms_runf(&out, &err, "run %s --db %s --shard 1/2", m, db), 2);
-    assert_non_null(strstr(err, "a pruned search runs whole"));
+    assert_non_null(strstr(err, "an 'asha' search decides as its trials report"));
     free(out), free(err);
     assert_int_equal(ms_runf(&out, &err, "run %s --db %s --only r.t1,r.t2", m, db), 2);
     assert_non_null(strstr(err, "its trial r.t3 is left out"));
     free(out), free(err);
     assert_int_equal(access(db, F_OK), -1); /* nothing written */
     free(m), free(db);
+}
+
+/* SHA and Hyperband run in stages on a cluster: each stage's shards start
+ * from the merge of the stage before, train each trial still on to its next
+ * rung (the trials dealt round the shards) and stop; `merge` decides the
+ * rung. Three stages of three shards (a shard run twice, one killed and
+ * run again) give what one local run gives, journal included. */
+static const char staged[] =
+    "name: staged\n"
+    "data:\n  dir: " MS_DATA_DIR "\n  train: 2000\n  val: 1000\n"
+    "defaults:\n  hidden: [16]\n  epochs: 9\n  early_stop: 0\n  seeds: [1, 2]\n"
+    "variants:\n"
+    "  - name: s\n"
+    "    search:\n"
+    "      method: random\n      seed: 5\n      trials: 10\n"
+    "      space:\n"
+    "        lr: {loguniform: [0.001, 2.0]}\n"
+    "        momentum: {uniform: [0.0, 0.9], step: 0.1}\n"
+    "    prune: {type: sha, min: 1, max: 9, eta: 3}\n"
+    "  - name: h\n"
+    "    search:\n"
+    "      method: sobol\n      seed: 2\n      trials: 9\n"
+    "      space:\n"
+    "        lr: {loguniform: [0.01, 1.0]}\n"
+    "    prune: {type: hyperband, metric: val_acc, min: 1, max: 9, eta: 3}\n"
+    "  - name: plain\n";
+
+static void test_stages_equal_one_run(void **state)
+{
+    (void)state;
+    enum { SHARDS = 3, STAGES = 3 };
+    char *m = ms_tpath("staged.yaml"), *ref = ms_tpath("staged-ref.db");
+    char *merged = ms_tpath("staged.db"), *out, *err;
+    ms_write_text(m, staged);
+    assert_int_equal(ms_wait_exit(ms_spawn_run(m, ref, "--jobs=2", "--threads=2")), 0);
+    for (int stage = 0; stage < STAGES; stage++) {
+        char *files = NULL;
+        for (int i = 0; i < SHARDS; i++) {
+            char name[64], shard[32];
+            snprintf(name, sizeof name, "stage-%d-%d.db", stage, i);
+            snprintf(shard, sizeof shard, "--shard=%d/%d", i, SHARDS);
+            char *db = ms_tpath(name);
+            if (stage > 0) /* starts from the merge of the stage before */
+                assert_int_equal(ms_runf(&out, &err, "merge --quiet --db %s %s", db, merged), 0),
+                    free(out), free(err);
+            if (stage == 1 && i == 1) { /* killed mid-stage, then run again */
+                pid_t pid = ms_spawn_run(m, db, shard, "--threads=1");
+                sleep_ms(40);
+                kill(pid, SIGKILL);
+                ms_wait_exit(pid);
+            }
+            assert_int_equal(ms_wait_exit(ms_spawn_run(m, db, shard, "--threads=1")), 0);
+            if (stage == 1 && i == 0) /* run again (a requeued task): nothing changes */
+                assert_int_equal(ms_wait_exit(ms_spawn_run(m, db, shard, "--threads=1")), 0);
+            char *more = NULL;
+            assert_true(asprintf(&more, "%s %s", files ? files : "", db) > 0);
+            free(files), free(db);
+            files = more;
+        }
+        /* the decisions of this stage's rung are taken by the merge */
+        unlink(merged);
+        assert_int_equal(ms_runf(&out, &err, "merge --db %s %s", merged, files), 0);
+        if (stage < STAGES - 1)
+            assert_non_null(strstr(err, "of pruned searches taken from the merged epochs"));
+        free(out), free(err), free(files);
+    }
+    char *a = dump(ref), *b = dump(merged);
+    assert_string_equal(a, b);
+    assert_true(ms_db_count(ref, "SELECT count(*) FROM decisions") > 10);
+    assert_true(ms_db_count(ref, "SELECT count(*) FROM runs WHERE stop_reason = 'pruned'") > 10);
+    assert_int_equal(ms_runf(&out, &err, "verify --db %s", merged), 0);
+    free(out), free(err);
+    /* a shard whose journal disagrees is refused, and names the decision */
+    char *bad = ms_tpath("stage-2-0.db");
+    ms_db_exec(bad, "UPDATE decisions SET decision = CASE decision WHEN 'stop' THEN 'promote'"
+                    " ELSE 'stop' END WHERE trial = 2 AND rung = 0");
+    char *again = ms_tpath("again.db");
+    assert_int_equal(ms_runf(&out, &err, "merge --db %s %s %s", again, merged, bad), 1);
+    assert_non_null(strstr(err, "the decision on trial 2 at rung 0 differs between"));
+    assert_int_equal(access(again, F_OK), -1);
+    free(out), free(err), free(bad), free(again);
+    free(a), free(b), free(m), free(ref), free(merged);
 }
 
 int main(void)
@@ -360,6 +443,7 @@ int main(void)
         cmocka_unit_test(test_raise_max),
         cmocka_unit_test(test_twins_seeds_and_rules),
         cmocka_unit_test(test_split_refused),
+        cmocka_unit_test(test_stages_equal_one_run),
     };
     return cmocka_run_group_tests(tests, ms_group_tmp_setup, ms_group_tmp_teardown);
 }

@@ -7,6 +7,7 @@
 #include "ms_shard.h"
 #include "ms_slurm.h"
 #include "ms_util.h"
+#include "ms_verify.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,11 +51,22 @@ int cmd_merge(int argc, char **argv)
     int rc = ms_merge(out, (const char *const *)argv, n, &s);
     if (rc < 0)
         return MS_EXIT_FAIL;
+    /* the decide step of a search run in stages: the rung the shards
+     * reached is decided from the merged epochs */
+    ms_store *st = NULL;
+    int decided = 0;
+    rc = ms_store_open(out, MS_STORE_CREATE, &st) < 0 ? -1 : ms_verify_decide(st, &decided);
+    ms_store_close(st);
+    if (rc < 0)
+        return MS_EXIT_FAIL;
     if (!quiet)
         fprintf(stderr,
                 "merged %d shard database%s into '%s': %d runs added, %d updated, %d unchanged%s\n",
                 n, n == 1 ? "" : "s", out, s.added, s.updated, s.same,
                 s.missing ? "" : "; every run of the manifest is present");
+    if (!quiet && decided)
+        fprintf(stderr, "%d decision%s of pruned searches taken from the merged epochs\n",
+                decided, decided == 1 ? "" : "s");
     if (!quiet && s.missing)
         fprintf(stderr, "%d run%s of the manifest %s not started in any shard yet (pending)\n",
                 s.missing, s.missing == 1 ? "" : "s", s.missing == 1 ? "is" : "are");

@@ -270,6 +270,8 @@ static const char *col_text(sqlite3_stmt *st, int i)
 static void search_row(sqlite3_stmt *st, void *arg)
 {
     ms_search_rec *r = grow_add(arg);
+    r->sweep = ms_strdup(col_text(st, 8));
+    r->sweep_id = sqlite3_column_int64(st, 9);
     r->name = ms_strdup(col_text(st, 0));
     r->trials = sqlite3_column_int(st, 1);
     int type = ms_name_index(ms_prune_type_names, MS_PRUNE_NTYPES, col_text(st, 2));
@@ -287,8 +289,9 @@ int ms_store_searches(ms_store *s, const char *sweep, ms_search_rec **out, int *
     grow g = {NULL, 0, 0, sizeof **out};
     int rc = each_row(s,
                       "SELECT q.name, q.trials, q.prune, q.metric, q.goal, q.min_epochs,"
-                      " q.max_epochs, q.eta FROM searches q JOIN sweeps w ON w.id = q.sweep_id"
-                      " WHERE w.name = ?1 ORDER BY q.name",
+                      " q.max_epochs, q.eta, w.name, w.id FROM searches q"
+                      " JOIN sweeps w ON w.id = q.sweep_id"
+                      " WHERE ?1 IS NULL OR w.name = ?1 ORDER BY w.name, q.name",
                       sweep, NULL, search_row, &g);
     *out = g.v;
     *n = g.n;
@@ -297,8 +300,10 @@ int ms_store_searches(ms_store *s, const char *sweep, ms_search_rec **out, int *
 
 void ms_store_searches_free(ms_search_rec *r, int n)
 {
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
         free(r[i].name);
+        free(r[i].sweep);
+    }
     free(r);
 }
 

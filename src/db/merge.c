@@ -22,7 +22,10 @@
  *   rows of all shards (the latest manifest wins), (2) every run of that
  *   manifest registered in manifest order (pending until a shard fills it),
  *   so run ids follow the manifest as `run` would number them, (3) the runs
- *   of each shard, (4) current = 1 for the manifest's runs only.
+ *   of each shard, (4) current = 1 for the manifest's runs only, (5) each
+ *   pruned search's rules and decision journal: a search and a decision
+ *   the output lacks are added, one it holds must be the same (a search run
+ *   in stages has the same journal in every shard of a stage).
  * - Where each output run came from during this merge (a shard, or a
  *   placeholder of step 2) is kept in a TEMP table, for the messages.
  * - Statements are prepared once and bound; nothing is built with printf. */
@@ -31,6 +34,8 @@
 #include "ms_config.h"
 #include "ms_data.h"
 #include "ms_manifest.h"
+#include "ms_metrics.h"
+#include "ms_prune.h"
 #include "ms_store.h"
 #include "ms_util.h"
 
@@ -75,6 +80,13 @@ enum {
  * run's same_as (the output's is the run of it and the same settings). */
 enum { J_OK = 1 + RUN_NCOLS, J_TWIN };
 
+/* A search's rules and a decision's columns (searches, decisions), in the
+ * order the statements below read and write them. */
+#define SEARCH_RULES                                                                               \
+    "q.trials, q.prune, q.metric, q.goal, q.min_epochs, q.max_epochs, q.eta"
+#define SEARCH_NRULES 7
+#define DECISION_COLS "trial, rung, bracket, epoch, value, rank, cohort, decision, seq"
+#define DECISION_NCOLS 9
 #define EPOCH_METRICS "epoch, step, train_loss, train_acc, val_loss, val_acc"
 #define EVAL_METRICS "step, epoch, batch_loss, train_loss, train_acc, val_loss, val_acc"
 #define STEP_METRICS "step, epoch, batch_loss"
@@ -96,6 +108,7 @@ enum {
     M_RUN_FIND, M_RUN_INSERT, M_RUN_UPDATE, M_RUN_PLACEHOLDER,
     M_EPOCH_PUT, M_EVAL_PUT, M_STEP_PUT, M_CKPT_PUT,
     M_EPOCHS_CMP, M_EVALS_CMP, M_CURRENT_CLEAR, M_CURRENT_SET, M_RUN_SAME_AS,
+    M_SEARCH_FIND, M_SEARCH_PUT, M_DEC_PUT, M_DEC_GET,
     M_N
 };
 
@@ -135,13 +148,22 @@ static const char *const m_sql[M_N] = {
     [M_RUN_SAME_AS] = "UPDATE runs SET same_as = (SELECT t.id FROM runs t WHERE t.sweep_id ="
                       " runs.sweep_id AND t.variant = ?2 AND t.seed = runs.seed"
                       " AND t.config_hash = runs.config_hash) WHERE id = ?1",
+    [M_SEARCH_FIND] = "SELECT q.id, " SEARCH_RULES " FROM searches q JOIN sweeps w"
+                      " ON w.id = q.sweep_id WHERE w.name = ?1 AND q.name = ?2",
+    [M_SEARCH_PUT] = "INSERT INTO searches (sweep_id, name, trials, prune, metric, goal,"
+                     " min_epochs, max_epochs, eta) SELECT id, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9"
+                     " FROM sweeps WHERE name = ?1",
+    [M_DEC_PUT] = "INSERT OR IGNORE INTO decisions (search_id, " DECISION_COLS ")"
+                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [M_DEC_GET] = "SELECT " DECISION_COLS " FROM decisions"
+                  " WHERE search_id = ?1 AND trial = ?2 AND rung = ?3",
 };
 
 /* ---- statements on a shard ---- */
 
 enum {
     S_BEGIN, S_COMMIT, S_VERSION, S_SWEEPS, S_RUNS, S_EPOCHS, S_EVALS, S_STEPS, S_CKPT,
-    S_EPOCHS_CMP, S_EVALS_CMP,
+    S_EPOCHS_CMP, S_EVALS_CMP, S_SEARCHES, S_DECISIONS,
     S_N
 };
 
@@ -160,6 +182,10 @@ static const char *const s_sql[S_N] = {
     [S_CKPT] = "SELECT epoch, step, state, updated_at FROM checkpoints WHERE run_id = ?1",
     [S_EPOCHS_CMP] = EPOCHS_CMP_SQL,
     [S_EVALS_CMP] = EVALS_CMP_SQL,
+    [S_SEARCHES] = "SELECT q.id, w.name, q.name, " SEARCH_RULES " FROM searches q"
+                   " JOIN sweeps w ON w.id = q.sweep_id ORDER BY q.id",
+    [S_DECISIONS] = "SELECT " DECISION_COLS " FROM decisions WHERE search_id = ?1"
+                    " ORDER BY trial, rung",
 };
 
 typedef struct shard {
@@ -226,25 +252,31 @@ static void bind_columns(sqlite3_stmt *dst, int first, sqlite3_stmt *row, int fr
         sqlite3_bind_value(dst, first + i, sqlite3_column_value(row, from + i));
 }
 
-/* Exactly the same stored value: type, and bits for doubles. */
-static int same_value(sqlite3_stmt *a, sqlite3_stmt *b, int i)
+/* Exactly the same stored value, column i of a and column j of b: type,
+ * and bits for doubles. */
+static int same_value_at(sqlite3_stmt *a, int i, sqlite3_stmt *b, int j)
 {
     int t = sqlite3_column_type(a, i);
-    if (t != sqlite3_column_type(b, i))
+    if (t != sqlite3_column_type(b, j))
         return 0;
     switch (t) {
     case SQLITE_NULL: return 1;
-    case SQLITE_INTEGER: return sqlite3_column_int64(a, i) == sqlite3_column_int64(b, i);
+    case SQLITE_INTEGER: return sqlite3_column_int64(a, i) == sqlite3_column_int64(b, j);
     case SQLITE_FLOAT: {
-        double x = sqlite3_column_double(a, i), y = sqlite3_column_double(b, i);
+        double x = sqlite3_column_double(a, i), y = sqlite3_column_double(b, j);
         return memcmp(&x, &y, sizeof x) == 0;
     }
     default: {
-        const void *x = sqlite3_column_blob(a, i), *y = sqlite3_column_blob(b, i);
+        const void *x = sqlite3_column_blob(a, i), *y = sqlite3_column_blob(b, j);
         int n = sqlite3_column_bytes(a, i);
-        return n == sqlite3_column_bytes(b, i) && (n == 0 || memcmp(x, y, (size_t)n) == 0);
+        return n == sqlite3_column_bytes(b, j) && (n == 0 || memcmp(x, y, (size_t)n) == 0);
     }
     }
+}
+
+static int same_value(sqlite3_stmt *a, sqlite3_stmt *b, int i)
+{
+    return same_value_at(a, i, b, i);
 }
 
 /* ---- provenance (temp.merge_src) ---- */
@@ -413,8 +445,31 @@ static int check_run(const shard *s, sqlite3_stmt *r)
     return 0;
 }
 
-/* Every sweep name and every run a shard would bring in (the rows
- * merge_sweeps and merge_runs read), before anything is written. */
+/* Rules of a search as a shard stores them (S_SEARCHES, from column 3) that
+ * no manifest could give: -1 after a message. */
+static int check_rules(const shard *s, sqlite3_stmt *q)
+{
+    ms_stored name = stored(q, 2);
+    char why[512];
+    const char *metric = (const char *)sqlite3_column_text(q, 5);
+    int known = 0;
+    for (int m = MS_METRIC_TRAIN_LOSS; m <= MS_METRIC_VAL_ACC && metric; m++)
+        known |= !strcmp(metric, ms_metric_name((ms_metric)m));
+    ms_prune p = {MS_PRUNE_SHA, 0, 0, sqlite3_column_int(q, 7), sqlite3_column_int(q, 8),
+                  sqlite3_column_int(q, 9)};
+    if (ms_manifest_stored_name(&name, "name", why, sizeof why))
+        return ms_error("refusing '%s': search %lld: %s", s->path,
+                        (long long)sqlite3_column_int64(q, 0), why);
+    if (!known || ms_prune_valid(&p) < 0 || sqlite3_column_int(q, 3) < 1)
+        return ms_error("refusing '%s': search %lld: its rules are not ones a manifest gives "
+                        "(trials, metric, min, max or eta)",
+                        s->path, (long long)sqlite3_column_int64(q, 0));
+    return 0;
+}
+
+/* Every sweep name, run and search a shard would bring in (the rows
+ * merge_sweeps, merge_runs and merge_searches read), before anything is
+ * written. */
 static int check_shard(shard *s)
 {
     sqlite3_stmt *sw = s->q[S_SWEEPS], *runs = s->q[S_RUNS];
@@ -438,6 +493,12 @@ static int check_shard(shard *s)
     if (!bad && rc != SQLITE_DONE)
         bad = shard_error(s, "cannot read the sweeps");
     sqlite3_reset(sw);
+    sqlite3_stmt *q = s->q[S_SEARCHES];
+    while (!bad && (rc = sqlite3_step(q)) == SQLITE_ROW)
+        bad = check_rules(s, q);
+    if (!bad && rc != SQLITE_DONE)
+        bad = shard_error(s, "cannot read the searches");
+    sqlite3_reset(q);
     return bad;
 }
 
@@ -826,6 +887,86 @@ static int mark_current(merge *g, const sweep_ref *w)
     return 0;
 }
 
+/* ---- step 5: the searches' rules and decision journals ---- */
+
+/* Search `out_id` of the output against the shard's row q: the same rules,
+ * or -1 after a message. */
+static int same_rules(const shard *s, sqlite3_stmt *q, sqlite3_stmt *have)
+{
+    for (int i = 0; i < SEARCH_NRULES; i++)
+        if (!same_value_at(q, 3 + i, have, 1 + i))
+            return ms_error("the pruned search '%s' of sweep '%s' has other rules in '%s' than "
+                            "in the files merged before it: merge the files of one set of rules",
+                            (const char *)sqlite3_column_text(q, 2),
+                            (const char *)sqlite3_column_text(q, 1), s->path);
+    return 0;
+}
+
+/* The decisions of shard search q into output search out_id: a row the
+ * output lacks is added, one it holds must be the same. */
+static int merge_decisions(merge *g, shard *s, int64_t shard_id, int64_t out_id,
+                           const char *name)
+{
+    sqlite3_stmt *d = s->q[S_DECISIONS], *put = g->q[M_DEC_PUT], *get = g->q[M_DEC_GET];
+    sqlite3_bind_int64(d, 1, shard_id);
+    int rc;
+    while ((rc = sqlite3_step(d)) == SQLITE_ROW) {
+        sqlite3_bind_int64(put, 1, out_id);
+        bind_columns(put, 2, d, 0, DECISION_NCOLS);
+        if (ms_sql_step_done(put) != SQLITE_DONE)
+            return reset(d), out_error(g, "cannot merge the decisions");
+        reset(put);
+        sqlite3_bind_int64(get, 1, out_id);
+        bind_columns(get, 2, d, 0, 2);
+        int same = sqlite3_step(get) == SQLITE_ROW;
+        for (int i = 2; same && i < DECISION_NCOLS; i++)
+            same = same_value(get, d, i);
+        reset(get);
+        if (!same) {
+            int trial = sqlite3_column_int(d, 0), rung = sqlite3_column_int(d, 1);
+            reset(d);
+            return ms_error("the pruned search '%s': the decision on trial %d at rung %d differs "
+                            "between '%s' and the files merged before it",
+                            name, trial, rung, s->path);
+        }
+    }
+    reset(d);
+    return rc == SQLITE_DONE ? 0 : shard_error(s, "cannot read the decisions");
+}
+
+static int merge_searches(merge *g, shard *s)
+{
+    sqlite3_stmt *q = s->q[S_SEARCHES], *find = g->q[M_SEARCH_FIND];
+    int rc, bad = 0;
+    while (!bad && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        bind_columns(find, 1, q, 1, 2);
+        int have = sqlite3_step(find);
+        if (have == SQLITE_ROW) {
+            bad = same_rules(s, q, find);
+        } else if (have == SQLITE_DONE) {
+            sqlite3_stmt *put = g->q[M_SEARCH_PUT];
+            bind_columns(put, 1, q, 1, 2 + SEARCH_NRULES);
+            bad = ms_sql_step_done(put) != SQLITE_DONE ? out_error(g, "cannot merge the searches")
+                                                       : 0;
+            reset(put);
+            reset(find);
+            bind_columns(find, 1, q, 1, 2);
+            have = sqlite3_step(find);
+        }
+        if (!bad && have != SQLITE_ROW)
+            bad = out_error(g, "cannot merge the searches");
+        int64_t out_id = bad ? 0 : sqlite3_column_int64(find, 0);
+        reset(find);
+        if (!bad)
+            bad = merge_decisions(g, s, sqlite3_column_int64(q, 0), out_id,
+                                  (const char *)sqlite3_column_text(q, 2));
+    }
+    reset(q);
+    if (bad)
+        return -1;
+    return rc == SQLITE_DONE ? 0 : shard_error(s, "cannot read the searches");
+}
+
 /* ---- the merge ---- */
 
 static int run_merge(merge *g)
@@ -843,6 +984,9 @@ static int run_merge(merge *g)
             return -1;
     for (int i = 0; i < g->nsweeps; i++)
         if (mark_current(g, &g->sweeps[i]))
+            return -1;
+    for (int i = 0; i < g->nsh; i++)
+        if (merge_searches(g, &g->sh[i]))
             return -1;
     g->stats.sweeps = g->nsweeps;
     return 0;

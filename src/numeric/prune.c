@@ -44,6 +44,14 @@ int ms_prune_rung_epochs(const ms_prune *p, int bracket, int r)
     return (int)e;
 }
 
+int ms_prune_stages(const ms_prune *p)
+{
+    int s = 1;
+    for (int r = 0; r < ms_prune_rungs(p, 0); r++)
+        s += ms_prune_rung_epochs(p, 0, r) < p->max;
+    return s;
+}
+
 int ms_prune_bracket_of(const ms_prune *p, long long trial)
 {
     return (int)(trial % ms_prune_brackets(p));

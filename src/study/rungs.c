@@ -31,6 +31,8 @@ typedef struct rgroup {
 } rgroup;
 
 struct ms_rungs {
+    int frozen; /* sharded: decisions from the stored values only (ms_rungs_new) */
+    int *shard; /* sharded: per run spec, its trial's place (k of its group), or -1 */
     ms_rung_row *journal; /* decisions not yet taken by ms_rungs_journal */
     int njournal, capjournal;
     int n;       /* the invocation's runs */
@@ -164,7 +166,8 @@ void ms_rungs_report(ms_rungs *g, int i, int epoch, double v, int ended, int fai
             x->have[r] = true;
         }
     }
-    decide(g, gr);
+    if (!g->frozen)
+        decide(g, gr);
 }
 
 void ms_rungs_counts(const ms_rungs *g, int *promoted, int *stopped, int *waiting)
@@ -237,9 +240,12 @@ int ms_rungs_check(const ms_run_spec *runs, int n, int sharded)
     for (int i = 0; i < n; i++) {
         if (!runs[i].prune)
             continue;
-        if (sharded)
-            return ms_error("a pruned search runs whole: --shard would split the trials of "
-                            "'%s' (run it without shards; see docs/search.md)", runs[i].grid);
+        if (sharded && runs[i].prune->type == MS_PRUNE_ASHA)
+            return ms_error("an 'asha' search decides as its trials report, in one process: "
+                            "--shard would split the trials of '%s' (run it without shards, or "
+                            "make it 'sha' or 'hyperband', which shards run rung by rung; see "
+                            "docs/search.md)",
+                            runs[i].grid);
         /* its runs come together, trial by trial, each trial with its seeds */
         int j = i, want = 0;
         for (; j < n && runs[j].prune && !strcmp(runs[j].grid, runs[i].grid); j++)
@@ -254,6 +260,53 @@ int ms_rungs_check(const ms_run_spec *runs, int n, int sharded)
         i = j - 1;
     }
     return 0;
+}
+
+/* How many rungs in a row trial t was promoted at: the stage of the search
+ * it is in. It changes only when a decision is taken, which a sharded run
+ * never does itself, so every shard of a stage sees the same. */
+static int promotions(const rgroup *gr, int t)
+{
+    int f = 0;
+    while (f < gr->R && gr->dec[t * gr->R + f].decision == MS_DECIDE_PROMOTE)
+        f++;
+    return f;
+}
+
+/* Each pruned run's place among the trials of its stage: the trials of its
+ * search and bracket promoted at as many rungs, in trial order, counted
+ * from the search's and bracket's number (so that one-trial stages of
+ * several brackets do not all land in shard 0). Shard place mod N trains
+ * it: a stage's trials are dealt evenly round the shards, and a place
+ * changes only when a rung is decided, which needs a cohort no shard holds
+ * whole unless it is one trial, whose place then stays the same. */
+static void place_trials(ms_rungs *g)
+{
+    int **place = ms_calloc((size_t)(g->ngrp ? g->ngrp : 1), sizeof *place);
+    for (int k = 0; k < g->ngrp; k++) {
+        const rgroup *gr = &g->grp[k];
+        int B = ms_prune_brackets(gr->p);
+        int *count = ms_calloc((size_t)B * (size_t)(gr->R + 1), sizeof *count);
+        place[k] = ms_malloc((size_t)(gr->ntrials ? gr->ntrials : 1) * sizeof **place);
+        for (int t = 0; t < gr->ntrials; t++) {
+            int b = bracket_of(gr, t);
+            place[k][t] = k + b + count[b * (gr->R + 1) + promotions(gr, t)]++;
+        }
+        free(count);
+    }
+    g->shard = ms_malloc((size_t)g->n * sizeof *g->shard);
+    for (int i = 0; i < g->n; i++)
+        g->shard[i] = g->of[i] < 0 ? -1 : place[g->run[g->of[i]].group][g->run[g->of[i]].trial];
+    for (int k = 0; k < g->ngrp; k++)
+        free(place[k]);
+    free(place);
+}
+
+int ms_rungs_in_shard(const ms_rungs *g, int i, int shard, int nshards)
+{
+    if (!g || !g->shard || g->shard[i] < 0)
+        return 1;
+    return g->shard[i] % nshards == shard;
 }
 
 /* Run x's stored values (id: its run, as registered). */
@@ -319,6 +372,10 @@ int ms_rungs_new(ms_store *st, const ms_run_spec *runs, const ms_run_info *info,
     }
     for (int k = 0; k < g->ngrp && rc == 0; k++)
         decide(g, &g->grp[k]);
+    if (rc == 0 && sharded) {
+        g->frozen = 1;
+        place_trials(g);
+    }
     if (rc < 0) {
         ms_rungs_free(g);
         return -1;
@@ -345,6 +402,7 @@ void ms_rungs_free(ms_rungs *g)
     free(g->grp);
     free(g->run);
     free(g->of);
+    free(g->shard);
     free(g->journal);
     free(g);
 }

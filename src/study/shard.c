@@ -81,12 +81,19 @@ void ms_shard_assign(const ms_run_spec *specs, int n, int nshards, int *shard_of
 
 int ms_shard_filter(ms_run_spec *specs, int n, int index, int nshards)
 {
-    int *shard_of = ms_malloc((size_t)(n > 0 ? n : 1) * sizeof *shard_of);
-    ms_shard_assign(specs, n, nshards, shard_of, NULL);
-    int k = 0;
+    /* the runs of pruned searches stay, all of them: their trials are dealt
+     * stage by stage (ms_rungs_in_shard); the others are split here */
+    ms_run_spec *plain = ms_malloc((size_t)(n > 0 ? n : 1) * sizeof *plain);
+    int *shard_of = ms_malloc((size_t)(n > 0 ? n : 1) * sizeof *shard_of), np = 0;
     for (int i = 0; i < n; i++)
-        if (shard_of[i] == index)
+        if (!specs[i].prune)
+            plain[np++] = specs[i];
+    ms_shard_assign(plain, np, nshards, shard_of, NULL);
+    int k = 0;
+    for (int i = 0, j = 0; i < n; i++)
+        if (specs[i].prune || shard_of[j++] == index)
             specs[k++] = specs[i];
     free(shard_of);
+    free(plain);
     return k;
 }

@@ -4,6 +4,8 @@
 #include "ms_slurm.h"
 #include "ms_data.h"
 #include "ms_manifest.h"
+#include "ms_prune.h"
+#include "ms_rungs.h"
 #include "ms_shard.h"
 #include "ms_util.h"
 
@@ -56,6 +58,7 @@ typedef struct slurm_opts {
     int nsettings, retry_failed;
     const char *only;
     int nruns, shards, cpus, parallel;
+    int stages; /* 1, or a search's stages (ms_prune_stages): an array and a merge each */
     const char *partition, *time;
 } slurm_opts;
 
@@ -88,7 +91,13 @@ static void shell_vars(FILE *f, const slurm_opts *o)
         fputc(' ', f);
     }
     fprintf(f, "%s)", o->retry_failed ? "--retry-failed" : "");
-    fprintf(f, "\nname='%s'\nshards=%d\n\n", o->name, o->shards);
+    fprintf(f, "\nname='%s'\nshards=%d\nstages=%d\n", o->name, o->shards, o->stages);
+    fputs("stage=${1:-0}  # sbatch SCRIPT STAGE: a pruned search runs stage by stage\n"
+          "case $stage in ''|*[!0-9]*) echo \"stage '$stage' is not a number\" >&2; exit 1 ;; esac\n"
+          "[ \"$stage\" -lt \"$stages\" ] || { echo \"stage $stage: there are $stages\" >&2; exit 1; }\n"
+          "# the shards' databases: in DIR, or in DIR/stage-S when there are stages\n"
+          "if [ \"$stages\" -gt 1 ]; then dir=\"$out/stage-$stage\"; else dir=\"$out\"; fi\n\n",
+          f);
     fputs("# relative paths (the manifest, the databases) are relative to the folder\n"
           "# 'mlpsweep slurm' ran in\ncd ",
           f);
@@ -135,9 +144,16 @@ static char *array_script(const slurm_opts *o)
             "# the shared file system, and copies it to %s/shard-I.db when it ends,\n"
             "# also after SIGTERM (time limit, preemption), when mlpsweep stops at the next\n"
             "# step with status 130. Submitting the array again resumes each shard from its\n"
-            "# copy; finished shards end at once. Submit: sbatch %s/sweep.sbatch\n"
-            "\n",
+            "# copy; finished shards end at once. Submit: sbatch %s/sweep.sbatch\n",
             o->name, o->nruns, o->shards, o->shards, o->out, o->out);
+    if (o->stages > 1)
+        fprintf(f,
+                "#\n"
+                "# A pruned search runs in %d stages (sbatch sweep.sbatch S, S = 0 to %d), each\n"
+                "# after the merge of the one before: stage S trains every trial still on to its\n"
+                "# next rung, into %s/stage-S/shard-I.db, starting from %s/%s.db.\n",
+                o->stages, o->stages - 1, o->out, o->out, o->name);
+    fputc('\n', f);
     shell_vars(f, o);
     fputs("id=${SLURM_ARRAY_TASK_ID:?submit this script with sbatch: it is a job array}\n"
           "threads=${SLURM_CPUS_PER_TASK:-1}\n"
@@ -151,9 +167,15 @@ static char *array_script(const slurm_opts *o)
           "trap 'rm -rf \"$work\"' EXIT\n"
           "db=\"$work/shard-$id.db\"\n"
           "\n"
-          "# resume from the copy an earlier submission left\n"
-          "if [ -f \"$out/shard-$id.db\" ]; then\n"
-          "    cp \"$out/shard-$id.db\" \"$db\" || { echo \"shard $id: cannot copy '$out/shard-$id.db'\" >&2; exit 1; }\n"
+          "# resume from the copy an earlier submission left; a later stage starts\n"
+          "# from the merge of the one before (every run, and the rung's decisions)\n"
+          "from=\"$dir/shard-$id.db\"\n"
+          "if [ ! -f \"$from\" ] && [ \"$stage\" -gt 0 ]; then\n"
+          "    from=\"$out/$name.db\"\n"
+          "    [ -f \"$from\" ] || { echo \"shard $id: stage $stage starts from '$from', the merge of stage $((stage - 1)): it is missing\" >&2; exit 1; }\n"
+          "fi\n"
+          "if [ -f \"$from\" ]; then\n"
+          "    cp \"$from\" \"$db\" || { echo \"shard $id: cannot copy '$from'\" >&2; exit 1; }\n"
           "fi\n"
           "\n"
           "status=130\n"
@@ -165,8 +187,8 @@ static char *array_script(const slurm_opts *o)
           "\n"
           "# every outcome is kept: finished, interrupted or failed runs alike\n"
           "if [ -f \"$db\" ]; then\n"
-          "    if ! { copy_db \"$db\" \"$work/copy.db\" && publish \"$work/copy.db\" \"$out/shard-$id.db\"; }; then\n"
-          "        echo \"shard $id: cannot copy its database to '$out/shard-$id.db'\" >&2\n"
+          "    if ! { mkdir -p \"$dir\" && copy_db \"$db\" \"$work/copy.db\" && publish \"$work/copy.db\" \"$dir/shard-$id.db\"; }; then\n"
+          "        echo \"shard $id: cannot copy its database to '$dir/shard-$id.db'\" >&2\n"
           "        [ \"$status\" -ne 0 ] || status=1\n"
           "    fi\n"
           "fi\n"
@@ -198,16 +220,20 @@ static char *merge_script(const slurm_opts *o)
     fputs(copy_db_fn, f);
     fputs("\n"
           "shopt -s nullglob\n"
-          "files=(\"$out\"/shard-*.db)\n"
+          "files=(\"$dir\"/shard-*.db)\n"
           "if [ ${#files[@]} -eq 0 ]; then\n"
-          "    echo \"merge: no shard databases in '$out'\" >&2\n"
+          "    echo \"merge: no shard databases in '$dir'\" >&2\n"
           "    exit 1\n"
           "fi\n"
+          "# with stages, the merge of the stages before is merged too: nothing is lost\n"
+          "# when a stage is submitted again\n"
+          "if [ \"$stages\" -gt 1 ] && [ -f \"$out/$name.db\" ]; then files+=(\"$out/$name.db\"); fi\n"
           "work=$(mktemp -d \"${TMPDIR:-/tmp}/mlpsweep-merge.XXXXXX\") || exit 1\n"
           "trap 'rm -rf \"$work\"' EXIT\n"
           "# SQLite reads local copies, not files on the shared file system\n"
-          "cp \"${files[@]}\" \"$work/\" || exit 1\n"
-          "(cd \"$work\" && \"$mlpsweep\" merge --db \"$name.db\" shard-*.db) || exit 1\n"
+          "mkdir \"$work/in\" && cp \"${files[@]}\" \"$work/in/\" || exit 1\n"
+          "# merge takes the decisions the merged epochs allow: a stage's rung is decided\n"
+          "(cd \"$work\" && \"$mlpsweep\" merge --db \"$name.db\" in/*.db) || exit 1\n"
           "copy_db \"$work/$name.db\" \"$work/copy.db\" && publish \"$work/copy.db\" \"$out/$name.db\" || {\n"
           "    echo \"merge: cannot write '$out/$name.db'\" >&2\n"
           "    exit 1\n"
@@ -328,6 +354,13 @@ static int resolve_paths(slurm_opts *s, const char *manifest, const char *out)
  * shard's expected work against the mean. */
 static void report_shards(const slurm_opts *s, const ms_run_spec *specs)
 {
+    if (s->stages > 1) {
+        fprintf(stderr, "sweep '%s': %d runs; a pruned search runs in %d stages of %d tasks: each "
+                        "trains every trial still on to its next rung (the trials dealt round the "
+                        "tasks), and its merge job decides the rung\n",
+                s->name, s->nruns, s->stages, s->shards);
+        return;
+    }
     int *shard_of = ms_malloc((size_t)s->nruns * sizeof *shard_of);
     int *count = ms_calloc((size_t)s->shards, sizeof *count);
     double *load = ms_calloc((size_t)s->shards, sizeof *load);
@@ -355,33 +388,52 @@ static void report_shards(const slurm_opts *s, const ms_run_spec *specs)
     free(load);
 }
 
-/* sbatch the array, then the merge with afterok on it. */
+/* sbatch the array, then the merge with afterok on it; with stages, each
+ * stage's array after the merge of the one before. */
 static int submit(const slurm_opts *s)
 {
-    int status = MS_EXIT_FAIL;
+    int status = MS_EXIT_OK;
     long array_job = 0, merge_job = 0;
     char *sweep_path = ms_xstrfmt("%s/sweep.sbatch", s->out);
-    char *merge_path = ms_xstrfmt("%s/merge.sbatch", s->out), *dep = NULL;
-    char *args1[] = {"sbatch", "--parsable", sweep_path, NULL};
-    if (sbatch(args1, &array_job) == 0) {
-        printf("array job %ld\n", array_job);
-        fflush(stdout);
-        dep = ms_xstrfmt("--dependency=afterok:%ld", array_job);
-        char *args2[] = {"sbatch", "--parsable", dep, merge_path, NULL};
-        if (sbatch(args2, &merge_job) == 0) {
-            printf("merge job %ld\n", merge_job);
-            fprintf(stderr,
-                    "submitted: %d tasks in array job %ld; merge job %ld runs once all succeed "
-                    "and writes '%s/%s.db'\n",
-                    s->shards, array_job, merge_job, s->out, s->name);
-            status = MS_EXIT_OK;
-        } else {
-            ms_error("the array job %ld is submitted, the merge job is not: submit it with "
-                     "'sbatch --dependency=afterok:%ld %s'",
-                     array_job, array_job, merge_path);
+    char *merge_path = ms_xstrfmt("%s/merge.sbatch", s->out);
+    for (int k = 0; k < s->stages && status == MS_EXIT_OK; k++) {
+        char stage[16], *after = merge_job ? ms_xstrfmt("--dependency=afterok:%ld", merge_job) : NULL;
+        snprintf(stage, sizeof stage, "%d", k);
+        char *a1[] = {"sbatch", "--parsable", sweep_path, stage, NULL};
+        char *a2[] = {"sbatch", "--parsable", after, sweep_path, stage, NULL};
+        status = MS_EXIT_FAIL;
+        if (sbatch(merge_job ? a2 : a1, &array_job) == 0) {
+            char *dep = ms_xstrfmt("--dependency=afterok:%ld", array_job);
+            char *a3[] = {"sbatch", "--parsable", dep, merge_path, stage, NULL};
+            if (s->stages > 1)
+                printf("stage %d: ", k);
+            printf("array job %ld\n", array_job);
+            fflush(stdout);
+            if (sbatch(a3, &merge_job) == 0) {
+                if (s->stages > 1)
+                    printf("stage %d: ", k);
+                printf("merge job %ld\n", merge_job);
+                fflush(stdout);
+                status = MS_EXIT_OK;
+            } else {
+                ms_error("the array job %ld is submitted, its merge job is not: submit it with "
+                         "'sbatch --dependency=afterok:%ld %s %d'",
+                         array_job, array_job, merge_path, k);
+            }
+            free(dep);
         }
+        free(after);
     }
-    free(dep);
+    if (status == MS_EXIT_OK && s->stages > 1)
+        fprintf(stderr,
+                "submitted: %d stages of %d tasks, each stage after the merge of the one before; "
+                "the last merge job %ld writes '%s/%s.db'\n",
+                s->stages, s->shards, merge_job, s->out, s->name);
+    else if (status == MS_EXIT_OK)
+        fprintf(stderr,
+                "submitted: %d tasks in array job %ld; merge job %ld runs once all succeed "
+                "and writes '%s/%s.db'\n",
+                s->shards, array_job, merge_job, s->out, s->name);
     free(sweep_path);
     free(merge_path);
     return status;
@@ -400,6 +452,17 @@ static int write_and_submit(const slurm_opts *s, int do_submit)
             s->shards, s->out);
     if (do_submit)
         return submit(s);
+    if (s->stages > 1) {
+        fprintf(stderr, "submit with (%d stages, each after the merge of the one before):\n"
+                        "  merge=\n  for stage in $(seq 0 %d); do\n"
+                        "    array=$(sbatch --parsable ${merge:+--dependency=afterok:$merge} "
+                        "%s/sweep.sbatch $stage | cut -d';' -f1)\n"
+                        "    merge=$(sbatch --parsable --dependency=afterok:$array "
+                        "%s/merge.sbatch $stage | cut -d';' -f1)\n"
+                        "  done\nor run 'mlpsweep slurm ... --submit'\n",
+                s->stages, s->stages - 1, s->out, s->out);
+        return MS_EXIT_OK;
+    }
     fprintf(stderr,
             "submit with:\n  jobid=$(sbatch --parsable %s/sweep.sbatch | cut -d';' -f1)\n"
             "  sbatch --dependency=afterok:$jobid %s/merge.sbatch\n"
@@ -460,8 +523,19 @@ int ms_slurm_run(const char *manifest, const ms_slurm_opts *o)
     } else if (s.nruns < 1) {
         ms_error("'%s' has no runs", m.path);
         status = MS_EXIT_USAGE;
+    } else if (ms_rungs_check(specs, s.nruns, 1) < 0) {
+        status = MS_EXIT_USAGE;
     } else {
-        s.shards = o->shards ? o->shards : s.nruns < DEFAULT_MAX_SHARDS ? s.nruns : DEFAULT_MAX_SHARDS;
+        s.stages = 1;
+        for (int i = 0; i < s.nruns; i++)
+            if (specs[i].prune && ms_prune_stages(specs[i].prune) > s.stages)
+                s.stages = ms_prune_stages(specs[i].prune);
+        /* what a task takes: a run, or a trial of a pruned search with its seeds */
+        int units = 0;
+        for (int i = 0; i < s.nruns; i++)
+            units += !specs[i].prune || i == 0 || specs[i - 1].prune != specs[i].prune ||
+                     specs[i - 1].trial != specs[i].trial;
+        s.shards = o->shards ? o->shards : units < DEFAULT_MAX_SHARDS ? units : DEFAULT_MAX_SHARDS;
         status = resolve_paths(&s, manifest, o->out);
         if (status == -1) {
             report_shards(&s, specs);

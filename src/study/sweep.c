@@ -112,6 +112,7 @@ typedef struct plan {
     ms_run_info *info; /* (n) */
     ms_job *jobs;
     int todo, skipped;
+    int others; /* runs of a search that other shards train in this stage */
     int *twin_of; /* (n): the run of this invocation whose results run i takes once it is
                      trained (the same settings and seed: ms_store_take_twin), or -1 */
     int ntwins;
@@ -166,14 +167,20 @@ static int select_runs(plan *p, const char *manifest, const ms_sweep_opts *o)
         return usage_error(p);
     if (!o->nshards)
         return GO_ON;
-    int all = p->n;
+    int all = p->n, searched = 0;
+    for (int i = 0; i < p->n; i++)
+        searched += p->specs[i].prune != NULL;
     p->n = ms_shard_filter(p->specs, p->n, o->shard, o->nshards);
     if (!p->n) {
         fprintf(stderr, "sweep '%s': shard %d/%d is empty (%d runs in %d shards): nothing to do\n",
                 p->m.name, o->shard, o->nshards, all, o->nshards);
         return DONE;
     }
-    if (!o->quiet)
+    if (!o->quiet && searched)
+        fprintf(stderr, "sweep '%s': shard %d/%d holds %d of the %d runs outside searches; the "
+                        "trials of pruned searches are dealt at each stage (%d runs)\n",
+                p->m.name, o->shard, o->nshards, p->n - searched, all - searched, searched);
+    else if (!o->quiet)
         fprintf(stderr, "sweep '%s': shard %d/%d holds %d of %d runs\n", p->m.name, o->shard,
                 o->nshards, p->n, all);
     return GO_ON;
@@ -420,9 +427,17 @@ static int pick_jobs(plan *p, const char *manifest, const ms_sweep_opts *o)
     int *idx = ms_malloc((size_t)(p->n ? p->n : 1) * sizeof *idx), k = 0;
     p->jobs = ms_calloc((size_t)(p->n ? p->n : 1), sizeof *p->jobs);
     p->twin_of = ms_malloc((size_t)(p->n ? p->n : 1) * sizeof *p->twin_of);
+    if (ms_rungs_new(p->st, p->specs, p->info, p->n, o->nshards > 0, &p->rungs) < 0) {
+        free(idx);
+        return -1;
+    }
     for (int i = 0; i < p->n; i++) {
         ms_run_info *in = &p->info[i];
         p->twin_of[i] = -1;
+        if (!ms_rungs_in_shard(p->rungs, i, o->shard, o->nshards)) {
+            p->others++; /* a trial another shard trains in this stage */
+            continue;
+        }
         note_run(p, i, manifest, o, nt);
         if (in->status == MS_RUN_DONE) {
             p->skipped++;
@@ -456,8 +471,6 @@ static int pick_jobs(plan *p, const char *manifest, const ms_sweep_opts *o)
         j->index = idx[a];
     }
     free(idx);
-    if (ms_rungs_new(p->st, p->specs, p->info, p->n, o->nshards > 0, &p->rungs) < 0)
-        return -1;
     for (int i = 0; p->rungs && i < p->n; i++) /* each search's rules, once */
         if (first_of_search(p, i) && ms_store_search(p->st, p->sweep_id, p->specs[i].grid,
                                                      p->specs[i].trials, p->specs[i].prune) < 0)
@@ -470,14 +483,17 @@ static int pick_jobs(plan *p, const char *manifest, const ms_sweep_opts *o)
     free(rows);
     if (jrc < 0)
         return -1;
-    char twins[64] = "";
+    char twins[64] = "", others[96] = "";
+    if (p->others)
+        snprintf(others, sizeof others, ", %d left to the other shards (their trials' stage)",
+                 p->others);
     if (p->ntwins)
         snprintf(twins, sizeof twins, " (+%d of the same settings as one of them)", p->ntwins);
     if (!o->quiet)
         fprintf(stderr,
-                "sweep '%s': %d run%s, %d done already, %d to train%s%s; data '%s'; "
+                "sweep '%s': %d run%s, %d done already, %d to train%s%s%s; data '%s'; "
                 "database '%s'\n",
-                p->m.name, p->n, p->n == 1 ? "" : "s", p->skipped, p->todo, twins,
+                p->m.name, p->n, p->n == 1 ? "" : "s", p->skipped, p->todo, twins, others,
                 p->r->failed_before ? " (failed runs skipped: --retry-failed reruns them)" : "",
                 p->datadir, p->dbpath);
     return GO_ON;

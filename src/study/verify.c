@@ -71,15 +71,12 @@ static void check_runs(const char *name, const ms_rungs *g, const ms_search_run 
     }
 }
 
-static int verify_search(ms_store *st, const char *sweep, const ms_search_rec *q, FILE *out,
-                         ms_verify_result *r)
+/* Search q's decisions taken again from its runs' stored epochs: *g
+ * (caller frees) and the rows (*re, malloc'd, *nr). 0, or -1 after a
+ * message. */
+static int recompute(ms_store *st, const ms_search_rec *q, const ms_search_run *runs, int n,
+                     ms_rungs **g, ms_rung_row **re, int *nr)
 {
-    ms_search_run *runs = NULL;
-    ms_rung_row *stored = NULL, *re = NULL;
-    int n = 0, ns = 0, rc = -1;
-    if (ms_store_search_runs(st, sweep, q->name, &runs, &n) < 0 ||
-        ms_store_decisions(st, sweep, q->name, &stored, &ns) < 0)
-        goto out;
     ms_run_spec *spec = ms_calloc((size_t)(n ? n : 1), sizeof *spec);
     ms_run_info *info = ms_calloc((size_t)(n ? n : 1), sizeof *info);
     for (int i = 0; i < n; i++) {
@@ -89,19 +86,32 @@ static int verify_search(ms_store *st, const char *sweep, const ms_search_rec *q
         info[i] = (ms_run_info){.id = runs[i].run_id, .status = runs[i].status,
                                 .epochs_done = runs[i].epochs_done};
     }
+    *g = NULL;
+    *nr = 0;
+    *re = NULL;
+    int rc = ms_rungs_new(st, spec, info, n, 0, g);
+    if (rc == 0)
+        *nr = ms_rungs_journal(*g, re);
+    free(spec);
+    free(info);
+    return rc;
+}
+
+static int verify_search(ms_store *st, const ms_search_rec *q, FILE *out, ms_verify_result *r)
+{
+    ms_search_run *runs = NULL;
+    ms_rung_row *stored = NULL, *re = NULL;
     ms_rungs *g = NULL;
-    rc = ms_rungs_new(st, spec, info, n, 0, &g);
-    if (rc == 0) {
-        int nr = ms_rungs_journal(g, &re);
+    int n = 0, ns = 0, nr = 0, rc = -1;
+    if (ms_store_search_runs(st, q->sweep, q->name, &runs, &n) == 0 &&
+        ms_store_decisions(st, q->sweep, q->name, &stored, &ns) == 0 &&
+        (rc = recompute(st, q, runs, n, &g, &re, &nr)) == 0) {
         compare_rows(q->name, stored, ns, re, nr, out, r);
         check_runs(q->name, g, runs, n, out, r);
         r->decisions += nr;
         r->searches++;
     }
     ms_rungs_free(g);
-    free(spec);
-    free(info);
-out:
     free(runs);
     free(stored);
     free(re);
@@ -115,7 +125,36 @@ int ms_verify(ms_store *st, const char *sweep, FILE *out, ms_verify_result *r)
     int nq = 0;
     int rc = ms_store_searches(st, sweep, &q, &nq);
     for (int i = 0; i < nq && rc == 0; i++)
-        rc = verify_search(st, sweep, &q[i], out, r);
+        rc = verify_search(st, &q[i], out, r);
+    ms_store_searches_free(q, nq);
+    return rc;
+}
+
+int ms_verify_decide(ms_store *st, int *decided)
+{
+    *decided = 0;
+    ms_search_rec *q = NULL;
+    int nq = 0;
+    int rc = ms_store_searches(st, NULL, &q, &nq);
+    for (int i = 0; i < nq && rc == 0; i++) {
+        ms_search_run *runs = NULL;
+        ms_rung_row *stored = NULL, *re = NULL;
+        ms_rungs *g = NULL;
+        int n = 0, ns = 0, nr = 0;
+        rc = ms_store_search_runs(st, q[i].sweep, q[i].name, &runs, &n);
+        if (rc == 0)
+            rc = ms_store_decisions(st, q[i].sweep, q[i].name, &stored, &ns);
+        if (rc == 0)
+            rc = recompute(st, &q[i], runs, n, &g, &re, &nr);
+        if (rc == 0 && nr > ns) /* the journal's rows are kept: only new ones are added */
+            rc = ms_store_put_decisions(st, q[i].sweep_id, re, nr);
+        if (rc == 0 && nr > ns)
+            *decided += nr - ns;
+        ms_rungs_free(g);
+        free(runs);
+        free(stored);
+        free(re);
+    }
     ms_store_searches_free(q, nq);
     return rc;
 }

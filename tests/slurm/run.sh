@@ -12,7 +12,10 @@
 #      with nothing lost (the stopped shard resumes; equal to the reference);
 #   3. one shard fails (its database is damaged): the task is reported
 #      FAILED with the error in its log, the merge job is cancelled
-#      (kill_invalid_depend) and nothing hangs.
+#      (kill_invalid_depend) and nothing hangs;
+#   4. a pruned search (SHA, 12 trials x 2 seeds) runs in 3 stages of 4
+#      tasks, each stage's merge deciding its rung: the runs, epochs and
+#      decision journal equal a local run of the same search.
 #
 # Needs root (or sudo) for apt-get and the daemons. Every wait is a poll with
 # a timeout. Ends with `slurm: N passed, N failed`; exit status 1 on failure.
@@ -349,6 +352,60 @@ else
     else
         bad "case 3: tasks $(printf '%s' "$s" | tr '\n' ';') merge $m"
     fi
+fi
+
+# ---- 4: a pruned search (SHA) in stages equals a local run of it ----
+
+M4=$W/m/search.yaml
+cat >"$M4" <<EOF
+name: search
+data: {dir: $ROOT/data, train: 2000, val: 1000}
+defaults: {hidden: [16], epochs: 9, seeds: [1, 2], early_stop: 0}
+variants:
+  - name: s
+    search:
+      method: random
+      seed: 11
+      trials: 12
+      space:
+        lr: {loguniform: [1.0e-3, 1.0]}
+        momentum: {uniform: [0.0, 0.9], step: 0.1}
+    prune: {type: sha, metric: val_loss, min: 1, max: 9, eta: 3}
+EOF
+# the search's journal: its rules and every decision, values exact
+journal() {
+    sqlite3 -readonly "$1" "
+      SELECT name, trials, prune, metric, goal, min_epochs, max_epochs, eta FROM searches;
+      SELECT trial, rung, bracket, epoch, printf('%!.17g', value), rank, cohort, decision, seq
+      FROM decisions ORDER BY seq, trial, rung;"
+}
+"$BIN" run "$M4" --db "$W/ref-search.db" --threads "${CPUS:-1}" --quiet 2>"$W/ref-search.err" ||
+    { cat "$W/ref-search.err" >&2; die "the local search failed"; }
+t4=$(date +%s)
+o=$("$BIN" slurm "$M4" --out "$W/c4" --shards 4 --cpus-per-task 1 --submit 2>"$W/c4.submit.err")
+jobs=$(printf '%s\n' "$o" | sed -n 's/^stage [0-9]*: \(array\|merge\) job \([0-9]*\)$/\2/p' | tr '\n' ' ')
+# shellcheck disable=SC2086
+set -- $jobs
+if [ "$#" -ne 6 ]; then
+    cat "$W/c4.submit.err" >&2
+    bad "case 4: mlpsweep slurm --submit of a search did not submit 3 stages (array + merge each): $o"
+elif ! wait_jobs 180; then
+    bad "case 4: the stages did not end within 180 s"
+elif ! all_ok "$1" 4 || ! all_ok "$2" 1 || ! all_ok "$3" 4 || ! all_ok "$4" 1 || ! all_ok "$5" 4 || ! all_ok "$6" 1; then
+    bad "case 4: not every job of the 3 stages COMPLETED with exit code 0 ($jobs)"
+elif [ "$(dump "$W/c4/search.db")" != "$(dump "$W/ref-search.db")" ]; then
+    diff <(dump "$W/ref-search.db") <(dump "$W/c4/search.db") | head -n 10 >&2
+    bad "case 4: the staged search's runs and epochs differ from the local search"
+elif [ "$(journal "$W/c4/search.db")" != "$(journal "$W/ref-search.db")" ]; then
+    diff <(journal "$W/ref-search.db") <(journal "$W/c4/search.db") | head -n 10 >&2
+    bad "case 4: the staged search's decisions differ from the local search's"
+elif ! "$BIN" verify --db "$W/c4/search.db" >"$W/c4.verify" 2>&1; then
+    cat "$W/c4.verify" >&2
+    bad "case 4: verify fails on the merged search"
+else
+    nd=$(sqlite3 -readonly "$W/c4/search.db" "SELECT count(*) FROM decisions")
+    ne=$(sqlite3 -readonly "$W/c4/search.db" "SELECT count(*) FROM epochs")
+    ok "case 4: SHA in 3 stages of 4 tasks + merge: $nd decisions and $ne epochs equal to the local search ($(($(date +%s) - t4)) s)"
 fi
 
 exit 0
