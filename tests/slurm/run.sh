@@ -15,7 +15,9 @@
 #      (kill_invalid_depend) and nothing hangs;
 #   4. a pruned search (SHA, 12 trials x 2 seeds) runs in 3 stages of 4
 #      tasks, each stage's merge deciding its rung: the runs, epochs and
-#      decision journal equal a local run of the same search.
+#      decision journal equal a local run of the same search;
+#   5. the same for experiments/search_sha.yaml (60 trials x 2 seeds of the
+#      course's [64] network, 20,000 images, 4 stages).
 #
 # Needs root (or sudo) for apt-get and the daemons. Every wait is a poll with
 # a timeout. Ends with `slurm: N passed, N failed`; exit status 1 on failure.
@@ -379,33 +381,53 @@ journal() {
       SELECT trial, rung, bracket, epoch, printf('%!.17g', value), rank, cohort, decision, seq
       FROM decisions ORDER BY seq, trial, rung;"
 }
-"$BIN" run "$M4" --db "$W/ref-search.db" --threads "${CPUS:-1}" --quiet 2>"$W/ref-search.err" ||
-    { cat "$W/ref-search.err" >&2; die "the local search failed"; }
-t4=$(date +%s)
-o=$("$BIN" slurm "$M4" --out "$W/c4" --shards 4 --cpus-per-task 1 --submit 2>"$W/c4.submit.err")
-jobs=$(printf '%s\n' "$o" | sed -n 's/^stage [0-9]*: \(array\|merge\) job \([0-9]*\)$/\2/p' | tr '\n' ' ')
-# shellcheck disable=SC2086
-set -- $jobs
-if [ "$#" -ne 6 ]; then
-    cat "$W/c4.submit.err" >&2
-    bad "case 4: mlpsweep slurm --submit of a search did not submit 3 stages (array + merge each): $o"
-elif ! wait_jobs 180; then
-    bad "case 4: the stages did not end within 180 s"
-elif ! all_ok "$1" 4 || ! all_ok "$2" 1 || ! all_ok "$3" 4 || ! all_ok "$4" 1 || ! all_ok "$5" 4 || ! all_ok "$6" 1; then
-    bad "case 4: not every job of the 3 stages COMPLETED with exit code 0 ($jobs)"
-elif [ "$(dump "$W/c4/search.db")" != "$(dump "$W/ref-search.db")" ]; then
-    diff <(dump "$W/ref-search.db") <(dump "$W/c4/search.db") | head -n 10 >&2
-    bad "case 4: the staged search's runs and epochs differ from the local search"
-elif [ "$(journal "$W/c4/search.db")" != "$(journal "$W/ref-search.db")" ]; then
-    diff <(journal "$W/ref-search.db") <(journal "$W/c4/search.db") | head -n 10 >&2
-    bad "case 4: the staged search's decisions differ from the local search's"
-elif ! "$BIN" verify --db "$W/c4/search.db" >"$W/c4.verify" 2>&1; then
-    cat "$W/c4.verify" >&2
-    bad "case 4: verify fails on the merged search"
-else
-    nd=$(sqlite3 -readonly "$W/c4/search.db" "SELECT count(*) FROM decisions")
-    ne=$(sqlite3 -readonly "$W/c4/search.db" "SELECT count(*) FROM epochs")
-    ok "case 4: SHA in 3 stages of 4 tasks + merge: $nd decisions and $ne epochs equal to the local search ($(($(date +%s) - t4)) s)"
-fi
+# staged cN MANIFEST NAME STAGES: case N, the search of MANIFEST (sweep NAME) run
+# locally and through `slurm --submit --shards 4` in STAGES stages; the
+# merged database and its journal must equal the local one's.
+staged() {
+    local c=$1 m=$2 name=$3 stages=$4 t o jobs i
+    "$BIN" run "$m" --db "$W/ref-$c.db" --threads "${CPUS:-1}" --quiet 2>"$W/ref-$c.err" ||
+        { cat "$W/ref-$c.err" >&2; bad "case ${c#c}: the local search failed"; return; }
+    t=$(date +%s)
+    o=$("$BIN" slurm "$m" --out "$W/$c" --shards 4 --cpus-per-task 1 --submit 2>"$W/$c.submit.err")
+    jobs=$(printf '%s\n' "$o" | sed -n 's/^stage [0-9]*: \(array\|merge\) job \([0-9]*\)$/\2/p' | tr '\n' ' ')
+    # shellcheck disable=SC2086
+    set -- $jobs
+    if [ "$#" -ne $((2 * stages)) ]; then
+        cat "$W/$c.submit.err" >&2
+        bad "case ${c#c}: mlpsweep slurm --submit of a search did not submit $stages stages (array + merge each): $o"
+        return
+    fi
+    if ! wait_jobs 300; then
+        bad "case ${c#c}: the stages did not end within 300 s"
+        return
+    fi
+    for ((i = 1; i <= stages; i++)); do
+        if ! all_ok "$1" 4 || ! all_ok "$2" 1; then
+            bad "case ${c#c}: not every job of stage $((i - 1)) COMPLETED with exit code 0 ($jobs)"
+            return
+        fi
+        shift 2
+    done
+    if [ "$(dump "$W/$c/$name.db")" != "$(dump "$W/ref-$c.db")" ]; then
+        diff <(dump "$W/ref-$c.db") <(dump "$W/$c/$name.db") | head -n 10 >&2
+        bad "case ${c#c}: the staged search's runs and epochs differ from the local search"
+    elif [ "$(journal "$W/$c/$name.db")" != "$(journal "$W/ref-$c.db")" ]; then
+        diff <(journal "$W/ref-$c.db") <(journal "$W/$c/$name.db") | head -n 10 >&2
+        bad "case ${c#c}: the staged search's decisions differ from the local search's"
+    elif ! "$BIN" verify --db "$W/$c/$name.db" >"$W/$c.verify" 2>&1; then
+        cat "$W/$c.verify" >&2
+        bad "case ${c#c}: verify fails on the merged search"
+    else
+        ok "case ${c#c}: SHA in $stages stages of 4 tasks + merge: $(sqlite3 -readonly "$W/$c/$name.db" \
+            "SELECT count(*) FROM decisions") decisions and $(sqlite3 -readonly "$W/$c/$name.db" \
+            "SELECT count(*) FROM epochs") epochs equal to the local search ($(($(date +%s) - t)) s)"
+    fi
+}
+staged c4 "$M4" search 3
+
+# ---- 5: the course network's 60-trial search (experiments/search_sha.yaml) ----
+
+staged c5 "$ROOT/experiments/search_sha.yaml" search-sha 4
 
 exit 0
