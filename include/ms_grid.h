@@ -20,6 +20,12 @@ typedef struct ms_grid_axis {
     int log;       /* numeric, every value > 0 and the largest >= 10x the smallest */
 } ms_grid_axis;
 
+/* A rung decision on a search's trial (the journal's row). */
+typedef struct ms_grid_mark {
+    int epoch, promote;
+    double value; /* the trial's value there (NAN: none) */
+} ms_grid_mark;
+
 typedef struct ms_grid_config {
     const char *variant;    /* points into the snapshot */
     int *at;                /* per axis: its value's index in axes[a].values */
@@ -29,6 +35,12 @@ typedef struct ms_grid_config {
     ms_comparison vs_best;  /* this minus the best configuration, paired by seed
                                (Welch when no 2 seeds pair); the best's kind is NONE */
     double epochs;          /* epochs its runs trained (the mean over its seeds) */
+    /* a search's trial: its number, its learning curve (the search's metric
+     * at each epoch 1..ncurve, the mean over the seeds that have it) and
+     * its rung decisions from the journal */
+    int trial, ncurve, nmarks;
+    double *curve;
+    ms_grid_mark *marks;
 } ms_grid_config;
 
 typedef struct ms_grid {
@@ -48,6 +60,7 @@ typedef struct ms_grid {
                       each setting (no pivot) */
     long long epochs_run, epochs_full; /* a search: epochs its runs trained, and would with
                                           every trial to its epochs */
+    int curve_metric; /* a search: the ms_metric its curves show (its pruning metric) */
 } ms_grid;
 
 /* The parts of a snapshot the grids are computed from. */
@@ -62,5 +75,13 @@ int ms_grid_metric_ok(const char *key);
  * (free with ms_grid_free; *n may be 0). -1 after a message. */
 int ms_grid_find(const ms_snapshot *s, const char *metric, double level, ms_grid **out, int *n);
 void ms_grid_free(ms_grid *g, int n);
+
+/* A grid's figures (grid_plot.c draws them): how many (0: none: one axis,
+ * no result, or a name that cannot name a file: only letters, digits, '_',
+ * '.', '-', not starting with a dot), and figure k's name, malloc'd:
+ * "G-heatmap" (two axes) or "G-parallel" (three or more); a search's
+ * "G-settings", "G-curves" and (two settings or more) "G-parallel". */
+int ms_grid_nfigs(const ms_grid *g);
+char *ms_grid_fig_name(const ms_grid *g, int k);
 
 #endif

@@ -55,7 +55,8 @@ int ms_plot_all(ms_store *st, const char *sweep, const ms_manifest *m, const ms_
  * min to max", NULL with one seed) instead of the title the files draw.
  * *out has one entry per plot (npanels 0: no data, skipped with a warning as
  * by ms_plot_all); name and title point into m. Free with ms_plot_svgs_free.
- * ms_plot_grid_svgs fills svg (the whole figure) instead of panel. */
+ * ms_plot_grid_svgs fills a panel per figure of the grid (ms_grid_nfigs:
+ * a grid's one, a search's two or three). */
 typedef struct ms_plot_svg {
     const char *name, *title;
     char *svg;
@@ -66,7 +67,7 @@ typedef struct ms_plot_svg {
     char *note;
 } ms_plot_svg;
 int ms_plot_svgs(const ms_snapshot *s, const ms_manifest *m, ms_plot_svg **out, int *n);
-/* The same for grids (ms_grid.h): one entry per grid of g, svg NULL when
+/* The same for grids (ms_grid.h): one entry per grid of g, npanels 0 when
  * the grid has no figure (one axis); name and title are the grid's name. */
 int ms_plot_grid_svgs(const ms_grid *g, int n, ms_plot_svg **out);
 void ms_plot_svgs_free(ms_plot_svg *figs, int n);

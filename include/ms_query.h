@@ -124,7 +124,15 @@ enum {
     MS_SNAP_EPOCHS = 1 << 5,      /* the long tables */
     MS_SNAP_EVALS = 1 << 6,
     MS_SNAP_STEPS = 1 << 7,
+    MS_SNAP_DECISIONS = 1 << 8, /* decisions: the pruned searches' journal */
 };
+/* A decision of a pruned search's journal (docs/schema.md), with the
+ * search's metric (an epoch row's column: val_loss, ...). */
+typedef struct ms_query_decision {
+    char *search, *metric;
+    int trial, rung, epoch, promote;
+    double value; /* NAN: NULL */
+} ms_query_decision;
 typedef struct ms_snapshot {
     char *db, *sweep; /* the database's path (ms_store_path) and the sweep */
     ms_query_sweep_meta meta;
@@ -133,6 +141,8 @@ typedef struct ms_snapshot {
     ms_summary_row *summary;
     ms_variant_curves *curves;
     ms_qtable epochs, evals, steps;
+    int ndecisions;
+    ms_query_decision *decisions; /* by search, trial, rung */
     int all; /* read with --all's scope: every run, VARIANT@N for earlier settings */
 } ms_snapshot;
 int ms_snapshot_read(ms_store *st, const char *sweep, unsigned what, ms_snapshot *out);

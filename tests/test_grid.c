@@ -286,7 +286,9 @@ static void test_grid_report(void **state)
 
 /* A pruned search's view: its trials ranked by the epochs they trained,
  * then the metric; the epochs against the full budget; the metric against
- * each setting as its figure (lr on a log axis), no heatmap. */
+ * each setting as its figure (lr on a log axis), no heatmap; each trial's
+ * learning curve with the journal's decisions marked; parallel
+ * coordinates. */
 static void test_search_view(void **state)
 {
     (void)state;
@@ -327,10 +329,38 @@ static void test_search_view(void **state)
                     (a->epochs == b->epochs && a->stat.mean >= b->stat.mean));
     }
     assert_true(g[0].configs[0].epochs == 4);
+    /* each trial's curve is its seeds' mean val_loss at each epoch (the
+     * epochs table's), and its marks are the journal's decisions on it */
+    assert_int_equal(g[0].curve_metric, MS_METRIC_VAL_LOSS);
+    long marks = 0;
+    for (int i = 0; i < g[0].nconfigs; i++) {
+        const ms_grid_config *c = &g[0].configs[i];
+        assert_int_equal(c->ncurve, (int)c->epochs);
+        char sql[256];
+        for (int e = 1; e <= c->ncurve; e++) {
+            snprintf(sql, sizeof sql,
+                     "SELECT round(avg(e.val_loss) * 1e12) FROM epochs e JOIN runs r ON r.id ="
+                     " e.run_id WHERE r.variant = 'hunt.t%d' AND e.epoch = %d",
+                     c->trial, e);
+            assert_int_equal(ms_db_count(sdb, sql), (long)llround(c->curve[e - 1] * 1e12));
+        }
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM decisions WHERE trial = %d", c->trial);
+        assert_int_equal(c->nmarks, ms_db_count(sdb, sql));
+        for (int m = 0; m < c->nmarks; m++) {
+            assert_true(c->marks[m].epoch <= c->ncurve);
+            assert_true(fabs(c->marks[m].value - c->curve[c->marks[m].epoch - 1]) < 1e-12);
+            assert_true(c->marks[m].promote || c->ncurve == c->marks[m].epoch);
+        }
+        marks += c->nmarks;
+    }
+    assert_int_equal(marks, ms_db_count(sdb, "SELECT count(*) FROM decisions"));
+    assert_true(marks > 4);
     ms_grid_free(g, n);
     ms_snapshot_release(&snap);
     assert_int_equal(ms_runf(&out, &err, "plot '%s' --db '%s' --out '%s'", sy, sdb, splots), 0);
     assert_non_null(strstr(out, "/hunt-settings.svg\n"));
+    assert_non_null(strstr(out, "/hunt-curves.svg\n"));
+    assert_non_null(strstr(out, "/hunt-parallel.svg\n"));
     free(out), free(err);
     assert_false(exists(splots, "hunt-heatmap.svg"));
     char *path = NULL;
@@ -341,7 +371,16 @@ static void test_search_view(void **state)
     assert_non_null(strstr(svg, ">momentum</text>"));
     assert_non_null(strstr(svg, ">epochs trained</text>"));
     free(svg), free(path);
+    if (asprintf(&path, "%s/hunt-curves.svg", splots) < 0)
+        abort();
+    svg = ms_read_file(path);
+    assert_non_null(strstr(svg, ">promoted</text>"));
+    assert_non_null(strstr(svg, ">stopped</text>"));
+    assert_non_null(strstr(svg, ">val_loss (log scale)</text>"));
+    free(svg), free(path);
     assert_int_equal(ms_runf(&out, &err, "report '%s' --db '%s' -o -", sy, sdb), 0);
+    assert_non_null(strstr(out, "Learning curves and rung decisions of search hunt"));
+    assert_non_null(strstr(out, "Parallel coordinates of search hunt"));
     char want[128];
     snprintf(want, sizeof want, "<p>%ld of 64 epochs trained (", trained);
     assert_non_null(strstr(out, want));

@@ -704,6 +704,47 @@ static int read_meta(ms_store *st, const char *sweep, ms_query_sweep_meta *out)
     return finish(st, q, s == SQLITE_ROW ? SQLITE_DONE : s, "sweeps");
 }
 
+/* ---- the decisions of pruned searches ---- */
+
+static void decisions_free(ms_query_decision *d, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(d[i].search), free(d[i].metric);
+    free(d);
+}
+
+static int read_decisions(ms_store *st, const char *sweep, ms_query_decision **rows, int *n)
+{
+    sqlite3_stmt *q;
+    int s, cap = 0;
+    if (prepare(st, "SELECT q.name, q.metric, d.trial, d.rung, d.epoch, d.decision, d.value"
+                    " FROM decisions d JOIN searches q ON q.id = d.search_id"
+                    " JOIN sweeps w ON w.id = q.sweep_id WHERE w.name = ?1"
+                    " ORDER BY q.name, d.trial, d.rung",
+                sweep, &q, "decisions") < 0)
+        return -1;
+    while ((s = sqlite3_step(q)) == SQLITE_ROW) {
+        if (*n == cap)
+            *rows = ms_realloc(*rows, (size_t)(cap = cap ? 2 * cap : 64) * sizeof **rows);
+        ms_query_decision *d = &(*rows)[(*n)++];
+        d->search = col_dup(q, 0);
+        d->metric = col_dup(q, 1);
+        d->trial = sqlite3_column_int(q, 2);
+        d->rung = sqlite3_column_int(q, 3);
+        d->epoch = sqlite3_column_int(q, 4);
+        const unsigned char *what = sqlite3_column_text(q, 5);
+        d->promote = what && !strcmp((const char *)what, "promote");
+        d->value = col_real(q, 6);
+    }
+    if (finish(st, q, s, "decisions") < 0) {
+        decisions_free(*rows, *n);
+        *rows = NULL;
+        *n = 0;
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- the snapshot ---- */
 
 void ms_snapshot_release(ms_snapshot *s)
@@ -718,6 +759,7 @@ void ms_snapshot_release(ms_snapshot *s)
     qtable_release(&s->epochs);
     qtable_release(&s->evals);
     qtable_release(&s->steps);
+    decisions_free(s->decisions, s->ndecisions);
     memset(s, 0, sizeof *s);
 }
 
@@ -753,6 +795,8 @@ int ms_snapshot_read_in(ms_store *st, const char *sweep, unsigned what, const ms
         rc = read_long(st, sweep, scope, evals_sql, "evals", &out->evals);
     if (rc == 0 && what & MS_SNAP_STEPS)
         rc = read_long(st, sweep, scope, steps_sql, "steps", &out->steps);
+    if (rc == 0 && what & MS_SNAP_DECISIONS)
+        rc = read_decisions(st, sweep, &out->decisions, &out->ndecisions);
     if (end_snapshot(st, rc) < 0) {
         ms_snapshot_release(out);
         return -1;

@@ -6,6 +6,7 @@
  * configuration with the best by seed as `compare` does (ms_compare_seeds). */
 #define _POSIX_C_SOURCE 200809L
 #include "ms_grid.h"
+#include "ms_metrics.h"
 #include "ms_util.h"
 
 #include <math.h>
@@ -29,7 +30,10 @@ static const struct {
 };
 enum { NMETRICS = sizeof metrics / sizeof *metrics };
 
-unsigned ms_grid_reads(void) { return MS_SNAP_SUMMARY | MS_SNAP_RUNS; }
+unsigned ms_grid_reads(void)
+{
+    return MS_SNAP_SUMMARY | MS_SNAP_RUNS | MS_SNAP_CURVES | MS_SNAP_DECISIONS;
+}
 
 static int metric_index(const char *key)
 {
@@ -186,6 +190,64 @@ static int is_search(const ms_snapshot *s, const char *name)
     return any;
 }
 
+/* Run r's value of metric m at each epoch, as its epoch row holds it (the
+ * last validation of the epoch: steps (e-1) x spe to e x spe - 1, the last
+ * epoch's validation of its final weights included), into v[0..cap): how
+ * many epochs it has. */
+static int run_epochs(const ms_query_run *r, int m, double *v, int cap)
+{
+    int64_t spe = r->batch > 0 ? (r->train + r->batch - 1) / r->batch : 0, n = 0;
+    for (int k = 0; spe > 0 && k < r->n; k++) {
+        int64_t e = r->evals[k].step / spe + 1;
+        if (e > cap || e > n + 1)
+            break;
+        v[e - 1] = r->evals[k].v[m];
+        n = e;
+    }
+    return (int)n;
+}
+
+/* A search's trials: each one's learning curve (the mean over its seeds of
+ * the search's metric, up to the epochs all of them have) and its rung
+ * decisions, from the snapshot's curves and journal. */
+static void search_curves(ms_grid *g, const ms_snapshot *s)
+{
+    size_t n = strlen(g->name);
+    g->curve_metric = MS_METRIC_VAL_LOSS;
+    for (int i = 0; i < s->ndecisions; i++)
+        for (int m = MS_METRIC_TRAIN_LOSS; m <= MS_METRIC_VAL_ACC; m++)
+            if (!strcmp(s->decisions[i].search, g->name) &&
+                !strcmp(s->decisions[i].metric, ms_metric_name((ms_metric)m)))
+                g->curve_metric = m;
+    for (int k = 0; k < g->nconfigs; k++) {
+        ms_grid_config *c = &g->configs[k];
+        c->trial = atoi(c->variant + n + 2); /* NAME.tK (is_search) */
+        const ms_variant_curves *vc = ms_snapshot_curves(s, c->variant);
+        int most = 0;
+        for (int r = 0; vc && r < vc->nruns; r++)
+            most = vc->runs[r].n > most ? vc->runs[r].n : most;
+        double *v = ms_malloc((size_t)(most ? most : 1) * sizeof *v);
+        c->curve = ms_calloc((size_t)(most ? most : 1), sizeof *c->curve);
+        c->ncurve = most;
+        for (int r = 0; vc && r < vc->nruns; r++) { /* summed in run order: seed order */
+            int e = run_epochs(&vc->runs[r], g->curve_metric, v, most);
+            c->ncurve = e < c->ncurve ? e : c->ncurve;
+            for (int j = 0; j < e; j++)
+                c->curve[j] += v[j] / vc->nruns;
+        }
+        if (!vc)
+            c->ncurve = 0;
+        free(v);
+        for (int i = 0; i < s->ndecisions; i++) {
+            const ms_query_decision *d = &s->decisions[i];
+            if (d->trial != c->trial || strcmp(d->search, g->name))
+                continue;
+            c->marks = ms_realloc(c->marks, (size_t)(c->nmarks + 1) * sizeof *c->marks);
+            c->marks[c->nmarks++] = (ms_grid_mark){d->epoch, d->promote, d->value};
+        }
+    }
+}
+
 /* Grid `name` of s: its summary, axes, ranking and (two axes) pivot. */
 static int one_grid(const ms_snapshot *s, const char *name, int m, double level, ms_grid *g)
 {
@@ -212,6 +274,8 @@ static int one_grid(const ms_snapshot *s, const char *name, int m, double level,
         }
     make_axes(g, &t, cols);
     rank(g, s, metrics[m].off);
+    if (g->search)
+        search_curves(g, s);
     if (g->naxes == 2 && !g->search)
         rc = pivot_cells(g, &t, cols, mc);
     ms_tab_release(&t);
@@ -254,8 +318,10 @@ void ms_grid_free(ms_grid *g, int n)
                 free(g[i].axes[a].values[j]);
             free(g[i].axes[a].values);
         }
-        for (int k = 0; k < g[i].nconfigs; k++)
-            free(g[i].configs[k].at), free(g[i].configs[k].x);
+        for (int k = 0; k < g[i].nconfigs; k++) {
+            ms_grid_config *c = &g[i].configs[k];
+            free(c->at), free(c->x), free(c->curve), free(c->marks);
+        }
         free(g[i].axes);
         free(g[i].configs);
         free(g[i].cells);

@@ -626,22 +626,26 @@ static int check_paths(const char *outdir, const char *name, const char *db)
     return rc;
 }
 
-/* Each grid's figure (ms_grid_fig_name) drawn into dir: as files, or with
- * svgs (one per grid, NULL: none) as SVG text; *n counts the figures. */
+/* Each grid's figures (ms_grid_fig_name) drawn into dir: as files, or with
+ * svgs (one per grid, NULL: none) as SVG text, figure k in panel k; *n
+ * counts the figures. */
 static int draw_grids(const ms_grid *g, int ng, const char *gnuplot, const char *dir,
                       ms_plot_svg *svgs, int *n)
 {
     int rc = 0;
-    for (int i = 0; i < ng && rc == 0; i++) {
-        char *name = ms_grid_fig_name(&g[i]);
-        if (name)
+    for (int i = 0; i < ng && rc == 0; i++)
+        for (int k = 0; k < ms_grid_nfigs(&g[i]) && k < MS_PLOT_MAX_PANELS && rc == 0; k++) {
+            char *name = ms_grid_fig_name(&g[i], k);
+            ms_grid_fig fig = {&g[i], k};
             rc = ms_fig_render(gnuplot, dir, name,
                                svgs ? 1u << MS_FIG_SVG : (1u << MS_FIG_NFORMATS) - 1,
-                               ms_grid_script, &g[i], svgs ? &svgs[i].svg : NULL,
-                               svgs ? &svgs[i].len : NULL);
-        *n += name && rc == 0;
-        free(name);
-    }
+                               ms_grid_script, &fig, svgs ? &svgs[i].panel[k] : NULL,
+                               svgs ? &svgs[i].panel_len[k] : NULL);
+            *n += rc == 0;
+            if (svgs && rc == 0)
+                svgs[i].npanels = k + 1;
+            free(name);
+        }
     return rc;
 }
 
@@ -653,11 +657,12 @@ static int plot_grids(const ms_snapshot *snap, const char *gnuplot, const char *
     int ng, rc = 0;
     if (ms_grid_find(snap, NULL, 0.95, &g, &ng) < 0)
         return -1;
-    for (int i = 0; i < ng && rc == 0; i++) {
-        char *name = ms_grid_fig_name(&g[i]);
-        rc = name ? check_paths(outdir, name, db) : 0;
-        free(name);
-    }
+    for (int i = 0; i < ng && rc == 0; i++)
+        for (int k = 0; k < ms_grid_nfigs(&g[i]) && rc == 0; k++) {
+            char *name = ms_grid_fig_name(&g[i], k);
+            rc = check_paths(outdir, name, db);
+            free(name);
+        }
     if (rc == 0)
         rc = draw_grids(g, ng, gnuplot, outdir, NULL, n);
     ms_grid_free(g, ng);

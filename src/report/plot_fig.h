@@ -69,11 +69,12 @@ void ms_fig_tic(FILE *f, const char *s);
 /* Text with line breaks: its lines as ms_fig_str's, joined by "\n". */
 void ms_fig_lines(FILE *f, const char *s);
 
-/* grid_plot.c: the name of a grid's figure, "G-heatmap" (two axes) or
- * "G-parallel" (three or more), malloc'd; NULL when it has none (one axis,
- * no result, or a name that is no plain file name: letters, digits, _ . -,
- * not starting with a dot); the script drawing it (ctx: the ms_grid). */
-char *ms_grid_fig_name(const ms_grid *g);
+/* grid_plot.c: the script drawing figure k of a grid (ms_grid_nfigs;
+ * ctx: an ms_grid_fig). */
+typedef struct ms_grid_fig {
+    const ms_grid *g;
+    int k;
+} ms_grid_fig;
 void ms_grid_script(FILE *f, const void *grid, char *const out[MS_FIG_NFORMATS]);
 
 /* plot_script.c: each variant drawn (n > 0) its colour, the reference

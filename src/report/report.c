@@ -354,8 +354,9 @@ static void grids(FILE *f, const ms_grid *g, int n, const ms_plot_svg *figs)
           "<code>mlpsweep compare</code> does (Welch's test when fewer than two seeds pair). "
           "Two axes: a heatmap of the means (<code>export --where grid=G --pivot A,B</code>); "
           "more: parallel coordinates; one axis: the curves above. A search's trials: the "
-          "metric against each setting, and the trials that trained furthest ranked first "
-          "(docs/search.md).</p>\n",
+          "metric against each setting, each trial's learning curve with its rung decisions "
+          "(promoted, stopped), parallel coordinates, and the trials that trained furthest "
+          "ranked first (docs/search.md).</p>\n",
           f);
     for (int i = 0; i < n; i++) {
         fputs("<h3 id=\"grid-", f);
@@ -375,18 +376,24 @@ static void grids(FILE *f, const ms_grid *g, int n, const ms_plot_svg *figs)
                        "decisions, <code>mlpsweep verify</code> checks them).</p>\n",
                     g[i].epochs_run, g[i].epochs_full,
                     100.0 * (double)g[i].epochs_run / (double)g[i].epochs_full);
-        if (figs[i].svg) {
-            char *id = ms_xstrfmt("fig-grid-%s", g[i].name);
+        for (int k = 0; k < figs[i].npanels; k++) {
+            char *name = ms_grid_fig_name(&g[i], k);
+            /* the first keeps the grid's anchor */
+            char *id = ms_xstrfmt("fig-grid-%s", k ? name : g[i].name);
+            static const char *const search_titles[] = {
+                "Each setting", "Learning curves and rung decisions", "Parallel coordinates"};
             char *title = ms_xstrfmt("%s of %s %s",
-                                     g[i].search        ? "Each setting"
+                                     g[i].search        ? search_titles[k]
                                      : g[i].naxes == 2 ? "Heatmap"
                                                        : "Parallel coordinates",
                                      g[i].search ? "search" : "grid", g[i].name);
-            /* a heatmap reads at 360 px (a phone); parallel axes shrunk
-             * would not: they scroll sideways at their own width */
-            figure(f, id, title, g[i].name, &figs[i],
-                   g[i].naxes == 2 && !g[i].search ? 360 : INT_MAX);
-            free(id), free(title);
+            /* a heatmap reads at 360 px (a phone), and so do a search's
+             * curves; parallel axes shrunk would not: they scroll sideways
+             * at their own width */
+            ms_plot_svg one = {.svg = figs[i].panel[k], .len = figs[i].panel_len[k]};
+            figure(f, id, title, name, &one,
+                   (g[i].naxes == 2 && !g[i].search) || (g[i].search && k == 1) ? 360 : INT_MAX);
+            free(id), free(title), free(name);
         }
         grid_ranking(f, &g[i]);
     }
