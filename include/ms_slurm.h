@@ -22,6 +22,8 @@ typedef struct ms_slurm_opts {
     int nsettings;
     const char *only;      /* --only, passed on; NULL: every variant */
     int retry_failed;      /* --retry-failed, passed on */
+    int publish_epochs;    /* each task publishes its shard while it trains (run --publish): */
+    double publish_minutes; /* after this many epochs or minutes (0: not by that) */
 } ms_slurm_opts;
 
 /* A value that goes into an #SBATCH line as is (--partition, --time):

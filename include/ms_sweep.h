@@ -34,6 +34,11 @@ int ms_sweep_target_open(ms_sweep_target *t);
 void ms_sweep_target_release(ms_sweep_target *t);
 
 /* `run`'s settings, already validated one by one by the command line. */
+/* run --publish: minutes between copies by default (a crash loses at most
+ * this much of a task's training; a copy of a shard's file takes well under
+ * a second, docs/slurm.md) */
+#define MS_PUBLISH_MINUTES 1.0
+
 typedef struct ms_sweep_opts {
     const char *db;       /* NULL: db/<manifest name>.db */
     const char *only;     /* comma list of variants, or NULL */
@@ -41,6 +46,9 @@ typedef struct ms_sweep_opts {
     int threads, jobs;    /* jobs 0: as many as threads */
     int shard, nshards;   /* nshards 0: the whole sweep */
     int retry_failed, quiet;
+    const char *publish;    /* a copy of the database published there while it trains, or NULL */
+    int publish_epochs;     /* ... after this many epochs (0: not by epochs) */
+    double publish_minutes; /* ... or this long (0: not by time) */
     char *const *settings; /* KEY=VALUE arguments after the manifest (ms_manifest_load_args) */
     int nsettings;
 } ms_sweep_opts;

@@ -697,7 +697,10 @@ static void test_slurm_scripts_by_hand(void **state)
     assert_non_null(strstr(s, "manifest='/"));
     /* the data found here, as run finds it, absolute: tasks run elsewhere */
     assert_non_null(strstr(s, "data='/"));
-    assert_non_null(strstr(s, " --db \"$db\" --data \"$data\"\n"));
+    assert_non_null(strstr(s, " --db \"$db\" --data \"$data\" \"${publish[@]}\"\n"));
+    assert_non_null(strstr(s, "publish=(--publish \"$dir/shard-$id.db\" --publish-epochs "
+                              "\"$publish_epochs\" --publish-minutes \"$publish_minutes\")\n"));
+    assert_non_null(strstr(s, "publish_epochs=0\npublish_minutes=1\n"));
     free(s), free(p);
     assert_true(asprintf(&line, "bash -n %s/sweep.sbatch && bash -n %s/merge.sbatch", dir, dir) > 0);
     assert_int_equal(shell(line, NULL, NULL), 0);
@@ -766,6 +769,73 @@ static void test_slurm_scripts_by_hand(void **state)
     free(err), free(dir);
 }
 
+/* run --publish: the database is copied to a shared file while it trains.
+ * Killed, the copy holds a prefix of the epochs (at most the last interval
+ * lost) and a run from the copy finishes equal to the unsharded sweep;
+ * a copy written by another process stops the run (never two writers). */
+static void test_publish_while_training(void **state)
+{
+    (void)state;
+    char *m = ms_tpath("long.yaml"), *local = ms_tpath("pub-local.db"), *pub = ms_tpath("pub.db");
+    char *again = ms_tpath("pub-again.db"), *ref2 = ms_tpath("pub-ref.db"), *err, *line = NULL;
+    ms_write_text(m, "name: long\ndata:\n  dir: " MS_DATA_DIR "\n  train: 4000\n  val: 500\n"
+                     "defaults:\n  hidden: [32]\n  epochs: 12\n  seeds: [1, 2]\n"
+                     "variants:\n  - name: a\n  - name: b\n    lr: 0.05\n");
+    assert_int_equal(ms_runf(NULL, &err, "run %s --db %s --threads 2 --quiet", m, ref2), 0);
+    free(err);
+    char *want = ms_db_dump(ref2);
+    /* killed once some copies are out */
+    assert_true(asprintf(&line, "--publish=%s", pub) > 0);
+    pid_t pid = ms_spawn_run(m, local, line, "--publish-epochs=1");
+    for (int i = 0; i < 5000 && ms_db_count(pub, "SELECT count(*) FROM epochs") < 8; i++)
+        usleep(2000);
+    kill(pid, SIGKILL);
+    ms_wait_exit(pid);
+    long in_pub = ms_db_count(pub, "SELECT count(*) FROM epochs");
+    long in_local = ms_db_count(local, "SELECT count(*) FROM epochs");
+    print_message("killed: %ld epochs committed, %ld in the published copy\n", in_local, in_pub);
+    assert_true(in_pub >= 8 && in_pub <= in_local);
+    /* the copy's epochs are the local ones, bit for bit */
+    assert_int_equal(ms_db_count_with(pub, local,
+                                      "SELECT count(*) FROM epochs e JOIN runs r ON r.id = e.run_id"
+                                      " JOIN ref.runs q ON q.variant = r.variant AND q.seed = r.seed"
+                                      " JOIN ref.epochs f ON f.run_id = q.id AND f.epoch = e.epoch"
+                                      " WHERE f.val_loss = e.val_loss AND f.train_loss ="
+                                      " e.train_loss AND f.step = e.step"),
+                     in_pub);
+    check_db(pub);
+    /* a task elsewhere goes on from the copy and publishes to it */
+    char *cp = NULL;
+    assert_true(asprintf(&cp, "cp %s %s", pub, again) > 0);
+    assert_int_equal(shell(cp, NULL, NULL), 0);
+    free(cp);
+    assert_int_equal(ms_runf(NULL, &err, "run %s --db %s --publish %s --threads 2", m, again,
+                             pub), 0);
+    assert_non_null(strstr(err, "continues after epoch"));
+    assert_non_null(strstr(err, "published "));
+    free(err);
+    char *got = ms_db_dump(pub);
+    assert_string_equal(want, got);
+    free(got);
+    /* another process's copy in its place: the run stops, the copy is left */
+    unlink(again);
+    pid = ms_spawn_run(m, again, line, "--publish-epochs=1");
+    for (int i = 0; i < 5000 && ms_db_count(again, "SELECT count(*) FROM epochs") < 2; i++)
+        usleep(2000);
+    assert_true(asprintf(&cp, "cp %s %s.x && mv %s.x %s", ref2, pub, pub, pub) > 0);
+    assert_int_equal(shell(cp, NULL, NULL), 0);
+    free(cp);
+    assert_int_equal(ms_wait_exit(pid), 1);
+    got = ms_db_dump(pub);
+    assert_string_equal(want, got); /* ref2's, as copied in: not written over */
+    free(got);
+    /* the database itself is refused as the copy */
+    assert_int_equal(ms_runf(NULL, &err, "run %s --db %s --publish %s", m, again, again), 2);
+    assert_non_null(strstr(err, "is the database itself"));
+    free(err);
+    free(want), free(line), free(m), free(local), free(pub), free(again), free(ref2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -783,6 +853,7 @@ int main(void)
         cmocka_unit_test(test_merge_refuses_settings_no_manifest_makes),
         cmocka_unit_test(test_status_export_plot_on_merged),
         cmocka_unit_test(test_slurm_scripts_by_hand),
+        cmocka_unit_test(test_publish_while_training),
     };
     int rc = cmocka_run_group_tests_name("shard", tests, ms_group_tmp_setup, ms_group_tmp_teardown);
     free(yaml);

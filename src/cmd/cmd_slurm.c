@@ -6,6 +6,7 @@
 #include "ms_store.h"
 #include "ms_shard.h"
 #include "ms_slurm.h"
+#include "ms_sweep.h"
 #include "ms_util.h"
 #include "ms_verify.h"
 
@@ -97,7 +98,7 @@ static int sbatch_word(const ms_option *opt, const char *arg)
 
 int cmd_slurm(int argc, char **argv)
 {
-    ms_slurm_opts o = {.cpus = 1};
+    ms_slurm_opts o = {.cpus = 1, .publish_minutes = MS_PUBLISH_MINUTES};
     const ms_option opts[] = {
         MS_OPT_STRING(0, "out", &o.out, "DIR",
                       "folder for the scripts, logs and databases (created)"),
@@ -114,6 +115,10 @@ int cmd_slurm(int argc, char **argv)
                       "MNIST folder for every task (else where 'run' looks, from here)"),
         MS_OPT_STRING(0, "only", &o.only, "A,B", "only these variants, as run --only"),
         MS_OPT_FLAG(0, "retry-failed", &o.retry_failed, "restart failed runs, as run does"),
+        MS_OPT_INT(0, "publish-epochs", &o.publish_epochs, 0, 1000000, "N",
+                   "each task copies its database to DIR after N epochs (0: not by epochs)"),
+        MS_OPT_DOUBLE(0, "publish-minutes", &o.publish_minutes, "M",
+                      "... or after M minutes (1; 0: not by time): what a node crash can lose"),
         MS_OPT_FLAG(0, "submit", &o.submit,
                     "submit both with sbatch (the merge with afterok on the array) and print "
                     "their job ids"),
@@ -124,6 +129,10 @@ int cmd_slurm(int argc, char **argv)
         return ms_options_exit(argc);
     if (ms_manifest_and_settings(argc, argv, &o.settings, &o.nsettings) < 0)
         return MS_EXIT_USAGE;
+    if (!(o.publish_minutes >= 0 && o.publish_minutes <= 1e6)) {
+        ms_error("--publish-minutes: must be a number of minutes from 0 to 1000000");
+        return MS_EXIT_USAGE;
+    }
     if (!o.out || !*o.out) {
         ms_error("missing --out DIR (see --help)");
         return MS_EXIT_USAGE;

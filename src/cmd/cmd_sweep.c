@@ -13,6 +13,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -44,7 +45,8 @@ static int shard_of(const ms_option *opt, const char *arg)
 
 int cmd_run(int argc, char **argv)
 {
-    ms_sweep_opts so = {.threads = ms_default_threads()}; /* nshards 0: no --shard */
+    ms_sweep_opts so = {.threads = ms_default_threads(), /* nshards 0: no --shard */
+                        .publish_minutes = MS_PUBLISH_MINUTES};
     const ms_option opts[] = {
         MS_OPT_PATH(0, "db", &so.db, "FILE", "database (db/<manifest name>.db)"),
         MS_OPT_INT(0, "threads", &so.threads, 1, 1024, "N",
@@ -60,6 +62,13 @@ int cmd_run(int argc, char **argv)
         MS_OPT_FLAG(0, "retry-failed", &so.retry_failed, "restart failed runs from scratch"),
         MS_OPT_STRING(0, "data", &so.data_dir, "DIR",
                       "MNIST folder, overriding the manifest's data.dir"),
+        MS_OPT_PATH(0, "publish", &so.publish, "FILE",
+                    "while training, copy the database to FILE (a cluster task's shared copy: "
+                    "docs/slurm.md)"),
+        MS_OPT_INT(0, "publish-epochs", &so.publish_epochs, 0, 1000000, "N",
+                   "... once N epochs finished since the last copy (0: not by epochs)"),
+        MS_OPT_DOUBLE(0, "publish-minutes", &so.publish_minutes, "M",
+                      "... or once M minutes passed (1; 0: not by time)"),
         MS_OPT_FLAG('q', "quiet", &so.quiet, "only errors and warnings on stderr"),
         MS_OPT_END(),
     };
@@ -68,6 +77,21 @@ int cmd_run(int argc, char **argv)
         return ms_options_exit(argc);
     if (ms_manifest_and_settings(argc, argv, &so.settings, &so.nsettings) < 0)
         return MS_EXIT_USAGE;
+    if (!(so.publish_minutes >= 0 && so.publish_minutes <= 1e6)) {
+        ms_error("--publish-minutes: must be a number of minutes from 0 to 1000000");
+        return MS_EXIT_USAGE;
+    }
+    if (so.publish && !so.db) {
+        ms_error("--publish needs --db FILE: the database it copies");
+        return MS_EXIT_USAGE;
+    }
+    struct stat a, b;
+    if (so.publish && (!strcmp(so.publish, so.db) || (stat(so.publish, &a) == 0 &&
+                                                      stat(so.db, &b) == 0 &&
+                                                      a.st_dev == b.st_dev && a.st_ino == b.st_ino))) {
+        ms_error("--publish '%s' is the database itself: publish to another file", so.publish);
+        return MS_EXIT_USAGE;
+    }
     if (so.nshards && !so.db) {
         ms_error("--shard needs --db FILE: each shard writes its own database (see 'mlpsweep merge')");
         return MS_EXIT_USAGE;

@@ -124,6 +124,7 @@ struct ms_store {
     sqlite3_stmt *q[Q_N];
     ms_reg *reg; /* register.c's statements */
     ms_writer *writer; /* while ms_store_async_begin .. _end: run writes are queued */
+    ms_pub *pub;   /* ms_store_publish_to, or NULL */
 };
 
 /* ---- helpers ---- */
@@ -352,6 +353,12 @@ static void store_free(ms_store *s, int remove)
     if (!s)
         return;
     ms_store_async_end(s); /* what is queued is committed first */
+    if (s->pub) { /* the last writes reach the shared copy too */
+        pthread_mutex_lock(&s->mu);
+        ms_pub_flush(s->pub, s->db);
+        pthread_mutex_unlock(&s->mu);
+        ms_pub_free(s->pub);
+    }
     for (int i = 0; i < Q_N; i++)
         sqlite3_finalize(s->q[i]);
     ms_reg_free(s->reg);
@@ -382,6 +389,21 @@ const char *ms_store_path(const ms_store *s) { return s->path; }
 int ms_store_writer_live(const ms_store *s) { return s->writer_live; }
 sqlite3 *ms_store_handle(ms_store *s) { return s->db; }
 ms_reg *ms_store_reg(ms_store *s) { return s->reg; }
+ms_pub *ms_store_pub(ms_store *s) { return s->pub; }
+
+int ms_store_publish_to(ms_store *s, const char *dest, int every_epochs, double every_seconds)
+{
+    if (s->readonly)
+        return ms_error("'%s' is open read-only: it publishes nothing", s->path);
+    ms_pub_free(s->pub);
+    s->pub = ms_pub_new(dest, every_epochs, every_seconds);
+    return 0;
+}
+
+void ms_store_publish_stats(ms_store *s, int *copies, double *seconds)
+{
+    ms_pub_stats(s->pub, copies, seconds);
+}
 void ms_store_lock(ms_store *s) { pthread_mutex_lock(&s->mu); }
 void ms_store_unlock(ms_store *s) { pthread_mutex_unlock(&s->mu); }
 

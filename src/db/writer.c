@@ -116,6 +116,12 @@ int ms_store_apply_batch(ms_store *s, const ms_write *first)
         if (ms_store_apply(s, w))
             goto out;
     rc = ms_store_commit(s, what);
+    if (rc == 0 && ms_store_pub(s)) { /* a copy for the shared folder, when due */
+        int epochs = 0;
+        for (const ms_write *w = first; w; w = w->next)
+            epochs += w->kind == MS_WRITE_EPOCH;
+        rc = ms_pub_due(ms_store_pub(s), ms_store_handle(s), epochs);
+    }
 out:
     ms_store_finish(s);
     ms_store_unlock(s);

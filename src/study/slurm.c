@@ -59,6 +59,8 @@ typedef struct slurm_opts {
     const char *only;
     int nruns, shards, cpus, parallel;
     int stages; /* 1, or a search's stages (ms_prune_stages): an array and a merge each */
+    int publish_epochs;
+    double publish_minutes;
     const char *partition, *time;
 } slurm_opts;
 
@@ -91,7 +93,8 @@ static void shell_vars(FILE *f, const slurm_opts *o)
         fputc(' ', f);
     }
     fprintf(f, "%s)", o->retry_failed ? "--retry-failed" : "");
-    fprintf(f, "\nname='%s'\nshards=%d\nstages=%d\n", o->name, o->shards, o->stages);
+    fprintf(f, "\nname='%s'\nshards=%d\nstages=%d\npublish_epochs=%d\npublish_minutes=%g\n",
+            o->name, o->shards, o->stages, o->publish_epochs, o->publish_minutes);
     fputs("stage=${1:-0}  # sbatch SCRIPT STAGE: a pruned search runs stage by stage\n"
           "case $stage in ''|*[!0-9]*) echo \"stage '$stage' is not a number\" >&2; exit 1 ;; esac\n"
           "[ \"$stage\" -lt \"$stages\" ] || { echo \"stage $stage: there are $stages\" >&2; exit 1; }\n"
@@ -141,10 +144,10 @@ static char *array_script(const slurm_opts *o)
             "#\n"
             "# Written by 'mlpsweep slurm': sweep '%s', %d runs in %d shards. Task I trains\n"
             "# shard I/%d into a database on node-local storage ($TMPDIR or /tmp), never on\n"
-            "# the shared file system, and copies it to %s/shard-I.db when it ends,\n"
-            "# also after SIGTERM (time limit, preemption), when mlpsweep stops at the next\n"
-            "# step with status 130. Submitting the array again resumes each shard from its\n"
-            "# copy; finished shards end at once. Submit: sbatch %s/sweep.sbatch\n",
+            "# the shared file system, and copies it to %s/shard-I.db while it trains\n"
+            "# and when it ends, also after SIGTERM (time limit, preemption), when mlpsweep\n"
+            "# stops at the next step with status 130. A requeued or resubmitted task goes on\n"
+            "# from that copy; finished shards end at once. Submit: sbatch %s/sweep.sbatch\n",
             o->name, o->nruns, o->shards, o->shards, o->out, o->out);
     if (o->stages > 1)
         fprintf(f,
@@ -166,6 +169,10 @@ static char *array_script(const slurm_opts *o)
           "work=$(mktemp -d \"${TMPDIR:-/tmp}/mlpsweep-shard-$id.XXXXXX\") || exit 1\n"
           "trap 'rm -rf \"$work\"' EXIT\n"
           "db=\"$work/shard-$id.db\"\n"
+          "mkdir -p \"$dir\" || exit 1\n"
+          "# while it trains, the task's database is copied to the shared folder: a crash\n"
+          "# of the node loses at most one interval, and a requeued task goes on from it\n"
+          "publish=(--publish \"$dir/shard-$id.db\" --publish-epochs \"$publish_epochs\" --publish-minutes \"$publish_minutes\")\n"
           "\n"
           "# resume from the copy an earlier submission left; a later stage starts\n"
           "# from the merge of the one before (every run, and the rung's decisions)\n"
@@ -181,12 +188,13 @@ static char *array_script(const slurm_opts *o)
           "status=130\n"
           "if [ \"$stop\" = 0 ]; then\n"
           "    \"$mlpsweep\" run \"$manifest\" \"${args[@]}\" --shard \"$id/$shards\" --threads \"$threads\" \\\n"
-          "        --db \"$db\" --data \"$data\"\n"
+          "        --db \"$db\" --data \"$data\" \"${publish[@]}\"\n"
           "    status=$?\n"
           "fi\n"
           "\n"
-          "# every outcome is kept: finished, interrupted or failed runs alike\n"
-          "if [ -f \"$db\" ]; then\n"
+          "# run publishes its database as it ends (finished, interrupted or failed runs\n"
+          "# alike): a copy is made here only when it never got that far\n"
+          "if [ -f \"$db\" ] && [ ! -f \"$dir/shard-$id.db\" ]; then\n"
           "    if ! { mkdir -p \"$dir\" && copy_db \"$db\" \"$work/copy.db\" && publish \"$work/copy.db\" \"$dir/shard-$id.db\"; }; then\n"
           "        echo \"shard $id: cannot copy its database to '$dir/shard-$id.db'\" >&2\n"
           "        [ \"$status\" -ne 0 ] || status=1\n"
@@ -505,6 +513,8 @@ int ms_slurm_run(const char *manifest, const ms_slurm_opts *o)
     s.nsettings = o->nsettings;
     s.only = o->only;
     s.retry_failed = o->retry_failed;
+    s.publish_epochs = o->publish_epochs;
+    s.publish_minutes = o->publish_minutes;
     int found = resolve_data(&m, o, &s.data);
     if (found != -1) {
         ms_manifest_release(&m);

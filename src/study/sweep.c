@@ -240,6 +240,9 @@ static int open_db(plan *p, const char *manifest, const ms_sweep_opts *o)
     if (ms_store_probe_data(p->dbpath, p->m.name, &data) < 0 ||
         ms_store_open(p->dbpath, MS_STORE_CREATE, &p->st) < 0)
         return -1;
+    if (o->publish && ms_store_publish_to(p->st, o->publish, o->publish_epochs,
+                                          60 * o->publish_minutes) < 0)
+        return -1;
     for (int i = 0; i < p->n; i++) /* a search's rules changed: refused before any write */
         if (first_of_search(p, i) && ms_store_search_allows(p->st, p->m.name, p->specs[i].grid,
                                                             p->specs[i].trials,
@@ -549,6 +552,12 @@ static int train(plan *p, const ms_sweep_opts *o)
     if (!o->quiet)
         fprintf(stderr, "sweep '%s': %d run%s trained in %.1f s%s, %d failed\n", p->m.name,
                 p->todo - nf, p->todo - nf == 1 ? "" : "s", wall, pruned, nf);
+    int copies;
+    double secs;
+    ms_store_publish_stats(p->st, &copies, &secs);
+    if (o->publish && !o->quiet)
+        fprintf(stderr, "published %d cop%s to '%s' while training (%.2f s; one more at close)\n",
+                copies, copies == 1 ? "y" : "ies", o->publish, secs);
     for (int i = 0; i < p->todo; i++)
         if (p->jobs[i].failed)
             ms_error("run '%s' seed %llu failed (see 'mlpsweep status')", p->jobs[i].run->variant,
