@@ -836,6 +836,45 @@ static void test_publish_while_training(void **state)
     free(want), free(line), free(m), free(local), free(pub), free(again), free(ref2);
 }
 
+/* status DIR: the published copies of a cluster sweep before its merge:
+ * the runs of the tasks that published, those no copy started yet, and a
+ * line per copy; as JSON too. Nothing in DIR is written. */
+static void test_status_of_cluster_dir(void **state)
+{
+    (void)state;
+    char *dir = ms_tpath("watched"), *out, *err, *line = NULL;
+    assert_int_equal(ms_runf(&out, &err, "slurm %s --out %s --shards 3", yaml, dir), 0);
+    free(out), free(err);
+    assert_int_equal(ms_runf(&out, &err, "status %s", dir), 1); /* no copy yet */
+    assert_non_null(strstr(err, "holds no published shard database yet"));
+    free(out), free(err);
+    for (int i = 0; i < 2; i++) {
+        assert_true(asprintf(&line, "SLURM_ARRAY_TASK_ID=%d SLURM_CPUS_PER_TASK=1 bash "
+                                    "%s/sweep.sbatch", i, dir) > 0);
+        assert_int_equal(shell(line, NULL, NULL), 0);
+        free(line);
+    }
+    assert_true(asprintf(&line, "ls -A %s | tr '\\n' ' '; sha256sum %s/shard-*.db", dir, dir) > 0);
+    char *before;
+    assert_int_equal(shell(line, &before, NULL), 0);
+    assert_int_equal(ms_runf(&out, &err, "status %s", dir), 0);
+    assert_non_null(strstr(out, "sweep 'shardy': 4/6 runs done (0 running, 2 pending, 0 failed)"));
+    assert_non_null(strstr(out, "\nshard-0.db                 2     2        0        0       0 "));
+    assert_non_null(strstr(out, "\nshard-1.db "));
+    assert_null(strstr(out, "shard-2.db"));
+    assert_non_null(strstr(out, "2 runs started in no copy yet"));
+    free(out), free(err);
+    assert_int_equal(ms_runf(&out, &err, "status %s --json", dir), 0);
+    assert_non_null(strstr(out, "\"cluster\": {\"dir\": "));
+    assert_non_null(strstr(out, "\"unstarted_runs\": 2, \"shards\": [\n  {\"copy\": \"shard-0.db\", "
+                                "\"runs\": 2, \"done\": 2"));
+    free(out), free(err);
+    char *after;
+    assert_int_equal(shell(line, &after, NULL), 0);
+    assert_string_equal(before, after); /* read, never written */
+    free(before), free(after), free(line), free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -854,6 +893,7 @@ int main(void)
         cmocka_unit_test(test_status_export_plot_on_merged),
         cmocka_unit_test(test_slurm_scripts_by_hand),
         cmocka_unit_test(test_publish_while_training),
+        cmocka_unit_test(test_status_of_cluster_dir),
     };
     int rc = cmocka_run_group_tests_name("shard", tests, ms_group_tmp_setup, ms_group_tmp_teardown);
     free(yaml);

@@ -1,6 +1,7 @@
 /* cmd_run, cmd_check, cmd_status: a manifest's sweep and its database. */
 #define _GNU_SOURCE
 #include "ms_cli.h"
+#include "ms_cluster.h"
 #include "ms_data.h"
 #include "ms_manifest.h"
 #include "ms_progress.h"
@@ -327,16 +328,85 @@ static int print_searches(FILE *f, ms_store *st, const char *sweep, int json)
 
 static const ms_usage status_usage = {
     .synopsis =
-        "usage: mlpsweep status [MANIFEST] [--db FILE] [--all] [--json] [--watch[=SECONDS]]\n",
+        "usage: mlpsweep status [MANIFEST] [--db FILE] [--all] [--json] [--watch[=SECONDS]]\n"
+        "       mlpsweep status DIR [--json] [--watch[=SECONDS]]\n",
     .about = "Show each run of the last 'run' (the current runs) with its state and progress,\n"
              "and the sweep's done/total, from the database alone (db/<manifest name>.db, or\n"
              "the only database in db/). The runs of earlier invocations are counted on a\n"
-             "line of their own; --all lists them too.\n",
+             "line of their own; --all lists them too. With DIR (a cluster sweep's --out),\n"
+             "the copies its tasks publish while they train, merged, and each copy's counts\n"
+             "and age: the whole sweep before its merge job (docs/slurm.md).\n",
 };
 
 /* The same as JSON: the texts as stored, numbers exact (epochs as two
  * numbers, not "12/50"), null for no accuracy, no stop reason, no error. */
-static void print_progress_json(const ms_query_status *p, const char *searches)
+/* A duration as people say it: "40 s", "12 min", "3.5 h". */
+static void say_seconds(char *buf, size_t n, double s)
+{
+    if (isnan(s))
+        snprintf(buf, n, "-");
+    else if (s < 90)
+        snprintf(buf, n, "%.0f s", s);
+    else if (s < 90 * 60)
+        snprintf(buf, n, "%.0f min", s / 60);
+    else
+        snprintf(buf, n, "%.1f h", s / 3600);
+}
+
+/* status DIR: each published copy, as text or as the JSON object's
+ * "shards" member (NULL c: nothing). */
+static void print_shards(const ms_cluster *c, const char *dir, int json)
+{
+    if (!c)
+        return;
+    if (json) {
+        fputs(",\n\"cluster\": {\"dir\": ", stdout);
+        ms_json_string(stdout, dir);
+        fputs(", \"eta_seconds\": ", stdout);
+        ms_json_num(stdout, c->eta);
+        printf(", \"unstarted_runs\": %d, \"shards\": [", c->unstarted);
+        for (int i = 0; i < c->nshards; i++) {
+            const ms_cluster_shard *s = &c->shards[i];
+            fputs(i ? ",\n  {\"copy\": " : "\n  {\"copy\": ", stdout);
+            ms_json_string(stdout, s->name);
+            printf(", \"runs\": %lld, \"done\": %lld, \"running\": %lld, \"pending\": %lld, "
+                   "\"failed\": %lld, \"epochs_done\": %lld, \"epochs_total\": %lld, "
+                   "\"age_seconds\": ",
+                   (long long)s->runs, (long long)s->done, (long long)s->running,
+                   (long long)s->pending, (long long)s->failed, (long long)s->epochs_done,
+                   (long long)s->epochs_total);
+            ms_json_num(stdout, s->age);
+            fputs(", \"eta_seconds\": ", stdout);
+            ms_json_num(stdout, s->eta);
+            fputc('}', stdout);
+        }
+        fputs("]}", stdout);
+        return;
+    }
+    printf("\npublished copies in '%s' (each task's, as it last published it):\n", dir);
+    printf("%-22s %5s %5s %8s %8s %7s %11s %8s %8s\n", "copy", "runs", "done", "running",
+           "pending", "failed", "epochs", "age", "left");
+    for (int i = 0; i < c->nshards; i++) {
+        const ms_cluster_shard *s = &c->shards[i];
+        char ep[32], age[16], left[16];
+        snprintf(ep, sizeof ep, "%lld/%lld", (long long)s->epochs_done, (long long)s->epochs_total);
+        say_seconds(age, sizeof age, s->age);
+        say_seconds(left, sizeof left, s->eta);
+        printf("%-22s %5lld %5lld %8lld %8lld %7lld %11s %8s %8s\n", s->name, (long long)s->runs,
+               (long long)s->done, (long long)s->running, (long long)s->pending,
+               (long long)s->failed, ep, age, left);
+    }
+    char left[16];
+    say_seconds(left, sizeof left, c->eta);
+    printf("about %s left in these copies (the slowest, at its pace so far)", left);
+    if (c->unstarted)
+        printf("; %d run%s started in no copy yet", c->unstarted, c->unstarted == 1 ? "" : "s");
+    printf("\na copy far older than its task's publishing interval may be a task that was "
+           "lost (docs/slurm.md)\n");
+}
+
+static void print_progress_json(const ms_query_status *p, const char *searches,
+                                const ms_cluster *c, const char *dir)
 {
     fputs("{\"runs\": [", stdout);
     for (int i = 0; i < p->nruns; i++) {
@@ -385,7 +455,9 @@ static void print_progress_json(const ms_query_status *p, const char *searches)
     }
     /* the pruned searches' objects, each followed by a comma: the last one's dropped */
     size_t n = searches ? strlen(searches) : 0;
-    printf("],\n\"searches\": [%.*s]}\n", (int)(n ? n - 1 : 0), n ? searches : "");
+    printf("],\n\"searches\": [%.*s]", (int)(n ? n - 1 : 0), n ? searches : "");
+    print_shards(c, dir, 1);
+    fputs("}\n", stdout);
 }
 
 int cmd_status(int argc, char **argv)
@@ -412,15 +484,25 @@ int cmd_status(int argc, char **argv)
     argc = ms_parse_options(argc, argv, opts, &status_usage);
     if (argc < 0)
         return ms_options_exit(argc);
-    ms_sweep_target t;
-    int target = ms_db_target(argc, argv, db, &t);
+    /* a cluster sweep's folder: its tasks' published copies, merged here */
+    const char *dir = argc == 1 && !db && ms_cluster_is_dir(argv[0]) ? argv[0] : NULL;
+    ms_sweep_target t = {0};
+    int target = dir ? MS_EXIT_OK : ms_db_target(argc, argv, db, &t);
     if (target != MS_EXIT_OK)
         return target;
     int tty = watch && isatty(STDOUT_FILENO) && !json, rc;
     for (int shot = 0;; shot++) {
         ms_store *st;
         ms_query_status p;
-        if (ms_store_open(t.db, MS_STORE_READONLY | MS_STORE_LIVENESS, &st) < 0) {
+        ms_cluster c = {0};
+        if (dir && ms_cluster_read(dir, &c) < 0) {
+            rc = MS_EXIT_FAIL;
+            break;
+        }
+        /* a copy's runs run elsewhere: no lock of ours tells whether they live */
+        if (ms_store_open(dir ? c.merged : t.db, MS_STORE_READONLY | (dir ? 0 : MS_STORE_LIVENESS),
+                          &st) < 0) {
+            ms_cluster_release(&c);
             rc = MS_EXIT_FAIL;
             break;
         }
@@ -433,8 +515,10 @@ int cmd_status(int argc, char **argv)
         if (sf)
             fclose(sf);
         ms_store_close(st);
-        if (rc != MS_EXIT_OK)
+        if (rc != MS_EXIT_OK) {
+            ms_cluster_release(&c);
             break;
+        }
         /* pending runs of a stalled sweep wait for a `run` nobody started */
         int busy = 0;
         for (int i = 0; i < p.nsweeps; i++)
@@ -452,11 +536,14 @@ int cmd_status(int argc, char **argv)
                    tty ? " (Ctrl-C stops)" : "");
         }
         if (json)
-            print_progress_json(&p, searches);
+            print_progress_json(&p, searches, dir ? &c : NULL, dir);
         else
             print_progress(&p, scope.all);
         if (searches && !json)
             fputs(searches, stdout);
+        if (!json)
+            print_shards(dir ? &c : NULL, dir, 0);
+        ms_cluster_release(&c);
         free(searches);
         ms_query_status_release(&p);
         fflush(stdout);
@@ -464,6 +551,7 @@ int cmd_status(int argc, char **argv)
             break;
         sleep((unsigned)watch);
     }
-    ms_sweep_target_release(&t);
+    if (!dir)
+        ms_sweep_target_release(&t);
     return rc;
 }
