@@ -145,12 +145,13 @@ typedef struct ms_provenance {
  * docs/slurm.md): after a commit, once every_epochs epochs (0: never by
  * epochs) or every_seconds seconds (0: never by time) have passed since the
  * last copy, the committed database is copied to dest (a temporary name in
- * its folder, then renamed: one self-contained file), and once more at
- * close. dest must be, at each copy,
+ * its folder, then renamed: one self-contained file); ms_store_publish_last
+ * makes the last copy (when the sweep ends, interrupted or not). dest must be, at each copy,
  * the file the store last wrote there, or found at this call: else the
  * write fails and the sweep stops (two tasks never write one copy).
  * ms_store_publish_stats: the copies made and the seconds they took. */
 int ms_store_publish_to(ms_store *s, const char *dest, int every_epochs, double every_seconds);
+int ms_store_publish_last(ms_store *s);
 void ms_store_publish_stats(ms_store *s, int *copies, double *seconds);
 int ms_store_async_begin(ms_store *s);
 int ms_store_async_end(ms_store *s);

@@ -817,15 +817,29 @@ static void test_publish_while_training(void **state)
     char *got = ms_db_dump(pub);
     assert_string_equal(want, got);
     free(got);
-    /* another process's copy in its place: the run stops, the copy is left */
+    /* another process's copy in its place: the run stops, the copy is left
+     * (a run long enough to be still training then) */
     unlink(again);
-    pid = ms_spawn_run(m, again, line, "--publish-epochs=1");
+    char *m2 = ms_tpath("longer.yaml");
+    ms_write_text(m2, "name: long\ndata:\n  dir: " MS_DATA_DIR "\n  train: 4000\n  val: 500\n"
+                      "defaults:\n  hidden: [32]\n  epochs: 2000\n  seeds: [1]\n"
+                      "variants:\n  - name: a\n");
+    pid = ms_spawn_run(m2, again, line, "--publish-epochs=1");
+    free(m2);
     for (int i = 0; i < 5000 && ms_db_count(again, "SELECT count(*) FROM epochs") < 2; i++)
         usleep(2000);
     assert_true(asprintf(&cp, "cp %s %s.x && mv %s.x %s", ref2, pub, pub, pub) > 0);
-    assert_int_equal(shell(cp, NULL, NULL), 0);
+    /* again while it goes on: a copy of its own may have been renamed over
+     * ours between its last look and its rename */
+    int st = 0;
+    for (int k = 0; k < 20 && waitpid(pid, &st, WNOHANG) == 0; k++) {
+        assert_int_equal(shell(cp, NULL, NULL), 0);
+        usleep(100000);
+    }
     free(cp);
-    assert_int_equal(ms_wait_exit(pid), 1);
+    assert_int_equal(waitpid(pid, &st, 0) == pid ? 0 : -1, -1); /* reaped above */
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 1);
     got = ms_db_dump(pub);
     assert_string_equal(want, got); /* ref2's, as copied in: not written over */
     free(got);

@@ -460,6 +460,72 @@ static void print_progress_json(const ms_query_status *p, const char *searches,
     fputs("}\n", stdout);
 }
 
+/* What one status shows: the database (or the cluster folder), how, and
+ * the snapshot count so far. */
+typedef struct status_view {
+    const char *db, *dir; /* dir: a cluster sweep's folder (db unused) */
+    const ms_scope *scope;
+    int json, watch, tty;
+} status_view;
+
+/* One snapshot printed; *busy: a run still running or pending. An exit
+ * status. */
+static int status_shot(const status_view *v, int shot, int *busy)
+{
+    ms_store *st;
+    ms_query_status p;
+    ms_cluster c = {0};
+    if (v->dir && ms_cluster_read(v->dir, &c) < 0)
+        return MS_EXIT_FAIL;
+    /* a copy's runs run elsewhere: no lock of ours tells whether they live */
+    if (ms_store_open(v->dir ? c.merged : v->db,
+                      MS_STORE_READONLY | (v->dir ? 0 : MS_STORE_LIVENESS), &st) < 0) {
+        ms_cluster_release(&c);
+        return MS_EXIT_FAIL;
+    }
+    int rc = ms_query_status_read_in(st, v->scope, &p) < 0 ? MS_EXIT_FAIL : MS_EXIT_OK;
+    char *searches = NULL; /* printed after the runs */
+    size_t slen = 0;
+    FILE *sf = rc == MS_EXIT_OK ? open_memstream(&searches, &slen) : NULL;
+    for (int i = 0; sf && i < p.nsweeps && rc == MS_EXIT_OK; i++)
+        rc = print_searches(sf, st, p.sweeps[i].sweep, v->json) < 0 ? MS_EXIT_FAIL : MS_EXIT_OK;
+    if (sf)
+        fclose(sf);
+    ms_store_close(st);
+    /* pending runs of a stalled sweep wait for a `run` nobody started */
+    *busy = 0;
+    for (int i = 0; rc == MS_EXIT_OK && i < p.nsweeps; i++)
+        *busy |= p.sweeps[i].running > 0 || (p.sweeps[i].pending > 0 && !p.sweeps[i].stalled);
+    if (rc == MS_EXIT_OK) {
+        if (v->tty)
+            fputs("\033[H\033[2J", stdout); /* home, clear: redraw in place */
+        else if (v->watch && shot && !v->json)
+            putchar('\n');
+        if (v->watch && !v->json) {
+            char when[32];
+            time_t now = time(NULL);
+            struct tm tm;
+            strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", localtime_r(&now, &tm));
+            printf("%s, every %d s until no run is running or pending%s\n", when, v->watch,
+                   v->tty ? " (Ctrl-C stops)" : "");
+        }
+        if (v->json)
+            print_progress_json(&p, searches, v->dir ? &c : NULL, v->dir);
+        else
+            print_progress(&p, v->scope->all);
+        if (searches && !v->json)
+            fputs(searches, stdout);
+        if (!v->json)
+            print_shards(v->dir ? &c : NULL, v->dir, 0);
+        fflush(stdout);
+    }
+    ms_cluster_release(&c);
+    free(searches);
+    if (rc == MS_EXIT_OK)
+        ms_query_status_release(&p);
+    return rc;
+}
+
 int cmd_status(int argc, char **argv)
 {
     const char *db = NULL;
@@ -487,67 +553,13 @@ int cmd_status(int argc, char **argv)
     /* a cluster sweep's folder: its tasks' published copies, merged here */
     const char *dir = argc == 1 && !db && ms_cluster_is_dir(argv[0]) ? argv[0] : NULL;
     ms_sweep_target t = {0};
-    int target = dir ? MS_EXIT_OK : ms_db_target(argc, argv, db, &t);
-    if (target != MS_EXIT_OK)
-        return target;
-    int tty = watch && isatty(STDOUT_FILENO) && !json, rc;
-    for (int shot = 0;; shot++) {
-        ms_store *st;
-        ms_query_status p;
-        ms_cluster c = {0};
-        if (dir && ms_cluster_read(dir, &c) < 0) {
-            rc = MS_EXIT_FAIL;
-            break;
-        }
-        /* a copy's runs run elsewhere: no lock of ours tells whether they live */
-        if (ms_store_open(dir ? c.merged : t.db, MS_STORE_READONLY | (dir ? 0 : MS_STORE_LIVENESS),
-                          &st) < 0) {
-            ms_cluster_release(&c);
-            rc = MS_EXIT_FAIL;
-            break;
-        }
-        rc = ms_query_status_read_in(st, &scope, &p) < 0 ? MS_EXIT_FAIL : MS_EXIT_OK;
-        char *searches = NULL; /* printed after the runs */
-        size_t slen = 0;
-        FILE *sf = rc == MS_EXIT_OK ? open_memstream(&searches, &slen) : NULL;
-        for (int i = 0; sf && i < p.nsweeps && rc == MS_EXIT_OK; i++)
-            rc = print_searches(sf, st, p.sweeps[i].sweep, json) < 0 ? MS_EXIT_FAIL : MS_EXIT_OK;
-        if (sf)
-            fclose(sf);
-        ms_store_close(st);
-        if (rc != MS_EXIT_OK) {
-            ms_cluster_release(&c);
-            break;
-        }
-        /* pending runs of a stalled sweep wait for a `run` nobody started */
-        int busy = 0;
-        for (int i = 0; i < p.nsweeps; i++)
-            busy |= p.sweeps[i].running > 0 || (p.sweeps[i].pending > 0 && !p.sweeps[i].stalled);
-        if (tty)
-            fputs("\033[H\033[2J", stdout); /* home, clear: redraw in place */
-        else if (watch && shot && !json)
-            putchar('\n');
-        if (watch && !json) {
-            char when[32];
-            time_t now = time(NULL);
-            struct tm tm;
-            strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", localtime_r(&now, &tm));
-            printf("%s, every %d s until no run is running or pending%s\n", when, watch,
-                   tty ? " (Ctrl-C stops)" : "");
-        }
-        if (json)
-            print_progress_json(&p, searches, dir ? &c : NULL, dir);
-        else
-            print_progress(&p, scope.all);
-        if (searches && !json)
-            fputs(searches, stdout);
-        if (!json)
-            print_shards(dir ? &c : NULL, dir, 0);
-        ms_cluster_release(&c);
-        free(searches);
-        ms_query_status_release(&p);
-        fflush(stdout);
-        if (!watch || !busy)
+    int rc = dir ? MS_EXIT_OK : ms_db_target(argc, argv, db, &t);
+    if (rc != MS_EXIT_OK)
+        return rc;
+    status_view v = {t.db, dir, &scope, json, watch, watch && isatty(STDOUT_FILENO) && !json};
+    for (int shot = 0, busy = 0;; shot++) {
+        rc = status_shot(&v, shot, &busy);
+        if (rc != MS_EXIT_OK || !watch || !busy)
             break;
         sleep((unsigned)watch);
     }

@@ -8,10 +8,12 @@
  * not WAL: it is one file), then renamed over DEST: a reader sees the old
  * copy or the new one, never half. It runs in the writer's thread right
  * after a commit, under the store's lock, so it copies committed epochs
- * only. Before each copy DEST must still be the file this process last
- * wrote (or found when it started): another task writing the same copy
- * (a requeued task beside one that is still alive) stops this one, so a
- * shard never has two writers. */
+ * only. Before each copy, and again just before its rename, DEST must still
+ * be the file this process last wrote (or found when it started): another
+ * task writing the same copy (a requeued task beside one that is still
+ * alive) stops this one, so a shard never has two writers. (A rename by
+ * the other task between that last look and this one's rename is not
+ * seen; the other task then stops at its next copy.) */
 #define _GNU_SOURCE
 #include "ms_store.h"
 #include "ms_util.h"
@@ -125,6 +127,11 @@ int ms_pub_now(ms_pub *p, sqlite3 *db)
         return -1;
     close(fd); /* SQLite opens it by name and writes the copy */
     int rc = backup(db, part);
+    v = version_of(p->dest); /* again: another task may have written it meanwhile */
+    if (rc == 0 && !same_version(&v, &p->mine))
+        rc = ms_error("'%s' was written by another task while this one copied it: this task "
+                      "stops, so that the shard never has two writers",
+                      p->dest);
     if (rc == 0)
         rc = ms_publish(part, p->dest); /* renamed over DEST, the folder synced */
     if (rc < 0)

@@ -353,12 +353,7 @@ static void store_free(ms_store *s, int remove)
     if (!s)
         return;
     ms_store_async_end(s); /* what is queued is committed first */
-    if (s->pub) { /* the last writes reach the shared copy too */
-        pthread_mutex_lock(&s->mu);
-        ms_pub_flush(s->pub, s->db);
-        pthread_mutex_unlock(&s->mu);
-        ms_pub_free(s->pub);
-    }
+    ms_pub_free(s->pub);
     for (int i = 0; i < Q_N; i++)
         sqlite3_finalize(s->q[i]);
     ms_reg_free(s->reg);
@@ -398,6 +393,18 @@ int ms_store_publish_to(ms_store *s, const char *dest, int every_epochs, double 
     ms_pub_free(s->pub);
     s->pub = ms_pub_new(dest, every_epochs, every_seconds);
     return 0;
+}
+
+int ms_store_publish_last(ms_store *s)
+{
+    if (!s->pub)
+        return 0;
+    if (ms_store_async_end(s) < 0) /* what is queued is committed first */
+        return -1;
+    pthread_mutex_lock(&s->mu);
+    int rc = ms_pub_flush(s->pub, s->db);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
 }
 
 void ms_store_publish_stats(ms_store *s, int *copies, double *seconds)

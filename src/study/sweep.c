@@ -556,7 +556,7 @@ static int train(plan *p, const ms_sweep_opts *o)
     double secs;
     ms_store_publish_stats(p->st, &copies, &secs);
     if (o->publish && !o->quiet)
-        fprintf(stderr, "published %d cop%s to '%s' while training (%.2f s; one more at close)\n",
+        fprintf(stderr, "published %d cop%s to '%s' while training (%.2f s; one more as it ends)\n",
                 copies, copies == 1 ? "y" : "ies", o->publish, secs);
     for (int i = 0; i < p->todo; i++)
         if (p->jobs[i].failed)
@@ -580,6 +580,9 @@ int ms_sweep_run(const char *manifest, const ms_sweep_opts *o, ms_sweep_result *
         rc = train(&p, o);
     if (rc == DONE && p.twin_of)
         rc = take_twins(&p);
+    /* the shared copy gets the last writes, whatever came of the sweep */
+    if (p.st && o->publish && ms_store_publish_last(p.st) < 0)
+        rc = -1;
     plan_release(&p);
     return rc < 0 ? -1 : 0;
 }
