@@ -552,12 +552,7 @@ static int train(plan *p, const ms_sweep_opts *o)
     if (!o->quiet)
         fprintf(stderr, "sweep '%s': %d run%s trained in %.1f s%s, %d failed\n", p->m.name,
                 p->todo - nf, p->todo - nf == 1 ? "" : "s", wall, pruned, nf);
-    int copies;
-    double secs;
-    ms_store_publish_stats(p->st, &copies, &secs);
-    if (o->publish && !o->quiet)
-        fprintf(stderr, "published %d cop%s to '%s' while training (%.2f s; one more as it ends)\n",
-                copies, copies == 1 ? "y" : "ies", o->publish, secs);
+
     for (int i = 0; i < p->todo; i++)
         if (p->jobs[i].failed)
             ms_error("run '%s' seed %llu failed (see 'mlpsweep status')", p->jobs[i].run->variant,
@@ -581,8 +576,16 @@ int ms_sweep_run(const char *manifest, const ms_sweep_opts *o, ms_sweep_result *
     if (rc == DONE && p.twin_of)
         rc = take_twins(&p);
     /* the shared copy gets the last writes, whatever came of the sweep */
-    if (p.st && o->publish && ms_store_publish_last(p.st) < 0)
-        rc = -1;
+    if (p.st && o->publish) {
+        if (ms_store_publish_last(p.st) < 0)
+            rc = -1;
+        int copies;
+        double secs;
+        ms_store_publish_stats(p.st, &copies, &secs);
+        if (!o->quiet)
+            fprintf(stderr, "published %d cop%s to '%s' while training (%.2f s)\n", copies,
+                    copies == 1 ? "y" : "ies", o->publish, secs);
+    }
     plan_release(&p);
     return rc < 0 ? -1 : 0;
 }

@@ -650,6 +650,85 @@ static void study_table(const char *bin, row rows[][3], int ncores, study *s)
         fprintf(stderr, "bench: cannot remove %s\n", dir);
 }
 
+/* ---- publishing while training (issue 26) -------------------------------- */
+
+static void target(int ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* One timed run of the study: wall seconds, and with --publish the copies
+ * it made and the seconds they took (its own summary line). */
+typedef struct pubrun {
+    double wall, copy_s;
+    int copies, exit_code;
+} pubrun;
+
+static pubrun publish_run(const char *bin, const char *dir, int k, const char *every)
+{
+    char db[160], pub[160], err[160], cmd[1024];
+    snprintf(db, sizeof db, "%s/run%d.db", dir, k);
+    snprintf(pub, sizeof pub, "%s/shared%d.db", dir, k);
+    snprintf(err, sizeof err, "%s/run%d.err", dir, k);
+    if (every)
+        snprintf(cmd, sizeof cmd, "%s run %s --db %s --publish %s %s 2>%s", bin, MANIFEST, db, pub,
+                 every, err);
+    else
+        snprintf(cmd, sizeof cmd, "%s run %s --db %s 2>%s", bin, MANIFEST, db, err);
+    pubrun r = {0, 0, 0, 0};
+    double t0 = ms_now();
+    int st = system(cmd);
+    r.wall = ms_now() - t0;
+    r.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    FILE *f = fopen(err, "r");
+    char line[1024];
+    while (f && fgets(line, sizeof line, f)) {
+        char *at = strstr(line, "while training (");
+        if (!strncmp(line, "published ", 10) && at && sscanf(line + 10, "%d", &r.copies) == 1)
+            r.copy_s = strtod(at + 16, NULL);
+    }
+    if (f)
+        fclose(f);
+    return r;
+}
+
+/* The study with and without `run --publish`, in turn (two rounds: the
+ * machine's noise falls on all three alike): what copying costs, every
+ * epoch (the most) and at the default interval (1 minute). */
+static void publish_table(const char *bin)
+{
+    char dir[] = "/tmp/mlpsweep-bench-pub-XXXXXX", cmd[128];
+    if (!mkdtemp(dir)) {
+        perror("bench: mkdtemp");
+        return;
+    }
+    static const char *const ways[] = {NULL, "--publish-epochs 1", ""};
+    static const char *const names[] = {"none", "every epoch (--publish-epochs 1)",
+                                        "default (every minute, and at the end)"};
+    pubrun r[2][3];
+    fprintf(stderr, "bench: the study with and without --publish, 2 rounds\n");
+    for (int round = 0, k = 0; round < 2; round++)
+        for (int w = 0; w < 3; w++)
+            r[round][w] = publish_run(bin, dir, k++, ways[w]);
+    printf("\n### Publishing while training\n\n");
+    printf("`mlpsweep run " MANIFEST "` as is and with `--publish FILE` (a cluster task's "
+           "shared copy, docs/slurm.md), in turn, two rounds; the copies and their time as "
+           "the run reports them.\n\n");
+    printf("| publishing | wall, round 1 | wall, round 2 | copies | time copying | share of "
+           "the wall |\n|---|---|---|---|---|---|\n");
+    double share[3] = {0, 0, 0};
+    for (int w = 0; w < 3; w++) {
+        double copy = (r[0][w].copy_s + r[1][w].copy_s) / 2, wall = (r[0][w].wall + r[1][w].wall) / 2;
+        share[w] = 100 * copy / wall;
+        printf("| %s | %.1f s | %.1f s | %d | %.2f s | %.2f %% |\n", names[w], r[0][w].wall,
+               r[1][w].wall, r[1][w].copies, copy, share[w]);
+    }
+    printf("\nCopies (round 2): those made while training and the last as the run ends.\n");
+    int ok = r[0][0].exit_code == 0 && r[1][2].exit_code == 0 && r[1][1].exit_code == 0;
+    target(ok && share[2] < 2, "publishing at the default interval: %.2f %% of the study's wall "
+                               "(< 2 %%)", share[2]);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "bench: cannot remove %s\n", dir);
+}
+
 /* ---- a grid at scale (issue 24) ------------------------------------------ */
 
 enum { GRID_MAX_SIZES = 8, GRID_TICK_S = 15 };
@@ -1248,6 +1327,8 @@ static int training_sections(const opts *o, int ncores, const char *core)
     if (!o->quick)
         study_table(o->bin, rows, ncores, &s);
     targets(rows, pk, &s);
+    if (!o->quick)
+        publish_table(o->bin);
     return 0;
 }
 

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The SLURM test (make test-slurm): a real one-node SLURM cluster (munged,
-# slurmctld, slurmd from Debian's packages, installed when missing), started
-# in a private folder with its own slurm.conf, runs sweeps through
-# `mlpsweep slurm --submit` and checks them against unsharded `mlpsweep run`:
+# The SLURM test (make test-slurm): a real four-node SLURM cluster on this
+# host (munged, slurmctld and four slurmd from Debian's packages, installed
+# when missing; nodes n1 to n4 of one CPU, each with its own spool, port and
+# node-local TMPDIR), started in a private folder with its own slurm.conf,
+# runs sweeps through `mlpsweep slurm --submit` and checks them against
+# unsharded `mlpsweep run`:
 #
 #   1. a 4-task array plus merge job: the merged database equals the
 #      unsharded one bit for bit (every metric, every run row but times);
@@ -17,7 +19,18 @@
 #      tasks, each stage's merge deciding its rung: the runs, epochs and
 #      decision journal equal a local run of the same search;
 #   5. the same for experiments/search_sha.yaml (60 trials x 2 seeds of the
-#      course's [64] network, 20,000 images, 4 stages).
+#      course's [64] network, 20,000 images, 4 stages);
+#   6. a 40-run grid given on the command line, 8 tasks two at a time over
+#      the nodes, equal to the local run; `status DIR` shows it while it runs;
+#   7. mid-run, node n2 crashes (its slurmd, slurmstepd and job processes
+#      stopped and killed by pid) and n3 is taken down (scontrol): both tasks
+#      are requeued, released, and go on from their published copies on
+#      other nodes (their logs say from which epoch: at most one publishing
+#      interval lost), merged equal to the local run;
+#   8. a failed run fails its task and cancels the merge; `slurm
+#      --retry-failed` retrains it.
+# Each scenario's line gives its time; every daemon started is stopped by
+# its pid file at the end.
 #
 # Needs root (or sudo) for apt-get and the daemons. Every wait is a poll with
 # a timeout. Ends with `slurm: N passed, N failed`; exit status 1 on failure.
@@ -29,7 +42,8 @@ ROOT=$PWD
 BIN=${1:-build/mlpsweep}
 case $BIN in /*) ;; *) BIN=$ROOT/$BIN ;; esac
 CTLD_PORT=${MS_SLURM_PORT:-16817}
-SLURMD_PORT=$((CTLD_PORT + 1))
+SLURMD_PORTS="$((CTLD_PORT + 1))-$((CTLD_PORT + 4))" # n1 to n4
+NODES="n1 n2 n3 n4"
 T0=$(date +%s)
 pass=0 fail=0
 
@@ -96,10 +110,18 @@ fi
 
 W=$(mktemp -d /tmp/mlpsweep-slurm.XXXXXX) || exit 1
 chmod 0755 "$W" # munged wants every folder above its socket searchable
-mkdir -p "$W/munge/run" "$W/state" "$W/spool" "$W/tmp" "$W/m"
+mkdir -p "$W/munge/run" "$W/state" "$W/tmp" "$W/m"
+for n in $NODES; do mkdir -p "$W/spool/$n" "$W/local/$n"; done
 chmod 0755 "$W/munge" "$W/munge/run"
 export SLURM_CONF=$W/slurm.conf
-export TMPDIR=$W/tmp # the jobs' node-local storage, inherited through sbatch
+export TMPDIR=$W/tmp # this script's; each node gives its tasks its own (taskprolog.sh)
+# A task's node-local storage is its node's own folder: a requeued task on
+# another node cannot find the first node's files (which would hide bugs).
+cat >"$W/taskprolog.sh" <<EOF
+#!/bin/sh
+echo "export TMPDIR=$W/local/\$SLURMD_NODENAME"
+EOF
+chmod 0755 "$W/taskprolog.sh"
 
 stop_pidfile() { # stop_pidfile FILE: TERM, wait, then KILL
     local f=$1 pid
@@ -123,7 +145,7 @@ cleanup() {
         [ -z "$ids" ] || scancel $ids 2>/dev/null
         wait_for 30 queue_empty || log "the queue did not empty"
     fi
-    stop_pidfile "$W/slurmd.pid"
+    for n in $NODES; do stop_pidfile "$W/slurmd-$n.pid"; done
     stop_pidfile "$W/slurmctld.pid"
     stop_pidfile "$W/munge/munged.pid"
     if [ "$fail" -ne 0 ] || [ -n "${KEEP:-}" ]; then
@@ -148,26 +170,23 @@ munged --socket="$SOCK" --key-file="$W/munge/munge.key" --pid-file="$W/munge/mun
 wait_for 10 eval "munge -n -S '$SOCK' 2>/dev/null | unmunge -S '$SOCK' >/dev/null 2>&1" ||
     die "munge does not answer on '$SOCK'"
 
-# slurm.conf: the node as slurmd sees it
-NODE_LINE=$(slurmd -C 2>/dev/null | head -n 1)
-NODE=$(printf '%s\n' "$NODE_LINE" | sed -n 's/^NodeName=\([^ ]*\).*/\1/p')
-[ -n "$NODE" ] || die "slurmd -C printed no node line"
-CPUS=$(printf '%s\n' "$NODE_LINE" | sed -n 's/.* CPUs=\([0-9]*\).*/\1/p')
-sed -e "s|@HOST@|$(hostname -s)|" -e "s|@CTLD_PORT@|$CTLD_PORT|" -e "s|@SLURMD_PORT@|$SLURMD_PORT|" \
-    -e "s|@WORK@|$W|g" -e "s|@NODE_LINE@|$NODE_LINE|" -e "s|@NODE@|$NODE|" \
-    "$ROOT/tests/slurm/slurm.conf.in" >"$SLURM_CONF" || die "cannot write '$SLURM_CONF'"
+# slurm.conf: four nodes of one CPU on this host
+sed -e "s|@HOST@|$(hostname -s)|" -e "s|@CTLD_PORT@|$CTLD_PORT|" -e "s|@SLURMD_PORTS@|$SLURMD_PORTS|" \
+    -e "s|@WORK@|$W|g" "$ROOT/tests/slurm/slurm.conf.in" >"$SLURM_CONF" || die "cannot write '$SLURM_CONF'"
 
 slurmctld || { tail -n 20 "$W/slurmctld.log" >&2; die "slurmctld does not start"; }
-slurmd -N "$NODE" || { tail -n 20 "$W/slurmd.log" >&2; die "slurmd does not start"; }
+start_node() { slurmd -N "$1" || { tail -n 20 "$W/slurmd-$1.log" >&2; return 1; }; }
+for n in $NODES; do start_node "$n" || die "slurmd -N $n does not start"; done
 wait_for 30 eval "scontrol ping 2>/dev/null | grep -q UP" ||
     { tail -n 20 "$W/slurmctld.log" >&2; die "slurmctld does not answer"; }
-node_idle() { sinfo -h -n "$NODE" -o %T 2>/dev/null | grep -qx idle; }
-if ! wait_for 30 node_idle; then
+all_idle() { [ "$(sinfo -h -N -o '%N %T' 2>/dev/null | grep -c ' idle$')" -eq 4 ]; }
+if ! wait_for 30 all_idle; then
     sinfo -N -l >&2
-    tail -n 20 "$W/slurmd.log" >&2
-    die "node '$NODE' is not idle"
+    tail -n 20 "$W/slurmd-n1.log" >&2
+    die "the four nodes are not idle"
 fi
-ok "cluster up: node $NODE with $CPUS CPUs ($(($(date +%s) - T0)) s since start)"
+CPUS=1
+ok "cluster up: nodes $NODES, one CPU each ($(($(date +%s) - T0)) s since start)"
 
 # ---- helpers ----
 
@@ -251,7 +270,7 @@ manifest() { # [TRAIN=N VAL=N] manifest FILE NAME EPOCHS HIDDEN VARIANTS...
 
 M1=$W/m/small.yaml
 manifest "$M1" small 3 32 plain improved momentum deep
-"$BIN" run "$M1" --db "$W/ref-small.db" --threads "${CPUS:-1}" --quiet 2>"$W/ref-small.err" ||
+"$BIN" run "$M1" --db "$W/ref-small.db" --threads "$(nproc)" --quiet 2>"$W/ref-small.err" ||
     { cat "$W/ref-small.err" >&2; die "the unsharded reference sweep failed"; }
 t1=$(date +%s)
 if ! submit "$M1" "$W/c1"; then
@@ -386,7 +405,7 @@ journal() {
 # merged database and its journal must equal the local one's.
 staged() {
     local c=$1 m=$2 name=$3 stages=$4 t o jobs i
-    "$BIN" run "$m" --db "$W/ref-$c.db" --threads "${CPUS:-1}" --quiet 2>"$W/ref-$c.err" ||
+    "$BIN" run "$m" --db "$W/ref-$c.db" --threads "$(nproc)" --quiet 2>"$W/ref-$c.err" ||
         { cat "$W/ref-$c.err" >&2; bad "case ${c#c}: the local search failed"; return; }
     t=$(date +%s)
     o=$("$BIN" slurm "$m" --out "$W/$c" --shards 4 --cpus-per-task 1 --submit 2>"$W/$c.submit.err")
@@ -429,5 +448,159 @@ staged c4 "$M4" search 3
 # ---- 5: the course network's 60-trial search (experiments/search_sha.yaml) ----
 
 staged c5 "$ROOT/experiments/search_sha.yaml" search-sha 4
+
+# ---- 6: a 40-run grid from the command line, two tasks at a time over 4 nodes ----
+
+M6=$W/m/grid.yaml
+TRAIN=1000 VAL=500 manifest "$M6" grid40 4 16 plain
+G6=("plain.lr=0.01,0.02,0.05,0.1,0.2" "plain.momentum=0,0.5,0.9,0.95")
+"$BIN" run "$M6" "${G6[@]}" --db "$W/ref-grid.db" --threads "$(nproc)" --quiet 2>"$W/ref-grid.err" ||
+    { cat "$W/ref-grid.err" >&2; die "the unsharded grid failed"; }
+t6=$(date +%s)
+o=$("$BIN" slurm "$M6" "${G6[@]}" --out "$W/c6" --shards 8 --array-parallelism 2 --cpus-per-task 1 \
+    --publish-epochs 1 --submit 2>"$W/c6.submit.err")
+ARRAY=$(printf '%s\n' "$o" | sed -n 's/^array job \([0-9]*\)$/\1/p')
+MERGE=$(printf '%s\n' "$o" | sed -n 's/^merge job \([0-9]*\)$/\1/p')
+if [ -z "$ARRAY" ] || [ -z "$MERGE" ]; then
+    cat "$W/c6.submit.err" >&2
+    bad "case 6: mlpsweep slurm --submit of the grid failed"
+else
+    # the sweep watched before any merge: from the copies the tasks publish
+    wait_for 60 eval "ls '$W'/c6/shard-*.db >/dev/null 2>&1" &&
+        "$BIN" status "$W/c6" --json >"$W/c6.status.json" 2>"$W/c6.status.err"
+    watched=$?
+    if ! wait_jobs 180; then
+        bad "case 6: the jobs did not end within 180 s"
+    elif ! all_ok "$ARRAY" 8 || ! all_ok "$MERGE" 1; then
+        bad "case 6: not every job COMPLETED with exit code 0: $(states "$ARRAY" | tr '\n' ';')"
+    elif [ "$(dump "$W/c6/grid40.db")" != "$(dump "$W/ref-grid.db")" ]; then
+        diff <(dump "$W/ref-grid.db") <(dump "$W/c6/grid40.db") | head -n 10 >&2
+        bad "case 6: the merged grid differs from the unsharded one"
+    elif [ "$watched" -ne 0 ] || ! grep -q '"cluster": {"dir": ' "$W/c6.status.json" ||
+        ! grep -Eq '"unstarted_runs": [1-9]|"running": [1-9]' "$W/c6.status.json"; then
+        cat "$W/c6.status.err" "$W/c6.status.json" >&2
+        bad "case 6: status DIR did not show the sweep while it ran"
+    else
+        nodes=$(scontrol -o show job "$ARRAY" | grep -o ' NodeList=n[0-9]' | sort -u | wc -l)
+        runs=$(sqlite3 -readonly "$W/c6/grid40.db" "SELECT count(*) FROM runs WHERE status = 'done'")
+        if [ "$runs" -eq 40 ] && [ "$nodes" -ge 2 ]; then
+            ok "case 6: a 40-run grid from the command line, 8 tasks 2 at a time on $nodes nodes, merged equal to the local run; status DIR showed it running ($(($(date +%s) - t6)) s)"
+        else
+            bad "case 6: $runs runs done, tasks ran on $nodes nodes"
+        fi
+    fi
+fi
+
+# ---- 7: a node crashes, another is taken down, mid-run: requeued, nothing retrained ----
+
+M7=$W/m/crash.yaml
+TRAIN=20000 VAL=5000 manifest "$M7" crash 60 64 plain improved
+"$BIN" run "$M7" --db "$W/ref-crash.db" --threads "$(nproc)" --quiet 2>"$W/ref-crash.err" &
+ref_pid=$!
+t7=$(date +%s)
+# node_task NODE: the array task running on NODE (its job id and its index)
+node_task() { squeue -h -w "$1" -t R -o '%A %K' 2>/dev/null | head -n 1; }
+# epochs SHARD_DB: the epochs a copy holds (0 when there is none yet)
+epochs() { sqlite3 -readonly "$1" "SELECT count(*) FROM epochs" 2>/dev/null || echo 0; }
+# local_epochs NODE TASK: the epochs in that task's node-local database
+local_epochs() { local f; f=$(ls "$W"/local/"$1"/mlpsweep-shard-"$2".*/shard-"$2".db 2>/dev/null | head -n 1); [ -n "$f" ] && epochs "$f" || echo 0; }
+# crash NODE: its slurmd, its jobs' slurmstepd and every process of its jobs
+# killed at once, as a power cut would: all stopped first, so none of them
+# reports anything (a slurmstepd that saw its task die would report it
+# failed), then killed
+crash() {
+    local pids j p
+    pids=$(cat "$W/slurmd-$1.pid")
+    for j in $(squeue -h -w "$1" -o %A 2>/dev/null); do
+        pids="$pids $(pgrep -f "slurmstepd: \[$j\." | tr '\n' ' ')"
+    done
+    for p in /proc/[0-9]*; do
+        p=${p#/proc/}
+        if { tr '\0' '\n' <"/proc/$p/environ"; } 2>/dev/null | grep -qx "SLURMD_NODENAME=$1"; then
+            pids="$pids $p"
+        fi
+    done
+    # shellcheck disable=SC2086
+    kill -STOP $pids 2>/dev/null
+    # shellcheck disable=SC2086
+    kill -KILL $pids 2>/dev/null
+}
+o=$("$BIN" slurm "$M7" --out "$W/c7" --shards 4 --cpus-per-task 1 --publish-epochs 1 --submit \
+    2>"$W/c7.submit.err")
+ARRAY=$(printf '%s\n' "$o" | sed -n 's/^array job \([0-9]*\)$/\1/p')
+MERGE=$(printf '%s\n' "$o" | sed -n 's/^merge job \([0-9]*\)$/\1/p')
+read -r J2 T2 <<<"$(wait_for 60 eval '[ -n "$(node_task n2)" ]'; node_task n2)"
+read -r J3 T3 <<<"$(node_task n3)"
+if [ -z "$ARRAY" ] || [ -z "${T2:-}" ] || [ -z "${T3:-}" ]; then
+    cat "$W/c7.submit.err" >&2
+    bad "case 7: no task running on n2 and n3 ($o)"
+elif ! wait_for 90 eval '[ "$(epochs "$W/c7/shard-$T2.db")" -ge 3 ] && [ "$(epochs "$W/c7/shard-$T3.db")" -ge 3 ]'; then
+    bad "case 7: the tasks on n2 and n3 did not publish 3 epochs within 90 s"
+else
+    tc=$(date +%s)
+    scontrol update nodename=n3 state=down reason=mlpsweep-test
+    crash n2
+    at_crash=$(local_epochs n2 "$T2")
+    published=$(epochs "$W/c7/shard-$T2.db")
+    # both tasks requeued: each waits for its begin time (~2 min): released now
+    wait_for 60 eval "scontrol -o show job $J2 | grep -q 'JobState=PENDING' && scontrol -o show job $J3 | grep -q 'JobState=PENDING'" ||
+        bad "case 7: the tasks of n2 and n3 were not requeued within 60 s ($(scontrol -o show job "$J2" | grep -o 'JobState=[A-Z]*'))"
+    down=$(($(date +%s) - tc))
+    saved3=$(epochs "$W/c7/shard-$T3.db")
+    scontrol update jobid="$J2" StartTime=now
+    scontrol update jobid="$J3" StartTime=now
+    if ! wait_jobs 240; then
+        bad "case 7: the requeued tasks did not end within 240 s"
+    elif ! all_ok "$ARRAY" 4 || ! all_ok "$MERGE" 1; then
+        bad "case 7: not every job COMPLETED with exit code 0: $(states "$ARRAY" | tr '\n' ';') merge $(states "$MERGE")"
+    elif ! wait "$ref_pid" || [ "$(dump "$W/c7/crash.db")" != "$(dump "$W/ref-crash.db")" ]; then
+        diff <(dump "$W/ref-crash.db") <(dump "$W/c7/crash.db") | head -n 10 >&2
+        bad "case 7: after the crash, the merged sweep differs from the local one"
+    else
+        # the requeued tasks went on from the published copies: their logs say where
+        log2=$(cat "$W"/c7/logs/shard-"$T2"-"$ARRAY".out)
+        log3=$(cat "$W"/c7/logs/shard-"$T3"-"$ARRAY".out)
+        if printf '%s\n' "$log2" | grep -q "continues after epoch $published of 60" &&
+            [ $((at_crash - published)) -le 1 ] && [ "$saved3" -lt 60 ] &&
+            printf '%s\n' "$log3" | grep -q "continues after epoch $saved3 of 60"; then
+            ok "case 7: n2 crashed after $at_crash epochs of its task, $published published: requeued, it went on from epoch $published on another node (lost $((at_crash - published)) epoch, at most one publishing interval: 1 epoch); n3 taken down: its task stopped, saved $saved3, went on from there; down and requeued in $down s; merged equal to the local run ($(($(date +%s) - t7)) s)"
+        else
+            printf '%s\n' "$log2" | grep -E 'continues|shard' | head -n 5 >&2
+            printf '%s\n' "$log3" | grep -E 'continues|shard' | head -n 5 >&2
+            bad "case 7: the requeued tasks did not go on from their copies (n2: $at_crash committed, $published published; n3: $saved3)"
+        fi
+    fi
+fi
+kill "$ref_pid" 2>/dev/null
+wait "$ref_pid" 2>/dev/null
+# n2 returns by itself once its slurmd answers again (ReturnToService=1); n3
+# was taken down by hand
+start_node n2
+scontrol update nodename=n3 state=resume 2>/dev/null
+wait_for 30 all_idle || bad "case 7: the nodes did not come back"
+
+# ---- 8: a failed run fails its task and cancels the merge; --retry-failed ----
+
+t8=$(date +%s)
+sqlite3 "$W/c1/shard-0.db" "UPDATE runs SET status = 'failed', error = 'made to fail' WHERE id = 1" ||
+    bad "case 8: cannot mark a run failed"
+if ! submit "$M1" "$W/c1"; then
+    bad "case 8: mlpsweep slurm --submit failed"
+elif ! wait_jobs 90; then
+    bad "case 8: the jobs did not end within 90 s"
+elif ! states "$ARRAY" | grep -q '^0 FAILED 1:0$' || ! states "$MERGE" | grep -q ' CANCELLED '; then
+    bad "case 8: a shard with a failed run: tasks $(states "$ARRAY" | tr '\n' ';') merge $(states "$MERGE")"
+else
+    o=$("$BIN" slurm "$M1" --out "$W/c1" --shards 4 --cpus-per-task 1 --retry-failed --submit 2>"$W/c8.err")
+    ARRAY=$(printf '%s\n' "$o" | sed -n 's/^array job \([0-9]*\)$/\1/p')
+    MERGE=$(printf '%s\n' "$o" | sed -n 's/^merge job \([0-9]*\)$/\1/p')
+    if ! wait_jobs 90 || ! all_ok "$ARRAY" 4 || ! all_ok "$MERGE" 1; then
+        bad "case 8: with --retry-failed: tasks $(states "$ARRAY" | tr '\n' ';') merge $(states "$MERGE")"
+    elif [ "$(dump "$W/c1/small.db")" != "$(dump "$W/ref-small.db")" ]; then
+        bad "case 8: after --retry-failed the merged sweep differs from the unsharded one"
+    else
+        ok "case 8: a failed run failed its task (exit 1) and cancelled the merge; slurm --retry-failed retrained it, merged equal ($(($(date +%s) - t8)) s)"
+    fi
+fi
 
 exit 0
