@@ -552,7 +552,6 @@ static int train(plan *p, const ms_sweep_opts *o)
     if (!o->quiet)
         fprintf(stderr, "sweep '%s': %d run%s trained in %.1f s%s, %d failed\n", p->m.name,
                 p->todo - nf, p->todo - nf == 1 ? "" : "s", wall, pruned, nf);
-
     for (int i = 0; i < p->todo; i++)
         if (p->jobs[i].failed)
             ms_error("run '%s' seed %llu failed (see 'mlpsweep status')", p->jobs[i].run->variant,
