@@ -34,5 +34,8 @@ void ms_progress_end(ms_progress *p, int slot, const char *how, int final);
  * counted as done, its epochs_left dropped from the total. */
 void ms_progress_skip(ms_progress *p, int epochs_left);
 void ms_progress_free(ms_progress *p);
+/* A time left as the progress lines say it: "40s", "3m05s", "2h10m", "?"
+ * when unknown (negative, NaN, or past 10^7 s). */
+void ms_progress_fmt_time(double secs, char *buf, size_t n);
 
 #endif

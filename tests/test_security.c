@@ -104,11 +104,15 @@ static char *write_manifest(const char *name, const char *seeds, int n)
                  "  - name: a\n    task: \"%s\"\n    label: \"%s\"\n"
                  "  - name: b\n    hidden: [6]\n    task: \"%s\"\n"
                  "  - name: g\n    label: \"%s\"\n    grid: {lr: [0.1, 0.2], batch: [8, 16]}\n"
+                 "  - name: s\n    label: \"%s\"\n    epochs: 3\n"
+                 "    search: {trials: 4, seed: 1, space: {lr: {loguniform: [0.01, 0.5]},"
+                 " momentum: {uniform: [0, 0.9], step: 0.1}}}\n"
+                 "    prune: {type: sha, min: 1, max: 3, eta: 3}\n"
                  "plots:\n"
                  "  - name: fig\n    title: \"%s\"\n    variants: [a]\n    reference: b\n"
                  "  - name: fig2\n    title: \"%s\"\n    variants: [a, b]\n"
                  "    metrics: [[batch_loss, val_loss], accuracy]\n    x: epoch\n",
-                 name, h, h, ms_tiny_data, seeds, h, h, h, h, h, h) < 0)
+                 name, h, h, ms_tiny_data, seeds, h, h, h, h, h, h, h) < 0)
         abort();
     ms_write_text(path, text);
     free(text);
@@ -163,6 +167,11 @@ static void injection(const char *name, const char *seeds, int n)
     assert_figures(out);
     snprintf(out, sizeof out, "%s/%s-plots-db/g-heatmap.svg", ms_group_tmp, name);
     assert_true(exists(out)); /* the grid's figure was drawn too */
+    static const char *const search_figs[] = {"settings", "curves", "parallel"};
+    for (int k = 0; k < 3; k++) { /* and the search's three */
+        snprintf(out, sizeof out, "%s/%s-plots-db/s-%s.svg", ms_group_tmp, name, search_figs[k]);
+        assert_true(exists(out));
+    }
     /* The report: its own gnuplot (one SVG a panel), title, description. */
     snprintf(out, sizeof out, "%s/%s.html", ms_group_tmp, name);
     assert_int_equal(msf(&err, "report '%s' --db '%s' -o '%s'", m, db, out), 0);

@@ -340,19 +340,6 @@ static const ms_usage status_usage = {
 
 /* The same as JSON: the texts as stored, numbers exact (epochs as two
  * numbers, not "12/50"), null for no accuracy, no stop reason, no error. */
-/* A duration as people say it: "40 s", "12 min", "3.5 h". */
-static void say_seconds(char *buf, size_t n, double s)
-{
-    if (isnan(s))
-        snprintf(buf, n, "-");
-    else if (s < 90)
-        snprintf(buf, n, "%.0f s", s);
-    else if (s < 90 * 60)
-        snprintf(buf, n, "%.0f min", s / 60);
-    else
-        snprintf(buf, n, "%.1f h", s / 3600);
-}
-
 /* status DIR: each published copy, as text or as the JSON object's
  * "shards" member (NULL c: nothing). */
 static void print_shards(const ms_cluster *c, const char *dir, int json)
@@ -390,14 +377,14 @@ static void print_shards(const ms_cluster *c, const char *dir, int json)
         const ms_cluster_shard *s = &c->shards[i];
         char ep[32], age[16], left[16];
         snprintf(ep, sizeof ep, "%lld/%lld", (long long)s->epochs_done, (long long)s->epochs_total);
-        say_seconds(age, sizeof age, s->age);
-        say_seconds(left, sizeof left, s->eta);
+        ms_progress_fmt_time(s->age, age, sizeof age);
+        ms_progress_fmt_time(s->eta, left, sizeof left);
         printf("%-22s %5lld %5lld %8lld %8lld %7lld %11s %8s %8s\n", s->name, (long long)s->runs,
                (long long)s->done, (long long)s->running, (long long)s->pending,
                (long long)s->failed, ep, age, left);
     }
     char left[16];
-    say_seconds(left, sizeof left, c->eta);
+    ms_progress_fmt_time(c->eta, left, sizeof left);
     printf("about %s left in these copies (the slowest, at its pace so far)", left);
     if (c->unstarted)
         printf("; %d run%s started in no copy yet", c->unstarted, c->unstarted == 1 ? "" : "s");

@@ -164,9 +164,3 @@ void ms_pub_stats(const ms_pub *p, int *copies, double *seconds)
     *copies = p ? p->copies : 0;
     *seconds = p ? p->seconds : 0;
 }
-
-int ms_pub_flush(ms_pub *p, sqlite3 *db)
-{
-    /* always: statuses (interrupted, pruned) change without an epoch */
-    return p ? ms_pub_now(p, db) : 0;
-}

@@ -402,7 +402,8 @@ int ms_store_publish_last(ms_store *s)
     if (ms_store_async_end(s) < 0) /* what is queued is committed first */
         return -1;
     pthread_mutex_lock(&s->mu);
-    int rc = ms_pub_flush(s->pub, s->db);
+    /* always: statuses (interrupted, pruned) change without an epoch */
+    int rc = ms_pub_now(s->pub, s->db);
     pthread_mutex_unlock(&s->mu);
     return rc;
 }

@@ -71,14 +71,13 @@ int ms_store_apply_batch(ms_store *s, const ms_write *first);
 
 /* publish.c: the copies of a running sweep's database (ms_store_publish_to),
  * made under the store's lock from its connection db: ms_pub_due after
- * each commit of `epochs` epochs (a copy when due), ms_pub_flush at
- * the end (ms_store_publish_last: a last copy). -1 after a message. */
+ * each commit of `epochs` epochs (a copy when due), ms_pub_now for the
+ * last copy (ms_store_publish_last). -1 after a message. */
 typedef struct ms_pub ms_pub;
 ms_pub *ms_pub_new(const char *dest, int every_epochs, double every_seconds);
 void ms_pub_free(ms_pub *p);
 int ms_pub_now(ms_pub *p, sqlite3 *db);
 int ms_pub_due(ms_pub *p, sqlite3 *db, int epochs);
-int ms_pub_flush(ms_pub *p, sqlite3 *db);
 void ms_pub_stats(const ms_pub *p, int *copies, double *seconds);
 ms_pub *ms_store_pub(ms_store *s);
 

@@ -45,9 +45,9 @@ ms_progress *ms_progress_new(FILE *out, int total_runs, int64_t total_epochs, in
     return p;
 }
 
-static void fmt_eta(double secs, char *buf, size_t n)
+void ms_progress_fmt_time(double secs, char *buf, size_t n)
 {
-    if (secs < 0 || secs > 1e7)
+    if (!(secs >= 0 && secs <= 1e7)) /* NaN too: no pace yet */
         snprintf(buf, n, "?");
     else if (secs < 60)
         snprintf(buf, n, "%.0fs", secs);
@@ -147,14 +147,14 @@ static void redraw(ms_progress *p)
         char eta[32] = "?";
         int ran = s->epoch - s->first_epoch;
         if (ran > 0)
-            fmt_eta(s->seconds_sum / ran * (s->total - s->epoch), eta, sizeof eta);
+            ms_progress_fmt_time(s->seconds_sum / ran * (s->total - s->epoch), eta, sizeof eta);
         run_line(p, width, s, eta);
         lines++;
     }
     double el = ms_now() - p->t0;
     char eta[32] = "?";
     if (p->epochs_done > 0)
-        fmt_eta(el / p->epochs_done * (double)(p->epochs_total - p->epochs_done), eta, sizeof eta);
+        ms_progress_fmt_time(el / p->epochs_done * (double)(p->epochs_total - p->epochs_done), eta, sizeof eta);
     if (width >= 80)
         live_line(p, width, "  %d/%d runs done, %lld/%lld epochs, %.0fs elapsed, at most %s left",
                   p->runs_ended, p->runs_total, (long long)p->epochs_done,

@@ -97,24 +97,44 @@ static int recompute(ms_store *st, const ms_search_rec *q, const ms_search_run *
     return rc;
 }
 
+/* What verify and the decide step read of one search: its runs, its
+ * journal, and the decisions taken again (recompute). Free with
+ * search_release. */
+typedef struct search_read {
+    ms_search_run *runs;
+    ms_rung_row *stored, *re;
+    int n, ns, nr;
+    ms_rungs *g;
+} search_read;
+
+static int search_read_all(ms_store *st, const ms_search_rec *q, search_read *s)
+{
+    memset(s, 0, sizeof *s);
+    if (ms_store_search_runs(st, q->sweep, q->name, &s->runs, &s->n) < 0 ||
+        ms_store_decisions(st, q->sweep, q->name, &s->stored, &s->ns) < 0)
+        return -1;
+    return recompute(st, q, s->runs, s->n, &s->g, &s->re, &s->nr);
+}
+
+static void search_release(search_read *s)
+{
+    ms_rungs_free(s->g);
+    free(s->runs);
+    free(s->stored);
+    free(s->re);
+}
+
 static int verify_search(ms_store *st, const ms_search_rec *q, FILE *out, ms_verify_result *r)
 {
-    ms_search_run *runs = NULL;
-    ms_rung_row *stored = NULL, *re = NULL;
-    ms_rungs *g = NULL;
-    int n = 0, ns = 0, nr = 0, rc = -1;
-    if (ms_store_search_runs(st, q->sweep, q->name, &runs, &n) == 0 &&
-        ms_store_decisions(st, q->sweep, q->name, &stored, &ns) == 0 &&
-        (rc = recompute(st, q, runs, n, &g, &re, &nr)) == 0) {
-        compare_rows(q->name, stored, ns, re, nr, out, r);
-        check_runs(q->name, g, runs, n, out, r);
-        r->decisions += nr;
+    search_read s;
+    int rc = search_read_all(st, q, &s);
+    if (rc == 0) {
+        compare_rows(q->name, s.stored, s.ns, s.re, s.nr, out, r);
+        check_runs(q->name, s.g, s.runs, s.n, out, r);
+        r->decisions += s.nr;
         r->searches++;
     }
-    ms_rungs_free(g);
-    free(runs);
-    free(stored);
-    free(re);
+    search_release(&s);
     return rc;
 }
 
@@ -137,23 +157,14 @@ int ms_verify_decide(ms_store *st, int *decided)
     int nq = 0;
     int rc = ms_store_searches(st, NULL, &q, &nq);
     for (int i = 0; i < nq && rc == 0; i++) {
-        ms_search_run *runs = NULL;
-        ms_rung_row *stored = NULL, *re = NULL;
-        ms_rungs *g = NULL;
-        int n = 0, ns = 0, nr = 0;
-        rc = ms_store_search_runs(st, q[i].sweep, q[i].name, &runs, &n);
-        if (rc == 0)
-            rc = ms_store_decisions(st, q[i].sweep, q[i].name, &stored, &ns);
-        if (rc == 0)
-            rc = recompute(st, &q[i], runs, n, &g, &re, &nr);
-        if (rc == 0 && nr > ns) /* the journal's rows are kept: only new ones are added */
-            rc = ms_store_put_decisions(st, q[i].sweep_id, re, nr);
-        if (rc == 0 && nr > ns)
-            *decided += nr - ns;
-        ms_rungs_free(g);
-        free(runs);
-        free(stored);
-        free(re);
+        search_read s;
+        rc = search_read_all(st, &q[i], &s);
+        /* the journal's rows are kept (INSERT OR IGNORE): only new ones are added */
+        if (rc == 0 && s.nr > s.ns)
+            rc = ms_store_put_decisions(st, q[i].sweep_id, s.re, s.nr);
+        if (rc == 0 && s.nr > s.ns)
+            *decided += s.nr - s.ns;
+        search_release(&s);
     }
     ms_store_searches_free(q, nq);
     return rc;
